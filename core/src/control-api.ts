@@ -1,0 +1,204 @@
+/**
+ * Contract between the function app and the media host (HTTP, JSON). Version 1.
+ * Both directions authenticate with `Authorization: Bearer <ATTEST_MEDIA_CONTROL_KEY>`.
+ *
+ * Function app → media host (base URL from the heartbeat's `controlUrl`):
+ *   POST   /v1/sessions                         CreateMediaSessionRequest → 201 CreateMediaSessionResponse
+ *                                               (idempotent per callId: same session returned again)
+ *   POST   /v1/sessions/{sessionId}/persist     StartPersistingRequest → 200 MediaSessionStatus
+ *   PUT    /v1/sessions/{sessionId}/participants UpdateParticipantsRequest → 200 MediaSessionStatus
+ *   POST   /v1/sessions/{sessionId}/pause       PausePersistenceRequest → 200 MediaSessionStatus
+ *   POST   /v1/sessions/{sessionId}/resume      ResumePersistenceRequest → 200 MediaSessionStatus
+ *   POST   /v1/sessions/{sessionId}/seal        (empty) → 200 SealSummary (idempotent)
+ *   POST   /v1/sessions/{sessionId}/abort       AbortSessionRequest → 200 MediaSessionStatus (idempotent)
+ *   GET    /v1/sessions/{sessionId}             → 200 MediaSessionStatus
+ *   POST   /v1/drain                            { isDraining: boolean } → 200 MediaHostHealth
+ *   GET    /health                              → 200 MediaHostHealth (no auth)
+ *
+ * Media host → function app:
+ *   POST   /api/mediahosts/heartbeat            MediaHostHeartbeat → 204
+ *   POST   /api/mediahosts/events               MediaHostEvent → 202
+ * Errors: 4xx/5xx with a {@link ProblemBody}.
+ */
+
+export const CONTROL_API_VERSION = 1 as const;
+
+export interface CreateMediaSessionRequest {
+  readonly callId: string;
+  readonly tenantId: string;
+  readonly interactionId: string;
+  /** Graph's call chain id; stored in the manifest. */
+  readonly callChainId?: string;
+  /** The recorded users' object ids (opaque). */
+  readonly recordedUserIds: readonly string[];
+}
+
+/** What the media host returns; `mediaConfigBlob` goes unchanged into Graph's `appHostedMediaConfig.blob`. */
+export interface CreateMediaSessionResponse {
+  readonly sessionId: string;
+  readonly mediaHostId: string;
+  /** JSON text of a {@link MediaConfigBlob}. */
+  readonly mediaConfigBlob: string;
+}
+
+/** The versioned content of `appHostedMediaConfig.blob`. The token is one-time and never logged. */
+export interface MediaConfigBlob {
+  readonly v: 1;
+  /** `tls://host:port` of the media protocol listener. */
+  readonly endpoint: string;
+  readonly sessionId: string;
+  readonly token: string;
+}
+
+export interface StartPersistingRequest {
+  /** When Graph answered 200 to updateRecordingStatus(recording), ISO 8601. */
+  readonly recordingConfirmedAt: string;
+}
+
+export const ParticipantIdentityKind = {
+  user: 'user',
+  guest: 'guest',
+  phone: 'phone',
+  application: 'application',
+  unknown: 'unknown',
+} as const;
+export type ParticipantIdentityKind =
+  (typeof ParticipantIdentityKind)[keyof typeof ParticipantIdentityKind];
+
+export const StreamKind = { audio: 'audio', video: 'video', vbss: 'vbss' } as const;
+export type StreamKind = (typeof StreamKind)[keyof typeof StreamKind];
+
+/** Maps a media source id (MSI, Graph `mediaStreams[].sourceId`) to a participant. */
+export interface ParticipantMapping {
+  readonly msi: string;
+  readonly participantId: string;
+  readonly kind: StreamKind;
+  readonly identityKind: ParticipantIdentityKind;
+  /** Object id or phone number id; opaque. */
+  readonly identityId?: string;
+  /** Personal data: only ever logged under a redacted `pii` field. */
+  readonly pii?: { readonly displayName?: string };
+}
+
+export interface UpdateParticipantsRequest {
+  readonly participants: readonly ParticipantMapping[];
+}
+
+export interface PausePersistenceRequest {
+  /** Why, for example `pci`. Recorded in the gap. */
+  readonly reason: string;
+  /** Who asked (user object id or `system`). */
+  readonly actor: string;
+}
+
+export interface ResumePersistenceRequest {
+  readonly actor: string;
+}
+
+export interface AbortSessionRequest {
+  readonly reason: string;
+}
+
+export const MediaSessionState = {
+  created: 'created',
+  connected: 'connected',
+  persisting: 'persisting',
+  paused: 'paused',
+  sealed: 'sealed',
+  aborted: 'aborted',
+  failed: 'failed',
+} as const;
+export type MediaSessionState = (typeof MediaSessionState)[keyof typeof MediaSessionState];
+
+export interface MediaSessionStatus {
+  readonly sessionId: string;
+  readonly callId: string;
+  readonly state: MediaSessionState;
+  readonly framesReceived: number;
+  /** Frames that arrived before persistence was allowed: counted, never stored. */
+  readonly framesDroppedBeforePersist: number;
+  readonly bytesCommitted: number;
+}
+
+/** A span of a stream, or of the whole recording, with no stored media. */
+export interface RecordingGap {
+  /** Omitted when the gap covers every stream of the recording. */
+  readonly streamId?: string;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  /** `pci`, `mediaHostLost`, `framesMissing`, `storageOutage`, … */
+  readonly reason: string;
+  readonly actor?: string;
+}
+
+export interface StreamSummary {
+  readonly streamId: string;
+  readonly kind: StreamKind;
+  readonly msi: string;
+  readonly participantId?: string;
+  /** Blob name inside the recordings container. */
+  readonly blobName: string;
+  readonly contentType: string;
+  readonly bytes: number;
+  readonly durationInMs: number;
+  readonly blockCount: number;
+  /** Head of the stream's SHA-256 hash chain, hex. */
+  readonly chainHeadSha256: string;
+}
+
+/** Returned by seal; the manifest itself is in storage at `manifestBlobName`. */
+export interface SealSummary {
+  readonly sessionId: string;
+  readonly callId: string;
+  readonly interactionId: string;
+  readonly manifestBlobName: string;
+  /** SHA-256 (hex) of the manifest bytes as stored. */
+  readonly manifestSha256: string;
+  readonly merkleRootSha256: string;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly streams: readonly StreamSummary[];
+  readonly gaps: readonly RecordingGap[];
+}
+
+export interface MediaHostCapacity {
+  readonly maxSessions: number;
+  readonly activeSessions: number;
+}
+
+export interface MediaHostHealth {
+  readonly hostId: string;
+  readonly version: string;
+  readonly region: string;
+  readonly isDraining: boolean;
+  readonly capacity: MediaHostCapacity;
+  readonly spoolBytes: number;
+  readonly spoolLimitInBytes: number;
+}
+
+export interface MediaHostHeartbeat extends MediaHostHealth {
+  /** Base URL of the control API. */
+  readonly controlUrl: string;
+  readonly sentAt: string;
+}
+
+export const MediaHostEventKind = {
+  /** Persistence cannot continue (spool full, storage down past the bound): set `failed` status. */
+  persistenceFailed: 'persistenceFailed',
+  /** The media connection dropped; the host waits for a reconnect. */
+  connectionLost: 'connectionLost',
+  connectionResumed: 'connectionResumed',
+  gapRecorded: 'gapRecorded',
+} as const;
+export type MediaHostEventKind = (typeof MediaHostEventKind)[keyof typeof MediaHostEventKind];
+
+export interface MediaHostEvent {
+  /** Unique per event, for at-least-once delivery dedupe. */
+  readonly eventId: string;
+  readonly hostId: string;
+  readonly sessionId: string;
+  readonly callId: string;
+  readonly kind: MediaHostEventKind;
+  readonly at: string;
+  readonly reason?: string;
+}

@@ -1,0 +1,126 @@
+/**
+ * The interaction record: one recorded (or not recorded) call leg, as stored by the function app
+ * in the `interactions` table and read by the archive, search, the admin API and reports.
+ * Table layout (Azure Tables): PartitionKey = tenantId, RowKey = interactionId. Child rows live in
+ * `interactionparticipants` / `interactionstreams` with PartitionKey = interactionId.
+ * Arrays and objects are stored as JSON text columns with a `Json` suffix.
+ */
+import type { RecordingGap, StreamKind, ParticipantIdentityKind } from './control-api';
+
+export const InteractionType = {
+  p2p: 'p2p',
+  pstn: 'pstn',
+  groupCall: 'groupCall',
+  meeting: 'meeting',
+  /** Webinar, town hall or live event, as far as the invite shows it. */
+  broadcast: 'broadcast',
+  unknown: 'unknown',
+} as const;
+export type InteractionType = (typeof InteractionType)[keyof typeof InteractionType];
+
+export const CallDirection = { inbound: 'inbound', outbound: 'outbound', unknown: 'unknown' } as const;
+export type CallDirection = (typeof CallDirection)[keyof typeof CallDirection];
+
+/** What became of an invite. Every invite the recorder received ends in exactly one of these. */
+export const InteractionOutcome = {
+  /** Invite accepted, call in progress. */
+  inProgress: 'inProgress',
+  recorded: 'recorded',
+  recordedWithGaps: 'recordedWithGaps',
+  rejectedBusy: 'rejectedBusy',
+  failed: 'failed',
+  notRecordable: 'notRecordable',
+} as const;
+export type InteractionOutcome = (typeof InteractionOutcome)[keyof typeof InteractionOutcome];
+
+/** Graph recording status values Attest sets (`updateRecordingStatus`). */
+export const RecordingStatus = {
+  recording: 'recording',
+  notRecording: 'notRecording',
+  failed: 'failed',
+} as const;
+export type RecordingStatus = (typeof RecordingStatus)[keyof typeof RecordingStatus];
+
+export interface RecordingStatusChange {
+  readonly status: RecordingStatus;
+  readonly at: string;
+  /** Whether Graph answered 200. */
+  readonly isConfirmed: boolean;
+}
+
+export interface InteractionRecord {
+  readonly tenantId: string;
+  readonly interactionId: string;
+  readonly callId: string;
+  readonly callChainId?: string;
+  readonly type: InteractionType;
+  readonly direction: CallDirection;
+  readonly outcome: InteractionOutcome;
+  /** Why the outcome is not `recorded`, in words safe to log (no PII). */
+  readonly outcomeReason?: string;
+  /** Invite received, answered, ended: ISO 8601. */
+  readonly invitedAt: string;
+  readonly answeredAt?: string;
+  readonly endedAt?: string;
+  /** Object ids of the recorded (policy) users. */
+  readonly recordedUserIds: readonly string[];
+  readonly meetingId?: string;
+  readonly joinWebUrl?: string;
+  /** PSTN only; personal data. */
+  readonly dialedNumber?: string;
+  readonly originNumber?: string;
+  readonly resultCode?: number;
+  readonly resultSubcode?: number;
+  readonly recordingStatusHistory: readonly RecordingStatusChange[];
+  readonly gaps: readonly RecordingGap[];
+  readonly mediaHostId?: string;
+  readonly region?: string;
+  readonly manifestBlobName?: string;
+  readonly manifestSha256?: string;
+  readonly sealedAt?: string;
+  /** Free JSON set by an integration through the admin API (≤ 32 KiB serialized). */
+  readonly customData?: Readonly<Record<string, unknown>>;
+  /** Set by the archive when sealed. */
+  readonly retentionClass?: string;
+  readonly expiresAt?: string;
+}
+
+export interface InteractionParticipant {
+  readonly interactionId: string;
+  readonly participantId: string;
+  readonly identityKind: ParticipantIdentityKind;
+  readonly identityId?: string;
+  readonly displayName?: string;
+  /** `organizer`, `presenter`, `attendee`, `producer`, `recordedUser`, … */
+  readonly role?: string;
+  readonly joinedAt?: string;
+  readonly leftAt?: string;
+  readonly msis: readonly string[];
+  readonly isInLobby?: boolean;
+}
+
+export interface InteractionStream {
+  readonly interactionId: string;
+  readonly streamId: string;
+  readonly kind: StreamKind;
+  readonly msi: string;
+  readonly participantId?: string;
+  readonly blobName: string;
+  readonly bytes: number;
+  readonly durationInMs: number;
+}
+
+/** Azure Table names used by the function app. */
+export const TableNames = {
+  interactions: 'interactions',
+  interactionParticipants: 'interactionparticipants',
+  interactionStreams: 'interactionstreams',
+  mediaHosts: 'mediahosts',
+  webhookDeliveries: 'webhookdeliveries',
+} as const;
+
+/** Blob containers. */
+export const ContainerNames = {
+  recordings: 'recordings',
+  ledger: 'ledger',
+} as const;

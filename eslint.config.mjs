@@ -1,0 +1,88 @@
+// ESLint flat config: type-checked rules, the boundaries of STYLE.md and the orchestrator
+// determinism fence.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importPlugin from 'eslint-plugin-import';
+
+const nonDeterministic = [
+  { object: 'Date', property: 'now', message: 'Orchestrators read time from context.df.currentUtcDateTime.' },
+  { object: 'Math', property: 'random', message: 'Orchestrators get ids from context.df.newGuid().' },
+  { object: 'process', property: 'env', message: 'Orchestrators receive settings in their input.' },
+  { object: 'crypto', property: 'randomUUID', message: 'Orchestrators get ids from context.df.newGuid().' },
+];
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '.data/**', 'bench/results/**', '**/*.js', '**/*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { import: importPlugin },
+    settings: { 'import/resolver': { node: { extensions: ['.ts', '.js'] } } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'import/no-cycle': 'error',
+      'import/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            { target: './core', from: ['./functions', './media-host', './local', './test'], message: 'core/ imports nothing from the workspace.' },
+            { target: './functions', from: ['./media-host', './local', './test'], message: 'functions/ talks to others over HTTP only.' },
+            { target: './media-host', from: ['./functions', './local', './test'], message: 'media-host/ talks to others over HTTP and the media protocol only.' },
+          ],
+        },
+      ],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@attest/local', '@attest/local/*'], message: 'Product code never imports local/.' }] },
+      ],
+    },
+  },
+  {
+    files: ['core/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['fs', 'node:fs', 'net', 'node:net', 'http', 'node:http', 'https', 'node:https', 'child_process', 'node:child_process', 'tls', 'node:tls', 'fs/promises', 'node:fs/promises'],
+          patterns: [{ group: ['@attest/*', '@azure/*'], message: 'core/ is pure: no I/O, no workspace imports.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['functions/src/orchestrators/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-properties': ['error', ...nonDeterministic],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'NewExpression[callee.name="Date"][arguments.length=0]', message: 'Use context.df.currentUtcDateTime.' },
+        { selector: 'FunctionDeclaration[async=true], FunctionExpression[async=true], ArrowFunctionExpression[async=true]', message: 'Orchestrators are synchronous generators.' },
+        { selector: 'AwaitExpression', message: 'Orchestrators yield context.df tasks; they never await.' },
+      ],
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'fetch'],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['**/adapters/**', '**/activities/**', '**/config/**', 'node:*', 'fs', 'http', 'https', '@azure/storage-*', '@azure/data-tables', '@microsoft/*'], message: 'Orchestrators do no I/O: call an activity.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+);

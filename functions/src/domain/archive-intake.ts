@@ -1,0 +1,14 @@
+/**
+ * The port through which the recorder hands a finished interaction to the compliance archive
+ * (ledger, retention class, legal hold matching, search index). The recorder calls it from an
+ * activity; the archive implements it. Every method is idempotent per interaction id, because
+ * activities run at least once.
+ */
+import type { InteractionRecord } from '@attest/core';
+
+export interface ArchiveIntake {
+  /** An invite was received and its first outcome recorded (answered, rejected, not recordable). */
+  recordInvite(interaction: InteractionRecord): Promise<void>;
+  /** The media host sealed the recording and the interaction record is final. */
+  recordSealed(interaction: InteractionRecord): Promise<void>;
+}
