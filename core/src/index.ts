@@ -2,3 +2,4 @@ export * from './errors';
 export * from './ids';
 export * from './control-api';
 export * from './interaction';
+export * from './crypto';

@@ -1,0 +1,48 @@
+/**
+ * Turns the frames of one stream into the bytes of a browser-playable container, in order.
+ * The writer pipeline stages whatever bytes a formatter emits as blocks; formatters never do
+ * I/O. Audio formatters may encode off the event loop (worker threads), hence async.
+ */
+import type { StreamKind } from '@attest/core';
+
+/** One media frame of one stream, as decoded from the media protocol. */
+export interface MediaFrame {
+  /** Platform timestamp in 100 ns units (Teams' media timestamps). */
+  readonly timestamp100ns: bigint;
+  /** Raw payload: PCM 16 kHz 16-bit mono little-endian for audio, H.264 Annex-B access unit for video/vbss. */
+  readonly payload: Buffer;
+  /** For video: whether this access unit is a key frame (IDR). */
+  readonly isKeyFrame?: boolean;
+  /** For video: pixel size when known. */
+  readonly width?: number;
+  readonly height?: number;
+}
+
+export interface FormattedChunk {
+  readonly bytes: Buffer;
+  /** Media time covered up to the end of these bytes, in ms from the stream's first frame. */
+  readonly mediaEndInMs: number;
+}
+
+export interface StreamFormatter {
+  readonly kind: StreamKind;
+  /** MIME type of the whole stream, for example `audio/ogg; codecs=opus` or `video/mp4; codecs="avc1.42E01E"`. */
+  readonly contentType: string;
+  /** File extension of the blob, without dot: `ogg`, `webm`, `wav`, `mp4`. */
+  readonly extension: string;
+  /** Accepts frames in timestamp order; returns the container bytes ready so far (may be empty). */
+  push(frame: MediaFrame): Promise<FormattedChunk[]>;
+  /** Emits everything still buffered and the container's trailer, if any. Idempotent. */
+  end(): Promise<FormattedChunk[]>;
+  /** Releases workers; idempotent. */
+  close(): Promise<void>;
+}
+
+export interface StreamFormatterOptions {
+  readonly kind: StreamKind;
+  /** Store audio losslessly (PCM in WAV/raw) instead of Opus. */
+  readonly isLossless: boolean;
+}
+
+/** Creates the formatter for a stream; chosen by kind and configuration. */
+export type StreamFormatterFactory = (options: StreamFormatterOptions) => StreamFormatter;
