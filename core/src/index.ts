@@ -3,3 +3,4 @@ export * from './ids';
 export * from './control-api';
 export * from './interaction';
 export * from './crypto';
+export * from './media-protocol';
