@@ -4,3 +4,6 @@ export * from './control-api';
 export * from './interaction';
 export * from './crypto';
 export * from './media-protocol';
+export * from './graph';
+export * from './ledger';
+export * from './retention';

@@ -1,0 +1,4 @@
+export * from './canonical-json';
+export * from './ledger-entry';
+export * from './checkpoint';
+export * from './verify-ledger';

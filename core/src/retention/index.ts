@@ -1,0 +1,2 @@
+export * from './retention-class';
+export * from './legal-hold';
