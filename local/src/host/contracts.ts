@@ -2,6 +2,7 @@
  * Contracts inside the local runtime between the Functions host (registration capture, HTTP,
  * timers, queues) and the local durable engine. Nothing here is product code.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** A function registration captured from the app through `@azure/functions-core`. */
 export interface CapturedFunction {
@@ -36,11 +37,29 @@ export interface FunctionInvoker {
  */
 export type DurableClientBindingData = Readonly<Record<string, unknown>>;
 
+/**
+ * Serves extra paths on the host's HTTP server (e.g. the Durable management API under
+ * `/runtime/webhooks/durabletask/`). Tried before the function routes.
+ */
+export interface HostHttpExtension {
+  /** Resolves true when it answered the request, false to let the host route it. */
+  handle(request: IncomingMessage, response: ServerResponse): Promise<boolean>;
+}
+
+/** What the host tells a durable backend when it starts it. */
+export interface DurableBackendStartContext {
+  /** The host's HTTP server, e.g. `http://127.0.0.1:7071` (no trailing slash). */
+  readonly hostBaseUrl: string;
+}
+
 /** The local durable engine as the host sees it. */
 export interface DurableBackend {
   /** Binding data for `df.input.durableClient()`; valid after `start`. */
   clientBindingData(): DurableClientBindingData;
-  start(invoker: FunctionInvoker): Promise<void>;
+  /** `context` is passed by the host; older callers may omit it. */
+  start(invoker: FunctionInvoker, context?: DurableBackendStartContext): Promise<void>;
+  /** Optional: HTTP paths the backend serves on the host's server. */
+  readonly httpExtension?: HostHttpExtension;
   /** Stops polling and waits for in-flight work; idempotent. */
   close(): Promise<void>;
 }

@@ -193,6 +193,7 @@ export class LoadedFunctionApp implements FunctionInvoker {
       log: (level, category, message) => log.log(fromRpcLogLevel(level), message, { category }),
     };
 
+    log.log('debug', 'function invoked', { triggerType: fn.triggerType });
     const invocationModel = model.getInvocationModel(coreContext);
     const { context, inputs } = await invocationModel.getArguments();
     const hookData: Record<string, unknown> = {};
@@ -229,8 +230,12 @@ export class LoadedFunctionApp implements FunctionInvoker {
     for (const hook of localRegistry.hooks('postInvocation')) await hook(post);
     coreContext.state = undefined;
 
-    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrow exactly what the handler threw
-    if (failed && post.error !== undefined) throw post.error;
+    if (failed && post.error !== undefined) {
+      log.log('debug', 'function failed', { errorName: post.error instanceof Error ? post.error.name : typeof post.error });
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrow exactly what the handler threw
+      throw post.error;
+    }
+    log.log('debug', 'function completed');
     const response: CoreInvocationResponse = await invocationModel.getResponse(context, post.result);
     return {
       invocationId,
