@@ -7,3 +7,4 @@ export * from './media-protocol';
 export * from './graph';
 export * from './ledger';
 export * from './retention';
+export * from './manifest';
