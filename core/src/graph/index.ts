@@ -1,0 +1,3 @@
+export * from './comms-notifications';
+export * from './invite';
+export * from './roster';
