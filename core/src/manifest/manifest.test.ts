@@ -81,10 +81,10 @@ function buildManifest(): { manifest: RecordingManifest; blobs: Map<string, Buff
 }
 
 function reader(blobs: Map<string, Buffer>) {
-  return async (stream: ManifestStream, block: ManifestBlock): Promise<Buffer | undefined> => {
+  return (stream: ManifestStream, block: ManifestBlock): Promise<Buffer | undefined> => {
     const blob = blobs.get(stream.blobName);
-    if (blob === undefined || block.storedOffset + block.storedLength > blob.length) return undefined;
-    return blob.subarray(block.storedOffset, block.storedOffset + block.storedLength);
+    if (blob === undefined || block.storedOffset + block.storedLength > blob.length) return Promise.resolve(undefined);
+    return Promise.resolve(blob.subarray(block.storedOffset, block.storedOffset + block.storedLength));
   };
 }
 

@@ -168,6 +168,14 @@ export type ManifestVerification =
   | { readonly isValid: true; readonly manifest: RecordingManifest; readonly blocksChecked: number }
   | { readonly isValid: false; readonly problems: readonly string[]; readonly manifest?: RecordingManifest };
 
+function isStreamList(value: unknown): value is readonly ManifestStream[] {
+  return Array.isArray(value);
+}
+
+function isBlockList(value: unknown): value is readonly ManifestBlock[] {
+  return Array.isArray(value);
+}
+
 function parseSignature(signature: ManifestSignature | Buffer | string): ManifestSignature | undefined {
   try {
     const value: unknown = typeof signature === 'object' && !Buffer.isBuffer(signature) ? signature : JSON.parse(signature.toString());
@@ -210,16 +218,17 @@ export async function verifyManifest(
   } catch {
     return { isValid: false, problems: [...problems, 'manifest: not JSON'] };
   }
-  if (manifest?.formatVersion !== MANIFEST_FORMAT_VERSION || !Array.isArray(manifest.streams)) {
+  const streams = (manifest as Partial<RecordingManifest> | null)?.streams;
+  if (manifest?.formatVersion !== MANIFEST_FORMAT_VERSION || !isStreamList(streams)) {
     return { isValid: false, problems: [...problems, 'manifest: unknown format version'] };
   }
   let blocksChecked = 0;
-  for (const stream of manifest.streams) {
+  for (const stream of streams) {
     const where = `stream ${stream.streamId}`;
     let chain = chainGenesis(manifest.interactionId, stream.streamId);
     let offset = 0;
     let storedOffset = 0;
-    const blocks = Array.isArray(stream.blocks) ? stream.blocks : [];
+    const blocks: readonly ManifestBlock[] = isBlockList(stream.blocks) ? stream.blocks : [];
     for (const [position, block] of blocks.entries()) {
       const at = `${where} block ${position}`;
       if (block.index !== position) problems.push(`${at}: index ${block.index} out of place`);
@@ -256,6 +265,6 @@ export async function verifyManifest(
     if (stream.storedBytes !== storedOffset) problems.push(`${where}: stored byte count does not match its blocks`);
     if (stream.chainHeadSha256 !== chain) problems.push(`${where}: chain head does not match its blocks`);
   }
-  if (streamsMerkleRoot(manifest.streams) !== manifest.merkleRootSha256) problems.push('manifest: Merkle root does not match the streams');
+  if (streamsMerkleRoot(streams) !== manifest.merkleRootSha256) problems.push('manifest: Merkle root does not match the streams');
   return problems.length === 0 ? { isValid: true, manifest, blocksChecked } : { isValid: false, problems, manifest };
 }
