@@ -5,7 +5,7 @@ import {
   chainNext,
   merkleRoot,
   serializeManifest,
-  sha256Hex,
+  sha256HexOf,
   signManifest,
   signingKeyId,
   streamsMerkleRoot,
@@ -30,7 +30,7 @@ function buildStream(streamId: string, streamNo: number, count: number): { strea
   const parts: Buffer[] = [];
   for (let index = 0; index < count; index += 1) {
     const bytes = blockBytes(streamNo, index);
-    const sha = sha256Hex(bytes);
+    const sha = sha256HexOf(bytes);
     chain = chainNext(chain, sha, sha);
     blocks.push({ index, blockId: blockIdFor(index), offset, length: bytes.length, sha256: sha, storedOffset: offset, storedLength: bytes.length, storedSha256: sha, chainSha256: chain });
     offset += bytes.length;
@@ -166,11 +166,11 @@ describe('recording manifest', () => {
   });
 
   it('computes a Merkle root that depends on every leaf and their order', () => {
-    const leaves = ['a', 'b', 'c'].map((x) => sha256Hex(x));
+    const leaves = ['a', 'b', 'c'].map((x) => sha256HexOf(x));
     const root = merkleRoot(leaves);
     expect(merkleRoot([leaves[1]!, leaves[0]!, leaves[2]!])).not.toBe(root);
     expect(merkleRoot(leaves.slice(0, 2))).not.toBe(root);
-    expect(merkleRoot([])).toBe(sha256Hex(''));
+    expect(merkleRoot([])).toBe(sha256HexOf(''));
   });
 
   it('makes block ids of equal length', () => {

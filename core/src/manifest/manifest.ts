@@ -95,13 +95,13 @@ export interface ManifestSignature {
   readonly signature: string;
 }
 
-export function sha256Hex(data: Buffer | string): string {
+export function sha256HexOf(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
 /** The chain value before a stream's first block. */
 export function chainGenesis(interactionId: string, streamId: string): string {
-  return sha256Hex(`attest-chain-v1:${interactionId}/${streamId}`);
+  return sha256HexOf(`attest-chain-v1:${interactionId}/${streamId}`);
 }
 
 /** The chain value after a block: SHA-256(previous || plaintext sha || stored sha), all raw bytes. */
@@ -118,7 +118,7 @@ export function chainNext(previousHex: string, plaintextSha256Hex: string, store
  * node = SHA-256(0x01 || left || right), an odd node is carried up unchanged; no leaves = SHA-256("").
  */
 export function merkleRoot(leavesHex: readonly string[]): string {
-  if (leavesHex.length === 0) return sha256Hex('');
+  if (leavesHex.length === 0) return sha256HexOf('');
   let level: Buffer[] = leavesHex.map((leaf) => createHash('sha256').update(Buffer.from([0])).update(Buffer.from(leaf, 'hex')).digest());
   while (level.length > 1) {
     const next: Buffer[] = [];
@@ -154,7 +154,7 @@ export function signManifest(manifestBytes: Buffer, privateKey: KeyObject, keyId
 
 /** Fingerprint used as the signing key id: SHA-256 of the public key's SPKI DER, first 16 hex chars. */
 export function signingKeyId(publicKey: KeyObject): string {
-  return `ed25519:${sha256Hex(publicKey.export({ type: 'spki', format: 'der' })).slice(0, 16)}`;
+  return `ed25519:${sha256HexOf(publicKey.export({ type: 'spki', format: 'der' })).slice(0, 16)}`;
 }
 
 export interface VerifyManifestOptions {
@@ -246,7 +246,7 @@ export async function verifyManifest(
           problems.push(`${at}: missing in storage`);
           continue;
         }
-        if (stored.length !== block.storedLength || sha256Hex(stored) !== block.storedSha256) {
+        if (stored.length !== block.storedLength || sha256HexOf(stored) !== block.storedSha256) {
           problems.push(`${at}: stored bytes do not match their hash`);
           continue;
         }
@@ -256,7 +256,7 @@ export async function verifyManifest(
         } catch {
           problems.push(`${at}: cannot be decrypted`);
         }
-        if (plaintext !== undefined && (plaintext.length !== block.length || sha256Hex(plaintext) !== block.sha256)) {
+        if (plaintext !== undefined && (plaintext.length !== block.length || sha256HexOf(plaintext) !== block.sha256)) {
           problems.push(`${at}: plaintext does not match its hash`);
         }
       }
