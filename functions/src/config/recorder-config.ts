@@ -1,9 +1,101 @@
 import type { ConfigReader } from './config-reader';
 
-/** Settings of the recorder (webhook, Graph, media hosts). Owned by the recorder core. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface RecorderConfig {}
+/** Settings of the JWT verifier for one kind of caller (Teams webhook, admins). */
+export interface JwtSettings {
+  /** OpenID configuration document; its `jwks_uri` gives the signing keys. */
+  readonly openIdMetadataUrl: string;
+  readonly issuers: readonly string[];
+  readonly audiences: readonly string[];
+  /** Empty: any tenant. */
+  readonly allowedTenantIds: readonly string[];
+  readonly clockSkewInMs: number;
+  readonly keysRefreshIntervalInMs: number;
+  /** How long cached keys stay usable while the metadata endpoint is down. */
+  readonly keysMaxStaleInMs: number;
+}
 
-export function readRecorderConfig(_reader: ConfigReader): RecorderConfig {
-  return {};
+/** Settings of the recorder (webhook, Graph, media hosts). Owned by the recorder core. */
+export interface RecorderConfig {
+  /** Bot app (client) id: the webhook token audience and the Graph client id. */
+  readonly appId: string;
+  /** Secret: never logged. */
+  readonly appSecret: string;
+  readonly servedTenantIds: readonly string[];
+  /** Public base URL of this app, for the per-call `callbackUri`. */
+  readonly publicBaseUrl: string;
+  readonly webhook: JwtSettings;
+  readonly admin: JwtSettings & { readonly requiredRole: string };
+  readonly graphBaseUrl: string;
+  readonly entraAuthorityHost: string;
+  /** Refresh the Graph token this long before it expires. */
+  readonly graphTokenRefreshAheadInMs: number;
+  readonly graphTimeoutInMs: number;
+  /** Bearer key between the function app and media hosts. Secret. */
+  readonly mediaControlKey: string;
+  readonly mediaHostStaleAfterInMs: number;
+  readonly mediaControlTimeoutInMs: number;
+  readonly defaultRegion?: string;
+  readonly participantCapacity: number;
+  readonly keepAliveIntervalInMs: number;
+  readonly mediaHealthCheckIntervalInMs: number;
+  readonly establishTimeoutInMs: number;
+  readonly recordingStatusMaxAttempts: number;
+  readonly maxEventsPerExecution: number;
+  readonly deliveryRetentionInMs: number;
+}
+
+const MINUTE = 60_000;
+
+export function readRecorderConfig(reader: ConfigReader): RecorderConfig {
+  const appId = reader.string('ATTEST_APP_ID');
+  const servedTenantIds = reader.list('ATTEST_SERVED_TENANT_IDS');
+  if (servedTenantIds.length === 0) reader.problem('ATTEST_SERVED_TENANT_IDS is required (comma-separated tenant ids)');
+  const webhookIssuers = reader.list('ATTEST_WEBHOOK_ISSUERS', ['https://api.botframework.com']);
+  const jwtCommon = {
+    clockSkewInMs: reader.integer('ATTEST_JWT_CLOCK_SKEW_MS', 5 * MINUTE, 0, 15 * MINUTE),
+    keysRefreshIntervalInMs: reader.integer('ATTEST_JWT_KEYS_REFRESH_MS', 2 * 60 * MINUTE, 10_000, 24 * 60 * MINUTE),
+    keysMaxStaleInMs: reader.integer('ATTEST_JWT_KEYS_MAX_STALE_MS', 24 * 60 * MINUTE, 0, 7 * 24 * 60 * MINUTE),
+  };
+  const webhook: JwtSettings = {
+    openIdMetadataUrl: reader.url('ATTEST_WEBHOOK_OPENID_METADATA_URL', { required: true }) ?? '',
+    issuers: reader.boolean('ATTEST_WEBHOOK_ACCEPT_GRAPH_ISSUER', false)
+      ? [...webhookIssuers, 'https://graph.microsoft.com']
+      : webhookIssuers,
+    audiences: [appId],
+    allowedTenantIds: servedTenantIds,
+    ...jwtCommon,
+  };
+  const admin = {
+    openIdMetadataUrl: reader.url('ATTEST_ADMIN_OPENID_METADATA_URL', { required: true }) ?? '',
+    issuers: reader.list('ATTEST_ADMIN_ISSUERS'),
+    audiences: reader.list('ATTEST_ADMIN_AUDIENCES', [appId]),
+    allowedTenantIds: reader.list('ATTEST_ADMIN_TENANT_IDS', servedTenantIds),
+    requiredRole: reader.stringOr('ATTEST_ADMIN_ROLE', 'admin'),
+    ...jwtCommon,
+  };
+  if (admin.issuers.length === 0) reader.problem('ATTEST_ADMIN_ISSUERS is required (comma-separated issuers)');
+  return {
+    appId,
+    appSecret: reader.string('ATTEST_APP_SECRET'),
+    servedTenantIds,
+    publicBaseUrl: reader.url('ATTEST_PUBLIC_BASE_URL', { required: true }) ?? '',
+    webhook,
+    admin,
+    graphBaseUrl: reader.url('ATTEST_GRAPH_BASE_URL', { required: false }) ?? 'https://graph.microsoft.com',
+    entraAuthorityHost:
+      reader.url('ATTEST_ENTRA_AUTHORITY_HOST', { required: false }) ?? 'https://login.microsoftonline.com',
+    graphTokenRefreshAheadInMs: reader.integer('ATTEST_GRAPH_TOKEN_REFRESH_AHEAD_MS', 10 * MINUTE, 10_000, 50 * MINUTE),
+    graphTimeoutInMs: reader.integer('ATTEST_GRAPH_TIMEOUT_MS', 3_000, 100, 60_000),
+    mediaControlKey: reader.string('ATTEST_MEDIA_CONTROL_KEY'),
+    mediaHostStaleAfterInMs: reader.integer('ATTEST_MEDIA_HOST_STALE_AFTER_MS', 30_000, 1_000, 10 * MINUTE),
+    mediaControlTimeoutInMs: reader.integer('ATTEST_MEDIA_CONTROL_TIMEOUT_MS', 2_000, 100, 60_000),
+    defaultRegion: reader.optionalString('ATTEST_MEDIA_DEFAULT_REGION'),
+    participantCapacity: reader.integer('ATTEST_RECORDER_PARTICIPANT_CAPACITY', 200, 0, 10_000),
+    keepAliveIntervalInMs: reader.integer('ATTEST_RECORDER_KEEPALIVE_INTERVAL_MS', 15 * MINUTE, 1_000, 44 * MINUTE),
+    mediaHealthCheckIntervalInMs: reader.integer('ATTEST_RECORDER_MEDIA_HEALTH_INTERVAL_MS', MINUTE, 1_000, 15 * MINUTE),
+    establishTimeoutInMs: reader.integer('ATTEST_RECORDER_ESTABLISH_TIMEOUT_MS', 2 * MINUTE, 1_000, 30 * MINUTE),
+    recordingStatusMaxAttempts: reader.integer('ATTEST_RECORDER_STATUS_MAX_ATTEMPTS', 5, 1, 20),
+    maxEventsPerExecution: reader.integer('ATTEST_RECORDER_MAX_EVENTS_PER_EXECUTION', 200, 10, 10_000),
+    deliveryRetentionInMs: reader.integer('ATTEST_RECORDER_DELIVERY_RETENTION_MS', 24 * 60 * MINUTE, MINUTE, 30 * 24 * 60 * MINUTE),
+  };
 }
