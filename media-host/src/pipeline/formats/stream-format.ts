@@ -4,6 +4,7 @@
  * I/O. Audio formatters may encode off the event loop (worker threads), hence async.
  */
 import type { StreamKind } from '@attest/core';
+import type { StreamTimingIndex } from './timing-index';
 
 /** One media frame of one stream, as decoded from the media protocol. */
 export interface MediaFrame {
@@ -36,6 +37,11 @@ export interface StreamFormatter {
   end(): Promise<FormattedChunk[]>;
   /** Releases workers; idempotent. */
   close(): Promise<void>;
+  /**
+   * The stream's timing index (chunk byte offsets, platform timestamps, gaps), complete after
+   * `end()`; the pipeline stores it as the blob's JSON sidecar. See `docs/media-formats.md`.
+   */
+  getTimingIndex?(): StreamTimingIndex;
 }
 
 export interface StreamFormatterOptions {
