@@ -1,7 +1,7 @@
 /** Signed checkpoints of the ledger head (Ed25519 over the canonical JSON of the body). */
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalJson } from './canonical-json';
-import { sha256Hex } from './ledger-entry';
+import { ledgerHashHex } from './ledger-entry';
 
 export interface LedgerCheckpointBody {
   readonly v: 1;
@@ -22,7 +22,7 @@ export interface LedgerCheckpoint extends LedgerCheckpointBody {
 
 /** The key id of a public key: SHA-256 of its SPKI DER, hex. */
 export function publicKeyId(publicKey: KeyObject): string {
-  return sha256Hex(publicKey.export({ type: 'spki', format: 'der' }));
+  return ledgerHashHex(publicKey.export({ type: 'spki', format: 'der' }));
 }
 
 export function signCheckpoint(

@@ -75,14 +75,14 @@ export interface LedgerEntry {
   readonly sha256: string;
 }
 
-export function sha256Hex(data: string | Uint8Array): string {
+export function ledgerHashHex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
 /** The hash an entry must carry: over the canonical JSON of the entry without `sha256`. */
 export function entryHash(entry: Omit<LedgerEntry, 'sha256'> | LedgerEntry): string {
   const { sha256: _ignored, ...body } = entry as LedgerEntry;
-  return sha256Hex(canonicalJson(body));
+  return ledgerHashHex(canonicalJson(body));
 }
 
 /** Builds the entry that follows `previous` (or the genesis entry when `previous` is undefined). */
@@ -101,7 +101,7 @@ export function createLedgerEntry(
     ...(draft.tenantId === undefined ? {} : { tenantId: draft.tenantId }),
     subjectType: draft.subjectType,
     subjectId: draft.subjectId,
-    subjectSha256: draft.subjectSha256 ?? sha256Hex(canonicalJson(details)),
+    subjectSha256: draft.subjectSha256 ?? ledgerHashHex(canonicalJson(details)),
     details,
     prevSha256: previous === undefined ? GENESIS_SHA256 : previous.sha256,
   };

@@ -1,0 +1,264 @@
+/**
+ * The archive's I/O: intake of invites and sealed recordings, holds, and the steps of the
+ * disposition orchestration. Built over ports by {@link createArchiveActivities}; every method is
+ * idempotent because activities run at least once.
+ */
+import {
+  ErrorCode,
+  LedgerEntryKind,
+  LedgerSubjectType,
+  RecorderError,
+  activeHoldsFor,
+  canonicalJson,
+  ledgerHashHex,
+  resolveRetention,
+  validateHoldScope,
+  type InteractionRecord,
+  type LedgerEntry,
+  type LegalHold,
+  type LegalHoldScope,
+  type RetentionPolicy,
+} from '@attest/core';
+import type { ArchiveRecord, ArchiveRecordStore, Clock, GroupDirectory, HoldStore, LedgerStore, RecordingBlobStore } from '../domain/archive-ports';
+import { ArchiveState } from '../domain/archive-ports';
+import type { GuardedMediaStore } from '../adapters/guarded-archive-media';
+
+export interface ArchiveLogger {
+  info(message: string, fields: Readonly<Record<string, string | number | boolean>>): void;
+  warn(message: string, fields: Readonly<Record<string, string | number | boolean>>): void;
+}
+
+export const silentLogger: ArchiveLogger = { info: () => undefined, warn: () => undefined };
+
+export interface ArchiveActivityDeps {
+  readonly records: ArchiveRecordStore;
+  readonly holds: HoldStore;
+  readonly ledger: LedgerStore;
+  readonly blobs: RecordingBlobStore;
+  readonly media: GuardedMediaStore;
+  readonly groups: GroupDirectory;
+  readonly policy: RetentionPolicy;
+  readonly clock: Clock;
+  readonly log?: ArchiveLogger;
+}
+
+export const SYSTEM_ACTOR = 'system';
+
+export interface DispositionCheck {
+  readonly action: 'dispose' | 'skip';
+  readonly reason?: string;
+  readonly holdIds?: readonly string[];
+}
+
+export type DisposeOutcome =
+  | { readonly status: 'deleted'; readonly ledgerSeq: number; readonly deletedBlobCount: number }
+  | { readonly status: 'refused'; readonly reason: string }
+  | { readonly status: 'alreadyDeleted' };
+
+/** Fields with personal data dropped when a record becomes a tombstone. */
+function tombstoneOf(interaction: InteractionRecord): InteractionRecord {
+  return {
+    tenantId: interaction.tenantId,
+    interactionId: interaction.interactionId,
+    callId: interaction.callId,
+    type: interaction.type,
+    direction: interaction.direction,
+    outcome: interaction.outcome,
+    invitedAt: interaction.invitedAt,
+    endedAt: interaction.endedAt,
+    sealedAt: interaction.sealedAt,
+    recordedUserIds: [],
+    recordingStatusHistory: [],
+    gaps: [],
+    manifestSha256: interaction.manifestSha256,
+    retentionClass: interaction.retentionClass,
+    expiresAt: interaction.expiresAt,
+  };
+}
+
+export function createArchiveActivities(deps: ArchiveActivityDeps) {
+  const log = deps.log ?? silentLogger;
+  const now = (): Date => deps.clock.now();
+
+  async function requireRecord(tenantId: string, interactionId: string): Promise<ArchiveRecord> {
+    const record = await deps.records.get(tenantId, interactionId);
+    if (record === undefined) throw new RecorderError(ErrorCode.NotFound, `interaction ${interactionId} is not archived`, { details: { interactionId } });
+    return record;
+  }
+
+  async function applyStorageProtection(record: ArchiveRecord): Promise<void> {
+    const { tenantId, interactionId, expiresAt } = record.interaction;
+    if (expiresAt === undefined) return;
+    const isHeld = activeHoldsFor(await deps.holds.list(), record.interaction, now()).length > 0;
+    for (const name of await deps.blobs.listRecordingBlobs(tenantId, interactionId)) {
+      await deps.blobs.applyImmutability(name, new Date(expiresAt));
+      if (isHeld) await deps.blobs.setLegalHold(name, true);
+    }
+  }
+
+  return {
+    /** First outcome of an invite: archived without retention until sealed; one `recorded` ledger entry. */
+    async recordInvite(interaction: InteractionRecord): Promise<void> {
+      const existing = await deps.records.get(interaction.tenantId, interaction.interactionId);
+      if (existing !== undefined) return;
+      const groupIds = await deps.groups.groupsOf(interaction.recordedUserIds);
+      await deps.records.upsert({ interaction, groupIds, state: ArchiveState.active });
+      await deps.ledger.append({
+        kind: LedgerEntryKind.recorded,
+        actor: SYSTEM_ACTOR,
+        tenantId: interaction.tenantId,
+        subjectType: LedgerSubjectType.interaction,
+        subjectId: interaction.interactionId,
+        details: { outcome: interaction.outcome, type: interaction.type },
+      });
+      log.info('archive invite recorded', { interactionId: interaction.interactionId, outcome: interaction.outcome });
+    },
+
+    /**
+     * Sealed recording: assigns the retention class and expiry, protects the blobs where the
+     * service can, writes one `sealed` ledger entry whose subject hash is the manifest hash.
+     * A second call with another manifest hash is refused: sealed data is never replaced.
+     */
+    async recordSealed(interaction: InteractionRecord): Promise<ArchiveRecord> {
+      const existing = await deps.records.get(interaction.tenantId, interaction.interactionId);
+      if (existing?.interaction.sealedAt !== undefined) {
+        if (existing.interaction.manifestSha256 !== interaction.manifestSha256) {
+          throw new RecorderError(ErrorCode.IntegrityViolation, `interaction ${interaction.interactionId} is already sealed with another manifest`, {
+            details: { interactionId: interaction.interactionId },
+          });
+        }
+        return existing;
+      }
+      if (existing?.state === ArchiveState.deleted) return existing;
+      const groupIds = await deps.groups.groupsOf(interaction.recordedUserIds);
+      const decision = resolveRetention(deps.policy, { ...interaction, sealedAt: interaction.sealedAt ?? now().toISOString() }, groupIds);
+      const record: ArchiveRecord = {
+        interaction: {
+          ...interaction,
+          sealedAt: interaction.sealedAt ?? now().toISOString(),
+          retentionClass: decision.retentionClass.name,
+          expiresAt: decision.expiresAt,
+        },
+        groupIds,
+        dispositionMode: decision.retentionClass.dispositionMode,
+        state: ArchiveState.active,
+      };
+      await deps.records.upsert(record);
+      await applyStorageProtection(record);
+      await deps.ledger.append({
+        kind: LedgerEntryKind.sealed,
+        actor: SYSTEM_ACTOR,
+        tenantId: interaction.tenantId,
+        subjectType: LedgerSubjectType.interaction,
+        subjectId: interaction.interactionId,
+        subjectSha256: interaction.manifestSha256,
+        details: { retentionClass: decision.retentionClass.name, expiresAt: decision.expiresAt, outcome: interaction.outcome },
+      });
+      log.info('archive interaction sealed', { interactionId: interaction.interactionId, retentionClass: decision.retentionClass.name });
+      return record;
+    },
+
+    /** Places a hold; applies to existing and future matching interactions. */
+    async placeHold(input: { holdId: string; matterId: string; description: string; custodian: string; scope: LegalHoldScope; actor: string }): Promise<{ hold: LegalHold; entry: LedgerEntry }> {
+      const problems = validateHoldScope(input.scope);
+      if (problems.length > 0) throw new RecorderError(ErrorCode.InvalidRequest, problems.join('; '));
+      const hold: LegalHold = {
+        holdId: input.holdId,
+        matterId: input.matterId,
+        description: input.description,
+        custodian: input.custodian,
+        scope: input.scope,
+        createdAt: now().toISOString(),
+        createdBy: input.actor,
+      };
+      await deps.holds.create(hold);
+      const entry = await deps.ledger.append({
+        kind: LedgerEntryKind.held,
+        actor: input.actor,
+        subjectType: LedgerSubjectType.hold,
+        subjectId: hold.holdId,
+        subjectSha256: ledgerHashHex(canonicalJson(hold)),
+        details: { matterId: hold.matterId, action: 'placeHold' },
+      });
+      return { hold, entry };
+    },
+
+    async releaseHold(input: { holdId: string; actor: string }): Promise<{ isReleased: boolean; entry: LedgerEntry }> {
+      const isReleased = await deps.holds.release(input.holdId, input.actor, now());
+      const entry = await deps.ledger.append({
+        kind: LedgerEntryKind.released,
+        actor: input.actor,
+        subjectType: LedgerSubjectType.hold,
+        subjectId: input.holdId,
+        details: { action: 'releaseHold', outcome: isReleased ? 'released' : 'notActive' },
+      });
+      return { isReleased, entry };
+    },
+
+    /** First step of a disposition: is the interaction still due (expired, not held, not gone)? */
+    async checkDisposition(input: { tenantId: string; interactionId: string }): Promise<DispositionCheck> {
+      const record = await deps.records.get(input.tenantId, input.interactionId);
+      if (record === undefined) return { action: 'skip', reason: 'notArchived' };
+      if (record.state === ArchiveState.deleted) return { action: 'skip', reason: 'alreadyDeleted' };
+      const decision = await deps.media.decide(record);
+      if (!decision.isAllowed) return { action: 'skip', reason: decision.reason, holdIds: decision.holdIds };
+      return { action: 'dispose' };
+    },
+
+    /** Records that an approval is awaited (also the reminders, with `reminder` > 0). */
+    async requestDispositionApproval(input: { tenantId: string; interactionId: string; reminder: number; instanceId: string }): Promise<void> {
+      await deps.ledger.append({
+        kind: LedgerEntryKind.dispositionRequested,
+        actor: SYSTEM_ACTOR,
+        tenantId: input.tenantId,
+        subjectType: LedgerSubjectType.interaction,
+        subjectId: input.interactionId,
+        details: { reminder: input.reminder, instanceId: input.instanceId },
+      });
+      log.info('disposition approval requested', { interactionId: input.interactionId, reminder: input.reminder });
+    },
+
+    /** Records a rejection or a timeout; a rejected record is skipped by later runs. */
+    async recordDispositionOutcome(input: { tenantId: string; interactionId: string; outcome: 'rejected' | 'timedOut'; decidedBy?: string }): Promise<void> {
+      const record = await requireRecord(input.tenantId, input.interactionId);
+      if (input.outcome === 'rejected') await deps.records.upsert({ ...record, state: ArchiveState.dispositionRejected });
+      await deps.ledger.append({
+        kind: LedgerEntryKind.dispositionRejected,
+        actor: input.decidedBy ?? SYSTEM_ACTOR,
+        tenantId: input.tenantId,
+        subjectType: LedgerSubjectType.interaction,
+        subjectId: input.interactionId,
+        details: { outcome: input.outcome },
+      });
+    },
+
+    /** Deletes (crypto-shreds) when the rule allows, keeps a tombstone, writes one `deleted` entry. */
+    async disposeInteraction(input: { tenantId: string; interactionId: string; approvedBy: string }): Promise<DisposeOutcome> {
+      const record = await deps.records.get(input.tenantId, input.interactionId);
+      if (record === undefined) return { status: 'refused', reason: 'notArchived' };
+      if (record.state === ArchiveState.deleted) return { status: 'alreadyDeleted' };
+      const decision = await deps.media.decide(record);
+      if (!decision.isAllowed) return { status: 'refused', reason: decision.reason };
+      const shred = await deps.media.shred(record);
+      const entry = await deps.ledger.append({
+        kind: LedgerEntryKind.deleted,
+        actor: input.approvedBy,
+        tenantId: input.tenantId,
+        subjectType: LedgerSubjectType.interaction,
+        subjectId: input.interactionId,
+        subjectSha256: record.interaction.manifestSha256,
+        details: { retentionClass: record.interaction.retentionClass, deletedBlobCount: shred.deletedBlobCount, isKeyDeleted: shred.isKeyDeleted },
+      });
+      await deps.records.upsert({
+        interaction: tombstoneOf(record.interaction),
+        groupIds: record.groupIds,
+        dispositionMode: record.dispositionMode,
+        state: ArchiveState.deleted,
+        tombstone: { deletedAt: now().toISOString(), approvedBy: input.approvedBy, manifestSha256: record.interaction.manifestSha256, ledgerSeq: entry.seq },
+      });
+      log.info('archive interaction deleted', { interactionId: input.interactionId, ledgerSeq: entry.seq });
+      return { status: 'deleted', ledgerSeq: entry.seq, deletedBlobCount: shred.deletedBlobCount };
+    },
+  };
+}
+export type ArchiveActivities = ReturnType<typeof createArchiveActivities>;

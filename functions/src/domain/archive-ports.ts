@@ -1,0 +1,110 @@
+/**
+ * Ports of the compliance archive. The composition root builds the adapters (Azure Tables and
+ * Blobs, or in-memory ones in tests); everything else receives these interfaces.
+ */
+import type {
+  DispositionMode,
+  InteractionRecord,
+  LedgerCheckpoint,
+  LedgerEntry,
+  LedgerEntryDraft,
+  LegalHold,
+} from '@attest/core';
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Append-only ledger storage. Entries are never rewritten or removed. */
+export interface LedgerStore {
+  /** Appends one entry after the current head; safe against concurrent writers. */
+  append(draft: LedgerEntryDraft): Promise<LedgerEntry>;
+  /** The head, or undefined for an empty ledger. */
+  getHead(): Promise<LedgerEntry | undefined>;
+  /** Entries with `fromSeq <= seq <= toSeq`, in order. */
+  listEntries(fromSeq: number, toSeq?: number): AsyncIterable<LedgerEntry>;
+  /** Stores a checkpoint; idempotent per checkpoint seq. */
+  putCheckpoint(checkpoint: LedgerCheckpoint): Promise<void>;
+  listCheckpoints(): Promise<readonly LedgerCheckpoint[]>;
+}
+
+export const ArchiveState = {
+  active: 'active',
+  /** The class needs approval and a disposition is waiting or was rejected. */
+  dispositionRejected: 'dispositionRejected',
+  deleted: 'deleted',
+} as const;
+export type ArchiveState = (typeof ArchiveState)[keyof typeof ArchiveState];
+
+export interface Tombstone {
+  readonly deletedAt: string;
+  /** Who approved (user object id) or `system`. */
+  readonly approvedBy: string;
+  readonly manifestSha256?: string;
+  readonly ledgerSeq: number;
+}
+
+/** An archived interaction: the record as sealed, its retention and its state. */
+export interface ArchiveRecord {
+  readonly interaction: InteractionRecord;
+  /** Groups of the recorded users when archived (for retention rules and RBAC scope). */
+  readonly groupIds: readonly string[];
+  readonly dispositionMode?: DispositionMode;
+  readonly state: ArchiveState;
+  readonly tombstone?: Tombstone;
+}
+
+export interface ArchiveSearchQuery {
+  readonly tenantId?: string;
+  readonly recordedUserId?: string;
+  /** ISO instants; an interaction matches when invited in [from, to). */
+  readonly from?: string;
+  readonly to?: string;
+  readonly type?: string;
+  readonly callChainId?: string;
+  readonly interactionIds?: readonly string[];
+  readonly isDeletedIncluded?: boolean;
+  /** Default 100, at most 1000. */
+  readonly limit?: number;
+}
+
+export interface ArchiveRecordStore {
+  /** Creates or replaces the record and its expiry index row. Idempotent. */
+  upsert(record: ArchiveRecord): Promise<void>;
+  get(tenantId: string, interactionId: string): Promise<ArchiveRecord | undefined>;
+  /** Active records whose expiry is at or before `now`, whatever day they expired (catch-up). */
+  listExpired(now: Date): AsyncIterable<ArchiveRecord>;
+  search(query: ArchiveSearchQuery): AsyncIterable<ArchiveRecord>;
+}
+
+export interface HoldStore {
+  create(hold: LegalHold): Promise<void>;
+  get(holdId: string): Promise<LegalHold | undefined>;
+  /** Every hold, released ones included. */
+  list(): Promise<readonly LegalHold[]>;
+  /** Sets `releasedAt`/`releasedBy` once; false when already released or unknown. */
+  release(holdId: string, releasedBy: string, releasedAt: Date): Promise<boolean>;
+}
+
+/** Raw access to recorded media and wrapped keys; wrapped by {@link GuardedMediaStore} for deletes. */
+export interface RecordingBlobStore {
+  /** Blob names under `{tenantId}/{interactionId}/` in the recordings container. */
+  listRecordingBlobs(tenantId: string, interactionId: string): Promise<readonly string[]>;
+  readRecordingBlob(blobName: string): Promise<Buffer | undefined>;
+  /** Idempotent. */
+  deleteRecordingBlob(blobName: string): Promise<void>;
+  readWrappedKey(tenantId: string, interactionId: string): Promise<Buffer | undefined>;
+  /** Idempotent. */
+  deleteWrappedKey(tenantId: string, interactionId: string): Promise<void>;
+  /** Sets time-based retention on a blob where the service supports it (real Azure); no-op otherwise. */
+  applyImmutability(blobName: string, until: Date): Promise<void>;
+  /** Sets or clears the blob legal hold where supported; no-op otherwise. */
+  setLegalHold(blobName: string, isHeld: boolean): Promise<void>;
+}
+
+/** The recorded users' groups (Graph in Azure; configuration locally). */
+export interface GroupDirectory {
+  groupsOf(userIds: readonly string[]): Promise<readonly string[]>;
+}
