@@ -66,7 +66,7 @@ export class WavFormatter implements StreamFormatter {
     try {
       this.#timeline.accept(frame.payload, frame.timestamp100ns, this.#framesStored + BigInt(this.#pending.length));
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error);
     }
     this.#pendingFirstTimestamp ??= frame.timestamp100ns;
     this.#pending.push(frame.payload);
