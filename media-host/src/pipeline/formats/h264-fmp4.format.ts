@@ -80,7 +80,7 @@ export class H264Fmp4Formatter implements StreamFormatter {
     try {
       return Promise.resolve(this.#push(frame));
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
 

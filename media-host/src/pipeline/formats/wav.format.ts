@@ -66,7 +66,7 @@ export class WavFormatter implements StreamFormatter {
     try {
       this.#timeline.accept(frame.payload, frame.timestamp100ns, this.#framesStored + BigInt(this.#pending.length));
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     this.#pendingFirstTimestamp ??= frame.timestamp100ns;
     this.#pending.push(frame.payload);
