@@ -1,0 +1,129 @@
+/**
+ * Contract of the `callLifecycle` orchestration: its versioned name, input (settings are
+ * snapshotted here at start, never read from config by the orchestrator), the external event it
+ * consumes, and the activities it calls. Shipped shapes only grow by optional fields.
+ */
+import type {
+  CallState,
+  MediaHostEventKind,
+  ParticipantMapping,
+  RecordingGap,
+  RecordingStatus,
+  RecordingStatusChange,
+  ResultInfo,
+  RosterParticipant,
+  SealSummary,
+} from '@attest/core';
+import type { GraphResult, InteractionPatch, MediaSessionRef } from './recorder-ports';
+
+export const OrchestratorNames = { callLifecycle: 'callLifecycleV1' } as const;
+
+export const ActivityNames = {
+  updateRecordingStatus: 'recorderUpdateRecordingStatus',
+  keepAlive: 'recorderKeepAlive',
+  startPersisting: 'recorderStartPersisting',
+  forwardParticipants: 'recorderForwardParticipants',
+  checkMediaSession: 'recorderCheckMediaSession',
+  abortMediaSession: 'recorderAbortMediaSession',
+  sealRecording: 'recorderSealRecording',
+  updateInteraction: 'recorderUpdateInteraction',
+  finalizeInteraction: 'recorderFinalizeInteraction',
+} as const;
+export type ActivityName = (typeof ActivityNames)[keyof typeof ActivityNames];
+
+/** Every notification for a call reaches its orchestration under this one event name. */
+export const CALL_EVENT_NAME = 'callEvent';
+
+interface CallEventBase {
+  /** Unique per delivery; the orchestrator ignores a repeated id. */
+  readonly deliveryId: string;
+  /** When the function app received it, ISO 8601. */
+  readonly at: string;
+}
+
+export type CallEvent =
+  | (CallEventBase & { readonly kind: 'callState'; readonly state: CallState; readonly resultInfo?: ResultInfo })
+  | (CallEventBase & { readonly kind: 'roster'; readonly participants: readonly RosterParticipant[]; readonly mappings: readonly ParticipantMapping[] })
+  | (CallEventBase & { readonly kind: 'participantLeft'; readonly participantId: string })
+  | (CallEventBase & { readonly kind: 'mediaHost'; readonly eventKind: MediaHostEventKind; readonly reason?: string });
+
+export interface CallLifecycleSettings {
+  readonly keepAliveIntervalInMs: number;
+  readonly mediaHealthCheckIntervalInMs: number;
+  /** Consecutive failed health checks before the media host counts as lost. */
+  readonly mediaHealthFailureThreshold: number;
+  readonly establishTimeoutInMs: number;
+  readonly recordingStatusMaxAttempts: number;
+  /** Retry delay for Graph failures without `Retry-After`. */
+  readonly graphRetryDelayInMs: number;
+  readonly maxEventsPerExecution: number;
+}
+
+export interface ParticipantState {
+  readonly participantId: string;
+  readonly identityKind: RosterParticipant['identityKind'];
+  readonly identityId?: string;
+  readonly displayName?: string;
+  readonly joinedAt: string;
+  readonly leftAt?: string;
+  readonly msis: readonly string[];
+  readonly wasInLobby: boolean;
+  readonly hasShared: boolean;
+}
+
+/** State carried across `continueAsNew`. */
+export interface CallLifecycleState {
+  readonly phase: 'awaitingEstablished' | 'established';
+  readonly execution: number;
+  readonly establishedAt?: string;
+  readonly lastKeepAliveAt: string;
+  readonly lastHealthCheckAt: string;
+  /** Why recording cannot continue (`mediaHostLost`, `recordingStatusNotConfirmed`), once known. */
+  readonly failureReason?: string;
+  readonly isRecordingConfirmed: boolean;
+  readonly isMediaHostLost: boolean;
+  readonly healthFailures: number;
+  readonly statusHistory: readonly RecordingStatusChange[];
+  readonly gaps: readonly RecordingGap[];
+  readonly participants: Readonly<Record<string, ParticipantState>>;
+  /** Latest roster mapping not yet forwarded (before persistence started). */
+  readonly pendingMappings?: readonly ParticipantMapping[];
+  readonly seenDeliveryIds: readonly string[];
+}
+
+export interface CallLifecycleInput {
+  readonly callId: string;
+  readonly tenantId: string;
+  readonly interactionId: string;
+  readonly session: MediaSessionRef;
+  /** When the fast path sent the answer, ISO 8601. */
+  readonly answeredAt: string;
+  readonly settings: CallLifecycleSettings;
+  /** Present after continueAsNew. */
+  readonly state?: CallLifecycleState;
+}
+
+export interface CallLifecycleOutput {
+  readonly outcome: 'recorded' | 'recordedWithGaps' | 'failed';
+  readonly outcomeReason?: string;
+  readonly resultCode?: number;
+  readonly resultSubcode?: number;
+}
+
+// Activity inputs and outputs.
+export interface UpdateRecordingStatusInput { readonly tenantId: string; readonly callId: string; readonly status: RecordingStatus }
+export interface KeepAliveInput { readonly tenantId: string; readonly callId: string }
+export type GraphActivityResult = GraphResult;
+export interface StartPersistingInput { readonly session: MediaSessionRef; readonly recordingConfirmedAt: string }
+export interface ForwardParticipantsInput { readonly session: MediaSessionRef; readonly mappings: readonly ParticipantMapping[] }
+export interface SessionInput { readonly session: MediaSessionRef; readonly reason?: string }
+export type MediaActivityResult = { readonly ok: true; readonly state?: string } | { readonly ok: false; readonly reason: string };
+export type SealActivityResult = { readonly ok: true; readonly summary: SealSummary } | { readonly ok: false; readonly reason: string };
+export interface UpdateInteractionInput { readonly tenantId: string; readonly interactionId: string; readonly patch: InteractionPatch }
+export interface FinalizeInteractionInput {
+  readonly tenantId: string;
+  readonly interactionId: string;
+  readonly patch: InteractionPatch;
+  readonly participants: readonly ParticipantState[];
+  readonly seal?: SealSummary;
+}

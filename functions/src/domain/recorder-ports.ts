@@ -1,0 +1,126 @@
+/**
+ * Ports of the recorder core. Adapters (Graph, Tables, media host HTTP, Durable client) implement
+ * them; the composition root builds them; handlers and activities receive them.
+ */
+import type {
+  CreateMediaSessionRequest,
+  CreateMediaSessionResponse,
+  InteractionParticipant,
+  InteractionRecord,
+  InteractionStream,
+  MediaHostHeartbeat,
+  MediaSessionStatus,
+  ParticipantMapping,
+  RecordingStatus,
+  SealSummary,
+} from '@attest/core';
+
+/** Outcome of one Graph request; throttling and "call gone" are expected outcomes, not errors. */
+export type GraphResult =
+  | { readonly kind: 'ok'; readonly status: number }
+  | { readonly kind: 'throttled'; readonly retryAfterInMs: number }
+  | { readonly kind: 'notFound' }
+  | { readonly kind: 'failed'; readonly status: number; readonly isRetryable: boolean };
+
+export interface AnswerOptions {
+  readonly callbackUri: string;
+  readonly mediaConfigBlob: string;
+  /** Meetings only. */
+  readonly participantCapacity?: number;
+}
+
+export const RejectReason = { busy: 'busy', forbidden: 'forbidden', none: 'none' } as const;
+export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
+
+export interface GraphCalls {
+  answer(tenantId: string, callId: string, options: AnswerOptions): Promise<GraphResult>;
+  reject(tenantId: string, callId: string, reason: RejectReason): Promise<GraphResult>;
+  updateRecordingStatus(tenantId: string, callId: string, status: RecordingStatus, clientContext: string): Promise<GraphResult>;
+  keepAlive(tenantId: string, callId: string): Promise<GraphResult>;
+}
+
+/** A registered media host as the registry holds it. */
+export interface MediaHostRecord extends MediaHostHeartbeat {
+  /** When this app received the last heartbeat, ISO 8601 (the host's own `sentAt` is not trusted for staleness). */
+  readonly receivedAt: string;
+}
+
+export interface MediaHostRegistry {
+  upsertHeartbeat(heartbeat: MediaHostHeartbeat, receivedAt: Date): Promise<void>;
+  list(): Promise<readonly MediaHostRecord[]>;
+  get(hostId: string): Promise<MediaHostRecord | undefined>;
+  setDraining(hostId: string, isDraining: boolean): Promise<boolean>;
+}
+
+/** Where to reach one media session. */
+export interface MediaSessionRef {
+  readonly hostId: string;
+  readonly controlUrl: string;
+  readonly sessionId: string;
+}
+
+/** Throws RecorderError `ATT_MEDIA_HOST_UNAVAILABLE` (unreachable, 5xx) or `ATT_MEDIA_SESSION_FAILED` (4xx). */
+export interface MediaHostControl {
+  createSession(controlUrl: string, request: CreateMediaSessionRequest): Promise<CreateMediaSessionResponse>;
+  startPersisting(session: MediaSessionRef, recordingConfirmedAt: string): Promise<MediaSessionStatus>;
+  updateParticipants(session: MediaSessionRef, participants: readonly ParticipantMapping[]): Promise<MediaSessionStatus>;
+  getSession(session: MediaSessionRef): Promise<MediaSessionStatus>;
+  seal(session: MediaSessionRef): Promise<SealSummary>;
+  abort(session: MediaSessionRef, reason: string): Promise<void>;
+  setDraining(controlUrl: string, isDraining: boolean): Promise<void>;
+}
+
+/** Columns of an interaction that may change after the invite. */
+export type InteractionPatch = Partial<Omit<InteractionRecord, 'tenantId' | 'interactionId' | 'callId'>> & {
+  /** Lifecycle state for listings: `answering`, `answered`, `established`, `ended`, ... */
+  readonly callState?: string;
+};
+
+export interface InteractionFilter {
+  readonly outcome?: string;
+  readonly callState?: string;
+  readonly invitedAfter?: string;
+  readonly callChainId?: string;
+  readonly top?: number;
+}
+
+export interface InteractionStore {
+  /** Conditional insert: false when the interaction already exists (duplicate invite). */
+  createIfAbsent(record: InteractionRecord, extra?: Readonly<Record<string, string>>): Promise<boolean>;
+  update(tenantId: string, interactionId: string, patch: InteractionPatch): Promise<void>;
+  get(tenantId: string, interactionId: string): Promise<(InteractionRecord & { callState?: string }) | undefined>;
+  /** Across tenants (admin view). */
+  findByInteractionId(interactionId: string): Promise<(InteractionRecord & { callState?: string }) | undefined>;
+  list(filter: InteractionFilter): Promise<readonly (InteractionRecord & { callState?: string })[]>;
+  upsertParticipants(participants: readonly InteractionParticipant[]): Promise<void>;
+  upsertStreams(streams: readonly InteractionStream[]): Promise<void>;
+  listParticipants(interactionId: string): Promise<readonly InteractionParticipant[]>;
+  listStreams(interactionId: string): Promise<readonly InteractionStream[]>;
+}
+
+/** At-most-once processing of webhook deliveries (Teams retries and replays). */
+export interface DeliveryLog {
+  /** True the first time a key is claimed; false for a duplicate. */
+  tryClaim(partition: string, key: string): Promise<boolean>;
+  /** Lets a delivery whose processing failed be processed again. Best effort. */
+  release(partition: string, key: string): Promise<void>;
+}
+
+export type StartResult = 'started' | 'alreadyExists';
+export type RaiseResult = 'raised' | 'notFound';
+
+export interface LifecycleStatus {
+  readonly instanceId: string;
+  readonly runtimeStatus: string;
+  readonly customStatus?: unknown;
+  readonly createdTime?: string;
+  readonly lastUpdatedTime?: string;
+  readonly output?: unknown;
+}
+
+/** The Durable client as the recorder uses it. */
+export interface LifecycleClient {
+  start(orchestratorName: string, instanceId: string, input: unknown): Promise<StartResult>;
+  raise(instanceId: string, eventName: string, payload: unknown): Promise<RaiseResult>;
+  getStatus(instanceId: string): Promise<LifecycleStatus | undefined>;
+}

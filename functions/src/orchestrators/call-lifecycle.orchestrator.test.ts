@@ -1,0 +1,297 @@
+/**
+ * A scripted stand-in for the Durable orchestration context, for fast unit tests and the golden
+ * trace of `callLifecycle`. It mimics the SDK where it matters: external-event waiters are served
+ * last-in-first-out, timers move the clock, and every yielded task is recorded as a trace step.
+
+
+ */
+import type { OrchestrationContext } from 'durable-functions';
+
+export interface FakeTask {
+  readonly kind: 'activity' | 'event' | 'timer' | 'any';
+  readonly name?: string;
+  readonly input?: unknown;
+  readonly fireAt?: Date;
+  readonly tasks?: FakeTask[];
+  isCompleted: boolean;
+  isCanceled?: boolean;
+  result?: unknown;
+  cancel(): void;
+}
+
+export type ScriptStep = { readonly event: unknown } | { readonly tick: true };
+export type Responders = Readonly<Record<string, (input: unknown) => unknown>>;
+
+export interface RunResult {
+  readonly trace: string[];
+  readonly output: unknown;
+  readonly isDone: boolean;
+  readonly activities: { name: string; input: unknown }[];
+  readonly continuedAsNewWith?: unknown;
+  readonly customStatus?: unknown;
+  readonly logs: string[];
+}
+
+export function runScripted(
+  orchestrator: (context: OrchestrationContext) => Generator<unknown, unknown, unknown>,
+  input: unknown,
+  script: readonly ScriptStep[],
+  responders: Responders,
+  startAt = new Date('2030-01-01T00:00:00Z'),
+): RunResult {
+  let now = startAt;
+  const waiters: FakeTask[] = [];
+  const trace: string[] = [];
+  const activities: { name: string; input: unknown }[] = [];
+  const logs: string[] = [];
+  let continuedAsNewWith: unknown;
+  let customStatus: unknown;
+  const task = (init: Omit<FakeTask, 'isCompleted' | 'cancel'>): FakeTask => {
+    const t: FakeTask = { ...init, isCompleted: false, cancel: () => { t.isCanceled = true; } };
+    return t;
+  };
+  const df = {
+    instanceId: 'call-test',
+    isReplaying: false,
+    get currentUtcDateTime(): Date { return now; },
+    getInput: () => input,
+    callActivity: (name: string, payload?: unknown) => task({ kind: 'activity', name, input: payload }),
+    callActivityWithRetry: (name: string, _retry: unknown, payload?: unknown) => task({ kind: 'activity', name, input: payload }),
+    waitForExternalEvent: (name: string) => {
+      const t = task({ kind: 'event', name });
+      waiters.push(t);
+      return t;
+    },
+    createTimer: (fireAt: Date) => task({ kind: 'timer', fireAt }),
+    Task: { any: (tasks: FakeTask[]) => task({ kind: 'any', tasks }) },
+    continueAsNew: (next: unknown) => { continuedAsNewWith = next; },
+    setCustomStatus: (status: unknown) => { customStatus = status; },
+  };
+  const context = {
+    df,
+    info: (line: string) => logs.push(line),
+    warn: (line: string) => logs.push(line),
+    error: (line: string) => logs.push(line),
+  } as unknown as OrchestrationContext;
+
+  const describe = (t: FakeTask): string => {
+    if (t.kind === 'activity') return `activity:${t.name}`;
+    if (t.kind === 'timer') return `timer:+${(t.fireAt?.getTime() ?? 0) - now.getTime()}ms`;
+    if (t.kind === 'event') return `event:${t.name}`;
+    return `any[${(t.tasks ?? []).map(describe).join(',')}]`;
+  };
+
+  const generator = orchestrator(context);
+  let steps = [...script];
+  let next = generator.next();
+  while (!next.done) {
+    const yielded = next.value as FakeTask;
+    trace.push(describe(yielded));
+    let value: unknown;
+    if (yielded.kind === 'activity') {
+      activities.push({ name: yielded.name ?? '', input: yielded.input });
+      const responder = responders[yielded.name ?? ''];
+      value = responder === undefined ? undefined : responder(yielded.input);
+      yielded.isCompleted = true;
+      yielded.result = value;
+    } else if (yielded.kind === 'timer') {
+      now = yielded.fireAt ?? now;
+      yielded.isCompleted = true;
+      value = yielded;
+    } else if (yielded.kind === 'any') {
+      const step = steps[0];
+      if (step === undefined) return { trace, output: undefined, isDone: false, activities, continuedAsNewWith, customStatus, logs };
+      steps = steps.slice(1);
+      if ('tick' in step) {
+        const timer = (yielded.tasks ?? []).find((t) => t.kind === 'timer');
+        if (timer === undefined) throw new Error('tick scripted but no timer in the race');
+        now = timer.fireAt ?? now;
+        timer.isCompleted = true;
+        value = timer;
+      } else {
+        // The SDK serves the newest open waiter first.
+        const open = waiters.filter((w) => !w.isCompleted);
+        const waiter = open[open.length - 1];
+        if (waiter === undefined) throw new Error('event scripted but nobody waits');
+        waiter.isCompleted = true;
+        waiter.result = step.event;
+        value = waiter;
+      }
+    } else {
+      throw new Error(`unexpected bare ${yielded.kind} yield`);
+    }
+    next = generator.next(value);
+  }
+  return { trace, output: next.value, isDone: true, activities, continuedAsNewWith, customStatus, logs };
+}
+
+// ---------------------------------------------------------------------------------------------
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { callLifecycle } from './call-lifecycle.orchestrator';
+import { ActivityNames, type CallLifecycleInput } from '../domain/call-lifecycle.contract';
+
+const GOLDEN_PATH = join(__dirname, '../../../test/recorder/fixtures/callLifecycleV1.trace.json');
+const T0 = Date.parse('2030-01-01T00:00:00Z');
+const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
+
+const input: CallLifecycleInput = {
+  callId: 'call-1',
+  tenantId: 'tenant-a',
+  interactionId: 'call-1',
+  session: { hostId: 'mh-1', controlUrl: 'http://127.0.0.1:1', sessionId: 's-1' },
+  answeredAt: at(0),
+  settings: {
+    keepAliveIntervalInMs: 900_000,
+    mediaHealthCheckIntervalInMs: 60_000,
+    mediaHealthFailureThreshold: 2,
+    establishTimeoutInMs: 120_000,
+    recordingStatusMaxAttempts: 4,
+    graphRetryDelayInMs: 1_000,
+    maxEventsPerExecution: 50,
+  },
+};
+
+const seal = {
+  sessionId: 's-1', callId: 'call-1', interactionId: 'call-1', manifestBlobName: 'm.json', manifestSha256: 'aa', merkleRootSha256: 'bb',
+  startedAt: at(1), endedAt: at(100), streams: [], gaps: [],
+};
+const ok: Responders = {
+  [ActivityNames.updateRecordingStatus]: () => ({ kind: 'ok', status: 200 }),
+  [ActivityNames.keepAlive]: () => ({ kind: 'ok', status: 200 }),
+  [ActivityNames.startPersisting]: () => ({ ok: true }),
+  [ActivityNames.forwardParticipants]: () => ({ ok: true }),
+  [ActivityNames.checkMediaSession]: () => ({ ok: true, state: 'persisting' }),
+  [ActivityNames.abortMediaSession]: () => ({ ok: true }),
+  [ActivityNames.sealRecording]: () => ({ ok: true, summary: seal }),
+};
+const state = (s: string, second: number, id = `d-${s}-${second}`, resultInfo?: unknown) => ({ event: { kind: 'callState', deliveryId: id, at: at(second), state: s, resultInfo } });
+const roster = (second: number, id = `r-${second}`) => ({
+  event: {
+    kind: 'roster', deliveryId: id, at: at(second),
+    participants: [{ participantId: 'p1', identityKind: 'user', identityId: 'u1', isInLobby: false, isMuted: false, isSharingScreen: true, isVideoOn: false, msis: ['1'] }],
+    mappings: [{ msi: '1', participantId: 'p1', kind: 'audio', identityKind: 'user', identityId: 'u1' }],
+  },
+});
+const run = (script: ScriptStep[], responders: Responders = ok, runInput: CallLifecycleInput = input) =>
+  runScripted(callLifecycle as never, runInput, script, responders, new Date(T0));
+const names = (result: RunResult) => result.activities.map((a) => a.name);
+const finalPatch = (result: RunResult) =>
+  (result.activities.find((a) => a.name === ActivityNames.finalizeInteraction)?.input as { patch: Record<string, unknown> }).patch;
+
+describe('callLifecycleV1', () => {
+  const goldenScript: ScriptStep[] = [state('establishing', 1), state('established', 2), roster(3), { tick: true }, { tick: true }, state('terminated', 200, 'end', { code: 200, subcode: 5002 })];
+
+  it('matches the golden trace of its yield sequence', () => {
+    if (process.env.ATTEST_WRITE_GOLDEN === '1') writeFileSync(GOLDEN_PATH, `${JSON.stringify(run(goldenScript).trace, null, 2)}\n`);
+    const golden = JSON.parse(readFileSync(GOLDEN_PATH, 'utf8')) as string[];
+    expect(run(goldenScript).trace).toEqual(golden);
+  });
+
+  it('confirms recording with Graph before the media host may persist', () => {
+    const result = run(goldenScript);
+    const order = names(result);
+    expect(order.indexOf(ActivityNames.updateRecordingStatus)).toBeLessThan(order.indexOf(ActivityNames.startPersisting));
+    expect(result.activities.find((a) => a.name === ActivityNames.updateRecordingStatus)?.input).toMatchObject({ status: 'recording' });
+    expect(result.output).toEqual({ outcome: 'recorded', resultCode: 200, resultSubcode: 5002 });
+    expect(finalPatch(result)).toMatchObject({ outcome: 'recorded', manifestBlobName: 'm.json', callState: 'ended' });
+  });
+
+  it('forwards the MSI map from a roster update to the media host', () => {
+    const result = run(goldenScript);
+    expect(result.activities.find((a) => a.name === ActivityNames.forwardParticipants)?.input).toMatchObject({ mappings: [{ msi: '1', participantId: 'p1' }] });
+  });
+
+  it('tolerates established arriving before establishing', () => {
+    const result = run([state('established', 1), state('establishing', 2), state('terminated', 9)]);
+    expect(result.output).toMatchObject({ outcome: 'recorded' });
+    expect(names(result).filter((n) => n === ActivityNames.startPersisting)).toHaveLength(1);
+  });
+
+  it('forwards a roster that arrived before established once persistence starts', () => {
+    const result = run([roster(1), state('established', 2), state('terminated', 9)]);
+    const order = names(result);
+    expect(order.indexOf(ActivityNames.forwardParticipants)).toBeGreaterThan(order.indexOf(ActivityNames.startPersisting));
+  });
+
+  it('honours Retry-After when Graph throttles updateRecordingStatus', () => {
+    let calls = 0;
+    const result = run([state('established', 1), state('terminated', 60)], {
+      ...ok,
+      [ActivityNames.updateRecordingStatus]: () => (++calls === 1 ? { kind: 'throttled', retryAfterInMs: 7_000 } : { kind: 'ok', status: 200 }),
+    });
+    expect(result.trace).toContain('timer:+7000ms');
+    expect(calls).toBe(2);
+    expect(result.output).toMatchObject({ outcome: 'recorded' });
+  });
+
+  it('never lets media persist when Graph does not confirm recording', () => {
+    const result = run([state('established', 1), state('terminated', 60)], {
+      ...ok,
+      [ActivityNames.updateRecordingStatus]: () => ({ kind: 'failed', status: 500, isRetryable: true }),
+    });
+    expect(names(result)).not.toContain(ActivityNames.startPersisting);
+    expect(names(result)).toContain(ActivityNames.abortMediaSession);
+    expect(names(result).filter((n) => n === ActivityNames.updateRecordingStatus)).toHaveLength(4);
+    expect(result.output).toMatchObject({ outcome: 'failed', outcomeReason: 'recordingStatusNotConfirmed' });
+  });
+
+  it('marks the gap and sets failed status when the media host reports persistence failure', () => {
+    const result = run([
+      state('established', 1),
+      { event: { kind: 'mediaHost', deliveryId: 'mh-ev-1', at: at(30), eventKind: 'persistenceFailed', reason: 'spoolFull' } },
+      state('terminated', 60),
+    ]);
+    const statuses = result.activities.filter((a) => a.name === ActivityNames.updateRecordingStatus).map((a) => (a.input as { status: string }).status);
+    expect(statuses).toEqual(['recording', 'failed']);
+    expect(result.output).toMatchObject({ outcome: 'failed', outcomeReason: 'mediaHostLost' });
+    expect(finalPatch(result).gaps).toEqual([expect.objectContaining({ reason: 'mediaHostLost' })]);
+    expect(result.logs.some((l) => l.includes('"level":"error"') && l.includes('media host lost'))).toBe(true);
+  });
+
+  it('treats repeated failed health checks as media host loss', () => {
+    const result = run([state('established', 1), { tick: true }, { tick: true }, state('terminated', 300)], {
+      ...ok,
+      [ActivityNames.checkMediaSession]: () => ({ ok: false, reason: 'unreachable' }),
+    });
+    expect(result.output).toMatchObject({ outcome: 'failed', outcomeReason: 'mediaHostLost' });
+  });
+
+  it('ignores a repeated delivery', () => {
+    const result = run([state('established', 1), roster(3, 'same'), roster(4, 'same'), state('terminated', 9)]);
+    expect(names(result).filter((n) => n === ActivityNames.forwardParticipants)).toHaveLength(1);
+  });
+
+  it('ends as failed without persisting when the call ends before it is established', () => {
+    const result = run([state('establishing', 1), state('terminated', 2)]);
+    expect(names(result)).toEqual([ActivityNames.abortMediaSession, ActivityNames.finalizeInteraction]);
+    expect(result.output).toMatchObject({ outcome: 'failed', outcomeReason: 'endedBeforeEstablished' });
+  });
+
+  it('gives up when the call is not established in time', () => {
+    const result = run([{ tick: true }]);
+    expect(result.trace[0]).toBe('any[event:callEvent,timer:+120000ms]');
+    expect(result.output).toMatchObject({ outcome: 'failed', outcomeReason: 'notEstablished' });
+  });
+
+  it('sends keepAlive every interval and ends when Graph no longer knows the call', () => {
+    const result = run([state('established', 1), ...Array.from({ length: 15 }, () => ({ tick: true as const }))], {
+      ...ok,
+      [ActivityNames.keepAlive]: () => ({ kind: 'notFound' }),
+    });
+    expect(names(result)).toContain(ActivityNames.keepAlive);
+    expect(result.isDone).toBe(true);
+    expect(result.output).toMatchObject({ outcome: 'recorded' });
+  });
+
+  it('continues as new after the bounded number of events, carrying its state', () => {
+    const small = { ...input, settings: { ...input.settings, maxEventsPerExecution: 3 } };
+    const result = run([state('established', 1), roster(2), roster(3), roster(4)], ok, small);
+    const carried = result.continuedAsNewWith as CallLifecycleInput;
+    expect(carried.state).toMatchObject({ phase: 'established', isRecordingConfirmed: true });
+    expect(carried.state?.seenDeliveryIds).toContain('r-3');
+    const resumed = run([state('terminated', 10)], ok, carried);
+    expect(names(resumed)).not.toContain(ActivityNames.updateRecordingStatus);
+    expect(resumed.output).toMatchObject({ outcome: 'recorded' });
+  });
+});

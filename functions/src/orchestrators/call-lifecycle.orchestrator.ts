@@ -1,0 +1,370 @@
+/**
+ * `callLifecycleV1`: one instance per recorder call leg, from the answer to the sealed,
+ * persisted interaction. Deterministic: yields only `context.df` tasks, reads time only from
+ * `currentUtcDateTime`, takes every setting from its input. Its yield sequence is frozen by the
+ * golden trace test; a change ships as `callLifecycleV2`.
+ *
+ * Events: every notification arrives as the external event `callEvent`. The SDK serves waiters
+ * of one name last-in-first-out, so a waiter abandoned when a timer wins can still receive a
+ * later event; all waiters are therefore kept and swept for results, and deliveries are deduped
+ * by id. Unconsumed events are lost on continueAsNew, so it only happens with no event pending.
+ */
+import * as df from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import type { ParticipantMapping, RecordingGap, RecordingStatus, RecordingStatusChange, ResultInfo, SealSummary } from '@attest/core';
+import {
+  ActivityNames,
+  CALL_EVENT_NAME,
+  type CallEvent,
+  type CallLifecycleInput,
+  type CallLifecycleOutput,
+  type CallLifecycleState,
+  type GraphActivityResult,
+  type MediaActivityResult,
+  type ParticipantState,
+  type SealActivityResult,
+} from '../domain/call-lifecycle.contract';
+import type { InteractionPatch } from '../domain/recorder-ports';
+import { replaySafeLogger } from './replay-safe-logger';
+
+// Constants, so identical on every replay.
+const storageRetry = new df.RetryOptions(2_000, 5);
+const MAX_REMEMBERED_DELIVERIES = 200;
+
+type Step = Generator<Task, void, unknown>;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export const callLifecycle: OrchestrationHandler = function* (
+  context: OrchestrationContext,
+): Generator<Task, CallLifecycleOutput | undefined, unknown> {
+  const input = context.df.getInput<CallLifecycleInput>();
+  const { settings } = input;
+  const log = replaySafeLogger(context, { callId: input.callId, interactionId: input.interactionId });
+  const nowMs = (): number => context.df.currentUtcDateTime.getTime();
+  const nowIso = (): string => context.df.currentUtcDateTime.toISOString();
+
+  const state: Mutable<CallLifecycleState> = input.state
+    ? { ...input.state, execution: input.state.execution + 1 }
+    : {
+        phase: 'awaitingEstablished',
+        execution: 0,
+        lastKeepAliveAt: nowIso(),
+        lastHealthCheckAt: nowIso(),
+        isRecordingConfirmed: false,
+        isMediaHostLost: false,
+        healthFailures: 0,
+        statusHistory: [],
+        gaps: [],
+        participants: {},
+        seenDeliveryIds: [],
+      };
+  const waiters: Task[] = [];
+  let eventsHandled = 0;
+  let ended: { readonly reason: string; readonly resultInfo?: ResultInfo } | undefined;
+
+  const publishStatus = (): void => {
+    const last = state.statusHistory[state.statusHistory.length - 1];
+    context.df.setCustomStatus({
+      phase: state.phase,
+      recordingStatus: last?.status,
+      isRecordingConfirmed: state.isRecordingConfirmed,
+      isMediaHostLost: state.isMediaHostLost,
+      failureReason: state.failureReason,
+      execution: state.execution,
+    });
+  };
+
+  const takeDeliveredEvents = (): CallEvent[] => {
+    const delivered: CallEvent[] = [];
+    for (let i = waiters.length - 1; i >= 0; i -= 1) {
+      const waiter = waiters[i];
+      if (waiter?.isCompleted === true) {
+        waiters.splice(i, 1);
+        delivered.push(waiter.result as CallEvent);
+      }
+    }
+    // Serving order is LIFO inside the SDK: restore arrival order.
+    return delivered.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  };
+
+  function* updateInteraction(patch: InteractionPatch): Step {
+    yield context.df.callActivityWithRetry(ActivityNames.updateInteraction, storageRetry, {
+      tenantId: input.tenantId,
+      interactionId: input.interactionId,
+      patch,
+    });
+  }
+
+  /** Sets the Graph recording status, honouring Retry-After; returns whether Graph confirmed it. */
+  function* setRecordingStatus(status: RecordingStatus): Generator<Task, boolean, unknown> {
+    for (let attempt = 1; attempt <= settings.recordingStatusMaxAttempts; attempt += 1) {
+      const result = (yield context.df.callActivity(ActivityNames.updateRecordingStatus, {
+        tenantId: input.tenantId,
+        callId: input.callId,
+        status,
+      })) as GraphActivityResult;
+      if (result.kind === 'ok') return true;
+      if (result.kind === 'notFound') {
+        ended ??= { reason: 'callGone' };
+        return false;
+      }
+      if (result.kind === 'failed' && !result.isRetryable) break;
+      if (attempt === settings.recordingStatusMaxAttempts) break;
+      const delayInMs = result.kind === 'throttled' ? result.retryAfterInMs : settings.graphRetryDelayInMs;
+      log.warn('updateRecordingStatus retry scheduled', { status, attempt, delayInMs, kind: result.kind });
+      yield context.df.createTimer(new Date(nowMs() + delayInMs));
+    }
+    return false;
+  }
+
+  function* recordStatus(status: RecordingStatus): Generator<Task, boolean, unknown> {
+    const isConfirmed = yield* setRecordingStatus(status);
+    const change: RecordingStatusChange = { status, at: nowIso(), isConfirmed };
+    state.statusHistory = [...state.statusHistory, change];
+    return isConfirmed;
+  }
+
+  function* onMediaHostLost(reason: string): Step {
+    if (state.isMediaHostLost) return;
+    state.isMediaHostLost = true;
+    state.failureReason ??= 'mediaHostLost';
+    const at = nowIso();
+    state.gaps = [...state.gaps, { startedAt: at, endedAt: at, reason: 'mediaHostLost' }];
+    log.error('media host lost: recording cannot continue', { reason, hostId: input.session.hostId });
+    if (state.phase === 'established' && state.isRecordingConfirmed) {
+      yield* recordStatus('failed');
+    }
+    publishStatus();
+    yield* updateInteraction({ gaps: state.gaps, recordingStatusHistory: state.statusHistory, callState: 'failed', outcomeReason: reason });
+  }
+
+  function* onEstablished(at: string): Step {
+    state.phase = 'established';
+    state.establishedAt = at;
+    state.lastKeepAliveAt = nowIso();
+    state.lastHealthCheckAt = nowIso();
+    log.info('call established');
+    const isConfirmed = yield* recordStatus('recording');
+    if (isConfirmed) {
+      // Only after Graph's 200 may the media host store media.
+      const persisted = (yield context.df.callActivity(ActivityNames.startPersisting, {
+        session: input.session,
+        recordingConfirmedAt: nowIso(),
+      })) as MediaActivityResult;
+      if (persisted.ok) {
+        state.isRecordingConfirmed = true;
+        log.info('recording started');
+      } else {
+        yield* onMediaHostLost(persisted.reason);
+      }
+    } else if (ended === undefined) {
+      state.failureReason = 'recordingStatusNotConfirmed';
+      log.error('recording status not confirmed: media will not be stored');
+      yield context.df.callActivity(ActivityNames.abortMediaSession, { session: input.session, reason: 'recordingStatusNotConfirmed' });
+    }
+    if (state.isRecordingConfirmed && state.pendingMappings !== undefined) {
+      const mappings = state.pendingMappings;
+      state.pendingMappings = undefined;
+      yield* forward(mappings);
+    }
+    publishStatus();
+    yield* updateInteraction({
+      callState: state.failureReason === undefined ? 'established' : 'failed',
+      recordingStatusHistory: state.statusHistory,
+      ...(state.failureReason === undefined ? {} : { outcomeReason: state.failureReason }),
+    });
+  }
+
+  function* forward(mappings: readonly ParticipantMapping[]): Step {
+    const result = (yield context.df.callActivity(ActivityNames.forwardParticipants, { session: input.session, mappings })) as MediaActivityResult;
+    if (!result.ok) yield* onMediaHostLost(result.reason);
+  }
+
+  function applyRoster(event: CallEvent & { kind: 'roster' }): void {
+    const present = new Set<string>();
+    const next: Record<string, ParticipantState> = { ...state.participants };
+    for (const participant of event.participants) {
+      present.add(participant.participantId);
+      const known = next[participant.participantId];
+      next[participant.participantId] = {
+        participantId: participant.participantId,
+        identityKind: participant.identityKind,
+        identityId: participant.identityId,
+        displayName: participant.displayName,
+        joinedAt: known?.joinedAt ?? event.at,
+        msis: [...new Set([...(known?.msis ?? []), ...participant.msis])],
+        wasInLobby: (known?.wasInLobby ?? false) || participant.isInLobby,
+        hasShared: (known?.hasShared ?? false) || participant.isSharingScreen,
+      };
+    }
+    // Default roster mode sends the whole roster: whoever is missing has left.
+    for (const [id, participant] of Object.entries(next)) {
+      if (!present.has(id) && participant.leftAt === undefined) next[id] = { ...participant, leftAt: event.at };
+    }
+    state.participants = next;
+  }
+
+  function* handle(event: CallEvent): Step {
+    if (state.seenDeliveryIds.includes(event.deliveryId)) return;
+    state.seenDeliveryIds = [...state.seenDeliveryIds, event.deliveryId].slice(-MAX_REMEMBERED_DELIVERIES);
+    eventsHandled += 1;
+    switch (event.kind) {
+      case 'callState':
+        if (event.state === 'terminated') {
+          ended = { reason: 'terminated', resultInfo: event.resultInfo };
+        } else if (event.state === 'established' && state.phase === 'awaitingEstablished') {
+          yield* onEstablished(event.at);
+        }
+        return;
+      case 'roster':
+        applyRoster(event);
+        if (state.phase === 'established' && state.isRecordingConfirmed && !state.isMediaHostLost) {
+          yield* forward(event.mappings);
+        } else {
+          state.pendingMappings = event.mappings;
+        }
+        return;
+      case 'participantLeft': {
+        const known = state.participants[event.participantId];
+        if (known !== undefined && known.leftAt === undefined) {
+          state.participants = { ...state.participants, [event.participantId]: { ...known, leftAt: event.at } };
+        }
+        return;
+      }
+      case 'mediaHost':
+        if (event.eventKind === 'persistenceFailed') {
+          yield* onMediaHostLost(event.reason ?? 'persistenceFailed');
+        } else if (event.eventKind === 'connectionLost') {
+          log.warn('media connection lost', { hostId: input.session.hostId });
+        }
+        return;
+    }
+  }
+
+  function* onTick(): Step {
+    if (state.phase === 'awaitingEstablished') {
+      ended = { reason: 'notEstablished' };
+      log.warn('call not established in time');
+      return;
+    }
+    const now = nowMs();
+    if (now >= Date.parse(state.lastKeepAliveAt) + settings.keepAliveIntervalInMs) {
+      const result = (yield context.df.callActivity(ActivityNames.keepAlive, {
+        tenantId: input.tenantId,
+        callId: input.callId,
+      })) as GraphActivityResult;
+      if (result.kind === 'ok') {
+        state.lastKeepAliveAt = nowIso();
+      } else if (result.kind === 'notFound') {
+        ended = { reason: 'callGone' };
+        return;
+      } else {
+        // Try again after Retry-After (or the default delay) rather than a full interval.
+        const delayInMs = result.kind === 'throttled' ? result.retryAfterInMs : settings.graphRetryDelayInMs;
+        state.lastKeepAliveAt = new Date(nowMs() + delayInMs - settings.keepAliveIntervalInMs).toISOString();
+        log.warn('keepAlive failed', { kind: result.kind, delayInMs });
+      }
+    }
+    if (!state.isMediaHostLost && state.isRecordingConfirmed && now >= Date.parse(state.lastHealthCheckAt) + settings.mediaHealthCheckIntervalInMs) {
+      const health = (yield context.df.callActivity(ActivityNames.checkMediaSession, { session: input.session })) as MediaActivityResult;
+      state.lastHealthCheckAt = nowIso();
+      if (health.ok && health.state !== 'failed' && health.state !== 'aborted') {
+        state.healthFailures = 0;
+      } else {
+        state.healthFailures += 1;
+        const reason = health.ok ? `session${health.state ?? ''}` : health.reason;
+        if (state.healthFailures >= settings.mediaHealthFailureThreshold || health.ok) {
+          yield* onMediaHostLost(reason);
+        }
+      }
+    }
+  }
+
+  const nextDueAt = (): Date => {
+    if (state.phase === 'awaitingEstablished') {
+      return new Date(Date.parse(input.answeredAt) + settings.establishTimeoutInMs);
+    }
+    let due = Date.parse(state.lastKeepAliveAt) + settings.keepAliveIntervalInMs;
+    if (!state.isMediaHostLost && state.isRecordingConfirmed) {
+      due = Math.min(due, Date.parse(state.lastHealthCheckAt) + settings.mediaHealthCheckIntervalInMs);
+    }
+    return new Date(Math.max(due, nowMs()));
+  };
+
+  publishStatus();
+  while (ended === undefined) {
+    let events = takeDeliveredEvents();
+    if (events.length === 0) {
+      if (eventsHandled >= settings.maxEventsPerExecution && state.phase === 'established') {
+        log.info('continuing as new', { eventsHandled, execution: state.execution });
+        context.df.continueAsNew({ ...input, state });
+        return undefined;
+      }
+      const waiter = context.df.waitForExternalEvent(CALL_EVENT_NAME);
+      waiters.push(waiter);
+      const timer = context.df.createTimer(nextDueAt());
+      const winner = yield context.df.Task.any([waiter, timer]);
+      if (winner === timer) {
+        eventsHandled += 1;
+        yield* onTick();
+        continue;
+      }
+      timer.cancel();
+      events = takeDeliveredEvents();
+    }
+    for (const event of events) {
+      yield* handle(event);
+      if (ended !== undefined) break;
+    }
+  }
+  return yield* finish(ended);
+
+  function* finish(end: { readonly reason: string; readonly resultInfo?: ResultInfo }): Generator<Task, CallLifecycleOutput, unknown> {
+    let seal: SealSummary | undefined;
+    if (state.isRecordingConfirmed) {
+      const sealed = (yield context.df.callActivity(ActivityNames.sealRecording, { session: input.session })) as SealActivityResult;
+      if (sealed.ok) seal = sealed.summary;
+      else {
+        state.failureReason ??= 'sealFailed';
+        log.error('seal failed', { reason: sealed.reason });
+      }
+    } else if (state.failureReason === undefined) {
+      yield context.df.callActivity(ActivityNames.abortMediaSession, { session: input.session, reason: end.reason });
+    }
+    const endedAt = nowIso();
+    const ownGaps: RecordingGap[] = state.gaps.map((gap) =>
+      gap.reason === 'mediaHostLost' && gap.endedAt === gap.startedAt ? { ...gap, endedAt } : gap,
+    );
+    const gaps = [...ownGaps, ...(seal?.gaps ?? [])];
+    let output: CallLifecycleOutput;
+    if (state.phase === 'awaitingEstablished') {
+      output = { outcome: 'failed', outcomeReason: end.reason === 'terminated' ? 'endedBeforeEstablished' : end.reason };
+    } else if (state.failureReason !== undefined || seal === undefined) {
+      output = { outcome: 'failed', outcomeReason: state.failureReason ?? end.reason };
+    } else {
+      output = { outcome: gaps.length > 0 ? 'recordedWithGaps' : 'recorded' };
+    }
+    output = { ...output, resultCode: end.resultInfo?.code, resultSubcode: end.resultInfo?.subcode };
+    yield context.df.callActivityWithRetry(ActivityNames.finalizeInteraction, storageRetry, {
+      tenantId: input.tenantId,
+      interactionId: input.interactionId,
+      patch: {
+        outcome: output.outcome,
+        outcomeReason: output.outcomeReason,
+        endedAt,
+        resultCode: output.resultCode,
+        resultSubcode: output.resultSubcode,
+        recordingStatusHistory: state.statusHistory,
+        gaps,
+        callState: 'ended',
+        ...(seal === undefined
+          ? {}
+          : { manifestBlobName: seal.manifestBlobName, manifestSha256: seal.manifestSha256, sealedAt: endedAt }),
+      },
+      participants: Object.values(state.participants),
+      seal,
+    });
+    log.info('call finished', { outcome: output.outcome, reason: output.outcomeReason ?? end.reason });
+    return output;
+  }
+};
