@@ -1,0 +1,189 @@
+/**
+ * Archive records and legal holds in Azure Tables.
+ * - `{prefix}archiverecords`: PartitionKey tenantId, RowKey interactionId, the record as JSON plus
+ *   query columns (state, invitedAt, type, callChainId, expiresAt).
+ * - `{prefix}archiveexpiry`: the expiry index, PartitionKey = expiry day (YYYY-MM-DD), RowKey =
+ *   `{tenantId}|{interactionId}`; one row per active record with an expiry. The retention job
+ *   reads every partition up to today, so days it missed are caught up.
+ * - `{prefix}legalholds`: PartitionKey `hold`, RowKey holdId, the hold as JSON.
+ */
+import { odata, RestError, TableClient } from '@azure/data-tables';
+import { expiryDay, type LegalHold } from '@attest/core';
+import type { ArchiveRecord, ArchiveRecordStore, ArchiveSearchQuery, HoldStore } from '../domain/archive-ports';
+import { DEFAULT_SEARCH_LIMIT, matchesQuery } from '../domain/archive-search';
+
+export interface ArchiveTableNames {
+  readonly records: string;
+  readonly expiry: string;
+  readonly holds: string;
+  readonly ledger: string;
+}
+
+/** Table names, with an optional prefix (letters and digits) for isolation. */
+export function archiveTableNames(prefix = ''): ArchiveTableNames {
+  return { records: `${prefix}archiverecords`, expiry: `${prefix}archiveexpiry`, holds: `${prefix}legalholds`, ledger: `${prefix}ledger` };
+}
+
+const isStatus = (error: unknown, status: number): boolean => error instanceof RestError && error.statusCode === status;
+
+async function ignoreNotFound(work: Promise<unknown>): Promise<void> {
+  try {
+    await work;
+  } catch (error) {
+    if (!isStatus(error, 404)) throw error;
+  }
+}
+
+const indexRowKey = (tenantId: string, interactionId: string): string => `${tenantId}|${interactionId}`;
+
+export class TableArchiveRecordStore implements ArchiveRecordStore {
+  private isReady = false;
+
+  constructor(
+    private readonly records: TableClient,
+    private readonly expiry: TableClient,
+  ) {}
+
+  static fromConnectionString(connectionString: string, names: ArchiveTableNames): TableArchiveRecordStore {
+    const options = { allowInsecureConnection: true };
+    return new TableArchiveRecordStore(
+      TableClient.fromConnectionString(connectionString, names.records, options),
+      TableClient.fromConnectionString(connectionString, names.expiry, options),
+    );
+  }
+
+  private async ready(): Promise<void> {
+    if (this.isReady) return;
+    await this.records.createTable();
+    await this.expiry.createTable();
+    this.isReady = true;
+  }
+
+  async upsert(record: ArchiveRecord): Promise<void> {
+    await this.ready();
+    const { tenantId, interactionId, expiresAt } = record.interaction;
+    const previous = await this.get(tenantId, interactionId);
+    const previousExpiry = previous?.interaction.expiresAt;
+    // Index first: a crash between the two writes leaves an extra index row, which the job re-checks.
+    const isIndexed = record.state === 'active' && expiresAt !== undefined;
+    if (isIndexed) {
+      await this.expiry.upsertEntity({ partitionKey: expiryDay(expiresAt), rowKey: indexRowKey(tenantId, interactionId), tenantId, interactionId, expiresAt }, 'Replace');
+    }
+    await this.records.upsertEntity(
+      {
+        partitionKey: tenantId,
+        rowKey: interactionId,
+        json: JSON.stringify(record),
+        state: record.state,
+        invitedAt: record.interaction.invitedAt,
+        type: record.interaction.type,
+        callChainId: record.interaction.callChainId ?? '',
+        expiresAt: expiresAt ?? '',
+      },
+      'Replace',
+    );
+    if (previousExpiry !== undefined && (!isIndexed || expiryDay(previousExpiry) !== expiryDay(expiresAt!))) {
+      await ignoreNotFound(this.expiry.deleteEntity(expiryDay(previousExpiry), indexRowKey(tenantId, interactionId)));
+    }
+  }
+
+  async get(tenantId: string, interactionId: string): Promise<ArchiveRecord | undefined> {
+    await this.ready();
+    try {
+      const row = await this.records.getEntity<{ json: string }>(tenantId, interactionId);
+      return JSON.parse(row.json) as ArchiveRecord;
+    } catch (error) {
+      if (isStatus(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
+  async *listExpired(now: Date): AsyncIterable<ArchiveRecord> {
+    await this.ready();
+    const filter = odata`PartitionKey le ${expiryDay(now.toISOString())}`;
+    for await (const row of this.expiry.listEntities<{ tenantId: string; interactionId: string; expiresAt: string }>({ queryOptions: { filter } })) {
+      if (Date.parse(row.expiresAt) > now.getTime()) continue;
+      const record = await this.get(row.tenantId, row.interactionId);
+      if (record?.state === 'active') yield record;
+    }
+  }
+
+  async *search(query: ArchiveSearchQuery): AsyncIterable<ArchiveRecord> {
+    await this.ready();
+    const clauses: string[] = [];
+    if (query.tenantId !== undefined) clauses.push(odata`PartitionKey eq ${query.tenantId}`);
+    if (query.from !== undefined) clauses.push(odata`invitedAt ge ${new Date(query.from).toISOString()}`);
+    if (query.to !== undefined) clauses.push(odata`invitedAt lt ${new Date(query.to).toISOString()}`);
+    if (query.type !== undefined) clauses.push(odata`type eq ${query.type}`);
+    if (query.callChainId !== undefined) clauses.push(odata`callChainId eq ${query.callChainId}`);
+    if (query.isDeletedIncluded !== true) clauses.push(odata`state ne ${'deleted'}`);
+    const limit = query.limit ?? DEFAULT_SEARCH_LIMIT;
+    let count = 0;
+    const filter = clauses.join(' and ');
+    for await (const row of this.records.listEntities<{ json: string }>({ queryOptions: filter === '' ? {} : { filter } })) {
+      const record = JSON.parse(row.json) as ArchiveRecord;
+      if (!matchesQuery(record, query)) continue;
+      yield record;
+      count += 1;
+      if (count >= limit) return;
+    }
+  }
+}
+
+export class TableHoldStore implements HoldStore {
+  private isReady = false;
+
+  constructor(private readonly table: TableClient) {}
+
+  static fromConnectionString(connectionString: string, names: ArchiveTableNames): TableHoldStore {
+    return new TableHoldStore(TableClient.fromConnectionString(connectionString, names.holds, { allowInsecureConnection: true }));
+  }
+
+  private async ready(): Promise<void> {
+    if (this.isReady) return;
+    await this.table.createTable();
+    this.isReady = true;
+  }
+
+  async create(hold: LegalHold): Promise<void> {
+    await this.ready();
+    await this.table.createEntity({ partitionKey: 'hold', rowKey: hold.holdId, json: JSON.stringify(hold) });
+  }
+
+  async get(holdId: string): Promise<LegalHold | undefined> {
+    await this.ready();
+    try {
+      return JSON.parse((await this.table.getEntity<{ json: string }>('hold', holdId)).json) as LegalHold;
+    } catch (error) {
+      if (isStatus(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
+  async list(): Promise<readonly LegalHold[]> {
+    await this.ready();
+    const out: LegalHold[] = [];
+    for await (const row of this.table.listEntities<{ json: string }>({ queryOptions: { filter: odata`PartitionKey eq 'hold'` } })) out.push(JSON.parse(row.json) as LegalHold);
+    return out;
+  }
+
+  async release(holdId: string, releasedBy: string, releasedAt: Date): Promise<boolean> {
+    await this.ready();
+    let row;
+    try {
+      row = await this.table.getEntity<{ json: string }>('hold', holdId);
+    } catch (error) {
+      if (isStatus(error, 404)) return false;
+      throw error;
+    }
+    const hold = JSON.parse(row.json) as LegalHold;
+    if (hold.releasedAt !== undefined) return false;
+    try {
+      await this.table.updateEntity({ partitionKey: 'hold', rowKey: holdId, json: JSON.stringify({ ...hold, releasedAt: releasedAt.toISOString(), releasedBy }) }, 'Replace', { etag: row.etag });
+      return true;
+    } catch (error) {
+      if (isStatus(error, 412)) return false;
+      throw error;
+    }
+  }
+}

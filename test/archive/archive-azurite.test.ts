@@ -1,0 +1,91 @@
+import { BlobServiceClient } from '@azure/storage-blob';
+import { LedgerEntryKind, verifyLedger } from '@attest/core';
+import { BlobArchiveMediaStore } from '../../functions/src/adapters/blob-archive-media';
+import { GuardedMediaStore } from '../../functions/src/adapters/guarded-archive-media';
+import { TableLedgerStore } from '../../functions/src/adapters/table-ledger';
+import { archiveTableNames, TableArchiveRecordStore, TableHoldStore } from '../../functions/src/adapters/table-archive-stores';
+import { createArchiveActivities } from '../../functions/src/activities/archive.activities';
+import { DAY_IN_MS, groupDirectory, ManualClock, testPolicy, writeSealedRecording } from './archive-fixtures';
+
+const connection = (): string => {
+  const value = process.env.ATTEST_TEST_STORAGE_CONNECTION;
+  if (value === undefined) throw new Error('ATTEST_TEST_STORAGE_CONNECTION is not set: run through the integration project');
+  return value;
+};
+let counter = 0;
+const unique = (): string => `arch${process.pid}t${Date.now().toString(36)}n${(counter += 1)}`;
+
+describe('archive on Azurite', () => {
+  it('keeps one chain when two writers append concurrently to the table ledger', async () => {
+    const names = archiveTableNames(unique());
+    const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
+    const a = TableLedgerStore.fromConnectionString(connection(), names.ledger, clock);
+    const b = TableLedgerStore.fromConnectionString(connection(), names.ledger, clock);
+    const draft = (i: number) => ({ kind: LedgerEntryKind.accessed, actor: `user-${i}`, subjectType: 'query' as const, subjectId: `q-${i}` });
+
+    await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).append(draft(i))));
+
+    const entries = [];
+    for await (const entry of a.listEntries(0)) entries.push(entry);
+    expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect(verifyLedger(entries).isValid).toBe(true);
+    expect((await b.getHead())!.seq).toBe(59);
+  });
+
+  it('stores checkpoints once per head', async () => {
+    const names = archiveTableNames(unique());
+    const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
+    const ledger = TableLedgerStore.fromConnectionString(connection(), names.ledger, clock);
+    const checkpoint = { v: 1 as const, seq: 0, headSha256: 'a'.repeat(64), at: '2030-01-01T00:00:00.000Z', keyId: 'k', alg: 'Ed25519' as const, signature: 'x' };
+    await ledger.putCheckpoint(checkpoint);
+    await ledger.putCheckpoint(checkpoint);
+    expect(await ledger.listCheckpoints()).toEqual([checkpoint]);
+  });
+
+  it('finds expired records across missed days, refuses early deletion and crypto-shreds blobs and key at expiry', async () => {
+    const prefix = unique();
+    const names = archiveTableNames(prefix);
+    const service = BlobServiceClient.fromConnectionString(connection());
+    const recordingsContainer = `${prefix}rec`;
+    const keysContainer = `${prefix}keys`;
+    await service.getContainerClient(recordingsContainer).create();
+    await service.getContainerClient(keysContainer).create();
+    const blobs = BlobArchiveMediaStore.fromConnectionString(connection(), { recordingsContainer, keysContainer });
+    const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
+    const records = TableArchiveRecordStore.fromConnectionString(connection(), names);
+    const holds = TableHoldStore.fromConnectionString(connection(), names);
+    const ledger = TableLedgerStore.fromConnectionString(connection(), names.ledger, clock);
+    const media = new GuardedMediaStore(blobs, holds, clock);
+    const activities = createArchiveActivities({ records, holds, ledger, blobs, media, groups: groupDirectory, policy: testPolicy, clock });
+    const writer = {
+      putRecording: async (name: string, data: Buffer) => void (await service.getContainerClient(recordingsContainer).getBlockBlobClient(name).uploadData(data)),
+      putKey: async (name: string, data: Buffer) => void (await service.getContainerClient(keysContainer).getBlockBlobClient(name).uploadData(data)),
+    };
+    for (const [id, day] of [['int-a', '01'], ['int-b', '03'], ['int-c', '20']] as const) {
+      const fixture = await writeSealedRecording(writer, { tenantId: 'tenant-1', interactionId: id, recordedUserIds: ['user-a'], invitedAt: `2030-01-${day}T00:00:00.000Z` });
+      await activities.recordSealed(fixture.interaction);
+    }
+
+    const before = await records.get('tenant-1', 'int-a');
+    await expect(media.shred(before!)).rejects.toThrow('ATT_RETENTION_LOCKED');
+    expect(await blobs.listRecordingBlobs('tenant-1', 'int-a')).toHaveLength(4);
+
+    clock.set(Date.parse('2030-02-10T00:00:00Z'));
+    const expired: string[] = [];
+    for await (const record of records.listExpired(clock.now())) expired.push(record.interaction.interactionId);
+    expect(expired.sort()).toEqual(['int-a', 'int-b']);
+
+    await activities.placeHold({ holdId: 'hold-b', matterId: 'M', description: 'd', custodian: 'c', scope: { interactionIds: ['int-b'] }, actor: 'officer-1' });
+    expect(await activities.disposeInteraction({ tenantId: 'tenant-1', interactionId: 'int-b', approvedBy: 'system' })).toEqual({ status: 'refused', reason: 'legalHold' });
+    const outcome = await activities.disposeInteraction({ tenantId: 'tenant-1', interactionId: 'int-a', approvedBy: 'system' });
+    expect(outcome).toMatchObject({ status: 'deleted', deletedBlobCount: 4 });
+    expect(await blobs.listRecordingBlobs('tenant-1', 'int-a')).toEqual([]);
+    expect(await blobs.readWrappedKey('tenant-1', 'int-a')).toBeUndefined();
+
+    const after: string[] = [];
+    for await (const record of records.listExpired(new Date(clock.now().getTime() + DAY_IN_MS))) after.push(record.interaction.interactionId);
+    expect(after).toEqual(['int-b']);
+    expect(await holds.release('hold-b', 'officer-2', clock.now())).toBe(true);
+    expect(await holds.release('hold-b', 'officer-2', clock.now())).toBe(false);
+  });
+});
