@@ -121,7 +121,7 @@ describe('HTTP triggers through the local host', () => {
         controller.close();
       },
     });
-    const response = await fetch(url('/echo/binary'), { method: 'POST', body, duplex: 'half' } as RequestInit);
+    const response = await fetch(url('/echo/binary'), { method: 'POST', body, duplex: 'half' });
     expect(response.status).toBe(413);
   });
 

@@ -21,6 +21,8 @@ export interface HostJsonSettings {
   readonly queueMaxPollingIntervalInMs: number;
   /** `extensions.queues.batchSize`; default 16. */
   readonly queueBatchSize: number;
+  /** `extensions.queues.messageEncoding`: `base64` (default) or `none`. */
+  readonly queueMessageEncoding: 'base64' | 'none';
 }
 
 export const DEFAULT_TASK_HUB_NAME = 'AttestHub';
@@ -67,6 +69,14 @@ function positiveInteger(value: unknown, fallback: number, setting: string): num
   return value;
 }
 
+function messageEncoding(value: unknown): 'base64' | 'none' {
+  if (value === undefined) return 'base64';
+  if (typeof value === 'string' && ['base64', 'none'].includes(value.toLowerCase())) {
+    return value.toLowerCase() as 'base64' | 'none';
+  }
+  throw new Error('host.json extensions.queues.messageEncoding must be "base64" or "none"');
+}
+
 /** Parses host.json content; throws one clear error for a malformed setting. */
 export function parseHostJson(content: unknown, path?: string): HostJsonSettings {
   const http = objectAt(content, 'extensions', 'http');
@@ -90,6 +100,7 @@ export function parseHostJson(content: unknown, path?: string): HostJsonSettings
         ? 60_000
         : parseTimeSpanInMs(queues.maxPollingInterval, 'extensions.queues.maxPollingInterval'),
     queueBatchSize: positiveInteger(queues.batchSize, 16, 'extensions.queues.batchSize'),
+    queueMessageEncoding: messageEncoding(queues.messageEncoding),
   };
 }
 

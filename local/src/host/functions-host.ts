@@ -1,0 +1,181 @@
+/**
+ * The local Functions host: loads the app, serves its HTTP triggers, runs its timers and queue
+ * triggers, and plugs in the local durable engine when one is available.
+ */
+import type { Clock, DurableBackend, HostHttpExtension } from './contracts';
+import { systemClock } from './clock';
+import { loadFunctionApp, type LoadedFunctionApp } from './function-app';
+import { readHostJson, type HostJsonSettings } from './host-config';
+import { startHttpTriggerServer, type HttpTriggerServer } from './http-server';
+import { createHostLogger, jsonLineSink, type LogSink } from './log-sink';
+import { QueuePoller } from './queue-poller';
+import { TimerScheduler } from './timer-scheduler';
+import type { AppSettings } from './app-settings';
+
+/** Options the host passes to `createLocalDurableEngine` of `local/src/durable`. */
+export interface LocalDurableEngineOptions {
+  readonly connectionString: string;
+  readonly taskHubName: string;
+  readonly clock: Clock;
+  readonly logSink: LogSink;
+}
+
+export type DurableEngineFactory = (options: LocalDurableEngineOptions) => DurableBackend | Promise<DurableBackend>;
+
+export interface FunctionsHostOptions {
+  /** App entry file, or a folder whose package.json `main` is the entry. */
+  readonly appPath: string;
+  /** HTTP port on 127.0.0.1; 0 (default) picks a free one. */
+  readonly port?: number;
+  /** App settings for `%NAME%` and `connection` lookups. Default `process.env`. */
+  readonly appSettings?: AppSettings;
+  /** Default: the system clock. A manual clock lets tests fast-forward timers. */
+  readonly clock?: Clock;
+  /** Default: JSON lines on stdout. */
+  readonly logSink?: LogSink;
+  /** Default 100 MiB (Azure's HTTP request limit). */
+  readonly maxRequestBodyInBytes?: number;
+  /** Overrides of host.json settings (e.g. a short polling interval in tests). */
+  readonly hostSettings?: Partial<Omit<HostJsonSettings, 'path'>>;
+  /**
+   * The durable engine: a factory, `false` for none, or `'auto'` (default) to use
+   * `createLocalDurableEngine` from `local/src/durable` when that module exists.
+   */
+  readonly durable?: DurableEngineFactory | false | 'auto';
+  /** Start background queue polling. Default true; tests use false and call `queues.pollOnce()`. */
+  readonly pollQueues?: boolean;
+}
+
+export interface FunctionsHost {
+  readonly app: LoadedFunctionApp;
+  readonly settings: HostJsonSettings;
+  readonly http: HttpTriggerServer;
+  readonly timers: TimerScheduler;
+  readonly queues: QueuePoller;
+  readonly durable: DurableBackend | undefined;
+  /** Why there is no durable engine, when there is none. */
+  readonly durableUnavailableReason: string | undefined;
+  /** Stops triggers, the durable engine and the server, then runs `appTerminate` hooks; idempotent. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_REQUEST_BODY_IN_BYTES = 100 * 1024 * 1024;
+
+/** Finds `createLocalDurableEngine` in `local/src/durable`, or says why not. */
+export function findDurableEngineFactory(): DurableEngineFactory | string {
+  let durableModule: unknown;
+  try {
+    // A computed path: the durable engine is optional at build time.
+    const path = ['..', 'durable'].join('/');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    durableModule = require(path);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'MODULE_NOT_FOUND' || /Cannot find module/.test(String((error as Error).message))) {
+      return 'the local durable engine (local/src/durable) is not built';
+    }
+    throw error;
+  }
+  const factory = (durableModule as { createLocalDurableEngine?: unknown }).createLocalDurableEngine;
+  if (typeof factory !== 'function') return 'local/src/durable does not export createLocalDurableEngine';
+  return factory as DurableEngineFactory;
+}
+
+export async function startFunctionsHost(options: FunctionsHostOptions): Promise<FunctionsHost> {
+  const logSink = options.logSink ?? jsonLineSink();
+  const clock = options.clock ?? systemClock;
+  const appSettings = options.appSettings ?? process.env;
+  const logger = createHostLogger(logSink, { component: 'functions-host' }, () => clock.now());
+  const app = await loadFunctionApp(options.appPath, { logSink });
+  const settings: HostJsonSettings = { ...readHostJson(app.appRoot), ...options.hostSettings };
+
+  // Everything the host starts is stopped in reverse order if a later step fails.
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) {
+      await stop().catch((error: unknown) =>
+        logger.log('warn', 'host shutdown step failed', { errorMessage: (error as Error).message }),
+      );
+    }
+    stops.length = 0;
+  };
+
+  try {
+    let durable: DurableBackend | undefined;
+    let durableUnavailableReason: string | undefined;
+    const wanted = options.durable ?? 'auto';
+    const factory = wanted === 'auto' ? findDurableEngineFactory() : wanted === false ? 'disabled by the host options' : wanted;
+    if (typeof factory === 'string') {
+      durableUnavailableReason = factory;
+    } else {
+      const connectionString = appSettings.AzureWebJobsStorage;
+      if (connectionString === undefined || connectionString === '') {
+        durableUnavailableReason = 'AzureWebJobsStorage is not set';
+      } else {
+        durable = await factory({ connectionString, taskHubName: settings.taskHubName, clock, logSink });
+      }
+    }
+    const durableFunctions = app.list().filter((f) => ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'].includes(f.triggerType));
+    if (durable === undefined && durableFunctions.length > 0) {
+      logger.log('warn', 'durable functions will not run', {
+        reason: durableUnavailableReason,
+        functionCount: durableFunctions.length,
+      });
+    }
+
+    const extensions: HostHttpExtension[] = durable?.httpExtension ? [durable.httpExtension] : [];
+    const http = await startHttpTriggerServer({
+      app,
+      logger,
+      routePrefix: settings.routePrefix,
+      maxRequestBodyInBytes: options.maxRequestBodyInBytes ?? DEFAULT_MAX_REQUEST_BODY_IN_BYTES,
+      port: options.port ?? 0,
+      extensions,
+    });
+    stops.push(() => http.close());
+
+    if (durable !== undefined) {
+      const engine = durable;
+      await engine.start(app, { hostBaseUrl: http.baseUrl });
+      stops.push(() => engine.close());
+      app.setDurableClientData(() => engine.clientBindingData());
+    }
+
+    const timers = new TimerScheduler({ app, clock, logger, appSettings });
+    stops.push(() => timers.close());
+    const queues = new QueuePoller({ app, logger, appSettings, settings });
+    stops.push(() => queues.close());
+    await timers.start();
+    await queues.start({ poll: options.pollQueues ?? true });
+
+    logger.log('info', 'functions host started', {
+      baseUrl: http.baseUrl,
+      httpRoutes: http.routes.length,
+      timers: timers.list().length,
+      queues: queues.list().length,
+      durable: durable !== undefined,
+    });
+
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      settings,
+      http,
+      timers,
+      queues,
+      durable,
+      durableUnavailableReason,
+      close() {
+        closing ??= (async () => {
+          await stopAll();
+          await app.terminate();
+          logger.log('info', 'functions host stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
