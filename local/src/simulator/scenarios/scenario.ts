@@ -1,0 +1,174 @@
+/**
+ * Scenario files: a call (kind, tenant, participants with scripted timelines) plus delivery
+ * quirks and the expected outcome. JSON, validated with messages that name the file and field.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ConversationKind, NotRecordableReason } from '../policy/policy-engine';
+
+export const TimelineAction = {
+  join: 'join',
+  leave: 'leave',
+  speak: 'speak',
+  mute: 'mute',
+  unmute: 'unmute',
+  videoOn: 'videoOn',
+  videoOff: 'videoOff',
+  shareOn: 'shareOn',
+  shareOff: 'shareOff',
+  admit: 'admit',
+} as const;
+export type TimelineAction = (typeof TimelineAction)[keyof typeof TimelineAction];
+
+export interface TimelineEvent {
+  readonly atInMs: number;
+  readonly action: TimelineAction;
+  /** For `speak`: how long. */
+  readonly durationInMs?: number;
+}
+
+export interface ScenarioParticipant {
+  /** A directory user id of the call's tenant (recorded when a policy applies). */
+  readonly user?: string;
+  /** A PSTN party: E.164 number. */
+  readonly phone?: string;
+  /** An anonymous guest's display name. */
+  readonly guest?: string;
+  /** A user of another tenant (federated). */
+  readonly federatedTenantId?: string;
+  readonly role?: 'caller' | 'callee' | 'organizer' | 'attendee' | 'presenter';
+  /** Starts in the lobby (meetings) until an `admit` event. */
+  readonly isInLobby?: boolean;
+  /** Default: joins at 0 unless the timeline has a `join`. */
+  readonly timeline?: readonly TimelineEvent[];
+}
+
+export interface ScenarioDelivery {
+  /** Deliver every invite twice. */
+  readonly duplicateInvite?: boolean;
+  /** Deliver `established` before `establishing`. */
+  readonly establishedBeforeEstablishing?: boolean;
+}
+
+export interface CallSpec {
+  readonly kind: ConversationKind;
+  readonly tenantId: string;
+  readonly subject?: string;
+  readonly participants: readonly ScenarioParticipant[];
+  /** When the call ends (ms after start); absent: it runs until ended through the control API. */
+  readonly durationInMs?: number;
+  /** The leg reached the recorded user by forward/transfer/delegation/call group/simultaneous ring. */
+  readonly reroute?: { readonly kind: 'forward' | 'transfer' | 'delegation' | 'callGroup' | 'simultaneousRing' | 'callQueue'; readonly transferorUser?: string };
+  readonly notRecordable?: NotRecordableReason;
+  readonly delivery?: ScenarioDelivery;
+}
+
+export interface ScenarioExpectation {
+  /** Expected conversation end reason (`completed`, `blocked`, `droppedByPolicy`, …). */
+  readonly endReason?: string;
+  /** Expected per-user status by directory user id. */
+  readonly users?: Readonly<Record<string, string>>;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly description?: string;
+  readonly call: CallSpec;
+  readonly expect?: ScenarioExpectation;
+}
+
+export class ScenarioError extends Error {
+  constructor(readonly source: string, readonly problems: readonly string[]) {
+    super(`${source}: ${problems.join('; ')}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+const kinds = new Set<string>(Object.values(ConversationKind));
+const actions = new Set<string>(Object.values(TimelineAction));
+const notRecordable = new Set<string>(Object.values(NotRecordableReason));
+const roles = new Set(['caller', 'callee', 'organizer', 'attendee', 'presenter']);
+const rerouteKinds = new Set(['forward', 'transfer', 'delegation', 'callGroup', 'simultaneousRing', 'callQueue']);
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Validates a call spec; `at` prefixes field names (e.g. `call`). Returns the problems found. */
+export function callSpecProblems(value: unknown, at: string): string[] {
+  const problems: string[] = [];
+  if (!isObject(value)) return [`${at} must be an object`];
+  if (typeof value.kind !== 'string' || !kinds.has(value.kind)) problems.push(`${at}.kind must be one of ${[...kinds].join(', ')}`);
+  if (typeof value.tenantId !== 'string' || value.tenantId === '') problems.push(`${at}.tenantId must be a non-empty string`);
+  if (value.durationInMs !== undefined && (typeof value.durationInMs !== 'number' || value.durationInMs <= 0)) problems.push(`${at}.durationInMs must be a positive number`);
+  if (value.notRecordable !== undefined && (typeof value.notRecordable !== 'string' || !notRecordable.has(value.notRecordable))) {
+    problems.push(`${at}.notRecordable must be one of ${[...notRecordable].join(', ')}`);
+  }
+  if (value.reroute !== undefined && (!isObject(value.reroute) || typeof value.reroute.kind !== 'string' || !rerouteKinds.has(value.reroute.kind))) {
+    problems.push(`${at}.reroute.kind must be one of ${[...rerouteKinds].join(', ')}`);
+  }
+  if (!Array.isArray(value.participants) || value.participants.length === 0) {
+    problems.push(`${at}.participants must be a non-empty array`);
+    return problems;
+  }
+  value.participants.forEach((p: unknown, i) => {
+    const pa = `${at}.participants[${i}]`;
+    if (!isObject(p)) {
+      problems.push(`${pa} must be an object`);
+      return;
+    }
+    const idKinds = ['user', 'phone', 'guest'].filter((k) => p[k] !== undefined);
+    if (idKinds.length !== 1) problems.push(`${pa} needs exactly one of user, phone, guest`);
+    for (const k of idKinds) if (typeof p[k] !== 'string' || p[k] === '') problems.push(`${pa}.${k} must be a non-empty string`);
+    if (typeof p.phone === 'string' && !/^\+[1-9]\d{6,14}$/.test(p.phone)) problems.push(`${pa}.phone must be an E.164 number like +14255550100`);
+    if (p.role !== undefined && (typeof p.role !== 'string' || !roles.has(p.role))) problems.push(`${pa}.role must be one of ${[...roles].join(', ')}`);
+    if (p.timeline !== undefined) {
+      if (!Array.isArray(p.timeline)) {
+        problems.push(`${pa}.timeline must be an array`);
+        return;
+      }
+      p.timeline.forEach((e: unknown, j) => {
+        const ea = `${pa}.timeline[${j}]`;
+        if (!isObject(e)) return problems.push(`${ea} must be an object`);
+        if (typeof e.atInMs !== 'number' || e.atInMs < 0) problems.push(`${ea}.atInMs must be a number >= 0`);
+        if (typeof e.action !== 'string' || !actions.has(e.action)) problems.push(`${ea}.action must be one of ${[...actions].join(', ')}`);
+        if (e.action === 'speak' && (typeof e.durationInMs !== 'number' || e.durationInMs <= 0)) problems.push(`${ea}.durationInMs must be a positive number for speak`);
+        return undefined;
+      });
+    }
+  });
+  if (value.delivery !== undefined && !isObject(value.delivery)) problems.push(`${at}.delivery must be an object`);
+  return problems;
+}
+
+export function parseScenario(text: string, source: string): Scenario {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ScenarioError(source, [`not valid JSON (${err instanceof Error ? err.message : 'parse error'})`]);
+  }
+  if (!isObject(value)) throw new ScenarioError(source, ['the file must hold a JSON object']);
+  const problems: string[] = [];
+  if (typeof value.name !== 'string' || value.name === '') problems.push('name must be a non-empty string');
+  problems.push(...callSpecProblems(value.call, 'call'));
+  if (value.expect !== undefined && !isObject(value.expect)) problems.push('expect must be an object');
+  if (problems.length > 0) throw new ScenarioError(source, problems);
+  return value as unknown as Scenario;
+}
+
+export function loadScenarioFile(path: string): Scenario {
+  if (!existsSync(path)) throw new ScenarioError(path, ['file not found']);
+  return parseScenario(readFileSync(path, 'utf8'), path);
+}
+
+/** Finds `<name>.json` in the scenario folder, or loads `name` as a path. */
+export function resolveScenario(nameOrPath: string, scenarioDir: string): Scenario {
+  if (nameOrPath.endsWith('.json') || nameOrPath.includes('/')) return loadScenarioFile(nameOrPath);
+  const path = join(scenarioDir, `${nameOrPath}.json`);
+  if (!existsSync(path)) {
+    const known = existsSync(scenarioDir) ? readdirSync(scenarioDir).filter((n) => n.endsWith('.json') && n !== 'directory.json').map((n) => basename(n, '.json')) : [];
+    throw new ScenarioError(path, [`unknown scenario '${nameOrPath}'; known: ${known.join(', ') || 'none'}`]);
+  }
+  return loadScenarioFile(path);
+}
