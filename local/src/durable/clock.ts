@@ -1,0 +1,53 @@
+/**
+ * Clocks for the local durable engine. Orchestration time (OrchestratorStarted timestamps,
+ * timer due times) is read only through a {@link Clock}; tests inject a {@link ManualClock} and
+ * fast-forward it, child processes in restart tests use an offset clock configured by env.
+ */
+import type { Clock } from '../host/contracts';
+
+export type { Clock };
+
+/** A clock that moves only when told to. `advance` never goes backwards. */
+export class ManualClock implements Clock {
+  #nowInMs: number;
+
+  constructor(start: Date | number = Date.UTC(2026, 0, 1)) {
+    this.#nowInMs = typeof start === 'number' ? start : start.getTime();
+  }
+
+  now(): Date {
+    return new Date(this.#nowInMs);
+  }
+
+  advance(ms: number): Date {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('ManualClock.advance needs a non-negative number of ms');
+    this.#nowInMs += ms;
+    return this.now();
+  }
+
+  /** Moves to `at` if it is later than now. */
+  set(at: Date): void {
+    this.#nowInMs = Math.max(this.#nowInMs, at.getTime());
+  }
+}
+
+/** System time shifted by a fixed offset (ms). */
+export function offsetClock(offsetInMs: number): Clock {
+  return { now: () => new Date(Date.now() + offsetInMs) };
+}
+
+/** Env variable read by {@link clockFromEnv}: a signed integer offset in ms added to system time. */
+export const CLOCK_OFFSET_ENV = 'ATTEST_DURABLE_CLOCK_OFFSET_MS';
+
+/**
+ * The clock a local host process should use: system time, shifted by
+ * `ATTEST_DURABLE_CLOCK_OFFSET_MS` when set (restart tests start a host "in the future" so
+ * that a durable timer created by a previous process is due). Throws on a malformed value.
+ */
+export function clockFromEnv(env: NodeJS.ProcessEnv = process.env): Clock {
+  const raw = env[CLOCK_OFFSET_ENV];
+  if (raw === undefined || raw.trim() === '') return { now: () => new Date() };
+  const offset = Number(raw);
+  if (!Number.isSafeInteger(offset)) throw new Error(`${CLOCK_OFFSET_ENV} must be an integer number of ms`);
+  return offsetClock(offset);
+}

@@ -1,0 +1,1394 @@
+/**
+ * The local durable engine: drives the real `durable-functions` orchestrator handlers with
+ * history kept in Azurite Tables, runs activities, fires timers, and serves the management API
+ * that `DurableClient` calls. See docs/local-durable.md for the design.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { TableEntity, TransactionAction } from '@azure/data-tables';
+import { ErrorCode, RecorderError } from '@attest/core';
+import type { Clock, DurableBackend, DurableClientBindingData, FunctionInvoker } from '../host/contracts';
+import { createHostLogger, jsonLineSink, type HostLogger, type LogSink } from '../host/log-sink';
+import { HUB_PARTITION, HubStore, RowKeys, pad, statusOf, type Row } from './hub-store';
+import { HistoryEventType, historyEvents, validateHistoryEvent, type HistoryEvent } from './history-events';
+import {
+  ActionType,
+  LONG_TIMER_INTERVAL,
+  Ledger,
+  MAXIMUM_SHORT_TIMER,
+  flattenActions,
+  isSupported,
+  nextTimerFireAt,
+  retryDelayInMs,
+  retryPolicyOf,
+  takesId,
+  type LedgerEntry,
+  type WireAction,
+} from './ledger';
+import { startManagementServer, type ManagementServer } from './management-server';
+
+export const RuntimeStatus = {
+  Pending: 'Pending',
+  Running: 'Running',
+  Completed: 'Completed',
+  ContinuedAsNew: 'ContinuedAsNew',
+  Failed: 'Failed',
+  Terminated: 'Terminated',
+} as const;
+export type RuntimeStatus = (typeof RuntimeStatus)[keyof typeof RuntimeStatus];
+
+const terminalStatuses: ReadonlySet<string> = new Set([RuntimeStatus.Completed, RuntimeStatus.Failed, RuntimeStatus.Terminated]);
+export function isTerminal(status: string): boolean {
+  return terminalStatuses.has(status);
+}
+
+export interface LocalDurableEngineOptions {
+  /** Storage account (Azurite) holding the task hub. */
+  connectionString: string;
+  /** Letters and digits, 3-45 characters; names the table `<hub>Instances` and the blob container. */
+  taskHubName: string;
+  /** Orchestration time source (timestamps, timer due times). Default: system time. */
+  clock?: Clock;
+  /** Loopback address of the management endpoint. Default `127.0.0.1`. */
+  rpcHost?: string;
+  /** Port of the management endpoint; 0 picks a free port. Default 0. */
+  rpcPort?: number;
+  /** Fallback scan of storage for work (ms); local enqueues wake workers at once. Default 2000. */
+  pollIntervalInMs?: number;
+  /** Structured log lines. Default: JSON lines on stdout. */
+  logSink?: LogSink;
+  /** Episodes run at the same time (different instances). Default 8. */
+  maxConcurrentOrchestrations?: number;
+  /** Activities run at the same time. Default 16. */
+  maxConcurrentActivities?: number;
+  /** How long the task hub lease lasts without renewal (wall-clock ms). Default 15 000. */
+  leaseDurationInMs?: number;
+}
+
+export interface StartNewResult {
+  readonly status: 'created' | 'conflict' | 'unknownOrchestrator';
+  readonly instanceId: string;
+  readonly runtimeStatus?: string;
+}
+
+export interface InstanceStatus {
+  readonly name: string;
+  readonly instanceId: string;
+  readonly runtimeStatus: string;
+  readonly input: unknown;
+  readonly customStatus: unknown;
+  readonly output: unknown;
+  readonly createdTime: string;
+  readonly lastUpdatedTime: string;
+  readonly history?: readonly Record<string, unknown>[];
+}
+
+export interface InstanceFilter {
+  readonly createdTimeFrom?: Date;
+  readonly createdTimeTo?: Date;
+  readonly runtimeStatus?: readonly string[];
+}
+
+export interface LocalDurableEngine extends DurableBackend {
+  readonly taskHubName: string;
+  /** Base URL of the management endpoint (`…/durabletask/`); valid after `start`. */
+  readonly rpcBaseUrl: string;
+  /** Marks due timers' instances ready; call after advancing a manual clock. */
+  processDueTimers(): void;
+  /** Resolves when nothing is running or ready (due timers included). */
+  runUntilIdle(options?: { timeoutInMs?: number }): Promise<void>;
+  startNew(name: string, options?: { instanceId?: string; input?: unknown }): Promise<StartNewResult>;
+  getStatus(instanceId: string, options?: { showHistory?: boolean; showHistoryOutput?: boolean; showInput?: boolean }): Promise<InstanceStatus | undefined>;
+  raiseEvent(instanceId: string, eventName: string, inputJson: string | undefined): Promise<'accepted' | 'notFound' | 'gone'>;
+  terminate(instanceId: string, reason: string): Promise<'accepted' | 'notFound' | 'gone'>;
+  purge(instanceId: string): Promise<'purged' | 'notFound' | 'running'>;
+  purgeBy(filter: InstanceFilter): Promise<number>;
+  listInstances(filter: InstanceFilter): Promise<InstanceStatus[]>;
+}
+
+export function createLocalDurableEngine(options: LocalDurableEngineOptions): LocalDurableEngine {
+  return new Engine(options);
+}
+
+interface StateRow {
+  readonly instanceId: string;
+  readonly name: string;
+  readonly status: string;
+  readonly executionId: string;
+  readonly historyLength: number;
+  readonly input: string | undefined;
+  readonly output: string | undefined;
+  readonly customStatus: string | undefined;
+  readonly createdTime: number;
+  readonly lastUpdatedTime: number;
+  readonly parentInstanceId: string | undefined;
+  readonly parentExecutionId: string | undefined;
+  readonly parentTaskId: number | undefined;
+  readonly parentName: string | undefined;
+  readonly etag: string;
+}
+
+interface InboxMessage {
+  readonly rowKey: string;
+  readonly kind: 'start' | 'event' | 'terminate';
+  readonly executionId: string | undefined;
+  readonly dueAt: number;
+  readonly enqueuedAt: number;
+  readonly event: HistoryEvent | undefined;
+  readonly reason: string | undefined;
+  readonly corrupt: string | undefined;
+}
+
+const OUT_OF_PROC = '$OutOfProcData$:';
+
+class Engine implements LocalDurableEngine {
+  readonly taskHubName: string;
+  readonly #options: LocalDurableEngineOptions;
+  readonly #clock: Clock;
+  readonly #store: HubStore;
+  readonly #log: HostLogger;
+  readonly #ownerId = randomUUID();
+  readonly #maxOrchestrations: number;
+  readonly #maxActivities: number;
+  #invoker: FunctionInvoker | undefined;
+  #server: ManagementServer | undefined;
+  #started = false;
+  #closing: Promise<void> | undefined;
+  #stopped = false;
+
+  // In-memory indexes of durable work (rebuilt from storage on start and by the fallback poll).
+  readonly #ready: string[] = [];
+  readonly #readySet = new Set<string>();
+  readonly #running = new Set<string>();
+  readonly #dirty = new Set<string>();
+  readonly #timers = new Map<string, { dueAt: number; instanceId: string }>();
+  readonly #activityQueue: { partitionKey: string; rowKey: string }[] = [];
+  readonly #activityKeys = new Set<string>();
+  #activeActivities = 0;
+  #pendingSideWork = 0;
+  #waiters: (() => void)[] = [];
+  #pollTimer: NodeJS.Timeout | undefined;
+  #wakeTimer: NodeJS.Timeout | undefined;
+  #leaseTimer: NodeJS.Timeout | undefined;
+  #leaseEtag: string | undefined;
+  #msgCounter = 0;
+
+  constructor(options: LocalDurableEngineOptions) {
+    this.#options = options;
+    this.taskHubName = options.taskHubName;
+    this.#clock = options.clock ?? { now: () => new Date() };
+    this.#store = new HubStore({ connectionString: options.connectionString, taskHubName: options.taskHubName });
+    this.#log = createHostLogger(options.logSink ?? jsonLineSink(), { component: 'durable', taskHub: options.taskHubName });
+    this.#maxOrchestrations = options.maxConcurrentOrchestrations ?? 8;
+    this.#maxActivities = options.maxConcurrentActivities ?? 16;
+  }
+
+  get rpcBaseUrl(): string {
+    if (this.#server === undefined) throw new Error('the durable engine is not started');
+    return `${this.#server.origin}/durabletask/`;
+  }
+
+  clientBindingData(): DurableClientBindingData {
+    const origin = this.#server?.origin;
+    if (origin === undefined) throw new Error('the durable engine is not started');
+    const hub = this.taskHubName;
+    const webhooks = `${origin}/runtime/webhooks/durabletask`;
+    const query = `taskHub=${hub}&connection=Storage&code=local`;
+    const instance = `${webhooks}/instances/INSTANCEID`;
+    return {
+      taskHubName: hub,
+      creationUrls: {
+        createNewInstancePostUri: `${webhooks}/orchestrators/{functionName}[/{instanceId}]?code=local`,
+        waitOnNewInstancePostUri: `${webhooks}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&code=local`,
+      },
+      managementUrls: {
+        id: 'INSTANCEID',
+        statusQueryGetUri: `${instance}?${query}`,
+        sendEventPostUri: `${instance}/raiseEvent/{eventName}?${query}`,
+        terminatePostUri: `${instance}/terminate?reason={text}&${query}`,
+        rewindPostUri: `${instance}/rewind?reason={text}&${query}`,
+        purgeHistoryDeleteUri: `${instance}?${query}`,
+        restartPostUri: `${instance}/restart?${query}`,
+        suspendPostUri: `${instance}/suspend?reason={text}&${query}`,
+        resumePostUri: `${instance}/resume?reason={text}&${query}`,
+      },
+      baseUrl: webhooks,
+      requiredQueryStringParameters: 'code=local',
+      rpcBaseUrl: this.rpcBaseUrl,
+      httpBaseUrl: '',
+      maxGrpcMessageSizeInBytes: 0,
+      grpcHttpClientTimeout: '00:01:40',
+    };
+  }
+
+  async start(invoker: FunctionInvoker): Promise<void> {
+    if (this.#started) throw new Error('the durable engine is already started');
+    this.#started = true;
+    this.#invoker = invoker;
+    await this.#store.ensureCreated();
+    await this.#acquireLease();
+    this.#server = await startManagementServer(this, {
+      host: this.#options.rpcHost ?? '127.0.0.1',
+      port: this.#options.rpcPort ?? 0,
+      log: this.#log,
+    });
+    await this.#scan();
+    const pollInterval = this.#options.pollIntervalInMs ?? 2000;
+    this.#pollTimer = setInterval(() => void this.#scan().catch((e: unknown) => this.#warn('poll failed', e)), pollInterval);
+    this.#pollTimer.unref();
+    this.#log.log('info', 'durable engine started', { rpcBaseUrl: this.rpcBaseUrl });
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#stopped = true;
+      if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
+      if (this.#wakeTimer !== undefined) clearTimeout(this.#wakeTimer);
+      if (this.#leaseTimer !== undefined) clearInterval(this.#leaseTimer);
+      await this.#server?.close();
+      // Let in-flight episodes and activities finish so nothing is left half-written.
+      const deadline = Date.now() + 10_000;
+      while ((this.#running.size > 0 || this.#activeActivities > 0 || this.#pendingSideWork > 0) && Date.now() < deadline) {
+        await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      }
+      await this.#releaseLease();
+      this.#notify();
+    })();
+    return this.#closing;
+  }
+
+  // ---------------------------------------------------------------- task hub lease
+
+  async #acquireLease(): Promise<void> {
+    const duration = this.#options.leaseDurationInMs ?? 15_000;
+    const entity = (): TableEntity<Record<string, unknown>> => ({
+      partitionKey: HUB_PARTITION,
+      rowKey: 'lease',
+      OwnerId: this.#ownerId,
+      Pid: process.pid,
+      HostName: hostname(),
+      ExpiresAt: Date.now() + duration,
+    });
+    const existing = await this.#store.getRow(HUB_PARTITION, 'lease');
+    if (existing === undefined) {
+      try {
+        const created = await this.#store.table.createEntity(entity());
+        this.#leaseEtag = created.etag;
+      } catch (error) {
+        if (statusOf(error) === 409) throw this.#leaseHeld(await this.#store.getRow(HUB_PARTITION, 'lease'));
+        throw error;
+      }
+    } else {
+      const expired = Number(existing.ExpiresAt) < Date.now();
+      const ownerGone = existing.HostName === hostname() && !isProcessAlive(Number(existing.Pid));
+      if (!expired && !ownerGone) throw this.#leaseHeld(existing);
+      try {
+        const updated = await this.#store.table.updateEntity(entity(), 'Replace', { etag: existing.etag });
+        this.#leaseEtag = updated.etag;
+      } catch (error) {
+        if (statusOf(error) === 412) throw this.#leaseHeld(await this.#store.getRow(HUB_PARTITION, 'lease'));
+        throw error;
+      }
+      this.#log.log('info', 'task hub lease taken over', { previousPid: Number(existing.Pid), expired });
+    }
+    this.#leaseTimer = setInterval(() => void this.#renewLease(entity()), Math.max(250, Math.floor(duration / 3)));
+    this.#leaseTimer.unref();
+  }
+
+  #leaseHeld(row: Row | undefined): RecorderError {
+    const pid = row === undefined ? 'unknown' : String(row.Pid);
+    const host = row === undefined ? 'unknown' : String(row.HostName);
+    return new RecorderError(
+      ErrorCode.Conflict,
+      `task hub '${this.taskHubName}' is already run by another host (pid ${pid} on ${host}); stop that host or use another task hub name`,
+      { details: { taskHub: this.taskHubName } },
+    );
+  }
+
+  async #renewLease(entity: TableEntity<Record<string, unknown>>): Promise<void> {
+    if (this.#stopped || this.#leaseEtag === undefined) return;
+    try {
+      const updated = await this.#store.table.updateEntity(entity, 'Replace', { etag: this.#leaseEtag });
+      this.#leaseEtag = updated.etag;
+    } catch (error) {
+      if (statusOf(error) === 412 || statusOf(error) === 404) {
+        this.#log.log('error', 'task hub lease lost; the engine stops processing', { taskHub: this.taskHubName });
+        this.#stopped = true;
+      } else {
+        this.#warn('task hub lease renewal failed', error);
+      }
+    }
+  }
+
+  async #releaseLease(): Promise<void> {
+    if (this.#leaseEtag === undefined) return;
+    try {
+      await this.#store.table.deleteEntity(HUB_PARTITION, 'lease', { etag: this.#leaseEtag });
+    } catch (error) {
+      this.#warn('task hub lease release failed', error);
+    }
+    this.#leaseEtag = undefined;
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  #notify(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  #markReady(instanceId: string): void {
+    if (this.#running.has(instanceId)) {
+      this.#dirty.add(instanceId);
+      return;
+    }
+    if (!this.#readySet.has(instanceId)) {
+      this.#readySet.add(instanceId);
+      this.#ready.push(instanceId);
+    }
+    this.#pump();
+  }
+
+  #addTimer(instanceId: string, rowKey: string, dueAt: number): void {
+    this.#timers.set(`${instanceId}\u0000${rowKey}`, { dueAt, instanceId });
+    this.#armWakeTimer();
+  }
+
+  processDueTimers(): void {
+    const now = this.#clock.now().getTime();
+    for (const [key, timer] of this.#timers) {
+      if (timer.dueAt <= now) {
+        this.#timers.delete(key);
+        this.#markReady(timer.instanceId);
+      }
+    }
+    this.#armWakeTimer();
+  }
+
+  #armWakeTimer(): void {
+    if (this.#wakeTimer !== undefined) clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = undefined;
+    if (this.#stopped || this.#timers.size === 0) return;
+    let earliest = Infinity;
+    for (const t of this.#timers.values()) earliest = Math.min(earliest, t.dueAt);
+    const delay = Math.min(Math.max(0, earliest - this.#clock.now().getTime()), 60_000);
+    this.#wakeTimer = setTimeout(() => this.processDueTimers(), delay);
+    this.#wakeTimer.unref();
+  }
+
+  #pump(): void {
+    if (this.#stopped || this.#invoker === undefined) return;
+    while (this.#running.size < this.#maxOrchestrations && this.#ready.length > 0) {
+      const instanceId = this.#ready.shift() as string;
+      this.#readySet.delete(instanceId);
+      if (this.#running.has(instanceId)) {
+        this.#dirty.add(instanceId);
+        continue;
+      }
+      this.#running.add(instanceId);
+      void this.#runInstance(instanceId).finally(() => {
+        this.#running.delete(instanceId);
+        if (this.#dirty.delete(instanceId)) this.#markReady(instanceId);
+        this.#notify();
+        this.#pump();
+      });
+    }
+    while (this.#activeActivities < this.#maxActivities && this.#activityQueue.length > 0) {
+      const item = this.#activityQueue.shift() as { partitionKey: string; rowKey: string };
+      this.#activeActivities += 1;
+      void this.#runActivity(item.partitionKey, item.rowKey).finally(() => {
+        this.#activeActivities -= 1;
+        this.#activityKeys.delete(`${item.partitionKey}\u0000${item.rowKey}`);
+        this.#notify();
+        this.#pump();
+      });
+    }
+  }
+
+  #enqueueActivity(partitionKey: string, rowKey: string): void {
+    const key = `${partitionKey}\u0000${rowKey}`;
+    if (this.#activityKeys.has(key)) return;
+    this.#activityKeys.add(key);
+    this.#activityQueue.push({ partitionKey, rowKey });
+    this.#pump();
+  }
+
+  #isIdle(): boolean {
+    return (
+      this.#ready.length === 0 &&
+      this.#running.size === 0 &&
+      this.#activeActivities === 0 &&
+      this.#activityQueue.length === 0 &&
+      this.#pendingSideWork === 0
+    );
+  }
+
+  async runUntilIdle(options: { timeoutInMs?: number } = {}): Promise<void> {
+    const deadline = Date.now() + (options.timeoutInMs ?? 30_000);
+    for (;;) {
+      this.processDueTimers();
+      if (this.#isIdle()) return;
+      if (Date.now() > deadline) throw new Error('the durable engine did not become idle in time');
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        setTimeout(resolve, 50).unref();
+      });
+    }
+  }
+
+  /** Reads pending inbox, activity and outbox rows from storage into the in-memory indexes. */
+  async #scan(): Promise<void> {
+    if (this.#stopped) return;
+    this.#pendingSideWork += 1;
+    try {
+      const now = this.#clock.now().getTime();
+      for await (const row of this.#store.scanRowKeyPrefix(RowKeys.inboxPrefix)) {
+        const dueAt = Number(row.DueAt ?? 0);
+        if (dueAt <= now) this.#markReady(row.partitionKey);
+        else this.#addTimer(row.partitionKey, row.rowKey, dueAt);
+      }
+      for await (const row of this.#store.scanRowKeyPrefix(RowKeys.workPrefix)) {
+        this.#enqueueActivity(row.partitionKey, row.rowKey);
+      }
+      const outbox: { partitionKey: string; rowKey: string }[] = [];
+      for await (const row of this.#store.scanRowKeyPrefix(RowKeys.outboxPrefix)) outbox.push(row);
+      for (const o of outbox) await this.#dispatchOutbox(o.partitionKey, o.rowKey);
+    } finally {
+      this.#pendingSideWork -= 1;
+      this.#notify();
+    }
+  }
+
+  #newMessageKey(): string {
+    this.#msgCounter = (this.#msgCounter + 1) % 1_000_000;
+    return `${RowKeys.inboxPrefix}${pad(Date.now(), 15)}.${pad(this.#msgCounter, 6)}.${randomUUID().slice(0, 8)}`;
+  }
+
+  async #messageEntity(
+    instanceId: string,
+    rowKey: string,
+    fields: { kind: InboxMessage['kind']; executionId?: string; dueAt?: number; event?: HistoryEvent; reason?: string },
+  ): Promise<TableEntity<Record<string, unknown>>> {
+    const entity: TableEntity<Record<string, unknown>> = {
+      partitionKey: instanceId,
+      rowKey,
+      Kind: fields.kind,
+      DueAt: fields.dueAt ?? 0,
+      EnqueuedAt: this.#clock.now().getTime(),
+    };
+    if (fields.executionId !== undefined) entity.ExecutionId = fields.executionId;
+    if (fields.reason !== undefined) entity.Reason = fields.reason;
+    if (fields.event !== undefined) await this.#store.packText(entity, 'Event', JSON.stringify(fields.event));
+    return entity;
+  }
+
+  // ---------------------------------------------------------------- client operations
+
+  async startNew(name: string, options: { instanceId?: string; input?: unknown } = {}): Promise<StartNewResult> {
+    const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
+    validateInstanceId(instanceId);
+    const fn = this.#invoker?.get(name);
+    if (fn === undefined || fn.triggerType !== 'orchestrationTrigger') return { status: 'unknownOrchestrator', instanceId };
+    const existing = await this.#store.getRow(instanceId, RowKeys.state);
+    if (existing !== undefined) {
+      const status = String(existing.RuntimeStatus);
+      if (!isTerminal(status)) return { status: 'conflict', instanceId, runtimeStatus: status };
+      // Like the extension, a finished instance id may be reused: its old history goes.
+      await this.#deletePartition(instanceId);
+    }
+    const inputText = options.input === undefined ? undefined : JSON.stringify(options.input);
+    const result = await this.#createInstance(instanceId, name, inputText, undefined);
+    return result === 'conflict' ? { status: 'conflict', instanceId, runtimeStatus: RuntimeStatus.Pending } : { status: 'created', instanceId };
+  }
+
+  async #createInstance(
+    instanceId: string,
+    name: string,
+    inputText: string | undefined,
+    parent: { instanceId: string; executionId: string; taskId: number; name: string } | undefined,
+  ): Promise<'created' | 'conflict'> {
+    const now = this.#clock.now();
+    const executionId = randomUUID().replace(/-/g, '');
+    const state: TableEntity<Record<string, unknown>> = {
+      partitionKey: instanceId,
+      rowKey: RowKeys.state,
+      Name: name,
+      RuntimeStatus: RuntimeStatus.Pending,
+      ExecutionId: executionId,
+      HistoryLength: 0,
+      CreatedTime: now.getTime(),
+      LastUpdatedTime: now.getTime(),
+    };
+    if (parent !== undefined) {
+      state.ParentInstanceId = parent.instanceId;
+      state.ParentExecutionId = parent.executionId;
+      state.ParentTaskId = parent.taskId;
+      state.ParentName = parent.name;
+    }
+    await this.#store.packText(state, 'Input', inputText);
+    const started = historyEvents.executionStarted(now, {
+      name,
+      input: inputText,
+      instanceId,
+      executionId,
+      parent: parent === undefined ? undefined : { ...parent },
+    });
+    const msgKey = this.#newMessageKey();
+    const message = await this.#messageEntity(instanceId, msgKey, { kind: 'start', executionId, event: started });
+    try {
+      await this.#store.submit([], [['create', state], ['create', message]]);
+    } catch (error) {
+      if (statusOf(error) === 409) return 'conflict';
+      throw error;
+    }
+    this.#log.log('info', 'orchestration scheduled', { instanceId, name });
+    this.#markReady(instanceId);
+    return 'created';
+  }
+
+  async raiseEvent(instanceId: string, eventName: string, inputJson: string | undefined): Promise<'accepted' | 'notFound' | 'gone'> {
+    const state = await this.#store.getRow(instanceId, RowKeys.state);
+    if (state === undefined) return 'notFound';
+    if (isTerminal(String(state.RuntimeStatus))) return 'gone';
+    const now = this.#clock.now();
+    const message = await this.#messageEntity(instanceId, this.#newMessageKey(), {
+      kind: 'event',
+      event: historyEvents.eventRaised(now, eventName, inputJson),
+    });
+    await this.#store.table.createEntity(message);
+    this.#markReady(instanceId);
+    return 'accepted';
+  }
+
+  async terminate(instanceId: string, reason: string): Promise<'accepted' | 'notFound' | 'gone'> {
+    const state = await this.#store.getRow(instanceId, RowKeys.state);
+    if (state === undefined) return 'notFound';
+    if (isTerminal(String(state.RuntimeStatus))) return 'gone';
+    const message = await this.#messageEntity(instanceId, this.#newMessageKey(), { kind: 'terminate', reason });
+    await this.#store.table.createEntity(message);
+    this.#markReady(instanceId);
+    return 'accepted';
+  }
+
+  async purge(instanceId: string): Promise<'purged' | 'notFound' | 'running'> {
+    const state = await this.#store.getRow(instanceId, RowKeys.state);
+    if (state === undefined) return 'notFound';
+    if (!isTerminal(String(state.RuntimeStatus))) return 'running';
+    await this.#deletePartition(instanceId);
+    return 'purged';
+  }
+
+  async purgeBy(filter: InstanceFilter): Promise<number> {
+    let count = 0;
+    for (const status of await this.listInstances(filter)) {
+      if (!isTerminal(status.runtimeStatus)) continue;
+      if ((await this.purge(status.instanceId)) === 'purged') count += 1;
+    }
+    return count;
+  }
+
+  async #deletePartition(instanceId: string): Promise<void> {
+    const rows = await this.#store.loadPartition(instanceId);
+    // The state row goes last so a crash midway leaves a purgeable instance, not orphans.
+    const others = rows.filter((r) => r.rowKey !== RowKeys.state);
+    await this.#store.deleteRows(others);
+    await this.#store.deleteRows(rows.filter((r) => r.rowKey === RowKeys.state));
+    await this.#store.deleteBlobsOf(instanceId);
+  }
+
+  async getStatus(
+    instanceId: string,
+    options: { showHistory?: boolean; showHistoryOutput?: boolean; showInput?: boolean } = {},
+  ): Promise<InstanceStatus | undefined> {
+    if (options.showHistory === true) {
+      const rows = await this.#store.loadPartition(instanceId);
+      const stateRow = rows.find((r) => r.rowKey === RowKeys.state);
+      if (stateRow === undefined) return undefined;
+      const state = readState(stateRow);
+      const status = await this.#statusOf(stateRow, options.showInput !== false);
+      const events = await this.#readHistory(rows, state);
+      return { ...status, history: toPublicHistory(events.events, options.showHistoryOutput === true, options.showInput !== false) };
+    }
+    const row = await this.#store.getRow(instanceId, RowKeys.state);
+    return row === undefined ? undefined : this.#statusOf(row, options.showInput !== false);
+  }
+
+  async listInstances(filter: InstanceFilter): Promise<InstanceStatus[]> {
+    const out: InstanceStatus[] = [];
+    const statuses = filter.runtimeStatus !== undefined && filter.runtimeStatus.length > 0 ? new Set(filter.runtimeStatus) : undefined;
+    for await (const row of this.#store.scanStates()) {
+      const created = Number(row.CreatedTime);
+      if (filter.createdTimeFrom !== undefined && created < filter.createdTimeFrom.getTime()) continue;
+      if (filter.createdTimeTo !== undefined && created > filter.createdTimeTo.getTime()) continue;
+      if (statuses !== undefined && !statuses.has(String(row.RuntimeStatus))) continue;
+      out.push(await this.#statusOf(row, true));
+    }
+    out.sort((a, b) => a.createdTime.localeCompare(b.createdTime) || a.instanceId.localeCompare(b.instanceId));
+    return out;
+  }
+
+  async #statusOf(row: Row, showInput: boolean): Promise<InstanceStatus> {
+    const input = showInput ? parseJsonOr(await this.#store.unpackText(row, 'Input'), null) : null;
+    const outputText = await this.#store.unpackText(row, 'Output');
+    const customText = await this.#store.unpackText(row, 'CustomStatus');
+    return {
+      name: String(row.Name),
+      instanceId: row.partitionKey,
+      runtimeStatus: String(row.RuntimeStatus),
+      input,
+      customStatus: parseJsonOr(customText, null),
+      output: parseJsonOr(outputText, null),
+      createdTime: new Date(Number(row.CreatedTime)).toISOString(),
+      lastUpdatedTime: new Date(Number(row.LastUpdatedTime)).toISOString(),
+    };
+  }
+
+  // ---------------------------------------------------------------- episodes
+
+  async #runInstance(instanceId: string): Promise<void> {
+    try {
+      for (let guard = 0; guard < 10_000 && !this.#stopped; guard++) {
+        if (!(await this.#episode(instanceId))) return;
+      }
+    } catch (error) {
+      this.#warn('episode failed; will retry on the next poll', error, { instanceId });
+    }
+  }
+
+  async #readHistory(rows: readonly Row[], state: StateRow): Promise<{ events: HistoryEvent[]; ledger: Ledger; corrupt?: string }> {
+    const prefix = `${RowKeys.historyPrefix}${state.executionId}.`;
+    const historyRows = rows.filter((r) => r.rowKey.startsWith(prefix)).sort((a, b) => a.rowKey.localeCompare(b.rowKey));
+    const events: HistoryEvent[] = [];
+    const ledger = new Ledger();
+    for (const row of historyRows.slice(0, state.historyLength)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse((await this.#store.unpackText(row, 'Event')) ?? '');
+      } catch {
+        return { events, ledger, corrupt: `history row ${row.rowKey} is not valid JSON` };
+      }
+      const problem = validateHistoryEvent(parsed);
+      if (problem !== undefined) return { events, ledger, corrupt: `history row ${row.rowKey}: ${problem}` };
+      events.push(parsed as HistoryEvent);
+      if (typeof row.Ledger === 'string') {
+        try {
+          ledger.add(JSON.parse(row.Ledger) as LedgerEntry);
+        } catch {
+          return { events, ledger, corrupt: `history row ${row.rowKey} has an unreadable id ledger entry` };
+        }
+      }
+    }
+    if (events.length < state.historyLength) return { events, ledger, corrupt: `history rows missing (${events.length} of ${state.historyLength})` };
+    return { events, ledger };
+  }
+
+  /** Processes one inbox message of the instance; false when there is nothing due. */
+  async #episode(instanceId: string): Promise<boolean> {
+    const invoker = this.#invoker as FunctionInvoker;
+    const rows = await this.#store.loadPartition(instanceId);
+    const stateRow = rows.find((r) => r.rowKey === RowKeys.state);
+    const inbox = rows.filter((r) => r.rowKey.startsWith(RowKeys.inboxPrefix));
+    const outbox = rows.filter((r) => r.rowKey.startsWith(RowKeys.outboxPrefix));
+    for (const o of outbox) await this.#dispatchOutbox(o.partitionKey, o.rowKey);
+    if (stateRow === undefined) {
+      if (inbox.length > 0) await this.#store.deleteRows(inbox);
+      return false;
+    }
+    const state = readState(stateRow);
+    const now = new Date(this.#clock.now().getTime());
+    const messages: InboxMessage[] = [];
+    for (const row of inbox) {
+      const m = await this.#readMessage(row);
+      if (m.dueAt > now.getTime()) this.#addTimer(instanceId, m.rowKey, m.dueAt);
+      else messages.push(m);
+    }
+    if (messages.length === 0) return false;
+    messages.sort((a, b) => Math.max(a.dueAt, a.enqueuedAt) - Math.max(b.dueAt, b.enqueuedAt) || a.rowKey.localeCompare(b.rowKey));
+    if (isTerminal(state.status)) {
+      await this.#store.deleteRows(messages.map((m) => ({ partitionKey: instanceId, rowKey: m.rowKey })));
+      return false;
+    }
+    const message = messages[0] as InboxMessage;
+    const dropMessage = async (why: string): Promise<boolean> => {
+      this.#log.log('debug', 'inbox message dropped', { instanceId, why });
+      await this.#store.deleteRowIfExists(instanceId, message.rowKey);
+      return true;
+    };
+    if (message.corrupt !== undefined) {
+      this.#log.log('warn', 'corrupt inbox message dropped', { instanceId, problem: message.corrupt });
+      return dropMessage('corrupt');
+    }
+    if (message.executionId !== undefined && message.executionId !== state.executionId) return dropMessage('stale execution');
+    if (message.kind === 'start' && state.status !== RuntimeStatus.Pending && state.status !== RuntimeStatus.ContinuedAsNew) {
+      return dropMessage('already started');
+    }
+    if (message.kind !== 'start' && (state.status === RuntimeStatus.Pending || state.status === RuntimeStatus.ContinuedAsNew)) {
+      // Wait for the start message, which sorts first unless storage misbehaved.
+      if (!messages.some((m) => m.kind === 'start')) return dropMessage('instance never started');
+    }
+
+    const history = await this.#readHistory(rows, state);
+    const lastStarted = [...history.events].reverse().find((e) => e.EventType === HistoryEventType.OrchestratorStarted);
+    const episodeTime = new Date(Math.max(now.getTime(), lastStarted === undefined ? 0 : Date.parse(lastStarted.Timestamp)));
+    if (history.corrupt !== undefined) {
+      const reason = `[${ErrorCode.IntegrityViolation}] instance ${instanceId} cannot be replayed: ${history.corrupt}`;
+      this.#log.log('error', 'orchestration history is corrupt; the instance fails', { instanceId, problem: history.corrupt });
+      await this.#commitTerminal(state, message, [], episodeTime, RuntimeStatus.Failed, JSON.stringify(reason), rows);
+      return true;
+    }
+    if (message.kind === 'terminate') {
+      const reason = message.reason ?? '';
+      const events = [historyEvents.executionTerminated(episodeTime, reason)];
+      await this.#commitTerminal(state, message, events, episodeTime, RuntimeStatus.Terminated, JSON.stringify(reason), rows);
+      this.#log.log('info', 'orchestration terminated', { instanceId });
+      return true;
+    }
+    const event = message.event as HistoryEvent;
+    const completed = new Set<number>();
+    const fired = new Set<number>();
+    for (const e of history.events) {
+      if (typeof e.TaskScheduledId === 'number') completed.add(e.TaskScheduledId);
+      if (e.EventType === HistoryEventType.TimerFired && typeof e.TimerId === 'number') fired.add(e.TimerId);
+    }
+    if (typeof event.TaskScheduledId === 'number') {
+      if (!history.ledger.has(event.TaskScheduledId)) return dropMessage('completion for an unscheduled task');
+      if (completed.has(event.TaskScheduledId)) return dropMessage('duplicate completion');
+    }
+    if (event.EventType === HistoryEventType.TimerFired && typeof event.TimerId === 'number') {
+      if (!history.ledger.has(event.TimerId)) return dropMessage('timer not in the ledger');
+      if (fired.has(event.TimerId)) return dropMessage('duplicate timer');
+    }
+
+    const played = history.events.map((e) => ({ ...e, IsPlayed: true }));
+    const newEvents: HistoryEvent[] = [historyEvents.orchestratorStarted(episodeTime), { ...event, IsPlayed: false }];
+    const executionInput = state.input;
+    const payload = {
+      history: [...played, ...newEvents],
+      input: executionInput === undefined ? undefined : parseJsonOr(executionInput, undefined),
+      instanceId,
+      isReplaying: played.length > 0,
+      parentInstanceId: state.parentInstanceId,
+      upperSchemaVersion: 1,
+      upperSchemaVersionNew: 2,
+      maximumShortTimerDuration: MAXIMUM_SHORT_TIMER,
+      longRunningTimerIntervalDuration: LONG_TIMER_INTERVAL,
+      defaultHttpAsyncRequestSleepTimeMillseconds: 30_000,
+    };
+
+    let result: OrchestratorResult;
+    if (invoker.get(state.name)?.triggerType !== 'orchestrationTrigger') {
+      result = { failure: `[${ErrorCode.NotFound}] orchestrator function '${state.name}' is not registered in this app` };
+    } else {
+      result = await invokeOrchestrator(invoker, state.name, payload);
+    }
+
+    const ledger = history.ledger;
+    const prepare: TransactionAction[] = [];
+    const afterCommit: (() => void)[] = [];
+    const ledgerOf = new Map<HistoryEvent, LedgerEntry>();
+    const epochMs = episodeTime.getTime();
+
+    const scheduleTimer = async (entry: LedgerEntry & { msgKey?: string }, fireAtMs: number): Promise<void> => {
+      const msgKey = this.#newMessageKey();
+      const full = { ...entry, msgKey } as LedgerEntry;
+      const created = historyEvents.timerCreated(episodeTime, entry.id, new Date(fireAtMs));
+      newEvents.push(created);
+      ledgerOf.set(created, full);
+      const msg = await this.#messageEntity(instanceId, msgKey, {
+        kind: 'event',
+        executionId: state.executionId,
+        dueAt: fireAtMs,
+        event: historyEvents.timerFired(new Date(fireAtMs), entry.id, new Date(fireAtMs).toISOString()),
+      });
+      prepare.push(['upsert', msg, 'Replace']);
+      afterCommit.push(() => this.#addTimer(instanceId, msgKey, fireAtMs));
+    };
+    const scheduleTask = async (entry: LedgerEntry, actionType: number, name: string, input: string | undefined, childId?: string): Promise<void> => {
+      if (actionType === ActionType.CallActivity || actionType === ActionType.CallActivityWithRetry) {
+        const scheduled = historyEvents.taskScheduled(episodeTime, entry.id, name, input);
+        newEvents.push(scheduled);
+        ledgerOf.set(scheduled, entry);
+        const rowKey = `${RowKeys.workPrefix}${state.executionId}.${pad(entry.id, 6)}`;
+        const work: TableEntity<Record<string, unknown>> = {
+          partitionKey: instanceId,
+          rowKey,
+          Name: name,
+          ExecutionId: state.executionId,
+          TaskId: entry.id,
+          ScheduledAt: epochMs,
+        };
+        await this.#store.packText(work, 'Input', input);
+        prepare.push(['upsert', work, 'Replace']);
+        afterCommit.push(() => this.#enqueueActivity(instanceId, rowKey));
+      } else {
+        const child = childId ?? `${instanceId}:${state.executionId.slice(0, 12)}:${entry.id}`;
+        const created = historyEvents.subOrchestrationCreated(episodeTime, entry.id, name, child, input);
+        newEvents.push(created);
+        ledgerOf.set(created, entry);
+        const rowKey = `${RowKeys.outboxPrefix}${state.executionId}.${pad(entry.id, 6)}`;
+        const out: TableEntity<Record<string, unknown>> = {
+          partitionKey: instanceId,
+          rowKey,
+          Kind: 'startChild',
+          ChildId: child,
+          Name: name,
+          ParentExecutionId: state.executionId,
+          ParentName: state.name,
+          TaskId: entry.id,
+        };
+        await this.#store.packText(out, 'Input', input);
+        prepare.push(['upsert', out, 'Replace']);
+        afterCommit.push(() => void this.#dispatchOutboxTracked(instanceId, rowKey));
+      }
+    };
+
+    let failure = result.failure;
+    const actions = result.state === undefined ? [] : flattenActions(result.state.actions);
+    const isDone = result.state?.isDone === true && failure === undefined;
+
+    if (failure === undefined) {
+      // 1. Internal tasks created by the new event (the SDK numbers these first).
+      const completedId = typeof event.TaskScheduledId === 'number' ? event.TaskScheduledId : undefined;
+      const isFailure = event.EventType === HistoryEventType.TaskFailed || event.EventType === HistoryEventType.SubOrchestrationInstanceFailed;
+      if (completedId !== undefined && isFailure) {
+        const entry = ledger.get(completedId);
+        const group = entry?.kind === 'user' ? entry : entry?.kind === 'retryAttempt' ? ledger.get(entry.group) : undefined;
+        if (group?.kind === 'user' && group.retry !== undefined) {
+          const failures = entry?.kind === 'retryAttempt' ? entry.attempt : 1;
+          const id = ledger.allocate();
+          await scheduleTimer({ id, kind: 'retryTimer', group: group.id, failures }, epochMs + retryDelayInMs(group.retry, failures));
+        }
+      }
+      if (event.EventType === HistoryEventType.TimerFired && typeof event.TimerId === 'number') {
+        const entry = ledger.get(event.TimerId);
+        if (entry?.kind === 'retryTimer') {
+          const group = ledger.get(entry.group);
+          if (group?.kind === 'user' && group.retry !== undefined && entry.failures < group.retry.maxNumberOfAttempts) {
+            const id = ledger.allocate();
+            const first = history.events.find((e) => e.EventId === group.id && (e.EventType === HistoryEventType.TaskScheduled || e.EventType === HistoryEventType.SubOrchestrationInstanceCreated));
+            const input = typeof first?.Input === 'string' ? first.Input : undefined;
+            await scheduleTask({ id, kind: 'retryAttempt', group: group.id, attempt: entry.failures + 1 }, group.actionType, group.name ?? '', input, group.childId);
+          }
+        } else if ((entry?.kind === 'user' && entry.finalFireAt !== undefined) || entry?.kind === 'subTimer') {
+          const finalMs = Date.parse(entry.finalFireAt as string);
+          if (finalMs > epochMs) {
+            const id = ledger.allocate();
+            await scheduleTimer({ id, kind: 'subTimer', group: entry.kind === 'subTimer' ? entry.group : entry.id, finalFireAt: entry.finalFireAt as string }, nextTimerFireAt(epochMs, finalMs));
+          }
+        }
+      }
+
+      // 2. User actions: existing ones must match the ledger, new ones get the next ids.
+      const idActions = actions.filter(takesId);
+      const unsupported = actions.find((a) => !isSupported(a));
+      if (unsupported !== undefined) {
+        failure = `[${ErrorCode.InvalidRequest}] action type ${unsupported.actionType} (entities, callHttp) is not supported by the local durable engine`;
+      }
+      for (let index = 0; failure === undefined && index < idActions.length; index++) {
+        const action = idActions[index] as WireAction;
+        const known = ledger.user(index);
+        if (known !== undefined) {
+          if (known.kind !== 'user' || known.actionType !== action.actionType || (known.name ?? '') !== (action.functionName ?? '')) {
+            failure = `[${ErrorCode.Internal}] non-deterministic orchestrator: action ${index} is now type ${action.actionType} '${action.functionName ?? ''}', history has type ${known.kind === 'user' ? known.actionType : '?'} '${known.kind === 'user' ? (known.name ?? '') : ''}'`;
+          } else if (action.actionType === ActionType.CreateTimer && action.isCanceled === true) {
+            afterCommit.push(() => void this.#cancelTimers(instanceId, ledger, known.id));
+          }
+          continue;
+        }
+        if (isDone) continue;
+        const id = ledger.allocate();
+        const entryBase = { id, kind: 'user' as const, index, actionType: action.actionType, name: action.functionName };
+        switch (action.actionType) {
+          case ActionType.CallActivity:
+          case ActionType.CallActivityWithRetry:
+          case ActionType.CallSubOrchestrator:
+          case ActionType.CallSubOrchestratorWithRetry: {
+            const retry = retryPolicyOf(action.retryOptions);
+            const childId = typeof action.instanceId === 'string' && action.instanceId !== '' ? action.instanceId : undefined;
+            const entry: LedgerEntry = { ...entryBase, ...(retry === undefined ? {} : { retry }), ...(childId === undefined ? {} : { childId }) };
+            ledger.add(entry);
+            const input = action.input === undefined ? undefined : JSON.stringify(action.input);
+            await scheduleTask(entry, action.actionType, action.functionName ?? '', input, childId);
+            break;
+          }
+          case ActionType.CreateTimer: {
+            const finalMs = Date.parse(action.fireAt ?? '');
+            const fireAtMs = Number.isNaN(finalMs) ? epochMs : nextTimerFireAt(epochMs, finalMs);
+            const entry: LedgerEntry = fireAtMs !== finalMs ? { ...entryBase, finalFireAt: new Date(finalMs).toISOString() } : entryBase;
+            ledger.add(entry);
+            await scheduleTimer(entry, fireAtMs);
+            if (action.isCanceled === true) afterCommit.push(() => void this.#cancelTimers(instanceId, ledger, id));
+            break;
+          }
+        }
+      }
+    }
+
+    newEvents.push(historyEvents.orchestratorCompleted(episodeTime));
+    const customStatus = result.state?.customStatus === undefined ? undefined : JSON.stringify(result.state.customStatus);
+
+    if (failure !== undefined) {
+      const output = `Orchestrator function '${state.name}' failed: ${failure}`;
+      this.#log.log('warn', 'orchestration failed', { instanceId, name: state.name });
+      await this.#commitTerminal(state, message, [...newEvents, historyEvents.executionCompleted(episodeTime, JSON.stringify(output), 'Failed')], episodeTime, RuntimeStatus.Failed, JSON.stringify(output), rows, customStatus, ledgerOf);
+      return true;
+    }
+    const continueAction = actions.find((a) => a.actionType === ActionType.ContinueAsNew);
+    if (isDone && continueAction !== undefined) {
+      await this.#commitContinueAsNew(state, message, newEvents, episodeTime, continueAction, rows, customStatus, ledgerOf);
+      return true;
+    }
+    if (isDone) {
+      const output = JSON.stringify(result.state?.output ?? null);
+      await this.#commitTerminal(state, message, [...newEvents, historyEvents.executionCompleted(episodeTime, output, 'Completed')], episodeTime, RuntimeStatus.Completed, output, rows, customStatus, ledgerOf);
+      this.#log.log('info', 'orchestration completed', { instanceId, name: state.name });
+      return true;
+    }
+
+    const historyRows = await this.#historyEntities(instanceId, state, newEvents, ledgerOf);
+    const stateEntity = await this.#stateEntity(state, {
+      status: RuntimeStatus.Running,
+      historyLength: state.historyLength + newEvents.length,
+      now: episodeTime,
+      customStatus,
+    });
+    await this.#store.submit([...historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']), ...prepare], [
+      ['update', stateEntity, 'Replace', { etag: state.etag }],
+      ['delete', { partitionKey: instanceId, rowKey: message.rowKey }],
+    ]);
+    if (state.status === RuntimeStatus.Pending) this.#log.log('info', 'orchestration started', { instanceId, name: state.name });
+    for (const fn of afterCommit) fn();
+    return true;
+  }
+
+  async #historyEntities(
+    instanceId: string,
+    state: StateRow,
+    events: readonly HistoryEvent[],
+    ledgerOf: ReadonlyMap<HistoryEvent, LedgerEntry>,
+    executionId = state.executionId,
+    startSeq = state.historyLength,
+  ): Promise<TableEntity<Record<string, unknown>>[]> {
+    const out: TableEntity<Record<string, unknown>>[] = [];
+    for (const [i, e] of events.entries()) {
+      const entity: TableEntity<Record<string, unknown>> = {
+        partitionKey: instanceId,
+        rowKey: `${RowKeys.historyPrefix}${executionId}.${pad(startSeq + i, 8)}`,
+        EventType: e.EventType,
+      };
+      const entry = ledgerOf.get(e);
+      if (entry !== undefined) entity.Ledger = JSON.stringify(entry);
+      await this.#store.packText(entity, 'Event', JSON.stringify(e));
+      out.push(entity);
+    }
+    return out;
+  }
+
+  async #stateEntity(
+    state: StateRow,
+    change: { status: string; historyLength: number; now: Date; customStatus?: string; output?: string; executionId?: string; input?: string | null },
+  ): Promise<TableEntity<Record<string, unknown>>> {
+    const entity: TableEntity<Record<string, unknown>> = {
+      partitionKey: state.instanceId,
+      rowKey: RowKeys.state,
+      Name: state.name,
+      RuntimeStatus: change.status,
+      ExecutionId: change.executionId ?? state.executionId,
+      HistoryLength: change.historyLength,
+      CreatedTime: state.createdTime,
+      LastUpdatedTime: change.now.getTime(),
+    };
+    if (state.parentInstanceId !== undefined) {
+      entity.ParentInstanceId = state.parentInstanceId;
+      entity.ParentExecutionId = state.parentExecutionId;
+      entity.ParentTaskId = state.parentTaskId;
+      entity.ParentName = state.parentName;
+    }
+    await this.#store.packText(entity, 'Input', change.input === null ? undefined : (change.input ?? state.input));
+    await this.#store.packText(entity, 'CustomStatus', change.customStatus ?? state.customStatus);
+    await this.#store.packText(entity, 'Output', change.output ?? (isTerminal(change.status) ? undefined : state.output));
+    return entity;
+  }
+
+  async #commitTerminal(
+    state: StateRow,
+    message: InboxMessage,
+    events: readonly HistoryEvent[],
+    at: Date,
+    status: RuntimeStatus,
+    output: string,
+    rows: readonly Row[],
+    customStatus?: string,
+    ledgerOf: ReadonlyMap<HistoryEvent, LedgerEntry> = new Map(),
+  ): Promise<void> {
+    const instanceId = state.instanceId;
+    const historyRows = await this.#historyEntities(instanceId, state, events, ledgerOf);
+    const stateEntity = await this.#stateEntity(state, {
+      status,
+      historyLength: state.historyLength + events.length,
+      now: at,
+      customStatus,
+      output,
+    });
+    const commit: TransactionAction[] = [
+      ['update', stateEntity, 'Replace', { etag: state.etag }],
+      ['delete', { partitionKey: instanceId, rowKey: message.rowKey }],
+    ];
+    let notifyKey: string | undefined;
+    if (state.parentInstanceId !== undefined && state.parentExecutionId !== undefined && state.parentTaskId !== undefined) {
+      const parentEvent =
+        status === RuntimeStatus.Completed
+          ? historyEvents.subOrchestrationCompleted(at, state.parentTaskId, output)
+          : historyEvents.subOrchestrationFailed(at, state.parentTaskId, `Sub-orchestration '${state.name}' (${instanceId}) ${status === RuntimeStatus.Failed ? 'failed' : 'was terminated'}: ${String(parseJsonOr(output, output))}`, '');
+      notifyKey = `${RowKeys.outboxPrefix}notify.${state.executionId}`;
+      const out: TableEntity<Record<string, unknown>> = {
+        partitionKey: instanceId,
+        rowKey: notifyKey,
+        Kind: 'notifyParent',
+        ParentId: state.parentInstanceId,
+        ParentExecutionId: state.parentExecutionId,
+        MessageKey: this.#newMessageKey(),
+      };
+      await this.#store.packText(out, 'Event', JSON.stringify(parentEvent));
+      commit.push(['upsert', out, 'Replace']);
+    }
+    await this.#store.submit(historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']), commit);
+    // Leftover work of a finished instance: pending activities and timers no longer matter.
+    const leftovers = rows.filter(
+      (r) => (r.rowKey.startsWith(RowKeys.inboxPrefix) && r.rowKey !== message.rowKey) || r.rowKey.startsWith(RowKeys.workPrefix),
+    );
+    if (leftovers.length > 0) {
+      this.#pendingSideWork += 1;
+      void this.#store
+        .deleteRows(leftovers)
+        .catch((e: unknown) => this.#warn('cleanup failed', e, { instanceId }))
+        .finally(() => {
+          this.#pendingSideWork -= 1;
+          this.#notify();
+        });
+    }
+    if (notifyKey !== undefined) void this.#dispatchOutboxTracked(instanceId, notifyKey);
+  }
+
+  async #commitContinueAsNew(
+    state: StateRow,
+    message: InboxMessage,
+    events: HistoryEvent[],
+    at: Date,
+    action: WireAction,
+    rows: readonly Row[],
+    customStatus: string | undefined,
+    ledgerOf: ReadonlyMap<HistoryEvent, LedgerEntry>,
+  ): Promise<void> {
+    const instanceId = state.instanceId;
+    const inputText = action.input === undefined ? undefined : JSON.stringify(action.input);
+    const newExecutionId = randomUUID().replace(/-/g, '');
+    const historyRows = await this.#historyEntities(instanceId, state, [...events, historyEvents.continueAsNew(at, inputText)], ledgerOf);
+    const stateEntity = await this.#stateEntity(state, {
+      status: RuntimeStatus.ContinuedAsNew,
+      historyLength: 0,
+      now: at,
+      customStatus,
+      executionId: newExecutionId,
+      input: inputText ?? null,
+    });
+    const started = historyEvents.executionStarted(at, {
+      name: state.name,
+      input: inputText,
+      instanceId,
+      executionId: newExecutionId,
+      parent:
+        state.parentInstanceId === undefined
+          ? undefined
+          : { name: state.parentName ?? '', instanceId: state.parentInstanceId, executionId: state.parentExecutionId ?? '', taskId: state.parentTaskId ?? -1 },
+    });
+    const startKey = this.#newMessageKey();
+    const startMsg = await this.#messageEntity(instanceId, startKey, { kind: 'start', executionId: newExecutionId, event: started });
+    await this.#store.submit(historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']), [
+      ['update', stateEntity, 'Replace', { etag: state.etag }],
+      ['delete', { partitionKey: instanceId, rowKey: message.rowKey }],
+      ['create', startMsg],
+    ]);
+    this.#log.log('info', 'orchestration continued as new', { instanceId });
+    // The previous execution's history, timers and work are no longer needed.
+    const old = rows.filter(
+      (r) =>
+        (r.rowKey.startsWith(RowKeys.historyPrefix) || r.rowKey.startsWith(RowKeys.workPrefix)) &&
+        !r.rowKey.includes(newExecutionId),
+    );
+    const oldHistory = historyRows.map((h) => ({ partitionKey: h.partitionKey, rowKey: h.rowKey }));
+    this.#pendingSideWork += 1;
+    void this.#store
+      .deleteRows([...old, ...oldHistory])
+      .catch((e: unknown) => this.#warn('cleanup failed', e, { instanceId }))
+      .finally(() => {
+        this.#pendingSideWork -= 1;
+        this.#notify();
+      });
+  }
+
+  async #cancelTimers(instanceId: string, ledger: Ledger, userId: number): Promise<void> {
+    for (const entry of ledger.entries()) {
+      const belongs = entry.id === userId || (entry.kind === 'subTimer' && entry.group === userId);
+      if (!belongs || !('msgKey' in entry) || entry.msgKey === undefined) continue;
+      this.#timers.delete(`${instanceId}\u0000${entry.msgKey}`);
+      await this.#store.deleteRowIfExists(instanceId, entry.msgKey).catch(() => undefined);
+    }
+  }
+
+  async #readMessage(row: Row): Promise<InboxMessage> {
+    const kind = String(row.Kind);
+    const base = {
+      rowKey: row.rowKey,
+      executionId: typeof row.ExecutionId === 'string' ? row.ExecutionId : undefined,
+      dueAt: Number(row.DueAt ?? 0),
+      enqueuedAt: Number(row.EnqueuedAt ?? 0),
+      reason: typeof row.Reason === 'string' ? row.Reason : undefined,
+    };
+    if (kind === 'terminate') return { ...base, kind, event: undefined, corrupt: undefined };
+    if (kind !== 'start' && kind !== 'event') return { ...base, kind: 'event', event: undefined, corrupt: `unknown message kind ${kind}` };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse((await this.#store.unpackText(row, 'Event')) ?? '');
+    } catch {
+      return { ...base, kind, event: undefined, corrupt: 'event is not valid JSON' };
+    }
+    const problem = validateHistoryEvent(parsed);
+    return { ...base, kind, event: problem === undefined ? (parsed as HistoryEvent) : undefined, corrupt: problem };
+  }
+
+  // ---------------------------------------------------------------- outbox (cross-instance)
+
+  async #dispatchOutboxTracked(partitionKey: string, rowKey: string): Promise<void> {
+    this.#pendingSideWork += 1;
+    try {
+      await this.#dispatchOutbox(partitionKey, rowKey);
+    } catch (error) {
+      this.#warn('outbox dispatch failed; retried on the next poll', error, { instanceId: partitionKey });
+    } finally {
+      this.#pendingSideWork -= 1;
+      this.#notify();
+    }
+  }
+
+  async #dispatchOutbox(partitionKey: string, rowKey: string): Promise<void> {
+    const row = await this.#store.getRow(partitionKey, rowKey);
+    if (row === undefined) return;
+    if (row.Kind === 'startChild') {
+      const childId = String(row.ChildId);
+      const taskId = Number(row.TaskId);
+      const parentExecutionId = String(row.ParentExecutionId);
+      const existing = await this.#store.getRow(childId, RowKeys.state);
+      const ours = existing !== undefined && existing.ParentInstanceId === partitionKey && existing.ParentExecutionId === parentExecutionId && Number(existing.ParentTaskId) === taskId;
+      if (!ours) {
+        if (existing !== undefined && !isTerminal(String(existing.RuntimeStatus))) {
+          const failed = historyEvents.subOrchestrationFailed(this.#clock.now(), taskId, `[${ErrorCode.Conflict}] sub-orchestration instance '${childId}' already exists and is ${String(existing.RuntimeStatus)}`, '');
+          const msg = await this.#messageEntity(partitionKey, this.#newMessageKey(), { kind: 'event', executionId: parentExecutionId, event: failed });
+          await this.#store.table.createEntity(msg);
+          this.#markReady(partitionKey);
+        } else {
+          if (existing !== undefined) await this.#deletePartition(childId);
+          const input = await this.#store.unpackText(row, 'Input');
+          const created = await this.#createInstance(childId, String(row.Name), input, {
+            instanceId: partitionKey,
+            executionId: parentExecutionId,
+            taskId,
+            name: String(row.ParentName ?? ''),
+          });
+          if (created === 'conflict') return;
+        }
+      }
+    } else if (row.Kind === 'notifyParent') {
+      const parentId = String(row.ParentId);
+      const text = await this.#store.unpackText(row, 'Event');
+      const event = JSON.parse(text ?? 'null') as HistoryEvent;
+      const msg = await this.#messageEntity(parentId, String(row.MessageKey), { kind: 'event', executionId: String(row.ParentExecutionId), event });
+      await this.#store.table.upsertEntity(msg, 'Replace');
+      this.#markReady(parentId);
+    }
+    await this.#store.deleteRowIfExists(partitionKey, rowKey);
+  }
+
+  // ---------------------------------------------------------------- activities
+
+  async #runActivity(partitionKey: string, rowKey: string): Promise<void> {
+    const invoker = this.#invoker as FunctionInvoker;
+    try {
+      const row = await this.#store.getRow(partitionKey, rowKey);
+      if (row === undefined) return;
+      const name = String(row.Name);
+      const taskId = Number(row.TaskId);
+      const inputText = await this.#store.unpackText(row, 'Input');
+      const input = decodeActivityInput(inputText);
+      let event: HistoryEvent;
+      try {
+        const value = await invoker.invokeActivity(name, input, { instanceId: partitionKey });
+        event = historyEvents.taskCompleted(this.#clock.now(), taskId, JSON.stringify(value ?? null));
+      } catch (error) {
+        const err = error instanceof Error ? error : new Error(String(error));
+        event = historyEvents.taskFailed(this.#clock.now(), taskId, `Activity function '${name}' failed: ${err.message}`, err.stack ?? '');
+        this.#log.log('warn', 'activity failed', { instanceId: partitionKey, name, taskId });
+      }
+      const msg = await this.#messageEntity(partitionKey, this.#newMessageKey(), { kind: 'event', executionId: String(row.ExecutionId), event });
+      try {
+        // Result and removal of the work item in one transaction: a result is recorded once.
+        await this.#store.submit([], [['create', msg], ['delete', { partitionKey, rowKey }]]);
+      } catch (error) {
+        if (statusOf(error) === 404) return; // the work item is gone: instance finished or purged
+        throw error;
+      }
+      this.#markReady(partitionKey);
+    } catch (error) {
+      this.#warn('activity dispatch failed; retried on the next poll', error, { instanceId: partitionKey });
+    }
+  }
+
+  #warn(message: string, error: unknown, fields: Record<string, unknown> = {}): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    this.#log.log('warn', message, { ...fields, error: err.message.slice(0, 500) });
+  }
+}
+
+interface OrchestratorResult {
+  readonly state?: { isDone?: boolean; actions?: unknown; output?: unknown; customStatus?: unknown; error?: string };
+  readonly failure?: string;
+}
+
+async function invokeOrchestrator(invoker: FunctionInvoker, name: string, payload: Record<string, unknown>): Promise<OrchestratorResult> {
+  try {
+    const raw = await invoker.invokeOrchestrator(name, payload);
+    const state = JSON.parse(JSON.stringify(raw ?? null)) as OrchestratorResult['state'] | null;
+    if (state === null || typeof state !== 'object') return { failure: 'the orchestrator returned no state' };
+    return { state };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const at = message.indexOf(OUT_OF_PROC);
+    if (at < 0) return { failure: message };
+    try {
+      const state = JSON.parse(message.slice(at + OUT_OF_PROC.length)) as OrchestratorResult['state'];
+      return { state, failure: state?.error ?? message.slice(0, at).trim() };
+    } catch {
+      return { failure: message.slice(0, at).trim() };
+    }
+  }
+}
+
+/** Activity input as the worker hands it over: JSON text, parsed once more when it held a string. */
+function decodeActivityInput(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  const value = parseJsonOr(text, undefined);
+  if (typeof value === 'string') return parseJsonOr(value, value);
+  return value;
+}
+
+function parseJsonOr<T>(text: string | undefined, fallback: T): unknown {
+  if (text === undefined) return fallback;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return fallback;
+  }
+}
+
+function readState(row: Row): StateRow {
+  return {
+    instanceId: row.partitionKey,
+    name: String(row.Name),
+    status: String(row.RuntimeStatus),
+    executionId: String(row.ExecutionId),
+    historyLength: Number(row.HistoryLength ?? 0),
+    input: typeof row.Input === 'string' ? row.Input : undefined,
+    output: typeof row.Output === 'string' ? row.Output : undefined,
+    customStatus: typeof row.CustomStatus === 'string' ? row.CustomStatus : undefined,
+    createdTime: Number(row.CreatedTime),
+    lastUpdatedTime: Number(row.LastUpdatedTime),
+    parentInstanceId: typeof row.ParentInstanceId === 'string' ? row.ParentInstanceId : undefined,
+    parentExecutionId: typeof row.ParentExecutionId === 'string' ? row.ParentExecutionId : undefined,
+    parentTaskId: row.ParentTaskId === undefined ? undefined : Number(row.ParentTaskId),
+    parentName: typeof row.ParentName === 'string' ? row.ParentName : undefined,
+    etag: row.etag,
+  };
+}
+
+const INSTANCE_ID_FORBIDDEN = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
+
+export function validateInstanceId(instanceId: string): void {
+  if (instanceId.length === 0 || instanceId.length > 256 || instanceId.startsWith('@') || INSTANCE_ID_FORBIDDEN.test(instanceId)) {
+    throw new RecorderError(
+      ErrorCode.InvalidRequest,
+      'instance ids are 1-256 characters, do not start with @ and contain no / \\ # ? or control characters',
+    );
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** History in the shape of the extension's status API (scheduling events folded away). */
+function toPublicHistory(events: readonly HistoryEvent[], showOutput: boolean, showInput: boolean): Record<string, unknown>[] {
+  const scheduled = new Map<number, HistoryEvent>();
+  const out: Record<string, unknown>[] = [];
+  for (const e of events) {
+    switch (e.EventType) {
+      case HistoryEventType.TaskScheduled:
+      case HistoryEventType.SubOrchestrationInstanceCreated:
+      case HistoryEventType.TimerCreated:
+        scheduled.set(e.EventId, e);
+        break;
+      case HistoryEventType.ExecutionStarted:
+        out.push({ EventType: 'ExecutionStarted', FunctionName: e.Name, Timestamp: e.Timestamp, ...(showInput ? { Input: parseJsonOr(e.Input as string | undefined, null) } : {}) });
+        break;
+      case HistoryEventType.TaskCompleted:
+      case HistoryEventType.SubOrchestrationInstanceCompleted: {
+        const s = scheduled.get(e.TaskScheduledId as number);
+        out.push({
+          EventType: e.EventType === HistoryEventType.TaskCompleted ? 'TaskCompleted' : 'SubOrchestrationInstanceCompleted',
+          FunctionName: s?.Name,
+          ScheduledTime: s?.Timestamp,
+          Timestamp: e.Timestamp,
+          ...(showOutput ? { Result: parseJsonOr(e.Result as string, null) } : {}),
+        });
+        break;
+      }
+      case HistoryEventType.TaskFailed:
+      case HistoryEventType.SubOrchestrationInstanceFailed: {
+        const s = scheduled.get(e.TaskScheduledId as number);
+        out.push({
+          EventType: e.EventType === HistoryEventType.TaskFailed ? 'TaskFailed' : 'SubOrchestrationInstanceFailed',
+          FunctionName: s?.Name,
+          ScheduledTime: s?.Timestamp,
+          Timestamp: e.Timestamp,
+          Reason: e.Reason,
+        });
+        break;
+      }
+      case HistoryEventType.TimerFired:
+        out.push({ EventType: 'TimerFired', FireAt: e.FireAt, Timestamp: e.Timestamp });
+        break;
+      case HistoryEventType.EventRaised:
+        out.push({ EventType: 'EventRaised', Name: e.Name, Timestamp: e.Timestamp, ...(showInput ? { Input: parseJsonOr(e.Input as string | undefined, null) } : {}) });
+        break;
+      case HistoryEventType.ExecutionCompleted:
+      case HistoryEventType.ExecutionFailed:
+        out.push({ EventType: 'ExecutionCompleted', OrchestrationStatus: e.OrchestrationStatus, Timestamp: e.Timestamp, ...(showOutput ? { Result: parseJsonOr(e.Result as string, null) } : {}) });
+        break;
+      case HistoryEventType.ExecutionTerminated:
+        out.push({ EventType: 'ExecutionTerminated', Timestamp: e.Timestamp, Reason: parseJsonOr(e.Input as string | undefined, null) });
+        break;
+      case HistoryEventType.ContinueAsNew:
+        out.push({ EventType: 'ContinueAsNew', Timestamp: e.Timestamp });
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
