@@ -19,43 +19,55 @@ describe('GET /metrics', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it('serves per-session and per-host metrics in the Prometheus text format', async () => {
+  it('serves per-session and per-host metrics reported through the pipeline port', async () => {
     const sessionId = '6f1c2d3e-0000-4000-8000-000000000001';
-    metrics.sessionOpened();
-    metrics.framesReceived(sessionId, 'audio', 500);
-    metrics.framesDroppedBeforeRecording(sessionId, 'audio', 50);
-    metrics.blockCommitted(sessionId, 'audio', 16_000, 800);
-    metrics.gapRecorded(sessionId, 'audio', 500);
-    metrics.spoolDepth(65_536);
+    const session = { session: sessionId };
+    metrics.set('attest_media_active_sessions', 1);
+    metrics.increment('attest_media_frames_received_total', 500, session);
+    metrics.increment('attest_media_frames_dropped_not_persisting_total', 50, session);
+    metrics.increment('attest_media_bytes_committed_total', 16_000, session);
+    metrics.increment('attest_media_gaps_recorded_total', 1, session);
+    metrics.set('attest_media_spool_bytes', 65_536);
+    metrics.observe('attest_media_commit_latency_ms', 800);
+    metrics.observe('attest_media_commit_latency_ms', 4000);
 
     const response = await fetch(`${base}/metrics`);
     const text = await response.text();
 
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
-    expect(text).toContain(`attest_media_frames_received_total{session_id="${sessionId}",kind="audio"} 500`);
-    expect(text).toContain(`attest_media_frames_dropped_before_recording_total{session_id="${sessionId}",kind="audio"} 50`);
-    expect(text).toContain(`attest_media_bytes_stored_total{session_id="${sessionId}",kind="audio"} 16000`);
-    expect(text).toContain('attest_media_commit_latency_seconds_bucket{le="1"} 1');
-    expect(text).toContain(`attest_media_gap_seconds_total{session_id="${sessionId}",kind="audio"} 0.5`);
-    expect(text).toContain('attest_media_spool_depth_bytes 65536');
-    expect(text).toContain('attest_media_sessions_active 1');
+    expect(text).toContain('# HELP attest_media_frames_received_total Media frames received over the media protocol, per session.');
+    expect(text).toContain('# TYPE attest_media_frames_received_total counter');
+    expect(text).toContain(`attest_media_frames_received_total{session="${sessionId}"} 500`);
+    expect(text).toContain(`attest_media_frames_dropped_not_persisting_total{session="${sessionId}"} 50`);
+    expect(text).toContain(`attest_media_bytes_committed_total{session="${sessionId}"} 16000`);
+    expect(text).toContain(`attest_media_gaps_recorded_total{session="${sessionId}"} 1`);
+    expect(text).toContain('attest_media_spool_bytes 65536');
+    expect(text).toContain('attest_media_active_sessions 1');
+    expect(text).toContain('# TYPE attest_media_commit_latency_ms histogram');
+    expect(text).toContain('attest_media_commit_latency_ms_bucket{le="1000"} 1');
+    expect(text).toContain('attest_media_commit_latency_ms_bucket{le="5000"} 2');
+    expect(text).toContain('attest_media_commit_latency_ms_count 2');
     expect(text).toContain('# TYPE process_cpu_seconds_total counter');
     expect(text).toContain('process_cpu_seconds_total 2.5');
     expect(text).toContain('process_resident_memory_bytes 123456789');
     // Every non-comment line is `name{labels} value`.
     for (const line of text.trim().split('\n').filter((l) => !l.startsWith('#'))) {
-      expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+$|Inf$/);
+      expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (-?[0-9.e+-]+|[+-]Inf|NaN)$/);
     }
   });
 
   it('forgets a session\'s series when it closes', async () => {
     const sessionId = '6f1c2d3e-0000-4000-8000-000000000002';
-    metrics.sessionOpened();
-    metrics.framesReceived(sessionId, 'video', 3);
-    metrics.sessionClosed(sessionId);
+    metrics.increment('attest_media_frames_received_total', 3, { session: sessionId });
+    metrics.forgetSession(sessionId);
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).not.toContain(sessionId);
+  });
+
+  it('gives a sample that lacks a label of the metric an empty value instead of failing', () => {
+    metrics.increment('attest_media_frames_received_total', 1);
+    expect(metrics.render()).toContain('attest_media_frames_received_total{session=""} 1');
   });
 
   it('answers 405 with a problem body to other methods', async () => {

@@ -1,10 +1,16 @@
 /**
- * The media host's metrics, per host and per session (label `session_id`, an opaque id), with
- * named methods for the pipeline to call. Process CPU and memory are sampled at render time
- * through an injectable reader, so tests see fixed values.
+ * The media host's metrics exporter. It implements the pipeline's metrics port (`MetricsSink` in
+ * `../hooks/metrics-sink.ts`: `increment`, `set`, `observe`, `forgetSession`) structurally, so the
+ * pipeline reports through the port and `GET /metrics` renders the Prometheus text format.
+ *
+ * A metric is registered on its first use: `increment` makes a counter, `set` a gauge, `observe` a
+ * histogram (buckets for milliseconds by default). The label names of a metric are fixed by its
+ * first use; a later sample lacking one gets an empty value. Per-session series carry the label
+ * `session` (an opaque id) and are dropped by `forgetSession`. Process CPU and memory are sampled
+ * at render time through an injectable reader.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Counter, Gauge, Histogram} from './metrics-registry';
+import type { Counter, Gauge, Histogram, Labels } from './metrics-registry';
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './metrics-registry';
 
 export interface ProcessStats {
@@ -20,125 +26,94 @@ export function readProcessStats(): ProcessStats {
   return { cpuTimeInMicroseconds: cpu.user + cpu.system, residentMemoryInBytes: memory.rss, heapUsedInBytes: memory.heapUsed };
 }
 
+/** Default histogram buckets for latencies observed in milliseconds. */
+export const DEFAULT_LATENCY_BUCKETS_IN_MS: readonly number[] = [10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000];
+
+/** HELP texts of the metrics the media host reports; other names get a generic text. */
+export const MetricHelp: Readonly<Record<string, string>> = {
+  attest_media_frames_received_total: 'Media frames received over the media protocol, per session.',
+  attest_media_frames_dropped_not_persisting_total: 'Frames dropped because persistence had not started or was paused, per session.',
+  attest_media_frames_dropped_spool_full_total: 'Frames refused because the spool was full, per session.',
+  attest_media_bytes_committed_total: 'Bytes committed to storage, per session.',
+  attest_media_gaps_recorded_total: 'Gaps (missing media) recorded, per session.',
+  attest_media_storage_retries_total: 'Storage operations retried.',
+  attest_media_protocol_violations_total: 'Media protocol connections ended for bad input.',
+  attest_media_spool_bytes: 'Bytes in the local spool not yet committed to storage.',
+  attest_media_active_sessions: 'Media sessions open on this host.',
+  attest_media_commit_latency_ms: 'Milliseconds from a frame entering the spool to its block being committed.',
+  attest_media_live_listeners: 'Supervisors listening in live, per session.',
+};
+
 export interface MediaHostMetricsOptions {
   readonly readProcessStats?: () => ProcessStats;
-  /** Upper bounds of the commit latency buckets, in seconds. */
-  readonly commitLatencyBucketsInSeconds?: readonly number[];
+  /** Histogram buckets per metric name; others use {@link DEFAULT_LATENCY_BUCKETS_IN_MS}. */
+  readonly bucketsByName?: Readonly<Record<string, readonly number[]>>;
 }
-
-/** Stream kinds as they appear in the `kind` label. */
-export type StreamKindLabel = 'audio' | 'video' | 'vbss';
 
 export class MediaHostMetrics {
   readonly registry = new MetricsRegistry();
-  readonly #framesReceived: Counter;
-  readonly #framesDroppedBeforeRecording: Counter;
-  readonly #framesDropped: Counter;
-  readonly #bytesStored: Counter;
-  readonly #blocksCommitted: Counter;
-  readonly #commitLatency: Histogram;
-  readonly #gaps: Counter;
-  readonly #gapSeconds: Counter;
-  readonly #spoolDepthBytes: Gauge;
-  readonly #spoolDepthFrames: Gauge;
-  readonly #activeSessions: Gauge;
-  readonly #liveListeners: Gauge;
-  readonly #cpuSeconds: Counter;
-  readonly #residentMemory: Gauge;
-  readonly #heapUsed: Gauge;
+  readonly #counters = new Map<string, Counter>();
+  readonly #gauges = new Map<string, Gauge>();
+  readonly #histograms = new Map<string, Histogram>();
+  readonly #buckets: Readonly<Record<string, readonly number[]>>;
 
   constructor(options: MediaHostMetricsOptions = {}) {
-    const r = this.registry;
-    const session = ['session_id', 'kind'];
-    this.#framesReceived = r.counter('attest_media_frames_received_total', 'Media frames received, per session and stream kind.', session);
-    this.#framesDroppedBeforeRecording = r.counter(
-      'attest_media_frames_dropped_before_recording_total',
-      'Frames received before the function app confirmed recording; never stored.',
-      session,
-    );
-    this.#framesDropped = r.counter('attest_media_frames_dropped_total', 'Frames dropped after recording started, by reason.', [
-      'session_id',
-      'kind',
-      'reason',
-    ]);
-    this.#bytesStored = r.counter('attest_media_bytes_stored_total', 'Bytes committed to storage, per session and stream kind.', session);
-    this.#blocksCommitted = r.counter('attest_media_blocks_committed_total', 'Blocks committed to storage, per session.', ['session_id']);
-    this.#commitLatency = r.histogram(
-      'attest_media_commit_latency_seconds',
-      'Time from a frame entering the spool to its block being committed.',
-      options.commitLatencyBucketsInSeconds ?? [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      [],
-    );
-    this.#gaps = r.counter('attest_media_gaps_total', 'Gaps (missing media) recorded, per session and stream kind.', session);
-    this.#gapSeconds = r.counter('attest_media_gap_seconds_total', 'Seconds of media missing, per session and stream kind.', session);
-    this.#spoolDepthBytes = r.gauge('attest_media_spool_depth_bytes', 'Bytes in the local spool not yet committed to storage.', []);
-    this.#spoolDepthFrames = r.gauge('attest_media_spool_depth_frames', 'Frames in the local spool not yet committed, per session.', [
-      'session_id',
-    ]);
-    this.#activeSessions = r.gauge('attest_media_sessions_active', 'Media sessions open on this host.', []);
-    this.#liveListeners = r.gauge('attest_media_live_listeners', 'Supervisors listening in live, per session.', ['session_id']);
-    this.#cpuSeconds = r.counter('process_cpu_seconds_total', 'User and system CPU time of the media host process, in seconds.', []);
-    this.#residentMemory = r.gauge('process_resident_memory_bytes', 'Resident memory of the media host process.', []);
-    this.#heapUsed = r.gauge('nodejs_heap_used_bytes', 'V8 heap in use.', []);
+    this.#buckets = options.bucketsByName ?? {};
+    const cpu = this.registry.counter('process_cpu_seconds_total', 'User and system CPU time of the media host process, in seconds.');
+    const rss = this.registry.gauge('process_resident_memory_bytes', 'Resident memory of the media host process.');
+    const heap = this.registry.gauge('nodejs_heap_used_bytes', 'V8 heap in use.');
     const read = options.readProcessStats ?? readProcessStats;
-    r.addCollector(() => {
+    this.registry.addCollector(() => {
       const stats = read();
-      this.#cpuSeconds.setTotal({}, stats.cpuTimeInMicroseconds / 1e6);
-      this.#residentMemory.set({}, stats.residentMemoryInBytes);
-      this.#heapUsed.set({}, stats.heapUsedInBytes);
+      cpu.setTotal({}, stats.cpuTimeInMicroseconds / 1e6);
+      rss.set({}, stats.residentMemoryInBytes);
+      heap.set({}, stats.heapUsedInBytes);
     });
-    this.#activeSessions.set({}, 0);
-    this.#spoolDepthBytes.set({}, 0);
   }
 
-  sessionOpened(): void {
-    this.#activeSessions.add({}, 1);
+  increment(name: string, by = 1, labels: Labels = {}): void {
+    const counter = this.#metric(this.#counters, name, labels, (help, names) => this.registry.counter(name, help, names));
+    counter.inc(this.#fill(counter.labelNames, labels), by);
   }
 
-  /** Counts the session closed and drops its series (its totals are in the manifest). */
-  sessionClosed(sessionId: string): void {
-    this.#activeSessions.add({}, -1);
-    this.registry.removeMatching({ session_id: sessionId });
+  set(name: string, value: number, labels: Labels = {}): void {
+    const gauge = this.#metric(this.#gauges, name, labels, (help, names) => this.registry.gauge(name, help, names));
+    gauge.set(this.#fill(gauge.labelNames, labels), value);
   }
 
-  framesReceived(sessionId: string, kind: StreamKindLabel, count = 1): void {
-    this.#framesReceived.inc({ session_id: sessionId, kind }, count);
+  observe(name: string, value: number, labels: Labels = {}): void {
+    const histogram = this.#metric(this.#histograms, name, labels, (help, names) =>
+      this.registry.histogram(name, help, this.#buckets[name] ?? DEFAULT_LATENCY_BUCKETS_IN_MS, names),
+    );
+    histogram.observe(this.#fill(histogram.labelNames, labels), value);
   }
 
-  framesDroppedBeforeRecording(sessionId: string, kind: StreamKindLabel, count = 1): void {
-    this.#framesDroppedBeforeRecording.inc({ session_id: sessionId, kind }, count);
+  /** Drops every series labelled with this session. */
+  forgetSession(sessionId: string): void {
+    this.registry.removeMatching({ session: sessionId });
   }
 
-  /** Frames lost after recording began, with a short constant reason (`spoolFull`, `paused`, `beforeKeyFrame`). */
-  framesDropped(sessionId: string, kind: StreamKindLabel, reason: string, count = 1): void {
-    this.#framesDropped.inc({ session_id: sessionId, kind, reason }, count);
-  }
-
-  blockCommitted(sessionId: string, kind: StreamKindLabel, byteCount: number, latencyInMs: number): void {
-    this.#bytesStored.inc({ session_id: sessionId, kind }, byteCount);
-    this.#blocksCommitted.inc({ session_id: sessionId });
-    this.#commitLatency.observe({}, latencyInMs / 1000);
-  }
-
-  gapRecorded(sessionId: string, kind: StreamKindLabel, durationInMs: number): void {
-    this.#gaps.inc({ session_id: sessionId, kind });
-    this.#gapSeconds.inc({ session_id: sessionId, kind }, durationInMs / 1000);
-  }
-
-  spoolDepth(totalBytes: number): void {
-    this.#spoolDepthBytes.set({}, totalBytes);
-  }
-
-  sessionSpoolDepth(sessionId: string, frames: number): void {
-    this.#spoolDepthFrames.set({ session_id: sessionId }, frames);
-  }
-
-  liveListeners(sessionId: string, count: number): void {
-    this.#liveListeners.set({ session_id: sessionId }, count);
-  }
-
+  /** The Prometheus text exposition. */
   render(): string {
     return this.registry.render();
+  }
+
+  #metric<T extends Counter | Gauge | Histogram>(
+    map: Map<string, T>,
+    name: string,
+    labels: Labels,
+    create: (help: string, labelNames: string[]) => T,
+  ): T {
+    let metric = map.get(name);
+    if (metric === undefined) {
+      metric = create(MetricHelp[name] ?? `Media host metric ${name}.`, Object.keys(labels).sort());
+      map.set(name, metric);
+    }
+    return metric;
+  }
+
+  #fill(labelNames: readonly string[], labels: Labels): Labels {
+    return Object.fromEntries(labelNames.map((n) => [n, labels[n] ?? '']));
   }
 }
 
@@ -146,7 +121,7 @@ export class MediaHostMetrics {
  * A node `http` handler for `GET /metrics`: 200 with the exposition, 405 with a problem body for
  * other methods. Mount it on the host's HTTP server (`if (url === '/metrics') return handler(req, res)`).
  */
-export function createMetricsHandler(metrics: MediaHostMetrics): (request: IncomingMessage, response: ServerResponse) => void {
+export function createMetricsHandler(metrics: Pick<MediaHostMetrics, 'render'>): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       const body = JSON.stringify({ code: 'ATT_INVALID_REQUEST', message: 'Use GET /metrics.', status: 405 });
