@@ -1,6 +1,9 @@
 import type { DurableClient } from 'durable-functions';
 import { startHarness, type Harness } from './harness';
 
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
+
 describe('local durable engine: orchestration patterns through the real SDK', () => {
   let h: Harness;
   let client: DurableClient;
@@ -12,11 +15,182 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
     await h.close();
   });
 
+  async function finish(id: string): Promise<Awaited<ReturnType<DurableClient['getStatus']>>> {
+    await h.engine.runUntilIdle();
+    return client.getStatus(id);
+  }
+
   it('runs a sequence of activities and returns their results in order', async () => {
     const id = await client.startNew('dSequence', { input: 'seq' });
-    await h.engine.runUntilIdle();
-    const status = await client.getStatus(id);
+    const status = await finish(id);
     expect(status.runtimeStatus).toBe('Completed');
     expect(status.output).toEqual(['Hello seq1', 'Hello seq2', 'Hello seq3']);
+  });
+
+  it('fans out to 25 activities and fans in their results', async () => {
+    const id = await client.startNew('dFanOut', { input: 25 });
+    const status = await finish(id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toBe(2 * ((24 * 25) / 2));
+  });
+
+  it('retries a failing activity after the backoff timer and then succeeds', async () => {
+    const id = await client.startNew('dRetry', { input: { key: 'retry-ok', failuresBeforeSuccess: 2 } });
+    await h.engine.runUntilIdle();
+    expect((await client.getStatus(id)).runtimeStatus).toBe('Running');
+    h.clock.advance(1000); // first retry after 1 s
+    await h.engine.runUntilIdle();
+    expect((await client.getStatus(id)).runtimeStatus).toBe('Running');
+    h.clock.advance(2000); // second retry after 2 s (backoff 2)
+    const status = await finish(id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual({ ok: { key: 'retry-ok', calls: 3 } });
+  });
+
+  it('fails a retried activity once its attempts are used up', async () => {
+    const id = await client.startNew('dRetry', { input: { key: 'retry-never', failuresBeforeSuccess: 10 } });
+    for (let i = 0; i < 4; i++) {
+      await h.engine.runUntilIdle();
+      h.clock.advance(10_000);
+    }
+    const status = await finish(id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual({ failed: expect.stringContaining('flaky failure 3') });
+  });
+
+  it('lets the orchestrator catch an activity failure and read its error code', async () => {
+    const id = await client.startNew('dCatch');
+    const status = await finish(id);
+    expect(status.output).toBe('caught ATT_MEDIA_HOST_UNAVAILABLE');
+  });
+
+  it('marks an orchestration that throws as Failed with its message', async () => {
+    const id = await client.startNew('dFailing');
+    const status = await finish(id);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(String(status.output)).toContain('orchestrator gave up on purpose');
+  });
+
+  it('fires a durable timer only when the clock reaches it', async () => {
+    const id = await client.startNew('dTimer', { input: 2 * HOUR });
+    await h.engine.runUntilIdle();
+    h.clock.advance(HOUR);
+    await h.engine.runUntilIdle();
+    expect((await client.getStatus(id)).runtimeStatus).toBe('Running');
+    h.clock.advance(HOUR);
+    const status = await finish(id);
+    expect(status.runtimeStatus).toBe('Completed');
+    const output = status.output as { startedAt: string; resumedAt: string };
+    expect(Date.parse(output.resumedAt) - Date.parse(output.startedAt)).toBeGreaterThanOrEqual(2 * HOUR);
+  });
+
+  it('splits a 10-day timer into sub-timers as the extension does and fires it at the end', async () => {
+    const id = await client.startNew('dTimer', { input: 10 * DAY });
+    await h.engine.runUntilIdle();
+    h.clock.advance(3 * DAY); // first sub-timer (now + 3 days)
+    await h.engine.runUntilIdle();
+    expect((await client.getStatus(id)).runtimeStatus).toBe('Running');
+    h.clock.advance(3 * DAY); // second sub-timer; 4 days remain, so the next one is the final time
+    await h.engine.runUntilIdle();
+    expect((await client.getStatus(id)).runtimeStatus).toBe('Running');
+    h.clock.advance(4 * DAY);
+    const status = await finish(id);
+    expect(status.runtimeStatus).toBe('Completed');
+    const output = status.output as { startedAt: string; resumedAt: string };
+    expect(Date.parse(output.resumedAt) - Date.parse(output.startedAt)).toBe(10 * DAY);
+    const history = (await client.getStatus(id, { showHistory: true })).history as { EventType: string }[];
+    expect(history.filter((e) => e.EventType === 'TimerFired')).toHaveLength(3);
+  });
+
+  it('delivers an external event raised after the orchestrator waits', async () => {
+    const id = await client.startNew('dEvent');
+    await h.engine.runUntilIdle();
+    await client.raiseEvent(id, 'approval', { by: 'officer-1' });
+    const status = await finish(id);
+    expect(status.output).toEqual({ approved: { by: 'officer-1' } });
+  });
+
+  it('keeps an external event raised before the orchestrator waits for it', async () => {
+    const id = await client.startNew('dEventAfterTimer');
+    await h.engine.runUntilIdle();
+    await client.raiseEvent(id, 'approval', 'early');
+    await h.engine.runUntilIdle();
+    h.clock.advance(HOUR);
+    const status = await finish(id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual({ approved: 'early' });
+  });
+
+  it('lets an event win a race against a timer and cancels the timer', async () => {
+    const id = await client.startNew('dRace');
+    await h.engine.runUntilIdle();
+    await client.raiseEvent(id, 'go', 42);
+    const status = await finish(id);
+    expect(status.output).toEqual({ won: 'event', data: 42 });
+  });
+
+  it('lets the timer win a race when no event comes', async () => {
+    const id = await client.startNew('dRace');
+    await h.engine.runUntilIdle();
+    h.clock.advance(HOUR);
+    const status = await finish(id);
+    expect(status.output).toEqual({ won: 'timer' });
+  });
+
+  it('carries state across continueAsNew executions', async () => {
+    const id = await client.startNew('dContinue', { input: { round: 0, total: 0 } });
+    const status = await finish(id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual({ round: 4, total: 2 * (0 + 1 + 2 + 3) });
+  });
+
+  it('runs sub-orchestrations with an explicit id and surfaces a child failure', async () => {
+    const id = await client.startNew('dParent', { input: { childId: 'child-of-parent-1' } });
+    const status = await finish(id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual({
+      child: ['Hello sub1', 'Hello sub2', 'Hello sub3'],
+      childError: expect.stringContaining('orchestrator gave up on purpose'),
+    });
+    const child = await client.getStatus('child-of-parent-1');
+    expect(child.runtimeStatus).toBe('Completed');
+  });
+
+  it('terminates a waiting instance and records the reason', async () => {
+    const id = await client.startNew('dWaitForever');
+    await h.engine.runUntilIdle();
+    expect((await client.getStatus(id)).customStatus).toEqual({ phase: 'waiting' });
+    await client.terminate(id, 'operator request');
+    const status = await finish(id);
+    expect(status.runtimeStatus).toBe('Terminated');
+    expect(status.output).toBe('operator request');
+  });
+
+  it('shows history with outputs in the status query', async () => {
+    const id = await client.startNew('dSequence', { input: 'hist' });
+    await h.engine.runUntilIdle();
+    const status = await client.getStatus(id, { showHistory: true, showHistoryOutput: true, showInput: true });
+    expect(status.input).toBe('hist');
+    const history = status.history as { EventType: string; FunctionName?: string; Result?: unknown }[];
+    expect(history.map((e) => e.EventType)).toEqual([
+      'ExecutionStarted',
+      'TaskCompleted',
+      'TaskCompleted',
+      'TaskCompleted',
+      'ExecutionCompleted',
+    ]);
+    expect(history[1]).toMatchObject({ FunctionName: 'dHello', Result: 'Hello hist1' });
+    expect(history[4]).toMatchObject({ Result: ['Hello hist1', 'Hello hist2', 'Hello hist3'] });
+  });
+
+  it('rejects raising an event to an unknown instance', async () => {
+    await expect(client.raiseEvent('no-such-instance', 'x', 1)).rejects.toThrow("No instance with ID 'no-such-instance' found.");
+  });
+
+  it('accepts (and drops) an event raised to a completed instance', async () => {
+    const id = await client.startNew('dSequence');
+    await h.engine.runUntilIdle();
+    await expect(client.raiseEvent(id, 'late', 1)).resolves.toBeUndefined();
+    expect((await client.getStatus(id)).runtimeStatus).toBe('Completed');
   });
 });
