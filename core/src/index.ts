@@ -8,3 +8,4 @@ export * from './graph';
 export * from './ledger';
 export * from './retention';
 export * from './manifest';
+export * from './listen-token';
