@@ -61,22 +61,27 @@ export interface FunctionsHost {
 
 export const DEFAULT_MAX_REQUEST_BODY_IN_BYTES = 100 * 1024 * 1024;
 
-/** Finds `createLocalDurableEngine` in `local/src/durable`, or says why not. */
-export function findDurableEngineFactory(): DurableEngineFactory | string {
-  let durableModule: unknown;
+/** The optional durable engine module (`local/src/durable`), or why it is unavailable. */
+export function loadDurableModule(): Record<string, unknown> | string {
   try {
     // A computed path: the durable engine is optional at build time.
     const path = ['..', 'durable'].join('/');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    durableModule = require(path);
+    return require(path) as Record<string, unknown>;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === 'MODULE_NOT_FOUND' || /Cannot find module/.test(String((error as Error).message))) {
+    if (code === 'MODULE_NOT_FOUND' && /[\\/]durable['"]?/.test(String((error as Error).message))) {
       return 'the local durable engine (local/src/durable) is not built';
     }
     throw error;
   }
-  const factory = (durableModule as { createLocalDurableEngine?: unknown }).createLocalDurableEngine;
+}
+
+/** Finds `createLocalDurableEngine` in `local/src/durable`, or says why not. */
+export function findDurableEngineFactory(): DurableEngineFactory | string {
+  const durableModule = loadDurableModule();
+  if (typeof durableModule === 'string') return durableModule;
+  const factory = durableModule.createLocalDurableEngine;
   if (typeof factory !== 'function') return 'local/src/durable does not export createLocalDurableEngine';
   return factory as DurableEngineFactory;
 }

@@ -139,7 +139,7 @@ export class TimerScheduler {
     this.#closed = true;
     if (this.#armed !== undefined) clearTimeout(this.#armed);
     this.#armed = undefined;
-    await Promise.all(this.#entries.map((e) => e.running));
+    await Promise.all(this.#entries.map((e) => e.running ?? Promise.resolve()));
   }
 
   #fire(entry: TimerEntry, scheduled: Date, isPastDue: boolean): Promise<void> {

@@ -1,0 +1,150 @@
+/**
+ * Local Functions host CLI:
+ *
+ *   node local/dist/host/main.js --app <entry file | app folder> [--port <n>]
+ *
+ * Storage (queue triggers, durable engine) comes from `AzureWebJobsStorage`. Prints one JSON
+ * line `{"message":"host ready",…}` with the URLs once serving; exits 0 on SIGINT/SIGTERM after
+ * a clean shutdown, 2 on bad arguments, 1 when the host cannot start.
+ */
+import type { Clock } from './contracts';
+import { systemClock } from './clock';
+import { loadDurableModule, startFunctionsHost, DEFAULT_MAX_REQUEST_BODY_IN_BYTES } from './functions-host';
+import { jsonLineSink } from './log-sink';
+
+export interface HostCliConfig {
+  readonly appPath: string;
+  readonly port: number;
+  readonly maxRequestBodyInBytes: number;
+}
+
+export class UsageError extends Error {}
+
+const usage = 'usage: main.js --app <entry file or app folder> [--port <n>]';
+
+function integerIn(raw: string, name: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`${name} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/**
+ * Reads arguments and `ATTEST_HOST_PORT` / `ATTEST_HOST_MAX_REQUEST_BODY_BYTES` (arguments win).
+ * Throws {@link UsageError} naming every problem.
+ */
+export function loadHostCliConfig(argv: readonly string[], env: NodeJS.ProcessEnv): HostCliConfig {
+  const args = new Map<string, string>();
+  const problems: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const [flag, inline] = arg.startsWith('--') ? arg.split('=', 2) : [arg, undefined];
+    if (flag !== '--app' && flag !== '--port') {
+      problems.push(`unknown argument ${arg}`);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined || value === '') problems.push(`${flag} needs a value`);
+    else args.set(flag, value);
+  }
+  const appPath = args.get('--app');
+  if (appPath === undefined) problems.push('--app is required');
+  let port = 0;
+  let maxRequestBodyInBytes = DEFAULT_MAX_REQUEST_BODY_IN_BYTES;
+  const collect = (fn: () => void): void => {
+    try {
+      fn();
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  };
+  const rawPort = args.get('--port') ?? env.ATTEST_HOST_PORT;
+  if (rawPort !== undefined && rawPort !== '') collect(() => (port = integerIn(rawPort, 'port', 0, 65535)));
+  const rawLimit = env.ATTEST_HOST_MAX_REQUEST_BODY_BYTES;
+  if (rawLimit !== undefined && rawLimit !== '') {
+    collect(() => (maxRequestBodyInBytes = integerIn(rawLimit, 'ATTEST_HOST_MAX_REQUEST_BODY_BYTES', 1, 2 ** 31 - 1)));
+  }
+  if (problems.length > 0 || appPath === undefined) throw new UsageError(`${problems.join('; ')}\n${usage}`);
+  return Object.freeze({ appPath, port, maxRequestBodyInBytes });
+}
+
+/** The host's clock: the durable engine's env-configured clock when present, else system time. */
+function hostClock(env: NodeJS.ProcessEnv): Clock {
+  const durable = loadDurableModule();
+  if (typeof durable !== 'string' && typeof durable.clockFromEnv === 'function') {
+    return (durable.clockFromEnv as (e: NodeJS.ProcessEnv) => Clock)(env);
+  }
+  return systemClock;
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let config: HostCliConfig;
+  try {
+    config = loadHostCliConfig(argv, env);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  const logSink = jsonLineSink(process.stdout);
+  let host;
+  try {
+    host = await startFunctionsHost({
+      appPath: config.appPath,
+      port: config.port,
+      maxRequestBodyInBytes: config.maxRequestBodyInBytes,
+      clock: hostClock(env),
+      logSink,
+      appSettings: env,
+    });
+  } catch (error) {
+    process.stderr.write(`host failed to start: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const rpcBaseUrl = (host.durable as { rpcBaseUrl?: unknown } | undefined)?.rpcBaseUrl;
+  logSink({
+    time: new Date().toISOString(),
+    level: 'info',
+    message: 'host ready',
+    baseUrl: host.http.baseUrl,
+    functionsUrl: host.http.functionsUrl,
+    port: host.http.port,
+    routes: host.http.routes.map((r) => `${(r.methods ?? ['*']).join(',')} /${host.settings.routePrefix}/${r.template}`.replace('//', '/')),
+    durable: host.durable !== undefined,
+    ...(typeof rpcBaseUrl === 'string' ? { durableRpcBaseUrl: rpcBaseUrl } : {}),
+    ...(host.durableUnavailableReason !== undefined ? { durableUnavailableReason: host.durableUnavailableReason } : {}),
+    taskHubName: host.settings.taskHubName,
+    pid: process.pid,
+  });
+
+  const running = host;
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        process.stderr.write(`second ${signal}: exiting without a clean shutdown\n`);
+        process.exit(1);
+      }
+      stopping = true;
+      running.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          process.stderr.write(`host shutdown failed: ${(error as Error).message}\n`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), process.env).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`host crashed: ${(error as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}
