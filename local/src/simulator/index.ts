@@ -129,7 +129,7 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions = {}): 
           sendJson(res, 413, graphError('RequestEntityTooLarge', err.message));
           return;
         }
-        log('error', 'simulator request failed', { path: url.pathname, error: err instanceof Error ? err.message : 'unknown' });
+        log('error', 'simulator request failed', { path: url.pathname, error: err instanceof Error ? err.message : String(err) });
         if (!res.headersSent) sendJson(res, 500, graphError('InternalServerError', 'The simulator failed to process the request.'));
         else res.end();
       }

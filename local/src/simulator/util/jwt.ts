@@ -1,5 +1,5 @@
 /** RS256 JSON Web Tokens and JWKS with Node's crypto: the simulator's Entra and Teams signers. */
-import { createHash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 
 export interface SigningKey {
   readonly kid: string;
@@ -68,7 +68,7 @@ export function verifyJwt(
   const isValid = verify(
     'RSA-SHA256',
     Buffer.from(`${head}.${body}`),
-    createPublicKey(key.publicKey),
+    key.publicKey,
     Buffer.from(signature, 'base64url'),
   );
   if (!isValid) return { ok: false, reason: 'signature' };
