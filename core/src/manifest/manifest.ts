@@ -47,6 +47,11 @@ export interface ManifestStream {
   readonly storedBytes: number;
   readonly blocks: readonly ManifestBlock[];
   readonly chainHeadSha256: string;
+  /**
+   * Where the stream's media time meets platform time: the first frame and every discontinuity
+   * (a jump in timestamps; for per-speaker audio that is silence, for mixed audio missing frames).
+   */
+  readonly timeline?: readonly { readonly mediaInMs: number; readonly timestamp100ns: string }[];
 }
 
 export interface ManifestParticipant {

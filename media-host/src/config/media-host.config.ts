@@ -1,0 +1,141 @@
+/**
+ * The media host's configuration: the only reader of environment variables. Every key is
+ * `ATTEST_MEDIA_<KEY>`; {@link loadConfig} validates all of them, reports every problem at once
+ * and never echoes values (some are secrets).
+ */
+import { hostname } from 'node:os';
+import { ErrorCode, RecorderError } from '@attest/core';
+
+export interface MediaHostConfig {
+  readonly hostId: string;
+  readonly region: string;
+  readonly version: string;
+  /** Loopback by default; the control API is for the function app only. */
+  readonly controlHost: string;
+  /** 0 = any free port. */
+  readonly controlPort: number;
+  /** Shared secret the function app presents as `Authorization: Bearer …`. Never logged. */
+  readonly controlKey: string;
+  /** Host name written into the media config blob's `tls://host:port` endpoint. */
+  readonly publicHost: string;
+  readonly protocolHost: string;
+  /** 0 = any free port. */
+  readonly protocolPort: number;
+  readonly tlsCertFile: string;
+  readonly tlsKeyFile: string;
+  /** Connection string (Azurite, development) or undefined when `storageAccountUrl` is used. */
+  readonly storageConnectionString?: string;
+  /** Blob endpoint for managed identity (Azure). */
+  readonly storageAccountUrl?: string;
+  readonly recordingsContainer: string;
+  readonly spoolDir: string;
+  readonly spoolLimitInBytes: number;
+  /** How often the spool is written and fsynced (and frames acknowledged). */
+  readonly spoolFlushIntervalInMs: number;
+  readonly commitIntervalInMs: number;
+  /** Smallest staged block in media time. */
+  readonly blockMinDurationInMs: number;
+  readonly maxSessions: number;
+  readonly maxFramePayloadBytes: number;
+  /** Function app base URL for heartbeats and events; undefined = none sent. */
+  readonly functionsUrl?: string;
+  readonly heartbeatIntervalInMs: number;
+  readonly isEncryptionEnabled: boolean;
+  readonly kekPublicKeyFile?: string;
+  readonly signingKeyFile: string;
+  readonly isAudioLossless: boolean;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** How long a hello may take after the TLS handshake. */
+  readonly helloTimeoutInMs: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const softwareVersion = '0.1.0';
+
+/** Reads and validates `ATTEST_MEDIA_*`; throws `ATT_CONFIG_INVALID` naming every bad key. */
+export function loadConfig(env: Env): MediaHostConfig {
+  const problems: string[] = [];
+  const read = (key: string): string | undefined => {
+    const value = env[`ATTEST_MEDIA_${key}`];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const required = (key: string): string => {
+    const value = read(key);
+    if (value === undefined) problems.push(`ATTEST_MEDIA_${key} is required`);
+    return value ?? '';
+  };
+  const int = (key: string, fallback: number, min: number, max: number): number => {
+    const raw = read(key);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`ATTEST_MEDIA_${key} must be an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  };
+  const bool = (key: string, fallback: boolean): boolean => {
+    const raw = read(key)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'on', 'yes'].includes(raw)) return true;
+    if (['false', '0', 'off', 'no'].includes(raw)) return false;
+    problems.push(`ATTEST_MEDIA_${key} must be true or false`);
+    return fallback;
+  };
+
+  const controlKey = required('CONTROL_KEY');
+  if (controlKey !== '' && controlKey.length < 16) problems.push('ATTEST_MEDIA_CONTROL_KEY must be at least 16 characters');
+  const storageConnectionString = read('STORAGE_CONNECTION');
+  const storageAccountUrl = read('STORAGE_ACCOUNT_URL');
+  if (storageConnectionString === undefined && storageAccountUrl === undefined) {
+    problems.push('ATTEST_MEDIA_STORAGE_CONNECTION or ATTEST_MEDIA_STORAGE_ACCOUNT_URL is required');
+  }
+  const isEncryptionEnabled = bool('ENCRYPTION', true);
+  const kekPublicKeyFile = read('KEK_PUBLIC_KEY_FILE');
+  if (isEncryptionEnabled && kekPublicKeyFile === undefined) {
+    problems.push('ATTEST_MEDIA_KEK_PUBLIC_KEY_FILE is required unless ATTEST_MEDIA_ENCRYPTION=false (development only)');
+  }
+  const functionsUrl = read('FUNCTIONS_URL');
+  if (functionsUrl !== undefined && !/^https?:\/\//.test(functionsUrl)) problems.push('ATTEST_MEDIA_FUNCTIONS_URL must be an http(s) URL');
+  const logLevel = (read('LOG_LEVEL') ?? 'info') as MediaHostConfig['logLevel'];
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) problems.push('ATTEST_MEDIA_LOG_LEVEL must be debug, info, warn or error');
+
+  const config: MediaHostConfig = {
+    hostId: read('HOST_ID') ?? hostname(),
+    region: read('REGION') ?? 'local',
+    version: softwareVersion,
+    controlHost: read('CONTROL_HOST') ?? '127.0.0.1',
+    controlPort: int('CONTROL_PORT', 7400, 0, 65535),
+    controlKey,
+    publicHost: read('PUBLIC_HOST') ?? '127.0.0.1',
+    protocolHost: read('PROTOCOL_HOST') ?? '127.0.0.1',
+    protocolPort: int('PROTOCOL_PORT', 7401, 0, 65535),
+    tlsCertFile: required('TLS_CERT_FILE'),
+    tlsKeyFile: required('TLS_KEY_FILE'),
+    ...(storageConnectionString !== undefined ? { storageConnectionString } : {}),
+    ...(storageAccountUrl !== undefined ? { storageAccountUrl } : {}),
+    recordingsContainer: read('RECORDINGS_CONTAINER') ?? 'recordings',
+    spoolDir: required('SPOOL_DIR'),
+    spoolLimitInBytes: int('SPOOL_LIMIT_BYTES', 1024 * 1024 * 1024, 64 * 1024, Number.MAX_SAFE_INTEGER),
+    spoolFlushIntervalInMs: int('SPOOL_FLUSH_INTERVAL_MS', 100, 5, 1000),
+    commitIntervalInMs: int('COMMIT_INTERVAL_MS', 5000, 100, 5000),
+    blockMinDurationInMs: int('BLOCK_MIN_DURATION_MS', 1000, 20, 60_000),
+    maxSessions: int('MAX_SESSIONS', 500, 1, 100_000),
+    maxFramePayloadBytes: int('MAX_FRAME_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    ...(functionsUrl !== undefined ? { functionsUrl: functionsUrl.replace(/\/+$/, '') } : {}),
+    heartbeatIntervalInMs: int('HEARTBEAT_INTERVAL_MS', 10_000, 100, 600_000),
+    isEncryptionEnabled,
+    ...(kekPublicKeyFile !== undefined ? { kekPublicKeyFile } : {}),
+    signingKeyFile: required('SIGNING_KEY_FILE'),
+    isAudioLossless: bool('AUDIO_LOSSLESS', false),
+    logLevel,
+    helloTimeoutInMs: int('HELLO_TIMEOUT_MS', 10_000, 100, 600_000),
+  };
+  if (problems.length > 0) {
+    throw new RecorderError(ErrorCode.ConfigInvalid, `media host configuration is invalid: ${problems.join('; ')}`, {
+      details: { problemCount: problems.length },
+    });
+  }
+  return Object.freeze(config);
+}

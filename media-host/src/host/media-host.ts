@@ -1,0 +1,336 @@
+/**
+ * The composition root: builds the adapters from configuration, restores sessions and replays
+ * the spool after a restart, runs the spool flush (acks), commit and heartbeat loops, and serves
+ * the control API and the media protocol listener.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  createDataKey,
+  decodeFrames,
+  ErrorCode,
+  MediaHostEventKind,
+  MediaProtocolErrorCode,
+  RECORDING_KEYS_CONTAINER,
+  RecorderError,
+  wrapDataKey,
+  type CreateMediaSessionRequest,
+  type CreateMediaSessionResponse,
+  type MediaConfigBlob,
+  type MediaHostEvent,
+  type MediaHostHealth,
+  type MediaHostHeartbeat,
+} from '@attest/core';
+import type { MediaHostConfig } from '../config/media-host.config';
+import { startControlApi, type ControlApiServer } from '../control/control-api.http';
+import { FrameTaps } from '../hooks/frame-tap';
+import { MetricNames, noopMetrics, type MetricsSink } from '../hooks/metrics-sink';
+import { startMediaProtocolServer, type MediaConnection, type MediaProtocolServer } from '../ingest/media-protocol.server';
+import { loadKekPublicKey, loadOrCreateSigningKey, type KekPublicKey } from '../keys/local-keys';
+import { createJsonLogger, errorMessage, type Logger } from '../logging/logger';
+import type { StreamFormatterFactory } from '../pipeline/formats/stream-format';
+import { createRawPassthroughFormatter } from '../pipeline/raw-pcm.formatter';
+import { Spool, SpoolRecordKind } from '../pipeline/spool';
+import { MediaSession, type SessionEnvironment, type SessionRecord } from '../session/media-session';
+import { createAzureBlockStore } from '../sink/azure-block-store';
+import { withRetries, type BlockStore } from '../sink/block-store';
+
+export interface MediaHostDependencies {
+  /** Storage without retries (the host adds them); default: Azure from configuration. */
+  readonly store?: BlockStore;
+  /** Default: raw passthrough (lossless). The production entry point passes the Opus/fMP4 factory. */
+  readonly formatterFactory?: StreamFormatterFactory;
+  readonly now?: () => Date;
+  /** Backoff sleep for storage retries (tests shorten it). */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly retryBaseDelayInMs?: number;
+  readonly retryMaxDelayInMs?: number;
+  readonly metrics?: MetricsSink;
+  readonly taps?: FrameTaps;
+  readonly logger?: Logger;
+  readonly fetch?: typeof fetch;
+}
+
+export interface MediaHost {
+  readonly hostId: string;
+  readonly controlUrl: string;
+  readonly mediaPort: number;
+  /** Per-session frame taps for live monitoring. */
+  readonly taps: FrameTaps;
+  getSession(sessionId: string): MediaSession | undefined;
+  health(): MediaHostHealth;
+  /** Stops listening and the loops, flushes the spool; sessions stay resumable. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDependencies = {}): Promise<MediaHost> {
+  const logger = deps.logger ?? createJsonLogger({ level: config.logLevel, base: { hostId: config.hostId } });
+  const now = deps.now ?? (() => new Date());
+  const metrics = deps.metrics ?? noopMetrics;
+  const taps = deps.taps ?? new FrameTaps();
+  const doFetch = deps.fetch ?? fetch;
+  const cert = readFileSync(config.tlsCertFile);
+  const key = readFileSync(config.tlsKeyFile);
+  const signingKey = loadOrCreateSigningKey(config.signingKeyFile);
+  const kek: KekPublicKey | undefined = config.isEncryptionEnabled && config.kekPublicKeyFile !== undefined ? loadKekPublicKey(config.kekPublicKeyFile) : undefined;
+  if (!config.isEncryptionEnabled) logger.warn('media encryption is disabled: development only');
+
+  const rawStore =
+    deps.store ??
+    createAzureBlockStore({
+      ...(config.storageConnectionString !== undefined ? { connectionString: config.storageConnectionString } : {}),
+      ...(config.storageAccountUrl !== undefined ? { accountUrl: config.storageAccountUrl } : {}),
+    });
+  const store = withRetries(rawStore, {
+    ...(deps.sleep !== undefined ? { sleep: deps.sleep } : {}),
+    ...(deps.retryBaseDelayInMs !== undefined ? { baseDelayInMs: deps.retryBaseDelayInMs } : {}),
+    ...(deps.retryMaxDelayInMs !== undefined ? { maxDelayInMs: deps.retryMaxDelayInMs } : {}),
+    onRetry: (operation, attempt, error) => {
+      metrics.increment(MetricNames.storageRetries);
+      if (attempt === 1 || attempt % 10 === 0) logger.warn('storage operation retried', { operation, attempt, error: errorMessage(error) });
+    },
+  });
+  await store.ensureContainer(config.recordingsContainer);
+  if (kek !== undefined) await store.ensureContainer(RECORDING_KEYS_CONTAINER);
+
+  const sessionsDir = join(config.spoolDir, 'sessions');
+  mkdirSync(sessionsDir, { recursive: true });
+  const spool = new Spool({ dir: join(config.spoolDir, 'journal'), limitInBytes: config.spoolLimitInBytes });
+  const sessions = new Map<string, MediaSession>();
+  const sessionByCall = new Map<string, string>();
+  const connections = new Map<string, MediaConnection>();
+  let isDraining = false;
+  let controlUrl = '';
+
+  // ---- events to the function app (at least once, best effort) ----
+  const postToFunctions = async (path: string, body: unknown): Promise<void> => {
+    if (config.functionsUrl === undefined) return;
+    for (let attempt = 1; attempt <= 5; attempt += 1) {
+      try {
+        const response = await doFetch(`${config.functionsUrl}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${config.controlKey}` },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(5000),
+        });
+        if (response.ok) return;
+        if (response.status < 500 && response.status !== 408 && response.status !== 429) return;
+      } catch {
+        // network failure: retried below
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt).unref());
+    }
+    logger.warn('function app did not take a media host message', { path });
+  };
+  const sendEvent = (session: MediaSession, kind: MediaHostEvent['kind'], reason?: string): void => {
+    const event: MediaHostEvent = {
+      eventId: randomUUID(),
+      hostId: config.hostId,
+      sessionId: session.sessionId,
+      callId: session.request.callId,
+      kind,
+      at: now().toISOString(),
+      ...(reason !== undefined ? { reason } : {}),
+    };
+    void postToFunctions('/api/mediahosts/events', event);
+  };
+
+  const env: SessionEnvironment = {
+    hostId: config.hostId,
+    softwareVersion: config.version,
+    container: config.recordingsContainer,
+    spool,
+    store,
+    formatterFactory: deps.formatterFactory ?? createRawPassthroughFormatter,
+    isAudioLossless: config.isAudioLossless,
+    blockMinDurationInMs: config.blockMinDurationInMs,
+    sessionsDir,
+    signingKey: signingKey.privateKey,
+    signingKeyId: signingKey.keyId,
+    now,
+    metrics,
+    logger,
+    reportFailure: (session, reason) => {
+      sendEvent(session, MediaHostEventKind.persistenceFailed, reason);
+      connections.get(session.sessionId)?.close(MediaProtocolErrorCode.overloaded, 'persistence failed');
+    },
+  };
+
+  // ---- restore after a restart ----
+  for (const name of readdirSync(sessionsDir).filter((n) => n.endsWith('.json'))) {
+    try {
+      const record = JSON.parse(readFileSync(join(sessionsDir, name), 'utf8')) as SessionRecord;
+      const session = MediaSession.restore(env, record);
+      sessions.set(session.sessionId, session);
+      sessionByCall.set(session.request.callId, session.sessionId);
+    } catch (error) {
+      logger.error('session record unreadable', { file: name, error: errorMessage(error) });
+    }
+  }
+  for (const session of sessions.values()) if (!session.isFinished) await session.reconcile();
+  await spool.open((record) => {
+    const session = sessions.get(record.sessionId);
+    if (session === undefined || session.isFinished) return;
+    if (record.kind === SpoolRecordKind.sequenceMark) return session.replayMark(record.sequence);
+    const { frames, error } = decodeFrames(record.body);
+    if (error !== undefined || frames.length !== 1) {
+      logger.error('spool record unreadable', { sessionId: record.sessionId, sequence: record.sequence });
+      return;
+    }
+    session.replay(frames[0]!);
+  });
+  for (const session of sessions.values()) if (session.isFinished) await spool.forget(session.sessionId);
+  const restored = [...sessions.values()].filter((s) => !s.isFinished).length;
+  if (restored > 0) logger.info('sessions restored after restart', { sessionCount: restored });
+
+  // ---- loops ----
+  let isFlushing = false;
+  const flushTimer = setInterval(() => {
+    if (isFlushing) return;
+    isFlushing = true;
+    spool
+      .flush()
+      .then(() => {
+        for (const [sessionId, connection] of connections) {
+          const session = sessions.get(sessionId);
+          if (session === undefined) continue;
+          const before = session.durableThrough;
+          const after = session.markDurable();
+          if (after !== before) connection.sendAck(after, session.nextSequence);
+        }
+        metrics.set(MetricNames.spoolBytes, spool.sizeInBytes);
+      })
+      .catch((error: unknown) => {
+        logger.error('spool flush failed', { error: errorMessage(error) });
+        for (const session of sessions.values()) if (!session.isFinished) session.fail('spool write failed');
+      })
+      .finally(() => {
+        isFlushing = false;
+      });
+  }, config.spoolFlushIntervalInMs);
+  const commitTimer = setInterval(() => {
+    for (const session of sessions.values()) {
+      if (session.isFinished) continue;
+      session.commit().catch(() => undefined);
+    }
+  }, config.commitIntervalInMs);
+
+  const activeCount = (): number => [...sessions.values()].filter((s) => !s.isFinished).length;
+  const health = (): MediaHostHealth => ({
+    hostId: config.hostId,
+    version: config.version,
+    region: config.region,
+    isDraining,
+    capacity: { maxSessions: config.maxSessions, activeSessions: activeCount() },
+    spoolBytes: spool.sizeInBytes,
+    spoolLimitInBytes: spool.limit,
+  });
+  const heartbeat = (): void => {
+    metrics.set(MetricNames.activeSessions, activeCount());
+    const body: MediaHostHeartbeat = { ...health(), controlUrl, sentAt: now().toISOString() };
+    void postToFunctions('/api/mediahosts/heartbeat', body);
+  };
+  const heartbeatTimer = setInterval(heartbeat, config.heartbeatIntervalInMs);
+  for (const timer of [flushTimer, commitTimer, heartbeatTimer]) timer.unref();
+
+  // ---- servers ----
+  const protocol: MediaProtocolServer = await startMediaProtocolServer({
+    host: config.protocolHost,
+    port: config.protocolPort,
+    cert,
+    key,
+    maxPayloadBytes: config.maxFramePayloadBytes,
+    helloTimeoutInMs: config.helloTimeoutInMs,
+    getSession: (id) => sessions.get(id),
+    onAttach: (session, connection) => {
+      const previous = connections.get(session.sessionId);
+      if (previous !== undefined && previous !== connection) previous.close(MediaProtocolErrorCode.sessionClosed, 'replaced by a new connection');
+      const wasConnectedBefore = session.state !== 'created';
+      connections.set(session.sessionId, connection);
+      session.markConnected();
+      if (wasConnectedBefore) sendEvent(session, MediaHostEventKind.connectionResumed);
+    },
+    onDetach: (session, connection) => {
+      if (connections.get(session.sessionId) !== connection) return;
+      connections.delete(session.sessionId);
+      if (!session.isFinished) sendEvent(session, MediaHostEventKind.connectionLost);
+    },
+    taps,
+    metrics,
+    logger,
+  });
+
+  const createSession = async (request: CreateMediaSessionRequest): Promise<CreateMediaSessionResponse> => {
+    const existingId = sessionByCall.get(request.callId);
+    const existing = existingId === undefined ? undefined : sessions.get(existingId);
+    if (existing !== undefined && !existing.isFinished) return responseFor(existing);
+    if (isDraining) throw new RecorderError(ErrorCode.MediaHostUnavailable, 'media host is draining', { retryable: true });
+    if (activeCount() >= config.maxSessions) throw new RecorderError(ErrorCode.MediaHostUnavailable, 'media host is at capacity', { retryable: true });
+    const dataKey = kek !== undefined ? createDataKey() : undefined;
+    const session = MediaSession.create(env, {
+      sessionId: randomUUID(),
+      token: randomBytes(32).toString('base64url'),
+      request,
+      dataKey,
+      kekId: kek?.kekId,
+    });
+    // The wrapped key goes to storage before the session can receive any media.
+    if (kek !== undefined && dataKey !== undefined) {
+      const record = wrapDataKey(kek.publicKey, kek.kekId, dataKey, now());
+      await session.ensureKeyRecord(Buffer.from(JSON.stringify(record)));
+    }
+    await session.saveRecord();
+    sessions.set(session.sessionId, session);
+    sessionByCall.set(request.callId, session.sessionId);
+    logger.info('media session created', { sessionId: session.sessionId, callId: request.callId, interactionId: request.interactionId });
+    return responseFor(session);
+  };
+  const responseFor = (session: MediaSession): CreateMediaSessionResponse => {
+    const blob: MediaConfigBlob = { v: 1, endpoint: `tls://${config.publicHost}:${protocol.port}`, sessionId: session.sessionId, token: session.token };
+    return { sessionId: session.sessionId, mediaHostId: config.hostId, mediaConfigBlob: JSON.stringify(blob) };
+  };
+
+  const control: ControlApiServer = await startControlApi({
+    host: config.controlHost,
+    port: config.controlPort,
+    controlKey: config.controlKey,
+    logger,
+    controller: {
+      createSession,
+      getSession: (id) => sessions.get(id),
+      health,
+      setDraining: (value) => {
+        isDraining = value;
+        logger.info(value ? 'drain started' : 'drain stopped');
+        heartbeat();
+        return health();
+      },
+    },
+  });
+  controlUrl = control.url;
+  heartbeat();
+  logger.info('media host started', { controlPort: control.port, mediaPort: protocol.port, region: config.region });
+
+  let closing: Promise<void> | undefined;
+  return {
+    hostId: config.hostId,
+    controlUrl,
+    mediaPort: protocol.port,
+    taps,
+    getSession: (id) => sessions.get(id),
+    health,
+    close() {
+      closing ??= (async () => {
+        clearInterval(flushTimer);
+        clearInterval(commitTimer);
+        clearInterval(heartbeatTimer);
+        await control.close();
+        await protocol.close();
+        await spool.close();
+        logger.info('media host stopped');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * `node media-host/dist/main.js`: reads `ATTEST_MEDIA_*` from the environment, starts the host,
+ * stops it on SIGINT/SIGTERM. Audio is stored as Opus in Ogg (WAV when lossless), video as
+ * fragmented MP4.
+ */
+import { loadConfig } from './config/media-host.config';
+import { startMediaHost } from './host/media-host';
+import { createJsonLogger, errorMessage } from './logging/logger';
+import { closeDefaultOpusEncoderPool, createStreamFormatter } from './pipeline/formats';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createJsonLogger({ level: config.logLevel, base: { hostId: config.hostId } });
+  const host = await startMediaHost(config, { formatterFactory: createStreamFormatter, logger });
+  const stop = (): void => {
+    host
+      .close()
+      .then(() => closeDefaultOpusEncoderPool())
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error('media host did not stop cleanly', { error: errorMessage(error) });
+        process.exit(1);
+      });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'media host failed to start', error: errorMessage(error) })}\n`);
+  process.exit(1);
+});

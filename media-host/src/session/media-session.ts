@@ -1,0 +1,733 @@
+/**
+ * One media session: a recorded call leg's frames, from the socket to committed blobs.
+ *
+ * Rules kept here:
+ * - Nothing is stored (not even in the spool) before `startPersisting` or while paused; such
+ *   frames are counted and their sequence numbers consumed.
+ * - A frame is spooled synchronously on arrival ({@link MediaSession.accept} never awaits), then
+ *   processed into stream writers in order; a commit every `commitIntervalInMs` commits every
+ *   stream and writes the session checkpoint, after which the spool may forget those frames.
+ * - After a crash the session is rebuilt from its checkpoint: each stream's committed blocks stay
+ *   as they are (its blob is re-committed with exactly the checkpointed list) and spooled frames
+ *   after them continue in a new segment blob of the same stream (`audio-11.1`), because a
+ *   container's encoder state cannot be recovered.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { rename, writeFile, open as openFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  encodeFrame,
+  ErrorCode,
+  MediaSessionState,
+  RecorderError,
+  RECORDING_KEYS_CONTAINER,
+  serializeManifest,
+  signManifest,
+  streamsMerkleRoot,
+  wrappedKeyBlobName,
+  type CreateMediaSessionRequest,
+  type ManifestParticipant,
+  type ManifestStream,
+  type MediaProtocolFrame,
+  type MediaSessionStatus,
+  type ParticipantMapping,
+  type RecordingGap,
+  type RecordingManifest,
+  type SealSummary,
+  type StreamKind,
+  type StreamSummary,
+} from '@attest/core';
+import type { KeyObject } from 'node:crypto';
+import { MetricNames, type MetricsSink } from '../hooks/metrics-sink';
+import type { Logger } from '../logging/logger';
+import { errorMessage } from '../logging/logger';
+import type { StreamFormatterFactory } from '../pipeline/formats/stream-format';
+import { SpoolRecordKind, type Spool } from '../pipeline/spool';
+import { StreamWriter, type StreamWriterState } from '../pipeline/stream-writer';
+import type { BlockStore } from '../sink/block-store';
+
+export interface SessionEnvironment {
+  readonly hostId: string;
+  readonly softwareVersion: string;
+  readonly container: string;
+  readonly spool: Spool;
+  readonly store: BlockStore;
+  readonly formatterFactory: StreamFormatterFactory;
+  readonly isAudioLossless: boolean;
+  readonly blockMinDurationInMs: number;
+  readonly sessionsDir: string;
+  readonly signingKey: KeyObject;
+  readonly signingKeyId: string;
+  readonly now: () => Date;
+  readonly metrics: MetricsSink;
+  readonly logger: Logger;
+  /** Tells the function app persistence failed (spool full, storage refusing). */
+  readonly reportFailure: (session: MediaSession, reason: string) => void;
+}
+
+/** What survives a restart: written atomically to `{sessionsDir}/{sessionId}.json`. */
+export interface SessionRecord {
+  readonly v: 1;
+  readonly sessionId: string;
+  readonly request: CreateMediaSessionRequest;
+  readonly tokenSha256: string;
+  /** Kept so a repeated create for the same call returns the same media config blob. */
+  readonly token: string;
+  readonly state: MediaSessionState;
+  readonly createdAt: string;
+  readonly persistingSince?: string;
+  readonly pause?: { readonly since: string; readonly reason: string; readonly actor: string };
+  readonly participants: readonly ParticipantMapping[];
+  readonly gaps: readonly RecordingGap[];
+  /** Base64 data key; the spool beside it holds plaintext media, so it is protected the same way. */
+  readonly dataKey?: string;
+  readonly kekId?: string;
+  readonly framesReceived: number;
+  readonly framesDroppedBeforePersist: number;
+  /** Committed segments: closed ones and the current writers' committed part. */
+  readonly streams: readonly StreamWriterState[];
+  readonly sealSummary?: SealSummary;
+  readonly failureReason?: string;
+}
+
+interface QueuedFrame {
+  readonly frame: MediaProtocolFrame;
+  readonly sequence: number;
+}
+
+const tokenHash = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+
+export interface NewSessionInit {
+  readonly sessionId: string;
+  readonly token: string;
+  readonly request: CreateMediaSessionRequest;
+  readonly dataKey: Buffer | undefined;
+  readonly kekId: string | undefined;
+}
+
+export class MediaSession {
+  readonly sessionId: string;
+  readonly request: CreateMediaSessionRequest;
+  private readonly env: SessionEnvironment;
+  private readonly log: Logger;
+  private readonly tokenSha256: string;
+  /** The session token (never logged). */
+  readonly token: string;
+  private stateValue: MediaSessionState;
+  private readonly createdAt: string;
+  private persistingSince: string | undefined;
+  private pause: { since: string; reason: string; actor: string } | undefined;
+  private readonly participants = new Map<string, ParticipantMapping>();
+  private readonly gaps: RecordingGap[] = [];
+  private readonly dataKey: Buffer | undefined;
+  private readonly kekId: string | undefined;
+  private framesReceived = 0;
+  private framesDroppedBeforePersist = 0;
+  private bytesCommitted = 0;
+  private readonly writers = new Map<string, StreamWriter>();
+  /** Streams' earlier segments, finished: committed blocks only. */
+  private readonly closedStreams: StreamWriterState[] = [];
+  /** After a restart: frames of a stream up to this sequence are already committed. */
+  private readonly skipThrough = new Map<string, number>();
+  private readonly nextSegment = new Map<string, number>();
+  private queue: QueuedFrame[] = [];
+  private processing: Promise<void> | undefined;
+  private processedThrough = 0;
+  private commitChain: Promise<unknown> = Promise.resolve();
+  /** Highest sequence accepted (spooled, or consumed without storing). */
+  private acceptedThrough = 0;
+  /** Highest sequence durable in the spool (what the source may forget). */
+  private durableThroughValue = 0;
+  private sealSummary: SealSummary | undefined;
+  private failureReason: string | undefined;
+  private isSealing = false;
+  private hasKeyRecord = false;
+  private readonly quietCommits = new Map<string, number>();
+
+  private constructor(env: SessionEnvironment, record: SessionRecord, dataKey: Buffer | undefined) {
+    this.env = env;
+    this.sessionId = record.sessionId;
+    this.request = record.request;
+    this.tokenSha256 = record.tokenSha256;
+    this.token = record.token;
+    this.stateValue = record.state;
+    this.createdAt = record.createdAt;
+    this.persistingSince = record.persistingSince;
+    this.pause = record.pause === undefined ? undefined : { ...record.pause };
+    for (const p of record.participants) this.participants.set(p.msi, p);
+    this.gaps.push(...record.gaps);
+    this.dataKey = dataKey;
+    this.kekId = record.kekId;
+    this.framesReceived = record.framesReceived;
+    this.framesDroppedBeforePersist = record.framesDroppedBeforePersist;
+    this.sealSummary = record.sealSummary;
+    this.failureReason = record.failureReason;
+    this.log = env.logger.child({ sessionId: record.sessionId, callId: record.request.callId, interactionId: record.request.interactionId });
+    for (const stream of record.streams) {
+      this.closedStreams.push(stream);
+      const key = streamKey(stream.kind, stream.msi);
+      this.skipThrough.set(key, Math.max(this.skipThrough.get(key) ?? 0, stream.committedThroughSequence));
+      this.nextSegment.set(key, Math.max(this.nextSegment.get(key) ?? 0, stream.segment + 1));
+      this.bytesCommitted += stream.storedBytes;
+    }
+    this.hasKeyRecord = record.dataKey === undefined || record.streams.length > 0;
+  }
+
+  static create(env: SessionEnvironment, init: NewSessionInit): MediaSession {
+    const record: SessionRecord = {
+      v: 1,
+      sessionId: init.sessionId,
+      request: init.request,
+      tokenSha256: tokenHash(init.token),
+      token: init.token,
+      state: MediaSessionState.created,
+      createdAt: env.now().toISOString(),
+      participants: [],
+      gaps: [],
+      ...(init.dataKey !== undefined ? { dataKey: init.dataKey.toString('base64') } : {}),
+      ...(init.kekId !== undefined ? { kekId: init.kekId } : {}),
+      framesReceived: 0,
+      framesDroppedBeforePersist: 0,
+      streams: [],
+    };
+    const session = new MediaSession(env, record, init.dataKey);
+    session.hasKeyRecord = false;
+    return session;
+  }
+
+  /** Rebuilds a session after a restart; call {@link MediaSession.reconcile} before use. */
+  static restore(env: SessionEnvironment, record: SessionRecord): MediaSession {
+    return new MediaSession(env, record, record.dataKey === undefined ? undefined : Buffer.from(record.dataKey, 'base64'));
+  }
+
+  get state(): MediaSessionState {
+    return this.stateValue;
+  }
+
+  get isFinished(): boolean {
+    return this.stateValue === 'sealed' || this.stateValue === 'aborted' || this.stateValue === 'failed';
+  }
+
+  get isAcceptingFrames(): boolean {
+    return !this.isFinished && !this.isSealing;
+  }
+
+  /** The sequence the source sends next. */
+  get nextSequence(): number {
+    return this.acceptedThrough + 1;
+  }
+
+  get durableThrough(): number {
+    return this.durableThroughValue;
+  }
+
+  /** Constant-time check of a presented session token. */
+  isTokenValid(token: string): boolean {
+    const presented = Buffer.from(tokenHash(token), 'hex');
+    return timingSafeEqual(presented, Buffer.from(this.tokenSha256, 'hex'));
+  }
+
+  status(): MediaSessionStatus {
+    return {
+      sessionId: this.sessionId,
+      callId: this.request.callId,
+      state: this.stateValue,
+      framesReceived: this.framesReceived,
+      framesDroppedBeforePersist: this.framesDroppedBeforePersist,
+      bytesCommitted: this.bytesCommitted,
+    };
+  }
+
+  markConnected(): void {
+    if (this.stateValue === MediaSessionState.created) this.stateValue = MediaSessionState.connected;
+  }
+
+  // ---- control ----------------------------------------------------------------------------
+
+  /** Writes the wrapped data key record; must happen before any media is stored. */
+  async ensureKeyRecord(wrappedRecord: Buffer | undefined): Promise<void> {
+    if (this.hasKeyRecord || wrappedRecord === undefined) {
+      this.hasKeyRecord = true;
+      return;
+    }
+    await this.env.store.upload(
+      RECORDING_KEYS_CONTAINER,
+      wrappedKeyBlobName(this.request.tenantId, this.request.interactionId),
+      wrappedRecord,
+      'application/json',
+    );
+    this.hasKeyRecord = true;
+  }
+
+  async startPersisting(): Promise<void> {
+    this.assertControllable();
+    if (this.persistingSince === undefined) this.persistingSince = this.env.now().toISOString();
+    if (this.stateValue === MediaSessionState.created || this.stateValue === MediaSessionState.connected) {
+      this.stateValue = MediaSessionState.persisting;
+    }
+    await this.saveRecord();
+    this.log.info('persistence started');
+  }
+
+  async updateParticipants(participants: readonly ParticipantMapping[]): Promise<void> {
+    this.assertNotFinished();
+    for (const p of participants) this.participants.set(p.msi, p);
+    await this.saveRecord();
+  }
+
+  async pausePersistence(reason: string, actor: string): Promise<void> {
+    this.assertControllable();
+    if (this.pause === undefined) {
+      this.pause = { since: this.env.now().toISOString(), reason, actor };
+      if (this.stateValue === MediaSessionState.persisting) this.stateValue = MediaSessionState.paused;
+      this.log.info('persistence paused', { reason });
+    }
+    await this.saveRecord();
+  }
+
+  async resumePersistence(actor: string): Promise<void> {
+    this.assertControllable();
+    const pause = this.pause;
+    if (pause !== undefined) {
+      this.gaps.push({ startedAt: pause.since, endedAt: this.env.now().toISOString(), reason: pause.reason, actor: pause.actor });
+      this.env.metrics.increment(MetricNames.gapsRecorded, 1, { session: this.sessionId });
+      this.pause = undefined;
+      if (this.stateValue === MediaSessionState.paused) this.stateValue = MediaSessionState.persisting;
+      this.log.info('persistence resumed', { reason: pause.reason, actorKind: actor === 'system' ? 'system' : 'user' });
+    }
+    await this.saveRecord();
+  }
+
+  private assertNotFinished(): void {
+    if (this.isFinished || this.isSealing) {
+      throw new RecorderError(ErrorCode.Conflict, `media session is ${this.stateValue}`, { details: { state: this.stateValue } });
+    }
+  }
+
+  private assertControllable(): void {
+    this.assertNotFinished();
+  }
+
+  private get isStoring(): boolean {
+    return this.persistingSince !== undefined && this.pause === undefined && !this.isFinished;
+  }
+
+  // ---- frames -----------------------------------------------------------------------------
+
+  /**
+   * Takes one decoded frame from the socket, synchronously: spools it (or counts it as dropped)
+   * and queues it for the writers. Returns false when the session cannot take it (spool full:
+   * the failure is reported).
+   */
+  accept(frame: MediaProtocolFrame): { isPersisted: boolean; isAccepted: boolean } {
+    const sequence = frame.sequence;
+    this.framesReceived += 1;
+    this.env.metrics.increment(MetricNames.framesReceived, 1, { session: this.sessionId });
+    if (!this.isStoring || !isStoredFrame(frame)) {
+      if (isStoredFrame(frame)) {
+        this.framesDroppedBeforePersist += 1;
+        this.env.metrics.increment(MetricNames.framesDroppedNotPersisting, 1, { session: this.sessionId });
+      }
+      this.env.spool.append(SpoolRecordKind.sequenceMark, this.sessionId, sequence);
+      this.acceptedThrough = sequence;
+      return { isPersisted: false, isAccepted: true };
+    }
+    if (!this.env.spool.append(SpoolRecordKind.frame, this.sessionId, sequence, encodeFrame(frame))) {
+      this.env.metrics.increment(MetricNames.framesDroppedSpoolFull, 1, { session: this.sessionId });
+      this.fail('spool full');
+      return { isPersisted: false, isAccepted: false };
+    }
+    this.acceptedThrough = sequence;
+    this.enqueue({ frame, sequence });
+    return { isPersisted: true, isAccepted: true };
+  }
+
+  /** A frame read back from the spool after a restart. */
+  replay(frame: MediaProtocolFrame): void {
+    this.acceptedThrough = Math.max(this.acceptedThrough, frame.sequence);
+    this.durableThroughValue = this.acceptedThrough;
+    this.enqueue({ frame, sequence: frame.sequence });
+  }
+
+  /** A sequence consumed without storing, read back from the spool after a restart. */
+  replayMark(sequence: number): void {
+    this.acceptedThrough = Math.max(this.acceptedThrough, sequence);
+    this.durableThroughValue = this.acceptedThrough;
+  }
+
+  /** The spool flush covering everything accepted so far finished. */
+  markDurable(): number {
+    this.durableThroughValue = this.acceptedThrough;
+    return this.durableThroughValue;
+  }
+
+  private enqueue(item: QueuedFrame): void {
+    this.queue.push(item);
+    if (this.processing === undefined) {
+      this.processing = this.drain().finally(() => {
+        this.processing = undefined;
+      });
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      for (const item of batch) {
+        try {
+          await this.process(item);
+        } catch (error) {
+          // A frame a formatter refuses (bad size, timestamp out of order) is logged, not fatal.
+          this.log.warn('frame not stored', { sequence: item.sequence, error: errorMessage(error) });
+        }
+        this.processedThrough = item.sequence;
+      }
+    }
+  }
+
+  private async process({ frame, sequence }: QueuedFrame): Promise<void> {
+    switch (frame.type) {
+      case 'audioMixed':
+        return this.write('audio', 'mixed', sequence, { timestamp100ns: frame.timestamp100ns, payload: frame.payload });
+      case 'audioUnmixed':
+        for (const buffer of frame.buffers) {
+          await this.write('audio', String(buffer.msi), sequence, { timestamp100ns: frame.timestamp100ns, payload: buffer.payload });
+        }
+        return;
+      case 'video':
+      case 'vbss':
+        return this.write(frame.type, String(frame.msi), sequence, {
+          timestamp100ns: frame.timestamp100ns,
+          payload: frame.payload,
+          isKeyFrame: frame.isKeyFrame,
+          width: frame.width,
+          height: frame.height,
+        });
+      default:
+        return;
+    }
+  }
+
+  private async write(
+    kind: StreamKind,
+    msi: string,
+    sequence: number,
+    mediaFrame: { timestamp100ns: bigint; payload: Buffer; isKeyFrame?: boolean; width?: number; height?: number },
+  ): Promise<void> {
+    const key = streamKey(kind, msi);
+    if (sequence <= (this.skipThrough.get(key) ?? 0)) return;
+    let writer = this.writers.get(key);
+    if (writer?.isFull === true) {
+      await this.rollSegment(key, writer);
+      writer = undefined;
+    }
+    writer ??= this.openWriter(kind, msi);
+    await writer.push(mediaFrame, sequence);
+  }
+
+  private openWriter(kind: StreamKind, msi: string): StreamWriter {
+    const key = streamKey(kind, msi);
+    const segment = this.nextSegment.get(key) ?? 0;
+    this.nextSegment.set(key, segment + 1);
+    const streamId = segment === 0 ? key : `${key}.${segment}`;
+    const formatter = this.env.formatterFactory({ kind, isLossless: this.env.isAudioLossless });
+    const writer = new StreamWriter({
+      streamId,
+      kind,
+      msi,
+      segment,
+      blobName: `${this.request.tenantId}/${this.request.interactionId}/streams/${streamId}.${formatter.extension}`,
+      container: this.env.container,
+      interactionId: this.request.interactionId,
+      formatter,
+      store: this.env.store,
+      dataKey: this.dataKey,
+      blockMinDurationInMs: this.env.blockMinDurationInMs,
+      now: this.env.now,
+    });
+    this.writers.set(key, writer);
+    return writer;
+  }
+
+  private async rollSegment(key: string, writer: StreamWriter): Promise<void> {
+    await writer.end();
+    this.closedStreams.push(writer.state());
+    this.writers.delete(key);
+  }
+
+  // ---- commit -----------------------------------------------------------------------------
+
+  /** Commits every stream and checkpoints; serialized. Errors end in a reported failure. */
+  commit(): Promise<void> {
+    const run = this.commitChain.then(() => this.commitNow());
+    this.commitChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commitNow(): Promise<void> {
+    if (this.isFinished || this.writers.size === 0) return;
+    const started = Date.now();
+    let isChanged = false;
+    for (const [key, writer] of this.writers) {
+      // A stream that went quiet keeps a short block: stage it after two quiet commits.
+      const quiet = writer.bufferedDurationInMs > 0 ? (this.quietCommits.get(key) ?? 0) + 1 : 0;
+      this.quietCommits.set(key, quiet);
+      if (quiet >= 2) {
+        writer.flushPartial();
+        this.quietCommits.set(key, 0);
+      }
+    }
+    try {
+      for (const writer of this.writers.values()) {
+        const before = writer.state().storedBytes;
+        if (await writer.commit()) {
+          isChanged = true;
+          const stored = writer.state().storedBytes - before;
+          this.bytesCommitted += stored;
+          this.env.metrics.increment(MetricNames.bytesCommitted, stored, { session: this.sessionId });
+        }
+      }
+    } catch (error) {
+      this.log.error('commit failed', { error: errorMessage(error) });
+      this.fail('storage refused the commit');
+      throw error;
+    }
+    if (!isChanged) return;
+    this.env.metrics.observe(MetricNames.commitLatencyInMs, Date.now() - started);
+    await this.saveRecord();
+    await this.env.spool.release(this.sessionId, this.releasableThrough());
+  }
+
+  /** Every frame of this session up to the returned sequence is in committed blocks. */
+  private releasableThrough(): number {
+    let through = this.processedThrough;
+    for (const writer of this.writers.values()) {
+      if (writer.hasUncommitted) through = Math.min(through, writer.state().committedThroughSequence);
+    }
+    return this.queue.length > 0 || this.processing !== undefined ? Math.min(through, this.processedThrough) : through;
+  }
+
+  // ---- end of session ---------------------------------------------------------------------
+
+  /** Flushes, commits every stream, writes the signed manifest. Idempotent. */
+  async seal(): Promise<SealSummary> {
+    if (this.sealSummary !== undefined) return this.sealSummary;
+    if (this.stateValue === 'aborted' || this.stateValue === 'failed') {
+      throw new RecorderError(ErrorCode.Conflict, `media session is ${this.stateValue}`, { details: { state: this.stateValue } });
+    }
+    this.isSealing = true;
+    while (this.processing !== undefined) await this.processing;
+    await this.commitChain;
+    const sealedAt = this.env.now().toISOString();
+    if (this.pause !== undefined) {
+      this.gaps.push({ startedAt: this.pause.since, endedAt: sealedAt, reason: this.pause.reason, actor: this.pause.actor });
+      this.pause = undefined;
+    }
+    for (const writer of this.writers.values()) {
+      await writer.end();
+      this.closedStreams.push(writer.state());
+    }
+    this.writers.clear();
+    const streams = this.closedStreams.filter((s) => s.blocks.length > 0).map((s) => this.manifestStream(s));
+    const times = streams.flatMap((s) => [s.startedAt, s.endedAt]).sort();
+    const startedAt = this.persistingSince ?? times[0] ?? this.createdAt;
+    const manifest: RecordingManifest = {
+      formatVersion: 1,
+      tenantId: this.request.tenantId,
+      interactionId: this.request.interactionId,
+      callId: this.request.callId,
+      ...(this.request.callChainId !== undefined ? { callChainId: this.request.callChainId } : {}),
+      sessionId: this.sessionId,
+      mediaHostId: this.env.hostId,
+      softwareVersion: this.env.softwareVersion,
+      signingKeyId: this.env.signingKeyId,
+      ...(this.dataKey !== undefined && this.kekId !== undefined
+        ? { encryption: { alg: 'A256GCM' as const, kekId: this.kekId, wrappedKeyBlobName: wrappedKeyBlobName(this.request.tenantId, this.request.interactionId) } }
+        : {}),
+      startedAt,
+      endedAt: sealedAt,
+      sealedAt,
+      participants: this.manifestParticipants(),
+      streams,
+      gaps: [...this.gaps],
+      merkleRootSha256: streamsMerkleRoot(streams),
+    };
+    const bytes = serializeManifest(manifest);
+    const signature = signManifest(bytes, this.env.signingKey, this.env.signingKeyId);
+    const base = `${this.request.tenantId}/${this.request.interactionId}`;
+    await this.env.store.upload(this.env.container, `${base}/manifest.json`, bytes, 'application/json');
+    await this.env.store.upload(this.env.container, `${base}/manifest.sig`, Buffer.from(JSON.stringify(signature)), 'application/json');
+    const summary: SealSummary = {
+      sessionId: this.sessionId,
+      callId: this.request.callId,
+      interactionId: this.request.interactionId,
+      manifestBlobName: `${base}/manifest.json`,
+      manifestSha256: createHash('sha256').update(bytes).digest('hex'),
+      merkleRootSha256: manifest.merkleRootSha256,
+      startedAt,
+      endedAt: sealedAt,
+      streams: streams.map((s): StreamSummary => ({
+        streamId: s.streamId,
+        kind: s.kind,
+        msi: s.msi,
+        ...(s.participantId !== undefined ? { participantId: s.participantId } : {}),
+        blobName: s.blobName,
+        contentType: s.contentType,
+        bytes: s.storedBytes,
+        durationInMs: s.durationInMs,
+        blockCount: s.blocks.length,
+        chainHeadSha256: s.chainHeadSha256,
+      })),
+      gaps: [...this.gaps],
+    };
+    this.sealSummary = summary;
+    this.stateValue = MediaSessionState.sealed;
+    this.isSealing = false;
+    await this.saveRecord();
+    await this.env.spool.forget(this.sessionId);
+    this.log.info('session sealed', { streamCount: streams.length });
+    return summary;
+  }
+
+  /** Stops without a manifest; what is committed stays. Idempotent. */
+  async abort(reason: string): Promise<void> {
+    if (this.isFinished) return;
+    this.stateValue = MediaSessionState.aborted;
+    this.failureReason = reason;
+    this.queue = [];
+    for (const writer of this.writers.values()) await writer.close();
+    await this.saveRecord();
+    await this.env.spool.forget(this.sessionId);
+    this.log.info('session aborted');
+  }
+
+  /** Persistence cannot continue: report once, stop storing. */
+  fail(reason: string): void {
+    if (this.isFinished) return;
+    this.stateValue = MediaSessionState.failed;
+    this.failureReason = reason;
+    this.queue = [];
+    this.log.error('persistence failed', { reason });
+    this.env.reportFailure(this, reason);
+    void this.saveRecord().catch(() => undefined);
+  }
+
+  private manifestStream(s: StreamWriterState): ManifestStream {
+    const participantId = this.participants.get(s.msi)?.participantId;
+    const startedAt = s.firstFrameAt ?? this.createdAt;
+    const endedAt = s.lastFrameAt ?? startedAt;
+    const durationInMs =
+      s.kind === 'audio'
+        ? s.mediaEndInMs
+        : s.firstTimestamp100ns !== undefined && s.lastTimestamp100ns !== undefined
+          ? Number((BigInt(s.lastTimestamp100ns) - BigInt(s.firstTimestamp100ns)) / 10_000n)
+          : 0;
+    return {
+      streamId: s.streamId,
+      kind: s.kind,
+      msi: s.msi,
+      ...(participantId !== undefined ? { participantId } : {}),
+      blobName: s.blobName,
+      contentType: s.contentType,
+      firstTimestamp100ns: s.firstTimestamp100ns ?? '0',
+      lastTimestamp100ns: s.lastTimestamp100ns ?? '0',
+      startedAt,
+      endedAt,
+      durationInMs,
+      frameCount: s.frameCount,
+      plaintextBytes: s.plaintextBytes,
+      storedBytes: s.storedBytes,
+      blocks: s.blocks,
+      chainHeadSha256: s.chainHeadSha256,
+      timeline: s.timeline,
+    };
+  }
+
+  private manifestParticipants(): ManifestParticipant[] {
+    const byParticipant = new Map<string, { identityKind: ManifestParticipant['identityKind']; identityId?: string; msis: string[] }>();
+    for (const p of this.participants.values()) {
+      const entry = byParticipant.get(p.participantId) ?? { identityKind: p.identityKind, ...(p.identityId !== undefined ? { identityId: p.identityId } : {}), msis: [] };
+      entry.msis.push(p.msi);
+      byParticipant.set(p.participantId, entry);
+    }
+    return [...byParticipant].map(([participantId, e]) => ({ participantId, ...e }));
+  }
+
+  // ---- durability of the session record ---------------------------------------------------
+
+  private saving: Promise<void> = Promise.resolve();
+
+  /** Writes the session record atomically (temp file, fsync, rename); serialized. */
+  saveRecord(): Promise<void> {
+    const run = this.saving.then(() => this.saveNow());
+    this.saving = run.catch(() => undefined);
+    return run;
+  }
+
+  private async saveNow(): Promise<void> {
+    const record: SessionRecord = {
+      v: 1,
+      sessionId: this.sessionId,
+      request: this.request,
+      tokenSha256: this.tokenSha256,
+      token: this.token,
+      state: this.stateValue,
+      createdAt: this.createdAt,
+      ...(this.persistingSince !== undefined ? { persistingSince: this.persistingSince } : {}),
+      ...(this.pause !== undefined ? { pause: this.pause } : {}),
+      participants: [...this.participants.values()],
+      gaps: [...this.gaps],
+      ...(this.dataKey !== undefined && !this.isFinished ? { dataKey: this.dataKey.toString('base64') } : {}),
+      ...(this.kekId !== undefined ? { kekId: this.kekId } : {}),
+      framesReceived: this.framesReceived,
+      framesDroppedBeforePersist: this.framesDroppedBeforePersist,
+      streams: [...this.closedStreams, ...[...this.writers.values()].map((w) => w.state()).filter((s) => s.blocks.length > 0)],
+      ...(this.sealSummary !== undefined ? { sealSummary: this.sealSummary } : {}),
+      ...(this.failureReason !== undefined ? { failureReason: this.failureReason } : {}),
+    };
+    const path = join(this.env.sessionsDir, `${this.sessionId}.json`);
+    const temp = `${path}.tmp`;
+    await writeFile(temp, JSON.stringify(record), { mode: 0o600 });
+    const handle = await openFile(temp, 'r+');
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  }
+
+  /**
+   * After a restart: makes each checkpointed stream's blob hold exactly its checkpointed blocks
+   * (a commit that landed after the checkpoint is rolled back; its frames are replayed).
+   */
+  async reconcile(): Promise<void> {
+    for (const stream of this.closedStreams) {
+      const ids = stream.blocks.map((b) => b.blockId);
+      const committed = await this.env.store.getCommittedBlockIds(this.env.container, stream.blobName);
+      const isSame = committed.length === ids.length && committed.every((id, i) => id === ids[i]);
+      if (isSame) continue;
+      if (!ids.every((id, i) => committed[i] === id)) {
+        this.log.error('stored blob does not start with the checkpointed blocks', { streamId: stream.streamId });
+        throw new RecorderError(ErrorCode.IntegrityViolation, 'stored blob does not match the session checkpoint', { details: { streamId: stream.streamId } });
+      }
+      await this.env.store.commitBlockList(this.env.container, stream.blobName, ids, stream.contentType);
+      this.log.warn('rolled back blocks committed after the last checkpoint', { streamId: stream.streamId, blockCount: committed.length - ids.length });
+    }
+  }
+
+  /** Removes the session record of a finished session (housekeeping). */
+  async deleteRecord(): Promise<void> {
+    await rm(join(this.env.sessionsDir, `${this.sessionId}.json`), { force: true });
+  }
+}
+
+/** Whether a frame type carries media that is stored. */
+function isStoredFrame(frame: MediaProtocolFrame): boolean {
+  return frame.type === 'audioMixed' || frame.type === 'audioUnmixed' || frame.type === 'video' || frame.type === 'vbss';
+}
+
+function streamKey(kind: StreamKind, msi: string): string {
+  return `${kind}-${msi}`;
+}
