@@ -8,4 +8,5 @@ export * from './graph';
 export * from './ledger';
 export * from './retention';
 export * from './manifest';
+export * from './export';
 export * from './listen-token';

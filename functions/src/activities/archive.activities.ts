@@ -121,7 +121,8 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
      */
     async recordSealed(interaction: InteractionRecord): Promise<ArchiveRecord> {
       const existing = await deps.records.get(interaction.tenantId, interaction.interactionId);
-      if (existing?.interaction.sealedAt !== undefined) {
+      // A record carries an expiry only once the archive has sealed it.
+      if (existing?.interaction.expiresAt !== undefined) {
         if (existing.interaction.manifestSha256 !== interaction.manifestSha256) {
           throw new RecorderError(ErrorCode.IntegrityViolation, `interaction ${interaction.interactionId} is already sealed with another manifest`, {
             details: { interactionId: interaction.interactionId },

@@ -1,0 +1,93 @@
+/**
+ * The completeness report: for a period, every invite the recorder received and what became of
+ * it, with totals, signed (Ed25519 over the canonical JSON of the body). Pure.
+ */
+import { sign, verify, type KeyObject } from 'node:crypto';
+import type { RecordingGap } from '../control-api';
+import type { InteractionOutcome } from '../interaction';
+import { canonicalJson } from '../ledger/canonical-json';
+
+export interface CompletenessItem {
+  readonly tenantId: string;
+  readonly interactionId: string;
+  readonly invitedAt: string;
+  readonly outcome: InteractionOutcome;
+  /** Why not recorded in full (log-safe words), or why no longer present. */
+  readonly reason?: string;
+  readonly gaps?: readonly RecordingGap[];
+  /** Set when the interaction was deleted at the end of its retention. */
+  readonly deletedAt?: string;
+  readonly manifestSha256?: string;
+}
+
+export interface CompletenessTotals {
+  readonly invites: number;
+  readonly recorded: number;
+  readonly recordedWithGaps: number;
+  readonly rejectedBusy: number;
+  readonly failed: number;
+  readonly notRecordable: number;
+  readonly inProgress: number;
+  readonly deleted: number;
+}
+
+export interface CompletenessReportBody {
+  readonly v: 1;
+  readonly from: string;
+  readonly to: string;
+  readonly generatedAt: string;
+  readonly tenantId?: string;
+  readonly totals: CompletenessTotals;
+  readonly items: readonly CompletenessItem[];
+}
+
+export interface CompletenessSignature {
+  readonly v: 1;
+  readonly alg: 'Ed25519';
+  readonly keyId: string;
+  readonly signature: string;
+}
+
+export function buildCompletenessReport(
+  period: { from: string; to: string; tenantId?: string },
+  items: readonly CompletenessItem[],
+  generatedAt: Date,
+): CompletenessReportBody {
+  const count = (outcome: InteractionOutcome): number => items.filter((i) => i.outcome === outcome).length;
+  const sorted = [...items].sort((a, b) => (a.invitedAt === b.invitedAt ? (a.interactionId < b.interactionId ? -1 : 1) : a.invitedAt < b.invitedAt ? -1 : 1));
+  return {
+    v: 1,
+    from: period.from,
+    to: period.to,
+    generatedAt: generatedAt.toISOString(),
+    ...(period.tenantId === undefined ? {} : { tenantId: period.tenantId }),
+    totals: {
+      invites: items.length,
+      recorded: count('recorded'),
+      recordedWithGaps: count('recordedWithGaps'),
+      rejectedBusy: count('rejectedBusy'),
+      failed: count('failed'),
+      notRecordable: count('notRecordable'),
+      inProgress: count('inProgress'),
+      deleted: items.filter((i) => i.deletedAt !== undefined).length,
+    },
+    items: sorted,
+  };
+}
+
+export function signCompletenessReport(body: CompletenessReportBody, privateKey: KeyObject, keyId: string): CompletenessSignature {
+  return { v: 1, alg: 'Ed25519', keyId, signature: sign(null, Buffer.from(canonicalJson(body), 'utf8'), privateKey).toString('base64') };
+}
+
+export function isCompletenessSignatureValid(body: CompletenessReportBody, signature: CompletenessSignature, publicKey: KeyObject): boolean {
+  try {
+    return signature.alg === 'Ed25519' && verify(null, Buffer.from(canonicalJson(body), 'utf8'), publicKey, Buffer.from(signature.signature, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
+/** Items that are neither present in full nor explained: what a regulator would ask about. */
+export function unexplainedItems(body: CompletenessReportBody): CompletenessItem[] {
+  return body.items.filter((item) => item.outcome !== 'recorded' && item.outcome !== 'inProgress' && (item.reason === undefined || item.reason === ''));
+}

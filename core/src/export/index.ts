@@ -1,0 +1,2 @@
+export * from './completeness';
+export * from './export-package';

@@ -1,0 +1,219 @@
+/**
+ * The offline verifier of an export package (docs/export-format.md). It needs nothing but the
+ * folder (and, optionally, public keys the auditor trusts): no network, no Attest service.
+ * Every failure names its exact location: file, interaction, stream, block, ledger entry.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  changedFields,
+  EXPORT_FORMAT_VERSION,
+  ExportPaths,
+  fieldHashes,
+  interactionDir,
+  isCompletenessSignatureValid,
+  publicKeyId,
+  sha256Of,
+  verifyLedger,
+  verifyManifest,
+  type CompletenessReportBody,
+  type CompletenessSignature,
+  type ExportIndex,
+  type ExportedStream,
+  type LedgerCheckpoint,
+  type LedgerEntry,
+  type RecordingManifest,
+} from '@attest/core';
+
+export interface VerifyFailure {
+  /** `export.json`, `ledger`, `completeness`, or `interaction <tenant>/<id>` … */
+  readonly location: string;
+  readonly message: string;
+}
+
+export interface VerifyReport {
+  readonly isValid: boolean;
+  readonly failures: readonly VerifyFailure[];
+  readonly interactionCount: number;
+  readonly blockCount: number;
+  readonly bytesHashed: number;
+  readonly ledgerEntryCount: number;
+  readonly keyIds: { readonly ledger?: string; readonly manifest?: string };
+}
+
+export interface VerifyOptions {
+  /** PEM the auditor trusts for the ledger; default the package's `keys/ledger-signing.pem`. */
+  readonly ledgerPublicKeyPem?: string;
+  readonly manifestPublicKeyPem?: string;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+async function readOptional(file: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJson<T>(bytes: Buffer | undefined): T | undefined {
+  if (bytes === undefined) return undefined;
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+function keyFrom(pem: string | Buffer | undefined): KeyObject | undefined {
+  if (pem === undefined) return undefined;
+  try {
+    return createPublicKey(pem);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function verifyExport(root: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const failures: VerifyFailure[] = [];
+  const fail = (location: string, message: string): void => void failures.push({ location, message });
+  let blockCount = 0;
+  let bytesHashed = 0;
+
+  const rootStat = await stat(root).catch(() => undefined);
+  if (rootStat?.isDirectory() !== true) {
+    return { isValid: false, failures: [{ location: root, message: 'not a folder' }], interactionCount: 0, blockCount, bytesHashed, ledgerEntryCount: 0, keyIds: {} };
+  }
+  const at = (relative: string): string => path.join(root, relative);
+
+  // Keys
+  const ledgerKey = keyFrom(options.ledgerPublicKeyPem ?? (await readOptional(at(ExportPaths.ledgerPublicKey))));
+  const manifestKey = keyFrom(options.manifestPublicKeyPem ?? (await readOptional(at(ExportPaths.manifestPublicKey))));
+  if (ledgerKey === undefined) fail(ExportPaths.ledgerPublicKey, 'missing or unreadable ledger public key');
+  if (manifestKey === undefined) fail(ExportPaths.manifestPublicKey, 'missing or unreadable manifest public key');
+
+  // Index
+  const indexBytes = await readOptional(at(ExportPaths.index));
+  const index = parseJson<ExportIndex>(indexBytes);
+  if (index === undefined || indexBytes === undefined || index.formatVersion !== EXPORT_FORMAT_VERSION || !Array.isArray(index.interactions)) {
+    fail(ExportPaths.index, 'missing, unreadable or of an unknown format version');
+    return { isValid: false, failures, interactionCount: 0, blockCount, bytesHashed, ledgerEntryCount: 0, keyIds: {} };
+  }
+  if (ledgerKey !== undefined && index.ledgerKeyId !== publicKeyId(ledgerKey)) fail(ExportPaths.index, 'names another ledger key than the one used to verify');
+
+  // Ledger
+  const entriesText = (await readOptional(at(ExportPaths.ledgerEntries)))?.toString('utf8');
+  const entries: LedgerEntry[] = [];
+  if (entriesText === undefined) fail(ExportPaths.ledgerEntries, 'missing');
+  else {
+    entriesText.split('\n').forEach((line, i) => {
+      if (line.trim() === '') return;
+      try {
+        entries.push(JSON.parse(line) as LedgerEntry);
+      } catch {
+        fail(`${ExportPaths.ledgerEntries} line ${i + 1}`, 'not JSON');
+      }
+    });
+  }
+  const checkpoints = parseJson<LedgerCheckpoint[]>(await readOptional(at(ExportPaths.ledgerCheckpoints))) ?? [];
+  if (checkpoints.length === 0) fail(ExportPaths.ledgerCheckpoints, 'no signed checkpoint');
+  const ledger = verifyLedger(entries, { checkpoints, publicKey: ledgerKey, isFromGenesis: entries[0]?.seq === 0 });
+  for (const failure of ledger.failures) fail(`ledger entry ${failure.seq}`, failure.message);
+  const lastCheckpointSeq = Math.max(-1, ...checkpoints.map((c) => c.seq));
+  const exportedEntry = entries.find((e) => e.kind === 'exported' && e.subjectId === index.exportId);
+  if (exportedEntry === undefined) fail('ledger', `no entry records export ${index.exportId}`);
+  else {
+    if (exportedEntry.subjectSha256 !== sha256Of(indexBytes)) fail(ExportPaths.index, `does not match the hash recorded in ledger entry ${exportedEntry.seq} (altered)`);
+    if (exportedEntry.seq > lastCheckpointSeq) fail(`ledger entry ${exportedEntry.seq}`, 'not covered by a signed checkpoint');
+  }
+  const sealedBySubject = new Map<string, LedgerEntry>();
+  for (const entry of entries) if (entry.kind === 'sealed') sealedBySubject.set(`${entry.tenantId ?? ''}/${entry.subjectId}`, entry);
+
+  // Completeness
+  const report = parseJson<CompletenessReportBody>(await readOptional(at(ExportPaths.completeness)));
+  const reportSignature = parseJson<CompletenessSignature>(await readOptional(at(ExportPaths.completenessSignature)));
+  if (report === undefined) fail(ExportPaths.completeness, 'missing or unreadable');
+  else if (reportSignature === undefined || ledgerKey === undefined || !isCompletenessSignatureValid(report, reportSignature, ledgerKey)) {
+    fail(ExportPaths.completeness, 'signature missing or not valid (report altered?)');
+  }
+  const exportedKeys = new Set(index.interactions.map((i) => `${i.tenantId}/${i.interactionId}`));
+  const absentKeys = new Set((index.absent ?? []).map((i) => `${i.tenantId}/${i.interactionId}`));
+  for (const item of report?.items ?? []) {
+    const key = `${item.tenantId}/${item.interactionId}`;
+    const isExpected = (item.outcome === 'recorded' || item.outcome === 'recordedWithGaps') && item.deletedAt === undefined && item.reason === undefined;
+    if (isExpected && !exportedKeys.has(key)) fail(`interaction ${key}`, 'listed as recorded in the completeness report but missing from the export');
+    if (!exportedKeys.has(key) && !absentKeys.has(key) && !isExpected) fail(`interaction ${key}`, 'listed in the completeness report but neither exported nor explained');
+    if (!exportedKeys.has(key) && !isExpected && (item.reason === undefined || item.reason === '')) fail(`interaction ${key}`, `outcome ${item.outcome} has no recorded reason`);
+  }
+  const reportKeys = new Set((report?.items ?? []).map((i) => `${i.tenantId}/${i.interactionId}`));
+
+  // Interactions
+  let done = 0;
+  for (const exported of index.interactions) {
+    const key = `${exported.tenantId}/${exported.interactionId}`;
+    const where = `interaction ${key}`;
+    const dir = interactionDir(exported.tenantId, exported.interactionId);
+    done += 1;
+    options.onProgress?.(done, index.interactions.length);
+    if (report !== undefined && !reportKeys.has(key)) fail(where, 'not listed in the completeness report');
+    const metadataBytes = await readOptional(at(`${dir}/metadata.json`));
+    const manifestBytes = await readOptional(at(`${dir}/manifest.json`));
+    if (metadataBytes === undefined && manifestBytes === undefined) {
+      fail(where, 'missing from the export (folder removed)');
+      continue;
+    }
+    const metadata = parseJson<Record<string, unknown>>(metadataBytes);
+    if (metadataBytes === undefined || metadata === undefined) fail(`${where} metadata.json`, 'missing or not JSON');
+    else if (sha256Of(metadataBytes) !== exported.metadataSha256) {
+      const fields = changedFields(exported.metadataFieldSha256 ?? {}, fieldHashes(metadata));
+      fail(`${where} metadata.json`, fields.length > 0 ? `field(s) changed: ${fields.join(', ')}` : 'altered (formatting or content)');
+    }
+    if (manifestBytes === undefined) {
+      fail(`${where} manifest.json`, 'missing');
+      continue;
+    }
+    if (sha256Of(manifestBytes) !== exported.manifestSha256) fail(`${where} manifest.json`, 'does not match the hash in export.json');
+    if (metadata !== undefined && metadata.manifestSha256 !== sha256Of(manifestBytes)) fail(`${where} manifest.json`, 'does not match the manifestSha256 of the interaction metadata');
+    const sealed = sealedBySubject.get(key);
+    if (sealed === undefined) fail(where, 'no sealed entry in the ledger excerpt');
+    else if (sealed.subjectSha256 !== sha256Of(manifestBytes)) fail(where, `manifest hash differs from ledger entry ${sealed.seq}`);
+    const signature = await readOptional(at(`${dir}/manifest.sig`));
+    if (signature === undefined) fail(`${where} manifest.sig`, 'missing');
+    if (manifestKey !== undefined && signature !== undefined) {
+      const checked = await verifyManifest(manifestBytes, signature, manifestKey);
+      if (!checked.isValid) for (const problem of checked.problems) fail(where, problem);
+    }
+    const manifest = parseJson<RecordingManifest>(manifestBytes);
+    for (const stream of manifest?.streams ?? []) {
+      const listed = exported.streams.find((s: ExportedStream) => s.streamId === stream.streamId);
+      const streamWhere = `${where} stream ${stream.streamId}`;
+      if (listed === undefined) {
+        fail(streamWhere, 'in the manifest but not in export.json (stream removed)');
+        continue;
+      }
+      const media = await readOptional(at(listed.file));
+      if (media === undefined) {
+        fail(streamWhere, `media file ${listed.file} missing (stream removed)`);
+        continue;
+      }
+      if (media.length !== stream.plaintextBytes) fail(streamWhere, `media file holds ${media.length} bytes where the manifest says ${stream.plaintextBytes}`);
+      for (const block of stream.blocks) {
+        blockCount += 1;
+        const bytes = media.subarray(block.offset, block.offset + block.length);
+        bytesHashed += bytes.length;
+        if (bytes.length !== block.length || sha256Of(bytes) !== block.sha256) fail(`${streamWhere} block ${block.index}`, `bytes ${block.offset}..${block.offset + block.length - 1} do not match their hash`);
+      }
+    }
+  }
+
+  return {
+    isValid: failures.length === 0,
+    failures,
+    interactionCount: index.interactions.length,
+    blockCount,
+    bytesHashed,
+    ledgerEntryCount: entries.length,
+    keyIds: { ...(ledgerKey === undefined ? {} : { ledger: publicKeyId(ledgerKey) }), ...(manifestKey === undefined ? {} : { manifest: publicKeyId(manifestKey) }) },
+  };
+}
