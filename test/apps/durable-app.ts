@@ -177,6 +177,12 @@ df.app.orchestration('dCounted', function* (context: OrchestrationContext) {
   return [first, second];
 });
 
+df.app.orchestration('dActivityThenEvent', function* (context: OrchestrationContext) {
+  const fromActivity: unknown = yield context.df.callActivity('dCount', String(context.df.getInput()));
+  const fromEvent: unknown = yield context.df.waitForExternalEvent('done');
+  return { fromActivity, fromEvent };
+});
+
 /** The restart scenarios: an activity, a timer and an event, in that order. */
 df.app.orchestration('dRestartable', function* (context: OrchestrationContext) {
   const input = context.df.getInput<{ marker: string }>();

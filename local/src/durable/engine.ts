@@ -7,7 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { TableEntity, TransactionAction } from '@azure/data-tables';
 import { ErrorCode, RecorderError } from '@attest/core';
-import type { Clock, DurableBackend, DurableClientBindingData, FunctionInvoker } from '../host/contracts';
+import type {
+  Clock,
+  DurableBackend,
+  DurableBackendStartContext,
+  DurableClientBindingData,
+  FunctionInvoker,
+  HostHttpExtension,
+} from '../host/contracts';
 import { createHostLogger, jsonLineSink, type HostLogger, type LogSink } from '../host/log-sink';
 import { HUB_PARTITION, HubStore, RowKeys, pad, statusOf, type Row } from './hub-store';
 import { HistoryEventType, historyEvents, validateHistoryEvent, type HistoryEvent } from './history-events';
@@ -25,7 +32,7 @@ import {
   type LedgerEntry,
   type WireAction,
 } from './ledger';
-import { startManagementServer, type ManagementServer } from './management-server';
+import { createManagementHandler, isManagementPath, startManagementServer, type ManagementServer } from './management-server';
 
 export const RuntimeStatus = {
   Pending: 'Pending',
@@ -152,6 +159,9 @@ class Engine implements LocalDurableEngine {
   readonly #maxActivities: number;
   #invoker: FunctionInvoker | undefined;
   #server: ManagementServer | undefined;
+  #hostBaseUrl: string | undefined;
+  /** Serves the management API under `/runtime/webhooks/durabletask/` on the host's own server. */
+  readonly httpExtension: HostHttpExtension;
   #started = false;
   #closing: Promise<void> | undefined;
   #stopped = false;
@@ -181,6 +191,14 @@ class Engine implements LocalDurableEngine {
     this.#log = createHostLogger(options.logSink ?? jsonLineSink(), { component: 'durable', taskHub: options.taskHubName });
     this.#maxOrchestrations = options.maxConcurrentOrchestrations ?? 8;
     this.#maxActivities = options.maxConcurrentActivities ?? 16;
+    const handler = createManagementHandler(this, { log: this.#log });
+    this.httpExtension = {
+      handle: async (request, response) => {
+        if (this.#server === undefined || !isManagementPath(request.url)) return false;
+        await handler(request, response);
+        return true;
+      },
+    };
   }
 
   get rpcBaseUrl(): string {
@@ -192,7 +210,9 @@ class Engine implements LocalDurableEngine {
     const origin = this.#server?.origin;
     if (origin === undefined) throw new Error('the durable engine is not started');
     const hub = this.taskHubName;
-    const webhooks = `${origin}/runtime/webhooks/durabletask`;
+    // Public webhook URLs point at the host's server when there is one (as in Azure); the
+    // client's own calls go to the loopback RPC endpoint.
+    const webhooks = `${this.#hostBaseUrl ?? origin}/runtime/webhooks/durabletask`;
     const query = `taskHub=${hub}&connection=Storage&code=local`;
     const instance = `${webhooks}/instances/INSTANCEID`;
     return {
@@ -221,10 +241,11 @@ class Engine implements LocalDurableEngine {
     };
   }
 
-  async start(invoker: FunctionInvoker): Promise<void> {
+  async start(invoker: FunctionInvoker, context?: DurableBackendStartContext): Promise<void> {
     if (this.#started) throw new Error('the durable engine is already started');
     this.#started = true;
     this.#invoker = invoker;
+    this.#hostBaseUrl = context?.hostBaseUrl.replace(/\/+$/, '');
     await this.#store.ensureCreated();
     await this.#acquireLease();
     this.#server = await startManagementServer(this, {

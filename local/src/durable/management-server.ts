@@ -48,9 +48,18 @@ class HttpProblem extends Error {
   }
 }
 
-export async function startManagementServer(api: ManagementApi, options: ManagementServerOptions): Promise<ManagementServer> {
+/** Answers one management request (any of the prefixes); never rejects. */
+export type ManagementHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/** Whether a request path belongs to the management API. */
+export function isManagementPath(url: string | undefined): boolean {
+  const path = (url ?? '/').split('?')[0] ?? '/';
+  return PREFIXES.some((p) => path.startsWith(p));
+}
+
+export function createManagementHandler(api: ManagementApi, options: Omit<ManagementServerOptions, 'host' | 'port'>): ManagementHandler {
   const maxBody = options.maxBodyInBytes ?? 4 * 1024 * 1024;
-  const server: Server = createServer((req, res) => {
+  return (req, res) =>
     handle(api, req, res, maxBody).catch((error: unknown) => {
       const problem =
         error instanceof HttpProblem
@@ -63,7 +72,11 @@ export async function startManagementServer(api: ManagementApi, options: Managem
       }
       sendProblem(res, problem);
     });
-  });
+}
+
+export async function startManagementServer(api: ManagementApi, options: ManagementServerOptions): Promise<ManagementServer> {
+  const handler = createManagementHandler(api, options);
+  const server: Server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
