@@ -133,6 +133,7 @@ interface StateRow {
   readonly parentTaskId: number | undefined;
   readonly parentName: string | undefined;
   readonly etag: string;
+  readonly raw: Row;
 }
 
 interface InboxMessage {
@@ -783,7 +784,7 @@ class Engine implements LocalDurableEngine {
 
     const played = history.events.map((e) => ({ ...e, IsPlayed: true }));
     const newEvents: HistoryEvent[] = [historyEvents.orchestratorStarted(episodeTime), { ...event, IsPlayed: false }];
-    const executionInput = state.input;
+    const executionInput = await this.#store.unpackText(stateRow, 'Input');
     const payload = {
       history: [...played, ...newEvents],
       input: executionInput === undefined ? undefined : parseJsonOr(executionInput, undefined),
@@ -1026,9 +1027,17 @@ class Engine implements LocalDurableEngine {
       entity.ParentTaskId = state.parentTaskId;
       entity.ParentName = state.parentName;
     }
-    await this.#store.packText(entity, 'Input', change.input === null ? undefined : (change.input ?? state.input));
-    await this.#store.packText(entity, 'CustomStatus', change.customStatus ?? state.customStatus);
-    await this.#store.packText(entity, 'Output', change.output ?? (isTerminal(change.status) ? undefined : state.output));
+    const keep = (field: string): void => {
+      if (typeof state.raw[field] === 'string') entity[field] = state.raw[field];
+      if (typeof state.raw[`${field}Blob`] === 'string') entity[`${field}Blob`] = state.raw[`${field}Blob`];
+    };
+    if (change.input === null) {
+      // continueAsNew without input
+    } else if (change.input !== undefined) await this.#store.packText(entity, 'Input', change.input);
+    else keep('Input');
+    if (change.customStatus !== undefined) await this.#store.packText(entity, 'CustomStatus', change.customStatus);
+    else keep('CustomStatus');
+    if (change.output !== undefined) await this.#store.packText(entity, 'Output', change.output);
     return entity;
   }
 
@@ -1329,6 +1338,7 @@ function readState(row: Row): StateRow {
     parentTaskId: row.ParentTaskId === undefined ? undefined : Number(row.ParentTaskId),
     parentName: typeof row.ParentName === 'string' ? row.ParentName : undefined,
     etag: row.etag,
+    raw: row,
   };
 }
 
