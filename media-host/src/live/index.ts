@@ -1,0 +1,3 @@
+export * from './audio-mixer';
+export * from './live-monitor';
+export * from './websocket';
