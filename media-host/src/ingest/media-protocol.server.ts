@@ -82,6 +82,8 @@ export async function startMediaProtocolServer(options: MediaProtocolServerOptio
 function handleConnection(socket: TLSSocket, options: MediaProtocolServerOptions): void {
   const decoder = new MediaFrameDecoder({ maxPayloadBytes: options.maxPayloadBytes });
   let session: MediaSession | undefined;
+  /** The session id a hello claimed, for the error frame when it is refused. */
+  let claimedSessionId: string | undefined;
   let log = options.logger.child({ remotePort: socket.remotePort ?? 0 });
   let isClosed = false;
 
@@ -97,8 +99,9 @@ function handleConnection(socket: TLSSocket, options: MediaProtocolServerOptions
       if (isClosed) return;
       isClosed = true;
       clearTimeout(helloTimer);
-      if (session !== undefined) {
-        socket.end(encodeFrame({ type: 'error', sessionId: session.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, errorCode: code, message: reason }));
+      const errorSessionId = session?.sessionId ?? claimedSessionId;
+      if (errorSessionId !== undefined) {
+        socket.end(encodeFrame({ type: 'error', sessionId: errorSessionId, sequence: 0, timestamp100ns: 0n, msi: 0, errorCode: code, message: reason }));
       } else {
         socket.end();
       }
@@ -122,6 +125,7 @@ function handleConnection(socket: TLSSocket, options: MediaProtocolServerOptions
         reject(MediaProtocolErrorCode.protocolViolation, 'first frame must be hello', 'violation');
         return false;
       }
+      claimedSessionId = frame.sessionId;
       const candidate = options.getSession(frame.sessionId);
       if (candidate === undefined || !candidate.isTokenValid(frame.token)) {
         reject(MediaProtocolErrorCode.unauthorized, 'unknown session or wrong token', 'auth');

@@ -224,9 +224,18 @@ export class StreamWriter {
    * Waits for staged blocks and commits the whole block list. Returns whether anything new was
    * committed. Blocks whose staging failed (or that storage lost) are staged again first.
    */
-  async commit(): Promise<boolean> {
+  commit(): Promise<boolean> {
+    // Serialized: the periodic commit and the seal's final commit must not interleave.
+    const run = this.committing.then(() => this.commitNow());
+    this.committing = run.catch(() => false);
+    return run;
+  }
+
+  private committing: Promise<boolean> = Promise.resolve(false);
+
+  private async commitNow(): Promise<boolean> {
     if (this.pending.length === 0) return false;
-    const batch = this.pending;
+    const batch = [...this.pending];
     for (const p of batch) {
       try {
         await p.staging;

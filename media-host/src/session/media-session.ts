@@ -466,7 +466,7 @@ export class MediaSession {
   }
 
   private async commitNow(): Promise<void> {
-    if (this.isFinished || this.writers.size === 0) return;
+    if (this.isFinished || this.isSealing || this.writers.size === 0) return;
     const started = Date.now();
     let isChanged = false;
     for (const [key, writer] of this.writers) {

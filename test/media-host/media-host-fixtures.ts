@@ -1,0 +1,197 @@
+/**
+ * Shared fixtures for the media host suites: key material, configuration, a media protocol
+ * client and a control API client. Synthetic media only.
+ */
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type TLSSocket } from 'node:tls';
+import * as forge from 'node-forge';
+import {
+  encodeFrame,
+  MediaFrameDecoder,
+  PayloadFormat,
+  type MediaConfigBlob,
+  type MediaProtocolFrame,
+} from '@attest/core';
+import type { MediaHostConfig } from '../../media-host/src/config/media-host.config';
+
+export const CONTROL_KEY = 'test-control-key-0123456789';
+
+let tlsPair: { cert: string; key: string } | undefined;
+
+/** A self-signed certificate for 127.0.0.1 (generated once per test file). */
+export function selfSignedTls(): { cert: string; key: string } {
+  if (tlsPair !== undefined) return tlsPair;
+  const keys = forge.pki.rsa.generateKeyPair(2048);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
+  const attrs = [{ name: 'commonName', value: '127.0.0.1' }];
+  cert.setSubject(attrs);
+  cert.setIssuer(attrs);
+  cert.setExtensions([{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }]);
+  cert.sign(keys.privateKey, forge.md.sha256.create());
+  tlsPair = { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+  return tlsPair;
+}
+
+export interface HostFiles {
+  readonly dir: string;
+  readonly kekPrivateKeyPem: string;
+  readonly config: MediaHostConfig;
+}
+
+/** A fresh folder with TLS files, a KEK pair and a configuration pointing at `connection`. */
+export function hostFiles(connection: string, overrides: Partial<MediaHostConfig> = {}): HostFiles {
+  const dir = mkdtempSync(join(tmpdir(), 'attest-media-'));
+  const tls = selfSignedTls();
+  writeFileSync(join(dir, 'tls.crt'), tls.cert);
+  writeFileSync(join(dir, 'tls.key'), tls.key);
+  const kek = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  writeFileSync(join(dir, 'kek.pub.pem'), kek.publicKey.export({ type: 'spki', format: 'pem' }));
+  const config: MediaHostConfig = {
+    hostId: 'media-test',
+    region: 'local',
+    version: '0.1.0',
+    controlHost: '127.0.0.1',
+    controlPort: 0,
+    controlKey: CONTROL_KEY,
+    publicHost: '127.0.0.1',
+    protocolHost: '127.0.0.1',
+    protocolPort: 0,
+    tlsCertFile: join(dir, 'tls.crt'),
+    tlsKeyFile: join(dir, 'tls.key'),
+    storageConnectionString: connection,
+    recordingsContainer: `rec${randomUUID().replace(/-/g, '').slice(0, 20)}`,
+    spoolDir: join(dir, 'spool'),
+    spoolLimitInBytes: 256 * 1024 * 1024,
+    spoolFlushIntervalInMs: 20,
+    commitIntervalInMs: 200,
+    blockMinDurationInMs: 100,
+    maxSessions: 50,
+    maxFramePayloadBytes: 1024 * 1024,
+    heartbeatIntervalInMs: 60_000,
+    isEncryptionEnabled: true,
+    kekPublicKeyFile: join(dir, 'kek.pub.pem'),
+    signingKeyFile: join(dir, 'signing.pem'),
+    isAudioLossless: true,
+    logLevel: 'error',
+    helloTimeoutInMs: 5000,
+    ...overrides,
+  };
+  return { dir, kekPrivateKeyPem: kek.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), config };
+}
+
+export async function control<T = unknown>(baseUrl: string, method: string, path: string, body?: unknown, key: string | null = CONTROL_KEY): Promise<{ status: number; body: T }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  const response = await fetch(`${baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
+  const text = await response.text();
+  return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
+}
+
+export function pcmFrame(msi: number, index: number): Buffer {
+  const out = Buffer.alloc(640);
+  for (let i = 0; i < 640; i += 2) out.writeInt16LE(((msi * 7919 + index * 131 + i) % 20000) - 10000, i);
+  return out;
+}
+
+/** A minimal media protocol client for tests: hello, frames, acks. */
+export class MediaTestClient {
+  readonly acks: { ackedSequence: number; nextSequence: number }[] = [];
+  readonly errors: { errorCode: number; message: string }[] = [];
+  private readonly decoder = new MediaFrameDecoder();
+  private closed = false;
+  private readonly closedPromise: Promise<void>;
+  private waiters: (() => void)[] = [];
+
+  private constructor(readonly socket: TLSSocket, readonly sessionId: string) {
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of this.decoder.push(chunk).frames) {
+        if (frame.type === 'ack') this.acks.push({ ackedSequence: frame.ackedSequence, nextSequence: frame.nextSequence });
+        if (frame.type === 'error') this.errors.push({ errorCode: frame.errorCode, message: frame.message });
+      }
+      this.notify();
+    });
+    socket.on('error', () => undefined);
+    this.closedPromise = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.closed = true;
+        this.notify();
+        resolve();
+      }),
+    );
+  }
+
+  static async connect(blobText: string, token?: string): Promise<MediaTestClient> {
+    const blob = JSON.parse(blobText) as MediaConfigBlob;
+    const [host, port] = blob.endpoint.replace('tls://', '').split(':');
+    const socket = await new Promise<TLSSocket>((resolve, reject) => {
+      const s = connect({ host, port: Number(port), rejectUnauthorized: false }, () => resolve(s));
+      s.once('error', reject);
+    });
+    const client = new MediaTestClient(socket, blob.sessionId);
+    client.send({ type: 'hello', sessionId: blob.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, token: token ?? blob.token });
+    return client;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get lastAck(): { ackedSequence: number; nextSequence: number } | undefined {
+    return this.acks.at(-1);
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves when `predicate` holds (checked on every received frame), or rejects after `timeoutInMs`. */
+  async until(predicate: () => boolean, timeoutInMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutInMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  send(frame: MediaProtocolFrame): void {
+    this.socket.write(encodeFrame(frame));
+  }
+
+  sendRaw(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  unmixed(sequence: number, timestamp100ns: bigint, speakers: readonly { msi: number; payload: Buffer }[]): void {
+    this.send({
+      type: 'audioUnmixed',
+      sessionId: this.sessionId,
+      sequence,
+      timestamp100ns,
+      msi: 0,
+      format: PayloadFormat.pcm16k,
+      buffers: speakers.map((s) => ({ msi: s.msi, originalSenderTimestamp100ns: timestamp100ns, payload: s.payload })),
+    });
+  }
+
+  async close(): Promise<void> {
+    this.socket.end();
+    this.socket.destroy();
+    await this.closedPromise;
+  }
+
+  waitClosed(): Promise<void> {
+    return this.closedPromise;
+  }
+}
