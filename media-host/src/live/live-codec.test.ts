@@ -1,4 +1,5 @@
 import { mixPcm16 } from './audio-mixer';
+import { forwardAudio } from './live-monitor';
 import { WsFrameParser, WsOpcode, encodeWsFrame, websocketAccept } from './websocket';
 
 function frameOf(...samples: number[]): Buffer {
@@ -53,5 +54,31 @@ describe('WebSocket codec', () => {
   it('refuses a fragmented control frame', () => {
     const wire = encodeWsFrame(WsOpcode.ping, Buffer.alloc(2), Buffer.alloc(4), false);
     expect(new WsFrameParser(true, 4096).push(wire).error?.reason).toBe('bad control frame');
+  });
+});
+
+describe('forwardAudio', () => {
+  const SESSION = '0b7c6a4e-1d2f-4a3b-9c8d-7e6f5a4b3c2d';
+  const frame = {
+    sessionId: SESSION,
+    isPersisted: true,
+    frame: { type: 'audioMixed', sessionId: SESSION, sequence: 1, timestamp100ns: 5n, msi: 0, format: 1, payload: frameOf(9) },
+  } as const;
+
+  it('skips a frame while the listener is more than the backlog limit behind', () => {
+    const sent: Buffer[] = [];
+    const target = { bufferedBytes: 20_000, sendBinary: (b: Buffer) => sent.push(b) };
+    expect(forwardAudio(target, frame, 16_384)).toBe('skipped');
+    target.bufferedBytes = 0;
+    expect(forwardAudio(target, frame, 16_384)).toBe('sent');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.readBigUInt64LE(0)).toBe(5n);
+    expect(sent[0]!.readInt16LE(8)).toBe(9);
+  });
+
+  it('ignores frames that carry no 16 kHz audio', () => {
+    const target = { bufferedBytes: 0, sendBinary: () => undefined };
+    const video = { sessionId: SESSION, isPersisted: true, frame: { type: 'dominantSpeaker', sessionId: SESSION, sequence: 2, timestamp100ns: 1n, msi: 0, dominantMsi: 7 } } as const;
+    expect(forwardAudio(target, video, 0)).toBe('noAudio');
   });
 });

@@ -128,6 +128,26 @@ export function audioOfFrame(tapped: LiveTappedFrame): Buffer | undefined {
   return undefined;
 }
 
+/**
+ * Sends one frame's audio to a listener as `timestamp (8 bytes) + PCM`, unless the listener's
+ * backlog is above `maxBacklogBytes`: then the frame is skipped, so a slow listener loses audio
+ * instead of drifting behind real time.
+ */
+export function forwardAudio(
+  target: { readonly bufferedBytes: number; sendBinary(payload: Buffer): void },
+  tapped: LiveTappedFrame,
+  maxBacklogBytes: number,
+): 'sent' | 'skipped' | 'noAudio' {
+  const pcm = audioOfFrame(tapped);
+  if (pcm === undefined) return 'noAudio';
+  if (target.bufferedBytes > maxBacklogBytes) return 'skipped';
+  const message = Buffer.allocUnsafe(8 + pcm.length);
+  message.writeBigUInt64LE(tapped.frame.timestamp100ns, 0);
+  pcm.copy(message, 8);
+  target.sendBinary(message);
+  return 'sent';
+}
+
 export function attachLiveMonitor(server: Server, options: LiveMonitorOptions): LiveMonitor {
   const clock = options.clock ?? { nowMs: () => Date.now() };
   const prefix = options.pathPrefix ?? '/v1/live/';
@@ -183,17 +203,9 @@ export function attachLiveMonitor(server: Server, options: LiveMonitorOptions): 
       stop(listener, ListenStopReason.sessionEnded);
       return;
     }
-    const pcm = audioOfFrame(tapped);
-    if (pcm === undefined) return;
-    if (listener.connection.bufferedBytes > maxBacklog) {
-      listener.framesSkipped += 1;
-      return;
-    }
-    const message = Buffer.allocUnsafe(8 + pcm.length);
-    message.writeBigUInt64LE(tapped.frame.timestamp100ns, 0);
-    pcm.copy(message, 8);
-    listener.connection.sendBinary(message);
-    listener.framesSent += 1;
+    const outcome = forwardAudio(listener.connection, tapped, maxBacklog);
+    if (outcome === 'sent') listener.framesSent += 1;
+    if (outcome === 'skipped') listener.framesSkipped += 1;
   };
 
   const handleUpgrade = async (request: IncomingMessage, socket: Duplex): Promise<void> => {
