@@ -1,0 +1,250 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { createCompletenessActivities } from '../../functions/src/activities/completeness.activities';
+import { createExportActivities } from '../../functions/src/activities/export.activities';
+import { createGdprActivities } from '../../functions/src/activities/gdpr.activities';
+import type { MemoryRecordingBlobStore } from '../../functions/src/adapters/memory-archive-stores';
+import type { TokenVerifier } from '../../functions/src/domain/token-verifier';
+import { createArchiveAdminHandlers, type ArchiveAdminHandlers, type DispositionEvents } from '../../functions/src/http/archive-admin.http';
+import type { DispositionDecision } from '../../functions/src/domain/archive-names';
+import { verifyExport } from '../../functions/src/cli/verify-export';
+import { createHarness, DAY_IN_MS, kek, ledgerKeys, manifestKeys, memoryBlobWriter, testPolicy, writeSealedRecording, type ArchiveHarness } from './archive-fixtures';
+
+const T0 = '2030-01-01T00:00:00.000Z';
+
+/** Tokens are `Bearer <userId>`; the fake knows each user's roles. */
+const users: Record<string, { roles: string[]; groups?: string[] }> = {
+  officer: { roles: ['Attest.ComplianceOfficer'], groups: ['g-officers'] },
+  officer2: { roles: ['complianceOfficer'], groups: ['g-officers'] },
+  salesOfficer: { roles: ['complianceOfficer'], groups: ['g-sales-officers'] },
+  auditor: { roles: ['auditor'] },
+  admin: { roles: ['admin'] },
+  supervisor: { roles: ['supervisor'], groups: ['g-trader-leads'] },
+  nobody: { roles: [] },
+};
+const verifier: TokenVerifier = {
+  verify: (header) => {
+    const userId = header?.replace(/^Bearer /, '') ?? '';
+    const user = users[userId];
+    if (user === undefined) return Promise.resolve({ isValid: false, reason: 'unknown token' });
+    return Promise.resolve({ isValid: true, token: { issuer: 'https://login.example/t', audience: 'attest', tenantId: 'tenant-1', subject: userId, roles: user.roles, expiresAt: new Date('2100-01-01'), claims: { groups: user.groups ?? [] } } });
+  },
+};
+const rbacScopes = { 'g-officers': ['*'], 'g-sales-officers': ['sales'], 'g-trader-leads': ['traders'] };
+
+class FakeDispositionEvents implements DispositionEvents {
+  readonly raised: { instanceId: string; decision: DispositionDecision }[] = [];
+  isWaiting = true;
+  raiseDecision(instanceId: string, decision: DispositionDecision): Promise<boolean> {
+    this.raised.push({ instanceId, decision });
+    return Promise.resolve(this.isWaiting);
+  }
+}
+
+let exportDir: string;
+beforeAll(async () => {
+  exportDir = await mkdtemp(path.join(tmpdir(), 'attest-admin-'));
+});
+afterAll(async () => {
+  await rm(exportDir, { recursive: true, force: true });
+});
+
+async function setup(): Promise<{ harness: ArchiveHarness; handlers: ArchiveAdminHandlers; events: FakeDispositionEvents }> {
+  const harness = createHarness(T0);
+  for (const [id, user, day] of [['int-t1', 'user-trader', '01'], ['int-s1', 'user-a', '02']] as const) {
+    const fixture = await writeSealedRecording(memoryBlobWriter(harness.blobs as MemoryRecordingBlobStore), { tenantId: 'tenant-1', interactionId: id, recordedUserIds: [user], invitedAt: `2030-01-${day}T09:00:00.000Z`, type: 'pstn', callChainId: `chain-${id}` });
+    await harness.activities.recordSealed(fixture.interaction);
+  }
+  // Records of user-a fall in group `staff`; make `sales` reachable for the scoped officer test.
+  const record = (await harness.records.get('tenant-1', 'int-s1'))!;
+  await harness.records.upsert({ ...record, groupIds: ['sales'] });
+  const events = new FakeDispositionEvents();
+  let next = 0;
+  const exports = createExportActivities({ records: harness.records, holds: harness.holds, ledger: harness.ledger, blobs: harness.blobs, kekPrivateKey: kek.privateKey, ledgerSigningKey: ledgerKeys.privateKey, manifestPublicKeyPem: manifestKeys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), clock: harness.clock });
+  const handlers = createArchiveAdminHandlers({
+    verifier,
+    rbacScopes,
+    records: harness.records,
+    holds: harness.holds,
+    ledger: harness.ledger,
+    blobs: harness.blobs,
+    activities: harness.activities,
+    exports,
+    completeness: createCompletenessActivities({ records: harness.records, ledgerSigningKey: ledgerKeys.privateKey, clock: harness.clock }),
+    gdpr: createGdprActivities({ records: harness.records, holds: harness.holds, activities: harness.activities, policy: testPolicy, clock: harness.clock }),
+    dispositions: events,
+    kekPrivateKey: kek.privateKey,
+    exportDir,
+    clock: harness.clock,
+    newId: () => `id-${(next += 1)}`,
+  });
+  return { harness, handlers, events };
+}
+
+interface Call {
+  readonly method?: string;
+  readonly user?: string;
+  readonly params?: Record<string, string>;
+  readonly query?: Record<string, string>;
+  readonly body?: unknown;
+}
+
+async function call(handler: ArchiveAdminHandlers[keyof ArchiveAdminHandlers], request: Call): Promise<{ response: HttpResponseInit; logs: unknown[][] }> {
+  const logs: unknown[][] = [];
+  const context = new InvocationContext({ functionName: 'archiveAdmin', logHandler: (level, ...args) => logs.push([level, ...args]) });
+  const httpRequest = new HttpRequest({
+    method: request.method ?? 'GET',
+    url: 'http://localhost:7071/api/archive/test',
+    headers: request.user === undefined ? {} : { authorization: `Bearer ${request.user}` },
+    params: request.params ?? {},
+    query: request.query ?? {},
+    ...(request.body === undefined ? {} : { body: { string: typeof request.body === 'string' ? request.body : JSON.stringify(request.body) } }),
+  });
+  return { response: await handler(httpRequest, context), logs };
+}
+
+const trader = { tenantId: 'tenant-1', interactionId: 'int-t1' };
+
+describe('archive admin API', () => {
+  it('answers 401 without a valid token and writes no ledger entry', async () => {
+    const { harness, handlers } = await setup();
+    const before = harness.ledger.entries.length;
+    const { response } = await call(handlers.search, { user: 'stranger' });
+    expect(response).toEqual({ status: 401, jsonBody: { code: 'ATT_UNAUTHORIZED', message: 'a valid bearer token is required', status: 401 } });
+    expect(harness.ledger.entries).toHaveLength(before);
+  });
+
+  const allowedReads: [string, keyof ArchiveAdminHandlers, Call][] = [
+    ['search', 'search', { user: 'auditor', query: { type: 'pstn' } }],
+    ['metadata view', 'viewMetadata', { user: 'supervisor', params: trader }],
+    ['playback', 'media', { user: 'auditor', params: { ...trader, streamId: 'audio-11' } }],
+    ['download', 'media', { user: 'officer', params: { ...trader, streamId: 'audio-11' }, query: { download: 'true' } }],
+    ['hold list', 'listHolds', { user: 'admin' }],
+    ['ledger view', 'viewLedger', { user: 'auditor' }],
+    ['completeness report', 'completenessReport', { user: 'admin', query: { from: '2030-01-01T00:00:00Z', to: '2030-02-01T00:00:00Z' } }],
+    ['hold', 'placeHold', { method: 'POST', user: 'officer', body: { matterId: 'M-1', description: 'case', scope: { recordedUserIds: ['user-a'] } } }],
+    ['export', 'export', { method: 'POST', user: 'officer', body: { query: { recordedUserId: 'user-trader' } } }],
+  ];
+  it.each(allowedReads)('writes exactly one ledger entry for an allowed %s', async (_name, route, request) => {
+    const { harness, handlers } = await setup();
+    const before = harness.ledger.entries.length;
+    const { response } = await call(handlers[route], request);
+    expect(response.status).toBeLessThan(300);
+    expect(harness.ledger.entries).toHaveLength(before + 1);
+    expect(harness.ledger.entries[before]!.actor).toBe(request.user);
+  });
+
+  const deniedCalls: [string, keyof ArchiveAdminHandlers, Call, string][] = [
+    ['an admin playing back media', 'media', { user: 'admin', params: { ...trader, streamId: 'audio-11' } }, 'noRole'],
+    ['an auditor exporting', 'export', { method: 'POST', user: 'auditor', body: { query: {} } }, 'noRole'],
+    ['an auditor placing a hold', 'placeHold', { method: 'POST', user: 'auditor', body: {} }, 'noRole'],
+    ['a supervisor downloading', 'media', { user: 'supervisor', params: { ...trader, streamId: 'audio-11' }, query: { download: 'true' } }, 'noRole'],
+    ['a compliance officer outside their scope viewing metadata', 'viewMetadata', { user: 'salesOfficer', params: trader }, 'outOfScope'],
+    ['a compliance officer outside their scope exporting', 'export', { method: 'POST', user: 'salesOfficer', body: { query: {} } }, 'outOfScope'],
+    ['a user without a role searching', 'search', { user: 'nobody' }, 'noRole'],
+  ];
+  it.each(deniedCalls)('answers 403 to %s and records the refusal once', async (_name, route, request, reason) => {
+    const { harness, handlers } = await setup();
+    const before = harness.ledger.entries.length;
+    const { response } = await call(handlers[route], request);
+    expect(response.status).toBe(403);
+    expect(response.jsonBody).toMatchObject({ code: 'ATT_FORBIDDEN', status: 403 });
+    expect(harness.ledger.entries).toHaveLength(before + 1);
+    expect(harness.ledger.entries[before]).toMatchObject({ kind: 'accessed', actor: request.user, details: { outcome: `denied:${reason}` } });
+  });
+
+  it('filters search results to the caller scope', async () => {
+    const { handlers } = await setup();
+    const { response } = await call(handlers.search, { user: 'salesOfficer' });
+    expect((response.jsonBody as { items: { interactionId: string }[] }).items.map((i) => i.interactionId)).toEqual(['int-s1']);
+  });
+
+  it('searches by recorded user, time range, type and call chain id', async () => {
+    const { handlers } = await setup();
+    const ids = async (query: Record<string, string>) => ((await call(handlers.search, { user: 'auditor', query })).response.jsonBody as { items: { interactionId: string }[] }).items.map((i) => i.interactionId);
+    expect(await ids({ recordedUserId: 'user-a' })).toEqual(['int-s1']);
+    expect(await ids({ from: '2030-01-02T00:00:00Z', to: '2030-01-03T00:00:00Z' })).toEqual(['int-s1']);
+    expect(await ids({ type: 'meeting' })).toEqual([]);
+    expect(await ids({ callChainId: 'chain-int-t1' })).toEqual(['int-t1']);
+  });
+
+  it('answers 400 with a problem body for a bad query and records it', async () => {
+    const { harness, handlers } = await setup();
+    const before = harness.ledger.entries.length;
+    const { response } = await call(handlers.search, { user: 'auditor', query: { from: 'yesterday' } });
+    expect(response).toEqual({ status: 400, jsonBody: { code: 'ATT_INVALID_REQUEST', message: 'from must be an ISO 8601 instant', status: 400 } });
+    expect(harness.ledger.entries).toHaveLength(before + 1);
+  });
+
+  it('refuses deletion before expiry through the API, and under hold after expiry', async () => {
+    const { harness, handlers } = await setup();
+    const early = await call(handlers.deleteInteraction, { method: 'DELETE', user: 'officer', params: { tenantId: 'tenant-1', interactionId: 'int-s1' } });
+    expect(early.response).toMatchObject({ status: 409, jsonBody: { code: 'ATT_RETENTION_LOCKED' } });
+    await call(handlers.placeHold, { method: 'POST', user: 'officer', body: { matterId: 'M-9', description: 'd', scope: { interactionIds: ['int-s1'] } } });
+    harness.clock.advance(32 * DAY_IN_MS);
+    const held = await call(handlers.deleteInteraction, { method: 'DELETE', user: 'officer', params: { tenantId: 'tenant-1', interactionId: 'int-s1' } });
+    expect(held.response).toMatchObject({ status: 409, jsonBody: { code: 'ATT_LEGAL_HOLD' } });
+    expect(await harness.blobs.listRecordingBlobs('tenant-1', 'int-s1')).toHaveLength(4);
+  });
+
+  it('deletes through the API at expiry without hold, writing only the deleted entry', async () => {
+    const { harness, handlers } = await setup();
+    harness.clock.advance(32 * DAY_IN_MS);
+    const before = harness.ledger.entries.length;
+    const { response } = await call(handlers.deleteInteraction, { method: 'DELETE', user: 'officer', params: { tenantId: 'tenant-1', interactionId: 'int-s1' } });
+    expect(response.status).toBe(204);
+    expect(harness.ledger.entries.slice(before).map((e) => e.kind)).toEqual(['deleted']);
+  });
+
+  it('refuses a GDPR erasure under hold and before expiry with the legal basis recorded', async () => {
+    const { harness, handlers } = await setup();
+    await call(handlers.placeHold, { method: 'POST', user: 'officer', body: { matterId: 'M-7', description: 'd', scope: { interactionIds: ['int-s1'] } } });
+    const before = harness.ledger.entries.length;
+    const held = await call(handlers.subjectErasure, { method: 'POST', user: 'officer', params: { userId: 'user-a' } });
+    expect(held.response.jsonBody).toEqual({ deleted: [], refused: [{ tenantId: 'tenant-1', interactionId: 'int-s1', reason: 'legalHold', legalBasis: 'legal hold, matter M-7' }] });
+    expect(harness.ledger.entries.slice(before)).toEqual([expect.objectContaining({ kind: 'erasureRefused', details: expect.objectContaining({ legalBasis: 'legal hold, matter M-7' }) })]);
+    const young = await call(handlers.subjectErasure, { method: 'POST', user: 'officer', params: { userId: 'user-trader' } });
+    expect(young.response.jsonBody).toMatchObject({ refused: [{ interactionId: 'int-t1', reason: 'notExpired', legalBasis: 'MiFID II Art. 16(7)' }] });
+    expect(await harness.blobs.listRecordingBlobs('tenant-1', 'int-s1')).toHaveLength(4);
+  });
+
+  it('honours an erasure once retention has ended', async () => {
+    const { harness, handlers } = await setup();
+    harness.clock.advance(32 * DAY_IN_MS);
+    const { response } = await call(handlers.subjectErasure, { method: 'POST', user: 'officer', params: { userId: 'user-a' } });
+    expect(response.jsonBody).toEqual({ deleted: ['int-s1'], refused: [] });
+  });
+
+  it('exports a data subject package that verifies', async () => {
+    const { handlers } = await setup();
+    const { response } = await call(handlers.subjectExport, { method: 'POST', user: 'officer', params: { userId: 'user-trader' } });
+    expect(response.status).toBe(201);
+    const result = response.jsonBody as { outputDir: string; interactionCount: number };
+    expect(result.interactionCount).toBe(1);
+    expect((await verifyExport(result.outputDir)).failures).toEqual([]);
+  });
+
+  it('relays a second person\'s disposition decision and records it once', async () => {
+    const { harness, handlers, events } = await setup();
+    const before = harness.ledger.entries.length;
+    const { response } = await call(handlers.decideDisposition, { method: 'POST', user: 'officer2', params: trader, body: { isApproved: true } });
+    expect(response.status).toBe(202);
+    expect(events.raised).toEqual([{ instanceId: 'disp-tenant-1-int-t1', decision: { decisionId: 'id-1', decidedBy: 'officer2', isApproved: true } }]);
+    expect(harness.ledger.entries.slice(before).map((e) => e.kind)).toEqual(['dispositionApproved']);
+  });
+
+  it('releases a hold once', async () => {
+    const { handlers } = await setup();
+    await call(handlers.placeHold, { method: 'POST', user: 'officer', body: { matterId: 'M-1', description: 'd', scope: { recordedUserIds: ['user-a'] } } });
+    expect((await call(handlers.releaseHold, { method: 'POST', user: 'officer2', params: { holdId: 'id-1' } })).response.status).toBe(200);
+    expect((await call(handlers.releaseHold, { method: 'POST', user: 'officer2', params: { holdId: 'id-1' } })).response.status).toBe(409);
+  });
+
+  it('answers 400 for a hold without any scope criterion', async () => {
+    const { handlers } = await setup();
+    const { response } = await call(handlers.placeHold, { method: 'POST', user: 'officer', body: { matterId: 'M-1', description: 'd', scope: {} } });
+    expect(response).toMatchObject({ status: 400, jsonBody: { code: 'ATT_INVALID_REQUEST' } });
+  });
+});
