@@ -102,6 +102,8 @@ export interface LocalDurableEngine extends DurableBackend {
   readonly rpcBaseUrl: string;
   /** Marks due timers' instances ready; call after advancing a manual clock. */
   processDueTimers(): void;
+  /** Runs the fallback scan of storage for work now (rows written by other means, crash leftovers). */
+  pollOnce(): Promise<void>;
   /** Resolves when nothing is running or ready (due timers included). */
   runUntilIdle(options?: { timeoutInMs?: number }): Promise<void>;
   startNew(name: string, options?: { instanceId?: string; input?: unknown }): Promise<StartNewResult>;
@@ -457,6 +459,10 @@ class Engine implements LocalDurableEngine {
         setTimeout(resolve, 50).unref();
       });
     }
+  }
+
+  pollOnce(): Promise<void> {
+    return this.#scan();
   }
 
   /** Reads pending inbox, activity and outbox rows from storage into the in-memory indexes. */

@@ -1,0 +1,124 @@
+import { TableClient } from '@azure/data-tables';
+import { ManualClock } from '../../local/src/durable';
+import type * as DurableApp from '../apps/durable-app';
+import { startHarness, testConnection, uniqueHubName, type Harness } from './harness';
+
+const HOUR = 3600_000;
+
+/** The sample app's probe, read from the module instance the host loaded (never imported before it). */
+function probe(): typeof DurableApp.durableAppProbe {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../apps/durable-app') as typeof DurableApp).durableAppProbe;
+}
+
+describe('local durable engine: robustness', () => {
+  let h: Harness;
+  let table: TableClient;
+  beforeAll(async () => {
+    h = await startHarness();
+    table = TableClient.fromConnectionString(testConnection(), `${h.taskHubName}Instances`, { allowInsecureConnection: true });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('fails only the instance whose history row is corrupt, with a clear reason', async () => {
+    const broken = await h.client.startNew('dEventAfterTimer', { instanceId: 'corrupt-1' });
+    const healthy = await h.client.startNew('dEventAfterTimer', { instanceId: 'healthy-1' });
+    await h.engine.runUntilIdle();
+    const rows = table.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${broken}'` } });
+    let corrupted = false;
+    for await (const row of rows) {
+      if (String(row.rowKey).startsWith('h.') && !corrupted) {
+        await table.updateEntity({ partitionKey: row.partitionKey!, rowKey: row.rowKey!, EventType: 0, Event: '{"EventType": oops' }, 'Merge');
+        corrupted = true;
+      }
+    }
+    expect(corrupted).toBe(true);
+    await h.client.raiseEvent(broken, 'approval', 1);
+    await h.client.raiseEvent(healthy, 'approval', 2);
+    h.clock.advance(HOUR);
+    await h.engine.runUntilIdle();
+    const failed = await h.client.getStatus(broken);
+    expect(failed.runtimeStatus).toBe('Failed');
+    expect(String(failed.output)).toMatch(/ATT_INTEGRITY_VIOLATION.*corrupt-1.*not valid JSON/);
+    const ok = await h.client.getStatus(healthy);
+    expect(ok.runtimeStatus).toBe('Completed');
+    expect(ok.output).toEqual({ approved: 2 });
+  });
+
+  it('applies a completed activity result once even when it is delivered twice', async () => {
+    probe().reset();
+    const id = await h.client.startNew('dActivityThenEvent', { instanceId: 'dup-1', input: 'dup' });
+    await h.engine.runUntilIdle();
+    // A second delivery of the activity's TaskCompleted (at-least-once transport), with another result.
+    const duplicate = {
+      partitionKey: id,
+      rowKey: 'm.000000000000001.000000.dupdupdu',
+      Kind: 'event',
+      DueAt: 0,
+      EnqueuedAt: h.clock.now().getTime(),
+      Event: JSON.stringify({ EventType: 5, EventId: -1, IsPlayed: false, Timestamp: h.clock.now().toISOString(), TaskScheduledId: 0, Result: '"forged"' }),
+    };
+    await table.createEntity(duplicate);
+    await h.client.raiseEvent(id, 'done', 'ok');
+    await h.engine.runUntilIdle();
+    const status = await h.client.getStatus(id, { showHistory: true });
+    expect(status.output).toEqual({ fromActivity: 'dup', fromEvent: 'ok' });
+    const history = status.history as { EventType: string }[];
+    expect(history.filter((e) => e.EventType === 'TaskCompleted')).toHaveLength(1);
+    expect(probe().runsOf('dup')).toBe(1);
+  });
+
+  it('fails an instance whose orchestrator is not registered, and goes on with the others', async () => {
+    const state = {
+      partitionKey: 'orphan-1',
+      rowKey: 'state',
+      Name: 'noLongerDeployed',
+      RuntimeStatus: 'Pending',
+      ExecutionId: 'e1',
+      HistoryLength: 0,
+      CreatedTime: h.clock.now().getTime(),
+      LastUpdatedTime: h.clock.now().getTime(),
+    };
+    const start = {
+      partitionKey: 'orphan-1',
+      rowKey: 'm.000000000000002.000000.orphanxx',
+      Kind: 'start',
+      ExecutionId: 'e1',
+      DueAt: 0,
+      EnqueuedAt: h.clock.now().getTime(),
+      Event: JSON.stringify({ EventType: 0, EventId: -1, IsPlayed: false, Timestamp: h.clock.now().toISOString(), Name: 'noLongerDeployed' }),
+    };
+    await table.submitTransaction([['create', state], ['create', start]]);
+    const other = await h.client.startNew('dSequence');
+    // Rows written behind the engine's back are found by its fallback poll; run one now.
+    await h.engine.pollOnce();
+    await h.engine.runUntilIdle();
+    const orphan = await h.client.getStatus('orphan-1');
+    expect(orphan.runtimeStatus).toBe('Failed');
+    expect(String(orphan.output)).toContain("orchestrator function 'noLongerDeployed' is not registered");
+    expect((await h.client.getStatus(other)).runtimeStatus).toBe('Completed');
+  });
+});
+
+describe('local durable engine: two hosts on the same task hub', () => {
+  it('refuses to start a second engine on a task hub that another live host runs, and says so', async () => {
+    const taskHubName = uniqueHubName('two');
+    const first = await startHarness({ taskHubName });
+    try {
+      await expect(startHarness({ taskHubName, clock: new ManualClock() })).rejects.toThrow(
+        new RegExp(`ATT_CONFLICT.*task hub '${taskHubName}' is already run by another host \\(pid ${process.pid}`),
+      );
+      const id = await first.client.startNew('dCounted', { input: 'solo' });
+      await first.engine.runUntilIdle();
+      expect((await first.client.getStatus(id)).output).toEqual(['solo-a', 'solo-b']);
+      expect(probe().runsOf('solo-a')).toBe(1);
+    } finally {
+      await first.close();
+    }
+    // Once the first host has shut down cleanly, another may take the hub over.
+    const second = await startHarness({ taskHubName });
+    await second.close();
+  });
+});
