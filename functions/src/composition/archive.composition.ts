@@ -1,16 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { createArchiveActivities } from '../activities/archive.activities';
+import { createCompletenessActivities } from '../activities/completeness.activities';
+import { createExportActivities } from '../activities/export.activities';
+import { createGdprActivities } from '../activities/gdpr.activities';
+import { loadArchiveKeys } from '../adapters/archive-keys';
+import { BlobArchiveMediaStore } from '../adapters/blob-archive-media';
+import { GuardedMediaStore } from '../adapters/guarded-archive-media';
+import { OpenIdJwtVerifier } from '../adapters/jwt-verifier';
+import { archiveTableNames, TableArchiveRecordStore, TableHoldStore } from '../adapters/table-archive-stores';
+import { TableLedgerStore } from '../adapters/table-ledger';
 import type { FunctionsConfig } from '../config/load-config';
 import type { ArchiveIntake } from '../domain/archive-intake';
+import { systemClock, type GroupDirectory } from '../domain/archive-ports';
+import { registerArchive } from '../registrations/archive.registrations';
+import { createLedgerCheckpointJob } from '../timers/ledger-checkpoint.timer';
+import { ErrorCode, RecorderError } from '@attest/core';
 
 export interface ArchiveComposition {
   readonly intake: ArchiveIntake;
 }
 
-/** Builds the archive's adapters and registers its functions. (Filled in by the archive.) */
-export function composeArchive(_config: FunctionsConfig): ArchiveComposition {
+/** Structured JSON lines; only ids and counts, never personal data. */
+const log = {
+  info: (message: string, fields: Readonly<Record<string, string | number | boolean>>) => process.stdout.write(`${JSON.stringify({ level: 'info', message, ...fields })}\n`),
+  warn: (message: string, fields: Readonly<Record<string, string | number | boolean>>) => process.stdout.write(`${JSON.stringify({ level: 'warn', message, ...fields })}\n`),
+};
+
+/** Builds the archive's adapters and registers its functions. */
+export function composeArchive(config: FunctionsConfig): ArchiveComposition {
+  const archive = config.archive;
+  const connectionString = config.storage.connectionString;
+  if (connectionString === undefined) {
+    // Managed-identity adapters (account URLs) are not built yet: say so at start, not at first use.
+    throw new RecorderError(ErrorCode.ConfigInvalid, 'the archive needs ATTEST_STORAGE_CONNECTION_STRING (managed identity is not supported by the archive yet)');
+  }
+  const clock = systemClock;
+  const keys = loadArchiveKeys(archive);
+  const names = archiveTableNames(archive.tablePrefix);
+  const records = TableArchiveRecordStore.fromConnectionString(connectionString, names);
+  const holds = TableHoldStore.fromConnectionString(connectionString, names);
+  const ledger = TableLedgerStore.fromConnectionString(connectionString, names.ledger, clock);
+  const blobs = BlobArchiveMediaStore.fromConnectionString(connectionString, { recordingsContainer: archive.recordingsContainer, keysContainer: archive.keysContainer });
+  const media = new GuardedMediaStore(blobs, holds, clock);
+  const groups: GroupDirectory = {
+    groupsOf: (userIds) => Promise.resolve([...new Set(userIds.flatMap((id) => archive.userGroups[id] ?? []))]),
+  };
+  const activities = createArchiveActivities({ records, holds, ledger, blobs, media, groups, policy: archive.retentionPolicy, clock, log });
+  const exports = createExportActivities({ records, holds, ledger, blobs, kekPrivateKey: keys.kekPrivateKey, ledgerSigningKey: keys.ledgerSigningKey, manifestPublicKeyPem: keys.manifestPublicKeyPem, clock });
+  const completeness = createCompletenessActivities({ records, ledgerSigningKey: keys.ledgerSigningKey, clock });
+  const gdpr = createGdprActivities({ records, holds, activities, policy: archive.retentionPolicy, clock });
+  const admin = config.recorder.admin;
+  const verifier = new OpenIdJwtVerifier({
+    openIdMetadataUrl: admin.openIdMetadataUrl,
+    issuers: admin.issuers,
+    audiences: admin.audiences,
+    allowedTenantIds: admin.allowedTenantIds,
+    clockSkewInMs: admin.clockSkewInMs,
+    keysRefreshIntervalInMs: admin.keysRefreshIntervalInMs,
+    keysMaxStaleInMs: admin.keysMaxStaleInMs,
+  });
+
+  registerArchive({
+    activities,
+    admin: { verifier, rbacScopes: archive.rbacScopes, records, holds, ledger, blobs, activities, exports, completeness, gdpr, kekPrivateKey: keys.kekPrivateKey, exportDir: archive.exportDir, clock, newId: randomUUID },
+    sweep: { records, holds, clock, settings: { approvalTimeoutInMs: archive.approvalTimeoutInMs, reminderIntervalInMs: archive.approvalReminderIntervalInMs } },
+    checkpoint: createLedgerCheckpointJob({ ledger, signingKey: keys.ledgerSigningKey, clock }),
+    retentionSchedule: archive.retentionSchedule,
+    checkpointSchedule: archive.checkpointSchedule,
+  });
+
   return {
     intake: {
-      recordInvite: () => Promise.resolve(),
-      recordSealed: () => Promise.resolve(),
+      recordInvite: (interaction) => activities.recordInvite(interaction),
+      recordSealed: async (interaction) => {
+        await activities.recordSealed(interaction);
+      },
     },
   };
 }

@@ -1,0 +1,87 @@
+/**
+ * Registers the archive's functions: the disposition orchestration and its activities, the
+ * retention and checkpoint timers, and the admin API routes under `/api/archive/`.
+ * The only archive file that calls `app.*` / `df.app.*`.
+ */
+import { app, type HttpHandler, type HttpMethod } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { ArchiveActivities } from '../activities/archive.activities';
+import { DurableDispositionClient } from '../adapters/durable-disposition-client';
+import { ArchiveActivityNames, ArchiveOrchestratorNames } from '../domain/archive-names';
+import type { ArchiveAdminDeps, ArchiveAdminHandlers } from '../http/archive-admin.http';
+import { createArchiveAdminHandlers } from '../http/archive-admin.http';
+import { dispositionOrchestrator } from '../orchestrators/disposition.orchestrator';
+import type { RetentionSweepDeps } from '../timers/retention-sweep.timer';
+import { createRetentionSweep } from '../timers/retention-sweep.timer';
+
+export interface ArchiveRegistrationDeps {
+  readonly activities: ArchiveActivities;
+  /** Admin handler deps without the durable client, which exists only per invocation. */
+  readonly admin: Omit<ArchiveAdminDeps, 'dispositions'>;
+  readonly sweep: Omit<RetentionSweepDeps, 'starter'>;
+  readonly checkpoint: () => Promise<unknown>;
+  readonly retentionSchedule: string;
+  readonly checkpointSchedule: string;
+}
+
+const routes: readonly { name: string; route: string; method: HttpMethod; handler: keyof ArchiveAdminHandlers }[] = [
+  { name: 'archiveSearch', route: 'archive/interactions', method: 'GET', handler: 'search' },
+  { name: 'archiveViewMetadata', route: 'archive/interactions/{tenantId}/{interactionId}', method: 'GET', handler: 'viewMetadata' },
+  { name: 'archiveDeleteInteraction', route: 'archive/interactions/{tenantId}/{interactionId}', method: 'DELETE', handler: 'deleteInteraction' },
+  { name: 'archiveMedia', route: 'archive/interactions/{tenantId}/{interactionId}/streams/{streamId}', method: 'GET', handler: 'media' },
+  { name: 'archiveListHolds', route: 'archive/holds', method: 'GET', handler: 'listHolds' },
+  { name: 'archivePlaceHold', route: 'archive/holds', method: 'POST', handler: 'placeHold' },
+  { name: 'archiveReleaseHold', route: 'archive/holds/{holdId}/release', method: 'POST', handler: 'releaseHold' },
+  { name: 'archiveDecideDisposition', route: 'archive/dispositions/{tenantId}/{interactionId}/decision', method: 'POST', handler: 'decideDisposition' },
+  { name: 'archiveViewLedger', route: 'archive/ledger', method: 'GET', handler: 'viewLedger' },
+  { name: 'archiveCompleteness', route: 'archive/reports/completeness', method: 'GET', handler: 'completenessReport' },
+  { name: 'archiveExport', route: 'archive/exports', method: 'POST', handler: 'export' },
+  { name: 'archiveSubjectExport', route: 'archive/subjects/{userId}/export', method: 'POST', handler: 'subjectExport' },
+  { name: 'archiveSubjectErasure', route: 'archive/subjects/{userId}/erasure', method: 'POST', handler: 'subjectErasure' },
+];
+
+export function registerArchive(deps: ArchiveRegistrationDeps): void {
+  df.app.orchestration(ArchiveOrchestratorNames.disposition, dispositionOrchestrator);
+  df.app.activity(ArchiveActivityNames.checkDisposition, { handler: (input: Parameters<ArchiveActivities['checkDisposition']>[0]) => deps.activities.checkDisposition(input) });
+  df.app.activity(ArchiveActivityNames.requestDispositionApproval, { handler: (input: Parameters<ArchiveActivities['requestDispositionApproval']>[0]) => deps.activities.requestDispositionApproval(input) });
+  df.app.activity(ArchiveActivityNames.recordDispositionOutcome, { handler: (input: Parameters<ArchiveActivities['recordDispositionOutcome']>[0]) => deps.activities.recordDispositionOutcome(input) });
+  df.app.activity(ArchiveActivityNames.disposeInteraction, { handler: (input: Parameters<ArchiveActivities['disposeInteraction']>[0]) => deps.activities.disposeInteraction(input) });
+
+  df.app.client.timer('archiveRetentionSweep', {
+    schedule: deps.retentionSchedule,
+    // A run missed while the app was down fires at start; the sweep catches up every past day anyway.
+    runOnStartup: false,
+    handler: async (_timer, client, context) => {
+      const sweep = createRetentionSweep({
+        ...deps.sweep,
+        starter: new DurableDispositionClient(client),
+        onProgress: (summary) => context.info('retention sweep progress', { ...summary }),
+      });
+      const summary = await sweep();
+      context.info('retention sweep finished', { ...summary });
+    },
+  });
+
+  app.timer('archiveLedgerCheckpoint', {
+    schedule: deps.checkpointSchedule,
+    handler: async (_timer, context) => {
+      const checkpoint = (await deps.checkpoint()) as { seq: number } | undefined;
+      context.info('ledger checkpoint', { seq: checkpoint?.seq ?? -1, isWritten: checkpoint !== undefined });
+    },
+  });
+
+  for (const route of routes) {
+    if (route.handler === 'decideDisposition') {
+      df.app.client.http(route.name, {
+        route: route.route,
+        methods: [route.method],
+        authLevel: 'anonymous',
+        handler: (request, client, context) => createArchiveAdminHandlers({ ...deps.admin, dispositions: new DurableDispositionClient(client) }).decideDisposition(request, context),
+      });
+      continue;
+    }
+    const handlers = createArchiveAdminHandlers({ ...deps.admin, dispositions: { raiseDecision: () => Promise.resolve(false) } });
+    const handler: HttpHandler = handlers[route.handler];
+    app.http(route.name, { route: route.route, methods: [route.method], authLevel: 'anonymous', handler });
+  }
+}
