@@ -189,15 +189,19 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
   const flushTimer = setInterval(() => {
     if (isFlushing) return;
     isFlushing = true;
+    // Only what was accepted before the flush started is covered by its fsync.
+    const accepted = new Map<MediaSession, number>();
+    for (const sessionId of connections.keys()) {
+      const session = sessions.get(sessionId);
+      if (session !== undefined) accepted.set(session, session.acceptedSequence);
+    }
     spool
       .flush()
       .then(() => {
-        for (const [sessionId, connection] of connections) {
-          const session = sessions.get(sessionId);
-          if (session === undefined) continue;
+        for (const [session, sequence] of accepted) {
           const before = session.durableThrough;
-          const after = session.markDurable();
-          if (after !== before) connection.sendAck(after, session.nextSequence);
+          const after = session.markDurable(sequence);
+          if (after !== before) connections.get(session.sessionId)?.sendAck(after, session.nextSequence);
         }
         metrics.set(MetricNames.spoolBytes, spool.sizeInBytes);
       })

@@ -355,9 +355,14 @@ export class MediaSession {
     this.durableThroughValue = this.acceptedThrough;
   }
 
-  /** The spool flush covering everything accepted so far finished. */
-  markDurable(): number {
-    this.durableThroughValue = this.acceptedThrough;
+  /** Highest sequence accepted so far (spooled or consumed); snapshot it before a spool flush. */
+  get acceptedSequence(): number {
+    return this.acceptedThrough;
+  }
+
+  /** A spool flush that started when `acceptedSequence` was `sequence` finished. */
+  markDurable(sequence: number): number {
+    this.durableThroughValue = Math.max(this.durableThroughValue, sequence);
     return this.durableThroughValue;
   }
 
