@@ -78,7 +78,8 @@ describe('OpenIdJwtVerifier', () => {
   });
 
   it('accepts the long tenant claim name', async () => {
-    const { tid: _tid, ...rest } = validClaims;
+    const rest: Record<string, unknown> = { ...validClaims };
+    delete rest.tid;
     const result = await verifier().verify(`Bearer ${token({ ...rest, 'http://schemas.microsoft.com/identity/claims/tenantid': 'tenant-a' })}`);
     expect(result.isValid).toBe(true);
   });

@@ -1,9 +1,131 @@
+import * as df from 'durable-functions';
+import { ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
+import type { InvocationContext } from '@azure/functions';
 import type { FunctionsConfig } from '../config/load-config';
 import type { ArchiveIntake } from '../domain/archive-intake';
+import { createRecorderActivities } from '../activities/recorder.activities';
+import { DurableLifecycleClient } from '../adapters/durable-lifecycle-client';
+import { GraphCallsAdapter, GraphTokenCache } from '../adapters/graph-calls';
+import { OpenIdJwtVerifier } from '../adapters/jwt-verifier';
+import { MediaHostClient } from '../adapters/media-host-client';
+import {
+  TablesDeliveryLog,
+  TablesInteractionStore,
+  TablesMediaHostRegistry,
+  createTableFactory,
+} from '../adapters/table-stores';
+import type { CallLifecycleSettings } from '../domain/call-lifecycle.contract';
+import { MediaHostPool } from '../domain/media-host-pool';
+import { createAdminAuthorizer } from '../http/admin-auth';
+import { createCallingWebhookHandler } from '../http/calling-webhook.http';
+import { createGetCallHandler, createListCallsHandler } from '../http/calls-admin.http';
+import {
+  createDrainMediaHostHandler,
+  createHeartbeatHandler,
+  createListMediaHostsHandler,
+  createMediaHostEventHandler,
+  type MediaHostsHttpDeps,
+} from '../http/media-hosts.http';
+import { RateLimitedLog, structuredLog } from '../logging/structured-log';
+import { registerRecorder } from '../registrations/recorder.register';
 
 export interface RecorderDependencies {
   readonly archive: ArchiveIntake;
 }
 
-/** Builds the recorder's adapters and registers its functions. (Filled in by the recorder core.) */
-export function composeRecorder(_config: FunctionsConfig, _deps: RecorderDependencies): void {}
+/** Builds the recorder's adapters and registers its functions. */
+export function composeRecorder(config: FunctionsConfig, deps: RecorderDependencies): void {
+  const recorder = config.recorder;
+  const now = (): Date => new Date();
+  const rootLog = structuredLog(console, { component: 'recorder' });
+
+  const storageCredential =
+    config.storage.connectionString !== undefined
+      ? undefined
+      : config.storage.managedIdentityClientId !== undefined
+        ? new ManagedIdentityCredential({ clientId: config.storage.managedIdentityClientId })
+        : new DefaultAzureCredential();
+  const tables = createTableFactory({
+    connectionString: config.storage.connectionString,
+    tableUrl: config.storage.tableUrl,
+    credential: storageCredential,
+  });
+  const interactions = new TablesInteractionStore(tables);
+  const registry = new TablesMediaHostRegistry(tables);
+  const deliveries = new TablesDeliveryLog(tables, now);
+
+  const webhookVerifier = new OpenIdJwtVerifier(recorder.webhook);
+  const adminVerifier = new OpenIdJwtVerifier(recorder.admin);
+  const tokens = new GraphTokenCache({
+    createCredential: (tenantId) =>
+      new ClientSecretCredential(tenantId, recorder.appId, recorder.appSecret, { authorityHost: recorder.entraAuthorityHost }),
+    refreshAheadInMs: recorder.graphTokenRefreshAheadInMs,
+    onRefreshFailed: (tenantId) => rootLog.warn('graph token refresh failed', { tenantId }),
+  });
+  // Warm everything the first answer needs, and keep the tokens fresh so no answer waits.
+  void webhookVerifier.warmUp();
+  void tokens.warmUp(recorder.servedTenantIds);
+  setInterval(() => {
+    for (const tenantId of recorder.servedTenantIds) tokens.getToken(tenantId).catch(() => undefined);
+  }, 60_000).unref();
+
+  const graph = new GraphCallsAdapter({ baseUrl: recorder.graphBaseUrl, tokens, timeoutInMs: recorder.graphTimeoutInMs });
+  const media = new MediaHostClient({ controlKey: recorder.mediaControlKey, timeoutInMs: recorder.mediaControlTimeoutInMs });
+  const pool = new MediaHostPool(registry, media, { staleAfterInMs: recorder.mediaHostStaleAfterInMs, now });
+  const lifecycle = (context: InvocationContext): DurableLifecycleClient => new DurableLifecycleClient(df.getClient(context));
+  const admin = createAdminAuthorizer(adminVerifier, recorder.admin.requiredRole);
+
+  const lifecycleSettings: CallLifecycleSettings = {
+    keepAliveIntervalInMs: recorder.keepAliveIntervalInMs,
+    mediaHealthCheckIntervalInMs: recorder.mediaHealthCheckIntervalInMs,
+    mediaHealthFailureThreshold: 2,
+    establishTimeoutInMs: recorder.establishTimeoutInMs,
+    recordingStatusMaxAttempts: recorder.recordingStatusMaxAttempts,
+    graphRetryDelayInMs: 1_000,
+    maxEventsPerExecution: recorder.maxEventsPerExecution,
+  };
+  const mediaHostDeps: MediaHostsHttpDeps = {
+    controlKey: recorder.mediaControlKey,
+    registry,
+    control: media,
+    pool,
+    deliveries,
+    lifecycle,
+    admin,
+    staleAfterInMs: recorder.mediaHostStaleAfterInMs,
+    now,
+  };
+  const callsDeps = { admin, interactions, lifecycle, now };
+
+  registerRecorder(
+    {
+      calling: createCallingWebhookHandler({
+        verifier: webhookVerifier,
+        graph,
+        pool,
+        mediaControl: media,
+        interactions,
+        deliveries,
+        archive: deps.archive,
+        lifecycle,
+        settings: {
+          servedTenantIds: recorder.servedTenantIds,
+          publicBaseUrl: recorder.publicBaseUrl,
+          participantCapacity: recorder.participantCapacity,
+          defaultRegion: recorder.defaultRegion,
+          lifecycle: lifecycleSettings,
+        },
+        now,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        authFailureLog: new RateLimitedLog(60_000),
+      }),
+      heartbeat: createHeartbeatHandler(mediaHostDeps),
+      mediaHostEvents: createMediaHostEventHandler(mediaHostDeps),
+      listMediaHosts: createListMediaHostsHandler(mediaHostDeps),
+      drainMediaHost: createDrainMediaHostHandler(mediaHostDeps),
+      getCall: createGetCallHandler(callsDeps),
+      listCalls: createListCallsHandler(callsDeps),
+    },
+    createRecorderActivities({ graph, media, interactions, archive: deps.archive, log: rootLog }),
+  );
+}

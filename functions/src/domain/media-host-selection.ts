@@ -26,7 +26,7 @@ export function rankMediaHosts(
       skipped.stale += 1;
       return false;
     }
-    if (host.isDraining) {
+    if (host.isDraining || host.isDrainingByAdmin === true) {
       skipped.draining += 1;
       return false;
     }

@@ -43,6 +43,8 @@ export interface GraphCalls {
 export interface MediaHostRecord extends MediaHostHeartbeat {
   /** When this app received the last heartbeat, ISO 8601 (the host's own `sentAt` is not trusted for staleness). */
   readonly receivedAt: string;
+  /** Set through the admin API; survives heartbeats. */
+  readonly isDrainingByAdmin?: boolean;
 }
 
 export interface MediaHostRegistry {

@@ -1,0 +1,273 @@
+/**
+ * Azure Tables adapters of the recorder's ports: interactions (+ participants, streams), the media
+ * host registry and the webhook delivery log. Arrays and objects are JSON text in `...Json` columns.
+ */
+import { TableClient, odata } from '@azure/data-tables';
+import type { TokenCredential } from '@azure/identity';
+import {
+  ErrorCode,
+  RecorderError,
+  TableNames,
+  sanitizeKey,
+  type InteractionParticipant,
+  type InteractionRecord,
+  type InteractionStream,
+  type MediaHostHeartbeat,
+} from '@attest/core';
+import type {
+  DeliveryLog,
+  InteractionFilter,
+  InteractionPatch,
+  InteractionStore,
+  MediaHostRecord,
+  MediaHostRegistry,
+} from '../domain/recorder-ports';
+
+/** Builds a table client for a table name; creates the table on first use. */
+export type TableFactory = (tableName: string) => Promise<TableClient>;
+
+export function createTableFactory(options: {
+  connectionString?: string;
+  tableUrl?: string;
+  credential?: TokenCredential;
+}): TableFactory {
+  const clients = new Map<string, Promise<TableClient>>();
+  return (tableName) => {
+    let client = clients.get(tableName);
+    if (client === undefined) {
+      client = (async () => {
+        const created =
+          options.connectionString !== undefined
+            ? TableClient.fromConnectionString(options.connectionString, tableName, { allowInsecureConnection: true })
+            : new TableClient(`${options.tableUrl ?? ''}`, tableName, options.credential as TokenCredential);
+        await created.createTable();
+        return created;
+      })();
+      client.catch(() => clients.delete(tableName));
+      clients.set(tableName, client);
+    }
+    return client;
+  };
+}
+
+function statusOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'statusCode' in error ? Number((error).statusCode) : undefined;
+}
+
+function storageError(operation: string, error: unknown): RecorderError {
+  return new RecorderError(ErrorCode.StorageWriteFailed, `table ${operation} failed; retry later`, {
+    retryable: true,
+    cause: error,
+    details: { operation, status: statusOf(error) ?? 0 },
+  });
+}
+
+const JSON_FIELDS = ['recordedUserIds', 'recordingStatusHistory', 'gaps', 'customData'] as const;
+
+function toEntity(values: object): Record<string, unknown> {
+  const entity: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    if ((JSON_FIELDS as readonly string[]).includes(key) || (typeof value === 'object' && value !== null)) {
+      entity[`${key}Json`] = JSON.stringify(value);
+    } else {
+      entity[key] = value;
+    }
+  }
+  return entity;
+}
+
+function fromEntity<T>(entity: Readonly<Record<string, unknown>>): T {
+  const record: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entity)) {
+    if (key === 'partitionKey' || key === 'rowKey' || key === 'etag' || key === 'timestamp' || key.startsWith('odata')) continue;
+    if (key.endsWith('Json') && typeof value === 'string') {
+      try {
+        record[key.slice(0, -4)] = JSON.parse(value);
+      } catch {
+        record[key.slice(0, -4)] = undefined;
+      }
+    } else record[key] = value;
+  }
+  return record as T;
+}
+
+type StoredInteraction = InteractionRecord & { callState?: string };
+
+export class TablesInteractionStore implements InteractionStore {
+  constructor(private readonly tables: TableFactory) {}
+
+  async createIfAbsent(record: InteractionRecord, extra: Readonly<Record<string, string>> = {}): Promise<boolean> {
+    const table = await this.tables(TableNames.interactions);
+    try {
+      await table.createEntity({
+        partitionKey: sanitizeKey(record.tenantId),
+        rowKey: sanitizeKey(record.interactionId),
+        ...toEntity({ ...record, ...extra }),
+      });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 409) return false;
+      throw storageError('insert interaction', error);
+    }
+  }
+
+  async update(tenantId: string, interactionId: string, patch: InteractionPatch): Promise<void> {
+    const table = await this.tables(TableNames.interactions);
+    try {
+      await table.updateEntity(
+        { partitionKey: sanitizeKey(tenantId), rowKey: sanitizeKey(interactionId), ...toEntity(patch) },
+        'Merge',
+      );
+    } catch (error) {
+      throw storageError('update interaction', error);
+    }
+  }
+
+  async get(tenantId: string, interactionId: string): Promise<StoredInteraction | undefined> {
+    const table = await this.tables(TableNames.interactions);
+    try {
+      const entity = await table.getEntity(sanitizeKey(tenantId), sanitizeKey(interactionId));
+      return fromEntity<StoredInteraction>(entity);
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw storageError('read interaction', error);
+    }
+  }
+
+  async findByInteractionId(interactionId: string): Promise<StoredInteraction | undefined> {
+    const found = await this.#query(odata`RowKey eq ${sanitizeKey(interactionId)}`, 1);
+    return found[0];
+  }
+
+  async list(filter: InteractionFilter): Promise<readonly StoredInteraction[]> {
+    const clauses: string[] = [];
+    if (filter.outcome !== undefined) clauses.push(odata`outcome eq ${filter.outcome}`);
+    if (filter.callState !== undefined) clauses.push(odata`callState eq ${filter.callState}`);
+    if (filter.invitedAfter !== undefined) clauses.push(odata`invitedAt ge ${filter.invitedAfter}`);
+    if (filter.callChainId !== undefined) clauses.push(odata`callChainId eq ${filter.callChainId}`);
+    const rows = await this.#query(clauses.join(' and '), filter.top ?? 100);
+    return [...rows].sort((a, b) => (a.invitedAt < b.invitedAt ? 1 : -1));
+  }
+
+  async #query(filter: string, top: number): Promise<StoredInteraction[]> {
+    const table = await this.tables(TableNames.interactions);
+    const rows: StoredInteraction[] = [];
+    try {
+      for await (const entity of table.listEntities({ queryOptions: filter === '' ? {} : { filter } })) {
+        rows.push(fromEntity<StoredInteraction>(entity));
+        if (rows.length >= top) break;
+      }
+    } catch (error) {
+      throw storageError('query interactions', error);
+    }
+    return rows;
+  }
+
+  async upsertParticipants(participants: readonly InteractionParticipant[]): Promise<void> {
+    const table = await this.tables(TableNames.interactionParticipants);
+    for (const participant of participants) {
+      await table
+        .upsertEntity({ partitionKey: sanitizeKey(participant.interactionId), rowKey: sanitizeKey(participant.participantId), ...toEntity(participant) }, 'Replace')
+        .catch((error: unknown) => {
+          throw storageError('upsert participant', error);
+        });
+    }
+  }
+
+  async upsertStreams(streams: readonly InteractionStream[]): Promise<void> {
+    const table = await this.tables(TableNames.interactionStreams);
+    for (const stream of streams) {
+      await table
+        .upsertEntity({ partitionKey: sanitizeKey(stream.interactionId), rowKey: sanitizeKey(stream.streamId), ...toEntity(stream) }, 'Replace')
+        .catch((error: unknown) => {
+          throw storageError('upsert stream', error);
+        });
+    }
+  }
+
+  async listParticipants(interactionId: string): Promise<readonly InteractionParticipant[]> {
+    return this.#listChildren<InteractionParticipant>(TableNames.interactionParticipants, interactionId);
+  }
+
+  async listStreams(interactionId: string): Promise<readonly InteractionStream[]> {
+    return this.#listChildren<InteractionStream>(TableNames.interactionStreams, interactionId);
+  }
+
+  async #listChildren<T>(tableName: string, interactionId: string): Promise<T[]> {
+    const table = await this.tables(tableName);
+    const rows: T[] = [];
+    for await (const entity of table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${sanitizeKey(interactionId)}` } })) {
+      rows.push(fromEntity<T>(entity));
+    }
+    return rows;
+  }
+}
+
+const HOSTS_PARTITION = 'mediahost';
+
+export class TablesMediaHostRegistry implements MediaHostRegistry {
+  constructor(private readonly tables: TableFactory) {}
+
+  async upsertHeartbeat(heartbeat: MediaHostHeartbeat, receivedAt: Date): Promise<void> {
+    const table = await this.tables(TableNames.mediaHosts);
+    await table.upsertEntity(
+      { partitionKey: HOSTS_PARTITION, rowKey: sanitizeKey(heartbeat.hostId), ...toEntity({ ...heartbeat, receivedAt: receivedAt.toISOString() }) },
+      // Merge keeps the admin's drain flag across heartbeats.
+      'Merge',
+    );
+  }
+
+  async list(): Promise<readonly MediaHostRecord[]> {
+    const table = await this.tables(TableNames.mediaHosts);
+    const hosts: MediaHostRecord[] = [];
+    for await (const entity of table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${HOSTS_PARTITION}` } })) {
+      hosts.push(fromEntity<MediaHostRecord>(entity));
+    }
+    return hosts;
+  }
+
+  async get(hostId: string): Promise<MediaHostRecord | undefined> {
+    const table = await this.tables(TableNames.mediaHosts);
+    try {
+      return fromEntity<MediaHostRecord>(await table.getEntity(HOSTS_PARTITION, sanitizeKey(hostId)));
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw storageError('read media host', error);
+    }
+  }
+
+  async setDraining(hostId: string, isDraining: boolean): Promise<boolean> {
+    const table = await this.tables(TableNames.mediaHosts);
+    try {
+      await table.updateEntity({ partitionKey: HOSTS_PARTITION, rowKey: sanitizeKey(hostId), isDrainingByAdmin: isDraining }, 'Merge');
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw storageError('update media host', error);
+    }
+  }
+}
+
+export class TablesDeliveryLog implements DeliveryLog {
+  constructor(
+    private readonly tables: TableFactory,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async tryClaim(partition: string, key: string): Promise<boolean> {
+    const table = await this.tables(TableNames.webhookDeliveries);
+    try {
+      await table.createEntity({ partitionKey: sanitizeKey(partition), rowKey: sanitizeKey(key), receivedAt: this.now().toISOString() });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 409) return false;
+      throw storageError('claim delivery', error);
+    }
+  }
+
+  async release(partition: string, key: string): Promise<void> {
+    const table = await this.tables(TableNames.webhookDeliveries);
+    await table.deleteEntity(sanitizeKey(partition), sanitizeKey(key)).catch(() => undefined);
+  }
+}

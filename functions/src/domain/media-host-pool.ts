@@ -1,0 +1,97 @@
+/**
+ * Reserves a media session for a new call on the best media host: reads the registry (cached
+ * briefly, so a burst of invites costs one table query), ranks hosts, and tries them in order,
+ * counting this instance's own recent reservations so a burst spreads across hosts.
+ */
+import { errorCodeOf, type CreateMediaSessionRequest, type CreateMediaSessionResponse } from '@attest/core';
+import { rankMediaHosts, type MediaHostSkipReason } from './media-host-selection';
+import type { MediaHostControl, MediaHostRecord, MediaHostRegistry } from './recorder-ports';
+
+export interface MediaHostPoolOptions {
+  readonly staleAfterInMs: number;
+  /** How long a registry listing is reused. Default 1 s. */
+  readonly listCacheInMs?: number;
+  /** How many hosts to try for one call. Default 3. */
+  readonly maxAttempts?: number;
+  /** A host that failed a create is skipped this long. Default 10 s. */
+  readonly suspectForInMs?: number;
+  readonly now: () => Date;
+}
+
+export type Reservation =
+  | { readonly kind: 'reserved'; readonly host: MediaHostRecord; readonly session: CreateMediaSessionResponse; readonly attempts: number }
+  | {
+      readonly kind: 'noCapacity';
+      readonly hostCount: number;
+      readonly skipped: Readonly<Record<MediaHostSkipReason, number>>;
+      readonly failedHosts: number;
+      readonly lastErrorCode?: string;
+    };
+
+export class MediaHostPool {
+  readonly #registry: MediaHostRegistry;
+  readonly #control: MediaHostControl;
+  readonly #options: MediaHostPoolOptions;
+  #cached: { hosts: readonly MediaHostRecord[]; atMs: number } | undefined;
+  #listing: Promise<readonly MediaHostRecord[]> | undefined;
+  readonly #pending = new Map<string, number[]>();
+  readonly #suspectUntil = new Map<string, number>();
+
+  constructor(registry: MediaHostRegistry, control: MediaHostControl, options: MediaHostPoolOptions) {
+    this.#registry = registry;
+    this.#control = control;
+    this.#options = options;
+  }
+
+  /** Drops the cached listing (after a heartbeat or drain changes it). */
+  invalidate(): void {
+    this.#cached = undefined;
+  }
+
+  async reserve(request: CreateMediaSessionRequest, region: string | undefined): Promise<Reservation> {
+    const nowMs = this.#options.now().getTime();
+    const hosts = await this.#list(nowMs);
+    const pendingByHost = new Map<string, number>();
+    for (const [hostId, stamps] of this.#pending) {
+      const fresh = stamps.filter((at) => nowMs - at < this.#options.staleAfterInMs);
+      this.#pending.set(hostId, fresh);
+      pendingByHost.set(hostId, fresh.length);
+    }
+    const usable = hosts.filter((host) => (this.#suspectUntil.get(host.hostId) ?? 0) <= nowMs);
+    const { candidates, skipped } = rankMediaHosts(usable, {
+      now: this.#options.now(),
+      staleAfterInMs: this.#options.staleAfterInMs,
+      region,
+      pendingByHost,
+    });
+    let failedHosts = 0;
+    let lastErrorCode: string | undefined;
+    for (const host of candidates.slice(0, this.#options.maxAttempts ?? 3)) {
+      // Count the reservation before the await so concurrent invites see it.
+      const stamps = this.#pending.get(host.hostId) ?? [];
+      stamps.push(nowMs);
+      this.#pending.set(host.hostId, stamps);
+      try {
+        const session = await this.#control.createSession(host.controlUrl, request);
+        return { kind: 'reserved', host, session, attempts: failedHosts + 1 };
+      } catch (error) {
+        stamps.pop();
+        failedHosts += 1;
+        lastErrorCode = errorCodeOf(error);
+        this.#suspectUntil.set(host.hostId, nowMs + (this.#options.suspectForInMs ?? 10_000));
+      }
+    }
+    return { kind: 'noCapacity', hostCount: hosts.length, skipped, failedHosts, lastErrorCode };
+  }
+
+  async #list(nowMs: number): Promise<readonly MediaHostRecord[]> {
+    const cached = this.#cached;
+    if (cached !== undefined && nowMs - cached.atMs < (this.#options.listCacheInMs ?? 1_000)) return cached.hosts;
+    this.#listing ??= this.#registry.list().finally(() => {
+      this.#listing = undefined;
+    });
+    const hosts = await this.#listing;
+    this.#cached = { hosts, atMs: nowMs };
+    return hosts;
+  }
+}

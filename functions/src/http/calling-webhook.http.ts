@@ -1,0 +1,299 @@
+/**
+ * `POST /api/calling` and `POST /api/calling/{callId}`: Graph calling notifications.
+ * Verifies the bearer JWT (401, nothing stored, rate-limited log line), parses tolerantly (400
+ * problem body for a malformed body), answers policy invites on the fast path inside this request
+ * (Durable queue polling would cost seconds of Graph's 5 s deadline), forwards every other
+ * notification to the call's lifecycle orchestration, and replies 202. Duplicate deliveries and
+ * duplicate invites have no second effect.
+ */
+import { createHash } from 'node:crypto';
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import {
+  ErrorCode,
+  analyseInvite,
+  interactionIdForCall,
+  lifecycleInstanceId,
+  parseCommsNotifications,
+  parseRoster,
+  sanitizeKey,
+  toParticipantMappings,
+  NotificationParseError,
+  type CallNotification,
+  type CommsNotification,
+  type InteractionRecord,
+} from '@attest/core';
+import type { ArchiveIntake } from '../domain/archive-intake';
+import { CALL_EVENT_NAME, OrchestratorNames, type CallEvent, type CallLifecycleInput, type CallLifecycleSettings } from '../domain/call-lifecycle.contract';
+import type { MediaHostPool } from '../domain/media-host-pool';
+import type { DeliveryLog, GraphCalls, InteractionStore, LifecycleClient, MediaHostControl } from '../domain/recorder-ports';
+import type { TokenVerifier, VerifiedToken } from '../domain/token-verifier';
+import { structuredLog, type RateLimitedLog, type StructuredLog } from '../logging/structured-log';
+import { problem, unauthorized } from './problem';
+
+export interface CallingWebhookSettings {
+  readonly servedTenantIds: readonly string[];
+  readonly publicBaseUrl: string;
+  readonly participantCapacity: number;
+  readonly defaultRegion?: string;
+  readonly lifecycle: CallLifecycleSettings;
+  /** Attempts to raise an event on an orchestration that is still starting. Default 20. */
+  readonly raiseAttempts?: number;
+  readonly raiseRetryDelayInMs?: number;
+}
+
+export interface CallingWebhookDeps {
+  readonly verifier: TokenVerifier;
+  readonly graph: GraphCalls;
+  readonly pool: MediaHostPool;
+  readonly mediaControl: MediaHostControl;
+  readonly interactions: InteractionStore;
+  readonly deliveries: DeliveryLog;
+  readonly archive: ArchiveIntake;
+  readonly lifecycle: (context: InvocationContext) => LifecycleClient;
+  readonly settings: CallingWebhookSettings;
+  readonly now: () => Date;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Shared across invocations so auth failures are logged at most once per window. */
+  readonly authFailureLog: RateLimitedLog;
+}
+
+const isServed = (served: readonly string[], tenantId: string | undefined): boolean =>
+  tenantId !== undefined && served.some((t) => t.toLowerCase() === tenantId.toLowerCase());
+
+export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandler {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const receivedAt = deps.now();
+    const log = structuredLog(context, { route: 'calling' });
+    const auth = await deps.verifier.verify(request.headers.get('authorization') ?? undefined);
+    if (!auth.isValid) {
+      const suppressed = deps.authFailureLog.admit(auth.reason);
+      if (suppressed !== undefined) log.warn('webhook token rejected', { reason: auth.reason, suppressedSinceLast: suppressed });
+      return unauthorized();
+    }
+
+    let notifications: readonly CommsNotification[];
+    try {
+      notifications = parseCommsNotifications(JSON.parse(await request.text()) as unknown);
+    } catch (error) {
+      const message = error instanceof NotificationParseError ? error.message : 'body is not JSON';
+      log.warn('webhook body rejected', { reason: message });
+      return problem(400, ErrorCode.InvalidNotification, `[ATT_INVALID_NOTIFICATION] ${message}`);
+    }
+
+    const messageId = request.headers.get('x-microsoft-skype-message-id') ?? undefined;
+    let joiningResponse: unknown;
+    for (const notification of notifications) {
+      const callId = notification.callId;
+      if (callId === undefined) {
+        log.debug('notification without call id ignored', { kind: notification.kind });
+        continue;
+      }
+      const callLog = log.child({ callId, interactionId: interactionIdForCall(callId) });
+      if (notification.kind === 'call' && notification.changeType === 'created' && notification.state === 'incoming') {
+        try {
+          await handleInvite(deps, notification, callId, auth.token, receivedAt, callLog, context);
+        } catch (error) {
+          // Never leave an invite unanswered: reject so a paired recorder can take it.
+          callLog.error('invite handling failed; rejecting busy', { errorName: error instanceof Error ? error.name : 'unknown' });
+          const tenantId = notification.call.tenantId;
+          await deps.graph.reject(typeof tenantId === 'string' ? tenantId : auth.token.tenantId, callId, 'busy').catch(() => undefined);
+        }
+        continue;
+      }
+      if (notification.kind === 'participantJoining') {
+        // Further policy users of this call join the existing recording (participantCapacity).
+        joiningResponse = { '@odata.type': '#microsoft.graph.acceptJoinResponse' };
+        callLog.info('participant joining accepted');
+        continue;
+      }
+      const event = toCallEvent(notification, receivedAt, messageId);
+      if (event === undefined) continue;
+      const outcome = await forwardEvent(deps, callId, event, callLog, context);
+      if (outcome === 'unavailable') {
+        return { ...problem(503, ErrorCode.Internal, '[ATT_INTERNAL] temporarily unable to accept notifications; retry'), headers: { 'retry-after': '1', 'content-type': 'application/json' } };
+      }
+    }
+    return joiningResponse === undefined ? { status: 202 } : { status: 200, jsonBody: joiningResponse };
+  };
+}
+
+function deliveryIdOf(notification: CommsNotification, messageId: string | undefined): string {
+  const digest = createHash('sha256').update(JSON.stringify(notification)).digest('hex').slice(0, 32);
+  return messageId === undefined ? digest : `${sanitizeKey(messageId).slice(0, 40)}-${notification.index}-${digest.slice(0, 12)}`;
+}
+
+function toCallEvent(notification: CommsNotification, receivedAt: Date, messageId: string | undefined): CallEvent | undefined {
+  const base = { deliveryId: deliveryIdOf(notification, messageId), at: receivedAt.toISOString() };
+  switch (notification.kind) {
+    case 'call':
+      return { ...base, kind: 'callState', state: notification.state, resultInfo: notification.resultInfo };
+    case 'participants':
+      return { ...base, kind: 'roster', participants: parseRoster(notification.participants), mappings: toParticipantMappings(notification.participants) };
+    case 'participantLeft':
+      return notification.participantId === undefined ? undefined : { ...base, kind: 'participantLeft', participantId: notification.participantId };
+    default:
+      return undefined;
+  }
+}
+
+async function forwardEvent(
+  deps: CallingWebhookDeps,
+  callId: string,
+  event: CallEvent,
+  log: StructuredLog,
+  context: InvocationContext,
+): Promise<'raised' | 'duplicate' | 'noInstance' | 'unavailable'> {
+  const partition = `n-${sanitizeKey(callId)}`;
+  try {
+    if (!(await deps.deliveries.tryClaim(partition, event.deliveryId))) {
+      log.info('duplicate notification ignored', { kind: event.kind });
+      return 'duplicate';
+    }
+  } catch {
+    log.warn('delivery log unavailable');
+    return 'unavailable';
+  }
+  const client = deps.lifecycle(context);
+  const attempts = deps.settings.raiseAttempts ?? 20;
+  try {
+    for (let attempt = 1; attempt <= attempts; attempt += 1) {
+      // The orchestration may still be starting: Graph can send `establishing` before the fast
+      // path's start call has returned.
+      const result = await client.raise(lifecycleInstanceId(callId), CALL_EVENT_NAME, event);
+      if (result === 'raised') {
+        log.info('notification forwarded', { kind: event.kind, ...(event.kind === 'callState' ? { state: event.state } : {}) });
+        return 'raised';
+      }
+      if (attempt < attempts) await deps.sleep(deps.settings.raiseRetryDelayInMs ?? 100);
+    }
+    log.info('notification for a call without lifecycle ignored', { kind: event.kind });
+    return 'noInstance';
+  } catch {
+    await deps.deliveries.release(partition, event.deliveryId);
+    log.warn('notification could not be forwarded', { kind: event.kind });
+    return 'unavailable';
+  }
+}
+
+async function handleInvite(
+  deps: CallingWebhookDeps,
+  notification: CallNotification,
+  callId: string,
+  token: VerifiedToken,
+  receivedAt: Date,
+  log: StructuredLog,
+  context: InvocationContext,
+): Promise<void> {
+  const analysis = analyseInvite(notification.call);
+  const tenantId = analysis.tenantId ?? token.tenantId;
+  const interactionId = interactionIdForCall(callId);
+  const base: InteractionRecord = {
+    tenantId,
+    interactionId,
+    callId,
+    callChainId: analysis.isPolicyInvite ? analysis.callChainId : undefined,
+    type: analysis.isPolicyInvite ? analysis.type : 'unknown',
+    direction: analysis.isPolicyInvite ? analysis.direction : 'unknown',
+    outcome: 'inProgress',
+    invitedAt: receivedAt.toISOString(),
+    recordedUserIds: analysis.isPolicyInvite ? analysis.recordedUserIds : [],
+    ...(analysis.isPolicyInvite
+      ? {
+          meetingId: analysis.meetingId,
+          joinWebUrl: analysis.joinWebUrl,
+          dialedNumber: analysis.dialedNumber,
+          originNumber: analysis.originNumber,
+          region: analysis.region,
+        }
+      : {}),
+    recordingStatusHistory: [],
+    gaps: [],
+  };
+
+  if (!analysis.isPolicyInvite || !isServed(deps.settings.servedTenantIds, tenantId)) {
+    const reason = analysis.isPolicyInvite ? 'tenantNotServed' : analysis.reason;
+    const record: InteractionRecord = { ...base, outcome: 'notRecordable', outcomeReason: reason };
+    if (!(await deps.interactions.createIfAbsent(record, { callState: 'rejected' }))) return;
+    const rejected = await deps.graph.reject(tenantId, callId, analysis.isPolicyInvite ? 'forbidden' : 'none');
+    log.warn('invite not recordable', { reason, rejectResult: rejected.kind });
+    await deps.archive.recordInvite(record).catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
+    return;
+  }
+
+  const extra: Record<string, string> = { callState: 'answering' };
+  if (analysis.onBehalfOf?.id !== undefined) extra.onBehalfOfId = analysis.onBehalfOf.id;
+  if (analysis.transferor?.id !== undefined) extra.transferorId = analysis.transferor.id;
+  if (!(await deps.interactions.createIfAbsent(base, extra))) {
+    log.info('duplicate invite ignored');
+    return;
+  }
+
+  const region = analysis.region ?? deps.settings.defaultRegion;
+  const reservation = await deps.pool.reserve(
+    { callId, tenantId, interactionId, callChainId: analysis.callChainId, recordedUserIds: analysis.recordedUserIds },
+    region,
+  );
+  if (reservation.kind === 'noCapacity') {
+    // Reject at once so a paired recorder can take the call.
+    const rejected = await deps.graph.reject(tenantId, callId, 'busy');
+    const reason = reservation.hostCount === 0 ? 'noMediaHostRegistered' : 'noMediaHostCapacity';
+    const record: InteractionRecord = { ...base, outcome: 'rejectedBusy', outcomeReason: reason };
+    await deps.interactions.update(tenantId, interactionId, { outcome: 'rejectedBusy', outcomeReason: reason, callState: 'rejected', endedAt: deps.now().toISOString() });
+    log.error('invite rejected busy: no media host capacity', {
+      reason,
+      hostCount: reservation.hostCount,
+      staleHosts: reservation.skipped.stale,
+      drainingHosts: reservation.skipped.draining,
+      fullHosts: reservation.skipped.full,
+      failedHosts: reservation.failedHosts,
+      rejectResult: rejected.kind,
+    });
+    await deps.archive.recordInvite(record).catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
+    return;
+  }
+
+  const { host, session } = reservation;
+  const sessionRef = { hostId: host.hostId, controlUrl: host.controlUrl, sessionId: session.sessionId };
+  const answer = await deps.graph.answer(tenantId, callId, {
+    callbackUri: `${deps.settings.publicBaseUrl}/api/calling/${encodeURIComponent(callId)}`,
+    mediaConfigBlob: session.mediaConfigBlob,
+    ...(analysis.isMeeting && deps.settings.participantCapacity > 0 ? { participantCapacity: deps.settings.participantCapacity } : {}),
+  });
+  const answeredAt = deps.now();
+  if (answer.kind !== 'ok') {
+    await deps.mediaControl.abort(sessionRef, 'answerFailed').catch(() => undefined);
+    const reason = `answerFailed:${answer.kind === 'failed' ? answer.status : answer.kind}`;
+    await deps.interactions.update(tenantId, interactionId, { outcome: 'failed', outcomeReason: reason, callState: 'ended', mediaHostId: host.hostId });
+    log.error('answer failed', { reason, hostId: host.hostId });
+    return;
+  }
+  log.info('invite answered', {
+    hostId: host.hostId,
+    sessionId: session.sessionId,
+    region: host.region,
+    answerLatencyInMs: answeredAt.getTime() - receivedAt.getTime(),
+    type: base.type,
+  });
+
+  const input: CallLifecycleInput = {
+    callId,
+    tenantId,
+    interactionId,
+    session: sessionRef,
+    answeredAt: answeredAt.toISOString(),
+    settings: deps.settings.lifecycle,
+  };
+  const [started] = await Promise.all([
+    deps.lifecycle(context).start(OrchestratorNames.callLifecycle, lifecycleInstanceId(callId), input),
+    deps.interactions.update(tenantId, interactionId, {
+      answeredAt: answeredAt.toISOString(),
+      mediaHostId: host.hostId,
+      region: host.region,
+      callState: 'answered',
+    }),
+  ]);
+  if (started === 'alreadyExists') log.warn('lifecycle already existed for a new invite');
+  await deps.archive
+    .recordInvite({ ...base, answeredAt: answeredAt.toISOString(), mediaHostId: host.hostId, region: host.region })
+    .catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
+}

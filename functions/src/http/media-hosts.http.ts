@@ -1,0 +1,143 @@
+/**
+ * Media host control plane: `POST /api/mediahosts/heartbeat` and `POST /api/mediahosts/events`
+ * (bearer `ATTEST_MEDIA_CONTROL_KEY`), and for admins `GET /api/mediahosts` and
+ * `POST /api/mediahosts/{hostId}/drain`.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import {
+  ErrorCode,
+  MediaHostEventKind,
+  lifecycleInstanceId,
+  sanitizeKey,
+  type MediaHostEvent,
+  type MediaHostHeartbeat,
+} from '@attest/core';
+import { CALL_EVENT_NAME, type CallEvent } from '../domain/call-lifecycle.contract';
+import type { MediaHostPool } from '../domain/media-host-pool';
+import type { DeliveryLog, LifecycleClient, MediaHostControl, MediaHostRegistry } from '../domain/recorder-ports';
+import { structuredLog } from '../logging/structured-log';
+import type { AdminAuthorizer } from './admin-auth';
+import { problem, readJson, unauthorized } from './problem';
+
+export interface MediaHostsHttpDeps {
+  readonly controlKey: string;
+  readonly registry: MediaHostRegistry;
+  readonly control: MediaHostControl;
+  readonly pool: MediaHostPool;
+  readonly deliveries: DeliveryLog;
+  readonly lifecycle: (context: InvocationContext) => LifecycleClient;
+  readonly admin: AdminAuthorizer;
+  readonly staleAfterInMs: number;
+  readonly now: () => Date;
+}
+
+function hasControlKey(request: HttpRequest, key: string): boolean {
+  const match = /^bearer\s+(.+)$/i.exec(request.headers.get('authorization')?.trim() ?? '');
+  if (match?.[1] === undefined || key === '') return false;
+  const given = Buffer.from(match[1]);
+  const expected = Buffer.from(key);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0;
+
+function validateHeartbeat(value: unknown): { ok: true; heartbeat: MediaHostHeartbeat } | { ok: false; message: string } {
+  if (typeof value !== 'object' || value === null) return { ok: false, message: 'body must be a JSON object' };
+  const v = value as Record<string, unknown>;
+  const capacity = v.capacity as Record<string, unknown> | undefined;
+  const problems: string[] = [];
+  if (!isString(v.hostId)) problems.push('hostId');
+  if (!isString(v.controlUrl) || !URL.canParse(v.controlUrl)) problems.push('controlUrl');
+  if (!isString(v.region)) problems.push('region');
+  if (typeof v.isDraining !== 'boolean') problems.push('isDraining');
+  if (typeof capacity !== 'object' || capacity === null || !isCount(capacity.maxSessions) || !isCount(capacity.activeSessions)) problems.push('capacity');
+  if (problems.length > 0) return { ok: false, message: `invalid or missing: ${problems.join(', ')}` };
+  return {
+    ok: true,
+    heartbeat: {
+      hostId: v.hostId as string,
+      controlUrl: v.controlUrl as string,
+      region: v.region as string,
+      isDraining: v.isDraining as boolean,
+      capacity: { maxSessions: capacity?.maxSessions as number, activeSessions: capacity?.activeSessions as number },
+      version: isString(v.version) ? v.version : 'unknown',
+      spoolBytes: isCount(v.spoolBytes) ? v.spoolBytes : 0,
+      spoolLimitInBytes: isCount(v.spoolLimitInBytes) ? v.spoolLimitInBytes : 0,
+      sentAt: isString(v.sentAt) ? v.sentAt : '',
+    },
+  };
+}
+
+export function createHeartbeatHandler(deps: MediaHostsHttpDeps): HttpHandler {
+  return async (request, context): Promise<HttpResponseInit> => {
+    if (!hasControlKey(request, deps.controlKey)) return unauthorized();
+    const body = await readJson(request);
+    if (!body.ok) return problem(400, ErrorCode.InvalidRequest, '[ATT_INVALID_REQUEST] body is not JSON');
+    const checked = validateHeartbeat(body.value);
+    if (!checked.ok) return problem(400, ErrorCode.InvalidRequest, `[ATT_INVALID_REQUEST] heartbeat ${checked.message}`);
+    await deps.registry.upsertHeartbeat(checked.heartbeat, deps.now());
+    deps.pool.invalidate();
+    structuredLog(context).debug('media host heartbeat', { hostId: checked.heartbeat.hostId, activeSessions: checked.heartbeat.capacity.activeSessions });
+    return { status: 204 };
+  };
+}
+
+const eventKinds = new Set<string>(Object.values(MediaHostEventKind));
+
+export function createMediaHostEventHandler(deps: MediaHostsHttpDeps): HttpHandler {
+  return async (request, context): Promise<HttpResponseInit> => {
+    if (!hasControlKey(request, deps.controlKey)) return unauthorized();
+    const body = await readJson(request);
+    const v = (body.ok ? body.value : undefined) as Partial<MediaHostEvent> | undefined;
+    if (typeof v !== 'object' || v === null || !isString(v.eventId) || !isString(v.callId) || !isString(v.hostId) || !isString(v.kind) || !eventKinds.has(v.kind)) {
+      return problem(400, ErrorCode.InvalidRequest, '[ATT_INVALID_REQUEST] event needs eventId, hostId, callId and a known kind');
+    }
+    const log = structuredLog(context, { callId: v.callId, hostId: v.hostId });
+    if (!(await deps.deliveries.tryClaim(`mh-${sanitizeKey(v.callId)}`, v.eventId))) return { status: 202 };
+    const event: CallEvent = {
+      kind: 'mediaHost',
+      deliveryId: `mh-${v.eventId}`,
+      at: isString(v.at) ? v.at : deps.now().toISOString(),
+      eventKind: v.kind,
+      ...(isString(v.reason) ? { reason: v.reason } : {}),
+    };
+    const raised = await deps.lifecycle(context).raise(lifecycleInstanceId(v.callId), CALL_EVENT_NAME, event);
+    if (v.kind === 'persistenceFailed') log.error('media host event', { kind: v.kind, raised });
+    else log.warn('media host event', { kind: v.kind, raised });
+    return { status: 202 };
+  };
+}
+
+export function createListMediaHostsHandler(deps: MediaHostsHttpDeps): HttpHandler {
+  return async (request): Promise<HttpResponseInit> => {
+    const denied = await deps.admin.authorize(request);
+    if (denied !== undefined) return denied;
+    const nowMs = deps.now().getTime();
+    const hosts = (await deps.registry.list()).map((host) => ({
+      ...host,
+      isStale: nowMs - Date.parse(host.receivedAt) > deps.staleAfterInMs,
+    }));
+    return { status: 200, jsonBody: { value: hosts } };
+  };
+}
+
+export function createDrainMediaHostHandler(deps: MediaHostsHttpDeps): HttpHandler {
+  return async (request, context): Promise<HttpResponseInit> => {
+    const denied = await deps.admin.authorize(request);
+    if (denied !== undefined) return denied;
+    const hostId = request.params.hostId ?? '';
+    const body = await readJson(request);
+    const isDraining = body.ok ? (body.value as { isDraining?: unknown } | null)?.isDraining : undefined;
+    if (typeof isDraining !== 'boolean') return problem(400, ErrorCode.InvalidRequest, '[ATT_INVALID_REQUEST] body must be {"isDraining": true|false}');
+    const host = await deps.registry.get(hostId);
+    if (host === undefined) return problem(404, ErrorCode.NotFound, '[ATT_NOT_FOUND] no media host with that id');
+    await deps.registry.setDraining(hostId, isDraining);
+    deps.pool.invalidate();
+    // Tell the host too, best effort: the registry flag alone already stops new sessions.
+    const isHostTold = await deps.control.setDraining(host.controlUrl, isDraining).then(() => true, () => false);
+    structuredLog(context, { hostId }).info('media host drain changed', { isDraining, isHostTold });
+    return { status: 200, jsonBody: { hostId, isDraining, isHostTold } };
+  };
+}

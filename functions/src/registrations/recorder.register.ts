@@ -1,0 +1,40 @@
+/** The only place the recorder's functions are registered with the Functions host. */
+import { app, type HttpHandler } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { RecorderActivities } from '../activities/recorder.activities';
+import { ActivityNames, OrchestratorNames } from '../domain/call-lifecycle.contract';
+import { callLifecycle } from '../orchestrators/call-lifecycle.orchestrator';
+
+export interface RecorderHttpHandlers {
+  readonly calling: HttpHandler;
+  readonly heartbeat: HttpHandler;
+  readonly mediaHostEvents: HttpHandler;
+  readonly listMediaHosts: HttpHandler;
+  readonly drainMediaHost: HttpHandler;
+  readonly getCall: HttpHandler;
+  readonly listCalls: HttpHandler;
+}
+
+export function registerRecorder(handlers: RecorderHttpHandlers, activities: RecorderActivities): void {
+  const client = [df.input.durableClient()];
+  // Authentication is done in the handlers (JWT / control key), hence `anonymous`.
+  app.http('recorderCalling', { route: 'calling', methods: ['POST'], authLevel: 'anonymous', extraInputs: client, handler: handlers.calling });
+  app.http('recorderCallingCallback', { route: 'calling/{callId}', methods: ['POST'], authLevel: 'anonymous', extraInputs: client, handler: handlers.calling });
+  app.http('recorderMediaHostHeartbeat', { route: 'mediahosts/heartbeat', methods: ['POST'], authLevel: 'anonymous', handler: handlers.heartbeat });
+  app.http('recorderMediaHostEvents', { route: 'mediahosts/events', methods: ['POST'], authLevel: 'anonymous', extraInputs: client, handler: handlers.mediaHostEvents });
+  app.http('recorderListMediaHosts', { route: 'mediahosts', methods: ['GET'], authLevel: 'anonymous', handler: handlers.listMediaHosts });
+  app.http('recorderDrainMediaHost', { route: 'mediahosts/{hostId}/drain', methods: ['POST'], authLevel: 'anonymous', handler: handlers.drainMediaHost });
+  app.http('recorderGetCall', { route: 'calls/{callId}', methods: ['GET'], authLevel: 'anonymous', extraInputs: client, handler: handlers.getCall });
+  app.http('recorderListCalls', { route: 'calls', methods: ['GET'], authLevel: 'anonymous', handler: handlers.listCalls });
+
+  df.app.orchestration(OrchestratorNames.callLifecycle, callLifecycle);
+  df.app.activity(ActivityNames.updateRecordingStatus, { handler: (input: Parameters<RecorderActivities['updateRecordingStatus']>[0]) => activities.updateRecordingStatus(input) });
+  df.app.activity(ActivityNames.keepAlive, { handler: (input: Parameters<RecorderActivities['keepAlive']>[0]) => activities.keepAlive(input) });
+  df.app.activity(ActivityNames.startPersisting, { handler: (input: Parameters<RecorderActivities['startPersisting']>[0]) => activities.startPersisting(input) });
+  df.app.activity(ActivityNames.forwardParticipants, { handler: (input: Parameters<RecorderActivities['forwardParticipants']>[0]) => activities.forwardParticipants(input) });
+  df.app.activity(ActivityNames.checkMediaSession, { handler: (input: Parameters<RecorderActivities['checkMediaSession']>[0]) => activities.checkMediaSession(input) });
+  df.app.activity(ActivityNames.abortMediaSession, { handler: (input: Parameters<RecorderActivities['abortMediaSession']>[0]) => activities.abortMediaSession(input) });
+  df.app.activity(ActivityNames.sealRecording, { handler: (input: Parameters<RecorderActivities['sealRecording']>[0]) => activities.sealRecording(input) });
+  df.app.activity(ActivityNames.updateInteraction, { handler: (input: Parameters<RecorderActivities['updateInteraction']>[0]) => activities.updateInteraction(input) });
+  df.app.activity(ActivityNames.finalizeInteraction, { handler: (input: Parameters<RecorderActivities['finalizeInteraction']>[0]) => activities.finalizeInteraction(input) });
+}
