@@ -45,6 +45,7 @@ describe('loadHostCliConfig', () => {
       appPath: 'functions',
       port: 7071,
       maxRequestBodyInBytes: 1024,
+      logLevel: 'info',
     });
   });
 

@@ -14,9 +14,19 @@ export interface HostLogRecord {
 /** Receives every log record of the host and of the functions it runs. */
 export type LogSink = (record: HostLogRecord) => void;
 
-/** Writes each record as one JSON line to a stream (stdout by default). */
-export function jsonLineSink(stream: { write(line: string): unknown } = process.stdout): LogSink {
+const levelRank: Readonly<Record<HostLogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+export function isHostLogLevel(value: unknown): value is HostLogLevel {
+  return typeof value === 'string' && value in levelRank;
+}
+
+/** Writes each record at or above `minLevel` (default `debug`) as one JSON line (stdout by default). */
+export function jsonLineSink(
+  stream: { write(line: string): unknown } = process.stdout,
+  minLevel: HostLogLevel = 'debug',
+): LogSink {
   return (record) => {
+    if (levelRank[record.level] < levelRank[minLevel]) return;
     stream.write(`${JSON.stringify(record)}\n`);
   };
 }

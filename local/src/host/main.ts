@@ -7,15 +7,20 @@
  * line `{"message":"host ready",…}` with the URLs once serving; exits 0 on SIGINT/SIGTERM after
  * a clean shutdown, 2 on bad arguments, 1 when the host cannot start.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Clock } from './contracts';
+import { resolveAppEntry } from './function-app';
 import { systemClock } from './clock';
 import { loadDurableModule, startFunctionsHost, DEFAULT_MAX_REQUEST_BODY_IN_BYTES } from './functions-host';
-import { jsonLineSink } from './log-sink';
+import { isHostLogLevel, jsonLineSink, type HostLogLevel } from './log-sink';
 
 export interface HostCliConfig {
   readonly appPath: string;
   readonly port: number;
   readonly maxRequestBodyInBytes: number;
+  /** `ATTEST_HOST_LOG_LEVEL`: debug, info (default), warn or error. */
+  readonly logLevel: HostLogLevel;
 }
 
 export class UsageError extends Error {}
@@ -31,7 +36,8 @@ function integerIn(raw: string, name: string, min: number, max: number): number 
 }
 
 /**
- * Reads arguments and `ATTEST_HOST_PORT` / `ATTEST_HOST_MAX_REQUEST_BODY_BYTES` (arguments win).
+ * Reads arguments and `ATTEST_HOST_PORT`, `ATTEST_HOST_MAX_REQUEST_BODY_BYTES`,
+ * `ATTEST_HOST_LOG_LEVEL` (arguments win).
  * Throws {@link UsageError} naming every problem.
  */
 export function loadHostCliConfig(argv: readonly string[], env: NodeJS.ProcessEnv): HostCliConfig {
@@ -65,8 +71,37 @@ export function loadHostCliConfig(argv: readonly string[], env: NodeJS.ProcessEn
   if (rawLimit !== undefined && rawLimit !== '') {
     collect(() => (maxRequestBodyInBytes = integerIn(rawLimit, 'ATTEST_HOST_MAX_REQUEST_BODY_BYTES', 1, 2 ** 31 - 1)));
   }
+  const rawLevel = env.ATTEST_HOST_LOG_LEVEL;
+  let logLevel: HostLogLevel = 'info';
+  if (rawLevel !== undefined && rawLevel !== '') {
+    if (isHostLogLevel(rawLevel)) logLevel = rawLevel;
+    else problems.push('ATTEST_HOST_LOG_LEVEL must be debug, info, warn or error');
+  }
   if (problems.length > 0 || appPath === undefined) throw new UsageError(`${problems.join('; ')}\n${usage}`);
-  return Object.freeze({ appPath, port, maxRequestBodyInBytes });
+  return Object.freeze({ appPath, port, maxRequestBodyInBytes, logLevel });
+}
+
+/**
+ * Adds the `Values` of `<appRoot>/local.settings.json` (the Core Tools convention; git-ignored)
+ * to `env`. Variables already set in the environment win.
+ */
+export function withLocalSettings(env: NodeJS.ProcessEnv, appRoot: string): NodeJS.ProcessEnv {
+  const path = join(appRoot, 'local.settings.json');
+  if (!existsSync(path)) return env;
+  let values: unknown;
+  try {
+    values = (JSON.parse(readFileSync(path, 'utf8')) as { Values?: unknown }).Values;
+  } catch (error) {
+    throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (values === undefined) return env;
+  if (typeof values !== 'object' || values === null) throw new Error(`${path}: "Values" must be an object`);
+  const merged: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (typeof value !== 'string') throw new Error(`${path}: Values.${key} must be a string`);
+    merged[key] = value;
+  }
+  return { ...merged, ...env };
 }
 
 /** The host's clock: the durable engine's env-configured clock when present, else system time. */
@@ -86,16 +121,25 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stderr.write(`${(error as Error).message}\n`);
     return 2;
   }
-  const logSink = jsonLineSink(process.stdout);
+  const logSink = jsonLineSink(process.stdout, config.logLevel);
+  let appSettings: NodeJS.ProcessEnv;
+  try {
+    appSettings = withLocalSettings(env, resolveAppEntry(config.appPath).appRoot);
+  } catch (error) {
+    process.stderr.write(`host failed to start: ${(error as Error).message}\n`);
+    return 1;
+  }
+  // The app reads its settings from process.env, as under Azure Functions.
+  Object.assign(process.env, appSettings);
   let host;
   try {
     host = await startFunctionsHost({
       appPath: config.appPath,
       port: config.port,
       maxRequestBodyInBytes: config.maxRequestBodyInBytes,
-      clock: hostClock(env),
+      clock: hostClock(appSettings),
       logSink,
-      appSettings: env,
+      appSettings,
     });
   } catch (error) {
     process.stderr.write(`host failed to start: ${(error as Error).message}\n`);
@@ -122,7 +166,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) {
-        process.stderr.write(`second ${signal}: exiting without a clean shutdown\n`);
+        // Ctrl-C reaches a whole process group and a parent may follow with SIGTERM: only a
+        // second SIGINT (a person pressing Ctrl-C again) skips the clean shutdown.
+        if (signal !== 'SIGINT') return;
+        process.stderr.write('second SIGINT: exiting without a clean shutdown\n');
         process.exit(1);
       }
       stopping = true;

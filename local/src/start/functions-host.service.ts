@@ -1,0 +1,78 @@
+/**
+ * The local Functions host as a child process (`local/dist/host/main.js`), so the app gets its
+ * own process and env exactly as under Azure Functions. Its JSON log lines are passed through.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { ServiceDefinition } from './services';
+
+export interface FunctionsHostServiceOptions {
+  /** App folder or entry file, relative to the repository root. */
+  readonly appPath: string;
+  readonly port: number;
+  /** Milliseconds to wait for the ready line. Default 60 000. */
+  readonly startTimeoutInMs?: number;
+}
+
+export function functionsHostService(options: FunctionsHostServiceOptions): ServiceDefinition {
+  return {
+    name: 'functions',
+    async start(context) {
+      const hostMain = join(context.rootDir, 'local', 'dist', 'host', 'main.js');
+      const child = spawn(process.execPath, [hostMain, '--app', join(context.rootDir, options.appPath), '--port', String(options.port)], {
+        cwd: context.rootDir,
+        env: context.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderrTail = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        process.stderr.write(chunk);
+        stderrTail = (stderrTail + chunk.toString()).slice(-2000);
+      });
+      const exited = new Promise<string>((resolve) =>
+        child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${String(code)}`}`)),
+      );
+      const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no ready line within the start timeout')), options.startTimeoutInMs ?? 60_000);
+        const lines = createInterface({ input: child.stdout });
+        lines.on('line', (line) => {
+          process.stdout.write(`${line}\n`);
+          try {
+            const record = JSON.parse(line) as Record<string, unknown>;
+            if (record.message === 'host ready') {
+              clearTimeout(timer);
+              resolve(record);
+            }
+          } catch {
+            // Not a JSON line (an app printing directly); passed through above.
+          }
+        });
+        void exited.then((reason) => {
+          clearTimeout(timer);
+          reject(new Error(`${reason}: ${stderrTail.trim().split('\n').pop() ?? ''}`));
+        });
+      });
+      let stopping: Promise<void> | undefined;
+      const urls: Record<string, string> = { functions: String(ready.functionsUrl) };
+      if (typeof ready.durableRpcBaseUrl === 'string') urls.durableManagement = ready.durableRpcBaseUrl;
+      return {
+        name: 'functions',
+        urls,
+        settings: { ATTEST_FUNCTIONS_BASE_URL: String(ready.functionsUrl) },
+        exited,
+        stop() {
+          stopping ??= (async () => {
+            if (child.exitCode !== null || child.signalCode !== null) return;
+            child.kill('SIGTERM');
+            // The host drains in-flight work; force it after 15 s so Ctrl-C always ends.
+            const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+            await exited;
+            clearTimeout(force);
+          })();
+          return stopping;
+        },
+      };
+    },
+  };
+}

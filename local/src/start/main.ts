@@ -1,0 +1,89 @@
+/**
+ * `npm start`: Azurite on disk, then the local Functions host with the built function app.
+ * Prints the URLs, and on Ctrl-C (SIGINT) or SIGTERM stops everything in reverse order.
+ *
+ * Settings: `ATTEST_START_FUNCTIONS_PORT` (default 7071), `ATTEST_START_DATA_DIR` (default
+ * `<repo>/.data`), `ATTEST_START_FUNCTIONS_APP` (default `functions`). Later services (Teams simulator, media host, portal) join `services` below.
+ */
+import { join, resolve } from 'node:path';
+import { azuriteService } from './azurite.service';
+import { functionsHostService } from './functions-host.service';
+import { startServices, type ServiceDefinition } from './services';
+
+export interface StartConfig {
+  readonly rootDir: string;
+  readonly dataDir: string;
+  readonly functionsPort: number;
+  /** App folder or entry for the Functions host, relative to the root. Default `functions`. */
+  readonly functionsApp: string;
+}
+
+export function loadStartConfig(env: Readonly<Record<string, string | undefined>>, rootDir: string): StartConfig {
+  const rawPort = env.ATTEST_START_FUNCTIONS_PORT;
+  const functionsPort = rawPort === undefined || rawPort === '' ? 7071 : Number(rawPort);
+  if (!Number.isInteger(functionsPort) || functionsPort < 0 || functionsPort > 65535) {
+    throw new Error('ATTEST_START_FUNCTIONS_PORT must be an integer from 0 to 65535');
+  }
+  const dataDir = env.ATTEST_START_DATA_DIR ? resolve(env.ATTEST_START_DATA_DIR) : join(rootDir, '.data');
+  const functionsApp = env.ATTEST_START_FUNCTIONS_APP ? env.ATTEST_START_FUNCTIONS_APP : 'functions';
+  return Object.freeze({ rootDir, dataDir, functionsPort, functionsApp });
+}
+
+export function defaultServices(config: StartConfig): ServiceDefinition[] {
+  return [azuriteService(), functionsHostService({ appPath: config.functionsApp, port: config.functionsPort })];
+}
+
+function log(message: string, fields: Readonly<Record<string, unknown>> = {}): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', component: 'start', message, ...fields })}\n`);
+}
+
+async function main(): Promise<number> {
+  const rootDir = resolve(__dirname, '..', '..', '..');
+  let config: StartConfig;
+  try {
+    config = loadStartConfig(process.env, rootDir);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  let running;
+  try {
+    running = await startServices(defaultServices(config), { rootDir, dataDir: config.dataDir, env: process.env, log });
+  } catch (error) {
+    process.stderr.write(`npm start failed: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const lines = running.services.flatMap((s) => Object.entries(s.urls).map(([label, url]) => `  ${s.name} ${label}: ${url}`));
+  process.stdout.write(`\nAttest is running:\n${lines.join('\n')}\nPress Ctrl-C to stop.\n\n`);
+
+  const services = running;
+  return new Promise<number>((resolvePromise) => {
+    let stopping = false;
+    const stop = (code: number): void => {
+      if (stopping) return;
+      stopping = true;
+      services.stop().then(
+        () => resolvePromise(code),
+        () => resolvePromise(1),
+      );
+    };
+    process.on('SIGINT', () => stop(0));
+    process.on('SIGTERM', () => stop(0));
+    void services.firstExit.then(({ name, reason }) => {
+      // Ctrl-C reaches the whole process group, so children may stop before we ask them to.
+      if (stopping) return;
+      process.stderr.write(`${name} stopped unexpectedly (${reason}); stopping the rest\n`);
+      stop(1);
+    });
+  });
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`npm start crashed: ${(error as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}
