@@ -38,6 +38,8 @@ export interface TestRecorder {
   readonly graphStatuses: { op: string; callId: string; status: number }[];
   /** Media session id per call id. */
   readonly sessions: Map<string, string>;
+  /** Notifications being handled (Graph calls in progress). */
+  inFlight(): number;
   graph(method: string, path: string, body?: unknown): Promise<Response>;
   close(): Promise<void>;
 }
@@ -50,6 +52,7 @@ export async function startTestRecorder(options: TestRecorderOptions): Promise<T
   const recordingSet = new Set<string>();
   let token: string | undefined;
   let invites = 0;
+  let inFlight = 0;
 
   const getToken = async (): Promise<string> => {
     if (token) return token;
@@ -98,7 +101,10 @@ export async function startTestRecorder(options: TestRecorderOptions): Promise<T
       }
       res.writeHead(202);
       res.end();
-      void handle(item?.changeType ?? '', item?.resourceUrl ?? '', data);
+      inFlight += 1;
+      void handle(item?.changeType ?? '', item?.resourceUrl ?? '', data).finally(() => {
+        inFlight -= 1;
+      });
     });
   });
 
@@ -145,6 +151,7 @@ export async function startTestRecorder(options: TestRecorderOptions): Promise<T
     answered,
     graphStatuses,
     sessions,
+    inFlight: () => inFlight,
     graph,
     async close() {
       server.closeAllConnections();

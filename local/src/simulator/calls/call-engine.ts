@@ -239,11 +239,24 @@ export class CallEngine {
         else conv.timers.push(this.#deps.clock.schedule(conv.startedAtMs + e.atInMs, () => this.#applyTimeline(conv, p, e.action)));
       }
     }
+    const dropAt = spec.delivery?.dropRecorderAtInMs;
+    if (dropAt !== undefined) conv.timers.push(this.#deps.clock.schedule(conv.startedAtMs + dropAt, () => this.#dropRecorders(conv)));
     if (spec.durationInMs !== undefined) {
       conv.endOffsetInMs = spec.durationInMs;
       conv.timers.push(this.#deps.clock.schedule(conv.startedAtMs + spec.durationInMs, () => this.endConversation(conv.id, 'completed')));
     }
     return conv.id;
+  }
+
+  /** The platform loses every accepted recorder leg (scenario `delivery.dropRecorderAtInMs`). */
+  #dropRecorders(conv: Conversation): void {
+    for (const id of conv.legIds) {
+      const leg = this.#legs.get(id);
+      if (leg === undefined || leg.outcome !== 'accepted' || leg.state === 'terminated') continue;
+      this.#event(conv, 'recorderDropped', { callId: leg.callId });
+      this.#terminateLeg(conv, leg, ResultCodes.botMediaConnectivity, true);
+      this.#reevaluateLeg(conv, leg);
+    }
   }
 
   #participantState(tenant: Tenant, spec: ScenarioParticipant, index: number): ParticipantState {
@@ -583,6 +596,10 @@ export class CallEngine {
 
   #sendInvite(conv: Conversation, p: ParticipantState, leg: BotLeg): void {
     const body = commsNotifications(this.#behaviour, [{ changeType: 'created', resourceUrl: `/communications/calls/${leg.callId}`, resourceData: this.#incomingCall(conv, p, leg) }]);
+    if (conv.spec.delivery?.dropInvite) {
+      this.#event(conv, 'inviteDropped', { callId: leg.callId });
+      return;
+    }
     const times = conv.spec.delivery?.duplicateInvite ? 2 : 1;
     for (let i = 0; i < times; i += 1) {
       void this.#deliver(conv, leg, i === 0 ? 'invite' : 'inviteDuplicate', body, { followRedirectsUpdateWebhook: true });

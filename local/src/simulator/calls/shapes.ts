@@ -31,6 +31,7 @@ export const ResultCodes = {
   keepAliveTimeout: { code: 408, subcode: 8537, message: 'Call was terminated due to Keep Alive timeout.' },
   inviteNotAnswered: { code: 408, subcode: 8544, message: 'Callee could not be reached.' },
   rejectedByBot: { code: 200, subcode: 7001, message: 'Call was rejected by the application.' },
+  botMediaConnectivity: { code: 500, subcode: 1005, message: 'Call ended because the bot media connectivity failed.' },
   recordingFailed: { code: 500, subcode: 7106, message: 'Call ended because the compliance recording status became failed.' },
 } as const satisfies Record<string, ResultInfo>;
 

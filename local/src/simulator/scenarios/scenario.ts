@@ -48,6 +48,10 @@ export interface ScenarioDelivery {
   readonly duplicateInvite?: boolean;
   /** Deliver `established` before `establishing`. */
   readonly establishedBeforeEstablishing?: boolean;
+  /** Never deliver the invite (the recorder is unreachable): the answer deadline decides. */
+  readonly dropInvite?: boolean;
+  /** The platform drops every accepted recorder leg at this offset (500/1005 media connectivity). */
+  readonly dropRecorderAtInMs?: number;
 }
 
 export interface CallSpec {
@@ -137,7 +141,16 @@ export function callSpecProblems(value: unknown, at: string): string[] {
       });
     }
   });
-  if (value.delivery !== undefined && !isObject(value.delivery)) problems.push(`${at}.delivery must be an object`);
+  if (value.delivery !== undefined) {
+    if (!isObject(value.delivery)) problems.push(`${at}.delivery must be an object`);
+    else {
+      for (const key of ['duplicateInvite', 'establishedBeforeEstablishing', 'dropInvite']) {
+        if (value.delivery[key] !== undefined && typeof value.delivery[key] !== 'boolean') problems.push(`${at}.delivery.${key} must be a boolean`);
+      }
+      const drop = value.delivery.dropRecorderAtInMs;
+      if (drop !== undefined && (typeof drop !== 'number' || drop < 0)) problems.push(`${at}.delivery.dropRecorderAtInMs must be a number >= 0`);
+    }
+  }
   return problems;
 }
 

@@ -47,6 +47,8 @@ const MAX_RECORDED_RESPONSE_CHARS = 64 * 1024;
 
 export class WebhookDeliverer {
   readonly records: DeliveryRecord[] = [];
+  /** Deliveries started and not yet finished. */
+  inFlight = 0;
   readonly #options: DelivererOptions;
 
   constructor(options: DelivererOptions) {
@@ -66,6 +68,7 @@ export class WebhookDeliverer {
       body: request.rawBody !== undefined ? request.rawBody : request.body,
     };
     this.records.push(record);
+    this.inFlight += 1;
     const text = request.rawBody ?? JSON.stringify(request.body);
     let url = request.url;
     const maxRedirects = this.#options.maxRedirects ?? 5;
@@ -101,6 +104,8 @@ export class WebhookDeliverer {
       }
     } catch (err) {
       record.error = err instanceof Error ? err.message : 'delivery failed';
+    } finally {
+      this.inFlight -= 1;
     }
     this.#options.log(record.isDelivered ? 'debug' : 'warn', 'notification delivery finished', {
       callId: request.callId,
