@@ -1,0 +1,269 @@
+import { HttpRequest, InvocationContext } from '@azure/functions';
+import type { CreateMediaSessionRequest, InteractionRecord } from '@attest/core';
+import type { CallLifecycleSettings } from '../domain/call-lifecycle.contract';
+import { MediaHostPool } from '../domain/media-host-pool';
+import type {
+  AnswerOptions,
+  DeliveryLog,
+  GraphCalls,
+  GraphResult,
+  InteractionPatch,
+  InteractionStore,
+  LifecycleClient,
+  MediaHostControl,
+  MediaHostRecord,
+  MediaHostRegistry,
+} from '../domain/recorder-ports';
+import type { TokenVerifier } from '../domain/token-verifier';
+import { RateLimitedLog } from '../logging/structured-log';
+import { createCallingWebhookHandler } from './calling-webhook.http';
+
+const NOW = new Date('2030-01-01T00:00:00Z');
+const settings: CallLifecycleSettings = {
+  keepAliveIntervalInMs: 900_000, mediaHealthCheckIntervalInMs: 60_000, mediaHealthFailureThreshold: 2, establishTimeoutInMs: 120_000,
+  recordingStatusMaxAttempts: 5, graphRetryDelayInMs: 1_000, maxEventsPerExecution: 200,
+};
+
+class Fakes {
+  graphCalls: { op: string; callId: string; arg?: unknown }[] = [];
+  graphAnswer: GraphResult = { kind: 'ok', status: 202 };
+  rows = new Map<string, InteractionRecord & { callState?: string }>();
+  claims = new Set<string>();
+  starts: { name: string; instanceId: string; input: unknown }[] = [];
+  raises: { instanceId: string; payload: unknown }[] = [];
+  existing = new Set<string>();
+  sessions: CreateMediaSessionRequest[] = [];
+  hosts: MediaHostRecord[] = [
+    { hostId: 'mh-1', controlUrl: 'http://127.0.0.1:9', region: 'EUNO', isDraining: false, capacity: { maxSessions: 10, activeSessions: 0 }, version: '1', spoolBytes: 0, spoolLimitInBytes: 1, sentAt: NOW.toISOString(), receivedAt: NOW.toISOString() },
+  ];
+  isTokenValid = true;
+  lines: unknown[][] = [];
+
+  graph: GraphCalls = {
+    answer: (_t, callId, options: AnswerOptions) => { this.graphCalls.push({ op: 'answer', callId, arg: options }); return Promise.resolve(this.graphAnswer); },
+    reject: (_t, callId, reason) => { this.graphCalls.push({ op: 'reject', callId, arg: reason }); return Promise.resolve({ kind: 'ok', status: 202 }); },
+    updateRecordingStatus: () => Promise.resolve({ kind: 'ok', status: 200 }),
+    keepAlive: () => Promise.resolve({ kind: 'ok', status: 200 }),
+  };
+  registry: MediaHostRegistry = {
+    upsertHeartbeat: () => Promise.resolve(),
+    list: () => Promise.resolve(this.hosts),
+    get: (id) => Promise.resolve(this.hosts.find((h) => h.hostId === id)),
+    setDraining: () => Promise.resolve(true),
+  };
+  control: MediaHostControl = {
+    createSession: (_url, request) => { this.sessions.push(request); return Promise.resolve({ sessionId: `s-${request.callId}`, mediaHostId: 'mh-1', mediaConfigBlob: '{"v":1}' }); },
+    startPersisting: () => Promise.reject(new Error('unused')),
+    updateParticipants: () => Promise.reject(new Error('unused')),
+    getSession: () => Promise.reject(new Error('unused')),
+    seal: () => Promise.reject(new Error('unused')),
+    abort: () => Promise.resolve(),
+    setDraining: () => Promise.resolve(),
+  };
+  interactions: InteractionStore = {
+    createIfAbsent: (record, extra) => {
+      if (this.rows.has(record.interactionId)) return Promise.resolve(false);
+      this.rows.set(record.interactionId, { ...record, ...extra });
+      return Promise.resolve(true);
+    },
+    update: (_t, id, patch: InteractionPatch) => { this.rows.set(id, { ...this.rows.get(id)!, ...patch } as InteractionRecord); return Promise.resolve(); },
+    get: (_t, id) => Promise.resolve(this.rows.get(id)),
+    findByInteractionId: (id) => Promise.resolve(this.rows.get(id)),
+    list: () => Promise.resolve([...this.rows.values()]),
+    upsertParticipants: () => Promise.resolve(),
+    upsertStreams: () => Promise.resolve(),
+    listParticipants: () => Promise.resolve([]),
+    listStreams: () => Promise.resolve([]),
+  };
+  deliveries: DeliveryLog = {
+    tryClaim: (p, k) => { const key = `${p}/${k}`; if (this.claims.has(key)) return Promise.resolve(false); this.claims.add(key); return Promise.resolve(true); },
+    release: (p, k) => { this.claims.delete(`${p}/${k}`); return Promise.resolve(); },
+  };
+  lifecycle: LifecycleClient = {
+    start: (name, instanceId, input) => { this.starts.push({ name, instanceId, input }); this.existing.add(instanceId); return Promise.resolve('started'); },
+    raise: (instanceId, _e, payload) => {
+      if (!this.existing.has(instanceId)) return Promise.resolve('notFound');
+      this.raises.push({ instanceId, payload });
+      return Promise.resolve('raised');
+    },
+    getStatus: () => Promise.resolve(undefined),
+  };
+  verifier: TokenVerifier = {
+    verify: () => Promise.resolve(this.isTokenValid
+      ? { isValid: true, token: { issuer: 'i', audience: 'a', tenantId: 'tenant-a', subject: 's', roles: [], expiresAt: NOW, claims: {} } }
+      : { isValid: false, reason: 'badSignature' }),
+  };
+
+  handler(sleeps: number[] = []) {
+    return createCallingWebhookHandler({
+      verifier: this.verifier,
+      graph: this.graph,
+      pool: new MediaHostPool(this.registry, this.control, { staleAfterInMs: 30_000, now: () => NOW }),
+      mediaControl: this.control,
+      interactions: this.interactions,
+      deliveries: this.deliveries,
+      archive: { recordInvite: () => Promise.resolve(), recordSealed: () => Promise.resolve() },
+      lifecycle: () => this.lifecycle,
+      settings: { servedTenantIds: ['tenant-a'], publicBaseUrl: 'https://rec.example', participantCapacity: 200, lifecycle: settings, raiseAttempts: 3, raiseRetryDelayInMs: 5 },
+      now: () => NOW,
+      sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); },
+      authFailureLog: this.authLog,
+    });
+  }
+  authLog = new RateLimitedLog(60_000, () => NOW.getTime());
+
+  context(): InvocationContext {
+    return new InvocationContext({ functionName: 'recorderCalling', logHandler: (level, ...args) => this.lines.push([level, ...args]) });
+  }
+}
+
+function request(body: unknown, headers: Record<string, string> = { authorization: 'Bearer x' }): HttpRequest {
+  return new HttpRequest({ method: 'POST', url: 'http://localhost/api/calling', headers, body: { string: typeof body === 'string' ? body : JSON.stringify(body) } });
+}
+
+function invite(callId = 'call-1', extra: Record<string, unknown> = {}) {
+  return {
+    value: [{
+      changeType: 'created',
+      resourceUrl: `/communications/calls/${callId}`,
+      resourceData: {
+        '@odata.type': '#microsoft.graph.call', state: 'incoming', tenantId: 'tenant-a', callChainId: 'chain-1',
+        source: { id: 'p-user', identity: { user: { id: 'user-1', displayName: 'Someone', tenantId: 'tenant-a' } } },
+        targets: [{ id: 'bot', identity: { applicationInstance: { id: 'inst' } } }],
+        incomingContext: { observedParticipantId: 'p-user', sourceParticipantId: 'p-user' },
+        ...extra,
+      },
+    }],
+  };
+}
+const stateUpdate = (callId: string, state: string) => ({ value: [{ changeType: 'updated', resourceUrl: `/communications/calls/${callId}`, resourceData: { '@odata.type': '#microsoft.graph.call', state } }] });
+
+describe('calling webhook', () => {
+  it('answers 401 with a problem body and stores nothing when the token is rejected', async () => {
+    const f = new Fakes();
+    f.isTokenValid = false;
+    const response = await f.handler()(request(invite()), f.context());
+    expect(response).toMatchObject({ status: 401, jsonBody: { code: 'ATT_UNAUTHORIZED', status: 401 } });
+    expect(f.rows.size).toBe(0);
+    expect(f.graphCalls).toHaveLength(0);
+  });
+
+  it('rate-limits the log line for repeated auth failures', async () => {
+    const f = new Fakes();
+    f.isTokenValid = false;
+    const handler = f.handler();
+    await handler(request(invite()), f.context());
+    await handler(request(invite()), f.context());
+    expect(f.lines.filter((l) => String(l[1]).includes('webhook token rejected'))).toHaveLength(1);
+  });
+
+  it('answers 400 with a problem body for a body that is not JSON', async () => {
+    const f = new Fakes();
+    const response = await f.handler()(request('{not json'), f.context());
+    expect(response).toMatchObject({ status: 400, jsonBody: { code: 'ATT_INVALID_NOTIFICATION' } });
+  });
+
+  it('answers 400 for JSON that is not a notification batch', async () => {
+    const f = new Fakes();
+    expect(await f.handler()(request({ foo: 1 }), f.context())).toMatchObject({ status: 400 });
+    expect(await f.handler()(request({ value: [{ changeType: 'boom' }] }), f.context())).toMatchObject({ status: 400 });
+  });
+
+  it('answers a policy invite on a media host and starts the lifecycle', async () => {
+    const f = new Fakes();
+    const response = await f.handler()(request(invite()), f.context());
+    expect(response.status).toBe(202);
+    expect(f.sessions).toEqual([expect.objectContaining({ callId: 'call-1', tenantId: 'tenant-a', recordedUserIds: ['user-1'], callChainId: 'chain-1' })]);
+    expect(f.graphCalls).toEqual([{ op: 'answer', callId: 'call-1', arg: { callbackUri: 'https://rec.example/api/calling/call-1', mediaConfigBlob: '{"v":1}' } }]);
+    expect(f.starts).toEqual([expect.objectContaining({ name: 'callLifecycleV1', instanceId: 'call-call-1' })]);
+    expect(f.starts[0]?.input).toMatchObject({ session: { hostId: 'mh-1', sessionId: 's-call-1' }, settings });
+    expect(f.rows.get('call-1')).toMatchObject({ outcome: 'inProgress', callState: 'answered', mediaHostId: 'mh-1', recordedUserIds: ['user-1'], type: 'p2p' });
+  });
+
+  it('keeps display names out of log lines', async () => {
+    const f = new Fakes();
+    await f.handler()(request(invite()), f.context());
+    expect(JSON.stringify(f.lines)).not.toContain('Someone');
+    expect(f.lines.some((l) => String(l[1]).includes('"callId":"call-1"'))).toBe(true);
+  });
+
+  it('sets participantCapacity when answering a meeting', async () => {
+    const f = new Fakes();
+    await f.handler()(request(invite('m-1', { chatInfo: { threadId: '19:meeting_x@thread.v2' } })), f.context());
+    expect(f.graphCalls[0]?.arg).toMatchObject({ participantCapacity: 200 });
+  });
+
+  it('gives a duplicate invite no second effect', async () => {
+    const f = new Fakes();
+    const handler = f.handler();
+    await handler(request(invite()), f.context());
+    const again = await handler(request(invite()), f.context());
+    expect(again.status).toBe(202);
+    expect(f.graphCalls.filter((c) => c.op === 'answer')).toHaveLength(1);
+    expect(f.starts).toHaveLength(1);
+    expect(f.sessions).toHaveLength(1);
+  });
+
+  it('rejects busy at once and records why when no media host is alive', async () => {
+    const f = new Fakes();
+    f.hosts = f.hosts.map((h) => ({ ...h, receivedAt: new Date(NOW.getTime() - 60_000).toISOString() }));
+    await f.handler()(request(invite()), f.context());
+    expect(f.graphCalls).toEqual([{ op: 'reject', callId: 'call-1', arg: 'busy' }]);
+    expect(f.rows.get('call-1')).toMatchObject({ outcome: 'rejectedBusy', outcomeReason: 'noMediaHostCapacity' });
+    expect(f.starts).toHaveLength(0);
+    expect(f.lines.some((l) => l[0] === 'error' && String(l[1]).includes('rejected busy'))).toBe(true);
+  });
+
+  it('skips draining and full hosts', async () => {
+    const f = new Fakes();
+    f.hosts = [
+      { ...f.hosts[0]!, hostId: 'draining', isDraining: true },
+      { ...f.hosts[0]!, hostId: 'full', capacity: { maxSessions: 1, activeSessions: 1 } },
+    ];
+    await f.handler()(request(invite()), f.context());
+    expect(f.graphCalls[0]).toMatchObject({ op: 'reject', arg: 'busy' });
+  });
+
+  it('rejects and records an invite from a tenant that is not served', async () => {
+    const f = new Fakes();
+    await f.handler()(request(invite('c-x', { tenantId: 'tenant-z' })), f.context());
+    expect(f.graphCalls).toEqual([{ op: 'reject', callId: 'c-x', arg: 'forbidden' }]);
+    expect(f.rows.get('c-x')).toMatchObject({ outcome: 'notRecordable', outcomeReason: 'tenantNotServed' });
+  });
+
+  it('forwards state notifications to the lifecycle once per delivery', async () => {
+    const f = new Fakes();
+    const handler = f.handler();
+    await handler(request(invite()), f.context());
+    await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    expect(f.raises).toHaveLength(1);
+    expect(f.raises[0]).toMatchObject({ instanceId: 'call-call-1', payload: { kind: 'callState', state: 'established', at: NOW.toISOString() } });
+  });
+
+  it('waits briefly for a lifecycle that is still starting', async () => {
+    const f = new Fakes();
+    const sleeps: number[] = [];
+    let calls = 0;
+    const raise = f.lifecycle.raise.bind(f.lifecycle);
+    f.lifecycle.raise = (id, name, payload) => (++calls < 3 ? Promise.resolve('notFound') : (f.existing.add(id), raise(id, name, payload)));
+    await f.handler(sleeps)(request(stateUpdate('call-9', 'establishing')), f.context());
+    expect(sleeps).toEqual([5, 5]);
+    expect(f.raises).toHaveLength(1);
+  });
+
+  it('accepts a participant joining under participantCapacity', async () => {
+    const f = new Fakes();
+    const response = await f.handler()(request({ value: [{ changeType: 'created', resourceUrl: '/communications/calls/call-1', resourceData: { '@odata.type': '#microsoft.graph.participantJoiningNotification', call: { '@odata.id': '/communications/calls/call-1' } } }] }), f.context());
+    expect(response).toMatchObject({ status: 200, jsonBody: { '@odata.type': '#microsoft.graph.acceptJoinResponse' } });
+  });
+
+  it('rejects busy when the answer path fails unexpectedly', async () => {
+    const f = new Fakes();
+    f.control.createSession = () => Promise.reject(new Error('boom'));
+    f.interactions.update = () => Promise.reject(new Error('storage down'));
+    const response = await f.handler()(request(invite()), f.context());
+    expect(response.status).toBe(202);
+    expect(f.graphCalls.at(-1)).toMatchObject({ op: 'reject', arg: 'busy' });
+  });
+});
