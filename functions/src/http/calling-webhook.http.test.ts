@@ -66,7 +66,7 @@ class Fakes {
       this.rows.set(record.interactionId, { ...record, ...extra });
       return Promise.resolve(true);
     },
-    update: (_t, id, patch: InteractionPatch) => { this.rows.set(id, { ...this.rows.get(id)!, ...patch } as InteractionRecord); return Promise.resolve(); },
+    update: (_t, id, patch: InteractionPatch) => { this.rows.set(id, { ...this.rows.get(id)!, ...patch }); return Promise.resolve(); },
     get: (_t, id) => Promise.resolve(this.rows.get(id)),
     findByInteractionId: (id) => Promise.resolve(this.rows.get(id)),
     list: () => Promise.resolve([...this.rows.values()]),
