@@ -12,11 +12,16 @@ export const OPUS_INPUT_SAMPLE_RATE_IN_HZ = 16_000;
 /** 20 ms of 16 kHz mono audio. */
 export const PCM_SAMPLES_PER_FRAME = 320;
 export const PCM_BYTES_PER_FRAME = PCM_SAMPLES_PER_FRAME * 2;
+export const DEFAULT_OPUS_COMPLEXITY = 3;
+export const DEFAULT_OPUS_BITRATE_IN_BITS_PER_SECOND = 24_000;
 
 export interface OpusEncoderSettings {
   /** Target bitrate. Default 24,000 bit/s (clear wideband speech). */
   readonly bitrateInBitsPerSecond?: number;
-  /** libopus complexity 0 to 10. Default 5: speech quality stays high at ~3x the speed of 10. */
+  /**
+   * libopus complexity 0 to 10. Default 3: SILK speech stays clear while encoding runs well above
+   * 150x real time per core (see `bench/results/opus.json` for the measured sweep).
+   */
   readonly complexity?: number;
 }
 
@@ -132,8 +137,8 @@ export class OpusEncoderPool {
     slot.worker.postMessage({
       op: 'open',
       streamId,
-      bitrate: settings.bitrateInBitsPerSecond ?? 24_000,
-      complexity: settings.complexity ?? 5,
+      bitrate: settings.bitrateInBitsPerSecond ?? DEFAULT_OPUS_BITRATE_IN_BITS_PER_SECOND,
+      complexity: settings.complexity ?? DEFAULT_OPUS_COMPLEXITY,
     });
     let isClosed = false;
     return {
