@@ -28,3 +28,14 @@ app.http('hostStarter', {
     return { jsonBody: { taskHub: client.taskHubName, name: request.params.name } };
   },
 });
+
+app.http('hostRun', {
+  route: 'host-run/{name}',
+  methods: ['POST'],
+  extraInputs: [df.input.durableClient()],
+  handler: async (request: HttpRequest, context: InvocationContext) => {
+    const client = df.getClient(context);
+    const instanceId = await client.startNew('hostHelloSequence', { input: request.params.name });
+    return { status: 202, jsonBody: { instanceId } };
+  },
+});

@@ -16,6 +16,7 @@ describe('loadFunctionApp invoker', () => {
       hostSayHello: 'activityTrigger',
       hostHelloSequence: 'orchestrationTrigger',
       hostStarter: 'httpTrigger',
+      hostRun: 'httpTrigger',
     });
   });
 
@@ -75,6 +76,6 @@ describe('loadFunctionApp invoker', () => {
     const first = await loadFunctionApp(appPath, { logSink: memorySink() });
     const second = await loadFunctionApp(appPath, { logSink: memorySink() });
     expect(second.list().map((f) => f.name)).toEqual(first.list().map((f) => f.name));
-    expect(second.list()).toHaveLength(3);
+    expect(second.list()).toHaveLength(4);
   });
 });

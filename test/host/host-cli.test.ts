@@ -18,7 +18,7 @@ function startCli(args: string[], env: Record<string, string>): { child: ChildPr
   });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       const record = JSON.parse(line) as Record<string, unknown>;
       if (record.message === 'host ready') resolve(record);
