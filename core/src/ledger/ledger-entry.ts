@@ -81,7 +81,8 @@ export function ledgerHashHex(data: string | Uint8Array): string {
 
 /** The hash an entry must carry: over the canonical JSON of the entry without `sha256`. */
 export function entryHash(entry: Omit<LedgerEntry, 'sha256'> | LedgerEntry): string {
-  const { sha256: _ignored, ...body } = entry as LedgerEntry;
+  const body: Record<string, unknown> = { ...entry };
+  delete body.sha256;
   return ledgerHashHex(canonicalJson(body));
 }
 

@@ -21,6 +21,7 @@ import {
 } from '@attest/core';
 import type { ArchiveRecord, ArchiveRecordStore, Clock, GroupDirectory, HoldStore, LedgerStore, RecordingBlobStore } from '../domain/archive-ports';
 import { ArchiveState } from '../domain/archive-ports';
+import type { DispositionCheck, DisposeOutcome } from '../domain/archive-names';
 import type { GuardedMediaStore } from '../adapters/guarded-archive-media';
 
 export interface ArchiveLogger {
@@ -44,16 +45,7 @@ export interface ArchiveActivityDeps {
 
 export const SYSTEM_ACTOR = 'system';
 
-export interface DispositionCheck {
-  readonly action: 'dispose' | 'skip';
-  readonly reason?: string;
-  readonly holdIds?: readonly string[];
-}
-
-export type DisposeOutcome =
-  | { readonly status: 'deleted'; readonly ledgerSeq: number; readonly deletedBlobCount: number }
-  | { readonly status: 'refused'; readonly reason: string }
-  | { readonly status: 'alreadyDeleted' };
+export type { DispositionCheck, DisposeOutcome };
 
 /** Fields with personal data dropped when a record becomes a tombstone. */
 function tombstoneOf(interaction: InteractionRecord): InteractionRecord {

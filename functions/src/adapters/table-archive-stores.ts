@@ -82,7 +82,7 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
       },
       'Replace',
     );
-    if (previousExpiry !== undefined && (!isIndexed || expiryDay(previousExpiry) !== expiryDay(expiresAt!))) {
+    if (previousExpiry !== undefined && (!isIndexed || expiryDay(previousExpiry) !== expiryDay(expiresAt))) {
       await ignoreNotFound(this.expiry.deleteEntity(expiryDay(previousExpiry), indexRowKey(tenantId, interactionId)));
     }
   }

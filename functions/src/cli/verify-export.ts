@@ -20,7 +20,6 @@ import {
   type CompletenessReportBody,
   type CompletenessSignature,
   type ExportIndex,
-  type ExportedStream,
   type LedgerCheckpoint,
   type LedgerEntry,
   type RecordingManifest,
@@ -47,6 +46,11 @@ export interface VerifyOptions {
   readonly ledgerPublicKeyPem?: string;
   readonly manifestPublicKeyPem?: string;
   readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Array.isArray without narrowing (narrowing a readonly array to any[] would lose its type). */
+function isList(value: unknown): boolean {
+  return Array.isArray(value);
 }
 
 async function readOptional(file: string): Promise<Buffer | undefined> {
@@ -96,7 +100,7 @@ export async function verifyExport(root: string, options: VerifyOptions = {}): P
   // Index
   const indexBytes = await readOptional(at(ExportPaths.index));
   const index = parseJson<ExportIndex>(indexBytes);
-  if (index === undefined || indexBytes === undefined || index.formatVersion !== EXPORT_FORMAT_VERSION || !Array.isArray(index.interactions)) {
+  if (index === undefined || indexBytes === undefined || index.formatVersion !== EXPORT_FORMAT_VERSION || !isList(index.interactions)) {
     fail(ExportPaths.index, 'missing, unreadable or of an unknown format version');
     return { isValid: false, failures, interactionCount: 0, blockCount, bytesHashed, ledgerEntryCount: 0, keyIds: {} };
   }
@@ -186,7 +190,7 @@ export async function verifyExport(root: string, options: VerifyOptions = {}): P
     }
     const manifest = parseJson<RecordingManifest>(manifestBytes);
     for (const stream of manifest?.streams ?? []) {
-      const listed = exported.streams.find((s: ExportedStream) => s.streamId === stream.streamId);
+      const listed = exported.streams.find((s) => s.streamId === stream.streamId);
       const streamWhere = `${where} stream ${stream.streamId}`;
       if (listed === undefined) {
         fail(streamWhere, 'in the manifest but not in export.json (stream removed)');

@@ -38,6 +38,19 @@ export type DispositionResult =
   | { readonly status: 'rejected'; readonly decidedBy: string }
   | { readonly status: 'timedOut' };
 
+/** Result of the first disposition step. */
+export interface DispositionCheck {
+  readonly action: 'dispose' | 'skip';
+  readonly reason?: string;
+  readonly holdIds?: readonly string[];
+}
+
+/** Result of the deletion step. */
+export type DisposeOutcome =
+  | { readonly status: 'deleted'; readonly ledgerSeq: number; readonly deletedBlobCount: number }
+  | { readonly status: 'refused'; readonly reason: string }
+  | { readonly status: 'alreadyDeleted' };
+
 /** One disposition instance per interaction (≤ 100 chars, no `/ \ # ?`). */
 export function dispositionInstanceId(tenantId: string, interactionId: string): string {
   return `disp-${sanitizeKey(tenantId).slice(0, 40)}-${sanitizeKey(interactionId).slice(0, 50)}`;

@@ -17,7 +17,6 @@ import {
   LedgerEntryKind,
   LedgerSubjectType,
   type LedgerEntryDraft,
-  type LegalHoldScope,
   type ProblemBody,
 } from '@attest/core';
 import type { ArchiveActivities } from '../activities/archive.activities';
@@ -261,7 +260,7 @@ export function createArchiveAdminHandlers(deps: ArchiveAdminDeps) {
         matterId: requiredString(body, 'matterId'),
         description: requiredString(body, 'description'),
         custodian: optionalString(body, 'custodian') ?? principal.userId,
-        scope: scope as LegalHoldScope,
+        scope,
         actor: principal.userId,
       });
       return { response: { status: 201, jsonBody: hold } };

@@ -6,10 +6,11 @@
  * Frozen once shipped: changes go into `dispositionV2`.
  */
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
-import type { DisposeOutcome, DispositionCheck } from '../activities/archive.activities';
 import {
   ArchiveActivityNames,
   ArchiveEventNames,
+  type DisposeOutcome,
+  type DispositionCheck,
   type DispositionDecision,
   type DispositionInput,
   type DispositionResult,
