@@ -78,4 +78,17 @@ describe('loadFunctionApp invoker', () => {
     expect(second.list().map((f) => f.name)).toEqual(first.list().map((f) => f.name));
     expect(second.list()).toHaveLength(4);
   });
+
+  it('refuses an app that asks for HTTP streaming mode, with the library message', async () => {
+    const streamApp = join(__dirname, '..', 'apps', 'host-stream-app.ts');
+    await expect(loadFunctionApp(streamApp, { logSink: memorySink() })).rejects.toThrow(
+      'HTTP streaming requires Azure Functions Host v4.28 or higher',
+    );
+  });
+
+  it('names the missing entry when the app path does not exist', async () => {
+    await expect(loadFunctionApp(join(__dirname, 'no-such-app.js'), { logSink: memorySink() })).rejects.toThrow(
+      /no-such-app/,
+    );
+  });
 });
