@@ -158,3 +158,21 @@ describe('HTTP triggers through the local host', () => {
     });
   });
 });
+
+describe('HTTP host robustness', () => {
+  it('answers 400 for a malformed Host header instead of failing', async () => {
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: server.port, path: '/api/items/1', headers: { host: 'bad host[' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(400);
+  });
+});

@@ -46,6 +46,7 @@ export interface HttpRoute {
 }
 
 const ProblemCodes = {
+  badRequest: 'ATT_INVALID_REQUEST',
   notFound: 'ATT_NOT_FOUND',
   methodNotAllowed: 'ATT_METHOD_NOT_ALLOWED',
   payloadTooLarge: 'ATT_PAYLOAD_TOO_LARGE',
@@ -168,7 +169,13 @@ export async function startHttpTriggerServer(options: HttpTriggerServerOptions):
     for (const extension of options.extensions ?? []) {
       if (await extension.handle(request, response)) return;
     }
-    const url = new URL(request.url ?? '/', `http://${request.headers.host ?? `127.0.0.1:${port}`}`);
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', `http://${request.headers.host ?? `127.0.0.1:${port}`}`);
+    } catch {
+      sendProblem(response, 400, ProblemCodes.badRequest, 'The request URL or Host header is malformed');
+      return;
+    }
     let path = url.pathname;
     if (prefix !== '') {
       const lower = path.toLowerCase();
