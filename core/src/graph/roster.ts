@@ -31,11 +31,16 @@ function streamKind(mediaType: string | undefined): StreamKind | undefined {
 
 const isTrue = (value: unknown): boolean => value === true || String(value).toLowerCase() === 'true';
 
+/** Compliance recorder bots (ours and others') appear as `applicationInstance`; they are not parties of the call. */
+export function isRecorderBot(participant: JsonObject): boolean {
+  return objectProp(objectProp(objectProp(participant, 'info'), 'identity'), 'applicationInstance') !== undefined;
+}
+
 export function parseRoster(participants: readonly JsonObject[]): readonly RosterParticipant[] {
   const result: RosterParticipant[] = [];
   for (const participant of participants) {
     const participantId = stringProp(participant, 'id');
-    if (participantId === undefined) continue;
+    if (participantId === undefined || isRecorderBot(participant)) continue;
     const identity = identityOf(objectProp(objectProp(participant, 'info'), 'identity'));
     const streams = arrayProp(participant, 'mediaStreams').filter(isJsonObject);
     const sending = (kind: StreamKind): boolean =>
@@ -62,7 +67,7 @@ export function parseRoster(participants: readonly JsonObject[]): readonly Roste
 export function toParticipantMappings(participants: readonly JsonObject[]): readonly ParticipantMapping[] {
   const mappings: ParticipantMapping[] = [];
   for (const participant of participants) {
-    if (isTrue(prop(participant, 'isInLobby'))) continue;
+    if (isTrue(prop(participant, 'isInLobby')) || isRecorderBot(participant)) continue;
     const participantId = stringProp(participant, 'id');
     if (participantId === undefined) continue;
     const identity = identityOf(objectProp(objectProp(participant, 'info'), 'identity'));

@@ -58,7 +58,10 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
   const adminVerifier = new OpenIdJwtVerifier(recorder.admin);
   const tokens = new GraphTokenCache({
     createCredential: (tenantId) =>
-      new ClientSecretCredential(tenantId, recorder.appId, recorder.appSecret, { authorityHost: recorder.entraAuthorityHost }),
+      new ClientSecretCredential(tenantId, recorder.appId, recorder.appSecret, {
+        authorityHost: recorder.entraAuthorityHost,
+        disableInstanceDiscovery: recorder.entraDisableInstanceDiscovery,
+      }),
     refreshAheadInMs: recorder.graphTokenRefreshAheadInMs,
     onRefreshFailed: (tenantId) => rootLog.warn('graph token refresh failed', { tenantId }),
   });

@@ -27,6 +27,8 @@ export interface RecorderConfig {
   readonly admin: JwtSettings & { readonly requiredRole: string };
   readonly graphBaseUrl: string;
   readonly entraAuthorityHost: string;
+  /** Skip Entra instance discovery (needed for non-public authorities such as the local simulator). */
+  readonly entraDisableInstanceDiscovery: boolean;
   /** Refresh the Graph token this long before it expires. */
   readonly graphTokenRefreshAheadInMs: number;
   readonly graphTimeoutInMs: number;
@@ -73,6 +75,8 @@ export function readRecorderConfig(reader: ConfigReader): RecorderConfig {
     requiredRole: reader.stringOr('ATTEST_ADMIN_ROLE', 'admin'),
     ...jwtCommon,
   };
+  const entraAuthorityHost =
+    reader.url('ATTEST_ENTRA_AUTHORITY_HOST', { required: false }) ?? 'https://login.microsoftonline.com';
   if (admin.issuers.length === 0) reader.problem('ATTEST_ADMIN_ISSUERS is required (comma-separated issuers)');
   return {
     appId,
@@ -82,8 +86,11 @@ export function readRecorderConfig(reader: ConfigReader): RecorderConfig {
     webhook,
     admin,
     graphBaseUrl: reader.url('ATTEST_GRAPH_BASE_URL', { required: false }) ?? 'https://graph.microsoft.com',
-    entraAuthorityHost:
-      reader.url('ATTEST_ENTRA_AUTHORITY_HOST', { required: false }) ?? 'https://login.microsoftonline.com',
+    entraAuthorityHost,
+    entraDisableInstanceDiscovery: reader.boolean(
+      'ATTEST_ENTRA_DISABLE_INSTANCE_DISCOVERY',
+      !/^https:\/\/login\.microsoftonline\.(com|us)$/.test(entraAuthorityHost),
+    ),
     graphTokenRefreshAheadInMs: reader.integer('ATTEST_GRAPH_TOKEN_REFRESH_AHEAD_MS', 10 * MINUTE, 10_000, 50 * MINUTE),
     graphTimeoutInMs: reader.integer('ATTEST_GRAPH_TIMEOUT_MS', 3_000, 100, 60_000),
     mediaControlKey: reader.string('ATTEST_MEDIA_CONTROL_KEY'),

@@ -1,0 +1,138 @@
+/**
+ * The whole local stack for recorder end-to-end tests: the Teams simulator, one media host and
+ * the function app in the local Functions host with the local durable engine, all on loopback,
+ * storage in the shared in-memory Azurite. Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem (the
+ * simulator's local CA) like the simulator suites.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFunctionsHost, type FunctionsHost } from '../../../local/src/host/functions-host';
+import { memorySink } from '../../../local/src/host/log-sink';
+import { startTeamsSimulator, type TeamsSimulator } from '../../../local/src/simulator';
+import { startMediaHost, type MediaHost } from '../../../media-host/src/host/media-host';
+import { CONTROL_KEY, hostFiles } from '../../media-host/media-host-fixtures';
+import { BOT_APP, BOT_SECRET, TENANT, testDirectory } from '../../simulator/support/fixtures';
+
+export interface RecorderStack {
+  readonly sim: TeamsSimulator;
+  readonly host: FunctionsHost;
+  readonly baseUrl: string;
+  media: MediaHost | undefined;
+  readonly logs: ReturnType<typeof memorySink>;
+  control<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  api<T = unknown>(method: string, path: string, options?: { body?: unknown; token?: string }): Promise<{ status: number; body: T }>;
+  adminToken(): Promise<string>;
+  startMedia(overrides?: Record<string, unknown>): Promise<MediaHost>;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutInMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutInMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function startRecorderStack(options: { env?: Record<string, string> } = {}): Promise<RecorderStack> {
+  const connection = process.env.ATTEST_TEST_STORAGE_CONNECTION;
+  if (connection === undefined) throw new Error('ATTEST_TEST_STORAGE_CONNECTION is not set (integration global setup)');
+  if (process.env.NODE_EXTRA_CA_CERTS === undefined) throw new Error('run with NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem');
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const sim = await startTeamsSimulator({ log: () => undefined, behaviour: { mediaPacing: 'fast' }, directory: testDirectory(`${baseUrl}/api/calling`) });
+  const keysDir = mkdtempSync(join(tmpdir(), 'attest-rec-keys-'));
+  const env: Record<string, string> = {
+    ATTEST_STORAGE_CONNECTION_STRING: connection,
+    ATTEST_APP_ID: BOT_APP,
+    ATTEST_APP_SECRET: BOT_SECRET,
+    ATTEST_SERVED_TENANT_IDS: TENANT,
+    ATTEST_PUBLIC_BASE_URL: baseUrl,
+    ATTEST_WEBHOOK_OPENID_METADATA_URL: sim.webhookOpenIdConfigurationUrl,
+    ATTEST_GRAPH_BASE_URL: sim.url,
+    ATTEST_ENTRA_AUTHORITY_HOST: sim.url,
+    ATTEST_MEDIA_CONTROL_KEY: CONTROL_KEY,
+    ATTEST_MEDIA_HOST_STALE_AFTER_MS: '3000',
+    ATTEST_RECORDER_MEDIA_HEALTH_INTERVAL_MS: '1000',
+    ATTEST_ADMIN_OPENID_METADATA_URL: `${sim.url}/${TENANT}/v2.0/.well-known/openid-configuration`,
+    ATTEST_ADMIN_ISSUERS: `${sim.url}/${TENANT}/v2.0`,
+    ATTEST_ARCHIVE_TABLE_PREFIX: `r${randomUUID().replace(/-/g, '').slice(0, 10)}`,
+    ATTEST_KEK_PRIVATE_KEY_FILE: join(keysDir, 'kek-private.pem'),
+    ATTEST_KEK_PUBLIC_KEY_FILE: join(keysDir, 'kek-public.pem'),
+    ATTEST_LEDGER_SIGNING_KEY_FILE: join(keysDir, 'ledger-signing.pem'),
+    ATTEST_ARCHIVE_EXPORT_DIR: join(keysDir, 'exports'),
+    ...options.env,
+  };
+  Object.assign(process.env, env);
+  const logs = memorySink();
+  const host = await startFunctionsHost({
+    appPath: join(__dirname, '..', '..', '..', 'functions', 'src', 'index.ts'),
+    port,
+    logSink: logs,
+    appSettings: { ...process.env, AzureWebJobsStorage: connection },
+    hostSettings: { taskHubName: `Rec${randomUUID().replace(/-/g, '').slice(0, 12)}` },
+  });
+
+  const stack: RecorderStack = {
+    sim,
+    host,
+    baseUrl,
+    media: undefined,
+    logs,
+    async control<T>(method: string, path: string, body?: unknown) {
+      const response = await fetch(`${sim.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${sim.controlToken}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
+    },
+    async api<T>(method: string, path: string, opts: { body?: unknown; token?: string } = {}) {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...(opts.token === undefined ? {} : { authorization: `Bearer ${opts.token}` }) },
+        ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
+    },
+    async adminToken() {
+      const { USERS } = await import('../../simulator/support/fixtures');
+      const issued = await stack.control<{ access_token: string }>('POST', '/_sim/users/token', { tenantId: TENANT, userId: USERS.admin });
+      return issued.body.access_token;
+    },
+    async startMedia(overrides = {}) {
+      const files = hostFiles(connection, { functionsUrl: baseUrl, heartbeatIntervalInMs: 300,
+        // The simulator's media platform trusts the local CA: serve its loopback certificate.
+        tlsCertFile: join(process.cwd(), '.data', 'ca', 'server-cert.pem'),
+        tlsKeyFile: join(process.cwd(), '.data', 'ca', 'server-key.pem'),
+        hostId: `mh-${randomUUID().slice(0, 8)}`, ...overrides });
+      stack.media = await startMediaHost(files.config);
+      return stack.media;
+    },
+    async close() {
+      await stack.media?.close().catch(() => undefined);
+      await host.close().catch(() => undefined);
+      await sim.close().catch(() => undefined);
+    },
+  };
+  return stack;
+}
