@@ -175,7 +175,7 @@ class Engine implements LocalDurableEngine {
   readonly #running = new Set<string>();
   readonly #dirty = new Set<string>();
   readonly #timers = new Map<string, { dueAt: number; instanceId: string }>();
-  readonly #activityQueue: { partitionKey: string; rowKey: string }[] = [];
+  readonly #activityQueue: { partitionKey: string; rowKey: string; row: Row | undefined }[] = [];
   readonly #activityKeys = new Set<string>();
   #activeActivities = 0;
   #pendingSideWork = 0;
@@ -185,6 +185,13 @@ class Engine implements LocalDurableEngine {
   #leaseTimer: NodeJS.Timeout | undefined;
   #leaseEtag: string | undefined;
   #msgCounter = 0;
+  /**
+   * Partition rows of recently active instances as this (single) owner last wrote them, so an
+   * episode needs one storage round trip (its commit) instead of a read and a commit. Any
+   * doubt (failed write, row found by the poll that the cache lacks) drops the entry; the
+   * conditional update of the state row guards against a stale entry.
+   */
+  readonly #cache = new Map<string, Row[]>();
 
   constructor(options: LocalDurableEngineOptions) {
     this.#options = options;
@@ -419,9 +426,9 @@ class Engine implements LocalDurableEngine {
       });
     }
     while (this.#activeActivities < this.#maxActivities && this.#activityQueue.length > 0) {
-      const item = this.#activityQueue.shift() as { partitionKey: string; rowKey: string };
+      const item = this.#activityQueue.shift() as { partitionKey: string; rowKey: string; row: Row | undefined };
       this.#activeActivities += 1;
-      void this.#runActivity(item.partitionKey, item.rowKey).finally(() => {
+      void this.#runActivity(item.partitionKey, item.rowKey, item.row).finally(() => {
         this.#activeActivities -= 1;
         this.#activityKeys.delete(`${item.partitionKey}\u0000${item.rowKey}`);
         this.#notify();
@@ -430,11 +437,11 @@ class Engine implements LocalDurableEngine {
     }
   }
 
-  #enqueueActivity(partitionKey: string, rowKey: string): void {
+  #enqueueActivity(partitionKey: string, rowKey: string, row?: Row): void {
     const key = `${partitionKey}\u0000${rowKey}`;
     if (this.#activityKeys.has(key)) return;
     this.#activityKeys.add(key);
-    this.#activityQueue.push({ partitionKey, rowKey });
+    this.#activityQueue.push({ partitionKey, rowKey, row });
     this.#pump();
   }
 
@@ -472,6 +479,8 @@ class Engine implements LocalDurableEngine {
     try {
       const now = this.#clock.now().getTime();
       for await (const row of this.#store.scanRowKeyPrefix(RowKeys.inboxPrefix)) {
+        const cached = this.#cache.get(row.partitionKey);
+        if (cached !== undefined && !cached.some((r) => r.rowKey === row.rowKey)) this.#cache.delete(row.partitionKey);
         const dueAt = Number(row.DueAt ?? 0);
         if (dueAt <= now) this.#markReady(row.partitionKey);
         else this.#addTimer(row.partitionKey, row.rowKey, dueAt);
@@ -486,6 +495,30 @@ class Engine implements LocalDurableEngine {
       this.#pendingSideWork -= 1;
       this.#notify();
     }
+  }
+
+  async #loadRows(instanceId: string): Promise<Row[]> {
+    const cached = this.#cache.get(instanceId);
+    if (cached !== undefined) return cached;
+    const rows = await this.#store.loadPartition(instanceId);
+    this.#cacheSet(instanceId, rows);
+    return rows;
+  }
+
+  #cacheSet(instanceId: string, rows: Row[]): void {
+    this.#cache.delete(instanceId);
+    this.#cache.set(instanceId, rows);
+    if (this.#cache.size > 2000) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
+  }
+
+  /** Adds a row this engine wrote to a cached partition. */
+  #cacheAdd(instanceId: string, entity: TableEntity<Record<string, unknown>>, etag = ''): void {
+    const rows = this.#cache.get(instanceId);
+    if (rows === undefined) return;
+    rows.push(toRow(entity, etag));
   }
 
   #newMessageKey(): string {
@@ -518,14 +551,15 @@ class Engine implements LocalDurableEngine {
     validateInstanceId(instanceId);
     const fn = this.#invoker?.get(name);
     if (fn === undefined || fn.triggerType !== 'orchestrationTrigger') return { status: 'unknownOrchestrator', instanceId };
-    const existing = await this.#store.getRow(instanceId, RowKeys.state);
-    if (existing !== undefined) {
-      const status = String(existing.RuntimeStatus);
-      if (!isTerminal(status)) return { status: 'conflict', instanceId, runtimeStatus: status };
-      // Like the extension, a finished instance id may be reused: its old history goes.
-      await this.#deletePartition(instanceId);
-    }
     const inputText = options.input === undefined ? undefined : JSON.stringify(options.input);
+    // Optimistic create (one round trip); on a conflict look at what holds the id.
+    if ((await this.#createInstance(instanceId, name, inputText, undefined)) === 'created') return { status: 'created', instanceId };
+    const existing = await this.#store.getRow(instanceId, RowKeys.state);
+    if (existing !== undefined && !isTerminal(String(existing.RuntimeStatus))) {
+      return { status: 'conflict', instanceId, runtimeStatus: String(existing.RuntimeStatus) };
+    }
+    // Like the extension, a finished instance id may be reused: its old history goes.
+    await this.#deletePartition(instanceId);
     const result = await this.#createInstance(instanceId, name, inputText, undefined);
     return result === 'conflict' ? { status: 'conflict', instanceId, runtimeStatus: RuntimeStatus.Pending } : { status: 'created', instanceId };
   }
@@ -564,12 +598,16 @@ class Engine implements LocalDurableEngine {
     });
     const msgKey = this.#newMessageKey();
     const message = await this.#messageEntity(instanceId, msgKey, { kind: 'start', executionId, event: started });
+    let response;
     try {
-      await this.#store.submit([], [['create', state], ['create', message]]);
+      response = await this.#store.submit([], [['create', state], ['create', message]]);
     } catch (error) {
       if (statusOf(error) === 409) return 'conflict';
       throw error;
     }
+    const etag = response?.getResponseForEntity(RowKeys.state)?.etag;
+    if (etag !== undefined) this.#cacheSet(instanceId, [toRow(state, etag), toRow(message, '')]);
+    else this.#cache.delete(instanceId);
     this.#log.log('info', 'orchestration scheduled', { instanceId, name });
     this.#markReady(instanceId);
     return 'created';
@@ -585,6 +623,7 @@ class Engine implements LocalDurableEngine {
       event: historyEvents.eventRaised(now, eventName, inputJson),
     });
     await this.#store.table.createEntity(message);
+    this.#cacheAdd(instanceId, message);
     this.#markReady(instanceId);
     return 'accepted';
   }
@@ -595,6 +634,7 @@ class Engine implements LocalDurableEngine {
     if (isTerminal(String(state.RuntimeStatus))) return 'gone';
     const message = await this.#messageEntity(instanceId, this.#newMessageKey(), { kind: 'terminate', reason });
     await this.#store.table.createEntity(message);
+    this.#cacheAdd(instanceId, message);
     this.#markReady(instanceId);
     return 'accepted';
   }
@@ -617,6 +657,7 @@ class Engine implements LocalDurableEngine {
   }
 
   async #deletePartition(instanceId: string): Promise<void> {
+    this.#cache.delete(instanceId);
     const rows = await this.#store.loadPartition(instanceId);
     // The state row goes last so a crash midway leaves a purgeable instance, not orphans.
     const others = rows.filter((r) => r.rowKey !== RowKeys.state);
@@ -680,6 +721,7 @@ class Engine implements LocalDurableEngine {
         if (!(await this.#episode(instanceId))) return;
       }
     } catch (error) {
+      this.#cache.delete(instanceId);
       this.#warn('episode failed; will retry on the next poll', error, { instanceId });
     }
   }
@@ -714,12 +756,14 @@ class Engine implements LocalDurableEngine {
   /** Processes one inbox message of the instance; false when there is nothing due. */
   async #episode(instanceId: string): Promise<boolean> {
     const invoker = this.#invoker as FunctionInvoker;
-    const rows = await this.#store.loadPartition(instanceId);
+    const rows = await this.#loadRows(instanceId);
     const stateRow = rows.find((r) => r.rowKey === RowKeys.state);
     const inbox = rows.filter((r) => r.rowKey.startsWith(RowKeys.inboxPrefix));
     const outbox = rows.filter((r) => r.rowKey.startsWith(RowKeys.outboxPrefix));
+    if (outbox.length > 0) this.#cache.delete(instanceId);
     for (const o of outbox) await this.#dispatchOutbox(o.partitionKey, o.rowKey);
     if (stateRow === undefined) {
+      this.#cache.delete(instanceId);
       if (inbox.length > 0) await this.#store.deleteRows(inbox);
       return false;
     }
@@ -734,12 +778,14 @@ class Engine implements LocalDurableEngine {
     if (messages.length === 0) return false;
     messages.sort((a, b) => Math.max(a.dueAt, a.enqueuedAt) - Math.max(b.dueAt, b.enqueuedAt) || a.rowKey.localeCompare(b.rowKey));
     if (isTerminal(state.status)) {
+      this.#cache.delete(instanceId);
       await this.#store.deleteRows(messages.map((m) => ({ partitionKey: instanceId, rowKey: m.rowKey })));
       return false;
     }
     const message = messages[0] as InboxMessage;
     const dropMessage = async (why: string): Promise<boolean> => {
       this.#log.log('debug', 'inbox message dropped', { instanceId, why });
+      this.#cache.delete(instanceId);
       await this.#store.deleteRowIfExists(instanceId, message.rowKey);
       return true;
     };
@@ -848,7 +894,7 @@ class Engine implements LocalDurableEngine {
         };
         await this.#store.packText(work, 'Input', input);
         prepare.push(['upsert', work, 'Replace']);
-        afterCommit.push(() => this.#enqueueActivity(instanceId, rowKey));
+        afterCommit.push(() => this.#enqueueActivity(instanceId, rowKey, toRow(work, '')));
       } else {
         const child = childId ?? `${instanceId}:${state.executionId.slice(0, 12)}:${entry.id}`;
         const created = historyEvents.subOrchestrationCreated(episodeTime, entry.id, name, child, input);
@@ -981,10 +1027,26 @@ class Engine implements LocalDurableEngine {
       now: episodeTime,
       customStatus,
     });
-    await this.#store.submit([...historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']), ...prepare], [
-      ['update', stateEntity, 'Replace', { etag: state.etag }],
-      ['delete', { partitionKey: instanceId, rowKey: message.rowKey }],
-    ]);
+    const prepared = [...historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']), ...prepare];
+    let response;
+    try {
+      response = await this.#store.submit(prepared, [
+        ['update', stateEntity, 'Replace', { etag: state.etag }],
+        ['delete', { partitionKey: instanceId, rowKey: message.rowKey }],
+      ]);
+    } catch (error) {
+      this.#cache.delete(instanceId);
+      throw error;
+    }
+    const newEtag = response?.getResponseForEntity(RowKeys.state)?.etag;
+    if (newEtag === undefined || prepared.length + 2 > 100) {
+      this.#cache.delete(instanceId);
+    } else {
+      const next = rows.filter((r) => r.rowKey !== message.rowKey && r.rowKey !== RowKeys.state);
+      next.push(toRow(stateEntity, newEtag));
+      for (const [, entity] of prepared) next.push(toRow(entity, ''));
+      this.#cacheSet(instanceId, next);
+    }
     if (state.status === RuntimeStatus.Pending) this.#log.log('info', 'orchestration started', { instanceId, name: state.name });
     for (const fn of afterCommit) fn();
     return true;
@@ -1089,6 +1151,7 @@ class Engine implements LocalDurableEngine {
       await this.#store.packText(out, 'Event', JSON.stringify(parentEvent));
       commit.push(['upsert', out, 'Replace']);
     }
+    this.#cache.delete(instanceId);
     await this.#store.submit(historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']), commit);
     // Leftover work of a finished instance: pending activities and timers no longer matter.
     const leftovers = rows.filter(
@@ -1139,6 +1202,7 @@ class Engine implements LocalDurableEngine {
           ? undefined
           : { name: state.parentName ?? '', instanceId: state.parentInstanceId, executionId: state.parentExecutionId ?? '', taskId: state.parentTaskId ?? -1 },
     });
+    this.#cache.delete(instanceId);
     const startKey = this.#newMessageKey();
     const startMsg = await this.#messageEntity(instanceId, startKey, { kind: 'start', executionId: newExecutionId, event: started });
     await this.#store.submit(historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']), [
@@ -1222,6 +1286,7 @@ class Engine implements LocalDurableEngine {
           const failed = historyEvents.subOrchestrationFailed(this.#clock.now(), taskId, `[${ErrorCode.Conflict}] sub-orchestration instance '${childId}' already exists and is ${String(existing.RuntimeStatus)}`, '');
           const msg = await this.#messageEntity(partitionKey, this.#newMessageKey(), { kind: 'event', executionId: parentExecutionId, event: failed });
           await this.#store.table.createEntity(msg);
+          this.#cache.delete(partitionKey);
           this.#markReady(partitionKey);
         } else {
           if (existing !== undefined) await this.#deletePartition(childId);
@@ -1241,17 +1306,22 @@ class Engine implements LocalDurableEngine {
       const event = JSON.parse(text ?? 'null') as HistoryEvent;
       const msg = await this.#messageEntity(parentId, String(row.MessageKey), { kind: 'event', executionId: String(row.ParentExecutionId), event });
       await this.#store.table.upsertEntity(msg, 'Replace');
+      this.#cache.delete(parentId);
       this.#markReady(parentId);
     }
     await this.#store.deleteRowIfExists(partitionKey, rowKey);
+    const cached = this.#cache.get(partitionKey);
+    const index = cached?.findIndex((r) => r.rowKey === rowKey) ?? -1;
+    if (cached !== undefined && index >= 0) cached.splice(index, 1);
   }
 
   // ---------------------------------------------------------------- activities
 
-  async #runActivity(partitionKey: string, rowKey: string): Promise<void> {
+  async #runActivity(partitionKey: string, rowKey: string, known: Row | undefined): Promise<void> {
     const invoker = this.#invoker as FunctionInvoker;
     try {
-      const row = await this.#store.getRow(partitionKey, rowKey);
+      // The work item as just committed, or as found by a scan after a restart.
+      const row = known ?? (await this.#store.getRow(partitionKey, rowKey));
       if (row === undefined) return;
       const name = String(row.Name);
       const taskId = Number(row.TaskId);
@@ -1271,8 +1341,15 @@ class Engine implements LocalDurableEngine {
         // Result and removal of the work item in one transaction: a result is recorded once.
         await this.#store.submit([], [['create', msg], ['delete', { partitionKey, rowKey }]]);
       } catch (error) {
+        this.#cache.delete(partitionKey);
         if (statusOf(error) === 404) return; // the work item is gone: instance finished or purged
         throw error;
+      }
+      const cached = this.#cache.get(partitionKey);
+      if (cached !== undefined) {
+        const index = cached.findIndex((r) => r.rowKey === rowKey);
+        if (index >= 0) cached.splice(index, 1);
+        cached.push(toRow(msg, ''));
       }
       this.#markReady(partitionKey);
     } catch (error) {
@@ -1325,6 +1402,10 @@ function parseJsonOr<T>(text: string | undefined, fallback: T): unknown {
   } catch {
     return fallback;
   }
+}
+
+function toRow(entity: TableEntity<Record<string, unknown>>, etag: string): Row {
+  return { ...entity, etag } as Row;
 }
 
 function readState(row: Row): StateRow {

@@ -4,7 +4,13 @@
  * pending activity work, so that every transition of one instance is one entity-group
  * transaction; plus a blob container for payloads over the Table property limit.
  */
-import { TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
+import {
+  TableClient,
+  type TableEntity,
+  type TableEntityResult,
+  type TableTransactionResponse,
+  type TransactionAction,
+} from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 
 /** Row keys inside an instance partition. */
@@ -102,7 +108,7 @@ export class HubStore {
    * actions (idempotent upserts that nothing reads before the commit) go first in their own
    * transactions and the last transaction, holding every `commit` action, is the commit point.
    */
-  async submit(prepare: readonly TransactionAction[], commit: readonly TransactionAction[]): Promise<void> {
+  async submit(prepare: readonly TransactionAction[], commit: readonly TransactionAction[]): Promise<TableTransactionResponse | undefined> {
     if (commit.length > MAX_BATCH) throw new Error('commit transaction exceeds 100 operations');
     const room = MAX_BATCH - commit.length;
     const early = prepare.slice(0, Math.max(0, prepare.length - room));
@@ -111,7 +117,7 @@ export class HubStore {
       await this.table.submitTransaction(early.slice(i, i + MAX_BATCH));
     }
     const last = [...late, ...commit];
-    if (last.length > 0) await this.table.submitTransaction(last);
+    return last.length > 0 ? this.table.submitTransaction(last) : undefined;
   }
 
   /** Deletes rows one transaction at a time (100 per partition), ignoring rows already gone. */
