@@ -13,6 +13,11 @@ export class AudioTimeline {
     private readonly gapThresholdInMs: number,
   ) {}
 
+  /** Continues after a restart: the next frame is checked against this one (gaps across the restart count). */
+  resumeAfter(timestamp100ns: bigint): void {
+    this.#lastTimestamp = timestamp100ns;
+  }
+
   get lastTimestamp100ns(): bigint | undefined {
     return this.#lastTimestamp;
   }

@@ -17,6 +17,7 @@ import { ErrorCode, RecorderError, type StreamKind } from '@attest/core';
 import { NalType, avcCodecString, nalTypeOf, parseSps, splitAnnexB, type SpsInfo } from './annex-b';
 import { VIDEO_TIMESCALE, buildFragment, buildInitSegment, toLengthPrefixed, type FragmentSample } from './mp4-boxes';
 import type { FormattedChunk, MediaFrame, StreamFormatter } from './stream-format';
+import { FormatterResumeFormat, checkResumeState, positionNumber, type FormatterResumeState } from './resume-state';
 import { TimingIndexBuilder, type StreamTimingIndex } from './timing-index';
 
 export interface H264Fmp4FormatterOptions {
@@ -27,6 +28,8 @@ export interface H264Fmp4FormatterOptions {
   readonly gapThresholdInMs?: number;
   /** Duration given to the very last sample when no later frame tells it. Default 1/30 s. */
   readonly lastSampleDurationInMs?: number;
+  /** Continue a stored stream after a restart (no new init segment; fragments and times go on). */
+  readonly resumeState?: FormatterResumeState;
 }
 
 interface PendingSample {
@@ -52,6 +55,8 @@ export class H264Fmp4Formatter implements StreamFormatter {
   #firstDroppedTimestamp: bigint | undefined;
   #spsInfo: SpsInfo | undefined;
   #isEnded = false;
+  #lastEmittedTimestamp: bigint | undefined;
+  #lastEmittedEndInMs = 0;
 
   constructor(options: H264Fmp4FormatterOptions) {
     this.kind = options.kind;
@@ -59,6 +64,49 @@ export class H264Fmp4Formatter implements StreamFormatter {
     this.#gapThreshold100ns = BigInt(Math.round((options.gapThresholdInMs ?? 2000) * 10_000));
     this.#lastSampleTicks = Math.round((options.lastSampleDurationInMs ?? 1000 / 30) * 10_000);
     this.#index = new TimingIndexBuilder(options.kind, 'video/mp4');
+    if (options.resumeState !== undefined) {
+      const state = checkResumeState(options.resumeState, FormatterResumeFormat.h264Fmp4);
+      const n = (key: string): number => positionNumber(state, key);
+      this.#spsInfo = {
+        profileIdc: n('profileIdc'),
+        constraintFlags: n('constraintFlags'),
+        levelIdc: n('levelIdc'),
+        chromaFormatIdc: 1,
+        bitDepthLumaMinus8: 0,
+        bitDepthChromaMinus8: 0,
+        width: n('width'),
+        height: n('height'),
+      };
+      this.#contentType = `video/mp4; codecs="${avcCodecString(this.#spsInfo)}"`;
+      this.#fragmentSequence = n('fragmentSequence');
+      this.#lastDurationTicks = n('lastDurationTicks');
+      this.#firstTimestamp = BigInt(state.firstTimestamp100ns);
+      this.#lastEmittedTimestamp = BigInt(state.lastFrameTimestamp100ns);
+      this.#lastTimestamp = this.#lastEmittedTimestamp;
+      this.#index.resumeAt(state.byteLength, this.#firstTimestamp);
+    }
+  }
+
+  getResumeState(): FormatterResumeState | undefined {
+    const info = this.#spsInfo;
+    if (this.#lastEmittedTimestamp === undefined || this.#firstTimestamp === undefined || info === undefined) return undefined;
+    return {
+      v: 1,
+      format: FormatterResumeFormat.h264Fmp4,
+      byteLength: this.#index.bytesSoFar,
+      mediaEndInMs: this.#lastEmittedEndInMs,
+      firstTimestamp100ns: this.#firstTimestamp.toString(),
+      lastFrameTimestamp100ns: this.#lastEmittedTimestamp.toString(),
+      position: {
+        fragmentSequence: this.#fragmentSequence,
+        lastDurationTicks: this.#lastDurationTicks ?? this.#lastSampleTicks,
+        profileIdc: info.profileIdc,
+        constraintFlags: info.constraintFlags,
+        levelIdc: info.levelIdc,
+        width: info.width,
+        height: info.height,
+      },
+    };
   }
 
   /** `video/mp4; codecs="avc1.PPCCLL"` once the first key frame's SPS is known, else `video/mp4`. */
@@ -185,6 +233,8 @@ export class H264Fmp4Formatter implements StreamFormatter {
     this.#fragmentSequence += 1;
     const endTicks = first.timestamp100ns - firstTimestamp + BigInt(fragmentSamples.reduce((sum, s) => sum + s.durationInTicks, 0));
     const mediaEndInMs = (Number(endTicks) * 1000) / VIDEO_TIMESCALE;
+    this.#lastEmittedTimestamp = samples[samples.length - 1]?.timestamp100ns;
+    this.#lastEmittedEndInMs = mediaEndInMs;
     this.#index.addChunk(
       {
         mediaStartInMs: this.#mediaMs(first.timestamp100ns),

@@ -18,6 +18,7 @@ export * from './wav.format';
 export * from './h264-fmp4.format';
 export * from './annex-b';
 export * from './mp4-boxes';
+export * from './resume-state';
 
 export interface StreamFormatterFactoryOptions {
   /** Pool for Opus; default: the host-wide pool ({@link getDefaultOpusEncoderPool}). */
@@ -34,11 +35,16 @@ export function createStreamFormatterFactory(options: StreamFormatterFactoryOpti
     switch (stream.kind) {
       case StreamKind.audio:
         return stream.isLossless
-          ? new WavFormatter({ chunkDurationInMs })
-          : new OpusOggFormatter({ ...options.opus, pool: options.opusPool ?? getDefaultOpusEncoderPool(), chunkDurationInMs });
+          ? new WavFormatter({ chunkDurationInMs, resumeState: stream.resumeState })
+          : new OpusOggFormatter({
+              ...options.opus,
+              pool: options.opusPool ?? getDefaultOpusEncoderPool(),
+              chunkDurationInMs,
+              resumeState: stream.resumeState,
+            });
       case StreamKind.video:
       case StreamKind.vbss:
-        return new H264Fmp4Formatter({ kind: stream.kind, fragmentDurationInMs: chunkDurationInMs });
+        return new H264Fmp4Formatter({ kind: stream.kind, fragmentDurationInMs: chunkDurationInMs, resumeState: stream.resumeState });
     }
   };
 }

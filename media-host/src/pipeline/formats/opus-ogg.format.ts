@@ -15,6 +15,7 @@ import { OggHeaderType, buildOggPage, paginate } from './ogg';
 import type { OpusEncoderPool, OpusEncoderSettings, OpusStreamEncoder } from './opus-encoder-pool';
 import { OPUS_INPUT_SAMPLE_RATE_IN_HZ, PCM_BYTES_PER_FRAME } from './opus-encoder-pool';
 import { AudioTimeline } from './audio-timeline';
+import { FormatterResumeFormat, checkResumeState, positionNumber, type FormatterResumeState } from './resume-state';
 import { TimingIndexBuilder, type StreamTimingIndex } from './timing-index';
 
 /** libopus look-ahead at 48 kHz for the VOIP/audio applications (2.5 ms + 4 ms). */
@@ -30,6 +31,8 @@ export interface OpusOggFormatterOptions extends OpusEncoderSettings {
   readonly gapThresholdInMs?: number;
   /** Ogg logical stream serial number. Default 1 (one stream per blob). */
   readonly serialNumber?: number;
+  /** Continue a stored stream after a restart (no new headers; page numbers and granules go on). */
+  readonly resumeState?: FormatterResumeState;
 }
 
 export function buildOpusHead(preSkip48k: number, inputSampleRateInHz: number): Buffer {
@@ -66,7 +69,7 @@ export class OpusOggFormatter implements StreamFormatter {
   readonly extension = 'ogg';
   readonly #encoder: OpusStreamEncoder;
   readonly #framesPerChunk: number;
-  readonly #serialNumber: number;
+  #serialNumber: number;
   readonly #index = new TimingIndexBuilder(StreamKind.audio, this.contentType);
   readonly #timeline: AudioTimeline;
   #pending: Buffer[] = [];
@@ -76,12 +79,39 @@ export class OpusOggFormatter implements StreamFormatter {
   #hasHeaders = false;
   #ending: Promise<FormattedChunk[]> | undefined;
   #isClosed = false;
+  #lastEmittedTimestamp: bigint | undefined;
 
   constructor(options: OpusOggFormatterOptions) {
     this.#encoder = options.pool.openStream(options);
     this.#framesPerChunk = Math.max(1, Math.round((options.chunkDurationInMs ?? 1000) / 20));
     this.#timeline = new AudioTimeline(this.#index, options.gapThresholdInMs ?? 40);
     this.#serialNumber = options.serialNumber ?? 1;
+    if (options.resumeState !== undefined) {
+      // NOTE: a fresh encoder starts with its own look-ahead, so audio after a restart sits
+      // 6.5 ms later than its granule says; far below what a listener or a sync check notices.
+      const state = checkResumeState(options.resumeState, FormatterResumeFormat.opusOgg);
+      this.#serialNumber = positionNumber(state, 'serialNumber');
+      this.#pageSequence = positionNumber(state, 'pageSequence');
+      this.#framesEncoded = BigInt(positionNumber(state, 'framesEncoded'));
+      this.#hasHeaders = true;
+      this.#lastEmittedTimestamp = BigInt(state.lastFrameTimestamp100ns);
+      this.#index.resumeAt(state.byteLength, BigInt(state.firstTimestamp100ns));
+      this.#timeline.resumeAfter(this.#lastEmittedTimestamp);
+    }
+  }
+
+  getResumeState(): FormatterResumeState | undefined {
+    const first = this.#index.firstTimestamp100ns;
+    if (this.#lastEmittedTimestamp === undefined || first === undefined) return undefined;
+    return {
+      v: 1,
+      format: FormatterResumeFormat.opusOgg,
+      byteLength: this.#index.bytesSoFar,
+      mediaEndInMs: this.#mediaMs(this.#framesEncoded),
+      firstTimestamp100ns: first.toString(),
+      lastFrameTimestamp100ns: this.#lastEmittedTimestamp.toString(),
+      position: { serialNumber: this.#serialNumber, pageSequence: this.#pageSequence, framesEncoded: Number(this.#framesEncoded) },
+    };
   }
 
   async push(frame: MediaFrame): Promise<FormattedChunk[]> {
@@ -162,6 +192,7 @@ export class OpusOggFormatter implements StreamFormatter {
     this.#pageSequence += pages.length;
     parts.push(...pages);
     this.#framesEncoded = totalRealFrames;
+    this.#lastEmittedTimestamp = this.#timeline.lastTimestamp100ns ?? this.#lastEmittedTimestamp;
     const bytes = Buffer.concat(parts);
     this.#index.addBytes(headerBytes);
     const mediaEndInMs = this.#mediaMs(totalRealFrames);

@@ -4,6 +4,7 @@
  * I/O. Audio formatters may encode off the event loop (worker threads), hence async.
  */
 import type { StreamKind } from '@attest/core';
+import type { FormatterResumeState } from './resume-state';
 import type { StreamTimingIndex } from './timing-index';
 
 /** One media frame of one stream, as decoded from the media protocol. */
@@ -42,12 +43,19 @@ export interface StreamFormatter {
    * `end()`; the pipeline stores it as the blob's JSON sidecar. See `docs/media-formats.md`.
    */
   getTimingIndex?(): StreamTimingIndex;
+  /**
+   * Where the stream stands after the bytes returned so far, to continue it after a restart;
+   * undefined before the first chunk. See `resume-state.ts`.
+   */
+  getResumeState?(): FormatterResumeState | undefined;
 }
 
 export interface StreamFormatterOptions {
   readonly kind: StreamKind;
   /** Store audio losslessly (PCM in WAV/raw) instead of Opus. */
   readonly isLossless: boolean;
+  /** Continue a stream already partly stored (after a restart) instead of starting a new one. */
+  readonly resumeState?: FormatterResumeState;
 }
 
 /** Creates the formatter for a stream; chosen by kind and configuration. */

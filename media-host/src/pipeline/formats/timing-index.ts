@@ -54,6 +54,16 @@ export class TimingIndexBuilder {
     private readonly contentType: string,
   ) {}
 
+  /** Continues a stream whose first `byteLength` bytes are already stored (after a restart). */
+  resumeAt(byteLength: number, firstTimestamp100ns: bigint): void {
+    this.#bytesSoFar = byteLength;
+    this.#firstTimestamp100ns = firstTimestamp100ns;
+  }
+
+  get firstTimestamp100ns(): bigint | undefined {
+    return this.#firstTimestamp100ns;
+  }
+
   noteFirstTimestamp(timestamp100ns: bigint): void {
     this.#firstTimestamp100ns ??= timestamp100ns;
   }

@@ -9,6 +9,7 @@
  */
 import { ErrorCode, RecorderError, StreamKind } from '@attest/core';
 import { AudioTimeline } from './audio-timeline';
+import { FormatterResumeFormat, checkResumeState, positionNumber, type FormatterResumeState } from './resume-state';
 import type { FormattedChunk, MediaFrame, StreamFormatter } from './stream-format';
 import { TimingIndexBuilder, type StreamTimingIndex } from './timing-index';
 
@@ -41,6 +42,8 @@ export interface WavFormatterOptions {
   readonly chunkDurationInMs?: number;
   /** A timestamp step this much longer than 20 ms counts as a gap. Default 40 ms. */
   readonly gapThresholdInMs?: number;
+  /** Continue a stored stream after a restart (no new header). */
+  readonly resumeState?: FormatterResumeState;
 }
 
 export class WavFormatter implements StreamFormatter {
@@ -55,10 +58,33 @@ export class WavFormatter implements StreamFormatter {
   #framesStored = 0n;
   #hasHeader = false;
   #isEnded = false;
+  #lastEmittedTimestamp: bigint | undefined;
 
   constructor(options: WavFormatterOptions = {}) {
     this.#timeline = new AudioTimeline(this.#index, options.gapThresholdInMs ?? 40);
     this.#framesPerChunk = Math.max(1, Math.round((options.chunkDurationInMs ?? 1000) / 20));
+    if (options.resumeState !== undefined) {
+      const state = checkResumeState(options.resumeState, FormatterResumeFormat.wav);
+      this.#framesStored = BigInt(positionNumber(state, 'framesStored'));
+      this.#hasHeader = true;
+      this.#lastEmittedTimestamp = BigInt(state.lastFrameTimestamp100ns);
+      this.#index.resumeAt(state.byteLength, BigInt(state.firstTimestamp100ns));
+      this.#timeline.resumeAfter(this.#lastEmittedTimestamp);
+    }
+  }
+
+  getResumeState(): FormatterResumeState | undefined {
+    const first = this.#index.firstTimestamp100ns;
+    if (this.#lastEmittedTimestamp === undefined || first === undefined) return undefined;
+    return {
+      v: 1,
+      format: FormatterResumeFormat.wav,
+      byteLength: this.#index.bytesSoFar,
+      mediaEndInMs: Number(this.#framesStored) * 20,
+      firstTimestamp100ns: first.toString(),
+      lastFrameTimestamp100ns: this.#lastEmittedTimestamp.toString(),
+      position: { framesStored: Number(this.#framesStored) },
+    };
   }
 
   push(frame: MediaFrame): Promise<FormattedChunk[]> {
@@ -115,6 +141,7 @@ export class WavFormatter implements StreamFormatter {
     );
     this.#pending = [];
     this.#pendingFirstTimestamp = undefined;
+    this.#lastEmittedTimestamp = this.#timeline.lastTimestamp100ns;
     return { bytes: Buffer.concat(parts), mediaEndInMs };
   }
 }
