@@ -88,7 +88,8 @@ describe('Graph calls API request handling', () => {
 
   it('requires callbackUri on answer although the schema leaves it optional', async () => {
     const callId = await pendingCall();
-    const { callbackUri: _omitted, ...withoutCallback } = goodAnswer;
+    const withoutCallback: Partial<typeof goodAnswer> = { ...goodAnswer };
+    delete withoutCallback.callbackUri;
     const response = await recorder.graph('POST', `/communications/calls/${callId}/answer`, withoutCallback);
     expect(response.status).toBe(400);
     expect(sim.graph.requests.at(-1)?.verdict).toEqual({ valid: false, errors: [{ path: '/callbackUri', message: 'is required' }] });

@@ -238,7 +238,7 @@ describe('policy enforcement with an injected clock', () => {
     expect(sim.deliverer.records.some((r) => r.kind === 'participantJoining' && r.callId === legs[0]!.callId && r.isDelivered)).toBe(true);
   });
 
-  it('does not invite for a rerouted call unless RecordReroutedCalls is set', async () => {
+  it('does not invite for a rerouted call unless RecordReroutedCalls is set', () => {
     const spec: CallSpec = { ...p2p(), reroute: { kind: 'forward' }, participants: [{ user: USERS.unrecorded, role: 'caller' }, { user: USERS.trader, role: 'callee' }] };
     const skipped = sim.engine.startCall(spec);
     expect(user(skipped, USERS.trader)).toMatchObject({ status: 'notRecordable', statusReason: 'reroutedNotRecorded' });

@@ -4,7 +4,7 @@
  * injected clock. Malformed files fail with the file and field named.
  * Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ManualSimClock, loadScenarioFile, resolveScenario, ScenarioError, startTeamsSimulator, type Directory, type TeamsSimulator } from '../../local/src/simulator';
@@ -13,7 +13,7 @@ import { startTestMediaListener, type TestMediaListener } from './support/test-m
 import { startTestRecorder, waitUntil, type TestRecorder } from './support/test-recorder';
 
 const scenarioDir = join(__dirname, '..', '..', 'local', 'scenarios');
-const directory = JSON.parse(require('node:fs').readFileSync(join(scenarioDir, 'directory.json'), 'utf8')) as Directory;
+const directory = JSON.parse(readFileSync(join(scenarioDir, 'directory.json'), 'utf8')) as Directory;
 const scenarioNames = readdirSync(scenarioDir).filter((n) => n.endsWith('.json') && n !== 'directory.json').map((n) => basename(n, '.json'));
 const silent = (): void => undefined;
 

@@ -102,6 +102,7 @@ describe('webhook deliveries', () => {
 
   it('shapes the invite as a policy-recording incoming call, with PascalCase enums when configured', async () => {
     const { hit, callId, conversationId } = await startAndWaitForInvite();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a received payload, checked by matchers below
     const body = JSON.parse(hit.text) as { '@odata.type': string; value: Record<string, any>[] };
     expect(body['@odata.type']).toBe('#microsoft.graph.commsNotifications');
     const item = body.value[0]!;

@@ -89,7 +89,7 @@ async function run(args: CliArgs, sim: TeamsSimulator): Promise<number> {
     `scenario ${scenario.name}: ${verdict.isPass ? 'PASS' : 'FAIL'}`,
     `  call ${outcome.state}, end reason ${outcome.endReason ?? '-'}`,
     ...outcome.participants.map((p) => `  participant ${p.userId ?? '(external)'}: ${p.status}`),
-    ...outcome.legs.map((l) => `  recorder leg ${String(l.callId)}: ${String(l.outcome)}, latency ${String(l.answerLatencyInMs ?? '-')} ms, recording ${String(l.recordingStatus)}, ended ${JSON.stringify(l.terminatedResult ?? null)}`),
+    ...outcome.legs.map((l) => `  recorder leg ${String(l.callId)}: ${String(l.outcome)}, latency ${JSON.stringify(l.answerLatencyInMs ?? '-')} ms, recording ${JSON.stringify(l.recordingStatus)}, ended ${JSON.stringify(l.terminatedResult ?? null)}`),
     ...verdict.failures.map((f) => `  FAIL ${f}`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -93,7 +93,8 @@ export async function startTestRecorder(options: TestRecorderOptions): Promise<T
       received.push({ path: req.url ?? '', headers: req.headers, body });
       const item = body.value?.[0];
       const data = item?.resourceData;
-      const type = !Array.isArray(data) ? String(data?.['@odata.type'] ?? '') : '';
+      const odataType = !Array.isArray(data) ? data?.['@odata.type'] : undefined;
+      const type = typeof odataType === 'string' ? odataType : '';
       if (type === '#microsoft.graph.participantJoiningNotification') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ '@odata.type': `#microsoft.graph.${options.joiningResponse ?? 'acceptJoinResponse'}`, ...(options.joiningResponse === 'rejectJoinResponse' ? { reason: 'busy' } : {}) }));
@@ -111,7 +112,8 @@ export async function startTestRecorder(options: TestRecorderOptions): Promise<T
   const handle = async (changeType: string, resourceUrl: string, data: unknown): Promise<void> => {
     const callId = /\/communications\/calls\/([^/]+)$/.exec(resourceUrl)?.[1];
     if (callId === undefined || Array.isArray(data) || typeof data !== 'object' || data === null) return;
-    const state = String((data as { state?: unknown }).state ?? '').toLowerCase();
+    const rawState = (data as { state?: unknown }).state;
+    const state = typeof rawState === 'string' ? rawState.toLowerCase() : '';
     if (changeType.toLowerCase() === 'created' && state === 'incoming') {
       if (answered.includes(callId)) return; // duplicate invite
       const action = options.onInvite?.(callId, invites++) ?? 'answer';

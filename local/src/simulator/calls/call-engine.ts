@@ -1182,7 +1182,7 @@ export class CallEngine {
       leg.cancelDeadline?.();
       leg.cancelKeepAlive?.();
     }
-    await Promise.all(legs.map((leg) => leg.media?.stop()));
-    await Promise.all(legs.map((leg) => leg.chain));
+    await Promise.all(legs.map((leg) => leg.media?.stop() ?? Promise.resolve()));
+    await Promise.all(legs.map((leg) => leg.chain.then(() => undefined)));
   }
 }

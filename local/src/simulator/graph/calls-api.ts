@@ -11,7 +11,7 @@ import type { ActionResult, CallEngine } from '../calls/call-engine';
 import type { SimulatedEntra } from '../entra/entra';
 import type { SimClock } from '../util/clock';
 import { bearerToken, graphError, sendJson, type SimLogger } from '../util/http';
-import { GraphSchemaId, SchemaValidator, type SchemaVerdict } from './schema-validator';
+import { GraphSchemaId, type SchemaValidator, type SchemaVerdict } from './schema-validator';
 
 export interface GraphRequestRecord {
   readonly id: string;
@@ -143,7 +143,7 @@ export class GraphCallsApi {
     if (check === undefined || !check.ok) {
       return reply(401, graphError('InvalidAuthenticationToken', token === undefined ? 'Access token is empty.' : 'Access token validation failure. Invalid audience, signature or expiry.', clientRequestId));
     }
-    const appId = String(check.claims.appid ?? '');
+    const appId = typeof check.claims.appid === 'string' ? check.claims.appid : '';
     record.appId = appId;
 
     const expectedMethod = action !== undefined ? 'POST' : participantId !== undefined ? 'DELETE' : undefined;
@@ -180,16 +180,16 @@ export class GraphCallsApi {
     const b = (body ?? {}) as Record<string, unknown>;
     switch (normalizedAction) {
       case 'answer':
-        result = engine.answer(callId, appId, b as Parameters<CallEngine['answer']>[2]);
+        result = engine.answer(callId, appId, b);
         break;
       case 'reject':
-        result = engine.reject(callId, appId, String(b.reason ?? 'none'));
+        result = engine.reject(callId, appId, typeof b.reason === 'string' ? b.reason : 'none');
         break;
       case 'redirect':
         result = engine.redirect(callId, appId);
         break;
       case 'updateRecordingStatus':
-        result = engine.updateRecordingStatus(callId, appId, b as { status?: string; clientContext?: string });
+        result = engine.updateRecordingStatus(callId, appId, b);
         break;
       case 'keepAlive':
         result = engine.keepAlive(callId, appId);

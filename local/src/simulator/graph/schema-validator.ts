@@ -56,7 +56,7 @@ export class SchemaValidator {
   /** Adds a schema document under its `$id`. */
   add(document: { readonly $id?: unknown }): void {
     if (typeof document.$id !== 'string') throw new Error('schema document has no $id');
-    this.#documents.set(document.$id, document as Schema);
+    this.#documents.set(document.$id, document);
   }
 
   /** Loads every `*.schema.json` file of a folder. */

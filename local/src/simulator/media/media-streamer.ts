@@ -107,7 +107,7 @@ export class MediaStreamer {
         if (frame.type === 'error') this.stats.error = `media host error ${frame.errorCode}`;
       }
     });
-    socket.on('error', (err) => {
+    socket.on('error', (err: Error) => {
       this.stats.error ??= err.message;
     });
     await this.#write({ type: 'hello', sessionId: this.#options.blob.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, token: this.#options.blob.token });

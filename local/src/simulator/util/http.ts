@@ -70,7 +70,8 @@ export function jsonLineLogger(minLevel: 'debug' | 'info' | 'warn' | 'error' | '
   const order = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 } as const;
   return (level, message, fields = {}) => {
     if (order[level] < order[minLevel]) return;
-    const { pii: _pii, ...safe } = fields as Record<string, unknown>;
+    // Personal data stays out of the simulator's logs: drop any `pii` member.
+    const safe = Object.fromEntries(Object.entries(fields).filter(([key]) => key !== 'pii'));
     process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, component: 'teams-simulator', message, ...safe })}\n`);
   };
 }
