@@ -41,6 +41,29 @@ export interface PolicyInvite {
   /** Graph's media region hint (`mediaHostedRegion`, `USEA`...) or the user's region. */
   readonly region?: string;
   readonly isMeeting: boolean;
+  /** More than two parties (group call or meeting): policy users may be grouped (`participantCapacity`). */
+  readonly isMultiParty: boolean;
+}
+
+/**
+ * Meeting facts of a call resource. Invites often carry only `tokenMeetingInfo` (for P2P calls
+ * too); a meeting leg's `establishing` update adds `chatInfo` and `organizerMeetingInfo`.
+ */
+export function meetingFactsOf(call: JsonObject): { readonly isMeeting: boolean; readonly meetingId?: string; readonly joinWebUrl?: string } {
+  const meetingInfo = objectProp(call, 'meetingInfo');
+  const threadId = stringProp(objectProp(call, 'chatInfo'), 'threadId');
+  const meetingType = (stringProp(meetingInfo, '@odata.type') ?? '').toLowerCase();
+  const joinMeetingId = stringProp(meetingInfo, 'joinMeetingId');
+  const isMeeting =
+    (threadId !== undefined && /meeting_/i.test(threadId)) ||
+    meetingType.endsWith('organizermeetinginfo') ||
+    meetingType.endsWith('joinmeetingidmeetinginfo') ||
+    joinMeetingId !== undefined;
+  return {
+    isMeeting,
+    meetingId: threadId ?? joinMeetingId,
+    joinWebUrl: stringProp(meetingInfo, 'joinWebUrl') ?? stringProp(call, 'joinWebUrl'),
+  };
 }
 
 /** Reads the identity of a `participantInfo`/`identitySet`, whatever its kind. */
@@ -169,6 +192,7 @@ export function analyseInvite(call: JsonObject): InviteAnalysis {
       stringProp(call, 'mediaHostedRegion') ??
       stringProp(source, 'region'),
     isMeeting: type === 'meeting' || type === 'broadcast',
+    isMultiParty: isMultiParty || isMeeting,
   };
 }
 

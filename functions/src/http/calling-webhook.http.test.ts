@@ -193,6 +193,16 @@ describe('calling webhook', () => {
     expect(f.graphCalls[0]?.arg).toMatchObject({ participantCapacity: 200 });
   });
 
+  it('marks the interaction as a meeting when establishing reveals the meeting thread', async () => {
+    const f = new Fakes();
+    const handler = f.handler();
+    await handler(request(invite('g-1', { applicationMetadata: { botData: { isMultiParty: true } } })), f.context());
+    expect(f.graphCalls[0]?.arg).toMatchObject({ participantCapacity: 200 });
+    expect(f.rows.get('g-1')?.type).toBe('groupCall');
+    await handler(request({ value: [{ changeType: 'updated', resourceUrl: '/communications/calls/g-1', resourceData: { '@odata.type': '#microsoft.graph.call', state: 'establishing', chatInfo: { threadId: '19:meeting_q@thread.v2' } } }] }), f.context());
+    expect(f.rows.get('g-1')).toMatchObject({ type: 'meeting', meetingId: '19:meeting_q@thread.v2' });
+  });
+
   it('gives a duplicate invite no second effect', async () => {
     const f = new Fakes();
     const handler = f.handler();

@@ -13,6 +13,7 @@ import {
   analyseInvite,
   interactionIdForCall,
   lifecycleInstanceId,
+  meetingFactsOf,
   parseCommsNotifications,
   parseRoster,
   sanitizeKey,
@@ -106,6 +107,9 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
         callLog.info('participant joining accepted');
         continue;
       }
+      if (notification.kind === 'call' && notification.changeType === 'updated') {
+        await recordMeetingFacts(deps, notification, callId, auth.token.tenantId, callLog);
+      }
       const event = toCallEvent(notification, receivedAt, messageId);
       if (event === undefined) continue;
       const outcome = await forwardEvent(deps, callId, event, callLog, context);
@@ -115,6 +119,16 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
     }
     return joiningResponse === undefined ? { status: 202 } : { status: 200, jsonBody: joiningResponse };
   };
+}
+
+/** A meeting leg reveals itself on `establishing` (chatInfo, organizerMeetingInfo): refine the record. */
+async function recordMeetingFacts(deps: CallingWebhookDeps, notification: CallNotification, callId: string, tenantId: string, log: StructuredLog): Promise<void> {
+  const facts = meetingFactsOf(notification.call);
+  if (!facts.isMeeting) return;
+  await deps.interactions
+    .update(tenantId, interactionIdForCall(callId), { type: 'meeting', meetingId: facts.meetingId, joinWebUrl: facts.joinWebUrl })
+    .then(() => log.info('interaction identified as meeting'))
+    .catch(() => log.warn('meeting facts not recorded'));
 }
 
 function deliveryIdOf(notification: CommsNotification, messageId: string | undefined): string {
@@ -257,7 +271,8 @@ async function handleInvite(
   const answer = await deps.graph.answer(tenantId, callId, {
     callbackUri: `${deps.settings.publicBaseUrl}/api/calling/${encodeURIComponent(callId)}`,
     mediaConfigBlob: session.mediaConfigBlob,
-    ...(analysis.isMeeting && deps.settings.participantCapacity > 0 ? { participantCapacity: deps.settings.participantCapacity } : {}),
+    // A meeting invite may look like a group call until `establishing`: group both.
+    ...(analysis.isMultiParty && deps.settings.participantCapacity > 0 ? { participantCapacity: deps.settings.participantCapacity } : {}),
   });
   const answeredAt = deps.now();
   if (answer.kind !== 'ok') {

@@ -249,6 +249,17 @@ describe('callLifecycleV1', () => {
     expect(result.logs.some((l) => l.includes('"level":"error"') && l.includes('media host lost'))).toBe(true);
   });
 
+  it('sets failed status when the media host cannot start persisting after Graph confirmed recording', () => {
+    const result = run([state('established', 1), state('terminated', 60)], {
+      ...ok,
+      [ActivityNames.startPersisting]: () => ({ ok: false, reason: 'ATT_MEDIA_HOST_UNAVAILABLE' }),
+    });
+    const statuses = result.activities.filter((a) => a.name === ActivityNames.updateRecordingStatus).map((a) => (a.input as { status: string }).status);
+    expect(statuses).toEqual(['recording', 'failed']);
+    expect(names(result)).not.toContain(ActivityNames.sealRecording);
+    expect(result.output).toMatchObject({ outcome: 'failed', outcomeReason: 'mediaHostLost' });
+  });
+
   it('treats repeated failed health checks as media host loss', () => {
     const result = run([state('established', 1), { tick: true }, { tick: true }, state('terminated', 300)], {
       ...ok,

@@ -131,7 +131,9 @@ export const callLifecycle: OrchestrationHandler = function* (
     const at = nowIso();
     state.gaps = [...state.gaps, { startedAt: at, endedAt: at, reason: 'mediaHostLost' }];
     log.error('media host lost: recording cannot continue', { reason, hostId: input.session.hostId });
-    if (state.phase === 'established' && state.isRecordingConfirmed) {
+    // Graph was told `recording` (even if persistence never started): tell it the truth.
+    const last = state.statusHistory[state.statusHistory.length - 1];
+    if (last?.status === 'recording' && last.isConfirmed) {
       yield* recordStatus('failed');
     }
     publishStatus();
