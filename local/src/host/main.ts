@@ -146,7 +146,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 1;
   }
   const rpcBaseUrl = (host.durable as { rpcBaseUrl?: unknown } | undefined)?.rpcBaseUrl;
-  logSink({
+  // Written whatever the log level: launchers wait for this line.
+  jsonLineSink(process.stdout)({
     time: new Date().toISOString(),
     level: 'info',
     message: 'host ready',
