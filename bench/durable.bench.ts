@@ -6,7 +6,7 @@
  * Writes bench/results/durable.json. Target: light-load start-to-first-activity p99 < 100 ms.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InvocationContext } from '@azure/functions';
@@ -17,8 +17,8 @@ import { loadFunctionApp } from '@attest/local/dist/host/function-app';
 import type { HostLogRecord } from '@attest/local/dist/host/log-sink';
 
 const IN_FLIGHT = 100;
-const THROUGHPUT_ORCHESTRATIONS = 400;
-const LIGHT_SAMPLES = 100;
+const THROUGHPUT_ORCHESTRATIONS = Number(process.env.ATTEST_BENCH_DURABLE_ORCHESTRATIONS ?? 400);
+const LIGHT_SAMPLES = Number(process.env.ATTEST_BENCH_DURABLE_LIGHT_SAMPLES ?? 100);
 const TARGET_P99_IN_MS = 100;
 
 /** The benchmark's app, written as plain JS so the local host loads it like any app. */
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     const result = {
       benchmark: 'durable',
       recordedAt: new Date().toISOString(),
-      machine: { cpus: cpus().length, availableParallelism: availableParallelism(), node: process.version },
+      machine: { cpus: cpus().length, availableParallelism: availableParallelism(), node: process.version, loadAverage1m: Math.round((loadavg()[0] ?? 0) * 10) / 10 },
       throughput: {
         inFlight: IN_FLIGHT,
         orchestrations: THROUGHPUT_ORCHESTRATIONS,

@@ -147,6 +147,8 @@ interface InboxMessage {
   readonly event: HistoryEvent | undefined;
   readonly reason: string | undefined;
   readonly corrupt: string | undefined;
+  /** An activity result held in memory; `rowKey` is then its work item, deleted by the commit. */
+  readonly direct?: boolean;
 }
 
 const OUT_OF_PROC = '$OutOfProcData$:';
@@ -192,6 +194,12 @@ class Engine implements LocalDurableEngine {
    * conditional update of the state row guards against a stale entry.
    */
   readonly #cache = new Map<string, Row[]>();
+  /**
+   * Activity results not yet in storage. The episode that applies one deletes its work item in
+   * the same transaction, so a crash before that re-runs the activity (at least once) and a
+   * result is never applied twice. Saves one write per activity.
+   */
+  readonly #direct = new Map<string, InboxMessage[]>();
 
   constructor(options: LocalDurableEngineOptions) {
     this.#options = options;
@@ -281,6 +289,9 @@ class Engine implements LocalDurableEngine {
       const deadline = Date.now() + 10_000;
       while ((this.#running.size > 0 || this.#activeActivities > 0 || this.#pendingSideWork > 0) && Date.now() < deadline) {
         await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      }
+      for (const instanceId of [...this.#direct.keys()]) {
+        await this.#flushDirect(instanceId).catch((e: unknown) => this.#warn('could not store an activity result; the activity will run again', e, { instanceId }));
       }
       await this.#releaseLease();
       this.#notify();
@@ -723,6 +734,7 @@ class Engine implements LocalDurableEngine {
     } catch (error) {
       this.#cache.delete(instanceId);
       this.#warn('episode failed; will retry on the next poll', error, { instanceId });
+      await this.#flushDirect(instanceId).catch((e: unknown) => this.#warn('could not store an activity result; the activity will run again', e, { instanceId }));
     }
   }
 
@@ -775,11 +787,13 @@ class Engine implements LocalDurableEngine {
       if (m.dueAt > now.getTime()) this.#addTimer(instanceId, m.rowKey, m.dueAt);
       else messages.push(m);
     }
+    messages.push(...(this.#direct.get(instanceId) ?? []));
     if (messages.length === 0) return false;
     messages.sort((a, b) => Math.max(a.dueAt, a.enqueuedAt) - Math.max(b.dueAt, b.enqueuedAt) || a.rowKey.localeCompare(b.rowKey));
     if (isTerminal(state.status)) {
       this.#cache.delete(instanceId);
       await this.#store.deleteRows(messages.map((m) => ({ partitionKey: instanceId, rowKey: m.rowKey })));
+      for (const m of messages) this.#consumeDirect(instanceId, m);
       return false;
     }
     const message = messages[0] as InboxMessage;
@@ -787,6 +801,7 @@ class Engine implements LocalDurableEngine {
       this.#log.log('debug', 'inbox message dropped', { instanceId, why });
       this.#cache.delete(instanceId);
       await this.#store.deleteRowIfExists(instanceId, message.rowKey);
+      this.#consumeDirect(instanceId, message);
       return true;
     };
     if (message.corrupt !== undefined) {
@@ -809,14 +824,16 @@ class Engine implements LocalDurableEngine {
       const reason = `[${ErrorCode.IntegrityViolation}] instance ${instanceId} cannot be replayed: ${history.corrupt}`;
       this.#log.log('error', 'orchestration history is corrupt; the instance fails', { instanceId, problem: history.corrupt });
       await this.#commitTerminal(state, message, [], episodeTime, RuntimeStatus.Failed, JSON.stringify(reason), rows);
-      return true;
+      this.#consumeDirect(instanceId, message);
+      return false;
     }
     if (message.kind === 'terminate') {
       const reason = message.reason ?? '';
       const events = [historyEvents.executionTerminated(episodeTime, reason)];
       await this.#commitTerminal(state, message, events, episodeTime, RuntimeStatus.Terminated, JSON.stringify(reason), rows);
+      this.#consumeDirect(instanceId, message);
       this.#log.log('info', 'orchestration terminated', { instanceId });
-      return true;
+      return false;
     }
     const event = message.event as HistoryEvent;
     const completed = new Set<number>();
@@ -1006,18 +1023,21 @@ class Engine implements LocalDurableEngine {
       const output = `Orchestrator function '${state.name}' failed: ${failure}`;
       this.#log.log('warn', 'orchestration failed', { instanceId, name: state.name });
       await this.#commitTerminal(state, message, [...newEvents, historyEvents.executionCompleted(episodeTime, JSON.stringify(output), 'Failed')], episodeTime, RuntimeStatus.Failed, JSON.stringify(output), rows, customStatus, ledgerOf);
-      return true;
+      this.#consumeDirect(instanceId, message);
+      return false;
     }
     const continueAction = actions.find((a) => a.actionType === ActionType.ContinueAsNew);
     if (isDone && continueAction !== undefined) {
       await this.#commitContinueAsNew(state, message, newEvents, episodeTime, continueAction, rows, customStatus, ledgerOf);
+      this.#consumeDirect(instanceId, message);
       return true;
     }
     if (isDone) {
       const output = JSON.stringify(result.state?.output ?? null);
       await this.#commitTerminal(state, message, [...newEvents, historyEvents.executionCompleted(episodeTime, output, 'Completed')], episodeTime, RuntimeStatus.Completed, output, rows, customStatus, ledgerOf);
+      this.#consumeDirect(instanceId, message);
       this.#log.log('info', 'orchestration completed', { instanceId, name: state.name });
-      return true;
+      return false;
     }
 
     const historyRows = await this.#historyEntities(instanceId, state, newEvents, ledgerOf);
@@ -1038,6 +1058,7 @@ class Engine implements LocalDurableEngine {
       this.#cache.delete(instanceId);
       throw error;
     }
+    this.#consumeDirect(instanceId, message);
     const newEtag = response?.getResponseForEntity(RowKeys.state)?.etag;
     if (newEtag === undefined || prepared.length + 2 > 100) {
       this.#cache.delete(instanceId);
@@ -1237,6 +1258,34 @@ class Engine implements LocalDurableEngine {
     }
   }
 
+  #consumeDirect(instanceId: string, message: InboxMessage): void {
+    if (message.direct !== true) return;
+    const list = this.#direct.get(instanceId);
+    if (list === undefined) return;
+    const index = list.indexOf(message);
+    if (index >= 0) list.splice(index, 1);
+    if (list.length === 0) this.#direct.delete(instanceId);
+  }
+
+  /** Stores held activity results as inbox rows (result and work item removal in one transaction). */
+  async #flushDirect(instanceId: string): Promise<void> {
+    const list = this.#direct.get(instanceId) ?? [];
+    this.#direct.delete(instanceId);
+    this.#cache.delete(instanceId);
+    for (const m of list) await this.#storeResult(instanceId, m.rowKey, m.executionId ?? '', m.event as HistoryEvent);
+    if (list.length > 0 && !this.#stopped) this.#markReady(instanceId);
+  }
+
+  async #storeResult(partitionKey: string, workRowKey: string, executionId: string, event: HistoryEvent): Promise<void> {
+    const msg = await this.#messageEntity(partitionKey, this.#newMessageKey(), { kind: 'event', executionId, event });
+    try {
+      await this.#store.submit([], [['create', msg], ['delete', { partitionKey, rowKey: workRowKey }]]);
+    } catch (error) {
+      if (statusOf(error) === 404) return; // the work item is gone: instance finished or purged
+      throw error;
+    }
+  }
+
   async #readMessage(row: Row): Promise<InboxMessage> {
     const kind = String(row.Kind);
     const base = {
@@ -1336,21 +1385,24 @@ class Engine implements LocalDurableEngine {
         event = historyEvents.taskFailed(this.#clock.now(), taskId, `Activity function '${name}' failed: ${err.message}`, err.stack ?? '');
         this.#log.log('warn', 'activity failed', { instanceId: partitionKey, name, taskId });
       }
-      const msg = await this.#messageEntity(partitionKey, this.#newMessageKey(), { kind: 'event', executionId: String(row.ExecutionId), event });
-      try {
-        // Result and removal of the work item in one transaction: a result is recorded once.
-        await this.#store.submit([], [['create', msg], ['delete', { partitionKey, rowKey }]]);
-      } catch (error) {
-        this.#cache.delete(partitionKey);
-        if (statusOf(error) === 404) return; // the work item is gone: instance finished or purged
-        throw error;
+      if (this.#stopped) {
+        await this.#storeResult(partitionKey, rowKey, String(row.ExecutionId), event);
+        return;
       }
-      const cached = this.#cache.get(partitionKey);
-      if (cached !== undefined) {
-        const index = cached.findIndex((r) => r.rowKey === rowKey);
-        if (index >= 0) cached.splice(index, 1);
-        cached.push(toRow(msg, ''));
-      }
+      const held: InboxMessage = {
+        rowKey,
+        kind: 'event',
+        executionId: String(row.ExecutionId),
+        dueAt: 0,
+        enqueuedAt: this.#clock.now().getTime(),
+        event,
+        reason: undefined,
+        corrupt: undefined,
+        direct: true,
+      };
+      const list = this.#direct.get(partitionKey) ?? [];
+      list.push(held);
+      this.#direct.set(partitionKey, list);
       this.#markReady(partitionKey);
     } catch (error) {
       this.#warn('activity dispatch failed; retried on the next poll', error, { instanceId: partitionKey });
