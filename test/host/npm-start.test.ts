@@ -1,0 +1,72 @@
+/**
+ * `npm start`'s launcher as a process (needs `npm run build`): Azurite on disk, the host with an
+ * app, URLs printed, and Ctrl-C (SIGINT to the process group) stops the host before storage.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+const startMain = join(root, 'local', 'dist', 'start', 'main.js');
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('npm start launcher', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'attest-start-test-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('prints the URLs, serves the app and stops the host, then Azurite, on Ctrl-C', async () => {
+    if (!existsSync(startMain)) throw new Error('Build first: npx tsc -b local test (npm test does it)');
+    const child = spawn(process.execPath, [startMain], {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        ATTEST_START_FUNCTIONS_PORT: '0',
+        ATTEST_START_DATA_DIR: dataDir,
+        ATTEST_START_FUNCTIONS_APP: 'test/dist/apps/http-app.js',
+        ATTEST_TEST_HOST_SCHEDULE: '0 0 0 * * *',
+        ATTEST_TEST_HOST_QUEUE: 'start-test-queue',
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const banner = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('Press Ctrl-C to stop.')) resolve(stdout);
+      });
+      void exit.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)));
+    });
+    const functionsUrl = /functions functions: (\S+)/.exec(banner)?.[1];
+    const queueUrl = /azurite queue: (\S+)/.exec(banner)?.[1];
+    expect(functionsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api$/);
+    expect(queueUrl).toBeDefined();
+    const response = await fetch(`${functionsUrl!}/greet/start`);
+    expect(await response.text()).toBe('hello start');
+
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exit).toBe(0);
+    const stops = stdout
+      .split('\n')
+      .filter((line) => line.includes('"service stopped"'))
+      .map((line) => (JSON.parse(line) as { service: string }).service);
+    expect(stops).toEqual(['functions', 'azurite']);
+    expect(stdout).not.toContain('lease release failed');
+    expect(await portOpen(Number(new URL(queueUrl!).port))).toBe(false);
+  });
+});
