@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { ListenTokenVerification, MediaProtocolFrame } from '@attest/core';
 import { ErrorCode, PayloadFormat } from '@attest/core';
@@ -148,7 +149,8 @@ export function forwardAudio(
   return 'sent';
 }
 
-export function attachLiveMonitor(server: Server, options: LiveMonitorOptions): LiveMonitor {
+/** Adds the listen-in endpoint to the host's HTTP(S) server (handles only upgrades under `pathPrefix`). */
+export function attachLiveMonitor(server: Server | HttpsServer, options: LiveMonitorOptions): LiveMonitor {
   const clock = options.clock ?? { nowMs: () => Date.now() };
   const prefix = options.pathPrefix ?? '/v1/live/';
   const maxListeners = options.maxListenersPerSession ?? 4;
@@ -283,8 +285,8 @@ export function attachLiveMonitor(server: Server, options: LiveMonitorOptions): 
   const onUpgrade = (request: IncomingMessage, socket: Duplex): void => {
     if (!(request.url ?? '').startsWith(prefix)) return; // another upgrade handler's path
     socket.on('error', () => undefined); // a reset during the handshake must not crash the host
-    handleUpgrade(request, socket).catch(() => {
-      options.logger?.warn('live listen upgrade failed', {});
+    handleUpgrade(request, socket).catch((error: unknown) => {
+      options.logger?.warn('live listen upgrade failed', { reason: error instanceof Error ? error.name : 'unknown' });
       if (!socket.destroyed) socket.destroy();
     });
   };

@@ -100,6 +100,7 @@ type WorkerReply = { jobId: number; lengths: number[]; bytes: Uint8Array } | { j
 
 export class OpusEncoderPool {
   readonly #slots: WorkerSlot[] = [];
+  readonly #opusscriptPath: string;
   readonly #maxInFlightJobs: number;
   readonly #maxWaitingJobs: number;
   readonly #waiting: (() => void)[] = [];
@@ -112,8 +113,8 @@ export class OpusEncoderPool {
     const workerCount = options.workerCount ?? Math.min(4, Math.max(1, availableParallelism() - 1));
     this.#maxInFlightJobs = options.maxInFlightJobs ?? 256;
     this.#maxWaitingJobs = options.maxWaitingJobs ?? 4096;
-    const opusscriptPath = require.resolve('opusscript');
-    for (let i = 0; i < workerCount; i += 1) this.#slots.push(this.#startWorker(opusscriptPath));
+    this.#opusscriptPath = require.resolve('opusscript');
+    for (let i = 0; i < workerCount; i += 1) this.#slots.push(this.#startWorker());
   }
 
   get workerCount(): number {
@@ -125,9 +126,15 @@ export class OpusEncoderPool {
     return this.#inFlight + this.#waiting.length;
   }
 
-  /** Opens an encoder on the least loaded live worker. */
+  /**
+   * Opens an encoder on the least loaded worker. A worker that died is replaced here; the streams
+   * it held fail with `ATT_INTERNAL` (their pipeline restarts them from the resume state).
+   */
   openStream(settings: OpusEncoderSettings = {}): OpusStreamEncoder {
     if (this.#isClosed) throw new RecorderError(ErrorCode.Internal, 'opus encoder pool is closed');
+    this.#slots.forEach((slot, i) => {
+      if (slot.isDead) this.#slots[i] = this.#startWorker();
+    });
     const live = this.#slots.filter((slot) => !slot.isDead);
     const slot = live.sort((a, b) => a.streams - b.streams)[0];
     if (slot === undefined) throw new RecorderError(ErrorCode.Internal, 'opus encoder pool has no live worker');
@@ -199,8 +206,8 @@ export class OpusEncoderPool {
     }
   }
 
-  #startWorker(opusscriptPath: string): WorkerSlot {
-    const worker = new Worker(workerSource, { eval: true, workerData: { opusscriptPath } });
+  #startWorker(): WorkerSlot {
+    const worker = new Worker(workerSource, { eval: true, workerData: { opusscriptPath: this.#opusscriptPath } });
     // Encoders never keep the process alive on their own; the host closes the pool on shutdown.
     worker.unref();
     const slot: WorkerSlot = { worker, jobs: new Map(), streams: 0, isDead: false };
