@@ -91,4 +91,12 @@ describe('loadFunctionApp invoker', () => {
       /no-such-app/,
     );
   });
+
+  it('reports an app that fails while loading and loads it once fixed, without duplicates', async () => {
+    const brokenApp = join(__dirname, '..', 'apps', 'host-broken-app.ts');
+    await expect(loadFunctionApp(brokenApp, { logSink: memorySink() })).rejects.toThrow('ATT_CONFIG_INVALID');
+    (globalThis as { attestBrokenAppFixed?: boolean }).attestBrokenAppFixed = true;
+    const fixed = await loadFunctionApp(brokenApp, { logSink: memorySink() });
+    expect(fixed.list().map((f) => f.name)).toEqual(['brokenFirst']);
+  });
 });

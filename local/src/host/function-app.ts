@@ -292,9 +292,16 @@ export async function loadFunctionApp(appPath: string, options: LoadFunctionAppO
   const firstLoad = names === undefined;
   if (names === undefined) {
     const before = new Set(localRegistry.functions().map((f) => f.metadata.name));
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the app is CommonJS, loaded like the worker does
-    require(entry);
-    names = localRegistry.functions().map((f) => f.metadata.name).filter((n) => !before.has(n));
+    const added = (): string[] => localRegistry.functions().map((f) => f.metadata.name).filter((n) => !before.has(n));
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the app is CommonJS, loaded like the worker does
+      require(entry);
+    } catch (error) {
+      // Forget what the failed load registered, so fixing the app and loading again works.
+      added().forEach((name) => localRegistry.remove(name));
+      throw error;
+    }
+    names = added();
     loadedEntries.set(entry, names);
   }
   const app = new LoadedFunctionApp(entry, appRoot, names, logger, appHookData, options.durableClientData);

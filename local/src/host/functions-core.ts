@@ -158,4 +158,8 @@ export const localRegistry = {
   programmingModel(): CoreProgrammingModel | undefined {
     return programmingModel;
   },
+  /** Forgets a registration (an app whose load failed half-way). */
+  remove(name: string): void {
+    functions.delete(name);
+  },
 };
