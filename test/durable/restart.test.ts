@@ -56,7 +56,7 @@ describe('local durable engine: restart safety with the real host process', () =
     markers.push(marker);
     const first = await host(entry, { ATTEST_DURABLE_TEST_HANG: '1' });
     await startNew(first, 'dRestartable', 'restart-activity', { marker });
-    await waitFor('the activity to start', async () => (existsSync(marker) ? true : undefined));
+    await waitFor('the activity to start', () => Promise.resolve(existsSync(marker) ? true : undefined));
     await first.kill();
 
     const second = await host(entry);

@@ -1344,7 +1344,7 @@ class Engine implements LocalDurableEngine {
             instanceId: partitionKey,
             executionId: parentExecutionId,
             taskId,
-            name: String(row.ParentName ?? ''),
+            name: typeof row.ParentName === 'string' ? row.ParentName : '',
           });
           if (created === 'conflict') return;
         }
@@ -1457,7 +1457,8 @@ function parseJsonOr<T>(text: string | undefined, fallback: T): unknown {
 }
 
 function toRow(entity: TableEntity<Record<string, unknown>>, etag: string): Row {
-  return { ...entity, etag } as Row;
+  const row: Row = { ...entity, etag };
+  return row;
 }
 
 function readState(row: Row): StateRow {
@@ -1481,10 +1482,18 @@ function readState(row: Row): StateRow {
   };
 }
 
-const INSTANCE_ID_FORBIDDEN = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
+const INSTANCE_ID_FORBIDDEN = /[/\\#?]/;
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
+  }
+  return false;
+}
 
 export function validateInstanceId(instanceId: string): void {
-  if (instanceId.length === 0 || instanceId.length > 256 || instanceId.startsWith('@') || INSTANCE_ID_FORBIDDEN.test(instanceId)) {
+  if (instanceId.length === 0 || instanceId.length > 256 || instanceId.startsWith('@') || INSTANCE_ID_FORBIDDEN.test(instanceId) || hasControlCharacter(instanceId)) {
     throw new RecorderError(
       ErrorCode.InvalidRequest,
       'instance ids are 1-256 characters, do not start with @ and contain no / \\ # ? or control characters',

@@ -49,7 +49,7 @@ export async function startHostProcess(entry: string, env: Record<string, string
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const ready = await new Promise<Record<string, unknown>>((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`host did not become ready: ${output}`)), 45_000);
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.on('line', (line) => {
       output = (output + line + '\n').slice(-8000);
       try {
