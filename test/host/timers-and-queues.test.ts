@@ -8,6 +8,7 @@ import { memorySink } from '../../local/src/host/log-sink';
 const appPath = join(__dirname, '..', 'apps', 'http-app.ts');
 const connection = process.env.ATTEST_TEST_STORAGE_CONNECTION!;
 const queueName = `host-work-${randomUUID().slice(0, 8)}`;
+const hostId = `host-test-${randomUUID().slice(0, 8)}`;
 const start = new Date('2026-03-01T10:00:00.000Z');
 const clock = createManualClock(start);
 const sink = memorySink();
@@ -26,6 +27,7 @@ beforeAll(async () => {
     logSink: sink,
     durable: false,
     pollQueues: false,
+    hostId,
     appSettings: {
       AzureWebJobsStorage: connection,
       ATTEST_TEST_HOST_SCHEDULE: '0 */5 * * * *',
@@ -69,6 +71,39 @@ describe('timer triggers on a manual clock', () => {
     expect(observed.timerFires.slice(before)).toEqual([
       { isPastDue: true, last: '2026-03-01T10:10:00.000Z', next: '2026-03-01T10:30:00.000Z' },
     ]);
+  });
+});
+
+describe('timer status across restarts', () => {
+  async function restartAt(at: string): Promise<void> {
+    await host.close();
+    host = await startFunctionsHost({
+      appPath,
+      clock: createManualClock(new Date(at)),
+      logSink: sink,
+      durable: false,
+      pollQueues: false,
+      hostId,
+      appSettings: {
+        AzureWebJobsStorage: connection,
+        ATTEST_TEST_HOST_SCHEDULE: '0 */5 * * * *',
+        ATTEST_TEST_HOST_QUEUE: queueName,
+      },
+    });
+  }
+
+  it('fires an occurrence missed while the host was down at start, as past due', async () => {
+    const before = observed.timerFires.length;
+    await restartAt('2026-03-01T10:44:00.000Z');
+    expect(observed.timerFires.slice(before)).toEqual([
+      { isPastDue: true, last: '2026-03-01T10:30:00.000Z', next: '2026-03-01T10:45:00.000Z' },
+    ]);
+  });
+
+  it('does not fire at start when no occurrence was missed', async () => {
+    const before = observed.timerFires.length;
+    await restartAt('2026-03-01T10:44:30.000Z');
+    expect(observed.timerFires.length).toBe(before);
   });
 });
 

@@ -2,7 +2,10 @@
  * The local Functions host: loads the app, serves its HTTP triggers, runs its timers and queue
  * triggers, and plugs in the local durable engine when one is available.
  */
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Clock, DurableBackend, HostHttpExtension } from './contracts';
+import { createBlobTimerStatusStore } from './timer-status-store';
 import { systemClock } from './clock';
 import { loadFunctionApp, type LoadedFunctionApp } from './function-app';
 import { readHostJson, type HostJsonSettings } from './host-config';
@@ -44,6 +47,12 @@ export interface FunctionsHostOptions {
   readonly durable?: DurableEngineFactory | false | 'auto';
   /** Start background queue polling. Default true; tests use false and call `queues.pollOnce()`. */
   readonly pollQueues?: boolean;
+  /**
+   * Names this app's timer status in storage (`timers/<hostId>/…`). Default: the app's
+   * package.json name, else its folder name. Timer status is kept in storage when
+   * `AzureWebJobsStorage` is set, else in memory.
+   */
+  readonly hostId?: string;
 }
 
 export interface FunctionsHost {
@@ -60,6 +69,17 @@ export interface FunctionsHost {
 }
 
 export const DEFAULT_MAX_REQUEST_BODY_IN_BYTES = 100 * 1024 * 1024;
+
+/** The app's package.json name (scope dropped), else its folder name. */
+export function defaultHostId(appRoot: string): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(appRoot, 'package.json'), 'utf8')) as { name?: unknown };
+    if (typeof pkg.name === 'string' && pkg.name !== '') return pkg.name.replace(/^@[^/]+\//, '');
+  } catch {
+    // No package.json: the folder name identifies the app.
+  }
+  return basename(appRoot);
+}
 
 /** The optional durable engine module (`local/src/durable`), or why it is unavailable. */
 export function loadDurableModule(): Record<string, unknown> | string {
@@ -146,7 +166,12 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       app.setDurableClientData(() => engine.clientBindingData());
     }
 
-    const timers = new TimerScheduler({ app, clock, logger, appSettings });
+    const storage = appSettings.AzureWebJobsStorage;
+    const statusStore =
+      storage !== undefined && storage !== ''
+        ? createBlobTimerStatusStore(storage, options.hostId ?? defaultHostId(app.appRoot))
+        : undefined;
+    const timers = new TimerScheduler({ app, clock, logger, appSettings, statusStore });
     stops.push(() => timers.close());
     const queues = new QueuePoller({ app, logger, appSettings, settings });
     stops.push(() => queues.close());

@@ -6,7 +6,8 @@
  *
  * Occurrences missed while the host was busy or the clock jumped are coalesced into one
  * invocation with `isPastDue: true`, as the Functions host does. A timer never overlaps itself.
- * Schedule status is kept in memory only (the Functions host keeps it in blob storage).
+ * With a `statusStore`, schedule status survives restarts as the Functions host keeps it in blob
+ * storage, and an occurrence missed while the host was down fires at start as past due.
  */
 import { parseExpression } from 'cron-parser';
 import { isManualClock, type Clock } from './clock';
@@ -17,8 +18,26 @@ import { parseTimeSpanInMs } from './host-config';
 import { resolveSettingExpressions, type AppSettings } from './app-settings';
 import type { HostLogger } from './log-sink';
 
+/** A timer's last recorded status, as the Functions host keeps it between runs. */
+export interface TimerScheduleStatus {
+  readonly last: Date;
+  readonly next: Date;
+  readonly lastUpdated: Date;
+}
+
+/** Where schedule status survives host restarts (blob storage, like the Functions host). */
+export interface TimerStatusStore {
+  read(functionName: string): Promise<TimerScheduleStatus | undefined>;
+  write(functionName: string, status: TimerScheduleStatus): Promise<void>;
+}
+
 export interface TimerSchedulerOptions {
   readonly app: LoadedFunctionApp;
+  /**
+   * Keeps schedule status across restarts: an occurrence missed while the host was down fires
+   * at start with `isPastDue: true`. Without it, status lives in memory only.
+   */
+  readonly statusStore?: TimerStatusStore;
   readonly clock: Clock;
   readonly logger: HostLogger;
   readonly appSettings: AppSettings;
@@ -96,11 +115,38 @@ export class TimerScheduler {
     return this.#entries.map((e) => ({ functionName: e.fn.name, schedule: e.schedule, next: e.next, last: e.last }));
   }
 
-  /** Fires `runOnStartup` timers, then keeps firing on schedule (real clock only). */
+  /**
+   * Fires `runOnStartup` timers and occurrences missed while the host was down (per the status
+   * store), then keeps firing on schedule (real clock only).
+   */
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
-    await Promise.all(this.#entries.filter((e) => e.runOnStartup).map((e) => this.#fire(e, this.#options.clock.now(), false)));
+    const now = this.#options.clock.now();
+    const store = this.#options.statusStore;
+    await Promise.all(
+      this.#entries.map(async (entry) => {
+        let stored: TimerScheduleStatus | undefined;
+        try {
+          stored = await store?.read(entry.fn.name);
+        } catch (error) {
+          this.#options.logger.log('warn', 'timer status unreadable', {
+            functionName: entry.fn.name,
+            errorMessage: error instanceof Error ? error.message : String(error),
+          });
+        }
+        if (stored !== undefined) entry.last = stored.last;
+        const missed = stored !== undefined && stored.next.getTime() <= now.getTime();
+        if (missed && stored !== undefined) {
+          entry.last = stored.next;
+          await this.#fire(entry, stored.next, true);
+        } else if (entry.runOnStartup) {
+          await this.#fire(entry, now, false);
+        } else if (stored === undefined && store !== undefined) {
+          await this.#saveStatus(entry, now);
+        }
+      }),
+    );
     this.#arm();
   }
 
@@ -165,6 +211,8 @@ export class TimerScheduler {
           });
         },
       )
+      // Recorded after failures too: a failing occurrence is not "missed" at the next start.
+      .then(() => this.#saveStatus(entry, clock.now()))
       .finally(() => {
         entry.running = undefined;
         // A run that outlasted its next occurrence was skipped by tick(); re-arm for it now.
@@ -172,6 +220,19 @@ export class TimerScheduler {
       });
     entry.running = run;
     return run;
+  }
+
+  async #saveStatus(entry: TimerEntry, now: Date): Promise<void> {
+    const store = this.#options.statusStore;
+    if (store === undefined) return;
+    try {
+      await store.write(entry.fn.name, { last: entry.last ?? now, next: entry.next, lastUpdated: now });
+    } catch (error) {
+      this.#options.logger.log('warn', 'timer status not saved', {
+        functionName: entry.fn.name,
+        errorMessage: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   #arm(): void {
