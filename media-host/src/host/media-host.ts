@@ -250,7 +250,7 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     onAttach: (session, connection) => {
       const previous = connections.get(session.sessionId);
       if (previous !== undefined && previous !== connection) previous.close(MediaProtocolErrorCode.sessionClosed, 'replaced by a new connection');
-      const wasConnectedBefore = session.state !== 'created';
+      const wasConnectedBefore = session.hasConnected;
       connections.set(session.sessionId, connection);
       session.markConnected();
       if (wasConnectedBefore) sendEvent(session, MediaHostEventKind.connectionResumed);

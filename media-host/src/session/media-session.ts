@@ -238,7 +238,15 @@ export class MediaSession {
     };
   }
 
+  /** Whether a media connection was ever attached (in this process). */
+  get hasConnected(): boolean {
+    return this.connectedOnce;
+  }
+
+  private connectedOnce = false;
+
   markConnected(): void {
+    this.connectedOnce = true;
     if (this.stateValue === MediaSessionState.created) this.stateValue = MediaSessionState.connected;
   }
 
