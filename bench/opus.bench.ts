@@ -117,10 +117,10 @@ async function pooled(workers: number, streams: number, secondsPerStream: number
 async function main(): Promise<void> {
   // The sweep runs first so the WebAssembly is fully tiered up when the default is measured
   // (measured first, the default came out slower than complexity 10 on a busy machine).
-  const sweep = [1, 5, 10].map((complexity) => singleThread(20, complexity));
-  const single = singleThread(30, COMPLEXITY);
+  const sweep = [1, 5, 10].map((complexity) => singleThread(40, complexity));
+  const single = singleThread(120, COMPLEXITY);
   const workers = Math.max(1, availableParallelism());
-  const pool = await pooled(workers, 8, 30);
+  const pool = await pooled(workers, 8, 60);
   const result = {
     name: 'opus',
     measuredAt: new Date().toISOString(),
