@@ -14,6 +14,7 @@ export * from './timing-index';
 export * from './ogg';
 export * from './opus-encoder-pool';
 export * from './opus-ogg.format';
+export * from './opus-decode';
 export * from './wav.format';
 export * from './h264-fmp4.format';
 export * from './annex-b';

@@ -1,5 +1,6 @@
 import OpusScript from 'opusscript';
-import { readOggPages } from './ogg';
+import { buildOggPage, readOggPages } from './ogg';
+import { decodeOggOpusToPcm } from './opus-decode';
 import { OpusEncoderPool } from './opus-encoder-pool';
 import { OPUS_PRE_SKIP_48K, OPUS_VENDOR, OpusOggFormatter } from './opus-ogg.format';
 import { bestAlignment, pcmToSamples, sineFrames, snrInDb } from './test-signals';
@@ -169,5 +170,20 @@ describe('OpusOggFormatter', () => {
     expect(await formatter.end()).toEqual([]);
     await formatter.close();
     await formatter.close();
+  });
+});
+
+describe('decodeOggOpusToPcm', () => {
+  it('gives back exactly as many samples as were sent', async () => {
+    const frames = sineFrames(700, 77);
+    const pcm = decodeOggOpusToPcm(await formatAll(new OpusOggFormatter({ pool }), frames));
+    expect(pcm).toHaveLength(77 * 640);
+    const { correlation } = bestAlignment(pcmToSamples(Buffer.concat(frames)).subarray(1600), pcmToSamples(pcm).subarray(1600), 2);
+    expect(correlation).toBeGreaterThan(0.98);
+  });
+
+  it('refuses bytes that are not Ogg Opus', () => {
+    const vorbisLike = buildOggPage({ serialNumber: 1, sequenceNumber: 0, granulePosition: 0n, headerType: 2, packets: [Buffer.from('\x01vorbis')] });
+    expect(() => decodeOggOpusToPcm(vorbisLike)).toThrow('not an Ogg Opus stream');
   });
 });
