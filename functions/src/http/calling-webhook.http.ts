@@ -241,6 +241,7 @@ async function handleInvite(
     log.info('duplicate invite ignored');
     return;
   }
+  const insertedAt = deps.now();
 
   const region = analysis.region ?? deps.settings.defaultRegion;
   const reservation = await deps.pool.reserve(
@@ -266,6 +267,7 @@ async function handleInvite(
     return;
   }
 
+  const reservedAt = deps.now();
   const { host, session } = reservation;
   const sessionRef = { hostId: host.hostId, controlUrl: host.controlUrl, sessionId: session.sessionId };
   const answer = await deps.graph.answer(tenantId, callId, {
@@ -287,6 +289,10 @@ async function handleInvite(
     sessionId: session.sessionId,
     region: host.region,
     answerLatencyInMs: answeredAt.getTime() - receivedAt.getTime(),
+    // Where the time went: record insert, media session, Graph answer.
+    insertInMs: insertedAt.getTime() - receivedAt.getTime(),
+    reserveInMs: reservedAt.getTime() - insertedAt.getTime(),
+    graphAnswerInMs: answeredAt.getTime() - reservedAt.getTime(),
     type: base.type,
   });
 

@@ -1,0 +1,266 @@
+/**
+ * Benchmark of the recorder's answer path through the whole local stack (Teams simulator,
+ * function app in the local Functions host with the local durable engine, one media host,
+ * in-memory Azurite): from the simulator sending a policy invite to the simulator receiving the
+ * answer request, p50/p99/max, at a steady 20 invites/s and for a burst of 100 invites.
+ * Targets: p99 < 250 ms, max < 1 s, no answer later than 5 s. Writes bench/results/recorder-answer.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomUUID, generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+/* eslint-disable no-restricted-imports -- a benchmark of the local stack, not product code */
+import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
+import { startFunctionsHost } from '@attest/local/dist/host/functions-host';
+import { ensureLocalCa, startTeamsSimulator, type Directory } from '@attest/local/dist/simulator';
+import { startMediaHost } from '@attest/media-host/dist/host/media-host';
+/* eslint-enable no-restricted-imports */
+
+const ROOT = resolve(__dirname, '..', '..');
+const TENANT = 'a1b2c3d4-0000-4000-8000-0000000000aa';
+const BOT_APP = '55555555-0000-4000-8000-0000000000aa';
+const BOT_SECRET = 'bench-secret-value';
+const INSTANCE = '44444444-0000-4000-8000-0000000000aa';
+const RECORDED = '11111111-0000-4000-8000-0000000000a1';
+const OTHER = '11111111-0000-4000-8000-0000000000a3';
+const ADMIN = '22222222-0000-4000-8000-0000000000a1';
+const CONTROL_KEY = `bench-${randomUUID()}`;
+// Overridable for exploration (ATTEST_BENCH_RATE, ATTEST_BENCH_SECONDS, ATTEST_BENCH_BURST); defaults are the targets' load.
+const STEADY_RATE_PER_S = Number(process.env.ATTEST_BENCH_RATE ?? 20);
+const STEADY_SECONDS = Number(process.env.ATTEST_BENCH_SECONDS ?? 10);
+const BURST = Number(process.env.ATTEST_BENCH_BURST ?? 100);
+
+function directory(webhookUrl: string): Directory {
+  return {
+    tenants: [
+      {
+        id: TENANT,
+        displayName: 'Bench tenant',
+        users: [
+          { id: RECORDED, displayName: 'Bench Trader', userPrincipalName: 'trader@bench.example' },
+          { id: OTHER, displayName: 'Bench Staff', userPrincipalName: 'staff@bench.example' },
+          { id: ADMIN, displayName: 'Bench Admin', userPrincipalName: 'admin@bench.example', portalRoles: ['admin'] },
+        ],
+        groups: [],
+        policies: [
+          {
+            identity: 'Tag:Recorded',
+            enabled: true,
+            applications: [
+              { applicationInstanceId: INSTANCE, requiredBeforeCallEstablishment: true, requiredDuringCall: true, requiredBeforeMeetingJoin: true, requiredDuringMeeting: true, concurrentInvitationCount: 1 },
+            ],
+            warnUserOnRemoval: true,
+            disableComplianceRecordingAudioNotificationForCalls: false,
+            recordReroutedCalls: false,
+          },
+        ],
+        assignments: { users: { [RECORDED]: 'Tag:Recorded' }, groups: [] },
+      },
+    ],
+    bots: [{ appId: BOT_APP, clientSecret: BOT_SECRET, homeTenantId: TENANT, displayName: 'Bench recorder', callingWebhookUrl: webhookUrl }],
+    applicationInstances: [{ id: INSTANCE, tenantId: TENANT, botAppId: BOT_APP, displayName: 'Recorder' }],
+  } as unknown as Directory;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => done(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return Number((sorted[Math.max(0, index)] ?? 0).toFixed(1));
+}
+
+function summarise(latencies: readonly number[], expected: number) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    invites: expected,
+    answered: sorted.length,
+    p50InMs: percentile(sorted, 50),
+    p99InMs: percentile(sorted, 99),
+    maxInMs: Number((sorted.at(-1) ?? 0).toFixed(1)),
+    laterThan5sCount: sorted.filter((ms) => ms > 5_000).length + (expected - sorted.length),
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+async function main(): Promise<void> {
+  const caDir = join(ROOT, '.data', 'ca');
+  ensureLocalCa(caDir);
+  const caCert = join(caDir, 'ca-cert.pem');
+  if (process.env.NODE_EXTRA_CA_CERTS === undefined) {
+    // Node reads extra CAs only at start: run again with the simulator's CA trusted.
+    const child = spawnSync(process.execPath, [__filename], { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: caCert } });
+    process.exit(child.status ?? 1);
+  }
+
+  const azurite = await startAzurite({ inMemory: true });
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const sim = await startTeamsSimulator({ caDir, log: () => undefined, behaviour: { mediaPacing: 'realtime', streamVideo: false, maxConcurrentCallsPerApp: 1000 }, directory: directory(`${baseUrl}/api/calling`) });
+  const work = mkdtempSync(join(tmpdir(), 'attest-bench-rec-'));
+  Object.assign(process.env, {
+    ATTEST_STORAGE_CONNECTION_STRING: azurite.connectionString,
+    ATTEST_APP_ID: BOT_APP,
+    ATTEST_APP_SECRET: BOT_SECRET,
+    ATTEST_SERVED_TENANT_IDS: TENANT,
+    ATTEST_PUBLIC_BASE_URL: baseUrl,
+    ATTEST_WEBHOOK_OPENID_METADATA_URL: sim.webhookOpenIdConfigurationUrl,
+    ATTEST_GRAPH_BASE_URL: sim.url,
+    ATTEST_ENTRA_AUTHORITY_HOST: sim.url,
+    ATTEST_MEDIA_CONTROL_KEY: CONTROL_KEY,
+    ATTEST_ADMIN_OPENID_METADATA_URL: `${sim.url}/${TENANT}/v2.0/.well-known/openid-configuration`,
+    ATTEST_ADMIN_ISSUERS: `${sim.url}/${TENANT}/v2.0`,
+    ATTEST_KEK_PRIVATE_KEY_FILE: join(work, 'kek-private.pem'),
+    ATTEST_KEK_PUBLIC_KEY_FILE: join(work, 'kek-public.pem'),
+    ATTEST_LEDGER_SIGNING_KEY_FILE: join(work, 'ledger-signing.pem'),
+    ATTEST_ARCHIVE_EXPORT_DIR: join(work, 'exports'),
+  });
+  const hostLines: string[] = [];
+  const host = await startFunctionsHost({
+    appPath: join(ROOT, 'functions'),
+    port,
+    logSink: (record: unknown) => {
+      const text = JSON.stringify(record);
+      if (text.includes('invite answered')) hostLines.push(text);
+    },
+    appSettings: { ...process.env, AzureWebJobsStorage: azurite.connectionString },
+    hostSettings: { taskHubName: `Bench${randomUUID().replace(/-/g, '').slice(0, 10)}` },
+  });
+  const kek = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  writeFileSync(join(work, 'media-kek.pub.pem'), kek.publicKey.export({ type: 'spki', format: 'pem' }));
+  const media = await startMediaHost({
+    hostId: 'bench-media',
+    region: 'local',
+    version: 'bench',
+    controlHost: '127.0.0.1',
+    controlPort: 0,
+    controlKey: CONTROL_KEY,
+    publicHost: '127.0.0.1',
+    protocolHost: '127.0.0.1',
+    protocolPort: 0,
+    tlsCertFile: join(caDir, 'server-cert.pem'),
+    tlsKeyFile: join(caDir, 'server-key.pem'),
+    storageConnectionString: azurite.connectionString,
+    recordingsContainer: 'benchrecordings',
+    spoolDir: join(work, 'spool'),
+    spoolLimitInBytes: 512 * 1024 * 1024,
+    spoolFlushIntervalInMs: 50,
+    commitIntervalInMs: 1_000,
+    blockMinDurationInMs: 500,
+    maxSessions: 400,
+    maxFramePayloadBytes: 1024 * 1024,
+    heartbeatIntervalInMs: 500,
+    functionsUrl: baseUrl,
+    isEncryptionEnabled: true,
+    kekPublicKeyFile: join(work, 'media-kek.pub.pem'),
+    signingKeyFile: join(work, 'signing.pem'),
+    isAudioLossless: true,
+    logLevel: 'error',
+    helloTimeoutInMs: 5_000,
+  } as Parameters<typeof startMediaHost>[0]);
+
+  const control = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${sim.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${sim.controlToken}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return (await response.json()) as T;
+  };
+  const startCall = (): Promise<unknown> =>
+    control('POST', '/_sim/calls', {
+      tenantId: TENANT,
+      kind: 'p2p',
+      durationInMs: 1_500,
+      participants: [
+        { user: RECORDED, role: 'caller', timeline: [{ atInMs: 0, action: 'speak', durationInMs: 500 }] },
+        { user: OTHER, role: 'callee' },
+      ],
+    });
+
+  const measure = async (since: string): Promise<number[]> => {
+    const deliveries = await control<{ callId: string; kind: string; at: string }[]>('GET', '/_sim/deliveries');
+    const requests = await control<{ callId?: string; operation: string; at: string }[]>('GET', '/_sim/graph-requests');
+    const answers = new Map<string, number>();
+    for (const r of requests) if (r.operation === 'answer' && r.callId !== undefined && !answers.has(r.callId)) answers.set(r.callId, Date.parse(r.at));
+    const latencies: number[] = [];
+    for (const d of deliveries) {
+      if (d.kind !== 'invite' || d.at < since) continue;
+      const answeredAt = answers.get(d.callId);
+      if (answeredAt !== undefined) latencies.push(answeredAt - Date.parse(d.at));
+    }
+    return latencies;
+  };
+
+  try {
+    // Warm up: first heartbeat, keys, tokens, JIT.
+    await sleep(1_500);
+    for (let i = 0; i < 5; i += 1) await startCall();
+    await sleep(4_000);
+
+    const steadyStart = new Date().toISOString();
+    const steadyTimer = Date.now();
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < STEADY_RATE_PER_S * STEADY_SECONDS; i += 1) {
+      const dueAt = steadyTimer + (i * 1000) / STEADY_RATE_PER_S;
+      const wait = dueAt - Date.now();
+      if (wait > 0) await sleep(wait);
+      pending.push(startCall());
+    }
+    await Promise.all(pending);
+    await sleep(8_000);
+    const steady = summarise(await measure(steadyStart), STEADY_RATE_PER_S * STEADY_SECONDS);
+
+    const burstStart = new Date().toISOString();
+    await Promise.all(Array.from({ length: BURST }, () => startCall()));
+    await sleep(10_000);
+    const burst = summarise(await measure(burstStart), BURST);
+
+    const result = {
+      name: 'recorder-answer',
+      description: 'simulator sends a policy invite → simulator receives the answer request (local stack)',
+      at: new Date().toISOString(),
+      machine: { cpus: cpus().length, node: process.version },
+      targets: { p99InMs: 250, maxInMs: 1_000, laterThan5sCount: 0 },
+      steady: { ratePerS: STEADY_RATE_PER_S, seconds: STEADY_SECONDS, ...steady },
+      burst: { size: BURST, ...burst },
+    };
+    const phase = (name: string): number[] =>
+      hostLines.map((l) => Number(new RegExp(`${name}\\\\?":(\\d+)`).exec(l)?.[1] ?? NaN)).filter((n) => Number.isFinite(n)).sort((a, b) => a - b);
+    const phases = Object.fromEntries(
+      ['answerLatencyInMs', 'insertInMs', 'reserveInMs', 'graphAnswerInMs'].map((name) => {
+        const values = phase(name);
+        return [name, { p50: percentile(values, 50), p99: percentile(values, 99), max: values.at(-1) ?? 0 }];
+      }),
+    );
+    process.stdout.write(`${JSON.stringify({ phasesInsideFunctionApp: phases, answeredInApp: hostLines.length })}\n`);
+    mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench', 'results', 'recorder-answer.json'), `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await media.close().catch(() => undefined);
+    await host.close().catch(() => undefined);
+    await sim.close().catch(() => undefined);
+    await azurite.close().catch(() => undefined);
+  }
+  if (!existsSync(join(ROOT, 'bench', 'results', 'recorder-answer.json'))) process.exitCode = 1;
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error: unknown) => {
+    process.stderr.write(`recorder-answer bench failed: ${String(error)} ${String((error as { cause?: unknown }).cause)}\n`);
+    process.exit(1);
+  },
+);
