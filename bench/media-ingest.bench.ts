@@ -1,0 +1,322 @@
+/**
+ * Media ingest benchmark: the whole pipeline of the media host (TLS, protocol decode, spool with
+ * batched fsync, hashing, AES-GCM, block staging and commits to Azurite in memory) in its own
+ * process, pinned to one core with `taskset` when available. The load generator (this process)
+ * opens sessions of 4 unmixed speakers each and sends 20 ms frames in real time.
+ *
+ * For each level it reports: streams, whether every stream kept up (ack lag below 1 s the whole
+ * time) and stored exactly what was sent (zero gaps, checked from the seal summaries), the media
+ * host's CPU share, its resident memory per live stream, and the worst ack lag (an upper bound of
+ * what a kill -9 loses for a source that does not keep unacknowledged frames).
+ * Targets: >= 2,000 streams with zero gaps at <= 70 % CPU; <= 64 KB per stream; loss <= 2 s.
+ * Writes bench/results/media-ingest.json.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { connect, type TLSSocket } from 'node:tls';
+import { encodeFrame, MediaFrameDecoder, PayloadFormat, type CreateMediaSessionResponse, type MediaConfigBlob, type SealSummary } from '@attest/core';
+import { getFreePort, startAzurite } from '@attest/local/dist/azurite/azurite-process';
+import type { MediaHostConfig } from '@attest/media-host/dist/config/media-host.config';
+
+const SPEAKERS_PER_SESSION = 4;
+const LEVELS_IN_SESSIONS = (process.env.ATTEST_BENCH_MEDIA_LEVELS ?? '50,125,250,500').split(',').map(Number);
+const WINDOW_IN_MS = Number(process.env.ATTEST_BENCH_MEDIA_WINDOW_MS ?? 12_000);
+const CONTROL_KEY = 'bench-control-key-0123456789';
+const FRAME_MS = 20;
+const MAX_ACK_LAG_IN_MS = 1000;
+
+// ---------------------------------------------------------------- host role (child process)
+async function runHost(): Promise<void> {
+  const { startMediaHost, createRawPassthroughFormatter, silentLogger } = await import('@attest/media-host/dist/index');
+  const config = JSON.parse(process.env.ATTEST_BENCH_MEDIA_CONFIG ?? '{}') as MediaHostConfig;
+  const host = await startMediaHost(config, { formatterFactory: createRawPassthroughFormatter, logger: silentLogger });
+  process.stdout.write(`${JSON.stringify({ controlUrl: host.controlUrl })}\n`);
+  // `mem` on stdin: collect garbage, then report memory (live data, not garbage not yet collected).
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line !== 'mem') return;
+    (globalThis as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    process.stdout.write(`${JSON.stringify({ rss: m.rss, live: m.heapUsed + m.external })}\n`);
+  });
+}
+
+interface HostMemory {
+  readonly rss: number;
+  /** V8 heap in use plus external (Buffers) after a full GC. */
+  readonly live: number;
+}
+
+let memoryReader: ((line: string) => void) | undefined;
+
+function askMemory(host: ChildProcess): Promise<HostMemory> {
+  return new Promise((resolve) => {
+    memoryReader = (line) => resolve(JSON.parse(line) as HostMemory);
+    host.stdin!.write('mem\n');
+  });
+}
+
+// ---------------------------------------------------------------- generator role
+function selfSigned(dir: string): { cert: string; key: string } {
+  const cert = join(dir, 'tls.crt');
+  const key = join(dir, 'tls.key');
+  const result = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  if (result.status !== 0) throw new Error('openssl is needed to make the benchmark certificate');
+  return { cert, key };
+}
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function rssInBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1] ?? 0) * 1024;
+}
+
+async function call<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${CONTROL_KEY}`, 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+interface BenchSession {
+  readonly sessionId: string;
+  readonly socket: TLSSocket;
+  sent: number;
+  acked: number;
+  maxLagInFrames: number;
+  isClosed: boolean;
+}
+
+async function openSession(base: string, level: number, index: number): Promise<BenchSession> {
+  const created = await call<CreateMediaSessionResponse>(base, 'POST', '/v1/sessions', {
+    callId: `bench-${level}-${index}`,
+    tenantId: 'bench',
+    interactionId: `bench-${level}-${index}`,
+    recordedUserIds: [],
+  });
+  await call(base, 'POST', `/v1/sessions/${created.sessionId}/persist`, { recordingConfirmedAt: new Date().toISOString() });
+  const blob = JSON.parse(created.mediaConfigBlob) as MediaConfigBlob;
+  const [host, port] = blob.endpoint.replace('tls://', '').split(':');
+  const socket = await new Promise<TLSSocket>((resolve, reject) => {
+    const s = connect({ host, port: Number(port), rejectUnauthorized: false }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const session: BenchSession = { sessionId: blob.sessionId, socket, sent: 0, acked: 0, maxLagInFrames: 0, isClosed: false };
+  const decoder = new MediaFrameDecoder();
+  socket.on('data', (chunk: Buffer) => {
+    for (const frame of decoder.push(chunk).frames) if (frame.type === 'ack') session.acked = frame.ackedSequence;
+  });
+  socket.on('close', () => (session.isClosed = true));
+  socket.on('error', () => undefined);
+  socket.write(encodeFrame({ type: 'hello', sessionId: blob.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, token: blob.token }));
+  return session;
+}
+
+const payloads = Array.from({ length: SPEAKERS_PER_SESSION }, (_, i) => Buffer.alloc(640, i + 1));
+
+function sendFrame(session: BenchSession): void {
+  session.sent += 1;
+  const n = session.sent;
+  session.socket.write(
+    encodeFrame({
+      type: 'audioUnmixed',
+      sessionId: session.sessionId,
+      sequence: n,
+      timestamp100ns: 638_700_000_000_000_000n + BigInt(n) * 200_000n,
+      msi: 0,
+      format: PayloadFormat.pcm16k,
+      buffers: payloads.map((payload, i) => ({ msi: 100 + i, originalSenderTimestamp100ns: 0n, payload })),
+    }),
+  );
+  session.maxLagInFrames = Math.max(session.maxLagInFrames, session.sent - session.acked);
+}
+
+interface LevelResult {
+  readonly sessions: number;
+  readonly streams: number;
+  readonly framesSentPerStream: number;
+  readonly isZeroGap: boolean;
+  readonly sessionsKeptUp: number;
+  readonly streamsStoredExactly: number;
+  readonly hostCpuPercentOfOneCore: number;
+  readonly hostRssInBytes: number;
+  /** Live heap + external growth over the idle host, per stream, after a full GC. */
+  readonly memoryPerStreamInBytes: number;
+  /** Resident set growth per stream (includes allocator slack). */
+  readonly rssPerStreamInBytes: number;
+  readonly worstAckLagInMs: number;
+  readonly generatorSlipInMs: number;
+}
+
+async function runLevel(base: string, host: ChildProcess, sessionsCount: number, baseline: HostMemory): Promise<LevelResult> {
+  const pid = host.pid!;
+  const sessions: BenchSession[] = [];
+  for (let i = 0; i < sessionsCount; i += 1) sessions.push(await openSession(base, sessionsCount, i));
+  const started = performance.now();
+  const cpuStart = cpuTicks(pid);
+  let tick = 0;
+  let rssPeak = 0;
+  let slip = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      // Catch up on every 20 ms slot that has passed, so timer jitter does not lower the rate.
+      const due = Math.floor((performance.now() - started) / FRAME_MS);
+      slip = Math.max(slip, (due - tick) * FRAME_MS);
+      while (tick < due) {
+        tick += 1;
+        for (const s of sessions) if (!s.isClosed) sendFrame(s);
+      }
+      if (tick % 50 === 0) rssPeak = Math.max(rssPeak, rssInBytes(pid));
+      if (performance.now() - started >= WINDOW_IN_MS) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 5);
+  });
+  const elapsed = performance.now() - started;
+  const cpuTicksUsed = cpuTicks(pid) - cpuStart;
+  const cpuPercent = (cpuTicksUsed / 100 / (elapsed / 1000)) * 100;
+  rssPeak = Math.max(rssPeak, rssInBytes(pid));
+  const loaded = await askMemory(host);
+  // Give acks one flush to arrive, then seal and check what was stored.
+  const deadline = Date.now() + 30_000;
+  while (sessions.some((s) => s.acked < s.sent && !s.isClosed) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  let exact = 0;
+  for (let i = 0; i < sessions.length; i += 25) {
+    const batch = sessions.slice(i, i + 25);
+    const sealed = await Promise.all(batch.map((s) => call<SealSummary>(base, 'POST', `/v1/sessions/${s.sessionId}/seal`)));
+    sealed.forEach((summary, j) => {
+      const sent = batch[j]!.sent;
+      exact += summary.streams.filter((st) => st.durationInMs === sent * FRAME_MS && st.blockCount > 0).length;
+    });
+  }
+  for (const s of sessions) s.socket.destroy();
+  const kept = sessions.filter((s) => !s.isClosed || s.acked === s.sent).filter((s) => s.maxLagInFrames * FRAME_MS <= MAX_ACK_LAG_IN_MS).length;
+  const streams = sessionsCount * SPEAKERS_PER_SESSION;
+  return {
+    sessions: sessionsCount,
+    streams,
+    framesSentPerStream: sessions[0]?.sent ?? 0,
+    isZeroGap: kept === sessionsCount && exact === streams,
+    sessionsKeptUp: kept,
+    streamsStoredExactly: exact,
+    hostCpuPercentOfOneCore: Math.round(cpuPercent),
+    hostRssInBytes: rssPeak,
+    memoryPerStreamInBytes: Math.round(Math.max(0, loaded.live - baseline.live) / streams),
+    rssPerStreamInBytes: Math.round(Math.max(0, loaded.rss - baseline.rss) / streams),
+    worstAckLagInMs: Math.max(...sessions.map((s) => s.maxLagInFrames)) * FRAME_MS,
+    generatorSlipInMs: slip,
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'attest-bench-media-'));
+  const azurite = await startAzurite({ inMemory: true });
+  let host: ChildProcess | undefined;
+  try {
+    const tls = selfSigned(dir);
+    const kek = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(join(dir, 'kek.pem'), kek.publicKey.export({ type: 'spki', format: 'pem' }));
+    const config: MediaHostConfig = {
+      hostId: 'bench',
+      region: 'local',
+      version: '0.1.0',
+      controlHost: '127.0.0.1',
+      controlPort: await getFreePort(),
+      controlKey: CONTROL_KEY,
+      publicHost: '127.0.0.1',
+      protocolHost: '127.0.0.1',
+      protocolPort: 0,
+      tlsCertFile: tls.cert,
+      tlsKeyFile: tls.key,
+      storageConnectionString: azurite.connectionString,
+      recordingsContainer: 'recordings',
+      spoolDir: join(dir, 'spool'),
+      spoolLimitInBytes: 4 * 1024 * 1024 * 1024,
+      spoolFlushIntervalInMs: 100,
+      commitIntervalInMs: 5000,
+      blockMinDurationInMs: 1000,
+      maxSessions: 10_000,
+      maxFramePayloadBytes: 1024 * 1024,
+      heartbeatIntervalInMs: 600_000,
+      isEncryptionEnabled: true,
+      kekPublicKeyFile: join(dir, 'kek.pem'),
+      signingKeyFile: join(dir, 'signing.pem'),
+      isAudioLossless: true,
+      logLevel: 'error',
+      helloTimeoutInMs: 10_000,
+    };
+    const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+    const command = hasTaskset ? 'taskset' : process.execPath;
+    const args = hasTaskset ? ['-c', '0', process.execPath, '--expose-gc', __filename] : ['--expose-gc', __filename];
+    host = spawn(command, args, { env: { ...process.env, ATTEST_BENCH_ROLE: 'host', ATTEST_BENCH_MEDIA_CONFIG: JSON.stringify(config) }, stdio: ['pipe', 'pipe', 'inherit'] });
+    const ready = await new Promise<{ controlUrl: string }>((resolve, reject) => {
+      const lines = createInterface({ input: host!.stdout! });
+      lines.once('line', (line) => {
+        lines.on('line', (next) => memoryReader?.(next));
+        resolve(JSON.parse(line) as { controlUrl: string });
+      });
+      host!.once('exit', (code) => reject(new Error(`media host exited with ${code}`)));
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const baseline = await askMemory(host);
+    const levels: LevelResult[] = [];
+    for (const sessions of LEVELS_IN_SESSIONS) {
+      process.stdout.write(`  media-ingest: ${sessions * SPEAKERS_PER_SESSION} streams ...\n`);
+      const result = await runLevel(ready.controlUrl, host, sessions, baseline);
+      process.stdout.write(`  ${JSON.stringify(result)}\n`);
+      levels.push(result);
+      if (!result.isZeroGap) break;
+    }
+    const sustained = levels.filter((l) => l.isZeroGap && l.hostCpuPercentOfOneCore <= 70).at(-1);
+    const best = levels.filter((l) => l.isZeroGap).at(-1);
+    const output = {
+      benchmark: 'media-ingest',
+      at: new Date().toISOString(),
+      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', hostPinnedToOneCore: hasTaskset, sharedWithOtherWork: true },
+      settings: { speakersPerSession: SPEAKERS_PER_SESSION, windowInMs: WINDOW_IN_MS, encryption: true, formatter: 'raw PCM (lossless)', spoolFlushIntervalInMs: 100, commitIntervalInMs: 5000, blockMinDurationInMs: 1000 },
+      baselineHostMemory: baseline,
+      levels,
+      results: {
+        streamsSustainedZeroGapAtOrBelow70PercentCpu: sustained?.streams ?? 0,
+        streamsSustainedZeroGapAnyCpu: best?.streams ?? 0,
+        memoryPerStreamInBytes: best?.memoryPerStreamInBytes ?? levels.at(-1)?.memoryPerStreamInBytes ?? null,
+        worstAckLagInMs: best?.worstAckLagInMs ?? null,
+      },
+      targets: { streams: 2000, maxCpuPercent: 70, memoryPerStreamInBytes: 64 * 1024, lossOnKillInMs: 2000 },
+    };
+    mkdirSync(join(__dirname, '..', 'results'), { recursive: true });
+    const resultsDir = join(__dirname, '..', 'results');
+    writeFileSync(join(resultsDir, 'media-ingest.json'), `${JSON.stringify(output, null, 2)}\n`);
+    process.stdout.write(`  media-ingest: ${JSON.stringify(output.results)}\n`);
+  } finally {
+    host?.kill('SIGKILL');
+    await azurite.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.env.ATTEST_BENCH_ROLE === 'host') {
+  runHost().catch((error: unknown) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exit(1);
+  });
+} else {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
