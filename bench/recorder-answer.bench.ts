@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     isAudioLossless: true,
     logLevel: 'error',
     helloTimeoutInMs: 5_000,
-  } as Parameters<typeof startMediaHost>[0]);
+  });
 
   const control = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${sim.url}${path}`, {

@@ -238,6 +238,13 @@ describe('recorder end to end', () => {
     expect(view.interaction?.recordingStatusHistory.map((c) => c.status)).toEqual(['recording', 'failed']);
     const urs = (await graphRequests(leg.callId)).filter((r) => r.operation === 'updateRecordingStatus').map((r) => (r.body as { status: string }).status);
     expect(urs).toEqual(['recording', 'failed']);
+    // The simulator applies the policy to a recorder that reported `failed` (RequiredDuringCall: true).
+    const sim = await waitFor(async () => {
+      const o = await simOutcome(conversationId);
+      return o.state === 'ended' ? o : undefined;
+    }, 'the simulator to end the call');
+    expect(sim.legs[0]?.recordingStatus).toBe('failed');
+    expect(sim.endReason).not.toBe('completed');
     expect(stack.logs.records.some((r) => JSON.stringify(r).includes('media host lost'))).toBe(true);
   });
 
