@@ -130,6 +130,19 @@ df.app.orchestration('dEventAfterTimer', function* (context: OrchestrationContex
   return { approved: data };
 });
 
+/** Two events of one name, both raised before the waits (after a one-hour timer). */
+df.app.orchestration('dTwoEvents', function* (context: OrchestrationContext) {
+  yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + HOUR_IN_MS));
+  const first: unknown = yield context.df.waitForExternalEvent('step');
+  const second: unknown = yield context.df.waitForExternalEvent('step');
+  return [first, second];
+});
+
+df.app.orchestration('dChildNoId', function* (context: OrchestrationContext) {
+  const child: unknown = yield context.df.callSubOrchestrator('dSequence', 'anon');
+  return child;
+});
+
 df.app.orchestration('dRace', function* (context: OrchestrationContext) {
   const event = context.df.waitForExternalEvent('go');
   const timeout = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + HOUR_IN_MS));

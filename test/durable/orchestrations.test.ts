@@ -121,6 +121,25 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
     expect(status.output).toEqual({ approved: 'early' });
   });
 
+  it('delivers two early events of the same name in the order they were raised', async () => {
+    const id = await client.startNew('dTwoEvents');
+    await h.engine.runUntilIdle();
+    await client.raiseEvent(id, 'step', 'one');
+    await client.raiseEvent(id, 'step', 'two');
+    await h.engine.runUntilIdle();
+    h.clock.advance(HOUR);
+    const status = await finish(id);
+    expect(status.output).toEqual(['one', 'two']);
+  });
+
+  it('runs a sub-orchestration without an explicit id under a derived child id', async () => {
+    const id = await client.startNew('dChildNoId');
+    const status = await finish(id);
+    expect(status.output).toEqual(['Hello anon1', 'Hello anon2', 'Hello anon3']);
+    const children = (await client.getStatusAll()).filter((s) => s.instanceId.startsWith(`${id}:`));
+    expect(children.map((c) => [c.name, c.runtimeStatus])).toEqual([['dSequence', 'Completed']]);
+  });
+
   it('lets an event win a race against a timer and cancels the timer', async () => {
     const id = await client.startNew('dRace');
     await h.engine.runUntilIdle();

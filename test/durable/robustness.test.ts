@@ -1,5 +1,5 @@
 import { TableClient } from '@azure/data-tables';
-import { ManualClock } from '../../local/src/durable';
+import { createLocalDurableEngine, ManualClock } from '../../local/src/durable';
 import type * as DurableApp from '../apps/durable-app';
 import { startHarness, testConnection, uniqueHubName, type Harness } from './harness';
 
@@ -99,6 +99,19 @@ describe('local durable engine: robustness', () => {
     expect(orphan.runtimeStatus).toBe('Failed');
     expect(String(orphan.output)).toContain("orchestrator function 'noLongerDeployed' is not registered");
     expect((await h.client.getStatus(other)).runtimeStatus).toBe('Completed');
+  });
+});
+
+describe('local durable engine: configuration', () => {
+  it('refuses to serve the management API on a non-loopback address', async () => {
+    const engine = createLocalDurableEngine({ connectionString: testConnection(), taskHubName: uniqueHubName('cfg'), rpcHost: '0.0.0.0', logSink: () => undefined });
+    const app = { list: () => [], get: () => undefined, invokeOrchestrator: () => Promise.resolve(undefined), invokeActivity: () => Promise.resolve(undefined) };
+    await expect(engine.start(app)).rejects.toThrow(/ATT_CONFIG_INVALID.*loopback/);
+    await engine.close();
+  });
+
+  it('rejects a task hub name that would not make a valid table name', () => {
+    expect(() => createLocalDurableEngine({ connectionString: testConnection(), taskHubName: 'bad-hub!' })).toThrow(/task hub name/);
   });
 });
 

@@ -261,16 +261,22 @@ class Engine implements LocalDurableEngine {
 
   async start(invoker: FunctionInvoker, context?: DurableBackendStartContext): Promise<void> {
     if (this.#started) throw new Error('the durable engine is already started');
+    const rpcHost = this.#options.rpcHost ?? '127.0.0.1';
+    if (!isLoopback(rpcHost)) {
+      throw new RecorderError(ErrorCode.ConfigInvalid, `rpcHost must be a loopback address (the management API has no authentication); got '${rpcHost}'`);
+    }
     this.#started = true;
     this.#invoker = invoker;
     this.#hostBaseUrl = context?.hostBaseUrl.replace(/\/+$/, '');
     await this.#store.ensureCreated();
     await this.#acquireLease();
-    this.#server = await startManagementServer(this, {
-      host: this.#options.rpcHost ?? '127.0.0.1',
-      port: this.#options.rpcPort ?? 0,
-      log: this.#log,
-    });
+    try {
+      this.#server = await startManagementServer(this, { host: rpcHost, port: this.#options.rpcPort ?? 0, log: this.#log });
+    } catch (error) {
+      if (this.#leaseTimer !== undefined) clearInterval(this.#leaseTimer);
+      await this.#releaseLease();
+      throw error;
+    }
     await this.#scan();
     const pollInterval = this.#options.pollIntervalInMs ?? 2000;
     this.#pollTimer = setInterval(() => void this.#scan().catch((e: unknown) => this.#warn('poll failed', e)), pollInterval);
@@ -1499,6 +1505,10 @@ export function validateInstanceId(instanceId: string): void {
       'instance ids are 1-256 characters, do not start with @ and contain no / \\ # ? or control characters',
     );
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 function isProcessAlive(pid: number): boolean {
