@@ -6,12 +6,19 @@
 import { loadConfig } from './config/media-host.config';
 import { startMediaHost } from './host/media-host';
 import { createJsonLogger, errorMessage } from './logging/logger';
+import { createMetricsHandler, MediaHostMetrics } from './metrics';
 import { closeDefaultOpusEncoderPool, createStreamFormatter } from './pipeline/formats';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createJsonLogger({ level: config.logLevel, base: { hostId: config.hostId } });
-  const host = await startMediaHost(config, { formatterFactory: createStreamFormatter, logger });
+  const metrics = new MediaHostMetrics();
+  const host = await startMediaHost(config, {
+    formatterFactory: createStreamFormatter,
+    logger,
+    metrics,
+    extraRoutes: { 'GET /metrics': createMetricsHandler(metrics) },
+  });
   const stop = (): void => {
     host
       .close()

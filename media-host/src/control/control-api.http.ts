@@ -6,6 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
   ErrorCode,
   isRecorderError,
@@ -37,7 +38,16 @@ export interface ControlApiOptions {
   readonly logger: Logger;
   /** Largest accepted body. Default 256 KiB. */
   readonly maxBodyBytes?: number;
+  /**
+   * Extra routes served on the same port before the control key check, keyed `METHOD /path`
+   * (for example `GET /metrics`); each handler does its own authentication.
+   */
+  readonly extraRoutes?: Readonly<Record<string, ExtraRouteHandler>>;
+  /** HTTP upgrade requests (the live listen-in WebSocket). Default: the socket is closed. */
+  readonly onUpgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
+
+export type ExtraRouteHandler = (request: IncomingMessage, response: ServerResponse) => void;
 
 export interface ControlApiServer {
   readonly port: number;
@@ -178,6 +188,8 @@ export async function startControlApi(options: ControlApiOptions): Promise<Contr
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
     if (method === 'GET' && path === '/health') return send(res, 200, controller.health());
+    const extra = options.extraRoutes?.[`${method} ${path}`];
+    if (extra !== undefined) return extra(req, res);
     if (!isAuthorized(req, keyHash)) throw new RecorderError(ErrorCode.Unauthorized, 'missing or wrong control key');
     if (method === 'POST' && path === '/v1/sessions') {
       const request = parseCreateSession(await readBody(req, maxBodyBytes));
@@ -244,6 +256,10 @@ export async function startControlApi(options: ControlApiOptions): Promise<Contr
       if (!res.headersSent) send(res, status, body);
       else res.end();
     });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (options.onUpgrade !== undefined) options.onUpgrade(req, socket, head);
+    else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

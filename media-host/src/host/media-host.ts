@@ -23,7 +23,7 @@ import {
   type MediaHostHeartbeat,
 } from '@attest/core';
 import type { MediaHostConfig } from '../config/media-host.config';
-import { startControlApi, type ControlApiServer } from '../control/control-api.http';
+import { startControlApi, type ControlApiOptions, type ControlApiServer, type ExtraRouteHandler } from '../control/control-api.http';
 import { FrameTaps } from '../hooks/frame-tap';
 import { MetricNames, noopMetrics, type MetricsSink } from '../hooks/metrics-sink';
 import { startMediaProtocolServer, type MediaConnection, type MediaProtocolServer } from '../ingest/media-protocol.server';
@@ -50,6 +50,10 @@ export interface MediaHostDependencies {
   readonly taps?: FrameTaps;
   readonly logger?: Logger;
   readonly fetch?: typeof fetch;
+  /** Extra routes on the control port, e.g. `{ 'GET /metrics': handler }` (they authenticate themselves). */
+  readonly extraRoutes?: Readonly<Record<string, ExtraRouteHandler>>;
+  /** HTTP upgrades on the control port (the live listen-in WebSocket). */
+  readonly onUpgrade?: ControlApiOptions['onUpgrade'];
 }
 
 export interface MediaHost {
@@ -300,6 +304,8 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     port: config.controlPort,
     controlKey: config.controlKey,
     logger,
+    ...(deps.extraRoutes !== undefined ? { extraRoutes: deps.extraRoutes } : {}),
+    ...(deps.onUpgrade !== undefined ? { onUpgrade: deps.onUpgrade } : {}),
     controller: {
       createSession,
       getSession: (id) => sessions.get(id),

@@ -599,6 +599,7 @@ export class MediaSession {
     this.isSealing = false;
     await this.saveRecord();
     await this.env.spool.forget(this.sessionId);
+    this.env.metrics.forgetSession?.(this.sessionId);
     this.log.info('session sealed', { streamCount: streams.length });
     return summary;
   }
@@ -612,6 +613,7 @@ export class MediaSession {
     for (const writer of this.writers.values()) await writer.close();
     await this.saveRecord();
     await this.env.spool.forget(this.sessionId);
+    this.env.metrics.forgetSession?.(this.sessionId);
     this.log.info('session aborted');
   }
 
