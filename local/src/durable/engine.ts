@@ -294,7 +294,14 @@ class Engine implements LocalDurableEngine {
       // Let in-flight episodes and activities finish so nothing is left half-written.
       const deadline = Date.now() + 10_000;
       while ((this.#running.size > 0 || this.#activeActivities > 0 || this.#pendingSideWork > 0) && Date.now() < deadline) {
-        await new Promise<void>((resolve) => this.#waiters.push(resolve));
+        await new Promise<void>((resolve) => {
+          this.#waiters.push(resolve);
+          setTimeout(resolve, 100).unref();
+        });
+      }
+      if (this.#activeActivities > 0) {
+        // A hung activity keeps its work item: it runs again when the hub next starts.
+        this.#log.log('warn', 'closing with activities still running', { count: this.#activeActivities });
       }
       for (const instanceId of [...this.#direct.keys()]) {
         await this.#flushDirect(instanceId).catch((e: unknown) => this.#warn('could not store an activity result; the activity will run again', e, { instanceId }));
