@@ -32,6 +32,15 @@ describe('archive on Azurite', () => {
     expect((await b.getHead())!.seq).toBe(59);
   });
 
+  it('takes new appends made right after an awaited append (no lost wake-up)', async () => {
+    const names = archiveTableNames(unique());
+    const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
+    const ledger = TableLedgerStore.fromConnectionString(connection(), names.ledger, clock);
+    await ledger.append({ kind: LedgerEntryKind.configurationChanged, actor: 'a', subjectType: 'configuration', subjectId: 'c' });
+    const burst = await Promise.all(Array.from({ length: 150 }, (_, i) => ledger.append({ kind: LedgerEntryKind.accessed, actor: 'a', subjectType: 'query', subjectId: `q-${i}` })));
+    expect(burst.map((e) => e.seq)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+  });
+
   it('stores checkpoints once per head', async () => {
     const names = archiveTableNames(unique());
     const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));

@@ -47,7 +47,7 @@ function isNotFound(error: unknown): boolean {
 export class TableLedgerStore implements LedgerStore {
   private readonly queue: Pending[] = [];
   private head: Head | undefined;
-  private flushing: Promise<void> | undefined;
+  private isFlushing = false;
   private isTableReady = false;
 
   constructor(
@@ -62,9 +62,10 @@ export class TableLedgerStore implements LedgerStore {
   append(draft: LedgerEntryDraft): Promise<LedgerEntry> {
     return new Promise<LedgerEntry>((resolve, reject) => {
       this.queue.push({ draft, resolve, reject });
-      this.flushing ??= this.flush().finally(() => {
-        this.flushing = undefined;
-      });
+      if (!this.isFlushing) {
+        this.isFlushing = true;
+        void this.flush();
+      }
     });
   }
 
@@ -114,15 +115,23 @@ export class TableLedgerStore implements LedgerStore {
     }
   }
 
+  /**
+   * Drains the queue. The flag is cleared in the same synchronous step that finds the queue
+   * empty, so an append made by a caller woken by the last batch always starts a new drain.
+   */
   private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      try {
-        const entries = await this.writeBatch(batch.map((p) => p.draft));
-        batch.forEach((p, i) => p.resolve(entries[i]!));
-      } catch (error) {
-        batch.forEach((p) => p.reject(error));
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        try {
+          const entries = await this.writeBatch(batch.map((p) => p.draft));
+          batch.forEach((p, i) => p.resolve(entries[i]!));
+        } catch (error) {
+          batch.forEach((p) => p.reject(error));
+        }
       }
+    } finally {
+      this.isFlushing = false;
     }
   }
 
