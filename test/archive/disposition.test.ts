@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { blockAad, decryptBlock, unwrapDataKey, type WrappedKeyRecord } from '@attest/core';
 import type { MemoryRecordingBlobStore } from '../../functions/src/adapters/memory-archive-stores';
 import type { DispositionInput } from '../../functions/src/domain/archive-names';
@@ -145,5 +147,23 @@ describe('dispositionV1', () => {
     ]);
     expect((await pending).result).toEqual({ status: 'refused', reason: 'legalHold' });
     expect(await harness.blobs.listRecordingBlobs('tenant-1', 'int-race')).toHaveLength(4);
+  });
+
+  it('keeps the golden trace of dispositionV1 (a diff means a new orchestrator version is needed)', async () => {
+    const golden = JSON.parse(readFileSync(path.join(__dirname, 'fixtures/dispositionV1.trace.json'), 'utf8')) as Record<string, string[]>;
+    const traces: Record<string, string[]> = {};
+    const auto = createHarness(T0);
+    await sealed(auto, 'int-g1');
+    auto.clock.advance(31 * DAY_IN_MS);
+    traces.auto = (await runDisposition(auto, input('int-g1', 'auto'))).trace;
+    const approved = createHarness(T0);
+    await sealed(approved, 'int-g2', 'user-trader');
+    approved.clock.advance(61 * DAY_IN_MS);
+    traces.approvedAfterReminder = (await runDisposition(approved, input('int-g2', 'approval'), [{ afterInMs: 3 * DAY_IN_MS, payload: { decisionId: 'd', decidedBy: 'officer-2', isApproved: true } }])).trace;
+    const late = createHarness(T0);
+    await sealed(late, 'int-g3', 'user-trader');
+    late.clock.advance(61 * DAY_IN_MS);
+    traces.timedOut = (await runDisposition(late, input('int-g3', 'approval'))).trace;
+    expect(traces).toEqual(golden);
   });
 });
