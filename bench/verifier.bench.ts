@@ -2,7 +2,7 @@
  * Offline verifier throughput on a generated export of about 1 GiB (ATTEST_BENCH_EXPORT_MIB to
  * change the size): 16 interactions, two streams each, 1 MiB blocks, signed manifests, exported
  * by the real export writer, then checked by `verifyExport`. Reports the verifier's rate (GiB/s
- * of media hashed, file reads included) and the bare SHA-256 rate of this core for comparison.
+ * of media hashed, file reads included; a warm-up pass, then two measured passes) and the bare SHA-256 rate of this core for comparison.
  * Target: at least 1 GiB/s per core (bound by SHA-256). Writes bench/results/verifier.json.
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
@@ -91,13 +91,17 @@ async function main(): Promise<void> {
     const exportSeconds = (performance.now() - t0) / 1000;
     blobs.recordings.clear();
 
-    process.stdout.write('verifying\n');
-    const cpuBefore = process.cpuUsage();
-    t0 = performance.now();
-    const report = await verifyExport(dir, { onProgress: (done, total) => done % 4 === 0 && process.stdout.write(`  verified ${done}/${total}\n`) });
-    const verifySeconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    // Two passes: the first also pays first-touch costs (page cache, JIT, allocator growth).
+    const passes: { seconds: number; cpuSeconds: number }[] = [];
+    let report = await verifyExport(dir);
+    for (let pass = 0; pass < 2; pass += 1) {
+      process.stdout.write(`verifying (pass ${pass + 1})\n`);
+      const cpuBefore = process.cpuUsage();
+      t0 = performance.now();
+      report = await verifyExport(dir, { onProgress: (done, total) => done % 4 === 0 && process.stdout.write(`  verified ${done}/${total}\n`) });
+      const cpu = process.cpuUsage(cpuBefore);
+      passes.push({ seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+    }
 
     process.stdout.write('bare SHA-256\n');
     const sample = Buffer.alloc(BLOCK_BYTES * 256, 7);
@@ -114,9 +118,11 @@ async function main(): Promise<void> {
       verify: {
         isValid: report.isValid,
         failures: report.failures.length,
-        seconds: Number(verifySeconds.toFixed(2)),
-        gibPerSecondWall: Number((gib / verifySeconds).toFixed(2)),
-        gibPerSecondPerCpuSecond: Number((gib / cpuSeconds).toFixed(2)),
+        passes: passes.map((p) => ({
+          seconds: Number(p.seconds.toFixed(2)),
+          gibPerSecondWall: Number((gib / p.seconds).toFixed(2)),
+          gibPerSecondPerCpuSecond: Number((gib / p.cpuSeconds).toFixed(2)),
+        })),
       },
       bareSha256GibPerSecond: Number((0.25 / bareSeconds).toFixed(2)),
       targetGibPerSecondPerCore: TARGET_GIB_PER_SECOND,

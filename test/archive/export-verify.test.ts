@@ -153,6 +153,18 @@ describe('export then verify', () => {
     expect(errors).toEqual(['usage: attest verify <export-dir> [--ledger-key <pem>] [--manifest-key <pem>]']);
   });
 
+  it('exports the interactions of a legal hold, and they verify', async () => {
+    const harness = await archiveWithCalls(new MemoryRecordingBlobStore());
+    await harness.activities.placeHold({ holdId: 'hold-x', matterId: 'M-X', description: 'd', custodian: 'c', scope: { from: '2030-01-02T00:00:00.000Z', to: '2030-01-03T00:00:00.000Z' }, actor: 'officer-1' });
+    const dir = path.join(base, 'hold');
+    const result = await exporter(harness).runExport({ exportId: 'exp-h', createdBy: 'officer-1', holdId: 'hold-x', outputDir: dir });
+    expect(result).toMatchObject({ interactionCount: 1, absentCount: 1 });
+    const index = JSON.parse(await readFile(path.join(dir, 'export.json'), 'utf8'));
+    expect(index.interactions.map((i: { interactionId: string }) => i.interactionId)).toEqual(['int-2']);
+    expect(index.absent).toEqual([{ tenantId: 'tenant-1', interactionId: 'int-busy', reason: 'no media host capacity' }]);
+    expect((await verifyExport(dir)).failures).toEqual([]);
+  });
+
   it('resumes an interrupted export and still verifies', async () => {
     const blobs = new FailingBlobStore();
     const harness = await archiveWithCalls(blobs);
