@@ -2,7 +2,9 @@
  * Benchmark of the local durable engine (Azurite in memory, system clock, real SDK):
  *  - throughput: orchestrations/s for a three-activity chain with 100 orchestrations in flight;
  *  - latency from `startNew` (real DurableClient over the management endpoint) to the first
- *    activity running, p50/p99, both under that load and at light load (one at a time).
+ *    activity running, p50/p99: at light load (one at a time), with 100 orchestrations in flight
+ *    that wait for events (the recorder's call lifecycles), and inside the busy closed loop above
+ *    (where latency is about 100 / throughput by Little's law).
  * Writes bench/results/durable.json. Target: light-load start-to-first-activity p99 < 100 ms.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +39,9 @@ globalThis.__benchFirstActivity = globalThis.__benchFirstActivity || new Map();
 df.app.activity('bStep1', { handler: (key) => { globalThis.__benchFirstActivity.set(key, performance.now()); return key + '-1'; } });
 df.app.activity('bStep2', { handler: (value) => value + '-2' });
 df.app.activity('bStep3', { handler: (value) => value + '-3' });
+df.app.orchestration('bWaiting', function* (context) {
+  return yield context.df.waitForExternalEvent('end');
+});
 df.app.orchestration('bChain', function* (context) {
   const a = yield context.df.callActivity('bStep1', context.df.getInput());
   const b = yield context.df.callActivity('bStep2', a);
@@ -104,6 +109,17 @@ async function main(): Promise<void> {
     const light: number[] = [];
     for (let i = 0; i < LIGHT_SAMPLES; i++) light.push(await runOne());
 
+    // The recorder's shape: IN_FLIGHT call lifecycles waiting for events while new ones start.
+    const waitingIds: string[] = [];
+    for (let i = 0; i < IN_FLIGHT; i++) {
+      const id = `waiting-${i}`;
+      waitingIds.push(id);
+      await client.startNew('bWaiting', { instanceId: id });
+    }
+    const withWaiting: number[] = [];
+    for (let i = 0; i < LIGHT_SAMPLES; i++) withWaiting.push(await runOne());
+    await Promise.all(waitingIds.map((id) => client.raiseEvent(id, 'end', null)));
+
     // Throughput: keep IN_FLIGHT orchestrations running until THROUGHPUT_ORCHESTRATIONS completed.
     const loaded: number[] = [];
     let started = 0;
@@ -132,10 +148,14 @@ async function main(): Promise<void> {
       },
       startToFirstActivity: {
         lightLoad: lightSummary,
-        with100InFlight: summary(loaded),
+        with100WaitingInFlight: summary(withWaiting),
+        with100BusyInFlight: summary(loaded),
       },
       targetP99InMs: TARGET_P99_IN_MS,
-      meetsTargetAtLightLoad: lightSummary.p99InMs < TARGET_P99_IN_MS,
+      meetsTarget: {
+        lightLoad: lightSummary.p99InMs < TARGET_P99_IN_MS,
+        with100WaitingInFlight: summary(withWaiting).p99InMs < TARGET_P99_IN_MS,
+      },
     };
     const resultsDir = join(__dirname, '..', 'results');
     mkdirSync(resultsDir, { recursive: true });

@@ -173,6 +173,9 @@ class Engine implements LocalDurableEngine {
 
   // In-memory indexes of durable work (rebuilt from storage on start and by the fallback poll).
   readonly #ready: string[] = [];
+  /** New instances; served alternately with `#ready` so a start is not queued behind every running instance. */
+  readonly #readyNew: string[] = [];
+  #servedNew = false;
   readonly #readySet = new Set<string>();
   readonly #running = new Set<string>();
   readonly #dirty = new Set<string>();
@@ -393,16 +396,22 @@ class Engine implements LocalDurableEngine {
     for (const w of waiters) w();
   }
 
-  #markReady(instanceId: string): void {
+  #markReady(instanceId: string, isNew = false): void {
     if (this.#running.has(instanceId)) {
       this.#dirty.add(instanceId);
       return;
     }
     if (!this.#readySet.has(instanceId)) {
       this.#readySet.add(instanceId);
-      this.#ready.push(instanceId);
+      (isNew ? this.#readyNew : this.#ready).push(instanceId);
     }
     this.#pump();
+  }
+
+  #nextReady(): string | undefined {
+    const takeNew = this.#readyNew.length > 0 && (!this.#servedNew || this.#ready.length === 0);
+    this.#servedNew = takeNew;
+    return takeNew ? this.#readyNew.shift() : this.#ready.shift();
   }
 
   #addTimer(instanceId: string, rowKey: string, dueAt: number): void {
@@ -434,8 +443,8 @@ class Engine implements LocalDurableEngine {
 
   #pump(): void {
     if (this.#stopped || this.#invoker === undefined) return;
-    while (this.#running.size < this.#maxOrchestrations && this.#ready.length > 0) {
-      const instanceId = this.#ready.shift() as string;
+    while (this.#running.size < this.#maxOrchestrations && this.#ready.length + this.#readyNew.length > 0) {
+      const instanceId = this.#nextReady() as string;
       this.#readySet.delete(instanceId);
       if (this.#running.has(instanceId)) {
         this.#dirty.add(instanceId);
@@ -472,6 +481,7 @@ class Engine implements LocalDurableEngine {
   #isIdle(): boolean {
     return (
       this.#ready.length === 0 &&
+      this.#readyNew.length === 0 &&
       this.#running.size === 0 &&
       this.#activeActivities === 0 &&
       this.#activityQueue.length === 0 &&
@@ -633,7 +643,7 @@ class Engine implements LocalDurableEngine {
     if (etag !== undefined) this.#cacheSet(instanceId, [toRow(state, etag), toRow(message, '')]);
     else this.#cache.delete(instanceId);
     this.#log.log('info', 'orchestration scheduled', { instanceId, name });
-    this.#markReady(instanceId);
+    this.#markReady(instanceId, true);
     return 'created';
   }
 
@@ -742,6 +752,8 @@ class Engine implements LocalDurableEngine {
   async #runInstance(instanceId: string): Promise<void> {
     try {
       for (let guard = 0; guard < 10_000 && !this.#stopped; guard++) {
+        // Keeps the slot while the instance has work (its activities often finish during its own
+        // commit), like the extension's extended sessions: fewer hand-offs, more throughput.
         if (!(await this.#episode(instanceId))) return;
       }
     } catch (error) {
