@@ -23,28 +23,39 @@ describe('local durable engine: robustness', () => {
   });
 
   it('fails only the instance whose history row is corrupt, with a clear reason', async () => {
-    const broken = await h.client.startNew('dEventAfterTimer', { instanceId: 'corrupt-1' });
-    const healthy = await h.client.startNew('dEventAfterTimer', { instanceId: 'healthy-1' });
-    await h.engine.runUntilIdle();
-    const rows = table.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${broken}'` } });
+    // Storage is damaged while no host runs (a running host keeps its own copy of what it wrote).
+    const taskHubName = uniqueHubName('cor');
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 8));
+    const first = await startHarness({ taskHubName, clock });
+    const broken = await first.client.startNew('dEventAfterTimer', { instanceId: 'corrupt-1' });
+    const healthy = await first.client.startNew('dEventAfterTimer', { instanceId: 'healthy-1' });
+    await first.engine.runUntilIdle();
+    await first.close();
+    const hub = TableClient.fromConnectionString(testConnection(), `${taskHubName}Instances`, { allowInsecureConnection: true });
     let corrupted = false;
-    for await (const row of rows) {
+    for await (const row of hub.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${broken}'` } })) {
       if (String(row.rowKey).startsWith('h.') && !corrupted) {
-        await table.updateEntity({ partitionKey: row.partitionKey!, rowKey: row.rowKey!, EventType: 0, Event: '{"EventType": oops' }, 'Merge');
+        await hub.updateEntity({ partitionKey: row.partitionKey!, rowKey: row.rowKey!, EventType: 0, Event: '{"EventType": oops' }, 'Merge');
         corrupted = true;
       }
     }
     expect(corrupted).toBe(true);
-    await h.client.raiseEvent(broken, 'approval', 1);
-    await h.client.raiseEvent(healthy, 'approval', 2);
-    h.clock.advance(HOUR);
-    await h.engine.runUntilIdle();
-    const failed = await h.client.getStatus(broken);
-    expect(failed.runtimeStatus).toBe('Failed');
-    expect(String(failed.output)).toMatch(/ATT_INTEGRITY_VIOLATION.*corrupt-1.*not valid JSON/);
-    const ok = await h.client.getStatus(healthy);
-    expect(ok.runtimeStatus).toBe('Completed');
-    expect(ok.output).toEqual({ approved: 2 });
+
+    const second = await startHarness({ taskHubName, clock });
+    try {
+      await second.client.raiseEvent(broken, 'approval', 1);
+      await second.client.raiseEvent(healthy, 'approval', 2);
+      clock.advance(HOUR);
+      await second.engine.runUntilIdle();
+      const failed = await second.client.getStatus(broken);
+      expect(failed.runtimeStatus).toBe('Failed');
+      expect(String(failed.output)).toMatch(/ATT_INTEGRITY_VIOLATION.*corrupt-1.*not valid JSON/);
+      const ok = await second.client.getStatus(healthy);
+      expect(ok.runtimeStatus).toBe('Completed');
+      expect(ok.output).toEqual({ approved: 2 });
+    } finally {
+      await second.close();
+    }
   });
 
   it('applies a completed activity result once even when it is delivered twice', async () => {
@@ -61,6 +72,9 @@ describe('local durable engine: robustness', () => {
       Event: JSON.stringify({ EventType: 5, EventId: -1, IsPlayed: false, Timestamp: h.clock.now().toISOString(), TaskScheduledId: 0, Result: '"forged"' }),
     };
     await table.createEntity(duplicate);
+    await h.engine.pollOnce(); // finds the row the engine did not write
+    await h.engine.runUntilIdle();
+    await expect(table.getEntity(id, duplicate.rowKey)).rejects.toMatchObject({ statusCode: 404 });
     await h.client.raiseEvent(id, 'done', 'ok');
     await h.engine.runUntilIdle();
     const status = await h.client.getStatus(id, { showHistory: true });

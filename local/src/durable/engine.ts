@@ -639,7 +639,7 @@ class Engine implements LocalDurableEngine {
       if (statusOf(error) === 409) return 'conflict';
       throw error;
     }
-    const etag = response?.getResponseForEntity(RowKeys.state)?.etag;
+    const etag = response.commitEtags[0];
     if (etag !== undefined) this.#cacheSet(instanceId, [toRow(state, etag), toRow(message, '')]);
     else this.#cache.delete(instanceId);
     this.#log.log('info', 'orchestration scheduled', { instanceId, name });
@@ -1084,7 +1084,7 @@ class Engine implements LocalDurableEngine {
       throw error;
     }
     this.#consumeDirect(instanceId, message);
-    const newEtag = response?.getResponseForEntity(RowKeys.state)?.etag;
+    const newEtag = response.commitEtags[0];
     if (newEtag === undefined || prepared.length + 2 > 100) {
       this.#cache.delete(instanceId);
     } else {

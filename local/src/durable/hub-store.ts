@@ -54,6 +54,11 @@ export function pad(value: number, width: number): string {
   return String(value).padStart(width, '0');
 }
 
+export interface SubmitResult {
+  /** ETag of each commit operation's entity, in order (undefined for deletes). */
+  readonly commitEtags: readonly (string | undefined)[];
+}
+
 export class HubStore {
   readonly table: TableClient;
   readonly #container: ContainerClient;
@@ -108,7 +113,7 @@ export class HubStore {
    * actions (idempotent upserts that nothing reads before the commit) go first in their own
    * transactions and the last transaction, holding every `commit` action, is the commit point.
    */
-  async submit(prepare: readonly TransactionAction[], commit: readonly TransactionAction[]): Promise<TableTransactionResponse | undefined> {
+  async submit(prepare: readonly TransactionAction[], commit: readonly TransactionAction[]): Promise<SubmitResult> {
     if (commit.length > MAX_BATCH) throw new Error('commit transaction exceeds 100 operations');
     const room = MAX_BATCH - commit.length;
     const early = prepare.slice(0, Math.max(0, prepare.length - room));
@@ -117,7 +122,10 @@ export class HubStore {
       await this.table.submitTransaction(early.slice(i, i + MAX_BATCH));
     }
     const last = [...late, ...commit];
-    return last.length > 0 ? this.table.submitTransaction(last) : undefined;
+    if (last.length === 0) return { commitEtags: [] };
+    const response: TableTransactionResponse = await this.table.submitTransaction(last);
+    // Sub-responses come in request order (update responses carry no row key).
+    return { commitEtags: commit.map((_, i) => response.subResponses[late.length + i]?.etag) };
   }
 
   /** Deletes rows one transaction at a time (100 per partition), ignoring rows already gone. */
