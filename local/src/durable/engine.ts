@@ -125,9 +125,6 @@ interface StateRow {
   readonly status: string;
   readonly executionId: string;
   readonly historyLength: number;
-  readonly input: string | undefined;
-  readonly output: string | undefined;
-  readonly customStatus: string | undefined;
   readonly createdTime: number;
   readonly lastUpdatedTime: number;
   readonly parentInstanceId: string | undefined;
@@ -1493,9 +1490,6 @@ function readState(row: Row): StateRow {
     status: String(row.RuntimeStatus),
     executionId: String(row.ExecutionId),
     historyLength: Number(row.HistoryLength ?? 0),
-    input: typeof row.Input === 'string' ? row.Input : undefined,
-    output: typeof row.Output === 'string' ? row.Output : undefined,
-    customStatus: typeof row.CustomStatus === 'string' ? row.CustomStatus : undefined,
     createdTime: Number(row.CreatedTime),
     lastUpdatedTime: Number(row.LastUpdatedTime),
     parentInstanceId: typeof row.ParentInstanceId === 'string' ? row.ParentInstanceId : undefined,
