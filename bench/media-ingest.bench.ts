@@ -4,8 +4,9 @@
  * process, pinned to one core with `taskset` when available. The load generator (this process)
  * opens sessions of 4 unmixed speakers each and sends 20 ms frames in real time.
  *
- * For each level it reports: streams, whether every stream kept up (ack lag below 1 s the whole
- * time) and stored exactly what was sent (zero gaps, checked from the seal summaries), the media
+ * For each level it reports: streams, whether every stream kept up (everything sent acknowledged
+ * within 5 s after the window) and stored exactly what was sent (zero gaps, checked from the seal
+ * summaries), the media
  * host's CPU share, its resident memory per live stream, and the worst ack lag (an upper bound of
  * what a kill -9 loses for a source that does not keep unacknowledged frames).
  * Targets: >= 2,000 streams with zero gaps at <= 70 % CPU; <= 64 KB per stream; loss <= 2 s.
@@ -27,16 +28,20 @@ const LEVELS_IN_SESSIONS = (process.env.ATTEST_BENCH_MEDIA_LEVELS ?? '50,125,250
 const WINDOW_IN_MS = Number(process.env.ATTEST_BENCH_MEDIA_WINDOW_MS ?? 12_000);
 const CONTROL_KEY = 'bench-control-key-0123456789';
 const FRAME_MS = 20;
-const MAX_ACK_LAG_IN_MS = 1000;
+/** After the window, every frame sent must be acknowledged within this time (no growing backlog). */
+const CATCH_UP_IN_MS = 5000;
+const BLOCK_MIN_IN_MS = Number(process.env.ATTEST_BENCH_MEDIA_BLOCK_MS ?? 1000);
 
 // ---------------------------------------------------------------- host role (child process)
 async function runHost(): Promise<void> {
-  const { startMediaHost, createRawPassthroughFormatter, silentLogger } = await import('@attest/media-host/dist/index');
+  const { startMediaHost, createRawPassthroughFormatter, silentLogger, createJsonLogger } = await import('@attest/media-host/dist/index');
   const config = JSON.parse(process.env.ATTEST_BENCH_MEDIA_CONFIG ?? '{}') as MediaHostConfig;
-  const host = await startMediaHost(config, { formatterFactory: createRawPassthroughFormatter, logger: silentLogger });
+  const logger = process.env.ATTEST_BENCH_MEDIA_DEBUG === 'true' ? createJsonLogger({ level: 'debug', write: (line) => void process.stderr.write(line) }) : silentLogger;
+  const host = await startMediaHost(config, { formatterFactory: createRawPassthroughFormatter, logger });
   process.stdout.write(`${JSON.stringify({ controlUrl: host.controlUrl })}\n`);
   // `mem` on stdin: collect garbage, then report memory (live data, not garbage not yet collected).
   createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line === 'exit') process.exit(0);
     if (line !== 'mem') return;
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
@@ -156,6 +161,10 @@ interface LevelResult {
   readonly rssPerStreamInBytes: number;
   readonly worstAckLagInMs: number;
   readonly generatorSlipInMs: number;
+  /** Time after the window until every frame sent was acknowledged. */
+  readonly catchUpInMs: number;
+  /** Worst current ack lag across sessions, sampled once a second. */
+  readonly ackLagEverySecondInMs: readonly number[];
 }
 
 async function runLevel(base: string, host: ChildProcess, sessionsCount: number, baseline: HostMemory): Promise<LevelResult> {
@@ -167,6 +176,7 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
   let tick = 0;
   let rssPeak = 0;
   let slip = 0;
+  const lagTimeline: number[] = [];
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       // Catch up on every 20 ms slot that has passed, so timer jitter does not lower the rate.
@@ -176,7 +186,10 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
         tick += 1;
         for (const s of sessions) if (!s.isClosed) sendFrame(s);
       }
-      if (tick % 50 === 0) rssPeak = Math.max(rssPeak, rssInBytes(pid));
+      if (tick % 50 === 0) {
+        rssPeak = Math.max(rssPeak, rssInBytes(pid));
+        lagTimeline.push(Math.max(...sessions.map((s) => s.sent - s.acked)) * FRAME_MS);
+      }
       if (performance.now() - started >= WINDOW_IN_MS) {
         clearInterval(timer);
         resolve();
@@ -188,9 +201,11 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
   const cpuPercent = (cpuTicksUsed / 100 / (elapsed / 1000)) * 100;
   rssPeak = Math.max(rssPeak, rssInBytes(pid));
   const loaded = await askMemory(host);
-  // Give acks one flush to arrive, then seal and check what was stored.
-  const deadline = Date.now() + 30_000;
-  while (sessions.some((s) => s.acked < s.sent && !s.isClosed) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  // The host kept up if everything sent is acknowledged within a few seconds of the end.
+  const catchUpStarted = performance.now();
+  const deadline = Date.now() + CATCH_UP_IN_MS;
+  while (sessions.some((s) => s.acked < s.sent && !s.isClosed) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const catchUpInMs = Math.round(performance.now() - catchUpStarted);
   let exact = 0;
   for (let i = 0; i < sessions.length; i += 25) {
     const batch = sessions.slice(i, i + 25);
@@ -201,7 +216,7 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
     });
   }
   for (const s of sessions) s.socket.destroy();
-  const kept = sessions.filter((s) => !s.isClosed || s.acked === s.sent).filter((s) => s.maxLagInFrames * FRAME_MS <= MAX_ACK_LAG_IN_MS).length;
+  const kept = sessions.filter((s) => s.acked === s.sent).length;
   const streams = sessionsCount * SPEAKERS_PER_SESSION;
   return {
     sessions: sessionsCount,
@@ -216,6 +231,8 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
     rssPerStreamInBytes: Math.round(Math.max(0, loaded.rss - baseline.rss) / streams),
     worstAckLagInMs: Math.max(...sessions.map((s) => s.maxLagInFrames)) * FRAME_MS,
     generatorSlipInMs: slip,
+    catchUpInMs,
+    ackLagEverySecondInMs: lagTimeline,
   };
 }
 
@@ -245,7 +262,7 @@ async function main(): Promise<void> {
       spoolLimitInBytes: 4 * 1024 * 1024 * 1024,
       spoolFlushIntervalInMs: 100,
       commitIntervalInMs: 5000,
-      blockMinDurationInMs: 1000,
+      blockMinDurationInMs: BLOCK_MIN_IN_MS,
       maxSessions: 10_000,
       maxFramePayloadBytes: 1024 * 1024,
       heartbeatIntervalInMs: 600_000,
@@ -256,10 +273,11 @@ async function main(): Promise<void> {
       logLevel: 'error',
       helloTimeoutInMs: 10_000,
     };
-    const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+    const hasTaskset = process.env.ATTEST_BENCH_MEDIA_PIN !== 'false' && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
     const command = hasTaskset ? 'taskset' : process.execPath;
-    const args = hasTaskset ? ['-c', '0', process.execPath, '--expose-gc', __filename] : ['--expose-gc', __filename];
-    host = spawn(command, args, { env: { ...process.env, ATTEST_BENCH_ROLE: 'host', ATTEST_BENCH_MEDIA_CONFIG: JSON.stringify(config) }, stdio: ['pipe', 'pipe', 'inherit'] });
+    const extra = (process.env.ATTEST_BENCH_MEDIA_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const args = hasTaskset ? ['-c', '0', process.execPath, '--expose-gc', ...extra, __filename] : ['--expose-gc', ...extra, __filename];
+    host = spawn(command, args, { env: { ...process.env, UV_THREADPOOL_SIZE: '16', ATTEST_BENCH_ROLE: 'host', ATTEST_BENCH_MEDIA_CONFIG: JSON.stringify(config) }, stdio: ['pipe', 'pipe', 'inherit'] });
     const ready = await new Promise<{ controlUrl: string }>((resolve, reject) => {
       const lines = createInterface({ input: host!.stdout! });
       lines.once('line', (line) => {
@@ -284,7 +302,7 @@ async function main(): Promise<void> {
       benchmark: 'media-ingest',
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', hostPinnedToOneCore: hasTaskset, sharedWithOtherWork: true },
-      settings: { speakersPerSession: SPEAKERS_PER_SESSION, windowInMs: WINDOW_IN_MS, encryption: true, formatter: 'raw PCM (lossless)', spoolFlushIntervalInMs: 100, commitIntervalInMs: 5000, blockMinDurationInMs: 1000 },
+      settings: { speakersPerSession: SPEAKERS_PER_SESSION, windowInMs: WINDOW_IN_MS, encryption: true, formatter: 'raw PCM (lossless)', spoolFlushIntervalInMs: 100, commitIntervalInMs: 5000, blockMinDurationInMs: BLOCK_MIN_IN_MS },
       baselineHostMemory: baseline,
       levels,
       results: {
@@ -300,7 +318,12 @@ async function main(): Promise<void> {
     writeFileSync(join(resultsDir, 'media-ingest.json'), `${JSON.stringify(output, null, 2)}\n`);
     process.stdout.write(`  media-ingest: ${JSON.stringify(output.results)}\n`);
   } finally {
-    host?.kill('SIGKILL');
+    if (host !== undefined && host.exitCode === null) {
+      const exited = new Promise((resolve) => host!.once('exit', resolve));
+      host.stdin?.write('exit\n');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      host.kill('SIGKILL');
+    }
     await azurite.close();
     rmSync(dir, { recursive: true, force: true });
   }

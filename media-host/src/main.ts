@@ -3,6 +3,9 @@
  * stops it on SIGINT/SIGTERM. Audio is stored as Opus in Ogg (WAV when lossless), video as
  * fragmented MP4.
  */
+// The spool's writes and fsyncs, session records and TLS all use libuv's thread pool; the
+// default of 4 threads lets a burst of record fsyncs delay the spool's (and so every ack).
+process.env.UV_THREADPOOL_SIZE ??= '16';
 import { loadConfig } from './config/media-host.config';
 import { startMediaHost } from './host/media-host';
 import { createJsonLogger, errorMessage } from './logging/logger';

@@ -36,6 +36,22 @@ import { MediaSession, type SessionEnvironment, type SessionRecord } from '../se
 import { createAzureBlockStore } from '../sink/azure-block-store';
 import { withRetries, type BlockStore } from '../sink/block-store';
 
+/** Runs at most `concurrency` tasks at a time, in arrival order. */
+function createLimiter(concurrency: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+    running += 1;
+    try {
+      return await task();
+    } finally {
+      running -= 1;
+      waiting.shift()?.();
+    }
+  };
+}
+
 export interface MediaHostDependencies {
   /** Storage without retries (the host adds them); default: Azure from configuration. */
   readonly store?: BlockStore;
@@ -140,7 +156,9 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     void postToFunctions('/api/mediahosts/events', event);
   };
 
+  const limitRecordWrite = createLimiter(2);
   const env: SessionEnvironment = {
+    limitRecordWrite,
     hostId: config.hostId,
     softwareVersion: config.version,
     container: config.recordingsContainer,
@@ -199,9 +217,12 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
       const session = sessions.get(sessionId);
       if (session !== undefined) accepted.set(session, session.acceptedSequence);
     }
+    const flushStarted = Date.now();
     spool
       .flush()
       .then(() => {
+        const flushInMs = Date.now() - flushStarted;
+        if (flushInMs > 250) logger.debug('spool flush was slow', { flushInMs, sessionCount: accepted.size, ...spool.lastFlushTimings });
         for (const [session, sequence] of accepted) {
           const before = session.durableThrough;
           const after = session.markDurable(sequence);

@@ -168,7 +168,11 @@ export class Spool {
     }
   }
 
+  /** Phase timings of the last flush, for diagnostics. */
+  lastFlushTimings: { waitInMs: number; writeInMs: number; syncInMs: number; bytes: number } = { waitInMs: 0, writeInMs: 0, syncInMs: 0, bytes: 0 };
+
   private async flushNow(): Promise<void> {
+    const t0 = Date.now();
     const buffers = this.pending;
     const bytes = this.pendingBytes;
     const maxima = this.pendingMax;
@@ -176,6 +180,7 @@ export class Spool {
     this.pendingBytes = 0;
     this.pendingMax = new Map();
     const current = await this.writable();
+    const t1 = Date.now();
     let written = 0;
     while (written < buffers.length) {
       // writev takes at most IOV_MAX (1024) buffers per call on Linux.
@@ -183,7 +188,9 @@ export class Spool {
       await current.handle.writev(slice);
       written += slice.length;
     }
+    const t2 = Date.now();
     await current.handle.datasync();
+    this.lastFlushTimings = { waitInMs: t1 - t0, writeInMs: t2 - t1, syncInMs: Date.now() - t2, bytes };
     current.segment.bytes += bytes;
     this.diskBytes += bytes;
     for (const [sessionId, sequence] of maxima) {

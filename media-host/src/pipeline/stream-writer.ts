@@ -105,9 +105,15 @@ export class StreamWriter {
   private lastFrameAt: string | undefined;
   private readonly timeline: TimelinePoint[] = [];
   private isEnded = false;
+  /**
+   * The first block is longer by a random share of the minimum, so streams that started together
+   * do not all cut, encrypt and upload their blocks in the same instant.
+   */
+  private blockTargetInMs: number;
 
   constructor(options: StreamWriterOptions) {
     this.options = options;
+    this.blockTargetInMs = options.blockMinDurationInMs * (1 + Math.random());
     this.streamId = options.streamId;
     this.kind = options.kind;
     this.msi = options.msi;
@@ -168,7 +174,7 @@ export class StreamWriter {
       this.bufferBytes += bytes.length;
     }
     this.bufferEndInMs = Math.max(this.bufferEndInMs, mediaEndInMs);
-    if (this.bufferEndInMs - this.bufferStartInMs >= this.options.blockMinDurationInMs) this.cutBlock();
+    if (this.bufferEndInMs - this.bufferStartInMs >= this.blockTargetInMs) this.cutBlock();
   }
 
   /** Stages what is buffered as a block even if shorter than the minimum (quiet stream, seal). */
@@ -218,6 +224,7 @@ export class StreamWriter {
     this.buffer = [];
     this.bufferBytes = 0;
     this.bufferStartInMs = this.bufferEndInMs;
+    this.blockTargetInMs = this.options.blockMinDurationInMs;
   }
 
   /**

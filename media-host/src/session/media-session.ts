@@ -61,6 +61,11 @@ export interface SessionEnvironment {
   readonly now: () => Date;
   readonly metrics: MetricsSink;
   readonly logger: Logger;
+  /**
+   * Runs a session record write (with its fsync). The host limits how many run at once so they do
+   * not fill libuv's thread pool ahead of the spool's own write and fsync.
+   */
+  readonly limitRecordWrite: <T>(write: () => Promise<T>) => Promise<T>;
   /** Tells the function app persistence failed (spool full, storage refusing). */
   readonly reportFailure: (session: MediaSession, reason: string) => void;
 }
@@ -387,7 +392,10 @@ export class MediaSession {
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
-      for (const item of batch) {
+      for (const [i, item] of batch.entries()) {
+        // Formatters often resolve at once, so awaiting them never yields to timers and I/O;
+        // yield now and then so spool flushes (acks) and socket reads are not starved.
+        if (i % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
         try {
           await this.process(item);
         } catch (error) {
@@ -675,7 +683,7 @@ export class MediaSession {
 
   /** Writes the session record atomically (temp file, fsync, rename); serialized. */
   saveRecord(): Promise<void> {
-    const run = this.saving.then(() => this.saveNow());
+    const run = this.saving.then(() => this.env.limitRecordWrite(() => this.saveNow()));
     this.saving = run.catch(() => undefined);
     return run;
   }
