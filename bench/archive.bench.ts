@@ -12,6 +12,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LedgerEntryKind, verifyLedger, type InteractionRecord } from '@attest/core';
+// eslint-disable-next-line no-restricted-imports -- a benchmark, not product code: it starts Azurite as the test setup does
 import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import { TableLedgerStore } from '@attest/functions/dist/adapters/table-ledger';
 import { archiveTableNames, TableArchiveRecordStore } from '@attest/functions/dist/adapters/table-archive-stores';

@@ -4,7 +4,7 @@
  * Every failure names its exact location: file, interaction, stream, block, ledger entry.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   changedFields,
@@ -154,6 +154,7 @@ export async function verifyExport(root: string, options: VerifyOptions = {}): P
 
   // Interactions
   let done = 0;
+  let buffer = Buffer.allocUnsafe(0);
   for (const exported of index.interactions) {
     const key = `${exported.tenantId}/${exported.interactionId}`;
     const where = `interaction ${key}`;
@@ -196,17 +197,26 @@ export async function verifyExport(root: string, options: VerifyOptions = {}): P
         fail(streamWhere, 'in the manifest but not in export.json (stream removed)');
         continue;
       }
-      const media = await readOptional(at(listed.file));
-      if (media === undefined) {
+      const file = await open(at(listed.file), 'r').catch(() => undefined);
+      if (file === undefined) {
         fail(streamWhere, `media file ${listed.file} missing (stream removed)`);
         continue;
       }
-      if (media.length !== stream.plaintextBytes) fail(streamWhere, `media file holds ${media.length} bytes where the manifest says ${stream.plaintextBytes}`);
-      for (const block of stream.blocks) {
-        blockCount += 1;
-        const bytes = media.subarray(block.offset, block.offset + block.length);
-        bytesHashed += bytes.length;
-        if (bytes.length !== block.length || sha256Of(bytes) !== block.sha256) fail(`${streamWhere} block ${block.index}`, `bytes ${block.offset}..${block.offset + block.length - 1} do not match their hash`);
+      try {
+        const { size } = await file.stat();
+        if (size !== stream.plaintextBytes) fail(streamWhere, `media file holds ${size} bytes where the manifest says ${stream.plaintextBytes}`);
+        for (const block of stream.blocks) {
+          blockCount += 1;
+          // One buffer reused for every block: memory stays bounded by the largest block, and no
+          // fresh pages are faulted in for every file.
+          if (buffer.length < block.length) buffer = Buffer.allocUnsafe(block.length);
+          const { bytesRead } = await file.read(buffer, 0, block.length, block.offset);
+          const bytes = buffer.subarray(0, bytesRead);
+          bytesHashed += bytesRead;
+          if (bytesRead !== block.length || sha256Of(bytes) !== block.sha256) fail(`${streamWhere} block ${block.index}`, `bytes ${block.offset}..${block.offset + block.length - 1} do not match their hash`);
+        }
+      } finally {
+        await file.close();
       }
     }
   }
