@@ -84,6 +84,19 @@ describe('local durable engine: robustness', () => {
     expect(probe().runsOf('dup')).toBe(1);
   });
 
+  it('rejects an episode whose state row changed underneath it and replays from storage', async () => {
+    const id = await h.client.startNew('dEvent', { instanceId: 'etag-1' });
+    await h.engine.runUntilIdle();
+    // Another writer touches the state row: the engine's copy now carries a stale ETag.
+    await table.updateEntity({ partitionKey: id, rowKey: 'state', Touched: true }, 'Merge');
+    await h.client.raiseEvent(id, 'approval', 'after-touch');
+    await h.engine.runUntilIdle();
+    expect(h.logs.records.some((r) => r.message === 'instance state changed concurrently; episode retried' && r.instanceId === id)).toBe(true);
+    const status = await h.client.getStatus(id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual({ approved: 'after-touch' });
+  });
+
   it('fails an instance whose orchestrator is not registered, and goes on with the others', async () => {
     const state = {
       partitionKey: 'orphan-1',

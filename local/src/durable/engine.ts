@@ -755,6 +755,12 @@ class Engine implements LocalDurableEngine {
       }
     } catch (error) {
       this.#cache.delete(instanceId);
+      if (statusOf(error) === 412) {
+        // The state row changed under us (our copy was stale): reload and try again now.
+        this.#log.log('warn', 'instance state changed concurrently; episode retried', { instanceId });
+        this.#dirty.add(instanceId);
+        return;
+      }
       this.#warn('episode failed; will retry on the next poll', error, { instanceId });
       await this.#flushDirect(instanceId).catch((e: unknown) => this.#warn('could not store an activity result; the activity will run again', e, { instanceId }));
     }
