@@ -60,7 +60,11 @@ export interface LocalDurableEngineOptions {
   rpcHost?: string;
   /** Port of the management endpoint; 0 picks a free port. Default 0. */
   rpcPort?: number;
-  /** Fallback scan of storage for work (ms); local enqueues wake workers at once. Default 2000. */
+  /**
+   * Fallback scan of storage for work (ms). Every enqueue of this engine wakes its workers at
+   * once and the hub has one owner, so the scan only finds rows written by other means; it reads
+   * the whole table, hence the long default. Default 15 000.
+   */
   pollIntervalInMs?: number;
   /** Structured log lines. Default: JSON lines on stdout. */
   logSink?: LogSink;
@@ -278,7 +282,7 @@ class Engine implements LocalDurableEngine {
       throw error;
     }
     await this.#scan();
-    const pollInterval = this.#options.pollIntervalInMs ?? 2000;
+    const pollInterval = this.#options.pollIntervalInMs ?? 15_000;
     this.#pollTimer = setInterval(() => void this.#scan().catch((e: unknown) => this.#warn('poll failed', e)), pollInterval);
     this.#pollTimer.unref();
     this.#log.log('info', 'durable engine started', { rpcBaseUrl: this.rpcBaseUrl });
