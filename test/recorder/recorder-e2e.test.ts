@@ -230,6 +230,8 @@ describe('recorder end to end', () => {
       ],
     });
     const leg = await recordedLeg(conversationId);
+    // Let persistence start first, so the loss is detected mid-recording (health checks / events).
+    await waitFor(async () => ((await callView(leg.callId)).body.interaction?.callState === 'established' ? true : undefined), 'persistence to start');
     await stack.media?.close();
     stack.media = undefined;
     const view = await finished(leg.callId);
