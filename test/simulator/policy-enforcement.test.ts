@@ -259,6 +259,58 @@ describe('policy enforcement with an injected clock', () => {
     expect(recorder.graphStatuses.filter((s) => s.callId === callId && s.op === 'answer')).toHaveLength(1);
   });
 
+  it('ends the call when the recorder reports failed and RequiredDuringCall is true', async () => {
+    const id = sim.engine.startCall(p2p());
+    await established(id);
+    const callId = view(id).legs[0]!.callId;
+    await waitUntil(() => recorder.graphStatuses.some((s) => s.callId === callId && s.op === 'updateRecordingStatus'), 'recording status');
+    const response = await recorder.graph('POST', `/communications/calls/${callId}/updateRecordingStatus`, { clientContext: 'c', status: 'failed' });
+    expect(response.status).toBe(200);
+    await waitUntil(() => view(id).state === 'ended', 'the call to end');
+    expect(view(id)).toMatchObject({ endReason: 'droppedByPolicy', legs: [{ terminatedResult: { code: 500, subcode: 7106 } }] });
+  });
+
+  it('suppresses the audio notice for the phone party of a 1:1 call when the policy disables it', async () => {
+    usePolicy({ disableComplianceRecordingAudioNotificationForCalls: true });
+    const id = sim.engine.startCall({ kind: 'pstn', tenantId: TENANT, participants: [{ user: USERS.trader, role: 'caller' }, { phone: '+14255550177', role: 'callee' }] });
+    await established(id);
+    await waitUntil(() => (sim.engine.outcome(id) as { participants: { notice: unknown }[] }).participants.every((p) => p.notice !== null), 'notices');
+    const notices = (sim.engine.outcome(id) as { participants: { kind: string; notice: { kind: string } }[] }).participants.map((p) => [p.kind, p.notice.kind]);
+    expect(notices).toEqual([['user', 'visual'], ['phone', 'suppressed']]);
+  });
+
+  it('plays the audio notice to a phone party when the policy does not disable it', async () => {
+    const id = sim.engine.startCall({ kind: 'pstn', tenantId: TENANT, participants: [{ user: USERS.trader, role: 'callee' }, { phone: '+14255550178', role: 'caller' }] });
+    await established(id);
+    await waitUntil(() => (sim.engine.outcome(id) as { participants: { notice: unknown }[] }).participants.every((p) => p.notice !== null), 'notices');
+    expect((sim.engine.outcome(id) as { participants: { notice: { kind: string } }[] }).participants[1]!.notice.kind).toBe('audio');
+  });
+
+  it('invites for a policy user waiting in the lobby only once admitted', () => {
+    const id = sim.engine.startCall({
+      kind: 'meeting',
+      tenantId: TENANT,
+      participants: [
+        { user: USERS.unrecorded, role: 'organizer' },
+        { user: USERS.trader, role: 'attendee', isInLobby: true, timeline: [{ atInMs: 2000, action: 'admit' }] },
+      ],
+    });
+    expect(view(id).legs).toHaveLength(0);
+    clock.advance(2000);
+    expect(view(id).legs).toHaveLength(1);
+    expect(user(id, USERS.trader).status).toBe('pendingRecorder');
+  });
+
+  it('refuses a scenario name that is a path', async () => {
+    const response = await fetch(`${sim.url}/_sim/scenarios/run`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sim.controlToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ scenario: '../../etc/passwd' }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'SIM_INVALID_REQUEST' });
+  });
+
   it('never invites for an emergency call', () => {
     const id = sim.engine.startCall({ ...p2p(), notRecordable: 'emergencyCall' });
     expect(user(id, USERS.trader)).toMatchObject({ status: 'notRecordable', statusReason: 'emergencyCall' });

@@ -23,7 +23,12 @@ export async function startTestMediaListener(caDir?: string): Promise<TestMediaL
   const tokens = new Map<string, string>();
   const decodeErrors: string[] = [];
   const sockets = new Set<TLSSocket>();
+  let isClosed = false;
   const server: Server = createServer({ cert: ca.serverCertPem, key: ca.serverKeyPem }, (socket) => {
+    if (isClosed) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
@@ -51,6 +56,7 @@ export async function startTestMediaListener(caDir?: string): Promise<TestMediaL
     tokens,
     decodeErrors,
     async close() {
+      isClosed = true;
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

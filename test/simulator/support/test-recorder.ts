@@ -103,9 +103,11 @@ export async function startTestRecorder(options: TestRecorderOptions): Promise<T
       res.writeHead(202);
       res.end();
       inFlight += 1;
-      void handle(item?.changeType ?? '', item?.resourceUrl ?? '', data).finally(() => {
-        inFlight -= 1;
-      });
+      void handle(item?.changeType ?? '', item?.resourceUrl ?? '', data)
+        .catch(() => undefined) // the simulator may already be closing
+        .finally(() => {
+          inFlight -= 1;
+        });
     });
   });
 

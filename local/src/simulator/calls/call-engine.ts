@@ -184,6 +184,7 @@ export class CallEngine {
   readonly #conversations = new Map<string, Conversation>();
   readonly #legs = new Map<string, BotLeg>();
   #behaviour: EngineBehaviour;
+  #isClosed = false;
 
   constructor(deps: EngineDeps) {
     this.#deps = deps;
@@ -1034,7 +1035,7 @@ export class CallEngine {
   }
 
   async #startMedia(conv: Conversation, leg: BotLeg): Promise<void> {
-    if (leg.media !== undefined || leg.state !== 'established' || leg.mediaConfigBlob === undefined) return;
+    if (this.#isClosed || leg.media !== undefined || leg.state !== 'established' || leg.mediaConfigBlob === undefined) return;
     const blob = parseMediaConfigBlob(leg.mediaConfigBlob);
     if (blob === undefined) {
       leg.mediaError = 'media config blob is not a v1 Attest media config';
@@ -1056,6 +1057,8 @@ export class CallEngine {
     try {
       await media.start();
       this.#event(conv, 'mediaConnected', { callId: leg.callId });
+      // The simulator may have closed while the connection was being made.
+      if (this.#isClosed) await media.stop();
     } catch (err) {
       leg.mediaError = err instanceof Error ? err.message : 'media connection failed';
       this.#event(conv, 'mediaFailed', { callId: leg.callId, detail: leg.mediaError });
@@ -1176,6 +1179,7 @@ export class CallEngine {
 
   /** Stops media and timers of every conversation (simulator shutdown). */
   async close(): Promise<void> {
+    this.#isClosed = true;
     for (const conv of this.#conversations.values()) for (const cancel of conv.timers) cancel();
     const legs = [...this.#legs.values()];
     for (const leg of legs) {

@@ -88,7 +88,10 @@ export async function handleControl(deps: ControlApiDeps, req: IncomingMessage, 
     }
     if (method === 'POST' && path === '/_sim/scenarios/run') {
       const b = (await body()) as { scenario?: unknown };
-      if (typeof b.scenario !== 'string') return send(res, 400, { code: 'SIM_INVALID_REQUEST', message: 'scenario must name a scenario file', status: 400 });
+      // Names only: the control API never reads files outside the scenario folder.
+      if (typeof b.scenario !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(b.scenario) || b.scenario.endsWith('.json')) {
+        return send(res, 400, { code: 'SIM_INVALID_REQUEST', message: 'scenario must be the name of a file in the scenario folder (without .json)', status: 400 });
+      }
       const scenario = resolveScenario(b.scenario, deps.scenarioDir);
       return send(res, 201, { conversationId: deps.engine.startCall(scenario.call), scenario: scenario.name, expect: scenario.expect ?? null });
     }

@@ -141,7 +141,7 @@ export class MediaStreamer {
     } catch {
       // the media host may already have closed the connection
     }
-    await new Promise<void>((resolve) => socket.end(resolve));
+    await closeSocket(socket);
   }
 
   #timestamp(frameIndex: number): bigint {
@@ -209,6 +209,8 @@ export class MediaStreamer {
   }
 
   #writeMedia(frame: MediaProtocolFrame): Promise<void> {
+    // Nothing may follow `end`: frames still being produced when the call ends are dropped.
+    if (this.stats.isEnded && frame.type !== 'end') return Promise.resolve();
     const sequenced = { ...frame, sequence: this.#sequence } as MediaProtocolFrame;
     this.#sequence += 1;
     return this.#write(sequenced);
@@ -221,8 +223,40 @@ export class MediaStreamer {
     this.stats.framesSent += frame.type === 'hello' ? 0 : 1;
     return new Promise<void>((resolve, reject) => {
       const isFlushed = socket.write(bytes, (err) => (err ? reject(err) : undefined));
-      if (isFlushed) resolve();
-      else socket.once('drain', () => resolve());
+      if (isFlushed) {
+        resolve();
+        return;
+      }
+      // Wait for drain, but never forever: a closed socket never drains.
+      const onDrain = (): void => {
+        socket.off('close', onClose);
+        resolve();
+      };
+      const onClose = (): void => {
+        socket.off('drain', onDrain);
+        reject(new Error('media connection closed'));
+      };
+      socket.once('drain', onDrain);
+      socket.once('close', onClose);
     });
   }
+}
+
+const SOCKET_CLOSE_TIMEOUT_IN_MS = 2000;
+
+/** Ends the TLS connection gracefully, destroying it if the peer does not close in time. */
+async function closeSocket(socket: TLSSocket): Promise<void> {
+  if (socket.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve();
+    }, SOCKET_CLOSE_TIMEOUT_IN_MS);
+    timer.unref();
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.end();
+  });
 }
