@@ -765,7 +765,8 @@ class Engine implements LocalDurableEngine {
         this.#dirty.add(instanceId);
         return;
       }
-      this.#warn('episode failed; will retry on the next poll', error, { instanceId });
+      this.#warn('episode failed; retried in 5 s', error, { instanceId });
+      setTimeout(() => this.#markReady(instanceId), 5000).unref();
       await this.#flushDirect(instanceId).catch((e: unknown) => this.#warn('could not store an activity result; the activity will run again', e, { instanceId }));
     }
   }
