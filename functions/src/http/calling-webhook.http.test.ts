@@ -203,6 +203,26 @@ describe('calling webhook', () => {
     expect(f.rows.get('g-1')).toMatchObject({ type: 'meeting', meetingId: '19:meeting_q@thread.v2' });
   });
 
+  it('retries a throttled answer once when Retry-After fits the deadline', async () => {
+    const f = new Fakes();
+    const results: GraphResult[] = [{ kind: 'throttled', retryAfterInMs: 1_000 }, { kind: 'ok', status: 202 }];
+    f.graph.answer = (_t, callId, options) => { f.graphCalls.push({ op: 'answer', callId, arg: options }); return Promise.resolve(results.shift()!); };
+    const sleeps: number[] = [];
+    await f.handler(sleeps)(request(invite()), f.context());
+    expect(sleeps).toEqual([1_000]);
+    expect(f.graphCalls.filter((c) => c.op === 'answer')).toHaveLength(2);
+    expect(f.starts).toHaveLength(1);
+  });
+
+  it('records a failed answer without starting a lifecycle when Retry-After is too long', async () => {
+    const f = new Fakes();
+    f.graphAnswer = { kind: 'throttled', retryAfterInMs: 10_000 };
+    await f.handler()(request(invite()), f.context());
+    expect(f.graphCalls.filter((c) => c.op === 'answer')).toHaveLength(1);
+    expect(f.starts).toHaveLength(0);
+    expect(f.rows.get('call-1')).toMatchObject({ outcome: 'failed', outcomeReason: 'answerFailed:throttled' });
+  });
+
   it('gives a duplicate invite no second effect', async () => {
     const f = new Fakes();
     const handler = f.handler();

@@ -58,6 +58,9 @@ export interface CallingWebhookDeps {
   readonly authFailureLog: RateLimitedLog;
 }
 
+/** An answer is retried only if the retry can still be sent this long after the invite arrived. */
+const MAX_ANSWER_RETRY_WAIT_IN_MS = 2_500;
+
 const isServed = (served: readonly string[], tenantId: string | undefined): boolean =>
   tenantId !== undefined && served.some((t) => t.toLowerCase() === tenantId.toLowerCase());
 
@@ -96,8 +99,12 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
         } catch (error) {
           // Never leave an invite unanswered: reject so a paired recorder can take it.
           callLog.error('invite handling failed; rejecting busy', { errorName: error instanceof Error ? error.name : 'unknown' });
-          const tenantId = notification.call.tenantId;
-          await deps.graph.reject(typeof tenantId === 'string' ? tenantId : auth.token.tenantId, callId, 'busy').catch(() => undefined);
+          const callTenant = notification.call.tenantId;
+          const tenantId = typeof callTenant === 'string' ? callTenant : auth.token.tenantId;
+          await deps.graph.reject(tenantId, callId, 'busy').catch(() => undefined);
+          await deps.interactions
+            .update(tenantId, interactionIdForCall(callId), { outcome: 'failed', outcomeReason: 'inviteHandlingFailed', callState: 'rejected' })
+            .catch(() => undefined);
         }
         continue;
       }
@@ -270,18 +277,30 @@ async function handleInvite(
   const reservedAt = deps.now();
   const { host, session } = reservation;
   const sessionRef = { hostId: host.hostId, controlUrl: host.controlUrl, sessionId: session.sessionId };
-  const answer = await deps.graph.answer(tenantId, callId, {
+  const answerOptions = {
     callbackUri: `${deps.settings.publicBaseUrl}/api/calling/${encodeURIComponent(callId)}`,
     mediaConfigBlob: session.mediaConfigBlob,
     // A meeting invite may look like a group call until `establishing`: group both.
     ...(analysis.isMultiParty && deps.settings.participantCapacity > 0 ? { participantCapacity: deps.settings.participantCapacity } : {}),
-  });
+  };
+  let answer = await deps.graph.answer(tenantId, callId, answerOptions);
+  // One retry fits in Graph's 5 s deadline when the wait is short; longer waits would miss it.
+  const elapsedInMs = deps.now().getTime() - receivedAt.getTime();
+  const retryInMs = answer.kind === 'throttled' ? answer.retryAfterInMs : answer.kind === 'failed' && answer.isRetryable ? 200 : undefined;
+  if (retryInMs !== undefined && elapsedInMs + retryInMs < MAX_ANSWER_RETRY_WAIT_IN_MS) {
+    log.warn('answer retried', { kind: answer.kind, retryInMs });
+    await deps.sleep(retryInMs);
+    answer = await deps.graph.answer(tenantId, callId, answerOptions);
+  }
   const answeredAt = deps.now();
   if (answer.kind !== 'ok') {
     await deps.mediaControl.abort(sessionRef, 'answerFailed').catch(() => undefined);
     const reason = `answerFailed:${answer.kind === 'failed' ? answer.status : answer.kind}`;
     await deps.interactions.update(tenantId, interactionId, { outcome: 'failed', outcomeReason: reason, callState: 'ended', mediaHostId: host.hostId });
     log.error('answer failed', { reason, hostId: host.hostId });
+    await deps.archive
+      .recordInvite({ ...base, outcome: 'failed', outcomeReason: reason, mediaHostId: host.hostId })
+      .catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
     return;
   }
   log.info('invite answered', {
