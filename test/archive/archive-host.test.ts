@@ -1,0 +1,119 @@
+/**
+ * The archive wired by its composition root, served by the local Functions host: keys generated
+ * on first start, a real Entra-style token (RS256, OpenID metadata on loopback) verified by the
+ * product's JWT verifier, role and scope checks, one ledger entry per call in Azurite Tables.
+ */
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TableClient } from '@azure/data-tables';
+import type { InteractionRecord, LedgerEntry } from '@attest/core';
+import { loadFunctionApp } from '../../local/src/host/function-app';
+import { startHttpTriggerServer, type HttpTriggerServer } from '../../local/src/host/http-server';
+import { createHostLogger, memorySink } from '../../local/src/host/log-sink';
+import type { ArchiveIntake } from '../../functions/src/domain/archive-intake';
+
+const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const prefix = `host${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+const keyDir = mkdtempSync(join(tmpdir(), 'attest-archive-keys-'));
+let metadataServer: Server;
+let server: HttpTriggerServer;
+let intake: ArchiveIntake;
+
+function token(claims: Record<string, unknown>, key = signing.privateKey): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const body = `${part({ alg: 'RS256', kid: 'k1', typ: 'JWT' })}.${part({ iss: 'https://login.test/tenant-1/v2.0', aud: 'api://attest', tid: 'tenant-1', iat: now, nbf: now, exp: now + 600, ...claims })}`;
+  return `${body}.${sign('RSA-SHA256', Buffer.from(body), key).toString('base64url')}`;
+}
+
+async function ledgerEntries(): Promise<LedgerEntry[]> {
+  const table = TableClient.fromConnectionString(process.env.ATTEST_TEST_STORAGE_CONNECTION!, `${prefix}ledger`, { allowInsecureConnection: true });
+  const out: LedgerEntry[] = [];
+  for await (const row of table.listEntities<{ json: string }>({ queryOptions: { filter: "PartitionKey eq 'ledger' and RowKey ge 'e-' and RowKey lt 'e.'" } })) out.push(JSON.parse(row.json) as LedgerEntry);
+  return out;
+}
+
+beforeAll(async () => {
+  metadataServer = createServer((request, response) => {
+    const base = `http://127.0.0.1:${(metadataServer.address() as AddressInfo).port}`;
+    response.setHeader('content-type', 'application/json');
+    if (request.url === '/.well-known/openid-configuration') response.end(JSON.stringify({ issuer: 'https://login.test/tenant-1/v2.0', jwks_uri: `${base}/keys` }));
+    else response.end(JSON.stringify({ keys: [{ ...signing.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig', alg: 'RS256' }] }));
+  });
+  await new Promise<void>((resolve) => metadataServer.listen(0, '127.0.0.1', resolve));
+  Object.assign(process.env, {
+    ATTEST_STORAGE_CONNECTION_STRING: process.env.ATTEST_TEST_STORAGE_CONNECTION,
+    TEST_ADMIN_OPENID_METADATA_URL: `http://127.0.0.1:${(metadataServer.address() as AddressInfo).port}/.well-known/openid-configuration`,
+    ATTEST_ARCHIVE_TABLE_PREFIX: prefix,
+    ATTEST_ARCHIVE_RECORDINGS_CONTAINER: `${prefix}rec`,
+    ATTEST_ARCHIVE_KEYS_CONTAINER: `${prefix}keys`,
+    ATTEST_KEK_PRIVATE_KEY_FILE: join(keyDir, 'kek.pem'),
+    ATTEST_KEK_PUBLIC_KEY_FILE: join(keyDir, 'kek.pub.pem'),
+    ATTEST_LEDGER_SIGNING_KEY_FILE: join(keyDir, 'ledger.pem'),
+    ATTEST_ARCHIVE_EXPORT_DIR: join(keyDir, 'exports'),
+    ATTEST_ARCHIVE_USER_GROUPS: JSON.stringify({ 'user-trader': ['traders'] }),
+    ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({ 'officer-sales': ['sales'], 'officer-all': ['*'] }),
+  });
+  const sink = memorySink();
+  const app = await loadFunctionApp(join(__dirname, 'apps', 'archive-app.ts'), { logSink: sink });
+  server = await startHttpTriggerServer({ app, logger: createHostLogger(sink), routePrefix: 'api', maxRequestBodyInBytes: 64 * 1024 });
+  intake = (globalThis as { __attestArchiveIntake?: ArchiveIntake }).__attestArchiveIntake!;
+  const interaction: InteractionRecord = { tenantId: 'tenant-1', interactionId: 'int-h1', callId: 'call-h1', type: 'p2p', direction: 'outbound', outcome: 'recorded', invitedAt: '2026-01-05T10:00:00.000Z', sealedAt: '2026-01-05T10:10:00.000Z', recordedUserIds: ['user-trader'], recordingStatusHistory: [], gaps: [], manifestSha256: 'a'.repeat(64) };
+  await intake.recordInvite({ ...interaction, outcome: 'inProgress', sealedAt: undefined });
+  await intake.recordSealed(interaction);
+});
+
+afterAll(async () => {
+  await server?.close();
+  await new Promise<void>((resolve) => metadataServer.close(() => resolve()));
+  rmSync(keyDir, { recursive: true, force: true });
+});
+
+const get = (path: string, bearer?: string) => fetch(`${server.functionsUrl}${path}`, { headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` } });
+
+describe('archive through the local Functions host', () => {
+  it('generated the KEK and ledger key files on first start', () => {
+    expect([existsSync(join(keyDir, 'kek.pem')), existsSync(join(keyDir, 'kek.pub.pem')), existsSync(join(keyDir, 'ledger.pem'))]).toEqual([true, true, true]);
+  });
+
+  it('sealed the interaction with the default seven-year class and wrote recorded and sealed entries', async () => {
+    const entries = await ledgerEntries();
+    expect(entries.slice(0, 2).map((e) => [e.kind, e.subjectId])).toEqual([['recorded', 'int-h1'], ['sealed', 'int-h1']]);
+    expect(entries[1]!.details.expiresAt).toBe('2033-01-05T10:10:00.000Z');
+  });
+
+  it('answers 401 to a forged token', async () => {
+    const forged = token({ oid: 'auditor-1', roles: ['auditor'] }, attacker.privateKey);
+    const response = await get('/archive/interactions', forged);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ code: 'ATT_UNAUTHORIZED', status: 401 });
+  });
+
+  it('lets an auditor search with a verified token and records the search once', async () => {
+    const before = (await ledgerEntries()).length;
+    const response = await get('/archive/interactions?recordedUserId=user-trader', token({ oid: 'auditor-1', roles: ['Attest.Auditor'] }));
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { items: { interactionId: string }[] }).items.map((i) => i.interactionId)).toEqual(['int-h1']);
+    const after = await ledgerEntries();
+    expect(after).toHaveLength(before + 1);
+    expect(after[after.length - 1]).toMatchObject({ kind: 'accessed', actor: 'auditor-1', details: { action: 'search', outcome: 'allowed', resultCount: 1, query: { recordedUserId: 'user-trader' } } });
+  });
+
+  it('refuses a compliance officer outside their scope with 403 and records it', async () => {
+    const response = await get('/archive/interactions/tenant-1/int-h1', token({ oid: 'officer-sales', roles: ['complianceOfficer'] }));
+    expect(response.status).toBe(403);
+    const entries = await ledgerEntries();
+    expect(entries[entries.length - 1]).toMatchObject({ kind: 'accessed', actor: 'officer-sales', details: { outcome: 'denied:outOfScope' } });
+  });
+
+  it('refuses deletion before expiry with 409', async () => {
+    const response = await fetch(`${server.functionsUrl}/archive/interactions/tenant-1/int-h1`, { method: 'DELETE', headers: { authorization: `Bearer ${token({ oid: 'officer-all', roles: ['complianceOfficer'] })}` } });
+    expect(response.status).toBe(409);
+    expect(await response.json()).toMatchObject({ code: 'ATT_RETENTION_LOCKED', status: 409 });
+  });
+});
