@@ -40,7 +40,7 @@ async function startChild(files: HostFiles): Promise<Child> {
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const ready = await new Promise<{ controlUrl: string }>((resolve, reject) => {
     lines.once('line', (line) => resolve(JSON.parse(line) as { controlUrl: string }));
     child.once('exit', (code) => reject(new Error(`media host child exited with ${code}: ${stderr}`)));

@@ -98,10 +98,10 @@ describe('media host under storage trouble', () => {
   it('reports persistence failure to the function app when the spool bound is reached', async () => {
     const store = new MemoryBlockStore();
     const events: MediaHostEvent[] = [];
-    const fakeFetch = (async (url: string | URL | Request, init?: RequestInit) => {
-      if (String(url).endsWith('/api/mediahosts/events')) events.push(JSON.parse(String(init?.body)) as MediaHostEvent);
-      return new Response(null, { status: 202 });
-    }) as typeof fetch;
+    const fakeFetch = ((url: string, init?: { body?: string }) => {
+      if (url.endsWith('/api/mediahosts/events')) events.push(JSON.parse(init?.body ?? '{}') as MediaHostEvent);
+      return Promise.resolve(new Response(null, { status: 202 }));
+    }) as unknown as typeof fetch;
     const dir = mkdtempSync(join(tmpdir(), 'attest-spool-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const files = hostFiles('unused', { spoolLimitInBytes: 64 * 1024, functionsUrl: 'http://functions.test', spoolDir: join(dir, 'spool') });

@@ -32,7 +32,7 @@ describe('media host configuration', () => {
   });
 
   it('needs a KEK unless encryption is switched off', () => {
-    const { ATTEST_MEDIA_KEK_PUBLIC_KEY_FILE: _kek, ...withoutKek } = minimal;
+    const withoutKek: Record<string, string | undefined> = { ...minimal, ATTEST_MEDIA_KEK_PUBLIC_KEY_FILE: undefined };
     expect(() => loadConfig(withoutKek)).toThrow(/KEK_PUBLIC_KEY_FILE/);
     expect(loadConfig({ ...withoutKek, ATTEST_MEDIA_ENCRYPTION: 'false' }).isEncryptionEnabled).toBe(false);
   });

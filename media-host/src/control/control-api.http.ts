@@ -140,7 +140,7 @@ export function parseCreateSession(body: unknown): CreateMediaSessionRequest {
     tenantId: pathSafe(str(body, 'tenantId')!, 'tenantId'),
     interactionId: pathSafe(str(body, 'interactionId')!, 'interactionId'),
     ...(callChainId !== undefined ? { callChainId } : {}),
-    recordedUserIds: recordedUserIds as string[],
+    recordedUserIds,
   };
 }
 

@@ -177,7 +177,7 @@ function handleConnection(socket: TLSSocket, options: MediaProtocolServerOptions
       connection.close(MediaProtocolErrorCode.internal, 'internal error');
     }
   });
-  socket.on('error', (error) => log.debug('media connection error', { error: error.message }));
+  socket.on('error', (error: Error) => log.debug('media connection error', { error: error.message }));
   socket.on('close', () => {
     isClosed = true;
     clearTimeout(helloTimer);
