@@ -41,6 +41,14 @@ describe('archive on Azurite', () => {
     expect(burst.map((e) => e.seq)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
   });
 
+  it('round-trips an archive record larger than one table column', async () => {
+    const names = archiveTableNames(unique());
+    const records = TableArchiveRecordStore.fromConnectionString(connection(), names);
+    const interaction = { tenantId: 't', interactionId: 'big', callId: 'big', type: 'p2p' as const, direction: 'inbound' as const, outcome: 'recorded' as const, invitedAt: '2030-01-01T00:00:00.000Z', recordedUserIds: ['u'], recordingStatusHistory: [], gaps: [], customData: { note: 'x'.repeat(70_000) } };
+    await records.upsert({ interaction, groupIds: [], state: 'active' });
+    expect((await records.get('t', 'big'))!.interaction.customData).toEqual({ note: 'x'.repeat(70_000) });
+  });
+
   it('stores checkpoints once per head', async () => {
     const names = archiveTableNames(unique());
     const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));

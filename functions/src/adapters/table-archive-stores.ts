@@ -8,7 +8,7 @@
  * - `{prefix}legalholds`: PartitionKey `hold`, RowKey holdId, the hold as JSON.
  */
 import { odata, RestError, TableClient } from '@azure/data-tables';
-import { expiryDay, type LegalHold } from '@attest/core';
+import { ErrorCode, expiryDay, RecorderError, type LegalHold } from '@attest/core';
 import type { ArchiveRecord, ArchiveRecordStore, ArchiveSearchQuery, HoldStore } from '../domain/archive-ports';
 import { DEFAULT_SEARCH_LIMIT, matchesQuery } from '../domain/archive-search';
 
@@ -35,6 +35,27 @@ async function ignoreNotFound(work: Promise<unknown>): Promise<void> {
 }
 
 const indexRowKey = (tenantId: string, interactionId: string): string => `${tenantId}|${interactionId}`;
+
+/** A Table string property holds at most 32 K UTF-16 characters: long JSON is split over columns. */
+const JSON_CHUNK_CHARS = 30_000;
+// An entity holds at most 1 MiB: 15 columns of 30 K characters (UTF-16) stay below it.
+const MAX_JSON_CHUNKS = 15;
+
+function jsonColumns(value: unknown): Record<string, string | number> {
+  const text = JSON.stringify(value);
+  const parts = Math.max(1, Math.ceil(text.length / JSON_CHUNK_CHARS));
+  if (parts > MAX_JSON_CHUNKS) throw new RecorderError(ErrorCode.PayloadTooLarge, `the archive record is larger than ${MAX_JSON_CHUNKS * JSON_CHUNK_CHARS} characters`);
+  const columns: Record<string, string | number> = { jsonParts: parts };
+  for (let i = 0; i < parts; i += 1) columns[`json${i}`] = text.slice(i * JSON_CHUNK_CHARS, (i + 1) * JSON_CHUNK_CHARS);
+  return columns;
+}
+
+function fromJsonColumns<T>(row: Record<string, unknown>): T {
+  const parts = typeof row.jsonParts === 'number' ? row.jsonParts : 0;
+  let text = '';
+  for (let i = 0; i < parts; i += 1) text += String(row[`json${i}`] ?? '');
+  return JSON.parse(text) as T;
+}
 
 export class TableArchiveRecordStore implements ArchiveRecordStore {
   private isReady = false;
@@ -73,7 +94,7 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
       {
         partitionKey: tenantId,
         rowKey: interactionId,
-        json: JSON.stringify(record),
+        ...jsonColumns(record),
         state: record.state,
         invitedAt: record.interaction.invitedAt,
         type: record.interaction.type,
@@ -90,8 +111,8 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
   async get(tenantId: string, interactionId: string): Promise<ArchiveRecord | undefined> {
     await this.ready();
     try {
-      const row = await this.records.getEntity<{ json: string }>(tenantId, interactionId);
-      return JSON.parse(row.json) as ArchiveRecord;
+      const row = await this.records.getEntity<Record<string, unknown>>(tenantId, interactionId);
+      return fromJsonColumns<ArchiveRecord>(row);
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
       throw error;
@@ -120,8 +141,8 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
     const limit = query.limit ?? DEFAULT_SEARCH_LIMIT;
     let count = 0;
     const filter = clauses.join(' and ');
-    for await (const row of this.records.listEntities<{ json: string }>({ queryOptions: filter === '' ? {} : { filter } })) {
-      const record = JSON.parse(row.json) as ArchiveRecord;
+    for await (const row of this.records.listEntities<Record<string, unknown>>({ queryOptions: filter === '' ? {} : { filter } })) {
+      const record = fromJsonColumns<ArchiveRecord>(row);
       if (!matchesQuery(record, query)) continue;
       yield record;
       count += 1;

@@ -97,9 +97,10 @@ function optionalString(body: Record<string, unknown>, name: string): string | u
   return value;
 }
 
-function requiredString(body: Record<string, unknown>, name: string): string {
+function requiredString(body: Record<string, unknown>, name: string, maxLength = 200): string {
   const value = optionalString(body, name);
   if (value === undefined) throw new ClientFault(400, ErrorCode.InvalidRequest, `${name} is required`);
+  if (value.length > maxLength) throw new ClientFault(400, ErrorCode.InvalidRequest, `${name} is longer than ${maxLength} characters`);
   return value;
 }
 
@@ -258,7 +259,7 @@ export function createArchiveAdminHandlers(deps: ArchiveAdminDeps) {
       const { hold } = await deps.activities.placeHold({
         holdId: deps.newId(),
         matterId: requiredString(body, 'matterId'),
-        description: requiredString(body, 'description'),
+        description: requiredString(body, 'description', 4000),
         custodian: optionalString(body, 'custodian') ?? principal.userId,
         scope,
         actor: principal.userId,
