@@ -178,6 +178,12 @@ describe('archive admin API', () => {
     expect(harness.ledger.entries).toHaveLength(before + 1);
   });
 
+  it('answers 400 to an overlong search parameter', async () => {
+    const { handlers } = await setup();
+    const { response } = await call(handlers.search, { user: 'auditor', query: { recordedUserId: 'u'.repeat(300) } });
+    expect(response).toMatchObject({ status: 400, jsonBody: { message: 'recordedUserId is longer than 256 characters' } });
+  });
+
   it('refuses deletion before expiry through the API, and under hold after expiry', async () => {
     const { harness, handlers } = await setup();
     const early = await call(handlers.deleteInteraction, { method: 'DELETE', user: 'officer', params: { tenantId: 'tenant-1', interactionId: 'int-s1' } });

@@ -3,12 +3,18 @@ import type { ArchiveRecord, ArchiveSearchQuery } from './archive-ports';
 
 export const DEFAULT_SEARCH_LIMIT = 100;
 export const MAX_SEARCH_LIMIT = 1000;
+/** Ids and instants are short; a longer value is a mistake or an attack on the audit trail. */
+export const MAX_PARAMETER_LENGTH = 256;
 
 /** Parses query-string parameters into a query; returns problems for bad values. */
 export function parseSearchQuery(params: URLSearchParams): { query: ArchiveSearchQuery; problems: string[] } {
   const problems: string[] = [];
   const get = (name: string): string | undefined => {
     const value = params.get(name)?.trim();
+    if (value !== undefined && value.length > MAX_PARAMETER_LENGTH) {
+      problems.push(`${name} is longer than ${MAX_PARAMETER_LENGTH} characters`);
+      return undefined;
+    }
     return value === undefined || value === '' ? undefined : value;
   };
   const instant = (name: string): string | undefined => {
