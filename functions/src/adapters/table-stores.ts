@@ -270,4 +270,14 @@ export class TablesDeliveryLog implements DeliveryLog {
     const table = await this.tables(TableNames.webhookDeliveries);
     await table.deleteEntity(sanitizeKey(partition), sanitizeKey(key)).catch(() => undefined);
   }
+
+  async purgeOlderThan(cutoff: Date): Promise<number> {
+    const table = await this.tables(TableNames.webhookDeliveries);
+    let deleted = 0;
+    for await (const entity of table.listEntities({ queryOptions: { filter: odata`receivedAt lt ${cutoff.toISOString()}`, select: ['PartitionKey', 'RowKey'] } })) {
+      await table.deleteEntity(entity.partitionKey ?? '', entity.rowKey ?? '').catch(() => undefined);
+      deleted += 1;
+    }
+    return deleted;
+  }
 }

@@ -28,6 +28,7 @@ import {
 } from '../http/media-hosts.http';
 import { RateLimitedLog, structuredLog } from '../logging/structured-log';
 import { registerRecorder } from '../registrations/recorder.register';
+import { createDeliveryLogSweepHandler } from '../timers/delivery-log-sweep.timer';
 
 export interface RecorderDependencies {
   readonly archive: ArchiveIntake;
@@ -128,6 +129,7 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
       drainMediaHost: createDrainMediaHostHandler(mediaHostDeps),
       getCall: createGetCallHandler(callsDeps),
       listCalls: createListCallsHandler(callsDeps),
+      deliveryLogSweep: createDeliveryLogSweepHandler({ deliveries, retentionInMs: recorder.deliveryRetentionInMs, now }),
     },
     createRecorderActivities({ graph, media, interactions, archive: deps.archive, log: rootLog }),
   );

@@ -43,6 +43,8 @@ export interface RecorderConfig {
   readonly establishTimeoutInMs: number;
   readonly recordingStatusMaxAttempts: number;
   readonly maxEventsPerExecution: number;
+  /** Webhook delivery claims (dedupe) are kept this long. */
+  readonly deliveryRetentionInMs: number;
 }
 
 const MINUTE = 60_000;
@@ -102,5 +104,6 @@ export function readRecorderConfig(reader: ConfigReader): RecorderConfig {
     establishTimeoutInMs: reader.integer('ATTEST_RECORDER_ESTABLISH_TIMEOUT_MS', 2 * MINUTE, 1_000, 30 * MINUTE),
     recordingStatusMaxAttempts: reader.integer('ATTEST_RECORDER_STATUS_MAX_ATTEMPTS', 5, 1, 20),
     maxEventsPerExecution: reader.integer('ATTEST_RECORDER_MAX_EVENTS_PER_EXECUTION', 200, 10, 10_000),
+    deliveryRetentionInMs: reader.integer('ATTEST_RECORDER_DELIVERY_RETENTION_MS', 24 * 60 * MINUTE, 10 * MINUTE, 30 * 24 * 60 * MINUTE),
   };
 }

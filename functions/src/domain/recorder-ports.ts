@@ -106,6 +106,8 @@ export interface DeliveryLog {
   tryClaim(partition: string, key: string): Promise<boolean>;
   /** Lets a delivery whose processing failed be processed again. Best effort. */
   release(partition: string, key: string): Promise<void>;
+  /** Deletes claims received before `cutoff`; returns how many. */
+  purgeOlderThan(cutoff: Date): Promise<number>;
 }
 
 export type StartResult = 'started' | 'alreadyExists';

@@ -78,6 +78,7 @@ class Fakes {
   deliveries: DeliveryLog = {
     tryClaim: (p, k) => { const key = `${p}/${k}`; if (this.claims.has(key)) return Promise.resolve(false); this.claims.add(key); return Promise.resolve(true); },
     release: (p, k) => { this.claims.delete(`${p}/${k}`); return Promise.resolve(); },
+    purgeOlderThan: () => Promise.resolve(0),
   };
   lifecycle: LifecycleClient = {
     start: (name, instanceId, input) => { this.starts.push({ name, instanceId, input }); this.existing.add(instanceId); return Promise.resolve('started'); },

@@ -33,7 +33,7 @@ function setup(isAdmin = true) {
   const deps: MediaHostsHttpDeps = {
     controlKey: KEY, registry, control, lifecycle: () => lifecycle, admin, staleAfterInMs: 30_000, now: () => NOW,
     pool: new MediaHostPool(registry, control, { staleAfterInMs: 30_000, now: () => NOW }),
-    deliveries: { tryClaim: (p, k) => { const had = claims.has(p + k); claims.add(p + k); return Promise.resolve(!had); }, release: () => Promise.resolve() },
+    deliveries: { tryClaim: (p, k) => { const had = claims.has(p + k); claims.add(p + k); return Promise.resolve(!had); }, release: () => Promise.resolve(), purgeOlderThan: () => Promise.resolve(0) },
   };
   return { deps, stored, raised };
 }

@@ -1,9 +1,10 @@
 /** The only place the recorder's functions are registered with the Functions host. */
-import { app, type HttpHandler } from '@azure/functions';
+import { app, type HttpHandler, type TimerHandler } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { RecorderActivities } from '../activities/recorder.activities';
 import { ActivityNames, OrchestratorNames } from '../domain/call-lifecycle.contract';
 import { callLifecycle } from '../orchestrators/call-lifecycle.orchestrator';
+import { DELIVERY_LOG_SWEEP_SCHEDULE } from '../timers/delivery-log-sweep.timer';
 
 export interface RecorderHttpHandlers {
   readonly calling: HttpHandler;
@@ -13,6 +14,7 @@ export interface RecorderHttpHandlers {
   readonly drainMediaHost: HttpHandler;
   readonly getCall: HttpHandler;
   readonly listCalls: HttpHandler;
+  readonly deliveryLogSweep: TimerHandler;
 }
 
 export function registerRecorder(handlers: RecorderHttpHandlers, activities: RecorderActivities): void {
@@ -26,6 +28,8 @@ export function registerRecorder(handlers: RecorderHttpHandlers, activities: Rec
   app.http('recorderDrainMediaHost', { route: 'mediahosts/{hostId}/drain', methods: ['POST'], authLevel: 'anonymous', handler: handlers.drainMediaHost });
   app.http('recorderGetCall', { route: 'calls/{callId}', methods: ['GET'], authLevel: 'anonymous', extraInputs: client, handler: handlers.getCall });
   app.http('recorderListCalls', { route: 'calls', methods: ['GET'], authLevel: 'anonymous', handler: handlers.listCalls });
+
+  app.timer('recorderDeliveryLogSweep', { schedule: DELIVERY_LOG_SWEEP_SCHEDULE, handler: handlers.deliveryLogSweep });
 
   df.app.orchestration(OrchestratorNames.callLifecycle, callLifecycle);
   df.app.activity(ActivityNames.updateRecordingStatus, { handler: (input: Parameters<RecorderActivities['updateRecordingStatus']>[0]) => activities.updateRecordingStatus(input) });
