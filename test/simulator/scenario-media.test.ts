@@ -109,4 +109,31 @@ describe('scenario run with media against a minimal recorder', () => {
       { op: 'updateRecordingStatus', callId, status: 200 },
     ]);
   });
+
+  it('resumes after the media connection drops: same token, from the host\'s next sequence, nothing lost or repeated', async () => {
+    media.dropNextConnectionAfterFrames = 30;
+    const before = new Set(recorder.sessions.values());
+    const conversationId = sim.engine.startCall({
+      kind: 'p2p',
+      tenantId: TENANT,
+      durationInMs: 2000,
+      participants: [
+        { user: USERS.trader, role: 'caller', timeline: [{ atInMs: 0, action: 'speak', durationInMs: 2000 }] },
+        { user: USERS.unrecorded, role: 'callee' },
+      ],
+    });
+    await waitUntil(() => [...recorder.sessions.values()].some((s) => !before.has(s)), 'the recorder to answer');
+    const sessionId = [...recorder.sessions.values()].find((s) => !before.has(s))!;
+    await waitUntil(() => (media.frames.get(sessionId) ?? []).some((f) => f.type === 'end'), 'the media stream to end');
+
+    expect(media.hellos.get(sessionId)).toBe(2);
+    expect(new Set(media.tokens.values()).has(`token-${sessionId}`)).toBe(true);
+    const sequences = media.frames.get(sessionId)!.filter((f) => f.type !== 'hello').map((f) => f.sequence);
+    expect(sequences).toEqual(sequences.map((_, i) => i + 1));
+    const audio = media.frames.get(sessionId)!.filter((f): f is Extract<MediaProtocolFrame, { type: 'audioUnmixed' }> => f.type === 'audioUnmixed');
+    expect(audio).toHaveLength(100);
+    audio.forEach((frame, k) => expect(frame.buffers[0]!.payload.equals(synthesizeAudioFrame(frame.buffers[0]!.msi, k))).toBe(true));
+    const leg = (sim.engine.outcome(conversationId) as { legs: { media: { reconnects: number } }[] }).legs[0]!;
+    expect(leg.media.reconnects).toBe(1);
+  });
 });

@@ -14,6 +14,10 @@ export interface TestMediaListener {
   readonly frames: Map<string, MediaProtocolFrame[]>;
   readonly tokens: Map<string, string>;
   readonly decodeErrors: string[];
+  /** Hellos received per session (1 + reconnects). */
+  readonly hellos: Map<string, number>;
+  /** When set, the next connection is cut after this many media frames (to test resume). */
+  dropNextConnectionAfterFrames: number | undefined;
   close(): Promise<void>;
 }
 
@@ -22,6 +26,8 @@ export async function startTestMediaListener(caDir?: string): Promise<TestMediaL
   const frames = new Map<string, MediaProtocolFrame[]>();
   const tokens = new Map<string, string>();
   const decodeErrors: string[] = [];
+  const hellos = new Map<string, number>();
+  const highest = new Map<string, number>();
   const sockets = new Set<TLSSocket>();
   let isClosed = false;
   const server: Server = createServer({ cert: ca.serverCertPem, key: ca.serverKeyPem }, (socket) => {
@@ -33,7 +39,11 @@ export async function startTestMediaListener(caDir?: string): Promise<TestMediaL
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     const decoder = new MediaFrameDecoder();
+    const cutAfter = listener.dropNextConnectionAfterFrames;
+    listener.dropNextConnectionAfterFrames = undefined;
+    let mediaFrames = 0;
     socket.on('data', (chunk: Buffer) => {
+      if (socket.destroyed) return;
       const result = decoder.push(Buffer.from(chunk));
       for (const frame of result.frames) {
         const list = frames.get(frame.sessionId) ?? [];
@@ -41,7 +51,16 @@ export async function startTestMediaListener(caDir?: string): Promise<TestMediaL
         frames.set(frame.sessionId, list);
         if (frame.type === 'hello') {
           tokens.set(frame.sessionId, frame.token);
-          socket.write(encodeFrame({ type: 'ack', sessionId: frame.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, ackedSequence: 0, nextSequence: 1 }));
+          hellos.set(frame.sessionId, (hellos.get(frame.sessionId) ?? 0) + 1);
+          const last = highest.get(frame.sessionId) ?? 0;
+          socket.write(encodeFrame({ type: 'ack', sessionId: frame.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, ackedSequence: last, nextSequence: last + 1 }));
+          continue;
+        }
+        highest.set(frame.sessionId, frame.sequence);
+        mediaFrames += 1;
+        if (cutAfter !== undefined && mediaFrames >= cutAfter) {
+          socket.destroy();
+          return;
         }
       }
       if (result.error) decodeErrors.push(`${result.error.kind}: ${result.error.message}`);
@@ -50,15 +69,18 @@ export async function startTestMediaListener(caDir?: string): Promise<TestMediaL
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
-  return {
+  const listener: TestMediaListener = {
     endpoint: `tls://127.0.0.1:${port}`,
     frames,
     tokens,
     decodeErrors,
+    hellos,
+    dropNextConnectionAfterFrames: undefined,
     async close() {
       isClosed = true;
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return listener;
 }

@@ -51,6 +51,10 @@ export interface MediaStreamerStats {
   videoFrames: number;
   vbssFrames: number;
   lastAckedSequence: number;
+  /** Successful reconnects after the media connection dropped. */
+  reconnects: number;
+  /** Frames dropped from the resend buffer before the host acknowledged them. */
+  framesDroppedUnacked: number;
   error?: string;
   isEnded: boolean;
 }
@@ -70,12 +74,17 @@ export function parseMediaConfigBlob(blob: string): MediaConfigBlob | undefined 
 }
 
 export class MediaStreamer {
-  readonly stats: MediaStreamerStats = { framesSent: 0, audioFrames: 0, videoFrames: 0, vbssFrames: 0, lastAckedSequence: 0, isEnded: false };
+  readonly stats: MediaStreamerStats = { framesSent: 0, audioFrames: 0, videoFrames: 0, vbssFrames: 0, lastAckedSequence: 0, reconnects: 0, framesDroppedUnacked: 0, isEnded: false };
   readonly #options: MediaStreamerOptions;
   #socket: TLSSocket | undefined;
   #sequence = 1;
   #frameIndex: number;
   #dominant = NO_DOMINANT_SPEAKER;
+  #unacked: { sequence: number; bytes: Buffer }[] = [];
+  #lastSentSequence = 0;
+  #ackWaiter: ((nextSequence: number) => void) | undefined;
+  #resuming: Promise<void> | undefined;
+  #isFinishing = false;
   #stopping: Promise<void> | undefined;
   #done: Promise<void> | undefined;
 
@@ -86,6 +95,16 @@ export class MediaStreamer {
 
   /** Connects, says hello, and streams in the background; resolves once connected. */
   async start(): Promise<void> {
+    this.#socket = await this.#connect();
+    // A new session starts at sequence 1: the first ack is not awaited, so media starts at once.
+    await writeBytes(this.#socket, encodeFrame({ type: 'hello', sessionId: this.#options.blob.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, token: this.#options.blob.token }));
+    this.#done = this.#run().catch((err: unknown) => {
+      this.stats.error ??= err instanceof Error ? err.message : 'media streaming failed';
+      this.#options.log('warn', 'media streaming failed', { callId: this.#options.callId });
+    });
+  }
+
+  async #connect(): Promise<TLSSocket> {
     const endpoint = new URL(this.#options.blob.endpoint);
     const host = endpoint.hostname.replace(/^\[|\]$/g, '');
     const socket = await new Promise<TLSSocket>((resolve, reject) => {
@@ -98,23 +117,64 @@ export class MediaStreamer {
       s.once('secureConnect', () => resolve(s));
       s.once('error', reject);
     });
-    this.#socket = socket;
     const decoder = new MediaFrameDecoder();
     socket.on('data', (chunk: Buffer) => {
       const result = decoder.push(chunk);
       for (const frame of result.frames) {
-        if (frame.type === 'ack') this.stats.lastAckedSequence = frame.ackedSequence;
+        if (frame.type === 'ack') this.#onAck(frame.ackedSequence, frame.nextSequence);
         if (frame.type === 'error') this.stats.error = `media host error ${frame.errorCode}`;
       }
     });
-    socket.on('error', (err: Error) => {
-      this.stats.error ??= err.message;
+    // A dropped connection shows up as a failed or destroyed write; the stream then resumes.
+    socket.on('error', () => undefined);
+    return socket;
+  }
+
+  #onAck(ackedSequence: number, nextSequence: number): void {
+    this.stats.lastAckedSequence = Math.max(this.stats.lastAckedSequence, ackedSequence);
+    // Frames the host made durable are never resent.
+    while (this.#unacked.length > 0 && (this.#unacked[0]?.sequence ?? 0) <= ackedSequence) this.#unacked.shift();
+    const waiter = this.#ackWaiter;
+    this.#ackWaiter = undefined;
+    waiter?.(nextSequence);
+  }
+
+  /** Sends hello and waits (bounded) for the host's ack; returns the sequence to resume from. */
+  async #hello(socket: TLSSocket): Promise<number | undefined> {
+    const acked = new Promise<number | undefined>((resolve) => {
+      this.#ackWaiter = resolve;
+      setTimeout(() => resolve(undefined), ACK_TIMEOUT_IN_MS).unref();
     });
-    await this.#write({ type: 'hello', sessionId: this.#options.blob.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, token: this.#options.blob.token });
-    this.#done = this.#run().catch((err: unknown) => {
-      this.stats.error ??= err instanceof Error ? err.message : 'media streaming failed';
-      this.#options.log('warn', 'media streaming failed', { callId: this.#options.callId });
+    await writeBytes(socket, encodeFrame({ type: 'hello', sessionId: this.#options.blob.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, token: this.#options.blob.token }));
+    return acked;
+  }
+
+  /** Reconnects with the same token and resends every frame the host has not acknowledged. */
+  #resume(): Promise<void> {
+    this.#resuming ??= (async () => {
+      for (let attempt = 0; attempt < RESUME_ATTEMPTS; attempt += 1) {
+        if (this.stats.isEnded && this.#isFinishing === false) return;
+        try {
+          const socket = await this.#connect();
+          this.#socket = socket;
+          const next = (await this.#hello(socket)) ?? this.#unacked[0]?.sequence ?? this.#sequence;
+          this.stats.reconnects += 1;
+          this.#options.log('info', 'media connection resumed', { callId: this.#options.callId, nextSequence: next });
+          for (const frame of [...this.#unacked]) {
+            if (frame.sequence < next) continue;
+            await writeBytes(socket, frame.bytes);
+            this.#lastSentSequence = Math.max(this.#lastSentSequence, frame.sequence);
+          }
+          return;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, RESUME_BACKOFF_IN_MS * 2 ** attempt));
+        }
+      }
+      throw new Error('media connection lost and could not be resumed');
+    })().finally(() => {
+      this.#resuming = undefined;
     });
+    return this.#resuming;
   }
 
   /** Resolves when the stream has ended (call over, stopped, or failed). */
@@ -131,17 +191,18 @@ export class MediaStreamer {
   }
 
   async #finish(): Promise<void> {
-    const socket = this.#socket;
-    if (socket === undefined || this.stats.isEnded) return;
+    if (this.#socket === undefined || this.stats.isEnded) return;
     this.stats.isEnded = true;
+    this.#isFinishing = true;
     try {
-      if (!socket.destroyed) {
+      if (this.stats.error === undefined) {
         await this.#writeMedia({ type: 'end', sessionId: this.#options.blob.sessionId, sequence: 0, timestamp100ns: this.#timestamp(this.#frameIndex), msi: 0 });
       }
     } catch {
-      // the media host may already have closed the connection
+      // the media host is gone and did not come back: nothing more to send
     }
-    await closeSocket(socket);
+    this.#isFinishing = false;
+    if (this.#socket) await closeSocket(this.#socket);
   }
 
   #timestamp(frameIndex: number): bigint {
@@ -151,7 +212,7 @@ export class MediaStreamer {
   async #run(): Promise<void> {
     const startedAtRealMs = Date.now();
     const firstFrame = this.#frameIndex;
-    while (!this.stats.isEnded && this.stats.error === undefined && this.#socket?.destroyed === false) {
+    while (!this.stats.isEnded && this.stats.error === undefined) {
       const offset = this.#frameIndex * FRAME_DURATION_IN_MS;
       const end = this.#options.script.endOffsetInMs();
       if (end !== undefined && offset >= end) break;
@@ -208,38 +269,63 @@ export class MediaStreamer {
     }
   }
 
-  #writeMedia(frame: MediaProtocolFrame): Promise<void> {
+  async #writeMedia(frame: MediaProtocolFrame): Promise<void> {
     // Nothing may follow `end`: frames still being produced when the call ends are dropped.
-    if (this.stats.isEnded && frame.type !== 'end') return Promise.resolve();
-    const sequenced = { ...frame, sequence: this.#sequence } as MediaProtocolFrame;
+    if (this.stats.isEnded && frame.type !== 'end') return;
+    const sequence = this.#sequence;
     this.#sequence += 1;
-    return this.#write(sequenced);
-  }
-
-  #write(frame: MediaProtocolFrame): Promise<void> {
+    const bytes = encodeFrame({ ...frame, sequence });
+    this.#unacked.push({ sequence, bytes });
+    if (this.#unacked.length > MAX_UNACKED_FRAMES) {
+      this.#unacked.shift();
+      this.stats.framesDroppedUnacked += 1;
+    }
+    this.stats.framesSent += 1;
     const socket = this.#socket;
-    if (socket === undefined || socket.destroyed) return Promise.reject(new Error('media connection closed'));
-    const bytes = encodeFrame(frame);
-    this.stats.framesSent += frame.type === 'hello' ? 0 : 1;
-    return new Promise<void>((resolve, reject) => {
-      const isFlushed = socket.write(bytes, (err) => (err ? reject(err) : undefined));
-      if (isFlushed) {
-        resolve();
+    if (this.#resuming === undefined && socket !== undefined && !socket.destroyed) {
+      try {
+        await writeBytes(socket, bytes);
+        this.#lastSentSequence = Math.max(this.#lastSentSequence, sequence);
         return;
+      } catch {
+        // fall through to resume
       }
-      // Wait for drain, but never forever: a closed socket never drains.
-      const onDrain = (): void => {
-        socket.off('close', onClose);
-        resolve();
-      };
-      const onClose = (): void => {
-        socket.off('drain', onDrain);
-        reject(new Error('media connection closed'));
-      };
-      socket.once('drain', onDrain);
-      socket.once('close', onClose);
-    });
+    }
+    await this.#resume();
+    // A frame queued while the resume was already resending may have missed it.
+    if (sequence > this.#lastSentSequence && this.#socket) {
+      await writeBytes(this.#socket, bytes);
+      this.#lastSentSequence = sequence;
+    }
   }
+}
+
+const ACK_TIMEOUT_IN_MS = 5000;
+const RESUME_ATTEMPTS = 5;
+const RESUME_BACKOFF_IN_MS = 100;
+/** Frames kept for resending until the host acknowledges them (5 minutes of audio). */
+const MAX_UNACKED_FRAMES = 15_000;
+
+function writeBytes(socket: TLSSocket, bytes: Buffer): Promise<void> {
+  if (socket.destroyed) return Promise.reject(new Error('media connection closed'));
+  return new Promise<void>((resolve, reject) => {
+    const isFlushed = socket.write(bytes, (err) => (err ? reject(err) : undefined));
+    if (isFlushed) {
+      resolve();
+      return;
+    }
+    // Wait for drain, but never forever: a closed socket never drains.
+    const onDrain = (): void => {
+      socket.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      socket.off('drain', onDrain);
+      reject(new Error('media connection closed'));
+    };
+    socket.once('drain', onDrain);
+    socket.once('close', onClose);
+  });
 }
 
 const SOCKET_CLOSE_TIMEOUT_IN_MS = 2000;
