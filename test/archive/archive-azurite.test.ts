@@ -1,11 +1,12 @@
 import { BlobServiceClient } from '@azure/storage-blob';
-import { LedgerEntryKind, verifyLedger } from '@attest/core';
+import { LedgerEntryKind, signCheckpoint, verifyLedger, type LedgerEntry } from '@attest/core';
+import { AppendBlobLedgerMirror, type LedgerMirror } from '../../functions/src/adapters/append-blob-ledger';
 import { BlobArchiveMediaStore } from '../../functions/src/adapters/blob-archive-media';
 import { GuardedMediaStore } from '../../functions/src/adapters/guarded-archive-media';
 import { TableLedgerStore } from '../../functions/src/adapters/table-ledger';
 import { archiveTableNames, TableArchiveRecordStore, TableHoldStore } from '../../functions/src/adapters/table-archive-stores';
 import { createArchiveActivities } from '../../functions/src/activities/archive.activities';
-import { DAY_IN_MS, groupDirectory, ManualClock, testPolicy, writeSealedRecording } from './archive-fixtures';
+import { DAY_IN_MS, groupDirectory, ledgerKeys, ManualClock, testPolicy, writeSealedRecording } from './archive-fixtures';
 
 const connection = (): string => {
   const value = process.env.ATTEST_TEST_STORAGE_CONNECTION;
@@ -47,6 +48,38 @@ describe('archive on Azurite', () => {
     const interaction = { tenantId: 't', interactionId: 'big', callId: 'big', type: 'p2p' as const, direction: 'inbound' as const, outcome: 'recorded' as const, invitedAt: '2030-01-01T00:00:00.000Z', recordedUserIds: ['u'], recordingStatusHistory: [], gaps: [], customData: { note: 'x'.repeat(70_000) } };
     await records.upsert({ interaction, groupIds: [], state: 'active' });
     expect((await records.get('t', 'big'))!.interaction.customData).toEqual({ note: 'x'.repeat(70_000) });
+  });
+
+  it('copies every entry and checkpoint to the append-blob mirror, which verifies on its own', async () => {
+    const prefix = unique();
+    const clock = new ManualClock(Date.parse('2030-01-01T23:59:59Z'));
+    const mirror = AppendBlobLedgerMirror.fromConnectionString(connection(), `${prefix}ledger`);
+    const ledger = TableLedgerStore.fromConnectionString(connection(), archiveTableNames(prefix).ledger, clock, mirror);
+    await Promise.all(Array.from({ length: 120 }, (_, i) => ledger.append({ kind: LedgerEntryKind.accessed, actor: 'a', subjectType: 'query', subjectId: `q-${i}` })));
+    clock.advance(2000); // the next entries fall on the next day's blob
+    const last = await ledger.append({ kind: LedgerEntryKind.accessed, actor: 'a', subjectType: 'query', subjectId: 'q-last' });
+    await ledger.putCheckpoint(signCheckpoint(last, clock.now(), ledgerKeys.privateKey));
+    const container = BlobServiceClient.fromConnectionString(connection()).getContainerClient(`${prefix}ledger`);
+    const lines = async (name: string) => (await container.getBlobClient(name).downloadToBuffer()).toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const entries = [...(await lines('entries/2030-01-01.jsonl')), ...(await lines('entries/2030-01-02.jsonl'))] as LedgerEntry[];
+    entries.sort((a, b) => a.seq - b.seq);
+    expect(entries).toHaveLength(121);
+    expect(verifyLedger(entries, { checkpoints: await lines('checkpoints/2030-01-02.jsonl'), publicKey: ledgerKeys.publicKey }).isValid).toBe(true);
+  });
+
+  it('keeps appending when the mirror fails, and copies the backlog with the next batch', async () => {
+    const copied: number[] = [];
+    let failures = 1;
+    const flaky: LedgerMirror = {
+      appendEntries: (entries) => (failures-- > 0 ? Promise.reject(new Error('mirror down')) : Promise.resolve(void copied.push(...entries.map((e) => e.seq)))),
+      appendCheckpoint: () => Promise.resolve(),
+    };
+    const seen: unknown[] = [];
+    const ledger = TableLedgerStore.fromConnectionString(connection(), archiveTableNames(unique()).ledger, new ManualClock(0), flaky, (error) => seen.push(error));
+    await ledger.append({ kind: LedgerEntryKind.accessed, actor: 'a', subjectType: 'query', subjectId: 'q-0' });
+    await ledger.append({ kind: LedgerEntryKind.accessed, actor: 'a', subjectType: 'query', subjectId: 'q-1' });
+    expect(seen).toHaveLength(1);
+    expect(copied).toEqual([0, 1]);
   });
 
   it('stores checkpoints once per head', async () => {

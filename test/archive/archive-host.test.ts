@@ -52,6 +52,7 @@ beforeAll(async () => {
     ATTEST_ARCHIVE_TABLE_PREFIX: prefix,
     ATTEST_ARCHIVE_RECORDINGS_CONTAINER: `${prefix}rec`,
     ATTEST_ARCHIVE_KEYS_CONTAINER: `${prefix}keys`,
+    ATTEST_LEDGER_MIRROR_CONTAINER: `${prefix}ledger`,
     ATTEST_KEK_PRIVATE_KEY_FILE: join(keyDir, 'kek.pem'),
     ATTEST_KEK_PUBLIC_KEY_FILE: join(keyDir, 'kek.pub.pem'),
     ATTEST_LEDGER_SIGNING_KEY_FILE: join(keyDir, 'ledger.pem'),
@@ -85,6 +86,14 @@ describe('archive through the local Functions host', () => {
     const entries = await ledgerEntries();
     expect(entries.slice(0, 2).map((e) => [e.kind, e.subjectId])).toEqual([['recorded', 'int-h1'], ['sealed', 'int-h1']]);
     expect(entries[1]!.details.expiresAt).toBe('2033-01-05T10:10:00.000Z');
+  });
+
+  it('keeps the write-once copy of the ledger in an append blob', async () => {
+    const { BlobServiceClient } = await import('@azure/storage-blob');
+    const container = BlobServiceClient.fromConnectionString(process.env.ATTEST_TEST_STORAGE_CONNECTION!).getContainerClient(`${prefix}ledger`);
+    const names: string[] = [];
+    for await (const blob of container.listBlobsFlat({ prefix: 'entries/' })) names.push(blob.name);
+    expect(names.length).toBeGreaterThan(0);
   });
 
   it('answers 401 to a forged token', async () => {

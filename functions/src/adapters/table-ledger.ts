@@ -16,6 +16,7 @@ import {
   type LedgerEntryDraft,
 } from '@attest/core';
 import type { Clock, LedgerStore } from '../domain/archive-ports';
+import type { LedgerMirror } from './append-blob-ledger';
 
 const PARTITION = 'ledger';
 const HEAD_ROW = 'head';
@@ -50,13 +51,34 @@ export class TableLedgerStore implements LedgerStore {
   private isFlushing = false;
   private isTableReady = false;
 
+  /** Entries committed to the table but not yet copied to the mirror (after a mirror failure). */
+  private mirrorBacklog: LedgerEntry[] = [];
+
   constructor(
     private readonly table: TableClient,
     private readonly clock: Clock,
+    private readonly mirror?: LedgerMirror,
+    private readonly onMirrorFailure: (error: unknown) => void = () => undefined,
   ) {}
 
-  static fromConnectionString(connectionString: string, tableName: string, clock: Clock): TableLedgerStore {
-    return new TableLedgerStore(TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true }), clock);
+  static fromConnectionString(connectionString: string, tableName: string, clock: Clock, mirror?: LedgerMirror, onMirrorFailure?: (error: unknown) => void): TableLedgerStore {
+    return new TableLedgerStore(TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true }), clock, mirror, onMirrorFailure);
+  }
+
+  /**
+   * Copies committed entries to the write-once mirror. The table is the system of record: a
+   * mirror failure does not fail the append; the entries are kept and copied with the next batch.
+   */
+  private async copyToMirror(entries: readonly LedgerEntry[]): Promise<void> {
+    if (this.mirror === undefined) return;
+    const pending = [...this.mirrorBacklog, ...entries];
+    try {
+      await this.mirror.appendEntries(pending);
+      this.mirrorBacklog = [];
+    } catch (error) {
+      this.mirrorBacklog = pending;
+      this.onMirrorFailure(error);
+    }
   }
 
   append(draft: LedgerEntryDraft): Promise<LedgerEntry> {
@@ -87,7 +109,9 @@ export class TableLedgerStore implements LedgerStore {
       await this.table.createEntity({ partitionKey: PARTITION, rowKey: checkpointRow(checkpoint.seq), json: JSON.stringify(checkpoint) });
     } catch (error) {
       if (!isConflict(error)) throw error;
+      return;
     }
+    await this.mirror?.appendCheckpoint(checkpoint).catch((error: unknown) => this.onMirrorFailure(error));
   }
 
   async listCheckpoints(): Promise<readonly LedgerCheckpoint[]> {
@@ -125,6 +149,7 @@ export class TableLedgerStore implements LedgerStore {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
           const entries = await this.writeBatch(batch.map((p) => p.draft));
+          await this.copyToMirror(entries);
           batch.forEach((p, i) => p.resolve(entries[i]!));
         } catch (error) {
           batch.forEach((p) => p.reject(error));

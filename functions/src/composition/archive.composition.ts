@@ -3,6 +3,7 @@ import { createArchiveActivities } from '../activities/archive.activities';
 import { createCompletenessActivities } from '../activities/completeness.activities';
 import { createExportActivities } from '../activities/export.activities';
 import { createGdprActivities } from '../activities/gdpr.activities';
+import { AppendBlobLedgerMirror } from '../adapters/append-blob-ledger';
 import { loadArchiveKeys } from '../adapters/archive-keys';
 import { BlobArchiveMediaStore } from '../adapters/blob-archive-media';
 import { GuardedMediaStore } from '../adapters/guarded-archive-media';
@@ -39,7 +40,8 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
   const names = archiveTableNames(archive.tablePrefix);
   const records = TableArchiveRecordStore.fromConnectionString(connectionString, names);
   const holds = TableHoldStore.fromConnectionString(connectionString, names);
-  const ledger = TableLedgerStore.fromConnectionString(connectionString, names.ledger, clock);
+  const mirror = archive.ledgerMirrorContainer === undefined ? undefined : AppendBlobLedgerMirror.fromConnectionString(connectionString, archive.ledgerMirrorContainer);
+  const ledger = TableLedgerStore.fromConnectionString(connectionString, names.ledger, clock, mirror, () => log.warn('ledger mirror append failed; kept for the next batch', {}));
   const blobs = BlobArchiveMediaStore.fromConnectionString(connectionString, { recordingsContainer: archive.recordingsContainer, keysContainer: archive.keysContainer });
   const media = new GuardedMediaStore(blobs, holds, clock);
   const groups: GroupDirectory = {

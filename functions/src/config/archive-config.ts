@@ -30,6 +30,8 @@ export interface ArchiveConfig {
   readonly tablePrefix: string;
   readonly recordingsContainer: string;
   readonly keysContainer: string;
+  /** Container of the write-once ledger copy (append blobs), or undefined when the copy is off. */
+  readonly ledgerMirrorContainer?: string;
 }
 
 const DAY_IN_MS = 86_400_000;
@@ -110,5 +112,6 @@ export function readArchiveConfig(reader: ConfigReader): ArchiveConfig {
     tablePrefix,
     recordingsContainer: reader.stringOr('ATTEST_ARCHIVE_RECORDINGS_CONTAINER', 'recordings'),
     keysContainer: reader.stringOr('ATTEST_ARCHIVE_KEYS_CONTAINER', 'recordingkeys'),
+    ledgerMirrorContainer: reader.boolean('ATTEST_LEDGER_MIRROR_ENABLED', true) ? reader.stringOr('ATTEST_LEDGER_MIRROR_CONTAINER', 'ledger') : undefined,
   };
 }
