@@ -587,8 +587,9 @@ class Engine implements LocalDurableEngine {
     const fn = this.#invoker?.get(name);
     if (fn === undefined || fn.triggerType !== 'orchestrationTrigger') return { status: 'unknownOrchestrator', instanceId };
     const inputText = options.input === undefined ? undefined : JSON.stringify(options.input);
-    // Optimistic create (one round trip); on a conflict look at what holds the id.
-    if ((await this.#createInstance(instanceId, name, inputText, undefined)) === 'created') return { status: 'created', instanceId };
+    // Optimistic: run the first episode inline and create the instance with its first work in one
+    // transaction; on a conflict look at what holds the id.
+    if ((await this.#startDirect(instanceId, name, inputText)) === 'created') return { status: 'created', instanceId };
     const existing = await this.#store.getRow(instanceId, RowKeys.state);
     if (existing !== undefined && !isTerminal(String(existing.RuntimeStatus))) {
       return { status: 'conflict', instanceId, runtimeStatus: String(existing.RuntimeStatus) };
@@ -597,6 +598,60 @@ class Engine implements LocalDurableEngine {
     await this.#deletePartition(instanceId);
     const result = await this.#createInstance(instanceId, name, inputText, undefined);
     return result === 'conflict' ? { status: 'conflict', instanceId, runtimeStatus: RuntimeStatus.Pending } : { status: 'created', instanceId };
+  }
+
+  /**
+   * Starts an instance by running its first episode at once: nothing is stored until that
+   * episode commits the state row (a create, so an existing id conflicts), its history and its
+   * first work items together. The caller learns of the start only after that commit.
+   */
+  async #startDirect(instanceId: string, name: string, inputText: string | undefined): Promise<'created' | 'conflict'> {
+    if (this.#stopped || this.#running.has(instanceId) || this.#cache.has(instanceId) || this.#direct.has(instanceId)) {
+      return this.#createInstance(instanceId, name, inputText, undefined);
+    }
+    const now = this.#clock.now();
+    const executionId = randomUUID().replace(/-/g, '');
+    const state: TableEntity<Record<string, unknown>> = {
+      partitionKey: instanceId,
+      rowKey: RowKeys.state,
+      Name: name,
+      RuntimeStatus: RuntimeStatus.Pending,
+      ExecutionId: executionId,
+      HistoryLength: 0,
+      CreatedTime: now.getTime(),
+      LastUpdatedTime: now.getTime(),
+    };
+    await this.#store.packText(state, 'Input', inputText);
+    const started = historyEvents.executionStarted(now, { name, input: inputText, instanceId, executionId });
+    const message: InboxMessage = {
+      rowKey: '',
+      kind: 'start',
+      executionId,
+      dueAt: 0,
+      enqueuedAt: now.getTime(),
+      event: started,
+      reason: undefined,
+      corrupt: undefined,
+      direct: true,
+    };
+    this.#running.add(instanceId);
+    this.#cacheSet(instanceId, [toRow(state, '')]);
+    this.#direct.set(instanceId, [message]);
+    try {
+      await this.#episode(instanceId);
+      if (this.#direct.get(instanceId)?.includes(message) === true) throw new Error('the first episode did not run');
+      return 'created';
+    } catch (error) {
+      this.#cache.delete(instanceId);
+      this.#direct.delete(instanceId);
+      if (statusOf(error) === 409) return 'conflict';
+      throw error;
+    } finally {
+      this.#running.delete(instanceId);
+      if (this.#dirty.delete(instanceId)) this.#markReady(instanceId);
+      this.#notify();
+      this.#pump();
+    }
   }
 
   async #createInstance(
@@ -833,7 +888,7 @@ class Engine implements LocalDurableEngine {
     const dropMessage = async (why: string): Promise<boolean> => {
       this.#log.log('debug', 'inbox message dropped', { instanceId, why });
       this.#cache.delete(instanceId);
-      await this.#store.deleteRowIfExists(instanceId, message.rowKey);
+      if (message.rowKey !== '') await this.#store.deleteRowIfExists(instanceId, message.rowKey);
       this.#consumeDirect(instanceId, message);
       return true;
     };
@@ -1084,8 +1139,7 @@ class Engine implements LocalDurableEngine {
     let response;
     try {
       response = await this.#store.submit(prepared, [
-        ['update', stateEntity, 'Replace', { etag: state.etag }],
-        ['delete', { partitionKey: instanceId, rowKey: message.rowKey }],
+        ...this.#stateCommitOps(state, stateEntity, message),
       ]);
     } catch (error) {
       this.#cache.delete(instanceId);
@@ -1184,8 +1238,7 @@ class Engine implements LocalDurableEngine {
       output,
     });
     const commit: TransactionAction[] = [
-      ['update', stateEntity, 'Replace', { etag: state.etag }],
-      ['delete', { partitionKey: instanceId, rowKey: message.rowKey }],
+      ...this.#stateCommitOps(state, stateEntity, message),
     ];
     let notifyKey: string | undefined;
     if (state.parentInstanceId !== undefined && state.parentExecutionId !== undefined && state.parentTaskId !== undefined) {
@@ -1260,8 +1313,7 @@ class Engine implements LocalDurableEngine {
     const startKey = this.#newMessageKey();
     const startMsg = await this.#messageEntity(instanceId, startKey, { kind: 'start', executionId: newExecutionId, event: started });
     await this.#store.submit(historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']), [
-      ['update', stateEntity, 'Replace', { etag: state.etag }],
-      ['delete', { partitionKey: instanceId, rowKey: message.rowKey }],
+      ...this.#stateCommitOps(state, stateEntity, message),
       ['create', startMsg],
     ]);
     this.#log.log('info', 'orchestration continued as new', { instanceId });
@@ -1289,6 +1341,13 @@ class Engine implements LocalDurableEngine {
       this.#timers.delete(`${instanceId}\u0000${entry.msgKey}`);
       await this.#store.deleteRowIfExists(instanceId, entry.msgKey).catch(() => undefined);
     }
+  }
+
+  /** Writes the state row (create for an instance started inline) and removes the consumed message. */
+  #stateCommitOps(state: StateRow, stateEntity: TableEntity<Record<string, unknown>>, message: InboxMessage): TransactionAction[] {
+    const ops: TransactionAction[] = [state.etag === '' ? ['create', stateEntity] : ['update', stateEntity, 'Replace', { etag: state.etag }]];
+    if (message.rowKey !== '') ops.push(['delete', { partitionKey: state.instanceId, rowKey: message.rowKey }]);
+    return ops;
   }
 
   #consumeDirect(instanceId: string, message: InboxMessage): void {
