@@ -6,6 +6,8 @@
 import type { MediaProtocolFrame } from '@attest/core';
 import { ManualSimClock, startTeamsSimulator, synthesizeAudioFrame, type TeamsSimulator } from '../../local/src/simulator';
 import { estimateToneFrequency, toneFrequencyForMsi } from '../../local/src/simulator/media/synthetic-media';
+import { graphSchemaDir } from '../../local/src/simulator/graph/calls-api';
+import { GraphSchemaId, SchemaValidator } from '../../local/src/simulator/graph/schema-validator';
 import { BOT_APP, BOT_SECRET, TENANT, USERS, testDirectory } from './support/fixtures';
 import { startTestMediaListener, type TestMediaListener } from './support/test-media-listener';
 import { startTestRecorder, waitUntil, type TestRecorder } from './support/test-recorder';
@@ -135,5 +137,31 @@ describe('scenario run with media against a minimal recorder', () => {
     audio.forEach((frame, k) => expect(frame.buffers[0]!.payload.equals(synthesizeAudioFrame(frame.buffers[0]!.msi, k))).toBe(true));
     const leg = (sim.engine.outcome(conversationId) as { legs: { media: { reconnects: number } }[] }).legs[0]!;
     expect(leg.media.reconnects).toBe(1);
+  });
+
+  it('sends notifications that validate against Graph\'s own schemas', () => {
+    const validator = SchemaValidator.fromDirectory(graphSchemaDir());
+    const problems: string[] = [];
+    for (const received of recorder.received) {
+      const envelope = validator.validate(GraphSchemaId.commsNotifications, received.body);
+      if (!envelope.valid) problems.push(`envelope: ${JSON.stringify(envelope.errors)}`);
+      for (const item of received.body.value ?? []) {
+        const data = item.resourceData;
+        if (Array.isArray(data)) {
+          for (const participant of data) {
+            const verdict = validator.validate(GraphSchemaId.participant, participant);
+            if (!verdict.valid) problems.push(`participant: ${JSON.stringify(verdict.errors)}`);
+          }
+        } else if (data?.['@odata.type'] === '#microsoft.graph.call') {
+          const verdict = validator.validate(GraphSchemaId.call, data);
+          if (!verdict.valid) problems.push(`call: ${JSON.stringify(verdict.errors)}`);
+        }
+      }
+    }
+    expect(recorder.received.length).toBeGreaterThan(3);
+    expect(problems).toEqual([]);
+    // The check has teeth: the same invite with a PascalCase state does not validate.
+    const invite = recorder.received.find((r) => r.body.value?.[0]?.changeType === 'created')!.body.value![0]!.resourceData as Record<string, unknown>;
+    expect(validator.validate(GraphSchemaId.call, { ...invite, state: 'Incoming' }).valid).toBe(false);
   });
 });
