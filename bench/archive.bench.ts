@@ -1,6 +1,7 @@
 /**
  * Archive benchmarks:
- *  - ledger append rate against Azurite (in memory): appends issued concurrently (the writer
+ *  - ledger append rate against Azurite (in memory), table plus append-blob copy as composed:
+ *    appends issued concurrently (the writer
  *    batches them into entity-group transactions) and one at a time (each awaited);
  *    target at least 1,000 entries/s;
  *  - the retention job over 100,000 archived interactions (in-memory stores, a starter that only
@@ -15,6 +16,7 @@ import { LedgerEntryKind, verifyLedger, type InteractionRecord } from '@attest/c
 // eslint-disable-next-line no-restricted-imports -- a benchmark, not product code: it starts Azurite as the test setup does
 import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import { TableLedgerStore } from '@attest/functions/dist/adapters/table-ledger';
+import { AppendBlobLedgerMirror } from '@attest/functions/dist/adapters/append-blob-ledger';
 import { archiveTableNames, TableArchiveRecordStore } from '@attest/functions/dist/adapters/table-archive-stores';
 import { MemoryArchiveRecordStore, MemoryHoldStore } from '@attest/functions/dist/adapters/memory-archive-stores';
 import { createRetentionSweep } from '@attest/functions/dist/timers/retention-sweep.timer';
@@ -76,7 +78,9 @@ async function main(): Promise<void> {
   try {
     process.stdout.write('ledger: concurrent appends against Azurite\n');
     const names = archiveTableNames(`bench${Date.now().toString(36)}`);
-    const ledger = TableLedgerStore.fromConnectionString(azurite.connectionString, names.ledger, clock);
+    // As composed in the app: the table plus the write-once append-blob copy.
+    const mirror = AppendBlobLedgerMirror.fromConnectionString(azurite.connectionString, `${names.ledger}copy`);
+    const ledger = TableLedgerStore.fromConnectionString(azurite.connectionString, names.ledger, clock, mirror);
     await ledger.append({ kind: LedgerEntryKind.configurationChanged, actor: 'bench', subjectType: 'configuration', subjectId: 'warm-up' });
     let t0 = performance.now();
     const pending: Promise<unknown>[] = [];

@@ -59,6 +59,7 @@ describe('archive on Azurite', () => {
     clock.advance(2000); // the next entries fall on the next day's blob
     const last = await ledger.append({ kind: LedgerEntryKind.accessed, actor: 'a', subjectType: 'query', subjectId: 'q-last' });
     await ledger.putCheckpoint(signCheckpoint(last, clock.now(), ledgerKeys.privateKey));
+    await ledger.whenMirrored();
     const container = BlobServiceClient.fromConnectionString(connection()).getContainerClient(`${prefix}ledger`);
     const lines = async (name: string) => (await container.getBlobClient(name).downloadToBuffer()).toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
     const entries = [...(await lines('entries/2030-01-01.jsonl')), ...(await lines('entries/2030-01-02.jsonl'))] as LedgerEntry[];
@@ -78,6 +79,7 @@ describe('archive on Azurite', () => {
     const ledger = TableLedgerStore.fromConnectionString(connection(), archiveTableNames(unique()).ledger, new ManualClock(0), flaky, (error) => seen.push(error));
     await ledger.append({ kind: LedgerEntryKind.accessed, actor: 'a', subjectType: 'query', subjectId: 'q-0' });
     await ledger.append({ kind: LedgerEntryKind.accessed, actor: 'a', subjectType: 'query', subjectId: 'q-1' });
+    await ledger.whenMirrored();
     expect(seen).toHaveLength(1);
     expect(copied).toEqual([0, 1]);
   });

@@ -15,6 +15,7 @@ import { loadFunctionApp } from '../../local/src/host/function-app';
 import { startHttpTriggerServer, type HttpTriggerServer } from '../../local/src/host/http-server';
 import { createHostLogger, memorySink } from '../../local/src/host/log-sink';
 import type { ArchiveIntake } from '../../functions/src/domain/archive-intake';
+import type { ArchiveComposition } from '../../functions/src/composition/archive.composition';
 
 const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -23,6 +24,7 @@ const keyDir = mkdtempSync(join(tmpdir(), 'attest-archive-keys-'));
 let metadataServer: Server;
 let server: HttpTriggerServer;
 let intake: ArchiveIntake;
+let archive: ArchiveComposition;
 
 function token(claims: Record<string, unknown>, key = signing.privateKey): string {
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -63,7 +65,8 @@ beforeAll(async () => {
   const sink = memorySink();
   const app = await loadFunctionApp(join(__dirname, 'apps', 'archive-app.ts'), { logSink: sink });
   server = await startHttpTriggerServer({ app, logger: createHostLogger(sink), routePrefix: 'api', maxRequestBodyInBytes: 64 * 1024 });
-  intake = (globalThis as { __attestArchiveIntake?: ArchiveIntake }).__attestArchiveIntake!;
+  archive = (globalThis as { __attestArchive?: ArchiveComposition }).__attestArchive!;
+  intake = archive.intake;
   const interaction: InteractionRecord = { tenantId: 'tenant-1', interactionId: 'int-h1', callId: 'call-h1', type: 'p2p', direction: 'outbound', outcome: 'recorded', invitedAt: '2026-01-05T10:00:00.000Z', sealedAt: '2026-01-05T10:10:00.000Z', recordedUserIds: ['user-trader'], recordingStatusHistory: [], gaps: [], manifestSha256: 'a'.repeat(64) };
   await intake.recordInvite({ ...interaction, outcome: 'inProgress', sealedAt: undefined });
   await intake.recordSealed(interaction);
@@ -89,6 +92,7 @@ describe('archive through the local Functions host', () => {
   });
 
   it('keeps the write-once copy of the ledger in an append blob', async () => {
+    await archive.whenLedgerMirrored();
     const { BlobServiceClient } = await import('@azure/storage-blob');
     const container = BlobServiceClient.fromConnectionString(process.env.ATTEST_TEST_STORAGE_CONNECTION!).getContainerClient(`${prefix}ledger`);
     const names: string[] = [];

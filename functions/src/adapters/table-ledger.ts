@@ -53,6 +53,8 @@ export class TableLedgerStore implements LedgerStore {
 
   /** Entries committed to the table but not yet copied to the mirror (after a mirror failure). */
   private mirrorBacklog: LedgerEntry[] = [];
+  /** The mirror copies run one after another, beside (not inside) the table appends. */
+  private mirroring: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly table: TableClient,
@@ -89,6 +91,11 @@ export class TableLedgerStore implements LedgerStore {
         void this.flush();
       }
     });
+  }
+
+  /** Resolves when every entry appended so far has been offered to the mirror. */
+  whenMirrored(): Promise<void> {
+    return this.mirroring;
   }
 
   async getHead(): Promise<LedgerEntry | undefined> {
@@ -149,7 +156,8 @@ export class TableLedgerStore implements LedgerStore {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
           const entries = await this.writeBatch(batch.map((p) => p.draft));
-          await this.copyToMirror(entries);
+          // Callers wait for the table (the system of record) only; the copy follows in order.
+          this.mirroring = this.mirroring.then(() => this.copyToMirror(entries));
           batch.forEach((p, i) => p.resolve(entries[i]!));
         } catch (error) {
           batch.forEach((p) => p.reject(error));

@@ -19,6 +19,8 @@ import { ErrorCode, RecorderError } from '@attest/core';
 
 export interface ArchiveComposition {
   readonly intake: ArchiveIntake;
+  /** Resolves when the ledger's write-once copy has caught up (tests, graceful shutdown). */
+  readonly whenLedgerMirrored: () => Promise<void>;
 }
 
 /** Structured JSON lines; only ids and counts, never personal data. */
@@ -72,6 +74,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
   });
 
   return {
+    whenLedgerMirrored: () => ledger.whenMirrored(),
     intake: {
       recordInvite: (interaction) => activities.recordInvite(interaction),
       recordSealed: async (interaction) => {

@@ -29,4 +29,4 @@ const config: FunctionsConfig = {
 };
 reader.assertValid();
 const archive = composeArchive(config);
-(globalThis as { __attestArchiveIntake?: unknown }).__attestArchiveIntake = archive.intake;
+(globalThis as { __attestArchive?: unknown }).__attestArchive = archive;
