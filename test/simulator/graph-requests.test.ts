@@ -123,6 +123,9 @@ describe('Graph calls API request handling', () => {
     const operation = (await response.json()) as { id: string };
     expect(operation).toMatchObject({ '@odata.type': '#microsoft.graph.updateRecordingStatusOperation', clientContext: 'ctx-1', status: 'completed' });
     expect(response.headers.get('location')).toBe(`${sim.url}/v1.0/communications/calls/${callId}/operations/${operation.id}`);
+    const polled = await recorder.graph('GET', `/communications/calls/${callId}/operations/${operation.id}`);
+    expect(polled.status).toBe(200);
+    expect(await polled.json()).toEqual(operation);
   });
 
   it('enforces the concurrent calls limit per application with 429', async () => {

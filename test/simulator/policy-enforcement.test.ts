@@ -311,6 +311,14 @@ describe('policy enforcement with an injected clock', () => {
     expect(await response.json()).toMatchObject({ code: 'SIM_INVALID_REQUEST' });
   });
 
+  it('ends the recorder leg (200/5003) when the control API makes the observed user leave a meeting', async () => {
+    const id = sim.engine.startCall(meeting());
+    await established(id);
+    const response = await fetch(`${sim.url}/_sim/calls/${id}/participants/1/leave`, { method: 'POST', headers: { authorization: `Bearer ${sim.controlToken}` } });
+    expect(response.status).toBe(200);
+    expect(view(id)).toMatchObject({ state: 'active', legs: [{ state: 'terminated', terminatedResult: { code: 200, subcode: 5003 } }] });
+  });
+
   it('never invites for an emergency call', () => {
     const id = sim.engine.startCall({ ...p2p(), notRecordable: 'emergencyCall' });
     expect(user(id, USERS.trader)).toMatchObject({ status: 'notRecordable', statusReason: 'emergencyCall' });

@@ -19,7 +19,7 @@ import {
   type InviteOutcome,
   type JoinDecision,
 } from '../policy/policy-engine';
-import type { CallSpec, ScenarioParticipant } from '../scenarios/scenario';
+import type { CallSpec, ScenarioParticipant, TimelineAction, TimelineEvent } from '../scenarios/scenario';
 import type { SimClock } from '../util/clock';
 import type { SimLogger } from '../util/http';
 import type { DeliveryRecord, WebhookDeliverer } from '../webhook/deliverer';
@@ -91,6 +91,8 @@ interface ParticipantState {
   readonly videoMsi: number;
   readonly vbssMsi: number;
   readonly userId?: string;
+  /** Actions applied through the control API, at their offsets. */
+  readonly runtimeTimeline: TimelineEvent[];
   isPresent: boolean;
   isInLobby: boolean;
   isMuted: boolean;
@@ -131,6 +133,7 @@ export interface BotLeg {
   cancelDeadline?: () => void;
   cancelKeepAlive?: () => void;
   chain: Promise<unknown>;
+  readonly operations: Map<string, Record<string, unknown>>;
   media?: MediaStreamer;
   mediaError?: string;
 }
@@ -287,6 +290,7 @@ export class CallEngine {
       videoMsi: 1100 + index,
       vbssMsi: 2100 + index,
       ...(userId !== undefined ? { userId } : {}),
+      runtimeTimeline: [],
       isPresent: false,
       isInLobby: spec.isInLobby === true,
       isMuted: false,
@@ -494,6 +498,7 @@ export class CallEngine {
       recordingStatus: 'unknown',
       recordingHistory: [],
       chain: Promise.resolve(),
+      operations: new Map(),
     };
     this.#legs.set(leg.callId, leg);
     conv.legIds.push(leg.callId);
@@ -932,6 +937,29 @@ export class CallEngine {
     });
   }
 
+  /** `GET …/operations/{id}`: the operations this leg's updateRecordingStatus calls created. */
+  getOperation(callId: string, appId: string, operationId: string): ActionResult {
+    const found = this.#legFor(callId, appId);
+    if (!('callId' in found)) return found;
+    const operation = found.operations.get(operationId);
+    return operation ? { kind: 'ok', status: 200, body: operation } : notFound(`Operation ${operationId}`);
+  }
+
+  /**
+   * Applies a timeline action to participant `index` now (control API), as if scripted at this
+   * offset; `speak` needs `durationInMs`.
+   */
+  act(conversationId: string, index: number, action: TimelineAction, durationInMs?: number): boolean {
+    const conv = this.#conversations.get(conversationId);
+    const p = conv?.participants[index];
+    if (conv === undefined || p === undefined || conv.state !== 'active') return false;
+    const atInMs = this.#now() - conv.startedAtMs;
+    p.runtimeTimeline.push({ atInMs, action, ...(durationInMs !== undefined ? { durationInMs } : {}) });
+    this.#event(conv, `control:${action}`, { participantId: p.participantId });
+    this.#applyTimeline(conv, p, action);
+    return true;
+  }
+
   reject(callId: string, appId: string, reason: string): ActionResult {
     const found = this.#legFor(callId, appId);
     if (!('callId' in found)) return found;
@@ -1014,6 +1042,7 @@ export class CallEngine {
       resultInfo: null,
       status: 'completed',
     };
+    leg.operations.set(operationId, response);
     if (status === 'recording') {
       for (const p of conv.participants) this.#maybeShowNotice(conv, p);
       this.#sendRoster(conv, leg);
@@ -1071,7 +1100,7 @@ export class CallEngine {
     if (conv === undefined) throw new Error(`unknown conversation ${conversationId}`);
     const state = (p: ParticipantState, at: number, on: string, off: string, initial = false): boolean => {
       let value = initial;
-      for (const e of [...(p.spec.timeline ?? [])].sort((a, b) => a.atInMs - b.atInMs)) {
+      for (const e of [...(p.spec.timeline ?? []), ...p.runtimeTimeline].sort((a, b) => a.atInMs - b.atInMs)) {
         if (e.atInMs > at) break;
         if (e.action === on) value = true;
         if (e.action === off) value = false;
@@ -1083,14 +1112,14 @@ export class CallEngine {
       if (p.removedAtInMs !== undefined && at >= p.removedAtInMs) return false;
       if (at < this.#joinAt(p)) return false;
       if (state(p, at, 'leave', 'join')) return false;
-      const isStillInLobby = p.spec.isInLobby === true && !(p.spec.timeline ?? []).some((e) => e.action === 'admit' && e.atInMs <= at);
+      const isStillInLobby = p.spec.isInLobby === true && !([...(p.spec.timeline ?? []), ...p.runtimeTimeline]).some((e) => e.action === 'admit' && e.atInMs <= at);
       return !isStillInLobby;
     };
     return {
       speakersAt: (at) =>
         conv.participants
           .filter((p) => isIn(p, at) && !state(p, at, 'mute', 'unmute'))
-          .filter((p) => (p.spec.timeline ?? []).some((e) => e.action === 'speak' && e.atInMs <= at && at < e.atInMs + (e.durationInMs ?? 0)))
+          .filter((p) => ([...(p.spec.timeline ?? []), ...p.runtimeTimeline]).some((e) => e.action === 'speak' && e.atInMs <= at && at < e.atInMs + (e.durationInMs ?? 0)))
           .map((p) => p.audioMsi),
       videosAt: (at) => conv.participants.filter((p) => isIn(p, at) && state(p, at, 'videoOn', 'videoOff')).map((p) => p.videoMsi),
       sharerAt: (at) => conv.participants.find((p) => isIn(p, at) && state(p, at, 'shareOn', 'shareOff'))?.vbssMsi,

@@ -11,7 +11,7 @@ import type { SimulatedEntra } from '../entra/entra';
 import type { GraphCallsApi } from '../graph/calls-api';
 import type { CompliancePolicy, Directory, PortalRole } from '../policy/model';
 import { validateDirectory } from '../policy/policy-engine';
-import { callSpecProblems, resolveScenario, ScenarioError, type CallSpec } from '../scenarios/scenario';
+import { callSpecProblems, resolveScenario, ScenarioError, TimelineAction, type CallSpec } from '../scenarios/scenario';
 import type { ManualSimClock, SimClock } from '../util/clock';
 import { bearerToken, problem, sendJson } from '../util/http';
 import type { WebhookDeliverer } from '../webhook/deliverer';
@@ -109,6 +109,18 @@ export async function handleControl(deps: ControlApiDeps, req: IncomingMessage, 
     if ((m = /^\/_sim\/calls\/([^/]+)\/end$/.exec(path)) && method === 'POST') {
       const ended = deps.engine.endConversation(decodeURIComponent(m[1] ?? ''), 'endedByControl');
       return send(res, ended ? 200 : 404, ended ? { ended: true } : { code: 'SIM_NOT_FOUND', message: 'unknown or already ended conversation', status: 404 });
+    }
+    if ((m = /^\/_sim\/calls\/([^/]+)\/participants\/(\d+)\/([a-zA-Z]+)$/.exec(path)) && method === 'POST') {
+      const action = m[3] ?? '';
+      if (!(Object.values(TimelineAction) as string[]).includes(action)) {
+        return send(res, 400, { code: 'SIM_INVALID_REQUEST', message: `action must be one of ${Object.values(TimelineAction).join(', ')}`, status: 400 });
+      }
+      const b = (await body()) as { durationInMs?: unknown };
+      if (action === 'speak' && (typeof b.durationInMs !== 'number' || b.durationInMs <= 0)) {
+        return send(res, 400, { code: 'SIM_INVALID_REQUEST', message: 'speak needs durationInMs > 0', status: 400 });
+      }
+      const applied = deps.engine.act(decodeURIComponent(m[1] ?? ''), Number(m[2]), action as TimelineAction, typeof b.durationInMs === 'number' ? b.durationInMs : undefined);
+      return applied ? send(res, 200, { applied: true }) : send(res, 404, { code: 'SIM_NOT_FOUND', message: 'unknown or ended conversation, or no such participant', status: 404 });
     }
     if (method === 'POST' && path === '/_sim/notifications') {
       const b = (await body()) as { callId?: unknown; body?: unknown };

@@ -90,7 +90,7 @@ export class GraphCallsApi {
 
   /** Returns false when the path is not under `/v1.0/communications/calls`. */
   async handle(req: IncomingMessage, res: ServerResponse, url: URL, readBody: () => Promise<string>): Promise<boolean> {
-    const match = /^\/v1\.0\/communications\/calls\/([^/]+)(?:\/(?:microsoft\.graph\.)?(answer|reject|redirect|updateRecordingStatus|keepAlive)|\/participants\/([^/]+))?\/?$/i.exec(url.pathname);
+    const match = /^\/v1\.0\/communications\/calls\/([^/]+)(?:\/(?:microsoft\.graph\.)?(answer|reject|redirect|updateRecordingStatus|keepAlive)|\/participants\/([^/]+)|\/operations\/([^/]+))?\/?$/i.exec(url.pathname);
     if (!match) {
       if (url.pathname.startsWith('/v1.0/')) {
         sendJson(res, 400, graphError('BadRequest', `Resource not found for the segment '${url.pathname.split('/').pop() ?? ''}'.`));
@@ -101,8 +101,9 @@ export class GraphCallsApi {
     const callId = decodeURIComponent(match[1] ?? '');
     const action = match[2] ? match[2].charAt(0).toLowerCase() + match[2].slice(1) : undefined;
     const participantId = match[3] ? decodeURIComponent(match[3]) : undefined;
+    const operationId = match[4] ? decodeURIComponent(match[4]) : undefined;
     const method = req.method ?? 'GET';
-    const operation = action ?? (participantId !== undefined ? 'deleteParticipant' : method === 'DELETE' ? 'deleteCall' : 'getCall');
+    const operation = action ?? (participantId !== undefined ? 'deleteParticipant' : operationId !== undefined ? 'getOperation' : method === 'DELETE' ? 'deleteCall' : 'getCall');
     const normalizedAction = operation === 'keepalive' ? 'keepAlive' : operation === 'updaterecordingstatus' ? 'updateRecordingStatus' : operation;
     const clientRequestId = typeof req.headers['client-request-id'] === 'string' ? req.headers['client-request-id'] : undefined;
     const text = method === 'POST' ? await readBody() : '';
@@ -146,7 +147,7 @@ export class GraphCallsApi {
     const appId = typeof check.claims.appid === 'string' ? check.claims.appid : '';
     record.appId = appId;
 
-    const expectedMethod = action !== undefined ? 'POST' : participantId !== undefined ? 'DELETE' : undefined;
+    const expectedMethod = action !== undefined ? 'POST' : participantId !== undefined ? 'DELETE' : operationId !== undefined ? 'GET' : undefined;
     if ((expectedMethod !== undefined && method !== expectedMethod) || (expectedMethod === undefined && method !== 'GET' && method !== 'DELETE')) {
       return reply(405, graphError('Request_BadRequest', `The HTTP method '${method}' is not allowed for this resource.`, clientRequestId));
     }
@@ -199,6 +200,9 @@ export class GraphCallsApi {
         break;
       case 'deleteParticipant':
         result = engine.removeParticipant(callId, appId, participantId ?? '');
+        break;
+      case 'getOperation':
+        result = engine.getOperation(callId, appId, operationId ?? '');
         break;
       default:
         result = this.#getCall(callId, appId);
