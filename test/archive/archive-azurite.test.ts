@@ -1,5 +1,5 @@
 import { BlobServiceClient } from '@azure/storage-blob';
-import { LedgerEntryKind, signCheckpoint, verifyLedger, type LedgerEntry } from '@attest/core';
+import { LedgerEntryKind, signCheckpoint, verifyLedger, type LedgerCheckpoint, type LedgerEntry } from '@attest/core';
 import { AppendBlobLedgerMirror, type LedgerMirror } from '../../functions/src/adapters/append-blob-ledger';
 import { BlobArchiveMediaStore } from '../../functions/src/adapters/blob-archive-media';
 import { GuardedMediaStore } from '../../functions/src/adapters/guarded-archive-media';
@@ -61,11 +61,11 @@ describe('archive on Azurite', () => {
     await ledger.putCheckpoint(signCheckpoint(last, clock.now(), ledgerKeys.privateKey));
     await ledger.whenMirrored();
     const container = BlobServiceClient.fromConnectionString(connection()).getContainerClient(`${prefix}ledger`);
-    const lines = async (name: string) => (await container.getBlobClient(name).downloadToBuffer()).toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
-    const entries = [...(await lines('entries/2030-01-01.jsonl')), ...(await lines('entries/2030-01-02.jsonl'))] as LedgerEntry[];
+    const lines = async <T>(name: string): Promise<T[]> => (await container.getBlobClient(name).downloadToBuffer()).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as T);
+    const entries = [...(await lines<LedgerEntry>('entries/2030-01-01.jsonl')), ...(await lines<LedgerEntry>('entries/2030-01-02.jsonl'))];
     entries.sort((a, b) => a.seq - b.seq);
     expect(entries).toHaveLength(121);
-    expect(verifyLedger(entries, { checkpoints: await lines('checkpoints/2030-01-02.jsonl'), publicKey: ledgerKeys.publicKey }).isValid).toBe(true);
+    expect(verifyLedger(entries, { checkpoints: await lines<LedgerCheckpoint>('checkpoints/2030-01-02.jsonl'), publicKey: ledgerKeys.publicKey }).isValid).toBe(true);
   });
 
   it('keeps appending when the mirror fails, and copies the backlog with the next batch', async () => {

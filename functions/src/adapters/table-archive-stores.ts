@@ -53,7 +53,10 @@ function jsonColumns(value: unknown): Record<string, string | number> {
 function fromJsonColumns<T>(row: Record<string, unknown>): T {
   const parts = typeof row.jsonParts === 'number' ? row.jsonParts : 0;
   let text = '';
-  for (let i = 0; i < parts; i += 1) text += String(row[`json${i}`] ?? '');
+  for (let i = 0; i < parts; i += 1) {
+    const part = row[`json${i}`];
+    text += typeof part === 'string' ? part : '';
+  }
   return JSON.parse(text) as T;
 }
 
