@@ -90,6 +90,8 @@ async function main(): Promise<void> {
     }
     await Promise.all(pending);
     const concurrentSeconds = (performance.now() - t0) / 1000;
+    await ledger.whenMirrored();
+    const concurrentMirroredSeconds = (performance.now() - t0) / 1000;
 
     process.stdout.write('ledger: sequential appends against Azurite\n');
     t0 = performance.now();
@@ -119,7 +121,12 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? 'unknown', node: process.version },
       ledger: {
-        concurrent: { entries: LEDGER_CONCURRENT, seconds: Number(concurrentSeconds.toFixed(3)), entriesPerSecond: Math.round(LEDGER_CONCURRENT / concurrentSeconds) },
+        concurrent: {
+          entries: LEDGER_CONCURRENT,
+          seconds: Number(concurrentSeconds.toFixed(3)),
+          entriesPerSecond: Math.round(LEDGER_CONCURRENT / concurrentSeconds),
+          secondsUntilCopyCaughtUp: Number(concurrentMirroredSeconds.toFixed(3)),
+        },
         sequential: { entries: LEDGER_SEQUENTIAL, seconds: Number(sequentialSeconds.toFixed(3)), entriesPerSecond: Math.round(LEDGER_SEQUENTIAL / sequentialSeconds) },
         chainLength: entries.length,
         isChainValid: chain.isValid,

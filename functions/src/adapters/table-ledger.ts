@@ -53,8 +53,9 @@ export class TableLedgerStore implements LedgerStore {
 
   /** Entries committed to the table but not yet copied to the mirror (after a mirror failure). */
   private mirrorBacklog: LedgerEntry[] = [];
-  /** The mirror copies run one after another, beside (not inside) the table appends. */
+  /** One drain loop copies to the mirror beside (not inside) the table appends, coalescing batches. */
   private mirroring: Promise<void> = Promise.resolve();
+  private isMirroring = false;
 
   constructor(
     private readonly table: TableClient,
@@ -67,19 +68,34 @@ export class TableLedgerStore implements LedgerStore {
     return new TableLedgerStore(TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true }), clock, mirror, onMirrorFailure);
   }
 
-  /**
-   * Copies committed entries to the write-once mirror. The table is the system of record: a
-   * mirror failure does not fail the append; the entries are kept and copied with the next batch.
-   */
-  private async copyToMirror(entries: readonly LedgerEntry[]): Promise<void> {
+  private queueForMirror(entries: readonly LedgerEntry[]): void {
     if (this.mirror === undefined) return;
-    const pending = [...this.mirrorBacklog, ...entries];
+    this.mirrorBacklog.push(...entries);
+    if (this.isMirroring) return;
+    this.isMirroring = true;
+    this.mirroring = this.drainMirror(this.mirror);
+  }
+
+  /**
+   * Copies committed entries to the write-once mirror, everything pending in one append. The
+   * table is the system of record: a mirror failure does not fail any append; the entries stay
+   * pending and are copied with the next batch.
+   */
+  private async drainMirror(mirror: LedgerMirror): Promise<void> {
     try {
-      await this.mirror.appendEntries(pending);
-      this.mirrorBacklog = [];
-    } catch (error) {
-      this.mirrorBacklog = pending;
-      this.onMirrorFailure(error);
+      while (this.mirrorBacklog.length > 0) {
+        const pending = this.mirrorBacklog;
+        this.mirrorBacklog = [];
+        try {
+          await mirror.appendEntries(pending);
+        } catch (error) {
+          this.mirrorBacklog = [...pending, ...this.mirrorBacklog];
+          this.onMirrorFailure(error);
+          return;
+        }
+      }
+    } finally {
+      this.isMirroring = false;
     }
   }
 
@@ -157,7 +173,7 @@ export class TableLedgerStore implements LedgerStore {
         try {
           const entries = await this.writeBatch(batch.map((p) => p.draft));
           // Callers wait for the table (the system of record) only; the copy follows in order.
-          this.mirroring = this.mirroring.then(() => this.copyToMirror(entries));
+          this.queueForMirror(entries);
           batch.forEach((p, i) => p.resolve(entries[i]!));
         } catch (error) {
           batch.forEach((p) => p.reject(error));
