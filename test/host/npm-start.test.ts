@@ -1,10 +1,11 @@
 /**
- * `npm start`'s launcher as a process (needs `npm run build`): Azurite on disk, the host with an
- * app, URLs printed, and Ctrl-C (SIGINT to the process group) stops the host before storage.
+ * `npm start`'s launcher as a process (needs `npm run build`): Azurite on disk, the key files, the
+ * Teams simulator, the host with an app and the media host; URLs printed; Ctrl-C (SIGINT to the
+ * process group) stops them in reverse order, storage last.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,11 +23,23 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 describe('npm start launcher', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'attest-start-test-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('prints the URLs, serves the app and stops the host, then Azurite, on Ctrl-C', async () => {
+  it('prints the URLs, serves the app and stops every service in reverse order on Ctrl-C', async () => {
     if (!existsSync(startMain)) throw new Error('Build first: npx tsc -b local test (npm test does it)');
     const child = spawn(process.execPath, [startMain], {
       cwd: root,
@@ -35,6 +48,9 @@ describe('npm start launcher', () => {
       env: {
         PATH: process.env.PATH ?? '',
         ATTEST_START_FUNCTIONS_PORT: '0',
+        ATTEST_START_SIMULATOR_PORT: '0',
+        ATTEST_START_MEDIA_CONTROL_PORT: String(await freePort()),
+        ATTEST_START_MEDIA_PROTOCOL_PORT: String(await freePort()),
         ATTEST_START_DATA_DIR: dataDir,
         ATTEST_START_FUNCTIONS_APP: 'test/dist/apps/http-app.js',
         ATTEST_TEST_HOST_SCHEDULE: '0 0 0 * * *',
@@ -56,6 +72,8 @@ describe('npm start launcher', () => {
     const queueUrl = /azurite queue: (\S+)/.exec(banner)?.[1];
     expect(functionsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api$/);
     expect(queueUrl).toBeDefined();
+    expect(banner).toMatch(/simulator simulator: https:\/\/127\.0\.0\.1:\d+/);
+    expect(banner).toMatch(/media-host control: http:\/\/127\.0\.0\.1:\d+/);
     const response = await fetch(`${functionsUrl!}/greet/start`);
     expect(await response.text()).toBe('hello start');
 
@@ -65,7 +83,7 @@ describe('npm start launcher', () => {
       .split('\n')
       .filter((line) => line.includes('"service stopped"'))
       .map((line) => (JSON.parse(line) as { service: string }).service);
-    expect(stops).toEqual(['functions', 'azurite']);
+    expect(stops).toEqual(['media-host', 'functions', 'simulator', 'keys', 'azurite']);
     expect(stdout).not.toContain('lease release failed');
     expect(await portOpen(Number(new URL(queueUrl!).port))).toBe(false);
   });

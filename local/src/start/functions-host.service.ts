@@ -11,6 +11,8 @@ export interface FunctionsHostServiceOptions {
   /** App folder or entry file, relative to the repository root. */
   readonly appPath: string;
   readonly port: number;
+  /** Extra settings for the app, over the environment. */
+  readonly env?: Readonly<Record<string, string>>;
   /** Milliseconds to wait for the ready line. Default 60 000. */
   readonly startTimeoutInMs?: number;
 }
@@ -22,7 +24,7 @@ export function functionsHostService(options: FunctionsHostServiceOptions): Serv
       const hostMain = join(context.rootDir, 'local', 'dist', 'host', 'main.js');
       const child = spawn(process.execPath, [hostMain, '--app', join(context.rootDir, options.appPath), '--port', String(options.port)], {
         cwd: context.rootDir,
-        env: context.env,
+        env: { ...context.env, ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderrTail = '';

@@ -1,36 +1,66 @@
 /**
- * `npm start`: Azurite on disk, then the local Functions host with the built function app.
+ * `npm start`: Azurite on disk, the local key files, the Teams simulator, the local Functions
+ * host with the built function app, and the media host.
  * Prints the URLs, and on Ctrl-C (SIGINT) or SIGTERM stops everything in reverse order.
  *
  * Settings: `ATTEST_START_FUNCTIONS_PORT` (default 7071), `ATTEST_START_DATA_DIR` (default
- * `<repo>/.data`), `ATTEST_START_FUNCTIONS_APP` (default `functions`). Later services (Teams simulator, media host, portal) join `services` below.
+ * `<repo>/.data`), `ATTEST_START_FUNCTIONS_APP` (default `functions`), `ATTEST_START_SIMULATOR_PORT`
+ * (7443), `ATTEST_START_MEDIA_CONTROL_PORT` (7400), `ATTEST_START_MEDIA_PROTOCOL_PORT` (7401).
  */
 import { join, resolve } from 'node:path';
 import { azuriteService } from './azurite.service';
 import { functionsHostService } from './functions-host.service';
+import { localKeysService } from './local-keys.service';
+import { mediaHostService } from './media-host.service';
+import { simulatorService } from './simulator.service';
 import { startServices, type ServiceDefinition } from './services';
 
 export interface StartConfig {
   readonly rootDir: string;
   readonly dataDir: string;
   readonly functionsPort: number;
+  readonly simulatorPort: number;
+  readonly mediaControlPort: number;
+  readonly mediaProtocolPort: number;
   /** App folder or entry for the Functions host, relative to the root. Default `functions`. */
   readonly functionsApp: string;
 }
 
 export function loadStartConfig(env: Readonly<Record<string, string | undefined>>, rootDir: string): StartConfig {
-  const rawPort = env.ATTEST_START_FUNCTIONS_PORT;
-  const functionsPort = rawPort === undefined || rawPort === '' ? 7071 : Number(rawPort);
-  if (!Number.isInteger(functionsPort) || functionsPort < 0 || functionsPort > 65535) {
-    throw new Error('ATTEST_START_FUNCTIONS_PORT must be an integer from 0 to 65535');
-  }
+  const port = (name: string, fallback: number): number => {
+    const raw = env[name];
+    const value = raw === undefined || raw === '' ? fallback : Number(raw);
+    if (!Number.isInteger(value) || value < 0 || value > 65535) {
+      throw new Error(`${name} must be an integer from 0 to 65535`);
+    }
+    return value;
+  };
+  const functionsPort = port('ATTEST_START_FUNCTIONS_PORT', 7071);
+  const simulatorPort = port('ATTEST_START_SIMULATOR_PORT', 7443);
+  const mediaControlPort = port('ATTEST_START_MEDIA_CONTROL_PORT', 7400);
+  const mediaProtocolPort = port('ATTEST_START_MEDIA_PROTOCOL_PORT', 7401);
   const dataDir = env.ATTEST_START_DATA_DIR ? resolve(env.ATTEST_START_DATA_DIR) : join(rootDir, '.data');
   const functionsApp = env.ATTEST_START_FUNCTIONS_APP ? env.ATTEST_START_FUNCTIONS_APP : 'functions';
-  return Object.freeze({ rootDir, dataDir, functionsPort, functionsApp });
+  return Object.freeze({ rootDir, dataDir, functionsPort, simulatorPort, mediaControlPort, mediaProtocolPort, functionsApp });
 }
 
 export function defaultServices(config: StartConfig): ServiceDefinition[] {
-  return [azuriteService(), functionsHostService({ appPath: config.functionsApp, port: config.functionsPort })];
+  const functionsBaseUrl = `http://127.0.0.1:${config.functionsPort}`;
+  return [
+    azuriteService(),
+    localKeysService(),
+    simulatorService({ port: config.simulatorPort, functionsBaseUrl }),
+    functionsHostService({
+      appPath: config.functionsApp,
+      port: config.functionsPort,
+      env: { ATTEST_PUBLIC_BASE_URL: functionsBaseUrl, ATTEST_ARCHIVE_EXPORT_DIR: join(config.dataDir, 'exports') },
+    }),
+    mediaHostService({
+      controlPort: config.mediaControlPort,
+      protocolPort: config.mediaProtocolPort,
+      functionsBaseUrl,
+    }),
+  ];
 }
 
 function log(message: string, fields: Readonly<Record<string, unknown>> = {}): void {

@@ -1,0 +1,80 @@
+/**
+ * The media host as a child process (`media-host/dist/main.js`), as it runs on its own VM in
+ * Azure: control API and media protocol listener on loopback, spool under `.data/spool`, storage
+ * in Azurite, heartbeats to the local function app. Its JSON log lines are passed through.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { ServiceDefinition } from './services';
+
+export interface MediaHostServiceOptions {
+  readonly controlPort: number;
+  readonly protocolPort: number;
+  readonly functionsBaseUrl: string;
+  /** Milliseconds to wait for `/health`. Default 60 000. */
+  readonly startTimeoutInMs?: number;
+}
+
+export function mediaHostService(options: MediaHostServiceOptions): ServiceDefinition {
+  return {
+    name: 'media-host',
+    async start(context) {
+      const env: Record<string, string | undefined> = {
+        ...context.env,
+        ATTEST_MEDIA_HOST_ID: context.env.ATTEST_MEDIA_HOST_ID ?? 'local-media-host',
+        ATTEST_MEDIA_CONTROL_PORT: String(options.controlPort),
+        ATTEST_MEDIA_PROTOCOL_PORT: String(options.protocolPort),
+        ATTEST_MEDIA_SPOOL_DIR: context.env.ATTEST_MEDIA_SPOOL_DIR ?? join(context.dataDir, 'spool'),
+        ATTEST_MEDIA_STORAGE_CONNECTION: context.env.ATTEST_STORAGE_CONNECTION_STRING,
+        ATTEST_MEDIA_FUNCTIONS_URL: options.functionsBaseUrl,
+        ATTEST_MEDIA_HEARTBEAT_INTERVAL_MS: context.env.ATTEST_MEDIA_HEARTBEAT_INTERVAL_MS ?? '5000',
+      };
+      const child = spawn(process.execPath, [join(context.rootDir, 'media-host', 'dist', 'main.js')], {
+        cwd: context.rootDir,
+        env,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      const exited = new Promise<string>((resolve) =>
+        child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${String(code)}`}`)),
+      );
+      let hasExited = false;
+      void exited.then(() => (hasExited = true));
+      const healthUrl = `http://127.0.0.1:${options.controlPort}/health`;
+      const deadline = Date.now() + (options.startTimeoutInMs ?? 60_000);
+      for (;;) {
+        if (hasExited) throw new Error(`the media host ${await exited}`);
+        const healthy = await fetch(healthUrl).then(
+          (response) => response.ok,
+          () => false,
+        );
+        if (healthy) break;
+        if (Date.now() > deadline) {
+          child.kill('SIGKILL');
+          throw new Error('the media host did not answer /health within the start timeout');
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      let stopping: Promise<void> | undefined;
+      return {
+        name: 'media-host',
+        urls: {
+          control: `http://127.0.0.1:${options.controlPort}`,
+          metrics: `http://127.0.0.1:${options.controlPort}/metrics`,
+          media: `tls://127.0.0.1:${options.protocolPort}`,
+        },
+        exited,
+        stop() {
+          stopping ??= (async () => {
+            if (hasExited) return;
+            child.kill('SIGTERM');
+            // The media host flushes its spool and commits before it exits; force it after 20 s.
+            const force = setTimeout(() => child.kill('SIGKILL'), 20_000);
+            await exited;
+            clearTimeout(force);
+          })();
+          return stopping;
+        },
+      };
+    },
+  };
+}

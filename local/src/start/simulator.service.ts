@@ -1,0 +1,58 @@
+/**
+ * The Teams simulator inside the start process: Entra ID, Graph calling, the compliance policy
+ * engine and the media platform on one HTTPS port with the local CA. Every bot of the demo
+ * directory gets the local function app's webhook. Offers the recorder the settings it needs to
+ * talk to the simulator exactly as it would talk to Microsoft's cloud.
+ */
+import { join } from 'node:path';
+import { defaultScenarioDir, loadDirectoryFile, startTeamsSimulator } from '../simulator';
+import type { ServiceDefinition } from './services';
+
+export interface SimulatorServiceOptions {
+  readonly port: number;
+  /** Where the function app listens, for the bots' calling webhook. */
+  readonly functionsBaseUrl: string;
+}
+
+export function simulatorService(options: SimulatorServiceOptions): ServiceDefinition {
+  return {
+    name: 'simulator',
+    async start(context) {
+      const base = loadDirectoryFile(join(defaultScenarioDir(), 'directory.json'));
+      const directory = {
+        ...base,
+        bots: base.bots.map((bot) => ({ ...bot, callingWebhookUrl: `${options.functionsBaseUrl}/api/calling` })),
+      };
+      const bot = directory.bots[0];
+      if (bot === undefined) throw new Error('the simulator directory has no bot');
+      const tenantIds = directory.tenants.map((tenant) => tenant.id);
+      const homeTenant = bot.homeTenantId;
+      const sim = await startTeamsSimulator({
+        port: options.port,
+        caDir: join(context.dataDir, 'ca'),
+        directory,
+        scenarioDir: defaultScenarioDir(),
+        ...(context.env.ATTEST_SIM_CONTROL_TOKEN ? { controlToken: context.env.ATTEST_SIM_CONTROL_TOKEN } : {}),
+      });
+      return {
+        name: 'simulator',
+        urls: { simulator: sim.url, control: `${sim.url}/_sim/` },
+        settings: {
+          NODE_EXTRA_CA_CERTS: sim.caCertPath,
+          ATTEST_SIM_CONTROL_TOKEN: sim.controlToken,
+          ATTEST_APP_ID: bot.appId,
+          ATTEST_APP_SECRET: bot.clientSecret,
+          ATTEST_SERVED_TENANT_IDS: tenantIds.join(','),
+          ATTEST_WEBHOOK_OPENID_METADATA_URL: sim.webhookOpenIdConfigurationUrl,
+          ATTEST_GRAPH_BASE_URL: sim.url,
+          ATTEST_ENTRA_AUTHORITY_HOST: sim.url,
+          ATTEST_ADMIN_OPENID_METADATA_URL: `${sim.url}/${homeTenant}/v2.0/.well-known/openid-configuration`,
+          ATTEST_ADMIN_ISSUERS: `${sim.url}/${homeTenant}/v2.0`,
+          ATTEST_MEDIA_TLS_CERT_FILE: join(sim.caCertPath, '..', 'server-cert.pem'),
+          ATTEST_MEDIA_TLS_KEY_FILE: join(sim.caCertPath, '..', 'server-key.pem'),
+        },
+        stop: () => sim.close(),
+      };
+    },
+  };
+}
