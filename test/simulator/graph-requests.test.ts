@@ -140,6 +140,41 @@ describe('Graph calls API request handling', () => {
     }
   });
 
+  it('sends roster changes only, numbered, when the answer enables delta rosters', async () => {
+    const conversationId = sim.engine.startCall({
+      kind: 'group',
+      tenantId: TENANT,
+      participants: [{ user: USERS.trader, role: 'caller' }, { user: USERS.unrecorded, role: 'callee' }, { guest: 'Visitor', role: 'attendee' }],
+    });
+    const callId = (sim.engine.outcome(conversationId) as { legs: { callId: string }[] }).legs[0]!.callId;
+    await waitUntil(() => sim.deliverer.records.some((r) => r.callId === callId && r.status !== undefined), 'the invite');
+    const answered = await recorder.graph('POST', `/communications/calls/${callId}/answer`, {
+      ...goodAnswer,
+      callbackUri: `${recorder.url}/cb`,
+      callOptions: { '@odata.type': '#microsoft.graph.incomingCallOptions', isDeltaRosterEnabled: true },
+    });
+    expect(answered.status).toBe(202);
+    type Entry = { id: string; isMuted?: boolean; removedState?: { reason: string }; rosterSequenceNumber: number };
+    const rosters = (): Entry[][] =>
+      recorder.received.flatMap((n) => n.body.value ?? []).filter((i) => i.resourceUrl === `/communications/calls/${callId}/participants`).map((i) => i.resourceData as unknown as Entry[]);
+    await waitUntil(() => rosters().length >= 1, 'the first roster');
+    expect(rosters()[0]!.map((e) => e.rosterSequenceNumber)).toEqual([1, 2, 3, 4]);
+    const guestId = (sim.engine.outcome(conversationId) as { participants: { participantId: string }[] }).participants[2]!.participantId;
+    const deltaWith = (match: (e: Entry) => boolean): Entry[] | undefined => rosters().slice(1).find((r) => r.some(match));
+
+    expect(sim.engine.act(conversationId, 2, 'mute')).toBe(true);
+    await waitUntil(() => deltaWith((e) => e.id === guestId && e.isMuted === true) !== undefined, 'the mute delta');
+    const muted = deltaWith((e) => e.id === guestId && e.isMuted === true)!;
+    expect(muted).toEqual([expect.objectContaining({ id: guestId, isMuted: true })]);
+    expect(muted[0]!.rosterSequenceNumber).toBeGreaterThan(4);
+
+    sim.engine.act(conversationId, 2, 'leave');
+    await waitUntil(() => deltaWith((e) => e.id === guestId && e.removedState !== undefined) !== undefined, 'the leave delta');
+    const left = deltaWith((e) => e.id === guestId && e.removedState !== undefined)!;
+    expect(left).toEqual([expect.objectContaining({ id: guestId, removedState: expect.objectContaining({ reason: 'left' }) })]);
+    expect(left[0]!.rosterSequenceNumber).toBeGreaterThan(muted[0]!.rosterSequenceNumber);
+  });
+
   it('lists every Graph request with its verdict through the control API', async () => {
     const response = await fetch(`${sim.url}/_sim/graph-requests`, { headers: { authorization: `Bearer ${sim.controlToken}` } });
     const requests = (await response.json()) as { operation: string; verdict: { valid: boolean } | null }[];

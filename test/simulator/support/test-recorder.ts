@@ -28,6 +28,8 @@ export interface TestRecorderOptions {
   readonly setRecording?: boolean;
   readonly participantCapacity?: number;
   readonly joiningResponse?: 'acceptJoinResponse' | 'rejectJoinResponse' | 'inviteNewBotResponse';
+  /** `callOptions` of the answer (e.g. `{ isDeltaRosterEnabled: true }`), read at answer time. */
+  answerCallOptions?: Record<string, unknown>;
 }
 
 export interface TestRecorder {
@@ -134,6 +136,7 @@ export async function startTestRecorder(options: TestRecorderOptions): Promise<T
         acceptedModalities: ['audio', 'video', 'videoBasedScreenSharing'],
         mediaConfig: { '@odata.type': '#microsoft.graph.appHostedMediaConfig', blob: JSON.stringify(blob) },
         ...(options.participantCapacity !== undefined ? { participantCapacity: options.participantCapacity } : {}),
+        ...(options.answerCallOptions !== undefined ? { callOptions: { '@odata.type': '#microsoft.graph.incomingCallOptions', ...options.answerCallOptions } } : {}),
       });
       graphStatuses.push({ op: 'answer', callId, status: r.status });
       return;

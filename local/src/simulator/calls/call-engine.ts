@@ -134,6 +134,11 @@ export interface BotLeg {
   cancelKeepAlive?: () => void;
   chain: Promise<unknown>;
   readonly operations: Map<string, Record<string, unknown>>;
+  /** `callOptions.isDeltaRosterEnabled` on answer: roster updates carry changes only. */
+  isDeltaRoster: boolean;
+  /** Last roster entry sent per participant id (delta mode). */
+  readonly rosterSnapshot: Map<string, string>;
+  rosterSequence: number;
   media?: MediaStreamer;
   mediaError?: string;
 }
@@ -499,6 +504,9 @@ export class CallEngine {
       recordingHistory: [],
       chain: Promise.resolve(),
       operations: new Map(),
+      isDeltaRoster: false,
+      rosterSnapshot: new Map(),
+      rosterSequence: 0,
     };
     this.#legs.set(leg.callId, leg);
     conv.legIds.push(leg.callId);
@@ -808,7 +816,35 @@ export class CallEngine {
   }
 
   #sendRoster(conv: Conversation, leg: BotLeg): void {
-    void this.#deliver(conv, leg, 'roster', commsNotifications(this.#behaviour, [{ changeType: 'updated', resourceUrl: `/communications/calls/${leg.callId}/participants`, resourceData: this.#roster(conv, leg) }]));
+    let entries = this.#roster(conv, leg) as Record<string, unknown>[];
+    if (leg.isDeltaRoster) {
+      // No payload example is published: changed or new entries, and removed ones with removedState,
+      // each numbered by a per-leg rosterSequenceNumber.
+      const changes: Record<string, unknown>[] = [];
+      const current = new Set<string>();
+      for (const entry of entries) {
+        const id = String(entry.id);
+        current.add(id);
+        const text = JSON.stringify(entry);
+        if (leg.rosterSnapshot.get(id) === text) continue;
+        leg.rosterSnapshot.set(id, text);
+        changes.push({ ...entry, rosterSequenceNumber: ++leg.rosterSequence });
+      }
+      for (const id of [...leg.rosterSnapshot.keys()]) {
+        if (current.has(id)) continue;
+        leg.rosterSnapshot.delete(id);
+        const wasRemoved = conv.participants.find((p) => p.participantId === id)?.removedAtInMs !== undefined;
+        changes.push({
+          '@odata.type': '#microsoft.graph.participant',
+          id,
+          removedState: { '@odata.type': '#microsoft.graph.removedState', reason: wasRemoved ? 'removed' : 'left' },
+          rosterSequenceNumber: ++leg.rosterSequence,
+        });
+      }
+      if (changes.length === 0) return;
+      entries = changes;
+    }
+    void this.#deliver(conv, leg, 'roster', commsNotifications(this.#behaviour, [{ changeType: 'updated', resourceUrl: `/communications/calls/${leg.callId}/participants`, resourceData: entries }]));
   }
 
   #stateUpdate(conv: Conversation, leg: BotLeg, state: string): NotificationItem {
@@ -885,7 +921,11 @@ export class CallEngine {
     return leg;
   }
 
-  answer(callId: string, appId: string, body: { callbackUri?: string; mediaConfig?: { blob?: string | null }; participantCapacity?: number | null }): ActionResult {
+  answer(
+    callId: string,
+    appId: string,
+    body: { callbackUri?: string; mediaConfig?: { blob?: string | null }; participantCapacity?: number | null; callOptions?: { isDeltaRosterEnabled?: boolean | null } | null },
+  ): ActionResult {
     const found = this.#legFor(callId, appId);
     if (!('callId' in found)) return found;
     const leg = found;
@@ -902,6 +942,7 @@ export class CallEngine {
     if (body.callbackUri) leg.callbackUri = body.callbackUri;
     if (typeof body.participantCapacity === 'number') leg.participantCapacity = body.participantCapacity;
     if (typeof body.mediaConfig?.blob === 'string') leg.mediaConfigBlob = body.mediaConfig.blob;
+    leg.isDeltaRoster = body.callOptions?.isDeltaRosterEnabled === true;
     this.#event(conv, 'answered', { callId, detail: `${leg.answeredAtMs - leg.invitedAtMs} ms` });
     this.#deps.log('info', 'recorder answered', { callId, callChainId: conv.chainId, latencyInMs: leg.answeredAtMs - leg.invitedAtMs });
     setImmediate(() => this.#establish(conv, leg));
