@@ -1,12 +1,12 @@
 /**
- * Benchmark of the recorder's answer path through the whole local stack (Teams simulator,
- * function app in the local Functions host with the local durable engine, one media host,
- * in-memory Azurite): from the simulator sending a policy invite to the simulator receiving the
+ * Benchmark of the recorder's answer path through the whole local stack (the function app in the
+ * local Functions host with the local durable engine in this process; the Teams simulator and one
+ * media host in a peer process; in-memory Azurite): from the simulator sending a policy invite to the simulator receiving the
  * answer request, p50/p99/max, at a steady 20 invites/s and for a burst of 100 invites.
  * Targets: p99 < 250 ms, max < 1 s, no answer later than 5 s. Writes bench/results/recorder-answer.json.
  */
-import { spawnSync } from 'node:child_process';
-import { randomUUID, generateKeyPairSync } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -14,8 +14,7 @@ import { join, resolve } from 'node:path';
 /* eslint-disable no-restricted-imports -- a benchmark of the local stack, not product code */
 import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import { startFunctionsHost } from '@attest/local/dist/host/functions-host';
-import { ensureLocalCa, startTeamsSimulator, type Directory } from '@attest/local/dist/simulator';
-import { startMediaHost } from '@attest/media-host/dist/host/media-host';
+import { ensureLocalCa, type Directory } from '@attest/local/dist/simulator';
 /* eslint-enable no-restricted-imports */
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -107,7 +106,27 @@ async function main(): Promise<void> {
   const azurite = await startAzurite({ inMemory: true });
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const sim = await startTeamsSimulator({ caDir, log: () => undefined, behaviour: { mediaPacing: 'realtime', streamVideo: false, maxConcurrentCallsPerApp: 1000 }, directory: directory(`${baseUrl}/api/calling`) });
+  // The simulator and the media host run in their own process (recorder-answer-peer.js), so the
+  // function app's event loop is measured on its own.
+  const peer = spawn(process.execPath, [join(__dirname, 'recorder-answer-peer.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      ATTEST_BENCH_PEER: JSON.stringify({ caDir, functionsBaseUrl: baseUrl, storageConnection: azurite.connectionString, controlKey: CONTROL_KEY, directory: directory(`${baseUrl}/api/calling`) }),
+    },
+  });
+  const sim = await new Promise<{ url: string; controlToken: string; webhookOpenIdConfigurationUrl: string }>((done, fail) => {
+    let buffered = '';
+    peer.once('exit', (code) => fail(new Error(`bench peer exited with ${code}`)));
+    peer.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const line = buffered.split('\n')[0];
+      if (buffered.includes('\n') && line !== undefined) {
+        const ready = JSON.parse(line) as { simUrl: string; controlToken: string; webhookMetadataUrl: string };
+        done({ url: ready.simUrl, controlToken: ready.controlToken, webhookOpenIdConfigurationUrl: ready.webhookMetadataUrl });
+      }
+    });
+  });
   const work = mkdtempSync(join(tmpdir(), 'attest-bench-rec-'));
   Object.assign(process.env, {
     ATTEST_STORAGE_CONNECTION_STRING: azurite.connectionString,
@@ -136,38 +155,6 @@ async function main(): Promise<void> {
     },
     appSettings: { ...process.env, AzureWebJobsStorage: azurite.connectionString },
     hostSettings: { taskHubName: `Bench${randomUUID().replace(/-/g, '').slice(0, 10)}` },
-  });
-  const kek = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  writeFileSync(join(work, 'media-kek.pub.pem'), kek.publicKey.export({ type: 'spki', format: 'pem' }));
-  const media = await startMediaHost({
-    hostId: 'bench-media',
-    region: 'local',
-    version: 'bench',
-    controlHost: '127.0.0.1',
-    controlPort: 0,
-    controlKey: CONTROL_KEY,
-    publicHost: '127.0.0.1',
-    protocolHost: '127.0.0.1',
-    protocolPort: 0,
-    tlsCertFile: join(caDir, 'server-cert.pem'),
-    tlsKeyFile: join(caDir, 'server-key.pem'),
-    storageConnectionString: azurite.connectionString,
-    recordingsContainer: 'benchrecordings',
-    spoolDir: join(work, 'spool'),
-    spoolLimitInBytes: 512 * 1024 * 1024,
-    spoolFlushIntervalInMs: 50,
-    commitIntervalInMs: 1_000,
-    blockMinDurationInMs: 500,
-    maxSessions: 400,
-    maxFramePayloadBytes: 1024 * 1024,
-    heartbeatIntervalInMs: 500,
-    functionsUrl: baseUrl,
-    isEncryptionEnabled: true,
-    kekPublicKeyFile: join(work, 'media-kek.pub.pem'),
-    signingKeyFile: join(work, 'signing.pem'),
-    isAudioLossless: true,
-    logLevel: 'error',
-    helloTimeoutInMs: 5_000,
   });
 
   const control = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
@@ -255,9 +242,12 @@ async function main(): Promise<void> {
     writeFileSync(join(ROOT, 'bench', 'results', 'recorder-answer.json'), `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
-    await media.close().catch(() => undefined);
+    if (peer.exitCode === null) {
+      const exited = new Promise((done) => peer.once('exit', done));
+      peer.kill('SIGTERM');
+      await exited;
+    }
     await host.close().catch(() => undefined);
-    await sim.close().catch(() => undefined);
     await azurite.close().catch(() => undefined);
   }
   if (!existsSync(join(ROOT, 'bench', 'results', 'recorder-answer.json'))) process.exitCode = 1;

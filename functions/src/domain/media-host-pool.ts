@@ -13,7 +13,7 @@ export interface MediaHostPoolOptions {
   readonly listCacheInMs?: number;
   /** How many hosts to try for one call. Default 3. */
   readonly maxAttempts?: number;
-  /** A host that failed a create is skipped this long. Default 10 s. */
+  /** A host that failed a create is tried last for this long. Default 3 s. */
   readonly suspectForInMs?: number;
   readonly now: () => Date;
 }
@@ -57,13 +57,17 @@ export class MediaHostPool {
       this.#pending.set(hostId, fresh);
       pendingByHost.set(hostId, fresh.length);
     }
-    const usable = hosts.filter((host) => (this.#suspectUntil.get(host.hostId) ?? 0) <= nowMs);
-    const { candidates, skipped } = rankMediaHosts(usable, {
+    const ranked = rankMediaHosts(hosts, {
       now: this.#options.now(),
       staleAfterInMs: this.#options.staleAfterInMs,
       region,
       pendingByHost,
     });
+    const { skipped } = ranked;
+    // A host that just failed a create (often only slow under load) is tried last, not skipped:
+    // rejecting a policy call is worse than one more attempt.
+    const isSuspect = (hostId: string): boolean => (this.#suspectUntil.get(hostId) ?? 0) > nowMs;
+    const candidates = [...ranked.candidates.filter((h) => !isSuspect(h.hostId)), ...ranked.candidates.filter((h) => isSuspect(h.hostId))];
     let failedHosts = 0;
     let lastErrorCode: string | undefined;
     for (const host of candidates.slice(0, this.#options.maxAttempts ?? 3)) {
@@ -78,7 +82,7 @@ export class MediaHostPool {
         stamps.pop();
         failedHosts += 1;
         lastErrorCode = errorCodeOf(error);
-        this.#suspectUntil.set(host.hostId, nowMs + (this.#options.suspectForInMs ?? 10_000));
+        this.#suspectUntil.set(host.hostId, nowMs + (this.#options.suspectForInMs ?? 3_000));
       }
     }
     return { kind: 'noCapacity', hostCount: hosts.length, skipped, failedHosts, lastErrorCode };

@@ -1,0 +1,76 @@
+/**
+ * The other side of the recorder-answer benchmark, in its own process so it does not compete
+ * with the function app for one event loop: the Teams simulator and one media host. Reads its
+ * settings from the environment (set by recorder-answer.bench.ts), prints one JSON line with the
+ * simulator's URLs when ready, and stops on SIGTERM.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+/* eslint-disable no-restricted-imports -- a benchmark of the local stack, not product code */
+import { startTeamsSimulator, type Directory } from '@attest/local/dist/simulator';
+import { startMediaHost } from '@attest/media-host/dist/host/media-host';
+/* eslint-enable no-restricted-imports */
+
+interface PeerSettings {
+  readonly caDir: string;
+  readonly functionsBaseUrl: string;
+  readonly storageConnection: string;
+  readonly controlKey: string;
+  readonly directory: Directory;
+}
+
+async function main(): Promise<void> {
+  const settings = JSON.parse(process.env.ATTEST_BENCH_PEER ?? '{}') as PeerSettings;
+  const sim = await startTeamsSimulator({
+    caDir: settings.caDir,
+    log: () => undefined,
+    behaviour: { mediaPacing: 'realtime', streamVideo: false, maxConcurrentCallsPerApp: 1000 },
+    directory: settings.directory,
+  });
+  const work = mkdtempSync(join(tmpdir(), 'attest-bench-peer-'));
+  const kek = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  writeFileSync(join(work, 'media-kek.pub.pem'), kek.publicKey.export({ type: 'spki', format: 'pem' }));
+  const media = await startMediaHost({
+    hostId: 'bench-media',
+    region: 'local',
+    version: 'bench',
+    controlHost: '127.0.0.1',
+    controlPort: 0,
+    controlKey: settings.controlKey,
+    publicHost: '127.0.0.1',
+    protocolHost: '127.0.0.1',
+    protocolPort: 0,
+    tlsCertFile: join(settings.caDir, 'server-cert.pem'),
+    tlsKeyFile: join(settings.caDir, 'server-key.pem'),
+    storageConnectionString: settings.storageConnection,
+    recordingsContainer: 'benchrecordings',
+    spoolDir: join(work, 'spool'),
+    spoolLimitInBytes: 512 * 1024 * 1024,
+    spoolFlushIntervalInMs: 50,
+    commitIntervalInMs: 1_000,
+    blockMinDurationInMs: 500,
+    maxSessions: 400,
+    maxFramePayloadBytes: 1024 * 1024,
+    heartbeatIntervalInMs: 500,
+    functionsUrl: settings.functionsBaseUrl,
+    isEncryptionEnabled: true,
+    kekPublicKeyFile: join(work, 'media-kek.pub.pem'),
+    signingKeyFile: join(work, 'signing.pem'),
+    isAudioLossless: true,
+    logLevel: 'error',
+    helloTimeoutInMs: 5_000,
+  });
+  const stop = (): void => {
+    void Promise.allSettled([media.close(), sim.close()]).then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  process.stdout.write(`${JSON.stringify({ simUrl: sim.url, controlToken: sim.controlToken, webhookMetadataUrl: sim.webhookOpenIdConfigurationUrl })}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench peer failed: ${String(error)}\n`);
+  process.exit(1);
+});
