@@ -2,6 +2,7 @@
  * The real @azure/identity ClientSecretCredential and the real Microsoft Graph client against the
  * simulator. Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem (see docs/simulator.md).
  */
+import { requireLocalCaTrust } from './support/local-ca';
 import { ClientSecretCredential } from '@azure/identity';
 import { Client, GraphError } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
@@ -29,7 +30,7 @@ describe('simulated Entra ID with the real identity and Graph clients', () => {
   let sim: TeamsSimulator;
 
   beforeAll(async () => {
-    if (!process.env.NODE_EXTRA_CA_CERTS) throw new Error('run jest with NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem (created by local/dist/simulator/ca/ensure-ca.js)');
+    requireLocalCaTrust();
     sim = await startTeamsSimulator({ directory: testDirectory('http://127.0.0.1:9/api/calling'), log: silent });
   });
   afterAll(async () => {

@@ -3,6 +3,7 @@
  * invalid requests (logged with their verdict), throttling and the concurrent-call limit.
  * Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
+import { requireLocalCaTrust } from './support/local-ca';
 import { join } from 'node:path';
 import { ManualSimClock, startTeamsSimulator, type TeamsSimulator } from '../../local/src/simulator';
 import { GraphSchemaId, SchemaValidator } from '../../local/src/simulator/graph/schema-validator';
@@ -57,6 +58,7 @@ describe('Graph calls API request handling', () => {
   const clock = new ManualSimClock();
 
   beforeAll(async () => {
+    requireLocalCaTrust();
     sim = await startTeamsSimulator({ clock, log: silent, directory: testDirectory('http://127.0.0.1:9/unused') });
     recorder = await startTestRecorder({ simulatorUrl: sim.url, tenantId: TENANT, appId: BOT_APP, appSecret: BOT_SECRET, mediaEndpoint: 'tls://127.0.0.1:9', onInvite: () => 'ignore' });
     sim.setDirectory(testDirectory(recorder.webhookUrl));

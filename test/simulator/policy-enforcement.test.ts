@@ -3,6 +3,7 @@
  * deadline, the four Required* flags, concurrent and paired invites, participantCapacity grouping,
  * the keepAlive timeout, and Teams' delivery quirks. Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
+import { requireLocalCaTrust } from './support/local-ca';
 import { ManualSimClock, startTeamsSimulator, type CallSpec, type TeamsSimulator } from '../../local/src/simulator';
 import type { CompliancePolicy } from '../../local/src/simulator/policy/model';
 import { BOT_APP, BOT_SECRET, PAIRED_INSTANCE, TENANT, USERS, application, testDirectory } from './support/fixtures';
@@ -40,6 +41,7 @@ describe('policy enforcement with an injected clock', () => {
   let decide: (callId: string, index: number) => InviteAction = () => 'answer';
 
   beforeAll(async () => {
+    requireLocalCaTrust();
     clock = new ManualSimClock();
     sim = await startTeamsSimulator({ clock, log: silent, behaviour: { mediaPacing: 'fast', streamVideo: false }, directory: testDirectory('http://127.0.0.1:9/unused') });
     media = await startTestMediaListener();

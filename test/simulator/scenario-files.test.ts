@@ -4,6 +4,7 @@
  * injected clock. Malformed files fail with the file and field named.
  * Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
+import { requireLocalCaTrust } from './support/local-ca';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -54,6 +55,7 @@ describe('scenario runs against the minimal recorder', () => {
   const bot = directory.bots[0]!;
 
   beforeAll(async () => {
+    requireLocalCaTrust();
     sim = await startTeamsSimulator({ clock, log: silent, directory, scenarioDir, behaviour: { mediaPacing: 'fast', streamVideo: false } });
     media = await startTestMediaListener();
     recorder = await startTestRecorder({ simulatorUrl: sim.url, tenantId: directory.tenants[0]!.id, appId: bot.appId, appSecret: bot.clientSecret, mediaEndpoint: media.endpoint, participantCapacity: 200 });

@@ -4,6 +4,7 @@
  * audio identifiable by MSI. Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
 import type { MediaProtocolFrame } from '@attest/core';
+import { requireLocalCaTrust } from './support/local-ca';
 import { ManualSimClock, startTeamsSimulator, synthesizeAudioFrame, type TeamsSimulator } from '../../local/src/simulator';
 import { estimateToneFrequency, toneFrequencyForMsi } from '../../local/src/simulator/media/synthetic-media';
 import { graphSchemaDir } from '../../local/src/simulator/graph/calls-api';
@@ -36,6 +37,7 @@ describe('scenario run with media against a minimal recorder', () => {
   const outcome = async (id: string): Promise<Outcome> => (await (await control('GET', `/_sim/calls/${id}`)).json()) as Outcome;
 
   beforeAll(async () => {
+    requireLocalCaTrust();
     sim = await startTeamsSimulator({ clock, log: silent, behaviour: { mediaPacing: 'fast' }, directory: testDirectory('http://127.0.0.1:9/unused') });
     media = await startTestMediaListener();
     recorder = await startTestRecorder({ simulatorUrl: sim.url, tenantId: TENANT, appId: BOT_APP, appSecret: BOT_SECRET, mediaEndpoint: media.endpoint });

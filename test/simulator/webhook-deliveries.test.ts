@@ -4,6 +4,7 @@
  * the notification envelope, casing options, redirects and raw injection.
  * Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
+import { requireLocalCaTrust } from './support/local-ca';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,6 +29,7 @@ describe('webhook deliveries', () => {
   const clock = new ManualSimClock(Date.now());
 
   beforeAll(async () => {
+    requireLocalCaTrust();
     // A receiver that redirects /api/calling once (307) to /region-b/api/calling and accepts everything else.
     server = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -96,6 +98,8 @@ describe('webhook deliveries', () => {
 
   it('follows a 307 and records the redirect', async () => {
     const { callId } = await startAndWaitForInvite();
+    // The receiver saw the POST; the simulator records the response once it arrives.
+    await waitUntil(() => sim.deliverer.records.some((r) => r.callId === callId && r.kind === 'invite' && r.status !== undefined), 'the delivery record');
     const record = sim.deliverer.records.find((r) => r.callId === callId && r.kind === 'invite')!;
     expect(record).toMatchObject({ status: 202, isDelivered: true, redirects: [{ status: 307, location: `${base}/region-b/api/calling` }] });
   });
