@@ -241,6 +241,12 @@ describe('archive admin API', () => {
     expect(harness.ledger.entries.slice(before).map((e) => e.kind)).toEqual(['dispositionApproved']);
   });
 
+  it('refuses an export id that could leave the export folder', async () => {
+    const { handlers } = await setup();
+    const { response } = await call(handlers.export, { method: 'POST', user: 'officer', body: { query: {}, exportId: '../../etc' } });
+    expect(response).toMatchObject({ status: 400, jsonBody: { code: 'ATT_INVALID_REQUEST', message: 'exportId must be 1 to 64 letters, digits or dashes' } });
+  });
+
   it('releases a hold once', async () => {
     const { handlers } = await setup();
     await call(handlers.placeHold, { method: 'POST', user: 'officer', body: { matterId: 'M-1', description: 'd', scope: { recordedUserIds: ['user-a'] } } });

@@ -319,7 +319,7 @@ export function createArchiveAdminHandlers(deps: ArchiveAdminDeps) {
       return { response: { status: 200, jsonBody: signed }, entry: { ...accessEntry(principal, 'completenessReport', 'allowed', subject, { from, to, invites: signed.report.totals.invites }), kind: LedgerEntryKind.reportSigned } };
     }),
 
-    /** POST archive/exports {query?: {...}, holdId?: string} → 201 with the package folder */
+    /** POST archive/exports {query?: {...}, holdId?: string, exportId?: string (resume)} → 201 with the package folder */
     export: handler('export', async (request, principal) => {
       const body = await jsonBody(request);
       const holdId = optionalString(body, 'holdId');
@@ -338,7 +338,10 @@ export function createArchiveAdminHandlers(deps: ArchiveAdminDeps) {
       if (!decision.isAllowed) return denied(principal, 'export', decision.reason, subject);
       const outOfScope = await assertSelectionInScope(principal, 'export', holdId === undefined ? scopedQuery : { tenantId: principal.tenantId }, holdId);
       if (outOfScope !== undefined) return denied(principal, 'export', outOfScope, subject);
-      const exportId = deps.newId();
+      // Giving the id of an interrupted export resumes it (the package keeps its progress file).
+      const resumeId = optionalString(body, 'exportId');
+      if (resumeId !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(resumeId)) throw new ClientFault(400, ErrorCode.InvalidRequest, 'exportId must be 1 to 64 letters, digits or dashes');
+      const exportId = resumeId ?? deps.newId();
       const result = await deps.exports.runExport({ exportId, createdBy: principal.userId, outputDir: path.join(deps.exportDir, exportId), ...(holdId === undefined ? { query: scopedQuery } : { holdId }) });
       return { response: { status: 201, jsonBody: result } };
     }),
