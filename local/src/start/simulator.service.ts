@@ -4,6 +4,7 @@
  * directory gets the local function app's webhook. Offers the recorder the settings it needs to
  * talk to the simulator exactly as it would talk to Microsoft's cloud.
  */
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultScenarioDir, loadDirectoryFile, startTeamsSimulator } from '../simulator';
 import type { ServiceDefinition } from './services';
@@ -34,6 +35,9 @@ export function simulatorService(options: SimulatorServiceOptions): ServiceDefin
         scenarioDir: defaultScenarioDir(),
         ...(context.env.ATTEST_SIM_CONTROL_TOKEN ? { controlToken: context.env.ATTEST_SIM_CONTROL_TOKEN } : {}),
       });
+      // `npm run scenario` reads the control token from here (owner-only, removed on stop).
+      const tokenFile = join(context.dataDir, 'sim-control-token');
+      writeFileSync(tokenFile, sim.controlToken, { mode: 0o600 });
       return {
         name: 'simulator',
         urls: { simulator: sim.url, control: `${sim.url}/_sim/` },
@@ -51,7 +55,10 @@ export function simulatorService(options: SimulatorServiceOptions): ServiceDefin
           ATTEST_MEDIA_TLS_CERT_FILE: join(sim.caCertPath, '..', 'server-cert.pem'),
           ATTEST_MEDIA_TLS_KEY_FILE: join(sim.caCertPath, '..', 'server-key.pem'),
         },
-        stop: () => sim.close(),
+        stop: async () => {
+          rmSync(tokenFile, { force: true });
+          await sim.close();
+        },
       };
     },
   };
