@@ -36,9 +36,14 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    files: ['functions/src/**/*.ts', 'media-host/src/**/*.ts'],
+    rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@attest/local', '@attest/local/*'], message: 'Product code never imports local/.' }] },
+        { patterns: [{ group: ['@attest/local', '@attest/local/*', '**/local/src/**', '**/local/dist/**'], message: 'Product code never imports local/.' }] },
       ],
     },
   },

@@ -13,7 +13,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LedgerEntryKind, verifyLedger, type InteractionRecord } from '@attest/core';
-// eslint-disable-next-line no-restricted-imports -- a benchmark, not product code: it starts Azurite as the test setup does
+ 
 import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import { TableLedgerStore } from '@attest/functions/dist/adapters/table-ledger';
 import { AppendBlobLedgerMirror } from '@attest/functions/dist/adapters/append-blob-ledger';

@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-/* eslint-disable no-restricted-imports -- the benchmark measures the local runtime itself; it is not product code */
+ 
 import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import { createLocalDurableEngine, type LocalDurableEngine } from '@attest/local/dist/durable';
 import { loadFunctionApp } from '@attest/local/dist/host/function-app';
 import type { HostLogRecord } from '@attest/local/dist/host/log-sink';
-/* eslint-enable no-restricted-imports */
+ 
 
 const IN_FLIGHT = 100;
 const THROUGHPUT_ORCHESTRATIONS = Number(process.env.ATTEST_BENCH_DURABLE_ORCHESTRATIONS ?? 400);

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-// eslint-disable-next-line no-restricted-imports -- a benchmark of the local runtime, not product code
+ 
 import { startFunctionsHost } from '@attest/local/dist/host/functions-host';
 
 const SEQUENTIAL = 500;

@@ -8,10 +8,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-/* eslint-disable no-restricted-imports -- a benchmark of the local stack, not product code */
+ 
 import { startTeamsSimulator, type Directory } from '@attest/local/dist/simulator';
 import { startMediaHost } from '@attest/media-host/dist/host/media-host';
-/* eslint-enable no-restricted-imports */
+ 
 
 interface PeerSettings {
   readonly caDir: string;

@@ -11,11 +11,11 @@ import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-/* eslint-disable no-restricted-imports -- a benchmark of the local stack, not product code */
+ 
 import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import { startFunctionsHost } from '@attest/local/dist/host/functions-host';
 import { ensureLocalCa, type Directory } from '@attest/local/dist/simulator';
-/* eslint-enable no-restricted-imports */
+ 
 
 const ROOT = resolve(__dirname, '..', '..');
 const TENANT = 'a1b2c3d4-0000-4000-8000-0000000000aa';

@@ -68,7 +68,8 @@ export function errorCodeOf(value: unknown): ErrorCode | undefined {
 
 /** The JSON body of every 4xx/5xx response Attest sends (RFC 9457 field names plus `code`). */
 export interface ProblemBody {
-  readonly code: ErrorCode | string;
+  /** An {@link ErrorCode}, or a host-level code such as `ATT_METHOD_NOT_ALLOWED`. */
+  readonly code: string;
   readonly message: string;
   readonly status: number;
   readonly details?: SafeDetails;

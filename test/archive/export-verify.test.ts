@@ -81,7 +81,7 @@ describe('export then verify', () => {
     const dir = await copyOfGood();
     const file = path.join(dir, 'interactions/tenant-1/int-2/media/audio-11.bin');
     const bytes = await readFile(file);
-    bytes[250] ^= 0x01; // block 1 spans bytes 200..409
+    bytes[250] = (bytes[250] ?? 0) ^ 0x01; // block 1 spans bytes 200..409
     await writeFile(file, bytes);
     expect(await locations(dir)).toEqual(['interaction tenant-1/int-2 stream audio-11 block 1: bytes 200..409 do not match their hash']);
     const lines: string[] = [];

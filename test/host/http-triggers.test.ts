@@ -57,7 +57,7 @@ describe('HTTP triggers through the local host', () => {
     const response = await fetch(url('/items/7'), { method: 'PATCH' });
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('DELETE, GET');
-    expect((await response.json()).code).toBe('ATT_METHOD_NOT_ALLOWED');
+    expect(((await response.json()) as { code: string }).code).toBe('ATT_METHOD_NOT_ALLOWED');
   });
 
   it('answers 404 with a problem body for an unknown route and outside the prefix', async () => {
@@ -109,7 +109,7 @@ describe('HTTP triggers through the local host', () => {
     expect(before).toBeGreaterThan(0);
     const response = await fetch(url('/echo/binary'), { method: 'POST', body: Buffer.alloc(2048, 1) });
     expect(response.status).toBe(413);
-    expect((await response.json()).code).toBe('ATT_PAYLOAD_TOO_LARGE');
+    expect(((await response.json()) as { code: string }).code).toBe('ATT_PAYLOAD_TOO_LARGE');
     expect(invoked()).toBe(before);
   });
 

@@ -101,7 +101,8 @@ describe('recording manifest', () => {
     const bytes = serializeManifest(manifest);
     const sig = signManifest(bytes, privateKey, 'k');
     const flipped = Buffer.from(bytes);
-    flipped[flipped.indexOf('"msi"') + 8] ^= 0x01;
+    const at = flipped.indexOf('"msi"') + 8;
+    flipped[at] = (flipped[at] ?? 0) ^ 0x01;
     const result = await verifyManifest(flipped, sig, publicKey);
     expect(result.isValid).toBe(false);
   });
@@ -110,7 +111,7 @@ describe('recording manifest', () => {
     const { manifest, blobs } = buildManifest();
     const bytes = serializeManifest(manifest);
     const blob = blobs.get(manifest.streams[0]!.blobName)!;
-    blob[150] ^= 0xff;
+    blob[150] = (blob[150] ?? 0) ^ 0xff;
     const result = await verifyManifest(bytes, signManifest(bytes, privateKey, 'k'), publicKey, { readStoredBlock: reader(blobs) });
     expect(result.isValid).toBe(false);
     if (!result.isValid) expect(result.problems).toContain('stream audio-11 block 1: stored bytes do not match their hash');

@@ -1,4 +1,4 @@
-import { HttpRequest, InvocationContext } from '@azure/functions';
+import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import type { MediaHostHeartbeat } from '@attest/core';
 import { MediaHostPool } from '../domain/media-host-pool';
 import { rankMediaHosts } from '../domain/media-host-selection';
@@ -59,7 +59,7 @@ describe('media host control plane', () => {
     const { deps } = setup();
     const response = await createHeartbeatHandler(deps)(post('mediahosts/heartbeat', { ...heartbeat, capacity: { maxSessions: -1 }, controlUrl: 'nope' }), ctx());
     expect(response).toMatchObject({ status: 400, jsonBody: { code: 'ATT_INVALID_REQUEST' } });
-    expect(JSON.stringify(response.jsonBody)).toContain('controlUrl, capacity');
+    expect(JSON.stringify((response as HttpResponseInit).jsonBody)).toContain('controlUrl, capacity');
   });
 
   it('forwards a media host event to the call lifecycle once', async () => {
@@ -79,7 +79,7 @@ describe('media host control plane', () => {
     const { deps, stored } = setup();
     await createHeartbeatHandler(deps)(post('mediahosts/heartbeat', heartbeat), ctx());
     const list = await createListMediaHostsHandler(deps)(new HttpRequest({ method: 'GET', url: 'http://localhost/api/mediahosts' }), ctx());
-    expect(list.jsonBody).toMatchObject({ value: [{ hostId: 'mh-1', isStale: false }] });
+    expect((list as HttpResponseInit).jsonBody).toMatchObject({ value: [{ hostId: 'mh-1', isStale: false }] });
     const drain = await createDrainMediaHostHandler(deps)(
       new HttpRequest({ method: 'POST', url: 'http://localhost/api/mediahosts/mh-1/drain', params: { hostId: 'mh-1' }, body: { string: '{"isDraining":true}' } }),
       ctx(),

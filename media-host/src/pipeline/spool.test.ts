@@ -54,7 +54,7 @@ describe('spool', () => {
   it('stops at a record whose checksum does not match', () => {
     const good = encodeSpoolRecord(SpoolRecordKind.frame, A, 1, Buffer.from('x'));
     const bad = encodeSpoolRecord(SpoolRecordKind.frame, A, 2, Buffer.from('y'));
-    bad[bad.length - 1] ^= 0xff;
+    bad[bad.length - 1] = (bad[bad.length - 1] ?? 0) ^ 0xff;
     const { records, validBytes } = decodeSpoolRecords(Buffer.concat([good, bad]));
     expect(records).toHaveLength(1);
     expect(validBytes).toBe(good.length);
