@@ -47,6 +47,11 @@ export interface MediaHostConfig {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** How long a hello may take after the TLS handshake. */
   readonly helloTimeoutInMs: number;
+  /**
+   * Shared HMAC key (UTF-8, at least 32 characters) for listen tokens the function app issues
+   * (`ATTEST_LIVE_LISTEN_KEY` there). Undefined = live listen-in is disabled. Never logged.
+   */
+  readonly liveListenKey?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -98,6 +103,8 @@ export function loadConfig(env: Env): MediaHostConfig {
   }
   const functionsUrl = read('FUNCTIONS_URL');
   if (functionsUrl !== undefined && !/^https?:\/\//.test(functionsUrl)) problems.push('ATTEST_MEDIA_FUNCTIONS_URL must be an http(s) URL');
+  const liveListenKey = read('LIVE_LISTEN_KEY');
+  if (liveListenKey !== undefined && liveListenKey.length < 32) problems.push('ATTEST_MEDIA_LIVE_LISTEN_KEY must be at least 32 characters');
   const logLevel = (read('LOG_LEVEL') ?? 'info') as MediaHostConfig['logLevel'];
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) problems.push('ATTEST_MEDIA_LOG_LEVEL must be debug, info, warn or error');
 
@@ -131,6 +138,7 @@ export function loadConfig(env: Env): MediaHostConfig {
     isAudioLossless: bool('AUDIO_LOSSLESS', false),
     logLevel,
     helloTimeoutInMs: int('HELLO_TIMEOUT_MS', 10_000, 100, 600_000),
+    ...(liveListenKey !== undefined ? { liveListenKey } : {}),
   };
   if (problems.length > 0) {
     throw new RecorderError(ErrorCode.ConfigInvalid, `media host configuration is invalid: ${problems.join('; ')}`, {

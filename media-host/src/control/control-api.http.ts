@@ -45,6 +45,8 @@ export interface ControlApiOptions {
   readonly extraRoutes?: Readonly<Record<string, ExtraRouteHandler>>;
   /** HTTP upgrade requests (the live listen-in WebSocket). Default: the socket is closed. */
   readonly onUpgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Called after a session was sealed or aborted through this API (ends its live listeners). */
+  readonly onSessionFinished?: (sessionId: string) => void;
 }
 
 export type ExtraRouteHandler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -232,12 +234,16 @@ export async function startControlApi(options: ControlApiOptions): Promise<Contr
         await session.resumePersistence(str(body, 'actor')!);
         return send(res, 200, session.status());
       }
-      case 'POST seal':
-        return send(res, 200, await session.seal());
+      case 'POST seal': {
+        const summary = await session.seal();
+        options.onSessionFinished?.(session.sessionId);
+        return send(res, 200, summary);
+      }
       case 'POST abort': {
         const body = await readBody(req, maxBodyBytes);
         if (!isObject(body)) throw invalid('body must be a JSON object');
         await session.abort(str(body, 'reason', { max: 256 })!);
+        options.onSessionFinished?.(session.sessionId);
         return send(res, 200, session.status());
       }
       default:

@@ -4,6 +4,8 @@
  * the control API and the media protocol listener.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Server } from 'node:http';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -21,6 +23,7 @@ import {
   type MediaHostEvent,
   type MediaHostHealth,
   type MediaHostHeartbeat,
+  verifyListenToken,
 } from '@attest/core';
 import type { MediaHostConfig } from '../config/media-host.config';
 import { startControlApi, type ControlApiOptions, type ControlApiServer, type ExtraRouteHandler } from '../control/control-api.http';
@@ -30,6 +33,7 @@ import { startMediaProtocolServer, type MediaConnection, type MediaProtocolServe
 import { loadKekPublicKey, loadOrCreateSigningKey, type KekPublicKey } from '../keys/local-keys';
 import { createJsonLogger, errorMessage, type Logger } from '../logging/logger';
 import type { StreamFormatterFactory } from '../pipeline/formats/stream-format';
+import { attachLiveMonitor, type ListenAuditEvent, type LiveMonitor } from '../live/live-monitor';
 import { createRawPassthroughFormatter } from '../pipeline/raw-pcm.formatter';
 import { Spool, SpoolRecordKind } from '../pipeline/spool';
 import { MediaSession, type SessionEnvironment, type SessionRecord } from '../session/media-session';
@@ -70,6 +74,13 @@ export interface MediaHostDependencies {
   readonly extraRoutes?: Readonly<Record<string, ExtraRouteHandler>>;
   /** HTTP upgrades on the control port (the live listen-in WebSocket). */
   readonly onUpgrade?: ControlApiOptions['onUpgrade'];
+  /**
+   * Takes live listen-in audit events (start, stop, refusal) when `config.liveListenKey` is set;
+   * a rejected promise on a start refuses the listen. Default: one structured `live listen audit`
+   * log line per event (ids only; the supervisor is identified by the token id, which the function
+   * app's ledger entry for the issued token carries).
+   */
+  readonly onListenAudit?: (event: ListenAuditEvent) => void | Promise<void>;
 }
 
 export interface MediaHost {
@@ -320,13 +331,54 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     return { sessionId: session.sessionId, mediaHostId: config.hostId, mediaConfigBlob: JSON.stringify(blob) };
   };
 
+  // ---- live listen-in (only with a listen key) ----
+  // The monitor listens for 'upgrade' on a server; the control API hands its upgrades to one
+  // callback, so a small emitter stands in for the server and gets the listen paths only.
+  const liveUpgrades = new EventEmitter();
+  const livePathPrefix = '/v1/live/';
+  const listenKey = config.liveListenKey === undefined ? undefined : Buffer.from(config.liveListenKey, 'utf8');
+  const live: LiveMonitor | undefined =
+    listenKey === undefined
+      ? undefined
+      : attachLiveMonitor(liveUpgrades as unknown as Server, {
+          frames: taps,
+          pathPrefix: livePathPrefix,
+          isSessionLive: (sessionId) => {
+            const session = sessions.get(sessionId);
+            return session !== undefined && !session.isFinished;
+          },
+          verifyListenToken: (token, nowMs) => verifyListenToken(token, listenKey, nowMs),
+          onListenAudit:
+            deps.onListenAudit ??
+            ((event) =>
+              logger.info('live listen audit', {
+                audit: event.type,
+                listenId: event.listenId,
+                sessionId: event.sessionId,
+                tokenId: event.tokenId,
+                at: event.at,
+                reason: event.reason,
+                durationInMs: event.durationInMs,
+                framesSent: event.framesSent,
+                framesSkipped: event.framesSkipped,
+              })),
+          logger,
+          metrics,
+        });
+  const onUpgrade: ControlApiOptions['onUpgrade'] = (request, socket, head) => {
+    if (live !== undefined && (request.url ?? '').startsWith(livePathPrefix)) liveUpgrades.emit('upgrade', request, socket, head);
+    else if (deps.onUpgrade !== undefined) deps.onUpgrade(request, socket, head);
+    else socket.destroy();
+  };
+
   const control: ControlApiServer = await startControlApi({
     host: config.controlHost,
     port: config.controlPort,
     controlKey: config.controlKey,
     logger,
     ...(deps.extraRoutes !== undefined ? { extraRoutes: deps.extraRoutes } : {}),
-    ...(deps.onUpgrade !== undefined ? { onUpgrade: deps.onUpgrade } : {}),
+    onUpgrade,
+    onSessionFinished: (sessionId) => live?.endSession(sessionId),
     controller: {
       createSession,
       getSession: (id) => sessions.get(id),
@@ -356,6 +408,7 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
         clearInterval(flushTimer);
         clearInterval(commitTimer);
         clearInterval(heartbeatTimer);
+        live?.close();
         await control.close();
         await protocol.close();
         await spool.close();
