@@ -2,9 +2,25 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { createListenToken, type CreateMediaSessionResponse } from '@attest/core';
-import { MemoryBlockStore, silentLogger, startMediaHost, type MediaHost } from '../../media-host/src';
-import { WsFrameParser, WsOpcode, mixPcm16, type ListenAuditEvent } from '../../media-host/src/live';
-import { control, hostFiles, MediaTestClient, pcmFrame, type HostFiles } from './media-host-fixtures';
+import {
+  MemoryBlockStore,
+  silentLogger,
+  startMediaHost,
+  type MediaHost,
+} from '../../media-host/src';
+import {
+  WsFrameParser,
+  WsOpcode,
+  mixPcm16,
+  type ListenAuditEvent,
+} from '../../media-host/src/live';
+import {
+  control,
+  hostFiles,
+  MediaTestClient,
+  pcmFrame,
+  type HostFiles,
+} from './media-host-fixtures';
 
 const LISTEN_KEY = 'live-listen-key-for-tests-0123456789abcdef';
 const TS0 = 638_700_000_000_000_000n;
@@ -31,7 +47,10 @@ function openWs(port: number, path: string): Promise<WsClient> {
       status: 0,
       messages: [],
       closed: new Promise((r) => socket.once('close', () => r())),
-      until: (count) => new Promise<void>((r) => (client.messages.length >= count ? r() : waiters.push({ count, resolve: r }))),
+      until: (count) =>
+        new Promise<void>((r) =>
+          client.messages.length >= count ? r() : waiters.push({ count, resolve: r }),
+        ),
     };
     const deliver = (frames: { opcode: number; payload: Buffer }[]): void => {
       client.messages.push(...frames);
@@ -53,7 +72,18 @@ function openWs(port: number, path: string): Promise<WsClient> {
       resolve(client);
     });
     const key = randomBytes(16).toString('base64');
-    socket.write([`GET ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${key}`, 'Sec-WebSocket-Version: 13', '', ''].join('\r\n'));
+    socket.write(
+      [
+        `GET ${path} HTTP/1.1`,
+        'Host: 127.0.0.1',
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        `Sec-WebSocket-Key: ${key}`,
+        'Sec-WebSocket-Version: 13',
+        '',
+        '',
+      ].join('\r\n'),
+    );
   });
 }
 
@@ -65,7 +95,11 @@ describe('media host live listen-in', () => {
 
   beforeAll(async () => {
     files = hostFiles('', { liveListenKey: LISTEN_KEY });
-    host = await startMediaHost(files.config, { store: new MemoryBlockStore(), logger: silentLogger, onListenAudit: (event) => void audits.push(event) });
+    host = await startMediaHost(files.config, {
+      store: new MemoryBlockStore(),
+      logger: silentLogger,
+      onListenAudit: (event) => void audits.push(event),
+    });
     controlPort = Number(new URL(host.controlUrl).port);
   });
 
@@ -74,39 +108,63 @@ describe('media host live listen-in', () => {
     rmSync(files.dir, { recursive: true, force: true });
   });
 
-  async function livePersistingSession(callId: string): Promise<{ sessionId: string; media: MediaTestClient }> {
-    const created = await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', {
-      callId,
-      tenantId: 'tenant-a',
-      interactionId: `int-${callId}`,
-      recordedUserIds: ['user-1'],
-    });
+  async function livePersistingSession(
+    callId: string,
+  ): Promise<{ sessionId: string; media: MediaTestClient }> {
+    const created = await control<CreateMediaSessionResponse>(
+      host.controlUrl,
+      'POST',
+      '/v1/sessions',
+      {
+        callId,
+        tenantId: 'tenant-a',
+        interactionId: `int-${callId}`,
+        recordedUserIds: ['user-1'],
+      },
+    );
     expect(created.status).toBe(201);
     const media = await MediaTestClient.connect(created.body.mediaConfigBlob);
-    await control(host.controlUrl, 'POST', `/v1/sessions/${created.body.sessionId}/persist`, { recordingConfirmedAt: new Date().toISOString() });
+    await control(host.controlUrl, 'POST', `/v1/sessions/${created.body.sessionId}/persist`, {
+      recordingConfirmedAt: new Date().toISOString(),
+    });
     return { sessionId: created.body.sessionId, media };
   }
 
   it('streams the mixed speakers of a persisting session to a token issued with the configured key, and ends it on seal', async () => {
     const { sessionId, media } = await livePersistingSession('call-live-1');
-    const token = createListenToken({ sessionId, userId: 'supervisor-object-1', nowMs: Date.now(), tokenId: 'token-1' }, Buffer.from(LISTEN_KEY, 'utf8'));
+    const token = createListenToken(
+      { sessionId, userId: 'supervisor-object-1', nowMs: Date.now(), tokenId: 'token-1' },
+      Buffer.from(LISTEN_KEY, 'utf8'),
+    );
     const listener = await openWs(controlPort, `/v1/live/${sessionId}?token=${token}`);
     expect(listener.status).toBe(101);
     await listener.until(1);
-    expect(JSON.parse(listener.messages[0]!.payload.toString('utf8'))).toMatchObject({ type: 'start', sessionId, sampleRateInHz: 16_000 });
+    expect(JSON.parse(listener.messages[0]!.payload.toString('utf8'))).toMatchObject({
+      type: 'start',
+      sessionId,
+      sampleRateInHz: 16_000,
+    });
 
-    for (let i = 1; i <= 3; i += 1) media.unmixed(i, TS0 + BigInt(i) * STEP, [{ msi: 5, payload: pcmFrame(5, i) }, { msi: 6, payload: pcmFrame(6, i) }]);
+    for (let i = 1; i <= 3; i += 1)
+      media.unmixed(i, TS0 + BigInt(i) * STEP, [
+        { msi: 5, payload: pcmFrame(5, i) },
+        { msi: 6, payload: pcmFrame(6, i) },
+      ]);
     await listener.until(4);
     const audio = listener.messages.slice(1, 4);
     expect(audio.every((m) => m.opcode === WsOpcode.binary)).toBe(true);
     audio.forEach((m, n) => {
       expect(m.payload.readBigUInt64LE(0)).toBe(TS0 + BigInt(n + 1) * STEP);
-      expect(m.payload.subarray(8).equals(mixPcm16([pcmFrame(5, n + 1), pcmFrame(6, n + 1)]))).toBe(true);
+      expect(m.payload.subarray(8).equals(mixPcm16([pcmFrame(5, n + 1), pcmFrame(6, n + 1)]))).toBe(
+        true,
+      );
     });
 
     await control(host.controlUrl, 'POST', `/v1/sessions/${sessionId}/seal`);
     await listener.closed;
-    expect(audits.filter((a) => a.sessionId === sessionId).map((a) => [a.type, a.tokenId, a.reason])).toEqual([
+    expect(
+      audits.filter((a) => a.sessionId === sessionId).map((a) => [a.type, a.tokenId, a.reason]),
+    ).toEqual([
       ['listenStarted', 'token-1', undefined],
       ['listenStopped', 'token-1', 'sessionEnded'],
     ]);
@@ -115,7 +173,10 @@ describe('media host live listen-in', () => {
 
   it('refuses a token signed with another key with 401 and streams nothing', async () => {
     const { sessionId, media } = await livePersistingSession('call-live-2');
-    const forged = createListenToken({ sessionId, userId: 'supervisor-object-1', nowMs: Date.now() }, Buffer.alloc(32, 1));
+    const forged = createListenToken(
+      { sessionId, userId: 'supervisor-object-1', nowMs: Date.now() },
+      Buffer.alloc(32, 1),
+    );
     const listener = await openWs(controlPort, `/v1/live/${sessionId}?token=${forged}`);
     expect(listener.status).toBe(401);
     expect(audits.filter((a) => a.sessionId === sessionId)).toEqual([]);

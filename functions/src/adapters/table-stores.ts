@@ -92,7 +92,7 @@ function fromEntity<T>(entity: Readonly<Record<string, unknown>>): T {
   return record as T;
 }
 
-type StoredInteraction = InteractionRecord & { callState?: string };
+type StoredInteraction = InteractionRecord & { callState?: string; mediaSessionId?: string };
 
 export class TablesInteractionStore implements InteractionStore {
   constructor(private readonly tables: TableFactory) {}

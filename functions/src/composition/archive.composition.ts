@@ -10,6 +10,8 @@ import { GuardedMediaStore } from '../adapters/guarded-archive-media';
 import { OpenIdJwtVerifier } from '../adapters/jwt-verifier';
 import { archiveTableNames, TableArchiveRecordStore, TableHoldStore } from '../adapters/table-archive-stores';
 import { TableLedgerStore } from '../adapters/table-ledger';
+import { StoreLiveCallLocator } from '../adapters/live-call-locator';
+import { createTableFactory, TablesInteractionStore, TablesMediaHostRegistry } from '../adapters/table-stores';
 import type { FunctionsConfig } from '../config/load-config';
 import type { ArchiveIntake } from '../domain/archive-intake';
 import { systemClock, type GroupDirectory } from '../domain/archive-ports';
@@ -46,6 +48,8 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
   const ledger = TableLedgerStore.fromConnectionString(connectionString, names.ledger, clock, mirror, () => log.warn('ledger mirror append failed; kept for the next batch', {}));
   const blobs = BlobArchiveMediaStore.fromConnectionString(connectionString, { recordingsContainer: archive.recordingsContainer, keysContainer: archive.keysContainer });
   const media = new GuardedMediaStore(blobs, holds, clock);
+  // The recorder's tables (interactions, media hosts), read for live listen-in.
+  const tables = createTableFactory({ connectionString });
   const groups: GroupDirectory = {
     groupsOf: (userIds) => Promise.resolve([...new Set(userIds.flatMap((id) => archive.userGroups[id] ?? []))]),
   };
@@ -68,6 +72,15 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     activities,
     admin: { verifier, rbacScopes: archive.rbacScopes, records, holds, ledger, blobs, activities, exports, completeness, gdpr, kekPrivateKey: keys.kekPrivateKey, exportDir: archive.exportDir, clock, newId: randomUUID },
     sweep: { records, holds, clock, settings: { approvalTimeoutInMs: archive.approvalTimeoutInMs, reminderIntervalInMs: archive.approvalReminderIntervalInMs } },
+    liveListen: {
+      verifier,
+      rbacScopes: archive.rbacScopes,
+      ledger,
+      calls: new StoreLiveCallLocator(new TablesInteractionStore(tables), new TablesMediaHostRegistry(tables), records),
+      listenKey: archive.liveListenKey,
+      clock,
+      newId: randomUUID,
+    },
     checkpoint: createLedgerCheckpointJob({ ledger, signingKey: keys.ledgerSigningKey, clock }),
     retentionSchedule: archive.retentionSchedule,
     checkpointSchedule: archive.checkpointSchedule,

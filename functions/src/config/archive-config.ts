@@ -32,6 +32,11 @@ export interface ArchiveConfig {
   readonly keysContainer: string;
   /** Container of the write-once ledger copy (append blobs), or undefined when the copy is off. */
   readonly ledgerMirrorContainer?: string;
+  /**
+   * Shared HMAC key (UTF-8, at least 32 characters) for live listen tokens; the media hosts hold
+   * the same value as `ATTEST_MEDIA_LIVE_LISTEN_KEY`. Undefined = live listen-in is disabled.
+   */
+  readonly liveListenKey?: string;
 }
 
 const DAY_IN_MS = 86_400_000;
@@ -93,6 +98,8 @@ export function readArchiveConfig(reader: ConfigReader): ArchiveConfig {
     if (!NCRONTAB.test(value)) reader.problem(`${name} must be a six-field NCRONTAB expression`);
     return value;
   };
+  const liveListenKey = reader.optionalString('ATTEST_LIVE_LISTEN_KEY');
+  if (liveListenKey !== undefined && liveListenKey.length < 32) reader.problem('ATTEST_LIVE_LISTEN_KEY must be at least 32 characters');
   const tablePrefix = reader.stringOr('ATTEST_ARCHIVE_TABLE_PREFIX', '');
   if (!/^[A-Za-z0-9]{0,20}$/.test(tablePrefix)) reader.problem('ATTEST_ARCHIVE_TABLE_PREFIX must be up to 20 letters and digits');
   return {
@@ -113,5 +120,6 @@ export function readArchiveConfig(reader: ConfigReader): ArchiveConfig {
     recordingsContainer: reader.stringOr('ATTEST_ARCHIVE_RECORDINGS_CONTAINER', 'recordings'),
     keysContainer: reader.stringOr('ATTEST_ARCHIVE_KEYS_CONTAINER', 'recordingkeys'),
     ledgerMirrorContainer: reader.boolean('ATTEST_LEDGER_MIRROR_ENABLED', true) ? reader.stringOr('ATTEST_LEDGER_MIRROR_CONTAINER', 'ledger') : undefined,
+    ...(liveListenKey !== undefined ? { liveListenKey } : {}),
   };
 }

@@ -76,6 +76,8 @@ export interface MediaHostControl {
 export type InteractionPatch = Partial<Omit<InteractionRecord, 'tenantId' | 'interactionId' | 'callId'>> & {
   /** Lifecycle state for listings: `answering`, `answered`, `established`, `ended`, ... */
   readonly callState?: string;
+  /** The media host's session id for the call (set when the call is answered; live listen-in). */
+  readonly mediaSessionId?: string;
 };
 
 export interface InteractionFilter {
@@ -90,9 +92,9 @@ export interface InteractionStore {
   /** Conditional insert: false when the interaction already exists (duplicate invite). */
   createIfAbsent(record: InteractionRecord, extra?: Readonly<Record<string, string>>): Promise<boolean>;
   update(tenantId: string, interactionId: string, patch: InteractionPatch): Promise<void>;
-  get(tenantId: string, interactionId: string): Promise<(InteractionRecord & { callState?: string }) | undefined>;
+  get(tenantId: string, interactionId: string): Promise<(InteractionRecord & { callState?: string; mediaSessionId?: string }) | undefined>;
   /** Across tenants (admin view). */
-  findByInteractionId(interactionId: string): Promise<(InteractionRecord & { callState?: string }) | undefined>;
+  findByInteractionId(interactionId: string): Promise<(InteractionRecord & { callState?: string; mediaSessionId?: string }) | undefined>;
   list(filter: InteractionFilter): Promise<readonly (InteractionRecord & { callState?: string })[]>;
   upsertParticipants(participants: readonly InteractionParticipant[]): Promise<void>;
   upsertStreams(streams: readonly InteractionStream[]): Promise<void>;

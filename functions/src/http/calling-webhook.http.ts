@@ -328,6 +328,7 @@ async function handleInvite(
     deps.interactions.update(tenantId, interactionId, {
       answeredAt: answeredAt.toISOString(),
       mediaHostId: host.hostId,
+      mediaSessionId: session.sessionId,
       region: host.region,
       callState: 'answered',
     }),

@@ -10,6 +10,7 @@ import { DurableDispositionClient } from '../adapters/durable-disposition-client
 import { ArchiveActivityNames, ArchiveOrchestratorNames } from '../domain/archive-names';
 import type { ArchiveAdminDeps, ArchiveAdminHandlers } from '../http/archive-admin.http';
 import { createArchiveAdminHandlers } from '../http/archive-admin.http';
+import { createLiveListenHandler, type LiveListenOptions } from '../http/live-listen.http';
 import { dispositionOrchestrator } from '../orchestrators/disposition.orchestrator';
 import type { RetentionSweepDeps } from '../timers/retention-sweep.timer';
 import { createRetentionSweep } from '../timers/retention-sweep.timer';
@@ -19,6 +20,8 @@ export interface ArchiveRegistrationDeps {
   /** Admin handler deps without the durable client, which exists only per invocation. */
   readonly admin: Omit<ArchiveAdminDeps, 'dispositions'>;
   readonly sweep: Omit<RetentionSweepDeps, 'starter'>;
+  /** `POST archive/calls/{callId}/listen` (live listen-in). */
+  readonly liveListen: LiveListenOptions;
   readonly checkpoint: () => Promise<unknown>;
   readonly retentionSchedule: string;
   readonly checkpointSchedule: string;
@@ -69,6 +72,8 @@ export function registerArchive(deps: ArchiveRegistrationDeps): void {
       context.info('ledger checkpoint', { seq: checkpoint?.seq ?? -1, isWritten: checkpoint !== undefined });
     },
   });
+
+  app.http('archiveLiveListen', { route: 'archive/calls/{callId}/listen', methods: ['POST'], authLevel: 'anonymous', handler: createLiveListenHandler(deps.liveListen) });
 
   for (const route of routes) {
     if (route.handler === 'decideDisposition') {

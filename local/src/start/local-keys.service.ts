@@ -2,7 +2,8 @@
  * Local stand-ins for the Key Vault keys, generated once under `.data/keys` (git-ignored):
  * the KEK pair (RSA, wraps each recording's data key), the manifest signing key (Ed25519, the
  * media host signs, the archive verifies) and the control key the function app and the media
- * host share. In Azure all of these live in Key Vault.
+ * host share, and the live listen-in key (the function app signs listen tokens, the media host
+ * checks them). In Azure all of these live in Key Vault.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ export interface LocalKeyFiles {
   readonly manifestPublicKeyFile: string;
   readonly ledgerSigningKeyFile: string;
   readonly controlKeyFile: string;
+  readonly liveListenKeyFile: string;
 }
 
 export function localKeyFiles(dataDir: string): LocalKeyFiles {
@@ -27,6 +29,7 @@ export function localKeyFiles(dataDir: string): LocalKeyFiles {
     manifestPublicKeyFile: join(dir, 'manifest-signing.pem.pub'),
     ledgerSigningKeyFile: join(dir, 'ledger-signing.pem'),
     controlKeyFile: join(dir, 'media-control.key'),
+    liveListenKeyFile: join(dir, 'live-listen.key'),
   };
 }
 
@@ -47,6 +50,10 @@ export function ensureLocalKeys(dataDir: string): LocalKeyFiles {
   if (!existsSync(files.controlKeyFile)) {
     writeFileSync(files.controlKeyFile, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
   }
+  if (!existsSync(files.liveListenKeyFile)) {
+    // 43 characters: both sides require at least 32.
+    writeFileSync(files.liveListenKeyFile, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  }
   return files;
 }
 
@@ -55,11 +62,15 @@ export function localKeysService(): ServiceDefinition {
     name: 'keys',
     start(context) {
       const files = ensureLocalKeys(context.dataDir);
+      const liveListenKey = readFileSync(files.liveListenKeyFile, 'utf8').trim();
       return Promise.resolve({
         name: 'keys',
         urls: {},
         settings: {
           ATTEST_MEDIA_CONTROL_KEY: readFileSync(files.controlKeyFile, 'utf8').trim(),
+          // One secret under both names: the function app's and the media host's.
+          ATTEST_LIVE_LISTEN_KEY: liveListenKey,
+          ATTEST_MEDIA_LIVE_LISTEN_KEY: liveListenKey,
           ATTEST_KEK_PRIVATE_KEY_FILE: files.kekPrivateKeyFile,
           ATTEST_KEK_PUBLIC_KEY_FILE: files.kekPublicKeyFile,
           ATTEST_LEDGER_SIGNING_KEY_FILE: files.ledgerSigningKeyFile,

@@ -31,6 +31,12 @@ describe('media host configuration', () => {
     expect(message).not.toContain('short-secret');
   });
 
+  it('leaves live listen-in off without a listen key and refuses a key shorter than 32 characters', () => {
+    expect(loadConfig(minimal).liveListenKey).toBeUndefined();
+    expect(loadConfig({ ...minimal, ATTEST_MEDIA_LIVE_LISTEN_KEY: 'k'.repeat(32) }).liveListenKey).toBe('k'.repeat(32));
+    expect(() => loadConfig({ ...minimal, ATTEST_MEDIA_LIVE_LISTEN_KEY: 'short-listen-key' })).toThrow('ATTEST_MEDIA_LIVE_LISTEN_KEY must be at least 32 characters');
+  });
+
   it('needs a KEK unless encryption is switched off', () => {
     const withoutKek: Record<string, string | undefined> = { ...minimal, ATTEST_MEDIA_KEK_PUBLIC_KEY_FILE: undefined };
     expect(() => loadConfig(withoutKek)).toThrow(/KEK_PUBLIC_KEY_FILE/);
