@@ -297,6 +297,8 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
     const baseline = await askMemory(host);
     const levels: LevelResult[] = [];
+    // A level the host could not take at all (it stopped answering) ends the run; it is reported.
+    let failedLevel: { streams: number; error: string } | undefined;
     const writeResults = () => {
       const sustained = levels.filter((l) => l.isZeroGap && l.hostCpuPercentOfOneCore <= 70).at(-1);
       const best = levels.filter((l) => l.isZeroGap).at(-1);
@@ -307,6 +309,7 @@ async function main(): Promise<void> {
         settings: { speakersPerSession: SPEAKERS_PER_SESSION, windowInMs: WINDOW_IN_MS, encryption: true, formatter: 'raw PCM (lossless)', spoolFlushIntervalInMs: 100, commitIntervalInMs: 5000, blockMinDurationInMs: BLOCK_MIN_IN_MS },
         baselineHostMemory: baseline,
         levels,
+        ...(failedLevel !== undefined ? { failedLevel } : {}),
         results: {
           streamsSustainedZeroGapAtOrBelow70PercentCpu: sustained?.streams ?? 0,
           streamsSustainedZeroGapAnyCpu: best?.streams ?? 0,
@@ -322,7 +325,14 @@ async function main(): Promise<void> {
     };
     for (const sessions of LEVELS_IN_SESSIONS) {
       process.stdout.write(`  media-ingest: ${sessions * SPEAKERS_PER_SESSION} streams ...\n`);
-      const result = await runLevel(ready.controlUrl, host, sessions, baseline);
+      let result: LevelResult;
+      try {
+        result = await runLevel(ready.controlUrl, host, sessions, baseline);
+      } catch (error) {
+        failedLevel = { streams: sessions * SPEAKERS_PER_SESSION, error: (error as Error).message };
+        process.stdout.write(`  media-ingest: ${failedLevel.streams} streams failed: ${failedLevel.error}\n`);
+        break;
+      }
       process.stdout.write(`  ${JSON.stringify(result)}\n`);
       levels.push(result);
       writeResults();
