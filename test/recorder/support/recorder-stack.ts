@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getFreePort as freePort } from '../../../local/src/azurite/azurite-process';
 import { startFunctionsHost, type FunctionsHost } from '../../../local/src/host/functions-host';
 import { memorySink } from '../../../local/src/host/log-sink';
 import { startTeamsSimulator, type TeamsSimulator } from '../../../local/src/simulator';
@@ -27,18 +27,6 @@ export interface RecorderStack {
   adminToken(): Promise<string>;
   startMedia(overrides?: Record<string, unknown>): Promise<MediaHost>;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutInMs = 20_000): Promise<T> {
