@@ -21,6 +21,7 @@ import {
 } from '@attest/core';
 import type { Logger } from '../logging/logger';
 import type { MediaSession } from '../session/media-session';
+import { listenOn } from '../net/listen';
 
 /** What the control API drives; implemented by the host. */
 export interface SessionController {
@@ -267,15 +268,7 @@ export async function startControlApi(options: ControlApiOptions): Promise<Contr
     if (options.onUpgrade !== undefined) options.onUpgrade(req, socket, head);
     else socket.destroy();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const port = await listenOn(server, options.port, options.host);
   let closing: Promise<void> | undefined;
   return {
     port,

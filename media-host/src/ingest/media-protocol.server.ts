@@ -16,6 +16,7 @@ import type { FrameTaps } from '../hooks/frame-tap';
 import { MetricNames, type MetricsSink } from '../hooks/metrics-sink';
 import type { Logger } from '../logging/logger';
 import type { MediaSession } from '../session/media-session';
+import { listenOn } from '../net/listen';
 
 export interface MediaConnection {
   readonly sessionId: string;
@@ -57,15 +58,7 @@ export async function startMediaProtocolServer(options: MediaProtocolServerOptio
   });
   // Handshake failures and resets before a session is known: log and carry on.
   server.on('tlsClientError', (error) => options.logger.debug('media connection failed during TLS handshake', { error: error.message }));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const port = await listenOn(server, options.port, options.host);
   let closing: Promise<void> | undefined;
   return {
     port,
