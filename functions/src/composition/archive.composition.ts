@@ -5,19 +5,19 @@ import { createExportActivities } from '../activities/export.activities';
 import { createGdprActivities } from '../activities/gdpr.activities';
 import { AppendBlobLedgerMirror } from '../adapters/append-blob-ledger';
 import { loadArchiveKeys } from '../adapters/archive-keys';
-import { BlobArchiveMediaStore } from '../adapters/blob-archive-media';
+import { BlobArchiveMediaStore, isAzureBlobEndpoint } from '../adapters/blob-archive-media';
 import { GuardedMediaStore } from '../adapters/guarded-archive-media';
 import { OpenIdJwtVerifier } from '../adapters/jwt-verifier';
 import { archiveTableNames, TableArchiveRecordStore, TableHoldStore } from '../adapters/table-archive-stores';
 import { TableLedgerStore } from '../adapters/table-ledger';
 import { StoreLiveCallLocator } from '../adapters/live-call-locator';
+import { createStorageClients } from '../adapters/storage-clients';
 import { createTableFactory, TablesInteractionStore, TablesMediaHostRegistry } from '../adapters/table-stores';
 import type { FunctionsConfig } from '../config/load-config';
 import type { ArchiveIntake } from '../domain/archive-intake';
 import { systemClock, type GroupDirectory } from '../domain/archive-ports';
 import { registerArchive } from '../registrations/archive.registrations';
 import { createLedgerCheckpointJob } from '../timers/ledger-checkpoint.timer';
-import { ErrorCode, RecorderError } from '@attest/core';
 
 export interface ArchiveComposition {
   readonly intake: ArchiveIntake;
@@ -34,22 +34,30 @@ const log = {
 /** Builds the archive's adapters and registers its functions. */
 export function composeArchive(config: FunctionsConfig): ArchiveComposition {
   const archive = config.archive;
-  const connectionString = config.storage.connectionString;
-  if (connectionString === undefined) {
-    // Managed-identity adapters (account URLs) are not built yet: say so at start, not at first use.
-    throw new RecorderError(ErrorCode.ConfigInvalid, 'the archive needs ATTEST_STORAGE_CONNECTION_STRING (managed identity is not supported by the archive yet)');
-  }
+  const storage = createStorageClients(config.storage);
   const clock = systemClock;
   const keys = loadArchiveKeys(archive);
   const names = archiveTableNames(archive.tablePrefix);
-  const records = TableArchiveRecordStore.fromConnectionString(connectionString, names);
-  const holds = TableHoldStore.fromConnectionString(connectionString, names);
-  const mirror = archive.ledgerMirrorContainer === undefined ? undefined : AppendBlobLedgerMirror.fromConnectionString(connectionString, archive.ledgerMirrorContainer);
-  const ledger = TableLedgerStore.fromConnectionString(connectionString, names.ledger, clock, mirror, () => log.warn('ledger mirror append failed; kept for the next batch', {}));
-  const blobs = BlobArchiveMediaStore.fromConnectionString(connectionString, { recordingsContainer: archive.recordingsContainer, keysContainer: archive.keysContainer });
+  const records = new TableArchiveRecordStore(storage.tableClient(names.records), storage.tableClient(names.expiry));
+  const holds = new TableHoldStore(storage.tableClient(names.holds));
+  const mirror =
+    archive.ledgerMirrorContainer === undefined
+      ? undefined
+      : new AppendBlobLedgerMirror(storage.blobService().getContainerClient(archive.ledgerMirrorContainer));
+  const ledger = new TableLedgerStore(storage.tableClient(names.ledger), clock, mirror, () => log.warn('ledger mirror append failed; kept for the next batch', {}));
+  const blobService = storage.blobService();
+  const blobs = new BlobArchiveMediaStore(blobService, {
+    recordingsContainer: archive.recordingsContainer,
+    keysContainer: archive.keysContainer,
+    isImmutabilitySupported: isAzureBlobEndpoint(blobService.url),
+  });
   const media = new GuardedMediaStore(blobs, holds, clock);
   // The recorder's tables (interactions, media hosts), read for live listen-in.
-  const tables = createTableFactory({ connectionString });
+  const tables = createTableFactory({
+    connectionString: config.storage.connectionString,
+    tableUrl: config.storage.tableUrl,
+    credential: storage.credential,
+  });
   const groups: GroupDirectory = {
     groupsOf: (userIds) => Promise.resolve([...new Set(userIds.flatMap((id) => archive.userGroups[id] ?? []))]),
   };

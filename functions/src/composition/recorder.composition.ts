@@ -1,5 +1,5 @@
 import * as df from 'durable-functions';
-import { ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
+import { ClientSecretCredential } from '@azure/identity';
 import type { InvocationContext } from '@azure/functions';
 import type { FunctionsConfig } from '../config/load-config';
 import type { ArchiveIntake } from '../domain/archive-intake';
@@ -8,6 +8,7 @@ import { DurableLifecycleClient } from '../adapters/durable-lifecycle-client';
 import { GraphCallsAdapter, GraphTokenCache } from '../adapters/graph-calls';
 import { OpenIdJwtVerifier } from '../adapters/jwt-verifier';
 import { MediaHostClient } from '../adapters/media-host-client';
+import { createStorageClients } from '../adapters/storage-clients';
 import {
   TablesDeliveryLog,
   TablesInteractionStore,
@@ -40,12 +41,7 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
   const now = (): Date => new Date();
   const rootLog = structuredLog(console, { component: 'recorder' });
 
-  const storageCredential =
-    config.storage.connectionString !== undefined
-      ? undefined
-      : config.storage.managedIdentityClientId !== undefined
-        ? new ManagedIdentityCredential({ clientId: config.storage.managedIdentityClientId })
-        : new DefaultAzureCredential();
+  const storageCredential = createStorageClients(config.storage).credential;
   const tables = createTableFactory({
     connectionString: config.storage.connectionString,
     tableUrl: config.storage.tableUrl,
