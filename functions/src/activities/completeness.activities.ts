@@ -9,6 +9,7 @@ import {
   type CompletenessSignature,
 } from '@attest/core';
 import type { ArchiveRecordStore, Clock } from '../domain/archive-ports';
+import { completenessItemOf } from '../domain/completeness-item';
 
 export interface CompletenessDeps {
   readonly records: ArchiveRecordStore;
@@ -23,18 +24,7 @@ export function createCompletenessActivities(deps: CompletenessDeps) {
     async buildReport(period: { from: string; to: string; tenantId?: string }): Promise<{ report: CompletenessReportBody; signature: CompletenessSignature }> {
       const items: CompletenessItem[] = [];
       for await (const record of deps.records.search({ ...period, isDeletedIncluded: true, limit: Number.MAX_SAFE_INTEGER })) {
-        const { interaction } = record;
-        const reason = record.state === 'deleted' ? `deleted at the end of retention class ${interaction.retentionClass ?? 'unknown'}` : interaction.outcomeReason;
-        items.push({
-          tenantId: interaction.tenantId,
-          interactionId: interaction.interactionId,
-          invitedAt: interaction.invitedAt,
-          outcome: interaction.outcome,
-          ...(reason === undefined ? {} : { reason }),
-          ...(interaction.gaps.length > 0 ? { gaps: interaction.gaps } : {}),
-          ...(record.tombstone === undefined ? {} : { deletedAt: record.tombstone.deletedAt }),
-          ...(interaction.manifestSha256 === undefined ? {} : { manifestSha256: interaction.manifestSha256 }),
-        });
+        items.push(completenessItemOf(record));
       }
       const report = buildCompletenessReport(period, items, deps.clock.now());
       return { report, signature: signCompletenessReport(report, deps.ledgerSigningKey, keyId) };

@@ -33,6 +33,7 @@ import {
 import type { ArchiveRecord, ArchiveRecordStore, ArchiveSearchQuery, Clock, HoldStore, LedgerStore, RecordingBlobStore } from '../domain/archive-ports';
 import { readPlaintextStream, readStoredManifest } from '../adapters/archive-media-reader';
 import { EXPORT_README } from './export-readme';
+import { completenessItemOf, completenessReason } from '../domain/completeness-item';
 
 export interface ExportDeps {
   readonly records: ArchiveRecordStore;
@@ -142,9 +143,9 @@ export function createExportActivities(deps: ExportDeps) {
         const { interaction } = record;
         const key = `${interaction.tenantId}/${interaction.interactionId}`;
         let entry: ExportedInteraction | undefined = done[key];
-        let reason: string | undefined = interaction.outcomeReason;
-        if (record.state === 'deleted') reason = `deleted at the end of retention class ${interaction.retentionClass ?? 'unknown'}`;
-        else if (entry === undefined && (interaction.outcome === 'recorded' || interaction.outcome === 'recordedWithGaps')) {
+        let reason = completenessReason(record);
+        // A deleted interaction has no media left to export; it is listed with its reason.
+        if (record.state !== 'deleted' && entry === undefined && (interaction.outcome === 'recorded' || interaction.outcome === 'recordedWithGaps')) {
           entry = await writeInteraction(root, record);
           if (entry === undefined) reason = 'no sealed manifest in storage';
           else {
@@ -154,16 +155,7 @@ export function createExportActivities(deps: ExportDeps) {
         }
         if (entry !== undefined) exported.push(entry);
         else absent.push({ tenantId: interaction.tenantId, interactionId: interaction.interactionId, reason: reason ?? interaction.outcome });
-        items.push({
-          tenantId: interaction.tenantId,
-          interactionId: interaction.interactionId,
-          invitedAt: interaction.invitedAt,
-          outcome: interaction.outcome,
-          ...(reason === undefined ? {} : { reason }),
-          ...(interaction.gaps.length > 0 ? { gaps: interaction.gaps } : {}),
-          ...(record.tombstone === undefined ? {} : { deletedAt: record.tombstone.deletedAt }),
-          ...(interaction.manifestSha256 === undefined ? {} : { manifestSha256: interaction.manifestSha256 }),
-        });
+        items.push(completenessItemOf(record, reason));
         count += 1;
         onProgress({ done: count, total: records.length, interactionId: interaction.interactionId });
       }
