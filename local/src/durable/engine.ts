@@ -611,16 +611,7 @@ class Engine implements LocalDurableEngine {
     }
     const now = this.#clock.now();
     const executionId = randomUUID().replace(/-/g, '');
-    const state: TableEntity<Record<string, unknown>> = {
-      partitionKey: instanceId,
-      rowKey: RowKeys.state,
-      Name: name,
-      RuntimeStatus: RuntimeStatus.Pending,
-      ExecutionId: executionId,
-      HistoryLength: 0,
-      CreatedTime: now.getTime(),
-      LastUpdatedTime: now.getTime(),
-    };
+    const state = pendingStateRow(instanceId, name, executionId, now);
     await this.#store.packText(state, 'Input', inputText);
     const started = historyEvents.executionStarted(now, { name, input: inputText, instanceId, executionId });
     const message: InboxMessage = {
@@ -662,16 +653,7 @@ class Engine implements LocalDurableEngine {
   ): Promise<'created' | 'conflict'> {
     const now = this.#clock.now();
     const executionId = randomUUID().replace(/-/g, '');
-    const state: TableEntity<Record<string, unknown>> = {
-      partitionKey: instanceId,
-      rowKey: RowKeys.state,
-      Name: name,
-      RuntimeStatus: RuntimeStatus.Pending,
-      ExecutionId: executionId,
-      HistoryLength: 0,
-      CreatedTime: now.getTime(),
-      LastUpdatedTime: now.getTime(),
-    };
+    const state = pendingStateRow(instanceId, name, executionId, now);
     if (parent !== undefined) {
       state.ParentInstanceId = parent.instanceId;
       state.ParentExecutionId = parent.executionId;
@@ -1663,4 +1645,18 @@ function toPublicHistory(events: readonly HistoryEvent[], showOutput: boolean, s
     }
   }
   return out;
+}
+
+/** The state row of a new, pending instance. */
+function pendingStateRow(instanceId: string, name: string, executionId: string, now: Date): TableEntity<Record<string, unknown>> {
+  return {
+    partitionKey: instanceId,
+    rowKey: RowKeys.state,
+    Name: name,
+    RuntimeStatus: RuntimeStatus.Pending,
+    ExecutionId: executionId,
+    HistoryLength: 0,
+    CreatedTime: now.getTime(),
+    LastUpdatedTime: now.getTime(),
+  };
 }
