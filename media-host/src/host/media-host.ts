@@ -315,12 +315,16 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
       dataKey,
       kekId: kek?.kekId,
     });
-    // The wrapped key goes to storage before the session can receive any media.
-    if (kek !== undefined && dataKey !== undefined) {
-      const record = wrapDataKey(kek.publicKey, kek.kekId, dataKey, now());
-      await session.ensureKeyRecord(Buffer.from(JSON.stringify(record)));
-    }
-    await session.saveRecord();
+    // Answering the invite waits for this reply, so storage and disk are not on its path: the
+    // wrapped key goes to storage and the record to disk in the background, and persistence (which
+    // comes only after Graph confirms the recording status) waits for both. A crash before the
+    // record is on disk loses a session that has not stored any media; the call sees a lost
+    // connection and the function app records the gap.
+    const wrapped = kek !== undefined && dataKey !== undefined ? Buffer.from(JSON.stringify(wrapDataKey(kek.publicKey, kek.kekId, dataKey, now()))) : undefined;
+    session.beginSetup(async () => {
+      await session.ensureKeyRecord(wrapped);
+      await session.saveRecord();
+    });
     sessions.set(session.sessionId, session);
     sessionByCall.set(request.callId, session.sessionId);
     logger.info('media session created', { sessionId: session.sessionId, callId: request.callId, interactionId: request.interactionId });

@@ -272,7 +272,18 @@ export class MediaSession {
     this.hasKeyRecord = true;
   }
 
+  // Set up after the control API has already answered: the wrapped data key to storage and the
+  // first session record to disk. Persistence waits for it, so no media is stored before its key.
+  private setup: Promise<void> = Promise.resolve();
+
+  /** Runs the session's set-up in the background; {@link startPersisting} waits for it and fails with it. */
+  beginSetup(task: () => Promise<void>): void {
+    this.setup = task();
+    this.setup.catch((error: unknown) => this.log.error('session set-up failed', { error: error instanceof Error ? error.message : String(error) }));
+  }
+
   async startPersisting(): Promise<void> {
+    await this.setup;
     this.assertControllable();
     if (this.persistingSince === undefined) this.persistingSince = this.env.now().toISOString();
     if (this.stateValue === MediaSessionState.created || this.stateValue === MediaSessionState.connected) {
