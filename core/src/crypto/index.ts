@@ -1,1 +1,2 @@
 export * from './media-envelope';
+export * from './signing';

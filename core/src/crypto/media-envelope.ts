@@ -81,6 +81,19 @@ export function wrapDataKey(kekPublicKey: KeyLike, kekId: string, dataKey: Buffe
   return { v: 1, kekId, alg: 'RSA-OAEP-256', wrappedKey: wrapped.toString('base64'), createdAt: createdAt.toISOString() };
 }
 
+/**
+ * Unwraps a recording's data key. Implementations: the KEK private key from a local file, Key
+ * Vault's `unwrapKey` (RSA-OAEP-256). Rejects when the record's key cannot be unwrapped.
+ */
+export interface KeyUnwrapper {
+  unwrapDataKey(record: WrappedKeyRecord): Promise<Buffer>;
+}
+
+/** A {@link KeyUnwrapper} over a local KEK private key. */
+export function createLocalKeyUnwrapper(kekPrivateKey: KeyLike): KeyUnwrapper {
+  return { unwrapDataKey: (record) => Promise.resolve(unwrapDataKey(kekPrivateKey, record)) };
+}
+
 export function unwrapDataKey(kekPrivateKey: KeyLike, record: WrappedKeyRecord): Buffer {
   return privateDecrypt(
     { key: kekPrivateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },

@@ -1,8 +1,9 @@
 /**
  * The completeness report: for a period, every invite the recorder received and what became of
- * it, with totals, signed (Ed25519 over the canonical JSON of the body). Pure.
+ * it, with totals, signed (`Ed25519` or `ES256` over the canonical JSON of the body). Pure.
  */
-import { sign, verify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { signWithPrivateKey, verifySignature, type SignatureAlgorithm, type Signer } from '../crypto/signing';
 import type { RecordingGap } from '../control-api';
 import type { InteractionOutcome } from '../interaction';
 import { canonicalJson } from '../ledger/canonical-json';
@@ -43,7 +44,7 @@ export interface CompletenessReportBody {
 
 export interface CompletenessSignature {
   readonly v: 1;
-  readonly alg: 'Ed25519';
+  readonly alg: SignatureAlgorithm;
   readonly keyId: string;
   readonly signature: string;
 }
@@ -75,13 +76,22 @@ export function buildCompletenessReport(
   };
 }
 
+/** Signs with a local private key (Ed25519 or EC P-256). */
 export function signCompletenessReport(body: CompletenessReportBody, privateKey: KeyObject, keyId: string): CompletenessSignature {
-  return { v: 1, alg: 'Ed25519', keyId, signature: sign(null, Buffer.from(canonicalJson(body), 'utf8'), privateKey).toString('base64') };
+  const { alg, signature } = signWithPrivateKey(Buffer.from(canonicalJson(body), 'utf8'), privateKey);
+  return { v: 1, alg, keyId, signature: signature.toString('base64') };
 }
 
+/** Signs through a {@link Signer} (a local key or Key Vault) with the signer's key id. */
+export async function signCompletenessReportWith(body: CompletenessReportBody, signer: Signer): Promise<CompletenessSignature> {
+  const signature = await signer.sign(Buffer.from(canonicalJson(body), 'utf8'));
+  return { v: 1, alg: signer.alg, keyId: signer.keyId, signature: signature.toString('base64') };
+}
+
+/** True when the signature is valid for `publicKey`; an unknown alg or bad input is false. Never throws. */
 export function isCompletenessSignatureValid(body: CompletenessReportBody, signature: CompletenessSignature, publicKey: KeyObject): boolean {
   try {
-    return signature.alg === 'Ed25519' && verify(null, Buffer.from(canonicalJson(body), 'utf8'), publicKey, Buffer.from(signature.signature, 'base64'));
+    return verifySignature(signature.alg, Buffer.from(canonicalJson(body), 'utf8'), Buffer.from(signature.signature, 'base64'), publicKey);
   } catch {
     return false;
   }

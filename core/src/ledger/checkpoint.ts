@@ -1,5 +1,9 @@
-/** Signed checkpoints of the ledger head (Ed25519 over the canonical JSON of the body). */
-import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+/**
+ * Signed checkpoints of the ledger head: `Ed25519` (local key file) or `ES256` (Key Vault, raw
+ * `r || s`) over the canonical JSON of the body.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { signWithPrivateKey, verifySignature, type SignatureAlgorithm, type Signer } from '../crypto/signing';
 import { canonicalJson } from './canonical-json';
 import { ledgerHashHex } from './ledger-entry';
 
@@ -15,8 +19,8 @@ export interface LedgerCheckpointBody {
 }
 
 export interface LedgerCheckpoint extends LedgerCheckpointBody {
-  readonly alg: 'Ed25519';
-  /** Base64 Ed25519 signature of `canonicalJson(body)`. */
+  readonly alg: SignatureAlgorithm;
+  /** Base64 signature of `canonicalJson(body)`. */
   readonly signature: string;
 }
 
@@ -25,26 +29,35 @@ export function publicKeyId(publicKey: KeyObject): string {
   return ledgerHashHex(publicKey.export({ type: 'spki', format: 'der' }));
 }
 
+function checkpointBody(head: { readonly seq: number; readonly sha256: string }, at: Date, publicKey: KeyObject): LedgerCheckpointBody {
+  return { v: 1, seq: head.seq, headSha256: head.sha256, at: at.toISOString(), keyId: publicKeyId(publicKey) };
+}
+
+/** Signs with a local private key (Ed25519 or EC P-256). */
 export function signCheckpoint(
   head: { readonly seq: number; readonly sha256: string },
   at: Date,
   privateKey: KeyObject,
 ): LedgerCheckpoint {
-  const body: LedgerCheckpointBody = {
-    v: 1,
-    seq: head.seq,
-    headSha256: head.sha256,
-    at: at.toISOString(),
-    keyId: publicKeyId(createPublicKey(privateKey)),
-  };
-  const signature = sign(null, Buffer.from(canonicalJson(body), 'utf8'), privateKey).toString('base64');
-  return { ...body, alg: 'Ed25519', signature };
+  const body = checkpointBody(head, at, createPublicKey(privateKey));
+  const { alg, signature } = signWithPrivateKey(Buffer.from(canonicalJson(body), 'utf8'), privateKey);
+  return { ...body, alg, signature: signature.toString('base64') };
+}
+
+/** Signs through a {@link Signer} (a local key or Key Vault); the key id is its public key's. */
+export async function signCheckpointWith(
+  head: { readonly seq: number; readonly sha256: string },
+  at: Date,
+  signer: Signer,
+): Promise<LedgerCheckpoint> {
+  const body = checkpointBody(head, at, signer.publicKey);
+  const signature = await signer.sign(Buffer.from(canonicalJson(body), 'utf8'));
+  return { ...body, alg: signer.alg, signature: signature.toString('base64') };
 }
 
 /** True when the checkpoint's signature is valid for `publicKey`. Never throws. */
 export function isCheckpointSignatureValid(checkpoint: LedgerCheckpoint, publicKey: KeyObject): boolean {
   try {
-    if (checkpoint.alg !== 'Ed25519') return false;
     const body: LedgerCheckpointBody = {
       v: checkpoint.v,
       seq: checkpoint.seq,
@@ -52,7 +65,7 @@ export function isCheckpointSignatureValid(checkpoint: LedgerCheckpoint, publicK
       at: checkpoint.at,
       keyId: checkpoint.keyId,
     };
-    return verify(null, Buffer.from(canonicalJson(body), 'utf8'), publicKey, Buffer.from(checkpoint.signature, 'base64'));
+    return verifySignature(checkpoint.alg, Buffer.from(canonicalJson(body), 'utf8'), Buffer.from(checkpoint.signature, 'base64'), publicKey);
   } catch {
     return false;
   }

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { canonicalJson } from './canonical-json';
-import { signCheckpoint } from './checkpoint';
+import { createLocalSigner } from '../crypto/signing';
+import { signCheckpoint, signCheckpointWith, type LedgerCheckpoint } from './checkpoint';
 import { createLedgerEntry, LedgerEntryKind, LedgerSubjectType, type LedgerEntry } from './ledger-entry';
 import { LedgerFailureKind, verifyEntryAgainstCheckpoint, verifyLedger } from './verify-ledger';
 
@@ -124,5 +125,30 @@ describe('verifyEntryAgainstCheckpoint', () => {
     const entries = chain(6);
     const checkpoint = signCheckpoint(entries[5]!, new Date(t0), signing.privateKey);
     expect(verifyEntryAgainstCheckpoint(entries[2]!, entries.slice(2, 5), checkpoint, signing.publicKey).isValid).toBe(false);
+  });
+});
+
+describe('ES256 checkpoints', () => {
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+  it('verifies a checkpoint signed through an ES256 signer', async () => {
+    const entries = chain(3);
+    const checkpoint = await signCheckpointWith(entries[2]!, new Date(t0 + 5000), createLocalSigner(ec.privateKey, ec.publicKey, 'ledger'));
+    expect(checkpoint.alg).toBe('ES256');
+    expect(Buffer.from(checkpoint.signature, 'base64')).toHaveLength(64);
+    expect(verifyLedger(entries, { checkpoints: [checkpoint], publicKey: ec.publicKey }).isValid).toBe(true);
+  });
+
+  it('fails a forged ES256 checkpoint (head changed after signing)', async () => {
+    const entries = chain(3);
+    const checkpoint = await signCheckpointWith(entries[1]!, new Date(t0 + 5000), createLocalSigner(ec.privateKey, ec.publicKey, 'ledger'));
+    const forged = { ...checkpoint, seq: 2, headSha256: entries[2]!.sha256 };
+    expect(kinds(entries, { checkpoints: [forged], publicKey: ec.publicKey })).toEqual([[LedgerFailureKind.badCheckpointSignature, 2]]);
+  });
+
+  it('fails a checkpoint with an unknown algorithm instead of throwing', () => {
+    const entries = chain(2);
+    const checkpoint = { ...signCheckpoint(entries[1]!, new Date(t0), signing.privateKey), alg: 'HS256' } as unknown as LedgerCheckpoint;
+    expect(kinds(entries, { checkpoints: [checkpoint], publicKey: signing.publicKey })).toEqual([[LedgerFailureKind.badCheckpointSignature, 1]]);
   });
 });

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { createLocalSigner } from '../crypto/signing';
 import {
   blockIdFor,
   chainGenesis,
@@ -7,6 +8,7 @@ import {
   serializeManifest,
   sha256HexOf,
   signManifest,
+  signManifestWith,
   signingKeyId,
   streamsMerkleRoot,
   verifyManifest,
@@ -176,5 +178,32 @@ describe('recording manifest', () => {
 
   it('makes block ids of equal length', () => {
     expect(Buffer.from(blockIdFor(0), 'base64').length).toBe(Buffer.from(blockIdFor(49_999), 'base64').length);
+  });
+});
+
+describe('ES256 manifest signatures', () => {
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+  it('verifies a manifest signed through an ES256 signer, recording alg and key id', async () => {
+    const bytes = serializeManifest(buildManifest().manifest);
+    const signature = await signManifestWith(bytes, createLocalSigner(ec.privateKey, ec.publicKey, signingKeyId(ec.publicKey)));
+    expect(signature).toMatchObject({ v: 1, alg: 'ES256', keyId: expect.stringMatching(/^es256:[0-9a-f]{16}$/) as unknown });
+    expect((await verifyManifest(bytes, signature, ec.publicKey)).isValid).toBe(true);
+  });
+
+  it('fails an ES256 signature with one flipped byte', async () => {
+    const bytes = serializeManifest(buildManifest().manifest);
+    const signature = await signManifestWith(bytes, createLocalSigner(ec.privateKey, ec.publicKey, 'k'));
+    const raw = Buffer.from(signature.signature, 'base64');
+    raw[10] = (raw[10] ?? 0) ^ 1;
+    const result = await verifyManifest(bytes, { ...signature, signature: raw.toString('base64') }, ec.publicKey);
+    expect(result.isValid ? [] : result.problems).toEqual(['signature: ES256 signature does not match the manifest bytes and key']);
+  });
+
+  it('reports an unknown algorithm as a problem instead of throwing', async () => {
+    const bytes = serializeManifest(buildManifest().manifest);
+    const signature = JSON.stringify({ ...signManifest(bytes, privateKey, 'k'), alg: 'RS256' });
+    const result = await verifyManifest(bytes, signature, publicKey);
+    expect(result.isValid ? [] : result.problems).toEqual(['signature: unknown algorithm "RS256"']);
   });
 });

@@ -4,11 +4,11 @@
  * signature `manifest.sig`; verified by the archive and the offline verifier with
  * {@link verifyManifest}. Format: `docs/manifest.md`. Pure functions over node:crypto; no I/O.
  */
-import { createHash, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import type { ParticipantIdentityKind, RecordingGap, StreamKind } from '../control-api';
+import { isSignatureAlgorithm, signatureAlgorithmOf, signWithPrivateKey, verifySignature, type SignatureAlgorithm, type Signer } from '../crypto/signing';
 
 export const MANIFEST_FORMAT_VERSION = 1 as const;
-export const MANIFEST_SIGNATURE_ALGORITHM = 'Ed25519' as const;
 
 export interface ManifestBlock {
   /** 0-based position in the stream. */
@@ -94,7 +94,8 @@ export interface RecordingManifest {
 /** Content of `manifest.sig`. */
 export interface ManifestSignature {
   readonly v: 1;
-  readonly alg: typeof MANIFEST_SIGNATURE_ALGORITHM;
+  /** `Ed25519` (local key file) or `ES256` (Key Vault, P-256 over SHA-256, raw `r || s`). */
+  readonly alg: SignatureAlgorithm;
   readonly keyId: string;
   /** Base64 signature over the exact bytes of `manifest.json`. */
   readonly signature: string;
@@ -153,13 +154,25 @@ export function serializeManifest(manifest: RecordingManifest): Buffer {
   return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
 }
 
+/** Signs with a local private key (Ed25519 or EC P-256). */
 export function signManifest(manifestBytes: Buffer, privateKey: KeyObject, keyId: string): ManifestSignature {
-  return { v: 1, alg: MANIFEST_SIGNATURE_ALGORITHM, keyId, signature: sign(null, manifestBytes, privateKey).toString('base64') };
+  const { alg, signature } = signWithPrivateKey(manifestBytes, privateKey);
+  return { v: 1, alg, keyId, signature: signature.toString('base64') };
 }
 
-/** Fingerprint used as the signing key id: SHA-256 of the public key's SPKI DER, first 16 hex chars. */
+/** Signs through a {@link Signer} (a local key or Key Vault); the record names its alg and key id. */
+export async function signManifestWith(manifestBytes: Buffer, signer: Signer): Promise<ManifestSignature> {
+  const signature = await signer.sign(manifestBytes);
+  return { v: 1, alg: signer.alg, keyId: signer.keyId, signature: signature.toString('base64') };
+}
+
+/**
+ * Fingerprint used as the signing key id: the algorithm's prefix (`ed25519:`, `es256:`) and the
+ * first 16 hex chars of SHA-256 over the public key's SPKI DER.
+ */
 export function signingKeyId(publicKey: KeyObject): string {
-  return `ed25519:${sha256HexOf(publicKey.export({ type: 'spki', format: 'der' })).slice(0, 16)}`;
+  const prefix = signatureAlgorithmOf(publicKey) === 'ES256' ? 'es256' : 'ed25519';
+  return `${prefix}:${sha256HexOf(publicKey.export({ type: 'spki', format: 'der' })).slice(0, 16)}`;
 }
 
 export interface VerifyManifestOptions {
@@ -181,12 +194,18 @@ function isBlockList(value: unknown): value is readonly ManifestBlock[] {
   return Array.isArray(value);
 }
 
-function parseSignature(signature: ManifestSignature | Buffer | string): ManifestSignature | undefined {
+/** The signature record with its alg still unchecked (an unknown alg is reported, not thrown). */
+interface ParsedSignature {
+  readonly alg: unknown;
+  readonly signature: string;
+}
+
+function parseSignature(signature: ManifestSignature | Buffer | string): ParsedSignature | undefined {
   try {
     const value: unknown = typeof signature === 'object' && !Buffer.isBuffer(signature) ? signature : JSON.parse(signature.toString());
-    const s = value as Partial<ManifestSignature>;
-    if (s.v === 1 && s.alg === MANIFEST_SIGNATURE_ALGORITHM && typeof s.signature === 'string' && typeof s.keyId === 'string') {
-      return s as ManifestSignature;
+    const s = value as { v?: unknown; alg?: unknown; signature?: unknown; keyId?: unknown } | null;
+    if (s !== null && s.v === 1 && typeof s.signature === 'string' && typeof s.keyId === 'string') {
+      return { alg: s.alg, signature: s.signature };
     }
   } catch {
     // falls through to undefined: reported as an unreadable signature
@@ -208,14 +227,9 @@ export async function verifyManifest(
   const problems: string[] = [];
   const sig = parseSignature(signature);
   if (sig === undefined) problems.push('signature: unreadable');
-  else {
-    let isSignatureValid = false;
-    try {
-      isSignatureValid = verify(null, manifestBytes, publicKey, Buffer.from(sig.signature, 'base64'));
-    } catch {
-      isSignatureValid = false;
-    }
-    if (!isSignatureValid) problems.push('signature: does not match the manifest bytes and key');
+  else if (!isSignatureAlgorithm(sig.alg)) problems.push(`signature: unknown algorithm ${JSON.stringify(sig.alg)}`);
+  else if (!verifySignature(sig.alg, manifestBytes, Buffer.from(sig.signature, 'base64'), publicKey)) {
+    problems.push(`signature: ${sig.alg} signature does not match the manifest bytes and key`);
   }
   let manifest: RecordingManifest;
   try {
