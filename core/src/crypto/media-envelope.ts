@@ -20,6 +20,7 @@ import {
   publicEncrypt,
   privateDecrypt,
   randomBytes,
+  KeyObject,
   type KeyLike,
 } from 'node:crypto';
 
@@ -92,6 +93,13 @@ export interface KeyUnwrapper {
 /** A {@link KeyUnwrapper} over a local KEK private key. */
 export function createLocalKeyUnwrapper(kekPrivateKey: KeyLike): KeyUnwrapper {
   return { unwrapDataKey: (record) => Promise.resolve(unwrapDataKey(kekPrivateKey, record)) };
+}
+
+/** What unwrapping dependencies accept: a local KEK private key or an unwrapper (Key Vault). */
+export type KeyUnwrapperLike = KeyObject | KeyUnwrapper;
+
+export function resolveKeyUnwrapper(kek: KeyUnwrapperLike): KeyUnwrapper {
+  return kek instanceof KeyObject ? createLocalKeyUnwrapper(kek) : kek;
 }
 
 export function unwrapDataKey(kekPrivateKey: KeyLike, record: WrappedKeyRecord): Buffer {

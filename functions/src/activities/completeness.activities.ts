@@ -1,9 +1,10 @@
 /** Builds the signed completeness report of a period from the archived interaction records. */
-import { createPublicKey, type KeyObject } from 'node:crypto';
 import {
   buildCompletenessReport,
   publicKeyId,
-  signCompletenessReport,
+  resolveSigner,
+  signCompletenessReportWith,
+  type SigningKeyLike,
   type CompletenessItem,
   type CompletenessReportBody,
   type CompletenessSignature,
@@ -13,12 +14,12 @@ import { completenessItemOf } from '../domain/completeness-item';
 
 export interface CompletenessDeps {
   readonly records: ArchiveRecordStore;
-  readonly ledgerSigningKey: KeyObject;
+  /** The ledger key: a local private key, or a Key Vault signer (source). */
+  readonly ledgerSigningKey: SigningKeyLike;
   readonly clock: Clock;
 }
 
 export function createCompletenessActivities(deps: CompletenessDeps) {
-  const keyId = publicKeyId(createPublicKey(deps.ledgerSigningKey));
   return {
     /** Every invite received in [from, to) and what became of it, with totals, signed. */
     async buildReport(period: { from: string; to: string; tenantId?: string }): Promise<{ report: CompletenessReportBody; signature: CompletenessSignature }> {
@@ -27,7 +28,8 @@ export function createCompletenessActivities(deps: CompletenessDeps) {
         items.push(completenessItemOf(record));
       }
       const report = buildCompletenessReport(period, items, deps.clock.now());
-      return { report, signature: signCompletenessReport(report, deps.ledgerSigningKey, keyId) };
+      const signer = await resolveSigner(deps.ledgerSigningKey, publicKeyId);
+      return { report, signature: await signCompletenessReportWith(report, signer) };
     },
   };
 }

@@ -6,8 +6,6 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { KeyObject } from 'node:crypto';
-import { createPublicKey } from 'node:crypto';
 import {
   buildCompletenessReport,
   canonicalJson,
@@ -22,13 +20,16 @@ import {
   mediaExtension,
   publicKeyId,
   RecorderError,
+  resolveSigner,
   sha256Of,
-  signCheckpoint,
-  signCompletenessReport,
+  signCheckpointWith,
+  signCompletenessReportWith,
   type CompletenessItem,
   type ExportedInteraction,
   type ExportIndex,
+  type KeyUnwrapperLike,
   type LedgerEntry,
+  type SigningKeyLike,
 } from '@attest/core';
 import type { ArchiveRecord, ArchiveRecordStore, ArchiveSearchQuery, Clock, HoldStore, LedgerStore, RecordingBlobStore } from '../domain/archive-ports';
 import { readPlaintextStream, readStoredManifest } from '../adapters/archive-media-reader';
@@ -40,10 +41,12 @@ export interface ExportDeps {
   readonly holds: HoldStore;
   readonly ledger: LedgerStore;
   readonly blobs: RecordingBlobStore;
-  readonly kekPrivateKey: KeyObject | undefined;
-  readonly ledgerSigningKey: KeyObject;
-  /** PEM of the media host's manifest signing public key, copied into the package. */
-  readonly manifestPublicKeyPem: string | undefined;
+  /** The KEK private key (local) or a Key Vault unwrapper. */
+  readonly kekPrivateKey: KeyUnwrapperLike | undefined;
+  /** The ledger key: a local private key, or a Key Vault signer (source). */
+  readonly ledgerSigningKey: SigningKeyLike;
+  /** PEM of the media host's manifest signing public key, copied into the package (a source of it with Key Vault). */
+  readonly manifestPublicKeyPem: string | (() => Promise<string>) | undefined;
   readonly clock: Clock;
 }
 
@@ -160,18 +163,20 @@ export function createExportActivities(deps: ExportDeps) {
         onProgress({ done: count, total: records.length, interactionId: interaction.interactionId });
       }
 
-      const ledgerPublic = createPublicKey(deps.ledgerSigningKey);
-      const ledgerKeyId = publicKeyId(ledgerPublic);
+      const ledgerSigner = await resolveSigner(deps.ledgerSigningKey, publicKeyId);
+      const ledgerPublic = ledgerSigner.publicKey;
+      const ledgerKeyId = ledgerSigner.keyId;
       const period = {
         from: request.query?.from ?? records[0]?.interaction.invitedAt ?? now.toISOString(),
         to: request.query?.to ?? now.toISOString(),
       };
       const report = buildCompletenessReport(period, items, now);
       await writeFile(path.join(root, ExportPaths.completeness), `${JSON.stringify(report, null, 2)}\n`);
-      await writeFile(path.join(root, ExportPaths.completenessSignature), JSON.stringify(signCompletenessReport(report, deps.ledgerSigningKey, ledgerKeyId)));
+      await writeFile(path.join(root, ExportPaths.completenessSignature), JSON.stringify(await signCompletenessReportWith(report, ledgerSigner)));
       await mkdir(path.join(root, 'keys'), { recursive: true });
       await writeFile(path.join(root, ExportPaths.ledgerPublicKey), ledgerPublic.export({ type: 'spki', format: 'pem' }).toString());
-      if (deps.manifestPublicKeyPem !== undefined) await writeFile(path.join(root, ExportPaths.manifestPublicKey), deps.manifestPublicKeyPem);
+      const manifestPublicKeyPem = typeof deps.manifestPublicKeyPem === 'function' ? await deps.manifestPublicKeyPem() : deps.manifestPublicKeyPem;
+      if (manifestPublicKeyPem !== undefined) await writeFile(path.join(root, ExportPaths.manifestPublicKey), manifestPublicKeyPem);
 
       const index: ExportIndex = {
         formatVersion: EXPORT_FORMAT_VERSION,
@@ -194,7 +199,7 @@ export function createExportActivities(deps: ExportDeps) {
         subjectSha256: sha256Of(indexText),
         details: { action: 'export', interactionCount: exported.length, absentCount: absent.length, ...(request.holdId === undefined ? {} : { holdId: request.holdId }) },
       });
-      const checkpoint = signCheckpoint(exportedEntry, deps.clock.now(), deps.ledgerSigningKey);
+      const checkpoint = await signCheckpointWith(exportedEntry, deps.clock.now(), ledgerSigner);
       await deps.ledger.putCheckpoint(checkpoint);
 
       // The excerpt runs from the first entry about an exported interaction to the new head.

@@ -1,19 +1,23 @@
 /**
  * The archive's keys from PEM files: the RSA key-encryption key (KEK) and the Ed25519 ledger
- * signing key, generated on first start when missing (local development only; in Azure the keys
- * live in Key Vault and generation is off), and the media host's manifest public key.
+ * signing key, generated on first start when missing (local development only), and the media
+ * host's manifest public key. In Azure the keys live in Key Vault (`key-vault-keys.ts`); the
+ * composition root picks one of the two from configuration.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ErrorCode, RecorderError } from '@attest/core';
+import { ErrorCode, RecorderError, type KeyUnwrapperLike, type SigningKeyLike } from '@attest/core';
 import type { ArchiveConfig } from '../config/archive-config';
 
+/** The keys the archive's activities and handlers receive, wherever they live. */
 export interface ArchiveKeys {
-  readonly kekPrivateKey: KeyObject;
-  readonly kekPublicKey: KeyObject;
-  readonly ledgerSigningKey: KeyObject;
-  readonly manifestPublicKeyPem: string | undefined;
+  /** Unwraps recordings' data keys: the KEK private key (local) or Key Vault's unwrapKey. */
+  readonly kek: KeyUnwrapperLike;
+  /** Signs ledger checkpoints, completeness reports and exports: Ed25519 (local) or ES256 (Key Vault). */
+  readonly ledgerSigner: SigningKeyLike;
+  /** SPKI PEM of the manifest signing public key, copied into exports (a source of it with Key Vault). */
+  readonly manifestPublicKeyPem: string | (() => Promise<string>) | undefined;
 }
 
 function writeKey(file: string, pem: string): void {
@@ -35,7 +39,8 @@ export function loadArchiveKeys(config: ArchiveConfig): ArchiveKeys {
   }
   const kekPrivateKey = createPrivateKey(readFileSync(config.kekPrivateKeyFile));
   if (!existsSync(config.kekPublicKeyFile)) writeKey(config.kekPublicKeyFile, createPublicKey(kekPrivateKey).export({ type: 'spki', format: 'pem' }).toString());
-  const kekPublicKey = createPublicKey(readFileSync(config.kekPublicKeyFile));
+  // Read to fail at start on a broken public key file, which the media hosts use to wrap.
+  createPublicKey(readFileSync(config.kekPublicKeyFile));
 
   if (!existsSync(config.ledgerSigningKeyFile)) {
     if (!config.shouldGenerateMissingKeys) throw missing('ATTEST_LEDGER_SIGNING_KEY_FILE');
@@ -53,5 +58,5 @@ export function loadArchiveKeys(config: ArchiveConfig): ArchiveKeys {
       throw new RecorderError(ErrorCode.ConfigInvalid, 'ATTEST_MANIFEST_PUBLIC_KEY_FILE is not a readable public key', { cause });
     }
   }
-  return { kekPrivateKey, kekPublicKey, ledgerSigningKey, manifestPublicKeyPem };
+  return { kek: kekPrivateKey, ledgerSigner: ledgerSigningKey, manifestPublicKeyPem };
 }

@@ -1,11 +1,11 @@
 /** Reads a sealed recording back: the manifest, its signature and decrypted (plaintext) streams. */
-import type { KeyObject } from 'node:crypto';
 import {
   blockAad,
   decryptBlock,
   ErrorCode,
   RecorderError,
-  unwrapDataKey,
+  resolveKeyUnwrapper,
+  type KeyUnwrapperLike,
   type ManifestStream,
   type RecordingManifest,
   type WrappedKeyRecord,
@@ -27,13 +27,14 @@ export async function readStoredManifest(blobs: RecordingBlobStore, tenantId: st
 
 /**
  * The plaintext of one stream: each stored block decrypted with the recording's data key
- * (unwrapped with the KEK) and checked by AES-GCM against its place. Throws
- * ATT_INTEGRITY_VIOLATION when a block is missing or does not decrypt, ATT_NOT_FOUND when the
- * key was destroyed (a shredded recording).
+ * (unwrapped with the KEK: a local private key or Key Vault) and checked by AES-GCM against its
+ * place. Throws ATT_INTEGRITY_VIOLATION when a block is missing or does not decrypt,
+ * ATT_NOT_FOUND when the key was destroyed (a shredded recording), and the unwrapper's error
+ * (ATT_UNAUTHORIZED, ATT_FORBIDDEN, …) when the KEK refuses.
  */
 export async function readPlaintextStream(
   blobs: RecordingBlobStore,
-  kekPrivateKey: KeyObject | undefined,
+  kekPrivateKey: KeyUnwrapperLike | undefined,
   manifest: RecordingManifest,
   stream: ManifestStream,
 ): Promise<Buffer> {
@@ -45,7 +46,8 @@ export async function readPlaintextStream(
     const wrapped = await blobs.readWrappedKey(manifest.tenantId, manifest.interactionId);
     if (wrapped === undefined) throw new RecorderError(ErrorCode.NotFound, `interaction ${manifest.interactionId} has no data key (shredded)`, { details: where });
     if (kekPrivateKey === undefined) throw new RecorderError(ErrorCode.ConfigInvalid, 'no key-encryption private key is configured for playback and export');
-    dataKey = unwrapDataKey(kekPrivateKey, JSON.parse(wrapped.toString('utf8')) as WrappedKeyRecord);
+    const record = JSON.parse(wrapped.toString('utf8')) as WrappedKeyRecord;
+    dataKey = await resolveKeyUnwrapper(kekPrivateKey).unwrapDataKey(record);
   }
   const parts: Buffer[] = [];
   for (const block of stream.blocks) {

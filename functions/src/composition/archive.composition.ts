@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { createArchiveActivities } from '../activities/archive.activities';
 import { createCompletenessActivities } from '../activities/completeness.activities';
 import { createExportActivities } from '../activities/export.activities';
 import { createGdprActivities } from '../activities/gdpr.activities';
 import { AppendBlobLedgerMirror } from '../adapters/append-blob-ledger';
-import { loadArchiveKeys } from '../adapters/archive-keys';
+import { loadArchiveKeys, type ArchiveKeys } from '../adapters/archive-keys';
+import { keyVaultArchiveKeys, KeyVaultKeys } from '../adapters/key-vault-keys';
 import { BlobArchiveMediaStore, isAzureBlobEndpoint } from '../adapters/blob-archive-media';
 import { GuardedMediaStore } from '../adapters/guarded-archive-media';
 import { OpenIdJwtVerifier } from '../adapters/jwt-verifier';
@@ -31,12 +33,39 @@ const log = {
   warn: (message: string, fields: Readonly<Record<string, string | number | boolean>>) => process.stdout.write(`${JSON.stringify({ level: 'warn', message, ...fields })}\n`),
 };
 
+/**
+ * The credential for Key Vault: the same as Storage's (the managed identity in Azure); with a
+ * storage connection string (local), the app registration's secret against the configured Entra
+ * authority, for the tenant the vault's challenge names.
+ */
+function keyVaultCredential(config: FunctionsConfig, storageCredential: TokenCredential | undefined): TokenCredential {
+  if (storageCredential !== undefined) return storageCredential;
+  const { recorder } = config;
+  return new ClientSecretCredential(recorder.servedTenantIds[0] ?? 'organizations', recorder.appId, recorder.appSecret, {
+    authorityHost: recorder.entraAuthorityHost,
+    disableInstanceDiscovery: recorder.entraDisableInstanceDiscovery,
+    additionallyAllowedTenants: ['*'],
+  });
+}
+
+/** Key Vault when `ATTEST_KEYVAULT_URI` is set, else the local key files. */
+function archiveKeys(config: FunctionsConfig, storageCredential: TokenCredential | undefined): ArchiveKeys {
+  const vault = config.archive.keyVault;
+  if (vault === undefined) return loadArchiveKeys(config.archive);
+  const keys = new KeyVaultKeys({
+    vaultUri: vault.vaultUri,
+    credential: keyVaultCredential(config, storageCredential),
+    shouldDisableChallengeResourceVerification: vault.shouldDisableChallengeResourceVerification,
+  });
+  return keyVaultArchiveKeys(keys, vault);
+}
+
 /** Builds the archive's adapters and registers its functions. */
 export function composeArchive(config: FunctionsConfig): ArchiveComposition {
   const archive = config.archive;
   const storage = createStorageClients(config.storage);
   const clock = systemClock;
-  const keys = loadArchiveKeys(archive);
+  const keys = archiveKeys(config, storage.credential);
   const names = archiveTableNames(archive.tablePrefix);
   const records = new TableArchiveRecordStore(storage.tableClient(names.records), storage.tableClient(names.expiry));
   const holds = new TableHoldStore(storage.tableClient(names.holds));
@@ -62,8 +91,8 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     groupsOf: (userIds) => Promise.resolve([...new Set(userIds.flatMap((id) => archive.userGroups[id] ?? []))]),
   };
   const activities = createArchiveActivities({ records, holds, ledger, blobs, media, groups, policy: archive.retentionPolicy, clock, log });
-  const exports = createExportActivities({ records, holds, ledger, blobs, kekPrivateKey: keys.kekPrivateKey, ledgerSigningKey: keys.ledgerSigningKey, manifestPublicKeyPem: keys.manifestPublicKeyPem, clock });
-  const completeness = createCompletenessActivities({ records, ledgerSigningKey: keys.ledgerSigningKey, clock });
+  const exports = createExportActivities({ records, holds, ledger, blobs, kekPrivateKey: keys.kek, ledgerSigningKey: keys.ledgerSigner, manifestPublicKeyPem: keys.manifestPublicKeyPem, clock });
+  const completeness = createCompletenessActivities({ records, ledgerSigningKey: keys.ledgerSigner, clock });
   const gdpr = createGdprActivities({ records, holds, activities, policy: archive.retentionPolicy, clock });
   const admin = config.recorder.admin;
   const verifier = new OpenIdJwtVerifier({
@@ -78,7 +107,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
 
   registerArchive({
     activities,
-    admin: { verifier, rbacScopes: archive.rbacScopes, records, holds, ledger, blobs, activities, exports, completeness, gdpr, kekPrivateKey: keys.kekPrivateKey, exportDir: archive.exportDir, clock, newId: randomUUID },
+    admin: { verifier, rbacScopes: archive.rbacScopes, records, holds, ledger, blobs, activities, exports, completeness, gdpr, kekPrivateKey: keys.kek, exportDir: archive.exportDir, clock, newId: randomUUID },
     sweep: { records, holds, clock, settings: { approvalTimeoutInMs: archive.approvalTimeoutInMs, reminderIntervalInMs: archive.approvalReminderIntervalInMs } },
     liveListen: {
       verifier,
@@ -89,7 +118,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
       clock,
       newId: randomUUID,
     },
-    checkpoint: createLedgerCheckpointJob({ ledger, signingKey: keys.ledgerSigningKey, clock }),
+    checkpoint: createLedgerCheckpointJob({ ledger, signingKey: keys.ledgerSigner, clock }),
     retentionSchedule: archive.retentionSchedule,
     checkpointSchedule: archive.checkpointSchedule,
   });

@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { validateRetentionPolicy, type RetentionPolicy } from '@attest/core';
 import type { ConfigReader } from './config-reader';
+import { readKeyVaultConfig, type KeyVaultConfig } from './key-vault-config';
 
 /** Settings of the compliance archive (retention, ledger, keys, admin API). Owned by the archive. */
 export interface ArchiveConfig {
+  /**
+   * Key Vault holding the KEK and the signing keys (Azure). When set, the key files below are
+   * not read: data keys are unwrapped and ledger checkpoints and reports signed (ES256) there.
+   */
+  readonly keyVault?: KeyVaultConfig;
   /** RSA key-encryption key (PEM files). Generated on first start when both are missing (local only). */
   readonly kekPrivateKeyFile: string;
   readonly kekPublicKeyFile: string;
@@ -101,8 +107,10 @@ export function readArchiveConfig(reader: ConfigReader): ArchiveConfig {
   const liveListenKey = reader.optionalString('ATTEST_LIVE_LISTEN_KEY');
   if (liveListenKey !== undefined && liveListenKey.length < 32) reader.problem('ATTEST_LIVE_LISTEN_KEY must be at least 32 characters');
   const tablePrefix = reader.stringOr('ATTEST_ARCHIVE_TABLE_PREFIX', '');
+  const keyVault = readKeyVaultConfig(reader);
   if (!/^[A-Za-z0-9]{0,20}$/.test(tablePrefix)) reader.problem('ATTEST_ARCHIVE_TABLE_PREFIX must be up to 20 letters and digits');
   return {
+    ...(keyVault !== undefined ? { keyVault } : {}),
     kekPrivateKeyFile: reader.stringOr('ATTEST_KEK_PRIVATE_KEY_FILE', '.data/keys/kek-private.pem'),
     kekPublicKeyFile: reader.stringOr('ATTEST_KEK_PUBLIC_KEY_FILE', '.data/keys/kek-public.pem'),
     ledgerSigningKeyFile: reader.stringOr('ATTEST_LEDGER_SIGNING_KEY_FILE', '.data/keys/ledger-signing.pem'),

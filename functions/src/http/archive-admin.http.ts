@@ -7,7 +7,6 @@
  * recorded (there is nobody to record).
  */
 import path from 'node:path';
-import type { KeyObject } from 'node:crypto';
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import {
   canonicalJson,
@@ -16,6 +15,7 @@ import {
   holdMatches,
   LedgerEntryKind,
   LedgerSubjectType,
+  type KeyUnwrapperLike,
   type LedgerEntryDraft,
   type ProblemBody,
 } from '@attest/core';
@@ -47,7 +47,8 @@ export interface ArchiveAdminDeps {
   readonly completeness: CompletenessActivities;
   readonly gdpr: GdprActivities;
   readonly dispositions: DispositionEvents;
-  readonly kekPrivateKey: KeyObject | undefined;
+  /** Unwraps data keys for playback: the KEK private key (local) or Key Vault. */
+  readonly kekPrivateKey: KeyUnwrapperLike | undefined;
   readonly exportDir: string;
   readonly clock: Clock;
   readonly newId: () => string;

@@ -1,11 +1,11 @@
 /** The hourly ledger checkpoint: signs the head when it moved since the last checkpoint. */
-import { signCheckpoint, type LedgerCheckpoint } from '@attest/core';
-import type { KeyObject } from 'node:crypto';
+import { publicKeyId, resolveSigner, signCheckpointWith, type LedgerCheckpoint, type SigningKeyLike } from '@attest/core';
 import type { Clock, LedgerStore } from '../domain/archive-ports';
 
 export interface LedgerCheckpointDeps {
   readonly ledger: LedgerStore;
-  readonly signingKey: KeyObject;
+  /** The ledger key: a local private key, or a Key Vault signer (source). */
+  readonly signingKey: SigningKeyLike;
   readonly clock: Clock;
 }
 
@@ -16,7 +16,7 @@ export function createLedgerCheckpointJob(deps: LedgerCheckpointDeps): () => Pro
     if (head === undefined) return undefined;
     const checkpoints = await deps.ledger.listCheckpoints();
     if (checkpoints.some((c) => c.seq === head.seq)) return undefined;
-    const checkpoint = signCheckpoint(head, deps.clock.now(), deps.signingKey);
+    const checkpoint = await signCheckpointWith(head, deps.clock.now(), await resolveSigner(deps.signingKey, publicKeyId));
     await deps.ledger.putCheckpoint(checkpoint);
     return checkpoint;
   };
