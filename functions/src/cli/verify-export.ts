@@ -13,8 +13,10 @@ import {
   fieldHashes,
   interactionDir,
   isCompletenessSignatureValid,
+  publicKeyFromJwk,
   publicKeyId,
   sha256Of,
+  signatureAlgorithmOf,
   verifyLedger,
   verifyManifest,
   type CompletenessReportBody,
@@ -39,10 +41,15 @@ export interface VerifyReport {
   readonly bytesHashed: number;
   readonly ledgerEntryCount: number;
   readonly keyIds: { readonly ledger?: string; readonly manifest?: string };
+  /** The signature algorithm each key verifies (`Ed25519`, `ES256`). */
+  readonly keyAlgorithms: { readonly ledger?: string; readonly manifest?: string };
 }
 
 export interface VerifyOptions {
-  /** PEM the auditor trusts for the ledger; default the package's `keys/ledger-signing.pem`. */
+  /**
+   * Public key the auditor trusts for the ledger (SPKI PEM, or a JWK as JSON); default the
+   * package's `keys/ledger-signing.pem`. Ed25519 and EC P-256 (ES256) keys are accepted.
+   */
   readonly ledgerPublicKeyPem?: string;
   readonly manifestPublicKeyPem?: string;
   readonly onProgress?: (done: number, total: number) => void;
@@ -70,13 +77,26 @@ function parseJson<T>(bytes: Buffer | undefined): T | undefined {
   }
 }
 
-function keyFrom(pem: string | Buffer | undefined): KeyObject | undefined {
-  if (pem === undefined) return undefined;
+/** A public key from SPKI PEM or a JWK (JSON); undefined when unreadable or not a signing key. */
+function keyFrom(text: string | Buffer | undefined): KeyObject | undefined {
+  if (text === undefined) return undefined;
   try {
-    return createPublicKey(pem);
+    const value = text.toString().trim();
+    const key = value.startsWith('{') ? publicKeyFromJwk(JSON.parse(value) as Parameters<typeof publicKeyFromJwk>[0]) : createPublicKey(value);
+    return signatureAlgorithmOf(key) === undefined ? undefined : key;
   } catch {
     return undefined;
   }
+}
+
+function keyFacts(ledgerKey: KeyObject | undefined, manifestKey: KeyObject | undefined): Pick<VerifyReport, 'keyIds' | 'keyAlgorithms'> {
+  return {
+    keyIds: { ...(ledgerKey === undefined ? {} : { ledger: publicKeyId(ledgerKey) }), ...(manifestKey === undefined ? {} : { manifest: publicKeyId(manifestKey) }) },
+    keyAlgorithms: {
+      ...(ledgerKey === undefined ? {} : { ledger: signatureAlgorithmOf(ledgerKey) }),
+      ...(manifestKey === undefined ? {} : { manifest: signatureAlgorithmOf(manifestKey) }),
+    },
+  };
 }
 
 export async function verifyExport(root: string, options: VerifyOptions = {}): Promise<VerifyReport> {
@@ -87,22 +107,22 @@ export async function verifyExport(root: string, options: VerifyOptions = {}): P
 
   const rootStat = await stat(root).catch(() => undefined);
   if (rootStat?.isDirectory() !== true) {
-    return { isValid: false, failures: [{ location: root, message: 'not a folder' }], interactionCount: 0, blockCount, bytesHashed, ledgerEntryCount: 0, keyIds: {} };
+    return { isValid: false, failures: [{ location: root, message: 'not a folder' }], interactionCount: 0, blockCount, bytesHashed, ledgerEntryCount: 0, keyIds: {}, keyAlgorithms: {} };
   }
   const at = (relative: string): string => path.join(root, relative);
 
   // Keys
   const ledgerKey = keyFrom(options.ledgerPublicKeyPem ?? (await readOptional(at(ExportPaths.ledgerPublicKey))));
   const manifestKey = keyFrom(options.manifestPublicKeyPem ?? (await readOptional(at(ExportPaths.manifestPublicKey))));
-  if (ledgerKey === undefined) fail(ExportPaths.ledgerPublicKey, 'missing or unreadable ledger public key');
-  if (manifestKey === undefined) fail(ExportPaths.manifestPublicKey, 'missing or unreadable manifest public key');
+  if (ledgerKey === undefined) fail(ExportPaths.ledgerPublicKey, 'missing or unreadable ledger public key (Ed25519 or EC P-256)');
+  if (manifestKey === undefined) fail(ExportPaths.manifestPublicKey, 'missing or unreadable manifest public key (Ed25519 or EC P-256)');
 
   // Index
   const indexBytes = await readOptional(at(ExportPaths.index));
   const index = parseJson<ExportIndex>(indexBytes);
   if (index === undefined || indexBytes === undefined || index.formatVersion !== EXPORT_FORMAT_VERSION || !isList(index.interactions)) {
     fail(ExportPaths.index, 'missing, unreadable or of an unknown format version');
-    return { isValid: false, failures, interactionCount: 0, blockCount, bytesHashed, ledgerEntryCount: 0, keyIds: {} };
+    return { isValid: false, failures, interactionCount: 0, blockCount, bytesHashed, ledgerEntryCount: 0, ...keyFacts(ledgerKey, manifestKey) };
   }
   if (ledgerKey !== undefined && index.ledgerKeyId !== publicKeyId(ledgerKey)) fail(ExportPaths.index, 'names another ledger key than the one used to verify');
 
@@ -139,7 +159,7 @@ export async function verifyExport(root: string, options: VerifyOptions = {}): P
   const reportSignature = parseJson<CompletenessSignature>(await readOptional(at(ExportPaths.completenessSignature)));
   if (report === undefined) fail(ExportPaths.completeness, 'missing or unreadable');
   else if (reportSignature === undefined || ledgerKey === undefined || !isCompletenessSignatureValid(report, reportSignature, ledgerKey)) {
-    fail(ExportPaths.completeness, 'signature missing or not valid (report altered?)');
+    fail(ExportPaths.completenessSignature, `${reportSignature === undefined ? 'missing or unreadable' : `${String(reportSignature.alg)} signature not valid for the ledger key`} (report altered?)`);
   }
   const exportedKeys = new Set(index.interactions.map((i) => `${i.tenantId}/${i.interactionId}`));
   const absentKeys = new Set((index.absent ?? []).map((i) => `${i.tenantId}/${i.interactionId}`));
@@ -187,7 +207,7 @@ export async function verifyExport(root: string, options: VerifyOptions = {}): P
     if (signature === undefined) fail(`${where} manifest.sig`, 'missing');
     if (manifestKey !== undefined && signature !== undefined) {
       const checked = await verifyManifest(manifestBytes, signature, manifestKey);
-      if (!checked.isValid) for (const problem of checked.problems) fail(where, problem);
+      if (!checked.isValid) for (const problem of checked.problems) fail(problem.startsWith('signature:') ? `${where} manifest.sig` : where, problem);
     }
     const manifest = parseJson<RecordingManifest>(manifestBytes);
     for (const stream of manifest?.streams ?? []) {
@@ -228,6 +248,6 @@ export async function verifyExport(root: string, options: VerifyOptions = {}): P
     blockCount,
     bytesHashed,
     ledgerEntryCount: entries.length,
-    keyIds: { ...(ledgerKey === undefined ? {} : { ledger: publicKeyId(ledgerKey) }), ...(manifestKey === undefined ? {} : { manifest: publicKeyId(manifestKey) }) },
+    ...keyFacts(ledgerKey, manifestKey),
   };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
  * `attest verify <export-dir> [--ledger-key <pem file>] [--manifest-key <pem file>]`
+ * Keys: SPKI PEM or a JWK (JSON file), Ed25519 or EC P-256 (ES256).
  * Exit codes: 0 pass, 1 verification failed, 2 usage error.
  */
 import { readFileSync } from 'node:fs';
@@ -52,7 +53,8 @@ export async function main(argv: readonly string[], out: (line: string) => void,
     },
   });
   const seconds = (Date.now() - startedAt) / 1000;
-  out(`ledger key ${report.keyIds.ledger ?? 'none'}; manifest key ${report.keyIds.manifest ?? 'none'}`);
+  const key = (id: string | undefined, alg: string | undefined): string => (id === undefined ? 'none' : `${id} (${alg ?? 'unknown'})`);
+  out(`ledger key ${key(report.keyIds.ledger, report.keyAlgorithms.ledger)}; manifest key ${key(report.keyIds.manifest, report.keyAlgorithms.manifest)}`);
   out(`${report.interactionCount} interactions, ${report.blockCount} blocks, ${report.bytesHashed} bytes hashed, ${report.ledgerEntryCount} ledger entries in ${seconds.toFixed(1)} s`);
   if (report.isValid) {
     out('PASS');
