@@ -7,9 +7,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
  
 import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
@@ -92,6 +93,13 @@ function summarise(latencies: readonly number[], expected: number) {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 async function main(): Promise<void> {
   const caDir = join(ROOT, '.data', 'ca');
@@ -200,6 +208,16 @@ async function main(): Promise<void> {
     for (let i = 0; i < 5; i += 1) await startCall();
     await sleep(4_000);
 
+    // Where the CPU goes: this process (function app, local Functions host, durable engine), the
+    // peer (simulator and media host) and Azurite, over the steady phase and its drain.
+    const cpuNow = (): Record<string, number> => ({
+      functionApp: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+      simulatorAndMediaHost: cpuSecondsOf(peer.pid),
+      azurite: cpuSecondsOf(azurite.pid),
+    });
+    const cpuBefore = cpuNow();
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const steadyStart = new Date().toISOString();
     const steadyTimer = Date.now();
     const pending: Promise<unknown>[] = [];
@@ -212,6 +230,12 @@ async function main(): Promise<void> {
     await Promise.all(pending);
     await sleep(8_000);
     const steady = summarise(await measure(steadyStart), STEADY_RATE_PER_S * STEADY_SECONDS);
+    const cpuAfter = cpuNow();
+    loopDelay.disable();
+    const functionAppEventLoopDelayInMs = { p50: Number((loopDelay.percentile(50) / 1e6).toFixed(1)), p99: Number((loopDelay.percentile(99) / 1e6).toFixed(1)), max: Number((loopDelay.max / 1e6).toFixed(1)) };
+    const steadyCpuSecondsPerCall = Object.fromEntries(
+      Object.keys(cpuAfter).map((name) => [name, Number((((cpuAfter[name] ?? 0) - (cpuBefore[name] ?? 0)) / (STEADY_RATE_PER_S * STEADY_SECONDS)).toFixed(4))]),
+    );
 
     const burstStart = new Date().toISOString();
     await Promise.all(Array.from({ length: BURST }, () => startCall()));
@@ -235,6 +259,8 @@ async function main(): Promise<void> {
       loadAverage1m: loadavg()[0],
       callStartFailures: startFailures,
       phasesInsideFunctionApp: phases,
+      steadyCpuSecondsPerCall,
+      functionAppEventLoopDelayInMs,
       steady: { ratePerS: STEADY_RATE_PER_S, seconds: STEADY_SECONDS, ...steady },
       burst: { size: BURST, ...burst },
     };

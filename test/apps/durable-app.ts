@@ -154,6 +154,21 @@ df.app.orchestration('dRace', function* (context: OrchestrationContext) {
   return { won: 'timer' };
 });
 
+// Like the call lifecycle: every round races an event against a timer and cancels the timer.
+df.app.orchestration('dRaceLoop', function* (context: OrchestrationContext) {
+  const rounds = context.df.getInput<number>();
+  let total = 0;
+  for (let round = 0; round < rounds; round++) {
+    const event = context.df.waitForExternalEvent('tick');
+    const timeout = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + HOUR_IN_MS));
+    const winner: unknown = yield context.df.Task.any([event, timeout]);
+    if (winner !== event) return { total, timedOut: true };
+    timeout.cancel();
+    total += event.result as number;
+  }
+  return { total, timedOut: false };
+});
+
 df.app.orchestration('dContinue', function* (context: OrchestrationContext) {
   const state = context.df.getInput<{ round: number; total: number }>();
   const doubled = (yield context.df.callActivity('dDouble', state.round)) as number;

@@ -1,4 +1,6 @@
+import { TableClient } from '@azure/data-tables';
 import type { DurableClient } from 'durable-functions';
+import { HubStore } from '../../local/src/durable/hub-store';
 import { startHarness, type Harness } from './harness';
 
 const HOUR = 3600_000;
@@ -146,6 +148,34 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
     await client.raiseEvent(id, 'go', 42);
     const status = await finish(id);
     expect(status.output).toEqual({ won: 'event', data: 42 });
+  });
+
+  it('deletes each cancelled timer row once, not again on every later replay', async () => {
+    const deletes = jest.spyOn(HubStore.prototype, 'deleteRowIfExists');
+    const table = TableClient.fromConnectionString(process.env.ATTEST_TEST_STORAGE_CONNECTION ?? '', `${h.taskHubName}Instances`, { allowInsecureConnection: true });
+    const pendingMessages = async (instanceId: string): Promise<number> => {
+      let count = 0;
+      for await (const row of table.listEntities({ queryOptions: { filter: `PartitionKey eq '${instanceId}'` } })) if (String(row.rowKey).startsWith('m.')) count++;
+      return count;
+    };
+    try {
+      const id = await client.startNew('dRaceLoop', { input: 6 });
+      await h.engine.runUntilIdle();
+      for (let round = 1; round <= 6; round++) {
+        await client.raiseEvent(id, 'tick', round);
+        await h.engine.runUntilIdle();
+        // Only the timer of the round now waiting is left (none after the last round).
+        expect(await pendingMessages(id)).toBe(round < 6 ? 1 : 0);
+      }
+      const status = await finish(id);
+      expect(status.output).toEqual({ total: 21, timedOut: false });
+      // Each cancelled timer's row is deleted at most once (every replay used to delete them all again).
+      const keys = deletes.mock.calls.filter(([partitionKey]) => partitionKey === id).map(([, rowKey]) => rowKey);
+      expect(keys.length).toBeGreaterThan(0);
+      expect(new Set(keys).size).toBe(keys.length);
+    } finally {
+      deletes.mockRestore();
+    }
   });
 
   it('lets the timer win a race when no event comes', async () => {

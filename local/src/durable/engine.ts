@@ -153,6 +153,8 @@ interface InboxMessage {
 }
 
 const OUT_OF_PROC = '$OutOfProcData$:';
+/** How many running instances' removed-timer sets are kept in memory. */
+const MAX_TRACKED_TIMER_INSTANCES = 10_000;
 
 class Engine implements LocalDurableEngine {
   readonly taskHubName: string;
@@ -198,6 +200,13 @@ class Engine implements LocalDurableEngine {
    * conditional update of the state row guards against a stale entry.
    */
   readonly #cache = new Map<string, Row[]>();
+  /**
+   * Timer rows already removed after a cancel, per instance. A cancelled timer stays in the
+   * orchestrator's actions on every replay; without this each replay would delete its row again.
+   * Message keys are unique, so a finished instance's set is harmless until the bound evicts it;
+   * after a restart each cancelled timer is deleted once more (a no-op).
+   */
+  readonly #removedTimerKeys = new Map<string, Set<string>>();
   /**
    * Activity results not yet in storage. The episode that applies one deletes its work item in
    * the same transaction, so a crash before that re-runs the activity (at least once) and a
@@ -1243,8 +1252,13 @@ class Engine implements LocalDurableEngine {
     this.#cache.delete(instanceId);
     await this.#store.submit(historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']), commit);
     // Leftover work of a finished instance: pending activities and timers no longer matter.
+    // (The partition may be a cached copy still listing cancelled timers already removed: a
+    // transaction deleting a missing row fails as a whole.)
+    const removedTimers = this.#removedTimerKeys.get(instanceId);
     const leftovers = rows.filter(
-      (r) => (r.rowKey.startsWith(RowKeys.inboxPrefix) && r.rowKey !== message.rowKey) || r.rowKey.startsWith(RowKeys.workPrefix),
+      (r) =>
+        ((r.rowKey.startsWith(RowKeys.inboxPrefix) && r.rowKey !== message.rowKey) || r.rowKey.startsWith(RowKeys.workPrefix)) &&
+        removedTimers?.has(r.rowKey) !== true,
     );
     if (leftovers.length > 0) {
       this.#pendingSideWork += 1;
@@ -1320,8 +1334,21 @@ class Engine implements LocalDurableEngine {
     for (const entry of ledger.entries()) {
       const belongs = entry.id === userId || (entry.kind === 'subTimer' && entry.group === userId);
       if (!belongs || !('msgKey' in entry) || entry.msgKey === undefined) continue;
-      this.#timers.delete(`${instanceId}\u0000${entry.msgKey}`);
-      await this.#store.deleteRowIfExists(instanceId, entry.msgKey).catch(() => undefined);
+      const msgKey = entry.msgKey;
+      const removed = this.#removedTimerKeys.get(instanceId) ?? new Set<string>();
+      if (removed.has(msgKey)) continue;
+      // Claimed before the delete: the next episode may replay while it is in flight.
+      removed.add(msgKey);
+      if (!this.#removedTimerKeys.has(instanceId)) {
+        // Bounded: the oldest instance's set goes first (it only costs a repeated delete).
+        if (this.#removedTimerKeys.size >= MAX_TRACKED_TIMER_INSTANCES) this.#removedTimerKeys.delete(this.#removedTimerKeys.keys().next().value as string);
+        this.#removedTimerKeys.set(instanceId, removed);
+      }
+      this.#timers.delete(`${instanceId}\u0000${msgKey}`);
+      await this.#store.deleteRowIfExists(instanceId, msgKey).catch(() => removed.delete(msgKey));
+      const cached = this.#cache.get(instanceId);
+      const index = cached?.findIndex((r) => r.rowKey === msgKey) ?? -1;
+      if (cached !== undefined && index >= 0 && removed.has(msgKey)) cached.splice(index, 1);
     }
   }
 
