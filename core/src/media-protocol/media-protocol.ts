@@ -176,6 +176,33 @@ function readSessionId(source: Buffer, offset: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/**
+ * The session id of the last frame, as text: a connection carries one session, so decoding
+ * compares four words instead of building the same string for every frame.
+ */
+class SessionIdCache {
+  private w0 = -1;
+  private w1 = -1;
+  private w2 = -1;
+  private w3 = -1;
+  private text = '';
+
+  read(source: Buffer, offset: number): string {
+    const w0 = source.readUInt32LE(offset);
+    const w1 = source.readUInt32LE(offset + 4);
+    const w2 = source.readUInt32LE(offset + 8);
+    const w3 = source.readUInt32LE(offset + 12);
+    if (w0 !== this.w0 || w1 !== this.w1 || w2 !== this.w2 || w3 !== this.w3) {
+      this.text = readSessionId(source, offset);
+      this.w0 = w0;
+      this.w1 = w1;
+      this.w2 = w2;
+      this.w3 = w3;
+    }
+    return this.text;
+  }
+}
+
 function checkUint32(value: number, name: string): void {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
     throw new MediaProtocolEncodeError(`${name} must be a uint32`);
@@ -303,9 +330,21 @@ export interface MediaFrameDecoderOptions {
 
 export interface DecodeResult {
   readonly frames: MediaProtocolFrame[];
+  /**
+   * The bytes of `frames` exactly as received, contiguous (a view, not a copy): what a journal
+   * can store without encoding the frames again.
+   */
+  readonly wire: Buffer;
+  /**
+   * Where each frame starts in `wire`, plus `wire.length` at the end (`frames.length + 1`
+   * entries): frame `i` is `wire.subarray(frameOffsets[i], frameOffsets[i + 1])`.
+   */
+  readonly frameOffsets: readonly number[];
   /** Set once input was bad; the decoder accepts nothing more after that. */
   readonly error?: MediaProtocolDecodeError;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 type BodyResult = { ok: true; frame: MediaProtocolFrame } | { ok: false; message: string };
 
@@ -388,11 +427,12 @@ function decodeBody(type: FrameTypeName, header: FrameHeaderFields, flags: numbe
  * beyond the next read if the caller reuses buffers).
  */
 export class MediaFrameDecoder {
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = EMPTY;
   private consumedBytes = 0;
   private failure: MediaProtocolDecodeError | undefined;
   private readonly maxPayloadBytes: number;
   private expectedSequence: number | undefined;
+  private readonly sessionIds = new SessionIdCache();
 
   constructor(options: MediaFrameDecoderOptions = {}) {
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
@@ -416,7 +456,8 @@ export class MediaFrameDecoder {
 
   push(chunk: Buffer): DecodeResult {
     const frames: MediaProtocolFrame[] = [];
-    if (this.failure !== undefined) return { frames, error: this.failure };
+    const frameOffsets: number[] = [0];
+    if (this.failure !== undefined) return { frames, wire: EMPTY, frameOffsets, error: this.failure };
     const data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     let offset = 0;
     while (data.length - offset >= FRAME_HEADER_BYTES) {
@@ -424,16 +465,17 @@ export class MediaFrameDecoder {
       if (result === 'incomplete') break;
       if ('kind' in result) {
         this.failure = result;
-        this.pending = Buffer.alloc(0);
-        return { frames, error: result };
+        this.pending = EMPTY;
+        return { frames, wire: data.subarray(0, offset), frameOffsets, error: result };
       }
       frames.push(result.frame);
       offset = result.next;
+      frameOffsets.push(offset);
     }
     this.consumedBytes += offset;
     // Copy the tail so a retained frame payload never pins a huge chunk, and vice versa.
-    this.pending = offset === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(offset));
-    return { frames };
+    this.pending = offset === data.length ? EMPTY : Buffer.from(data.subarray(offset));
+    return { frames, wire: data.subarray(0, offset), frameOffsets };
   }
 
   /** Call when the connection ends: a partial frame left over is `truncated`. */
@@ -470,7 +512,7 @@ export class MediaFrameDecoder {
     const end = offset + FRAME_HEADER_BYTES + payloadLength;
     if (end > data.length) return 'incomplete';
     const header: FrameHeaderFields = {
-      sessionId: readSessionId(data, offset + 8),
+      sessionId: this.sessionIds.read(data, offset + 8),
       msi: data.readUInt32LE(offset + 24),
       sequence: data.readUInt32LE(offset + 28),
       timestamp100ns: data.readBigUInt64LE(offset + 32),
@@ -497,5 +539,5 @@ export function decodeFrames(bytes: Buffer, options: MediaFrameDecoderOptions = 
   const result = decoder.push(bytes);
   if (result.error !== undefined) return result;
   const error = decoder.end();
-  return error === undefined ? result : { frames: result.frames, error };
+  return error === undefined ? result : { ...result, error };
 }

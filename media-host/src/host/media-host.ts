@@ -207,11 +207,12 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     if (session === undefined || session.isFinished) return;
     if (record.kind === SpoolRecordKind.sequenceMark) return session.replayMark(record.sequence);
     const { frames, error } = decodeFrames(record.body);
-    if (error !== undefined || frames.length !== 1) {
+    const isWhole = record.kind === SpoolRecordKind.frames ? frames.length > 0 && frames.at(-1)!.sequence === record.sequence : frames.length === 1;
+    if (error !== undefined || !isWhole) {
       logger.error('spool record unreadable', { sessionId: record.sessionId, sequence: record.sequence });
       return;
     }
-    session.replay(frames[0]!);
+    for (const frame of frames) session.replay(frame);
   });
   for (const session of sessions.values()) if (session.isFinished) await spool.forget(session.sessionId);
   const restored = [...sessions.values()].filter((s) => !s.isFinished).length;

@@ -8,6 +8,7 @@
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import {
   encodeFrame,
+  FRAME_HEADER_BYTES,
   MediaFrameDecoder,
   MediaProtocolErrorCode,
   type MediaProtocolFrame,
@@ -79,6 +80,7 @@ function handleConnection(socket: TLSSocket, options: MediaProtocolServerOptions
   let claimedSessionId: string | undefined;
   let log = options.logger.child({ remotePort: socket.remotePort ?? 0 });
   let isClosed = false;
+  let ackTemplate: Buffer | undefined;
 
   const connection: MediaConnection = {
     get sessionId() {
@@ -86,7 +88,12 @@ function handleConnection(socket: TLSSocket, options: MediaProtocolServerOptions
     },
     sendAck(ackedSequence, nextSequence) {
       if (isClosed || session === undefined) return;
-      socket.write(encodeFrame({ type: 'ack', sessionId: session.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, ackedSequence, nextSequence }));
+      // Encoded once per connection; each ack copies it and sets its two numbers (payload offsets 0 and 4).
+      ackTemplate ??= encodeFrame({ type: 'ack', sessionId: session.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, ackedSequence: 0, nextSequence: 0 });
+      const ack = Buffer.from(ackTemplate);
+      ack.writeUInt32LE(ackedSequence, FRAME_HEADER_BYTES);
+      ack.writeUInt32LE(nextSequence, FRAME_HEADER_BYTES + 4);
+      socket.write(ack);
     },
     close(code, reason) {
       if (isClosed) return;
@@ -112,57 +119,82 @@ function handleConnection(socket: TLSSocket, options: MediaProtocolServerOptions
   const helloTimer = setTimeout(() => reject(MediaProtocolErrorCode.protocolViolation, 'no hello in time', 'violation'), options.helloTimeoutInMs);
   helloTimer.unref();
 
-  const onFrame = (frame: MediaProtocolFrame): boolean => {
-    if (session === undefined) {
-      if (frame.type !== 'hello') {
-        reject(MediaProtocolErrorCode.protocolViolation, 'first frame must be hello', 'violation');
-        return false;
-      }
-      claimedSessionId = frame.sessionId;
-      const candidate = options.getSession(frame.sessionId);
-      if (candidate === undefined || !candidate.isTokenValid(frame.token)) {
-        reject(MediaProtocolErrorCode.unauthorized, 'unknown session or wrong token', 'auth');
-        return false;
-      }
-      session = candidate;
-      log = log.child({ sessionId: candidate.sessionId, callId: candidate.request.callId });
-      if (!candidate.isAcceptingFrames) {
-        reject(MediaProtocolErrorCode.sessionClosed, `session is ${candidate.state}`, 'closed');
-        return false;
-      }
-      clearTimeout(helloTimer);
-      decoder.expectSequence(candidate.nextSequence);
-      options.onAttach(candidate, connection);
-      connection.sendAck(candidate.durableThrough, candidate.nextSequence);
-      log.info('media connection attached', { nextSequence: candidate.nextSequence });
-      return true;
-    }
-    if (frame.sessionId !== session.sessionId) {
-      reject(MediaProtocolErrorCode.protocolViolation, 'frame for another session', 'violation');
+  /** The hello frame: authenticates and attaches; false when the connection was ended. */
+  const onHello = (frame: MediaProtocolFrame): boolean => {
+    if (frame.type !== 'hello') {
+      reject(MediaProtocolErrorCode.protocolViolation, 'first frame must be hello', 'violation');
       return false;
     }
-    if (frame.type === 'hello' || frame.type === 'ack' || frame.type === 'error') {
-      reject(MediaProtocolErrorCode.protocolViolation, `unexpected ${frame.type} frame`, 'violation');
+    claimedSessionId = frame.sessionId;
+    const candidate = options.getSession(frame.sessionId);
+    if (candidate === undefined || !candidate.isTokenValid(frame.token)) {
+      reject(MediaProtocolErrorCode.unauthorized, 'unknown session or wrong token', 'auth');
       return false;
     }
-    if (!session.isAcceptingFrames) {
-      reject(MediaProtocolErrorCode.sessionClosed, `session is ${session.state}`, 'closed');
+    session = candidate;
+    log = log.child({ sessionId: candidate.sessionId, callId: candidate.request.callId });
+    if (!candidate.isAcceptingFrames) {
+      reject(MediaProtocolErrorCode.sessionClosed, `session is ${candidate.state}`, 'closed');
       return false;
     }
-    const { isAccepted, isPersisted } = session.accept(frame);
+    clearTimeout(helloTimer);
+    decoder.expectSequence(candidate.nextSequence);
+    options.onAttach(candidate, connection);
+    connection.sendAck(candidate.durableThrough, candidate.nextSequence);
+    log.info('media connection attached', { nextSequence: candidate.nextSequence });
+    return true;
+  };
+
+  /** Why a frame after hello is refused, or undefined when it is a media frame of this session. */
+  const refusal = (frame: MediaProtocolFrame, current: MediaSession): string | undefined => {
+    if (frame.sessionId !== current.sessionId) return 'frame for another session';
+    if (frame.type === 'hello' || frame.type === 'ack' || frame.type === 'error') return `unexpected ${frame.type} frame`;
+    return undefined;
+  };
+
+  /**
+   * Hands `frames[start..end)` (consecutive media frames of this read) to the session in one
+   * call: one spool record, one metrics update. False when the connection was ended.
+   */
+  const acceptRun = (current: MediaSession, frames: readonly MediaProtocolFrame[], offsets: readonly number[], wire: Buffer, start: number, end: number): boolean => {
+    if (start === end) return true;
+    if (!current.isAcceptingFrames) {
+      reject(MediaProtocolErrorCode.sessionClosed, `session is ${current.state}`, 'closed');
+      return false;
+    }
+    const { isAccepted, isPersisted } = current.acceptFrames(frames, start, end, wire.subarray(offsets[start], offsets[end]));
     if (!isAccepted) {
       reject(MediaProtocolErrorCode.overloaded, 'media host cannot store more', 'overload');
       return false;
     }
-    if (options.taps.hasListeners(session.sessionId)) options.taps.emit({ sessionId: session.sessionId, frame, isPersisted });
+    if (options.taps.hasListeners(current.sessionId)) {
+      for (let i = start; i < end; i += 1) options.taps.emit({ sessionId: current.sessionId, frame: frames[i]!, isPersisted });
+    }
     return true;
   };
 
   socket.on('data', (chunk: Buffer) => {
     if (isClosed) return;
     try {
-      const { frames, error } = decoder.push(chunk);
-      for (const frame of frames) if (!onFrame(frame)) return;
+      const { frames, wire, frameOffsets, error } = decoder.push(chunk);
+      let i = 0;
+      if (session === undefined && frames.length > 0) {
+        if (!onHello(frames[0]!)) return;
+        i = 1;
+      }
+      const current = session;
+      if (current !== undefined) {
+        // Frames before a bad one are taken, as if they had arrived alone.
+        let start = i;
+        for (; i < frames.length; i += 1) {
+          const reason = refusal(frames[i]!, current);
+          if (reason === undefined) continue;
+          if (!acceptRun(current, frames, frameOffsets, wire, start, i)) return;
+          reject(MediaProtocolErrorCode.protocolViolation, reason, 'violation');
+          return;
+        }
+        if (!acceptRun(current, frames, frameOffsets, wire, start, frames.length)) return;
+      }
       if (error !== undefined) reject(MediaProtocolErrorCode.protocolViolation, `${error.kind}: ${error.message}`, 'violation');
     } catch (error) {
       // Defensive: nothing above should throw, but one connection must never take the host down.

@@ -23,13 +23,21 @@ export class RawPassthroughFormatter implements StreamFormatter {
   }
 
   push(frame: MediaFrame): Promise<FormattedChunk[]> {
-    if (this.isEnded) return Promise.reject(new Error('frame pushed after end'));
+    try {
+      return Promise.resolve(this.pushSync(frame));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  pushSync(frame: MediaFrame): FormattedChunk[] {
+    if (this.isEnded) throw new Error('frame pushed after end');
     this.firstTimestamp ??= frame.timestamp100ns;
     this.frames += 1;
     // Audio time counts frames (silence-suppressed streams have no holes); video time follows timestamps.
     const mediaEndInMs =
       this.kind === 'audio' ? this.frames * AUDIO_FRAME_MS : Number((frame.timestamp100ns - this.firstTimestamp) / 10_000n) + 1;
-    return Promise.resolve(frame.payload.length === 0 ? [] : [{ bytes: frame.payload, mediaEndInMs }]);
+    return frame.payload.length === 0 ? [] : [{ bytes: frame.payload, mediaEndInMs }];
   }
 
   end(): Promise<FormattedChunk[]> {

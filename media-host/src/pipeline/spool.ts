@@ -6,16 +6,19 @@
  * session in them has committed its frames to storage ({@link Spool.release}).
  *
  * Record layout (little-endian): length u32 (of what follows the CRC) | crc32 u32 | kind u8 |
- * 3 reserved | session id 16 bytes | sequence u32 | body. Kind 1 = a media protocol frame as
- * encoded on the wire (body); kind 2 = "sequence consumed without storing" (frames dropped
- * because persistence was off), no body.
+ * 3 reserved | session id 16 bytes | sequence u32 | body. Kind 1 = one media protocol frame as
+ * encoded on the wire (body), sequence = its sequence; kind 2 = "sequences up to this one
+ * consumed without storing" (frames dropped because persistence was off), no body; kind 3 = one
+ * or more consecutive media protocol frames exactly as received on the wire (one socket read of
+ * one session), sequence = the last frame's. Kind 3 is what the host writes: the bytes a read
+ * delivered go to disk as they are, behind a 32-byte head, without encoding the frames again.
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import { open, readFile, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
-export const SpoolRecordKind = { frame: 1, sequenceMark: 2 } as const;
+export const SpoolRecordKind = { frame: 1, sequenceMark: 2, frames: 3 } as const;
 export type SpoolRecordKind = (typeof SpoolRecordKind)[keyof typeof SpoolRecordKind];
 
 const RECORD_HEAD_BYTES = 8;
@@ -54,16 +57,21 @@ function sessionIdText(bytes: Buffer, offset: number): string {
 }
 
 export function encodeSpoolRecord(kind: SpoolRecordKind, sessionId: string, sequence: number, body?: Buffer): Buffer {
+  const head = encodeSpoolRecordHead(kind, sessionIdBytes(sessionId), sequence, body);
+  return body === undefined || body.length === 0 ? head : Buffer.concat([head, body]);
+}
+
+/** The 32 bytes in front of a record's body (length, CRC over everything after it, fixed fields). */
+function encodeSpoolRecordHead(kind: SpoolRecordKind, sessionId: Buffer, sequence: number, body: Buffer | undefined): Buffer {
   const bodyLength = body?.length ?? 0;
-  const out = Buffer.allocUnsafe(RECORD_HEAD_BYTES + RECORD_FIXED_BYTES + bodyLength);
-  out.writeUInt32LE(RECORD_FIXED_BYTES + bodyLength, 0);
-  out.writeUInt8(kind, 8);
-  out.writeUIntLE(0, 9, 3);
-  sessionIdBytes(sessionId).copy(out, 12);
-  out.writeUInt32LE(sequence, 28);
-  body?.copy(out, RECORD_HEAD_BYTES + RECORD_FIXED_BYTES);
-  out.writeUInt32LE(crc32(out.subarray(RECORD_HEAD_BYTES)), 4);
-  return out;
+  const head = Buffer.allocUnsafe(RECORD_HEAD_BYTES + RECORD_FIXED_BYTES);
+  head.writeUInt32LE(RECORD_FIXED_BYTES + bodyLength, 0);
+  head.writeUInt32LE(kind, 8);
+  sessionId.copy(head, 12);
+  head.writeUInt32LE(sequence, 28);
+  const fixedCrc = crc32(head.subarray(RECORD_HEAD_BYTES));
+  head.writeUInt32LE(bodyLength === 0 ? fixedCrc : crc32(body!, fixedCrc), 4);
+  return head;
 }
 
 /** Parses records; stops at the first torn or corrupt one and reports where. */
@@ -77,7 +85,7 @@ export function decodeSpoolRecords(bytes: Buffer): { records: SpoolRecord[]; val
     const content = bytes.subarray(offset + RECORD_HEAD_BYTES, end);
     if (crc32(content) !== bytes.readUInt32LE(offset + 4)) break;
     const kind = content.readUInt8(0);
-    if (kind !== SpoolRecordKind.frame && kind !== SpoolRecordKind.sequenceMark) break;
+    if (kind !== SpoolRecordKind.frame && kind !== SpoolRecordKind.sequenceMark && kind !== SpoolRecordKind.frames) break;
     records.push({ kind, sessionId: sessionIdText(content, 4), sequence: content.readUInt32LE(20), body: content.subarray(RECORD_FIXED_BYTES) });
     offset = end;
   }
@@ -98,6 +106,7 @@ export class Spool {
   private diskBytes = 0;
   private readonly released = new Map<string, number>();
   private readonly finished = new Set<string>();
+  private readonly sessionIdBytes = new Map<string, Buffer>();
   private flushing: Promise<void> | undefined;
   private isClosed = false;
   private collecting: Promise<void> = Promise.resolve();
@@ -150,9 +159,17 @@ export class Spool {
   append(kind: SpoolRecordKind, sessionId: string, sequence: number, body?: Buffer): boolean {
     const bytes = RECORD_HEAD_BYTES + RECORD_FIXED_BYTES + (body?.length ?? 0);
     if (this.isClosed || this.sizeInBytes + bytes > this.limitInBytes) return false;
-    this.pending.push(encodeSpoolRecord(kind, sessionId, sequence, body));
+    let id = this.sessionIdBytes.get(sessionId);
+    if (id === undefined) {
+      id = sessionIdBytes(sessionId);
+      this.sessionIdBytes.set(sessionId, id);
+    }
+    // The body is written as it is (no copy): callers hand over buffers they no longer change.
+    this.pending.push(encodeSpoolRecordHead(kind, id, sequence, body));
+    if (body !== undefined && body.length > 0) this.pending.push(body);
     this.pendingBytes += bytes;
-    this.pendingMax.set(sessionId, Math.max(this.pendingMax.get(sessionId) ?? 0, sequence));
+    const max = this.pendingMax.get(sessionId);
+    if (max === undefined || max < sequence) this.pendingMax.set(sessionId, sequence);
     return true;
   }
 
@@ -222,6 +239,7 @@ export class Spool {
   /** The session is sealed or aborted: none of its records are needed any more. */
   async forget(sessionId: string): Promise<void> {
     this.finished.add(sessionId);
+    this.sessionIdBytes.delete(sessionId);
     await this.collect();
   }
 

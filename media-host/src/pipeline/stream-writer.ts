@@ -18,7 +18,7 @@ import {
   type StreamKind,
 } from '@attest/core';
 import type { BlockStore } from '../sink/block-store';
-import type { MediaFrame, StreamFormatter } from './formats/stream-format';
+import type { FormattedChunk, MediaFrame, StreamFormatter } from './formats/stream-format';
 
 /** Azure's limit of blocks per block blob. */
 export const MAX_BLOCKS_PER_BLOB = 50_000;
@@ -70,13 +70,17 @@ export interface StreamWriterOptions {
 
 interface PendingBlock {
   readonly block: ManifestBlock;
-  readonly stored: Buffer;
+  /**
+   * The stored bytes, held only until storage took them (or while staging fails and is retried):
+   * a staged block waits for the next commit in storage, not in memory.
+   */
+  stored: Buffer | undefined;
   readonly throughSequence: number;
   staging: Promise<void>;
 }
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
-const AUDIO_STEP_100NS = 200_000n;
+const AUDIO_STEP_100NS = 200_000;
 
 export class StreamWriter {
   readonly streamId: string;
@@ -91,18 +95,27 @@ export class StreamWriter {
   private plaintextBytes = 0;
   private storedBytes = 0;
   private committedThrough = 0;
-  private buffer: Buffer[] = [];
+  /**
+   * The block being filled: formatter bytes copied into one buffer the writer owns (payloads are
+   * views of socket reads; keeping those would pin whole reads), grown when a block needs more.
+   */
+  private buffer: Buffer | undefined;
   private bufferBytes = 0;
+  /** Size of the last cut block: the next block's buffer starts at about that size. */
+  private lastBlockBytes = 0;
   private bufferStartInMs = 0;
   private bufferEndInMs = 0;
-  /** Frames pushed whose bytes are not yet in a cut block: sequence and media start. */
-  private inFlight: { sequence: number; mediaStartInMs: number }[] = [];
+  /** Frames pushed whose bytes are not yet in a cut block: sequence and media start, from `inFlightHead`. */
+  private inFlightSequences: number[] = [];
+  private inFlightStarts: number[] = [];
+  private inFlightHead = 0;
   private lastCutSequence = 0;
   private frameCount = 0;
   private firstTimestamp: bigint | undefined;
   private lastTimestamp: bigint | undefined;
   private firstFrameAt: string | undefined;
-  private lastFrameAt: string | undefined;
+  /** Wall time (ms since the epoch) the last frame was written; formatted only for the state. */
+  private lastFrameAtInMs: number | undefined;
   private readonly timeline: TimelinePoint[] = [];
   private isEnded = false;
   /**
@@ -130,14 +143,19 @@ export class StreamWriter {
     return this.committed.length + this.pending.length;
   }
 
-  /** Bytes held in memory for this stream (block being filled plus staged, uncommitted blocks). */
+  /** Bytes held in memory for this stream (block being filled plus blocks not yet taken by storage). */
   get bufferedBytes(): number {
-    return this.bufferBytes + this.pending.reduce((sum, p) => sum + p.stored.length, 0);
+    return this.bufferBytes + this.pending.reduce((sum, p) => sum + (p.stored?.length ?? 0), 0);
   }
 
   /** Whether frames were pushed that are not yet in committed blocks. */
   get hasUncommitted(): boolean {
-    return this.inFlight.length > 0 || this.pending.length > 0 || this.bufferBytes > 0;
+    return this.inFlightHead < this.inFlightSequences.length || this.pending.length > 0 || this.bufferBytes > 0;
+  }
+
+  /** Whether {@link pushSync} can take frames (the formatter works synchronously). */
+  get canPushSync(): boolean {
+    return this.options.formatter.pushSync !== undefined && !this.isEnded;
   }
 
   /** Whether the blob cannot take more blocks: the session starts the next segment. */
@@ -145,33 +163,65 @@ export class StreamWriter {
     return this.blockCount >= MAX_BLOCKS_PER_BLOB - 1;
   }
 
-  /** Feeds one frame (in timestamp order); may cut and stage blocks. */
-  async push(frame: MediaFrame, sequence: number): Promise<void> {
+  /**
+   * Feeds one frame (in timestamp order); may cut and stage blocks. `atInMs` is the wall time the
+   * frame arrived (default: the writer's clock now).
+   */
+  async push(frame: MediaFrame, sequence: number, atInMs?: number): Promise<void> {
     if (this.isEnded) throw new RecorderError(ErrorCode.Internal, 'frame pushed to an ended stream writer');
-    const mediaStartInMs =
-      this.kind === 'audio' ? this.frameCount * 20 : this.firstTimestamp === undefined ? 0 : Number((frame.timestamp100ns - this.firstTimestamp) / 10_000n);
+    const mediaStartInMs = this.mediaStartOf(frame);
     const chunks = await this.options.formatter.push(frame);
-    this.noteFrame(frame.timestamp100ns, mediaStartInMs);
-    this.inFlight.push({ sequence, mediaStartInMs });
+    this.afterFormat(frame, sequence, mediaStartInMs, chunks, atInMs);
+  }
+
+  /** {@link push} without a promise; only when {@link canPushSync}. Throws what the formatter throws. */
+  pushSync(frame: MediaFrame, sequence: number, atInMs?: number): void {
+    const pushNow = this.options.formatter.pushSync;
+    if (this.isEnded || pushNow === undefined) throw new RecorderError(ErrorCode.Internal, 'frame pushed to an ended or asynchronous stream writer');
+    const mediaStartInMs = this.mediaStartOf(frame);
+    const chunks = pushNow.call(this.options.formatter, frame);
+    this.afterFormat(frame, sequence, mediaStartInMs, chunks, atInMs);
+  }
+
+  private mediaStartOf(frame: MediaFrame): number {
+    if (this.kind === 'audio') return this.frameCount * 20;
+    return this.firstTimestamp === undefined ? 0 : Number((frame.timestamp100ns - this.firstTimestamp) / 10_000n);
+  }
+
+  private afterFormat(frame: MediaFrame, sequence: number, mediaStartInMs: number, chunks: readonly FormattedChunk[], atInMs: number | undefined): void {
+    this.noteFrame(frame.timestamp100ns, mediaStartInMs, atInMs ?? this.options.now().getTime());
+    this.inFlightSequences.push(sequence);
+    this.inFlightStarts.push(mediaStartInMs);
     for (const chunk of chunks) this.addChunk(chunk.bytes, chunk.mediaEndInMs);
   }
 
-  private noteFrame(timestamp: bigint, mediaStartInMs: number): void {
+  private noteFrame(timestamp: bigint, mediaStartInMs: number, atInMs: number): void {
     const last = this.lastTimestamp;
-    const isDiscontinuity = last === undefined || (this.kind === 'audio' && (timestamp - last > AUDIO_STEP_100NS * 2n || timestamp <= last));
-    if (isDiscontinuity) this.timeline.push({ mediaInMs: mediaStartInMs, timestamp100ns: timestamp.toString() });
-    this.firstTimestamp ??= timestamp;
+    if (last === undefined) {
+      this.timeline.push({ mediaInMs: mediaStartInMs, timestamp100ns: timestamp.toString() });
+      this.firstTimestamp = timestamp;
+      this.firstFrameAt = new Date(atInMs).toISOString();
+    } else if (this.kind === 'audio') {
+      const step = Number(timestamp - last);
+      if (step > AUDIO_STEP_100NS * 2 || step <= 0) this.timeline.push({ mediaInMs: mediaStartInMs, timestamp100ns: timestamp.toString() });
+    }
     this.lastTimestamp = timestamp;
-    const at = this.options.now().toISOString();
-    this.firstFrameAt ??= at;
-    this.lastFrameAt = at;
+    this.lastFrameAtInMs = atInMs;
     this.frameCount += 1;
   }
 
   private addChunk(bytes: Buffer, mediaEndInMs: number): void {
     if (bytes.length > 0) {
-      this.buffer.push(bytes);
-      this.bufferBytes += bytes.length;
+      const needed = this.bufferBytes + bytes.length;
+      if (this.buffer === undefined || needed > this.buffer.length) {
+        // Start near the last block's size; grow by half when a block turns out longer.
+        const size = Math.max(needed, this.buffer === undefined ? this.lastBlockBytes + 1024 : this.buffer.length + (this.buffer.length >> 1), 4096);
+        const grown = Buffer.allocUnsafeSlow(size);
+        if (this.buffer !== undefined) this.buffer.copy(grown, 0, 0, this.bufferBytes);
+        this.buffer = grown;
+      }
+      bytes.copy(this.buffer, this.bufferBytes);
+      this.bufferBytes = needed;
     }
     this.bufferEndInMs = Math.max(this.bufferEndInMs, mediaEndInMs);
     if (this.bufferEndInMs - this.bufferStartInMs >= this.blockTargetInMs) this.cutBlock();
@@ -192,7 +242,7 @@ export class StreamWriter {
       this.bufferStartInMs = this.bufferEndInMs;
       return;
     }
-    const plaintext = this.buffer.length === 1 ? this.buffer[0]! : Buffer.concat(this.buffer, this.bufferBytes);
+    const plaintext = this.buffer!.subarray(0, this.bufferBytes);
     const index = this.blockCount;
     const stored =
       this.options.dataKey === undefined ? plaintext : encryptBlock(this.options.dataKey, blockAad(this.options.interactionId, this.streamId, index), plaintext);
@@ -214,14 +264,31 @@ export class StreamWriter {
     this.storedBytes += stored.length;
     // Frames whose media starts before the block's end are inside it.
     let through = this.lastCutSequence;
-    while (this.inFlight.length > 0 && this.inFlight[0]!.mediaStartInMs < this.bufferEndInMs) through = this.inFlight.shift()!.sequence;
+    let head = this.inFlightHead;
+    while (head < this.inFlightSequences.length && this.inFlightStarts[head]! < this.bufferEndInMs) {
+      through = this.inFlightSequences[head]!;
+      head += 1;
+    }
+    if (head === this.inFlightSequences.length || head > 1024) {
+      this.inFlightSequences = this.inFlightSequences.slice(head);
+      this.inFlightStarts = this.inFlightStarts.slice(head);
+      head = 0;
+    }
+    this.inFlightHead = head;
     this.lastCutSequence = through;
     const pending: PendingBlock = { block, stored, throughSequence: through, staging: Promise.resolve() };
-    pending.staging = this.options.store.stageBlock(this.options.container, this.blobName, block.blockId, stored);
+    // Committing a block list discards the blob's uncommitted blocks that are not in it: a block
+    // cut while a commit is on its way is staged after that commit.
+    const listCommit = this.listCommit;
+    pending.staging = listCommit === undefined ? this.stage(pending) : listCommit.then(() => this.stage(pending));
     // A failed stage is retried by commit; keep the rejection from going unhandled meanwhile.
     pending.staging.catch(() => undefined);
     this.pending.push(pending);
-    this.buffer = [];
+    this.lastBlockBytes = this.bufferBytes;
+    // Encrypted, the plaintext buffer is free again and the next block reuses it (unless the
+    // first, longer block made it much bigger than blocks are); unencrypted, the block is a view of
+    // it, so the next block gets a new one.
+    if (stored === plaintext || this.buffer!.length > this.bufferBytes + (this.bufferBytes >> 2) + 1024) this.buffer = undefined;
     this.bufferBytes = 0;
     this.bufferStartInMs = this.bufferEndInMs;
     this.blockTargetInMs = this.options.blockMinDurationInMs;
@@ -229,7 +296,7 @@ export class StreamWriter {
 
   /**
    * Waits for staged blocks and commits the whole block list. Returns whether anything new was
-   * committed. Blocks whose staging failed (or that storage lost) are staged again first.
+   * committed. Blocks whose staging failed are staged again first.
    */
   commit(): Promise<boolean> {
     // Serialized: the periodic commit and the seal's final commit must not interleave.
@@ -240,30 +307,58 @@ export class StreamWriter {
 
   private committing: Promise<boolean> = Promise.resolve(false);
 
+  /** Stages one block; once storage has it, its bytes are no longer held. */
+  private async stage(p: PendingBlock): Promise<void> {
+    await this.options.store.stageBlock(this.options.container, this.blobName, p.block.blockId, p.stored!);
+    p.stored = undefined;
+  }
+
   private async commitNow(): Promise<boolean> {
     if (this.pending.length === 0) return false;
     const batch = [...this.pending];
-    for (const p of batch) {
-      try {
-        await p.staging;
-      } catch {
-        p.staging = this.options.store.stageBlock(this.options.container, this.blobName, p.block.blockId, p.stored);
-        await p.staging;
-      }
-    }
-    const ids = [...this.committed, ...batch.map((p) => p.block)].map((b) => b.blockId);
+    // From here until the list is committed, new blocks wait: a block list commit discards the
+    // blob's uncommitted blocks that are not in it.
+    let open!: () => void;
+    this.listCommit = new Promise<void>((resolve) => (open = resolve));
     try {
-      await this.options.store.commitBlockList(this.options.container, this.blobName, ids, this.contentType);
-    } catch (error) {
-      if (!(error instanceof RecorderError) || error.retryable) throw error;
-      // 400 InvalidBlockList: storage lost staged blocks (an emulator restart); stage them again.
-      for (const p of batch) await this.options.store.stageBlock(this.options.container, this.blobName, p.block.blockId, p.stored);
-      await this.options.store.commitBlockList(this.options.container, this.blobName, ids, this.contentType);
+      for (const p of batch) {
+        try {
+          await p.staging;
+        } catch {
+          p.staging = this.stage(p);
+          await p.staging;
+        }
+      }
+      const ids = [...this.committed, ...batch.map((p) => p.block)].map((b) => b.blockId);
+      await this.commitList(ids, batch);
+    } finally {
+      this.listCommit = undefined;
+      open();
     }
     this.committed.push(...batch.map((p) => p.block));
     this.pending = this.pending.slice(batch.length);
     this.committedThrough = batch.at(-1)!.throughSequence;
     return true;
+  }
+
+  /** The block list commit on its way, if any (blocks cut meanwhile are staged after it). */
+  private listCommit: Promise<void> | undefined;
+
+  private async commitList(ids: readonly string[], batch: readonly PendingBlock[]): Promise<void> {
+    try {
+      await this.options.store.commitBlockList(this.options.container, this.blobName, ids, this.contentType);
+    } catch (error) {
+      if (!(error instanceof RecorderError) || error.retryable) throw error;
+      // 400 InvalidBlockList: storage lost blocks it had taken (an emulator restarted without its
+      // data). Blocks whose bytes are still held are staged again; if storage had taken some
+      // already (their bytes are gone), the session fails and its frames stay in the spool, which
+      // replays them when the host restarts.
+      if (batch.some((p) => p.stored === undefined)) {
+        throw new RecorderError(ErrorCode.StorageWriteFailed, 'storage lost staged blocks of a stream', { cause: error, retryable: false, details: { streamId: this.streamId } });
+      }
+      for (const p of batch) await this.stage(p);
+      await this.options.store.commitBlockList(this.options.container, this.blobName, ids, this.contentType);
+    }
   }
 
   /** Ends the formatter, stages the rest and commits. Idempotent. */
@@ -304,7 +399,7 @@ export class StreamWriter {
       ...(this.firstTimestamp !== undefined ? { firstTimestamp100ns: this.firstTimestamp.toString() } : {}),
       ...(this.lastTimestamp !== undefined ? { lastTimestamp100ns: this.lastTimestamp.toString() } : {}),
       ...(this.firstFrameAt !== undefined ? { firstFrameAt: this.firstFrameAt } : {}),
-      ...(this.lastFrameAt !== undefined ? { lastFrameAt: this.lastFrameAt } : {}),
+      ...(this.lastFrameAtInMs !== undefined ? { lastFrameAt: new Date(this.lastFrameAtInMs).toISOString() } : {}),
       mediaEndInMs: this.bufferEndInMs,
       timeline: [...this.timeline],
     };

@@ -98,6 +98,8 @@ export interface SessionRecord {
 interface QueuedFrame {
   readonly frame: MediaProtocolFrame;
   readonly sequence: number;
+  /** Wall time the frame arrived (ms since the epoch); undefined for frames replayed from the spool. */
+  readonly atInMs?: number;
 }
 
 const tokenHash = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
@@ -130,6 +132,9 @@ export class MediaSession {
   private framesDroppedBeforePersist = 0;
   private bytesCommitted = 0;
   private readonly writers = new Map<string, StreamWriter>();
+  /** The current writers of unmixed audio streams by MSI (the per-frame lookup, without a string key). */
+  private readonly unmixedWriters = new Map<number, StreamWriter>();
+  private readonly metricLabels: { readonly session: string };
   /** Streams' earlier segments, finished: committed blocks only. */
   private readonly closedStreams: StreamWriterState[] = [];
   /** After a restart: frames of a stream up to this sequence are already committed. */
@@ -152,6 +157,7 @@ export class MediaSession {
   private constructor(env: SessionEnvironment, record: SessionRecord, dataKey: Buffer | undefined) {
     this.env = env;
     this.sessionId = record.sessionId;
+    this.metricLabels = { session: record.sessionId };
     this.request = record.request;
     this.tokenSha256 = record.tokenSha256;
     this.token = record.token;
@@ -339,31 +345,85 @@ export class MediaSession {
   // ---- frames -----------------------------------------------------------------------------
 
   /**
-   * Takes one decoded frame from the socket, synchronously: spools it (or counts it as dropped)
-   * and queues it for the writers. Returns false when the session cannot take it (spool full:
-   * the failure is reported).
+   * Takes one decoded frame, synchronously (see {@link acceptFrames}); for callers that hold a
+   * single decoded frame rather than a socket read.
    */
   accept(frame: MediaProtocolFrame): { isPersisted: boolean; isAccepted: boolean } {
-    const sequence = frame.sequence;
-    this.framesReceived += 1;
-    this.env.metrics.increment(MetricNames.framesReceived, 1, { session: this.sessionId });
-    if (!this.isStoring || !isStoredFrame(frame)) {
-      if (isStoredFrame(frame)) {
-        this.framesDroppedBeforePersist += 1;
-        this.env.metrics.increment(MetricNames.framesDroppedNotPersisting, 1, { session: this.sessionId });
+    return this.acceptFrames([frame], 0, 1, encodeFrame(frame));
+  }
+
+  /**
+   * Takes `frames[start..end)` of one socket read, synchronously: consecutive sequenced frames
+   * whose wire bytes are exactly `wire`. Spools them as one record (or, when nothing may be
+   * stored, one mark consuming their sequences) and writes them into the stream writers (at
+   * once when the formatters are synchronous and nothing is queued, else through the queue).
+   * Returns `isAccepted: false` when the session cannot take them (spool full: the failure is
+   * reported). Never awaits.
+   */
+  acceptFrames(frames: readonly MediaProtocolFrame[], start: number, end: number, wire: Buffer): { isPersisted: boolean; isAccepted: boolean } {
+    const count = end - start;
+    if (count <= 0) return { isPersisted: this.isStoring, isAccepted: true };
+    const last = frames[end - 1]!.sequence;
+    this.framesReceived += count;
+    this.env.metrics.increment(MetricNames.framesReceived, count, this.metricLabels);
+    if (!this.isStoring) {
+      let dropped = 0;
+      for (let i = start; i < end; i += 1) if (isStoredFrame(frames[i]!)) dropped += 1;
+      if (dropped > 0) {
+        this.framesDroppedBeforePersist += dropped;
+        this.env.metrics.increment(MetricNames.framesDroppedNotPersisting, dropped, this.metricLabels);
       }
-      this.env.spool.append(SpoolRecordKind.sequenceMark, this.sessionId, sequence);
-      this.acceptedThrough = sequence;
+      this.env.spool.append(SpoolRecordKind.sequenceMark, this.sessionId, last);
+      this.acceptedThrough = last;
       return { isPersisted: false, isAccepted: true };
     }
-    if (!this.env.spool.append(SpoolRecordKind.frame, this.sessionId, sequence, encodeFrame(frame))) {
-      this.env.metrics.increment(MetricNames.framesDroppedSpoolFull, 1, { session: this.sessionId });
+    if (!this.env.spool.append(SpoolRecordKind.frames, this.sessionId, last, wire)) {
+      this.env.metrics.increment(MetricNames.framesDroppedSpoolFull, count, this.metricLabels);
       this.fail('spool full');
       return { isPersisted: false, isAccepted: false };
     }
-    this.acceptedThrough = sequence;
-    this.enqueue({ frame, sequence });
+    this.acceptedThrough = last;
+    const atInMs = this.env.now().getTime();
+    for (let i = start; i < end; i += 1) {
+      const frame = frames[i]!;
+      if (this.queue.length === 0 && this.processing === undefined && this.processSync(frame, atInMs)) continue;
+      this.enqueue({ frame, sequence: frame.sequence, atInMs });
+    }
     return { isPersisted: true, isAccepted: true };
+  }
+
+  /**
+   * Writes a frame at once when every stream it goes to has a synchronous formatter; returns
+   * false (nothing written) when it must go through the queue instead.
+   */
+  private processSync(frame: MediaProtocolFrame, atInMs: number): boolean {
+    const sequence = frame.sequence;
+    if (frame.type === 'audioUnmixed') {
+      const buffers = frame.buffers;
+      // After a restart, frames a stream already committed are skipped (as in `write`).
+      const isSkipped = (msi: number): boolean => this.skipThrough.size > 0 && sequence <= (this.skipThrough.get(streamKey('audio', String(msi))) ?? 0);
+      for (const buffer of buffers) {
+        if (isSkipped(buffer.msi)) continue;
+        const writer = this.unmixedWriters.get(buffer.msi) ?? this.openWriter('audio', String(buffer.msi));
+        if (!writer.canPushSync || writer.isFull) return false;
+      }
+      for (const buffer of buffers) {
+        if (isSkipped(buffer.msi)) continue;
+        try {
+          this.unmixedWriters.get(buffer.msi)!.pushSync({ timestamp100ns: frame.timestamp100ns, payload: buffer.payload }, sequence, atInMs);
+        } catch (error) {
+          // A frame a formatter refuses (bad size, timestamp out of order) is logged, not fatal.
+          this.log.warn('frame not stored', { sequence, error: errorMessage(error) });
+        }
+      }
+      this.processedThrough = sequence;
+      return true;
+    }
+    if (!isStoredFrame(frame)) {
+      this.processedThrough = sequence;
+      return true;
+    }
+    return false;
   }
 
   /** A frame read back from the spool after a restart. */
@@ -418,13 +478,13 @@ export class MediaSession {
     }
   }
 
-  private async process({ frame, sequence }: QueuedFrame): Promise<void> {
+  private async process({ frame, sequence, atInMs }: QueuedFrame): Promise<void> {
     switch (frame.type) {
       case 'audioMixed':
-        return this.write('audio', 'mixed', sequence, { timestamp100ns: frame.timestamp100ns, payload: frame.payload });
+        return this.write('audio', 'mixed', sequence, { timestamp100ns: frame.timestamp100ns, payload: frame.payload }, atInMs);
       case 'audioUnmixed':
         for (const buffer of frame.buffers) {
-          await this.write('audio', String(buffer.msi), sequence, { timestamp100ns: frame.timestamp100ns, payload: buffer.payload });
+          await this.write('audio', String(buffer.msi), sequence, { timestamp100ns: frame.timestamp100ns, payload: buffer.payload }, atInMs);
         }
         return;
       case 'video':
@@ -435,7 +495,7 @@ export class MediaSession {
           isKeyFrame: frame.isKeyFrame,
           width: frame.width,
           height: frame.height,
-        });
+        }, atInMs);
       default:
         return;
     }
@@ -446,6 +506,7 @@ export class MediaSession {
     msi: string,
     sequence: number,
     mediaFrame: { timestamp100ns: bigint; payload: Buffer; isKeyFrame?: boolean; width?: number; height?: number },
+    atInMs: number | undefined,
   ): Promise<void> {
     const key = streamKey(kind, msi);
     if (sequence <= (this.skipThrough.get(key) ?? 0)) return;
@@ -455,7 +516,7 @@ export class MediaSession {
       writer = undefined;
     }
     writer ??= this.openWriter(kind, msi);
-    await writer.push(mediaFrame, sequence);
+    await writer.push(mediaFrame, sequence, atInMs);
   }
 
   private openWriter(kind: StreamKind, msi: string): StreamWriter {
@@ -479,6 +540,7 @@ export class MediaSession {
       now: this.env.now,
     });
     this.writers.set(key, writer);
+    if (kind === 'audio' && msi !== 'mixed') this.unmixedWriters.set(Number(msi), writer);
     return writer;
   }
 
@@ -486,6 +548,7 @@ export class MediaSession {
     await writer.end();
     this.closedStreams.push(writer.state());
     this.writers.delete(key);
+    if (writer.kind === 'audio' && writer.msi !== 'mixed') this.unmixedWriters.delete(Number(writer.msi));
   }
 
   // ---- commit -----------------------------------------------------------------------------
@@ -561,6 +624,7 @@ export class MediaSession {
       this.closedStreams.push(writer.state());
     }
     this.writers.clear();
+    this.unmixedWriters.clear();
     const streams = this.closedStreams.filter((s) => s.blocks.length > 0).map((s) => this.manifestStream(s));
     const times = streams.flatMap((s) => [s.startedAt, s.endedAt]).sort();
     const startedAt = this.persistingSince ?? times[0] ?? this.createdAt;

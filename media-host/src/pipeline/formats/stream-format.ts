@@ -34,6 +34,12 @@ export interface StreamFormatter {
   readonly extension: string;
   /** Accepts frames in timestamp order; returns the container bytes ready so far (may be empty). */
   push(frame: MediaFrame): Promise<FormattedChunk[]>;
+  /**
+   * The same as {@link push}, synchronously, for formatters that do no work off the event loop
+   * (raw, WAV): the pipeline then writes a frame in the socket's turn without a promise per frame.
+   * Throws where `push` rejects. Formatters that encode in workers leave it undefined.
+   */
+  pushSync?(frame: MediaFrame): FormattedChunk[];
   /** Emits everything still buffered and the container's trailer, if any. Idempotent. */
   end(): Promise<FormattedChunk[]>;
   /** Releases workers; idempotent. */

@@ -88,15 +88,19 @@ export class WavFormatter implements StreamFormatter {
   }
 
   push(frame: MediaFrame): Promise<FormattedChunk[]> {
-    if (this.#isEnded) return Promise.reject(new RecorderError(ErrorCode.Internal, 'audio frame pushed after end'));
     try {
-      this.#timeline.accept(frame.payload, frame.timestamp100ns, this.#framesStored + BigInt(this.#pending.length));
+      return Promise.resolve(this.pushSync(frame));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  pushSync(frame: MediaFrame): FormattedChunk[] {
+    if (this.#isEnded) throw new RecorderError(ErrorCode.Internal, 'audio frame pushed after end');
+    this.#timeline.accept(frame.payload, frame.timestamp100ns, this.#framesStored + BigInt(this.#pending.length));
     this.#pendingFirstTimestamp ??= frame.timestamp100ns;
     this.#pending.push(frame.payload);
-    return Promise.resolve(this.#pending.length >= this.#framesPerChunk ? [this.#flush()] : []);
+    return this.#pending.length >= this.#framesPerChunk ? [this.#flush()] : [];
   }
 
   end(): Promise<FormattedChunk[]> {
