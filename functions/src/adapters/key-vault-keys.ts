@@ -58,6 +58,10 @@ export function keyVaultError(keyName: string, operation: string, error: unknown
   if (status === 404) {
     return new RecorderError(ErrorCode.ConfigInvalid, `Key Vault has no key ${keyName} (404): check the key name settings`, { cause: error, details });
   }
+  // The SDK checks the key's permitted operations itself before it asks the vault (which answers 403).
+  if (/^Operation \w+ is not supported on key/.test(message)) {
+    return new RecorderError(ErrorCode.ConfigInvalid, `Key Vault key ${keyName} does not permit ${operation}: check the key's operations (infra/modules/key-vault.bicep)`, { cause: error, details });
+  }
   if (/challenge resource/i.test(message)) {
     return new RecorderError(ErrorCode.ConfigInvalid, `the vault's challenge names another resource than its domain; set ATTEST_KEYVAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION only for a vault outside vault.azure.net`, { cause: error, details });
   }

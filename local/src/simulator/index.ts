@@ -12,6 +12,7 @@ import { CallEngine, DEFAULT_BEHAVIOUR, type EngineBehaviour } from './calls/cal
 import { handleControl } from './control/control-api';
 import { SimulatedEntra } from './entra/entra';
 import { GraphCallsApi, graphSchemaDir } from './graph/calls-api';
+import { SimulatedKeyVault, type VaultKeyDefinition } from './keyvault/key-vault';
 import { SchemaValidator } from './graph/schema-validator';
 import type { Directory } from './policy/model';
 import { validateDirectory } from './policy/policy-engine';
@@ -26,6 +27,7 @@ export type { Directory } from './policy/model';
 export { parseScenario, loadScenarioFile, resolveScenario, ScenarioError, type Scenario, type CallSpec } from './scenarios/scenario';
 export { synthesizeAudioFrame, toneFrequencyForMsi, estimateToneFrequency } from './media/synthetic-media';
 export { SimulatedEntra } from './entra/entra';
+export { DEFAULT_VAULT_KEYS, KEY_VAULT_RESOURCE, SimulatedKeyVault, type KeyOperation, type VaultKeyDefinition } from './keyvault/key-vault';
 
 export interface TeamsSimulatorOptions {
   /** Default 0 (any free port). Always bound to 127.0.0.1. */
@@ -41,6 +43,15 @@ export interface TeamsSimulatorOptions {
   readonly behaviour?: Partial<EngineBehaviour>;
   readonly portalAudience?: string;
   readonly log?: SimLogger;
+  /** The Key Vault keys stand-in at `{url}/keys/...`. */
+  readonly keyVault?: {
+    /** Keys created at start; default the Bicep template's three (`DEFAULT_VAULT_KEYS`). */
+    readonly keys?: readonly VaultKeyDefinition[];
+    /** Tenant of the vault's challenge; default the directory's first tenant. */
+    readonly tenantId?: string;
+    /** Apps allowed to use the keys; default any app with a token for the tenant. */
+    readonly allowedAppIds?: readonly string[];
+  };
 }
 
 export interface TeamsSimulator {
@@ -56,6 +67,8 @@ export interface TeamsSimulator {
   readonly graph: GraphCallsApi;
   readonly entra: SimulatedEntra;
   readonly deliverer: WebhookDeliverer;
+  /** The Key Vault stand-in; its vault URI is {@link url}. */
+  readonly keyVault: SimulatedKeyVault;
   directory(): Directory;
   setDirectory(directory: Directory): void;
   /** Stops media, timers and the server; idempotent. */
@@ -100,6 +113,15 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions = {}): 
     log,
     behaviour: { ...DEFAULT_BEHAVIOUR, mediaCa: ca.caCertPem, ...options.behaviour },
   });
+  const keyVault = new SimulatedKeyVault({
+    baseUrl: () => baseUrl,
+    entra,
+    clock,
+    tenantId: () => options.keyVault?.tenantId ?? directory.tenants[0]?.id ?? 'common',
+    log,
+    ...(options.keyVault?.keys !== undefined ? { keys: options.keyVault.keys } : {}),
+    ...(options.keyVault?.allowedAppIds !== undefined ? { allowedAppIds: options.keyVault.allowedAppIds } : {}),
+  });
   const graph = new GraphCallsApi({ engine, entra, clock, log, validator: SchemaValidator.fromDirectory(graphSchemaDir()) });
   const controlDeps = {
     controlToken,
@@ -123,6 +145,7 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions = {}): 
         if (await handleControl(controlDeps, req, res, url, body)) return;
         if (await graph.handle(req, res, url, body)) return;
         if (await entra.handle(req, res, url, body)) return;
+        if (await keyVault.handle(req, res, url, body)) return;
         sendJson(res, 404, graphError('NotFound', `No route ${req.method ?? ''} ${url.pathname}.`));
       } catch (err) {
         if (err instanceof BodyTooLargeError) {
@@ -155,6 +178,7 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions = {}): 
     graph,
     entra,
     deliverer,
+    keyVault,
     directory: () => directory,
     setDirectory: (next) => {
       const p = validateDirectory(next);
