@@ -41,8 +41,15 @@ export interface MediaHostConfig {
   readonly functionsUrl?: string;
   readonly heartbeatIntervalInMs: number;
   readonly isEncryptionEnabled: boolean;
+  /** KEK public key (PEM) that wraps data keys; not read when {@link keyVault} is set. */
   readonly kekPublicKeyFile?: string;
+  /** Ed25519 manifest signing key (PEM), generated when missing; not read when {@link keyVault} is set. */
   readonly signingKeyFile: string;
+  /**
+   * Key Vault holding the manifest signing key and the KEK (Azure). When set, manifests are
+   * signed there (ES256) and data keys are wrapped with the KEK's public key fetched from it.
+   */
+  readonly keyVault?: MediaHostKeyVaultConfig;
   readonly isAudioLossless: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** How long a hello may take after the TLS handshake. */
@@ -52,6 +59,18 @@ export interface MediaHostConfig {
    * (`ATTEST_LIVE_LISTEN_KEY` there). Undefined = live listen-in is disabled. Never logged.
    */
   readonly liveListenKey?: string;
+}
+
+/** `ATTEST_MEDIA_KEYVAULT_*`: the vault and the names of the keys the media host uses. */
+export interface MediaHostKeyVaultConfig {
+  /** `https://<vault>.vault.azure.net`. */
+  readonly vaultUri: string;
+  /** EC P-256 key (sign) of manifest signatures. Default `manifest-signing`. */
+  readonly manifestSigningKeyName: string;
+  /** RSA key whose public part wraps data keys. Default `recording-kek`. */
+  readonly kekName: string;
+  /** Skip the SDK's check that the challenge's resource matches the vault's domain (the simulator only). Default false. */
+  readonly shouldDisableChallengeResourceVerification: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -97,9 +116,25 @@ export function loadConfig(env: Env): MediaHostConfig {
     problems.push('ATTEST_MEDIA_STORAGE_CONNECTION or ATTEST_MEDIA_STORAGE_ACCOUNT_URL is required');
   }
   const isEncryptionEnabled = bool('ENCRYPTION', true);
+  const keyVaultUri = read('KEYVAULT_URI');
+  if (keyVaultUri !== undefined && !/^https:\/\/[^/\s]+\/?$/.test(keyVaultUri)) problems.push('ATTEST_MEDIA_KEYVAULT_URI must be an https URL of a vault');
+  const keyName = (key: string, fallback: string): string => {
+    const value = read(key) ?? fallback;
+    if (!/^[0-9A-Za-z-]{1,127}$/.test(value)) problems.push(`ATTEST_MEDIA_${key} must be a Key Vault key name (letters, digits and dashes)`);
+    return value;
+  };
+  const keyVault: MediaHostKeyVaultConfig | undefined =
+    keyVaultUri === undefined
+      ? undefined
+      : {
+          vaultUri: keyVaultUri.replace(/\/+$/, ''),
+          manifestSigningKeyName: keyName('KEYVAULT_MANIFEST_KEY_NAME', 'manifest-signing'),
+          kekName: keyName('KEYVAULT_KEK_NAME', 'recording-kek'),
+          shouldDisableChallengeResourceVerification: bool('KEYVAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION', false),
+        };
   const kekPublicKeyFile = read('KEK_PUBLIC_KEY_FILE');
-  if (isEncryptionEnabled && kekPublicKeyFile === undefined) {
-    problems.push('ATTEST_MEDIA_KEK_PUBLIC_KEY_FILE is required unless ATTEST_MEDIA_ENCRYPTION=false (development only)');
+  if (isEncryptionEnabled && kekPublicKeyFile === undefined && keyVault === undefined) {
+    problems.push('ATTEST_MEDIA_KEK_PUBLIC_KEY_FILE (or ATTEST_MEDIA_KEYVAULT_URI) is required unless ATTEST_MEDIA_ENCRYPTION=false (development only)');
   }
   const functionsUrl = read('FUNCTIONS_URL');
   if (functionsUrl !== undefined && !/^https?:\/\//.test(functionsUrl)) problems.push('ATTEST_MEDIA_FUNCTIONS_URL must be an http(s) URL');
@@ -134,7 +169,9 @@ export function loadConfig(env: Env): MediaHostConfig {
     heartbeatIntervalInMs: int('HEARTBEAT_INTERVAL_MS', 10_000, 100, 600_000),
     isEncryptionEnabled,
     ...(kekPublicKeyFile !== undefined ? { kekPublicKeyFile } : {}),
-    signingKeyFile: required('SIGNING_KEY_FILE'),
+    // Not read when the keys are in Key Vault.
+    signingKeyFile: keyVault === undefined ? required('SIGNING_KEY_FILE') : (read('SIGNING_KEY_FILE') ?? ''),
+    ...(keyVault !== undefined ? { keyVault } : {}),
     isAudioLossless: bool('AUDIO_LOSSLESS', false),
     logLevel,
     helloTimeoutInMs: int('HELLO_TIMEOUT_MS', 10_000, 100, 600_000),

@@ -25,12 +25,13 @@ import {
   type MediaHostHeartbeat,
   verifyListenToken,
 } from '@attest/core';
+import type { TokenCredential } from '@azure/identity';
 import type { MediaHostConfig } from '../config/media-host.config';
 import { startControlApi, type ControlApiOptions, type ControlApiServer, type ExtraRouteHandler } from '../control/control-api.http';
 import { FrameTaps } from '../hooks/frame-tap';
 import { MetricNames, noopMetrics, type MetricsSink } from '../hooks/metrics-sink';
 import { startMediaProtocolServer, type MediaConnection, type MediaProtocolServer } from '../ingest/media-protocol.server';
-import { loadKekPublicKey, loadOrCreateSigningKey, type KekPublicKey } from '../keys/local-keys';
+import { loadMediaHostKeys } from '../keys/media-host-keys';
 import { createJsonLogger, errorMessage, type Logger } from '../logging/logger';
 import type { StreamFormatterFactory } from '../pipeline/formats/stream-format';
 import { attachLiveMonitor, type ListenAuditEvent, type LiveMonitor } from '../live/live-monitor';
@@ -81,6 +82,8 @@ export interface MediaHostDependencies {
    * app's ledger entry for the issued token carries).
    */
   readonly onListenAudit?: (event: ListenAuditEvent) => void | Promise<void>;
+  /** Credential for Key Vault when `config.keyVault` is set; default `DefaultAzureCredential`. */
+  readonly keyVaultCredential?: TokenCredential;
 }
 
 export interface MediaHost {
@@ -103,8 +106,7 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
   const doFetch = deps.fetch ?? fetch;
   const cert = readFileSync(config.tlsCertFile);
   const key = readFileSync(config.tlsKeyFile);
-  const signingKey = loadOrCreateSigningKey(config.signingKeyFile);
-  const kek: KekPublicKey | undefined = config.isEncryptionEnabled && config.kekPublicKeyFile !== undefined ? loadKekPublicKey(config.kekPublicKeyFile) : undefined;
+  const { signer, kek } = await loadMediaHostKeys(config, deps.keyVaultCredential);
   if (!config.isEncryptionEnabled) logger.warn('media encryption is disabled: development only');
 
   const rawStore =
@@ -179,8 +181,7 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     isAudioLossless: config.isAudioLossless,
     blockMinDurationInMs: config.blockMinDurationInMs,
     sessionsDir,
-    signingKey: signingKey.privateKey,
-    signingKeyId: signingKey.keyId,
+    signer,
     now,
     metrics,
     logger,

@@ -1,6 +1,7 @@
 /**
- * Local key files: the manifest signing key (Ed25519, generated on first start when the file is
- * missing) and the KEK public key for envelope encryption. In Azure both live in Key Vault.
+ * The media host's keys. Local key files: the manifest signing key (Ed25519, generated on first
+ * start when the file is missing) and the KEK public key for envelope encryption. In Azure both
+ * live in Key Vault (`key-vault-keys.ts`); `media-host-keys.ts` picks from configuration.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -22,7 +22,7 @@ import {
   RecorderError,
   RECORDING_KEYS_CONTAINER,
   serializeManifest,
-  signManifest,
+  signManifestWith,
   streamsMerkleRoot,
   wrappedKeyBlobName,
   type CreateMediaSessionRequest,
@@ -34,10 +34,10 @@ import {
   type RecordingGap,
   type RecordingManifest,
   type SealSummary,
+  type Signer,
   type StreamKind,
   type StreamSummary,
 } from '@attest/core';
-import type { KeyObject } from 'node:crypto';
 import { MetricNames, type MetricsSink } from '../hooks/metrics-sink';
 import type { Logger } from '../logging/logger';
 import { errorMessage } from '../logging/logger';
@@ -56,8 +56,8 @@ export interface SessionEnvironment {
   readonly isAudioLossless: boolean;
   readonly blockMinDurationInMs: number;
   readonly sessionsDir: string;
-  readonly signingKey: KeyObject;
-  readonly signingKeyId: string;
+  /** Signs the manifest at seal (a local key, or Key Vault). */
+  readonly signer: Signer;
   readonly now: () => Date;
   readonly metrics: MetricsSink;
   readonly logger: Logger;
@@ -637,7 +637,7 @@ export class MediaSession {
       sessionId: this.sessionId,
       mediaHostId: this.env.hostId,
       softwareVersion: this.env.softwareVersion,
-      signingKeyId: this.env.signingKeyId,
+      signingKeyId: this.env.signer.keyId,
       ...(this.dataKey !== undefined && this.kekId !== undefined
         ? { encryption: { alg: 'A256GCM' as const, kekId: this.kekId, wrappedKeyBlobName: wrappedKeyBlobName(this.request.tenantId, this.request.interactionId) } }
         : {}),
@@ -650,7 +650,7 @@ export class MediaSession {
       merkleRootSha256: streamsMerkleRoot(streams),
     };
     const bytes = serializeManifest(manifest);
-    const signature = signManifest(bytes, this.env.signingKey, this.env.signingKeyId);
+    const signature = await signManifestWith(bytes, this.env.signer);
     const base = `${this.request.tenantId}/${this.request.interactionId}`;
     await this.env.store.upload(this.env.container, `${base}/manifest.json`, bytes, 'application/json');
     await this.env.store.upload(this.env.container, `${base}/manifest.sig`, Buffer.from(JSON.stringify(signature)), 'application/json');
