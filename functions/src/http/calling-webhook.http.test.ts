@@ -283,6 +283,28 @@ describe('calling webhook', () => {
     expect(f.raises).toHaveLength(1);
   });
 
+  it('holds a notification that overtakes its invite until the lifecycle is started, without polling', async () => {
+    const f = new Fakes();
+    const sleeps: number[] = [];
+    let releaseAnswer: () => void = () => undefined;
+    f.graph.answer = (_t, callId) => {
+      f.graphCalls.push({ op: 'answer', callId });
+      return new Promise((resolve) => (releaseAnswer = () => resolve({ kind: 'ok', status: 202 })));
+    };
+    const handler = f.handler(sleeps);
+    const answering = handler(request(invite('call-7')), f.context());
+    await new Promise((resolve) => setImmediate(resolve));
+    // `establishing` arrives while the answer is still on its way.
+    const establishing = handler(request(stateUpdate('call-7', 'establishing')), f.context());
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(f.raises).toHaveLength(0);
+    releaseAnswer();
+    await Promise.all([answering, establishing]);
+    expect(f.starts).toHaveLength(1);
+    expect(f.raises).toEqual([expect.objectContaining({ instanceId: 'call-call-7', payload: expect.objectContaining({ state: 'establishing' }) })]);
+    expect(sleeps).toEqual([]);
+  });
+
   it('accepts a participant joining under participantCapacity', async () => {
     const f = new Fakes();
     const response = await f.handler()(request({ value: [{ changeType: 'created', resourceUrl: '/communications/calls/call-1', resourceData: { '@odata.type': '#microsoft.graph.participantJoiningNotification', call: { '@odata.id': '/communications/calls/call-1' } } }] }), f.context());

@@ -65,6 +65,10 @@ const isServed = (served: readonly string[], tenantId: string | undefined): bool
   tenantId !== undefined && served.some((t) => t.toLowerCase() === tenantId.toLowerCase());
 
 export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandler {
+  // Invites this instance is answering, by call id: Graph sends `establishing` as soon as it has
+  // the answer, often before the lifecycle orchestration is started; its notification waits for
+  // the invite here instead of polling the orchestration (retries remain for other instances).
+  const invitesInFlight = new Map<string, Promise<void>>();
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const receivedAt = deps.now();
     const log = structuredLog(context, { route: 'calling' });
@@ -94,8 +98,14 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
       }
       const callLog = log.child({ callId, interactionId: interactionIdForCall(callId) });
       if (notification.kind === 'call' && notification.changeType === 'created' && notification.state === 'incoming') {
+        const handling = handleInvite(deps, notification, callId, auth.token, receivedAt, callLog, context);
+        const settled = handling.then(
+          () => undefined,
+          () => undefined,
+        );
+        if (!invitesInFlight.has(callId)) invitesInFlight.set(callId, settled);
         try {
-          await handleInvite(deps, notification, callId, auth.token, receivedAt, callLog, context);
+          await handling;
         } catch (error) {
           // Never leave an invite unanswered: reject so a paired recorder can take it.
           callLog.error('invite handling failed; rejecting busy', { errorName: error instanceof Error ? error.name : 'unknown' });
@@ -105,6 +115,8 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
           await deps.interactions
             .update(tenantId, interactionIdForCall(callId), { outcome: 'failed', outcomeReason: 'inviteHandlingFailed', callState: 'rejected' })
             .catch(() => undefined);
+        } finally {
+          if (invitesInFlight.get(callId) === settled) invitesInFlight.delete(callId);
         }
         continue;
       }
@@ -119,6 +131,7 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
       }
       const event = toCallEvent(notification, receivedAt, messageId);
       if (event === undefined) continue;
+      await invitesInFlight.get(callId);
       const outcome = await forwardEvent(deps, callId, event, callLog, context);
       if (outcome === 'unavailable') {
         return { ...problem(503, ErrorCode.Internal, '[ATT_INTERNAL] temporarily unable to accept notifications; retry'), headers: { 'retry-after': '1', 'content-type': 'application/json' } };

@@ -695,7 +695,9 @@ class Engine implements LocalDurableEngine {
   }
 
   async raiseEvent(instanceId: string, eventName: string, inputJson: string | undefined): Promise<'accepted' | 'notFound' | 'gone'> {
-    const state = await this.#store.getRow(instanceId, RowKeys.state);
+    // This engine is the task hub's only writer: a cached state row is current (a terminal commit
+    // drops the cache first), so a running instance's event needs no read.
+    const state = this.#cache.get(instanceId)?.find((r) => r.rowKey === RowKeys.state) ?? (await this.#store.getRow(instanceId, RowKeys.state));
     if (state === undefined) return 'notFound';
     if (isTerminal(String(state.RuntimeStatus))) return 'gone';
     const now = this.#clock.now();
