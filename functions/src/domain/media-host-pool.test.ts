@@ -51,4 +51,43 @@ describe('MediaHostPool', () => {
     fail = false;
     expect(await p.reserve(request('2'), undefined)).toMatchObject({ kind: 'reserved' });
   });
+
+  it('takes a heartbeat into the cached listing without reading the registry again', async () => {
+    let listCalls = 0;
+    const registry = { list: () => { listCalls += 1; return Promise.resolve([host('a', 10)]); } } as unknown as MediaHostRegistry;
+    const control = { createSession: (_url: string, r: CreateMediaSessionRequest) => Promise.resolve({ sessionId: `s-${r.callId}`, mediaHostId: 'a', mediaConfigBlob: '{}' }) } as unknown as MediaHostControl;
+    const p = new MediaHostPool(registry, control, { staleAfterInMs: 30_000, now: () => NOW });
+    expect((await p.reserve(request('1'), undefined)).kind).toBe('noCapacity');
+    p.observe({ ...host('a', 3) }, NOW);
+    expect((await p.reserve(request('2'), undefined)).kind).toBe('reserved');
+    expect(listCalls).toBe(1);
+  });
+
+  it('answers from an older listing while a fresh one is read, and waits once it is too old', async () => {
+    let nowMs = NOW.getTime();
+    let listCalls = 0;
+    let finishListing: (hosts: MediaHostRecord[]) => void = () => undefined;
+    const registry = {
+      list: () => {
+        listCalls += 1;
+        return listCalls === 1 ? Promise.resolve([host('a')]) : new Promise<MediaHostRecord[]>((resolve) => (finishListing = resolve));
+      },
+    } as unknown as MediaHostRegistry;
+    const control = { createSession: (url: string, r: CreateMediaSessionRequest) => Promise.resolve({ sessionId: `s-${r.callId}`, mediaHostId: url, mediaConfigBlob: '{}' }) } as unknown as MediaHostControl;
+    const p = new MediaHostPool(registry, control, { staleAfterInMs: 60_000, listCacheInMs: 1_000, serveStaleForInMs: 10_000, now: () => new Date(nowMs) });
+    await p.reserve(request('1'), undefined);
+    nowMs += 5_000;
+    // 5 s old: served at once; the refresh is under way.
+    const second = await p.reserve(request('2'), undefined);
+    expect(second).toMatchObject({ kind: 'reserved', host: { hostId: 'a' } });
+    expect(listCalls).toBe(2);
+    nowMs += 10_000;
+    // 15 s old and the refresh still pending: this one waits for it.
+    let isThirdDone = false;
+    const third = p.reserve(request('3'), undefined).then((r) => { isThirdDone = true; return r; });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(isThirdDone).toBe(false);
+    finishListing([host('b')]);
+    expect(await third).toMatchObject({ kind: 'reserved', host: { hostId: 'b' } });
+  });
 });

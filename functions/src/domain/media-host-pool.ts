@@ -3,7 +3,7 @@
  * briefly, so a burst of invites costs one table query), ranks hosts, and tries them in order,
  * counting this instance's own recent reservations so a burst spreads across hosts.
  */
-import { errorCodeOf, type CreateMediaSessionRequest, type CreateMediaSessionResponse } from '@attest/core';
+import { errorCodeOf, type CreateMediaSessionRequest, type CreateMediaSessionResponse, type MediaHostHeartbeat } from '@attest/core';
 import { rankMediaHosts, type MediaHostSkipReason } from './media-host-selection';
 import type { MediaHostControl, MediaHostRecord, MediaHostRegistry } from './recorder-ports';
 
@@ -11,6 +11,11 @@ export interface MediaHostPoolOptions {
   readonly staleAfterInMs: number;
   /** How long a registry listing is reused. Default 1 s. */
   readonly listCacheInMs?: number;
+  /**
+   * How long an older listing is still used while a fresh one is read in the background, so an
+   * invite never waits for the registry read. Default 10 s.
+   */
+  readonly serveStaleForInMs?: number;
   /** How many hosts to try for one call. Default 3. */
   readonly maxAttempts?: number;
   /** A host that failed a create is tried last for this long. Default 3 s. */
@@ -43,9 +48,25 @@ export class MediaHostPool {
     this.#options = options;
   }
 
-  /** Drops the cached listing (after a heartbeat or drain changes it). */
+  /** Drops the cached listing (after an admin drain changes it). */
   invalidate(): void {
     this.#cached = undefined;
+  }
+
+  /**
+   * Puts a heartbeat this instance received into the cached listing (the registry has it too),
+   * so a heartbeat does not cost the next invite a registry read.
+   */
+  observe(heartbeat: MediaHostHeartbeat, receivedAt: Date): void {
+    const cached = this.#cached;
+    if (cached === undefined) return;
+    const previous = cached.hosts.find((h) => h.hostId === heartbeat.hostId);
+    const record: MediaHostRecord = {
+      ...heartbeat,
+      receivedAt: receivedAt.toISOString(),
+      ...(previous?.isDrainingByAdmin !== undefined ? { isDrainingByAdmin: previous.isDrainingByAdmin } : {}),
+    };
+    this.#cached = { ...cached, hosts: [...cached.hosts.filter((h) => h.hostId !== heartbeat.hostId), record] };
   }
 
   async reserve(request: CreateMediaSessionRequest, region: string | undefined): Promise<Reservation> {
@@ -90,12 +111,21 @@ export class MediaHostPool {
 
   async #list(nowMs: number): Promise<readonly MediaHostRecord[]> {
     const cached = this.#cached;
-    if (cached !== undefined && nowMs - cached.atMs < (this.#options.listCacheInMs ?? 1_000)) return cached.hosts;
-    this.#listing ??= this.#registry.list().finally(() => {
-      this.#listing = undefined;
-    });
-    const hosts = await this.#listing;
-    this.#cached = { hosts, atMs: nowMs };
-    return hosts;
+    const ageInMs = cached === undefined ? Infinity : nowMs - cached.atMs;
+    if (cached !== undefined && ageInMs < (this.#options.listCacheInMs ?? 1_000)) return cached.hosts;
+    const refresh = (this.#listing ??= this.#registry
+      .list()
+      .then((hosts) => {
+        this.#cached = { hosts, atMs: this.#options.now().getTime() };
+        return hosts;
+      })
+      .finally(() => {
+        this.#listing = undefined;
+      }));
+    if (cached !== undefined && ageInMs < (this.#options.serveStaleForInMs ?? 10_000)) {
+      refresh.catch(() => undefined);
+      return cached.hosts;
+    }
+    return refresh;
   }
 }

@@ -77,8 +77,9 @@ export function createHeartbeatHandler(deps: MediaHostsHttpDeps): HttpHandler {
     if (!body.ok) return problem(400, ErrorCode.InvalidRequest, '[ATT_INVALID_REQUEST] body is not JSON');
     const checked = validateHeartbeat(body.value);
     if (!checked.ok) return problem(400, ErrorCode.InvalidRequest, `[ATT_INVALID_REQUEST] heartbeat ${checked.message}`);
-    await deps.registry.upsertHeartbeat(checked.heartbeat, deps.now());
-    deps.pool.invalidate();
+    const receivedAt = deps.now();
+    await deps.registry.upsertHeartbeat(checked.heartbeat, receivedAt);
+    deps.pool.observe(checked.heartbeat, receivedAt);
     structuredLog(context).debug('media host heartbeat', { hostId: checked.heartbeat.hostId, activeSessions: checked.heartbeat.capacity.activeSessions });
     return { status: 204 };
   };
