@@ -3,7 +3,6 @@
  * ClientSecretCredential against the simulator's Key Vault stand-in over HTTPS (challenge auth,
  * tokens from the simulated Entra). Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
-import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,15 +11,11 @@ import { CryptographyClient, KeyClient } from '@azure/keyvault-keys';
 import {
   createDataKey,
   publicKeyId,
-  serializeManifest,
   signingKeyId,
-  signManifestWith,
-  unwrapDataKey,
   verifyLedger,
   verifySignature,
   wrapDataKey,
   type LedgerCheckpoint,
-  type RecordingManifest,
   type WrappedKeyRecord,
 } from '@attest/core';
 import { createExportActivities } from '../../functions/src/activities/export.activities';
@@ -32,7 +27,8 @@ import { createLedgerCheckpointJob } from '../../functions/src/timers/ledger-che
 import { startTeamsSimulator, type TeamsSimulator } from '../../local/src/simulator';
 import { BOT_APP, BOT_SECRET, TENANT, testDirectory } from '../simulator/support/fixtures';
 import { requireLocalCaTrust } from '../simulator/support/local-ca';
-import { createHarness, kek, ManualClock, memoryBlobWriter, writeSealedRecording } from './archive-fixtures';
+import { createHarness, kek, ManualClock, memoryBlobWriter } from './archive-fixtures';
+import { writeVaultSealedRecording } from './key-vault-fixtures';
 
 const KEYS = { kekName: 'recording-kek', manifestSigningKeyName: 'manifest-signing', ledgerSigningKeyName: 'ledger-signing', shouldDisableChallengeResourceVerification: true };
 const silent = (): void => undefined;
@@ -185,21 +181,10 @@ describe('an export signed through Key Vault', () => {
 
   beforeAll(async () => {
     const keys = keyVaultArchiveKeys(vault, KEYS);
-    const manifestSigner = await vault.signerSource('manifest-signing', signingKeyId)();
-    const kekKey = await vault.getPublicKey('recording-kek');
     const blobs = new MemoryRecordingBlobStore();
     const harness = createHarness('2030-01-01T00:00:00.000Z', blobs);
     for (const [n, id] of ['int-1', 'int-2'].entries()) {
-      const fixture = await writeSealedRecording(memoryBlobWriter(blobs), { tenantId: 'tenant-1', interactionId: id, recordedUserIds: ['user-a'], invitedAt: `2030-01-0${n + 1}T10:00:00.000Z` });
-      // As a media host with Key Vault keys seals it: the data key wrapped with the vault KEK's
-      // public key, the manifest signed ES256 by the vault's manifest key.
-      const dataKey = unwrapDataKey(kek.privateKey, JSON.parse(blobs.keys.get(`tenant-1/${id}.json`)!.toString()) as WrappedKeyRecord);
-      blobs.keys.set(`tenant-1/${id}.json`, Buffer.from(JSON.stringify(wrapDataKey(kekKey.publicKey, kekKey.kid, dataKey, new Date(fixture.interaction.invitedAt)))));
-      const manifest: RecordingManifest = { ...fixture.manifest, signingKeyId: manifestSigner.keyId, encryption: { ...fixture.manifest.encryption!, kekId: kekKey.kid } };
-      const bytes = serializeManifest(manifest);
-      blobs.recordings.set(`tenant-1/${id}/manifest.json`, bytes);
-      blobs.recordings.set(`tenant-1/${id}/manifest.sig`, Buffer.from(JSON.stringify(await signManifestWith(bytes, manifestSigner))));
-      const interaction = { ...fixture.interaction, manifestSha256: createHash('sha256').update(bytes).digest('hex') };
+      const { interaction } = await writeVaultSealedRecording(memoryBlobWriter(blobs), vault, { tenantId: 'tenant-1', interactionId: id, recordedUserIds: ['user-a'], invitedAt: `2030-01-0${n + 1}T10:00:00.000Z` });
       await harness.activities.recordInvite({ ...interaction, outcome: 'inProgress' });
       await harness.activities.recordSealed(interaction);
     }
