@@ -154,3 +154,9 @@ output mediaHostFqdn string = mediaHost.outputs.fqdn
 
 @description('Name of the recordings storage account (immutable, versioned).')
 output recordingsStorageAccount string = recordingsStorage.outputs.accountName
+
+@description('Value of ATTEST_MEDIA_KEYVAULT_URI on the media host: the vault with the manifest signing key and the KEK.')
+output mediaHostVaultUri string = keyVault.outputs.vaultUri
+
+@description('Value of AZURE_CLIENT_ID on the media host: its user-assigned identity, which holds Key Vault Crypto User and blob access.')
+output mediaHostIdentityClientId string = identities.outputs.mediaHostIdentityClientId

@@ -29,3 +29,5 @@ output functionsPrincipalId string = functionsIdentity.properties.principalId
 output mediaHostIdentityId string = mediaHostIdentity.id
 @description('Principal id of the media host identity.')
 output mediaHostPrincipalId string = mediaHostIdentity.properties.principalId
+@description('Client id of the media host identity (AZURE_CLIENT_ID on the VM, for DefaultAzureCredential).')
+output mediaHostIdentityClientId string = mediaHostIdentity.properties.clientId
