@@ -180,7 +180,7 @@ describe('an export signed through Key Vault', () => {
   let good: string;
 
   beforeAll(async () => {
-    const keys = keyVaultArchiveKeys(vault, KEYS);
+    const keys = keyVaultArchiveKeys(vault, { ...KEYS, vaultUri: sim.url });
     const blobs = new MemoryRecordingBlobStore();
     const harness = createHarness('2030-01-01T00:00:00.000Z', blobs);
     for (const [n, id] of ['int-1', 'int-2'].entries()) {

@@ -50,8 +50,10 @@ describe('media host with Key Vault keys', () => {
     sim = await startTeamsSimulator({ directory: testDirectory('http://127.0.0.1:9/api/calling'), log: silent });
     credential = new ClientSecretCredential(TENANT, BOT_APP, BOT_SECRET, { authorityHost: sim.url, disableInstanceDiscovery: true });
     files = hostFiles(connection);
-    const { kekPublicKeyFile: _unused, ...rest } = files.config;
-    host = await startMediaHost({ ...rest, signingKeyFile: '', keyVault: vaultConfig(sim) }, { keyVaultCredential: credential });
+    // No key files: the KEK public key and the signing key come from the vault.
+    const config: MediaHostConfig = { ...files.config, signingKeyFile: '', keyVault: vaultConfig(sim) };
+    delete (config as { kekPublicKeyFile?: string }).kekPublicKeyFile;
+    host = await startMediaHost(config, { keyVaultCredential: credential });
   });
 
   afterAll(async () => {

@@ -145,7 +145,7 @@ export class SimulatedKeyVault {
       vaultError(res, 401, 'Unauthorized', 'AKV10032: Invalid issuer: the token is for another tenant.', this.#challenge());
       return true;
     }
-    const appId = String(check.claims.appid ?? '');
+    const appId = typeof check.claims.appid === 'string' ? check.claims.appid : '';
     if (this.#options.allowedAppIds !== undefined && !this.#options.allowedAppIds.includes(appId)) {
       vaultError(res, 403, 'Forbidden', `Caller is not authorized to perform action on resource. Caller: appid=${appId}. Action: key operations.`, { 'x-ms-keyvault-error': 'ForbiddenByRbac' });
       return true;
