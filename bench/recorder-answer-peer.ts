@@ -8,6 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
  
 import { startTeamsSimulator, type Directory } from '@attest/local/dist/simulator';
 import { startMediaHost } from '@attest/media-host/dist/host/media-host';
@@ -68,6 +69,16 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   process.stdout.write(`${JSON.stringify({ simUrl: sim.url, controlToken: sim.controlToken, webhookMetadataUrl: sim.webhookOpenIdConfigurationUrl })}\n`);
+  // Event-loop delay of this process (simulator and media host), one line per `loop` on stdin.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (text: string) => {
+    if (!text.includes('loop')) return;
+    const ms = (ns: number): number => Number((ns / 1e6).toFixed(1));
+    process.stdout.write(`${JSON.stringify({ eventLoopDelayInMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) } })}\n`);
+    loopDelay.reset();
+  });
 }
 
 main().catch((error: unknown) => {

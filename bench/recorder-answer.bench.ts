@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   // The simulator and the media host run in their own process (recorder-answer-peer.js), so the
   // function app's event loop is measured on its own.
   const peer = spawn(process.execPath, [join(__dirname, 'recorder-answer-peer.js')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
     env: {
       ...process.env,
       ATTEST_BENCH_PEER: JSON.stringify({ caDir, functionsBaseUrl: baseUrl, storageConnection: azurite.connectionString, controlKey: CONTROL_KEY, directory: directory(`${baseUrl}/api/calling`) }),
@@ -135,6 +135,22 @@ async function main(): Promise<void> {
       }
     });
   });
+  // Later lines from the peer answer `loop` requests (its event-loop delay).
+  const peerLines: string[] = [];
+  let peerBuffer = '';
+  peer.stdout.on('data', (chunk: Buffer) => {
+    peerBuffer += chunk.toString();
+    const lines = peerBuffer.split('\n');
+    peerBuffer = lines.pop() ?? '';
+    peerLines.push(...lines);
+  });
+  const peerEventLoopDelay = async (): Promise<unknown> => {
+    const before = peerLines.length;
+    peer.stdin.write('loop\n');
+    for (let i = 0; i < 50 && peerLines.length === before; i += 1) await sleep(100);
+    const line = peerLines.slice(before).find((l) => l.includes('eventLoopDelayInMs'));
+    return line === undefined ? undefined : (JSON.parse(line) as { eventLoopDelayInMs: unknown }).eventLoopDelayInMs;
+  };
   const work = mkdtempSync(join(tmpdir(), 'attest-bench-rec-'));
   Object.assign(process.env, {
     ATTEST_STORAGE_CONNECTION_STRING: azurite.connectionString,
@@ -154,12 +170,19 @@ async function main(): Promise<void> {
     ATTEST_ARCHIVE_EXPORT_DIR: join(work, 'exports'),
   });
   const hostLines: string[] = [];
+  // Warnings and errors of the function app, counted by message.
+  const problemLines = new Map<string, number>();
   const host = await startFunctionsHost({
     appPath: join(ROOT, 'functions'),
     port,
     logSink: (record: unknown) => {
       const text = JSON.stringify(record);
       if (text.includes('invite answered')) hostLines.push(text);
+      else if (/"level\\?":\\?"(warn|error)/.test(text)) {
+        const message = /message\\?":\\?"([a-zA-Z][^"\\]+)/.exec(text)?.[1] ?? 'unknown';
+        problemLines.set(message, (problemLines.get(message) ?? 0) + 1);
+        if (process.env.ATTEST_BENCH_DEBUG === 'true') process.stderr.write(`${text}\n`);
+      }
     },
     appSettings: { ...process.env, AzureWebJobsStorage: azurite.connectionString },
     hostSettings: { taskHubName: `Bench${randomUUID().replace(/-/g, '').slice(0, 10)}` },
@@ -188,8 +211,16 @@ async function main(): Promise<void> {
       startFailures += 1;
     });
 
+  // The slowest answers, with the part spent inside the webhook handler (the rest is transport
+  // and the simulator's and host's event loops).
+  const slowest: { callId: string; totalInMs: number; [detail: string]: unknown }[] = [];
+  const handlerLatencyOf = (callId: string): number | undefined => {
+    const line = hostLines.find((l) => l.includes(callId));
+    const match = line === undefined ? null : /answerLatencyInMs\\?":(\d+)/.exec(line);
+    return match === null ? undefined : Number(match[1]);
+  };
   const measure = async (since: string): Promise<number[]> => {
-    const deliveries = await control<{ callId: string; kind: string; at: string }[]>('GET', '/_sim/deliveries');
+    const deliveries = await control<{ callId: string; kind: string; at: string; status?: number; error?: string }[]>('GET', '/_sim/deliveries');
     const requests = await control<{ callId?: string; operation: string; at: string }[]>('GET', '/_sim/graph-requests');
     const answers = new Map<string, number>();
     for (const r of requests) if (r.operation === 'answer' && r.callId !== undefined && !answers.has(r.callId)) answers.set(r.callId, Date.parse(r.at));
@@ -197,7 +228,17 @@ async function main(): Promise<void> {
     for (const d of deliveries) {
       if (d.kind !== 'invite' || d.at < since) continue;
       const answeredAt = answers.get(d.callId);
-      if (answeredAt !== undefined) latencies.push(answeredAt - Date.parse(d.at));
+      if (answeredAt === undefined) continue;
+      latencies.push(answeredAt - Date.parse(d.at));
+      slowest.push({
+        callId: d.callId,
+        totalInMs: answeredAt - Date.parse(d.at),
+        insideHandlerInMs: handlerLatencyOf(d.callId) ?? null,
+        inviteStatus: d.status ?? null,
+        inviteError: d.error ?? null,
+        deliveries: deliveries.filter((x) => x.callId === d.callId).map((x) => `${x.kind}@${x.at.slice(17, 23)}:${x.status ?? x.error ?? '?'}`),
+        graphRequests: requests.filter((r) => r.callId === d.callId).map((r) => `${r.operation}@${r.at.slice(17, 23)}`),
+      });
     }
     return latencies;
   };
@@ -215,6 +256,7 @@ async function main(): Promise<void> {
       simulatorAndMediaHost: cpuSecondsOf(peer.pid),
       azurite: cpuSecondsOf(azurite.pid),
     });
+    await peerEventLoopDelay();
     const cpuBefore = cpuNow();
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
@@ -231,6 +273,7 @@ async function main(): Promise<void> {
     await sleep(8_000);
     const steady = summarise(await measure(steadyStart), STEADY_RATE_PER_S * STEADY_SECONDS);
     const cpuAfter = cpuNow();
+    const simulatorAndMediaHostEventLoopDelayInMs = await peerEventLoopDelay();
     loopDelay.disable();
     const functionAppEventLoopDelayInMs = { p50: Number((loopDelay.percentile(50) / 1e6).toFixed(1)), p99: Number((loopDelay.percentile(99) / 1e6).toFixed(1)), max: Number((loopDelay.max / 1e6).toFixed(1)) };
     const steadyCpuSecondsPerCall = Object.fromEntries(
@@ -260,7 +303,10 @@ async function main(): Promise<void> {
       callStartFailures: startFailures,
       phasesInsideFunctionApp: phases,
       steadyCpuSecondsPerCall,
+      functionAppWarningsAndErrors: Object.fromEntries(problemLines),
+      slowestAnswers: [...slowest].sort((a, b) => b.totalInMs - a.totalInMs).slice(0, 5),
       functionAppEventLoopDelayInMs,
+      simulatorAndMediaHostEventLoopDelayInMs,
       steady: { ratePerS: STEADY_RATE_PER_S, seconds: STEADY_SECONDS, ...steady },
       burst: { size: BURST, ...burst },
     };
