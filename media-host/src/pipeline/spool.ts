@@ -23,6 +23,7 @@ export type SpoolRecordKind = (typeof SpoolRecordKind)[keyof typeof SpoolRecordK
 
 const RECORD_HEAD_BYTES = 8;
 const RECORD_FIXED_BYTES = 24;
+const SLAB_BYTES = 1024 * 1024;
 
 export interface SpoolRecord {
   readonly kind: SpoolRecordKind;
@@ -102,6 +103,9 @@ export class Spool {
   private current: { segment: Segment; handle: FileHandle } | undefined;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** The slab records are being copied into, and how much of it is used. */
+  private slab: Buffer | undefined;
+  private slabUsed = 0;
   private pendingMax = new Map<string, number>();
   private diskBytes = 0;
   private readonly released = new Map<string, number>();
@@ -164,9 +168,20 @@ export class Spool {
       id = sessionIdBytes(sessionId);
       this.sessionIdBytes.set(sessionId, id);
     }
-    // The body is written as it is (no copy): callers hand over buffers they no longer change.
-    this.pending.push(encodeSpoolRecordHead(kind, id, sequence, body));
-    if (body !== undefined && body.length > 0) this.pending.push(body);
+    // Records are copied into large slabs, so a flush writes a few big buffers rather than two
+    // small ones per record (and a record never pins the socket read it came from).
+    if (this.slab === undefined || this.slab.length - this.slabUsed < bytes) {
+      this.sealSlab();
+      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, bytes));
+    }
+    const at = this.slabUsed;
+    this.slab.writeUInt32LE(RECORD_FIXED_BYTES + (body?.length ?? 0), at);
+    this.slab.writeUInt32LE(kind, at + 8);
+    id.copy(this.slab, at + 12);
+    this.slab.writeUInt32LE(sequence, at + 28);
+    if (body !== undefined) body.copy(this.slab, at + RECORD_HEAD_BYTES + RECORD_FIXED_BYTES);
+    this.slab.writeUInt32LE(crc32(this.slab.subarray(at + RECORD_HEAD_BYTES, at + bytes)), at + 4);
+    this.slabUsed = at + bytes;
     this.pendingBytes += bytes;
     const max = this.pendingMax.get(sessionId);
     if (max === undefined || max < sequence) this.pendingMax.set(sessionId, sequence);
@@ -176,12 +191,23 @@ export class Spool {
   /** Writes and fsyncs everything queued so far. Concurrent calls share one flush at a time. */
   async flush(): Promise<void> {
     while (this.flushing !== undefined) await this.flushing;
+    this.sealSlab();
     if (this.pending.length === 0) return;
     this.flushing = this.flushNow();
     try {
       await this.flushing;
     } finally {
       this.flushing = undefined;
+    }
+  }
+
+  /** Moves the used part of the current slab to the buffers the next flush writes. */
+  private sealSlab(): void {
+    if (this.slab !== undefined && this.slabUsed > 0) {
+      this.pending.push(this.slab.subarray(0, this.slabUsed));
+      // The written part is handed to the flush; the rest of the slab takes the next records.
+      this.slab = this.slab.length - this.slabUsed >= 4096 ? this.slab.subarray(this.slabUsed) : undefined;
+      this.slabUsed = 0;
     }
   }
 

@@ -1,6 +1,11 @@
-/** {@link BlockStore} over `@azure/storage-blob`: block blobs grown by staged blocks. */
+/**
+ * {@link BlockStore} over Azure Blob Storage: block blobs grown by staged blocks. The per-block
+ * calls (Put Block, Put Block List) go through the lean REST client in `blob-block-rest.ts`; the
+ * rest through `@azure/storage-blob`.
+ */
 import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { createBlockWriteClient, parseSharedKeyConnectionString } from './blob-block-rest';
 import type { BlockStore } from './block-store';
 
 export interface AzureBlockStoreOptions {
@@ -11,11 +16,20 @@ export interface AzureBlockStoreOptions {
 }
 
 export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockStore {
-  const pipelineOptions = { retryOptions: { maxTries: 1, tryTimeoutInMs: options.requestTimeoutInMs ?? 30_000 } };
+  const requestTimeoutInMs = options.requestTimeoutInMs ?? 30_000;
+  const pipelineOptions = { retryOptions: { maxTries: 1, tryTimeoutInMs: requestTimeoutInMs } };
+  const credential = options.connectionString === undefined ? new DefaultAzureCredential() : undefined;
   const service =
     options.connectionString !== undefined
       ? BlobServiceClient.fromConnectionString(options.connectionString, pipelineOptions)
-      : new BlobServiceClient(options.accountUrl ?? '', new DefaultAzureCredential(), pipelineOptions);
+      : new BlobServiceClient(options.accountUrl ?? '', credential, pipelineOptions);
+  // A connection string without an account key (a SAS) keeps the SDK for every call.
+  const blocks =
+    options.connectionString === undefined
+      ? createBlockWriteClient({ accountUrl: options.accountUrl ?? '', credential, requestTimeoutInMs })
+      : parseSharedKeyConnectionString(options.connectionString) !== undefined
+        ? createBlockWriteClient({ connectionString: options.connectionString, requestTimeoutInMs })
+        : undefined;
   const containers = new Map<string, ContainerClient>();
   const container = (name: string): ContainerClient => {
     let client = containers.get(name);
@@ -30,9 +44,11 @@ export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockSto
       await container(name).createIfNotExists();
     },
     async stageBlock(c, blobName, blockId, bytes) {
+      if (blocks !== undefined) return blocks.stageBlock(c, blobName, blockId, bytes);
       await container(c).getBlockBlobClient(blobName).stageBlock(blockId, bytes, bytes.length);
     },
     async commitBlockList(c, blobName, blockIds, contentType) {
+      if (blocks !== undefined) return blocks.commitBlockList(c, blobName, blockIds, contentType);
       await container(c)
         .getBlockBlobClient(blobName)
         .commitBlockList([...blockIds], { blobHTTPHeaders: { blobContentType: contentType } });
