@@ -137,6 +137,13 @@ describe('Key Vault adapters (real SDK)', () => {
     expect(error).toMatchObject({ code: 'ATT_UNAUTHORIZED', details: { keyName: 'ledger-signing', operation: 'get', status: 401 } });
   });
 
+  it('reports a credential that cannot get a token (wrong client secret) as the credential failing', async () => {
+    const wrongSecret = new ClientSecretCredential(TENANT, BOT_APP, 'not-the-secret', { authorityHost: sim.url, disableInstanceDiscovery: true });
+    const keys = new KeyVaultKeys({ vaultUri: sim.url, credential: wrongSecret, shouldDisableChallengeResourceVerification: true });
+    const error = await rejection(keys.getPublicKey('ledger-signing'));
+    expect(error.message).toBe('[ATT_UNAUTHORIZED] no token for Key Vault (get on key ledger-signing): the credential failed');
+  });
+
   it('refuses an operation the key does not permit with a clear error (the SDK checks before the vault would answer 403)', async () => {
     const { kid, publicKey } = await vault.getPublicKey('recording-kek');
     const record = wrapDataKey(publicKey, kid, createDataKey(), new Date('2030-01-01T00:00:00Z'));

@@ -47,6 +47,12 @@ export function keyVaultError(keyName: string, operation: string, error: unknown
   const status = (error as { statusCode?: unknown }).statusCode;
   const details = { keyName, operation, ...(typeof status === 'number' ? { status } : {}) };
   const message = error instanceof Error ? error.message : '';
+  const name = error instanceof Error ? error.name : '';
+  // @azure/identity's failures (the token endpoint refused, no managed identity) carry the token
+  // endpoint's status, not the vault's: report them as the credential's.
+  if (['AuthenticationError', 'AuthenticationRequiredError', 'CredentialUnavailableError', 'AggregateAuthenticationError'].includes(name)) {
+    return new RecorderError(ErrorCode.Unauthorized, `no token for Key Vault (${operation} on key ${keyName}): the credential failed`, { cause: error, details: { keyName, operation } });
+  }
   if (status === 401) {
     return new RecorderError(ErrorCode.Unauthorized, `Key Vault did not accept the credential for ${operation} on key ${keyName} (401): check the identity can get a token for https://vault.azure.net`, { cause: error, details });
   }
@@ -64,9 +70,6 @@ export function keyVaultError(keyName: string, operation: string, error: unknown
   }
   if (/challenge resource/i.test(message)) {
     return new RecorderError(ErrorCode.ConfigInvalid, `the vault's challenge names another resource than its domain; set ATTEST_KEYVAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION only for a vault outside vault.azure.net`, { cause: error, details });
-  }
-  if (typeof status !== 'number' && /credential|authenticat|token/i.test(`${(error as { name?: string }).name ?? ''} ${message}`)) {
-    return new RecorderError(ErrorCode.Unauthorized, `no token for Key Vault (${operation} on key ${keyName}): the credential failed`, { cause: error, details });
   }
   const isRetryable = typeof status !== 'number' || status === 408 || status === 429 || status >= 500;
   return new RecorderError(ErrorCode.Internal, `Key Vault ${operation} on key ${keyName} failed${typeof status === 'number' ? ` (${status})` : ''}`, { cause: error, details, retryable: isRetryable });
@@ -103,12 +106,12 @@ export class KeyVaultKeys {
     return pending;
   }
 
+  /** One client per key version; built from the fetched key when there is one (no second GET). */
   #cryptographyClient(key: KeyVaultKey | string): CryptographyClient {
     const id = typeof key === 'string' ? key : (key.id ?? '');
     let client = this.#cryptography.get(id);
     if (client === undefined) {
-      const options = { disableChallengeResourceVerification: this.#options.shouldDisableChallengeResourceVerification === true };
-      client = typeof key === 'string' ? new CryptographyClient(key, this.#options.credential, options) : new CryptographyClient(key, this.#options.credential, options);
+      client = new CryptographyClient(key, this.#options.credential, { disableChallengeResourceVerification: this.#options.shouldDisableChallengeResourceVerification === true });
       this.#cryptography.set(id, client);
     }
     return client;

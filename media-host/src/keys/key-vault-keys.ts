@@ -15,6 +15,11 @@ function keyVaultError(keyName: string, operation: string, error: unknown): Reco
   if (error instanceof RecorderError) return error;
   const status = (error as { statusCode?: unknown }).statusCode;
   const details = { keyName, operation, ...(typeof status === 'number' ? { status } : {}) };
+  const name = error instanceof Error ? error.name : '';
+  // @azure/identity's failures carry the token endpoint's status, not the vault's.
+  if (['AuthenticationError', 'AuthenticationRequiredError', 'CredentialUnavailableError', 'AggregateAuthenticationError'].includes(name)) {
+    return new RecorderError(ErrorCode.Unauthorized, `no token for Key Vault (${operation} on key ${keyName}): the media host's credential failed`, { cause: error, details: { keyName, operation } });
+  }
   if (status === 401) return new RecorderError(ErrorCode.Unauthorized, `Key Vault did not accept the media host's credential for ${operation} on key ${keyName} (401)`, { cause: error, details });
   if (status === 403) return new RecorderError(ErrorCode.ConfigInvalid, `Key Vault refused ${operation} on key ${keyName} (403): grant the media host's identity Key Vault Crypto User`, { cause: error, details });
   if (status === 404) return new RecorderError(ErrorCode.ConfigInvalid, `Key Vault has no key ${keyName} (404): check ATTEST_MEDIA_KEYVAULT_*_NAME`, { cause: error, details });
