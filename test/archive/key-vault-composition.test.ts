@@ -1,22 +1,25 @@
 /**
  * The archive's composition root with `ATTEST_KEYVAULT_URI` set, served by the local Functions
- * host: playback unwraps the data key through the vault, the completeness report and the export
- * are signed ES256 through it, and the export passes `attest verify`. The simulator's Key Vault
+ * host: playback unwraps the data key through the vault, the completeness report and the ledger
+ * checkpoint are signed ES256 through it (the export path with the same keys is in
+ * key-vault.test.ts). The simulator's Key Vault
  * stand-in over HTTPS, Azurite for storage. Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { ClientSecretCredential } from '@azure/identity';
-import { isCompletenessSignatureValid, type CompletenessReportBody, type CompletenessSignature } from '@attest/core';
+import { isCompletenessSignatureValid, publicKeyId, verifyLedger, type CompletenessReportBody, type CompletenessSignature, type LedgerEntry } from '@attest/core';
 import { KeyVaultKeys } from '../../functions/src/adapters/key-vault-keys';
-import { main } from '../../functions/src/cli/verify';
+import { TableLedgerStore } from '../../functions/src/adapters/table-ledger';
+import { systemClock } from '../../functions/src/domain/archive-ports';
 import type { ArchiveComposition } from '../../functions/src/composition/archive.composition';
-import { loadFunctionApp } from '../../local/src/host/function-app';
+import { loadFunctionApp, type LoadedFunctionApp } from '../../local/src/host/function-app';
+import { jsonData } from '../../local/src/host/typed-data';
 import { startHttpTriggerServer, type HttpTriggerServer } from '../../local/src/host/http-server';
 import { createHostLogger, memorySink } from '../../local/src/host/log-sink';
 import { startTeamsSimulator, type TeamsSimulator } from '../../local/src/simulator';
@@ -31,6 +34,7 @@ const silent = (): void => undefined;
 let sim: TeamsSimulator;
 let metadataServer: Server;
 let server: HttpTriggerServer;
+let app: LoadedFunctionApp;
 let plaintext: ReadonlyMap<string, Buffer>;
 
 function token(claims: Record<string, unknown>): string {
@@ -74,7 +78,7 @@ beforeAll(async () => {
     ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({ 'officer-all': ['*'] }),
   });
   const sink = memorySink();
-  const app = await loadFunctionApp(join(__dirname, 'apps', 'archive-keyvault-app.ts'), { logSink: sink });
+  app = await loadFunctionApp(join(__dirname, 'apps', 'archive-keyvault-app.ts'), { logSink: sink });
   server = await startHttpTriggerServer({ app, logger: createHostLogger(sink), routePrefix: 'api', maxRequestBodyInBytes: 64 * 1024 });
   const archive = (globalThis as { __attestArchive?: ArchiveComposition }).__attestArchive!;
 
@@ -118,18 +122,15 @@ describe('archive composition with ATTEST_KEYVAULT_URI', () => {
     expect(isCompletenessSignatureValid({ ...report, to: '2026-03-01T00:00:00.000Z' }, signature, ledgerKey)).toBe(false);
   });
 
-  it('writes an export signed through the vault that passes attest verify', async () => {
-    const response = await fetch(`${server.functionsUrl}/archive/exports`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${officer()}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ query: { from: '2026-01-01T00:00:00.000Z', to: '2026-02-01T00:00:00.000Z' } }),
-    });
-    expect(response.status).toBe(201);
-    const { outputDir } = (await response.json()) as { outputDir: string };
-    const checkpoints = JSON.parse(readFileSync(join(outputDir, 'ledger/checkpoints.json'), 'utf8')) as { alg: string }[];
+  it('signs the ledger checkpoint ES256 through the vault when the checkpoint timer fires', async () => {
+    await app.invoke('archiveLedgerCheckpoint', jsonData({ Schedule: { AdjustForDST: true }, IsPastDue: false }));
+    const ledger = TableLedgerStore.fromConnectionString(process.env.ATTEST_TEST_STORAGE_CONNECTION!, `${prefix}ledger`, systemClock);
+    const checkpoints = await ledger.listCheckpoints();
     expect(checkpoints.map((c) => c.alg)).toEqual(['ES256']);
-    const lines: string[] = [];
-    expect(await main(['verify', outputDir], (line) => lines.push(line), () => undefined)).toBe(0);
-    expect(lines.at(-1)).toBe('PASS');
+    const entries: LedgerEntry[] = [];
+    for await (const entry of ledger.listEntries(0)) entries.push(entry);
+    const ledgerKey = (await sim.keyVault.getPublicKey('ledger-signing'))!;
+    expect(checkpoints[0]!.keyId).toBe(publicKeyId(ledgerKey));
+    expect(verifyLedger(entries, { checkpoints, publicKey: ledgerKey })).toMatchObject({ isValid: true, checkpointCount: 1 });
   });
 });
