@@ -3,6 +3,7 @@
  * ClientSecretCredential against the simulator's Key Vault stand-in over HTTPS (challenge auth,
  * tokens from the simulated Entra). Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
+import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -128,6 +129,19 @@ describe('Key Vault adapters (real SDK)', () => {
     expect(signature).toHaveLength(64);
     expect(verifySignature('ES256', data, signature, publicKey)).toBe(true);
     expect(verifySignature('ES256', Buffer.from('other bytes'), signature, publicKey)).toBe(false);
+  });
+
+  it('verifies ES256 through the vault (verify) and refuses a flipped signature', async () => {
+    const { kid } = await vault.getPublicKey('ledger-signing');
+    const signer = await vault.signerSource('ledger-signing', publicKeyId)();
+    const data = Buffer.from('checkpoint body', 'utf8');
+    const signature = await signer.sign(data);
+    const client = new CryptographyClient(kid, credential, { disableChallengeResourceVerification: true });
+    const digest = createHash('sha256').update(data).digest();
+    expect((await client.verify('ES256', digest, signature)).result).toBe(true);
+    const flipped = Buffer.from(signature);
+    flipped[0] = (flipped[0] ?? 0) ^ 0x01;
+    expect((await client.verify('ES256', digest, flipped)).result).toBe(false);
   });
 
   it('refuses a bad token with 401 and a clear error', async () => {
