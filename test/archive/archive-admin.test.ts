@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { createCompletenessActivities } from '../../functions/src/activities/completeness.activities';
-import { createExportActivities } from '../../functions/src/activities/export.activities';
+import { createExportActivities, type ExportActivities } from '../../functions/src/activities/export.activities';
 import { createGdprActivities } from '../../functions/src/activities/gdpr.activities';
 import type { MemoryRecordingBlobStore } from '../../functions/src/adapters/memory-archive-stores';
 import type { TokenVerifier } from '../../functions/src/domain/token-verifier';
-import { createArchiveAdminHandlers, type ArchiveAdminHandlers, type DispositionEvents } from '../../functions/src/http/archive-admin.http';
-import type { DispositionDecision } from '../../functions/src/domain/archive-names';
+import { createArchiveAdminHandlers, type ArchiveAdminHandlers, type DispositionEvents, type ExportJobs, type ExportJobStatus } from '../../functions/src/http/archive-admin.http';
+import type { DispositionDecision, ExportJobRequest } from '../../functions/src/domain/archive-names';
 import { verifyExport } from '../../functions/src/cli/verify-export';
 import { createHarness, DAY_IN_MS, kek, ledgerKeys, manifestKeys, memoryBlobWriter, testPolicy, writeSealedRecording, type ArchiveHarness } from './archive-fixtures';
 
@@ -43,6 +43,27 @@ class FakeDispositionEvents implements DispositionEvents {
   }
 }
 
+/** Exports are queued by the handlers and run when the test says so (a durable orchestration in the app). */
+class FakeExportJobs implements ExportJobs {
+  readonly jobs = new Map<string, { request: ExportJobRequest; status: ExportJobStatus }>();
+  constructor(private readonly exports: ExportActivities) {}
+  start(request: ExportJobRequest): Promise<'started' | 'alreadyRunning'> {
+    if (this.jobs.get(request.exportId)?.status.state === 'running') return Promise.resolve('alreadyRunning');
+    this.jobs.set(request.exportId, { request, status: { exportId: request.exportId, state: 'running', tenantId: request.tenantId, createdBy: request.createdBy } });
+    return Promise.resolve('started');
+  }
+  status(exportId: string): Promise<ExportJobStatus | undefined> {
+    return Promise.resolve(this.jobs.get(exportId)?.status);
+  }
+  async runAll(): Promise<void> {
+    for (const job of this.jobs.values()) {
+      if (job.status.state !== 'running') continue;
+      const result = await this.exports.runExport(job.request);
+      job.status = { ...job.status, state: 'completed', result, progress: { phase: 'done', done: result.interactionCount + result.absentCount, total: result.interactionCount + result.absentCount } };
+    }
+  }
+}
+
 let exportDir: string;
 beforeAll(async () => {
   exportDir = await mkdtemp(path.join(tmpdir(), 'attest-admin-'));
@@ -51,7 +72,7 @@ afterAll(async () => {
   await rm(exportDir, { recursive: true, force: true });
 });
 
-async function setup(): Promise<{ harness: ArchiveHarness; handlers: ArchiveAdminHandlers; events: FakeDispositionEvents }> {
+async function setup(): Promise<{ harness: ArchiveHarness; handlers: ArchiveAdminHandlers; events: FakeDispositionEvents; jobs: FakeExportJobs }> {
   const harness = createHarness(T0);
   for (const [id, user, day] of [['int-t1', 'user-trader', '01'], ['int-s1', 'user-a', '02']] as const) {
     const fixture = await writeSealedRecording(memoryBlobWriter(harness.blobs as MemoryRecordingBlobStore), { tenantId: 'tenant-1', interactionId: id, recordedUserIds: [user], invitedAt: `2030-01-${day}T09:00:00.000Z`, type: 'pstn', callChainId: `chain-${id}` });
@@ -63,6 +84,7 @@ async function setup(): Promise<{ harness: ArchiveHarness; handlers: ArchiveAdmi
   const events = new FakeDispositionEvents();
   let next = 0;
   const exports = createExportActivities({ records: harness.records, holds: harness.holds, ledger: harness.ledger, blobs: harness.blobs, kekPrivateKey: kek.privateKey, ledgerSigningKey: ledgerKeys.privateKey, manifestPublicKeyPem: manifestKeys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), clock: harness.clock });
+  const jobs = new FakeExportJobs(exports);
   const handlers = createArchiveAdminHandlers({
     verifier,
     rbacScopes,
@@ -71,7 +93,7 @@ async function setup(): Promise<{ harness: ArchiveHarness; handlers: ArchiveAdmi
     ledger: harness.ledger,
     blobs: harness.blobs,
     activities: harness.activities,
-    exports,
+    exportJobs: jobs,
     completeness: createCompletenessActivities({ records: harness.records, ledgerSigningKey: ledgerKeys.privateKey, clock: harness.clock }),
     gdpr: createGdprActivities({ records: harness.records, holds: harness.holds, activities: harness.activities, policy: testPolicy, clock: harness.clock }),
     dispositions: events,
@@ -80,7 +102,7 @@ async function setup(): Promise<{ harness: ArchiveHarness; handlers: ArchiveAdmi
     clock: harness.clock,
     newId: () => `id-${(next += 1)}`,
   });
-  return { harness, handlers, events };
+  return { harness, handlers, events, jobs };
 }
 
 interface Call {
@@ -223,13 +245,30 @@ describe('archive admin API', () => {
     expect(response.jsonBody).toEqual({ deleted: ['int-s1'], refused: [] });
   });
 
-  it('exports a data subject package that verifies', async () => {
-    const { handlers } = await setup();
+  it('exports a data subject package that verifies, followed through the status route', async () => {
+    const { handlers, jobs } = await setup();
     const { response } = await call(handlers.subjectExport, { method: 'POST', user: 'officer', params: { userId: 'user-trader' } });
-    expect(response.status).toBe(201);
-    const result = response.jsonBody as { outputDir: string; interactionCount: number };
+    expect(response).toMatchObject({ status: 202, headers: { location: '/api/archive/exports/id-1' }, jsonBody: { exportId: 'id-1', state: 'running', statusUri: '/api/archive/exports/id-1' } });
+    expect((await call(handlers.exportStatus, { user: 'officer', params: { exportId: 'id-1' } })).response).toMatchObject({ status: 200, jsonBody: { state: 'running' } });
+    await jobs.runAll();
+    const { response: done } = await call(handlers.exportStatus, { user: 'officer', params: { exportId: 'id-1' } });
+    expect(done).toMatchObject({ status: 200, jsonBody: { state: 'completed', progress: { phase: 'done', done: 1, total: 1 } } });
+    const result = (done.jsonBody as { result: { outputDir: string; interactionCount: number } }).result;
     expect(result.interactionCount).toBe(1);
     expect((await verifyExport(result.outputDir)).failures).toEqual([]);
+  });
+
+  it('resumes an export by its id, never runs one twice at once, and hides other tenants\' exports', async () => {
+    const { harness, handlers, jobs } = await setup();
+    await call(handlers.export, { method: 'POST', user: 'officer', body: { query: {} } });
+    const again = await call(handlers.export, { method: 'POST', user: 'officer', body: { query: {}, exportId: 'id-1' } });
+    expect(again.response).toMatchObject({ status: 202, jsonBody: { exportId: 'id-1', isAlreadyRunning: true } });
+    expect(harness.ledger.entries.at(-1)).toMatchObject({ kind: 'accessed', details: { action: 'export', outcome: 'alreadyRunning' } });
+    expect((await call(handlers.export, { method: 'POST', user: 'officer', body: { query: {}, exportId: 'never-started' } })).response).toMatchObject({ status: 404 });
+    jobs.jobs.set('other', { request: { exportId: 'other', createdBy: 'x', tenantId: 'tenant-2', outputDir: '/nowhere' }, status: { exportId: 'other', state: 'running', tenantId: 'tenant-2' } });
+    expect((await call(handlers.exportStatus, { user: 'officer', params: { exportId: 'other' } })).response).toMatchObject({ status: 404, jsonBody: { code: 'ATT_NOT_FOUND' } });
+    expect((await call(handlers.exportStatus, { user: 'auditor', params: { exportId: 'id-1' } })).response).toMatchObject({ status: 403 });
+    expect((await call(handlers.exportStatus, { user: 'officer', params: { exportId: '../x' } })).response).toMatchObject({ status: 400 });
   });
 
   it('relays a second person\'s disposition decision and records it once', async () => {

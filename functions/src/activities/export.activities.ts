@@ -1,8 +1,12 @@
 /**
  * Writes an export package (docs/export-format.md) to a directory: decrypted media, metadata,
  * manifests and signatures, a signed completeness report, the ledger excerpt and a fresh signed
- * checkpoint that covers the export's own ledger entry. Resumable: `.progress.json` lists the
- * interactions already written; a second run with the same export id skips them.
+ * checkpoint that covers the export's own ledger entry. In three steps, so a durable
+ * orchestration can run a long export in short activities and report progress between them:
+ * `prepareExport` fixes the selection (`.selection.json`), `writeExportBatch` writes a range of
+ * it, `finishExport` writes the report, index and ledger excerpt. Resumable: `.progress.json`
+ * lists the interactions already written; a second run with the same export id skips them and
+ * keeps the selection made the first time.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -31,7 +35,8 @@ import {
   type LedgerEntry,
   type SigningKeyLike,
 } from '@attest/core';
-import type { ArchiveRecord, ArchiveRecordStore, ArchiveSearchQuery, Clock, HoldStore, LedgerStore, RecordingBlobStore } from '../domain/archive-ports';
+import type { ArchiveRecord, ArchiveRecordStore, Clock, HoldStore, LedgerStore, RecordingBlobStore } from '../domain/archive-ports';
+import type { ExportBatchResult, ExportJobRequest, ExportResult } from '../domain/archive-names';
 import { readPlaintextStream, readStoredManifest } from '../adapters/archive-media-reader';
 import { EXPORT_README } from './export-readme';
 import { completenessItemOf, completenessReason } from '../domain/completeness-item';
@@ -50,13 +55,7 @@ export interface ExportDeps {
   readonly clock: Clock;
 }
 
-export interface ExportRequest {
-  readonly exportId: string;
-  readonly createdBy: string;
-  readonly query?: ArchiveSearchQuery;
-  readonly holdId?: string;
-  readonly outputDir: string;
-}
+export type ExportRequest = ExportJobRequest;
 
 export interface ExportProgress {
   readonly done: number;
@@ -64,19 +63,23 @@ export interface ExportProgress {
   readonly interactionId?: string;
 }
 
-export interface ExportResult {
-  readonly exportId: string;
-  readonly outputDir: string;
-  readonly interactionCount: number;
-  readonly absentCount: number;
-  readonly ledgerSeq: number;
-  readonly resumedCount: number;
-}
+export type { ExportResult } from '../domain/archive-names';
 
 interface ProgressFile {
   readonly exportId: string;
   readonly done: Record<string, ExportedInteraction>;
 }
+
+/** The interactions of an export, fixed when it starts, in invite order. */
+interface SelectionFile {
+  readonly exportId: string;
+  readonly keys: readonly { readonly tenantId: string; readonly interactionId: string }[];
+  readonly firstInvitedAt?: string;
+}
+
+const SELECTION_FILE = '.selection.json';
+/** Records read at once when the finish step reloads the selection. */
+const RECORD_READ_CONCURRENCY = 16;
 
 async function readJson<T>(file: string): Promise<T | undefined> {
   try {
@@ -128,93 +131,163 @@ export function createExportActivities(deps: ExportDeps) {
     };
   }
 
+  const keyOf = (tenantId: string, interactionId: string): string => `${tenantId}/${interactionId}`;
+
+  async function readSelection(request: ExportRequest): Promise<SelectionFile> {
+    const selection = await readJson<SelectionFile>(path.join(request.outputDir, SELECTION_FILE));
+    if (selection?.exportId !== request.exportId) throw new RecorderError(ErrorCode.Conflict, `export ${request.exportId} has no selection; prepare it first`);
+    return selection;
+  }
+
+  async function readProgress(request: ExportRequest): Promise<Record<string, ExportedInteraction>> {
+    const previous = await readJson<ProgressFile>(path.join(request.outputDir, ExportPaths.progress));
+    return previous?.exportId === request.exportId ? { ...previous.done } : {};
+  }
+
+  const isExportable = (record: ArchiveRecord): boolean =>
+    record.state !== 'deleted' && (record.interaction.outcome === 'recorded' || record.interaction.outcome === 'recordedWithGaps');
+
+  /**
+   * Fixes the selection (kept when the export is resumed); returns how many interactions it has
+   * and how many an earlier run already wrote.
+   */
+  async function prepareExport(request: ExportRequest): Promise<{ readonly total: number; readonly resumedCount: number }> {
+    await mkdir(request.outputDir, { recursive: true });
+    const resumedCount = Object.keys(await readProgress(request)).length;
+    const existing = await readJson<SelectionFile>(path.join(request.outputDir, SELECTION_FILE));
+    if (existing?.exportId === request.exportId) return { total: existing.keys.length, resumedCount };
+    const records = await select(request);
+    const selection: SelectionFile = {
+      exportId: request.exportId,
+      keys: records.map((r) => ({ tenantId: r.interaction.tenantId, interactionId: r.interaction.interactionId })),
+      ...(records[0] === undefined ? {} : { firstInvitedAt: records[0].interaction.invitedAt }),
+    };
+    await writeFile(path.join(request.outputDir, SELECTION_FILE), JSON.stringify(selection));
+    return { total: selection.keys.length, resumedCount };
+  }
+
+  /** Writes the selection's interactions `[start, start + count)` that are not written yet. */
+  async function writeExportBatch(input: { readonly request: ExportRequest; readonly start: number; readonly count: number }): Promise<ExportBatchResult> {
+    const { request } = input;
+    const selection = await readSelection(request);
+    const done = await readProgress(request);
+    const end = Math.min(selection.keys.length, input.start + Math.max(1, input.count));
+    let writtenCount = 0;
+    for (const { tenantId, interactionId } of selection.keys.slice(input.start, end)) {
+      const key = keyOf(tenantId, interactionId);
+      if (done[key] !== undefined) continue;
+      const record = await deps.records.get(tenantId, interactionId);
+      if (record === undefined || !isExportable(record)) continue;
+      const entry = await writeInteraction(request.outputDir, record);
+      if (entry === undefined) continue;
+      done[key] = entry;
+      writtenCount += 1;
+      await writeFile(path.join(request.outputDir, ExportPaths.progress), JSON.stringify({ exportId: request.exportId, done }));
+    }
+    return { nextIndex: end, writtenCount };
+  }
+
+  async function loadRecords(selection: SelectionFile): Promise<(ArchiveRecord | undefined)[]> {
+    const out: (ArchiveRecord | undefined)[] = [];
+    for (let i = 0; i < selection.keys.length; i += RECORD_READ_CONCURRENCY) {
+      out.push(...(await Promise.all(selection.keys.slice(i, i + RECORD_READ_CONCURRENCY).map((k) => deps.records.get(k.tenantId, k.interactionId)))));
+    }
+    return out;
+  }
+
+  /** Writes the completeness report, the index, the ledger excerpt and a checkpoint covering the export. */
+  async function finishExport(input: { readonly request: ExportRequest; readonly resumedCount: number }): Promise<ExportResult> {
+    const { request, resumedCount } = input;
+    const root = request.outputDir;
+    const selection = await readSelection(request);
+    const done = await readProgress(request);
+    const records = await loadRecords(selection);
+    const now = deps.clock.now();
+    const exported: ExportedInteraction[] = [];
+    const absent: { tenantId: string; interactionId: string; reason: string }[] = [];
+    const items: CompletenessItem[] = [];
+    selection.keys.forEach(({ tenantId, interactionId }, index) => {
+      const record = records[index];
+      if (record === undefined) {
+        absent.push({ tenantId, interactionId, reason: 'no longer in the archive' });
+        return;
+      }
+      const entry = done[keyOf(tenantId, interactionId)];
+      let reason = completenessReason(record);
+      if (entry === undefined && isExportable(record)) reason = 'no sealed manifest in storage';
+      if (entry !== undefined) exported.push(entry);
+      else absent.push({ tenantId, interactionId, reason: reason ?? record.interaction.outcome });
+      items.push(completenessItemOf(record, reason));
+    });
+
+    const ledgerSigner = await resolveSigner(deps.ledgerSigningKey, publicKeyId);
+    const ledgerPublic = ledgerSigner.publicKey;
+    const ledgerKeyId = ledgerSigner.keyId;
+    const period = {
+      from: request.query?.from ?? selection.firstInvitedAt ?? now.toISOString(),
+      to: request.query?.to ?? now.toISOString(),
+    };
+    const report = buildCompletenessReport(period, items, now);
+    await writeFile(path.join(root, ExportPaths.completeness), `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(path.join(root, ExportPaths.completenessSignature), JSON.stringify(await signCompletenessReportWith(report, ledgerSigner)));
+    await mkdir(path.join(root, 'keys'), { recursive: true });
+    await writeFile(path.join(root, ExportPaths.ledgerPublicKey), ledgerPublic.export({ type: 'spki', format: 'pem' }).toString());
+    const manifestPublicKeyPem = typeof deps.manifestPublicKeyPem === 'function' ? await deps.manifestPublicKeyPem() : deps.manifestPublicKeyPem;
+    if (manifestPublicKeyPem !== undefined) await writeFile(path.join(root, ExportPaths.manifestPublicKey), manifestPublicKeyPem);
+
+    const index: ExportIndex = {
+      formatVersion: EXPORT_FORMAT_VERSION,
+      exportId: request.exportId,
+      createdAt: now.toISOString(),
+      createdBy: request.createdBy,
+      selection: request.holdId !== undefined ? { holdId: request.holdId } : { query: JSON.parse(canonicalJson(request.query ?? {})) as Record<string, unknown> },
+      interactions: exported,
+      absent,
+      ledgerKeyId,
+    };
+    const indexText = `${JSON.stringify(index, null, 2)}\n`;
+    await writeFile(path.join(root, ExportPaths.index), indexText);
+
+    const exportedEntry = await deps.ledger.append({
+      kind: LedgerEntryKind.exported,
+      actor: request.createdBy,
+      subjectType: LedgerSubjectType.export,
+      subjectId: request.exportId,
+      subjectSha256: sha256Of(indexText),
+      details: { action: 'export', interactionCount: exported.length, absentCount: absent.length, ...(request.holdId === undefined ? {} : { holdId: request.holdId }) },
+    });
+    const checkpoint = await signCheckpointWith(exportedEntry, deps.clock.now(), ledgerSigner);
+    await deps.ledger.putCheckpoint(checkpoint);
+
+    // The excerpt runs from the first entry about an exported interaction to the new head.
+    const wanted = new Set(items.map((i) => i.interactionId));
+    const excerpt: LedgerEntry[] = [];
+    for await (const entry of deps.ledger.listEntries(0, checkpoint.seq)) {
+      if (excerpt.length > 0 || wanted.has(entry.subjectId) || entry.seq === exportedEntry.seq) excerpt.push(entry);
+    }
+    await mkdir(path.join(root, 'ledger'), { recursive: true });
+    await writeFile(path.join(root, ExportPaths.ledgerEntries), excerpt.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const checkpoints = (await deps.ledger.listCheckpoints()).filter((c) => c.seq >= (excerpt[0]?.seq ?? 0) && c.seq <= checkpoint.seq);
+    await writeFile(path.join(root, ExportPaths.ledgerCheckpoints), `${JSON.stringify(checkpoints, null, 2)}\n`);
+    await writeFile(path.join(root, ExportPaths.readme), EXPORT_README);
+    await rm(path.join(root, ExportPaths.progress), { force: true });
+    await rm(path.join(root, SELECTION_FILE), { force: true });
+    return { exportId: request.exportId, outputDir: root, interactionCount: exported.length, absentCount: absent.length, ledgerSeq: exportedEntry.seq, resumedCount };
+  }
+
   return {
+    prepareExport,
+    writeExportBatch,
+    finishExport,
+    /** The three steps in one call (a data subject export, the CLI and tests); progress per interaction. */
     async runExport(request: ExportRequest, onProgress: (progress: ExportProgress) => void = () => undefined): Promise<ExportResult> {
-      const root = request.outputDir;
-      await mkdir(root, { recursive: true });
-      const progressPath = path.join(root, ExportPaths.progress);
-      const previous = await readJson<ProgressFile>(progressPath);
-      const done: Record<string, ExportedInteraction> = previous?.exportId === request.exportId ? { ...previous.done } : {};
-      const resumedCount = Object.keys(done).length;
-      const records = await select(request);
-      const now = deps.clock.now();
-      const exported: ExportedInteraction[] = [];
-      const absent: { tenantId: string; interactionId: string; reason: string }[] = [];
-      const items: CompletenessItem[] = [];
-      let count = 0;
-      for (const record of records) {
-        const { interaction } = record;
-        const key = `${interaction.tenantId}/${interaction.interactionId}`;
-        let entry: ExportedInteraction | undefined = done[key];
-        let reason = completenessReason(record);
-        // A deleted interaction has no media left to export; it is listed with its reason.
-        if (record.state !== 'deleted' && entry === undefined && (interaction.outcome === 'recorded' || interaction.outcome === 'recordedWithGaps')) {
-          entry = await writeInteraction(root, record);
-          if (entry === undefined) reason = 'no sealed manifest in storage';
-          else {
-            done[key] = entry;
-            await writeFile(progressPath, JSON.stringify({ exportId: request.exportId, done }));
-          }
-        }
-        if (entry !== undefined) exported.push(entry);
-        else absent.push({ tenantId: interaction.tenantId, interactionId: interaction.interactionId, reason: reason ?? interaction.outcome });
-        items.push(completenessItemOf(record, reason));
-        count += 1;
-        onProgress({ done: count, total: records.length, interactionId: interaction.interactionId });
+      const { total, resumedCount } = await prepareExport(request);
+      const selection = await readSelection(request);
+      for (let start = 0; start < total; start += 1) {
+        await writeExportBatch({ request, start, count: 1 });
+        onProgress({ done: start + 1, total, interactionId: selection.keys[start]?.interactionId });
       }
-
-      const ledgerSigner = await resolveSigner(deps.ledgerSigningKey, publicKeyId);
-      const ledgerPublic = ledgerSigner.publicKey;
-      const ledgerKeyId = ledgerSigner.keyId;
-      const period = {
-        from: request.query?.from ?? records[0]?.interaction.invitedAt ?? now.toISOString(),
-        to: request.query?.to ?? now.toISOString(),
-      };
-      const report = buildCompletenessReport(period, items, now);
-      await writeFile(path.join(root, ExportPaths.completeness), `${JSON.stringify(report, null, 2)}\n`);
-      await writeFile(path.join(root, ExportPaths.completenessSignature), JSON.stringify(await signCompletenessReportWith(report, ledgerSigner)));
-      await mkdir(path.join(root, 'keys'), { recursive: true });
-      await writeFile(path.join(root, ExportPaths.ledgerPublicKey), ledgerPublic.export({ type: 'spki', format: 'pem' }).toString());
-      const manifestPublicKeyPem = typeof deps.manifestPublicKeyPem === 'function' ? await deps.manifestPublicKeyPem() : deps.manifestPublicKeyPem;
-      if (manifestPublicKeyPem !== undefined) await writeFile(path.join(root, ExportPaths.manifestPublicKey), manifestPublicKeyPem);
-
-      const index: ExportIndex = {
-        formatVersion: EXPORT_FORMAT_VERSION,
-        exportId: request.exportId,
-        createdAt: now.toISOString(),
-        createdBy: request.createdBy,
-        selection: request.holdId !== undefined ? { holdId: request.holdId } : { query: JSON.parse(canonicalJson(request.query ?? {})) as Record<string, unknown> },
-        interactions: exported,
-        absent,
-        ledgerKeyId,
-      };
-      const indexText = `${JSON.stringify(index, null, 2)}\n`;
-      await writeFile(path.join(root, ExportPaths.index), indexText);
-
-      const exportedEntry = await deps.ledger.append({
-        kind: LedgerEntryKind.exported,
-        actor: request.createdBy,
-        subjectType: LedgerSubjectType.export,
-        subjectId: request.exportId,
-        subjectSha256: sha256Of(indexText),
-        details: { action: 'export', interactionCount: exported.length, absentCount: absent.length, ...(request.holdId === undefined ? {} : { holdId: request.holdId }) },
-      });
-      const checkpoint = await signCheckpointWith(exportedEntry, deps.clock.now(), ledgerSigner);
-      await deps.ledger.putCheckpoint(checkpoint);
-
-      // The excerpt runs from the first entry about an exported interaction to the new head.
-      const wanted = new Set(items.map((i) => i.interactionId));
-      const excerpt: LedgerEntry[] = [];
-      for await (const entry of deps.ledger.listEntries(0, checkpoint.seq)) {
-        if (excerpt.length > 0 || wanted.has(entry.subjectId) || entry.seq === exportedEntry.seq) excerpt.push(entry);
-      }
-      await mkdir(path.join(root, 'ledger'), { recursive: true });
-      await writeFile(path.join(root, ExportPaths.ledgerEntries), excerpt.map((e) => JSON.stringify(e)).join('\n') + '\n');
-      const checkpoints = (await deps.ledger.listCheckpoints()).filter((c) => c.seq >= (excerpt[0]?.seq ?? 0) && c.seq <= checkpoint.seq);
-      await writeFile(path.join(root, ExportPaths.ledgerCheckpoints), `${JSON.stringify(checkpoints, null, 2)}\n`);
-      await writeFile(path.join(root, ExportPaths.readme), EXPORT_README);
-      await rm(progressPath, { force: true });
-      return { exportId: request.exportId, outputDir: root, interactionCount: exported.length, absentCount: absent.length, ledgerSeq: exportedEntry.seq, resumedCount };
+      return finishExport({ request, resumedCount });
     },
   };
 }

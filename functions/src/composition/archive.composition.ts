@@ -107,7 +107,9 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
 
   registerArchive({
     activities,
-    admin: { verifier, rbacScopes: archive.rbacScopes, records, holds, ledger, blobs, activities, exports, completeness, gdpr, kekPrivateKey: keys.kek, exportDir: archive.exportDir, clock, newId: randomUUID },
+    exports,
+    exportJobs: { batchSize: archive.exportBatchSize, maxBatchesPerExecution: 100 },
+    admin: { verifier, rbacScopes: archive.rbacScopes, records, holds, ledger, blobs, activities, completeness, gdpr, kekPrivateKey: keys.kek, exportDir: archive.exportDir, clock, newId: randomUUID },
     sweep: { records, holds, clock, settings: { approvalTimeoutInMs: archive.approvalTimeoutInMs, reminderIntervalInMs: archive.approvalReminderIntervalInMs } },
     liveListen: {
       verifier,

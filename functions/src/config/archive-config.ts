@@ -32,6 +32,8 @@ export interface ArchiveConfig {
   readonly userGroups: Readonly<Record<string, readonly string[]>>;
   /** Folder under which exports are written (`{exportDir}/{exportId}`). */
   readonly exportDir: string;
+  /** Interactions an export writes per step (progress is reported after each step). */
+  readonly exportBatchSize: number;
   /** Prefix of the archive's table names (letters and digits), for isolation. */
   readonly tablePrefix: string;
   readonly recordingsContainer: string;
@@ -124,6 +126,7 @@ export function readArchiveConfig(reader: ConfigReader): ArchiveConfig {
     rbacScopes: stringListMap(reader, 'ATTEST_ARCHIVE_RBAC_SCOPES'),
     userGroups: stringListMap(reader, 'ATTEST_ARCHIVE_USER_GROUPS'),
     exportDir: reader.stringOr('ATTEST_ARCHIVE_EXPORT_DIR', '.data/exports'),
+    exportBatchSize: reader.integer('ATTEST_ARCHIVE_EXPORT_BATCH_SIZE', 20, 1, 1_000),
     tablePrefix,
     recordingsContainer: reader.stringOr('ATTEST_ARCHIVE_RECORDINGS_CONTAINER', 'recordings'),
     keysContainer: reader.stringOr('ATTEST_ARCHIVE_KEYS_CONTAINER', 'recordingkeys'),

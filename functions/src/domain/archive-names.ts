@@ -1,14 +1,18 @@
 /** Names of the archive's durable functions and events. Shipped names are frozen. */
 import { sanitizeKey } from '@attest/core';
+import type { ArchiveSearchQuery } from './archive-ports';
 
 export const ArchiveActivityNames = {
   checkDisposition: 'archiveCheckDisposition',
   requestDispositionApproval: 'archiveRequestDispositionApproval',
   recordDispositionOutcome: 'archiveRecordDispositionOutcome',
   disposeInteraction: 'archiveDisposeInteraction',
+  prepareExport: 'archivePrepareExport',
+  writeExportBatch: 'archiveWriteExportBatch',
+  finishExport: 'archiveFinishExport',
 } as const;
 
-export const ArchiveOrchestratorNames = { disposition: 'dispositionV1' } as const;
+export const ArchiveOrchestratorNames = { disposition: 'dispositionV1', exportPackage: 'exportPackageV1' } as const;
 
 export const ArchiveEventNames = { dispositionDecision: 'DispositionDecision' } as const;
 
@@ -54,4 +58,58 @@ export type DisposeOutcome =
 /** One disposition instance per interaction (≤ 100 chars, no `/ \ # ?`). */
 export function dispositionInstanceId(tenantId: string, interactionId: string): string {
   return `disp-${sanitizeKey(tenantId).slice(0, 40)}-${sanitizeKey(interactionId).slice(0, 50)}`;
+}
+
+/** What an export package holds: a search query or a legal hold's scope. */
+export interface ExportJobRequest {
+  /** 1 to 64 letters, digits or dashes; also the package's folder name. */
+  readonly exportId: string;
+  readonly createdBy: string;
+  /** The tenant the request was made in (status is shown only within it). */
+  readonly tenantId?: string;
+  readonly query?: ArchiveSearchQuery;
+  readonly holdId?: string;
+  readonly outputDir: string;
+}
+
+/** Input of `exportPackageV1`; `total` and `nextIndex` are set when it continues as new. */
+export interface ExportJobInput {
+  readonly request: ExportJobRequest;
+  /** Interactions written per activity call (progress is reported after each). */
+  readonly batchSize: number;
+  /** Batches per execution before the orchestration continues as new (bounded history). */
+  readonly maxBatchesPerExecution: number;
+  readonly total?: number;
+  readonly nextIndex?: number;
+  /** Interactions an earlier, interrupted run of the same export had written. */
+  readonly resumedCount?: number;
+}
+
+/** Custom status of `exportPackageV1`: what the status route shows as progress. */
+export interface ExportJobProgress {
+  readonly phase: 'selecting' | 'writing' | 'finishing' | 'done';
+  readonly done: number;
+  readonly total: number;
+}
+
+/** What a finished export wrote (the output of `exportPackageV1`). */
+export interface ExportResult {
+  readonly exportId: string;
+  readonly outputDir: string;
+  readonly interactionCount: number;
+  readonly absentCount: number;
+  readonly ledgerSeq: number;
+  /** Interactions written by an earlier, interrupted run of the same export. */
+  readonly resumedCount: number;
+}
+
+/** Result of the write step: where the next batch starts. */
+export interface ExportBatchResult {
+  readonly nextIndex: number;
+  readonly writtenCount: number;
+}
+
+/** One export orchestration per export id (resuming an export reuses it). */
+export function exportInstanceId(exportId: string): string {
+  return `export-${sanitizeKey(exportId).slice(0, 64)}`;
 }

@@ -21,11 +21,10 @@ import {
 } from '@attest/core';
 import type { ArchiveActivities } from '../activities/archive.activities';
 import type { CompletenessActivities } from '../activities/completeness.activities';
-import type { ExportActivities } from '../activities/export.activities';
 import type { GdprActivities } from '../activities/gdpr.activities';
 import { readPlaintextStream, readStoredManifest } from '../adapters/archive-media-reader';
 import type { ArchiveRecord, ArchiveRecordStore, ArchiveSearchQuery, Clock, HoldStore, LedgerStore, RecordingBlobStore } from '../domain/archive-ports';
-import { dispositionInstanceId, type DispositionDecision } from '../domain/archive-names';
+import { dispositionInstanceId, type DispositionDecision, type ExportJobProgress, type ExportJobRequest } from '../domain/archive-names';
 import { parseSearchQuery } from '../domain/archive-search';
 import { authorize, rolesFromClaims, scopeGroupsFor, type ArchiveAction, type Principal, type ScopedTarget } from '../domain/rbac';
 import type { TokenVerifier } from '../domain/token-verifier';
@@ -33,6 +32,25 @@ import type { TokenVerifier } from '../domain/token-verifier';
 /** Raises the approval event on a running disposition; false when none is running. */
 export interface DispositionEvents {
   raiseDecision(instanceId: string, decision: DispositionDecision): Promise<boolean>;
+}
+
+/** Long-running exports (a durable orchestration per export in the function app). */
+export interface ExportJobs {
+  /** Starts the export, or resumes an interrupted one with the same id; never runs it twice at once. */
+  start(request: ExportJobRequest): Promise<'started' | 'alreadyRunning'>;
+  status(exportId: string): Promise<ExportJobStatus | undefined>;
+}
+
+export interface ExportJobStatus {
+  readonly exportId: string;
+  readonly state: 'running' | 'completed' | 'failed';
+  readonly tenantId?: string;
+  readonly createdBy?: string;
+  readonly progress?: ExportJobProgress;
+  readonly result?: unknown;
+  readonly error?: string;
+  readonly createdAt?: string;
+  readonly lastUpdatedAt?: string;
 }
 
 export interface ArchiveAdminDeps {
@@ -43,10 +61,10 @@ export interface ArchiveAdminDeps {
   readonly ledger: LedgerStore;
   readonly blobs: RecordingBlobStore;
   readonly activities: ArchiveActivities;
-  readonly exports: ExportActivities;
   readonly completeness: CompletenessActivities;
   readonly gdpr: GdprActivities;
   readonly dispositions: DispositionEvents;
+  readonly exportJobs: ExportJobs;
   /** Unwraps data keys for playback: the KEK private key (local) or Key Vault. */
   readonly kekPrivateKey: KeyUnwrapperLike | undefined;
   readonly exportDir: string;
@@ -55,6 +73,7 @@ export interface ArchiveAdminDeps {
 }
 
 const MAX_LEDGER_PAGE = 1000;
+const EXPORT_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 function problem(status: number, code: string, message: string): HttpResponseInit {
   const body: ProblemBody = { code, message, status };
@@ -183,6 +202,26 @@ export function createArchiveAdminHandlers(deps: ArchiveAdminDeps) {
       if (!decision.isAllowed) return decision.reason;
     }
     return undefined;
+  }
+
+  /** An export of another tenant is treated as absent (404); a running one cannot be resumed twice. */
+  async function assertOwnExport(principal: Principal, exportId: string, isResume: boolean): Promise<ExportJobStatus> {
+    const status = await deps.exportJobs.status(exportId);
+    if (status === undefined || (status.tenantId !== undefined && status.tenantId !== principal.tenantId)) {
+      if (isResume) throw new ClientFault(404, ErrorCode.NotFound, `no export ${exportId} to resume`);
+      throw new ClientFault(404, ErrorCode.NotFound, `no export ${exportId}`);
+    }
+    return status;
+  }
+
+  /** Starts (or resumes) an export orchestration: 202 with where to follow it. */
+  async function startExport(principal: Principal, action: ArchiveAction, request: ExportJobRequest, details: Record<string, string | boolean>) {
+    const started = await deps.exportJobs.start(request);
+    const statusUri = `/api/archive/exports/${request.exportId}`;
+    return {
+      response: { status: 202, headers: { location: statusUri }, jsonBody: { exportId: request.exportId, state: 'running', isAlreadyRunning: started === 'alreadyRunning', statusUri, outputDir: request.outputDir } },
+      entry: accessEntry(principal, action, started === 'alreadyRunning' ? 'alreadyRunning' : 'started', { type: LedgerSubjectType.export, id: request.exportId }, details),
+    };
   }
 
   const interactionSubject = (record: ArchiveRecord) => ({ type: LedgerSubjectType.interaction, id: record.interaction.interactionId, tenantId: record.interaction.tenantId });
@@ -341,10 +380,24 @@ export function createArchiveAdminHandlers(deps: ArchiveAdminDeps) {
       if (outOfScope !== undefined) return denied(principal, 'export', outOfScope, subject);
       // Giving the id of an interrupted export resumes it (the package keeps its progress file).
       const resumeId = optionalString(body, 'exportId');
-      if (resumeId !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(resumeId)) throw new ClientFault(400, ErrorCode.InvalidRequest, 'exportId must be 1 to 64 letters, digits or dashes');
+      if (resumeId !== undefined && !EXPORT_ID.test(resumeId)) throw new ClientFault(400, ErrorCode.InvalidRequest, 'exportId must be 1 to 64 letters, digits or dashes');
       const exportId = resumeId ?? deps.newId();
-      const result = await deps.exports.runExport({ exportId, createdBy: principal.userId, outputDir: path.join(deps.exportDir, exportId), ...(holdId === undefined ? { query: scopedQuery } : { holdId }) });
-      return { response: { status: 201, jsonBody: result } };
+      if (resumeId !== undefined) await assertOwnExport(principal, exportId, true);
+      return startExport(principal, 'export', { exportId, createdBy: principal.userId, tenantId: principal.tenantId, outputDir: path.join(deps.exportDir, exportId), ...(holdId === undefined ? { query: scopedQuery } : { holdId }) }, { ...(holdId === undefined ? {} : { holdId }), isResume: resumeId !== undefined });
+    }),
+
+    /** GET archive/exports/{exportId}: state and progress of an export; the package folder once done. */
+    exportStatus: handler('export', async (request, principal) => {
+      const exportId = request.params.exportId ?? '';
+      if (!EXPORT_ID.test(exportId)) throw new ClientFault(400, ErrorCode.InvalidRequest, 'exportId must be 1 to 64 letters, digits or dashes');
+      const subject = { type: LedgerSubjectType.export, id: exportId };
+      const decision = authorize(principal, 'export');
+      if (!decision.isAllowed) return denied(principal, 'export', decision.reason, subject);
+      const status = await assertOwnExport(principal, exportId, false);
+      return {
+        response: { status: 200, jsonBody: status },
+        entry: accessEntry(principal, 'export', 'status', subject, { state: status.state, done: status.progress?.done, total: status.progress?.total }),
+      };
     }),
 
     /** POST archive/subjects/{userId}/export */
@@ -357,8 +410,7 @@ export function createArchiveAdminHandlers(deps: ArchiveAdminDeps) {
       const outOfScope = await assertSelectionInScope(principal, 'subjectExport', query, undefined);
       if (outOfScope !== undefined) return denied(principal, 'subjectExport', outOfScope, subject);
       const exportId = deps.newId();
-      const result = await deps.exports.runExport({ exportId, createdBy: principal.userId, outputDir: path.join(deps.exportDir, exportId), query });
-      return { response: { status: 201, jsonBody: result } };
+      return startExport(principal, 'subjectExport', { exportId, createdBy: principal.userId, tenantId: principal.tenantId, outputDir: path.join(deps.exportDir, exportId), query }, { dataSubjectId: userId });
     }),
 
     /** POST archive/subjects/{userId}/erasure: deletes what may go, refuses the rest with the legal basis. */

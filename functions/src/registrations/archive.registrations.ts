@@ -6,19 +6,25 @@
 import { app, type HttpHandler, type HttpMethod } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { ArchiveActivities } from '../activities/archive.activities';
+import type { ExportActivities } from '../activities/export.activities';
 import { DurableDispositionClient } from '../adapters/durable-disposition-client';
+import { DurableExportJobs, type ExportJobSettings } from '../adapters/durable-export-jobs';
 import { ArchiveActivityNames, ArchiveOrchestratorNames } from '../domain/archive-names';
 import type { ArchiveAdminDeps, ArchiveAdminHandlers } from '../http/archive-admin.http';
 import { createArchiveAdminHandlers } from '../http/archive-admin.http';
 import { createLiveListenHandler, type LiveListenOptions } from '../http/live-listen.http';
 import { dispositionOrchestrator } from '../orchestrators/disposition.orchestrator';
+import { exportPackageOrchestrator } from '../orchestrators/export-package.orchestrator';
 import type { RetentionSweepDeps } from '../timers/retention-sweep.timer';
 import { createRetentionSweep } from '../timers/retention-sweep.timer';
 
 export interface ArchiveRegistrationDeps {
   readonly activities: ArchiveActivities;
-  /** Admin handler deps without the durable client, which exists only per invocation. */
-  readonly admin: Omit<ArchiveAdminDeps, 'dispositions'>;
+  /** The export steps, run as activities of `exportPackageV1`. */
+  readonly exports: ExportActivities;
+  readonly exportJobs: ExportJobSettings;
+  /** Admin handler deps without the durable client's adapters, which exist only per invocation. */
+  readonly admin: Omit<ArchiveAdminDeps, 'dispositions' | 'exportJobs'>;
   readonly sweep: Omit<RetentionSweepDeps, 'starter'>;
   /** `POST archive/calls/{callId}/listen` (live listen-in). */
   readonly liveListen: LiveListenOptions;
@@ -39,6 +45,7 @@ const routes: readonly { name: string; route: string; method: HttpMethod; handle
   { name: 'archiveViewLedger', route: 'archive/ledger', method: 'GET', handler: 'viewLedger' },
   { name: 'archiveCompleteness', route: 'archive/reports/completeness', method: 'GET', handler: 'completenessReport' },
   { name: 'archiveExport', route: 'archive/exports', method: 'POST', handler: 'export' },
+  { name: 'archiveExportStatus', route: 'archive/exports/{exportId}', method: 'GET', handler: 'exportStatus' },
   { name: 'archiveSubjectExport', route: 'archive/subjects/{userId}/export', method: 'POST', handler: 'subjectExport' },
   { name: 'archiveSubjectErasure', route: 'archive/subjects/{userId}/erasure', method: 'POST', handler: 'subjectErasure' },
 ];
@@ -49,6 +56,11 @@ export function registerArchive(deps: ArchiveRegistrationDeps): void {
   df.app.activity(ArchiveActivityNames.requestDispositionApproval, { handler: (input: Parameters<ArchiveActivities['requestDispositionApproval']>[0]) => deps.activities.requestDispositionApproval(input) });
   df.app.activity(ArchiveActivityNames.recordDispositionOutcome, { handler: (input: Parameters<ArchiveActivities['recordDispositionOutcome']>[0]) => deps.activities.recordDispositionOutcome(input) });
   df.app.activity(ArchiveActivityNames.disposeInteraction, { handler: (input: Parameters<ArchiveActivities['disposeInteraction']>[0]) => deps.activities.disposeInteraction(input) });
+
+  df.app.orchestration(ArchiveOrchestratorNames.exportPackage, exportPackageOrchestrator);
+  df.app.activity(ArchiveActivityNames.prepareExport, { handler: (input: Parameters<ExportActivities['prepareExport']>[0]) => deps.exports.prepareExport(input) });
+  df.app.activity(ArchiveActivityNames.writeExportBatch, { handler: (input: Parameters<ExportActivities['writeExportBatch']>[0]) => deps.exports.writeExportBatch(input) });
+  df.app.activity(ArchiveActivityNames.finishExport, { handler: (input: Parameters<ExportActivities['finishExport']>[0]) => deps.exports.finishExport(input) });
 
   df.app.client.timer('archiveRetentionSweep', {
     schedule: deps.retentionSchedule,
@@ -75,17 +87,23 @@ export function registerArchive(deps: ArchiveRegistrationDeps): void {
 
   app.http('archiveLiveListen', { route: 'archive/calls/{callId}/listen', methods: ['POST'], authLevel: 'anonymous', handler: createLiveListenHandler(deps.liveListen) });
 
+  // Routes that start or follow orchestrations get the durable client of their invocation.
+  const durableRoutes = new Set<keyof ArchiveAdminHandlers>(['decideDisposition', 'export', 'exportStatus', 'subjectExport']);
+  const noDurableClient = (): never => {
+    throw new Error('this route has no durable client');
+  };
   for (const route of routes) {
-    if (route.handler === 'decideDisposition') {
+    if (durableRoutes.has(route.handler)) {
       df.app.client.http(route.name, {
         route: route.route,
         methods: [route.method],
         authLevel: 'anonymous',
-        handler: (request, client, context) => createArchiveAdminHandlers({ ...deps.admin, dispositions: new DurableDispositionClient(client) }).decideDisposition(request, context),
+        handler: (request, client, context) =>
+          createArchiveAdminHandlers({ ...deps.admin, dispositions: new DurableDispositionClient(client), exportJobs: new DurableExportJobs(client, deps.exportJobs) })[route.handler](request, context),
       });
       continue;
     }
-    const handlers = createArchiveAdminHandlers({ ...deps.admin, dispositions: { raiseDecision: () => Promise.resolve(false) } });
+    const handlers = createArchiveAdminHandlers({ ...deps.admin, dispositions: { raiseDecision: () => Promise.resolve(false) }, exportJobs: { start: noDurableClient, status: noDurableClient } });
     const handler: HttpHandler = handlers[route.handler];
     app.http(route.name, { route: route.route, methods: [route.method], authLevel: 'anonymous', handler });
   }

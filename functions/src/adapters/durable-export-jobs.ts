@@ -1,0 +1,58 @@
+/** Starts export orchestrations and reads their progress through the Durable Functions client. */
+import type { DurableClient } from 'durable-functions';
+import { ArchiveOrchestratorNames, exportInstanceId, type ExportJobInput, type ExportJobProgress, type ExportJobRequest } from '../domain/archive-names';
+import type { ExportJobs, ExportJobStatus } from '../http/archive-admin.http';
+
+const notFound = /404|No instance with ID|not found/i;
+const ACTIVE = new Set(['Running', 'Pending', 'ContinuedAsNew', 'Suspended']);
+
+export interface ExportJobSettings {
+  readonly batchSize: number;
+  readonly maxBatchesPerExecution: number;
+}
+
+export class DurableExportJobs implements ExportJobs {
+  constructor(
+    private readonly client: DurableClient,
+    private readonly settings: ExportJobSettings,
+  ) {}
+
+  private async read(exportId: string) {
+    try {
+      const status = await this.client.getStatus(exportInstanceId(exportId), { showHistory: false, showInput: true });
+      return status === undefined || status === null ? undefined : status;
+    } catch (error) {
+      if (error instanceof Error && notFound.test(error.message)) return undefined;
+      throw error;
+    }
+  }
+
+  async start(request: ExportJobRequest): Promise<'started' | 'alreadyRunning'> {
+    const existing = await this.read(request.exportId);
+    if (existing !== undefined && ACTIVE.has(String(existing.runtimeStatus))) return 'alreadyRunning';
+    const input: ExportJobInput = { request, batchSize: this.settings.batchSize, maxBatchesPerExecution: this.settings.maxBatchesPerExecution };
+    // A finished or failed instance id is reused: the package folder keeps what was written.
+    await this.client.startNew(ArchiveOrchestratorNames.exportPackage, { instanceId: exportInstanceId(request.exportId), input });
+    return 'started';
+  }
+
+  async status(exportId: string): Promise<ExportJobStatus | undefined> {
+    const status = await this.read(exportId);
+    if (status === undefined) return undefined;
+    const input = status.input as ExportJobInput | null | undefined;
+    const runtime = String(status.runtimeStatus);
+    const state: ExportJobStatus['state'] = ACTIVE.has(runtime) ? 'running' : runtime === 'Completed' ? 'completed' : 'failed';
+    const progress = status.customStatus as ExportJobProgress | null | undefined;
+    return {
+      exportId,
+      state,
+      ...(input?.request.tenantId === undefined ? {} : { tenantId: input.request.tenantId }),
+      ...(input?.request.createdBy === undefined ? {} : { createdBy: input.request.createdBy }),
+      ...(progress === null || progress === undefined ? {} : { progress }),
+      ...(state === 'completed' ? { result: status.output } : {}),
+      ...(state === 'failed' ? { error: `the export ${runtime.toLowerCase()}; post it again with its exportId to resume` } : {}),
+      createdAt: new Date(status.createdTime).toISOString(),
+      lastUpdatedAt: new Date(status.lastUpdatedTime).toISOString(),
+    };
+  }
+}
