@@ -150,6 +150,18 @@ export class TablesInteractionStore implements InteractionStore {
     return [...rows].sort((a, b) => (a.invitedAt < b.invitedAt ? 1 : -1));
   }
 
+  /** Every invite received in [from, to) (one tenant or all), for the completeness report. */
+  async *invitedBetween(period: { readonly from: string; readonly to: string; readonly tenantId?: string }): AsyncIterable<StoredInteraction> {
+    const table = await this.tables(TableNames.interactions);
+    const clauses = [odata`invitedAt ge ${period.from}`, odata`invitedAt lt ${period.to}`];
+    if (period.tenantId !== undefined) clauses.push(odata`tenantId eq ${period.tenantId}`);
+    try {
+      for await (const entity of table.listEntities({ queryOptions: { filter: clauses.join(' and ') } })) yield fromEntity<StoredInteraction>(entity);
+    } catch (error) {
+      throw storageError('query interactions', error);
+    }
+  }
+
   async #query(filter: string, top: number): Promise<StoredInteraction[]> {
     const table = await this.tables(TableNames.interactions);
     const rows: StoredInteraction[] = [];

@@ -92,7 +92,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
   };
   const activities = createArchiveActivities({ records, holds, ledger, blobs, media, groups, policy: archive.retentionPolicy, clock, log });
   const exports = createExportActivities({ records, holds, ledger, blobs, kekPrivateKey: keys.kek, ledgerSigningKey: keys.ledgerSigner, manifestPublicKeyPem: keys.manifestPublicKeyPem, clock });
-  const completeness = createCompletenessActivities({ records, ledgerSigningKey: keys.ledgerSigner, clock });
+  const completeness = createCompletenessActivities({ records, invites: new TablesInteractionStore(tables), ledgerSigningKey: keys.ledgerSigner, clock });
   const gdpr = createGdprActivities({ records, holds, activities, policy: archive.retentionPolicy, clock });
   const admin = config.recorder.admin;
   const verifier = new OpenIdJwtVerifier({
