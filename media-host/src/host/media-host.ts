@@ -303,10 +303,11 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     logger,
   });
 
-  const createSession = async (request: CreateMediaSessionRequest): Promise<CreateMediaSessionResponse> => {
+  // Synchronous (nothing on the answer's path awaits); the control API gets it as a promise below.
+  const createSessionNow = (request: CreateMediaSessionRequest): CreateMediaSessionResponse => {
     const existingId = sessionByCall.get(request.callId);
     const existing = existingId === undefined ? undefined : sessions.get(existingId);
-    if (existing !== undefined && !existing.isFinished) return responseFor(existing);
+    if (existing !== undefined && !existing.isFinished) return { ...responseFor(existing), isExisting: true };
     if (isDraining) throw new RecorderError(ErrorCode.MediaHostUnavailable, 'media host is draining', { retryable: true });
     if (activeCount() >= config.maxSessions) throw new RecorderError(ErrorCode.MediaHostUnavailable, 'media host is at capacity', { retryable: true });
     const dataKey = kek !== undefined ? createDataKey() : undefined;
@@ -386,7 +387,7 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     onUpgrade,
     onSessionFinished: (sessionId) => live?.endSession(sessionId),
     controller: {
-      createSession,
+      createSession: (request) => new Promise((resolve) => resolve(createSessionNow(request))),
       getSession: (id) => sessions.get(id),
       health,
       setDraining: (value) => {

@@ -185,7 +185,7 @@ function handleConnection(socket: TLSSocket, options: MediaProtocolServerOptions
       const current = session;
       if (current !== undefined) {
         // Frames before a bad one are taken, as if they had arrived alone.
-        let start = i;
+        const start = i;
         for (; i < frames.length; i += 1) {
           const reason = refusal(frames[i]!, current);
           if (reason === undefined) continue;

@@ -24,6 +24,8 @@ export type SpoolRecordKind = (typeof SpoolRecordKind)[keyof typeof SpoolRecordK
 const RECORD_HEAD_BYTES = 8;
 const RECORD_FIXED_BYTES = 24;
 const SLAB_BYTES = 1024 * 1024;
+/** Slabs kept for reuse (a flush interval's worth at a few thousand streams). */
+const MAX_FREE_SLABS = 8;
 
 export interface SpoolRecord {
   readonly kind: SpoolRecordKind;
@@ -103,9 +105,16 @@ export class Spool {
   private current: { segment: Segment; handle: FileHandle } | undefined;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  /** The slab records are being copied into, and how much of it is used. */
+  /**
+   * The slab records are being copied into: bytes before `slabStart` are handed to a flush,
+   * bytes up to `slabUsed` wait for the next one.
+   */
   private slab: Buffer | undefined;
+  private slabStart = 0;
   private slabUsed = 0;
+  /** Full slabs whose last bytes have not been handed to a flush yet, then written ones to reuse. */
+  private retiredSlabs: Buffer[] = [];
+  private readonly freeSlabs: Buffer[] = [];
   private pendingMax = new Map<string, number>();
   private diskBytes = 0;
   private readonly released = new Map<string, number>();
@@ -172,14 +181,18 @@ export class Spool {
     // small ones per record (and a record never pins the socket read it came from).
     if (this.slab === undefined || this.slab.length - this.slabUsed < bytes) {
       this.sealSlab();
-      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, bytes));
+      if (this.slab !== undefined) this.retiredSlabs.push(this.slab);
+      // Reused slabs: fresh memory would page-fault on every 4 KiB written into it.
+      this.slab = bytes <= SLAB_BYTES ? (this.freeSlabs.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES)) : Buffer.allocUnsafeSlow(bytes);
+      this.slabStart = 0;
+      this.slabUsed = 0;
     }
     const at = this.slabUsed;
     this.slab.writeUInt32LE(RECORD_FIXED_BYTES + (body?.length ?? 0), at);
     this.slab.writeUInt32LE(kind, at + 8);
-    id.copy(this.slab, at + 12);
+    this.slab.set(id, at + 12);
     this.slab.writeUInt32LE(sequence, at + 28);
-    if (body !== undefined) body.copy(this.slab, at + RECORD_HEAD_BYTES + RECORD_FIXED_BYTES);
+    if (body !== undefined) this.slab.set(body, at + RECORD_HEAD_BYTES + RECORD_FIXED_BYTES);
     this.slab.writeUInt32LE(crc32(this.slab.subarray(at + RECORD_HEAD_BYTES, at + bytes)), at + 4);
     this.slabUsed = at + bytes;
     this.pendingBytes += bytes;
@@ -193,7 +206,12 @@ export class Spool {
     while (this.flushing !== undefined) await this.flushing;
     this.sealSlab();
     if (this.pending.length === 0) return;
-    this.flushing = this.flushNow();
+    // Every byte of a slab retired before this point is in this flush or an earlier one.
+    const retired = this.retiredSlabs;
+    this.retiredSlabs = [];
+    this.flushing = this.flushNow().then(() => {
+      for (const slab of retired) if (slab.length === SLAB_BYTES && this.freeSlabs.length < MAX_FREE_SLABS) this.freeSlabs.push(slab);
+    });
     try {
       await this.flushing;
     } finally {
@@ -201,13 +219,11 @@ export class Spool {
     }
   }
 
-  /** Moves the used part of the current slab to the buffers the next flush writes. */
+  /** Moves the bytes of the current slab not yet handed to a flush to the buffers the next flush writes. */
   private sealSlab(): void {
-    if (this.slab !== undefined && this.slabUsed > 0) {
-      this.pending.push(this.slab.subarray(0, this.slabUsed));
-      // The written part is handed to the flush; the rest of the slab takes the next records.
-      this.slab = this.slab.length - this.slabUsed >= 4096 ? this.slab.subarray(this.slabUsed) : undefined;
-      this.slabUsed = 0;
+    if (this.slab !== undefined && this.slabUsed > this.slabStart) {
+      this.pending.push(this.slab.subarray(this.slabStart, this.slabUsed));
+      this.slabStart = this.slabUsed;
     }
   }
 
