@@ -1,25 +1,49 @@
 /**
  * Media ingest benchmark: the whole pipeline of the media host (TLS, protocol decode, spool with
  * batched fsync, hashing, AES-GCM, block staging and commits to Azurite in memory) in its own
- * process, pinned to one core with `taskset` when available. The load generator (this process)
- * opens sessions of 4 unmixed speakers each and sends 20 ms frames in real time.
+ * process, pinned to one core with `taskset` when available (`ATTEST_BENCH_MEDIA_CORE`, default 0).
+ * The load generator (this process) opens sessions of 4 unmixed speakers each and, every 20 ms
+ * tick, sends each session one `audioUnmixed` frame holding the 4 speakers' 640-byte PCM buffers
+ * (one socket write per session per tick, as the bridge does with the SDK's per-call buffers): real
+ * time, never batched beyond one tick. Each buffer starts with the frame's sequence number (u32),
+ * so stored audio can be checked frame by frame.
  *
  * For each level it reports: streams, whether every stream kept up (everything sent acknowledged
  * within 5 s after the window) and stored exactly what was sent (zero gaps, checked from the seal
- * summaries), the media
- * host's CPU share, its resident memory per live stream, and the worst ack lag (an upper bound of
- * what a kill -9 loses for a source that does not keep unacknowledged frames).
+ * summaries), the media host's CPU share, its memory per live stream, and the worst ack lag.
+ *
+ * Then, at the highest level that passed, kill -9: the same number of sessions stream for
+ * `ATTEST_BENCH_MEDIA_KILL_AFTER_MS` (default 7 s, past the first 5 s commit), the host is killed
+ * with SIGKILL, started again on the same spool and ports, and every session is sealed without
+ * the source resending anything. Each stream's stored blocks are decrypted and checked: every
+ * frame acknowledged before the kill must be there, in order, once; what was sent but not
+ * acknowledged and is missing is the loss of a source that does not keep unacknowledged frames
+ * (the bridge keeps them and resends from the host's `nextSequence`, so it loses nothing).
  * Targets: >= 2,000 streams with zero gaps at <= 70 % CPU; <= 64 KB per stream; loss <= 2 s.
  * Writes bench/results/media-ingest.json.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { connect, type TLSSocket } from 'node:tls';
-import { encodeFrame, MediaFrameDecoder, PayloadFormat, type CreateMediaSessionResponse, type MediaConfigBlob, type SealSummary } from '@attest/core';
+import { BlobServiceClient } from '@azure/storage-blob';
+import {
+  blockAad,
+  decryptBlock,
+  encodeFrame,
+  MediaFrameDecoder,
+  PayloadFormat,
+  unwrapDataKey,
+  wrappedKeyBlobName,
+  type CreateMediaSessionResponse,
+  type MediaConfigBlob,
+  type RecordingManifest,
+  type SealSummary,
+  type WrappedKeyRecord,
+} from '@attest/core';
 import { getFreePort, startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import type { MediaHostConfig } from '@attest/media-host/dist/config/media-host.config';
 
@@ -95,6 +119,7 @@ async function call<T>(base: string, method: string, path: string, body?: unknow
 
 interface BenchSession {
   readonly sessionId: string;
+  readonly interactionId: string;
   readonly socket: TLSSocket;
   sent: number;
   acked: number;
@@ -102,11 +127,12 @@ interface BenchSession {
   isClosed: boolean;
 }
 
-async function openSession(base: string, level: number, index: number): Promise<BenchSession> {
+async function openSession(base: string, label: string, index: number): Promise<BenchSession> {
+  const interactionId = `bench-${label}-${index}`;
   const created = await call<CreateMediaSessionResponse>(base, 'POST', '/v1/sessions', {
-    callId: `bench-${level}-${index}`,
+    callId: interactionId,
     tenantId: 'bench',
-    interactionId: `bench-${level}-${index}`,
+    interactionId,
     recordedUserIds: [],
   });
   await call(base, 'POST', `/v1/sessions/${created.sessionId}/persist`, { recordingConfirmedAt: new Date().toISOString() });
@@ -116,7 +142,7 @@ async function openSession(base: string, level: number, index: number): Promise<
     const s = connect({ host, port: Number(port), rejectUnauthorized: false }, () => resolve(s));
     s.once('error', reject);
   });
-  const session: BenchSession = { sessionId: blob.sessionId, socket, sent: 0, acked: 0, maxLagInFrames: 0, isClosed: false };
+  const session: BenchSession = { sessionId: blob.sessionId, interactionId, socket, sent: 0, acked: 0, maxLagInFrames: 0, isClosed: false };
   const decoder = new MediaFrameDecoder();
   socket.on('data', (chunk: Buffer) => {
     for (const frame of decoder.push(chunk).frames) if (frame.type === 'ack') session.acked = frame.ackedSequence;
@@ -132,6 +158,8 @@ const payloads = Array.from({ length: SPEAKERS_PER_SESSION }, (_, i) => Buffer.a
 function sendFrame(session: BenchSession): void {
   session.sent += 1;
   const n = session.sent;
+  // encodeFrame copies the payloads, so the shared buffers can carry this frame's number.
+  for (const payload of payloads) payload.writeUInt32LE(n, 0);
   session.socket.write(
     encodeFrame({
       type: 'audioUnmixed',
@@ -155,8 +183,13 @@ interface LevelResult {
   readonly streamsStoredExactly: number;
   readonly hostCpuPercentOfOneCore: number;
   readonly hostRssInBytes: number;
-  /** Live heap + external growth over the idle host, per stream, after a full GC. */
+  /**
+   * Live heap + external growth over the idle host, per live stream, after a full GC, once every
+   * frame sent is acknowledged (sessions open, blocks in progress held).
+   */
   readonly memoryPerStreamInBytes: number;
+  /** The same at the end of the window, including frames queued for the spool's next fsync. */
+  readonly memoryAtWindowEndPerStreamInBytes: number;
   /** Resident set growth per stream (includes allocator slack). */
   readonly rssPerStreamInBytes: number;
   readonly worstAckLagInMs: number;
@@ -171,7 +204,7 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
   const pid = host.pid!;
   const sessions: BenchSession[] = [];
   for (let i = 0; i < sessionsCount; i += 25) {
-    const batch = Array.from({ length: Math.min(25, sessionsCount - i) }, (_, j) => openSession(base, sessionsCount, i + j));
+    const batch = Array.from({ length: Math.min(25, sessionsCount - i) }, (_, j) => openSession(base, String(sessionsCount), i + j));
     sessions.push(...(await Promise.all(batch)));
   }
   const started = performance.now();
@@ -203,12 +236,15 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
   const cpuTicksUsed = cpuTicks(pid) - cpuStart;
   const cpuPercent = (cpuTicksUsed / 100 / (elapsed / 1000)) * 100;
   rssPeak = Math.max(rssPeak, rssInBytes(pid));
-  const loaded = await askMemory(host);
+  const atWindowEnd = await askMemory(host);
   // The host kept up if everything sent is acknowledged within a few seconds of the end.
   const catchUpStarted = performance.now();
   const deadline = Date.now() + CATCH_UP_IN_MS;
   while (sessions.some((s) => s.acked < s.sent && !s.isClosed) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const catchUpInMs = Math.round(performance.now() - catchUpStarted);
+  // Every session still open, its writers holding their blocks in progress; the spool's queue of
+  // not yet fsynced frames (large only when the host fell behind) is written by now.
+  const loaded = await askMemory(host);
   let exact = 0;
   for (let i = 0; i < sessions.length; i += 25) {
     const batch = sessions.slice(i, i + 25);
@@ -232,10 +268,132 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
     hostRssInBytes: rssPeak,
     memoryPerStreamInBytes: Math.round(Math.max(0, loaded.live - baseline.live) / streams),
     rssPerStreamInBytes: Math.round(Math.max(0, loaded.rss - baseline.rss) / streams),
+    memoryAtWindowEndPerStreamInBytes: Math.round(Math.max(0, atWindowEnd.live - baseline.live) / streams),
     worstAckLagInMs: Math.max(...sessions.map((s) => s.maxLagInFrames)) * FRAME_MS,
     generatorSlipInMs: slip,
     catchUpInMs,
     ackLagEverySecondInMs: lagTimeline,
+  };
+}
+
+interface KillRecoveryResult {
+  readonly sessions: number;
+  readonly streams: number;
+  readonly killedAfterInMs: number;
+  readonly framesSentBeforeKillPerStream: { readonly min: number; readonly max: number };
+  /** Sent but not acknowledged at the kill (what the source must still hold), worst stream. */
+  readonly unacknowledgedAtKillMaxInMs: number;
+  readonly restartToReadyInMs: number;
+  readonly sealAllInMs: number;
+  /** Streams whose storage lacks a frame acknowledged before the kill (must be 0). */
+  readonly streamsMissingAcknowledgedFrames: number;
+  /** Streams with a frame stored twice or out of order (must be 0). */
+  readonly streamsWithDuplicateOrDisorderedFrames: number;
+  /** Media sent before the kill that is not in storage (a source that resends loses none of it). */
+  readonly lostUnacknowledgedMaxInMs: number;
+  readonly lostUnacknowledgedMeanInMs: number;
+  /** Unacknowledged frames that were durable in the spool anyway and came back after the restart. */
+  readonly recoveredUnacknowledgedFrames: number;
+}
+
+/**
+ * Kill -9 under load: streams for a while, kills the host, starts it again on the same spool, seals
+ * every session without resending and checks each stream's stored frames against what was sent
+ * and acknowledged before the kill.
+ */
+async function runKillRecovery(
+  first: { child: ChildProcess; controlUrl: string },
+  sessionsCount: number,
+  startHost: () => Promise<{ child: ChildProcess; controlUrl: string }>,
+  connectionString: string,
+  kekPrivateKeyPem: string,
+): Promise<KillRecoveryResult> {
+  const killAfterInMs = Number(process.env.ATTEST_BENCH_MEDIA_KILL_AFTER_MS ?? 7000);
+  const sessions: BenchSession[] = [];
+  for (let i = 0; i < sessionsCount; i += 25) {
+    const batch = Array.from({ length: Math.min(25, sessionsCount - i) }, (_, j) => openSession(first.controlUrl, `kill-${sessionsCount}`, i + j));
+    sessions.push(...(await Promise.all(batch)));
+  }
+  const started = performance.now();
+  let tick = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.floor((performance.now() - started) / FRAME_MS);
+      while (tick < due) {
+        tick += 1;
+        for (const s of sessions) if (!s.isClosed) sendFrame(s);
+      }
+      if (performance.now() - started >= killAfterInMs) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 5);
+  });
+  const exited = new Promise((resolve) => first.child.once('exit', resolve));
+  first.child.kill('SIGKILL');
+  await exited;
+  // What the source knew at the kill: nothing acknowledged after this point can count.
+  const atKill = sessions.map((s) => ({ sent: s.sent, acked: s.acked }));
+  for (const s of sessions) s.socket.destroy();
+  const restartStarted = performance.now();
+  const second = await startHost();
+  const restartToReadyInMs = Math.round(performance.now() - restartStarted);
+  const sealStarted = performance.now();
+  const summaries: SealSummary[] = [];
+  for (let i = 0; i < sessions.length; i += 25) {
+    summaries.push(...(await Promise.all(sessions.slice(i, i + 25).map((s) => call<SealSummary>(second.controlUrl, 'POST', `/v1/sessions/${s.sessionId}/seal`)))));
+  }
+  const sealAllInMs = Math.round(performance.now() - sealStarted);
+
+  const service = BlobServiceClient.fromConnectionString(connectionString);
+  const recordings = service.getContainerClient('recordings');
+  const keys = service.getContainerClient('recordingkeys');
+  const kekPrivateKey = createPrivateKey(kekPrivateKeyPem);
+  let missing = 0;
+  let disordered = 0;
+  let recovered = 0;
+  const lostInMs: number[] = [];
+  const check = async (index: number): Promise<void> => {
+    const session = sessions[index]!;
+    const { sent, acked } = atKill[index]!;
+    const summary = summaries[index]!;
+    const manifest = JSON.parse((await recordings.getBlockBlobClient(summary.manifestBlobName).downloadToBuffer()).toString()) as RecordingManifest;
+    const keyRecord = JSON.parse((await keys.getBlockBlobClient(wrappedKeyBlobName('bench', session.interactionId)).downloadToBuffer()).toString()) as WrappedKeyRecord;
+    const dataKey = unwrapDataKey(kekPrivateKey, keyRecord);
+    for (let speaker = 0; speaker < SPEAKERS_PER_SESSION; speaker += 1) {
+      // The stream's segments in order: audio-100, then audio-100.1 after the restart.
+      const segments = manifest.streams
+        .filter((st) => st.msi === String(100 + speaker))
+        .sort((a, b) => a.streamId.length - b.streamId.length || a.streamId.localeCompare(b.streamId));
+      const sequences: number[] = [];
+      for (const segment of segments) {
+        const blob = await recordings.getBlockBlobClient(segment.blobName).downloadToBuffer();
+        for (const block of segment.blocks) {
+          const plain = decryptBlock(dataKey, blockAad(manifest.interactionId, segment.streamId, block.index), blob.subarray(block.storedOffset, block.storedOffset + block.storedLength));
+          for (let at = 0; at + 640 <= plain.length; at += 640) sequences.push(plain.readUInt32LE(at));
+        }
+      }
+      if (!sequences.every((n, i) => n === i + 1)) disordered += 1;
+      if (sequences.length < acked) missing += 1;
+      recovered += Math.max(0, Math.min(sequences.length, sent) - acked);
+      lostInMs.push(Math.max(0, sent - sequences.length) * FRAME_MS);
+    }
+  };
+  for (let i = 0; i < sessions.length; i += 25) await Promise.all(sessions.slice(i, i + 25).map((_, j) => check(i + j)));
+  const sentCounts = atKill.map((a) => a.sent);
+  return {
+    sessions: sessionsCount,
+    streams: sessionsCount * SPEAKERS_PER_SESSION,
+    killedAfterInMs: killAfterInMs,
+    framesSentBeforeKillPerStream: { min: Math.min(...sentCounts), max: Math.max(...sentCounts) },
+    unacknowledgedAtKillMaxInMs: Math.max(...atKill.map((a) => a.sent - a.acked)) * FRAME_MS,
+    restartToReadyInMs,
+    sealAllInMs,
+    streamsMissingAcknowledgedFrames: missing,
+    streamsWithDuplicateOrDisorderedFrames: disordered,
+    lostUnacknowledgedMaxInMs: Math.max(...lostInMs),
+    lostUnacknowledgedMeanInMs: Math.round(lostInMs.reduce((a, b) => a + b, 0) / lostInMs.length),
+    recoveredUnacknowledgedFrames: recovered,
   };
 }
 
@@ -261,7 +419,8 @@ async function main(): Promise<void> {
       controlKey: CONTROL_KEY,
       publicHost: '127.0.0.1',
       protocolHost: '127.0.0.1',
-      protocolPort: 0,
+      // Fixed, so the media config blobs stay valid when the host is started again after kill -9.
+      protocolPort: await getFreePort(),
       tlsCertFile: tls.cert,
       tlsKeyFile: tls.key,
       storageConnectionString: azurite.connectionString,
@@ -281,24 +440,32 @@ async function main(): Promise<void> {
       logLevel: 'error',
       helloTimeoutInMs: 10_000,
     };
-    const hasTaskset = process.env.ATTEST_BENCH_MEDIA_PIN !== 'false' && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+    // The core the host is pinned to (ATTEST_BENCH_MEDIA_CORE, default 0): pick one no other pinned work uses.
+    const core = process.env.ATTEST_BENCH_MEDIA_CORE ?? '0';
+    const hasTaskset = process.env.ATTEST_BENCH_MEDIA_PIN !== 'false' && spawnSync('taskset', ['-c', core, 'true']).status === 0;
     const command = hasTaskset ? 'taskset' : process.execPath;
     const extra = (process.env.ATTEST_BENCH_MEDIA_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const args = hasTaskset ? ['-c', '0', process.execPath, '--expose-gc', ...extra, __filename] : ['--expose-gc', ...extra, __filename];
-    host = spawn(command, args, { env: { ...process.env, UV_THREADPOOL_SIZE: '16', ATTEST_BENCH_ROLE: 'host', ATTEST_BENCH_MEDIA_CONFIG: JSON.stringify(config) }, stdio: ['pipe', 'pipe', 'inherit'] });
-    const ready = await new Promise<{ controlUrl: string }>((resolve, reject) => {
-      const lines = createInterface({ input: host!.stdout! });
-      lines.once('line', (line) => {
-        lines.on('line', (next) => memoryReader?.(next));
-        resolve(JSON.parse(line) as { controlUrl: string });
+    const args = hasTaskset ? ['-c', core, process.execPath, '--expose-gc', ...extra, __filename] : ['--expose-gc', ...extra, __filename];
+    const startHost = async (): Promise<{ child: ChildProcess; controlUrl: string }> => {
+      const child = spawn(command, args, { env: { ...process.env, UV_THREADPOOL_SIZE: '16', ATTEST_BENCH_ROLE: 'host', ATTEST_BENCH_MEDIA_CONFIG: JSON.stringify(config) }, stdio: ['pipe', 'pipe', 'inherit'] });
+      host = child;
+      const started = await new Promise<{ controlUrl: string }>((resolve, reject) => {
+        const lines = createInterface({ input: child.stdout });
+        lines.once('line', (line) => {
+          lines.on('line', (next) => memoryReader?.(next));
+          resolve(JSON.parse(line) as { controlUrl: string });
+        });
+        child.once('exit', (code) => reject(new Error(`media host exited with ${code}`)));
       });
-      host!.once('exit', (code) => reject(new Error(`media host exited with ${code}`)));
-    });
+      return { child, controlUrl: started.controlUrl };
+    };
+    const ready = await startHost();
     await new Promise((r) => setTimeout(r, 500));
-    const baseline = await askMemory(host);
+    const baseline = await askMemory(ready.child);
     const levels: LevelResult[] = [];
     // A level the host could not take at all (it stopped answering) ends the run; it is reported.
     let failedLevel: { streams: number; error: string } | undefined;
+    let killRecovery: KillRecoveryResult | undefined;
     const writeResults = () => {
       const sustained = levels.filter((l) => l.isZeroGap && l.hostCpuPercentOfOneCore <= 70).at(-1);
       const best = levels.filter((l) => l.isZeroGap).at(-1);
@@ -310,11 +477,14 @@ async function main(): Promise<void> {
         baselineHostMemory: baseline,
         levels,
         ...(failedLevel !== undefined ? { failedLevel } : {}),
+        ...(killRecovery !== undefined ? { killRecovery } : {}),
         results: {
           streamsSustainedZeroGapAtOrBelow70PercentCpu: sustained?.streams ?? 0,
           streamsSustainedZeroGapAnyCpu: best?.streams ?? 0,
           memoryPerStreamInBytes: best?.memoryPerStreamInBytes ?? levels.at(-1)?.memoryPerStreamInBytes ?? null,
           worstAckLagInMs: best?.worstAckLagInMs ?? null,
+          lossOnKillMaxInMs: killRecovery?.lostUnacknowledgedMaxInMs ?? null,
+          everyAcknowledgedFrameStoredAfterKill: killRecovery === undefined ? null : killRecovery.streamsMissingAcknowledgedFrames === 0 && killRecovery.streamsWithDuplicateOrDisorderedFrames === 0,
         },
         targets: { streams: 2000, maxCpuPercent: 70, memoryPerStreamInBytes: 64 * 1024, lossOnKillInMs: 2000 },
       };
@@ -327,7 +497,7 @@ async function main(): Promise<void> {
       process.stdout.write(`  media-ingest: ${sessions * SPEAKERS_PER_SESSION} streams ...\n`);
       let result: LevelResult;
       try {
-        result = await runLevel(ready.controlUrl, host, sessions, baseline);
+        result = await runLevel(ready.controlUrl, ready.child, sessions, baseline);
       } catch (error) {
         failedLevel = { streams: sessions * SPEAKERS_PER_SESSION, error: (error as Error).message };
         process.stdout.write(`  media-ingest: ${failedLevel.streams} streams failed: ${failedLevel.error}\n`);
@@ -337,6 +507,17 @@ async function main(): Promise<void> {
       levels.push(result);
       writeResults();
       if (!result.isZeroGap) break;
+    }
+    const killLevel = levels.filter((l) => l.isZeroGap).at(-1) ?? levels[0];
+    if (killLevel !== undefined && process.env.ATTEST_BENCH_MEDIA_KILL !== 'false') {
+      process.stdout.write(`  media-ingest: kill -9 at ${killLevel.streams} streams ...\n`);
+      try {
+        killRecovery = await runKillRecovery(ready, killLevel.sessions, startHost, azurite.connectionString, kek.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+        process.stdout.write(`  ${JSON.stringify(killRecovery)}\n`);
+      } catch (error) {
+        process.stdout.write(`  media-ingest: kill -9 run failed: ${(error as Error).message}\n`);
+        killRecovery = { failed: (error as Error).message } as unknown as KillRecoveryResult;
+      }
     }
     process.stdout.write(`  media-ingest: ${JSON.stringify(writeResults().results)}\n`);
   } finally {
