@@ -39,6 +39,11 @@ export interface CreateMediaSessionResponse {
   readonly mediaHostId: string;
   /** JSON text of a {@link MediaConfigBlob}. */
   readonly mediaConfigBlob: string;
+  /**
+   * True when the host already had a live session for this call and returned it (create is
+   * idempotent per call id): a caller that lost a duplicate-invite race must not abort it.
+   */
+  readonly isExisting?: boolean;
 }
 
 /** The versioned content of `appHostedMediaConfig.blob`. The token is one-time and never logged. */

@@ -36,6 +36,7 @@ class Fakes {
   hosts: MediaHostRecord[] = [
     { hostId: 'mh-1', controlUrl: 'http://127.0.0.1:9', region: 'EUNO', isDraining: false, capacity: { maxSessions: 10, activeSessions: 0 }, version: '1', spoolBytes: 0, spoolLimitInBytes: 1, sentAt: NOW.toISOString(), receivedAt: NOW.toISOString() },
   ];
+  aborted: string[] = [];
   isTokenValid = true;
   lines: unknown[][] = [];
 
@@ -52,12 +53,17 @@ class Fakes {
     setDraining: () => Promise.resolve(true),
   };
   control: MediaHostControl = {
-    createSession: (_url, request) => { this.sessions.push(request); return Promise.resolve({ sessionId: `s-${request.callId}`, mediaHostId: 'mh-1', mediaConfigBlob: '{"v":1}' }); },
+    // Idempotent per call like the media host: a repeat gets the live session back.
+    createSession: (_url, request) => {
+      const isExisting = this.sessions.some((r) => r.callId === request.callId) && !this.aborted.includes(`s-${request.callId}`);
+      this.sessions.push(request);
+      return Promise.resolve({ sessionId: `s-${request.callId}`, mediaHostId: 'mh-1', mediaConfigBlob: '{"v":1}', ...(isExisting ? { isExisting } : {}) });
+    },
     startPersisting: () => Promise.reject(new Error('unused')),
     updateParticipants: () => Promise.reject(new Error('unused')),
     getSession: () => Promise.reject(new Error('unused')),
     seal: () => Promise.reject(new Error('unused')),
-    abort: () => Promise.resolve(),
+    abort: (session) => { this.aborted.push(session.sessionId); return Promise.resolve(); },
     setDraining: () => Promise.resolve(),
   };
   interactions: InteractionStore = {
@@ -232,7 +238,32 @@ describe('calling webhook', () => {
     expect(again.status).toBe(202);
     expect(f.graphCalls.filter((c) => c.op === 'answer')).toHaveLength(1);
     expect(f.starts).toHaveLength(1);
+    // The repeat may ask the media host again, which hands back the live session untouched.
+    expect(f.aborted).toEqual([]);
+    expect(f.rows.get('call-1')).toMatchObject({ callState: 'answered', mediaSessionId: 's-call-1' });
+  });
+
+  it('ignores a repeat that arrives while the invite is still being answered, without touching the media host', async () => {
+    const f = new Fakes();
+    const handler = f.handler();
+    const [first, second] = await Promise.all([handler(request(invite()), f.context()), handler(request(invite()), f.context())]);
+    expect([first.status, second.status]).toEqual([202, 202]);
     expect(f.sessions).toHaveLength(1);
+    expect(f.graphCalls.filter((c) => c.op === 'answer')).toHaveLength(1);
+  });
+
+  it('leaves the winner\'s session alone when another instance already took the same invite', async () => {
+    const f = new Fakes();
+    // Two instances (two handlers): the second loses the insert race, its create returns the live session.
+    await f.handler()(request(invite()), f.context());
+    await f.handler()(request(invite()), f.context());
+    expect(f.aborted).toEqual([]);
+    expect(f.graphCalls.filter((c) => c.op === 'answer')).toHaveLength(1);
+    // A session the loser created itself (another host, or the call's session already over) is aborted.
+    f.aborted.push('s-call-1');
+    await f.handler()(request(invite()), f.context());
+    expect(f.aborted).toEqual(['s-call-1', 's-call-1']);
+    expect(f.graphCalls.filter((c) => c.op === 'answer')).toHaveLength(1);
   });
 
   it('rejects busy at once and records why when no media host is alive', async () => {

@@ -98,6 +98,11 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
       }
       const callLog = log.child({ callId, interactionId: interactionIdForCall(callId) });
       if (notification.kind === 'call' && notification.changeType === 'created' && notification.state === 'incoming') {
+        if (invitesInFlight.has(callId)) {
+          // A repeat of an invite this instance is answering right now: no second effect.
+          callLog.info('duplicate invite ignored');
+          continue;
+        }
         const handling = handleInvite(deps, notification, callId, auth.token, receivedAt, callLog, context);
         const settled = handling.then(
           () => undefined,
@@ -257,17 +262,35 @@ async function handleInvite(
   const extra: Record<string, string> = { callState: 'answering' };
   if (analysis.onBehalfOf?.id !== undefined) extra.onBehalfOfId = analysis.onBehalfOf.id;
   if (analysis.transferor?.id !== undefined) extra.transferorId = analysis.transferor.id;
-  if (!(await deps.interactions.createIfAbsent(base, extra))) {
-    log.info('duplicate invite ignored');
-    return;
-  }
-  const insertedAt = deps.now();
-
+  // The record insert (which also tells a duplicate delivered to another instance) and the media
+  // session are independent: both run at once and the answer waits for both. Creating a session
+  // is idempotent per call, so the loser of a duplicate race gets the winner's session back
+  // (`isExisting`) and leaves it alone; a session it created itself elsewhere it aborts.
   const region = analysis.region ?? deps.settings.defaultRegion;
-  const reservation = await deps.pool.reserve(
+  const reserving = deps.pool.reserve(
     { callId, tenantId, interactionId, callChainId: analysis.callChainId, recordedUserIds: analysis.recordedUserIds },
     region,
   );
+  const inserting = deps.interactions.createIfAbsent(base, extra).then((isNew) => ({ isNew, at: deps.now() }));
+  const abortOwn = async (why: string): Promise<void> => {
+    const reserved = await reserving.catch(() => undefined);
+    if (reserved?.kind !== 'reserved' || reserved.session.isExisting === true) return;
+    await deps.mediaControl.abort({ hostId: reserved.host.hostId, controlUrl: reserved.host.controlUrl, sessionId: reserved.session.sessionId }, why).catch(() => undefined);
+  };
+  let inserted: { isNew: boolean; at: Date };
+  try {
+    inserted = await inserting;
+  } catch (error) {
+    await abortOwn('inviteNotRecorded');
+    throw error;
+  }
+  if (!inserted.isNew) {
+    await abortOwn('duplicateInvite');
+    log.info('duplicate invite ignored');
+    return;
+  }
+  const insertedAt = inserted.at;
+  const reservation = await reserving;
   if (reservation.kind === 'noCapacity') {
     // Reject at once so a paired recorder can take the call.
     const rejected = await deps.graph.reject(tenantId, callId, 'busy');
