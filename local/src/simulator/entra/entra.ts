@@ -30,6 +30,9 @@ interface AadError {
   readonly text: string;
 }
 
+/** How long one webhook token is reused (it is valid for an hour). */
+const WEBHOOK_TOKEN_REUSE_IN_S = 600;
+
 export class SimulatedEntra {
   /** Signs Entra access tokens (app and user). */
   readonly tokenKey: SigningKey = createSigningKey();
@@ -220,9 +223,24 @@ export class SimulatedEntra {
     return { access_token: token, expires_in: lifetime, token_type: 'Bearer' };
   }
 
-  /** The JWT Teams puts in `Authorization: Bearer` of a webhook delivery. */
+  /**
+   * The JWT Teams puts in `Authorization: Bearer` of a webhook delivery. Like the service, one
+   * token (valid an hour) is reused for many deliveries: a new one is signed when the last is
+   * ten minutes old.
+   */
   signWebhookToken(botAppId: string, tenantId: string): string {
+    const key = `${botAppId}\u0000${tenantId}`;
     const nowInS = Math.floor(this.#options.clock.nowInMs() / 1000);
+    const cached = this.#webhookTokens.get(key);
+    if (cached !== undefined && nowInS >= cached.issuedAtInS && nowInS - cached.issuedAtInS < WEBHOOK_TOKEN_REUSE_IN_S) return cached.token;
+    const token = this.#signNewWebhookToken(botAppId, tenantId, nowInS);
+    this.#webhookTokens.set(key, { token, issuedAtInS: nowInS });
+    return token;
+  }
+
+  readonly #webhookTokens = new Map<string, { readonly token: string; readonly issuedAtInS: number }>();
+
+  #signNewWebhookToken(botAppId: string, tenantId: string, nowInS: number): string {
     return signJwt(this.webhookKey, {
       aud: botAppId,
       iss: TEAMS_WEBHOOK_ISSUER,
