@@ -6,7 +6,7 @@ const payload = (token: string): { iat: number; exp: number; aud: string; tid: s
 
 describe('simulated Entra webhook tokens', () => {
   const clock = new ManualSimClock(Date.parse('2030-01-01T00:00:00Z'));
-  const entra = new SimulatedEntra({ baseUrl: () => 'https://127.0.0.1:1', directory: () => ({ tenants: [], bots: [], applicationInstances: [] }) as never, clock });
+  const entra = new SimulatedEntra({ baseUrl: () => 'https://127.0.0.1:1', directory: () => ({ tenants: [], bots: [], applicationInstances: [] }), clock });
 
   it('reuses one token for many deliveries, per bot and tenant, and signs a new one after ten minutes', () => {
     const first = entra.signWebhookToken('bot-1', 'tenant-1');
