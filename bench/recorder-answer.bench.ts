@@ -170,6 +170,7 @@ async function main(): Promise<void> {
     ATTEST_ARCHIVE_EXPORT_DIR: join(work, 'exports'),
   });
   const hostLines: string[] = [];
+  const failedLines: string[] = [];
   // Warnings and errors of the function app, counted by message.
   const problemLines = new Map<string, number>();
   const host = await startFunctionsHost({
@@ -178,6 +179,7 @@ async function main(): Promise<void> {
     logSink: (record: unknown) => {
       const text = JSON.stringify(record);
       if (text.includes('invite answered')) hostLines.push(text);
+      if (text.includes('answer failed')) failedLines.push(text);
       else if (/"level\\?":\\?"(warn|error)/.test(text)) {
         const message = /message\\?":\\?"([a-zA-Z][^"\\]+)/.exec(text)?.[1] ?? 'unknown';
         problemLines.set(message, (problemLines.get(message) ?? 0) + 1);
@@ -215,7 +217,7 @@ async function main(): Promise<void> {
   // and the simulator's and host's event loops).
   const slowest: { callId: string; totalInMs: number; [detail: string]: unknown }[] = [];
   const handlerLatencyOf = (callId: string): number | undefined => {
-    const line = hostLines.find((l) => l.includes(callId));
+    const line = hostLines.find((l) => l.includes(callId)) ?? failedLines.find((l) => l.includes(callId));
     const match = line === undefined ? null : /answerLatencyInMs\\?":(\d+)/.exec(line);
     return match === null ? undefined : Number(match[1]);
   };

@@ -333,7 +333,15 @@ async function handleInvite(
     await deps.mediaControl.abort(sessionRef, 'answerFailed').catch(() => undefined);
     const reason = `answerFailed:${answer.kind === 'failed' ? answer.status : answer.kind}`;
     await deps.interactions.update(tenantId, interactionId, { outcome: 'failed', outcomeReason: reason, callState: 'ended', mediaHostId: host.hostId });
-    log.error('answer failed', { reason, hostId: host.hostId });
+    log.error('answer failed', {
+      reason,
+      hostId: host.hostId,
+      // As for a successful answer: where the time went (a late answer is a common cause).
+      answerLatencyInMs: answeredAt.getTime() - receivedAt.getTime(),
+      insertInMs: insertedAt.getTime() - receivedAt.getTime(),
+      reserveInMs: reservedAt.getTime() - insertedAt.getTime(),
+      graphAnswerInMs: answeredAt.getTime() - reservedAt.getTime(),
+    });
     await deps.archive
       .recordInvite({ ...base, outcome: 'failed', outcomeReason: reason, mediaHostId: host.hostId })
       .catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
