@@ -142,6 +142,7 @@ export class TablesInteractionStore implements InteractionStore {
 
   async list(filter: InteractionFilter): Promise<readonly StoredInteraction[]> {
     const clauses: string[] = [];
+    if (filter.tenantId !== undefined) clauses.push(odata`tenantId eq ${filter.tenantId}`);
     if (filter.outcome !== undefined) clauses.push(odata`outcome eq ${filter.outcome}`);
     if (filter.callState !== undefined) clauses.push(odata`callState eq ${filter.callState}`);
     if (filter.invitedAfter !== undefined) clauses.push(odata`invitedAt ge ${filter.invitedAfter}`);

@@ -81,6 +81,7 @@ export type InteractionPatch = Partial<Omit<InteractionRecord, 'tenantId' | 'int
 };
 
 export interface InteractionFilter {
+  readonly tenantId?: string;
   readonly outcome?: string;
   readonly callState?: string;
   readonly invitedAfter?: string;

@@ -16,15 +16,17 @@ export interface CallsAdminDeps {
 
 export function createGetCallHandler(deps: CallsAdminDeps): HttpHandler {
   return async (request, context): Promise<HttpResponseInit> => {
-    const denied = await deps.admin.authorize(request);
-    if (denied !== undefined) return denied;
+    const checked = await deps.admin.check(request);
+    if (!checked.isAllowed) return checked.response;
     const callId = request.params.callId ?? '';
     const interactionId = interactionIdForCall(callId);
     const [interaction, orchestration] = await Promise.all([
       deps.interactions.findByInteractionId(interactionId),
       deps.lifecycle(context).getStatus(lifecycleInstanceId(callId)).catch(() => undefined),
     ]);
-    if (interaction === undefined && orchestration === undefined) {
+    // Another tenant's call is not shown, not even that it exists.
+    const isOtherTenant = interaction !== undefined ? interaction.tenantId !== checked.tenantId : tenantOf(orchestration) !== checked.tenantId;
+    if ((interaction === undefined && orchestration === undefined) || isOtherTenant) {
       return problem(404, ErrorCode.NotFound, '[ATT_NOT_FOUND] no call with that id');
     }
     const [participants, streams, related] = await Promise.all([
@@ -32,7 +34,7 @@ export function createGetCallHandler(deps: CallsAdminDeps): HttpHandler {
       deps.interactions.listStreams(interactionId),
       interaction?.callChainId === undefined
         ? Promise.resolve([])
-        : deps.interactions.list({ callChainId: interaction.callChainId, top: 50 }),
+        : deps.interactions.list({ callChainId: interaction.callChainId, tenantId: checked.tenantId, top: 50 }),
     ]);
     return {
       status: 200,
@@ -52,18 +54,25 @@ export function createGetCallHandler(deps: CallsAdminDeps): HttpHandler {
 
 const outcomes = new Set<string>(Object.values(InteractionOutcome));
 
+/** The tenant in a lifecycle orchestration's input (a call whose record is gone). */
+function tenantOf(orchestration: unknown): string | undefined {
+  const input = (orchestration as { input?: { tenantId?: unknown } } | undefined)?.input;
+  return typeof input?.tenantId === 'string' ? input.tenantId : undefined;
+}
+
 export function createListCallsHandler(deps: CallsAdminDeps): HttpHandler {
   return async (request): Promise<HttpResponseInit> => {
-    const denied = await deps.admin.authorize(request);
-    if (denied !== undefined) return denied;
+    const checked = await deps.admin.check(request);
+    if (!checked.isAllowed) return checked.response;
+    const { tenantId } = checked;
     const state = request.query.get('state') ?? 'recent';
     const topRaw = request.query.get('top');
     const top = topRaw === null ? 100 : Number(topRaw);
     if (!Number.isInteger(top) || top < 1 || top > 1000) return problem(400, ErrorCode.InvalidRequest, '[ATT_INVALID_REQUEST] top must be an integer from 1 to 1000');
     let filter: InteractionFilter;
-    if (state === 'live') filter = { outcome: InteractionOutcome.inProgress, top };
-    else if (state === 'recent') filter = { invitedAfter: new Date(deps.now().getTime() - (deps.recentWindowInMs ?? 86_400_000)).toISOString(), top };
-    else if (outcomes.has(state)) filter = { outcome: state, top };
+    if (state === 'live') filter = { outcome: InteractionOutcome.inProgress, tenantId, top };
+    else if (state === 'recent') filter = { invitedAfter: new Date(deps.now().getTime() - (deps.recentWindowInMs ?? 86_400_000)).toISOString(), tenantId, top };
+    else if (outcomes.has(state)) filter = { outcome: state, tenantId, top };
     else return problem(400, ErrorCode.InvalidRequest, `[ATT_INVALID_REQUEST] state must be live, recent or one of: ${[...outcomes].join(', ')}`);
     const rows = await deps.interactions.list(filter);
     return { status: 200, jsonBody: { state, value: rows } };

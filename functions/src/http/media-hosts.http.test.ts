@@ -29,7 +29,10 @@ function setup(isAdmin = true) {
     raise: (id, _n, payload) => { raised.push({ id, payload }); return Promise.resolve('raised'); },
     getStatus: () => Promise.resolve(undefined),
   };
-  const admin: AdminAuthorizer = { authorize: () => Promise.resolve(isAdmin ? undefined : { status: 403 }) };
+  const admin: AdminAuthorizer = {
+    authorize: () => Promise.resolve(isAdmin ? undefined : { status: 403 }),
+    check: () => Promise.resolve(isAdmin ? { isAllowed: true, tenantId: 't' } : { isAllowed: false, response: { status: 403 } }),
+  };
   const deps: MediaHostsHttpDeps = {
     controlKey: KEY, registry, control, lifecycle: () => lifecycle, admin, staleAfterInMs: 30_000, now: () => NOW,
     pool: new MediaHostPool(registry, control, { staleAfterInMs: 30_000, now: () => NOW }),
