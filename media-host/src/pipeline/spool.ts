@@ -23,9 +23,7 @@ export type SpoolRecordKind = (typeof SpoolRecordKind)[keyof typeof SpoolRecordK
 
 const RECORD_HEAD_BYTES = 8;
 const RECORD_FIXED_BYTES = 24;
-const SLAB_BYTES = 1024 * 1024;
-/** Slabs kept for reuse (a flush interval's worth at a few thousand streams). */
-const MAX_FREE_SLABS = 8;
+const SLAB_BYTES = 256 * 1024;
 
 export interface SpoolRecord {
   readonly kind: SpoolRecordKind;
@@ -177,7 +175,7 @@ export class Spool {
       id = sessionIdBytes(sessionId);
       this.sessionIdBytes.set(sessionId, id);
     }
-    // Records are copied into large slabs, so a flush writes a few big buffers rather than two
+    // Records are copied into 256 KiB slabs, so a flush writes a few big buffers rather than two
     // small ones per record (and a record never pins the socket read it came from).
     if (this.slab === undefined || this.slab.length - this.slabUsed < bytes) {
       this.sealSlab();
@@ -210,7 +208,10 @@ export class Spool {
     const retired = this.retiredSlabs;
     this.retiredSlabs = [];
     this.flushing = this.flushNow().then(() => {
-      for (const slab of retired) if (slab.length === SLAB_BYTES && this.freeSlabs.length < MAX_FREE_SLABS) this.freeSlabs.push(slab);
+      // Keep about as many as a flush fills, so the pool follows the load instead of a fixed size.
+      const keep = Math.max(1, retired.length + 1);
+      for (const slab of retired) if (slab.length === SLAB_BYTES && this.freeSlabs.length < keep) this.freeSlabs.push(slab);
+      if (this.freeSlabs.length > keep) this.freeSlabs.length = keep;
     });
     try {
       await this.flushing;
