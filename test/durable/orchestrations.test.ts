@@ -236,6 +236,27 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
     await expect(client.raiseEvent('no-such-instance', 'x', 1)).rejects.toThrow("No instance with ID 'no-such-instance' found.");
   });
 
+  it('raises events to a live instance without reading its state row, and reads it once the instance has ended', async () => {
+    const id = await client.startNew('dRaceLoop', { input: 2 });
+    await h.engine.runUntilIdle();
+    const reads = jest.spyOn(HubStore.prototype, 'getRow');
+    try {
+      const stateReads = (): number => reads.mock.calls.filter(([partitionKey, rowKey]) => partitionKey === id && rowKey === 'state').length;
+      await client.raiseEvent(id, 'tick', 1);
+      await h.engine.runUntilIdle();
+      await client.raiseEvent(id, 'tick', 2);
+      expect(stateReads()).toBe(0);
+      const status = await finish(id);
+      expect(status.output).toEqual({ total: 3, timedOut: false });
+      const before = stateReads();
+      await client.raiseEvent(id, 'tick', 3);
+      expect(stateReads()).toBe(before + 1);
+      expect((await finish(id)).output).toEqual({ total: 3, timedOut: false });
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
   it('accepts (and drops) an event raised to a completed instance', async () => {
     const id = await client.startNew('dSequence');
     await h.engine.runUntilIdle();

@@ -201,6 +201,11 @@ class Engine implements LocalDurableEngine {
    */
   readonly #cache = new Map<string, Row[]>();
   /**
+   * Instances this engine has committed as pending or running and not yet as finished. This engine
+   * is the task hub's only writer, so an event for one of them needs no read of its state row.
+   */
+  readonly #live = new Set<string>();
+  /**
    * Timer rows already removed after a cancel, per instance. A cancelled timer stays in the
    * orchestrator's actions on every replay; without this each replay would delete its row again.
    * Message keys are unique, so a finished instance's set is harmless until the bound evicts it;
@@ -689,17 +694,20 @@ class Engine implements LocalDurableEngine {
     const etag = response.commitEtags[0];
     if (etag !== undefined) this.#cacheSet(instanceId, [toRow(state, etag), toRow(message, '')]);
     else this.#cache.delete(instanceId);
+    this.#live.add(instanceId);
     this.#log.log('info', 'orchestration scheduled', { instanceId, name });
     this.#markReady(instanceId, true);
     return 'created';
   }
 
   async raiseEvent(instanceId: string, eventName: string, inputJson: string | undefined): Promise<'accepted' | 'notFound' | 'gone'> {
-    // This engine is the task hub's only writer: a cached state row is current (a terminal commit
-    // drops the cache first), so a running instance's event needs no read.
-    const state = this.#cache.get(instanceId)?.find((r) => r.rowKey === RowKeys.state) ?? (await this.#store.getRow(instanceId, RowKeys.state));
-    if (state === undefined) return 'notFound';
-    if (isTerminal(String(state.RuntimeStatus))) return 'gone';
+    // This engine is the task hub's only writer: an instance it knows to be live, or a cached state
+    // row (a terminal commit drops the cache first), is current, so the event needs no read.
+    if (!this.#live.has(instanceId)) {
+      const state = this.#cache.get(instanceId)?.find((r) => r.rowKey === RowKeys.state) ?? (await this.#store.getRow(instanceId, RowKeys.state));
+      if (state === undefined) return 'notFound';
+      if (isTerminal(String(state.RuntimeStatus))) return 'gone';
+    }
     const now = this.#clock.now();
     const message = await this.#messageEntity(instanceId, this.#newMessageKey(), {
       kind: 'event',
@@ -741,6 +749,7 @@ class Engine implements LocalDurableEngine {
 
   async #deletePartition(instanceId: string): Promise<void> {
     this.#cache.delete(instanceId);
+    this.#live.delete(instanceId);
     const rows = await this.#store.loadPartition(instanceId);
     // The state row goes last so a crash midway leaves a purgeable instance, not orphans.
     const others = rows.filter((r) => r.rowKey !== RowKeys.state);
@@ -1139,6 +1148,7 @@ class Engine implements LocalDurableEngine {
       throw error;
     }
     this.#consumeDirect(instanceId, message);
+    this.#live.add(instanceId);
     const newEtag = response.commitEtags[0];
     if (newEtag === undefined || prepared.length + 2 > 100) {
       this.#cache.delete(instanceId);
@@ -1222,6 +1232,8 @@ class Engine implements LocalDurableEngine {
     ledgerOf: ReadonlyMap<HistoryEvent, LedgerEntry> = new Map(),
   ): Promise<void> {
     const instanceId = state.instanceId;
+    // Forgotten before the commit: an event raised meanwhile reads the state row instead.
+    this.#live.delete(instanceId);
     const historyRows = await this.#historyEntities(instanceId, state, events, ledgerOf);
     const stateEntity = await this.#stateEntity(state, {
       status,
