@@ -147,7 +147,7 @@ describe('Key Vault adapters (real SDK)', () => {
   it('refuses a bad token with 401 and a clear error', async () => {
     const forged = new KeyVaultKeys({ vaultUri: sim.url, credential: forgedCredential, shouldDisableChallengeResourceVerification: true });
     const error = await rejection(forged.getPublicKey('ledger-signing'));
-    expect(error.message).toBe('[ATT_UNAUTHORIZED] Key Vault did not accept the credential for get on key ledger-signing (401): check the identity can get a token for https://vault.azure.net');
+    expect(error.message).toBe("[ATT_UNAUTHORIZED] Key Vault did not accept the function app's credential for get on key ledger-signing (401): check the identity can get a token for https://vault.azure.net");
     expect(error).toMatchObject({ code: 'ATT_UNAUTHORIZED', details: { keyName: 'ledger-signing', operation: 'get', status: 401 } });
   });
 
@@ -155,7 +155,7 @@ describe('Key Vault adapters (real SDK)', () => {
     const wrongSecret = new ClientSecretCredential(TENANT, BOT_APP, 'not-the-secret', { authorityHost: sim.url, disableInstanceDiscovery: true });
     const keys = new KeyVaultKeys({ vaultUri: sim.url, credential: wrongSecret, shouldDisableChallengeResourceVerification: true });
     const error = await rejection(keys.getPublicKey('ledger-signing'));
-    expect(error.message).toBe('[ATT_UNAUTHORIZED] no token for Key Vault (get on key ledger-signing): the credential failed');
+    expect(error.message).toBe("[ATT_UNAUTHORIZED] no token for Key Vault (get on key ledger-signing): the function app's credential failed");
   });
 
   it('refuses an operation the key does not permit with a clear error (the SDK checks before the vault would answer 403)', async () => {

@@ -99,7 +99,7 @@ describe('media host with Key Vault keys', () => {
         },
         (error: unknown) => error,
       );
-      expect(outcome).toMatchObject({ code: 'ATT_UNAUTHORIZED', message: "[ATT_UNAUTHORIZED] Key Vault did not accept the media host's credential for get on key manifest-signing (401)" });
+      expect(outcome).toMatchObject({ code: 'ATT_UNAUTHORIZED', message: "[ATT_UNAUTHORIZED] Key Vault did not accept the media host's credential for get on key manifest-signing (401): check the identity can get a token for https://vault.azure.net" });
     } finally {
       rmSync(other.dir, { recursive: true, force: true });
     }

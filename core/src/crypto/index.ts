@@ -1,2 +1,3 @@
 export * from './media-envelope';
 export * from './signing';
+export * from './key-vault-errors';

@@ -20,6 +20,8 @@ import {
   type Signer,
   type SignerSource,
   type WrappedKeyRecord,
+  type KeyVaultErrorContext,
+  withKeyVaultErrors,
 } from '@attest/core';
 import type { KeyVaultConfig } from '../config/key-vault-config';
 import type { ArchiveKeys } from './archive-keys';
@@ -38,50 +40,14 @@ export interface VaultPublicKey {
   readonly publicKey: KeyObject;
 }
 
-/**
- * Turns an SDK failure into an Attest error that names the key and what to do; never includes
- * tokens (the SDK's messages carry the service's error text only).
- */
-export function keyVaultError(keyName: string, operation: string, error: unknown): RecorderError {
-  if (error instanceof RecorderError) return error;
-  const status = (error as { statusCode?: unknown }).statusCode;
-  const details = { keyName, operation, ...(typeof status === 'number' ? { status } : {}) };
-  const message = error instanceof Error ? error.message : '';
-  const name = error instanceof Error ? error.name : '';
-  // @azure/identity's failures (the token endpoint refused, no managed identity) carry the token
-  // endpoint's status, not the vault's: report them as the credential's.
-  if (['AuthenticationError', 'AuthenticationRequiredError', 'CredentialUnavailableError', 'AggregateAuthenticationError'].includes(name)) {
-    return new RecorderError(ErrorCode.Unauthorized, `no token for Key Vault (${operation} on key ${keyName}): the credential failed`, { cause: error, details: { keyName, operation } });
-  }
-  if (status === 401) {
-    return new RecorderError(ErrorCode.Unauthorized, `Key Vault did not accept the credential for ${operation} on key ${keyName} (401): check the identity can get a token for https://vault.azure.net`, { cause: error, details });
-  }
-  if (status === 403) {
-    // Not ErrorCode.Forbidden: a caller of the admin API must not read the service's missing
-    // permission as their own 403.
-    return new RecorderError(ErrorCode.ConfigInvalid, `Key Vault refused ${operation} on key ${keyName} (403): grant the identity Key Vault Crypto User and check the key permits ${operation}`, { cause: error, details });
-  }
-  if (status === 404) {
-    return new RecorderError(ErrorCode.ConfigInvalid, `Key Vault has no key ${keyName} (404): check the key name settings`, { cause: error, details });
-  }
-  // The SDK checks the key's permitted operations itself before it asks the vault (which answers 403).
-  if (/^Operation \w+ is not supported on key/.test(message)) {
-    return new RecorderError(ErrorCode.ConfigInvalid, `Key Vault key ${keyName} does not permit ${operation}: check the key's operations (infra/modules/key-vault.bicep)`, { cause: error, details });
-  }
-  if (/challenge resource/i.test(message)) {
-    return new RecorderError(ErrorCode.ConfigInvalid, `the vault's challenge names another resource than its domain; set ATTEST_KEYVAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION only for a vault outside vault.azure.net`, { cause: error, details });
-  }
-  const isRetryable = typeof status !== 'number' || status === 408 || status === 429 || status >= 500;
-  return new RecorderError(ErrorCode.Internal, `Key Vault ${operation} on key ${keyName} failed${typeof status === 'number' ? ` (${status})` : ''}`, { cause: error, details, retryable: isRetryable });
-}
+/** How this adapter's failures read (see `keyVaultError` in core). */
+const ERROR_CONTEXT: KeyVaultErrorContext = {
+  service: 'the function app',
+  keyNameSettings: 'ATTEST_KEYVAULT_*_NAME',
+  challengeSetting: 'ATTEST_KEYVAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION',
+};
 
-async function attempt<T>(keyName: string, operation: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw keyVaultError(keyName, operation, error);
-  }
-}
+const attempt = <T>(keyName: string, operation: string, run: () => Promise<T>): Promise<T> => withKeyVaultErrors(keyName, operation, ERROR_CONTEXT, run);
 
 /** Keys of one vault. Clients are built once; public keys are fetched once per key and kept. */
 export class KeyVaultKeys {

@@ -6,34 +6,18 @@
  */
 import type { TokenCredential } from '@azure/identity';
 import { CryptographyClient, KeyClient, type KeyVaultKey } from '@azure/keyvault-keys';
-import { createDigestSigner, ErrorCode, publicKeyFromJwk, RecorderError, signatureAlgorithmOf, signingKeyId, type Signer } from '@attest/core';
+import { createDigestSigner, ErrorCode, publicKeyFromJwk, RecorderError, signatureAlgorithmOf, signingKeyId, withKeyVaultErrors, type KeyVaultErrorContext, type Signer } from '@attest/core';
 import type { MediaHostKeyVaultConfig } from '../config/media-host.config';
 import type { KekPublicKey } from './local-keys';
 
-/** An SDK failure as an Attest error naming the key and what to do; never a token. */
-function keyVaultError(keyName: string, operation: string, error: unknown): RecorderError {
-  if (error instanceof RecorderError) return error;
-  const status = (error as { statusCode?: unknown }).statusCode;
-  const details = { keyName, operation, ...(typeof status === 'number' ? { status } : {}) };
-  const name = error instanceof Error ? error.name : '';
-  // @azure/identity's failures carry the token endpoint's status, not the vault's.
-  if (['AuthenticationError', 'AuthenticationRequiredError', 'CredentialUnavailableError', 'AggregateAuthenticationError'].includes(name)) {
-    return new RecorderError(ErrorCode.Unauthorized, `no token for Key Vault (${operation} on key ${keyName}): the media host's credential failed`, { cause: error, details: { keyName, operation } });
-  }
-  if (status === 401) return new RecorderError(ErrorCode.Unauthorized, `Key Vault did not accept the media host's credential for ${operation} on key ${keyName} (401)`, { cause: error, details });
-  if (status === 403) return new RecorderError(ErrorCode.ConfigInvalid, `Key Vault refused ${operation} on key ${keyName} (403): grant the media host's identity Key Vault Crypto User`, { cause: error, details });
-  if (status === 404) return new RecorderError(ErrorCode.ConfigInvalid, `Key Vault has no key ${keyName} (404): check ATTEST_MEDIA_KEYVAULT_*_NAME`, { cause: error, details });
-  const isRetryable = typeof status !== 'number' || status === 408 || status === 429 || status >= 500;
-  return new RecorderError(ErrorCode.Internal, `Key Vault ${operation} on key ${keyName} failed${typeof status === 'number' ? ` (${status})` : ''}`, { cause: error, details, retryable: isRetryable });
-}
+/** How this adapter's failures read (see `keyVaultError` in core). */
+const ERROR_CONTEXT: KeyVaultErrorContext = {
+  service: 'the media host',
+  keyNameSettings: 'ATTEST_MEDIA_KEYVAULT_*_NAME',
+  challengeSetting: 'ATTEST_MEDIA_KEYVAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION',
+};
 
-async function attempt<T>(keyName: string, operation: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw keyVaultError(keyName, operation, error);
-  }
-}
+const attempt = <T>(keyName: string, operation: string, run: () => Promise<T>): Promise<T> => withKeyVaultErrors(keyName, operation, ERROR_CONTEXT, run);
 
 export interface KeyVaultMediaHostKeys {
   readonly signer: Signer;
