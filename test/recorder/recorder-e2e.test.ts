@@ -5,7 +5,7 @@
  * Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
 import { TENANT, USERS } from '../simulator/support/fixtures';
-import { startRecorderStack, waitFor, type RecorderStack } from './support/recorder-stack';
+import { startRecorderStackWithMedia, waitFor, type RecorderStack } from './support/recorder-stack';
 
 interface SimLeg { callId: string; state: string; outcome: string; recordingStatus: string; terminatedResult: { code: number; subcode: number } | null }
 interface SimOutcome { state: string; endReason: string | null; participants: { userId: string | null; status: string; notice: { kind: string } | null }[]; legs: SimLeg[] }
@@ -21,14 +21,7 @@ describe('recorder end to end', () => {
   let adminToken: string;
 
   beforeAll(async () => {
-    stack = await startRecorderStack();
-    await stack.startMedia();
-    adminToken = await stack.adminToken();
-    // The first heartbeat registers the media host.
-    await waitFor(async () => {
-      const hosts = await stack.api<{ value: unknown[] }>('GET', '/api/mediahosts', { token: adminToken });
-      return hosts.status === 200 && hosts.body.value.length > 0 ? true : undefined;
-    }, 'the media host heartbeat');
+    ({ stack, adminToken } = await startRecorderStackWithMedia());
   });
   afterAll(async () => {
     await stack?.close();

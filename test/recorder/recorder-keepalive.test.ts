@@ -6,7 +6,7 @@
  * Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
 import { TENANT, USERS } from '../simulator/support/fixtures';
-import { startRecorderStack, waitFor, type RecorderStack } from './support/recorder-stack';
+import { startRecorderStackWithMedia, waitFor, type RecorderStack } from './support/recorder-stack';
 
 interface SimLeg { callId: string; recordingStatus: string }
 interface SimOutcome { state: string; endReason: string | null; legs: SimLeg[] }
@@ -22,13 +22,7 @@ describe('recorder lifecycle over a long call', () => {
   let adminToken: string;
 
   beforeAll(async () => {
-    stack = await startRecorderStack({ env: { ATTEST_RECORDER_KEEPALIVE_INTERVAL_MS: '1000', ATTEST_RECORDER_MAX_EVENTS_PER_EXECUTION: '10' } });
-    await stack.startMedia();
-    adminToken = await stack.adminToken();
-    await waitFor(async () => {
-      const hosts = await stack.api<{ value: unknown[] }>('GET', '/api/mediahosts', { token: adminToken });
-      return hosts.status === 200 && hosts.body.value.length > 0 ? true : undefined;
-    }, 'the media host heartbeat');
+    ({ stack, adminToken } = await startRecorderStackWithMedia({ env: { ATTEST_RECORDER_KEEPALIVE_INTERVAL_MS: '1000', ATTEST_RECORDER_MAX_EVENTS_PER_EXECUTION: '10' } }));
   });
   afterAll(async () => {
     await stack?.close();

@@ -124,3 +124,15 @@ export async function startRecorderStack(options: { env?: Record<string, string>
   };
   return stack;
 }
+
+/** The stack with a media host whose first heartbeat has registered it, and an admin token. */
+export async function startRecorderStackWithMedia(options: { env?: Record<string, string> } = {}): Promise<{ stack: RecorderStack; adminToken: string }> {
+  const stack = await startRecorderStack(options);
+  await stack.startMedia();
+  const adminToken = await stack.adminToken();
+  await waitFor(async () => {
+    const hosts = await stack.api<{ value: unknown[] }>('GET', '/api/mediahosts', { token: adminToken });
+    return hosts.status === 200 && hosts.body.value.length > 0 ? true : undefined;
+  }, 'the media host heartbeat');
+  return { stack, adminToken };
+}
