@@ -3,10 +3,8 @@
  * on first start, a real Entra-style token (RS256, OpenID metadata on loopback) verified by the
  * product's JWT verifier, role and scope checks, one ledger entry per call in Azurite Tables.
  */
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TableClient } from '@azure/data-tables';
@@ -16,22 +14,17 @@ import { startHttpTriggerServer, type HttpTriggerServer } from '../../local/src/
 import { createHostLogger, memorySink } from '../../local/src/host/log-sink';
 import type { ArchiveIntake } from '../../functions/src/domain/archive-intake';
 import type { ArchiveComposition } from '../../functions/src/composition/archive.composition';
+import { startTestIssuer, type TestIssuer } from './support/test-issuer';
 
-const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const prefix = `host${randomUUID().replace(/-/g, '').slice(0, 10)}`;
 const keyDir = mkdtempSync(join(tmpdir(), 'attest-archive-keys-'));
-let metadataServer: Server;
+let issuer: TestIssuer;
 let server: HttpTriggerServer;
 let intake: ArchiveIntake;
 let archive: ArchiveComposition;
 
-function token(claims: Record<string, unknown>, key = signing.privateKey): string {
-  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const body = `${part({ alg: 'RS256', kid: 'k1', typ: 'JWT' })}.${part({ iss: 'https://login.test/tenant-1/v2.0', aud: 'api://attest', tid: 'tenant-1', iat: now, nbf: now, exp: now + 600, ...claims })}`;
-  return `${body}.${sign('RSA-SHA256', Buffer.from(body), key).toString('base64url')}`;
-}
+const token = (claims: Record<string, unknown>, key?: KeyObject): string => issuer.token(claims, key);
 
 async function ledgerEntries(): Promise<LedgerEntry[]> {
   const table = TableClient.fromConnectionString(process.env.ATTEST_TEST_STORAGE_CONNECTION!, `${prefix}ledger`, { allowInsecureConnection: true });
@@ -41,16 +34,10 @@ async function ledgerEntries(): Promise<LedgerEntry[]> {
 }
 
 beforeAll(async () => {
-  metadataServer = createServer((request, response) => {
-    const base = `http://127.0.0.1:${(metadataServer.address() as AddressInfo).port}`;
-    response.setHeader('content-type', 'application/json');
-    if (request.url === '/.well-known/openid-configuration') response.end(JSON.stringify({ issuer: 'https://login.test/tenant-1/v2.0', jwks_uri: `${base}/keys` }));
-    else response.end(JSON.stringify({ keys: [{ ...signing.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig', alg: 'RS256' }] }));
-  });
-  await new Promise<void>((resolve) => metadataServer.listen(0, '127.0.0.1', resolve));
+  issuer = await startTestIssuer();
   Object.assign(process.env, {
     ATTEST_STORAGE_CONNECTION_STRING: process.env.ATTEST_TEST_STORAGE_CONNECTION,
-    TEST_ADMIN_OPENID_METADATA_URL: `http://127.0.0.1:${(metadataServer.address() as AddressInfo).port}/.well-known/openid-configuration`,
+    TEST_ADMIN_OPENID_METADATA_URL: issuer.metadataUrl,
     ATTEST_ARCHIVE_TABLE_PREFIX: prefix,
     ATTEST_ARCHIVE_RECORDINGS_CONTAINER: `${prefix}rec`,
     ATTEST_ARCHIVE_KEYS_CONTAINER: `${prefix}keys`,
@@ -74,7 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  await new Promise<void>((resolve) => metadataServer.close(() => resolve()));
+  await issuer.close();
   rmSync(keyDir, { recursive: true, force: true });
 });
 

@@ -5,10 +5,8 @@
  * key-vault.test.ts). The simulator's Key Vault
  * stand-in over HTTPS, Azurite for storage. Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -26,38 +24,26 @@ import { startTeamsSimulator, type TeamsSimulator } from '../../local/src/simula
 import { BOT_APP, BOT_SECRET, TENANT, testDirectory } from '../simulator/support/fixtures';
 import { requireLocalCaTrust } from '../simulator/support/local-ca';
 import { writeVaultSealedRecording } from './key-vault-fixtures';
+import { startTestIssuer, type TestIssuer } from './support/test-issuer';
 
-const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const prefix = `kv${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 const workDir = mkdtempSync(join(tmpdir(), 'attest-kv-composition-'));
 const silent = (): void => undefined;
 let sim: TeamsSimulator;
-let metadataServer: Server;
+let issuer: TestIssuer | undefined;
 let server: HttpTriggerServer;
 let app: LoadedFunctionApp;
 let plaintext: ReadonlyMap<string, Buffer>;
 
-function token(claims: Record<string, unknown>): string {
-  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const body = `${part({ alg: 'RS256', kid: 'k1', typ: 'JWT' })}.${part({ iss: 'https://login.test/tenant-1/v2.0', aud: 'api://attest', tid: 'tenant-1', iat: now, nbf: now, exp: now + 600, ...claims })}`;
-  return `${body}.${sign('RSA-SHA256', Buffer.from(body), signing.privateKey).toString('base64url')}`;
-}
-const officer = (): string => token({ oid: 'officer-all', roles: ['complianceOfficer', 'auditor'] });
+const officer = (): string => issuer!.token({ oid: 'officer-all', roles: ['complianceOfficer', 'auditor'] });
 
 beforeAll(async () => {
   requireLocalCaTrust();
   sim = await startTeamsSimulator({ directory: testDirectory('http://127.0.0.1:9/api/calling'), log: silent });
-  metadataServer = createServer((request, response) => {
-    const base = `http://127.0.0.1:${(metadataServer.address() as AddressInfo).port}`;
-    response.setHeader('content-type', 'application/json');
-    if (request.url === '/.well-known/openid-configuration') response.end(JSON.stringify({ issuer: 'https://login.test/tenant-1/v2.0', jwks_uri: `${base}/keys` }));
-    else response.end(JSON.stringify({ keys: [{ ...signing.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig', alg: 'RS256' }] }));
-  });
-  await new Promise<void>((resolve) => metadataServer.listen(0, '127.0.0.1', resolve));
+  issuer = await startTestIssuer();
   Object.assign(process.env, {
     ATTEST_STORAGE_CONNECTION_STRING: process.env.ATTEST_TEST_STORAGE_CONNECTION,
-    TEST_ADMIN_OPENID_METADATA_URL: `http://127.0.0.1:${(metadataServer.address() as AddressInfo).port}/.well-known/openid-configuration`,
+    TEST_ADMIN_OPENID_METADATA_URL: issuer.metadataUrl,
     TEST_APP_ID: BOT_APP,
     TEST_APP_SECRET: BOT_SECRET,
     TEST_TENANT_ID: TENANT,
@@ -100,7 +86,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  if (metadataServer !== undefined) await new Promise<void>((resolve) => metadataServer.close(() => resolve()));
+  await issuer?.close();
   await sim?.close();
   rmSync(workDir, { recursive: true, force: true });
 });
