@@ -190,6 +190,10 @@ interface LevelResult {
   readonly memoryPerStreamInBytes: number;
   /** The same at the end of the window, including frames queued for the spool's next fsync. */
   readonly memoryAtWindowEndPerStreamInBytes: number;
+  /** Live heap + external after a full GC, once caught up (for the per-added-stream slope). */
+  readonly liveBytesAfterCatchUp: number;
+  /** Host CPU time per 20 ms frame of one stream (all included), in microseconds. */
+  readonly hostCpuMicrosecondsPerFrame: number;
   /** Resident set growth per stream (includes allocator slack). */
   readonly rssPerStreamInBytes: number;
   readonly worstAckLagInMs: number;
@@ -269,10 +273,35 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
     memoryPerStreamInBytes: Math.round(Math.max(0, loaded.live - baseline.live) / streams),
     rssPerStreamInBytes: Math.round(Math.max(0, loaded.rss - baseline.rss) / streams),
     memoryAtWindowEndPerStreamInBytes: Math.round(Math.max(0, atWindowEnd.live - baseline.live) / streams),
+    liveBytesAfterCatchUp: loaded.live,
+    hostCpuMicrosecondsPerFrame: Math.round(((cpuTicksUsed / 100) * 1e6) / (streams * (elapsed / FRAME_MS)) * 10) / 10,
     worstAckLagInMs: Math.max(...sessions.map((s) => s.maxLagInFrames)) * FRAME_MS,
     generatorSlipInMs: slip,
     catchUpInMs,
     ackLagEverySecondInMs: lagTimeline,
+  };
+}
+
+/**
+ * Least-squares slopes over the zero-gap levels: what one more stream costs, without the host's
+ * fixed share (timers, pools, connections to storage) that a per-stream average of a small level
+ * spreads over few streams.
+ */
+function perAddedStream(levels: readonly LevelResult[]): { memoryPerAddedStreamInBytes?: number; hostCpuMicrosecondsPerAddedFrame?: number } {
+  if (levels.length < 2) return {};
+  const slope = (ys: readonly number[]): number => {
+    const xs = levels.map((l) => l.streams);
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    const sxy = xs.reduce((sum, x, i) => sum + (x - mx) * (ys[i]! - my), 0);
+    const sxx = xs.reduce((sum, x) => sum + (x - mx) ** 2, 0);
+    return sxy / sxx;
+  };
+  const framesPerStreamPerSecond = 1000 / FRAME_MS;
+  return {
+    memoryPerAddedStreamInBytes: Math.round(slope(levels.map((l) => l.liveBytesAfterCatchUp))),
+    // CPU share of one core (percent) per stream, as microseconds per frame.
+    hostCpuMicrosecondsPerAddedFrame: Math.round((slope(levels.map((l) => l.hostCpuPercentOfOneCore)) / 100 / framesPerStreamPerSecond) * 1e6 * 10) / 10,
   };
 }
 
@@ -483,6 +512,7 @@ async function main(): Promise<void> {
           streamsSustainedZeroGapAnyCpu: best?.streams ?? 0,
           memoryPerStreamInBytes: best?.memoryPerStreamInBytes ?? levels.at(-1)?.memoryPerStreamInBytes ?? null,
           worstAckLagInMs: best?.worstAckLagInMs ?? null,
+          ...perAddedStream(levels.filter((l) => l.isZeroGap)),
           lossOnKillMaxInMs: killRecovery?.lostUnacknowledgedMaxInMs ?? null,
           everyAcknowledgedFrameStoredAfterKill: killRecovery === undefined ? null : killRecovery.streamsMissingAcknowledgedFrames === 0 && killRecovery.streamsWithDuplicateOrDisorderedFrames === 0,
         },
