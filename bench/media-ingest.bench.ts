@@ -12,7 +12,7 @@
  * within 5 s after the window) and stored exactly what was sent (zero gaps, checked from the seal
  * summaries), the media host's CPU share, its memory per live stream, and the worst ack lag.
  *
- * Then, at the highest level that passed, kill -9: the same number of sessions stream for
+ * Then, at the highest level that passed (zero gaps at <= 70 % CPU), kill -9: the same number of sessions stream for
  * `ATTEST_BENCH_MEDIA_KILL_AFTER_MS` (default 7 s, past the first 5 s commit), the host is killed
  * with SIGKILL, started again on the same spool and ports, and every session is sealed without
  * the source resending anything. Each stream's stored blocks are decrypted and checked: every
@@ -517,6 +517,17 @@ async function main(): Promise<void> {
           everyAcknowledgedFrameStoredAfterKill: killRecovery === undefined ? null : killRecovery.streamsMissingAcknowledgedFrames === 0 && killRecovery.streamsWithDuplicateOrDisorderedFrames === 0,
         },
         targets: { streams: 2000, maxCpuPercent: 70, memoryPerStreamInBytes: 64 * 1024, lossOnKillInMs: 2000 },
+        targetsMet: {
+          streams: (sustained?.streams ?? 0) >= 2000,
+          memoryPerStream: (best?.memoryPerStreamInBytes ?? Infinity) <= 64 * 1024,
+          lossOnKill: killRecovery?.lostUnacknowledgedMaxInMs !== undefined && killRecovery.lostUnacknowledgedMaxInMs <= 2000 && killRecovery.streamsMissingAcknowledgedFrames === 0,
+        },
+        howToRead: [
+          'The host, the load generator and Azurite share the machine; on 2 cores Azurite needs about a core for 1,000 streams (one Put Block per stream per second plus commits), so at high levels the host waits for CPU and storage: ack lag and memory then grow with the backlog (frames queued for the spool, blocks waiting to be staged), not with the streams.',
+          'memoryPerStreamInBytes is measured after every frame sent is acknowledged, with every session still open; memoryAtWindowEndPerStreamInBytes includes the spool queue at the end of the window; the per-added-stream slopes leave out the host\'s fixed share.',
+          'hostCpuMicrosecondsPerFrame is host CPU time (all threads) per 20 ms frame of one stream; hostCpuMicrosecondsPerAddedFrame is the slope over levels.',
+          'killRecovery: the source does not resend after the kill, so lost media is what was sent but not yet in the spool; a bridge that keeps unacknowledged frames (as the protocol requires) loses none.',
+        ],
       };
       mkdirSync(join(__dirname, '..', 'results'), { recursive: true });
       const resultsDir = join(__dirname, '..', 'results');
@@ -538,7 +549,9 @@ async function main(): Promise<void> {
       writeResults();
       if (!result.isZeroGap) break;
     }
-    const killLevel = levels.filter((l) => l.isZeroGap).at(-1) ?? levels[0];
+    // The highest passing level: zero gaps at <= 70 % CPU (else the highest with zero gaps). A host
+    // past its capacity acknowledges late, and what a kill loses is then that backlog.
+    const killLevel = levels.filter((l) => l.isZeroGap && l.hostCpuPercentOfOneCore <= 70).at(-1) ?? levels.filter((l) => l.isZeroGap).at(-1) ?? levels[0];
     if (killLevel !== undefined && process.env.ATTEST_BENCH_MEDIA_KILL !== 'false') {
       process.stdout.write(`  media-ingest: kill -9 at ${killLevel.streams} streams ...\n`);
       try {
