@@ -510,7 +510,8 @@ async function main(): Promise<void> {
         results: {
           streamsSustainedZeroGapAtOrBelow70PercentCpu: sustained?.streams ?? 0,
           streamsSustainedZeroGapAnyCpu: best?.streams ?? 0,
-          memoryPerStreamInBytes: best?.memoryPerStreamInBytes ?? levels.at(-1)?.memoryPerStreamInBytes ?? null,
+          // At the highest level the host sustains: past it, memory is the backlog of a host that waits for CPU and storage.
+          memoryPerStreamInBytes: (sustained ?? best)?.memoryPerStreamInBytes ?? levels.at(-1)?.memoryPerStreamInBytes ?? null,
           worstAckLagInMs: best?.worstAckLagInMs ?? null,
           ...perAddedStream(levels.filter((l) => l.isZeroGap)),
           lossOnKillMaxInMs: killRecovery?.lostUnacknowledgedMaxInMs ?? null,
@@ -519,7 +520,7 @@ async function main(): Promise<void> {
         targets: { streams: 2000, maxCpuPercent: 70, memoryPerStreamInBytes: 64 * 1024, lossOnKillInMs: 2000 },
         targetsMet: {
           streams: (sustained?.streams ?? 0) >= 2000,
-          memoryPerStream: (best?.memoryPerStreamInBytes ?? Infinity) <= 64 * 1024,
+          memoryPerStream: ((sustained ?? best)?.memoryPerStreamInBytes ?? Infinity) <= 64 * 1024,
           lossOnKill: killRecovery?.lostUnacknowledgedMaxInMs !== undefined && killRecovery.lostUnacknowledgedMaxInMs <= 2000 && killRecovery.streamsMissingAcknowledgedFrames === 0,
         },
         howToRead: [
