@@ -13,7 +13,8 @@
  * summaries), the media host's CPU share, its memory per live stream, and the worst ack lag.
  *
  * Then, at the highest level that passed (zero gaps at <= 70 % CPU), kill -9: the same number of sessions stream for
- * `ATTEST_BENCH_MEDIA_KILL_AFTER_MS` (default 7 s, past the first 5 s commit), the host is killed
+ * `ATTEST_BENCH_MEDIA_KILL_AFTER_MS` (default 7 s, past the first 5 s commit) on a fresh host (own
+ * spool and ports), the host is killed
  * with SIGKILL, started again on the same spool and ports, and every session is sealed without
  * the source resending anything. Each stream's stored blocks are decrypted and checked: every
  * frame acknowledged before the kill must be there, in order, once; what was sent but not
@@ -475,8 +476,8 @@ async function main(): Promise<void> {
     const command = hasTaskset ? 'taskset' : process.execPath;
     const extra = (process.env.ATTEST_BENCH_MEDIA_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
     const args = hasTaskset ? ['-c', core, process.execPath, '--expose-gc', ...extra, __filename] : ['--expose-gc', ...extra, __filename];
-    const startHost = async (): Promise<{ child: ChildProcess; controlUrl: string }> => {
-      const child = spawn(command, args, { env: { ...process.env, UV_THREADPOOL_SIZE: '16', ATTEST_BENCH_ROLE: 'host', ATTEST_BENCH_MEDIA_CONFIG: JSON.stringify(config) }, stdio: ['pipe', 'pipe', 'inherit'] });
+    const startHost = async (hostConfig: MediaHostConfig = config): Promise<{ child: ChildProcess; controlUrl: string }> => {
+      const child = spawn(command, args, { env: { ...process.env, UV_THREADPOOL_SIZE: '16', ATTEST_BENCH_ROLE: 'host', ATTEST_BENCH_MEDIA_CONFIG: JSON.stringify(hostConfig) }, stdio: ['pipe', 'pipe', 'inherit'] });
       host = child;
       const started = await new Promise<{ controlUrl: string }>((resolve, reject) => {
         const lines = createInterface({ input: child.stdout });
@@ -556,7 +557,18 @@ async function main(): Promise<void> {
     if (killLevel !== undefined && process.env.ATTEST_BENCH_MEDIA_KILL !== 'false') {
       process.stdout.write(`  media-ingest: kill -9 at ${killLevel.streams} streams ...\n`);
       try {
-        killRecovery = await runKillRecovery(ready, killLevel.sessions, startHost, azurite.connectionString, kek.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+        // A fresh host with its own spool and ports: sessions of the levels before (or of a level
+        // the host could not take) are not part of what the kill and the restart measure.
+        const previous = host;
+        if (previous !== undefined && previous.exitCode === null) {
+          const exited = new Promise((resolve) => previous.once('exit', resolve));
+          previous.stdin?.write('exit\n');
+          await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+          previous.kill('SIGKILL');
+        }
+        const killConfig: MediaHostConfig = { ...config, spoolDir: join(dir, 'spool-kill'), controlPort: await getFreePort(), protocolPort: await getFreePort() };
+        const killHost = await startHost(killConfig);
+        killRecovery = await runKillRecovery(killHost, killLevel.sessions, () => startHost(killConfig), azurite.connectionString, kek.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
         process.stdout.write(`  ${JSON.stringify(killRecovery)}\n`);
       } catch (error) {
         process.stdout.write(`  media-ingest: kill -9 run failed: ${(error as Error).message}\n`);
