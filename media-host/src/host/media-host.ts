@@ -12,6 +12,7 @@ import {
   createDataKey,
   decodeFrames,
   ErrorCode,
+  errorCodeOf,
   MediaHostEventKind,
   MediaProtocolErrorCode,
   RECORDING_KEYS_CONTAINER,
@@ -202,7 +203,19 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
       logger.error('session record unreadable', { file: name, error: errorMessage(error) });
     }
   }
-  for (const session of sessions.values()) if (!session.isFinished) await session.reconcile();
+  for (const session of sessions.values()) {
+    if (session.isFinished) continue;
+    try {
+      await session.reconcile();
+    } catch (error) {
+      // A stream blob that no longer starts with the session's checkpoint fails that session
+      // alone (reported to the function app, which records it); the others are restored. Any
+      // other failure (storage unreachable) stops the start, to be retried by the next start.
+      if (errorCodeOf(error) !== ErrorCode.IntegrityViolation) throw error;
+      logger.error('session could not be restored', { sessionId: session.sessionId, callId: session.request.callId, error: errorMessage(error) });
+      session.fail('storedBlobDoesNotMatchCheckpoint');
+    }
+  }
   await spool.open((record) => {
     const session = sessions.get(record.sessionId);
     if (session === undefined || session.isFinished) return;

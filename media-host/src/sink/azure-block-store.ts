@@ -1,11 +1,9 @@
 /**
- * {@link BlockStore} over Azure Blob Storage: block blobs grown by staged blocks. The per-block
- * calls (Put Block, Put Block List) go through the lean REST client in `blob-block-rest.ts`; the
- * rest through `@azure/storage-blob`.
+ * {@link BlockStore} over `@azure/storage-blob`: block blobs grown by staged blocks. The clients of
+ * the blobs being written are kept (one per stream blob), so a Put Block does not build a client.
  */
 import { DefaultAzureCredential } from '@azure/identity';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { createBlockWriteClient, parseSharedKeyConnectionString } from './blob-block-rest';
+import { BlobServiceClient, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
 import type { BlockStore } from './block-store';
 
 export interface AzureBlockStoreOptions {
@@ -15,6 +13,9 @@ export interface AzureBlockStoreOptions {
   readonly requestTimeoutInMs?: number;
 }
 
+/** Clients of blobs being written that are kept at most. */
+const MAX_CACHED_BLOB_CLIENTS = 20_000;
+
 export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockStore {
   const requestTimeoutInMs = options.requestTimeoutInMs ?? 30_000;
   const pipelineOptions = { retryOptions: { maxTries: 1, tryTimeoutInMs: requestTimeoutInMs } };
@@ -23,13 +24,6 @@ export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockSto
     options.connectionString !== undefined
       ? BlobServiceClient.fromConnectionString(options.connectionString, pipelineOptions)
       : new BlobServiceClient(options.accountUrl ?? '', credential, pipelineOptions);
-  // A connection string without an account key (a SAS) keeps the SDK for every call.
-  const blocks =
-    options.connectionString === undefined
-      ? createBlockWriteClient({ accountUrl: options.accountUrl ?? '', credential, requestTimeoutInMs })
-      : parseSharedKeyConnectionString(options.connectionString) !== undefined
-        ? createBlockWriteClient({ connectionString: options.connectionString, requestTimeoutInMs })
-        : undefined;
   const containers = new Map<string, ContainerClient>();
   const container = (name: string): ContainerClient => {
     let client = containers.get(name);
@@ -39,19 +33,27 @@ export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockSto
     }
     return client;
   };
+  // Bounded: the oldest goes first (only a client object, rebuilt on next use).
+  const blobs = new Map<string, BlockBlobClient>();
+  const blob = (c: string, blobName: string): BlockBlobClient => {
+    const key = `${c}/${blobName}`;
+    let client = blobs.get(key);
+    if (client === undefined) {
+      client = container(c).getBlockBlobClient(blobName);
+      if (blobs.size >= MAX_CACHED_BLOB_CLIENTS) blobs.delete(blobs.keys().next().value as string);
+      blobs.set(key, client);
+    }
+    return client;
+  };
   return {
     async ensureContainer(name) {
       await container(name).createIfNotExists();
     },
     async stageBlock(c, blobName, blockId, bytes) {
-      if (blocks !== undefined) return blocks.stageBlock(c, blobName, blockId, bytes);
-      await container(c).getBlockBlobClient(blobName).stageBlock(blockId, bytes, bytes.length);
+      await blob(c, blobName).stageBlock(blockId, bytes, bytes.length);
     },
     async commitBlockList(c, blobName, blockIds, contentType) {
-      if (blocks !== undefined) return blocks.commitBlockList(c, blobName, blockIds, contentType);
-      await container(c)
-        .getBlockBlobClient(blobName)
-        .commitBlockList([...blockIds], { blobHTTPHeaders: { blobContentType: contentType } });
+      await blob(c, blobName).commitBlockList([...blockIds], { blobHTTPHeaders: { blobContentType: contentType } });
     },
     async getCommittedBlockIds(c, blobName) {
       try {

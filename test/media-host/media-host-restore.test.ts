@@ -1,0 +1,73 @@
+/**
+ * A restart with a stream blob that no longer starts with its session's checkpoint (changed
+ * behind the host's back): that session fails, reported; the host starts and the other sessions
+ * are restored and keep recording.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BlobServiceClient } from '@azure/storage-blob';
+import type { CreateMediaSessionResponse, MediaSessionStatus } from '@attest/core';
+import { startMediaHost, type MediaHost } from '../../media-host/src';
+import type { SessionRecord } from '../../media-host/src/session/media-session';
+import { getFreePort } from '../../local/src/azurite/azurite-process';
+import { control, hostFiles, MediaTestClient, pcmFrame } from './media-host-fixtures';
+
+const connection = process.env.ATTEST_TEST_STORAGE_CONNECTION ?? '';
+const TS0 = 638_700_000_000_000_000n;
+const STEP = 200_000n;
+
+async function recordedSession(host: MediaHost, callId: string): Promise<CreateMediaSessionResponse> {
+  const created = (await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', { callId, tenantId: 't', interactionId: `i-${callId}`, recordedUserIds: [] })).body;
+  await control(host.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, { recordingConfirmedAt: new Date().toISOString() });
+  const client = await MediaTestClient.connect(created.mediaConfigBlob);
+  for (let i = 1; i <= 20; i += 1) client.unmixed(i, TS0 + BigInt(i) * STEP, [{ msi: 7, payload: pcmFrame(7, i) }]);
+  await client.until(() => (client.lastAck?.ackedSequence ?? 0) >= 20);
+  await client.close();
+  return created;
+}
+
+describe('media host restart with a tampered stream blob', () => {
+  it('fails that session only and restores the others', async () => {
+    // Fixed ports: a source reconnects to the address in its media config.
+    const files = hostFiles(connection, { controlPort: await getFreePort(), protocolPort: await getFreePort() });
+    const events: { kind: string; sessionId: string; reason?: string }[] = [];
+    const fetchSpy: typeof fetch = (input, init) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      if (url.endsWith('/api/mediahosts/events') && typeof init?.body === 'string') events.push(JSON.parse(init.body) as { kind: string; sessionId: string; reason?: string });
+      return Promise.resolve(new Response(null, { status: 204 }));
+    };
+    const config = { ...files.config, functionsUrl: 'http://127.0.0.1:9' };
+    const first = await startMediaHost(config, { fetch: fetchSpy });
+    const tampered = await recordedSession(first, 'call-tampered');
+    const intact = await recordedSession(first, 'call-intact');
+    // Both sessions have checkpointed blocks before the host stops.
+    const record = (sessionId: string): SessionRecord => JSON.parse(readFileSync(join(config.spoolDir, 'sessions', `${sessionId}.json`), 'utf8')) as SessionRecord;
+    const waitForCheckpoint = async (sessionId: string): Promise<SessionRecord> => {
+      for (let i = 0; i < 100 && record(sessionId).streams.every((s) => s.blocks.length === 0); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      return record(sessionId);
+    };
+    const tamperedRecord = await waitForCheckpoint(tampered.sessionId);
+    expect(tamperedRecord.streams[0]?.blocks.length).toBeGreaterThan(0);
+    await waitForCheckpoint(intact.sessionId);
+    await first.close();
+
+    // Someone empties the tampered session's blob.
+    const blob = BlobServiceClient.fromConnectionString(connection).getContainerClient(config.recordingsContainer).getBlockBlobClient(tamperedRecord.streams[0]!.blobName);
+    await blob.commitBlockList([]);
+
+    const second = await startMediaHost(config, { fetch: fetchSpy });
+    try {
+      const status = async (sessionId: string): Promise<MediaSessionStatus> => (await control<MediaSessionStatus>(second.controlUrl, 'GET', `/v1/sessions/${sessionId}`)).body;
+      expect(await status(tampered.sessionId)).toMatchObject({ state: 'failed' });
+      expect(events).toContainEqual(expect.objectContaining({ kind: 'persistenceFailed', sessionId: tampered.sessionId, reason: 'storedBlobDoesNotMatchCheckpoint' }));
+      expect((await status(intact.sessionId)).state).not.toBe('failed');
+      // The intact session keeps recording after the restart.
+      const client = await MediaTestClient.connect(intact.mediaConfigBlob);
+      await client.until(() => client.acks.length > 0);
+      expect(client.lastAck).toEqual({ ackedSequence: 20, nextSequence: 21 });
+      await client.close();
+    } finally {
+      await second.close();
+    }
+  });
+});
