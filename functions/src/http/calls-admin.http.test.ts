@@ -1,4 +1,4 @@
-import { HttpRequest, InvocationContext } from '@azure/functions';
+import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import type { InteractionRecord } from '@attest/core';
 import type { InteractionFilter, InteractionStore, LifecycleClient } from '../domain/recorder-ports';
 import type { AdminAuthorizer } from './admin-auth';
@@ -39,7 +39,7 @@ describe('calls admin API', () => {
     expect(await getCall(get('http://localhost/api/calls/call-a', { callId: 'call-a' }), context())).toMatchObject({ status: 200, jsonBody: { callId: 'call-a' } });
     // Another tenant's call is answered like one that does not exist.
     expect(await getCall(get('http://localhost/api/calls/call-b', { callId: 'call-b' }), context())).toMatchObject({ status: 404, jsonBody: { code: 'ATT_NOT_FOUND' } });
-    const listed = await listCalls(get('http://localhost/api/calls?state=recorded'), context());
+    const listed = (await listCalls(get('http://localhost/api/calls?state=recorded'), context())) as HttpResponseInit;
     expect((listed.jsonBody as { value: InteractionRecord[] }).value.map((r) => r.interactionId)).toEqual(['call-a']);
     expect(filters.every((f) => f.tenantId === 'tenant-a')).toBe(true);
   });
