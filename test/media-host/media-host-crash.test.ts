@@ -7,7 +7,6 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { BlobServiceClient } from '@azure/storage-blob';
 import {
   blockAad,
   decryptBlock,
@@ -21,11 +20,9 @@ import {
   type WrappedKeyRecord,
 } from '@attest/core';
 import { getFreePort } from '../../local/src/azurite/azurite-process';
-import { control, hostFiles, MediaTestClient, pcmFrame, type HostFiles } from './media-host-fixtures';
+import { control, hostFiles, MediaTestClient, pcmFrame, type HostFiles, TS0, STEP, TEST_CONNECTION, downloadBlob } from './media-host-fixtures';
 
-const connection = process.env.ATTEST_TEST_STORAGE_CONNECTION ?? '';
-const TS0 = 638_700_000_000_000_000n;
-const STEP = 200_000n;
+const connection = TEST_CONNECTION;
 const childScript = join(__dirname, 'media-host-child.js');
 
 interface Child {
@@ -48,9 +45,7 @@ async function startChild(files: HostFiles): Promise<Child> {
   return { process: child, controlUrl: ready.controlUrl };
 }
 
-async function download(container: string, name: string): Promise<Buffer> {
-  return BlobServiceClient.fromConnectionString(connection).getContainerClient(container).getBlockBlobClient(name).downloadToBuffer();
-}
+const download = downloadBlob;
 
 describe('media host crash safety', () => {
   let files: HostFiles;

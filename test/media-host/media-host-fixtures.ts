@@ -2,6 +2,7 @@
  * Shared fixtures for the media host suites: key material, configuration, a media protocol
  * client and a control API client. Synthetic media only.
  */
+import { BlobServiceClient } from '@azure/storage-blob';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -194,4 +195,15 @@ export class MediaTestClient {
   waitClosed(): Promise<void> {
     return this.closedPromise;
   }
+}
+
+/** Azurite of the integration run (its global setup). */
+export const TEST_CONNECTION = process.env.ATTEST_TEST_STORAGE_CONNECTION ?? '';
+/** A call's first media timestamp (100 ns ticks) and one 20 ms frame's step. */
+export const TS0 = 638_700_000_000_000_000n;
+export const STEP = 200_000n;
+
+/** A blob's bytes from the test storage. */
+export async function downloadBlob(container: string, name: string): Promise<Buffer> {
+  return BlobServiceClient.fromConnectionString(TEST_CONNECTION).getContainerClient(container).getBlockBlobClient(name).downloadToBuffer();
 }

@@ -6,7 +6,6 @@
  */
 import { rmSync } from 'node:fs';
 import { ClientSecretCredential, type AccessToken, type TokenCredential } from '@azure/identity';
-import { BlobServiceClient } from '@azure/storage-blob';
 import {
   blockAad,
   decryptBlock,
@@ -24,16 +23,12 @@ import { startMediaHost, type MediaHost } from '../../media-host/src';
 import { startTeamsSimulator, type TeamsSimulator } from '../../local/src/simulator';
 import { BOT_APP, BOT_SECRET, TENANT, testDirectory } from '../simulator/support/fixtures';
 import { requireLocalCaTrust } from '../simulator/support/local-ca';
-import { control, hostFiles, MediaTestClient, pcmFrame, type HostFiles } from './media-host-fixtures';
+import { control, hostFiles, MediaTestClient, pcmFrame, type HostFiles, TS0, STEP, TEST_CONNECTION, downloadBlob } from './media-host-fixtures';
 
-const connection = process.env.ATTEST_TEST_STORAGE_CONNECTION ?? '';
-const TS0 = 638_700_000_000_000_000n;
-const STEP = 200_000n;
+const connection = TEST_CONNECTION;
 const silent = (): void => undefined;
 
-async function download(container: string, name: string): Promise<Buffer> {
-  return BlobServiceClient.fromConnectionString(connection).getContainerClient(container).getBlockBlobClient(name).downloadToBuffer();
-}
+const download = downloadBlob;
 
 function vaultConfig(sim: TeamsSimulator): NonNullable<MediaHostConfig['keyVault']> {
   return { vaultUri: sim.url, manifestSigningKeyName: 'manifest-signing', kekName: 'recording-kek', shouldDisableChallengeResourceVerification: true };

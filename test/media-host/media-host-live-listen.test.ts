@@ -14,17 +14,9 @@ import {
   mixPcm16,
   type ListenAuditEvent,
 } from '../../media-host/src/live';
-import {
-  control,
-  hostFiles,
-  MediaTestClient,
-  pcmFrame,
-  type HostFiles,
-} from './media-host-fixtures';
+import { control, hostFiles, MediaTestClient, pcmFrame, type HostFiles, TS0, STEP } from './media-host-fixtures';
 
 const LISTEN_KEY = 'live-listen-key-for-tests-0123456789abcdef';
-const TS0 = 638_700_000_000_000_000n;
-const STEP = 200_000n;
 
 interface WsClient {
   readonly socket: Socket;

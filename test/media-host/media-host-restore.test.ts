@@ -10,11 +10,9 @@ import type { CreateMediaSessionResponse, MediaSessionStatus } from '@attest/cor
 import { startMediaHost, type MediaHost } from '../../media-host/src';
 import type { SessionRecord } from '../../media-host/src/session/media-session';
 import { getFreePort } from '../../local/src/azurite/azurite-process';
-import { control, hostFiles, MediaTestClient, pcmFrame } from './media-host-fixtures';
+import { control, hostFiles, MediaTestClient, pcmFrame, TS0, STEP, TEST_CONNECTION } from './media-host-fixtures';
 
-const connection = process.env.ATTEST_TEST_STORAGE_CONNECTION ?? '';
-const TS0 = 638_700_000_000_000_000n;
-const STEP = 200_000n;
+const connection = TEST_CONNECTION;
 
 async function recordedSession(host: MediaHost, callId: string): Promise<CreateMediaSessionResponse> {
   const created = (await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', { callId, tenantId: 't', interactionId: `i-${callId}`, recordedUserIds: [] })).body;

@@ -22,10 +22,8 @@ import {
 } from '@attest/core';
 import { getFreePort, startAzurite, type AzuriteInstance } from '../../local/src/azurite/azurite-process';
 import { MemoryBlockStore, silentLogger, startMediaHost, type MediaHost } from '../../media-host/src';
-import { control, hostFiles, MediaTestClient, pcmFrame, type HostFiles } from './media-host-fixtures';
+import { control, hostFiles, MediaTestClient, pcmFrame, type HostFiles, TS0, STEP } from './media-host-fixtures';
 
-const TS0 = 638_700_000_000_000_000n;
-const STEP = 200_000n;
 
 async function createAndPersist(host: MediaHost, callId: string): Promise<CreateMediaSessionResponse> {
   const created = (await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', {

@@ -1,6 +1,5 @@
 import { createPublicKey, createPrivateKey } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { BlobServiceClient } from '@azure/storage-blob';
 import {
   blockAad,
   decryptBlock,
@@ -16,15 +15,11 @@ import {
   type WrappedKeyRecord,
 } from '@attest/core';
 import { startMediaHost, type MediaHost } from '../../media-host/src';
-import { control, hostFiles, MediaTestClient, pcmFrame, type HostFiles } from './media-host-fixtures';
+import { control, hostFiles, MediaTestClient, pcmFrame, type HostFiles, TS0, STEP, TEST_CONNECTION, downloadBlob } from './media-host-fixtures';
 
-const connection = process.env.ATTEST_TEST_STORAGE_CONNECTION ?? '';
-const TS0 = 638_700_000_000_000_000n;
-const STEP = 200_000n;
+const connection = TEST_CONNECTION;
 
-async function download(container: string, name: string): Promise<Buffer> {
-  return BlobServiceClient.fromConnectionString(connection).getContainerClient(container).getBlockBlobClient(name).downloadToBuffer();
-}
+const download = downloadBlob;
 
 async function createSession(host: MediaHost, callId: string): Promise<CreateMediaSessionResponse> {
   const created = await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', {
