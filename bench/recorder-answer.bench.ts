@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
  
 import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import { startFunctionsHost } from '@attest/local/dist/host/functions-host';
-import { ensureLocalCa, type Directory } from '@attest/local/dist/simulator';
+import { ensureLocalCa, functionAppSettingsFor, type Directory } from '@attest/local/dist/simulator';
  
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -154,16 +154,9 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'attest-bench-rec-'));
   Object.assign(process.env, {
     ATTEST_STORAGE_CONNECTION_STRING: azurite.connectionString,
-    ATTEST_APP_ID: BOT_APP,
-    ATTEST_APP_SECRET: BOT_SECRET,
-    ATTEST_SERVED_TENANT_IDS: TENANT,
+    ...functionAppSettingsFor(sim, { appId: BOT_APP, clientSecret: BOT_SECRET }, { served: [TENANT], home: TENANT }),
     ATTEST_PUBLIC_BASE_URL: baseUrl,
-    ATTEST_WEBHOOK_OPENID_METADATA_URL: sim.webhookOpenIdConfigurationUrl,
-    ATTEST_GRAPH_BASE_URL: sim.url,
-    ATTEST_ENTRA_AUTHORITY_HOST: sim.url,
     ATTEST_MEDIA_CONTROL_KEY: CONTROL_KEY,
-    ATTEST_ADMIN_OPENID_METADATA_URL: `${sim.url}/${TENANT}/v2.0/.well-known/openid-configuration`,
-    ATTEST_ADMIN_ISSUERS: `${sim.url}/${TENANT}/v2.0`,
     ATTEST_KEK_PRIVATE_KEY_FILE: join(work, 'kek-private.pem'),
     ATTEST_KEK_PUBLIC_KEY_FILE: join(work, 'kek-public.pem'),
     ATTEST_LEDGER_SIGNING_KEY_FILE: join(work, 'ledger-signing.pem'),

@@ -76,6 +76,17 @@ describe('recorder end to end', () => {
   const recordedLeg = async (conversationId: string): Promise<SimLeg> =>
     waitFor(async () => (await simOutcome(conversationId)).legs.find((l) => l.recordingStatus === 'recording'), 'recording to be confirmed');
   const talk = (atInMs: number, durationInMs = 800) => [{ atInMs, action: 'speak', durationInMs }];
+  /** A P2P call of the recorded trader (talking from the start) to an unrecorded callee. */
+  const traderCalls = (durationInMs: number, options: { talkInMs?: number; delivery?: Record<string, boolean> } = {}): Promise<string> =>
+    startCall({
+      kind: 'p2p',
+      durationInMs,
+      ...(options.delivery === undefined ? {} : { delivery: options.delivery }),
+      participants: [
+        { user: USERS.trader, role: 'caller', timeline: talk(0, options.talkInMs) },
+        { user: USERS.unrecorded, role: 'callee' },
+      ],
+    });
 
   it('records a P2P call of a recorded callee as inbound', async () => {
     const conversationId = await startCall({
@@ -165,15 +176,7 @@ describe('recorder end to end', () => {
   });
 
   it('gives a duplicate invite no second effect', async () => {
-    const conversationId = await startCall({
-      kind: 'p2p',
-      durationInMs: 2000,
-      delivery: { duplicateInvite: true },
-      participants: [
-        { user: USERS.trader, role: 'caller', timeline: talk(0) },
-        { user: USERS.unrecorded, role: 'callee' },
-      ],
-    });
+    const conversationId = await traderCalls(2000, { delivery: { duplicateInvite: true } });
     const leg = await recordedLeg(conversationId);
     const view = await finished(leg.callId);
     expect(view.interaction?.outcome).toBe('recorded');
@@ -181,15 +184,7 @@ describe('recorder end to end', () => {
   });
 
   it('records a call whose established notification arrives before establishing', async () => {
-    const conversationId = await startCall({
-      kind: 'p2p',
-      durationInMs: 2000,
-      delivery: { establishedBeforeEstablishing: true },
-      participants: [
-        { user: USERS.trader, role: 'caller', timeline: talk(0) },
-        { user: USERS.unrecorded, role: 'callee' },
-      ],
-    });
+    const conversationId = await traderCalls(2000, { delivery: { establishedBeforeEstablishing: true } });
     const leg = await recordedLeg(conversationId);
     const view = await finished(leg.callId);
     expect(view.interaction?.outcome).toBe('recorded');
@@ -197,14 +192,7 @@ describe('recorder end to end', () => {
 
   it('honours Retry-After when Graph throttles updateRecordingStatus', async () => {
     await stack.control('POST', '/_sim/throttle', { count: 1, retryAfterInS: 1, operation: 'updateRecordingStatus' });
-    const conversationId = await startCall({
-      kind: 'p2p',
-      durationInMs: 4000,
-      participants: [
-        { user: USERS.trader, role: 'caller', timeline: talk(0, 3000) },
-        { user: USERS.unrecorded, role: 'callee' },
-      ],
-    });
+    const conversationId = await traderCalls(4000, { talkInMs: 3000 });
     const leg = await recordedLeg(conversationId);
     const view = await finished(leg.callId);
     const statuses = (await graphRequests(leg.callId)).filter((r) => r.operation === 'updateRecordingStatus').map((r) => r.status);
@@ -214,14 +202,7 @@ describe('recorder end to end', () => {
   });
 
   it('marks the gap and sets failed status when the media host dies mid-call', async () => {
-    const conversationId = await startCall({
-      kind: 'p2p',
-      durationInMs: 6000,
-      participants: [
-        { user: USERS.trader, role: 'caller', timeline: talk(0, 5000) },
-        { user: USERS.unrecorded, role: 'callee' },
-      ],
-    });
+    const conversationId = await traderCalls(6000, { talkInMs: 5000 });
     const leg = await recordedLeg(conversationId);
     // Let persistence start first, so the loss is detected mid-recording (health checks / events).
     await waitFor(async () => ((await callView(leg.callId)).body.interaction?.callState === 'established' ? true : undefined), 'persistence to start');
@@ -249,14 +230,7 @@ describe('recorder end to end', () => {
       const hosts = await stack.api<{ value: { isStale: boolean }[] }>('GET', '/api/mediahosts', { token: adminToken });
       return hosts.body.value.every((h) => h.isStale) ? true : undefined;
     }, 'the media host to go stale');
-    const conversationId = await startCall({
-      kind: 'p2p',
-      durationInMs: 2000,
-      participants: [
-        { user: USERS.trader, role: 'caller', timeline: talk(0) },
-        { user: USERS.unrecorded, role: 'callee' },
-      ],
-    });
+    const conversationId = await traderCalls(2000);
     const sim = await waitFor(async () => {
       const o = await simOutcome(conversationId);
       return o.legs.length > 0 && o.legs.every((l) => l.outcome !== 'pending' && l.outcome !== 'invited') ? o : undefined;

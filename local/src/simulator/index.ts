@@ -27,6 +27,7 @@ export type { Directory } from './policy/model';
 export { parseScenario, loadScenarioFile, resolveScenario, ScenarioError, type Scenario, type CallSpec } from './scenarios/scenario';
 export { synthesizeAudioFrame, toneFrequencyForMsi, estimateToneFrequency } from './media/synthetic-media';
 export { SimulatedEntra } from './entra/entra';
+export { functionAppSettingsFor, type SimulatorEndpoints } from './app-settings';
 export { DEFAULT_VAULT_KEYS, KEY_VAULT_RESOURCE, SimulatedKeyVault, type KeyOperation, type VaultKeyDefinition } from './keyvault/key-vault';
 
 export interface TeamsSimulatorOptions {

@@ -6,7 +6,7 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultScenarioDir, loadDirectoryFile, startTeamsSimulator } from '../simulator';
+import { defaultScenarioDir, functionAppSettingsFor, loadDirectoryFile, startTeamsSimulator } from '../simulator';
 import type { ServiceDefinition } from './services';
 
 export interface SimulatorServiceOptions {
@@ -44,14 +44,7 @@ export function simulatorService(options: SimulatorServiceOptions): ServiceDefin
         settings: {
           NODE_EXTRA_CA_CERTS: sim.caCertPath,
           ATTEST_SIM_CONTROL_TOKEN: sim.controlToken,
-          ATTEST_APP_ID: bot.appId,
-          ATTEST_APP_SECRET: bot.clientSecret,
-          ATTEST_SERVED_TENANT_IDS: tenantIds.join(','),
-          ATTEST_WEBHOOK_OPENID_METADATA_URL: sim.webhookOpenIdConfigurationUrl,
-          ATTEST_GRAPH_BASE_URL: sim.url,
-          ATTEST_ENTRA_AUTHORITY_HOST: sim.url,
-          ATTEST_ADMIN_OPENID_METADATA_URL: `${sim.url}/${homeTenant}/v2.0/.well-known/openid-configuration`,
-          ATTEST_ADMIN_ISSUERS: `${sim.url}/${homeTenant}/v2.0`,
+          ...functionAppSettingsFor(sim, bot, { served: tenantIds, home: homeTenant }),
           ATTEST_MEDIA_TLS_CERT_FILE: join(sim.caCertPath, '..', 'server-cert.pem'),
           ATTEST_MEDIA_TLS_KEY_FILE: join(sim.caCertPath, '..', 'server-key.pem'),
         },

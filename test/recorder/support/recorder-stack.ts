@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { getFreePort as freePort } from '../../../local/src/azurite/azurite-process';
 import { startFunctionsHost, type FunctionsHost } from '../../../local/src/host/functions-host';
 import { memorySink } from '../../../local/src/host/log-sink';
-import { startTeamsSimulator, type TeamsSimulator } from '../../../local/src/simulator';
+import { functionAppSettingsFor, startTeamsSimulator, type TeamsSimulator } from '../../../local/src/simulator';
 import { startMediaHost, type MediaHost } from '../../../media-host/src/host/media-host';
 import { CONTROL_KEY, hostFiles } from '../../media-host/media-host-fixtures';
 import { BOT_APP, BOT_SECRET, TENANT, testDirectory } from '../../simulator/support/fixtures';
@@ -49,18 +49,11 @@ export async function startRecorderStack(options: { env?: Record<string, string>
   const keysDir = mkdtempSync(join(tmpdir(), 'attest-rec-keys-'));
   const env: Record<string, string> = {
     ATTEST_STORAGE_CONNECTION_STRING: connection,
-    ATTEST_APP_ID: BOT_APP,
-    ATTEST_APP_SECRET: BOT_SECRET,
-    ATTEST_SERVED_TENANT_IDS: TENANT,
+    ...functionAppSettingsFor(sim, { appId: BOT_APP, clientSecret: BOT_SECRET }, { served: [TENANT], home: TENANT }),
     ATTEST_PUBLIC_BASE_URL: baseUrl,
-    ATTEST_WEBHOOK_OPENID_METADATA_URL: sim.webhookOpenIdConfigurationUrl,
-    ATTEST_GRAPH_BASE_URL: sim.url,
-    ATTEST_ENTRA_AUTHORITY_HOST: sim.url,
     ATTEST_MEDIA_CONTROL_KEY: CONTROL_KEY,
     ATTEST_MEDIA_HOST_STALE_AFTER_MS: '3000',
     ATTEST_RECORDER_MEDIA_HEALTH_INTERVAL_MS: '1000',
-    ATTEST_ADMIN_OPENID_METADATA_URL: `${sim.url}/${TENANT}/v2.0/.well-known/openid-configuration`,
-    ATTEST_ADMIN_ISSUERS: `${sim.url}/${TENANT}/v2.0`,
     ATTEST_ARCHIVE_TABLE_PREFIX: `r${randomUUID().replace(/-/g, '').slice(0, 10)}`,
     ATTEST_KEK_PRIVATE_KEY_FILE: join(keysDir, 'kek-private.pem'),
     ATTEST_KEK_PUBLIC_KEY_FILE: join(keysDir, 'kek-public.pem'),
