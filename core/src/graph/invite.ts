@@ -134,16 +134,10 @@ export function analyseInvite(call: JsonObject): InviteAnalysis {
     .map((identity) => identity.id as string);
 
   const meetingInfo = objectProp(call, 'meetingInfo');
-  const chatInfo = objectProp(call, 'chatInfo');
-  const threadId = stringProp(chatInfo, 'threadId');
   const meetingType = (stringProp(meetingInfo, '@odata.type') ?? '').toLowerCase();
   const isMultiParty = prop(botData, 'isMultiParty') === true || String(prop(botData, 'isMultiParty')).toLowerCase() === 'true';
-  const joinMeetingId = stringProp(meetingInfo, 'joinMeetingId');
-  const isMeeting =
-    (threadId !== undefined && /meeting_/i.test(threadId)) ||
-    meetingType.endsWith('organizermeetinginfo') ||
-    meetingType.endsWith('joinmeetingidmeetinginfo') ||
-    joinMeetingId !== undefined;
+  const meeting = meetingFactsOf(call);
+  const { isMeeting } = meeting;
 
   const parties: IdentityRef[] = [sourceIdentity, ...targets.map((t) => identityOf(objectProp(t, 'identity')))];
   const otherSide = objectProp(botData, 'otherSideUser');
@@ -183,8 +177,8 @@ export function analyseInvite(call: JsonObject): InviteAnalysis {
     transferor,
     type,
     direction,
-    meetingId: threadId ?? joinMeetingId,
-    joinWebUrl: stringProp(meetingInfo, 'joinWebUrl') ?? stringProp(call, 'joinWebUrl'),
+    meetingId: meeting.meetingId,
+    joinWebUrl: meeting.joinWebUrl,
     dialedNumber: type === 'pstn' ? (isInbound ? ownPhone : otherPhone) : undefined,
     originNumber: type === 'pstn' ? (isInbound ? otherPhone : ownPhone) : undefined,
     region:
