@@ -4,7 +4,7 @@
  * Every frame's bytes come out immediately, so stored bytes equal the frames byte for byte. Used
  * by tests and benchmarks, and as the fallback when the browser-playable formats are not wanted.
  */
-import type { FormattedChunk, MediaFrame, StreamFormatter, StreamFormatterFactory, StreamFormatterOptions } from './formats/stream-format';
+import { settled, type FormattedChunk, type MediaFrame, type StreamFormatter, type StreamFormatterFactory, type StreamFormatterOptions } from './formats/stream-format';
 
 const AUDIO_FRAME_MS = 20;
 
@@ -23,11 +23,7 @@ export class RawPassthroughFormatter implements StreamFormatter {
   }
 
   push(frame: MediaFrame): Promise<FormattedChunk[]> {
-    try {
-      return Promise.resolve(this.pushSync(frame));
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+    return settled(() => this.pushSync(frame));
   }
 
   pushSync(frame: MediaFrame): FormattedChunk[] {

@@ -16,7 +16,7 @@
 import { ErrorCode, RecorderError, type StreamKind } from '@attest/core';
 import { NalType, avcCodecString, nalTypeOf, parseSps, splitAnnexB, type SpsInfo } from './annex-b';
 import { VIDEO_TIMESCALE, buildFragment, buildInitSegment, toLengthPrefixed, type FragmentSample } from './mp4-boxes';
-import type { FormattedChunk, MediaFrame, StreamFormatter } from './stream-format';
+import { settled, type FormattedChunk, type MediaFrame, type StreamFormatter } from './stream-format';
 import { FormatterResumeFormat, checkResumeState, positionNumber, type FormatterResumeState } from './resume-state';
 import { TimingIndexBuilder, type StreamTimingIndex } from './timing-index';
 
@@ -125,11 +125,7 @@ export class H264Fmp4Formatter implements StreamFormatter {
   }
 
   push(frame: MediaFrame): Promise<FormattedChunk[]> {
-    try {
-      return Promise.resolve(this.#push(frame));
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+    return settled(() => this.pushSync(frame));
   }
 
   end(): Promise<FormattedChunk[]> {
@@ -147,7 +143,7 @@ export class H264Fmp4Formatter implements StreamFormatter {
     return { ...this.#index.build(), contentType: this.#contentType };
   }
 
-  #push(frame: MediaFrame): FormattedChunk[] {
+  pushSync(frame: MediaFrame): FormattedChunk[] {
     if (this.#isEnded) throw new RecorderError(ErrorCode.Internal, 'video frame pushed after end');
     if (this.#lastTimestamp !== undefined && frame.timestamp100ns <= this.#lastTimestamp) {
       throw new RecorderError(ErrorCode.ProtocolViolation, 'video frames must arrive in timestamp order');

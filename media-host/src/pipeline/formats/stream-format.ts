@@ -66,3 +66,12 @@ export interface StreamFormatterOptions {
 
 /** Creates the formatter for a stream; chosen by kind and configuration. */
 export type StreamFormatterFactory = (options: StreamFormatterOptions) => StreamFormatter;
+
+/** A synchronous formatter step as a promise: its result, or its error as the rejection. */
+export function settled<T>(run: () => T): Promise<T> {
+  try {
+    return Promise.resolve(run());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}

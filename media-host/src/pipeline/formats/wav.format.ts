@@ -10,7 +10,7 @@
 import { ErrorCode, RecorderError, StreamKind } from '@attest/core';
 import { AudioTimeline } from './audio-timeline';
 import { FormatterResumeFormat, checkResumeState, positionNumber, type FormatterResumeState } from './resume-state';
-import type { FormattedChunk, MediaFrame, StreamFormatter } from './stream-format';
+import { settled, type FormattedChunk, type MediaFrame, type StreamFormatter } from './stream-format';
 import { TimingIndexBuilder, type StreamTimingIndex } from './timing-index';
 
 export const WAV_HEADER_BYTES = 44;
@@ -88,11 +88,7 @@ export class WavFormatter implements StreamFormatter {
   }
 
   push(frame: MediaFrame): Promise<FormattedChunk[]> {
-    try {
-      return Promise.resolve(this.pushSync(frame));
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+    return settled(() => this.pushSync(frame));
   }
 
   pushSync(frame: MediaFrame): FormattedChunk[] {
