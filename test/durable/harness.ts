@@ -3,6 +3,7 @@
  * shared in-memory Azurite, the sample app loaded through the local Functions host, a manual
  * clock, and the real `DurableClient` obtained through `df.getClient`.
  */
+import { TableClient } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { InvocationContext } from '@azure/functions';
@@ -31,6 +32,8 @@ export interface Harness {
   readonly app: LoadedFunctionApp;
   readonly logs: ReturnType<typeof memorySink>;
   readonly taskHubName: string;
+  /** The task hub's instances table, for tests that look at the stored rows. */
+  readonly instances: TableClient;
   close(): Promise<void>;
 }
 
@@ -49,5 +52,6 @@ export async function startHarness(options: { taskHubName?: string; clock?: Manu
   const engine = createLocalDurableEngine({ connectionString: testConnection(), taskHubName, clock, logSink: logs });
   app.setDurableClientData(() => engine.clientBindingData());
   await engine.start(app);
-  return { engine, clock, client: clientFor(engine), app, logs, taskHubName, close: () => engine.close() };
+  const instances = TableClient.fromConnectionString(testConnection(), `${taskHubName}Instances`, { allowInsecureConnection: true });
+  return { engine, clock, client: clientFor(engine), app, logs, taskHubName, instances, close: () => engine.close() };
 }

@@ -3,8 +3,8 @@
  * the SDK matches completions by the ids it numbered itself, so an id off by one stalls or
  * corrupts a replay. These read the stored rows directly.
  */
-import { TableClient } from '@azure/data-tables';
-import { startHarness, testConnection, type Harness } from './harness';
+import type { TableClient } from '@azure/data-tables';
+import { startHarness, type Harness } from './harness';
 
 const DAY = 24 * 3600_000;
 const T = { ExecutionStarted: 0, ExecutionCompleted: 1, TaskScheduled: 4, TaskCompleted: 5, TaskFailed: 6, TimerCreated: 10, TimerFired: 11, OrchestratorStarted: 12, OrchestratorCompleted: 13 };
@@ -14,7 +14,7 @@ describe('local durable engine: stored history matches the extension', () => {
   let table: TableClient;
   beforeAll(async () => {
     h = await startHarness();
-    table = TableClient.fromConnectionString(testConnection(), `${h.taskHubName}Instances`, { allowInsecureConnection: true });
+    table = h.instances;
   });
   afterAll(async () => {
     await h.close();

@@ -1,4 +1,3 @@
-import { TableClient } from '@azure/data-tables';
 import type { DurableClient } from 'durable-functions';
 import { HubStore } from '../../local/src/durable/hub-store';
 import { startHarness, type Harness } from './harness';
@@ -152,7 +151,7 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
 
   it('deletes each cancelled timer row once, not again on every later replay', async () => {
     const deletes = jest.spyOn(HubStore.prototype, 'deleteRowIfExists');
-    const table = TableClient.fromConnectionString(process.env.ATTEST_TEST_STORAGE_CONNECTION ?? '', `${h.taskHubName}Instances`, { allowInsecureConnection: true });
+    const table = h.instances;
     const pendingMessages = async (instanceId: string): Promise<number> => {
       let count = 0;
       for await (const row of table.listEntities({ queryOptions: { filter: `PartitionKey eq '${instanceId}'` } })) if (String(row.rowKey).startsWith('m.')) count++;

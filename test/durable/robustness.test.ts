@@ -16,7 +16,7 @@ describe('local durable engine: robustness', () => {
   let table: TableClient;
   beforeAll(async () => {
     h = await startHarness();
-    table = TableClient.fromConnectionString(testConnection(), `${h.taskHubName}Instances`, { allowInsecureConnection: true });
+    table = h.instances;
   });
   afterAll(async () => {
     await h.close();

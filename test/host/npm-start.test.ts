@@ -5,24 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFreePort as freePort } from '../../local/src/azurite/azurite-process';
+import { canConnect, getFreePort as freePort } from '../../local/src/azurite/azurite-process';
 
 const root = join(__dirname, '..', '..');
 const startMain = join(root, 'local', 'dist', 'start', 'main.js');
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 describe('npm start launcher', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'attest-start-test-'));
@@ -74,6 +62,6 @@ describe('npm start launcher', () => {
       .map((line) => (JSON.parse(line) as { service: string }).service);
     expect(stops).toEqual(['media-host', 'functions', 'simulator', 'keys', 'azurite']);
     expect(stdout).not.toContain('lease release failed');
-    expect(await portOpen(Number(new URL(queueUrl!).port))).toBe(false);
+    expect(await canConnect(Number(new URL(queueUrl!).port))).toBe(false);
   });
 });
