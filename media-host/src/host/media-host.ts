@@ -42,6 +42,9 @@ import { MediaSession, type SessionEnvironment, type SessionRecord } from '../se
 import { createAzureBlockStore } from '../sink/azure-block-store';
 import { withRetries, type BlockStore } from '../sink/block-store';
 
+/** Slots of the commit interval that sessions commit in, in turns. */
+const COMMIT_SLOTS = 10;
+
 /** Runs at most `concurrency` tasks at a time, in arrival order. */
 function createLimiter(concurrency: number): <T>(task: () => Promise<T>) => Promise<T> {
   let running = 0;
@@ -264,12 +267,27 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
         isFlushing = false;
       });
   }, config.spoolFlushIntervalInMs);
+  // Sessions commit in turns: the commit interval is cut into slots and each session commits in
+  // its own, every interval, so the Put Block Lists and checkpoint writes of all sessions do not
+  // arrive at storage and the disk at once (a burst of hundreds of requests also opened as many
+  // new connections).
+  const commitSlotOf = new WeakMap<MediaSession, number>();
+  let nextCommitSlot = 0;
+  let commitTick = 0;
   const commitTimer = setInterval(() => {
+    const slot = commitTick % COMMIT_SLOTS;
+    commitTick += 1;
     for (const session of sessions.values()) {
       if (session.isFinished) continue;
-      session.commit().catch(() => undefined);
+      let own = commitSlotOf.get(session);
+      if (own === undefined) {
+        own = nextCommitSlot % COMMIT_SLOTS;
+        nextCommitSlot += 1;
+        commitSlotOf.set(session, own);
+      }
+      if (own === slot) session.commit().catch(() => undefined);
     }
-  }, config.commitIntervalInMs);
+  }, Math.max(1, Math.floor(config.commitIntervalInMs / COMMIT_SLOTS)));
 
   const activeCount = (): number => [...sessions.values()].filter((s) => !s.isFinished).length;
   const health = (): MediaHostHealth => ({

@@ -19,6 +19,7 @@ import {
   type StreamKind,
 } from '@attest/core';
 import type { BlockStore } from '../sink/block-store';
+import { BlockChunks } from './block-chunks';
 import type { FormattedChunk, MediaFrame, StreamFormatter } from './formats/stream-format';
 
 /** Azure's limit of blocks per block blob. */
@@ -82,27 +83,47 @@ interface PendingBlock {
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
+function sha256OfChunks(chunks: BlockChunks): string {
+  const hash = createHash('sha256');
+  chunks.forEach((chunk) => hash.update(chunk));
+  return hash.digest('hex');
+}
+
 /**
  * The stored form of a block, exactly as core's `encryptBlock` makes it (nonce | AES-256-GCM
- * ciphertext | tag, `decryptBlock` reads it), written into one buffer instead of two
- * concatenations: a block is encrypted once per stream per second, so copies count.
+ * ciphertext | tag, `decryptBlock` reads it), written into one buffer from the block's chunks:
+ * the buffer is the Put Block body, so there is no second copy.
  */
-function encryptBlockInto(dataKey: Buffer, aad: Buffer, plaintext: Buffer): Buffer {
-  const out = Buffer.allocUnsafeSlow(ENVELOPE_NONCE_BYTES + plaintext.length + ENVELOPE_TAG_BYTES);
+function encryptBlockInto(dataKey: Buffer, aad: Buffer, plaintext: BlockChunks): Buffer {
+  const out = Buffer.allocUnsafeSlow(ENVELOPE_NONCE_BYTES + plaintext.byteLength + ENVELOPE_TAG_BYTES);
   const nonce = out.subarray(0, ENVELOPE_NONCE_BYTES);
   randomFillSync(nonce);
   const cipher = createCipheriv('aes-256-gcm', dataKey, nonce);
   cipher.setAAD(aad);
   let at = ENVELOPE_NONCE_BYTES;
-  const body = cipher.update(plaintext);
-  out.set(body, at);
-  at += body.length;
+  plaintext.forEach((chunk) => {
+    const body = cipher.update(chunk);
+    out.set(body, at);
+    at += body.length;
+  });
   const rest = cipher.final();
   out.set(rest, at);
   at += rest.length;
   out.set(cipher.getAuthTag(), at);
   return out;
 }
+
+/** The block's bytes in one buffer (unencrypted storage, development only). */
+function concatChunks(plaintext: BlockChunks): Buffer {
+  const out = Buffer.allocUnsafeSlow(plaintext.byteLength);
+  let at = 0;
+  plaintext.forEach((chunk) => {
+    out.set(chunk, at);
+    at += chunk.length;
+  });
+  return out;
+}
+
 const AUDIO_STEP_100NS = 200_000;
 
 export class StreamWriter {
@@ -119,13 +140,10 @@ export class StreamWriter {
   private storedBytes = 0;
   private committedThrough = 0;
   /**
-   * The block being filled: formatter bytes copied into one buffer the writer owns (payloads are
-   * views of socket reads; keeping those would pin whole reads), grown when a block needs more.
+   * The block being filled: formatter bytes copied into chunks the writer owns (payloads are
+   * views of socket reads; keeping those would pin whole reads). It holds only what arrived so far.
    */
-  private buffer: Buffer | undefined;
-  private bufferBytes = 0;
-  /** Size of the last cut block: the next block's buffer starts at about that size. */
-  private lastBlockBytes = 0;
+  private readonly block = new BlockChunks();
   private bufferStartInMs = 0;
   private bufferEndInMs = 0;
   /** Frames pushed whose bytes are not yet in a cut block: sequence and media start, from `inFlightHead`. */
@@ -168,12 +186,12 @@ export class StreamWriter {
 
   /** Bytes held in memory for this stream (block being filled plus blocks not yet taken by storage). */
   get bufferedBytes(): number {
-    return this.bufferBytes + this.pending.reduce((sum, p) => sum + (p.stored?.length ?? 0), 0);
+    return this.block.byteLength + this.pending.reduce((sum, p) => sum + (p.stored?.length ?? 0), 0);
   }
 
   /** Whether frames were pushed that are not yet in committed blocks. */
   get hasUncommitted(): boolean {
-    return this.inFlightHead < this.inFlightSequences.length || this.pending.length > 0 || this.bufferBytes > 0;
+    return this.inFlightHead < this.inFlightSequences.length || this.pending.length > 0 || this.block.byteLength > 0;
   }
 
   /** Whether {@link pushSync} can take frames (the formatter works synchronously). */
@@ -234,57 +252,47 @@ export class StreamWriter {
   }
 
   private addChunk(bytes: Buffer, mediaEndInMs: number): void {
-    if (bytes.length > 0) {
-      const needed = this.bufferBytes + bytes.length;
-      if (this.buffer === undefined || needed > this.buffer.length) {
-        // Start near the last block's size; grow by half when a block turns out longer.
-        const size = Math.max(needed, this.buffer === undefined ? this.lastBlockBytes + 1024 : this.buffer.length + (this.buffer.length >> 1), 4096);
-        const grown = Buffer.allocUnsafeSlow(size);
-        if (this.buffer !== undefined) grown.set(this.buffer.subarray(0, this.bufferBytes));
-        this.buffer = grown;
-      }
-      // `set` rather than `Buffer#copy`: for frame-sized copies it is several times cheaper.
-      this.buffer.set(bytes, this.bufferBytes);
-      this.bufferBytes = needed;
-    }
+    if (bytes.length > 0) this.block.append(bytes);
     this.bufferEndInMs = Math.max(this.bufferEndInMs, mediaEndInMs);
     if (this.bufferEndInMs - this.bufferStartInMs >= this.blockTargetInMs) this.cutBlock();
   }
 
   /** Stages what is buffered as a block even if shorter than the minimum (quiet stream, seal). */
   flushPartial(): void {
-    if (this.bufferBytes > 0) this.cutBlock();
+    if (this.block.byteLength > 0) this.cutBlock();
   }
 
   /** Media time of the block being filled (0 when empty). */
   get bufferedDurationInMs(): number {
-    return this.bufferBytes === 0 ? 0 : this.bufferEndInMs - this.bufferStartInMs;
+    return this.block.byteLength === 0 ? 0 : this.bufferEndInMs - this.bufferStartInMs;
   }
 
   private cutBlock(): void {
-    if (this.bufferBytes === 0) {
+    const length = this.block.byteLength;
+    if (length === 0) {
       this.bufferStartInMs = this.bufferEndInMs;
       return;
     }
-    const plaintext = this.buffer!.subarray(0, this.bufferBytes);
     const index = this.blockCount;
-    const stored =
-      this.options.dataKey === undefined ? plaintext : encryptBlockInto(this.options.dataKey, blockAad(this.options.interactionId, this.streamId, index), plaintext);
-    const plainSha = sha256(plaintext);
-    const storedSha = stored === plaintext ? plainSha : sha256(stored);
+    const dataKey = this.options.dataKey;
+    const plainSha = sha256OfChunks(this.block);
+    const stored = dataKey === undefined ? concatChunks(this.block) : encryptBlockInto(dataKey, blockAad(this.options.interactionId, this.streamId, index), this.block);
+    const storedSha = dataKey === undefined ? plainSha : sha256(stored);
+    // The chunks go back to the shared free list; the stored buffer is held until storage took it.
+    this.block.release();
     this.chain = chainNext(this.chain, plainSha, storedSha);
     const block: ManifestBlock = {
       index,
       blockId: blockIdFor(index),
       offset: this.plaintextBytes,
-      length: plaintext.length,
+      length,
       sha256: plainSha,
       storedOffset: this.storedBytes,
       storedLength: stored.length,
       storedSha256: storedSha,
       chainSha256: this.chain,
     };
-    this.plaintextBytes += plaintext.length;
+    this.plaintextBytes += length;
     this.storedBytes += stored.length;
     // Frames whose media starts before the block's end are inside it.
     let through = this.lastCutSequence;
@@ -308,12 +316,6 @@ export class StreamWriter {
     // A failed stage is retried by commit; keep the rejection from going unhandled meanwhile.
     pending.staging.catch(() => undefined);
     this.pending.push(pending);
-    this.lastBlockBytes = this.bufferBytes;
-    // Encrypted, the plaintext buffer is free again and the next block reuses it (unless the
-    // first, longer block made it much bigger than blocks are); unencrypted, the block is a view of
-    // it, so the next block gets a new one.
-    if (stored === plaintext || this.buffer!.length > this.bufferBytes + (this.bufferBytes >> 2) + 1024) this.buffer = undefined;
-    this.bufferBytes = 0;
     this.bufferStartInMs = this.bufferEndInMs;
     this.blockTargetInMs = this.options.blockMinDurationInMs;
   }
@@ -400,6 +402,7 @@ export class StreamWriter {
   /** Drops the formatter without storing more (abort). */
   async close(): Promise<void> {
     this.isEnded = true;
+    this.block.release();
     await this.options.formatter.close();
   }
 

@@ -1,6 +1,9 @@
 /**
  * {@link BlockStore} over `@azure/storage-blob`: block blobs grown by staged blocks. The clients of
  * the blobs being written are kept (one per stream blob), so a Put Block does not build a client.
+ * The SDK's request pipeline is trimmed of the policies this host has no use for (see
+ * {@link LEAN_PIPELINE_DROPS}): Put Block is the host's most frequent request, and each policy is
+ * a layer of work on every one.
  */
 import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
@@ -11,6 +14,46 @@ export interface AzureBlockStoreOptions {
   readonly accountUrl?: string;
   /** Per-request timeout; a hung request counts as a transient failure. Default 30 000. */
   readonly requestTimeoutInMs?: number;
+}
+
+/**
+ * Policies of the SDK's default pipeline removed from the host's client: tracing (no tracer is
+ * configured here; spans would be no-ops), request logging (the SDK's logger is off), redirects
+ * (Blob Storage does not redirect these requests), form data and multipart bodies (never sent),
+ * the browser cache-buster (Node), abort-signal wrapping (no signals are passed). Kept: the
+ * request id and user agent headers (support cases), the proxy settings, content length, the
+ * SDK's retry policy (one try: it applies the per-request timeout; {@link withRetries} retries),
+ * error details, signing, serialization.
+ */
+export const LEAN_PIPELINE_DROPS = [
+  'tracingPolicy',
+  'logPolicy',
+  'redirectPolicy',
+  'formDataPolicy',
+  'multipartPolicy',
+  'storageBrowserPolicy',
+  'wrapAbortSignalLikePolicy',
+] as const;
+
+interface PolicyRemover {
+  removePolicy(options: { name: string }): unknown;
+}
+
+/**
+ * Removes {@link LEAN_PIPELINE_DROPS} from the request pipeline a client built (shared by every
+ * client derived from it). `@azure/storage-blob` 12.x keeps that pipeline on the client's
+ * `pipeline._corePipeline`, which is not public API: when it is not there (a later SDK), nothing
+ * is removed and the client works as built. Returns the number of policies removed.
+ */
+export function trimPipeline(client: BlobServiceClient): number {
+  const core = (client as unknown as { pipeline?: { _corePipeline?: Partial<PolicyRemover> } }).pipeline?._corePipeline;
+  if (typeof core?.removePolicy !== 'function') return 0;
+  let removed = 0;
+  for (const name of LEAN_PIPELINE_DROPS) {
+    const result = core.removePolicy({ name });
+    removed += Array.isArray(result) ? result.length : 0;
+  }
+  return removed;
 }
 
 /** Clients of blobs being written that are kept at most. */
@@ -24,6 +67,7 @@ export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockSto
     options.connectionString !== undefined
       ? BlobServiceClient.fromConnectionString(options.connectionString, pipelineOptions)
       : new BlobServiceClient(options.accountUrl ?? '', credential, pipelineOptions);
+  trimPipeline(service);
   const containers = new Map<string, ContainerClient>();
   const container = (name: string): ContainerClient => {
     let client = containers.get(name);
