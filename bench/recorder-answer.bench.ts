@@ -7,7 +7,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   const caDir = join(ROOT, '.data', 'ca');
   ensureLocalCa(caDir);
   const caCert = join(caDir, 'ca-cert.pem');
-  if (process.env.NODE_EXTRA_CA_CERTS === undefined) {
+  if (process.env.NODE_EXTRA_CA_CERTS === undefined || resolve(process.env.NODE_EXTRA_CA_CERTS) !== resolve(caCert)) {
     // Node reads extra CAs only at start: run again with the simulator's CA trusted.
     const child = spawnSync(process.execPath, [__filename], { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: caCert } });
     process.exit(child.status ?? 1);
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const baseUrl = `http://127.0.0.1:${port}`;
   // The simulator and the media host run in their own process (recorder-answer-peer.js), so the
   // function app's event loop is measured on its own.
-  const peer = spawn(process.execPath, [join(__dirname, 'recorder-answer-peer.js')], {
+  const peer = spawn(process.execPath, [...(process.env.ATTEST_DEBUG_UNDICI_LOG ? ['-r', '/tmp/undici-diag.js'] : []), join(__dirname, 'recorder-answer-peer.js')], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: {
       ...process.env,
@@ -166,11 +166,14 @@ async function main(): Promise<void> {
   const failedLines: string[] = [];
   // Warnings and errors of the function app, counted by message.
   const problemLines = new Map<string, number>();
+  // Every function app log line, for diagnosis (ATTEST_BENCH_LOG_FILE).
+  const logFile = process.env.ATTEST_BENCH_LOG_FILE;
   const host = await startFunctionsHost({
     appPath: join(ROOT, 'functions'),
     port,
     logSink: (record: unknown) => {
       const text = JSON.stringify(record);
+      if (logFile !== undefined) appendFileSync(logFile, `${text}\n`);
       if (text.includes('invite answered')) hostLines.push(text);
       if (text.includes('answer failed')) failedLines.push(text);
       else if (/"level\\?":\\?"(warn|error)/.test(text)) {

@@ -4,10 +4,10 @@
  * (`/durabletask/…`), also reachable under the public webhook prefix
  * (`/runtime/webhooks/durabletask/…`). Errors are problem bodies `{ code, message, status }`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, type ProblemBody } from '@attest/core';
 import type { HostLogger } from '../host/log-sink';
+import { listenOffThread } from '../host/off-thread-server';
 
 /** What the server needs from the engine. */
 export interface ManagementApi {
@@ -57,8 +57,11 @@ export function isManagementPath(url: string | undefined): boolean {
   return PREFIXES.some((p) => path.startsWith(p));
 }
 
+/** Default largest request body of the management API. */
+export const MANAGEMENT_MAX_BODY_IN_BYTES = 4 * 1024 * 1024;
+
 export function createManagementHandler(api: ManagementApi, options: Omit<ManagementServerOptions, 'host' | 'port'>): ManagementHandler {
-  const maxBody = options.maxBodyInBytes ?? 4 * 1024 * 1024;
+  const maxBody = options.maxBodyInBytes ?? MANAGEMENT_MAX_BODY_IN_BYTES;
   return (req, res) =>
     handle(api, req, res, maxBody).catch((error: unknown) => {
       const problem =
@@ -76,20 +79,19 @@ export function createManagementHandler(api: ManagementApi, options: Omit<Manage
 
 export async function startManagementServer(api: ManagementApi, options: ManagementServerOptions): Promise<ManagementServer> {
   const handler = createManagementHandler(api, options);
-  const server: Server = createServer((req, res) => void handler(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
+  // Sockets are accepted and read on their own thread, as the host's server (see off-thread-server.ts).
+  const server = await listenOffThread((req, res) => void handler(req, res), {
+    host: options.host,
+    port: options.port,
+    maxBodyInBytes: options.maxBodyInBytes ?? MANAGEMENT_MAX_BODY_IN_BYTES,
+    closeAllConnections: true,
+    onError: (error) => options.log.log('error', 'management socket thread failed', { error: error.message }),
   });
-  const address = server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   return {
-    origin: `http://${options.host}:${address.port}`,
+    origin: `http://${options.host}:${server.port}`,
     close(): Promise<void> {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      closing ??= server.close();
       return closing;
     },
   };

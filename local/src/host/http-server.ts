@@ -6,12 +6,13 @@
  * Host-level faults answer with a JSON problem body: 404 unknown route, 405 wrong method (with
  * `Allow`), 413 body over the limit, 500 when the handler threw (details only in the log).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CapturedFunction, HostHttpExtension } from './contracts';
 import type { LoadedFunctionApp } from './function-app';
 import type { CoreHttpCookie, CoreHttpData, CoreTypedData } from './functions-core';
 import type { HostLogger } from './log-sink';
+import { MANAGEMENT_MAX_BODY_IN_BYTES } from '../durable/management-server';
+import { listenOffThread } from './off-thread-server';
 import { compileRoute, type CompiledRoute } from './route-template';
 
 export interface HttpTriggerServerOptions {
@@ -258,22 +259,25 @@ export async function startHttpTriggerServer(options: HttpTriggerServerOptions):
     writeResponse(response, returned ?? undefined);
   }
 
-  const server: Server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      logger.log('error', 'http host failed', {
-        errorMessage: error instanceof Error ? error.message : String(error),
+  // Sockets are accepted and read on their own thread (see off-thread-server.ts).
+  const server = await listenOffThread(
+    (request, response) => {
+      handle(request, response).catch((error: unknown) => {
+        logger.log('error', 'http host failed', {
+          errorMessage: error instanceof Error ? error.message : String(error),
+        });
+        sendProblem(response, 500, ProblemCodes.internal, 'The host failed to handle the request');
       });
-      sendProblem(response, 500, ProblemCodes.internal, 'The host failed to handle the request');
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  port = (server.address() as AddressInfo).port;
+    },
+    {
+      host: '127.0.0.1',
+      port: options.port ?? 0,
+      // The durable management API's own limit may be larger than the functions' one.
+      maxBodyInBytes: Math.max(maxRequestBodyInBytes, MANAGEMENT_MAX_BODY_IN_BYTES),
+      onError: (error) => logger.log('error', 'http socket thread failed', { errorMessage: error.message }),
+    },
+  );
+  port = server.port;
   const baseUrl = `http://127.0.0.1:${port}`;
   let closing: Promise<void> | undefined;
   return {
@@ -282,10 +286,7 @@ export async function startHttpTriggerServer(options: HttpTriggerServerOptions):
     functionsUrl: prefix === '' ? baseUrl : `${baseUrl}/${prefix}`,
     routes: routes.map(({ functionName, template, methods }) => ({ functionName, template, methods })),
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      closing ??= server.close();
       return closing;
     },
   };
