@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const baseUrl = `http://127.0.0.1:${port}`;
   // The simulator and the media host run in their own process (recorder-answer-peer.js), so the
   // function app's event loop is measured on its own.
-  const peer = spawn(process.execPath, [...(process.env.ATTEST_DEBUG_UNDICI_LOG ? ['-r', '/tmp/undici-diag.js'] : []), join(__dirname, 'recorder-answer-peer.js')], {
+  const peer = spawn(process.execPath, [join(__dirname, 'recorder-answer-peer.js')], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: {
       ...process.env,
