@@ -55,7 +55,7 @@ const CONTROL_KEY = 'bench-control-key-0123456789';
 const FRAME_MS = 20;
 /** After the window, every frame sent must be acknowledged within this time (no growing backlog). */
 const CATCH_UP_IN_MS = 5000;
-const BLOCK_MIN_IN_MS = Number(process.env.ATTEST_BENCH_MEDIA_BLOCK_MS ?? 1000);
+const BLOCK_MIN_IN_MS = Number(process.env.ATTEST_BENCH_MEDIA_BLOCK_MS ?? 2000);
 
 // ---------------------------------------------------------------- host role (child process)
 async function runHost(): Promise<void> {

@@ -13,7 +13,7 @@ const minimal = {
 describe('media host configuration', () => {
   it('applies documented defaults and freezes the result', () => {
     const config = loadConfig(minimal);
-    expect(config).toMatchObject({ commitIntervalInMs: 5000, blockMinDurationInMs: 1000, isEncryptionEnabled: true, isAudioLossless: false, recordingsContainer: 'recordings' });
+    expect(config).toMatchObject({ commitIntervalInMs: 5000, blockMinDurationInMs: 2000, isEncryptionEnabled: true, isAudioLossless: false, recordingsContainer: 'recordings' });
     expect(Object.isFrozen(config)).toBe(true);
   });
 

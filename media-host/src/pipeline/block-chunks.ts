@@ -6,11 +6,15 @@
  * memory, no page faults).
  */
 
-/** Size of one chunk: 12.8 frames of 16 kHz PCM; a stream wastes at most one partly filled chunk. */
-export const BLOCK_CHUNK_BYTES = 8 * 1024;
+/** Size of one chunk: 6.4 frames of 16 kHz PCM; a stream wastes at most one partly filled chunk. */
+export const BLOCK_CHUNK_BYTES = 4 * 1024;
 
-/** Free chunks kept for reuse at most (16 MiB); more are left to the garbage collector. */
-const MAX_FREE_CHUNKS = 2048;
+/**
+ * Free chunks kept for reuse at most (1 MiB). A cut gives back a block's chunks and the streams
+ * still filling take them within moments, so a short list is enough; a long one would keep the
+ * peak of a moment when many streams were full (all streams starting together) for good.
+ */
+const MAX_FREE_CHUNKS = 256;
 
 const freeChunks: Buffer[] = [];
 
@@ -60,3 +64,43 @@ export class BlockChunks {
     this.length = 0;
   }
 }
+
+/**
+ * Buffers for stored blocks (the Put Block bodies), reused once storage took them: a fresh buffer
+ * of a block's size is fresh memory from the allocator, and writing it page-faults every 4 KiB,
+ * which cost more than encrypting into it. Blocks of a stream are about the same size, so a free
+ * buffer of at least the size asked for (and not much larger) is handed out as a view of that size.
+ */
+export class StoredBlockBuffers {
+  private readonly free: Buffer[] = [];
+  private readonly maxFree: number;
+
+  constructor(maxFree = 16) {
+    this.maxFree = maxFree;
+  }
+
+  /** A buffer of exactly `size` bytes (its contents are not cleared). */
+  take(size: number): Buffer {
+    for (let i = this.free.length - 1; i >= 0; i -= 1) {
+      const candidate = this.free[i]!;
+      if (candidate.length >= size && candidate.length <= size + (size >> 2) + 4096) {
+        this.free[i] = this.free[this.free.length - 1]!;
+        this.free.pop();
+        return candidate.subarray(0, size);
+      }
+    }
+    // None fits: the oldest free buffer (likely of a size no block has any more) goes.
+    this.free.shift();
+    // Rounded up so that blocks a little longer than the last still find a free buffer.
+    return Buffer.allocUnsafeSlow(size + 4096 - (size % 4096)).subarray(0, size);
+  }
+
+  /** Gives back a buffer from {@link take} that nothing reads any more. */
+  give(buffer: Buffer): void {
+    if (this.free.length >= this.maxFree) this.free.shift();
+    this.free.push(Buffer.from(buffer.buffer, buffer.byteOffset, buffer.buffer.byteLength - buffer.byteOffset));
+  }
+}
+
+/** The host's stored block buffers (one process, one list). */
+export const storedBlockBuffers = new StoredBlockBuffers();
