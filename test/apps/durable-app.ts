@@ -84,6 +84,14 @@ df.app.orchestration('dFanOut', function* (context: OrchestrationContext) {
   return results.reduce((sum, x) => sum + x, 0);
 });
 
+// Ends on the first of several results that arrive together (a batch that ends the execution).
+df.app.orchestration('dFirstOf', function* (context: OrchestrationContext) {
+  const n = Number(context.df.getInput());
+  const tasks = Array.from({ length: n }, (_, i) => context.df.callActivity('dDouble', i + 1));
+  const winner = (yield context.df.Task.any(tasks)) as { result: unknown };
+  return winner.result;
+});
+
 const flakyRetry = new df.RetryOptions(1000, 3);
 flakyRetry.backoffCoefficient = 2;
 df.app.orchestration('dRetry', function* (context: OrchestrationContext) {

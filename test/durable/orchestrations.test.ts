@@ -35,6 +35,29 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
     expect(status.output).toBe(2 * ((24 * 25) / 2));
   });
 
+  it('takes results that arrived together in one episode: fewer replays, each result once', async () => {
+    const id = await client.startNew('dFanOut', { input: 25 });
+    const status = await finish(id);
+    expect(status.output).toBe(2 * ((24 * 25) / 2));
+    const history = (await client.getStatus(id, { showHistory: true })).history as { EventType: string }[];
+    expect(history.filter((e) => e.EventType === 'TaskCompleted')).toHaveLength(25);
+    // One episode per message would be 26 (the start and 25 results).
+    expect(history.filter((e) => e.EventType === 'OrchestratorStarted').length).toBeLessThan(26);
+  });
+
+  it('ends on the first of results that arrived together and leaves the others unprocessed', async () => {
+    const id = await client.startNew('dFirstOf', { input: 8 });
+    const status = await finish(id);
+    expect(status.runtimeStatus).toBe('Completed');
+    const history = (await client.getStatus(id, { showHistory: true, showHistoryOutput: true })).history as { EventType: string; Result?: unknown }[];
+    const completions = history.filter((e) => e.EventType === 'TaskCompleted');
+    // The execution ends with the first result alone, as with one message per episode.
+    expect(completions).toHaveLength(1);
+    expect(status.output).toEqual(completions[0]?.Result);
+    // The results came in one batch, which ended the execution and ran again with one message.
+    expect(h.logs.records.filter((r) => r.message === 'batch ends the execution; its first message runs alone' && r.instanceId === id).length).toBeGreaterThanOrEqual(1);
+  });
+
   it('retries a failing activity after the backoff timer and then succeeds', async () => {
     const id = await client.startNew('dRetry', { input: { key: 'retry-ok', failuresBeforeSuccess: 2 } });
     await h.engine.runUntilIdle();

@@ -155,6 +155,18 @@ interface InboxMessage {
 const OUT_OF_PROC = '$OutOfProcData$:';
 /** How many running instances' removed-timer sets are kept in memory. */
 const MAX_TRACKED_TIMER_INSTANCES = 10_000;
+/**
+ * Inbox messages one episode may take, as the extension takes a batch of queued messages: the
+ * orchestrator replays once for all of them. An episode whose batch ends the execution (done,
+ * continued as new, failed) is run again with its first message alone, so ending keeps the
+ * one-message semantics (unprocessed events stay in the inbox).
+ */
+const MAX_MESSAGES_PER_EPISODE = 16;
+const BATCHABLE_EVENT_TYPES: ReadonlySet<number> = new Set([
+  HistoryEventType.EventRaised,
+  HistoryEventType.TaskCompleted,
+  HistoryEventType.SubOrchestrationInstanceCompleted,
+]);
 
 class Engine implements LocalDurableEngine {
   readonly taskHubName: string;
@@ -218,6 +230,8 @@ class Engine implements LocalDurableEngine {
    * result is never applied twice. Saves one write per activity.
    */
   readonly #direct = new Map<string, InboxMessage[]>();
+  /** Instances whose next episode takes one message only (a batch ended the execution). */
+  readonly #singleNext = new Set<string>();
 
   constructor(options: LocalDurableEngineOptions) {
     this.#options = options;
@@ -855,7 +869,7 @@ class Engine implements LocalDurableEngine {
     return { events, ledger };
   }
 
-  /** Processes one inbox message of the instance; false when there is nothing due. */
+  /** Processes the instance's due inbox messages (a batch, in order); false when none is due. */
   async #episode(instanceId: string): Promise<boolean> {
     const invoker = this.#invoker as FunctionInvoker;
     const rows = await this.#loadRows(instanceId);
@@ -932,17 +946,44 @@ class Engine implements LocalDurableEngine {
       if (typeof e.TaskScheduledId === 'number') completed.add(e.TaskScheduledId);
       if (e.EventType === HistoryEventType.TimerFired && typeof e.TimerId === 'number') fired.add(e.TimerId);
     }
-    if (typeof event.TaskScheduledId === 'number') {
-      if (!history.ledger.has(event.TaskScheduledId)) return dropMessage('completion for an unscheduled task');
-      if (completed.has(event.TaskScheduledId)) return dropMessage('duplicate completion');
-    }
-    if (event.EventType === HistoryEventType.TimerFired && typeof event.TimerId === 'number') {
-      if (!history.ledger.has(event.TimerId)) return dropMessage('timer not in the ledger');
-      if (fired.has(event.TimerId)) return dropMessage('duplicate timer');
+    /** Why an event cannot be applied now (checked against history and the batch so far). */
+    const refusal = (e: HistoryEvent): string | undefined => {
+      if (typeof e.TaskScheduledId === 'number') {
+        if (!history.ledger.has(e.TaskScheduledId)) return 'completion for an unscheduled task';
+        if (completed.has(e.TaskScheduledId)) return 'duplicate completion';
+      }
+      if (e.EventType === HistoryEventType.TimerFired && typeof e.TimerId === 'number') {
+        if (!history.ledger.has(e.TimerId)) return 'timer not in the ledger';
+        if (fired.has(e.TimerId)) return 'duplicate timer';
+      }
+      return undefined;
+    };
+    const take = (e: HistoryEvent): void => {
+      if (typeof e.TaskScheduledId === 'number') completed.add(e.TaskScheduledId);
+      if (e.EventType === HistoryEventType.TimerFired && typeof e.TimerId === 'number') fired.add(e.TimerId);
+    };
+    const firstRefusal = refusal(event);
+    if (firstRefusal !== undefined) return dropMessage(firstRefusal);
+    take(event);
+    // Further due events of this execution join the episode, in order, up to the first that
+    // cannot (anything else, or one to drop, waits for the next episode).
+    const batch: InboxMessage[] = [message];
+    const isSingle = this.#singleNext.delete(instanceId);
+    for (const next of isSingle ? [] : messages.slice(1)) {
+      if (batch.length >= MAX_MESSAGES_PER_EPISODE) break;
+      if (next.kind !== 'event' || next.corrupt !== undefined || next.event === undefined) break;
+      if (next.executionId !== undefined && next.executionId !== state.executionId) break;
+      // Only events that make the SDK allocate no internal id (a retry timer after a failure, a
+      // retry or the next sub-timer after a timer) join after the first: internal ids are
+      // allocated for the first event, then user actions in yield order, exactly as the SDK does.
+      if (!BATCHABLE_EVENT_TYPES.has(next.event.EventType)) break;
+      if (refusal(next.event) !== undefined) break;
+      take(next.event);
+      batch.push(next);
     }
 
     const played = history.events.map((e) => ({ ...e, IsPlayed: true }));
-    const newEvents: HistoryEvent[] = [historyEvents.orchestratorStarted(episodeTime), { ...event, IsPlayed: false }];
+    const newEvents: HistoryEvent[] = [historyEvents.orchestratorStarted(episodeTime), ...batch.map((m) => ({ ...(m.event as HistoryEvent), IsPlayed: false }))];
     const executionInput = await this.#store.unpackText(stateRow, 'Input');
     const payload = {
       history: [...played, ...newEvents],
@@ -1029,33 +1070,35 @@ class Engine implements LocalDurableEngine {
     const isDone = result.state?.isDone === true && failure === undefined;
 
     if (failure === undefined) {
-      // 1. Internal tasks created by the new event (the SDK numbers these first).
-      const completedId = typeof event.TaskScheduledId === 'number' ? event.TaskScheduledId : undefined;
-      const isFailure = event.EventType === HistoryEventType.TaskFailed || event.EventType === HistoryEventType.SubOrchestrationInstanceFailed;
-      if (completedId !== undefined && isFailure) {
-        const entry = ledger.get(completedId);
-        const group = entry?.kind === 'user' ? entry : entry?.kind === 'retryAttempt' ? ledger.get(entry.group) : undefined;
-        if (group?.kind === 'user' && group.retry !== undefined) {
-          const failures = entry?.kind === 'retryAttempt' ? entry.attempt : 1;
-          const id = ledger.allocate();
-          await scheduleTimer({ id, kind: 'retryTimer', group: group.id, failures }, epochMs + retryDelayInMs(group.retry, failures));
-        }
-      }
-      if (event.EventType === HistoryEventType.TimerFired && typeof event.TimerId === 'number') {
-        const entry = ledger.get(event.TimerId);
-        if (entry?.kind === 'retryTimer') {
-          const group = ledger.get(entry.group);
-          if (group?.kind === 'user' && group.retry !== undefined && entry.failures < group.retry.maxNumberOfAttempts) {
+      // 1. Internal tasks created by the new events (the SDK numbers these first).
+      for (const event of batch.map((m) => m.event as HistoryEvent)) {
+        const completedId = typeof event.TaskScheduledId === 'number' ? event.TaskScheduledId : undefined;
+        const isFailure = event.EventType === HistoryEventType.TaskFailed || event.EventType === HistoryEventType.SubOrchestrationInstanceFailed;
+        if (completedId !== undefined && isFailure) {
+          const entry = ledger.get(completedId);
+          const group = entry?.kind === 'user' ? entry : entry?.kind === 'retryAttempt' ? ledger.get(entry.group) : undefined;
+          if (group?.kind === 'user' && group.retry !== undefined) {
+            const failures = entry?.kind === 'retryAttempt' ? entry.attempt : 1;
             const id = ledger.allocate();
-            const first = history.events.find((e) => e.EventId === group.id && (e.EventType === HistoryEventType.TaskScheduled || e.EventType === HistoryEventType.SubOrchestrationInstanceCreated));
-            const input = typeof first?.Input === 'string' ? first.Input : undefined;
-            await scheduleTask({ id, kind: 'retryAttempt', group: group.id, attempt: entry.failures + 1 }, group.actionType, group.name ?? '', input, group.childId);
+            await scheduleTimer({ id, kind: 'retryTimer', group: group.id, failures }, epochMs + retryDelayInMs(group.retry, failures));
           }
-        } else if ((entry?.kind === 'user' && entry.finalFireAt !== undefined) || entry?.kind === 'subTimer') {
-          const finalMs = Date.parse(entry.finalFireAt as string);
-          if (finalMs > epochMs) {
-            const id = ledger.allocate();
-            await scheduleTimer({ id, kind: 'subTimer', group: entry.kind === 'subTimer' ? entry.group : entry.id, finalFireAt: entry.finalFireAt as string }, nextTimerFireAt(epochMs, finalMs));
+        }
+        if (event.EventType === HistoryEventType.TimerFired && typeof event.TimerId === 'number') {
+          const entry = ledger.get(event.TimerId);
+          if (entry?.kind === 'retryTimer') {
+            const group = ledger.get(entry.group);
+            if (group?.kind === 'user' && group.retry !== undefined && entry.failures < group.retry.maxNumberOfAttempts) {
+              const id = ledger.allocate();
+              const first = history.events.find((e) => e.EventId === group.id && (e.EventType === HistoryEventType.TaskScheduled || e.EventType === HistoryEventType.SubOrchestrationInstanceCreated));
+              const input = typeof first?.Input === 'string' ? first.Input : undefined;
+              await scheduleTask({ id, kind: 'retryAttempt', group: group.id, attempt: entry.failures + 1 }, group.actionType, group.name ?? '', input, group.childId);
+            }
+          } else if ((entry?.kind === 'user' && entry.finalFireAt !== undefined) || entry?.kind === 'subTimer') {
+            const finalMs = Date.parse(entry.finalFireAt as string);
+            if (finalMs > epochMs) {
+              const id = ledger.allocate();
+              await scheduleTimer({ id, kind: 'subTimer', group: entry.kind === 'subTimer' ? entry.group : entry.id, finalFireAt: entry.finalFireAt as string }, nextTimerFireAt(epochMs, finalMs));
+            }
           }
         }
       }
@@ -1106,6 +1149,13 @@ class Engine implements LocalDurableEngine {
       }
     }
 
+    if (batch.length > 1 && (failure !== undefined || isDone)) {
+      // The batch ends the execution: run again with the first message alone (nothing was
+      // stored or scheduled yet).
+      this.#singleNext.add(instanceId);
+      this.#log.log('debug', 'batch ends the execution; its first message runs alone', { instanceId, messages: batch.length });
+      return true;
+    }
     newEvents.push(historyEvents.orchestratorCompleted(episodeTime));
     const customStatus = result.state?.customStatus === undefined ? undefined : JSON.stringify(result.state.customStatus);
 
@@ -1141,19 +1191,20 @@ class Engine implements LocalDurableEngine {
     let response;
     try {
       response = await this.#store.submit(prepared, [
-        ...this.#stateCommitOps(state, stateEntity, message),
+        ...this.#stateCommitOps(state, stateEntity, ...batch),
       ]);
     } catch (error) {
       this.#cache.delete(instanceId);
       throw error;
     }
-    this.#consumeDirect(instanceId, message);
+    for (const m of batch) this.#consumeDirect(instanceId, m);
     this.#live.add(instanceId);
     const newEtag = response.commitEtags[0];
-    if (newEtag === undefined || prepared.length + 2 > 100) {
+    if (newEtag === undefined || prepared.length + 1 + batch.length > 100) {
       this.#cache.delete(instanceId);
     } else {
-      const next = rows.filter((r) => r.rowKey !== message.rowKey && r.rowKey !== RowKeys.state);
+      const consumed = new Set(batch.map((m) => m.rowKey));
+      const next = rows.filter((r) => !consumed.has(r.rowKey) && r.rowKey !== RowKeys.state);
       next.push(toRow(stateEntity, newEtag));
       for (const [, entity] of prepared) next.push(toRow(entity, ''));
       this.#cacheSet(instanceId, next);
@@ -1366,10 +1417,12 @@ class Engine implements LocalDurableEngine {
     }
   }
 
-  /** Writes the state row (create for an instance started inline) and removes the consumed message. */
-  #stateCommitOps(state: StateRow, stateEntity: TableEntity<Record<string, unknown>>, message: InboxMessage): TransactionAction[] {
+  /** Writes the state row (create for an instance started inline) and removes the consumed messages. */
+  #stateCommitOps(state: StateRow, stateEntity: TableEntity<Record<string, unknown>>, ...messages: readonly InboxMessage[]): TransactionAction[] {
     const ops: TransactionAction[] = [state.etag === '' ? ['create', stateEntity] : ['update', stateEntity, 'Replace', { etag: state.etag }]];
-    if (message.rowKey !== '') ops.push(['delete', { partitionKey: state.instanceId, rowKey: message.rowKey }]);
+    for (const message of messages) {
+      if (message.rowKey !== '') ops.push(['delete', { partitionKey: state.instanceId, rowKey: message.rowKey }]);
+    }
     return ops;
   }
 
