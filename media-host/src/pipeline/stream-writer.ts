@@ -131,6 +131,9 @@ export class StreamWriter {
   private plaintextBytes = 0;
   private storedBytes = 0;
   private committedThrough = 0;
+  /** Sums over the committed blocks, kept as they grow (the state is asked for at every commit). */
+  private committedPlainBytes = 0;
+  private committedStoredBytesValue = 0;
   /**
    * The block being filled: formatter bytes copied into chunks the writer owns (payloads are
    * views of socket reads; keeping those would pin whole reads). It holds only what arrived so far.
@@ -359,7 +362,11 @@ export class StreamWriter {
       this.listCommit = undefined;
       open();
     }
-    this.committed.push(...batch.map((p) => p.block));
+    for (const p of batch) {
+      this.committed.push(p.block);
+      this.committedPlainBytes += p.block.length;
+      this.committedStoredBytesValue += p.block.storedLength;
+    }
     this.pending = this.pending.slice(batch.length);
     this.committedThrough = batch.at(-1)!.throughSequence;
     return true;
@@ -404,10 +411,18 @@ export class StreamWriter {
     await this.options.formatter.close();
   }
 
+  /** Stored bytes in committed blocks. */
+  get committedStoredBytes(): number {
+    return this.committedStoredBytesValue;
+  }
+
+  /** Every frame of this stream with a sequence up to this one is in committed blocks. */
+  get committedThroughSequence(): number {
+    return this.committedThrough;
+  }
+
   /** The committed part, for the checkpoint and the manifest. */
   state(): StreamWriterState {
-    const committedPlain = this.committed.reduce((sum, b) => sum + b.length, 0);
-    const committedStored = this.committed.reduce((sum, b) => sum + b.storedLength, 0);
     return {
       streamId: this.streamId,
       kind: this.kind,
@@ -417,8 +432,8 @@ export class StreamWriter {
       contentType: this.contentType,
       blocks: [...this.committed],
       chainHeadSha256: this.committed.at(-1)?.chainSha256 ?? chainGenesis(this.options.interactionId, this.streamId),
-      plaintextBytes: committedPlain,
-      storedBytes: committedStored,
+      plaintextBytes: this.committedPlainBytes,
+      storedBytes: this.committedStoredBytesValue,
       committedThroughSequence: this.committedThrough,
       frameCount: this.frameCount,
       ...(this.firstTimestamp !== undefined ? { firstTimestamp100ns: this.firstTimestamp.toString() } : {}),

@@ -575,10 +575,10 @@ export class MediaSession {
     }
     try {
       for (const writer of this.writers.values()) {
-        const before = writer.state().storedBytes;
+        const before = writer.committedStoredBytes;
         if (await writer.commit()) {
           isChanged = true;
-          const stored = writer.state().storedBytes - before;
+          const stored = writer.committedStoredBytes - before;
           this.bytesCommitted += stored;
           this.env.metrics.increment(MetricNames.bytesCommitted, stored, { session: this.sessionId });
         }
@@ -598,7 +598,7 @@ export class MediaSession {
   private releasableThrough(): number {
     let through = this.processedThrough;
     for (const writer of this.writers.values()) {
-      if (writer.hasUncommitted) through = Math.min(through, writer.state().committedThroughSequence);
+      if (writer.hasUncommitted) through = Math.min(through, writer.committedThroughSequence);
     }
     return this.queue.length > 0 || this.processing !== undefined ? Math.min(through, this.processedThrough) : through;
   }

@@ -8,6 +8,10 @@ import { ErrorCode, RecorderError } from '@attest/core';
 export interface BlockStore {
   /** Creates the container if missing; idempotent. */
   ensureContainer(container: string): Promise<void>;
+  /**
+   * Stages one block. Once the promise resolves the caller reuses `bytes` for a later block: an
+   * implementation that keeps them must copy them.
+   */
   stageBlock(container: string, blobName: string, blockId: string, bytes: Buffer): Promise<void>;
   /** Commits exactly `blockIds`, in order, as the blob's content. */
   commitBlockList(container: string, blobName: string, blockIds: readonly string[], contentType: string): Promise<void>;
