@@ -3,7 +3,10 @@
  * local Functions host with the local durable engine in this process; the Teams simulator and one
  * media host in a peer process; in-memory Azurite): from the simulator sending a policy invite to the simulator receiving the
  * answer request, p50/p99/max, at a steady 20 invites/s and for a burst of 100 invites.
- * Targets: p99 < 250 ms, max < 1 s, no answer later than 5 s. Writes bench/results/recorder-answer.json.
+ * Targets: p99 < 250 ms, max < 1 s, no answer later than 5 s. Then the same steady measurement at
+ * lower rates (ATTEST_BENCH_SWEEP_RATES, default 5,10,15 per second) with CPU seconds per call of
+ * each process, to show which rate this stack sustains on this machine.
+ * Writes bench/results/recorder-answer.json.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -31,6 +34,8 @@ const CONTROL_KEY = `bench-${randomUUID()}`;
 const STEADY_RATE_PER_S = Number(process.env.ATTEST_BENCH_RATE ?? 20);
 const STEADY_SECONDS = Number(process.env.ATTEST_BENCH_SECONDS ?? 10);
 const BURST = Number(process.env.ATTEST_BENCH_BURST ?? 100);
+// Lower steady rates measured after the targets' load, to show the rate this stack sustains.
+const SWEEP_RATES_PER_S = (process.env.ATTEST_BENCH_SWEEP_RATES ?? '5,10,15').split(',').filter((r) => r.trim() !== '').map(Number);
 
 function directory(webhookUrl: string): Directory {
   return {
@@ -258,18 +263,21 @@ async function main(): Promise<void> {
     const cpuBefore = cpuNow();
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
-    const steadyStart = new Date().toISOString();
-    const steadyTimer = Date.now();
-    const pending: Promise<unknown>[] = [];
-    for (let i = 0; i < STEADY_RATE_PER_S * STEADY_SECONDS; i += 1) {
-      const dueAt = steadyTimer + (i * 1000) / STEADY_RATE_PER_S;
-      const wait = dueAt - Date.now();
-      if (wait > 0) await sleep(wait);
-      pending.push(startCall());
-    }
-    await Promise.all(pending);
-    await sleep(8_000);
-    const steady = summarise(await measure(steadyStart), STEADY_RATE_PER_S * STEADY_SECONDS);
+    /** Invites at `rate` per second for `seconds`, then time to drain; answer latencies. */
+    const runSteady = async (rate: number, seconds: number): Promise<ReturnType<typeof summarise>> => {
+      const start = new Date().toISOString();
+      const startedAt = Date.now();
+      const pending: Promise<unknown>[] = [];
+      for (let i = 0; i < rate * seconds; i += 1) {
+        const wait = startedAt + (i * 1000) / rate - Date.now();
+        if (wait > 0) await sleep(wait);
+        pending.push(startCall());
+      }
+      await Promise.all(pending);
+      await sleep(8_000);
+      return summarise(await measure(start), rate * seconds);
+    };
+    const steady = await runSteady(STEADY_RATE_PER_S, STEADY_SECONDS);
     const cpuAfter = cpuNow();
     const simulatorAndMediaHostEventLoopDelayInMs = await peerEventLoopDelay();
     loopDelay.disable();
@@ -282,6 +290,18 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: BURST }, () => startCall()));
     await sleep(10_000);
     const burst = summarise(await measure(burstStart), BURST);
+
+    const sweep: Record<string, unknown>[] = [];
+    for (const rate of SWEEP_RATES_PER_S) {
+      const before = cpuNow();
+      const summary = await runSteady(rate, STEADY_SECONDS);
+      const after = cpuNow();
+      const cpuSecondsPerCall = Object.fromEntries(
+        Object.keys(after).map((name) => [name, Number((((after[name] ?? 0) - (before[name] ?? 0)) / (rate * STEADY_SECONDS)).toFixed(4))]),
+      );
+      sweep.push({ ratePerS: rate, seconds: STEADY_SECONDS, ...summary, cpuSecondsPerCall });
+      process.stderr.write(`  recorder-answer: ${rate}/s p99 ${summary.p99InMs} ms, max ${summary.maxInMs} ms\n`);
+    }
 
     const phase = (name: string): number[] =>
       hostLines.map((l) => Number(new RegExp(`${name}\\\\?":(\\d+)`).exec(l)?.[1] ?? NaN)).filter((n) => Number.isFinite(n)).sort((a, b) => a - b);
@@ -307,6 +327,7 @@ async function main(): Promise<void> {
       simulatorAndMediaHostEventLoopDelayInMs,
       steady: { ratePerS: STEADY_RATE_PER_S, seconds: STEADY_SECONDS, ...steady },
       burst: { size: BURST, ...burst },
+      lowerSteadyRates: sweep,
     };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'results', 'recorder-answer.json'), `${JSON.stringify(result, null, 2)}\n`);
