@@ -222,9 +222,21 @@ async function main(): Promise<void> {
     const match = line === undefined ? null : /answerLatencyInMs\\?":(\d+)/.exec(line);
     return match === null ? undefined : Number(match[1]);
   };
+  // Recording start: `established` delivered → `updateRecordingStatus` received (the media host
+  // stores media only after it), per call of each measured phase.
+  const recordingStartDelays: number[] = [];
+  let establishedWithoutRecordingStatus = 0;
   const measure = async (since: string): Promise<number[]> => {
     const deliveries = await control<{ callId: string; kind: string; at: string; status?: number; error?: string }[]>('GET', '/_sim/deliveries');
     const requests = await control<{ callId?: string; operation: string; at: string }[]>('GET', '/_sim/graph-requests');
+    const recordingStatusAt = new Map<string, number>();
+    for (const r of requests) if (r.operation === 'updateRecordingStatus' && r.callId !== undefined && !recordingStatusAt.has(r.callId)) recordingStatusAt.set(r.callId, Date.parse(r.at));
+    for (const d of deliveries) {
+      if (d.kind !== 'established' || d.at < since) continue;
+      const at = recordingStatusAt.get(d.callId);
+      if (at === undefined) establishedWithoutRecordingStatus += 1;
+      else recordingStartDelays.push(at - Date.parse(d.at));
+    }
     const answers = new Map<string, number>();
     for (const r of requests) if (r.operation === 'answer' && r.callId !== undefined && !answers.has(r.callId)) answers.set(r.callId, Date.parse(r.at));
     const latencies: number[] = [];
@@ -328,6 +340,10 @@ async function main(): Promise<void> {
       steady: { ratePerS: STEADY_RATE_PER_S, seconds: STEADY_SECONDS, ...steady },
       burst: { size: BURST, ...burst },
       lowerSteadyRates: sweep,
+      establishedToRecordingStatusInMs: (() => {
+        const sorted = [...recordingStartDelays].sort((a, b) => a - b);
+        return { calls: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0, establishedWithoutRecordingStatus };
+      })(),
     };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'results', 'recorder-answer.json'), `${JSON.stringify(result, null, 2)}\n`);

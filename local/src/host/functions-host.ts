@@ -137,7 +137,14 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       if (connectionString === undefined || connectionString === '') {
         durableUnavailableReason = 'AzureWebJobsStorage is not set';
       } else {
-        durable = await factory({ connectionString, taskHubName: settings.taskHubName, clock, logSink });
+        durable = await factory({
+          connectionString,
+          taskHubName: settings.taskHubName,
+          clock,
+          logSink,
+          ...(settings.maxConcurrentOrchestratorFunctions === undefined ? {} : { maxConcurrentOrchestrations: settings.maxConcurrentOrchestratorFunctions }),
+          ...(settings.maxConcurrentActivityFunctions === undefined ? {} : { maxConcurrentActivities: settings.maxConcurrentActivityFunctions }),
+        });
       }
     }
     const durableFunctions = app.list().filter((f) => ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'].includes(f.triggerType));

@@ -16,17 +16,24 @@ describe('parseHostJson', () => {
     const settings = parseHostJson({
       extensions: {
         http: { routePrefix: '/v1/' },
-        durableTask: { hubName: 'OtherHub' },
+        durableTask: { hubName: 'OtherHub', maxConcurrentOrchestratorFunctions: 4, maxConcurrentActivityFunctions: 6 },
         queues: { maxDequeueCount: 2, visibilityTimeout: '00:00:30', messageEncoding: 'none' },
       },
     });
     expect(settings).toMatchObject({
       routePrefix: 'v1',
       taskHubName: 'OtherHub',
+      maxConcurrentOrchestratorFunctions: 4,
+      maxConcurrentActivityFunctions: 6,
       queueMaxDequeueCount: 2,
       queueVisibilityTimeoutInMs: 30_000,
       queueMessageEncoding: 'none',
     });
+  });
+
+  it('rejects a durable concurrency that is not a positive integer', () => {
+    expect(() => parseHostJson({ extensions: { durableTask: { maxConcurrentActivityFunctions: 0 } } })).toThrow('maxConcurrentActivityFunctions must be a positive integer');
+    expect(() => parseHostJson({ extensions: { durableTask: { maxConcurrentOrchestratorFunctions: '8' } } })).toThrow('maxConcurrentOrchestratorFunctions');
   });
 
   it('rejects a hub name Azure Storage cannot use', () => {

@@ -13,6 +13,10 @@ export interface HostJsonSettings {
   readonly routePrefix: string;
   /** `extensions.durableTask.hubName`; default `AttestHub`. */
   readonly taskHubName: string;
+  /** `extensions.durableTask.maxConcurrentOrchestratorFunctions`; undefined: the engine's default. */
+  readonly maxConcurrentOrchestratorFunctions?: number;
+  /** `extensions.durableTask.maxConcurrentActivityFunctions`; undefined: the engine's default. */
+  readonly maxConcurrentActivityFunctions?: number;
   /** `extensions.queues.maxDequeueCount`; default 5. */
   readonly queueMaxDequeueCount: number;
   /** `extensions.queues.visibilityTimeout` (`hh:mm:ss`); default 0. */
@@ -92,6 +96,12 @@ export function parseHostJson(content: unknown, path?: string): HostJsonSettings
     path,
     routePrefix: routePrefix.replace(/^\/+|\/+$/g, ''),
     taskHubName: hubName,
+    ...(durable.maxConcurrentOrchestratorFunctions === undefined
+      ? {}
+      : { maxConcurrentOrchestratorFunctions: positiveInteger(durable.maxConcurrentOrchestratorFunctions, 1, 'extensions.durableTask.maxConcurrentOrchestratorFunctions') }),
+    ...(durable.maxConcurrentActivityFunctions === undefined
+      ? {}
+      : { maxConcurrentActivityFunctions: positiveInteger(durable.maxConcurrentActivityFunctions, 1, 'extensions.durableTask.maxConcurrentActivityFunctions') }),
     queueMaxDequeueCount: positiveInteger(queues.maxDequeueCount, 5, 'extensions.queues.maxDequeueCount'),
     queueVisibilityTimeoutInMs:
       queues.visibilityTimeout === undefined ? 0 : parseTimeSpanInMs(queues.visibilityTimeout, 'extensions.queues.visibilityTimeout'),
