@@ -20,6 +20,8 @@
  * frame acknowledged before the kill must be there, in order, once; what was sent but not
  * acknowledged and is missing is the loss of a source that does not keep unacknowledged frames
  * (the bridge keeps them and resends from the host's `nextSequence`, so it loses nothing).
+ * Blocks are of at least `ATTEST_BENCH_MEDIA_BLOCK_MS` (default 2000, the host's default) of media:
+ * with 5 s commits a stream then costs 0.7 storage requests a second (1.2 with 1000).
  * Targets: >= 2,000 streams with zero gaps at <= 70 % CPU; <= 64 KB per stream; loss <= 2 s.
  * Writes bench/results/media-ingest.json.
  */
@@ -528,6 +530,7 @@ async function main(): Promise<void> {
           'The host, the load generator and Azurite share the machine; on 2 cores Azurite needs about a core for 1,000 streams (one Put Block per stream per second plus commits), so at high levels the host waits for CPU and storage: ack lag and memory then grow with the backlog (frames queued for the spool, blocks waiting to be staged), not with the streams.',
           'memoryPerStreamInBytes is measured after every frame sent is acknowledged, with every session still open; memoryAtWindowEndPerStreamInBytes includes the spool queue at the end of the window; the per-added-stream slopes leave out the host\'s fixed share.',
           'hostCpuMicrosecondsPerFrame is host CPU time (all threads) per 20 ms frame of one stream; hostCpuMicrosecondsPerAddedFrame is the slope over levels.',
+          'settings.blockMinDurationInMs is the minimum block duration (the host default is 2000 ms: 0.7 Put Block and Put Block List requests per stream-second with 5 s commits, 1.2 with 1000 ms blocks); memory per stream is then about half a block being filled (about 32 KB of 16 kHz PCM) plus the host\'s shared buffers spread over the streams.',
           'killRecovery: the source does not resend after the kill, so lost media is what was sent but not yet in the spool; a bridge that keeps unacknowledged frames (as the protocol requires) loses none.',
         ],
       };
