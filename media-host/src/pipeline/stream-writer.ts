@@ -84,8 +84,8 @@ interface PendingBlock {
 const sha256 = (bytes: Buffer): string => hash('sha256', bytes, 'hex');
 
 /**
- * The block's plaintext copied out of its chunks into one buffer from the stored-block list, at
- * `at` (room is left before it for the nonce and after it for the tag when encrypting).
+ * The block's plaintext copied out of its chunks into one buffer from the stored-block list,
+ * `before` bytes in and with `after` bytes spare behind it (room for the nonce and the tag).
  */
 function gather(plaintext: BlockChunks, before: number, after: number): Buffer {
   const out = storedBlockBuffers.take(before + plaintext.byteLength + after);
