@@ -105,7 +105,6 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
         pool,
         mediaControl: media,
         interactions,
-        deliveries,
         archive: deps.archive,
         lifecycle,
         settings: {

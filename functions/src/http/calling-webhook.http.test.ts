@@ -4,7 +4,6 @@ import type { CallLifecycleSettings } from '../domain/call-lifecycle.contract';
 import { MediaHostPool } from '../domain/media-host-pool';
 import type {
   AnswerOptions,
-  DeliveryLog,
   GraphCalls,
   GraphResult,
   InteractionPatch,
@@ -28,7 +27,6 @@ class Fakes {
   graphCalls: { op: string; callId: string; arg?: unknown }[] = [];
   graphAnswer: GraphResult = { kind: 'ok', status: 202 };
   rows = new Map<string, InteractionRecord & { callState?: string }>();
-  claims = new Set<string>();
   starts: { name: string; instanceId: string; input: unknown }[] = [];
   raises: { instanceId: string; payload: unknown }[] = [];
   existing = new Set<string>();
@@ -81,11 +79,6 @@ class Fakes {
     listParticipants: () => Promise.resolve([]),
     listStreams: () => Promise.resolve([]),
   };
-  deliveries: DeliveryLog = {
-    tryClaim: (p, k) => { const key = `${p}/${k}`; if (this.claims.has(key)) return Promise.resolve(false); this.claims.add(key); return Promise.resolve(true); },
-    release: (p, k) => { this.claims.delete(`${p}/${k}`); return Promise.resolve(); },
-    purgeOlderThan: () => Promise.resolve(0),
-  };
   lifecycle: LifecycleClient = {
     start: (name, instanceId, input) => { this.starts.push({ name, instanceId, input }); this.existing.add(instanceId); return Promise.resolve('started'); },
     raise: (instanceId, _e, payload) => {
@@ -108,7 +101,6 @@ class Fakes {
       pool: new MediaHostPool(this.registry, this.control, { staleAfterInMs: 30_000, now: () => NOW }),
       mediaControl: this.control,
       interactions: this.interactions,
-      deliveries: this.deliveries,
       archive: { recordInvite: () => Promise.resolve(), recordSealed: () => Promise.resolve() },
       lifecycle: () => this.lifecycle,
       settings: { servedTenantIds: ['tenant-a'], publicBaseUrl: 'https://rec.example', participantCapacity: 200, lifecycle: settings, raiseAttempts: 3, raiseRetryDelayInMs: 5 },
@@ -293,14 +285,19 @@ describe('calling webhook', () => {
     expect(f.rows.get('c-x')).toMatchObject({ outcome: 'notRecordable', outcomeReason: 'tenantNotServed' });
   });
 
-  it('forwards state notifications to the lifecycle once per delivery', async () => {
+  it('forwards state notifications to the lifecycle with a delivery id that is the same for a repeated delivery', async () => {
     const f = new Fakes();
     const handler = f.handler();
     await handler(request(invite()), f.context());
     await handler(request(stateUpdate('call-1', 'Established')), f.context());
     await handler(request(stateUpdate('call-1', 'Established')), f.context());
-    expect(f.raises).toHaveLength(1);
+    await handler(request(stateUpdate('call-1', 'Terminated')), f.context());
+    // The lifecycle ignores a delivery id it has seen (tested with the orchestrator).
+    expect(f.raises).toHaveLength(3);
     expect(f.raises[0]).toMatchObject({ instanceId: 'call-call-1', payload: { kind: 'callState', state: 'established', at: NOW.toISOString() } });
+    const ids = f.raises.map((r) => (r.payload as { deliveryId: string }).deliveryId);
+    expect(ids[1]).toBe(ids[0]);
+    expect(ids[2]).not.toBe(ids[0]);
   });
 
   it('waits briefly for a lifecycle that is still starting', async () => {

@@ -26,7 +26,7 @@ import {
 import type { ArchiveIntake } from '../domain/archive-intake';
 import { CALL_EVENT_NAME, OrchestratorNames, type CallEvent, type CallLifecycleInput, type CallLifecycleSettings } from '../domain/call-lifecycle.contract';
 import type { MediaHostPool } from '../domain/media-host-pool';
-import type { DeliveryLog, GraphCalls, InteractionStore, LifecycleClient, MediaHostControl } from '../domain/recorder-ports';
+import type { GraphCalls, InteractionStore, LifecycleClient, MediaHostControl } from '../domain/recorder-ports';
 import type { TokenVerifier, VerifiedToken } from '../domain/token-verifier';
 import { structuredLog, type RateLimitedLog, type StructuredLog } from '../logging/structured-log';
 import { problem, unauthorized } from './problem';
@@ -48,7 +48,6 @@ export interface CallingWebhookDeps {
   readonly pool: MediaHostPool;
   readonly mediaControl: MediaHostControl;
   readonly interactions: InteractionStore;
-  readonly deliveries: DeliveryLog;
   readonly archive: ArchiveIntake;
   readonly lifecycle: (context: InvocationContext) => LifecycleClient;
   readonly settings: CallingWebhookSettings;
@@ -175,23 +174,18 @@ function toCallEvent(notification: CommsNotification, receivedAt: Date, messageI
   }
 }
 
+/**
+ * Raises the event on the call's lifecycle. Every delivery is raised: the orchestration ignores a
+ * delivery id it has seen (its state keeps the last ones, across continueAsNew), so a duplicate or
+ * replayed delivery has no second effect without a storage write per notification here.
+ */
 async function forwardEvent(
   deps: CallingWebhookDeps,
   callId: string,
   event: CallEvent,
   log: StructuredLog,
   context: InvocationContext,
-): Promise<'raised' | 'duplicate' | 'noInstance' | 'unavailable'> {
-  const partition = `n-${sanitizeKey(callId)}`;
-  try {
-    if (!(await deps.deliveries.tryClaim(partition, event.deliveryId))) {
-      log.info('duplicate notification ignored', { kind: event.kind });
-      return 'duplicate';
-    }
-  } catch {
-    log.warn('delivery log unavailable');
-    return 'unavailable';
-  }
+): Promise<'raised' | 'noInstance' | 'unavailable'> {
   const client = deps.lifecycle(context);
   const attempts = deps.settings.raiseAttempts ?? 20;
   try {
@@ -200,7 +194,7 @@ async function forwardEvent(
       // path's start call has returned.
       const result = await client.raise(lifecycleInstanceId(callId), CALL_EVENT_NAME, event);
       if (result === 'raised') {
-        log.info('notification forwarded', { kind: event.kind, ...(event.kind === 'callState' ? { state: event.state } : {}) });
+        log.info('notification forwarded', { kind: event.kind, deliveryId: event.deliveryId, ...(event.kind === 'callState' ? { state: event.state } : {}) });
         return 'raised';
       }
       if (attempt < attempts) await deps.sleep(deps.settings.raiseRetryDelayInMs ?? 100);
@@ -208,7 +202,6 @@ async function forwardEvent(
     log.info('notification for a call without lifecycle ignored', { kind: event.kind });
     return 'noInstance';
   } catch {
-    await deps.deliveries.release(partition, event.deliveryId);
     log.warn('notification could not be forwarded', { kind: event.kind });
     return 'unavailable';
   }

@@ -202,6 +202,14 @@ describe('callLifecycleV1', () => {
     expect(result.activities.find((a) => a.name === ActivityNames.forwardParticipants)?.input).toMatchObject({ mappings: [{ msi: '1', participantId: 'p1' }] });
   });
 
+  it('gives a repeated delivery no second effect (the webhook raises every delivery)', () => {
+    const result = run([state('established', 1, 'same'), state('established', 2, 'same'), roster(3, 'r'), roster(4, 'r'), state('terminated', 9, 'end'), state('terminated', 10, 'end')]);
+    expect(names(result).filter((n) => n === ActivityNames.updateRecordingStatus)).toHaveLength(1);
+    expect(names(result).filter((n) => n === ActivityNames.startPersisting)).toHaveLength(1);
+    expect(names(result).filter((n) => n === ActivityNames.forwardParticipants)).toHaveLength(1);
+    expect(result.output).toMatchObject({ outcome: 'recorded' });
+  });
+
   it('tolerates established arriving before establishing', () => {
     const result = run([state('established', 1), state('establishing', 2), state('terminated', 9)]);
     expect(result.output).toMatchObject({ outcome: 'recorded' });
