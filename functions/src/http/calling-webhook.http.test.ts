@@ -222,6 +222,26 @@ describe('calling webhook', () => {
     expect(f.rows.get('call-1')).toMatchObject({ outcome: 'failed', outcomeReason: 'answerFailed:throttled' });
   });
 
+  it('ignores at once the notifications of a call it answered without a lifecycle, instead of retrying the raise', async () => {
+    const f = new Fakes();
+    f.graphAnswer = { kind: 'throttled', retryAfterInMs: 10_000 };
+    const sleeps: number[] = [];
+    const handler = f.handler(sleeps);
+    await handler(request(invite()), f.context());
+    let raiseCalls = 0;
+    f.lifecycle.raise = () => {
+      raiseCalls += 1;
+      return Promise.resolve('notFound');
+    };
+    const response = await handler(request(stateUpdate('call-1', 'Terminated')), f.context());
+    expect(response.status).toBe(202);
+    expect(raiseCalls).toBe(0);
+    expect(sleeps).toEqual([]);
+    // A call this instance never saw still waits for a lifecycle that may be starting elsewhere.
+    await handler(request(stateUpdate('call-2', 'Established')), f.context());
+    expect(raiseCalls).toBe(3);
+  });
+
   it('gives a duplicate invite no second effect', async () => {
     const f = new Fakes();
     const handler = f.handler();

@@ -68,6 +68,14 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
   // the answer, often before the lifecycle orchestration is started; its notification waits for
   // the invite here instead of polling the orchestration (retries remain for other instances).
   const invitesInFlight = new Map<string, Promise<void>>();
+  // Calls whose invite this instance handled without starting a lifecycle: their later
+  // notifications are ignored at once instead of retrying a raise that cannot succeed (under
+  // load, those retries multiplied the work of every failed call).
+  const untracked = new Set<string>();
+  const rememberUntracked = (callId: string): void => {
+    untracked.add(callId);
+    if (untracked.size > MAX_REMEMBERED_UNTRACKED_CALLS) untracked.delete(untracked.values().next().value as string);
+  };
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const receivedAt = deps.now();
     const log = structuredLog(context, { route: 'calling' });
@@ -109,8 +117,9 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
         );
         if (!invitesInFlight.has(callId)) invitesInFlight.set(callId, settled);
         try {
-          await handling;
+          if ((await handling) === 'noLifecycle') rememberUntracked(callId);
         } catch (error) {
+          rememberUntracked(callId);
           // Never leave an invite unanswered: reject so a paired recorder can take it.
           callLog.error('invite handling failed; rejecting busy', { errorName: error instanceof Error ? error.name : 'unknown' });
           const callTenant = notification.call.tenantId;
@@ -136,6 +145,10 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
       const event = toCallEvent(notification, receivedAt, messageId);
       if (event === undefined) continue;
       await invitesInFlight.get(callId);
+      if (untracked.has(callId)) {
+        callLog.info('notification for a call without lifecycle ignored', { kind: event.kind });
+        continue;
+      }
       const outcome = await forwardEvent(deps, callId, event, callLog, context);
       if (outcome === 'unavailable') {
         return { ...problem(503, ErrorCode.Internal, '[ATT_INTERNAL] temporarily unable to accept notifications; retry'), headers: { 'retry-after': '1', 'content-type': 'application/json' } };
@@ -207,6 +220,15 @@ async function forwardEvent(
   }
 }
 
+/**
+ * What became of an invite: a lifecycle started here; none will ever exist (rejected, not
+ * recordable, answer failed); or another instance took it.
+ */
+type InviteResult = 'lifecycle' | 'noLifecycle' | 'notMine';
+
+/** Calls this instance handled without a lifecycle, newest last (bounded). */
+const MAX_REMEMBERED_UNTRACKED_CALLS = 10_000;
+
 async function handleInvite(
   deps: CallingWebhookDeps,
   notification: CallNotification,
@@ -215,7 +237,7 @@ async function handleInvite(
   receivedAt: Date,
   log: StructuredLog,
   context: InvocationContext,
-): Promise<void> {
+): Promise<InviteResult> {
   const analysis = analyseInvite(notification.call);
   const tenantId = analysis.tenantId ?? token.tenantId;
   const interactionId = interactionIdForCall(callId);
@@ -245,11 +267,11 @@ async function handleInvite(
   if (!analysis.isPolicyInvite || !isServed(deps.settings.servedTenantIds, tenantId)) {
     const reason = analysis.isPolicyInvite ? 'tenantNotServed' : analysis.reason;
     const record: InteractionRecord = { ...base, outcome: 'notRecordable', outcomeReason: reason };
-    if (!(await deps.interactions.createIfAbsent(record, { callState: 'rejected' }))) return;
+    if (!(await deps.interactions.createIfAbsent(record, { callState: 'rejected' }))) return 'noLifecycle';
     const rejected = await deps.graph.reject(tenantId, callId, analysis.isPolicyInvite ? 'forbidden' : 'none');
     log.warn('invite not recordable', { reason, rejectResult: rejected.kind });
     await deps.archive.recordInvite(record).catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
-    return;
+    return 'noLifecycle';
   }
 
   const extra: Record<string, string> = { callState: 'answering' };
@@ -280,7 +302,7 @@ async function handleInvite(
   if (!inserted.isNew) {
     await abortOwn('duplicateInvite');
     log.info('duplicate invite ignored');
-    return;
+    return 'notMine';
   }
   const insertedAt = inserted.at;
   const reservation = await reserving;
@@ -300,7 +322,7 @@ async function handleInvite(
       rejectResult: rejected.kind,
     });
     await deps.archive.recordInvite(record).catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
-    return;
+    return 'noLifecycle';
   }
 
   const reservedAt = deps.now();
@@ -338,7 +360,7 @@ async function handleInvite(
     await deps.archive
       .recordInvite({ ...base, outcome: 'failed', outcomeReason: reason, mediaHostId: host.hostId })
       .catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
-    return;
+    return 'noLifecycle';
   }
   log.info('invite answered', {
     hostId: host.hostId,
@@ -374,4 +396,5 @@ async function handleInvite(
   await deps.archive
     .recordInvite({ ...base, answeredAt: answeredAt.toISOString(), mediaHostId: host.hostId, region: host.region })
     .catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
+  return 'lifecycle';
 }
