@@ -59,6 +59,8 @@ export interface CallingWebhookDeps {
 
 /** An answer is retried only if the retry can still be sent this long after the invite arrived. */
 const MAX_ANSWER_RETRY_WAIT_IN_MS = 2_500;
+/** How many calls handled here without a lifecycle are remembered (oldest forgotten first). */
+const MAX_REMEMBERED_UNTRACKED_CALLS = 10_000;
 
 const isServed = (served: readonly string[], tenantId: string | undefined): boolean =>
   tenantId !== undefined && served.some((t) => t.toLowerCase() === tenantId.toLowerCase());
@@ -225,9 +227,6 @@ async function forwardEvent(
  * recordable, answer failed); or another instance took it.
  */
 type InviteResult = 'lifecycle' | 'noLifecycle' | 'notMine';
-
-/** Calls this instance handled without a lifecycle, newest last (bounded). */
-const MAX_REMEMBERED_UNTRACKED_CALLS = 10_000;
 
 async function handleInvite(
   deps: CallingWebhookDeps,
