@@ -4,7 +4,8 @@
  * media host in a peer process; in-memory Azurite): from the simulator sending a policy invite to the simulator receiving the
  * answer request, p50/p99/max, at a steady 20 invites/s and for a burst of 100 invites.
  * Targets: p99 < 250 ms, max < 1 s, no answer later than 5 s. Then the same steady measurement at
- * lower rates (ATTEST_BENCH_SWEEP_RATES, default 5,10,15 per second) with CPU seconds per call of
+ * lower rates (ATTEST_BENCH_SWEEP_RATES, default 5,10,15 per second, each after 10 s of settling) with
+ * CPU seconds per call (idle CPU subtracted) of
  * each process, to show which rate this stack sustains on this machine.
  * Writes bench/results/recorder-answer.json.
  */
@@ -272,7 +273,19 @@ async function main(): Promise<void> {
       azurite: cpuSecondsOf(azurite.pid),
     });
     await peerEventLoopDelay();
+    // Idle CPU per second of each process (heartbeats, polling), taken off the per-call figures.
+    const idleStart = cpuNow();
+    const idleStartedAt = Date.now();
+    await sleep(5_000);
+    const idleEnd = cpuNow();
+    const idlePerSecond = Object.fromEntries(Object.keys(idleEnd).map((name) => [name, ((idleEnd[name] ?? 0) - (idleStart[name] ?? 0)) / ((Date.now() - idleStartedAt) / 1000)]));
+    /** CPU seconds per call between two readings, less the idle share of that time. */
+    const perCall = (before: Record<string, number>, after: Record<string, number>, seconds: number, calls: number): Record<string, number> =>
+      Object.fromEntries(
+        Object.keys(after).map((name) => [name, Number(Math.max(0, ((after[name] ?? 0) - (before[name] ?? 0) - (idlePerSecond[name] ?? 0) * seconds) / calls).toFixed(4))]),
+      );
     const cpuBefore = cpuNow();
+    const cpuBeforeAt = Date.now();
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     /** Invites at `rate` per second for `seconds`, then time to drain; answer latencies. */
@@ -294,9 +307,7 @@ async function main(): Promise<void> {
     const simulatorAndMediaHostEventLoopDelayInMs = await peerEventLoopDelay();
     loopDelay.disable();
     const functionAppEventLoopDelayInMs = { p50: Number((loopDelay.percentile(50) / 1e6).toFixed(1)), p99: Number((loopDelay.percentile(99) / 1e6).toFixed(1)), max: Number((loopDelay.max / 1e6).toFixed(1)) };
-    const steadyCpuSecondsPerCall = Object.fromEntries(
-      Object.keys(cpuAfter).map((name) => [name, Number((((cpuAfter[name] ?? 0) - (cpuBefore[name] ?? 0)) / (STEADY_RATE_PER_S * STEADY_SECONDS)).toFixed(4))]),
-    );
+    const steadyCpuSecondsPerCall = perCall(cpuBefore, cpuAfter, (Date.now() - cpuBeforeAt) / 1000, STEADY_RATE_PER_S * STEADY_SECONDS);
 
     const burstStart = new Date().toISOString();
     await Promise.all(Array.from({ length: BURST }, () => startCall()));
@@ -305,12 +316,12 @@ async function main(): Promise<void> {
 
     const sweep: Record<string, unknown>[] = [];
     for (const rate of SWEEP_RATES_PER_S) {
+      // The previous phase's calls finish their lifecycles first.
+      await sleep(10_000);
       const before = cpuNow();
+      const beforeAt = Date.now();
       const summary = await runSteady(rate, STEADY_SECONDS);
-      const after = cpuNow();
-      const cpuSecondsPerCall = Object.fromEntries(
-        Object.keys(after).map((name) => [name, Number((((after[name] ?? 0) - (before[name] ?? 0)) / (rate * STEADY_SECONDS)).toFixed(4))]),
-      );
+      const cpuSecondsPerCall = perCall(before, cpuNow(), (Date.now() - beforeAt) / 1000, rate * STEADY_SECONDS);
       sweep.push({ ratePerS: rate, seconds: STEADY_SECONDS, ...summary, cpuSecondsPerCall });
       process.stderr.write(`  recorder-answer: ${rate}/s p99 ${summary.p99InMs} ms, max ${summary.maxInMs} ms\n`);
     }
@@ -333,6 +344,7 @@ async function main(): Promise<void> {
       callStartFailures: startFailures,
       phasesInsideFunctionApp: phases,
       steadyCpuSecondsPerCall,
+      idleCpuSecondsPerSecond: Object.fromEntries(Object.entries(idlePerSecond).map(([name, value]) => [name, Number(value.toFixed(4))])),
       functionAppWarningsAndErrors: Object.fromEntries(problemLines),
       slowestAnswers: [...slowest].sort((a, b) => b.totalInMs - a.totalInMs).slice(0, 5),
       functionAppEventLoopDelayInMs,
