@@ -50,6 +50,28 @@ describe('archive on Azurite', () => {
     expect((await records.get('t', 'big'))!.interaction.customData).toEqual({ note: 'x'.repeat(70_000) });
   });
 
+  it('creates a record only when none exists, and moves the expiry index with a previous record the caller read', async () => {
+    const names = archiveTableNames(unique());
+    const records = TableArchiveRecordStore.fromConnectionString(connection(), names);
+    const interaction = { tenantId: 't', interactionId: 'once', callId: 'once', type: 'p2p' as const, direction: 'inbound' as const, outcome: 'inProgress' as const, invitedAt: '2030-01-01T00:00:00.000Z', recordedUserIds: ['u'], recordingStatusHistory: [], gaps: [] };
+    expect(await records.createIfAbsent({ interaction, groupIds: [], state: 'active' })).toBe(true);
+    expect(await records.createIfAbsent({ interaction: { ...interaction, outcome: 'failed' }, groupIds: ['g'], state: 'active' })).toBe(false);
+    expect(await records.get('t', 'once')).toMatchObject({ interaction: { outcome: 'inProgress' }, groupIds: [] });
+
+    const sealed = { interaction: { ...interaction, outcome: 'recorded' as const, expiresAt: '2030-02-01T00:00:00.000Z' }, groupIds: [], state: 'active' as const };
+    await records.upsert(sealed, { previous: await records.get('t', 'once') });
+    const moved = { ...sealed, interaction: { ...sealed.interaction, expiresAt: '2030-03-01T00:00:00.000Z' } };
+    await records.upsert(moved, { previous: sealed });
+    const expired = async (at: string): Promise<string[]> => {
+      const ids: string[] = [];
+      for await (const record of records.listExpired(new Date(at))) ids.push(record.interaction.expiresAt ?? '');
+      return ids;
+    };
+    // The index row of the first expiry went with the second write: nothing is due in February.
+    expect(await expired('2030-02-15T00:00:00.000Z')).toEqual([]);
+    expect(await expired('2030-03-02T00:00:00.000Z')).toEqual(['2030-03-01T00:00:00.000Z']);
+  });
+
   it('copies every entry and checkpoint to the append-blob mirror, which verifies on its own', async () => {
     const prefix = unique();
     const clock = new ManualClock(Date.parse('2030-01-01T23:59:59Z'));

@@ -91,10 +91,9 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
   return {
     /** First outcome of an invite: archived without retention until sealed; one `recorded` ledger entry. */
     async recordInvite(interaction: InteractionRecord): Promise<void> {
-      const existing = await deps.records.get(interaction.tenantId, interaction.interactionId);
-      if (existing !== undefined) return;
       const groupIds = await deps.groups.groupsOf(interaction.recordedUserIds);
-      await deps.records.upsert({ interaction, groupIds, state: ArchiveState.active });
+      // One conditional write: a record that exists (a repeat, or sealed already) is left alone.
+      if (!(await deps.records.createIfAbsent({ interaction, groupIds, state: ArchiveState.active }))) return;
       await deps.ledger.append({
         kind: LedgerEntryKind.recorded,
         actor: SYSTEM_ACTOR,
@@ -136,7 +135,7 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
         dispositionMode: decision.retentionClass.dispositionMode,
         state: ArchiveState.active,
       };
-      await deps.records.upsert(record);
+      await deps.records.upsert(record, { previous: existing });
       await applyStorageProtection(record);
       await deps.ledger.append({
         kind: LedgerEntryKind.sealed,

@@ -61,6 +61,13 @@ export class MemoryArchiveRecordStore implements ArchiveRecordStore {
     return Promise.resolve();
   }
 
+  createIfAbsent(record: ArchiveRecord): Promise<boolean> {
+    const key = recordKey(record.interaction.tenantId, record.interaction.interactionId);
+    if (this.records.has(key)) return Promise.resolve(false);
+    this.records.set(key, record);
+    return Promise.resolve(true);
+  }
+
   get(tenantId: string, interactionId: string): Promise<ArchiveRecord | undefined> {
     return Promise.resolve(this.records.get(recordKey(tenantId, interactionId)));
   }

@@ -7,7 +7,7 @@
  *   reads every partition up to today, so days it missed are caught up.
  * - `{prefix}legalholds`: PartitionKey `hold`, RowKey holdId, the hold as JSON.
  */
-import { odata, RestError, TableClient } from '@azure/data-tables';
+import { odata, RestError, TableClient, type TableEntity } from '@azure/data-tables';
 import { ErrorCode, expiryDay, RecorderError, type LegalHold } from '@attest/core';
 import type { ArchiveRecord, ArchiveRecordStore, ArchiveSearchQuery, HoldStore } from '../domain/archive-ports';
 import { DEFAULT_SEARCH_LIMIT, matchesQuery } from '../domain/archive-search';
@@ -60,6 +60,19 @@ function fromJsonColumns<T>(row: Record<string, unknown>): T {
   return JSON.parse(text) as T;
 }
 
+function recordEntity(record: ArchiveRecord): TableEntity<Record<string, unknown>> {
+  return {
+    partitionKey: record.interaction.tenantId,
+    rowKey: record.interaction.interactionId,
+    ...jsonColumns(record),
+    state: record.state,
+    invitedAt: record.interaction.invitedAt,
+    type: record.interaction.type,
+    callChainId: record.interaction.callChainId ?? '',
+    expiresAt: record.interaction.expiresAt ?? '',
+  };
+}
+
 export class TableArchiveRecordStore implements ArchiveRecordStore {
   private isReady = false;
 
@@ -83,31 +96,34 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
     this.isReady = true;
   }
 
-  async upsert(record: ArchiveRecord): Promise<void> {
+  async upsert(record: ArchiveRecord, known?: { readonly previous: ArchiveRecord | undefined }): Promise<void> {
     await this.ready();
     const { tenantId, interactionId, expiresAt } = record.interaction;
-    const previous = await this.get(tenantId, interactionId);
+    const previous = known === undefined ? await this.get(tenantId, interactionId) : known.previous;
     const previousExpiry = previous?.interaction.expiresAt;
     // Index first: a crash between the two writes leaves an extra index row, which the job re-checks.
     const isIndexed = record.state === 'active' && expiresAt !== undefined;
     if (isIndexed) {
       await this.expiry.upsertEntity({ partitionKey: expiryDay(expiresAt), rowKey: indexRowKey(tenantId, interactionId), tenantId, interactionId, expiresAt }, 'Replace');
     }
-    await this.records.upsertEntity(
-      {
-        partitionKey: tenantId,
-        rowKey: interactionId,
-        ...jsonColumns(record),
-        state: record.state,
-        invitedAt: record.interaction.invitedAt,
-        type: record.interaction.type,
-        callChainId: record.interaction.callChainId ?? '',
-        expiresAt: expiresAt ?? '',
-      },
-      'Replace',
-    );
+    await this.records.upsertEntity(recordEntity(record), 'Replace');
     if (previousExpiry !== undefined && (!isIndexed || expiryDay(previousExpiry) !== expiryDay(expiresAt))) {
       await ignoreNotFound(this.expiry.deleteEntity(expiryDay(previousExpiry), indexRowKey(tenantId, interactionId)));
+    }
+  }
+
+  async createIfAbsent(record: ArchiveRecord): Promise<boolean> {
+    await this.ready();
+    const { tenantId, interactionId, expiresAt } = record.interaction;
+    if (record.state === 'active' && expiresAt !== undefined) {
+      await this.expiry.upsertEntity({ partitionKey: expiryDay(expiresAt), rowKey: indexRowKey(tenantId, interactionId), tenantId, interactionId, expiresAt }, 'Replace');
+    }
+    try {
+      await this.records.createEntity(recordEntity(record));
+      return true;
+    } catch (error) {
+      if (isStatus(error, 409)) return false;
+      throw error;
     }
   }
 

@@ -71,8 +71,13 @@ export interface ArchiveSearchQuery {
 }
 
 export interface ArchiveRecordStore {
-  /** Creates or replaces the record and its expiry index row. Idempotent. */
-  upsert(record: ArchiveRecord): Promise<void>;
+  /**
+   * Creates or replaces the record and its expiry index row. Idempotent. `known.previous` is the
+   * stored record the caller has just read (undefined: none), so it is not read again.
+   */
+  upsert(record: ArchiveRecord, known?: { readonly previous: ArchiveRecord | undefined }): Promise<void>;
+  /** Creates the record only if none exists (one conditional write); false when one existed. */
+  createIfAbsent(record: ArchiveRecord): Promise<boolean>;
   get(tenantId: string, interactionId: string): Promise<ArchiveRecord | undefined>;
   /** Active records whose expiry is at or before `now`, whatever day they expired (catch-up). */
   listExpired(now: Date): AsyncIterable<ArchiveRecord>;
