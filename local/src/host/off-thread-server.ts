@@ -80,7 +80,10 @@ const server = http.createServer((req, res) => {
     if (size > maxBody) { tooLarge(); return; }
     pending.set(id, res);
     res.once('close', () => pending.delete(id));
-    const body = Buffer.concat(chunks, size);
+    // A small body sits in Node's shared pool, which cannot be transferred (it would be cloned
+    // whole): give it its own buffer.
+    const joined = Buffer.concat(chunks, size);
+    const body = joined.byteOffset === 0 && joined.byteLength === joined.buffer.byteLength ? joined : new Uint8Array(joined);
     parentPort.postMessage({
       type: 'request', id, method: req.method || 'GET', url: req.url || '/', headers: req.headers,
       httpVersion: req.httpVersion, remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort, body,
