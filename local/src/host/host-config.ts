@@ -73,6 +73,12 @@ function positiveInteger(value: unknown, fallback: number, setting: string): num
   return value;
 }
 
+/** `{ [name]: n }` when the section sets `name` (a positive integer), else `{}` (the consumer's default). */
+function optionalPositiveInteger<K extends string>(section: Record<string, unknown>, name: K, path: string): Partial<Record<K, number>> {
+  if (section[name] === undefined) return {};
+  return { [name]: positiveInteger(section[name], 1, `${path}.${name}`) } as Partial<Record<K, number>>;
+}
+
 function messageEncoding(value: unknown): 'base64' | 'none' {
   if (value === undefined) return 'base64';
   if (typeof value === 'string' && ['base64', 'none'].includes(value.toLowerCase())) {
@@ -96,12 +102,8 @@ export function parseHostJson(content: unknown, path?: string): HostJsonSettings
     path,
     routePrefix: routePrefix.replace(/^\/+|\/+$/g, ''),
     taskHubName: hubName,
-    ...(durable.maxConcurrentOrchestratorFunctions === undefined
-      ? {}
-      : { maxConcurrentOrchestratorFunctions: positiveInteger(durable.maxConcurrentOrchestratorFunctions, 1, 'extensions.durableTask.maxConcurrentOrchestratorFunctions') }),
-    ...(durable.maxConcurrentActivityFunctions === undefined
-      ? {}
-      : { maxConcurrentActivityFunctions: positiveInteger(durable.maxConcurrentActivityFunctions, 1, 'extensions.durableTask.maxConcurrentActivityFunctions') }),
+    ...optionalPositiveInteger(durable, 'maxConcurrentOrchestratorFunctions', 'extensions.durableTask'),
+    ...optionalPositiveInteger(durable, 'maxConcurrentActivityFunctions', 'extensions.durableTask'),
     queueMaxDequeueCount: positiveInteger(queues.maxDequeueCount, 5, 'extensions.queues.maxDequeueCount'),
     queueVisibilityTimeoutInMs:
       queues.visibilityTimeout === undefined ? 0 : parseTimeSpanInMs(queues.visibilityTimeout, 'extensions.queues.visibilityTimeout'),

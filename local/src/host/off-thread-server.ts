@@ -10,9 +10,9 @@
  * loop; this keeps the local host honest about that.
  *
  * The handler gets objects shaped like `IncomingMessage` and `ServerResponse` with the parts the
- * host uses: `method`, `url`, `headers`, the body as a readable stream, `resume()`; `statusCode`,
- * `setHeader`, `getHeader`, `writeHead`, `write`, `end`, `headersSent`, `destroy`. Answers are
- * buffered and sent whole (the host's answers always are).
+ * host uses: `method`, `url`, `headers`, the body as a readable stream, `resume()`; `setHeader`,
+ * `writeHead`, `end` (with the whole body), `headersSent`, `destroy`. Answers are sent whole (the
+ * host's answers always are).
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
@@ -126,11 +126,10 @@ server.listen(port, host, () => parentPort.postMessage({ type: 'listening', port
 
 /** A `ServerResponse` look-alike that buffers the answer and posts it to the socket thread once. */
 class BufferedResponse {
-  statusCode = 200;
   headersSent = false;
-  writableEnded = false;
+  #status = 200;
+  #isEnded = false;
   readonly #headers = new Map<string, { name: string; value: number | string | readonly string[] }>();
-  readonly #chunks: Buffer[] = [];
   readonly #send: (status: number, headers: OutgoingHttpHeaders, body: Buffer) => void;
   readonly #destroy: () => void;
 
@@ -144,16 +143,8 @@ class BufferedResponse {
     return this;
   }
 
-  getHeader(name: string): number | string | readonly string[] | undefined {
-    return this.#headers.get(name.toLowerCase())?.value;
-  }
-
-  removeHeader(name: string): void {
-    this.#headers.delete(name.toLowerCase());
-  }
-
   writeHead(status: number, headers?: OutgoingHttpHeaders | readonly string[]): this {
-    this.statusCode = status;
+    this.#status = status;
     if (headers !== undefined && !Array.isArray(headers)) {
       for (const [name, value] of Object.entries(headers as OutgoingHttpHeaders)) {
         if (value !== undefined) this.setHeader(name, value);
@@ -163,26 +154,19 @@ class BufferedResponse {
     return this;
   }
 
-  write(chunk: string | Uint8Array): boolean {
+  end(body?: string | Uint8Array): this {
+    if (this.#isEnded) return this;
     this.headersSent = true;
-    this.#chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
-    return true;
-  }
-
-  end(chunk?: string | Uint8Array): this {
-    if (this.writableEnded) return this;
-    if (chunk !== undefined) this.write(chunk);
-    this.headersSent = true;
-    this.writableEnded = true;
+    this.#isEnded = true;
     const headers: OutgoingHttpHeaders = {};
     for (const { name, value } of this.#headers.values()) headers[name] = value as OutgoingHttpHeaders[string];
-    this.#send(this.statusCode, headers, Buffer.concat(this.#chunks));
+    this.#send(this.#status, headers, body === undefined ? Buffer.alloc(0) : Buffer.from(body));
     return this;
   }
 
   destroy(): this {
-    if (!this.writableEnded) {
-      this.writableEnded = true;
+    if (!this.#isEnded) {
+      this.#isEnded = true;
       this.#destroy();
     }
     return this;
