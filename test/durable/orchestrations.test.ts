@@ -172,8 +172,9 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
     expect(status.output).toEqual({ won: 'event', data: 42 });
   });
 
-  it('deletes each cancelled timer row once, not again on every later replay', async () => {
-    const deletes = jest.spyOn(HubStore.prototype, 'deleteRowIfExists');
+  it('deletes each cancelled timer row once, in the commit of the episode that cancels it', async () => {
+    const singleDeletes = jest.spyOn(HubStore.prototype, 'deleteRowIfExists');
+    const submits = jest.spyOn(HubStore.prototype, 'submit');
     const table = h.instances;
     const pendingMessages = async (instanceId: string): Promise<number> => {
       let count = 0;
@@ -191,12 +192,18 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
       }
       const status = await finish(id);
       expect(status.output).toEqual({ total: 21, timedOut: false });
-      // Each cancelled timer's row is deleted at most once (every replay used to delete them all again).
-      const keys = deletes.mock.calls.filter(([partitionKey]) => partitionKey === id).map(([, rowKey]) => rowKey);
-      expect(keys.length).toBeGreaterThan(0);
-      expect(new Set(keys).size).toBe(keys.length);
+      // No request of its own per cancel: the rows go in the episodes' transactions.
+      expect(singleDeletes.mock.calls.filter(([partitionKey]) => partitionKey === id)).toEqual([]);
+      const deleted = submits.mock.calls
+        .flatMap(([prepare, commit]) => [...prepare, ...commit])
+        .filter(([kind, entity]) => kind === 'delete' && entity.partitionKey === id)
+        .map(([, entity]) => String(entity.rowKey));
+      // Each message row (6 events, 5 cancelled timers, the start) is deleted exactly once.
+      expect(deleted.length).toBeGreaterThanOrEqual(11);
+      expect(new Set(deleted).size).toBe(deleted.length);
     } finally {
-      deletes.mockRestore();
+      singleDeletes.mockRestore();
+      submits.mockRestore();
     }
   });
 

@@ -1008,6 +1008,8 @@ class Engine implements LocalDurableEngine {
     const ledger = history.ledger;
     const prepare: TransactionAction[] = [];
     const afterCommit: (() => void)[] = [];
+    /** User ids of timers the orchestrator cancelled (Task.any won by another task). */
+    const cancelledTimerIds: number[] = [];
     const ledgerOf = new Map<HistoryEvent, LedgerEntry>();
     const epochMs = episodeTime.getTime();
 
@@ -1116,7 +1118,7 @@ class Engine implements LocalDurableEngine {
           if (known.kind !== 'user' || known.actionType !== action.actionType || (known.name ?? '') !== (action.functionName ?? '')) {
             failure = `[${ErrorCode.Internal}] non-deterministic orchestrator: action ${index} is now type ${action.actionType} '${action.functionName ?? ''}', history has type ${known.kind === 'user' ? known.actionType : '?'} '${known.kind === 'user' ? (known.name ?? '') : ''}'`;
           } else if (action.actionType === ActionType.CreateTimer && action.isCanceled === true) {
-            afterCommit.push(() => void this.#cancelTimers(instanceId, ledger, known.id));
+            cancelledTimerIds.push(known.id);
           }
           continue;
         }
@@ -1142,7 +1144,7 @@ class Engine implements LocalDurableEngine {
             const entry: LedgerEntry = fireAtMs !== finalMs ? { ...entryBase, finalFireAt: new Date(finalMs).toISOString() } : entryBase;
             ledger.add(entry);
             await scheduleTimer(entry, fireAtMs);
-            if (action.isCanceled === true) afterCommit.push(() => void this.#cancelTimers(instanceId, ledger, id));
+            if (action.isCanceled === true) cancelledTimerIds.push(id);
             break;
           }
         }
@@ -1187,23 +1189,29 @@ class Engine implements LocalDurableEngine {
       now: episodeTime,
       customStatus,
     });
-    const prepared = [...historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']), ...prepare];
+    // Cancelled timers: a row written by this episode is not written at all; a stored one is
+    // deleted in the commit transaction (one request less per cancel than a delete of its own).
+    const cancels = this.#timerRowsToCancel(instanceId, [...ledger.entries(), ...ledgerOf.values()], cancelledTimerIds, rows, batch);
+    const dropped = new Set(cancels.unwritten);
+    const kept = dropped.size === 0 ? prepare : prepare.filter(([, entity]) => !dropped.has(entity.rowKey));
+    const prepared = [...historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']), ...kept];
+    const commitOps = this.#stateCommitOps(state, stateEntity, ...batch);
+    for (const rowKey of cancels.stored) commitOps.push(['delete', { partitionKey: instanceId, rowKey }]);
     let response;
     try {
-      response = await this.#store.submit(prepared, [
-        ...this.#stateCommitOps(state, stateEntity, ...batch),
-      ]);
+      response = await this.#store.submit(prepared, commitOps);
     } catch (error) {
       this.#cache.delete(instanceId);
       throw error;
     }
     for (const m of batch) this.#consumeDirect(instanceId, m);
     this.#live.add(instanceId);
+    this.#markTimersRemoved(instanceId, [...cancels.stored, ...cancels.unwritten]);
     const newEtag = response.commitEtags[0];
-    if (newEtag === undefined || prepared.length + 1 + batch.length > 100) {
+    if (newEtag === undefined || prepared.length + commitOps.length > 100) {
       this.#cache.delete(instanceId);
     } else {
-      const consumed = new Set(batch.map((m) => m.rowKey));
+      const consumed = new Set([...batch.map((m) => m.rowKey), ...cancels.stored]);
       const next = rows.filter((r) => !consumed.has(r.rowKey) && r.rowKey !== RowKeys.state);
       next.push(toRow(stateEntity, newEtag));
       for (const [, entity] of prepared) next.push(toRow(entity, ''));
@@ -1395,25 +1403,49 @@ class Engine implements LocalDurableEngine {
       });
   }
 
-  async #cancelTimers(instanceId: string, ledger: Ledger, userId: number): Promise<void> {
-    for (const entry of ledger.entries()) {
-      const belongs = entry.id === userId || (entry.kind === 'subTimer' && entry.group === userId);
+  /**
+   * The message rows of cancelled timers (each user timer and its sub-timers) not yet removed:
+   * `stored` are in the partition as this episode read it (deleted by its commit), `unwritten`
+   * were created by this episode (never written). A row the episode consumes is neither: its
+   * message delete is already in the commit, and a transaction may not touch a row twice.
+   */
+  #timerRowsToCancel(
+    instanceId: string,
+    entries: Iterable<LedgerEntry>,
+    userIds: readonly number[],
+    rows: readonly Row[],
+    batch: readonly InboxMessage[],
+  ): { stored: string[]; unwritten: string[] } {
+    const stored: string[] = [];
+    const unwritten: string[] = [];
+    if (userIds.length === 0) return { stored, unwritten };
+    const removed = this.#removedTimerKeys.get(instanceId);
+    const present = new Set(rows.map((r) => r.rowKey));
+    const consumed = new Set(batch.map((m) => m.rowKey));
+    for (const entry of entries) {
+      const belongs = userIds.includes(entry.id) || (entry.kind === 'subTimer' && userIds.includes(entry.group));
       if (!belongs || !('msgKey' in entry) || entry.msgKey === undefined) continue;
       const msgKey = entry.msgKey;
-      const removed = this.#removedTimerKeys.get(instanceId) ?? new Set<string>();
-      if (removed.has(msgKey)) continue;
-      // Claimed before the delete: the next episode may replay while it is in flight.
+      if (removed?.has(msgKey) === true || consumed.has(msgKey) || stored.includes(msgKey) || unwritten.includes(msgKey)) continue;
+      if (present.has(msgKey)) stored.push(msgKey);
+      else unwritten.push(msgKey);
+    }
+    return { stored, unwritten };
+  }
+
+  /** Remembers removed timer rows (so replays do not remove them again) and disarms them. */
+  #markTimersRemoved(instanceId: string, msgKeys: readonly string[]): void {
+    if (msgKeys.length === 0) return;
+    let removed = this.#removedTimerKeys.get(instanceId);
+    if (removed === undefined) {
+      // Bounded: the oldest instance's set goes first (it only costs a repeated delete).
+      if (this.#removedTimerKeys.size >= MAX_TRACKED_TIMER_INSTANCES) this.#removedTimerKeys.delete(this.#removedTimerKeys.keys().next().value as string);
+      removed = new Set<string>();
+      this.#removedTimerKeys.set(instanceId, removed);
+    }
+    for (const msgKey of msgKeys) {
       removed.add(msgKey);
-      if (!this.#removedTimerKeys.has(instanceId)) {
-        // Bounded: the oldest instance's set goes first (it only costs a repeated delete).
-        if (this.#removedTimerKeys.size >= MAX_TRACKED_TIMER_INSTANCES) this.#removedTimerKeys.delete(this.#removedTimerKeys.keys().next().value as string);
-        this.#removedTimerKeys.set(instanceId, removed);
-      }
       this.#timers.delete(`${instanceId}\u0000${msgKey}`);
-      await this.#store.deleteRowIfExists(instanceId, msgKey).catch(() => removed.delete(msgKey));
-      const cached = this.#cache.get(instanceId);
-      const index = cached?.findIndex((r) => r.rowKey === msgKey) ?? -1;
-      if (cached !== undefined && index >= 0 && removed.has(msgKey)) cached.splice(index, 1);
     }
   }
 
