@@ -34,6 +34,13 @@ export type ActivityName = (typeof ActivityNames)[keyof typeof ActivityNames];
 /** Every notification for a call reaches its orchestration under this one event name. */
 export const CALL_EVENT_NAME = 'callEvent';
 
+/**
+ * The call states the lifecycle acts on. Other states (`establishing`, `terminating`, `hold`,
+ * transfers) change nothing in it, so the webhook does not raise them: each raise is a stored
+ * message and an orchestration episode, several per call at the bench's load.
+ */
+export const LIFECYCLE_CALL_STATES: ReadonlySet<string> = new Set(['established', 'terminated']);
+
 interface CallEventBase {
   /** Unique per delivery; the orchestrator ignores a repeated id. */
   readonly deliveryId: string;

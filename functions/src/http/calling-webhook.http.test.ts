@@ -320,13 +320,23 @@ describe('calling webhook', () => {
     expect(ids[2]).not.toBe(ids[0]);
   });
 
+  it('raises only the call states the lifecycle acts on', async () => {
+    const f = new Fakes();
+    const handler = f.handler();
+    await handler(request(invite()), f.context());
+    for (const state of ['Establishing', 'established', 'hold', 'terminating', 'Terminated']) {
+      expect(await handler(request(stateUpdate('call-1', state)), f.context())).toMatchObject({ status: 202 });
+    }
+    expect(f.raises.map((r) => (r.payload as { state: string }).state)).toEqual(['established', 'terminated']);
+  });
+
   it('waits briefly for a lifecycle that is still starting', async () => {
     const f = new Fakes();
     const sleeps: number[] = [];
     let calls = 0;
     const raise = f.lifecycle.raise.bind(f.lifecycle);
     f.lifecycle.raise = (id, name, payload) => (++calls < 3 ? Promise.resolve('notFound') : (f.existing.add(id), raise(id, name, payload)));
-    await f.handler(sleeps)(request(stateUpdate('call-9', 'establishing')), f.context());
+    await f.handler(sleeps)(request(stateUpdate('call-9', 'established')), f.context());
     expect(sleeps).toEqual([5, 5]);
     expect(f.raises).toHaveLength(1);
   });
@@ -342,14 +352,14 @@ describe('calling webhook', () => {
     const handler = f.handler(sleeps);
     const answering = handler(request(invite('call-7')), f.context());
     await new Promise((resolve) => setImmediate(resolve));
-    // `establishing` arrives while the answer is still on its way.
-    const establishing = handler(request(stateUpdate('call-7', 'establishing')), f.context());
+    // `established` arrives while the answer is still on its way.
+    const establishing = handler(request(stateUpdate('call-7', 'established')), f.context());
     await new Promise((resolve) => setImmediate(resolve));
     expect(f.raises).toHaveLength(0);
     releaseAnswer();
     await Promise.all([answering, establishing]);
     expect(f.starts).toHaveLength(1);
-    expect(f.raises).toEqual([expect.objectContaining({ instanceId: 'call-call-7', payload: expect.objectContaining({ state: 'establishing' }) })]);
+    expect(f.raises).toEqual([expect.objectContaining({ instanceId: 'call-call-7', payload: expect.objectContaining({ state: 'established' }) })]);
     expect(sleeps).toEqual([]);
   });
 

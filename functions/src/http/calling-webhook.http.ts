@@ -24,7 +24,7 @@ import {
   type InteractionRecord,
 } from '@attest/core';
 import type { ArchiveIntake } from '../domain/archive-intake';
-import { CALL_EVENT_NAME, OrchestratorNames, type CallEvent, type CallLifecycleInput, type CallLifecycleSettings } from '../domain/call-lifecycle.contract';
+import { CALL_EVENT_NAME, LIFECYCLE_CALL_STATES, OrchestratorNames, type CallEvent, type CallLifecycleInput, type CallLifecycleSettings } from '../domain/call-lifecycle.contract';
 import type { MediaHostPool } from '../domain/media-host-pool';
 import type { GraphCalls, InteractionStore, LifecycleClient, MediaHostControl } from '../domain/recorder-ports';
 import type { TokenVerifier, VerifiedToken } from '../domain/token-verifier';
@@ -146,6 +146,10 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
       }
       const event = toCallEvent(notification, receivedAt, messageId);
       if (event === undefined) continue;
+      if (event.kind === 'callState' && !LIFECYCLE_CALL_STATES.has(event.state)) {
+        callLog.debug('call state not raised to the lifecycle', { state: event.state });
+        continue;
+      }
       await invitesInFlight.get(callId);
       if (untracked.has(callId)) {
         callLog.info('notification for a call without lifecycle ignored', { kind: event.kind });
