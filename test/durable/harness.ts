@@ -44,12 +44,18 @@ export function clientFor(engine: LocalDurableEngine): DurableClient {
   return df.getClient(context);
 }
 
-export async function startHarness(options: { taskHubName?: string; clock?: ManualClock } = {}): Promise<Harness> {
+export async function startHarness(options: { taskHubName?: string; clock?: ManualClock; raiseHoldInMs?: number } = {}): Promise<Harness> {
   const logs = memorySink();
   const app = await loadFunctionApp(DURABLE_APP, { logSink: logs });
   const clock = options.clock ?? new ManualClock(Date.UTC(2026, 0, 1, 8));
   const taskHubName = options.taskHubName ?? uniqueHubName();
-  const engine = createLocalDurableEngine({ connectionString: testConnection(), taskHubName, clock, logSink: logs });
+  const engine = createLocalDurableEngine({
+    connectionString: testConnection(),
+    taskHubName,
+    clock,
+    logSink: logs,
+    ...(options.raiseHoldInMs === undefined ? {} : { raiseHoldInMs: options.raiseHoldInMs }),
+  });
   app.setDurableClientData(() => engine.clientBindingData());
   await engine.start(app);
   const instances = TableClient.fromConnectionString(testConnection(), `${taskHubName}Instances`, { allowInsecureConnection: true });

@@ -1,3 +1,4 @@
+import { TableClient } from '@azure/data-tables';
 import type { DurableClient } from 'durable-functions';
 import { HubStore } from '../../local/src/durable/hub-store';
 import { startHarness, type Harness } from './harness';
@@ -198,9 +199,10 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
         .flatMap(([prepare, commit]) => [...prepare, ...commit])
         .filter(([kind, entity]) => kind === 'delete' && entity.partitionKey === id)
         .map(([, entity]) => String(entity.rowKey));
-      // Each message row (6 events, 5 cancelled timers, the start) is deleted exactly once.
-      expect(deleted.length).toBeGreaterThanOrEqual(11);
-      expect(new Set(deleted).size).toBe(deleted.length);
+      // The timers of rounds 1-5 go in commits, each once (the last one with the finished
+      // instance's leftovers); the raised events were never inbox rows (held for the episode).
+      expect(deleted).toHaveLength(5);
+      expect(new Set(deleted).size).toBe(5);
     } finally {
       singleDeletes.mockRestore();
       submits.mockRestore();
@@ -291,5 +293,66 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
     await h.engine.runUntilIdle();
     await expect(client.raiseEvent(id, 'late', 1)).resolves.toBeUndefined();
     expect((await client.getStatus(id)).runtimeStatus).toBe('Completed');
+  });
+
+  it('stores an event raised to an idle live instance in the commit of the episode that applies it, before the raise is answered', async () => {
+    const id = await client.startNew('dEvent');
+    await h.engine.runUntilIdle();
+    const rowInserts = jest.spyOn(TableClient.prototype, 'createEntity');
+    try {
+      await client.raiseEvent(id, 'approval', 'yes');
+      // Answered only once stored: the episode has already committed the event and completed.
+      const status = await client.getStatus(id);
+      expect(status.runtimeStatus).toBe('Completed');
+      expect(status.output).toEqual({ approved: 'yes' });
+      expect(rowInserts.mock.calls.filter(([entity]) => inboxRowOf(entity, id))).toEqual([]);
+    } finally {
+      rowInserts.mockRestore();
+    }
+  });
+});
+
+/** An inbox message row of the instance (createEntity also builds transactions' create operations). */
+function inboxRowOf(entity: unknown, instanceId: string): boolean {
+  const row = entity as { partitionKey?: string; rowKey?: string };
+  return row.partitionKey === instanceId && row.rowKey?.startsWith('m.') === true;
+}
+
+describe('local durable engine: raised events when holding is off or the episode fails', () => {
+  it('stores the event as an inbox row when holding is off', async () => {
+    const off = await startHarness({ raiseHoldInMs: 0 });
+    const rowInserts = jest.spyOn(TableClient.prototype, 'createEntity');
+    try {
+      const id = await off.client.startNew('dEvent');
+      await off.engine.runUntilIdle();
+      await off.client.raiseEvent(id, 'approval', 'row');
+      expect(rowInserts.mock.calls.filter(([entity]) => inboxRowOf(entity, id))).toHaveLength(1);
+      await off.engine.runUntilIdle();
+      expect((await off.client.getStatus(id)).output).toEqual({ approved: 'row' });
+    } finally {
+      rowInserts.mockRestore();
+      await off.close();
+    }
+  });
+
+  it('stores a held event as an inbox row once the hold ends without a committed episode', async () => {
+    const short = await startHarness({ raiseHoldInMs: 20 });
+    const rowInserts = jest.spyOn(TableClient.prototype, 'createEntity');
+    const submits = jest.spyOn(HubStore.prototype, 'submit');
+    try {
+      const id = await short.client.startNew('dEvent');
+      await short.engine.runUntilIdle();
+      // The next commit fails: the episode holding the event does not store it.
+      submits.mockRejectedValueOnce(Object.assign(new Error('storage unavailable'), { statusCode: 503 }));
+      await short.client.raiseEvent(id, 'approval', 'after-failure');
+      expect(rowInserts.mock.calls.filter(([entity]) => inboxRowOf(entity, id))).toHaveLength(1);
+      await short.engine.runUntilIdle();
+      const status = await short.client.getStatus(id);
+      expect(status.output).toEqual({ approved: 'after-failure' });
+    } finally {
+      rowInserts.mockRestore();
+      submits.mockRestore();
+      await short.close();
+    }
   });
 });

@@ -60,7 +60,7 @@ describe('npm start launcher', () => {
       .split('\n')
       .filter((line) => line.includes('"service stopped"'))
       .map((line) => (JSON.parse(line) as { service: string }).service);
-    expect(stops).toEqual(['media-host', 'functions', 'simulator', 'keys', 'azurite']);
+    expect(stops).toEqual(['media-host', 'functions', 'simulator', 'keys', 'azurite-host', 'azurite']);
     expect(stdout).not.toContain('lease release failed');
     expect(await canConnect(Number(new URL(queueUrl!).port))).toBe(false);
   });

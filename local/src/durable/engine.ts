@@ -74,6 +74,13 @@ export interface LocalDurableEngineOptions {
   maxConcurrentActivities?: number;
   /** How long the task hub lease lasts without renewal (wall-clock ms). Default 15 000. */
   leaseDurationInMs?: number;
+  /**
+   * How long a raised event for a live instance is held in memory for the instance's next
+   * episode, which stores it in its own commit, before it is stored as an inbox row instead
+   * (wall-clock ms; 0 always stores the row first). The raise is answered only once the event is
+   * stored either way. Default 500.
+   */
+  raiseHoldInMs?: number;
 }
 
 export interface StartNewResult {
@@ -148,8 +155,18 @@ interface InboxMessage {
   readonly event: HistoryEvent | undefined;
   readonly reason: string | undefined;
   readonly corrupt: string | undefined;
-  /** An activity result held in memory; `rowKey` is then its work item, deleted by the commit. */
+  /**
+   * Held in memory, not in the inbox: an activity result (`rowKey` is then its work item, deleted
+   * by the commit) or a raised event (`rowKey` empty; see {@link HeldRaise}).
+   */
   readonly direct?: boolean;
+}
+
+/** A raised event waiting in memory for its instance's next episode. */
+interface HeldRaise {
+  readonly message: InboxMessage;
+  /** The episode that applied (or legitimately dropped) the event has committed. */
+  readonly applied: () => void;
 }
 
 const OUT_OF_PROC = '$OutOfProcData$:';
@@ -232,6 +249,13 @@ class Engine implements LocalDurableEngine {
   readonly #direct = new Map<string, InboxMessage[]>();
   /** Instances whose next episode takes one message only (a batch ended the execution). */
   readonly #singleNext = new Set<string>();
+  /**
+   * Raised events held for their instance's next episode (see `raiseHoldInMs`): the episode's
+   * commit stores the event in history, which saves the inbox row's insert (and its delete).
+   */
+  readonly #heldRaises = new Map<string, HeldRaise[]>();
+  /** Called, synchronously, when an instance's episode run ends (before any next one starts). */
+  readonly #runEndWaiters = new Map<string, (() => void)[]>();
 
   constructor(options: LocalDurableEngineOptions) {
     this.#options = options;
@@ -437,6 +461,13 @@ class Engine implements LocalDurableEngine {
     this.#pump();
   }
 
+  #runEnded(instanceId: string): void {
+    const waiters = this.#runEndWaiters.get(instanceId);
+    if (waiters === undefined) return;
+    this.#runEndWaiters.delete(instanceId);
+    for (const w of waiters) w();
+  }
+
   #nextReady(): string | undefined {
     const takeNew = this.#readyNew.length > 0 && (!this.#servedNew || this.#ready.length === 0);
     this.#servedNew = takeNew;
@@ -482,6 +513,7 @@ class Engine implements LocalDurableEngine {
       this.#running.add(instanceId);
       void this.#runInstance(instanceId).finally(() => {
         this.#running.delete(instanceId);
+        this.#runEnded(instanceId);
         if (this.#dirty.delete(instanceId)) this.#markReady(instanceId);
         this.#notify();
         this.#pump();
@@ -667,6 +699,7 @@ class Engine implements LocalDurableEngine {
       throw error;
     } finally {
       this.#running.delete(instanceId);
+      this.#runEnded(instanceId);
       if (this.#dirty.delete(instanceId)) this.#markReady(instanceId);
       this.#notify();
       this.#pump();
@@ -723,14 +756,52 @@ class Engine implements LocalDurableEngine {
       if (isTerminal(String(state.RuntimeStatus))) return 'gone';
     }
     const now = this.#clock.now();
-    const message = await this.#messageEntity(instanceId, this.#newMessageKey(), {
-      kind: 'event',
-      event: historyEvents.eventRaised(now, eventName, inputJson),
-    });
+    const event = historyEvents.eventRaised(now, eventName, inputJson);
+    if (this.#live.has(instanceId) && (await this.#holdRaise(instanceId, event, now.getTime())) === 'applied') return 'accepted';
+    const message = await this.#messageEntity(instanceId, this.#newMessageKey(), { kind: 'event', event });
     await this.#store.table.createEntity(message);
     this.#cacheAdd(instanceId, message);
     this.#markReady(instanceId);
     return 'accepted';
+  }
+
+  /**
+   * Holds a raised event for the instance's next episode, for at most `raiseHoldInMs`. 'applied':
+   * an episode committed it (in history, or dropped as the extension would). 'withdrawn': it was
+   * taken back, with no episode of the instance in flight, and must be stored as an inbox row.
+   */
+  #holdRaise(instanceId: string, event: HistoryEvent, enqueuedAt: number): Promise<'applied' | 'withdrawn'> {
+    const holdInMs = this.#options.raiseHoldInMs ?? 500;
+    if (holdInMs <= 0 || this.#stopped || this.#invoker === undefined) return Promise.resolve('withdrawn');
+    return new Promise((resolve) => {
+      // Synchronous, and only while no episode of the instance runs: none can be applying it.
+      const withdraw = (): void => {
+        if (this.#running.has(instanceId)) {
+          const waiters = this.#runEndWaiters.get(instanceId) ?? [];
+          waiters.push(withdraw);
+          this.#runEndWaiters.set(instanceId, waiters);
+          return;
+        }
+        const list = this.#heldRaises.get(instanceId);
+        const index = list?.indexOf(held) ?? -1;
+        if (list === undefined || index < 0) return; // applied meanwhile
+        list.splice(index, 1);
+        if (list.length === 0) this.#heldRaises.delete(instanceId);
+        resolve('withdrawn');
+      };
+      const timer = setTimeout(withdraw, holdInMs);
+      const held: HeldRaise = {
+        message: { rowKey: '', kind: 'event', executionId: undefined, dueAt: 0, enqueuedAt, event, reason: undefined, corrupt: undefined, direct: true },
+        applied: () => {
+          clearTimeout(timer);
+          resolve('applied');
+        },
+      };
+      const list = this.#heldRaises.get(instanceId) ?? [];
+      list.push(held);
+      this.#heldRaises.set(instanceId, list);
+      this.#markReady(instanceId);
+    });
   }
 
   async terminate(instanceId: string, reason: string): Promise<'accepted' | 'notFound' | 'gone'> {
@@ -892,11 +963,12 @@ class Engine implements LocalDurableEngine {
       else messages.push(m);
     }
     messages.push(...(this.#direct.get(instanceId) ?? []));
+    for (const held of this.#heldRaises.get(instanceId) ?? []) messages.push(held.message);
     if (messages.length === 0) return false;
     messages.sort((a, b) => Math.max(a.dueAt, a.enqueuedAt) - Math.max(b.dueAt, b.enqueuedAt) || a.rowKey.localeCompare(b.rowKey));
     if (isTerminal(state.status)) {
       this.#cache.delete(instanceId);
-      await this.#store.deleteRows(messages.map((m) => ({ partitionKey: instanceId, rowKey: m.rowKey })));
+      await this.#store.deleteRows(messages.filter((m) => m.rowKey !== '').map((m) => ({ partitionKey: instanceId, rowKey: m.rowKey })));
       for (const m of messages) this.#consumeDirect(instanceId, m);
       return false;
     }
@@ -1460,6 +1532,14 @@ class Engine implements LocalDurableEngine {
 
   #consumeDirect(instanceId: string, message: InboxMessage): void {
     if (message.direct !== true) return;
+    const held = this.#heldRaises.get(instanceId);
+    const heldIndex = held?.findIndex((h) => h.message === message) ?? -1;
+    if (held !== undefined && heldIndex >= 0) {
+      const [raise] = held.splice(heldIndex, 1);
+      if (held.length === 0) this.#heldRaises.delete(instanceId);
+      raise?.applied();
+      return;
+    }
     const list = this.#direct.get(instanceId);
     if (list === undefined) return;
     const index = list.indexOf(message);

@@ -1,6 +1,10 @@
 /**
- * Azurite (blob, queue, table) on disk under `<dataDir>/azurite`, on free loopback ports, in a
- * child process of its own process group (see azurite-child.ts) so it is stopped last.
+ * Azurite (blob, queue, table) on disk, on free loopback ports, in a child process of its own
+ * process group (see azurite-child.ts) so it is stopped last. Two accounts, as deployed (see
+ * infra/modules/host-storage.bicep and recordings-storage.bicep): `recordings` (`<dataDir>/azurite`,
+ * `ATTEST_STORAGE_CONNECTION_STRING`: recordings, interactions, archive, ledger) and `host`
+ * (`<dataDir>/azurite-host`, `AzureWebJobsStorage`: the Functions host and the durable task hub).
+ * Each is its own Azurite process, so the task hub's traffic never queues the app's requests.
  */
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
@@ -14,11 +18,19 @@ interface ReadyMessage {
   readonly connectionString: string;
 }
 
-export function azuriteService(): ServiceDefinition {
+export type StorageAccountRole = 'recordings' | 'host';
+
+const ROLES: Readonly<Record<StorageAccountRole, { name: string; folder: string; setting: string }>> = {
+  recordings: { name: 'azurite', folder: 'azurite', setting: 'ATTEST_STORAGE_CONNECTION_STRING' },
+  host: { name: 'azurite-host', folder: 'azurite-host', setting: 'AzureWebJobsStorage' },
+};
+
+export function azuriteService(role: StorageAccountRole = 'recordings'): ServiceDefinition {
+  const { name, folder, setting } = ROLES[role];
   return {
-    name: 'azurite',
+    name,
     async start(context) {
-      const child = fork(join(__dirname, 'azurite-child.js'), ['--location', join(context.dataDir, 'azurite')], {
+      const child = fork(join(__dirname, 'azurite-child.js'), ['--location', join(context.dataDir, folder)], {
         detached: true,
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
@@ -31,12 +43,9 @@ export function azuriteService(): ServiceDefinition {
       });
       let stopping: Promise<void> | undefined;
       return {
-        name: 'azurite',
+        name,
         urls: { blob: ready.blobUrl, queue: ready.queueUrl, table: ready.tableUrl },
-        settings: {
-          AzureWebJobsStorage: ready.connectionString,
-          ATTEST_STORAGE_CONNECTION_STRING: ready.connectionString,
-        },
+        settings: { [setting]: ready.connectionString },
         exited,
         stop() {
           stopping ??= (async () => {

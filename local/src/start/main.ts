@@ -47,7 +47,8 @@ export function loadStartConfig(env: Readonly<Record<string, string | undefined>
 export function defaultServices(config: StartConfig): ServiceDefinition[] {
   const functionsBaseUrl = `http://127.0.0.1:${config.functionsPort}`;
   return [
-    azuriteService(),
+    azuriteService('recordings'),
+    azuriteService('host'),
     localKeysService(),
     simulatorService({ port: config.simulatorPort, functionsBaseUrl }),
     functionsHostService({
