@@ -227,10 +227,14 @@ async function main(): Promise<void> {
     return match === null ? undefined : Number(match[1]);
   };
   // Recording start: `established` delivered → `updateRecordingStatus` received (the media host
-  // stores media only after it), per call of each measured phase.
-  const recordingStartDelays: number[] = [];
-  let establishedWithoutRecordingStatus = 0;
-  const measure = async (since: string): Promise<number[]> => {
+  // stores media only after it), per call, reported for each measured phase.
+  interface Measured {
+    readonly latencies: number[];
+    readonly recordingStart: { calls: number; p50: number; p99: number; max: number; establishedWithoutRecordingStatus: number };
+  }
+  const measure = async (since: string): Promise<Measured> => {
+    const recordingStartDelays: number[] = [];
+    let establishedWithoutRecordingStatus = 0;
     const deliveries = await control<{ callId: string; kind: string; at: string; status?: number; error?: string }[]>('GET', '/_sim/deliveries');
     const requests = await control<{ callId?: string; operation: string; at: string }[]>('GET', '/_sim/graph-requests');
     const recordingStatusAt = new Map<string, number>();
@@ -259,7 +263,9 @@ async function main(): Promise<void> {
         graphRequests: requests.filter((r) => r.callId === d.callId).map((r) => `${r.operation}@${r.at.slice(17, 23)}`),
       });
     }
-    return latencies;
+    const sortedStarts = [...recordingStartDelays].sort((a, b) => a - b);
+    const recordingStart = { calls: sortedStarts.length, p50: percentile(sortedStarts, 50), p99: percentile(sortedStarts, 99), max: sortedStarts.at(-1) ?? 0, establishedWithoutRecordingStatus };
+    return { latencies, recordingStart };
   };
 
   try {
@@ -292,7 +298,7 @@ async function main(): Promise<void> {
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     /** Invites at `rate` per second for `seconds`, then time to drain; answer latencies. */
-    const runSteady = async (rate: number, seconds: number): Promise<ReturnType<typeof summarise>> => {
+    const runSteady = async (rate: number, seconds: number): Promise<ReturnType<typeof summarise> & { establishedToRecordingStatusInMs: Measured['recordingStart'] }> => {
       const start = new Date().toISOString();
       const startedAt = Date.now();
       const pending: Promise<unknown>[] = [];
@@ -303,7 +309,8 @@ async function main(): Promise<void> {
       }
       await Promise.all(pending);
       await sleep(8_000);
-      return summarise(await measure(start), rate * seconds);
+      const measured = await measure(start);
+      return { ...summarise(measured.latencies, rate * seconds), establishedToRecordingStatusInMs: measured.recordingStart };
     };
     const steady = await runSteady(STEADY_RATE_PER_S, STEADY_SECONDS);
     const cpuAfter = cpuNow();
@@ -315,7 +322,8 @@ async function main(): Promise<void> {
     const burstStart = new Date().toISOString();
     await Promise.all(Array.from({ length: BURST }, () => startCall()));
     await sleep(10_000);
-    const burst = summarise(await measure(burstStart), BURST);
+    const burstMeasured = await measure(burstStart);
+    const burst = { ...summarise(burstMeasured.latencies, BURST), establishedToRecordingStatusInMs: burstMeasured.recordingStart };
 
     const sweep: Record<string, unknown>[] = [];
     for (const rate of SWEEP_RATES_PER_S) {
@@ -326,7 +334,7 @@ async function main(): Promise<void> {
       const summary = await runSteady(rate, STEADY_SECONDS);
       const cpuSecondsPerCall = perCall(before, cpuNow(), (Date.now() - beforeAt) / 1000, rate * STEADY_SECONDS);
       sweep.push({ ratePerS: rate, seconds: STEADY_SECONDS, ...summary, cpuSecondsPerCall });
-      process.stderr.write(`  recorder-answer: ${rate}/s p99 ${summary.p99InMs} ms, max ${summary.maxInMs} ms\n`);
+      process.stderr.write(`  recorder-answer: ${rate}/s p99 ${summary.p99InMs} ms, max ${summary.maxInMs} ms; recording status p99 ${summary.establishedToRecordingStatusInMs.p99} ms after established\n`);
     }
 
     const phase = (name: string): number[] =>
@@ -355,10 +363,6 @@ async function main(): Promise<void> {
       steady: { ratePerS: STEADY_RATE_PER_S, seconds: STEADY_SECONDS, ...steady },
       burst: { size: BURST, ...burst },
       lowerSteadyRates: sweep,
-      establishedToRecordingStatusInMs: (() => {
-        const sorted = [...recordingStartDelays].sort((a, b) => a - b);
-        return { calls: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0, establishedWithoutRecordingStatus };
-      })(),
     };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'results', 'recorder-answer.json'), `${JSON.stringify(result, null, 2)}\n`);
