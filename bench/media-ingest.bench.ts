@@ -106,6 +106,11 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** Kernel-mode ticks of the process (system calls: socket reads and writes, file writes, fsync). */
+function systemTicks(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[12]);
+}
+
 function rssInBytes(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(match?.[1] ?? 0) * 1024;
@@ -204,6 +209,8 @@ interface LevelResult {
   readonly liveBytesAfterCatchUp: number;
   /** Host CPU time per 20 ms frame of one stream (all included), in microseconds. */
   readonly hostCpuMicrosecondsPerFrame: number;
+  /** Share of that CPU spent in the kernel (socket reads and writes, spool writes and fsyncs). */
+  readonly hostCpuSystemShare: number;
   /** Resident set growth per stream (includes allocator slack). */
   readonly rssPerStreamInBytes: number;
   readonly worstAckLagInMs: number;
@@ -223,6 +230,7 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
   }
   const started = performance.now();
   const cpuStart = cpuTicks(pid);
+  const systemStart = systemTicks(pid);
   let tick = 0;
   let rssPeak = 0;
   let slip = 0;
@@ -259,6 +267,7 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
   while (sessions.some((s) => s.acked < s.sent && !s.isClosed) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const catchUpInMs = Math.round(performance.now() - catchUpStarted);
   const cpuTicksUsed = cpuTicks(pid) - cpuStart - probeTicks;
+  const systemTicksUsed = systemTicks(pid) - systemStart;
   const cpuPercent = (cpuTicksUsed / 100 / (elapsed / 1000)) * 100;
   // Every session still open, its writers holding their blocks in progress; the spool's queue of
   // not yet fsynced frames (large only when the host fell behind) is written by now.
@@ -290,6 +299,7 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
     memoryAtWindowEndPerStreamInBytes: Math.round(Math.max(0, atWindowEnd.live - baseline.live) / streams),
     liveBytesAfterCatchUp: loaded.live,
     hostCpuMicrosecondsPerFrame: Math.round(((cpuTicksUsed / 100) * 1e6) / (streams * (elapsed / FRAME_MS)) * 10) / 10,
+    hostCpuSystemShare: Math.round((systemTicksUsed / Math.max(1, cpuTicksUsed)) * 100) / 100,
     worstAckLagInMs: Math.max(...sessions.map((s) => s.maxLagInFrames)) * FRAME_MS,
     generatorSlipInMs: slip,
     catchUpInMs,
@@ -443,6 +453,13 @@ async function runKillRecovery(
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'attest-bench-media-'));
+  // The core the host is pinned to (ATTEST_BENCH_MEDIA_CORE, default 0): pick one no other pinned work uses.
+  const core = process.env.ATTEST_BENCH_MEDIA_CORE ?? '0';
+  const hasTaskset = process.env.ATTEST_BENCH_MEDIA_PIN !== 'false' && spawnSync('taskset', ['-c', core, 'true']).status === 0;
+  // The load generator (this process, all its threads) and Azurite (its child, started next) run on
+  // the other cores, so the host's core is its own and the host's CPU share is not what they leave it.
+  const otherCores = cpus().map((_, i) => i).filter((i) => String(i) !== core).join(',');
+  const isGeneratorPinned = hasTaskset && otherCores !== '' && spawnSync('taskset', ['-a', '-p', '-c', otherCores, String(process.pid)], { stdio: 'ignore' }).status === 0;
   const azurite = await startAzurite({ inMemory: true });
   let host: ChildProcess | undefined;
   // A run stopped from outside (timeout) still stops its children.
@@ -484,9 +501,6 @@ async function main(): Promise<void> {
       logLevel: 'error',
       helloTimeoutInMs: 10_000,
     };
-    // The core the host is pinned to (ATTEST_BENCH_MEDIA_CORE, default 0): pick one no other pinned work uses.
-    const core = process.env.ATTEST_BENCH_MEDIA_CORE ?? '0';
-    const hasTaskset = process.env.ATTEST_BENCH_MEDIA_PIN !== 'false' && spawnSync('taskset', ['-c', core, 'true']).status === 0;
     const command = hasTaskset ? 'taskset' : process.execPath;
     const extra = (process.env.ATTEST_BENCH_MEDIA_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
     const args = hasTaskset ? ['-c', core, process.execPath, '--expose-gc', ...extra, __filename] : ['--expose-gc', ...extra, __filename];
@@ -516,7 +530,7 @@ async function main(): Promise<void> {
       const output = {
         benchmark: 'media-ingest',
         at: new Date().toISOString(),
-        machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', hostPinnedToOneCore: hasTaskset, sharedWithOtherWork: true },
+        machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', hostPinnedToOneCore: hasTaskset, generatorAndAzuriteOnOtherCores: isGeneratorPinned ? otherCores : false, sharedWithOtherWork: true },
         settings: { speakersPerSession: SPEAKERS_PER_SESSION, windowInMs: WINDOW_IN_MS, encryption: true, formatter: 'raw PCM (lossless)', spoolFlushIntervalInMs: 100, commitIntervalInMs: 5000, blockMinDurationInMs: BLOCK_MIN_IN_MS },
         baselineHostMemory: baseline,
         levels,

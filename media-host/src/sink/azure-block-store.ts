@@ -6,14 +6,24 @@
  * a layer of work on every one.
  */
 import { DefaultAzureCredential } from '@azure/identity';
-import { BlobServiceClient, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
+import { BlobServiceClient, StorageSharedKeyCredential, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
 import type { BlockStore } from './block-store';
+import { createBlockRest, type BlockRestAuth } from './block-rest';
+import { createKeepAliveAgents, createKeepAliveHttpClient, DEFAULT_MAX_SOCKETS } from './keep-alive-http-client';
 
 export interface AzureBlockStoreOptions {
   readonly connectionString?: string;
   readonly accountUrl?: string;
   /** Per-request timeout; a hung request counts as a transient failure. Default 30 000. */
   readonly requestTimeoutInMs?: number;
+  /**
+   * How Put Block and Put Block List are sent: `rest` (default) as plain signed requests beside
+   * the SDK client ({@link createBlockRest}); `sdk` through the SDK client like every other
+   * request. Both share the keep-alive sockets.
+   */
+  readonly hotPath?: 'rest' | 'sdk';
+  /** Sockets kept open to storage at most. Default 64. */
+  readonly maxSockets?: number;
 }
 
 /**
@@ -61,13 +71,25 @@ const MAX_CACHED_BLOB_CLIENTS = 20_000;
 
 export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockStore {
   const requestTimeoutInMs = options.requestTimeoutInMs ?? 30_000;
-  const pipelineOptions = { retryOptions: { maxTries: 1, tryTimeoutInMs: requestTimeoutInMs } };
+  const agents = createKeepAliveAgents(options.maxSockets ?? DEFAULT_MAX_SOCKETS);
+  const pipelineOptions = {
+    retryOptions: { maxTries: 1, tryTimeoutInMs: requestTimeoutInMs },
+    httpClient: createKeepAliveHttpClient(agents, { requestTimeoutInMs }),
+  };
   const credential = options.connectionString === undefined ? new DefaultAzureCredential() : undefined;
   const service =
     options.connectionString !== undefined
       ? BlobServiceClient.fromConnectionString(options.connectionString, pipelineOptions)
       : new BlobServiceClient(options.accountUrl ?? '', credential, pipelineOptions);
   trimPipeline(service);
+  const auth: BlockRestAuth | undefined =
+    service.credential instanceof StorageSharedKeyCredential
+      ? { kind: 'sharedKey', credential: service.credential }
+      : credential !== undefined
+        ? { kind: 'token', credential }
+        : undefined;
+  // No credential the REST path can sign with (an anonymous or SAS connection string): the SDK sends everything.
+  const rest = options.hotPath !== 'sdk' && auth !== undefined ? createBlockRest({ auth, requestTimeoutInMs, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS }) : undefined;
   const containers = new Map<string, ContainerClient>();
   const container = (name: string): ContainerClient => {
     let client = containers.get(name);
@@ -94,9 +116,11 @@ export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockSto
       await container(name).createIfNotExists();
     },
     async stageBlock(c, blobName, blockId, bytes) {
+      if (rest !== undefined) return rest.putBlock(blob(c, blobName).url, blockId, bytes);
       await blob(c, blobName).stageBlock(blockId, bytes, bytes.length);
     },
     async commitBlockList(c, blobName, blockIds, contentType) {
+      if (rest !== undefined) return rest.putBlockList(blob(c, blobName).url, blockIds, contentType);
       await blob(c, blobName).commitBlockList([...blockIds], { blobHTTPHeaders: { blobContentType: contentType } });
     },
     async getCommittedBlockIds(c, blobName) {
