@@ -14,6 +14,8 @@ import type {
   SealActivityResult,
   SessionInput,
   StartPersistingInput,
+  StartRecordingInput,
+  StartRecordingResult,
   UpdateInteractionInput,
   UpdateRecordingStatusInput,
 } from '../domain/call-lifecycle.contract';
@@ -31,25 +33,39 @@ export interface RecorderActivityDeps {
 const failureReason = (error: unknown): string => errorCodeOf(error) ?? 'ATT_INTERNAL';
 
 export function createRecorderActivities(deps: RecorderActivityDeps) {
+  const updateRecordingStatus = async (input: UpdateRecordingStatusInput): Promise<GraphActivityResult> => {
+    const result = await deps.graph.updateRecordingStatus(input.tenantId, input.callId, input.status, `attest:${input.callId}`);
+    deps.log.info('updateRecordingStatus sent', { callId: input.callId, status: input.status, result: result.kind });
+    return result;
+  };
+  const startPersisting = async (input: StartPersistingInput): Promise<MediaActivityResult> => {
+    try {
+      const status = await deps.media.startPersisting(input.session, input.recordingConfirmedAt);
+      return { ok: true, state: status.state };
+    } catch (error) {
+      return { ok: false, reason: failureReason(error) };
+    }
+  };
   return {
-    async updateRecordingStatus(input: UpdateRecordingStatusInput): Promise<GraphActivityResult> {
-      const result = await deps.graph.updateRecordingStatus(input.tenantId, input.callId, input.status, `attest:${input.callId}`);
-      deps.log.info('updateRecordingStatus sent', { callId: input.callId, status: input.status, result: result.kind });
-      return result;
+    updateRecordingStatus,
+
+    /**
+     * Recording start in one step (callLifecycleV2): Graph first; the media host may persist only
+     * once Graph answered 200. Saves the lifecycle an episode and a hand-off between the two.
+     * Run again (at least once), both requests are idempotent.
+     */
+    async startRecording(input: StartRecordingInput): Promise<StartRecordingResult> {
+      const graph = await updateRecordingStatus({ tenantId: input.tenantId, callId: input.callId, status: 'recording' });
+      if (graph.kind !== 'ok') return { graph };
+      const persisted = await startPersisting({ session: input.session, recordingConfirmedAt: new Date().toISOString() });
+      return { graph, persisted };
     },
 
     async keepAlive(input: KeepAliveInput): Promise<GraphActivityResult> {
       return deps.graph.keepAlive(input.tenantId, input.callId);
     },
 
-    async startPersisting(input: StartPersistingInput): Promise<MediaActivityResult> {
-      try {
-        const status = await deps.media.startPersisting(input.session, input.recordingConfirmedAt);
-        return { ok: true, state: status.state };
-      } catch (error) {
-        return { ok: false, reason: failureReason(error) };
-      }
-    },
+    startPersisting,
 
     async forwardParticipants(input: ForwardParticipantsInput): Promise<MediaActivityResult> {
       try {

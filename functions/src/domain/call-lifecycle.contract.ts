@@ -16,10 +16,16 @@ import type {
 } from '@attest/core';
 import type { GraphResult, InteractionPatch, MediaSessionRef } from './recorder-ports';
 
-export const OrchestratorNames = { callLifecycle: 'callLifecycleV1' } as const;
+/**
+ * `callLifecycle` is the version new calls start; earlier versions stay registered so instances
+ * started before an upgrade replay with the code that started them.
+ */
+export const OrchestratorNames = { callLifecycle: 'callLifecycleV2', callLifecycleV1: 'callLifecycleV1' } as const;
 
 export const ActivityNames = {
   updateRecordingStatus: 'recorderUpdateRecordingStatus',
+  /** V2: `updateRecordingStatus(recording)`, then, only after Graph's 200, start persisting. */
+  startRecording: 'recorderStartRecording',
   keepAlive: 'recorderKeepAlive',
   startPersisting: 'recorderStartPersisting',
   forwardParticipants: 'recorderForwardParticipants',
@@ -122,6 +128,9 @@ export interface UpdateRecordingStatusInput { readonly tenantId: string; readonl
 export interface KeepAliveInput { readonly tenantId: string; readonly callId: string }
 export type GraphActivityResult = GraphResult;
 export interface StartPersistingInput { readonly session: MediaSessionRef; readonly recordingConfirmedAt: string }
+export interface StartRecordingInput { readonly tenantId: string; readonly callId: string; readonly session: MediaSessionRef }
+/** `persisted` is present only when Graph confirmed (`graph.kind === 'ok'`): nothing is persisted before. */
+export interface StartRecordingResult { readonly graph: GraphActivityResult; readonly persisted?: MediaActivityResult }
 export interface ForwardParticipantsInput { readonly session: MediaSessionRef; readonly mappings: readonly ParticipantMapping[] }
 export interface SessionInput { readonly session: MediaSessionRef; readonly reason?: string }
 export type MediaActivityResult = { readonly ok: true; readonly state?: string } | { readonly ok: false; readonly reason: string };

@@ -174,7 +174,7 @@ describe('calling webhook', () => {
     expect(response.status).toBe(202);
     expect(f.sessions).toEqual([expect.objectContaining({ callId: 'call-1', tenantId: 'tenant-a', recordedUserIds: ['user-1'], callChainId: 'chain-1' })]);
     expect(f.graphCalls).toEqual([{ op: 'answer', callId: 'call-1', arg: { callbackUri: 'https://rec.example/api/calling/call-1', mediaConfigBlob: '{"v":1}' } }]);
-    expect(f.starts).toEqual([expect.objectContaining({ name: 'callLifecycleV1', instanceId: 'call-call-1' })]);
+    expect(f.starts).toEqual([expect.objectContaining({ name: 'callLifecycleV2', instanceId: 'call-call-1' })]);
     expect(f.starts[0]?.input).toMatchObject({ session: { hostId: 'mh-1', sessionId: 's-call-1' }, settings });
     expect(f.rows.get('call-1')).toMatchObject({ outcome: 'inProgress', callState: 'answered', mediaHostId: 'mh-1', recordedUserIds: ['user-1'], type: 'p2p' });
   });

@@ -26,7 +26,7 @@ export interface RunResult {
   readonly trace: string[];
   readonly output: unknown;
   readonly isDone: boolean;
-  readonly activities: { name: string; input: unknown }[];
+  readonly activities: { name: string; input: unknown; result?: unknown }[];
   readonly continuedAsNewWith?: unknown;
   readonly customStatus?: unknown;
   readonly logs: string[];
@@ -42,7 +42,7 @@ export function runScripted(
   let now = startAt;
   const waiters: FakeTask[] = [];
   const trace: string[] = [];
-  const activities: { name: string; input: unknown }[] = [];
+  const activities: { name: string; input: unknown; result?: unknown }[] = [];
   const logs: string[] = [];
   let continuedAsNewWith: unknown;
   let customStatus: unknown;
@@ -89,9 +89,9 @@ export function runScripted(
     trace.push(describe(yielded));
     let value: unknown;
     if (yielded.kind === 'activity') {
-      activities.push({ name: yielded.name ?? '', input: yielded.input });
       const responder = responders[yielded.name ?? ''];
       value = responder === undefined ? undefined : responder(yielded.input);
+      activities.push({ name: yielded.name ?? '', input: yielded.input, result: value });
       yielded.isCompleted = true;
       yielded.result = value;
     } else if (yielded.kind === 'timer') {
@@ -128,10 +128,10 @@ export function runScripted(
 // ---------------------------------------------------------------------------------------------
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { callLifecycle } from './call-lifecycle.orchestrator';
+import { callLifecycleV1, callLifecycleV2 } from './call-lifecycle.orchestrator';
 import { ActivityNames, type CallLifecycleInput } from '../domain/call-lifecycle.contract';
 
-const GOLDEN_PATH = join(__dirname, '../../../test/recorder/fixtures/callLifecycleV1.trace.json');
+const goldenPath = (name: string): string => join(__dirname, `../../../test/recorder/fixtures/${name}.trace.json`);
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
 
@@ -173,33 +173,68 @@ const roster = (second: number, id = `r-${second}`) => ({
     mappings: [{ msi: '1', participantId: 'p1', kind: 'audio', identityKind: 'user', identityId: 'u1' }],
   },
 });
-const run = (script: ScriptStep[], responders: Responders = ok, runInput: CallLifecycleInput = input) =>
-  runScripted(callLifecycle as never, runInput, script, responders, new Date(T0));
-const names = (result: RunResult) => result.activities.map((a) => a.name);
+/**
+ * V2's `startRecording` activity, faked from the same responders as V1's two activities and with
+ * the activity's contract: Graph first, persisting only after Graph's 200.
+ */
+const withStartRecording = (responders: Responders): Responders => ({
+  ...responders,
+  [ActivityNames.startRecording]: (activityInput: unknown) => {
+    const { tenantId, callId, session } = activityInput as { tenantId: string; callId: string; session: unknown };
+    const graph = responders[ActivityNames.updateRecordingStatus]?.({ tenantId, callId, status: 'recording' }) as { kind: string };
+    return graph.kind === 'ok' ? { graph, persisted: responders[ActivityNames.startPersisting]?.({ session }) } : { graph };
+  },
+});
+/**
+ * The steps the orchestrator took, with V2's `startRecording` shown as the two steps it performs
+ * (the Graph status, then persisting when Graph confirmed), so one set of assertions covers both.
+ */
+const logicalSteps = (result: RunResult): { name: string; input: unknown }[] =>
+  result.activities.flatMap((a) => {
+    if (a.name !== ActivityNames.startRecording) return [a];
+    const { session } = a.input as { session: unknown };
+    const steps = [{ name: ActivityNames.updateRecordingStatus, input: { ...(a.input as object), status: 'recording' } }];
+    const graph = (a.result as { graph?: { kind?: string } } | undefined)?.graph;
+    return graph?.kind === 'ok' ? [...steps, { name: ActivityNames.startPersisting, input: { session } }] : steps;
+  });
 const finalPatch = (result: RunResult) =>
   (result.activities.find((a) => a.name === ActivityNames.finalizeInteraction)?.input as { patch: Record<string, unknown> }).patch;
 
-describe('callLifecycleV1', () => {
+describe.each([
+  { name: 'callLifecycleV1', handler: callLifecycleV1, isV2: false },
+  { name: 'callLifecycleV2', handler: callLifecycleV2, isV2: true },
+])('$name', ({ name, handler, isV2 }) => {
+  const run = (script: ScriptStep[], responders: Responders = ok, runInput: CallLifecycleInput = input): RunResult & { steps: { name: string; input: unknown }[] } => {
+    const result = runScripted(handler as never, runInput, script, isV2 ? withStartRecording(responders) : responders, new Date(T0));
+    return { ...result, steps: logicalSteps(result) };
+  };
+  const names = (result: ReturnType<typeof run>): string[] => result.steps.map((a) => a.name);
   const goldenScript: ScriptStep[] = [state('establishing', 1), state('established', 2), roster(3), { tick: true }, { tick: true }, state('terminated', 200, 'end', { code: 200, subcode: 5002 })];
 
   it('matches the golden trace of its yield sequence', () => {
-    if (process.env.ATTEST_WRITE_GOLDEN === '1') writeFileSync(GOLDEN_PATH, `${JSON.stringify(run(goldenScript).trace, null, 2)}\n`);
-    const golden = JSON.parse(readFileSync(GOLDEN_PATH, 'utf8')) as string[];
+    if (process.env.ATTEST_WRITE_GOLDEN === '1') writeFileSync(goldenPath(name), `${JSON.stringify(run(goldenScript).trace, null, 2)}\n`);
+    const golden = JSON.parse(readFileSync(goldenPath(name), 'utf8')) as string[];
     expect(run(goldenScript).trace).toEqual(golden);
+  });
+
+  it(isV2 ? 'starts recording in one activity, with no separate persist step' : 'starts recording with two activities', () => {
+    const trace = run(goldenScript).trace;
+    expect(trace.includes(`activity:${ActivityNames.startRecording}`)).toBe(isV2);
+    expect(trace.includes(`activity:${ActivityNames.startPersisting}`)).toBe(!isV2);
   });
 
   it('confirms recording with Graph before the media host may persist', () => {
     const result = run(goldenScript);
     const order = names(result);
     expect(order.indexOf(ActivityNames.updateRecordingStatus)).toBeLessThan(order.indexOf(ActivityNames.startPersisting));
-    expect(result.activities.find((a) => a.name === ActivityNames.updateRecordingStatus)?.input).toMatchObject({ status: 'recording' });
+    expect(result.steps.find((a) => a.name === ActivityNames.updateRecordingStatus)?.input).toMatchObject({ status: 'recording' });
     expect(result.output).toEqual({ outcome: 'recorded', resultCode: 200, resultSubcode: 5002 });
     expect(finalPatch(result)).toMatchObject({ outcome: 'recorded', manifestBlobName: 'm.json', callState: 'ended' });
   });
 
   it('forwards the MSI map from a roster update to the media host', () => {
     const result = run(goldenScript);
-    expect(result.activities.find((a) => a.name === ActivityNames.forwardParticipants)?.input).toMatchObject({ mappings: [{ msi: '1', participantId: 'p1' }] });
+    expect(result.steps.find((a) => a.name === ActivityNames.forwardParticipants)?.input).toMatchObject({ mappings: [{ msi: '1', participantId: 'p1' }] });
   });
 
   it('gives a repeated delivery no second effect (the webhook raises every delivery)', () => {
@@ -250,7 +285,7 @@ describe('callLifecycleV1', () => {
       { event: { kind: 'mediaHost', deliveryId: 'mh-ev-1', at: at(30), eventKind: 'persistenceFailed', reason: 'spoolFull' } },
       state('terminated', 60),
     ]);
-    const statuses = result.activities.filter((a) => a.name === ActivityNames.updateRecordingStatus).map((a) => (a.input as { status: string }).status);
+    const statuses = result.steps.filter((a) => a.name === ActivityNames.updateRecordingStatus).map((a) => (a.input as { status: string }).status);
     expect(statuses).toEqual(['recording', 'failed']);
     expect(result.output).toMatchObject({ outcome: 'failed', outcomeReason: 'mediaHostLost' });
     expect(finalPatch(result).gaps).toEqual([expect.objectContaining({ reason: 'mediaHostLost' })]);
@@ -262,7 +297,7 @@ describe('callLifecycleV1', () => {
       ...ok,
       [ActivityNames.startPersisting]: () => ({ ok: false, reason: 'ATT_MEDIA_HOST_UNAVAILABLE' }),
     });
-    const statuses = result.activities.filter((a) => a.name === ActivityNames.updateRecordingStatus).map((a) => (a.input as { status: string }).status);
+    const statuses = result.steps.filter((a) => a.name === ActivityNames.updateRecordingStatus).map((a) => (a.input as { status: string }).status);
     expect(statuses).toEqual(['recording', 'failed']);
     expect(names(result)).not.toContain(ActivityNames.sealRecording);
     expect(result.output).toMatchObject({ outcome: 'failed', outcomeReason: 'mediaHostLost' });

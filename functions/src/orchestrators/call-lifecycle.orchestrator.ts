@@ -1,8 +1,13 @@
 /**
- * `callLifecycleV1`: one instance per recorder call leg, from the answer to the sealed,
- * persisted interaction. Deterministic: yields only `context.df` tasks, reads time only from
- * `currentUtcDateTime`, takes every setting from its input. Its yield sequence is frozen by the
- * golden trace test; a change ships as `callLifecycleV2`.
+ * `callLifecycleV2` (and `callLifecycleV1`): one instance per recorder call leg, from the answer
+ * to the sealed, persisted interaction. Deterministic: yields only `context.df` tasks, reads time
+ * only from `currentUtcDateTime`, takes every setting from its input. Each version's yield
+ * sequence is frozen by its golden trace test; a change ships as the next version.
+ *
+ * Versions: V1 starts recording with two activities (`updateRecordingStatus(recording)`, then
+ * `startPersisting`). V2 does both in one activity (`startRecording`: persisting still only after
+ * Graph's 200), one episode and one hand-off fewer before media is stored. V1 stays registered
+ * for instances started before the upgrade.
  *
  * Events: every notification arrives as the external event `callEvent`. The SDK serves waiters
  * of one name last-in-first-out, so a waiter abandoned when a timer wins can still receive a
@@ -23,6 +28,7 @@ import {
   type MediaActivityResult,
   type ParticipantState,
   type SealActivityResult,
+  type StartRecordingResult,
 } from '../domain/call-lifecycle.contract';
 import type { InteractionPatch } from '../domain/recorder-ports';
 import { replaySafeLogger } from './replay-safe-logger';
@@ -32,11 +38,30 @@ const storageRetry = new df.RetryOptions(2_000, 5);
 const MAX_REMEMBERED_DELIVERIES = 200;
 
 type Step = Generator<Task, void, unknown>;
+interface RecordingStart {
+  readonly isConfirmed: boolean;
+  /** V2 only: the media host's answer to start persisting, asked right after Graph confirmed. */
+  readonly persisted?: MediaActivityResult;
+}
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-export const callLifecycle: OrchestrationHandler = function* (
-  context: OrchestrationContext,
-): Generator<Task, CallLifecycleOutput | undefined, unknown> {
+interface LifecycleVersion {
+  /** V2: `startRecording` sets the Graph status and starts persisting in one activity. */
+  readonly startsRecordingInOneActivity: boolean;
+}
+
+export const callLifecycleV1: OrchestrationHandler = createCallLifecycle({ startsRecordingInOneActivity: false });
+export const callLifecycleV2: OrchestrationHandler = createCallLifecycle({ startsRecordingInOneActivity: true });
+/** The version new calls start. */
+export const callLifecycle: OrchestrationHandler = callLifecycleV2;
+
+function createCallLifecycle(version: LifecycleVersion): OrchestrationHandler {
+  return function* (context: OrchestrationContext): Generator<Task, CallLifecycleOutput | undefined, unknown> {
+    return yield* runCallLifecycle(context, version);
+  };
+}
+
+function* runCallLifecycle(context: OrchestrationContext, version: LifecycleVersion): Generator<Task, CallLifecycleOutput | undefined, unknown> {
   const input = context.df.getInput<CallLifecycleInput>();
   const { settings } = input;
   const log = replaySafeLogger(context, { callId: input.callId, interactionId: input.interactionId });
@@ -95,18 +120,34 @@ export const callLifecycle: OrchestrationHandler = function* (
     });
   }
 
-  /** Sets the Graph recording status, honouring Retry-After; returns whether Graph confirmed it. */
-  function* setRecordingStatus(status: RecordingStatus): Generator<Task, boolean, unknown> {
+  /**
+   * Sets the Graph recording status, honouring Retry-After; returns whether Graph confirmed it.
+   * With `andPersist` (V2, status `recording`) each attempt is one `startRecording` activity, and
+   * `persisted` is the media host's answer once Graph confirmed.
+   */
+  function* setRecordingStatus(status: RecordingStatus, andPersist: boolean): Generator<Task, RecordingStart, unknown> {
     for (let attempt = 1; attempt <= settings.recordingStatusMaxAttempts; attempt += 1) {
-      const result = (yield context.df.callActivity(ActivityNames.updateRecordingStatus, {
-        tenantId: input.tenantId,
-        callId: input.callId,
-        status,
-      })) as GraphActivityResult;
-      if (result.kind === 'ok') return true;
+      let result: GraphActivityResult;
+      let persisted: MediaActivityResult | undefined;
+      if (andPersist) {
+        const started = (yield context.df.callActivity(ActivityNames.startRecording, {
+          tenantId: input.tenantId,
+          callId: input.callId,
+          session: input.session,
+        })) as StartRecordingResult;
+        result = started.graph;
+        persisted = started.persisted;
+      } else {
+        result = (yield context.df.callActivity(ActivityNames.updateRecordingStatus, {
+          tenantId: input.tenantId,
+          callId: input.callId,
+          status,
+        })) as GraphActivityResult;
+      }
+      if (result.kind === 'ok') return persisted === undefined ? { isConfirmed: true } : { isConfirmed: true, persisted };
       if (result.kind === 'notFound') {
         ended ??= { reason: 'callGone' };
-        return false;
+        return { isConfirmed: false };
       }
       if (result.kind === 'failed' && !result.isRetryable) break;
       if (attempt === settings.recordingStatusMaxAttempts) break;
@@ -114,14 +155,14 @@ export const callLifecycle: OrchestrationHandler = function* (
       log.warn('updateRecordingStatus retry scheduled', { status, attempt, delayInMs, kind: result.kind });
       yield context.df.createTimer(new Date(nowMs() + delayInMs));
     }
-    return false;
+    return { isConfirmed: false };
   }
 
-  function* recordStatus(status: RecordingStatus): Generator<Task, boolean, unknown> {
-    const isConfirmed = yield* setRecordingStatus(status);
-    const change: RecordingStatusChange = { status, at: nowIso(), isConfirmed };
+  function* recordStatus(status: RecordingStatus, andPersist = false): Generator<Task, RecordingStart, unknown> {
+    const start = yield* setRecordingStatus(status, andPersist);
+    const change: RecordingStatusChange = { status, at: nowIso(), isConfirmed: start.isConfirmed };
     state.statusHistory = [...state.statusHistory, change];
-    return isConfirmed;
+    return start;
   }
 
   function* onMediaHostLost(reason: string): Step {
@@ -146,13 +187,15 @@ export const callLifecycle: OrchestrationHandler = function* (
     state.lastKeepAliveAt = nowIso();
     state.lastHealthCheckAt = nowIso();
     log.info('call established');
-    const isConfirmed = yield* recordStatus('recording');
-    if (isConfirmed) {
-      // Only after Graph's 200 may the media host store media.
-      const persisted = (yield context.df.callActivity(ActivityNames.startPersisting, {
-        session: input.session,
-        recordingConfirmedAt: nowIso(),
-      })) as MediaActivityResult;
+    const start = yield* recordStatus('recording', version.startsRecordingInOneActivity);
+    if (start.isConfirmed) {
+      // Only after Graph's 200 may the media host store media (V2's activity did it already).
+      const persisted =
+        start.persisted ??
+        ((yield context.df.callActivity(ActivityNames.startPersisting, {
+          session: input.session,
+          recordingConfirmedAt: nowIso(),
+        })) as MediaActivityResult);
       if (persisted.ok) {
         state.isRecordingConfirmed = true;
         log.info('recording started');
@@ -369,4 +412,4 @@ export const callLifecycle: OrchestrationHandler = function* (
     log.info('call finished', { outcome: output.outcome, reason: output.outcomeReason ?? end.reason });
     return output;
   }
-};
+}

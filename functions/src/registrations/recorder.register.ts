@@ -3,7 +3,7 @@ import { app, type HttpHandler, type TimerHandler } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { RecorderActivities } from '../activities/recorder.activities';
 import { ActivityNames, OrchestratorNames } from '../domain/call-lifecycle.contract';
-import { callLifecycle } from '../orchestrators/call-lifecycle.orchestrator';
+import { callLifecycleV1, callLifecycleV2 } from '../orchestrators/call-lifecycle.orchestrator';
 import { DELIVERY_LOG_SWEEP_SCHEDULE } from '../timers/delivery-log-sweep.timer';
 
 export interface RecorderHttpHandlers {
@@ -31,7 +31,10 @@ export function registerRecorder(handlers: RecorderHttpHandlers, activities: Rec
 
   app.timer('recorderDeliveryLogSweep', { schedule: DELIVERY_LOG_SWEEP_SCHEDULE, handler: handlers.deliveryLogSweep });
 
-  df.app.orchestration(OrchestratorNames.callLifecycle, callLifecycle);
+  df.app.orchestration(OrchestratorNames.callLifecycle, callLifecycleV2);
+  // Instances started before V2 replay with the code that started them.
+  df.app.orchestration(OrchestratorNames.callLifecycleV1, callLifecycleV1);
+  df.app.activity(ActivityNames.startRecording, { handler: (input: Parameters<RecorderActivities['startRecording']>[0]) => activities.startRecording(input) });
   df.app.activity(ActivityNames.updateRecordingStatus, { handler: (input: Parameters<RecorderActivities['updateRecordingStatus']>[0]) => activities.updateRecordingStatus(input) });
   df.app.activity(ActivityNames.keepAlive, { handler: (input: Parameters<RecorderActivities['keepAlive']>[0]) => activities.keepAlive(input) });
   df.app.activity(ActivityNames.startPersisting, { handler: (input: Parameters<RecorderActivities['startPersisting']>[0]) => activities.startPersisting(input) });
