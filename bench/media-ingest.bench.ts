@@ -32,7 +32,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { connect, type TLSSocket } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { connect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { BlobServiceClient } from '@azure/storage-blob';
 import {
   blockAad,
@@ -50,6 +51,7 @@ import {
 } from '@attest/core';
 import { getFreePort, startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import type { MediaHostConfig } from '@attest/media-host/dist/config/media-host.config';
+import type { BlockStore } from '@attest/media-host/dist/sink/block-store';
 
 const SPEAKERS_PER_SESSION = 4;
 const LEVELS_IN_SESSIONS = (process.env.ATTEST_BENCH_MEDIA_LEVELS ?? '50,125,250,500').split(',').map(Number);
@@ -65,7 +67,26 @@ async function runHost(): Promise<void> {
   const { startMediaHost, createRawPassthroughFormatter, silentLogger, createJsonLogger } = await import('@attest/media-host/dist/index');
   const config = JSON.parse(process.env.ATTEST_BENCH_MEDIA_CONFIG ?? '{}') as MediaHostConfig;
   const logger = process.env.ATTEST_BENCH_MEDIA_DEBUG === 'true' ? createJsonLogger({ level: 'debug', write: (line) => void process.stderr.write(line) }) : silentLogger;
-  const host = await startMediaHost(config, { formatterFactory: createRawPassthroughFormatter, logger });
+  const { createAzureBlockStore } = await import('@attest/media-host/dist/sink/azure-block-store');
+  // The store the host would build, counting the Put Blocks on their way: the stored bytes they
+  // hold are the storage backlog (a store slower than the load), reported beside the memory.
+  const azure = createAzureBlockStore({ connectionString: config.storageConnectionString! });
+  let stagingCount = 0;
+  let stagingBytes = 0;
+  const store: BlockStore = {
+    ...azure,
+    async stageBlock(container, blobName, blockId, bytes) {
+      stagingCount += 1;
+      stagingBytes += bytes.length;
+      try {
+        await azure.stageBlock(container, blobName, blockId, bytes);
+      } finally {
+        stagingCount -= 1;
+        stagingBytes -= bytes.length;
+      }
+    },
+  };
+  const host = await startMediaHost(config, { formatterFactory: createRawPassthroughFormatter, logger, store });
   process.stdout.write(`${JSON.stringify({ controlUrl: host.controlUrl })}\n`);
   // `mem` on stdin: collect garbage, then report memory (live data, not garbage not yet collected).
   createInterface({ input: process.stdin }).on('line', (line) => {
@@ -73,14 +94,32 @@ async function runHost(): Promise<void> {
     if (line !== 'mem') return;
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
-    process.stdout.write(`${JSON.stringify({ rss: m.rss, live: m.heapUsed + m.external })}\n`);
+    process.stdout.write(`${JSON.stringify({ rss: m.rss, live: m.heapUsed + m.external, putBlocksInFlight: stagingCount, putBlockBytesInFlight: stagingBytes })}\n`);
   });
+}
+
+/**
+ * The floor role: a TLS server (same certificate, same core) that reads the media connections and
+ * discards what it reads. What it costs is what receiving the protocol's bytes costs before the
+ * host does anything with them (kernel TCP, OpenSSL, Node's stream plumbing).
+ */
+function runTlsFloor(): void {
+  const { cert, key } = JSON.parse(process.env.ATTEST_BENCH_MEDIA_FLOOR_TLS ?? '{}') as { cert: string; key: string };
+  const server = createTlsServer({ cert: readFileSync(cert), key: readFileSync(key), minVersion: 'TLSv1.2' }, (socket) => {
+    socket.on('data', () => undefined);
+    socket.on('error', () => undefined);
+  });
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`));
 }
 
 interface HostMemory {
   readonly rss: number;
   /** V8 heap in use plus external (Buffers) after a full GC. */
   readonly live: number;
+  /** Put Block requests on their way (sent or waiting for a connection, or to be retried). */
+  readonly putBlocksInFlight: number;
+  /** The stored block bytes they hold. */
+  readonly putBlockBytesInFlight: number;
 }
 
 let memoryReader: ((line: string) => void) | undefined;
@@ -203,6 +242,13 @@ interface LevelResult {
    * frame sent is acknowledged (sessions open, blocks in progress held).
    */
   readonly memoryPerStreamInBytes: number;
+  /**
+   * The same without the blocks waiting for storage (Put Blocks on their way when memory was
+   * measured): what a stream holds when storage keeps up.
+   */
+  readonly memoryPerStreamWithoutStorageBacklogInBytes: number;
+  /** Put Blocks on their way when memory was measured, and the bytes they held. */
+  readonly storageBacklogAtMemoryProbe: { readonly putBlocks: number; readonly bytes: number };
   /** The same at the end of the window, including frames queued for the spool's next fsync. */
   readonly memoryAtWindowEndPerStreamInBytes: number;
   /** Live heap + external after a full GC, once caught up (for the per-added-stream slope). */
@@ -295,6 +341,8 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
     hostCpuPercentOfOneCoreDuringWindow: Math.round((windowTicks / 100 / (elapsed / 1000)) * 100),
     hostRssInBytes: rssPeak,
     memoryPerStreamInBytes: Math.round(Math.max(0, loaded.live - baseline.live) / streams),
+    memoryPerStreamWithoutStorageBacklogInBytes: Math.round(Math.max(0, loaded.live - loaded.putBlockBytesInFlight - baseline.live) / streams),
+    storageBacklogAtMemoryProbe: { putBlocks: loaded.putBlocksInFlight, bytes: loaded.putBlockBytesInFlight },
     rssPerStreamInBytes: Math.round(Math.max(0, loaded.rss - baseline.rss) / streams),
     memoryAtWindowEndPerStreamInBytes: Math.round(Math.max(0, atWindowEnd.live - baseline.live) / streams),
     liveBytesAfterCatchUp: loaded.live,
@@ -451,16 +499,92 @@ async function runKillRecovery(
   };
 }
 
+interface TlsFloorResult {
+  readonly sessions: number;
+  readonly streams: number;
+  /** CPU of a TLS server on the host's core that only reads the same traffic, per second. */
+  readonly cpuPercentOfOneCore: number;
+  readonly systemShare: number;
+  readonly microsecondsPerStreamFrame: number;
+  readonly microsecondsPerProtocolFrame: number;
+}
+
+/**
+ * Sends `sessionsCount` connections' worth of the level's traffic (one 4-speaker frame per
+ * connection per 20 ms) to a TLS server that discards it, for `windowInMs`, and reports its CPU.
+ */
+async function measureTlsFloor(sessionsCount: number, command: string, args: readonly string[], tls: { cert: string; key: string }, windowInMs: number): Promise<TlsFloorResult> {
+  const child = spawn(command, args, { env: { ...process.env, ATTEST_BENCH_ROLE: 'tls-floor', ATTEST_BENCH_MEDIA_FLOOR_TLS: JSON.stringify(tls) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
+      child.once('exit', (code) => reject(new Error(`TLS floor server exited with ${code}`)));
+    });
+    const sockets: TLSSocket[] = [];
+    for (let i = 0; i < sessionsCount; i += 25) {
+      const batch = Array.from({ length: Math.min(25, sessionsCount - i) }, () => new Promise<TLSSocket>((resolve, reject) => {
+        const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => resolve(s));
+        s.once('error', reject);
+      }));
+      sockets.push(...(await Promise.all(batch)));
+    }
+    const frame = encodeFrame({
+      type: 'audioUnmixed',
+      sessionId: '00000000-0000-4000-8000-000000000000',
+      sequence: 1,
+      timestamp100ns: 638_700_000_000_000_000n,
+      msi: 0,
+      format: PayloadFormat.pcm16k,
+      buffers: payloads.map((payload, i) => ({ msi: 100 + i, originalSenderTimestamp100ns: 0n, payload })),
+    });
+    const pid = child.pid!;
+    const started = performance.now();
+    const cpuStart = cpuTicks(pid);
+    const systemStart = systemTicks(pid);
+    let tick = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const due = Math.floor((performance.now() - started) / FRAME_MS);
+        while (tick < due) {
+          tick += 1;
+          // A copy per write, as the generator's encodeFrame makes a new buffer per frame.
+          for (const s of sockets) s.write(Buffer.from(frame));
+        }
+        if (performance.now() - started >= windowInMs) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 5);
+    });
+    const elapsed = (performance.now() - started) / 1000;
+    const used = (cpuTicks(pid) - cpuStart) / 100;
+    const system = (systemTicks(pid) - systemStart) / 100;
+    for (const s of sockets) s.destroy();
+    const protocolFrames = sessionsCount * (elapsed * 1000 / FRAME_MS);
+    return {
+      sessions: sessionsCount,
+      streams: sessionsCount * SPEAKERS_PER_SESSION,
+      cpuPercentOfOneCore: Math.round((used / elapsed) * 100),
+      systemShare: Math.round((system / Math.max(used, 0.01)) * 100) / 100,
+      microsecondsPerStreamFrame: Math.round((used * 1e6 / (protocolFrames * SPEAKERS_PER_SESSION)) * 10) / 10,
+      microsecondsPerProtocolFrame: Math.round((used * 1e6 / protocolFrames) * 10) / 10,
+    };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'attest-bench-media-'));
   // The core the host is pinned to (ATTEST_BENCH_MEDIA_CORE, default 0): pick one no other pinned work uses.
   const core = process.env.ATTEST_BENCH_MEDIA_CORE ?? '0';
   const hasTaskset = process.env.ATTEST_BENCH_MEDIA_PIN !== 'false' && spawnSync('taskset', ['-c', core, 'true']).status === 0;
-  // The load generator (this process, all its threads) and Azurite (its child, started next) run on
-  // the other cores, so the host's core is its own and the host's CPU share is not what they leave it.
-  const otherCores = cpus().map((_, i) => i).filter((i) => String(i) !== core).join(',');
-  const isGeneratorPinned = hasTaskset && otherCores !== '' && spawnSync('taskset', ['-a', '-p', '-c', otherCores, String(process.pid)], { stdio: 'ignore' }).status === 0;
+  // Azurite is started first and left free to run on any core (it stands in for a storage service
+  // that is not on the host's machine; it uses the host core's idle time too). The load generator
+  // (this process, all its threads) then runs on the other core(s), so it never takes the host's.
   const azurite = await startAzurite({ inMemory: true });
+  const otherCores = cpus().map((_, i) => i).filter((i) => String(i) !== core).join(',');
+  const isGeneratorPinned = hasTaskset && process.env.ATTEST_BENCH_MEDIA_PIN_GENERATOR !== 'false' && otherCores !== '' && spawnSync('taskset', ['-a', '-p', '-c', otherCores, String(process.pid)], { stdio: 'ignore' }).status === 0;
   let host: ChildProcess | undefined;
   // A run stopped from outside (timeout) still stops its children.
   process.once('SIGTERM', () => {
@@ -524,23 +648,26 @@ async function main(): Promise<void> {
     // A level the host could not take at all (it stopped answering) ends the run; it is reported.
     let failedLevel: { streams: number; error: string } | undefined;
     let killRecovery: KillRecoveryResult | undefined;
+    let tlsFloor: TlsFloorResult | undefined;
     const writeResults = () => {
       const sustained = levels.filter((l) => l.isZeroGap && l.hostCpuPercentOfOneCore <= 70).at(-1);
       const best = levels.filter((l) => l.isZeroGap).at(-1);
       const output = {
         benchmark: 'media-ingest',
         at: new Date().toISOString(),
-        machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', hostPinnedToOneCore: hasTaskset, generatorAndAzuriteOnOtherCores: isGeneratorPinned ? otherCores : false, sharedWithOtherWork: true },
+        machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', hostPinnedToOneCore: hasTaskset, generatorOnCores: isGeneratorPinned ? otherCores : 'any', azuriteOnCores: 'any', sharedWithOtherWork: true },
         settings: { speakersPerSession: SPEAKERS_PER_SESSION, windowInMs: WINDOW_IN_MS, encryption: true, formatter: 'raw PCM (lossless)', spoolFlushIntervalInMs: 100, commitIntervalInMs: 5000, blockMinDurationInMs: BLOCK_MIN_IN_MS },
         baselineHostMemory: baseline,
         levels,
         ...(failedLevel !== undefined ? { failedLevel } : {}),
+        ...(tlsFloor !== undefined ? { tlsReceiveFloor: tlsFloor } : {}),
         ...(killRecovery !== undefined ? { killRecovery } : {}),
         results: {
           streamsSustainedZeroGapAtOrBelow70PercentCpu: sustained?.streams ?? 0,
           streamsSustainedZeroGapAnyCpu: best?.streams ?? 0,
           // At the highest level the host sustains: past it, memory is the backlog of a host that waits for CPU and storage.
           memoryPerStreamInBytes: (sustained ?? best)?.memoryPerStreamInBytes ?? levels.at(-1)?.memoryPerStreamInBytes ?? null,
+          memoryPerStreamWithoutStorageBacklogInBytes: (sustained ?? best)?.memoryPerStreamWithoutStorageBacklogInBytes ?? null,
           worstAckLagInMs: best?.worstAckLagInMs ?? null,
           ...perAddedStream(levels.filter((l) => l.isZeroGap)),
           lossOnKillMaxInMs: killRecovery?.lostUnacknowledgedMaxInMs ?? null,
@@ -553,7 +680,9 @@ async function main(): Promise<void> {
           lossOnKill: killRecovery?.lostUnacknowledgedMaxInMs !== undefined && killRecovery.lostUnacknowledgedMaxInMs <= 2000 && killRecovery.streamsMissingAcknowledgedFrames === 0,
         },
         howToRead: [
-          'The host, the load generator and Azurite share the machine; on 2 cores Azurite needs about a core for 1,000 streams (one Put Block per stream per second plus commits), so at high levels the host waits for CPU and storage: ack lag and memory then grow with the backlog (frames queued for the spool, blocks waiting to be staged), not with the streams.',
+          'The host is pinned to one core; the load generator to the other core(s) (machine.generatorOnCores; before 2026-11-24T07:20Z it was not pinned and could run on the host\'s core); Azurite runs on any core (it stands in for a storage service that is elsewhere, and uses the host core\'s idle time). Azurite (one Node process) takes about 300-400 Put Blocks of 64 KB a second on a shared machine, about what 500 streams ask for (0.5 Put Block and 0.2 Put Block List per stream-second): past that, blocks wait for storage and hold memory (storageBacklogAtMemoryProbe; memoryPerStreamWithoutStorageBacklogInBytes leaves them out), and at high levels the host also waits for CPU: ack lag and memory then grow with the backlog, not with the streams.',
+          'tlsReceiveFloor: a TLS server on the host\'s core that only reads the highest level\'s traffic (one 4-speaker frame per connection per 20 ms) and discards it; its CPU is what receiving the protocol costs before the host does anything with the frames.',
+          'hostCpuSystemShare: the share of the host\'s CPU spent in the kernel (socket reads and writes, spool writes and fsyncs).',
           'memoryPerStreamInBytes is measured after every frame sent is acknowledged, with every session still open; memoryAtWindowEndPerStreamInBytes includes the spool queue at the end of the window; the per-added-stream slopes leave out the host\'s fixed share.',
           'hostCpuPercentOfOneCore and hostCpuMicrosecondsPerFrame count the host CPU (all threads) spent on the window\'s frames: during the window and while catching up after it (results before 2026-11-24T05:10Z counted the window only, which understates a level the host fell behind on; hostCpuPercentOfOneCoreDuringWindow is that figure); hostCpuMicrosecondsPerAddedFrame is the slope over levels.',
           'settings.blockMinDurationInMs is the minimum block duration (the host default is 2000 ms: 0.7 Put Block and Put Block List requests per stream-second with 5 s commits, 1.2 with 1000 ms blocks); memory per stream is then about half a block being filled (about 32 KB of 16 kHz PCM) plus the host\'s shared buffers spread over the streams.',
@@ -579,6 +708,16 @@ async function main(): Promise<void> {
       levels.push(result);
       writeResults();
       if (!result.isZeroGap) break;
+    }
+    // What receiving the highest level's traffic costs a TLS server that does nothing with it, on
+    // the host's core: the part of the host's CPU no change to the host's own work can remove.
+    if (process.env.ATTEST_BENCH_MEDIA_FLOOR !== 'false') {
+      const floorSessions = Math.max(...LEVELS_IN_SESSIONS);
+      process.stdout.write(`  media-ingest: TLS receive floor at ${floorSessions * SPEAKERS_PER_SESSION} streams ...\n`);
+      const floorArgs = hasTaskset ? ['-c', core, process.execPath, __filename] : [__filename];
+      tlsFloor = await measureTlsFloor(floorSessions, command, floorArgs, tls, 10_000);
+      process.stdout.write(`  ${JSON.stringify(tlsFloor)}\n`);
+      writeResults();
     }
     // The highest passing level: zero gaps at <= 70 % CPU (else the highest with zero gaps). A host
     // past its capacity acknowledges late, and what a kill loses is then that backlog.
@@ -617,7 +756,9 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.env.ATTEST_BENCH_ROLE === 'host') {
+if (process.env.ATTEST_BENCH_ROLE === 'tls-floor') {
+  runTlsFloor();
+} else if (process.env.ATTEST_BENCH_ROLE === 'host') {
   runHost().catch((error: unknown) => {
     process.stderr.write(`${String(error)}\n`);
     process.exit(1);
