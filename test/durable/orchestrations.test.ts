@@ -318,6 +318,30 @@ function inboxRowOf(entity: unknown, instanceId: string): boolean {
   return row.partitionKey === instanceId && row.rowKey?.startsWith('m.') === true;
 }
 
+describe('local durable engine: clean-up of a finished instance', () => {
+  it('deletes nothing after the last commit when no work is left (the consumed result is not deleted twice)', async () => {
+    const h2 = await startHarness();
+    const batchDeletes = jest.spyOn(HubStore.prototype, 'deleteRows');
+    const singleDeletes = jest.spyOn(HubStore.prototype, 'deleteRowIfExists');
+    try {
+      const id = await h2.client.startNew('dSequence');
+      await h2.engine.runUntilIdle();
+      expect((await h2.client.getStatus(id)).runtimeStatus).toBe('Completed');
+      expect(batchDeletes.mock.calls.filter(([rows]) => rows.some((r) => r.partitionKey === id))).toEqual([]);
+      expect(singleDeletes.mock.calls.filter(([partitionKey]) => partitionKey === id)).toEqual([]);
+      let workOrInbox = 0;
+      for await (const row of h2.instances.listEntities({ queryOptions: { filter: `PartitionKey eq '${id}'` } })) {
+        if (/^[mw]\./.test(String(row.rowKey))) workOrInbox += 1;
+      }
+      expect(workOrInbox).toBe(0);
+    } finally {
+      batchDeletes.mockRestore();
+      singleDeletes.mockRestore();
+      await h2.close();
+    }
+  });
+});
+
 describe('local durable engine: raised events when holding is off or the episode fails', () => {
   it('stores the event as an inbox row when holding is off', async () => {
     const off = await startHarness({ raiseHoldInMs: 0 });

@@ -1397,12 +1397,14 @@ class Engine implements LocalDurableEngine {
     this.#cache.delete(instanceId);
     await this.#store.submit(historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']), commit);
     // Leftover work of a finished instance: pending activities and timers no longer matter.
-    // (The partition may be a cached copy still listing cancelled timers already removed: a
-    // transaction deleting a missing row fails as a whole.)
+    // (The partition may be a cached copy still listing cancelled timers already removed, and the
+    // message just consumed, an inbox row or, for an activity result, its work item, is already
+    // deleted by the commit: a transaction deleting a missing row fails as a whole.)
     const removedTimers = this.#removedTimerKeys.get(instanceId);
     const leftovers = rows.filter(
       (r) =>
-        ((r.rowKey.startsWith(RowKeys.inboxPrefix) && r.rowKey !== message.rowKey) || r.rowKey.startsWith(RowKeys.workPrefix)) &&
+        (r.rowKey.startsWith(RowKeys.inboxPrefix) || r.rowKey.startsWith(RowKeys.workPrefix)) &&
+        r.rowKey !== message.rowKey &&
         removedTimers?.has(r.rowKey) !== true,
     );
     if (leftovers.length > 0) {
