@@ -773,6 +773,7 @@ class Engine implements LocalDurableEngine {
   #holdRaise(instanceId: string, event: HistoryEvent, enqueuedAt: number): Promise<'applied' | 'withdrawn'> {
     const holdInMs = this.#options.raiseHoldInMs ?? 500;
     if (holdInMs <= 0 || this.#stopped || this.#invoker === undefined) return Promise.resolve('withdrawn');
+    const heldAt = Date.now();
     return new Promise((resolve) => {
       // Synchronous, and only while no episode of the instance runs: none can be applying it.
       const withdraw = (): void => {
@@ -787,6 +788,7 @@ class Engine implements LocalDurableEngine {
         if (list === undefined || index < 0) return; // applied meanwhile
         list.splice(index, 1);
         if (list.length === 0) this.#heldRaises.delete(instanceId);
+        this.#log.log('debug', 'raised event not applied within the hold; stored as an inbox row', { instanceId, heldInMs: Date.now() - heldAt });
         resolve('withdrawn');
       };
       const timer = setTimeout(withdraw, holdInMs);
