@@ -91,10 +91,13 @@ async function runHost(): Promise<void> {
   // `mem` on stdin: collect garbage, then report memory (live data, not garbage not yet collected).
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line === 'exit') process.exit(0);
-    if (line !== 'mem') return;
+    // `mem <session ids>`: also the stored bytes of those sessions' blocks storage has not taken yet.
+    if (line !== 'mem' && !line.startsWith('mem ')) return;
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
-    process.stdout.write(`${JSON.stringify({ rss: m.rss, live: m.heapUsed + m.external, putBlocksInFlight: stagingCount, putBlockBytesInFlight: stagingBytes })}\n`);
+    const sessionIds = line.length > 4 ? line.slice(4).split(',') : [];
+    const awaiting = sessionIds.reduce((sum, id) => sum + (host.getSession(id)?.blockBytesAwaitingStorage ?? 0), 0);
+    process.stdout.write(`${JSON.stringify({ rss: m.rss, live: m.heapUsed + m.external, putBlocksInFlight: stagingCount, putBlockBytesInFlight: stagingBytes, blockBytesAwaitingStorage: awaiting })}\n`);
   });
 }
 
@@ -120,14 +123,19 @@ interface HostMemory {
   readonly putBlocksInFlight: number;
   /** The stored block bytes they hold. */
   readonly putBlockBytesInFlight: number;
+  /**
+   * Stored bytes of the level's blocks that storage has not taken yet: on their way, waiting for a
+   * connection, or waiting behind their stream's block list commit (which waits for storage too).
+   */
+  readonly blockBytesAwaitingStorage: number;
 }
 
 let memoryReader: ((line: string) => void) | undefined;
 
-function askMemory(host: ChildProcess): Promise<HostMemory> {
+function askMemory(host: ChildProcess, sessionIds: readonly string[] = []): Promise<HostMemory> {
   return new Promise((resolve) => {
     memoryReader = (line) => resolve(JSON.parse(line) as HostMemory);
-    host.stdin!.write('mem\n');
+    host.stdin!.write(sessionIds.length === 0 ? 'mem\n' : `mem ${sessionIds.join(',')}\n`);
   });
 }
 
@@ -247,8 +255,11 @@ interface LevelResult {
    * measured): what a stream holds when storage keeps up.
    */
   readonly memoryPerStreamWithoutStorageBacklogInBytes: number;
-  /** Put Blocks on their way when memory was measured, and the bytes they held. */
-  readonly storageBacklogAtMemoryProbe: { readonly putBlocks: number; readonly bytes: number };
+  /**
+   * When memory was measured: Put Blocks on their way and the bytes they held, and all the stored
+   * bytes of blocks storage had not taken yet (those plus blocks waiting behind a commit).
+   */
+  readonly storageBacklogAtMemoryProbe: { readonly putBlocksInFlight: number; readonly putBlockBytesInFlight: number; readonly blockBytesAwaitingStorage: number };
   /** The same at the end of the window, including frames queued for the spool's next fsync. */
   readonly memoryAtWindowEndPerStreamInBytes: number;
   /** Live heap + external after a full GC, once caught up (for the per-added-stream slope). */
@@ -305,7 +316,7 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
   rssPeak = Math.max(rssPeak, rssInBytes(pid));
   // The memory probe's forced full GC is not part of what the frames cost.
   const probeStarted = cpuTicks(pid);
-  const atWindowEnd = await askMemory(host);
+  const atWindowEnd = await askMemory(host, sessions.map((x) => x.sessionId));
   const probeTicks = cpuTicks(pid) - probeStarted;
   // The host kept up if everything sent is acknowledged within a few seconds of the end.
   const catchUpStarted = performance.now();
@@ -317,7 +328,7 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
   const cpuPercent = (cpuTicksUsed / 100 / (elapsed / 1000)) * 100;
   // Every session still open, its writers holding their blocks in progress; the spool's queue of
   // not yet fsynced frames (large only when the host fell behind) is written by now.
-  const loaded = await askMemory(host);
+  const loaded = await askMemory(host, sessions.map((x) => x.sessionId));
   let exact = 0;
   for (let i = 0; i < sessions.length; i += 25) {
     const batch = sessions.slice(i, i + 25);
@@ -341,8 +352,8 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
     hostCpuPercentOfOneCoreDuringWindow: Math.round((windowTicks / 100 / (elapsed / 1000)) * 100),
     hostRssInBytes: rssPeak,
     memoryPerStreamInBytes: Math.round(Math.max(0, loaded.live - baseline.live) / streams),
-    memoryPerStreamWithoutStorageBacklogInBytes: Math.round(Math.max(0, loaded.live - loaded.putBlockBytesInFlight - baseline.live) / streams),
-    storageBacklogAtMemoryProbe: { putBlocks: loaded.putBlocksInFlight, bytes: loaded.putBlockBytesInFlight },
+    memoryPerStreamWithoutStorageBacklogInBytes: Math.round(Math.max(0, loaded.live - loaded.blockBytesAwaitingStorage - baseline.live) / streams),
+    storageBacklogAtMemoryProbe: { putBlocksInFlight: loaded.putBlocksInFlight, putBlockBytesInFlight: loaded.putBlockBytesInFlight, blockBytesAwaitingStorage: loaded.blockBytesAwaitingStorage },
     rssPerStreamInBytes: Math.round(Math.max(0, loaded.rss - baseline.rss) / streams),
     memoryAtWindowEndPerStreamInBytes: Math.round(Math.max(0, atWindowEnd.live - baseline.live) / streams),
     liveBytesAfterCatchUp: loaded.live,

@@ -184,6 +184,16 @@ export class StreamWriter {
     return this.block.byteLength + this.pending.reduce((sum, p) => sum + (p.stored?.length ?? 0), 0);
   }
 
+  /**
+   * Stored bytes of blocks cut but not yet taken by storage (waiting to be staged, on their way,
+   * or to be staged again): what a storage slower than the load costs this stream in memory.
+   */
+  get storedBytesAwaitingStorage(): number {
+    let bytes = 0;
+    for (const p of this.pending) bytes += p.stored?.length ?? 0;
+    return bytes;
+  }
+
   /** Whether frames were pushed that are not yet in committed blocks. */
   get hasUncommitted(): boolean {
     return this.inFlightHead < this.inFlightSequences.length || this.pending.length > 0 || this.block.byteLength > 0;

@@ -551,6 +551,13 @@ export class MediaSession {
     if (writer.kind === 'audio' && writer.msi !== 'mixed') this.unmixedWriters.delete(Number(writer.msi));
   }
 
+  /** Stored bytes of this session's blocks that storage has not taken yet (see {@link StreamWriter.storedBytesAwaitingStorage}). */
+  get blockBytesAwaitingStorage(): number {
+    let bytes = 0;
+    for (const writer of this.writers.values()) bytes += writer.storedBytesAwaitingStorage;
+    return bytes;
+  }
+
   // ---- commit -----------------------------------------------------------------------------
 
   /** Commits every stream and checkpoints; serialized. Errors end in a reported failure. */
