@@ -23,6 +23,10 @@
  * (the bridge keeps them and resends from the host's `nextSequence`, so it loses nothing).
  * Blocks are of at least `ATTEST_BENCH_MEDIA_BLOCK_MS` (default 2000, the host's default) of media:
  * with 5 s commits a stream then costs 0.7 storage requests a second (1.2 with 1000).
+ * The load generator runs on the cores the host is not pinned to; Azurite on any core (it stands
+ * in for a storage service elsewhere). Each level also reports the stored block bytes storage has
+ * not taken yet when memory is measured (Azurite's backlog), and after the levels a TLS server
+ * that only reads the highest level's traffic on the host's core gives the receive floor.
  * Targets: >= 2,000 streams with zero gaps at <= 70 % CPU; <= 64 KB per stream; loss <= 2 s.
  * Writes bench/results/media-ingest.json.
  */
