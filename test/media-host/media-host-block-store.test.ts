@@ -74,6 +74,17 @@ describe('Azure block store (REST hot path, keep-alive SDK client)', () => {
     expect(await store.getCommittedBlockIds(CONTAINER, 'tenant/int-1/streams/audio-11.wav')).toEqual([id(2), id(0)]);
   });
 
+  it('stages and commits through the SDK when told to (hotPath sdk), with the same result', async () => {
+    const viaSdk = createAzureBlockStore({ connectionString: connectionString(), hotPath: 'sdk' });
+    await viaSdk.stageBlock(CONTAINER, 'sdk.raw', id(0), Buffer.from('via '));
+    await viaSdk.stageBlock(CONTAINER, 'sdk.raw', id(1), Buffer.from('sdk'));
+    await viaSdk.commitBlockList(CONTAINER, 'sdk.raw', [id(0), id(1)], 'audio/wav');
+    expect((await store.download(CONTAINER, 'sdk.raw'))?.toString()).toBe('via sdk');
+    const error = await rejection(viaSdk.commitBlockList(CONTAINER, 'sdk.raw', [id(7)], 'audio/wav'));
+    expect(error).toMatchObject({ statusCode: 400 });
+    expect(isTransientStorageError(error)).toBe(false);
+  });
+
   it('keeps the committed blocks when a later list names them again with new ones', async () => {
     await store.stageBlock(CONTAINER, 'grow.raw', id(0), Buffer.from('ab'));
     await store.commitBlockList(CONTAINER, 'grow.raw', [id(0)], 'application/octet-stream');

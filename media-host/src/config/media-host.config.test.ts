@@ -37,6 +37,12 @@ describe('media host configuration', () => {
     expect(() => loadConfig({ ...minimal, ATTEST_MEDIA_LIVE_LISTEN_KEY: 'short-listen-key' })).toThrow('ATTEST_MEDIA_LIVE_LISTEN_KEY must be at least 32 characters');
   });
 
+  it('sends block requests through the REST path unless told to use the SDK', () => {
+    expect(loadConfig(minimal).shouldSendBlocksThroughSdk).toBe(false);
+    expect(loadConfig({ ...minimal, ATTEST_MEDIA_STORAGE_BLOCKS_VIA_SDK: 'true' }).shouldSendBlocksThroughSdk).toBe(true);
+    expect(() => loadConfig({ ...minimal, ATTEST_MEDIA_STORAGE_BLOCKS_VIA_SDK: 'proxy' })).toThrow('ATTEST_MEDIA_STORAGE_BLOCKS_VIA_SDK must be true or false');
+  });
+
   it('needs a KEK unless encryption is switched off', () => {
     const withoutKek: Record<string, string | undefined> = { ...minimal, ATTEST_MEDIA_KEK_PUBLIC_KEY_FILE: undefined };
     expect(() => loadConfig(withoutKek)).toThrow(/KEK_PUBLIC_KEY_FILE/);

@@ -35,10 +35,17 @@ export interface MediaHostConfig {
   readonly commitIntervalInMs: number;
   /**
    * Smallest staged block in media time (default 2000). Longer blocks mean fewer Put Block
-   * requests (the largest share of the host's CPU per stream); a stream holds its block being
-   * filled in memory (16 kHz PCM: 32 KB per second).
+   * requests (a large share of the host's CPU per stream, and of the storage service's load); a
+   * stream holds its block being filled in memory (16 kHz PCM: 32 KB per second).
    */
   readonly blockMinDurationInMs: number;
+  /**
+   * Send Put Block and Put Block List through `@azure/storage-blob` like every other request
+   * instead of the host's REST path (`ATTEST_MEDIA_STORAGE_BLOCKS_VIA_SDK`, default false): for a
+   * deployment that must reach storage through an HTTP proxy (the REST path does not use one), or
+   * to rule the REST path out. Costs about three times the CPU per block request.
+   */
+  readonly shouldSendBlocksThroughSdk?: boolean;
   readonly maxSessions: number;
   readonly maxFramePayloadBytes: number;
   /** Function app base URL for heartbeats and events; undefined = none sent. */
@@ -177,6 +184,7 @@ export function loadConfig(env: Env): MediaHostConfig {
     signingKeyFile: keyVault === undefined ? required('SIGNING_KEY_FILE') : (read('SIGNING_KEY_FILE') ?? ''),
     ...(keyVault !== undefined ? { keyVault } : {}),
     isAudioLossless: bool('AUDIO_LOSSLESS', false),
+    shouldSendBlocksThroughSdk: bool('STORAGE_BLOCKS_VIA_SDK', false),
     logLevel,
     helloTimeoutInMs: int('HELLO_TIMEOUT_MS', 10_000, 100, 600_000),
     ...(liveListenKey !== undefined ? { liveListenKey } : {}),

@@ -118,6 +118,7 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     createAzureBlockStore({
       ...(config.storageConnectionString !== undefined ? { connectionString: config.storageConnectionString } : {}),
       ...(config.storageAccountUrl !== undefined ? { accountUrl: config.storageAccountUrl } : {}),
+      hotPath: config.shouldSendBlocksThroughSdk === true ? 'sdk' : 'rest',
     });
   const store = withRetries(rawStore, {
     ...(deps.sleep !== undefined ? { sleep: deps.sleep } : {}),

@@ -224,7 +224,8 @@ export class Http1Pool {
       pooled.onEnd?.(new TransportError(error?.message ?? 'storage closed the connection', error?.code ?? 'ECONNRESET', error === undefined ? undefined : { cause: error }));
       if (!wasDead) this.forget(pooled);
     };
-    socket.once('error', ended);
+    // Kept for the socket's life: an error after the first must not go unhandled.
+    socket.on('error', ended);
     socket.once('end', () => ended());
     socket.once('close', () => ended());
     return pooled;
