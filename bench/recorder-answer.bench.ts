@@ -226,12 +226,22 @@ async function main(): Promise<void> {
     const match = line === undefined ? null : /answerLatencyInMs\\?":(\d+)/.exec(line);
     return match === null ? undefined : Number(match[1]);
   };
-  // Recording start: `established` delivered → `updateRecordingStatus` received (the media host
-  // stores media only after it), per call, reported for each measured phase.
+  // Recording start, per call, reported for each measured phase: `established` delivered →
+  // `updateRecordingStatus` received, and answer received → `updateRecordingStatus` received. The
+  // media host stores media only after the latter; the simulator connects media right after the
+  // answer, so the second is the window in which a call's media is not stored. (The simulator
+  // delivers a call's notifications one after another: `established` leaves only once the
+  // invite's webhook answered, so the first figure leaves out a slow webhook response.)
+  interface Distribution { calls: number; p50: number; p99: number; max: number }
   interface Measured {
     readonly latencies: number[];
-    readonly recordingStart: { calls: number; p50: number; p99: number; max: number; establishedWithoutRecordingStatus: number };
+    readonly recordingStart: Distribution & { establishedWithoutRecordingStatus: number };
+    readonly answerToRecordingStatus: Distribution;
   }
+  const distribution = (values: readonly number[]): Distribution => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return { calls: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0 };
+  };
   const measure = async (since: string): Promise<Measured> => {
     const recordingStartDelays: number[] = [];
     let establishedWithoutRecordingStatus = 0;
@@ -263,9 +273,14 @@ async function main(): Promise<void> {
         graphRequests: requests.filter((r) => r.callId === d.callId).map((r) => `${r.operation}@${r.at.slice(17, 23)}`),
       });
     }
-    const sortedStarts = [...recordingStartDelays].sort((a, b) => a - b);
-    const recordingStart = { calls: sortedStarts.length, p50: percentile(sortedStarts, 50), p99: percentile(sortedStarts, 99), max: sortedStarts.at(-1) ?? 0, establishedWithoutRecordingStatus };
-    return { latencies, recordingStart };
+    const answerToRecordingStatus: number[] = [];
+    for (const d of deliveries) {
+      if (d.kind !== 'invite' || d.at < since) continue;
+      const answeredAt = answers.get(d.callId);
+      const statusAt = recordingStatusAt.get(d.callId);
+      if (answeredAt !== undefined && statusAt !== undefined) answerToRecordingStatus.push(statusAt - answeredAt);
+    }
+    return { latencies, recordingStart: { ...distribution(recordingStartDelays), establishedWithoutRecordingStatus }, answerToRecordingStatus: distribution(answerToRecordingStatus) };
   };
 
   try {
@@ -298,7 +313,10 @@ async function main(): Promise<void> {
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     /** Invites at `rate` per second for `seconds`, then time to drain; answer latencies. */
-    const runSteady = async (rate: number, seconds: number): Promise<ReturnType<typeof summarise> & { establishedToRecordingStatusInMs: Measured['recordingStart'] }> => {
+    const runSteady = async (
+      rate: number,
+      seconds: number,
+    ): Promise<ReturnType<typeof summarise> & { establishedToRecordingStatusInMs: Measured['recordingStart']; answerToRecordingStatusInMs: Distribution }> => {
       const start = new Date().toISOString();
       const startedAt = Date.now();
       const pending: Promise<unknown>[] = [];
@@ -310,7 +328,7 @@ async function main(): Promise<void> {
       await Promise.all(pending);
       await sleep(8_000);
       const measured = await measure(start);
-      return { ...summarise(measured.latencies, rate * seconds), establishedToRecordingStatusInMs: measured.recordingStart };
+      return { ...summarise(measured.latencies, rate * seconds), establishedToRecordingStatusInMs: measured.recordingStart, answerToRecordingStatusInMs: measured.answerToRecordingStatus };
     };
     const steady = await runSteady(STEADY_RATE_PER_S, STEADY_SECONDS);
     const cpuAfter = cpuNow();
@@ -323,7 +341,7 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: BURST }, () => startCall()));
     await sleep(10_000);
     const burstMeasured = await measure(burstStart);
-    const burst = { ...summarise(burstMeasured.latencies, BURST), establishedToRecordingStatusInMs: burstMeasured.recordingStart };
+    const burst = { ...summarise(burstMeasured.latencies, BURST), establishedToRecordingStatusInMs: burstMeasured.recordingStart, answerToRecordingStatusInMs: burstMeasured.answerToRecordingStatus };
 
     const sweep: Record<string, unknown>[] = [];
     for (const rate of SWEEP_RATES_PER_S) {
