@@ -385,6 +385,9 @@ async function handleInvite(
     answeredAt: answeredAt.toISOString(),
     settings: deps.settings.lifecycle,
   };
+  // Independent of each other, and all done before the invite's 202 (a sender that delivers a
+  // call's notifications one after another, as the simulator does, holds `established` until
+  // then): at once.
   const [started] = await Promise.all([
     deps.lifecycle(context).start(OrchestratorNames.callLifecycle, lifecycleInstanceId(callId), input),
     deps.interactions.update(tenantId, interactionId, {
@@ -394,10 +397,10 @@ async function handleInvite(
       region: host.region,
       callState: 'answered',
     }),
+    deps.archive
+      .recordInvite({ ...base, answeredAt: answeredAt.toISOString(), mediaHostId: host.hostId, region: host.region })
+      .catch(() => log.warn('archive intake failed', { step: 'recordInvite' })),
   ]);
   if (started === 'alreadyExists') log.warn('lifecycle already existed for a new invite');
-  await deps.archive
-    .recordInvite({ ...base, answeredAt: answeredAt.toISOString(), mediaHostId: host.hostId, region: host.region })
-    .catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
   return 'lifecycle';
 }
