@@ -3,7 +3,7 @@
  * behind the host's back): that session fails, reported; the host starts and the other sessions
  * are restored and keep recording.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { CreateMediaSessionResponse, MediaSessionStatus } from '@attest/core';
@@ -63,6 +63,33 @@ describe('media host restart with a tampered stream blob', () => {
       expect((await status(intact.sessionId)).state).not.toBe('failed');
       // The intact session keeps recording after the restart.
       const client = await MediaTestClient.connect(intact.mediaConfigBlob);
+      await client.until(() => client.acks.length > 0);
+      expect(client.lastAck).toEqual({ ackedSequence: 20, nextSequence: 21 });
+      await client.close();
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('resumes the source after the checkpoint when the spool no longer holds the committed frames', async () => {
+    const files = hostFiles(connection, { controlPort: await getFreePort(), protocolPort: await getFreePort() });
+    const config = { ...files.config, functionsUrl: 'http://127.0.0.1:9' };
+    const noEvents: typeof fetch = () => Promise.resolve(new Response(null, { status: 204 }));
+    const first = await startMediaHost(config, { fetch: noEvents });
+    const session = await recordedSession(first, 'call-released');
+    const record = (): SessionRecord => JSON.parse(readFileSync(join(config.spoolDir, 'sessions', `${session.sessionId}.json`), 'utf8')) as SessionRecord;
+    // Wait (at most 15 s: commits in turns, 2 s blocks, a short block after two quiet commits)
+    // until the record says the stream's 20 frames are committed, so the spool may let go of them.
+    const committedThrough = (): number => record().streams.find((st) => st.msi === '7')?.committedThroughSequence ?? 0;
+    for (let i = 0; i < 300 && committedThrough() < 20; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(committedThrough()).toBe(20);
+    await first.close();
+    // What a release leaves: no journal segment with the session's frames.
+    rmSync(join(config.spoolDir, 'journal'), { recursive: true, force: true });
+
+    const second = await startMediaHost(config, { fetch: noEvents });
+    try {
+      const client = await MediaTestClient.connect(session.mediaConfigBlob);
       await client.until(() => client.acks.length > 0);
       expect(client.lastAck).toEqual({ ackedSequence: 20, nextSequence: 21 });
       await client.close();

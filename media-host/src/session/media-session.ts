@@ -91,6 +91,12 @@ export interface SessionRecord {
   readonly framesDroppedBeforePersist: number;
   /** Committed segments: closed ones and the current writers' committed part. */
   readonly streams: readonly StreamWriterState[];
+  /**
+   * Every frame up to this sequence is in committed blocks or was consumed without storing, so
+   * the spool may no longer hold it: a restart resumes the source after it (absent in records
+   * written before it existed, which resume from the spool and the streams alone).
+   */
+  readonly sequenceThrough?: number;
   readonly sealSummary?: SealSummary;
   readonly failureReason?: string;
 }
@@ -148,6 +154,8 @@ export class MediaSession {
   private acceptedThrough = 0;
   /** Highest sequence durable in the spool (what the source may forget). */
   private durableThroughValue = 0;
+  /** Highest `sequenceThrough` written to the session record (see {@link SessionRecord}). */
+  private checkpointedThrough = 0;
   private sealSummary: SealSummary | undefined;
   private failureReason: string | undefined;
   private isSealing = false;
@@ -174,13 +182,21 @@ export class MediaSession {
     this.sealSummary = record.sealSummary;
     this.failureReason = record.failureReason;
     this.log = env.logger.child({ sessionId: record.sessionId, callId: record.request.callId, interactionId: record.request.interactionId });
+    let through = record.sequenceThrough ?? 0;
     for (const stream of record.streams) {
       this.closedStreams.push(stream);
       const key = streamKey(stream.kind, stream.msi);
       this.skipThrough.set(key, Math.max(this.skipThrough.get(key) ?? 0, stream.committedThroughSequence));
       this.nextSegment.set(key, Math.max(this.nextSegment.get(key) ?? 0, stream.segment + 1));
       this.bytesCommitted += stream.storedBytes;
+      through = Math.max(through, stream.committedThroughSequence);
     }
+    // After a restart the source resumes after the checkpoint even when the spool released every
+    // frame up to it (the spool's replay, if any, raises these further).
+    this.acceptedThrough = through;
+    this.durableThroughValue = through;
+    this.processedThrough = through;
+    this.checkpointedThrough = through;
     this.hasKeyRecord = record.dataKey === undefined || record.streams.length > 0;
   }
 
@@ -597,8 +613,11 @@ export class MediaSession {
     }
     if (!isChanged) return;
     this.env.metrics.observe(MetricNames.commitLatencyInMs, Date.now() - started);
+    // The record says how far the session got before the spool lets go of those frames.
+    const through = this.releasableThrough();
+    this.checkpointedThrough = Math.max(this.checkpointedThrough, through);
     await this.saveRecord();
-    await this.env.spool.release(this.sessionId, this.releasableThrough());
+    await this.env.spool.release(this.sessionId, through);
   }
 
   /** Every frame of this session up to the returned sequence is in committed blocks. */
@@ -788,6 +807,7 @@ export class MediaSession {
       framesReceived: this.framesReceived,
       framesDroppedBeforePersist: this.framesDroppedBeforePersist,
       streams: [...this.closedStreams, ...[...this.writers.values()].map((w) => w.state()).filter((s) => s.blocks.length > 0)],
+      ...(this.checkpointedThrough > 0 ? { sequenceThrough: this.checkpointedThrough } : {}),
       ...(this.sealSummary !== undefined ? { sealSummary: this.sealSummary } : {}),
       ...(this.failureReason !== undefined ? { failureReason: this.failureReason } : {}),
     };
