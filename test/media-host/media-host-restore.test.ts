@@ -24,6 +24,17 @@ async function recordedSession(host: MediaHost, callId: string): Promise<CreateM
   return created;
 }
 
+/** What the host tells a source that reconnects to the session: where to resume. */
+async function firstAckOnReconnect(session: CreateMediaSessionResponse): Promise<MediaTestClient['lastAck']> {
+  const client = await MediaTestClient.connect(session.mediaConfigBlob);
+  try {
+    await client.until(() => client.acks.length > 0);
+    return client.lastAck;
+  } finally {
+    await client.close();
+  }
+}
+
 describe('media host restart with a tampered stream blob', () => {
   it('fails that session only and restores the others', async () => {
     // Fixed ports: a source reconnects to the address in its media config.
@@ -62,10 +73,7 @@ describe('media host restart with a tampered stream blob', () => {
       expect(events).toContainEqual(expect.objectContaining({ kind: 'persistenceFailed', sessionId: tampered.sessionId, reason: 'storedBlobDoesNotMatchCheckpoint' }));
       expect((await status(intact.sessionId)).state).not.toBe('failed');
       // The intact session keeps recording after the restart.
-      const client = await MediaTestClient.connect(intact.mediaConfigBlob);
-      await client.until(() => client.acks.length > 0);
-      expect(client.lastAck).toEqual({ ackedSequence: 20, nextSequence: 21 });
-      await client.close();
+      expect(await firstAckOnReconnect(intact)).toEqual({ ackedSequence: 20, nextSequence: 21 });
     } finally {
       await second.close();
     }
@@ -89,10 +97,7 @@ describe('media host restart with a tampered stream blob', () => {
 
     const second = await startMediaHost(config, { fetch: noEvents });
     try {
-      const client = await MediaTestClient.connect(session.mediaConfigBlob);
-      await client.until(() => client.acks.length > 0);
-      expect(client.lastAck).toEqual({ ackedSequence: 20, nextSequence: 21 });
-      await client.close();
+      expect(await firstAckOnReconnect(session)).toEqual({ ackedSequence: 20, nextSequence: 21 });
     } finally {
       await second.close();
     }
