@@ -1280,7 +1280,6 @@ class Engine implements LocalDurableEngine {
     }
     for (const m of batch) this.#consumeDirect(instanceId, m);
     this.#live.add(instanceId);
-    this.#markTimersRemoved(instanceId, [...cancels.stored, ...cancels.unwritten]);
     const newEtag = response.commitEtags[0];
     if (newEtag === undefined || prepared.length + commitOps.length > 100) {
       this.#cache.delete(instanceId);
@@ -1293,6 +1292,8 @@ class Engine implements LocalDurableEngine {
     }
     if (state.status === RuntimeStatus.Pending) this.#log.log('info', 'orchestration started', { instanceId, name: state.name });
     for (const fn of afterCommit) fn();
+    // After the commit's own timers are armed: a cancelled one is disarmed again.
+    this.#markTimersRemoved(instanceId, [...cancels.stored, ...cancels.unwritten]);
     return true;
   }
 
