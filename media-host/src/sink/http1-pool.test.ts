@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { Http1Pool } from './http1-pool';
 import { TransportError } from './keep-alive-http-client';
@@ -78,15 +78,21 @@ describe('Http1Pool', () => {
     expect(response.headers.get('x-ms-request-id')).toBe('r1');
   });
 
-  it('keeps at most maxSockets connections and reuses them for queued requests', async () => {
+  /** A server that notes every connection a request came on and answers once the body is read. */
+  const countingServer = async (answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ listening: { server: HttpServer; origin: URL }; sockets: Set<Socket> }> => {
     const sockets = new Set<Socket>();
     const listening = await listen(
       createHttpServer((req, res) => {
         sockets.add(req.socket);
         req.resume();
-        req.on('end', () => setTimeout(() => res.end(), 5));
+        req.on('end', () => answer(req, res));
       }),
     );
+    return { listening, sockets };
+  };
+
+  it('keeps at most maxSockets connections and reuses them for queued requests', async () => {
+    const { listening, sockets } = await countingServer((_req, res) => setTimeout(() => res.end(), 5));
     const pool = new Http1Pool(listening.origin, { maxSockets: 2 });
     track(listening, pool);
     const answers = await Promise.all(Array.from({ length: 10 }, () => pool.request('PUT', '/q', '', Buffer.alloc(1000), 5000)));
@@ -95,18 +101,11 @@ describe('Http1Pool', () => {
   });
 
   it('opens a new connection when the server closed an idle one', async () => {
-    const sockets = new Set<Socket>();
-    const listening = await listen(
-      createHttpServer((req, res) => {
-        sockets.add(req.socket);
-        req.resume();
-        req.on('end', () => {
-          res.end();
-          // The server drops the connection after answering, as a server does at its keep-alive limit.
-          res.once('finish', () => setImmediate(() => req.socket.destroy()));
-        });
-      }),
-    );
+    const { listening, sockets } = await countingServer((req, res) => {
+      res.end();
+      // The server drops the connection after answering, as a server does at its keep-alive limit.
+      res.once('finish', () => setImmediate(() => req.socket.destroy()));
+    });
     const pool = new Http1Pool(listening.origin);
     track(listening, pool);
     await pool.request('PUT', '/1', '', Buffer.alloc(0), 5000);
@@ -116,17 +115,10 @@ describe('Http1Pool', () => {
   });
 
   it('does not reuse a connection the answer says is closing', async () => {
-    const sockets = new Set<Socket>();
-    const listening = await listen(
-      createHttpServer((req, res) => {
-        sockets.add(req.socket);
-        req.resume();
-        req.on('end', () => {
-          res.writeHead(201, { connection: 'close' });
-          res.end();
-        });
-      }),
-    );
+    const { listening, sockets } = await countingServer((_req, res) => {
+      res.writeHead(201, { connection: 'close' });
+      res.end();
+    });
     const pool = new Http1Pool(listening.origin);
     track(listening, pool);
     await pool.request('PUT', '/1', '', Buffer.alloc(0), 5000);
