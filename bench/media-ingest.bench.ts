@@ -66,6 +66,31 @@ const FRAME_MS = 20;
 const CATCH_UP_IN_MS = 5000;
 const BLOCK_MIN_IN_MS = Number(process.env.ATTEST_BENCH_MEDIA_BLOCK_MS ?? 2000);
 
+/**
+ * Calls `send` once for every 20 ms slot from now until `windowInMs` has passed, catching up on
+ * every slot a late timer turn missed (so timer jitter does not lower the rate). `afterSlots` runs
+ * on each turn with the slots sent so far and how far behind that turn started.
+ */
+function sendEverySlot(windowInMs: number, send: () => void, afterSlots?: (tick: number, behindInMs: number) => void): Promise<void> {
+  const started = performance.now();
+  let tick = 0;
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.floor((performance.now() - started) / FRAME_MS);
+      const behindInMs = (due - tick) * FRAME_MS;
+      while (tick < due) {
+        tick += 1;
+        send();
+      }
+      afterSlots?.(tick, behindInMs);
+      if (performance.now() - started >= windowInMs) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 5);
+  });
+}
+
 // ---------------------------------------------------------------- host role (child process)
 async function runHost(): Promise<void> {
   const { startMediaHost, createRawPassthroughFormatter, silentLogger, createJsonLogger } = await import('@attest/media-host/dist/index');
@@ -292,29 +317,22 @@ async function runLevel(base: string, host: ChildProcess, sessionsCount: number,
   const started = performance.now();
   const cpuStart = cpuTicks(pid);
   const systemStart = systemTicks(pid);
-  let tick = 0;
   let rssPeak = 0;
   let slip = 0;
   const lagTimeline: number[] = [];
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      // Catch up on every 20 ms slot that has passed, so timer jitter does not lower the rate.
-      const due = Math.floor((performance.now() - started) / FRAME_MS);
-      slip = Math.max(slip, (due - tick) * FRAME_MS);
-      while (tick < due) {
-        tick += 1;
-        for (const s of sessions) if (!s.isClosed) sendFrame(s);
-      }
+  await sendEverySlot(
+    WINDOW_IN_MS,
+    () => {
+      for (const s of sessions) if (!s.isClosed) sendFrame(s);
+    },
+    (tick, behindInMs) => {
+      slip = Math.max(slip, behindInMs);
       if (tick % 50 === 0) {
         rssPeak = Math.max(rssPeak, rssInBytes(pid));
         lagTimeline.push(Math.max(...sessions.map((s) => s.sent - s.acked)) * FRAME_MS);
       }
-      if (performance.now() - started >= WINDOW_IN_MS) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 5);
-  });
+    },
+  );
   const elapsed = performance.now() - started;
   const windowTicks = cpuTicks(pid) - cpuStart;
   rssPeak = Math.max(rssPeak, rssInBytes(pid));
@@ -431,20 +449,8 @@ async function runKillRecovery(
     const batch = Array.from({ length: Math.min(25, sessionsCount - i) }, (_, j) => openSession(first.controlUrl, `kill-${sessionsCount}`, i + j));
     sessions.push(...(await Promise.all(batch)));
   }
-  const started = performance.now();
-  let tick = 0;
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const due = Math.floor((performance.now() - started) / FRAME_MS);
-      while (tick < due) {
-        tick += 1;
-        for (const s of sessions) if (!s.isClosed) sendFrame(s);
-      }
-      if (performance.now() - started >= killAfterInMs) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 5);
+  await sendEverySlot(killAfterInMs, () => {
+    for (const s of sessions) if (!s.isClosed) sendFrame(s);
   });
   const exited = new Promise((resolve) => first.child.once('exit', resolve));
   first.child.kill('SIGKILL');
@@ -556,20 +562,9 @@ async function measureTlsFloor(sessionsCount: number, command: string, args: rea
     const started = performance.now();
     const cpuStart = cpuTicks(pid);
     const systemStart = systemTicks(pid);
-    let tick = 0;
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        const due = Math.floor((performance.now() - started) / FRAME_MS);
-        while (tick < due) {
-          tick += 1;
-          // A copy per write, as the generator's encodeFrame makes a new buffer per frame.
-          for (const s of sockets) s.write(Buffer.from(frame));
-        }
-        if (performance.now() - started >= windowInMs) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 5);
+    await sendEverySlot(windowInMs, () => {
+      // A copy per write, as the generator's encodeFrame makes a new buffer per frame.
+      for (const s of sockets) s.write(Buffer.from(frame));
     });
     const elapsed = (performance.now() - started) / 1000;
     const used = (cpuTicks(pid) - cpuStart) / 100;
