@@ -625,6 +625,7 @@ async function main(): Promise<void> {
       spoolFlushIntervalInMs: 100,
       commitIntervalInMs: 5000,
       blockMinDurationInMs: BLOCK_MIN_IN_MS,
+      segmentMaxDurationInMs: 30 * 60_000,
       maxSessions: 10_000,
       maxFramePayloadBytes: 1024 * 1024,
       heartbeatIntervalInMs: 600_000,

@@ -37,6 +37,7 @@ const FRAME_MS = 20;
 const COMMIT_EVERY_MEDIA_MS = 5000;
 const CALL_MINUTES = Number(process.env.ATTEST_BENCH_LONG_CALL_MINUTES ?? 120);
 const SAMPLE_MINUTES = Number(process.env.ATTEST_BENCH_LONG_CALL_SAMPLE_MINUTES ?? 10);
+const SEGMENT_MAX_IN_MS = Number(process.env.ATTEST_BENCH_LONG_CALL_SEGMENT_MS ?? 30 * 60_000);
 const CONTROL_KEY = 'bench-control-key-0123456789';
 /** Pause feeding while the host holds more than this of blocks storage has not taken. */
 const BACKLOG_LIMIT_IN_BYTES = 16 * 1024 * 1024;
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
       spoolFlushIntervalInMs: 100,
       commitIntervalInMs: 5000,
       blockMinDurationInMs: 2000,
+      segmentMaxDurationInMs: SEGMENT_MAX_IN_MS,
       maxSessions: 10,
       maxFramePayloadBytes: 1024 * 1024,
       heartbeatIntervalInMs: 600_000,
@@ -210,7 +212,7 @@ async function main(): Promise<void> {
         benchmark: 'media-long-call',
         at: new Date().toISOString(),
         machine: { cpus: spawnSync('nproc').stdout.toString().trim() },
-        settings: { speakers: SPEAKERS, callMinutes: CALL_MINUTES, sampleMinutes: SAMPLE_MINUTES, blockMinDurationInMs: config.blockMinDurationInMs, commitEveryMediaMs: COMMIT_EVERY_MEDIA_MS, encryption: true, formatter: 'raw PCM (lossless)' },
+        settings: { speakers: SPEAKERS, callMinutes: CALL_MINUTES, sampleMinutes: SAMPLE_MINUTES, blockMinDurationInMs: config.blockMinDurationInMs, segmentMaxDurationInMs: SEGMENT_MAX_IN_MS, commitEveryMediaMs: COMMIT_EVERY_MEDIA_MS, encryption: true, formatter: 'raw PCM (lossless)' },
         notes: [
           'Media is fed faster than real time and committed every 5 s of media; cpuPerCommitInMs counts the host process (frames and commits), Azurite runs apart.',
           'diskBytesWrittenPerCommit: /proc/self/io write_bytes per commit: the spool (the same in every window) plus the session checkpoint files.',

@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     spoolFlushIntervalInMs: 50,
     commitIntervalInMs: 1_000,
     blockMinDurationInMs: 500,
+    segmentMaxDurationInMs: 30 * 60_000,
     maxSessions: 400,
     maxFramePayloadBytes: 1024 * 1024,
     heartbeatIntervalInMs: 500,

@@ -73,6 +73,7 @@ export function hostFiles(connection: string, overrides: Partial<MediaHostConfig
     spoolFlushIntervalInMs: 20,
     commitIntervalInMs: 200,
     blockMinDurationInMs: 100,
+    segmentMaxDurationInMs: 30 * 60_000,
     maxSessions: 50,
     maxFramePayloadBytes: 1024 * 1024,
     heartbeatIntervalInMs: 60_000,

@@ -3,12 +3,12 @@
  * behind the host's back): that session fails, reported; the host starts and the other sessions
  * are restored and keep recording.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { CreateMediaSessionResponse, MediaSessionStatus } from '@attest/core';
 import { startMediaHost, type MediaHost } from '../../media-host/src';
-import type { SessionRecord } from '../../media-host/src/session/media-session';
+import { readSessionCheckpoint } from '../../media-host/src/session/media-session';
 import { getFreePort } from '../../local/src/azurite/azurite-process';
 import { control, hostFiles, MediaTestClient, pcmFrame, TS0, STEP, TEST_CONNECTION } from './media-host-fixtures';
 
@@ -50,20 +50,20 @@ describe('media host restart with a tampered stream blob', () => {
     const tampered = await recordedSession(first, 'call-tampered');
     const intact = await recordedSession(first, 'call-intact');
     // Both sessions have checkpointed blocks before the host stops.
-    const record = (sessionId: string): SessionRecord => JSON.parse(readFileSync(join(config.spoolDir, 'sessions', `${sessionId}.json`), 'utf8')) as SessionRecord;
+    const checkpoint = (sessionId: string): ReturnType<typeof readSessionCheckpoint> => readSessionCheckpoint(join(config.spoolDir, 'sessions'), sessionId);
     // Sessions commit in turns over the 5 s commit interval, blocks hold 2 s: allow up to 15 s
     // on a loaded machine.
-    const waitForCheckpoint = async (sessionId: string): Promise<SessionRecord> => {
-      for (let i = 0; i < 300 && record(sessionId).streams.every((s) => s.blocks.length === 0); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
-      return record(sessionId);
+    const waitForCheckpoint = async (sessionId: string): ReturnType<typeof readSessionCheckpoint> => {
+      for (let i = 0; i < 300 && (await checkpoint(sessionId)).streams.every((s) => s.blocks.length === 0); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      return checkpoint(sessionId);
     };
-    const tamperedRecord = await waitForCheckpoint(tampered.sessionId);
-    expect(tamperedRecord.streams[0]?.blocks.length).toBeGreaterThan(0);
+    const tamperedCheckpoint = await waitForCheckpoint(tampered.sessionId);
+    expect(tamperedCheckpoint.streams[0]?.blocks.length).toBeGreaterThan(0);
     expect((await waitForCheckpoint(intact.sessionId)).streams[0]?.blocks.length).toBeGreaterThan(0);
     await first.close();
 
     // Someone empties the tampered session's blob.
-    const blob = BlobServiceClient.fromConnectionString(connection).getContainerClient(config.recordingsContainer).getBlockBlobClient(tamperedRecord.streams[0]!.blobName);
+    const blob = BlobServiceClient.fromConnectionString(connection).getContainerClient(config.recordingsContainer).getBlockBlobClient(tamperedCheckpoint.streams[0]!.blobName);
     await blob.commitBlockList([]);
 
     const second = await startMediaHost(config, { fetch: fetchSpy });
@@ -85,12 +85,11 @@ describe('media host restart with a tampered stream blob', () => {
     const noEvents: typeof fetch = () => Promise.resolve(new Response(null, { status: 204 }));
     const first = await startMediaHost(config, { fetch: noEvents });
     const session = await recordedSession(first, 'call-released');
-    const record = (): SessionRecord => JSON.parse(readFileSync(join(config.spoolDir, 'sessions', `${session.sessionId}.json`), 'utf8')) as SessionRecord;
     // Wait (at most 15 s: commits in turns, 2 s blocks, a short block after two quiet commits)
-    // until the record says the stream's 20 frames are committed, so the spool may let go of them.
-    const committedThrough = (): number => record().streams.find((st) => st.msi === '7')?.committedThroughSequence ?? 0;
-    for (let i = 0; i < 300 && committedThrough() < 20; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(committedThrough()).toBe(20);
+    // until the checkpoint says the stream's 20 frames are committed, so the spool may let go of them.
+    const committedThrough = async (): Promise<number> => (await readSessionCheckpoint(join(config.spoolDir, 'sessions'), session.sessionId)).streams.find((st) => st.msi === '7')?.committedThroughSequence ?? 0;
+    for (let i = 0; i < 300 && (await committedThrough()) < 20; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await committedThrough()).toBe(20);
     await first.close();
     // What a release leaves: no journal segment with the session's frames.
     rmSync(join(config.spoolDir, 'journal'), { recursive: true, force: true });

@@ -40,6 +40,12 @@ export interface MediaHostConfig {
    */
   readonly blockMinDurationInMs: number;
   /**
+   * Media per stored segment of a stream (`SEGMENT_MAX_DURATION_MS`, default 1,800,000 = 30 min,
+   * 60,000 to 86,400,000): a longer stream continues in its next segment blob (video and screen
+   * share at the next key frame), so a block list commit and a playback read stay bounded.
+   */
+  readonly segmentMaxDurationInMs: number;
+  /**
    * Send Put Block and Put Block List through `@azure/storage-blob` like every other request
    * instead of the host's REST path (`ATTEST_MEDIA_STORAGE_BLOCKS_VIA_SDK`, default false): for a
    * deployment that must reach storage through an HTTP proxy (the REST path does not use one), or
@@ -174,6 +180,7 @@ export function loadConfig(env: Env): MediaHostConfig {
     spoolFlushIntervalInMs: int('SPOOL_FLUSH_INTERVAL_MS', 100, 5, 1000),
     commitIntervalInMs: int('COMMIT_INTERVAL_MS', 5000, 100, 5000),
     blockMinDurationInMs: int('BLOCK_MIN_DURATION_MS', 2000, 20, 60_000),
+    segmentMaxDurationInMs: int('SEGMENT_MAX_DURATION_MS', 30 * 60_000, 60_000, 24 * 3_600_000),
     maxSessions: int('MAX_SESSIONS', 500, 1, 100_000),
     maxFramePayloadBytes: int('MAX_FRAME_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     ...(functionsUrl !== undefined ? { functionsUrl: functionsUrl.replace(/\/+$/, '') } : {}),

@@ -39,6 +39,7 @@ import { attachLiveMonitor, type ListenAuditEvent, type LiveMonitor } from '../l
 import { createRawPassthroughFormatter } from '../pipeline/raw-pcm.formatter';
 import { Spool, SpoolRecordKind } from '../pipeline/spool';
 import { MediaSession, type SessionEnvironment, type SessionRecord } from '../session/media-session';
+import { checkpointLogPath, readCheckpointLogSync, type CheckpointLine } from '../session/checkpoint-log';
 import { createAzureBlockStore } from '../sink/azure-block-store';
 import { withRetries, type BlockStore } from '../sink/block-store';
 
@@ -185,6 +186,7 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     formatterFactory: deps.formatterFactory ?? createRawPassthroughFormatter,
     isAudioLossless: config.isAudioLossless,
     blockMinDurationInMs: config.blockMinDurationInMs,
+    segmentMaxDurationInMs: config.segmentMaxDurationInMs,
     sessionsDir,
     signer,
     now,
@@ -197,10 +199,22 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
   };
 
   // ---- restore after a restart ----
+  /** Sessions whose checkpoint log is corrupt: restored from the record alone, then failed. */
+  const corruptLogs = new Set<MediaSession>();
   for (const name of readdirSync(sessionsDir).filter((n) => n.endsWith('.json'))) {
     try {
       const record = JSON.parse(readFileSync(join(sessionsDir, name), 'utf8')) as SessionRecord;
-      const session = MediaSession.restore(env, record);
+      let lines: CheckpointLine[] = [];
+      let isLogCorrupt = false;
+      try {
+        lines = readCheckpointLogSync(checkpointLogPath(sessionsDir, record.sessionId));
+      } catch (error) {
+        if (errorCodeOf(error) !== ErrorCode.IntegrityViolation) throw error;
+        logger.error('session checkpoint log is corrupt', { sessionId: record.sessionId, callId: record.request.callId, error: errorMessage(error) });
+        isLogCorrupt = true;
+      }
+      const session = MediaSession.restore(env, record, lines);
+      if (isLogCorrupt) corruptLogs.add(session);
       sessions.set(session.sessionId, session);
       sessionByCall.set(session.request.callId, session.sessionId);
     } catch (error) {
@@ -209,6 +223,12 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
   }
   for (const session of sessions.values()) {
     if (session.isFinished) continue;
+    // Which blocks it committed is unknown: persisting on would store a recording whose
+    // manifest cannot list them. Fail it (reported); what is stored stays.
+    if (corruptLogs.has(session)) {
+      session.fail('checkpointLogCorrupt');
+      continue;
+    }
     try {
       await session.reconcile();
     } catch (error) {

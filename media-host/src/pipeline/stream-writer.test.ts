@@ -21,7 +21,104 @@ function heldStore(): { store: BlockStore; release: () => void; staged: string[]
   return { store, staged, release: () => waiting.splice(0).forEach((resolve) => resolve()) };
 }
 
+/** A store that takes everything at once and remembers each committed list. */
+function takingStore(): { store: BlockStore; lists: string[][] } {
+  const lists: string[][] = [];
+  const store: BlockStore = {
+    ensureContainer: () => Promise.resolve(),
+    stageBlock: () => Promise.resolve(),
+    commitBlockList: (_c, _b, ids) => {
+      lists.push([...ids]);
+      return Promise.resolve();
+    },
+    getCommittedBlockIds: () => Promise.resolve([]),
+    upload: () => Promise.resolve(),
+    download: () => Promise.resolve(undefined),
+  };
+  return { store, lists };
+}
+
+const TS = 638_700_000_000_000_000n;
+
+function audioWriter(store: BlockStore, segmentMaxDurationInMs?: number): StreamWriter {
+  return new StreamWriter({
+    streamId: 'audio-11',
+    kind: 'audio',
+    msi: '11',
+    segment: 0,
+    blobName: 't/i/streams/audio-11.pcm',
+    container: 'recordings',
+    interactionId: 'i',
+    formatter: createRawPassthroughFormatter({ kind: 'audio', isLossless: true }),
+    store,
+    dataKey: undefined,
+    blockMinDurationInMs: 40,
+    ...(segmentMaxDurationInMs !== undefined ? { segmentMaxDurationInMs } : {}),
+    now: () => new Date('2026-11-24T06:00:00Z'),
+  });
+}
+
 describe('StreamWriter', () => {
+  it('hands each committed block to one checkpoint only and then holds none of them', async () => {
+    const { store, lists } = takingStore();
+    const writer = audioWriter(store);
+    for (let n = 1; n <= 10; n += 1) writer.pushSync({ timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640, n) }, n);
+    await writer.commit();
+    const first = writer.takeCheckpoint();
+    expect(first.blocks.length).toBe(writer.committedBlockCount);
+    expect(first.timeline).toEqual([{ mediaInMs: 0, timestamp100ns: (TS + 200_000n).toString() }]);
+    expect(writer.uncheckpointedBlockCount).toBe(0);
+    // Nothing committed since: an empty checkpoint with the same counters.
+    expect(writer.takeCheckpoint()).toMatchObject({ blocks: [], timeline: [], plaintextBytes: first.plaintextBytes });
+
+    for (let n = 11; n <= 20; n += 1) writer.pushSync({ timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640, n) }, n);
+    await writer.end();
+    const second = writer.takeCheckpoint();
+    expect([...first.blocks, ...second.blocks].map((b) => b.index)).toEqual([...Array(writer.committedBlockCount).keys()]);
+    expect(second).toMatchObject({ plaintextBytes: 20 * 640, committedThroughSequence: 20, chainHeadSha256: second.blocks.at(-1)!.chainSha256 });
+    // The block list commit still names every block of the segment, in order.
+    expect(lists.at(-1)).toHaveLength(writer.committedBlockCount);
+  });
+
+  it('asks for a new audio segment once it holds the maximum media', () => {
+    const writer = audioWriter(takingStore().store, 100);
+    for (let n = 1; n <= 4; n += 1) writer.pushSync({ timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640) }, n);
+    expect(writer.shouldEndSegmentBefore(false)).toBe(false);
+    writer.pushSync({ timestamp100ns: TS + 5n * 200_000n, payload: Buffer.alloc(640) }, 5);
+    expect(writer.mediaDurationInMs).toBe(100);
+    expect(writer.shouldEndSegmentBefore(false)).toBe(true);
+  });
+
+  it('never asks for a new segment without a maximum, before Azure\'s block limit', () => {
+    const writer = audioWriter(takingStore().store);
+    for (let n = 1; n <= 50; n += 1) writer.pushSync({ timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640) }, n);
+    expect(writer.shouldEndSegmentBefore(false)).toBe(false);
+  });
+
+  it('asks for a new video segment only at a key frame', async () => {
+    const { store } = takingStore();
+    const writer = new StreamWriter({
+      streamId: 'video-21',
+      kind: 'video',
+      msi: '21',
+      segment: 0,
+      blobName: 't/i/streams/video-21.h264',
+      container: 'recordings',
+      interactionId: 'i',
+      formatter: createRawPassthroughFormatter({ kind: 'video', isLossless: true }),
+      store,
+      dataKey: undefined,
+      blockMinDurationInMs: 1000,
+      segmentMaxDurationInMs: 1000,
+      now: () => new Date('2026-11-24T06:00:00Z'),
+    });
+    // 15 fps for 1.2 s.
+    for (let n = 0; n < 18; n += 1) await writer.push({ timestamp100ns: TS + BigInt(n) * 666_666n, payload: Buffer.from('0000000165', 'hex'), isKeyFrame: n === 0, width: 640, height: 360 }, n + 1);
+    expect(writer.mediaDurationInMs).toBeGreaterThanOrEqual(1000);
+    expect(writer.shouldEndSegmentBefore(false)).toBe(false);
+    expect(writer.shouldEndSegmentBefore(true)).toBe(true);
+  });
+
   it('counts the stored bytes of blocks storage has not taken yet, and none once it has', async () => {
     const { store, staged, release } = heldStore();
     const writer = new StreamWriter({

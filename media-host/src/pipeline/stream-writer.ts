@@ -2,8 +2,11 @@
  * One stored stream (a speaker's unmixed audio, a video source, the screen share) written as a
  * block blob: formatter output is cut into blocks of at least `blockMinDurationInMs` of media,
  * each hashed (plaintext and stored bytes, hash chain), encrypted with the recording's data key
- * and staged; {@link StreamWriter.commit} commits every block so far. The writer's state
- * ({@link StreamWriterState}) is what the session checkpoints after each commit.
+ * and staged; {@link StreamWriter.commit} commits every block so far. After each commit the
+ * session takes the blocks committed since its last checkpoint ({@link StreamWriter.takeCheckpoint})
+ * into its checkpoint log; the writer then forgets them, so what it holds does not grow with the
+ * call. A segment ends ({@link StreamWriter.shouldEndSegmentBefore}) after
+ * `segmentMaxDurationInMs` of media, which bounds each block list commit.
  */
 import { createCipheriv, hash, randomFillSync } from 'node:crypto';
 import {
@@ -24,6 +27,15 @@ import type { FormattedChunk, MediaFrame, StreamFormatter } from './formats/stre
 
 /** Azure's limit of blocks per block blob. */
 export const MAX_BLOCKS_PER_BLOB = 50_000;
+
+/** Block ids by index, shared by every writer (a segment's ids are `blockIdFor(0..n-1)`). */
+const blockIds: string[] = [];
+
+/** The ids of blocks `0..count-1`, as a block list commit sends them. */
+export function blockIdsUpTo(count: number): string[] {
+  for (let i = blockIds.length; i < count; i += 1) blockIds.push(blockIdFor(i));
+  return blockIds.slice(0, count);
+}
 
 export interface TimelinePoint {
   /** Position in the stream's media time. */
@@ -67,6 +79,12 @@ export interface StreamWriterOptions {
   /** Undefined = stored unencrypted (development only). */
   readonly dataKey: Buffer | undefined;
   readonly blockMinDurationInMs: number;
+  /**
+   * Media after which the session starts the stream's next segment (a blob of its own): audio at
+   * the next frame, video and screen share at the next key frame. Default: only Azure's limit of
+   * blocks per blob ends a segment.
+   */
+  readonly segmentMaxDurationInMs?: number;
   readonly now: () => Date;
 }
 
@@ -125,7 +143,12 @@ export class StreamWriter {
   readonly segment: number;
   readonly blobName: string;
   private readonly options: StreamWriterOptions;
-  private readonly committed: ManifestBlock[] = [];
+  /** Blocks committed in storage, in this segment. */
+  private committedCount = 0;
+  /** Chain head after the last committed block. */
+  private committedChain: string;
+  /** Committed blocks the session has not taken into its checkpoint log yet. */
+  private uncheckpointed: ManifestBlock[] = [];
   private pending: PendingBlock[] = [];
   private chain: string;
   private plaintextBytes = 0;
@@ -152,7 +175,8 @@ export class StreamWriter {
   private firstFrameAt: string | undefined;
   /** Wall time (ms since the epoch) the last frame was written; formatted only for the state. */
   private lastFrameAtInMs: number | undefined;
-  private readonly timeline: TimelinePoint[] = [];
+  /** Timeline points the session has not taken into its checkpoint log yet. */
+  private timeline: TimelinePoint[] = [];
   private isEnded = false;
   /**
    * The first block is longer by a random share of the minimum, so streams that started together
@@ -169,6 +193,7 @@ export class StreamWriter {
     this.segment = options.segment;
     this.blobName = options.blobName;
     this.chain = chainGenesis(options.interactionId, options.streamId);
+    this.committedChain = this.chain;
   }
 
   get contentType(): string {
@@ -176,7 +201,17 @@ export class StreamWriter {
   }
 
   get blockCount(): number {
-    return this.committed.length + this.pending.length;
+    return this.committedCount + this.pending.length;
+  }
+
+  /** Blocks committed in storage, in this segment. */
+  get committedBlockCount(): number {
+    return this.committedCount;
+  }
+
+  /** Committed blocks held until the session's next checkpoint takes them. */
+  get uncheckpointedBlockCount(): number {
+    return this.uncheckpointed.length;
   }
 
   /** Bytes held in memory for this stream (block being filled plus blocks not yet taken by storage). */
@@ -207,6 +242,23 @@ export class StreamWriter {
   /** Whether the blob cannot take more blocks: the session starts the next segment. */
   get isFull(): boolean {
     return this.blockCount >= MAX_BLOCKS_PER_BLOB - 1;
+  }
+
+  /** Media time this segment covers so far. */
+  get mediaDurationInMs(): number {
+    if (this.kind === 'audio') return this.frameCount * 20;
+    return this.firstTimestamp === undefined || this.lastTimestamp === undefined ? 0 : Number((this.lastTimestamp - this.firstTimestamp) / 10_000n);
+  }
+
+  /**
+   * Whether the session should end this segment before writing the next frame: the blob is full,
+   * or the segment holds `segmentMaxDurationInMs` of media and the frame can start a segment (any
+   * audio frame; a video key frame, since a new segment's decoder starts at one).
+   */
+  shouldEndSegmentBefore(isKeyFrame: boolean): boolean {
+    if (this.isFull) return true;
+    const max = this.options.segmentMaxDurationInMs;
+    return max !== undefined && (this.kind === 'audio' || isKeyFrame) && this.mediaDurationInMs >= max;
   }
 
   /**
@@ -366,14 +418,16 @@ export class StreamWriter {
           await p.staging;
         }
       }
-      const ids = [...this.committed, ...batch.map((p) => p.block)].map((b) => b.blockId);
+      const ids = blockIdsUpTo(this.committedCount + batch.length);
       await this.commitList(ids, batch);
     } finally {
       this.listCommit = undefined;
       open();
     }
     for (const p of batch) {
-      this.committed.push(p.block);
+      this.uncheckpointed.push(p.block);
+      this.committedCount += 1;
+      this.committedChain = p.block.chainSha256;
       this.committedPlainBytes += p.block.length;
       this.committedStoredBytesValue += p.block.storedLength;
     }
@@ -431,8 +485,19 @@ export class StreamWriter {
     return this.committedThrough;
   }
 
-  /** The committed part, for the checkpoint and the manifest. */
-  state(): StreamWriterState {
+  /**
+   * The segment's checkpoint since the last one taken: committed blocks and timeline points not
+   * taken before (the writer forgets them now), and the segment's counters. The session appends
+   * it to its checkpoint log; folding every checkpoint of a segment gives its whole state.
+   */
+  takeCheckpoint(): StreamWriterState {
+    const checkpoint = this.state(this.uncheckpointed, this.timeline);
+    this.uncheckpointed = [];
+    this.timeline = [];
+    return checkpoint;
+  }
+
+  private state(blocks: readonly ManifestBlock[], timeline: readonly TimelinePoint[]): StreamWriterState {
     return {
       streamId: this.streamId,
       kind: this.kind,
@@ -440,8 +505,8 @@ export class StreamWriter {
       segment: this.segment,
       blobName: this.blobName,
       contentType: this.contentType,
-      blocks: [...this.committed],
-      chainHeadSha256: this.committed.at(-1)?.chainSha256 ?? chainGenesis(this.options.interactionId, this.streamId),
+      blocks,
+      chainHeadSha256: this.committedChain,
       plaintextBytes: this.committedPlainBytes,
       storedBytes: this.committedStoredBytesValue,
       committedThroughSequence: this.committedThrough,
@@ -451,7 +516,7 @@ export class StreamWriter {
       ...(this.firstFrameAt !== undefined ? { firstFrameAt: this.firstFrameAt } : {}),
       ...(this.lastFrameAtInMs !== undefined ? { lastFrameAt: new Date(this.lastFrameAtInMs).toISOString() } : {}),
       mediaEndInMs: this.bufferEndInMs,
-      timeline: [...this.timeline],
+      timeline,
     };
   }
 }

@@ -6,14 +6,18 @@
  *   frames are counted and their sequence numbers consumed.
  * - A frame is spooled synchronously on arrival ({@link MediaSession.accept} never awaits), then
  *   processed into stream writers in order; a commit every `commitIntervalInMs` commits every
- *   stream and writes the session checkpoint, after which the spool may forget those frames.
- * - After a crash the session is rebuilt from its checkpoint: each stream's committed blocks stay
+ *   stream and appends the blocks it committed to the session's checkpoint log
+ *   (`checkpoint-log.ts`), after which the spool may forget those frames. A commit's cost does not
+ *   grow with the call: it writes one line, and the writers forget checkpointed blocks.
+ * - A stream is cut into segments (blobs) of at most `segmentMaxDurationInMs` of media, so a
+ *   block list commit stays bounded too; the manifest lists each segment as a stream.
+ * - After a crash the session is rebuilt from its record and checkpoint log: each stream's committed blocks stay
  *   as they are (its blob is re-committed with exactly the checkpointed list) and spooled frames
  *   after them continue in a new segment blob of the same stream (`audio-11.1`), because a
  *   container's encoder state cannot be recovered.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { rename, writeFile, open as openFile, rm } from 'node:fs/promises';
+import { readFile, rename, writeFile, open as openFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   encodeFrame,
@@ -43,7 +47,8 @@ import type { Logger } from '../logging/logger';
 import { errorMessage } from '../logging/logger';
 import type { StreamFormatterFactory } from '../pipeline/formats/stream-format';
 import { SpoolRecordKind, type Spool } from '../pipeline/spool';
-import { StreamWriter, type StreamWriterState } from '../pipeline/stream-writer';
+import { blockIdsUpTo, StreamWriter, type StreamWriterState } from '../pipeline/stream-writer';
+import { appendCheckpointLine, checkpointLogPath, foldCheckpoints, readCheckpointLog, type CheckpointLine, type FoldedCheckpoint } from './checkpoint-log';
 import type { BlockStore } from '../sink/block-store';
 
 export interface SessionEnvironment {
@@ -55,6 +60,8 @@ export interface SessionEnvironment {
   readonly formatterFactory: StreamFormatterFactory;
   readonly isAudioLossless: boolean;
   readonly blockMinDurationInMs: number;
+  /** Media per stream segment (blob); see {@link StreamWriterOptions.segmentMaxDurationInMs}. */
+  readonly segmentMaxDurationInMs?: number;
   readonly sessionsDir: string;
   /** Signs the manifest at seal (a local key, or Key Vault). */
   readonly signer: Signer;
@@ -70,9 +77,14 @@ export interface SessionEnvironment {
   readonly reportFailure: (session: MediaSession, reason: string) => void;
 }
 
-/** What survives a restart: written atomically to `{sessionsDir}/{sessionId}.json`. */
+/**
+ * What survives a restart, with the checkpoint log beside it: written atomically to
+ * `{sessionsDir}/{sessionId}.json` when the session's state changes (not at every commit).
+ * Format 1 carried every stream's blocks in `streams` and was rewritten at every commit; a
+ * format 1 record still restores (its streams become the log's first line).
+ */
 export interface SessionRecord {
-  readonly v: 1;
+  readonly v: 1 | 2;
   readonly sessionId: string;
   readonly request: CreateMediaSessionRequest;
   readonly tokenSha256: string;
@@ -89,8 +101,8 @@ export interface SessionRecord {
   readonly kekId?: string;
   readonly framesReceived: number;
   readonly framesDroppedBeforePersist: number;
-  /** Committed segments: closed ones and the current writers' committed part. */
-  readonly streams: readonly StreamWriterState[];
+  /** Format 1 only: committed segments with their blocks (format 2 keeps them in the checkpoint log). */
+  readonly streams?: readonly StreamWriterState[];
   /**
    * Every frame up to this sequence is in committed blocks or was consumed without storing, so
    * the spool may no longer hold it: a restart resumes the source after it (absent in records
@@ -107,6 +119,34 @@ interface QueuedFrame {
   /** Wall time the frame arrived (ms since the epoch); undefined for frames replayed from the spool. */
   readonly atInMs?: number;
 }
+
+/**
+ * A segment the session no longer writes: ended, or checkpointed before a restart. Its blocks are
+ * in the checkpoint log, not in memory; their ids are `blockIdFor(0..blockCount-1)`.
+ */
+interface ClosedSegment {
+  readonly streamId: string;
+  readonly kind: StreamKind;
+  readonly msi: string;
+  readonly segment: number;
+  readonly blobName: string;
+  readonly contentType: string;
+  readonly blockCount: number;
+  readonly storedBytes: number;
+  readonly committedThroughSequence: number;
+}
+
+const closedSegment = (s: StreamWriterState, blockCount: number): ClosedSegment => ({
+  streamId: s.streamId,
+  kind: s.kind,
+  msi: s.msi,
+  segment: s.segment,
+  blobName: s.blobName,
+  contentType: s.contentType,
+  blockCount,
+  storedBytes: s.storedBytes,
+  committedThroughSequence: s.committedThroughSequence,
+});
 
 const tokenHash = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
@@ -141,8 +181,12 @@ export class MediaSession {
   /** The current writers of unmixed audio streams by MSI (the per-frame lookup, without a string key). */
   private readonly unmixedWriters = new Map<number, StreamWriter>();
   private readonly metricLabels: { readonly session: string };
-  /** Streams' earlier segments, finished: committed blocks only. */
-  private readonly closedStreams: StreamWriterState[] = [];
+  /** Streams' earlier segments, finished (their blocks are in the checkpoint log). */
+  private readonly closedStreams: ClosedSegment[] = [];
+  /** Checkpoints of segments ended since the last checkpoint line (the next line takes them). */
+  private endedSegmentCheckpoints: StreamWriterState[] = [];
+  /** Format 1 record's streams, written as the checkpoint log's first line by {@link reconcile}. */
+  private legacyStreams: readonly StreamWriterState[] | undefined;
   /** After a restart: frames of a stream up to this sequence are already committed. */
   private readonly skipThrough = new Map<string, number>();
   private readonly nextSegment = new Map<string, number>();
@@ -162,7 +206,7 @@ export class MediaSession {
   private hasKeyRecord = false;
   private readonly quietCommits = new Map<string, number>();
 
-  private constructor(env: SessionEnvironment, record: SessionRecord, dataKey: Buffer | undefined) {
+  private constructor(env: SessionEnvironment, record: SessionRecord, dataKey: Buffer | undefined, checkpoint: FoldedCheckpoint) {
     this.env = env;
     this.sessionId = record.sessionId;
     this.metricLabels = { session: record.sessionId };
@@ -177,14 +221,14 @@ export class MediaSession {
     this.gaps.push(...record.gaps);
     this.dataKey = dataKey;
     this.kekId = record.kekId;
-    this.framesReceived = record.framesReceived;
-    this.framesDroppedBeforePersist = record.framesDroppedBeforePersist;
+    this.framesReceived = Math.max(record.framesReceived, checkpoint.last?.framesReceived ?? 0);
+    this.framesDroppedBeforePersist = Math.max(record.framesDroppedBeforePersist, checkpoint.last?.framesDroppedBeforePersist ?? 0);
     this.sealSummary = record.sealSummary;
     this.failureReason = record.failureReason;
     this.log = env.logger.child({ sessionId: record.sessionId, callId: record.request.callId, interactionId: record.request.interactionId });
-    let through = record.sequenceThrough ?? 0;
-    for (const stream of record.streams) {
-      this.closedStreams.push(stream);
+    let through = Math.max(record.sequenceThrough ?? 0, checkpoint.through);
+    for (const stream of checkpoint.streams) {
+      this.closedStreams.push(closedSegment(stream, stream.blocks.length));
       const key = streamKey(stream.kind, stream.msi);
       this.skipThrough.set(key, Math.max(this.skipThrough.get(key) ?? 0, stream.committedThroughSequence));
       this.nextSegment.set(key, Math.max(this.nextSegment.get(key) ?? 0, stream.segment + 1));
@@ -197,12 +241,13 @@ export class MediaSession {
     this.durableThroughValue = through;
     this.processedThrough = through;
     this.checkpointedThrough = through;
-    this.hasKeyRecord = record.dataKey === undefined || record.streams.length > 0;
+    this.hasKeyRecord = record.dataKey === undefined || checkpoint.streams.length > 0;
+    if (checkpoint.lineCount === 0 && (record.streams?.length ?? 0) > 0) this.legacyStreams = record.streams;
   }
 
   static create(env: SessionEnvironment, init: NewSessionInit): MediaSession {
     const record: SessionRecord = {
-      v: 1,
+      v: 2,
       sessionId: init.sessionId,
       request: init.request,
       tokenSha256: tokenHash(init.token),
@@ -215,16 +260,21 @@ export class MediaSession {
       ...(init.kekId !== undefined ? { kekId: init.kekId } : {}),
       framesReceived: 0,
       framesDroppedBeforePersist: 0,
-      streams: [],
     };
-    const session = new MediaSession(env, record, init.dataKey);
+    const session = new MediaSession(env, record, init.dataKey, foldCheckpoints([], []));
     session.hasKeyRecord = false;
     return session;
   }
 
-  /** Rebuilds a session after a restart; call {@link MediaSession.reconcile} before use. */
-  static restore(env: SessionEnvironment, record: SessionRecord): MediaSession {
-    return new MediaSession(env, record, record.dataKey === undefined ? undefined : Buffer.from(record.dataKey, 'base64'));
+  /**
+   * Rebuilds a session after a restart from its record and its checkpoint log's lines (see
+   * `readCheckpointLogSync`); call {@link MediaSession.reconcile} before use.
+   */
+  static restore(env: SessionEnvironment, record: SessionRecord, lines: readonly CheckpointLine[]): MediaSession {
+    // A format 1 record's streams are the base, unless the log already holds them (written by a
+    // reconcile that stopped before the record was rewritten in format 2).
+    const base = lines.length === 0 ? (record.streams ?? []) : [];
+    return new MediaSession(env, record, record.dataKey === undefined ? undefined : Buffer.from(record.dataKey, 'base64'), foldCheckpoints(base, lines));
   }
 
   get state(): MediaSessionState {
@@ -421,7 +471,7 @@ export class MediaSession {
       for (const buffer of buffers) {
         if (isSkipped(buffer.msi)) continue;
         const writer = this.unmixedWriters.get(buffer.msi) ?? this.openWriter('audio', String(buffer.msi));
-        if (!writer.canPushSync || writer.isFull) return false;
+        if (!writer.canPushSync || writer.shouldEndSegmentBefore(false)) return false;
       }
       for (const buffer of buffers) {
         if (isSkipped(buffer.msi)) continue;
@@ -527,7 +577,7 @@ export class MediaSession {
     const key = streamKey(kind, msi);
     if (sequence <= (this.skipThrough.get(key) ?? 0)) return;
     let writer = this.writers.get(key);
-    if (writer?.isFull === true) {
+    if (writer?.shouldEndSegmentBefore(mediaFrame.isKeyFrame === true) === true) {
       await this.rollSegment(key, writer);
       writer = undefined;
     }
@@ -553,6 +603,7 @@ export class MediaSession {
       store: this.env.store,
       dataKey: this.dataKey,
       blockMinDurationInMs: this.env.blockMinDurationInMs,
+      ...(this.env.segmentMaxDurationInMs !== undefined ? { segmentMaxDurationInMs: this.env.segmentMaxDurationInMs } : {}),
       now: this.env.now,
     });
     this.writers.set(key, writer);
@@ -562,9 +613,22 @@ export class MediaSession {
 
   private async rollSegment(key: string, writer: StreamWriter): Promise<void> {
     await writer.end();
-    this.closedStreams.push(writer.state());
+    // In the same turn as leaving `writers`: a commit that runs meanwhile finds the segment's
+    // blocks either in the writer or in `endedSegmentCheckpoints`, never in neither.
+    this.endSegment(writer);
     this.writers.delete(key);
     if (writer.kind === 'audio' && writer.msi !== 'mixed') this.unmixedWriters.delete(Number(writer.msi));
+  }
+
+  /**
+   * A segment's writer is done (ended, everything committed): its last checkpoint waits for the
+   * next line, its summary stays. A segment that never committed a block has no blob: nothing.
+   */
+  private endSegment(writer: StreamWriter): void {
+    if (writer.committedBlockCount === 0) return;
+    const checkpoint = writer.takeCheckpoint();
+    this.endedSegmentCheckpoints.push(checkpoint);
+    this.closedStreams.push(closedSegment(checkpoint, writer.committedBlockCount));
   }
 
   /** Stored bytes of this session's blocks that storage has not taken yet (see {@link StreamWriter.storedBytesAwaitingStorage}). */
@@ -611,13 +675,42 @@ export class MediaSession {
       this.fail('storage refused the commit');
       throw error;
     }
-    if (!isChanged) return;
+    if (!isChanged && this.endedSegmentCheckpoints.length === 0) return;
     this.env.metrics.observe(MetricNames.commitLatencyInMs, Date.now() - started);
-    // The record says how far the session got before the spool lets go of those frames.
+    // The checkpoint says how far the session got before the spool lets go of those frames.
+    // `through` first: a segment that ends after this point is not in it, and its frames are
+    // not released by it either.
     const through = this.releasableThrough();
-    this.checkpointedThrough = Math.max(this.checkpointedThrough, through);
-    await this.saveRecord();
+    try {
+      await this.appendCheckpoint(through);
+    } catch (error) {
+      this.log.error('checkpoint not written', { error: errorMessage(error) });
+      this.fail('checkpoint not written');
+      throw error;
+    }
     await this.env.spool.release(this.sessionId, through);
+  }
+
+  /**
+   * Appends one line to the checkpoint log: the segments ended since the last line and the blocks
+   * every current writer committed since. Limited with the record writes.
+   */
+  private async appendCheckpoint(through: number): Promise<void> {
+    const streams = this.endedSegmentCheckpoints;
+    this.endedSegmentCheckpoints = [];
+    for (const writer of this.writers.values()) if (writer.uncheckpointedBlockCount > 0) streams.push(writer.takeCheckpoint());
+    const legacy = this.legacyStreams;
+    if (streams.length === 0 && legacy === undefined && through <= this.checkpointedThrough) return;
+    const line: CheckpointLine = {
+      v: 1,
+      through: Math.max(through, this.checkpointedThrough),
+      framesReceived: this.framesReceived,
+      framesDroppedBeforePersist: this.framesDroppedBeforePersist,
+      streams: legacy === undefined ? streams : [...legacy, ...streams],
+    };
+    await this.env.limitRecordWrite(() => appendCheckpointLine(checkpointLogPath(this.env.sessionsDir, this.sessionId), line));
+    this.legacyStreams = undefined;
+    this.checkpointedThrough = line.through;
   }
 
   /** Every frame of this session up to the returned sequence is in committed blocks. */
@@ -647,11 +740,14 @@ export class MediaSession {
     }
     for (const writer of this.writers.values()) {
       await writer.end();
-      this.closedStreams.push(writer.state());
+      this.endSegment(writer);
     }
     this.writers.clear();
     this.unmixedWriters.clear();
-    const streams = this.closedStreams.filter((s) => s.blocks.length > 0).map((s) => this.manifestStream(s));
+    // Every segment's blocks, from the log: the final line first, then the whole log folded.
+    await this.appendCheckpoint(this.processedThrough);
+    const checkpoint = foldCheckpoints([], await readCheckpointLog(checkpointLogPath(this.env.sessionsDir, this.sessionId)));
+    const streams = checkpoint.streams.filter((s) => s.blocks.length > 0).map((s) => this.manifestStream(s));
     const times = streams.flatMap((s) => [s.startedAt, s.endedAt]).sort();
     const startedAt = this.persistingSince ?? times[0] ?? this.createdAt;
     const manifest: RecordingManifest = {
@@ -791,7 +887,7 @@ export class MediaSession {
 
   private async saveNow(): Promise<void> {
     const record: SessionRecord = {
-      v: 1,
+      v: 2,
       sessionId: this.sessionId,
       request: this.request,
       tokenSha256: this.tokenSha256,
@@ -806,7 +902,6 @@ export class MediaSession {
       ...(this.kekId !== undefined ? { kekId: this.kekId } : {}),
       framesReceived: this.framesReceived,
       framesDroppedBeforePersist: this.framesDroppedBeforePersist,
-      streams: [...this.closedStreams, ...[...this.writers.values()].map((w) => w.state()).filter((s) => s.blocks.length > 0)],
       ...(this.checkpointedThrough > 0 ? { sequenceThrough: this.checkpointedThrough } : {}),
       ...(this.sealSummary !== undefined ? { sealSummary: this.sealSummary } : {}),
       ...(this.failureReason !== undefined ? { failureReason: this.failureReason } : {}),
@@ -828,8 +923,13 @@ export class MediaSession {
    * (a commit that landed after the checkpoint is rolled back; its frames are replayed).
    */
   async reconcile(): Promise<void> {
+    // A format 1 record's streams become the log's first line, then the record is format 2.
+    if (this.legacyStreams !== undefined) {
+      await this.appendCheckpoint(this.checkpointedThrough);
+      await this.saveRecord();
+    }
     for (const stream of this.closedStreams) {
-      const ids = stream.blocks.map((b) => b.blockId);
+      const ids = blockIdsUpTo(stream.blockCount);
       const committed = await this.env.store.getCommittedBlockIds(this.env.container, stream.blobName);
       const isSame = committed.length === ids.length && committed.every((id, i) => id === ids[i]);
       if (isSame) continue;
@@ -842,10 +942,23 @@ export class MediaSession {
     }
   }
 
-  /** Removes the session record of a finished session (housekeeping). */
+  /** Removes the session record and checkpoint log of a finished session (housekeeping). */
   async deleteRecord(): Promise<void> {
     await rm(join(this.env.sessionsDir, `${this.sessionId}.json`), { force: true });
+    await rm(checkpointLogPath(this.env.sessionsDir, this.sessionId), { force: true });
   }
+}
+
+/**
+ * What a restart would restore of a session from its files: the record, every segment's committed
+ * blocks (record format 1 and the checkpoint log, folded) and how far the checkpoint goes. For
+ * tests and offline inspection; the host restores through {@link MediaSession.restore}.
+ */
+export async function readSessionCheckpoint(sessionsDir: string, sessionId: string): Promise<{ record: SessionRecord; streams: StreamWriterState[]; through: number }> {
+  const record = JSON.parse(await readFile(join(sessionsDir, `${sessionId}.json`), 'utf8')) as SessionRecord;
+  const lines = await readCheckpointLog(checkpointLogPath(sessionsDir, sessionId));
+  const folded = foldCheckpoints(lines.length === 0 ? (record.streams ?? []) : [], lines);
+  return { record, streams: folded.streams, through: Math.max(record.sequenceThrough ?? 0, folded.through) };
 }
 
 /** Whether a frame type carries media that is stored. */
