@@ -31,7 +31,7 @@
  * Writes bench/results/media-ingest.json.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,11 +56,12 @@ import {
 import { getFreePort, startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import type { MediaHostConfig } from '@attest/media-host/dist/config/media-host.config';
 import type { BlockStore } from '@attest/media-host/dist/sink/block-store';
+import { BENCH_CONTROL_KEY, benchMediaHostConfig } from './media-bench-host';
 
 const SPEAKERS_PER_SESSION = 4;
 const LEVELS_IN_SESSIONS = (process.env.ATTEST_BENCH_MEDIA_LEVELS ?? '50,125,250,500').split(',').map(Number);
 const WINDOW_IN_MS = Number(process.env.ATTEST_BENCH_MEDIA_WINDOW_MS ?? 12_000);
-const CONTROL_KEY = 'bench-control-key-0123456789';
+const CONTROL_KEY = BENCH_CONTROL_KEY;
 const FRAME_MS = 20;
 /** After the window, every frame sent must be acknowledged within this time (no growing backlog). */
 const CATCH_UP_IN_MS = 5000;
@@ -169,14 +170,6 @@ function askMemory(host: ChildProcess, sessionIds: readonly string[] = []): Prom
 }
 
 // ---------------------------------------------------------------- generator role
-function selfSigned(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'tls.crt');
-  const key = join(dir, 'tls.key');
-  const result = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
-  if (result.status !== 0) throw new Error('openssl is needed to make the benchmark certificate');
-  return { cert, key };
-}
-
 function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return Number(fields[11]) + Number(fields[12]);
@@ -602,40 +595,7 @@ async function main(): Promise<void> {
     void azurite.close().finally(() => process.exit(1));
   });
   try {
-    const tls = selfSigned(dir);
-    const kek = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    writeFileSync(join(dir, 'kek.pem'), kek.publicKey.export({ type: 'spki', format: 'pem' }));
-    const config: MediaHostConfig = {
-      hostId: 'bench',
-      region: 'local',
-      version: '0.1.0',
-      controlHost: '127.0.0.1',
-      controlPort: await getFreePort(),
-      controlKey: CONTROL_KEY,
-      publicHost: '127.0.0.1',
-      protocolHost: '127.0.0.1',
-      // Fixed, so the media config blobs stay valid when the host is started again after kill -9.
-      protocolPort: await getFreePort(),
-      tlsCertFile: tls.cert,
-      tlsKeyFile: tls.key,
-      storageConnectionString: azurite.connectionString,
-      recordingsContainer: 'recordings',
-      spoolDir: join(dir, 'spool'),
-      spoolLimitInBytes: 4 * 1024 * 1024 * 1024,
-      spoolFlushIntervalInMs: 100,
-      commitIntervalInMs: 5000,
-      blockMinDurationInMs: BLOCK_MIN_IN_MS,
-      segmentMaxDurationInMs: 30 * 60_000,
-      maxSessions: 10_000,
-      maxFramePayloadBytes: 1024 * 1024,
-      heartbeatIntervalInMs: 600_000,
-      isEncryptionEnabled: true,
-      kekPublicKeyFile: join(dir, 'kek.pem'),
-      signingKeyFile: join(dir, 'signing.pem'),
-      isAudioLossless: true,
-      logLevel: 'error',
-      helloTimeoutInMs: 10_000,
-    };
+    const { config, kekPrivateKeyPem } = await benchMediaHostConfig(dir, azurite.connectionString, { blockMinDurationInMs: BLOCK_MIN_IN_MS, segmentMaxDurationInMs: 30 * 60_000, maxSessions: 10_000, helloTimeoutInMs: 10_000 });
     const command = hasTaskset ? 'taskset' : process.execPath;
     const extra = (process.env.ATTEST_BENCH_MEDIA_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
     const args = hasTaskset ? ['-c', core, process.execPath, '--expose-gc', ...extra, __filename] : ['--expose-gc', ...extra, __filename];
@@ -726,7 +686,7 @@ async function main(): Promise<void> {
       const floorSessions = Math.max(...LEVELS_IN_SESSIONS);
       process.stdout.write(`  media-ingest: TLS receive floor at ${floorSessions * SPEAKERS_PER_SESSION} streams ...\n`);
       const floorArgs = hasTaskset ? ['-c', core, process.execPath, __filename] : [__filename];
-      tlsFloor = await measureTlsFloor(floorSessions, command, floorArgs, tls, 10_000);
+      tlsFloor = await measureTlsFloor(floorSessions, command, floorArgs, { cert: config.tlsCertFile, key: config.tlsKeyFile }, 10_000);
       process.stdout.write(`  ${JSON.stringify(tlsFloor)}\n`);
       writeResults();
     }
@@ -747,7 +707,7 @@ async function main(): Promise<void> {
         }
         const killConfig: MediaHostConfig = { ...config, spoolDir: join(dir, 'spool-kill'), controlPort: await getFreePort(), protocolPort: await getFreePort() };
         const killHost = await startHost(killConfig);
-        killRecovery = await runKillRecovery(killHost, killLevel.sessions, () => startHost(killConfig), azurite.connectionString, kek.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+        killRecovery = await runKillRecovery(killHost, killLevel.sessions, () => startHost(killConfig), azurite.connectionString, kekPrivateKeyPem);
         process.stdout.write(`  ${JSON.stringify(killRecovery)}\n`);
       } catch (error) {
         process.stdout.write(`  media-ingest: kill -9 run failed: ${(error as Error).message}\n`);

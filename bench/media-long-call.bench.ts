@@ -23,14 +23,13 @@
  * sets the call's length in media minutes.
  */
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PayloadFormat, type CreateMediaSessionResponse, type MediaProtocolFrame } from '@attest/core';
-import { getFreePort, startAzurite } from '@attest/local/dist/azurite/azurite-process';
-import type { MediaHostConfig } from '@attest/media-host/dist/config/media-host.config';
+import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import type { BlockStore } from '@attest/media-host/dist/sink/block-store';
+import { BENCH_CONTROL_KEY, benchMediaHostConfig } from './media-bench-host';
 
 const SPEAKERS = 4;
 const FRAME_MS = 20;
@@ -38,7 +37,6 @@ const COMMIT_EVERY_MEDIA_MS = 5000;
 const CALL_MINUTES = Number(process.env.ATTEST_BENCH_LONG_CALL_MINUTES ?? 120);
 const SAMPLE_MINUTES = Number(process.env.ATTEST_BENCH_LONG_CALL_SAMPLE_MINUTES ?? 10);
 const SEGMENT_MAX_IN_MS = Number(process.env.ATTEST_BENCH_LONG_CALL_SEGMENT_MS ?? 30 * 60_000);
-const CONTROL_KEY = 'bench-control-key-0123456789';
 /** Pause feeding while the host holds more than this of blocks storage has not taken. */
 const BACKLOG_LIMIT_IN_BYTES = 16 * 1024 * 1024;
 
@@ -52,14 +50,6 @@ interface Sample {
   readonly diskBytesWrittenPerCommit: number;
   readonly sessionFilesBytes: number;
   readonly wallSeconds: number;
-}
-
-function selfSigned(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'tls.crt');
-  const key = join(dir, 'tls.key');
-  const result = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
-  if (result.status !== 0) throw new Error('openssl is needed to make the benchmark certificate');
-  return { cert, key };
 }
 
 /** Total size of the files in `dir` (the session's record and checkpoint files). */
@@ -91,39 +81,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'attest-long-call-'));
   const azurite = await startAzurite({ inMemory: true });
   try {
-    const tls = selfSigned(dir);
-    const kek = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    writeFileSync(join(dir, 'kek.pem'), kek.publicKey.export({ type: 'spki', format: 'pem' }));
-    const config: MediaHostConfig = {
-      hostId: 'bench',
-      region: 'local',
-      version: '0.1.0',
-      controlHost: '127.0.0.1',
-      controlPort: await getFreePort(),
-      controlKey: CONTROL_KEY,
-      publicHost: '127.0.0.1',
-      protocolHost: '127.0.0.1',
-      protocolPort: await getFreePort(),
-      tlsCertFile: tls.cert,
-      tlsKeyFile: tls.key,
-      storageConnectionString: azurite.connectionString,
-      recordingsContainer: 'recordings',
-      spoolDir: join(dir, 'spool'),
-      spoolLimitInBytes: 4 * 1024 * 1024 * 1024,
-      spoolFlushIntervalInMs: 100,
-      commitIntervalInMs: 5000,
-      blockMinDurationInMs: 2000,
-      segmentMaxDurationInMs: SEGMENT_MAX_IN_MS,
-      maxSessions: 10,
-      maxFramePayloadBytes: 1024 * 1024,
-      heartbeatIntervalInMs: 600_000,
-      isEncryptionEnabled: true,
-      kekPublicKeyFile: join(dir, 'kek.pem'),
-      signingKeyFile: join(dir, 'signing.pem'),
-      isAudioLossless: true,
-      logLevel: 'error',
-      helloTimeoutInMs: 600_000,
-    };
+    const { config } = await benchMediaHostConfig(dir, azurite.connectionString, { blockMinDurationInMs: 2000, segmentMaxDurationInMs: SEGMENT_MAX_IN_MS, maxSessions: 10, helloTimeoutInMs: 600_000 });
     const azure = createAzureBlockStore({ connectionString: azurite.connectionString });
     let largestList = 0;
     let awaitingBytes = 0;
@@ -146,7 +104,7 @@ async function main(): Promise<void> {
     const baseline = memory();
     try {
       const control = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-        const response = await fetch(`${host.controlUrl}${path}`, { method, headers: { authorization: `Bearer ${CONTROL_KEY}`, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+        const response = await fetch(`${host.controlUrl}${path}`, { method, headers: { authorization: `Bearer ${BENCH_CONTROL_KEY}`, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
         if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
         return (await response.json()) as T;
       };

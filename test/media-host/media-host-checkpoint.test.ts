@@ -19,10 +19,12 @@ import {
   type WrappedKeyRecord,
 } from '@attest/core';
 import { startMediaHost, type MediaHost } from '../../media-host/src';
+import { createStreamFormatterFactory, decodeOggOpusToPcm, OpusEncoderPool } from '../../media-host/src/pipeline/formats';
+import { bestAlignment, pcmToSamples, sineFrames } from '../../media-host/src/pipeline/formats/test-signals';
 import { checkpointLogPath, readCheckpointLogSync } from '../../media-host/src/session/checkpoint-log';
 import { readSessionCheckpoint, type SessionRecord } from '../../media-host/src/session/media-session';
 import { getFreePort } from '../../local/src/azurite/azurite-process';
-import { control, downloadBlob, hostFiles, MediaTestClient, pcmFrame, STEP, TEST_CONNECTION, TS0, type HostFiles } from './media-host-fixtures';
+import { control, downloadBlob, hostFiles, MediaTestClient, pcmFrame, recordingEventsFetch, STEP, TEST_CONNECTION, TS0, type HostFiles } from './media-host-fixtures';
 
 const noEvents: typeof fetch = () => Promise.resolve(new Response(null, { status: 204 }));
 
@@ -56,7 +58,7 @@ async function checkpointThrough(files: HostFiles, sessionId: string, sequence: 
 }
 
 /** Every audio segment of `msi` in the manifest, in order, decrypted and joined; and the manifest verified. */
-async function storedAudio(files: HostFiles, summary: SealSummary, msi: number): Promise<{ plaintext: Buffer; segments: string[]; isValid: boolean }> {
+async function storedAudio(files: HostFiles, summary: SealSummary, msi: number): Promise<{ plaintext: Buffer; segmentPlaintexts: Buffer[]; segments: string[]; isValid: boolean }> {
   const container = files.config.recordingsContainer;
   const manifestBytes = await downloadBlob(container, summary.manifestBlobName);
   const signature = await downloadBlob(container, summary.manifestBlobName.replace('manifest.json', 'manifest.sig'));
@@ -66,15 +68,16 @@ async function storedAudio(files: HostFiles, summary: SealSummary, msi: number):
   const blobs = new Map<string, Buffer>();
   for (const s of manifest.streams) blobs.set(s.blobName, await downloadBlob(container, s.blobName));
   const segments = manifest.streams.filter((s) => s.kind === 'audio' && s.msi === String(msi)).sort((a, b) => (BigInt(a.firstTimestamp100ns) < BigInt(b.firstTimestamp100ns) ? -1 : 1));
-  const plaintext = Buffer.concat(
-    segments.flatMap((s) => s.blocks.map((b) => decryptBlock(dataKey, blockAad(manifest.interactionId, s.streamId, b.index), blobs.get(s.blobName)!.subarray(b.storedOffset, b.storedOffset + b.storedLength)))),
+  const segmentPlaintexts = segments.map((s) =>
+    Buffer.concat(s.blocks.map((b) => decryptBlock(dataKey, blockAad(manifest.interactionId, s.streamId, b.index), blobs.get(s.blobName)!.subarray(b.storedOffset, b.storedOffset + b.storedLength)))),
   );
+  const plaintext = Buffer.concat(segmentPlaintexts);
   const publicKey = createPublicKey(readFileSync(`${files.config.signingKeyFile}.pub`));
   const verification = await verifyManifest(manifestBytes, signature, publicKey, {
     readStoredBlock: (s, b) => Promise.resolve(blobs.get(s.blobName)?.subarray(b.storedOffset, b.storedOffset + b.storedLength)),
     toPlaintext: (s, b, stored) => decryptBlock(dataKey, blockAad(manifest.interactionId, s.streamId, b.index), stored),
   });
-  return { plaintext, segments: segments.map((s) => s.streamId), isValid: verification.isValid };
+  return { plaintext, segmentPlaintexts, segments: segments.map((s) => s.streamId), isValid: verification.isValid };
 }
 
 describe('media host checkpoints and segments', () => {
@@ -95,6 +98,33 @@ describe('media host checkpoints and segments', () => {
       expect(stored.isValid).toBe(true);
     } finally {
       await host.close();
+      rmSync(files.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('cuts Opus audio into segments that each play exactly their share of the frames', async () => {
+    const files = hostFiles(TEST_CONNECTION, { segmentMaxDurationInMs: 1000, isAudioLossless: false });
+    const pool = new OpusEncoderPool({ workerCount: 1 });
+    const host = await startMediaHost(files.config, { fetch: noEvents, formatterFactory: createStreamFormatterFactory({ opusPool: pool }) });
+    try {
+      const session = await persistedSession(host, 'call-opus-segments');
+      const client = await MediaTestClient.connect(session.mediaConfigBlob);
+      const frames = sineFrames(440, 130);
+      frames.forEach((payload, i) => client.unmixed(i + 1, TS0 + BigInt(i + 1) * STEP, [{ msi: 11, payload }]));
+      await client.until(() => (client.lastAck?.ackedSequence ?? 0) >= 130);
+      const summary = (await control<SealSummary>(host.controlUrl, 'POST', `/v1/sessions/${session.sessionId}/seal`)).body;
+      await client.close();
+      const stored = await storedAudio(files, summary, 11);
+      expect(stored.segments).toEqual(['audio-11', 'audio-11.1', 'audio-11.2']);
+      expect(stored.isValid).toBe(true);
+      // Each segment is an Ogg Opus stream of its own: decoded, 50, 50 and 30 frames of 20 ms.
+      const decoded = stored.segmentPlaintexts.map((bytes) => decodeOggOpusToPcm(bytes));
+      expect(decoded.map((pcm) => pcm.length / 640)).toEqual([50, 50, 30]);
+      const { correlation } = bestAlignment(pcmToSamples(Buffer.concat(frames.slice(50, 100))).subarray(1600), pcmToSamples(decoded[1]!).subarray(1600), 2);
+      expect(correlation).toBeGreaterThan(0.98);
+    } finally {
+      await host.close();
+      await pool.close();
       rmSync(files.dir, { recursive: true, force: true });
     }
   });
@@ -164,12 +194,7 @@ describe('media host checkpoints and segments', () => {
   it('fails the session whose checkpoint log is corrupt and restores the others', async () => {
     const files = hostFiles(TEST_CONNECTION, { controlPort: await getFreePort(), protocolPort: await getFreePort() });
     const sessionsDir = join(files.config.spoolDir, 'sessions');
-    const events: { kind: string; sessionId: string; reason?: string }[] = [];
-    const fetchSpy: typeof fetch = (input, init) => {
-      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-      if (url.endsWith('/api/mediahosts/events') && typeof init?.body === 'string') events.push(JSON.parse(init.body) as { kind: string; sessionId: string; reason?: string });
-      return Promise.resolve(new Response(null, { status: 204 }));
-    };
+    const { fetch: fetchSpy, events } = recordingEventsFetch();
     const config = { ...files.config, functionsUrl: 'http://127.0.0.1:9' };
     const first = await startMediaHost(config, { fetch: fetchSpy });
     const sessions = [await persistedSession(first, 'call-corrupt'), await persistedSession(first, 'call-sound')];

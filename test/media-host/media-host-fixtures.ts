@@ -205,6 +205,24 @@ export const TS0 = 638_700_000_000_000_000n;
 export const STEP = 200_000n;
 
 /** A blob's bytes from the test storage. */
+/** A media host event as the host posts it to the function app. */
+export interface PostedMediaHostEvent {
+  readonly kind: string;
+  readonly sessionId: string;
+  readonly reason?: string;
+}
+
+/** A `fetch` for the host that answers every request 204 and keeps the media host events it posts. */
+export function recordingEventsFetch(): { fetch: typeof fetch; events: PostedMediaHostEvent[] } {
+  const events: PostedMediaHostEvent[] = [];
+  const fetchSpy: typeof fetch = (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (url.endsWith('/api/mediahosts/events') && typeof init?.body === 'string') events.push(JSON.parse(init.body) as PostedMediaHostEvent);
+    return Promise.resolve(new Response(null, { status: 204 }));
+  };
+  return { fetch: fetchSpy, events };
+}
+
 export async function downloadBlob(container: string, name: string): Promise<Buffer> {
   return BlobServiceClient.fromConnectionString(TEST_CONNECTION).getContainerClient(container).getBlockBlobClient(name).downloadToBuffer();
 }

@@ -10,7 +10,7 @@ import type { CreateMediaSessionResponse, MediaSessionStatus } from '@attest/cor
 import { startMediaHost, type MediaHost } from '../../media-host/src';
 import { readSessionCheckpoint } from '../../media-host/src/session/media-session';
 import { getFreePort } from '../../local/src/azurite/azurite-process';
-import { control, hostFiles, MediaTestClient, pcmFrame, TS0, STEP, TEST_CONNECTION } from './media-host-fixtures';
+import { control, hostFiles, MediaTestClient, pcmFrame, recordingEventsFetch, TS0, STEP, TEST_CONNECTION } from './media-host-fixtures';
 
 const connection = TEST_CONNECTION;
 
@@ -39,12 +39,7 @@ describe('media host restart with a tampered stream blob', () => {
   it('fails that session only and restores the others', async () => {
     // Fixed ports: a source reconnects to the address in its media config.
     const files = hostFiles(connection, { controlPort: await getFreePort(), protocolPort: await getFreePort() });
-    const events: { kind: string; sessionId: string; reason?: string }[] = [];
-    const fetchSpy: typeof fetch = (input, init) => {
-      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-      if (url.endsWith('/api/mediahosts/events') && typeof init?.body === 'string') events.push(JSON.parse(init.body) as { kind: string; sessionId: string; reason?: string });
-      return Promise.resolve(new Response(null, { status: 204 }));
-    };
+    const { fetch: fetchSpy, events } = recordingEventsFetch();
     const config = { ...files.config, functionsUrl: 'http://127.0.0.1:9' };
     const first = await startMediaHost(config, { fetch: fetchSpy });
     const tampered = await recordedSession(first, 'call-tampered');

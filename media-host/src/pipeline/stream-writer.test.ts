@@ -40,20 +40,23 @@ function takingStore(): { store: BlockStore; lists: string[][] } {
 
 const TS = 638_700_000_000_000_000n;
 
-function audioWriter(store: BlockStore, segmentMaxDurationInMs?: number): StreamWriter {
+/** An unencrypted writer of raw frames: speaker 11's audio, or source 21's video. */
+function rawWriter(store: BlockStore, options: { kind?: 'audio' | 'video'; blockMinDurationInMs?: number; segmentMaxDurationInMs?: number } = {}): StreamWriter {
+  const kind = options.kind ?? 'audio';
+  const streamId = kind === 'audio' ? 'audio-11' : 'video-21';
   return new StreamWriter({
-    streamId: 'audio-11',
-    kind: 'audio',
-    msi: '11',
+    streamId,
+    kind,
+    msi: streamId.split('-')[1]!,
     segment: 0,
-    blobName: 't/i/streams/audio-11.pcm',
+    blobName: `t/i/streams/${streamId}.raw`,
     container: 'recordings',
     interactionId: 'i',
-    formatter: createRawPassthroughFormatter({ kind: 'audio', isLossless: true }),
+    formatter: createRawPassthroughFormatter({ kind, isLossless: true }),
     store,
     dataKey: undefined,
-    blockMinDurationInMs: 40,
-    ...(segmentMaxDurationInMs !== undefined ? { segmentMaxDurationInMs } : {}),
+    blockMinDurationInMs: options.blockMinDurationInMs ?? 40,
+    ...(options.segmentMaxDurationInMs !== undefined ? { segmentMaxDurationInMs: options.segmentMaxDurationInMs } : {}),
     now: () => new Date('2026-11-24T06:00:00Z'),
   });
 }
@@ -61,7 +64,7 @@ function audioWriter(store: BlockStore, segmentMaxDurationInMs?: number): Stream
 describe('StreamWriter', () => {
   it('hands each committed block to one checkpoint only and then holds none of them', async () => {
     const { store, lists } = takingStore();
-    const writer = audioWriter(store);
+    const writer = rawWriter(store);
     for (let n = 1; n <= 10; n += 1) writer.pushSync({ timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640, n) }, n);
     await writer.commit();
     const first = writer.takeCheckpoint();
@@ -81,7 +84,7 @@ describe('StreamWriter', () => {
   });
 
   it('asks for a new audio segment once it holds the maximum media', () => {
-    const writer = audioWriter(takingStore().store, 100);
+    const writer = rawWriter(takingStore().store, { segmentMaxDurationInMs: 100 });
     for (let n = 1; n <= 4; n += 1) writer.pushSync({ timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640) }, n);
     expect(writer.shouldEndSegmentBefore(false)).toBe(false);
     writer.pushSync({ timestamp100ns: TS + 5n * 200_000n, payload: Buffer.alloc(640) }, 5);
@@ -90,28 +93,13 @@ describe('StreamWriter', () => {
   });
 
   it('never asks for a new segment without a maximum, before Azure\'s block limit', () => {
-    const writer = audioWriter(takingStore().store);
+    const writer = rawWriter(takingStore().store);
     for (let n = 1; n <= 50; n += 1) writer.pushSync({ timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640) }, n);
     expect(writer.shouldEndSegmentBefore(false)).toBe(false);
   });
 
   it('asks for a new video segment only at a key frame', async () => {
-    const { store } = takingStore();
-    const writer = new StreamWriter({
-      streamId: 'video-21',
-      kind: 'video',
-      msi: '21',
-      segment: 0,
-      blobName: 't/i/streams/video-21.h264',
-      container: 'recordings',
-      interactionId: 'i',
-      formatter: createRawPassthroughFormatter({ kind: 'video', isLossless: true }),
-      store,
-      dataKey: undefined,
-      blockMinDurationInMs: 1000,
-      segmentMaxDurationInMs: 1000,
-      now: () => new Date('2026-11-24T06:00:00Z'),
-    });
+    const writer = rawWriter(takingStore().store, { kind: 'video', blockMinDurationInMs: 1000, segmentMaxDurationInMs: 1000 });
     // 15 fps for 1.2 s.
     for (let n = 0; n < 18; n += 1) await writer.push({ timestamp100ns: TS + BigInt(n) * 666_666n, payload: Buffer.from('0000000165', 'hex'), isKeyFrame: n === 0, width: 640, height: 360 }, n + 1);
     expect(writer.mediaDurationInMs).toBeGreaterThanOrEqual(1000);
@@ -121,20 +109,7 @@ describe('StreamWriter', () => {
 
   it('counts the stored bytes of blocks storage has not taken yet, and none once it has', async () => {
     const { store, staged, release } = heldStore();
-    const writer = new StreamWriter({
-      streamId: 'audio-11',
-      kind: 'audio',
-      msi: '11',
-      segment: 0,
-      blobName: 't/i/streams/audio-11.pcm',
-      container: 'recordings',
-      interactionId: 'i',
-      formatter: createRawPassthroughFormatter({ kind: 'audio', isLossless: true }),
-      store,
-      dataKey: undefined,
-      blockMinDurationInMs: 40,
-      now: () => new Date('2026-11-24T06:00:00Z'),
-    });
+    const writer = rawWriter(store);
     // The first block is 40 to 80 ms long: 8 frames of 20 ms cut at least one.
     for (let n = 1; n <= 8; n += 1) writer.pushSync({ timestamp100ns: 638_700_000_000_000_000n + BigInt(n) * 200_000n, payload: Buffer.alloc(640, n) }, n);
     expect(writer.blockCount).toBeGreaterThan(0);

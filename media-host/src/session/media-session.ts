@@ -124,17 +124,9 @@ interface QueuedFrame {
  * A segment the session no longer writes: ended, or checkpointed before a restart. Its blocks are
  * in the checkpoint log, not in memory; their ids are `blockIdFor(0..blockCount-1)`.
  */
-interface ClosedSegment {
-  readonly streamId: string;
-  readonly kind: StreamKind;
-  readonly msi: string;
-  readonly segment: number;
-  readonly blobName: string;
-  readonly contentType: string;
+type ClosedSegment = Pick<StreamWriterState, 'streamId' | 'kind' | 'msi' | 'segment' | 'blobName' | 'contentType' | 'storedBytes' | 'committedThroughSequence'> & {
   readonly blockCount: number;
-  readonly storedBytes: number;
-  readonly committedThroughSequence: number;
-}
+};
 
 const closedSegment = (s: StreamWriterState, blockCount: number): ClosedSegment => ({
   streamId: s.streamId,

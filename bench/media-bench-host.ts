@@ -1,0 +1,63 @@
+/**
+ * What the media benchmarks share: a throwaway TLS certificate and KEK in a folder, and the media
+ * host configuration they run with (lossless audio, encryption on, loopback, quiet logs).
+ */
+import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getFreePort } from '@attest/local/dist/azurite/azurite-process';
+import type { MediaHostConfig } from '@attest/media-host/dist/config/media-host.config';
+
+export const BENCH_CONTROL_KEY = 'bench-control-key-0123456789';
+
+function selfSigned(dir: string): { cert: string; key: string } {
+  const cert = join(dir, 'tls.crt');
+  const key = join(dir, 'tls.key');
+  const result = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  if (result.status !== 0) throw new Error('openssl is needed to make the benchmark certificate');
+  return { cert, key };
+}
+
+/**
+ * Writes a certificate and a KEK public key into `dir` and returns a host configuration using
+ * them, with free ports (fixed from then on, so media config blobs stay valid across a restart),
+ * and the KEK's private key (to decrypt what was stored).
+ */
+export async function benchMediaHostConfig(
+  dir: string,
+  storageConnectionString: string,
+  settings: Pick<MediaHostConfig, 'blockMinDurationInMs' | 'segmentMaxDurationInMs' | 'maxSessions' | 'helloTimeoutInMs'>,
+): Promise<{ config: MediaHostConfig; kekPrivateKeyPem: string }> {
+  const tls = selfSigned(dir);
+  const kek = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  writeFileSync(join(dir, 'kek.pem'), kek.publicKey.export({ type: 'spki', format: 'pem' }));
+  const config: MediaHostConfig = {
+    hostId: 'bench',
+    region: 'local',
+    version: '0.1.0',
+    controlHost: '127.0.0.1',
+    controlPort: await getFreePort(),
+    controlKey: BENCH_CONTROL_KEY,
+    publicHost: '127.0.0.1',
+    protocolHost: '127.0.0.1',
+    protocolPort: await getFreePort(),
+    tlsCertFile: tls.cert,
+    tlsKeyFile: tls.key,
+    storageConnectionString,
+    recordingsContainer: 'recordings',
+    spoolDir: join(dir, 'spool'),
+    spoolLimitInBytes: 4 * 1024 * 1024 * 1024,
+    spoolFlushIntervalInMs: 100,
+    commitIntervalInMs: 5000,
+    maxFramePayloadBytes: 1024 * 1024,
+    heartbeatIntervalInMs: 600_000,
+    isEncryptionEnabled: true,
+    kekPublicKeyFile: join(dir, 'kek.pem'),
+    signingKeyFile: join(dir, 'signing.pem'),
+    isAudioLossless: true,
+    logLevel: 'error',
+    ...settings,
+  };
+  return { config, kekPrivateKeyPem: kek.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
