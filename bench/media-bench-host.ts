@@ -50,6 +50,7 @@ export async function benchMediaHostConfig(
     spoolLimitInBytes: 4 * 1024 * 1024 * 1024,
     spoolFlushIntervalInMs: 100,
     commitIntervalInMs: 5000,
+    finishedSessionRetentionInMs: 3_600_000,
     maxFramePayloadBytes: 1024 * 1024,
     heartbeatIntervalInMs: 600_000,
     isEncryptionEnabled: true,

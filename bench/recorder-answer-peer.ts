@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     commitIntervalInMs: 1_000,
     blockMinDurationInMs: 500,
     segmentMaxDurationInMs: 30 * 60_000,
+    finishedSessionRetentionInMs: 3_600_000,
     maxSessions: 400,
     maxFramePayloadBytes: 1024 * 1024,
     heartbeatIntervalInMs: 500,

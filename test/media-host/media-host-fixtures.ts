@@ -74,6 +74,7 @@ export function hostFiles(connection: string, overrides: Partial<MediaHostConfig
     commitIntervalInMs: 200,
     blockMinDurationInMs: 100,
     segmentMaxDurationInMs: 30 * 60_000,
+    finishedSessionRetentionInMs: 3_600_000,
     maxSessions: 50,
     maxFramePayloadBytes: 1024 * 1024,
     heartbeatIntervalInMs: 60_000,

@@ -46,6 +46,13 @@ export interface MediaHostConfig {
    */
   readonly segmentMaxDurationInMs: number;
   /**
+   * How long a finished (sealed, aborted, failed) session stays on the host, answering status and
+   * a repeated seal, before it is retired (`FINISHED_SESSION_RETENTION_MS`, default 3,600,000 = 1
+   * hour, 1,000 to 604,800,000). Retiring deletes a sealed session's files and keeps an aborted or
+   * failed one's under `sessions/finished/`.
+   */
+  readonly finishedSessionRetentionInMs: number;
+  /**
    * Send Put Block and Put Block List through `@azure/storage-blob` like every other request
    * instead of the host's REST path (`ATTEST_MEDIA_STORAGE_BLOCKS_VIA_SDK`, default false): for a
    * deployment that must reach storage through an HTTP proxy (the REST path does not use one), or
@@ -181,6 +188,7 @@ export function loadConfig(env: Env): MediaHostConfig {
     commitIntervalInMs: int('COMMIT_INTERVAL_MS', 5000, 100, 5000),
     blockMinDurationInMs: int('BLOCK_MIN_DURATION_MS', 2000, 20, 60_000),
     segmentMaxDurationInMs: int('SEGMENT_MAX_DURATION_MS', 30 * 60_000, 60_000, 24 * 3_600_000),
+    finishedSessionRetentionInMs: int('FINISHED_SESSION_RETENTION_MS', 3_600_000, 1000, 7 * 24 * 3_600_000),
     maxSessions: int('MAX_SESSIONS', 500, 1, 100_000),
     maxFramePayloadBytes: int('MAX_FRAME_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     ...(functionsUrl !== undefined ? { functionsUrl: functionsUrl.replace(/\/+$/, '') } : {}),

@@ -99,6 +99,12 @@ export interface MediaHost {
   readonly taps: FrameTaps;
   getSession(sessionId: string): MediaSession | undefined;
   health(): MediaHostHealth;
+  /**
+   * Retires every session finished at least `finishedSessionRetentionInMs` ago (by the host's
+   * clock): it leaves memory, its files leave the sessions folder (see `MediaSession.retire`), and
+   * the control API answers 404 for it. Runs on its own every minute; returns how many it retired.
+   */
+  retireFinishedSessions(): Promise<number>;
   /** Stops listening and the loops, flushes the spool; sessions stay resumable. Idempotent. */
   close(): Promise<void>;
 }
@@ -326,7 +332,39 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     void postToFunctions('/api/mediahosts/heartbeat', body);
   };
   const heartbeatTimer = setInterval(heartbeat, config.heartbeatIntervalInMs);
-  for (const timer of [flushTimer, commitTimer, heartbeatTimer]) timer.unref();
+
+  // An always-on host must not keep every session it ever had: in memory (every loop walks the
+  // sessions), on disk, or read again at each start. Finished sessions stay for the retention
+  // (status, an idempotent repeated seal), then go.
+  const startedAtInMs = now().getTime();
+  let retiring: Promise<number> | undefined;
+  const retireFinishedSessions = (): Promise<number> => {
+    retiring ??= (async () => {
+      const cutoff = now().getTime() - config.finishedSessionRetentionInMs;
+      let retired = 0;
+      for (const session of [...sessions.values()]) {
+        const finishedAt = session.finishedAtInMs(startedAtInMs);
+        if (finishedAt === undefined || finishedAt > cutoff) continue;
+        try {
+          await session.retire();
+        } catch (error) {
+          logger.warn('finished session not retired', { sessionId: session.sessionId, callId: session.request.callId, error: errorMessage(error) });
+          continue;
+        }
+        sessions.delete(session.sessionId);
+        if (sessionByCall.get(session.request.callId) === session.sessionId) sessionByCall.delete(session.request.callId);
+        connections.get(session.sessionId)?.close(MediaProtocolErrorCode.sessionClosed, 'session retired');
+        retired += 1;
+      }
+      if (retired > 0) logger.info('finished sessions retired', { sessionCount: retired });
+      return retired;
+    })().finally(() => {
+      retiring = undefined;
+    });
+    return retiring;
+  };
+  const retireTimer = setInterval(() => void retireFinishedSessions(), Math.min(60_000, config.finishedSessionRetentionInMs));
+  for (const timer of [flushTimer, commitTimer, heartbeatTimer, retireTimer]) timer.unref();
 
   // ---- servers ----
   const protocol: MediaProtocolServer = await startMediaProtocolServer({
@@ -462,11 +500,14 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     taps,
     getSession: (id) => sessions.get(id),
     health,
+    retireFinishedSessions,
     close() {
       closing ??= (async () => {
         clearInterval(flushTimer);
         clearInterval(commitTimer);
         clearInterval(heartbeatTimer);
+        clearInterval(retireTimer);
+        await retiring;
         live?.close();
         await control.close();
         await protocol.close();

@@ -17,8 +17,8 @@
  *   container's encoder state cannot be recovered.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFile, rename, writeFile, open as openFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, writeFile, open as openFile, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import {
   encodeFrame,
   ErrorCode,
@@ -111,6 +111,8 @@ export interface SessionRecord {
   readonly sequenceThrough?: number;
   readonly sealSummary?: SealSummary;
   readonly failureReason?: string;
+  /** When the session was sealed, aborted or failed (absent in records written before it existed). */
+  readonly finishedAt?: string;
 }
 
 interface QueuedFrame {
@@ -194,6 +196,7 @@ export class MediaSession {
   private checkpointedThrough = 0;
   private sealSummary: SealSummary | undefined;
   private failureReason: string | undefined;
+  private finishedAtValue: string | undefined;
   private isSealing = false;
   private hasKeyRecord = false;
   private readonly quietCommits = new Map<string, number>();
@@ -217,6 +220,7 @@ export class MediaSession {
     this.framesDroppedBeforePersist = Math.max(record.framesDroppedBeforePersist, checkpoint.last?.framesDroppedBeforePersist ?? 0);
     this.sealSummary = record.sealSummary;
     this.failureReason = record.failureReason;
+    this.finishedAtValue = record.finishedAt;
     this.log = env.logger.child({ sessionId: record.sessionId, callId: record.request.callId, interactionId: record.request.interactionId });
     let through = Math.max(record.sequenceThrough ?? 0, checkpoint.through);
     for (const stream of checkpoint.streams) {
@@ -793,6 +797,7 @@ export class MediaSession {
     };
     this.sealSummary = summary;
     this.stateValue = MediaSessionState.sealed;
+    this.finishedAtValue = sealedAt;
     this.isSealing = false;
     await this.saveRecord();
     await this.env.spool.forget(this.sessionId);
@@ -805,6 +810,7 @@ export class MediaSession {
   async abort(reason: string): Promise<void> {
     if (this.isFinished) return;
     this.stateValue = MediaSessionState.aborted;
+    this.finishedAtValue = this.env.now().toISOString();
     this.failureReason = reason;
     this.queue = [];
     for (const writer of this.writers.values()) await writer.close();
@@ -818,6 +824,7 @@ export class MediaSession {
   fail(reason: string): void {
     if (this.isFinished) return;
     this.stateValue = MediaSessionState.failed;
+    this.finishedAtValue = this.env.now().toISOString();
     this.failureReason = reason;
     this.queue = [];
     this.log.error('persistence failed', { reason });
@@ -897,6 +904,7 @@ export class MediaSession {
       ...(this.checkpointedThrough > 0 ? { sequenceThrough: this.checkpointedThrough } : {}),
       ...(this.sealSummary !== undefined ? { sealSummary: this.sealSummary } : {}),
       ...(this.failureReason !== undefined ? { failureReason: this.failureReason } : {}),
+      ...(this.finishedAtValue !== undefined ? { finishedAt: this.finishedAtValue } : {}),
     };
     const path = join(this.env.sessionsDir, `${this.sessionId}.json`);
     const temp = `${path}.tmp`;
@@ -934,10 +942,38 @@ export class MediaSession {
     }
   }
 
-  /** Removes the session record and checkpoint log of a finished session (housekeeping). */
-  async deleteRecord(): Promise<void> {
-    await rm(join(this.env.sessionsDir, `${this.sessionId}.json`), { force: true });
-    await rm(checkpointLogPath(this.env.sessionsDir, this.sessionId), { force: true });
+  /**
+   * When the session finished (sealed, aborted, failed), in ms since the epoch; undefined while it
+   * runs. A finished session restored from a record without the time counts from `restoredAt`.
+   */
+  finishedAtInMs(restoredAt: number): number | undefined {
+    if (!this.isFinished) return undefined;
+    return this.finishedAtValue === undefined ? restoredAt : Date.parse(this.finishedAtValue);
+  }
+
+  /**
+   * Takes a finished session's files out of the host's sessions folder (housekeeping, once the
+   * function app no longer asks for it). A sealed session's record and checkpoint log are deleted:
+   * its signed manifest in storage holds what they held. An aborted or failed session has no
+   * manifest, so its record and log (which blocks of which blobs were committed, with their hashes)
+   * move to `{sessionsDir}/finished/` and are kept. Idempotent.
+   */
+  async retire(): Promise<void> {
+    if (!this.isFinished) throw new RecorderError(ErrorCode.Conflict, `media session is ${this.stateValue}`, { details: { state: this.stateValue } });
+    // A record write still on its way would put the file back.
+    await this.saving;
+    const files = [join(this.env.sessionsDir, `${this.sessionId}.json`), checkpointLogPath(this.env.sessionsDir, this.sessionId)];
+    if (this.stateValue === MediaSessionState.sealed) {
+      for (const file of files) await rm(file, { force: true });
+      return;
+    }
+    const keptDir = join(this.env.sessionsDir, 'finished');
+    await mkdir(keptDir, { recursive: true });
+    for (const file of files) {
+      await rename(file, join(keptDir, basename(file))).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      });
+    }
   }
 }
 
