@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CreateMediaSessionResponse, SealSummary } from '@attest/core';
-import { startMediaHost, type MediaHost } from '../../media-host/src';
+import { noopMetrics, startMediaHost, type MediaHost } from '../../media-host/src';
 import { checkpointLogPath } from '../../media-host/src/session/checkpoint-log';
 import { control, hostFiles, MediaTestClient, pcmFrame, STEP, TEST_CONNECTION, TS0 } from './media-host-fixtures';
 
@@ -29,7 +29,9 @@ describe('media host housekeeping', () => {
     const now = (): Date => new Date(nowInMs);
     const files = hostFiles(TEST_CONNECTION, { finishedSessionRetentionInMs: HOUR });
     const sessionsDir = join(files.config.spoolDir, 'sessions');
-    const first = await startMediaHost(files.config, { fetch: noEvents, now });
+    const forgotten: string[] = [];
+    const metrics = { ...noopMetrics, forgetSession: (sessionId: string) => void forgotten.push(sessionId) };
+    const first = await startMediaHost(files.config, { fetch: noEvents, now, metrics });
     let second: MediaHost | undefined;
     try {
       const sealed = await recordedSession(first, 'call-sealed');
@@ -49,7 +51,10 @@ describe('media host housekeeping', () => {
       expect((await control<SealSummary>(first.controlUrl, 'POST', `/v1/sessions/${sealed.sessionId}/seal`)).body.manifestSha256).toBe(summary.manifestSha256);
 
       nowInMs += 1;
+      forgotten.length = 0;
       expect(await first.retireFinishedSessions()).toBe(2);
+      // Their metric series go too (a failed session's were never dropped before).
+      expect(forgotten.sort()).toEqual([sealed.sessionId, aborted.sessionId].sort());
       expect(await status(first, sealed.sessionId)).toBe(404);
       expect(await status(first, aborted.sessionId)).toBe(404);
       expect(await status(first, live.sessionId)).toBe(200);

@@ -353,6 +353,8 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
         }
         sessions.delete(session.sessionId);
         if (sessionByCall.get(session.request.callId) === session.sessionId) sessionByCall.delete(session.request.callId);
+        // A failed session's metric series were never dropped (seal and abort drop theirs).
+        metrics.forgetSession?.(session.sessionId);
         connections.get(session.sessionId)?.close(MediaProtocolErrorCode.sessionClosed, 'session retired');
         retired += 1;
       }
@@ -363,7 +365,9 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     });
     return retiring;
   };
-  const retireTimer = setInterval(() => void retireFinishedSessions(), Math.min(60_000, config.finishedSessionRetentionInMs));
+  const retireTimer = setInterval(() => {
+    retireFinishedSessions().catch((error: unknown) => logger.warn('housekeeping failed', { error: errorMessage(error) }));
+  }, Math.min(60_000, config.finishedSessionRetentionInMs));
   for (const timer of [flushTimer, commitTimer, heartbeatTimer, retireTimer]) timer.unref();
 
   // ---- servers ----
