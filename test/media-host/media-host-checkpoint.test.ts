@@ -4,7 +4,7 @@
  * fails only the session whose log is corrupt.
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   blockAad,
@@ -149,6 +149,34 @@ describe('media host checkpoints and segments', () => {
       const indices = lines.flatMap((l) => l.streams.flatMap((s) => s.blocks.map((b) => b.index)));
       expect(indices).toEqual([...indices.keys()]);
       await client.close();
+    } finally {
+      await host.close();
+      rmSync(files.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lists every block in the manifest when a seal is tried again after its checkpoint could not be written', async () => {
+    const files = hostFiles(TEST_CONNECTION);
+    const sessionsDir = join(files.config.spoolDir, 'sessions');
+    const host = await startMediaHost(files.config, { fetch: noEvents });
+    try {
+      const session = await persistedSession(host, 'call-seal-again');
+      const client = await MediaTestClient.connect(session.mediaConfigBlob);
+      const sent = await sendFrames(client, 7, 1, 60);
+      await checkpointThrough(files, session.sessionId, 20);
+      // The log cannot be appended to (a folder stands where it was) when the seal writes its last line.
+      const logPath = checkpointLogPath(sessionsDir, session.sessionId);
+      renameSync(logPath, `${logPath}.aside`);
+      mkdirSync(logPath);
+      expect((await control(host.controlUrl, 'POST', `/v1/sessions/${session.sessionId}/seal`)).status).toBe(500);
+      rmSync(logPath, { recursive: true });
+      renameSync(`${logPath}.aside`, logPath);
+      const sealed = await control<SealSummary>(host.controlUrl, 'POST', `/v1/sessions/${session.sessionId}/seal`);
+      expect(sealed.status).toBe(200);
+      await client.close();
+      const stored = await storedAudio(files, sealed.body, 7);
+      expect(stored.plaintext.equals(Buffer.concat(sent))).toBe(true);
+      expect(stored.isValid).toBe(true);
     } finally {
       await host.close();
       rmSync(files.dir, { recursive: true, force: true });

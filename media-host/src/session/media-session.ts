@@ -704,7 +704,14 @@ export class MediaSession {
       framesDroppedBeforePersist: this.framesDroppedBeforePersist,
       streams: legacy === undefined ? streams : [...legacy, ...streams],
     };
-    await this.env.limitRecordWrite(() => appendCheckpointLine(checkpointLogPath(this.env.sessionsDir, this.sessionId), line));
+    try {
+      await this.env.limitRecordWrite(() => appendCheckpointLine(checkpointLogPath(this.env.sessionsDir, this.sessionId), line));
+    } catch (error) {
+      // The writers have let go of these blocks: keep them for the next line (a seal tried again
+      // must still list them), ahead of anything taken since.
+      this.endedSegmentCheckpoints = [...streams, ...this.endedSegmentCheckpoints];
+      throw error;
+    }
     this.legacyStreams = undefined;
     this.checkpointedThrough = line.through;
   }
