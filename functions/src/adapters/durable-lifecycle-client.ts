@@ -1,11 +1,30 @@
-/** The recorder's `LifecycleClient` over the Durable Functions client of one invocation. */
-import type { DurableClient } from 'durable-functions';
-import type { LifecycleClient, LifecycleStatus, RaiseResult, StartResult } from '../domain/recorder-ports';
+/** The recorder's `LifecycleClient` and `LifecycleHistory` over the Durable Functions client of one invocation. */
+import { OrchestrationRuntimeStatus, type DurableClient } from 'durable-functions';
+import { OrchestratorNames } from '../domain/call-lifecycle.contract';
+import type { LifecycleClient, LifecycleHistory, LifecycleStatus, RaiseResult, StartResult } from '../domain/recorder-ports';
 
 const notFound = /404|No instance with ID/i;
 
-export class DurableLifecycleClient implements LifecycleClient {
-  constructor(private readonly client: DurableClient) {}
+const FINISHED = [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated];
+const LIFECYCLE_NAMES: ReadonlySet<string> = new Set(Object.values(OrchestratorNames));
+
+export class DurableLifecycleClient implements LifecycleClient, LifecycleHistory {
+  /** `lifecycleNames`: the orchestrations the history purge may take (default: both call lifecycle versions). */
+  constructor(
+    private readonly client: DurableClient,
+    private readonly lifecycleNames: ReadonlySet<string> = LIFECYCLE_NAMES,
+  ) {}
+
+  async listFinished(createdBefore: Date, limit: number): Promise<readonly string[]> {
+    // Other orchestrations in the task hub (retention timers, exports) are never listed.
+    const statuses = await this.client.getStatusBy({ createdTimeTo: createdBefore, runtimeStatus: FINISHED });
+    return statuses.filter((s) => this.lifecycleNames.has(s.name)).slice(0, limit).map((s) => s.instanceId);
+  }
+
+  async purge(instanceId: string): Promise<boolean> {
+    const result = await this.client.purgeInstanceHistory(instanceId);
+    return result.instancesDeleted > 0;
+  }
 
   async start(orchestratorName: string, instanceId: string, input: unknown): Promise<StartResult> {
     try {

@@ -30,6 +30,7 @@ import {
 import { RateLimitedLog, structuredLog } from '../logging/structured-log';
 import { registerRecorder } from '../registrations/recorder.register';
 import { createDeliveryLogSweepHandler } from '../timers/delivery-log-sweep.timer';
+import { createLifecycleHistoryPurgeHandler } from '../timers/lifecycle-history-purge.timer';
 
 export interface RecorderDependencies {
   readonly archive: ArchiveIntake;
@@ -125,6 +126,7 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
       getCall: createGetCallHandler(callsDeps),
       listCalls: createListCallsHandler(callsDeps),
       deliveryLogSweep: createDeliveryLogSweepHandler({ deliveries, retentionInMs: recorder.deliveryRetentionInMs, now }),
+      lifecycleHistoryPurge: createLifecycleHistoryPurgeHandler({ history: lifecycle, retentionInMs: recorder.lifecycleHistoryRetentionInMs, now }),
     },
     createRecorderActivities({ graph, media, interactions, archive: deps.archive, log: rootLog }),
   );

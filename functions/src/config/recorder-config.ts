@@ -45,9 +45,12 @@ export interface RecorderConfig {
   readonly maxEventsPerExecution: number;
   /** Webhook delivery claims (dedupe) are kept this long. */
   readonly deliveryRetentionInMs: number;
+  /** Finished call lifecycles older than this leave the task hub (`recorderLifecycleHistoryPurge`, daily). */
+  readonly lifecycleHistoryRetentionInMs: number;
 }
 
 const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
 
 export function readRecorderConfig(reader: ConfigReader): RecorderConfig {
   const appId = reader.string('ATTEST_APP_ID');
@@ -105,5 +108,6 @@ export function readRecorderConfig(reader: ConfigReader): RecorderConfig {
     recordingStatusMaxAttempts: reader.integer('ATTEST_RECORDER_STATUS_MAX_ATTEMPTS', 5, 1, 20),
     maxEventsPerExecution: reader.integer('ATTEST_RECORDER_MAX_EVENTS_PER_EXECUTION', 200, 10, 10_000),
     deliveryRetentionInMs: reader.integer('ATTEST_RECORDER_DELIVERY_RETENTION_MS', 24 * 60 * MINUTE, 10 * MINUTE, 30 * 24 * 60 * MINUTE),
+    lifecycleHistoryRetentionInMs: reader.integer('ATTEST_RECORDER_LIFECYCLE_HISTORY_RETENTION_MS', 30 * DAY, DAY, 3650 * DAY),
   };
 }

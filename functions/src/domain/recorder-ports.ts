@@ -125,6 +125,21 @@ export interface LifecycleStatus {
   readonly output?: unknown;
 }
 
+/**
+ * Finished call lifecycles in the task hub, for the history purge. A lifecycle's history is
+ * operational: the interaction record, its participants and streams and the ledger are the record
+ * of the call, and stay.
+ */
+export interface LifecycleHistory {
+  /**
+   * Ids of call lifecycle instances (either version) that finished (completed, failed or
+   * terminated) and were created before `createdBefore`; at most `limit`.
+   */
+  listFinished(createdBefore: Date, limit: number): Promise<readonly string[]>;
+  /** Deletes one instance's history and state; false when there was none. Idempotent. */
+  purge(instanceId: string): Promise<boolean>;
+}
+
 /** The Durable client as the recorder uses it. */
 export interface LifecycleClient {
   start(orchestratorName: string, instanceId: string, input: unknown): Promise<StartResult>;

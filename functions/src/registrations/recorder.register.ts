@@ -5,6 +5,7 @@ import type { RecorderActivities } from '../activities/recorder.activities';
 import { ActivityNames, OrchestratorNames } from '../domain/call-lifecycle.contract';
 import { callLifecycleV1, callLifecycleV2 } from '../orchestrators/call-lifecycle.orchestrator';
 import { DELIVERY_LOG_SWEEP_SCHEDULE } from '../timers/delivery-log-sweep.timer';
+import { LIFECYCLE_HISTORY_PURGE_SCHEDULE } from '../timers/lifecycle-history-purge.timer';
 
 export interface RecorderHttpHandlers {
   readonly calling: HttpHandler;
@@ -15,6 +16,7 @@ export interface RecorderHttpHandlers {
   readonly getCall: HttpHandler;
   readonly listCalls: HttpHandler;
   readonly deliveryLogSweep: TimerHandler;
+  readonly lifecycleHistoryPurge: TimerHandler;
 }
 
 export function registerRecorder(handlers: RecorderHttpHandlers, activities: RecorderActivities): void {
@@ -30,6 +32,7 @@ export function registerRecorder(handlers: RecorderHttpHandlers, activities: Rec
   app.http('recorderListCalls', { route: 'calls', methods: ['GET'], authLevel: 'anonymous', handler: handlers.listCalls });
 
   app.timer('recorderDeliveryLogSweep', { schedule: DELIVERY_LOG_SWEEP_SCHEDULE, handler: handlers.deliveryLogSweep });
+  app.timer('recorderLifecycleHistoryPurge', { schedule: LIFECYCLE_HISTORY_PURGE_SCHEDULE, extraInputs: client, handler: handlers.lifecycleHistoryPurge });
 
   df.app.orchestration(OrchestratorNames.callLifecycle, callLifecycleV2);
   // Instances started before V2 replay with the code that started them.
