@@ -4,6 +4,11 @@
  * Only finished call lifecycles (both versions) created before the retention are taken; the
  * interaction records, the ledger and the recordings are not touched, and `GET /api/calls/{callId}`
  * answers from the interaction record once the orchestration status is gone.
+ *
+ * The listing holds every finished lifecycle older than the cutoff still in the hub: once the
+ * timer runs daily, about one day of calls. After the timer has not run for a long time it holds
+ * the whole backlog (the SDK's `getStatusBy` pages internally and returns everything); purging
+ * still goes at most {@link LIFECYCLE_HISTORY_PURGE_MAX_PER_RUN} a run.
  */
 import type { InvocationContext, Timer } from '@azure/functions';
 import type { LifecycleHistory } from '../domain/recorder-ports';
