@@ -205,8 +205,6 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
   };
 
   // ---- restore after a restart ----
-  /** Sessions whose checkpoint log is corrupt: restored from the record alone, then failed. */
-  const corruptLogs = new Set<MediaSession>();
   for (const name of readdirSync(sessionsDir).filter((n) => n.endsWith('.json'))) {
     try {
       const record = JSON.parse(readFileSync(join(sessionsDir, name), 'utf8')) as SessionRecord;
@@ -220,7 +218,9 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
         isLogCorrupt = true;
       }
       const session = MediaSession.restore(env, record, lines);
-      if (isLogCorrupt) corruptLogs.add(session);
+      // Which blocks it committed is unknown: persisting on would store a recording whose
+      // manifest cannot list them. Fail it (reported); what is stored stays.
+      if (isLogCorrupt) session.fail('checkpointLogCorrupt');
       sessions.set(session.sessionId, session);
       sessionByCall.set(session.request.callId, session.sessionId);
     } catch (error) {
@@ -229,12 +229,6 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
   }
   for (const session of sessions.values()) {
     if (session.isFinished) continue;
-    // Which blocks it committed is unknown: persisting on would store a recording whose
-    // manifest cannot list them. Fail it (reported); what is stored stays.
-    if (corruptLogs.has(session)) {
-      session.fail('checkpointLogCorrupt');
-      continue;
-    }
     try {
       await session.reconcile();
     } catch (error) {

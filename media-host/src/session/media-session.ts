@@ -142,6 +142,15 @@ const closedSegment = (s: StreamWriterState, blockCount: number): ClosedSegment 
   committedThroughSequence: s.committedThroughSequence,
 });
 
+/**
+ * A record's segments with its log's lines folded on. A format 1 record's streams are the base,
+ * unless the log already holds them (its first line, written by a reconcile that stopped before
+ * the record was rewritten in format 2).
+ */
+function foldRecordAndLog(record: SessionRecord, lines: readonly CheckpointLine[]): FoldedCheckpoint {
+  return foldCheckpoints(lines.length === 0 ? (record.streams ?? []) : [], lines);
+}
+
 const tokenHash = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
 export interface NewSessionInit {
@@ -267,10 +276,7 @@ export class MediaSession {
    * `readCheckpointLogSync`); call {@link MediaSession.reconcile} before use.
    */
   static restore(env: SessionEnvironment, record: SessionRecord, lines: readonly CheckpointLine[]): MediaSession {
-    // A format 1 record's streams are the base, unless the log already holds them (written by a
-    // reconcile that stopped before the record was rewritten in format 2).
-    const base = lines.length === 0 ? (record.streams ?? []) : [];
-    return new MediaSession(env, record, record.dataKey === undefined ? undefined : Buffer.from(record.dataKey, 'base64'), foldCheckpoints(base, lines));
+    return new MediaSession(env, record, record.dataKey === undefined ? undefined : Buffer.from(record.dataKey, 'base64'), foldRecordAndLog(record, lines));
   }
 
   get state(): MediaSessionState {
@@ -991,8 +997,7 @@ export class MediaSession {
  */
 export async function readSessionCheckpoint(sessionsDir: string, sessionId: string): Promise<{ record: SessionRecord; streams: StreamWriterState[]; through: number }> {
   const record = JSON.parse(await readFile(join(sessionsDir, `${sessionId}.json`), 'utf8')) as SessionRecord;
-  const lines = await readCheckpointLog(checkpointLogPath(sessionsDir, sessionId));
-  const folded = foldCheckpoints(lines.length === 0 ? (record.streams ?? []) : [], lines);
+  const folded = foldRecordAndLog(record, await readCheckpointLog(checkpointLogPath(sessionsDir, sessionId)));
   return { record, streams: folded.streams, through: Math.max(record.sequenceThrough ?? 0, folded.through) };
 }
 
