@@ -5,14 +5,35 @@ import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
 
 const nonDeterministic = [
-  { object: 'Date', property: 'now', message: 'Orchestrators read time from context.df.currentUtcDateTime.' },
-  { object: 'Math', property: 'random', message: 'Orchestrators get ids from context.df.newGuid().' },
+  {
+    object: 'Date',
+    property: 'now',
+    message: 'Orchestrators read time from context.df.currentUtcDateTime.',
+  },
+  {
+    object: 'Math',
+    property: 'random',
+    message: 'Orchestrators get ids from context.df.newGuid().',
+  },
   { object: 'process', property: 'env', message: 'Orchestrators receive settings in their input.' },
-  { object: 'crypto', property: 'randomUUID', message: 'Orchestrators get ids from context.df.newGuid().' },
+  {
+    object: 'crypto',
+    property: 'randomUUID',
+    message: 'Orchestrators get ids from context.df.newGuid().',
+  },
 ];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.data/**', 'bench/results/**', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '.data/**',
+      'bench/results/**',
+      '**/*.js',
+      '**/*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -30,9 +51,21 @@ export default tseslint.config(
         'error',
         {
           zones: [
-            { target: './core', from: ['./functions', './media-host', './local', './test'], message: 'core/ imports nothing from the workspace.' },
-            { target: './functions', from: ['./media-host', './local', './test'], message: 'functions/ talks to others over HTTP only.' },
-            { target: './media-host', from: ['./functions', './local', './test'], message: 'media-host/ talks to others over HTTP and the media protocol only.' },
+            {
+              target: './core',
+              from: ['./functions', './media-host', './local', './test'],
+              message: 'core/ imports nothing from the workspace.',
+            },
+            {
+              target: './functions',
+              from: ['./media-host', './local', './test'],
+              message: 'functions/ talks to others over HTTP only.',
+            },
+            {
+              target: './media-host',
+              from: ['./functions', './local', './test'],
+              message: 'media-host/ talks to others over HTTP and the media protocol only.',
+            },
           ],
         },
       ],
@@ -43,7 +76,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@attest/local', '@attest/local/*', '**/local/src/**', '**/local/dist/**'], message: 'Product code never imports local/.' }] },
+        {
+          patterns: [
+            {
+              group: ['@attest/local', '@attest/local/*', '**/local/src/**', '**/local/dist/**'],
+              message: 'Product code never imports local/.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -53,8 +93,28 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['fs', 'node:fs', 'net', 'node:net', 'http', 'node:http', 'https', 'node:https', 'child_process', 'node:child_process', 'tls', 'node:tls', 'fs/promises', 'node:fs/promises'],
-          patterns: [{ group: ['@attest/*', '@azure/*'], message: 'core/ is pure: no I/O, no workspace imports.' }],
+          paths: [
+            'fs',
+            'node:fs',
+            'net',
+            'node:net',
+            'http',
+            'node:http',
+            'https',
+            'node:https',
+            'child_process',
+            'node:child_process',
+            'tls',
+            'node:tls',
+            'fs/promises',
+            'node:fs/promises',
+          ],
+          patterns: [
+            {
+              group: ['@attest/*', '@azure/*'],
+              message: 'core/ is pure: no I/O, no workspace imports.',
+            },
+          ],
         },
       ],
     },
@@ -66,15 +126,41 @@ export default tseslint.config(
       'no-restricted-properties': ['error', ...nonDeterministic],
       'no-restricted-syntax': [
         'error',
-        { selector: 'NewExpression[callee.name="Date"][arguments.length=0]', message: 'Use context.df.currentUtcDateTime.' },
-        { selector: 'FunctionDeclaration[async=true], FunctionExpression[async=true], ArrowFunctionExpression[async=true]', message: 'Orchestrators are synchronous generators.' },
-        { selector: 'AwaitExpression', message: 'Orchestrators yield context.df tasks; they never await.' },
+        {
+          selector: 'NewExpression[callee.name="Date"][arguments.length=0]',
+          message: 'Use context.df.currentUtcDateTime.',
+        },
+        {
+          selector:
+            'FunctionDeclaration[async=true], FunctionExpression[async=true], ArrowFunctionExpression[async=true]',
+          message: 'Orchestrators are synchronous generators.',
+        },
+        {
+          selector: 'AwaitExpression',
+          message: 'Orchestrators yield context.df tasks; they never await.',
+        },
       ],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'fetch'],
       'no-restricted-imports': [
         'error',
         {
-          patterns: [{ group: ['**/adapters/**', '**/activities/**', '**/config/**', 'node:*', 'fs', 'http', 'https', '@azure/storage-*', '@azure/data-tables', '@microsoft/*'], message: 'Orchestrators do no I/O: call an activity.' }],
+          patterns: [
+            {
+              group: [
+                '**/adapters/**',
+                '**/activities/**',
+                '**/config/**',
+                'node:*',
+                'fs',
+                'http',
+                'https',
+                '@azure/storage-*',
+                '@azure/data-tables',
+                '@microsoft/*',
+              ],
+              message: 'Orchestrators do no I/O: call an activity.',
+            },
+          ],
         },
       ],
     },

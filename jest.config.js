@@ -10,7 +10,10 @@ const swc = [
 const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': swc },
-  moduleNameMapper: { '^@attest/core$': '<rootDir>/core/src/index.ts', '^@azure/functions-core$': '<rootDir>/local/src/host/functions-core.ts' },
+  moduleNameMapper: {
+    '^@attest/core$': '<rootDir>/core/src/index.ts',
+    '^@azure/functions-core$': '<rootDir>/local/src/host/functions-core.ts',
+  },
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/', '<rootDir>/\\.data/'],
 };
 module.exports = {

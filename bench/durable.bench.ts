@@ -13,12 +13,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
- 
+
 import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import { createLocalDurableEngine, type LocalDurableEngine } from '@attest/local/dist/durable';
 import { loadFunctionApp } from '@attest/local/dist/host/function-app';
 import type { HostLogRecord } from '@attest/local/dist/host/log-sink';
- 
 
 const IN_FLIGHT = 100;
 const THROUGHPUT_ORCHESTRATIONS = Number(process.env.ATTEST_BENCH_DURABLE_ORCHESTRATIONS ?? 400);
@@ -58,10 +57,20 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.max(0, index)] as number;
 }
 
-function summary(samples: number[]): { samples: number; p50InMs: number; p99InMs: number; maxInMs: number } {
+function summary(samples: number[]): {
+  samples: number;
+  p50InMs: number;
+  p99InMs: number;
+  maxInMs: number;
+} {
   const sorted = [...samples].sort((a, b) => a - b);
   const round = (x: number): number => Math.round(x * 100) / 100;
-  return { samples: sorted.length, p50InMs: round(percentile(sorted, 50)), p99InMs: round(percentile(sorted, 99)), maxInMs: round(sorted[sorted.length - 1] ?? NaN) };
+  return {
+    samples: sorted.length,
+    p50InMs: round(percentile(sorted, 50)),
+    p99InMs: round(percentile(sorted, 99)),
+    maxInMs: round(sorted[sorted.length - 1] ?? NaN),
+  };
 }
 
 async function main(): Promise<void> {
@@ -78,7 +87,11 @@ async function main(): Promise<void> {
   let engine: LocalDurableEngine | undefined;
   try {
     const app = await loadFunctionApp(writeApp(dir), { logSink: () => undefined });
-    engine = createLocalDurableEngine({ connectionString: azurite.connectionString, taskHubName: 'durablebench', logSink });
+    engine = createLocalDurableEngine({
+      connectionString: azurite.connectionString,
+      taskHubName: 'durablebench',
+      logSink,
+    });
     const running = engine;
     app.setDurableClientData(() => running.clientBindingData());
     await engine.start(app);
@@ -86,7 +99,8 @@ async function main(): Promise<void> {
     const context = new InvocationContext({ options: { extraInputs: [input] } });
     context.extraInputs.set(input, engine.clientBindingData());
     const client = df.getClient(context);
-    const firstActivity = (globalThis as { __benchFirstActivity?: Map<string, number> }).__benchFirstActivity as Map<string, number>;
+    const firstActivity = (globalThis as { __benchFirstActivity?: Map<string, number> })
+      .__benchFirstActivity as Map<string, number>;
 
     let sequence = 0;
     const runOne = async (): Promise<number> => {
@@ -137,14 +151,21 @@ async function main(): Promise<void> {
     const result = {
       benchmark: 'durable',
       recordedAt: new Date().toISOString(),
-      machine: { cpus: cpus().length, availableParallelism: availableParallelism(), node: process.version, loadAverage1m: Math.round((loadavg()[0] ?? 0) * 10) / 10 },
+      machine: {
+        cpus: cpus().length,
+        availableParallelism: availableParallelism(),
+        node: process.version,
+        loadAverage1m: Math.round((loadavg()[0] ?? 0) * 10) / 10,
+      },
       throughput: {
         inFlight: IN_FLIGHT,
         orchestrations: THROUGHPUT_ORCHESTRATIONS,
         activitiesPerOrchestration: 3,
         elapsedInMs: Math.round(elapsedInMs),
-        orchestrationsPerSecond: Math.round((THROUGHPUT_ORCHESTRATIONS / elapsedInMs) * 1000 * 10) / 10,
-        activitiesPerSecond: Math.round(((3 * THROUGHPUT_ORCHESTRATIONS) / elapsedInMs) * 1000 * 10) / 10,
+        orchestrationsPerSecond:
+          Math.round((THROUGHPUT_ORCHESTRATIONS / elapsedInMs) * 1000 * 10) / 10,
+        activitiesPerSecond:
+          Math.round(((3 * THROUGHPUT_ORCHESTRATIONS) / elapsedInMs) * 1000 * 10) / 10,
       },
       startToFirstActivity: {
         lightLoad: lightSummary,
@@ -171,7 +192,9 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    process.stderr.write(`durable bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.stderr.write(
+      `durable bench failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
- 
+
 import { startFunctionsHost } from '@attest/local/dist/host/functions-host';
 
 const SEQUENTIAL = 500;
@@ -37,7 +37,11 @@ function percentile(sorted: readonly number[], p: number): number {
 
 async function timedRequest(url: string, payload: string): Promise<number> {
   const started = performance.now();
-  const response = await fetch(url, { method: 'POST', body: payload, headers: { 'content-type': 'application/json' } });
+  const response = await fetch(url, {
+    method: 'POST',
+    body: payload,
+    headers: { 'content-type': 'application/json' },
+  });
   if (response.status !== 200) throw new Error(`unexpected status ${response.status}`);
   await response.arrayBuffer();
   return performance.now() - started;
@@ -45,7 +49,12 @@ async function timedRequest(url: string, payload: string): Promise<number> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'attest-http-bench-'));
-  const host = await startFunctionsHost({ appPath: writeApp(dir), durable: false, logSink: () => undefined, appSettings: {} });
+  const host = await startFunctionsHost({
+    appPath: writeApp(dir),
+    durable: false,
+    logSink: () => undefined,
+    appSettings: {},
+  });
   const payload = JSON.stringify({ callId: 'c-1', items: Array.from({ length: 20 }, (_, i) => i) });
   const url = `${host.http.functionsUrl}/echo/7`;
   try {
@@ -73,7 +82,11 @@ async function main(): Promise<void> {
       name: 'http-host',
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version },
-      sequential: { requests: SEQUENTIAL, p50InMs: percentile(sequential, 50), p99InMs: percentile(sequential, 99) },
+      sequential: {
+        requests: SEQUENTIAL,
+        p50InMs: percentile(sequential, 50),
+        p99InMs: percentile(sequential, 99),
+      },
       concurrent: {
         inFlight: CONCURRENT,
         requests: CONCURRENT_TOTAL,
@@ -83,7 +96,10 @@ async function main(): Promise<void> {
       },
     };
     mkdirSync(join(__dirname, '..', 'results'), { recursive: true });
-    writeFileSync(join(__dirname, '..', 'results', 'http-host.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(
+      join(__dirname, '..', 'results', 'http-host.json'),
+      `${JSON.stringify(result, null, 2)}\n`,
+    );
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await host.close();

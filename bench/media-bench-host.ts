@@ -14,7 +14,25 @@ export const BENCH_CONTROL_KEY = 'bench-control-key-0123456789';
 function selfSigned(dir: string): { cert: string; key: string } {
   const cert = join(dir, 'tls.crt');
   const key = join(dir, 'tls.key');
-  const result = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  const result = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   if (result.status !== 0) throw new Error('openssl is needed to make the benchmark certificate');
   return { cert, key };
 }
@@ -27,7 +45,10 @@ function selfSigned(dir: string): { cert: string; key: string } {
 export async function benchMediaHostConfig(
   dir: string,
   storageConnectionString: string,
-  settings: Pick<MediaHostConfig, 'blockMinDurationInMs' | 'segmentMaxDurationInMs' | 'maxSessions' | 'helloTimeoutInMs'>,
+  settings: Pick<
+    MediaHostConfig,
+    'blockMinDurationInMs' | 'segmentMaxDurationInMs' | 'maxSessions' | 'helloTimeoutInMs'
+  >,
 ): Promise<{ config: MediaHostConfig; kekPrivateKeyPem: string }> {
   const tls = selfSigned(dir);
   const kek = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -60,5 +81,8 @@ export async function benchMediaHostConfig(
     logLevel: 'error',
     ...settings,
   };
-  return { config, kekPrivateKeyPem: kek.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  return {
+    config,
+    kekPrivateKeyPem: kek.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
 }

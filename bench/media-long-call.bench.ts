@@ -23,10 +23,22 @@
  * sets the call's length in media minutes.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PayloadFormat, type CreateMediaSessionResponse, type MediaProtocolFrame } from '@attest/core';
+import {
+  PayloadFormat,
+  type CreateMediaSessionResponse,
+  type MediaProtocolFrame,
+} from '@attest/core';
 import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import type { BlockStore } from '@attest/media-host/dist/sink/block-store';
 import { BENCH_CONTROL_KEY, benchMediaHostConfig } from './media-bench-host';
@@ -59,7 +71,9 @@ function filesBytes(dir: string): number {
 
 /** Bytes this process caused to be written to disk so far (Linux). */
 function diskBytesWritten(): number {
-  const line = readFileSync('/proc/self/io', 'utf8').split('\n').find((l) => l.startsWith('write_bytes:'));
+  const line = readFileSync('/proc/self/io', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('write_bytes:'));
   return line === undefined ? 0 : Number(line.split(':')[1]);
 }
 
@@ -76,12 +90,18 @@ async function main(): Promise<void> {
     const again = spawnSync(process.execPath, ['--expose-gc', __filename], { stdio: 'inherit' });
     process.exit(again.status ?? 1);
   }
-  const { startMediaHost, createRawPassthroughFormatter, silentLogger } = await import('@attest/media-host/dist/index');
+  const { startMediaHost, createRawPassthroughFormatter, silentLogger } =
+    await import('@attest/media-host/dist/index');
   const { createAzureBlockStore } = await import('@attest/media-host/dist/sink/azure-block-store');
   const dir = mkdtempSync(join(tmpdir(), 'attest-long-call-'));
   const azurite = await startAzurite({ inMemory: true });
   try {
-    const { config } = await benchMediaHostConfig(dir, azurite.connectionString, { blockMinDurationInMs: 2000, segmentMaxDurationInMs: SEGMENT_MAX_IN_MS, maxSessions: 10, helloTimeoutInMs: 600_000 });
+    const { config } = await benchMediaHostConfig(dir, azurite.connectionString, {
+      blockMinDurationInMs: 2000,
+      segmentMaxDurationInMs: SEGMENT_MAX_IN_MS,
+      maxSessions: 10,
+      helloTimeoutInMs: 600_000,
+    });
     const azure = createAzureBlockStore({ connectionString: azurite.connectionString });
     let largestList = 0;
     let awaitingBytes = 0;
@@ -100,16 +120,35 @@ async function main(): Promise<void> {
         await azure.commitBlockList(container, blobName, blockIds, contentType);
       },
     };
-    const host = await startMediaHost(config, { formatterFactory: createRawPassthroughFormatter, logger: silentLogger, store });
+    const host = await startMediaHost(config, {
+      formatterFactory: createRawPassthroughFormatter,
+      logger: silentLogger,
+      store,
+    });
     const baseline = memory();
     try {
       const control = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-        const response = await fetch(`${host.controlUrl}${path}`, { method, headers: { authorization: `Bearer ${BENCH_CONTROL_KEY}`, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-        if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+        const response = await fetch(`${host.controlUrl}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${BENCH_CONTROL_KEY}`,
+            'content-type': 'application/json',
+          },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+        if (!response.ok)
+          throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
         return (await response.json()) as T;
       };
-      const created = await control<CreateMediaSessionResponse>('POST', '/v1/sessions', { callId: 'long-call', tenantId: 't', interactionId: 'i-long-call', recordedUserIds: [] });
-      await control('POST', `/v1/sessions/${created.sessionId}/persist`, { recordingConfirmedAt: new Date().toISOString() });
+      const created = await control<CreateMediaSessionResponse>('POST', '/v1/sessions', {
+        callId: 'long-call',
+        tenantId: 't',
+        interactionId: 'i-long-call',
+        recordedUserIds: [],
+      });
+      await control('POST', `/v1/sessions/${created.sessionId}/persist`, {
+        recordingConfirmedAt: new Date().toISOString(),
+      });
       const session = host.getSession(created.sessionId)!;
       const sessionsDir = join(config.spoolDir, 'sessions');
       const payloads = Array.from({ length: SPEAKERS }, (_, s) => Buffer.alloc(640, 17 + s));
@@ -118,7 +157,9 @@ async function main(): Promise<void> {
       const samples: Sample[] = [];
       const started = Date.now();
       let sequence = 0;
-      process.stdout.write(`  media-long-call: ${CALL_MINUTES} media minutes, ${SPEAKERS} streams, sample every ${SAMPLE_MINUTES} ...\n`);
+      process.stdout.write(
+        `  media-long-call: ${CALL_MINUTES} media minutes, ${SPEAKERS} streams, sample every ${SAMPLE_MINUTES} ...\n`,
+      );
       for (let window = 0; window < CALL_MINUTES / SAMPLE_MINUTES; window += 1) {
         largestList = 0;
         const diskBefore = diskBytesWritten();
@@ -133,12 +174,17 @@ async function main(): Promise<void> {
               timestamp100ns: BigInt(sequence) * 200_000n,
               msi: 0,
               format: PayloadFormat.pcm16k,
-              buffers: payloads.map((payload, s) => ({ msi: 11 + s, originalSenderTimestamp100ns: 0n, payload })),
+              buffers: payloads.map((payload, s) => ({
+                msi: 11 + s,
+                originalSenderTimestamp100ns: 0n,
+                payload,
+              })),
             };
             session.accept(frame);
           }
           await session.commit();
-          while (awaitingBytes > BACKLOG_LIMIT_IN_BYTES) await new Promise((resolve) => setTimeout(resolve, 5));
+          while (awaitingBytes > BACKLOG_LIMIT_IN_BYTES)
+            await new Promise((resolve) => setTimeout(resolve, 5));
           await new Promise((resolve) => setImmediate(resolve));
         }
         const cpu = process.cpuUsage(cpuBefore);
@@ -162,7 +208,10 @@ async function main(): Promise<void> {
         process.stdout.write(`  ${JSON.stringify(sample)}\n`);
       }
       const sealStarted = process.cpuUsage();
-      const summary = await control<{ streams: { blockCount: number }[] }>('POST', `/v1/sessions/${created.sessionId}/seal`);
+      const summary = await control<{ streams: { blockCount: number }[] }>(
+        'POST',
+        `/v1/sessions/${created.sessionId}/seal`,
+      );
       const sealCpu = process.cpuUsage(sealStarted);
       const first = samples[0]!;
       const last = samples.at(-1)!;
@@ -170,24 +219,52 @@ async function main(): Promise<void> {
         benchmark: 'media-long-call',
         at: new Date().toISOString(),
         machine: { cpus: spawnSync('nproc').stdout.toString().trim() },
-        settings: { speakers: SPEAKERS, callMinutes: CALL_MINUTES, sampleMinutes: SAMPLE_MINUTES, blockMinDurationInMs: config.blockMinDurationInMs, segmentMaxDurationInMs: SEGMENT_MAX_IN_MS, commitEveryMediaMs: COMMIT_EVERY_MEDIA_MS, encryption: true, formatter: 'raw PCM (lossless)' },
+        settings: {
+          speakers: SPEAKERS,
+          callMinutes: CALL_MINUTES,
+          sampleMinutes: SAMPLE_MINUTES,
+          blockMinDurationInMs: config.blockMinDurationInMs,
+          segmentMaxDurationInMs: SEGMENT_MAX_IN_MS,
+          commitEveryMediaMs: COMMIT_EVERY_MEDIA_MS,
+          encryption: true,
+          formatter: 'raw PCM (lossless)',
+        },
         notes: [
           'Media is fed faster than real time and committed every 5 s of media; cpuPerCommitInMs counts the host process (frames and commits), Azurite runs apart.',
           'diskBytesWrittenPerCommit: /proc/self/io write_bytes per commit: the spool (the same in every window) plus the session checkpoint files.',
         ],
         samples,
         growth: {
-          cpuPerCommitFirstToLast: Number((last.cpuPerCommitInMs / first.cpuPerCommitInMs).toFixed(2)),
-          liveBytesPerStreamFirstToLast: Number((last.liveBytesPerStream / Math.max(1, first.liveBytesPerStream)).toFixed(2)),
-          heapBytesPerStreamFirstToLast: Number((last.heapBytesPerStream / Math.max(1, first.heapBytesPerStream)).toFixed(2)),
-          diskBytesWrittenPerCommitFirstToLast: Number((last.diskBytesWrittenPerCommit / Math.max(1, first.diskBytesWrittenPerCommit)).toFixed(2)),
+          cpuPerCommitFirstToLast: Number(
+            (last.cpuPerCommitInMs / first.cpuPerCommitInMs).toFixed(2),
+          ),
+          liveBytesPerStreamFirstToLast: Number(
+            (last.liveBytesPerStream / Math.max(1, first.liveBytesPerStream)).toFixed(2),
+          ),
+          heapBytesPerStreamFirstToLast: Number(
+            (last.heapBytesPerStream / Math.max(1, first.heapBytesPerStream)).toFixed(2),
+          ),
+          diskBytesWrittenPerCommitFirstToLast: Number(
+            (last.diskBytesWrittenPerCommit / Math.max(1, first.diskBytesWrittenPerCommit)).toFixed(
+              2,
+            ),
+          ),
         },
-        seal: { cpuInMs: Math.round((sealCpu.user + sealCpu.system) / 1000), segments: summary.streams.length, blocks: summary.streams.reduce((n, s) => n + s.blockCount, 0) },
+        seal: {
+          cpuInMs: Math.round((sealCpu.user + sealCpu.system) / 1000),
+          segments: summary.streams.length,
+          blocks: summary.streams.reduce((n, s) => n + s.blockCount, 0),
+        },
       };
       const resultsDir = join(__dirname, '..', 'results');
       mkdirSync(resultsDir, { recursive: true });
-      writeFileSync(join(resultsDir, 'media-long-call.json'), `${JSON.stringify(output, null, 2)}\n`);
-      process.stdout.write(`  media-long-call: ${JSON.stringify(output.growth)} seal ${JSON.stringify(output.seal)}\n`);
+      writeFileSync(
+        join(resultsDir, 'media-long-call.json'),
+        `${JSON.stringify(output, null, 2)}\n`,
+      );
+      process.stdout.write(
+        `  media-long-call: ${JSON.stringify(output.growth)} seal ${JSON.stringify(output.seal)}\n`,
+      );
     } finally {
       await host.close();
     }
@@ -200,7 +277,9 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   },
 );

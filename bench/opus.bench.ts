@@ -42,7 +42,10 @@ function speechLikeFrames(seconds: number, seed: number): Buffer[] {
     for (let i = 0; i < 320; i += 1, t += 1) {
       let v = 0;
       for (let h = 1; h <= 5; h += 1) v += Math.sin((2 * Math.PI * pitch * h * t) / 16_000) / h;
-      frame.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(envelope * 6000 * v + 300 * random()))), i * 2);
+      frame.writeInt16LE(
+        Math.max(-32768, Math.min(32767, Math.round(envelope * 6000 * v + 300 * random()))),
+        i * 2,
+      );
     }
     frames.push(frame);
   }
@@ -55,7 +58,10 @@ function cpuSecondsSince(start: NodeJS.CpuUsage): number {
 }
 
 /** Best of {@link REPEATS} runs (the least CPU time): the machine's other load only ever adds. */
-function singleThread(seconds: number, complexity: number): { complexity: number; audioSeconds: number; cpuSeconds: number; xRealtimePerCore: number } {
+function singleThread(
+  seconds: number,
+  complexity: number,
+): { complexity: number; audioSeconds: number; cpuSeconds: number; xRealtimePerCore: number } {
   const frames = speechLikeFrames(seconds, 1);
   const encoder = new OpusScript(16_000, 1, OpusScript.Application.VOIP);
   encoder.setBitrate(BITRATE);
@@ -74,13 +80,20 @@ function singleThread(seconds: number, complexity: number): { complexity: number
 
 async function pooled(workers: number, streams: number, secondsPerStream: number) {
   const pool = new OpusEncoderPool({ workerCount: workers });
-  const inputs = Array.from({ length: streams }, (_, s) => speechLikeFrames(secondsPerStream, s + 2));
+  const inputs = Array.from({ length: streams }, (_, s) =>
+    speechLikeFrames(secondsPerStream, s + 2),
+  );
   // Warm every worker (each compiles and tiers up its own WebAssembly) before measuring; the
   // pool pins streams to the least loaded worker, so one warm-up stream per worker covers all.
   await Promise.all(
     Array.from({ length: workers }, async (_, w) => {
-      const warm = new OpusOggFormatter({ pool, complexity: COMPLEXITY, bitrateInBitsPerSecond: BITRATE });
-      for (const [i, payload] of speechLikeFrames(30, 90 + w).entries()) await warm.push({ timestamp100ns: BigInt(i) * 200_000n, payload });
+      const warm = new OpusOggFormatter({
+        pool,
+        complexity: COMPLEXITY,
+        bitrateInBitsPerSecond: BITRATE,
+      });
+      for (const [i, payload] of speechLikeFrames(30, 90 + w).entries())
+        await warm.push({ timestamp100ns: BigInt(i) * 200_000n, payload });
       await warm.end();
       return warm;
     }),
@@ -90,9 +103,14 @@ async function pooled(workers: number, streams: number, secondsPerStream: number
   let bytesOut = 0;
   await Promise.all(
     inputs.map(async (frames) => {
-      const formatter = new OpusOggFormatter({ pool, complexity: COMPLEXITY, bitrateInBitsPerSecond: BITRATE });
+      const formatter = new OpusOggFormatter({
+        pool,
+        complexity: COMPLEXITY,
+        bitrateInBitsPerSecond: BITRATE,
+      });
       for (const [i, payload] of frames.entries()) {
-        for (const chunk of await formatter.push({ timestamp100ns: BigInt(i) * 200_000n, payload })) bytesOut += chunk.bytes.length;
+        for (const chunk of await formatter.push({ timestamp100ns: BigInt(i) * 200_000n, payload }))
+          bytesOut += chunk.bytes.length;
       }
       for (const chunk of await formatter.end()) bytesOut += chunk.bytes.length;
       await formatter.close();
@@ -124,13 +142,26 @@ async function main(): Promise<void> {
   const result = {
     name: 'opus',
     measuredAt: new Date().toISOString(),
-    machine: { cores: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, note: 'cores shared with other work; CPU-time based figures' },
-    encoder: { library: 'opusscript 0.1.1 (libopus 1.4, WebAssembly)', application: 'voip', bitrateInBitsPerSecond: BITRATE, complexity: COMPLEXITY, input: '16 kHz mono, 20 ms frames' },
+    machine: {
+      cores: availableParallelism(),
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      note: 'cores shared with other work; CPU-time based figures',
+    },
+    encoder: {
+      library: 'opusscript 0.1.1 (libopus 1.4, WebAssembly)',
+      application: 'voip',
+      bitrateInBitsPerSecond: BITRATE,
+      complexity: COMPLEXITY,
+      input: '16 kHz mono, 20 ms frames',
+    },
     singleThread: single,
     singleThreadOtherComplexities: sweep,
     workerPool: pool,
     targetXRealtimePerCore: TARGET_X_REALTIME_PER_CORE,
-    meetsTarget: single.xRealtimePerCore >= TARGET_X_REALTIME_PER_CORE && pool.xRealtimePerCore >= TARGET_X_REALTIME_PER_CORE,
+    meetsTarget:
+      single.xRealtimePerCore >= TARGET_X_REALTIME_PER_CORE &&
+      pool.xRealtimePerCore >= TARGET_X_REALTIME_PER_CORE,
   };
   const dir = join(__dirname, '..', 'results');
   mkdirSync(dir, { recursive: true });
@@ -142,6 +173,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`opus bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `opus bench failed: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

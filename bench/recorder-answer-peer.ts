@@ -9,10 +9,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
- 
+
 import { startTeamsSimulator, type Directory } from '@attest/local/dist/simulator';
 import { startMediaHost } from '@attest/media-host/dist/host/media-host';
- 
 
 interface PeerSettings {
   readonly caDir: string;
@@ -32,7 +31,10 @@ async function main(): Promise<void> {
   });
   const work = mkdtempSync(join(tmpdir(), 'attest-bench-peer-'));
   const kek = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  writeFileSync(join(work, 'media-kek.pub.pem'), kek.publicKey.export({ type: 'spki', format: 'pem' }));
+  writeFileSync(
+    join(work, 'media-kek.pub.pem'),
+    kek.publicKey.export({ type: 'spki', format: 'pem' }),
+  );
   const media = await startMediaHost({
     hostId: 'bench-media',
     region: 'local',
@@ -70,7 +72,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  process.stdout.write(`${JSON.stringify({ simUrl: sim.url, controlToken: sim.controlToken, webhookMetadataUrl: sim.webhookOpenIdConfigurationUrl })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ simUrl: sim.url, controlToken: sim.controlToken, webhookMetadataUrl: sim.webhookOpenIdConfigurationUrl })}\n`,
+  );
   // Event-loop delay of this process (simulator and media host), one line per `loop` on stdin.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -78,7 +82,9 @@ async function main(): Promise<void> {
   process.stdin.on('data', (text: string) => {
     if (!text.includes('loop')) return;
     const ms = (ns: number): number => Number((ns / 1e6).toFixed(1));
-    process.stdout.write(`${JSON.stringify({ eventLoopDelayInMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) } })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ eventLoopDelayInMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) } })}\n`,
+    );
     loopDelay.reset();
   });
 }

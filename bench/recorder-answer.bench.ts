@@ -11,16 +11,26 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
- 
+
 import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import { startFunctionsHost } from '@attest/local/dist/host/functions-host';
-import { ensureLocalCa, functionAppSettingsFor, type Directory } from '@attest/local/dist/simulator';
- 
+import {
+  ensureLocalCa,
+  functionAppSettingsFor,
+  type Directory,
+} from '@attest/local/dist/simulator';
 
 const ROOT = resolve(__dirname, '..', '..');
 const TENANT = 'a1b2c3d4-0000-4000-8000-0000000000aa';
@@ -36,7 +46,10 @@ const STEADY_RATE_PER_S = Number(process.env.ATTEST_BENCH_RATE ?? 20);
 const STEADY_SECONDS = Number(process.env.ATTEST_BENCH_SECONDS ?? 10);
 const BURST = Number(process.env.ATTEST_BENCH_BURST ?? 100);
 // Lower steady rates measured after the targets' load, to show the rate this stack sustains.
-const SWEEP_RATES_PER_S = (process.env.ATTEST_BENCH_SWEEP_RATES ?? '5,10,15').split(',').filter((r) => r.trim() !== '').map(Number);
+const SWEEP_RATES_PER_S = (process.env.ATTEST_BENCH_SWEEP_RATES ?? '5,10,15')
+  .split(',')
+  .filter((r) => r.trim() !== '')
+  .map(Number);
 
 function directory(webhookUrl: string): Directory {
   return {
@@ -47,7 +60,12 @@ function directory(webhookUrl: string): Directory {
         users: [
           { id: RECORDED, displayName: 'Bench Trader', userPrincipalName: 'trader@bench.example' },
           { id: OTHER, displayName: 'Bench Staff', userPrincipalName: 'staff@bench.example' },
-          { id: ADMIN, displayName: 'Bench Admin', userPrincipalName: 'admin@bench.example', portalRoles: ['admin'] },
+          {
+            id: ADMIN,
+            displayName: 'Bench Admin',
+            userPrincipalName: 'admin@bench.example',
+            portalRoles: ['admin'],
+          },
         ],
         groups: [],
         policies: [
@@ -55,7 +73,14 @@ function directory(webhookUrl: string): Directory {
             identity: 'Tag:Recorded',
             enabled: true,
             applications: [
-              { applicationInstanceId: INSTANCE, requiredBeforeCallEstablishment: true, requiredDuringCall: true, requiredBeforeMeetingJoin: true, requiredDuringMeeting: true, concurrentInvitationCount: 1 },
+              {
+                applicationInstanceId: INSTANCE,
+                requiredBeforeCallEstablishment: true,
+                requiredDuringCall: true,
+                requiredBeforeMeetingJoin: true,
+                requiredDuringMeeting: true,
+                concurrentInvitationCount: 1,
+              },
             ],
             warnUserOnRemoval: true,
             disableComplianceRecordingAudioNotificationForCalls: false,
@@ -65,8 +90,18 @@ function directory(webhookUrl: string): Directory {
         assignments: { users: { [RECORDED]: 'Tag:Recorded' }, groups: [] },
       },
     ],
-    bots: [{ appId: BOT_APP, clientSecret: BOT_SECRET, homeTenantId: TENANT, displayName: 'Bench recorder', callingWebhookUrl: webhookUrl }],
-    applicationInstances: [{ id: INSTANCE, tenantId: TENANT, botAppId: BOT_APP, displayName: 'Recorder' }],
+    bots: [
+      {
+        appId: BOT_APP,
+        clientSecret: BOT_SECRET,
+        homeTenantId: TENANT,
+        displayName: 'Bench recorder',
+        callingWebhookUrl: webhookUrl,
+      },
+    ],
+    applicationInstances: [
+      { id: INSTANCE, tenantId: TENANT, botAppId: BOT_APP, displayName: 'Recorder' },
+    ],
   } as unknown as Directory;
 }
 
@@ -111,9 +146,15 @@ async function main(): Promise<void> {
   const caDir = join(ROOT, '.data', 'ca');
   ensureLocalCa(caDir);
   const caCert = join(caDir, 'ca-cert.pem');
-  if (process.env.NODE_EXTRA_CA_CERTS === undefined || resolve(process.env.NODE_EXTRA_CA_CERTS) !== resolve(caCert)) {
+  if (
+    process.env.NODE_EXTRA_CA_CERTS === undefined ||
+    resolve(process.env.NODE_EXTRA_CA_CERTS) !== resolve(caCert)
+  ) {
     // Node reads extra CAs only at start: run again with the simulator's CA trusted.
-    const child = spawnSync(process.execPath, [__filename], { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: caCert } });
+    const child = spawnSync(process.execPath, [__filename], {
+      stdio: 'inherit',
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: caCert },
+    });
     process.exit(child.status ?? 1);
   }
 
@@ -129,18 +170,36 @@ async function main(): Promise<void> {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: {
       ...process.env,
-      ATTEST_BENCH_PEER: JSON.stringify({ caDir, functionsBaseUrl: baseUrl, storageConnection: azurite.connectionString, controlKey: CONTROL_KEY, directory: directory(`${baseUrl}/api/calling`) }),
+      ATTEST_BENCH_PEER: JSON.stringify({
+        caDir,
+        functionsBaseUrl: baseUrl,
+        storageConnection: azurite.connectionString,
+        controlKey: CONTROL_KEY,
+        directory: directory(`${baseUrl}/api/calling`),
+      }),
     },
   });
-  const sim = await new Promise<{ url: string; controlToken: string; webhookOpenIdConfigurationUrl: string }>((done, fail) => {
+  const sim = await new Promise<{
+    url: string;
+    controlToken: string;
+    webhookOpenIdConfigurationUrl: string;
+  }>((done, fail) => {
     let buffered = '';
     peer.once('exit', (code) => fail(new Error(`bench peer exited with ${code}`)));
     peer.stdout.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       const line = buffered.split('\n')[0];
       if (buffered.includes('\n') && line !== undefined) {
-        const ready = JSON.parse(line) as { simUrl: string; controlToken: string; webhookMetadataUrl: string };
-        done({ url: ready.simUrl, controlToken: ready.controlToken, webhookOpenIdConfigurationUrl: ready.webhookMetadataUrl });
+        const ready = JSON.parse(line) as {
+          simUrl: string;
+          controlToken: string;
+          webhookMetadataUrl: string;
+        };
+        done({
+          url: ready.simUrl,
+          controlToken: ready.controlToken,
+          webhookOpenIdConfigurationUrl: ready.webhookMetadataUrl,
+        });
       }
     });
   });
@@ -158,12 +217,18 @@ async function main(): Promise<void> {
     peer.stdin.write('loop\n');
     for (let i = 0; i < 50 && peerLines.length === before; i += 1) await sleep(100);
     const line = peerLines.slice(before).find((l) => l.includes('eventLoopDelayInMs'));
-    return line === undefined ? undefined : (JSON.parse(line) as { eventLoopDelayInMs: unknown }).eventLoopDelayInMs;
+    return line === undefined
+      ? undefined
+      : (JSON.parse(line) as { eventLoopDelayInMs: unknown }).eventLoopDelayInMs;
   };
   const work = mkdtempSync(join(tmpdir(), 'attest-bench-rec-'));
   Object.assign(process.env, {
     ATTEST_STORAGE_CONNECTION_STRING: azurite.connectionString,
-    ...functionAppSettingsFor(sim, { appId: BOT_APP, clientSecret: BOT_SECRET }, { served: [TENANT], home: TENANT }),
+    ...functionAppSettingsFor(
+      sim,
+      { appId: BOT_APP, clientSecret: BOT_SECRET },
+      { served: [TENANT], home: TENANT },
+    ),
     ATTEST_PUBLIC_BASE_URL: baseUrl,
     ATTEST_MEDIA_CONTROL_KEY: CONTROL_KEY,
     ATTEST_KEK_PRIVATE_KEY_FILE: join(work, 'kek-private.pem'),
@@ -210,7 +275,11 @@ async function main(): Promise<void> {
       kind: 'p2p',
       durationInMs: 1_500,
       participants: [
-        { user: RECORDED, role: 'caller', timeline: [{ atInMs: 0, action: 'speak', durationInMs: 500 }] },
+        {
+          user: RECORDED,
+          role: 'caller',
+          timeline: [{ atInMs: 0, action: 'speak', durationInMs: 500 }],
+        },
         { user: OTHER, role: 'callee' },
       ],
     }).catch(() => {
@@ -222,7 +291,8 @@ async function main(): Promise<void> {
   // and the simulator's and host's event loops).
   const slowest: { callId: string; totalInMs: number; [detail: string]: unknown }[] = [];
   const handlerLatencyOf = (callId: string): number | undefined => {
-    const line = hostLines.find((l) => l.includes(callId)) ?? failedLines.find((l) => l.includes(callId));
+    const line =
+      hostLines.find((l) => l.includes(callId)) ?? failedLines.find((l) => l.includes(callId));
     const match = line === undefined ? null : /answerLatencyInMs\\?":(\d+)/.exec(line);
     return match === null ? undefined : Number(match[1]);
   };
@@ -232,7 +302,12 @@ async function main(): Promise<void> {
   // answer, so the second is the window in which a call's media is not stored. (The simulator
   // delivers a call's notifications one after another: `established` leaves only once the
   // invite's webhook answered, so the first figure leaves out a slow webhook response.)
-  interface Distribution { calls: number; p50: number; p99: number; max: number }
+  interface Distribution {
+    calls: number;
+    p50: number;
+    p99: number;
+    max: number;
+  }
   interface Measured {
     readonly latencies: number[];
     readonly recordingStart: Distribution & { establishedWithoutRecordingStatus: number };
@@ -240,15 +315,31 @@ async function main(): Promise<void> {
   }
   const distribution = (values: readonly number[]): Distribution => {
     const sorted = [...values].sort((a, b) => a - b);
-    return { calls: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0 };
+    return {
+      calls: sorted.length,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      max: sorted.at(-1) ?? 0,
+    };
   };
   const measure = async (since: string): Promise<Measured> => {
     const recordingStartDelays: number[] = [];
     let establishedWithoutRecordingStatus = 0;
-    const deliveries = await control<{ callId: string; kind: string; at: string; status?: number; error?: string }[]>('GET', '/_sim/deliveries');
-    const requests = await control<{ callId?: string; operation: string; at: string }[]>('GET', '/_sim/graph-requests');
+    const deliveries = await control<
+      { callId: string; kind: string; at: string; status?: number; error?: string }[]
+    >('GET', '/_sim/deliveries');
+    const requests = await control<{ callId?: string; operation: string; at: string }[]>(
+      'GET',
+      '/_sim/graph-requests',
+    );
     const recordingStatusAt = new Map<string, number>();
-    for (const r of requests) if (r.operation === 'updateRecordingStatus' && r.callId !== undefined && !recordingStatusAt.has(r.callId)) recordingStatusAt.set(r.callId, Date.parse(r.at));
+    for (const r of requests)
+      if (
+        r.operation === 'updateRecordingStatus' &&
+        r.callId !== undefined &&
+        !recordingStatusAt.has(r.callId)
+      )
+        recordingStatusAt.set(r.callId, Date.parse(r.at));
     for (const d of deliveries) {
       if (d.kind !== 'established' || d.at < since) continue;
       const at = recordingStatusAt.get(d.callId);
@@ -256,7 +347,9 @@ async function main(): Promise<void> {
       else recordingStartDelays.push(at - Date.parse(d.at));
     }
     const answers = new Map<string, number>();
-    for (const r of requests) if (r.operation === 'answer' && r.callId !== undefined && !answers.has(r.callId)) answers.set(r.callId, Date.parse(r.at));
+    for (const r of requests)
+      if (r.operation === 'answer' && r.callId !== undefined && !answers.has(r.callId))
+        answers.set(r.callId, Date.parse(r.at));
     const latencies: number[] = [];
     for (const d of deliveries) {
       if (d.kind !== 'invite' || d.at < since) continue;
@@ -269,8 +362,12 @@ async function main(): Promise<void> {
         insideHandlerInMs: handlerLatencyOf(d.callId) ?? null,
         inviteStatus: d.status ?? null,
         inviteError: d.error ?? null,
-        deliveries: deliveries.filter((x) => x.callId === d.callId).map((x) => `${x.kind}@${x.at.slice(17, 23)}:${x.status ?? x.error ?? '?'}`),
-        graphRequests: requests.filter((r) => r.callId === d.callId).map((r) => `${r.operation}@${r.at.slice(17, 23)}`),
+        deliveries: deliveries
+          .filter((x) => x.callId === d.callId)
+          .map((x) => `${x.kind}@${x.at.slice(17, 23)}:${x.status ?? x.error ?? '?'}`),
+        graphRequests: requests
+          .filter((r) => r.callId === d.callId)
+          .map((r) => `${r.operation}@${r.at.slice(17, 23)}`),
       });
     }
     const answerToRecordingStatus: number[] = [];
@@ -278,9 +375,14 @@ async function main(): Promise<void> {
       if (d.kind !== 'invite' || d.at < since) continue;
       const answeredAt = answers.get(d.callId);
       const statusAt = recordingStatusAt.get(d.callId);
-      if (answeredAt !== undefined && statusAt !== undefined) answerToRecordingStatus.push(statusAt - answeredAt);
+      if (answeredAt !== undefined && statusAt !== undefined)
+        answerToRecordingStatus.push(statusAt - answeredAt);
     }
-    return { latencies, recordingStart: { ...distribution(recordingStartDelays), establishedWithoutRecordingStatus }, answerToRecordingStatus: distribution(answerToRecordingStatus) };
+    return {
+      latencies,
+      recordingStart: { ...distribution(recordingStartDelays), establishedWithoutRecordingStatus },
+      answerToRecordingStatus: distribution(answerToRecordingStatus),
+    };
   };
 
   try {
@@ -302,11 +404,30 @@ async function main(): Promise<void> {
     const idleStartedAt = Date.now();
     await sleep(5_000);
     const idleEnd = cpuNow();
-    const idlePerSecond = Object.fromEntries(Object.keys(idleEnd).map((name) => [name, ((idleEnd[name] ?? 0) - (idleStart[name] ?? 0)) / ((Date.now() - idleStartedAt) / 1000)]));
+    const idlePerSecond = Object.fromEntries(
+      Object.keys(idleEnd).map((name) => [
+        name,
+        ((idleEnd[name] ?? 0) - (idleStart[name] ?? 0)) / ((Date.now() - idleStartedAt) / 1000),
+      ]),
+    );
     /** CPU seconds per call between two readings, less the idle share of that time. */
-    const perCall = (before: Record<string, number>, after: Record<string, number>, seconds: number, calls: number): Record<string, number> =>
+    const perCall = (
+      before: Record<string, number>,
+      after: Record<string, number>,
+      seconds: number,
+      calls: number,
+    ): Record<string, number> =>
       Object.fromEntries(
-        Object.keys(after).map((name) => [name, Number(Math.max(0, ((after[name] ?? 0) - (before[name] ?? 0) - (idlePerSecond[name] ?? 0) * seconds) / calls).toFixed(4))]),
+        Object.keys(after).map((name) => [
+          name,
+          Number(
+            Math.max(
+              0,
+              ((after[name] ?? 0) - (before[name] ?? 0) - (idlePerSecond[name] ?? 0) * seconds) /
+                calls,
+            ).toFixed(4),
+          ),
+        ]),
       );
     const cpuBefore = cpuNow();
     const cpuBeforeAt = Date.now();
@@ -316,7 +437,12 @@ async function main(): Promise<void> {
     const runSteady = async (
       rate: number,
       seconds: number,
-    ): Promise<ReturnType<typeof summarise> & { establishedToRecordingStatusInMs: Measured['recordingStart']; answerToRecordingStatusInMs: Distribution }> => {
+    ): Promise<
+      ReturnType<typeof summarise> & {
+        establishedToRecordingStatusInMs: Measured['recordingStart'];
+        answerToRecordingStatusInMs: Distribution;
+      }
+    > => {
       const start = new Date().toISOString();
       const startedAt = Date.now();
       const pending: Promise<unknown>[] = [];
@@ -328,20 +454,37 @@ async function main(): Promise<void> {
       await Promise.all(pending);
       await sleep(8_000);
       const measured = await measure(start);
-      return { ...summarise(measured.latencies, rate * seconds), establishedToRecordingStatusInMs: measured.recordingStart, answerToRecordingStatusInMs: measured.answerToRecordingStatus };
+      return {
+        ...summarise(measured.latencies, rate * seconds),
+        establishedToRecordingStatusInMs: measured.recordingStart,
+        answerToRecordingStatusInMs: measured.answerToRecordingStatus,
+      };
     };
     const steady = await runSteady(STEADY_RATE_PER_S, STEADY_SECONDS);
     const cpuAfter = cpuNow();
     const simulatorAndMediaHostEventLoopDelayInMs = await peerEventLoopDelay();
     loopDelay.disable();
-    const functionAppEventLoopDelayInMs = { p50: Number((loopDelay.percentile(50) / 1e6).toFixed(1)), p99: Number((loopDelay.percentile(99) / 1e6).toFixed(1)), max: Number((loopDelay.max / 1e6).toFixed(1)) };
-    const steadyCpuSecondsPerCall = perCall(cpuBefore, cpuAfter, (Date.now() - cpuBeforeAt) / 1000, STEADY_RATE_PER_S * STEADY_SECONDS);
+    const functionAppEventLoopDelayInMs = {
+      p50: Number((loopDelay.percentile(50) / 1e6).toFixed(1)),
+      p99: Number((loopDelay.percentile(99) / 1e6).toFixed(1)),
+      max: Number((loopDelay.max / 1e6).toFixed(1)),
+    };
+    const steadyCpuSecondsPerCall = perCall(
+      cpuBefore,
+      cpuAfter,
+      (Date.now() - cpuBeforeAt) / 1000,
+      STEADY_RATE_PER_S * STEADY_SECONDS,
+    );
 
     const burstStart = new Date().toISOString();
     await Promise.all(Array.from({ length: BURST }, () => startCall()));
     await sleep(10_000);
     const burstMeasured = await measure(burstStart);
-    const burst = { ...summarise(burstMeasured.latencies, BURST), establishedToRecordingStatusInMs: burstMeasured.recordingStart, answerToRecordingStatusInMs: burstMeasured.answerToRecordingStatus };
+    const burst = {
+      ...summarise(burstMeasured.latencies, BURST),
+      establishedToRecordingStatusInMs: burstMeasured.recordingStart,
+      answerToRecordingStatusInMs: burstMeasured.answerToRecordingStatus,
+    };
 
     const sweep: Record<string, unknown>[] = [];
     for (const rate of SWEEP_RATES_PER_S) {
@@ -350,22 +493,36 @@ async function main(): Promise<void> {
       const before = cpuNow();
       const beforeAt = Date.now();
       const summary = await runSteady(rate, STEADY_SECONDS);
-      const cpuSecondsPerCall = perCall(before, cpuNow(), (Date.now() - beforeAt) / 1000, rate * STEADY_SECONDS);
+      const cpuSecondsPerCall = perCall(
+        before,
+        cpuNow(),
+        (Date.now() - beforeAt) / 1000,
+        rate * STEADY_SECONDS,
+      );
       sweep.push({ ratePerS: rate, seconds: STEADY_SECONDS, ...summary, cpuSecondsPerCall });
-      process.stderr.write(`  recorder-answer: ${rate}/s p99 ${summary.p99InMs} ms, max ${summary.maxInMs} ms; recording status p99 ${summary.establishedToRecordingStatusInMs.p99} ms after established\n`);
+      process.stderr.write(
+        `  recorder-answer: ${rate}/s p99 ${summary.p99InMs} ms, max ${summary.maxInMs} ms; recording status p99 ${summary.establishedToRecordingStatusInMs.p99} ms after established\n`,
+      );
     }
 
     const phase = (name: string): number[] =>
-      hostLines.map((l) => Number(new RegExp(`${name}\\\\?":(\\d+)`).exec(l)?.[1] ?? NaN)).filter((n) => Number.isFinite(n)).sort((a, b) => a - b);
+      hostLines
+        .map((l) => Number(new RegExp(`${name}\\\\?":(\\d+)`).exec(l)?.[1] ?? NaN))
+        .filter((n) => Number.isFinite(n))
+        .sort((a, b) => a - b);
     const phases = Object.fromEntries(
       ['answerLatencyInMs', 'insertInMs', 'reserveInMs', 'graphAnswerInMs'].map((name) => {
         const values = phase(name);
-        return [name, { p50: percentile(values, 50), p99: percentile(values, 99), max: values.at(-1) ?? 0 }];
+        return [
+          name,
+          { p50: percentile(values, 50), p99: percentile(values, 99), max: values.at(-1) ?? 0 },
+        ];
       }),
     );
     const result = {
       name: 'recorder-answer',
-      description: 'simulator sends a policy invite → simulator receives the answer request (local stack)',
+      description:
+        'simulator sends a policy invite → simulator receives the answer request (local stack)',
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version },
       targets: { p99InMs: 250, maxInMs: 1_000, laterThan5sCount: 0 },
@@ -373,7 +530,9 @@ async function main(): Promise<void> {
       callStartFailures: startFailures,
       phasesInsideFunctionApp: phases,
       steadyCpuSecondsPerCall,
-      idleCpuSecondsPerSecond: Object.fromEntries(Object.entries(idlePerSecond).map(([name, value]) => [name, Number(value.toFixed(4))])),
+      idleCpuSecondsPerSecond: Object.fromEntries(
+        Object.entries(idlePerSecond).map(([name, value]) => [name, Number(value.toFixed(4))]),
+      ),
       functionAppWarningsAndErrors: Object.fromEntries(problemLines),
       slowestAnswers: [...slowest].sort((a, b) => b.totalInMs - a.totalInMs).slice(0, 5),
       functionAppEventLoopDelayInMs,
@@ -383,7 +542,10 @@ async function main(): Promise<void> {
       lowerSteadyRates: sweep,
     };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-    writeFileSync(join(ROOT, 'bench', 'results', 'recorder-answer.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(
+      join(ROOT, 'bench', 'results', 'recorder-answer.json'),
+      `${JSON.stringify(result, null, 2)}\n`,
+    );
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     if (peer.exitCode === null) {
@@ -401,7 +563,9 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
-    process.stderr.write(`recorder-answer bench failed: ${String(error)} ${String((error as { cause?: unknown }).cause)}\n`);
+    process.stderr.write(
+      `recorder-answer bench failed: ${String(error)} ${String((error as { cause?: unknown }).cause)}\n`,
+    );
     process.exit(1);
   },
 );

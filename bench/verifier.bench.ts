@@ -6,7 +6,16 @@
  * Target: at least 1 GiB/s per core (bound by SHA-256). Writes bench/results/verifier.json.
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,7 +34,12 @@ import {
 import { createArchiveActivities } from '@attest/functions/dist/activities/archive.activities';
 import { createExportActivities } from '@attest/functions/dist/activities/export.activities';
 import { GuardedMediaStore } from '@attest/functions/dist/adapters/guarded-archive-media';
-import { MemoryArchiveRecordStore, MemoryHoldStore, MemoryLedgerStore, MemoryRecordingBlobStore } from '@attest/functions/dist/adapters/memory-archive-stores';
+import {
+  MemoryArchiveRecordStore,
+  MemoryHoldStore,
+  MemoryLedgerStore,
+  MemoryRecordingBlobStore,
+} from '@attest/functions/dist/adapters/memory-archive-stores';
 import { verifyExport } from '@attest/functions/dist/cli/verify-export';
 
 const TOTAL_MIB = Number(process.env.ATTEST_BENCH_EXPORT_MIB ?? '1024');
@@ -45,13 +59,23 @@ async function main(): Promise<void> {
   const holds = new MemoryHoldStore();
   const ledger = new MemoryLedgerStore(clock);
   const activities = createArchiveActivities({
-    records, holds, ledger, blobs, media: new GuardedMediaStore(blobs, holds, clock),
+    records,
+    holds,
+    ledger,
+    blobs,
+    media: new GuardedMediaStore(blobs, holds, clock),
     groups: { groupsOf: () => Promise.resolve([]) },
-    policy: { defaultClassName: 'd', classes: [{ name: 'd', periodInDays: 365, dispositionMode: 'auto' }], rules: [] },
+    policy: {
+      defaultClassName: 'd',
+      classes: [{ name: 'd', periodInDays: 365, dispositionMode: 'auto' }],
+      rules: [],
+    },
     clock,
   });
 
-  process.stdout.write(`generating ${INTERACTIONS} interactions x ${STREAMS} streams x ${blocksPerStream} MiB\n`);
+  process.stdout.write(
+    `generating ${INTERACTIONS} interactions x ${STREAMS} streams x ${blocksPerStream} MiB\n`,
+  );
   const block = Buffer.alloc(BLOCK_BYTES);
   for (let n = 0; n < INTERACTIONS; n += 1) {
     const interactionId = `int-${n}`;
@@ -66,18 +90,78 @@ async function main(): Promise<void> {
         const digest = sha(data);
         chain = chainNext(chain, digest, digest);
         const offset = index * BLOCK_BYTES;
-        blocks.push({ index, blockId: blockIdFor(index), offset, length: BLOCK_BYTES, sha256: digest, storedOffset: offset, storedLength: BLOCK_BYTES, storedSha256: digest, chainSha256: chain });
+        blocks.push({
+          index,
+          blockId: blockIdFor(index),
+          offset,
+          length: BLOCK_BYTES,
+          sha256: digest,
+          storedOffset: offset,
+          storedLength: BLOCK_BYTES,
+          storedSha256: digest,
+          chainSha256: chain,
+        });
         parts.push(data);
       }
       const blobName = `t/${interactionId}/streams/${streamId}.wav`;
       blobs.recordings.set(blobName, Buffer.concat(parts));
-      streams.push({ streamId, kind: 'audio', msi: String(s), blobName, contentType: 'audio/wav', firstTimestamp100ns: '0', lastTimestamp100ns: '0', startedAt: '2030-01-01T00:00:00.000Z', endedAt: '2030-01-01T00:00:00.000Z', durationInMs: 0, frameCount: 0, plaintextBytes: blocksPerStream * BLOCK_BYTES, storedBytes: blocksPerStream * BLOCK_BYTES, blocks, chainHeadSha256: chain });
+      streams.push({
+        streamId,
+        kind: 'audio',
+        msi: String(s),
+        blobName,
+        contentType: 'audio/wav',
+        firstTimestamp100ns: '0',
+        lastTimestamp100ns: '0',
+        startedAt: '2030-01-01T00:00:00.000Z',
+        endedAt: '2030-01-01T00:00:00.000Z',
+        durationInMs: 0,
+        frameCount: 0,
+        plaintextBytes: blocksPerStream * BLOCK_BYTES,
+        storedBytes: blocksPerStream * BLOCK_BYTES,
+        blocks,
+        chainHeadSha256: chain,
+      });
     }
-    const manifest: RecordingManifest = { formatVersion: 1, tenantId: 't', interactionId, callId: interactionId, sessionId: `s-${n}`, mediaHostId: 'mh', softwareVersion: 'bench', signingKeyId: signingKeyId(manifestKeys.publicKey), startedAt: '2030-01-01T00:00:00.000Z', endedAt: '2030-01-01T00:00:00.000Z', sealedAt: '2030-01-01T00:00:00.000Z', participants: [], streams, gaps: [], merkleRootSha256: streamsMerkleRoot(streams) };
+    const manifest: RecordingManifest = {
+      formatVersion: 1,
+      tenantId: 't',
+      interactionId,
+      callId: interactionId,
+      sessionId: `s-${n}`,
+      mediaHostId: 'mh',
+      softwareVersion: 'bench',
+      signingKeyId: signingKeyId(manifestKeys.publicKey),
+      startedAt: '2030-01-01T00:00:00.000Z',
+      endedAt: '2030-01-01T00:00:00.000Z',
+      sealedAt: '2030-01-01T00:00:00.000Z',
+      participants: [],
+      streams,
+      gaps: [],
+      merkleRootSha256: streamsMerkleRoot(streams),
+    };
     const bytes = serializeManifest(manifest);
     blobs.recordings.set(`t/${interactionId}/manifest.json`, bytes);
-    blobs.recordings.set(`t/${interactionId}/manifest.sig`, Buffer.from(JSON.stringify(signManifest(bytes, manifestKeys.privateKey, manifest.signingKeyId))));
-    await activities.recordSealed({ tenantId: 't', interactionId, callId: interactionId, type: 'p2p', direction: 'inbound', outcome: 'recorded', invitedAt: `2030-01-01T00:${String(n).padStart(2, '0')}:00.000Z`, sealedAt: '2030-01-01T01:00:00.000Z', recordedUserIds: ['u'], recordingStatusHistory: [], gaps: [], manifestSha256: sha(bytes) });
+    blobs.recordings.set(
+      `t/${interactionId}/manifest.sig`,
+      Buffer.from(
+        JSON.stringify(signManifest(bytes, manifestKeys.privateKey, manifest.signingKeyId)),
+      ),
+    );
+    await activities.recordSealed({
+      tenantId: 't',
+      interactionId,
+      callId: interactionId,
+      type: 'p2p',
+      direction: 'inbound',
+      outcome: 'recorded',
+      invitedAt: `2030-01-01T00:${String(n).padStart(2, '0')}:00.000Z`,
+      sealedAt: '2030-01-01T01:00:00.000Z',
+      recordedUserIds: ['u'],
+      recordingStatusHistory: [],
+      gaps: [],
+      manifestSha256: sha(bytes),
+    });
   }
 
   // tmpfs when available: on a shared VM disk the run measures the disk, not the verifier.
@@ -86,10 +170,24 @@ async function main(): Promise<void> {
   try {
     process.stdout.write('exporting\n');
     let t0 = performance.now();
-    const exports = createExportActivities({ records, holds, ledger, blobs, kekPrivateKey: undefined, ledgerSigningKey: ledgerKeys.privateKey, manifestPublicKeyPem: manifestKeys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), clock });
-    await exports.runExport({ exportId: 'bench', createdBy: 'bench', query: {}, outputDir: dir }, (p) => {
-      if (p.done % 4 === 0) process.stdout.write(`  exported ${p.done}/${p.total}\n`);
+    const exports = createExportActivities({
+      records,
+      holds,
+      ledger,
+      blobs,
+      kekPrivateKey: undefined,
+      ledgerSigningKey: ledgerKeys.privateKey,
+      manifestPublicKeyPem: manifestKeys.publicKey
+        .export({ type: 'spki', format: 'pem' })
+        .toString(),
+      clock,
     });
+    await exports.runExport(
+      { exportId: 'bench', createdBy: 'bench', query: {}, outputDir: dir },
+      (p) => {
+        if (p.done % 4 === 0) process.stdout.write(`  exported ${p.done}/${p.total}\n`);
+      },
+    );
     const exportSeconds = (performance.now() - t0) / 1000;
     blobs.recordings.clear();
 
@@ -100,9 +198,15 @@ async function main(): Promise<void> {
       process.stdout.write(`verifying (pass ${pass + 1})\n`);
       const cpuBefore = process.cpuUsage();
       t0 = performance.now();
-      report = await verifyExport(dir, { onProgress: (done, total) => done % 4 === 0 && process.stdout.write(`  verified ${done}/${total}\n`) });
+      report = await verifyExport(dir, {
+        onProgress: (done, total) =>
+          done % 4 === 0 && process.stdout.write(`  verified ${done}/${total}\n`),
+      });
       const cpu = process.cpuUsage(cpuBefore);
-      passes.push({ seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+      passes.push({
+        seconds: (performance.now() - t0) / 1000,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      });
     }
 
     process.stdout.write('read-only baseline\n');
@@ -122,15 +226,28 @@ async function main(): Promise<void> {
     process.stdout.write('bare SHA-256\n');
     const sample = Buffer.alloc(BLOCK_BYTES * 256, 7);
     t0 = performance.now();
-    for (let i = 0; i < 256; i += 1) createHash('sha256').update(sample.subarray(i * BLOCK_BYTES, (i + 1) * BLOCK_BYTES)).digest();
+    for (let i = 0; i < 256; i += 1)
+      createHash('sha256')
+        .update(sample.subarray(i * BLOCK_BYTES, (i + 1) * BLOCK_BYTES))
+        .digest();
     const bareSeconds = (performance.now() - t0) / 1000;
 
     const gib = report.bytesHashed / 2 ** 30;
     const result = {
       name: 'verifier',
       at: new Date().toISOString(),
-      machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? 'unknown', node: process.version },
-      export: { interactions: INTERACTIONS, streams: INTERACTIONS * STREAMS, blocks: report.blockCount, gib: Number(gib.toFixed(3)), seconds: Number(exportSeconds.toFixed(2)) },
+      machine: {
+        cpus: availableParallelism(),
+        model: cpus()[0]?.model ?? 'unknown',
+        node: process.version,
+      },
+      export: {
+        interactions: INTERACTIONS,
+        streams: INTERACTIONS * STREAMS,
+        blocks: report.blockCount,
+        gib: Number(gib.toFixed(3)),
+        seconds: Number(exportSeconds.toFixed(2)),
+      },
       verify: {
         isValid: report.isValid,
         failures: report.failures.length,
@@ -146,7 +263,10 @@ async function main(): Promise<void> {
       targetGibPerSecondPerCore: TARGET_GIB_PER_SECOND,
     };
     mkdirSync(join(__dirname, '..', 'results'), { recursive: true });
-    writeFileSync(join(__dirname, '..', 'results', 'verifier.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(
+      join(__dirname, '..', 'results', 'verifier.json'),
+      `${JSON.stringify(result, null, 2)}\n`,
+    );
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     if (!report.isValid) process.exitCode = 1;
   } finally {
@@ -155,6 +275,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`verifier bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `verifier bench failed: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

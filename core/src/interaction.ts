@@ -18,7 +18,11 @@ export const InteractionType = {
 } as const;
 export type InteractionType = (typeof InteractionType)[keyof typeof InteractionType];
 
-export const CallDirection = { inbound: 'inbound', outbound: 'outbound', unknown: 'unknown' } as const;
+export const CallDirection = {
+  inbound: 'inbound',
+  outbound: 'outbound',
+  unknown: 'unknown',
+} as const;
 export type CallDirection = (typeof CallDirection)[keyof typeof CallDirection];
 
 /** What became of an invite. Every invite the recorder received ends in exactly one of these. */

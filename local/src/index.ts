@@ -24,6 +24,19 @@ export { startHttpTriggerServer, type HttpTriggerServer, type HttpRoute } from '
 export { compileRoute, type CompiledRoute } from './host/route-template';
 export { TimerScheduler, type TimerState } from './host/timer-scheduler';
 export { QueuePoller } from './host/queue-poller';
-export { createHostLogger, jsonLineSink, memorySink, type HostLogger, type HostLogLevel, type HostLogRecord, type LogSink } from './host/log-sink';
+export {
+  createHostLogger,
+  jsonLineSink,
+  memorySink,
+  type HostLogger,
+  type HostLogLevel,
+  type HostLogRecord,
+  type LogSink,
+} from './host/log-sink';
 export { startAzurite, type AzuriteInstance, type AzuriteOptions } from './azurite/azurite-process';
-export { startServices, type ServiceDefinition, type RunningService, type ServiceContext } from './start/services';
+export {
+  startServices,
+  type ServiceDefinition,
+  type RunningService,
+  type ServiceContext,
+} from './start/services';

@@ -37,6 +37,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'media host failed to start', error: errorMessage(error) })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ level: 'error', msg: 'media host failed to start', error: errorMessage(error) })}\n`,
+  );
   process.exit(1);
 });

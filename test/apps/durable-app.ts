@@ -110,7 +110,9 @@ df.app.orchestration('dCatch', function* (context: OrchestrationContext) {
     return 'not reached';
   } catch (error) {
     const message = error instanceof Error ? error.message : '';
-    return message.includes('ATT_MEDIA_HOST_UNAVAILABLE') ? 'caught ATT_MEDIA_HOST_UNAVAILABLE' : `caught other: ${message}`;
+    return message.includes('ATT_MEDIA_HOST_UNAVAILABLE')
+      ? 'caught ATT_MEDIA_HOST_UNAVAILABLE'
+      : `caught other: ${message}`;
   }
 });
 
@@ -123,7 +125,10 @@ df.app.orchestration('dTimer', function* (context: OrchestrationContext) {
   const delayInMs = Number(context.df.getInput());
   const startedAt = context.df.currentUtcDateTime;
   yield context.df.createTimer(new Date(startedAt.getTime() + delayInMs));
-  return { startedAt: startedAt.toISOString(), resumedAt: context.df.currentUtcDateTime.toISOString() };
+  return {
+    startedAt: startedAt.toISOString(),
+    resumedAt: context.df.currentUtcDateTime.toISOString(),
+  };
 });
 
 df.app.orchestration('dEvent', function* (context: OrchestrationContext) {
@@ -153,7 +158,9 @@ df.app.orchestration('dChildNoId', function* (context: OrchestrationContext) {
 
 df.app.orchestration('dRace', function* (context: OrchestrationContext) {
   const event = context.df.waitForExternalEvent('go');
-  const timeout = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + HOUR_IN_MS));
+  const timeout = context.df.createTimer(
+    new Date(context.df.currentUtcDateTime.getTime() + HOUR_IN_MS),
+  );
   const winner: unknown = yield context.df.Task.any([event, timeout]);
   if (winner === event) {
     timeout.cancel();
@@ -168,7 +175,9 @@ df.app.orchestration('dRaceLoop', function* (context: OrchestrationContext) {
   let total = 0;
   for (let round = 0; round < rounds; round++) {
     const event = context.df.waitForExternalEvent('tick');
-    const timeout = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + HOUR_IN_MS));
+    const timeout = context.df.createTimer(
+      new Date(context.df.currentUtcDateTime.getTime() + HOUR_IN_MS),
+    );
     const winner: unknown = yield context.df.Task.any([event, timeout]);
     if (winner !== event) return { total, timedOut: true };
     timeout.cancel();
@@ -195,7 +204,7 @@ df.app.orchestration('dParent', function* (context: OrchestrationContext) {
   try {
     yield context.df.callSubOrchestrator('dFailing', null);
   } catch (error) {
-    childError = error instanceof Error ? error.message.split('\n')[0] ?? '' : 'unknown';
+    childError = error instanceof Error ? (error.message.split('\n')[0] ?? '') : 'unknown';
   }
   return { child, childError };
 });
@@ -214,7 +223,10 @@ df.app.orchestration('dCounted', function* (context: OrchestrationContext) {
 });
 
 df.app.orchestration('dActivityThenEvent', function* (context: OrchestrationContext) {
-  const fromActivity: unknown = yield context.df.callActivity('dCount', String(context.df.getInput()));
+  const fromActivity: unknown = yield context.df.callActivity(
+    'dCount',
+    String(context.df.getInput()),
+  );
   const fromEvent: unknown = yield context.df.waitForExternalEvent('done');
   return { fromActivity, fromEvent };
 });
@@ -222,14 +234,19 @@ df.app.orchestration('dActivityThenEvent', function* (context: OrchestrationCont
 /** The restart scenarios: an activity, a timer and an event, in that order. */
 df.app.orchestration('dRestartable', function* (context: OrchestrationContext) {
   const input = context.df.getInput<{ marker: string }>();
-  const fromActivity: unknown = yield context.df.callActivity('dMarkAndMaybeHang', { marker: input.marker, value: 'a' });
+  const fromActivity: unknown = yield context.df.callActivity('dMarkAndMaybeHang', {
+    marker: input.marker,
+    value: 'a',
+  });
   return { fromActivity };
 });
 
 df.app.orchestration('dRestartTimer', function* (context: OrchestrationContext) {
   const startedAt = context.df.currentUtcDateTime;
   yield context.df.createTimer(new Date(startedAt.getTime() + HOUR_IN_MS));
-  return { waitedInMs: context.df.currentUtcDateTime.getTime() - startedAt.getTime() >= HOUR_IN_MS };
+  return {
+    waitedInMs: context.df.currentUtcDateTime.getTime() - startedAt.getTime() >= HOUR_IN_MS,
+  };
 });
 
 df.app.orchestration('dRestartEvent', function* (context: OrchestrationContext) {
@@ -246,7 +263,10 @@ app.http('dStart', {
   handler: async (request: HttpRequest, context: InvocationContext) => {
     const client = df.getClient(context);
     const input: unknown = await request.json().catch(() => undefined);
-    const instanceId = await client.startNew(request.params.name ?? '', { instanceId: request.params.id, input });
+    const instanceId = await client.startNew(request.params.name ?? '', {
+      instanceId: request.params.id,
+      input,
+    });
     return client.createCheckStatusResponse(request, instanceId);
   },
 });
@@ -257,7 +277,10 @@ app.http('dStatus', {
   extraInputs: [df.input.durableClient()],
   handler: async (request: HttpRequest, context: InvocationContext) => {
     const client = df.getClient(context);
-    const status = await client.getStatus(request.params.id ?? '', { showHistory: true, showHistoryOutput: true });
+    const status = await client.getStatus(request.params.id ?? '', {
+      showHistory: true,
+      showHistoryOutput: true,
+    });
     return { jsonBody: status };
   },
 });

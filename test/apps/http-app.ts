@@ -13,7 +13,11 @@ export const observed = {
   queueFailures: 0,
 };
 
-function problem(status: number, code: string, message: string): { status: number; jsonBody: object } {
+function problem(
+  status: number,
+  code: string,
+  message: string,
+): { status: number; jsonBody: object } {
   return { status, jsonBody: { code, message, status } };
 }
 
@@ -21,7 +25,11 @@ app.http('getItem', {
   route: 'items/{id:int}',
   methods: ['GET'],
   handler: (request: HttpRequest) => ({
-    jsonBody: { id: request.params.id, sort: request.query.get('sort'), tags: request.query.getAll('tag') },
+    jsonBody: {
+      id: request.params.id,
+      sort: request.query.get('sort'),
+      tags: request.query.getAll('tag'),
+    },
   }),
 });
 
@@ -127,7 +135,11 @@ app.storageQueue('workQueue', {
   queueName: '%ATTEST_TEST_HOST_QUEUE%',
   connection: 'AzureWebJobsStorage',
   handler: (message: unknown, context: InvocationContext) => {
-    if (typeof message === 'object' && message !== null && (message as { fail?: unknown }).fail === true) {
+    if (
+      typeof message === 'object' &&
+      message !== null &&
+      (message as { fail?: unknown }).fail === true
+    ) {
       observed.queueFailures += 1;
       throw new Error('queue message failed on purpose');
     }

@@ -15,7 +15,6 @@ import {
   createDataKey,
   encryptBlock,
   serializeManifest,
-
   signManifest,
   signingKeyId,
   streamsMerkleRoot,
@@ -26,7 +25,10 @@ import {
   type RecordingManifest,
   type RetentionPolicy,
 } from '@attest/core';
-import { createArchiveActivities, type ArchiveActivities } from '../../functions/src/activities/archive.activities';
+import {
+  createArchiveActivities,
+  type ArchiveActivities,
+} from '../../functions/src/activities/archive.activities';
 import { GuardedMediaStore } from '../../functions/src/adapters/guarded-archive-media';
 import {
   MemoryArchiveRecordStore,
@@ -34,9 +36,17 @@ import {
   MemoryLedgerStore,
   MemoryRecordingBlobStore,
 } from '../../functions/src/adapters/memory-archive-stores';
-import type { Clock, GroupDirectory, RecordingBlobStore } from '../../functions/src/domain/archive-ports';
+import type {
+  Clock,
+  GroupDirectory,
+  RecordingBlobStore,
+} from '../../functions/src/domain/archive-ports';
 import { dispositionOrchestrator } from '../../functions/src/orchestrators/disposition.orchestrator';
-import type { DispositionDecision, DispositionInput, DispositionResult } from '../../functions/src/domain/archive-names';
+import type {
+  DispositionDecision,
+  DispositionInput,
+  DispositionResult,
+} from '../../functions/src/domain/archive-names';
 
 export const DAY_IN_MS = 86_400_000;
 
@@ -57,7 +67,12 @@ export const testPolicy: RetentionPolicy = {
   defaultClassName: 'standard',
   classes: [
     { name: 'standard', periodInDays: 30, dispositionMode: 'auto' },
-    { name: 'mifid', periodInDays: 60, dispositionMode: 'approval', legalBasis: 'MiFID II Art. 16(7)' },
+    {
+      name: 'mifid',
+      periodInDays: 60,
+      dispositionMode: 'approval',
+      legalBasis: 'MiFID II Art. 16(7)',
+    },
   ],
   rules: [{ className: 'mifid', groupIds: ['traders'] }],
 };
@@ -79,8 +94,18 @@ export interface SealedFixture {
 
 /** Writes an encrypted two-stream recording (blocks, manifest, signature, wrapped key) to `blobs`. */
 export async function writeSealedRecording(
-  blobs: { putRecording(name: string, data: Buffer): Promise<void>; putKey(name: string, data: Buffer): Promise<void> },
-  options: { tenantId: string; interactionId: string; recordedUserIds: string[]; invitedAt: string; type?: InteractionRecord['type']; callChainId?: string },
+  blobs: {
+    putRecording(name: string, data: Buffer): Promise<void>;
+    putKey(name: string, data: Buffer): Promise<void>;
+  },
+  options: {
+    tenantId: string;
+    interactionId: string;
+    recordedUserIds: string[];
+    invitedAt: string;
+    type?: InteractionRecord['type'];
+    callChainId?: string;
+  },
 ): Promise<SealedFixture> {
   const { tenantId, interactionId } = options;
   const dataKey = createDataKey();
@@ -99,7 +124,17 @@ export async function writeSealedRecording(
       const sha = sha256Hex(block);
       const storedSha = sha256Hex(sealed);
       chain = chainNext(chain, sha, storedSha);
-      blocks.push({ index, blockId: blockIdFor(index), offset, length: block.length, sha256: sha, storedOffset, storedLength: sealed.length, storedSha256: storedSha, chainSha256: chain });
+      blocks.push({
+        index,
+        blockId: blockIdFor(index),
+        offset,
+        length: block.length,
+        sha256: sha,
+        storedOffset,
+        storedLength: sealed.length,
+        storedSha256: storedSha,
+        chainSha256: chain,
+      });
       offset += block.length;
       storedOffset += sealed.length;
       stored.push(sealed);
@@ -127,7 +162,12 @@ export async function writeSealedRecording(
     });
   }
   const keyBlobName = `${tenantId}/${interactionId}.json`;
-  await blobs.putKey(keyBlobName, Buffer.from(JSON.stringify(wrapDataKey(kek.publicKey, 'kek-test', dataKey, new Date(options.invitedAt)))));
+  await blobs.putKey(
+    keyBlobName,
+    Buffer.from(
+      JSON.stringify(wrapDataKey(kek.publicKey, 'kek-test', dataKey, new Date(options.invitedAt))),
+    ),
+  );
   const manifest: RecordingManifest = {
     formatVersion: 1,
     tenantId,
@@ -142,14 +182,26 @@ export async function writeSealedRecording(
     startedAt: options.invitedAt,
     endedAt: options.invitedAt,
     sealedAt: options.invitedAt,
-    participants: [{ participantId: 'p1', identityKind: 'user', identityId: options.recordedUserIds[0], msis: ['11', '12'] }],
+    participants: [
+      {
+        participantId: 'p1',
+        identityKind: 'user',
+        identityId: options.recordedUserIds[0],
+        msis: ['11', '12'],
+      },
+    ],
     streams,
     gaps: [],
     merkleRootSha256: streamsMerkleRoot(streams),
   };
   const manifestBytes = serializeManifest(manifest);
   await blobs.putRecording(`${tenantId}/${interactionId}/manifest.json`, manifestBytes);
-  await blobs.putRecording(`${tenantId}/${interactionId}/manifest.sig`, Buffer.from(JSON.stringify(signManifest(manifestBytes, manifestKeys.privateKey, manifest.signingKeyId))));
+  await blobs.putRecording(
+    `${tenantId}/${interactionId}/manifest.sig`,
+    Buffer.from(
+      JSON.stringify(signManifest(manifestBytes, manifestKeys.privateKey, manifest.signingKeyId)),
+    ),
+  );
   const interaction: InteractionRecord = {
     tenantId,
     interactionId,
@@ -173,7 +225,8 @@ export async function writeSealedRecording(
 
 export function memoryBlobWriter(store: MemoryRecordingBlobStore) {
   return {
-    putRecording: (name: string, data: Buffer) => Promise.resolve(void store.recordings.set(name, data)),
+    putRecording: (name: string, data: Buffer) =>
+      Promise.resolve(void store.recordings.set(name, data)),
     putKey: (name: string, data: Buffer) => Promise.resolve(void store.keys.set(name, data)),
   };
 }
@@ -188,13 +241,25 @@ export interface ArchiveHarness {
   readonly activities: ArchiveActivities;
 }
 
-export function createHarness(startAt: string, blobs: RecordingBlobStore = new MemoryRecordingBlobStore()): ArchiveHarness {
+export function createHarness(
+  startAt: string,
+  blobs: RecordingBlobStore = new MemoryRecordingBlobStore(),
+): ArchiveHarness {
   const clock = new ManualClock(Date.parse(startAt));
   const records = new MemoryArchiveRecordStore();
   const holds = new MemoryHoldStore();
   const ledger = new MemoryLedgerStore(clock);
   const media = new GuardedMediaStore(blobs, holds, clock);
-  const activities = createArchiveActivities({ records, holds, ledger, blobs, media, groups: groupDirectory, policy: testPolicy, clock });
+  const activities = createArchiveActivities({
+    records,
+    holds,
+    ledger,
+    blobs,
+    media,
+    groups: groupDirectory,
+    policy: testPolicy,
+    clock,
+  });
   return { clock, records, holds, ledger, blobs, media, activities };
 }
 
@@ -237,7 +302,11 @@ export async function runDisposition(
       return current;
     },
     getInput: () => input,
-    callActivity: (name: string, payload?: unknown): FakeTask => ({ kind: 'activity', name, input: payload }),
+    callActivity: (name: string, payload?: unknown): FakeTask => ({
+      kind: 'activity',
+      name,
+      input: payload,
+    }),
     createTimer: (fireAt: Date): FakeTask => {
       const task: FakeTask = { kind: 'timer', fireAt };
       task.cancel = () => {
@@ -249,9 +318,18 @@ export async function runDisposition(
     waitForExternalEvent: (name: string): FakeTask => ({ kind: 'event', name }),
     Task: { any: (tasks: FakeTask[]): FakeTask => ({ kind: 'any', tasks }) },
   };
-  const context = { df, log: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as OrchestrationContext;
+  const context = {
+    df,
+    log: () => undefined,
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+  } as unknown as OrchestrationContext;
   const run = dispositionOrchestrator(context) as Generator<FakeTask, DispositionResult, unknown>;
-  const activities = harness.activities as unknown as Record<string, (payload: unknown) => Promise<unknown>>;
+  const activities = harness.activities as unknown as Record<
+    string,
+    (payload: unknown) => Promise<unknown>
+  >;
   const activityByName: Record<string, string> = {
     archiveCheckDisposition: 'checkDisposition',
     archiveRequestDispositionApproval: 'requestDispositionApproval',

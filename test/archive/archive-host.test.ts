@@ -24,12 +24,20 @@ let server: HttpTriggerServer;
 let intake: ArchiveIntake;
 let archive: ArchiveComposition;
 
-const token = (claims: Record<string, unknown>, key?: KeyObject): string => issuer.token(claims, key);
+const token = (claims: Record<string, unknown>, key?: KeyObject): string =>
+  issuer.token(claims, key);
 
 async function ledgerEntries(): Promise<LedgerEntry[]> {
-  const table = TableClient.fromConnectionString(process.env.ATTEST_TEST_STORAGE_CONNECTION!, `${prefix}ledger`, { allowInsecureConnection: true });
+  const table = TableClient.fromConnectionString(
+    process.env.ATTEST_TEST_STORAGE_CONNECTION!,
+    `${prefix}ledger`,
+    { allowInsecureConnection: true },
+  );
   const out: LedgerEntry[] = [];
-  for await (const row of table.listEntities<{ json: string }>({ queryOptions: { filter: "PartitionKey eq 'ledger' and RowKey ge 'e-' and RowKey lt 'e.'" } })) out.push(JSON.parse(row.json) as LedgerEntry);
+  for await (const row of table.listEntities<{ json: string }>({
+    queryOptions: { filter: "PartitionKey eq 'ledger' and RowKey ge 'e-' and RowKey lt 'e.'" },
+  }))
+    out.push(JSON.parse(row.json) as LedgerEntry);
   return out;
 }
 
@@ -47,14 +55,35 @@ beforeAll(async () => {
     ATTEST_LEDGER_SIGNING_KEY_FILE: join(keyDir, 'ledger.pem'),
     ATTEST_ARCHIVE_EXPORT_DIR: join(keyDir, 'exports'),
     ATTEST_ARCHIVE_USER_GROUPS: JSON.stringify({ 'user-trader': ['traders'] }),
-    ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({ 'officer-sales': ['sales'], 'officer-all': ['*'] }),
+    ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({
+      'officer-sales': ['sales'],
+      'officer-all': ['*'],
+    }),
   });
   const sink = memorySink();
   const app = await loadFunctionApp(join(__dirname, 'apps', 'archive-app.ts'), { logSink: sink });
-  server = await startHttpTriggerServer({ app, logger: createHostLogger(sink), routePrefix: 'api', maxRequestBodyInBytes: 64 * 1024 });
+  server = await startHttpTriggerServer({
+    app,
+    logger: createHostLogger(sink),
+    routePrefix: 'api',
+    maxRequestBodyInBytes: 64 * 1024,
+  });
   archive = (globalThis as { __attestArchive?: ArchiveComposition }).__attestArchive!;
   intake = archive.intake;
-  const interaction: InteractionRecord = { tenantId: 'tenant-1', interactionId: 'int-h1', callId: 'call-h1', type: 'p2p', direction: 'outbound', outcome: 'recorded', invitedAt: '2026-01-05T10:00:00.000Z', sealedAt: '2026-01-05T10:10:00.000Z', recordedUserIds: ['user-trader'], recordingStatusHistory: [], gaps: [], manifestSha256: 'a'.repeat(64) };
+  const interaction: InteractionRecord = {
+    tenantId: 'tenant-1',
+    interactionId: 'int-h1',
+    callId: 'call-h1',
+    type: 'p2p',
+    direction: 'outbound',
+    outcome: 'recorded',
+    invitedAt: '2026-01-05T10:00:00.000Z',
+    sealedAt: '2026-01-05T10:10:00.000Z',
+    recordedUserIds: ['user-trader'],
+    recordingStatusHistory: [],
+    gaps: [],
+    manifestSha256: 'a'.repeat(64),
+  };
   await intake.recordInvite({ ...interaction, outcome: 'inProgress', sealedAt: undefined });
   await intake.recordSealed(interaction);
 });
@@ -65,23 +94,35 @@ afterAll(async () => {
   rmSync(keyDir, { recursive: true, force: true });
 });
 
-const get = (path: string, bearer?: string) => fetch(`${server.functionsUrl}${path}`, { headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` } });
+const get = (path: string, bearer?: string) =>
+  fetch(`${server.functionsUrl}${path}`, {
+    headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` },
+  });
 
 describe('archive through the local Functions host', () => {
   it('generated the KEK and ledger key files on first start', () => {
-    expect([existsSync(join(keyDir, 'kek.pem')), existsSync(join(keyDir, 'kek.pub.pem')), existsSync(join(keyDir, 'ledger.pem'))]).toEqual([true, true, true]);
+    expect([
+      existsSync(join(keyDir, 'kek.pem')),
+      existsSync(join(keyDir, 'kek.pub.pem')),
+      existsSync(join(keyDir, 'ledger.pem')),
+    ]).toEqual([true, true, true]);
   });
 
   it('sealed the interaction with the default seven-year class and wrote recorded and sealed entries', async () => {
     const entries = await ledgerEntries();
-    expect(entries.slice(0, 2).map((e) => [e.kind, e.subjectId])).toEqual([['recorded', 'int-h1'], ['sealed', 'int-h1']]);
+    expect(entries.slice(0, 2).map((e) => [e.kind, e.subjectId])).toEqual([
+      ['recorded', 'int-h1'],
+      ['sealed', 'int-h1'],
+    ]);
     expect(entries[1]!.details.expiresAt).toBe('2033-01-05T10:10:00.000Z');
   });
 
   it('keeps the write-once copy of the ledger in an append blob', async () => {
     await archive.whenLedgerMirrored();
     const { BlobServiceClient } = await import('@azure/storage-blob');
-    const container = BlobServiceClient.fromConnectionString(process.env.ATTEST_TEST_STORAGE_CONNECTION!).getContainerClient(`${prefix}ledger`);
+    const container = BlobServiceClient.fromConnectionString(
+      process.env.ATTEST_TEST_STORAGE_CONNECTION!,
+    ).getContainerClient(`${prefix}ledger`);
     const names: string[] = [];
     for await (const blob of container.listBlobsFlat({ prefix: 'entries/' })) names.push(blob.name);
     expect(names.length).toBeGreaterThan(0);
@@ -96,23 +137,51 @@ describe('archive through the local Functions host', () => {
 
   it('lets an auditor search with a verified token and records the search once', async () => {
     const before = (await ledgerEntries()).length;
-    const response = await get('/archive/interactions?recordedUserId=user-trader', token({ oid: 'auditor-1', roles: ['Attest.Auditor'] }));
+    const response = await get(
+      '/archive/interactions?recordedUserId=user-trader',
+      token({ oid: 'auditor-1', roles: ['Attest.Auditor'] }),
+    );
     expect(response.status).toBe(200);
-    expect(((await response.json()) as { items: { interactionId: string }[] }).items.map((i) => i.interactionId)).toEqual(['int-h1']);
+    expect(
+      ((await response.json()) as { items: { interactionId: string }[] }).items.map(
+        (i) => i.interactionId,
+      ),
+    ).toEqual(['int-h1']);
     const after = await ledgerEntries();
     expect(after).toHaveLength(before + 1);
-    expect(after[after.length - 1]).toMatchObject({ kind: 'accessed', actor: 'auditor-1', details: { action: 'search', outcome: 'allowed', resultCount: 1, query: { recordedUserId: 'user-trader' } } });
+    expect(after[after.length - 1]).toMatchObject({
+      kind: 'accessed',
+      actor: 'auditor-1',
+      details: {
+        action: 'search',
+        outcome: 'allowed',
+        resultCount: 1,
+        query: { recordedUserId: 'user-trader' },
+      },
+    });
   });
 
   it('refuses a compliance officer outside their scope with 403 and records it', async () => {
-    const response = await get('/archive/interactions/tenant-1/int-h1', token({ oid: 'officer-sales', roles: ['complianceOfficer'] }));
+    const response = await get(
+      '/archive/interactions/tenant-1/int-h1',
+      token({ oid: 'officer-sales', roles: ['complianceOfficer'] }),
+    );
     expect(response.status).toBe(403);
     const entries = await ledgerEntries();
-    expect(entries[entries.length - 1]).toMatchObject({ kind: 'accessed', actor: 'officer-sales', details: { outcome: 'denied:outOfScope' } });
+    expect(entries[entries.length - 1]).toMatchObject({
+      kind: 'accessed',
+      actor: 'officer-sales',
+      details: { outcome: 'denied:outOfScope' },
+    });
   });
 
   it('refuses deletion before expiry with 409', async () => {
-    const response = await fetch(`${server.functionsUrl}/archive/interactions/tenant-1/int-h1`, { method: 'DELETE', headers: { authorization: `Bearer ${token({ oid: 'officer-all', roles: ['complianceOfficer'] })}` } });
+    const response = await fetch(`${server.functionsUrl}/archive/interactions/tenant-1/int-h1`, {
+      method: 'DELETE',
+      headers: {
+        authorization: `Bearer ${token({ oid: 'officer-all', roles: ['complianceOfficer'] })}`,
+      },
+    });
     expect(response.status).toBe(409);
     expect(await response.json()).toMatchObject({ code: 'ATT_RETENTION_LOCKED', status: 409 });
   });

@@ -13,16 +13,26 @@ import { memorySink } from '../../local/src/host/log-sink';
 import { createLocalDurableEngine, type LocalDurableEngine } from '../../local/src/durable';
 import { DurableDispositionClient } from '../../functions/src/adapters/durable-disposition-client';
 import type { MemoryRecordingBlobStore } from '../../functions/src/adapters/memory-archive-stores';
-import { dispositionInstanceId, type DispositionInput } from '../../functions/src/domain/archive-names';
+import {
+  dispositionInstanceId,
+  type DispositionInput,
+} from '../../functions/src/domain/archive-names';
 import { createRetentionSweep } from '../../functions/src/timers/retention-sweep.timer';
-import { createHarness, DAY_IN_MS, memoryBlobWriter, writeSealedRecording, type ArchiveHarness } from './archive-fixtures';
+import {
+  createHarness,
+  DAY_IN_MS,
+  memoryBlobWriter,
+  writeSealedRecording,
+  type ArchiveHarness,
+} from './archive-fixtures';
 
 const APP = resolve(__dirname, 'apps/disposition-app.ts');
 const HOUR_IN_MS = 3_600_000;
 
 function connection(): string {
   const value = process.env.ATTEST_TEST_STORAGE_CONNECTION;
-  if (value === undefined) throw new Error('ATTEST_TEST_STORAGE_CONNECTION is not set (integration global setup)');
+  if (value === undefined)
+    throw new Error('ATTEST_TEST_STORAGE_CONNECTION is not set (integration global setup)');
   return value;
 }
 
@@ -34,10 +44,16 @@ interface EngineHarness {
 
 async function start(): Promise<EngineHarness> {
   const archive = createHarness('2030-01-01T00:00:00.000Z');
-  (globalThis as { __attestArchiveActivities?: unknown }).__attestArchiveActivities = archive.activities;
+  (globalThis as { __attestArchiveActivities?: unknown }).__attestArchiveActivities =
+    archive.activities;
   const logs = memorySink();
   const app = await loadFunctionApp(APP, { logSink: logs });
-  const engine = createLocalDurableEngine({ connectionString: connection(), taskHubName: `arch${randomUUID().replace(/-/g, '').slice(0, 12)}`, clock: archive.clock, logSink: logs });
+  const engine = createLocalDurableEngine({
+    connectionString: connection(),
+    taskHubName: `arch${randomUUID().replace(/-/g, '').slice(0, 12)}`,
+    clock: archive.clock,
+    logSink: logs,
+  });
   app.setDurableClientData(() => engine.clientBindingData());
   await engine.start(app);
   const input = df.input.durableClient();
@@ -47,11 +63,26 @@ async function start(): Promise<EngineHarness> {
 }
 
 async function seal(archive: ArchiveHarness, interactionId: string, userId: string): Promise<void> {
-  const fixture = await writeSealedRecording(memoryBlobWriter(archive.blobs as MemoryRecordingBlobStore), { tenantId: 'tenant-1', interactionId, recordedUserIds: [userId], invitedAt: '2030-01-01T00:00:00.000Z' });
+  const fixture = await writeSealedRecording(
+    memoryBlobWriter(archive.blobs as MemoryRecordingBlobStore),
+    {
+      tenantId: 'tenant-1',
+      interactionId,
+      recordedUserIds: [userId],
+      invitedAt: '2030-01-01T00:00:00.000Z',
+    },
+  );
   await archive.activities.recordSealed(fixture.interaction);
 }
 
-const approvalInput = (interactionId: string): DispositionInput => ({ tenantId: 'tenant-1', interactionId, mode: 'approval', requestedBy: 'system', approvalTimeoutInMs: 3 * DAY_IN_MS, reminderIntervalInMs: DAY_IN_MS });
+const approvalInput = (interactionId: string): DispositionInput => ({
+  tenantId: 'tenant-1',
+  interactionId,
+  mode: 'approval',
+  requestedBy: 'system',
+  approvalTimeoutInMs: 3 * DAY_IN_MS,
+  reminderIntervalInMs: DAY_IN_MS,
+});
 
 describe('dispositionV1 on the local durable engine', () => {
   let h: EngineHarness;
@@ -65,7 +96,13 @@ describe('dispositionV1 on the local durable engine', () => {
   it('is started by the retention sweep and deletes an expired auto-class interaction', async () => {
     await seal(h.archive, 'int-e1', 'user-a');
     h.archive.clock.advance(31 * DAY_IN_MS);
-    const sweep = createRetentionSweep({ records: h.archive.records, holds: h.archive.holds, clock: h.archive.clock, starter: new DurableDispositionClient(h.client), settings: { approvalTimeoutInMs: DAY_IN_MS, reminderIntervalInMs: HOUR_IN_MS } });
+    const sweep = createRetentionSweep({
+      records: h.archive.records,
+      holds: h.archive.holds,
+      clock: h.archive.clock,
+      starter: new DurableDispositionClient(h.client),
+      settings: { approvalTimeoutInMs: DAY_IN_MS, reminderIntervalInMs: HOUR_IN_MS },
+    });
     expect(await sweep()).toMatchObject({ started: 1 });
     await h.engine.runUntilIdle();
     const status = await h.client.getStatus(dispositionInstanceId('tenant-1', 'int-e1'));
@@ -82,7 +119,13 @@ describe('dispositionV1 on the local durable engine', () => {
     await events.startIfIdle(id, approvalInput('int-e2'));
     await h.engine.runUntilIdle();
     expect((await h.client.getStatus(id)).runtimeStatus).toBe('Running');
-    expect(await events.raiseDecision(id, { decisionId: 'd-1', decidedBy: 'officer-2', isApproved: true })).toBe(true);
+    expect(
+      await events.raiseDecision(id, {
+        decisionId: 'd-1',
+        decidedBy: 'officer-2',
+        isApproved: true,
+      }),
+    ).toBe(true);
     await h.engine.runUntilIdle();
     const status = await h.client.getStatus(id);
     expect(status.output).toMatchObject({ status: 'deleted' });
@@ -96,9 +139,16 @@ describe('dispositionV1 on the local durable engine', () => {
     const events = new DurableDispositionClient(h.client);
     await events.startIfIdle(id, approvalInput('int-e3'));
     await h.engine.runUntilIdle();
-    await events.raiseDecision(id, { decisionId: 'd-2', decidedBy: 'officer-2', isApproved: false });
+    await events.raiseDecision(id, {
+      decisionId: 'd-2',
+      decidedBy: 'officer-2',
+      isApproved: false,
+    });
     await h.engine.runUntilIdle();
-    expect((await h.client.getStatus(id)).output).toEqual({ status: 'rejected', decidedBy: 'officer-2' });
+    expect((await h.client.getStatus(id)).output).toEqual({
+      status: 'rejected',
+      decidedBy: 'officer-2',
+    });
     expect(await h.archive.blobs.listRecordingBlobs('tenant-1', 'int-e3')).toHaveLength(4);
   });
 
@@ -114,7 +164,9 @@ describe('dispositionV1 on the local durable engine', () => {
     }
     const status = await h.client.getStatus(id);
     expect(status.output).toEqual({ status: 'timedOut' });
-    const requests = h.archive.ledger.entries.filter((e) => e.kind === 'dispositionRequested' && e.subjectId === 'int-e4');
+    const requests = h.archive.ledger.entries.filter(
+      (e) => e.kind === 'dispositionRequested' && e.subjectId === 'int-e4',
+    );
     expect(requests.map((e) => e.details.reminder)).toEqual([0, 1, 2]);
     expect(await h.archive.blobs.listRecordingBlobs('tenant-1', 'int-e4')).toHaveLength(4);
   });

@@ -18,21 +18,31 @@ import { exportInstanceId } from '../../functions/src/domain/archive-names';
 import { createLocalDurableEngine, type LocalDurableEngine } from '../../local/src/durable';
 import { loadFunctionApp } from '../../local/src/host/function-app';
 import { memorySink } from '../../local/src/host/log-sink';
-import { createHarness, kek, ledgerKeys, manifestKeys, memoryBlobWriter, writeSealedRecording, type ArchiveHarness } from './archive-fixtures';
+import {
+  createHarness,
+  kek,
+  ledgerKeys,
+  manifestKeys,
+  memoryBlobWriter,
+  writeSealedRecording,
+  type ArchiveHarness,
+} from './archive-fixtures';
 
 const APP = resolve(__dirname, 'apps/export-app.ts');
 
 class FailingBlobStore extends MemoryRecordingBlobStore {
   failOnRead: string | undefined;
   override readRecordingBlob(blobName: string): Promise<Buffer | undefined> {
-    if (this.failOnRead !== undefined && blobName.includes(this.failOnRead)) return Promise.reject(new Error('storage unavailable'));
+    if (this.failOnRead !== undefined && blobName.includes(this.failOnRead))
+      return Promise.reject(new Error('storage unavailable'));
     return super.readRecordingBlob(blobName);
   }
 }
 
 function connection(): string {
   const value = process.env.ATTEST_TEST_STORAGE_CONNECTION;
-  if (value === undefined) throw new Error('ATTEST_TEST_STORAGE_CONNECTION is not set (integration global setup)');
+  if (value === undefined)
+    throw new Error('ATTEST_TEST_STORAGE_CONNECTION is not set (integration global setup)');
   return value;
 }
 
@@ -48,24 +58,38 @@ describe('exportPackageV1 on the local durable engine', () => {
     base = await mkdtemp(path.join(tmpdir(), 'attest-export-durable-'));
     archive = createHarness('2030-01-01T00:00:00.000Z', blobs);
     for (const [n, id] of ['int-1', 'int-2', 'int-3', 'int-4', 'int-5'].entries()) {
-      const fixture = await writeSealedRecording(memoryBlobWriter(blobs), { tenantId: 'tenant-1', interactionId: id, recordedUserIds: ['user-a'], invitedAt: `2030-01-0${n + 1}T10:00:00.000Z`, callChainId: 'chain-1' });
+      const fixture = await writeSealedRecording(memoryBlobWriter(blobs), {
+        tenantId: 'tenant-1',
+        interactionId: id,
+        recordedUserIds: ['user-a'],
+        invitedAt: `2030-01-0${n + 1}T10:00:00.000Z`,
+        callChainId: 'chain-1',
+      });
       await archive.activities.recordInvite({ ...fixture.interaction, outcome: 'inProgress' });
       await archive.activities.recordSealed(fixture.interaction);
     }
     archive.clock.advance(10 * 86_400_000);
-    (globalThis as { __attestExportActivities?: unknown }).__attestExportActivities = createExportActivities({
-      records: archive.records,
-      holds: archive.holds,
-      ledger: archive.ledger,
-      blobs,
-      kekPrivateKey: kek.privateKey,
-      ledgerSigningKey: ledgerKeys.privateKey,
-      manifestPublicKeyPem: manifestKeys.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-      clock: archive.clock,
-    });
+    (globalThis as { __attestExportActivities?: unknown }).__attestExportActivities =
+      createExportActivities({
+        records: archive.records,
+        holds: archive.holds,
+        ledger: archive.ledger,
+        blobs,
+        kekPrivateKey: kek.privateKey,
+        ledgerSigningKey: ledgerKeys.privateKey,
+        manifestPublicKeyPem: manifestKeys.publicKey
+          .export({ type: 'spki', format: 'pem' })
+          .toString(),
+        clock: archive.clock,
+      });
     const logs = memorySink();
     const app = await loadFunctionApp(APP, { logSink: logs });
-    engine = createLocalDurableEngine({ connectionString: connection(), taskHubName: `exp${randomUUID().replace(/-/g, '').slice(0, 12)}`, clock: archive.clock, logSink: logs });
+    engine = createLocalDurableEngine({
+      connectionString: connection(),
+      taskHubName: `exp${randomUUID().replace(/-/g, '').slice(0, 12)}`,
+      clock: archive.clock,
+      logSink: logs,
+    });
     app.setDurableClientData(() => engine.clientBindingData());
     await engine.start(app);
     const input = df.input.durableClient();
@@ -80,15 +104,30 @@ describe('exportPackageV1 on the local durable engine', () => {
     await rm(base, { recursive: true, force: true });
   });
 
-  const request = (exportId: string) => ({ exportId, createdBy: 'officer-1', tenantId: 'tenant-1', query: { tenantId: 'tenant-1' }, outputDir: path.join(base, exportId) });
+  const request = (exportId: string) => ({
+    exportId,
+    createdBy: 'officer-1',
+    tenantId: 'tenant-1',
+    query: { tenantId: 'tenant-1' },
+    outputDir: path.join(base, exportId),
+  });
 
   it('writes a package in steps, continuing as new, that passes the verifier', async () => {
     expect(await jobs.start(request('exp-a'))).toBe('started');
     await engine.runUntilIdle();
     const status = await jobs.status('exp-a');
-    expect(status).toMatchObject({ exportId: 'exp-a', state: 'completed', tenantId: 'tenant-1', createdBy: 'officer-1', progress: { phase: 'done', done: 5, total: 5 } });
+    expect(status).toMatchObject({
+      exportId: 'exp-a',
+      state: 'completed',
+      tenantId: 'tenant-1',
+      createdBy: 'officer-1',
+      progress: { phase: 'done', done: 5, total: 5 },
+    });
     expect(status?.result).toMatchObject({ interactionCount: 5, absentCount: 0, resumedCount: 0 });
-    const history = await client.getStatus(exportInstanceId('exp-a'), { showHistory: false, showInput: true });
+    const history = await client.getStatus(exportInstanceId('exp-a'), {
+      showHistory: false,
+      showInput: true,
+    });
     // The input of the last execution carries where the previous one stopped.
     expect(history.input).toMatchObject({ total: 5, nextIndex: 4 });
     expect((await verifyExport(path.join(base, 'exp-a'))).failures).toEqual([]);
@@ -99,24 +138,36 @@ describe('exportPackageV1 on the local durable engine', () => {
     expect(await jobs.start(request('exp-b'))).toBe('started');
     await engine.runUntilIdle();
     // int-1 and int-2 are written; the step with int-3 waits for its retry.
-    expect(await jobs.status('exp-b')).toMatchObject({ state: 'running', progress: { phase: 'writing', done: 2, total: 5 } });
+    expect(await jobs.status('exp-b')).toMatchObject({
+      state: 'running',
+      progress: { phase: 'writing', done: 2, total: 5 },
+    });
     expect(await jobs.start(request('exp-b'))).toBe('alreadyRunning');
     // Four attempts (retries after 5, 10 and 20 s); the task fails when the last backoff ends.
     for (const waitInMs of [5_000, 10_000, 20_000]) {
       archive.clock.advance(waitInMs);
       await engine.runUntilIdle();
-      expect(await jobs.status('exp-b')).toMatchObject({ state: 'running', progress: { done: 2, total: 5 } });
+      expect(await jobs.status('exp-b')).toMatchObject({
+        state: 'running',
+        progress: { done: 2, total: 5 },
+      });
     }
     archive.clock.advance(40_000);
     await engine.runUntilIdle();
     const failed = await jobs.status('exp-b');
-    expect(failed).toMatchObject({ state: 'failed', error: expect.stringContaining('post it again with its exportId to resume') });
+    expect(failed).toMatchObject({
+      state: 'failed',
+      error: expect.stringContaining('post it again with its exportId to resume'),
+    });
 
     blobs.failOnRead = undefined;
     expect(await jobs.start(request('exp-b'))).toBe('started');
     await engine.runUntilIdle();
     const resumed = await jobs.status('exp-b');
-    expect(resumed).toMatchObject({ state: 'completed', progress: { phase: 'done', done: 5, total: 5 } });
+    expect(resumed).toMatchObject({
+      state: 'completed',
+      progress: { phase: 'done', done: 5, total: 5 },
+    });
     expect(resumed?.result).toMatchObject({ interactionCount: 5, resumedCount: 2 });
     expect((await verifyExport(path.join(base, 'exp-b'))).failures).toEqual([]);
   });

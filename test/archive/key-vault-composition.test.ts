@@ -11,7 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { ClientSecretCredential } from '@azure/identity';
-import { isCompletenessSignatureValid, publicKeyId, verifyLedger, type CompletenessReportBody, type CompletenessSignature, type LedgerEntry } from '@attest/core';
+import {
+  isCompletenessSignatureValid,
+  publicKeyId,
+  verifyLedger,
+  type CompletenessReportBody,
+  type CompletenessSignature,
+  type LedgerEntry,
+} from '@attest/core';
 import { KeyVaultKeys } from '../../functions/src/adapters/key-vault-keys';
 import { TableLedgerStore } from '../../functions/src/adapters/table-ledger';
 import { systemClock } from '../../functions/src/domain/archive-ports';
@@ -35,11 +42,15 @@ let server: HttpTriggerServer;
 let app: LoadedFunctionApp;
 let plaintext: ReadonlyMap<string, Buffer>;
 
-const officer = (): string => issuer!.token({ oid: 'officer-all', roles: ['complianceOfficer', 'auditor'] });
+const officer = (): string =>
+  issuer!.token({ oid: 'officer-all', roles: ['complianceOfficer', 'auditor'] });
 
 beforeAll(async () => {
   requireLocalCaTrust();
-  sim = await startTeamsSimulator({ directory: testDirectory('http://127.0.0.1:9/api/calling'), log: silent });
+  sim = await startTeamsSimulator({
+    directory: testDirectory('http://127.0.0.1:9/api/calling'),
+    log: silent,
+  });
   issuer = await startTestIssuer();
   Object.assign(process.env, {
     ATTEST_STORAGE_CONNECTION_STRING: process.env.ATTEST_TEST_STORAGE_CONNECTION,
@@ -64,23 +75,50 @@ beforeAll(async () => {
     ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({ 'officer-all': ['*'] }),
   });
   const sink = memorySink();
-  app = await loadFunctionApp(join(__dirname, 'apps', 'archive-keyvault-app.ts'), { logSink: sink });
-  server = await startHttpTriggerServer({ app, logger: createHostLogger(sink), routePrefix: 'api', maxRequestBodyInBytes: 64 * 1024 });
+  app = await loadFunctionApp(join(__dirname, 'apps', 'archive-keyvault-app.ts'), {
+    logSink: sink,
+  });
+  server = await startHttpTriggerServer({
+    app,
+    logger: createHostLogger(sink),
+    routePrefix: 'api',
+    maxRequestBodyInBytes: 64 * 1024,
+  });
   const archive = (globalThis as { __attestArchive?: ArchiveComposition }).__attestArchive!;
 
-  const service = BlobServiceClient.fromConnectionString(process.env.ATTEST_TEST_STORAGE_CONNECTION!);
+  const service = BlobServiceClient.fromConnectionString(
+    process.env.ATTEST_TEST_STORAGE_CONNECTION!,
+  );
   const recordings = service.getContainerClient(`${prefix}rec`);
   const keys = service.getContainerClient(`${prefix}keys`);
   await recordings.createIfNotExists();
   await keys.createIfNotExists();
   const writer = {
-    putRecording: async (name: string, data: Buffer) => void (await recordings.getBlockBlobClient(name).upload(data, data.length)),
-    putKey: async (name: string, data: Buffer) => void (await keys.getBlockBlobClient(name).upload(data, data.length)),
+    putRecording: async (name: string, data: Buffer) =>
+      void (await recordings.getBlockBlobClient(name).upload(data, data.length)),
+    putKey: async (name: string, data: Buffer) =>
+      void (await keys.getBlockBlobClient(name).upload(data, data.length)),
   };
-  const vault = new KeyVaultKeys({ vaultUri: sim.url, credential: new ClientSecretCredential(TENANT, BOT_APP, BOT_SECRET, { authorityHost: sim.url, disableInstanceDiscovery: true }), shouldDisableChallengeResourceVerification: true });
-  const sealed = await writeVaultSealedRecording(writer, vault, { tenantId: 'tenant-1', interactionId: 'int-kv1', recordedUserIds: ['user-trader'], invitedAt: '2026-01-05T10:00:00.000Z' });
+  const vault = new KeyVaultKeys({
+    vaultUri: sim.url,
+    credential: new ClientSecretCredential(TENANT, BOT_APP, BOT_SECRET, {
+      authorityHost: sim.url,
+      disableInstanceDiscovery: true,
+    }),
+    shouldDisableChallengeResourceVerification: true,
+  });
+  const sealed = await writeVaultSealedRecording(writer, vault, {
+    tenantId: 'tenant-1',
+    interactionId: 'int-kv1',
+    recordedUserIds: ['user-trader'],
+    invitedAt: '2026-01-05T10:00:00.000Z',
+  });
   plaintext = sealed.plaintext;
-  await archive.intake.recordInvite({ ...sealed.interaction, outcome: 'inProgress', sealedAt: undefined });
+  await archive.intake.recordInvite({
+    ...sealed.interaction,
+    outcome: 'inProgress',
+    sealedAt: undefined,
+  });
   await archive.intake.recordSealed(sealed.interaction);
 });
 
@@ -93,30 +131,55 @@ afterAll(async () => {
 
 describe('archive composition with ATTEST_KEYVAULT_URI', () => {
   it('plays back a stream whose data key it unwraps through the vault', async () => {
-    const response = await fetch(`${server.functionsUrl}/archive/interactions/tenant-1/int-kv1/streams/audio-11`, { headers: { authorization: `Bearer ${officer()}` } });
+    const response = await fetch(
+      `${server.functionsUrl}/archive/interactions/tenant-1/int-kv1/streams/audio-11`,
+      { headers: { authorization: `Bearer ${officer()}` } },
+    );
     expect(response.status).toBe(200);
     expect(Buffer.from(await response.arrayBuffer()).equals(plaintext.get('audio-11')!)).toBe(true);
   });
 
   it('signs the completeness report ES256 through the vault', async () => {
-    const response = await fetch(`${server.functionsUrl}/archive/reports/completeness?from=2026-01-01T00:00:00.000Z&to=2026-02-01T00:00:00.000Z`, { headers: { authorization: `Bearer ${officer()}` } });
+    const response = await fetch(
+      `${server.functionsUrl}/archive/reports/completeness?from=2026-01-01T00:00:00.000Z&to=2026-02-01T00:00:00.000Z`,
+      { headers: { authorization: `Bearer ${officer()}` } },
+    );
     expect(response.status).toBe(200);
-    const { report, signature } = (await response.json()) as { report: CompletenessReportBody; signature: CompletenessSignature };
+    const { report, signature } = (await response.json()) as {
+      report: CompletenessReportBody;
+      signature: CompletenessSignature;
+    };
     expect(signature.alg).toBe('ES256');
     const ledgerKey = (await sim.keyVault.getPublicKey('ledger-signing'))!;
     expect(isCompletenessSignatureValid(report, signature, ledgerKey)).toBe(true);
-    expect(isCompletenessSignatureValid({ ...report, to: '2026-03-01T00:00:00.000Z' }, signature, ledgerKey)).toBe(false);
+    expect(
+      isCompletenessSignatureValid(
+        { ...report, to: '2026-03-01T00:00:00.000Z' },
+        signature,
+        ledgerKey,
+      ),
+    ).toBe(false);
   });
 
   it('signs the ledger checkpoint ES256 through the vault when the checkpoint timer fires', async () => {
-    await app.invoke('archiveLedgerCheckpoint', jsonData({ Schedule: { AdjustForDST: true }, IsPastDue: false }));
-    const ledger = TableLedgerStore.fromConnectionString(process.env.ATTEST_TEST_STORAGE_CONNECTION!, `${prefix}ledger`, systemClock);
+    await app.invoke(
+      'archiveLedgerCheckpoint',
+      jsonData({ Schedule: { AdjustForDST: true }, IsPastDue: false }),
+    );
+    const ledger = TableLedgerStore.fromConnectionString(
+      process.env.ATTEST_TEST_STORAGE_CONNECTION!,
+      `${prefix}ledger`,
+      systemClock,
+    );
     const checkpoints = await ledger.listCheckpoints();
     expect(checkpoints.map((c) => c.alg)).toEqual(['ES256']);
     const entries: LedgerEntry[] = [];
     for await (const entry of ledger.listEntries(0)) entries.push(entry);
     const ledgerKey = (await sim.keyVault.getPublicKey('ledger-signing'))!;
     expect(checkpoints[0]!.keyId).toBe(publicKeyId(ledgerKey));
-    expect(verifyLedger(entries, { checkpoints, publicKey: ledgerKey })).toMatchObject({ isValid: true, checkpointCount: 1 });
+    expect(verifyLedger(entries, { checkpoints, publicKey: ledgerKey })).toMatchObject({
+      isValid: true,
+      checkpointCount: 1,
+    });
   });
 });

@@ -4,7 +4,16 @@
  * key id) and its manifest signed ES256 by the vault's manifest key.
  */
 import { createHash } from 'node:crypto';
-import { serializeManifest, signManifestWith, signingKeyId, unwrapDataKey, wrapDataKey, type InteractionRecord, type RecordingManifest, type WrappedKeyRecord } from '@attest/core';
+import {
+  serializeManifest,
+  signManifestWith,
+  signingKeyId,
+  unwrapDataKey,
+  wrapDataKey,
+  type InteractionRecord,
+  type RecordingManifest,
+  type WrappedKeyRecord,
+} from '@attest/core';
 import type { KeyVaultKeys } from '../../functions/src/adapters/key-vault-keys';
 import { kek, writeSealedRecording } from './archive-fixtures';
 
@@ -16,26 +25,60 @@ export interface BlobWriter {
 export async function writeVaultSealedRecording(
   writer: BlobWriter,
   vault: KeyVaultKeys,
-  options: { tenantId: string; interactionId: string; recordedUserIds: readonly string[]; invitedAt: string },
+  options: {
+    tenantId: string;
+    interactionId: string;
+    recordedUserIds: readonly string[];
+    invitedAt: string;
+  },
 ): Promise<{ interaction: InteractionRecord; plaintext: ReadonlyMap<string, Buffer> }> {
   const signer = await vault.signerSource('manifest-signing', signingKeyId)();
   const kekKey = await vault.getPublicKey('recording-kek');
   let manifestBytes: Buffer | undefined;
   const rewriting: BlobWriter = {
     putKey: (name, data) => {
-      const dataKey = unwrapDataKey(kek.privateKey, JSON.parse(data.toString('utf8')) as WrappedKeyRecord);
-      return writer.putKey(name, Buffer.from(JSON.stringify(wrapDataKey(kekKey.publicKey, kekKey.kid, dataKey, new Date(options.invitedAt)))));
+      const dataKey = unwrapDataKey(
+        kek.privateKey,
+        JSON.parse(data.toString('utf8')) as WrappedKeyRecord,
+      );
+      return writer.putKey(
+        name,
+        Buffer.from(
+          JSON.stringify(
+            wrapDataKey(kekKey.publicKey, kekKey.kid, dataKey, new Date(options.invitedAt)),
+          ),
+        ),
+      );
     },
     putRecording: async (name, data) => {
       if (name.endsWith('/manifest.json')) {
         const manifest = JSON.parse(data.toString('utf8')) as RecordingManifest;
-        manifestBytes = serializeManifest({ ...manifest, signingKeyId: signer.keyId, ...(manifest.encryption === undefined ? {} : { encryption: { ...manifest.encryption, kekId: kekKey.kid } }) });
+        manifestBytes = serializeManifest({
+          ...manifest,
+          signingKeyId: signer.keyId,
+          ...(manifest.encryption === undefined
+            ? {}
+            : { encryption: { ...manifest.encryption, kekId: kekKey.kid } }),
+        });
         return writer.putRecording(name, manifestBytes);
       }
-      if (name.endsWith('/manifest.sig')) return writer.putRecording(name, Buffer.from(JSON.stringify(await signManifestWith(manifestBytes!, signer))));
+      if (name.endsWith('/manifest.sig'))
+        return writer.putRecording(
+          name,
+          Buffer.from(JSON.stringify(await signManifestWith(manifestBytes!, signer))),
+        );
       return writer.putRecording(name, data);
     },
   };
-  const fixture = await writeSealedRecording(rewriting, { ...options, recordedUserIds: [...options.recordedUserIds] });
-  return { interaction: { ...fixture.interaction, manifestSha256: createHash('sha256').update(manifestBytes!).digest('hex') }, plaintext: fixture.plaintext };
+  const fixture = await writeSealedRecording(rewriting, {
+    ...options,
+    recordedUserIds: [...options.recordedUserIds],
+  });
+  return {
+    interaction: {
+      ...fixture.interaction,
+      manifestSha256: createHash('sha256').update(manifestBytes!).digest('hex'),
+    },
+    plaintext: fixture.plaintext,
+  };
 }

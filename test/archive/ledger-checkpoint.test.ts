@@ -16,7 +16,10 @@ describe('ledger checkpoint job', () => {
     expect(await job()).toBeUndefined();
     await ledger.append({ kind: 'accessed', actor: 'a', subjectType: 'query', subjectId: 'q3' });
     expect(await job()).toMatchObject({ seq: 2 });
-    const result = verifyLedger(ledger.entries, { checkpoints: ledger.checkpoints, publicKey: ledgerKeys.publicKey });
+    const result = verifyLedger(ledger.entries, {
+      checkpoints: ledger.checkpoints,
+      publicKey: ledgerKeys.publicKey,
+    });
     expect(result).toMatchObject({ isValid: true, checkpointCount: 2 });
   });
 });

@@ -1,8 +1,18 @@
 import { ErrorCode } from '@attest/core';
 import type { MemoryRecordingBlobStore } from '../../functions/src/adapters/memory-archive-stores';
 import type { DispositionInput } from '../../functions/src/domain/archive-names';
-import { createRetentionSweep, type DispositionStarter } from '../../functions/src/timers/retention-sweep.timer';
-import { createHarness, DAY_IN_MS, memoryBlobWriter, runDisposition, writeSealedRecording, type ArchiveHarness } from './archive-fixtures';
+import {
+  createRetentionSweep,
+  type DispositionStarter,
+} from '../../functions/src/timers/retention-sweep.timer';
+import {
+  createHarness,
+  DAY_IN_MS,
+  memoryBlobWriter,
+  runDisposition,
+  writeSealedRecording,
+  type ArchiveHarness,
+} from './archive-fixtures';
 
 const T0 = '2030-01-01T00:00:00.000Z';
 
@@ -11,7 +21,10 @@ class RunningStarter implements DispositionStarter {
   readonly started: string[] = [];
   readonly running = new Set<string>();
   constructor(private readonly harness: ArchiveHarness) {}
-  async startIfIdle(instanceId: string, input: DispositionInput): Promise<'started' | 'alreadyRunning'> {
+  async startIfIdle(
+    instanceId: string,
+    input: DispositionInput,
+  ): Promise<'started' | 'alreadyRunning'> {
     if (this.running.has(instanceId)) return 'alreadyRunning';
     this.started.push(input.interactionId);
     await runDisposition(this.harness, input);
@@ -19,13 +32,27 @@ class RunningStarter implements DispositionStarter {
   }
 }
 
-async function seal(harness: ArchiveHarness, interactionId: string, invitedAt: string, userId = 'user-a') {
-  const fixture = await writeSealedRecording(memoryBlobWriter(harness.blobs as MemoryRecordingBlobStore), { tenantId: 'tenant-1', interactionId, recordedUserIds: [userId], invitedAt });
+async function seal(
+  harness: ArchiveHarness,
+  interactionId: string,
+  invitedAt: string,
+  userId = 'user-a',
+) {
+  const fixture = await writeSealedRecording(
+    memoryBlobWriter(harness.blobs as MemoryRecordingBlobStore),
+    { tenantId: 'tenant-1', interactionId, recordedUserIds: [userId], invitedAt },
+  );
   await harness.activities.recordSealed(fixture.interaction);
 }
 
 function sweep(harness: ArchiveHarness, starter: DispositionStarter) {
-  return createRetentionSweep({ records: harness.records, holds: harness.holds, starter, clock: harness.clock, settings: { approvalTimeoutInMs: DAY_IN_MS, reminderIntervalInMs: DAY_IN_MS } });
+  return createRetentionSweep({
+    records: harness.records,
+    holds: harness.holds,
+    starter,
+    clock: harness.clock,
+    settings: { approvalTimeoutInMs: DAY_IN_MS, reminderIntervalInMs: DAY_IN_MS },
+  });
 }
 
 describe('retention sweep', () => {
@@ -50,18 +77,40 @@ describe('retention sweep', () => {
   it('does not start a disposition for a held interaction, then deletes it at the next run after release', async () => {
     const harness = createHarness(T0);
     await seal(harness, 'int-h', T0);
-    await harness.activities.placeHold({ holdId: 'hold-1', matterId: 'M-1', description: 'd', custodian: 'c', scope: { recordedUserIds: ['user-a'] }, actor: 'officer-1' });
+    await harness.activities.placeHold({
+      holdId: 'hold-1',
+      matterId: 'M-1',
+      description: 'd',
+      custodian: 'c',
+      scope: { recordedUserIds: ['user-a'] },
+      actor: 'officer-1',
+    });
     const starter = new RunningStarter(harness);
     harness.clock.set(Date.parse('2030-03-01T00:00:00.000Z'));
 
-    expect(await sweep(harness, starter)()).toEqual({ expired: 1, started: 0, alreadyRunning: 0, held: 1 });
+    expect(await sweep(harness, starter)()).toEqual({
+      expired: 1,
+      started: 0,
+      alreadyRunning: 0,
+      held: 1,
+    });
     expect(await harness.blobs.listRecordingBlobs('tenant-1', 'int-h')).toHaveLength(4);
 
     await harness.activities.releaseHold({ holdId: 'hold-1', actor: 'officer-2' });
     harness.clock.advance(DAY_IN_MS);
-    expect(await sweep(harness, starter)()).toEqual({ expired: 1, started: 1, alreadyRunning: 0, held: 0 });
+    expect(await sweep(harness, starter)()).toEqual({
+      expired: 1,
+      started: 1,
+      alreadyRunning: 0,
+      held: 0,
+    });
     expect(await harness.blobs.listRecordingBlobs('tenant-1', 'int-h')).toEqual([]);
-    expect(harness.ledger.entries.map((e) => e.kind)).toEqual(['sealed', 'held', 'released', 'deleted']);
+    expect(harness.ledger.entries.map((e) => e.kind)).toEqual([
+      'sealed',
+      'held',
+      'released',
+      'deleted',
+    ]);
   });
 
   it('leaves a running disposition alone', async () => {
@@ -70,15 +119,25 @@ describe('retention sweep', () => {
     const starter = new RunningStarter(harness);
     starter.running.add('disp-tenant-1-int-r');
     harness.clock.set(Date.parse('2030-03-01T00:00:00.000Z'));
-    expect(await sweep(harness, starter)()).toEqual({ expired: 1, started: 0, alreadyRunning: 1, held: 0 });
+    expect(await sweep(harness, starter)()).toEqual({
+      expired: 1,
+      started: 0,
+      alreadyRunning: 1,
+      held: 0,
+    });
   });
 
   it('refuses a second seal with another manifest (no overwrite of sealed data)', async () => {
     const harness = createHarness(T0);
-    const fixture = await writeSealedRecording(memoryBlobWriter(harness.blobs as MemoryRecordingBlobStore), { tenantId: 'tenant-1', interactionId: 'int-o', recordedUserIds: ['u'], invitedAt: T0 });
+    const fixture = await writeSealedRecording(
+      memoryBlobWriter(harness.blobs as MemoryRecordingBlobStore),
+      { tenantId: 'tenant-1', interactionId: 'int-o', recordedUserIds: ['u'], invitedAt: T0 },
+    );
     await harness.activities.recordSealed(fixture.interaction);
     await harness.activities.recordSealed(fixture.interaction);
-    await expect(harness.activities.recordSealed({ ...fixture.interaction, manifestSha256: 'f'.repeat(64) })).rejects.toThrow(ErrorCode.IntegrityViolation);
+    await expect(
+      harness.activities.recordSealed({ ...fixture.interaction, manifestSha256: 'f'.repeat(64) }),
+    ).rejects.toThrow(ErrorCode.IntegrityViolation);
     expect(harness.ledger.entries).toHaveLength(1);
   });
 
@@ -87,7 +146,14 @@ describe('retention sweep', () => {
     await seal(harness, 'int-d', T0);
     const record = (await harness.records.get('tenant-1', 'int-d'))!;
     await expect(harness.media.shred(record)).rejects.toThrow(ErrorCode.RetentionLocked);
-    await harness.activities.placeHold({ holdId: 'h', matterId: 'M', description: 'd', custodian: 'c', scope: { interactionIds: ['int-d'] }, actor: 'o' });
+    await harness.activities.placeHold({
+      holdId: 'h',
+      matterId: 'M',
+      description: 'd',
+      custodian: 'c',
+      scope: { interactionIds: ['int-d'] },
+      actor: 'o',
+    });
     harness.clock.advance(100 * DAY_IN_MS);
     await expect(harness.media.shred(record)).rejects.toThrow(ErrorCode.LegalHold);
     expect(await harness.blobs.listRecordingBlobs('tenant-1', 'int-d')).toHaveLength(4);

@@ -11,13 +11,18 @@ import * as df from 'durable-functions';
 import type { DurableClient } from 'durable-functions';
 import { loadFunctionApp, type LoadedFunctionApp } from '../../local/src/host/function-app';
 import { memorySink } from '../../local/src/host/log-sink';
-import { createLocalDurableEngine, ManualClock, type LocalDurableEngine } from '../../local/src/durable';
+import {
+  createLocalDurableEngine,
+  ManualClock,
+  type LocalDurableEngine,
+} from '../../local/src/durable';
 
 export const DURABLE_APP = resolve(__dirname, '../apps/durable-app.ts');
 
 export function testConnection(): string {
   const connection = process.env.ATTEST_TEST_STORAGE_CONNECTION;
-  if (connection === undefined) throw new Error('ATTEST_TEST_STORAGE_CONNECTION is not set (integration global setup)');
+  if (connection === undefined)
+    throw new Error('ATTEST_TEST_STORAGE_CONNECTION is not set (integration global setup)');
   return connection;
 }
 
@@ -44,7 +49,9 @@ export function clientFor(engine: LocalDurableEngine): DurableClient {
   return df.getClient(context);
 }
 
-export async function startHarness(options: { taskHubName?: string; clock?: ManualClock; raiseHoldInMs?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { taskHubName?: string; clock?: ManualClock; raiseHoldInMs?: number } = {},
+): Promise<Harness> {
   const logs = memorySink();
   const app = await loadFunctionApp(DURABLE_APP, { logSink: logs });
   const clock = options.clock ?? new ManualClock(Date.UTC(2026, 0, 1, 8));
@@ -58,6 +65,17 @@ export async function startHarness(options: { taskHubName?: string; clock?: Manu
   });
   app.setDurableClientData(() => engine.clientBindingData());
   await engine.start(app);
-  const instances = TableClient.fromConnectionString(testConnection(), `${taskHubName}Instances`, { allowInsecureConnection: true });
-  return { engine, clock, client: clientFor(engine), app, logs, taskHubName, instances, close: () => engine.close() };
+  const instances = TableClient.fromConnectionString(testConnection(), `${taskHubName}Instances`, {
+    allowInsecureConnection: true,
+  });
+  return {
+    engine,
+    clock,
+    client: clientFor(engine),
+    app,
+    logs,
+    taskHubName,
+    instances,
+    close: () => engine.close(),
+  };
 }

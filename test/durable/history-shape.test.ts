@@ -7,7 +7,17 @@ import type { TableClient } from '@azure/data-tables';
 import { startHarness, type Harness } from './harness';
 
 const DAY = 24 * 3600_000;
-const T = { ExecutionStarted: 0, ExecutionCompleted: 1, TaskScheduled: 4, TaskCompleted: 5, TaskFailed: 6, TimerCreated: 10, TimerFired: 11, OrchestratorStarted: 12, OrchestratorCompleted: 13 };
+const T = {
+  ExecutionStarted: 0,
+  ExecutionCompleted: 1,
+  TaskScheduled: 4,
+  TaskCompleted: 5,
+  TaskFailed: 6,
+  TimerCreated: 10,
+  TimerFired: 11,
+  OrchestratorStarted: 12,
+  OrchestratorCompleted: 13,
+};
 
 describe('local durable engine: stored history matches the extension', () => {
   let h: Harness;
@@ -34,30 +44,64 @@ describe('local durable engine: stored history matches the extension', () => {
     await h.engine.runUntilIdle();
     const events = await history('shape-seq');
     expect(events.map((e) => e.EventType)).toEqual([
-      T.OrchestratorStarted, T.ExecutionStarted, T.TaskScheduled, T.OrchestratorCompleted,
-      T.OrchestratorStarted, T.TaskCompleted, T.TaskScheduled, T.OrchestratorCompleted,
-      T.OrchestratorStarted, T.TaskCompleted, T.TaskScheduled, T.OrchestratorCompleted,
-      T.OrchestratorStarted, T.TaskCompleted, T.OrchestratorCompleted, T.ExecutionCompleted,
+      T.OrchestratorStarted,
+      T.ExecutionStarted,
+      T.TaskScheduled,
+      T.OrchestratorCompleted,
+      T.OrchestratorStarted,
+      T.TaskCompleted,
+      T.TaskScheduled,
+      T.OrchestratorCompleted,
+      T.OrchestratorStarted,
+      T.TaskCompleted,
+      T.TaskScheduled,
+      T.OrchestratorCompleted,
+      T.OrchestratorStarted,
+      T.TaskCompleted,
+      T.OrchestratorCompleted,
+      T.ExecutionCompleted,
     ]);
-    expect(events[1]).toMatchObject({ Name: 'dSequence', Input: '"z"', OrchestrationInstance: { InstanceId: 'shape-seq' } });
+    expect(events[1]).toMatchObject({
+      Name: 'dSequence',
+      Input: '"z"',
+      OrchestrationInstance: { InstanceId: 'shape-seq' },
+    });
     // Input is the JSON of the action's input as the worker sends it; the SDK has already
     // JSON-encoded string inputs (Utils.processInput), so a string arrives encoded twice.
-    expect(events.filter((e) => e.EventType === T.TaskScheduled).map((e): unknown[] => [e.EventId, e.Name, JSON.parse(JSON.parse(String(e.Input)) as string)])).toEqual([
+    expect(
+      events
+        .filter((e) => e.EventType === T.TaskScheduled)
+        .map((e): unknown[] => [
+          e.EventId,
+          e.Name,
+          JSON.parse(JSON.parse(String(e.Input)) as string),
+        ]),
+    ).toEqual([
       [0, 'dHello', 'z1'],
       [1, 'dHello', 'z2'],
       [2, 'dHello', 'z3'],
     ]);
     expect(events[5]).toMatchObject({ TaskScheduledId: 0, Result: '"Hello z1"' });
-    expect(events[15]).toMatchObject({ OrchestrationStatus: 'Completed', Result: '["Hello z1","Hello z2","Hello z3"]' });
+    expect(events[15]).toMatchObject({
+      OrchestrationStatus: 'Completed',
+      Result: '["Hello z1","Hello z2","Hello z3"]',
+    });
   });
 
   it('numbers retry timers and attempts as the SDK expects (TaskFailed n, TimerCreated n+1, TaskScheduled n+2)', async () => {
-    await h.client.startNew('dRetry', { instanceId: 'shape-retry', input: { key: 'shape-retry', failuresBeforeSuccess: 1 } });
+    await h.client.startNew('dRetry', {
+      instanceId: 'shape-retry',
+      input: { key: 'shape-retry', failuresBeforeSuccess: 1 },
+    });
     await h.engine.runUntilIdle();
     h.clock.advance(1000);
     await h.engine.runUntilIdle();
-    const events = (await history('shape-retry')).filter((e) => ![T.OrchestratorStarted, T.OrchestratorCompleted].includes(e.EventType as number));
-    expect(events.map((e) => [e.EventType, e.EventId, e.TaskScheduledId ?? e.TimerId ?? null])).toEqual([
+    const events = (await history('shape-retry')).filter(
+      (e) => ![T.OrchestratorStarted, T.OrchestratorCompleted].includes(e.EventType as number),
+    );
+    expect(
+      events.map((e) => [e.EventType, e.EventId, e.TaskScheduledId ?? e.TimerId ?? null]),
+    ).toEqual([
       [T.ExecutionStarted, -1, null],
       [T.TaskScheduled, 0, null],
       [T.TaskFailed, -1, 0],
@@ -81,11 +125,15 @@ describe('local durable engine: stored history matches the extension', () => {
     expect((await h.client.getStatus(id)).runtimeStatus).toBe('Completed');
     const events = await history('shape-long');
     const started = Date.parse(String(events[0]?.Timestamp));
-    const timers = events.filter((e) => e.EventType === T.TimerCreated).map((e) => [e.EventId, Date.parse(String(e.FireAt)) - started]);
+    const timers = events
+      .filter((e) => e.EventType === T.TimerCreated)
+      .map((e) => [e.EventId, Date.parse(String(e.FireAt)) - started]);
     expect(timers).toEqual([
       [0, 3 * DAY],
       [1, 8 * DAY],
     ]);
-    expect(events.filter((e) => e.EventType === T.TimerFired).map((e) => e.TimerId)).toEqual([0, 1]);
+    expect(events.filter((e) => e.EventType === T.TimerFired).map((e) => e.TimerId)).toEqual([
+      0, 1,
+    ]);
   });
 });

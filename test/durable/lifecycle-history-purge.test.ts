@@ -21,8 +21,15 @@ describe('lifecycle history purge on the local durable engine', () => {
   it('purges finished lifecycles created before the retention and nothing else', async () => {
     // 'dSequence' and 'dFailing' stand in for the two lifecycle versions; 'dFanOut' for another
     // orchestration of the task hub (an export, a disposition) that must stay.
-    const history = new DurableLifecycleClient(h.client, new Set(['dSequence', 'dFailing', 'dWaitForever']));
-    const old = [await h.client.startNew('dSequence'), await h.client.startNew('dFailing'), await h.client.startNew('dSequence')];
+    const history = new DurableLifecycleClient(
+      h.client,
+      new Set(['dSequence', 'dFailing', 'dWaitForever']),
+    );
+    const old = [
+      await h.client.startNew('dSequence'),
+      await h.client.startNew('dFailing'),
+      await h.client.startNew('dSequence'),
+    ];
     const otherKind = await h.client.startNew('dFanOut', { input: 2 });
     const stillWaiting = await h.client.startNew('dWaitForever');
     await h.engine.runUntilIdle();
@@ -30,11 +37,23 @@ describe('lifecycle history purge on the local durable engine', () => {
     const recent = await h.client.startNew('dSequence');
     await h.engine.runUntilIdle();
     // Finished lifecycles only: not the other orchestration, not the one still running, not the recent one.
-    expect([...(await history.listFinished(new Date(h.clock.now().getTime() - 30 * DAY), 100))].sort()).toEqual([...old].sort());
+    expect(
+      [...(await history.listFinished(new Date(h.clock.now().getTime() - 30 * DAY), 100))].sort(),
+    ).toEqual([...old].sort());
 
     const lines: unknown[][] = [];
-    const handler = createLifecycleHistoryPurgeHandler({ history: () => history, retentionInMs: 30 * DAY, now: () => new Date(h.clock.now()) });
-    await handler({ isPastDue: false } as Timer, new InvocationContext({ functionName: 'purge', logHandler: (level, ...args) => lines.push([level, ...args]) }));
+    const handler = createLifecycleHistoryPurgeHandler({
+      history: () => history,
+      retentionInMs: 30 * DAY,
+      now: () => new Date(h.clock.now()),
+    });
+    await handler(
+      { isPastDue: false } as Timer,
+      new InvocationContext({
+        functionName: 'purge',
+        logHandler: (level, ...args) => lines.push([level, ...args]),
+      }),
+    );
 
     for (const id of old) await expect(h.client.getStatus(id)).rejects.toThrow('404');
     expect((await h.client.getStatus(otherKind)).runtimeStatus).toBe('Completed');

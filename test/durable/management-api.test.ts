@@ -20,7 +20,9 @@ describe('local durable engine: management API used by DurableClient', () => {
   it('refuses to start a second instance with the id of a running one', async () => {
     await client.startNew('dWaitForever', { instanceId: 'singleton-1' });
     await h.engine.runUntilIdle();
-    await expect(client.startNew('dWaitForever', { instanceId: 'singleton-1' })).rejects.toThrow('409');
+    await expect(client.startNew('dWaitForever', { instanceId: 'singleton-1' })).rejects.toThrow(
+      '409',
+    );
     expect((await client.getStatus('singleton-1')).runtimeStatus).toBe('Running');
   });
 
@@ -29,7 +31,11 @@ describe('local durable engine: management API used by DurableClient', () => {
     await h.engine.runUntilIdle();
     await client.startNew('dSequence', { instanceId: 'reused-1', input: 'again' });
     await h.engine.runUntilIdle();
-    expect((await client.getStatus('reused-1')).output).toEqual(['Hello again1', 'Hello again2', 'Hello again3']);
+    expect((await client.getStatus('reused-1')).output).toEqual([
+      'Hello again1',
+      'Hello again2',
+      'Hello again3',
+    ]);
   });
 
   it('purges one finished instance and reports nothing to purge for an unknown one', async () => {
@@ -37,7 +43,9 @@ describe('local durable engine: management API used by DurableClient', () => {
     await h.engine.runUntilIdle();
     await expect(client.purgeInstanceHistory(id)).resolves.toEqual({ instancesDeleted: 1 });
     await expect(client.getStatus(id)).rejects.toThrow('404');
-    await expect(client.purgeInstanceHistory('never-existed')).resolves.toEqual({ instancesDeleted: 0 });
+    await expect(client.purgeInstanceHistory('never-existed')).resolves.toEqual({
+      instancesDeleted: 0,
+    });
   });
 
   it('lists instances by runtime status and creation time, and purges by the same filter', async () => {
@@ -46,15 +54,26 @@ describe('local durable engine: management API used by DurableClient', () => {
     const done = [await client.startNew('dSequence'), await client.startNew('dSequence')];
     const waiting = await client.startNew('dWaitForever');
     await h.engine.runUntilIdle();
-    const running = await client.getStatusBy({ createdTimeFrom: from, runtimeStatus: [OrchestrationRuntimeStatus.Running] });
+    const running = await client.getStatusBy({
+      createdTimeFrom: from,
+      runtimeStatus: [OrchestrationRuntimeStatus.Running],
+    });
     expect(running.map((s) => s.instanceId)).toEqual([waiting]);
-    const completed = await client.getStatusBy({ createdTimeFrom: from, runtimeStatus: [OrchestrationRuntimeStatus.Completed] });
+    const completed = await client.getStatusBy({
+      createdTimeFrom: from,
+      runtimeStatus: [OrchestrationRuntimeStatus.Completed],
+    });
     expect(completed.map((s) => s.instanceId).sort()).toEqual([...done].sort());
     const before = await client.getStatusBy({ createdTimeTo: new Date(from.getTime() - 1) });
     expect(before.some((s) => done.includes(s.instanceId))).toBe(false);
-    const purged = await client.purgeInstanceHistoryBy({ createdTimeFrom: from, runtimeStatus: [OrchestrationRuntimeStatus.Completed] });
+    const purged = await client.purgeInstanceHistoryBy({
+      createdTimeFrom: from,
+      runtimeStatus: [OrchestrationRuntimeStatus.Completed],
+    });
     expect(purged.instancesDeleted).toBe(2);
-    expect((await client.getStatusBy({ createdTimeFrom: from })).map((s) => s.instanceId)).toEqual([waiting]);
+    expect((await client.getStatusBy({ createdTimeFrom: from })).map((s) => s.instanceId)).toEqual([
+      waiting,
+    ]);
   });
 
   it('pages a listing with top and a continuation token', async () => {
@@ -63,7 +82,9 @@ describe('local durable engine: management API used by DurableClient', () => {
     expect((await first.json()) as unknown[]).toHaveLength(2);
     const token = first.headers.get('x-ms-continuation-token');
     expect(token).not.toBeNull();
-    const second = await fetch(`${h.engine.rpcBaseUrl}instances/?top=2`, { headers: { 'x-ms-continuation-token': token! } });
+    const second = await fetch(`${h.engine.rpcBaseUrl}instances/?top=2`, {
+      headers: { 'x-ms-continuation-token': token! },
+    });
     expect(second.status).toBe(200);
     const all = (await (await fetch(`${h.engine.rpcBaseUrl}instances/`)).json()) as unknown[];
     expect(all.length).toBeGreaterThan(2);
@@ -73,21 +94,38 @@ describe('local durable engine: management API used by DurableClient', () => {
 
   it('answers bad requests with problem bodies', async () => {
     const base = h.engine.rpcBaseUrl;
-    const unknownOrchestrator = await fetch(`${base}orchestrators/noSuchOrchestrator`, { method: 'POST', body: '' });
+    const unknownOrchestrator = await fetch(`${base}orchestrators/noSuchOrchestrator`, {
+      method: 'POST',
+      body: '',
+    });
     expect(unknownOrchestrator.status).toBe(400);
-    expect(await unknownOrchestrator.json()).toMatchObject({ code: 'ATT_INVALID_REQUEST', status: 400 });
-    const badJson = await fetch(`${base}orchestrators/dSequence`, { method: 'POST', body: '{not json' });
+    expect(await unknownOrchestrator.json()).toMatchObject({
+      code: 'ATT_INVALID_REQUEST',
+      status: 400,
+    });
+    const badJson = await fetch(`${base}orchestrators/dSequence`, {
+      method: 'POST',
+      body: '{not json',
+    });
     expect(badJson.status).toBe(400);
-    const badId = await fetch(`${base}orchestrators/dSequence/%40starts-with-at`, { method: 'POST', body: '' });
+    const badId = await fetch(`${base}orchestrators/dSequence/%40starts-with-at`, {
+      method: 'POST',
+      body: '',
+    });
     expect(badId.status).toBe(400);
     const unknownRoute = await fetch(`${base}nothing-here`);
     expect(unknownRoute.status).toBe(404);
     expect(await unknownRoute.json()).toMatchObject({ code: 'ATT_NOT_FOUND' });
     const wrongMethod = await fetch(`${base}orchestrators/dSequence`, { method: 'GET' });
     expect(wrongMethod.status).toBe(405);
-    const tooLarge = await fetch(`${base}orchestrators/dSequence`, { method: 'POST', body: JSON.stringify('x'.repeat(5 * 1024 * 1024)) });
+    const tooLarge = await fetch(`${base}orchestrators/dSequence`, {
+      method: 'POST',
+      body: JSON.stringify('x'.repeat(5 * 1024 * 1024)),
+    });
     expect(tooLarge.status).toBe(413);
-    const suspend = await fetch(`${base}instances/singleton-1/suspend?reason=x`, { method: 'POST' });
+    const suspend = await fetch(`${base}instances/singleton-1/suspend?reason=x`, {
+      method: 'POST',
+    });
     expect(suspend.status).toBe(501);
   });
 
@@ -122,19 +160,28 @@ describe('local durable engine: the real df.getClient inside an HTTP trigger of 
 
   it('starts an orchestration and queries its status with history', async () => {
     expect(host.durable).toBeDefined();
-    const started = await fetch(`${host.http.functionsUrl}/durable/start/dSequence/http-started-1`, {
-      method: 'POST',
-      body: JSON.stringify('web'),
-      headers: { 'content-type': 'application/json' },
-    });
+    const started = await fetch(
+      `${host.http.functionsUrl}/durable/start/dSequence/http-started-1`,
+      {
+        method: 'POST',
+        body: JSON.stringify('web'),
+        headers: { 'content-type': 'application/json' },
+      },
+    );
     expect(started.status).toBe(202);
     const payload = (await started.json()) as { id: string; statusQueryGetUri: string };
     expect(payload.id).toBe('http-started-1');
-    expect(payload.statusQueryGetUri).toContain('/runtime/webhooks/durabletask/instances/http-started-1');
+    expect(payload.statusQueryGetUri).toContain(
+      '/runtime/webhooks/durabletask/instances/http-started-1',
+    );
     await (host.durable as unknown as { runUntilIdle(): Promise<void> }).runUntilIdle();
 
     const status = await fetch(`${host.http.functionsUrl}/durable/status/http-started-1`);
-    const body = (await status.json()) as { runtimeStatus: string; output: unknown; history: { EventType: string }[] };
+    const body = (await status.json()) as {
+      runtimeStatus: string;
+      output: unknown;
+      history: { EventType: string }[];
+    };
     expect(body.runtimeStatus).toBe('Completed');
     expect(body.output).toEqual(['Hello web1', 'Hello web2', 'Hello web3']);
     expect(body.history.map((e) => e.EventType)).toContain('TaskCompleted');

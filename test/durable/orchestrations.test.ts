@@ -40,7 +40,9 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
     const id = await client.startNew('dFanOut', { input: 25 });
     const status = await finish(id);
     expect(status.output).toBe(2 * ((24 * 25) / 2));
-    const history = (await client.getStatus(id, { showHistory: true })).history as { EventType: string }[];
+    const history = (await client.getStatus(id, { showHistory: true })).history as {
+      EventType: string;
+    }[];
     expect(history.filter((e) => e.EventType === 'TaskCompleted')).toHaveLength(25);
     // One episode per message would be 26 (the start and 25 results).
     expect(history.filter((e) => e.EventType === 'OrchestratorStarted').length).toBeLessThan(26);
@@ -50,17 +52,26 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
     const id = await client.startNew('dFirstOf', { input: 8 });
     const status = await finish(id);
     expect(status.runtimeStatus).toBe('Completed');
-    const history = (await client.getStatus(id, { showHistory: true, showHistoryOutput: true })).history as { EventType: string; Result?: unknown }[];
+    const history = (await client.getStatus(id, { showHistory: true, showHistoryOutput: true }))
+      .history as { EventType: string; Result?: unknown }[];
     const completions = history.filter((e) => e.EventType === 'TaskCompleted');
     // The execution ends with the first result alone, as with one message per episode.
     expect(completions).toHaveLength(1);
     expect(status.output).toEqual(completions[0]?.Result);
     // The results came in one batch, which ended the execution and ran again with one message.
-    expect(h.logs.records.filter((r) => r.message === 'batch ends the execution; its first message runs alone' && r.instanceId === id).length).toBeGreaterThanOrEqual(1);
+    expect(
+      h.logs.records.filter(
+        (r) =>
+          r.message === 'batch ends the execution; its first message runs alone' &&
+          r.instanceId === id,
+      ).length,
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('retries a failing activity after the backoff timer and then succeeds', async () => {
-    const id = await client.startNew('dRetry', { input: { key: 'retry-ok', failuresBeforeSuccess: 2 } });
+    const id = await client.startNew('dRetry', {
+      input: { key: 'retry-ok', failuresBeforeSuccess: 2 },
+    });
     await h.engine.runUntilIdle();
     expect((await client.getStatus(id)).runtimeStatus).toBe('Running');
     h.clock.advance(1000); // first retry after 1 s
@@ -73,7 +84,9 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
   });
 
   it('fails a retried activity once its attempts are used up', async () => {
-    const id = await client.startNew('dRetry', { input: { key: 'retry-never', failuresBeforeSuccess: 10 } });
+    const id = await client.startNew('dRetry', {
+      input: { key: 'retry-never', failuresBeforeSuccess: 10 },
+    });
     for (let i = 0; i < 4; i++) {
       await h.engine.runUntilIdle();
       h.clock.advance(10_000);
@@ -106,7 +119,9 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
     const status = await finish(id);
     expect(status.runtimeStatus).toBe('Completed');
     const output = status.output as { startedAt: string; resumedAt: string };
-    expect(Date.parse(output.resumedAt) - Date.parse(output.startedAt)).toBeGreaterThanOrEqual(2 * HOUR);
+    expect(Date.parse(output.resumedAt) - Date.parse(output.startedAt)).toBeGreaterThanOrEqual(
+      2 * HOUR,
+    );
   });
 
   it('splits a 10-day timer into sub-timers as the extension does and fires it at the end', async () => {
@@ -123,7 +138,9 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
     expect(status.runtimeStatus).toBe('Completed');
     const output = status.output as { startedAt: string; resumedAt: string };
     expect(Date.parse(output.resumedAt) - Date.parse(output.startedAt)).toBe(10 * DAY);
-    const history = (await client.getStatus(id, { showHistory: true })).history as { EventType: string }[];
+    const history = (await client.getStatus(id, { showHistory: true })).history as {
+      EventType: string;
+    }[];
     expect(history.filter((e) => e.EventType === 'TimerFired')).toHaveLength(3);
   });
 
@@ -179,7 +196,10 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
     const table = h.instances;
     const pendingMessages = async (instanceId: string): Promise<number> => {
       let count = 0;
-      for await (const row of table.listEntities({ queryOptions: { filter: `PartitionKey eq '${instanceId}'` } })) if (String(row.rowKey).startsWith('m.')) count++;
+      for await (const row of table.listEntities({
+        queryOptions: { filter: `PartitionKey eq '${instanceId}'` },
+      }))
+        if (String(row.rowKey).startsWith('m.')) count++;
       return count;
     };
     try {
@@ -249,9 +269,17 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
   it('shows history with outputs in the status query', async () => {
     const id = await client.startNew('dSequence', { input: 'hist' });
     await h.engine.runUntilIdle();
-    const status = await client.getStatus(id, { showHistory: true, showHistoryOutput: true, showInput: true });
+    const status = await client.getStatus(id, {
+      showHistory: true,
+      showHistoryOutput: true,
+      showInput: true,
+    });
     expect(status.input).toBe('hist');
-    const history = status.history as { EventType: string; FunctionName?: string; Result?: unknown }[];
+    const history = status.history as {
+      EventType: string;
+      FunctionName?: string;
+      Result?: unknown;
+    }[];
     expect(history.map((e) => e.EventType)).toEqual([
       'ExecutionStarted',
       'TaskCompleted',
@@ -264,7 +292,9 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
   });
 
   it('rejects raising an event to an unknown instance', async () => {
-    await expect(client.raiseEvent('no-such-instance', 'x', 1)).rejects.toThrow("No instance with ID 'no-such-instance' found.");
+    await expect(client.raiseEvent('no-such-instance', 'x', 1)).rejects.toThrow(
+      "No instance with ID 'no-such-instance' found.",
+    );
   });
 
   it('raises events to a live instance without reading its state row, and reads it once the instance has ended', async () => {
@@ -272,7 +302,10 @@ describe('local durable engine: orchestration patterns through the real SDK', ()
     await h.engine.runUntilIdle();
     const reads = jest.spyOn(HubStore.prototype, 'getRow');
     try {
-      const stateReads = (): number => reads.mock.calls.filter(([partitionKey, rowKey]) => partitionKey === id && rowKey === 'state').length;
+      const stateReads = (): number =>
+        reads.mock.calls.filter(
+          ([partitionKey, rowKey]) => partitionKey === id && rowKey === 'state',
+        ).length;
       await client.raiseEvent(id, 'tick', 1);
       await h.engine.runUntilIdle();
       await client.raiseEvent(id, 'tick', 2);
@@ -327,10 +360,14 @@ describe('local durable engine: clean-up of a finished instance', () => {
       const id = await h2.client.startNew('dSequence');
       await h2.engine.runUntilIdle();
       expect((await h2.client.getStatus(id)).runtimeStatus).toBe('Completed');
-      expect(batchDeletes.mock.calls.filter(([rows]) => rows.some((r) => r.partitionKey === id))).toEqual([]);
+      expect(
+        batchDeletes.mock.calls.filter(([rows]) => rows.some((r) => r.partitionKey === id)),
+      ).toEqual([]);
       expect(singleDeletes.mock.calls.filter(([partitionKey]) => partitionKey === id)).toEqual([]);
       let workOrInbox = 0;
-      for await (const row of h2.instances.listEntities({ queryOptions: { filter: `PartitionKey eq '${id}'` } })) {
+      for await (const row of h2.instances.listEntities({
+        queryOptions: { filter: `PartitionKey eq '${id}'` },
+      })) {
         if (/^[mw]\./.test(String(row.rowKey))) workOrInbox += 1;
       }
       expect(workOrInbox).toBe(0);
@@ -367,7 +404,9 @@ describe('local durable engine: raised events when holding is off or the episode
       const id = await short.client.startNew('dEvent');
       await short.engine.runUntilIdle();
       // The next commit fails: the episode holding the event does not store it.
-      submits.mockRejectedValueOnce(Object.assign(new Error('storage unavailable'), { statusCode: 503 }));
+      submits.mockRejectedValueOnce(
+        Object.assign(new Error('storage unavailable'), { statusCode: 503 }),
+      );
       await short.client.raiseEvent(id, 'approval', 'after-failure');
       expect(rowInserts.mock.calls.filter(([entity]) => inboxRowOf(entity, id))).toHaveLength(1);
       await short.engine.runUntilIdle();

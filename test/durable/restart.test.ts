@@ -3,25 +3,44 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { testConnection, uniqueHubName } from './harness';
-import { createAppFolder as makeAppFolder, removeAppFolder, startHostProcess, waitFor, type HostProcess } from './support/host-process';
+import {
+  createAppFolder as makeAppFolder,
+  removeAppFolder,
+  startHostProcess,
+  waitFor,
+  type HostProcess,
+} from './support/host-process';
 
 const HOUR = 3600_000;
 
-async function getStatus(host: HostProcess, id: string): Promise<{ runtimeStatus: string; output: unknown } | undefined> {
+async function getStatus(
+  host: HostProcess,
+  id: string,
+): Promise<{ runtimeStatus: string; output: unknown } | undefined> {
   const response = await fetch(`${host.rpcBaseUrl}instances/${encodeURIComponent(id)}`);
   if (response.status === 404) return undefined;
   return (await response.json()) as { runtimeStatus: string; output: unknown };
 }
 
-async function startNew(host: HostProcess, name: string, id: string, input: unknown): Promise<void> {
-  const response = await fetch(`${host.rpcBaseUrl}orchestrators/${name}/${id}`, { method: 'POST', body: JSON.stringify(input) });
+async function startNew(
+  host: HostProcess,
+  name: string,
+  id: string,
+  input: unknown,
+): Promise<void> {
+  const response = await fetch(`${host.rpcBaseUrl}orchestrators/${name}/${id}`, {
+    method: 'POST',
+    body: JSON.stringify(input),
+  });
   expect(response.status).toBe(202);
 }
 
 async function completed(host: HostProcess, id: string): Promise<unknown> {
   const status = await waitFor(`${id} to complete`, async () => {
     const s = await getStatus(host, id);
-    return s !== undefined && s.runtimeStatus !== 'Running' && s.runtimeStatus !== 'Pending' ? s : undefined;
+    return s !== undefined && s.runtimeStatus !== 'Running' && s.runtimeStatus !== 'Pending'
+      ? s
+      : undefined;
   });
   expect(status.runtimeStatus).toBe('Completed');
   return status.output;
@@ -56,7 +75,9 @@ describe('local durable engine: restart safety with the real host process', () =
     markers.push(marker);
     const first = await host(entry, { ATTEST_DURABLE_TEST_HANG: '1' });
     await startNew(first, 'dRestartable', 'restart-activity', { marker });
-    await waitFor('the activity to start', () => Promise.resolve(existsSync(marker) ? true : undefined));
+    await waitFor('the activity to start', () =>
+      Promise.resolve(existsSync(marker) ? true : undefined),
+    );
     await first.kill();
 
     const second = await host(entry);
@@ -67,7 +88,9 @@ describe('local durable engine: restart safety with the real host process', () =
     const entry = createAppFolder(uniqueHubName('rt'));
     const first = await host(entry);
     await startNew(first, 'dRestartTimer', 'restart-timer', null);
-    await waitFor('the timer to be scheduled', async () => ((await getStatus(first, 'restart-timer'))?.runtimeStatus === 'Running' ? true : undefined));
+    await waitFor('the timer to be scheduled', async () =>
+      (await getStatus(first, 'restart-timer'))?.runtimeStatus === 'Running' ? true : undefined,
+    );
     await first.kill();
 
     // The second host runs two hours "later" (ATTEST_DURABLE_CLOCK_OFFSET_MS), so the timer is due.
@@ -86,12 +109,18 @@ describe('local durable engine: restart safety with the real host process', () =
         ? true
         : undefined,
     );
-    const raised = await fetch(`${first.rpcBaseUrl}instances/restart-raised/raiseEvent/resume`, { method: 'POST', body: '"before kill"' });
+    const raised = await fetch(`${first.rpcBaseUrl}instances/restart-raised/raiseEvent/resume`, {
+      method: 'POST',
+      body: '"before kill"',
+    });
     expect(raised.status).toBe(202);
     await first.kill();
 
     const second = await host(entry);
-    const event = await fetch(`${second.rpcBaseUrl}instances/restart-waiting/raiseEvent/resume`, { method: 'POST', body: '"after restart"' });
+    const event = await fetch(`${second.rpcBaseUrl}instances/restart-waiting/raiseEvent/resume`, {
+      method: 'POST',
+      body: '"after restart"',
+    });
     expect(event.status).toBe(202);
     expect(await completed(second, 'restart-waiting')).toEqual({ resumedWith: 'after restart' });
     expect(await completed(second, 'restart-raised')).toEqual({ resumedWith: 'before kill' });

@@ -31,11 +31,23 @@ describe('local durable engine: robustness', () => {
     const healthy = await first.client.startNew('dEventAfterTimer', { instanceId: 'healthy-1' });
     await first.engine.runUntilIdle();
     await first.close();
-    const hub = TableClient.fromConnectionString(testConnection(), `${taskHubName}Instances`, { allowInsecureConnection: true });
+    const hub = TableClient.fromConnectionString(testConnection(), `${taskHubName}Instances`, {
+      allowInsecureConnection: true,
+    });
     let corrupted = false;
-    for await (const row of hub.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${broken}'` } })) {
+    for await (const row of hub.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: `PartitionKey eq '${broken}'` },
+    })) {
       if (String(row.rowKey).startsWith('h.') && !corrupted) {
-        await hub.updateEntity({ partitionKey: row.partitionKey!, rowKey: row.rowKey!, EventType: 0, Event: '{"EventType": oops' }, 'Merge');
+        await hub.updateEntity(
+          {
+            partitionKey: row.partitionKey!,
+            rowKey: row.rowKey!,
+            EventType: 0,
+            Event: '{"EventType": oops',
+          },
+          'Merge',
+        );
         corrupted = true;
       }
     }
@@ -69,7 +81,14 @@ describe('local durable engine: robustness', () => {
       Kind: 'event',
       DueAt: 0,
       EnqueuedAt: h.clock.now().getTime(),
-      Event: JSON.stringify({ EventType: 5, EventId: -1, IsPlayed: false, Timestamp: h.clock.now().toISOString(), TaskScheduledId: 0, Result: '"forged"' }),
+      Event: JSON.stringify({
+        EventType: 5,
+        EventId: -1,
+        IsPlayed: false,
+        Timestamp: h.clock.now().toISOString(),
+        TaskScheduledId: 0,
+        Result: '"forged"',
+      }),
     };
     await table.createEntity(duplicate);
     await h.engine.pollOnce(); // finds the row the engine did not write
@@ -91,7 +110,13 @@ describe('local durable engine: robustness', () => {
     await table.updateEntity({ partitionKey: id, rowKey: 'state', Touched: true }, 'Merge');
     await h.client.raiseEvent(id, 'approval', 'after-touch');
     await h.engine.runUntilIdle();
-    expect(h.logs.records.some((r) => r.message === 'instance state changed concurrently; episode retried' && r.instanceId === id)).toBe(true);
+    expect(
+      h.logs.records.some(
+        (r) =>
+          r.message === 'instance state changed concurrently; episode retried' &&
+          r.instanceId === id,
+      ),
+    ).toBe(true);
     const status = await h.client.getStatus(id);
     expect(status.runtimeStatus).toBe('Completed');
     expect(status.output).toEqual({ approved: 'after-touch' });
@@ -115,30 +140,53 @@ describe('local durable engine: robustness', () => {
       ExecutionId: 'e1',
       DueAt: 0,
       EnqueuedAt: h.clock.now().getTime(),
-      Event: JSON.stringify({ EventType: 0, EventId: -1, IsPlayed: false, Timestamp: h.clock.now().toISOString(), Name: 'noLongerDeployed' }),
+      Event: JSON.stringify({
+        EventType: 0,
+        EventId: -1,
+        IsPlayed: false,
+        Timestamp: h.clock.now().toISOString(),
+        Name: 'noLongerDeployed',
+      }),
     };
-    await table.submitTransaction([['create', state], ['create', start]]);
+    await table.submitTransaction([
+      ['create', state],
+      ['create', start],
+    ]);
     const other = await h.client.startNew('dSequence');
     // Rows written behind the engine's back are found by its fallback poll; run one now.
     await h.engine.pollOnce();
     await h.engine.runUntilIdle();
     const orphan = await h.client.getStatus('orphan-1');
     expect(orphan.runtimeStatus).toBe('Failed');
-    expect(String(orphan.output)).toContain("orchestrator function 'noLongerDeployed' is not registered");
+    expect(String(orphan.output)).toContain(
+      "orchestrator function 'noLongerDeployed' is not registered",
+    );
     expect((await h.client.getStatus(other)).runtimeStatus).toBe('Completed');
   });
 });
 
 describe('local durable engine: configuration', () => {
   it('refuses to serve the management API on a non-loopback address', async () => {
-    const engine = createLocalDurableEngine({ connectionString: testConnection(), taskHubName: uniqueHubName('cfg'), rpcHost: '0.0.0.0', logSink: () => undefined });
-    const app = { list: () => [], get: () => undefined, invokeOrchestrator: () => Promise.resolve(undefined), invokeActivity: () => Promise.resolve(undefined) };
+    const engine = createLocalDurableEngine({
+      connectionString: testConnection(),
+      taskHubName: uniqueHubName('cfg'),
+      rpcHost: '0.0.0.0',
+      logSink: () => undefined,
+    });
+    const app = {
+      list: () => [],
+      get: () => undefined,
+      invokeOrchestrator: () => Promise.resolve(undefined),
+      invokeActivity: () => Promise.resolve(undefined),
+    };
     await expect(engine.start(app)).rejects.toThrow(/ATT_CONFIG_INVALID.*loopback/);
     await engine.close();
   });
 
   it('rejects a task hub name that would not make a valid table name', () => {
-    expect(() => createLocalDurableEngine({ connectionString: testConnection(), taskHubName: 'bad-hub!' })).toThrow(/task hub name/);
+    expect(() =>
+      createLocalDurableEngine({ connectionString: testConnection(), taskHubName: 'bad-hub!' }),
+    ).toThrow(/task hub name/);
   });
 });
 
@@ -148,7 +196,9 @@ describe('local durable engine: two hosts on the same task hub', () => {
     const first = await startHarness({ taskHubName });
     try {
       await expect(startHarness({ taskHubName, clock: new ManualClock() })).rejects.toThrow(
-        new RegExp(`ATT_CONFLICT.*task hub '${taskHubName}' is already run by another host \\(pid ${process.pid}`),
+        new RegExp(
+          `ATT_CONFLICT.*task hub '${taskHubName}' is already run by another host \\(pid ${process.pid}`,
+        ),
       );
       const id = await first.client.startNew('dCounted', { input: 'solo' });
       await first.engine.runUntilIdle();

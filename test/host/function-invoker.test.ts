@@ -23,9 +23,9 @@ describe('loadFunctionApp invoker', () => {
   it('invokes an activity and returns its value, logging as structured records', async () => {
     const sink = memorySink();
     const functionApp = await loadFunctionApp(appPath, { logSink: sink });
-    await expect(functionApp.invokeActivity('hostSayHello', 'Lisbon', { instanceId: 'i-1' })).resolves.toBe(
-      'Hello Lisbon',
-    );
+    await expect(
+      functionApp.invokeActivity('hostSayHello', 'Lisbon', { instanceId: 'i-1' }),
+    ).resolves.toBe('Hello Lisbon');
     const line = sink.records.find((r) => r.message === 'saying hello');
     expect(line).toMatchObject({ level: 'info', functionName: 'hostSayHello', instanceId: 'i-1' });
     expect(typeof line?.invocationId).toBe('string');
@@ -33,7 +33,9 @@ describe('loadFunctionApp invoker', () => {
 
   it('rejects with the activity error', async () => {
     const functionApp = await loadFunctionApp(appPath, { logSink: memorySink() });
-    await expect(functionApp.invokeActivity('hostSayHello', 'boom')).rejects.toThrow('activity failed on purpose');
+    await expect(functionApp.invokeActivity('hostSayHello', 'boom')).rejects.toThrow(
+      'activity failed on purpose',
+    );
   });
 
   it('drives the real orchestrator with a history and returns its actions', async () => {
@@ -42,7 +44,14 @@ describe('loadFunctionApp invoker', () => {
     const state = (await functionApp.invokeOrchestrator('hostHelloSequence', {
       history: [
         orchestratorStartedEvent(-1, now),
-        { EventId: -1, EventType: 0, IsPlayed: false, Timestamp: now, Name: 'hostHelloSequence', Input: '"Paris"' },
+        {
+          EventId: -1,
+          EventType: 0,
+          IsPlayed: false,
+          Timestamp: now,
+          Name: 'hostHelloSequence',
+          Input: '"Paris"',
+        },
       ],
       input: 'Paris',
       instanceId: 'inst-1',
@@ -50,7 +59,11 @@ describe('loadFunctionApp invoker', () => {
       upperSchemaVersion: 1,
     })) as { isDone: boolean; actions: unknown[][] };
     expect(state.isDone).toBe(false);
-    expect(state.actions[0]?.[0]).toMatchObject({ actionType: 0, functionName: 'hostSayHello', input: '"Tokyo"' });
+    expect(state.actions[0]?.[0]).toMatchObject({
+      actionType: 0,
+      functionName: 'hostSayHello',
+      input: '"Tokyo"',
+    });
   });
 
   it('gives a durableClient input the binding data it is given', async () => {
@@ -66,7 +79,12 @@ describe('loadFunctionApp invoker', () => {
       }),
     });
     const outcome = await functionApp.invoke('hostStarter', {
-      http: { method: 'POST', url: 'http://127.0.0.1/api/host-start/Rome', headers: {}, params: { name: 'Rome' } },
+      http: {
+        method: 'POST',
+        url: 'http://127.0.0.1/api/host-start/Rome',
+        headers: {},
+        params: { name: 'Rome' },
+      },
     });
     const body = Buffer.from(outcome.returnValue?.http?.body?.bytes ?? []).toString();
     expect(JSON.parse(body)).toEqual({ taskHub: 'TestHub', name: 'Rome' });
@@ -87,14 +105,16 @@ describe('loadFunctionApp invoker', () => {
   });
 
   it('names the missing entry when the app path does not exist', async () => {
-    await expect(loadFunctionApp(join(__dirname, 'no-such-app.js'), { logSink: memorySink() })).rejects.toThrow(
-      /no-such-app/,
-    );
+    await expect(
+      loadFunctionApp(join(__dirname, 'no-such-app.js'), { logSink: memorySink() }),
+    ).rejects.toThrow(/no-such-app/);
   });
 
   it('reports an app that fails while loading and loads it once fixed, without duplicates', async () => {
     const brokenApp = join(__dirname, '..', 'apps', 'host-broken-app.ts');
-    await expect(loadFunctionApp(brokenApp, { logSink: memorySink() })).rejects.toThrow('ATT_CONFIG_INVALID');
+    await expect(loadFunctionApp(brokenApp, { logSink: memorySink() })).rejects.toThrow(
+      'ATT_CONFIG_INVALID',
+    );
     (globalThis as { attestBrokenAppFixed?: boolean }).attestBrokenAppFixed = true;
     const fixed = await loadFunctionApp(brokenApp, { logSink: memorySink() });
     expect(fixed.list().map((f) => f.name)).toEqual(['brokenFirst']);

@@ -11,7 +11,10 @@ const root = join(__dirname, '..', '..');
 const hostMain = join(root, 'local', 'dist', 'host', 'main.js');
 const builtApp = join(root, 'test', 'dist', 'apps', 'http-app.js');
 
-function startCli(args: string[], env: Record<string, string>): { child: ChildProcess; ready: Promise<Record<string, unknown>>; exit: Promise<number | null> } {
+function startCli(
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; ready: Promise<Record<string, unknown>>; exit: Promise<number | null> } {
   const child = spawn(process.execPath, [hostMain, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

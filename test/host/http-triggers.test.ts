@@ -35,7 +35,11 @@ describe('HTTP triggers through the local host', () => {
   it('answers 404 when a route constraint does not match', async () => {
     const response = await fetch(url('/items/forty-two'));
     expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ code: 'ATT_NOT_FOUND', message: expect.any(String), status: 404 });
+    expect(await response.json()).toEqual({
+      code: 'ATT_NOT_FOUND',
+      message: expect.any(String),
+      status: 404,
+    });
   });
 
   it('passes a catch-all parameter with its slashes', async () => {
@@ -103,11 +107,16 @@ describe('HTTP triggers through the local host', () => {
 
   it('answers 413 when the declared body exceeds the limit, without calling the function', async () => {
     const invoked = (): number =>
-      sink.records.filter((r) => r.functionName === 'echoBinary' && r.message === 'function invoked').length;
+      sink.records.filter(
+        (r) => r.functionName === 'echoBinary' && r.message === 'function invoked',
+      ).length;
     await fetch(url('/echo/binary'), { method: 'POST', body: Buffer.alloc(16, 1) });
     const before = invoked();
     expect(before).toBeGreaterThan(0);
-    const response = await fetch(url('/echo/binary'), { method: 'POST', body: Buffer.alloc(2048, 1) });
+    const response = await fetch(url('/echo/binary'), {
+      method: 'POST',
+      body: Buffer.alloc(2048, 1),
+    });
     expect(response.status).toBe(413);
     expect(((await response.json()) as { code: string }).code).toBe('ATT_PAYLOAD_TOO_LARGE');
     expect(invoked()).toBe(before);
@@ -131,7 +140,10 @@ describe('HTTP triggers through the local host', () => {
   });
 
   it('hands the handler real HttpRequest and InvocationContext objects and logs its lines', async () => {
-    const response = await fetch(url('/inspect'), { method: 'POST', headers: { 'x-probe': 'yes' } });
+    const response = await fetch(url('/inspect'), {
+      method: 'POST',
+      headers: { 'x-probe': 'yes' },
+    });
     expect(await response.json()).toEqual({
       isHttpRequest: true,
       isInvocationContext: true,
@@ -164,7 +176,12 @@ describe('HTTP host robustness', () => {
     const { request } = await import('node:http');
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port: server.port, path: '/api/items/1', headers: { host: 'bad host[' } },
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          path: '/api/items/1',
+          headers: { host: 'bad host[' },
+        },
         (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);

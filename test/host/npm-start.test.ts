@@ -17,7 +17,8 @@ describe('npm start launcher', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('prints the URLs, serves the app and stops every service in reverse order on Ctrl-C', async () => {
-    if (!existsSync(startMain)) throw new Error('Build first: npx tsc -b local test (npm test does it)');
+    if (!existsSync(startMain))
+      throw new Error('Build first: npx tsc -b local test (npm test does it)');
     const child = spawn(process.execPath, [startMain], {
       cwd: root,
       detached: true,
@@ -37,7 +38,9 @@ describe('npm start launcher', () => {
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exit = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
     const banner = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         stdout += chunk.toString();
@@ -60,7 +63,14 @@ describe('npm start launcher', () => {
       .split('\n')
       .filter((line) => line.includes('"service stopped"'))
       .map((line) => (JSON.parse(line) as { service: string }).service);
-    expect(stops).toEqual(['media-host', 'functions', 'simulator', 'keys', 'azurite-host', 'azurite']);
+    expect(stops).toEqual([
+      'media-host',
+      'functions',
+      'simulator',
+      'keys',
+      'azurite-host',
+      'azurite',
+    ]);
     expect(stdout).not.toContain('lease release failed');
     expect(await canConnect(Number(new URL(queueUrl!).port))).toBe(false);
   });

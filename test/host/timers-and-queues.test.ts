@@ -50,7 +50,11 @@ function base64(text: string): string {
 describe('timer triggers on a manual clock', () => {
   it('resolves the schedule setting and computes the first occurrence', () => {
     expect(host.timers.list()).toEqual([
-      expect.objectContaining({ functionName: 'everyFiveMinutes', schedule: '0 */5 * * * *', next: new Date('2026-03-01T10:05:00.000Z') }),
+      expect.objectContaining({
+        functionName: 'everyFiveMinutes',
+        schedule: '0 */5 * * * *',
+        next: new Date('2026-03-01T10:05:00.000Z'),
+      }),
     ]);
   });
 
@@ -112,7 +116,9 @@ describe('storage queue triggers', () => {
     const queue = queues.getQueueClient(queueName);
     const sent = await queue.sendMessage(base64(JSON.stringify({ order: 7 })));
     expect(await host.queues.pollOnce()).toBe(1);
-    expect(observed.queueMessages).toEqual([{ body: { order: 7 }, dequeueCount: 1, id: sent.messageId }]);
+    expect(observed.queueMessages).toEqual([
+      { body: { order: 7 }, dequeueCount: 1, id: sent.messageId },
+    ]);
     const peek = await queue.peekMessages({ numberOfMessages: 5 });
     expect(peek.peekedMessageItems).toHaveLength(0);
   });
@@ -133,7 +139,9 @@ describe('storage queue triggers', () => {
     const poisoned = await poison.peekMessages({ numberOfMessages: 5 });
     expect(poisoned.peekedMessageItems.map((m) => m.messageText)).toEqual([text]);
     expect(await host.queues.pollOnce()).toBe(0);
-    expect(sink.records.find((r) => r.message === 'queue message moved to poison queue')).toMatchObject({
+    expect(
+      sink.records.find((r) => r.message === 'queue message moved to poison queue'),
+    ).toMatchObject({
       functionName: 'workQueue',
       dequeueCount: 5,
     });
@@ -143,6 +151,11 @@ describe('storage queue triggers', () => {
     const queue = queues.getQueueClient(queueName);
     await queue.sendMessage('not base64 at all!');
     expect(await host.queues.pollOnce()).toBe(1);
-    expect(sink.records.some((r) => r.message === 'queue function failed' && String(r.errorMessage).includes('not base64'))).toBe(true);
+    expect(
+      sink.records.some(
+        (r) =>
+          r.message === 'queue function failed' && String(r.errorMessage).includes('not base64'),
+      ),
+    ).toBe(true);
   });
 });

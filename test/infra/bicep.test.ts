@@ -10,7 +10,9 @@ interface ArmTemplate {
 }
 
 function bicepPath(): string {
-  return execFileSync('bash', [path.join(root, 'infra/tools/ensure-bicep.sh')], { encoding: 'utf8' }).trim();
+  return execFileSync('bash', [path.join(root, 'infra/tools/ensure-bicep.sh')], {
+    encoding: 'utf8',
+  }).trim();
 }
 
 function compile(file: string): ArmTemplate {
@@ -46,9 +48,13 @@ describe('infra/main.bicep', () => {
   });
 
   it('compiles the example parameters file', () => {
-    const out = execFileSync(bicepPath(), ['build-params', path.join(root, 'infra/main.bicepparam'), '--stdout'], {
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      bicepPath(),
+      ['build-params', path.join(root, 'infra/main.bicepparam'), '--stdout'],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(out).toContain('parametersJson');
   });
 });

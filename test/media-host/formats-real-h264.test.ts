@@ -4,7 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { H264Fmp4Formatter, NalType, findBox, nalTypeOf, parseSps, readBoxes, splitAnnexB } from '../../media-host/src/pipeline/formats';
+import {
+  H264Fmp4Formatter,
+  NalType,
+  findBox,
+  nalTypeOf,
+  parseSps,
+  readBoxes,
+  splitAnnexB,
+} from '../../media-host/src/pipeline/formats';
 
 /** Splits an elementary stream into access units at its delimiters, dropping AUD and SEI as Teams sends none. */
 function accessUnits(file: string): Buffer[] {
@@ -14,7 +22,9 @@ function accessUnits(file: string): Buffer[] {
     if (type === NalType.accessUnitDelimiter) units.push([]);
     else if (type !== NalType.sei) units.at(-1)!.push(nal);
   }
-  return units.map((nals) => Buffer.concat(nals.flatMap((nal) => [Buffer.from([0, 0, 0, 1]), nal])));
+  return units.map((nals) =>
+    Buffer.concat(nals.flatMap((nal) => [Buffer.from([0, 0, 0, 1]), nal])),
+  );
 }
 
 async function toMp4(file: string, fps: number) {
@@ -22,7 +32,12 @@ async function toMp4(file: string, fps: number) {
   const units = accessUnits(file);
   const step = BigInt(Math.round(10_000_000 / fps));
   const out: Buffer[] = [];
-  for (const [i, payload] of units.entries()) out.push(...(await formatter.push({ timestamp100ns: 10_000_000n + BigInt(i) * step, payload })).map((c) => c.bytes));
+  for (const [i, payload] of units.entries())
+    out.push(
+      ...(await formatter.push({ timestamp100ns: 10_000_000n + BigInt(i) * step, payload })).map(
+        (c) => c.bytes,
+      ),
+    );
   out.push(...(await formatter.end()).map((c) => c.bytes));
   return { formatter, units, blob: Buffer.concat(out) };
 }
@@ -32,13 +47,18 @@ function samples(blob: Buffer) {
     .filter((b) => b.type === 'moof')
     .flatMap((moof) => {
       const trun = findBox(moof.children, 'traf', 'trun')!.body;
-      return Array.from({ length: trun.readUInt32BE(4) }, (_, i) => ({ duration: trun.readUInt32BE(12 + 12 * i), flags: trun.readUInt32BE(20 + 12 * i) }));
+      return Array.from({ length: trun.readUInt32BE(4) }, (_, i) => ({
+        duration: trun.readUInt32BE(12 + 12 * i),
+        flags: trun.readUInt32BE(20 + 12 * i),
+      }));
     });
 }
 
 describe('fragmented MP4 from real x264 streams', () => {
   it('reads size and profile from an x264 baseline SPS with VUI and cropping', () => {
-    const sps = splitAnnexB(accessUnits('x264-baseline-320x180-15fps.h264')[0]!).find((n) => nalTypeOf(n) === NalType.sps)!;
+    const sps = splitAnnexB(accessUnits('x264-baseline-320x180-15fps.h264')[0]!).find(
+      (n) => nalTypeOf(n) === NalType.sps,
+    )!;
     expect(parseSps(sps)).toMatchObject({ profileIdc: 66, levelIdc: 12, width: 320, height: 180 });
   });
 
@@ -47,7 +67,9 @@ describe('fragmented MP4 from real x264 streams', () => {
     expect(formatter.contentType).toBe('video/mp4; codecs="avc1.42C00C"');
     const all = samples(blob);
     expect(all).toHaveLength(45);
-    expect(all.map((s, i) => [i, s.flags === 0x02000000])).toEqual(all.map((_, i) => [i, i % 15 === 0]));
+    expect(all.map((s, i) => [i, s.flags === 0x02000000])).toEqual(
+      all.map((_, i) => [i, i % 15 === 0]),
+    );
     expect(all.slice(0, -1).every((s) => s.duration === 666_667)).toBe(true);
   });
 
@@ -69,7 +91,8 @@ describe('fragmented MP4 from real x264 streams', () => {
       .filter((b) => b.type === 'mdat')
       .flatMap((mdat) => {
         const out: Buffer[] = [];
-        for (let p = 0; p < mdat.body.length; p += 4 + mdat.body.readUInt32BE(p)) out.push(mdat.body.subarray(p + 4, p + 4 + mdat.body.readUInt32BE(p)));
+        for (let p = 0; p < mdat.body.length; p += 4 + mdat.body.readUInt32BE(p))
+          out.push(mdat.body.subarray(p + 4, p + 4 + mdat.body.readUInt32BE(p)));
         return out;
       });
     expect(stored).toEqual(units.flatMap((u) => splitAnnexB(u)));

@@ -16,8 +16,17 @@ import {
   type FormattedChunk,
   type StreamFormatter,
 } from '../../media-host/src/pipeline/formats';
-import { annexB, testPps, testSlice, testSps } from '../../media-host/src/pipeline/formats/h264-test-streams';
-import { bestAlignment, pcmToSamples, sineFrames } from '../../media-host/src/pipeline/formats/test-signals';
+import {
+  annexB,
+  testPps,
+  testSlice,
+  testSps,
+} from '../../media-host/src/pipeline/formats/h264-test-streams';
+import {
+  bestAlignment,
+  pcmToSamples,
+  sineFrames,
+} from '../../media-host/src/pipeline/formats/test-signals';
 
 const T0 = 638_000_000_000_000_000n; // a 2026 Teams-style timestamp in 100 ns units
 
@@ -29,7 +38,10 @@ afterAll(async () => {
   await pool.close();
 });
 
-async function run(formatter: StreamFormatter, frames: { timestamp100ns: bigint; payload: Buffer; isKeyFrame?: boolean }[]): Promise<FormattedChunk[]> {
+async function run(
+  formatter: StreamFormatter,
+  frames: { timestamp100ns: bigint; payload: Buffer; isKeyFrame?: boolean }[],
+): Promise<FormattedChunk[]> {
   const chunks: FormattedChunk[] = [];
   for (const frame of frames) chunks.push(...(await formatter.push(frame)));
   chunks.push(...(await formatter.end()));
@@ -37,24 +49,38 @@ async function run(formatter: StreamFormatter, frames: { timestamp100ns: bigint;
   return chunks;
 }
 
-const audioFrames = (frequency: number, count: number) => sineFrames(frequency, count).map((payload, i) => ({ timestamp100ns: T0 + BigInt(i) * 200_000n, payload }));
+const audioFrames = (frequency: number, count: number) =>
+  sineFrames(frequency, count).map((payload, i) => ({
+    timestamp100ns: T0 + BigInt(i) * 200_000n,
+    payload,
+  }));
 
 describe('stream formats through the factory', () => {
   const create = () => createStreamFormatterFactory({ opusPool: pool });
 
   it('Opus: every chunk is whole Ogg pages, chunks cover at least 1 s, and the blob decodes per speaker', async () => {
     const speakers = [330, 660, 990];
-    const results = await Promise.all(speakers.map((f) => run(create()({ kind: 'audio', isLossless: false }), audioFrames(f, 260))));
+    const results = await Promise.all(
+      speakers.map((f) => run(create()({ kind: 'audio', isLossless: false }), audioFrames(f, 260))),
+    );
     results.forEach((chunks, s) => {
       for (const chunk of chunks) expect(() => readOggPages(chunk.bytes)).not.toThrow();
       const ends = chunks.map((c) => c.mediaEndInMs);
       expect(ends).toEqual([1000, 2000, 3000, 4000, 5000, 5200]);
       const pages = readOggPages(Buffer.concat(chunks.map((c) => c.bytes)));
       const decoder = new OpusScript(16_000, 1);
-      const decoded = pcmToSamples(Buffer.concat(pages.slice(2).flatMap((p) => p.packets.map((packet) => decoder.decode(packet)))));
+      const decoded = pcmToSamples(
+        Buffer.concat(
+          pages.slice(2).flatMap((p) => p.packets.map((packet) => decoder.decode(packet))),
+        ),
+      );
       decoder.delete();
       const source = pcmToSamples(Buffer.concat(sineFrames(speakers[s]!, 260)));
-      const { correlation } = bestAlignment(source.subarray(1600, 80_000), decoded.subarray(104 + 1600, 104 + 80_000), 2);
+      const { correlation } = bestAlignment(
+        source.subarray(1600, 80_000),
+        decoded.subarray(104 + 1600, 104 + 80_000),
+        2,
+      );
       expect(correlation).toBeGreaterThan(0.98);
     });
   });
@@ -73,7 +99,11 @@ describe('stream formats through the factory', () => {
     const frames = Array.from({ length: 95 }, (_, i) => {
       const isKeyFrame = i % 45 === 0;
       const slice = testSlice(isKeyFrame, isKeyFrame ? 4000 : 600, i);
-      return { timestamp100ns: T0 + BigInt(i) * 666_667n, payload: isKeyFrame ? annexB(sps, pps, slice) : annexB(slice), isKeyFrame };
+      return {
+        timestamp100ns: T0 + BigInt(i) * 666_667n,
+        payload: isKeyFrame ? annexB(sps, pps, slice) : annexB(slice),
+        isKeyFrame,
+      };
     });
     const formatter = create()({ kind: 'video', isLossless: false });
     const chunks = await run(formatter, frames);
@@ -82,7 +112,7 @@ describe('stream formats through the factory', () => {
     const blob = Buffer.concat(chunks.map((c) => c.bytes));
     const nals: Buffer[] = [];
     for (const mdat of readBoxes(blob).filter((b) => b.type === 'mdat')) {
-      for (let p = 0; p < mdat.body.length; ) {
+      for (let p = 0; p < mdat.body.length;) {
         const length = mdat.body.readUInt32BE(p);
         nals.push(mdat.body.subarray(p + 4, p + 4 + length));
         p += 4 + length;
@@ -90,7 +120,9 @@ describe('stream formats through the factory', () => {
     }
     expect(nals).toEqual(frames.flatMap((f) => splitAnnexB(f.payload)));
     const index = formatter.getTimingIndex!();
-    expect(index.entries.map((e) => blob.toString('latin1', e.byteOffset + 4, e.byteOffset + 8))).toEqual(index.entries.map(() => 'moof'));
+    expect(
+      index.entries.map((e) => blob.toString('latin1', e.byteOffset + 4, e.byteOffset + 8)),
+    ).toEqual(index.entries.map(() => 'moof'));
     const last = index.entries.at(-1)!;
     expect(last.byteOffset + last.byteLength).toBe(blob.length);
   });

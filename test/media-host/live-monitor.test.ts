@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { PayloadFormat, createListenToken, verifyListenToken, type MediaProtocolFrame } from '@attest/core';
+import {
+  PayloadFormat,
+  createListenToken,
+  verifyListenToken,
+  type MediaProtocolFrame,
+} from '@attest/core';
 import {
   WsFrameParser,
   WsOpcode,
@@ -44,7 +49,11 @@ interface Client {
 }
 
 /** A bare RFC 6455 client over a TCP socket, so the test does not depend on the server's own accept path. */
-function openClient(port: number, path: string, headers: Record<string, string> = {}): Promise<Client> {
+function openClient(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<Client> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     const key = randomBytes(16).toString('base64');
@@ -66,10 +75,11 @@ function openClient(port: number, path: string, headers: Record<string, string> 
         }),
     };
     const deliver = (): void => {
-      for (const w of [...waiters]) if (client.messages.length >= w.count) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
+      for (const w of [...waiters])
+        if (client.messages.length >= w.count) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
     };
     socket.on('error', reject);
     socket.on('data', (chunk: Buffer) => {
@@ -96,7 +106,17 @@ function openClient(port: number, path: string, headers: Record<string, string> 
       }
     });
     socket.write(
-      [`GET ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${key}`, 'Sec-WebSocket-Version: 13', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n'),
+      [
+        `GET ${path} HTTP/1.1`,
+        'Host: 127.0.0.1',
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        `Sec-WebSocket-Key: ${key}`,
+        'Sec-WebSocket-Version: 13',
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+        '',
+        '',
+      ].join('\r\n'),
     );
   });
 }
@@ -115,7 +135,11 @@ function unmixed(timestamp100ns: bigint, payloads: Buffer[]): MediaProtocolFrame
     timestamp100ns,
     msi: 0,
     format: PayloadFormat.pcm16k,
-    buffers: payloads.map((payload, i) => ({ msi: 100 + i, originalSenderTimestamp100ns: timestamp100ns, payload })),
+    buffers: payloads.map((payload, i) => ({
+      msi: 100 + i,
+      originalSenderTimestamp100ns: timestamp100ns,
+      payload,
+    })),
   };
 }
 
@@ -128,7 +152,8 @@ describe('live monitor (listen-in over WebSocket)', () => {
   let now: number;
   let auditFails: boolean;
   let ids: number;
-  const token = (sessionId = SESSION, userId = 'supervisor-1') => createListenToken({ sessionId, userId, nowMs: now, tokenId: 'tok-1' }, KEY);
+  const token = (sessionId = SESSION, userId = 'supervisor-1') =>
+    createListenToken({ sessionId, userId, nowMs: now, tokenId: 'tok-1' }, KEY);
 
   beforeEach(async () => {
     tap = new FakeTap();
@@ -142,7 +167,8 @@ describe('live monitor (listen-in over WebSocket)', () => {
       isSessionLive: (id) => id === SESSION || id === OTHER,
       verifyListenToken: (t, nowMs) => verifyListenToken(t, KEY, nowMs),
       onListenAudit: (event) => {
-        if (auditFails && event.type === 'listenStarted') return Promise.reject(new Error('ledger down'));
+        if (auditFails && event.type === 'listenStarted')
+          return Promise.reject(new Error('ledger down'));
         audits.push(event);
         return undefined;
       },
@@ -163,12 +189,19 @@ describe('live monitor (listen-in over WebSocket)', () => {
   it('answers 401 with a problem body when no token is given', async () => {
     const client = await openClient(port, `/v1/live/${SESSION}`);
     expect(client.status).toBe(401);
-    expect(JSON.parse(client.body)).toEqual({ code: 'ATT_UNAUTHORIZED', message: 'A listen token is required.', status: 401 });
+    expect(JSON.parse(client.body)).toEqual({
+      code: 'ATT_UNAUTHORIZED',
+      message: 'A listen token is required.',
+      status: 401,
+    });
     expect(audits).toEqual([]);
   });
 
   it('answers 401 to a token signed with another key', async () => {
-    const forged = createListenToken({ sessionId: SESSION, userId: 'x', nowMs: now }, Buffer.alloc(32, 1));
+    const forged = createListenToken(
+      { sessionId: SESSION, userId: 'x', nowMs: now },
+      Buffer.alloc(32, 1),
+    );
     const client = await openClient(port, `/v1/live/${SESSION}?token=${forged}`);
     expect(client.status).toBe(401);
     expect(JSON.parse(client.body).message).toContain('badSignature');
@@ -185,7 +218,14 @@ describe('live monitor (listen-in over WebSocket)', () => {
   it('answers 403 and audits the refusal when the token names another session', async () => {
     const client = await openClient(port, `/v1/live/${SESSION}?token=${token(OTHER)}`);
     expect(client.status).toBe(403);
-    expect(audits).toEqual([expect.objectContaining({ type: 'listenRefused', sessionId: SESSION, userId: 'supervisor-1', reason: 'tokenForOtherSession' })]);
+    expect(audits).toEqual([
+      expect.objectContaining({
+        type: 'listenRefused',
+        sessionId: SESSION,
+        userId: 'supervisor-1',
+        reason: 'tokenForOtherSession',
+      }),
+    ]);
   });
 
   it('answers 404 for a session that is not live here', async () => {
@@ -201,27 +241,49 @@ describe('live monitor (listen-in over WebSocket)', () => {
       let text = '';
       socket.on('data', (c) => (text += c.toString()));
       socket.on('end', () => resolve(text));
-      socket.write(`GET /v1/live/${SESSION}?token=${token()} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\n\r\n`);
+      socket.write(
+        `GET /v1/live/${SESSION}?token=${token()} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\n\r\n`,
+      );
     });
     expect(client.startsWith('HTTP/1.1 400')).toBe(true);
     expect(client).toContain('Sec-WebSocket-Version must be 13');
   });
 
   it('streams the speakers mixed (summed, clipped) with the platform timestamp, starting with a description', async () => {
-    const client = await openClient(port, `/v1/live/${SESSION}`, { authorization: `Bearer ${token()}` });
+    const client = await openClient(port, `/v1/live/${SESSION}`, {
+      authorization: `Bearer ${token()}`,
+    });
     expect(client.status).toBe(101);
     await client.next(1);
     expect(JSON.parse(client.messages[0]!.payload.toString())).toEqual({
-      type: 'start', v: 1, sessionId: SESSION, listenId: 'listen-1', format: 'pcm_s16le', sampleRateInHz: 16000, channels: 1, frameDurationInMs: 20, headerBytes: 8,
+      type: 'start',
+      v: 1,
+      sessionId: SESSION,
+      listenId: 'listen-1',
+      format: 'pcm_s16le',
+      sampleRateInHz: 16000,
+      channels: 1,
+      frameDurationInMs: 20,
+      headerBytes: 8,
     });
-    tap.emit({ sessionId: SESSION, isPersisted: true, frame: unmixed(123_456_789n, [pcm([1000, -1000, 30000]), pcm([234, 20000, 30000]), pcm([1, -30000, -1])]) });
+    tap.emit({
+      sessionId: SESSION,
+      isPersisted: true,
+      frame: unmixed(123_456_789n, [
+        pcm([1000, -1000, 30000]),
+        pcm([234, 20000, 30000]),
+        pcm([1, -30000, -1]),
+      ]),
+    });
     await client.next(2);
     const message = client.messages[1]!;
     expect(message.opcode).toBe(WsOpcode.binary);
     expect(message.payload.readBigUInt64LE(0)).toBe(123_456_789n);
     const mixed = message.payload.subarray(8);
     expect(mixed).toHaveLength(640);
-    expect([mixed.readInt16LE(0), mixed.readInt16LE(2), mixed.readInt16LE(4)]).toEqual([1235, -11000, 32767]);
+    expect([mixed.readInt16LE(0), mixed.readInt16LE(2), mixed.readInt16LE(4)]).toEqual([
+      1235, -11000, 32767,
+    ]);
   });
 
   it('sends silence while the session is not persisting (before recording, PCI pause)', async () => {
@@ -241,10 +303,25 @@ describe('live monitor (listen-in over WebSocket)', () => {
     await client.closed;
     await new Promise((r) => setImmediate(r));
     expect(audits).toEqual([
-      { type: 'listenStarted', listenId: 'listen-1', sessionId: SESSION, userId: 'supervisor-1', tokenId: 'tok-1', at: new Date(NOW).toISOString() },
       {
-        type: 'listenStopped', listenId: 'listen-1', sessionId: SESSION, userId: 'supervisor-1', tokenId: 'tok-1', at: new Date(NOW + 42_000).toISOString(),
-        reason: 'clientClosed', durationInMs: 42_000, framesSent: 1, framesSkipped: 0,
+        type: 'listenStarted',
+        listenId: 'listen-1',
+        sessionId: SESSION,
+        userId: 'supervisor-1',
+        tokenId: 'tok-1',
+        at: new Date(NOW).toISOString(),
+      },
+      {
+        type: 'listenStopped',
+        listenId: 'listen-1',
+        sessionId: SESSION,
+        userId: 'supervisor-1',
+        tokenId: 'tok-1',
+        at: new Date(NOW + 42_000).toISOString(),
+        reason: 'clientClosed',
+        durationInMs: 42_000,
+        framesSent: 1,
+        framesSkipped: 0,
       },
     ]);
     expect(tap.count(SESSION)).toBe(0);
@@ -254,11 +331,18 @@ describe('live monitor (listen-in over WebSocket)', () => {
   it('closes listeners with reason sessionEnded when the session ends', async () => {
     const client = await openClient(port, `/v1/live/${SESSION}?token=${token()}`);
     await client.next(1);
-    tap.emit({ sessionId: SESSION, isPersisted: true, frame: { type: 'end', sessionId: SESSION, sequence: 9, timestamp100ns: 0n, msi: 0 } });
+    tap.emit({
+      sessionId: SESSION,
+      isPersisted: true,
+      frame: { type: 'end', sessionId: SESSION, sequence: 9, timestamp100ns: 0n, msi: 0 },
+    });
     await client.closed;
     const close = client.messages.find((m) => m.opcode === WsOpcode.close)!;
     expect(close.payload.readUInt16BE(0)).toBe(1000);
-    expect(audits.map((a) => [a.type, a.reason])).toEqual([['listenStarted', undefined], ['listenStopped', 'sessionEnded']]);
+    expect(audits.map((a) => [a.type, a.reason])).toEqual([
+      ['listenStarted', undefined],
+      ['listenStopped', 'sessionEnded'],
+    ]);
   });
 
   it('refuses the listen with 503 when its start cannot be audited', async () => {
@@ -290,6 +374,9 @@ describe('live monitor (listen-in over WebSocket)', () => {
     await client.next(1);
     client.socket.write(encodeWsFrame(WsOpcode.ping, Buffer.from('are you there'), randomBytes(4)));
     await client.next(2);
-    expect(client.messages[1]).toMatchObject({ opcode: WsOpcode.pong, payload: Buffer.from('are you there') });
+    expect(client.messages[1]).toMatchObject({
+      opcode: WsOpcode.pong,
+      payload: Buffer.from('are you there'),
+    });
   });
 });

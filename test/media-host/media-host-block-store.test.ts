@@ -9,18 +9,24 @@ import type { AddressInfo } from 'node:net';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { ErrorCode, RecorderError } from '@attest/core';
 import { createAzureBlockStore } from '../../media-host/src/sink/azure-block-store';
-import { isTransientStorageError, withRetries, type BlockStore } from '../../media-host/src/sink/block-store';
+import {
+  isTransientStorageError,
+  withRetries,
+  type BlockStore,
+} from '../../media-host/src/sink/block-store';
 import { StorageRequestError } from '../../media-host/src/sink/block-rest';
 import { TransportError } from '../../media-host/src/sink/keep-alive-http-client';
 
 const connectionString = (): string => {
   const value = process.env.ATTEST_TEST_STORAGE_CONNECTION;
-  if (value === undefined) throw new Error('ATTEST_TEST_STORAGE_CONNECTION is set by the global setup');
+  if (value === undefined)
+    throw new Error('ATTEST_TEST_STORAGE_CONNECTION is set by the global setup');
   return value;
 };
 
 /** Azurite's development account key (published by Microsoft, not a secret). */
-const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const DEV_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const fakeConnection = (port: number, key = DEV_KEY): string =>
   `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${key};BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`;
 
@@ -37,7 +43,9 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
-async function startFakeStorage(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; port: number; requests: string[] }> {
+async function startFakeStorage(
+  answer: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ server: Server; port: number; requests: string[] }> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
     requests.push(`${req.method ?? ''} ${req.url ?? ''}`);
@@ -65,13 +73,23 @@ describe('Azure block store (REST hot path, keep-alive SDK client)', () => {
 
   it('stages and commits blocks that the SDK reads back byte for byte, in the committed order', async () => {
     const blocks = [Buffer.alloc(70_000, 1), Buffer.alloc(10, 2), Buffer.alloc(3, 3)];
-    for (const [i, bytes] of blocks.entries()) await store.stageBlock(CONTAINER, 'tenant/int-1/streams/audio-11.wav', id(i), bytes);
-    await store.commitBlockList(CONTAINER, 'tenant/int-1/streams/audio-11.wav', [id(2), id(0)], 'audio/wav');
+    for (const [i, bytes] of blocks.entries())
+      await store.stageBlock(CONTAINER, 'tenant/int-1/streams/audio-11.wav', id(i), bytes);
+    await store.commitBlockList(
+      CONTAINER,
+      'tenant/int-1/streams/audio-11.wav',
+      [id(2), id(0)],
+      'audio/wav',
+    );
 
-    const blob = BlobServiceClient.fromConnectionString(connectionString()).getContainerClient(CONTAINER).getBlockBlobClient('tenant/int-1/streams/audio-11.wav');
+    const blob = BlobServiceClient.fromConnectionString(connectionString())
+      .getContainerClient(CONTAINER)
+      .getBlockBlobClient('tenant/int-1/streams/audio-11.wav');
     expect(await blob.downloadToBuffer()).toEqual(Buffer.concat([blocks[2]!, blocks[0]!]));
     expect((await blob.getProperties()).contentType).toBe('audio/wav');
-    expect(await store.getCommittedBlockIds(CONTAINER, 'tenant/int-1/streams/audio-11.wav')).toEqual([id(2), id(0)]);
+    expect(
+      await store.getCommittedBlockIds(CONTAINER, 'tenant/int-1/streams/audio-11.wav'),
+    ).toEqual([id(2), id(0)]);
   });
 
   it('stages and commits through the SDK when told to (hotPath sdk), with the same result', async () => {
@@ -80,7 +98,9 @@ describe('Azure block store (REST hot path, keep-alive SDK client)', () => {
     await viaSdk.stageBlock(CONTAINER, 'sdk.raw', id(1), Buffer.from('sdk'));
     await viaSdk.commitBlockList(CONTAINER, 'sdk.raw', [id(0), id(1)], 'audio/wav');
     expect((await store.download(CONTAINER, 'sdk.raw'))?.toString()).toBe('via sdk');
-    const error = await rejection(viaSdk.commitBlockList(CONTAINER, 'sdk.raw', [id(7)], 'audio/wav'));
+    const error = await rejection(
+      viaSdk.commitBlockList(CONTAINER, 'sdk.raw', [id(7)], 'audio/wav'),
+    );
     expect(error).toMatchObject({ statusCode: 400 });
     expect(isTransientStorageError(error)).toBe(false);
   });
@@ -101,12 +121,21 @@ describe('Azure block store (REST hot path, keep-alive SDK client)', () => {
   });
 
   it('refuses a block list naming a block storage never took, as a permanent 400 InvalidBlockList', async () => {
-    const error = await rejection(store.commitBlockList(CONTAINER, 'invalid.raw', [id(9)], 'audio/wav'));
+    const error = await rejection(
+      store.commitBlockList(CONTAINER, 'invalid.raw', [id(9)], 'audio/wav'),
+    );
     expect(error).toBeInstanceOf(StorageRequestError);
     expect(error).toMatchObject({ statusCode: 400, code: 'InvalidBlockList' });
     expect(isTransientStorageError(error)).toBe(false);
 
-    const retried = await rejection(withRetries(store, { sleep: () => Promise.resolve() }).commitBlockList(CONTAINER, 'invalid.raw', [id(9)], 'audio/wav'));
+    const retried = await rejection(
+      withRetries(store, { sleep: () => Promise.resolve() }).commitBlockList(
+        CONTAINER,
+        'invalid.raw',
+        [id(9)],
+        'audio/wav',
+      ),
+    );
     expect(retried).toBeInstanceOf(RecorderError);
     expect(retried).toMatchObject({ code: ErrorCode.StorageWriteFailed, retryable: false });
   });
@@ -120,29 +149,45 @@ describe('Azure block store (REST hot path, keep-alive SDK client)', () => {
     expect(isTransientStorageError(error)).toBe(false);
   });
 
-  it.each([408, 429, 500, 503])('treats an answer of %i as transient and carries the service error code', async (status) => {
-    const fake = await startFakeStorage((_req, res) => {
-      res.writeHead(status, { 'x-ms-error-code': 'ServerBusy', 'content-type': 'application/xml' });
-      res.end('<?xml version="1.0" encoding="utf-8"?><Error><Code>ServerBusy</Code></Error>');
-    });
-    servers.push(fake.server);
-    const busy = createAzureBlockStore({ connectionString: fakeConnection(fake.port) });
-    for (const attempt of [busy.stageBlock(CONTAINER, 'b.raw', id(1), Buffer.from('x')), busy.commitBlockList(CONTAINER, 'b.raw', [id(1)], 'audio/wav')]) {
-      const error = await rejection(attempt);
-      expect(error).toMatchObject({ statusCode: status, code: 'ServerBusy' });
-      expect(isTransientStorageError(error)).toBe(true);
-    }
-    expect(fake.requests).toEqual([
-      `PUT /devstoreaccount1/${CONTAINER}/b.raw?comp=block&blockid=${encodeURIComponent(id(1))}`,
-      `PUT /devstoreaccount1/${CONTAINER}/b.raw?comp=blocklist`,
-    ]);
-  });
+  it.each([408, 429, 500, 503])(
+    'treats an answer of %i as transient and carries the service error code',
+    async (status) => {
+      const fake = await startFakeStorage((_req, res) => {
+        res.writeHead(status, {
+          'x-ms-error-code': 'ServerBusy',
+          'content-type': 'application/xml',
+        });
+        res.end('<?xml version="1.0" encoding="utf-8"?><Error><Code>ServerBusy</Code></Error>');
+      });
+      servers.push(fake.server);
+      const busy = createAzureBlockStore({ connectionString: fakeConnection(fake.port) });
+      for (const attempt of [
+        busy.stageBlock(CONTAINER, 'b.raw', id(1), Buffer.from('x')),
+        busy.commitBlockList(CONTAINER, 'b.raw', [id(1)], 'audio/wav'),
+      ]) {
+        const error = await rejection(attempt);
+        expect(error).toMatchObject({ statusCode: status, code: 'ServerBusy' });
+        expect(isTransientStorageError(error)).toBe(true);
+      }
+      expect(fake.requests).toEqual([
+        `PUT /devstoreaccount1/${CONTAINER}/b.raw?comp=block&blockid=${encodeURIComponent(id(1))}`,
+        `PUT /devstoreaccount1/${CONTAINER}/b.raw?comp=blocklist`,
+      ]);
+    },
+  );
 
   it('treats a refused connection as transient (no status)', async () => {
     const fake = await startFakeStorage(() => undefined);
     const port = fake.port;
     await new Promise((resolve) => fake.server.close(resolve));
-    const error = await rejection(createAzureBlockStore({ connectionString: fakeConnection(port) }).stageBlock(CONTAINER, 'r.raw', id(0), Buffer.from('x')));
+    const error = await rejection(
+      createAzureBlockStore({ connectionString: fakeConnection(port) }).stageBlock(
+        CONTAINER,
+        'r.raw',
+        id(0),
+        Buffer.from('x'),
+      ),
+    );
     expect(error).toBeInstanceOf(TransportError);
     expect(error).toMatchObject({ code: 'ECONNREFUSED' });
     expect(isTransientStorageError(error)).toBe(true);
@@ -151,8 +196,14 @@ describe('Azure block store (REST hot path, keep-alive SDK client)', () => {
   it('treats a request storage never answers as a transient timeout', async () => {
     const fake = await startFakeStorage(() => undefined);
     servers.push(fake.server);
-    const hung = createAzureBlockStore({ connectionString: fakeConnection(fake.port), requestTimeoutInMs: 200 });
-    for (const attempt of [hung.stageBlock(CONTAINER, 't.raw', id(0), Buffer.from('x')), hung.commitBlockList(CONTAINER, 't.raw', [id(0)], 'audio/wav')]) {
+    const hung = createAzureBlockStore({
+      connectionString: fakeConnection(fake.port),
+      requestTimeoutInMs: 200,
+    });
+    for (const attempt of [
+      hung.stageBlock(CONTAINER, 't.raw', id(0), Buffer.from('x')),
+      hung.commitBlockList(CONTAINER, 't.raw', [id(0)], 'audio/wav'),
+    ]) {
       const error = await rejection(attempt);
       expect(error).toBeInstanceOf(TransportError);
       expect(error).toMatchObject({ code: 'ETIMEDOUT' });
@@ -163,7 +214,14 @@ describe('Azure block store (REST hot path, keep-alive SDK client)', () => {
   it('treats a connection reset before the answer as transient', async () => {
     const fake = await startFakeStorage((req) => req.socket.destroy());
     servers.push(fake.server);
-    const error = await rejection(createAzureBlockStore({ connectionString: fakeConnection(fake.port) }).stageBlock(CONTAINER, 'x.raw', id(0), Buffer.from('x')));
+    const error = await rejection(
+      createAzureBlockStore({ connectionString: fakeConnection(fake.port) }).stageBlock(
+        CONTAINER,
+        'x.raw',
+        id(0),
+        Buffer.from('x'),
+      ),
+    );
     expect(error).toBeInstanceOf(TransportError);
     expect(isTransientStorageError(error)).toBe(true);
   });
@@ -174,7 +232,14 @@ describe('Azure block store (REST hot path, keep-alive SDK client)', () => {
       res.end();
     });
     servers.push(fake.server);
-    const error = await rejection(createAzureBlockStore({ connectionString: fakeConnection(fake.port) }).upload(CONTAINER, 'm.json', Buffer.from('{}'), 'application/json'));
+    const error = await rejection(
+      createAzureBlockStore({ connectionString: fakeConnection(fake.port) }).upload(
+        CONTAINER,
+        'm.json',
+        Buffer.from('{}'),
+        'application/json',
+      ),
+    );
     expect(error).toMatchObject({ statusCode: 503 });
     expect(isTransientStorageError(error)).toBe(true);
   });

@@ -20,7 +20,17 @@ import {
   type WrappedKeyRecord,
 } from '@attest/core';
 import { getFreePort } from '../../local/src/azurite/azurite-process';
-import { control, hostFiles, MediaTestClient, pcmFrame, type HostFiles, TS0, STEP, TEST_CONNECTION, downloadBlob } from './media-host-fixtures';
+import {
+  control,
+  hostFiles,
+  MediaTestClient,
+  pcmFrame,
+  type HostFiles,
+  TS0,
+  STEP,
+  TEST_CONNECTION,
+  downloadBlob,
+} from './media-host-fixtures';
 
 const connection = TEST_CONNECTION;
 const childScript = join(__dirname, 'media-host-child.js');
@@ -40,7 +50,9 @@ async function startChild(files: HostFiles): Promise<Child> {
   const lines = createInterface({ input: child.stdout });
   const ready = await new Promise<{ controlUrl: string }>((resolve, reject) => {
     lines.once('line', (line) => resolve(JSON.parse(line) as { controlUrl: string }));
-    child.once('exit', (code) => reject(new Error(`media host child exited with ${code}: ${stderr}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`media host child exited with ${code}: ${stderr}`)),
+    );
   });
   return { process: child, controlUrl: ready.controlUrl };
 }
@@ -52,7 +64,10 @@ describe('media host crash safety', () => {
   let child: Child | undefined;
 
   beforeAll(async () => {
-    files = hostFiles(connection, { controlPort: await getFreePort(), protocolPort: await getFreePort() });
+    files = hostFiles(connection, {
+      controlPort: await getFreePort(),
+      protocolPort: await getFreePort(),
+    });
   });
 
   afterAll(() => {
@@ -62,13 +77,17 @@ describe('media host crash safety', () => {
 
   it('keeps every acknowledged frame and duplicates none after kill -9 and restart', async () => {
     child = await startChild(files);
-    const created = (await control<CreateMediaSessionResponse>(child.controlUrl, 'POST', '/v1/sessions', {
-      callId: 'call-crash',
-      tenantId: 'tenant-c',
-      interactionId: 'int-crash',
-      recordedUserIds: [],
-    })).body;
-    await control(child.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, { recordingConfirmedAt: new Date().toISOString() });
+    const created = (
+      await control<CreateMediaSessionResponse>(child.controlUrl, 'POST', '/v1/sessions', {
+        callId: 'call-crash',
+        tenantId: 'tenant-c',
+        interactionId: 'int-crash',
+        recordedUserIds: [],
+      })
+    ).body;
+    await control(child.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, {
+      recordingConfirmedAt: new Date().toISOString(),
+    });
     const blob = JSON.parse(created.mediaConfigBlob) as MediaConfigBlob;
 
     // The source keeps every frame until it is acknowledged, as the bridge does.
@@ -93,36 +112,61 @@ describe('media host crash safety', () => {
     // Everything acknowledged before the kill survived it.
     expect(ackedSequence).toBeGreaterThanOrEqual(ackedBeforeKill);
     expect(nextSequence).toBe(ackedSequence + 1);
-    for (let n = nextSequence; n <= total; n += 1) resumed.unmixed(n, TS0 + BigInt(n) * STEP, speakersOf(n));
+    for (let n = nextSequence; n <= total; n += 1)
+      resumed.unmixed(n, TS0 + BigInt(n) * STEP, speakersOf(n));
     await resumed.until(() => (resumed.lastAck?.ackedSequence ?? 0) >= total);
-    const sealed = await control<SealSummary>(child.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/seal`);
+    const sealed = await control<SealSummary>(
+      child.controlUrl,
+      'POST',
+      `/v1/sessions/${created.sessionId}/seal`,
+    );
     expect(sealed.status).toBe(200);
     await resumed.close();
 
     const container = files.config.recordingsContainer;
     const manifestBytes = await download(container, sealed.body.manifestBlobName);
     const manifest = JSON.parse(manifestBytes.toString()) as RecordingManifest;
-    const keyRecord = JSON.parse((await download('recordingkeys', wrappedKeyBlobName('tenant-c', 'int-crash'))).toString()) as WrappedKeyRecord;
+    const keyRecord = JSON.parse(
+      (await download('recordingkeys', wrappedKeyBlobName('tenant-c', 'int-crash'))).toString(),
+    ) as WrappedKeyRecord;
     const dataKey = unwrapDataKey(createPrivateKey(files.kekPrivateKeyPem), keyRecord);
     const blobs = new Map<string, Buffer>();
     for (const s of manifest.streams) blobs.set(s.blobName, await download(container, s.blobName));
 
     for (const msi of [11, 12]) {
       // The stream's segments in order: audio-11, then audio-11.1 after the restart.
-      const segments = manifest.streams.filter((s) => s.msi === String(msi)).sort((a, b) => a.streamId.length - b.streamId.length || a.streamId.localeCompare(b.streamId));
+      const segments = manifest.streams
+        .filter((s) => s.msi === String(msi))
+        .sort(
+          (a, b) => a.streamId.length - b.streamId.length || a.streamId.localeCompare(b.streamId),
+        );
       expect(segments.length).toBeGreaterThanOrEqual(1);
       const plaintext = Buffer.concat(
         segments.flatMap((s) =>
-          s.blocks.map((b) => decryptBlock(dataKey, blockAad(manifest.interactionId, s.streamId, b.index), blobs.get(s.blobName)!.subarray(b.storedOffset, b.storedOffset + b.storedLength))),
+          s.blocks.map((b) =>
+            decryptBlock(
+              dataKey,
+              blockAad(manifest.interactionId, s.streamId, b.index),
+              blobs.get(s.blobName)!.subarray(b.storedOffset, b.storedOffset + b.storedLength),
+            ),
+          ),
         ),
       );
       const expected = Buffer.concat(Array.from({ length: total }, (_, i) => pcmFrame(msi, i + 1)));
       expect(plaintext.length).toBe(expected.length);
       expect(plaintext.equals(expected)).toBe(true);
     }
-    const verification = await verifyManifest(manifestBytes, await download(container, sealed.body.manifestBlobName.replace('.json', '.sig')), createPublicKey(readFileSync(`${files.config.signingKeyFile}.pub`)), {
-      readStoredBlock: (s, b) => Promise.resolve(blobs.get(s.blobName)?.subarray(b.storedOffset, b.storedOffset + b.storedLength)),
-    });
+    const verification = await verifyManifest(
+      manifestBytes,
+      await download(container, sealed.body.manifestBlobName.replace('.json', '.sig')),
+      createPublicKey(readFileSync(`${files.config.signingKeyFile}.pub`)),
+      {
+        readStoredBlock: (s, b) =>
+          Promise.resolve(
+            blobs.get(s.blobName)?.subarray(b.storedOffset, b.storedOffset + b.storedLength),
+          ),
+      },
+    );
     expect(verification.isValid).toBe(true);
   });
 });

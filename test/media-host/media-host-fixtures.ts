@@ -36,7 +36,10 @@ export function selfSignedTls(): { cert: string; key: string } {
   cert.setIssuer(attrs);
   cert.setExtensions([{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }]);
   cert.sign(keys.privateKey, forge.md.sha256.create());
-  tlsPair = { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+  tlsPair = {
+    cert: forge.pki.certificateToPem(cert),
+    key: forge.pki.privateKeyToPem(keys.privateKey),
+  };
   return tlsPair;
 }
 
@@ -86,20 +89,35 @@ export function hostFiles(connection: string, overrides: Partial<MediaHostConfig
     helloTimeoutInMs: 5000,
     ...overrides,
   };
-  return { dir, kekPrivateKeyPem: kek.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), config };
+  return {
+    dir,
+    kekPrivateKeyPem: kek.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    config,
+  };
 }
 
-export async function control<T = unknown>(baseUrl: string, method: string, path: string, body?: unknown, key: string | null = CONTROL_KEY): Promise<{ status: number; body: T }> {
+export async function control<T = unknown>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  key: string | null = CONTROL_KEY,
+): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (key !== null) headers.authorization = `Bearer ${key}`;
-  const response = await fetch(`${baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
   const text = await response.text();
   return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
 }
 
 export function pcmFrame(msi: number, index: number): Buffer {
   const out = Buffer.alloc(640);
-  for (let i = 0; i < 640; i += 2) out.writeInt16LE(((msi * 7919 + index * 131 + i) % 20000) - 10000, i);
+  for (let i = 0; i < 640; i += 2)
+    out.writeInt16LE(((msi * 7919 + index * 131 + i) % 20000) - 10000, i);
   return out;
 }
 
@@ -112,11 +130,16 @@ export class MediaTestClient {
   private readonly closedPromise: Promise<void>;
   private waiters: (() => void)[] = [];
 
-  private constructor(readonly socket: TLSSocket, readonly sessionId: string) {
+  private constructor(
+    readonly socket: TLSSocket,
+    readonly sessionId: string,
+  ) {
     socket.on('data', (chunk: Buffer) => {
       for (const frame of this.decoder.push(chunk).frames) {
-        if (frame.type === 'ack') this.acks.push({ ackedSequence: frame.ackedSequence, nextSequence: frame.nextSequence });
-        if (frame.type === 'error') this.errors.push({ errorCode: frame.errorCode, message: frame.message });
+        if (frame.type === 'ack')
+          this.acks.push({ ackedSequence: frame.ackedSequence, nextSequence: frame.nextSequence });
+        if (frame.type === 'error')
+          this.errors.push({ errorCode: frame.errorCode, message: frame.message });
       }
       this.notify();
     });
@@ -138,7 +161,14 @@ export class MediaTestClient {
       s.once('error', reject);
     });
     const client = new MediaTestClient(socket, blob.sessionId);
-    client.send({ type: 'hello', sessionId: blob.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, token: token ?? blob.token });
+    client.send({
+      type: 'hello',
+      sessionId: blob.sessionId,
+      sequence: 0,
+      timestamp100ns: 0n,
+      msi: 0,
+      token: token ?? blob.token,
+    });
     return client;
   }
 
@@ -176,7 +206,11 @@ export class MediaTestClient {
     this.socket.write(bytes);
   }
 
-  unmixed(sequence: number, timestamp100ns: bigint, speakers: readonly { msi: number; payload: Buffer }[]): void {
+  unmixed(
+    sequence: number,
+    timestamp100ns: bigint,
+    speakers: readonly { msi: number; payload: Buffer }[],
+  ): void {
     this.send({
       type: 'audioUnmixed',
       sessionId: this.sessionId,
@@ -184,7 +218,11 @@ export class MediaTestClient {
       timestamp100ns,
       msi: 0,
       format: PayloadFormat.pcm16k,
-      buffers: speakers.map((s) => ({ msi: s.msi, originalSenderTimestamp100ns: timestamp100ns, payload: s.payload })),
+      buffers: speakers.map((s) => ({
+        msi: s.msi,
+        originalSenderTimestamp100ns: timestamp100ns,
+        payload: s.payload,
+      })),
     });
   }
 
@@ -218,12 +256,16 @@ export function recordingEventsFetch(): { fetch: typeof fetch; events: PostedMed
   const events: PostedMediaHostEvent[] = [];
   const fetchSpy: typeof fetch = (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (url.endsWith('/api/mediahosts/events') && typeof init?.body === 'string') events.push(JSON.parse(init.body) as PostedMediaHostEvent);
+    if (url.endsWith('/api/mediahosts/events') && typeof init?.body === 'string')
+      events.push(JSON.parse(init.body) as PostedMediaHostEvent);
     return Promise.resolve(new Response(null, { status: 204 }));
   };
   return { fetch: fetchSpy, events };
 }
 
 export async function downloadBlob(container: string, name: string): Promise<Buffer> {
-  return BlobServiceClient.fromConnectionString(TEST_CONNECTION).getContainerClient(container).getBlockBlobClient(name).downloadToBuffer();
+  return BlobServiceClient.fromConnectionString(TEST_CONNECTION)
+    .getContainerClient(container)
+    .getBlockBlobClient(name)
+    .downloadToBuffer();
 }

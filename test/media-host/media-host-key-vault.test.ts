@@ -23,7 +23,17 @@ import { startMediaHost, type MediaHost } from '../../media-host/src';
 import { startTeamsSimulator, type TeamsSimulator } from '../../local/src/simulator';
 import { BOT_APP, BOT_SECRET, TENANT, testDirectory } from '../simulator/support/fixtures';
 import { requireLocalCaTrust } from '../simulator/support/local-ca';
-import { control, hostFiles, MediaTestClient, pcmFrame, type HostFiles, TS0, STEP, TEST_CONNECTION, downloadBlob } from './media-host-fixtures';
+import {
+  control,
+  hostFiles,
+  MediaTestClient,
+  pcmFrame,
+  type HostFiles,
+  TS0,
+  STEP,
+  TEST_CONNECTION,
+  downloadBlob,
+} from './media-host-fixtures';
 
 const connection = TEST_CONNECTION;
 const silent = (): void => undefined;
@@ -31,7 +41,12 @@ const silent = (): void => undefined;
 const download = downloadBlob;
 
 function vaultConfig(sim: TeamsSimulator): NonNullable<MediaHostConfig['keyVault']> {
-  return { vaultUri: sim.url, manifestSigningKeyName: 'manifest-signing', kekName: 'recording-kek', shouldDisableChallengeResourceVerification: true };
+  return {
+    vaultUri: sim.url,
+    manifestSigningKeyName: 'manifest-signing',
+    kekName: 'recording-kek',
+    shouldDisableChallengeResourceVerification: true,
+  };
 }
 
 describe('media host with Key Vault keys', () => {
@@ -42,11 +57,21 @@ describe('media host with Key Vault keys', () => {
 
   beforeAll(async () => {
     requireLocalCaTrust();
-    sim = await startTeamsSimulator({ directory: testDirectory('http://127.0.0.1:9/api/calling'), log: silent });
-    credential = new ClientSecretCredential(TENANT, BOT_APP, BOT_SECRET, { authorityHost: sim.url, disableInstanceDiscovery: true });
+    sim = await startTeamsSimulator({
+      directory: testDirectory('http://127.0.0.1:9/api/calling'),
+      log: silent,
+    });
+    credential = new ClientSecretCredential(TENANT, BOT_APP, BOT_SECRET, {
+      authorityHost: sim.url,
+      disableInstanceDiscovery: true,
+    });
     files = hostFiles(connection);
     // No key files: the KEK public key and the signing key come from the vault.
-    const config: MediaHostConfig = { ...files.config, signingKeyFile: '', keyVault: vaultConfig(sim) };
+    const config: MediaHostConfig = {
+      ...files.config,
+      signingKeyFile: '',
+      keyVault: vaultConfig(sim),
+    };
     delete (config as { kekPublicKeyFile?: string }).kekPublicKeyFile;
     host = await startMediaHost(config, { keyVaultCredential: credential });
   });
@@ -66,7 +91,12 @@ describe('media host with Key Vault keys', () => {
       ATTEST_MEDIA_SPOOL_DIR: 'spool',
       ATTEST_MEDIA_KEYVAULT_URI: 'https://attest-kv.vault.azure.net/',
     });
-    expect(config.keyVault).toEqual({ vaultUri: 'https://attest-kv.vault.azure.net', manifestSigningKeyName: 'manifest-signing', kekName: 'recording-kek', shouldDisableChallengeResourceVerification: false });
+    expect(config.keyVault).toEqual({
+      vaultUri: 'https://attest-kv.vault.azure.net',
+      manifestSigningKeyName: 'manifest-signing',
+      kekName: 'recording-kek',
+      shouldDisableChallengeResourceVerification: false,
+    });
   });
 
   it('refuses a bad vault URI and key name, naming the settings', () => {
@@ -80,33 +110,57 @@ describe('media host with Key Vault keys', () => {
         ATTEST_MEDIA_KEYVAULT_URI: 'http://attest-kv.vault.azure.net/keys',
         ATTEST_MEDIA_KEYVAULT_KEK_NAME: 'bad name',
       }),
-    ).toThrow('media host configuration is invalid: ATTEST_MEDIA_KEYVAULT_URI must be an https URL of a vault; ATTEST_MEDIA_KEYVAULT_KEK_NAME must be a Key Vault key name (letters, digits and dashes)');
+    ).toThrow(
+      'media host configuration is invalid: ATTEST_MEDIA_KEYVAULT_URI must be an https URL of a vault; ATTEST_MEDIA_KEYVAULT_KEK_NAME must be a Key Vault key name (letters, digits and dashes)',
+    );
   });
 
   it('fails to start with a clear error when the vault refuses the credential', async () => {
-    const forged: TokenCredential = { getToken: (): Promise<AccessToken> => Promise.resolve({ token: 'not-a-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
+    const forged: TokenCredential = {
+      getToken: (): Promise<AccessToken> =>
+        Promise.resolve({ token: 'not-a-token', expiresOnTimestamp: Date.now() + 3_600_000 }),
+    };
     const other = hostFiles(connection);
     try {
-      const outcome = await startMediaHost({ ...other.config, keyVault: vaultConfig(sim) }, { keyVaultCredential: forged }).then(
+      const outcome = await startMediaHost(
+        { ...other.config, keyVault: vaultConfig(sim) },
+        { keyVaultCredential: forged },
+      ).then(
         async (started) => {
           await started.close();
           return undefined;
         },
         (error: unknown) => error,
       );
-      expect(outcome).toMatchObject({ code: 'ATT_UNAUTHORIZED', message: "[ATT_UNAUTHORIZED] Key Vault did not accept the media host's credential for get on key manifest-signing (401): check the identity can get a token for https://vault.azure.net" });
+      expect(outcome).toMatchObject({
+        code: 'ATT_UNAUTHORIZED',
+        message:
+          "[ATT_UNAUTHORIZED] Key Vault did not accept the media host's credential for get on key manifest-signing (401): check the identity can get a token for https://vault.azure.net",
+      });
     } finally {
       rmSync(other.dir, { recursive: true, force: true });
     }
   });
 
   it('seals a manifest signed ES256 through the vault, with the data key wrapped by the vault KEK and unwrapped through the vault', async () => {
-    const created = await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', { callId: 'call-kv', tenantId: 'tenant-a', interactionId: 'int-kv', recordedUserIds: ['user-1'] });
+    const created = await control<CreateMediaSessionResponse>(
+      host.controlUrl,
+      'POST',
+      '/v1/sessions',
+      {
+        callId: 'call-kv',
+        tenantId: 'tenant-a',
+        interactionId: 'int-kv',
+        recordedUserIds: ['user-1'],
+      },
+    );
     expect(created.status).toBe(201);
     const { sessionId } = created.body;
     const client = await MediaTestClient.connect(created.body.mediaConfigBlob);
     await client.until(() => client.acks.length > 0);
-    await control(host.controlUrl, 'POST', `/v1/sessions/${sessionId}/persist`, { recordingConfirmedAt: new Date().toISOString() });
+    await control(host.controlUrl, 'POST', `/v1/sessions/${sessionId}/persist`, {
+      recordingConfirmedAt: new Date().toISOString(),
+    });
     const sent: Buffer[] = [];
     for (let seq = 1; seq <= 30; seq += 1) {
       const payload = pcmFrame(11, seq);
@@ -114,31 +168,54 @@ describe('media host with Key Vault keys', () => {
       client.unmixed(seq, TS0 + BigInt(seq) * STEP, [{ msi: 11, payload }]);
     }
     await client.until(() => (client.lastAck?.ackedSequence ?? 0) >= 30);
-    const sealed = await control<SealSummary>(host.controlUrl, 'POST', `/v1/sessions/${sessionId}/seal`);
+    const sealed = await control<SealSummary>(
+      host.controlUrl,
+      'POST',
+      `/v1/sessions/${sessionId}/seal`,
+    );
     expect(sealed.status).toBe(200);
     await client.close();
 
     const container = files.config.recordingsContainer;
     const manifestBytes = await download(container, sealed.body.manifestBlobName);
-    const signatureBytes = await download(container, sealed.body.manifestBlobName.replace('manifest.json', 'manifest.sig'));
+    const signatureBytes = await download(
+      container,
+      sealed.body.manifestBlobName.replace('manifest.json', 'manifest.sig'),
+    );
     const signature = JSON.parse(signatureBytes.toString()) as { alg: string; keyId: string };
     const manifest = JSON.parse(manifestBytes.toString()) as RecordingManifest;
     const publicKey = (await sim.keyVault.getPublicKey('manifest-signing'))!;
     expect(signature).toMatchObject({ alg: 'ES256', keyId: signingKeyId(publicKey) });
     expect(manifest.signingKeyId).toBe(signingKeyId(publicKey));
 
-    const keyRecord = JSON.parse((await download('recordingkeys', wrappedKeyBlobName('tenant-a', 'int-kv'))).toString()) as WrappedKeyRecord;
+    const keyRecord = JSON.parse(
+      (await download('recordingkeys', wrappedKeyBlobName('tenant-a', 'int-kv'))).toString(),
+    ) as WrappedKeyRecord;
     expect(keyRecord.kekId).toMatch(new RegExp(`^${sim.url}/keys/recording-kek/[0-9a-f]{32}$`));
     expect(manifest.encryption?.kekId).toBe(keyRecord.kekId);
-    const vault = new KeyVaultKeys({ vaultUri: sim.url, credential, shouldDisableChallengeResourceVerification: true });
+    const vault = new KeyVaultKeys({
+      vaultUri: sim.url,
+      credential,
+      shouldDisableChallengeResourceVerification: true,
+    });
     const dataKey = await vault.unwrapper('recording-kek').unwrapDataKey(keyRecord);
     const blob = await download(container, manifest.streams[0]!.blobName);
     const verification = await verifyManifest(manifestBytes, signatureBytes, publicKey, {
-      readStoredBlock: (_s, b) => Promise.resolve(blob.subarray(b.storedOffset, b.storedOffset + b.storedLength)),
-      toPlaintext: (s, b, stored) => decryptBlock(dataKey, blockAad(manifest.interactionId, s.streamId, b.index), stored),
+      readStoredBlock: (_s, b) =>
+        Promise.resolve(blob.subarray(b.storedOffset, b.storedOffset + b.storedLength)),
+      toPlaintext: (s, b, stored) =>
+        decryptBlock(dataKey, blockAad(manifest.interactionId, s.streamId, b.index), stored),
     });
     expect(verification).toMatchObject({ isValid: true });
-    const plaintext = Buffer.concat(manifest.streams[0]!.blocks.map((b) => decryptBlock(dataKey, blockAad(manifest.interactionId, 'audio-11', b.index), blob.subarray(b.storedOffset, b.storedOffset + b.storedLength))));
+    const plaintext = Buffer.concat(
+      manifest.streams[0]!.blocks.map((b) =>
+        decryptBlock(
+          dataKey,
+          blockAad(manifest.interactionId, 'audio-11', b.index),
+          blob.subarray(b.storedOffset, b.storedOffset + b.storedLength),
+        ),
+      ),
+    );
     expect(plaintext.equals(Buffer.concat(sent))).toBe(true);
   });
 });

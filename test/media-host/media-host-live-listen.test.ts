@@ -14,7 +14,15 @@ import {
   mixPcm16,
   type ListenAuditEvent,
 } from '../../media-host/src/live';
-import { control, hostFiles, MediaTestClient, pcmFrame, type HostFiles, TS0, STEP } from './media-host-fixtures';
+import {
+  control,
+  hostFiles,
+  MediaTestClient,
+  pcmFrame,
+  type HostFiles,
+  TS0,
+  STEP,
+} from './media-host-fixtures';
 
 const LISTEN_KEY = 'live-listen-key-for-tests-0123456789abcdef';
 

@@ -8,16 +8,37 @@ import { join } from 'node:path';
 import type { CreateMediaSessionResponse, SealSummary } from '@attest/core';
 import { noopMetrics, startMediaHost, type MediaHost } from '../../media-host/src';
 import { checkpointLogPath } from '../../media-host/src/session/checkpoint-log';
-import { control, hostFiles, MediaTestClient, pcmFrame, STEP, TEST_CONNECTION, TS0 } from './media-host-fixtures';
+import {
+  control,
+  hostFiles,
+  MediaTestClient,
+  pcmFrame,
+  STEP,
+  TEST_CONNECTION,
+  TS0,
+} from './media-host-fixtures';
 
 const HOUR = 3_600_000;
 const noEvents: typeof fetch = () => Promise.resolve(new Response(null, { status: 204 }));
 
-async function recordedSession(host: MediaHost, callId: string): Promise<CreateMediaSessionResponse> {
-  const created = (await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', { callId, tenantId: 't', interactionId: `i-${callId}`, recordedUserIds: [] })).body;
-  await control(host.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, { recordingConfirmedAt: '2026-12-06T09:00:00.000Z' });
+async function recordedSession(
+  host: MediaHost,
+  callId: string,
+): Promise<CreateMediaSessionResponse> {
+  const created = (
+    await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', {
+      callId,
+      tenantId: 't',
+      interactionId: `i-${callId}`,
+      recordedUserIds: [],
+    })
+  ).body;
+  await control(host.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, {
+    recordingConfirmedAt: '2026-12-06T09:00:00.000Z',
+  });
   const client = await MediaTestClient.connect(created.mediaConfigBlob);
-  for (let i = 1; i <= 20; i += 1) client.unmixed(i, TS0 + BigInt(i) * STEP, [{ msi: 7, payload: pcmFrame(7, i) }]);
+  for (let i = 1; i <= 20; i += 1)
+    client.unmixed(i, TS0 + BigInt(i) * STEP, [{ msi: 7, payload: pcmFrame(7, i) }]);
   await client.until(() => (client.lastAck?.ackedSequence ?? 0) >= 20);
   await client.close();
   return created;
@@ -30,25 +51,54 @@ describe('media host housekeeping', () => {
     const files = hostFiles(TEST_CONNECTION, { finishedSessionRetentionInMs: HOUR });
     const sessionsDir = join(files.config.spoolDir, 'sessions');
     const forgotten: string[] = [];
-    const metrics = { ...noopMetrics, forgetSession: (sessionId: string) => void forgotten.push(sessionId) };
+    const metrics = {
+      ...noopMetrics,
+      forgetSession: (sessionId: string) => void forgotten.push(sessionId),
+    };
     const first = await startMediaHost(files.config, { fetch: noEvents, now, metrics });
     let second: MediaHost | undefined;
     try {
       const sealed = await recordedSession(first, 'call-sealed');
       const aborted = await recordedSession(first, 'call-aborted');
       const live = await recordedSession(first, 'call-live');
-      const summary = (await control<SealSummary>(first.controlUrl, 'POST', `/v1/sessions/${sealed.sessionId}/seal`)).body;
+      const summary = (
+        await control<SealSummary>(
+          first.controlUrl,
+          'POST',
+          `/v1/sessions/${sealed.sessionId}/seal`,
+        )
+      ).body;
       // The aborted session has committed blocks (a checkpoint log) before it is aborted: wait for
       // its first commit (every 200 ms here).
-      for (let i = 0; i < 200 && !existsSync(checkpointLogPath(sessionsDir, aborted.sessionId)); i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
-      expect((await control(first.controlUrl, 'POST', `/v1/sessions/${aborted.sessionId}/abort`, { reason: 'test' })).status).toBe(200);
-      const status = (host: MediaHost, sessionId: string): Promise<number> => control(host.controlUrl, 'GET', `/v1/sessions/${sessionId}`).then((r) => r.status);
+      for (
+        let i = 0;
+        i < 200 && !existsSync(checkpointLogPath(sessionsDir, aborted.sessionId));
+        i += 1
+      )
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(
+        (
+          await control(first.controlUrl, 'POST', `/v1/sessions/${aborted.sessionId}/abort`, {
+            reason: 'test',
+          })
+        ).status,
+      ).toBe(200);
+      const status = (host: MediaHost, sessionId: string): Promise<number> =>
+        control(host.controlUrl, 'GET', `/v1/sessions/${sessionId}`).then((r) => r.status);
 
       // Within the retention: still there, and a repeated seal answers as the first did.
       nowInMs += HOUR - 1;
       expect(await first.retireFinishedSessions()).toBe(0);
       expect(await status(first, sealed.sessionId)).toBe(200);
-      expect((await control<SealSummary>(first.controlUrl, 'POST', `/v1/sessions/${sealed.sessionId}/seal`)).body.manifestSha256).toBe(summary.manifestSha256);
+      expect(
+        (
+          await control<SealSummary>(
+            first.controlUrl,
+            'POST',
+            `/v1/sessions/${sealed.sessionId}/seal`,
+          )
+        ).body.manifestSha256,
+      ).toBe(summary.manifestSha256);
 
       nowInMs += 1;
       forgotten.length = 0;
@@ -61,10 +111,21 @@ describe('media host housekeeping', () => {
       // The sealed session's files are gone (its manifest is in storage); the aborted one's are kept aside.
       expect(existsSync(join(sessionsDir, `${sealed.sessionId}.json`))).toBe(false);
       expect(existsSync(checkpointLogPath(sessionsDir, sealed.sessionId))).toBe(false);
-      expect(readdirSync(join(sessionsDir, 'finished')).sort()).toEqual([`${aborted.sessionId}.checkpoints.jsonl`, `${aborted.sessionId}.json`].sort());
-      expect(readdirSync(sessionsDir).filter((n) => n.endsWith('.json'))).toEqual([`${live.sessionId}.json`]);
+      expect(readdirSync(join(sessionsDir, 'finished')).sort()).toEqual(
+        [`${aborted.sessionId}.checkpoints.jsonl`, `${aborted.sessionId}.json`].sort(),
+      );
+      expect(readdirSync(sessionsDir).filter((n) => n.endsWith('.json'))).toEqual([
+        `${live.sessionId}.json`,
+      ]);
       // The call may be recorded again: a new session, not the retired one.
-      const again = (await control<CreateMediaSessionResponse>(first.controlUrl, 'POST', '/v1/sessions', { callId: 'call-sealed', tenantId: 't', interactionId: 'i-call-sealed-2', recordedUserIds: [] })).body;
+      const again = (
+        await control<CreateMediaSessionResponse>(first.controlUrl, 'POST', '/v1/sessions', {
+          callId: 'call-sealed',
+          tenantId: 't',
+          interactionId: 'i-call-sealed-2',
+          recordedUserIds: [],
+        })
+      ).body;
       expect(again.sessionId).not.toBe(sealed.sessionId);
       expect(again.isExisting).toBeUndefined();
       await first.close();

@@ -20,19 +20,42 @@ import {
   type SealSummary,
   type WrappedKeyRecord,
 } from '@attest/core';
-import { getFreePort, startAzurite, type AzuriteInstance } from '../../local/src/azurite/azurite-process';
-import { MemoryBlockStore, silentLogger, startMediaHost, type MediaHost } from '../../media-host/src';
-import { control, hostFiles, MediaTestClient, pcmFrame, type HostFiles, TS0, STEP } from './media-host-fixtures';
+import {
+  getFreePort,
+  startAzurite,
+  type AzuriteInstance,
+} from '../../local/src/azurite/azurite-process';
+import {
+  MemoryBlockStore,
+  silentLogger,
+  startMediaHost,
+  type MediaHost,
+} from '../../media-host/src';
+import {
+  control,
+  hostFiles,
+  MediaTestClient,
+  pcmFrame,
+  type HostFiles,
+  TS0,
+  STEP,
+} from './media-host-fixtures';
 
-
-async function createAndPersist(host: MediaHost, callId: string): Promise<CreateMediaSessionResponse> {
-  const created = (await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', {
-    callId,
-    tenantId: 'tenant-s',
-    interactionId: `int-${callId}`,
-    recordedUserIds: [],
-  })).body;
-  await control(host.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, { recordingConfirmedAt: new Date().toISOString() });
+async function createAndPersist(
+  host: MediaHost,
+  callId: string,
+): Promise<CreateMediaSessionResponse> {
+  const created = (
+    await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', {
+      callId,
+      tenantId: 'tenant-s',
+      interactionId: `int-${callId}`,
+      recordedUserIds: [],
+    })
+  ).body;
+  await control(host.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, {
+    recordingConfirmedAt: new Date().toISOString(),
+  });
   return created;
 }
 
@@ -45,13 +68,24 @@ describe('media host under storage trouble', () => {
   it('loses nothing and keeps order through a storage outage covering 30 s of media', async () => {
     const location = mkdtempSync(join(tmpdir(), 'attest-azurite-'));
     cleanup.push(() => rmSync(location, { recursive: true, force: true }));
-    const ports = { blobPort: await getFreePort(), queuePort: await getFreePort(), tablePort: await getFreePort() };
+    const ports = {
+      blobPort: await getFreePort(),
+      queuePort: await getFreePort(),
+      tablePort: await getFreePort(),
+    };
     let azurite: AzuriteInstance = await startAzurite({ location, ...ports });
     cleanup.push(() => azurite.close());
-    const files: HostFiles = hostFiles(azurite.connectionString, { blockMinDurationInMs: 1000, commitIntervalInMs: 500 });
+    const files: HostFiles = hostFiles(azurite.connectionString, {
+      blockMinDurationInMs: 1000,
+      commitIntervalInMs: 500,
+    });
     cleanup.push(() => rmSync(files.dir, { recursive: true, force: true }));
     // Short backoff so the test does not wait out real production delays.
-    const host = await startMediaHost(files.config, { logger: silentLogger, retryBaseDelayInMs: 20, retryMaxDelayInMs: 200 });
+    const host = await startMediaHost(files.config, {
+      logger: silentLogger,
+      retryBaseDelayInMs: 20,
+      retryMaxDelayInMs: 200,
+    });
     cleanup.push(() => host.close());
 
     const created = await createAndPersist(host, 'call-outage');
@@ -74,19 +108,42 @@ describe('media host under storage trouble', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     azurite = await startAzurite({ location, ...ports });
     await sendUntil(1700);
-    const sealed = await control<SealSummary>(host.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/seal`);
+    const sealed = await control<SealSummary>(
+      host.controlUrl,
+      'POST',
+      `/v1/sessions/${created.sessionId}/seal`,
+    );
     expect(sealed.status).toBe(200);
 
-    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(files.config.recordingsContainer);
-    const manifest = JSON.parse((await container.getBlockBlobClient(sealed.body.manifestBlobName).downloadToBuffer()).toString()) as RecordingManifest;
+    const container = BlobServiceClient.fromConnectionString(
+      azurite.connectionString,
+    ).getContainerClient(files.config.recordingsContainer);
+    const manifest = JSON.parse(
+      (
+        await container.getBlockBlobClient(sealed.body.manifestBlobName).downloadToBuffer()
+      ).toString(),
+    ) as RecordingManifest;
     const keyRecord = JSON.parse(
-      (await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('recordingkeys').getBlockBlobClient(wrappedKeyBlobName('tenant-s', 'int-call-outage')).downloadToBuffer()).toString(),
+      (
+        await BlobServiceClient.fromConnectionString(azurite.connectionString)
+          .getContainerClient('recordingkeys')
+          .getBlockBlobClient(wrappedKeyBlobName('tenant-s', 'int-call-outage'))
+          .downloadToBuffer()
+      ).toString(),
     ) as WrappedKeyRecord;
     const dataKey = unwrapDataKey(createPrivateKey(files.kekPrivateKeyPem), keyRecord);
     for (const msi of [21, 22]) {
       const stream = manifest.streams.find((s) => s.streamId === `audio-${msi}`)!;
       const blob = await container.getBlockBlobClient(stream.blobName).downloadToBuffer();
-      const plaintext = Buffer.concat(stream.blocks.map((b) => decryptBlock(dataKey, blockAad(manifest.interactionId, stream.streamId, b.index), blob.subarray(b.storedOffset, b.storedOffset + b.storedLength))));
+      const plaintext = Buffer.concat(
+        stream.blocks.map((b) =>
+          decryptBlock(
+            dataKey,
+            blockAad(manifest.interactionId, stream.streamId, b.index),
+            blob.subarray(b.storedOffset, b.storedOffset + b.storedLength),
+          ),
+        ),
+      );
       const expected = Buffer.concat(Array.from({ length: 1700 }, (_, i) => pcmFrame(msi, i + 1)));
       expect(plaintext.equals(expected)).toBe(true);
     }
@@ -97,13 +154,24 @@ describe('media host under storage trouble', () => {
     const store = new MemoryBlockStore();
     const events: MediaHostEvent[] = [];
     const fakeFetch = ((url: string, init?: { body?: string }) => {
-      if (url.endsWith('/api/mediahosts/events')) events.push(JSON.parse(init?.body ?? '{}') as MediaHostEvent);
+      if (url.endsWith('/api/mediahosts/events'))
+        events.push(JSON.parse(init?.body ?? '{}') as MediaHostEvent);
       return Promise.resolve(new Response(null, { status: 202 }));
     }) as unknown as typeof fetch;
     const dir = mkdtempSync(join(tmpdir(), 'attest-spool-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const files = hostFiles('unused', { spoolLimitInBytes: 64 * 1024, functionsUrl: 'http://functions.test', spoolDir: join(dir, 'spool') });
-    const host = await startMediaHost(files.config, { store, fetch: fakeFetch, logger: silentLogger, retryBaseDelayInMs: 10, retryMaxDelayInMs: 50 });
+    const files = hostFiles('unused', {
+      spoolLimitInBytes: 64 * 1024,
+      functionsUrl: 'http://functions.test',
+      spoolDir: join(dir, 'spool'),
+    });
+    const host = await startMediaHost(files.config, {
+      store,
+      fetch: fakeFetch,
+      logger: silentLogger,
+      retryBaseDelayInMs: 10,
+      retryMaxDelayInMs: 50,
+    });
     cleanup.push(() => host.close());
     const created = await createAndPersist(host, 'call-full-spool');
     store.isUnavailable = true;
@@ -111,15 +179,31 @@ describe('media host under storage trouble', () => {
     const client = await MediaTestClient.connect(created.mediaConfigBlob);
     await client.until(() => client.acks.length > 0);
     // ~100 KB of audio against a 64 KB spool with storage away.
-    for (let n = 1; n <= 150; n += 1) client.unmixed(n, TS0 + BigInt(n) * STEP, [{ msi: 31, payload: pcmFrame(31, n) }]);
+    for (let n = 1; n <= 150; n += 1)
+      client.unmixed(n, TS0 + BigInt(n) * STEP, [{ msi: 31, payload: pcmFrame(31, n) }]);
     await client.waitClosed();
     expect(client.errors[0]).toMatchObject({ errorCode: 4 });
     await client.until(() => events.some((e) => e.kind === 'persistenceFailed'));
-    expect(events.find((e) => e.kind === 'persistenceFailed')).toMatchObject({ kind: 'persistenceFailed', sessionId: created.sessionId, callId: 'call-full-spool', reason: 'spool full' });
-    const status = await control<MediaSessionStatus>(host.controlUrl, 'GET', `/v1/sessions/${created.sessionId}`);
+    expect(events.find((e) => e.kind === 'persistenceFailed')).toMatchObject({
+      kind: 'persistenceFailed',
+      sessionId: created.sessionId,
+      callId: 'call-full-spool',
+      reason: 'spool full',
+    });
+    const status = await control<MediaSessionStatus>(
+      host.controlUrl,
+      'GET',
+      `/v1/sessions/${created.sessionId}`,
+    );
     expect(status.body.state).toBe('failed');
     // Another session is refused nothing it can still take: health reports the spool at its bound.
-    const health = await control<{ spoolBytes: number; spoolLimitInBytes: number }>(host.controlUrl, 'GET', '/health', undefined, null);
+    const health = await control<{ spoolBytes: number; spoolLimitInBytes: number }>(
+      host.controlUrl,
+      'GET',
+      '/health',
+      undefined,
+      null,
+    );
     expect(health.body.spoolLimitInBytes).toBe(64 * 1024);
   });
 });

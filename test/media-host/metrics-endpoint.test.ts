@@ -2,7 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MediaHostMetrics, createMetricsHandler } from '../../media-host/src/metrics';
 
-const fixedStats = () => ({ cpuTimeInMicroseconds: 2_500_000, residentMemoryInBytes: 123_456_789, heapUsedInBytes: 42_000_000 });
+const fixedStats = () => ({
+  cpuTimeInMicroseconds: 2_500_000,
+  residentMemoryInBytes: 123_456_789,
+  heapUsedInBytes: 42_000_000,
+});
 
 describe('GET /metrics', () => {
   let server: Server;
@@ -11,7 +15,9 @@ describe('GET /metrics', () => {
 
   beforeAll(async () => {
     const handler = createMetricsHandler(metrics);
-    server = createServer((req, res) => (req.url === '/metrics' ? handler(req, res) : res.writeHead(404).end()));
+    server = createServer((req, res) =>
+      req.url === '/metrics' ? handler(req, res) : res.writeHead(404).end(),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -36,10 +42,14 @@ describe('GET /metrics', () => {
 
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
-    expect(text).toContain('# HELP attest_media_frames_received_total Media frames received over the media protocol, per session.');
+    expect(text).toContain(
+      '# HELP attest_media_frames_received_total Media frames received over the media protocol, per session.',
+    );
     expect(text).toContain('# TYPE attest_media_frames_received_total counter');
     expect(text).toContain(`attest_media_frames_received_total{session="${sessionId}"} 500`);
-    expect(text).toContain(`attest_media_frames_dropped_not_persisting_total{session="${sessionId}"} 50`);
+    expect(text).toContain(
+      `attest_media_frames_dropped_not_persisting_total{session="${sessionId}"} 50`,
+    );
     expect(text).toContain(`attest_media_bytes_committed_total{session="${sessionId}"} 16000`);
     expect(text).toContain(`attest_media_gaps_recorded_total{session="${sessionId}"} 1`);
     expect(text).toContain('attest_media_spool_bytes 65536');
@@ -52,12 +62,15 @@ describe('GET /metrics', () => {
     expect(text).toContain('process_cpu_seconds_total 2.5');
     expect(text).toContain('process_resident_memory_bytes 123456789');
     // Every non-comment line is `name{labels} value`.
-    for (const line of text.trim().split('\n').filter((l) => !l.startsWith('#'))) {
+    for (const line of text
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))) {
       expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (-?[0-9.e+-]+|[+-]Inf|NaN)$/);
     }
   });
 
-  it('forgets a session\'s series when it closes', async () => {
+  it("forgets a session's series when it closes", async () => {
     const sessionId = '6f1c2d3e-0000-4000-8000-000000000002';
     metrics.increment('attest_media_frames_received_total', 3, { session: sessionId });
     metrics.forgetSession(sessionId);
@@ -73,6 +86,10 @@ describe('GET /metrics', () => {
   it('answers 405 with a problem body to other methods', async () => {
     const response = await fetch(`${base}/metrics`, { method: 'POST' });
     expect(response.status).toBe(405);
-    expect(await response.json()).toEqual({ code: 'ATT_INVALID_REQUEST', message: 'Use GET /metrics.', status: 405 });
+    expect(await response.json()).toEqual({
+      code: 'ATT_INVALID_REQUEST',
+      message: 'Use GET /metrics.',
+      status: 405,
+    });
   });
 });

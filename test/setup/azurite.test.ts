@@ -26,7 +26,8 @@ describe('Azurite started by the global setup', () => {
     await container.getBlockBlobClient('a.txt').upload('hello', 5);
     const downloaded = await container.getBlobClient('a.txt').downloadToBuffer();
     expect(downloaded.toString()).toBe('hello');
-    const queue = QueueServiceClient.fromConnectionString(connection()).getQueueClient('setupcheck');
+    const queue =
+      QueueServiceClient.fromConnectionString(connection()).getQueueClient('setupcheck');
     await queue.createIfNotExists();
     await queue.sendMessage('m');
     const received = await queue.receiveMessages();

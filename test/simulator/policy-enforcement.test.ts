@@ -4,11 +4,29 @@
  * the keepAlive timeout, and Teams' delivery quirks. Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
 import { requireLocalCaTrust } from './support/local-ca';
-import { ManualSimClock, startTeamsSimulator, type CallSpec, type TeamsSimulator } from '../../local/src/simulator';
+import {
+  ManualSimClock,
+  startTeamsSimulator,
+  type CallSpec,
+  type TeamsSimulator,
+} from '../../local/src/simulator';
 import type { CompliancePolicy } from '../../local/src/simulator/policy/model';
-import { BOT_APP, BOT_SECRET, PAIRED_INSTANCE, TENANT, USERS, application, testDirectory } from './support/fixtures';
+import {
+  BOT_APP,
+  BOT_SECRET,
+  PAIRED_INSTANCE,
+  TENANT,
+  USERS,
+  application,
+  testDirectory,
+} from './support/fixtures';
 import { startTestMediaListener, type TestMediaListener } from './support/test-media-listener';
-import { startTestRecorder, waitUntil, type InviteAction, type TestRecorder } from './support/test-recorder';
+import {
+  startTestRecorder,
+  waitUntil,
+  type InviteAction,
+  type TestRecorder,
+} from './support/test-recorder';
 
 const silent = (): void => undefined;
 
@@ -43,7 +61,12 @@ describe('policy enforcement with an injected clock', () => {
   beforeAll(async () => {
     requireLocalCaTrust();
     clock = new ManualSimClock();
-    sim = await startTeamsSimulator({ clock, log: silent, behaviour: { mediaPacing: 'fast', streamVideo: false }, directory: testDirectory('http://127.0.0.1:9/unused') });
+    sim = await startTeamsSimulator({
+      clock,
+      log: silent,
+      behaviour: { mediaPacing: 'fast', streamVideo: false },
+      directory: testDirectory('http://127.0.0.1:9/unused'),
+    });
     media = await startTestMediaListener();
     recorder = await startTestRecorder({
       simulatorUrl: sim.url,
@@ -61,9 +84,11 @@ describe('policy enforcement with an injected clock', () => {
     await media.close();
   });
 
-  const usePolicy = (policy: Partial<CompliancePolicy>): void => sim.setDirectory(testDirectory(recorder.webhookUrl, policy));
+  const usePolicy = (policy: Partial<CompliancePolicy>): void =>
+    sim.setDirectory(testDirectory(recorder.webhookUrl, policy));
   const view = (id: string): OutcomeView => sim.engine.outcome(id) as unknown as OutcomeView;
-  const user = (id: string, userId: string): ParticipantView => view(id).participants.find((p) => p.userId === userId)!;
+  const user = (id: string, userId: string): ParticipantView =>
+    view(id).participants.find((p) => p.userId === userId)!;
   const p2p = (durationInMs?: number): CallSpec => ({
     kind: 'p2p',
     tenantId: TENANT,
@@ -84,13 +109,26 @@ describe('policy enforcement with an injected clock', () => {
   const invitesDelivered = async (id: string, count: number): Promise<void> => {
     await waitUntil(() => {
       const callIds = new Set(view(id).legs.map((l) => l.callId));
-      return sim.deliverer.records.filter((r) => r.kind === 'invite' && callIds.has(r.callId) && r.status !== undefined).length >= count;
+      return (
+        sim.deliverer.records.filter(
+          (r) => r.kind === 'invite' && callIds.has(r.callId) && r.status !== undefined,
+        ).length >= count
+      );
     }, `${count} invite(s) delivered`);
   };
   const established = async (id: string): Promise<void> => {
     await waitUntil(() => {
-      const callIds = new Set(view(id).legs.filter((l) => l.outcome === 'accepted').map((l) => l.callId));
-      return callIds.size > 0 && sim.deliverer.records.some((r) => r.kind === 'roster' && callIds.has(r.callId) && r.status !== undefined);
+      const callIds = new Set(
+        view(id)
+          .legs.filter((l) => l.outcome === 'accepted')
+          .map((l) => l.callId),
+      );
+      return (
+        callIds.size > 0 &&
+        sim.deliverer.records.some(
+          (r) => r.kind === 'roster' && callIds.has(r.callId) && r.status !== undefined,
+        )
+      );
     }, 'the call to be established');
   };
 
@@ -107,8 +145,15 @@ describe('policy enforcement with an injected clock', () => {
     expect(view(id)).toMatchObject({ state: 'active', legs: [{ outcome: 'pending' }] });
     expect(user(id, USERS.trader).status).toBe('pendingRecorder');
     clock.advance(1);
-    expect(view(id)).toMatchObject({ state: 'ended', endReason: 'blocked', legs: [{ outcome: 'timedOut', terminatedResult: { code: 408, subcode: 8544 } }] });
-    expect(user(id, USERS.trader)).toMatchObject({ status: 'blocked', statusReason: 'requiredBeforeCallEstablishment' });
+    expect(view(id)).toMatchObject({
+      state: 'ended',
+      endReason: 'blocked',
+      legs: [{ outcome: 'timedOut', terminatedResult: { code: 408, subcode: 8544 } }],
+    });
+    expect(user(id, USERS.trader)).toMatchObject({
+      status: 'blocked',
+      statusReason: 'requiredBeforeCallEstablishment',
+    });
   });
 
   it('refuses an answer that arrives after the deadline with 404 itemNotFound', async () => {
@@ -116,11 +161,15 @@ describe('policy enforcement with an injected clock', () => {
     const id = sim.engine.startCall(p2p());
     await invitesDelivered(id, 1);
     clock.advance(5000);
-    const response = await recorder.graph('POST', `/communications/calls/${view(id).legs[0]!.callId}/answer`, {
-      callbackUri: `${recorder.url}/cb`,
-      acceptedModalities: ['audio'],
-      mediaConfig: { '@odata.type': '#microsoft.graph.appHostedMediaConfig', blob: '{}' },
-    });
+    const response = await recorder.graph(
+      'POST',
+      `/communications/calls/${view(id).legs[0]!.callId}/answer`,
+      {
+        callbackUri: `${recorder.url}/cb`,
+        acceptedModalities: ['audio'],
+        mediaConfig: { '@odata.type': '#microsoft.graph.appHostedMediaConfig', blob: '{}' },
+      },
+    );
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ error: { code: 'itemNotFound' } });
   });
@@ -132,7 +181,10 @@ describe('policy enforcement with an injected clock', () => {
     await invitesDelivered(id, 1);
     clock.advance(5000);
     expect(view(id).state).toBe('active');
-    expect(user(id, USERS.trader)).toMatchObject({ status: 'proceededUnrecorded', isPresent: true });
+    expect(user(id, USERS.trader)).toMatchObject({
+      status: 'proceededUnrecorded',
+      isPresent: true,
+    });
   });
 
   it('cancels the call when the only recorder rejects the invite', async () => {
@@ -148,7 +200,11 @@ describe('policy enforcement with an injected clock', () => {
     await invitesDelivered(id, 1);
     clock.advance(5000);
     expect(view(id).state).toBe('active');
-    expect(user(id, USERS.trader)).toMatchObject({ status: 'blocked', statusReason: 'requiredBeforeMeetingJoin', isPresent: false });
+    expect(user(id, USERS.trader)).toMatchObject({
+      status: 'blocked',
+      statusReason: 'requiredBeforeMeetingJoin',
+      isPresent: false,
+    });
     expect(user(id, USERS.unrecorded)).toMatchObject({ status: 'notUnderPolicy', isPresent: true });
   });
 
@@ -158,7 +214,10 @@ describe('policy enforcement with an injected clock', () => {
     const callId = view(id).legs[0]!.callId;
     expect((await recorder.graph('DELETE', `/communications/calls/${callId}`)).status).toBe(204);
     expect(view(id)).toMatchObject({ state: 'ended', endReason: 'droppedByPolicy' });
-    expect(user(id, USERS.trader)).toMatchObject({ status: 'ejected', statusReason: 'requiredDuringCall' });
+    expect(user(id, USERS.trader)).toMatchObject({
+      status: 'ejected',
+      statusReason: 'requiredDuringCall',
+    });
   });
 
   it('keeps the call going unrecorded when the recorder leaves and RequiredDuringCall is false', async () => {
@@ -175,7 +234,11 @@ describe('policy enforcement with an injected clock', () => {
     await established(id);
     await recorder.graph('DELETE', `/communications/calls/${view(id).legs[0]!.callId}`);
     expect(view(id).state).toBe('active');
-    expect(user(id, USERS.trader)).toMatchObject({ status: 'ejected', statusReason: 'requiredDuringMeeting', isPresent: false });
+    expect(user(id, USERS.trader)).toMatchObject({
+      status: 'ejected',
+      statusReason: 'requiredDuringMeeting',
+      isPresent: false,
+    });
     expect(user(id, USERS.unrecorded).isPresent).toBe(true);
   });
 
@@ -184,11 +247,16 @@ describe('policy enforcement with an injected clock', () => {
     await established(id);
     const callId = view(id).legs[0]!.callId;
     clock.advance(30 * 60 * 1000);
-    expect((await recorder.graph('POST', `/communications/calls/${callId}/keepAlive`)).status).toBe(200);
+    expect((await recorder.graph('POST', `/communications/calls/${callId}/keepAlive`)).status).toBe(
+      200,
+    );
     clock.advance(45 * 60 * 1000 - 1);
     expect(view(id).legs[0]!.state).toBe('established');
     clock.advance(1);
-    expect(view(id).legs[0]).toMatchObject({ state: 'terminated', terminatedResult: { code: 408, subcode: 8537 } });
+    expect(view(id).legs[0]).toMatchObject({
+      state: 'terminated',
+      terminatedResult: { code: 408, subcode: 8537 },
+    });
     expect(view(id)).toMatchObject({ state: 'ended', endReason: 'droppedByPolicy' });
   });
 
@@ -214,11 +282,24 @@ describe('policy enforcement with an injected clock', () => {
     await established(id);
     clock.advance(5000);
     const legs = view(id).legs;
-    expect(legs.map((l) => l.applicationInstanceId).sort()).toEqual([PAIRED_INSTANCE, application().applicationInstanceId].sort());
+    expect(legs.map((l) => l.applicationInstanceId).sort()).toEqual(
+      [PAIRED_INSTANCE, application().applicationInstanceId].sort(),
+    );
     expect(user(id, USERS.trader).status).toBe('recorded');
     expect(view(id).state).toBe('active');
-    const invites = sim.deliverer.records.filter((r) => r.kind === 'invite' && legs.some((l) => l.callId === r.callId));
-    const botData = invites.map((r) => (r.body as { value: { resourceData: { applicationMetadata: { botData: { pairedRecorders: unknown[] } } } }[] }).value[0]!.resourceData.applicationMetadata.botData);
+    const invites = sim.deliverer.records.filter(
+      (r) => r.kind === 'invite' && legs.some((l) => l.callId === r.callId),
+    );
+    const botData = invites.map(
+      (r) =>
+        (
+          r.body as {
+            value: {
+              resourceData: { applicationMetadata: { botData: { pairedRecorders: unknown[] } } };
+            }[];
+          }
+        ).value[0]!.resourceData.applicationMetadata.botData,
+    );
     expect(botData.some((b) => b.pairedRecorders.length === 1)).toBe(true);
   });
 
@@ -233,17 +314,34 @@ describe('policy enforcement with an injected clock', () => {
     });
     await established(id);
     clock.advance(1000);
-    await waitUntil(() => user(id, USERS.colleague).status === 'recorded', 'the second policy user to be recorded');
+    await waitUntil(
+      () => user(id, USERS.colleague).status === 'recorded',
+      'the second policy user to be recorded',
+    );
     const legs = view(id).legs as (LegView & { observedParticipantIds: string[] })[];
     expect(legs).toHaveLength(1);
     expect(legs[0]!.observedParticipantIds).toHaveLength(2);
-    expect(sim.deliverer.records.some((r) => r.kind === 'participantJoining' && r.callId === legs[0]!.callId && r.isDelivered)).toBe(true);
+    expect(
+      sim.deliverer.records.some(
+        (r) => r.kind === 'participantJoining' && r.callId === legs[0]!.callId && r.isDelivered,
+      ),
+    ).toBe(true);
   });
 
   it('does not invite for a rerouted call unless RecordReroutedCalls is set', () => {
-    const spec: CallSpec = { ...p2p(), reroute: { kind: 'forward' }, participants: [{ user: USERS.unrecorded, role: 'caller' }, { user: USERS.trader, role: 'callee' }] };
+    const spec: CallSpec = {
+      ...p2p(),
+      reroute: { kind: 'forward' },
+      participants: [
+        { user: USERS.unrecorded, role: 'caller' },
+        { user: USERS.trader, role: 'callee' },
+      ],
+    };
     const skipped = sim.engine.startCall(spec);
-    expect(user(skipped, USERS.trader)).toMatchObject({ status: 'notRecordable', statusReason: 'reroutedNotRecorded' });
+    expect(user(skipped, USERS.trader)).toMatchObject({
+      status: 'notRecordable',
+      statusReason: 'reroutedNotRecorded',
+    });
     expect(view(skipped).legs).toHaveLength(0);
     usePolicy({ recordReroutedCalls: true });
     const recorded = sim.engine.startCall(spec);
@@ -251,41 +349,97 @@ describe('policy enforcement with an injected clock', () => {
   });
 
   it('delivers duplicate invites and established before establishing when the scenario asks', async () => {
-    const id = sim.engine.startCall({ ...p2p(), delivery: { duplicateInvite: true, establishedBeforeEstablishing: true } });
+    const id = sim.engine.startCall({
+      ...p2p(),
+      delivery: { duplicateInvite: true, establishedBeforeEstablishing: true },
+    });
     await established(id);
     const callId = view(id).legs[0]!.callId;
-    await waitUntil(() => sim.deliverer.records.filter((r) => r.callId === callId && r.kind.startsWith('establish') && r.status !== undefined).length === 2, 'state updates');
+    await waitUntil(
+      () =>
+        sim.deliverer.records.filter(
+          (r) => r.callId === callId && r.kind.startsWith('establish') && r.status !== undefined,
+        ).length === 2,
+      'state updates',
+    );
     const kinds = sim.deliverer.records.filter((r) => r.callId === callId).map((r) => r.kind);
     expect(kinds.slice(0, 2)).toEqual(['invite', 'inviteDuplicate']);
     expect(kinds.indexOf('established')).toBeLessThan(kinds.indexOf('establishing'));
-    expect(recorder.graphStatuses.filter((s) => s.callId === callId && s.op === 'answer')).toHaveLength(1);
+    expect(
+      recorder.graphStatuses.filter((s) => s.callId === callId && s.op === 'answer'),
+    ).toHaveLength(1);
   });
 
   it('ends the call when the recorder reports failed and RequiredDuringCall is true', async () => {
     const id = sim.engine.startCall(p2p());
     await established(id);
     const callId = view(id).legs[0]!.callId;
-    await waitUntil(() => recorder.graphStatuses.some((s) => s.callId === callId && s.op === 'updateRecordingStatus'), 'recording status');
-    const response = await recorder.graph('POST', `/communications/calls/${callId}/updateRecordingStatus`, { clientContext: 'c', status: 'failed' });
+    await waitUntil(
+      () =>
+        recorder.graphStatuses.some((s) => s.callId === callId && s.op === 'updateRecordingStatus'),
+      'recording status',
+    );
+    const response = await recorder.graph(
+      'POST',
+      `/communications/calls/${callId}/updateRecordingStatus`,
+      { clientContext: 'c', status: 'failed' },
+    );
     expect(response.status).toBe(200);
     await waitUntil(() => view(id).state === 'ended', 'the call to end');
-    expect(view(id)).toMatchObject({ endReason: 'droppedByPolicy', legs: [{ terminatedResult: { code: 500, subcode: 7106 } }] });
+    expect(view(id)).toMatchObject({
+      endReason: 'droppedByPolicy',
+      legs: [{ terminatedResult: { code: 500, subcode: 7106 } }],
+    });
   });
 
   it('suppresses the audio notice for the phone party of a 1:1 call when the policy disables it', async () => {
     usePolicy({ disableComplianceRecordingAudioNotificationForCalls: true });
-    const id = sim.engine.startCall({ kind: 'pstn', tenantId: TENANT, participants: [{ user: USERS.trader, role: 'caller' }, { phone: '+14255550177', role: 'callee' }] });
+    const id = sim.engine.startCall({
+      kind: 'pstn',
+      tenantId: TENANT,
+      participants: [
+        { user: USERS.trader, role: 'caller' },
+        { phone: '+14255550177', role: 'callee' },
+      ],
+    });
     await established(id);
-    await waitUntil(() => (sim.engine.outcome(id) as { participants: { notice: unknown }[] }).participants.every((p) => p.notice !== null), 'notices');
-    const notices = (sim.engine.outcome(id) as { participants: { kind: string; notice: { kind: string } }[] }).participants.map((p) => [p.kind, p.notice.kind]);
-    expect(notices).toEqual([['user', 'visual'], ['phone', 'suppressed']]);
+    await waitUntil(
+      () =>
+        (sim.engine.outcome(id) as { participants: { notice: unknown }[] }).participants.every(
+          (p) => p.notice !== null,
+        ),
+      'notices',
+    );
+    const notices = (
+      sim.engine.outcome(id) as { participants: { kind: string; notice: { kind: string } }[] }
+    ).participants.map((p) => [p.kind, p.notice.kind]);
+    expect(notices).toEqual([
+      ['user', 'visual'],
+      ['phone', 'suppressed'],
+    ]);
   });
 
   it('plays the audio notice to a phone party when the policy does not disable it', async () => {
-    const id = sim.engine.startCall({ kind: 'pstn', tenantId: TENANT, participants: [{ user: USERS.trader, role: 'callee' }, { phone: '+14255550178', role: 'caller' }] });
+    const id = sim.engine.startCall({
+      kind: 'pstn',
+      tenantId: TENANT,
+      participants: [
+        { user: USERS.trader, role: 'callee' },
+        { phone: '+14255550178', role: 'caller' },
+      ],
+    });
     await established(id);
-    await waitUntil(() => (sim.engine.outcome(id) as { participants: { notice: unknown }[] }).participants.every((p) => p.notice !== null), 'notices');
-    expect((sim.engine.outcome(id) as { participants: { notice: { kind: string } }[] }).participants[1]!.notice.kind).toBe('audio');
+    await waitUntil(
+      () =>
+        (sim.engine.outcome(id) as { participants: { notice: unknown }[] }).participants.every(
+          (p) => p.notice !== null,
+        ),
+      'notices',
+    );
+    expect(
+      (sim.engine.outcome(id) as { participants: { notice: { kind: string } }[] }).participants[1]!
+        .notice.kind,
+    ).toBe('audio');
   });
 
   it('invites for a policy user waiting in the lobby only once admitted', () => {
@@ -294,7 +448,12 @@ describe('policy enforcement with an injected clock', () => {
       tenantId: TENANT,
       participants: [
         { user: USERS.unrecorded, role: 'organizer' },
-        { user: USERS.trader, role: 'attendee', isInLobby: true, timeline: [{ atInMs: 2000, action: 'admit' }] },
+        {
+          user: USERS.trader,
+          role: 'attendee',
+          isInLobby: true,
+          timeline: [{ atInMs: 2000, action: 'admit' }],
+        },
       ],
     });
     expect(view(id).legs).toHaveLength(0);
@@ -316,13 +475,22 @@ describe('policy enforcement with an injected clock', () => {
   it('ends the recorder leg (200/5003) when the control API makes the observed user leave a meeting', async () => {
     const id = sim.engine.startCall(meeting());
     await established(id);
-    const response = await fetch(`${sim.url}/_sim/calls/${id}/participants/1/leave`, { method: 'POST', headers: { authorization: `Bearer ${sim.controlToken}` } });
+    const response = await fetch(`${sim.url}/_sim/calls/${id}/participants/1/leave`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sim.controlToken}` },
+    });
     expect(response.status).toBe(200);
-    expect(view(id)).toMatchObject({ state: 'active', legs: [{ state: 'terminated', terminatedResult: { code: 200, subcode: 5003 } }] });
+    expect(view(id)).toMatchObject({
+      state: 'active',
+      legs: [{ state: 'terminated', terminatedResult: { code: 200, subcode: 5003 } }],
+    });
   });
 
   it('never invites for an emergency call', () => {
     const id = sim.engine.startCall({ ...p2p(), notRecordable: 'emergencyCall' });
-    expect(user(id, USERS.trader)).toMatchObject({ status: 'notRecordable', statusReason: 'emergencyCall' });
+    expect(user(id, USERS.trader)).toMatchObject({
+      status: 'notRecordable',
+      statusReason: 'emergencyCall',
+    });
   });
 });

@@ -9,7 +9,11 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { ManualSimClock, startTeamsSimulator, type TeamsSimulator } from '../../local/src/simulator';
+import {
+  ManualSimClock,
+  startTeamsSimulator,
+  type TeamsSimulator,
+} from '../../local/src/simulator';
 import { BOT_APP, TENANT, USERS, testDirectory } from './support/fixtures';
 import { waitUntil } from './support/test-recorder';
 
@@ -35,7 +39,11 @@ describe('webhook deliveries', () => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        hits.push({ path: req.url ?? '', headers: req.headers, text: Buffer.concat(chunks).toString('utf8') });
+        hits.push({
+          path: req.url ?? '',
+          headers: req.headers,
+          text: Buffer.concat(chunks).toString('utf8'),
+        });
         if (req.url === '/api/calling') {
           res.writeHead(307, { location: '/region-b/api/calling' });
           res.end();
@@ -48,7 +56,12 @@ describe('webhook deliveries', () => {
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    sim = await startTeamsSimulator({ clock, log: silent, directory: testDirectory(`${base}/api/calling`), behaviour: { enumCasing: 'PascalCase', resultInfoAs: 'string' } });
+    sim = await startTeamsSimulator({
+      clock,
+      log: silent,
+      directory: testDirectory(`${base}/api/calling`),
+      behaviour: { enumCasing: 'PascalCase', resultInfoAs: 'string' },
+    });
   });
   afterAll(async () => {
     await sim.close();
@@ -56,25 +69,51 @@ describe('webhook deliveries', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  const startAndWaitForInvite = async (): Promise<{ conversationId: string; callId: string; hit: Hit }> => {
+  const startAndWaitForInvite = async (): Promise<{
+    conversationId: string;
+    callId: string;
+    hit: Hit;
+  }> => {
     const before = hits.length;
-    const conversationId = sim.engine.startCall({ kind: 'p2p', tenantId: TENANT, participants: [{ user: USERS.trader, role: 'callee' }, { phone: '+14255550199', role: 'caller' }] });
-    const callId = (sim.engine.outcome(conversationId) as { legs: { callId: string }[] }).legs[0]!.callId;
-    await waitUntil(() => hits.slice(before).some((h) => h.path === '/region-b/api/calling'), 'the redirected invite');
-    return { conversationId, callId, hit: hits.slice(before).find((h) => h.path === '/region-b/api/calling')! };
+    const conversationId = sim.engine.startCall({
+      kind: 'p2p',
+      tenantId: TENANT,
+      participants: [
+        { user: USERS.trader, role: 'callee' },
+        { phone: '+14255550199', role: 'caller' },
+      ],
+    });
+    const callId = (sim.engine.outcome(conversationId) as { legs: { callId: string }[] }).legs[0]!
+      .callId;
+    await waitUntil(
+      () => hits.slice(before).some((h) => h.path === '/region-b/api/calling'),
+      'the redirected invite',
+    );
+    return {
+      conversationId,
+      callId,
+      hit: hits.slice(before).find((h) => h.path === '/region-b/api/calling')!,
+    };
   };
 
   it('signs deliveries with a key from the published OpenID metadata (iss botframework, aud app id, tid)', async () => {
     const { hit } = await startAndWaitForInvite();
-    const metadata = (await (await fetch(sim.webhookOpenIdConfigurationUrl)).json()) as { issuer: string; jwks_uri: string };
+    const metadata = (await (await fetch(sim.webhookOpenIdConfigurationUrl)).json()) as {
+      issuer: string;
+      jwks_uri: string;
+    };
     expect(metadata.issuer).toBe('https://api.botframework.com');
     const token = /^Bearer (.+)$/.exec(String(hit.headers.authorization))![1]!;
-    const { payload, protectedHeader } = await jwtVerify(token, createRemoteJWKSet(new URL(metadata.jwks_uri)), {
-      issuer: 'https://api.botframework.com',
-      audience: BOT_APP,
-      algorithms: ['RS256'],
-      currentDate: new Date(clock.nowInMs()),
-    });
+    const { payload, protectedHeader } = await jwtVerify(
+      token,
+      createRemoteJWKSet(new URL(metadata.jwks_uri)),
+      {
+        issuer: 'https://api.botframework.com',
+        audience: BOT_APP,
+        algorithms: ['RS256'],
+        currentDate: new Date(clock.nowInMs()),
+      },
+    );
     expect(protectedHeader.alg).toBe('RS256');
     expect(payload.tid).toBe(TENANT);
     expect(payload.exp! - payload.nbf!).toBeGreaterThan(0);
@@ -82,9 +121,16 @@ describe('webhook deliveries', () => {
 
   it('fails verification for another audience', async () => {
     const { hit } = await startAndWaitForInvite();
-    const metadata = (await (await fetch(sim.webhookOpenIdConfigurationUrl)).json()) as { jwks_uri: string };
+    const metadata = (await (await fetch(sim.webhookOpenIdConfigurationUrl)).json()) as {
+      jwks_uri: string;
+    };
     const token = /^Bearer (.+)$/.exec(String(hit.headers.authorization))![1]!;
-    await expect(jwtVerify(token, createRemoteJWKSet(new URL(metadata.jwks_uri)), { audience: 'another-bot', currentDate: new Date(clock.nowInMs()) })).rejects.toThrow(/aud/);
+    await expect(
+      jwtVerify(token, createRemoteJWKSet(new URL(metadata.jwks_uri)), {
+        audience: 'another-bot',
+        currentDate: new Date(clock.nowInMs()),
+      }),
+    ).rejects.toThrow(/aud/);
   });
 
   it('sends the headers Teams sends', async () => {
@@ -99,9 +145,19 @@ describe('webhook deliveries', () => {
   it('follows a 307 and records the redirect', async () => {
     const { callId } = await startAndWaitForInvite();
     // The receiver saw the POST; the simulator records the response once it arrives.
-    await waitUntil(() => sim.deliverer.records.some((r) => r.callId === callId && r.kind === 'invite' && r.status !== undefined), 'the delivery record');
+    await waitUntil(
+      () =>
+        sim.deliverer.records.some(
+          (r) => r.callId === callId && r.kind === 'invite' && r.status !== undefined,
+        ),
+      'the delivery record',
+    );
     const record = sim.deliverer.records.find((r) => r.callId === callId && r.kind === 'invite')!;
-    expect(record).toMatchObject({ status: 202, isDelivered: true, redirects: [{ status: 307, location: `${base}/region-b/api/calling` }] });
+    expect(record).toMatchObject({
+      status: 202,
+      isDelivered: true,
+      redirects: [{ status: 307, location: `${base}/region-b/api/calling` }],
+    });
   });
 
   it('shapes the invite as a policy-recording incoming call, with PascalCase enums when configured', async () => {
@@ -110,9 +166,16 @@ describe('webhook deliveries', () => {
     const body = JSON.parse(hit.text) as { '@odata.type': string; value: Record<string, any>[] };
     expect(body['@odata.type']).toBe('#microsoft.graph.commsNotifications');
     const item = body.value[0]!;
-    expect(item).toMatchObject({ changeType: 'Created', resource: `/app/calls/${callId}`, resourceUrl: `/communications/calls/${callId}` });
+    expect(item).toMatchObject({
+      changeType: 'Created',
+      resource: `/app/calls/${callId}`,
+      resourceUrl: `/communications/calls/${callId}`,
+    });
     const call = item.resourceData;
-    const outcome = sim.engine.outcome(conversationId) as { callChainId: string; participants: { userId: string | null; participantId: string }[] };
+    const outcome = sim.engine.outcome(conversationId) as {
+      callChainId: string;
+      participants: { userId: string | null; participantId: string }[];
+    };
     const observed = outcome.participants.find((p) => p.userId === USERS.trader)!.participantId;
     expect(call).toMatchObject({
       state: 'Incoming',
@@ -123,7 +186,13 @@ describe('webhook deliveries', () => {
       targets: [{ identity: { applicationInstance: { tenantId: TENANT } } }],
       incomingContext: { sourceParticipantId: observed, observedParticipantId: observed },
       meetingInfo: { '@odata.type': '#microsoft.graph.tokenMeetingInfo' },
-      applicationMetadata: { botData: { user: { participationMethod: 'Callee' }, otherSideUser: { id: '4:+14255550199', tenantId: '00000000-0000-0000-0000-000000000000' }, inviteReasons: ['ComplianceRecording'] } },
+      applicationMetadata: {
+        botData: {
+          user: { participationMethod: 'Callee' },
+          otherSideUser: { id: '4:+14255550199', tenantId: '00000000-0000-0000-0000-000000000000' },
+          inviteReasons: ['ComplianceRecording'],
+        },
+      },
     });
     expect(call.myParticipantId).not.toBe(call.targets[0].id);
   });
@@ -132,15 +201,22 @@ describe('webhook deliveries', () => {
     const { callId } = await startAndWaitForInvite();
     const before = hits.length;
     clock.advance(5000); // unanswered → the leg ends with 408/8544
-    const isTerminated = (h: Hit): boolean => h.text.includes(callId) && h.text.includes('"Deleted"');
+    const isTerminated = (h: Hit): boolean =>
+      h.text.includes(callId) && h.text.includes('"Deleted"');
     await waitUntil(() => hits.slice(before).some(isTerminated), 'the terminated notification');
-    const terminated = JSON.parse(hits.slice(before).find(isTerminated)!.text) as { value: { resourceData: { resultInfo: unknown } }[] };
-    expect(terminated.value[0]!.resourceData.resultInfo).toMatchObject({ code: '408', subcode: '8544' });
+    const terminated = JSON.parse(hits.slice(before).find(isTerminated)!.text) as {
+      value: { resourceData: { resultInfo: unknown } }[];
+    };
+    expect(terminated.value[0]!.resourceData.resultInfo).toMatchObject({
+      code: '408',
+      subcode: '8544',
+    });
   });
 
   it('delivers an injected raw notification exactly as written, signed', async () => {
     const { callId } = await startAndWaitForInvite();
-    const raw = '{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/x","resourceData":{"state":"hold"}}],  "extra":true}';
+    const raw =
+      '{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/x","resourceData":{"state":"hold"}}],  "extra":true}';
     const response = await fetch(`${sim.url}/_sim/notifications`, {
       method: 'POST',
       headers: { authorization: `Bearer ${sim.controlToken}`, 'content-type': 'application/json' },
@@ -150,6 +226,9 @@ describe('webhook deliveries', () => {
     const hit = hits.find((h) => h.text === raw);
     expect(hit).toBeDefined();
     expect(hit?.headers.authorization).toMatch(/^Bearer ey/);
-    expect(((await response.json()) as { kind: string; isDelivered: boolean })).toMatchObject({ kind: 'injected', isDelivered: true });
+    expect((await response.json()) as { kind: string; isDelivered: boolean }).toMatchObject({
+      kind: 'injected',
+      isDelivered: true,
+    });
   });
 });

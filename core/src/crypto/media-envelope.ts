@@ -74,12 +74,23 @@ export function decryptBlock(dataKey: Buffer, aad: Buffer, stored: Buffer): Buff
   return Buffer.concat([decipher.update(body), decipher.final()]);
 }
 
-export function wrapDataKey(kekPublicKey: KeyLike, kekId: string, dataKey: Buffer, createdAt: Date): WrappedKeyRecord {
+export function wrapDataKey(
+  kekPublicKey: KeyLike,
+  kekId: string,
+  dataKey: Buffer,
+  createdAt: Date,
+): WrappedKeyRecord {
   const wrapped = publicEncrypt(
     { key: kekPublicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
     dataKey,
   );
-  return { v: 1, kekId, alg: 'RSA-OAEP-256', wrappedKey: wrapped.toString('base64'), createdAt: createdAt.toISOString() };
+  return {
+    v: 1,
+    kekId,
+    alg: 'RSA-OAEP-256',
+    wrappedKey: wrapped.toString('base64'),
+    createdAt: createdAt.toISOString(),
+  };
 }
 
 /**

@@ -8,7 +8,11 @@ const data = Buffer.from('{"v":1,"seq":4}', 'utf8');
 
 describe('signatures', () => {
   it('names the algorithm of Ed25519 and P-256 keys and nothing else', () => {
-    expect([signatureAlgorithmOf(ed.publicKey), signatureAlgorithmOf(ec.publicKey), signatureAlgorithmOf(rsa.publicKey)]).toEqual(['Ed25519', 'ES256', undefined]);
+    expect([
+      signatureAlgorithmOf(ed.publicKey),
+      signatureAlgorithmOf(ec.publicKey),
+      signatureAlgorithmOf(rsa.publicKey),
+    ]).toEqual(['Ed25519', 'ES256', undefined]);
   });
 
   it('signs ES256 as raw r||s of 64 bytes that verifies', async () => {
@@ -38,6 +42,8 @@ describe('signatures', () => {
   });
 
   it('hashes with SHA-256 for a vault that signs digests', () => {
-    expect(sha256Digest(Buffer.from('')).toString('hex')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(sha256Digest(Buffer.from('')).toString('hex')).toBe(
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    );
   });
 });

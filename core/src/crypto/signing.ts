@@ -38,7 +38,8 @@ export function isSignatureAlgorithm(value: unknown): value is SignatureAlgorith
 /** The algorithm a key signs with: Ed25519 keys → `Ed25519`, EC P-256 keys → `ES256`. */
 export function signatureAlgorithmOf(key: KeyObject): SignatureAlgorithm | undefined {
   if (key.asymmetricKeyType === 'ed25519') return SignatureAlgorithm.Ed25519;
-  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return SignatureAlgorithm.ES256;
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+    return SignatureAlgorithm.ES256;
   return undefined;
 }
 
@@ -51,10 +52,14 @@ export function sha256Digest(data: Buffer): Buffer {
  * Signs with a local private key (Ed25519 or EC P-256). Throws on a key of another type, a
  * configuration error that key loading reports at start.
  */
-export function signWithPrivateKey(data: Buffer, privateKey: KeyObject): { alg: SignatureAlgorithm; signature: Buffer } {
+export function signWithPrivateKey(
+  data: Buffer,
+  privateKey: KeyObject,
+): { alg: SignatureAlgorithm; signature: Buffer } {
   const alg = signatureAlgorithmOf(privateKey);
   if (alg === SignatureAlgorithm.Ed25519) return { alg, signature: sign(null, data, privateKey) };
-  if (alg === SignatureAlgorithm.ES256) return { alg, signature: sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' }) };
+  if (alg === SignatureAlgorithm.ES256)
+    return { alg, signature: sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' }) };
   throw new Error('a signing key must be Ed25519 or EC P-256');
 }
 
@@ -63,7 +68,12 @@ export function signWithPrivateKey(data: Buffer, privateKey: KeyObject): { alg: 
  * algorithm, a key of another type than the algorithm needs, or malformed input is `false`;
  * never throws.
  */
-export function verifySignature(alg: unknown, data: Buffer, signature: Buffer, publicKey: KeyObject): boolean {
+export function verifySignature(
+  alg: unknown,
+  data: Buffer,
+  signature: Buffer,
+  publicKey: KeyObject,
+): boolean {
   try {
     if (!isSignatureAlgorithm(alg) || signatureAlgorithmOf(publicKey) !== alg) return false;
     if (alg === SignatureAlgorithm.Ed25519) return verify(null, data, publicKey, signature);
@@ -75,7 +85,11 @@ export function verifySignature(alg: unknown, data: Buffer, signature: Buffer, p
 }
 
 /** A {@link Signer} over a local private key (Ed25519 or EC P-256). */
-export function createLocalSigner(privateKey: KeyObject, publicKey: KeyObject, keyId: string): Signer {
+export function createLocalSigner(
+  privateKey: KeyObject,
+  publicKey: KeyObject,
+  keyId: string,
+): Signer {
   const alg = signatureAlgorithmOf(privateKey);
   if (alg === undefined) throw new Error('a signing key must be Ed25519 or EC P-256');
   return {
@@ -95,14 +109,18 @@ export function createDigestSigner(options: {
   readonly publicKey: KeyObject;
   readonly signDigest: (digest: Buffer) => Promise<Uint8Array>;
 }): Signer {
-  if (signatureAlgorithmOf(options.publicKey) !== SignatureAlgorithm.ES256) throw new Error('a digest signer needs an EC P-256 public key');
+  if (signatureAlgorithmOf(options.publicKey) !== SignatureAlgorithm.ES256)
+    throw new Error('a digest signer needs an EC P-256 public key');
   return {
     alg: SignatureAlgorithm.ES256,
     keyId: options.keyId,
     publicKey: options.publicKey,
     async sign(data) {
       const signature = Buffer.from(await options.signDigest(sha256Digest(data)));
-      if (signature.length !== ES256_SIGNATURE_BYTES) throw new Error(`an ES256 signature must be ${ES256_SIGNATURE_BYTES} bytes (raw r||s), got ${signature.length}`);
+      if (signature.length !== ES256_SIGNATURE_BYTES)
+        throw new Error(
+          `an ES256 signature must be ${ES256_SIGNATURE_BYTES} bytes (raw r||s), got ${signature.length}`,
+        );
       return signature;
     },
   };
@@ -118,7 +136,10 @@ export type SigningKeyLike = KeyObject | Signer | SignerSource;
  * The signer for `key`. A local private key becomes a local signer whose key id is
  * `keyIdOf(publicKey)`; a source is called (so the caller decides whether it caches).
  */
-export async function resolveSigner(key: SigningKeyLike, keyIdOf: (publicKey: KeyObject) => string): Promise<Signer> {
+export async function resolveSigner(
+  key: SigningKeyLike,
+  keyIdOf: (publicKey: KeyObject) => string,
+): Promise<Signer> {
   if (typeof key === 'function') return key();
   if (key instanceof KeyObject) {
     const publicKey = createPublicKey(key);
@@ -151,9 +172,19 @@ export interface PublicJsonWebKey {
 
 /** The public key of an RSA or EC JWK (private members, if any, are ignored). Throws on anything else. */
 export function publicKeyFromJwk(jwk: PublicJsonWebKey): KeyObject {
-  const b64 = (value: Uint8Array | string | undefined): string => (value === undefined ? '' : typeof value === 'string' ? value : Buffer.from(value).toString('base64url'));
+  const b64 = (value: Uint8Array | string | undefined): string =>
+    value === undefined
+      ? ''
+      : typeof value === 'string'
+        ? value
+        : Buffer.from(value).toString('base64url');
   const kty = (jwk.kty ?? '').replace(/-HSM$/, '');
-  if (kty === 'RSA') return createPublicKey({ key: { kty, n: b64(jwk.n), e: b64(jwk.e) }, format: 'jwk' });
-  if (kty === 'EC') return createPublicKey({ key: { kty, crv: jwk.crv ?? '', x: b64(jwk.x), y: b64(jwk.y) }, format: 'jwk' });
+  if (kty === 'RSA')
+    return createPublicKey({ key: { kty, n: b64(jwk.n), e: b64(jwk.e) }, format: 'jwk' });
+  if (kty === 'EC')
+    return createPublicKey({
+      key: { kty, crv: jwk.crv ?? '', x: b64(jwk.x), y: b64(jwk.y) },
+      format: 'jwk',
+    });
   throw new Error(`unsupported key type ${kty || 'none'}`);
 }

@@ -3,7 +3,12 @@
  * it, with totals, signed (`Ed25519` or `ES256` over the canonical JSON of the body). Pure.
  */
 import type { KeyObject } from 'node:crypto';
-import { signWithPrivateKey, verifySignature, type SignatureAlgorithm, type Signer } from '../crypto/signing';
+import {
+  signWithPrivateKey,
+  verifySignature,
+  type SignatureAlgorithm,
+  type Signer,
+} from '../crypto/signing';
 import type { RecordingGap } from '../control-api';
 import type { InteractionOutcome } from '../interaction';
 import { canonicalJson } from '../ledger/canonical-json';
@@ -54,8 +59,17 @@ export function buildCompletenessReport(
   items: readonly CompletenessItem[],
   generatedAt: Date,
 ): CompletenessReportBody {
-  const count = (outcome: InteractionOutcome): number => items.filter((i) => i.outcome === outcome).length;
-  const sorted = [...items].sort((a, b) => (a.invitedAt === b.invitedAt ? (a.interactionId < b.interactionId ? -1 : 1) : a.invitedAt < b.invitedAt ? -1 : 1));
+  const count = (outcome: InteractionOutcome): number =>
+    items.filter((i) => i.outcome === outcome).length;
+  const sorted = [...items].sort((a, b) =>
+    a.invitedAt === b.invitedAt
+      ? a.interactionId < b.interactionId
+        ? -1
+        : 1
+      : a.invitedAt < b.invitedAt
+        ? -1
+        : 1,
+  );
   return {
     v: 1,
     from: period.from,
@@ -77,21 +91,40 @@ export function buildCompletenessReport(
 }
 
 /** Signs with a local private key (Ed25519 or EC P-256). */
-export function signCompletenessReport(body: CompletenessReportBody, privateKey: KeyObject, keyId: string): CompletenessSignature {
-  const { alg, signature } = signWithPrivateKey(Buffer.from(canonicalJson(body), 'utf8'), privateKey);
+export function signCompletenessReport(
+  body: CompletenessReportBody,
+  privateKey: KeyObject,
+  keyId: string,
+): CompletenessSignature {
+  const { alg, signature } = signWithPrivateKey(
+    Buffer.from(canonicalJson(body), 'utf8'),
+    privateKey,
+  );
   return { v: 1, alg, keyId, signature: signature.toString('base64') };
 }
 
 /** Signs through a {@link Signer} (a local key or Key Vault) with the signer's key id. */
-export async function signCompletenessReportWith(body: CompletenessReportBody, signer: Signer): Promise<CompletenessSignature> {
+export async function signCompletenessReportWith(
+  body: CompletenessReportBody,
+  signer: Signer,
+): Promise<CompletenessSignature> {
   const signature = await signer.sign(Buffer.from(canonicalJson(body), 'utf8'));
   return { v: 1, alg: signer.alg, keyId: signer.keyId, signature: signature.toString('base64') };
 }
 
 /** True when the signature is valid for `publicKey`; an unknown alg or bad input is false. Never throws. */
-export function isCompletenessSignatureValid(body: CompletenessReportBody, signature: CompletenessSignature, publicKey: KeyObject): boolean {
+export function isCompletenessSignatureValid(
+  body: CompletenessReportBody,
+  signature: CompletenessSignature,
+  publicKey: KeyObject,
+): boolean {
   try {
-    return verifySignature(signature.alg, Buffer.from(canonicalJson(body), 'utf8'), Buffer.from(signature.signature, 'base64'), publicKey);
+    return verifySignature(
+      signature.alg,
+      Buffer.from(canonicalJson(body), 'utf8'),
+      Buffer.from(signature.signature, 'base64'),
+      publicKey,
+    );
   } catch {
     return false;
   }
@@ -99,5 +132,10 @@ export function isCompletenessSignatureValid(body: CompletenessReportBody, signa
 
 /** Items that are neither present in full nor explained: what a regulator would ask about. */
 export function unexplainedItems(body: CompletenessReportBody): CompletenessItem[] {
-  return body.items.filter((item) => item.outcome !== 'recorded' && item.outcome !== 'inProgress' && (item.reason === undefined || item.reason === ''));
+  return body.items.filter(
+    (item) =>
+      item.outcome !== 'recorded' &&
+      item.outcome !== 'inProgress' &&
+      (item.reason === undefined || item.reason === ''),
+  );
 }

@@ -49,10 +49,17 @@ export interface ExportIndex {
   /** Object id of the requester. */
   readonly createdBy: string;
   /** What was exported: a search query or a hold id. */
-  readonly selection: { readonly query?: Readonly<Record<string, unknown>>; readonly holdId?: string };
+  readonly selection: {
+    readonly query?: Readonly<Record<string, unknown>>;
+    readonly holdId?: string;
+  };
   readonly interactions: readonly ExportedInteraction[];
   /** Deleted or never-recorded interactions in the selection, explained in the completeness report. */
-  readonly absent: readonly { readonly tenantId: string; readonly interactionId: string; readonly reason: string }[];
+  readonly absent: readonly {
+    readonly tenantId: string;
+    readonly interactionId: string;
+    readonly reason: string;
+  }[];
   readonly ledgerKeyId: string;
 }
 
@@ -70,7 +77,10 @@ export function fieldHashes(metadata: Readonly<Record<string, unknown>>): Record
 }
 
 /** Names of fields whose hash differs, was added or was removed. */
-export function changedFields(expected: Readonly<Record<string, string>>, actual: Readonly<Record<string, string>>): string[] {
+export function changedFields(
+  expected: Readonly<Record<string, string>>,
+  actual: Readonly<Record<string, string>>,
+): string[] {
   const keys = new Set([...Object.keys(expected), ...Object.keys(actual)]);
   return [...keys].filter((k) => expected[k] !== actual[k]).sort();
 }

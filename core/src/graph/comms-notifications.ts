@@ -195,9 +195,9 @@ function parseItem(item: unknown, index: number): CommsNotification {
   }
   const resourceUrl = stringProp(item, 'resourceUrl') ?? stringProp(item, 'resource') ?? '';
   const rawData = prop(item, 'resourceData');
-  const entities = (Array.isArray(rawData) ? rawData : rawData === undefined ? [] : [rawData]).filter(
-    isJsonObject,
-  );
+  const entities = (
+    Array.isArray(rawData) ? rawData : rawData === undefined ? [] : [rawData]
+  ).filter(isJsonObject);
   const first = entities[0];
   const type = odataType(first);
   const pathCallId = callIdFromResource(resourceUrl);
@@ -224,7 +224,12 @@ function parseItem(item: unknown, index: number): CommsNotification {
   if (/\/participants\/?$/i.test(resourceUrl) || type.endsWith('.participant')) {
     return { ...base, kind: 'participants', callId: pathCallId, participants: entities };
   }
-  if (type.endsWith('.call') || (first !== undefined && prop(first, 'state') !== undefined && /\/calls\/[^/]+\/?$/i.test(resourceUrl))) {
+  if (
+    type.endsWith('.call') ||
+    (first !== undefined &&
+      prop(first, 'state') !== undefined &&
+      /\/calls\/[^/]+\/?$/i.test(resourceUrl))
+  ) {
     const call = first ?? {};
     const state = normaliseEnum(prop(call, 'state'), CallState, CallState.unknown);
     return {

@@ -4,7 +4,14 @@
  */
 import type { CallDirection, InteractionType } from '../interaction';
 import type { ParticipantIdentityKind } from '../control-api';
-import { arrayProp, isJsonObject, objectProp, prop, stringProp, type JsonObject } from './comms-notifications';
+import {
+  arrayProp,
+  isJsonObject,
+  objectProp,
+  prop,
+  stringProp,
+  type JsonObject,
+} from './comms-notifications';
 
 export interface IdentityRef {
   readonly kind: ParticipantIdentityKind;
@@ -49,7 +56,11 @@ export interface PolicyInvite {
  * Meeting facts of a call resource. Invites often carry only `tokenMeetingInfo` (for P2P calls
  * too); a meeting leg's `establishing` update adds `chatInfo` and `organizerMeetingInfo`.
  */
-export function meetingFactsOf(call: JsonObject): { readonly isMeeting: boolean; readonly meetingId?: string; readonly joinWebUrl?: string } {
+export function meetingFactsOf(call: JsonObject): {
+  readonly isMeeting: boolean;
+  readonly meetingId?: string;
+  readonly joinWebUrl?: string;
+} {
   const meetingInfo = objectProp(call, 'meetingInfo');
   const threadId = stringProp(objectProp(call, 'chatInfo'), 'threadId');
   const meetingType = (stringProp(meetingInfo, '@odata.type') ?? '').toLowerCase();
@@ -85,8 +96,7 @@ export function identityOf(identitySet: JsonObject | undefined): IdentityRef {
     pick('guest', 'guest') ??
     pick('applicationInstance', 'application') ??
     pick('application', 'application') ??
-    pick('acsUser', 'user') ??
-    { kind: 'unknown' }
+    pick('acsUser', 'user') ?? { kind: 'unknown' }
   );
 }
 
@@ -114,7 +124,10 @@ export function analyseInvite(call: JsonObject): InviteAnalysis {
   }
 
   let recordedInfo: JsonObject | undefined;
-  if (participantId(source) === observed || stringProp(context, 'sourceParticipantId') === observed) {
+  if (
+    participantId(source) === observed ||
+    stringProp(context, 'sourceParticipantId') === observed
+  ) {
     recordedInfo = source;
   } else {
     recordedInfo = targets.find((target) => participantId(target) === observed);
@@ -122,7 +135,11 @@ export function analyseInvite(call: JsonObject): InviteAnalysis {
   let recorded = identityOf(objectProp(recordedInfo ?? source, 'identity'));
   const policyHolderId = stringProp(botUser, 'policyHolderId');
   if (recorded.kind === 'unknown' && policyHolderId !== undefined) {
-    recorded = { kind: 'user', id: policyHolderId, tenantId: stringProp(botUser, 'policyHolderTenantId') };
+    recorded = {
+      kind: 'user',
+      id: policyHolderId,
+      tenantId: stringProp(botUser, 'policyHolderTenantId'),
+    };
   }
   const onBehalfOfSet = objectProp(context, 'onBehalfOf');
   const transferorSet = objectProp(context, 'transferor');
@@ -130,24 +147,37 @@ export function analyseInvite(call: JsonObject): InviteAnalysis {
   const transferor = transferorSet === undefined ? undefined : identityOf(transferorSet);
 
   const recordedUserIds = [recorded, onBehalfOf]
-    .filter((identity): identity is IdentityRef => identity?.kind === 'user' && identity.id !== undefined)
+    .filter(
+      (identity): identity is IdentityRef => identity?.kind === 'user' && identity.id !== undefined,
+    )
     .map((identity) => identity.id as string);
 
   const meetingInfo = objectProp(call, 'meetingInfo');
   const meetingType = (stringProp(meetingInfo, '@odata.type') ?? '').toLowerCase();
-  const isMultiParty = prop(botData, 'isMultiParty') === true || String(prop(botData, 'isMultiParty')).toLowerCase() === 'true';
+  const isMultiParty =
+    prop(botData, 'isMultiParty') === true ||
+    String(prop(botData, 'isMultiParty')).toLowerCase() === 'true';
   const meeting = meetingFactsOf(call);
   const { isMeeting } = meeting;
 
-  const parties: IdentityRef[] = [sourceIdentity, ...targets.map((t) => identityOf(objectProp(t, 'identity')))];
+  const parties: IdentityRef[] = [
+    sourceIdentity,
+    ...targets.map((t) => identityOf(objectProp(t, 'identity'))),
+  ];
   const otherSide = objectProp(botData, 'otherSideUser');
   const otherSideId = stringProp(otherSide, 'id');
-  const otherPhoneFromBotData = otherSideId?.startsWith('4:') === true ? otherSideId.slice(2) : undefined;
+  const otherPhoneFromBotData =
+    otherSideId?.startsWith('4:') === true ? otherSideId.slice(2) : undefined;
   const otherPhone =
-    parties.find((party) => party.kind === 'phone' && party.id !== recorded.id)?.id ?? otherPhoneFromBotData;
+    parties.find((party) => party.kind === 'phone' && party.id !== recorded.id)?.id ??
+    otherPhoneFromBotData;
   const ownPhone = recorded.kind === 'phone' ? recorded.id : undefined;
 
-  const hints = [stringProp(call, 'meetingCapability'), stringProp(botData, 'applicationType'), meetingType]
+  const hints = [
+    stringProp(call, 'meetingCapability'),
+    stringProp(botData, 'applicationType'),
+    meetingType,
+  ]
     .filter((h): h is string => h !== undefined)
     .join(' ');
   let type: InteractionType;

@@ -1,7 +1,14 @@
 /** Roster (participants) notifications → MSI mappings for the media host. Pure. */
 import type { ParticipantMapping, StreamKind } from '../control-api';
 import { identityOf } from './invite';
-import { arrayProp, isJsonObject, objectProp, prop, stringProp, type JsonObject } from './comms-notifications';
+import {
+  arrayProp,
+  isJsonObject,
+  objectProp,
+  prop,
+  stringProp,
+  type JsonObject,
+} from './comms-notifications';
 
 export interface RosterParticipant {
   readonly participantId: string;
@@ -29,11 +36,15 @@ function streamKind(mediaType: string | undefined): StreamKind | undefined {
   }
 }
 
-const isTrue = (value: unknown): boolean => value === true || String(value).toLowerCase() === 'true';
+const isTrue = (value: unknown): boolean =>
+  value === true || String(value).toLowerCase() === 'true';
 
 /** Compliance recorder bots (ours and others') appear as `applicationInstance`; they are not parties of the call. */
 export function isRecorderBot(participant: JsonObject): boolean {
-  return objectProp(objectProp(objectProp(participant, 'info'), 'identity'), 'applicationInstance') !== undefined;
+  return (
+    objectProp(objectProp(objectProp(participant, 'info'), 'identity'), 'applicationInstance') !==
+    undefined
+  );
 }
 
 export function parseRoster(participants: readonly JsonObject[]): readonly RosterParticipant[] {
@@ -46,7 +57,10 @@ export function parseRoster(participants: readonly JsonObject[]): readonly Roste
     const sending = (kind: StreamKind): boolean =>
       streams.some((s) => {
         const direction = (stringProp(s, 'direction') ?? '').toLowerCase();
-        return streamKind(stringProp(s, 'mediaType')) === kind && (direction === 'sendonly' || direction === 'sendreceive');
+        return (
+          streamKind(stringProp(s, 'mediaType')) === kind &&
+          (direction === 'sendonly' || direction === 'sendreceive')
+        );
       });
     result.push({
       participantId,
@@ -57,14 +71,18 @@ export function parseRoster(participants: readonly JsonObject[]): readonly Roste
       isMuted: isTrue(prop(participant, 'isMuted')),
       isSharingScreen: sending('vbss'),
       isVideoOn: sending('video'),
-      msis: streams.map((s) => stringProp(s, 'sourceId')).filter((id): id is string => id !== undefined),
+      msis: streams
+        .map((s) => stringProp(s, 'sourceId'))
+        .filter((id): id is string => id !== undefined),
     });
   }
   return result;
 }
 
 /** MSI → participant for every stream of a participant who is not in the lobby. */
-export function toParticipantMappings(participants: readonly JsonObject[]): readonly ParticipantMapping[] {
+export function toParticipantMappings(
+  participants: readonly JsonObject[],
+): readonly ParticipantMapping[] {
   const mappings: ParticipantMapping[] = [];
   for (const participant of participants) {
     if (isTrue(prop(participant, 'isInLobby')) || isRecorderBot(participant)) continue;

@@ -3,7 +3,12 @@
  * `r || s`) over the canonical JSON of the body.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { signWithPrivateKey, verifySignature, type SignatureAlgorithm, type Signer } from '../crypto/signing';
+import {
+  signWithPrivateKey,
+  verifySignature,
+  type SignatureAlgorithm,
+  type Signer,
+} from '../crypto/signing';
 import { canonicalJson } from './canonical-json';
 import { ledgerHashHex } from './ledger-entry';
 
@@ -29,8 +34,18 @@ export function publicKeyId(publicKey: KeyObject): string {
   return ledgerHashHex(publicKey.export({ type: 'spki', format: 'der' }));
 }
 
-function checkpointBody(head: { readonly seq: number; readonly sha256: string }, at: Date, publicKey: KeyObject): LedgerCheckpointBody {
-  return { v: 1, seq: head.seq, headSha256: head.sha256, at: at.toISOString(), keyId: publicKeyId(publicKey) };
+function checkpointBody(
+  head: { readonly seq: number; readonly sha256: string },
+  at: Date,
+  publicKey: KeyObject,
+): LedgerCheckpointBody {
+  return {
+    v: 1,
+    seq: head.seq,
+    headSha256: head.sha256,
+    at: at.toISOString(),
+    keyId: publicKeyId(publicKey),
+  };
 }
 
 /** Signs with a local private key (Ed25519 or EC P-256). */
@@ -40,7 +55,10 @@ export function signCheckpoint(
   privateKey: KeyObject,
 ): LedgerCheckpoint {
   const body = checkpointBody(head, at, createPublicKey(privateKey));
-  const { alg, signature } = signWithPrivateKey(Buffer.from(canonicalJson(body), 'utf8'), privateKey);
+  const { alg, signature } = signWithPrivateKey(
+    Buffer.from(canonicalJson(body), 'utf8'),
+    privateKey,
+  );
   return { ...body, alg, signature: signature.toString('base64') };
 }
 
@@ -56,7 +74,10 @@ export async function signCheckpointWith(
 }
 
 /** True when the checkpoint's signature is valid for `publicKey`. Never throws. */
-export function isCheckpointSignatureValid(checkpoint: LedgerCheckpoint, publicKey: KeyObject): boolean {
+export function isCheckpointSignatureValid(
+  checkpoint: LedgerCheckpoint,
+  publicKey: KeyObject,
+): boolean {
   try {
     const body: LedgerCheckpointBody = {
       v: checkpoint.v,
@@ -65,7 +86,12 @@ export function isCheckpointSignatureValid(checkpoint: LedgerCheckpoint, publicK
       at: checkpoint.at,
       keyId: checkpoint.keyId,
     };
-    return verifySignature(checkpoint.alg, Buffer.from(canonicalJson(body), 'utf8'), Buffer.from(checkpoint.signature, 'base64'), publicKey);
+    return verifySignature(
+      checkpoint.alg,
+      Buffer.from(canonicalJson(body), 'utf8'),
+      Buffer.from(checkpoint.signature, 'base64'),
+      publicKey,
+    );
   } catch {
     return false;
   }

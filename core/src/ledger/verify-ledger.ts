@@ -48,7 +48,10 @@ export interface VerifyLedgerOptions {
  * Checks every entry's hash, every link and the contiguity of sequence numbers, then every
  * checkpoint against the chain. Reports all failures, in order.
  */
-export function verifyLedger(entries: readonly LedgerEntry[], options: VerifyLedgerOptions = {}): LedgerVerification {
+export function verifyLedger(
+  entries: readonly LedgerEntry[],
+  options: VerifyLedgerOptions = {},
+): LedgerVerification {
   const failures: LedgerFailure[] = [];
   const bySeq = new Map<number, LedgerEntry>();
   let previous: LedgerEntry | undefined;
@@ -56,23 +59,47 @@ export function verifyLedger(entries: readonly LedgerEntry[], options: VerifyLed
 
   entries.forEach((entry, index) => {
     if (entryHash(entry) !== entry.sha256) {
-      failures.push({ kind: LedgerFailureKind.altered, seq: entry.seq, message: `entry ${entry.seq} does not match its hash` });
+      failures.push({
+        kind: LedgerFailureKind.altered,
+        seq: entry.seq,
+        message: `entry ${entry.seq} does not match its hash`,
+      });
     }
     if (previous === undefined) {
       if (isFromGenesis && entry.seq !== 0) {
-        failures.push({ kind: LedgerFailureKind.missing, seq: 0, message: `the chain starts at entry ${entry.seq}, not 0` });
+        failures.push({
+          kind: LedgerFailureKind.missing,
+          seq: 0,
+          message: `the chain starts at entry ${entry.seq}, not 0`,
+        });
       }
       if (isFromGenesis && entry.seq === 0 && entry.prevSha256 !== GENESIS_SHA256) {
-        failures.push({ kind: LedgerFailureKind.brokenLink, seq: 0, message: 'entry 0 does not start from the genesis hash' });
+        failures.push({
+          kind: LedgerFailureKind.brokenLink,
+          seq: 0,
+          message: 'entry 0 does not start from the genesis hash',
+        });
       }
     } else {
       if (entry.seq <= previous.seq) {
-        failures.push({ kind: LedgerFailureKind.outOfOrder, seq: entry.seq, message: `entry ${entry.seq} at position ${index} follows entry ${previous.seq}` });
+        failures.push({
+          kind: LedgerFailureKind.outOfOrder,
+          seq: entry.seq,
+          message: `entry ${entry.seq} at position ${index} follows entry ${previous.seq}`,
+        });
       } else if (entry.seq !== previous.seq + 1) {
-        failures.push({ kind: LedgerFailureKind.missing, seq: previous.seq + 1, message: `entries ${previous.seq + 1} to ${entry.seq - 1} are missing` });
+        failures.push({
+          kind: LedgerFailureKind.missing,
+          seq: previous.seq + 1,
+          message: `entries ${previous.seq + 1} to ${entry.seq - 1} are missing`,
+        });
       }
       if (entry.prevSha256 !== previous.sha256) {
-        failures.push({ kind: LedgerFailureKind.brokenLink, seq: entry.seq, message: `entry ${entry.seq} does not link to the entry before it (${previous.seq})` });
+        failures.push({
+          kind: LedgerFailureKind.brokenLink,
+          seq: entry.seq,
+          message: `entry ${entry.seq} does not link to the entry before it (${previous.seq})`,
+        });
       }
     }
     if (!bySeq.has(entry.seq)) bySeq.set(entry.seq, entry);
@@ -81,16 +108,32 @@ export function verifyLedger(entries: readonly LedgerEntry[], options: VerifyLed
 
   const checkpoints = options.checkpoints ?? [];
   for (const checkpoint of checkpoints) {
-    if (options.publicKey === undefined || !isCheckpointSignatureValid(checkpoint, options.publicKey)) {
-      failures.push({ kind: LedgerFailureKind.badCheckpointSignature, seq: checkpoint.seq, message: `checkpoint at entry ${checkpoint.seq} has no valid signature` });
+    if (
+      options.publicKey === undefined ||
+      !isCheckpointSignatureValid(checkpoint, options.publicKey)
+    ) {
+      failures.push({
+        kind: LedgerFailureKind.badCheckpointSignature,
+        seq: checkpoint.seq,
+        message: `checkpoint at entry ${checkpoint.seq} has no valid signature`,
+      });
       continue;
     }
     const head = bySeq.get(checkpoint.seq);
     if (head === undefined || head.sha256 !== checkpoint.headSha256) {
-      failures.push({ kind: LedgerFailureKind.checkpointMismatch, seq: checkpoint.seq, message: `checkpoint at entry ${checkpoint.seq} names a head the chain does not have` });
+      failures.push({
+        kind: LedgerFailureKind.checkpointMismatch,
+        seq: checkpoint.seq,
+        message: `checkpoint at entry ${checkpoint.seq} names a head the chain does not have`,
+      });
     }
   }
-  return { isValid: failures.length === 0, failures, entryCount: entries.length, checkpointCount: checkpoints.length };
+  return {
+    isValid: failures.length === 0,
+    failures,
+    entryCount: entries.length,
+    checkpointCount: checkpoints.length,
+  };
 }
 
 /**
@@ -105,13 +148,21 @@ export function verifyEntryAgainstCheckpoint(
 ): LedgerVerification {
   const failures: LedgerFailure[] = [];
   if (path[0]?.seq !== entry.seq || path[0].sha256 !== entry.sha256) {
-    failures.push({ kind: LedgerFailureKind.brokenLink, seq: entry.seq, message: `the path does not start at entry ${entry.seq}` });
+    failures.push({
+      kind: LedgerFailureKind.brokenLink,
+      seq: entry.seq,
+      message: `the path does not start at entry ${entry.seq}`,
+    });
   }
   const chain = verifyLedger(path, { checkpoints: [checkpoint], publicKey, isFromGenesis: false });
   failures.push(...chain.failures);
   const last = path[path.length - 1];
   if (last === undefined || last.seq !== checkpoint.seq) {
-    failures.push({ kind: LedgerFailureKind.checkpointMismatch, seq: checkpoint.seq, message: `the path does not end at the checkpoint's head ${checkpoint.seq}` });
+    failures.push({
+      kind: LedgerFailureKind.checkpointMismatch,
+      seq: checkpoint.seq,
+      message: `the path does not end at the checkpoint's head ${checkpoint.seq}`,
+    });
   }
   return { isValid: failures.length === 0, failures, entryCount: path.length, checkpointCount: 1 };
 }

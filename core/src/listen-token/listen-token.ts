@@ -47,7 +47,8 @@ export type ListenTokenVerification =
   | { readonly ok: false; readonly reason: ListenTokenFailure };
 
 function checkKey(key: Buffer): void {
-  if (key.length < MIN_LISTEN_KEY_BYTES) throw new RangeError(`listen token key must be at least ${MIN_LISTEN_KEY_BYTES} bytes`);
+  if (key.length < MIN_LISTEN_KEY_BYTES)
+    throw new RangeError(`listen token key must be at least ${MIN_LISTEN_KEY_BYTES} bytes`);
 }
 
 function sign(key: Buffer, signedPart: string): Buffer {
@@ -58,14 +59,24 @@ function sign(key: Buffer, signedPart: string): Buffer {
 export function createListenToken(input: CreateListenTokenInput, key: Buffer): string {
   checkKey(key);
   const lifetime = input.lifetimeInMs ?? DEFAULT_LISTEN_TOKEN_LIFETIME_IN_MS;
-  if (!(lifetime > 0 && lifetime <= MAX_LISTEN_TOKEN_LIFETIME_IN_MS)) throw new RangeError('listen token lifetime out of range');
-  const claims = { sid: input.sessionId, uid: input.userId, exp: input.nowMs + lifetime, jti: input.tokenId ?? randomUUID() };
+  if (!(lifetime > 0 && lifetime <= MAX_LISTEN_TOKEN_LIFETIME_IN_MS))
+    throw new RangeError('listen token lifetime out of range');
+  const claims = {
+    sid: input.sessionId,
+    uid: input.userId,
+    exp: input.nowMs + lifetime,
+    jti: input.tokenId ?? randomUUID(),
+  };
   const signedPart = `${PREFIX}.${Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url')}`;
   return `${signedPart}.${sign(key, signedPart).toString('base64url')}`;
 }
 
 /** Verifies a token (media host side). Never throws on bad input; returns why it failed. */
-export function verifyListenToken(token: string, key: Buffer, nowMs: number): ListenTokenVerification {
+export function verifyListenToken(
+  token: string,
+  key: Buffer,
+  nowMs: number,
+): ListenTokenVerification {
   checkKey(key);
   const fail = (reason: ListenTokenFailure): ListenTokenVerification => ({ ok: false, reason });
   if (token.length > 2048) return fail(ListenTokenFailure.malformed);
@@ -74,7 +85,8 @@ export function verifyListenToken(token: string, key: Buffer, nowMs: number): Li
   const [, claimsPart = '', signaturePart = ''] = parts;
   const expected = sign(key, `${PREFIX}.${claimsPart}`);
   const given = Buffer.from(signaturePart, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return fail(ListenTokenFailure.badSignature);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return fail(ListenTokenFailure.badSignature);
   let raw: unknown;
   try {
     raw = JSON.parse(Buffer.from(claimsPart, 'base64url').toString('utf8'));
@@ -82,10 +94,19 @@ export function verifyListenToken(token: string, key: Buffer, nowMs: number): Li
     return fail(ListenTokenFailure.malformed);
   }
   const c = raw as Partial<Record<'sid' | 'uid' | 'exp' | 'jti', unknown>>;
-  if (typeof c.sid !== 'string' || typeof c.uid !== 'string' || typeof c.exp !== 'number' || typeof c.jti !== 'string') {
+  if (
+    typeof c.sid !== 'string' ||
+    typeof c.uid !== 'string' ||
+    typeof c.exp !== 'number' ||
+    typeof c.jti !== 'string'
+  ) {
     return fail(ListenTokenFailure.malformed);
   }
   if (c.exp <= nowMs) return fail(ListenTokenFailure.expired);
-  if (c.exp - nowMs > MAX_LISTEN_TOKEN_LIFETIME_IN_MS) return fail(ListenTokenFailure.lifetimeTooLong);
-  return { ok: true, claims: { sessionId: c.sid, userId: c.uid, expiresAtMs: c.exp, tokenId: c.jti } };
+  if (c.exp - nowMs > MAX_LISTEN_TOKEN_LIFETIME_IN_MS)
+    return fail(ListenTokenFailure.lifetimeTooLong);
+  return {
+    ok: true,
+    claims: { sessionId: c.sid, userId: c.uid, expiresAtMs: c.exp, tokenId: c.jti },
+  };
 }

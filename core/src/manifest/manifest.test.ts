@@ -25,7 +25,11 @@ function blockBytes(streamNo: number, index: number): Buffer {
   return Buffer.alloc(100 + index, (streamNo * 16 + index) & 0xff);
 }
 
-function buildStream(streamId: string, streamNo: number, count: number): { stream: ManifestStream; blob: Buffer } {
+function buildStream(
+  streamId: string,
+  streamNo: number,
+  count: number,
+): { stream: ManifestStream; blob: Buffer } {
   let chain = chainGenesis(interactionId, streamId);
   let offset = 0;
   const blocks: ManifestBlock[] = [];
@@ -34,7 +38,17 @@ function buildStream(streamId: string, streamNo: number, count: number): { strea
     const bytes = blockBytes(streamNo, index);
     const sha = sha256HexOf(bytes);
     chain = chainNext(chain, sha, sha);
-    blocks.push({ index, blockId: blockIdFor(index), offset, length: bytes.length, sha256: sha, storedOffset: offset, storedLength: bytes.length, storedSha256: sha, chainSha256: chain });
+    blocks.push({
+      index,
+      blockId: blockIdFor(index),
+      offset,
+      length: bytes.length,
+      sha256: sha,
+      storedOffset: offset,
+      storedLength: bytes.length,
+      storedSha256: sha,
+      chainSha256: chain,
+    });
     offset += bytes.length;
     parts.push(bytes);
   }
@@ -79,14 +93,23 @@ function buildManifest(): { manifest: RecordingManifest; blobs: Map<string, Buff
     gaps: [],
     merkleRootSha256: streamsMerkleRoot(streams),
   };
-  return { manifest, blobs: new Map([[a.stream.blobName, a.blob], [b.stream.blobName, b.blob]]) };
+  return {
+    manifest,
+    blobs: new Map([
+      [a.stream.blobName, a.blob],
+      [b.stream.blobName, b.blob],
+    ]),
+  };
 }
 
 function reader(blobs: Map<string, Buffer>) {
   return (stream: ManifestStream, block: ManifestBlock): Promise<Buffer | undefined> => {
     const blob = blobs.get(stream.blobName);
-    if (blob === undefined || block.storedOffset + block.storedLength > blob.length) return Promise.resolve(undefined);
-    return Promise.resolve(blob.subarray(block.storedOffset, block.storedOffset + block.storedLength));
+    if (blob === undefined || block.storedOffset + block.storedLength > blob.length)
+      return Promise.resolve(undefined);
+    return Promise.resolve(
+      blob.subarray(block.storedOffset, block.storedOffset + block.storedLength),
+    );
   };
 }
 
@@ -94,7 +117,9 @@ describe('recording manifest', () => {
   it('verifies a signed manifest and every stored block', async () => {
     const { manifest, blobs } = buildManifest();
     const bytes = serializeManifest(manifest);
-    const result = await verifyManifest(bytes, signManifest(bytes, privateKey, 'k'), publicKey, { readStoredBlock: reader(blobs) });
+    const result = await verifyManifest(bytes, signManifest(bytes, privateKey, 'k'), publicKey, {
+      readStoredBlock: reader(blobs),
+    });
     expect(result).toMatchObject({ isValid: true, blocksChecked: 7 });
   });
 
@@ -114,9 +139,14 @@ describe('recording manifest', () => {
     const bytes = serializeManifest(manifest);
     const blob = blobs.get(manifest.streams[0]!.blobName)!;
     blob[150] = (blob[150] ?? 0) ^ 0xff;
-    const result = await verifyManifest(bytes, signManifest(bytes, privateKey, 'k'), publicKey, { readStoredBlock: reader(blobs) });
+    const result = await verifyManifest(bytes, signManifest(bytes, privateKey, 'k'), publicKey, {
+      readStoredBlock: reader(blobs),
+    });
     expect(result.isValid).toBe(false);
-    if (!result.isValid) expect(result.problems).toContain('stream audio-11 block 1: stored bytes do not match their hash');
+    if (!result.isValid)
+      expect(result.problems).toContain(
+        'stream audio-11 block 1: stored bytes do not match their hash',
+      );
   });
 
   it('fails when a block is removed from storage', async () => {
@@ -125,8 +155,16 @@ describe('recording manifest', () => {
     const stream = manifest.streams[0]!;
     const blob = blobs.get(stream.blobName)!;
     const second = stream.blocks[1]!;
-    blobs.set(stream.blobName, Buffer.concat([blob.subarray(0, second.storedOffset), blob.subarray(second.storedOffset + second.storedLength)]));
-    const result = await verifyManifest(bytes, signManifest(bytes, privateKey, 'k'), publicKey, { readStoredBlock: reader(blobs) });
+    blobs.set(
+      stream.blobName,
+      Buffer.concat([
+        blob.subarray(0, second.storedOffset),
+        blob.subarray(second.storedOffset + second.storedLength),
+      ]),
+    );
+    const result = await verifyManifest(bytes, signManifest(bytes, privateKey, 'k'), publicKey, {
+      readStoredBlock: reader(blobs),
+    });
     expect(result.isValid).toBe(false);
   });
 
@@ -136,25 +174,37 @@ describe('recording manifest', () => {
     const stream = manifest.streams[1]!;
     const parts = stream.blocks.map((_, i) => blockBytes(2, i));
     blobs.set(stream.blobName, Buffer.concat([parts[1]!, parts[0]!, parts[2]!]));
-    const result = await verifyManifest(bytes, signManifest(bytes, privateKey, 'k'), publicKey, { readStoredBlock: reader(blobs) });
+    const result = await verifyManifest(bytes, signManifest(bytes, privateKey, 'k'), publicKey, {
+      readStoredBlock: reader(blobs),
+    });
     expect(result.isValid).toBe(false);
   });
 
   it('fails when a block entry is removed from a manifest re-signed with the right key', async () => {
     const { manifest } = buildManifest();
     const stream = manifest.streams[0]!;
-    const tampered: RecordingManifest = { ...manifest, streams: [{ ...stream, blocks: [stream.blocks[0]!, ...stream.blocks.slice(2)] }, manifest.streams[1]!] };
+    const tampered: RecordingManifest = {
+      ...manifest,
+      streams: [
+        { ...stream, blocks: [stream.blocks[0]!, ...stream.blocks.slice(2)] },
+        manifest.streams[1]!,
+      ],
+    };
     const bytes = serializeManifest(tampered);
     const result = await verifyManifest(bytes, signManifest(bytes, privateKey, 'k'), publicKey);
     expect(result.isValid).toBe(false);
-    if (!result.isValid) expect(result.problems.some((p) => p.includes('hash chain broken'))).toBe(true);
+    if (!result.isValid)
+      expect(result.problems.some((p) => p.includes('hash chain broken'))).toBe(true);
   });
 
   it('fails when block entries are swapped in a manifest re-signed with the right key', async () => {
     const { manifest } = buildManifest();
     const stream = manifest.streams[0]!;
     const swapped = [stream.blocks[1]!, stream.blocks[0]!, ...stream.blocks.slice(2)];
-    const tampered: RecordingManifest = { ...manifest, streams: [{ ...stream, blocks: swapped }, manifest.streams[1]!] };
+    const tampered: RecordingManifest = {
+      ...manifest,
+      streams: [{ ...stream, blocks: swapped }, manifest.streams[1]!],
+    };
     const bytes = serializeManifest(tampered);
     const result = await verifyManifest(bytes, signManifest(bytes, privateKey, 'k'), publicKey);
     expect(result.isValid).toBe(false);
@@ -163,9 +213,19 @@ describe('recording manifest', () => {
   it('fails with another key and with an unreadable signature', async () => {
     const { manifest } = buildManifest();
     const bytes = serializeManifest(manifest);
-    expect((await verifyManifest(bytes, signManifest(bytes, other.privateKey, 'k'), publicKey)).isValid).toBe(false);
+    expect(
+      (await verifyManifest(bytes, signManifest(bytes, other.privateKey, 'k'), publicKey)).isValid,
+    ).toBe(false);
     expect((await verifyManifest(bytes, 'not json', publicKey)).isValid).toBe(false);
-    expect((await verifyManifest(Buffer.from('{'), signManifest(Buffer.from('{'), privateKey, 'k'), publicKey)).isValid).toBe(false);
+    expect(
+      (
+        await verifyManifest(
+          Buffer.from('{'),
+          signManifest(Buffer.from('{'), privateKey, 'k'),
+          publicKey,
+        )
+      ).isValid,
+    ).toBe(false);
   });
 
   it('computes a Merkle root that depends on every leaf and their order', () => {
@@ -177,7 +237,9 @@ describe('recording manifest', () => {
   });
 
   it('makes block ids of equal length', () => {
-    expect(Buffer.from(blockIdFor(0), 'base64').length).toBe(Buffer.from(blockIdFor(49_999), 'base64').length);
+    expect(Buffer.from(blockIdFor(0), 'base64').length).toBe(
+      Buffer.from(blockIdFor(49_999), 'base64').length,
+    );
   });
 });
 
@@ -186,18 +248,34 @@ describe('ES256 manifest signatures', () => {
 
   it('verifies a manifest signed through an ES256 signer, recording alg and key id', async () => {
     const bytes = serializeManifest(buildManifest().manifest);
-    const signature = await signManifestWith(bytes, createLocalSigner(ec.privateKey, ec.publicKey, signingKeyId(ec.publicKey)));
-    expect(signature).toMatchObject({ v: 1, alg: 'ES256', keyId: expect.stringMatching(/^es256:[0-9a-f]{16}$/) as unknown });
+    const signature = await signManifestWith(
+      bytes,
+      createLocalSigner(ec.privateKey, ec.publicKey, signingKeyId(ec.publicKey)),
+    );
+    expect(signature).toMatchObject({
+      v: 1,
+      alg: 'ES256',
+      keyId: expect.stringMatching(/^es256:[0-9a-f]{16}$/) as unknown,
+    });
     expect((await verifyManifest(bytes, signature, ec.publicKey)).isValid).toBe(true);
   });
 
   it('fails an ES256 signature with one flipped byte', async () => {
     const bytes = serializeManifest(buildManifest().manifest);
-    const signature = await signManifestWith(bytes, createLocalSigner(ec.privateKey, ec.publicKey, 'k'));
+    const signature = await signManifestWith(
+      bytes,
+      createLocalSigner(ec.privateKey, ec.publicKey, 'k'),
+    );
     const raw = Buffer.from(signature.signature, 'base64');
     raw[10] = (raw[10] ?? 0) ^ 1;
-    const result = await verifyManifest(bytes, { ...signature, signature: raw.toString('base64') }, ec.publicKey);
-    expect(result.isValid ? [] : result.problems).toEqual(['signature: ES256 signature does not match the manifest bytes and key']);
+    const result = await verifyManifest(
+      bytes,
+      { ...signature, signature: raw.toString('base64') },
+      ec.publicKey,
+    );
+    expect(result.isValid ? [] : result.problems).toEqual([
+      'signature: ES256 signature does not match the manifest bytes and key',
+    ]);
   });
 
   it('reports an unknown algorithm as a problem instead of throwing', async () => {

@@ -6,7 +6,14 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import type { ParticipantIdentityKind, RecordingGap, StreamKind } from '../control-api';
-import { isSignatureAlgorithm, signatureAlgorithmOf, signWithPrivateKey, verifySignature, type SignatureAlgorithm, type Signer } from '../crypto/signing';
+import {
+  isSignatureAlgorithm,
+  signatureAlgorithmOf,
+  signWithPrivateKey,
+  verifySignature,
+  type SignatureAlgorithm,
+  type Signer,
+} from '../crypto/signing';
 
 export const MANIFEST_FORMAT_VERSION = 1 as const;
 
@@ -111,7 +118,11 @@ export function chainGenesis(interactionId: string, streamId: string): string {
 }
 
 /** The chain value after a block: SHA-256(previous || plaintext sha || stored sha), all raw bytes. */
-export function chainNext(previousHex: string, plaintextSha256Hex: string, storedSha256Hex: string): string {
+export function chainNext(
+  previousHex: string,
+  plaintextSha256Hex: string,
+  storedSha256Hex: string,
+): string {
   return createHash('sha256')
     .update(Buffer.from(previousHex, 'hex'))
     .update(Buffer.from(plaintextSha256Hex, 'hex'))
@@ -125,13 +136,26 @@ export function chainNext(previousHex: string, plaintextSha256Hex: string, store
  */
 export function merkleRoot(leavesHex: readonly string[]): string {
   if (leavesHex.length === 0) return sha256HexOf('');
-  let level: Buffer[] = leavesHex.map((leaf) => createHash('sha256').update(Buffer.from([0])).update(Buffer.from(leaf, 'hex')).digest());
+  let level: Buffer[] = leavesHex.map((leaf) =>
+    createHash('sha256')
+      .update(Buffer.from([0]))
+      .update(Buffer.from(leaf, 'hex'))
+      .digest(),
+  );
   while (level.length > 1) {
     const next: Buffer[] = [];
     for (let i = 0; i < level.length; i += 2) {
       const left = level[i]!;
       const right = level[i + 1];
-      next.push(right === undefined ? left : createHash('sha256').update(Buffer.from([1])).update(left).update(right).digest());
+      next.push(
+        right === undefined
+          ? left
+          : createHash('sha256')
+              .update(Buffer.from([1]))
+              .update(left)
+              .update(right)
+              .digest(),
+      );
     }
     level = next;
   }
@@ -139,8 +163,12 @@ export function merkleRoot(leavesHex: readonly string[]): string {
 }
 
 /** The Merkle root of a manifest's streams, ordered by streamId. */
-export function streamsMerkleRoot(streams: readonly Pick<ManifestStream, 'streamId' | 'chainHeadSha256'>[]): string {
-  const ordered = [...streams].sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
+export function streamsMerkleRoot(
+  streams: readonly Pick<ManifestStream, 'streamId' | 'chainHeadSha256'>[],
+): string {
+  const ordered = [...streams].sort((a, b) =>
+    a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0,
+  );
   return merkleRoot(ordered.map((s) => s.chainHeadSha256));
 }
 
@@ -155,13 +183,20 @@ export function serializeManifest(manifest: RecordingManifest): Buffer {
 }
 
 /** Signs with a local private key (Ed25519 or EC P-256). */
-export function signManifest(manifestBytes: Buffer, privateKey: KeyObject, keyId: string): ManifestSignature {
+export function signManifest(
+  manifestBytes: Buffer,
+  privateKey: KeyObject,
+  keyId: string,
+): ManifestSignature {
   const { alg, signature } = signWithPrivateKey(manifestBytes, privateKey);
   return { v: 1, alg, keyId, signature: signature.toString('base64') };
 }
 
 /** Signs through a {@link Signer} (a local key or Key Vault); the record names its alg and key id. */
-export async function signManifestWith(manifestBytes: Buffer, signer: Signer): Promise<ManifestSignature> {
+export async function signManifestWith(
+  manifestBytes: Buffer,
+  signer: Signer,
+): Promise<ManifestSignature> {
   const signature = await signer.sign(manifestBytes);
   return { v: 1, alg: signer.alg, keyId: signer.keyId, signature: signature.toString('base64') };
 }
@@ -177,14 +212,21 @@ export function signingKeyId(publicKey: KeyObject): string {
 
 export interface VerifyManifestOptions {
   /** Returns the stored bytes of one block (a range of the blob), or undefined when absent. */
-  readonly readStoredBlock?: (stream: ManifestStream, block: ManifestBlock) => Promise<Buffer | undefined>;
+  readonly readStoredBlock?: (
+    stream: ManifestStream,
+    block: ManifestBlock,
+  ) => Promise<Buffer | undefined>;
   /** Turns stored bytes into plaintext (decryption); identity when the recording is unencrypted. */
   readonly toPlaintext?: (stream: ManifestStream, block: ManifestBlock, stored: Buffer) => Buffer;
 }
 
 export type ManifestVerification =
   | { readonly isValid: true; readonly manifest: RecordingManifest; readonly blocksChecked: number }
-  | { readonly isValid: false; readonly problems: readonly string[]; readonly manifest?: RecordingManifest };
+  | {
+      readonly isValid: false;
+      readonly problems: readonly string[];
+      readonly manifest?: RecordingManifest;
+    };
 
 function isStreamList(value: unknown): value is readonly ManifestStream[] {
   return Array.isArray(value);
@@ -200,9 +242,14 @@ interface ParsedSignature {
   readonly signature: string;
 }
 
-function parseSignature(signature: ManifestSignature | Buffer | string): ParsedSignature | undefined {
+function parseSignature(
+  signature: ManifestSignature | Buffer | string,
+): ParsedSignature | undefined {
   try {
-    const value: unknown = typeof signature === 'object' && !Buffer.isBuffer(signature) ? signature : JSON.parse(signature.toString());
+    const value: unknown =
+      typeof signature === 'object' && !Buffer.isBuffer(signature)
+        ? signature
+        : JSON.parse(signature.toString());
     const s = value as { v?: unknown; alg?: unknown; signature?: unknown; keyId?: unknown } | null;
     if (s !== null && s.v === 1 && typeof s.signature === 'string' && typeof s.keyId === 'string') {
       return { alg: s.alg, signature: s.signature };
@@ -227,8 +274,11 @@ export async function verifyManifest(
   const problems: string[] = [];
   const sig = parseSignature(signature);
   if (sig === undefined) problems.push('signature: unreadable');
-  else if (!isSignatureAlgorithm(sig.alg)) problems.push(`signature: unknown algorithm ${JSON.stringify(sig.alg)}`);
-  else if (!verifySignature(sig.alg, manifestBytes, Buffer.from(sig.signature, 'base64'), publicKey)) {
+  else if (!isSignatureAlgorithm(sig.alg))
+    problems.push(`signature: unknown algorithm ${JSON.stringify(sig.alg)}`);
+  else if (
+    !verifySignature(sig.alg, manifestBytes, Buffer.from(sig.signature, 'base64'), publicKey)
+  ) {
     problems.push(`signature: ${sig.alg} signature does not match the manifest bytes and key`);
   }
   let manifest: RecordingManifest;
@@ -251,9 +301,12 @@ export async function verifyManifest(
     for (const [position, block] of blocks.entries()) {
       const at = `${where} block ${position}`;
       if (block.index !== position) problems.push(`${at}: index ${block.index} out of place`);
-      if (block.offset !== offset) problems.push(`${at}: plaintext offset ${block.offset} where ${offset} expected`);
-      if (block.storedOffset !== storedOffset) problems.push(`${at}: stored offset ${block.storedOffset} where ${storedOffset} expected`);
-      if (block.blockId !== blockIdFor(position)) problems.push(`${at}: block id does not match its position`);
+      if (block.offset !== offset)
+        problems.push(`${at}: plaintext offset ${block.offset} where ${offset} expected`);
+      if (block.storedOffset !== storedOffset)
+        problems.push(`${at}: stored offset ${block.storedOffset} where ${storedOffset} expected`);
+      if (block.blockId !== blockIdFor(position))
+        problems.push(`${at}: block id does not match its position`);
       chain = chainNext(chain, block.sha256, block.storedSha256);
       if (block.chainSha256 !== chain) problems.push(`${at}: hash chain broken`);
       offset += block.length;
@@ -271,19 +324,33 @@ export async function verifyManifest(
         }
         let plaintext: Buffer | undefined;
         try {
-          plaintext = options.toPlaintext !== undefined ? options.toPlaintext(stream, block, stored) : manifest.encryption === undefined ? stored : undefined;
+          plaintext =
+            options.toPlaintext !== undefined
+              ? options.toPlaintext(stream, block, stored)
+              : manifest.encryption === undefined
+                ? stored
+                : undefined;
         } catch {
           problems.push(`${at}: cannot be decrypted`);
         }
-        if (plaintext !== undefined && (plaintext.length !== block.length || sha256HexOf(plaintext) !== block.sha256)) {
+        if (
+          plaintext !== undefined &&
+          (plaintext.length !== block.length || sha256HexOf(plaintext) !== block.sha256)
+        ) {
           problems.push(`${at}: plaintext does not match its hash`);
         }
       }
     }
-    if (stream.plaintextBytes !== offset) problems.push(`${where}: byte count ${stream.plaintextBytes} where blocks hold ${offset}`);
-    if (stream.storedBytes !== storedOffset) problems.push(`${where}: stored byte count does not match its blocks`);
-    if (stream.chainHeadSha256 !== chain) problems.push(`${where}: chain head does not match its blocks`);
+    if (stream.plaintextBytes !== offset)
+      problems.push(`${where}: byte count ${stream.plaintextBytes} where blocks hold ${offset}`);
+    if (stream.storedBytes !== storedOffset)
+      problems.push(`${where}: stored byte count does not match its blocks`);
+    if (stream.chainHeadSha256 !== chain)
+      problems.push(`${where}: chain head does not match its blocks`);
   }
-  if (streamsMerkleRoot(streams) !== manifest.merkleRootSha256) problems.push('manifest: Merkle root does not match the streams');
-  return problems.length === 0 ? { isValid: true, manifest, blocksChecked } : { isValid: false, problems, manifest };
+  if (streamsMerkleRoot(streams) !== manifest.merkleRootSha256)
+    problems.push('manifest: Merkle root does not match the streams');
+  return problems.length === 0
+    ? { isValid: true, manifest, blocksChecked }
+    : { isValid: false, problems, manifest };
 }

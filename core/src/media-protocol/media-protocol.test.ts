@@ -33,23 +33,53 @@ const samples: MediaProtocolFrame[] = [
       { msi: 0xfffffffe, originalSenderTimestamp100ns: 9n, payload: pcm(5) },
     ],
   },
-  { ...base, sequence: 3, msi: 21, type: 'video', format: PayloadFormat.h264, isKeyFrame: true, width: 1280, height: 720, payload: pcm(6, 5000) },
-  { ...base, sequence: 4, msi: 31, type: 'vbss', format: PayloadFormat.h264, isKeyFrame: false, width: 1920, height: 1080, payload: pcm(7, 100) },
+  {
+    ...base,
+    sequence: 3,
+    msi: 21,
+    type: 'video',
+    format: PayloadFormat.h264,
+    isKeyFrame: true,
+    width: 1280,
+    height: 720,
+    payload: pcm(6, 5000),
+  },
+  {
+    ...base,
+    sequence: 4,
+    msi: 31,
+    type: 'vbss',
+    format: PayloadFormat.h264,
+    isKeyFrame: false,
+    width: 1920,
+    height: 1080,
+    payload: pcm(7, 100),
+  },
   { ...base, sequence: 5, type: 'dominantSpeaker', dominantMsi: 0xffffffff },
   { ...base, sequence: 6, type: 'activeSpeakers', msis: [11, 12] },
-  { ...base, sequence: 7, msi: 21, type: 'streamState', streamKind: StreamStateKind.video, isActive: false },
+  {
+    ...base,
+    sequence: 7,
+    msi: 21,
+    type: 'streamState',
+    streamKind: StreamStateKind.video,
+    isActive: false,
+  },
   { ...base, sequence: 8, type: 'end' },
   { ...base, sequence: 0, type: 'ack', ackedSequence: 8, nextSequence: 9 },
   { ...base, sequence: 0, type: 'error', errorCode: 1, message: 'frame sequence out of order' },
 ];
 
 describe('media protocol codec', () => {
-  it.each(samples.map((frame) => [frame.type, frame] as const))('round-trips a %s frame', (_type, frame) => {
-    const bytes = encodeFrame(frame);
-    const { frames, error } = decodeFrames(bytes);
-    expect(error).toBeUndefined();
-    expect(frames).toEqual([frame]);
-  });
+  it.each(samples.map((frame) => [frame.type, frame] as const))(
+    'round-trips a %s frame',
+    (_type, frame) => {
+      const bytes = encodeFrame(frame);
+      const { frames, error } = decodeFrames(bytes);
+      expect(error).toBeUndefined();
+      expect(frames).toEqual([frame]);
+    },
+  );
 
   it('decodes a stream split at every possible byte boundary', () => {
     const all = Buffer.concat(samples.map((f) => encodeFrame(f)));
@@ -66,13 +96,19 @@ describe('media protocol codec', () => {
     const all = Buffer.concat(samples.slice(0, 4).map((f) => encodeFrame(f)));
     const decoder = new MediaFrameDecoder();
     const frames: MediaProtocolFrame[] = [];
-    for (let i = 0; i < all.length; i += 1) frames.push(...decoder.push(all.subarray(i, i + 1)).frames);
+    for (let i = 0; i < all.length; i += 1)
+      frames.push(...decoder.push(all.subarray(i, i + 1)).frames);
     expect(frames).toEqual(samples.slice(0, 4));
     expect(decoder.end()).toBeUndefined();
   });
 
   it('reports a payload longer than the limit as oversized before reading it', () => {
-    const bytes = encodeFrame({ ...base, type: 'audioMixed', format: PayloadFormat.pcm16k, payload: pcm(1, 2000) });
+    const bytes = encodeFrame({
+      ...base,
+      type: 'audioMixed',
+      format: PayloadFormat.pcm16k,
+      payload: pcm(1, 2000),
+    });
     const decoder = new MediaFrameDecoder({ maxPayloadBytes: 1000 });
     const result = decoder.push(bytes.subarray(0, FRAME_HEADER_BYTES));
     expect(result.error?.kind).toBe('oversized');
@@ -120,9 +156,17 @@ describe('media protocol codec', () => {
   });
 
   it('refuses to encode more than 4 unmixed buffers or a non-UUID session id', () => {
-    const five = Array.from({ length: 5 }, (_, i) => ({ msi: i, originalSenderTimestamp100ns: 0n, payload: pcm(i, 4) }));
-    expect(() => encodeFrame({ ...base, type: 'audioUnmixed', format: PayloadFormat.pcm16k, buffers: five })).toThrow(MediaProtocolEncodeError);
-    expect(() => encodeFrame({ ...base, sessionId: 'nope', type: 'end' })).toThrow(MediaProtocolEncodeError);
+    const five = Array.from({ length: 5 }, (_, i) => ({
+      msi: i,
+      originalSenderTimestamp100ns: 0n,
+      payload: pcm(i, 4),
+    }));
+    expect(() =>
+      encodeFrame({ ...base, type: 'audioUnmixed', format: PayloadFormat.pcm16k, buffers: five }),
+    ).toThrow(MediaProtocolEncodeError);
+    expect(() => encodeFrame({ ...base, sessionId: 'nope', type: 'end' })).toThrow(
+      MediaProtocolEncodeError,
+    );
   });
 
   describe('fuzz', () => {
@@ -134,7 +178,8 @@ describe('media protocol codec', () => {
       state ^= state << 5;
       return (state >>> 0) / 0x100000000;
     };
-    const randomBytes = (length: number): Buffer => Buffer.from(Array.from({ length }, () => Math.floor(next() * 256)));
+    const randomBytes = (length: number): Buffer =>
+      Buffer.from(Array.from({ length }, () => Math.floor(next() * 256)));
     const valid = Buffer.concat(samples.map((f) => encodeFrame(f)));
 
     it('never throws on random input and reports it as an error or needs more bytes', () => {
@@ -153,7 +198,8 @@ describe('media protocol codec', () => {
       for (let i = 0; i < 2000; i += 1) {
         const mutated = Buffer.from(valid);
         const flips = 1 + Math.floor(next() * 4);
-        for (let f = 0; f < flips; f += 1) mutated[Math.floor(next() * mutated.length)] = Math.floor(next() * 256);
+        for (let f = 0; f < flips; f += 1)
+          mutated[Math.floor(next() * mutated.length)] = Math.floor(next() * 256);
         const result = decodeFrames(mutated);
         expect(result.frames.length).toBeLessThanOrEqual(samples.length);
       }

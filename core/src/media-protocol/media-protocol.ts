@@ -87,7 +87,11 @@ export interface UnmixedAudioBuffer {
 
 export type MediaProtocolFrame =
   | (FrameHeaderFields & { readonly type: 'hello'; readonly token: string })
-  | (FrameHeaderFields & { readonly type: 'audioMixed'; readonly format: PayloadFormat; readonly payload: Buffer })
+  | (FrameHeaderFields & {
+      readonly type: 'audioMixed';
+      readonly format: PayloadFormat;
+      readonly payload: Buffer;
+    })
   | (FrameHeaderFields & {
       readonly type: 'audioUnmixed';
       readonly format: PayloadFormat;
@@ -116,7 +120,11 @@ export type MediaProtocolFrame =
       /** The sequence the host expects next; the client resends from here after a reconnect. */
       readonly nextSequence: number;
     })
-  | (FrameHeaderFields & { readonly type: 'error'; readonly errorCode: number; readonly message: string });
+  | (FrameHeaderFields & {
+      readonly type: 'error';
+      readonly errorCode: number;
+      readonly message: string;
+    });
 
 /** Frames that carry media and take a sequence number. */
 export function isSequencedFrame(frame: MediaProtocolFrame): boolean {
@@ -132,7 +140,8 @@ export const MediaProtocolErrorKind = {
   outOfOrder: 'outOfOrder',
   truncated: 'truncated',
 } as const;
-export type MediaProtocolErrorKind = (typeof MediaProtocolErrorKind)[keyof typeof MediaProtocolErrorKind];
+export type MediaProtocolErrorKind =
+  (typeof MediaProtocolErrorKind)[keyof typeof MediaProtocolErrorKind];
 
 /** Error codes carried by an `error` frame. */
 export const MediaProtocolErrorCode = {
@@ -248,7 +257,11 @@ function payloadOf(frame: MediaProtocolFrame): { format: number; flags: number; 
       const head = Buffer.allocUnsafe(4);
       head.writeUInt16LE(frame.width, 0);
       head.writeUInt16LE(frame.height, 2);
-      return { format: frame.format, flags: frame.isKeyFrame ? FrameFlags.keyFrame : 0, parts: [head, frame.payload] };
+      return {
+        format: frame.format,
+        flags: frame.isKeyFrame ? FrameFlags.keyFrame : 0,
+        parts: [head, frame.payload],
+      };
     }
     case 'dominantSpeaker': {
       checkUint32(frame.dominantMsi, 'dominantMsi');
@@ -257,7 +270,8 @@ function payloadOf(frame: MediaProtocolFrame): { format: number; flags: number; 
       return { format: PayloadFormat.none, flags: 0, parts: [body] };
     }
     case 'activeSpeakers': {
-      if (frame.msis.length > 255) throw new MediaProtocolEncodeError('at most 255 active speakers');
+      if (frame.msis.length > 255)
+        throw new MediaProtocolEncodeError('at most 255 active speakers');
       const body = Buffer.allocUnsafe(1 + 4 * frame.msis.length);
       body.writeUInt8(frame.msis.length, 0);
       frame.msis.forEach((msi, i) => {
@@ -267,7 +281,11 @@ function payloadOf(frame: MediaProtocolFrame): { format: number; flags: number; 
       return { format: PayloadFormat.none, flags: 0, parts: [body] };
     }
     case 'streamState':
-      return { format: PayloadFormat.none, flags: 0, parts: [Buffer.from([frame.streamKind, frame.isActive ? 1 : 0])] };
+      return {
+        format: PayloadFormat.none,
+        flags: 0,
+        parts: [Buffer.from([frame.streamKind, frame.isActive ? 1 : 0])],
+      };
     case 'end':
       return { format: PayloadFormat.none, flags: 0, parts: [] };
     case 'ack': {
@@ -289,16 +307,21 @@ function payloadOf(frame: MediaProtocolFrame): { format: number; flags: number; 
 }
 
 /** Encodes one frame. Throws {@link MediaProtocolEncodeError} on values that do not fit the format. */
-export function encodeFrame(frame: MediaProtocolFrame, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): Buffer {
+export function encodeFrame(
+  frame: MediaProtocolFrame,
+  maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+): Buffer {
   const { format, flags, parts } = payloadOf(frame);
   const payloadLength = parts.reduce((sum, part) => sum + part.length, 0);
-  if (payloadLength > maxPayloadBytes) throw new MediaProtocolEncodeError('payload exceeds the maximum frame size');
+  if (payloadLength > maxPayloadBytes)
+    throw new MediaProtocolEncodeError('payload exceeds the maximum frame size');
   checkUint32(frame.sequence, 'sequence');
   checkUint32(frame.msi, 'msi');
   if (frame.timestamp100ns < 0n || frame.timestamp100ns > 0xffffffffffffffffn) {
     throw new MediaProtocolEncodeError('timestamp100ns must be a uint64');
   }
-  if (!knownPayloadFormats.has(format)) throw new MediaProtocolEncodeError('unknown payload format');
+  if (!knownPayloadFormats.has(format))
+    throw new MediaProtocolEncodeError('unknown payload format');
   const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadLength);
   out.writeUInt16LE(MEDIA_PROTOCOL_MAGIC, 0);
   out.writeUInt8(MEDIA_PROTOCOL_VERSION, 2);
@@ -348,14 +371,24 @@ const EMPTY = Buffer.alloc(0);
 
 type BodyResult = { ok: true; frame: MediaProtocolFrame } | { ok: false; message: string };
 
-function decodeBody(type: FrameTypeName, header: FrameHeaderFields, flags: number, format: number, body: Buffer): BodyResult {
+function decodeBody(
+  type: FrameTypeName,
+  header: FrameHeaderFields,
+  flags: number,
+  format: number,
+  body: Buffer,
+): BodyResult {
   const bad = (message: string): BodyResult => ({ ok: false, message });
   switch (type) {
     case 'hello':
-      if (body.length === 0 || body.length > MAX_TOKEN_BYTES) return bad('hello token must be 1 to 1024 bytes');
+      if (body.length === 0 || body.length > MAX_TOKEN_BYTES)
+        return bad('hello token must be 1 to 1024 bytes');
       return { ok: true, frame: { ...header, type, token: body.toString('utf8') } };
     case 'audioMixed':
-      return { ok: true, frame: { ...header, type, format: format as PayloadFormat, payload: body } };
+      return {
+        ok: true,
+        frame: { ...header, type, format: format as PayloadFormat, payload: body },
+      };
     case 'audioUnmixed': {
       if (body.length < 4) return bad('unmixed audio payload shorter than its count');
       const count = body.readUInt8(0);
@@ -368,8 +401,13 @@ function decodeBody(type: FrameTypeName, header: FrameHeaderFields, flags: numbe
         const originalSenderTimestamp100ns = body.readBigUInt64LE(offset + 4);
         const length = body.readUInt32LE(offset + 12);
         offset += 16;
-        if (offset + length > body.length) return bad('unmixed audio buffer longer than the payload');
-        buffers.push({ msi, originalSenderTimestamp100ns, payload: body.subarray(offset, offset + length) });
+        if (offset + length > body.length)
+          return bad('unmixed audio buffer longer than the payload');
+        buffers.push({
+          msi,
+          originalSenderTimestamp100ns,
+          payload: body.subarray(offset, offset + length),
+        });
         offset += length;
       }
       if (offset !== body.length) return bad('unmixed audio payload has trailing bytes');
@@ -396,7 +434,8 @@ function decodeBody(type: FrameTypeName, header: FrameHeaderFields, flags: numbe
     case 'activeSpeakers': {
       if (body.length < 1) return bad('active speakers payload is empty');
       const count = body.readUInt8(0);
-      if (body.length !== 1 + 4 * count) return bad('active speakers payload length does not match its count');
+      if (body.length !== 1 + 4 * count)
+        return bad('active speakers payload length does not match its count');
       const msis: number[] = [];
       for (let i = 0; i < count; i += 1) msis.push(body.readUInt32LE(1 + 4 * i));
       return { ok: true, frame: { ...header, type, msis } };
@@ -406,17 +445,37 @@ function decodeBody(type: FrameTypeName, header: FrameHeaderFields, flags: numbe
       const kind = body.readUInt8(0);
       const state = body.readUInt8(1);
       if (kind > 2 || state > 1) return bad('stream state payload has unknown values');
-      return { ok: true, frame: { ...header, type, streamKind: kind as StreamStateKind, isActive: state === 1 } };
+      return {
+        ok: true,
+        frame: { ...header, type, streamKind: kind as StreamStateKind, isActive: state === 1 },
+      };
     }
     case 'end':
       if (body.length !== 0) return bad('end frame carries no payload');
       return { ok: true, frame: { ...header, type } };
     case 'ack':
       if (body.length !== 8) return bad('ack payload must be 8 bytes');
-      return { ok: true, frame: { ...header, type, ackedSequence: body.readUInt32LE(0), nextSequence: body.readUInt32LE(4) } };
+      return {
+        ok: true,
+        frame: {
+          ...header,
+          type,
+          ackedSequence: body.readUInt32LE(0),
+          nextSequence: body.readUInt32LE(4),
+        },
+      };
     case 'error':
-      if (body.length < 2 || body.length > 2 + MAX_ERROR_MESSAGE_BYTES) return bad('error payload length out of range');
-      return { ok: true, frame: { ...header, type, errorCode: body.readUInt16LE(0), message: body.subarray(2).toString('utf8') } };
+      if (body.length < 2 || body.length > 2 + MAX_ERROR_MESSAGE_BYTES)
+        return bad('error payload length out of range');
+      return {
+        ok: true,
+        frame: {
+          ...header,
+          type,
+          errorCode: body.readUInt16LE(0),
+          message: body.subarray(2).toString('utf8'),
+        },
+      };
   }
 }
 
@@ -457,7 +516,8 @@ export class MediaFrameDecoder {
   push(chunk: Buffer): DecodeResult {
     const frames: MediaProtocolFrame[] = [];
     const frameOffsets: number[] = [0];
-    if (this.failure !== undefined) return { frames, wire: EMPTY, frameOffsets, error: this.failure };
+    if (this.failure !== undefined)
+      return { frames, wire: EMPTY, frameOffsets, error: this.failure };
     const data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     let offset = 0;
     while (data.length - offset >= FRAME_HEADER_BYTES) {
@@ -495,19 +555,30 @@ export class MediaFrameDecoder {
     offset: number,
   ): 'incomplete' | MediaProtocolDecodeError | { frame: MediaProtocolFrame; next: number } {
     const at = this.consumedBytes + offset;
-    const fail = (kind: MediaProtocolErrorKind, message: string): MediaProtocolDecodeError => ({ kind, message, offset: at });
-    if (data.readUInt16LE(offset) !== MEDIA_PROTOCOL_MAGIC) return fail('badMagic', 'frame does not start with the magic bytes');
+    const fail = (kind: MediaProtocolErrorKind, message: string): MediaProtocolDecodeError => ({
+      kind,
+      message,
+      offset: at,
+    });
+    if (data.readUInt16LE(offset) !== MEDIA_PROTOCOL_MAGIC)
+      return fail('badMagic', 'frame does not start with the magic bytes');
     const version = data.readUInt8(offset + 2);
-    if (version !== MEDIA_PROTOCOL_VERSION) return fail('unsupportedVersion', `protocol version ${version} is not supported`);
+    if (version !== MEDIA_PROTOCOL_VERSION)
+      return fail('unsupportedVersion', `protocol version ${version} is not supported`);
     const typeCode = data.readUInt8(offset + 3);
     const type = frameTypeNames.get(typeCode);
-    if (type === undefined) return fail('unknownFrameType', `frame type 0x${typeCode.toString(16)} is unknown`);
+    if (type === undefined)
+      return fail('unknownFrameType', `frame type 0x${typeCode.toString(16)} is unknown`);
     const flags = data.readUInt16LE(offset + 4);
     const format = data.readUInt16LE(offset + 6);
-    if (!knownPayloadFormats.has(format)) return fail('malformed', `payload format ${format} is unknown`);
+    if (!knownPayloadFormats.has(format))
+      return fail('malformed', `payload format ${format} is unknown`);
     const payloadLength = data.readUInt32LE(offset + 40);
     if (payloadLength > this.maxPayloadBytes) {
-      return fail('oversized', `payload of ${payloadLength} bytes exceeds the limit of ${this.maxPayloadBytes}`);
+      return fail(
+        'oversized',
+        `payload of ${payloadLength} bytes exceeds the limit of ${this.maxPayloadBytes}`,
+      );
     }
     const end = offset + FRAME_HEADER_BYTES + payloadLength;
     if (end > data.length) return 'incomplete';
@@ -517,12 +588,21 @@ export class MediaFrameDecoder {
       sequence: data.readUInt32LE(offset + 28),
       timestamp100ns: data.readBigUInt64LE(offset + 32),
     };
-    const body = decodeBody(type, header, flags, format, data.subarray(offset + FRAME_HEADER_BYTES, end));
+    const body = decodeBody(
+      type,
+      header,
+      flags,
+      format,
+      data.subarray(offset + FRAME_HEADER_BYTES, end),
+    );
     if (!body.ok) return fail('malformed', body.message);
     if (isSequencedFrame(body.frame)) {
       if (this.expectedSequence !== undefined) {
         if (header.sequence !== this.expectedSequence) {
-          return fail('outOfOrder', `frame sequence ${header.sequence} where ${this.expectedSequence} was expected`);
+          return fail(
+            'outOfOrder',
+            `frame sequence ${header.sequence} where ${this.expectedSequence} was expected`,
+          );
         }
         this.expectedSequence += 1;
       }

@@ -53,19 +53,25 @@ export function validateRetentionPolicy(policy: RetentionPolicy): string[] {
   const problems: string[] = [];
   const names = new Set<string>();
   for (const cls of policy.classes) {
-    if (typeof cls.name !== 'string' || cls.name === '') problems.push('a retention class has no name');
+    if (typeof cls.name !== 'string' || cls.name === '')
+      problems.push('a retention class has no name');
     if (names.has(cls.name)) problems.push(`retention class ${cls.name} is defined twice`);
     names.add(cls.name);
     if (!Number.isInteger(cls.periodInDays) || cls.periodInDays < 1 || cls.periodInDays > 146_000) {
       problems.push(`retention class ${cls.name} needs periodInDays from 1 to 146000`);
     }
-    if (cls.dispositionMode !== DispositionMode.auto && cls.dispositionMode !== DispositionMode.approval) {
+    if (
+      cls.dispositionMode !== DispositionMode.auto &&
+      cls.dispositionMode !== DispositionMode.approval
+    ) {
       problems.push(`retention class ${cls.name} needs dispositionMode auto or approval`);
     }
   }
-  if (!names.has(policy.defaultClassName)) problems.push(`the default retention class ${policy.defaultClassName} is not defined`);
+  if (!names.has(policy.defaultClassName))
+    problems.push(`the default retention class ${policy.defaultClassName} is not defined`);
   policy.rules.forEach((rule, index) => {
-    if (!names.has(rule.className)) problems.push(`retention rule ${index} names an undefined class ${rule.className}`);
+    if (!names.has(rule.className))
+      problems.push(`retention rule ${index} names an undefined class ${rule.className}`);
   });
   return problems;
 }
@@ -74,13 +80,18 @@ function overlaps(wanted: readonly string[] | undefined, actual: readonly string
   return wanted === undefined || wanted.some((value) => actual.includes(value));
 }
 
-export function ruleMatches(rule: RetentionRule, interaction: InteractionRecord, groupIds: readonly string[]): boolean {
+export function ruleMatches(
+  rule: RetentionRule,
+  interaction: InteractionRecord,
+  groupIds: readonly string[],
+): boolean {
   return (
     (rule.tenantId === undefined || rule.tenantId === interaction.tenantId) &&
     overlaps(rule.groupIds, groupIds) &&
     overlaps(rule.recordedUserIds, interaction.recordedUserIds) &&
     (rule.interactionTypes === undefined || rule.interactionTypes.includes(interaction.type)) &&
-    (rule.regions === undefined || (interaction.region !== undefined && rule.regions.includes(interaction.region)))
+    (rule.regions === undefined ||
+      (interaction.region !== undefined && rule.regions.includes(interaction.region)))
   );
 }
 
@@ -101,7 +112,8 @@ export function resolveRetention(
 ): RetentionDecision {
   const byName = new Map(policy.classes.map((cls) => [cls.name, cls]));
   const fallback = byName.get(policy.defaultClassName);
-  if (fallback === undefined) throw new Error(`the default retention class ${policy.defaultClassName} is not defined`);
+  if (fallback === undefined)
+    throw new Error(`the default retention class ${policy.defaultClassName} is not defined`);
   let chosen = fallback;
   let ruleIndex = -1;
   policy.rules.forEach((rule, index) => {
@@ -112,7 +124,9 @@ export function resolveRetention(
       ruleIndex = index;
     }
   });
-  const expiresAt = new Date(retentionStart(interaction).getTime() + chosen.periodInDays * DAY_IN_MS);
+  const expiresAt = new Date(
+    retentionStart(interaction).getTime() + chosen.periodInDays * DAY_IN_MS,
+  );
   return { retentionClass: chosen, expiresAt: expiresAt.toISOString(), ruleIndex };
 }
 

@@ -1,6 +1,11 @@
 import type { InteractionRecord } from '../interaction';
 import { canDelete, holdMatches, validateHoldScope, type LegalHold } from './legal-hold';
-import { expiryDay, resolveRetention, validateRetentionPolicy, type RetentionPolicy } from './retention-class';
+import {
+  expiryDay,
+  resolveRetention,
+  validateRetentionPolicy,
+  type RetentionPolicy,
+} from './retention-class';
 
 const interaction: InteractionRecord = {
   tenantId: 'tenant-1',
@@ -21,7 +26,12 @@ const policy: RetentionPolicy = {
   defaultClassName: 'standard',
   classes: [
     { name: 'standard', periodInDays: 365, dispositionMode: 'auto' },
-    { name: 'mifid', periodInDays: 1826, dispositionMode: 'approval', legalBasis: 'MiFID II Art. 16(7)' },
+    {
+      name: 'mifid',
+      periodInDays: 1826,
+      dispositionMode: 'approval',
+      legalBasis: 'MiFID II Art. 16(7)',
+    },
     { name: 'sec', periodInDays: 2557, dispositionMode: 'approval' },
     { name: 'short', periodInDays: 30, dispositionMode: 'auto' },
   ],
@@ -35,7 +45,11 @@ const policy: RetentionPolicy = {
 describe('resolveRetention', () => {
   it('uses the default class when no rule matches', () => {
     const decision = resolveRetention(policy, interaction, []);
-    expect(decision).toEqual({ retentionClass: policy.classes[0], expiresAt: '2031-01-01T11:00:00.000Z', ruleIndex: -1 });
+    expect(decision).toEqual({
+      retentionClass: policy.classes[0],
+      expiresAt: '2031-01-01T11:00:00.000Z',
+      ruleIndex: -1,
+    });
   });
 
   it('chooses the class of the recorded user group', () => {
@@ -44,19 +58,29 @@ describe('resolveRetention', () => {
 
   it('requires every criterion of a rule to match', () => {
     expect(resolveRetention(policy, interaction, []).retentionClass.name).toBe('standard');
-    expect(resolveRetention(policy, { ...interaction, region: 'us' }, []).retentionClass.name).toBe('sec');
+    expect(resolveRetention(policy, { ...interaction, region: 'us' }, []).retentionClass.name).toBe(
+      'sec',
+    );
   });
 
   it('keeps the longest period when several rules match', () => {
-    expect(resolveRetention(policy, { ...interaction, region: 'us' }, ['traders']).retentionClass.name).toBe('sec');
+    expect(
+      resolveRetention(policy, { ...interaction, region: 'us' }, ['traders']).retentionClass.name,
+    ).toBe('sec');
   });
 
   it('selects by interaction type', () => {
-    expect(resolveRetention(policy, { ...interaction, type: 'meeting' }, []).retentionClass.name).toBe('short');
+    expect(
+      resolveRetention(policy, { ...interaction, type: 'meeting' }, []).retentionClass.name,
+    ).toBe('short');
   });
 
   it('reports an undefined class and a bad period', () => {
-    const problems = validateRetentionPolicy({ defaultClassName: 'none', classes: [{ name: 'x', periodInDays: 0, dispositionMode: 'auto' }], rules: [{ className: 'y' }] });
+    const problems = validateRetentionPolicy({
+      defaultClassName: 'none',
+      classes: [{ name: 'x', periodInDays: 0, dispositionMode: 'auto' }],
+      rules: [{ className: 'y' }],
+    });
     expect(problems).toHaveLength(3);
   });
 
@@ -86,7 +110,9 @@ describe('legal hold', () => {
   });
 
   it('refuses a scope with no criterion', () => {
-    expect(validateHoldScope({})).toEqual(['a hold needs recordedUserIds, a time range or interactionIds']);
+    expect(validateHoldScope({})).toEqual([
+      'a hold needs recordedUserIds, a time range or interactionIds',
+    ]);
   });
 });
 
@@ -95,7 +121,11 @@ describe('canDelete', () => {
   const now = new Date('2031-06-01T00:00:00Z');
 
   it('refuses before expiry', () => {
-    expect(canDelete(expired, [], new Date('2030-12-31T23:59:59Z'))).toEqual({ isAllowed: false, reason: 'notExpired', expiresAt: expired.expiresAt });
+    expect(canDelete(expired, [], new Date('2030-12-31T23:59:59Z'))).toEqual({
+      isAllowed: false,
+      reason: 'notExpired',
+      expiresAt: expired.expiresAt,
+    });
   });
 
   it('refuses without a retention class', () => {
@@ -107,10 +137,20 @@ describe('canDelete', () => {
   });
 
   it('refuses under a hold whatever the expiry', () => {
-    expect(canDelete(expired, [hold], now)).toEqual({ isAllowed: false, reason: 'legalHold', holdIds: ['hold-1'] });
+    expect(canDelete(expired, [hold], now)).toEqual({
+      isAllowed: false,
+      reason: 'legalHold',
+      holdIds: ['hold-1'],
+    });
   });
 
   it('allows once the hold is released', () => {
-    expect(canDelete(expired, [{ ...hold, releasedAt: '2031-05-01T00:00:00Z', releasedBy: 'officer-2' }], now)).toEqual({ isAllowed: true });
+    expect(
+      canDelete(
+        expired,
+        [{ ...hold, releasedAt: '2031-05-01T00:00:00Z', releasedBy: 'officer-2' }],
+        now,
+      ),
+    ).toEqual({ isAllowed: true });
   });
 });

@@ -19,7 +19,15 @@ import {
   type LegalHoldScope,
   type RetentionPolicy,
 } from '@attest/core';
-import type { ArchiveRecord, ArchiveRecordStore, Clock, GroupDirectory, HoldStore, LedgerStore, RecordingBlobStore } from '../domain/archive-ports';
+import type {
+  ArchiveRecord,
+  ArchiveRecordStore,
+  Clock,
+  GroupDirectory,
+  HoldStore,
+  LedgerStore,
+  RecordingBlobStore,
+} from '../domain/archive-ports';
 import { ArchiveState } from '../domain/archive-ports';
 import type { DispositionCheck, DisposeOutcome } from '../domain/archive-names';
 import type { GuardedMediaStore } from '../adapters/guarded-archive-media';
@@ -74,7 +82,10 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
 
   async function requireRecord(tenantId: string, interactionId: string): Promise<ArchiveRecord> {
     const record = await deps.records.get(tenantId, interactionId);
-    if (record === undefined) throw new RecorderError(ErrorCode.NotFound, `interaction ${interactionId} is not archived`, { details: { interactionId } });
+    if (record === undefined)
+      throw new RecorderError(ErrorCode.NotFound, `interaction ${interactionId} is not archived`, {
+        details: { interactionId },
+      });
     return record;
   }
 
@@ -93,7 +104,10 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
     async recordInvite(interaction: InteractionRecord): Promise<void> {
       const groupIds = await deps.groups.groupsOf(interaction.recordedUserIds);
       // One conditional write: a record that exists (a repeat, or sealed already) is left alone.
-      if (!(await deps.records.createIfAbsent({ interaction, groupIds, state: ArchiveState.active }))) return;
+      if (
+        !(await deps.records.createIfAbsent({ interaction, groupIds, state: ArchiveState.active }))
+      )
+        return;
       await deps.ledger.append({
         kind: LedgerEntryKind.recorded,
         actor: SYSTEM_ACTOR,
@@ -102,7 +116,10 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
         subjectId: interaction.interactionId,
         details: { outcome: interaction.outcome, type: interaction.type },
       });
-      log.info('archive invite recorded', { interactionId: interaction.interactionId, outcome: interaction.outcome });
+      log.info('archive invite recorded', {
+        interactionId: interaction.interactionId,
+        outcome: interaction.outcome,
+      });
     },
 
     /**
@@ -115,15 +132,23 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
       // A record carries an expiry only once the archive has sealed it.
       if (existing?.interaction.expiresAt !== undefined) {
         if (existing.interaction.manifestSha256 !== interaction.manifestSha256) {
-          throw new RecorderError(ErrorCode.IntegrityViolation, `interaction ${interaction.interactionId} is already sealed with another manifest`, {
-            details: { interactionId: interaction.interactionId },
-          });
+          throw new RecorderError(
+            ErrorCode.IntegrityViolation,
+            `interaction ${interaction.interactionId} is already sealed with another manifest`,
+            {
+              details: { interactionId: interaction.interactionId },
+            },
+          );
         }
         return existing;
       }
       if (existing?.state === ArchiveState.deleted) return existing;
       const groupIds = await deps.groups.groupsOf(interaction.recordedUserIds);
-      const decision = resolveRetention(deps.policy, { ...interaction, sealedAt: interaction.sealedAt ?? now().toISOString() }, groupIds);
+      const decision = resolveRetention(
+        deps.policy,
+        { ...interaction, sealedAt: interaction.sealedAt ?? now().toISOString() },
+        groupIds,
+      );
       const record: ArchiveRecord = {
         interaction: {
           ...interaction,
@@ -144,16 +169,31 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
         subjectType: LedgerSubjectType.interaction,
         subjectId: interaction.interactionId,
         subjectSha256: interaction.manifestSha256,
-        details: { retentionClass: decision.retentionClass.name, expiresAt: decision.expiresAt, outcome: interaction.outcome },
+        details: {
+          retentionClass: decision.retentionClass.name,
+          expiresAt: decision.expiresAt,
+          outcome: interaction.outcome,
+        },
       });
-      log.info('archive interaction sealed', { interactionId: interaction.interactionId, retentionClass: decision.retentionClass.name });
+      log.info('archive interaction sealed', {
+        interactionId: interaction.interactionId,
+        retentionClass: decision.retentionClass.name,
+      });
       return record;
     },
 
     /** Places a hold; applies to existing and future matching interactions. */
-    async placeHold(input: { holdId: string; matterId: string; description: string; custodian: string; scope: LegalHoldScope; actor: string }): Promise<{ hold: LegalHold; entry: LedgerEntry }> {
+    async placeHold(input: {
+      holdId: string;
+      matterId: string;
+      description: string;
+      custodian: string;
+      scope: LegalHoldScope;
+      actor: string;
+    }): Promise<{ hold: LegalHold; entry: LedgerEntry }> {
       const problems = validateHoldScope(input.scope);
-      if (problems.length > 0) throw new RecorderError(ErrorCode.InvalidRequest, problems.join('; '));
+      if (problems.length > 0)
+        throw new RecorderError(ErrorCode.InvalidRequest, problems.join('; '));
       const hold: LegalHold = {
         holdId: input.holdId,
         matterId: input.matterId,
@@ -175,7 +215,10 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
       return { hold, entry };
     },
 
-    async releaseHold(input: { holdId: string; actor: string }): Promise<{ isReleased: boolean; entry: LedgerEntry }> {
+    async releaseHold(input: {
+      holdId: string;
+      actor: string;
+    }): Promise<{ isReleased: boolean; entry: LedgerEntry }> {
       const isReleased = await deps.holds.release(input.holdId, input.actor, now());
       const entry = await deps.ledger.append({
         kind: LedgerEntryKind.released,
@@ -188,17 +231,27 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
     },
 
     /** First step of a disposition: is the interaction still due (expired, not held, not gone)? */
-    async checkDisposition(input: { tenantId: string; interactionId: string }): Promise<DispositionCheck> {
+    async checkDisposition(input: {
+      tenantId: string;
+      interactionId: string;
+    }): Promise<DispositionCheck> {
       const record = await deps.records.get(input.tenantId, input.interactionId);
       if (record === undefined) return { action: 'skip', reason: 'notArchived' };
-      if (record.state === ArchiveState.deleted) return { action: 'skip', reason: 'alreadyDeleted' };
+      if (record.state === ArchiveState.deleted)
+        return { action: 'skip', reason: 'alreadyDeleted' };
       const decision = await deps.media.decide(record);
-      if (!decision.isAllowed) return { action: 'skip', reason: decision.reason, holdIds: decision.holdIds };
+      if (!decision.isAllowed)
+        return { action: 'skip', reason: decision.reason, holdIds: decision.holdIds };
       return { action: 'dispose' };
     },
 
     /** Records that an approval is awaited (also the reminders, with `reminder` > 0). */
-    async requestDispositionApproval(input: { tenantId: string; interactionId: string; reminder: number; instanceId: string }): Promise<void> {
+    async requestDispositionApproval(input: {
+      tenantId: string;
+      interactionId: string;
+      reminder: number;
+      instanceId: string;
+    }): Promise<void> {
       await deps.ledger.append({
         kind: LedgerEntryKind.dispositionRequested,
         actor: SYSTEM_ACTOR,
@@ -207,13 +260,22 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
         subjectId: input.interactionId,
         details: { reminder: input.reminder, instanceId: input.instanceId },
       });
-      log.info('disposition approval requested', { interactionId: input.interactionId, reminder: input.reminder });
+      log.info('disposition approval requested', {
+        interactionId: input.interactionId,
+        reminder: input.reminder,
+      });
     },
 
     /** Records a rejection or a timeout; a rejected record is skipped by later runs. */
-    async recordDispositionOutcome(input: { tenantId: string; interactionId: string; outcome: 'rejected' | 'timedOut'; decidedBy?: string }): Promise<void> {
+    async recordDispositionOutcome(input: {
+      tenantId: string;
+      interactionId: string;
+      outcome: 'rejected' | 'timedOut';
+      decidedBy?: string;
+    }): Promise<void> {
       const record = await requireRecord(input.tenantId, input.interactionId);
-      if (input.outcome === 'rejected') await deps.records.upsert({ ...record, state: ArchiveState.dispositionRejected });
+      if (input.outcome === 'rejected')
+        await deps.records.upsert({ ...record, state: ArchiveState.dispositionRejected });
       await deps.ledger.append({
         kind: LedgerEntryKind.dispositionRejected,
         actor: input.decidedBy ?? SYSTEM_ACTOR,
@@ -225,7 +287,11 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
     },
 
     /** Deletes (crypto-shreds) when the rule allows, keeps a tombstone, writes one `deleted` entry. */
-    async disposeInteraction(input: { tenantId: string; interactionId: string; approvedBy: string }): Promise<DisposeOutcome> {
+    async disposeInteraction(input: {
+      tenantId: string;
+      interactionId: string;
+      approvedBy: string;
+    }): Promise<DisposeOutcome> {
       const record = await deps.records.get(input.tenantId, input.interactionId);
       if (record === undefined) return { status: 'refused', reason: 'notArchived' };
       if (record.state === ArchiveState.deleted) return { status: 'alreadyDeleted' };
@@ -239,16 +305,28 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
         subjectType: LedgerSubjectType.interaction,
         subjectId: input.interactionId,
         subjectSha256: record.interaction.manifestSha256,
-        details: { retentionClass: record.interaction.retentionClass, deletedBlobCount: shred.deletedBlobCount, isKeyDeleted: shred.isKeyDeleted },
+        details: {
+          retentionClass: record.interaction.retentionClass,
+          deletedBlobCount: shred.deletedBlobCount,
+          isKeyDeleted: shred.isKeyDeleted,
+        },
       });
       await deps.records.upsert({
         interaction: tombstoneOf(record.interaction),
         groupIds: record.groupIds,
         dispositionMode: record.dispositionMode,
         state: ArchiveState.deleted,
-        tombstone: { deletedAt: now().toISOString(), approvedBy: input.approvedBy, manifestSha256: record.interaction.manifestSha256, ledgerSeq: entry.seq },
+        tombstone: {
+          deletedAt: now().toISOString(),
+          approvedBy: input.approvedBy,
+          manifestSha256: record.interaction.manifestSha256,
+          ledgerSeq: entry.seq,
+        },
       });
-      log.info('archive interaction deleted', { interactionId: input.interactionId, ledgerSeq: entry.seq });
+      log.info('archive interaction deleted', {
+        interactionId: input.interactionId,
+        ledgerSeq: entry.seq,
+      });
       return { status: 'deleted', ledgerSeq: entry.seq, deletedBlobCount: shred.deletedBlobCount };
     },
   };

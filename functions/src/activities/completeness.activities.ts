@@ -20,11 +20,16 @@ import { completenessItemOf } from '../domain/completeness-item';
 
 /** The recorder's record of every invite it received (its interactions table). */
 export interface InviteLog {
-  invitedBetween(period: { readonly from: string; readonly to: string; readonly tenantId?: string }): AsyncIterable<InteractionRecord>;
+  invitedBetween(period: {
+    readonly from: string;
+    readonly to: string;
+    readonly tenantId?: string;
+  }): AsyncIterable<InteractionRecord>;
 }
 
 /** Reason given for an invite the recorder has and the archive does not. */
-export const NOT_IN_ARCHIVE_REASON = 'received by the recorder but not in the archive (archive intake did not complete)';
+export const NOT_IN_ARCHIVE_REASON =
+  'received by the recorder but not in the archive (archive intake did not complete)';
 
 export interface CompletenessDeps {
   readonly records: ArchiveRecordStore;
@@ -38,10 +43,18 @@ export interface CompletenessDeps {
 export function createCompletenessActivities(deps: CompletenessDeps) {
   return {
     /** Every invite received in [from, to) and what became of it, with totals, signed. */
-    async buildReport(period: { from: string; to: string; tenantId?: string }): Promise<{ report: CompletenessReportBody; signature: CompletenessSignature }> {
+    async buildReport(period: {
+      from: string;
+      to: string;
+      tenantId?: string;
+    }): Promise<{ report: CompletenessReportBody; signature: CompletenessSignature }> {
       const items: CompletenessItem[] = [];
       const archived = new Set<string>();
-      for await (const record of deps.records.search({ ...period, isDeletedIncluded: true, limit: Number.MAX_SAFE_INTEGER })) {
+      for await (const record of deps.records.search({
+        ...period,
+        isDeletedIncluded: true,
+        limit: Number.MAX_SAFE_INTEGER,
+      })) {
         items.push(completenessItemOf(record));
         archived.add(`${record.interaction.tenantId}/${record.interaction.interactionId}`);
       }

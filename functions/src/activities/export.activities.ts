@@ -35,7 +35,14 @@ import {
   type LedgerEntry,
   type SigningKeyLike,
 } from '@attest/core';
-import type { ArchiveRecord, ArchiveRecordStore, Clock, HoldStore, LedgerStore, RecordingBlobStore } from '../domain/archive-ports';
+import type {
+  ArchiveRecord,
+  ArchiveRecordStore,
+  Clock,
+  HoldStore,
+  LedgerStore,
+  RecordingBlobStore,
+} from '../domain/archive-ports';
 import type { ExportBatchResult, ExportJobRequest, ExportResult } from '../domain/archive-names';
 import { readPlaintextStream, readStoredManifest } from '../adapters/archive-media-reader';
 import { EXPORT_README } from './export-readme';
@@ -94,17 +101,36 @@ export function createExportActivities(deps: ExportDeps) {
     const out: ArchiveRecord[] = [];
     if (request.holdId !== undefined) {
       const hold = await deps.holds.get(request.holdId);
-      if (hold === undefined) throw new RecorderError(ErrorCode.NotFound, `hold ${request.holdId} does not exist`);
-      for await (const record of deps.records.search({ isDeletedIncluded: true, limit: Number.MAX_SAFE_INTEGER, ...(hold.scope.tenantId === undefined ? {} : { tenantId: hold.scope.tenantId }) })) {
+      if (hold === undefined)
+        throw new RecorderError(ErrorCode.NotFound, `hold ${request.holdId} does not exist`);
+      for await (const record of deps.records.search({
+        isDeletedIncluded: true,
+        limit: Number.MAX_SAFE_INTEGER,
+        ...(hold.scope.tenantId === undefined ? {} : { tenantId: hold.scope.tenantId }),
+      })) {
         if (holdMatches(hold, record.interaction)) out.push(record);
       }
     } else {
-      for await (const record of deps.records.search({ ...request.query, isDeletedIncluded: true, limit: request.query?.limit ?? Number.MAX_SAFE_INTEGER })) out.push(record);
+      for await (const record of deps.records.search({
+        ...request.query,
+        isDeletedIncluded: true,
+        limit: request.query?.limit ?? Number.MAX_SAFE_INTEGER,
+      }))
+        out.push(record);
     }
-    return out.sort((a, b) => (a.interaction.invitedAt < b.interaction.invitedAt ? -1 : a.interaction.invitedAt > b.interaction.invitedAt ? 1 : 0));
+    return out.sort((a, b) =>
+      a.interaction.invitedAt < b.interaction.invitedAt
+        ? -1
+        : a.interaction.invitedAt > b.interaction.invitedAt
+          ? 1
+          : 0,
+    );
   }
 
-  async function writeInteraction(root: string, record: ArchiveRecord): Promise<ExportedInteraction | undefined> {
+  async function writeInteraction(
+    root: string,
+    record: ArchiveRecord,
+  ): Promise<ExportedInteraction | undefined> {
     const { tenantId, interactionId } = record.interaction;
     const stored = await readStoredManifest(deps.blobs, tenantId, interactionId);
     if (stored === undefined) return undefined;
@@ -113,10 +139,16 @@ export function createExportActivities(deps: ExportDeps) {
     const metadataText = `${JSON.stringify(record.interaction, null, 2)}\n`;
     await writeFile(path.join(dir, 'metadata.json'), metadataText);
     await writeFile(path.join(dir, 'manifest.json'), stored.bytes);
-    if (stored.signature !== undefined) await writeFile(path.join(dir, 'manifest.sig'), stored.signature);
+    if (stored.signature !== undefined)
+      await writeFile(path.join(dir, 'manifest.sig'), stored.signature);
     const streams = [];
     for (const stream of stored.manifest.streams) {
-      const plaintext = await readPlaintextStream(deps.blobs, deps.kekPrivateKey, stored.manifest, stream);
+      const plaintext = await readPlaintextStream(
+        deps.blobs,
+        deps.kekPrivateKey,
+        stored.manifest,
+        stream,
+      );
       const file = `${interactionDir(tenantId, interactionId)}/media/${stream.streamId}.${mediaExtension(stream.contentType)}`;
       await writeFile(path.join(root, file), plaintext);
       streams.push({ streamId: stream.streamId, file, bytes: plaintext.length });
@@ -135,31 +167,47 @@ export function createExportActivities(deps: ExportDeps) {
 
   async function readSelection(request: ExportRequest): Promise<SelectionFile> {
     const selection = await readJson<SelectionFile>(path.join(request.outputDir, SELECTION_FILE));
-    if (selection?.exportId !== request.exportId) throw new RecorderError(ErrorCode.Conflict, `export ${request.exportId} has no selection; prepare it first`);
+    if (selection?.exportId !== request.exportId)
+      throw new RecorderError(
+        ErrorCode.Conflict,
+        `export ${request.exportId} has no selection; prepare it first`,
+      );
     return selection;
   }
 
-  async function readProgress(request: ExportRequest): Promise<Record<string, ExportedInteraction>> {
-    const previous = await readJson<ProgressFile>(path.join(request.outputDir, ExportPaths.progress));
+  async function readProgress(
+    request: ExportRequest,
+  ): Promise<Record<string, ExportedInteraction>> {
+    const previous = await readJson<ProgressFile>(
+      path.join(request.outputDir, ExportPaths.progress),
+    );
     return previous?.exportId === request.exportId ? { ...previous.done } : {};
   }
 
   const isExportable = (record: ArchiveRecord): boolean =>
-    record.state !== 'deleted' && (record.interaction.outcome === 'recorded' || record.interaction.outcome === 'recordedWithGaps');
+    record.state !== 'deleted' &&
+    (record.interaction.outcome === 'recorded' ||
+      record.interaction.outcome === 'recordedWithGaps');
 
   /**
    * Fixes the selection (kept when the export is resumed); returns how many interactions it has
    * and how many an earlier run already wrote.
    */
-  async function prepareExport(request: ExportRequest): Promise<{ readonly total: number; readonly resumedCount: number }> {
+  async function prepareExport(
+    request: ExportRequest,
+  ): Promise<{ readonly total: number; readonly resumedCount: number }> {
     await mkdir(request.outputDir, { recursive: true });
     const resumedCount = Object.keys(await readProgress(request)).length;
     const existing = await readJson<SelectionFile>(path.join(request.outputDir, SELECTION_FILE));
-    if (existing?.exportId === request.exportId) return { total: existing.keys.length, resumedCount };
+    if (existing?.exportId === request.exportId)
+      return { total: existing.keys.length, resumedCount };
     const records = await select(request);
     const selection: SelectionFile = {
       exportId: request.exportId,
-      keys: records.map((r) => ({ tenantId: r.interaction.tenantId, interactionId: r.interaction.interactionId })),
+      keys: records.map((r) => ({
+        tenantId: r.interaction.tenantId,
+        interactionId: r.interaction.interactionId,
+      })),
       ...(records[0] === undefined ? {} : { firstInvitedAt: records[0].interaction.invitedAt }),
     };
     await writeFile(path.join(request.outputDir, SELECTION_FILE), JSON.stringify(selection));
@@ -167,7 +215,11 @@ export function createExportActivities(deps: ExportDeps) {
   }
 
   /** Writes the selection's interactions `[start, start + count)` that are not written yet. */
-  async function writeExportBatch(input: { readonly request: ExportRequest; readonly start: number; readonly count: number }): Promise<ExportBatchResult> {
+  async function writeExportBatch(input: {
+    readonly request: ExportRequest;
+    readonly start: number;
+    readonly count: number;
+  }): Promise<ExportBatchResult> {
     const { request } = input;
     const selection = await readSelection(request);
     const done = await readProgress(request);
@@ -182,7 +234,10 @@ export function createExportActivities(deps: ExportDeps) {
       if (entry === undefined) continue;
       done[key] = entry;
       writtenCount += 1;
-      await writeFile(path.join(request.outputDir, ExportPaths.progress), JSON.stringify({ exportId: request.exportId, done }));
+      await writeFile(
+        path.join(request.outputDir, ExportPaths.progress),
+        JSON.stringify({ exportId: request.exportId, done }),
+      );
     }
     return { nextIndex: end, writtenCount };
   }
@@ -190,13 +245,22 @@ export function createExportActivities(deps: ExportDeps) {
   async function loadRecords(selection: SelectionFile): Promise<(ArchiveRecord | undefined)[]> {
     const out: (ArchiveRecord | undefined)[] = [];
     for (let i = 0; i < selection.keys.length; i += RECORD_READ_CONCURRENCY) {
-      out.push(...(await Promise.all(selection.keys.slice(i, i + RECORD_READ_CONCURRENCY).map((k) => deps.records.get(k.tenantId, k.interactionId)))));
+      out.push(
+        ...(await Promise.all(
+          selection.keys
+            .slice(i, i + RECORD_READ_CONCURRENCY)
+            .map((k) => deps.records.get(k.tenantId, k.interactionId)),
+        )),
+      );
     }
     return out;
   }
 
   /** Writes the completeness report, the index, the ledger excerpt and a checkpoint covering the export. */
-  async function finishExport(input: { readonly request: ExportRequest; readonly resumedCount: number }): Promise<ExportResult> {
+  async function finishExport(input: {
+    readonly request: ExportRequest;
+    readonly resumedCount: number;
+  }): Promise<ExportResult> {
     const { request, resumedCount } = input;
     const root = request.outputDir;
     const selection = await readSelection(request);
@@ -228,19 +292,35 @@ export function createExportActivities(deps: ExportDeps) {
       to: request.query?.to ?? now.toISOString(),
     };
     const report = buildCompletenessReport(period, items, now);
-    await writeFile(path.join(root, ExportPaths.completeness), `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(path.join(root, ExportPaths.completenessSignature), JSON.stringify(await signCompletenessReportWith(report, ledgerSigner)));
+    await writeFile(
+      path.join(root, ExportPaths.completeness),
+      `${JSON.stringify(report, null, 2)}\n`,
+    );
+    await writeFile(
+      path.join(root, ExportPaths.completenessSignature),
+      JSON.stringify(await signCompletenessReportWith(report, ledgerSigner)),
+    );
     await mkdir(path.join(root, 'keys'), { recursive: true });
-    await writeFile(path.join(root, ExportPaths.ledgerPublicKey), ledgerPublic.export({ type: 'spki', format: 'pem' }).toString());
-    const manifestPublicKeyPem = typeof deps.manifestPublicKeyPem === 'function' ? await deps.manifestPublicKeyPem() : deps.manifestPublicKeyPem;
-    if (manifestPublicKeyPem !== undefined) await writeFile(path.join(root, ExportPaths.manifestPublicKey), manifestPublicKeyPem);
+    await writeFile(
+      path.join(root, ExportPaths.ledgerPublicKey),
+      ledgerPublic.export({ type: 'spki', format: 'pem' }).toString(),
+    );
+    const manifestPublicKeyPem =
+      typeof deps.manifestPublicKeyPem === 'function'
+        ? await deps.manifestPublicKeyPem()
+        : deps.manifestPublicKeyPem;
+    if (manifestPublicKeyPem !== undefined)
+      await writeFile(path.join(root, ExportPaths.manifestPublicKey), manifestPublicKeyPem);
 
     const index: ExportIndex = {
       formatVersion: EXPORT_FORMAT_VERSION,
       exportId: request.exportId,
       createdAt: now.toISOString(),
       createdBy: request.createdBy,
-      selection: request.holdId !== undefined ? { holdId: request.holdId } : { query: JSON.parse(canonicalJson(request.query ?? {})) as Record<string, unknown> },
+      selection:
+        request.holdId !== undefined
+          ? { holdId: request.holdId }
+          : { query: JSON.parse(canonicalJson(request.query ?? {})) as Record<string, unknown> },
       interactions: exported,
       absent,
       ledgerKeyId,
@@ -254,7 +334,12 @@ export function createExportActivities(deps: ExportDeps) {
       subjectType: LedgerSubjectType.export,
       subjectId: request.exportId,
       subjectSha256: sha256Of(indexText),
-      details: { action: 'export', interactionCount: exported.length, absentCount: absent.length, ...(request.holdId === undefined ? {} : { holdId: request.holdId }) },
+      details: {
+        action: 'export',
+        interactionCount: exported.length,
+        absentCount: absent.length,
+        ...(request.holdId === undefined ? {} : { holdId: request.holdId }),
+      },
     });
     const checkpoint = await signCheckpointWith(exportedEntry, deps.clock.now(), ledgerSigner);
     await deps.ledger.putCheckpoint(checkpoint);
@@ -263,16 +348,32 @@ export function createExportActivities(deps: ExportDeps) {
     const wanted = new Set(items.map((i) => i.interactionId));
     const excerpt: LedgerEntry[] = [];
     for await (const entry of deps.ledger.listEntries(0, checkpoint.seq)) {
-      if (excerpt.length > 0 || wanted.has(entry.subjectId) || entry.seq === exportedEntry.seq) excerpt.push(entry);
+      if (excerpt.length > 0 || wanted.has(entry.subjectId) || entry.seq === exportedEntry.seq)
+        excerpt.push(entry);
     }
     await mkdir(path.join(root, 'ledger'), { recursive: true });
-    await writeFile(path.join(root, ExportPaths.ledgerEntries), excerpt.map((e) => JSON.stringify(e)).join('\n') + '\n');
-    const checkpoints = (await deps.ledger.listCheckpoints()).filter((c) => c.seq >= (excerpt[0]?.seq ?? 0) && c.seq <= checkpoint.seq);
-    await writeFile(path.join(root, ExportPaths.ledgerCheckpoints), `${JSON.stringify(checkpoints, null, 2)}\n`);
+    await writeFile(
+      path.join(root, ExportPaths.ledgerEntries),
+      excerpt.map((e) => JSON.stringify(e)).join('\n') + '\n',
+    );
+    const checkpoints = (await deps.ledger.listCheckpoints()).filter(
+      (c) => c.seq >= (excerpt[0]?.seq ?? 0) && c.seq <= checkpoint.seq,
+    );
+    await writeFile(
+      path.join(root, ExportPaths.ledgerCheckpoints),
+      `${JSON.stringify(checkpoints, null, 2)}\n`,
+    );
     await writeFile(path.join(root, ExportPaths.readme), EXPORT_README);
     await rm(path.join(root, ExportPaths.progress), { force: true });
     await rm(path.join(root, SELECTION_FILE), { force: true });
-    return { exportId: request.exportId, outputDir: root, interactionCount: exported.length, absentCount: absent.length, ledgerSeq: exportedEntry.seq, resumedCount };
+    return {
+      exportId: request.exportId,
+      outputDir: root,
+      interactionCount: exported.length,
+      absentCount: absent.length,
+      ledgerSeq: exportedEntry.seq,
+      resumedCount,
+    };
   }
 
   return {
@@ -280,7 +381,10 @@ export function createExportActivities(deps: ExportDeps) {
     writeExportBatch,
     finishExport,
     /** The three steps in one call (a data subject export, the CLI and tests); progress per interaction. */
-    async runExport(request: ExportRequest, onProgress: (progress: ExportProgress) => void = () => undefined): Promise<ExportResult> {
+    async runExport(
+      request: ExportRequest,
+      onProgress: (progress: ExportProgress) => void = () => undefined,
+    ): Promise<ExportResult> {
       const { total, resumedCount } = await prepareExport(request);
       const selection = await readSelection(request);
       for (let start = 0; start < total; start += 1) {

@@ -35,22 +35,41 @@ export function createGdprActivities(deps: GdprDeps) {
       const holds = await deps.holds.list();
       const deleted: string[] = [];
       const refused: ErasureRefusal[] = [];
-      for await (const record of deps.records.search({ recordedUserId: subjectUserId, limit: Number.MAX_SAFE_INTEGER })) {
+      for await (const record of deps.records.search({
+        recordedUserId: subjectUserId,
+        limit: Number.MAX_SAFE_INTEGER,
+      })) {
         const { interaction } = record;
         const held = activeHoldsFor(holds, interaction, now);
         const cls = deps.policy.classes.find((c) => c.name === interaction.retentionClass);
-        const retentionBasis = cls?.legalBasis ?? `retention class ${interaction.retentionClass ?? 'not yet assigned'}`;
-        const subject = { tenantId: interaction.tenantId, interactionId: interaction.interactionId };
+        const retentionBasis =
+          cls?.legalBasis ?? `retention class ${interaction.retentionClass ?? 'not yet assigned'}`;
+        const subject = {
+          tenantId: interaction.tenantId,
+          interactionId: interaction.interactionId,
+        };
         if (held.length > 0) {
-          refused.push({ ...subject, reason: 'legalHold', legalBasis: `legal hold, matter ${held.map((h) => h.matterId).join(', ')}` });
+          refused.push({
+            ...subject,
+            reason: 'legalHold',
+            legalBasis: `legal hold, matter ${held.map((h) => h.matterId).join(', ')}`,
+          });
         } else if (interaction.expiresAt === undefined) {
           refused.push({ ...subject, reason: 'noRetention', legalBasis: retentionBasis });
         } else if (Date.parse(interaction.expiresAt) > now.getTime()) {
-          refused.push({ ...subject, reason: 'notExpired', legalBasis: retentionBasis, expiresAt: interaction.expiresAt });
+          refused.push({
+            ...subject,
+            reason: 'notExpired',
+            legalBasis: retentionBasis,
+            expiresAt: interaction.expiresAt,
+          });
         } else if (record.dispositionMode === 'approval') {
           refused.push({ ...subject, reason: 'approvalRequired', legalBasis: retentionBasis });
         } else {
-          const outcome = await deps.activities.disposeInteraction({ ...subject, approvedBy: actor });
+          const outcome = await deps.activities.disposeInteraction({
+            ...subject,
+            approvedBy: actor,
+          });
           if (outcome.status === 'deleted') deleted.push(interaction.interactionId);
         }
       }

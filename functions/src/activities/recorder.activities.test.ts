@@ -19,14 +19,24 @@ function activitiesWith(graphResult: GraphResult, persist: () => Promise<unknown
       return persist();
     },
   } as unknown as MediaHostControl;
-  const deps = { graph, media, interactions: {}, archive: {}, log: structuredLog({ debug: quiet, info: quiet, warn: quiet, error: quiet }) } as unknown as RecorderActivityDeps;
+  const deps = {
+    graph,
+    media,
+    interactions: {},
+    archive: {},
+    log: structuredLog({ debug: quiet, info: quiet, warn: quiet, error: quiet }),
+  } as unknown as RecorderActivityDeps;
   return { activities: createRecorderActivities(deps), steps };
 }
 
 describe('recorder activities: startRecording (callLifecycleV2)', () => {
   it('asks the media host to persist only after Graph confirmed the recording status', async () => {
-    const { activities, steps } = activitiesWith({ kind: 'ok', status: 200 }, () => Promise.resolve({ state: 'persisting' }));
-    await expect(activities.startRecording({ tenantId: 't', callId: 'c', session })).resolves.toEqual({
+    const { activities, steps } = activitiesWith({ kind: 'ok', status: 200 }, () =>
+      Promise.resolve({ state: 'persisting' }),
+    );
+    await expect(
+      activities.startRecording({ tenantId: 't', callId: 'c', session }),
+    ).resolves.toEqual({
       graph: { kind: 'ok', status: 200 },
       persisted: { ok: true, state: 'persisting' },
     });
@@ -38,13 +48,23 @@ describe('recorder activities: startRecording (callLifecycleV2)', () => {
     { kind: 'failed', status: 500, isRetryable: true },
     { kind: 'notFound' },
   ])('never persists when Graph answers $kind', async (graphResult) => {
-    const { activities, steps } = activitiesWith(graphResult, () => Promise.resolve({ state: 'persisting' }));
-    await expect(activities.startRecording({ tenantId: 't', callId: 'c', session })).resolves.toEqual({ graph: graphResult });
+    const { activities, steps } = activitiesWith(graphResult, () =>
+      Promise.resolve({ state: 'persisting' }),
+    );
+    await expect(
+      activities.startRecording({ tenantId: 't', callId: 'c', session }),
+    ).resolves.toEqual({ graph: graphResult });
     expect(steps).toEqual(['graph:recording']);
   });
 
   it('returns the media host failure after Graph confirmed (the lifecycle then sets failed status)', async () => {
-    const { activities } = activitiesWith({ kind: 'ok', status: 200 }, () => Promise.reject(Object.assign(new Error('[ATT_MEDIA_HOST_UNAVAILABLE] down'), { code: 'ATT_MEDIA_HOST_UNAVAILABLE' })));
+    const { activities } = activitiesWith({ kind: 'ok', status: 200 }, () =>
+      Promise.reject(
+        Object.assign(new Error('[ATT_MEDIA_HOST_UNAVAILABLE] down'), {
+          code: 'ATT_MEDIA_HOST_UNAVAILABLE',
+        }),
+      ),
+    );
     const result = await activities.startRecording({ tenantId: 't', callId: 'c', session });
     expect(result.graph).toEqual({ kind: 'ok', status: 200 });
     expect(result.persisted).toMatchObject({ ok: false });

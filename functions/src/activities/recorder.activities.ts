@@ -3,7 +3,12 @@
  * returned as values so the orchestrator decides deterministically; storage errors throw
  * (retryable) and the orchestrator retries them.
  */
-import { errorCodeOf, type InteractionParticipant, type InteractionRecord, type InteractionStream } from '@attest/core';
+import {
+  errorCodeOf,
+  type InteractionParticipant,
+  type InteractionRecord,
+  type InteractionStream,
+} from '@attest/core';
 import type { ArchiveIntake } from '../domain/archive-intake';
 import type {
   FinalizeInteractionInput,
@@ -33,9 +38,20 @@ export interface RecorderActivityDeps {
 const failureReason = (error: unknown): string => errorCodeOf(error) ?? 'ATT_INTERNAL';
 
 export function createRecorderActivities(deps: RecorderActivityDeps) {
-  const updateRecordingStatus = async (input: UpdateRecordingStatusInput): Promise<GraphActivityResult> => {
-    const result = await deps.graph.updateRecordingStatus(input.tenantId, input.callId, input.status, `attest:${input.callId}`);
-    deps.log.info('updateRecordingStatus sent', { callId: input.callId, status: input.status, result: result.kind });
+  const updateRecordingStatus = async (
+    input: UpdateRecordingStatusInput,
+  ): Promise<GraphActivityResult> => {
+    const result = await deps.graph.updateRecordingStatus(
+      input.tenantId,
+      input.callId,
+      input.status,
+      `attest:${input.callId}`,
+    );
+    deps.log.info('updateRecordingStatus sent', {
+      callId: input.callId,
+      status: input.status,
+      result: result.kind,
+    });
     return result;
   };
   const startPersisting = async (input: StartPersistingInput): Promise<MediaActivityResult> => {
@@ -55,9 +71,16 @@ export function createRecorderActivities(deps: RecorderActivityDeps) {
      * Run again (at least once), both requests are idempotent.
      */
     async startRecording(input: StartRecordingInput): Promise<StartRecordingResult> {
-      const graph = await updateRecordingStatus({ tenantId: input.tenantId, callId: input.callId, status: 'recording' });
+      const graph = await updateRecordingStatus({
+        tenantId: input.tenantId,
+        callId: input.callId,
+        status: 'recording',
+      });
       if (graph.kind !== 'ok') return { graph };
-      const persisted = await startPersisting({ session: input.session, recordingConfirmedAt: new Date().toISOString() });
+      const persisted = await startPersisting({
+        session: input.session,
+        recordingConfirmedAt: new Date().toISOString(),
+      });
       return { graph, persisted };
     },
 

@@ -22,8 +22,13 @@ export class AppendBlobLedgerMirror implements LedgerMirror {
 
   constructor(private readonly container: ContainerClient) {}
 
-  static fromConnectionString(connectionString: string, containerName: string = ContainerNames.ledger): AppendBlobLedgerMirror {
-    return new AppendBlobLedgerMirror(BlobServiceClient.fromConnectionString(connectionString).getContainerClient(containerName));
+  static fromConnectionString(
+    connectionString: string,
+    containerName: string = ContainerNames.ledger,
+  ): AppendBlobLedgerMirror {
+    return new AppendBlobLedgerMirror(
+      BlobServiceClient.fromConnectionString(connectionString).getContainerClient(containerName),
+    );
   }
 
   async appendEntries(entries: readonly LedgerEntry[]): Promise<void> {
@@ -36,7 +41,9 @@ export class AppendBlobLedgerMirror implements LedgerMirror {
   }
 
   async appendCheckpoint(checkpoint: LedgerCheckpoint): Promise<void> {
-    await this.append(`checkpoints/${checkpoint.at.slice(0, 10)}.jsonl`, [`${JSON.stringify(checkpoint)}\n`]);
+    await this.append(`checkpoints/${checkpoint.at.slice(0, 10)}.jsonl`, [
+      `${JSON.stringify(checkpoint)}\n`,
+    ]);
   }
 
   private async append(blobName: string, lines: readonly string[]): Promise<void> {

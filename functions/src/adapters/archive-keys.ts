@@ -27,27 +27,48 @@ function writeKey(file: string, pem: string): void {
 }
 
 function missing(name: string): RecorderError {
-  return new RecorderError(ErrorCode.ConfigInvalid, `the key file of ${name} is missing and key generation is off`);
+  return new RecorderError(
+    ErrorCode.ConfigInvalid,
+    `the key file of ${name} is missing and key generation is off`,
+  );
 }
 
 export function loadArchiveKeys(config: ArchiveConfig): ArchiveKeys {
   if (!existsSync(config.kekPrivateKeyFile)) {
     if (!config.shouldGenerateMissingKeys) throw missing('ATTEST_KEK_PRIVATE_KEY_FILE');
     const pair = generateKeyPairSync('rsa', { modulusLength: 3072 });
-    writeKey(config.kekPrivateKeyFile, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-    if (!existsSync(config.kekPublicKeyFile)) writeKey(config.kekPublicKeyFile, pair.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    writeKey(
+      config.kekPrivateKeyFile,
+      pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    );
+    if (!existsSync(config.kekPublicKeyFile))
+      writeKey(
+        config.kekPublicKeyFile,
+        pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      );
   }
   const kekPrivateKey = createPrivateKey(readFileSync(config.kekPrivateKeyFile));
-  if (!existsSync(config.kekPublicKeyFile)) writeKey(config.kekPublicKeyFile, createPublicKey(kekPrivateKey).export({ type: 'spki', format: 'pem' }).toString());
+  if (!existsSync(config.kekPublicKeyFile))
+    writeKey(
+      config.kekPublicKeyFile,
+      createPublicKey(kekPrivateKey).export({ type: 'spki', format: 'pem' }).toString(),
+    );
   // Read to fail at start on a broken public key file, which the media hosts use to wrap.
   createPublicKey(readFileSync(config.kekPublicKeyFile));
 
   if (!existsSync(config.ledgerSigningKeyFile)) {
     if (!config.shouldGenerateMissingKeys) throw missing('ATTEST_LEDGER_SIGNING_KEY_FILE');
-    writeKey(config.ledgerSigningKeyFile, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    writeKey(
+      config.ledgerSigningKeyFile,
+      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    );
   }
   const ledgerSigningKey = createPrivateKey(readFileSync(config.ledgerSigningKeyFile));
-  if (ledgerSigningKey.asymmetricKeyType !== 'ed25519') throw new RecorderError(ErrorCode.ConfigInvalid, 'ATTEST_LEDGER_SIGNING_KEY_FILE must hold an Ed25519 private key');
+  if (ledgerSigningKey.asymmetricKeyType !== 'ed25519')
+    throw new RecorderError(
+      ErrorCode.ConfigInvalid,
+      'ATTEST_LEDGER_SIGNING_KEY_FILE must hold an Ed25519 private key',
+    );
 
   let manifestPublicKeyPem: string | undefined;
   if (config.manifestPublicKeyFile !== undefined) {
@@ -55,7 +76,11 @@ export function loadArchiveKeys(config: ArchiveConfig): ArchiveKeys {
       manifestPublicKeyPem = readFileSync(config.manifestPublicKeyFile, 'utf8');
       createPublicKey(manifestPublicKeyPem);
     } catch (cause) {
-      throw new RecorderError(ErrorCode.ConfigInvalid, 'ATTEST_MANIFEST_PUBLIC_KEY_FILE is not a readable public key', { cause });
+      throw new RecorderError(
+        ErrorCode.ConfigInvalid,
+        'ATTEST_MANIFEST_PUBLIC_KEY_FILE is not a readable public key',
+        { cause },
+      );
     }
   }
   return { kek: kekPrivateKey, ledgerSigner: ledgerSigningKey, manifestPublicKeyPem };

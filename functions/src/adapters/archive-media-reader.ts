@@ -18,7 +18,11 @@ export interface StoredManifest {
   readonly signature: Buffer | undefined;
 }
 
-export async function readStoredManifest(blobs: RecordingBlobStore, tenantId: string, interactionId: string): Promise<StoredManifest | undefined> {
+export async function readStoredManifest(
+  blobs: RecordingBlobStore,
+  tenantId: string,
+  interactionId: string,
+): Promise<StoredManifest | undefined> {
   const bytes = await blobs.readRecordingBlob(`${tenantId}/${interactionId}/manifest.json`);
   if (bytes === undefined) return undefined;
   const signature = await blobs.readRecordingBlob(`${tenantId}/${interactionId}/manifest.sig`);
@@ -40,12 +44,24 @@ export async function readPlaintextStream(
 ): Promise<Buffer> {
   const stored = await blobs.readRecordingBlob(stream.blobName);
   const where = { interactionId: manifest.interactionId, streamId: stream.streamId };
-  if (stored === undefined) throw new RecorderError(ErrorCode.NotFound, `stream ${stream.streamId} has no stored media`, { details: where });
+  if (stored === undefined)
+    throw new RecorderError(ErrorCode.NotFound, `stream ${stream.streamId} has no stored media`, {
+      details: where,
+    });
   let dataKey: Buffer | undefined;
   if (manifest.encryption !== undefined) {
     const wrapped = await blobs.readWrappedKey(manifest.tenantId, manifest.interactionId);
-    if (wrapped === undefined) throw new RecorderError(ErrorCode.NotFound, `interaction ${manifest.interactionId} has no data key (shredded)`, { details: where });
-    if (kekPrivateKey === undefined) throw new RecorderError(ErrorCode.ConfigInvalid, 'no key-encryption private key is configured for playback and export');
+    if (wrapped === undefined)
+      throw new RecorderError(
+        ErrorCode.NotFound,
+        `interaction ${manifest.interactionId} has no data key (shredded)`,
+        { details: where },
+      );
+    if (kekPrivateKey === undefined)
+      throw new RecorderError(
+        ErrorCode.ConfigInvalid,
+        'no key-encryption private key is configured for playback and export',
+      );
     const record = JSON.parse(wrapped.toString('utf8')) as WrappedKeyRecord;
     dataKey = await resolveKeyUnwrapper(kekPrivateKey).unwrapDataKey(record);
   }
@@ -53,12 +69,28 @@ export async function readPlaintextStream(
   for (const block of stream.blocks) {
     const bytes = stored.subarray(block.storedOffset, block.storedOffset + block.storedLength);
     if (bytes.length !== block.storedLength) {
-      throw new RecorderError(ErrorCode.IntegrityViolation, `stream ${stream.streamId} block ${block.index} is truncated`, { details: { ...where, block: block.index } });
+      throw new RecorderError(
+        ErrorCode.IntegrityViolation,
+        `stream ${stream.streamId} block ${block.index} is truncated`,
+        { details: { ...where, block: block.index } },
+      );
     }
     try {
-      parts.push(dataKey === undefined ? bytes : decryptBlock(dataKey, blockAad(manifest.interactionId, stream.streamId, block.index), bytes));
+      parts.push(
+        dataKey === undefined
+          ? bytes
+          : decryptBlock(
+              dataKey,
+              blockAad(manifest.interactionId, stream.streamId, block.index),
+              bytes,
+            ),
+      );
     } catch (cause) {
-      throw new RecorderError(ErrorCode.IntegrityViolation, `stream ${stream.streamId} block ${block.index} does not decrypt`, { cause, details: { ...where, block: block.index } });
+      throw new RecorderError(
+        ErrorCode.IntegrityViolation,
+        `stream ${stream.streamId} block ${block.index} does not decrypt`,
+        { cause, details: { ...where, block: block.index } },
+      );
     }
   }
   return Buffer.concat(parts);

@@ -18,7 +18,9 @@ export interface BlobArchiveMediaOptions {
 /** Real Azure blob endpoints end with `.blob.core.windows.net` (or a sovereign cloud suffix). */
 export function isAzureBlobEndpoint(url: string): boolean {
   try {
-    return /\.blob\.core\.(windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)$/i.test(new URL(url).hostname);
+    return /\.blob\.core\.(windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)$/i.test(
+      new URL(url).hostname,
+    );
   } catch {
     return false;
   }
@@ -32,19 +34,30 @@ export class BlobArchiveMediaStore implements RecordingBlobStore {
     service: BlobServiceClient,
     private readonly options: BlobArchiveMediaOptions,
   ) {
-    this.recordings = service.getContainerClient(options.recordingsContainer ?? ContainerNames.recordings);
+    this.recordings = service.getContainerClient(
+      options.recordingsContainer ?? ContainerNames.recordings,
+    );
     this.keys = service.getContainerClient(options.keysContainer ?? RECORDING_KEYS_CONTAINER);
   }
 
-  static fromConnectionString(connectionString: string, options: Omit<BlobArchiveMediaOptions, 'isImmutabilitySupported'> = {}): BlobArchiveMediaStore {
+  static fromConnectionString(
+    connectionString: string,
+    options: Omit<BlobArchiveMediaOptions, 'isImmutabilitySupported'> = {},
+  ): BlobArchiveMediaStore {
     const service = BlobServiceClient.fromConnectionString(connectionString);
-    return new BlobArchiveMediaStore(service, { ...options, isImmutabilitySupported: isAzureBlobEndpoint(service.url) });
+    return new BlobArchiveMediaStore(service, {
+      ...options,
+      isImmutabilitySupported: isAzureBlobEndpoint(service.url),
+    });
   }
 
   async listRecordingBlobs(tenantId: string, interactionId: string): Promise<readonly string[]> {
     const names: string[] = [];
     if (!(await this.recordings.exists())) return names;
-    for await (const blob of this.recordings.listBlobsFlat({ prefix: `${tenantId}/${interactionId}/` })) names.push(blob.name);
+    for await (const blob of this.recordings.listBlobsFlat({
+      prefix: `${tenantId}/${interactionId}/`,
+    }))
+      names.push(blob.name);
     return names.sort();
   }
 
@@ -61,12 +74,16 @@ export class BlobArchiveMediaStore implements RecordingBlobStore {
   }
 
   async deleteWrappedKey(tenantId: string, interactionId: string): Promise<void> {
-    await this.keys.getBlobClient(wrappedKeyBlobName(tenantId, interactionId)).deleteIfExists({ deleteSnapshots: 'include' });
+    await this.keys
+      .getBlobClient(wrappedKeyBlobName(tenantId, interactionId))
+      .deleteIfExists({ deleteSnapshots: 'include' });
   }
 
   async applyImmutability(blobName: string, until: Date): Promise<void> {
     if (!this.options.isImmutabilitySupported) return;
-    await this.recordings.getBlobClient(blobName).setImmutabilityPolicy({ expiriesOn: until, policyMode: 'Unlocked' });
+    await this.recordings
+      .getBlobClient(blobName)
+      .setImmutabilityPolicy({ expiriesOn: until, policyMode: 'Unlocked' });
   }
 
   async setLegalHold(blobName: string, isHeld: boolean): Promise<void> {

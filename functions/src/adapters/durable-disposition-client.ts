@@ -1,6 +1,11 @@
 /** Starts dispositions and raises approval decisions through the Durable Functions client. */
 import type { DurableClient } from 'durable-functions';
-import { ArchiveEventNames, ArchiveOrchestratorNames, type DispositionDecision, type DispositionInput } from '../domain/archive-names';
+import {
+  ArchiveEventNames,
+  ArchiveOrchestratorNames,
+  type DispositionDecision,
+  type DispositionInput,
+} from '../domain/archive-names';
 import type { DispositionEvents } from '../http/archive-admin.http';
 import type { DispositionStarter } from '../timers/retention-sweep.timer';
 
@@ -12,7 +17,10 @@ export class DurableDispositionClient implements DispositionStarter, Disposition
 
   private async runtimeStatus(instanceId: string): Promise<string | undefined> {
     try {
-      const status = await this.client.getStatus(instanceId, { showHistory: false, showInput: false });
+      const status = await this.client.getStatus(instanceId, {
+        showHistory: false,
+        showInput: false,
+      });
       return status === undefined || status === null ? undefined : String(status.runtimeStatus);
     } catch (error) {
       if (error instanceof Error && notFound.test(error.message)) return undefined;
@@ -20,7 +28,10 @@ export class DurableDispositionClient implements DispositionStarter, Disposition
     }
   }
 
-  async startIfIdle(instanceId: string, input: DispositionInput): Promise<'started' | 'alreadyRunning'> {
+  async startIfIdle(
+    instanceId: string,
+    input: DispositionInput,
+  ): Promise<'started' | 'alreadyRunning'> {
     const status = await this.runtimeStatus(instanceId);
     if (status !== undefined && ACTIVE.has(status)) return 'alreadyRunning';
     await this.client.startNew(ArchiveOrchestratorNames.disposition, { instanceId, input });

@@ -1,6 +1,12 @@
 /** Starts export orchestrations and reads their progress through the Durable Functions client. */
 import type { DurableClient } from 'durable-functions';
-import { ArchiveOrchestratorNames, exportInstanceId, type ExportJobInput, type ExportJobProgress, type ExportJobRequest } from '../domain/archive-names';
+import {
+  ArchiveOrchestratorNames,
+  exportInstanceId,
+  type ExportJobInput,
+  type ExportJobProgress,
+  type ExportJobRequest,
+} from '../domain/archive-names';
 import type { ExportJobs, ExportJobStatus } from '../http/archive-admin.http';
 
 const notFound = /404|No instance with ID|not found/i;
@@ -19,7 +25,10 @@ export class DurableExportJobs implements ExportJobs {
 
   private async read(exportId: string) {
     try {
-      const status = await this.client.getStatus(exportInstanceId(exportId), { showHistory: false, showInput: true });
+      const status = await this.client.getStatus(exportInstanceId(exportId), {
+        showHistory: false,
+        showInput: true,
+      });
       return status === undefined || status === null ? undefined : status;
     } catch (error) {
       if (error instanceof Error && notFound.test(error.message)) return undefined;
@@ -29,10 +38,18 @@ export class DurableExportJobs implements ExportJobs {
 
   async start(request: ExportJobRequest): Promise<'started' | 'alreadyRunning'> {
     const existing = await this.read(request.exportId);
-    if (existing !== undefined && ACTIVE.has(String(existing.runtimeStatus))) return 'alreadyRunning';
-    const input: ExportJobInput = { request, batchSize: this.settings.batchSize, maxBatchesPerExecution: this.settings.maxBatchesPerExecution };
+    if (existing !== undefined && ACTIVE.has(String(existing.runtimeStatus)))
+      return 'alreadyRunning';
+    const input: ExportJobInput = {
+      request,
+      batchSize: this.settings.batchSize,
+      maxBatchesPerExecution: this.settings.maxBatchesPerExecution,
+    };
     // A finished or failed instance id is reused: the package folder keeps what was written.
-    await this.client.startNew(ArchiveOrchestratorNames.exportPackage, { instanceId: exportInstanceId(request.exportId), input });
+    await this.client.startNew(ArchiveOrchestratorNames.exportPackage, {
+      instanceId: exportInstanceId(request.exportId),
+      input,
+    });
     return 'started';
   }
 
@@ -41,7 +58,11 @@ export class DurableExportJobs implements ExportJobs {
     if (status === undefined) return undefined;
     const input = status.input as ExportJobInput | null | undefined;
     const runtime = String(status.runtimeStatus);
-    const state: ExportJobStatus['state'] = ACTIVE.has(runtime) ? 'running' : runtime === 'Completed' ? 'completed' : 'failed';
+    const state: ExportJobStatus['state'] = ACTIVE.has(runtime)
+      ? 'running'
+      : runtime === 'Completed'
+        ? 'completed'
+        : 'failed';
     const progress = status.customStatus as ExportJobProgress | null | undefined;
     return {
       exportId,
@@ -50,7 +71,11 @@ export class DurableExportJobs implements ExportJobs {
       ...(input?.request.createdBy === undefined ? {} : { createdBy: input.request.createdBy }),
       ...(progress === null || progress === undefined ? {} : { progress }),
       ...(state === 'completed' ? { result: status.output } : {}),
-      ...(state === 'failed' ? { error: `the export ${runtime.toLowerCase()}; post it again with its exportId to resume` } : {}),
+      ...(state === 'failed'
+        ? {
+            error: `the export ${runtime.toLowerCase()}; post it again with its exportId to resume`,
+          }
+        : {}),
       createdAt: new Date(status.createdTime).toISOString(),
       lastUpdatedAt: new Date(status.lastUpdatedTime).toISOString(),
     };

@@ -1,11 +1,21 @@
 /** The recorder's `LifecycleClient` and `LifecycleHistory` over the Durable Functions client of one invocation. */
 import { OrchestrationRuntimeStatus, type DurableClient } from 'durable-functions';
 import { OrchestratorNames } from '../domain/call-lifecycle.contract';
-import type { LifecycleClient, LifecycleHistory, LifecycleStatus, RaiseResult, StartResult } from '../domain/recorder-ports';
+import type {
+  LifecycleClient,
+  LifecycleHistory,
+  LifecycleStatus,
+  RaiseResult,
+  StartResult,
+} from '../domain/recorder-ports';
 
 const notFound = /404|No instance with ID/i;
 
-const FINISHED = [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated];
+const FINISHED = [
+  OrchestrationRuntimeStatus.Completed,
+  OrchestrationRuntimeStatus.Failed,
+  OrchestrationRuntimeStatus.Terminated,
+];
 const LIFECYCLE_NAMES: ReadonlySet<string> = new Set(Object.values(OrchestratorNames));
 
 export class DurableLifecycleClient implements LifecycleClient, LifecycleHistory {
@@ -17,8 +27,14 @@ export class DurableLifecycleClient implements LifecycleClient, LifecycleHistory
 
   async listFinished(createdBefore: Date, limit: number): Promise<readonly string[]> {
     // Other orchestrations in the task hub (retention timers, exports) are never listed.
-    const statuses = await this.client.getStatusBy({ createdTimeTo: createdBefore, runtimeStatus: FINISHED });
-    return statuses.filter((s) => this.lifecycleNames.has(s.name)).slice(0, limit).map((s) => s.instanceId);
+    const statuses = await this.client.getStatusBy({
+      createdTimeTo: createdBefore,
+      runtimeStatus: FINISHED,
+    });
+    return statuses
+      .filter((s) => this.lifecycleNames.has(s.name))
+      .slice(0, limit)
+      .map((s) => s.instanceId);
   }
 
   async purge(instanceId: string): Promise<boolean> {
@@ -49,7 +65,10 @@ export class DurableLifecycleClient implements LifecycleClient, LifecycleHistory
 
   async getStatus(instanceId: string): Promise<LifecycleStatus | undefined> {
     try {
-      const status = await this.client.getStatus(instanceId, { showHistory: false, showInput: false });
+      const status = await this.client.getStatus(instanceId, {
+        showHistory: false,
+        showInput: false,
+      });
       return {
         instanceId: status.instanceId,
         runtimeStatus: String(status.runtimeStatus),

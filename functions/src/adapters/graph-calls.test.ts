@@ -3,22 +3,37 @@ import type { AddressInfo } from 'node:net';
 import type { TokenCredential } from '@azure/identity';
 import { GraphCallsAdapter, GraphTokenCache } from './graph-calls';
 
-interface Seen { method: string; url: string; authorization?: string; body: unknown }
+interface Seen {
+  method: string;
+  url: string;
+  authorization?: string;
+  body: unknown;
+}
 
 describe('GraphCallsAdapter', () => {
   let server: Server;
   let baseUrl: string;
   const seen: Seen[] = [];
-  let reply: (req: IncomingMessage) => { status: number; headers?: Record<string, string> } = () => ({ status: 202 });
+  let reply: (req: IncomingMessage) => {
+    status: number;
+    headers?: Record<string, string>;
+  } = () => ({ status: 202 });
 
   beforeAll(async () => {
     server = createServer((req, res) => {
       let text = '';
       req.on('data', (chunk: Buffer) => (text += chunk.toString()));
       req.on('end', () => {
-        seen.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body: text === '' ? undefined : JSON.parse(text) });
+        seen.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          authorization: req.headers.authorization,
+          body: text === '' ? undefined : JSON.parse(text),
+        });
         const { status, headers } = reply(req);
-        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(status >= 400 ? JSON.stringify({ error: { code: 'x', message: 'y' } }) : '');
+        res
+          .writeHead(status, { 'content-type': 'application/json', ...headers })
+          .end(status >= 400 ? JSON.stringify({ error: { code: 'x', message: 'y' } }) : '');
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -36,14 +51,28 @@ describe('GraphCallsAdapter', () => {
   const credential: TokenCredential = {
     getToken: () => {
       tokenCalls += 1;
-      return Promise.resolve({ token: `tok-${tokenCalls}`, expiresOnTimestamp: Date.now() + 3_600_000 });
+      return Promise.resolve({
+        token: `tok-${tokenCalls}`,
+        expiresOnTimestamp: Date.now() + 3_600_000,
+      });
     },
   };
   const adapter = (): GraphCallsAdapter =>
-    new GraphCallsAdapter({ baseUrl, timeoutInMs: 2_000, tokens: new GraphTokenCache({ createCredential: () => credential, refreshAheadInMs: 600_000 }) });
+    new GraphCallsAdapter({
+      baseUrl,
+      timeoutInMs: 2_000,
+      tokens: new GraphTokenCache({
+        createCredential: () => credential,
+        refreshAheadInMs: 600_000,
+      }),
+    });
 
   it('answers with callbackUri, modalities, app-hosted media config and participant capacity', async () => {
-    const result = await adapter().answer('tenant-a', 'call-1', { callbackUri: 'https://x/api/calling/call-1', mediaConfigBlob: '{"v":1}', participantCapacity: 200 });
+    const result = await adapter().answer('tenant-a', 'call-1', {
+      callbackUri: 'https://x/api/calling/call-1',
+      mediaConfigBlob: '{"v":1}',
+      participantCapacity: 200,
+    });
     expect(result).toEqual({ kind: 'ok', status: 200 });
     expect(seen[0]).toMatchObject({
       method: 'POST',
@@ -69,7 +98,11 @@ describe('GraphCallsAdapter', () => {
     reply = () => ({ status: 404 });
     expect(await adapter().keepAlive('tenant-a', 'gone')).toEqual({ kind: 'notFound' });
     reply = () => ({ status: 503 });
-    expect(await adapter().keepAlive('tenant-a', 'c')).toEqual({ kind: 'failed', status: 503, isRetryable: true });
+    expect(await adapter().keepAlive('tenant-a', 'c')).toEqual({
+      kind: 'failed',
+      status: 503,
+      isRetryable: true,
+    });
   });
 
   it('reuses the cached token across requests', async () => {
@@ -89,7 +122,10 @@ describe('GraphTokenCache', () => {
     const cache = new GraphTokenCache({
       now: () => now,
       refreshAheadInMs: 600_000,
-      createCredential: () => ({ getToken: () => Promise.resolve({ token: `t${++issued}`, expiresOnTimestamp: now + 3_600_000 }) }),
+      createCredential: () => ({
+        getToken: () =>
+          Promise.resolve({ token: `t${++issued}`, expiresOnTimestamp: now + 3_600_000 }),
+      }),
     });
     expect(await cache.getToken('t')).toBe('t1');
     now = 3_100_000;

@@ -15,7 +15,12 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import type { RecordingStatus } from '@attest/core';
-import type { AnswerOptions, GraphCalls, GraphResult, RejectReason } from '../domain/recorder-ports';
+import type {
+  AnswerOptions,
+  GraphCalls,
+  GraphResult,
+  RejectReason,
+} from '../domain/recorder-ports';
 
 const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 
@@ -43,10 +48,13 @@ export class GraphTokenCache {
   async getToken(tenantId: string): Promise<string> {
     const now = (this.#options.now ?? Date.now)();
     const cached = this.#tokens.get(tenantId);
-    if (cached !== undefined && cached.expiresOnTimestamp - now > this.#options.refreshAheadInMs) return cached.token;
+    if (cached !== undefined && cached.expiresOnTimestamp - now > this.#options.refreshAheadInMs)
+      return cached.token;
     if (cached !== undefined && cached.expiresOnTimestamp - now > 30_000) {
       // Inside the refresh window: serve the cached token, refresh without waiting.
-      this.#refresh(tenantId).catch((error: unknown) => this.#options.onRefreshFailed?.(tenantId, error));
+      this.#refresh(tenantId).catch((error: unknown) =>
+        this.#options.onRefreshFailed?.(tenantId, error),
+      );
       return cached.token;
     }
     return (await this.#refresh(tenantId)).token;
@@ -56,7 +64,9 @@ export class GraphTokenCache {
   async warmUp(tenantIds: readonly string[]): Promise<void> {
     await Promise.all(
       tenantIds.map((tenantId) =>
-        this.#refresh(tenantId).catch((error: unknown) => this.#options.onRefreshFailed?.(tenantId, error)),
+        this.#refresh(tenantId).catch((error: unknown) =>
+          this.#options.onRefreshFailed?.(tenantId, error),
+        ),
       ),
     );
   }
@@ -99,10 +109,16 @@ function retryAfterInMs(error: { headers?: Headers }): number {
 }
 
 export function toGraphResult(error: unknown): GraphResult {
-  const status = error instanceof GraphError ? error.statusCode : typeof (error as { statusCode?: unknown })?.statusCode === 'number' ? (error as { statusCode: number }).statusCode : -1;
+  const status =
+    error instanceof GraphError
+      ? error.statusCode
+      : typeof (error as { statusCode?: unknown })?.statusCode === 'number'
+        ? (error as { statusCode: number }).statusCode
+        : -1;
   // The SDK throws when a 2xx reply is not the JSON it expected (Graph answers 202 with no body).
   if (status >= 200 && status < 300) return { kind: 'ok', status };
-  if (status === 429) return { kind: 'throttled', retryAfterInMs: retryAfterInMs(error as { headers?: Headers }) };
+  if (status === 429)
+    return { kind: 'throttled', retryAfterInMs: retryAfterInMs(error as { headers?: Headers }) };
   if (status === 404) return { kind: 'notFound' };
   return { kind: 'failed', status, isRetryable: status <= 0 || status === 408 || status >= 500 };
 }
@@ -119,24 +135,44 @@ export class GraphCallsAdapter implements GraphCalls {
     return this.#post(tenantId, `/communications/calls/${encodeURIComponent(callId)}/answer`, {
       callbackUri: options.callbackUri,
       acceptedModalities: ['audio', 'video', 'videoBasedScreenSharing'],
-      mediaConfig: { '@odata.type': '#microsoft.graph.appHostedMediaConfig', blob: options.mediaConfigBlob },
-      ...(options.participantCapacity === undefined ? {} : { participantCapacity: options.participantCapacity }),
+      mediaConfig: {
+        '@odata.type': '#microsoft.graph.appHostedMediaConfig',
+        blob: options.mediaConfigBlob,
+      },
+      ...(options.participantCapacity === undefined
+        ? {}
+        : { participantCapacity: options.participantCapacity }),
     });
   }
 
   reject(tenantId: string, callId: string, reason: RejectReason): Promise<GraphResult> {
-    return this.#post(tenantId, `/communications/calls/${encodeURIComponent(callId)}/reject`, { reason });
-  }
-
-  updateRecordingStatus(tenantId: string, callId: string, status: RecordingStatus, clientContext: string): Promise<GraphResult> {
-    return this.#post(tenantId, `/communications/calls/${encodeURIComponent(callId)}/updateRecordingStatus`, {
-      clientContext: clientContext.slice(0, 256),
-      status,
+    return this.#post(tenantId, `/communications/calls/${encodeURIComponent(callId)}/reject`, {
+      reason,
     });
   }
 
+  updateRecordingStatus(
+    tenantId: string,
+    callId: string,
+    status: RecordingStatus,
+    clientContext: string,
+  ): Promise<GraphResult> {
+    return this.#post(
+      tenantId,
+      `/communications/calls/${encodeURIComponent(callId)}/updateRecordingStatus`,
+      {
+        clientContext: clientContext.slice(0, 256),
+        status,
+      },
+    );
+  }
+
   keepAlive(tenantId: string, callId: string): Promise<GraphResult> {
-    return this.#post(tenantId, `/communications/calls/${encodeURIComponent(callId)}/keepAlive`, undefined);
+    return this.#post(
+      tenantId,
+      `/communications/calls/${encodeURIComponent(callId)}/keepAlive`,
+      undefined,
+    );
   }
 
   async #post(tenantId: string, path: string, body: unknown): Promise<GraphResult> {
@@ -147,7 +183,11 @@ export class GraphCallsAdapter implements GraphCalls {
         .options({ signal: AbortSignal.timeout(this.#options.timeoutInMs) })
         .post(body ?? {})
         .then((response: Response) => {
-          if (!response.ok) throw Object.assign(new Error(`graph answered ${response.status}`), { statusCode: response.status, headers: response.headers });
+          if (!response.ok)
+            throw Object.assign(new Error(`graph answered ${response.status}`), {
+              statusCode: response.status,
+              headers: response.headers,
+            });
         });
       return { kind: 'ok', status: 200 };
     } catch (error) {
@@ -161,7 +201,10 @@ export class GraphCallsAdapter implements GraphCalls {
       client = Client.initWithMiddleware({
         baseUrl: `${this.#options.baseUrl}/`,
         defaultVersion: 'v1.0',
-        middleware: [new BearerTokenMiddleware(() => this.#options.tokens.getToken(tenantId)), new HTTPMessageHandler()],
+        middleware: [
+          new BearerTokenMiddleware(() => this.#options.tokens.getToken(tenantId)),
+          new HTTPMessageHandler(),
+        ],
       });
       this.#clients.set(tenantId, client);
     }

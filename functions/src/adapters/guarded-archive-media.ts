@@ -33,10 +33,15 @@ export class GuardedMediaStore {
     const decision = await this.decide(record);
     const { tenantId, interactionId } = record.interaction;
     if (!decision.isAllowed) {
-      const code = decision.reason === 'legalHold' ? ErrorCode.LegalHold : ErrorCode.RetentionLocked;
-      throw new RecorderError(code, `interaction ${interactionId} may not be deleted (${decision.reason})`, {
-        details: { interactionId, reason: decision.reason },
-      });
+      const code =
+        decision.reason === 'legalHold' ? ErrorCode.LegalHold : ErrorCode.RetentionLocked;
+      throw new RecorderError(
+        code,
+        `interaction ${interactionId} may not be deleted (${decision.reason})`,
+        {
+          details: { interactionId, reason: decision.reason },
+        },
+      );
     }
     const hadKey = (await this.blobs.readWrappedKey(tenantId, interactionId)) !== undefined;
     await this.blobs.deleteWrappedKey(tenantId, interactionId);
@@ -48,9 +53,13 @@ export class GuardedMediaStore {
   /** Refuses any write over a sealed recording's blobs: sealed media is never overwritten. */
   assertNotSealed(record: ArchiveRecord | undefined): void {
     if (record?.interaction.sealedAt !== undefined) {
-      throw new RecorderError(ErrorCode.RetentionLocked, `interaction ${record.interaction.interactionId} is sealed and may not be overwritten`, {
-        details: { interactionId: record.interaction.interactionId },
-      });
+      throw new RecorderError(
+        ErrorCode.RetentionLocked,
+        `interaction ${record.interaction.interactionId} is sealed and may not be overwritten`,
+        {
+          details: { interactionId: record.interaction.interactionId },
+        },
+      );
     }
   }
 }

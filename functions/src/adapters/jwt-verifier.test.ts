@@ -16,7 +16,11 @@ const other = keyPair();
 function b64(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
-function token(claims: Record<string, unknown>, header: Record<string, unknown> = { alg: 'RS256', kid: 'k1' }, key = good.privateKey): string {
+function token(
+  claims: Record<string, unknown>,
+  header: Record<string, unknown> = { alg: 'RS256', kid: 'k1' },
+  key = good.privateKey,
+): string {
   const signingInput = `${b64(header)}.${b64(claims)}`;
   const signature = sign('RSA-SHA256', Buffer.from(signingInput), key).toString('base64url');
   return `${signingInput}.${signature}`;
@@ -45,9 +49,13 @@ describe('OpenIdJwtVerifier', () => {
       }
       if (req.url === '/.well-known/openid-configuration') {
         metadataRequests += 1;
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jwks_uri: `${baseUrl}/keys` }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ jwks_uri: `${baseUrl}/keys` }));
       } else if (req.url === '/keys') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ keys: [jwk] }));
       } else res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -61,7 +69,10 @@ describe('OpenIdJwtVerifier', () => {
     metadataRequests = 0;
   });
 
-  function verifier(overrides: Partial<JwtVerifierOptions> = {}, clock: { ms: number } = { ms: NOW_MS }): OpenIdJwtVerifier {
+  function verifier(
+    overrides: Partial<JwtVerifierOptions> = {},
+    clock: { ms: number } = { ms: NOW_MS },
+  ): OpenIdJwtVerifier {
     return new OpenIdJwtVerifier({
       openIdMetadataUrl: `${baseUrl}/.well-known/openid-configuration`,
       issuers: ['https://api.botframework.com'],
@@ -73,57 +84,87 @@ describe('OpenIdJwtVerifier', () => {
   }
 
   it('accepts a valid token and returns its claims', async () => {
-    const result = await verifier().verify(`Bearer ${token({ ...validClaims, roles: ['admin'], oid: 'u1' })}`);
-    expect(result).toMatchObject({ isValid: true, token: { tenantId: 'tenant-a', audience: APP_ID, subject: 'u1', roles: ['admin'] } });
+    const result = await verifier().verify(
+      `Bearer ${token({ ...validClaims, roles: ['admin'], oid: 'u1' })}`,
+    );
+    expect(result).toMatchObject({
+      isValid: true,
+      token: { tenantId: 'tenant-a', audience: APP_ID, subject: 'u1', roles: ['admin'] },
+    });
   });
 
   it('accepts the long tenant claim name', async () => {
     const rest: Record<string, unknown> = { ...validClaims };
     delete rest.tid;
-    const result = await verifier().verify(`Bearer ${token({ ...rest, 'http://schemas.microsoft.com/identity/claims/tenantid': 'tenant-a' })}`);
+    const result = await verifier().verify(
+      `Bearer ${token({ ...rest, 'http://schemas.microsoft.com/identity/claims/tenantid': 'tenant-a' })}`,
+    );
     expect(result.isValid).toBe(true);
   });
 
   it('rejects a bad signature', async () => {
-    const result = await verifier().verify(`Bearer ${token(validClaims, undefined, other.privateKey)}`);
+    const result = await verifier().verify(
+      `Bearer ${token(validClaims, undefined, other.privateKey)}`,
+    );
     expect(result).toEqual({ isValid: false, reason: 'badSignature' });
   });
 
   it('rejects a token whose payload was altered after signing', async () => {
     const [h, , s] = token(validClaims).split('.');
-    const result = await verifier().verify(`Bearer ${h}.${b64({ ...validClaims, tid: 'tenant-a', aud: APP_ID, extra: 1 })}.${s}`);
+    const result = await verifier().verify(
+      `Bearer ${h}.${b64({ ...validClaims, tid: 'tenant-a', aud: APP_ID, extra: 1 })}.${s}`,
+    );
     expect(result).toEqual({ isValid: false, reason: 'badSignature' });
   });
 
   it('rejects a token whose audience is another bot', async () => {
-    expect(await verifier().verify(`Bearer ${token({ ...validClaims, aud: 'other-app' })}`)).toEqual({ isValid: false, reason: 'wrongAudience' });
+    expect(
+      await verifier().verify(`Bearer ${token({ ...validClaims, aud: 'other-app' })}`),
+    ).toEqual({ isValid: false, reason: 'wrongAudience' });
   });
 
   it('rejects a wrong issuer', async () => {
-    expect(await verifier().verify(`Bearer ${token({ ...validClaims, iss: 'https://evil.example' })}`)).toEqual({ isValid: false, reason: 'wrongIssuer' });
+    expect(
+      await verifier().verify(`Bearer ${token({ ...validClaims, iss: 'https://evil.example' })}`),
+    ).toEqual({ isValid: false, reason: 'wrongIssuer' });
   });
 
   it('accepts the Graph issuer only when configured', async () => {
     const t = `Bearer ${token({ ...validClaims, iss: 'https://graph.microsoft.com' })}`;
     expect((await verifier().verify(t)).isValid).toBe(false);
-    expect((await verifier({ issuers: ['https://api.botframework.com', 'https://graph.microsoft.com'] }).verify(t)).isValid).toBe(true);
+    expect(
+      (
+        await verifier({
+          issuers: ['https://api.botframework.com', 'https://graph.microsoft.com'],
+        }).verify(t)
+      ).isValid,
+    ).toBe(true);
   });
 
   it('rejects an expired token beyond the 5 minute skew', async () => {
-    expect(await verifier().verify(`Bearer ${token({ ...validClaims, exp: nowSec - 301 })}`)).toEqual({ isValid: false, reason: 'expired' });
+    expect(
+      await verifier().verify(`Bearer ${token({ ...validClaims, exp: nowSec - 301 })}`),
+    ).toEqual({ isValid: false, reason: 'expired' });
   });
 
   it('accepts a token expired within the 5 minute skew', async () => {
-    expect((await verifier().verify(`Bearer ${token({ ...validClaims, exp: nowSec - 299 })}`)).isValid).toBe(true);
+    expect(
+      (await verifier().verify(`Bearer ${token({ ...validClaims, exp: nowSec - 299 })}`)).isValid,
+    ).toBe(true);
   });
 
   it('rejects a token that is not valid yet', async () => {
-    expect(await verifier().verify(`Bearer ${token({ ...validClaims, nbf: nowSec + 600 })}`)).toEqual({ isValid: false, reason: 'notYetValid' });
+    expect(
+      await verifier().verify(`Bearer ${token({ ...validClaims, nbf: nowSec + 600 })}`),
+    ).toEqual({ isValid: false, reason: 'notYetValid' });
   });
 
   it('rejects alg none', async () => {
     const unsigned = `${b64({ alg: 'none', kid: 'k1' })}.${b64(validClaims)}.`;
-    expect(await verifier().verify(`Bearer ${unsigned}`)).toEqual({ isValid: false, reason: 'unsupportedAlgorithm' });
+    expect(await verifier().verify(`Bearer ${unsigned}`)).toEqual({
+      isValid: false,
+      reason: 'unsupportedAlgorithm',
+    });
   });
 
   it('rejects HS256 signed with the public key', async () => {
@@ -131,23 +172,39 @@ describe('OpenIdJwtVerifier', () => {
     const input = `${b64(header)}.${b64(validClaims)}`;
     const pem = good.publicKey.export({ format: 'pem', type: 'spki' });
     const mac = createHmac('sha256', pem).update(input).digest('base64url');
-    expect(await verifier().verify(`Bearer ${input}.${mac}`)).toEqual({ isValid: false, reason: 'unsupportedAlgorithm' });
+    expect(await verifier().verify(`Bearer ${input}.${mac}`)).toEqual({
+      isValid: false,
+      reason: 'unsupportedAlgorithm',
+    });
   });
 
   it('rejects an unknown kid after one refresh', async () => {
-    const result = await verifier().verify(`Bearer ${token(validClaims, { alg: 'RS256', kid: 'k-unknown' })}`);
+    const result = await verifier().verify(
+      `Bearer ${token(validClaims, { alg: 'RS256', kid: 'k-unknown' })}`,
+    );
     expect(result).toEqual({ isValid: false, reason: 'unknownKeyId' });
     expect(metadataRequests).toBe(2);
   });
 
   it('rejects a tenant that is not served', async () => {
-    expect(await verifier().verify(`Bearer ${token({ ...validClaims, tid: 'tenant-z' })}`)).toEqual({ isValid: false, reason: 'tenantNotServed' });
+    expect(await verifier().verify(`Bearer ${token({ ...validClaims, tid: 'tenant-z' })}`)).toEqual(
+      { isValid: false, reason: 'tenantNotServed' },
+    );
   });
 
   it('rejects a missing or malformed header', async () => {
-    expect(await verifier().verify(undefined)).toEqual({ isValid: false, reason: 'missingBearerToken' });
-    expect(await verifier().verify('Bearer a.b')).toEqual({ isValid: false, reason: 'malformedToken' });
-    expect(await verifier().verify('Basic abc')).toEqual({ isValid: false, reason: 'missingBearerToken' });
+    expect(await verifier().verify(undefined)).toEqual({
+      isValid: false,
+      reason: 'missingBearerToken',
+    });
+    expect(await verifier().verify('Bearer a.b')).toEqual({
+      isValid: false,
+      reason: 'malformedToken',
+    });
+    expect(await verifier().verify('Basic abc')).toEqual({
+      isValid: false,
+      reason: 'missingBearerToken',
+    });
   });
 
   it('keeps using cached keys while the metadata endpoint is down, within the bound', async () => {

@@ -4,7 +4,12 @@
  * Entra tokens) each build one with their own issuers, audiences and tenant allow-list.
  * Uses `node:crypto` only.
  */
-import { createPublicKey, verify as verifySignature, type JsonWebKey, type KeyObject } from 'node:crypto';
+import {
+  createPublicKey,
+  verify as verifySignature,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
 import type { TokenVerification, TokenVerifier } from '../domain/token-verifier';
 
 export interface JwtVerifierOptions {
@@ -81,13 +86,22 @@ export class OpenIdJwtVerifier implements TokenVerifier {
     const claims = base64UrlJson(payloadPart);
     if (header === undefined || claims === undefined) return invalid('malformedToken');
     if (header.alg !== 'RS256') return invalid('unsupportedAlgorithm');
-    const kid = typeof header.kid === 'string' ? header.kid : typeof header.x5t === 'string' ? header.x5t : undefined;
+    const kid =
+      typeof header.kid === 'string'
+        ? header.kid
+        : typeof header.x5t === 'string'
+          ? header.x5t
+          : undefined;
     if (kid === undefined) return invalid('missingKeyId');
 
     let key: KeyObject | undefined;
     try {
       key = (await this.#getKeys(false)).keys.get(kid);
-      if (key === undefined && this.#now() - this.#lastForcedRefreshMs >= (this.#options.unknownKidRefreshIntervalInMs ?? 60_000)) {
+      if (
+        key === undefined &&
+        this.#now() - this.#lastForcedRefreshMs >=
+          (this.#options.unknownKidRefreshIntervalInMs ?? 60_000)
+      ) {
         this.#lastForcedRefreshMs = this.#now();
         key = (await this.#getKeys(true)).keys.get(kid);
       }
@@ -97,19 +111,27 @@ export class OpenIdJwtVerifier implements TokenVerifier {
     if (key === undefined) return invalid('unknownKeyId');
 
     const signature = Buffer.from(signaturePart, 'base64url');
-    const isSigned = verifySignature('RSA-SHA256', Buffer.from(`${headerPart}.${payloadPart}`), key, signature);
+    const isSigned = verifySignature(
+      'RSA-SHA256',
+      Buffer.from(`${headerPart}.${payloadPart}`),
+      key,
+      signature,
+    );
     if (!isSigned) return invalid('badSignature');
 
     const now = this.#now();
     const skew = this.#options.clockSkewInMs ?? 5 * 60_000;
     if (typeof claims.exp !== 'number') return invalid('missingExpiry');
     if (claims.exp * 1000 + skew < now) return invalid('expired');
-    if (typeof claims.nbf === 'number' && claims.nbf * 1000 - skew > now) return invalid('notYetValid');
+    if (typeof claims.nbf === 'number' && claims.nbf * 1000 - skew > now)
+      return invalid('notYetValid');
 
     const issuer = typeof claims.iss === 'string' ? claims.iss : '';
     if (!this.#options.issuers.includes(issuer)) return invalid('wrongIssuer');
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    const audience = audiences.find((aud): aud is string => typeof aud === 'string' && this.#options.audiences.includes(aud));
+    const audience = audiences.find(
+      (aud): aud is string => typeof aud === 'string' && this.#options.audiences.includes(aud),
+    );
     if (audience === undefined) return invalid('wrongAudience');
 
     const tenantRaw = claims.tid ?? claims[TENANT_CLAIM_URI] ?? claims.tenantId;
@@ -127,7 +149,9 @@ export class OpenIdJwtVerifier implements TokenVerifier {
         audience,
         tenantId,
         subject: typeof subjectRaw === 'string' ? subjectRaw : '',
-        roles: Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [],
+        roles: Array.isArray(claims.roles)
+          ? claims.roles.filter((r): r is string => typeof r === 'string')
+          : [],
         expiresAt: new Date(claims.exp * 1000),
         claims,
       },
@@ -163,9 +187,15 @@ export class OpenIdJwtVerifier implements TokenVerifier {
     for (const jwk of Array.isArray(jwks?.keys) ? (jwks.keys as JsonWebKey[]) : []) {
       if (jwk.kty !== 'RSA' || typeof jwk.kid !== 'string') continue;
       try {
-        keys.set(jwk.kid, createPublicKey({ key: { kty: jwk.kty, n: jwk.n, e: jwk.e }, format: 'jwk' }));
+        keys.set(
+          jwk.kid,
+          createPublicKey({ key: { kty: jwk.kty, n: jwk.n, e: jwk.e }, format: 'jwk' }),
+        );
         if (typeof jwk.x5t === 'string' && jwk.x5t !== jwk.kid) {
-          keys.set(jwk.x5t, createPublicKey({ key: { kty: jwk.kty, n: jwk.n, e: jwk.e }, format: 'jwk' }));
+          keys.set(
+            jwk.x5t,
+            createPublicKey({ key: { kty: jwk.kty, n: jwk.n, e: jwk.e }, format: 'jwk' }),
+          );
         }
       } catch {
         // A malformed key is skipped; the others stay usable.

@@ -47,7 +47,8 @@ const ERROR_CONTEXT: KeyVaultErrorContext = {
   challengeSetting: 'ATTEST_KEYVAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION',
 };
 
-const attempt = <T>(keyName: string, operation: string, run: () => Promise<T>): Promise<T> => withKeyVaultErrors(keyName, operation, ERROR_CONTEXT, run);
+const attempt = <T>(keyName: string, operation: string, run: () => Promise<T>): Promise<T> =>
+  withKeyVaultErrors(keyName, operation, ERROR_CONTEXT, run);
 
 /** Keys of one vault. Clients are built once; public keys are fetched once per key and kept. */
 export class KeyVaultKeys {
@@ -58,7 +59,10 @@ export class KeyVaultKeys {
 
   constructor(options: KeyVaultKeysOptions) {
     this.#options = options;
-    this.#keys = new KeyClient(options.vaultUri, options.credential, { disableChallengeResourceVerification: options.shouldDisableChallengeResourceVerification === true });
+    this.#keys = new KeyClient(options.vaultUri, options.credential, {
+      disableChallengeResourceVerification:
+        options.shouldDisableChallengeResourceVerification === true,
+    });
   }
 
   /** The key's current version, fetched once (a failure is retried on the next call). */
@@ -77,7 +81,10 @@ export class KeyVaultKeys {
     const id = typeof key === 'string' ? key : (key.id ?? '');
     let client = this.#cryptography.get(id);
     if (client === undefined) {
-      client = new CryptographyClient(key, this.#options.credential, { disableChallengeResourceVerification: this.#options.shouldDisableChallengeResourceVerification === true });
+      client = new CryptographyClient(key, this.#options.credential, {
+        disableChallengeResourceVerification:
+          this.#options.shouldDisableChallengeResourceVerification === true,
+      });
       this.#cryptography.set(id, client);
     }
     return client;
@@ -86,11 +93,20 @@ export class KeyVaultKeys {
   /** The public part of the key's current version (the private part is never exportable). */
   async getPublicKey(name: string): Promise<VaultPublicKey> {
     const key = await this.#latestKey(name);
-    if (key.key === undefined || key.id === undefined) throw new RecorderError(ErrorCode.ConfigInvalid, `Key Vault returned key ${name} without its public part`, { details: { keyName: name } });
+    if (key.key === undefined || key.id === undefined)
+      throw new RecorderError(
+        ErrorCode.ConfigInvalid,
+        `Key Vault returned key ${name} without its public part`,
+        { details: { keyName: name } },
+      );
     try {
       return { kid: key.id, publicKey: publicKeyFromJwk(key.key) };
     } catch (cause) {
-      throw new RecorderError(ErrorCode.ConfigInvalid, `Key Vault key ${name} is not an RSA or EC key`, { cause, details: { keyName: name } });
+      throw new RecorderError(
+        ErrorCode.ConfigInvalid,
+        `Key Vault key ${name} is not an RSA or EC key`,
+        { cause, details: { keyName: name } },
+      );
     }
   }
 
@@ -101,12 +117,18 @@ export class KeyVaultKeys {
   signerSource(name: string, keyIdOf: (publicKey: KeyObject) => string): SignerSource {
     return memoizeSignerSource(async (): Promise<Signer> => {
       const { publicKey } = await this.getPublicKey(name);
-      if (signatureAlgorithmOf(publicKey) !== 'ES256') throw new RecorderError(ErrorCode.ConfigInvalid, `Key Vault key ${name} must be an EC P-256 key to sign with ES256`, { details: { keyName: name } });
+      if (signatureAlgorithmOf(publicKey) !== 'ES256')
+        throw new RecorderError(
+          ErrorCode.ConfigInvalid,
+          `Key Vault key ${name} must be an EC P-256 key to sign with ES256`,
+          { details: { keyName: name } },
+        );
       const client = this.#cryptographyClient(await this.#latestKey(name));
       return createDigestSigner({
         keyId: keyIdOf(publicKey),
         publicKey,
-        signDigest: async (digest) => (await attempt(name, 'sign', () => client.sign('ES256', digest))).result,
+        signDigest: async (digest) =>
+          (await attempt(name, 'sign', () => client.sign('ES256', digest))).result,
       });
     });
   }
@@ -119,9 +141,19 @@ export class KeyVaultKeys {
     const prefix = `${this.#options.vaultUri}/keys/${name}/`;
     return {
       unwrapDataKey: async (record: WrappedKeyRecord): Promise<Buffer> => {
-        if (record.alg !== 'RSA-OAEP-256') throw new RecorderError(ErrorCode.IntegrityViolation, `a wrapped data key uses ${String(record.alg)}, not RSA-OAEP-256`, { details: { keyName: name } });
-        const client = record.kekId.startsWith(prefix) && record.kekId.length > prefix.length ? this.#cryptographyClient(record.kekId) : this.#cryptographyClient(await this.#latestKey(name));
-        const result = await attempt(name, 'unwrapKey', () => client.unwrapKey('RSA-OAEP-256', Buffer.from(record.wrappedKey, 'base64')));
+        if (record.alg !== 'RSA-OAEP-256')
+          throw new RecorderError(
+            ErrorCode.IntegrityViolation,
+            `a wrapped data key uses ${String(record.alg)}, not RSA-OAEP-256`,
+            { details: { keyName: name } },
+          );
+        const client =
+          record.kekId.startsWith(prefix) && record.kekId.length > prefix.length
+            ? this.#cryptographyClient(record.kekId)
+            : this.#cryptographyClient(await this.#latestKey(name));
+        const result = await attempt(name, 'unwrapKey', () =>
+          client.unwrapKey('RSA-OAEP-256', Buffer.from(record.wrappedKey, 'base64')),
+        );
         return Buffer.from(result.result);
       },
     };
@@ -136,6 +168,9 @@ export function keyVaultArchiveKeys(vault: KeyVaultKeys, config: KeyVaultConfig)
   return {
     kek: vault.unwrapper(config.kekName),
     ledgerSigner: vault.signerSource(config.ledgerSigningKeyName, publicKeyId),
-    manifestPublicKeyPem: async () => (await vault.getPublicKey(config.manifestSigningKeyName)).publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    manifestPublicKeyPem: async () =>
+      (await vault.getPublicKey(config.manifestSigningKeyName)).publicKey
+        .export({ type: 'spki', format: 'pem' })
+        .toString(),
   };
 }

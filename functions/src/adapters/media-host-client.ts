@@ -20,35 +20,75 @@ export interface MediaHostClientOptions {
 export class MediaHostClient implements MediaHostControl {
   constructor(private readonly options: MediaHostClientOptions) {}
 
-  createSession(controlUrl: string, request: CreateMediaSessionRequest): Promise<CreateMediaSessionResponse> {
+  createSession(
+    controlUrl: string,
+    request: CreateMediaSessionRequest,
+  ): Promise<CreateMediaSessionResponse> {
     return this.#call<CreateMediaSessionResponse>('POST', controlUrl, '/v1/sessions', request);
   }
 
-  startPersisting(session: MediaSessionRef, recordingConfirmedAt: string): Promise<MediaSessionStatus> {
-    return this.#call('POST', session.controlUrl, `/v1/sessions/${encodeURIComponent(session.sessionId)}/persist`, { recordingConfirmedAt });
+  startPersisting(
+    session: MediaSessionRef,
+    recordingConfirmedAt: string,
+  ): Promise<MediaSessionStatus> {
+    return this.#call(
+      'POST',
+      session.controlUrl,
+      `/v1/sessions/${encodeURIComponent(session.sessionId)}/persist`,
+      { recordingConfirmedAt },
+    );
   }
 
-  updateParticipants(session: MediaSessionRef, participants: readonly ParticipantMapping[]): Promise<MediaSessionStatus> {
-    return this.#call('PUT', session.controlUrl, `/v1/sessions/${encodeURIComponent(session.sessionId)}/participants`, { participants });
+  updateParticipants(
+    session: MediaSessionRef,
+    participants: readonly ParticipantMapping[],
+  ): Promise<MediaSessionStatus> {
+    return this.#call(
+      'PUT',
+      session.controlUrl,
+      `/v1/sessions/${encodeURIComponent(session.sessionId)}/participants`,
+      { participants },
+    );
   }
 
   getSession(session: MediaSessionRef): Promise<MediaSessionStatus> {
-    return this.#call('GET', session.controlUrl, `/v1/sessions/${encodeURIComponent(session.sessionId)}`);
+    return this.#call(
+      'GET',
+      session.controlUrl,
+      `/v1/sessions/${encodeURIComponent(session.sessionId)}`,
+    );
   }
 
   seal(session: MediaSessionRef): Promise<SealSummary> {
-    return this.#call('POST', session.controlUrl, `/v1/sessions/${encodeURIComponent(session.sessionId)}/seal`, undefined, this.options.sealTimeoutInMs ?? 30_000);
+    return this.#call(
+      'POST',
+      session.controlUrl,
+      `/v1/sessions/${encodeURIComponent(session.sessionId)}/seal`,
+      undefined,
+      this.options.sealTimeoutInMs ?? 30_000,
+    );
   }
 
   async abort(session: MediaSessionRef, reason: string): Promise<void> {
-    await this.#call('POST', session.controlUrl, `/v1/sessions/${encodeURIComponent(session.sessionId)}/abort`, { reason });
+    await this.#call(
+      'POST',
+      session.controlUrl,
+      `/v1/sessions/${encodeURIComponent(session.sessionId)}/abort`,
+      { reason },
+    );
   }
 
   async setDraining(controlUrl: string, isDraining: boolean): Promise<void> {
     await this.#call('POST', controlUrl, '/v1/drain', { isDraining });
   }
 
-  async #call<T>(method: string, baseUrl: string, path: string, body?: unknown, timeoutInMs = this.options.timeoutInMs): Promise<T> {
+  async #call<T>(
+    method: string,
+    baseUrl: string,
+    path: string,
+    body?: unknown,
+    timeoutInMs = this.options.timeoutInMs,
+  ): Promise<T> {
     let response: Response;
     try {
       response = await fetch(`${baseUrl.replace(/\/+$/, '')}${path}`, {
@@ -61,11 +101,15 @@ export class MediaHostClient implements MediaHostControl {
         signal: AbortSignal.timeout(timeoutInMs),
       });
     } catch (error) {
-      throw new RecorderError(ErrorCode.MediaHostUnavailable, 'media host control API unreachable; check the host', {
-        retryable: true,
-        cause: error,
-        details: { path: path.split('/').slice(0, 3).join('/') },
-      });
+      throw new RecorderError(
+        ErrorCode.MediaHostUnavailable,
+        'media host control API unreachable; check the host',
+        {
+          retryable: true,
+          cause: error,
+          details: { path: path.split('/').slice(0, 3).join('/') },
+        },
+      );
     }
     const text = await response.text();
     if (!response.ok) {
@@ -76,7 +120,8 @@ export class MediaHostClient implements MediaHostControl {
       } catch {
         code = '';
       }
-      const isServerSide = response.status >= 500 || response.status === 429 || response.status === 408;
+      const isServerSide =
+        response.status >= 500 || response.status === 429 || response.status === 408;
       throw new RecorderError(
         isServerSide ? ErrorCode.MediaHostUnavailable : ErrorCode.MediaSessionFailed,
         `media host answered ${response.status}${code === '' ? '' : ` (${code})`}`,

@@ -51,13 +51,17 @@ export class MemoryLedgerStore implements LedgerStore {
   }
 }
 
-const recordKey = (tenantId: string, interactionId: string): string => `${tenantId}\u0000${interactionId}`;
+const recordKey = (tenantId: string, interactionId: string): string =>
+  `${tenantId}\u0000${interactionId}`;
 
 export class MemoryArchiveRecordStore implements ArchiveRecordStore {
   readonly records = new Map<string, ArchiveRecord>();
 
   upsert(record: ArchiveRecord): Promise<void> {
-    this.records.set(recordKey(record.interaction.tenantId, record.interaction.interactionId), record);
+    this.records.set(
+      recordKey(record.interaction.tenantId, record.interaction.interactionId),
+      record,
+    );
     return Promise.resolve();
   }
 
@@ -76,7 +80,12 @@ export class MemoryArchiveRecordStore implements ArchiveRecordStore {
     await Promise.resolve();
     for (const record of [...this.records.values()]) {
       const expiresAt = record.interaction.expiresAt;
-      if (record.state === 'active' && expiresAt !== undefined && Date.parse(expiresAt) <= now.getTime()) yield record;
+      if (
+        record.state === 'active' &&
+        expiresAt !== undefined &&
+        Date.parse(expiresAt) <= now.getTime()
+      )
+        yield record;
     }
   }
 
@@ -127,7 +136,9 @@ export class MemoryRecordingBlobStore implements RecordingBlobStore {
 
   listRecordingBlobs(tenantId: string, interactionId: string): Promise<readonly string[]> {
     const prefix = `${tenantId}/${interactionId}/`;
-    return Promise.resolve([...this.recordings.keys()].filter((name) => name.startsWith(prefix)).sort());
+    return Promise.resolve(
+      [...this.recordings.keys()].filter((name) => name.startsWith(prefix)).sort(),
+    );
   }
 
   readRecordingBlob(blobName: string): Promise<Buffer | undefined> {

@@ -4,7 +4,11 @@
  * disabled. Built once, in the composition root.
  */
 import { TableClient } from '@azure/data-tables';
-import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import {
+  DefaultAzureCredential,
+  ManagedIdentityCredential,
+  type TokenCredential,
+} from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { ErrorCode, RecorderError } from '@attest/core';
 import type { StorageConfig } from '../config/storage-config';
@@ -21,14 +25,20 @@ export function createStorageClients(storage: StorageConfig): StorageClients {
   if (connectionString !== undefined) {
     return {
       credential: undefined,
-      tableClient: (tableName) => TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true }),
+      tableClient: (tableName) =>
+        TableClient.fromConnectionString(connectionString, tableName, {
+          allowInsecureConnection: true,
+        }),
       blobService: () => BlobServiceClient.fromConnectionString(connectionString),
     };
   }
   const { tableUrl, blobUrl } = storage;
   if (tableUrl === undefined || blobUrl === undefined) {
     // loadConfig already refuses this combination; kept so a misuse fails at start, by name.
-    throw new RecorderError(ErrorCode.ConfigInvalid, 'set ATTEST_STORAGE_CONNECTION_STRING, or ATTEST_STORAGE_BLOB_URL and ATTEST_STORAGE_TABLE_URL');
+    throw new RecorderError(
+      ErrorCode.ConfigInvalid,
+      'set ATTEST_STORAGE_CONNECTION_STRING, or ATTEST_STORAGE_BLOB_URL and ATTEST_STORAGE_TABLE_URL',
+    );
   }
   const credential: TokenCredential =
     storage.managedIdentityClientId !== undefined

@@ -9,7 +9,12 @@
  */
 import { odata, RestError, TableClient, type TableEntity } from '@azure/data-tables';
 import { ErrorCode, expiryDay, RecorderError, type LegalHold } from '@attest/core';
-import type { ArchiveRecord, ArchiveRecordStore, ArchiveSearchQuery, HoldStore } from '../domain/archive-ports';
+import type {
+  ArchiveRecord,
+  ArchiveRecordStore,
+  ArchiveSearchQuery,
+  HoldStore,
+} from '../domain/archive-ports';
 import { DEFAULT_SEARCH_LIMIT, matchesQuery } from '../domain/archive-search';
 
 export interface ArchiveTableNames {
@@ -21,10 +26,16 @@ export interface ArchiveTableNames {
 
 /** Table names, with an optional prefix (letters and digits) for isolation. */
 export function archiveTableNames(prefix = ''): ArchiveTableNames {
-  return { records: `${prefix}archiverecords`, expiry: `${prefix}archiveexpiry`, holds: `${prefix}legalholds`, ledger: `${prefix}ledger` };
+  return {
+    records: `${prefix}archiverecords`,
+    expiry: `${prefix}archiveexpiry`,
+    holds: `${prefix}legalholds`,
+    ledger: `${prefix}ledger`,
+  };
 }
 
-const isStatus = (error: unknown, status: number): boolean => error instanceof RestError && error.statusCode === status;
+const isStatus = (error: unknown, status: number): boolean =>
+  error instanceof RestError && error.statusCode === status;
 
 async function ignoreNotFound(work: Promise<unknown>): Promise<void> {
   try {
@@ -34,7 +45,8 @@ async function ignoreNotFound(work: Promise<unknown>): Promise<void> {
   }
 }
 
-const indexRowKey = (tenantId: string, interactionId: string): string => `${tenantId}|${interactionId}`;
+const indexRowKey = (tenantId: string, interactionId: string): string =>
+  `${tenantId}|${interactionId}`;
 
 /** A Table string property holds at most 32 K UTF-16 characters: long JSON is split over columns. */
 const JSON_CHUNK_CHARS = 30_000;
@@ -44,9 +56,14 @@ const MAX_JSON_CHUNKS = 15;
 function jsonColumns(value: unknown): Record<string, string | number> {
   const text = JSON.stringify(value);
   const parts = Math.max(1, Math.ceil(text.length / JSON_CHUNK_CHARS));
-  if (parts > MAX_JSON_CHUNKS) throw new RecorderError(ErrorCode.PayloadTooLarge, `the archive record is larger than ${MAX_JSON_CHUNKS * JSON_CHUNK_CHARS} characters`);
+  if (parts > MAX_JSON_CHUNKS)
+    throw new RecorderError(
+      ErrorCode.PayloadTooLarge,
+      `the archive record is larger than ${MAX_JSON_CHUNKS * JSON_CHUNK_CHARS} characters`,
+    );
   const columns: Record<string, string | number> = { jsonParts: parts };
-  for (let i = 0; i < parts; i += 1) columns[`json${i}`] = text.slice(i * JSON_CHUNK_CHARS, (i + 1) * JSON_CHUNK_CHARS);
+  for (let i = 0; i < parts; i += 1)
+    columns[`json${i}`] = text.slice(i * JSON_CHUNK_CHARS, (i + 1) * JSON_CHUNK_CHARS);
   return columns;
 }
 
@@ -81,7 +98,10 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
     private readonly expiry: TableClient,
   ) {}
 
-  static fromConnectionString(connectionString: string, names: ArchiveTableNames): TableArchiveRecordStore {
+  static fromConnectionString(
+    connectionString: string,
+    names: ArchiveTableNames,
+  ): TableArchiveRecordStore {
     const options = { allowInsecureConnection: true };
     return new TableArchiveRecordStore(
       TableClient.fromConnectionString(connectionString, names.records, options),
@@ -96,7 +116,10 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
     this.isReady = true;
   }
 
-  async upsert(record: ArchiveRecord, known?: { readonly previous: ArchiveRecord | undefined }): Promise<void> {
+  async upsert(
+    record: ArchiveRecord,
+    known?: { readonly previous: ArchiveRecord | undefined },
+  ): Promise<void> {
     await this.ready();
     const { tenantId, interactionId, expiresAt } = record.interaction;
     const previous = known === undefined ? await this.get(tenantId, interactionId) : known.previous;
@@ -104,11 +127,25 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
     // Index first: a crash between the two writes leaves an extra index row, which the job re-checks.
     const isIndexed = record.state === 'active' && expiresAt !== undefined;
     if (isIndexed) {
-      await this.expiry.upsertEntity({ partitionKey: expiryDay(expiresAt), rowKey: indexRowKey(tenantId, interactionId), tenantId, interactionId, expiresAt }, 'Replace');
+      await this.expiry.upsertEntity(
+        {
+          partitionKey: expiryDay(expiresAt),
+          rowKey: indexRowKey(tenantId, interactionId),
+          tenantId,
+          interactionId,
+          expiresAt,
+        },
+        'Replace',
+      );
     }
     await this.records.upsertEntity(recordEntity(record), 'Replace');
-    if (previousExpiry !== undefined && (!isIndexed || expiryDay(previousExpiry) !== expiryDay(expiresAt))) {
-      await ignoreNotFound(this.expiry.deleteEntity(expiryDay(previousExpiry), indexRowKey(tenantId, interactionId)));
+    if (
+      previousExpiry !== undefined &&
+      (!isIndexed || expiryDay(previousExpiry) !== expiryDay(expiresAt))
+    ) {
+      await ignoreNotFound(
+        this.expiry.deleteEntity(expiryDay(previousExpiry), indexRowKey(tenantId, interactionId)),
+      );
     }
   }
 
@@ -116,7 +153,16 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
     await this.ready();
     const { tenantId, interactionId, expiresAt } = record.interaction;
     if (record.state === 'active' && expiresAt !== undefined) {
-      await this.expiry.upsertEntity({ partitionKey: expiryDay(expiresAt), rowKey: indexRowKey(tenantId, interactionId), tenantId, interactionId, expiresAt }, 'Replace');
+      await this.expiry.upsertEntity(
+        {
+          partitionKey: expiryDay(expiresAt),
+          rowKey: indexRowKey(tenantId, interactionId),
+          tenantId,
+          interactionId,
+          expiresAt,
+        },
+        'Replace',
+      );
     }
     try {
       await this.records.createEntity(recordEntity(record));
@@ -141,7 +187,11 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
   async *listExpired(now: Date): AsyncIterable<ArchiveRecord> {
     await this.ready();
     const filter = odata`PartitionKey le ${expiryDay(now.toISOString())}`;
-    for await (const row of this.expiry.listEntities<{ tenantId: string; interactionId: string; expiresAt: string }>({ queryOptions: { filter } })) {
+    for await (const row of this.expiry.listEntities<{
+      tenantId: string;
+      interactionId: string;
+      expiresAt: string;
+    }>({ queryOptions: { filter } })) {
       if (Date.parse(row.expiresAt) > now.getTime()) continue;
       const record = await this.get(row.tenantId, row.interactionId);
       if (record?.state === 'active') yield record;
@@ -152,15 +202,19 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
     await this.ready();
     const clauses: string[] = [];
     if (query.tenantId !== undefined) clauses.push(odata`PartitionKey eq ${query.tenantId}`);
-    if (query.from !== undefined) clauses.push(odata`invitedAt ge ${new Date(query.from).toISOString()}`);
-    if (query.to !== undefined) clauses.push(odata`invitedAt lt ${new Date(query.to).toISOString()}`);
+    if (query.from !== undefined)
+      clauses.push(odata`invitedAt ge ${new Date(query.from).toISOString()}`);
+    if (query.to !== undefined)
+      clauses.push(odata`invitedAt lt ${new Date(query.to).toISOString()}`);
     if (query.type !== undefined) clauses.push(odata`type eq ${query.type}`);
     if (query.callChainId !== undefined) clauses.push(odata`callChainId eq ${query.callChainId}`);
     if (query.isDeletedIncluded !== true) clauses.push(odata`state ne ${'deleted'}`);
     const limit = query.limit ?? DEFAULT_SEARCH_LIMIT;
     let count = 0;
     const filter = clauses.join(' and ');
-    for await (const row of this.records.listEntities<Record<string, unknown>>({ queryOptions: filter === '' ? {} : { filter } })) {
+    for await (const row of this.records.listEntities<Record<string, unknown>>({
+      queryOptions: filter === '' ? {} : { filter },
+    })) {
       const record = fromJsonColumns<ArchiveRecord>(row);
       if (!matchesQuery(record, query)) continue;
       yield record;
@@ -176,7 +230,11 @@ export class TableHoldStore implements HoldStore {
   constructor(private readonly table: TableClient) {}
 
   static fromConnectionString(connectionString: string, names: ArchiveTableNames): TableHoldStore {
-    return new TableHoldStore(TableClient.fromConnectionString(connectionString, names.holds, { allowInsecureConnection: true }));
+    return new TableHoldStore(
+      TableClient.fromConnectionString(connectionString, names.holds, {
+        allowInsecureConnection: true,
+      }),
+    );
   }
 
   private async ready(): Promise<void> {
@@ -187,13 +245,19 @@ export class TableHoldStore implements HoldStore {
 
   async create(hold: LegalHold): Promise<void> {
     await this.ready();
-    await this.table.createEntity({ partitionKey: 'hold', rowKey: hold.holdId, json: JSON.stringify(hold) });
+    await this.table.createEntity({
+      partitionKey: 'hold',
+      rowKey: hold.holdId,
+      json: JSON.stringify(hold),
+    });
   }
 
   async get(holdId: string): Promise<LegalHold | undefined> {
     await this.ready();
     try {
-      return JSON.parse((await this.table.getEntity<{ json: string }>('hold', holdId)).json) as LegalHold;
+      return JSON.parse(
+        (await this.table.getEntity<{ json: string }>('hold', holdId)).json,
+      ) as LegalHold;
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
       throw error;
@@ -203,7 +267,10 @@ export class TableHoldStore implements HoldStore {
   async list(): Promise<readonly LegalHold[]> {
     await this.ready();
     const out: LegalHold[] = [];
-    for await (const row of this.table.listEntities<{ json: string }>({ queryOptions: { filter: odata`PartitionKey eq 'hold'` } })) out.push(JSON.parse(row.json) as LegalHold);
+    for await (const row of this.table.listEntities<{ json: string }>({
+      queryOptions: { filter: odata`PartitionKey eq 'hold'` },
+    }))
+      out.push(JSON.parse(row.json) as LegalHold);
     return out;
   }
 
@@ -219,7 +286,15 @@ export class TableHoldStore implements HoldStore {
     const hold = JSON.parse(row.json) as LegalHold;
     if (hold.releasedAt !== undefined) return false;
     try {
-      await this.table.updateEntity({ partitionKey: 'hold', rowKey: holdId, json: JSON.stringify({ ...hold, releasedAt: releasedAt.toISOString(), releasedBy }) }, 'Replace', { etag: row.etag });
+      await this.table.updateEntity(
+        {
+          partitionKey: 'hold',
+          rowKey: holdId,
+          json: JSON.stringify({ ...hold, releasedAt: releasedAt.toISOString(), releasedBy }),
+        },
+        'Replace',
+        { etag: row.etag },
+      );
       return true;
     } catch (error) {
       if (isStatus(error, 412)) return false;

@@ -64,8 +64,21 @@ export class TableLedgerStore implements LedgerStore {
     private readonly onMirrorFailure: (error: unknown) => void = () => undefined,
   ) {}
 
-  static fromConnectionString(connectionString: string, tableName: string, clock: Clock, mirror?: LedgerMirror, onMirrorFailure?: (error: unknown) => void): TableLedgerStore {
-    return new TableLedgerStore(TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true }), clock, mirror, onMirrorFailure);
+  static fromConnectionString(
+    connectionString: string,
+    tableName: string,
+    clock: Clock,
+    mirror?: LedgerMirror,
+    onMirrorFailure?: (error: unknown) => void,
+  ): TableLedgerStore {
+    return new TableLedgerStore(
+      TableClient.fromConnectionString(connectionString, tableName, {
+        allowInsecureConnection: true,
+      }),
+      clock,
+      mirror,
+      onMirrorFailure,
+    );
   }
 
   private queueForMirror(entries: readonly LedgerEntry[]): void {
@@ -121,7 +134,9 @@ export class TableLedgerStore implements LedgerStore {
   async *listEntries(fromSeq: number, toSeq = 999_999_999_999): AsyncIterable<LedgerEntry> {
     await this.ensureTable();
     const filter = `PartitionKey eq '${PARTITION}' and RowKey ge '${entryRow(fromSeq)}' and RowKey le '${entryRow(toSeq)}'`;
-    for await (const row of this.table.listEntities<{ json: string }>({ queryOptions: { filter } })) {
+    for await (const row of this.table.listEntities<{ json: string }>({
+      queryOptions: { filter },
+    })) {
       yield JSON.parse(row.json) as LedgerEntry;
     }
   }
@@ -129,19 +144,26 @@ export class TableLedgerStore implements LedgerStore {
   async putCheckpoint(checkpoint: LedgerCheckpoint): Promise<void> {
     await this.ensureTable();
     try {
-      await this.table.createEntity({ partitionKey: PARTITION, rowKey: checkpointRow(checkpoint.seq), json: JSON.stringify(checkpoint) });
+      await this.table.createEntity({
+        partitionKey: PARTITION,
+        rowKey: checkpointRow(checkpoint.seq),
+        json: JSON.stringify(checkpoint),
+      });
     } catch (error) {
       if (!isConflict(error)) throw error;
       return;
     }
-    await this.mirror?.appendCheckpoint(checkpoint).catch((error: unknown) => this.onMirrorFailure(error));
+    await this.mirror
+      ?.appendCheckpoint(checkpoint)
+      .catch((error: unknown) => this.onMirrorFailure(error));
   }
 
   async listCheckpoints(): Promise<readonly LedgerCheckpoint[]> {
     await this.ensureTable();
     const filter = `PartitionKey eq '${PARTITION}' and RowKey ge 'c-' and RowKey lt 'c.'`;
     const out: LedgerCheckpoint[] = [];
-    for await (const row of this.table.listEntities<{ json: string }>({ queryOptions: { filter } })) out.push(JSON.parse(row.json) as LedgerCheckpoint);
+    for await (const row of this.table.listEntities<{ json: string }>({ queryOptions: { filter } }))
+      out.push(JSON.parse(row.json) as LedgerCheckpoint);
     return out;
   }
 
@@ -197,9 +219,21 @@ export class TableLedgerStore implements LedgerStore {
         previous = entry;
       }
       const last = entries[entries.length - 1]!;
-      const actions: TransactionAction[] = entries.map((entry) => ['create', { partitionKey: PARTITION, rowKey: entryRow(entry.seq), json: JSON.stringify(entry) }]);
-      const headRow = { partitionKey: PARTITION, rowKey: HEAD_ROW, json: JSON.stringify(last), seq: last.seq };
-      actions.push(head.etag === undefined ? ['create', headRow] : ['update', headRow, 'Replace', { etag: head.etag }]);
+      const actions: TransactionAction[] = entries.map((entry) => [
+        'create',
+        { partitionKey: PARTITION, rowKey: entryRow(entry.seq), json: JSON.stringify(entry) },
+      ]);
+      const headRow = {
+        partitionKey: PARTITION,
+        rowKey: HEAD_ROW,
+        json: JSON.stringify(last),
+        seq: last.seq,
+      };
+      actions.push(
+        head.etag === undefined
+          ? ['create', headRow]
+          : ['update', headRow, 'Replace', { etag: head.etag }],
+      );
       try {
         const response = await this.table.submitTransaction(actions);
         const etag = response.subResponses[response.subResponses.length - 1]?.etag;
@@ -208,9 +242,15 @@ export class TableLedgerStore implements LedgerStore {
       } catch (error) {
         // Another writer took these sequence numbers: read its head and chain after it.
         this.head = undefined;
-        if (!isConflict(error) && !(error instanceof RestError && error.statusCode === 400 && /exist/i.test(error.message))) throw error;
+        if (
+          !isConflict(error) &&
+          !(error instanceof RestError && error.statusCode === 400 && /exist/i.test(error.message))
+        )
+          throw error;
       }
     }
-    throw new RecorderError(ErrorCode.Conflict, 'the ledger head kept moving; append abandoned', { retryable: true });
+    throw new RecorderError(ErrorCode.Conflict, 'the ledger head kept moving; append abandoned', {
+      retryable: true,
+    });
   }
 }

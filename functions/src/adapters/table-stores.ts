@@ -38,8 +38,14 @@ export function createTableFactory(options: {
       client = (async () => {
         const created =
           options.connectionString !== undefined
-            ? TableClient.fromConnectionString(options.connectionString, tableName, { allowInsecureConnection: true })
-            : new TableClient(`${options.tableUrl ?? ''}`, tableName, options.credential as TokenCredential);
+            ? TableClient.fromConnectionString(options.connectionString, tableName, {
+                allowInsecureConnection: true,
+              })
+            : new TableClient(
+                `${options.tableUrl ?? ''}`,
+                tableName,
+                options.credential as TokenCredential,
+              );
         await created.createTable();
         return created;
       })();
@@ -51,7 +57,9 @@ export function createTableFactory(options: {
 }
 
 function statusOf(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && 'statusCode' in error ? Number((error).statusCode) : undefined;
+  return typeof error === 'object' && error !== null && 'statusCode' in error
+    ? Number(error.statusCode)
+    : undefined;
 }
 
 function storageError(operation: string, error: unknown): RecorderError {
@@ -68,7 +76,10 @@ function toEntity(values: object): Record<string, unknown> {
   const entity: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
-    if ((JSON_FIELDS as readonly string[]).includes(key) || (typeof value === 'object' && value !== null)) {
+    if (
+      (JSON_FIELDS as readonly string[]).includes(key) ||
+      (typeof value === 'object' && value !== null)
+    ) {
       entity[`${key}Json`] = JSON.stringify(value);
     } else {
       entity[key] = value;
@@ -80,7 +91,14 @@ function toEntity(values: object): Record<string, unknown> {
 function fromEntity<T>(entity: Readonly<Record<string, unknown>>): T {
   const record: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(entity)) {
-    if (key === 'partitionKey' || key === 'rowKey' || key === 'etag' || key === 'timestamp' || key.startsWith('odata')) continue;
+    if (
+      key === 'partitionKey' ||
+      key === 'rowKey' ||
+      key === 'etag' ||
+      key === 'timestamp' ||
+      key.startsWith('odata')
+    )
+      continue;
     if (key.endsWith('Json') && typeof value === 'string') {
       try {
         record[key.slice(0, -4)] = JSON.parse(value);
@@ -97,7 +115,10 @@ type StoredInteraction = InteractionRecord & { callState?: string; mediaSessionI
 export class TablesInteractionStore implements InteractionStore {
   constructor(private readonly tables: TableFactory) {}
 
-  async createIfAbsent(record: InteractionRecord, extra: Readonly<Record<string, string>> = {}): Promise<boolean> {
+  async createIfAbsent(
+    record: InteractionRecord,
+    extra: Readonly<Record<string, string>> = {},
+  ): Promise<boolean> {
     const table = await this.tables(TableNames.interactions);
     try {
       await table.createEntity({
@@ -116,7 +137,11 @@ export class TablesInteractionStore implements InteractionStore {
     const table = await this.tables(TableNames.interactions);
     try {
       await table.updateEntity(
-        { partitionKey: sanitizeKey(tenantId), rowKey: sanitizeKey(interactionId), ...toEntity(patch) },
+        {
+          partitionKey: sanitizeKey(tenantId),
+          rowKey: sanitizeKey(interactionId),
+          ...toEntity(patch),
+        },
         'Merge',
       );
     } catch (error) {
@@ -152,12 +177,19 @@ export class TablesInteractionStore implements InteractionStore {
   }
 
   /** Every invite received in [from, to) (one tenant or all), for the completeness report. */
-  async *invitedBetween(period: { readonly from: string; readonly to: string; readonly tenantId?: string }): AsyncIterable<StoredInteraction> {
+  async *invitedBetween(period: {
+    readonly from: string;
+    readonly to: string;
+    readonly tenantId?: string;
+  }): AsyncIterable<StoredInteraction> {
     const table = await this.tables(TableNames.interactions);
     const clauses = [odata`invitedAt ge ${period.from}`, odata`invitedAt lt ${period.to}`];
     if (period.tenantId !== undefined) clauses.push(odata`tenantId eq ${period.tenantId}`);
     try {
-      for await (const entity of table.listEntities({ queryOptions: { filter: clauses.join(' and ') } })) yield fromEntity<StoredInteraction>(entity);
+      for await (const entity of table.listEntities({
+        queryOptions: { filter: clauses.join(' and ') },
+      }))
+        yield fromEntity<StoredInteraction>(entity);
     } catch (error) {
       throw storageError('query interactions', error);
     }
@@ -167,7 +199,9 @@ export class TablesInteractionStore implements InteractionStore {
     const table = await this.tables(TableNames.interactions);
     const rows: StoredInteraction[] = [];
     try {
-      for await (const entity of table.listEntities({ queryOptions: filter === '' ? {} : { filter } })) {
+      for await (const entity of table.listEntities({
+        queryOptions: filter === '' ? {} : { filter },
+      })) {
         rows.push(fromEntity<StoredInteraction>(entity));
         if (rows.length >= top) break;
       }
@@ -181,7 +215,14 @@ export class TablesInteractionStore implements InteractionStore {
     const table = await this.tables(TableNames.interactionParticipants);
     for (const participant of participants) {
       await table
-        .upsertEntity({ partitionKey: sanitizeKey(participant.interactionId), rowKey: sanitizeKey(participant.participantId), ...toEntity(participant) }, 'Replace')
+        .upsertEntity(
+          {
+            partitionKey: sanitizeKey(participant.interactionId),
+            rowKey: sanitizeKey(participant.participantId),
+            ...toEntity(participant),
+          },
+          'Replace',
+        )
         .catch((error: unknown) => {
           throw storageError('upsert participant', error);
         });
@@ -192,7 +233,14 @@ export class TablesInteractionStore implements InteractionStore {
     const table = await this.tables(TableNames.interactionStreams);
     for (const stream of streams) {
       await table
-        .upsertEntity({ partitionKey: sanitizeKey(stream.interactionId), rowKey: sanitizeKey(stream.streamId), ...toEntity(stream) }, 'Replace')
+        .upsertEntity(
+          {
+            partitionKey: sanitizeKey(stream.interactionId),
+            rowKey: sanitizeKey(stream.streamId),
+            ...toEntity(stream),
+          },
+          'Replace',
+        )
         .catch((error: unknown) => {
           throw storageError('upsert stream', error);
         });
@@ -200,7 +248,10 @@ export class TablesInteractionStore implements InteractionStore {
   }
 
   async listParticipants(interactionId: string): Promise<readonly InteractionParticipant[]> {
-    return this.#listChildren<InteractionParticipant>(TableNames.interactionParticipants, interactionId);
+    return this.#listChildren<InteractionParticipant>(
+      TableNames.interactionParticipants,
+      interactionId,
+    );
   }
 
   async listStreams(interactionId: string): Promise<readonly InteractionStream[]> {
@@ -210,7 +261,9 @@ export class TablesInteractionStore implements InteractionStore {
   async #listChildren<T>(tableName: string, interactionId: string): Promise<T[]> {
     const table = await this.tables(tableName);
     const rows: T[] = [];
-    for await (const entity of table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${sanitizeKey(interactionId)}` } })) {
+    for await (const entity of table.listEntities({
+      queryOptions: { filter: odata`PartitionKey eq ${sanitizeKey(interactionId)}` },
+    })) {
       rows.push(fromEntity<T>(entity));
     }
     return rows;
@@ -225,7 +278,11 @@ export class TablesMediaHostRegistry implements MediaHostRegistry {
   async upsertHeartbeat(heartbeat: MediaHostHeartbeat, receivedAt: Date): Promise<void> {
     const table = await this.tables(TableNames.mediaHosts);
     await table.upsertEntity(
-      { partitionKey: HOSTS_PARTITION, rowKey: sanitizeKey(heartbeat.hostId), ...toEntity({ ...heartbeat, receivedAt: receivedAt.toISOString() }) },
+      {
+        partitionKey: HOSTS_PARTITION,
+        rowKey: sanitizeKey(heartbeat.hostId),
+        ...toEntity({ ...heartbeat, receivedAt: receivedAt.toISOString() }),
+      },
       // Merge keeps the admin's drain flag across heartbeats.
       'Merge',
     );
@@ -234,7 +291,9 @@ export class TablesMediaHostRegistry implements MediaHostRegistry {
   async list(): Promise<readonly MediaHostRecord[]> {
     const table = await this.tables(TableNames.mediaHosts);
     const hosts: MediaHostRecord[] = [];
-    for await (const entity of table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${HOSTS_PARTITION}` } })) {
+    for await (const entity of table.listEntities({
+      queryOptions: { filter: odata`PartitionKey eq ${HOSTS_PARTITION}` },
+    })) {
       hosts.push(fromEntity<MediaHostRecord>(entity));
     }
     return hosts;
@@ -243,7 +302,9 @@ export class TablesMediaHostRegistry implements MediaHostRegistry {
   async get(hostId: string): Promise<MediaHostRecord | undefined> {
     const table = await this.tables(TableNames.mediaHosts);
     try {
-      return fromEntity<MediaHostRecord>(await table.getEntity(HOSTS_PARTITION, sanitizeKey(hostId)));
+      return fromEntity<MediaHostRecord>(
+        await table.getEntity(HOSTS_PARTITION, sanitizeKey(hostId)),
+      );
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw storageError('read media host', error);
@@ -253,7 +314,14 @@ export class TablesMediaHostRegistry implements MediaHostRegistry {
   async setDraining(hostId: string, isDraining: boolean): Promise<boolean> {
     const table = await this.tables(TableNames.mediaHosts);
     try {
-      await table.updateEntity({ partitionKey: HOSTS_PARTITION, rowKey: sanitizeKey(hostId), isDrainingByAdmin: isDraining }, 'Merge');
+      await table.updateEntity(
+        {
+          partitionKey: HOSTS_PARTITION,
+          rowKey: sanitizeKey(hostId),
+          isDrainingByAdmin: isDraining,
+        },
+        'Merge',
+      );
       return true;
     } catch (error) {
       if (statusOf(error) === 404) return false;
@@ -271,7 +339,11 @@ export class TablesDeliveryLog implements DeliveryLog {
   async tryClaim(partition: string, key: string): Promise<boolean> {
     const table = await this.tables(TableNames.webhookDeliveries);
     try {
-      await table.createEntity({ partitionKey: sanitizeKey(partition), rowKey: sanitizeKey(key), receivedAt: this.now().toISOString() });
+      await table.createEntity({
+        partitionKey: sanitizeKey(partition),
+        rowKey: sanitizeKey(key),
+        receivedAt: this.now().toISOString(),
+      });
       return true;
     } catch (error) {
       if (statusOf(error) === 409) return false;
@@ -287,8 +359,15 @@ export class TablesDeliveryLog implements DeliveryLog {
   async purgeOlderThan(cutoff: Date): Promise<number> {
     const table = await this.tables(TableNames.webhookDeliveries);
     let deleted = 0;
-    for await (const entity of table.listEntities({ queryOptions: { filter: odata`receivedAt lt ${cutoff.toISOString()}`, select: ['PartitionKey', 'RowKey'] } })) {
-      await table.deleteEntity(entity.partitionKey ?? '', entity.rowKey ?? '').catch(() => undefined);
+    for await (const entity of table.listEntities({
+      queryOptions: {
+        filter: odata`receivedAt lt ${cutoff.toISOString()}`,
+        select: ['PartitionKey', 'RowKey'],
+      },
+    })) {
+      await table
+        .deleteEntity(entity.partitionKey ?? '', entity.rowKey ?? '')
+        .catch(() => undefined);
       deleted += 1;
     }
     return deleted;

@@ -82,16 +82,24 @@ function keyFrom(text: string | Buffer | undefined): KeyObject | undefined {
   if (text === undefined) return undefined;
   try {
     const value = text.toString().trim();
-    const key = value.startsWith('{') ? publicKeyFromJwk(JSON.parse(value) as Parameters<typeof publicKeyFromJwk>[0]) : createPublicKey(value);
+    const key = value.startsWith('{')
+      ? publicKeyFromJwk(JSON.parse(value) as Parameters<typeof publicKeyFromJwk>[0])
+      : createPublicKey(value);
     return signatureAlgorithmOf(key) === undefined ? undefined : key;
   } catch {
     return undefined;
   }
 }
 
-function keyFacts(ledgerKey: KeyObject | undefined, manifestKey: KeyObject | undefined): Pick<VerifyReport, 'keyIds' | 'keyAlgorithms'> {
+function keyFacts(
+  ledgerKey: KeyObject | undefined,
+  manifestKey: KeyObject | undefined,
+): Pick<VerifyReport, 'keyIds' | 'keyAlgorithms'> {
   return {
-    keyIds: { ...(ledgerKey === undefined ? {} : { ledger: publicKeyId(ledgerKey) }), ...(manifestKey === undefined ? {} : { manifest: publicKeyId(manifestKey) }) },
+    keyIds: {
+      ...(ledgerKey === undefined ? {} : { ledger: publicKeyId(ledgerKey) }),
+      ...(manifestKey === undefined ? {} : { manifest: publicKeyId(manifestKey) }),
+    },
     keyAlgorithms: {
       ...(ledgerKey === undefined ? {} : { ledger: signatureAlgorithmOf(ledgerKey) }),
       ...(manifestKey === undefined ? {} : { manifest: signatureAlgorithmOf(manifestKey) }),
@@ -99,32 +107,71 @@ function keyFacts(ledgerKey: KeyObject | undefined, manifestKey: KeyObject | und
   };
 }
 
-export async function verifyExport(root: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyExport(
+  root: string,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
   const failures: VerifyFailure[] = [];
-  const fail = (location: string, message: string): void => void failures.push({ location, message });
+  const fail = (location: string, message: string): void =>
+    void failures.push({ location, message });
   let blockCount = 0;
   let bytesHashed = 0;
 
   const rootStat = await stat(root).catch(() => undefined);
   if (rootStat?.isDirectory() !== true) {
-    return { isValid: false, failures: [{ location: root, message: 'not a folder' }], interactionCount: 0, blockCount, bytesHashed, ledgerEntryCount: 0, keyIds: {}, keyAlgorithms: {} };
+    return {
+      isValid: false,
+      failures: [{ location: root, message: 'not a folder' }],
+      interactionCount: 0,
+      blockCount,
+      bytesHashed,
+      ledgerEntryCount: 0,
+      keyIds: {},
+      keyAlgorithms: {},
+    };
   }
   const at = (relative: string): string => path.join(root, relative);
 
   // Keys
-  const ledgerKey = keyFrom(options.ledgerPublicKeyPem ?? (await readOptional(at(ExportPaths.ledgerPublicKey))));
-  const manifestKey = keyFrom(options.manifestPublicKeyPem ?? (await readOptional(at(ExportPaths.manifestPublicKey))));
-  if (ledgerKey === undefined) fail(ExportPaths.ledgerPublicKey, 'missing or unreadable ledger public key (Ed25519 or EC P-256)');
-  if (manifestKey === undefined) fail(ExportPaths.manifestPublicKey, 'missing or unreadable manifest public key (Ed25519 or EC P-256)');
+  const ledgerKey = keyFrom(
+    options.ledgerPublicKeyPem ?? (await readOptional(at(ExportPaths.ledgerPublicKey))),
+  );
+  const manifestKey = keyFrom(
+    options.manifestPublicKeyPem ?? (await readOptional(at(ExportPaths.manifestPublicKey))),
+  );
+  if (ledgerKey === undefined)
+    fail(
+      ExportPaths.ledgerPublicKey,
+      'missing or unreadable ledger public key (Ed25519 or EC P-256)',
+    );
+  if (manifestKey === undefined)
+    fail(
+      ExportPaths.manifestPublicKey,
+      'missing or unreadable manifest public key (Ed25519 or EC P-256)',
+    );
 
   // Index
   const indexBytes = await readOptional(at(ExportPaths.index));
   const index = parseJson<ExportIndex>(indexBytes);
-  if (index === undefined || indexBytes === undefined || index.formatVersion !== EXPORT_FORMAT_VERSION || !isList(index.interactions)) {
+  if (
+    index === undefined ||
+    indexBytes === undefined ||
+    index.formatVersion !== EXPORT_FORMAT_VERSION ||
+    !isList(index.interactions)
+  ) {
     fail(ExportPaths.index, 'missing, unreadable or of an unknown format version');
-    return { isValid: false, failures, interactionCount: 0, blockCount, bytesHashed, ledgerEntryCount: 0, ...keyFacts(ledgerKey, manifestKey) };
+    return {
+      isValid: false,
+      failures,
+      interactionCount: 0,
+      blockCount,
+      bytesHashed,
+      ledgerEntryCount: 0,
+      ...keyFacts(ledgerKey, manifestKey),
+    };
   }
-  if (ledgerKey !== undefined && index.ledgerKeyId !== publicKeyId(ledgerKey)) fail(ExportPaths.index, 'names another ledger key than the one used to verify');
+  if (ledgerKey !== undefined && index.ledgerKeyId !== publicKeyId(ledgerKey))
+    fail(ExportPaths.index, 'names another ledger key than the one used to verify');
 
   // Ledger
   const entriesText = (await readOptional(at(ExportPaths.ledgerEntries)))?.toString('utf8');
@@ -140,35 +187,72 @@ export async function verifyExport(root: string, options: VerifyOptions = {}): P
       }
     });
   }
-  const checkpoints = parseJson<LedgerCheckpoint[]>(await readOptional(at(ExportPaths.ledgerCheckpoints))) ?? [];
+  const checkpoints =
+    parseJson<LedgerCheckpoint[]>(await readOptional(at(ExportPaths.ledgerCheckpoints))) ?? [];
   if (checkpoints.length === 0) fail(ExportPaths.ledgerCheckpoints, 'no signed checkpoint');
-  const ledger = verifyLedger(entries, { checkpoints, publicKey: ledgerKey, isFromGenesis: entries[0]?.seq === 0 });
+  const ledger = verifyLedger(entries, {
+    checkpoints,
+    publicKey: ledgerKey,
+    isFromGenesis: entries[0]?.seq === 0,
+  });
   for (const failure of ledger.failures) fail(`ledger entry ${failure.seq}`, failure.message);
   const lastCheckpointSeq = Math.max(-1, ...checkpoints.map((c) => c.seq));
-  const exportedEntry = entries.find((e) => e.kind === 'exported' && e.subjectId === index.exportId);
+  const exportedEntry = entries.find(
+    (e) => e.kind === 'exported' && e.subjectId === index.exportId,
+  );
   if (exportedEntry === undefined) fail('ledger', `no entry records export ${index.exportId}`);
   else {
-    if (exportedEntry.subjectSha256 !== sha256Of(indexBytes)) fail(ExportPaths.index, `does not match the hash recorded in ledger entry ${exportedEntry.seq} (altered)`);
-    if (exportedEntry.seq > lastCheckpointSeq) fail(`ledger entry ${exportedEntry.seq}`, 'not covered by a signed checkpoint');
+    if (exportedEntry.subjectSha256 !== sha256Of(indexBytes))
+      fail(
+        ExportPaths.index,
+        `does not match the hash recorded in ledger entry ${exportedEntry.seq} (altered)`,
+      );
+    if (exportedEntry.seq > lastCheckpointSeq)
+      fail(`ledger entry ${exportedEntry.seq}`, 'not covered by a signed checkpoint');
   }
   const sealedBySubject = new Map<string, LedgerEntry>();
-  for (const entry of entries) if (entry.kind === 'sealed') sealedBySubject.set(`${entry.tenantId ?? ''}/${entry.subjectId}`, entry);
+  for (const entry of entries)
+    if (entry.kind === 'sealed')
+      sealedBySubject.set(`${entry.tenantId ?? ''}/${entry.subjectId}`, entry);
 
   // Completeness
-  const report = parseJson<CompletenessReportBody>(await readOptional(at(ExportPaths.completeness)));
-  const reportSignature = parseJson<CompletenessSignature>(await readOptional(at(ExportPaths.completenessSignature)));
+  const report = parseJson<CompletenessReportBody>(
+    await readOptional(at(ExportPaths.completeness)),
+  );
+  const reportSignature = parseJson<CompletenessSignature>(
+    await readOptional(at(ExportPaths.completenessSignature)),
+  );
   if (report === undefined) fail(ExportPaths.completeness, 'missing or unreadable');
-  else if (reportSignature === undefined || ledgerKey === undefined || !isCompletenessSignatureValid(report, reportSignature, ledgerKey)) {
-    fail(ExportPaths.completenessSignature, `${reportSignature === undefined ? 'missing or unreadable' : `${String(reportSignature.alg)} signature not valid for the ledger key`} (report altered?)`);
+  else if (
+    reportSignature === undefined ||
+    ledgerKey === undefined ||
+    !isCompletenessSignatureValid(report, reportSignature, ledgerKey)
+  ) {
+    fail(
+      ExportPaths.completenessSignature,
+      `${reportSignature === undefined ? 'missing or unreadable' : `${String(reportSignature.alg)} signature not valid for the ledger key`} (report altered?)`,
+    );
   }
   const exportedKeys = new Set(index.interactions.map((i) => `${i.tenantId}/${i.interactionId}`));
   const absentKeys = new Set((index.absent ?? []).map((i) => `${i.tenantId}/${i.interactionId}`));
   for (const item of report?.items ?? []) {
     const key = `${item.tenantId}/${item.interactionId}`;
-    const isExpected = (item.outcome === 'recorded' || item.outcome === 'recordedWithGaps') && item.deletedAt === undefined && item.reason === undefined;
-    if (isExpected && !exportedKeys.has(key)) fail(`interaction ${key}`, 'listed as recorded in the completeness report but missing from the export');
-    if (!exportedKeys.has(key) && !absentKeys.has(key) && !isExpected) fail(`interaction ${key}`, 'listed in the completeness report but neither exported nor explained');
-    if (!exportedKeys.has(key) && !isExpected && (item.reason === undefined || item.reason === '')) fail(`interaction ${key}`, `outcome ${item.outcome} has no recorded reason`);
+    const isExpected =
+      (item.outcome === 'recorded' || item.outcome === 'recordedWithGaps') &&
+      item.deletedAt === undefined &&
+      item.reason === undefined;
+    if (isExpected && !exportedKeys.has(key))
+      fail(
+        `interaction ${key}`,
+        'listed as recorded in the completeness report but missing from the export',
+      );
+    if (!exportedKeys.has(key) && !absentKeys.has(key) && !isExpected)
+      fail(
+        `interaction ${key}`,
+        'listed in the completeness report but neither exported nor explained',
+      );
+    if (!exportedKeys.has(key) && !isExpected && (item.reason === undefined || item.reason === ''))
+      fail(`interaction ${key}`, `outcome ${item.outcome} has no recorded reason`);
   }
   const reportKeys = new Set((report?.items ?? []).map((i) => `${i.tenantId}/${i.interactionId}`));
 
@@ -181,7 +265,8 @@ export async function verifyExport(root: string, options: VerifyOptions = {}): P
     const dir = interactionDir(exported.tenantId, exported.interactionId);
     done += 1;
     options.onProgress?.(done, index.interactions.length);
-    if (report !== undefined && !reportKeys.has(key)) fail(where, 'not listed in the completeness report');
+    if (report !== undefined && !reportKeys.has(key))
+      fail(where, 'not listed in the completeness report');
     const metadataBytes = await readOptional(at(`${dir}/metadata.json`));
     const manifestBytes = await readOptional(at(`${dir}/manifest.json`));
     if (metadataBytes === undefined && manifestBytes === undefined) {
@@ -189,25 +274,39 @@ export async function verifyExport(root: string, options: VerifyOptions = {}): P
       continue;
     }
     const metadata = parseJson<Record<string, unknown>>(metadataBytes);
-    if (metadataBytes === undefined || metadata === undefined) fail(`${where} metadata.json`, 'missing or not JSON');
+    if (metadataBytes === undefined || metadata === undefined)
+      fail(`${where} metadata.json`, 'missing or not JSON');
     else if (sha256Of(metadataBytes) !== exported.metadataSha256) {
       const fields = changedFields(exported.metadataFieldSha256 ?? {}, fieldHashes(metadata));
-      fail(`${where} metadata.json`, fields.length > 0 ? `field(s) changed: ${fields.join(', ')}` : 'altered (formatting or content)');
+      fail(
+        `${where} metadata.json`,
+        fields.length > 0
+          ? `field(s) changed: ${fields.join(', ')}`
+          : 'altered (formatting or content)',
+      );
     }
     if (manifestBytes === undefined) {
       fail(`${where} manifest.json`, 'missing');
       continue;
     }
-    if (sha256Of(manifestBytes) !== exported.manifestSha256) fail(`${where} manifest.json`, 'does not match the hash in export.json');
-    if (metadata !== undefined && metadata.manifestSha256 !== sha256Of(manifestBytes)) fail(`${where} manifest.json`, 'does not match the manifestSha256 of the interaction metadata');
+    if (sha256Of(manifestBytes) !== exported.manifestSha256)
+      fail(`${where} manifest.json`, 'does not match the hash in export.json');
+    if (metadata !== undefined && metadata.manifestSha256 !== sha256Of(manifestBytes))
+      fail(
+        `${where} manifest.json`,
+        'does not match the manifestSha256 of the interaction metadata',
+      );
     const sealed = sealedBySubject.get(key);
     if (sealed === undefined) fail(where, 'no sealed entry in the ledger excerpt');
-    else if (sealed.subjectSha256 !== sha256Of(manifestBytes)) fail(where, `manifest hash differs from ledger entry ${sealed.seq}`);
+    else if (sealed.subjectSha256 !== sha256Of(manifestBytes))
+      fail(where, `manifest hash differs from ledger entry ${sealed.seq}`);
     const signature = await readOptional(at(`${dir}/manifest.sig`));
     if (signature === undefined) fail(`${where} manifest.sig`, 'missing');
     if (manifestKey !== undefined && signature !== undefined) {
       const checked = await verifyManifest(manifestBytes, signature, manifestKey);
-      if (!checked.isValid) for (const problem of checked.problems) fail(problem.startsWith('signature:') ? `${where} manifest.sig` : where, problem);
+      if (!checked.isValid)
+        for (const problem of checked.problems)
+          fail(problem.startsWith('signature:') ? `${where} manifest.sig` : where, problem);
     }
     const manifest = parseJson<RecordingManifest>(manifestBytes);
     for (const stream of manifest?.streams ?? []) {
@@ -224,7 +323,11 @@ export async function verifyExport(root: string, options: VerifyOptions = {}): P
       }
       try {
         const { size } = await file.stat();
-        if (size !== stream.plaintextBytes) fail(streamWhere, `media file holds ${size} bytes where the manifest says ${stream.plaintextBytes}`);
+        if (size !== stream.plaintextBytes)
+          fail(
+            streamWhere,
+            `media file holds ${size} bytes where the manifest says ${stream.plaintextBytes}`,
+          );
         for (const block of stream.blocks) {
           blockCount += 1;
           // One buffer reused for every block: memory stays bounded by the largest block, and no
@@ -233,7 +336,11 @@ export async function verifyExport(root: string, options: VerifyOptions = {}): P
           const { bytesRead } = await file.read(buffer, 0, block.length, block.offset);
           const bytes = buffer.subarray(0, bytesRead);
           bytesHashed += bytesRead;
-          if (bytesRead !== block.length || sha256Of(bytes) !== block.sha256) fail(`${streamWhere} block ${block.index}`, `bytes ${block.offset}..${block.offset + block.length - 1} do not match their hash`);
+          if (bytesRead !== block.length || sha256Of(bytes) !== block.sha256)
+            fail(
+              `${streamWhere} block ${block.index}`,
+              `bytes ${block.offset}..${block.offset + block.length - 1} do not match their hash`,
+            );
         }
       } finally {
         await file.close();

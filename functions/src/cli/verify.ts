@@ -9,7 +9,11 @@ import { verifyExport } from './verify-export';
 
 const USAGE = 'usage: attest verify <export-dir> [--ledger-key <pem>] [--manifest-key <pem>]';
 
-export async function main(argv: readonly string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
   const [command, ...rest] = argv;
   if (command !== 'verify') {
     err(USAGE);
@@ -26,7 +30,10 @@ export async function main(argv: readonly string[], out: (line: string) => void,
         return 2;
       }
       try {
-        keys[arg === '--ledger-key' ? 'ledgerPublicKeyPem' : 'manifestPublicKeyPem'] = readFileSync(file, 'utf8');
+        keys[arg === '--ledger-key' ? 'ledgerPublicKeyPem' : 'manifestPublicKeyPem'] = readFileSync(
+          file,
+          'utf8',
+        );
       } catch {
         err(`cannot read ${file}`);
         return 2;
@@ -53,9 +60,14 @@ export async function main(argv: readonly string[], out: (line: string) => void,
     },
   });
   const seconds = (Date.now() - startedAt) / 1000;
-  const key = (id: string | undefined, alg: string | undefined): string => (id === undefined ? 'none' : `${id} (${alg ?? 'unknown'})`);
-  out(`ledger key ${key(report.keyIds.ledger, report.keyAlgorithms.ledger)}; manifest key ${key(report.keyIds.manifest, report.keyAlgorithms.manifest)}`);
-  out(`${report.interactionCount} interactions, ${report.blockCount} blocks, ${report.bytesHashed} bytes hashed, ${report.ledgerEntryCount} ledger entries in ${seconds.toFixed(1)} s`);
+  const key = (id: string | undefined, alg: string | undefined): string =>
+    id === undefined ? 'none' : `${id} (${alg ?? 'unknown'})`;
+  out(
+    `ledger key ${key(report.keyIds.ledger, report.keyAlgorithms.ledger)}; manifest key ${key(report.keyIds.manifest, report.keyAlgorithms.manifest)}`,
+  );
+  out(
+    `${report.interactionCount} interactions, ${report.blockCount} blocks, ${report.bytesHashed} bytes hashed, ${report.ledgerEntryCount} ledger entries in ${seconds.toFixed(1)} s`,
+  );
   if (report.isValid) {
     out('PASS');
     return 0;
@@ -66,10 +78,16 @@ export async function main(argv: readonly string[], out: (line: string) => void,
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`)).then(
+  main(
+    process.argv.slice(2),
+    (line) => process.stdout.write(`${line}\n`),
+    (line) => process.stderr.write(`${line}\n`),
+  ).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      process.stderr.write(`attest: ${error instanceof Error ? error.message : 'unexpected failure'}\n`);
+      process.stderr.write(
+        `attest: ${error instanceof Error ? error.message : 'unexpected failure'}\n`,
+      );
       process.exit(2);
     },
   );

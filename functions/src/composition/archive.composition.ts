@@ -10,11 +10,19 @@ import { keyVaultArchiveKeys, KeyVaultKeys } from '../adapters/key-vault-keys';
 import { BlobArchiveMediaStore, isAzureBlobEndpoint } from '../adapters/blob-archive-media';
 import { GuardedMediaStore } from '../adapters/guarded-archive-media';
 import { OpenIdJwtVerifier } from '../adapters/jwt-verifier';
-import { archiveTableNames, TableArchiveRecordStore, TableHoldStore } from '../adapters/table-archive-stores';
+import {
+  archiveTableNames,
+  TableArchiveRecordStore,
+  TableHoldStore,
+} from '../adapters/table-archive-stores';
 import { TableLedgerStore } from '../adapters/table-ledger';
 import { StoreLiveCallLocator } from '../adapters/live-call-locator';
 import { createStorageClients } from '../adapters/storage-clients';
-import { createTableFactory, TablesInteractionStore, TablesMediaHostRegistry } from '../adapters/table-stores';
+import {
+  createTableFactory,
+  TablesInteractionStore,
+  TablesMediaHostRegistry,
+} from '../adapters/table-stores';
 import type { FunctionsConfig } from '../config/load-config';
 import type { ArchiveIntake } from '../domain/archive-intake';
 import { systemClock, type GroupDirectory } from '../domain/archive-ports';
@@ -29,8 +37,10 @@ export interface ArchiveComposition {
 
 /** Structured JSON lines; only ids and counts, never personal data. */
 const log = {
-  info: (message: string, fields: Readonly<Record<string, string | number | boolean>>) => process.stdout.write(`${JSON.stringify({ level: 'info', message, ...fields })}\n`),
-  warn: (message: string, fields: Readonly<Record<string, string | number | boolean>>) => process.stdout.write(`${JSON.stringify({ level: 'warn', message, ...fields })}\n`),
+  info: (message: string, fields: Readonly<Record<string, string | number | boolean>>) =>
+    process.stdout.write(`${JSON.stringify({ level: 'info', message, ...fields })}\n`),
+  warn: (message: string, fields: Readonly<Record<string, string | number | boolean>>) =>
+    process.stdout.write(`${JSON.stringify({ level: 'warn', message, ...fields })}\n`),
 };
 
 /**
@@ -38,18 +48,29 @@ const log = {
  * storage connection string (local), the app registration's secret against the configured Entra
  * authority, for the tenant the vault's challenge names.
  */
-function keyVaultCredential(config: FunctionsConfig, storageCredential: TokenCredential | undefined): TokenCredential {
+function keyVaultCredential(
+  config: FunctionsConfig,
+  storageCredential: TokenCredential | undefined,
+): TokenCredential {
   if (storageCredential !== undefined) return storageCredential;
   const { recorder } = config;
-  return new ClientSecretCredential(recorder.servedTenantIds[0] ?? 'organizations', recorder.appId, recorder.appSecret, {
-    authorityHost: recorder.entraAuthorityHost,
-    disableInstanceDiscovery: recorder.entraDisableInstanceDiscovery,
-    additionallyAllowedTenants: ['*'],
-  });
+  return new ClientSecretCredential(
+    recorder.servedTenantIds[0] ?? 'organizations',
+    recorder.appId,
+    recorder.appSecret,
+    {
+      authorityHost: recorder.entraAuthorityHost,
+      disableInstanceDiscovery: recorder.entraDisableInstanceDiscovery,
+      additionallyAllowedTenants: ['*'],
+    },
+  );
 }
 
 /** Key Vault when `ATTEST_KEYVAULT_URI` is set, else the local key files. */
-function archiveKeys(config: FunctionsConfig, storageCredential: TokenCredential | undefined): ArchiveKeys {
+function archiveKeys(
+  config: FunctionsConfig,
+  storageCredential: TokenCredential | undefined,
+): ArchiveKeys {
   const vault = config.archive.keyVault;
   if (vault === undefined) return loadArchiveKeys(config.archive);
   const keys = new KeyVaultKeys({
@@ -67,13 +88,20 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
   const clock = systemClock;
   const keys = archiveKeys(config, storage.credential);
   const names = archiveTableNames(archive.tablePrefix);
-  const records = new TableArchiveRecordStore(storage.tableClient(names.records), storage.tableClient(names.expiry));
+  const records = new TableArchiveRecordStore(
+    storage.tableClient(names.records),
+    storage.tableClient(names.expiry),
+  );
   const holds = new TableHoldStore(storage.tableClient(names.holds));
   const mirror =
     archive.ledgerMirrorContainer === undefined
       ? undefined
-      : new AppendBlobLedgerMirror(storage.blobService().getContainerClient(archive.ledgerMirrorContainer));
-  const ledger = new TableLedgerStore(storage.tableClient(names.ledger), clock, mirror, () => log.warn('ledger mirror append failed; kept for the next batch', {}));
+      : new AppendBlobLedgerMirror(
+          storage.blobService().getContainerClient(archive.ledgerMirrorContainer),
+        );
+  const ledger = new TableLedgerStore(storage.tableClient(names.ledger), clock, mirror, () =>
+    log.warn('ledger mirror append failed; kept for the next batch', {}),
+  );
   const blobService = storage.blobService();
   const blobs = new BlobArchiveMediaStore(blobService, {
     recordingsContainer: archive.recordingsContainer,
@@ -88,12 +116,43 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     credential: storage.credential,
   });
   const groups: GroupDirectory = {
-    groupsOf: (userIds) => Promise.resolve([...new Set(userIds.flatMap((id) => archive.userGroups[id] ?? []))]),
+    groupsOf: (userIds) =>
+      Promise.resolve([...new Set(userIds.flatMap((id) => archive.userGroups[id] ?? []))]),
   };
-  const activities = createArchiveActivities({ records, holds, ledger, blobs, media, groups, policy: archive.retentionPolicy, clock, log });
-  const exports = createExportActivities({ records, holds, ledger, blobs, kekPrivateKey: keys.kek, ledgerSigningKey: keys.ledgerSigner, manifestPublicKeyPem: keys.manifestPublicKeyPem, clock });
-  const completeness = createCompletenessActivities({ records, invites: new TablesInteractionStore(tables), ledgerSigningKey: keys.ledgerSigner, clock });
-  const gdpr = createGdprActivities({ records, holds, activities, policy: archive.retentionPolicy, clock });
+  const activities = createArchiveActivities({
+    records,
+    holds,
+    ledger,
+    blobs,
+    media,
+    groups,
+    policy: archive.retentionPolicy,
+    clock,
+    log,
+  });
+  const exports = createExportActivities({
+    records,
+    holds,
+    ledger,
+    blobs,
+    kekPrivateKey: keys.kek,
+    ledgerSigningKey: keys.ledgerSigner,
+    manifestPublicKeyPem: keys.manifestPublicKeyPem,
+    clock,
+  });
+  const completeness = createCompletenessActivities({
+    records,
+    invites: new TablesInteractionStore(tables),
+    ledgerSigningKey: keys.ledgerSigner,
+    clock,
+  });
+  const gdpr = createGdprActivities({
+    records,
+    holds,
+    activities,
+    policy: archive.retentionPolicy,
+    clock,
+  });
   const admin = config.recorder.admin;
   const verifier = new OpenIdJwtVerifier({
     openIdMetadataUrl: admin.openIdMetadataUrl,
@@ -109,13 +168,39 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     activities,
     exports,
     exportJobs: { batchSize: archive.exportBatchSize, maxBatchesPerExecution: 100 },
-    admin: { verifier, rbacScopes: archive.rbacScopes, records, holds, ledger, blobs, activities, completeness, gdpr, kekPrivateKey: keys.kek, exportDir: archive.exportDir, clock, newId: randomUUID },
-    sweep: { records, holds, clock, settings: { approvalTimeoutInMs: archive.approvalTimeoutInMs, reminderIntervalInMs: archive.approvalReminderIntervalInMs } },
+    admin: {
+      verifier,
+      rbacScopes: archive.rbacScopes,
+      records,
+      holds,
+      ledger,
+      blobs,
+      activities,
+      completeness,
+      gdpr,
+      kekPrivateKey: keys.kek,
+      exportDir: archive.exportDir,
+      clock,
+      newId: randomUUID,
+    },
+    sweep: {
+      records,
+      holds,
+      clock,
+      settings: {
+        approvalTimeoutInMs: archive.approvalTimeoutInMs,
+        reminderIntervalInMs: archive.approvalReminderIntervalInMs,
+      },
+    },
     liveListen: {
       verifier,
       rbacScopes: archive.rbacScopes,
       ledger,
-      calls: new StoreLiveCallLocator(new TablesInteractionStore(tables), new TablesMediaHostRegistry(tables), records),
+      calls: new StoreLiveCallLocator(
+        new TablesInteractionStore(tables),
+        new TablesMediaHostRegistry(tables),
+        records,
+      ),
       listenKey: archive.liveListenKey,
       clock,
       newId: randomUUID,

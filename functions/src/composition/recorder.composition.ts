@@ -67,13 +67,25 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
   void webhookVerifier.warmUp();
   void tokens.warmUp(recorder.servedTenantIds);
   setInterval(() => {
-    for (const tenantId of recorder.servedTenantIds) tokens.getToken(tenantId).catch(() => undefined);
+    for (const tenantId of recorder.servedTenantIds)
+      tokens.getToken(tenantId).catch(() => undefined);
   }, 60_000).unref();
 
-  const graph = new GraphCallsAdapter({ baseUrl: recorder.graphBaseUrl, tokens, timeoutInMs: recorder.graphTimeoutInMs });
-  const media = new MediaHostClient({ controlKey: recorder.mediaControlKey, timeoutInMs: recorder.mediaControlTimeoutInMs });
-  const pool = new MediaHostPool(registry, media, { staleAfterInMs: recorder.mediaHostStaleAfterInMs, now });
-  const lifecycle = (context: InvocationContext): DurableLifecycleClient => new DurableLifecycleClient(df.getClient(context));
+  const graph = new GraphCallsAdapter({
+    baseUrl: recorder.graphBaseUrl,
+    tokens,
+    timeoutInMs: recorder.graphTimeoutInMs,
+  });
+  const media = new MediaHostClient({
+    controlKey: recorder.mediaControlKey,
+    timeoutInMs: recorder.mediaControlTimeoutInMs,
+  });
+  const pool = new MediaHostPool(registry, media, {
+    staleAfterInMs: recorder.mediaHostStaleAfterInMs,
+    now,
+  });
+  const lifecycle = (context: InvocationContext): DurableLifecycleClient =>
+    new DurableLifecycleClient(df.getClient(context));
   const admin = createAdminAuthorizer(adminVerifier, recorder.admin.requiredRole);
 
   const lifecycleSettings: CallLifecycleSettings = {
@@ -125,8 +137,16 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
       drainMediaHost: createDrainMediaHostHandler(mediaHostDeps),
       getCall: createGetCallHandler(callsDeps),
       listCalls: createListCallsHandler(callsDeps),
-      deliveryLogSweep: createDeliveryLogSweepHandler({ deliveries, retentionInMs: recorder.deliveryRetentionInMs, now }),
-      lifecycleHistoryPurge: createLifecycleHistoryPurgeHandler({ history: lifecycle, retentionInMs: recorder.lifecycleHistoryRetentionInMs, now }),
+      deliveryLogSweep: createDeliveryLogSweepHandler({
+        deliveries,
+        retentionInMs: recorder.deliveryRetentionInMs,
+        now,
+      }),
+      lifecycleHistoryPurge: createLifecycleHistoryPurgeHandler({
+        history: lifecycle,
+        retentionInMs: recorder.lifecycleHistoryRetentionInMs,
+        now,
+      }),
     },
     createRecorderActivities({ graph, media, interactions, archive: deps.archive, log: rootLog }),
   );

@@ -81,7 +81,12 @@ function jsonSetting(reader: ConfigReader, name: string): unknown {
 function stringListMap(reader: ConfigReader, name: string): Record<string, readonly string[]> {
   const value = jsonSetting(reader, name);
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every((v) => Array.isArray(v) && v.every((s) => typeof s === 'string'))) {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    !Object.values(value).every((v) => Array.isArray(v) && v.every((s) => typeof s === 'string'))
+  ) {
     reader.problem(`${name} must map ids to arrays of strings`);
     return {};
   }
@@ -95,10 +100,15 @@ export function readArchiveConfig(reader: ConfigReader): ArchiveConfig {
   let retentionPolicy = DEFAULT_RETENTION_POLICY;
   if (policyValue !== undefined) {
     const candidate = policyValue as RetentionPolicy;
-    const problems = typeof candidate === 'object' && candidate !== null && Array.isArray(candidate.classes) && Array.isArray(candidate.rules ?? [])
-      ? validateRetentionPolicy({ ...candidate, rules: candidate.rules ?? [] })
-      : ['needs classes, rules and defaultClassName'];
-    if (problems.length > 0) reader.problem(`ATTEST_ARCHIVE_RETENTION_CLASSES: ${problems.join(', ')}`);
+    const problems =
+      typeof candidate === 'object' &&
+      candidate !== null &&
+      Array.isArray(candidate.classes) &&
+      Array.isArray(candidate.rules ?? [])
+        ? validateRetentionPolicy({ ...candidate, rules: candidate.rules ?? [] })
+        : ['needs classes, rules and defaultClassName'];
+    if (problems.length > 0)
+      reader.problem(`ATTEST_ARCHIVE_RETENTION_CLASSES: ${problems.join(', ')}`);
     else retentionPolicy = { ...candidate, rules: candidate.rules ?? [] };
   }
   const schedule = (name: string, fallback: string): string => {
@@ -107,22 +117,29 @@ export function readArchiveConfig(reader: ConfigReader): ArchiveConfig {
     return value;
   };
   const liveListenKey = reader.optionalString('ATTEST_LIVE_LISTEN_KEY');
-  if (liveListenKey !== undefined && liveListenKey.length < 32) reader.problem('ATTEST_LIVE_LISTEN_KEY must be at least 32 characters');
+  if (liveListenKey !== undefined && liveListenKey.length < 32)
+    reader.problem('ATTEST_LIVE_LISTEN_KEY must be at least 32 characters');
   const tablePrefix = reader.stringOr('ATTEST_ARCHIVE_TABLE_PREFIX', '');
   const keyVault = readKeyVaultConfig(reader);
-  if (!/^[A-Za-z0-9]{0,20}$/.test(tablePrefix)) reader.problem('ATTEST_ARCHIVE_TABLE_PREFIX must be up to 20 letters and digits');
+  if (!/^[A-Za-z0-9]{0,20}$/.test(tablePrefix))
+    reader.problem('ATTEST_ARCHIVE_TABLE_PREFIX must be up to 20 letters and digits');
   return {
     ...(keyVault !== undefined ? { keyVault } : {}),
     kekPrivateKeyFile: reader.stringOr('ATTEST_KEK_PRIVATE_KEY_FILE', '.data/keys/kek-private.pem'),
     kekPublicKeyFile: reader.stringOr('ATTEST_KEK_PUBLIC_KEY_FILE', '.data/keys/kek-public.pem'),
-    ledgerSigningKeyFile: reader.stringOr('ATTEST_LEDGER_SIGNING_KEY_FILE', '.data/keys/ledger-signing.pem'),
+    ledgerSigningKeyFile: reader.stringOr(
+      'ATTEST_LEDGER_SIGNING_KEY_FILE',
+      '.data/keys/ledger-signing.pem',
+    ),
     manifestPublicKeyFile: reader.optionalString('ATTEST_MANIFEST_PUBLIC_KEY_FILE'),
     shouldGenerateMissingKeys: reader.boolean('ATTEST_ARCHIVE_GENERATE_KEYS', true),
     retentionPolicy,
     retentionSchedule: schedule('ATTEST_ARCHIVE_RETENTION_SCHEDULE', '0 0 2 * * *'),
     checkpointSchedule: schedule('ATTEST_LEDGER_CHECKPOINT_SCHEDULE', '0 0 * * * *'),
-    approvalTimeoutInMs: reader.integer('ATTEST_ARCHIVE_APPROVAL_TIMEOUT_DAYS', 14, 1, 90) * DAY_IN_MS,
-    approvalReminderIntervalInMs: reader.integer('ATTEST_ARCHIVE_APPROVAL_REMINDER_HOURS', 48, 1, 24 * 30) * HOUR_IN_MS,
+    approvalTimeoutInMs:
+      reader.integer('ATTEST_ARCHIVE_APPROVAL_TIMEOUT_DAYS', 14, 1, 90) * DAY_IN_MS,
+    approvalReminderIntervalInMs:
+      reader.integer('ATTEST_ARCHIVE_APPROVAL_REMINDER_HOURS', 48, 1, 24 * 30) * HOUR_IN_MS,
     rbacScopes: stringListMap(reader, 'ATTEST_ARCHIVE_RBAC_SCOPES'),
     userGroups: stringListMap(reader, 'ATTEST_ARCHIVE_USER_GROUPS'),
     exportDir: reader.stringOr('ATTEST_ARCHIVE_EXPORT_DIR', '.data/exports'),
@@ -130,7 +147,9 @@ export function readArchiveConfig(reader: ConfigReader): ArchiveConfig {
     tablePrefix,
     recordingsContainer: reader.stringOr('ATTEST_ARCHIVE_RECORDINGS_CONTAINER', 'recordings'),
     keysContainer: reader.stringOr('ATTEST_ARCHIVE_KEYS_CONTAINER', 'recordingkeys'),
-    ledgerMirrorContainer: reader.boolean('ATTEST_LEDGER_MIRROR_ENABLED', true) ? reader.stringOr('ATTEST_LEDGER_MIRROR_CONTAINER', 'ledger') : undefined,
+    ledgerMirrorContainer: reader.boolean('ATTEST_LEDGER_MIRROR_ENABLED', true)
+      ? reader.stringOr('ATTEST_LEDGER_MIRROR_CONTAINER', 'ledger')
+      : undefined,
     ...(liveListenKey !== undefined ? { liveListenKey } : {}),
   };
 }

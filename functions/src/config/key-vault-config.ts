@@ -27,14 +27,24 @@ export function readKeyVaultConfig(reader: ConfigReader): KeyVaultConfig | undef
   const vaultUri = reader.url('ATTEST_KEYVAULT_URI', { required: false });
   const name = (key: string, fallback: string): string => {
     const value = reader.stringOr(key, fallback);
-    if (!KEY_NAME.test(value)) reader.problem(`${key} must be a Key Vault key name (letters, digits and dashes)`);
+    if (!KEY_NAME.test(value))
+      reader.problem(`${key} must be a Key Vault key name (letters, digits and dashes)`);
     return value;
   };
   const kekName = name('ATTEST_KEYVAULT_KEK_NAME', 'recording-kek');
   const manifestSigningKeyName = name('ATTEST_KEYVAULT_MANIFEST_KEY_NAME', 'manifest-signing');
   const ledgerSigningKeyName = name('ATTEST_KEYVAULT_LEDGER_KEY_NAME', 'ledger-signing');
-  const shouldDisableChallengeResourceVerification = reader.boolean('ATTEST_KEYVAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION', false);
+  const shouldDisableChallengeResourceVerification = reader.boolean(
+    'ATTEST_KEYVAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION',
+    false,
+  );
   if (vaultUri === undefined) return undefined;
   if (!vaultUri.startsWith('https://')) reader.problem('ATTEST_KEYVAULT_URI must be an https URL');
-  return { vaultUri: vaultUri.replace(/\/+$/, ''), kekName, manifestSigningKeyName, ledgerSigningKeyName, shouldDisableChallengeResourceVerification };
+  return {
+    vaultUri: vaultUri.replace(/\/+$/, ''),
+    kekName,
+    manifestSigningKeyName,
+    ledgerSigningKeyName,
+    shouldDisableChallengeResourceVerification,
+  };
 }

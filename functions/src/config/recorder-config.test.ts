@@ -25,20 +25,38 @@ describe('recorder configuration', () => {
       keepAliveIntervalInMs: 900_000,
       mediaHostStaleAfterInMs: 30_000,
       participantCapacity: 200,
-      webhook: { issuers: ['https://api.botframework.com'], audiences: ['app-1'], allowedTenantIds: ['tenant-a', 'tenant-b'], clockSkewInMs: 300_000 },
+      webhook: {
+        issuers: ['https://api.botframework.com'],
+        audiences: ['app-1'],
+        allowedTenantIds: ['tenant-a', 'tenant-b'],
+        clockSkewInMs: 300_000,
+      },
       admin: { requiredRole: 'admin', audiences: ['app-1'] },
     });
     expect(Object.isFrozen(recorder.webhook)).toBe(true);
   });
 
   it('adds the Graph issuer and disables instance discovery for a local authority when asked', () => {
-    const { recorder } = loadConfig({ ...minimal, ATTEST_WEBHOOK_ACCEPT_GRAPH_ISSUER: 'true', ATTEST_ENTRA_AUTHORITY_HOST: 'https://127.0.0.1:8443' });
-    expect(recorder.webhook.issuers).toEqual(['https://api.botframework.com', 'https://graph.microsoft.com']);
+    const { recorder } = loadConfig({
+      ...minimal,
+      ATTEST_WEBHOOK_ACCEPT_GRAPH_ISSUER: 'true',
+      ATTEST_ENTRA_AUTHORITY_HOST: 'https://127.0.0.1:8443',
+    });
+    expect(recorder.webhook.issuers).toEqual([
+      'https://api.botframework.com',
+      'https://graph.microsoft.com',
+    ]);
     expect(recorder.entraDisableInstanceDiscovery).toBe(true);
   });
 
   it('reports every missing or invalid key at once without echoing values', () => {
-    const env = { ...minimal, ATTEST_APP_ID: '', ATTEST_MEDIA_CONTROL_KEY: ' ', ATTEST_RECORDER_KEEPALIVE_INTERVAL_MS: '99999999', ATTEST_GRAPH_BASE_URL: 'ftp://x' };
+    const env = {
+      ...minimal,
+      ATTEST_APP_ID: '',
+      ATTEST_MEDIA_CONTROL_KEY: ' ',
+      ATTEST_RECORDER_KEEPALIVE_INTERVAL_MS: '99999999',
+      ATTEST_GRAPH_BASE_URL: 'ftp://x',
+    };
     let message = '';
     try {
       loadConfig(env);
@@ -46,7 +64,13 @@ describe('recorder configuration', () => {
       message = (error as Error).message;
     }
     expect(message).toContain('[ATT_CONFIG_INVALID]');
-    for (const key of ['ATTEST_APP_ID', 'ATTEST_MEDIA_CONTROL_KEY', 'ATTEST_RECORDER_KEEPALIVE_INTERVAL_MS', 'ATTEST_GRAPH_BASE_URL']) expect(message).toContain(key);
+    for (const key of [
+      'ATTEST_APP_ID',
+      'ATTEST_MEDIA_CONTROL_KEY',
+      'ATTEST_RECORDER_KEEPALIVE_INTERVAL_MS',
+      'ATTEST_GRAPH_BASE_URL',
+    ])
+      expect(message).toContain(key);
     expect(message).not.toContain('super-secret-value');
   });
 });

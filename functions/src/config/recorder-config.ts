@@ -55,12 +55,23 @@ const DAY = 24 * 60 * MINUTE;
 export function readRecorderConfig(reader: ConfigReader): RecorderConfig {
   const appId = reader.string('ATTEST_APP_ID');
   const servedTenantIds = reader.list('ATTEST_SERVED_TENANT_IDS');
-  if (servedTenantIds.length === 0) reader.problem('ATTEST_SERVED_TENANT_IDS is required (comma-separated tenant ids)');
+  if (servedTenantIds.length === 0)
+    reader.problem('ATTEST_SERVED_TENANT_IDS is required (comma-separated tenant ids)');
   const webhookIssuers = reader.list('ATTEST_WEBHOOK_ISSUERS', ['https://api.botframework.com']);
   const jwtCommon = {
     clockSkewInMs: reader.integer('ATTEST_JWT_CLOCK_SKEW_MS', 5 * MINUTE, 0, 15 * MINUTE),
-    keysRefreshIntervalInMs: reader.integer('ATTEST_JWT_KEYS_REFRESH_MS', 2 * 60 * MINUTE, 10_000, 24 * 60 * MINUTE),
-    keysMaxStaleInMs: reader.integer('ATTEST_JWT_KEYS_MAX_STALE_MS', 24 * 60 * MINUTE, 0, 7 * 24 * 60 * MINUTE),
+    keysRefreshIntervalInMs: reader.integer(
+      'ATTEST_JWT_KEYS_REFRESH_MS',
+      2 * 60 * MINUTE,
+      10_000,
+      24 * 60 * MINUTE,
+    ),
+    keysMaxStaleInMs: reader.integer(
+      'ATTEST_JWT_KEYS_MAX_STALE_MS',
+      24 * 60 * MINUTE,
+      0,
+      7 * 24 * 60 * MINUTE,
+    ),
   };
   const webhook: JwtSettings = {
     openIdMetadataUrl: reader.url('ATTEST_WEBHOOK_OPENID_METADATA_URL', { required: true }) ?? '',
@@ -80,8 +91,10 @@ export function readRecorderConfig(reader: ConfigReader): RecorderConfig {
     ...jwtCommon,
   };
   const entraAuthorityHost =
-    reader.url('ATTEST_ENTRA_AUTHORITY_HOST', { required: false }) ?? 'https://login.microsoftonline.com';
-  if (admin.issuers.length === 0) reader.problem('ATTEST_ADMIN_ISSUERS is required (comma-separated issuers)');
+    reader.url('ATTEST_ENTRA_AUTHORITY_HOST', { required: false }) ??
+    'https://login.microsoftonline.com';
+  if (admin.issuers.length === 0)
+    reader.problem('ATTEST_ADMIN_ISSUERS is required (comma-separated issuers)');
   return {
     appId,
     appSecret: reader.string('ATTEST_APP_SECRET'),
@@ -89,25 +102,66 @@ export function readRecorderConfig(reader: ConfigReader): RecorderConfig {
     publicBaseUrl: reader.url('ATTEST_PUBLIC_BASE_URL', { required: true }) ?? '',
     webhook,
     admin,
-    graphBaseUrl: reader.url('ATTEST_GRAPH_BASE_URL', { required: false }) ?? 'https://graph.microsoft.com',
+    graphBaseUrl:
+      reader.url('ATTEST_GRAPH_BASE_URL', { required: false }) ?? 'https://graph.microsoft.com',
     entraAuthorityHost,
     entraDisableInstanceDiscovery: reader.boolean(
       'ATTEST_ENTRA_DISABLE_INSTANCE_DISCOVERY',
       !/^https:\/\/login\.microsoftonline\.(com|us)$/.test(entraAuthorityHost),
     ),
-    graphTokenRefreshAheadInMs: reader.integer('ATTEST_GRAPH_TOKEN_REFRESH_AHEAD_MS', 10 * MINUTE, 10_000, 50 * MINUTE),
+    graphTokenRefreshAheadInMs: reader.integer(
+      'ATTEST_GRAPH_TOKEN_REFRESH_AHEAD_MS',
+      10 * MINUTE,
+      10_000,
+      50 * MINUTE,
+    ),
     graphTimeoutInMs: reader.integer('ATTEST_GRAPH_TIMEOUT_MS', 3_000, 100, 60_000),
     mediaControlKey: reader.string('ATTEST_MEDIA_CONTROL_KEY'),
-    mediaHostStaleAfterInMs: reader.integer('ATTEST_MEDIA_HOST_STALE_AFTER_MS', 30_000, 1_000, 10 * MINUTE),
+    mediaHostStaleAfterInMs: reader.integer(
+      'ATTEST_MEDIA_HOST_STALE_AFTER_MS',
+      30_000,
+      1_000,
+      10 * MINUTE,
+    ),
     mediaControlTimeoutInMs: reader.integer('ATTEST_MEDIA_CONTROL_TIMEOUT_MS', 2_000, 100, 60_000),
     defaultRegion: reader.optionalString('ATTEST_MEDIA_DEFAULT_REGION'),
     participantCapacity: reader.integer('ATTEST_RECORDER_PARTICIPANT_CAPACITY', 200, 0, 10_000),
-    keepAliveIntervalInMs: reader.integer('ATTEST_RECORDER_KEEPALIVE_INTERVAL_MS', 15 * MINUTE, 1_000, 44 * MINUTE),
-    mediaHealthCheckIntervalInMs: reader.integer('ATTEST_RECORDER_MEDIA_HEALTH_INTERVAL_MS', MINUTE, 1_000, 15 * MINUTE),
-    establishTimeoutInMs: reader.integer('ATTEST_RECORDER_ESTABLISH_TIMEOUT_MS', 2 * MINUTE, 1_000, 30 * MINUTE),
+    keepAliveIntervalInMs: reader.integer(
+      'ATTEST_RECORDER_KEEPALIVE_INTERVAL_MS',
+      15 * MINUTE,
+      1_000,
+      44 * MINUTE,
+    ),
+    mediaHealthCheckIntervalInMs: reader.integer(
+      'ATTEST_RECORDER_MEDIA_HEALTH_INTERVAL_MS',
+      MINUTE,
+      1_000,
+      15 * MINUTE,
+    ),
+    establishTimeoutInMs: reader.integer(
+      'ATTEST_RECORDER_ESTABLISH_TIMEOUT_MS',
+      2 * MINUTE,
+      1_000,
+      30 * MINUTE,
+    ),
     recordingStatusMaxAttempts: reader.integer('ATTEST_RECORDER_STATUS_MAX_ATTEMPTS', 5, 1, 20),
-    maxEventsPerExecution: reader.integer('ATTEST_RECORDER_MAX_EVENTS_PER_EXECUTION', 200, 10, 10_000),
-    deliveryRetentionInMs: reader.integer('ATTEST_RECORDER_DELIVERY_RETENTION_MS', 24 * 60 * MINUTE, 10 * MINUTE, 30 * 24 * 60 * MINUTE),
-    lifecycleHistoryRetentionInMs: reader.integer('ATTEST_RECORDER_LIFECYCLE_HISTORY_RETENTION_MS', 30 * DAY, DAY, 3650 * DAY),
+    maxEventsPerExecution: reader.integer(
+      'ATTEST_RECORDER_MAX_EVENTS_PER_EXECUTION',
+      200,
+      10,
+      10_000,
+    ),
+    deliveryRetentionInMs: reader.integer(
+      'ATTEST_RECORDER_DELIVERY_RETENTION_MS',
+      24 * 60 * MINUTE,
+      10 * MINUTE,
+      30 * 24 * 60 * MINUTE,
+    ),
+    lifecycleHistoryRetentionInMs: reader.integer(
+      'ATTEST_RECORDER_LIFECYCLE_HISTORY_RETENTION_MS',
+      30 * DAY,
+      DAY,
+      3650 * DAY,
+    ),
   };
 }

@@ -12,7 +12,10 @@ export const ArchiveActivityNames = {
   finishExport: 'archiveFinishExport',
 } as const;
 
-export const ArchiveOrchestratorNames = { disposition: 'dispositionV1', exportPackage: 'exportPackageV1' } as const;
+export const ArchiveOrchestratorNames = {
+  disposition: 'dispositionV1',
+  exportPackage: 'exportPackageV1',
+} as const;
 
 export const ArchiveEventNames = { dispositionDecision: 'DispositionDecision' } as const;
 

@@ -75,7 +75,10 @@ export interface ArchiveRecordStore {
    * Creates or replaces the record and its expiry index row. Idempotent. `known.previous` is the
    * stored record the caller has just read (undefined: none), so it is not read again.
    */
-  upsert(record: ArchiveRecord, known?: { readonly previous: ArchiveRecord | undefined }): Promise<void>;
+  upsert(
+    record: ArchiveRecord,
+    known?: { readonly previous: ArchiveRecord | undefined },
+  ): Promise<void>;
   /** Creates the record only if none exists (one conditional write); false when one existed. */
   createIfAbsent(record: ArchiveRecord): Promise<boolean>;
   get(tenantId: string, interactionId: string): Promise<ArchiveRecord | undefined>;

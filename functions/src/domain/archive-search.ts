@@ -7,7 +7,10 @@ export const MAX_SEARCH_LIMIT = 1000;
 export const MAX_PARAMETER_LENGTH = 256;
 
 /** Parses query-string parameters into a query; returns problems for bad values. */
-export function parseSearchQuery(params: URLSearchParams): { query: ArchiveSearchQuery; problems: string[] } {
+export function parseSearchQuery(params: URLSearchParams): {
+  query: ArchiveSearchQuery;
+  problems: string[];
+} {
   const problems: string[] = [];
   const get = (name: string): string | undefined => {
     const value = params.get(name)?.trim();
@@ -19,7 +22,8 @@ export function parseSearchQuery(params: URLSearchParams): { query: ArchiveSearc
   };
   const instant = (name: string): string | undefined => {
     const value = get(name);
-    if (value !== undefined && Number.isNaN(Date.parse(value))) problems.push(`${name} must be an ISO 8601 instant`);
+    if (value !== undefined && Number.isNaN(Date.parse(value)))
+      problems.push(`${name} must be an ISO 8601 instant`);
     return value;
   };
   const limitText = get('limit');
@@ -43,10 +47,19 @@ export function matchesQuery(record: ArchiveRecord, query: ArchiveSearchQuery): 
   const { interaction } = record;
   if (record.state === 'deleted' && query.isDeletedIncluded !== true) return false;
   if (query.tenantId !== undefined && interaction.tenantId !== query.tenantId) return false;
-  if (query.recordedUserId !== undefined && !interaction.recordedUserIds.includes(query.recordedUserId)) return false;
+  if (
+    query.recordedUserId !== undefined &&
+    !interaction.recordedUserIds.includes(query.recordedUserId)
+  )
+    return false;
   if (query.type !== undefined && interaction.type !== query.type) return false;
-  if (query.callChainId !== undefined && interaction.callChainId !== query.callChainId) return false;
-  if (query.interactionIds !== undefined && !query.interactionIds.includes(interaction.interactionId)) return false;
+  if (query.callChainId !== undefined && interaction.callChainId !== query.callChainId)
+    return false;
+  if (
+    query.interactionIds !== undefined &&
+    !query.interactionIds.includes(interaction.interactionId)
+  )
+    return false;
   const invitedAt = Date.parse(interaction.invitedAt);
   if (query.from !== undefined && invitedAt < Date.parse(query.from)) return false;
   if (query.to !== undefined && invitedAt >= Date.parse(query.to)) return false;

@@ -20,7 +20,10 @@ import type { GraphResult, InteractionPatch, MediaSessionRef } from './recorder-
  * `callLifecycle` is the version new calls start; earlier versions stay registered so instances
  * started before an upgrade replay with the code that started them.
  */
-export const OrchestratorNames = { callLifecycle: 'callLifecycleV2', callLifecycleV1: 'callLifecycleV1' } as const;
+export const OrchestratorNames = {
+  callLifecycle: 'callLifecycleV2',
+  callLifecycleV1: 'callLifecycleV1',
+} as const;
 
 export const ActivityNames = {
   updateRecordingStatus: 'recorderUpdateRecordingStatus',
@@ -55,10 +58,22 @@ interface CallEventBase {
 }
 
 export type CallEvent =
-  | (CallEventBase & { readonly kind: 'callState'; readonly state: CallState; readonly resultInfo?: ResultInfo })
-  | (CallEventBase & { readonly kind: 'roster'; readonly participants: readonly RosterParticipant[]; readonly mappings: readonly ParticipantMapping[] })
+  | (CallEventBase & {
+      readonly kind: 'callState';
+      readonly state: CallState;
+      readonly resultInfo?: ResultInfo;
+    })
+  | (CallEventBase & {
+      readonly kind: 'roster';
+      readonly participants: readonly RosterParticipant[];
+      readonly mappings: readonly ParticipantMapping[];
+    })
   | (CallEventBase & { readonly kind: 'participantLeft'; readonly participantId: string })
-  | (CallEventBase & { readonly kind: 'mediaHost'; readonly eventKind: MediaHostEventKind; readonly reason?: string });
+  | (CallEventBase & {
+      readonly kind: 'mediaHost';
+      readonly eventKind: MediaHostEventKind;
+      readonly reason?: string;
+    });
 
 export interface CallLifecycleSettings {
   readonly keepAliveIntervalInMs: number;
@@ -124,18 +139,48 @@ export interface CallLifecycleOutput {
 }
 
 // Activity inputs and outputs.
-export interface UpdateRecordingStatusInput { readonly tenantId: string; readonly callId: string; readonly status: RecordingStatus }
-export interface KeepAliveInput { readonly tenantId: string; readonly callId: string }
+export interface UpdateRecordingStatusInput {
+  readonly tenantId: string;
+  readonly callId: string;
+  readonly status: RecordingStatus;
+}
+export interface KeepAliveInput {
+  readonly tenantId: string;
+  readonly callId: string;
+}
 export type GraphActivityResult = GraphResult;
-export interface StartPersistingInput { readonly session: MediaSessionRef; readonly recordingConfirmedAt: string }
-export interface StartRecordingInput { readonly tenantId: string; readonly callId: string; readonly session: MediaSessionRef }
+export interface StartPersistingInput {
+  readonly session: MediaSessionRef;
+  readonly recordingConfirmedAt: string;
+}
+export interface StartRecordingInput {
+  readonly tenantId: string;
+  readonly callId: string;
+  readonly session: MediaSessionRef;
+}
 /** `persisted` is present only when Graph confirmed (`graph.kind === 'ok'`): nothing is persisted before. */
-export interface StartRecordingResult { readonly graph: GraphActivityResult; readonly persisted?: MediaActivityResult }
-export interface ForwardParticipantsInput { readonly session: MediaSessionRef; readonly mappings: readonly ParticipantMapping[] }
-export interface SessionInput { readonly session: MediaSessionRef; readonly reason?: string }
-export type MediaActivityResult = { readonly ok: true; readonly state?: string } | { readonly ok: false; readonly reason: string };
-export type SealActivityResult = { readonly ok: true; readonly summary: SealSummary } | { readonly ok: false; readonly reason: string };
-export interface UpdateInteractionInput { readonly tenantId: string; readonly interactionId: string; readonly patch: InteractionPatch }
+export interface StartRecordingResult {
+  readonly graph: GraphActivityResult;
+  readonly persisted?: MediaActivityResult;
+}
+export interface ForwardParticipantsInput {
+  readonly session: MediaSessionRef;
+  readonly mappings: readonly ParticipantMapping[];
+}
+export interface SessionInput {
+  readonly session: MediaSessionRef;
+  readonly reason?: string;
+}
+export type MediaActivityResult =
+  { readonly ok: true; readonly state?: string } | { readonly ok: false; readonly reason: string };
+export type SealActivityResult =
+  | { readonly ok: true; readonly summary: SealSummary }
+  | { readonly ok: false; readonly reason: string };
+export interface UpdateInteractionInput {
+  readonly tenantId: string;
+  readonly interactionId: string;
+  readonly patch: InteractionPatch;
+}
 export interface FinalizeInteractionInput {
   readonly tenantId: string;
   readonly interactionId: string;

@@ -9,7 +9,10 @@ export function completenessReason(record: ArchiveRecord): string | undefined {
 }
 
 /** The completeness report's line for one archived interaction. */
-export function completenessItemOf(record: ArchiveRecord, reason: string | undefined = completenessReason(record)): CompletenessItem {
+export function completenessItemOf(
+  record: ArchiveRecord,
+  reason: string | undefined = completenessReason(record),
+): CompletenessItem {
   const { interaction } = record;
   return {
     tenantId: interaction.tenantId,
@@ -19,6 +22,8 @@ export function completenessItemOf(record: ArchiveRecord, reason: string | undef
     ...(reason === undefined ? {} : { reason }),
     ...(interaction.gaps.length > 0 ? { gaps: interaction.gaps } : {}),
     ...(record.tombstone === undefined ? {} : { deletedAt: record.tombstone.deletedAt }),
-    ...(interaction.manifestSha256 === undefined ? {} : { manifestSha256: interaction.manifestSha256 }),
+    ...(interaction.manifestSha256 === undefined
+      ? {}
+      : { manifestSha256: interaction.manifestSha256 }),
   };
 }

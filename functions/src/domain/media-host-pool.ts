@@ -3,7 +3,12 @@
  * briefly, so a burst of invites costs one table query), ranks hosts, and tries them in order,
  * counting this instance's own recent reservations so a burst spreads across hosts.
  */
-import { errorCodeOf, type CreateMediaSessionRequest, type CreateMediaSessionResponse, type MediaHostHeartbeat } from '@attest/core';
+import {
+  errorCodeOf,
+  type CreateMediaSessionRequest,
+  type CreateMediaSessionResponse,
+  type MediaHostHeartbeat,
+} from '@attest/core';
 import { rankMediaHosts, type MediaHostSkipReason } from './media-host-selection';
 import type { MediaHostControl, MediaHostRecord, MediaHostRegistry } from './recorder-ports';
 
@@ -24,7 +29,12 @@ export interface MediaHostPoolOptions {
 }
 
 export type Reservation =
-  | { readonly kind: 'reserved'; readonly host: MediaHostRecord; readonly session: CreateMediaSessionResponse; readonly attempts: number }
+  | {
+      readonly kind: 'reserved';
+      readonly host: MediaHostRecord;
+      readonly session: CreateMediaSessionResponse;
+      readonly attempts: number;
+    }
   | {
       readonly kind: 'noCapacity';
       readonly hostCount: number;
@@ -42,7 +52,11 @@ export class MediaHostPool {
   readonly #pending = new Map<string, number[]>();
   readonly #suspectUntil = new Map<string, number>();
 
-  constructor(registry: MediaHostRegistry, control: MediaHostControl, options: MediaHostPoolOptions) {
+  constructor(
+    registry: MediaHostRegistry,
+    control: MediaHostControl,
+    options: MediaHostPoolOptions,
+  ) {
     this.#registry = registry;
     this.#control = control;
     this.#options = options;
@@ -64,12 +78,20 @@ export class MediaHostPool {
     const record: MediaHostRecord = {
       ...heartbeat,
       receivedAt: receivedAt.toISOString(),
-      ...(previous?.isDrainingByAdmin !== undefined ? { isDrainingByAdmin: previous.isDrainingByAdmin } : {}),
+      ...(previous?.isDrainingByAdmin !== undefined
+        ? { isDrainingByAdmin: previous.isDrainingByAdmin }
+        : {}),
     };
-    this.#cached = { ...cached, hosts: [...cached.hosts.filter((h) => h.hostId !== heartbeat.hostId), record] };
+    this.#cached = {
+      ...cached,
+      hosts: [...cached.hosts.filter((h) => h.hostId !== heartbeat.hostId), record],
+    };
   }
 
-  async reserve(request: CreateMediaSessionRequest, region: string | undefined): Promise<Reservation> {
+  async reserve(
+    request: CreateMediaSessionRequest,
+    region: string | undefined,
+  ): Promise<Reservation> {
     const nowMs = this.#options.now().getTime();
     const hosts = await this.#list(nowMs);
     const pendingByHost = new Map<string, number>();
@@ -88,7 +110,10 @@ export class MediaHostPool {
     // A host that just failed a create (often only slow under load) is tried last, not skipped:
     // rejecting a policy call is worse than one more attempt.
     const isSuspect = (hostId: string): boolean => (this.#suspectUntil.get(hostId) ?? 0) > nowMs;
-    const candidates = [...ranked.candidates.filter((h) => !isSuspect(h.hostId)), ...ranked.candidates.filter((h) => isSuspect(h.hostId))];
+    const candidates = [
+      ...ranked.candidates.filter((h) => !isSuspect(h.hostId)),
+      ...ranked.candidates.filter((h) => isSuspect(h.hostId)),
+    ];
     let failedHosts = 0;
     let lastErrorCode: string | undefined;
     for (const host of candidates.slice(0, this.#options.maxAttempts ?? 3)) {
@@ -112,7 +137,8 @@ export class MediaHostPool {
   async #list(nowMs: number): Promise<readonly MediaHostRecord[]> {
     const cached = this.#cached;
     const ageInMs = cached === undefined ? Infinity : nowMs - cached.atMs;
-    if (cached !== undefined && ageInMs < (this.#options.listCacheInMs ?? 1_000)) return cached.hosts;
+    if (cached !== undefined && ageInMs < (this.#options.listCacheInMs ?? 1_000))
+      return cached.hosts;
     const refresh = (this.#listing ??= this.#registry
       .list()
       .then((hosts) => {

@@ -16,13 +16,19 @@ export type MediaHostSkipReason = 'stale' | 'draining' | 'full';
 export function rankMediaHosts(
   hosts: readonly MediaHostRecord[],
   options: MediaHostChoiceOptions,
-): { readonly candidates: readonly MediaHostRecord[]; readonly skipped: Readonly<Record<MediaHostSkipReason, number>> } {
+): {
+  readonly candidates: readonly MediaHostRecord[];
+  readonly skipped: Readonly<Record<MediaHostSkipReason, number>>;
+} {
   const skipped: Record<MediaHostSkipReason, number> = { stale: 0, draining: 0, full: 0 };
   const load = (host: MediaHostRecord): number =>
     host.capacity.activeSessions + (options.pendingByHost?.get(host.hostId) ?? 0);
   const candidates = hosts.filter((host) => {
     const receivedMs = Date.parse(host.receivedAt);
-    if (!Number.isFinite(receivedMs) || options.now.getTime() - receivedMs > options.staleAfterInMs) {
+    if (
+      !Number.isFinite(receivedMs) ||
+      options.now.getTime() - receivedMs > options.staleAfterInMs
+    ) {
       skipped.stale += 1;
       return false;
     }

@@ -37,15 +37,31 @@ export type ArchiveAction = (typeof ArchiveAction)[keyof typeof ArchiveAction];
 export const RolePermissions: Readonly<Record<ArchiveRole, readonly ArchiveAction[]>> = {
   admin: ['viewLedger', 'completenessReport', 'listHolds'],
   complianceOfficer: [
-    'search', 'viewMetadata', 'playback', 'download', 'liveListen', 'export', 'placeHold', 'releaseHold', 'listHolds',
-    'decideDisposition', 'deleteInteraction', 'viewLedger', 'completenessReport', 'subjectExport', 'subjectErasure',
+    'search',
+    'viewMetadata',
+    'playback',
+    'download',
+    'liveListen',
+    'export',
+    'placeHold',
+    'releaseHold',
+    'listHolds',
+    'decideDisposition',
+    'deleteInteraction',
+    'viewLedger',
+    'completenessReport',
+    'subjectExport',
+    'subjectErasure',
   ],
   auditor: ['search', 'viewMetadata', 'playback', 'listHolds', 'viewLedger', 'completenessReport'],
   supervisor: ['search', 'viewMetadata', 'playback', 'liveListen'],
 };
 
 /** Roles whose access to interactions is limited to their scope groups. */
-const SCOPED_ROLES: ReadonlySet<ArchiveRole> = new Set<ArchiveRole>(['complianceOfficer', 'supervisor']);
+const SCOPED_ROLES: ReadonlySet<ArchiveRole> = new Set<ArchiveRole>([
+  'complianceOfficer',
+  'supervisor',
+]);
 
 /** Every recorded-user group. */
 export const ALL_GROUPS = '*';
@@ -91,17 +107,27 @@ function isInScope(principal: Principal, role: ArchiveRole, target: ScopedTarget
  * Allows when any of the caller's roles grants the action and, for an interaction, covers it:
  * same tenant and, for scoped roles, a shared group.
  */
-export function authorize(principal: Principal, action: ArchiveAction, target?: ScopedTarget): AccessDecision {
+export function authorize(
+  principal: Principal,
+  action: ArchiveAction,
+  target?: ScopedTarget,
+): AccessDecision {
   const granting = principal.roles.filter((role) => RolePermissions[role].includes(action));
   if (granting.length === 0) return { isAllowed: false, reason: 'noRole' };
   if (target === undefined) return { isAllowed: true, role: granting[0]! };
   if (target.tenantId !== principal.tenantId) return { isAllowed: false, reason: 'otherTenant' };
   const role = granting.find((r) => isInScope(principal, r, target));
-  return role === undefined ? { isAllowed: false, reason: 'outOfScope' } : { isAllowed: true, role };
+  return role === undefined
+    ? { isAllowed: false, reason: 'outOfScope' }
+    : { isAllowed: true, role };
 }
 
 /** Scope groups of a caller from configuration: by user object id and by the caller's own groups. */
-export function scopeGroupsFor(userId: string, callerGroupIds: readonly string[], scopes: Readonly<Record<string, readonly string[]>>): string[] {
+export function scopeGroupsFor(
+  userId: string,
+  callerGroupIds: readonly string[],
+  scopes: Readonly<Record<string, readonly string[]>>,
+): string[] {
   const out = new Set<string>(scopes[userId] ?? []);
   for (const g of callerGroupIds) for (const s of scopes[g] ?? []) out.add(s);
   return [...out];

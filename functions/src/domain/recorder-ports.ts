@@ -35,7 +35,12 @@ export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 export interface GraphCalls {
   answer(tenantId: string, callId: string, options: AnswerOptions): Promise<GraphResult>;
   reject(tenantId: string, callId: string, reason: RejectReason): Promise<GraphResult>;
-  updateRecordingStatus(tenantId: string, callId: string, status: RecordingStatus, clientContext: string): Promise<GraphResult>;
+  updateRecordingStatus(
+    tenantId: string,
+    callId: string,
+    status: RecordingStatus,
+    clientContext: string,
+  ): Promise<GraphResult>;
   keepAlive(tenantId: string, callId: string): Promise<GraphResult>;
 }
 
@@ -63,9 +68,18 @@ export interface MediaSessionRef {
 
 /** Throws RecorderError `ATT_MEDIA_HOST_UNAVAILABLE` (unreachable, 5xx) or `ATT_MEDIA_SESSION_FAILED` (4xx). */
 export interface MediaHostControl {
-  createSession(controlUrl: string, request: CreateMediaSessionRequest): Promise<CreateMediaSessionResponse>;
-  startPersisting(session: MediaSessionRef, recordingConfirmedAt: string): Promise<MediaSessionStatus>;
-  updateParticipants(session: MediaSessionRef, participants: readonly ParticipantMapping[]): Promise<MediaSessionStatus>;
+  createSession(
+    controlUrl: string,
+    request: CreateMediaSessionRequest,
+  ): Promise<CreateMediaSessionResponse>;
+  startPersisting(
+    session: MediaSessionRef,
+    recordingConfirmedAt: string,
+  ): Promise<MediaSessionStatus>;
+  updateParticipants(
+    session: MediaSessionRef,
+    participants: readonly ParticipantMapping[],
+  ): Promise<MediaSessionStatus>;
   getSession(session: MediaSessionRef): Promise<MediaSessionStatus>;
   seal(session: MediaSessionRef): Promise<SealSummary>;
   abort(session: MediaSessionRef, reason: string): Promise<void>;
@@ -73,7 +87,9 @@ export interface MediaHostControl {
 }
 
 /** Columns of an interaction that may change after the invite. */
-export type InteractionPatch = Partial<Omit<InteractionRecord, 'tenantId' | 'interactionId' | 'callId'>> & {
+export type InteractionPatch = Partial<
+  Omit<InteractionRecord, 'tenantId' | 'interactionId' | 'callId'>
+> & {
   /** Lifecycle state for listings: `answering`, `answered`, `established`, `ended`, ... */
   readonly callState?: string;
   /** The media host's session id for the call (set when the call is answered; live listen-in). */
@@ -91,11 +107,19 @@ export interface InteractionFilter {
 
 export interface InteractionStore {
   /** Conditional insert: false when the interaction already exists (duplicate invite). */
-  createIfAbsent(record: InteractionRecord, extra?: Readonly<Record<string, string>>): Promise<boolean>;
+  createIfAbsent(
+    record: InteractionRecord,
+    extra?: Readonly<Record<string, string>>,
+  ): Promise<boolean>;
   update(tenantId: string, interactionId: string, patch: InteractionPatch): Promise<void>;
-  get(tenantId: string, interactionId: string): Promise<(InteractionRecord & { callState?: string; mediaSessionId?: string }) | undefined>;
+  get(
+    tenantId: string,
+    interactionId: string,
+  ): Promise<(InteractionRecord & { callState?: string; mediaSessionId?: string }) | undefined>;
   /** Across tenants (admin view). */
-  findByInteractionId(interactionId: string): Promise<(InteractionRecord & { callState?: string; mediaSessionId?: string }) | undefined>;
+  findByInteractionId(
+    interactionId: string,
+  ): Promise<(InteractionRecord & { callState?: string; mediaSessionId?: string }) | undefined>;
   list(filter: InteractionFilter): Promise<readonly (InteractionRecord & { callState?: string })[]>;
   upsertParticipants(participants: readonly InteractionParticipant[]): Promise<void>;
   upsertStreams(streams: readonly InteractionStream[]): Promise<void>;

@@ -3,7 +3,9 @@ import type { TokenVerifier } from '../domain/token-verifier';
 import { forbidden, unauthorized } from './problem';
 
 /** The outcome of checking an admin request: the caller's tenant, or the 401/403 to send. */
-export type AdminCheck = { readonly isAllowed: true; readonly tenantId: string } | { readonly isAllowed: false; readonly response: HttpResponseInit };
+export type AdminCheck =
+  | { readonly isAllowed: true; readonly tenantId: string }
+  | { readonly isAllowed: false; readonly response: HttpResponseInit };
 
 /** Admin API authorisation: a valid Entra token whose `roles` contain the admin role. */
 export interface AdminAuthorizer {
@@ -13,11 +15,15 @@ export interface AdminAuthorizer {
   check(request: HttpRequest): Promise<AdminCheck>;
 }
 
-export function createAdminAuthorizer(verifier: TokenVerifier, requiredRole: string): AdminAuthorizer {
+export function createAdminAuthorizer(
+  verifier: TokenVerifier,
+  requiredRole: string,
+): AdminAuthorizer {
   const check = async (request: HttpRequest): Promise<AdminCheck> => {
     const result = await verifier.verify(request.headers.get('authorization') ?? undefined);
     if (!result.isValid) return { isAllowed: false, response: unauthorized() };
-    if (!result.token.roles.includes(requiredRole)) return { isAllowed: false, response: forbidden() };
+    if (!result.token.roles.includes(requiredRole))
+      return { isAllowed: false, response: forbidden() };
     return { isAllowed: true, tenantId: result.token.tenantId };
   };
   return {

@@ -19,8 +19,13 @@ import { createCallingWebhookHandler } from './calling-webhook.http';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const settings: CallLifecycleSettings = {
-  keepAliveIntervalInMs: 900_000, mediaHealthCheckIntervalInMs: 60_000, mediaHealthFailureThreshold: 2, establishTimeoutInMs: 120_000,
-  recordingStatusMaxAttempts: 5, graphRetryDelayInMs: 1_000, maxEventsPerExecution: 200,
+  keepAliveIntervalInMs: 900_000,
+  mediaHealthCheckIntervalInMs: 60_000,
+  mediaHealthFailureThreshold: 2,
+  establishTimeoutInMs: 120_000,
+  recordingStatusMaxAttempts: 5,
+  graphRetryDelayInMs: 1_000,
+  maxEventsPerExecution: 200,
 };
 
 class Fakes {
@@ -32,15 +37,32 @@ class Fakes {
   existing = new Set<string>();
   sessions: CreateMediaSessionRequest[] = [];
   hosts: MediaHostRecord[] = [
-    { hostId: 'mh-1', controlUrl: 'http://127.0.0.1:9', region: 'EUNO', isDraining: false, capacity: { maxSessions: 10, activeSessions: 0 }, version: '1', spoolBytes: 0, spoolLimitInBytes: 1, sentAt: NOW.toISOString(), receivedAt: NOW.toISOString() },
+    {
+      hostId: 'mh-1',
+      controlUrl: 'http://127.0.0.1:9',
+      region: 'EUNO',
+      isDraining: false,
+      capacity: { maxSessions: 10, activeSessions: 0 },
+      version: '1',
+      spoolBytes: 0,
+      spoolLimitInBytes: 1,
+      sentAt: NOW.toISOString(),
+      receivedAt: NOW.toISOString(),
+    },
   ];
   aborted: string[] = [];
   isTokenValid = true;
   lines: unknown[][] = [];
 
   graph: GraphCalls = {
-    answer: (_t, callId, options: AnswerOptions) => { this.graphCalls.push({ op: 'answer', callId, arg: options }); return Promise.resolve(this.graphAnswer); },
-    reject: (_t, callId, reason) => { this.graphCalls.push({ op: 'reject', callId, arg: reason }); return Promise.resolve({ kind: 'ok', status: 202 }); },
+    answer: (_t, callId, options: AnswerOptions) => {
+      this.graphCalls.push({ op: 'answer', callId, arg: options });
+      return Promise.resolve(this.graphAnswer);
+    },
+    reject: (_t, callId, reason) => {
+      this.graphCalls.push({ op: 'reject', callId, arg: reason });
+      return Promise.resolve({ kind: 'ok', status: 202 });
+    },
     updateRecordingStatus: () => Promise.resolve({ kind: 'ok', status: 200 }),
     keepAlive: () => Promise.resolve({ kind: 'ok', status: 200 }),
   };
@@ -53,15 +75,25 @@ class Fakes {
   control: MediaHostControl = {
     // Idempotent per call like the media host: a repeat gets the live session back.
     createSession: (_url, request) => {
-      const isExisting = this.sessions.some((r) => r.callId === request.callId) && !this.aborted.includes(`s-${request.callId}`);
+      const isExisting =
+        this.sessions.some((r) => r.callId === request.callId) &&
+        !this.aborted.includes(`s-${request.callId}`);
       this.sessions.push(request);
-      return Promise.resolve({ sessionId: `s-${request.callId}`, mediaHostId: 'mh-1', mediaConfigBlob: '{"v":1}', ...(isExisting ? { isExisting } : {}) });
+      return Promise.resolve({
+        sessionId: `s-${request.callId}`,
+        mediaHostId: 'mh-1',
+        mediaConfigBlob: '{"v":1}',
+        ...(isExisting ? { isExisting } : {}),
+      });
     },
     startPersisting: () => Promise.reject(new Error('unused')),
     updateParticipants: () => Promise.reject(new Error('unused')),
     getSession: () => Promise.reject(new Error('unused')),
     seal: () => Promise.reject(new Error('unused')),
-    abort: (session) => { this.aborted.push(session.sessionId); return Promise.resolve(); },
+    abort: (session) => {
+      this.aborted.push(session.sessionId);
+      return Promise.resolve();
+    },
     setDraining: () => Promise.resolve(),
   };
   interactions: InteractionStore = {
@@ -70,7 +102,10 @@ class Fakes {
       this.rows.set(record.interactionId, { ...record, ...extra });
       return Promise.resolve(true);
     },
-    update: (_t, id, patch: InteractionPatch) => { this.rows.set(id, { ...this.rows.get(id)!, ...patch }); return Promise.resolve(); },
+    update: (_t, id, patch: InteractionPatch) => {
+      this.rows.set(id, { ...this.rows.get(id)!, ...patch });
+      return Promise.resolve();
+    },
     get: (_t, id) => Promise.resolve(this.rows.get(id)),
     findByInteractionId: (id) => Promise.resolve(this.rows.get(id)),
     list: () => Promise.resolve([...this.rows.values()]),
@@ -80,7 +115,11 @@ class Fakes {
     listStreams: () => Promise.resolve([]),
   };
   lifecycle: LifecycleClient = {
-    start: (name, instanceId, input) => { this.starts.push({ name, instanceId, input }); this.existing.add(instanceId); return Promise.resolve('started'); },
+    start: (name, instanceId, input) => {
+      this.starts.push({ name, instanceId, input });
+      this.existing.add(instanceId);
+      return Promise.resolve('started');
+    },
     raise: (instanceId, _e, payload) => {
       if (!this.existing.has(instanceId)) return Promise.resolve('notFound');
       this.raises.push({ instanceId, payload });
@@ -89,60 +128,117 @@ class Fakes {
     getStatus: () => Promise.resolve(undefined),
   };
   verifier: TokenVerifier = {
-    verify: () => Promise.resolve(this.isTokenValid
-      ? { isValid: true, token: { issuer: 'i', audience: 'a', tenantId: 'tenant-a', subject: 's', roles: [], expiresAt: NOW, claims: {} } }
-      : { isValid: false, reason: 'badSignature' }),
+    verify: () =>
+      Promise.resolve(
+        this.isTokenValid
+          ? {
+              isValid: true,
+              token: {
+                issuer: 'i',
+                audience: 'a',
+                tenantId: 'tenant-a',
+                subject: 's',
+                roles: [],
+                expiresAt: NOW,
+                claims: {},
+              },
+            }
+          : { isValid: false, reason: 'badSignature' },
+      ),
   };
 
   handler(sleeps: number[] = []) {
     return createCallingWebhookHandler({
       verifier: this.verifier,
       graph: this.graph,
-      pool: new MediaHostPool(this.registry, this.control, { staleAfterInMs: 30_000, now: () => NOW }),
+      pool: new MediaHostPool(this.registry, this.control, {
+        staleAfterInMs: 30_000,
+        now: () => NOW,
+      }),
       mediaControl: this.control,
       interactions: this.interactions,
       archive: { recordInvite: () => Promise.resolve(), recordSealed: () => Promise.resolve() },
       lifecycle: () => this.lifecycle,
-      settings: { servedTenantIds: ['tenant-a'], publicBaseUrl: 'https://rec.example', participantCapacity: 200, lifecycle: settings, raiseAttempts: 3, raiseRetryDelayInMs: 5 },
+      settings: {
+        servedTenantIds: ['tenant-a'],
+        publicBaseUrl: 'https://rec.example',
+        participantCapacity: 200,
+        lifecycle: settings,
+        raiseAttempts: 3,
+        raiseRetryDelayInMs: 5,
+      },
       now: () => NOW,
-      sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); },
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
       authFailureLog: this.authLog,
     });
   }
   authLog = new RateLimitedLog(60_000, () => NOW.getTime());
 
   context(): InvocationContext {
-    return new InvocationContext({ functionName: 'recorderCalling', logHandler: (level, ...args) => this.lines.push([level, ...args]) });
+    return new InvocationContext({
+      functionName: 'recorderCalling',
+      logHandler: (level, ...args) => this.lines.push([level, ...args]),
+    });
   }
 }
 
-function request(body: unknown, headers: Record<string, string> = { authorization: 'Bearer x' }): HttpRequest {
-  return new HttpRequest({ method: 'POST', url: 'http://localhost/api/calling', headers, body: { string: typeof body === 'string' ? body : JSON.stringify(body) } });
+function request(
+  body: unknown,
+  headers: Record<string, string> = { authorization: 'Bearer x' },
+): HttpRequest {
+  return new HttpRequest({
+    method: 'POST',
+    url: 'http://localhost/api/calling',
+    headers,
+    body: { string: typeof body === 'string' ? body : JSON.stringify(body) },
+  });
 }
 
 function invite(callId = 'call-1', extra: Record<string, unknown> = {}) {
   return {
-    value: [{
-      changeType: 'created',
-      resourceUrl: `/communications/calls/${callId}`,
-      resourceData: {
-        '@odata.type': '#microsoft.graph.call', state: 'incoming', tenantId: 'tenant-a', callChainId: 'chain-1',
-        source: { id: 'p-user', identity: { user: { id: 'user-1', displayName: 'Someone', tenantId: 'tenant-a' } } },
-        targets: [{ id: 'bot', identity: { applicationInstance: { id: 'inst' } } }],
-        incomingContext: { observedParticipantId: 'p-user', sourceParticipantId: 'p-user' },
-        ...extra,
+    value: [
+      {
+        changeType: 'created',
+        resourceUrl: `/communications/calls/${callId}`,
+        resourceData: {
+          '@odata.type': '#microsoft.graph.call',
+          state: 'incoming',
+          tenantId: 'tenant-a',
+          callChainId: 'chain-1',
+          source: {
+            id: 'p-user',
+            identity: { user: { id: 'user-1', displayName: 'Someone', tenantId: 'tenant-a' } },
+          },
+          targets: [{ id: 'bot', identity: { applicationInstance: { id: 'inst' } } }],
+          incomingContext: { observedParticipantId: 'p-user', sourceParticipantId: 'p-user' },
+          ...extra,
+        },
       },
-    }],
+    ],
   };
 }
-const stateUpdate = (callId: string, state: string) => ({ value: [{ changeType: 'updated', resourceUrl: `/communications/calls/${callId}`, resourceData: { '@odata.type': '#microsoft.graph.call', state } }] });
+const stateUpdate = (callId: string, state: string) => ({
+  value: [
+    {
+      changeType: 'updated',
+      resourceUrl: `/communications/calls/${callId}`,
+      resourceData: { '@odata.type': '#microsoft.graph.call', state },
+    },
+  ],
+});
 
 describe('calling webhook', () => {
   it('answers 401 with a problem body and stores nothing when the token is rejected', async () => {
     const f = new Fakes();
     f.isTokenValid = false;
     const response = await f.handler()(request(invite()), f.context());
-    expect(response).toMatchObject({ status: 401, jsonBody: { code: 'ATT_UNAUTHORIZED', status: 401 } });
+    expect(response).toMatchObject({
+      status: 401,
+      jsonBody: { code: 'ATT_UNAUTHORIZED', status: 401 },
+    });
     expect(f.rows.size).toBe(0);
     expect(f.graphCalls).toHaveLength(0);
   });
@@ -165,18 +261,44 @@ describe('calling webhook', () => {
   it('answers 400 for JSON that is not a notification batch', async () => {
     const f = new Fakes();
     expect(await f.handler()(request({ foo: 1 }), f.context())).toMatchObject({ status: 400 });
-    expect(await f.handler()(request({ value: [{ changeType: 'boom' }] }), f.context())).toMatchObject({ status: 400 });
+    expect(
+      await f.handler()(request({ value: [{ changeType: 'boom' }] }), f.context()),
+    ).toMatchObject({ status: 400 });
   });
 
   it('answers a policy invite on a media host and starts the lifecycle', async () => {
     const f = new Fakes();
     const response = await f.handler()(request(invite()), f.context());
     expect(response.status).toBe(202);
-    expect(f.sessions).toEqual([expect.objectContaining({ callId: 'call-1', tenantId: 'tenant-a', recordedUserIds: ['user-1'], callChainId: 'chain-1' })]);
-    expect(f.graphCalls).toEqual([{ op: 'answer', callId: 'call-1', arg: { callbackUri: 'https://rec.example/api/calling/call-1', mediaConfigBlob: '{"v":1}' } }]);
-    expect(f.starts).toEqual([expect.objectContaining({ name: 'callLifecycleV2', instanceId: 'call-call-1' })]);
-    expect(f.starts[0]?.input).toMatchObject({ session: { hostId: 'mh-1', sessionId: 's-call-1' }, settings });
-    expect(f.rows.get('call-1')).toMatchObject({ outcome: 'inProgress', callState: 'answered', mediaHostId: 'mh-1', recordedUserIds: ['user-1'], type: 'p2p' });
+    expect(f.sessions).toEqual([
+      expect.objectContaining({
+        callId: 'call-1',
+        tenantId: 'tenant-a',
+        recordedUserIds: ['user-1'],
+        callChainId: 'chain-1',
+      }),
+    ]);
+    expect(f.graphCalls).toEqual([
+      {
+        op: 'answer',
+        callId: 'call-1',
+        arg: { callbackUri: 'https://rec.example/api/calling/call-1', mediaConfigBlob: '{"v":1}' },
+      },
+    ]);
+    expect(f.starts).toEqual([
+      expect.objectContaining({ name: 'callLifecycleV2', instanceId: 'call-call-1' }),
+    ]);
+    expect(f.starts[0]?.input).toMatchObject({
+      session: { hostId: 'mh-1', sessionId: 's-call-1' },
+      settings,
+    });
+    expect(f.rows.get('call-1')).toMatchObject({
+      outcome: 'inProgress',
+      callState: 'answered',
+      mediaHostId: 'mh-1',
+      recordedUserIds: ['user-1'],
+      type: 'p2p',
+    });
   });
 
   it('keeps display names out of log lines', async () => {
@@ -188,24 +310,54 @@ describe('calling webhook', () => {
 
   it('sets participantCapacity when answering a meeting', async () => {
     const f = new Fakes();
-    await f.handler()(request(invite('m-1', { chatInfo: { threadId: '19:meeting_x@thread.v2' } })), f.context());
+    await f.handler()(
+      request(invite('m-1', { chatInfo: { threadId: '19:meeting_x@thread.v2' } })),
+      f.context(),
+    );
     expect(f.graphCalls[0]?.arg).toMatchObject({ participantCapacity: 200 });
   });
 
   it('marks the interaction as a meeting when establishing reveals the meeting thread', async () => {
     const f = new Fakes();
     const handler = f.handler();
-    await handler(request(invite('g-1', { applicationMetadata: { botData: { isMultiParty: true } } })), f.context());
+    await handler(
+      request(invite('g-1', { applicationMetadata: { botData: { isMultiParty: true } } })),
+      f.context(),
+    );
     expect(f.graphCalls[0]?.arg).toMatchObject({ participantCapacity: 200 });
     expect(f.rows.get('g-1')?.type).toBe('groupCall');
-    await handler(request({ value: [{ changeType: 'updated', resourceUrl: '/communications/calls/g-1', resourceData: { '@odata.type': '#microsoft.graph.call', state: 'establishing', chatInfo: { threadId: '19:meeting_q@thread.v2' } } }] }), f.context());
-    expect(f.rows.get('g-1')).toMatchObject({ type: 'meeting', meetingId: '19:meeting_q@thread.v2' });
+    await handler(
+      request({
+        value: [
+          {
+            changeType: 'updated',
+            resourceUrl: '/communications/calls/g-1',
+            resourceData: {
+              '@odata.type': '#microsoft.graph.call',
+              state: 'establishing',
+              chatInfo: { threadId: '19:meeting_q@thread.v2' },
+            },
+          },
+        ],
+      }),
+      f.context(),
+    );
+    expect(f.rows.get('g-1')).toMatchObject({
+      type: 'meeting',
+      meetingId: '19:meeting_q@thread.v2',
+    });
   });
 
   it('retries a throttled answer once when Retry-After fits the deadline', async () => {
     const f = new Fakes();
-    const results: GraphResult[] = [{ kind: 'throttled', retryAfterInMs: 1_000 }, { kind: 'ok', status: 202 }];
-    f.graph.answer = (_t, callId, options) => { f.graphCalls.push({ op: 'answer', callId, arg: options }); return Promise.resolve(results.shift()!); };
+    const results: GraphResult[] = [
+      { kind: 'throttled', retryAfterInMs: 1_000 },
+      { kind: 'ok', status: 202 },
+    ];
+    f.graph.answer = (_t, callId, options) => {
+      f.graphCalls.push({ op: 'answer', callId, arg: options });
+      return Promise.resolve(results.shift()!);
+    };
     const sleeps: number[] = [];
     await f.handler(sleeps)(request(invite()), f.context());
     expect(sleeps).toEqual([1_000]);
@@ -219,7 +371,10 @@ describe('calling webhook', () => {
     await f.handler()(request(invite()), f.context());
     expect(f.graphCalls.filter((c) => c.op === 'answer')).toHaveLength(1);
     expect(f.starts).toHaveLength(0);
-    expect(f.rows.get('call-1')).toMatchObject({ outcome: 'failed', outcomeReason: 'answerFailed:throttled' });
+    expect(f.rows.get('call-1')).toMatchObject({
+      outcome: 'failed',
+      outcomeReason: 'answerFailed:throttled',
+    });
   });
 
   it('ignores at once the notifications of a call it answered without a lifecycle, instead of retrying the raise', async () => {
@@ -252,19 +407,25 @@ describe('calling webhook', () => {
     expect(f.starts).toHaveLength(1);
     // The repeat may ask the media host again, which hands back the live session untouched.
     expect(f.aborted).toEqual([]);
-    expect(f.rows.get('call-1')).toMatchObject({ callState: 'answered', mediaSessionId: 's-call-1' });
+    expect(f.rows.get('call-1')).toMatchObject({
+      callState: 'answered',
+      mediaSessionId: 's-call-1',
+    });
   });
 
   it('ignores a repeat that arrives while the invite is still being answered, without touching the media host', async () => {
     const f = new Fakes();
     const handler = f.handler();
-    const [first, second] = await Promise.all([handler(request(invite()), f.context()), handler(request(invite()), f.context())]);
+    const [first, second] = await Promise.all([
+      handler(request(invite()), f.context()),
+      handler(request(invite()), f.context()),
+    ]);
     expect([first.status, second.status]).toEqual([202, 202]);
     expect(f.sessions).toHaveLength(1);
     expect(f.graphCalls.filter((c) => c.op === 'answer')).toHaveLength(1);
   });
 
-  it('leaves the winner\'s session alone when another instance already took the same invite', async () => {
+  it("leaves the winner's session alone when another instance already took the same invite", async () => {
     const f = new Fakes();
     // Two instances (two handlers): the second loses the insert race, its create returns the live session.
     await f.handler()(request(invite()), f.context());
@@ -280,12 +441,20 @@ describe('calling webhook', () => {
 
   it('rejects busy at once and records why when no media host is alive', async () => {
     const f = new Fakes();
-    f.hosts = f.hosts.map((h) => ({ ...h, receivedAt: new Date(NOW.getTime() - 60_000).toISOString() }));
+    f.hosts = f.hosts.map((h) => ({
+      ...h,
+      receivedAt: new Date(NOW.getTime() - 60_000).toISOString(),
+    }));
     await f.handler()(request(invite()), f.context());
     expect(f.graphCalls).toEqual([{ op: 'reject', callId: 'call-1', arg: 'busy' }]);
-    expect(f.rows.get('call-1')).toMatchObject({ outcome: 'rejectedBusy', outcomeReason: 'noMediaHostCapacity' });
+    expect(f.rows.get('call-1')).toMatchObject({
+      outcome: 'rejectedBusy',
+      outcomeReason: 'noMediaHostCapacity',
+    });
     expect(f.starts).toHaveLength(0);
-    expect(f.lines.some((l) => l[0] === 'error' && String(l[1]).includes('rejected busy'))).toBe(true);
+    expect(f.lines.some((l) => l[0] === 'error' && String(l[1]).includes('rejected busy'))).toBe(
+      true,
+    );
   });
 
   it('skips draining and full hosts', async () => {
@@ -302,7 +471,10 @@ describe('calling webhook', () => {
     const f = new Fakes();
     await f.handler()(request(invite('c-x', { tenantId: 'tenant-z' })), f.context());
     expect(f.graphCalls).toEqual([{ op: 'reject', callId: 'c-x', arg: 'forbidden' }]);
-    expect(f.rows.get('c-x')).toMatchObject({ outcome: 'notRecordable', outcomeReason: 'tenantNotServed' });
+    expect(f.rows.get('c-x')).toMatchObject({
+      outcome: 'notRecordable',
+      outcomeReason: 'tenantNotServed',
+    });
   });
 
   it('forwards state notifications to the lifecycle with a delivery id that is the same for a repeated delivery', async () => {
@@ -314,7 +486,10 @@ describe('calling webhook', () => {
     await handler(request(stateUpdate('call-1', 'Terminated')), f.context());
     // The lifecycle ignores a delivery id it has seen (tested with the orchestrator).
     expect(f.raises).toHaveLength(3);
-    expect(f.raises[0]).toMatchObject({ instanceId: 'call-call-1', payload: { kind: 'callState', state: 'established', at: NOW.toISOString() } });
+    expect(f.raises[0]).toMatchObject({
+      instanceId: 'call-call-1',
+      payload: { kind: 'callState', state: 'established', at: NOW.toISOString() },
+    });
     const ids = f.raises.map((r) => (r.payload as { deliveryId: string }).deliveryId);
     expect(ids[1]).toBe(ids[0]);
     expect(ids[2]).not.toBe(ids[0]);
@@ -325,9 +500,14 @@ describe('calling webhook', () => {
     const handler = f.handler();
     await handler(request(invite()), f.context());
     for (const state of ['Establishing', 'established', 'hold', 'terminating', 'Terminated']) {
-      expect(await handler(request(stateUpdate('call-1', state)), f.context())).toMatchObject({ status: 202 });
+      expect(await handler(request(stateUpdate('call-1', state)), f.context())).toMatchObject({
+        status: 202,
+      });
     }
-    expect(f.raises.map((r) => (r.payload as { state: string }).state)).toEqual(['established', 'terminated']);
+    expect(f.raises.map((r) => (r.payload as { state: string }).state)).toEqual([
+      'established',
+      'terminated',
+    ]);
   });
 
   it('waits briefly for a lifecycle that is still starting', async () => {
@@ -335,7 +515,8 @@ describe('calling webhook', () => {
     const sleeps: number[] = [];
     let calls = 0;
     const raise = f.lifecycle.raise.bind(f.lifecycle);
-    f.lifecycle.raise = (id, name, payload) => (++calls < 3 ? Promise.resolve('notFound') : (f.existing.add(id), raise(id, name, payload)));
+    f.lifecycle.raise = (id, name, payload) =>
+      ++calls < 3 ? Promise.resolve('notFound') : (f.existing.add(id), raise(id, name, payload));
     await f.handler(sleeps)(request(stateUpdate('call-9', 'established')), f.context());
     expect(sleeps).toEqual([5, 5]);
     expect(f.raises).toHaveLength(1);
@@ -359,14 +540,36 @@ describe('calling webhook', () => {
     releaseAnswer();
     await Promise.all([answering, establishing]);
     expect(f.starts).toHaveLength(1);
-    expect(f.raises).toEqual([expect.objectContaining({ instanceId: 'call-call-7', payload: expect.objectContaining({ state: 'established' }) })]);
+    expect(f.raises).toEqual([
+      expect.objectContaining({
+        instanceId: 'call-call-7',
+        payload: expect.objectContaining({ state: 'established' }),
+      }),
+    ]);
     expect(sleeps).toEqual([]);
   });
 
   it('accepts a participant joining under participantCapacity', async () => {
     const f = new Fakes();
-    const response = await f.handler()(request({ value: [{ changeType: 'created', resourceUrl: '/communications/calls/call-1', resourceData: { '@odata.type': '#microsoft.graph.participantJoiningNotification', call: { '@odata.id': '/communications/calls/call-1' } } }] }), f.context());
-    expect(response).toMatchObject({ status: 200, jsonBody: { '@odata.type': '#microsoft.graph.acceptJoinResponse' } });
+    const response = await f.handler()(
+      request({
+        value: [
+          {
+            changeType: 'created',
+            resourceUrl: '/communications/calls/call-1',
+            resourceData: {
+              '@odata.type': '#microsoft.graph.participantJoiningNotification',
+              call: { '@odata.id': '/communications/calls/call-1' },
+            },
+          },
+        ],
+      }),
+      f.context(),
+    );
+    expect(response).toMatchObject({
+      status: 200,
+      jsonBody: { '@odata.type': '#microsoft.graph.acceptJoinResponse' },
+    });
   });
 
   it('rejects busy when the answer path fails unexpectedly', async () => {

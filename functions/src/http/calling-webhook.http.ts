@@ -7,7 +7,12 @@
  * duplicate invites have no second effect.
  */
 import { createHash } from 'node:crypto';
-import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type {
+  HttpHandler,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from '@azure/functions';
 import {
   ErrorCode,
   analyseInvite,
@@ -24,9 +29,21 @@ import {
   type InteractionRecord,
 } from '@attest/core';
 import type { ArchiveIntake } from '../domain/archive-intake';
-import { CALL_EVENT_NAME, LIFECYCLE_CALL_STATES, OrchestratorNames, type CallEvent, type CallLifecycleInput, type CallLifecycleSettings } from '../domain/call-lifecycle.contract';
+import {
+  CALL_EVENT_NAME,
+  LIFECYCLE_CALL_STATES,
+  OrchestratorNames,
+  type CallEvent,
+  type CallLifecycleInput,
+  type CallLifecycleSettings,
+} from '../domain/call-lifecycle.contract';
 import type { MediaHostPool } from '../domain/media-host-pool';
-import type { GraphCalls, InteractionStore, LifecycleClient, MediaHostControl } from '../domain/recorder-ports';
+import type {
+  GraphCalls,
+  InteractionStore,
+  LifecycleClient,
+  MediaHostControl,
+} from '../domain/recorder-ports';
 import type { TokenVerifier, VerifiedToken } from '../domain/token-verifier';
 import { structuredLog, type RateLimitedLog, type StructuredLog } from '../logging/structured-log';
 import { problem, unauthorized } from './problem';
@@ -76,7 +93,8 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
   const untracked = new Set<string>();
   const rememberUntracked = (callId: string): void => {
     untracked.add(callId);
-    if (untracked.size > MAX_REMEMBERED_UNTRACKED_CALLS) untracked.delete(untracked.values().next().value as string);
+    if (untracked.size > MAX_REMEMBERED_UNTRACKED_CALLS)
+      untracked.delete(untracked.values().next().value as string);
   };
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const receivedAt = deps.now();
@@ -84,7 +102,11 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
     const auth = await deps.verifier.verify(request.headers.get('authorization') ?? undefined);
     if (!auth.isValid) {
       const suppressed = deps.authFailureLog.admit(auth.reason);
-      if (suppressed !== undefined) log.warn('webhook token rejected', { reason: auth.reason, suppressedSinceLast: suppressed });
+      if (suppressed !== undefined)
+        log.warn('webhook token rejected', {
+          reason: auth.reason,
+          suppressedSinceLast: suppressed,
+        });
       return unauthorized();
     }
 
@@ -106,13 +128,25 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
         continue;
       }
       const callLog = log.child({ callId, interactionId: interactionIdForCall(callId) });
-      if (notification.kind === 'call' && notification.changeType === 'created' && notification.state === 'incoming') {
+      if (
+        notification.kind === 'call' &&
+        notification.changeType === 'created' &&
+        notification.state === 'incoming'
+      ) {
         if (invitesInFlight.has(callId)) {
           // A repeat of an invite this instance is answering right now: no second effect.
           callLog.info('duplicate invite ignored');
           continue;
         }
-        const handling = handleInvite(deps, notification, callId, auth.token, receivedAt, callLog, context);
+        const handling = handleInvite(
+          deps,
+          notification,
+          callId,
+          auth.token,
+          receivedAt,
+          callLog,
+          context,
+        );
         const settled = handling.then(
           () => undefined,
           () => undefined,
@@ -123,12 +157,18 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
         } catch (error) {
           rememberUntracked(callId);
           // Never leave an invite unanswered: reject so a paired recorder can take it.
-          callLog.error('invite handling failed; rejecting busy', { errorName: error instanceof Error ? error.name : 'unknown' });
+          callLog.error('invite handling failed; rejecting busy', {
+            errorName: error instanceof Error ? error.name : 'unknown',
+          });
           const callTenant = notification.call.tenantId;
           const tenantId = typeof callTenant === 'string' ? callTenant : auth.token.tenantId;
           await deps.graph.reject(tenantId, callId, 'busy').catch(() => undefined);
           await deps.interactions
-            .update(tenantId, interactionIdForCall(callId), { outcome: 'failed', outcomeReason: 'inviteHandlingFailed', callState: 'rejected' })
+            .update(tenantId, interactionIdForCall(callId), {
+              outcome: 'failed',
+              outcomeReason: 'inviteHandlingFailed',
+              callState: 'rejected',
+            })
             .catch(() => undefined);
         } finally {
           if (invitesInFlight.get(callId) === settled) invitesInFlight.delete(callId);
@@ -157,37 +197,77 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
       }
       const outcome = await forwardEvent(deps, callId, event, callLog, context);
       if (outcome === 'unavailable') {
-        return { ...problem(503, ErrorCode.Internal, '[ATT_INTERNAL] temporarily unable to accept notifications; retry'), headers: { 'retry-after': '1', 'content-type': 'application/json' } };
+        return {
+          ...problem(
+            503,
+            ErrorCode.Internal,
+            '[ATT_INTERNAL] temporarily unable to accept notifications; retry',
+          ),
+          headers: { 'retry-after': '1', 'content-type': 'application/json' },
+        };
       }
     }
-    return joiningResponse === undefined ? { status: 202 } : { status: 200, jsonBody: joiningResponse };
+    return joiningResponse === undefined
+      ? { status: 202 }
+      : { status: 200, jsonBody: joiningResponse };
   };
 }
 
 /** A meeting leg reveals itself on `establishing` (chatInfo, organizerMeetingInfo): refine the record. */
-async function recordMeetingFacts(deps: CallingWebhookDeps, notification: CallNotification, callId: string, tenantId: string, log: StructuredLog): Promise<void> {
+async function recordMeetingFacts(
+  deps: CallingWebhookDeps,
+  notification: CallNotification,
+  callId: string,
+  tenantId: string,
+  log: StructuredLog,
+): Promise<void> {
   const facts = meetingFactsOf(notification.call);
   if (!facts.isMeeting) return;
   await deps.interactions
-    .update(tenantId, interactionIdForCall(callId), { type: 'meeting', meetingId: facts.meetingId, joinWebUrl: facts.joinWebUrl })
+    .update(tenantId, interactionIdForCall(callId), {
+      type: 'meeting',
+      meetingId: facts.meetingId,
+      joinWebUrl: facts.joinWebUrl,
+    })
     .then(() => log.info('interaction identified as meeting'))
     .catch(() => log.warn('meeting facts not recorded'));
 }
 
 function deliveryIdOf(notification: CommsNotification, messageId: string | undefined): string {
-  const digest = createHash('sha256').update(JSON.stringify(notification)).digest('hex').slice(0, 32);
-  return messageId === undefined ? digest : `${sanitizeKey(messageId).slice(0, 40)}-${notification.index}-${digest.slice(0, 12)}`;
+  const digest = createHash('sha256')
+    .update(JSON.stringify(notification))
+    .digest('hex')
+    .slice(0, 32);
+  return messageId === undefined
+    ? digest
+    : `${sanitizeKey(messageId).slice(0, 40)}-${notification.index}-${digest.slice(0, 12)}`;
 }
 
-function toCallEvent(notification: CommsNotification, receivedAt: Date, messageId: string | undefined): CallEvent | undefined {
+function toCallEvent(
+  notification: CommsNotification,
+  receivedAt: Date,
+  messageId: string | undefined,
+): CallEvent | undefined {
   const base = { deliveryId: deliveryIdOf(notification, messageId), at: receivedAt.toISOString() };
   switch (notification.kind) {
     case 'call':
-      return { ...base, kind: 'callState', state: notification.state, resultInfo: notification.resultInfo };
+      return {
+        ...base,
+        kind: 'callState',
+        state: notification.state,
+        resultInfo: notification.resultInfo,
+      };
     case 'participants':
-      return { ...base, kind: 'roster', participants: parseRoster(notification.participants), mappings: toParticipantMappings(notification.participants) };
+      return {
+        ...base,
+        kind: 'roster',
+        participants: parseRoster(notification.participants),
+        mappings: toParticipantMappings(notification.participants),
+      };
     case 'participantLeft':
-      return notification.participantId === undefined ? undefined : { ...base, kind: 'participantLeft', participantId: notification.participantId };
+      return notification.participantId === undefined
+        ? undefined
+        : { ...base, kind: 'participantLeft', participantId: notification.participantId };
     default:
       return undefined;
   }
@@ -213,7 +293,11 @@ async function forwardEvent(
       // path's start call has returned.
       const result = await client.raise(lifecycleInstanceId(callId), CALL_EVENT_NAME, event);
       if (result === 'raised') {
-        log.info('notification forwarded', { kind: event.kind, deliveryId: event.deliveryId, ...(event.kind === 'callState' ? { state: event.state } : {}) });
+        log.info('notification forwarded', {
+          kind: event.kind,
+          deliveryId: event.deliveryId,
+          ...(event.kind === 'callState' ? { state: event.state } : {}),
+        });
         return 'raised';
       }
       if (attempt < attempts) await deps.sleep(deps.settings.raiseRetryDelayInMs ?? 100);
@@ -270,10 +354,17 @@ async function handleInvite(
   if (!analysis.isPolicyInvite || !isServed(deps.settings.servedTenantIds, tenantId)) {
     const reason = analysis.isPolicyInvite ? 'tenantNotServed' : analysis.reason;
     const record: InteractionRecord = { ...base, outcome: 'notRecordable', outcomeReason: reason };
-    if (!(await deps.interactions.createIfAbsent(record, { callState: 'rejected' }))) return 'noLifecycle';
-    const rejected = await deps.graph.reject(tenantId, callId, analysis.isPolicyInvite ? 'forbidden' : 'none');
+    if (!(await deps.interactions.createIfAbsent(record, { callState: 'rejected' })))
+      return 'noLifecycle';
+    const rejected = await deps.graph.reject(
+      tenantId,
+      callId,
+      analysis.isPolicyInvite ? 'forbidden' : 'none',
+    );
     log.warn('invite not recordable', { reason, rejectResult: rejected.kind });
-    await deps.archive.recordInvite(record).catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
+    await deps.archive
+      .recordInvite(record)
+      .catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
     return 'noLifecycle';
   }
 
@@ -286,14 +377,31 @@ async function handleInvite(
   // (`isExisting`) and leaves it alone; a session it created itself elsewhere it aborts.
   const region = analysis.region ?? deps.settings.defaultRegion;
   const reserving = deps.pool.reserve(
-    { callId, tenantId, interactionId, callChainId: analysis.callChainId, recordedUserIds: analysis.recordedUserIds },
+    {
+      callId,
+      tenantId,
+      interactionId,
+      callChainId: analysis.callChainId,
+      recordedUserIds: analysis.recordedUserIds,
+    },
     region,
   );
-  const inserting = deps.interactions.createIfAbsent(base, extra).then((isNew) => ({ isNew, at: deps.now() }));
+  const inserting = deps.interactions
+    .createIfAbsent(base, extra)
+    .then((isNew) => ({ isNew, at: deps.now() }));
   const abortOwn = async (why: string): Promise<void> => {
     const reserved = await reserving.catch(() => undefined);
     if (reserved?.kind !== 'reserved' || reserved.session.isExisting === true) return;
-    await deps.mediaControl.abort({ hostId: reserved.host.hostId, controlUrl: reserved.host.controlUrl, sessionId: reserved.session.sessionId }, why).catch(() => undefined);
+    await deps.mediaControl
+      .abort(
+        {
+          hostId: reserved.host.hostId,
+          controlUrl: reserved.host.controlUrl,
+          sessionId: reserved.session.sessionId,
+        },
+        why,
+      )
+      .catch(() => undefined);
   };
   let inserted: { isNew: boolean; at: Date };
   try {
@@ -314,7 +422,12 @@ async function handleInvite(
     const rejected = await deps.graph.reject(tenantId, callId, 'busy');
     const reason = reservation.hostCount === 0 ? 'noMediaHostRegistered' : 'noMediaHostCapacity';
     const record: InteractionRecord = { ...base, outcome: 'rejectedBusy', outcomeReason: reason };
-    await deps.interactions.update(tenantId, interactionId, { outcome: 'rejectedBusy', outcomeReason: reason, callState: 'rejected', endedAt: deps.now().toISOString() });
+    await deps.interactions.update(tenantId, interactionId, {
+      outcome: 'rejectedBusy',
+      outcomeReason: reason,
+      callState: 'rejected',
+      endedAt: deps.now().toISOString(),
+    });
     log.error('invite rejected busy: no media host capacity', {
       reason,
       hostCount: reservation.hostCount,
@@ -324,23 +437,36 @@ async function handleInvite(
       failedHosts: reservation.failedHosts,
       rejectResult: rejected.kind,
     });
-    await deps.archive.recordInvite(record).catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
+    await deps.archive
+      .recordInvite(record)
+      .catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
     return 'noLifecycle';
   }
 
   const reservedAt = deps.now();
   const { host, session } = reservation;
-  const sessionRef = { hostId: host.hostId, controlUrl: host.controlUrl, sessionId: session.sessionId };
+  const sessionRef = {
+    hostId: host.hostId,
+    controlUrl: host.controlUrl,
+    sessionId: session.sessionId,
+  };
   const answerOptions = {
     callbackUri: `${deps.settings.publicBaseUrl}/api/calling/${encodeURIComponent(callId)}`,
     mediaConfigBlob: session.mediaConfigBlob,
     // A meeting invite may look like a group call until `establishing`: group both.
-    ...(analysis.isMultiParty && deps.settings.participantCapacity > 0 ? { participantCapacity: deps.settings.participantCapacity } : {}),
+    ...(analysis.isMultiParty && deps.settings.participantCapacity > 0
+      ? { participantCapacity: deps.settings.participantCapacity }
+      : {}),
   };
   let answer = await deps.graph.answer(tenantId, callId, answerOptions);
   // One retry fits in Graph's 5 s deadline when the wait is short; longer waits would miss it.
   const elapsedInMs = deps.now().getTime() - receivedAt.getTime();
-  const retryInMs = answer.kind === 'throttled' ? answer.retryAfterInMs : answer.kind === 'failed' && answer.isRetryable ? 200 : undefined;
+  const retryInMs =
+    answer.kind === 'throttled'
+      ? answer.retryAfterInMs
+      : answer.kind === 'failed' && answer.isRetryable
+        ? 200
+        : undefined;
   if (retryInMs !== undefined && elapsedInMs + retryInMs < MAX_ANSWER_RETRY_WAIT_IN_MS) {
     log.warn('answer retried', { kind: answer.kind, retryInMs });
     await deps.sleep(retryInMs);
@@ -350,7 +476,12 @@ async function handleInvite(
   if (answer.kind !== 'ok') {
     await deps.mediaControl.abort(sessionRef, 'answerFailed').catch(() => undefined);
     const reason = `answerFailed:${answer.kind === 'failed' ? answer.status : answer.kind}`;
-    await deps.interactions.update(tenantId, interactionId, { outcome: 'failed', outcomeReason: reason, callState: 'ended', mediaHostId: host.hostId });
+    await deps.interactions.update(tenantId, interactionId, {
+      outcome: 'failed',
+      outcomeReason: reason,
+      callState: 'ended',
+      mediaHostId: host.hostId,
+    });
     log.error('answer failed', {
       reason,
       hostId: host.hostId,
@@ -389,7 +520,9 @@ async function handleInvite(
   // call's notifications one after another, as the simulator does, holds `established` until
   // then): at once.
   const [started] = await Promise.all([
-    deps.lifecycle(context).start(OrchestratorNames.callLifecycle, lifecycleInstanceId(callId), input),
+    deps
+      .lifecycle(context)
+      .start(OrchestratorNames.callLifecycle, lifecycleInstanceId(callId), input),
     deps.interactions.update(tenantId, interactionId, {
       answeredAt: answeredAt.toISOString(),
       mediaHostId: host.hostId,
@@ -398,7 +531,12 @@ async function handleInvite(
       callState: 'answered',
     }),
     deps.archive
-      .recordInvite({ ...base, answeredAt: answeredAt.toISOString(), mediaHostId: host.hostId, region: host.region })
+      .recordInvite({
+        ...base,
+        answeredAt: answeredAt.toISOString(),
+        mediaHostId: host.hostId,
+        region: host.region,
+      })
       .catch(() => log.warn('archive intake failed', { step: 'recordInvite' })),
   ]);
   if (started === 'alreadyExists') log.warn('lifecycle already existed for a new invite');

@@ -1,12 +1,24 @@
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import type { InteractionRecord } from '@attest/core';
-import type { InteractionFilter, InteractionStore, LifecycleClient } from '../domain/recorder-ports';
+import type {
+  InteractionFilter,
+  InteractionStore,
+  LifecycleClient,
+} from '../domain/recorder-ports';
 import type { AdminAuthorizer } from './admin-auth';
 import { createGetCallHandler, createListCallsHandler } from './calls-admin.http';
 
 const record = (tenantId: string, interactionId: string): InteractionRecord => ({
-  tenantId, interactionId, callId: interactionId, type: 'p2p', direction: 'inbound', outcome: 'recorded',
-  invitedAt: '2030-01-01T00:00:00.000Z', recordedUserIds: ['u'], recordingStatusHistory: [], gaps: [],
+  tenantId,
+  interactionId,
+  callId: interactionId,
+  type: 'p2p',
+  direction: 'inbound',
+  outcome: 'recorded',
+  invitedAt: '2030-01-01T00:00:00.000Z',
+  recordedUserIds: ['u'],
+  recordingStatusHistory: [],
+  gaps: [],
 });
 
 function setup(callerTenant: string) {
@@ -16,37 +28,60 @@ function setup(callerTenant: string) {
     findByInteractionId: (id: string) => Promise.resolve(rows.find((r) => r.interactionId === id)),
     list: (filter: InteractionFilter) => {
       filters.push(filter);
-      return Promise.resolve(rows.filter((r) => filter.tenantId === undefined || r.tenantId === filter.tenantId));
+      return Promise.resolve(
+        rows.filter((r) => filter.tenantId === undefined || r.tenantId === filter.tenantId),
+      );
     },
     listParticipants: () => Promise.resolve([]),
     listStreams: () => Promise.resolve([]),
   } as unknown as InteractionStore;
-  const lifecycle = { getStatus: () => Promise.resolve({ runtimeStatus: 'Completed' }) } as unknown as LifecycleClient;
+  const lifecycle = {
+    getStatus: () => Promise.resolve({ runtimeStatus: 'Completed' }),
+  } as unknown as LifecycleClient;
   const admin: AdminAuthorizer = {
     authorize: () => Promise.resolve(undefined),
     check: () => Promise.resolve({ isAllowed: true, tenantId: callerTenant }),
   };
-  const deps = { admin, interactions, lifecycle: () => lifecycle, now: () => new Date('2030-01-01T12:00:00Z') };
+  const deps = {
+    admin,
+    interactions,
+    lifecycle: () => lifecycle,
+    now: () => new Date('2030-01-01T12:00:00Z'),
+  };
   return { getCall: createGetCallHandler(deps), listCalls: createListCallsHandler(deps), filters };
 }
 
-const get = (url: string, params: Record<string, string> = {}) => new HttpRequest({ method: 'GET', url, params });
+const get = (url: string, params: Record<string, string> = {}) =>
+  new HttpRequest({ method: 'GET', url, params });
 const context = () => new InvocationContext({ functionName: 'calls' });
 
 describe('calls admin API', () => {
   it('shows an admin the calls of their own tenant only', async () => {
     const { getCall, listCalls, filters } = setup('tenant-a');
-    expect(await getCall(get('http://localhost/api/calls/call-a', { callId: 'call-a' }), context())).toMatchObject({ status: 200, jsonBody: { callId: 'call-a' } });
+    expect(
+      await getCall(get('http://localhost/api/calls/call-a', { callId: 'call-a' }), context()),
+    ).toMatchObject({ status: 200, jsonBody: { callId: 'call-a' } });
     // Another tenant's call is answered like one that does not exist.
-    expect(await getCall(get('http://localhost/api/calls/call-b', { callId: 'call-b' }), context())).toMatchObject({ status: 404, jsonBody: { code: 'ATT_NOT_FOUND' } });
-    const listed = (await listCalls(get('http://localhost/api/calls?state=recorded'), context())) as HttpResponseInit;
-    expect((listed.jsonBody as { value: InteractionRecord[] }).value.map((r) => r.interactionId)).toEqual(['call-a']);
+    expect(
+      await getCall(get('http://localhost/api/calls/call-b', { callId: 'call-b' }), context()),
+    ).toMatchObject({ status: 404, jsonBody: { code: 'ATT_NOT_FOUND' } });
+    const listed = (await listCalls(
+      get('http://localhost/api/calls?state=recorded'),
+      context(),
+    )) as HttpResponseInit;
+    expect(
+      (listed.jsonBody as { value: InteractionRecord[] }).value.map((r) => r.interactionId),
+    ).toEqual(['call-a']);
     expect(filters.every((f) => f.tenantId === 'tenant-a')).toBe(true);
   });
 
   it('answers 400 for an unknown state and a bad page size', async () => {
     const { listCalls } = setup('tenant-a');
-    expect(await listCalls(get('http://localhost/api/calls?state=bogus'), context())).toMatchObject({ status: 400 });
-    expect(await listCalls(get('http://localhost/api/calls?top=0'), context())).toMatchObject({ status: 400 });
+    expect(await listCalls(get('http://localhost/api/calls?state=bogus'), context())).toMatchObject(
+      { status: 400 },
+    );
+    expect(await listCalls(get('http://localhost/api/calls?top=0'), context())).toMatchObject({
+      status: 400,
+    });
   });
 });

@@ -1,7 +1,16 @@
 /** Admin status API: `GET /api/calls/{callId}` and `GET /api/calls?state=live|recent|<outcome>`. */
 import type { HttpHandler, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { ErrorCode, InteractionOutcome, interactionIdForCall, lifecycleInstanceId } from '@attest/core';
-import type { InteractionFilter, InteractionStore, LifecycleClient } from '../domain/recorder-ports';
+import {
+  ErrorCode,
+  InteractionOutcome,
+  interactionIdForCall,
+  lifecycleInstanceId,
+} from '@attest/core';
+import type {
+  InteractionFilter,
+  InteractionStore,
+  LifecycleClient,
+} from '../domain/recorder-ports';
 import type { AdminAuthorizer } from './admin-auth';
 import { problem } from './problem';
 
@@ -22,10 +31,16 @@ export function createGetCallHandler(deps: CallsAdminDeps): HttpHandler {
     const interactionId = interactionIdForCall(callId);
     const [interaction, orchestration] = await Promise.all([
       deps.interactions.findByInteractionId(interactionId),
-      deps.lifecycle(context).getStatus(lifecycleInstanceId(callId)).catch(() => undefined),
+      deps
+        .lifecycle(context)
+        .getStatus(lifecycleInstanceId(callId))
+        .catch(() => undefined),
     ]);
     // Another tenant's call is not shown, not even that it exists.
-    const isOtherTenant = interaction !== undefined ? interaction.tenantId !== checked.tenantId : tenantOf(orchestration) !== checked.tenantId;
+    const isOtherTenant =
+      interaction !== undefined
+        ? interaction.tenantId !== checked.tenantId
+        : tenantOf(orchestration) !== checked.tenantId;
     if ((interaction === undefined && orchestration === undefined) || isOtherTenant) {
       return problem(404, ErrorCode.NotFound, '[ATT_NOT_FOUND] no call with that id');
     }
@@ -34,7 +49,11 @@ export function createGetCallHandler(deps: CallsAdminDeps): HttpHandler {
       deps.interactions.listStreams(interactionId),
       interaction?.callChainId === undefined
         ? Promise.resolve([])
-        : deps.interactions.list({ callChainId: interaction.callChainId, tenantId: checked.tenantId, top: 50 }),
+        : deps.interactions.list({
+            callChainId: interaction.callChainId,
+            tenantId: checked.tenantId,
+            top: 50,
+          }),
     ]);
     return {
       status: 200,
@@ -46,7 +65,9 @@ export function createGetCallHandler(deps: CallsAdminDeps): HttpHandler {
         orchestration,
         participants,
         streams,
-        relatedInteractionIds: related.map((r) => r.interactionId).filter((id) => id !== interactionId),
+        relatedInteractionIds: related
+          .map((r) => r.interactionId)
+          .filter((id) => id !== interactionId),
       },
     };
   };
@@ -68,12 +89,29 @@ export function createListCallsHandler(deps: CallsAdminDeps): HttpHandler {
     const state = request.query.get('state') ?? 'recent';
     const topRaw = request.query.get('top');
     const top = topRaw === null ? 100 : Number(topRaw);
-    if (!Number.isInteger(top) || top < 1 || top > 1000) return problem(400, ErrorCode.InvalidRequest, '[ATT_INVALID_REQUEST] top must be an integer from 1 to 1000');
+    if (!Number.isInteger(top) || top < 1 || top > 1000)
+      return problem(
+        400,
+        ErrorCode.InvalidRequest,
+        '[ATT_INVALID_REQUEST] top must be an integer from 1 to 1000',
+      );
     let filter: InteractionFilter;
     if (state === 'live') filter = { outcome: InteractionOutcome.inProgress, tenantId, top };
-    else if (state === 'recent') filter = { invitedAfter: new Date(deps.now().getTime() - (deps.recentWindowInMs ?? 86_400_000)).toISOString(), tenantId, top };
+    else if (state === 'recent')
+      filter = {
+        invitedAfter: new Date(
+          deps.now().getTime() - (deps.recentWindowInMs ?? 86_400_000),
+        ).toISOString(),
+        tenantId,
+        top,
+      };
     else if (outcomes.has(state)) filter = { outcome: state, tenantId, top };
-    else return problem(400, ErrorCode.InvalidRequest, `[ATT_INVALID_REQUEST] state must be live, recent or one of: ${[...outcomes].join(', ')}`);
+    else
+      return problem(
+        400,
+        ErrorCode.InvalidRequest,
+        `[ATT_INVALID_REQUEST] state must be live, recent or one of: ${[...outcomes].join(', ')}`,
+      );
     const rows = await deps.interactions.list(filter);
     return { status: 200, jsonBody: { state, value: rows } };
   };

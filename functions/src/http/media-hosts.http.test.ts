@@ -2,15 +2,33 @@ import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/fu
 import type { MediaHostHeartbeat } from '@attest/core';
 import { MediaHostPool } from '../domain/media-host-pool';
 import { rankMediaHosts } from '../domain/media-host-selection';
-import type { LifecycleClient, MediaHostControl, MediaHostRecord, MediaHostRegistry } from '../domain/recorder-ports';
+import type {
+  LifecycleClient,
+  MediaHostControl,
+  MediaHostRecord,
+  MediaHostRegistry,
+} from '../domain/recorder-ports';
 import type { AdminAuthorizer } from './admin-auth';
-import { createDrainMediaHostHandler, createHeartbeatHandler, createListMediaHostsHandler, createMediaHostEventHandler, type MediaHostsHttpDeps } from './media-hosts.http';
+import {
+  createDrainMediaHostHandler,
+  createHeartbeatHandler,
+  createListMediaHostsHandler,
+  createMediaHostEventHandler,
+  type MediaHostsHttpDeps,
+} from './media-hosts.http';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const KEY = 'control-key-123';
 const heartbeat: MediaHostHeartbeat = {
-  hostId: 'mh-1', controlUrl: 'http://127.0.0.1:7000', region: 'EUNO', isDraining: false, version: '1',
-  capacity: { maxSessions: 10, activeSessions: 2 }, spoolBytes: 0, spoolLimitInBytes: 100, sentAt: NOW.toISOString(),
+  hostId: 'mh-1',
+  controlUrl: 'http://127.0.0.1:7000',
+  region: 'EUNO',
+  isDraining: false,
+  version: '1',
+  capacity: { maxSessions: 10, activeSessions: 2 },
+  spoolBytes: 0,
+  spoolLimitInBytes: 100,
+  sentAt: NOW.toISOString(),
 };
 
 function setup(isAdmin = true) {
@@ -18,73 +36,159 @@ function setup(isAdmin = true) {
   const raised: { id: string; payload: unknown }[] = [];
   const claims = new Set<string>();
   const registry: MediaHostRegistry = {
-    upsertHeartbeat: (hb, at) => { stored.set(hb.hostId, { ...stored.get(hb.hostId), ...hb, receivedAt: at.toISOString() }); return Promise.resolve(); },
+    upsertHeartbeat: (hb, at) => {
+      stored.set(hb.hostId, { ...stored.get(hb.hostId), ...hb, receivedAt: at.toISOString() });
+      return Promise.resolve();
+    },
     list: () => Promise.resolve([...stored.values()]),
     get: (id) => Promise.resolve(stored.get(id)),
-    setDraining: (id, isDraining) => { const h = stored.get(id); if (h) stored.set(id, { ...h, isDrainingByAdmin: isDraining }); return Promise.resolve(h !== undefined); },
+    setDraining: (id, isDraining) => {
+      const h = stored.get(id);
+      if (h) stored.set(id, { ...h, isDrainingByAdmin: isDraining });
+      return Promise.resolve(h !== undefined);
+    },
   };
   const control = { setDraining: () => Promise.resolve() } as unknown as MediaHostControl;
   const lifecycle: LifecycleClient = {
     start: () => Promise.resolve('started'),
-    raise: (id, _n, payload) => { raised.push({ id, payload }); return Promise.resolve('raised'); },
+    raise: (id, _n, payload) => {
+      raised.push({ id, payload });
+      return Promise.resolve('raised');
+    },
     getStatus: () => Promise.resolve(undefined),
   };
   const admin: AdminAuthorizer = {
     authorize: () => Promise.resolve(isAdmin ? undefined : { status: 403 }),
-    check: () => Promise.resolve(isAdmin ? { isAllowed: true, tenantId: 't' } : { isAllowed: false, response: { status: 403 } }),
+    check: () =>
+      Promise.resolve(
+        isAdmin
+          ? { isAllowed: true, tenantId: 't' }
+          : { isAllowed: false, response: { status: 403 } },
+      ),
   };
   const deps: MediaHostsHttpDeps = {
-    controlKey: KEY, registry, control, lifecycle: () => lifecycle, admin, staleAfterInMs: 30_000, now: () => NOW,
+    controlKey: KEY,
+    registry,
+    control,
+    lifecycle: () => lifecycle,
+    admin,
+    staleAfterInMs: 30_000,
+    now: () => NOW,
     pool: new MediaHostPool(registry, control, { staleAfterInMs: 30_000, now: () => NOW }),
-    deliveries: { tryClaim: (p, k) => { const had = claims.has(p + k); claims.add(p + k); return Promise.resolve(!had); }, release: () => Promise.resolve(), purgeOlderThan: () => Promise.resolve(0) },
+    deliveries: {
+      tryClaim: (p, k) => {
+        const had = claims.has(p + k);
+        claims.add(p + k);
+        return Promise.resolve(!had);
+      },
+      release: () => Promise.resolve(),
+      purgeOlderThan: () => Promise.resolve(0),
+    },
   };
   return { deps, stored, raised };
 }
-const ctx = (): InvocationContext => new InvocationContext({ functionName: 'test', logHandler: () => undefined });
+const ctx = (): InvocationContext =>
+  new InvocationContext({ functionName: 'test', logHandler: () => undefined });
 const post = (path: string, body: unknown, key: string | null = KEY): HttpRequest =>
-  new HttpRequest({ method: 'POST', url: `http://localhost/api/${path}`, headers: key === null ? {} : { authorization: `Bearer ${key}` }, body: { string: typeof body === 'string' ? body : JSON.stringify(body) } });
+  new HttpRequest({
+    method: 'POST',
+    url: `http://localhost/api/${path}`,
+    headers: key === null ? {} : { authorization: `Bearer ${key}` },
+    body: { string: typeof body === 'string' ? body : JSON.stringify(body) },
+  });
 
 describe('media host control plane', () => {
   it('stores a heartbeat with the time it was received', async () => {
     const { deps, stored } = setup();
-    expect((await createHeartbeatHandler(deps)(post('mediahosts/heartbeat', heartbeat), ctx())).status).toBe(204);
+    expect(
+      (await createHeartbeatHandler(deps)(post('mediahosts/heartbeat', heartbeat), ctx())).status,
+    ).toBe(204);
     expect(stored.get('mh-1')).toMatchObject({ region: 'EUNO', receivedAt: NOW.toISOString() });
   });
 
   it('refuses a heartbeat without the control key', async () => {
     const { deps, stored } = setup();
-    expect((await createHeartbeatHandler(deps)(post('mediahosts/heartbeat', heartbeat, 'wrong'), ctx())).status).toBe(401);
-    expect((await createHeartbeatHandler(deps)(post('mediahosts/heartbeat', heartbeat, null), ctx())).status).toBe(401);
+    expect(
+      (await createHeartbeatHandler(deps)(post('mediahosts/heartbeat', heartbeat, 'wrong'), ctx()))
+        .status,
+    ).toBe(401);
+    expect(
+      (await createHeartbeatHandler(deps)(post('mediahosts/heartbeat', heartbeat, null), ctx()))
+        .status,
+    ).toBe(401);
     expect(stored.size).toBe(0);
   });
 
   it('answers 400 naming the bad fields of a heartbeat', async () => {
     const { deps } = setup();
-    const response = await createHeartbeatHandler(deps)(post('mediahosts/heartbeat', { ...heartbeat, capacity: { maxSessions: -1 }, controlUrl: 'nope' }), ctx());
+    const response = await createHeartbeatHandler(deps)(
+      post('mediahosts/heartbeat', {
+        ...heartbeat,
+        capacity: { maxSessions: -1 },
+        controlUrl: 'nope',
+      }),
+      ctx(),
+    );
     expect(response).toMatchObject({ status: 400, jsonBody: { code: 'ATT_INVALID_REQUEST' } });
-    expect(JSON.stringify((response as HttpResponseInit).jsonBody)).toContain('controlUrl, capacity');
+    expect(JSON.stringify((response as HttpResponseInit).jsonBody)).toContain(
+      'controlUrl, capacity',
+    );
   });
 
   it('forwards a media host event to the call lifecycle once', async () => {
     const { deps, raised } = setup();
-    const event = { eventId: 'e1', hostId: 'mh-1', sessionId: 's1', callId: 'c1', kind: 'persistenceFailed', at: NOW.toISOString(), reason: 'spoolFull' };
+    const event = {
+      eventId: 'e1',
+      hostId: 'mh-1',
+      sessionId: 's1',
+      callId: 'c1',
+      kind: 'persistenceFailed',
+      at: NOW.toISOString(),
+      reason: 'spoolFull',
+    };
     await createMediaHostEventHandler(deps)(post('mediahosts/events', event), ctx());
     await createMediaHostEventHandler(deps)(post('mediahosts/events', event), ctx());
-    expect(raised).toEqual([{ id: 'call-c1', payload: expect.objectContaining({ kind: 'mediaHost', eventKind: 'persistenceFailed', reason: 'spoolFull' }) }]);
+    expect(raised).toEqual([
+      {
+        id: 'call-c1',
+        payload: expect.objectContaining({
+          kind: 'mediaHost',
+          eventKind: 'persistenceFailed',
+          reason: 'spoolFull',
+        }),
+      },
+    ]);
   });
 
   it('answers 400 for an event of an unknown kind', async () => {
     const { deps } = setup();
-    expect((await createMediaHostEventHandler(deps)(post('mediahosts/events', { eventId: 'e', hostId: 'h', callId: 'c', kind: 'exploded' }), ctx())).status).toBe(400);
+    expect(
+      (
+        await createMediaHostEventHandler(deps)(
+          post('mediahosts/events', { eventId: 'e', hostId: 'h', callId: 'c', kind: 'exploded' }),
+          ctx(),
+        )
+      ).status,
+    ).toBe(400);
   });
 
   it('lets an admin list hosts with staleness and drain one', async () => {
     const { deps, stored } = setup();
     await createHeartbeatHandler(deps)(post('mediahosts/heartbeat', heartbeat), ctx());
-    const list = await createListMediaHostsHandler(deps)(new HttpRequest({ method: 'GET', url: 'http://localhost/api/mediahosts' }), ctx());
-    expect((list as HttpResponseInit).jsonBody).toMatchObject({ value: [{ hostId: 'mh-1', isStale: false }] });
+    const list = await createListMediaHostsHandler(deps)(
+      new HttpRequest({ method: 'GET', url: 'http://localhost/api/mediahosts' }),
+      ctx(),
+    );
+    expect((list as HttpResponseInit).jsonBody).toMatchObject({
+      value: [{ hostId: 'mh-1', isStale: false }],
+    });
     const drain = await createDrainMediaHostHandler(deps)(
-      new HttpRequest({ method: 'POST', url: 'http://localhost/api/mediahosts/mh-1/drain', params: { hostId: 'mh-1' }, body: { string: '{"isDraining":true}' } }),
+      new HttpRequest({
+        method: 'POST',
+        url: 'http://localhost/api/mediahosts/mh-1/drain',
+        params: { hostId: 'mh-1' },
+        body: { string: '{"isDraining":true}' },
+      }),
       ctx(),
     );
     expect(drain).toMatchObject({ status: 200, jsonBody: { hostId: 'mh-1', isDraining: true } });
@@ -93,16 +197,32 @@ describe('media host control plane', () => {
 
   it('refuses listing to a caller without the admin role', async () => {
     const { deps } = setup(false);
-    expect((await createListMediaHostsHandler(deps)(new HttpRequest({ method: 'GET', url: 'http://localhost/api/mediahosts' }), ctx())).status).toBe(403);
+    expect(
+      (
+        await createListMediaHostsHandler(deps)(
+          new HttpRequest({ method: 'GET', url: 'http://localhost/api/mediahosts' }),
+          ctx(),
+        )
+      ).status,
+    ).toBe(403);
   });
 });
 
 describe('rankMediaHosts', () => {
-  const host = (id: string, overrides: Partial<MediaHostRecord> = {}): MediaHostRecord => ({ ...heartbeat, hostId: id, receivedAt: NOW.toISOString(), ...overrides });
+  const host = (id: string, overrides: Partial<MediaHostRecord> = {}): MediaHostRecord => ({
+    ...heartbeat,
+    hostId: id,
+    receivedAt: NOW.toISOString(),
+    ...overrides,
+  });
 
   it('prefers the call region, then the least loaded host', () => {
     const { candidates } = rankMediaHosts(
-      [host('far-idle', { region: 'USEA', capacity: { maxSessions: 10, activeSessions: 0 } }), host('near-busy', { capacity: { maxSessions: 10, activeSessions: 8 } }), host('near-idle', { capacity: { maxSessions: 10, activeSessions: 1 } })],
+      [
+        host('far-idle', { region: 'USEA', capacity: { maxSessions: 10, activeSessions: 0 } }),
+        host('near-busy', { capacity: { maxSessions: 10, activeSessions: 8 } }),
+        host('near-idle', { capacity: { maxSessions: 10, activeSessions: 1 } }),
+      ],
       { now: NOW, staleAfterInMs: 30_000, region: 'euno' },
     );
     expect(candidates.map((c) => c.hostId)).toEqual(['near-idle', 'near-busy', 'far-idle']);
@@ -110,7 +230,11 @@ describe('rankMediaHosts', () => {
 
   it('skips stale, draining and full hosts and counts why', () => {
     const { candidates, skipped } = rankMediaHosts(
-      [host('stale', { receivedAt: new Date(NOW.getTime() - 31_000).toISOString() }), host('drain', { isDrainingByAdmin: true }), host('full', { capacity: { maxSessions: 2, activeSessions: 1 } })],
+      [
+        host('stale', { receivedAt: new Date(NOW.getTime() - 31_000).toISOString() }),
+        host('drain', { isDrainingByAdmin: true }),
+        host('full', { capacity: { maxSessions: 2, activeSessions: 1 } }),
+      ],
       { now: NOW, staleAfterInMs: 30_000, pendingByHost: new Map([['full', 1]]) },
     );
     expect(candidates).toEqual([]);

@@ -4,7 +4,12 @@
  * `POST /api/mediahosts/{hostId}/drain`.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type {
+  HttpHandler,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from '@azure/functions';
 import {
   ErrorCode,
   MediaHostEventKind,
@@ -15,7 +20,12 @@ import {
 } from '@attest/core';
 import { CALL_EVENT_NAME, type CallEvent } from '../domain/call-lifecycle.contract';
 import type { MediaHostPool } from '../domain/media-host-pool';
-import type { DeliveryLog, LifecycleClient, MediaHostControl, MediaHostRegistry } from '../domain/recorder-ports';
+import type {
+  DeliveryLog,
+  LifecycleClient,
+  MediaHostControl,
+  MediaHostRegistry,
+} from '../domain/recorder-ports';
 import { structuredLog } from '../logging/structured-log';
 import type { AdminAuthorizer } from './admin-auth';
 import { problem, readJson, unauthorized } from './problem';
@@ -40,11 +50,16 @@ function hasControlKey(request: HttpRequest, key: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-const isString = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
-const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0;
+const isString = (value: unknown): value is string =>
+  typeof value === 'string' && value.trim() !== '';
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0;
 
-function validateHeartbeat(value: unknown): { ok: true; heartbeat: MediaHostHeartbeat } | { ok: false; message: string } {
-  if (typeof value !== 'object' || value === null) return { ok: false, message: 'body must be a JSON object' };
+function validateHeartbeat(
+  value: unknown,
+): { ok: true; heartbeat: MediaHostHeartbeat } | { ok: false; message: string } {
+  if (typeof value !== 'object' || value === null)
+    return { ok: false, message: 'body must be a JSON object' };
   const v = value as Record<string, unknown>;
   const capacity = v.capacity as Record<string, unknown> | undefined;
   const problems: string[] = [];
@@ -52,8 +67,15 @@ function validateHeartbeat(value: unknown): { ok: true; heartbeat: MediaHostHear
   if (!isString(v.controlUrl) || !URL.canParse(v.controlUrl)) problems.push('controlUrl');
   if (!isString(v.region)) problems.push('region');
   if (typeof v.isDraining !== 'boolean') problems.push('isDraining');
-  if (typeof capacity !== 'object' || capacity === null || !isCount(capacity.maxSessions) || !isCount(capacity.activeSessions)) problems.push('capacity');
-  if (problems.length > 0) return { ok: false, message: `invalid or missing: ${problems.join(', ')}` };
+  if (
+    typeof capacity !== 'object' ||
+    capacity === null ||
+    !isCount(capacity.maxSessions) ||
+    !isCount(capacity.activeSessions)
+  )
+    problems.push('capacity');
+  if (problems.length > 0)
+    return { ok: false, message: `invalid or missing: ${problems.join(', ')}` };
   return {
     ok: true,
     heartbeat: {
@@ -61,7 +83,10 @@ function validateHeartbeat(value: unknown): { ok: true; heartbeat: MediaHostHear
       controlUrl: v.controlUrl as string,
       region: v.region as string,
       isDraining: v.isDraining as boolean,
-      capacity: { maxSessions: capacity?.maxSessions as number, activeSessions: capacity?.activeSessions as number },
+      capacity: {
+        maxSessions: capacity?.maxSessions as number,
+        activeSessions: capacity?.activeSessions as number,
+      },
       version: isString(v.version) ? v.version : 'unknown',
       spoolBytes: isCount(v.spoolBytes) ? v.spoolBytes : 0,
       spoolLimitInBytes: isCount(v.spoolLimitInBytes) ? v.spoolLimitInBytes : 0,
@@ -74,13 +99,22 @@ export function createHeartbeatHandler(deps: MediaHostsHttpDeps): HttpHandler {
   return async (request, context): Promise<HttpResponseInit> => {
     if (!hasControlKey(request, deps.controlKey)) return unauthorized();
     const body = await readJson(request);
-    if (!body.ok) return problem(400, ErrorCode.InvalidRequest, '[ATT_INVALID_REQUEST] body is not JSON');
+    if (!body.ok)
+      return problem(400, ErrorCode.InvalidRequest, '[ATT_INVALID_REQUEST] body is not JSON');
     const checked = validateHeartbeat(body.value);
-    if (!checked.ok) return problem(400, ErrorCode.InvalidRequest, `[ATT_INVALID_REQUEST] heartbeat ${checked.message}`);
+    if (!checked.ok)
+      return problem(
+        400,
+        ErrorCode.InvalidRequest,
+        `[ATT_INVALID_REQUEST] heartbeat ${checked.message}`,
+      );
     const receivedAt = deps.now();
     await deps.registry.upsertHeartbeat(checked.heartbeat, receivedAt);
     deps.pool.observe(checked.heartbeat, receivedAt);
-    structuredLog(context).debug('media host heartbeat', { hostId: checked.heartbeat.hostId, activeSessions: checked.heartbeat.capacity.activeSessions });
+    structuredLog(context).debug('media host heartbeat', {
+      hostId: checked.heartbeat.hostId,
+      activeSessions: checked.heartbeat.capacity.activeSessions,
+    });
     return { status: 204 };
   };
 }
@@ -92,11 +126,24 @@ export function createMediaHostEventHandler(deps: MediaHostsHttpDeps): HttpHandl
     if (!hasControlKey(request, deps.controlKey)) return unauthorized();
     const body = await readJson(request);
     const v = (body.ok ? body.value : undefined) as Partial<MediaHostEvent> | undefined;
-    if (typeof v !== 'object' || v === null || !isString(v.eventId) || !isString(v.callId) || !isString(v.hostId) || !isString(v.kind) || !eventKinds.has(v.kind)) {
-      return problem(400, ErrorCode.InvalidRequest, '[ATT_INVALID_REQUEST] event needs eventId, hostId, callId and a known kind');
+    if (
+      typeof v !== 'object' ||
+      v === null ||
+      !isString(v.eventId) ||
+      !isString(v.callId) ||
+      !isString(v.hostId) ||
+      !isString(v.kind) ||
+      !eventKinds.has(v.kind)
+    ) {
+      return problem(
+        400,
+        ErrorCode.InvalidRequest,
+        '[ATT_INVALID_REQUEST] event needs eventId, hostId, callId and a known kind',
+      );
     }
     const log = structuredLog(context, { callId: v.callId, hostId: v.hostId });
-    if (!(await deps.deliveries.tryClaim(`mh-${sanitizeKey(v.callId)}`, v.eventId))) return { status: 202 };
+    if (!(await deps.deliveries.tryClaim(`mh-${sanitizeKey(v.callId)}`, v.eventId)))
+      return { status: 202 };
     const event: CallEvent = {
       kind: 'mediaHost',
       deliveryId: `mh-${v.eventId}`,
@@ -104,7 +151,9 @@ export function createMediaHostEventHandler(deps: MediaHostsHttpDeps): HttpHandl
       eventKind: v.kind,
       ...(isString(v.reason) ? { reason: v.reason } : {}),
     };
-    const raised = await deps.lifecycle(context).raise(lifecycleInstanceId(v.callId), CALL_EVENT_NAME, event);
+    const raised = await deps
+      .lifecycle(context)
+      .raise(lifecycleInstanceId(v.callId), CALL_EVENT_NAME, event);
     if (v.kind === 'persistenceFailed') log.error('media host event', { kind: v.kind, raised });
     else log.warn('media host event', { kind: v.kind, raised });
     return { status: 202 };
@@ -130,14 +179,25 @@ export function createDrainMediaHostHandler(deps: MediaHostsHttpDeps): HttpHandl
     if (denied !== undefined) return denied;
     const hostId = request.params.hostId ?? '';
     const body = await readJson(request);
-    const isDraining = body.ok ? (body.value as { isDraining?: unknown } | null)?.isDraining : undefined;
-    if (typeof isDraining !== 'boolean') return problem(400, ErrorCode.InvalidRequest, '[ATT_INVALID_REQUEST] body must be {"isDraining": true|false}');
+    const isDraining = body.ok
+      ? (body.value as { isDraining?: unknown } | null)?.isDraining
+      : undefined;
+    if (typeof isDraining !== 'boolean')
+      return problem(
+        400,
+        ErrorCode.InvalidRequest,
+        '[ATT_INVALID_REQUEST] body must be {"isDraining": true|false}',
+      );
     const host = await deps.registry.get(hostId);
-    if (host === undefined) return problem(404, ErrorCode.NotFound, '[ATT_NOT_FOUND] no media host with that id');
+    if (host === undefined)
+      return problem(404, ErrorCode.NotFound, '[ATT_NOT_FOUND] no media host with that id');
     await deps.registry.setDraining(hostId, isDraining);
     deps.pool.invalidate();
     // Tell the host too, best effort: the registry flag alone already stops new sessions.
-    const isHostTold = await deps.control.setDraining(host.controlUrl, isDraining).then(() => true, () => false);
+    const isHostTold = await deps.control.setDraining(host.controlUrl, isDraining).then(
+      () => true,
+      () => false,
+    );
     structuredLog(context, { hostId }).info('media host drain changed', { isDraining, isHostTold });
     return { status: 200, jsonBody: { hostId, isDraining, isHostTold } };
   };

@@ -25,12 +25,18 @@ export interface StructuredLog {
   child(fields: LogFields): StructuredLog;
 }
 
-export function structuredLog(target: LogTarget, base: LogFields = {}, options: { showPii?: boolean } = {}): StructuredLog {
-  const emit = (level: LogLevel) => (message: string, fields: LogFields = {}): void => {
-    const merged: Record<string, unknown> = { level, message, ...base, ...fields };
-    if (merged.pii !== undefined && options.showPii !== true) merged.pii = '[redacted]';
-    target[level](JSON.stringify(merged));
-  };
+export function structuredLog(
+  target: LogTarget,
+  base: LogFields = {},
+  options: { showPii?: boolean } = {},
+): StructuredLog {
+  const emit =
+    (level: LogLevel) =>
+    (message: string, fields: LogFields = {}): void => {
+      const merged: Record<string, unknown> = { level, message, ...base, ...fields };
+      if (merged.pii !== undefined && options.showPii !== true) merged.pii = '[redacted]';
+      target[level](JSON.stringify(merged));
+    };
   return {
     debug: emit('debug'),
     info: emit('info'),

@@ -16,7 +16,14 @@
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
-import type { ParticipantMapping, RecordingGap, RecordingStatus, RecordingStatusChange, ResultInfo, SealSummary } from '@attest/core';
+import type {
+  ParticipantMapping,
+  RecordingGap,
+  RecordingStatus,
+  RecordingStatusChange,
+  ResultInfo,
+  SealSummary,
+} from '@attest/core';
 import {
   ActivityNames,
   CALL_EVENT_NAME,
@@ -50,21 +57,33 @@ interface LifecycleVersion {
   readonly startsRecordingInOneActivity: boolean;
 }
 
-export const callLifecycleV1: OrchestrationHandler = createCallLifecycle({ startsRecordingInOneActivity: false });
-export const callLifecycleV2: OrchestrationHandler = createCallLifecycle({ startsRecordingInOneActivity: true });
+export const callLifecycleV1: OrchestrationHandler = createCallLifecycle({
+  startsRecordingInOneActivity: false,
+});
+export const callLifecycleV2: OrchestrationHandler = createCallLifecycle({
+  startsRecordingInOneActivity: true,
+});
 /** The version new calls start. */
 export const callLifecycle: OrchestrationHandler = callLifecycleV2;
 
 function createCallLifecycle(version: LifecycleVersion): OrchestrationHandler {
-  return function* (context: OrchestrationContext): Generator<Task, CallLifecycleOutput | undefined, unknown> {
+  return function* (
+    context: OrchestrationContext,
+  ): Generator<Task, CallLifecycleOutput | undefined, unknown> {
     return yield* runCallLifecycle(context, version);
   };
 }
 
-function* runCallLifecycle(context: OrchestrationContext, version: LifecycleVersion): Generator<Task, CallLifecycleOutput | undefined, unknown> {
+function* runCallLifecycle(
+  context: OrchestrationContext,
+  version: LifecycleVersion,
+): Generator<Task, CallLifecycleOutput | undefined, unknown> {
   const input = context.df.getInput<CallLifecycleInput>();
   const { settings } = input;
-  const log = replaySafeLogger(context, { callId: input.callId, interactionId: input.interactionId });
+  const log = replaySafeLogger(context, {
+    callId: input.callId,
+    interactionId: input.interactionId,
+  });
   const nowMs = (): number => context.df.currentUtcDateTime.getTime();
   const nowIso = (): string => context.df.currentUtcDateTime.toISOString();
 
@@ -125,7 +144,10 @@ function* runCallLifecycle(context: OrchestrationContext, version: LifecycleVers
    * With `andPersist` (V2, status `recording`) each attempt is one `startRecording` activity, and
    * `persisted` is the media host's answer once Graph confirmed.
    */
-  function* setRecordingStatus(status: RecordingStatus, andPersist: boolean): Generator<Task, RecordingStart, unknown> {
+  function* setRecordingStatus(
+    status: RecordingStatus,
+    andPersist: boolean,
+  ): Generator<Task, RecordingStart, unknown> {
     for (let attempt = 1; attempt <= settings.recordingStatusMaxAttempts; attempt += 1) {
       let result: GraphActivityResult;
       let persisted: MediaActivityResult | undefined;
@@ -144,21 +166,31 @@ function* runCallLifecycle(context: OrchestrationContext, version: LifecycleVers
           status,
         })) as GraphActivityResult;
       }
-      if (result.kind === 'ok') return persisted === undefined ? { isConfirmed: true } : { isConfirmed: true, persisted };
+      if (result.kind === 'ok')
+        return persisted === undefined ? { isConfirmed: true } : { isConfirmed: true, persisted };
       if (result.kind === 'notFound') {
         ended ??= { reason: 'callGone' };
         return { isConfirmed: false };
       }
       if (result.kind === 'failed' && !result.isRetryable) break;
       if (attempt === settings.recordingStatusMaxAttempts) break;
-      const delayInMs = result.kind === 'throttled' ? result.retryAfterInMs : settings.graphRetryDelayInMs;
-      log.warn('updateRecordingStatus retry scheduled', { status, attempt, delayInMs, kind: result.kind });
+      const delayInMs =
+        result.kind === 'throttled' ? result.retryAfterInMs : settings.graphRetryDelayInMs;
+      log.warn('updateRecordingStatus retry scheduled', {
+        status,
+        attempt,
+        delayInMs,
+        kind: result.kind,
+      });
       yield context.df.createTimer(new Date(nowMs() + delayInMs));
     }
     return { isConfirmed: false };
   }
 
-  function* recordStatus(status: RecordingStatus, andPersist = false): Generator<Task, RecordingStart, unknown> {
+  function* recordStatus(
+    status: RecordingStatus,
+    andPersist = false,
+  ): Generator<Task, RecordingStart, unknown> {
     const start = yield* setRecordingStatus(status, andPersist);
     const change: RecordingStatusChange = { status, at: nowIso(), isConfirmed: start.isConfirmed };
     state.statusHistory = [...state.statusHistory, change];
@@ -171,14 +203,22 @@ function* runCallLifecycle(context: OrchestrationContext, version: LifecycleVers
     state.failureReason ??= 'mediaHostLost';
     const at = nowIso();
     state.gaps = [...state.gaps, { startedAt: at, endedAt: at, reason: 'mediaHostLost' }];
-    log.error('media host lost: recording cannot continue', { reason, hostId: input.session.hostId });
+    log.error('media host lost: recording cannot continue', {
+      reason,
+      hostId: input.session.hostId,
+    });
     // Graph was told `recording` (even if persistence never started): tell it the truth.
     const last = state.statusHistory[state.statusHistory.length - 1];
     if (last?.status === 'recording' && last.isConfirmed) {
       yield* recordStatus('failed');
     }
     publishStatus();
-    yield* updateInteraction({ gaps: state.gaps, recordingStatusHistory: state.statusHistory, callState: 'failed', outcomeReason: reason });
+    yield* updateInteraction({
+      gaps: state.gaps,
+      recordingStatusHistory: state.statusHistory,
+      callState: 'failed',
+      outcomeReason: reason,
+    });
   }
 
   function* onEstablished(at: string): Step {
@@ -205,7 +245,10 @@ function* runCallLifecycle(context: OrchestrationContext, version: LifecycleVers
     } else if (ended === undefined) {
       state.failureReason = 'recordingStatusNotConfirmed';
       log.error('recording status not confirmed: media will not be stored');
-      yield context.df.callActivity(ActivityNames.abortMediaSession, { session: input.session, reason: 'recordingStatusNotConfirmed' });
+      yield context.df.callActivity(ActivityNames.abortMediaSession, {
+        session: input.session,
+        reason: 'recordingStatusNotConfirmed',
+      });
     }
     if (state.isRecordingConfirmed && state.pendingMappings !== undefined) {
       const mappings = state.pendingMappings;
@@ -221,7 +264,10 @@ function* runCallLifecycle(context: OrchestrationContext, version: LifecycleVers
   }
 
   function* forward(mappings: readonly ParticipantMapping[]): Step {
-    const result = (yield context.df.callActivity(ActivityNames.forwardParticipants, { session: input.session, mappings })) as MediaActivityResult;
+    const result = (yield context.df.callActivity(ActivityNames.forwardParticipants, {
+      session: input.session,
+      mappings,
+    })) as MediaActivityResult;
     if (!result.ok) yield* onMediaHostLost(result.reason);
   }
 
@@ -244,14 +290,17 @@ function* runCallLifecycle(context: OrchestrationContext, version: LifecycleVers
     }
     // Default roster mode sends the whole roster: whoever is missing has left.
     for (const [id, participant] of Object.entries(next)) {
-      if (!present.has(id) && participant.leftAt === undefined) next[id] = { ...participant, leftAt: event.at };
+      if (!present.has(id) && participant.leftAt === undefined)
+        next[id] = { ...participant, leftAt: event.at };
     }
     state.participants = next;
   }
 
   function* handle(event: CallEvent): Step {
     if (state.seenDeliveryIds.includes(event.deliveryId)) return;
-    state.seenDeliveryIds = [...state.seenDeliveryIds, event.deliveryId].slice(-MAX_REMEMBERED_DELIVERIES);
+    state.seenDeliveryIds = [...state.seenDeliveryIds, event.deliveryId].slice(
+      -MAX_REMEMBERED_DELIVERIES,
+    );
     eventsHandled += 1;
     switch (event.kind) {
       case 'callState':
@@ -272,7 +321,10 @@ function* runCallLifecycle(context: OrchestrationContext, version: LifecycleVers
       case 'participantLeft': {
         const known = state.participants[event.participantId];
         if (known !== undefined && known.leftAt === undefined) {
-          state.participants = { ...state.participants, [event.participantId]: { ...known, leftAt: event.at } };
+          state.participants = {
+            ...state.participants,
+            [event.participantId]: { ...known, leftAt: event.at },
+          };
         }
         return;
       }
@@ -305,13 +357,22 @@ function* runCallLifecycle(context: OrchestrationContext, version: LifecycleVers
         return;
       } else {
         // Try again after Retry-After (or the default delay) rather than a full interval.
-        const delayInMs = result.kind === 'throttled' ? result.retryAfterInMs : settings.graphRetryDelayInMs;
-        state.lastKeepAliveAt = new Date(nowMs() + delayInMs - settings.keepAliveIntervalInMs).toISOString();
+        const delayInMs =
+          result.kind === 'throttled' ? result.retryAfterInMs : settings.graphRetryDelayInMs;
+        state.lastKeepAliveAt = new Date(
+          nowMs() + delayInMs - settings.keepAliveIntervalInMs,
+        ).toISOString();
         log.warn('keepAlive failed', { kind: result.kind, delayInMs });
       }
     }
-    if (!state.isMediaHostLost && state.isRecordingConfirmed && now >= Date.parse(state.lastHealthCheckAt) + settings.mediaHealthCheckIntervalInMs) {
-      const health = (yield context.df.callActivity(ActivityNames.checkMediaSession, { session: input.session })) as MediaActivityResult;
+    if (
+      !state.isMediaHostLost &&
+      state.isRecordingConfirmed &&
+      now >= Date.parse(state.lastHealthCheckAt) + settings.mediaHealthCheckIntervalInMs
+    ) {
+      const health = (yield context.df.callActivity(ActivityNames.checkMediaSession, {
+        session: input.session,
+      })) as MediaActivityResult;
       state.lastHealthCheckAt = nowIso();
       if (health.ok && health.state !== 'failed' && health.state !== 'aborted') {
         state.healthFailures = 0;
@@ -331,7 +392,10 @@ function* runCallLifecycle(context: OrchestrationContext, version: LifecycleVers
     }
     let due = Date.parse(state.lastKeepAliveAt) + settings.keepAliveIntervalInMs;
     if (!state.isMediaHostLost && state.isRecordingConfirmed) {
-      due = Math.min(due, Date.parse(state.lastHealthCheckAt) + settings.mediaHealthCheckIntervalInMs);
+      due = Math.min(
+        due,
+        Date.parse(state.lastHealthCheckAt) + settings.mediaHealthCheckIntervalInMs,
+      );
     }
     return new Date(Math.max(due, nowMs()));
   };
@@ -364,17 +428,25 @@ function* runCallLifecycle(context: OrchestrationContext, version: LifecycleVers
   }
   return yield* finish(ended);
 
-  function* finish(end: { readonly reason: string; readonly resultInfo?: ResultInfo }): Generator<Task, CallLifecycleOutput, unknown> {
+  function* finish(end: {
+    readonly reason: string;
+    readonly resultInfo?: ResultInfo;
+  }): Generator<Task, CallLifecycleOutput, unknown> {
     let seal: SealSummary | undefined;
     if (state.isRecordingConfirmed) {
-      const sealed = (yield context.df.callActivity(ActivityNames.sealRecording, { session: input.session })) as SealActivityResult;
+      const sealed = (yield context.df.callActivity(ActivityNames.sealRecording, {
+        session: input.session,
+      })) as SealActivityResult;
       if (sealed.ok) seal = sealed.summary;
       else {
         state.failureReason ??= 'sealFailed';
         log.error('seal failed', { reason: sealed.reason });
       }
     } else if (state.failureReason === undefined) {
-      yield context.df.callActivity(ActivityNames.abortMediaSession, { session: input.session, reason: end.reason });
+      yield context.df.callActivity(ActivityNames.abortMediaSession, {
+        session: input.session,
+        reason: end.reason,
+      });
     }
     const endedAt = nowIso();
     const ownGaps: RecordingGap[] = state.gaps.map((gap) =>
@@ -383,13 +455,20 @@ function* runCallLifecycle(context: OrchestrationContext, version: LifecycleVers
     const gaps = [...ownGaps, ...(seal?.gaps ?? [])];
     let output: CallLifecycleOutput;
     if (state.phase === 'awaitingEstablished') {
-      output = { outcome: 'failed', outcomeReason: end.reason === 'terminated' ? 'endedBeforeEstablished' : end.reason };
+      output = {
+        outcome: 'failed',
+        outcomeReason: end.reason === 'terminated' ? 'endedBeforeEstablished' : end.reason,
+      };
     } else if (state.failureReason !== undefined || seal === undefined) {
       output = { outcome: 'failed', outcomeReason: state.failureReason ?? end.reason };
     } else {
       output = { outcome: gaps.length > 0 ? 'recordedWithGaps' : 'recorded' };
     }
-    output = { ...output, resultCode: end.resultInfo?.code, resultSubcode: end.resultInfo?.subcode };
+    output = {
+      ...output,
+      resultCode: end.resultInfo?.code,
+      resultSubcode: end.resultInfo?.subcode,
+    };
     yield context.df.callActivityWithRetry(ActivityNames.finalizeInteraction, storageRetry, {
       tenantId: input.tenantId,
       interactionId: input.interactionId,
@@ -404,12 +483,19 @@ function* runCallLifecycle(context: OrchestrationContext, version: LifecycleVers
         callState: 'ended',
         ...(seal === undefined
           ? {}
-          : { manifestBlobName: seal.manifestBlobName, manifestSha256: seal.manifestSha256, sealedAt: endedAt }),
+          : {
+              manifestBlobName: seal.manifestBlobName,
+              manifestSha256: seal.manifestSha256,
+              sealedAt: endedAt,
+            }),
       },
       participants: Object.values(state.participants),
       seal,
     });
-    log.info('call finished', { outcome: output.outcome, reason: output.outcomeReason ?? end.reason });
+    log.info('call finished', {
+      outcome: output.outcome,
+      reason: output.outcomeReason ?? end.reason,
+    });
     return output;
   }
 }

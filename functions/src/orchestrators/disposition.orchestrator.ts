@@ -22,7 +22,10 @@ export const dispositionOrchestrator: OrchestrationHandler = function* (
   const input = context.df.getInput<DispositionInput>();
   const subject = { tenantId: input.tenantId, interactionId: input.interactionId };
 
-  const check = (yield context.df.callActivity(ArchiveActivityNames.checkDisposition, subject)) as DispositionCheck;
+  const check = (yield context.df.callActivity(
+    ArchiveActivityNames.checkDisposition,
+    subject,
+  )) as DispositionCheck;
   if (check.action === 'skip') return { status: 'skipped', reason: check.reason ?? 'notDue' };
 
   let approvedBy = input.requestedBy;
@@ -32,12 +35,19 @@ export const dispositionOrchestrator: OrchestrationHandler = function* (
     // Reminders keep their cadence whatever events arrive in between.
     let nextReminderAtInMs = startedAtInMs + input.reminderIntervalInMs;
     let reminder = 0;
-    yield context.df.callActivity(ArchiveActivityNames.requestDispositionApproval, { ...subject, reminder, instanceId: context.df.instanceId });
+    yield context.df.callActivity(ArchiveActivityNames.requestDispositionApproval, {
+      ...subject,
+      reminder,
+      instanceId: context.df.instanceId,
+    });
     let decision: DispositionDecision | undefined;
     while (decision === undefined) {
       const nowInMs = context.df.currentUtcDateTime.getTime();
       if (nowInMs >= deadlineInMs) {
-        yield context.df.callActivity(ArchiveActivityNames.recordDispositionOutcome, { ...subject, outcome: 'timedOut' });
+        yield context.df.callActivity(ArchiveActivityNames.recordDispositionOutcome, {
+          ...subject,
+          outcome: 'timedOut',
+        });
         return { status: 'timedOut' };
       }
       const wakeAtInMs = Math.min(deadlineInMs, nextReminderAtInMs);
@@ -53,17 +63,28 @@ export const dispositionOrchestrator: OrchestrationHandler = function* (
       } else if (wakeAtInMs < deadlineInMs) {
         reminder += 1;
         nextReminderAtInMs += input.reminderIntervalInMs;
-        yield context.df.callActivity(ArchiveActivityNames.requestDispositionApproval, { ...subject, reminder, instanceId: context.df.instanceId });
+        yield context.df.callActivity(ArchiveActivityNames.requestDispositionApproval, {
+          ...subject,
+          reminder,
+          instanceId: context.df.instanceId,
+        });
       }
     }
     if (!decision.isApproved) {
-      yield context.df.callActivity(ArchiveActivityNames.recordDispositionOutcome, { ...subject, outcome: 'rejected', decidedBy: decision.decidedBy });
+      yield context.df.callActivity(ArchiveActivityNames.recordDispositionOutcome, {
+        ...subject,
+        outcome: 'rejected',
+        decidedBy: decision.decidedBy,
+      });
       return { status: 'rejected', decidedBy: decision.decidedBy };
     }
     approvedBy = decision.decidedBy;
   }
 
-  const outcome = (yield context.df.callActivity(ArchiveActivityNames.disposeInteraction, { ...subject, approvedBy })) as DisposeOutcome;
+  const outcome = (yield context.df.callActivity(ArchiveActivityNames.disposeInteraction, {
+    ...subject,
+    approvedBy,
+  })) as DisposeOutcome;
   if (outcome.status === 'deleted') return { status: 'deleted', ledgerSeq: outcome.ledgerSeq };
   return outcome;
 };

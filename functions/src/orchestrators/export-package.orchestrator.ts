@@ -8,7 +8,13 @@
  */
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import * as df from 'durable-functions';
-import { ArchiveActivityNames, type ExportBatchResult, type ExportJobInput, type ExportJobProgress, type ExportResult } from '../domain/archive-names';
+import {
+  ArchiveActivityNames,
+  type ExportBatchResult,
+  type ExportJobInput,
+  type ExportJobProgress,
+  type ExportResult,
+} from '../domain/archive-names';
 
 /** Storage hiccups are retried; a step that keeps failing fails the export (it can be resumed). */
 const stepRetry = new df.RetryOptions(5_000, 4);
@@ -28,7 +34,11 @@ export const exportPackageOrchestrator: OrchestrationHandler = function* (
   let resumedCount = input.resumedCount ?? 0;
   if (total === undefined) {
     progress('selecting', 0, 0);
-    const prepared = (yield context.df.callActivityWithRetry(ArchiveActivityNames.prepareExport, stepRetry, request)) as { total: number; resumedCount: number };
+    const prepared = (yield context.df.callActivityWithRetry(
+      ArchiveActivityNames.prepareExport,
+      stepRetry,
+      request,
+    )) as { total: number; resumedCount: number };
     total = prepared.total;
     resumedCount = prepared.resumedCount;
   }
@@ -40,12 +50,20 @@ export const exportPackageOrchestrator: OrchestrationHandler = function* (
       return undefined;
     }
     progress('writing', next, total);
-    const written = (yield context.df.callActivityWithRetry(ArchiveActivityNames.writeExportBatch, stepRetry, { request, start: next, count: input.batchSize })) as ExportBatchResult;
+    const written = (yield context.df.callActivityWithRetry(
+      ArchiveActivityNames.writeExportBatch,
+      stepRetry,
+      { request, start: next, count: input.batchSize },
+    )) as ExportBatchResult;
     next = written.nextIndex;
   }
 
   progress('finishing', total, total);
-  const result = (yield context.df.callActivityWithRetry(ArchiveActivityNames.finishExport, stepRetry, { request, resumedCount })) as ExportResult;
+  const result = (yield context.df.callActivityWithRetry(
+    ArchiveActivityNames.finishExport,
+    stepRetry,
+    { request, resumedCount },
+  )) as ExportResult;
   progress('done', total, total);
   return result;
 };

@@ -33,34 +33,105 @@ export interface ArchiveRegistrationDeps {
   readonly checkpointSchedule: string;
 }
 
-const routes: readonly { name: string; route: string; method: HttpMethod; handler: keyof ArchiveAdminHandlers }[] = [
+const routes: readonly {
+  name: string;
+  route: string;
+  method: HttpMethod;
+  handler: keyof ArchiveAdminHandlers;
+}[] = [
   { name: 'archiveSearch', route: 'archive/interactions', method: 'GET', handler: 'search' },
-  { name: 'archiveViewMetadata', route: 'archive/interactions/{tenantId}/{interactionId}', method: 'GET', handler: 'viewMetadata' },
-  { name: 'archiveDeleteInteraction', route: 'archive/interactions/{tenantId}/{interactionId}', method: 'DELETE', handler: 'deleteInteraction' },
-  { name: 'archiveMedia', route: 'archive/interactions/{tenantId}/{interactionId}/streams/{streamId}', method: 'GET', handler: 'media' },
+  {
+    name: 'archiveViewMetadata',
+    route: 'archive/interactions/{tenantId}/{interactionId}',
+    method: 'GET',
+    handler: 'viewMetadata',
+  },
+  {
+    name: 'archiveDeleteInteraction',
+    route: 'archive/interactions/{tenantId}/{interactionId}',
+    method: 'DELETE',
+    handler: 'deleteInteraction',
+  },
+  {
+    name: 'archiveMedia',
+    route: 'archive/interactions/{tenantId}/{interactionId}/streams/{streamId}',
+    method: 'GET',
+    handler: 'media',
+  },
   { name: 'archiveListHolds', route: 'archive/holds', method: 'GET', handler: 'listHolds' },
   { name: 'archivePlaceHold', route: 'archive/holds', method: 'POST', handler: 'placeHold' },
-  { name: 'archiveReleaseHold', route: 'archive/holds/{holdId}/release', method: 'POST', handler: 'releaseHold' },
-  { name: 'archiveDecideDisposition', route: 'archive/dispositions/{tenantId}/{interactionId}/decision', method: 'POST', handler: 'decideDisposition' },
+  {
+    name: 'archiveReleaseHold',
+    route: 'archive/holds/{holdId}/release',
+    method: 'POST',
+    handler: 'releaseHold',
+  },
+  {
+    name: 'archiveDecideDisposition',
+    route: 'archive/dispositions/{tenantId}/{interactionId}/decision',
+    method: 'POST',
+    handler: 'decideDisposition',
+  },
   { name: 'archiveViewLedger', route: 'archive/ledger', method: 'GET', handler: 'viewLedger' },
-  { name: 'archiveCompleteness', route: 'archive/reports/completeness', method: 'GET', handler: 'completenessReport' },
+  {
+    name: 'archiveCompleteness',
+    route: 'archive/reports/completeness',
+    method: 'GET',
+    handler: 'completenessReport',
+  },
   { name: 'archiveExport', route: 'archive/exports', method: 'POST', handler: 'export' },
-  { name: 'archiveExportStatus', route: 'archive/exports/{exportId}', method: 'GET', handler: 'exportStatus' },
-  { name: 'archiveSubjectExport', route: 'archive/subjects/{userId}/export', method: 'POST', handler: 'subjectExport' },
-  { name: 'archiveSubjectErasure', route: 'archive/subjects/{userId}/erasure', method: 'POST', handler: 'subjectErasure' },
+  {
+    name: 'archiveExportStatus',
+    route: 'archive/exports/{exportId}',
+    method: 'GET',
+    handler: 'exportStatus',
+  },
+  {
+    name: 'archiveSubjectExport',
+    route: 'archive/subjects/{userId}/export',
+    method: 'POST',
+    handler: 'subjectExport',
+  },
+  {
+    name: 'archiveSubjectErasure',
+    route: 'archive/subjects/{userId}/erasure',
+    method: 'POST',
+    handler: 'subjectErasure',
+  },
 ];
 
 export function registerArchive(deps: ArchiveRegistrationDeps): void {
   df.app.orchestration(ArchiveOrchestratorNames.disposition, dispositionOrchestrator);
-  df.app.activity(ArchiveActivityNames.checkDisposition, { handler: (input: Parameters<ArchiveActivities['checkDisposition']>[0]) => deps.activities.checkDisposition(input) });
-  df.app.activity(ArchiveActivityNames.requestDispositionApproval, { handler: (input: Parameters<ArchiveActivities['requestDispositionApproval']>[0]) => deps.activities.requestDispositionApproval(input) });
-  df.app.activity(ArchiveActivityNames.recordDispositionOutcome, { handler: (input: Parameters<ArchiveActivities['recordDispositionOutcome']>[0]) => deps.activities.recordDispositionOutcome(input) });
-  df.app.activity(ArchiveActivityNames.disposeInteraction, { handler: (input: Parameters<ArchiveActivities['disposeInteraction']>[0]) => deps.activities.disposeInteraction(input) });
+  df.app.activity(ArchiveActivityNames.checkDisposition, {
+    handler: (input: Parameters<ArchiveActivities['checkDisposition']>[0]) =>
+      deps.activities.checkDisposition(input),
+  });
+  df.app.activity(ArchiveActivityNames.requestDispositionApproval, {
+    handler: (input: Parameters<ArchiveActivities['requestDispositionApproval']>[0]) =>
+      deps.activities.requestDispositionApproval(input),
+  });
+  df.app.activity(ArchiveActivityNames.recordDispositionOutcome, {
+    handler: (input: Parameters<ArchiveActivities['recordDispositionOutcome']>[0]) =>
+      deps.activities.recordDispositionOutcome(input),
+  });
+  df.app.activity(ArchiveActivityNames.disposeInteraction, {
+    handler: (input: Parameters<ArchiveActivities['disposeInteraction']>[0]) =>
+      deps.activities.disposeInteraction(input),
+  });
 
   df.app.orchestration(ArchiveOrchestratorNames.exportPackage, exportPackageOrchestrator);
-  df.app.activity(ArchiveActivityNames.prepareExport, { handler: (input: Parameters<ExportActivities['prepareExport']>[0]) => deps.exports.prepareExport(input) });
-  df.app.activity(ArchiveActivityNames.writeExportBatch, { handler: (input: Parameters<ExportActivities['writeExportBatch']>[0]) => deps.exports.writeExportBatch(input) });
-  df.app.activity(ArchiveActivityNames.finishExport, { handler: (input: Parameters<ExportActivities['finishExport']>[0]) => deps.exports.finishExport(input) });
+  df.app.activity(ArchiveActivityNames.prepareExport, {
+    handler: (input: Parameters<ExportActivities['prepareExport']>[0]) =>
+      deps.exports.prepareExport(input),
+  });
+  df.app.activity(ArchiveActivityNames.writeExportBatch, {
+    handler: (input: Parameters<ExportActivities['writeExportBatch']>[0]) =>
+      deps.exports.writeExportBatch(input),
+  });
+  df.app.activity(ArchiveActivityNames.finishExport, {
+    handler: (input: Parameters<ExportActivities['finishExport']>[0]) =>
+      deps.exports.finishExport(input),
+  });
 
   df.app.client.timer('archiveRetentionSweep', {
     schedule: deps.retentionSchedule,
@@ -81,14 +152,27 @@ export function registerArchive(deps: ArchiveRegistrationDeps): void {
     schedule: deps.checkpointSchedule,
     handler: async (_timer, context) => {
       const checkpoint = (await deps.checkpoint()) as { seq: number } | undefined;
-      context.info('ledger checkpoint', { seq: checkpoint?.seq ?? -1, isWritten: checkpoint !== undefined });
+      context.info('ledger checkpoint', {
+        seq: checkpoint?.seq ?? -1,
+        isWritten: checkpoint !== undefined,
+      });
     },
   });
 
-  app.http('archiveLiveListen', { route: 'archive/calls/{callId}/listen', methods: ['POST'], authLevel: 'anonymous', handler: createLiveListenHandler(deps.liveListen) });
+  app.http('archiveLiveListen', {
+    route: 'archive/calls/{callId}/listen',
+    methods: ['POST'],
+    authLevel: 'anonymous',
+    handler: createLiveListenHandler(deps.liveListen),
+  });
 
   // Routes that start or follow orchestrations get the durable client of their invocation.
-  const durableRoutes = new Set<keyof ArchiveAdminHandlers>(['decideDisposition', 'export', 'exportStatus', 'subjectExport']);
+  const durableRoutes = new Set<keyof ArchiveAdminHandlers>([
+    'decideDisposition',
+    'export',
+    'exportStatus',
+    'subjectExport',
+  ]);
   const noDurableClient = (): never => {
     throw new Error('this route has no durable client');
   };
@@ -99,12 +183,25 @@ export function registerArchive(deps: ArchiveRegistrationDeps): void {
         methods: [route.method],
         authLevel: 'anonymous',
         handler: (request, client, context) =>
-          createArchiveAdminHandlers({ ...deps.admin, dispositions: new DurableDispositionClient(client), exportJobs: new DurableExportJobs(client, deps.exportJobs) })[route.handler](request, context),
+          createArchiveAdminHandlers({
+            ...deps.admin,
+            dispositions: new DurableDispositionClient(client),
+            exportJobs: new DurableExportJobs(client, deps.exportJobs),
+          })[route.handler](request, context),
       });
       continue;
     }
-    const handlers = createArchiveAdminHandlers({ ...deps.admin, dispositions: { raiseDecision: () => Promise.resolve(false) }, exportJobs: { start: noDurableClient, status: noDurableClient } });
+    const handlers = createArchiveAdminHandlers({
+      ...deps.admin,
+      dispositions: { raiseDecision: () => Promise.resolve(false) },
+      exportJobs: { start: noDurableClient, status: noDurableClient },
+    });
     const handler: HttpHandler = handlers[route.handler];
-    app.http(route.name, { route: route.route, methods: [route.method], authLevel: 'anonymous', handler });
+    app.http(route.name, {
+      route: route.route,
+      methods: [route.method],
+      authLevel: 'anonymous',
+      handler,
+    });
   }
 }

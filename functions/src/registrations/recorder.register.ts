@@ -19,32 +19,115 @@ export interface RecorderHttpHandlers {
   readonly lifecycleHistoryPurge: TimerHandler;
 }
 
-export function registerRecorder(handlers: RecorderHttpHandlers, activities: RecorderActivities): void {
+export function registerRecorder(
+  handlers: RecorderHttpHandlers,
+  activities: RecorderActivities,
+): void {
   const client = [df.input.durableClient()];
   // Authentication is done in the handlers (JWT / control key), hence `anonymous`.
-  app.http('recorderCalling', { route: 'calling', methods: ['POST'], authLevel: 'anonymous', extraInputs: client, handler: handlers.calling });
-  app.http('recorderCallingCallback', { route: 'calling/{callId}', methods: ['POST'], authLevel: 'anonymous', extraInputs: client, handler: handlers.calling });
-  app.http('recorderMediaHostHeartbeat', { route: 'mediahosts/heartbeat', methods: ['POST'], authLevel: 'anonymous', handler: handlers.heartbeat });
-  app.http('recorderMediaHostEvents', { route: 'mediahosts/events', methods: ['POST'], authLevel: 'anonymous', extraInputs: client, handler: handlers.mediaHostEvents });
-  app.http('recorderListMediaHosts', { route: 'mediahosts', methods: ['GET'], authLevel: 'anonymous', handler: handlers.listMediaHosts });
-  app.http('recorderDrainMediaHost', { route: 'mediahosts/{hostId}/drain', methods: ['POST'], authLevel: 'anonymous', handler: handlers.drainMediaHost });
-  app.http('recorderGetCall', { route: 'calls/{callId}', methods: ['GET'], authLevel: 'anonymous', extraInputs: client, handler: handlers.getCall });
-  app.http('recorderListCalls', { route: 'calls', methods: ['GET'], authLevel: 'anonymous', handler: handlers.listCalls });
+  app.http('recorderCalling', {
+    route: 'calling',
+    methods: ['POST'],
+    authLevel: 'anonymous',
+    extraInputs: client,
+    handler: handlers.calling,
+  });
+  app.http('recorderCallingCallback', {
+    route: 'calling/{callId}',
+    methods: ['POST'],
+    authLevel: 'anonymous',
+    extraInputs: client,
+    handler: handlers.calling,
+  });
+  app.http('recorderMediaHostHeartbeat', {
+    route: 'mediahosts/heartbeat',
+    methods: ['POST'],
+    authLevel: 'anonymous',
+    handler: handlers.heartbeat,
+  });
+  app.http('recorderMediaHostEvents', {
+    route: 'mediahosts/events',
+    methods: ['POST'],
+    authLevel: 'anonymous',
+    extraInputs: client,
+    handler: handlers.mediaHostEvents,
+  });
+  app.http('recorderListMediaHosts', {
+    route: 'mediahosts',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    handler: handlers.listMediaHosts,
+  });
+  app.http('recorderDrainMediaHost', {
+    route: 'mediahosts/{hostId}/drain',
+    methods: ['POST'],
+    authLevel: 'anonymous',
+    handler: handlers.drainMediaHost,
+  });
+  app.http('recorderGetCall', {
+    route: 'calls/{callId}',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    extraInputs: client,
+    handler: handlers.getCall,
+  });
+  app.http('recorderListCalls', {
+    route: 'calls',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    handler: handlers.listCalls,
+  });
 
-  app.timer('recorderDeliveryLogSweep', { schedule: DELIVERY_LOG_SWEEP_SCHEDULE, handler: handlers.deliveryLogSweep });
-  app.timer('recorderLifecycleHistoryPurge', { schedule: LIFECYCLE_HISTORY_PURGE_SCHEDULE, extraInputs: client, handler: handlers.lifecycleHistoryPurge });
+  app.timer('recorderDeliveryLogSweep', {
+    schedule: DELIVERY_LOG_SWEEP_SCHEDULE,
+    handler: handlers.deliveryLogSweep,
+  });
+  app.timer('recorderLifecycleHistoryPurge', {
+    schedule: LIFECYCLE_HISTORY_PURGE_SCHEDULE,
+    extraInputs: client,
+    handler: handlers.lifecycleHistoryPurge,
+  });
 
   df.app.orchestration(OrchestratorNames.callLifecycle, callLifecycleV2);
   // Instances started before V2 replay with the code that started them.
   df.app.orchestration(OrchestratorNames.callLifecycleV1, callLifecycleV1);
-  df.app.activity(ActivityNames.startRecording, { handler: (input: Parameters<RecorderActivities['startRecording']>[0]) => activities.startRecording(input) });
-  df.app.activity(ActivityNames.updateRecordingStatus, { handler: (input: Parameters<RecorderActivities['updateRecordingStatus']>[0]) => activities.updateRecordingStatus(input) });
-  df.app.activity(ActivityNames.keepAlive, { handler: (input: Parameters<RecorderActivities['keepAlive']>[0]) => activities.keepAlive(input) });
-  df.app.activity(ActivityNames.startPersisting, { handler: (input: Parameters<RecorderActivities['startPersisting']>[0]) => activities.startPersisting(input) });
-  df.app.activity(ActivityNames.forwardParticipants, { handler: (input: Parameters<RecorderActivities['forwardParticipants']>[0]) => activities.forwardParticipants(input) });
-  df.app.activity(ActivityNames.checkMediaSession, { handler: (input: Parameters<RecorderActivities['checkMediaSession']>[0]) => activities.checkMediaSession(input) });
-  df.app.activity(ActivityNames.abortMediaSession, { handler: (input: Parameters<RecorderActivities['abortMediaSession']>[0]) => activities.abortMediaSession(input) });
-  df.app.activity(ActivityNames.sealRecording, { handler: (input: Parameters<RecorderActivities['sealRecording']>[0]) => activities.sealRecording(input) });
-  df.app.activity(ActivityNames.updateInteraction, { handler: (input: Parameters<RecorderActivities['updateInteraction']>[0]) => activities.updateInteraction(input) });
-  df.app.activity(ActivityNames.finalizeInteraction, { handler: (input: Parameters<RecorderActivities['finalizeInteraction']>[0]) => activities.finalizeInteraction(input) });
+  df.app.activity(ActivityNames.startRecording, {
+    handler: (input: Parameters<RecorderActivities['startRecording']>[0]) =>
+      activities.startRecording(input),
+  });
+  df.app.activity(ActivityNames.updateRecordingStatus, {
+    handler: (input: Parameters<RecorderActivities['updateRecordingStatus']>[0]) =>
+      activities.updateRecordingStatus(input),
+  });
+  df.app.activity(ActivityNames.keepAlive, {
+    handler: (input: Parameters<RecorderActivities['keepAlive']>[0]) => activities.keepAlive(input),
+  });
+  df.app.activity(ActivityNames.startPersisting, {
+    handler: (input: Parameters<RecorderActivities['startPersisting']>[0]) =>
+      activities.startPersisting(input),
+  });
+  df.app.activity(ActivityNames.forwardParticipants, {
+    handler: (input: Parameters<RecorderActivities['forwardParticipants']>[0]) =>
+      activities.forwardParticipants(input),
+  });
+  df.app.activity(ActivityNames.checkMediaSession, {
+    handler: (input: Parameters<RecorderActivities['checkMediaSession']>[0]) =>
+      activities.checkMediaSession(input),
+  });
+  df.app.activity(ActivityNames.abortMediaSession, {
+    handler: (input: Parameters<RecorderActivities['abortMediaSession']>[0]) =>
+      activities.abortMediaSession(input),
+  });
+  df.app.activity(ActivityNames.sealRecording, {
+    handler: (input: Parameters<RecorderActivities['sealRecording']>[0]) =>
+      activities.sealRecording(input),
+  });
+  df.app.activity(ActivityNames.updateInteraction, {
+    handler: (input: Parameters<RecorderActivities['updateInteraction']>[0]) =>
+      activities.updateInteraction(input),
+  });
+  df.app.activity(ActivityNames.finalizeInteraction, {
+    handler: (input: Parameters<RecorderActivities['finalizeInteraction']>[0]) =>
+      activities.finalizeInteraction(input),
+  });
 }

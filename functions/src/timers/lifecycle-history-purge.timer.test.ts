@@ -4,12 +4,23 @@ import { createLifecycleHistoryPurgeHandler } from './lifecycle-history-purge.ti
 
 function run(history: LifecycleHistory, maxPerRun: number): Promise<unknown[][]> {
   const lines: unknown[][] = [];
-  const handler = createLifecycleHistoryPurgeHandler({ history: () => history, retentionInMs: 30 * 86_400_000, now: () => new Date('2030-02-01T03:30:00Z'), maxPerRun });
-  return handler({ isPastDue: false } as Timer, new InvocationContext({ functionName: 'purge', logHandler: (level, ...args) => lines.push([level, ...args]) })).then(() => lines);
+  const handler = createLifecycleHistoryPurgeHandler({
+    history: () => history,
+    retentionInMs: 30 * 86_400_000,
+    now: () => new Date('2030-02-01T03:30:00Z'),
+    maxPerRun,
+  });
+  return handler(
+    { isPastDue: false } as Timer,
+    new InvocationContext({
+      functionName: 'purge',
+      logHandler: (level, ...args) => lines.push([level, ...args]),
+    }),
+  ).then(() => lines);
 }
 
 describe('lifecycle history purge timer', () => {
-  it('asks for lifecycles finished before the retention and purges at most a run\'s worth, saying more is left', async () => {
+  it("asks for lifecycles finished before the retention and purges at most a run's worth, saying more is left", async () => {
     const asked: { before: Date; limit: number }[] = [];
     const purged: string[] = [];
     const history: LifecycleHistory = {
@@ -32,7 +43,8 @@ describe('lifecycle history purge timer', () => {
   it('goes on past an instance it cannot purge and counts it', async () => {
     const history: LifecycleHistory = {
       listFinished: () => Promise.resolve(['call-a', 'call-b']),
-      purge: (id) => (id === 'call-a' ? Promise.reject(new Error('storage unavailable')) : Promise.resolve(true)),
+      purge: (id) =>
+        id === 'call-a' ? Promise.reject(new Error('storage unavailable')) : Promise.resolve(true),
     };
     const lines = await run(history, 10);
     expect(lines.some((l) => l[0] === 'warning' || String(l[1]).includes('not purged'))).toBe(true);

@@ -32,7 +32,9 @@ export interface LifecycleHistoryPurgeDeps {
   readonly maxPerRun?: number;
 }
 
-export function createLifecycleHistoryPurgeHandler(deps: LifecycleHistoryPurgeDeps): (timer: Timer, context: InvocationContext) => Promise<void> {
+export function createLifecycleHistoryPurgeHandler(
+  deps: LifecycleHistoryPurgeDeps,
+): (timer: Timer, context: InvocationContext) => Promise<void> {
   return async (_timer, context) => {
     const log = structuredLog(context);
     const history = deps.history(context);
@@ -48,11 +50,20 @@ export function createLifecycleHistoryPurgeHandler(deps: LifecycleHistoryPurgeDe
         if (await history.purge(instanceId)) purged += 1;
       } catch (error) {
         failed += 1;
-        log.warn('lifecycle history not purged', { instanceId, error: error instanceof Error ? error.message : String(error) });
+        log.warn('lifecycle history not purged', {
+          instanceId,
+          error: error instanceof Error ? error.message : String(error),
+        });
       }
       const done = purged + failed;
-      if (done % PROGRESS_EVERY === 0 && done < batch.length) log.info('lifecycle history purge progress', { done, of: batch.length });
+      if (done % PROGRESS_EVERY === 0 && done < batch.length)
+        log.info('lifecycle history purge progress', { done, of: batch.length });
     }
-    log.info('lifecycle history purged', { purged, failed, cutoff: cutoff.toISOString(), isMoreLeft: ids.length > max });
+    log.info('lifecycle history purged', {
+      purged,
+      failed,
+      cutoff: cutoff.toISOString(),
+      isMoreLeft: ids.length > max,
+    });
   };
 }

@@ -34,7 +34,9 @@ export interface RetentionSweepDeps {
   readonly onProgress?: (summary: RetentionSweepSummary) => void;
 }
 
-export function createRetentionSweep(deps: RetentionSweepDeps): () => Promise<RetentionSweepSummary> {
+export function createRetentionSweep(
+  deps: RetentionSweepDeps,
+): () => Promise<RetentionSweepSummary> {
   return async () => {
     const now = deps.clock.now();
     const holds = await deps.holds.list();
@@ -49,14 +51,17 @@ export function createRetentionSweep(deps: RetentionSweepDeps): () => Promise<Re
       if (activeHoldsFor(holds, record.interaction, now).length > 0) {
         held += 1;
       } else {
-        const result = await deps.starter.startIfIdle(dispositionInstanceId(tenantId, interactionId), {
-          tenantId,
-          interactionId,
-          mode: record.dispositionMode ?? 'auto',
-          requestedBy: 'system',
-          approvalTimeoutInMs: deps.settings.approvalTimeoutInMs,
-          reminderIntervalInMs: deps.settings.reminderIntervalInMs,
-        });
+        const result = await deps.starter.startIfIdle(
+          dispositionInstanceId(tenantId, interactionId),
+          {
+            tenantId,
+            interactionId,
+            mode: record.dispositionMode ?? 'auto',
+            requestedBy: 'system',
+            approvalTimeoutInMs: deps.settings.approvalTimeoutInMs,
+            reminderIntervalInMs: deps.settings.reminderIntervalInMs,
+          },
+        );
         if (result === 'started') started += 1;
         else alreadyRunning += 1;
       }

@@ -78,9 +78,12 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   const tablePort = options.tablePort ?? (await getFreePort());
   const args = [
     require.resolve('azurite/dist/src/azurite.js'),
-    '--blobPort', String(blobPort),
-    '--queuePort', String(queuePort),
-    '--tablePort', String(tablePort),
+    '--blobPort',
+    String(blobPort),
+    '--queuePort',
+    String(queuePort),
+    '--tablePort',
+    String(tablePort),
     '--silent',
     '--skipApiVersionCheck',
     '--loose',
@@ -89,18 +92,23 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   if (options.inMemory === true) {
     args.push('--inMemoryPersistence');
   } else {
-    if (options.location === undefined) throw new Error('startAzurite needs a location unless inMemory');
+    if (options.location === undefined)
+      throw new Error('startAzurite needs a location unless inMemory');
     mkdirSync(options.location, { recursive: true });
     args.push('--location', options.location);
   }
   // Diagnostics only (for example `--cpu-prof --cpu-prof-dir=/tmp/azurite-prof`): node options for Azurite's process.
   const nodeArgs = (process.env.ATTEST_AZURITE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   let exited = false;
-  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const exitPromise = new Promise<void>((resolve) =>
+    child.once('exit', () => ((exited = true), resolve())),
+  );
 
   const deadline = Date.now() + (options.startTimeoutInMs ?? 30_000);
   for (;;) {

@@ -20,7 +20,8 @@ export class ManualClock implements Clock {
   }
 
   advance(ms: number): Date {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('ManualClock.advance needs a non-negative number of ms');
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError('ManualClock.advance needs a non-negative number of ms');
     this.#nowInMs += ms;
     return this.now();
   }
@@ -48,6 +49,7 @@ export function clockFromEnv(env: NodeJS.ProcessEnv = process.env): Clock {
   const raw = env[CLOCK_OFFSET_ENV];
   if (raw === undefined || raw.trim() === '') return { now: () => new Date() };
   const offset = Number(raw);
-  if (!Number.isSafeInteger(offset)) throw new Error(`${CLOCK_OFFSET_ENV} must be an integer number of ms`);
+  if (!Number.isSafeInteger(offset))
+    throw new Error(`${CLOCK_OFFSET_ENV} must be an integer number of ms`);
   return offsetClock(offset);
 }

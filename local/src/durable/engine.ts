@@ -17,7 +17,12 @@ import type {
 } from '../host/contracts';
 import { createHostLogger, jsonLineSink, type HostLogger, type LogSink } from '../host/log-sink';
 import { HUB_PARTITION, HubStore, RowKeys, pad, statusOf, type Row } from './hub-store';
-import { HistoryEventType, historyEvents, validateHistoryEvent, type HistoryEvent } from './history-events';
+import {
+  HistoryEventType,
+  historyEvents,
+  validateHistoryEvent,
+  type HistoryEvent,
+} from './history-events';
 import {
   ActionType,
   LONG_TIMER_INTERVAL,
@@ -32,7 +37,12 @@ import {
   type LedgerEntry,
   type WireAction,
 } from './ledger';
-import { createManagementHandler, isManagementPath, startManagementServer, type ManagementServer } from './management-server';
+import {
+  createManagementHandler,
+  isManagementPath,
+  startManagementServer,
+  type ManagementServer,
+} from './management-server';
 
 export const RuntimeStatus = {
   Pending: 'Pending',
@@ -44,7 +54,11 @@ export const RuntimeStatus = {
 } as const;
 export type RuntimeStatus = (typeof RuntimeStatus)[keyof typeof RuntimeStatus];
 
-const terminalStatuses: ReadonlySet<string> = new Set([RuntimeStatus.Completed, RuntimeStatus.Failed, RuntimeStatus.Terminated]);
+const terminalStatuses: ReadonlySet<string> = new Set([
+  RuntimeStatus.Completed,
+  RuntimeStatus.Failed,
+  RuntimeStatus.Terminated,
+]);
 export function isTerminal(status: string): boolean {
   return terminalStatuses.has(status);
 }
@@ -117,9 +131,19 @@ export interface LocalDurableEngine extends DurableBackend {
   pollOnce(): Promise<void>;
   /** Resolves when nothing is running or ready (due timers included). */
   runUntilIdle(options?: { timeoutInMs?: number }): Promise<void>;
-  startNew(name: string, options?: { instanceId?: string; input?: unknown }): Promise<StartNewResult>;
-  getStatus(instanceId: string, options?: { showHistory?: boolean; showHistoryOutput?: boolean; showInput?: boolean }): Promise<InstanceStatus | undefined>;
-  raiseEvent(instanceId: string, eventName: string, inputJson: string | undefined): Promise<'accepted' | 'notFound' | 'gone'>;
+  startNew(
+    name: string,
+    options?: { instanceId?: string; input?: unknown },
+  ): Promise<StartNewResult>;
+  getStatus(
+    instanceId: string,
+    options?: { showHistory?: boolean; showHistoryOutput?: boolean; showInput?: boolean },
+  ): Promise<InstanceStatus | undefined>;
+  raiseEvent(
+    instanceId: string,
+    eventName: string,
+    inputJson: string | undefined,
+  ): Promise<'accepted' | 'notFound' | 'gone'>;
   terminate(instanceId: string, reason: string): Promise<'accepted' | 'notFound' | 'gone'>;
   purge(instanceId: string): Promise<'purged' | 'notFound' | 'running'>;
   purgeBy(filter: InstanceFilter): Promise<number>;
@@ -261,8 +285,14 @@ class Engine implements LocalDurableEngine {
     this.#options = options;
     this.taskHubName = options.taskHubName;
     this.#clock = options.clock ?? { now: () => new Date() };
-    this.#store = new HubStore({ connectionString: options.connectionString, taskHubName: options.taskHubName });
-    this.#log = createHostLogger(options.logSink ?? jsonLineSink(), { component: 'durable', taskHub: options.taskHubName });
+    this.#store = new HubStore({
+      connectionString: options.connectionString,
+      taskHubName: options.taskHubName,
+    });
+    this.#log = createHostLogger(options.logSink ?? jsonLineSink(), {
+      component: 'durable',
+      taskHub: options.taskHubName,
+    });
     this.#maxOrchestrations = options.maxConcurrentOrchestrations ?? 8;
     this.#maxActivities = options.maxConcurrentActivities ?? 16;
     const handler = createManagementHandler(this, { log: this.#log });
@@ -319,7 +349,10 @@ class Engine implements LocalDurableEngine {
     if (this.#started) throw new Error('the durable engine is already started');
     const rpcHost = this.#options.rpcHost ?? '127.0.0.1';
     if (!isLoopback(rpcHost)) {
-      throw new RecorderError(ErrorCode.ConfigInvalid, `rpcHost must be a loopback address (the management API has no authentication); got '${rpcHost}'`);
+      throw new RecorderError(
+        ErrorCode.ConfigInvalid,
+        `rpcHost must be a loopback address (the management API has no authentication); got '${rpcHost}'`,
+      );
     }
     this.#started = true;
     this.#invoker = invoker;
@@ -327,7 +360,11 @@ class Engine implements LocalDurableEngine {
     await this.#store.ensureCreated();
     await this.#acquireLease();
     try {
-      this.#server = await startManagementServer(this, { host: rpcHost, port: this.#options.rpcPort ?? 0, log: this.#log });
+      this.#server = await startManagementServer(this, {
+        host: rpcHost,
+        port: this.#options.rpcPort ?? 0,
+        log: this.#log,
+      });
     } catch (error) {
       if (this.#leaseTimer !== undefined) clearInterval(this.#leaseTimer);
       await this.#releaseLease();
@@ -335,7 +372,10 @@ class Engine implements LocalDurableEngine {
     }
     await this.#scan();
     const pollInterval = this.#options.pollIntervalInMs ?? 15_000;
-    this.#pollTimer = setInterval(() => void this.#scan().catch((e: unknown) => this.#warn('poll failed', e)), pollInterval);
+    this.#pollTimer = setInterval(
+      () => void this.#scan().catch((e: unknown) => this.#warn('poll failed', e)),
+      pollInterval,
+    );
     this.#pollTimer.unref();
     this.#log.log('info', 'durable engine started', { rpcBaseUrl: this.rpcBaseUrl });
   }
@@ -349,7 +389,10 @@ class Engine implements LocalDurableEngine {
       await this.#server?.close();
       // Let in-flight episodes and activities finish so nothing is left half-written.
       const deadline = Date.now() + 10_000;
-      while ((this.#running.size > 0 || this.#activeActivities > 0 || this.#pendingSideWork > 0) && Date.now() < deadline) {
+      while (
+        (this.#running.size > 0 || this.#activeActivities > 0 || this.#pendingSideWork > 0) &&
+        Date.now() < deadline
+      ) {
         await new Promise<void>((resolve) => {
           this.#waiters.push(resolve);
           setTimeout(resolve, 100).unref();
@@ -357,10 +400,16 @@ class Engine implements LocalDurableEngine {
       }
       if (this.#activeActivities > 0) {
         // A hung activity keeps its work item: it runs again when the hub next starts.
-        this.#log.log('warn', 'closing with activities still running', { count: this.#activeActivities });
+        this.#log.log('warn', 'closing with activities still running', {
+          count: this.#activeActivities,
+        });
       }
       for (const instanceId of [...this.#direct.keys()]) {
-        await this.#flushDirect(instanceId).catch((e: unknown) => this.#warn('could not store an activity result; the activity will run again', e, { instanceId }));
+        await this.#flushDirect(instanceId).catch((e: unknown) =>
+          this.#warn('could not store an activity result; the activity will run again', e, {
+            instanceId,
+          }),
+        );
       }
       await this.#releaseLease();
       this.#notify();
@@ -386,7 +435,8 @@ class Engine implements LocalDurableEngine {
         const created = await this.#store.table.createEntity(entity());
         this.#leaseEtag = created.etag;
       } catch (error) {
-        if (statusOf(error) === 409) throw this.#leaseHeld(await this.#store.getRow(HUB_PARTITION, 'lease'));
+        if (statusOf(error) === 409)
+          throw this.#leaseHeld(await this.#store.getRow(HUB_PARTITION, 'lease'));
         throw error;
       }
     } else {
@@ -394,15 +444,24 @@ class Engine implements LocalDurableEngine {
       const ownerGone = existing.HostName === hostname() && !isProcessAlive(Number(existing.Pid));
       if (!expired && !ownerGone) throw this.#leaseHeld(existing);
       try {
-        const updated = await this.#store.table.updateEntity(entity(), 'Replace', { etag: existing.etag });
+        const updated = await this.#store.table.updateEntity(entity(), 'Replace', {
+          etag: existing.etag,
+        });
         this.#leaseEtag = updated.etag;
       } catch (error) {
-        if (statusOf(error) === 412) throw this.#leaseHeld(await this.#store.getRow(HUB_PARTITION, 'lease'));
+        if (statusOf(error) === 412)
+          throw this.#leaseHeld(await this.#store.getRow(HUB_PARTITION, 'lease'));
         throw error;
       }
-      this.#log.log('info', 'task hub lease taken over', { previousPid: Number(existing.Pid), expired });
+      this.#log.log('info', 'task hub lease taken over', {
+        previousPid: Number(existing.Pid),
+        expired,
+      });
     }
-    this.#leaseTimer = setInterval(() => void this.#renewLease(entity()), Math.max(250, Math.floor(duration / 3)));
+    this.#leaseTimer = setInterval(
+      () => void this.#renewLease(entity()),
+      Math.max(250, Math.floor(duration / 3)),
+    );
     this.#leaseTimer.unref();
   }
 
@@ -419,11 +478,15 @@ class Engine implements LocalDurableEngine {
   async #renewLease(entity: TableEntity<Record<string, unknown>>): Promise<void> {
     if (this.#stopped || this.#leaseEtag === undefined) return;
     try {
-      const updated = await this.#store.table.updateEntity(entity, 'Replace', { etag: this.#leaseEtag });
+      const updated = await this.#store.table.updateEntity(entity, 'Replace', {
+        etag: this.#leaseEtag,
+      });
       this.#leaseEtag = updated.etag;
     } catch (error) {
       if (statusOf(error) === 412 || statusOf(error) === 404) {
-        this.#log.log('error', 'task hub lease lost; the engine stops processing', { taskHub: this.taskHubName });
+        this.#log.log('error', 'task hub lease lost; the engine stops processing', {
+          taskHub: this.taskHubName,
+        });
         this.#stopped = true;
       } else {
         this.#warn('task hub lease renewal failed', error);
@@ -503,7 +566,10 @@ class Engine implements LocalDurableEngine {
 
   #pump(): void {
     if (this.#stopped || this.#invoker === undefined) return;
-    while (this.#running.size < this.#maxOrchestrations && this.#ready.length + this.#readyNew.length > 0) {
+    while (
+      this.#running.size < this.#maxOrchestrations &&
+      this.#ready.length + this.#readyNew.length > 0
+    ) {
       const instanceId = this.#nextReady() as string;
       this.#readySet.delete(instanceId);
       if (this.#running.has(instanceId)) {
@@ -520,7 +586,11 @@ class Engine implements LocalDurableEngine {
       });
     }
     while (this.#activeActivities < this.#maxActivities && this.#activityQueue.length > 0) {
-      const item = this.#activityQueue.shift() as { partitionKey: string; rowKey: string; row: Row | undefined };
+      const item = this.#activityQueue.shift() as {
+        partitionKey: string;
+        rowKey: string;
+        row: Row | undefined;
+      };
       this.#activeActivities += 1;
       void this.#runActivity(item.partitionKey, item.rowKey, item.row).finally(() => {
         this.#activeActivities -= 1;
@@ -575,7 +645,8 @@ class Engine implements LocalDurableEngine {
       const now = this.#clock.now().getTime();
       for await (const row of this.#store.scanRowKeyPrefix(RowKeys.inboxPrefix)) {
         const cached = this.#cache.get(row.partitionKey);
-        if (cached !== undefined && !cached.some((r) => r.rowKey === row.rowKey)) this.#cache.delete(row.partitionKey);
+        if (cached !== undefined && !cached.some((r) => r.rowKey === row.rowKey))
+          this.#cache.delete(row.partitionKey);
         const dueAt = Number(row.DueAt ?? 0);
         if (dueAt <= now) this.#markReady(row.partitionKey);
         else this.#addTimer(row.partitionKey, row.rowKey, dueAt);
@@ -624,7 +695,13 @@ class Engine implements LocalDurableEngine {
   async #messageEntity(
     instanceId: string,
     rowKey: string,
-    fields: { kind: InboxMessage['kind']; executionId?: string; dueAt?: number; event?: HistoryEvent; reason?: string },
+    fields: {
+      kind: InboxMessage['kind'];
+      executionId?: string;
+      dueAt?: number;
+      event?: HistoryEvent;
+      reason?: string;
+    },
   ): Promise<TableEntity<Record<string, unknown>>> {
     const entity: TableEntity<Record<string, unknown>> = {
       partitionKey: instanceId,
@@ -635,21 +712,27 @@ class Engine implements LocalDurableEngine {
     };
     if (fields.executionId !== undefined) entity.ExecutionId = fields.executionId;
     if (fields.reason !== undefined) entity.Reason = fields.reason;
-    if (fields.event !== undefined) await this.#store.packText(entity, 'Event', JSON.stringify(fields.event));
+    if (fields.event !== undefined)
+      await this.#store.packText(entity, 'Event', JSON.stringify(fields.event));
     return entity;
   }
 
   // ---------------------------------------------------------------- client operations
 
-  async startNew(name: string, options: { instanceId?: string; input?: unknown } = {}): Promise<StartNewResult> {
+  async startNew(
+    name: string,
+    options: { instanceId?: string; input?: unknown } = {},
+  ): Promise<StartNewResult> {
     const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
     validateInstanceId(instanceId);
     const fn = this.#invoker?.get(name);
-    if (fn === undefined || fn.triggerType !== 'orchestrationTrigger') return { status: 'unknownOrchestrator', instanceId };
+    if (fn === undefined || fn.triggerType !== 'orchestrationTrigger')
+      return { status: 'unknownOrchestrator', instanceId };
     const inputText = options.input === undefined ? undefined : JSON.stringify(options.input);
     // Optimistic: run the first episode inline and create the instance with its first work in one
     // transaction; on a conflict look at what holds the id.
-    if ((await this.#startDirect(instanceId, name, inputText)) === 'created') return { status: 'created', instanceId };
+    if ((await this.#startDirect(instanceId, name, inputText)) === 'created')
+      return { status: 'created', instanceId };
     const existing = await this.#store.getRow(instanceId, RowKeys.state);
     if (existing !== undefined && !isTerminal(String(existing.RuntimeStatus))) {
       return { status: 'conflict', instanceId, runtimeStatus: String(existing.RuntimeStatus) };
@@ -657,7 +740,9 @@ class Engine implements LocalDurableEngine {
     // Like the extension, a finished instance id may be reused: its old history goes.
     await this.#deletePartition(instanceId);
     const result = await this.#createInstance(instanceId, name, inputText, undefined);
-    return result === 'conflict' ? { status: 'conflict', instanceId, runtimeStatus: RuntimeStatus.Pending } : { status: 'created', instanceId };
+    return result === 'conflict'
+      ? { status: 'conflict', instanceId, runtimeStatus: RuntimeStatus.Pending }
+      : { status: 'created', instanceId };
   }
 
   /**
@@ -665,15 +750,29 @@ class Engine implements LocalDurableEngine {
    * episode commits the state row (a create, so an existing id conflicts), its history and its
    * first work items together. The caller learns of the start only after that commit.
    */
-  async #startDirect(instanceId: string, name: string, inputText: string | undefined): Promise<'created' | 'conflict'> {
-    if (this.#stopped || this.#running.has(instanceId) || this.#cache.has(instanceId) || this.#direct.has(instanceId)) {
+  async #startDirect(
+    instanceId: string,
+    name: string,
+    inputText: string | undefined,
+  ): Promise<'created' | 'conflict'> {
+    if (
+      this.#stopped ||
+      this.#running.has(instanceId) ||
+      this.#cache.has(instanceId) ||
+      this.#direct.has(instanceId)
+    ) {
       return this.#createInstance(instanceId, name, inputText, undefined);
     }
     const now = this.#clock.now();
     const executionId = randomUUID().replace(/-/g, '');
     const state = pendingStateRow(instanceId, name, executionId, now);
     await this.#store.packText(state, 'Input', inputText);
-    const started = historyEvents.executionStarted(now, { name, input: inputText, instanceId, executionId });
+    const started = historyEvents.executionStarted(now, {
+      name,
+      input: inputText,
+      instanceId,
+      executionId,
+    });
     const message: InboxMessage = {
       rowKey: '',
       kind: 'start',
@@ -690,7 +789,8 @@ class Engine implements LocalDurableEngine {
     this.#direct.set(instanceId, [message]);
     try {
       await this.#episode(instanceId);
-      if (this.#direct.get(instanceId)?.includes(message) === true) throw new Error('the first episode did not run');
+      if (this.#direct.get(instanceId)?.includes(message) === true)
+        throw new Error('the first episode did not run');
       return 'created';
     } catch (error) {
       this.#cache.delete(instanceId);
@@ -730,10 +830,20 @@ class Engine implements LocalDurableEngine {
       parent: parent === undefined ? undefined : { ...parent },
     });
     const msgKey = this.#newMessageKey();
-    const message = await this.#messageEntity(instanceId, msgKey, { kind: 'start', executionId, event: started });
+    const message = await this.#messageEntity(instanceId, msgKey, {
+      kind: 'start',
+      executionId,
+      event: started,
+    });
     let response;
     try {
-      response = await this.#store.submit([], [['create', state], ['create', message]]);
+      response = await this.#store.submit(
+        [],
+        [
+          ['create', state],
+          ['create', message],
+        ],
+      );
     } catch (error) {
       if (statusOf(error) === 409) return 'conflict';
       throw error;
@@ -747,18 +857,31 @@ class Engine implements LocalDurableEngine {
     return 'created';
   }
 
-  async raiseEvent(instanceId: string, eventName: string, inputJson: string | undefined): Promise<'accepted' | 'notFound' | 'gone'> {
+  async raiseEvent(
+    instanceId: string,
+    eventName: string,
+    inputJson: string | undefined,
+  ): Promise<'accepted' | 'notFound' | 'gone'> {
     // This engine is the task hub's only writer: an instance it knows to be live, or a cached state
     // row (a terminal commit drops the cache first), is current, so the event needs no read.
     if (!this.#live.has(instanceId)) {
-      const state = this.#cache.get(instanceId)?.find((r) => r.rowKey === RowKeys.state) ?? (await this.#store.getRow(instanceId, RowKeys.state));
+      const state =
+        this.#cache.get(instanceId)?.find((r) => r.rowKey === RowKeys.state) ??
+        (await this.#store.getRow(instanceId, RowKeys.state));
       if (state === undefined) return 'notFound';
       if (isTerminal(String(state.RuntimeStatus))) return 'gone';
     }
     const now = this.#clock.now();
     const event = historyEvents.eventRaised(now, eventName, inputJson);
-    if (this.#live.has(instanceId) && (await this.#holdRaise(instanceId, event, now.getTime())) === 'applied') return 'accepted';
-    const message = await this.#messageEntity(instanceId, this.#newMessageKey(), { kind: 'event', event });
+    if (
+      this.#live.has(instanceId) &&
+      (await this.#holdRaise(instanceId, event, now.getTime())) === 'applied'
+    )
+      return 'accepted';
+    const message = await this.#messageEntity(instanceId, this.#newMessageKey(), {
+      kind: 'event',
+      event,
+    });
     await this.#store.table.createEntity(message);
     this.#cacheAdd(instanceId, message);
     this.#markReady(instanceId);
@@ -770,9 +893,14 @@ class Engine implements LocalDurableEngine {
    * an episode committed it (in history, or dropped as the extension would). 'withdrawn': it was
    * taken back, with no episode of the instance in flight, and must be stored as an inbox row.
    */
-  #holdRaise(instanceId: string, event: HistoryEvent, enqueuedAt: number): Promise<'applied' | 'withdrawn'> {
+  #holdRaise(
+    instanceId: string,
+    event: HistoryEvent,
+    enqueuedAt: number,
+  ): Promise<'applied' | 'withdrawn'> {
     const holdInMs = this.#options.raiseHoldInMs ?? 500;
-    if (holdInMs <= 0 || this.#stopped || this.#invoker === undefined) return Promise.resolve('withdrawn');
+    if (holdInMs <= 0 || this.#stopped || this.#invoker === undefined)
+      return Promise.resolve('withdrawn');
     const heldAt = Date.now();
     return new Promise((resolve) => {
       // Synchronous, and only while no episode of the instance runs: none can be applying it.
@@ -788,12 +916,25 @@ class Engine implements LocalDurableEngine {
         if (list === undefined || index < 0) return; // applied meanwhile
         list.splice(index, 1);
         if (list.length === 0) this.#heldRaises.delete(instanceId);
-        this.#log.log('debug', 'raised event not applied within the hold; stored as an inbox row', { instanceId, heldInMs: Date.now() - heldAt });
+        this.#log.log('debug', 'raised event not applied within the hold; stored as an inbox row', {
+          instanceId,
+          heldInMs: Date.now() - heldAt,
+        });
         resolve('withdrawn');
       };
       const timer = setTimeout(withdraw, holdInMs);
       const held: HeldRaise = {
-        message: { rowKey: '', kind: 'event', executionId: undefined, dueAt: 0, enqueuedAt, event, reason: undefined, corrupt: undefined, direct: true },
+        message: {
+          rowKey: '',
+          kind: 'event',
+          executionId: undefined,
+          dueAt: 0,
+          enqueuedAt,
+          event,
+          reason: undefined,
+          corrupt: undefined,
+          direct: true,
+        },
         applied: () => {
           clearTimeout(timer);
           resolve('applied');
@@ -810,7 +951,10 @@ class Engine implements LocalDurableEngine {
     const state = await this.#store.getRow(instanceId, RowKeys.state);
     if (state === undefined) return 'notFound';
     if (isTerminal(String(state.RuntimeStatus))) return 'gone';
-    const message = await this.#messageEntity(instanceId, this.#newMessageKey(), { kind: 'terminate', reason });
+    const message = await this.#messageEntity(instanceId, this.#newMessageKey(), {
+      kind: 'terminate',
+      reason,
+    });
     await this.#store.table.createEntity(message);
     this.#cacheAdd(instanceId, message);
     this.#markReady(instanceId);
@@ -856,7 +1000,14 @@ class Engine implements LocalDurableEngine {
       const state = readState(stateRow);
       const status = await this.#statusOf(stateRow, options.showInput !== false);
       const events = await this.#readHistory(rows, state);
-      return { ...status, history: toPublicHistory(events.events, options.showHistoryOutput === true, options.showInput !== false) };
+      return {
+        ...status,
+        history: toPublicHistory(
+          events.events,
+          options.showHistoryOutput === true,
+          options.showInput !== false,
+        ),
+      };
     }
     const row = await this.#store.getRow(instanceId, RowKeys.state);
     return row === undefined ? undefined : this.#statusOf(row, options.showInput !== false);
@@ -864,15 +1015,22 @@ class Engine implements LocalDurableEngine {
 
   async listInstances(filter: InstanceFilter): Promise<InstanceStatus[]> {
     const out: InstanceStatus[] = [];
-    const statuses = filter.runtimeStatus !== undefined && filter.runtimeStatus.length > 0 ? new Set(filter.runtimeStatus) : undefined;
+    const statuses =
+      filter.runtimeStatus !== undefined && filter.runtimeStatus.length > 0
+        ? new Set(filter.runtimeStatus)
+        : undefined;
     for await (const row of this.#store.scanStates()) {
       const created = Number(row.CreatedTime);
-      if (filter.createdTimeFrom !== undefined && created < filter.createdTimeFrom.getTime()) continue;
+      if (filter.createdTimeFrom !== undefined && created < filter.createdTimeFrom.getTime())
+        continue;
       if (filter.createdTimeTo !== undefined && created > filter.createdTimeTo.getTime()) continue;
       if (statuses !== undefined && !statuses.has(String(row.RuntimeStatus))) continue;
       out.push(await this.#statusOf(row, true));
     }
-    out.sort((a, b) => a.createdTime.localeCompare(b.createdTime) || a.instanceId.localeCompare(b.instanceId));
+    out.sort(
+      (a, b) =>
+        a.createdTime.localeCompare(b.createdTime) || a.instanceId.localeCompare(b.instanceId),
+    );
     return out;
   }
 
@@ -905,19 +1063,30 @@ class Engine implements LocalDurableEngine {
       this.#cache.delete(instanceId);
       if (statusOf(error) === 412) {
         // The state row changed under us (our copy was stale): reload and try again now.
-        this.#log.log('warn', 'instance state changed concurrently; episode retried', { instanceId });
+        this.#log.log('warn', 'instance state changed concurrently; episode retried', {
+          instanceId,
+        });
         this.#dirty.add(instanceId);
         return;
       }
       this.#warn('episode failed; retried in 5 s', error, { instanceId });
       setTimeout(() => this.#markReady(instanceId), 5000).unref();
-      await this.#flushDirect(instanceId).catch((e: unknown) => this.#warn('could not store an activity result; the activity will run again', e, { instanceId }));
+      await this.#flushDirect(instanceId).catch((e: unknown) =>
+        this.#warn('could not store an activity result; the activity will run again', e, {
+          instanceId,
+        }),
+      );
     }
   }
 
-  async #readHistory(rows: readonly Row[], state: StateRow): Promise<{ events: HistoryEvent[]; ledger: Ledger; corrupt?: string }> {
+  async #readHistory(
+    rows: readonly Row[],
+    state: StateRow,
+  ): Promise<{ events: HistoryEvent[]; ledger: Ledger; corrupt?: string }> {
     const prefix = `${RowKeys.historyPrefix}${state.executionId}.`;
-    const historyRows = rows.filter((r) => r.rowKey.startsWith(prefix)).sort((a, b) => a.rowKey.localeCompare(b.rowKey));
+    const historyRows = rows
+      .filter((r) => r.rowKey.startsWith(prefix))
+      .sort((a, b) => a.rowKey.localeCompare(b.rowKey));
     const events: HistoryEvent[] = [];
     const ledger = new Ledger();
     for (const row of historyRows.slice(0, state.historyLength)) {
@@ -928,17 +1097,27 @@ class Engine implements LocalDurableEngine {
         return { events, ledger, corrupt: `history row ${row.rowKey} is not valid JSON` };
       }
       const problem = validateHistoryEvent(parsed);
-      if (problem !== undefined) return { events, ledger, corrupt: `history row ${row.rowKey}: ${problem}` };
+      if (problem !== undefined)
+        return { events, ledger, corrupt: `history row ${row.rowKey}: ${problem}` };
       events.push(parsed as HistoryEvent);
       if (typeof row.Ledger === 'string') {
         try {
           ledger.add(JSON.parse(row.Ledger) as LedgerEntry);
         } catch {
-          return { events, ledger, corrupt: `history row ${row.rowKey} has an unreadable id ledger entry` };
+          return {
+            events,
+            ledger,
+            corrupt: `history row ${row.rowKey} has an unreadable id ledger entry`,
+          };
         }
       }
     }
-    if (events.length < state.historyLength) return { events, ledger, corrupt: `history rows missing (${events.length} of ${state.historyLength})` };
+    if (events.length < state.historyLength)
+      return {
+        events,
+        ledger,
+        corrupt: `history rows missing (${events.length} of ${state.historyLength})`,
+      };
     return { events, ledger };
   }
 
@@ -967,10 +1146,18 @@ class Engine implements LocalDurableEngine {
     messages.push(...(this.#direct.get(instanceId) ?? []));
     for (const held of this.#heldRaises.get(instanceId) ?? []) messages.push(held.message);
     if (messages.length === 0) return false;
-    messages.sort((a, b) => Math.max(a.dueAt, a.enqueuedAt) - Math.max(b.dueAt, b.enqueuedAt) || a.rowKey.localeCompare(b.rowKey));
+    messages.sort(
+      (a, b) =>
+        Math.max(a.dueAt, a.enqueuedAt) - Math.max(b.dueAt, b.enqueuedAt) ||
+        a.rowKey.localeCompare(b.rowKey),
+    );
     if (isTerminal(state.status)) {
       this.#cache.delete(instanceId);
-      await this.#store.deleteRows(messages.filter((m) => m.rowKey !== '').map((m) => ({ partitionKey: instanceId, rowKey: m.rowKey })));
+      await this.#store.deleteRows(
+        messages
+          .filter((m) => m.rowKey !== '')
+          .map((m) => ({ partitionKey: instanceId, rowKey: m.rowKey })),
+      );
       for (const m of messages) this.#consumeDirect(instanceId, m);
       return false;
     }
@@ -983,32 +1170,66 @@ class Engine implements LocalDurableEngine {
       return true;
     };
     if (message.corrupt !== undefined) {
-      this.#log.log('warn', 'corrupt inbox message dropped', { instanceId, problem: message.corrupt });
+      this.#log.log('warn', 'corrupt inbox message dropped', {
+        instanceId,
+        problem: message.corrupt,
+      });
       return dropMessage('corrupt');
     }
-    if (message.executionId !== undefined && message.executionId !== state.executionId) return dropMessage('stale execution');
-    if (message.kind === 'start' && state.status !== RuntimeStatus.Pending && state.status !== RuntimeStatus.ContinuedAsNew) {
+    if (message.executionId !== undefined && message.executionId !== state.executionId)
+      return dropMessage('stale execution');
+    if (
+      message.kind === 'start' &&
+      state.status !== RuntimeStatus.Pending &&
+      state.status !== RuntimeStatus.ContinuedAsNew
+    ) {
       return dropMessage('already started');
     }
-    if (message.kind !== 'start' && (state.status === RuntimeStatus.Pending || state.status === RuntimeStatus.ContinuedAsNew)) {
+    if (
+      message.kind !== 'start' &&
+      (state.status === RuntimeStatus.Pending || state.status === RuntimeStatus.ContinuedAsNew)
+    ) {
       // Wait for the start message, which sorts first unless storage misbehaved.
       if (!messages.some((m) => m.kind === 'start')) return dropMessage('instance never started');
     }
 
     const history = await this.#readHistory(rows, state);
-    const lastStarted = [...history.events].reverse().find((e) => e.EventType === HistoryEventType.OrchestratorStarted);
-    const episodeTime = new Date(Math.max(now.getTime(), lastStarted === undefined ? 0 : Date.parse(lastStarted.Timestamp)));
+    const lastStarted = [...history.events]
+      .reverse()
+      .find((e) => e.EventType === HistoryEventType.OrchestratorStarted);
+    const episodeTime = new Date(
+      Math.max(now.getTime(), lastStarted === undefined ? 0 : Date.parse(lastStarted.Timestamp)),
+    );
     if (history.corrupt !== undefined) {
       const reason = `[${ErrorCode.IntegrityViolation}] instance ${instanceId} cannot be replayed: ${history.corrupt}`;
-      this.#log.log('error', 'orchestration history is corrupt; the instance fails', { instanceId, problem: history.corrupt });
-      await this.#commitTerminal(state, message, [], episodeTime, RuntimeStatus.Failed, JSON.stringify(reason), rows);
+      this.#log.log('error', 'orchestration history is corrupt; the instance fails', {
+        instanceId,
+        problem: history.corrupt,
+      });
+      await this.#commitTerminal(
+        state,
+        message,
+        [],
+        episodeTime,
+        RuntimeStatus.Failed,
+        JSON.stringify(reason),
+        rows,
+      );
       this.#consumeDirect(instanceId, message);
       return false;
     }
     if (message.kind === 'terminate') {
       const reason = message.reason ?? '';
       const events = [historyEvents.executionTerminated(episodeTime, reason)];
-      await this.#commitTerminal(state, message, events, episodeTime, RuntimeStatus.Terminated, JSON.stringify(reason), rows);
+      await this.#commitTerminal(
+        state,
+        message,
+        events,
+        episodeTime,
+        RuntimeStatus.Terminated,
+        JSON.stringify(reason),
+        rows,
+      );
       this.#consumeDirect(instanceId, message);
       this.#log.log('info', 'orchestration terminated', { instanceId });
       return false;
@@ -1018,7 +1239,8 @@ class Engine implements LocalDurableEngine {
     const fired = new Set<number>();
     for (const e of history.events) {
       if (typeof e.TaskScheduledId === 'number') completed.add(e.TaskScheduledId);
-      if (e.EventType === HistoryEventType.TimerFired && typeof e.TimerId === 'number') fired.add(e.TimerId);
+      if (e.EventType === HistoryEventType.TimerFired && typeof e.TimerId === 'number')
+        fired.add(e.TimerId);
     }
     /** Why an event cannot be applied now (checked against history and the batch so far). */
     const refusal = (e: HistoryEvent): string | undefined => {
@@ -1034,7 +1256,8 @@ class Engine implements LocalDurableEngine {
     };
     const take = (e: HistoryEvent): void => {
       if (typeof e.TaskScheduledId === 'number') completed.add(e.TaskScheduledId);
-      if (e.EventType === HistoryEventType.TimerFired && typeof e.TimerId === 'number') fired.add(e.TimerId);
+      if (e.EventType === HistoryEventType.TimerFired && typeof e.TimerId === 'number')
+        fired.add(e.TimerId);
     };
     const firstRefusal = refusal(event);
     if (firstRefusal !== undefined) return dropMessage(firstRefusal);
@@ -1057,7 +1280,10 @@ class Engine implements LocalDurableEngine {
     }
 
     const played = history.events.map((e) => ({ ...e, IsPlayed: true }));
-    const newEvents: HistoryEvent[] = [historyEvents.orchestratorStarted(episodeTime), ...batch.map((m) => ({ ...(m.event as HistoryEvent), IsPlayed: false }))];
+    const newEvents: HistoryEvent[] = [
+      historyEvents.orchestratorStarted(episodeTime),
+      ...batch.map((m) => ({ ...(m.event as HistoryEvent), IsPlayed: false })),
+    ];
     const executionInput = await this.#store.unpackText(stateRow, 'Input');
     const payload = {
       history: [...played, ...newEvents],
@@ -1074,7 +1300,9 @@ class Engine implements LocalDurableEngine {
 
     let result: OrchestratorResult;
     if (invoker.get(state.name)?.triggerType !== 'orchestrationTrigger') {
-      result = { failure: `[${ErrorCode.NotFound}] orchestrator function '${state.name}' is not registered in this app` };
+      result = {
+        failure: `[${ErrorCode.NotFound}] orchestrator function '${state.name}' is not registered in this app`,
+      };
     } else {
       result = await invokeOrchestrator(invoker, state.name, payload);
     }
@@ -1087,7 +1315,10 @@ class Engine implements LocalDurableEngine {
     const ledgerOf = new Map<HistoryEvent, LedgerEntry>();
     const epochMs = episodeTime.getTime();
 
-    const scheduleTimer = async (entry: LedgerEntry & { msgKey?: string }, fireAtMs: number): Promise<void> => {
+    const scheduleTimer = async (
+      entry: LedgerEntry & { msgKey?: string },
+      fireAtMs: number,
+    ): Promise<void> => {
       const msgKey = this.#newMessageKey();
       const full = { ...entry, msgKey } as LedgerEntry;
       const created = historyEvents.timerCreated(episodeTime, entry.id, new Date(fireAtMs));
@@ -1097,13 +1328,26 @@ class Engine implements LocalDurableEngine {
         kind: 'event',
         executionId: state.executionId,
         dueAt: fireAtMs,
-        event: historyEvents.timerFired(new Date(fireAtMs), entry.id, new Date(fireAtMs).toISOString()),
+        event: historyEvents.timerFired(
+          new Date(fireAtMs),
+          entry.id,
+          new Date(fireAtMs).toISOString(),
+        ),
       });
       prepare.push(['upsert', msg, 'Replace']);
       afterCommit.push(() => this.#addTimer(instanceId, msgKey, fireAtMs));
     };
-    const scheduleTask = async (entry: LedgerEntry, actionType: number, name: string, input: string | undefined, childId?: string): Promise<void> => {
-      if (actionType === ActionType.CallActivity || actionType === ActionType.CallActivityWithRetry) {
+    const scheduleTask = async (
+      entry: LedgerEntry,
+      actionType: number,
+      name: string,
+      input: string | undefined,
+      childId?: string,
+    ): Promise<void> => {
+      if (
+        actionType === ActionType.CallActivity ||
+        actionType === ActionType.CallActivityWithRetry
+      ) {
         const scheduled = historyEvents.taskScheduled(episodeTime, entry.id, name, input);
         newEvents.push(scheduled);
         ledgerOf.set(scheduled, entry);
@@ -1121,7 +1365,13 @@ class Engine implements LocalDurableEngine {
         afterCommit.push(() => this.#enqueueActivity(instanceId, rowKey, toRow(work, '')));
       } else {
         const child = childId ?? `${instanceId}:${state.executionId.slice(0, 12)}:${entry.id}`;
-        const created = historyEvents.subOrchestrationCreated(episodeTime, entry.id, name, child, input);
+        const created = historyEvents.subOrchestrationCreated(
+          episodeTime,
+          entry.id,
+          name,
+          child,
+          input,
+        );
         newEvents.push(created);
         ledgerOf.set(created, entry);
         const rowKey = `${RowKeys.outboxPrefix}${state.executionId}.${pad(entry.id, 6)}`;
@@ -1148,32 +1398,69 @@ class Engine implements LocalDurableEngine {
     if (failure === undefined) {
       // 1. Internal tasks created by the new events (the SDK numbers these first).
       for (const event of batch.map((m) => m.event as HistoryEvent)) {
-        const completedId = typeof event.TaskScheduledId === 'number' ? event.TaskScheduledId : undefined;
-        const isFailure = event.EventType === HistoryEventType.TaskFailed || event.EventType === HistoryEventType.SubOrchestrationInstanceFailed;
+        const completedId =
+          typeof event.TaskScheduledId === 'number' ? event.TaskScheduledId : undefined;
+        const isFailure =
+          event.EventType === HistoryEventType.TaskFailed ||
+          event.EventType === HistoryEventType.SubOrchestrationInstanceFailed;
         if (completedId !== undefined && isFailure) {
           const entry = ledger.get(completedId);
-          const group = entry?.kind === 'user' ? entry : entry?.kind === 'retryAttempt' ? ledger.get(entry.group) : undefined;
+          const group =
+            entry?.kind === 'user'
+              ? entry
+              : entry?.kind === 'retryAttempt'
+                ? ledger.get(entry.group)
+                : undefined;
           if (group?.kind === 'user' && group.retry !== undefined) {
             const failures = entry?.kind === 'retryAttempt' ? entry.attempt : 1;
             const id = ledger.allocate();
-            await scheduleTimer({ id, kind: 'retryTimer', group: group.id, failures }, epochMs + retryDelayInMs(group.retry, failures));
+            await scheduleTimer(
+              { id, kind: 'retryTimer', group: group.id, failures },
+              epochMs + retryDelayInMs(group.retry, failures),
+            );
           }
         }
         if (event.EventType === HistoryEventType.TimerFired && typeof event.TimerId === 'number') {
           const entry = ledger.get(event.TimerId);
           if (entry?.kind === 'retryTimer') {
             const group = ledger.get(entry.group);
-            if (group?.kind === 'user' && group.retry !== undefined && entry.failures < group.retry.maxNumberOfAttempts) {
+            if (
+              group?.kind === 'user' &&
+              group.retry !== undefined &&
+              entry.failures < group.retry.maxNumberOfAttempts
+            ) {
               const id = ledger.allocate();
-              const first = history.events.find((e) => e.EventId === group.id && (e.EventType === HistoryEventType.TaskScheduled || e.EventType === HistoryEventType.SubOrchestrationInstanceCreated));
+              const first = history.events.find(
+                (e) =>
+                  e.EventId === group.id &&
+                  (e.EventType === HistoryEventType.TaskScheduled ||
+                    e.EventType === HistoryEventType.SubOrchestrationInstanceCreated),
+              );
               const input = typeof first?.Input === 'string' ? first.Input : undefined;
-              await scheduleTask({ id, kind: 'retryAttempt', group: group.id, attempt: entry.failures + 1 }, group.actionType, group.name ?? '', input, group.childId);
+              await scheduleTask(
+                { id, kind: 'retryAttempt', group: group.id, attempt: entry.failures + 1 },
+                group.actionType,
+                group.name ?? '',
+                input,
+                group.childId,
+              );
             }
-          } else if ((entry?.kind === 'user' && entry.finalFireAt !== undefined) || entry?.kind === 'subTimer') {
+          } else if (
+            (entry?.kind === 'user' && entry.finalFireAt !== undefined) ||
+            entry?.kind === 'subTimer'
+          ) {
             const finalMs = Date.parse(entry.finalFireAt as string);
             if (finalMs > epochMs) {
               const id = ledger.allocate();
-              await scheduleTimer({ id, kind: 'subTimer', group: entry.kind === 'subTimer' ? entry.group : entry.id, finalFireAt: entry.finalFireAt as string }, nextTimerFireAt(epochMs, finalMs));
+              await scheduleTimer(
+                {
+                  id,
+                  kind: 'subTimer',
+                  group: entry.kind === 'subTimer' ? entry.group : entry.id,
+                  finalFireAt: entry.finalFireAt as string,
+                },
+                nextTimerFireAt(epochMs, finalMs),
+              );
             }
           }
         }
@@ -1189,7 +1476,11 @@ class Engine implements LocalDurableEngine {
         const action = idActions[index] as WireAction;
         const known = ledger.user(index);
         if (known !== undefined) {
-          if (known.kind !== 'user' || known.actionType !== action.actionType || (known.name ?? '') !== (action.functionName ?? '')) {
+          if (
+            known.kind !== 'user' ||
+            known.actionType !== action.actionType ||
+            (known.name ?? '') !== (action.functionName ?? '')
+          ) {
             failure = `[${ErrorCode.Internal}] non-deterministic orchestrator: action ${index} is now type ${action.actionType} '${action.functionName ?? ''}', history has type ${known.kind === 'user' ? known.actionType : '?'} '${known.kind === 'user' ? (known.name ?? '') : ''}'`;
           } else if (action.actionType === ActionType.CreateTimer && action.isCanceled === true) {
             cancelledTimerIds.push(known.id);
@@ -1198,15 +1489,28 @@ class Engine implements LocalDurableEngine {
         }
         if (isDone) continue;
         const id = ledger.allocate();
-        const entryBase = { id, kind: 'user' as const, index, actionType: action.actionType, name: action.functionName };
+        const entryBase = {
+          id,
+          kind: 'user' as const,
+          index,
+          actionType: action.actionType,
+          name: action.functionName,
+        };
         switch (action.actionType) {
           case ActionType.CallActivity:
           case ActionType.CallActivityWithRetry:
           case ActionType.CallSubOrchestrator:
           case ActionType.CallSubOrchestratorWithRetry: {
             const retry = retryPolicyOf(action.retryOptions);
-            const childId = typeof action.instanceId === 'string' && action.instanceId !== '' ? action.instanceId : undefined;
-            const entry: LedgerEntry = { ...entryBase, ...(retry === undefined ? {} : { retry }), ...(childId === undefined ? {} : { childId }) };
+            const childId =
+              typeof action.instanceId === 'string' && action.instanceId !== ''
+                ? action.instanceId
+                : undefined;
+            const entry: LedgerEntry = {
+              ...entryBase,
+              ...(retry === undefined ? {} : { retry }),
+              ...(childId === undefined ? {} : { childId }),
+            };
             ledger.add(entry);
             const input = action.input === undefined ? undefined : JSON.stringify(action.input);
             await scheduleTask(entry, action.actionType, action.functionName ?? '', input, childId);
@@ -1215,7 +1519,10 @@ class Engine implements LocalDurableEngine {
           case ActionType.CreateTimer: {
             const finalMs = Date.parse(action.fireAt ?? '');
             const fireAtMs = Number.isNaN(finalMs) ? epochMs : nextTimerFireAt(epochMs, finalMs);
-            const entry: LedgerEntry = fireAtMs !== finalMs ? { ...entryBase, finalFireAt: new Date(finalMs).toISOString() } : entryBase;
+            const entry: LedgerEntry =
+              fireAtMs !== finalMs
+                ? { ...entryBase, finalFireAt: new Date(finalMs).toISOString() }
+                : entryBase;
             ledger.add(entry);
             await scheduleTimer(entry, fireAtMs);
             if (action.isCanceled === true) cancelledTimerIds.push(id);
@@ -1229,28 +1536,66 @@ class Engine implements LocalDurableEngine {
       // The batch ends the execution: run again with the first message alone (nothing was
       // stored or scheduled yet).
       this.#singleNext.add(instanceId);
-      this.#log.log('debug', 'batch ends the execution; its first message runs alone', { instanceId, messages: batch.length });
+      this.#log.log('debug', 'batch ends the execution; its first message runs alone', {
+        instanceId,
+        messages: batch.length,
+      });
       return true;
     }
     newEvents.push(historyEvents.orchestratorCompleted(episodeTime));
-    const customStatus = result.state?.customStatus === undefined ? undefined : JSON.stringify(result.state.customStatus);
+    const customStatus =
+      result.state?.customStatus === undefined
+        ? undefined
+        : JSON.stringify(result.state.customStatus);
 
     if (failure !== undefined) {
       const output = `Orchestrator function '${state.name}' failed: ${failure}`;
       this.#log.log('warn', 'orchestration failed', { instanceId, name: state.name });
-      await this.#commitTerminal(state, message, [...newEvents, historyEvents.executionCompleted(episodeTime, JSON.stringify(output), 'Failed')], episodeTime, RuntimeStatus.Failed, JSON.stringify(output), rows, customStatus, ledgerOf);
+      await this.#commitTerminal(
+        state,
+        message,
+        [
+          ...newEvents,
+          historyEvents.executionCompleted(episodeTime, JSON.stringify(output), 'Failed'),
+        ],
+        episodeTime,
+        RuntimeStatus.Failed,
+        JSON.stringify(output),
+        rows,
+        customStatus,
+        ledgerOf,
+      );
       this.#consumeDirect(instanceId, message);
       return false;
     }
     const continueAction = actions.find((a) => a.actionType === ActionType.ContinueAsNew);
     if (isDone && continueAction !== undefined) {
-      await this.#commitContinueAsNew(state, message, newEvents, episodeTime, continueAction, rows, customStatus, ledgerOf);
+      await this.#commitContinueAsNew(
+        state,
+        message,
+        newEvents,
+        episodeTime,
+        continueAction,
+        rows,
+        customStatus,
+        ledgerOf,
+      );
       this.#consumeDirect(instanceId, message);
       return true;
     }
     if (isDone) {
       const output = JSON.stringify(result.state?.output ?? null);
-      await this.#commitTerminal(state, message, [...newEvents, historyEvents.executionCompleted(episodeTime, output, 'Completed')], episodeTime, RuntimeStatus.Completed, output, rows, customStatus, ledgerOf);
+      await this.#commitTerminal(
+        state,
+        message,
+        [...newEvents, historyEvents.executionCompleted(episodeTime, output, 'Completed')],
+        episodeTime,
+        RuntimeStatus.Completed,
+        output,
+        rows,
+        customStatus,
+        ledgerOf,
+      );
       this.#consumeDirect(instanceId, message);
       this.#log.log('info', 'orchestration completed', { instanceId, name: state.name });
       return false;
@@ -1265,12 +1610,23 @@ class Engine implements LocalDurableEngine {
     });
     // Cancelled timers: a row written by this episode is not written at all; a stored one is
     // deleted in the commit transaction (one request less per cancel than a delete of its own).
-    const cancels = this.#timerRowsToCancel(instanceId, [...ledger.entries(), ...ledgerOf.values()], cancelledTimerIds, rows, batch);
+    const cancels = this.#timerRowsToCancel(
+      instanceId,
+      [...ledger.entries(), ...ledgerOf.values()],
+      cancelledTimerIds,
+      rows,
+      batch,
+    );
     const dropped = new Set(cancels.unwritten);
-    const kept = dropped.size === 0 ? prepare : prepare.filter(([, entity]) => !dropped.has(entity.rowKey));
-    const prepared = [...historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']), ...kept];
+    const kept =
+      dropped.size === 0 ? prepare : prepare.filter(([, entity]) => !dropped.has(entity.rowKey));
+    const prepared = [
+      ...historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']),
+      ...kept,
+    ];
     const commitOps = this.#stateCommitOps(state, stateEntity, ...batch);
-    for (const rowKey of cancels.stored) commitOps.push(['delete', { partitionKey: instanceId, rowKey }]);
+    for (const rowKey of cancels.stored)
+      commitOps.push(['delete', { partitionKey: instanceId, rowKey }]);
     let response;
     try {
       response = await this.#store.submit(prepared, commitOps);
@@ -1290,7 +1646,8 @@ class Engine implements LocalDurableEngine {
       for (const [, entity] of prepared) next.push(toRow(entity, ''));
       this.#cacheSet(instanceId, next);
     }
-    if (state.status === RuntimeStatus.Pending) this.#log.log('info', 'orchestration started', { instanceId, name: state.name });
+    if (state.status === RuntimeStatus.Pending)
+      this.#log.log('info', 'orchestration started', { instanceId, name: state.name });
     for (const fn of afterCommit) fn();
     // After the commit's own timers are armed: a cancelled one is disarmed again.
     this.#markTimersRemoved(instanceId, [...cancels.stored, ...cancels.unwritten]);
@@ -1322,7 +1679,15 @@ class Engine implements LocalDurableEngine {
 
   async #stateEntity(
     state: StateRow,
-    change: { status: string; historyLength: number; now: Date; customStatus?: string; output?: string; executionId?: string; input?: string | null },
+    change: {
+      status: string;
+      historyLength: number;
+      now: Date;
+      customStatus?: string;
+      output?: string;
+      executionId?: string;
+      input?: string | null;
+    },
   ): Promise<TableEntity<Record<string, unknown>>> {
     const entity: TableEntity<Record<string, unknown>> = {
       partitionKey: state.instanceId,
@@ -1342,13 +1707,16 @@ class Engine implements LocalDurableEngine {
     }
     const keep = (field: string): void => {
       if (typeof state.raw[field] === 'string') entity[field] = state.raw[field];
-      if (typeof state.raw[`${field}Blob`] === 'string') entity[`${field}Blob`] = state.raw[`${field}Blob`];
+      if (typeof state.raw[`${field}Blob`] === 'string')
+        entity[`${field}Blob`] = state.raw[`${field}Blob`];
     };
     if (change.input === null) {
       // continueAsNew without input
-    } else if (change.input !== undefined) await this.#store.packText(entity, 'Input', change.input);
+    } else if (change.input !== undefined)
+      await this.#store.packText(entity, 'Input', change.input);
     else keep('Input');
-    if (change.customStatus !== undefined) await this.#store.packText(entity, 'CustomStatus', change.customStatus);
+    if (change.customStatus !== undefined)
+      await this.#store.packText(entity, 'CustomStatus', change.customStatus);
     else keep('CustomStatus');
     if (change.output !== undefined) await this.#store.packText(entity, 'Output', change.output);
     return entity;
@@ -1376,15 +1744,22 @@ class Engine implements LocalDurableEngine {
       customStatus,
       output,
     });
-    const commit: TransactionAction[] = [
-      ...this.#stateCommitOps(state, stateEntity, message),
-    ];
+    const commit: TransactionAction[] = [...this.#stateCommitOps(state, stateEntity, message)];
     let notifyKey: string | undefined;
-    if (state.parentInstanceId !== undefined && state.parentExecutionId !== undefined && state.parentTaskId !== undefined) {
+    if (
+      state.parentInstanceId !== undefined &&
+      state.parentExecutionId !== undefined &&
+      state.parentTaskId !== undefined
+    ) {
       const parentEvent =
         status === RuntimeStatus.Completed
           ? historyEvents.subOrchestrationCompleted(at, state.parentTaskId, output)
-          : historyEvents.subOrchestrationFailed(at, state.parentTaskId, `Sub-orchestration '${state.name}' (${instanceId}) ${status === RuntimeStatus.Failed ? 'failed' : 'was terminated'}: ${String(parseJsonOr(output, output))}`, '');
+          : historyEvents.subOrchestrationFailed(
+              at,
+              state.parentTaskId,
+              `Sub-orchestration '${state.name}' (${instanceId}) ${status === RuntimeStatus.Failed ? 'failed' : 'was terminated'}: ${String(parseJsonOr(output, output))}`,
+              '',
+            );
       notifyKey = `${RowKeys.outboxPrefix}notify.${state.executionId}`;
       const out: TableEntity<Record<string, unknown>> = {
         partitionKey: instanceId,
@@ -1398,7 +1773,10 @@ class Engine implements LocalDurableEngine {
       commit.push(['upsert', out, 'Replace']);
     }
     this.#cache.delete(instanceId);
-    await this.#store.submit(historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']), commit);
+    await this.#store.submit(
+      historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']),
+      commit,
+    );
     // Leftover work of a finished instance: pending activities and timers no longer matter.
     // (The partition may be a cached copy still listing cancelled timers already removed, and the
     // message just consumed, an inbox row or, for an activity result, its work item, is already
@@ -1436,7 +1814,12 @@ class Engine implements LocalDurableEngine {
     const instanceId = state.instanceId;
     const inputText = action.input === undefined ? undefined : JSON.stringify(action.input);
     const newExecutionId = randomUUID().replace(/-/g, '');
-    const historyRows = await this.#historyEntities(instanceId, state, [...events, historyEvents.continueAsNew(at, inputText)], ledgerOf);
+    const historyRows = await this.#historyEntities(
+      instanceId,
+      state,
+      [...events, historyEvents.continueAsNew(at, inputText)],
+      ledgerOf,
+    );
     const stateEntity = await this.#stateEntity(state, {
       status: RuntimeStatus.ContinuedAsNew,
       historyLength: 0,
@@ -1453,15 +1836,24 @@ class Engine implements LocalDurableEngine {
       parent:
         state.parentInstanceId === undefined
           ? undefined
-          : { name: state.parentName ?? '', instanceId: state.parentInstanceId, executionId: state.parentExecutionId ?? '', taskId: state.parentTaskId ?? -1 },
+          : {
+              name: state.parentName ?? '',
+              instanceId: state.parentInstanceId,
+              executionId: state.parentExecutionId ?? '',
+              taskId: state.parentTaskId ?? -1,
+            },
     });
     this.#cache.delete(instanceId);
     const startKey = this.#newMessageKey();
-    const startMsg = await this.#messageEntity(instanceId, startKey, { kind: 'start', executionId: newExecutionId, event: started });
-    await this.#store.submit(historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']), [
-      ...this.#stateCommitOps(state, stateEntity, message),
-      ['create', startMsg],
-    ]);
+    const startMsg = await this.#messageEntity(instanceId, startKey, {
+      kind: 'start',
+      executionId: newExecutionId,
+      event: started,
+    });
+    await this.#store.submit(
+      historyRows.map((h): TransactionAction => ['upsert', h, 'Replace']),
+      [...this.#stateCommitOps(state, stateEntity, message), ['create', startMsg]],
+    );
     this.#log.log('info', 'orchestration continued as new', { instanceId });
     // The previous execution's history, timers and work are no longer needed.
     const old = rows.filter(
@@ -1500,10 +1892,17 @@ class Engine implements LocalDurableEngine {
     const present = new Set(rows.map((r) => r.rowKey));
     const consumed = new Set(batch.map((m) => m.rowKey));
     for (const entry of entries) {
-      const belongs = userIds.includes(entry.id) || (entry.kind === 'subTimer' && userIds.includes(entry.group));
+      const belongs =
+        userIds.includes(entry.id) || (entry.kind === 'subTimer' && userIds.includes(entry.group));
       if (!belongs || !('msgKey' in entry) || entry.msgKey === undefined) continue;
       const msgKey = entry.msgKey;
-      if (removed?.has(msgKey) === true || consumed.has(msgKey) || stored.includes(msgKey) || unwritten.includes(msgKey)) continue;
+      if (
+        removed?.has(msgKey) === true ||
+        consumed.has(msgKey) ||
+        stored.includes(msgKey) ||
+        unwritten.includes(msgKey)
+      )
+        continue;
       if (present.has(msgKey)) stored.push(msgKey);
       else unwritten.push(msgKey);
     }
@@ -1516,7 +1915,8 @@ class Engine implements LocalDurableEngine {
     let removed = this.#removedTimerKeys.get(instanceId);
     if (removed === undefined) {
       // Bounded: the oldest instance's set goes first (it only costs a repeated delete).
-      if (this.#removedTimerKeys.size >= MAX_TRACKED_TIMER_INSTANCES) this.#removedTimerKeys.delete(this.#removedTimerKeys.keys().next().value as string);
+      if (this.#removedTimerKeys.size >= MAX_TRACKED_TIMER_INSTANCES)
+        this.#removedTimerKeys.delete(this.#removedTimerKeys.keys().next().value as string);
       removed = new Set<string>();
       this.#removedTimerKeys.set(instanceId, removed);
     }
@@ -1527,10 +1927,19 @@ class Engine implements LocalDurableEngine {
   }
 
   /** Writes the state row (create for an instance started inline) and removes the consumed messages. */
-  #stateCommitOps(state: StateRow, stateEntity: TableEntity<Record<string, unknown>>, ...messages: readonly InboxMessage[]): TransactionAction[] {
-    const ops: TransactionAction[] = [state.etag === '' ? ['create', stateEntity] : ['update', stateEntity, 'Replace', { etag: state.etag }]];
+  #stateCommitOps(
+    state: StateRow,
+    stateEntity: TableEntity<Record<string, unknown>>,
+    ...messages: readonly InboxMessage[]
+  ): TransactionAction[] {
+    const ops: TransactionAction[] = [
+      state.etag === ''
+        ? ['create', stateEntity]
+        : ['update', stateEntity, 'Replace', { etag: state.etag }],
+    ];
     for (const message of messages) {
-      if (message.rowKey !== '') ops.push(['delete', { partitionKey: state.instanceId, rowKey: message.rowKey }]);
+      if (message.rowKey !== '')
+        ops.push(['delete', { partitionKey: state.instanceId, rowKey: message.rowKey }]);
     }
     return ops;
   }
@@ -1557,14 +1966,30 @@ class Engine implements LocalDurableEngine {
     const list = this.#direct.get(instanceId) ?? [];
     this.#direct.delete(instanceId);
     this.#cache.delete(instanceId);
-    for (const m of list) await this.#storeResult(instanceId, m.rowKey, m.executionId ?? '', m.event as HistoryEvent);
+    for (const m of list)
+      await this.#storeResult(instanceId, m.rowKey, m.executionId ?? '', m.event as HistoryEvent);
     if (list.length > 0 && !this.#stopped) this.#markReady(instanceId);
   }
 
-  async #storeResult(partitionKey: string, workRowKey: string, executionId: string, event: HistoryEvent): Promise<void> {
-    const msg = await this.#messageEntity(partitionKey, this.#newMessageKey(), { kind: 'event', executionId, event });
+  async #storeResult(
+    partitionKey: string,
+    workRowKey: string,
+    executionId: string,
+    event: HistoryEvent,
+  ): Promise<void> {
+    const msg = await this.#messageEntity(partitionKey, this.#newMessageKey(), {
+      kind: 'event',
+      executionId,
+      event,
+    });
     try {
-      await this.#store.submit([], [['create', msg], ['delete', { partitionKey, rowKey: workRowKey }]]);
+      await this.#store.submit(
+        [],
+        [
+          ['create', msg],
+          ['delete', { partitionKey, rowKey: workRowKey }],
+        ],
+      );
     } catch (error) {
       if (statusOf(error) === 404) return; // the work item is gone: instance finished or purged
       throw error;
@@ -1581,7 +2006,8 @@ class Engine implements LocalDurableEngine {
       reason: typeof row.Reason === 'string' ? row.Reason : undefined,
     };
     if (kind === 'terminate') return { ...base, kind, event: undefined, corrupt: undefined };
-    if (kind !== 'start' && kind !== 'event') return { ...base, kind: 'event', event: undefined, corrupt: `unknown message kind ${kind}` };
+    if (kind !== 'start' && kind !== 'event')
+      return { ...base, kind: 'event', event: undefined, corrupt: `unknown message kind ${kind}` };
     let parsed: unknown;
     try {
       parsed = JSON.parse((await this.#store.unpackText(row, 'Event')) ?? '');
@@ -1589,7 +2015,12 @@ class Engine implements LocalDurableEngine {
       return { ...base, kind, event: undefined, corrupt: 'event is not valid JSON' };
     }
     const problem = validateHistoryEvent(parsed);
-    return { ...base, kind, event: problem === undefined ? (parsed as HistoryEvent) : undefined, corrupt: problem };
+    return {
+      ...base,
+      kind,
+      event: problem === undefined ? (parsed as HistoryEvent) : undefined,
+      corrupt: problem,
+    };
   }
 
   // ---------------------------------------------------------------- outbox (cross-instance)
@@ -1599,7 +2030,9 @@ class Engine implements LocalDurableEngine {
     try {
       await this.#dispatchOutbox(partitionKey, rowKey);
     } catch (error) {
-      this.#warn('outbox dispatch failed; retried on the next poll', error, { instanceId: partitionKey });
+      this.#warn('outbox dispatch failed; retried on the next poll', error, {
+        instanceId: partitionKey,
+      });
     } finally {
       this.#pendingSideWork -= 1;
       this.#notify();
@@ -1614,11 +2047,24 @@ class Engine implements LocalDurableEngine {
       const taskId = Number(row.TaskId);
       const parentExecutionId = String(row.ParentExecutionId);
       const existing = await this.#store.getRow(childId, RowKeys.state);
-      const ours = existing !== undefined && existing.ParentInstanceId === partitionKey && existing.ParentExecutionId === parentExecutionId && Number(existing.ParentTaskId) === taskId;
+      const ours =
+        existing !== undefined &&
+        existing.ParentInstanceId === partitionKey &&
+        existing.ParentExecutionId === parentExecutionId &&
+        Number(existing.ParentTaskId) === taskId;
       if (!ours) {
         if (existing !== undefined && !isTerminal(String(existing.RuntimeStatus))) {
-          const failed = historyEvents.subOrchestrationFailed(this.#clock.now(), taskId, `[${ErrorCode.Conflict}] sub-orchestration instance '${childId}' already exists and is ${String(existing.RuntimeStatus)}`, '');
-          const msg = await this.#messageEntity(partitionKey, this.#newMessageKey(), { kind: 'event', executionId: parentExecutionId, event: failed });
+          const failed = historyEvents.subOrchestrationFailed(
+            this.#clock.now(),
+            taskId,
+            `[${ErrorCode.Conflict}] sub-orchestration instance '${childId}' already exists and is ${String(existing.RuntimeStatus)}`,
+            '',
+          );
+          const msg = await this.#messageEntity(partitionKey, this.#newMessageKey(), {
+            kind: 'event',
+            executionId: parentExecutionId,
+            event: failed,
+          });
           await this.#store.table.createEntity(msg);
           this.#cache.delete(partitionKey);
           this.#markReady(partitionKey);
@@ -1638,7 +2084,11 @@ class Engine implements LocalDurableEngine {
       const parentId = String(row.ParentId);
       const text = await this.#store.unpackText(row, 'Event');
       const event = JSON.parse(text ?? 'null') as HistoryEvent;
-      const msg = await this.#messageEntity(parentId, String(row.MessageKey), { kind: 'event', executionId: String(row.ParentExecutionId), event });
+      const msg = await this.#messageEntity(parentId, String(row.MessageKey), {
+        kind: 'event',
+        executionId: String(row.ParentExecutionId),
+        event,
+      });
       await this.#store.table.upsertEntity(msg, 'Replace');
       this.#cache.delete(parentId);
       this.#markReady(parentId);
@@ -1664,10 +2114,19 @@ class Engine implements LocalDurableEngine {
       let event: HistoryEvent;
       try {
         const value = await invoker.invokeActivity(name, input, { instanceId: partitionKey });
-        event = historyEvents.taskCompleted(this.#clock.now(), taskId, JSON.stringify(value ?? null));
+        event = historyEvents.taskCompleted(
+          this.#clock.now(),
+          taskId,
+          JSON.stringify(value ?? null),
+        );
       } catch (error) {
         const err = error instanceof Error ? error : new Error(String(error));
-        event = historyEvents.taskFailed(this.#clock.now(), taskId, `Activity function '${name}' failed: ${err.message}`, err.stack ?? '');
+        event = historyEvents.taskFailed(
+          this.#clock.now(),
+          taskId,
+          `Activity function '${name}' failed: ${err.message}`,
+          err.stack ?? '',
+        );
         this.#log.log('warn', 'activity failed', { instanceId: partitionKey, name, taskId });
       }
       if (this.#stopped) {
@@ -1690,7 +2149,9 @@ class Engine implements LocalDurableEngine {
       this.#direct.set(partitionKey, list);
       this.#markReady(partitionKey);
     } catch (error) {
-      this.#warn('activity dispatch failed; retried on the next poll', error, { instanceId: partitionKey });
+      this.#warn('activity dispatch failed; retried on the next poll', error, {
+        instanceId: partitionKey,
+      });
     }
   }
 
@@ -1701,22 +2162,35 @@ class Engine implements LocalDurableEngine {
 }
 
 interface OrchestratorResult {
-  readonly state?: { isDone?: boolean; actions?: unknown; output?: unknown; customStatus?: unknown; error?: string };
+  readonly state?: {
+    isDone?: boolean;
+    actions?: unknown;
+    output?: unknown;
+    customStatus?: unknown;
+    error?: string;
+  };
   readonly failure?: string;
 }
 
-async function invokeOrchestrator(invoker: FunctionInvoker, name: string, payload: Record<string, unknown>): Promise<OrchestratorResult> {
+async function invokeOrchestrator(
+  invoker: FunctionInvoker,
+  name: string,
+  payload: Record<string, unknown>,
+): Promise<OrchestratorResult> {
   try {
     const raw = await invoker.invokeOrchestrator(name, payload);
     const state = JSON.parse(JSON.stringify(raw ?? null)) as OrchestratorResult['state'] | null;
-    if (state === null || typeof state !== 'object') return { failure: 'the orchestrator returned no state' };
+    if (state === null || typeof state !== 'object')
+      return { failure: 'the orchestrator returned no state' };
     return { state };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const at = message.indexOf(OUT_OF_PROC);
     if (at < 0) return { failure: message };
     try {
-      const state = JSON.parse(message.slice(at + OUT_OF_PROC.length)) as OrchestratorResult['state'];
+      const state = JSON.parse(
+        message.slice(at + OUT_OF_PROC.length),
+      ) as OrchestratorResult['state'];
       return { state, failure: state?.error ?? message.slice(0, at).trim() };
     } catch {
       return { failure: message.slice(0, at).trim() };
@@ -1756,7 +2230,8 @@ function readState(row: Row): StateRow {
     createdTime: Number(row.CreatedTime),
     lastUpdatedTime: Number(row.LastUpdatedTime),
     parentInstanceId: typeof row.ParentInstanceId === 'string' ? row.ParentInstanceId : undefined,
-    parentExecutionId: typeof row.ParentExecutionId === 'string' ? row.ParentExecutionId : undefined,
+    parentExecutionId:
+      typeof row.ParentExecutionId === 'string' ? row.ParentExecutionId : undefined,
     parentTaskId: row.ParentTaskId === undefined ? undefined : Number(row.ParentTaskId),
     parentName: typeof row.ParentName === 'string' ? row.ParentName : undefined,
     etag: row.etag,
@@ -1775,7 +2250,13 @@ function hasControlCharacter(text: string): boolean {
 }
 
 export function validateInstanceId(instanceId: string): void {
-  if (instanceId.length === 0 || instanceId.length > 256 || instanceId.startsWith('@') || INSTANCE_ID_FORBIDDEN.test(instanceId) || hasControlCharacter(instanceId)) {
+  if (
+    instanceId.length === 0 ||
+    instanceId.length > 256 ||
+    instanceId.startsWith('@') ||
+    INSTANCE_ID_FORBIDDEN.test(instanceId) ||
+    hasControlCharacter(instanceId)
+  ) {
     throw new RecorderError(
       ErrorCode.InvalidRequest,
       'instance ids are 1-256 characters, do not start with @ and contain no / \\ # ? or control characters',
@@ -1798,7 +2279,11 @@ function isProcessAlive(pid: number): boolean {
 }
 
 /** History in the shape of the extension's status API (scheduling events folded away). */
-function toPublicHistory(events: readonly HistoryEvent[], showOutput: boolean, showInput: boolean): Record<string, unknown>[] {
+function toPublicHistory(
+  events: readonly HistoryEvent[],
+  showOutput: boolean,
+  showInput: boolean,
+): Record<string, unknown>[] {
   const scheduled = new Map<number, HistoryEvent>();
   const out: Record<string, unknown>[] = [];
   for (const e of events) {
@@ -1809,13 +2294,21 @@ function toPublicHistory(events: readonly HistoryEvent[], showOutput: boolean, s
         scheduled.set(e.EventId, e);
         break;
       case HistoryEventType.ExecutionStarted:
-        out.push({ EventType: 'ExecutionStarted', FunctionName: e.Name, Timestamp: e.Timestamp, ...(showInput ? { Input: parseJsonOr(e.Input as string | undefined, null) } : {}) });
+        out.push({
+          EventType: 'ExecutionStarted',
+          FunctionName: e.Name,
+          Timestamp: e.Timestamp,
+          ...(showInput ? { Input: parseJsonOr(e.Input as string | undefined, null) } : {}),
+        });
         break;
       case HistoryEventType.TaskCompleted:
       case HistoryEventType.SubOrchestrationInstanceCompleted: {
         const s = scheduled.get(e.TaskScheduledId as number);
         out.push({
-          EventType: e.EventType === HistoryEventType.TaskCompleted ? 'TaskCompleted' : 'SubOrchestrationInstanceCompleted',
+          EventType:
+            e.EventType === HistoryEventType.TaskCompleted
+              ? 'TaskCompleted'
+              : 'SubOrchestrationInstanceCompleted',
           FunctionName: s?.Name,
           ScheduledTime: s?.Timestamp,
           Timestamp: e.Timestamp,
@@ -1827,7 +2320,10 @@ function toPublicHistory(events: readonly HistoryEvent[], showOutput: boolean, s
       case HistoryEventType.SubOrchestrationInstanceFailed: {
         const s = scheduled.get(e.TaskScheduledId as number);
         out.push({
-          EventType: e.EventType === HistoryEventType.TaskFailed ? 'TaskFailed' : 'SubOrchestrationInstanceFailed',
+          EventType:
+            e.EventType === HistoryEventType.TaskFailed
+              ? 'TaskFailed'
+              : 'SubOrchestrationInstanceFailed',
           FunctionName: s?.Name,
           ScheduledTime: s?.Timestamp,
           Timestamp: e.Timestamp,
@@ -1839,14 +2335,28 @@ function toPublicHistory(events: readonly HistoryEvent[], showOutput: boolean, s
         out.push({ EventType: 'TimerFired', FireAt: e.FireAt, Timestamp: e.Timestamp });
         break;
       case HistoryEventType.EventRaised:
-        out.push({ EventType: 'EventRaised', Name: e.Name, Timestamp: e.Timestamp, ...(showInput ? { Input: parseJsonOr(e.Input as string | undefined, null) } : {}) });
+        out.push({
+          EventType: 'EventRaised',
+          Name: e.Name,
+          Timestamp: e.Timestamp,
+          ...(showInput ? { Input: parseJsonOr(e.Input as string | undefined, null) } : {}),
+        });
         break;
       case HistoryEventType.ExecutionCompleted:
       case HistoryEventType.ExecutionFailed:
-        out.push({ EventType: 'ExecutionCompleted', OrchestrationStatus: e.OrchestrationStatus, Timestamp: e.Timestamp, ...(showOutput ? { Result: parseJsonOr(e.Result as string, null) } : {}) });
+        out.push({
+          EventType: 'ExecutionCompleted',
+          OrchestrationStatus: e.OrchestrationStatus,
+          Timestamp: e.Timestamp,
+          ...(showOutput ? { Result: parseJsonOr(e.Result as string, null) } : {}),
+        });
         break;
       case HistoryEventType.ExecutionTerminated:
-        out.push({ EventType: 'ExecutionTerminated', Timestamp: e.Timestamp, Reason: parseJsonOr(e.Input as string | undefined, null) });
+        out.push({
+          EventType: 'ExecutionTerminated',
+          Timestamp: e.Timestamp,
+          Reason: parseJsonOr(e.Input as string | undefined, null),
+        });
         break;
       case HistoryEventType.ContinueAsNew:
         out.push({ EventType: 'ContinueAsNew', Timestamp: e.Timestamp });
@@ -1859,7 +2369,12 @@ function toPublicHistory(events: readonly HistoryEvent[], showOutput: boolean, s
 }
 
 /** The state row of a new, pending instance. */
-function pendingStateRow(instanceId: string, name: string, executionId: string, now: Date): TableEntity<Record<string, unknown>> {
+function pendingStateRow(
+  instanceId: string,
+  name: string,
+  executionId: string,
+  now: Date,
+): TableEntity<Record<string, unknown>> {
   return {
     partitionKey: instanceId,
     rowKey: RowKeys.state,

@@ -15,20 +15,33 @@ describe('history events', () => {
   });
 
   it('accepts the events it builds', () => {
-    expect(validateHistoryEvent(historyEvents.taskFailed(at, 1, 'reason', 'details'))).toBeUndefined();
+    expect(
+      validateHistoryEvent(historyEvents.taskFailed(at, 1, 'reason', 'details')),
+    ).toBeUndefined();
     expect(validateHistoryEvent(historyEvents.eventRaised(at, 'go', undefined))).toBeUndefined();
   });
 
   it('rejects a completion whose Result is not JSON text', () => {
-    expect(validateHistoryEvent({ ...historyEvents.taskCompleted(at, 1, 'x'), Result: '{oops' })).toBe('Result is not valid JSON');
+    expect(
+      validateHistoryEvent({ ...historyEvents.taskCompleted(at, 1, 'x'), Result: '{oops' }),
+    ).toBe('Result is not valid JSON');
   });
 
   it('rejects a failure without Reason and Details, which the SDK cannot replay', () => {
-    expect(validateHistoryEvent({ EventType: HistoryEventType.TaskFailed, EventId: -1, Timestamp: at.toISOString(), TaskScheduledId: 1 })).toBe('Reason/Details missing');
+    expect(
+      validateHistoryEvent({
+        EventType: HistoryEventType.TaskFailed,
+        EventId: -1,
+        Timestamp: at.toISOString(),
+        TaskScheduledId: 1,
+      }),
+    ).toBe('Reason/Details missing');
   });
 
   it('rejects an unknown event type and a missing timestamp', () => {
-    expect(validateHistoryEvent({ EventType: 99, EventId: -1, Timestamp: at.toISOString() })).toBe('unknown EventType');
+    expect(validateHistoryEvent({ EventType: 99, EventId: -1, Timestamp: at.toISOString() })).toBe(
+      'unknown EventType',
+    );
     expect(validateHistoryEvent({ EventType: 12, EventId: -1 })).toBe('Timestamp is not a date');
   });
 });

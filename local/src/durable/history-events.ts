@@ -45,8 +45,19 @@ export interface HistoryEvent {
   readonly [field: string]: unknown;
 }
 
-function event(type: HistoryEventType, at: Date, fields: Record<string, unknown> = {}, eventId = -1): HistoryEvent {
-  return { EventType: type, EventId: eventId, IsPlayed: false, Timestamp: at.toISOString(), ...fields };
+function event(
+  type: HistoryEventType,
+  at: Date,
+  fields: Record<string, unknown> = {},
+  eventId = -1,
+): HistoryEvent {
+  return {
+    EventType: type,
+    EventId: eventId,
+    IsPlayed: false,
+    Timestamp: at.toISOString(),
+    ...fields,
+  };
 }
 
 export const historyEvents = {
@@ -54,7 +65,13 @@ export const historyEvents = {
   orchestratorCompleted: (at: Date) => event(HistoryEventType.OrchestratorCompleted, at),
   executionStarted: (
     at: Date,
-    f: { name: string; input: string | undefined; instanceId: string; executionId: string; parent?: ParentRef },
+    f: {
+      name: string;
+      input: string | undefined;
+      instanceId: string;
+      executionId: string;
+      parent?: ParentRef;
+    },
   ) =>
     event(HistoryEventType.ExecutionStarted, at, {
       Name: f.name,
@@ -66,15 +83,24 @@ export const historyEvents = {
           ? undefined
           : {
               Name: f.parent.name,
-              OrchestrationInstance: { InstanceId: f.parent.instanceId, ExecutionId: f.parent.executionId },
+              OrchestrationInstance: {
+                InstanceId: f.parent.instanceId,
+                ExecutionId: f.parent.executionId,
+              },
               TaskScheduleId: f.parent.taskId,
             },
     }),
   executionCompleted: (at: Date, result: string, status: 'Completed' | 'Failed') =>
-    event(status === 'Completed' ? HistoryEventType.ExecutionCompleted : HistoryEventType.ExecutionFailed, at, {
-      OrchestrationStatus: status,
-      Result: result,
-    }),
+    event(
+      status === 'Completed'
+        ? HistoryEventType.ExecutionCompleted
+        : HistoryEventType.ExecutionFailed,
+      at,
+      {
+        OrchestrationStatus: status,
+        Result: result,
+      },
+    ),
   executionTerminated: (at: Date, reason: string) =>
     event(HistoryEventType.ExecutionTerminated, at, { Input: JSON.stringify(reason) }),
   taskScheduled: (at: Date, id: number, name: string, input: string | undefined) =>
@@ -82,20 +108,43 @@ export const historyEvents = {
   taskCompleted: (at: Date, taskScheduledId: number, result: string) =>
     event(HistoryEventType.TaskCompleted, at, { TaskScheduledId: taskScheduledId, Result: result }),
   taskFailed: (at: Date, taskScheduledId: number, reason: string, details: string) =>
-    event(HistoryEventType.TaskFailed, at, { TaskScheduledId: taskScheduledId, Reason: reason, Details: details }),
+    event(HistoryEventType.TaskFailed, at, {
+      TaskScheduledId: taskScheduledId,
+      Reason: reason,
+      Details: details,
+    }),
   timerCreated: (at: Date, id: number, fireAt: Date) =>
     event(HistoryEventType.TimerCreated, at, { FireAt: fireAt.toISOString() }, id),
   timerFired: (at: Date, timerId: number, fireAt: string) =>
     event(HistoryEventType.TimerFired, at, { TimerId: timerId, FireAt: fireAt }),
   eventRaised: (at: Date, name: string, input: string | undefined) =>
     event(HistoryEventType.EventRaised, at, { Name: name, Input: input }),
-  subOrchestrationCreated: (at: Date, id: number, name: string, instanceId: string, input: string | undefined) =>
-    event(HistoryEventType.SubOrchestrationInstanceCreated, at, { Name: name, Version: '', InstanceId: instanceId, Input: input }, id),
+  subOrchestrationCreated: (
+    at: Date,
+    id: number,
+    name: string,
+    instanceId: string,
+    input: string | undefined,
+  ) =>
+    event(
+      HistoryEventType.SubOrchestrationInstanceCreated,
+      at,
+      { Name: name, Version: '', InstanceId: instanceId, Input: input },
+      id,
+    ),
   subOrchestrationCompleted: (at: Date, taskScheduledId: number, result: string) =>
-    event(HistoryEventType.SubOrchestrationInstanceCompleted, at, { TaskScheduledId: taskScheduledId, Result: result }),
+    event(HistoryEventType.SubOrchestrationInstanceCompleted, at, {
+      TaskScheduledId: taskScheduledId,
+      Result: result,
+    }),
   subOrchestrationFailed: (at: Date, taskScheduledId: number, reason: string, details: string) =>
-    event(HistoryEventType.SubOrchestrationInstanceFailed, at, { TaskScheduledId: taskScheduledId, Reason: reason, Details: details }),
-  continueAsNew: (at: Date, input: string | undefined) => event(HistoryEventType.ContinueAsNew, at, { Result: input }),
+    event(HistoryEventType.SubOrchestrationInstanceFailed, at, {
+      TaskScheduledId: taskScheduledId,
+      Reason: reason,
+      Details: details,
+    }),
+  continueAsNew: (at: Date, input: string | undefined) =>
+    event(HistoryEventType.ContinueAsNew, at, { Result: input }),
 };
 
 export interface ParentRef {
@@ -109,9 +158,11 @@ export interface ParentRef {
 export function validateHistoryEvent(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object';
   const e = value as Record<string, unknown>;
-  if (typeof e.EventType !== 'number' || !eventTypeNames.has(e.EventType)) return 'unknown EventType';
+  if (typeof e.EventType !== 'number' || !eventTypeNames.has(e.EventType))
+    return 'unknown EventType';
   if (typeof e.EventId !== 'number') return 'EventId is not a number';
-  if (typeof e.Timestamp !== 'string' || Number.isNaN(Date.parse(e.Timestamp))) return 'Timestamp is not a date';
+  if (typeof e.Timestamp !== 'string' || Number.isNaN(Date.parse(e.Timestamp)))
+    return 'Timestamp is not a date';
   switch (e.EventType) {
     case HistoryEventType.TaskCompleted:
     case HistoryEventType.SubOrchestrationInstanceCompleted:
@@ -121,12 +172,16 @@ export function validateHistoryEvent(value: unknown): string | undefined {
     case HistoryEventType.TaskFailed:
     case HistoryEventType.SubOrchestrationInstanceFailed:
       if (typeof e.TaskScheduledId !== 'number') return 'TaskScheduledId is not a number';
-      return typeof e.Reason === 'string' && typeof e.Details === 'string' ? undefined : 'Reason/Details missing';
+      return typeof e.Reason === 'string' && typeof e.Details === 'string'
+        ? undefined
+        : 'Reason/Details missing';
     case HistoryEventType.TimerFired:
       return typeof e.TimerId === 'number' ? undefined : 'TimerId is not a number';
     case HistoryEventType.EventRaised:
       if (typeof e.Name !== 'string') return 'Name is not a string';
-      return e.Input === undefined || e.Input === null || (typeof e.Input === 'string' && isJsonText(e.Input))
+      return e.Input === undefined ||
+        e.Input === null ||
+        (typeof e.Input === 'string' && isJsonText(e.Input))
         ? undefined
         : 'Input is not valid JSON';
     case HistoryEventType.ExecutionStarted:

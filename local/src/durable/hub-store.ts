@@ -31,7 +31,11 @@ export const MAX_INLINE_CHARS = 30_000;
 const MAX_BATCH = 100;
 
 /** A stored entity with its keys and ETag. */
-export type Row = Record<string, unknown> & { readonly partitionKey: string; readonly rowKey: string; readonly etag: string };
+export type Row = Record<string, unknown> & {
+  readonly partitionKey: string;
+  readonly rowKey: string;
+  readonly etag: string;
+};
 
 function asRow(entity: TableEntityResult<Record<string, unknown>>): Row {
   return entity as unknown as Row;
@@ -46,7 +50,9 @@ const HUB_NAME = /^[A-Za-z][A-Za-z0-9]{2,44}$/;
 
 export function validateTaskHubName(name: string): void {
   if (!HUB_NAME.test(name)) {
-    throw new Error(`task hub name '${name}' must be 3-45 letters or digits, starting with a letter`);
+    throw new Error(
+      `task hub name '${name}' must be 3-45 letters or digits, starting with a letter`,
+    );
   }
 }
 
@@ -65,12 +71,16 @@ export class HubStore {
 
   constructor(options: HubStoreOptions) {
     validateTaskHubName(options.taskHubName);
-    this.table = TableClient.fromConnectionString(options.connectionString, `${options.taskHubName}Instances`, {
-      allowInsecureConnection: true,
-    });
-    this.#container = BlobServiceClient.fromConnectionString(options.connectionString).getContainerClient(
-      `${options.taskHubName.toLowerCase()}-largemessages`,
+    this.table = TableClient.fromConnectionString(
+      options.connectionString,
+      `${options.taskHubName}Instances`,
+      {
+        allowInsecureConnection: true,
+      },
     );
+    this.#container = BlobServiceClient.fromConnectionString(
+      options.connectionString,
+    ).getContainerClient(`${options.taskHubName.toLowerCase()}-largemessages`);
   }
 
   async ensureCreated(): Promise<void> {
@@ -81,7 +91,9 @@ export class HubStore {
   async loadPartition(partitionKey: string): Promise<Row[]> {
     const rows: Row[] = [];
     const filter = `PartitionKey eq '${escapeOData(partitionKey)}'`;
-    for await (const row of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+    for await (const row of this.table.listEntities<Record<string, unknown>>({
+      queryOptions: { filter },
+    })) {
       rows.push(asRow(row));
     }
     return rows;
@@ -98,14 +110,21 @@ export class HubStore {
 
   /** Rows whose RowKey starts with `prefix`, across all partitions. */
   async *scanRowKeyPrefix(prefix: string): AsyncIterable<Row> {
-    const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    const upper =
+      prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
     const filter = `RowKey ge '${escapeOData(prefix)}' and RowKey lt '${escapeOData(upper)}'`;
-    for await (const row of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) yield asRow(row);
+    for await (const row of this.table.listEntities<Record<string, unknown>>({
+      queryOptions: { filter },
+    }))
+      yield asRow(row);
   }
 
   async *scanStates(): AsyncIterable<Row> {
     const filter = `RowKey eq '${RowKeys.state}'`;
-    for await (const row of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) yield asRow(row);
+    for await (const row of this.table.listEntities<Record<string, unknown>>({
+      queryOptions: { filter },
+    }))
+      yield asRow(row);
   }
 
   /**
@@ -113,7 +132,10 @@ export class HubStore {
    * actions (idempotent upserts that nothing reads before the commit) go first in their own
    * transactions and the last transaction, holding every `commit` action, is the commit point.
    */
-  async submit(prepare: readonly TransactionAction[], commit: readonly TransactionAction[]): Promise<SubmitResult> {
+  async submit(
+    prepare: readonly TransactionAction[],
+    commit: readonly TransactionAction[],
+  ): Promise<SubmitResult> {
     if (commit.length > MAX_BATCH) throw new Error('commit transaction exceeds 100 operations');
     const room = MAX_BATCH - commit.length;
     const early = prepare.slice(0, Math.max(0, prepare.length - room));
@@ -160,7 +182,11 @@ export class HubStore {
    * Puts `text` into `entity[field]`, or into a blob named after the row when it is too long
    * for a Table property (the row then carries `<field>Blob`). Idempotent per row.
    */
-  async packText(entity: TableEntity<Record<string, unknown>>, field: string, text: string | undefined): Promise<void> {
+  async packText(
+    entity: TableEntity<Record<string, unknown>>,
+    field: string,
+    text: string | undefined,
+  ): Promise<void> {
     if (text === undefined) return;
     if (text.length <= MAX_INLINE_CHARS) {
       entity[field] = text;

@@ -1,4 +1,12 @@
-import { ActionType, Ledger, flattenActions, nextTimerFireAt, retryDelayInMs, retryPolicyOf, takesId } from './ledger';
+import {
+  ActionType,
+  Ledger,
+  flattenActions,
+  nextTimerFireAt,
+  retryDelayInMs,
+  retryPolicyOf,
+  takesId,
+} from './ledger';
 
 const DAY = 24 * 3600_000;
 
@@ -11,12 +19,20 @@ describe('flattenActions', () => {
           actionType: ActionType.WhenAny,
           compoundActions: [
             { actionType: ActionType.WaitForExternalEvent, externalEventName: 'e' },
-            { actionType: ActionType.WhenAll, compoundActions: [{ actionType: ActionType.CallActivity, functionName: 'b' }, { actionType: ActionType.CreateTimer, fireAt: 'x' }] },
+            {
+              actionType: ActionType.WhenAll,
+              compoundActions: [
+                { actionType: ActionType.CallActivity, functionName: 'b' },
+                { actionType: ActionType.CreateTimer, fireAt: 'x' },
+              ],
+            },
           ],
         },
       ],
     ];
-    expect(flattenActions(actions).map((a) => a.functionName ?? a.externalEventName ?? a.fireAt)).toEqual(['a', 'e', 'b', 'x']);
+    expect(
+      flattenActions(actions).map((a) => a.functionName ?? a.externalEventName ?? a.fireAt),
+    ).toEqual(['a', 'e', 'b', 'x']);
   });
 
   it('gives no id to external event waits and continueAsNew', () => {
@@ -39,7 +55,9 @@ describe('nextTimerFireAt', () => {
 
 describe('retry policy', () => {
   it('reads the SDK RetryOptions fields and defaults the backoff to 1', () => {
-    expect(retryPolicyOf({ firstRetryIntervalInMilliseconds: 500, maxNumberOfAttempts: 4 })).toEqual({
+    expect(
+      retryPolicyOf({ firstRetryIntervalInMilliseconds: 500, maxNumberOfAttempts: 4 }),
+    ).toEqual({
       firstRetryIntervalInMilliseconds: 500,
       maxNumberOfAttempts: 4,
       backoffCoefficient: 1,
@@ -48,12 +66,21 @@ describe('retry policy', () => {
   });
 
   it('grows the delay by the backoff coefficient and caps it at the maximum interval', () => {
-    const policy = { firstRetryIntervalInMilliseconds: 1000, maxNumberOfAttempts: 5, backoffCoefficient: 2, maxRetryIntervalInMilliseconds: 3000 };
-    expect([1, 2, 3, 4].map((failures) => retryDelayInMs(policy, failures))).toEqual([1000, 2000, 3000, 3000]);
+    const policy = {
+      firstRetryIntervalInMilliseconds: 1000,
+      maxNumberOfAttempts: 5,
+      backoffCoefficient: 2,
+      maxRetryIntervalInMilliseconds: 3000,
+    };
+    expect([1, 2, 3, 4].map((failures) => retryDelayInMs(policy, failures))).toEqual([
+      1000, 2000, 3000, 3000,
+    ]);
   });
 
   it('ignores options without a positive first interval', () => {
-    expect(retryPolicyOf({ firstRetryIntervalInMilliseconds: 0, maxNumberOfAttempts: 3 })).toBeUndefined();
+    expect(
+      retryPolicyOf({ firstRetryIntervalInMilliseconds: 0, maxNumberOfAttempts: 3 }),
+    ).toBeUndefined();
   });
 });
 

@@ -52,9 +52,26 @@ export type LedgerEntry =
       /** Instance id the orchestrator chose for a sub-orchestration (reused by retries). */
       readonly childId?: string;
     }
-  | { readonly id: number; readonly kind: 'retryTimer'; readonly group: number; readonly failures: number; readonly msgKey?: string }
-  | { readonly id: number; readonly kind: 'retryAttempt'; readonly group: number; readonly attempt: number }
-  | { readonly id: number; readonly kind: 'subTimer'; readonly group: number; readonly finalFireAt: string; readonly msgKey?: string };
+  | {
+      readonly id: number;
+      readonly kind: 'retryTimer';
+      readonly group: number;
+      readonly failures: number;
+      readonly msgKey?: string;
+    }
+  | {
+      readonly id: number;
+      readonly kind: 'retryAttempt';
+      readonly group: number;
+      readonly attempt: number;
+    }
+  | {
+      readonly id: number;
+      readonly kind: 'subTimer';
+      readonly group: number;
+      readonly finalFireAt: string;
+      readonly msgKey?: string;
+    };
 
 /** A wire action from the SDK's `OrchestratorState.actions` (after a JSON round trip). */
 export interface WireAction {
@@ -91,7 +108,10 @@ export function flattenActions(actions: unknown): WireAction[] {
 
 /** Whether an action takes a task id from the SDK's counter. */
 export function takesId(action: WireAction): boolean {
-  return action.actionType !== ActionType.WaitForExternalEvent && action.actionType !== ActionType.ContinueAsNew;
+  return (
+    action.actionType !== ActionType.WaitForExternalEvent &&
+    action.actionType !== ActionType.ContinueAsNew
+  );
 }
 
 const supported: ReadonlySet<number> = new Set([
@@ -108,26 +128,35 @@ export function isSupported(action: WireAction): boolean {
   return supported.has(action.actionType);
 }
 
-export function retryPolicyOf(options: Record<string, unknown> | undefined): RetryPolicy | undefined {
+export function retryPolicyOf(
+  options: Record<string, unknown> | undefined,
+): RetryPolicy | undefined {
   if (options === undefined) return undefined;
   const first = Number(options.firstRetryIntervalInMilliseconds);
   const max = Number(options.maxNumberOfAttempts);
   const backoff = options.backoffCoefficient === undefined ? 1 : Number(options.backoffCoefficient);
   const maxInterval =
-    options.maxRetryIntervalInMilliseconds === undefined ? undefined : Number(options.maxRetryIntervalInMilliseconds);
+    options.maxRetryIntervalInMilliseconds === undefined
+      ? undefined
+      : Number(options.maxRetryIntervalInMilliseconds);
   if (!(first > 0) || !Number.isFinite(max)) return undefined;
   return {
     firstRetryIntervalInMilliseconds: first,
     maxNumberOfAttempts: max,
     backoffCoefficient: Number.isFinite(backoff) && backoff > 0 ? backoff : 1,
-    maxRetryIntervalInMilliseconds: maxInterval !== undefined && maxInterval > 0 ? maxInterval : undefined,
+    maxRetryIntervalInMilliseconds:
+      maxInterval !== undefined && maxInterval > 0 ? maxInterval : undefined,
   };
 }
 
 /** Delay before the next attempt after `failures` failed attempts (DurableTask's RetryInterceptor). */
 export function retryDelayInMs(policy: RetryPolicy, failures: number): number {
-  const delay = policy.firstRetryIntervalInMilliseconds * Math.pow(policy.backoffCoefficient, Math.max(0, failures - 1));
-  return policy.maxRetryIntervalInMilliseconds === undefined ? delay : Math.min(delay, policy.maxRetryIntervalInMilliseconds);
+  const delay =
+    policy.firstRetryIntervalInMilliseconds *
+    Math.pow(policy.backoffCoefficient, Math.max(0, failures - 1));
+  return policy.maxRetryIntervalInMilliseconds === undefined
+    ? delay
+    : Math.min(delay, policy.maxRetryIntervalInMilliseconds);
 }
 
 /** What the extension sends as `maximumShortTimerDuration` / `longRunningTimerIntervalDuration`. */
@@ -138,7 +167,9 @@ export const LONG_TIMER_INTERVAL_IN_MS = 3 * 24 * 3600_000;
 
 /** Fire time of the next (sub-)timer towards `finalInMs` at `nowInMs`, as the SDK computes it. */
 export function nextTimerFireAt(nowInMs: number, finalInMs: number): number {
-  return finalInMs - nowInMs > MAXIMUM_SHORT_TIMER_IN_MS ? nowInMs + LONG_TIMER_INTERVAL_IN_MS : finalInMs;
+  return finalInMs - nowInMs > MAXIMUM_SHORT_TIMER_IN_MS
+    ? nowInMs + LONG_TIMER_INTERVAL_IN_MS
+    : finalInMs;
 }
 
 export class Ledger {

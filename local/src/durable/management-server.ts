@@ -13,13 +13,35 @@ import { listenOffThread } from '../host/off-thread-server';
 export interface ManagementApi {
   readonly taskHubName: string;
   clientBindingData(): Readonly<Record<string, unknown>>;
-  startNew(name: string, options?: { instanceId?: string; input?: unknown }): Promise<{ status: 'created' | 'conflict' | 'unknownOrchestrator'; instanceId: string; runtimeStatus?: string }>;
-  getStatus(instanceId: string, options?: { showHistory?: boolean; showHistoryOutput?: boolean; showInput?: boolean }): Promise<{ runtimeStatus: string } | undefined>;
-  raiseEvent(instanceId: string, eventName: string, inputJson: string | undefined): Promise<'accepted' | 'notFound' | 'gone'>;
+  startNew(
+    name: string,
+    options?: { instanceId?: string; input?: unknown },
+  ): Promise<{
+    status: 'created' | 'conflict' | 'unknownOrchestrator';
+    instanceId: string;
+    runtimeStatus?: string;
+  }>;
+  getStatus(
+    instanceId: string,
+    options?: { showHistory?: boolean; showHistoryOutput?: boolean; showInput?: boolean },
+  ): Promise<{ runtimeStatus: string } | undefined>;
+  raiseEvent(
+    instanceId: string,
+    eventName: string,
+    inputJson: string | undefined,
+  ): Promise<'accepted' | 'notFound' | 'gone'>;
   terminate(instanceId: string, reason: string): Promise<'accepted' | 'notFound' | 'gone'>;
   purge(instanceId: string): Promise<'purged' | 'notFound' | 'running'>;
-  purgeBy(filter: { createdTimeFrom?: Date; createdTimeTo?: Date; runtimeStatus?: readonly string[] }): Promise<number>;
-  listInstances(filter: { createdTimeFrom?: Date; createdTimeTo?: Date; runtimeStatus?: readonly string[] }): Promise<readonly { instanceId: string }[]>;
+  purgeBy(filter: {
+    createdTimeFrom?: Date;
+    createdTimeTo?: Date;
+    runtimeStatus?: readonly string[];
+  }): Promise<number>;
+  listInstances(filter: {
+    createdTimeFrom?: Date;
+    createdTimeTo?: Date;
+    runtimeStatus?: readonly string[];
+  }): Promise<readonly { instanceId: string }[]>;
 }
 
 export interface ManagementServer {
@@ -60,14 +82,21 @@ export function isManagementPath(url: string | undefined): boolean {
 /** Default largest request body of the management API. */
 export const MANAGEMENT_MAX_BODY_IN_BYTES = 4 * 1024 * 1024;
 
-export function createManagementHandler(api: ManagementApi, options: Omit<ManagementServerOptions, 'host' | 'port'>): ManagementHandler {
+export function createManagementHandler(
+  api: ManagementApi,
+  options: Omit<ManagementServerOptions, 'host' | 'port'>,
+): ManagementHandler {
   const maxBody = options.maxBodyInBytes ?? MANAGEMENT_MAX_BODY_IN_BYTES;
   return (req, res) =>
     handle(api, req, res, maxBody).catch((error: unknown) => {
       const problem =
         error instanceof HttpProblem
           ? error
-          : new HttpProblem(500, ErrorCode.Internal, 'the durable engine failed to handle the request; see its log');
+          : new HttpProblem(
+              500,
+              ErrorCode.Internal,
+              'the durable engine failed to handle the request; see its log',
+            );
       if (!(error instanceof HttpProblem)) {
         options.log.log('error', 'management request failed', {
           error: error instanceof Error ? error.message.slice(0, 500) : 'unknown',
@@ -77,7 +106,10 @@ export function createManagementHandler(api: ManagementApi, options: Omit<Manage
     });
 }
 
-export async function startManagementServer(api: ManagementApi, options: ManagementServerOptions): Promise<ManagementServer> {
+export async function startManagementServer(
+  api: ManagementApi,
+  options: ManagementServerOptions,
+): Promise<ManagementServer> {
   const handler = createManagementHandler(api, options);
   // Sockets are accepted and read on their own thread, as the host's server (see off-thread-server.ts).
   const server = await listenOffThread((req, res) => void handler(req, res), {
@@ -85,7 +117,8 @@ export async function startManagementServer(api: ManagementApi, options: Managem
     port: options.port,
     maxBodyInBytes: options.maxBodyInBytes ?? MANAGEMENT_MAX_BODY_IN_BYTES,
     closeAllConnections: true,
-    onError: (error) => options.log.log('error', 'management socket thread failed', { error: error.message }),
+    onError: (error) =>
+      options.log.log('error', 'management socket thread failed', { error: error.message }),
   });
   let closing: Promise<void> | undefined;
   return {
@@ -97,9 +130,18 @@ export async function startManagementServer(api: ManagementApi, options: Managem
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -108,19 +150,29 @@ function sendProblem(res: ServerResponse, problem: HttpProblem): void {
     res.destroy();
     return;
   }
-  const body: ProblemBody = { code: problem.code, message: problem.message, status: problem.status };
+  const body: ProblemBody = {
+    code: problem.code,
+    message: problem.message,
+    status: problem.status,
+  };
   sendJson(res, problem.status, body);
 }
 
 async function readBody(req: IncomingMessage, maxBody: number): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > maxBody) throw new HttpProblem(413, ErrorCode.PayloadTooLarge, `request body exceeds ${maxBody} bytes`);
+  if (declared > maxBody)
+    throw new HttpProblem(413, ErrorCode.PayloadTooLarge, `request body exceeds ${maxBody} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const buffer = chunk as Buffer;
     size += buffer.length;
-    if (size > maxBody) throw new HttpProblem(413, ErrorCode.PayloadTooLarge, `request body exceeds ${maxBody} bytes`);
+    if (size > maxBody)
+      throw new HttpProblem(
+        413,
+        ErrorCode.PayloadTooLarge,
+        `request body exceeds ${maxBody} bytes`,
+      );
     chunks.push(buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -138,11 +190,16 @@ function parseJsonBody(text: string, what: string): { present: boolean; value: u
 function parseDate(value: string | null, name: string): Date | undefined {
   if (value === null || value === '') return undefined;
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new HttpProblem(400, ErrorCode.InvalidRequest, `${name} is not a date`);
+  if (Number.isNaN(date.getTime()))
+    throw new HttpProblem(400, ErrorCode.InvalidRequest, `${name} is not a date`);
   return date;
 }
 
-function filterOf(url: URL): { createdTimeFrom?: Date; createdTimeTo?: Date; runtimeStatus?: string[] } {
+function filterOf(url: URL): {
+  createdTimeFrom?: Date;
+  createdTimeTo?: Date;
+  runtimeStatus?: string[];
+} {
   const statuses = (url.searchParams.get('runtimeStatus') ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -171,55 +228,81 @@ function decodeSegment(segment: string): string {
 function managementPayload(api: ManagementApi, instanceId: string): Record<string, string> {
   const urls = api.clientBindingData().managementUrls as Record<string, string>;
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(urls)) out[key] = value.replace(urls.id ?? 'INSTANCEID', encodeURIComponent(instanceId));
+  for (const [key, value] of Object.entries(urls))
+    out[key] = value.replace(urls.id ?? 'INSTANCEID', encodeURIComponent(instanceId));
   out.id = instanceId;
   return out;
 }
 
-async function handle(api: ManagementApi, req: IncomingMessage, res: ServerResponse, maxBody: number): Promise<void> {
+async function handle(
+  api: ManagementApi,
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxBody: number,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const prefix = PREFIXES.find((p) => url.pathname.startsWith(p));
-  if (prefix === undefined) throw new HttpProblem(404, ErrorCode.NotFound, 'no such durable management route');
+  if (prefix === undefined)
+    throw new HttpProblem(404, ErrorCode.NotFound, 'no such durable management route');
   const segments = url.pathname.slice(prefix.length).split('/').map(decodeSegment);
   const method = req.method ?? 'GET';
   const [root, id, verb, eventName] = segments;
 
   if (root === 'orchestrators' && id !== undefined && id !== '' && segments.length <= 3) {
-    if (method !== 'POST') throw new HttpProblem(405, ErrorCode.InvalidRequest, 'use POST to start an orchestration');
+    if (method !== 'POST')
+      throw new HttpProblem(405, ErrorCode.InvalidRequest, 'use POST to start an orchestration');
     const body = parseJsonBody(await readBody(req, maxBody), 'the orchestration input');
     const instanceId = verb === undefined || verb === '' ? undefined : verb;
     let result;
     try {
       result = await api.startNew(id, { instanceId, input: body.present ? body.value : undefined });
     } catch (error) {
-      if (error instanceof Error && error.message.includes(ErrorCode.InvalidRequest)) throw new HttpProblem(400, ErrorCode.InvalidRequest, error.message);
+      if (error instanceof Error && error.message.includes(ErrorCode.InvalidRequest))
+        throw new HttpProblem(400, ErrorCode.InvalidRequest, error.message);
       throw error;
     }
     if (result.status === 'unknownOrchestrator') {
-      throw new HttpProblem(400, ErrorCode.InvalidRequest, `orchestrator function '${id}' is not registered in this app`);
+      throw new HttpProblem(
+        400,
+        ErrorCode.InvalidRequest,
+        `orchestrator function '${id}' is not registered in this app`,
+      );
     }
     if (result.status === 'conflict') {
-      throw new HttpProblem(409, ErrorCode.Conflict, `an instance with id '${result.instanceId}' already exists and is ${result.runtimeStatus ?? 'running'}`);
+      throw new HttpProblem(
+        409,
+        ErrorCode.Conflict,
+        `an instance with id '${result.instanceId}' already exists and is ${result.runtimeStatus ?? 'running'}`,
+      );
     }
     const payload = managementPayload(api, result.instanceId);
     sendJson(res, 202, payload, { Location: payload.statusQueryGetUri ?? '' });
     return;
   }
 
-  if (root !== 'instances') throw new HttpProblem(404, ErrorCode.NotFound, 'no such durable management route');
+  if (root !== 'instances')
+    throw new HttpProblem(404, ErrorCode.NotFound, 'no such durable management route');
 
   if (id === undefined || id === '') {
     if (method === 'GET') {
       const all = await api.listInstances(filterOf(url));
       const topText = url.searchParams.get('top');
       const top = topText === null ? undefined : Number(topText);
-      if (top !== undefined && (!Number.isInteger(top) || top <= 0)) throw new HttpProblem(400, ErrorCode.InvalidRequest, 'top must be a positive integer');
+      if (top !== undefined && (!Number.isInteger(top) || top <= 0))
+        throw new HttpProblem(400, ErrorCode.InvalidRequest, 'top must be a positive integer');
       const tokenText = req.headers['x-ms-continuation-token'];
-      const offset = typeof tokenText === 'string' && tokenText !== '' ? Number(Buffer.from(tokenText, 'base64').toString('utf8')) : 0;
-      if (!Number.isInteger(offset) || offset < 0) throw new HttpProblem(400, ErrorCode.InvalidRequest, 'the continuation token is not valid');
+      const offset =
+        typeof tokenText === 'string' && tokenText !== ''
+          ? Number(Buffer.from(tokenText, 'base64').toString('utf8'))
+          : 0;
+      if (!Number.isInteger(offset) || offset < 0)
+        throw new HttpProblem(400, ErrorCode.InvalidRequest, 'the continuation token is not valid');
       const page = top === undefined ? all.slice(offset) : all.slice(offset, offset + top);
       const next = offset + page.length;
-      const headers: Record<string, string> = next < all.length && top !== undefined ? { 'x-ms-continuation-token': Buffer.from(String(next)).toString('base64') } : {};
+      const headers: Record<string, string> =
+        next < all.length && top !== undefined
+          ? { 'x-ms-continuation-token': Buffer.from(String(next)).toString('base64') }
+          : {};
       sendJson(res, 200, page, headers);
       return;
     }
@@ -228,7 +311,11 @@ async function handle(api: ManagementApi, req: IncomingMessage, res: ServerRespo
       sendJson(res, count === 0 ? 404 : 200, { instancesDeleted: count });
       return;
     }
-    throw new HttpProblem(405, ErrorCode.InvalidRequest, 'use GET to list or DELETE to purge instances');
+    throw new HttpProblem(
+      405,
+      ErrorCode.InvalidRequest,
+      'use GET to list or DELETE to purge instances',
+    );
   }
 
   if (verb === undefined || verb === '') {
@@ -238,42 +325,60 @@ async function handle(api: ManagementApi, req: IncomingMessage, res: ServerRespo
         showHistoryOutput: flag(url, 'showHistoryOutput'),
         showInput: flag(url, 'showInput'),
       });
-      if (status === undefined) throw new HttpProblem(404, ErrorCode.NotFound, `no instance with id '${id}'`);
+      if (status === undefined)
+        throw new HttpProblem(404, ErrorCode.NotFound, `no instance with id '${id}'`);
       const running = RUNNING.has(status.runtimeStatus);
-      const headers: Record<string, string> = running ? { Location: managementPayload(api, id).statusQueryGetUri ?? '', 'Retry-After': '1' } : {};
+      const headers: Record<string, string> = running
+        ? { Location: managementPayload(api, id).statusQueryGetUri ?? '', 'Retry-After': '1' }
+        : {};
       sendJson(res, running ? 202 : 200, status, headers);
       return;
     }
     if (method === 'DELETE') {
       const result = await api.purge(id);
-      if (result === 'notFound') throw new HttpProblem(404, ErrorCode.NotFound, `no instance with id '${id}'`);
-      if (result === 'running') throw new HttpProblem(409, ErrorCode.Conflict, `instance '${id}' is still running; terminate it before purging`);
+      if (result === 'notFound')
+        throw new HttpProblem(404, ErrorCode.NotFound, `no instance with id '${id}'`);
+      if (result === 'running')
+        throw new HttpProblem(
+          409,
+          ErrorCode.Conflict,
+          `instance '${id}' is still running; terminate it before purging`,
+        );
       sendJson(res, 200, { instancesDeleted: 1 });
       return;
     }
     throw new HttpProblem(405, ErrorCode.InvalidRequest, 'use GET for status or DELETE to purge');
   }
 
-  if (method !== 'POST') throw new HttpProblem(405, ErrorCode.InvalidRequest, `use POST for ${verb}`);
+  if (method !== 'POST')
+    throw new HttpProblem(405, ErrorCode.InvalidRequest, `use POST for ${verb}`);
   if (verb === 'raiseEvent' && eventName !== undefined && eventName !== '') {
     const text = await readBody(req, maxBody);
     const body = parseJsonBody(text, 'the event data');
     const outcome = await api.raiseEvent(id, eventName, body.present ? text : undefined);
-    if (outcome === 'notFound') throw new HttpProblem(404, ErrorCode.NotFound, `no instance with id '${id}'`);
-    if (outcome === 'gone') throw new HttpProblem(410, ErrorCode.Conflict, `instance '${id}' is not running`);
+    if (outcome === 'notFound')
+      throw new HttpProblem(404, ErrorCode.NotFound, `no instance with id '${id}'`);
+    if (outcome === 'gone')
+      throw new HttpProblem(410, ErrorCode.Conflict, `instance '${id}' is not running`);
     res.writeHead(202).end();
     return;
   }
   if (verb === 'terminate') {
     await readBody(req, maxBody);
     const outcome = await api.terminate(id, url.searchParams.get('reason') ?? '');
-    if (outcome === 'notFound') throw new HttpProblem(404, ErrorCode.NotFound, `no instance with id '${id}'`);
-    if (outcome === 'gone') throw new HttpProblem(410, ErrorCode.Conflict, `instance '${id}' is not running`);
+    if (outcome === 'notFound')
+      throw new HttpProblem(404, ErrorCode.NotFound, `no instance with id '${id}'`);
+    if (outcome === 'gone')
+      throw new HttpProblem(410, ErrorCode.Conflict, `instance '${id}' is not running`);
     res.writeHead(202).end();
     return;
   }
   if (verb === 'suspend' || verb === 'resume' || verb === 'rewind' || verb === 'restart') {
-    throw new HttpProblem(501, ErrorCode.InvalidRequest, `${verb} is not supported by the local durable engine`);
+    throw new HttpProblem(
+      501,
+      ErrorCode.InvalidRequest,
+      `${verb} is not supported by the local durable engine`,
+    );
   }
   throw new HttpProblem(404, ErrorCode.NotFound, 'no such durable management route');
 }

@@ -5,7 +5,11 @@
 export type AppSettings = Readonly<Record<string, string | undefined>>;
 
 /** Replaces every `%NAME%` in `value`; throws naming the missing setting and the function. */
-export function resolveSettingExpressions(value: string, settings: AppSettings, functionName: string): string {
+export function resolveSettingExpressions(
+  value: string,
+  settings: AppSettings,
+  functionName: string,
+): string {
   return value.replace(/%([^%]+)%/g, (_match, name: string) => {
     const resolved = settings[name];
     if (resolved === undefined || resolved === '') {
@@ -19,11 +23,18 @@ export function resolveSettingExpressions(value: string, settings: AppSettings, 
  * The storage connection string a trigger's `connection` refers to: the named setting, or
  * `AzureWebJobsStorage` when the binding names none.
  */
-export function resolveStorageConnection(connection: unknown, settings: AppSettings, functionName: string): string {
-  const name = typeof connection === 'string' && connection !== '' ? connection : 'AzureWebJobsStorage';
+export function resolveStorageConnection(
+  connection: unknown,
+  settings: AppSettings,
+  functionName: string,
+): string {
+  const name =
+    typeof connection === 'string' && connection !== '' ? connection : 'AzureWebJobsStorage';
   const value = settings[name] ?? settings[`AzureWebJobs${name}`];
   if (value === undefined || value === '') {
-    throw new Error(`Function "${functionName}" needs the storage connection setting ${name}, which is not set`);
+    throw new Error(
+      `Function "${functionName}" needs the storage connection setting ${name}, which is not set`,
+    );
   }
   return value;
 }

@@ -6,7 +6,12 @@ import Module from 'node:module';
 
 export const CORE_MODULE_NAME = '@azure/functions-core';
 
-type ResolveFilename = (request: string, parent: unknown, isMain: boolean, options?: unknown) => string;
+type ResolveFilename = (
+  request: string,
+  parent: unknown,
+  isMain: boolean,
+  options?: unknown,
+) => string;
 interface ModuleWithResolve {
   _resolveFilename: ResolveFilename;
 }

@@ -17,7 +17,13 @@ import {
   type CoreTypedData,
   type RegisteredFunction,
 } from './functions-core';
-import { createHostLogger, fromRpcLogLevel, jsonLineSink, type HostLogger, type LogSink } from './log-sink';
+import {
+  createHostLogger,
+  fromRpcLogLevel,
+  jsonLineSink,
+  type HostLogger,
+  type LogSink,
+} from './log-sink';
 import { fromTypedData, jsonData, stringData } from './typed-data';
 
 export interface LoadFunctionAppOptions {
@@ -51,7 +57,9 @@ function isTriggerType(type: string | null | undefined): boolean {
   return typeof type === 'string' && type.toLowerCase().endsWith('trigger');
 }
 
-function capture(registered: RegisteredFunction): CapturedFunction & { readonly triggerName: string } {
+function capture(
+  registered: RegisteredFunction,
+): CapturedFunction & { readonly triggerName: string } {
   const entries = Object.entries(registered.metadata.bindings);
   const triggerEntry = entries.find(([, b]) => b.direction === 'in' && isTriggerType(b.type));
   if (triggerEntry === undefined) {
@@ -135,7 +143,10 @@ export class LoadedFunctionApp implements FunctionInvoker {
   /** Whether a function declares a `durableClient` input. */
   usesDurableClient(name: string): boolean {
     const fn = this.#functions.get(name);
-    return fn !== undefined && Object.values(fn.bindings).some((b) => DURABLE_CLIENT_TYPES.has(String(b.type)));
+    return (
+      fn !== undefined &&
+      Object.values(fn.bindings).some((b) => DURABLE_CLIENT_TYPES.has(String(b.type)))
+    );
   }
 
   /**
@@ -188,7 +199,13 @@ export class LoadedFunctionApp implements FunctionInvoker {
         triggerMetadata: init.triggerMetadata ?? {},
         retryContext: init.retryContext,
       },
-      metadata: { name, functionId: name, directory: this.appRoot, scriptFile: this.entry, bindings: fn.bindings },
+      metadata: {
+        name,
+        functionId: name,
+        directory: this.appRoot,
+        scriptFile: this.entry,
+        bindings: fn.bindings,
+      },
       state: undefined,
       log: (level, category, message) => log.log(fromRpcLogLevel(level), message, { category }),
     };
@@ -197,7 +214,10 @@ export class LoadedFunctionApp implements FunctionInvoker {
     const invocationModel = model.getInvocationModel(coreContext);
     const { context, inputs } = await invocationModel.getArguments();
     const hookData: Record<string, unknown> = {};
-    const pre: Record<string, unknown> & { inputs: unknown[]; functionCallback: (...a: unknown[]) => unknown } = {
+    const pre: Record<string, unknown> & {
+      inputs: unknown[];
+      functionCallback: (...a: unknown[]) => unknown;
+    } = {
       hookData,
       appHookData: this.#appHookData,
       invocationContext: context,
@@ -231,12 +251,17 @@ export class LoadedFunctionApp implements FunctionInvoker {
     coreContext.state = undefined;
 
     if (failed && post.error !== undefined) {
-      log.log('debug', 'function failed', { errorName: post.error instanceof Error ? post.error.name : typeof post.error });
+      log.log('debug', 'function failed', {
+        errorName: post.error instanceof Error ? post.error.name : typeof post.error,
+      });
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrow exactly what the handler threw
       throw post.error;
     }
     log.log('debug', 'function completed');
-    const response: CoreInvocationResponse = await invocationModel.getResponse(context, post.result);
+    const response: CoreInvocationResponse = await invocationModel.getResponse(
+      context,
+      post.result,
+    );
     return {
       invocationId,
       returnValue: response.returnValue,
@@ -244,21 +269,38 @@ export class LoadedFunctionApp implements FunctionInvoker {
     };
   }
 
-  async invokeOrchestrator(name: string, payload: Readonly<Record<string, unknown>>): Promise<unknown> {
+  async invokeOrchestrator(
+    name: string,
+    payload: Readonly<Record<string, unknown>>,
+  ): Promise<unknown> {
     this.#expectTrigger(name, 'orchestrationTrigger');
     const instanceId = typeof payload.instanceId === 'string' ? payload.instanceId : undefined;
     // The Durable extension sends the orchestration payload as a JSON string.
-    const outcome = await this.invoke(name, stringData(JSON.stringify(payload)), {}, {
-      correlation: instanceId === undefined ? {} : { instanceId },
-    });
+    const outcome = await this.invoke(
+      name,
+      stringData(JSON.stringify(payload)),
+      {},
+      {
+        correlation: instanceId === undefined ? {} : { instanceId },
+      },
+    );
     return fromTypedData(outcome.returnValue);
   }
 
-  async invokeActivity(name: string, input: unknown, options: { instanceId?: string } = {}): Promise<unknown> {
+  async invokeActivity(
+    name: string,
+    input: unknown,
+    options: { instanceId?: string } = {},
+  ): Promise<unknown> {
     this.#expectTrigger(name, 'activityTrigger');
-    const outcome = await this.invoke(name, jsonData(input), {}, {
-      correlation: options.instanceId === undefined ? {} : { instanceId: options.instanceId },
-    });
+    const outcome = await this.invoke(
+      name,
+      jsonData(input),
+      {},
+      {
+        correlation: options.instanceId === undefined ? {} : { instanceId: options.instanceId },
+      },
+    );
     return fromTypedData(outcome.returnValue);
   }
 
@@ -283,7 +325,10 @@ export class LoadedFunctionApp implements FunctionInvoker {
  * and runs its `appStart` hooks. Loading the same entry again returns the registrations of the
  * first load without running the module twice.
  */
-export async function loadFunctionApp(appPath: string, options: LoadFunctionAppOptions = {}): Promise<LoadedFunctionApp> {
+export async function loadFunctionApp(
+  appPath: string,
+  options: LoadFunctionAppOptions = {},
+): Promise<LoadedFunctionApp> {
   installFunctionsCoreResolveHook();
   const { entry, appRoot } = resolveAppEntry(appPath);
   const logger = createHostLogger(options.logSink ?? jsonLineSink());
@@ -292,7 +337,11 @@ export async function loadFunctionApp(appPath: string, options: LoadFunctionAppO
   const firstLoad = names === undefined;
   if (names === undefined) {
     const before = new Set(localRegistry.functions().map((f) => f.metadata.name));
-    const added = (): string[] => localRegistry.functions().map((f) => f.metadata.name).filter((n) => !before.has(n));
+    const added = (): string[] =>
+      localRegistry
+        .functions()
+        .map((f) => f.metadata.name)
+        .filter((n) => !before.has(n));
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the app is CommonJS, loaded like the worker does
       require(entry);
@@ -304,7 +353,14 @@ export async function loadFunctionApp(appPath: string, options: LoadFunctionAppO
     names = added();
     loadedEntries.set(entry, names);
   }
-  const app = new LoadedFunctionApp(entry, appRoot, names, logger, appHookData, options.durableClientData);
+  const app = new LoadedFunctionApp(
+    entry,
+    appRoot,
+    names,
+    logger,
+    appHookData,
+    options.durableClientData,
+  );
   if (firstLoad) {
     for (const hook of localRegistry.hooks('appStart')) {
       await hook({ hookData: {}, appHookData, functionAppDirectory: appRoot });

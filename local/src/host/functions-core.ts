@@ -35,7 +35,11 @@ export interface CoreProgrammingModel {
 
 export interface CoreInvocationModel {
   getArguments(): Promise<{ context: unknown; inputs: unknown[] }>;
-  invokeFunction(context: unknown, inputs: unknown[], callback: CoreFunctionCallback): Promise<unknown>;
+  invokeFunction(
+    context: unknown,
+    inputs: unknown[],
+    callback: CoreFunctionCallback,
+  ): Promise<unknown>;
   getResponse(context: unknown, result: unknown): Promise<CoreInvocationResponse>;
 }
 
@@ -124,7 +128,10 @@ export function getProgrammingModel(): CoreProgrammingModel {
   return programmingModel;
 }
 
-export function registerFunction(metadata: CoreFunctionMetadata, callback: CoreFunctionCallback): Disposable {
+export function registerFunction(
+  metadata: CoreFunctionMetadata,
+  callback: CoreFunctionCallback,
+): Disposable {
   if (functions.has(metadata.name)) {
     // The real worker refuses duplicates too; it keeps the first registration.
     throw new Error(`A function named "${metadata.name}" is already registered`);

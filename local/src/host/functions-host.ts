@@ -23,7 +23,9 @@ export interface LocalDurableEngineOptions {
   readonly logSink: LogSink;
 }
 
-export type DurableEngineFactory = (options: LocalDurableEngineOptions) => DurableBackend | Promise<DurableBackend>;
+export type DurableEngineFactory = (
+  options: LocalDurableEngineOptions,
+) => DurableBackend | Promise<DurableBackend>;
 
 export interface FunctionsHostOptions {
   /** App entry file, or a folder whose package.json `main` is the entry. */
@@ -73,7 +75,9 @@ export const DEFAULT_MAX_REQUEST_BODY_IN_BYTES = 100 * 1024 * 1024;
 /** The app's package.json name (scope dropped), else its folder name. */
 export function defaultHostId(appRoot: string): string {
   try {
-    const pkg = JSON.parse(readFileSync(join(appRoot, 'package.json'), 'utf8')) as { name?: unknown };
+    const pkg = JSON.parse(readFileSync(join(appRoot, 'package.json'), 'utf8')) as {
+      name?: unknown;
+    };
     if (typeof pkg.name === 'string' && pkg.name !== '') return pkg.name.replace(/^@[^/]+\//, '');
   } catch {
     // No package.json: the folder name identifies the app.
@@ -102,7 +106,8 @@ export function findDurableEngineFactory(): DurableEngineFactory | string {
   const durableModule = loadDurableModule();
   if (typeof durableModule === 'string') return durableModule;
   const factory = durableModule.createLocalDurableEngine;
-  if (typeof factory !== 'function') return 'local/src/durable does not export createLocalDurableEngine';
+  if (typeof factory !== 'function')
+    return 'local/src/durable does not export createLocalDurableEngine';
   return factory as DurableEngineFactory;
 }
 
@@ -129,7 +134,12 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     let durable: DurableBackend | undefined;
     let durableUnavailableReason: string | undefined;
     const wanted = options.durable ?? 'auto';
-    const factory = wanted === 'auto' ? findDurableEngineFactory() : wanted === false ? 'disabled by the host options' : wanted;
+    const factory =
+      wanted === 'auto'
+        ? findDurableEngineFactory()
+        : wanted === false
+          ? 'disabled by the host options'
+          : wanted;
     if (typeof factory === 'string') {
       durableUnavailableReason = factory;
     } else {
@@ -142,12 +152,20 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
           taskHubName: settings.taskHubName,
           clock,
           logSink,
-          ...(settings.maxConcurrentOrchestratorFunctions === undefined ? {} : { maxConcurrentOrchestrations: settings.maxConcurrentOrchestratorFunctions }),
-          ...(settings.maxConcurrentActivityFunctions === undefined ? {} : { maxConcurrentActivities: settings.maxConcurrentActivityFunctions }),
+          ...(settings.maxConcurrentOrchestratorFunctions === undefined
+            ? {}
+            : { maxConcurrentOrchestrations: settings.maxConcurrentOrchestratorFunctions }),
+          ...(settings.maxConcurrentActivityFunctions === undefined
+            ? {}
+            : { maxConcurrentActivities: settings.maxConcurrentActivityFunctions }),
         });
       }
     }
-    const durableFunctions = app.list().filter((f) => ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'].includes(f.triggerType));
+    const durableFunctions = app
+      .list()
+      .filter((f) =>
+        ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'].includes(f.triggerType),
+      );
     if (durable === undefined && durableFunctions.length > 0) {
       logger.log('warn', 'durable functions will not run', {
         reason: durableUnavailableReason,

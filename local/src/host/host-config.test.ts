@@ -16,7 +16,11 @@ describe('parseHostJson', () => {
     const settings = parseHostJson({
       extensions: {
         http: { routePrefix: '/v1/' },
-        durableTask: { hubName: 'OtherHub', maxConcurrentOrchestratorFunctions: 4, maxConcurrentActivityFunctions: 6 },
+        durableTask: {
+          hubName: 'OtherHub',
+          maxConcurrentOrchestratorFunctions: 4,
+          maxConcurrentActivityFunctions: 6,
+        },
         queues: { maxDequeueCount: 2, visibilityTimeout: '00:00:30', messageEncoding: 'none' },
       },
     });
@@ -32,12 +36,18 @@ describe('parseHostJson', () => {
   });
 
   it('rejects a durable concurrency that is not a positive integer', () => {
-    expect(() => parseHostJson({ extensions: { durableTask: { maxConcurrentActivityFunctions: 0 } } })).toThrow('maxConcurrentActivityFunctions must be a positive integer');
-    expect(() => parseHostJson({ extensions: { durableTask: { maxConcurrentOrchestratorFunctions: '8' } } })).toThrow('maxConcurrentOrchestratorFunctions');
+    expect(() =>
+      parseHostJson({ extensions: { durableTask: { maxConcurrentActivityFunctions: 0 } } }),
+    ).toThrow('maxConcurrentActivityFunctions must be a positive integer');
+    expect(() =>
+      parseHostJson({ extensions: { durableTask: { maxConcurrentOrchestratorFunctions: '8' } } }),
+    ).toThrow('maxConcurrentOrchestratorFunctions');
   });
 
   it('rejects a hub name Azure Storage cannot use', () => {
-    expect(() => parseHostJson({ extensions: { durableTask: { hubName: 'bad-hub' } } })).toThrow('hubName');
+    expect(() => parseHostJson({ extensions: { durableTask: { hubName: 'bad-hub' } } })).toThrow(
+      'hubName',
+    );
   });
 
   it('parses day-qualified time spans', () => {
@@ -48,7 +58,11 @@ describe('parseHostJson', () => {
 
 describe('loadHostCliConfig', () => {
   it('reads --app and --port, with the body limit from the environment', () => {
-    expect(loadHostCliConfig(['--app', 'functions', '--port=7071'], { ATTEST_HOST_MAX_REQUEST_BODY_BYTES: '1024' })).toEqual({
+    expect(
+      loadHostCliConfig(['--app', 'functions', '--port=7071'], {
+        ATTEST_HOST_MAX_REQUEST_BODY_BYTES: '1024',
+      }),
+    ).toEqual({
       appPath: 'functions',
       port: 7071,
       maxRequestBodyInBytes: 1024,

@@ -34,7 +34,8 @@ export const DEFAULT_TASK_HUB_NAME = 'AttestHub';
 /** Parses `hh:mm:ss[.fff]` or `d.hh:mm:ss`, or a number of milliseconds. */
 export function parseTimeSpanInMs(value: unknown, setting: string): number {
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
-  if (typeof value !== 'string') throw new Error(`host.json ${setting} must be a time span like "00:00:30"`);
+  if (typeof value !== 'string')
+    throw new Error(`host.json ${setting} must be a time span like "00:00:30"`);
   const match = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?$/.exec(value.trim());
   if (match === null) throw new Error(`host.json ${setting} must be a time span like "00:00:30"`);
   const [, days = '0', hours = '0', minutes = '0', seconds = '0', fraction = '0'] = match;
@@ -62,7 +63,9 @@ function objectAt(root: unknown, ...keys: string[]): Record<string, unknown> {
     if (typeof current !== 'object' || current === null) return {};
     current = (current as Record<string, unknown>)[key];
   }
-  return typeof current === 'object' && current !== null ? (current as Record<string, unknown>) : {};
+  return typeof current === 'object' && current !== null
+    ? (current as Record<string, unknown>)
+    : {};
 }
 
 function positiveInteger(value: unknown, fallback: number, setting: string): number {
@@ -74,9 +77,15 @@ function positiveInteger(value: unknown, fallback: number, setting: string): num
 }
 
 /** `{ [name]: n }` when the section sets `name` (a positive integer), else `{}` (the consumer's default). */
-function optionalPositiveInteger<K extends string>(section: Record<string, unknown>, name: K, path: string): Partial<Record<K, number>> {
+function optionalPositiveInteger<K extends string>(
+  section: Record<string, unknown>,
+  name: K,
+  path: string,
+): Partial<Record<K, number>> {
   if (section[name] === undefined) return {};
-  return { [name]: positiveInteger(section[name], 1, `${path}.${name}`) } as Partial<Record<K, number>>;
+  return { [name]: positiveInteger(section[name], 1, `${path}.${name}`) } as Partial<
+    Record<K, number>
+  >;
 }
 
 function messageEncoding(value: unknown): 'base64' | 'none' {
@@ -93,20 +102,33 @@ export function parseHostJson(content: unknown, path?: string): HostJsonSettings
   const durable = objectAt(content, 'extensions', 'durableTask');
   const queues = objectAt(content, 'extensions', 'queues');
   const routePrefix = http.routePrefix === undefined ? 'api' : http.routePrefix;
-  if (typeof routePrefix !== 'string') throw new Error('host.json extensions.http.routePrefix must be a string');
+  if (typeof routePrefix !== 'string')
+    throw new Error('host.json extensions.http.routePrefix must be a string');
   const hubName = durable.hubName === undefined ? DEFAULT_TASK_HUB_NAME : durable.hubName;
   if (typeof hubName !== 'string' || !/^[a-zA-Z][a-zA-Z0-9]{2,44}$/.test(hubName)) {
-    throw new Error('host.json extensions.durableTask.hubName must be 3-45 letters and digits, starting with a letter');
+    throw new Error(
+      'host.json extensions.durableTask.hubName must be 3-45 letters and digits, starting with a letter',
+    );
   }
   return {
     path,
     routePrefix: routePrefix.replace(/^\/+|\/+$/g, ''),
     taskHubName: hubName,
-    ...optionalPositiveInteger(durable, 'maxConcurrentOrchestratorFunctions', 'extensions.durableTask'),
+    ...optionalPositiveInteger(
+      durable,
+      'maxConcurrentOrchestratorFunctions',
+      'extensions.durableTask',
+    ),
     ...optionalPositiveInteger(durable, 'maxConcurrentActivityFunctions', 'extensions.durableTask'),
-    queueMaxDequeueCount: positiveInteger(queues.maxDequeueCount, 5, 'extensions.queues.maxDequeueCount'),
+    queueMaxDequeueCount: positiveInteger(
+      queues.maxDequeueCount,
+      5,
+      'extensions.queues.maxDequeueCount',
+    ),
     queueVisibilityTimeoutInMs:
-      queues.visibilityTimeout === undefined ? 0 : parseTimeSpanInMs(queues.visibilityTimeout, 'extensions.queues.visibilityTimeout'),
+      queues.visibilityTimeout === undefined
+        ? 0
+        : parseTimeSpanInMs(queues.visibilityTimeout, 'extensions.queues.visibilityTimeout'),
     queueMaxPollingIntervalInMs:
       queues.maxPollingInterval === undefined
         ? 60_000

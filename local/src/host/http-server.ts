@@ -80,7 +80,8 @@ interface CompiledHttpRoute extends HttpRoute {
 
 function routesOf(functions: readonly CapturedFunction[]): CompiledHttpRoute[] {
   const routes = functions.map((fn) => {
-    const template = typeof fn.trigger.route === 'string' && fn.trigger.route !== '' ? fn.trigger.route : fn.name;
+    const template =
+      typeof fn.trigger.route === 'string' && fn.trigger.route !== '' ? fn.trigger.route : fn.name;
     const methods = Array.isArray(fn.trigger.methods)
       ? fn.trigger.methods.map((m) => String(m).toUpperCase())
       : undefined;
@@ -149,7 +150,8 @@ function writeResponse(response: ServerResponse, http: CoreHttpData | undefined)
   const body = bodyBytes(http.body);
   for (const [name, value] of Object.entries(http.headers ?? {})) {
     // Framing is the server's job; a handler's own length/encoding would conflict with it.
-    if (['content-length', 'transfer-encoding', 'connection'].includes(name.toLowerCase())) continue;
+    if (['content-length', 'transfer-encoding', 'connection'].includes(name.toLowerCase()))
+      continue;
     response.setHeader(name, value);
   }
   const cookies = (http.cookies ?? []).map(serializeCookie);
@@ -160,7 +162,9 @@ function writeResponse(response: ServerResponse, http: CoreHttpData | undefined)
 }
 
 /** Starts the HTTP trigger server on 127.0.0.1. */
-export async function startHttpTriggerServer(options: HttpTriggerServerOptions): Promise<HttpTriggerServer> {
+export async function startHttpTriggerServer(
+  options: HttpTriggerServerOptions,
+): Promise<HttpTriggerServer> {
   const { app, logger, maxRequestBodyInBytes } = options;
   const routes = routesOf(app.listByTrigger('httpTrigger'));
   const prefix = options.routePrefix.replace(/^\/+|\/+$/g, '');
@@ -174,7 +178,12 @@ export async function startHttpTriggerServer(options: HttpTriggerServerOptions):
     try {
       url = new URL(request.url ?? '/', `http://${request.headers.host ?? `127.0.0.1:${port}`}`);
     } catch {
-      sendProblem(response, 400, ProblemCodes.badRequest, 'The request URL or Host header is malformed');
+      sendProblem(
+        response,
+        400,
+        ProblemCodes.badRequest,
+        'The request URL or Host header is malformed',
+      );
       return;
     }
     let path = url.pathname;
@@ -201,9 +210,15 @@ export async function startHttpTriggerServer(options: HttpTriggerServerOptions):
     }
     if (chosen === undefined) {
       if (allowed.size > 0) {
-        sendProblem(response, 405, ProblemCodes.methodNotAllowed, `Method ${method} is not allowed here`, {
-          allow: [...allowed].sort().join(', '),
-        });
+        sendProblem(
+          response,
+          405,
+          ProblemCodes.methodNotAllowed,
+          `Method ${method} is not allowed here`,
+          {
+            allow: [...allowed].sort().join(', '),
+          },
+        );
       } else {
         sendProblem(response, 404, ProblemCodes.notFound, 'No function serves this path');
       }
@@ -212,9 +227,15 @@ export async function startHttpTriggerServer(options: HttpTriggerServerOptions):
 
     const declaredLength = Number(request.headers['content-length'] ?? '0');
     if (Number.isFinite(declaredLength) && declaredLength > maxRequestBodyInBytes) {
-      sendProblem(response, 413, ProblemCodes.payloadTooLarge, `Request body exceeds ${maxRequestBodyInBytes} bytes`, {
-        connection: 'close',
-      });
+      sendProblem(
+        response,
+        413,
+        ProblemCodes.payloadTooLarge,
+        `Request body exceeds ${maxRequestBodyInBytes} bytes`,
+        {
+          connection: 'close',
+        },
+      );
       request.resume();
       return;
     }
@@ -223,9 +244,15 @@ export async function startHttpTriggerServer(options: HttpTriggerServerOptions):
       body = await readBody(request, maxRequestBodyInBytes);
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
-        sendProblem(response, 413, ProblemCodes.payloadTooLarge, `Request body exceeds ${maxRequestBodyInBytes} bytes`, {
-          connection: 'close',
-        });
+        sendProblem(
+          response,
+          413,
+          ProblemCodes.payloadTooLarge,
+          `Request body exceeds ${maxRequestBodyInBytes} bytes`,
+          {
+            connection: 'close',
+          },
+        );
         request.resume();
         return;
       }
@@ -254,7 +281,8 @@ export async function startHttpTriggerServer(options: HttpTriggerServerOptions):
     }
     const returned =
       outcome.returnValue?.http ??
-      outcome.outputData.find((o) => o.data?.http !== undefined && o.data.http !== null)?.data?.http ??
+      outcome.outputData.find((o) => o.data?.http !== undefined && o.data.http !== null)?.data
+        ?.http ??
       undefined;
     writeResponse(response, returned ?? undefined);
   }
@@ -274,7 +302,8 @@ export async function startHttpTriggerServer(options: HttpTriggerServerOptions):
       port: options.port ?? 0,
       // The durable management API's own limit may be larger than the functions' one.
       maxBodyInBytes: Math.max(maxRequestBodyInBytes, MANAGEMENT_MAX_BODY_IN_BYTES),
-      onError: (error) => logger.log('error', 'http socket thread failed', { errorMessage: error.message }),
+      onError: (error) =>
+        logger.log('error', 'http socket thread failed', { errorMessage: error.message }),
     },
   );
   port = server.port;
@@ -284,7 +313,11 @@ export async function startHttpTriggerServer(options: HttpTriggerServerOptions):
     baseUrl,
     port,
     functionsUrl: prefix === '' ? baseUrl : `${baseUrl}/${prefix}`,
-    routes: routes.map(({ functionName, template, methods }) => ({ functionName, template, methods })),
+    routes: routes.map(({ functionName, template, methods }) => ({
+      functionName,
+      template,
+      methods,
+    })),
     close() {
       closing ??= server.close();
       return closing;

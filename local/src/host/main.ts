@@ -12,7 +12,11 @@ import { join } from 'node:path';
 import type { Clock } from './contracts';
 import { resolveAppEntry } from './function-app';
 import { systemClock } from './clock';
-import { loadDurableModule, startFunctionsHost, DEFAULT_MAX_REQUEST_BODY_IN_BYTES } from './functions-host';
+import {
+  loadDurableModule,
+  startFunctionsHost,
+  DEFAULT_MAX_REQUEST_BODY_IN_BYTES,
+} from './functions-host';
 import { isHostLogLevel, jsonLineSink, type HostLogLevel } from './log-sink';
 
 export interface HostCliConfig {
@@ -66,10 +70,19 @@ export function loadHostCliConfig(argv: readonly string[], env: NodeJS.ProcessEn
     }
   };
   const rawPort = args.get('--port') ?? env.ATTEST_HOST_PORT;
-  if (rawPort !== undefined && rawPort !== '') collect(() => (port = integerIn(rawPort, 'port', 0, 65535)));
+  if (rawPort !== undefined && rawPort !== '')
+    collect(() => (port = integerIn(rawPort, 'port', 0, 65535)));
   const rawLimit = env.ATTEST_HOST_MAX_REQUEST_BODY_BYTES;
   if (rawLimit !== undefined && rawLimit !== '') {
-    collect(() => (maxRequestBodyInBytes = integerIn(rawLimit, 'ATTEST_HOST_MAX_REQUEST_BODY_BYTES', 1, 2 ** 31 - 1)));
+    collect(
+      () =>
+        (maxRequestBodyInBytes = integerIn(
+          rawLimit,
+          'ATTEST_HOST_MAX_REQUEST_BODY_BYTES',
+          1,
+          2 ** 31 - 1,
+        )),
+    );
   }
   const rawLevel = env.ATTEST_HOST_LOG_LEVEL;
   let logLevel: HostLogLevel = 'info';
@@ -77,7 +90,8 @@ export function loadHostCliConfig(argv: readonly string[], env: NodeJS.ProcessEn
     if (isHostLogLevel(rawLevel)) logLevel = rawLevel;
     else problems.push('ATTEST_HOST_LOG_LEVEL must be debug, info, warn or error');
   }
-  if (problems.length > 0 || appPath === undefined) throw new UsageError(`${problems.join('; ')}\n${usage}`);
+  if (problems.length > 0 || appPath === undefined)
+    throw new UsageError(`${problems.join('; ')}\n${usage}`);
   return Object.freeze({ appPath, port, maxRequestBodyInBytes, logLevel });
 }
 
@@ -95,7 +109,8 @@ export function withLocalSettings(env: NodeJS.ProcessEnv, appRoot: string): Node
     throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
   }
   if (values === undefined) return env;
-  if (typeof values !== 'object' || values === null) throw new Error(`${path}: "Values" must be an object`);
+  if (typeof values !== 'object' || values === null)
+    throw new Error(`${path}: "Values" must be an object`);
   const merged: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(values)) {
     if (typeof value !== 'string') throw new Error(`${path}: Values.${key} must be a string`);
@@ -154,10 +169,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     baseUrl: host.http.baseUrl,
     functionsUrl: host.http.functionsUrl,
     port: host.http.port,
-    routes: host.http.routes.map((r) => `${(r.methods ?? ['*']).join(',')} /${host.settings.routePrefix}/${r.template}`.replace('//', '/')),
+    routes: host.http.routes.map((r) =>
+      `${(r.methods ?? ['*']).join(',')} /${host.settings.routePrefix}/${r.template}`.replace(
+        '//',
+        '/',
+      ),
+    ),
     durable: host.durable !== undefined,
     ...(typeof rpcBaseUrl === 'string' ? { durableRpcBaseUrl: rpcBaseUrl } : {}),
-    ...(host.durableUnavailableReason !== undefined ? { durableUnavailableReason: host.durableUnavailableReason } : {}),
+    ...(host.durableUnavailableReason !== undefined
+      ? { durableUnavailableReason: host.durableUnavailableReason }
+      : {}),
     taskHubName: host.settings.taskHubName,
     pid: process.pid,
   });

@@ -14,7 +14,12 @@
  * `writeHead`, `end` (with the whole body), `headersSent`, `destroy`. Answers are sent whole (the
  * host's answers always are).
  */
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type {
+  IncomingHttpHeaders,
+  IncomingMessage,
+  OutgoingHttpHeaders,
+  ServerResponse,
+} from 'node:http';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 
@@ -55,7 +60,11 @@ interface RequestMessage {
   readonly body: Uint8Array;
 }
 
-type ThreadMessage = RequestMessage | { readonly type: 'listening'; readonly port: number } | { readonly type: 'listenError'; readonly message: string; readonly code?: string } | { readonly type: 'closed' };
+type ThreadMessage =
+  | RequestMessage
+  | { readonly type: 'listening'; readonly port: number }
+  | { readonly type: 'listenError'; readonly message: string; readonly code?: string }
+  | { readonly type: 'closed' };
 
 // Plain JavaScript run with `eval: true`, so it needs no build step (the same code runs under the
 // tests' TypeScript transform and from dist).
@@ -129,11 +138,17 @@ class BufferedResponse {
   headersSent = false;
   #status = 200;
   #isEnded = false;
-  readonly #headers = new Map<string, { name: string; value: number | string | readonly string[] }>();
+  readonly #headers = new Map<
+    string,
+    { name: string; value: number | string | readonly string[] }
+  >();
   readonly #send: (status: number, headers: OutgoingHttpHeaders, body: Buffer) => void;
   readonly #destroy: () => void;
 
-  constructor(send: (status: number, headers: OutgoingHttpHeaders, body: Buffer) => void, destroy: () => void) {
+  constructor(
+    send: (status: number, headers: OutgoingHttpHeaders, body: Buffer) => void,
+    destroy: () => void,
+  ) {
     this.#send = send;
     this.#destroy = destroy;
   }
@@ -159,7 +174,8 @@ class BufferedResponse {
     this.headersSent = true;
     this.#isEnded = true;
     const headers: OutgoingHttpHeaders = {};
-    for (const { name, value } of this.#headers.values()) headers[name] = value as OutgoingHttpHeaders[string];
+    for (const { name, value } of this.#headers.values())
+      headers[name] = value as OutgoingHttpHeaders[string];
     this.#send(this.#status, headers, body === undefined ? Buffer.alloc(0) : Buffer.from(body));
     return this;
   }
@@ -186,7 +202,10 @@ function requestOf(message: RequestMessage): IncomingMessage {
 }
 
 /** Starts the server; resolves once its thread listens. */
-export async function listenOffThread(handler: OffThreadHandler, options: OffThreadServerOptions): Promise<OffThreadServer> {
+export async function listenOffThread(
+  handler: OffThreadHandler,
+  options: OffThreadServerOptions,
+): Promise<OffThreadServer> {
   const worker = new Worker(threadSource, {
     eval: true,
     workerData: { host: options.host, port: options.port, maxBody: options.maxBodyInBytes },
@@ -217,8 +236,13 @@ export async function listenOffThread(handler: OffThreadHandler, options: OffThr
       (status, headers, body) => {
         const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
         // A body sharing a pooled buffer is copied rather than transferred.
-        const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? bytes : new Uint8Array(bytes);
-        worker.postMessage({ type: 'response', id, status, headers, body: owned }, [owned.buffer as ArrayBuffer]);
+        const owned =
+          body.byteOffset === 0 && body.byteLength === body.buffer.byteLength
+            ? bytes
+            : new Uint8Array(bytes);
+        worker.postMessage({ type: 'response', id, status, headers, body: owned }, [
+          owned.buffer as ArrayBuffer,
+        ]);
       },
       () => worker.postMessage({ type: 'destroy', id }),
     );

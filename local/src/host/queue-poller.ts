@@ -7,11 +7,19 @@
  * `extensions.queues.visibilityTimeout`; once it has failed `maxDequeueCount` times it is moved
  * (original text) to `<queue>-poison`.
  */
-import { QueueServiceClient, type DequeuedMessageItem, type QueueClient } from '@azure/storage-queue';
+import {
+  QueueServiceClient,
+  type DequeuedMessageItem,
+  type QueueClient,
+} from '@azure/storage-queue';
 import type { CapturedFunction } from './contracts';
 import type { LoadedFunctionApp } from './function-app';
 import type { HostJsonSettings } from './host-config';
-import { resolveSettingExpressions, resolveStorageConnection, type AppSettings } from './app-settings';
+import {
+  resolveSettingExpressions,
+  resolveStorageConnection,
+  type AppSettings,
+} from './app-settings';
 import type { HostLogger } from './log-sink';
 import { jsonData, stringData } from './typed-data';
 import type { CoreTypedData } from './functions-core';
@@ -48,7 +56,9 @@ function decodeMessage(text: string, encoding: 'base64' | 'none'): string {
   if (encoding === 'none') return text;
   const compact = text.trim();
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) {
-    throw new Error('The queue message is not base64; set extensions.queues.messageEncoding to "none" for plain text');
+    throw new Error(
+      'The queue message is not base64; set extensions.queues.messageEncoding to "none" for plain text',
+    );
   }
   return Buffer.from(compact, 'base64').toString('utf8');
 }
@@ -63,7 +73,10 @@ function metadataOf(message: DequeuedMessageItem, decoded: string): Record<strin
     PopReceipt: jsonData(message.popReceipt),
     QueueTrigger: stringData(decoded),
   };
-  return Object.fromEntries(Object.entries(metadata).filter(([, v]) => v !== undefined)) as Record<string, CoreTypedData>;
+  return Object.fromEntries(Object.entries(metadata).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    CoreTypedData
+  >;
 }
 
 export class QueuePoller {
@@ -83,7 +96,11 @@ export class QueuePoller {
       if (!QUEUE_NAME.test(queueName)) {
         throw new Error(`Function "${fn.name}" has an invalid queue name "${queueName}"`);
       }
-      const connection = resolveStorageConnection(fn.trigger.connection, options.appSettings, fn.name);
+      const connection = resolveStorageConnection(
+        fn.trigger.connection,
+        options.appSettings,
+        fn.name,
+      );
       let service = clients.get(connection);
       if (service === undefined) {
         service = QueueServiceClient.fromConnectionString(connection);
@@ -161,7 +178,9 @@ export class QueuePoller {
   }
 
   async #pollTarget(target: QueueTarget): Promise<number> {
-    const visibilityTimeout = Math.ceil((this.#options.processingVisibilityTimeoutInMs ?? 600_000) / 1000);
+    const visibilityTimeout = Math.ceil(
+      (this.#options.processingVisibilityTimeoutInMs ?? 600_000) / 1000,
+    );
     const received = await target.queue.receiveMessages({
       numberOfMessages: Math.min(this.#options.settings.queueBatchSize, 32),
       visibilityTimeout,
@@ -172,12 +191,21 @@ export class QueuePoller {
 
   async #process(target: QueueTarget, message: DequeuedMessageItem): Promise<void> {
     const { app, logger, settings } = this.#options;
-    const log = logger.child({ functionName: target.fn.name, queueName: target.queueName, messageId: message.messageId });
+    const log = logger.child({
+      functionName: target.fn.name,
+      queueName: target.queueName,
+      messageId: message.messageId,
+    });
     try {
       const decoded = decodeMessage(message.messageText, settings.queueMessageEncoding);
-      await app.invoke(target.fn.name, stringData(decoded), { triggerMetadata: metadataOf(message, decoded) }, {
-        correlation: { messageId: message.messageId },
-      });
+      await app.invoke(
+        target.fn.name,
+        stringData(decoded),
+        { triggerMetadata: metadataOf(message, decoded) },
+        {
+          correlation: { messageId: message.messageId },
+        },
+      );
       await target.queue.deleteMessage(message.messageId, message.popReceipt);
       return;
     } catch (error) {

@@ -27,7 +27,10 @@ describe('compileRoute', () => {
   });
 
   it('matches a segment mixing literals and parameters', () => {
-    expect(compileRoute('f/{name}.{ext}').match('/f/report.pdf')).toEqual({ name: 'report', ext: 'pdf' });
+    expect(compileRoute('f/{name}.{ext}').match('/f/report.pdf')).toEqual({
+      name: 'report',
+      ext: 'pdf',
+    });
   });
 
   it('ranks literal segments above parameters and catch-alls last', () => {

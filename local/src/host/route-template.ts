@@ -51,7 +51,13 @@ function parseParameter(body: string): Parameter & { catchAll: boolean; optional
   }
   const [name = '', ...constraints] = text.split(':');
   if (name === '') throw new Error(`Route parameter without a name in "{${body}}"`);
-  return { name, constraints: constraints.map((c) => c.replace(/\(.*\)$/, '').toLowerCase()), defaultValue, catchAll, optional };
+  return {
+    name,
+    constraints: constraints.map((c) => c.replace(/\(.*\)$/, '').toLowerCase()),
+    defaultValue,
+    catchAll,
+    optional,
+  };
 }
 
 /** Compiles a template (without leading slash or route prefix). Throws on a malformed template. */
@@ -67,7 +73,8 @@ export function compileRoute(template: string): CompiledRoute {
       const parameter = parseParameter(whole[1]);
       parameters.push(parameter);
       if (parameter.catchAll) {
-        if (index !== segments.length - 1) throw new Error(`Catch-all must be the last segment in "${template}"`);
+        if (index !== segments.length - 1)
+          throw new Error(`Catch-all must be the last segment in "${template}"`);
         pattern += '(?:/(.*))?';
         precedence += 0;
       } else if (parameter.optional) {
@@ -108,7 +115,8 @@ export function compileRoute(template: string): CompiledRoute {
     template,
     precedence: score,
     match(path) {
-      const normalized = path === '' || path === '/' ? '' : path.startsWith('/') ? path : `/${path}`;
+      const normalized =
+        path === '' || path === '/' ? '' : path.startsWith('/') ? path : `/${path}`;
       const found = regex.exec(normalized === '/' ? '' : normalized);
       if (found === null) return undefined;
       const params: Record<string, string> = {};
@@ -118,7 +126,8 @@ export function compileRoute(template: string): CompiledRoute {
         const raw = found[i + 1];
         let value: string | undefined;
         try {
-          value = raw === undefined || raw === '' ? parameter.defaultValue : decodeURIComponent(raw);
+          value =
+            raw === undefined || raw === '' ? parameter.defaultValue : decodeURIComponent(raw);
         } catch {
           return undefined;
         }

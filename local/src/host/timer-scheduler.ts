@@ -63,7 +63,11 @@ interface TimerEntry {
   running: Promise<void> | undefined;
 }
 
-function scheduleFunction(schedule: string, timeZone: string | undefined, functionName: string): (after: Date) => Date {
+function scheduleFunction(
+  schedule: string,
+  timeZone: string | undefined,
+  functionName: string,
+): (after: Date) => Date {
   const trimmed = schedule.trim();
   if (/^(\d+\.)?\d{1,2}:\d{2}:\d{2}$/.test(trimmed)) {
     const intervalInMs = parseTimeSpanInMs(trimmed, `schedule of ${functionName}`);
@@ -79,9 +83,14 @@ function scheduleFunction(schedule: string, timeZone: string | undefined, functi
   try {
     parseExpression(trimmed, { currentDate: new Date(0), tz: timeZone ?? 'UTC' }).next();
   } catch (error) {
-    throw new Error(`Timer "${functionName}" schedule "${schedule}" is invalid: ${(error as Error).message}`);
+    throw new Error(
+      `Timer "${functionName}" schedule "${schedule}" is invalid: ${(error as Error).message}`,
+    );
   }
-  return (after) => parseExpression(trimmed, { currentDate: after, tz: timeZone ?? 'UTC' }).next().toDate();
+  return (after) =>
+    parseExpression(trimmed, { currentDate: after, tz: timeZone ?? 'UTC' })
+      .next()
+      .toDate();
 }
 
 export class TimerScheduler {
@@ -112,7 +121,12 @@ export class TimerScheduler {
   }
 
   list(): readonly TimerState[] {
-    return this.#entries.map((e) => ({ functionName: e.fn.name, schedule: e.schedule, next: e.next, last: e.last }));
+    return this.#entries.map((e) => ({
+      functionName: e.fn.name,
+      schedule: e.schedule,
+      next: e.next,
+      last: e.last,
+    }));
   }
 
   /**
@@ -154,12 +168,16 @@ export class TimerScheduler {
   async tick(): Promise<void> {
     const now = this.#options.clock.now();
     const tolerance = this.#options.pastDueToleranceInMs ?? 1000;
-    const due = this.#entries.filter((e) => e.running === undefined && e.next.getTime() <= now.getTime());
+    const due = this.#entries.filter(
+      (e) => e.running === undefined && e.next.getTime() <= now.getTime(),
+    );
     await Promise.all(
       due.map((entry) => {
         const scheduled = entry.next;
         const followingOccurrence = entry.nextAfter(scheduled);
-        const isPastDue = now.getTime() - scheduled.getTime() > tolerance || followingOccurrence.getTime() <= now.getTime();
+        const isPastDue =
+          now.getTime() - scheduled.getTime() > tolerance ||
+          followingOccurrence.getTime() <= now.getTime();
         entry.last = scheduled;
         entry.next = entry.nextAfter(now);
         return this.#fire(entry, scheduled, isPastDue);
@@ -226,7 +244,11 @@ export class TimerScheduler {
     const store = this.#options.statusStore;
     if (store === undefined) return;
     try {
-      await store.write(entry.fn.name, { last: entry.last ?? now, next: entry.next, lastUpdated: now });
+      await store.write(entry.fn.name, {
+        last: entry.last ?? now,
+        next: entry.next,
+        lastUpdated: now,
+      });
     } catch (error) {
       this.#options.logger.log('warn', 'timer status not saved', {
         functionName: entry.fn.name,
@@ -242,7 +264,10 @@ export class TimerScheduler {
     const idle = this.#entries.filter((e) => e.running === undefined);
     if (idle.length === 0) return;
     const earliest = Math.min(...idle.map((e) => e.next.getTime()));
-    const delayInMs = Math.min(Math.max(earliest - this.#options.clock.now().getTime(), 0), 2 ** 31 - 1);
+    const delayInMs = Math.min(
+      Math.max(earliest - this.#options.clock.now().getTime(), 0),
+      2 ** 31 - 1,
+    );
     this.#armed = setTimeout(() => {
       this.tick().catch((error: unknown) => {
         this.#options.logger.log('error', 'timer scheduler failed', {

@@ -15,11 +15,19 @@ function dateOf(value: unknown, blobName: string): Date {
 }
 
 /** `hostId`: lowercase letters, digits and dashes (the app's name). */
-export function createBlobTimerStatusStore(connectionString: string, hostId: string): TimerStatusStore {
-  const safeHostId = hostId.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 32) || 'local';
-  const container: ContainerClient = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(
-    TIMER_STATUS_CONTAINER,
-  );
+export function createBlobTimerStatusStore(
+  connectionString: string,
+  hostId: string,
+): TimerStatusStore {
+  const safeHostId =
+    hostId
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-')
+      .slice(0, 32) || 'local';
+  const container: ContainerClient =
+    BlobServiceClient.fromConnectionString(connectionString).getContainerClient(
+      TIMER_STATUS_CONTAINER,
+    );
   let ensured: Promise<unknown> | undefined;
   const blobName = (functionName: string): string => `timers/${safeHostId}/${functionName}/status`;
   return {
@@ -35,7 +43,11 @@ export function createBlobTimerStatusStore(connectionString: string, hostId: str
       }
       const parsed = JSON.parse(text) as Record<string, unknown>;
       const name = blobName(functionName);
-      return { last: dateOf(parsed.Last, name), next: dateOf(parsed.Next, name), lastUpdated: dateOf(parsed.LastUpdated, name) };
+      return {
+        last: dateOf(parsed.Last, name),
+        next: dateOf(parsed.Next, name),
+        lastUpdated: dateOf(parsed.LastUpdated, name),
+      };
     },
     async write(functionName, status: TimerScheduleStatus) {
       ensured ??= container.createIfNotExists().catch((error: unknown) => {
@@ -48,9 +60,11 @@ export function createBlobTimerStatusStore(connectionString: string, hostId: str
         Next: status.next.toISOString(),
         LastUpdated: status.lastUpdated.toISOString(),
       });
-      await container.getBlockBlobClient(blobName(functionName)).upload(body, Buffer.byteLength(body), {
-        blobHTTPHeaders: { blobContentType: 'application/json' },
-      });
+      await container
+        .getBlockBlobClient(blobName(functionName))
+        .upload(body, Buffer.byteLength(body), {
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+        });
     },
   };
 }

@@ -17,18 +17,42 @@ import { SchemaValidator } from './graph/schema-validator';
 import type { Directory } from './policy/model';
 import { validateDirectory } from './policy/policy-engine';
 import { systemSimClock, type SimClock } from './util/clock';
-import { BodyTooLargeError, graphError, jsonLineLogger, readBody, sendJson, type SimLogger } from './util/http';
+import {
+  BodyTooLargeError,
+  graphError,
+  jsonLineLogger,
+  readBody,
+  sendJson,
+  type SimLogger,
+} from './util/http';
 import { WebhookDeliverer } from './webhook/deliverer';
 
 export { ensureLocalCa, CA_FILE_NAMES } from './ca/ensure-ca';
 export { ManualSimClock, systemSimClock, type SimClock } from './util/clock';
 export type { CallEngine, EngineBehaviour } from './calls/call-engine';
 export type { Directory } from './policy/model';
-export { parseScenario, loadScenarioFile, resolveScenario, ScenarioError, type Scenario, type CallSpec } from './scenarios/scenario';
-export { synthesizeAudioFrame, toneFrequencyForMsi, estimateToneFrequency } from './media/synthetic-media';
+export {
+  parseScenario,
+  loadScenarioFile,
+  resolveScenario,
+  ScenarioError,
+  type Scenario,
+  type CallSpec,
+} from './scenarios/scenario';
+export {
+  synthesizeAudioFrame,
+  toneFrequencyForMsi,
+  estimateToneFrequency,
+} from './media/synthetic-media';
 export { SimulatedEntra } from './entra/entra';
 export { functionAppSettingsFor, type SimulatorEndpoints } from './app-settings';
-export { DEFAULT_VAULT_KEYS, KEY_VAULT_RESOURCE, SimulatedKeyVault, type KeyOperation, type VaultKeyDefinition } from './keyvault/key-vault';
+export {
+  DEFAULT_VAULT_KEYS,
+  KEY_VAULT_RESOURCE,
+  SimulatedKeyVault,
+  type KeyOperation,
+  type VaultKeyDefinition,
+} from './keyvault/key-vault';
 
 export interface TeamsSimulatorOptions {
   /** Default 0 (any free port). Always bound to 127.0.0.1. */
@@ -92,18 +116,27 @@ export function loadDirectoryFile(path: string): Directory {
   return directory;
 }
 
-export async function startTeamsSimulator(options: TeamsSimulatorOptions = {}): Promise<TeamsSimulator> {
+export async function startTeamsSimulator(
+  options: TeamsSimulatorOptions = {},
+): Promise<TeamsSimulator> {
   const ca = ensureLocalCa(options.caDir);
   const scenarioDir = options.scenarioDir ?? defaultScenarioDir();
   let directory = options.directory ?? loadDirectoryFile(join(scenarioDir, 'directory.json'));
   const problems = validateDirectory(directory);
   if (problems.length > 0) throw new Error(`invalid simulator directory: ${problems.join('; ')}`);
   const clock = options.clock ?? systemSimClock;
-  const log = options.log ?? jsonLineLogger((process.env.ATTEST_SIM_LOG_LEVEL as 'info' | undefined) ?? 'info');
+  const log =
+    options.log ??
+    jsonLineLogger((process.env.ATTEST_SIM_LOG_LEVEL as 'info' | undefined) ?? 'info');
   const controlToken = options.controlToken ?? randomBytes(24).toString('base64url');
   let baseUrl = 'https://127.0.0.1:0';
 
-  const entra = new SimulatedEntra({ baseUrl: () => baseUrl, directory: () => directory, clock, ...(options.portalAudience ? { portalAudience: options.portalAudience } : {}) });
+  const entra = new SimulatedEntra({
+    baseUrl: () => baseUrl,
+    directory: () => directory,
+    clock,
+    ...(options.portalAudience ? { portalAudience: options.portalAudience } : {}),
+  });
   const deliverer = new WebhookDeliverer({ clock, log });
   const engine = new CallEngine({
     directory: () => directory,
@@ -121,9 +154,17 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions = {}): 
     tenantId: () => options.keyVault?.tenantId ?? directory.tenants[0]?.id ?? 'common',
     log,
     ...(options.keyVault?.keys !== undefined ? { keys: options.keyVault.keys } : {}),
-    ...(options.keyVault?.allowedAppIds !== undefined ? { allowedAppIds: options.keyVault.allowedAppIds } : {}),
+    ...(options.keyVault?.allowedAppIds !== undefined
+      ? { allowedAppIds: options.keyVault.allowedAppIds }
+      : {}),
   });
-  const graph = new GraphCallsApi({ engine, entra, clock, log, validator: SchemaValidator.fromDirectory(graphSchemaDir()) });
+  const graph = new GraphCallsApi({
+    engine,
+    entra,
+    clock,
+    log,
+    validator: SchemaValidator.fromDirectory(graphSchemaDir()),
+  });
   const controlDeps = {
     controlToken,
     engine,
@@ -138,27 +179,42 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions = {}): 
     },
   };
 
-  const server: Server = createServer({ cert: ca.serverCertPem, key: ca.serverKeyPem }, (req, res) => {
-    const url = new URL(req.url ?? '/', baseUrl);
-    const body = (): Promise<string> => readBody(req);
-    void (async () => {
-      try {
-        if (await handleControl(controlDeps, req, res, url, body)) return;
-        if (await graph.handle(req, res, url, body)) return;
-        if (await entra.handle(req, res, url, body)) return;
-        if (await keyVault.handle(req, res, url, body)) return;
-        sendJson(res, 404, graphError('NotFound', `No route ${req.method ?? ''} ${url.pathname}.`));
-      } catch (err) {
-        if (err instanceof BodyTooLargeError) {
-          sendJson(res, 413, graphError('RequestEntityTooLarge', err.message));
-          return;
+  const server: Server = createServer(
+    { cert: ca.serverCertPem, key: ca.serverKeyPem },
+    (req, res) => {
+      const url = new URL(req.url ?? '/', baseUrl);
+      const body = (): Promise<string> => readBody(req);
+      void (async () => {
+        try {
+          if (await handleControl(controlDeps, req, res, url, body)) return;
+          if (await graph.handle(req, res, url, body)) return;
+          if (await entra.handle(req, res, url, body)) return;
+          if (await keyVault.handle(req, res, url, body)) return;
+          sendJson(
+            res,
+            404,
+            graphError('NotFound', `No route ${req.method ?? ''} ${url.pathname}.`),
+          );
+        } catch (err) {
+          if (err instanceof BodyTooLargeError) {
+            sendJson(res, 413, graphError('RequestEntityTooLarge', err.message));
+            return;
+          }
+          log('error', 'simulator request failed', {
+            path: url.pathname,
+            error: err instanceof Error ? err.message : String(err),
+          });
+          if (!res.headersSent)
+            sendJson(
+              res,
+              500,
+              graphError('InternalServerError', 'The simulator failed to process the request.'),
+            );
+          else res.end();
         }
-        log('error', 'simulator request failed', { path: url.pathname, error: err instanceof Error ? err.message : String(err) });
-        if (!res.headersSent) sendJson(res, 500, graphError('InternalServerError', 'The simulator failed to process the request.'));
-        else res.end();
-      }
-    })();
-  });
+      })();
+    },
+  );
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolveListen());

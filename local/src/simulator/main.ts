@@ -18,7 +18,12 @@
 import { join } from 'node:path';
 import { judgeOutcome, type OutcomeLike } from './scenarios/judge';
 import { resolveScenario, ScenarioError } from './scenarios/scenario';
-import { defaultScenarioDir, loadDirectoryFile, startTeamsSimulator, type TeamsSimulator } from './index';
+import {
+  defaultScenarioDir,
+  loadDirectoryFile,
+  startTeamsSimulator,
+  type TeamsSimulator,
+} from './index';
 import type { EngineBehaviour } from './calls/call-engine';
 
 interface CliArgs {
@@ -38,7 +43,8 @@ function parseArgs(argv: readonly string[]): CliArgs {
     } else positional.push(arg);
   }
   const [first, second] = positional;
-  if (first === 'run') return { command: 'run', ...(second !== undefined ? { scenario: second } : {}), flags };
+  if (first === 'run')
+    return { command: 'run', ...(second !== undefined ? { scenario: second } : {}), flags };
   if (first !== undefined && first !== 'serve') return { command: 'run', scenario: first, flags };
   return { command: 'serve', flags };
 }
@@ -49,14 +55,22 @@ function setting(args: CliArgs, flag: string, env: string): string | undefined {
 
 async function start(args: CliArgs): Promise<TeamsSimulator> {
   const scenarioDir = defaultScenarioDir();
-  let directory = loadDirectoryFile(setting(args, 'directory', 'ATTEST_SIM_DIRECTORY') ?? join(scenarioDir, 'directory.json'));
+  let directory = loadDirectoryFile(
+    setting(args, 'directory', 'ATTEST_SIM_DIRECTORY') ?? join(scenarioDir, 'directory.json'),
+  );
   const webhook = setting(args, 'webhook', 'ATTEST_SIM_WEBHOOK_URL');
-  if (webhook) directory = { ...directory, bots: directory.bots.map((b) => ({ ...b, callingWebhookUrl: webhook })) };
+  if (webhook)
+    directory = {
+      ...directory,
+      bots: directory.bots.map((b) => ({ ...b, callingWebhookUrl: webhook })),
+    };
   const behaviour: Partial<EngineBehaviour> = {};
   const casing = setting(args, 'enum-casing', 'ATTEST_SIM_ENUM_CASING');
-  if (casing === 'camelCase' || casing === 'PascalCase') Object.assign(behaviour, { enumCasing: casing });
+  if (casing === 'camelCase' || casing === 'PascalCase')
+    Object.assign(behaviour, { enumCasing: casing });
   const resultInfo = setting(args, 'result-info', 'ATTEST_SIM_RESULT_INFO');
-  if (resultInfo === 'number' || resultInfo === 'string') Object.assign(behaviour, { resultInfoAs: resultInfo });
+  if (resultInfo === 'number' || resultInfo === 'string')
+    Object.assign(behaviour, { resultInfoAs: resultInfo });
   const pacing = setting(args, 'pacing', 'ATTEST_SIM_MEDIA_PACING');
   if (pacing === 'realtime' || pacing === 'fast') Object.assign(behaviour, { mediaPacing: pacing });
   const token = setting(args, 'control-token', 'ATTEST_SIM_CONTROL_TOKEN');
@@ -83,13 +97,18 @@ async function run(args: CliArgs, sim: TeamsSimulator): Promise<number> {
     if ((outcome.state === 'ended' && sim.deliverer.inFlight === 0) || Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  const outcome = sim.engine.outcome(id) as unknown as OutcomeLike & { legs: Record<string, unknown>[] };
+  const outcome = sim.engine.outcome(id) as unknown as OutcomeLike & {
+    legs: Record<string, unknown>[];
+  };
   const verdict = judgeOutcome(outcome, scenario.expect);
   const lines = [
     `scenario ${scenario.name}: ${verdict.isPass ? 'PASS' : 'FAIL'}`,
     `  call ${outcome.state}, end reason ${outcome.endReason ?? '-'}`,
     ...outcome.participants.map((p) => `  participant ${p.userId ?? '(external)'}: ${p.status}`),
-    ...outcome.legs.map((l) => `  recorder leg ${String(l.callId)}: ${String(l.outcome)}, latency ${JSON.stringify(l.answerLatencyInMs ?? '-')} ms, recording ${JSON.stringify(l.recordingStatus)}, ended ${JSON.stringify(l.terminatedResult ?? null)}`),
+    ...outcome.legs.map(
+      (l) =>
+        `  recorder leg ${String(l.callId)}: ${String(l.outcome)}, latency ${JSON.stringify(l.answerLatencyInMs ?? '-')} ms, recording ${JSON.stringify(l.recordingStatus)}, ended ${JSON.stringify(l.terminatedResult ?? null)}`,
+    ),
     ...verdict.failures.map((f) => `  FAIL ${f}`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -101,7 +120,9 @@ async function main(): Promise<void> {
   let sim: TeamsSimulator | undefined;
   try {
     sim = await start(args);
-    process.stdout.write(`${JSON.stringify({ url: sim.url, caCertPath: sim.caCertPath, webhookOpenIdConfigurationUrl: sim.webhookOpenIdConfigurationUrl, controlToken: sim.controlToken })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ url: sim.url, caCertPath: sim.caCertPath, webhookOpenIdConfigurationUrl: sim.webhookOpenIdConfigurationUrl, controlToken: sim.controlToken })}\n`,
+    );
     if (args.command === 'run') {
       process.exitCode = await run(args, sim);
       await sim.close();
@@ -113,7 +134,9 @@ async function main(): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   } catch (err) {
-    process.stderr.write(`${err instanceof ScenarioError || err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `${err instanceof ScenarioError || err instanceof Error ? err.message : String(err)}\n`,
+    );
     await sim?.close();
     process.exitCode = 2;
   }

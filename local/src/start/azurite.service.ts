@@ -20,7 +20,9 @@ interface ReadyMessage {
 
 export type StorageAccountRole = 'recordings' | 'host';
 
-const ROLES: Readonly<Record<StorageAccountRole, { name: string; folder: string; setting: string }>> = {
+const ROLES: Readonly<
+  Record<StorageAccountRole, { name: string; folder: string; setting: string }>
+> = {
   recordings: { name: 'azurite', folder: 'azurite', setting: 'ATTEST_STORAGE_CONNECTION_STRING' },
   host: { name: 'azurite-host', folder: 'azurite-host', setting: 'AzureWebJobsStorage' },
 };
@@ -30,12 +32,18 @@ export function azuriteService(role: StorageAccountRole = 'recordings'): Service
   return {
     name,
     async start(context) {
-      const child = fork(join(__dirname, 'azurite-child.js'), ['--location', join(context.dataDir, folder)], {
-        detached: true,
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
+      const child = fork(
+        join(__dirname, 'azurite-child.js'),
+        ['--location', join(context.dataDir, folder)],
+        {
+          detached: true,
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        },
+      );
       const exited = new Promise<string>((resolve) =>
-        child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${String(code)}`}`)),
+        child.once('exit', (code, signal) =>
+          resolve(`exited with ${signal ?? `code ${String(code)}`}`),
+        ),
       );
       const ready = await new Promise<ReadyMessage>((resolve, reject) => {
         child.once('message', (message) => resolve(message as ReadyMessage));

@@ -22,21 +22,30 @@ export function functionsHostService(options: FunctionsHostServiceOptions): Serv
     name: 'functions',
     async start(context) {
       const hostMain = join(context.rootDir, 'local', 'dist', 'host', 'main.js');
-      const child = spawn(process.execPath, [hostMain, '--app', join(context.rootDir, options.appPath), '--port', String(options.port)], {
-        cwd: context.rootDir,
-        env: { ...context.env, ...options.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [hostMain, '--app', join(context.rootDir, options.appPath), '--port', String(options.port)],
+        {
+          cwd: context.rootDir,
+          env: { ...context.env, ...options.env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stderrTail = '';
       child.stderr.on('data', (chunk: Buffer) => {
         process.stderr.write(chunk);
         stderrTail = (stderrTail + chunk.toString()).slice(-2000);
       });
       const exited = new Promise<string>((resolve) =>
-        child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${String(code)}`}`)),
+        child.once('exit', (code, signal) =>
+          resolve(`exited with ${signal ?? `code ${String(code)}`}`),
+        ),
       );
       const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no ready line within the start timeout')), options.startTimeoutInMs ?? 60_000);
+        const timer = setTimeout(
+          () => reject(new Error('no ready line within the start timeout')),
+          options.startTimeoutInMs ?? 60_000,
+        );
         const lines = createInterface({ input: child.stdout });
         lines.on('line', (line) => {
           process.stdout.write(`${line}\n`);
@@ -57,7 +66,8 @@ export function functionsHostService(options: FunctionsHostServiceOptions): Serv
       });
       let stopping: Promise<void> | undefined;
       const urls: Record<string, string> = { functions: String(ready.functionsUrl) };
-      if (typeof ready.durableRpcBaseUrl === 'string') urls.durableManagement = ready.durableRpcBaseUrl;
+      if (typeof ready.durableRpcBaseUrl === 'string')
+        urls.durableManagement = ready.durableRpcBaseUrl;
       return {
         name: 'functions',
         urls,

@@ -39,20 +39,40 @@ export function ensureLocalKeys(dataDir: string): LocalKeyFiles {
   mkdirSync(join(dataDir, 'keys'), { recursive: true });
   if (!existsSync(files.kekPrivateKeyFile)) {
     const kek = generateKeyPairSync('rsa', { modulusLength: 3072 });
-    writeFileSync(files.kekPrivateKeyFile, kek.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-    writeFileSync(files.kekPublicKeyFile, kek.publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+    writeFileSync(
+      files.kekPrivateKeyFile,
+      kek.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      { mode: 0o600, flag: 'wx' },
+    );
+    writeFileSync(files.kekPublicKeyFile, kek.publicKey.export({ type: 'spki', format: 'pem' }), {
+      mode: 0o644,
+    });
   }
   if (!existsSync(files.manifestSigningKeyFile)) {
     const signing = generateKeyPairSync('ed25519');
-    writeFileSync(files.manifestSigningKeyFile, signing.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-    writeFileSync(files.manifestPublicKeyFile, signing.publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+    writeFileSync(
+      files.manifestSigningKeyFile,
+      signing.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      { mode: 0o600, flag: 'wx' },
+    );
+    writeFileSync(
+      files.manifestPublicKeyFile,
+      signing.publicKey.export({ type: 'spki', format: 'pem' }),
+      { mode: 0o644 },
+    );
   }
   if (!existsSync(files.controlKeyFile)) {
-    writeFileSync(files.controlKeyFile, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    writeFileSync(files.controlKeyFile, randomBytes(32).toString('base64url'), {
+      mode: 0o600,
+      flag: 'wx',
+    });
   }
   if (!existsSync(files.liveListenKeyFile)) {
     // 43 characters: both sides require at least 32.
-    writeFileSync(files.liveListenKeyFile, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    writeFileSync(files.liveListenKeyFile, randomBytes(32).toString('base64url'), {
+      mode: 0o600,
+      flag: 'wx',
+    });
   }
   return files;
 }

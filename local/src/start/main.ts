@@ -26,7 +26,10 @@ export interface StartConfig {
   readonly functionsApp: string;
 }
 
-export function loadStartConfig(env: Readonly<Record<string, string | undefined>>, rootDir: string): StartConfig {
+export function loadStartConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  rootDir: string,
+): StartConfig {
   const port = (name: string, fallback: number): number => {
     const raw = env[name];
     const value = raw === undefined || raw === '' ? fallback : Number(raw);
@@ -39,9 +42,21 @@ export function loadStartConfig(env: Readonly<Record<string, string | undefined>
   const simulatorPort = port('ATTEST_START_SIMULATOR_PORT', 7443);
   const mediaControlPort = port('ATTEST_START_MEDIA_CONTROL_PORT', 7400);
   const mediaProtocolPort = port('ATTEST_START_MEDIA_PROTOCOL_PORT', 7401);
-  const dataDir = env.ATTEST_START_DATA_DIR ? resolve(env.ATTEST_START_DATA_DIR) : join(rootDir, '.data');
-  const functionsApp = env.ATTEST_START_FUNCTIONS_APP ? env.ATTEST_START_FUNCTIONS_APP : 'functions';
-  return Object.freeze({ rootDir, dataDir, functionsPort, simulatorPort, mediaControlPort, mediaProtocolPort, functionsApp });
+  const dataDir = env.ATTEST_START_DATA_DIR
+    ? resolve(env.ATTEST_START_DATA_DIR)
+    : join(rootDir, '.data');
+  const functionsApp = env.ATTEST_START_FUNCTIONS_APP
+    ? env.ATTEST_START_FUNCTIONS_APP
+    : 'functions';
+  return Object.freeze({
+    rootDir,
+    dataDir,
+    functionsPort,
+    simulatorPort,
+    mediaControlPort,
+    mediaProtocolPort,
+    functionsApp,
+  });
 }
 
 export function defaultServices(config: StartConfig): ServiceDefinition[] {
@@ -54,7 +69,10 @@ export function defaultServices(config: StartConfig): ServiceDefinition[] {
     functionsHostService({
       appPath: config.functionsApp,
       port: config.functionsPort,
-      env: { ATTEST_PUBLIC_BASE_URL: functionsBaseUrl, ATTEST_ARCHIVE_EXPORT_DIR: join(config.dataDir, 'exports') },
+      env: {
+        ATTEST_PUBLIC_BASE_URL: functionsBaseUrl,
+        ATTEST_ARCHIVE_EXPORT_DIR: join(config.dataDir, 'exports'),
+      },
     }),
     mediaHostService({
       controlPort: config.mediaControlPort,
@@ -65,7 +83,9 @@ export function defaultServices(config: StartConfig): ServiceDefinition[] {
 }
 
 function log(message: string, fields: Readonly<Record<string, unknown>> = {}): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', component: 'start', message, ...fields })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'info', component: 'start', message, ...fields })}\n`,
+  );
 }
 
 async function main(): Promise<number> {
@@ -79,12 +99,19 @@ async function main(): Promise<number> {
   }
   let running;
   try {
-    running = await startServices(defaultServices(config), { rootDir, dataDir: config.dataDir, env: process.env, log });
+    running = await startServices(defaultServices(config), {
+      rootDir,
+      dataDir: config.dataDir,
+      env: process.env,
+      log,
+    });
   } catch (error) {
     process.stderr.write(`npm start failed: ${(error as Error).message}\n`);
     return 1;
   }
-  const lines = running.services.flatMap((s) => Object.entries(s.urls).map(([label, url]) => `  ${s.name} ${label}: ${url}`));
+  const lines = running.services.flatMap((s) =>
+    Object.entries(s.urls).map(([label, url]) => `  ${s.name} ${label}: ${url}`),
+  );
   process.stdout.write(`\nAttest is running:\n${lines.join('\n')}\nPress Ctrl-C to stop.\n\n`);
 
   const services = running;

@@ -24,18 +24,26 @@ export function mediaHostService(options: MediaHostServiceOptions): ServiceDefin
         ATTEST_MEDIA_HOST_ID: context.env.ATTEST_MEDIA_HOST_ID ?? 'local-media-host',
         ATTEST_MEDIA_CONTROL_PORT: String(options.controlPort),
         ATTEST_MEDIA_PROTOCOL_PORT: String(options.protocolPort),
-        ATTEST_MEDIA_SPOOL_DIR: context.env.ATTEST_MEDIA_SPOOL_DIR ?? join(context.dataDir, 'spool'),
+        ATTEST_MEDIA_SPOOL_DIR:
+          context.env.ATTEST_MEDIA_SPOOL_DIR ?? join(context.dataDir, 'spool'),
         ATTEST_MEDIA_STORAGE_CONNECTION: context.env.ATTEST_STORAGE_CONNECTION_STRING,
         ATTEST_MEDIA_FUNCTIONS_URL: options.functionsBaseUrl,
-        ATTEST_MEDIA_HEARTBEAT_INTERVAL_MS: context.env.ATTEST_MEDIA_HEARTBEAT_INTERVAL_MS ?? '5000',
+        ATTEST_MEDIA_HEARTBEAT_INTERVAL_MS:
+          context.env.ATTEST_MEDIA_HEARTBEAT_INTERVAL_MS ?? '5000',
       };
-      const child = spawn(process.execPath, [join(context.rootDir, 'media-host', 'dist', 'main.js')], {
-        cwd: context.rootDir,
-        env,
-        stdio: ['ignore', 'inherit', 'inherit'],
-      });
+      const child = spawn(
+        process.execPath,
+        [join(context.rootDir, 'media-host', 'dist', 'main.js')],
+        {
+          cwd: context.rootDir,
+          env,
+          stdio: ['ignore', 'inherit', 'inherit'],
+        },
+      );
       const exited = new Promise<string>((resolve) =>
-        child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${String(code)}`}`)),
+        child.once('exit', (code, signal) =>
+          resolve(`exited with ${signal ?? `code ${String(code)}`}`),
+        ),
       );
       let hasExited = false;
       void exited.then(() => (hasExited = true));

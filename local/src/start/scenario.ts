@@ -42,22 +42,33 @@ async function json<T>(response: Response, what: string): Promise<T> {
 
 /** Runs one scenario; resolves with the exit code. */
 export async function runScenario(scenario: string, options: ScenarioCliOptions): Promise<number> {
-  const headers = { authorization: `Bearer ${options.controlToken}`, 'content-type': 'application/json' };
+  const headers = {
+    authorization: `Bearer ${options.controlToken}`,
+    'content-type': 'application/json',
+  };
   const started = await json<StartedScenario>(
-    await fetch(`${options.simulatorUrl}/_sim/scenarios/run`, { method: 'POST', headers, body: JSON.stringify({ scenario }) }),
+    await fetch(`${options.simulatorUrl}/_sim/scenarios/run`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ scenario }),
+    }),
     'the simulator',
   );
   options.write(`scenario ${scenario}: conversation ${started.conversationId} started`);
   const deadline = Date.now() + options.timeoutInMs;
   let outcome: OutcomeLike & { callChainId?: string; tenantId?: string };
   for (;;) {
-    outcome = await json(await fetch(`${options.simulatorUrl}/_sim/calls/${started.conversationId}`, { headers }), 'the simulator');
+    outcome = await json(
+      await fetch(`${options.simulatorUrl}/_sim/calls/${started.conversationId}`, { headers }),
+      'the simulator',
+    );
     if (outcome.state === 'ended' || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 500));
   }
   const verdict = judgeOutcome(outcome, started.expect);
   options.write(`  call ${outcome.state}, end reason ${outcome.endReason ?? '-'}`);
-  for (const p of outcome.participants) options.write(`  participant ${p.userId ?? '(external)'}: ${p.status}`);
+  for (const p of outcome.participants)
+    options.write(`  participant ${p.userId ?? '(external)'}: ${p.status}`);
 
   // What Attest stored, through its own admin API with a portal admin's token.
   const tenantId = outcome.tenantId;
@@ -74,7 +85,9 @@ export async function runScenario(scenario: string, options: ScenarioCliOptions)
     let recorded: RecorderCall[] = [];
     for (let attempt = 0; attempt < 20; attempt += 1) {
       const list = await json<{ value: RecorderCall[] }>(
-        await fetch(`${options.functionsUrl}/api/calls?state=recent`, { headers: { authorization: `Bearer ${issued.access_token}` } }),
+        await fetch(`${options.functionsUrl}/api/calls?state=recent`, {
+          headers: { authorization: `Bearer ${issued.access_token}` },
+        }),
         'the function app',
       );
       recorded = list.value.filter((call) => call.callChainId === outcome.callChainId);
@@ -97,13 +110,19 @@ export async function runScenario(scenario: string, options: ScenarioCliOptions)
 async function main(): Promise<number> {
   const scenario = process.argv[2];
   if (scenario === undefined || scenario.startsWith('-')) {
-    process.stderr.write('usage: npm run scenario -- <scenario name or file> (with npm start running)\n');
+    process.stderr.write(
+      'usage: npm run scenario -- <scenario name or file> (with npm start running)\n',
+    );
     return 2;
   }
   const rootDir = resolve(__dirname, '..', '..', '..');
-  const dataDir = process.env.ATTEST_START_DATA_DIR ? resolve(process.env.ATTEST_START_DATA_DIR) : join(rootDir, '.data');
+  const dataDir = process.env.ATTEST_START_DATA_DIR
+    ? resolve(process.env.ATTEST_START_DATA_DIR)
+    : join(rootDir, '.data');
   const tokenFile = join(dataDir, 'sim-control-token');
-  const controlToken = process.env.ATTEST_SIM_CONTROL_TOKEN ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined);
+  const controlToken =
+    process.env.ATTEST_SIM_CONTROL_TOKEN ??
+    (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined);
   if (controlToken === undefined) {
     process.stderr.write(`no simulator control token at ${tokenFile}: is npm start running?\n`);
     return 2;

@@ -55,7 +55,10 @@ export async function startServices(
           await service.stop();
           base.log('service stopped', { service: service.name });
         } catch (error) {
-          base.log('service failed to stop', { service: service.name, errorMessage: (error as Error).message });
+          base.log('service failed to stop', {
+            service: service.name,
+            errorMessage: (error as Error).message,
+          });
         }
       }
     })();
@@ -70,11 +73,18 @@ export async function startServices(
       base.log('service started', { service: definition.name, urls: service.urls });
     } catch (error) {
       await stop();
-      throw new Error(`${definition.name} failed to start: ${(error as Error).message}`, { cause: error });
+      throw new Error(`${definition.name} failed to start: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
   const firstExit = Promise.race(
-    running.map((s) => (s.exited ?? new Promise<string>(() => undefined)).then((reason) => ({ name: s.name, reason }))),
+    running.map((s) =>
+      (s.exited ?? new Promise<string>(() => undefined)).then((reason) => ({
+        name: s.name,
+        reason,
+      })),
+    ),
   );
   return { services: running, firstExit, stop };
 }

@@ -6,7 +6,12 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultScenarioDir, functionAppSettingsFor, loadDirectoryFile, startTeamsSimulator } from '../simulator';
+import {
+  defaultScenarioDir,
+  functionAppSettingsFor,
+  loadDirectoryFile,
+  startTeamsSimulator,
+} from '../simulator';
 import type { ServiceDefinition } from './services';
 
 export interface SimulatorServiceOptions {
@@ -22,7 +27,10 @@ export function simulatorService(options: SimulatorServiceOptions): ServiceDefin
       const base = loadDirectoryFile(join(defaultScenarioDir(), 'directory.json'));
       const directory = {
         ...base,
-        bots: base.bots.map((bot) => ({ ...bot, callingWebhookUrl: `${options.functionsBaseUrl}/api/calling` })),
+        bots: base.bots.map((bot) => ({
+          ...bot,
+          callingWebhookUrl: `${options.functionsBaseUrl}/api/calling`,
+        })),
       };
       const bot = directory.bots[0];
       if (bot === undefined) throw new Error('the simulator directory has no bot');
@@ -33,7 +41,9 @@ export function simulatorService(options: SimulatorServiceOptions): ServiceDefin
         caDir: join(context.dataDir, 'ca'),
         directory,
         scenarioDir: defaultScenarioDir(),
-        ...(context.env.ATTEST_SIM_CONTROL_TOKEN ? { controlToken: context.env.ATTEST_SIM_CONTROL_TOKEN } : {}),
+        ...(context.env.ATTEST_SIM_CONTROL_TOKEN
+          ? { controlToken: context.env.ATTEST_SIM_CONTROL_TOKEN }
+          : {}),
       });
       // `npm run scenario` reads the control token from here (owner-only, removed on stop).
       const tokenFile = join(context.dataDir, 'sim-control-token');

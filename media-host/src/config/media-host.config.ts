@@ -133,18 +133,25 @@ export function loadConfig(env: Env): MediaHostConfig {
   };
 
   const controlKey = required('CONTROL_KEY');
-  if (controlKey !== '' && controlKey.length < 16) problems.push('ATTEST_MEDIA_CONTROL_KEY must be at least 16 characters');
+  if (controlKey !== '' && controlKey.length < 16)
+    problems.push('ATTEST_MEDIA_CONTROL_KEY must be at least 16 characters');
   const storageConnectionString = read('STORAGE_CONNECTION');
   const storageAccountUrl = read('STORAGE_ACCOUNT_URL');
   if (storageConnectionString === undefined && storageAccountUrl === undefined) {
-    problems.push('ATTEST_MEDIA_STORAGE_CONNECTION or ATTEST_MEDIA_STORAGE_ACCOUNT_URL is required');
+    problems.push(
+      'ATTEST_MEDIA_STORAGE_CONNECTION or ATTEST_MEDIA_STORAGE_ACCOUNT_URL is required',
+    );
   }
   const isEncryptionEnabled = bool('ENCRYPTION', true);
   const keyVaultUri = read('KEYVAULT_URI');
-  if (keyVaultUri !== undefined && !/^https:\/\/[^/\s]+\/?$/.test(keyVaultUri)) problems.push('ATTEST_MEDIA_KEYVAULT_URI must be an https URL of a vault');
+  if (keyVaultUri !== undefined && !/^https:\/\/[^/\s]+\/?$/.test(keyVaultUri))
+    problems.push('ATTEST_MEDIA_KEYVAULT_URI must be an https URL of a vault');
   const keyName = (key: string, fallback: string): string => {
     const value = read(key) ?? fallback;
-    if (!/^[0-9A-Za-z-]{1,127}$/.test(value)) problems.push(`ATTEST_MEDIA_${key} must be a Key Vault key name (letters, digits and dashes)`);
+    if (!/^[0-9A-Za-z-]{1,127}$/.test(value))
+      problems.push(
+        `ATTEST_MEDIA_${key} must be a Key Vault key name (letters, digits and dashes)`,
+      );
     return value;
   };
   const keyVault: MediaHostKeyVaultConfig | undefined =
@@ -154,18 +161,26 @@ export function loadConfig(env: Env): MediaHostConfig {
           vaultUri: keyVaultUri.replace(/\/+$/, ''),
           manifestSigningKeyName: keyName('KEYVAULT_MANIFEST_KEY_NAME', 'manifest-signing'),
           kekName: keyName('KEYVAULT_KEK_NAME', 'recording-kek'),
-          shouldDisableChallengeResourceVerification: bool('KEYVAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION', false),
+          shouldDisableChallengeResourceVerification: bool(
+            'KEYVAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION',
+            false,
+          ),
         };
   const kekPublicKeyFile = read('KEK_PUBLIC_KEY_FILE');
   if (isEncryptionEnabled && kekPublicKeyFile === undefined && keyVault === undefined) {
-    problems.push('ATTEST_MEDIA_KEK_PUBLIC_KEY_FILE (or ATTEST_MEDIA_KEYVAULT_URI) is required unless ATTEST_MEDIA_ENCRYPTION=false (development only)');
+    problems.push(
+      'ATTEST_MEDIA_KEK_PUBLIC_KEY_FILE (or ATTEST_MEDIA_KEYVAULT_URI) is required unless ATTEST_MEDIA_ENCRYPTION=false (development only)',
+    );
   }
   const functionsUrl = read('FUNCTIONS_URL');
-  if (functionsUrl !== undefined && !/^https?:\/\//.test(functionsUrl)) problems.push('ATTEST_MEDIA_FUNCTIONS_URL must be an http(s) URL');
+  if (functionsUrl !== undefined && !/^https?:\/\//.test(functionsUrl))
+    problems.push('ATTEST_MEDIA_FUNCTIONS_URL must be an http(s) URL');
   const liveListenKey = read('LIVE_LISTEN_KEY');
-  if (liveListenKey !== undefined && liveListenKey.length < 32) problems.push('ATTEST_MEDIA_LIVE_LISTEN_KEY must be at least 32 characters');
+  if (liveListenKey !== undefined && liveListenKey.length < 32)
+    problems.push('ATTEST_MEDIA_LIVE_LISTEN_KEY must be at least 32 characters');
   const logLevel = (read('LOG_LEVEL') ?? 'info') as MediaHostConfig['logLevel'];
-  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) problems.push('ATTEST_MEDIA_LOG_LEVEL must be debug, info, warn or error');
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel))
+    problems.push('ATTEST_MEDIA_LOG_LEVEL must be debug, info, warn or error');
 
   const config: MediaHostConfig = {
     hostId: read('HOST_ID') ?? hostname(),
@@ -183,12 +198,22 @@ export function loadConfig(env: Env): MediaHostConfig {
     ...(storageAccountUrl !== undefined ? { storageAccountUrl } : {}),
     recordingsContainer: read('RECORDINGS_CONTAINER') ?? 'recordings',
     spoolDir: required('SPOOL_DIR'),
-    spoolLimitInBytes: int('SPOOL_LIMIT_BYTES', 1024 * 1024 * 1024, 64 * 1024, Number.MAX_SAFE_INTEGER),
+    spoolLimitInBytes: int(
+      'SPOOL_LIMIT_BYTES',
+      1024 * 1024 * 1024,
+      64 * 1024,
+      Number.MAX_SAFE_INTEGER,
+    ),
     spoolFlushIntervalInMs: int('SPOOL_FLUSH_INTERVAL_MS', 100, 5, 1000),
     commitIntervalInMs: int('COMMIT_INTERVAL_MS', 5000, 100, 5000),
     blockMinDurationInMs: int('BLOCK_MIN_DURATION_MS', 2000, 20, 60_000),
     segmentMaxDurationInMs: int('SEGMENT_MAX_DURATION_MS', 30 * 60_000, 60_000, 24 * 3_600_000),
-    finishedSessionRetentionInMs: int('FINISHED_SESSION_RETENTION_MS', 3_600_000, 1000, 7 * 24 * 3_600_000),
+    finishedSessionRetentionInMs: int(
+      'FINISHED_SESSION_RETENTION_MS',
+      3_600_000,
+      1000,
+      7 * 24 * 3_600_000,
+    ),
     maxSessions: int('MAX_SESSIONS', 500, 1, 100_000),
     maxFramePayloadBytes: int('MAX_FRAME_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     ...(functionsUrl !== undefined ? { functionsUrl: functionsUrl.replace(/\/+$/, '') } : {}),
@@ -196,7 +221,8 @@ export function loadConfig(env: Env): MediaHostConfig {
     isEncryptionEnabled,
     ...(kekPublicKeyFile !== undefined ? { kekPublicKeyFile } : {}),
     // Not read when the keys are in Key Vault.
-    signingKeyFile: keyVault === undefined ? required('SIGNING_KEY_FILE') : (read('SIGNING_KEY_FILE') ?? ''),
+    signingKeyFile:
+      keyVault === undefined ? required('SIGNING_KEY_FILE') : (read('SIGNING_KEY_FILE') ?? ''),
     ...(keyVault !== undefined ? { keyVault } : {}),
     isAudioLossless: bool('AUDIO_LOSSLESS', false),
     shouldSendBlocksThroughSdk: bool('STORAGE_BLOCKS_VIA_SDK', false),
@@ -205,9 +231,13 @@ export function loadConfig(env: Env): MediaHostConfig {
     ...(liveListenKey !== undefined ? { liveListenKey } : {}),
   };
   if (problems.length > 0) {
-    throw new RecorderError(ErrorCode.ConfigInvalid, `media host configuration is invalid: ${problems.join('; ')}`, {
-      details: { problemCount: problems.length },
-    });
+    throw new RecorderError(
+      ErrorCode.ConfigInvalid,
+      `media host configuration is invalid: ${problems.join('; ')}`,
+      {
+        details: { problemCount: problems.length },
+      },
+    );
   }
   return Object.freeze(config);
 }

@@ -58,7 +58,8 @@ export interface ControlApiServer {
   close(): Promise<void>;
 }
 
-const invalid = (message: string): RecorderError => new RecorderError(ErrorCode.InvalidRequest, message);
+const invalid = (message: string): RecorderError =>
+  new RecorderError(ErrorCode.InvalidRequest, message);
 
 function statusOf(code: string): number {
   switch (code) {
@@ -83,7 +84,10 @@ function statusOf(code: string): number {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -99,7 +103,10 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
     });
     req.on('error', reject);
     req.on('end', () => {
-      if (isTooLarge) return reject(new RecorderError(ErrorCode.PayloadTooLarge, `request body exceeds ${maxBytes} bytes`));
+      if (isTooLarge)
+        return reject(
+          new RecorderError(ErrorCode.PayloadTooLarge, `request body exceeds ${maxBytes} bytes`),
+        );
       const text = Buffer.concat(parts).toString('utf8');
       if (text.trim() === '') return resolve(undefined);
       try {
@@ -115,7 +122,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function str(body: Record<string, unknown>, key: string, options: { optional?: boolean; max?: number } = {}): string | undefined {
+function str(
+  body: Record<string, unknown>,
+  key: string,
+  options: { optional?: boolean; max?: number } = {},
+): string | undefined {
   const value = body[key];
   if (value === undefined && options.optional === true) return undefined;
   if (typeof value !== 'string' || value.length === 0 || value.length > (options.max ?? 256)) {
@@ -127,7 +138,8 @@ function str(body: Record<string, unknown>, key: string, options: { optional?: b
 /** Ids that become blob path segments: no slashes or control characters. */
 function pathSafe(value: string, key: string): string {
   // eslint-disable-next-line no-control-regex
-  if (/[/\\?#\u0000-\u001f]/.test(value) || value === '.' || value === '..') throw invalid(`${key} contains characters not allowed in a blob path`);
+  if (/[/\\?#\u0000-\u001f]/.test(value) || value === '.' || value === '..')
+    throw invalid(`${key} contains characters not allowed in a blob path`);
   return value;
 }
 
@@ -151,17 +163,21 @@ const identityKinds: ReadonlySet<string> = new Set(Object.values(ParticipantIden
 const streamKinds: ReadonlySet<string> = new Set(Object.values(StreamKind));
 
 export function parseParticipants(body: unknown): ParticipantMapping[] {
-  if (!isObject(body) || !Array.isArray(body.participants)) throw invalid('participants must be an array');
+  if (!isObject(body) || !Array.isArray(body.participants))
+    throw invalid('participants must be an array');
   return body.participants.map((p: unknown, i: number): ParticipantMapping => {
     if (!isObject(p)) throw invalid(`participants[${i}] must be an object`);
     const msi = str(p, 'msi')!;
     if (!/^\d{1,10}$/.test(msi)) throw invalid(`participants[${i}].msi must be a decimal MSI`);
     const kind = str(p, 'kind')!;
     const identityKind = str(p, 'identityKind')!;
-    if (!streamKinds.has(kind)) throw invalid(`participants[${i}].kind must be audio, video or vbss`);
-    if (!identityKinds.has(identityKind)) throw invalid(`participants[${i}].identityKind is unknown`);
+    if (!streamKinds.has(kind))
+      throw invalid(`participants[${i}].kind must be audio, video or vbss`);
+    if (!identityKinds.has(identityKind))
+      throw invalid(`participants[${i}].identityKind is unknown`);
     const identityId = str(p, 'identityId', { optional: true });
-    const displayName = isObject(p.pii) && typeof p.pii.displayName === 'string' ? p.pii.displayName : undefined;
+    const displayName =
+      isObject(p.pii) && typeof p.pii.displayName === 'string' ? p.pii.displayName : undefined;
     return {
       msi,
       participantId: str(p, 'participantId')!,
@@ -193,17 +209,20 @@ export async function startControlApi(options: ControlApiOptions): Promise<Contr
     if (method === 'GET' && path === '/health') return send(res, 200, controller.health());
     const extra = options.extraRoutes?.[`${method} ${path}`];
     if (extra !== undefined) return extra(req, res);
-    if (!isAuthorized(req, keyHash)) throw new RecorderError(ErrorCode.Unauthorized, 'missing or wrong control key');
+    if (!isAuthorized(req, keyHash))
+      throw new RecorderError(ErrorCode.Unauthorized, 'missing or wrong control key');
     if (method === 'POST' && path === '/v1/sessions') {
       const request = parseCreateSession(await readBody(req, maxBodyBytes));
       return send(res, 201, await controller.createSession(request));
     }
     if (method === 'POST' && path === '/v1/drain') {
       const body = await readBody(req, maxBodyBytes);
-      if (!isObject(body) || typeof body.isDraining !== 'boolean') throw invalid('isDraining must be a boolean');
+      if (!isObject(body) || typeof body.isDraining !== 'boolean')
+        throw invalid('isDraining must be a boolean');
       return send(res, 200, controller.setDraining(body.isDraining));
     }
-    const match = /^\/v1\/sessions\/([^/]+)(?:\/(persist|participants|pause|resume|seal|abort))?$/.exec(path);
+    const match =
+      /^\/v1\/sessions\/([^/]+)(?:\/(persist|participants|pause|resume|seal|abort))?$/.exec(path);
     if (match === null) throw new RecorderError(ErrorCode.NotFound, 'no such route');
     const session = controller.getSession(decodeURIComponent(match[1]!));
     if (session === undefined) throw new RecorderError(ErrorCode.NotFound, 'no such media session');
@@ -214,7 +233,11 @@ export async function startControlApi(options: ControlApiOptions): Promise<Contr
         return send(res, 200, session.status());
       case 'POST persist': {
         const body = await readBody(req, maxBodyBytes);
-        if (!isObject(body) || typeof body.recordingConfirmedAt !== 'string' || Number.isNaN(Date.parse(body.recordingConfirmedAt))) {
+        if (
+          !isObject(body) ||
+          typeof body.recordingConfirmedAt !== 'string' ||
+          Number.isNaN(Date.parse(body.recordingConfirmedAt))
+        ) {
           throw invalid('recordingConfirmedAt must be an ISO 8601 time');
         }
         await session.startPersisting();
@@ -256,9 +279,19 @@ export async function startControlApi(options: ControlApiOptions): Promise<Contr
     handle(req, res).catch((error: unknown) => {
       const code = isRecorderError(error) ? error.code : ErrorCode.Internal;
       const status = statusOf(code);
-      if (status >= 500) logger.error('control request failed', { method: req.method ?? '', code, error: error instanceof Error ? error.message : String(error) });
+      if (status >= 500)
+        logger.error('control request failed', {
+          method: req.method ?? '',
+          code,
+          error: error instanceof Error ? error.message : String(error),
+        });
       else logger.info('control request refused', { method: req.method ?? '', code, status });
-      const message = status >= 500 ? 'the media host failed; see its log' : error instanceof Error ? error.message : 'bad request';
+      const message =
+        status >= 500
+          ? 'the media host failed; see its log'
+          : error instanceof Error
+            ? error.message
+            : 'bad request';
       const body: ProblemBody = { code, message, status };
       if (!res.headersSent) send(res, status, body);
       else res.end();

@@ -28,18 +28,35 @@ import {
 } from '@attest/core';
 import type { TokenCredential } from '@azure/identity';
 import type { MediaHostConfig } from '../config/media-host.config';
-import { startControlApi, type ControlApiOptions, type ControlApiServer, type ExtraRouteHandler } from '../control/control-api.http';
+import {
+  startControlApi,
+  type ControlApiOptions,
+  type ControlApiServer,
+  type ExtraRouteHandler,
+} from '../control/control-api.http';
 import { FrameTaps } from '../hooks/frame-tap';
 import { MetricNames, noopMetrics, type MetricsSink } from '../hooks/metrics-sink';
-import { startMediaProtocolServer, type MediaConnection, type MediaProtocolServer } from '../ingest/media-protocol.server';
+import {
+  startMediaProtocolServer,
+  type MediaConnection,
+  type MediaProtocolServer,
+} from '../ingest/media-protocol.server';
 import { loadMediaHostKeys } from '../keys/media-host-keys';
 import { createJsonLogger, errorMessage, type Logger } from '../logging/logger';
 import type { StreamFormatterFactory } from '../pipeline/formats/stream-format';
 import { attachLiveMonitor, type ListenAuditEvent, type LiveMonitor } from '../live/live-monitor';
 import { createRawPassthroughFormatter } from '../pipeline/raw-pcm.formatter';
 import { Spool, SpoolRecordKind } from '../pipeline/spool';
-import { MediaSession, type SessionEnvironment, type SessionRecord } from '../session/media-session';
-import { checkpointLogPath, readCheckpointLogSync, type CheckpointLine } from '../session/checkpoint-log';
+import {
+  MediaSession,
+  type SessionEnvironment,
+  type SessionRecord,
+} from '../session/media-session';
+import {
+  checkpointLogPath,
+  readCheckpointLogSync,
+  type CheckpointLine,
+} from '../session/checkpoint-log';
 import { createAzureBlockStore } from '../sink/azure-block-store';
 import { withRetries, type BlockStore } from '../sink/block-store';
 
@@ -109,8 +126,12 @@ export interface MediaHost {
   close(): Promise<void>;
 }
 
-export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDependencies = {}): Promise<MediaHost> {
-  const logger = deps.logger ?? createJsonLogger({ level: config.logLevel, base: { hostId: config.hostId } });
+export async function startMediaHost(
+  config: MediaHostConfig,
+  deps: MediaHostDependencies = {},
+): Promise<MediaHost> {
+  const logger =
+    deps.logger ?? createJsonLogger({ level: config.logLevel, base: { hostId: config.hostId } });
   const now = deps.now ?? (() => new Date());
   const metrics = deps.metrics ?? noopMetrics;
   const taps = deps.taps ?? new FrameTaps();
@@ -123,7 +144,9 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
   const rawStore =
     deps.store ??
     createAzureBlockStore({
-      ...(config.storageConnectionString !== undefined ? { connectionString: config.storageConnectionString } : {}),
+      ...(config.storageConnectionString !== undefined
+        ? { connectionString: config.storageConnectionString }
+        : {}),
       ...(config.storageAccountUrl !== undefined ? { accountUrl: config.storageAccountUrl } : {}),
       hotPath: config.shouldSendBlocksThroughSdk === true ? 'sdk' : 'rest',
     });
@@ -133,7 +156,12 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     ...(deps.retryMaxDelayInMs !== undefined ? { maxDelayInMs: deps.retryMaxDelayInMs } : {}),
     onRetry: (operation, attempt, error) => {
       metrics.increment(MetricNames.storageRetries);
-      if (attempt === 1 || attempt % 10 === 0) logger.warn('storage operation retried', { operation, attempt, error: errorMessage(error) });
+      if (attempt === 1 || attempt % 10 === 0)
+        logger.warn('storage operation retried', {
+          operation,
+          attempt,
+          error: errorMessage(error),
+        });
     },
   });
   await store.ensureContainer(config.recordingsContainer);
@@ -141,7 +169,10 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
 
   const sessionsDir = join(config.spoolDir, 'sessions');
   mkdirSync(sessionsDir, { recursive: true });
-  const spool = new Spool({ dir: join(config.spoolDir, 'journal'), limitInBytes: config.spoolLimitInBytes });
+  const spool = new Spool({
+    dir: join(config.spoolDir, 'journal'),
+    limitInBytes: config.spoolLimitInBytes,
+  });
   const sessions = new Map<string, MediaSession>();
   const sessionByCall = new Map<string, string>();
   const connections = new Map<string, MediaConnection>();
@@ -155,7 +186,10 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
       try {
         const response = await doFetch(`${config.functionsUrl}${path}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${config.controlKey}` },
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${config.controlKey}`,
+          },
           body: JSON.stringify(body),
           signal: AbortSignal.timeout(5000),
         });
@@ -168,7 +202,11 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     }
     logger.warn('function app did not take a media host message', { path });
   };
-  const sendEvent = (session: MediaSession, kind: MediaHostEvent['kind'], reason?: string): void => {
+  const sendEvent = (
+    session: MediaSession,
+    kind: MediaHostEvent['kind'],
+    reason?: string,
+  ): void => {
     const event: MediaHostEvent = {
       eventId: randomUUID(),
       hostId: config.hostId,
@@ -200,7 +238,9 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     logger,
     reportFailure: (session, reason) => {
       sendEvent(session, MediaHostEventKind.persistenceFailed, reason);
-      connections.get(session.sessionId)?.close(MediaProtocolErrorCode.overloaded, 'persistence failed');
+      connections
+        .get(session.sessionId)
+        ?.close(MediaProtocolErrorCode.overloaded, 'persistence failed');
     },
   };
 
@@ -214,7 +254,11 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
         lines = readCheckpointLogSync(checkpointLogPath(sessionsDir, record.sessionId));
       } catch (error) {
         if (errorCodeOf(error) !== ErrorCode.IntegrityViolation) throw error;
-        logger.error('session checkpoint log is corrupt', { sessionId: record.sessionId, callId: record.request.callId, error: errorMessage(error) });
+        logger.error('session checkpoint log is corrupt', {
+          sessionId: record.sessionId,
+          callId: record.request.callId,
+          error: errorMessage(error),
+        });
         isLogCorrupt = true;
       }
       const session = MediaSession.restore(env, record, lines);
@@ -236,7 +280,11 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
       // alone (reported to the function app, which records it); the others are restored. Any
       // other failure (storage unreachable) stops the start, to be retried by the next start.
       if (errorCodeOf(error) !== ErrorCode.IntegrityViolation) throw error;
-      logger.error('session could not be restored', { sessionId: session.sessionId, callId: session.request.callId, error: errorMessage(error) });
+      logger.error('session could not be restored', {
+        sessionId: session.sessionId,
+        callId: session.request.callId,
+        error: errorMessage(error),
+      });
       session.fail('storedBlobDoesNotMatchCheckpoint');
     }
   }
@@ -245,14 +293,21 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     if (session === undefined || session.isFinished) return;
     if (record.kind === SpoolRecordKind.sequenceMark) return session.replayMark(record.sequence);
     const { frames, error } = decodeFrames(record.body);
-    const isWhole = record.kind === SpoolRecordKind.frames ? frames.length > 0 && frames.at(-1)!.sequence === record.sequence : frames.length === 1;
+    const isWhole =
+      record.kind === SpoolRecordKind.frames
+        ? frames.length > 0 && frames.at(-1)!.sequence === record.sequence
+        : frames.length === 1;
     if (error !== undefined || !isWhole) {
-      logger.error('spool record unreadable', { sessionId: record.sessionId, sequence: record.sequence });
+      logger.error('spool record unreadable', {
+        sessionId: record.sessionId,
+        sequence: record.sequence,
+      });
       return;
     }
     for (const frame of frames) session.replay(frame);
   });
-  for (const session of sessions.values()) if (session.isFinished) await spool.forget(session.sessionId);
+  for (const session of sessions.values())
+    if (session.isFinished) await spool.forget(session.sessionId);
   const restored = [...sessions.values()].filter((s) => !s.isFinished).length;
   if (restored > 0) logger.info('sessions restored after restart', { sessionCount: restored });
 
@@ -272,17 +327,24 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
       .flush()
       .then(() => {
         const flushInMs = Date.now() - flushStarted;
-        if (flushInMs > 250) logger.debug('spool flush was slow', { flushInMs, sessionCount: accepted.size, ...spool.lastFlushTimings });
+        if (flushInMs > 250)
+          logger.debug('spool flush was slow', {
+            flushInMs,
+            sessionCount: accepted.size,
+            ...spool.lastFlushTimings,
+          });
         for (const [session, sequence] of accepted) {
           const before = session.durableThrough;
           const after = session.markDurable(sequence);
-          if (after !== before) connections.get(session.sessionId)?.sendAck(after, session.nextSequence);
+          if (after !== before)
+            connections.get(session.sessionId)?.sendAck(after, session.nextSequence);
         }
         metrics.set(MetricNames.spoolBytes, spool.sizeInBytes);
       })
       .catch((error: unknown) => {
         logger.error('spool flush failed', { error: errorMessage(error) });
-        for (const session of sessions.values()) if (!session.isFinished) session.fail('spool write failed');
+        for (const session of sessions.values())
+          if (!session.isFinished) session.fail('spool write failed');
       })
       .finally(() => {
         isFlushing = false;
@@ -295,20 +357,23 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
   const commitSlotOf = new WeakMap<MediaSession, number>();
   let nextCommitSlot = 0;
   let commitTick = 0;
-  const commitTimer = setInterval(() => {
-    const slot = commitTick % COMMIT_SLOTS;
-    commitTick += 1;
-    for (const session of sessions.values()) {
-      if (session.isFinished) continue;
-      let own = commitSlotOf.get(session);
-      if (own === undefined) {
-        own = nextCommitSlot % COMMIT_SLOTS;
-        nextCommitSlot += 1;
-        commitSlotOf.set(session, own);
+  const commitTimer = setInterval(
+    () => {
+      const slot = commitTick % COMMIT_SLOTS;
+      commitTick += 1;
+      for (const session of sessions.values()) {
+        if (session.isFinished) continue;
+        let own = commitSlotOf.get(session);
+        if (own === undefined) {
+          own = nextCommitSlot % COMMIT_SLOTS;
+          nextCommitSlot += 1;
+          commitSlotOf.set(session, own);
+        }
+        if (own === slot) session.commit().catch(() => undefined);
       }
-      if (own === slot) session.commit().catch(() => undefined);
-    }
-  }, Math.max(1, Math.floor(config.commitIntervalInMs / COMMIT_SLOTS)));
+    },
+    Math.max(1, Math.floor(config.commitIntervalInMs / COMMIT_SLOTS)),
+  );
 
   const activeCount = (): number => [...sessions.values()].filter((s) => !s.isFinished).length;
   const health = (): MediaHostHealth => ({
@@ -342,14 +407,21 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
         try {
           await session.retire();
         } catch (error) {
-          logger.warn('finished session not retired', { sessionId: session.sessionId, callId: session.request.callId, error: errorMessage(error) });
+          logger.warn('finished session not retired', {
+            sessionId: session.sessionId,
+            callId: session.request.callId,
+            error: errorMessage(error),
+          });
           continue;
         }
         sessions.delete(session.sessionId);
-        if (sessionByCall.get(session.request.callId) === session.sessionId) sessionByCall.delete(session.request.callId);
+        if (sessionByCall.get(session.request.callId) === session.sessionId)
+          sessionByCall.delete(session.request.callId);
         // A failed session's metric series were never dropped (seal and abort drop theirs).
         metrics.forgetSession?.(session.sessionId);
-        connections.get(session.sessionId)?.close(MediaProtocolErrorCode.sessionClosed, 'session retired');
+        connections
+          .get(session.sessionId)
+          ?.close(MediaProtocolErrorCode.sessionClosed, 'session retired');
         retired += 1;
       }
       if (retired > 0) logger.info('finished sessions retired', { sessionCount: retired });
@@ -359,9 +431,14 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     });
     return retiring;
   };
-  const retireTimer = setInterval(() => {
-    retireFinishedSessions().catch((error: unknown) => logger.warn('housekeeping failed', { error: errorMessage(error) }));
-  }, Math.min(60_000, config.finishedSessionRetentionInMs));
+  const retireTimer = setInterval(
+    () => {
+      retireFinishedSessions().catch((error: unknown) =>
+        logger.warn('housekeeping failed', { error: errorMessage(error) }),
+      );
+    },
+    Math.min(60_000, config.finishedSessionRetentionInMs),
+  );
   for (const timer of [flushTimer, commitTimer, heartbeatTimer, retireTimer]) timer.unref();
 
   // ---- servers ----
@@ -375,7 +452,8 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     getSession: (id) => sessions.get(id),
     onAttach: (session, connection) => {
       const previous = connections.get(session.sessionId);
-      if (previous !== undefined && previous !== connection) previous.close(MediaProtocolErrorCode.sessionClosed, 'replaced by a new connection');
+      if (previous !== undefined && previous !== connection)
+        previous.close(MediaProtocolErrorCode.sessionClosed, 'replaced by a new connection');
       const wasConnectedBefore = session.hasConnected;
       connections.set(session.sessionId, connection);
       session.markConnected();
@@ -395,9 +473,16 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
   const createSessionNow = (request: CreateMediaSessionRequest): CreateMediaSessionResponse => {
     const existingId = sessionByCall.get(request.callId);
     const existing = existingId === undefined ? undefined : sessions.get(existingId);
-    if (existing !== undefined && !existing.isFinished) return { ...responseFor(existing), isExisting: true };
-    if (isDraining) throw new RecorderError(ErrorCode.MediaHostUnavailable, 'media host is draining', { retryable: true });
-    if (activeCount() >= config.maxSessions) throw new RecorderError(ErrorCode.MediaHostUnavailable, 'media host is at capacity', { retryable: true });
+    if (existing !== undefined && !existing.isFinished)
+      return { ...responseFor(existing), isExisting: true };
+    if (isDraining)
+      throw new RecorderError(ErrorCode.MediaHostUnavailable, 'media host is draining', {
+        retryable: true,
+      });
+    if (activeCount() >= config.maxSessions)
+      throw new RecorderError(ErrorCode.MediaHostUnavailable, 'media host is at capacity', {
+        retryable: true,
+      });
     const dataKey = kek !== undefined ? createDataKey() : undefined;
     const session = MediaSession.create(env, {
       sessionId: randomUUID(),
@@ -411,19 +496,35 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
     // comes only after Graph confirms the recording status) waits for both. A crash before the
     // record is on disk loses a session that has not stored any media; the call sees a lost
     // connection and the function app records the gap.
-    const wrapped = kek !== undefined && dataKey !== undefined ? Buffer.from(JSON.stringify(wrapDataKey(kek.publicKey, kek.kekId, dataKey, now()))) : undefined;
+    const wrapped =
+      kek !== undefined && dataKey !== undefined
+        ? Buffer.from(JSON.stringify(wrapDataKey(kek.publicKey, kek.kekId, dataKey, now())))
+        : undefined;
     session.beginSetup(async () => {
       await session.ensureKeyRecord(wrapped);
       await session.saveRecord();
     });
     sessions.set(session.sessionId, session);
     sessionByCall.set(request.callId, session.sessionId);
-    logger.info('media session created', { sessionId: session.sessionId, callId: request.callId, interactionId: request.interactionId });
+    logger.info('media session created', {
+      sessionId: session.sessionId,
+      callId: request.callId,
+      interactionId: request.interactionId,
+    });
     return responseFor(session);
   };
   const responseFor = (session: MediaSession): CreateMediaSessionResponse => {
-    const blob: MediaConfigBlob = { v: 1, endpoint: `tls://${config.publicHost}:${protocol.port}`, sessionId: session.sessionId, token: session.token };
-    return { sessionId: session.sessionId, mediaHostId: config.hostId, mediaConfigBlob: JSON.stringify(blob) };
+    const blob: MediaConfigBlob = {
+      v: 1,
+      endpoint: `tls://${config.publicHost}:${protocol.port}`,
+      sessionId: session.sessionId,
+      token: session.token,
+    };
+    return {
+      sessionId: session.sessionId,
+      mediaHostId: config.hostId,
+      mediaConfigBlob: JSON.stringify(blob),
+    };
   };
 
   // ---- live listen-in (only with a listen key) ----
@@ -431,7 +532,8 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
   // callback, so a small emitter stands in for the server and gets the listen paths only.
   const liveUpgrades = new EventEmitter();
   const livePathPrefix = '/v1/live/';
-  const listenKey = config.liveListenKey === undefined ? undefined : Buffer.from(config.liveListenKey, 'utf8');
+  const listenKey =
+    config.liveListenKey === undefined ? undefined : Buffer.from(config.liveListenKey, 'utf8');
   const live: LiveMonitor | undefined =
     listenKey === undefined
       ? undefined
@@ -461,7 +563,8 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
           metrics,
         });
   const onUpgrade: ControlApiOptions['onUpgrade'] = (request, socket, head) => {
-    if (live !== undefined && (request.url ?? '').startsWith(livePathPrefix)) liveUpgrades.emit('upgrade', request, socket, head);
+    if (live !== undefined && (request.url ?? '').startsWith(livePathPrefix))
+      liveUpgrades.emit('upgrade', request, socket, head);
     else if (deps.onUpgrade !== undefined) deps.onUpgrade(request, socket, head);
     else socket.destroy();
   };
@@ -488,7 +591,11 @@ export async function startMediaHost(config: MediaHostConfig, deps: MediaHostDep
   });
   controlUrl = control.url;
   heartbeat();
-  logger.info('media host started', { controlPort: control.port, mediaPort: protocol.port, region: config.region });
+  logger.info('media host started', {
+    controlPort: control.port,
+    mediaPort: protocol.port,
+    region: config.region,
+  });
 
   let closing: Promise<void> | undefined;
   return {

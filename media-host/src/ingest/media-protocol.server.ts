@@ -50,15 +50,22 @@ export interface MediaProtocolServer {
   close(): Promise<void>;
 }
 
-export async function startMediaProtocolServer(options: MediaProtocolServerOptions): Promise<MediaProtocolServer> {
+export async function startMediaProtocolServer(
+  options: MediaProtocolServerOptions,
+): Promise<MediaProtocolServer> {
   const sockets = new Set<TLSSocket>();
-  const server: Server = createServer({ cert: options.cert, key: options.key, minVersion: 'TLSv1.2' }, (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    handleConnection(socket, options);
-  });
+  const server: Server = createServer(
+    { cert: options.cert, key: options.key, minVersion: 'TLSv1.2' },
+    (socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      handleConnection(socket, options);
+    },
+  );
   // Handshake failures and resets before a session is known: log and carry on.
-  server.on('tlsClientError', (error) => options.logger.debug('media connection failed during TLS handshake', { error: error.message }));
+  server.on('tlsClientError', (error) =>
+    options.logger.debug('media connection failed during TLS handshake', { error: error.message }),
+  );
   const port = await listenOn(server, options.port, options.host);
   let closing: Promise<void> | undefined;
   return {
@@ -89,7 +96,15 @@ function handleConnection(socket: TLSSocket, options: MediaProtocolServerOptions
     sendAck(ackedSequence, nextSequence) {
       if (isClosed || session === undefined) return;
       // Encoded once per connection; each ack copies it and sets its two numbers (payload offsets 0 and 4).
-      ackTemplate ??= encodeFrame({ type: 'ack', sessionId: session.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, ackedSequence: 0, nextSequence: 0 });
+      ackTemplate ??= encodeFrame({
+        type: 'ack',
+        sessionId: session.sessionId,
+        sequence: 0,
+        timestamp100ns: 0n,
+        msi: 0,
+        ackedSequence: 0,
+        nextSequence: 0,
+      });
       const ack = Buffer.from(ackTemplate);
       ack.writeUInt32LE(ackedSequence, FRAME_HEADER_BYTES);
       ack.writeUInt32LE(nextSequence, FRAME_HEADER_BYTES + 4);
@@ -101,7 +116,17 @@ function handleConnection(socket: TLSSocket, options: MediaProtocolServerOptions
       clearTimeout(helloTimer);
       const errorSessionId = session?.sessionId ?? claimedSessionId;
       if (errorSessionId !== undefined) {
-        socket.end(encodeFrame({ type: 'error', sessionId: errorSessionId, sequence: 0, timestamp100ns: 0n, msi: 0, errorCode: code, message: reason }));
+        socket.end(
+          encodeFrame({
+            type: 'error',
+            sessionId: errorSessionId,
+            sequence: 0,
+            timestamp100ns: 0n,
+            msi: 0,
+            errorCode: code,
+            message: reason,
+          }),
+        );
       } else {
         socket.end();
       }
@@ -110,13 +135,20 @@ function handleConnection(socket: TLSSocket, options: MediaProtocolServerOptions
     },
   };
 
-  const reject = (code: number, reason: string, kind: 'violation' | 'auth' | 'closed' | 'overload'): void => {
+  const reject = (
+    code: number,
+    reason: string,
+    kind: 'violation' | 'auth' | 'closed' | 'overload',
+  ): void => {
     if (kind === 'violation') options.metrics.increment(MetricNames.protocolViolations);
     log.warn('media connection ended', { reason, kind });
     connection.close(code, reason);
   };
 
-  const helloTimer = setTimeout(() => reject(MediaProtocolErrorCode.protocolViolation, 'no hello in time', 'violation'), options.helloTimeoutInMs);
+  const helloTimer = setTimeout(
+    () => reject(MediaProtocolErrorCode.protocolViolation, 'no hello in time', 'violation'),
+    options.helloTimeoutInMs,
+  );
   helloTimer.unref();
 
   /** The hello frame: authenticates and attaches; false when the connection was ended. */
@@ -148,7 +180,8 @@ function handleConnection(socket: TLSSocket, options: MediaProtocolServerOptions
   /** Why a frame after hello is refused, or undefined when it is a media frame of this session. */
   const refusal = (frame: MediaProtocolFrame, current: MediaSession): string | undefined => {
     if (frame.sessionId !== current.sessionId) return 'frame for another session';
-    if (frame.type === 'hello' || frame.type === 'ack' || frame.type === 'error') return `unexpected ${frame.type} frame`;
+    if (frame.type === 'hello' || frame.type === 'ack' || frame.type === 'error')
+      return `unexpected ${frame.type} frame`;
     return undefined;
   };
 
@@ -156,19 +189,32 @@ function handleConnection(socket: TLSSocket, options: MediaProtocolServerOptions
    * Hands `frames[start..end)` (consecutive media frames of this read) to the session in one
    * call: one spool record, one metrics update. False when the connection was ended.
    */
-  const acceptRun = (current: MediaSession, frames: readonly MediaProtocolFrame[], offsets: readonly number[], wire: Buffer, start: number, end: number): boolean => {
+  const acceptRun = (
+    current: MediaSession,
+    frames: readonly MediaProtocolFrame[],
+    offsets: readonly number[],
+    wire: Buffer,
+    start: number,
+    end: number,
+  ): boolean => {
     if (start === end) return true;
     if (!current.isAcceptingFrames) {
       reject(MediaProtocolErrorCode.sessionClosed, `session is ${current.state}`, 'closed');
       return false;
     }
-    const { isAccepted, isPersisted } = current.acceptFrames(frames, start, end, wire.subarray(offsets[start], offsets[end]));
+    const { isAccepted, isPersisted } = current.acceptFrames(
+      frames,
+      start,
+      end,
+      wire.subarray(offsets[start], offsets[end]),
+    );
     if (!isAccepted) {
       reject(MediaProtocolErrorCode.overloaded, 'media host cannot store more', 'overload');
       return false;
     }
     if (options.taps.hasListeners(current.sessionId)) {
-      for (let i = start; i < end; i += 1) options.taps.emit({ sessionId: current.sessionId, frame: frames[i]!, isPersisted });
+      for (let i = start; i < end; i += 1)
+        options.taps.emit({ sessionId: current.sessionId, frame: frames[i]!, isPersisted });
     }
     return true;
   };
@@ -195,14 +241,23 @@ function handleConnection(socket: TLSSocket, options: MediaProtocolServerOptions
         }
         if (!acceptRun(current, frames, frameOffsets, wire, start, frames.length)) return;
       }
-      if (error !== undefined) reject(MediaProtocolErrorCode.protocolViolation, `${error.kind}: ${error.message}`, 'violation');
+      if (error !== undefined)
+        reject(
+          MediaProtocolErrorCode.protocolViolation,
+          `${error.kind}: ${error.message}`,
+          'violation',
+        );
     } catch (error) {
       // Defensive: nothing above should throw, but one connection must never take the host down.
-      log.error('media connection handler failed', { error: error instanceof Error ? error.message : String(error) });
+      log.error('media connection handler failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
       connection.close(MediaProtocolErrorCode.internal, 'internal error');
     }
   });
-  socket.on('error', (error: Error) => log.debug('media connection error', { error: error.message }));
+  socket.on('error', (error: Error) =>
+    log.debug('media connection error', { error: error.message }),
+  );
   socket.on('close', () => {
     isClosed = true;
     clearTimeout(helloTimer);

@@ -3,7 +3,13 @@
  * start when the file is missing) and the KEK public key for envelope encryption. In Azure both
  * live in Key Vault (`key-vault-keys.ts`); `media-host-keys.ts` picks from configuration.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ErrorCode, RecorderError, signingKeyId } from '@attest/core';
@@ -19,12 +25,20 @@ export function loadOrCreateSigningKey(path: string): SigningKey {
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
     const pair = generateKeyPairSync('ed25519');
-    writeFileSync(path, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-    writeFileSync(`${path}.pub`, pair.publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+    writeFileSync(path, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+      mode: 0o600,
+      flag: 'wx',
+    });
+    writeFileSync(`${path}.pub`, pair.publicKey.export({ type: 'spki', format: 'pem' }), {
+      mode: 0o644,
+    });
   }
   const privateKey = createPrivateKey(readFileSync(path));
   if (privateKey.asymmetricKeyType !== 'ed25519') {
-    throw new RecorderError(ErrorCode.ConfigInvalid, 'the signing key file must hold an Ed25519 private key');
+    throw new RecorderError(
+      ErrorCode.ConfigInvalid,
+      'the signing key file must hold an Ed25519 private key',
+    );
   }
   const publicKey = createPublicKey(privateKey);
   return { privateKey, publicKey, keyId: signingKeyId(publicKey) };
@@ -38,7 +52,13 @@ export interface KekPublicKey {
 
 export function loadKekPublicKey(path: string): KekPublicKey {
   const publicKey = createPublicKey(readFileSync(path));
-  if (publicKey.asymmetricKeyType !== 'rsa') throw new RecorderError(ErrorCode.ConfigInvalid, 'the KEK public key file must hold an RSA public key');
-  const fingerprint = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  if (publicKey.asymmetricKeyType !== 'rsa')
+    throw new RecorderError(
+      ErrorCode.ConfigInvalid,
+      'the KEK public key file must hold an RSA public key',
+    );
+  const fingerprint = createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
   return { publicKey, kekId: `sha256:${fingerprint.slice(0, 16)}` };
 }

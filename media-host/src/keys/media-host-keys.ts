@@ -17,11 +17,22 @@ export interface MediaHostKeys {
  * `credential`, default the same `DefaultAzureCredential` the blob store uses), else the local
  * key files.
  */
-export async function loadMediaHostKeys(config: MediaHostConfig, credential?: TokenCredential): Promise<MediaHostKeys> {
-  if (config.keyVault !== undefined) return loadKeyVaultMediaHostKeys(config.keyVault, credential ?? new DefaultAzureCredential(), config.isEncryptionEnabled);
+export async function loadMediaHostKeys(
+  config: MediaHostConfig,
+  credential?: TokenCredential,
+): Promise<MediaHostKeys> {
+  if (config.keyVault !== undefined)
+    return loadKeyVaultMediaHostKeys(
+      config.keyVault,
+      credential ?? new DefaultAzureCredential(),
+      config.isEncryptionEnabled,
+    );
   const signingKey = loadOrCreateSigningKey(config.signingKeyFile);
   return {
     signer: createLocalSigner(signingKey.privateKey, signingKey.publicKey, signingKey.keyId),
-    kek: config.isEncryptionEnabled && config.kekPublicKeyFile !== undefined ? loadKekPublicKey(config.kekPublicKeyFile) : undefined,
+    kek:
+      config.isEncryptionEnabled && config.kekPublicKeyFile !== undefined
+        ? loadKekPublicKey(config.kekPublicKeyFile)
+        : undefined,
   };
 }

@@ -11,7 +11,9 @@ function frameOf(...samples: number[]): Buffer {
 describe('mixPcm16', () => {
   it('sums speakers sample by sample and clips to the int16 range', () => {
     const mixed = mixPcm16([frameOf(100, 30000, -30000), frameOf(-50, 5000, -5000)]);
-    expect([mixed.readInt16LE(0), mixed.readInt16LE(2), mixed.readInt16LE(4)]).toEqual([50, 32767, -32768]);
+    expect([mixed.readInt16LE(0), mixed.readInt16LE(2), mixed.readInt16LE(4)]).toEqual([
+      50, 32767, -32768,
+    ]);
   });
 
   it('gives silence for no speakers and treats a short buffer as silence past its end', () => {
@@ -33,21 +35,32 @@ describe('WebSocket codec', () => {
     expect(websocketAccept('dGhlIHNhbXBsZSBub25jZQ==')).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
   });
 
-  it.each([0, 125, 126, 65_535, 65_536])('round-trips a masked %i-byte binary frame split across chunks', (size) => {
-    const payload = Buffer.alloc(size, 0xab);
-    const wire = encodeWsFrame(WsOpcode.binary, payload, Buffer.from([1, 2, 3, 4]));
-    const parser = new WsFrameParser(true, 1 << 20);
-    const frames = [...parser.push(wire.subarray(0, 3)).frames, ...parser.push(wire.subarray(3)).frames];
-    expect(frames).toEqual([{ fin: true, opcode: WsOpcode.binary, payload }]);
-  });
+  it.each([0, 125, 126, 65_535, 65_536])(
+    'round-trips a masked %i-byte binary frame split across chunks',
+    (size) => {
+      const payload = Buffer.alloc(size, 0xab);
+      const wire = encodeWsFrame(WsOpcode.binary, payload, Buffer.from([1, 2, 3, 4]));
+      const parser = new WsFrameParser(true, 1 << 20);
+      const frames = [
+        ...parser.push(wire.subarray(0, 3)).frames,
+        ...parser.push(wire.subarray(3)).frames,
+      ];
+      expect(frames).toEqual([{ fin: true, opcode: WsOpcode.binary, payload }]);
+    },
+  );
 
   it('refuses an unmasked frame from a client', () => {
-    const result = new WsFrameParser(true, 1024).push(encodeWsFrame(WsOpcode.text, Buffer.from('x')));
+    const result = new WsFrameParser(true, 1024).push(
+      encodeWsFrame(WsOpcode.text, Buffer.from('x')),
+    );
     expect(result.error).toEqual({ closeCode: 1002, reason: 'client frames must be masked' });
   });
 
   it('refuses a frame larger than the limit before buffering it', () => {
-    const head = encodeWsFrame(WsOpcode.binary, Buffer.alloc(70_000), Buffer.alloc(4)).subarray(0, 14);
+    const head = encodeWsFrame(WsOpcode.binary, Buffer.alloc(70_000), Buffer.alloc(4)).subarray(
+      0,
+      14,
+    );
     expect(new WsFrameParser(true, 4096).push(head).error?.closeCode).toBe(1009);
   });
 
@@ -62,7 +75,15 @@ describe('forwardAudio', () => {
   const frame = {
     sessionId: SESSION,
     isPersisted: true,
-    frame: { type: 'audioMixed', sessionId: SESSION, sequence: 1, timestamp100ns: 5n, msi: 0, format: 1, payload: frameOf(9) },
+    frame: {
+      type: 'audioMixed',
+      sessionId: SESSION,
+      sequence: 1,
+      timestamp100ns: 5n,
+      msi: 0,
+      format: 1,
+      payload: frameOf(9),
+    },
   } as const;
 
   it('skips a frame while the listener is more than the backlog limit behind', () => {
@@ -78,7 +99,18 @@ describe('forwardAudio', () => {
 
   it('ignores frames that carry no 16 kHz audio', () => {
     const target = { bufferedBytes: 0, sendBinary: () => undefined };
-    const video = { sessionId: SESSION, isPersisted: true, frame: { type: 'dominantSpeaker', sessionId: SESSION, sequence: 2, timestamp100ns: 1n, msi: 0, dominantMsi: 7 } } as const;
+    const video = {
+      sessionId: SESSION,
+      isPersisted: true,
+      frame: {
+        type: 'dominantSpeaker',
+        sessionId: SESSION,
+        sequence: 2,
+        timestamp100ns: 1n,
+        msi: 0,
+        dominantMsi: 7,
+      },
+    } as const;
     expect(forwardAudio(target, video, 0)).toBe('noAudio');
   });
 });

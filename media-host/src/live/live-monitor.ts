@@ -21,7 +21,13 @@ import type { Duplex } from 'node:stream';
 import type { ListenTokenVerification, MediaProtocolFrame } from '@attest/core';
 import { ErrorCode, PayloadFormat } from '@attest/core';
 import { MIX_FRAME_BYTES, mixPcm16 } from './audio-mixer';
-import { WsCloseCode, acceptWebSocket, handshakeProblem, rejectUpgrade, type WebSocketConnection } from './websocket';
+import {
+  WsCloseCode,
+  acceptWebSocket,
+  handshakeProblem,
+  rejectUpgrade,
+  type WebSocketConnection,
+} from './websocket';
 
 /** A frame of a live session as the pipeline's tap hands it over (same shape as `TappedFrame`). */
 export interface LiveTappedFrame {
@@ -37,7 +43,11 @@ export interface SessionFrameTap {
   subscribe(sessionId: string, listener: (tapped: LiveTappedFrame) => void): () => void;
 }
 
-export const ListenAuditType = { started: 'listenStarted', stopped: 'listenStopped', refused: 'listenRefused' } as const;
+export const ListenAuditType = {
+  started: 'listenStarted',
+  stopped: 'listenStopped',
+  refused: 'listenRefused',
+} as const;
 export type ListenAuditType = (typeof ListenAuditType)[keyof typeof ListenAuditType];
 
 export const ListenStopReason = {
@@ -57,7 +67,8 @@ export interface ListenAuditEvent {
   readonly tokenId: string;
   /** ISO 8601, from the injected clock. */
   readonly at: string;
-  readonly reason?: ListenStopReason | 'sessionNotLive' | 'tokenForOtherSession' | 'tooManyListeners';
+  readonly reason?:
+    ListenStopReason | 'sessionNotLive' | 'tokenForOtherSession' | 'tooManyListeners';
   readonly durationInMs?: number;
   readonly framesSent?: number;
   readonly framesSkipped?: number;
@@ -65,8 +76,14 @@ export interface ListenAuditEvent {
 
 /** Structured logger (the host's `Logger` fits). Tokens are never passed to it. */
 export interface LiveLogger {
-  info(message: string, fields?: Readonly<Record<string, string | number | boolean | undefined>>): void;
-  warn(message: string, fields?: Readonly<Record<string, string | number | boolean | undefined>>): void;
+  info(
+    message: string,
+    fields?: Readonly<Record<string, string | number | boolean | undefined>>,
+  ): void;
+  warn(
+    message: string,
+    fields?: Readonly<Record<string, string | number | boolean | undefined>>,
+  ): void;
 }
 
 export interface LiveMonitorOptions {
@@ -86,7 +103,9 @@ export interface LiveMonitorOptions {
   /** A listener's unsent bytes beyond which frames are skipped. Default 16,384 (~0.5 s). */
   readonly maxBacklogBytes?: number;
   /** Reports listener counts per session (the host's metrics port fits). */
-  readonly metrics?: { set(name: string, value: number, labels?: Readonly<Record<string, string>>): void };
+  readonly metrics?: {
+    set(name: string, value: number, labels?: Readonly<Record<string, string>>): void;
+  };
   /** Default: random UUIDs. */
   readonly createListenId?: () => string;
 }
@@ -150,7 +169,10 @@ export function forwardAudio(
 }
 
 /** Adds the listen-in endpoint to the host's HTTP(S) server (handles only upgrades under `pathPrefix`). */
-export function attachLiveMonitor(server: Server | HttpsServer, options: LiveMonitorOptions): LiveMonitor {
+export function attachLiveMonitor(
+  server: Server | HttpsServer,
+  options: LiveMonitorOptions,
+): LiveMonitor {
   const clock = options.clock ?? { nowMs: () => Date.now() };
   const prefix = options.pathPrefix ?? '/v1/live/';
   const maxListeners = options.maxListenersPerSession ?? 4;
@@ -160,9 +182,12 @@ export function attachLiveMonitor(server: Server | HttpsServer, options: LiveMon
   let isClosed = false;
 
   const at = (): string => new Date(clock.nowMs()).toISOString();
-  const audit = (event: ListenAuditEvent): Promise<void> => Promise.resolve().then(() => options.onListenAudit(event));
+  const audit = (event: ListenAuditEvent): Promise<void> =>
+    Promise.resolve().then(() => options.onListenAudit(event));
   const reportCount = (sessionId: string): void =>
-    options.metrics?.set('attest_media_live_listeners', bySession.get(sessionId)?.size ?? 0, { session: sessionId });
+    options.metrics?.set('attest_media_live_listeners', bySession.get(sessionId)?.size ?? 0, {
+      session: sessionId,
+    });
 
   const problem = (socket: Duplex, status: number, code: string, message: string): void =>
     rejectUpgrade(socket, status, { code, message, status });
@@ -194,9 +219,17 @@ export function attachLiveMonitor(server: Server | HttpsServer, options: LiveMon
       durationInMs,
       framesSent: listener.framesSent,
       framesSkipped: listener.framesSkipped,
-    }).catch(() => options.logger?.warn('live listen stop audit failed', { sessionId: listener.sessionId, listenId: listener.listenId }));
+    }).catch(() =>
+      options.logger?.warn('live listen stop audit failed', {
+        sessionId: listener.sessionId,
+        listenId: listener.listenId,
+      }),
+    );
     if (listener.connection.isOpen) {
-      listener.connection.close(reason === ListenStopReason.hostClosing ? WsCloseCode.goingAway : WsCloseCode.normal, reason);
+      listener.connection.close(
+        reason === ListenStopReason.hostClosing ? WsCloseCode.goingAway : WsCloseCode.normal,
+        reason,
+      );
     }
   };
 
@@ -214,10 +247,23 @@ export function attachLiveMonitor(server: Server | HttpsServer, options: LiveMon
     const url = new URL(request.url ?? '/', 'http://localhost');
     const sessionId = url.pathname.slice(prefix.length);
     const fields = { sessionId: uuidPattern.test(sessionId) ? sessionId : undefined };
-    if (isClosed) return problem(socket, 503, ErrorCode.MediaHostUnavailable, 'The media host is shutting down.');
-    if (!uuidPattern.test(sessionId)) return problem(socket, 404, ErrorCode.NotFound, 'No live session at this path.');
+    if (isClosed)
+      return problem(
+        socket,
+        503,
+        ErrorCode.MediaHostUnavailable,
+        'The media host is shutting down.',
+      );
+    if (!uuidPattern.test(sessionId))
+      return problem(socket, 404, ErrorCode.NotFound, 'No live session at this path.');
     const notWebSocket = handshakeProblem(request);
-    if (notWebSocket !== undefined) return problem(socket, 400, ErrorCode.InvalidRequest, `Not a WebSocket handshake: ${notWebSocket}.`);
+    if (notWebSocket !== undefined)
+      return problem(
+        socket,
+        400,
+        ErrorCode.InvalidRequest,
+        `Not a WebSocket handshake: ${notWebSocket}.`,
+      );
     const bearer = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
     const token = url.searchParams.get('token') ?? bearer;
     if (token === undefined || token === '') {
@@ -227,32 +273,88 @@ export function attachLiveMonitor(server: Server | HttpsServer, options: LiveMon
     const verified = options.verifyListenToken(token, clock.nowMs());
     if (!verified.ok) {
       options.logger?.warn('live listen refused', { ...fields, reason: verified.reason });
-      return problem(socket, 401, ErrorCode.Unauthorized, `The listen token is not valid (${verified.reason}).`);
+      return problem(
+        socket,
+        401,
+        ErrorCode.Unauthorized,
+        `The listen token is not valid (${verified.reason}).`,
+      );
     }
     const { claims } = verified;
-    const refuse = async (status: number, code: string, reason: NonNullable<ListenAuditEvent['reason']>, message: string): Promise<void> => {
+    const refuse = async (
+      status: number,
+      code: string,
+      reason: NonNullable<ListenAuditEvent['reason']>,
+      message: string,
+    ): Promise<void> => {
       options.logger?.warn('live listen refused', { ...fields, reason, tokenId: claims.tokenId });
-      await audit({ type: ListenAuditType.refused, listenId: createListenId(), sessionId, userId: claims.userId, tokenId: claims.tokenId, at: at(), reason }).catch(
-        () => undefined,
-      );
+      await audit({
+        type: ListenAuditType.refused,
+        listenId: createListenId(),
+        sessionId,
+        userId: claims.userId,
+        tokenId: claims.tokenId,
+        at: at(),
+        reason,
+      }).catch(() => undefined);
       problem(socket, status, code, message);
     };
-    if (claims.sessionId !== sessionId) return refuse(403, ErrorCode.Forbidden, 'tokenForOtherSession', 'The listen token is for another session.');
-    if (!options.isSessionLive(sessionId)) return refuse(404, ErrorCode.NotFound, 'sessionNotLive', 'The session is not live on this host.');
+    if (claims.sessionId !== sessionId)
+      return refuse(
+        403,
+        ErrorCode.Forbidden,
+        'tokenForOtherSession',
+        'The listen token is for another session.',
+      );
+    if (!options.isSessionLive(sessionId))
+      return refuse(
+        404,
+        ErrorCode.NotFound,
+        'sessionNotLive',
+        'The session is not live on this host.',
+      );
     if ((bySession.get(sessionId)?.size ?? 0) >= maxListeners) {
-      return refuse(429, 'ATT_TOO_MANY_LISTENERS', 'tooManyListeners', 'The session has as many listeners as it may.');
+      return refuse(
+        429,
+        'ATT_TOO_MANY_LISTENERS',
+        'tooManyListeners',
+        'The session has as many listeners as it may.',
+      );
     }
     const listenId = createListenId();
     const startedAtMs = clock.nowMs();
     try {
-      await audit({ type: ListenAuditType.started, listenId, sessionId, userId: claims.userId, tokenId: claims.tokenId, at: at() });
+      await audit({
+        type: ListenAuditType.started,
+        listenId,
+        sessionId,
+        userId: claims.userId,
+        tokenId: claims.tokenId,
+        at: at(),
+      });
     } catch {
       options.logger?.warn('live listen start audit failed', { sessionId, listenId });
-      return problem(socket, 503, ErrorCode.MediaHostUnavailable, 'The listen-in could not be audited; try again.');
+      return problem(
+        socket,
+        503,
+        ErrorCode.MediaHostUnavailable,
+        'The listen-in could not be audited; try again.',
+      );
     }
     if (socket.destroyed) {
       options.logger?.info('live listen abandoned before start', { sessionId, listenId });
-      return void audit({ type: ListenAuditType.stopped, listenId, sessionId, userId: claims.userId, tokenId: claims.tokenId, at: at(), reason: 'clientClosed', durationInMs: 0, framesSent: 0, framesSkipped: 0 }).catch(() => undefined);
+      return void audit({
+        type: ListenAuditType.stopped,
+        listenId,
+        sessionId,
+        userId: claims.userId,
+        tokenId: claims.tokenId,
+        at: at(),
+        reason: 'clientClosed',
+        durationInMs: 0,
+        framesSent: 0,
+        framesSkipped: 0,
+      }).catch(() => undefined);
     }
     const connection = acceptWebSocket(request, socket);
     const listener: Listener = {
@@ -274,11 +376,30 @@ export function attachLiveMonitor(server: Server | HttpsServer, options: LiveMon
     }
     set.add(listener);
     reportCount(sessionId);
-    connection.onClose((code) => stop(listener, code === WsCloseCode.protocolError || code === WsCloseCode.messageTooBig ? ListenStopReason.protocolError : ListenStopReason.clientClosed));
-    connection.sendText(
-      JSON.stringify({ type: 'start', v: 1, sessionId, listenId, format: 'pcm_s16le', sampleRateInHz: 16_000, channels: 1, frameDurationInMs: 20, headerBytes: 8 }),
+    connection.onClose((code) =>
+      stop(
+        listener,
+        code === WsCloseCode.protocolError || code === WsCloseCode.messageTooBig
+          ? ListenStopReason.protocolError
+          : ListenStopReason.clientClosed,
+      ),
     );
-    listener.unsubscribe = options.frames.subscribe(sessionId, (tapped) => onFrame(listener, tapped));
+    connection.sendText(
+      JSON.stringify({
+        type: 'start',
+        v: 1,
+        sessionId,
+        listenId,
+        format: 'pcm_s16le',
+        sampleRateInHz: 16_000,
+        channels: 1,
+        frameDurationInMs: 20,
+        headerBytes: 8,
+      }),
+    );
+    listener.unsubscribe = options.frames.subscribe(sessionId, (tapped) =>
+      onFrame(listener, tapped),
+    );
     options.logger?.info('live listen started', { sessionId, listenId, tokenId: claims.tokenId });
   };
 
@@ -286,7 +407,9 @@ export function attachLiveMonitor(server: Server | HttpsServer, options: LiveMon
     if (!(request.url ?? '').startsWith(prefix)) return; // another upgrade handler's path
     socket.on('error', () => undefined); // a reset during the handshake must not crash the host
     handleUpgrade(request, socket).catch((error: unknown) => {
-      options.logger?.warn('live listen upgrade failed', { reason: error instanceof Error ? error.name : 'unknown' });
+      options.logger?.warn('live listen upgrade failed', {
+        reason: error instanceof Error ? error.name : 'unknown',
+      });
       if (!socket.destroyed) socket.destroy();
     });
   };
@@ -295,13 +418,15 @@ export function attachLiveMonitor(server: Server | HttpsServer, options: LiveMon
   return {
     listenerCount: (sessionId) => bySession.get(sessionId)?.size ?? 0,
     endSession: (sessionId) => {
-      for (const listener of [...(bySession.get(sessionId) ?? [])]) stop(listener, ListenStopReason.sessionEnded);
+      for (const listener of [...(bySession.get(sessionId) ?? [])])
+        stop(listener, ListenStopReason.sessionEnded);
     },
     close: () => {
       if (isClosed) return;
       isClosed = true;
       server.off('upgrade', onUpgrade);
-      for (const set of [...bySession.values()]) for (const listener of [...set]) stop(listener, ListenStopReason.hostClosing);
+      for (const set of [...bySession.values()])
+        for (const listener of [...set]) stop(listener, ListenStopReason.hostClosing);
     },
   };
 }

@@ -10,7 +10,14 @@ import type { Duplex } from 'node:stream';
 
 const HANDSHAKE_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-export const WsOpcode = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
+export const WsOpcode = {
+  continuation: 0x0,
+  text: 0x1,
+  binary: 0x2,
+  close: 0x8,
+  ping: 0x9,
+  pong: 0xa,
+} as const;
 
 export const WsCloseCode = {
   normal: 1000,
@@ -30,11 +37,15 @@ export function websocketAccept(key: string): string {
 export function handshakeProblem(request: IncomingMessage): string | undefined {
   if (request.method !== 'GET') return 'the opening handshake must be a GET';
   if (request.headers.upgrade?.toLowerCase() !== 'websocket') return 'Upgrade must be websocket';
-  const connection = (request.headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim());
+  const connection = (request.headers.connection ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((s) => s.trim());
   if (!connection.includes('upgrade')) return 'Connection must include Upgrade';
   if (request.headers['sec-websocket-version'] !== '13') return 'Sec-WebSocket-Version must be 13';
   const key = request.headers['sec-websocket-key'];
-  if (typeof key !== 'string' || Buffer.from(key, 'base64').length !== 16) return 'Sec-WebSocket-Key must be 16 bytes in base64';
+  if (typeof key !== 'string' || Buffer.from(key, 'base64').length !== 16)
+    return 'Sec-WebSocket-Key must be 16 bytes in base64';
   return undefined;
 }
 
@@ -45,7 +56,12 @@ export interface WsFrame {
 }
 
 /** Encodes one frame; `maskKey` (4 bytes) masks it, as clients must. */
-export function encodeWsFrame(opcode: number, payload: Buffer, maskKey?: Buffer, fin = true): Buffer {
+export function encodeWsFrame(
+  opcode: number,
+  payload: Buffer,
+  maskKey?: Buffer,
+  fin = true,
+): Buffer {
   const length = payload.length;
   const lengthBytes = length < 126 ? 0 : length < 65_536 ? 2 : 8;
   const head = Buffer.alloc(2 + lengthBytes + (maskKey ? 4 : 0));
@@ -60,7 +76,10 @@ export function encodeWsFrame(opcode: number, payload: Buffer, maskKey?: Buffer,
   return Buffer.concat([head, masked]);
 }
 
-export type WsParseResult = { readonly frames: WsFrame[]; readonly error?: { readonly closeCode: number; readonly reason: string } };
+export type WsParseResult = {
+  readonly frames: WsFrame[];
+  readonly error?: { readonly closeCode: number; readonly reason: string };
+};
 
 /**
  * Incremental frame parser. `requireMask` is true on the server (client frames are masked) and
@@ -91,7 +110,11 @@ export class WsFrameParser {
       const b1 = p[1] ?? 0;
       if ((b0 & 0x70) !== 0) return fail(WsCloseCode.protocolError, 'reserved bits set');
       const isMasked = (b1 & 0x80) !== 0;
-      if (isMasked !== this.requireMask) return fail(WsCloseCode.protocolError, this.requireMask ? 'client frames must be masked' : 'server frames must not be masked');
+      if (isMasked !== this.requireMask)
+        return fail(
+          WsCloseCode.protocolError,
+          this.requireMask ? 'client frames must be masked' : 'server frames must not be masked',
+        );
       let length = b1 & 0x7f;
       let offset = 2;
       if (length === 126) {
@@ -101,19 +124,23 @@ export class WsFrameParser {
       } else if (length === 127) {
         if (p.length < 10) break;
         const big = p.readBigUInt64BE(2);
-        if (big > BigInt(this.maxPayloadBytes)) return fail(WsCloseCode.messageTooBig, 'frame too large');
+        if (big > BigInt(this.maxPayloadBytes))
+          return fail(WsCloseCode.messageTooBig, 'frame too large');
         length = Number(big);
         offset = 10;
       }
       const opcode = b0 & 0x0f;
       const isControl = (opcode & 0x08) !== 0;
-      if (isControl && (length > 125 || (b0 & 0x80) === 0)) return fail(WsCloseCode.protocolError, 'bad control frame');
+      if (isControl && (length > 125 || (b0 & 0x80) === 0))
+        return fail(WsCloseCode.protocolError, 'bad control frame');
       if (length > this.maxPayloadBytes) return fail(WsCloseCode.messageTooBig, 'frame too large');
       const maskAt = offset;
       if (isMasked) offset += 4;
       if (p.length < offset + length) break;
       const payload = Buffer.from(p.subarray(offset, offset + length));
-      if (isMasked) for (let i = 0; i < length; i += 1) payload[i] = (payload[i] ?? 0) ^ (p[maskAt + (i & 3)] ?? 0);
+      if (isMasked)
+        for (let i = 0; i < length; i += 1)
+          payload[i] = (payload[i] ?? 0) ^ (p[maskAt + (i & 3)] ?? 0);
       frames.push({ fin: (b0 & 0x80) !== 0, opcode, payload });
       this.#pending = p.subarray(offset + length);
     }
@@ -170,7 +197,12 @@ export class WebSocketConnection {
       this.#sentClose = true;
       const body = Buffer.alloc(2);
       body.writeUInt16BE(code, 0);
-      this.#socket.write(encodeWsFrame(WsOpcode.close, Buffer.concat([body, Buffer.from(reason, 'utf8').subarray(0, 120)])));
+      this.#socket.write(
+        encodeWsFrame(
+          WsOpcode.close,
+          Buffer.concat([body, Buffer.from(reason, 'utf8').subarray(0, 120)]),
+        ),
+      );
     }
     this.#socket.end();
     this.#finish(code, reason);
@@ -179,7 +211,8 @@ export class WebSocketConnection {
   #onData(chunk: Buffer): void {
     const { frames, error } = this.#parser.push(chunk);
     for (const frame of frames) {
-      if (frame.opcode === WsOpcode.ping) this.#socket.write(encodeWsFrame(WsOpcode.pong, frame.payload));
+      if (frame.opcode === WsOpcode.ping)
+        this.#socket.write(encodeWsFrame(WsOpcode.pong, frame.payload));
       else if (frame.opcode === WsOpcode.close) {
         // Echo a normal close whatever code the listener sent (RFC 6455 §5.5.1).
         this.close(WsCloseCode.normal, 'client closed');
@@ -198,19 +231,50 @@ export class WebSocketConnection {
 }
 
 /** Completes the opening handshake on an upgrade socket (after the caller authorised it). */
-export function acceptWebSocket(request: IncomingMessage, socket: Duplex, options?: WebSocketConnectionOptions): WebSocketConnection {
+export function acceptWebSocket(
+  request: IncomingMessage,
+  socket: Duplex,
+  options?: WebSocketConnectionOptions,
+): WebSocketConnection {
   const key = String(request.headers['sec-websocket-key']);
   socket.write(
-    ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${websocketAccept(key)}`, '', ''].join('\r\n'),
+    [
+      'HTTP/1.1 101 Switching Protocols',
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Accept: ${websocketAccept(key)}`,
+      '',
+      '',
+    ].join('\r\n'),
   );
   return new WebSocketConnection(socket, options);
 }
 
 /** Answers an upgrade request with an HTTP error and a JSON problem body, then ends the socket. */
-export function rejectUpgrade(socket: Duplex, status: number, body: { code: string; message: string; status: number }): void {
+export function rejectUpgrade(
+  socket: Duplex,
+  status: number,
+  body: { code: string; message: string; status: number },
+): void {
   const text = JSON.stringify(body);
-  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 426: 'Upgrade Required', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const reason =
+    {
+      400: 'Bad Request',
+      401: 'Unauthorized',
+      403: 'Forbidden',
+      404: 'Not Found',
+      426: 'Upgrade Required',
+      429: 'Too Many Requests',
+      503: 'Service Unavailable',
+    }[status] ?? 'Error';
   socket.end(
-    [`HTTP/1.1 ${status} ${reason}`, 'Content-Type: application/problem+json', `Content-Length: ${Buffer.byteLength(text)}`, 'Connection: close', '', text].join('\r\n'),
+    [
+      `HTTP/1.1 ${status} ${reason}`,
+      'Content-Type: application/problem+json',
+      `Content-Length: ${Buffer.byteLength(text)}`,
+      'Connection: close',
+      '',
+      text,
+    ].join('\r\n'),
   );
 }

@@ -3,7 +3,9 @@
  * under `pii`, which is redacted unless explicitly enabled. Tokens, keys and SAS never appear.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type LogFields = Readonly<Record<string, string | number | boolean | undefined | Readonly<Record<string, unknown>>>>;
+export type LogFields = Readonly<
+  Record<string, string | number | boolean | undefined | Readonly<Record<string, unknown>>>
+>;
 
 export interface Logger {
   debug(message: string, fields?: LogFields): void;
@@ -32,7 +34,9 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
       if (rank[lineLevel] < rank[level]) return;
       const merged: Record<string, unknown> = { ...base, ...fields };
       if (merged.pii !== undefined) merged.pii = '[redacted]';
-      write(`${JSON.stringify({ time: now().toISOString(), level: lineLevel, msg: message, ...merged })}\n`);
+      write(
+        `${JSON.stringify({ time: now().toISOString(), level: lineLevel, msg: message, ...merged })}\n`,
+      );
     };
     return {
       debug: (m, f) => emit('debug', m, f),

@@ -23,24 +23,33 @@ export interface ProcessStats {
 export function readProcessStats(): ProcessStats {
   const cpu = process.cpuUsage();
   const memory = process.memoryUsage();
-  return { cpuTimeInMicroseconds: cpu.user + cpu.system, residentMemoryInBytes: memory.rss, heapUsedInBytes: memory.heapUsed };
+  return {
+    cpuTimeInMicroseconds: cpu.user + cpu.system,
+    residentMemoryInBytes: memory.rss,
+    heapUsedInBytes: memory.heapUsed,
+  };
 }
 
 /** Default histogram buckets for latencies observed in milliseconds. */
-export const DEFAULT_LATENCY_BUCKETS_IN_MS: readonly number[] = [10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000];
+export const DEFAULT_LATENCY_BUCKETS_IN_MS: readonly number[] = [
+  10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000,
+];
 
 /** HELP texts of the metrics the media host reports; other names get a generic text. */
 export const MetricHelp: Readonly<Record<string, string>> = {
   attest_media_frames_received_total: 'Media frames received over the media protocol, per session.',
-  attest_media_frames_dropped_not_persisting_total: 'Frames dropped because persistence had not started or was paused, per session.',
-  attest_media_frames_dropped_spool_full_total: 'Frames refused because the spool was full, per session.',
+  attest_media_frames_dropped_not_persisting_total:
+    'Frames dropped because persistence had not started or was paused, per session.',
+  attest_media_frames_dropped_spool_full_total:
+    'Frames refused because the spool was full, per session.',
   attest_media_bytes_committed_total: 'Bytes committed to storage, per session.',
   attest_media_gaps_recorded_total: 'Gaps (missing media) recorded, per session.',
   attest_media_storage_retries_total: 'Storage operations retried.',
   attest_media_protocol_violations_total: 'Media protocol connections ended for bad input.',
   attest_media_spool_bytes: 'Bytes in the local spool not yet committed to storage.',
   attest_media_active_sessions: 'Media sessions open on this host.',
-  attest_media_commit_latency_ms: 'Milliseconds from a frame entering the spool to its block being committed.',
+  attest_media_commit_latency_ms:
+    'Milliseconds from a frame entering the spool to its block being committed.',
   attest_media_live_listeners: 'Supervisors listening in live, per session.',
 };
 
@@ -59,8 +68,14 @@ export class MediaHostMetrics {
 
   constructor(options: MediaHostMetricsOptions = {}) {
     this.#buckets = options.bucketsByName ?? {};
-    const cpu = this.registry.counter('process_cpu_seconds_total', 'User and system CPU time of the media host process, in seconds.');
-    const rss = this.registry.gauge('process_resident_memory_bytes', 'Resident memory of the media host process.');
+    const cpu = this.registry.counter(
+      'process_cpu_seconds_total',
+      'User and system CPU time of the media host process, in seconds.',
+    );
+    const rss = this.registry.gauge(
+      'process_resident_memory_bytes',
+      'Resident memory of the media host process.',
+    );
     const heap = this.registry.gauge('nodejs_heap_used_bytes', 'V8 heap in use.');
     const read = options.readProcessStats ?? readProcessStats;
     this.registry.addCollector(() => {
@@ -72,18 +87,27 @@ export class MediaHostMetrics {
   }
 
   increment(name: string, by = 1, labels: Labels = {}): void {
-    const counter = this.#metric(this.#counters, name, labels, (help, names) => this.registry.counter(name, help, names));
+    const counter = this.#metric(this.#counters, name, labels, (help, names) =>
+      this.registry.counter(name, help, names),
+    );
     counter.inc(this.#fill(counter.labelNames, labels), by);
   }
 
   set(name: string, value: number, labels: Labels = {}): void {
-    const gauge = this.#metric(this.#gauges, name, labels, (help, names) => this.registry.gauge(name, help, names));
+    const gauge = this.#metric(this.#gauges, name, labels, (help, names) =>
+      this.registry.gauge(name, help, names),
+    );
     gauge.set(this.#fill(gauge.labelNames, labels), value);
   }
 
   observe(name: string, value: number, labels: Labels = {}): void {
     const histogram = this.#metric(this.#histograms, name, labels, (help, names) =>
-      this.registry.histogram(name, help, this.#buckets[name] ?? DEFAULT_LATENCY_BUCKETS_IN_MS, names),
+      this.registry.histogram(
+        name,
+        help,
+        this.#buckets[name] ?? DEFAULT_LATENCY_BUCKETS_IN_MS,
+        names,
+      ),
     );
     histogram.observe(this.#fill(histogram.labelNames, labels), value);
   }
@@ -121,15 +145,26 @@ export class MediaHostMetrics {
  * A node `http` handler for `GET /metrics`: 200 with the exposition, 405 with a problem body for
  * other methods. Mount it on the host's HTTP server (`if (url === '/metrics') return handler(req, res)`).
  */
-export function createMetricsHandler(metrics: Pick<MediaHostMetrics, 'render'>): (request: IncomingMessage, response: ServerResponse) => void {
+export function createMetricsHandler(
+  metrics: Pick<MediaHostMetrics, 'render'>,
+): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      const body = JSON.stringify({ code: 'ATT_INVALID_REQUEST', message: 'Use GET /metrics.', status: 405 });
-      response.writeHead(405, { 'content-type': 'application/problem+json', allow: 'GET, HEAD' }).end(body);
+      const body = JSON.stringify({
+        code: 'ATT_INVALID_REQUEST',
+        message: 'Use GET /metrics.',
+        status: 405,
+      });
+      response
+        .writeHead(405, { 'content-type': 'application/problem+json', allow: 'GET, HEAD' })
+        .end(body);
       return;
     }
     const text = metrics.render();
-    response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
+    response.writeHead(200, {
+      'content-type': PROMETHEUS_CONTENT_TYPE,
+      'content-length': Buffer.byteLength(text),
+    });
     response.end(request.method === 'HEAD' ? undefined : text);
   };
 }

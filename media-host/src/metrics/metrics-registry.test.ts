@@ -8,7 +8,13 @@ describe('MetricsRegistry', () => {
     frames.inc({ session_id: 's1' }, 2);
     frames.inc({ session_id: 's2' });
     expect(registry.render()).toBe(
-      ['# HELP frames_total Frames seen.', '# TYPE frames_total counter', 'frames_total{session_id="s1"} 3', 'frames_total{session_id="s2"} 1', ''].join('\n'),
+      [
+        '# HELP frames_total Frames seen.',
+        '# TYPE frames_total counter',
+        'frames_total{session_id="s1"} 3',
+        'frames_total{session_id="s2"} 1',
+        '',
+      ].join('\n'),
     );
   });
 
@@ -23,7 +29,12 @@ describe('MetricsRegistry', () => {
     const registry = new MetricsRegistry();
     const latency = registry.histogram('latency_seconds', 'Latency.', [0.5, 0.1, 1]);
     for (const value of [0.05, 0.3, 0.3, 2]) latency.observe({}, value);
-    expect(registry.render().split('\n').filter((l) => !l.startsWith('#'))).toEqual([
+    expect(
+      registry
+        .render()
+        .split('\n')
+        .filter((l) => !l.startsWith('#')),
+    ).toEqual([
       'latency_seconds_bucket{le="0.1"} 1',
       'latency_seconds_bucket{le="0.5"} 3',
       'latency_seconds_bucket{le="1"} 3',

@@ -26,7 +26,11 @@ function formatValue(value: number): string {
   return String(value);
 }
 
-function labelText(labelNames: readonly string[], labels: Labels, extra?: [string, string]): string {
+function labelText(
+  labelNames: readonly string[],
+  labels: Labels,
+  extra?: [string, string],
+): string {
   const pairs = labelNames.map((name) => `${name}="${escapeLabelValue(labels[name] ?? '')}"`);
   if (extra !== undefined) pairs.push(`${extra[0]}="${escapeLabelValue(extra[1])}"`);
   return pairs.length === 0 ? '' : `{${pairs.join(',')}}`;
@@ -49,13 +53,15 @@ abstract class Metric<TSeries> {
   ) {
     if (!metricNamePattern.test(name)) throw new RangeError(`invalid metric name '${name}'`);
     for (const label of labelNames) {
-      if (!labelNamePattern.test(label) || label === 'le') throw new RangeError(`invalid label name '${label}'`);
+      if (!labelNamePattern.test(label) || label === 'le')
+        throw new RangeError(`invalid label name '${label}'`);
     }
   }
 
   protected key(labels: Labels): string {
     for (const name of this.labelNames) {
-      if (labels[name] === undefined) throw new RangeError(`metric '${this.name}' needs label '${name}'`);
+      if (labels[name] === undefined)
+        throw new RangeError(`metric '${this.name}' needs label '${name}'`);
     }
     return JSON.stringify(this.labelNames.map((name) => labels[name]));
   }
@@ -64,7 +70,10 @@ abstract class Metric<TSeries> {
     const key = this.key(labels);
     let found = this.series.get(key);
     if (found === undefined) {
-      found = { labels: Object.fromEntries(this.labelNames.map((n) => [n, labels[n] ?? ''])), value: initial() };
+      found = {
+        labels: Object.fromEntries(this.labelNames.map((n) => [n, labels[n] ?? ''])),
+        value: initial(),
+      };
       this.series.set(key, found);
     }
     return found;
@@ -73,7 +82,8 @@ abstract class Metric<TSeries> {
   /** Drops every series whose labels include all of `match` (for example one session's). */
   removeMatching(match: Labels): void {
     for (const [key, { labels }] of this.series) {
-      if (Object.entries(match).every(([name, value]) => labels[name] === value)) this.series.delete(key);
+      if (Object.entries(match).every(([name, value]) => labels[name] === value))
+        this.series.delete(key);
     }
   }
 
@@ -91,14 +101,16 @@ export class Counter extends Metric<{ n: number }> {
 
   /** Adds `by` (default 1). Throws a RangeError on a negative or non-finite amount. */
   inc(labels: Labels = {}, by = 1): void {
-    if (!Number.isFinite(by) || by < 0) throw new RangeError(`counter '${this.name}' can only grow`);
+    if (!Number.isFinite(by) || by < 0)
+      throw new RangeError(`counter '${this.name}' can only grow`);
     this.entry(labels, () => ({ n: 0 })).value.n += by;
   }
 
   /** Sets a total counted elsewhere (such as the process's CPU time); it may not go down. */
   setTotal(labels: Labels, total: number): void {
     const entry = this.entry(labels, () => ({ n: 0 }));
-    if (!Number.isFinite(total) || total < entry.value.n) throw new RangeError(`counter '${this.name}' can only grow`);
+    if (!Number.isFinite(total) || total < entry.value.n)
+      throw new RangeError(`counter '${this.name}' can only grow`);
     entry.value.n = total;
   }
 
@@ -107,7 +119,12 @@ export class Counter extends Metric<{ n: number }> {
   }
 
   render(): string[] {
-    return [...this.header(), ...[...this.series.values()].map((s) => `${this.name}${labelText(this.labelNames, s.labels)} ${formatValue(s.value.n)}`)];
+    return [
+      ...this.header(),
+      ...[...this.series.values()].map(
+        (s) => `${this.name}${labelText(this.labelNames, s.labels)} ${formatValue(s.value.n)}`,
+      ),
+    ];
   }
 }
 
@@ -129,14 +146,24 @@ export class Gauge extends Metric<{ n: number }> {
   }
 
   render(): string[] {
-    return [...this.header(), ...[...this.series.values()].map((s) => `${this.name}${labelText(this.labelNames, s.labels)} ${formatValue(s.value.n)}`)];
+    return [
+      ...this.header(),
+      ...[...this.series.values()].map(
+        (s) => `${this.name}${labelText(this.labelNames, s.labels)} ${formatValue(s.value.n)}`,
+      ),
+    ];
   }
 }
 
 export class Histogram extends Metric<HistogramSeries> {
   readonly buckets: readonly number[];
 
-  constructor(name: string, help: string, buckets: readonly number[], labelNames: readonly string[] = []) {
+  constructor(
+    name: string,
+    help: string,
+    buckets: readonly number[],
+    labelNames: readonly string[] = [],
+  ) {
     super(name, help, MetricType.histogram, labelNames);
     const sorted = [...buckets].sort((a, b) => a - b);
     if (sorted.length === 0 || sorted.some((b, i) => !Number.isFinite(b) || b === sorted[i - 1])) {
@@ -146,7 +173,11 @@ export class Histogram extends Metric<HistogramSeries> {
   }
 
   observe(labels: Labels, value: number): void {
-    const series = this.entry(labels, () => ({ counts: this.buckets.map(() => 0), sum: 0, count: 0 })).value;
+    const series = this.entry(labels, () => ({
+      counts: this.buckets.map(() => 0),
+      sum: 0,
+      count: 0,
+    })).value;
     this.buckets.forEach((bound, i) => {
       if (value <= bound) series.counts[i] = (series.counts[i] ?? 0) + 1;
     });
@@ -164,9 +195,13 @@ export class Histogram extends Metric<HistogramSeries> {
     const lines = this.header();
     for (const { labels, value } of this.series.values()) {
       this.buckets.forEach((bound, i) => {
-        lines.push(`${this.name}_bucket${labelText(this.labelNames, labels, ['le', formatValue(bound)])} ${value.counts[i] ?? 0}`);
+        lines.push(
+          `${this.name}_bucket${labelText(this.labelNames, labels, ['le', formatValue(bound)])} ${value.counts[i] ?? 0}`,
+        );
       });
-      lines.push(`${this.name}_bucket${labelText(this.labelNames, labels, ['le', '+Inf'])} ${value.count}`);
+      lines.push(
+        `${this.name}_bucket${labelText(this.labelNames, labels, ['le', '+Inf'])} ${value.count}`,
+      );
       lines.push(`${this.name}_sum${labelText(this.labelNames, labels)} ${formatValue(value.sum)}`);
       lines.push(`${this.name}_count${labelText(this.labelNames, labels)} ${value.count}`);
     }
@@ -189,7 +224,12 @@ export class MetricsRegistry {
     return this.#add(new Gauge(name, help, labelNames));
   }
 
-  histogram(name: string, help: string, buckets: readonly number[], labelNames: readonly string[] = []): Histogram {
+  histogram(
+    name: string,
+    help: string,
+    buckets: readonly number[],
+    labelNames: readonly string[] = [],
+  ): Histogram {
     return this.#add(new Histogram(name, help, buckets, labelNames));
   }
 
@@ -211,7 +251,8 @@ export class MetricsRegistry {
   }
 
   #add<T extends AnyMetric>(metric: T): T {
-    if (this.#metrics.has(metric.name)) throw new RangeError(`metric '${metric.name}' is already registered`);
+    if (this.#metrics.has(metric.name))
+      throw new RangeError(`metric '${metric.name}' is already registered`);
     this.#metrics.set(metric.name, metric);
     return metric;
   }

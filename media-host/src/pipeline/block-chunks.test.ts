@@ -6,12 +6,18 @@ const bytesOf = (chunks: BlockChunks): Buffer => {
   return Buffer.concat(parts);
 };
 
-const pattern = (length: number, seed: number): Buffer => Buffer.from(Array.from({ length }, (_, i) => (i * 31 + seed) % 251));
+const pattern = (length: number, seed: number): Buffer =>
+  Buffer.from(Array.from({ length }, (_, i) => (i * 31 + seed) % 251));
 
 describe('block chunks', () => {
   it('keeps appended bytes in order across chunk boundaries', () => {
     const chunks = new BlockChunks();
-    const parts = [pattern(640, 1), pattern(BLOCK_CHUNK_BYTES - 100, 2), pattern(3 * BLOCK_CHUNK_BYTES + 7, 3), pattern(1, 4)];
+    const parts = [
+      pattern(640, 1),
+      pattern(BLOCK_CHUNK_BYTES - 100, 2),
+      pattern(3 * BLOCK_CHUNK_BYTES + 7, 3),
+      pattern(1, 4),
+    ];
     for (const part of parts) chunks.append(part);
     expect(chunks.byteLength).toBe(parts.reduce((sum, p) => sum + p.length, 0));
     expect(bytesOf(chunks).equals(Buffer.concat(parts))).toBe(true);

@@ -43,7 +43,10 @@ export class BlockChunks {
       }
       const count = Math.min(BLOCK_CHUNK_BYTES - this.tailBytes, bytes.length - from);
       // `set` rather than `Buffer#copy`: for frame-sized copies it is several times cheaper.
-      this.chunks[this.chunks.length - 1]!.set(count === bytes.length ? bytes : bytes.subarray(from, from + count), this.tailBytes);
+      this.chunks[this.chunks.length - 1]!.set(
+        count === bytes.length ? bytes : bytes.subarray(from, from + count),
+        this.tailBytes,
+      );
       this.tailBytes += count;
       from += count;
     }
@@ -53,12 +56,14 @@ export class BlockChunks {
   /** Calls `visit` with each chunk's used bytes, in order (views valid until {@link release}). */
   forEach(visit: (bytes: Buffer) => void): void {
     const last = this.chunks.length - 1;
-    for (let i = 0; i <= last; i += 1) visit(i === last ? this.chunks[i]!.subarray(0, this.tailBytes) : this.chunks[i]!);
+    for (let i = 0; i <= last; i += 1)
+      visit(i === last ? this.chunks[i]!.subarray(0, this.tailBytes) : this.chunks[i]!);
   }
 
   /** Empties the sequence and gives its chunks back for reuse. */
   release(): void {
-    for (const chunk of this.chunks) if (freeChunks.length < MAX_FREE_CHUNKS) freeChunks.push(chunk);
+    for (const chunk of this.chunks)
+      if (freeChunks.length < MAX_FREE_CHUNKS) freeChunks.push(chunk);
     this.chunks = [];
     this.tailBytes = BLOCK_CHUNK_BYTES;
     this.length = 0;
@@ -98,7 +103,9 @@ export class StoredBlockBuffers {
   /** Gives back a buffer from {@link take} that nothing reads any more. */
   give(buffer: Buffer): void {
     if (this.free.length >= this.maxFree) this.free.shift();
-    this.free.push(Buffer.from(buffer.buffer, buffer.byteOffset, buffer.buffer.byteLength - buffer.byteOffset));
+    this.free.push(
+      Buffer.from(buffer.buffer, buffer.byteOffset, buffer.buffer.byteLength - buffer.byteOffset),
+    );
   }
 }
 

@@ -4,7 +4,14 @@
  * Every frame's bytes come out immediately, so stored bytes equal the frames byte for byte. Used
  * by tests and benchmarks, and as the fallback when the browser-playable formats are not wanted.
  */
-import { settled, type FormattedChunk, type MediaFrame, type StreamFormatter, type StreamFormatterFactory, type StreamFormatterOptions } from './formats/stream-format';
+import {
+  settled,
+  type FormattedChunk,
+  type MediaFrame,
+  type StreamFormatter,
+  type StreamFormatterFactory,
+  type StreamFormatterOptions,
+} from './formats/stream-format';
 
 const AUDIO_FRAME_MS = 20;
 
@@ -18,7 +25,8 @@ export class RawPassthroughFormatter implements StreamFormatter {
 
   constructor(options: StreamFormatterOptions) {
     this.kind = options.kind;
-    this.contentType = options.kind === 'audio' ? 'audio/L16; rate=16000; channels=1' : 'video/h264';
+    this.contentType =
+      options.kind === 'audio' ? 'audio/L16; rate=16000; channels=1' : 'video/h264';
     this.extension = options.kind === 'audio' ? 'pcm' : 'h264';
   }
 
@@ -32,7 +40,9 @@ export class RawPassthroughFormatter implements StreamFormatter {
     this.frames += 1;
     // Audio time counts frames (silence-suppressed streams have no holes); video time follows timestamps.
     const mediaEndInMs =
-      this.kind === 'audio' ? this.frames * AUDIO_FRAME_MS : Number((frame.timestamp100ns - this.firstTimestamp) / 10_000n) + 1;
+      this.kind === 'audio'
+        ? this.frames * AUDIO_FRAME_MS
+        : Number((frame.timestamp100ns - this.firstTimestamp) / 10_000n) + 1;
     return frame.payload.length === 0 ? [] : [{ bytes: frame.payload, mediaEndInMs }];
   }
 
@@ -46,4 +56,5 @@ export class RawPassthroughFormatter implements StreamFormatter {
   }
 }
 
-export const createRawPassthroughFormatter: StreamFormatterFactory = (options) => new RawPassthroughFormatter(options);
+export const createRawPassthroughFormatter: StreamFormatterFactory = (options) =>
+  new RawPassthroughFormatter(options);

@@ -1,7 +1,13 @@
 import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeSpoolRecords, encodeSpoolRecord, Spool, SpoolRecordKind, type SpoolRecord } from './spool';
+import {
+  decodeSpoolRecords,
+  encodeSpoolRecord,
+  Spool,
+  SpoolRecordKind,
+  type SpoolRecord,
+} from './spool';
 
 const A = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const B = '7c9e6679-7425-40de-944b-e07fc1f90ae7';

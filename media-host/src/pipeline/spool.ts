@@ -57,13 +57,23 @@ function sessionIdText(bytes: Buffer, offset: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export function encodeSpoolRecord(kind: SpoolRecordKind, sessionId: string, sequence: number, body?: Buffer): Buffer {
+export function encodeSpoolRecord(
+  kind: SpoolRecordKind,
+  sessionId: string,
+  sequence: number,
+  body?: Buffer,
+): Buffer {
   const head = encodeSpoolRecordHead(kind, sessionIdBytes(sessionId), sequence, body);
   return body === undefined || body.length === 0 ? head : Buffer.concat([head, body]);
 }
 
 /** The 32 bytes in front of a record's body (length, CRC over everything after it, fixed fields). */
-function encodeSpoolRecordHead(kind: SpoolRecordKind, sessionId: Buffer, sequence: number, body: Buffer | undefined): Buffer {
+function encodeSpoolRecordHead(
+  kind: SpoolRecordKind,
+  sessionId: Buffer,
+  sequence: number,
+  body: Buffer | undefined,
+): Buffer {
   const bodyLength = body?.length ?? 0;
   const head = Buffer.allocUnsafe(RECORD_HEAD_BYTES + RECORD_FIXED_BYTES);
   head.writeUInt32LE(RECORD_FIXED_BYTES + bodyLength, 0);
@@ -86,8 +96,18 @@ export function decodeSpoolRecords(bytes: Buffer): { records: SpoolRecord[]; val
     const content = bytes.subarray(offset + RECORD_HEAD_BYTES, end);
     if (crc32(content) !== bytes.readUInt32LE(offset + 4)) break;
     const kind = content.readUInt8(0);
-    if (kind !== SpoolRecordKind.frame && kind !== SpoolRecordKind.sequenceMark && kind !== SpoolRecordKind.frames) break;
-    records.push({ kind, sessionId: sessionIdText(content, 4), sequence: content.readUInt32LE(20), body: content.subarray(RECORD_FIXED_BYTES) });
+    if (
+      kind !== SpoolRecordKind.frame &&
+      kind !== SpoolRecordKind.sequenceMark &&
+      kind !== SpoolRecordKind.frames
+    )
+      break;
+    records.push({
+      kind,
+      sessionId: sessionIdText(content, 4),
+      sequence: content.readUInt32LE(20),
+      body: content.subarray(RECORD_FIXED_BYTES),
+    });
     offset = end;
   }
   return { records, validBytes: offset };
@@ -147,15 +167,25 @@ export class Spool {
    * appending. `onRecord` sees each record; the segments stay until released.
    */
   async open(onRecord: (record: SpoolRecord) => void): Promise<void> {
-    const names = readdirSync(this.dir).filter((n) => /^segment-\d{10}\.log$/.test(n)).sort();
+    const names = readdirSync(this.dir)
+      .filter((n) => /^segment-\d{10}\.log$/.test(n))
+      .sort();
     for (const [i, name] of names.entries()) {
       const path = join(this.dir, name);
       const bytes = await readFile(path);
       const { records, validBytes } = decodeSpoolRecords(bytes);
       if (validBytes < bytes.length && i === names.length - 1) await truncate(path, validBytes);
-      const segment: Segment = { number: Number(name.slice(8, 18)), path, bytes: validBytes, maxSequence: new Map() };
+      const segment: Segment = {
+        number: Number(name.slice(8, 18)),
+        path,
+        bytes: validBytes,
+        maxSequence: new Map(),
+      };
       for (const record of records) {
-        segment.maxSequence.set(record.sessionId, Math.max(segment.maxSequence.get(record.sessionId) ?? 0, record.sequence));
+        segment.maxSequence.set(
+          record.sessionId,
+          Math.max(segment.maxSequence.get(record.sessionId) ?? 0, record.sequence),
+        );
         onRecord(record);
       }
       this.segments.push(segment);
@@ -181,7 +211,10 @@ export class Spool {
       this.sealSlab();
       if (this.slab !== undefined) this.retiredSlabs.push(this.slab);
       // Reused slabs: fresh memory would page-fault on every 4 KiB written into it.
-      this.slab = bytes <= SLAB_BYTES ? (this.freeSlabs.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES)) : Buffer.allocUnsafeSlow(bytes);
+      this.slab =
+        bytes <= SLAB_BYTES
+          ? (this.freeSlabs.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES))
+          : Buffer.allocUnsafeSlow(bytes);
       this.slabStart = 0;
       this.slabUsed = 0;
     }
@@ -210,7 +243,8 @@ export class Spool {
     this.flushing = this.flushNow().then(() => {
       // Keep about as many as a flush fills, so the pool follows the load instead of a fixed size.
       const keep = Math.max(1, retired.length + 1);
-      for (const slab of retired) if (slab.length === SLAB_BYTES && this.freeSlabs.length < keep) this.freeSlabs.push(slab);
+      for (const slab of retired)
+        if (slab.length === SLAB_BYTES && this.freeSlabs.length < keep) this.freeSlabs.push(slab);
       if (this.freeSlabs.length > keep) this.freeSlabs.length = keep;
     });
     try {
@@ -229,7 +263,12 @@ export class Spool {
   }
 
   /** Phase timings of the last flush, for diagnostics. */
-  lastFlushTimings: { waitInMs: number; writeInMs: number; syncInMs: number; bytes: number } = { waitInMs: 0, writeInMs: 0, syncInMs: 0, bytes: 0 };
+  lastFlushTimings: { waitInMs: number; writeInMs: number; syncInMs: number; bytes: number } = {
+    waitInMs: 0,
+    writeInMs: 0,
+    syncInMs: 0,
+    bytes: 0,
+  };
 
   private async flushNow(): Promise<void> {
     const t0 = Date.now();
@@ -250,11 +289,19 @@ export class Spool {
     }
     const t2 = Date.now();
     await current.handle.datasync();
-    this.lastFlushTimings = { waitInMs: t1 - t0, writeInMs: t2 - t1, syncInMs: Date.now() - t2, bytes };
+    this.lastFlushTimings = {
+      waitInMs: t1 - t0,
+      writeInMs: t2 - t1,
+      syncInMs: Date.now() - t2,
+      bytes,
+    };
     current.segment.bytes += bytes;
     this.diskBytes += bytes;
     for (const [sessionId, sequence] of maxima) {
-      current.segment.maxSequence.set(sessionId, Math.max(current.segment.maxSequence.get(sessionId) ?? 0, sequence));
+      current.segment.maxSequence.set(
+        sessionId,
+        Math.max(current.segment.maxSequence.get(sessionId) ?? 0, sequence),
+      );
     }
     if (current.segment.bytes >= this.segmentMaxBytes) {
       await current.handle.close();
@@ -267,7 +314,12 @@ export class Spool {
     const number = (this.segments.at(-1)?.number ?? 0) + 1;
     const path = join(this.dir, segmentName(number));
     const handle = await open(path, 'a');
-    const segment: Segment = { number, path, bytes: (await stat(path)).size, maxSequence: new Map() };
+    const segment: Segment = {
+      number,
+      path,
+      bytes: (await stat(path)).size,
+      maxSequence: new Map(),
+    };
     this.segments.push(segment);
     this.current = { segment, handle };
     return this.current;
@@ -296,7 +348,8 @@ export class Spool {
     while (this.flushing !== undefined) await this.flushing;
     for (const segment of [...this.segments]) {
       const isNeeded = [...segment.maxSequence].some(
-        ([sessionId, max]) => !this.finished.has(sessionId) && (this.released.get(sessionId) ?? 0) < max,
+        ([sessionId, max]) =>
+          !this.finished.has(sessionId) && (this.released.get(sessionId) ?? 0) < max,
       );
       if (isNeeded) continue;
       if (segment === this.current?.segment) {

@@ -41,7 +41,14 @@ function takingStore(): { store: BlockStore; lists: string[][] } {
 const TS = 638_700_000_000_000_000n;
 
 /** An unencrypted writer of raw frames: speaker 11's audio, or source 21's video. */
-function rawWriter(store: BlockStore, options: { kind?: 'audio' | 'video'; blockMinDurationInMs?: number; segmentMaxDurationInMs?: number } = {}): StreamWriter {
+function rawWriter(
+  store: BlockStore,
+  options: {
+    kind?: 'audio' | 'video';
+    blockMinDurationInMs?: number;
+    segmentMaxDurationInMs?: number;
+  } = {},
+): StreamWriter {
   const kind = options.kind ?? 'audio';
   const streamId = kind === 'audio' ? 'audio-11' : 'video-21';
   return new StreamWriter({
@@ -56,7 +63,9 @@ function rawWriter(store: BlockStore, options: { kind?: 'audio' | 'video'; block
     store,
     dataKey: undefined,
     blockMinDurationInMs: options.blockMinDurationInMs ?? 40,
-    ...(options.segmentMaxDurationInMs !== undefined ? { segmentMaxDurationInMs: options.segmentMaxDurationInMs } : {}),
+    ...(options.segmentMaxDurationInMs !== undefined
+      ? { segmentMaxDurationInMs: options.segmentMaxDurationInMs }
+      : {}),
     now: () => new Date('2026-11-24T06:00:00Z'),
   });
 }
@@ -65,43 +74,77 @@ describe('StreamWriter', () => {
   it('hands each committed block to one checkpoint only and then holds none of them', async () => {
     const { store, lists } = takingStore();
     const writer = rawWriter(store);
-    for (let n = 1; n <= 10; n += 1) writer.pushSync({ timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640, n) }, n);
+    for (let n = 1; n <= 10; n += 1)
+      writer.pushSync(
+        { timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640, n) },
+        n,
+      );
     await writer.commit();
     const first = writer.takeCheckpoint();
     expect(first.blocks.length).toBe(writer.committedBlockCount);
     expect(first.timeline).toEqual([{ mediaInMs: 0, timestamp100ns: (TS + 200_000n).toString() }]);
     expect(writer.uncheckpointedBlockCount).toBe(0);
     // Nothing committed since: an empty checkpoint with the same counters.
-    expect(writer.takeCheckpoint()).toMatchObject({ blocks: [], timeline: [], plaintextBytes: first.plaintextBytes });
+    expect(writer.takeCheckpoint()).toMatchObject({
+      blocks: [],
+      timeline: [],
+      plaintextBytes: first.plaintextBytes,
+    });
 
-    for (let n = 11; n <= 20; n += 1) writer.pushSync({ timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640, n) }, n);
+    for (let n = 11; n <= 20; n += 1)
+      writer.pushSync(
+        { timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640, n) },
+        n,
+      );
     await writer.end();
     const second = writer.takeCheckpoint();
-    expect([...first.blocks, ...second.blocks].map((b) => b.index)).toEqual([...Array(writer.committedBlockCount).keys()]);
-    expect(second).toMatchObject({ plaintextBytes: 20 * 640, committedThroughSequence: 20, chainHeadSha256: second.blocks.at(-1)!.chainSha256 });
+    expect([...first.blocks, ...second.blocks].map((b) => b.index)).toEqual([
+      ...Array(writer.committedBlockCount).keys(),
+    ]);
+    expect(second).toMatchObject({
+      plaintextBytes: 20 * 640,
+      committedThroughSequence: 20,
+      chainHeadSha256: second.blocks.at(-1)!.chainSha256,
+    });
     // The block list commit still names every block of the segment, in order.
     expect(lists.at(-1)).toHaveLength(writer.committedBlockCount);
   });
 
   it('asks for a new audio segment once it holds the maximum media', () => {
     const writer = rawWriter(takingStore().store, { segmentMaxDurationInMs: 100 });
-    for (let n = 1; n <= 4; n += 1) writer.pushSync({ timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640) }, n);
+    for (let n = 1; n <= 4; n += 1)
+      writer.pushSync({ timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640) }, n);
     expect(writer.shouldEndSegmentBefore(false)).toBe(false);
     writer.pushSync({ timestamp100ns: TS + 5n * 200_000n, payload: Buffer.alloc(640) }, 5);
     expect(writer.mediaDurationInMs).toBe(100);
     expect(writer.shouldEndSegmentBefore(false)).toBe(true);
   });
 
-  it('never asks for a new segment without a maximum, before Azure\'s block limit', () => {
+  it("never asks for a new segment without a maximum, before Azure's block limit", () => {
     const writer = rawWriter(takingStore().store);
-    for (let n = 1; n <= 50; n += 1) writer.pushSync({ timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640) }, n);
+    for (let n = 1; n <= 50; n += 1)
+      writer.pushSync({ timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640) }, n);
     expect(writer.shouldEndSegmentBefore(false)).toBe(false);
   });
 
   it('asks for a new video segment only at a key frame', async () => {
-    const writer = rawWriter(takingStore().store, { kind: 'video', blockMinDurationInMs: 1000, segmentMaxDurationInMs: 1000 });
+    const writer = rawWriter(takingStore().store, {
+      kind: 'video',
+      blockMinDurationInMs: 1000,
+      segmentMaxDurationInMs: 1000,
+    });
     // 15 fps for 1.2 s.
-    for (let n = 0; n < 18; n += 1) await writer.push({ timestamp100ns: TS + BigInt(n) * 666_666n, payload: Buffer.from('0000000165', 'hex'), isKeyFrame: n === 0, width: 640, height: 360 }, n + 1);
+    for (let n = 0; n < 18; n += 1)
+      await writer.push(
+        {
+          timestamp100ns: TS + BigInt(n) * 666_666n,
+          payload: Buffer.from('0000000165', 'hex'),
+          isKeyFrame: n === 0,
+          width: 640,
+          height: 360,
+        },
+        n + 1,
+      );
     expect(writer.mediaDurationInMs).toBeGreaterThanOrEqual(1000);
     expect(writer.shouldEndSegmentBefore(false)).toBe(false);
     expect(writer.shouldEndSegmentBefore(true)).toBe(true);
@@ -111,7 +154,14 @@ describe('StreamWriter', () => {
     const { store, staged, release } = heldStore();
     const writer = rawWriter(store);
     // The first block is 40 to 80 ms long: 8 frames of 20 ms cut at least one.
-    for (let n = 1; n <= 8; n += 1) writer.pushSync({ timestamp100ns: 638_700_000_000_000_000n + BigInt(n) * 200_000n, payload: Buffer.alloc(640, n) }, n);
+    for (let n = 1; n <= 8; n += 1)
+      writer.pushSync(
+        {
+          timestamp100ns: 638_700_000_000_000_000n + BigInt(n) * 200_000n,
+          payload: Buffer.alloc(640, n),
+        },
+        n,
+      );
     expect(writer.blockCount).toBeGreaterThan(0);
     expect(staged).toHaveLength(writer.blockCount);
     // Unencrypted: what was cut is stored as it is; the rest is in the block being filled.

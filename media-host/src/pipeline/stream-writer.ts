@@ -216,7 +216,9 @@ export class StreamWriter {
 
   /** Bytes held in memory for this stream (block being filled plus blocks not yet taken by storage). */
   get bufferedBytes(): number {
-    return this.block.byteLength + this.pending.reduce((sum, p) => sum + (p.stored?.length ?? 0), 0);
+    return (
+      this.block.byteLength + this.pending.reduce((sum, p) => sum + (p.stored?.length ?? 0), 0)
+    );
   }
 
   /**
@@ -231,7 +233,11 @@ export class StreamWriter {
 
   /** Whether frames were pushed that are not yet in committed blocks. */
   get hasUncommitted(): boolean {
-    return this.inFlightHead < this.inFlightSequences.length || this.pending.length > 0 || this.block.byteLength > 0;
+    return (
+      this.inFlightHead < this.inFlightSequences.length ||
+      this.pending.length > 0 ||
+      this.block.byteLength > 0
+    );
   }
 
   /** Whether {@link pushSync} can take frames (the formatter works synchronously). */
@@ -247,7 +253,9 @@ export class StreamWriter {
   /** Media time this segment covers so far. */
   get mediaDurationInMs(): number {
     if (this.kind === 'audio') return this.frameCount * 20;
-    return this.firstTimestamp === undefined || this.lastTimestamp === undefined ? 0 : Number((this.lastTimestamp - this.firstTimestamp) / 10_000n);
+    return this.firstTimestamp === undefined || this.lastTimestamp === undefined
+      ? 0
+      : Number((this.lastTimestamp - this.firstTimestamp) / 10_000n);
   }
 
   /**
@@ -258,7 +266,9 @@ export class StreamWriter {
   shouldEndSegmentBefore(isKeyFrame: boolean): boolean {
     if (this.isFull) return true;
     const max = this.options.segmentMaxDurationInMs;
-    return max !== undefined && (this.kind === 'audio' || isKeyFrame) && this.mediaDurationInMs >= max;
+    return (
+      max !== undefined && (this.kind === 'audio' || isKeyFrame) && this.mediaDurationInMs >= max
+    );
   }
 
   /**
@@ -266,7 +276,8 @@ export class StreamWriter {
    * frame arrived (default: the writer's clock now).
    */
   async push(frame: MediaFrame, sequence: number, atInMs?: number): Promise<void> {
-    if (this.isEnded) throw new RecorderError(ErrorCode.Internal, 'frame pushed to an ended stream writer');
+    if (this.isEnded)
+      throw new RecorderError(ErrorCode.Internal, 'frame pushed to an ended stream writer');
     const mediaStartInMs = this.mediaStartOf(frame);
     const chunks = await this.options.formatter.push(frame);
     this.afterFormat(frame, sequence, mediaStartInMs, chunks, atInMs);
@@ -275,7 +286,11 @@ export class StreamWriter {
   /** {@link push} without a promise; only when {@link canPushSync}. Throws what the formatter throws. */
   pushSync(frame: MediaFrame, sequence: number, atInMs?: number): void {
     const formatter = this.options.formatter;
-    if (this.isEnded || formatter.pushSync === undefined) throw new RecorderError(ErrorCode.Internal, 'frame pushed to an ended or asynchronous stream writer');
+    if (this.isEnded || formatter.pushSync === undefined)
+      throw new RecorderError(
+        ErrorCode.Internal,
+        'frame pushed to an ended or asynchronous stream writer',
+      );
     const mediaStartInMs = this.mediaStartOf(frame);
     const chunks = formatter.pushSync(frame);
     this.afterFormat(frame, sequence, mediaStartInMs, chunks, atInMs);
@@ -283,10 +298,18 @@ export class StreamWriter {
 
   private mediaStartOf(frame: MediaFrame): number {
     if (this.kind === 'audio') return this.frameCount * 20;
-    return this.firstTimestamp === undefined ? 0 : Number((frame.timestamp100ns - this.firstTimestamp) / 10_000n);
+    return this.firstTimestamp === undefined
+      ? 0
+      : Number((frame.timestamp100ns - this.firstTimestamp) / 10_000n);
   }
 
-  private afterFormat(frame: MediaFrame, sequence: number, mediaStartInMs: number, chunks: readonly FormattedChunk[], atInMs: number | undefined): void {
+  private afterFormat(
+    frame: MediaFrame,
+    sequence: number,
+    mediaStartInMs: number,
+    chunks: readonly FormattedChunk[],
+    atInMs: number | undefined,
+  ): void {
     this.noteFrame(frame.timestamp100ns, mediaStartInMs, atInMs ?? this.options.now().getTime());
     this.inFlightSequences.push(sequence);
     this.inFlightStarts.push(mediaStartInMs);
@@ -301,7 +324,8 @@ export class StreamWriter {
       this.firstFrameAt = new Date(atInMs).toISOString();
     } else if (this.kind === 'audio') {
       const step = Number(timestamp - last);
-      if (step > AUDIO_STEP_100NS * 2 || step <= 0) this.timeline.push({ mediaInMs: mediaStartInMs, timestamp100ns: timestamp.toString() });
+      if (step > AUDIO_STEP_100NS * 2 || step <= 0)
+        this.timeline.push({ mediaInMs: mediaStartInMs, timestamp100ns: timestamp.toString() });
     }
     this.lastTimestamp = timestamp;
     this.lastFrameAtInMs = atInMs;
@@ -337,7 +361,8 @@ export class StreamWriter {
     // The chunks go back to the shared free list; the stored buffer is held until storage took it.
     this.block.release();
     const plainSha = sha256(before === 0 ? stored : stored.subarray(before, before + length));
-    if (dataKey !== undefined) encryptInPlace(dataKey, blockAad(this.options.interactionId, this.streamId, index), stored);
+    if (dataKey !== undefined)
+      encryptInPlace(dataKey, blockAad(this.options.interactionId, this.streamId, index), stored);
     const storedSha = dataKey === undefined ? plainSha : sha256(stored);
     this.chain = chainNext(this.chain, plainSha, storedSha);
     const block: ManifestBlock = {
@@ -356,7 +381,10 @@ export class StreamWriter {
     // Frames whose media starts before the block's end are inside it.
     let through = this.lastCutSequence;
     let head = this.inFlightHead;
-    while (head < this.inFlightSequences.length && this.inFlightStarts[head]! < this.bufferEndInMs) {
+    while (
+      head < this.inFlightSequences.length &&
+      this.inFlightStarts[head]! < this.bufferEndInMs
+    ) {
       through = this.inFlightSequences[head]!;
       head += 1;
     }
@@ -367,11 +395,17 @@ export class StreamWriter {
     }
     this.inFlightHead = head;
     this.lastCutSequence = through;
-    const pending: PendingBlock = { block, stored, throughSequence: through, staging: Promise.resolve() };
+    const pending: PendingBlock = {
+      block,
+      stored,
+      throughSequence: through,
+      staging: Promise.resolve(),
+    };
     // Committing a block list discards the blob's uncommitted blocks that are not in it: a block
     // cut while a commit is on its way is staged after that commit.
     const listCommit = this.listCommit;
-    pending.staging = listCommit === undefined ? this.stage(pending) : listCommit.then(() => this.stage(pending));
+    pending.staging =
+      listCommit === undefined ? this.stage(pending) : listCommit.then(() => this.stage(pending));
     // A failed stage is retried by commit; keep the rejection from going unhandled meanwhile.
     pending.staging.catch(() => undefined);
     this.pending.push(pending);
@@ -397,7 +431,12 @@ export class StreamWriter {
    * a later block: storage answered, so the request has sent all of it).
    */
   private async stage(p: PendingBlock): Promise<void> {
-    await this.options.store.stageBlock(this.options.container, this.blobName, p.block.blockId, p.stored!);
+    await this.options.store.stageBlock(
+      this.options.container,
+      this.blobName,
+      p.block.blockId,
+      p.stored!,
+    );
     if (p.stored !== undefined) storedBlockBuffers.give(p.stored);
     p.stored = undefined;
   }
@@ -441,7 +480,12 @@ export class StreamWriter {
 
   private async commitList(ids: readonly string[], batch: readonly PendingBlock[]): Promise<void> {
     try {
-      await this.options.store.commitBlockList(this.options.container, this.blobName, ids, this.contentType);
+      await this.options.store.commitBlockList(
+        this.options.container,
+        this.blobName,
+        ids,
+        this.contentType,
+      );
     } catch (error) {
       if (!(error instanceof RecorderError) || error.retryable) throw error;
       // 400 InvalidBlockList: storage lost blocks it had taken (an emulator restarted without its
@@ -449,10 +493,19 @@ export class StreamWriter {
       // already (their bytes are gone), the session fails and its frames stay in the spool, which
       // replays them when the host restarts.
       if (batch.some((p) => p.stored === undefined)) {
-        throw new RecorderError(ErrorCode.StorageWriteFailed, 'storage lost staged blocks of a stream', { cause: error, retryable: false, details: { streamId: this.streamId } });
+        throw new RecorderError(
+          ErrorCode.StorageWriteFailed,
+          'storage lost staged blocks of a stream',
+          { cause: error, retryable: false, details: { streamId: this.streamId } },
+        );
       }
       for (const p of batch) await this.stage(p);
-      await this.options.store.commitBlockList(this.options.container, this.blobName, ids, this.contentType);
+      await this.options.store.commitBlockList(
+        this.options.container,
+        this.blobName,
+        ids,
+        this.contentType,
+      );
     }
   }
 
@@ -497,7 +550,10 @@ export class StreamWriter {
     return checkpoint;
   }
 
-  private state(blocks: readonly ManifestBlock[], timeline: readonly TimelinePoint[]): StreamWriterState {
+  private state(
+    blocks: readonly ManifestBlock[],
+    timeline: readonly TimelinePoint[],
+  ): StreamWriterState {
     return {
       streamId: this.streamId,
       kind: this.kind,
@@ -511,10 +567,16 @@ export class StreamWriter {
       storedBytes: this.committedStoredBytesValue,
       committedThroughSequence: this.committedThrough,
       frameCount: this.frameCount,
-      ...(this.firstTimestamp !== undefined ? { firstTimestamp100ns: this.firstTimestamp.toString() } : {}),
-      ...(this.lastTimestamp !== undefined ? { lastTimestamp100ns: this.lastTimestamp.toString() } : {}),
+      ...(this.firstTimestamp !== undefined
+        ? { firstTimestamp100ns: this.firstTimestamp.toString() }
+        : {}),
+      ...(this.lastTimestamp !== undefined
+        ? { lastTimestamp100ns: this.lastTimestamp.toString() }
+        : {}),
       ...(this.firstFrameAt !== undefined ? { firstFrameAt: this.firstFrameAt } : {}),
-      ...(this.lastFrameAtInMs !== undefined ? { lastFrameAt: new Date(this.lastFrameAtInMs).toISOString() } : {}),
+      ...(this.lastFrameAtInMs !== undefined
+        ? { lastFrameAt: new Date(this.lastFrameAtInMs).toISOString() }
+        : {}),
       mediaEndInMs: this.bufferEndInMs,
       timeline,
     };

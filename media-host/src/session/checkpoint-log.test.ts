@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blockIdFor, errorCodeOf, ErrorCode, type ManifestBlock } from '@attest/core';
 import type { StreamWriterState } from '../pipeline/stream-writer';
-import { appendCheckpointLine, foldCheckpoints, parseCheckpointLog, readCheckpointLog, readCheckpointLogSync, type CheckpointLine } from './checkpoint-log';
+import {
+  appendCheckpointLine,
+  foldCheckpoints,
+  parseCheckpointLog,
+  readCheckpointLog,
+  readCheckpointLogSync,
+  type CheckpointLine,
+} from './checkpoint-log';
 
 const block = (index: number): ManifestBlock => ({
   index,
@@ -17,7 +24,11 @@ const block = (index: number): ManifestBlock => ({
   chainSha256: `${index}`.padStart(64, 'c'),
 });
 
-const stream = (streamId: string, blocks: ManifestBlock[], frameCount: number): StreamWriterState => ({
+const stream = (
+  streamId: string,
+  blocks: ManifestBlock[],
+  frameCount: number,
+): StreamWriterState => ({
   streamId,
   kind: 'audio',
   msi: streamId.split('-')[1]!.split('.')[0]!,
@@ -34,7 +45,13 @@ const stream = (streamId: string, blocks: ManifestBlock[], frameCount: number): 
   timeline: frameCount <= 50 ? [{ mediaInMs: 0, timestamp100ns: '1000' }] : [],
 });
 
-const line = (through: number, streams: StreamWriterState[]): CheckpointLine => ({ v: 1, through, framesReceived: through, framesDroppedBeforePersist: 0, streams });
+const line = (through: number, streams: StreamWriterState[]): CheckpointLine => ({
+  v: 1,
+  through,
+  framesReceived: through,
+  framesDroppedBeforePersist: 0,
+  streams,
+});
 
 describe('checkpoint log', () => {
   let dir: string;
@@ -44,20 +61,30 @@ describe('checkpoint log', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('folds lines into each segment: blocks and timeline appended, counters from the newest line', () => {
-    const folded = foldCheckpoints([], [
-      line(50, [stream('audio-11', [block(0), block(1)], 50)]),
-      line(100, [stream('audio-11', [block(2)], 100), stream('audio-12', [block(0)], 40)]),
-    ]);
+    const folded = foldCheckpoints(
+      [],
+      [
+        line(50, [stream('audio-11', [block(0), block(1)], 50)]),
+        line(100, [stream('audio-11', [block(2)], 100), stream('audio-12', [block(0)], 40)]),
+      ],
+    );
     expect(folded.streams.map((s) => s.streamId)).toEqual(['audio-11', 'audio-12']);
     const audio11 = folded.streams[0]!;
     expect(audio11.blocks.map((b) => b.index)).toEqual([0, 1, 2]);
-    expect(audio11).toMatchObject({ frameCount: 100, committedThroughSequence: 100, chainHeadSha256: block(2).chainSha256 });
+    expect(audio11).toMatchObject({
+      frameCount: 100,
+      committedThroughSequence: 100,
+      chainHeadSha256: block(2).chainSha256,
+    });
     expect(audio11.timeline).toEqual([{ mediaInMs: 0, timestamp100ns: '1000' }]);
     expect(folded).toMatchObject({ through: 100, lineCount: 2 });
   });
 
   it('starts from the streams of a first-format record', () => {
-    const folded = foldCheckpoints([stream('audio-11', [block(0)], 50)], [line(80, [stream('audio-11', [block(1)], 80)])]);
+    const folded = foldCheckpoints(
+      [stream('audio-11', [block(0)], 50)],
+      [line(80, [stream('audio-11', [block(1)], 80)])],
+    );
     expect(folded.streams[0]!.blocks.map((b) => b.index)).toEqual([0, 1]);
   });
 
@@ -89,7 +116,10 @@ describe('checkpoint log', () => {
 
   it('drops a last line that ends but is not a checkpoint', () => {
     const good = `${JSON.stringify(line(50, []))}\n`;
-    expect(parseCheckpointLog(Buffer.from(`${good}{"v":1,"thr\n`))).toEqual({ lines: [line(50, [])], validBytes: good.length });
+    expect(parseCheckpointLog(Buffer.from(`${good}{"v":1,"thr\n`))).toEqual({
+      lines: [line(50, [])],
+      validBytes: good.length,
+    });
   });
 
   it('refuses a log with a bad line before good ones as corrupt', () => {

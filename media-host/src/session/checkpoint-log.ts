@@ -60,12 +60,19 @@ interface MutableStream extends Omit<StreamWriterState, 'blocks' | 'timeline'> {
  * Folds checkpoint lines onto `base` (segments a record of the first format carried whole):
  * blocks and timeline points are appended to their segment, counters replaced.
  */
-export function foldCheckpoints(base: readonly StreamWriterState[], lines: readonly CheckpointLine[]): FoldedCheckpoint {
+export function foldCheckpoints(
+  base: readonly StreamWriterState[],
+  lines: readonly CheckpointLine[],
+): FoldedCheckpoint {
   const byId = new Map<string, MutableStream>();
   const add = (delta: StreamWriterState): void => {
     const existing = byId.get(delta.streamId);
     if (existing === undefined) {
-      byId.set(delta.streamId, { ...delta, blocks: [...delta.blocks], timeline: [...delta.timeline] });
+      byId.set(delta.streamId, {
+        ...delta,
+        blocks: [...delta.blocks],
+        timeline: [...delta.timeline],
+      });
       return;
     }
     const { blocks, timeline } = existing;
@@ -76,12 +83,23 @@ export function foldCheckpoints(base: readonly StreamWriterState[], lines: reado
   for (const stream of base) add(stream);
   for (const line of lines) for (const stream of line.streams) add(stream);
   const last = lines.at(-1);
-  return { streams: [...byId.values()], through: last?.through ?? 0, last, lineCount: lines.length };
+  return {
+    streams: [...byId.values()],
+    through: last?.through ?? 0,
+    last,
+    lineCount: lines.length,
+  };
 }
 
 function isCheckpointLine(value: unknown): value is CheckpointLine {
   const line = value as Partial<CheckpointLine> | null;
-  return typeof line === 'object' && line !== null && line.v === 1 && typeof line.through === 'number' && Array.isArray(line.streams);
+  return (
+    typeof line === 'object' &&
+    line !== null &&
+    line.v === 1 &&
+    typeof line.through === 'number' &&
+    Array.isArray(line.streams)
+  );
 }
 
 /**
@@ -104,9 +122,13 @@ export function parseCheckpointLog(bytes: Buffer): { lines: CheckpointLine[]; va
     }
     if (!isCheckpointLine(parsed)) {
       if (end + 1 >= bytes.length) break;
-      throw new RecorderError(ErrorCode.IntegrityViolation, `session checkpoint log is corrupt at line ${lines.length + 1}`, {
-        details: { line: lines.length + 1, reason: 'checkpointLogCorrupt' },
-      });
+      throw new RecorderError(
+        ErrorCode.IntegrityViolation,
+        `session checkpoint log is corrupt at line ${lines.length + 1}`,
+        {
+          details: { line: lines.length + 1, reason: 'checkpointLogCorrupt' },
+        },
+      );
     }
     lines.push(parsed);
     at = end + 1;

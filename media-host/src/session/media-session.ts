@@ -48,7 +48,14 @@ import { errorMessage } from '../logging/logger';
 import type { StreamFormatterFactory } from '../pipeline/formats/stream-format';
 import { SpoolRecordKind, type Spool } from '../pipeline/spool';
 import { blockIdsUpTo, StreamWriter, type StreamWriterState } from '../pipeline/stream-writer';
-import { appendCheckpointLine, checkpointLogPath, foldCheckpoints, readCheckpointLog, type CheckpointLine, type FoldedCheckpoint } from './checkpoint-log';
+import {
+  appendCheckpointLine,
+  checkpointLogPath,
+  foldCheckpoints,
+  readCheckpointLog,
+  type CheckpointLine,
+  type FoldedCheckpoint,
+} from './checkpoint-log';
 import type { BlockStore } from '../sink/block-store';
 
 export interface SessionEnvironment {
@@ -126,7 +133,17 @@ interface QueuedFrame {
  * A segment the session no longer writes: ended, or checkpointed before a restart. Its blocks are
  * in the checkpoint log, not in memory; their ids are `blockIdFor(0..blockCount-1)`.
  */
-type ClosedSegment = Pick<StreamWriterState, 'streamId' | 'kind' | 'msi' | 'segment' | 'blobName' | 'contentType' | 'storedBytes' | 'committedThroughSequence'> & {
+type ClosedSegment = Pick<
+  StreamWriterState,
+  | 'streamId'
+  | 'kind'
+  | 'msi'
+  | 'segment'
+  | 'blobName'
+  | 'contentType'
+  | 'storedBytes'
+  | 'committedThroughSequence'
+> & {
   readonly blockCount: number;
 };
 
@@ -147,11 +164,15 @@ const closedSegment = (s: StreamWriterState, blockCount: number): ClosedSegment 
  * unless the log already holds them (its first line, written by a reconcile that stopped before
  * the record was rewritten in format 2).
  */
-function foldRecordAndLog(record: SessionRecord, lines: readonly CheckpointLine[]): FoldedCheckpoint {
+function foldRecordAndLog(
+  record: SessionRecord,
+  lines: readonly CheckpointLine[],
+): FoldedCheckpoint {
   return foldCheckpoints(lines.length === 0 ? (record.streams ?? []) : [], lines);
 }
 
-const tokenHash = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+const tokenHash = (token: string): string =>
+  createHash('sha256').update(token, 'utf8').digest('hex');
 
 export interface NewSessionInit {
   readonly sessionId: string;
@@ -210,7 +231,12 @@ export class MediaSession {
   private hasKeyRecord = false;
   private readonly quietCommits = new Map<string, number>();
 
-  private constructor(env: SessionEnvironment, record: SessionRecord, dataKey: Buffer | undefined, checkpoint: FoldedCheckpoint) {
+  private constructor(
+    env: SessionEnvironment,
+    record: SessionRecord,
+    dataKey: Buffer | undefined,
+    checkpoint: FoldedCheckpoint,
+  ) {
     this.env = env;
     this.sessionId = record.sessionId;
     this.metricLabels = { session: record.sessionId };
@@ -226,16 +252,26 @@ export class MediaSession {
     this.dataKey = dataKey;
     this.kekId = record.kekId;
     this.framesReceived = Math.max(record.framesReceived, checkpoint.last?.framesReceived ?? 0);
-    this.framesDroppedBeforePersist = Math.max(record.framesDroppedBeforePersist, checkpoint.last?.framesDroppedBeforePersist ?? 0);
+    this.framesDroppedBeforePersist = Math.max(
+      record.framesDroppedBeforePersist,
+      checkpoint.last?.framesDroppedBeforePersist ?? 0,
+    );
     this.sealSummary = record.sealSummary;
     this.failureReason = record.failureReason;
     this.finishedAtValue = record.finishedAt;
-    this.log = env.logger.child({ sessionId: record.sessionId, callId: record.request.callId, interactionId: record.request.interactionId });
+    this.log = env.logger.child({
+      sessionId: record.sessionId,
+      callId: record.request.callId,
+      interactionId: record.request.interactionId,
+    });
     let through = Math.max(record.sequenceThrough ?? 0, checkpoint.through);
     for (const stream of checkpoint.streams) {
       this.closedStreams.push(closedSegment(stream, stream.blocks.length));
       const key = streamKey(stream.kind, stream.msi);
-      this.skipThrough.set(key, Math.max(this.skipThrough.get(key) ?? 0, stream.committedThroughSequence));
+      this.skipThrough.set(
+        key,
+        Math.max(this.skipThrough.get(key) ?? 0, stream.committedThroughSequence),
+      );
       this.nextSegment.set(key, Math.max(this.nextSegment.get(key) ?? 0, stream.segment + 1));
       this.bytesCommitted += stream.storedBytes;
       through = Math.max(through, stream.committedThroughSequence);
@@ -247,7 +283,8 @@ export class MediaSession {
     this.processedThrough = through;
     this.checkpointedThrough = through;
     this.hasKeyRecord = record.dataKey === undefined || checkpoint.streams.length > 0;
-    if (checkpoint.lineCount === 0 && (record.streams?.length ?? 0) > 0) this.legacyStreams = record.streams;
+    if (checkpoint.lineCount === 0 && (record.streams?.length ?? 0) > 0)
+      this.legacyStreams = record.streams;
   }
 
   static create(env: SessionEnvironment, init: NewSessionInit): MediaSession {
@@ -275,8 +312,17 @@ export class MediaSession {
    * Rebuilds a session after a restart from its record and its checkpoint log's lines (see
    * `readCheckpointLogSync`); call {@link MediaSession.reconcile} before use.
    */
-  static restore(env: SessionEnvironment, record: SessionRecord, lines: readonly CheckpointLine[]): MediaSession {
-    return new MediaSession(env, record, record.dataKey === undefined ? undefined : Buffer.from(record.dataKey, 'base64'), foldRecordAndLog(record, lines));
+  static restore(
+    env: SessionEnvironment,
+    record: SessionRecord,
+    lines: readonly CheckpointLine[],
+  ): MediaSession {
+    return new MediaSession(
+      env,
+      record,
+      record.dataKey === undefined ? undefined : Buffer.from(record.dataKey, 'base64'),
+      foldRecordAndLog(record, lines),
+    );
   }
 
   get state(): MediaSessionState {
@@ -284,7 +330,9 @@ export class MediaSession {
   }
 
   get isFinished(): boolean {
-    return this.stateValue === 'sealed' || this.stateValue === 'aborted' || this.stateValue === 'failed';
+    return (
+      this.stateValue === 'sealed' || this.stateValue === 'aborted' || this.stateValue === 'failed'
+    );
   }
 
   get isAcceptingFrames(): boolean {
@@ -326,7 +374,8 @@ export class MediaSession {
 
   markConnected(): void {
     this.connectedOnce = true;
-    if (this.stateValue === MediaSessionState.created) this.stateValue = MediaSessionState.connected;
+    if (this.stateValue === MediaSessionState.created)
+      this.stateValue = MediaSessionState.connected;
   }
 
   // ---- control ----------------------------------------------------------------------------
@@ -353,14 +402,21 @@ export class MediaSession {
   /** Runs the session's set-up in the background; {@link startPersisting} waits for it and fails with it. */
   beginSetup(task: () => Promise<void>): void {
     this.setup = task();
-    this.setup.catch((error: unknown) => this.log.error('session set-up failed', { error: error instanceof Error ? error.message : String(error) }));
+    this.setup.catch((error: unknown) =>
+      this.log.error('session set-up failed', {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
   }
 
   async startPersisting(): Promise<void> {
     await this.setup;
     this.assertControllable();
     if (this.persistingSince === undefined) this.persistingSince = this.env.now().toISOString();
-    if (this.stateValue === MediaSessionState.created || this.stateValue === MediaSessionState.connected) {
+    if (
+      this.stateValue === MediaSessionState.created ||
+      this.stateValue === MediaSessionState.connected
+    ) {
       this.stateValue = MediaSessionState.persisting;
     }
     await this.saveRecord();
@@ -377,7 +433,8 @@ export class MediaSession {
     this.assertControllable();
     if (this.pause === undefined) {
       this.pause = { since: this.env.now().toISOString(), reason, actor };
-      if (this.stateValue === MediaSessionState.persisting) this.stateValue = MediaSessionState.paused;
+      if (this.stateValue === MediaSessionState.persisting)
+        this.stateValue = MediaSessionState.paused;
       this.log.info('persistence paused', { reason });
     }
     await this.saveRecord();
@@ -387,18 +444,29 @@ export class MediaSession {
     this.assertControllable();
     const pause = this.pause;
     if (pause !== undefined) {
-      this.gaps.push({ startedAt: pause.since, endedAt: this.env.now().toISOString(), reason: pause.reason, actor: pause.actor });
+      this.gaps.push({
+        startedAt: pause.since,
+        endedAt: this.env.now().toISOString(),
+        reason: pause.reason,
+        actor: pause.actor,
+      });
       this.env.metrics.increment(MetricNames.gapsRecorded, 1, { session: this.sessionId });
       this.pause = undefined;
-      if (this.stateValue === MediaSessionState.paused) this.stateValue = MediaSessionState.persisting;
-      this.log.info('persistence resumed', { reason: pause.reason, actorKind: actor === 'system' ? 'system' : 'user' });
+      if (this.stateValue === MediaSessionState.paused)
+        this.stateValue = MediaSessionState.persisting;
+      this.log.info('persistence resumed', {
+        reason: pause.reason,
+        actorKind: actor === 'system' ? 'system' : 'user',
+      });
     }
     await this.saveRecord();
   }
 
   private assertNotFinished(): void {
     if (this.isFinished || this.isSealing) {
-      throw new RecorderError(ErrorCode.Conflict, `media session is ${this.stateValue}`, { details: { state: this.stateValue } });
+      throw new RecorderError(ErrorCode.Conflict, `media session is ${this.stateValue}`, {
+        details: { state: this.stateValue },
+      });
     }
   }
 
@@ -428,7 +496,12 @@ export class MediaSession {
    * Returns `isAccepted: false` when the session cannot take them (spool full: the failure is
    * reported). Never awaits.
    */
-  acceptFrames(frames: readonly MediaProtocolFrame[], start: number, end: number, wire: Buffer): { isPersisted: boolean; isAccepted: boolean } {
+  acceptFrames(
+    frames: readonly MediaProtocolFrame[],
+    start: number,
+    end: number,
+    wire: Buffer,
+  ): { isPersisted: boolean; isAccepted: boolean } {
     const count = end - start;
     if (count <= 0) return { isPersisted: this.isStoring, isAccepted: true };
     const last = frames[end - 1]!.sequence;
@@ -439,7 +512,11 @@ export class MediaSession {
       for (let i = start; i < end; i += 1) if (isStoredFrame(frames[i]!)) dropped += 1;
       if (dropped > 0) {
         this.framesDroppedBeforePersist += dropped;
-        this.env.metrics.increment(MetricNames.framesDroppedNotPersisting, dropped, this.metricLabels);
+        this.env.metrics.increment(
+          MetricNames.framesDroppedNotPersisting,
+          dropped,
+          this.metricLabels,
+        );
       }
       this.env.spool.append(SpoolRecordKind.sequenceMark, this.sessionId, last);
       this.acceptedThrough = last;
@@ -454,7 +531,12 @@ export class MediaSession {
     const atInMs = this.env.now().getTime();
     for (let i = start; i < end; i += 1) {
       const frame = frames[i]!;
-      if (this.queue.length === 0 && this.processing === undefined && this.processSync(frame, atInMs)) continue;
+      if (
+        this.queue.length === 0 &&
+        this.processing === undefined &&
+        this.processSync(frame, atInMs)
+      )
+        continue;
       this.enqueue({ frame, sequence: frame.sequence, atInMs });
     }
     return { isPersisted: true, isAccepted: true };
@@ -469,16 +551,25 @@ export class MediaSession {
     if (frame.type === 'audioUnmixed') {
       const buffers = frame.buffers;
       // After a restart, frames a stream already committed are skipped (as in `write`).
-      const isSkipped = (msi: number): boolean => this.skipThrough.size > 0 && sequence <= (this.skipThrough.get(streamKey('audio', String(msi))) ?? 0);
+      const isSkipped = (msi: number): boolean =>
+        this.skipThrough.size > 0 &&
+        sequence <= (this.skipThrough.get(streamKey('audio', String(msi))) ?? 0);
       for (const buffer of buffers) {
         if (isSkipped(buffer.msi)) continue;
-        const writer = this.unmixedWriters.get(buffer.msi) ?? this.openWriter('audio', String(buffer.msi));
+        const writer =
+          this.unmixedWriters.get(buffer.msi) ?? this.openWriter('audio', String(buffer.msi));
         if (!writer.canPushSync || writer.shouldEndSegmentBefore(false)) return false;
       }
       for (const buffer of buffers) {
         if (isSkipped(buffer.msi)) continue;
         try {
-          this.unmixedWriters.get(buffer.msi)!.pushSync({ timestamp100ns: frame.timestamp100ns, payload: buffer.payload }, sequence, atInMs);
+          this.unmixedWriters
+            .get(buffer.msi)!
+            .pushSync(
+              { timestamp100ns: frame.timestamp100ns, payload: buffer.payload },
+              sequence,
+              atInMs,
+            );
         } catch (error) {
           // A frame a formatter refuses (bad size, timestamp out of order) is logged, not fatal.
           this.log.warn('frame not stored', { sequence, error: errorMessage(error) });
@@ -539,7 +630,10 @@ export class MediaSession {
           await this.process(item);
         } catch (error) {
           // A frame a formatter refuses (bad size, timestamp out of order) is logged, not fatal.
-          this.log.warn('frame not stored', { sequence: item.sequence, error: errorMessage(error) });
+          this.log.warn('frame not stored', {
+            sequence: item.sequence,
+            error: errorMessage(error),
+          });
         }
         this.processedThrough = item.sequence;
       }
@@ -549,21 +643,39 @@ export class MediaSession {
   private async process({ frame, sequence, atInMs }: QueuedFrame): Promise<void> {
     switch (frame.type) {
       case 'audioMixed':
-        return this.write('audio', 'mixed', sequence, { timestamp100ns: frame.timestamp100ns, payload: frame.payload }, atInMs);
+        return this.write(
+          'audio',
+          'mixed',
+          sequence,
+          { timestamp100ns: frame.timestamp100ns, payload: frame.payload },
+          atInMs,
+        );
       case 'audioUnmixed':
         for (const buffer of frame.buffers) {
-          await this.write('audio', String(buffer.msi), sequence, { timestamp100ns: frame.timestamp100ns, payload: buffer.payload }, atInMs);
+          await this.write(
+            'audio',
+            String(buffer.msi),
+            sequence,
+            { timestamp100ns: frame.timestamp100ns, payload: buffer.payload },
+            atInMs,
+          );
         }
         return;
       case 'video':
       case 'vbss':
-        return this.write(frame.type, String(frame.msi), sequence, {
-          timestamp100ns: frame.timestamp100ns,
-          payload: frame.payload,
-          isKeyFrame: frame.isKeyFrame,
-          width: frame.width,
-          height: frame.height,
-        }, atInMs);
+        return this.write(
+          frame.type,
+          String(frame.msi),
+          sequence,
+          {
+            timestamp100ns: frame.timestamp100ns,
+            payload: frame.payload,
+            isKeyFrame: frame.isKeyFrame,
+            width: frame.width,
+            height: frame.height,
+          },
+          atInMs,
+        );
       default:
         return;
     }
@@ -573,7 +685,13 @@ export class MediaSession {
     kind: StreamKind,
     msi: string,
     sequence: number,
-    mediaFrame: { timestamp100ns: bigint; payload: Buffer; isKeyFrame?: boolean; width?: number; height?: number },
+    mediaFrame: {
+      timestamp100ns: bigint;
+      payload: Buffer;
+      isKeyFrame?: boolean;
+      width?: number;
+      height?: number;
+    },
     atInMs: number | undefined,
   ): Promise<void> {
     const key = streamKey(kind, msi);
@@ -605,7 +723,9 @@ export class MediaSession {
       store: this.env.store,
       dataKey: this.dataKey,
       blockMinDurationInMs: this.env.blockMinDurationInMs,
-      ...(this.env.segmentMaxDurationInMs !== undefined ? { segmentMaxDurationInMs: this.env.segmentMaxDurationInMs } : {}),
+      ...(this.env.segmentMaxDurationInMs !== undefined
+        ? { segmentMaxDurationInMs: this.env.segmentMaxDurationInMs }
+        : {}),
       now: this.env.now,
     });
     this.writers.set(key, writer);
@@ -619,7 +739,8 @@ export class MediaSession {
     // blocks either in the writer or in `endedSegmentCheckpoints`, never in neither.
     this.endSegment(writer);
     this.writers.delete(key);
-    if (writer.kind === 'audio' && writer.msi !== 'mixed') this.unmixedWriters.delete(Number(writer.msi));
+    if (writer.kind === 'audio' && writer.msi !== 'mixed')
+      this.unmixedWriters.delete(Number(writer.msi));
   }
 
   /**
@@ -669,7 +790,9 @@ export class MediaSession {
           isChanged = true;
           const stored = writer.committedStoredBytes - before;
           this.bytesCommitted += stored;
-          this.env.metrics.increment(MetricNames.bytesCommitted, stored, { session: this.sessionId });
+          this.env.metrics.increment(MetricNames.bytesCommitted, stored, {
+            session: this.sessionId,
+          });
         }
       }
     } catch (error) {
@@ -700,7 +823,8 @@ export class MediaSession {
   private async appendCheckpoint(through: number): Promise<void> {
     const streams = this.endedSegmentCheckpoints;
     this.endedSegmentCheckpoints = [];
-    for (const writer of this.writers.values()) if (writer.uncheckpointedBlockCount > 0) streams.push(writer.takeCheckpoint());
+    for (const writer of this.writers.values())
+      if (writer.uncheckpointedBlockCount > 0) streams.push(writer.takeCheckpoint());
     const legacy = this.legacyStreams;
     if (streams.length === 0 && legacy === undefined && through <= this.checkpointedThrough) return;
     const line: CheckpointLine = {
@@ -711,7 +835,9 @@ export class MediaSession {
       streams: legacy === undefined ? streams : [...legacy, ...streams],
     };
     try {
-      await this.env.limitRecordWrite(() => appendCheckpointLine(checkpointLogPath(this.env.sessionsDir, this.sessionId), line));
+      await this.env.limitRecordWrite(() =>
+        appendCheckpointLine(checkpointLogPath(this.env.sessionsDir, this.sessionId), line),
+      );
     } catch (error) {
       // The writers have let go of these blocks: keep them for the next line (a seal tried again
       // must still list them), ahead of anything taken since.
@@ -728,7 +854,9 @@ export class MediaSession {
     for (const writer of this.writers.values()) {
       if (writer.hasUncommitted) through = Math.min(through, writer.committedThroughSequence);
     }
-    return this.queue.length > 0 || this.processing !== undefined ? Math.min(through, this.processedThrough) : through;
+    return this.queue.length > 0 || this.processing !== undefined
+      ? Math.min(through, this.processedThrough)
+      : through;
   }
 
   // ---- end of session ---------------------------------------------------------------------
@@ -737,14 +865,21 @@ export class MediaSession {
   async seal(): Promise<SealSummary> {
     if (this.sealSummary !== undefined) return this.sealSummary;
     if (this.stateValue === 'aborted' || this.stateValue === 'failed') {
-      throw new RecorderError(ErrorCode.Conflict, `media session is ${this.stateValue}`, { details: { state: this.stateValue } });
+      throw new RecorderError(ErrorCode.Conflict, `media session is ${this.stateValue}`, {
+        details: { state: this.stateValue },
+      });
     }
     this.isSealing = true;
     while (this.processing !== undefined) await this.processing;
     await this.commitChain;
     const sealedAt = this.env.now().toISOString();
     if (this.pause !== undefined) {
-      this.gaps.push({ startedAt: this.pause.since, endedAt: sealedAt, reason: this.pause.reason, actor: this.pause.actor });
+      this.gaps.push({
+        startedAt: this.pause.since,
+        endedAt: sealedAt,
+        reason: this.pause.reason,
+        actor: this.pause.actor,
+      });
       this.pause = undefined;
     }
     for (const writer of this.writers.values()) {
@@ -755,8 +890,13 @@ export class MediaSession {
     this.unmixedWriters.clear();
     // Every segment's blocks, from the log: the final line first, then the whole log folded.
     await this.appendCheckpoint(this.processedThrough);
-    const checkpoint = foldCheckpoints([], await readCheckpointLog(checkpointLogPath(this.env.sessionsDir, this.sessionId)));
-    const streams = checkpoint.streams.filter((s) => s.blocks.length > 0).map((s) => this.manifestStream(s));
+    const checkpoint = foldCheckpoints(
+      [],
+      await readCheckpointLog(checkpointLogPath(this.env.sessionsDir, this.sessionId)),
+    );
+    const streams = checkpoint.streams
+      .filter((s) => s.blocks.length > 0)
+      .map((s) => this.manifestStream(s));
     const times = streams.flatMap((s) => [s.startedAt, s.endedAt]).sort();
     const startedAt = this.persistingSince ?? times[0] ?? this.createdAt;
     const manifest: RecordingManifest = {
@@ -770,7 +910,16 @@ export class MediaSession {
       softwareVersion: this.env.softwareVersion,
       signingKeyId: this.env.signer.keyId,
       ...(this.dataKey !== undefined && this.kekId !== undefined
-        ? { encryption: { alg: 'A256GCM' as const, kekId: this.kekId, wrappedKeyBlobName: wrappedKeyBlobName(this.request.tenantId, this.request.interactionId) } }
+        ? {
+            encryption: {
+              alg: 'A256GCM' as const,
+              kekId: this.kekId,
+              wrappedKeyBlobName: wrappedKeyBlobName(
+                this.request.tenantId,
+                this.request.interactionId,
+              ),
+            },
+          }
         : {}),
       startedAt,
       endedAt: sealedAt,
@@ -783,8 +932,18 @@ export class MediaSession {
     const bytes = serializeManifest(manifest);
     const signature = await signManifestWith(bytes, this.env.signer);
     const base = `${this.request.tenantId}/${this.request.interactionId}`;
-    await this.env.store.upload(this.env.container, `${base}/manifest.json`, bytes, 'application/json');
-    await this.env.store.upload(this.env.container, `${base}/manifest.sig`, Buffer.from(JSON.stringify(signature)), 'application/json');
+    await this.env.store.upload(
+      this.env.container,
+      `${base}/manifest.json`,
+      bytes,
+      'application/json',
+    );
+    await this.env.store.upload(
+      this.env.container,
+      `${base}/manifest.sig`,
+      Buffer.from(JSON.stringify(signature)),
+      'application/json',
+    );
     const summary: SealSummary = {
       sessionId: this.sessionId,
       callId: this.request.callId,
@@ -877,9 +1036,16 @@ export class MediaSession {
   }
 
   private manifestParticipants(): ManifestParticipant[] {
-    const byParticipant = new Map<string, { identityKind: ManifestParticipant['identityKind']; identityId?: string; msis: string[] }>();
+    const byParticipant = new Map<
+      string,
+      { identityKind: ManifestParticipant['identityKind']; identityId?: string; msis: string[] }
+    >();
     for (const p of this.participants.values()) {
-      const entry = byParticipant.get(p.participantId) ?? { identityKind: p.identityKind, ...(p.identityId !== undefined ? { identityId: p.identityId } : {}), msis: [] };
+      const entry = byParticipant.get(p.participantId) ?? {
+        identityKind: p.identityKind,
+        ...(p.identityId !== undefined ? { identityId: p.identityId } : {}),
+        msis: [],
+      };
       entry.msis.push(p.msi);
       byParticipant.set(p.participantId, entry);
     }
@@ -910,7 +1076,9 @@ export class MediaSession {
       ...(this.pause !== undefined ? { pause: this.pause } : {}),
       participants: [...this.participants.values()],
       gaps: [...this.gaps],
-      ...(this.dataKey !== undefined && !this.isFinished ? { dataKey: this.dataKey.toString('base64') } : {}),
+      ...(this.dataKey !== undefined && !this.isFinished
+        ? { dataKey: this.dataKey.toString('base64') }
+        : {}),
       ...(this.kekId !== undefined ? { kekId: this.kekId } : {}),
       framesReceived: this.framesReceived,
       framesDroppedBeforePersist: this.framesDroppedBeforePersist,
@@ -943,15 +1111,32 @@ export class MediaSession {
     }
     for (const stream of this.closedStreams) {
       const ids = blockIdsUpTo(stream.blockCount);
-      const committed = await this.env.store.getCommittedBlockIds(this.env.container, stream.blobName);
+      const committed = await this.env.store.getCommittedBlockIds(
+        this.env.container,
+        stream.blobName,
+      );
       const isSame = committed.length === ids.length && committed.every((id, i) => id === ids[i]);
       if (isSame) continue;
       if (!ids.every((id, i) => committed[i] === id)) {
-        this.log.error('stored blob does not start with the checkpointed blocks', { streamId: stream.streamId });
-        throw new RecorderError(ErrorCode.IntegrityViolation, 'stored blob does not match the session checkpoint', { details: { streamId: stream.streamId } });
+        this.log.error('stored blob does not start with the checkpointed blocks', {
+          streamId: stream.streamId,
+        });
+        throw new RecorderError(
+          ErrorCode.IntegrityViolation,
+          'stored blob does not match the session checkpoint',
+          { details: { streamId: stream.streamId } },
+        );
       }
-      await this.env.store.commitBlockList(this.env.container, stream.blobName, ids, stream.contentType);
-      this.log.warn('rolled back blocks committed after the last checkpoint', { streamId: stream.streamId, blockCount: committed.length - ids.length });
+      await this.env.store.commitBlockList(
+        this.env.container,
+        stream.blobName,
+        ids,
+        stream.contentType,
+      );
+      this.log.warn('rolled back blocks committed after the last checkpoint', {
+        streamId: stream.streamId,
+        blockCount: committed.length - ids.length,
+      });
     }
   }
 
@@ -972,10 +1157,16 @@ export class MediaSession {
    * move to `{sessionsDir}/finished/` and are kept. Idempotent.
    */
   async retire(): Promise<void> {
-    if (!this.isFinished) throw new RecorderError(ErrorCode.Conflict, `media session is ${this.stateValue}`, { details: { state: this.stateValue } });
+    if (!this.isFinished)
+      throw new RecorderError(ErrorCode.Conflict, `media session is ${this.stateValue}`, {
+        details: { state: this.stateValue },
+      });
     // A record write still on its way would put the file back.
     await this.saving;
-    const files = [join(this.env.sessionsDir, `${this.sessionId}.json`), checkpointLogPath(this.env.sessionsDir, this.sessionId)];
+    const files = [
+      join(this.env.sessionsDir, `${this.sessionId}.json`),
+      checkpointLogPath(this.env.sessionsDir, this.sessionId),
+    ];
     if (this.stateValue === MediaSessionState.sealed) {
       for (const file of files) await rm(file, { force: true });
       return;
@@ -995,15 +1186,32 @@ export class MediaSession {
  * blocks (record format 1 and the checkpoint log, folded) and how far the checkpoint goes. For
  * tests and offline inspection; the host restores through {@link MediaSession.restore}.
  */
-export async function readSessionCheckpoint(sessionsDir: string, sessionId: string): Promise<{ record: SessionRecord; streams: StreamWriterState[]; through: number }> {
-  const record = JSON.parse(await readFile(join(sessionsDir, `${sessionId}.json`), 'utf8')) as SessionRecord;
-  const folded = foldRecordAndLog(record, await readCheckpointLog(checkpointLogPath(sessionsDir, sessionId)));
-  return { record, streams: folded.streams, through: Math.max(record.sequenceThrough ?? 0, folded.through) };
+export async function readSessionCheckpoint(
+  sessionsDir: string,
+  sessionId: string,
+): Promise<{ record: SessionRecord; streams: StreamWriterState[]; through: number }> {
+  const record = JSON.parse(
+    await readFile(join(sessionsDir, `${sessionId}.json`), 'utf8'),
+  ) as SessionRecord;
+  const folded = foldRecordAndLog(
+    record,
+    await readCheckpointLog(checkpointLogPath(sessionsDir, sessionId)),
+  );
+  return {
+    record,
+    streams: folded.streams,
+    through: Math.max(record.sequenceThrough ?? 0, folded.through),
+  };
 }
 
 /** Whether a frame type carries media that is stored. */
 function isStoredFrame(frame: MediaProtocolFrame): boolean {
-  return frame.type === 'audioMixed' || frame.type === 'audioUnmixed' || frame.type === 'video' || frame.type === 'vbss';
+  return (
+    frame.type === 'audioMixed' ||
+    frame.type === 'audioUnmixed' ||
+    frame.type === 'video' ||
+    frame.type === 'vbss'
+  );
 }
 
 function streamKey(kind: StreamKind, msi: string): string {

@@ -6,10 +6,19 @@
  * a layer of work on every one.
  */
 import { DefaultAzureCredential } from '@azure/identity';
-import { BlobServiceClient, StorageSharedKeyCredential, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
+import {
+  BlobServiceClient,
+  StorageSharedKeyCredential,
+  type BlockBlobClient,
+  type ContainerClient,
+} from '@azure/storage-blob';
 import type { BlockStore } from './block-store';
 import { createBlockRest, type BlockRestAuth } from './block-rest';
-import { createKeepAliveAgents, createKeepAliveHttpClient, DEFAULT_MAX_SOCKETS } from './keep-alive-http-client';
+import {
+  createKeepAliveAgents,
+  createKeepAliveHttpClient,
+  DEFAULT_MAX_SOCKETS,
+} from './keep-alive-http-client';
 
 export interface AzureBlockStoreOptions {
   readonly connectionString?: string;
@@ -56,7 +65,8 @@ interface PolicyRemover {
  * is removed and the client works as built. Returns the number of policies removed.
  */
 export function trimPipeline(client: BlobServiceClient): number {
-  const core = (client as unknown as { pipeline?: { _corePipeline?: Partial<PolicyRemover> } }).pipeline?._corePipeline;
+  const core = (client as unknown as { pipeline?: { _corePipeline?: Partial<PolicyRemover> } })
+    .pipeline?._corePipeline;
   if (typeof core?.removePolicy !== 'function') return 0;
   let removed = 0;
   for (const name of LEAN_PIPELINE_DROPS) {
@@ -76,7 +86,8 @@ export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockSto
     retryOptions: { maxTries: 1, tryTimeoutInMs: requestTimeoutInMs },
     httpClient: createKeepAliveHttpClient(agents, { requestTimeoutInMs }),
   };
-  const credential = options.connectionString === undefined ? new DefaultAzureCredential() : undefined;
+  const credential =
+    options.connectionString === undefined ? new DefaultAzureCredential() : undefined;
   const service =
     options.connectionString !== undefined
       ? BlobServiceClient.fromConnectionString(options.connectionString, pipelineOptions)
@@ -89,7 +100,14 @@ export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockSto
         ? { kind: 'token', credential }
         : undefined;
   // No credential the REST path can sign with (an anonymous or SAS connection string): the SDK sends everything.
-  const rest = options.hotPath !== 'sdk' && auth !== undefined ? createBlockRest({ auth, requestTimeoutInMs, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS }) : undefined;
+  const rest =
+    options.hotPath !== 'sdk' && auth !== undefined
+      ? createBlockRest({
+          auth,
+          requestTimeoutInMs,
+          maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS,
+        })
+      : undefined;
   const containers = new Map<string, ContainerClient>();
   const container = (name: string): ContainerClient => {
     let client = containers.get(name);
@@ -120,8 +138,11 @@ export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockSto
       await blob(c, blobName).stageBlock(blockId, bytes, bytes.length);
     },
     async commitBlockList(c, blobName, blockIds, contentType) {
-      if (rest !== undefined) return rest.putBlockList(blob(c, blobName).url, blockIds, contentType);
-      await blob(c, blobName).commitBlockList([...blockIds], { blobHTTPHeaders: { blobContentType: contentType } });
+      if (rest !== undefined)
+        return rest.putBlockList(blob(c, blobName).url, blockIds, contentType);
+      await blob(c, blobName).commitBlockList([...blockIds], {
+        blobHTTPHeaders: { blobContentType: contentType },
+      });
     },
     async getCommittedBlockIds(c, blobName) {
       try {
@@ -133,7 +154,9 @@ export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockSto
       }
     },
     async upload(c, blobName, bytes, contentType) {
-      await container(c).getBlockBlobClient(blobName).upload(bytes, bytes.length, { blobHTTPHeaders: { blobContentType: contentType } });
+      await container(c)
+        .getBlockBlobClient(blobName)
+        .upload(bytes, bytes.length, { blobHTTPHeaders: { blobContentType: contentType } });
     },
     async download(c, blobName) {
       try {

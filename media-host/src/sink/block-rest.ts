@@ -34,7 +34,10 @@ export class StorageRequestError extends Error {
 }
 
 export type BlockRestAuth =
-  | { readonly kind: 'sharedKey'; readonly credential: Pick<StorageSharedKeyCredential, 'accountName' | 'computeHMACSHA256'> }
+  | {
+      readonly kind: 'sharedKey';
+      readonly credential: Pick<StorageSharedKeyCredential, 'accountName' | 'computeHMACSHA256'>;
+    }
   | { readonly kind: 'token'; readonly credential: TokenCredential };
 
 export interface BlockRestOptions {
@@ -121,13 +124,30 @@ export function createBlockRest(options: BlockRestOptions): BlockRest {
     return tokenRequest;
   };
 
-  const send = async (operation: string, url: URL, body: Buffer, contentType: string, extraHeaders: Record<string, string>): Promise<void> => {
-    const msHeaders: Record<string, string> = { 'x-ms-date': new Date(now()).toUTCString(), 'x-ms-version': BLOB_API_VERSION, ...extraHeaders };
+  const send = async (
+    operation: string,
+    url: URL,
+    body: Buffer,
+    contentType: string,
+    extraHeaders: Record<string, string>,
+  ): Promise<void> => {
+    const msHeaders: Record<string, string> = {
+      'x-ms-date': new Date(now()).toUTCString(),
+      'x-ms-version': BLOB_API_VERSION,
+      ...extraHeaders,
+    };
     const headers: Record<string, string> = { ...msHeaders };
     if (contentType !== '') headers['content-type'] = contentType;
     const auth = options.auth;
     if (auth.kind === 'sharedKey') {
-      const toSign = sharedKeyStringToSign(auth.credential.accountName, 'PUT', url, body.length, contentType, msHeaders);
+      const toSign = sharedKeyStringToSign(
+        auth.credential.accountName,
+        'PUT',
+        url,
+        body.length,
+        contentType,
+        msHeaders,
+      );
       headers.authorization = `SharedKey ${auth.credential.accountName}:${auth.credential.computeHMACSHA256(toSign)}`;
     } else {
       headers.authorization = `Bearer ${await bearer(auth.credential)}`;
@@ -139,8 +159,15 @@ export function createBlockRest(options: BlockRestOptions): BlockRest {
     }
     let lines = '';
     for (const name in headers) lines += `${name}: ${headers[name]!}\r\n`;
-    const response = await pool.request('PUT', `${url.pathname}${url.search}`, lines, body, timeoutInMs);
-    if (response.status < 200 || response.status >= 300) throw new StorageRequestError(operation, response.status, errorCodeOf(response));
+    const response = await pool.request(
+      'PUT',
+      `${url.pathname}${url.search}`,
+      lines,
+      body,
+      timeoutInMs,
+    );
+    if (response.status < 200 || response.status >= 300)
+      throw new StorageRequestError(operation, response.status, errorCodeOf(response));
   };
 
   return {
@@ -155,7 +182,13 @@ export function createBlockRest(options: BlockRestOptions): BlockRest {
       url.searchParams.set('comp', 'blocklist');
       // Block ids are base64: nothing in them needs escaping in XML.
       const xml = `<?xml version="1.0" encoding="utf-8"?><BlockList>${blockIds.map((id) => `<Latest>${id}</Latest>`).join('')}</BlockList>`;
-      return send('Put Block List', url, Buffer.from(xml, 'utf8'), 'application/xml; charset=utf-8', { 'x-ms-blob-content-type': contentType });
+      return send(
+        'Put Block List',
+        url,
+        Buffer.from(xml, 'utf8'),
+        'application/xml; charset=utf-8',
+        { 'x-ms-blob-content-type': contentType },
+      );
     },
     close() {
       for (const pool of pools.values()) pool.close();

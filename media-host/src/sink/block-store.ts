@@ -14,7 +14,12 @@ export interface BlockStore {
    */
   stageBlock(container: string, blobName: string, blockId: string, bytes: Buffer): Promise<void>;
   /** Commits exactly `blockIds`, in order, as the blob's content. */
-  commitBlockList(container: string, blobName: string, blockIds: readonly string[], contentType: string): Promise<void>;
+  commitBlockList(
+    container: string,
+    blobName: string,
+    blockIds: readonly string[],
+    contentType: string,
+  ): Promise<void>;
   /** The committed block ids in order; empty when the blob does not exist. */
   getCommittedBlockIds(container: string, blobName: string): Promise<string[]>;
   /** Writes a small blob in one request (manifest, wrapped key). */
@@ -50,7 +55,11 @@ export function isTransientStorageError(error: unknown): boolean {
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function retrying<T>(operation: string, run: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function retrying<T>(
+  operation: string,
+  run: () => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
   const base = options.baseDelayInMs ?? 200;
   const max = options.maxDelayInMs ?? 5000;
   const sleep = options.sleep ?? realSleep;
@@ -60,11 +69,15 @@ export async function retrying<T>(operation: string, run: () => Promise<T>, opti
     } catch (error) {
       const isLast = options.maxAttempts !== undefined && attempt >= options.maxAttempts;
       if (!isTransientStorageError(error) || isLast || options.abortSignal?.aborted === true) {
-        throw new RecorderError(ErrorCode.StorageWriteFailed, `storage operation ${operation} failed`, {
-          cause: error,
-          retryable: isTransientStorageError(error),
-          details: { operation, attempt },
-        });
+        throw new RecorderError(
+          ErrorCode.StorageWriteFailed,
+          `storage operation ${operation} failed`,
+          {
+            cause: error,
+            retryable: isTransientStorageError(error),
+            details: { operation, attempt },
+          },
+        );
       }
       options.onRetry?.(operation, attempt, error);
       await sleep(Math.min(max, base * 2 ** Math.min(attempt - 1, 16)));
@@ -76,9 +89,12 @@ export async function retrying<T>(operation: string, run: () => Promise<T>, opti
 export function withRetries(store: BlockStore, options: RetryOptions = {}): BlockStore {
   return {
     ensureContainer: (c) => retrying('ensureContainer', () => store.ensureContainer(c), options),
-    stageBlock: (c, b, id, bytes) => retrying('stageBlock', () => store.stageBlock(c, b, id, bytes), options),
-    commitBlockList: (c, b, ids, t) => retrying('commitBlockList', () => store.commitBlockList(c, b, ids, t), options),
-    getCommittedBlockIds: (c, b) => retrying('getCommittedBlockIds', () => store.getCommittedBlockIds(c, b), options),
+    stageBlock: (c, b, id, bytes) =>
+      retrying('stageBlock', () => store.stageBlock(c, b, id, bytes), options),
+    commitBlockList: (c, b, ids, t) =>
+      retrying('commitBlockList', () => store.commitBlockList(c, b, ids, t), options),
+    getCommittedBlockIds: (c, b) =>
+      retrying('getCommittedBlockIds', () => store.getCommittedBlockIds(c, b), options),
     upload: (c, b, bytes, t) => retrying('upload', () => store.upload(c, b, bytes, t), options),
     download: (c, b) => retrying('download', () => store.download(c, b), options),
   };

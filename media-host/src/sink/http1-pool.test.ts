@@ -1,5 +1,15 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
+import {
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import { Http1Pool } from './http1-pool';
 import { TransportError } from './keep-alive-http-client';
 
@@ -24,7 +34,10 @@ describe('Http1Pool', () => {
   afterEach(async () => {
     for (const close of closers.splice(0).reverse()) await close();
   });
-  const track = <T extends AnyServer>(listening: { server: T; origin: URL }, pool: Http1Pool): void => {
+  const track = <T extends AnyServer>(
+    listening: { server: T; origin: URL },
+    pool: Http1Pool,
+  ): void => {
     closers.push(() => new Promise<void>((resolve) => listening.server.close(() => resolve())));
     closers.push(() => {
       pool.close();
@@ -39,7 +52,9 @@ describe('Http1Pool', () => {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
         req.on('end', () => {
-          received.push(`${req.method ?? ''} ${req.url ?? ''} ${String(req.headers['x-ms-version'] ?? '')} ${Buffer.concat(chunks).toString()}`);
+          received.push(
+            `${req.method ?? ''} ${req.url ?? ''} ${String(req.headers['x-ms-version'] ?? '')} ${Buffer.concat(chunks).toString()}`,
+          );
           res.writeHead(400, { 'x-ms-error-code': 'InvalidBlockList' });
           res.write('<Error><Code>');
           res.end('InvalidBlockList</Code></Error>');
@@ -48,7 +63,13 @@ describe('Http1Pool', () => {
     );
     const pool = new Http1Pool(listening.origin);
     track(listening, pool);
-    const response = await pool.request('PUT', '/a/b?comp=blocklist', 'x-ms-version: 2025-01-05\r\n', Buffer.from('<BlockList/>'), 5000);
+    const response = await pool.request(
+      'PUT',
+      '/a/b?comp=blocklist',
+      'x-ms-version: 2025-01-05\r\n',
+      Buffer.from('<BlockList/>'),
+      5000,
+    );
     expect(response.status).toBe(400);
     expect(response.headers.get('x-ms-error-code')).toBe('InvalidBlockList');
     expect(response.body.toString()).toBe('<Error><Code>InvalidBlockList</Code></Error>');
@@ -56,7 +77,9 @@ describe('Http1Pool', () => {
   });
 
   it('reads an answer that arrives a byte at a time', async () => {
-    const answer = Buffer.from('HTTP/1.1 201 Created\r\nContent-Length: 3\r\nx-ms-request-id: r1\r\n\r\nabc');
+    const answer = Buffer.from(
+      'HTTP/1.1 201 Created\r\nContent-Length: 3\r\nx-ms-request-id: r1\r\n\r\nabc',
+    );
     const listening = await listen(
       createNetServer((socket: Socket) => {
         socket.once('data', () => {
@@ -79,7 +102,9 @@ describe('Http1Pool', () => {
   });
 
   /** A server that notes every connection a request came on and answers once the body is read. */
-  const countingServer = async (answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ listening: { server: HttpServer; origin: URL }; sockets: Set<Socket> }> => {
+  const countingServer = async (
+    answer: (req: IncomingMessage, res: ServerResponse) => void,
+  ): Promise<{ listening: { server: HttpServer; origin: URL }; sockets: Set<Socket> }> => {
     const sockets = new Set<Socket>();
     const listening = await listen(
       createHttpServer((req, res) => {
@@ -92,10 +117,14 @@ describe('Http1Pool', () => {
   };
 
   it('keeps at most maxSockets connections and reuses them for queued requests', async () => {
-    const { listening, sockets } = await countingServer((_req, res) => setTimeout(() => res.end(), 5));
+    const { listening, sockets } = await countingServer((_req, res) =>
+      setTimeout(() => res.end(), 5),
+    );
     const pool = new Http1Pool(listening.origin, { maxSockets: 2 });
     track(listening, pool);
-    const answers = await Promise.all(Array.from({ length: 10 }, () => pool.request('PUT', '/q', '', Buffer.alloc(1000), 5000)));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => pool.request('PUT', '/q', '', Buffer.alloc(1000), 5000)),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 10 }, () => 200));
     expect(sockets.size).toBe(2);
   });
@@ -129,7 +158,9 @@ describe('Http1Pool', () => {
   it('rejects with a transient transport error when the connection closes mid-answer', async () => {
     const listening = await listen(
       createNetServer((socket: Socket) => {
-        socket.once('data', () => socket.end('HTTP/1.1 201 Created\r\nContent-Length: 10\r\n\r\nabc'));
+        socket.once('data', () =>
+          socket.end('HTTP/1.1 201 Created\r\nContent-Length: 10\r\n\r\nabc'),
+        );
         socket.on('error', () => undefined);
       }),
     );
@@ -143,6 +174,8 @@ describe('Http1Pool', () => {
   it('rejects a request after close', async () => {
     const pool = new Http1Pool(new URL('http://127.0.0.1:9'));
     pool.close();
-    expect(await rejection(pool.request('PUT', '/x', '', Buffer.alloc(0), 1000))).toMatchObject({ code: 'ECONNABORTED' });
+    expect(await rejection(pool.request('PUT', '/x', '', Buffer.alloc(0), 1000))).toMatchObject({
+      code: 'ECONNABORTED',
+    });
   });
 });

@@ -53,19 +53,23 @@ class ResponseParser {
       const statusLine = lines[0] ?? '';
       // "HTTP/1.1 201 Created"
       this.status = Number(statusLine.slice(9, 12));
-      if (!statusLine.startsWith('HTTP/1.') || !(this.status >= 100 && this.status < 600)) throw new TransportError('malformed HTTP answer', 'EPROTO');
+      if (!statusLine.startsWith('HTTP/1.') || !(this.status >= 100 && this.status < 600))
+        throw new TransportError('malformed HTTP answer', 'EPROTO');
       const headers = new Map<string, string>();
       for (let i = 1; i < lines.length; i += 1) {
         const line = lines[i]!;
         const colon = line.indexOf(':');
-        if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+        if (colon > 0)
+          headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
       }
       this.headers = headers;
       this.bodyStart = end + 4;
       this.isChunked = (headers.get('transfer-encoding') ?? '').toLowerCase().includes('chunked');
       const length = headers.get('content-length');
       this.contentLength = length === undefined ? -1 : Number(length);
-      this.isClose = (headers.get('connection') ?? '').toLowerCase() === 'close' || statusLine.startsWith('HTTP/1.0');
+      this.isClose =
+        (headers.get('connection') ?? '').toLowerCase() === 'close' ||
+        statusLine.startsWith('HTTP/1.0');
       if (this.status === 100) {
         // An interim answer: the final one follows.
         this.buffered = this.buffered.subarray(this.bodyStart);
@@ -80,9 +84,14 @@ class ResponseParser {
     }
     if (this.contentLength >= 0) {
       if (this.buffered.length - this.bodyStart < this.contentLength) return undefined;
-      return { status: this.status, headers, body: this.buffered.subarray(this.bodyStart, this.bodyStart + this.contentLength) };
+      return {
+        status: this.status,
+        headers,
+        body: this.buffered.subarray(this.bodyStart, this.bodyStart + this.contentLength),
+      };
     }
-    if (this.status === 204 || this.status === 304) return { status: this.status, headers, body: Buffer.alloc(0) };
+    if (this.status === 204 || this.status === 304)
+      return { status: this.status, headers, body: Buffer.alloc(0) };
     // No length: the body runs to the end of the connection.
     this.isClose = true;
     return undefined;
@@ -91,7 +100,11 @@ class ResponseParser {
   /** The answer of a connection that ended: complete only when its body runs to the end. */
   end(): Http1Response | undefined {
     if (this.headers === undefined || this.isChunked || this.contentLength >= 0) return undefined;
-    return { status: this.status, headers: this.headers, body: this.buffered.subarray(this.bodyStart) };
+    return {
+      status: this.status,
+      headers: this.headers,
+      body: this.buffered.subarray(this.bodyStart),
+    };
   }
 
   private dechunk(): Buffer | undefined {
@@ -101,10 +114,13 @@ class ResponseParser {
       const lineEnd = this.buffered.indexOf('\r\n', at, 'latin1');
       if (lineEnd < 0) return undefined;
       const size = parseInt(this.buffered.toString('latin1', at, lineEnd).split(';')[0]!, 16);
-      if (!Number.isFinite(size)) throw new TransportError('malformed chunked HTTP answer', 'EPROTO');
+      if (!Number.isFinite(size))
+        throw new TransportError('malformed chunked HTTP answer', 'EPROTO');
       if (size === 0) {
         // The last chunk, then trailers (none expected) and an empty line.
-        return this.buffered.indexOf(CRLF_CRLF, lineEnd, 'latin1') >= 0 ? Buffer.concat(parts) : undefined;
+        return this.buffered.indexOf(CRLF_CRLF, lineEnd, 'latin1') >= 0
+          ? Buffer.concat(parts)
+          : undefined;
       }
       if (this.buffered.length < lineEnd + 2 + size + 2) return undefined;
       parts.push(this.buffered.subarray(lineEnd + 2, lineEnd + 2 + size));
@@ -148,8 +164,15 @@ export class Http1Pool {
    * Content-Length are added). Resolves with any answer that has a status; rejects with a
    * {@link TransportError} when there is none.
    */
-  async request(method: string, pathAndQuery: string, headerLines: string, body: Buffer, timeoutInMs: number): Promise<Http1Response> {
-    if (this.isClosed) throw new TransportError('storage connection pool is closed', 'ECONNABORTED');
+  async request(
+    method: string,
+    pathAndQuery: string,
+    headerLines: string,
+    body: Buffer,
+    timeoutInMs: number,
+  ): Promise<Http1Response> {
+    if (this.isClosed)
+      throw new TransportError('storage connection pool is closed', 'ECONNABORTED');
     const pooled = await this.acquire();
     return new Promise<Http1Response>((resolve, reject) => {
       const parser = new ResponseParser();
@@ -165,13 +188,23 @@ export class Http1Pool {
         if (error !== undefined) reject(error);
         else resolve(response!);
       };
-      const timer = setTimeout(() => finish(new TransportError(`storage request timed out after ${timeoutInMs} ms`, 'ETIMEDOUT')), timeoutInMs);
+      const timer = setTimeout(
+        () =>
+          finish(
+            new TransportError(`storage request timed out after ${timeoutInMs} ms`, 'ETIMEDOUT'),
+          ),
+        timeoutInMs,
+      );
       pooled.onData = (chunk) => {
         let response: Http1Response | undefined;
         try {
           response = parser.push(chunk);
         } catch (error) {
-          finish(error instanceof TransportError ? error : new TransportError('malformed HTTP answer', 'EPROTO'));
+          finish(
+            error instanceof TransportError
+              ? error
+              : new TransportError('malformed HTTP answer', 'EPROTO'),
+          );
           return;
         }
         if (response !== undefined) finish(undefined, response);
@@ -210,9 +243,22 @@ export class Http1Pool {
 
   private open(): PooledSocket {
     this.openCount += 1;
-    const socket = this.isTls ? tlsConnect({ host: this.host, port: this.port, servername: this.host, ALPNProtocols: ['http/1.1'] }) : netConnect({ host: this.host, port: this.port });
+    const socket = this.isTls
+      ? tlsConnect({
+          host: this.host,
+          port: this.port,
+          servername: this.host,
+          ALPNProtocols: ['http/1.1'],
+        })
+      : netConnect({ host: this.host, port: this.port });
     socket.setNoDelay(true);
-    const pooled: PooledSocket = { socket, idleTimer: undefined, onData: undefined, onEnd: undefined, isDead: false };
+    const pooled: PooledSocket = {
+      socket,
+      idleTimer: undefined,
+      onData: undefined,
+      onEnd: undefined,
+      isDead: false,
+    };
     socket.on('data', (chunk: Buffer) => {
       if (pooled.onData !== undefined) pooled.onData(chunk);
       // Bytes with no request waiting: the server broke the exchange; do not reuse the socket.
@@ -221,7 +267,13 @@ export class Http1Pool {
     const ended = (error?: Error & { code?: string }): void => {
       const wasDead = pooled.isDead;
       pooled.isDead = true;
-      pooled.onEnd?.(new TransportError(error?.message ?? 'storage closed the connection', error?.code ?? 'ECONNRESET', error === undefined ? undefined : { cause: error }));
+      pooled.onEnd?.(
+        new TransportError(
+          error?.message ?? 'storage closed the connection',
+          error?.code ?? 'ECONNRESET',
+          error === undefined ? undefined : { cause: error },
+        ),
+      );
       if (!wasDead) this.forget(pooled);
     };
     // Kept for the socket's life: an error after the first must not go unhandled.

@@ -10,7 +10,12 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import { toHttpHeadersLike, type CompatResponse, type RequestPolicy, type WebResourceLike } from '@azure/core-http-compat';
+import {
+  toHttpHeadersLike,
+  type CompatResponse,
+  type RequestPolicy,
+  type WebResourceLike,
+} from '@azure/core-http-compat';
 import { createHttpHeaders } from '@azure/core-rest-pipeline';
 
 export interface KeepAliveHttpClientOptions {
@@ -43,7 +48,13 @@ export interface KeepAliveAgents {
 export function createKeepAliveAgents(maxSockets = DEFAULT_MAX_SOCKETS): KeepAliveAgents {
   // Blob Storage closes idle connections after about 2 minutes; Azurite after 5 s. Free sockets
   // are dropped after 4 s so a request is not sent on one the server is closing.
-  const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const, timeout: 4000 };
+  const options = {
+    keepAlive: true,
+    maxSockets,
+    maxFreeSockets: maxSockets,
+    scheduling: 'lifo' as const,
+    timeout: 4000,
+  };
   const http = new HttpAgent(options);
   const https = new HttpsAgent(options);
   return {
@@ -70,20 +81,27 @@ function readText(response: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     response.on('data', (chunk: Buffer) => chunks.push(chunk));
-    response.once('end', () => resolve(chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8')));
+    response.once('end', () =>
+      resolve(chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8')),
+    );
     response.once('error', reject);
   });
 }
 
 const asTransportError = (error: Error & { code?: string }): TransportError =>
-  error instanceof TransportError ? error : new TransportError(error.message, error.code ?? 'ECONNRESET', { cause: error });
+  error instanceof TransportError
+    ? error
+    : new TransportError(error.message, error.code ?? 'ECONNRESET', { cause: error });
 
 /**
  * The SDK's HTTP client over keep-alive agents. Failures without an answer reject with a
  * {@link TransportError} (no status: the host's retry treats them as transient); answers of any
  * status resolve, as the pipeline expects (its policies turn 4xx/5xx into `RestError`s).
  */
-export function createKeepAliveHttpClient(agents: KeepAliveAgents, options: KeepAliveHttpClientOptions = {}): RequestPolicy {
+export function createKeepAliveHttpClient(
+  agents: KeepAliveAgents,
+  options: KeepAliveHttpClientOptions = {},
+): RequestPolicy {
   const defaultTimeout = options.requestTimeoutInMs ?? 30_000;
   return {
     sendRequest(request: WebResourceLike): Promise<CompatResponse> {
@@ -92,11 +110,18 @@ export function createKeepAliveHttpClient(agents: KeepAliveAgents, options: Keep
         const isHttps = url.protocol === 'https:';
         const body = bodyOf(request.body);
         const send = isHttps ? httpsRequest : httpRequest;
-        const req = send(url, { method: request.method, headers: request.headers.rawHeaders(), agent: isHttps ? agents.https : agents.http });
+        const req = send(url, {
+          method: request.method,
+          headers: request.headers.rawHeaders(),
+          agent: isHttps ? agents.https : agents.http,
+        });
         const timeout = request.timeout > 0 ? request.timeout : defaultTimeout;
-        req.setTimeout(timeout, () => req.destroy(new TransportError(`request timed out after ${timeout} ms`, 'ETIMEDOUT')));
+        req.setTimeout(timeout, () =>
+          req.destroy(new TransportError(`request timed out after ${timeout} ms`, 'ETIMEDOUT')),
+        );
         const signal = request.abortSignal as AbortSignal | undefined;
-        const onAbort = (): void => void req.destroy(new TransportError('request aborted', 'ABORT_ERR'));
+        const onAbort = (): void =>
+          void req.destroy(new TransportError('request aborted', 'ABORT_ERR'));
         signal?.addEventListener('abort', onAbort, { once: true });
         req.once('error', (error: Error & { code?: string }) => {
           signal?.removeEventListener('abort', onAbort);
@@ -106,16 +131,24 @@ export function createKeepAliveHttpClient(agents: KeepAliveAgents, options: Keep
           signal?.removeEventListener('abort', onAbort);
           const headers = createHttpHeaders();
           for (const [name, value] of Object.entries(response.headers)) {
-            if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+            if (value !== undefined)
+              headers.set(name, Array.isArray(value) ? value.join(', ') : value);
           }
           const status = response.statusCode ?? 0;
           const base = { request, status, headers: toHttpHeadersLike(headers) };
           const streamed = request.streamResponseStatusCodes;
-          if (streamed?.has(status) === true || streamed?.has(Number.POSITIVE_INFINITY) === true || request.streamResponseBody === true) {
+          if (
+            streamed?.has(status) === true ||
+            streamed?.has(Number.POSITIVE_INFINITY) === true ||
+            request.streamResponseBody === true
+          ) {
             resolve({ ...base, readableStreamBody: response });
             return;
           }
-          readText(response).then((text) => resolve({ ...base, bodyAsText: text }), (error: Error & { code?: string }) => reject(asTransportError(error)));
+          readText(response).then(
+            (text) => resolve({ ...base, bodyAsText: text }),
+            (error: Error & { code?: string }) => reject(asTransportError(error)),
+          );
         });
         if (body === undefined) req.end();
         else if (typeof body === 'string' || Buffer.isBuffer(body)) req.end(body);

@@ -22,7 +22,9 @@ export class MemoryBlockStore implements BlockStore {
   private enter(): Promise<void> {
     this.calls += 1;
     if (this.isUnavailable || this.failingCalls.has(this.calls)) {
-      return Promise.reject(Object.assign(new Error('service unavailable (test)'), { statusCode: 503 }));
+      return Promise.reject(
+        Object.assign(new Error('service unavailable (test)'), { statusCode: 503 }),
+      );
     }
     return Promise.resolve();
   }
@@ -40,7 +42,9 @@ export class MemoryBlockStore implements BlockStore {
   /** The committed content of a blob, or undefined. */
   read(container: string, name: string): Buffer | undefined {
     const blob = this.blobs.get(`${container}/${name}`);
-    return blob === undefined || blob.committed.length === 0 ? undefined : Buffer.concat(blob.committed.map((b) => b.bytes));
+    return blob === undefined || blob.committed.length === 0
+      ? undefined
+      : Buffer.concat(blob.committed.map((b) => b.bytes));
   }
 
   async ensureContainer(container: string): Promise<void> {
@@ -48,18 +52,29 @@ export class MemoryBlockStore implements BlockStore {
     this.containers.add(container);
   }
 
-  async stageBlock(container: string, blobName: string, blockId: string, bytes: Buffer): Promise<void> {
+  async stageBlock(
+    container: string,
+    blobName: string,
+    blockId: string,
+    bytes: Buffer,
+  ): Promise<void> {
     await this.enter();
     this.blob(container, blobName).staged.set(blockId, Buffer.from(bytes));
   }
 
-  async commitBlockList(container: string, blobName: string, blockIds: readonly string[], contentType: string): Promise<void> {
+  async commitBlockList(
+    container: string,
+    blobName: string,
+    blockIds: readonly string[],
+    contentType: string,
+  ): Promise<void> {
     await this.enter();
     const blob = this.blob(container, blobName);
     const previous = new Map(blob.committed.map((b) => [b.id, b.bytes]));
     const next = blockIds.map((id) => {
       const bytes = blob.staged.get(id) ?? previous.get(id);
-      if (bytes === undefined) throw Object.assign(new Error('InvalidBlockList'), { statusCode: 400 });
+      if (bytes === undefined)
+        throw Object.assign(new Error('InvalidBlockList'), { statusCode: 400 });
       return { id, bytes };
     });
     blob.committed = next;
@@ -72,7 +87,12 @@ export class MemoryBlockStore implements BlockStore {
     return this.blobs.get(`${container}/${blobName}`)?.committed.map((b) => b.id) ?? [];
   }
 
-  async upload(container: string, blobName: string, bytes: Buffer, contentType: string): Promise<void> {
+  async upload(
+    container: string,
+    blobName: string,
+    bytes: Buffer,
+    contentType: string,
+  ): Promise<void> {
     await this.enter();
     const blob = this.blob(container, blobName);
     blob.committed = [{ id: 'single', bytes: Buffer.from(bytes) }];

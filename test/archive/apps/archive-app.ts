@@ -6,4 +6,6 @@
 import { composeArchive } from '../../../functions/src/composition/archive.composition';
 import { testArchiveConfig } from './test-archive-config';
 
-(globalThis as { __attestArchive?: unknown }).__attestArchive = composeArchive(testArchiveConfig(process.env));
+(globalThis as { __attestArchive?: unknown }).__attestArchive = composeArchive(
+  testArchiveConfig(process.env),
+);

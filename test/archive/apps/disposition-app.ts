@@ -5,17 +5,33 @@
  */
 import * as df from 'durable-functions';
 import type { ArchiveActivities } from '../../../functions/src/activities/archive.activities';
-import { ArchiveActivityNames, ArchiveOrchestratorNames } from '../../../functions/src/domain/archive-names';
+import {
+  ArchiveActivityNames,
+  ArchiveOrchestratorNames,
+} from '../../../functions/src/domain/archive-names';
 import { dispositionOrchestrator } from '../../../functions/src/orchestrators/disposition.orchestrator';
 
 function activities(): ArchiveActivities {
-  const found = (globalThis as { __attestArchiveActivities?: ArchiveActivities }).__attestArchiveActivities;
+  const found = (globalThis as { __attestArchiveActivities?: ArchiveActivities })
+    .__attestArchiveActivities;
   if (found === undefined) throw new Error('the test did not set __attestArchiveActivities');
   return found;
 }
 
 df.app.orchestration(ArchiveOrchestratorNames.disposition, dispositionOrchestrator);
-df.app.activity(ArchiveActivityNames.checkDisposition, { handler: (input: Parameters<ArchiveActivities['checkDisposition']>[0]) => activities().checkDisposition(input) });
-df.app.activity(ArchiveActivityNames.requestDispositionApproval, { handler: (input: Parameters<ArchiveActivities['requestDispositionApproval']>[0]) => activities().requestDispositionApproval(input) });
-df.app.activity(ArchiveActivityNames.recordDispositionOutcome, { handler: (input: Parameters<ArchiveActivities['recordDispositionOutcome']>[0]) => activities().recordDispositionOutcome(input) });
-df.app.activity(ArchiveActivityNames.disposeInteraction, { handler: (input: Parameters<ArchiveActivities['disposeInteraction']>[0]) => activities().disposeInteraction(input) });
+df.app.activity(ArchiveActivityNames.checkDisposition, {
+  handler: (input: Parameters<ArchiveActivities['checkDisposition']>[0]) =>
+    activities().checkDisposition(input),
+});
+df.app.activity(ArchiveActivityNames.requestDispositionApproval, {
+  handler: (input: Parameters<ArchiveActivities['requestDispositionApproval']>[0]) =>
+    activities().requestDispositionApproval(input),
+});
+df.app.activity(ArchiveActivityNames.recordDispositionOutcome, {
+  handler: (input: Parameters<ArchiveActivities['recordDispositionOutcome']>[0]) =>
+    activities().recordDispositionOutcome(input),
+});
+df.app.activity(ArchiveActivityNames.disposeInteraction, {
+  handler: (input: Parameters<ArchiveActivities['disposeInteraction']>[0]) =>
+    activities().disposeInteraction(input),
+});

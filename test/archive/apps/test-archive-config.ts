@@ -11,7 +11,10 @@ import { readStorageConfig } from '../../../functions/src/config/storage-config'
 import { TEST_AUDIENCE, TEST_ISSUER } from '../support/test-issuer';
 
 /** `recorder` adds recorder settings the composition reads (the app registration for Key Vault). */
-export function testArchiveConfig(env: NodeJS.ProcessEnv, recorder: Record<string, unknown> = {}): FunctionsConfig {
+export function testArchiveConfig(
+  env: NodeJS.ProcessEnv,
+  recorder: Record<string, unknown> = {},
+): FunctionsConfig {
   const reader = new ConfigReader(env);
   const admin = {
     openIdMetadataUrl: env.TEST_ADMIN_OPENID_METADATA_URL ?? '',

@@ -22,14 +22,23 @@ export async function startTestIssuer(): Promise<TestIssuer> {
   const server = createServer((request, response) => {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     response.setHeader('content-type', 'application/json');
-    if (request.url === '/.well-known/openid-configuration') response.end(JSON.stringify({ issuer: TEST_ISSUER, jwks_uri: `${base}/keys` }));
-    else response.end(JSON.stringify({ keys: [{ ...signing.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig', alg: 'RS256' }] }));
+    if (request.url === '/.well-known/openid-configuration')
+      response.end(JSON.stringify({ issuer: TEST_ISSUER, jwks_uri: `${base}/keys` }));
+    else
+      response.end(
+        JSON.stringify({
+          keys: [
+            { ...signing.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig', alg: 'RS256' },
+          ],
+        }),
+      );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     metadataUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/openid-configuration`,
     token(claims, key = signing.privateKey) {
-      const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const part = (value: unknown): string =>
+        Buffer.from(JSON.stringify(value)).toString('base64url');
       const now = Math.floor(Date.now() / 1000);
       const body = `${part({ alg: 'RS256', kid: 'k1', typ: 'JWT' })}.${part({ iss: TEST_ISSUER, aud: TEST_AUDIENCE, tid: 'tenant-1', iat: now, nbf: now, exp: now + 600, ...claims })}`;
       return `${body}.${sign('RSA-SHA256', Buffer.from(body), key).toString('base64url')}`;

@@ -33,17 +33,27 @@ export function removeAppFolder(entry: string): void {
 export function createAppFolder(taskHubName: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'attest-durable-'));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'host.json'), JSON.stringify({ version: '2.0', extensions: { durableTask: { hubName: taskHubName } } }));
+  writeFileSync(
+    join(dir, 'host.json'),
+    JSON.stringify({ version: '2.0', extensions: { durableTask: { hubName: taskHubName } } }),
+  );
   writeFileSync(join(dir, 'index.js'), `require(${JSON.stringify(APP)});\n`);
   return join(dir, 'index.js');
 }
 
-export async function startHostProcess(entry: string, env: Record<string, string>): Promise<HostProcess> {
-  const child = spawn(process.execPath, ['-r', REGISTER, HOST_MAIN, '--app', entry, '--port', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startHostProcess(
+  entry: string,
+  env: Record<string, string>,
+): Promise<HostProcess> {
+  const child = spawn(
+    process.execPath,
+    ['-r', REGISTER, HOST_MAIN, '--app', entry, '--port', '0'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000)));
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
@@ -67,7 +77,8 @@ export async function startHostProcess(entry: string, env: Record<string, string
       fail(new Error(`host exited with ${String(code)} before it was ready: ${output}`));
     });
   });
-  if (typeof ready.durableRpcBaseUrl !== 'string') throw new Error(`host has no durable engine: ${JSON.stringify(ready)}`);
+  if (typeof ready.durableRpcBaseUrl !== 'string')
+    throw new Error(`host has no durable engine: ${JSON.stringify(ready)}`);
   return {
     child,
     rpcBaseUrl: ready.durableRpcBaseUrl,
@@ -85,7 +96,11 @@ export async function startHostProcess(entry: string, env: Record<string, string
 }
 
 /** Polls `check` every 100 ms until it returns a value or `timeoutInMs` passes (waits on a child process). */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutInMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutInMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutInMs;
   for (;;) {
     const value = await check();

@@ -10,7 +10,12 @@ const root = path.resolve(__dirname, '../../..');
 const coreEntry = path.join(root, 'core/src/index.ts');
 const resolveFilename = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
-  return resolveFilename.call(this, request === '@attest/core' ? coreEntry : request, parent, ...rest);
+  return resolveFilename.call(
+    this,
+    request === '@attest/core' ? coreEntry : request,
+    parent,
+    ...rest,
+  );
 };
 require.extensions['.ts'] = function compileTs(module, filename) {
   const { code } = transformSync(fs.readFileSync(filename, 'utf8'), {

@@ -11,7 +11,11 @@ import { join } from 'node:path';
 import { getFreePort as freePort } from '../../../local/src/azurite/azurite-process';
 import { startFunctionsHost, type FunctionsHost } from '../../../local/src/host/functions-host';
 import { memorySink } from '../../../local/src/host/log-sink';
-import { functionAppSettingsFor, startTeamsSimulator, type TeamsSimulator } from '../../../local/src/simulator';
+import {
+  functionAppSettingsFor,
+  startTeamsSimulator,
+  type TeamsSimulator,
+} from '../../../local/src/simulator';
 import { startMediaHost, type MediaHost } from '../../../media-host/src/host/media-host';
 import { CONTROL_KEY, hostFiles } from '../../media-host/media-host-fixtures';
 import { BOT_APP, BOT_SECRET, TENANT, testDirectory } from '../../simulator/support/fixtures';
@@ -22,14 +26,26 @@ export interface RecorderStack {
   readonly baseUrl: string;
   media: MediaHost | undefined;
   readonly logs: ReturnType<typeof memorySink>;
-  control<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
-  api<T = unknown>(method: string, path: string, options?: { body?: unknown; token?: string }): Promise<{ status: number; body: T }>;
+  control<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>;
+  api<T = unknown>(
+    method: string,
+    path: string,
+    options?: { body?: unknown; token?: string },
+  ): Promise<{ status: number; body: T }>;
   adminToken(): Promise<string>;
   startMedia(overrides?: Record<string, unknown>): Promise<MediaHost>;
   close(): Promise<void>;
 }
 
-export async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutInMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutInMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutInMs;
   for (;;) {
     const value = await probe();
@@ -39,17 +55,29 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, what: stri
   }
 }
 
-export async function startRecorderStack(options: { env?: Record<string, string> } = {}): Promise<RecorderStack> {
+export async function startRecorderStack(
+  options: { env?: Record<string, string> } = {},
+): Promise<RecorderStack> {
   const connection = process.env.ATTEST_TEST_STORAGE_CONNECTION;
-  if (connection === undefined) throw new Error('ATTEST_TEST_STORAGE_CONNECTION is not set (integration global setup)');
-  if (process.env.NODE_EXTRA_CA_CERTS === undefined) throw new Error('run with NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem');
+  if (connection === undefined)
+    throw new Error('ATTEST_TEST_STORAGE_CONNECTION is not set (integration global setup)');
+  if (process.env.NODE_EXTRA_CA_CERTS === undefined)
+    throw new Error('run with NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem');
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const sim = await startTeamsSimulator({ log: () => undefined, behaviour: { mediaPacing: 'fast' }, directory: testDirectory(`${baseUrl}/api/calling`) });
+  const sim = await startTeamsSimulator({
+    log: () => undefined,
+    behaviour: { mediaPacing: 'fast' },
+    directory: testDirectory(`${baseUrl}/api/calling`),
+  });
   const keysDir = mkdtempSync(join(tmpdir(), 'attest-rec-keys-'));
   const env: Record<string, string> = {
     ATTEST_STORAGE_CONNECTION_STRING: connection,
-    ...functionAppSettingsFor(sim, { appId: BOT_APP, clientSecret: BOT_SECRET }, { served: [TENANT], home: TENANT }),
+    ...functionAppSettingsFor(
+      sim,
+      { appId: BOT_APP, clientSecret: BOT_SECRET },
+      { served: [TENANT], home: TENANT },
+    ),
     ATTEST_PUBLIC_BASE_URL: baseUrl,
     ATTEST_MEDIA_CONTROL_KEY: CONTROL_KEY,
     ATTEST_MEDIA_HOST_STALE_AFTER_MS: '3000',
@@ -80,7 +108,10 @@ export async function startRecorderStack(options: { env?: Record<string, string>
     async control<T>(method: string, path: string, body?: unknown) {
       const response = await fetch(`${sim.url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${sim.controlToken}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${sim.controlToken}`,
+          'content-type': 'application/json',
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await response.text();
@@ -89,7 +120,10 @@ export async function startRecorderStack(options: { env?: Record<string, string>
     async api<T>(method: string, path: string, opts: { body?: unknown; token?: string } = {}) {
       const response = await fetch(`${baseUrl}${path}`, {
         method,
-        headers: { 'content-type': 'application/json', ...(opts.token === undefined ? {} : { authorization: `Bearer ${opts.token}` }) },
+        headers: {
+          'content-type': 'application/json',
+          ...(opts.token === undefined ? {} : { authorization: `Bearer ${opts.token}` }),
+        },
         ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
       });
       const text = await response.text();
@@ -97,15 +131,22 @@ export async function startRecorderStack(options: { env?: Record<string, string>
     },
     async adminToken() {
       const { USERS } = await import('../../simulator/support/fixtures');
-      const issued = await stack.control<{ access_token: string }>('POST', '/_sim/users/token', { tenantId: TENANT, userId: USERS.admin });
+      const issued = await stack.control<{ access_token: string }>('POST', '/_sim/users/token', {
+        tenantId: TENANT,
+        userId: USERS.admin,
+      });
       return issued.body.access_token;
     },
     async startMedia(overrides = {}) {
-      const files = hostFiles(connection, { functionsUrl: baseUrl, heartbeatIntervalInMs: 300,
+      const files = hostFiles(connection, {
+        functionsUrl: baseUrl,
+        heartbeatIntervalInMs: 300,
         // The simulator's media platform trusts the local CA: serve its loopback certificate.
         tlsCertFile: join(process.cwd(), '.data', 'ca', 'server-cert.pem'),
         tlsKeyFile: join(process.cwd(), '.data', 'ca', 'server-key.pem'),
-        hostId: `mh-${randomUUID().slice(0, 8)}`, ...overrides });
+        hostId: `mh-${randomUUID().slice(0, 8)}`,
+        ...overrides,
+      });
       stack.media = await startMediaHost(files.config);
       return stack.media;
     },
@@ -119,12 +160,16 @@ export async function startRecorderStack(options: { env?: Record<string, string>
 }
 
 /** The stack with a media host whose first heartbeat has registered it, and an admin token. */
-export async function startRecorderStackWithMedia(options: { env?: Record<string, string> } = {}): Promise<{ stack: RecorderStack; adminToken: string }> {
+export async function startRecorderStackWithMedia(
+  options: { env?: Record<string, string> } = {},
+): Promise<{ stack: RecorderStack; adminToken: string }> {
   const stack = await startRecorderStack(options);
   await stack.startMedia();
   const adminToken = await stack.adminToken();
   await waitFor(async () => {
-    const hosts = await stack.api<{ value: unknown[] }>('GET', '/api/mediahosts', { token: adminToken });
+    const hosts = await stack.api<{ value: unknown[] }>('GET', '/api/mediahosts', {
+      token: adminToken,
+    });
     return hosts.status === 200 && hosts.body.value.length > 0 ? true : undefined;
   }, 'the media host heartbeat');
   return { stack, adminToken };

@@ -1,5 +1,9 @@
 /** Fixed, fictitious directory data for simulator tests. */
-import type { CompliancePolicy, Directory, RecorderApplicationSettings } from '../../../local/src/simulator/policy/model';
+import type {
+  CompliancePolicy,
+  Directory,
+  RecorderApplicationSettings,
+} from '../../../local/src/simulator/policy/model';
 
 export const TENANT = 'a1b2c3d4-0000-4000-8000-0000000000aa';
 export const OTHER_TENANT = 'a1b2c3d4-0000-4000-8000-0000000000bb';
@@ -14,7 +18,9 @@ export const USERS = {
   admin: '22222222-0000-4000-8000-0000000000a1',
 } as const;
 
-export function application(overrides: Partial<RecorderApplicationSettings> = {}): RecorderApplicationSettings {
+export function application(
+  overrides: Partial<RecorderApplicationSettings> = {},
+): RecorderApplicationSettings {
   return {
     applicationInstanceId: INSTANCE,
     requiredBeforeCallEstablishment: true,
@@ -26,17 +32,38 @@ export function application(overrides: Partial<RecorderApplicationSettings> = {}
   };
 }
 
-export function testDirectory(webhookUrl: string, policy: Partial<CompliancePolicy> = {}): Directory {
+export function testDirectory(
+  webhookUrl: string,
+  policy: Partial<CompliancePolicy> = {},
+): Directory {
   return {
     tenants: [
       {
         id: TENANT,
         displayName: 'Fabrikam (test)',
         users: [
-          { id: USERS.trader, displayName: 'Trader One', userPrincipalName: 'trader1@fabrikam.example', region: 'EUWE' },
-          { id: USERS.colleague, displayName: 'Trader Two', userPrincipalName: 'trader2@fabrikam.example' },
-          { id: USERS.unrecorded, displayName: 'Office Staff', userPrincipalName: 'staff@fabrikam.example' },
-          { id: USERS.admin, displayName: 'Portal Admin', userPrincipalName: 'admin@fabrikam.example', portalRoles: ['admin', 'auditor'] },
+          {
+            id: USERS.trader,
+            displayName: 'Trader One',
+            userPrincipalName: 'trader1@fabrikam.example',
+            region: 'EUWE',
+          },
+          {
+            id: USERS.colleague,
+            displayName: 'Trader Two',
+            userPrincipalName: 'trader2@fabrikam.example',
+          },
+          {
+            id: USERS.unrecorded,
+            displayName: 'Office Staff',
+            userPrincipalName: 'staff@fabrikam.example',
+          },
+          {
+            id: USERS.admin,
+            displayName: 'Portal Admin',
+            userPrincipalName: 'admin@fabrikam.example',
+            portalRoles: ['admin', 'auditor'],
+          },
         ],
         groups: [],
         policies: [
@@ -50,11 +77,29 @@ export function testDirectory(webhookUrl: string, policy: Partial<CompliancePoli
             ...policy,
           },
         ],
-        assignments: { users: { [USERS.trader]: 'Tag:Recorded', [USERS.colleague]: 'Tag:Recorded' }, groups: [] },
+        assignments: {
+          users: { [USERS.trader]: 'Tag:Recorded', [USERS.colleague]: 'Tag:Recorded' },
+          groups: [],
+        },
       },
-      { id: OTHER_TENANT, displayName: 'Other (test)', users: [], groups: [], policies: [], assignments: { users: {}, groups: [] } },
+      {
+        id: OTHER_TENANT,
+        displayName: 'Other (test)',
+        users: [],
+        groups: [],
+        policies: [],
+        assignments: { users: {}, groups: [] },
+      },
     ],
-    bots: [{ appId: BOT_APP, clientSecret: BOT_SECRET, homeTenantId: TENANT, displayName: 'Test recorder', callingWebhookUrl: webhookUrl }],
+    bots: [
+      {
+        appId: BOT_APP,
+        clientSecret: BOT_SECRET,
+        homeTenantId: TENANT,
+        displayName: 'Test recorder',
+        callingWebhookUrl: webhookUrl,
+      },
+    ],
     applicationInstances: [
       { id: INSTANCE, tenantId: TENANT, botAppId: BOT_APP, displayName: 'Recorder A' },
       { id: PAIRED_INSTANCE, tenantId: TENANT, botAppId: BOT_APP, displayName: 'Recorder B' },

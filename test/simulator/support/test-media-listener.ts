@@ -30,42 +30,55 @@ export async function startTestMediaListener(caDir?: string): Promise<TestMediaL
   const highest = new Map<string, number>();
   const sockets = new Set<TLSSocket>();
   let isClosed = false;
-  const server: Server = createServer({ cert: ca.serverCertPem, key: ca.serverKeyPem }, (socket) => {
-    if (isClosed) {
-      socket.destroy();
-      return;
-    }
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    const decoder = new MediaFrameDecoder();
-    const cutAfter = listener.dropNextConnectionAfterFrames;
-    listener.dropNextConnectionAfterFrames = undefined;
-    let mediaFrames = 0;
-    socket.on('data', (chunk: Buffer) => {
-      if (socket.destroyed) return;
-      const result = decoder.push(Buffer.from(chunk));
-      for (const frame of result.frames) {
-        const list = frames.get(frame.sessionId) ?? [];
-        list.push(frame);
-        frames.set(frame.sessionId, list);
-        if (frame.type === 'hello') {
-          tokens.set(frame.sessionId, frame.token);
-          hellos.set(frame.sessionId, (hellos.get(frame.sessionId) ?? 0) + 1);
-          const last = highest.get(frame.sessionId) ?? 0;
-          socket.write(encodeFrame({ type: 'ack', sessionId: frame.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, ackedSequence: last, nextSequence: last + 1 }));
-          continue;
-        }
-        highest.set(frame.sessionId, frame.sequence);
-        mediaFrames += 1;
-        if (cutAfter !== undefined && mediaFrames >= cutAfter) {
-          socket.destroy();
-          return;
-        }
+  const server: Server = createServer(
+    { cert: ca.serverCertPem, key: ca.serverKeyPem },
+    (socket) => {
+      if (isClosed) {
+        socket.destroy();
+        return;
       }
-      if (result.error) decodeErrors.push(`${result.error.kind}: ${result.error.message}`);
-    });
-  });
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => undefined);
+      const decoder = new MediaFrameDecoder();
+      const cutAfter = listener.dropNextConnectionAfterFrames;
+      listener.dropNextConnectionAfterFrames = undefined;
+      let mediaFrames = 0;
+      socket.on('data', (chunk: Buffer) => {
+        if (socket.destroyed) return;
+        const result = decoder.push(Buffer.from(chunk));
+        for (const frame of result.frames) {
+          const list = frames.get(frame.sessionId) ?? [];
+          list.push(frame);
+          frames.set(frame.sessionId, list);
+          if (frame.type === 'hello') {
+            tokens.set(frame.sessionId, frame.token);
+            hellos.set(frame.sessionId, (hellos.get(frame.sessionId) ?? 0) + 1);
+            const last = highest.get(frame.sessionId) ?? 0;
+            socket.write(
+              encodeFrame({
+                type: 'ack',
+                sessionId: frame.sessionId,
+                sequence: 0,
+                timestamp100ns: 0n,
+                msi: 0,
+                ackedSequence: last,
+                nextSequence: last + 1,
+              }),
+            );
+            continue;
+          }
+          highest.set(frame.sessionId, frame.sequence);
+          mediaFrames += 1;
+          if (cutAfter !== undefined && mediaFrames >= cutAfter) {
+            socket.destroy();
+            return;
+          }
+        }
+        if (result.error) decodeErrors.push(`${result.error.kind}: ${result.error.message}`);
+      });
+    },
+  );
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;

@@ -13,7 +13,13 @@ import type { MediaConfigBlob } from '@attest/core';
 export interface ReceivedNotification {
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
-  readonly body: { value?: { changeType?: string; resourceUrl?: string; resourceData?: Record<string, unknown> | Record<string, unknown>[] }[] };
+  readonly body: {
+    value?: {
+      changeType?: string;
+      resourceUrl?: string;
+      resourceData?: Record<string, unknown> | Record<string, unknown>[];
+    }[];
+  };
 }
 
 export type InviteAction = 'answer' | 'reject' | 'ignore';
@@ -61,7 +67,12 @@ export async function startTestRecorder(options: TestRecorderOptions): Promise<T
     const response = await fetch(`${options.simulatorUrl}/${options.tenantId}/oauth2/v2.0/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: options.appId, client_secret: options.appSecret, scope: 'https://graph.microsoft.com/.default' }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: options.appId,
+        client_secret: options.appSecret,
+        scope: 'https://graph.microsoft.com/.default',
+      }),
     });
     token = ((await response.json()) as { access_token: string }).access_token;
     return token;
@@ -99,7 +110,12 @@ export async function startTestRecorder(options: TestRecorderOptions): Promise<T
       const type = typeof odataType === 'string' ? odataType : '';
       if (type === '#microsoft.graph.participantJoiningNotification') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ '@odata.type': `#microsoft.graph.${options.joiningResponse ?? 'acceptJoinResponse'}`, ...(options.joiningResponse === 'rejectJoinResponse' ? { reason: 'busy' } : {}) }));
+        res.end(
+          JSON.stringify({
+            '@odata.type': `#microsoft.graph.${options.joiningResponse ?? 'acceptJoinResponse'}`,
+            ...(options.joiningResponse === 'rejectJoinResponse' ? { reason: 'busy' } : {}),
+          }),
+        );
         return;
       }
       res.writeHead(202);
@@ -115,7 +131,8 @@ export async function startTestRecorder(options: TestRecorderOptions): Promise<T
 
   const handle = async (changeType: string, resourceUrl: string, data: unknown): Promise<void> => {
     const callId = /\/communications\/calls\/([^/]+)$/.exec(resourceUrl)?.[1];
-    if (callId === undefined || Array.isArray(data) || typeof data !== 'object' || data === null) return;
+    if (callId === undefined || Array.isArray(data) || typeof data !== 'object' || data === null)
+      return;
     const rawState = (data as { state?: unknown }).state;
     const state = typeof rawState === 'string' ? rawState.toLowerCase() : '';
     if (changeType.toLowerCase() === 'created' && state === 'incoming') {
@@ -130,20 +147,40 @@ export async function startTestRecorder(options: TestRecorderOptions): Promise<T
       }
       const sessionId = randomUUID();
       sessions.set(callId, sessionId);
-      const blob: MediaConfigBlob = { v: 1, endpoint: options.mediaEndpoint, sessionId, token: `token-${sessionId}` };
+      const blob: MediaConfigBlob = {
+        v: 1,
+        endpoint: options.mediaEndpoint,
+        sessionId,
+        token: `token-${sessionId}`,
+      };
       const r = await graph('POST', `/communications/calls/${callId}/answer`, {
         callbackUri: `${url}/api/calling/notification`,
         acceptedModalities: ['audio', 'video', 'videoBasedScreenSharing'],
-        mediaConfig: { '@odata.type': '#microsoft.graph.appHostedMediaConfig', blob: JSON.stringify(blob) },
-        ...(options.participantCapacity !== undefined ? { participantCapacity: options.participantCapacity } : {}),
-        ...(options.answerCallOptions !== undefined ? { callOptions: { '@odata.type': '#microsoft.graph.incomingCallOptions', ...options.answerCallOptions } } : {}),
+        mediaConfig: {
+          '@odata.type': '#microsoft.graph.appHostedMediaConfig',
+          blob: JSON.stringify(blob),
+        },
+        ...(options.participantCapacity !== undefined
+          ? { participantCapacity: options.participantCapacity }
+          : {}),
+        ...(options.answerCallOptions !== undefined
+          ? {
+              callOptions: {
+                '@odata.type': '#microsoft.graph.incomingCallOptions',
+                ...options.answerCallOptions,
+              },
+            }
+          : {}),
       });
       graphStatuses.push({ op: 'answer', callId, status: r.status });
       return;
     }
     if (state === 'established' && options.setRecording !== false && !recordingSet.has(callId)) {
       recordingSet.add(callId);
-      const r = await graph('POST', `/communications/calls/${callId}/updateRecordingStatus`, { clientContext: callId, status: 'recording' });
+      const r = await graph('POST', `/communications/calls/${callId}/updateRecordingStatus`, {
+        clientContext: callId,
+        status: 'recording',
+      });
       graphStatuses.push({ op: 'updateRecordingStatus', callId, status: r.status });
     }
   };
@@ -168,7 +205,11 @@ export async function startTestRecorder(options: TestRecorderOptions): Promise<T
 }
 
 /** Polls until `predicate` holds (network work completes asynchronously), or fails after `timeoutInMs`. */
-export async function waitUntil(predicate: () => boolean, what: string, timeoutInMs = 10_000): Promise<void> {
+export async function waitUntil(
+  predicate: () => boolean,
+  what: string,
+  timeoutInMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutInMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -79,7 +79,10 @@ function createCa(): { certPem: string; keyPem: string } {
   return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.privateKeyPem };
 }
 
-function createServerCert(caCertPem: string, caKeyPem: string): { certPem: string; keyPem: string } {
+function createServerCert(
+  caCertPem: string,
+  caKeyPem: string,
+): { certPem: string; keyPem: string } {
   const caCert = forge.pki.certificateFromPem(caCertPem);
   const caKey = forge.pki.privateKeyFromPem(caKeyPem);
   const keys = newKeyPair();
@@ -116,8 +119,15 @@ export function ensureLocalCa(dir: string = DEFAULT_CA_DIR): LocalCa {
     writeFileSync(path(CA_FILE_NAMES.caCert), ca.certPem);
     // A new CA invalidates any older server certificate.
     writeServer(root, ca.certPem, ca.keyPem);
-  } else if (!existsSync(path(CA_FILE_NAMES.serverCert)) || !existsSync(path(CA_FILE_NAMES.serverKey))) {
-    writeServer(root, readFileSync(path(CA_FILE_NAMES.caCert), 'utf8'), readFileSync(path(CA_FILE_NAMES.caKey), 'utf8'));
+  } else if (
+    !existsSync(path(CA_FILE_NAMES.serverCert)) ||
+    !existsSync(path(CA_FILE_NAMES.serverKey))
+  ) {
+    writeServer(
+      root,
+      readFileSync(path(CA_FILE_NAMES.caCert), 'utf8'),
+      readFileSync(path(CA_FILE_NAMES.caKey), 'utf8'),
+    );
   }
   return {
     dir: root,

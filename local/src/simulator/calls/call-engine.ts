@@ -7,7 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import type { SimulatedEntra } from '../entra/entra';
 import { MediaStreamer, parseMediaConfigBlob, type MediaScript } from '../media/media-streamer';
-import type { ApplicationInstance, BotRegistration, CompliancePolicy, Directory, RecorderApplicationSettings, Tenant } from '../policy/model';
+import type {
+  ApplicationInstance,
+  BotRegistration,
+  CompliancePolicy,
+  Directory,
+  RecorderApplicationSettings,
+  Tenant,
+} from '../policy/model';
 import {
   combineJoinDecisions,
   decideJoin,
@@ -19,7 +26,12 @@ import {
   type InviteOutcome,
   type JoinDecision,
 } from '../policy/policy-engine';
-import type { CallSpec, ScenarioParticipant, TimelineAction, TimelineEvent } from '../scenarios/scenario';
+import type {
+  CallSpec,
+  ScenarioParticipant,
+  TimelineAction,
+  TimelineEvent,
+} from '../scenarios/scenario';
 import type { SimClock } from '../util/clock';
 import type { SimLogger } from '../util/http';
 import type { DeliveryRecord, WebhookDeliverer } from '../webhook/deliverer';
@@ -163,7 +175,13 @@ interface Conversation {
   readonly groups: InviteGroup[];
   readonly legIds: string[];
   readonly timers: (() => void)[];
-  readonly events: { at: string; event: string; participantId?: string; callId?: string; detail?: string }[];
+  readonly events: {
+    at: string;
+    event: string;
+    participantId?: string;
+    callId?: string;
+    detail?: string;
+  }[];
   state: 'active' | 'ended';
   endReason?: string;
   endedAtMs?: number;
@@ -172,8 +190,19 @@ interface Conversation {
 
 /** Outcome of a Graph action, mapped to HTTP by the Graph API layer. */
 export type ActionResult =
-  | { readonly kind: 'ok'; readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> }
-  | { readonly kind: 'error'; readonly status: number; readonly code: string; readonly message: string; readonly retryAfterInS?: number };
+  | {
+      readonly kind: 'ok';
+      readonly status: number;
+      readonly body?: unknown;
+      readonly headers?: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly kind: 'error';
+      readonly status: number;
+      readonly code: string;
+      readonly message: string;
+      readonly retryAfterInS?: number;
+    };
 
 export interface EngineDeps {
   readonly directory: () => Directory;
@@ -185,7 +214,12 @@ export interface EngineDeps {
   readonly behaviour: EngineBehaviour;
 }
 
-const notFound = (what: string): ActionResult => ({ kind: 'error', status: 404, code: 'itemNotFound', message: `${what} not found.` });
+const notFound = (what: string): ActionResult => ({
+  kind: 'error',
+  status: 404,
+  code: 'itemNotFound',
+  message: `${what} not found.`,
+});
 
 export class CallEngine {
   readonly #deps: EngineDeps;
@@ -221,7 +255,8 @@ export class CallEngine {
   startCall(spec: CallSpec): string {
     const directory = this.#deps.directory();
     const tenant = directory.tenants.find((t) => t.id === spec.tenantId);
-    if (tenant === undefined) throw new Error(`call.tenantId names unknown tenant ${spec.tenantId}`);
+    if (tenant === undefined)
+      throw new Error(`call.tenantId names unknown tenant ${spec.tenantId}`);
     const conv: Conversation = {
       id: randomUUID(),
       chainId: randomUUID(),
@@ -238,21 +273,37 @@ export class CallEngine {
     };
     this.#conversations.set(conv.id, conv);
     this.#event(conv, 'started', {});
-    this.#deps.log('info', 'conversation started', { conversationId: conv.id, callChainId: conv.chainId, kind: spec.kind });
+    this.#deps.log('info', 'conversation started', {
+      conversationId: conv.id,
+      callChainId: conv.chainId,
+      kind: spec.kind,
+    });
     for (const p of conv.participants) {
       const joinAt = this.#joinAt(p);
       if (joinAt === 0) this.#join(conv, p);
       for (const e of p.spec.timeline ?? []) {
         if (e.atInMs === 0 && e.action === 'join') continue;
         if (e.atInMs === 0) this.#applyTimeline(conv, p, e.action);
-        else conv.timers.push(this.#deps.clock.schedule(conv.startedAtMs + e.atInMs, () => this.#applyTimeline(conv, p, e.action)));
+        else
+          conv.timers.push(
+            this.#deps.clock.schedule(conv.startedAtMs + e.atInMs, () =>
+              this.#applyTimeline(conv, p, e.action),
+            ),
+          );
       }
     }
     const dropAt = spec.delivery?.dropRecorderAtInMs;
-    if (dropAt !== undefined) conv.timers.push(this.#deps.clock.schedule(conv.startedAtMs + dropAt, () => this.#dropRecorders(conv)));
+    if (dropAt !== undefined)
+      conv.timers.push(
+        this.#deps.clock.schedule(conv.startedAtMs + dropAt, () => this.#dropRecorders(conv)),
+      );
     if (spec.durationInMs !== undefined) {
       conv.endOffsetInMs = spec.durationInMs;
-      conv.timers.push(this.#deps.clock.schedule(conv.startedAtMs + spec.durationInMs, () => this.endConversation(conv.id, 'completed')));
+      conv.timers.push(
+        this.#deps.clock.schedule(conv.startedAtMs + spec.durationInMs, () =>
+          this.endConversation(conv.id, 'completed'),
+        ),
+      );
     }
     return conv.id;
   }
@@ -275,7 +326,12 @@ export class CallEngine {
     let region = 'EUWE';
     if (spec.user !== undefined && spec.federatedTenantId === undefined) {
       const user = tenant.users.find((u) => u.id === spec.user);
-      identity = { kind: 'user', id: spec.user, tenantId: tenant.id, ...(user ? { displayName: user.displayName } : {}) };
+      identity = {
+        kind: 'user',
+        id: spec.user,
+        tenantId: tenant.id,
+        ...(user ? { displayName: user.displayName } : {}),
+      };
       userId = user ? spec.user : undefined;
       region = user?.region ?? region;
     } else if (spec.user !== undefined) {
@@ -309,7 +365,11 @@ export class CallEngine {
     return p.spec.timeline?.find((e) => e.action === 'join')?.atInMs ?? 0;
   }
 
-  #event(conv: Conversation, event: string, fields: { participantId?: string; callId?: string; detail?: string }): void {
+  #event(
+    conv: Conversation,
+    event: string,
+    fields: { participantId?: string; callId?: string; detail?: string },
+  ): void {
     conv.events.push({ at: this.#iso(), event, ...fields });
   }
 
@@ -367,7 +427,11 @@ export class CallEngine {
 
   /** A lobby participant admitted: policy users are evaluated only now (they join the meeting now). */
   #onAdmitted(conv: Conversation, p: ParticipantState): void {
-    if (p.userId !== undefined && p.status === UserStatus.notUnderPolicy && p.policyIdentity === undefined) {
+    if (
+      p.userId !== undefined &&
+      p.status === UserStatus.notUnderPolicy &&
+      p.policyIdentity === undefined
+    ) {
       p.isPresent = false;
       this.#evaluatePolicyUser(conv, p);
     }
@@ -406,7 +470,14 @@ export class CallEngine {
     const directory = this.#deps.directory();
     const grouped: Promise<void>[] = [];
     for (const groupPlan of plan.groups) {
-      const group: InviteGroup = { participantId: p.participantId, policy: resolution.policy, application: groupPlan.application, legIds: [], isJoinRejected: false, wasAccepted: false };
+      const group: InviteGroup = {
+        participantId: p.participantId,
+        policy: resolution.policy,
+        application: groupPlan.application,
+        legIds: [],
+        isJoinRejected: false,
+        wasAccepted: false,
+      };
       conv.groups.push(group);
       const host = this.#capacityLeg(conv, group);
       if (host !== undefined) {
@@ -418,9 +489,17 @@ export class CallEngine {
     if (grouped.length === 0) this.#reevaluate(conv, p);
   }
 
-  #inviteAll(conv: Conversation, p: ParticipantState, group: InviteGroup, invites: readonly { applicationInstanceId: string; slot: number }[], directory: Directory): void {
+  #inviteAll(
+    conv: Conversation,
+    p: ParticipantState,
+    group: InviteGroup,
+    invites: readonly { applicationInstanceId: string; slot: number }[],
+    directory: Directory,
+  ): void {
     for (const invite of invites) {
-      const instance = directory.applicationInstances.find((a) => a.id === invite.applicationInstanceId);
+      const instance = directory.applicationInstances.find(
+        (a) => a.id === invite.applicationInstanceId,
+      );
       const bot = directory.bots.find((b) => b.appId === instance?.botAppId);
       if (instance === undefined || bot === undefined) {
         // A policy naming an instance without a bot: the invite can never be answered.
@@ -446,11 +525,19 @@ export class CallEngine {
           leg.slot === 0 &&
           leg.instance.id === group.application.applicationInstanceId &&
           (leg.participantCapacity ?? 0) > leg.observedParticipantIds.length &&
-          conv.groups.some((g) => g.legIds.includes(leg.callId) && g.policy.identity === group.policy.identity),
+          conv.groups.some(
+            (g) => g.legIds.includes(leg.callId) && g.policy.identity === group.policy.identity,
+          ),
       );
   }
 
-  async #sendJoining(conv: Conversation, p: ParticipantState, group: InviteGroup, host: BotLeg, invites: readonly { applicationInstanceId: string; slot: number }[]): Promise<void> {
+  async #sendJoining(
+    conv: Conversation,
+    p: ParticipantState,
+    group: InviteGroup,
+    host: BotLeg,
+    invites: readonly { applicationInstanceId: string; slot: number }[],
+  ): Promise<void> {
     const body = commsNotifications(this.#behaviour, [
       {
         changeType: 'created',
@@ -458,7 +545,11 @@ export class CallEngine {
         resourceData: {
           '@odata.type': '#microsoft.graph.participantJoiningNotification',
           id: randomUUID(),
-          call: { '@odata.type': '#microsoft.graph.call', id: host.callId, callChainId: conv.chainId },
+          call: {
+            '@odata.type': '#microsoft.graph.call',
+            id: host.callId,
+            callChainId: conv.chainId,
+          },
           participantId: p.participantId,
           joiningParticipant: participantResource(this.#behaviour, this.#rosterEntry(p)),
         },
@@ -468,12 +559,21 @@ export class CallEngine {
     let responseType = '';
     try {
       const parsed = JSON.parse(record.responseBody ?? '') as { '@odata.type'?: unknown };
-      responseType = typeof parsed['@odata.type'] === 'string' ? parsed['@odata.type'].toLowerCase() : '';
+      responseType =
+        typeof parsed['@odata.type'] === 'string' ? parsed['@odata.type'].toLowerCase() : '';
     } catch {
       responseType = '';
     }
-    this.#event(conv, 'participantJoiningAnswered', { participantId: p.participantId, callId: host.callId, detail: responseType || `status ${record.status ?? 0}` });
-    if (record.isDelivered && responseType === '#microsoft.graph.acceptjoinresponse' && host.state === 'established') {
+    this.#event(conv, 'participantJoiningAnswered', {
+      participantId: p.participantId,
+      callId: host.callId,
+      detail: responseType || `status ${record.status ?? 0}`,
+    });
+    if (
+      record.isDelivered &&
+      responseType === '#microsoft.graph.acceptjoinresponse' &&
+      host.state === 'established'
+    ) {
       host.observedParticipantIds.push(p.participantId);
       group.legIds.push(host.callId);
     } else if (record.isDelivered && responseType === '#microsoft.graph.invitenewbotresponse') {
@@ -485,7 +585,13 @@ export class CallEngine {
     this.#reevaluate(conv, p);
   }
 
-  #createLeg(conv: Conversation, p: ParticipantState, instance: ApplicationInstance, bot: BotRegistration, slot: number): BotLeg {
+  #createLeg(
+    conv: Conversation,
+    p: ParticipantState,
+    instance: ApplicationInstance,
+    bot: BotRegistration,
+    slot: number,
+  ): BotLeg {
     const myParticipantId = randomUUID();
     const leg: BotLeg = {
       callId: randomUUID(),
@@ -494,7 +600,9 @@ export class CallEngine {
       bot,
       slot,
       myParticipantId,
-      targetParticipantId: this.#behaviour.targetIdEqualsMyParticipantId ? myParticipantId : randomUUID(),
+      targetParticipantId: this.#behaviour.targetIdEqualsMyParticipantId
+        ? myParticipantId
+        : randomUUID(),
       observedParticipantIds: [p.participantId],
       invitedAtMs: this.#now(),
       state: 'incoming',
@@ -510,15 +618,34 @@ export class CallEngine {
     };
     this.#legs.set(leg.callId, leg);
     conv.legIds.push(leg.callId);
-    leg.cancelDeadline = this.#deps.clock.schedule(leg.invitedAtMs + this.#behaviour.answerDeadlineInMs, () => this.#onDeadline(leg.callId));
-    this.#event(conv, 'invited', { participantId: p.participantId, callId: leg.callId, detail: instance.id });
-    this.#deps.log('info', 'recorder invited', { callId: leg.callId, callChainId: conv.chainId, applicationInstanceId: instance.id, slot });
+    leg.cancelDeadline = this.#deps.clock.schedule(
+      leg.invitedAtMs + this.#behaviour.answerDeadlineInMs,
+      () => this.#onDeadline(leg.callId),
+    );
+    this.#event(conv, 'invited', {
+      participantId: p.participantId,
+      callId: leg.callId,
+      detail: instance.id,
+    });
+    this.#deps.log('info', 'recorder invited', {
+      callId: leg.callId,
+      callChainId: conv.chainId,
+      applicationInstanceId: instance.id,
+      slot,
+    });
     return leg;
   }
 
   #incomingCall(conv: Conversation, p: ParticipantState, leg: BotLeg): Record<string, unknown> {
     const s = this.#behaviour;
-    const other = conv.participants.find((x) => x !== p && (x.spec.role === 'caller' || x.spec.role === 'callee' || conv.spec.kind === 'p2p' || conv.spec.kind === 'pstn'));
+    const other = conv.participants.find(
+      (x) =>
+        x !== p &&
+        (x.spec.role === 'caller' ||
+          x.spec.role === 'callee' ||
+          conv.spec.kind === 'p2p' ||
+          conv.spec.kind === 'pstn'),
+    );
     const siblings = conv.groups
       .filter((g) => g.participantId === p.participantId)
       .flatMap((g) => g.legIds)
@@ -532,13 +659,24 @@ export class CallEngine {
     const botData = {
       callId: conv.chainId,
       mediaHostedRegion: 'EUWE',
-      user: { participationMethod, clientLocation: p.region, policyHolderId: p.userId, policyHolderTenantId: conv.tenant.id },
+      user: {
+        participationMethod,
+        clientLocation: p.region,
+        policyHolderId: p.userId,
+        policyHolderTenantId: conv.tenant.id,
+      },
       ...(other && !isMeetingLike(conv.spec.kind)
         ? {
             otherSideUser: {
-              id: other.identity.kind === 'phone' ? `4:${other.identity.id}` : `8:orgid:${other.identity.id}`,
+              id:
+                other.identity.kind === 'phone'
+                  ? `4:${other.identity.id}`
+                  : `8:orgid:${other.identity.id}`,
               participantId: other.participantId,
-              tenantId: other.identity.kind === 'user' ? other.identity.tenantId : '00000000-0000-0000-0000-000000000000',
+              tenantId:
+                other.identity.kind === 'user'
+                  ? other.identity.tenantId
+                  : '00000000-0000-0000-0000-000000000000',
               participationMethod: participationMethod === 'Caller' ? 'Callee' : 'Caller',
               clientLocation: other.region,
             },
@@ -573,13 +711,19 @@ export class CallEngine {
         {
           '@odata.type': '#microsoft.graph.invitationParticipantInfo',
           id: leg.targetParticipantId,
-          identity: identitySet({ kind: 'applicationInstance', id: leg.instance.id, tenantId: leg.instance.tenantId }),
+          identity: identitySet({
+            kind: 'applicationInstance',
+            id: leg.instance.id,
+            tenantId: leg.instance.tenantId,
+          }),
           endpointType: enumValue(s, 'default'),
           region: null,
           languageId: null,
         },
       ],
-      requestedModalities: ['audio', 'video', 'videoBasedScreenSharing'].map((m) => enumValue(s, m)),
+      requestedModalities: ['audio', 'video', 'videoBasedScreenSharing'].map((m) =>
+        enumValue(s, m),
+      ),
       tenantId: conv.tenant.id,
       myParticipantId: leg.myParticipantId,
       callChainId: conv.chainId,
@@ -588,39 +732,79 @@ export class CallEngine {
         sourceParticipantId: p.participantId,
         observedParticipantId: p.participantId,
         onBehalfOf: null,
-        transferor: transferor ? identitySet({ kind: 'user', id: transferor, tenantId: conv.tenant.id }) : null,
+        transferor: transferor
+          ? identitySet({ kind: 'user', id: transferor, tenantId: conv.tenant.id })
+          : null,
       },
       meetingInfo: {
         '@odata.type': '#microsoft.graph.tokenMeetingInfo',
         token: this.#meetingToken(conv, leg, nowInS),
       },
-      ...(conv.spec.reroute ? { callRoutes: [{ '@odata.type': '#microsoft.graph.callRoute', routingType: enumValue(s, 'forwarded'), original: identitySet(other?.identity ?? p.identity), final: identitySet(p.identity) }] } : {}),
-      applicationMetadata: { botData: s.botDataAs === 'string' ? JSON.stringify(botData) : botData },
+      ...(conv.spec.reroute
+        ? {
+            callRoutes: [
+              {
+                '@odata.type': '#microsoft.graph.callRoute',
+                routingType: enumValue(s, 'forwarded'),
+                original: identitySet(other?.identity ?? p.identity),
+                final: identitySet(p.identity),
+              },
+            ],
+          }
+        : {}),
+      applicationMetadata: {
+        botData: s.botDataAs === 'string' ? JSON.stringify(botData) : botData,
+      },
     };
   }
 
   #meetingToken(conv: Conversation, leg: BotLeg, nowInS: number): string {
     // Observed claims: appId, conversationController, activityId = callChainId, tenant, 24 h lifetime.
-    const header = Buffer.from(JSON.stringify({ typ: 'JWT', alg: 'RS256', x5t: leg.instance.id.slice(0, 8) })).toString('base64url');
+    const header = Buffer.from(
+      JSON.stringify({ typ: 'JWT', alg: 'RS256', x5t: leg.instance.id.slice(0, 8) }),
+    ).toString('base64url');
     const claims = Buffer.from(
-      JSON.stringify({ appId: leg.bot.appId, conversationController: conv.id, activityId: conv.chainId, tid: conv.tenant.id, nbf: nowInS, exp: nowInS + 86_400, iss: 'https://api.botframework.com', aud: 'https://api.botframework.com' }),
+      JSON.stringify({
+        appId: leg.bot.appId,
+        conversationController: conv.id,
+        activityId: conv.chainId,
+        tid: conv.tenant.id,
+        nbf: nowInS,
+        exp: nowInS + 86_400,
+        iss: 'https://api.botframework.com',
+        aud: 'https://api.botframework.com',
+      }),
     ).toString('base64url');
     return `${header}.${claims}.${Buffer.from(randomUUID()).toString('base64url')}`;
   }
 
   #sendInvite(conv: Conversation, p: ParticipantState, leg: BotLeg): void {
-    const body = commsNotifications(this.#behaviour, [{ changeType: 'created', resourceUrl: `/communications/calls/${leg.callId}`, resourceData: this.#incomingCall(conv, p, leg) }]);
+    const body = commsNotifications(this.#behaviour, [
+      {
+        changeType: 'created',
+        resourceUrl: `/communications/calls/${leg.callId}`,
+        resourceData: this.#incomingCall(conv, p, leg),
+      },
+    ]);
     if (conv.spec.delivery?.dropInvite) {
       this.#event(conv, 'inviteDropped', { callId: leg.callId });
       return;
     }
     const times = conv.spec.delivery?.duplicateInvite ? 2 : 1;
     for (let i = 0; i < times; i += 1) {
-      void this.#deliver(conv, leg, i === 0 ? 'invite' : 'inviteDuplicate', body, { followRedirectsUpdateWebhook: true });
+      void this.#deliver(conv, leg, i === 0 ? 'invite' : 'inviteDuplicate', body, {
+        followRedirectsUpdateWebhook: true,
+      });
     }
   }
 
-  #deliver(conv: Conversation, leg: BotLeg, kind: string, body: unknown, options: { followRedirectsUpdateWebhook?: boolean } = {}): Promise<DeliveryRecord> {
+  #deliver(
+    conv: Conversation,
+    leg: BotLeg,
+    kind: string,
+    body: unknown,
+    options: { followRedirectsUpdateWebhook?: boolean } = {},
+  ): Promise<DeliveryRecord> {
     const run = async (): Promise<DeliveryRecord> => {
       const record = await this.#deps.deliverer.deliver({
         callId: leg.callId,
@@ -631,7 +815,12 @@ export class CallEngine {
         chainId: conv.chainId,
       });
       // A 302/307 moves the call to another deployment: later notifications go there too.
-      if (options.followRedirectsUpdateWebhook && record.redirects.length > 0 && leg.callbackUri === undefined) leg.webhookUrl = record.finalUrl;
+      if (
+        options.followRedirectsUpdateWebhook &&
+        record.redirects.length > 0 &&
+        leg.callbackUri === undefined
+      )
+        leg.webhookUrl = record.finalUrl;
       return record;
     };
     const next = leg.chain.then(run, run);
@@ -646,14 +835,19 @@ export class CallEngine {
     if (conv === undefined) return;
     leg.outcome = 'timedOut';
     this.#event(conv, 'inviteTimedOut', { callId });
-    this.#deps.log('warn', 'recorder did not answer within the deadline', { callId, callChainId: conv.chainId });
+    this.#deps.log('warn', 'recorder did not answer within the deadline', {
+      callId,
+      callChainId: conv.chainId,
+    });
     this.#terminateLeg(conv, leg, ResultCodes.inviteNotAnswered, true);
     this.#reevaluateLeg(conv, leg);
   }
 
   /** Re-evaluates every policy user whose decision depends on this leg. */
   #reevaluateLeg(conv: Conversation, leg: BotLeg): void {
-    const users = new Set(conv.groups.filter((g) => g.legIds.includes(leg.callId)).map((g) => g.participantId));
+    const users = new Set(
+      conv.groups.filter((g) => g.legIds.includes(leg.callId)).map((g) => g.participantId),
+    );
     for (const participantId of users) {
       const p = conv.participants.find((x) => x.participantId === participantId);
       if (p) this.#reevaluate(conv, p);
@@ -687,9 +881,16 @@ export class CallEngine {
         case 'cancelCall':
         case 'keepUserOut':
           p.status = UserStatus.blocked;
-          p.statusReason = decision.kind === 'cancelCall' ? 'requiredBeforeCallEstablishment' : 'requiredBeforeMeetingJoin';
+          p.statusReason =
+            decision.kind === 'cancelCall'
+              ? 'requiredBeforeCallEstablishment'
+              : 'requiredBeforeMeetingJoin';
           this.#event(conv, 'blocked', { participantId: p.participantId, detail: p.statusReason });
-          this.#deps.log('info', 'policy user blocked: required recorder did not join', { conversationId: conv.id, callChainId: conv.chainId, reason: p.statusReason });
+          this.#deps.log('info', 'policy user blocked: required recorder did not join', {
+            conversationId: conv.id,
+            callChainId: conv.chainId,
+            reason: p.statusReason,
+          });
           this.#removeParticipant(conv, p, decision.kind === 'cancelCall' ? 'blocked' : undefined);
           return;
       }
@@ -706,7 +907,11 @@ export class CallEngine {
           p.status = UserStatus.ejected;
           p.statusReason = loss.kind === 'endCall' ? 'requiredDuringCall' : 'requiredDuringMeeting';
           this.#event(conv, 'ejected', { participantId: p.participantId, detail: p.statusReason });
-          this.#deps.log('info', 'policy user removed: required recorder left', { conversationId: conv.id, callChainId: conv.chainId, reason: p.statusReason });
+          this.#deps.log('info', 'policy user removed: required recorder left', {
+            conversationId: conv.id,
+            callChainId: conv.chainId,
+            reason: p.statusReason,
+          });
           this.#removeParticipant(conv, p, loss.kind === 'endCall' ? 'droppedByPolicy' : undefined);
           return;
         }
@@ -743,17 +948,31 @@ export class CallEngine {
     for (const id of conv.legIds) {
       const leg = this.#legs.get(id);
       if (leg === undefined || leg.state === 'terminated') continue;
-      leg.observedParticipantIds.splice(0, leg.observedParticipantIds.length, ...leg.observedParticipantIds.filter((x) => x !== p.participantId));
+      leg.observedParticipantIds.splice(
+        0,
+        leg.observedParticipantIds.length,
+        ...leg.observedParticipantIds.filter((x) => x !== p.participantId),
+      );
       if (leg.observedParticipantIds.length === 0) {
         this.#terminateLeg(conv, leg, ResultCodes.removedFromConversation, true);
       } else {
-        void this.#deliver(conv, leg, 'participantLeft', commsNotifications(this.#behaviour, [
-          {
-            changeType: 'deleted',
-            resourceUrl: `/communications/calls/${leg.callId}/participantLeftNotification`,
-            resourceData: { '@odata.type': '#microsoft.graph.participantLeftNotification', id: randomUUID(), participantId: p.participantId, call: { id: leg.callId } },
-          },
-        ]));
+        void this.#deliver(
+          conv,
+          leg,
+          'participantLeft',
+          commsNotifications(this.#behaviour, [
+            {
+              changeType: 'deleted',
+              resourceUrl: `/communications/calls/${leg.callId}/participantLeftNotification`,
+              resourceData: {
+                '@odata.type': '#microsoft.graph.participantLeftNotification',
+                id: randomUUID(),
+                participantId: p.participantId,
+                call: { id: leg.callId },
+              },
+            },
+          ]),
+        );
       }
     }
     if (why === 'left') this.#rosterChanged(conv);
@@ -763,14 +982,25 @@ export class CallEngine {
 
   #maybeShowNotice(conv: Conversation, p: ParticipantState): void {
     if (p.notice !== undefined || !p.isPresent || p.isInLobby) return;
-    const recordingLeg = conv.legIds.map((id) => this.#legs.get(id)).find((l) => l?.state === 'established' && l.recordingStatus === 'recording');
+    const recordingLeg = conv.legIds
+      .map((id) => this.#legs.get(id))
+      .find((l) => l?.state === 'established' && l.recordingStatus === 'recording');
     if (recordingLeg === undefined) return;
-    const policyHolder = conv.participants.find((x) => recordingLeg.observedParticipantIds.includes(x.participantId));
+    const policyHolder = conv.participants.find((x) =>
+      recordingLeg.observedParticipantIds.includes(x.participantId),
+    );
     const policy = conv.groups.find((g) => g.legIds.includes(recordingLeg.callId))?.policy;
     const isAudioOnly = p.identity.kind === 'phone';
-    const kind = isAudioOnly ? (policy && !playsAudioNotice(policy, conv.spec.kind) ? 'suppressed' : 'audio') : 'visual';
+    const kind = isAudioOnly
+      ? policy && !playsAudioNotice(policy, conv.spec.kind)
+        ? 'suppressed'
+        : 'audio'
+      : 'visual';
     p.notice = { kind, at: this.#iso() };
-    this.#event(conv, 'recordingNoticeShown', { participantId: p.participantId, detail: `${kind}${policyHolder === p ? ' (policy user)' : ''}` });
+    this.#event(conv, 'recordingNoticeShown', {
+      participantId: p.participantId,
+      detail: `${kind}${policyHolder === p ? ' (policy user)' : ''}`,
+    });
   }
 
   // ---------------------------------------------------------------- notifications
@@ -791,10 +1021,16 @@ export class CallEngine {
   }
 
   #roster(conv: Conversation, leg: BotLeg): unknown[] {
-    const people = conv.participants.filter((p) => p.isPresent).map((p) => participantResource(this.#behaviour, this.#rosterEntry(p)));
+    const people = conv.participants
+      .filter((p) => p.isPresent)
+      .map((p) => participantResource(this.#behaviour, this.#rosterEntry(p)));
     const self = participantResource(this.#behaviour, {
       participantId: leg.myParticipantId,
-      identity: { kind: 'applicationInstance', id: leg.instance.id, tenantId: leg.instance.tenantId },
+      identity: {
+        kind: 'applicationInstance',
+        id: leg.instance.id,
+        tenantId: leg.instance.tenantId,
+      },
       audioMsi: 99,
       videoMsi: 0,
       vbssMsi: 0,
@@ -833,18 +1069,33 @@ export class CallEngine {
       for (const id of [...leg.rosterSnapshot.keys()]) {
         if (current.has(id)) continue;
         leg.rosterSnapshot.delete(id);
-        const wasRemoved = conv.participants.find((p) => p.participantId === id)?.removedAtInMs !== undefined;
+        const wasRemoved =
+          conv.participants.find((p) => p.participantId === id)?.removedAtInMs !== undefined;
         changes.push({
           '@odata.type': '#microsoft.graph.participant',
           id,
-          removedState: { '@odata.type': '#microsoft.graph.removedState', reason: wasRemoved ? 'removed' : 'left' },
+          removedState: {
+            '@odata.type': '#microsoft.graph.removedState',
+            reason: wasRemoved ? 'removed' : 'left',
+          },
           rosterSequenceNumber: ++leg.rosterSequence,
         });
       }
       if (changes.length === 0) return;
       entries = changes;
     }
-    void this.#deliver(conv, leg, 'roster', commsNotifications(this.#behaviour, [{ changeType: 'updated', resourceUrl: `/communications/calls/${leg.callId}/participants`, resourceData: entries }]));
+    void this.#deliver(
+      conv,
+      leg,
+      'roster',
+      commsNotifications(this.#behaviour, [
+        {
+          changeType: 'updated',
+          resourceUrl: `/communications/calls/${leg.callId}/participants`,
+          resourceData: entries,
+        },
+      ]),
+    );
   }
 
   #stateUpdate(conv: Conversation, leg: BotLeg, state: string): NotificationItem {
@@ -855,12 +1106,29 @@ export class CallEngine {
       state: enumValue(this.#behaviour, state),
     };
     if (state === 'establishing' && isMeetingLike(conv.spec.kind)) {
-      const organizer = conv.participants.find((p) => p.spec.role === 'organizer') ?? conv.participants[0];
-      if (organizer) data.meetingInfo = { '@odata.type': '#microsoft.graph.organizerMeetingInfo', organizer: identitySet(organizer.identity) };
-      data.chatInfo = { '@odata.type': '#microsoft.graph.chatInfo', threadId: conv.threadId, messageId: '0' };
+      const organizer =
+        conv.participants.find((p) => p.spec.role === 'organizer') ?? conv.participants[0];
+      if (organizer)
+        data.meetingInfo = {
+          '@odata.type': '#microsoft.graph.organizerMeetingInfo',
+          organizer: identitySet(organizer.identity),
+        };
+      data.chatInfo = {
+        '@odata.type': '#microsoft.graph.chatInfo',
+        threadId: conv.threadId,
+        messageId: '0',
+      };
     }
-    if (state === 'established') data.mediaState = { '@odata.type': '#microsoft.graph.callMediaState', audio: enumValue(this.#behaviour, 'active') };
-    return { changeType: 'updated', resourceUrl: `/communications/calls/${leg.callId}`, resourceData: data };
+    if (state === 'established')
+      data.mediaState = {
+        '@odata.type': '#microsoft.graph.callMediaState',
+        audio: enumValue(this.#behaviour, 'active'),
+      };
+    return {
+      changeType: 'updated',
+      resourceUrl: `/communications/calls/${leg.callId}`,
+      resourceData: data,
+    };
   }
 
   /** Ends a leg; `notify` sends terminating + terminated (deleted) with the result. Idempotent. */
@@ -872,19 +1140,42 @@ export class CallEngine {
     leg.terminatedAtMs = this.#now();
     leg.cancelDeadline?.();
     leg.cancelKeepAlive?.();
-    this.#event(conv, 'legTerminated', { callId: leg.callId, detail: `${result.code}/${result.subcode}` });
+    this.#event(conv, 'legTerminated', {
+      callId: leg.callId,
+      detail: `${result.code}/${result.subcode}`,
+    });
     void leg.media?.stop();
     if (!notify) return;
     const items: NotificationItem[] = [];
-    if (wasEstablished) items.push({ changeType: 'updated', resourceUrl: `/communications/calls/${leg.callId}`, resourceData: { '@odata.type': '#microsoft.graph.call', '@odata.id': `/app/calls/${leg.callId}`, state: enumValue(this.#behaviour, 'terminating') } });
-    for (const item of items) void this.#deliver(conv, leg, 'terminating', commsNotifications(this.#behaviour, [item]));
-    void this.#deliver(conv, leg, 'terminated', commsNotifications(this.#behaviour, [
-      {
-        changeType: 'deleted',
+    if (wasEstablished)
+      items.push({
+        changeType: 'updated',
         resourceUrl: `/communications/calls/${leg.callId}`,
-        resourceData: { '@odata.type': '#microsoft.graph.call', '@odata.id': `/app/calls/${leg.callId}`, state: enumValue(this.#behaviour, 'terminated'), resultInfo: resultInfo(this.#behaviour, result) },
-      },
-    ]));
+        resourceData: {
+          '@odata.type': '#microsoft.graph.call',
+          '@odata.id': `/app/calls/${leg.callId}`,
+          state: enumValue(this.#behaviour, 'terminating'),
+        },
+      });
+    for (const item of items)
+      void this.#deliver(conv, leg, 'terminating', commsNotifications(this.#behaviour, [item]));
+    void this.#deliver(
+      conv,
+      leg,
+      'terminated',
+      commsNotifications(this.#behaviour, [
+        {
+          changeType: 'deleted',
+          resourceUrl: `/communications/calls/${leg.callId}`,
+          resourceData: {
+            '@odata.type': '#microsoft.graph.call',
+            '@odata.id': `/app/calls/${leg.callId}`,
+            state: enumValue(this.#behaviour, 'terminated'),
+            resultInfo: resultInfo(this.#behaviour, result),
+          },
+        },
+      ]),
+    );
   }
 
   /** Ends the whole conversation (idempotent). `reason`: completed, blocked, droppedByPolicy, endedByControl. */
@@ -894,7 +1185,10 @@ export class CallEngine {
     conv.state = 'ended';
     conv.endReason = reason;
     conv.endedAtMs = this.#now();
-    conv.endOffsetInMs = Math.min(conv.endOffsetInMs ?? Number.MAX_SAFE_INTEGER, conv.endedAtMs - conv.startedAtMs);
+    conv.endOffsetInMs = Math.min(
+      conv.endOffsetInMs ?? Number.MAX_SAFE_INTEGER,
+      conv.endedAtMs - conv.startedAtMs,
+    );
     for (const cancel of conv.timers) cancel();
     for (const id of conv.legIds) {
       const leg = this.#legs.get(id);
@@ -904,7 +1198,11 @@ export class CallEngine {
       }
     }
     this.#event(conv, 'ended', { detail: reason });
-    this.#deps.log('info', 'conversation ended', { conversationId: conv.id, callChainId: conv.chainId, reason });
+    this.#deps.log('info', 'conversation ended', {
+      conversationId: conv.id,
+      callChainId: conv.chainId,
+      reason,
+    });
     return true;
   }
 
@@ -917,34 +1215,64 @@ export class CallEngine {
   #legFor(callId: string, appId: string): BotLeg | ActionResult {
     const leg = this.#legs.get(callId);
     if (leg === undefined) return notFound(`Call ${callId}`);
-    if (leg.bot.appId !== appId) return { kind: 'error', status: 403, code: 'Forbidden', message: 'The application is not a participant of this call.' };
+    if (leg.bot.appId !== appId)
+      return {
+        kind: 'error',
+        status: 403,
+        code: 'Forbidden',
+        message: 'The application is not a participant of this call.',
+      };
     return leg;
   }
 
   answer(
     callId: string,
     appId: string,
-    body: { callbackUri?: string; mediaConfig?: { blob?: string | null }; participantCapacity?: number | null; callOptions?: { isDeltaRosterEnabled?: boolean | null } | null },
+    body: {
+      callbackUri?: string;
+      mediaConfig?: { blob?: string | null };
+      participantCapacity?: number | null;
+      callOptions?: { isDeltaRosterEnabled?: boolean | null } | null;
+    },
   ): ActionResult {
     const found = this.#legFor(callId, appId);
     if (!('callId' in found)) return found;
     const leg = found;
     const conv = this.#conversations.get(leg.conversationId);
     if (conv === undefined || leg.state === 'terminated') return notFound(`Call ${callId}`);
-    if (leg.outcome !== 'pending') return { kind: 'error', status: 409, code: 'Conflict', message: 'The call has already been answered, rejected or redirected.' };
-    const active = [...this.#legs.values()].filter((l) => l.bot.appId === appId && l.outcome === 'accepted' && l.state !== 'terminated').length;
+    if (leg.outcome !== 'pending')
+      return {
+        kind: 'error',
+        status: 409,
+        code: 'Conflict',
+        message: 'The call has already been answered, rejected or redirected.',
+      };
+    const active = [...this.#legs.values()].filter(
+      (l) => l.bot.appId === appId && l.outcome === 'accepted' && l.state !== 'terminated',
+    ).length;
     if (active >= this.#behaviour.maxConcurrentCallsPerApp) {
-      return { kind: 'error', status: 429, code: 'TooManyRequests', message: `The application reached its limit of ${this.#behaviour.maxConcurrentCallsPerApp} concurrent calls.`, retryAfterInS: 5 };
+      return {
+        kind: 'error',
+        status: 429,
+        code: 'TooManyRequests',
+        message: `The application reached its limit of ${this.#behaviour.maxConcurrentCallsPerApp} concurrent calls.`,
+        retryAfterInS: 5,
+      };
     }
     leg.outcome = 'accepted';
     leg.answeredAtMs = this.#now();
     leg.cancelDeadline?.();
     if (body.callbackUri) leg.callbackUri = body.callbackUri;
-    if (typeof body.participantCapacity === 'number') leg.participantCapacity = body.participantCapacity;
+    if (typeof body.participantCapacity === 'number')
+      leg.participantCapacity = body.participantCapacity;
     if (typeof body.mediaConfig?.blob === 'string') leg.mediaConfigBlob = body.mediaConfig.blob;
     leg.isDeltaRoster = body.callOptions?.isDeltaRosterEnabled === true;
     this.#event(conv, 'answered', { callId, detail: `${leg.answeredAtMs - leg.invitedAtMs} ms` });
-    this.#deps.log('info', 'recorder answered', { callId, callChainId: conv.chainId, latencyInMs: leg.answeredAtMs - leg.invitedAtMs });
+    this.#deps.log('info', 'recorder answered', {
+      callId,
+      callChainId: conv.chainId,
+      latencyInMs: leg.answeredAtMs - leg.invitedAtMs,
+    });
     setImmediate(() => this.#establish(conv, leg));
     return { kind: 'ok', status: 202 };
   }
@@ -954,8 +1282,12 @@ export class CallEngine {
     leg.state = 'established';
     leg.lastKeepAliveAtMs = this.#now();
     this.#scheduleKeepAlive(conv, leg);
-    const establishing = commsNotifications(this.#behaviour, [this.#stateUpdate(conv, leg, 'establishing')]);
-    const established = commsNotifications(this.#behaviour, [this.#stateUpdate(conv, leg, 'established')]);
+    const establishing = commsNotifications(this.#behaviour, [
+      this.#stateUpdate(conv, leg, 'establishing'),
+    ]);
+    const established = commsNotifications(this.#behaviour, [
+      this.#stateUpdate(conv, leg, 'established'),
+    ]);
     if (conv.spec.delivery?.establishedBeforeEstablishing) {
       void this.#deliver(conv, leg, 'established', established);
       void this.#deliver(conv, leg, 'establishing', establishing);
@@ -969,13 +1301,19 @@ export class CallEngine {
 
   #scheduleKeepAlive(conv: Conversation, leg: BotLeg): void {
     leg.cancelKeepAlive?.();
-    leg.cancelKeepAlive = this.#deps.clock.schedule((leg.lastKeepAliveAtMs ?? this.#now()) + this.#behaviour.keepAliveTimeoutInMs, () => {
-      if (leg.state === 'terminated') return;
-      this.#event(conv, 'keepAliveTimeout', { callId: leg.callId });
-      this.#deps.log('warn', 'recorder leg ended: no keepAlive within the timeout', { callId: leg.callId, callChainId: conv.chainId });
-      this.#terminateLeg(conv, leg, ResultCodes.keepAliveTimeout, true);
-      this.#reevaluateLeg(conv, leg);
-    });
+    leg.cancelKeepAlive = this.#deps.clock.schedule(
+      (leg.lastKeepAliveAtMs ?? this.#now()) + this.#behaviour.keepAliveTimeoutInMs,
+      () => {
+        if (leg.state === 'terminated') return;
+        this.#event(conv, 'keepAliveTimeout', { callId: leg.callId });
+        this.#deps.log('warn', 'recorder leg ended: no keepAlive within the timeout', {
+          callId: leg.callId,
+          callChainId: conv.chainId,
+        });
+        this.#terminateLeg(conv, leg, ResultCodes.keepAliveTimeout, true);
+        this.#reevaluateLeg(conv, leg);
+      },
+    );
   }
 
   /** `GET …/operations/{id}`: the operations this leg's updateRecordingStatus calls created. */
@@ -983,19 +1321,30 @@ export class CallEngine {
     const found = this.#legFor(callId, appId);
     if (!('callId' in found)) return found;
     const operation = found.operations.get(operationId);
-    return operation ? { kind: 'ok', status: 200, body: operation } : notFound(`Operation ${operationId}`);
+    return operation
+      ? { kind: 'ok', status: 200, body: operation }
+      : notFound(`Operation ${operationId}`);
   }
 
   /**
    * Applies a timeline action to participant `index` now (control API), as if scripted at this
    * offset; `speak` needs `durationInMs`.
    */
-  act(conversationId: string, index: number, action: TimelineAction, durationInMs?: number): boolean {
+  act(
+    conversationId: string,
+    index: number,
+    action: TimelineAction,
+    durationInMs?: number,
+  ): boolean {
     const conv = this.#conversations.get(conversationId);
     const p = conv?.participants[index];
     if (conv === undefined || p === undefined || conv.state !== 'active') return false;
     const atInMs = this.#now() - conv.startedAtMs;
-    p.runtimeTimeline.push({ atInMs, action, ...(durationInMs !== undefined ? { durationInMs } : {}) });
+    p.runtimeTimeline.push({
+      atInMs,
+      action,
+      ...(durationInMs !== undefined ? { durationInMs } : {}),
+    });
     this.#event(conv, `control:${action}`, { participantId: p.participantId });
     this.#applyTimeline(conv, p, action);
     return true;
@@ -1006,7 +1355,13 @@ export class CallEngine {
     if (!('callId' in found)) return found;
     const conv = this.#conversations.get(found.conversationId);
     if (conv === undefined || found.state === 'terminated') return notFound(`Call ${callId}`);
-    if (found.outcome !== 'pending') return { kind: 'error', status: 409, code: 'Conflict', message: 'Only an incoming call can be rejected.' };
+    if (found.outcome !== 'pending')
+      return {
+        kind: 'error',
+        status: 409,
+        code: 'Conflict',
+        message: 'Only an incoming call can be rejected.',
+      };
     found.outcome = 'rejected';
     this.#event(conv, 'rejected', { callId, detail: reason });
     this.#terminateLeg(conv, found, ResultCodes.rejectedByBot, false);
@@ -1019,7 +1374,13 @@ export class CallEngine {
     if (!('callId' in found)) return found;
     const conv = this.#conversations.get(found.conversationId);
     if (conv === undefined || found.state === 'terminated') return notFound(`Call ${callId}`);
-    if (found.outcome !== 'pending') return { kind: 'error', status: 409, code: 'Conflict', message: 'Only an incoming call can be redirected.' };
+    if (found.outcome !== 'pending')
+      return {
+        kind: 'error',
+        status: 409,
+        code: 'Conflict',
+        message: 'Only an incoming call can be redirected.',
+      };
     // A policy invite redirected elsewhere never puts this recorder in the call.
     found.outcome = 'redirected';
     this.#event(conv, 'redirected', { callId });
@@ -1032,7 +1393,8 @@ export class CallEngine {
     const found = this.#legFor(callId, appId);
     if (!('callId' in found)) return found;
     const conv = this.#conversations.get(found.conversationId);
-    if (conv === undefined || found.state === 'terminated' || found.outcome !== 'accepted') return notFound(`Call ${callId}`);
+    if (conv === undefined || found.state === 'terminated' || found.outcome !== 'accepted')
+      return notFound(`Call ${callId}`);
     found.lastKeepAliveAtMs = this.#now();
     this.#scheduleKeepAlive(conv, found);
     return { kind: 'ok', status: 200 };
@@ -1064,13 +1426,23 @@ export class CallEngine {
     return { kind: 'ok', status: 204 };
   }
 
-  updateRecordingStatus(callId: string, appId: string, body: { status?: string | null; clientContext?: string | null }): ActionResult {
+  updateRecordingStatus(
+    callId: string,
+    appId: string,
+    body: { status?: string | null; clientContext?: string | null },
+  ): ActionResult {
     const found = this.#legFor(callId, appId);
     if (!('callId' in found)) return found;
     const leg = found;
     const conv = this.#conversations.get(leg.conversationId);
     if (conv === undefined || leg.state === 'terminated') return notFound(`Call ${callId}`);
-    if (leg.state !== 'established') return { kind: 'error', status: 400, code: 'BadRequest', message: 'The call is not established.' };
+    if (leg.state !== 'established')
+      return {
+        kind: 'error',
+        status: 400,
+        code: 'BadRequest',
+        message: 'The call is not established.',
+      };
     const status = (body.status ?? '') as BotLeg['recordingStatus'];
     leg.recordingStatus = status;
     leg.recordingHistory.push({ status, at: this.#iso() });
@@ -1100,12 +1472,20 @@ export class CallEngine {
       kind: 'ok',
       status: 200,
       body: response,
-      headers: { location: `${this.#deps.baseUrl()}/v1.0/communications/calls/${callId}/operations/${operationId}` },
+      headers: {
+        location: `${this.#deps.baseUrl()}/v1.0/communications/calls/${callId}/operations/${operationId}`,
+      },
     };
   }
 
   async #startMedia(conv: Conversation, leg: BotLeg): Promise<void> {
-    if (this.#isClosed || leg.media !== undefined || leg.state !== 'established' || leg.mediaConfigBlob === undefined) return;
+    if (
+      this.#isClosed ||
+      leg.media !== undefined ||
+      leg.state !== 'established' ||
+      leg.mediaConfigBlob === undefined
+    )
+      return;
     const blob = parseMediaConfigBlob(leg.mediaConfigBlob);
     if (blob === undefined) {
       leg.mediaError = 'media config blob is not a v1 Attest media config';
@@ -1139,9 +1519,17 @@ export class CallEngine {
   mediaScript(conversationId: string): MediaScript {
     const conv = this.#conversations.get(conversationId);
     if (conv === undefined) throw new Error(`unknown conversation ${conversationId}`);
-    const state = (p: ParticipantState, at: number, on: string, off: string, initial = false): boolean => {
+    const state = (
+      p: ParticipantState,
+      at: number,
+      on: string,
+      off: string,
+      initial = false,
+    ): boolean => {
       let value = initial;
-      for (const e of [...(p.spec.timeline ?? []), ...p.runtimeTimeline].sort((a, b) => a.atInMs - b.atInMs)) {
+      for (const e of [...(p.spec.timeline ?? []), ...p.runtimeTimeline].sort(
+        (a, b) => a.atInMs - b.atInMs,
+      )) {
         if (e.atInMs > at) break;
         if (e.action === on) value = true;
         if (e.action === off) value = false;
@@ -1153,17 +1541,30 @@ export class CallEngine {
       if (p.removedAtInMs !== undefined && at >= p.removedAtInMs) return false;
       if (at < this.#joinAt(p)) return false;
       if (state(p, at, 'leave', 'join')) return false;
-      const isStillInLobby = p.spec.isInLobby === true && !([...(p.spec.timeline ?? []), ...p.runtimeTimeline]).some((e) => e.action === 'admit' && e.atInMs <= at);
+      const isStillInLobby =
+        p.spec.isInLobby === true &&
+        ![...(p.spec.timeline ?? []), ...p.runtimeTimeline].some(
+          (e) => e.action === 'admit' && e.atInMs <= at,
+        );
       return !isStillInLobby;
     };
     return {
       speakersAt: (at) =>
         conv.participants
           .filter((p) => isIn(p, at) && !state(p, at, 'mute', 'unmute'))
-          .filter((p) => ([...(p.spec.timeline ?? []), ...p.runtimeTimeline]).some((e) => e.action === 'speak' && e.atInMs <= at && at < e.atInMs + (e.durationInMs ?? 0)))
+          .filter((p) =>
+            [...(p.spec.timeline ?? []), ...p.runtimeTimeline].some(
+              (e) =>
+                e.action === 'speak' && e.atInMs <= at && at < e.atInMs + (e.durationInMs ?? 0),
+            ),
+          )
           .map((p) => p.audioMsi),
-      videosAt: (at) => conv.participants.filter((p) => isIn(p, at) && state(p, at, 'videoOn', 'videoOff')).map((p) => p.videoMsi),
-      sharerAt: (at) => conv.participants.find((p) => isIn(p, at) && state(p, at, 'shareOn', 'shareOff'))?.vbssMsi,
+      videosAt: (at) =>
+        conv.participants
+          .filter((p) => isIn(p, at) && state(p, at, 'videoOn', 'videoOff'))
+          .map((p) => p.videoMsi),
+      sharerAt: (at) =>
+        conv.participants.find((p) => isIn(p, at) && state(p, at, 'shareOn', 'shareOff'))?.vbssMsi,
       endOffsetInMs: () => conv.endOffsetInMs,
     };
   }
@@ -1233,7 +1634,8 @@ export class CallEngine {
           outcome: leg.outcome,
           invitedAt: this.#iso(leg.invitedAtMs),
           answeredAt: leg.answeredAtMs !== undefined ? this.#iso(leg.answeredAtMs) : null,
-          answerLatencyInMs: leg.answeredAtMs !== undefined ? leg.answeredAtMs - leg.invitedAtMs : null,
+          answerLatencyInMs:
+            leg.answeredAtMs !== undefined ? leg.answeredAtMs - leg.invitedAtMs : null,
           observedParticipantIds: [...leg.observedParticipantIds],
           participantCapacity: leg.participantCapacity ?? null,
           recordingStatus: leg.recordingStatus,

@@ -25,19 +25,44 @@ export interface ResultInfo {
 
 /** Result codes Teams documents for ended call legs (call-delete.md), as used by the simulator. */
 export const ResultCodes = {
-  conversationEnded: { code: 200, subcode: 5001, message: 'Call ended since the conversation was ended.' },
-  removedFromConversation: { code: 200, subcode: 5003, message: 'Call was removed from the conversation.' },
+  conversationEnded: {
+    code: 200,
+    subcode: 5001,
+    message: 'Call ended since the conversation was ended.',
+  },
+  removedFromConversation: {
+    code: 200,
+    subcode: 5003,
+    message: 'Call was removed from the conversation.',
+  },
   endedByBot: { code: 200, subcode: 7000, message: 'Call ended by the application.' },
-  keepAliveTimeout: { code: 408, subcode: 8537, message: 'Call was terminated due to Keep Alive timeout.' },
+  keepAliveTimeout: {
+    code: 408,
+    subcode: 8537,
+    message: 'Call was terminated due to Keep Alive timeout.',
+  },
   inviteNotAnswered: { code: 408, subcode: 8544, message: 'Callee could not be reached.' },
   rejectedByBot: { code: 200, subcode: 7001, message: 'Call was rejected by the application.' },
-  botMediaConnectivity: { code: 500, subcode: 1005, message: 'Call ended because the bot media connectivity failed.' },
-  recordingFailed: { code: 500, subcode: 7106, message: 'Call ended because the compliance recording status became failed.' },
+  botMediaConnectivity: {
+    code: 500,
+    subcode: 1005,
+    message: 'Call ended because the bot media connectivity failed.',
+  },
+  recordingFailed: {
+    code: 500,
+    subcode: 7106,
+    message: 'Call ended because the compliance recording status became failed.',
+  },
 } as const satisfies Record<string, ResultInfo>;
 
 export function resultInfo(style: WireStyle, info: ResultInfo): Record<string, unknown> {
   const n = (v: number): number | string => (style.resultInfoAs === 'string' ? String(v) : v);
-  return { '@odata.type': '#microsoft.graph.resultInfo', code: n(info.code), subcode: n(info.subcode), message: info.message };
+  return {
+    '@odata.type': '#microsoft.graph.resultInfo',
+    code: n(info.code),
+    subcode: n(info.subcode),
+    message: info.message,
+  };
 }
 
 export interface NotificationItem {
@@ -48,7 +73,10 @@ export interface NotificationItem {
 }
 
 /** The documented envelope: `resource` (legacy `/app/calls/...`) and `resourceUrl` on every item. */
-export function commsNotifications(style: WireStyle, items: readonly NotificationItem[]): Record<string, unknown> {
+export function commsNotifications(
+  style: WireStyle,
+  items: readonly NotificationItem[],
+): Record<string, unknown> {
   return {
     '@odata.type': '#microsoft.graph.commsNotifications',
     value: items.map((item) => ({
@@ -62,13 +90,26 @@ export function commsNotifications(style: WireStyle, items: readonly Notificatio
 }
 
 export type Identity =
-  | { readonly kind: 'user'; readonly id: string; readonly tenantId: string; readonly displayName?: string }
+  | {
+      readonly kind: 'user';
+      readonly id: string;
+      readonly tenantId: string;
+      readonly displayName?: string;
+    }
   | { readonly kind: 'phone'; readonly id: string; readonly displayName?: string }
   | { readonly kind: 'guest'; readonly id: string; readonly displayName?: string }
-  | { readonly kind: 'applicationInstance'; readonly id: string; readonly tenantId: string; readonly displayName?: string };
+  | {
+      readonly kind: 'applicationInstance';
+      readonly id: string;
+      readonly tenantId: string;
+      readonly displayName?: string;
+    };
 
 export function identitySet(identity: Identity): Record<string, unknown> {
-  const inner: Record<string, unknown> = { '@odata.type': '#microsoft.graph.identity', id: identity.id };
+  const inner: Record<string, unknown> = {
+    '@odata.type': '#microsoft.graph.identity',
+    id: identity.id,
+  };
   if (identity.displayName !== undefined) inner.displayName = identity.displayName;
   if ('tenantId' in identity) inner.tenantId = identity.tenantId;
   if (identity.kind === 'user') inner.identityProvider = 'AAD';
@@ -92,7 +133,12 @@ export interface RosterEntry {
 }
 
 export function participantResource(style: WireStyle, entry: RosterEntry): Record<string, unknown> {
-  const stream = (mediaType: string, label: string, sourceId: number, direction: string): Record<string, unknown> => ({
+  const stream = (
+    mediaType: string,
+    label: string,
+    sourceId: number,
+    direction: string,
+  ): Record<string, unknown> => ({
     '@odata.type': '#microsoft.graph.mediaStream',
     mediaType: enumValue(style, mediaType),
     label,
@@ -104,8 +150,18 @@ export function participantResource(style: WireStyle, entry: RosterEntry): Recor
     ? [stream('audio', 'main-audio', entry.audioMsi, 'receiveOnly')]
     : [
         stream('audio', 'main-audio', entry.audioMsi, 'sendReceive'),
-        stream('video', 'main-video', entry.videoMsi, entry.isVideoOn ? 'sendReceive' : 'receiveOnly'),
-        stream('videoBasedScreenSharing', 'applicationsharing-video', entry.vbssMsi, entry.isSharing ? 'sendOnly' : 'receiveOnly'),
+        stream(
+          'video',
+          'main-video',
+          entry.videoMsi,
+          entry.isVideoOn ? 'sendReceive' : 'receiveOnly',
+        ),
+        stream(
+          'videoBasedScreenSharing',
+          'applicationsharing-video',
+          entry.vbssMsi,
+          entry.isSharing ? 'sendOnly' : 'receiveOnly',
+        ),
       ];
   const out: Record<string, unknown> = {
     '@odata.type': '#microsoft.graph.participant',
@@ -122,7 +178,10 @@ export function participantResource(style: WireStyle, entry: RosterEntry): Recor
     isInLobby: entry.isInLobby,
   };
   if (entry.recordingStatus !== undefined) {
-    out.recordingInfo = { '@odata.type': '#microsoft.graph.recordingInfo', recordingStatus: enumValue(style, entry.recordingStatus) };
+    out.recordingInfo = {
+      '@odata.type': '#microsoft.graph.recordingInfo',
+      recordingStatus: enumValue(style, entry.recordingStatus),
+    };
   }
   return out;
 }

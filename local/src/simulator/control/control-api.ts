@@ -11,7 +11,13 @@ import type { SimulatedEntra } from '../entra/entra';
 import type { GraphCallsApi } from '../graph/calls-api';
 import type { CompliancePolicy, Directory, PortalRole } from '../policy/model';
 import { validateDirectory } from '../policy/policy-engine';
-import { callSpecProblems, resolveScenario, ScenarioError, TimelineAction, type CallSpec } from '../scenarios/scenario';
+import {
+  callSpecProblems,
+  resolveScenario,
+  ScenarioError,
+  TimelineAction,
+  type CallSpec,
+} from '../scenarios/scenario';
 import type { ManualSimClock, SimClock } from '../util/clock';
 import { bearerToken, problem, sendJson } from '../util/http';
 import type { WebhookDeliverer } from '../webhook/deliverer';
@@ -40,7 +46,13 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-export async function handleControl(deps: ControlApiDeps, req: IncomingMessage, res: ServerResponse, url: URL, readBody: () => Promise<string>): Promise<boolean> {
+export async function handleControl(
+  deps: ControlApiDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  readBody: () => Promise<string>,
+): Promise<boolean> {
   const path = url.pathname;
   if (!path.startsWith('/_sim/')) return false;
   if (path === '/_sim/health') {
@@ -51,7 +63,12 @@ export async function handleControl(deps: ControlApiDeps, req: IncomingMessage, 
   const expected = Buffer.from(deps.controlToken);
   const given = Buffer.from(token);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    problem(res, 401, 'SIM_UNAUTHORIZED', 'The control API needs Authorization: Bearer <control token>.');
+    problem(
+      res,
+      401,
+      'SIM_UNAUTHORIZED',
+      'The control API needs Authorization: Bearer <control token>.',
+    );
     return true;
   }
   const method = req.method ?? 'GET';
@@ -66,104 +83,235 @@ export async function handleControl(deps: ControlApiDeps, req: IncomingMessage, 
     if (method === 'PUT' && path === '/_sim/directory') {
       const directory = (await body()) as Directory;
       const problems = validateDirectory(directory);
-      if (problems.length > 0) return send(res, 400, { code: 'SIM_INVALID_DIRECTORY', message: problems.join('; '), status: 400 });
+      if (problems.length > 0)
+        return send(res, 400, {
+          code: 'SIM_INVALID_DIRECTORY',
+          message: problems.join('; '),
+          status: 400,
+        });
       deps.setDirectory(directory);
       return send(res, 200, directory);
     }
-    if (method === 'GET' && path === '/_sim/tenants') return send(res, 200, deps.getDirectory().tenants.map((t) => ({ id: t.id, displayName: t.displayName, users: t.users.length, policies: t.policies.map((p) => p.identity) })));
-    if ((m = /^\/_sim\/tenants\/([^/]+)\/(users|policies|groups|assignments)$/.exec(path)) && method === 'GET') {
-      const tenant = deps.getDirectory().tenants.find((t) => t.id === decodeURIComponent(m?.[1] ?? ''));
-      if (!tenant) return send(res, 404, { code: 'SIM_NOT_FOUND', message: 'unknown tenant', status: 404 });
+    if (method === 'GET' && path === '/_sim/tenants')
+      return send(
+        res,
+        200,
+        deps
+          .getDirectory()
+          .tenants.map((t) => ({
+            id: t.id,
+            displayName: t.displayName,
+            users: t.users.length,
+            policies: t.policies.map((p) => p.identity),
+          })),
+      );
+    if (
+      (m = /^\/_sim\/tenants\/([^/]+)\/(users|policies|groups|assignments)$/.exec(path)) &&
+      method === 'GET'
+    ) {
+      const tenant = deps
+        .getDirectory()
+        .tenants.find((t) => t.id === decodeURIComponent(m?.[1] ?? ''));
+      if (!tenant)
+        return send(res, 404, { code: 'SIM_NOT_FOUND', message: 'unknown tenant', status: 404 });
       return send(res, 200, tenant[m[2] as 'users' | 'policies' | 'groups' | 'assignments']);
     }
     if ((m = /^\/_sim\/tenants\/([^/]+)\/policies\/([^/]+)$/.exec(path)) && method === 'PUT') {
       const tenantId = decodeURIComponent(m[1] ?? '');
       const identity = decodeURIComponent(m[2] ?? '');
-      const policy = { ...(await body() as CompliancePolicy), identity };
-      return upsertTenant(deps, res, tenantId, (t) => ({ ...t, policies: [...t.policies.filter((p) => p.identity !== identity), policy] }));
+      const policy = { ...((await body()) as CompliancePolicy), identity };
+      return upsertTenant(deps, res, tenantId, (t) => ({
+        ...t,
+        policies: [...t.policies.filter((p) => p.identity !== identity), policy],
+      }));
     }
     if ((m = /^\/_sim\/tenants\/([^/]+)\/assignments$/.exec(path)) && method === 'PUT') {
       const assignments = (await body()) as Directory['tenants'][number]['assignments'];
-      return upsertTenant(deps, res, decodeURIComponent(m[1] ?? ''), (t) => ({ ...t, assignments }));
+      return upsertTenant(deps, res, decodeURIComponent(m[1] ?? ''), (t) => ({
+        ...t,
+        assignments,
+      }));
     }
     if (method === 'POST' && path === '/_sim/scenarios/run') {
       const b = (await body()) as { scenario?: unknown };
       // Names only: the control API never reads files outside the scenario folder.
-      if (typeof b.scenario !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(b.scenario) || b.scenario.endsWith('.json')) {
-        return send(res, 400, { code: 'SIM_INVALID_REQUEST', message: 'scenario must be the name of a file in the scenario folder (without .json)', status: 400 });
+      if (
+        typeof b.scenario !== 'string' ||
+        !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(b.scenario) ||
+        b.scenario.endsWith('.json')
+      ) {
+        return send(res, 400, {
+          code: 'SIM_INVALID_REQUEST',
+          message: 'scenario must be the name of a file in the scenario folder (without .json)',
+          status: 400,
+        });
       }
       const scenario = resolveScenario(b.scenario, deps.scenarioDir);
-      return send(res, 201, { conversationId: deps.engine.startCall(scenario.call), scenario: scenario.name, expect: scenario.expect ?? null });
+      return send(res, 201, {
+        conversationId: deps.engine.startCall(scenario.call),
+        scenario: scenario.name,
+        expect: scenario.expect ?? null,
+      });
     }
     if (method === 'POST' && path === '/_sim/calls') {
       const spec = await body();
       const problems = callSpecProblems(spec, 'call');
-      if (problems.length > 0) return send(res, 400, { code: 'SIM_INVALID_CALL', message: problems.join('; '), status: 400 });
+      if (problems.length > 0)
+        return send(res, 400, {
+          code: 'SIM_INVALID_CALL',
+          message: problems.join('; '),
+          status: 400,
+        });
       return send(res, 201, { conversationId: deps.engine.startCall(spec as CallSpec) });
     }
-    if (method === 'GET' && path === '/_sim/calls') return send(res, 200, deps.engine.listConversations());
+    if (method === 'GET' && path === '/_sim/calls')
+      return send(res, 200, deps.engine.listConversations());
     if ((m = /^\/_sim\/calls\/([^/]+)$/.exec(path)) && method === 'GET') {
       const outcome = deps.engine.outcome(decodeURIComponent(m[1] ?? ''));
-      return outcome ? send(res, 200, outcome) : send(res, 404, { code: 'SIM_NOT_FOUND', message: 'unknown conversation', status: 404 });
+      return outcome
+        ? send(res, 200, outcome)
+        : send(res, 404, { code: 'SIM_NOT_FOUND', message: 'unknown conversation', status: 404 });
     }
     if ((m = /^\/_sim\/calls\/([^/]+)\/end$/.exec(path)) && method === 'POST') {
       const ended = deps.engine.endConversation(decodeURIComponent(m[1] ?? ''), 'endedByControl');
-      return send(res, ended ? 200 : 404, ended ? { ended: true } : { code: 'SIM_NOT_FOUND', message: 'unknown or already ended conversation', status: 404 });
+      return send(
+        res,
+        ended ? 200 : 404,
+        ended
+          ? { ended: true }
+          : {
+              code: 'SIM_NOT_FOUND',
+              message: 'unknown or already ended conversation',
+              status: 404,
+            },
+      );
     }
-    if ((m = /^\/_sim\/calls\/([^/]+)\/participants\/(\d+)\/([a-zA-Z]+)$/.exec(path)) && method === 'POST') {
+    if (
+      (m = /^\/_sim\/calls\/([^/]+)\/participants\/(\d+)\/([a-zA-Z]+)$/.exec(path)) &&
+      method === 'POST'
+    ) {
       const action = m[3] ?? '';
       if (!(Object.values(TimelineAction) as string[]).includes(action)) {
-        return send(res, 400, { code: 'SIM_INVALID_REQUEST', message: `action must be one of ${Object.values(TimelineAction).join(', ')}`, status: 400 });
+        return send(res, 400, {
+          code: 'SIM_INVALID_REQUEST',
+          message: `action must be one of ${Object.values(TimelineAction).join(', ')}`,
+          status: 400,
+        });
       }
       const b = (await body()) as { durationInMs?: unknown };
       if (action === 'speak' && (typeof b.durationInMs !== 'number' || b.durationInMs <= 0)) {
-        return send(res, 400, { code: 'SIM_INVALID_REQUEST', message: 'speak needs durationInMs > 0', status: 400 });
+        return send(res, 400, {
+          code: 'SIM_INVALID_REQUEST',
+          message: 'speak needs durationInMs > 0',
+          status: 400,
+        });
       }
-      const applied = deps.engine.act(decodeURIComponent(m[1] ?? ''), Number(m[2]), action as TimelineAction, typeof b.durationInMs === 'number' ? b.durationInMs : undefined);
-      return applied ? send(res, 200, { applied: true }) : send(res, 404, { code: 'SIM_NOT_FOUND', message: 'unknown or ended conversation, or no such participant', status: 404 });
+      const applied = deps.engine.act(
+        decodeURIComponent(m[1] ?? ''),
+        Number(m[2]),
+        action as TimelineAction,
+        typeof b.durationInMs === 'number' ? b.durationInMs : undefined,
+      );
+      return applied
+        ? send(res, 200, { applied: true })
+        : send(res, 404, {
+            code: 'SIM_NOT_FOUND',
+            message: 'unknown or ended conversation, or no such participant',
+            status: 404,
+          });
     }
     if (method === 'POST' && path === '/_sim/notifications') {
       const b = (await body()) as { callId?: unknown; body?: unknown };
-      if (typeof b.callId !== 'string' || b.body === undefined) return send(res, 400, { code: 'SIM_INVALID_REQUEST', message: 'callId (string) and body (string or JSON) are required', status: 400 });
+      if (typeof b.callId !== 'string' || b.body === undefined)
+        return send(res, 400, {
+          code: 'SIM_INVALID_REQUEST',
+          message: 'callId (string) and body (string or JSON) are required',
+          status: 400,
+        });
       const raw = typeof b.body === 'string' ? b.body : JSON.stringify(b.body);
       const record = await deps.engine.injectRaw(b.callId, raw);
-      return record ? send(res, 200, record) : send(res, 404, { code: 'SIM_NOT_FOUND', message: 'unknown call id', status: 404 });
+      return record
+        ? send(res, 200, record)
+        : send(res, 404, { code: 'SIM_NOT_FOUND', message: 'unknown call id', status: 404 });
     }
-    if (method === 'GET' && path === '/_sim/graph-requests') return send(res, 200, deps.graph.requests);
-    if (method === 'GET' && path === '/_sim/deliveries') return send(res, 200, deps.deliverer.records);
+    if (method === 'GET' && path === '/_sim/graph-requests')
+      return send(res, 200, deps.graph.requests);
+    if (method === 'GET' && path === '/_sim/deliveries')
+      return send(res, 200, deps.deliverer.records);
     if (method === 'POST' && path === '/_sim/throttle') {
       const b = (await body()) as { count?: unknown; retryAfterInS?: unknown; operation?: unknown };
-      if (typeof b.count !== 'number' || b.count < 0) return send(res, 400, { code: 'SIM_INVALID_REQUEST', message: 'count must be a number >= 0', status: 400 });
-      deps.graph.throttle = b.count === 0 ? undefined : { remaining: b.count, retryAfterInS: typeof b.retryAfterInS === 'number' ? b.retryAfterInS : 2, ...(typeof b.operation === 'string' ? { operation: b.operation } : {}) };
+      if (typeof b.count !== 'number' || b.count < 0)
+        return send(res, 400, {
+          code: 'SIM_INVALID_REQUEST',
+          message: 'count must be a number >= 0',
+          status: 400,
+        });
+      deps.graph.throttle =
+        b.count === 0
+          ? undefined
+          : {
+              remaining: b.count,
+              retryAfterInS: typeof b.retryAfterInS === 'number' ? b.retryAfterInS : 2,
+              ...(typeof b.operation === 'string' ? { operation: b.operation } : {}),
+            };
       return send(res, 200, { throttle: deps.graph.throttle ?? null });
     }
     if (method === 'PATCH' && path === '/_sim/behaviour') {
       deps.engine.setBehaviour((await body()) as Partial<EngineBehaviour>);
       return send(res, 200, deps.engine.behaviour);
     }
-    if (method === 'GET' && path === '/_sim/behaviour') return send(res, 200, deps.engine.behaviour);
+    if (method === 'GET' && path === '/_sim/behaviour')
+      return send(res, 200, deps.engine.behaviour);
     if (method === 'POST' && path === '/_sim/users/token') {
-      const b = (await body()) as { tenantId?: unknown; userId?: unknown; roles?: unknown; audience?: unknown };
-      if (typeof b.tenantId !== 'string' || typeof b.userId !== 'string') return send(res, 400, { code: 'SIM_INVALID_REQUEST', message: 'tenantId and userId are required', status: 400 });
+      const b = (await body()) as {
+        tenantId?: unknown;
+        userId?: unknown;
+        roles?: unknown;
+        audience?: unknown;
+      };
+      if (typeof b.tenantId !== 'string' || typeof b.userId !== 'string')
+        return send(res, 400, {
+          code: 'SIM_INVALID_REQUEST',
+          message: 'tenantId and userId are required',
+          status: 400,
+        });
       const issued = deps.entra.issueUserToken({
         tenantId: b.tenantId,
         userId: b.userId,
         ...(Array.isArray(b.roles) ? { roles: b.roles as PortalRole[] } : {}),
         ...(typeof b.audience === 'string' ? { audience: b.audience } : {}),
       });
-      return issued ? send(res, 200, issued) : send(res, 404, { code: 'SIM_NOT_FOUND', message: 'unknown tenant or user', status: 404 });
+      return issued
+        ? send(res, 200, issued)
+        : send(res, 404, { code: 'SIM_NOT_FOUND', message: 'unknown tenant or user', status: 404 });
     }
     if (method === 'POST' && path === '/_sim/clock/advance') {
-      if (!isManual(deps.clock)) return send(res, 409, { code: 'SIM_CLOCK_NOT_MANUAL', message: 'the simulator runs on the system clock', status: 409 });
+      if (!isManual(deps.clock))
+        return send(res, 409, {
+          code: 'SIM_CLOCK_NOT_MANUAL',
+          message: 'the simulator runs on the system clock',
+          status: 409,
+        });
       const b = (await body()) as { ms?: unknown };
-      if (typeof b.ms !== 'number' || b.ms < 0) return send(res, 400, { code: 'SIM_INVALID_REQUEST', message: 'ms must be a number >= 0', status: 400 });
+      if (typeof b.ms !== 'number' || b.ms < 0)
+        return send(res, 400, {
+          code: 'SIM_INVALID_REQUEST',
+          message: 'ms must be a number >= 0',
+          status: 400,
+        });
       deps.clock.advance(b.ms);
       return send(res, 200, { now: new Date(deps.clock.nowInMs()).toISOString() });
     }
-    return send(res, 404, { code: 'SIM_NOT_FOUND', message: `no control route ${method} ${path}`, status: 404 });
+    return send(res, 404, {
+      code: 'SIM_NOT_FOUND',
+      message: `no control route ${method} ${path}`,
+      status: 404,
+    });
   } catch (err) {
-    if (err instanceof ScenarioError) return send(res, 400, { code: 'SIM_INVALID_SCENARIO', message: err.message, status: 400 });
-    if (err instanceof Error && /unknown tenant/.test(err.message)) return send(res, 400, { code: 'SIM_INVALID_CALL', message: err.message, status: 400 });
+    if (err instanceof ScenarioError)
+      return send(res, 400, { code: 'SIM_INVALID_SCENARIO', message: err.message, status: 400 });
+    if (err instanceof Error && /unknown tenant/.test(err.message))
+      return send(res, 400, { code: 'SIM_INVALID_CALL', message: err.message, status: 400 });
     throw err;
   }
 }
@@ -173,13 +321,31 @@ function send(res: ServerResponse, status: number, body: unknown): true {
   return true;
 }
 
-function upsertTenant(deps: ControlApiDeps, res: ServerResponse, tenantId: string, change: (t: Directory['tenants'][number]) => Directory['tenants'][number]): true {
+function upsertTenant(
+  deps: ControlApiDeps,
+  res: ServerResponse,
+  tenantId: string,
+  change: (t: Directory['tenants'][number]) => Directory['tenants'][number],
+): true {
   const directory = deps.getDirectory();
-  if (!directory.tenants.some((t) => t.id === tenantId)) return send(res, 404, { code: 'SIM_NOT_FOUND', message: 'unknown tenant', status: 404 });
-  const next: Directory = { ...directory, tenants: directory.tenants.map((t) => (t.id === tenantId ? change(t) : t)) };
+  if (!directory.tenants.some((t) => t.id === tenantId))
+    return send(res, 404, { code: 'SIM_NOT_FOUND', message: 'unknown tenant', status: 404 });
+  const next: Directory = {
+    ...directory,
+    tenants: directory.tenants.map((t) => (t.id === tenantId ? change(t) : t)),
+  };
   const problems = validateDirectory(next);
-  if (problems.length > 0) return send(res, 400, { code: 'SIM_INVALID_DIRECTORY', message: problems.join('; '), status: 400 });
+  if (problems.length > 0)
+    return send(res, 400, {
+      code: 'SIM_INVALID_DIRECTORY',
+      message: problems.join('; '),
+      status: 400,
+    });
   // Policy changes never touch calls in progress: conversations keep the policy they resolved at join.
   deps.setDirectory(next);
-  return send(res, 200, next.tenants.find((t) => t.id === tenantId));
+  return send(
+    res,
+    200,
+    next.tenants.find((t) => t.id === tenantId),
+  );
 }

@@ -8,9 +8,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Directory, PortalRole } from '../policy/model';
 import type { SimClock } from '../util/clock';
 import { sendJson } from '../util/http';
-import { createSigningKey, signJwt, toJwk, verifyJwt, type JwtCheck, type SigningKey } from '../util/jwt';
+import {
+  createSigningKey,
+  signJwt,
+  toJwk,
+  verifyJwt,
+  type JwtCheck,
+  type SigningKey,
+} from '../util/jwt';
 
-export const GRAPH_AUDIENCES = ['https://graph.microsoft.com', '00000003-0000-0000-c000-000000000000'] as const;
+export const GRAPH_AUDIENCES = [
+  'https://graph.microsoft.com',
+  '00000003-0000-0000-c000-000000000000',
+] as const;
 export const TEAMS_WEBHOOK_ISSUER = 'https://api.botframework.com';
 /** Default audience of portal user tokens; configurable per simulator. */
 export const DEFAULT_PORTAL_AUDIENCE = 'api://attest-portal';
@@ -46,7 +56,11 @@ export class SimulatedEntra {
 
   get portalAudience(): string {
     // Default: the first bot's app id, which is what the recorder's admin API accepts by default.
-    return this.#options.portalAudience ?? this.#options.directory().bots[0]?.appId ?? DEFAULT_PORTAL_AUDIENCE;
+    return (
+      this.#options.portalAudience ??
+      this.#options.directory().bots[0]?.appId ??
+      DEFAULT_PORTAL_AUDIENCE
+    );
   }
 
   /** Path of the OpenID metadata that lists the webhook signing keys (mirrors Teams' `/v1/.well-known/OpenIdConfiguration`). */
@@ -54,10 +68,19 @@ export class SimulatedEntra {
   static readonly webhookKeysPath = '/v1/.well-known/keys';
 
   /** Handles an Entra or metadata route; returns false when the path is not one of them. */
-  async handle(req: IncomingMessage, res: ServerResponse, url: URL, readBody: () => Promise<string>): Promise<boolean> {
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    readBody: () => Promise<string>,
+  ): Promise<boolean> {
     const base = this.#options.baseUrl();
     const path = url.pathname;
-    if (req.method === 'GET' && (path.toLowerCase() === SimulatedEntra.webhookMetadataPath.toLowerCase() || path.toLowerCase() === '/botframework/v1/.well-known/openidconfiguration')) {
+    if (
+      req.method === 'GET' &&
+      (path.toLowerCase() === SimulatedEntra.webhookMetadataPath.toLowerCase() ||
+        path.toLowerCase() === '/botframework/v1/.well-known/openidconfiguration')
+    ) {
       sendJson(res, 200, {
         issuer: TEAMS_WEBHOOK_ISSUER,
         authorization_endpoint: `${base}/botframework/v1/authorize`,
@@ -67,7 +90,10 @@ export class SimulatedEntra {
       });
       return true;
     }
-    if (req.method === 'GET' && (path === SimulatedEntra.webhookKeysPath || path === '/botframework/v1/.well-known/keys')) {
+    if (
+      req.method === 'GET' &&
+      (path === SimulatedEntra.webhookKeysPath || path === '/botframework/v1/.well-known/keys')
+    ) {
       sendJson(res, 200, { keys: [{ ...toJwk(this.webhookKey), endorsements: ['msteams'] }] });
       return true;
     }
@@ -80,7 +106,10 @@ export class SimulatedEntra {
       });
       return true;
     }
-    const match = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/token)$/.exec(path);
+    const match =
+      /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/token)$/.exec(
+        path,
+      );
     if (!match) return false;
     const tenantSegment = decodeURIComponent(match[1] ?? '');
     const route = match[2];
@@ -91,12 +120,21 @@ export class SimulatedEntra {
     if (route === 'v2.0/.well-known/openid-configuration' && req.method === 'GET') {
       const tenant = this.#tenantOf(tenantSegment);
       if (tenant === undefined) {
-        this.#sendAadError(res, { status: 400, error: 'invalid_tenant', code: 90002, text: `Tenant '${tenantSegment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.` });
+        this.#sendAadError(res, {
+          status: 400,
+          error: 'invalid_tenant',
+          code: 90002,
+          text: `Tenant '${tenantSegment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+        });
         return true;
       }
       sendJson(res, 200, {
         token_endpoint: `${base}/${tenant}/oauth2/v2.0/token`,
-        token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+        token_endpoint_auth_methods_supported: [
+          'client_secret_post',
+          'private_key_jwt',
+          'client_secret_basic',
+        ],
         jwks_uri: `${base}/${tenant}/discovery/v2.0/keys`,
         response_modes_supported: ['query', 'fragment', 'form_post'],
         subject_types_supported: ['pairwise'],
@@ -129,37 +167,80 @@ export class SimulatedEntra {
     return hit?.id;
   }
 
-  #token(res: ServerResponse, tenantSegment: string, form: URLSearchParams, authorization: string | undefined): void {
+  #token(
+    res: ServerResponse,
+    tenantSegment: string,
+    form: URLSearchParams,
+    authorization: string | undefined,
+  ): void {
     let clientId = form.get('client_id') ?? undefined;
     let clientSecret = form.get('client_secret') ?? undefined;
     if (authorization?.startsWith('Basic ')) {
-      const [id, secret] = Buffer.from(authorization.slice(6), 'base64').toString('utf8').split(':', 2);
+      const [id, secret] = Buffer.from(authorization.slice(6), 'base64')
+        .toString('utf8')
+        .split(':', 2);
       clientId ??= decodeURIComponent(id ?? '');
       clientSecret ??= decodeURIComponent(secret ?? '');
     }
     const tenantId = this.#tenantOf(tenantSegment);
     if (tenantId === undefined) {
-      return this.#sendAadError(res, { status: 400, error: 'invalid_request', code: 90002, text: `Tenant '${tenantSegment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.` });
+      return this.#sendAadError(res, {
+        status: 400,
+        error: 'invalid_request',
+        code: 90002,
+        text: `Tenant '${tenantSegment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+      });
     }
     if (form.get('grant_type') !== 'client_credentials') {
-      return this.#sendAadError(res, { status: 400, error: 'unsupported_grant_type', code: 70003, text: 'The app requested an unsupported grant type.' });
+      return this.#sendAadError(res, {
+        status: 400,
+        error: 'unsupported_grant_type',
+        code: 70003,
+        text: 'The app requested an unsupported grant type.',
+      });
     }
     const scope = form.get('scope') ?? '';
     if (!scope.split(' ').some((s) => s.endsWith('/.default'))) {
-      return this.#sendAadError(res, { status: 400, error: 'invalid_scope', code: 1002012, text: `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).` });
+      return this.#sendAadError(res, {
+        status: 400,
+        error: 'invalid_scope',
+        code: 1002012,
+        text: `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+      });
     }
     const bot = this.#options.directory().bots.find((b) => b.appId === clientId);
-    const consented = bot !== undefined && (bot.homeTenantId === tenantId || (bot.consentedTenantIds ?? []).includes(tenantId));
+    const consented =
+      bot !== undefined &&
+      (bot.homeTenantId === tenantId || (bot.consentedTenantIds ?? []).includes(tenantId));
     if (bot === undefined || !consented) {
-      return this.#sendAadError(res, { status: 400, error: 'unauthorized_client', code: 700016, text: `Application with identifier '${clientId ?? ''}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.` });
+      return this.#sendAadError(res, {
+        status: 400,
+        error: 'unauthorized_client',
+        code: 700016,
+        text: `Application with identifier '${clientId ?? ''}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+      });
     }
     if (clientSecret === undefined || clientSecret === '') {
-      return this.#sendAadError(res, { status: 401, error: 'invalid_client', code: 7000216, text: "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type." });
+      return this.#sendAadError(res, {
+        status: 401,
+        error: 'invalid_client',
+        code: 7000216,
+        text: "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
+      });
     }
     if (clientSecret !== bot.clientSecret) {
-      return this.#sendAadError(res, { status: 401, error: 'invalid_client', code: 7000215, text: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${bot.appId}'.` });
+      return this.#sendAadError(res, {
+        status: 401,
+        error: 'invalid_client',
+        code: 7000215,
+        text: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${bot.appId}'.`,
+      });
     }
-    const resource = scope.split(' ').find((s) => s.endsWith('/.default'))?.replace(/\/\.default$/, '') ?? '';
+    const resource =
+      scope
+        .split(' ')
+        .find((s) => s.endsWith('/.default'))
+        ?.replace(/\/\.default$/, '') ?? '';
     const nowInS = Math.floor(this.#options.clock.nowInMs() / 1000);
     const token = signJwt(this.tokenKey, {
       aud: resource === 'https://graph.microsoft.com' ? 'https://graph.microsoft.com' : resource,
@@ -176,13 +257,21 @@ export class SimulatedEntra {
       roles: ['Calls.AccessMedia.All', 'Calls.JoinGroupCall.All', 'Calls.JoinGroupCallAsGuest.All'],
       ver: '1.0',
     });
-    sendJson(res, 200, { token_type: 'Bearer', expires_in: ACCESS_TOKEN_LIFETIME_IN_S, ext_expires_in: ACCESS_TOKEN_LIFETIME_IN_S, access_token: token });
+    sendJson(res, 200, {
+      token_type: 'Bearer',
+      expires_in: ACCESS_TOKEN_LIFETIME_IN_S,
+      ext_expires_in: ACCESS_TOKEN_LIFETIME_IN_S,
+      access_token: token,
+    });
   }
 
   #sendAadError(res: ServerResponse, e: AadError): void {
     const traceId = randomUUID();
     const correlationId = randomUUID();
-    const timestamp = new Date(this.#options.clock.nowInMs()).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+    const timestamp = new Date(this.#options.clock.nowInMs())
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d{3}Z$/, 'Z');
     sendJson(res, e.status, {
       error: e.error,
       error_description: `AADSTS${e.code}: ${e.text} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
@@ -196,13 +285,25 @@ export class SimulatedEntra {
 
   /** Checks a Graph bearer token: our signature, Graph audience, unexpired. */
   verifyGraphToken(token: string): JwtCheck {
-    return verifyJwt(token, [this.tokenKey], { nowInMs: this.#options.clock.nowInMs(), audience: GRAPH_AUDIENCES, skewInS: 0 });
+    return verifyJwt(token, [this.tokenKey], {
+      nowInMs: this.#options.clock.nowInMs(),
+      audience: GRAPH_AUDIENCES,
+      skewInS: 0,
+    });
   }
 
   /** A portal user token (`roles` from the directory unless overridden). */
-  issueUserToken(input: { tenantId: string; userId: string; roles?: readonly PortalRole[]; audience?: string; lifetimeInS?: number }): { access_token: string; expires_in: number; token_type: 'Bearer' } | undefined {
+  issueUserToken(input: {
+    tenantId: string;
+    userId: string;
+    roles?: readonly PortalRole[];
+    audience?: string;
+    lifetimeInS?: number;
+  }): { access_token: string; expires_in: number; token_type: 'Bearer' } | undefined {
     const tenant = this.#options.directory().tenants.find((t) => t.id === input.tenantId);
-    const user = tenant?.users.find((u) => u.id === input.userId || u.userPrincipalName === input.userId);
+    const user = tenant?.users.find(
+      (u) => u.id === input.userId || u.userPrincipalName === input.userId,
+    );
     if (tenant === undefined || user === undefined) return undefined;
     const nowInS = Math.floor(this.#options.clock.nowInMs() / 1000);
     const lifetime = input.lifetimeInS ?? ACCESS_TOKEN_LIFETIME_IN_S;
@@ -232,13 +333,21 @@ export class SimulatedEntra {
     const key = `${botAppId}\u0000${tenantId}`;
     const nowInS = Math.floor(this.#options.clock.nowInMs() / 1000);
     const cached = this.#webhookTokens.get(key);
-    if (cached !== undefined && nowInS >= cached.issuedAtInS && nowInS - cached.issuedAtInS < WEBHOOK_TOKEN_REUSE_IN_S) return cached.token;
+    if (
+      cached !== undefined &&
+      nowInS >= cached.issuedAtInS &&
+      nowInS - cached.issuedAtInS < WEBHOOK_TOKEN_REUSE_IN_S
+    )
+      return cached.token;
     const token = this.#signNewWebhookToken(botAppId, tenantId, nowInS);
     this.#webhookTokens.set(key, { token, issuedAtInS: nowInS });
     return token;
   }
 
-  readonly #webhookTokens = new Map<string, { readonly token: string; readonly issuedAtInS: number }>();
+  readonly #webhookTokens = new Map<
+    string,
+    { readonly token: string; readonly issuedAtInS: number }
+  >();
 
   #signNewWebhookToken(botAppId: string, tenantId: string, nowInS: number): string {
     return signJwt(this.webhookKey, {

@@ -89,11 +89,26 @@ export class GraphCallsApi {
   }
 
   /** Returns false when the path is not under `/v1.0/communications/calls`. */
-  async handle(req: IncomingMessage, res: ServerResponse, url: URL, readBody: () => Promise<string>): Promise<boolean> {
-    const match = /^\/v1\.0\/communications\/calls\/([^/]+)(?:\/(?:microsoft\.graph\.)?(answer|reject|redirect|updateRecordingStatus|keepAlive)|\/participants\/([^/]+)|\/operations\/([^/]+))?\/?$/i.exec(url.pathname);
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    readBody: () => Promise<string>,
+  ): Promise<boolean> {
+    const match =
+      /^\/v1\.0\/communications\/calls\/([^/]+)(?:\/(?:microsoft\.graph\.)?(answer|reject|redirect|updateRecordingStatus|keepAlive)|\/participants\/([^/]+)|\/operations\/([^/]+))?\/?$/i.exec(
+        url.pathname,
+      );
     if (!match) {
       if (url.pathname.startsWith('/v1.0/')) {
-        sendJson(res, 400, graphError('BadRequest', `Resource not found for the segment '${url.pathname.split('/').pop() ?? ''}'.`));
+        sendJson(
+          res,
+          400,
+          graphError(
+            'BadRequest',
+            `Resource not found for the segment '${url.pathname.split('/').pop() ?? ''}'.`,
+          ),
+        );
         return true;
       }
       return false;
@@ -103,9 +118,25 @@ export class GraphCallsApi {
     const participantId = match[3] ? decodeURIComponent(match[3]) : undefined;
     const operationId = match[4] ? decodeURIComponent(match[4]) : undefined;
     const method = req.method ?? 'GET';
-    const operation = action ?? (participantId !== undefined ? 'deleteParticipant' : operationId !== undefined ? 'getOperation' : method === 'DELETE' ? 'deleteCall' : 'getCall');
-    const normalizedAction = operation === 'keepalive' ? 'keepAlive' : operation === 'updaterecordingstatus' ? 'updateRecordingStatus' : operation;
-    const clientRequestId = typeof req.headers['client-request-id'] === 'string' ? req.headers['client-request-id'] : undefined;
+    const operation =
+      action ??
+      (participantId !== undefined
+        ? 'deleteParticipant'
+        : operationId !== undefined
+          ? 'getOperation'
+          : method === 'DELETE'
+            ? 'deleteCall'
+            : 'getCall');
+    const normalizedAction =
+      operation === 'keepalive'
+        ? 'keepAlive'
+        : operation === 'updaterecordingstatus'
+          ? 'updateRecordingStatus'
+          : operation;
+    const clientRequestId =
+      typeof req.headers['client-request-id'] === 'string'
+        ? req.headers['client-request-id']
+        : undefined;
     const text = method === 'POST' ? await readBody() : '';
     let body: unknown = undefined;
     let isJson = true;
@@ -129,49 +160,115 @@ export class GraphCallsApi {
       status: 0,
     };
     this.requests.push(record);
-    const reply = (status: number, payload: unknown, headers: Record<string, string> = {}): true => {
+    const reply = (
+      status: number,
+      payload: unknown,
+      headers: Record<string, string> = {},
+    ): true => {
       record.status = status;
-      if (payload !== undefined && typeof payload === 'object' && payload !== null && 'error' in payload) {
+      if (
+        payload !== undefined &&
+        typeof payload === 'object' &&
+        payload !== null &&
+        'error' in payload
+      ) {
         record.errorCode = (payload as { error: { code: string } }).error.code;
       }
       sendJson(res, status, payload, headers);
-      this.#deps.log(status >= 400 ? 'warn' : 'debug', 'graph request handled', { callId, operation: normalizedAction, status });
+      this.#deps.log(status >= 400 ? 'warn' : 'debug', 'graph request handled', {
+        callId,
+        operation: normalizedAction,
+        status,
+      });
       return true;
     };
 
     const token = bearerToken(req);
     const check = token === undefined ? undefined : this.#deps.entra.verifyGraphToken(token);
     if (check === undefined || !check.ok) {
-      return reply(401, graphError('InvalidAuthenticationToken', token === undefined ? 'Access token is empty.' : 'Access token validation failure. Invalid audience, signature or expiry.', clientRequestId));
+      return reply(
+        401,
+        graphError(
+          'InvalidAuthenticationToken',
+          token === undefined
+            ? 'Access token is empty.'
+            : 'Access token validation failure. Invalid audience, signature or expiry.',
+          clientRequestId,
+        ),
+      );
     }
     const appId = typeof check.claims.appid === 'string' ? check.claims.appid : '';
     record.appId = appId;
 
-    const expectedMethod = action !== undefined ? 'POST' : participantId !== undefined ? 'DELETE' : operationId !== undefined ? 'GET' : undefined;
-    if ((expectedMethod !== undefined && method !== expectedMethod) || (expectedMethod === undefined && method !== 'GET' && method !== 'DELETE')) {
-      return reply(405, graphError('Request_BadRequest', `The HTTP method '${method}' is not allowed for this resource.`, clientRequestId));
+    const expectedMethod =
+      action !== undefined
+        ? 'POST'
+        : participantId !== undefined
+          ? 'DELETE'
+          : operationId !== undefined
+            ? 'GET'
+            : undefined;
+    if (
+      (expectedMethod !== undefined && method !== expectedMethod) ||
+      (expectedMethod === undefined && method !== 'GET' && method !== 'DELETE')
+    ) {
+      return reply(
+        405,
+        graphError(
+          'Request_BadRequest',
+          `The HTTP method '${method}' is not allowed for this resource.`,
+          clientRequestId,
+        ),
+      );
     }
 
-    if (this.throttle && this.throttle.remaining > 0 && (this.throttle.operation === undefined || this.throttle.operation === normalizedAction)) {
+    if (
+      this.throttle &&
+      this.throttle.remaining > 0 &&
+      (this.throttle.operation === undefined || this.throttle.operation === normalizedAction)
+    ) {
       this.throttle.remaining -= 1;
       const retryAfter = this.throttle.retryAfterInS;
       if (this.throttle.remaining === 0) this.throttle = undefined;
-      return reply(429, graphError('TooManyRequests', 'Too many requests. Retry after the interval in the Retry-After header.', clientRequestId), { 'retry-after': String(retryAfter) });
+      return reply(
+        429,
+        graphError(
+          'TooManyRequests',
+          'Too many requests. Retry after the interval in the Retry-After header.',
+          clientRequestId,
+        ),
+        { 'retry-after': String(retryAfter) },
+      );
     }
 
     if (action !== undefined && action.toLowerCase() !== 'keepalive') {
       if (!isJson || typeof body !== 'object' || body === null || Array.isArray(body)) {
-        record.verdict = { valid: false, errors: [{ path: '', message: 'body must be a JSON object' }] };
-        return reply(400, graphError('BadRequest', 'The request body must be a JSON object.', clientRequestId));
+        record.verdict = {
+          valid: false,
+          errors: [{ path: '', message: 'body must be a JSON object' }],
+        };
+        return reply(
+          400,
+          graphError('BadRequest', 'The request body must be a JSON object.', clientRequestId),
+        );
       }
       record.verdict = this.validate(normalizedAction, body);
       if (!record.verdict.valid) {
-        const first = record.verdict.errors.slice(0, 3).map((e) => `${e.path || '(body)'} ${e.message}`).join('; ');
-        return reply(400, graphError('BadRequest', `Invalid request body: ${first}.`, clientRequestId));
+        const first = record.verdict.errors
+          .slice(0, 3)
+          .map((e) => `${e.path || '(body)'} ${e.message}`)
+          .join('; ');
+        return reply(
+          400,
+          graphError('BadRequest', `Invalid request body: ${first}.`, clientRequestId),
+        );
       }
     } else if (!isJson) {
       record.verdict = { valid: false, errors: [{ path: '', message: 'body is not JSON' }] };
-      return reply(400, graphError('BadRequest', 'The request body is not valid JSON.', clientRequestId));
+      return reply(
+        400,
+        graphError('BadRequest', 'The request body is not valid JSON.', clientRequestId),
+      );
     } else {
       record.verdict = { valid: true };
     }
@@ -208,14 +305,24 @@ export class GraphCallsApi {
         result = this.#getCall(callId, appId);
     }
     if (result.kind === 'error') {
-      return reply(result.status, graphError(result.code, result.message, clientRequestId), result.retryAfterInS !== undefined ? { 'retry-after': String(result.retryAfterInS) } : {});
+      return reply(
+        result.status,
+        graphError(result.code, result.message, clientRequestId),
+        result.retryAfterInS !== undefined ? { 'retry-after': String(result.retryAfterInS) } : {},
+      );
     }
     return reply(result.status, result.body, { ...(result.headers ?? {}) });
   }
 
   #getCall(callId: string, appId: string): ActionResult {
     const leg = this.#deps.engine.getLeg(callId);
-    if (leg === undefined || leg.bot.appId !== appId) return { kind: 'error', status: 404, code: 'itemNotFound', message: `Call ${callId} not found.` };
+    if (leg === undefined || leg.bot.appId !== appId)
+      return {
+        kind: 'error',
+        status: 404,
+        code: 'itemNotFound',
+        message: `Call ${callId} not found.`,
+      };
     return {
       kind: 'ok',
       status: 200,
@@ -227,7 +334,13 @@ export class GraphCallsApi {
         direction: 'incoming',
         callbackUri: leg.callbackUri ?? leg.webhookUrl,
         myParticipantId: leg.myParticipantId,
-        resultInfo: leg.terminatedResult ? { code: leg.terminatedResult.code, subcode: leg.terminatedResult.subcode, message: leg.terminatedResult.message } : null,
+        resultInfo: leg.terminatedResult
+          ? {
+              code: leg.terminatedResult.code,
+              subcode: leg.terminatedResult.subcode,
+              message: leg.terminatedResult.message,
+            }
+          : null,
       },
     };
   }

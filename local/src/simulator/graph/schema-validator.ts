@@ -15,18 +15,21 @@ export interface SchemaError {
   readonly message: string;
 }
 
-export type SchemaVerdict = { readonly valid: true } | { readonly valid: false; readonly errors: readonly SchemaError[] };
+export type SchemaVerdict =
+  { readonly valid: true } | { readonly valid: false; readonly errors: readonly SchemaError[] };
 
 export const GraphSchemaId = {
   answer: 'urn:msgraph-schemas:v1.0:answer-request.schema.json',
   reject: 'urn:msgraph-schemas:v1.0:reject-request.schema.json',
   redirect: 'urn:msgraph-schemas:v1.0:redirect-request.schema.json',
   updateRecordingStatus: 'urn:msgraph-schemas:v1.0:update-recording-status-request.schema.json',
-  updateRecordingStatusResponse: 'urn:msgraph-schemas:v1.0:update-recording-status-response.schema.json',
+  updateRecordingStatusResponse:
+    'urn:msgraph-schemas:v1.0:update-recording-status-response.schema.json',
   call: 'urn:msgraph-schemas:v1.0:call.schema.json',
   participant: 'urn:msgraph-schemas:v1.0:participant.schema.json',
   commsNotifications: 'urn:msgraph-schemas:v1.0:comms-notifications.schema.json',
-  participantJoiningNotification: 'urn:msgraph-schemas:v1.0:participant-joining-notification.schema.json',
+  participantJoiningNotification:
+    'urn:msgraph-schemas:v1.0:participant-joining-notification.schema.json',
   participantLeftNotification: 'urn:msgraph-schemas:v1.0:participant-left-notification.schema.json',
   participantJoiningResponse: 'urn:msgraph-schemas:v1.0:participant-joining-response.schema.json',
 } as const;
@@ -73,7 +76,9 @@ export class SchemaValidator {
     if (root === undefined) throw new Error(`unknown schema ${schemaId}`);
     const errors: SchemaError[] = [];
     this.#check(root, root, value, '', errors);
-    return errors.length === 0 ? { valid: true } : { valid: false, errors: errors.slice(0, MAX_ERRORS) };
+    return errors.length === 0
+      ? { valid: true }
+      : { valid: false, errors: errors.slice(0, MAX_ERRORS) };
   }
 
   #resolve(root: Schema, ref: string): { root: Schema; schema: Schema } {
@@ -118,25 +123,34 @@ export class SchemaValidator {
       errors.push({ path, message: `must be ${JSON.stringify(s.const)}` });
     }
     if (Array.isArray(s.enum) && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
-      errors.push({ path, message: `must be one of ${s.enum.map((e) => JSON.stringify(e)).join(', ')}` });
+      errors.push({
+        path,
+        message: `must be one of ${s.enum.map((e) => JSON.stringify(e)).join(', ')}`,
+      });
     }
     if (typeof value === 'number') {
-      if (typeof s.minimum === 'number' && value < s.minimum) errors.push({ path, message: `must be >= ${s.minimum}` });
-      if (typeof s.maximum === 'number' && value > s.maximum) errors.push({ path, message: `must be <= ${s.maximum}` });
+      if (typeof s.minimum === 'number' && value < s.minimum)
+        errors.push({ path, message: `must be >= ${s.minimum}` });
+      if (typeof s.maximum === 'number' && value > s.maximum)
+        errors.push({ path, message: `must be <= ${s.maximum}` });
       if ((s.format === 'int32' || s.format === 'int64') && !Number.isInteger(value)) {
         errors.push({ path, message: `must be an integer (${s.format})` });
       }
     }
     if (typeof value === 'string') {
       if (typeof s.pattern === 'string' && !this.#regex(s.pattern).test(value)) {
-        errors.push({ path, message: `does not match the ${s.format === 'date-time' ? 'date-time format' : 'required pattern'}` });
+        errors.push({
+          path,
+          message: `does not match the ${s.format === 'date-time' ? 'date-time format' : 'required pattern'}`,
+        });
       } else if (s.format === 'date-time' && Number.isNaN(Date.parse(value))) {
         errors.push({ path, message: 'is not a date-time' });
       }
     }
     if (Array.isArray(s.required) && typeOf(value) === 'object') {
       for (const key of s.required as string[]) {
-        if (!(key in (value as object))) errors.push({ path: pointer(path, key), message: 'is required' });
+        if (!(key in (value as object)))
+          errors.push({ path: pointer(path, key), message: 'is required' });
       }
     }
     if (s.properties !== undefined && typeOf(value) === 'object') {
@@ -147,7 +161,9 @@ export class SchemaValidator {
       }
     }
     if (s.items !== undefined && Array.isArray(value)) {
-      value.forEach((item, i) => this.#check(root, s.items as Schema, item, pointer(path, i), errors));
+      value.forEach((item, i) =>
+        this.#check(root, s.items as Schema, item, pointer(path, i), errors),
+      );
     }
     if (Array.isArray(s.allOf)) {
       for (const sub of s.allOf as Schema[]) this.#check(root, sub, value, path, errors);
@@ -162,13 +178,18 @@ export class SchemaValidator {
         // Report the branch that got furthest (fewest errors), which is the intended type in practice.
         const best = [...branches].sort((a, b) => a.length - b.length)[0] ?? [];
         const informative = best.filter((e) => !e.message.startsWith('expected null'));
-        errors.push(...(informative.length > 0 ? informative : [{ path, message: 'matches none of the allowed types' }]));
+        errors.push(
+          ...(informative.length > 0
+            ? informative
+            : [{ path, message: 'matches none of the allowed types' }]),
+        );
       }
     }
     if (s.if !== undefined) {
       const probe: SchemaError[] = [];
       this.#check(root, s.if as Schema, value, path, probe);
-      if (probe.length === 0 && s.then !== undefined) this.#check(root, s.then as Schema, value, path, errors);
+      if (probe.length === 0 && s.then !== undefined)
+        this.#check(root, s.then as Schema, value, path, errors);
     }
   }
 }

@@ -10,7 +10,14 @@
  * a token must be one the simulated Entra issued for that resource and tenant (else 401), from an
  * allowed app (else 403); an operation the key does not permit is 403.
  */
-import { constants, generateKeyPair, privateDecrypt, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  generateKeyPair,
+  privateDecrypt,
+  publicEncrypt,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { promisify } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimulatedEntra } from '../entra/entra';
@@ -68,11 +75,26 @@ interface VaultKey {
   readonly createdInS: number;
 }
 
-const KEY_PATH = /^\/keys\/([0-9A-Za-z-]{1,127})(?:\/([0-9a-f]{32})?)?(?:\/(wrapkey|unwrapkey|sign|verify))?\/?$/;
-const OPERATION_BY_ACTION: Readonly<Record<string, KeyOperation>> = { wrapkey: 'wrapKey', unwrapkey: 'unwrapKey', sign: 'sign', verify: 'verify' };
-const RSA_ALGORITHMS: Readonly<Record<string, 'sha1' | 'sha256'>> = { 'RSA-OAEP': 'sha1', 'RSA-OAEP-256': 'sha256' };
+const KEY_PATH =
+  /^\/keys\/([0-9A-Za-z-]{1,127})(?:\/([0-9a-f]{32})?)?(?:\/(wrapkey|unwrapkey|sign|verify))?\/?$/;
+const OPERATION_BY_ACTION: Readonly<Record<string, KeyOperation>> = {
+  wrapkey: 'wrapKey',
+  unwrapkey: 'unwrapKey',
+  sign: 'sign',
+  verify: 'verify',
+};
+const RSA_ALGORITHMS: Readonly<Record<string, 'sha1' | 'sha256'>> = {
+  'RSA-OAEP': 'sha1',
+  'RSA-OAEP-256': 'sha256',
+};
 
-function vaultError(res: ServerResponse, status: number, code: string, message: string, headers: Readonly<Record<string, string>> = {}): void {
+function vaultError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   sendJson(res, status, { error: { code, message } }, headers);
 }
 
@@ -93,8 +115,10 @@ export class SimulatedKeyVault {
   constructor(options: KeyVaultOptions) {
     this.#options = options;
     for (const definition of options.keys ?? DEFAULT_VAULT_KEYS) {
-      if (!/^[0-9A-Za-z-]{1,127}$/.test(definition.name)) throw new Error(`invalid vault key name ${definition.name}`);
-      if (definition.kty === 'EC' && (definition.crv ?? 'P-256') !== 'P-256') throw new Error(`vault key ${definition.name}: only P-256 is supported`);
+      if (!/^[0-9A-Za-z-]{1,127}$/.test(definition.name))
+        throw new Error(`invalid vault key name ${definition.name}`);
+      if (definition.kty === 'EC' && (definition.crv ?? 'P-256') !== 'P-256')
+        throw new Error(`vault key ${definition.name}: only P-256 is supported`);
     }
   }
 
@@ -102,7 +126,11 @@ export class SimulatedKeyVault {
   #allKeys(): Promise<ReadonlyMap<string, VaultKey>> {
     this.#keys ??= (async () => {
       const createdInS = Math.floor(this.#options.clock.nowInMs() / 1000);
-      const keys = await Promise.all((this.#options.keys ?? DEFAULT_VAULT_KEYS).map((definition) => createKey(definition, createdInS)));
+      const keys = await Promise.all(
+        (this.#options.keys ?? DEFAULT_VAULT_KEYS).map((definition) =>
+          createKey(definition, createdInS),
+        ),
+      );
       return new Map(keys.map((key) => [key.definition.name, key]));
     })();
     return this.#keys;
@@ -123,31 +151,66 @@ export class SimulatedKeyVault {
   }
 
   #challenge(): Record<string, string> {
-    return { 'www-authenticate': `Bearer authorization="${this.#options.baseUrl()}/${this.#options.tenantId()}", resource="${KEY_VAULT_RESOURCE}"` };
+    return {
+      'www-authenticate': `Bearer authorization="${this.#options.baseUrl()}/${this.#options.tenantId()}", resource="${KEY_VAULT_RESOURCE}"`,
+    };
   }
 
   /** Handles a `/keys/...` route; false when the path is not the vault's. */
-  async handle(req: IncomingMessage, res: ServerResponse, url: URL, readBody: () => Promise<string>): Promise<boolean> {
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    readBody: () => Promise<string>,
+  ): Promise<boolean> {
     if (!url.pathname.startsWith('/keys/')) return false;
     // The SDK's first request carries no token (and no body): the challenge tells it where to get one.
     const token = bearerToken(req);
     if (token === undefined) {
-      vaultError(res, 401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', this.#challenge());
+      vaultError(
+        res,
+        401,
+        'Unauthorized',
+        'AKV10000: Request is missing a Bearer or PoP token.',
+        this.#challenge(),
+      );
       return true;
     }
-    const check = verifyJwt(token, [this.#options.entra.tokenKey], { nowInMs: this.#options.clock.nowInMs(), audience: [KEY_VAULT_RESOURCE], skewInS: 0 });
+    const check = verifyJwt(token, [this.#options.entra.tokenKey], {
+      nowInMs: this.#options.clock.nowInMs(),
+      audience: [KEY_VAULT_RESOURCE],
+      skewInS: 0,
+    });
     if (!check.ok) {
       this.#options.log('info', 'key vault refused a token', { reason: check.reason });
-      vaultError(res, 401, 'Unauthorized', `AKV10022: Invalid token (${check.reason}).`, this.#challenge());
+      vaultError(
+        res,
+        401,
+        'Unauthorized',
+        `AKV10022: Invalid token (${check.reason}).`,
+        this.#challenge(),
+      );
       return true;
     }
     if (check.claims.tid !== this.#options.tenantId()) {
-      vaultError(res, 401, 'Unauthorized', 'AKV10032: Invalid issuer: the token is for another tenant.', this.#challenge());
+      vaultError(
+        res,
+        401,
+        'Unauthorized',
+        'AKV10032: Invalid issuer: the token is for another tenant.',
+        this.#challenge(),
+      );
       return true;
     }
     const appId = typeof check.claims.appid === 'string' ? check.claims.appid : '';
     if (this.#options.allowedAppIds !== undefined && !this.#options.allowedAppIds.includes(appId)) {
-      vaultError(res, 403, 'Forbidden', `Caller is not authorized to perform action on resource. Caller: appid=${appId}. Action: key operations.`, { 'x-ms-keyvault-error': 'ForbiddenByRbac' });
+      vaultError(
+        res,
+        403,
+        'Forbidden',
+        `Caller is not authorized to perform action on resource. Caller: appid=${appId}. Action: key operations.`,
+        { 'x-ms-keyvault-error': 'ForbiddenByRbac' },
+      );
       return true;
     }
     if (url.searchParams.get('api-version') === null) {
@@ -156,8 +219,17 @@ export class SimulatedKeyVault {
     }
     const match = KEY_PATH.exec(url.pathname);
     const key = match === null ? undefined : (await this.#allKeys()).get(match[1] ?? '');
-    if (match === null || key === undefined || (match[2] !== undefined && match[2] !== key.version)) {
-      vaultError(res, 404, 'KeyNotFound', `A key with (name/id) ${match?.[1] ?? url.pathname} was not found in this key vault.`);
+    if (
+      match === null ||
+      key === undefined ||
+      (match[2] !== undefined && match[2] !== key.version)
+    ) {
+      vaultError(
+        res,
+        404,
+        'KeyNotFound',
+        `A key with (name/id) ${match?.[1] ?? url.pathname} was not found in this key vault.`,
+      );
       return true;
     }
     const action = match[3];
@@ -170,7 +242,12 @@ export class SimulatedKeyVault {
       return true;
     }
     if (req.method !== 'POST') {
-      vaultError(res, 405, 'MethodNotAllowed', `${req.method ?? ''} is not supported on ${action}.`);
+      vaultError(
+        res,
+        405,
+        'MethodNotAllowed',
+        `${req.method ?? ''} is not supported on ${action}.`,
+      );
       return true;
     }
     const operation = OPERATION_BY_ACTION[action]!;
@@ -192,36 +269,87 @@ export class SimulatedKeyVault {
 
   #bundle(key: VaultKey): unknown {
     const jwk = key.publicKey.export({ format: 'jwk' }) as Record<string, string>;
-    const material = key.definition.kty === 'RSA' ? { n: jwk.n, e: jwk.e } : { crv: jwk.crv, x: jwk.x, y: jwk.y };
+    const material =
+      key.definition.kty === 'RSA' ? { n: jwk.n, e: jwk.e } : { crv: jwk.crv, x: jwk.x, y: jwk.y };
     return {
-      key: { kid: this.#kid(key), kty: key.definition.kty, key_ops: key.definition.keyOps, ...material },
-      attributes: { enabled: true, created: key.createdInS, updated: key.createdInS, recoveryLevel: 'Recoverable+Purgeable', recoverableDays: 90, exportable: false },
+      key: {
+        kid: this.#kid(key),
+        kty: key.definition.kty,
+        key_ops: key.definition.keyOps,
+        ...material,
+      },
+      attributes: {
+        enabled: true,
+        created: key.createdInS,
+        updated: key.createdInS,
+        recoveryLevel: 'Recoverable+Purgeable',
+        recoverableDays: 90,
+        exportable: false,
+      },
       tags: {},
     };
   }
 
-  #operate(res: ServerResponse, key: VaultKey, operation: KeyOperation, body: { alg?: unknown; value?: unknown; digest?: unknown }): void {
+  #operate(
+    res: ServerResponse,
+    key: VaultKey,
+    operation: KeyOperation,
+    body: { alg?: unknown; value?: unknown; digest?: unknown },
+  ): void {
     const alg = typeof body.alg === 'string' ? body.alg : '';
     const value = typeof body.value === 'string' ? Buffer.from(body.value, 'base64url') : undefined;
-    if (value === undefined) return vaultError(res, 400, 'BadParameter', 'Property value is required.');
+    if (value === undefined)
+      return vaultError(res, 400, 'BadParameter', 'Property value is required.');
     const kid = this.#kid(key);
     if (operation === 'wrapKey' || operation === 'unwrapKey') {
       const oaepHash = RSA_ALGORITHMS[alg];
-      if (key.definition.kty !== 'RSA' || oaepHash === undefined) return vaultError(res, 400, 'BadParameter', `Algorithm ${alg || 'none'} is not supported for ${operation} on this key.`);
+      if (key.definition.kty !== 'RSA' || oaepHash === undefined)
+        return vaultError(
+          res,
+          400,
+          'BadParameter',
+          `Algorithm ${alg || 'none'} is not supported for ${operation} on this key.`,
+        );
       try {
         const options = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash };
-        const result = operation === 'wrapKey' ? publicEncrypt({ key: key.publicKey, ...options }, value) : privateDecrypt({ key: key.privateKey, ...options }, value);
+        const result =
+          operation === 'wrapKey'
+            ? publicEncrypt({ key: key.publicKey, ...options }, value)
+            : privateDecrypt({ key: key.privateKey, ...options }, value);
         return sendJson(res, 200, { kid, value: result.toString('base64url') });
       } catch {
-        return vaultError(res, 400, 'BadParameter', 'Decryption failed: the value was not wrapped with this key and algorithm.');
+        return vaultError(
+          res,
+          400,
+          'BadParameter',
+          'Decryption failed: the value was not wrapped with this key and algorithm.',
+        );
       }
     }
-    if (key.definition.kty !== 'EC' || alg !== 'ES256') return vaultError(res, 400, 'BadParameter', `Algorithm ${alg || 'none'} is not supported for ${operation} on this key.`);
+    if (key.definition.kty !== 'EC' || alg !== 'ES256')
+      return vaultError(
+        res,
+        400,
+        'BadParameter',
+        `Algorithm ${alg || 'none'} is not supported for ${operation} on this key.`,
+      );
     if (operation === 'sign') {
-      if (value.length !== 32) return vaultError(res, 400, 'BadParameter', 'Invalid digest length: ES256 needs a 32-byte SHA-256 digest.');
-      return sendJson(res, 200, { kid, value: signDigestP256(value, key.privateKey).toString('base64url') });
+      if (value.length !== 32)
+        return vaultError(
+          res,
+          400,
+          'BadParameter',
+          'Invalid digest length: ES256 needs a 32-byte SHA-256 digest.',
+        );
+      return sendJson(res, 200, {
+        kid,
+        value: signDigestP256(value, key.privateKey).toString('base64url'),
+      });
     }
-    const digest = typeof body.digest === 'string' ? Buffer.from(body.digest, 'base64url') : Buffer.alloc(0);
-    return sendJson(res, 200, { value: digest.length === 32 && verifyDigestP256(digest, value, key.publicKey) });
+    const digest =
+      typeof body.digest === 'string' ? Buffer.from(body.digest, 'base64url') : Buffer.alloc(0);
+    return sendJson(res, 200, {
+      value: digest.length === 32 && verifyDigestP256(digest, value, key.publicKey),
+    });
   }
 }

@@ -16,7 +16,12 @@ import {
   type MediaProtocolFrame,
 } from '@attest/core';
 import type { SimLogger } from '../util/http';
-import { FRAME_DURATION_IN_100NS, FRAME_DURATION_IN_MS, synthesizeAudioFrame, syntheticH264AccessUnit } from './synthetic-media';
+import {
+  FRAME_DURATION_IN_100NS,
+  FRAME_DURATION_IN_MS,
+  synthesizeAudioFrame,
+  syntheticH264AccessUnit,
+} from './synthetic-media';
 
 /** What is audible and visible at a moment of the call (offset in ms from the call's start). */
 export interface MediaScript {
@@ -62,7 +67,12 @@ export interface MediaStreamerStats {
 export function parseMediaConfigBlob(blob: string): MediaConfigBlob | undefined {
   try {
     const parsed = JSON.parse(blob) as Partial<MediaConfigBlob>;
-    if (parsed.v !== 1 || typeof parsed.endpoint !== 'string' || typeof parsed.sessionId !== 'string' || typeof parsed.token !== 'string') {
+    if (
+      parsed.v !== 1 ||
+      typeof parsed.endpoint !== 'string' ||
+      typeof parsed.sessionId !== 'string' ||
+      typeof parsed.token !== 'string'
+    ) {
       return undefined;
     }
     const url = new URL(parsed.endpoint);
@@ -74,7 +84,16 @@ export function parseMediaConfigBlob(blob: string): MediaConfigBlob | undefined 
 }
 
 export class MediaStreamer {
-  readonly stats: MediaStreamerStats = { framesSent: 0, audioFrames: 0, videoFrames: 0, vbssFrames: 0, lastAckedSequence: 0, reconnects: 0, framesDroppedUnacked: 0, isEnded: false };
+  readonly stats: MediaStreamerStats = {
+    framesSent: 0,
+    audioFrames: 0,
+    videoFrames: 0,
+    vbssFrames: 0,
+    lastAckedSequence: 0,
+    reconnects: 0,
+    framesDroppedUnacked: 0,
+    isEnded: false,
+  };
   readonly #options: MediaStreamerOptions;
   #socket: TLSSocket | undefined;
   #sequence = 1;
@@ -97,7 +116,17 @@ export class MediaStreamer {
   async start(): Promise<void> {
     this.#socket = await this.#connect();
     // A new session starts at sequence 1: the first ack is not awaited, so media starts at once.
-    await writeBytes(this.#socket, encodeFrame({ type: 'hello', sessionId: this.#options.blob.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, token: this.#options.blob.token }));
+    await writeBytes(
+      this.#socket,
+      encodeFrame({
+        type: 'hello',
+        sessionId: this.#options.blob.sessionId,
+        sequence: 0,
+        timestamp100ns: 0n,
+        msi: 0,
+        token: this.#options.blob.token,
+      }),
+    );
     this.#done = this.#run().catch((err: unknown) => {
       this.stats.error ??= err instanceof Error ? err.message : 'media streaming failed';
       this.#options.log('warn', 'media streaming failed', { callId: this.#options.callId });
@@ -133,7 +162,8 @@ export class MediaStreamer {
   #onAck(ackedSequence: number, nextSequence: number): void {
     this.stats.lastAckedSequence = Math.max(this.stats.lastAckedSequence, ackedSequence);
     // Frames the host made durable are never resent.
-    while (this.#unacked.length > 0 && (this.#unacked[0]?.sequence ?? 0) <= ackedSequence) this.#unacked.shift();
+    while (this.#unacked.length > 0 && (this.#unacked[0]?.sequence ?? 0) <= ackedSequence)
+      this.#unacked.shift();
     const waiter = this.#ackWaiter;
     this.#ackWaiter = undefined;
     waiter?.(nextSequence);
@@ -145,7 +175,17 @@ export class MediaStreamer {
       this.#ackWaiter = resolve;
       setTimeout(() => resolve(undefined), ACK_TIMEOUT_IN_MS).unref();
     });
-    await writeBytes(socket, encodeFrame({ type: 'hello', sessionId: this.#options.blob.sessionId, sequence: 0, timestamp100ns: 0n, msi: 0, token: this.#options.blob.token }));
+    await writeBytes(
+      socket,
+      encodeFrame({
+        type: 'hello',
+        sessionId: this.#options.blob.sessionId,
+        sequence: 0,
+        timestamp100ns: 0n,
+        msi: 0,
+        token: this.#options.blob.token,
+      }),
+    );
     return acked;
   }
 
@@ -159,7 +199,10 @@ export class MediaStreamer {
           this.#socket = socket;
           const next = (await this.#hello(socket)) ?? this.#unacked[0]?.sequence ?? this.#sequence;
           this.stats.reconnects += 1;
-          this.#options.log('info', 'media connection resumed', { callId: this.#options.callId, nextSequence: next });
+          this.#options.log('info', 'media connection resumed', {
+            callId: this.#options.callId,
+            nextSequence: next,
+          });
           for (const frame of [...this.#unacked]) {
             if (frame.sequence < next) continue;
             await writeBytes(socket, frame.bytes);
@@ -196,7 +239,13 @@ export class MediaStreamer {
     this.#isFinishing = true;
     try {
       if (this.stats.error === undefined) {
-        await this.#writeMedia({ type: 'end', sessionId: this.#options.blob.sessionId, sequence: 0, timestamp100ns: this.#timestamp(this.#frameIndex), msi: 0 });
+        await this.#writeMedia({
+          type: 'end',
+          sessionId: this.#options.blob.sessionId,
+          sequence: 0,
+          timestamp100ns: this.#timestamp(this.#frameIndex),
+          msi: 0,
+        });
       }
     } catch {
       // the media host is gone and did not come back: nothing more to send
@@ -238,7 +287,14 @@ export class MediaStreamer {
     const dominant = speakers[0] ?? NO_DOMINANT_SPEAKER;
     if (dominant !== this.#dominant && speakers.length > 0) {
       this.#dominant = dominant;
-      await this.#writeMedia({ type: 'dominantSpeaker', sessionId: blob.sessionId, sequence: 0, timestamp100ns, msi: 0, dominantMsi: dominant });
+      await this.#writeMedia({
+        type: 'dominantSpeaker',
+        sessionId: blob.sessionId,
+        sequence: 0,
+        timestamp100ns,
+        msi: 0,
+        dominantMsi: dominant,
+      });
     }
     await this.#writeMedia({
       type: 'audioUnmixed',
@@ -247,7 +303,11 @@ export class MediaStreamer {
       timestamp100ns,
       msi: 0,
       format: PayloadFormat.pcm16k,
-      buffers: speakers.map((msi) => ({ msi, originalSenderTimestamp100ns: timestamp100ns, payload: synthesizeAudioFrame(msi, frameIndex) })),
+      buffers: speakers.map((msi) => ({
+        msi,
+        originalSenderTimestamp100ns: timestamp100ns,
+        payload: synthesizeAudioFrame(msi, frameIndex),
+      })),
     });
     this.stats.audioFrames += 1;
     if (this.#options.withVideo === false) return;
@@ -256,15 +316,40 @@ export class MediaStreamer {
     if (frameIndex === 0 || Math.floor(((frameIndex - 1) * 15) / 50) !== videoTick) {
       for (const msi of script.videosAt(offsetInMs)) {
         const isKeyFrame = videoTick % 30 === 0;
-        await this.#writeMedia({ type: 'video', sessionId: blob.sessionId, sequence: 0, timestamp100ns, msi, format: PayloadFormat.h264, isKeyFrame, width: 640, height: 360, payload: syntheticH264AccessUnit(isKeyFrame, msi, videoTick) });
+        await this.#writeMedia({
+          type: 'video',
+          sessionId: blob.sessionId,
+          sequence: 0,
+          timestamp100ns,
+          msi,
+          format: PayloadFormat.h264,
+          isKeyFrame,
+          width: 640,
+          height: 360,
+          payload: syntheticH264AccessUnit(isKeyFrame, msi, videoTick),
+        });
         this.stats.videoFrames += 1;
       }
     }
     // Screen share at 1.875 fps, every frame a key frame.
     const sharer = script.sharerAt(offsetInMs);
     const shareTick = Math.floor((frameIndex * 1.875) / 50);
-    if (sharer !== undefined && (frameIndex === 0 || Math.floor(((frameIndex - 1) * 1.875) / 50) !== shareTick)) {
-      await this.#writeMedia({ type: 'vbss', sessionId: blob.sessionId, sequence: 0, timestamp100ns, msi: sharer, format: PayloadFormat.h264, isKeyFrame: true, width: 1920, height: 1080, payload: syntheticH264AccessUnit(true, sharer, shareTick) });
+    if (
+      sharer !== undefined &&
+      (frameIndex === 0 || Math.floor(((frameIndex - 1) * 1.875) / 50) !== shareTick)
+    ) {
+      await this.#writeMedia({
+        type: 'vbss',
+        sessionId: blob.sessionId,
+        sequence: 0,
+        timestamp100ns,
+        msi: sharer,
+        format: PayloadFormat.h264,
+        isKeyFrame: true,
+        width: 1920,
+        height: 1080,
+        payload: syntheticH264AccessUnit(true, sharer, shareTick),
+      });
       this.stats.vbssFrames += 1;
     }
   }

@@ -24,7 +24,9 @@ export function synthesizeAudioFrame(msi: number, frameIndex: number, amplitude 
   const frequency = toneFrequencyForMsi(msi);
   const first = frameIndex * SAMPLES_PER_FRAME;
   for (let i = 0; i < SAMPLES_PER_FRAME; i += 1) {
-    const value = Math.round(amplitude * Math.sin((2 * Math.PI * frequency * (first + i)) / SAMPLE_RATE_IN_HZ));
+    const value = Math.round(
+      amplitude * Math.sin((2 * Math.PI * frequency * (first + i)) / SAMPLE_RATE_IN_HZ),
+    );
     out.writeInt16LE(value, i * 2);
   }
   return out;
@@ -44,12 +46,17 @@ export function estimateToneFrequency(pcm: Buffer): number {
 }
 
 /** A structurally valid H.264 Annex-B access unit (SPS, PPS, IDR or a non-IDR slice); not decodable. */
-export function syntheticH264AccessUnit(isKeyFrame: boolean, msi: number, frameIndex: number): Buffer {
+export function syntheticH264AccessUnit(
+  isKeyFrame: boolean,
+  msi: number,
+  frameIndex: number,
+): Buffer {
   const startCode = Buffer.from([0, 0, 0, 1]);
   const marker = Buffer.alloc(8);
   marker.writeUInt32LE(msi, 0);
   marker.writeUInt32LE(frameIndex, 4);
-  const nal = (type: number, body: Buffer): Buffer => Buffer.concat([startCode, Buffer.from([0x60 | type]), body]);
+  const nal = (type: number, body: Buffer): Buffer =>
+    Buffer.concat([startCode, Buffer.from([0x60 | type]), body]);
   if (!isKeyFrame) return nal(1, Buffer.concat([marker, Buffer.alloc(64, 0x11)]));
   return Buffer.concat([
     nal(7, Buffer.from([0x42, 0xc0, 0x1e, 0xda])),

@@ -66,7 +66,11 @@ export interface PolicyAssignments {
   /** userId → policy identity (`-Identity`). */
   readonly users: Readonly<Record<string, string>>;
   /** `-Group -Rank`: the lowest rank wins when a user is in several groups. */
-  readonly groups: readonly { readonly groupId: string; readonly policy: string; readonly rank: number }[];
+  readonly groups: readonly {
+    readonly groupId: string;
+    readonly policy: string;
+    readonly rank: number;
+  }[];
 }
 
 export interface Tenant {

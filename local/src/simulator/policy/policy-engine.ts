@@ -28,12 +28,21 @@ export const NotRecordableReason = {
 export type NotRecordableReason = (typeof NotRecordableReason)[keyof typeof NotRecordableReason];
 
 export type PolicyResolution =
-  | { readonly kind: 'recorded'; readonly policy: CompliancePolicy; readonly source: 'user' | 'group' | 'global' }
-  | { readonly kind: 'notRecorded'; readonly reason: 'noPolicy' | 'policyDisabled' | 'noApplications' | 'unknownUser' | 'unknownPolicy' };
+  | {
+      readonly kind: 'recorded';
+      readonly policy: CompliancePolicy;
+      readonly source: 'user' | 'group' | 'global';
+    }
+  | {
+      readonly kind: 'notRecorded';
+      readonly reason:
+        'noPolicy' | 'policyDisabled' | 'noApplications' | 'unknownUser' | 'unknownPolicy';
+    };
 
 /** Direct user assignment wins over group (lowest rank first), which wins over Global. */
 export function resolvePolicy(tenant: Tenant, userId: string): PolicyResolution {
-  if (!tenant.users.some((u) => u.id === userId)) return { kind: 'notRecorded', reason: 'unknownUser' };
+  if (!tenant.users.some((u) => u.id === userId))
+    return { kind: 'notRecorded', reason: 'unknownUser' };
   let name: string | undefined = tenant.assignments.users[userId];
   let source: 'user' | 'group' | 'global' = 'user';
   if (name === undefined) {
@@ -82,11 +91,16 @@ export type InvitePlan =
 /** All applications of the policy are invited in parallel; Priority only orders them. */
 export function planInvites(policy: CompliancePolicy, leg: LegContext): InvitePlan {
   if (leg.notRecordable) return { kind: 'skip', reason: leg.notRecordable };
-  if (leg.isRerouted && !policy.recordReroutedCalls) return { kind: 'skip', reason: 'reroutedNotRecorded' };
+  if (leg.isRerouted && !policy.recordReroutedCalls)
+    return { kind: 'skip', reason: 'reroutedNotRecorded' };
   const groups = [...policy.applications]
-    .sort((a, b) => (a.priority ?? Number.MAX_SAFE_INTEGER) - (b.priority ?? Number.MAX_SAFE_INTEGER))
+    .sort(
+      (a, b) => (a.priority ?? Number.MAX_SAFE_INTEGER) - (b.priority ?? Number.MAX_SAFE_INTEGER),
+    )
     .map((application): InviteGroupPlan => {
-      const invites: PlannedInvite[] = [{ applicationInstanceId: application.applicationInstanceId, slot: 0 }];
+      const invites: PlannedInvite[] = [
+        { applicationInstanceId: application.applicationInstanceId, slot: 0 },
+      ];
       if (application.pairedApplicationInstanceId !== undefined) {
         invites.push({ applicationInstanceId: application.pairedApplicationInstanceId, slot: 0 });
       } else if (application.concurrentInvitationCount === 2) {
@@ -126,9 +140,13 @@ export function decideJoin(
   if (outcomes.some((o) => o === 'accepted')) return { kind: 'recorded' };
   if (outcomes.some((o) => o === 'pending')) return { kind: 'wait' };
   if (isMeetingLike(conversation)) {
-    return application.requiredBeforeMeetingJoin ? { kind: 'keepUserOut' } : { kind: 'proceedUnrecorded' };
+    return application.requiredBeforeMeetingJoin
+      ? { kind: 'keepUserOut' }
+      : { kind: 'proceedUnrecorded' };
   }
-  return application.requiredBeforeCallEstablishment ? { kind: 'cancelCall' } : { kind: 'proceedUnrecorded' };
+  return application.requiredBeforeCallEstablishment
+    ? { kind: 'cancelCall' }
+    : { kind: 'proceedUnrecorded' };
 }
 
 /** When an accepted instance leaves: still recorded while one remains, else the `RequiredDuring*` flag. */
@@ -145,14 +163,22 @@ export function decideLoss(
 ): LossDecision {
   if (remainingAcceptedInstances > 0) return { kind: 'stillRecorded' };
   if (isMeetingLike(conversation)) {
-    return application.requiredDuringMeeting ? { kind: 'ejectUser' } : { kind: 'continueUnrecorded' };
+    return application.requiredDuringMeeting
+      ? { kind: 'ejectUser' }
+      : { kind: 'continueUnrecorded' };
   }
   return application.requiredDuringCall ? { kind: 'endCall' } : { kind: 'continueUnrecorded' };
 }
 
 /** Several applications in one policy: the strictest group decision wins. */
 export function combineJoinDecisions(decisions: readonly JoinDecision[]): JoinDecision {
-  const order: JoinDecision['kind'][] = ['cancelCall', 'keepUserOut', 'wait', 'recorded', 'proceedUnrecorded'];
+  const order: JoinDecision['kind'][] = [
+    'cancelCall',
+    'keepUserOut',
+    'wait',
+    'recorded',
+    'proceedUnrecorded',
+  ];
   for (const kind of order) {
     const hit = decisions.find((d) => d.kind === kind);
     if (hit) return hit;
@@ -161,7 +187,10 @@ export function combineJoinDecisions(decisions: readonly JoinDecision[]): JoinDe
 }
 
 /** Whether the 1:1 audio recording notice is played to a participant joining by audio only. */
-export function playsAudioNotice(policy: CompliancePolicy, conversation: ConversationKind): boolean {
+export function playsAudioNotice(
+  policy: CompliancePolicy,
+  conversation: ConversationKind,
+): boolean {
   const isOneToOne = conversation === 'p2p' || conversation === 'pstn';
   return !(isOneToOne && policy.disableComplianceRecordingAudioNotificationForCalls);
 }
@@ -180,13 +209,16 @@ export function validateDirectory(directory: Directory): string[] {
     tenant.policies.forEach((policy, p) => {
       policy.applications.forEach((app, a) => {
         const at = `tenants[${t}].policies[${p}].applications[${a}]`;
-        if (!instanceIds.has(app.applicationInstanceId)) problems.push(`${at}.applicationInstanceId names no application instance`);
+        if (!instanceIds.has(app.applicationInstanceId))
+          problems.push(`${at}.applicationInstanceId names no application instance`);
         if (app.concurrentInvitationCount !== 1 && app.concurrentInvitationCount !== 2) {
           problems.push(`${at}.concurrentInvitationCount must be 1 or 2`);
         }
         if (app.pairedApplicationInstanceId !== undefined) {
           if (app.concurrentInvitationCount === 2) {
-            problems.push(`${at}: concurrentInvitationCount 2 and a paired application cannot be combined`);
+            problems.push(
+              `${at}: concurrentInvitationCount 2 and a paired application cannot be combined`,
+            );
           }
           if (!instanceIds.has(app.pairedApplicationInstanceId)) {
             problems.push(`${at}.pairedApplicationInstanceId names no application instance`);
@@ -196,10 +228,13 @@ export function validateDirectory(directory: Directory): string[] {
     });
     const names = new Set(tenant.policies.map((p) => p.identity));
     for (const [userId, policy] of Object.entries(tenant.assignments.users)) {
-      if (!names.has(policy)) problems.push(`tenants[${t}].assignments.users[${userId}] names unknown policy ${policy}`);
+      if (!names.has(policy))
+        problems.push(`tenants[${t}].assignments.users[${userId}] names unknown policy ${policy}`);
     }
     if (tenant.assignments.global !== undefined && !names.has(tenant.assignments.global)) {
-      problems.push(`tenants[${t}].assignments.global names unknown policy ${tenant.assignments.global}`);
+      problems.push(
+        `tenants[${t}].assignments.global names unknown policy ${tenant.assignments.global}`,
+      );
     }
   });
   return problems;

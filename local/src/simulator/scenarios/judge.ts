@@ -12,14 +12,20 @@ export interface Verdict {
   readonly failures: readonly string[];
 }
 
-export function judgeOutcome(outcome: OutcomeLike, expectation: ScenarioExpectation | undefined): Verdict {
+export function judgeOutcome(
+  outcome: OutcomeLike,
+  expectation: ScenarioExpectation | undefined,
+): Verdict {
   const failures: string[] = [];
   if (expectation?.endReason !== undefined && outcome.endReason !== expectation.endReason) {
-    failures.push(`endReason: expected ${expectation.endReason}, got ${outcome.endReason ?? '(call still active)'}`);
+    failures.push(
+      `endReason: expected ${expectation.endReason}, got ${outcome.endReason ?? '(call still active)'}`,
+    );
   }
   for (const [userId, status] of Object.entries(expectation?.users ?? {})) {
     const actual = outcome.participants.find((p) => p.userId === userId)?.status;
-    if (actual !== status) failures.push(`user ${userId}: expected ${status}, got ${actual ?? '(not in call)'}`);
+    if (actual !== status)
+      failures.push(`user ${userId}: expected ${status}, got ${actual ?? '(not in call)'}`);
   }
   return { isPass: failures.length === 0, failures };
 }

@@ -62,7 +62,11 @@ export interface CallSpec {
   /** When the call ends (ms after start); absent: it runs until ended through the control API. */
   readonly durationInMs?: number;
   /** The leg reached the recorded user by forward/transfer/delegation/call group/simultaneous ring. */
-  readonly reroute?: { readonly kind: 'forward' | 'transfer' | 'delegation' | 'callGroup' | 'simultaneousRing' | 'callQueue'; readonly transferorUser?: string };
+  readonly reroute?: {
+    readonly kind:
+      'forward' | 'transfer' | 'delegation' | 'callGroup' | 'simultaneousRing' | 'callQueue';
+    readonly transferorUser?: string;
+  };
   readonly notRecordable?: NotRecordableReason;
   readonly delivery?: ScenarioDelivery;
 }
@@ -82,7 +86,10 @@ export interface Scenario {
 }
 
 export class ScenarioError extends Error {
-  constructor(readonly source: string, readonly problems: readonly string[]) {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
     super(`${source}: ${problems.join('; ')}`);
     this.name = 'ScenarioError';
   }
@@ -92,7 +99,14 @@ const kinds = new Set<string>(Object.values(ConversationKind));
 const actions = new Set<string>(Object.values(TimelineAction));
 const notRecordable = new Set<string>(Object.values(NotRecordableReason));
 const roles = new Set(['caller', 'callee', 'organizer', 'attendee', 'presenter']);
-const rerouteKinds = new Set(['forward', 'transfer', 'delegation', 'callGroup', 'simultaneousRing', 'callQueue']);
+const rerouteKinds = new Set([
+  'forward',
+  'transfer',
+  'delegation',
+  'callGroup',
+  'simultaneousRing',
+  'callQueue',
+]);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -102,13 +116,27 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function callSpecProblems(value: unknown, at: string): string[] {
   const problems: string[] = [];
   if (!isObject(value)) return [`${at} must be an object`];
-  if (typeof value.kind !== 'string' || !kinds.has(value.kind)) problems.push(`${at}.kind must be one of ${[...kinds].join(', ')}`);
-  if (typeof value.tenantId !== 'string' || value.tenantId === '') problems.push(`${at}.tenantId must be a non-empty string`);
-  if (value.durationInMs !== undefined && (typeof value.durationInMs !== 'number' || value.durationInMs <= 0)) problems.push(`${at}.durationInMs must be a positive number`);
-  if (value.notRecordable !== undefined && (typeof value.notRecordable !== 'string' || !notRecordable.has(value.notRecordable))) {
+  if (typeof value.kind !== 'string' || !kinds.has(value.kind))
+    problems.push(`${at}.kind must be one of ${[...kinds].join(', ')}`);
+  if (typeof value.tenantId !== 'string' || value.tenantId === '')
+    problems.push(`${at}.tenantId must be a non-empty string`);
+  if (
+    value.durationInMs !== undefined &&
+    (typeof value.durationInMs !== 'number' || value.durationInMs <= 0)
+  )
+    problems.push(`${at}.durationInMs must be a positive number`);
+  if (
+    value.notRecordable !== undefined &&
+    (typeof value.notRecordable !== 'string' || !notRecordable.has(value.notRecordable))
+  ) {
     problems.push(`${at}.notRecordable must be one of ${[...notRecordable].join(', ')}`);
   }
-  if (value.reroute !== undefined && (!isObject(value.reroute) || typeof value.reroute.kind !== 'string' || !rerouteKinds.has(value.reroute.kind))) {
+  if (
+    value.reroute !== undefined &&
+    (!isObject(value.reroute) ||
+      typeof value.reroute.kind !== 'string' ||
+      !rerouteKinds.has(value.reroute.kind))
+  ) {
     problems.push(`${at}.reroute.kind must be one of ${[...rerouteKinds].join(', ')}`);
   }
   if (!Array.isArray(value.participants) || value.participants.length === 0) {
@@ -123,9 +151,13 @@ export function callSpecProblems(value: unknown, at: string): string[] {
     }
     const idKinds = ['user', 'phone', 'guest'].filter((k) => p[k] !== undefined);
     if (idKinds.length !== 1) problems.push(`${pa} needs exactly one of user, phone, guest`);
-    for (const k of idKinds) if (typeof p[k] !== 'string' || p[k] === '') problems.push(`${pa}.${k} must be a non-empty string`);
-    if (typeof p.phone === 'string' && !/^\+[1-9]\d{6,14}$/.test(p.phone)) problems.push(`${pa}.phone must be an E.164 number like +14255550100`);
-    if (p.role !== undefined && (typeof p.role !== 'string' || !roles.has(p.role))) problems.push(`${pa}.role must be one of ${[...roles].join(', ')}`);
+    for (const k of idKinds)
+      if (typeof p[k] !== 'string' || p[k] === '')
+        problems.push(`${pa}.${k} must be a non-empty string`);
+    if (typeof p.phone === 'string' && !/^\+[1-9]\d{6,14}$/.test(p.phone))
+      problems.push(`${pa}.phone must be an E.164 number like +14255550100`);
+    if (p.role !== undefined && (typeof p.role !== 'string' || !roles.has(p.role)))
+      problems.push(`${pa}.role must be one of ${[...roles].join(', ')}`);
     if (p.timeline !== undefined) {
       if (!Array.isArray(p.timeline)) {
         problems.push(`${pa}.timeline must be an array`);
@@ -134,9 +166,12 @@ export function callSpecProblems(value: unknown, at: string): string[] {
       p.timeline.forEach((e: unknown, j) => {
         const ea = `${pa}.timeline[${j}]`;
         if (!isObject(e)) return problems.push(`${ea} must be an object`);
-        if (typeof e.atInMs !== 'number' || e.atInMs < 0) problems.push(`${ea}.atInMs must be a number >= 0`);
-        if (typeof e.action !== 'string' || !actions.has(e.action)) problems.push(`${ea}.action must be one of ${[...actions].join(', ')}`);
-        if (e.action === 'speak' && (typeof e.durationInMs !== 'number' || e.durationInMs <= 0)) problems.push(`${ea}.durationInMs must be a positive number for speak`);
+        if (typeof e.atInMs !== 'number' || e.atInMs < 0)
+          problems.push(`${ea}.atInMs must be a number >= 0`);
+        if (typeof e.action !== 'string' || !actions.has(e.action))
+          problems.push(`${ea}.action must be one of ${[...actions].join(', ')}`);
+        if (e.action === 'speak' && (typeof e.durationInMs !== 'number' || e.durationInMs <= 0))
+          problems.push(`${ea}.durationInMs must be a positive number for speak`);
         return undefined;
       });
     }
@@ -145,10 +180,12 @@ export function callSpecProblems(value: unknown, at: string): string[] {
     if (!isObject(value.delivery)) problems.push(`${at}.delivery must be an object`);
     else {
       for (const key of ['duplicateInvite', 'establishedBeforeEstablishing', 'dropInvite']) {
-        if (value.delivery[key] !== undefined && typeof value.delivery[key] !== 'boolean') problems.push(`${at}.delivery.${key} must be a boolean`);
+        if (value.delivery[key] !== undefined && typeof value.delivery[key] !== 'boolean')
+          problems.push(`${at}.delivery.${key} must be a boolean`);
       }
       const drop = value.delivery.dropRecorderAtInMs;
-      if (drop !== undefined && (typeof drop !== 'number' || drop < 0)) problems.push(`${at}.delivery.dropRecorderAtInMs must be a number >= 0`);
+      if (drop !== undefined && (typeof drop !== 'number' || drop < 0))
+        problems.push(`${at}.delivery.dropRecorderAtInMs must be a number >= 0`);
     }
   }
   return problems;
@@ -159,13 +196,17 @@ export function parseScenario(text: string, source: string): Scenario {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new ScenarioError(source, [`not valid JSON (${err instanceof Error ? err.message : 'parse error'})`]);
+    throw new ScenarioError(source, [
+      `not valid JSON (${err instanceof Error ? err.message : 'parse error'})`,
+    ]);
   }
   if (!isObject(value)) throw new ScenarioError(source, ['the file must hold a JSON object']);
   const problems: string[] = [];
-  if (typeof value.name !== 'string' || value.name === '') problems.push('name must be a non-empty string');
+  if (typeof value.name !== 'string' || value.name === '')
+    problems.push('name must be a non-empty string');
   problems.push(...callSpecProblems(value.call, 'call'));
-  if (value.expect !== undefined && !isObject(value.expect)) problems.push('expect must be an object');
+  if (value.expect !== undefined && !isObject(value.expect))
+    problems.push('expect must be an object');
   if (problems.length > 0) throw new ScenarioError(source, problems);
   return value as unknown as Scenario;
 }
@@ -180,8 +221,14 @@ export function resolveScenario(nameOrPath: string, scenarioDir: string): Scenar
   if (nameOrPath.endsWith('.json') || nameOrPath.includes('/')) return loadScenarioFile(nameOrPath);
   const path = join(scenarioDir, `${nameOrPath}.json`);
   if (!existsSync(path)) {
-    const known = existsSync(scenarioDir) ? readdirSync(scenarioDir).filter((n) => n.endsWith('.json') && n !== 'directory.json').map((n) => basename(n, '.json')) : [];
-    throw new ScenarioError(path, [`unknown scenario '${nameOrPath}'; known: ${known.join(', ') || 'none'}`]);
+    const known = existsSync(scenarioDir)
+      ? readdirSync(scenarioDir)
+          .filter((n) => n.endsWith('.json') && n !== 'directory.json')
+          .map((n) => basename(n, '.json'))
+      : [];
+    throw new ScenarioError(path, [
+      `unknown scenario '${nameOrPath}'; known: ${known.join(', ') || 'none'}`,
+    ]);
   }
   return loadScenarioFile(path);
 }

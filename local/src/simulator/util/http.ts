@@ -64,14 +64,22 @@ export function bearerToken(req: IncomingMessage): string | undefined {
 }
 
 /** One JSON log line; callers keep personal data out or under `pii`. */
-export type SimLogger = (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Readonly<Record<string, unknown>>) => void;
+export type SimLogger = (
+  level: 'debug' | 'info' | 'warn' | 'error',
+  message: string,
+  fields?: Readonly<Record<string, unknown>>,
+) => void;
 
-export function jsonLineLogger(minLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent' = 'info'): SimLogger {
+export function jsonLineLogger(
+  minLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent' = 'info',
+): SimLogger {
   const order = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 } as const;
   return (level, message, fields = {}) => {
     if (order[level] < order[minLevel]) return;
     // Personal data stays out of the simulator's logs: drop any `pii` member.
     const safe = Object.fromEntries(Object.entries(fields).filter(([key]) => key !== 'pii'));
-    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, component: 'teams-simulator', message, ...safe })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ time: new Date().toISOString(), level, component: 'teams-simulator', message, ...safe })}\n`,
+    );
   };
 }

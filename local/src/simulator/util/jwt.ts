@@ -49,7 +49,12 @@ export type JwtCheck =
 export function verifyJwt(
   token: string,
   keys: readonly SigningKey[],
-  options: { nowInMs: number; audience?: readonly string[]; issuer?: readonly string[]; skewInS?: number },
+  options: {
+    nowInMs: number;
+    audience?: readonly string[];
+    issuer?: readonly string[];
+    skewInS?: number;
+  },
 ): JwtCheck {
   const parts = token.split('.');
   if (parts.length !== 3) return { ok: false, reason: 'malformed' };
@@ -74,9 +79,13 @@ export function verifyJwt(
   if (!isValid) return { ok: false, reason: 'signature' };
   const nowInS = Math.floor(options.nowInMs / 1000);
   const skew = options.skewInS ?? 300;
-  if (typeof claims.exp !== 'number' || claims.exp + skew < nowInS) return { ok: false, reason: 'expired' };
-  if (typeof claims.nbf === 'number' && claims.nbf - skew > nowInS) return { ok: false, reason: 'notYetValid' };
-  if (options.audience && !options.audience.includes(String(claims.aud))) return { ok: false, reason: 'audience' };
-  if (options.issuer && !options.issuer.includes(String(claims.iss))) return { ok: false, reason: 'issuer' };
+  if (typeof claims.exp !== 'number' || claims.exp + skew < nowInS)
+    return { ok: false, reason: 'expired' };
+  if (typeof claims.nbf === 'number' && claims.nbf - skew > nowInS)
+    return { ok: false, reason: 'notYetValid' };
+  if (options.audience && !options.audience.includes(String(claims.aud)))
+    return { ok: false, reason: 'audience' };
+  if (options.issuer && !options.issuer.includes(String(claims.iss)))
+    return { ok: false, reason: 'issuer' };
   return { ok: true, claims };
 }

@@ -90,7 +90,11 @@ export class WebhookDeliverer {
           body: text,
         });
         const location = response.headers.get('location');
-        if ((response.status === 302 || response.status === 307) && location && hop < maxRedirects) {
+        if (
+          (response.status === 302 || response.status === 307) &&
+          location &&
+          hop < maxRedirects
+        ) {
           await response.body?.cancel();
           url = new URL(location, url).toString();
           record.redirects.push({ status: response.status, location: url });

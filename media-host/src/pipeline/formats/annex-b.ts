@@ -3,7 +3,14 @@
  * fields a container needs (profile, level, picture size). Pure functions over `Buffer`.
  */
 
-export const NalType = { nonIdrSlice: 1, idrSlice: 5, sei: 6, sps: 7, pps: 8, accessUnitDelimiter: 9 } as const;
+export const NalType = {
+  nonIdrSlice: 1,
+  idrSlice: 5,
+  sei: 6,
+  sps: 7,
+  pps: 8,
+  accessUnitDelimiter: 9,
+} as const;
 
 export function nalTypeOf(nal: Buffer): number {
   return (nal[0] ?? 0) & 0x1f;
@@ -88,7 +95,9 @@ export interface SpsInfo {
   readonly height: number;
 }
 
-const profilesWithChromaInfo: ReadonlySet<number> = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135]);
+const profilesWithChromaInfo: ReadonlySet<number> = new Set([
+  100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135,
+]);
 
 /** Whether `avcC` needs its high-profile extension for this profile (ISO/IEC 14496-15). */
 export function hasHighProfileExtension(profileIdc: number): boolean {
@@ -123,7 +132,8 @@ export function parseSps(nal: Buffer): SpsInfo {
     reader.u(1); // qpprime_y_zero_transform_bypass_flag
     if (reader.u(1) === 1) {
       const lists = chromaFormatIdc === 3 ? 12 : 8;
-      for (let i = 0; i < lists; i += 1) if (reader.u(1) === 1) skipScalingList(reader, i < 6 ? 16 : 64);
+      for (let i = 0; i < lists; i += 1)
+        if (reader.u(1) === 1) skipScalingList(reader, i < 6 ? 16 : 64);
     }
   }
   reader.ue(); // log2_max_frame_num_minus4
@@ -144,7 +154,8 @@ export function parseSps(nal: Buffer): SpsInfo {
   if (frameMbsOnly === 0) reader.u(1); // mb_adaptive_frame_field_flag
   reader.u(1); // direct_8x8_inference_flag
   let crop = { left: 0, right: 0, top: 0, bottom: 0 };
-  if (reader.u(1) === 1) crop = { left: reader.ue(), right: reader.ue(), top: reader.ue(), bottom: reader.ue() };
+  if (reader.u(1) === 1)
+    crop = { left: reader.ue(), right: reader.ue(), top: reader.ue(), bottom: reader.ue() };
   const subWidthC = chromaFormatIdc === 3 ? 1 : 2;
   const subHeightC = chromaFormatIdc === 1 ? 2 : 1;
   const cropUnitX = chromaFormatIdc === 0 ? 1 : subWidthC;
@@ -162,7 +173,9 @@ export function parseSps(nal: Buffer): SpsInfo {
 }
 
 /** RFC 6381 codec string, for example `avc1.42C01E`. */
-export function avcCodecString(sps: Pick<SpsInfo, 'profileIdc' | 'constraintFlags' | 'levelIdc'>): string {
+export function avcCodecString(
+  sps: Pick<SpsInfo, 'profileIdc' | 'constraintFlags' | 'levelIdc'>,
+): string {
   const hex = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0');
   return `avc1.${hex(sps.profileIdc)}${hex(sps.constraintFlags)}${hex(sps.levelIdc)}`;
 }

@@ -25,14 +25,21 @@ export class AudioTimeline {
   /** Throws `ATT_PROTOCOL_VIOLATION` on a frame that is not 640 bytes or not after the previous one. */
   accept(payload: Buffer, timestamp100ns: bigint, storedFrames: bigint): void {
     if (payload.length !== PCM_BYTES_PER_FRAME) {
-      throw new RecorderError(ErrorCode.ProtocolViolation, 'audio frame must be 640 bytes of 16 kHz mono PCM', {
-        details: { byteLength: payload.length },
-      });
+      throw new RecorderError(
+        ErrorCode.ProtocolViolation,
+        'audio frame must be 640 bytes of 16 kHz mono PCM',
+        {
+          details: { byteLength: payload.length },
+        },
+      );
     }
     const last = this.#lastTimestamp;
     if (last !== undefined) {
       if (timestamp100ns <= last) {
-        throw new RecorderError(ErrorCode.ProtocolViolation, 'audio frames must arrive in timestamp order');
+        throw new RecorderError(
+          ErrorCode.ProtocolViolation,
+          'audio frames must arrive in timestamp order',
+        );
       }
       const gapInMs = gapBetween(last, timestamp100ns, FRAME_STEP_100NS, this.gapThresholdInMs);
       if (gapInMs !== undefined) {

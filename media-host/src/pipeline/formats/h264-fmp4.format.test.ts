@@ -1,7 +1,13 @@
 import { NalType, parseSps, splitAnnexB, unescapeRbsp } from './annex-b';
 import { H264Fmp4Formatter } from './h264-fmp4.format';
 import { annexB, escapeRbsp, testPps, testSlice, testSps } from './h264-test-streams';
-import { NON_SYNC_SAMPLE_FLAGS, SYNC_SAMPLE_FLAGS, findBox, readBoxes, type Mp4Box } from './mp4-boxes';
+import {
+  NON_SYNC_SAMPLE_FLAGS,
+  SYNC_SAMPLE_FLAGS,
+  findBox,
+  readBoxes,
+  type Mp4Box,
+} from './mp4-boxes';
 
 const T0 = 7_000_000_000n;
 const FRAME = 333_333n; // 30 fps in 100 ns
@@ -12,17 +18,27 @@ interface TestFrame {
   isKeyFrame: boolean;
 }
 
-function stream(frameCount: number, options: { width?: number; height?: number; keyEvery?: number; step?: bigint } = {}): TestFrame[] {
+function stream(
+  frameCount: number,
+  options: { width?: number; height?: number; keyEvery?: number; step?: bigint } = {},
+): TestFrame[] {
   const sps = testSps({ width: options.width ?? 320, height: options.height ?? 180 });
   const pps = testPps();
   return Array.from({ length: frameCount }, (_, i) => {
     const isKey = i % (options.keyEvery ?? 60) === 0;
     const slice = testSlice(isKey, isKey ? 900 : 200 + (i % 7), i);
-    return { timestamp100ns: T0 + BigInt(i) * (options.step ?? FRAME), payload: isKey ? annexB(sps, pps, slice) : annexB(slice), isKeyFrame: isKey };
+    return {
+      timestamp100ns: T0 + BigInt(i) * (options.step ?? FRAME),
+      payload: isKey ? annexB(sps, pps, slice) : annexB(slice),
+      isKeyFrame: isKey,
+    };
   });
 }
 
-async function formatAll(formatter: H264Fmp4Formatter, frames: TestFrame[]): Promise<{ bytes: Buffer; ends: number[] }> {
+async function formatAll(
+  formatter: H264Fmp4Formatter,
+  frames: TestFrame[],
+): Promise<{ bytes: Buffer; ends: number[] }> {
   const out: Buffer[] = [];
   const ends: number[] = [];
   for (const frame of frames) {
@@ -38,7 +54,11 @@ async function formatAll(formatter: H264Fmp4Formatter, frames: TestFrame[]): Pro
   return { bytes: Buffer.concat(out), ends };
 }
 
-function trun(moof: Mp4Box): { count: number; dataOffset: number; samples: { duration: number; size: number; flags: number }[] } {
+function trun(moof: Mp4Box): {
+  count: number;
+  dataOffset: number;
+  samples: { duration: number; size: number; flags: number }[];
+} {
   const body = findBox(moof.children, 'traf', 'trun')!.body;
   const count = body.readUInt32BE(4);
   const samples = Array.from({ length: count }, (_, i) => ({
@@ -94,7 +114,9 @@ describe('H264Fmp4Formatter', () => {
     const avcC = readBoxes(avc1.body.subarray(78))[0]!;
     expect(avcC.type).toBe('avcC');
     const sps = testSps({ width: 640, height: 360 });
-    expect(avcC.body.subarray(0, 6)).toEqual(Buffer.from([1, sps[1]!, sps[2]!, sps[3]!, 0xff, 0xe1]));
+    expect(avcC.body.subarray(0, 6)).toEqual(
+      Buffer.from([1, sps[1]!, sps[2]!, sps[3]!, 0xff, 0xe1]),
+    );
     expect(avcC.body.subarray(8, 8 + sps.length)).toEqual(sps);
     expect(formatter.contentType).toBe('video/mp4; codecs="avc1.42C01E"');
   });
@@ -102,9 +124,22 @@ describe('H264Fmp4Formatter', () => {
   it('emits fragments of at least one second, each a moof and an mdat, with consecutive sequence numbers', async () => {
     const { bytes, ends } = await formatAll(new H264Fmp4Formatter({ kind: 'video' }), stream(100));
     const boxes = readBoxes(bytes);
-    expect(boxes.map((b) => b.type)).toEqual(['ftyp', 'moov', 'moof', 'mdat', 'moof', 'mdat', 'moof', 'mdat', 'moof', 'mdat']);
+    expect(boxes.map((b) => b.type)).toEqual([
+      'ftyp',
+      'moov',
+      'moof',
+      'mdat',
+      'moof',
+      'mdat',
+      'moof',
+      'mdat',
+      'moof',
+      'mdat',
+    ]);
     const moofs = boxes.filter((b) => b.type === 'moof');
-    expect(moofs.map((m) => findBox(m.children, 'mfhd')!.body.readUInt32BE(4))).toEqual([1, 2, 3, 4]);
+    expect(moofs.map((m) => findBox(m.children, 'mfhd')!.body.readUInt32BE(4))).toEqual([
+      1, 2, 3, 4,
+    ]);
     expect(moofs.map((m) => trun(m).count)).toEqual([30, 30, 30, 10]);
     expect(ends.slice(1, 4).map((ms) => Math.round(ms))).toEqual([1000, 2000, 3000]);
   });
@@ -123,7 +158,7 @@ describe('H264Fmp4Formatter', () => {
       for (const sample of samples) {
         const data = bytes.subarray(at, at + sample.size);
         const nals: Buffer[] = [];
-        for (let p = 0; p < data.length; ) {
+        for (let p = 0; p < data.length;) {
           const length = data.readUInt32BE(p);
           nals.push(data.subarray(p + 4, p + 4 + length));
           p += 4 + length;
@@ -155,10 +190,19 @@ describe('H264Fmp4Formatter', () => {
   });
 
   it('flags key frames as sync samples and the rest as non-sync', async () => {
-    const { bytes } = await formatAll(new H264Fmp4Formatter({ kind: 'video' }), stream(40, { keyEvery: 15 }));
-    const flags = readBoxes(bytes).filter((b) => b.type === 'moof').flatMap((m) => trun(m).samples.map((s) => s.flags));
-    expect(flags.map((f, i) => [i, f === SYNC_SAMPLE_FLAGS])).toEqual(flags.map((_, i) => [i, i % 15 === 0]));
-    expect(flags.filter((f) => f !== SYNC_SAMPLE_FLAGS).every((f) => f === NON_SYNC_SAMPLE_FLAGS)).toBe(true);
+    const { bytes } = await formatAll(
+      new H264Fmp4Formatter({ kind: 'video' }),
+      stream(40, { keyEvery: 15 }),
+    );
+    const flags = readBoxes(bytes)
+      .filter((b) => b.type === 'moof')
+      .flatMap((m) => trun(m).samples.map((s) => s.flags));
+    expect(flags.map((f, i) => [i, f === SYNC_SAMPLE_FLAGS])).toEqual(
+      flags.map((_, i) => [i, i % 15 === 0]),
+    );
+    expect(
+      flags.filter((f) => f !== SYNC_SAMPLE_FLAGS).every((f) => f === NON_SYNC_SAMPLE_FLAGS),
+    ).toBe(true);
   });
 
   it('drops frames before the first key frame with SPS/PPS and records them as a gap', async () => {
@@ -182,7 +226,9 @@ describe('H264Fmp4Formatter', () => {
     const moofs = readBoxes(bytes).filter((b) => b.type === 'moof');
     const index = formatter.getTimingIndex();
     expect(index.entries.map((e) => e.byteOffset)).toEqual(moofs.map((m) => m.offset));
-    expect(index.entries.map((e) => e.timestamp100ns)).toEqual([0, 30, 60, 90].map((i) => frames[i]!.timestamp100ns.toString()));
+    expect(index.entries.map((e) => e.timestamp100ns)).toEqual(
+      [0, 30, 60, 90].map((i) => frames[i]!.timestamp100ns.toString()),
+    );
     expect(index.entries.every((e) => e.isSyncPoint)).toBe(true);
     expect(index.contentType).toBe('video/mp4; codecs="avc1.42C01E"');
   });
@@ -193,21 +239,30 @@ describe('H264Fmp4Formatter', () => {
     const formatter = new H264Fmp4Formatter({ kind: 'video' });
     await formatAll(formatter, frames);
     expect(formatter.getTimingIndex().gaps).toEqual([
-      expect.objectContaining({ fromTimestamp100ns: frames[9]!.timestamp100ns.toString(), toTimestamp100ns: frames[10]!.timestamp100ns.toString() }),
+      expect.objectContaining({
+        fromTimestamp100ns: frames[9]!.timestamp100ns.toString(),
+        toTimestamp100ns: frames[10]!.timestamp100ns.toString(),
+      }),
     ]);
   });
 
   it('rejects a frame without any start code as a protocol violation', async () => {
     const formatter = new H264Fmp4Formatter({ kind: 'video' });
-    await expect(formatter.push({ timestamp100ns: T0, payload: Buffer.from([1, 2, 3, 4]) })).rejects.toThrow('ATT_PROTOCOL_VIOLATION');
+    await expect(
+      formatter.push({ timestamp100ns: T0, payload: Buffer.from([1, 2, 3, 4]) }),
+    ).rejects.toThrow('ATT_PROTOCOL_VIOLATION');
   });
 
   it('rejects a key frame whose SPS is truncated, without crashing', async () => {
     const formatter = new H264Fmp4Formatter({ kind: 'video' });
     const badSps = Buffer.from([0x67, 0x42]);
-    await expect(formatter.push({ timestamp100ns: T0, payload: annexB(badSps, testPps(), testSlice(true, 20, 0)), isKeyFrame: true })).rejects.toThrow(
-      'SPS that cannot be parsed',
-    );
+    await expect(
+      formatter.push({
+        timestamp100ns: T0,
+        payload: annexB(badSps, testPps(), testSlice(true, 20, 0)),
+        isKeyFrame: true,
+      }),
+    ).rejects.toThrow('SPS that cannot be parsed');
   });
 
   it('uses NAL types, not only the metadata flag, to find key frames', async () => {
@@ -215,7 +270,11 @@ describe('H264Fmp4Formatter', () => {
     const formatter = new H264Fmp4Formatter({ kind: 'video' });
     const { bytes } = await formatAll(formatter, frames);
     expect(formatter.framesDroppedBeforeKeyFrame).toBe(0);
-    expect(splitAnnexB(frames[0]!.payload).map((n) => n[0]! & 0x1f)).toEqual([NalType.sps, NalType.pps, NalType.idrSlice]);
+    expect(splitAnnexB(frames[0]!.payload).map((n) => n[0]! & 0x1f)).toEqual([
+      NalType.sps,
+      NalType.pps,
+      NalType.idrSlice,
+    ]);
     expect(readBoxes(bytes).map((b) => b.type)).toEqual(['ftyp', 'moov', 'moof', 'mdat']);
   });
 });

@@ -15,9 +15,25 @@
  */
 import { ErrorCode, RecorderError, type StreamKind } from '@attest/core';
 import { NalType, avcCodecString, nalTypeOf, parseSps, splitAnnexB, type SpsInfo } from './annex-b';
-import { VIDEO_TIMESCALE, buildFragment, buildInitSegment, toLengthPrefixed, type FragmentSample } from './mp4-boxes';
-import { settled, type FormattedChunk, type MediaFrame, type StreamFormatter } from './stream-format';
-import { FormatterResumeFormat, checkResumeState, positionNumber, type FormatterResumeState } from './resume-state';
+import {
+  VIDEO_TIMESCALE,
+  buildFragment,
+  buildInitSegment,
+  toLengthPrefixed,
+  type FragmentSample,
+} from './mp4-boxes';
+import {
+  settled,
+  type FormattedChunk,
+  type MediaFrame,
+  type StreamFormatter,
+} from './stream-format';
+import {
+  FormatterResumeFormat,
+  checkResumeState,
+  positionNumber,
+  type FormatterResumeState,
+} from './resume-state';
 import { TimingIndexBuilder, type StreamTimingIndex } from './timing-index';
 
 export interface H264Fmp4FormatterOptions {
@@ -89,7 +105,12 @@ export class H264Fmp4Formatter implements StreamFormatter {
 
   getResumeState(): FormatterResumeState | undefined {
     const info = this.#spsInfo;
-    if (this.#lastEmittedTimestamp === undefined || this.#firstTimestamp === undefined || info === undefined) return undefined;
+    if (
+      this.#lastEmittedTimestamp === undefined ||
+      this.#firstTimestamp === undefined ||
+      info === undefined
+    )
+      return undefined;
     return {
       v: 1,
       format: FormatterResumeFormat.h264Fmp4,
@@ -121,7 +142,9 @@ export class H264Fmp4Formatter implements StreamFormatter {
 
   /** Picture size from the SPS (or the first key frame's metadata), once known. */
   get pictureSize(): { width: number; height: number } | undefined {
-    return this.#spsInfo === undefined ? undefined : { width: this.#spsInfo.width, height: this.#spsInfo.height };
+    return this.#spsInfo === undefined
+      ? undefined
+      : { width: this.#spsInfo.width, height: this.#spsInfo.height };
   }
 
   push(frame: MediaFrame): Promise<FormattedChunk[]> {
@@ -146,15 +169,23 @@ export class H264Fmp4Formatter implements StreamFormatter {
   pushSync(frame: MediaFrame): FormattedChunk[] {
     if (this.#isEnded) throw new RecorderError(ErrorCode.Internal, 'video frame pushed after end');
     if (this.#lastTimestamp !== undefined && frame.timestamp100ns <= this.#lastTimestamp) {
-      throw new RecorderError(ErrorCode.ProtocolViolation, 'video frames must arrive in timestamp order');
+      throw new RecorderError(
+        ErrorCode.ProtocolViolation,
+        'video frames must arrive in timestamp order',
+      );
     }
     const nals = splitAnnexB(frame.payload);
     if (nals.length === 0) {
-      throw new RecorderError(ErrorCode.ProtocolViolation, 'video frame holds no Annex-B NAL unit', {
-        details: { byteLength: frame.payload.length },
-      });
+      throw new RecorderError(
+        ErrorCode.ProtocolViolation,
+        'video frame holds no Annex-B NAL unit',
+        {
+          details: { byteLength: frame.payload.length },
+        },
+      );
     }
-    const isKey = frame.isKeyFrame === true || nals.some((nal) => nalTypeOf(nal) === NalType.idrSlice);
+    const isKey =
+      frame.isKeyFrame === true || nals.some((nal) => nalTypeOf(nal) === NalType.idrSlice);
     const chunks: FormattedChunk[] = [];
     if (this.#firstTimestamp === undefined) {
       const sps = nals.find((nal) => nalTypeOf(nal) === NalType.sps);
@@ -166,7 +197,10 @@ export class H264Fmp4Formatter implements StreamFormatter {
         return [];
       }
       chunks.push(this.#start(frame, sps, pps));
-    } else if (this.#lastTimestamp !== undefined && frame.timestamp100ns - this.#lastTimestamp > this.#gapThreshold100ns) {
+    } else if (
+      this.#lastTimestamp !== undefined &&
+      frame.timestamp100ns - this.#lastTimestamp > this.#gapThreshold100ns
+    ) {
       this.#index.addGap({
         mediaAtInMs: this.#mediaMs(frame.timestamp100ns),
         fromTimestamp100ns: this.#lastTimestamp.toString(),
@@ -176,10 +210,17 @@ export class H264Fmp4Formatter implements StreamFormatter {
     }
     const first = this.#pending[0];
     // 1 ms of slack: 30 frames of 333,333 ticks are a second of 30 fps video.
-    if (first !== undefined && frame.timestamp100ns - first.timestamp100ns + 10_000n >= this.#fragmentTicks) {
+    if (
+      first !== undefined &&
+      frame.timestamp100ns - first.timestamp100ns + 10_000n >= this.#fragmentTicks
+    ) {
       chunks.push(this.#flush(frame.timestamp100ns));
     }
-    this.#pending.push({ timestamp100ns: frame.timestamp100ns, data: toLengthPrefixed(nals), isSync: isKey });
+    this.#pending.push({
+      timestamp100ns: frame.timestamp100ns,
+      data: toLengthPrefixed(nals),
+      isSync: isKey,
+    });
     this.#lastTimestamp = frame.timestamp100ns;
     return chunks;
   }
@@ -189,9 +230,14 @@ export class H264Fmp4Formatter implements StreamFormatter {
     try {
       info = parseSps(sps);
     } catch (error) {
-      throw new RecorderError(ErrorCode.ProtocolViolation, 'key frame carries an SPS that cannot be parsed', { cause: error });
+      throw new RecorderError(
+        ErrorCode.ProtocolViolation,
+        'key frame carries an SPS that cannot be parsed',
+        { cause: error },
+      );
     }
-    if (info.width <= 0 || info.height <= 0) info = { ...info, width: frame.width ?? 0, height: frame.height ?? 0 };
+    if (info.width <= 0 || info.height <= 0)
+      info = { ...info, width: frame.width ?? 0, height: frame.height ?? 0 };
     this.#spsInfo = info;
     this.#contentType = `video/mp4; codecs="${avcCodecString(info)}"`;
     this.#firstTimestamp = frame.timestamp100ns;
@@ -204,7 +250,13 @@ export class H264Fmp4Formatter implements StreamFormatter {
         durationInMs: Number(frame.timestamp100ns - this.#firstDroppedTimestamp) / 10_000,
       });
     }
-    const init = buildInitSegment({ width: info.width, height: info.height, sps, pps, spsInfo: info });
+    const init = buildInitSegment({
+      width: info.width,
+      height: info.height,
+      sps,
+      pps,
+      spsInfo: info,
+    });
     this.#index.addBytes(init.length);
     return { bytes: init, mediaEndInMs: 0 };
   }
@@ -219,15 +271,25 @@ export class H264Fmp4Formatter implements StreamFormatter {
     this.#pending = [];
     const fragmentSamples: FragmentSample[] = samples.map((sample, i) => {
       const next = samples[i + 1]?.timestamp100ns ?? nextTimestamp;
-      const durationInTicks = next !== undefined ? Number(next - sample.timestamp100ns) : (this.#lastDurationTicks ?? this.#lastSampleTicks);
+      const durationInTicks =
+        next !== undefined
+          ? Number(next - sample.timestamp100ns)
+          : (this.#lastDurationTicks ?? this.#lastSampleTicks);
       this.#lastDurationTicks = durationInTicks;
       return { data: sample.data, durationInTicks, isSync: sample.isSync };
     });
     const first = samples[0]!;
     const firstTimestamp = this.#firstTimestamp ?? first.timestamp100ns;
-    const bytes = buildFragment(this.#fragmentSequence, first.timestamp100ns - firstTimestamp, fragmentSamples);
+    const bytes = buildFragment(
+      this.#fragmentSequence,
+      first.timestamp100ns - firstTimestamp,
+      fragmentSamples,
+    );
     this.#fragmentSequence += 1;
-    const endTicks = first.timestamp100ns - firstTimestamp + BigInt(fragmentSamples.reduce((sum, s) => sum + s.durationInTicks, 0));
+    const endTicks =
+      first.timestamp100ns -
+      firstTimestamp +
+      BigInt(fragmentSamples.reduce((sum, s) => sum + s.durationInTicks, 0));
     const mediaEndInMs = (Number(endTicks) * 1000) / VIDEO_TIMESCALE;
     this.#lastEmittedTimestamp = samples[samples.length - 1]?.timestamp100ns;
     this.#lastEmittedEndInMs = mediaEndInMs;

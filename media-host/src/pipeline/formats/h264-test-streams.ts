@@ -54,10 +54,19 @@ export function testSps(options: TestSpsOptions): Buffer {
   const profile = options.profileIdc ?? 66;
   const mbsWide = Math.ceil(options.width / 16);
   const mbsHigh = Math.ceil(options.height / 16);
-  const w = new BitWriter().u(8, profile).u(8, profile === 66 ? 0xc0 : 0).u(8, options.levelIdc ?? 30).ue(0);
+  const w = new BitWriter()
+    .u(8, profile)
+    .u(8, profile === 66 ? 0xc0 : 0)
+    .u(8, options.levelIdc ?? 30)
+    .ue(0);
   if (profile === 100) w.ue(1).ue(0).ue(0).u(1, 0).u(1, 0);
   w.ue(0).ue(0).ue(4); // log2_max_frame_num_minus4, poc type 0, log2_max_poc_lsb_minus4
-  w.ue(1).u(1, 0).ue(mbsWide - 1).ue(mbsHigh - 1).u(1, 1).u(1, 1); // refs, gaps, size, frame_mbs_only, direct_8x8
+  w.ue(1)
+    .u(1, 0)
+    .ue(mbsWide - 1)
+    .ue(mbsHigh - 1)
+    .u(1, 1)
+    .u(1, 1); // refs, gaps, size, frame_mbs_only, direct_8x8
   const cropRight = (mbsWide * 16 - options.width) / 2;
   const cropBottom = (mbsHigh * 16 - options.height) / 2;
   if (cropRight > 0 || cropBottom > 0) w.u(1, 1).ue(0).ue(cropRight).ue(0).ue(cropBottom);
@@ -68,7 +77,21 @@ export function testSps(options: TestSpsOptions): Buffer {
 
 /** A PPS NAL unit (header byte 0x68). */
 export function testPps(): Buffer {
-  const w = new BitWriter().ue(0).ue(0).u(1, 0).u(1, 0).ue(0).ue(0).ue(0).u(1, 0).u(2, 0).u(6 + 1, 26 * 2).u(1, 1).u(1, 1).u(1, 0).u(1, 0);
+  const w = new BitWriter()
+    .ue(0)
+    .ue(0)
+    .u(1, 0)
+    .u(1, 0)
+    .ue(0)
+    .ue(0)
+    .ue(0)
+    .u(1, 0)
+    .u(2, 0)
+    .u(6 + 1, 26 * 2)
+    .u(1, 1)
+    .u(1, 1)
+    .u(1, 0)
+    .u(1, 0);
   return Buffer.concat([Buffer.from([0x68]), escapeRbsp(w.trailing())]);
 }
 
@@ -82,5 +105,7 @@ export function testSlice(isIdr: boolean, size: number, seed: number): Buffer {
 
 /** Joins NAL units with start codes, alternating 4- and 3-byte ones as Teams may send. */
 export function annexB(...nals: Buffer[]): Buffer {
-  return Buffer.concat(nals.flatMap((nal, i) => [Buffer.from(i % 2 === 0 ? [0, 0, 0, 1] : [0, 0, 1]), nal]));
+  return Buffer.concat(
+    nals.flatMap((nal, i) => [Buffer.from(i % 2 === 0 ? [0, 0, 0, 1] : [0, 0, 1]), nal]),
+  );
 }

@@ -1,4 +1,10 @@
-import { H264Fmp4Formatter, OpusEncoderPool, OpusOggFormatter, WavFormatter, createStreamFormatterFactory } from './index';
+import {
+  H264Fmp4Formatter,
+  OpusEncoderPool,
+  OpusOggFormatter,
+  WavFormatter,
+  createStreamFormatterFactory,
+} from './index';
 
 describe('createStreamFormatterFactory', () => {
   let pool: OpusEncoderPool;

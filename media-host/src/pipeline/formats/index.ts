@@ -4,9 +4,17 @@
  */
 import { StreamKind } from '@attest/core';
 import { H264Fmp4Formatter } from './h264-fmp4.format';
-import { getDefaultOpusEncoderPool, type OpusEncoderPool, type OpusEncoderSettings } from './opus-encoder-pool';
+import {
+  getDefaultOpusEncoderPool,
+  type OpusEncoderPool,
+  type OpusEncoderSettings,
+} from './opus-encoder-pool';
 import { OpusOggFormatter } from './opus-ogg.format';
-import type { StreamFormatter, StreamFormatterFactory, StreamFormatterOptions } from './stream-format';
+import type {
+  StreamFormatter,
+  StreamFormatterFactory,
+  StreamFormatterOptions,
+} from './stream-format';
 import { WavFormatter } from './wav.format';
 
 export * from './stream-format';
@@ -30,7 +38,9 @@ export interface StreamFormatterFactoryOptions {
 }
 
 /** Builds a factory with explicit dependencies (tests, benchmarks, a host with its own pool). */
-export function createStreamFormatterFactory(options: StreamFormatterFactoryOptions = {}): StreamFormatterFactory {
+export function createStreamFormatterFactory(
+  options: StreamFormatterFactoryOptions = {},
+): StreamFormatterFactory {
   return (stream: StreamFormatterOptions): StreamFormatter => {
     const chunkDurationInMs = options.chunkDurationInMs ?? 1000;
     switch (stream.kind) {
@@ -45,7 +55,11 @@ export function createStreamFormatterFactory(options: StreamFormatterFactoryOpti
             });
       case StreamKind.video:
       case StreamKind.vbss:
-        return new H264Fmp4Formatter({ kind: stream.kind, fragmentDurationInMs: chunkDurationInMs, resumeState: stream.resumeState });
+        return new H264Fmp4Formatter({
+          kind: stream.kind,
+          fragmentDurationInMs: chunkDurationInMs,
+          resumeState: stream.resumeState,
+        });
     }
   };
 }
@@ -55,4 +69,5 @@ export function createStreamFormatterFactory(options: StreamFormatterFactoryOpti
  * MP4 for video and screen share. Audio formatters share the host-wide Opus worker pool; close it
  * with `closeDefaultOpusEncoderPool()` at shutdown.
  */
-export const createStreamFormatter: StreamFormatterFactory = (stream) => createStreamFormatterFactory()(stream);
+export const createStreamFormatter: StreamFormatterFactory = (stream) =>
+  createStreamFormatterFactory()(stream);

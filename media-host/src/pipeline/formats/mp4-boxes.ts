@@ -22,9 +22,14 @@ export function box(type: string, ...payload: Buffer[]): Buffer {
   return Buffer.concat([head, ...payload]);
 }
 
-export function fullBox(type: string, version: number, flags: number, ...payload: Buffer[]): Buffer {
+export function fullBox(
+  type: string,
+  version: number,
+  flags: number,
+  ...payload: Buffer[]
+): Buffer {
   const head = Buffer.alloc(4);
-  head.writeUInt32BE(((version & 0xff) << 24 | (flags & 0xffffff)) >>> 0, 0);
+  head.writeUInt32BE((((version & 0xff) << 24) | (flags & 0xffffff)) >>> 0, 0);
   return box(type, head, ...payload);
 }
 
@@ -60,7 +65,14 @@ export function avcC(sps: Buffer, pps: Buffer, info: SpsInfo): Buffer {
     pps,
   ];
   if (hasHighProfileExtension(info.profileIdc)) {
-    parts.push(u8(0xfc | info.chromaFormatIdc, 0xf8 | info.bitDepthLumaMinus8, 0xf8 | info.bitDepthChromaMinus8, 0));
+    parts.push(
+      u8(
+        0xfc | info.chromaFormatIdc,
+        0xf8 | info.bitDepthLumaMinus8,
+        0xf8 | info.bitDepthChromaMinus8,
+        0,
+      ),
+    );
   }
   return box('avcC', ...parts);
 }
@@ -75,28 +87,57 @@ export interface InitSegmentInput {
 
 /** `ftyp` + `moov` (with `mvex`/`trex`) for one H.264 video track and no samples. */
 export function buildInitSegment(input: InitSegmentInput): Buffer {
-  const ftyp = box('ftyp', Buffer.from('isom', 'latin1'), u32(0x200), Buffer.from('isomiso5iso6avc1mp41', 'latin1'));
+  const ftyp = box(
+    'ftyp',
+    Buffer.from('isom', 'latin1'),
+    u32(0x200),
+    Buffer.from('isomiso5iso6avc1mp41', 'latin1'),
+  );
   const mvhd = fullBox(
-    'mvhd', 0, 0,
+    'mvhd',
+    0,
+    0,
     u32(0, 0, 1000, 0), // creation, modification, timescale (ms), duration unknown
-    u32(0x00010000), u16(0x0100, 0), u32(0, 0), // rate 1.0, volume 1.0, reserved
-    UNITY_MATRIX, u32(0, 0, 0, 0, 0, 0), u32(VIDEO_TRACK_ID + 1),
+    u32(0x00010000),
+    u16(0x0100, 0),
+    u32(0, 0), // rate 1.0, volume 1.0, reserved
+    UNITY_MATRIX,
+    u32(0, 0, 0, 0, 0, 0),
+    u32(VIDEO_TRACK_ID + 1),
   );
   const tkhd = fullBox(
-    'tkhd', 0, 0x000003, // enabled, in movie
-    u32(0, 0, VIDEO_TRACK_ID, 0, 0), u32(0, 0), u16(0, 0, 0, 0), // times, id, reserved, duration; reserved; layer, group, volume, reserved
-    UNITY_MATRIX, u32(input.width * 0x10000, input.height * 0x10000),
+    'tkhd',
+    0,
+    0x000003, // enabled, in movie
+    u32(0, 0, VIDEO_TRACK_ID, 0, 0),
+    u32(0, 0),
+    u16(0, 0, 0, 0), // times, id, reserved, duration; reserved; layer, group, volume, reserved
+    UNITY_MATRIX,
+    u32(input.width * 0x10000, input.height * 0x10000),
   );
   const mdhd = fullBox('mdhd', 0, 0, u32(0, 0, VIDEO_TIMESCALE, 0), u16(0x55c4, 0)); // language 'und'
-  const hdlr = fullBox('hdlr', 0, 0, u32(0), Buffer.from('vide', 'latin1'), u32(0, 0, 0), Buffer.from('VideoHandler\0', 'latin1'));
+  const hdlr = fullBox(
+    'hdlr',
+    0,
+    0,
+    u32(0),
+    Buffer.from('vide', 'latin1'),
+    u32(0, 0, 0),
+    Buffer.from('VideoHandler\0', 'latin1'),
+  );
   const vmhd = fullBox('vmhd', 0, 1, u16(0, 0, 0, 0));
   const dinf = box('dinf', fullBox('dref', 0, 0, u32(1), fullBox('url ', 0, 1)));
   const avc1 = box(
     'avc1',
-    u8(0, 0, 0, 0, 0, 0), u16(1), // reserved, data_reference_index
-    u16(0, 0), u32(0, 0, 0), // pre_defined, reserved, pre_defined
-    u16(input.width, input.height), u32(0x00480000, 0x00480000, 0), u16(1), // resolution 72 dpi, reserved, frame count
-    Buffer.alloc(32), u16(0x0018, 0xffff), // compressor name, depth, pre_defined -1
+    u8(0, 0, 0, 0, 0, 0),
+    u16(1), // reserved, data_reference_index
+    u16(0, 0),
+    u32(0, 0, 0), // pre_defined, reserved, pre_defined
+    u16(input.width, input.height),
+    u32(0x00480000, 0x00480000, 0),
+    u16(1), // resolution 72 dpi, reserved, frame count
+    Buffer.alloc(32),
+    u16(0x0018, 0xffff), // compressor name, depth, pre_defined -1
     avcC(input.sps, input.pps, input.spsInfo),
   );
   const stbl = box(
@@ -120,9 +161,15 @@ export interface FragmentSample {
 }
 
 /** `moof` + `mdat` for one fragment of the video track; `trun` data offset points into the `mdat`. */
-export function buildFragment(sequenceNumber: number, baseDecodeTimeInTicks: bigint, samples: readonly FragmentSample[]): Buffer {
+export function buildFragment(
+  sequenceNumber: number,
+  baseDecodeTimeInTicks: bigint,
+  samples: readonly FragmentSample[],
+): Buffer {
   const trunFlags = 0x000001 | 0x000100 | 0x000200 | 0x000400; // data offset, duration, size, flags
-  const entries = samples.map((s) => u32(s.durationInTicks, s.data.length, s.isSync ? SYNC_SAMPLE_FLAGS : NON_SYNC_SAMPLE_FLAGS));
+  const entries = samples.map((s) =>
+    u32(s.durationInTicks, s.data.length, s.isSync ? SYNC_SAMPLE_FLAGS : NON_SYNC_SAMPLE_FLAGS),
+  );
   const build = (dataOffset: number): Buffer =>
     box(
       'moof',
@@ -152,17 +199,29 @@ export interface Mp4Box {
   readonly children: Mp4Box[];
 }
 
-const containerTypes: ReadonlySet<string> = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl', 'dinf', 'mvex', 'moof', 'traf']);
+const containerTypes: ReadonlySet<string> = new Set([
+  'moov',
+  'trak',
+  'mdia',
+  'minf',
+  'stbl',
+  'dinf',
+  'mvex',
+  'moof',
+  'traf',
+]);
 
 /** Reads boxes (recursing into plain containers). Throws a RangeError naming the offset of a bad box. */
 export function readBoxes(bytes: Buffer, baseOffset = 0): Mp4Box[] {
   const boxes: Mp4Box[] = [];
   let offset = 0;
   while (offset < bytes.length) {
-    if (bytes.length - offset < 8) throw new RangeError(`truncated box header at byte ${baseOffset + offset}`);
+    if (bytes.length - offset < 8)
+      throw new RangeError(`truncated box header at byte ${baseOffset + offset}`);
     const size = bytes.readUInt32BE(offset);
     const type = bytes.toString('latin1', offset + 4, offset + 8);
-    if (size < 8 || offset + size > bytes.length) throw new RangeError(`bad size of box '${type}' at byte ${baseOffset + offset}`);
+    if (size < 8 || offset + size > bytes.length)
+      throw new RangeError(`bad size of box '${type}' at byte ${baseOffset + offset}`);
     const body = bytes.subarray(offset + 8, offset + size);
     const children = containerTypes.has(type) ? readBoxes(body, baseOffset + offset + 8) : [];
     boxes.push({ type, offset: baseOffset + offset, size, body, children });

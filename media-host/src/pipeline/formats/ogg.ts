@@ -56,7 +56,8 @@ export interface OggPageInput {
 /** Builds one page with its checksum. Throws a RangeError when the packets need > 255 lacing values. */
 export function buildOggPage(input: OggPageInput): Buffer {
   const lacing = input.packets.flatMap((packet) => lacingValuesOf(packet.length));
-  if (lacing.length > MAX_SEGMENTS_PER_PAGE) throw new RangeError('packets do not fit in one Ogg page');
+  if (lacing.length > MAX_SEGMENTS_PER_PAGE)
+    throw new RangeError('packets do not fit in one Ogg page');
   const bodyBytes = input.packets.reduce((sum, packet) => sum + packet.length, 0);
   const page = Buffer.alloc(PAGE_HEADER_BYTES + lacing.length + bodyBytes);
   OGG_CAPTURE_PATTERN.copy(page, 0);
@@ -141,7 +142,10 @@ export function readOggPages(bytes: Buffer): OggPage[] {
   let offset = 0;
   let carry: Buffer[] = [];
   while (offset < bytes.length) {
-    if (bytes.length - offset < PAGE_HEADER_BYTES || !bytes.subarray(offset, offset + 4).equals(OGG_CAPTURE_PATTERN)) {
+    if (
+      bytes.length - offset < PAGE_HEADER_BYTES ||
+      !bytes.subarray(offset, offset + 4).equals(OGG_CAPTURE_PATTERN)
+    ) {
       throw new RangeError(`no Ogg page at byte ${offset}`);
     }
     const segmentCount = bytes.readUInt8(offset + 26);

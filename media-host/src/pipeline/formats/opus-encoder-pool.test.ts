@@ -7,7 +7,10 @@ describe('OpusEncoderPool', () => {
     const pool = new OpusEncoderPool({ workerCount: 1 });
     const stream = pool.openStream({ bitrateInBitsPerSecond: 24_000, complexity: 3 });
     const frames = sineFrames(500, 30);
-    const packets = [...(await stream.encode(Buffer.concat(frames.slice(0, 10)))), ...(await stream.encode(Buffer.concat(frames.slice(10))))];
+    const packets = [
+      ...(await stream.encode(Buffer.concat(frames.slice(0, 10)))),
+      ...(await stream.encode(Buffer.concat(frames.slice(10)))),
+    ];
     await pool.close();
     const local = new OpusScript(16_000, 1, OpusScript.Application.VOIP);
     local.setBitrate(24_000);
@@ -23,7 +26,10 @@ describe('OpusEncoderPool', () => {
     const b = pool.openStream();
     const c = pool.openStream();
     const frames = sineFrames(300, 20);
-    const jobs = [a, b, c].flatMap((s) => [s.encode(Buffer.concat(frames.slice(0, 10))), s.encode(Buffer.concat(frames.slice(10)))]);
+    const jobs = [a, b, c].flatMap((s) => [
+      s.encode(Buffer.concat(frames.slice(0, 10))),
+      s.encode(Buffer.concat(frames.slice(10))),
+    ]);
     const results = await Promise.all(jobs);
     await pool.close();
     // Same input, same settings, fresh encoders: each stream's packets are the same sequence.
@@ -34,7 +40,9 @@ describe('OpusEncoderPool', () => {
 
   it('rejects PCM that is not whole 640-byte frames', async () => {
     const pool = new OpusEncoderPool({ workerCount: 1 });
-    await expect(pool.openStream().encode(Buffer.alloc(700))).rejects.toThrow('ATT_INVALID_REQUEST');
+    await expect(pool.openStream().encode(Buffer.alloc(700))).rejects.toThrow(
+      'ATT_INVALID_REQUEST',
+    );
     await pool.close();
   });
 
@@ -44,7 +52,10 @@ describe('OpusEncoderPool', () => {
     const pcm = Buffer.concat(sineFrames(440, 5));
     const first = stream.encode(pcm);
     const second = stream.encode(pcm);
-    await expect(stream.encode(pcm)).rejects.toMatchObject({ code: 'ATT_MEDIA_HOST_UNAVAILABLE', retryable: true });
+    await expect(stream.encode(pcm)).rejects.toMatchObject({
+      code: 'ATT_MEDIA_HOST_UNAVAILABLE',
+      retryable: true,
+    });
     await expect(Promise.all([first, second])).resolves.toHaveLength(2);
     await pool.close();
   });

@@ -96,7 +96,8 @@ interface WorkerSlot {
   isDead: boolean;
 }
 
-type WorkerReply = { jobId: number; lengths: number[]; bytes: Uint8Array } | { jobId: number; error: string };
+type WorkerReply =
+  { jobId: number; lengths: number[]; bytes: Uint8Array } | { jobId: number; error: string };
 
 export class OpusEncoderPool {
   readonly #slots: WorkerSlot[] = [];
@@ -137,7 +138,8 @@ export class OpusEncoderPool {
     });
     const live = this.#slots.filter((slot) => !slot.isDead);
     const slot = live.sort((a, b) => a.streams - b.streams)[0];
-    if (slot === undefined) throw new RecorderError(ErrorCode.Internal, 'opus encoder pool has no live worker');
+    if (slot === undefined)
+      throw new RecorderError(ErrorCode.Internal, 'opus encoder pool has no live worker');
     const streamId = this.#nextStreamId;
     this.#nextStreamId += 1;
     slot.streams += 1;
@@ -150,7 +152,10 @@ export class OpusEncoderPool {
     let isClosed = false;
     return {
       encode: (pcm) => {
-        if (isClosed) return Promise.reject(new RecorderError(ErrorCode.Internal, 'opus stream encoder is closed'));
+        if (isClosed)
+          return Promise.reject(
+            new RecorderError(ErrorCode.Internal, 'opus stream encoder is closed'),
+          );
         return this.#encode(slot, streamId, pcm);
       },
       close: () => {
@@ -174,9 +179,13 @@ export class OpusEncoderPool {
 
   async #encode(slot: WorkerSlot, streamId: number, pcm: Buffer): Promise<Buffer[]> {
     if (pcm.length % PCM_BYTES_PER_FRAME !== 0) {
-      throw new RecorderError(ErrorCode.InvalidRequest, 'PCM for Opus must be whole 20 ms frames of 640 bytes', {
-        details: { byteLength: pcm.length },
-      });
+      throw new RecorderError(
+        ErrorCode.InvalidRequest,
+        'PCM for Opus must be whole 20 ms frames of 640 bytes',
+        {
+          details: { byteLength: pcm.length },
+        },
+      );
     }
     if (pcm.length === 0) return [];
     if (this.#inFlight >= this.#maxInFlightJobs) {
@@ -207,7 +216,10 @@ export class OpusEncoderPool {
   }
 
   #startWorker(): WorkerSlot {
-    const worker = new Worker(workerSource, { eval: true, workerData: { opusscriptPath: this.#opusscriptPath } });
+    const worker = new Worker(workerSource, {
+      eval: true,
+      workerData: { opusscriptPath: this.#opusscriptPath },
+    });
     // Encoders never keep the process alive on their own; the host closes the pool on shutdown.
     worker.unref();
     const slot: WorkerSlot = { worker, jobs: new Map(), streams: 0, isDead: false };
@@ -216,7 +228,11 @@ export class OpusEncoderPool {
       if (job === undefined) return;
       slot.jobs.delete(reply.jobId);
       if ('error' in reply) {
-        job.reject(new RecorderError(ErrorCode.Internal, 'opus encoding failed', { details: { reason: reply.error } }));
+        job.reject(
+          new RecorderError(ErrorCode.Internal, 'opus encoding failed', {
+            details: { reason: reply.error },
+          }),
+        );
         return;
       }
       const bytes = Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength);
@@ -230,7 +246,8 @@ export class OpusEncoderPool {
     });
     const fail = (): void => {
       slot.isDead = true;
-      for (const job of slot.jobs.values()) job.reject(new RecorderError(ErrorCode.Internal, 'opus encoder worker stopped'));
+      for (const job of slot.jobs.values())
+        job.reject(new RecorderError(ErrorCode.Internal, 'opus encoder worker stopped'));
       slot.jobs.clear();
     };
     worker.on('error', fail);

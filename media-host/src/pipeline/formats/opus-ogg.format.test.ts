@@ -16,10 +16,17 @@ afterAll(async () => {
   await pool.close();
 });
 
-async function formatAll(formatter: OpusOggFormatter, frames: Buffer[], timestamps?: bigint[]): Promise<Buffer> {
+async function formatAll(
+  formatter: OpusOggFormatter,
+  frames: Buffer[],
+  timestamps?: bigint[],
+): Promise<Buffer> {
   const out: Buffer[] = [];
   for (const [i, payload] of frames.entries()) {
-    for (const chunk of await formatter.push({ timestamp100ns: timestamps?.[i] ?? T0 + BigInt(i) * STEP, payload })) {
+    for (const chunk of await formatter.push({
+      timestamp100ns: timestamps?.[i] ?? T0 + BigInt(i) * STEP,
+      payload,
+    })) {
       out.push(chunk.bytes);
     }
   }
@@ -34,7 +41,9 @@ function decodeOggOpus(bytes: Buffer): Int16Array {
   const head = pages[0]!.packets[0]!;
   const preSkip16k = head.readUInt16LE(10) / 3;
   const decoder = new OpusScript(16000, 1);
-  const pcm = pages.slice(2).flatMap((page) => page.packets.map((packet) => decoder.decode(packet)));
+  const pcm = pages
+    .slice(2)
+    .flatMap((page) => page.packets.map((packet) => decoder.decode(packet)));
   decoder.delete();
   const samples = pcmToSamples(Buffer.concat(pcm));
   const lastGranule = Number(pages[pages.length - 1]!.granulePosition);
@@ -64,7 +73,9 @@ describe('OpusOggFormatter', () => {
     const pages = readOggPages(bytes);
     expect(pages.every((page) => page.isChecksumValid)).toBe(true);
     expect(pages.map((page) => page.sequenceNumber)).toEqual(pages.map((_, i) => i));
-    expect(pages.map((page) => (page.headerType & 0x04) !== 0)).toEqual(pages.map((_, i) => i === pages.length - 1));
+    expect(pages.map((page) => (page.headerType & 0x04) !== 0)).toEqual(
+      pages.map((_, i) => i === pages.length - 1),
+    );
     expect(new Set(pages.map((page) => page.serialNumber)).size).toBe(1);
   });
 
@@ -99,13 +110,19 @@ describe('OpusOggFormatter', () => {
     // Skip the encoder's first 100 ms of settling; allow the ±2 sample delay of 16 kHz decoding.
     const { lag, correlation: c } = bestAlignment(source.subarray(1600), decoded.subarray(1600), 2);
     expect(c).toBeGreaterThan(0.99);
-    expect(snrInDb(source.subarray(1600, -100), decoded.subarray(1600 + lag, -100 + lag))).toBeGreaterThan(12);
+    expect(
+      snrInDb(source.subarray(1600, -100), decoded.subarray(1600 + lag, -100 + lag)),
+    ).toBeGreaterThan(12);
   });
 
   it('keeps concurrent speakers apart when they share the pool', async () => {
     const frequencies = [300, 523, 811, 1200];
     const sources = frequencies.map((frequency) => sineFrames(frequency, 100));
-    const outputs = await Promise.all(sources.map((frames) => formatAll(new OpusOggFormatter({ pool, chunkDurationInMs: 200 }), frames)));
+    const outputs = await Promise.all(
+      sources.map((frames) =>
+        formatAll(new OpusOggFormatter({ pool, chunkDurationInMs: 200 }), frames),
+      ),
+    );
     const decoded = outputs.map(decodeOggOpus);
     sources.forEach((frames, i) => {
       const source = pcmToSamples(Buffer.concat(frames)).subarray(1600);
@@ -146,13 +163,18 @@ describe('OpusOggFormatter', () => {
     ]);
     const last = index.entries[index.entries.length - 1]!;
     expect(last.byteOffset + last.byteLength).toBe(bytes.length);
-    for (const entry of index.entries) expect(bytes.subarray(entry.byteOffset, entry.byteOffset + 4).toString('latin1')).toBe('OggS');
+    for (const entry of index.entries)
+      expect(bytes.subarray(entry.byteOffset, entry.byteOffset + 4).toString('latin1')).toBe(
+        'OggS',
+      );
     expect(index.entries[1]!.timestamp100ns).toBe((T0 + 50n * STEP).toString());
   });
 
   it('rejects a frame that is not 640 bytes with a protocol violation', async () => {
     const formatter = new OpusOggFormatter({ pool });
-    await expect(formatter.push({ timestamp100ns: T0, payload: Buffer.alloc(100) })).rejects.toThrow('ATT_PROTOCOL_VIOLATION');
+    await expect(
+      formatter.push({ timestamp100ns: T0, payload: Buffer.alloc(100) }),
+    ).rejects.toThrow('ATT_PROTOCOL_VIOLATION');
     await formatter.close();
   });
 
@@ -160,7 +182,9 @@ describe('OpusOggFormatter', () => {
     const formatter = new OpusOggFormatter({ pool });
     const [a, b] = sineFrames(440, 2);
     await formatter.push({ timestamp100ns: T0, payload: a! });
-    await expect(formatter.push({ timestamp100ns: T0 - STEP, payload: b! })).rejects.toThrow('timestamp order');
+    await expect(formatter.push({ timestamp100ns: T0 - STEP, payload: b! })).rejects.toThrow(
+      'timestamp order',
+    );
     await formatter.close();
   });
 
@@ -178,12 +202,22 @@ describe('decodeOggOpusToPcm', () => {
     const frames = sineFrames(700, 77);
     const pcm = decodeOggOpusToPcm(await formatAll(new OpusOggFormatter({ pool }), frames));
     expect(pcm).toHaveLength(77 * 640);
-    const { correlation } = bestAlignment(pcmToSamples(Buffer.concat(frames)).subarray(1600), pcmToSamples(pcm).subarray(1600), 2);
+    const { correlation } = bestAlignment(
+      pcmToSamples(Buffer.concat(frames)).subarray(1600),
+      pcmToSamples(pcm).subarray(1600),
+      2,
+    );
     expect(correlation).toBeGreaterThan(0.98);
   });
 
   it('refuses bytes that are not Ogg Opus', () => {
-    const vorbisLike = buildOggPage({ serialNumber: 1, sequenceNumber: 0, granulePosition: 0n, headerType: 2, packets: [Buffer.from('\x01vorbis')] });
+    const vorbisLike = buildOggPage({
+      serialNumber: 1,
+      sequenceNumber: 0,
+      granulePosition: 0n,
+      headerType: 2,
+      packets: [Buffer.from('\x01vorbis')],
+    });
     expect(() => decodeOggOpusToPcm(vorbisLike)).toThrow('not an Ogg Opus stream');
   });
 });

@@ -15,7 +15,12 @@ import { OggHeaderType, buildOggPage, paginate } from './ogg';
 import type { OpusEncoderPool, OpusEncoderSettings, OpusStreamEncoder } from './opus-encoder-pool';
 import { OPUS_INPUT_SAMPLE_RATE_IN_HZ, PCM_BYTES_PER_FRAME } from './opus-encoder-pool';
 import { AudioTimeline } from './audio-timeline';
-import { FormatterResumeFormat, checkResumeState, positionNumber, type FormatterResumeState } from './resume-state';
+import {
+  FormatterResumeFormat,
+  checkResumeState,
+  positionNumber,
+  type FormatterResumeState,
+} from './resume-state';
 import { TimingIndexBuilder, type StreamTimingIndex } from './timing-index';
 
 /** libopus look-ahead at 48 kHz for the VOIP/audio applications (2.5 ms + 4 ms). */
@@ -49,7 +54,12 @@ export function buildOpusHead(preSkip48k: number, inputSampleRateInHz: number): 
 
 export function buildOpusTags(vendor: string, comments: readonly string[] = []): Buffer {
   const vendorBytes = Buffer.from(vendor, 'utf8');
-  const parts: Buffer[] = [Buffer.from('OpusTags', 'latin1'), u32(vendorBytes.length), vendorBytes, u32(comments.length)];
+  const parts: Buffer[] = [
+    Buffer.from('OpusTags', 'latin1'),
+    u32(vendorBytes.length),
+    vendorBytes,
+    u32(comments.length),
+  ];
   for (const comment of comments) {
     const bytes = Buffer.from(comment, 'utf8');
     parts.push(u32(bytes.length), bytes);
@@ -110,7 +120,11 @@ export class OpusOggFormatter implements StreamFormatter {
       mediaEndInMs: this.#mediaMs(this.#framesEncoded),
       firstTimestamp100ns: first.toString(),
       lastFrameTimestamp100ns: this.#lastEmittedTimestamp.toString(),
-      position: { serialNumber: this.#serialNumber, pageSequence: this.#pageSequence, framesEncoded: Number(this.#framesEncoded) },
+      position: {
+        serialNumber: this.#serialNumber,
+        pageSequence: this.#pageSequence,
+        framesEncoded: Number(this.#framesEncoded),
+      },
     };
   }
 
@@ -118,7 +132,11 @@ export class OpusOggFormatter implements StreamFormatter {
     if (this.#ending !== undefined || this.#isClosed) {
       throw new RecorderError(ErrorCode.Internal, 'audio frame pushed after end');
     }
-    this.#timeline.accept(frame.payload, frame.timestamp100ns, this.#framesEncoded + BigInt(this.#pending.length));
+    this.#timeline.accept(
+      frame.payload,
+      frame.timestamp100ns,
+      this.#framesEncoded + BigInt(this.#pending.length),
+    );
     this.#pendingFirstTimestamp ??= frame.timestamp100ns;
     this.#pending.push(frame.payload);
     if (this.#pending.length < this.#framesPerChunk) return [];
@@ -162,7 +180,10 @@ export class OpusOggFormatter implements StreamFormatter {
     if (!this.#hasHeaders) {
       this.#hasHeaders = true;
       for (const [packet, headerType] of [
-        [buildOpusHead(OPUS_PRE_SKIP_48K, OPUS_INPUT_SAMPLE_RATE_IN_HZ), OggHeaderType.beginOfStream],
+        [
+          buildOpusHead(OPUS_PRE_SKIP_48K, OPUS_INPUT_SAMPLE_RATE_IN_HZ),
+          OggHeaderType.beginOfStream,
+        ],
         [buildOpusTags(OPUS_VENDOR), 0],
       ] as const) {
         const page = buildOggPage({

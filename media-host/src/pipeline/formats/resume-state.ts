@@ -7,8 +7,13 @@
  */
 import { ErrorCode, RecorderError } from '@attest/core';
 
-export const FormatterResumeFormat = { opusOgg: 'opus-ogg', wav: 'wav', h264Fmp4: 'h264-fmp4' } as const;
-export type FormatterResumeFormat = (typeof FormatterResumeFormat)[keyof typeof FormatterResumeFormat];
+export const FormatterResumeFormat = {
+  opusOgg: 'opus-ogg',
+  wav: 'wav',
+  h264Fmp4: 'h264-fmp4',
+} as const;
+export type FormatterResumeFormat =
+  (typeof FormatterResumeFormat)[keyof typeof FormatterResumeFormat];
 
 export interface FormatterResumeState {
   readonly v: 1;
@@ -26,11 +31,18 @@ export interface FormatterResumeState {
 }
 
 /** Checks a state handed back by the pipeline; throws `ATT_INVALID_REQUEST` when it does not fit. */
-export function checkResumeState(state: FormatterResumeState, format: FormatterResumeFormat): FormatterResumeState {
+export function checkResumeState(
+  state: FormatterResumeState,
+  format: FormatterResumeFormat,
+): FormatterResumeState {
   if (state.v !== 1 || state.format !== format) {
-    throw new RecorderError(ErrorCode.InvalidRequest, 'resume state belongs to another stream format', {
-      details: { expected: format, received: String(state.format) },
-    });
+    throw new RecorderError(
+      ErrorCode.InvalidRequest,
+      'resume state belongs to another stream format',
+      {
+        details: { expected: format, received: String(state.format) },
+      },
+    );
   }
   return state;
 }
@@ -38,7 +50,9 @@ export function checkResumeState(state: FormatterResumeState, format: FormatterR
 export function positionNumber(state: FormatterResumeState, key: string): number {
   const value = state.position[key];
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new RecorderError(ErrorCode.InvalidRequest, 'resume state lacks a counter', { details: { key } });
+    throw new RecorderError(ErrorCode.InvalidRequest, 'resume state lacks a counter', {
+      details: { key },
+    });
   }
   return value;
 }

@@ -1,13 +1,21 @@
 /** Synthetic media with known content, for tests and benchmarks of the formats. No I/O. */
 
 /** `frameCount` 20 ms frames of a 16 kHz sine at `frequencyInHz`, continuing phase across frames. */
-export function sineFrames(frequencyInHz: number, frameCount: number, amplitude = 8000, firstSample = 0): Buffer[] {
+export function sineFrames(
+  frequencyInHz: number,
+  frameCount: number,
+  amplitude = 8000,
+  firstSample = 0,
+): Buffer[] {
   const frames: Buffer[] = [];
   let t = firstSample;
   for (let f = 0; f < frameCount; f += 1) {
     const frame = Buffer.alloc(640);
     for (let i = 0; i < 320; i += 1, t += 1) {
-      frame.writeInt16LE(Math.round(amplitude * Math.sin((2 * Math.PI * frequencyInHz * t) / 16_000)), i * 2);
+      frame.writeInt16LE(
+        Math.round(amplitude * Math.sin((2 * Math.PI * frequencyInHz * t) / 16_000)),
+        i * 2,
+      );
     }
     frames.push(frame);
   }
@@ -53,7 +61,11 @@ export function snrInDb(reference: ArrayLike<number>, decoded: ArrayLike<number>
  * The shift (in samples, within ±`maxLag`) at which `decoded` best matches `reference`, and the
  * correlation there. Decoding Opus at 16 kHz instead of 48 kHz moves its delay by about a sample.
  */
-export function bestAlignment(reference: Int16Array, decoded: Int16Array, maxLag: number): { lag: number; correlation: number } {
+export function bestAlignment(
+  reference: Int16Array,
+  decoded: Int16Array,
+  maxLag: number,
+): { lag: number; correlation: number } {
   let best = { lag: 0, correlation: -2 };
   for (let lag = -maxLag; lag <= maxLag; lag += 1) {
     const from = Math.max(0, -lag);

@@ -9,8 +9,18 @@
  */
 import { ErrorCode, RecorderError, StreamKind } from '@attest/core';
 import { AudioTimeline } from './audio-timeline';
-import { FormatterResumeFormat, checkResumeState, positionNumber, type FormatterResumeState } from './resume-state';
-import { settled, type FormattedChunk, type MediaFrame, type StreamFormatter } from './stream-format';
+import {
+  FormatterResumeFormat,
+  checkResumeState,
+  positionNumber,
+  type FormatterResumeState,
+} from './resume-state';
+import {
+  settled,
+  type FormattedChunk,
+  type MediaFrame,
+  type StreamFormatter,
+} from './stream-format';
 import { TimingIndexBuilder, type StreamTimingIndex } from './timing-index';
 
 export const WAV_HEADER_BYTES = 44;
@@ -22,7 +32,10 @@ export function buildWavHeader(dataBytes?: number): Buffer {
   const sampleRateInHz = 16_000;
   const bytesPerSample = 2;
   header.write('RIFF', 0, 'latin1');
-  header.writeUInt32LE(dataBytes === undefined ? UNKNOWN_SIZE : Math.min(UNKNOWN_SIZE, 36 + dataBytes), 4);
+  header.writeUInt32LE(
+    dataBytes === undefined ? UNKNOWN_SIZE : Math.min(UNKNOWN_SIZE, 36 + dataBytes),
+    4,
+  );
   header.write('WAVE', 8, 'latin1');
   header.write('fmt ', 12, 'latin1');
   header.writeUInt32LE(16, 16); // fmt chunk size
@@ -33,7 +46,10 @@ export function buildWavHeader(dataBytes?: number): Buffer {
   header.writeUInt16LE(bytesPerSample, 32); // block align
   header.writeUInt16LE(16, 34); // bits per sample
   header.write('data', 36, 'latin1');
-  header.writeUInt32LE(dataBytes === undefined ? UNKNOWN_SIZE - 36 : Math.min(UNKNOWN_SIZE - 36, dataBytes), 40);
+  header.writeUInt32LE(
+    dataBytes === undefined ? UNKNOWN_SIZE - 36 : Math.min(UNKNOWN_SIZE - 36, dataBytes),
+    40,
+  );
   return header;
 }
 
@@ -93,7 +109,11 @@ export class WavFormatter implements StreamFormatter {
 
   pushSync(frame: MediaFrame): FormattedChunk[] {
     if (this.#isEnded) throw new RecorderError(ErrorCode.Internal, 'audio frame pushed after end');
-    this.#timeline.accept(frame.payload, frame.timestamp100ns, this.#framesStored + BigInt(this.#pending.length));
+    this.#timeline.accept(
+      frame.payload,
+      frame.timestamp100ns,
+      this.#framesStored + BigInt(this.#pending.length),
+    );
     this.#pendingFirstTimestamp ??= frame.timestamp100ns;
     this.#pending.push(frame.payload);
     return this.#pending.length >= this.#framesPerChunk ? [this.#flush()] : [];
