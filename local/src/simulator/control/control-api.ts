@@ -96,14 +96,12 @@ export async function handleControl(
       return send(
         res,
         200,
-        deps
-          .getDirectory()
-          .tenants.map((t) => ({
-            id: t.id,
-            displayName: t.displayName,
-            users: t.users.length,
-            policies: t.policies.map((p) => p.identity),
-          })),
+        deps.getDirectory().tenants.map((t) => ({
+          id: t.id,
+          displayName: t.displayName,
+          users: t.users.length,
+          policies: t.policies.map((p) => p.identity),
+        })),
       );
     if (
       (m = /^\/_sim\/tenants\/([^/]+)\/(users|policies|groups|assignments)$/.exec(path)) &&
