@@ -24,21 +24,55 @@ param botTenantId string = subscription().tenantId
 @description('Tenant ids whose policy calls this deployment records (comma-separated).')
 param servedTenantIds string = subscription().tenantId
 
-@description('Admin user name of the media host VM.')
+@description('Client secret of the bot\'s Entra application. Stored in Key Vault; the function app reads it by reference.')
+@secure()
+param botAppSecret string
+
+@description('Bearer key between the function app and the media hosts. Default: a new random value, so each deployment rotates it (both sides read it from Key Vault).')
+@secure()
+param mediaControlKey string = newGuid()
+
+@description('Base URL of the release artifacts that `npm run package` builds (the folder holding SHA256SUMS), without a trailing slash.')
+param packageBaseUrl string
+
+@description('Version of the release artifacts (the version in their file names).')
+param packageVersion string
+
+@description('Admin user name of the media host instances.')
 param mediaHostAdminUserName string = 'attestadmin'
 
-@description('Admin password of the media host VM (never output, never logged).')
+@description('Admin password of the media host instances (never output, never logged).')
 @secure()
 param mediaHostAdminPassword string
 
-@description('VM size of the media host (2 cores minimum; Dv2-series or larger recommended).')
+@description('VM size of the media hosts (2 cores minimum; Dv2-series or larger recommended).')
 param mediaHostVmSize string = 'Standard_D2s_v5'
+
+@description('Number of media host instances. Microsoft requires a recorder built for several; keep 2 or more in production.')
+@minValue(1)
+@maxValue(100)
+param mediaHostInstanceCount int = 2
+
+@description('Availability zones to spread the media hosts over, for example ["1","2","3"]; empty where the region has none.')
+param mediaHostZones array = []
+
+@description('Name of the media TLS certificate in the deployment\'s Key Vault (PEM content type), issued for the media hosts\' names.')
+param mediaCertificateName string = 'media-tls'
+
+@description('DNS domain of the media hosts\' names when you bring your own (each instance is <computer name>.<domain>); empty = the Azure names <label><index>.<region>.cloudapp.azure.com.')
+param mediaDnsDomain string = ''
 
 @description('Address ranges of the Microsoft Teams media platform allowed on the media port. Keep current with the Microsoft 365 endpoints list.')
 param teamsMediaSourceRanges array = ['13.107.64.0/18', '52.112.0.0/14', '52.122.0.0/15']
 
-@description('TCP port of the Attest media protocol listener on the media host.')
+@description('Public TCP port on which the media hosts receive Teams media (the bridge).')
 param mediaPort int = 8445
+
+@description('TCP port of the media hosts\' control API, reachable only from the function app\'s subnet.')
+param controlPort int = 7400
+
+@description('Address space of the virtual network (a /22 or larger).')
+param vnetAddressPrefix string = '10.42.0.0/22'
 
 @description('Default retention of recordings in days (for example 2555 for 7 years).')
 @minValue(1)
@@ -81,44 +115,96 @@ module recordingsStorage 'modules/recordings-storage.bicep' = {
 
 module keyVault 'modules/key-vault.bicep' = {
   name: 'keyVault'
-  params: { baseName: baseName, suffix: suffix, location: location, tags: allTags }
+  params: {
+    baseName: baseName
+    suffix: suffix
+    location: location
+    tags: allTags
+    botAppSecret: botAppSecret
+    mediaControlKey: mediaControlKey
+  }
+}
+
+module network 'modules/network.bicep' = {
+  name: 'network'
+  params: {
+    baseName: baseName
+    suffix: suffix
+    location: location
+    tags: allTags
+    addressPrefix: vnetAddressPrefix
+    teamsMediaSourceRanges: teamsMediaSourceRanges
+    mediaPort: mediaPort
+    controlPort: controlPort
+  }
+}
+
+var functionAppName = 'func-${baseName}-${suffix}'
+
+module settings 'modules/settings.bicep' = {
+  name: 'settings'
+  params: {
+    location: location
+    environmentKind: environmentKind
+    functionAppName: functionAppName
+    functionsIdentityClientId: identities.outputs.functionsIdentityClientId
+    mediaHostIdentityClientId: identities.outputs.mediaHostIdentityClientId
+    recordingsBlobUrl: recordingsStorage.outputs.blobUrl
+    recordingsTableUrl: recordingsStorage.outputs.tableUrl
+    recordingsQueueUrl: recordingsStorage.outputs.queueUrl
+    keyVaultUri: keyVault.outputs.vaultUri
+    appSecretUri: keyVault.outputs.appSecretUri
+    controlKeyUri: keyVault.outputs.controlKeyUri
+    botAppId: botAppId
+    botTenantId: botTenantId
+    servedTenantIds: servedTenantIds
+    controlPort: controlPort
+    mediaPort: mediaPort
+    mediaCertificateName: mediaCertificateName
+    mediaDnsDomain: mediaDnsDomain
+  }
 }
 
 module functionApp 'modules/function-app.bicep' = {
   name: 'functionApp'
+  // The app resolves its Key Vault references at start: its identity must hold the role first.
+  dependsOn: [roles]
   params: {
-    baseName: baseName
-    suffix: suffix
+    name: functionAppName
     location: location
     tags: allTags
     identityId: identities.outputs.functionsIdentityId
     identityClientId: identities.outputs.functionsIdentityClientId
     hostStorageName: hostStorage.outputs.accountName
     deploymentContainerUrl: hostStorage.outputs.deploymentContainerUrl
-    recordingsBlobUrl: recordingsStorage.outputs.blobUrl
-    recordingsTableUrl: recordingsStorage.outputs.tableUrl
-    recordingsQueueUrl: recordingsStorage.outputs.queueUrl
+    subnetId: network.outputs.functionsSubnetId
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
-    keyVaultUri: keyVault.outputs.vaultUri
-    botAppId: botAppId
-    servedTenantIds: servedTenantIds
-    environmentKind: environmentKind
+    attestSettings: settings.outputs.functionApp
+    packageUri: '${packageBaseUrl}/attest-functions-${packageVersion}.zip'
   }
 }
 
-module mediaHost 'modules/media-host.bicep' = {
-  name: 'mediaHost'
+module mediaHosts 'modules/media-hosts.bicep' = {
+  name: 'mediaHosts'
+  // The install script reads the control key and the certificate with the instances' identity.
+  dependsOn: [roles]
   params: {
     baseName: baseName
     suffix: suffix
     location: location
     tags: allTags
     identityId: identities.outputs.mediaHostIdentityId
+    identityClientId: identities.outputs.mediaHostIdentityClientId
     adminUserName: mediaHostAdminUserName
     adminPassword: mediaHostAdminPassword
     vmSize: mediaHostVmSize
-    teamsMediaSourceRanges: teamsMediaSourceRanges
-    mediaPort: mediaPort
+    instanceCount: mediaHostInstanceCount
+    zones: mediaHostZones
+    subnetId: network.outputs.mediaSubnetId
+    nsgId: network.outputs.mediaNsgId
+    packageBaseUrl: packageBaseUrl
+    packageVersion: packageVersion
+    installSettings: settings.outputs.mediaHostInstall
   }
 }
 
@@ -130,7 +216,7 @@ module bot 'modules/bot.bicep' = {
     tags: allTags
     botAppId: botAppId
     botTenantId: botTenantId
-    callingWebhookUrl: 'https://${functionApp.outputs.defaultHostName}/api/calling'
+    callingWebhookUrl: '${settings.outputs.functionAppUrl}/api/calling'
   }
 }
 
@@ -149,14 +235,26 @@ module roles 'modules/role-assignments.bicep' = {
 @description('Public host name of the function app (webhook, admin API, portal).')
 output functionAppHostName string = functionApp.outputs.defaultHostName
 
-@description('Public DNS name of the media host.')
-output mediaHostFqdn string = mediaHost.outputs.fqdn
+@description('Base URL of the function app (`attest doctor --url`).')
+output functionAppUrl string = settings.outputs.functionAppUrl
+
+@description('The calling webhook registered on the bot.')
+output callingWebhookUrl string = '${settings.outputs.functionAppUrl}/api/calling'
+
+@description('Application (client) id of the bot: the Teams application instance and the compliance recording application use it.')
+output botAppId string = botAppId
+
+@description('Scale set of the media hosts (scale with `az vmss scale`).')
+output mediaHostScaleSetName string = mediaHosts.outputs.scaleSetName
 
 @description('Name of the recordings storage account (immutable, versioned).')
 output recordingsStorageAccount string = recordingsStorage.outputs.accountName
 
-@description('Value of ATTEST_MEDIA_KEYVAULT_URI on the media host: the vault with the manifest signing key and the KEK.')
+@description('Name of the Key Vault: import the media certificate here.')
+output vaultName string = keyVault.outputs.vaultName
+
+@description('Value of ATTEST_MEDIA_KEYVAULT_URI on the media hosts: the vault with the manifest signing key and the KEK.')
 output mediaHostVaultUri string = keyVault.outputs.vaultUri
 
-@description('Value of AZURE_CLIENT_ID on the media host: its user-assigned identity, which holds Key Vault Crypto User and blob access.')
+@description('Value of AZURE_CLIENT_ID on the media hosts: their user-assigned identity.')
 output mediaHostIdentityClientId string = identities.outputs.mediaHostIdentityClientId

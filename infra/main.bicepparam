@@ -1,10 +1,13 @@
 using './main.bicep'
 
-// Example parameters for a development deployment. Secrets come from the command line or a
-// Key Vault reference, never from this file:
-//   az deployment group create -g rg-attest-dev -f infra/main.bicep -p infra/main.bicepparam \
-//     -p mediaHostAdminPassword=<secret>
+// Example parameters. Secrets come from the environment (or the command line), never from this file:
+//   ATTEST_BOT_APP_SECRET=... ATTEST_MEDIA_HOST_ADMIN_PASSWORD=... \
+//   az deployment group create -g rg-attest -f infra/main.bicep -p infra/main.bicepparam
 param baseName = 'attest'
 param environmentKind = 'dev'
-param botAppId = '00000000-0000-0000-0000-000000000000'
+param botAppId = readEnvironmentVariable('ATTEST_BOT_APP_ID', '00000000-0000-0000-0000-000000000000')
+param botAppSecret = readEnvironmentVariable('ATTEST_BOT_APP_SECRET', '')
+param packageBaseUrl = readEnvironmentVariable('ATTEST_PACKAGE_BASE_URL', '')
+param packageVersion = readEnvironmentVariable('ATTEST_PACKAGE_VERSION', '0.1.0')
 param mediaHostAdminPassword = readEnvironmentVariable('ATTEST_MEDIA_HOST_ADMIN_PASSWORD', '')
+param mediaHostInstanceCount = 2

@@ -1,9 +1,9 @@
-// The function app on Flex Consumption (Linux, Node 22) with one always-ready instance for the
-// HTTP webhook and one for Durable, so an invite never waits for a cold start.
-@description('Short base name.')
-param baseName string
-@description('Unique suffix derived from the resource group.')
-param suffix string
+// The function app on Flex Consumption (Linux, Node 20) with one always-ready instance for the
+// HTTP webhook and one for Durable, so an invite never waits for a cold start. It reaches the
+// media hosts through VNet integration (private addresses only). Every `ATTEST_*` setting its
+// `loadConfig` requires is set here; secrets are Key Vault references resolved with its identity.
+@description('Name of the function app.')
+param name string
 @description('Region.')
 param location string
 @description('Tags.')
@@ -16,25 +16,17 @@ param identityClientId string
 param hostStorageName string
 @description('Deployment package container URL.')
 param deploymentContainerUrl string
-@description('Recordings account blob endpoint.')
-param recordingsBlobUrl string
-@description('Recordings account table endpoint.')
-param recordingsTableUrl string
-@description('Recordings account queue endpoint.')
-param recordingsQueueUrl string
+@description('Resource id of the subnet the app integrates with (delegated to Microsoft.App/environments).')
+param subnetId string
 @description('Application Insights connection string.')
 param appInsightsConnectionString string
-@description('Key Vault URI for signing and key-wrapping keys.')
-param keyVaultUri string
-@description('Bot application id (webhook token audience).')
-param botAppId string
-@description('Served tenant ids, comma-separated.')
-param servedTenantIds string
-@description('dev, test or prod.')
-param environmentKind string
+@description('Settings owned by the recorder and the archive (see main.bicep); merged after the host settings.')
+param attestSettings object
+@description('URL of the function app package (zip); empty to deploy it later with the Functions tools.')
+param packageUri string
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
-  name: 'asp-${baseName}-${suffix}'
+  name: 'asp-${name}'
   location: location
   tags: tags
   kind: 'functionapp'
@@ -42,8 +34,16 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   properties: { reserved: true }
 }
 
+var hostSettings = {
+  AzureWebJobsStorage__accountName: hostStorageName
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+}
+
 resource site 'Microsoft.Web/sites@2024-04-01' = {
-  name: 'func-${baseName}-${suffix}'
+  name: name
   location: location
   tags: tags
   kind: 'functionapp,linux'
@@ -54,6 +54,9 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Key Vault references resolve with this identity (the app has no system identity).
+    keyVaultReferenceIdentity: identityId
+    virtualNetworkSubnetId: subnetId
     functionAppConfig: {
       deployment: {
         storage: {
@@ -70,29 +73,33 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
           { name: 'durable', instanceCount: 1 }
         ]
       }
-      runtime: { name: 'node', version: '22' }
+      runtime: { name: 'node', version: '20' }
     }
     siteConfig: {
       minTlsVersion: '1.2'
-      appSettings: [
-        { name: 'AzureWebJobsStorage__accountName', value: hostStorageName }
-        { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
-        { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
-        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
-        { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
-        { name: 'ATTEST_STORAGE_BLOB_URL', value: recordingsBlobUrl }
-        { name: 'ATTEST_STORAGE_TABLE_URL', value: recordingsTableUrl }
-        { name: 'ATTEST_STORAGE_QUEUE_URL', value: recordingsQueueUrl }
-        { name: 'ATTEST_STORAGE_IDENTITY_CLIENT_ID', value: identityClientId }
-        { name: 'ATTEST_KEYVAULT_URI', value: keyVaultUri }
-        { name: 'ATTEST_APP_ID', value: botAppId }
-        { name: 'ATTEST_SERVED_TENANT_IDS', value: servedTenantIds }
-        { name: 'ATTEST_ENVIRONMENT_KIND', value: environmentKind }
-        { name: 'ATTEST_PUBLIC_BASE_URL', value: 'https://func-${baseName}-${suffix}.azurewebsites.net' }
-      ]
+      ftpsState: 'Disabled'
+      // Calls to the media hosts' private addresses leave through the integration subnet.
+      vnetRouteAllEnabled: true
+      appSettings: [for setting in items(union(hostSettings, attestSettings)): {
+        name: setting.key
+        value: setting.value
+      }]
     }
+  }
+}
+
+// Deploys the package from its URL (zip deploy through the platform); runs again when the URL changes.
+resource deploy 'Microsoft.Web/sites/extensions@2024-04-01' = if (!empty(packageUri)) {
+  parent: site
+  name: 'onedeploy'
+  #disable-next-line BCP187
+  properties: {
+    packageUri: packageUri
+    remoteBuild: false
   }
 }
 
 @description('Default host name of the function app.')
 output defaultHostName string = site.properties.defaultHostName
+@description('Name of the function app.')
+output name string = site.name

@@ -1,5 +1,7 @@
 // Keys never leave the vault: the media host wraps data keys and signs manifests through it,
-// the archive unwraps for playback and export, and signs ledger checkpoints.
+// the archive unwraps for playback and export, and signs ledger checkpoints. The two secrets the
+// deployment needs (the bot's client secret, the media control key) live here and are read by
+// reference: never in plain app settings, never in outputs.
 @description('Short base name.')
 param baseName string
 @description('Unique suffix derived from the resource group.')
@@ -8,6 +10,12 @@ param suffix string
 param location string
 @description('Tags.')
 param tags object
+@description('Client secret of the bot\'s Entra application.')
+@secure()
+param botAppSecret string
+@description('Bearer key between the function app and the media hosts\' control API.')
+@secure()
+param mediaControlKey string
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: take('kv-${baseName}-${suffix}', 24)
@@ -57,7 +65,27 @@ resource ledgerSigning 'Microsoft.KeyVault/vaults/keys@2023-07-01' = {
   }
 }
 
+resource appSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'bot-app-secret'
+  tags: tags
+  properties: { value: botAppSecret, contentType: 'text/plain' }
+}
+
+resource controlKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'media-control-key'
+  tags: tags
+  properties: { value: mediaControlKey, contentType: 'text/plain' }
+}
+
 @description('Key Vault name.')
 output vaultName string = vault.name
 @description('Key Vault URI.')
 output vaultUri string = vault.properties.vaultUri
+// Versioned URIs: a new value (a redeployment that rotates it) changes the app setting that
+// references it, which restarts the function app and reruns the media hosts' install.
+@description('Versioned URI of the bot app secret (a reference, not the value).')
+output appSecretUri string = appSecret.properties.secretUriWithVersion
+@description('Versioned URI of the media control key (a reference, not the value).')
+output controlKeyUri string = controlKey.properties.secretUriWithVersion

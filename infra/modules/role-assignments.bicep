@@ -19,6 +19,8 @@ var roleIds = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  reader: 'acdd72a7-3322-49f8-b5e5-b4dbcd4b3bb3'
 }
 
 resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -93,5 +95,28 @@ resource functionsOnAppInsights 'Microsoft.Authorization/roleAssignments@2022-04
     principalId: functionsPrincipalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.monitoringMetricsPublisher)
+  }
+}
+
+// Both read their secrets by Key Vault reference / URI: the bot app secret and the control key
+// (function app), the control key and the media certificate (media hosts).
+var secretReaders = [functionsPrincipalId, mediaHostPrincipalId]
+resource secretsUsers 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for principal in secretReaders: {
+  scope: vault
+  name: guid(vault.id, principal, roleIds.keyVaultSecretsUser)
+  properties: {
+    principalId: principal
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
+  }
+}]
+
+// The install script reads its own public IP's DNS name from Resource Manager.
+resource mediaHostReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(resourceGroup().id, mediaHostPrincipalId, roleIds.reader)
+  properties: {
+    principalId: mediaHostPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.reader)
   }
 }

@@ -1,0 +1,64 @@
+/**
+ * `node.exe app\media-host\dist\deploy\configure-windows-host.js`, run by the install script on an
+ * Azure instance: writes the media host's settings file and the service definitions from the
+ * deployment's settings (base64 JSON) and the machine's facts. The control key comes in the
+ * environment (`ATTEST_INSTALL_CONTROL_KEY`), never on the command line. Prints the service ids
+ * to install, one a line.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildWindowsHostFiles, type MediaHostInstallSettings } from './windows-host-settings';
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      'settings-base64': { type: 'string' },
+      'computer-name': { type: 'string' },
+      'private-ip': { type: 'string' },
+      'azure-fqdn': { type: 'string', default: '' },
+      'release-dir': { type: 'string' },
+      'config-dir': { type: 'string' },
+      'spool-dir': { type: 'string' },
+      'tls-pem-file': { type: 'string' },
+      bridge: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const need = (name: keyof typeof values): string => {
+    const value = values[name];
+    if (typeof value !== 'string' || value === '') throw new Error(`--${name} is required`);
+    return value;
+  };
+  const install = JSON.parse(
+    Buffer.from(need('settings-base64'), 'base64').toString('utf8'),
+  ) as MediaHostInstallSettings;
+  const result = buildWindowsHostFiles(
+    install,
+    {
+      computerName: need('computer-name'),
+      privateIp: need('private-ip'),
+      azureFqdn: values['azure-fqdn'] ?? '',
+      releaseDir: need('release-dir'),
+      configDir: need('config-dir'),
+      spoolDir: need('spool-dir'),
+      tlsPemFile: need('tls-pem-file'),
+      hasBridge: values.bridge === true,
+    },
+    { controlKey: process.env.ATTEST_INSTALL_CONTROL_KEY ?? '' },
+  );
+  for (const [path, content] of Object.entries(result.files)) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content, { encoding: 'utf8', mode: 0o600 });
+  }
+  process.stdout.write(`${result.services.join('\n')}\n`);
+}
+
+try {
+  main();
+} catch (error: unknown) {
+  process.stderr.write(
+    `configure-windows-host: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+}
