@@ -1,5 +1,6 @@
 /**
- * The per-execution id ledger: which history event id the SDK gave to which task.
+ * Task ids of one execution: which history event id the SDK gave to which task (the docs call
+ * this the id ledger; it is unrelated to the compliance ledger in core).
  *
  * The SDK numbers tasks itself (0, 1, 2, … in the order it starts tracking them) and matches
  * completion events by that number, so the engine must hand out the same numbers. User actions
@@ -8,7 +9,8 @@
  * timer after a failed attempt, the next attempt after that timer, the next sub-timer of a long
  * timer. The engine feeds exactly one new event per episode, so internal numbers are taken first,
  * then numbers for newly yielded user actions. Each entry is stored on the history row of the
- * event that carries its id (TaskScheduled, TimerCreated, SubOrchestrationInstanceCreated).
+ * event that carries its id (TaskScheduled, TimerCreated, SubOrchestrationInstanceCreated), in
+ * its `Ledger` column (the stored name is kept so existing task hubs replay unchanged).
  */
 
 export const ActionType = {
@@ -36,7 +38,7 @@ export interface RetryPolicy {
   readonly maxRetryIntervalInMilliseconds: number | undefined;
 }
 
-export type LedgerEntry =
+export type TaskIdEntry =
   | {
       readonly id: number;
       readonly kind: 'user';
@@ -172,18 +174,18 @@ export function nextTimerFireAt(nowInMs: number, finalInMs: number): number {
     : finalInMs;
 }
 
-export class Ledger {
-  readonly #byId = new Map<number, LedgerEntry>();
-  readonly #user: LedgerEntry[] = [];
+export class TaskIds {
+  readonly #byId = new Map<number, TaskIdEntry>();
+  readonly #user: TaskIdEntry[] = [];
   #nextId = 0;
 
-  add(entry: LedgerEntry): void {
+  add(entry: TaskIdEntry): void {
     this.#byId.set(entry.id, entry);
     if (entry.kind === 'user') this.#user[entry.index] = entry;
     this.#nextId = Math.max(this.#nextId, entry.id + 1);
   }
 
-  get(id: number): LedgerEntry | undefined {
+  get(id: number): TaskIdEntry | undefined {
     return this.#byId.get(id);
   }
 
@@ -195,7 +197,7 @@ export class Ledger {
     return this.#user.length;
   }
 
-  user(index: number): LedgerEntry | undefined {
+  user(index: number): TaskIdEntry | undefined {
     return this.#user[index];
   }
 
@@ -203,7 +205,7 @@ export class Ledger {
     return this.#nextId++;
   }
 
-  entries(): IterableIterator<LedgerEntry> {
+  entries(): IterableIterator<TaskIdEntry> {
     return this.#byId.values();
   }
 }

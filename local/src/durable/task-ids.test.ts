@@ -1,12 +1,12 @@
 import {
   ActionType,
-  Ledger,
+  TaskIds,
   flattenActions,
   nextTimerFireAt,
   retryDelayInMs,
   retryPolicyOf,
   takesId,
-} from './ledger';
+} from './task-ids';
 
 const DAY = 24 * 3600_000;
 
@@ -84,9 +84,9 @@ describe('retry policy', () => {
   });
 });
 
-describe('Ledger', () => {
+describe('TaskIds', () => {
   it('allocates the id after the highest recorded one and indexes user entries by position', () => {
-    const ledger = new Ledger();
+    const ledger = new TaskIds();
     ledger.add({ id: 0, kind: 'user', index: 0, actionType: ActionType.CallActivity, name: 'a' });
     ledger.add({ id: 1, kind: 'retryTimer', group: 0, failures: 1 });
     expect(ledger.allocate()).toBe(2);
