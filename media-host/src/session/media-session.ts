@@ -228,6 +228,8 @@ export class MediaSession {
   private failureReason: string | undefined;
   private finishedAtValue: string | undefined;
   private isSealing = false;
+  /** The seal on its way, shared by every caller of {@link seal}. */
+  private sealing: Promise<SealSummary> | undefined;
   private hasKeyRecord = false;
   private readonly quietCommits = new Map<string, number>();
 
@@ -861,7 +863,11 @@ export class MediaSession {
 
   // ---- end of session ---------------------------------------------------------------------
 
-  /** Flushes, commits every stream, writes the signed manifest. Idempotent. */
+  /**
+   * Flushes, commits every stream, writes the signed manifest. Idempotent: a seal in progress is
+   * shared by every caller (one manifest, one hash); once sealed, the same summary. A seal that
+   * failed may be tried again.
+   */
   async seal(): Promise<SealSummary> {
     if (this.sealSummary !== undefined) return this.sealSummary;
     if (this.stateValue === 'aborted' || this.stateValue === 'failed') {
@@ -869,6 +875,13 @@ export class MediaSession {
         details: { state: this.stateValue },
       });
     }
+    this.sealing ??= this.sealOnce().finally(() => {
+      this.sealing = undefined;
+    });
+    return this.sealing;
+  }
+
+  private async sealOnce(): Promise<SealSummary> {
     this.isSealing = true;
     while (this.processing !== undefined) await this.processing;
     await this.commitChain;
