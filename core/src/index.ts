@@ -10,3 +10,4 @@ export * from './retention';
 export * from './manifest';
 export * from './export';
 export * from './listen-token';
+export * from './storage';

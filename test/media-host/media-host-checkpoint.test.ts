@@ -36,7 +36,7 @@ import {
 import {
   readSessionCheckpoint,
   type SessionRecord,
-} from '../../media-host/src/session/media-session';
+} from '../../media-host/src/session/session-record';
 import { getFreePort } from '../../local/src/azurite/azurite-process';
 import {
   control,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { CreateMediaSessionResponse, MediaSessionStatus } from '@attest/core';
 import { startMediaHost, type MediaHost } from '../../media-host/src';
-import { readSessionCheckpoint } from '../../media-host/src/session/media-session';
+import { readSessionCheckpoint } from '../../media-host/src/session/session-record';
 import { getFreePort } from '../../local/src/azurite/azurite-process';
 import {
   control,

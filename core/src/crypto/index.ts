@@ -1,3 +1,4 @@
+export * from './hash';
 export * from './media-envelope';
 export * from './signing';
 export * from './key-vault-errors';

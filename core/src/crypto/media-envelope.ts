@@ -23,6 +23,7 @@ import {
   KeyObject,
   type KeyLike,
 } from 'node:crypto';
+import { recordingBlobNames } from '../storage/blob-names';
 
 export const ENVELOPE_NONCE_BYTES = 12;
 export const ENVELOPE_TAG_BYTES = 16;
@@ -39,8 +40,9 @@ export interface WrappedKeyRecord {
   readonly createdAt: string;
 }
 
+/** The wrapped key's blob name (see {@link recordingBlobNames}). */
 export function wrappedKeyBlobName(tenantId: string, interactionId: string): string {
-  return `${tenantId}/${interactionId}.json`;
+  return recordingBlobNames(tenantId, interactionId).wrappedKey;
 }
 
 export function createDataKey(): Buffer {

@@ -2,7 +2,7 @@
  * The export package (eDiscovery), format version 1: the index file and the layout. The full
  * description is docs/export-format.md. Pure.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../crypto/hash';
 import { canonicalJson } from '../ledger/canonical-json';
 
 export const EXPORT_FORMAT_VERSION = 1 as const;
@@ -63,15 +63,11 @@ export interface ExportIndex {
   readonly ledgerKeyId: string;
 }
 
-export function sha256Of(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 /** Hash per top-level field of a metadata object (canonical JSON of each value). */
 export function fieldHashes(metadata: Readonly<Record<string, unknown>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of Object.keys(metadata).sort()) {
-    if (metadata[key] !== undefined) out[key] = sha256Of(canonicalJson(metadata[key]));
+    if (metadata[key] !== undefined) out[key] = sha256Hex(canonicalJson(metadata[key]));
   }
   return out;
 }

@@ -10,7 +10,7 @@ import {
   type Signer,
 } from '../crypto/signing';
 import { canonicalJson } from './canonical-json';
-import { ledgerHashHex } from './ledger-entry';
+import { sha256Hex } from '../crypto/hash';
 
 export interface LedgerCheckpointBody {
   readonly v: 1;
@@ -31,7 +31,7 @@ export interface LedgerCheckpoint extends LedgerCheckpointBody {
 
 /** The key id of a public key: SHA-256 of its SPKI DER, hex. */
 export function publicKeyId(publicKey: KeyObject): string {
-  return ledgerHashHex(publicKey.export({ type: 'spki', format: 'der' }));
+  return sha256Hex(publicKey.export({ type: 'spki', format: 'der' }));
 }
 
 function checkpointBody(

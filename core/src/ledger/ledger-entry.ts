@@ -3,7 +3,7 @@
  * carries the hash of the previous entry and of its subject; a signed checkpoint of the head is
  * written on a schedule. Pure maths; storage lives in the function app's adapters.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../crypto/hash';
 import { canonicalJson, type JsonValue } from './canonical-json';
 
 export const LEDGER_FORMAT_VERSION = 1 as const;
@@ -75,15 +75,11 @@ export interface LedgerEntry {
   readonly sha256: string;
 }
 
-export function ledgerHashHex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 /** The hash an entry must carry: over the canonical JSON of the entry without `sha256`. */
 export function entryHash(entry: Omit<LedgerEntry, 'sha256'> | LedgerEntry): string {
   const body: Record<string, unknown> = { ...entry };
   delete body.sha256;
-  return ledgerHashHex(canonicalJson(body));
+  return sha256Hex(canonicalJson(body));
 }
 
 /** Builds the entry that follows `previous` (or the genesis entry when `previous` is undefined). */
@@ -102,7 +98,7 @@ export function createLedgerEntry(
     ...(draft.tenantId === undefined ? {} : { tenantId: draft.tenantId }),
     subjectType: draft.subjectType,
     subjectId: draft.subjectId,
-    subjectSha256: draft.subjectSha256 ?? ledgerHashHex(canonicalJson(details)),
+    subjectSha256: draft.subjectSha256 ?? sha256Hex(canonicalJson(details)),
     details,
     prevSha256: previous === undefined ? GENESIS_SHA256 : previous.sha256,
   };

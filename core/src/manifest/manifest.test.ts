@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { sha256Hex } from '../crypto/hash';
 import { createLocalSigner } from '../crypto/signing';
 import {
   blockIdFor,
@@ -6,7 +7,6 @@ import {
   chainNext,
   merkleRoot,
   serializeManifest,
-  sha256HexOf,
   signManifest,
   signManifestWith,
   signingKeyId,
@@ -36,7 +36,7 @@ function buildStream(
   const parts: Buffer[] = [];
   for (let index = 0; index < count; index += 1) {
     const bytes = blockBytes(streamNo, index);
-    const sha = sha256HexOf(bytes);
+    const sha = sha256Hex(bytes);
     chain = chainNext(chain, sha, sha);
     blocks.push({
       index,
@@ -229,11 +229,11 @@ describe('recording manifest', () => {
   });
 
   it('computes a Merkle root that depends on every leaf and their order', () => {
-    const leaves = ['a', 'b', 'c'].map((x) => sha256HexOf(x));
+    const leaves = ['a', 'b', 'c'].map((x) => sha256Hex(x));
     const root = merkleRoot(leaves);
     expect(merkleRoot([leaves[1]!, leaves[0]!, leaves[2]!])).not.toBe(root);
     expect(merkleRoot(leaves.slice(0, 2))).not.toBe(root);
-    expect(merkleRoot([])).toBe(sha256HexOf(''));
+    expect(merkleRoot([])).toBe(sha256Hex(''));
   });
 
   it('makes block ids of equal length', () => {

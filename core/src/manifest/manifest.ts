@@ -5,6 +5,7 @@
  * {@link verifyManifest}. Format: `docs/manifest.md`. Pure functions over node:crypto; no I/O.
  */
 import { createHash, type KeyObject } from 'node:crypto';
+import { sha256Hex } from '../crypto/hash';
 import type { ParticipantIdentityKind, RecordingGap, StreamKind } from '../control-api';
 import {
   isSignatureAlgorithm,
@@ -108,13 +109,9 @@ export interface ManifestSignature {
   readonly signature: string;
 }
 
-export function sha256HexOf(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 /** The chain value before a stream's first block. */
 export function chainGenesis(interactionId: string, streamId: string): string {
-  return sha256HexOf(`attest-chain-v1:${interactionId}/${streamId}`);
+  return sha256Hex(`attest-chain-v1:${interactionId}/${streamId}`);
 }
 
 /** The chain value after a block: SHA-256(previous || plaintext sha || stored sha), all raw bytes. */
@@ -135,7 +132,7 @@ export function chainNext(
  * node = SHA-256(0x01 || left || right), an odd node is carried up unchanged; no leaves = SHA-256("").
  */
 export function merkleRoot(leavesHex: readonly string[]): string {
-  if (leavesHex.length === 0) return sha256HexOf('');
+  if (leavesHex.length === 0) return sha256Hex('');
   let level: Buffer[] = leavesHex.map((leaf) =>
     createHash('sha256')
       .update(Buffer.from([0]))
@@ -207,7 +204,7 @@ export async function signManifestWith(
  */
 export function signingKeyId(publicKey: KeyObject): string {
   const prefix = signatureAlgorithmOf(publicKey) === 'ES256' ? 'es256' : 'ed25519';
-  return `${prefix}:${sha256HexOf(publicKey.export({ type: 'spki', format: 'der' })).slice(0, 16)}`;
+  return `${prefix}:${sha256Hex(publicKey.export({ type: 'spki', format: 'der' })).slice(0, 16)}`;
 }
 
 export interface VerifyManifestOptions {
@@ -318,7 +315,7 @@ export async function verifyManifest(
           problems.push(`${at}: missing in storage`);
           continue;
         }
-        if (stored.length !== block.storedLength || sha256HexOf(stored) !== block.storedSha256) {
+        if (stored.length !== block.storedLength || sha256Hex(stored) !== block.storedSha256) {
           problems.push(`${at}: stored bytes do not match their hash`);
           continue;
         }
@@ -335,7 +332,7 @@ export async function verifyManifest(
         }
         if (
           plaintext !== undefined &&
-          (plaintext.length !== block.length || sha256HexOf(plaintext) !== block.sha256)
+          (plaintext.length !== block.length || sha256Hex(plaintext) !== block.sha256)
         ) {
           problems.push(`${at}: plaintext does not match its hash`);
         }

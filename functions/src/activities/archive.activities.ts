@@ -10,7 +10,7 @@ import {
   RecorderError,
   activeHoldsFor,
   canonicalJson,
-  ledgerHashHex,
+  sha256Hex,
   resolveRetention,
   validateHoldScope,
   type InteractionRecord,
@@ -209,7 +209,7 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
         actor: input.actor,
         subjectType: LedgerSubjectType.hold,
         subjectId: hold.holdId,
-        subjectSha256: ledgerHashHex(canonicalJson(hold)),
+        subjectSha256: sha256Hex(canonicalJson(hold)),
         details: { matterId: hold.matterId, action: 'placeHold' },
       });
       return { hold, entry };

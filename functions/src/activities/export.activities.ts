@@ -25,7 +25,7 @@ import {
   publicKeyId,
   RecorderError,
   resolveSigner,
-  sha256Of,
+  sha256Hex,
   signCheckpointWith,
   signCompletenessReportWith,
   type CompletenessItem,
@@ -156,9 +156,9 @@ export function createExportActivities(deps: ExportDeps) {
     return {
       tenantId,
       interactionId,
-      metadataSha256: sha256Of(metadataText),
+      metadataSha256: sha256Hex(metadataText),
       metadataFieldSha256: fieldHashes(record.interaction as unknown as Record<string, unknown>),
-      manifestSha256: sha256Of(stored.bytes),
+      manifestSha256: sha256Hex(stored.bytes),
       streams,
     };
   }
@@ -333,7 +333,7 @@ export function createExportActivities(deps: ExportDeps) {
       actor: request.createdBy,
       subjectType: LedgerSubjectType.export,
       subjectId: request.exportId,
-      subjectSha256: sha256Of(indexText),
+      subjectSha256: sha256Hex(indexText),
       details: {
         action: 'export',
         interactionCount: exported.length,

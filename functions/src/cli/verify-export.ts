@@ -15,7 +15,7 @@ import {
   isCompletenessSignatureValid,
   publicKeyFromJwk,
   publicKeyId,
-  sha256Of,
+  sha256Hex,
   signatureAlgorithmOf,
   verifyLedger,
   verifyManifest,
@@ -202,7 +202,7 @@ export async function verifyExport(
   );
   if (exportedEntry === undefined) fail('ledger', `no entry records export ${index.exportId}`);
   else {
-    if (exportedEntry.subjectSha256 !== sha256Of(indexBytes))
+    if (exportedEntry.subjectSha256 !== sha256Hex(indexBytes))
       fail(
         ExportPaths.index,
         `does not match the hash recorded in ledger entry ${exportedEntry.seq} (altered)`,
@@ -276,7 +276,7 @@ export async function verifyExport(
     const metadata = parseJson<Record<string, unknown>>(metadataBytes);
     if (metadataBytes === undefined || metadata === undefined)
       fail(`${where} metadata.json`, 'missing or not JSON');
-    else if (sha256Of(metadataBytes) !== exported.metadataSha256) {
+    else if (sha256Hex(metadataBytes) !== exported.metadataSha256) {
       const fields = changedFields(exported.metadataFieldSha256 ?? {}, fieldHashes(metadata));
       fail(
         `${where} metadata.json`,
@@ -289,16 +289,16 @@ export async function verifyExport(
       fail(`${where} manifest.json`, 'missing');
       continue;
     }
-    if (sha256Of(manifestBytes) !== exported.manifestSha256)
+    if (sha256Hex(manifestBytes) !== exported.manifestSha256)
       fail(`${where} manifest.json`, 'does not match the hash in export.json');
-    if (metadata !== undefined && metadata.manifestSha256 !== sha256Of(manifestBytes))
+    if (metadata !== undefined && metadata.manifestSha256 !== sha256Hex(manifestBytes))
       fail(
         `${where} manifest.json`,
         'does not match the manifestSha256 of the interaction metadata',
       );
     const sealed = sealedBySubject.get(key);
     if (sealed === undefined) fail(where, 'no sealed entry in the ledger excerpt');
-    else if (sealed.subjectSha256 !== sha256Of(manifestBytes))
+    else if (sealed.subjectSha256 !== sha256Hex(manifestBytes))
       fail(where, `manifest hash differs from ledger entry ${sealed.seq}`);
     const signature = await readOptional(at(`${dir}/manifest.sig`));
     if (signature === undefined) fail(`${where} manifest.sig`, 'missing');
@@ -336,7 +336,7 @@ export async function verifyExport(
           const { bytesRead } = await file.read(buffer, 0, block.length, block.offset);
           const bytes = buffer.subarray(0, bytesRead);
           bytesHashed += bytesRead;
-          if (bytesRead !== block.length || sha256Of(bytes) !== block.sha256)
+          if (bytesRead !== block.length || sha256Hex(bytes) !== block.sha256)
             fail(
               `${streamWhere} block ${block.index}`,
               `bytes ${block.offset}..${block.offset + block.length - 1} do not match their hash`,

@@ -16,7 +16,8 @@ import {
 } from '@attest/core';
 import type { KekPublicKey } from '../keys/local-keys';
 import type { Logger } from '../logging/logger';
-import { MediaSession, type SessionEnvironment } from '../session/media-session';
+import { MediaSession } from '../session/media-session';
+import type { SessionEnvironment } from '../session/session-environment';
 import type { SessionRegistry } from './session-registry';
 
 export interface SessionAdmissionOptions {

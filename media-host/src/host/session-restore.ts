@@ -14,11 +14,9 @@ import {
   readCheckpointLogSync,
   type CheckpointLine,
 } from '../session/checkpoint-log';
-import {
-  MediaSession,
-  type SessionEnvironment,
-  type SessionRecord,
-} from '../session/media-session';
+import { MediaSession } from '../session/media-session';
+import type { SessionEnvironment } from '../session/session-environment';
+import type { SessionRecord } from '../session/session-record';
 import type { SessionRegistry } from './session-registry';
 
 export interface RestoreOptions {
