@@ -1,6 +1,7 @@
 /**
- * Builders for the Graph payloads Teams sends a policy recorder: the `commsNotifications`
- * envelope, the incoming call resource of an invite, call state updates and roster entries.
+ * Builders for the pieces of the Graph payloads Teams sends a policy recorder: the
+ * `commsNotifications` envelope, identity sets, result infos and roster entries (the incoming call
+ * resource is built in `incoming-call.ts`, the notifications in `notices.ts`).
  * Enum casing and the type of `resultInfo` codes follow {@link WireStyle}.
  */
 
