@@ -179,6 +179,8 @@ export interface MediaHostHealth {
   readonly capacity: MediaHostCapacity;
   readonly spoolBytes: number;
   readonly spoolLimitInBytes: number;
+  /** End of validity of the host's media TLS certificate (ISO 8601); `attest doctor` warns ahead of it. */
+  readonly certificateExpiresAt?: string;
 }
 
 export interface MediaHostHeartbeat extends MediaHostHealth {

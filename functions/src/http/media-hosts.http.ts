@@ -91,6 +91,9 @@ function validateHeartbeat(
       spoolBytes: isCount(v.spoolBytes) ? v.spoolBytes : 0,
       spoolLimitInBytes: isCount(v.spoolLimitInBytes) ? v.spoolLimitInBytes : 0,
       sentAt: isString(v.sentAt) ? v.sentAt : '',
+      ...(isString(v.certificateExpiresAt) && !Number.isNaN(Date.parse(v.certificateExpiresAt))
+        ? { certificateExpiresAt: v.certificateExpiresAt }
+        : {}),
     },
   };
 }

@@ -5,6 +5,7 @@
  * listener. The sessions live in one {@link SessionRegistry}.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import {
   MediaHostEventKind,
@@ -105,6 +106,7 @@ export async function startMediaHost(
   const taps = deps.taps ?? new FrameTaps();
   const cert = readFileSync(config.tlsCertFile);
   const key = readFileSync(config.tlsKeyFile);
+  const certificateExpiresAt = new Date(new X509Certificate(cert).validTo).toISOString();
   const { signer, kek } = await loadMediaHostKeys(config, deps.keyVaultCredential);
   if (!config.isEncryptionEnabled) logger.warn('media encryption is disabled: development only');
 
@@ -183,6 +185,7 @@ export async function startMediaHost(
     capacity: { maxSessions: config.maxSessions, activeSessions: registry.activeCount() },
     spoolBytes: spool.sizeInBytes,
     spoolLimitInBytes: spool.limit,
+    certificateExpiresAt,
   });
   const heartbeat = createHeartbeat({
     intervalInMs: config.heartbeatIntervalInMs,

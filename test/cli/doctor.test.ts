@@ -1,0 +1,137 @@
+import { getFreePort } from '../../local/src/azurite/azurite-process';
+import { main } from '../../functions/src/cli/attest';
+import { runDoctor } from '../../functions/src/cli/doctor/doctor';
+import {
+  startRecorderStackWithMedia,
+  type RecorderStack,
+} from '../recorder/support/recorder-stack';
+
+interface Run {
+  readonly code: number;
+  readonly lines: string[];
+}
+
+const CHECKS = [
+  'settings',
+  'webhook-metadata',
+  'admin-metadata',
+  'entra-token',
+  'graph-permissions',
+  'calling-webhook',
+  'storage',
+  'keys',
+  'media-host',
+];
+
+describe('attest doctor against the local stack', () => {
+  let stack: RecorderStack;
+  let settings: Record<string, string | undefined>;
+  let closedPort: number;
+
+  beforeAll(async () => {
+    ({ stack } = await startRecorderStackWithMedia());
+    // The stack configures the function app through the environment; doctor reads the same.
+    settings = { ...process.env };
+    closedPort = await getFreePort();
+  }, 120_000);
+  afterAll(async () => stack.close());
+
+  async function doctor(
+    overrides: Record<string, string | undefined> = {},
+    options: { now?: () => Date; certificateWarningInDays?: number } = {},
+  ): Promise<Run> {
+    const lines: string[] = [];
+    const code = await runDoctor(
+      {
+        settings: { ...settings, ...overrides },
+        certificateWarningInDays: options.certificateWarningInDays ?? 30,
+        ...(options.now !== undefined ? { now: options.now } : {}),
+      },
+      (line) => lines.push(line),
+    );
+    return { code, lines };
+  }
+
+  const lineOf = (run: Run, name: string): string =>
+    run.lines.find((line) => line.slice(6).startsWith(name)) ?? `no line for ${name}`;
+
+  it('passes every check, one line each, and exits 0', async () => {
+    const lines: string[] = [];
+    const code = await main(
+      ['doctor'],
+      (line) => lines.push(line),
+      () => undefined,
+      {
+        env: settings,
+      },
+    );
+    expect(lines.filter((line) => !line.startsWith('PASS'))).toEqual(['ALL CHECKS PASSED']);
+    for (const check of CHECKS) expect(lines.some((l) => l.slice(6).startsWith(check))).toBe(true);
+    expect(lineOf({ code, lines }, 'graph-permissions')).toContain(
+      'Calls.AccessMedia.All and Calls.JoinGroupCall.All granted',
+    );
+    expect(code).toBe(0);
+  });
+
+  it('names a wrong client secret and its fix', async () => {
+    const run = await doctor({ ATTEST_APP_SECRET: 'not-the-secret' });
+    expect(run.code).toBe(1);
+    expect(lineOf(run, 'entra-token')).toMatch(
+      /^FAIL {2}entra-token +Entra refused the bot's credentials \(.+\) -> check ATTEST_APP_ID and the client secret/,
+    );
+    expect(lineOf(run, 'graph-permissions')).toMatch(/^SKIP/);
+    expect(run.lines.join('\n')).not.toContain('not-the-secret');
+    expect(run.lines.at(-1)).toBe('1 CHECK(S) FAILED');
+  });
+
+  it('names OpenID metadata that is down', async () => {
+    const run = await doctor({
+      ATTEST_WEBHOOK_OPENID_METADATA_URL: `http://127.0.0.1:${closedPort}/.well-known/openid-configuration`,
+    });
+    expect(run.code).toBe(1);
+    expect(lineOf(run, 'webhook-metadata')).toMatch(
+      new RegExp(
+        `^FAIL  webhook-metadata +127\\.0\\.0\\.1:${closedPort} unreachable or invalid .* -> check ATTEST_WEBHOOK_OPENID_METADATA_URL`,
+      ),
+    );
+    expect(lineOf(run, 'admin-metadata')).toMatch(/^PASS/);
+  });
+
+  it('names a media host without a recent heartbeat', async () => {
+    const run = await doctor({}, { now: () => new Date(Date.now() + 10 * 60_000) });
+    expect(run.code).toBe(1);
+    expect(lineOf(run, 'media-host')).toMatch(
+      /^FAIL {2}media-host mh-\S+ +no heartbeat for \d+ s -> restart the attest-media-host service/,
+    );
+  });
+
+  it('names storage that is down', async () => {
+    const run = await doctor({
+      ATTEST_STORAGE_CONNECTION_STRING: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${Buffer.from('k').toString('base64')};BlobEndpoint=http://127.0.0.1:${closedPort}/devstoreaccount1;TableEndpoint=http://127.0.0.1:${closedPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:${closedPort}/devstoreaccount1;`,
+    });
+    expect(run.code).toBe(1);
+    expect(lineOf(run, 'storage')).toMatch(
+      /^FAIL {2}storage +recordings storage unreachable .* -> check ATTEST_STORAGE_/,
+    );
+    expect(lineOf(run, 'media-hosts')).toMatch(
+      /^FAIL {2}media-hosts +the host registry is unreadable/,
+    );
+  }, 120_000);
+
+  it("names a media certificate that ends within the warning window, from the host's health", async () => {
+    const run = await doctor({}, { certificateWarningInDays: 5_000 });
+    expect(run.code).toBe(1);
+    expect(lineOf(run, 'media-host')).toMatch(
+      /^FAIL {2}media-host mh-\S+ +media certificate expires at \d{4}-\d\d-\d\dT.* \(in \d+ days\) -> import a renewed certificate/,
+    );
+  });
+
+  it('stops at invalid settings, naming the missing key', async () => {
+    const run = await doctor({ ATTEST_APP_ID: undefined });
+    expect(run.code).toBe(1);
+    expect(run.lines[0]).toMatch(
+      /^FAIL {2}settings +\[ATT_CONFIG_INVALID\] invalid configuration: ATTEST_APP_ID is required/,
+    );
+    expect(run.lines[1]).toMatch(/^SKIP/);
+  });
+});
