@@ -56,8 +56,9 @@ param mediaHostInstanceCount int = 2
 @description('Availability zones to spread the media hosts over, for example ["1","2","3"]; empty where the region has none.')
 param mediaHostZones array = []
 
-@description('Name of the media TLS certificate in the deployment\'s Key Vault (PEM content type), issued for the media hosts\' names.')
-param mediaCertificateName string = 'media-tls'
+@description('TLS certificate of the media hosts: PEM with its private key and chain, issued for their names (see infra/README.md). Stored in Key Vault only.')
+@secure()
+param mediaCertificatePem string
 
 @description('DNS domain of the media hosts\' names when you bring your own (each instance is <computer name>.<domain>); empty = the Azure names <label><index>.<region>.cloudapp.azure.com.')
 param mediaDnsDomain string = ''
@@ -122,6 +123,7 @@ module keyVault 'modules/key-vault.bicep' = {
     tags: allTags
     botAppSecret: botAppSecret
     mediaControlKey: mediaControlKey
+    mediaCertificatePem: mediaCertificatePem
   }
 }
 
@@ -160,7 +162,7 @@ module settings 'modules/settings.bicep' = {
     servedTenantIds: servedTenantIds
     controlPort: controlPort
     mediaPort: mediaPort
-    mediaCertificateName: mediaCertificateName
+    certificateUri: keyVault.outputs.certificateUri
     mediaDnsDomain: mediaDnsDomain
   }
 }
@@ -250,7 +252,7 @@ output mediaHostScaleSetName string = mediaHosts.outputs.scaleSetName
 @description('Name of the recordings storage account (immutable, versioned).')
 output recordingsStorageAccount string = recordingsStorage.outputs.accountName
 
-@description('Name of the Key Vault: import the media certificate here.')
+@description('Name of the Key Vault (keys, the bot secret, the control key and the media certificate).')
 output vaultName string = keyVault.outputs.vaultName
 
 @description('Value of ATTEST_MEDIA_KEYVAULT_URI on the media hosts: the vault with the manifest signing key and the KEK.')

@@ -9,5 +9,6 @@ param botAppId = readEnvironmentVariable('ATTEST_BOT_APP_ID', '00000000-0000-000
 param botAppSecret = readEnvironmentVariable('ATTEST_BOT_APP_SECRET', '')
 param packageBaseUrl = readEnvironmentVariable('ATTEST_PACKAGE_BASE_URL', '')
 param packageVersion = readEnvironmentVariable('ATTEST_PACKAGE_VERSION', '0.1.0')
+param mediaCertificatePem = readEnvironmentVariable('ATTEST_MEDIA_CERTIFICATE_PEM', '')
 param mediaHostAdminPassword = readEnvironmentVariable('ATTEST_MEDIA_HOST_ADMIN_PASSWORD', '')
 param mediaHostInstanceCount = 2

@@ -16,6 +16,9 @@ param botAppSecret string
 @description('Bearer key between the function app and the media hosts\' control API.')
 @secure()
 param mediaControlKey string
+@description('Media TLS certificate and its private key, PEM.')
+@secure()
+param mediaCertificatePem string
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: take('kv-${baseName}-${suffix}', 24)
@@ -79,6 +82,14 @@ resource controlKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   properties: { value: mediaControlKey, contentType: 'text/plain' }
 }
 
+// PEM content type: the install script writes it for Node and imports it for the bridge.
+resource mediaCertificate 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'media-tls'
+  tags: tags
+  properties: { value: mediaCertificatePem, contentType: 'application/x-pem-file' }
+}
+
 @description('Key Vault name.')
 output vaultName string = vault.name
 @description('Key Vault URI.')
@@ -89,3 +100,5 @@ output vaultUri string = vault.properties.vaultUri
 output appSecretUri string = appSecret.properties.secretUriWithVersion
 @description('Versioned URI of the media control key (a reference, not the value).')
 output controlKeyUri string = controlKey.properties.secretUriWithVersion
+@description('Versioned URI of the media certificate (a reference, not the value).')
+output certificateUri string = mediaCertificate.properties.secretUriWithVersion

@@ -33,8 +33,8 @@ param servedTenantIds string
 param controlPort int
 @description('Public TCP media port of the media hosts (the bridge).')
 param mediaPort int
-@description('Name of the media TLS certificate in Key Vault.')
-param mediaCertificateName string
+@description('Versioned URI of the media TLS certificate (PEM) in Key Vault.')
+param certificateUri string
 @description('DNS domain of the media hosts\' names when the customer brings one; empty = Azure names.')
 param mediaDnsDomain string
 
@@ -83,7 +83,7 @@ output mediaHostInstall object = {
     ATTEST_MEDIA_LOG_LEVEL: 'info'
   }
   controlKeySecretUri: controlKeyUri
-  certificateSecretUri: '${keyVaultUri}secrets/${mediaCertificateName}'
+  certificateSecretUri: certificateUri
   mediaPort: mediaPort
   controlPort: controlPort
   dnsDomain: mediaDnsDomain

@@ -97,11 +97,11 @@ New-Item -ItemType Directory -Force $spoolDir | Out-Null
 New-Item -ItemType Directory -Force $ConfigDir | Out-Null
 Protect-Path $ConfigDir
 
-# 3 + 4. Secrets and the certificate (a Key Vault certificate with PEM content type: key + chain).
+# 3 + 4. Secrets and the certificate (PEM: key + chain, stored by the deployment as a secret).
 $controlKey = Get-VaultSecret $settings.controlKeySecretUri $clientId
 $pem = Get-VaultSecret $settings.certificateSecretUri $clientId
 if ($pem -notmatch 'BEGIN CERTIFICATE' -or $pem -notmatch 'PRIVATE KEY') {
-  throw "the media certificate must be imported with content type application/x-pem-file (certificate and key)"
+  throw "the media certificate (mediaCertificatePem) must be PEM holding the certificate and its private key"
 }
 $pemFile = Join-Path $ConfigDir 'media-tls.pem'
 Set-Content -Path $pemFile -Value $pem -Encoding ascii -NoNewline

@@ -159,6 +159,7 @@ describe('infra/main.bicep', () => {
     const secrets = ofType(moduleResources(scope, 'keyVault'), 'Microsoft.KeyVault/vaults/secrets');
     expect(secrets.map((s) => s.properties.value).sort()).toEqual([
       deploymentParameters.botAppSecret,
+      deploymentParameters.mediaCertificatePem,
       deploymentParameters.mediaControlKey,
     ]);
   });

@@ -31,6 +31,7 @@ export const deploymentParameters = {
   botAppSecret: 'SECURE-PARAM-bot-app-secret-value',
   mediaControlKey: 'SECURE-PARAM-media-control-key-value',
   mediaHostAdminPassword: 'SECURE-PARAM-admin-password-value',
+  mediaCertificatePem: 'SECURE-PARAM-certificate-pem-value',
   packageBaseUrl: 'https://releases.example.test/attest/0.1.0',
   packageVersion: '0.1.0',
 };
