@@ -88,6 +88,28 @@ export default tseslint.config(
     },
   },
   {
+    // Test fakes live outside product code: in test/ or a package's testing/ folder.
+    files: ['functions/src/**/*.ts', 'media-host/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@attest/local', '@attest/local/*', '**/local/src/**', '**/local/dist/**'],
+              message: 'Product code never imports local/.',
+            },
+            {
+              group: ['**/testing', '**/testing/**'],
+              message: 'Test fakes are for tests and benchmarks; product code never imports them.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['core/src/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -9,7 +9,6 @@ export {
   type MetricsSink,
   type MetricLabels,
 } from './hooks/metrics-sink';
-export { MemoryBlockStore } from './sink/memory-block-store';
 export type { BlockStore } from './sink/block-store';
 export { createRawPassthroughFormatter } from './pipeline/raw-pcm.formatter';
 export { createJsonLogger, silentLogger, type Logger } from './logging/logger';

@@ -35,7 +35,7 @@ import {
   MemoryHoldStore,
   MemoryLedgerStore,
   MemoryRecordingBlobStore,
-} from '../../functions/src/adapters/memory-archive-stores';
+} from './support/memory-archive-stores';
 import type {
   Clock,
   GroupDirectory,

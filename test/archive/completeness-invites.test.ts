@@ -19,7 +19,7 @@ import {
   memoryBlobWriter,
   writeSealedRecording,
 } from './archive-fixtures';
-import type { MemoryRecordingBlobStore } from '../../functions/src/adapters/memory-archive-stores';
+import type { MemoryRecordingBlobStore } from './support/memory-archive-stores';
 
 const tenantId = `tenant-${randomUUID().slice(0, 8)}`;
 

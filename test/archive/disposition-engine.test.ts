@@ -12,7 +12,7 @@ import { loadFunctionApp } from '../../local/src/host/function-app';
 import { memorySink } from '../../local/src/host/log-sink';
 import { createLocalDurableEngine, type LocalDurableEngine } from '../../local/src/durable';
 import { DurableDispositionClient } from '../../functions/src/adapters/durable-disposition-client';
-import type { MemoryRecordingBlobStore } from '../../functions/src/adapters/memory-archive-stores';
+import type { MemoryRecordingBlobStore } from './support/memory-archive-stores';
 import {
   dispositionInstanceId,
   type DispositionInput,

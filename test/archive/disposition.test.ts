@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { blockAad, decryptBlock, unwrapDataKey, type WrappedKeyRecord } from '@attest/core';
-import type { MemoryRecordingBlobStore } from '../../functions/src/adapters/memory-archive-stores';
+import type { MemoryRecordingBlobStore } from './support/memory-archive-stores';
 import type { DispositionInput } from '../../functions/src/domain/archive-names';
 import {
   createHarness,

@@ -12,7 +12,7 @@ import { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { createExportActivities } from '../../functions/src/activities/export.activities';
 import { DurableExportJobs } from '../../functions/src/adapters/durable-export-jobs';
-import { MemoryRecordingBlobStore } from '../../functions/src/adapters/memory-archive-stores';
+import { MemoryRecordingBlobStore } from './support/memory-archive-stores';
 import { verifyExport } from '../../functions/src/cli/verify-export';
 import { exportInstanceId } from '../../functions/src/domain/archive-names';
 import { createLocalDurableEngine, type LocalDurableEngine } from '../../local/src/durable';

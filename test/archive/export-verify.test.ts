@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InteractionRecord } from '@attest/core';
 import { createExportActivities } from '../../functions/src/activities/export.activities';
-import { MemoryRecordingBlobStore } from '../../functions/src/adapters/memory-archive-stores';
+import { MemoryRecordingBlobStore } from './support/memory-archive-stores';
 import { main } from '../../functions/src/cli/verify';
 import { verifyExport } from '../../functions/src/cli/verify-export';
 import {

@@ -21,10 +21,7 @@ import {
 } from '@attest/core';
 import { createExportActivities } from '../../functions/src/activities/export.activities';
 import { KeyVaultKeys, keyVaultArchiveKeys } from '../../functions/src/adapters/key-vault-keys';
-import {
-  MemoryLedgerStore,
-  MemoryRecordingBlobStore,
-} from '../../functions/src/adapters/memory-archive-stores';
+import { MemoryLedgerStore, MemoryRecordingBlobStore } from './support/memory-archive-stores';
 import { main } from '../../functions/src/cli/verify';
 import { verifyExport } from '../../functions/src/cli/verify-export';
 import { createLedgerCheckpointJob } from '../../functions/src/timers/ledger-checkpoint.timer';

@@ -1,5 +1,5 @@
 import { verifyLedger } from '@attest/core';
-import { MemoryLedgerStore } from '../../functions/src/adapters/memory-archive-stores';
+import { MemoryLedgerStore } from './support/memory-archive-stores';
 import { createLedgerCheckpointJob } from '../../functions/src/timers/ledger-checkpoint.timer';
 import { ledgerKeys, ManualClock } from './archive-fixtures';
 

@@ -1,7 +1,7 @@
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { interactionIdForCall, verifyListenToken, type LedgerEntry } from '@attest/core';
 import { StoreLiveCallLocator } from '../../functions/src/adapters/live-call-locator';
-import { MemoryLedgerStore } from '../../functions/src/adapters/memory-archive-stores';
+import { MemoryLedgerStore } from './support/memory-archive-stores';
 import type { ArchiveRecord } from '../../functions/src/domain/archive-ports';
 import type { MediaHostRecord } from '../../functions/src/domain/recorder-ports';
 import type { TokenVerifier } from '../../functions/src/domain/token-verifier';

@@ -1,5 +1,5 @@
 import { ErrorCode } from '@attest/core';
-import type { MemoryRecordingBlobStore } from '../../functions/src/adapters/memory-archive-stores';
+import type { MemoryRecordingBlobStore } from './support/memory-archive-stores';
 import type { DispositionInput } from '../../functions/src/domain/archive-names';
 import {
   createRetentionSweep,

@@ -15,13 +15,8 @@ import {
   type MediaFrame,
   type StreamFormatterOptions,
 } from '../../media-host/src/pipeline/formats';
-import {
-  annexB,
-  testPps,
-  testSlice,
-  testSps,
-} from '../../media-host/src/pipeline/formats/h264-test-streams';
-import { sineFrames } from '../../media-host/src/pipeline/formats/test-signals';
+import { annexB, testPps, testSlice, testSps } from '../../media-host/testing/h264-test-streams';
+import { sineFrames } from '../../media-host/testing/test-signals';
 
 const T0 = 900_000_000n;
 

@@ -16,17 +16,8 @@ import {
   type FormattedChunk,
   type StreamFormatter,
 } from '../../media-host/src/pipeline/formats';
-import {
-  annexB,
-  testPps,
-  testSlice,
-  testSps,
-} from '../../media-host/src/pipeline/formats/h264-test-streams';
-import {
-  bestAlignment,
-  pcmToSamples,
-  sineFrames,
-} from '../../media-host/src/pipeline/formats/test-signals';
+import { annexB, testPps, testSlice, testSps } from '../../media-host/testing/h264-test-streams';
+import { bestAlignment, pcmToSamples, sineFrames } from '../../media-host/testing/test-signals';
 
 const T0 = 638_000_000_000_000_000n; // a 2026 Teams-style timestamp in 100 ns units
 

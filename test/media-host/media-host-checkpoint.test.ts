@@ -24,11 +24,7 @@ import {
   decodeOggOpusToPcm,
   OpusEncoderPool,
 } from '../../media-host/src/pipeline/formats';
-import {
-  bestAlignment,
-  pcmToSamples,
-  sineFrames,
-} from '../../media-host/src/pipeline/formats/test-signals';
+import { bestAlignment, pcmToSamples, sineFrames } from '../../media-host/testing/test-signals';
 import {
   checkpointLogPath,
   readCheckpointLogSync,

@@ -2,12 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { createListenToken, type CreateMediaSessionResponse } from '@attest/core';
-import {
-  MemoryBlockStore,
-  silentLogger,
-  startMediaHost,
-  type MediaHost,
-} from '../../media-host/src';
+import { silentLogger, startMediaHost, type MediaHost } from '../../media-host/src';
+import { MemoryBlockStore } from '../../media-host/testing';
 import {
   WsFrameParser,
   WsOpcode,

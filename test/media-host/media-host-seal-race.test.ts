@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { CreateMediaSessionResponse, SealSummary } from '@attest/core';
-import { MemoryBlockStore, startMediaHost } from '../../media-host/src';
+import { startMediaHost } from '../../media-host/src';
+import { MemoryBlockStore } from '../../media-host/testing';
 import { control, hostFiles, MediaTestClient, pcmFrame, STEP, TS0 } from './media-host-fixtures';
 
 const noEvents: typeof fetch = () => Promise.resolve(new Response(null, { status: 204 }));

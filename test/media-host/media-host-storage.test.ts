@@ -25,12 +25,8 @@ import {
   startAzurite,
   type AzuriteInstance,
 } from '../../local/src/azurite/azurite-process';
-import {
-  MemoryBlockStore,
-  silentLogger,
-  startMediaHost,
-  type MediaHost,
-} from '../../media-host/src';
+import { silentLogger, startMediaHost, type MediaHost } from '../../media-host/src';
+import { MemoryBlockStore } from '../../media-host/testing';
 import {
   control,
   hostFiles,

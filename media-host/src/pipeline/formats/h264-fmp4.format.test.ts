@@ -1,6 +1,12 @@
 import { NalType, parseSps, splitAnnexB, unescapeRbsp } from './annex-b';
 import { H264Fmp4Formatter } from './h264-fmp4.format';
-import { annexB, escapeRbsp, testPps, testSlice, testSps } from './h264-test-streams';
+import {
+  annexB,
+  escapeRbsp,
+  testPps,
+  testSlice,
+  testSps,
+} from '../../../testing/h264-test-streams';
 import {
   NON_SYNC_SAMPLE_FLAGS,
   SYNC_SAMPLE_FLAGS,

@@ -1,6 +1,6 @@
 import OpusScript from 'opusscript';
 import { OpusEncoderPool } from './opus-encoder-pool';
-import { sineFrames } from './test-signals';
+import { sineFrames } from '../../../testing/test-signals';
 
 describe('OpusEncoderPool', () => {
   it('returns one packet per 20 ms frame, identical to encoding on this thread with the same settings', async () => {

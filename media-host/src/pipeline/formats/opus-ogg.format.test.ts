@@ -3,7 +3,7 @@ import { buildOggPage, readOggPages } from './ogg';
 import { decodeOggOpusToPcm } from './opus-decode';
 import { OpusEncoderPool } from './opus-encoder-pool';
 import { OPUS_PRE_SKIP_48K, OPUS_VENDOR, OpusOggFormatter } from './opus-ogg.format';
-import { bestAlignment, pcmToSamples, sineFrames, snrInDb } from './test-signals';
+import { bestAlignment, pcmToSamples, sineFrames, snrInDb } from '../../../testing/test-signals';
 
 const T0 = 1_000_000_000n;
 const STEP = 200_000n;

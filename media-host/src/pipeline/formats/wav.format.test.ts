@@ -1,4 +1,4 @@
-import { sineFrames } from './test-signals';
+import { sineFrames } from '../../../testing/test-signals';
 import { WAV_HEADER_BYTES, WavFormatter } from './wav.format';
 
 const T0 = 5_000_000n;

@@ -2,7 +2,7 @@
  * An in-memory {@link BlockStore} with Azure's block semantics (staged blocks replaced by id,
  * commit of unknown ids fails with 400), and a switch to fail calls: for unit tests and benches.
  */
-import type { BlockStore } from './block-store';
+import type { BlockStore } from '../src/sink/block-store';
 
 interface MemoryBlob {
   staged: Map<string, Buffer>;

@@ -17,8 +17,8 @@ import type {
   HoldStore,
   LedgerStore,
   RecordingBlobStore,
-} from '../domain/archive-ports';
-import { DEFAULT_SEARCH_LIMIT, matchesQuery } from '../domain/archive-search';
+} from '../../../functions/src/domain/archive-ports';
+import { DEFAULT_SEARCH_LIMIT, matchesQuery } from '../../../functions/src/domain/archive-search';
 
 export class MemoryLedgerStore implements LedgerStore {
   readonly entries: LedgerEntry[] = [];
