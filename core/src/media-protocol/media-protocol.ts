@@ -59,8 +59,30 @@ const knownPayloadFormats: ReadonlySet<number> = new Set(Object.values(PayloadFo
 /** Header flag bits. */
 export const FrameFlags = { keyFrame: 0x0001 } as const;
 
-export const StreamStateKind = { audio: 0, video: 1, vbss: 2 } as const;
+/** `session` (every stream of the session) appears only in a gap report. */
+export const StreamStateKind = { audio: 0, video: 1, vbss: 2, session: 3 } as const;
 export type StreamStateKind = (typeof StreamStateKind)[keyof typeof StreamStateKind];
+
+/** Why a source reports a gap in a stream-state frame. */
+export const StreamGapReason = {
+  /** The source's bounded queue was full: the host did not take frames fast enough. */
+  sourceQueueOverflow: 1,
+} as const;
+export type StreamGapReason = (typeof StreamGapReason)[keyof typeof StreamGapReason];
+const knownGapReasons: ReadonlySet<number> = new Set(Object.values(StreamGapReason));
+
+/**
+ * Frames a source dropped: from the frame header's timestamp (the first dropped frame) to
+ * `lastTimestamp100ns` (the last one). One report per dropped interval.
+ */
+export interface StreamGap {
+  readonly reason: StreamGapReason;
+  readonly droppedFrames: number;
+  readonly lastTimestamp100ns: bigint;
+}
+
+const STREAM_STATE_BYTES = 2;
+const STREAM_GAP_BYTES = 16;
 
 /** Fields every frame carries in its header. */
 export interface FrameHeaderFields {
@@ -111,6 +133,8 @@ export type MediaProtocolFrame =
       readonly type: 'streamState';
       readonly streamKind: StreamStateKind;
       readonly isActive: boolean;
+      /** Set when the frame reports dropped frames instead of a source's state. */
+      readonly gap?: StreamGap;
     })
   | (FrameHeaderFields & { readonly type: 'end' })
   | (FrameHeaderFields & {
@@ -280,12 +304,26 @@ function payloadOf(frame: MediaProtocolFrame): { format: number; flags: number; 
       });
       return { format: PayloadFormat.none, flags: 0, parts: [body] };
     }
-    case 'streamState':
-      return {
-        format: PayloadFormat.none,
-        flags: 0,
-        parts: [Buffer.from([frame.streamKind, frame.isActive ? 1 : 0])],
-      };
+    case 'streamState': {
+      const { gap } = frame;
+      if (gap === undefined) {
+        if (frame.streamKind === StreamStateKind.session)
+          throw new MediaProtocolEncodeError('a session-wide stream state must report a gap');
+        return {
+          format: PayloadFormat.none,
+          flags: 0,
+          parts: [Buffer.from([frame.streamKind, frame.isActive ? 1 : 0])],
+        };
+      }
+      if (frame.isActive) throw new MediaProtocolEncodeError('a gap report is never active');
+      checkUint32(gap.droppedFrames, 'droppedFrames');
+      const body = Buffer.alloc(STREAM_GAP_BYTES);
+      body.writeUInt8(frame.streamKind, 0);
+      body.writeUInt8(gap.reason, 2);
+      body.writeUInt32LE(gap.droppedFrames, 4);
+      body.writeBigUInt64LE(gap.lastTimestamp100ns, 8);
+      return { format: PayloadFormat.none, flags: 0, parts: [body] };
+    }
     case 'end':
       return { format: PayloadFormat.none, flags: 0, parts: [] };
     case 'ack': {
@@ -441,13 +479,28 @@ function decodeBody(
       return { ok: true, frame: { ...header, type, msis } };
     }
     case 'streamState': {
-      if (body.length !== 2) return bad('stream state payload must be 2 bytes');
+      if (body.length !== STREAM_STATE_BYTES && body.length !== STREAM_GAP_BYTES)
+        return bad('stream state payload must be 2 or 16 bytes');
       const kind = body.readUInt8(0);
       const state = body.readUInt8(1);
-      if (kind > 2 || state > 1) return bad('stream state payload has unknown values');
+      if (body.length === STREAM_STATE_BYTES) {
+        if (kind > 2 || state > 1) return bad('stream state payload has unknown values');
+        return {
+          ok: true,
+          frame: { ...header, type, streamKind: kind as StreamStateKind, isActive: state === 1 },
+        };
+      }
+      const reason = body.readUInt8(2);
+      if (kind > 3 || state !== 0 || !knownGapReasons.has(reason) || body.readUInt8(3) !== 0)
+        return bad('stream gap payload has unknown values');
+      const gap: StreamGap = {
+        reason: reason as StreamGapReason,
+        droppedFrames: body.readUInt32LE(4),
+        lastTimestamp100ns: body.readBigUInt64LE(8),
+      };
       return {
         ok: true,
-        frame: { ...header, type, streamKind: kind as StreamStateKind, isActive: state === 1 },
+        frame: { ...header, type, streamKind: kind as StreamStateKind, isActive: false, gap },
       };
     }
     case 'end':
