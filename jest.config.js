@@ -9,7 +9,10 @@ const swc = [
 ];
 const shared = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': swc },
+  // jose 6 ships ES modules only: its files are compiled to CommonJS for the tests, as Node 20's
+  // require(esm) loads them at run time.
+  transform: { '^.+\\.ts$': swc, '^.+/node_modules/jose/.+\\.js$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleNameMapper: {
     '^@attest/core$': '<rootDir>/core/src/index.ts',
     '^@azure/functions-core$': '<rootDir>/local/src/host/functions-core.ts',

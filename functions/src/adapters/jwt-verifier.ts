@@ -2,14 +2,20 @@
  * Verifies RS256 bearer JWTs against signing keys published through OpenID metadata.
  * Generic: the calling webhook (Teams, `iss` api.botframework.com) and the admin API (users'
  * Entra tokens) each build one with their own issuers, audiences and tenant allow-list.
- * Uses `node:crypto` only.
+ *
+ * `jose` parses the token, imports the published keys and checks the RS256 signature; this file
+ * keeps what is ours: where the keys come from and how long a copy serves (including while the
+ * metadata endpoint is down), and the claim rules with their reasons.
  */
 import {
-  createPublicKey,
-  verify as verifySignature,
-  type JsonWebKey,
-  type KeyObject,
-} from 'node:crypto';
+  compactVerify,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  importJWK,
+  type CryptoKey,
+  type JWK,
+} from 'jose';
 import type { TokenVerification, TokenVerifier } from '../domain/token-verifier';
 
 export interface JwtVerifierOptions {
@@ -33,18 +39,20 @@ export interface JwtVerifierOptions {
 }
 
 interface KeySet {
-  readonly keys: ReadonlyMap<string, KeyObject>;
+  /** By `kid`, and by `x5t` where it differs (tokens may name their key either way). */
+  readonly keys: ReadonlyMap<string, CryptoKey>;
   readonly fetchedAtMs: number;
 }
 
 const TENANT_CLAIM_URI = 'http://schemas.microsoft.com/identity/claims/tenantid';
+const ALGORITHM = 'RS256';
 
-function base64UrlJson(part: string): Record<string, unknown> | undefined {
+/** The token's header and claims, decoded (not verified); undefined when it is not a JWT. */
+function decode(
+  token: string,
+): { header: Record<string, unknown>; claims: Record<string, unknown> } | undefined {
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : undefined;
+    return { header: decodeProtectedHeader(token), claims: decodeJwt(token) };
   } catch {
     return undefined;
   }
@@ -79,13 +87,12 @@ export class OpenIdJwtVerifier implements TokenVerifier {
     const invalid = (reason: string): TokenVerification => ({ isValid: false, reason });
     const match = /^bearer\s+(\S+)$/i.exec(authorizationHeader?.trim() ?? '');
     if (match?.[1] === undefined) return invalid('missingBearerToken');
-    const parts = match[1].split('.');
-    if (parts.length !== 3) return invalid('malformedToken');
-    const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-    const header = base64UrlJson(headerPart);
-    const claims = base64UrlJson(payloadPart);
-    if (header === undefined || claims === undefined) return invalid('malformedToken');
-    if (header.alg !== 'RS256') return invalid('unsupportedAlgorithm');
+    const jwt = match[1];
+    if (jwt.split('.').length !== 3) return invalid('malformedToken');
+    const decoded = decode(jwt);
+    if (decoded === undefined) return invalid('malformedToken');
+    const { header, claims } = decoded;
+    if (header.alg !== ALGORITHM) return invalid('unsupportedAlgorithm');
     const kid =
       typeof header.kid === 'string'
         ? header.kid
@@ -94,7 +101,7 @@ export class OpenIdJwtVerifier implements TokenVerifier {
           : undefined;
     if (kid === undefined) return invalid('missingKeyId');
 
-    let key: KeyObject | undefined;
+    let key: CryptoKey | undefined;
     try {
       key = (await this.#getKeys(false)).keys.get(kid);
       if (
@@ -110,14 +117,13 @@ export class OpenIdJwtVerifier implements TokenVerifier {
     }
     if (key === undefined) return invalid('unknownKeyId');
 
-    const signature = Buffer.from(signaturePart, 'base64url');
-    const isSigned = verifySignature(
-      'RSA-SHA256',
-      Buffer.from(`${headerPart}.${payloadPart}`),
-      key,
-      signature,
-    );
-    if (!isSigned) return invalid('badSignature');
+    try {
+      await compactVerify(jwt, key, { algorithms: [ALGORITHM] });
+    } catch (error) {
+      return invalid(
+        error instanceof errors.JOSEAlgNotAllowed ? 'unsupportedAlgorithm' : 'badSignature',
+      );
+    }
 
     const now = this.#now();
     const skew = this.#options.clockSkewInMs ?? 5 * 60_000;
@@ -183,24 +189,23 @@ export class OpenIdJwtVerifier implements TokenVerifier {
     const jwksUri = (metadata as { jwks_uri?: unknown } | null)?.jwks_uri;
     if (typeof jwksUri !== 'string') throw new Error('OpenID metadata has no jwks_uri');
     const jwks = (await this.#fetchJson(jwksUri)) as { keys?: unknown } | null;
-    const keys = new Map<string, KeyObject>();
-    for (const jwk of Array.isArray(jwks?.keys) ? (jwks.keys as JsonWebKey[]) : []) {
+    const keys = new Map<string, CryptoKey>();
+    for (const jwk of Array.isArray(jwks?.keys) ? (jwks.keys as JWK[]) : []) {
       if (jwk.kty !== 'RSA' || typeof jwk.kid !== 'string') continue;
       try {
-        keys.set(
-          jwk.kid,
-          createPublicKey({ key: { kty: jwk.kty, n: jwk.n, e: jwk.e }, format: 'jwk' }),
-        );
-        if (typeof jwk.x5t === 'string' && jwk.x5t !== jwk.kid) {
-          keys.set(
-            jwk.x5t,
-            createPublicKey({ key: { kty: jwk.kty, n: jwk.n, e: jwk.e }, format: 'jwk' }),
-          );
-        }
+        // Imported once per refresh, not per token: verification then costs the signature only.
+        const key = await importJWK({ kty: jwk.kty, n: jwk.n, e: jwk.e }, ALGORITHM);
+        if (!isCryptoKey(key)) continue;
+        keys.set(jwk.kid, key);
+        if (typeof jwk.x5t === 'string' && jwk.x5t !== jwk.kid) keys.set(jwk.x5t, key);
       } catch {
         // A malformed key is skipped; the others stay usable.
       }
     }
     return { keys, fetchedAtMs: this.#now() };
   }
+}
+
+function isCryptoKey(key: CryptoKey | Uint8Array): key is CryptoKey {
+  return !(key instanceof Uint8Array);
 }

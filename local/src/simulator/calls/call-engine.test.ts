@@ -84,7 +84,7 @@ function harness(behaviour: Partial<EngineBehaviour> = {}) {
       });
     },
   } as unknown as WebhookDeliverer;
-  const entra = { signWebhookToken: () => 'signed' } as unknown as SimulatedEntra;
+  const entra = { signWebhookToken: () => Promise.resolve('signed') } as unknown as SimulatedEntra;
   const engine = new CallEngine({
     directory: () => directory,
     clock,

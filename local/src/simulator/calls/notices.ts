@@ -199,7 +199,7 @@ export class LegNotices {
         kind,
         url: leg.callbackUri ?? leg.webhookUrl,
         body,
-        bearerToken: this.#ctx.deps.entra.signWebhookToken(leg.bot.appId, conv.tenant.id),
+        bearerToken: await this.#ctx.deps.entra.signWebhookToken(leg.bot.appId, conv.tenant.id),
         chainId: conv.chainId,
       });
       // A 302/307 moves the call to another deployment: later notifications go there too.
@@ -215,14 +215,14 @@ export class LegNotices {
 
   /** Delivers a raw body as given (control API), in order with the leg's notifications. */
   injectRaw(conv: Conversation, leg: BotLeg, rawBody: string): Promise<DeliveryRecord> {
-    return this.#inOrder(leg, () =>
+    return this.#inOrder(leg, async () =>
       this.#ctx.deps.deliverer.deliver({
         callId: leg.callId,
         kind: 'injected',
         url: leg.callbackUri ?? leg.webhookUrl,
         body: undefined,
         rawBody,
-        bearerToken: this.#ctx.deps.entra.signWebhookToken(leg.bot.appId, conv.tenant.id),
+        bearerToken: await this.#ctx.deps.entra.signWebhookToken(leg.bot.appId, conv.tenant.id),
         chainId: conv.chainId,
       }),
     );

@@ -273,7 +273,7 @@ export async function handleControl(
           message: 'tenantId and userId are required',
           status: 400,
         });
-      const issued = deps.entra.issueUserToken({
+      const issued = await deps.entra.issueUserToken({
         tenantId: b.tenantId,
         userId: b.userId,
         ...(Array.isArray(b.roles) ? { roles: b.roles as PortalRole[] } : {}),

@@ -17,16 +17,16 @@ describe('simulated Entra webhook tokens', () => {
     clock,
   });
 
-  it('reuses one token for many deliveries, per bot and tenant, and signs a new one after ten minutes', () => {
-    const first = entra.signWebhookToken('bot-1', 'tenant-1');
+  it('reuses one token for many deliveries, per bot and tenant, and signs a new one after ten minutes', async () => {
+    const first = await entra.signWebhookToken('bot-1', 'tenant-1');
     clock.advance(9 * 60_000);
-    expect(entra.signWebhookToken('bot-1', 'tenant-1')).toBe(first);
-    expect(payload(entra.signWebhookToken('bot-1', 'tenant-2'))).toMatchObject({
+    expect(await entra.signWebhookToken('bot-1', 'tenant-1')).toBe(first);
+    expect(payload(await entra.signWebhookToken('bot-1', 'tenant-2'))).toMatchObject({
       aud: 'bot-1',
       tid: 'tenant-2',
     });
     clock.advance(60_000);
-    const next = entra.signWebhookToken('bot-1', 'tenant-1');
+    const next = await entra.signWebhookToken('bot-1', 'tenant-1');
     expect(next).not.toBe(first);
     expect(payload(next).iat - payload(first).iat).toBe(600);
     // Always well inside its hour of validity when sent.

@@ -155,7 +155,7 @@ export class SimulatedEntra {
     }
     if (route === 'oauth2/v2.0/token' && req.method === 'POST') {
       const form = new URLSearchParams(await readBody());
-      this.#token(res, tenantSegment, form, req.headers.authorization);
+      await this.#token(res, tenantSegment, form, req.headers.authorization);
       return true;
     }
     return false;
@@ -167,12 +167,12 @@ export class SimulatedEntra {
     return hit?.id;
   }
 
-  #token(
+  async #token(
     res: ServerResponse,
     tenantSegment: string,
     form: URLSearchParams,
     authorization: string | undefined,
-  ): void {
+  ): Promise<void> {
     let clientId = form.get('client_id') ?? undefined;
     let clientSecret = form.get('client_secret') ?? undefined;
     if (authorization?.startsWith('Basic ')) {
@@ -242,7 +242,7 @@ export class SimulatedEntra {
         .find((s) => s.endsWith('/.default'))
         ?.replace(/\/\.default$/, '') ?? '';
     const nowInS = Math.floor(this.#options.clock.nowInMs() / 1000);
-    const token = signJwt(this.tokenKey, {
+    const token = await signJwt(this.tokenKey, {
       aud: resource === 'https://graph.microsoft.com' ? 'https://graph.microsoft.com' : resource,
       iss: `https://sts.windows.net/${tenantId}/`,
       iat: nowInS,
@@ -284,7 +284,7 @@ export class SimulatedEntra {
   }
 
   /** Checks a Graph bearer token: our signature, Graph audience, unexpired. */
-  verifyGraphToken(token: string): JwtCheck {
+  verifyGraphToken(token: string): Promise<JwtCheck> {
     return verifyJwt(token, [this.tokenKey], {
       nowInMs: this.#options.clock.nowInMs(),
       audience: GRAPH_AUDIENCES,
@@ -293,13 +293,13 @@ export class SimulatedEntra {
   }
 
   /** A portal user token (`roles` from the directory unless overridden). */
-  issueUserToken(input: {
+  async issueUserToken(input: {
     tenantId: string;
     userId: string;
     roles?: readonly PortalRole[];
     audience?: string;
     lifetimeInS?: number;
-  }): { access_token: string; expires_in: number; token_type: 'Bearer' } | undefined {
+  }): Promise<{ access_token: string; expires_in: number; token_type: 'Bearer' } | undefined> {
     const tenant = this.#options.directory().tenants.find((t) => t.id === input.tenantId);
     const user = tenant?.users.find(
       (u) => u.id === input.userId || u.userPrincipalName === input.userId,
@@ -307,7 +307,7 @@ export class SimulatedEntra {
     if (tenant === undefined || user === undefined) return undefined;
     const nowInS = Math.floor(this.#options.clock.nowInMs() / 1000);
     const lifetime = input.lifetimeInS ?? ACCESS_TOKEN_LIFETIME_IN_S;
-    const token = signJwt(this.tokenKey, {
+    const token = await signJwt(this.tokenKey, {
       aud: input.audience ?? this.portalAudience,
       iss: `${this.#options.baseUrl()}/${tenant.id}/v2.0`,
       iat: nowInS,
@@ -329,7 +329,7 @@ export class SimulatedEntra {
    * token (valid an hour) is reused for many deliveries: a new one is signed when the last is
    * ten minutes old.
    */
-  signWebhookToken(botAppId: string, tenantId: string): string {
+  signWebhookToken(botAppId: string, tenantId: string): Promise<string> {
     const key = `${botAppId}\u0000${tenantId}`;
     const nowInS = Math.floor(this.#options.clock.nowInMs() / 1000);
     const cached = this.#webhookTokens.get(key);
@@ -346,10 +346,10 @@ export class SimulatedEntra {
 
   readonly #webhookTokens = new Map<
     string,
-    { readonly token: string; readonly issuedAtInS: number }
+    { readonly token: Promise<string>; readonly issuedAtInS: number }
   >();
 
-  #signNewWebhookToken(botAppId: string, tenantId: string, nowInS: number): string {
+  #signNewWebhookToken(botAppId: string, tenantId: string, nowInS: number): Promise<string> {
     return signJwt(this.webhookKey, {
       aud: botAppId,
       iss: TEAMS_WEBHOOK_ISSUER,

@@ -184,7 +184,7 @@ export class GraphCallsApi {
     };
 
     const token = bearerToken(req);
-    const check = token === undefined ? undefined : this.#deps.entra.verifyGraphToken(token);
+    const check = token === undefined ? undefined : await this.#deps.entra.verifyGraphToken(token);
     if (check === undefined || !check.ok) {
       return reply(
         401,

@@ -176,7 +176,7 @@ export class SimulatedKeyVault {
       );
       return true;
     }
-    const check = verifyJwt(token, [this.#options.entra.tokenKey], {
+    const check = await verifyJwt(token, [this.#options.entra.tokenKey], {
       nowInMs: this.#options.clock.nowInMs(),
       audience: [KEY_VAULT_RESOURCE],
       skewInS: 0,

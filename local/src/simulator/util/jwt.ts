@@ -1,5 +1,10 @@
-/** RS256 JSON Web Tokens and JWKS with Node's crypto: the simulator's Entra and Teams signers. */
-import { createHash, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+/**
+ * RS256 JSON Web Tokens and JWKS for the simulator's Entra and Teams signers, on `jose`: keys are
+ * Node key pairs (so they exist as soon as the simulator object does); signing and verifying go
+ * through jose.
+ */
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { CompactSign, compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
 
 export interface SigningKey {
   readonly kid: string;
@@ -17,6 +22,8 @@ export interface Jwk {
   readonly x5t?: string;
 }
 
+const ALGORITHM = 'RS256';
+
 /** A fresh RSA-2048 signing key whose `kid` is the SHA-256 thumbprint of its public key. */
 export function createSigningKey(): SigningKey {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -27,18 +34,17 @@ export function createSigningKey(): SigningKey {
 
 export function toJwk(key: SigningKey): Jwk {
   const jwk = key.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
-  return { kty: 'RSA', use: 'sig', alg: 'RS256', kid: key.kid, n: jwk.n, e: jwk.e, x5t: key.kid };
+  return { kty: 'RSA', use: 'sig', alg: ALGORITHM, kid: key.kid, n: jwk.n, e: jwk.e, x5t: key.kid };
 }
 
-function b64(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-export function signJwt(key: SigningKey, claims: Readonly<Record<string, unknown>>): string {
-  const head = b64({ typ: 'JWT', alg: 'RS256', kid: key.kid, x5t: key.kid });
-  const body = b64(claims);
-  const signature = sign('RSA-SHA256', Buffer.from(`${head}.${body}`), key.privateKey);
-  return `${head}.${body}.${signature.toString('base64url')}`;
+/** Signs `claims` as they are (no claim is added), with the header Entra and Teams use. */
+export async function signJwt(
+  key: SigningKey,
+  claims: Readonly<Record<string, unknown>>,
+): Promise<string> {
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+    .setProtectedHeader({ typ: 'JWT', alg: ALGORITHM, kid: key.kid, x5t: key.kid })
+    .sign(key.privateKey);
 }
 
 export type JwtCheck =
@@ -46,7 +52,7 @@ export type JwtCheck =
   | { readonly ok: false; readonly reason: string };
 
 /** Verifies signature, `exp`/`nbf` (with skew), and optionally audience and issuer. */
-export function verifyJwt(
+export async function verifyJwt(
   token: string,
   keys: readonly SigningKey[],
   options: {
@@ -55,28 +61,24 @@ export function verifyJwt(
     issuer?: readonly string[];
     skewInS?: number;
   },
-): JwtCheck {
-  const parts = token.split('.');
-  if (parts.length !== 3) return { ok: false, reason: 'malformed' };
-  const [head, body, signature] = parts as [string, string, string];
+): Promise<JwtCheck> {
+  if (token.split('.').length !== 3) return { ok: false, reason: 'malformed' };
   let header: { alg?: unknown; kid?: unknown };
   let claims: Record<string, unknown>;
   try {
-    header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8')) as typeof header;
-    claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Record<string, unknown>;
+    header = decodeProtectedHeader(token);
+    claims = decodeJwt(token);
   } catch {
     return { ok: false, reason: 'malformed' };
   }
-  if (header.alg !== 'RS256') return { ok: false, reason: 'algorithm' };
+  if (header.alg !== ALGORITHM) return { ok: false, reason: 'algorithm' };
   const key = keys.find((k) => k.kid === header.kid);
   if (key === undefined) return { ok: false, reason: 'unknownKey' };
-  const isValid = verify(
-    'RSA-SHA256',
-    Buffer.from(`${head}.${body}`),
-    key.publicKey,
-    Buffer.from(signature, 'base64url'),
-  );
-  if (!isValid) return { ok: false, reason: 'signature' };
+  try {
+    await compactVerify(token, key.publicKey, { algorithms: [ALGORITHM] });
+  } catch {
+    return { ok: false, reason: 'signature' };
+  }
   const nowInS = Math.floor(options.nowInMs / 1000);
   const skew = options.skewInS ?? 300;
   if (typeof claims.exp !== 'number' || claims.exp + skew < nowInS)
