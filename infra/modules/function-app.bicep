@@ -1,4 +1,4 @@
-// The function app on Flex Consumption (Linux, Node 20) with one always-ready instance for the
+// The function app on Flex Consumption (Linux, Node 22) with one always-ready instance for the
 // HTTP webhook and one for Durable, so an invite never waits for a cold start. It reaches the
 // media hosts through VNet integration (private addresses only). Every `ATTEST_*` setting its
 // `loadConfig` requires is set here; secrets are Key Vault references resolved with its identity.
@@ -73,7 +73,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
           { name: 'durable', instanceCount: 1 }
         ]
       }
-      runtime: { name: 'node', version: '20' }
+      runtime: { name: 'node', version: '22' }
     }
     siteConfig: {
       minTlsVersion: '1.2'

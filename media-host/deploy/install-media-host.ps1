@@ -57,29 +57,27 @@ $actualHash = (Get-FileHash -Algorithm SHA256 $PackageFile).Hash.ToLowerInvarian
 if ($actualHash -ne $expectedHash) { throw "checksum mismatch for $PackageFile" }
 $version = [IO.Path]::GetFileNameWithoutExtension($PackageFile) -replace '^attest-media-host-', '' -replace '-win-x64$', ''
 $releaseDir = Join-Path $InstallRoot "releases\$version"
-if (-not (Test-Path (Join-Path $releaseDir 'release.json'))) {
+$unpackedHashFile = Join-Path $releaseDir '.package-sha256'
+# Unpack when this version is new here, or was republished with other content.
+if (-not (Test-Path $unpackedHashFile) -or (Get-Content $unpackedHashFile) -ne $actualHash) {
   Write-Step "unpacking $version"
   $staging = "$releaseDir.staging"
   if (Test-Path $staging) { Remove-Item -Recurse -Force $staging }
   Expand-Archive -Path $PackageFile -DestinationPath $staging
   $inner = Get-ChildItem $staging -Directory | Select-Object -First 1
-  if (Test-Path $releaseDir) { Remove-Item -Recurse -Force $releaseDir }
+  if (Test-Path $releaseDir) {
+    # Republished version: its services hold files open; they are restarted below.
+    foreach ($id in 'attest-media-bridge', 'attest-media-host') { Stop-Service $id -ErrorAction SilentlyContinue }
+    Remove-Item -Recurse -Force $releaseDir
+  }
   Move-Item $inner.FullName $releaseDir
   Remove-Item -Recurse -Force $staging
+  Set-Content -Path $unpackedHashFile -Value $actualHash -NoNewline
 }
 $release = Get-Content (Join-Path $releaseDir 'release.json') | ConvertFrom-Json
 $nodeExe = Join-Path $releaseDir 'node\node.exe'
-if (-not (Test-Path $nodeExe)) {
-  # The package names a pinned runtime instead of carrying it: fetch and verify it.
-  Write-Step "fetching Node $($release.node.version)"
-  $zip = Join-Path $env:TEMP "node-$($release.node.version).zip"
-  Invoke-WebRequest -UseBasicParsing -Uri $release.node.url -OutFile $zip
-  if ((Get-FileHash -Algorithm SHA256 $zip).Hash.ToLowerInvariant() -ne $release.node.sha256) { throw 'Node runtime checksum mismatch' }
-  Expand-Archive -Path $zip -DestinationPath (Join-Path $releaseDir 'node.staging')
-  $exe = Get-ChildItem (Join-Path $releaseDir 'node.staging') -Recurse -Filter node.exe | Select-Object -First 1
-  New-Item -ItemType Directory -Force (Join-Path $releaseDir 'node') | Out-Null
-  Move-Item $exe.FullName $nodeExe
-}
+# The package carries its Node runtime (pinned when packaged); check it is the one release.json names.
+if ((Get-FileHash -Algorithm SHA256 $nodeExe).Hash.ToLowerInvariant() -ne $release.node.sha256) { throw 'Node runtime checksum mismatch' }
 
 # 2. Data disk: the first raw disk becomes the spool volume (F:), kept across reinstalls.
 $spoolVolume = Get-Volume -FileSystemLabel 'attest-spool' -ErrorAction SilentlyContinue

