@@ -23,6 +23,23 @@ const nonDeterministic = [
   },
 ];
 
+/**
+ * Where `process.env` may be read: configuration modules (a `config/` folder: `loadConfig(env)`
+ * and the local tools' environment knobs) and entry points, which hand the environment to them.
+ */
+const envReaders = [
+  '**/config/**',
+  'functions/src/index.ts',
+  'functions/src/cli/attest.ts',
+  'media-host/src/main.ts',
+  'media-host/src/deploy/configure-windows-host.ts',
+  'local/src/**/main.ts',
+  'local/src/start/scenario.ts',
+];
+
+/** Module-level declarations an orchestrator may not have: state that outlives one replay. */
+const moduleLevel = ':matches(Program, Program > ExportNamedDeclaration) > VariableDeclaration';
+
 export default tseslint.config(
   {
     ignores: [
@@ -142,6 +159,28 @@ export default tseslint.config(
     },
   },
   {
+    files: [
+      'core/src/**/*.ts',
+      'functions/src/**/*.ts',
+      'media-host/src/**/*.ts',
+      'local/src/**/*.ts',
+    ],
+    ignores: ['**/*.test.ts', ...envReaders],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message:
+            'Only configuration modules (config/) and entry points read process.env; take the value as an option.',
+        },
+      ],
+    },
+  },
+  {
+    // After the process.env rule: this object replaces no-restricted-properties for orchestrators
+    // (nonDeterministic bans process.env there too).
     files: ['functions/src/orchestrators/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
@@ -160,6 +199,16 @@ export default tseslint.config(
         {
           selector: 'AwaitExpression',
           message: 'Orchestrators yield context.df tasks; they never await.',
+        },
+        {
+          selector: `${moduleLevel}[kind=/^(let|var)$/]`,
+          message:
+            'No module-level mutable state in orchestrators: it outlives a replay and is shared by every instance in the worker.',
+        },
+        {
+          selector: `${moduleLevel} > VariableDeclarator > :matches(NewExpression[callee.name=/^(Map|Set|WeakMap|WeakSet|Array)$/], ArrayExpression, ObjectExpression)`,
+          message:
+            'No module-level mutable state in orchestrators: a module-level collection or object is shared by every instance (use `as const`, or keep it in the orchestration).',
         },
       ],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'fetch'],

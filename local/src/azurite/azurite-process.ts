@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
+import { azuriteNodeArgs } from '../config/local-env';
 
 /** Azurite's published development account (documented by Microsoft; not a secret). */
 export const DEV_ACCOUNT_NAME = 'devstoreaccount1';
@@ -23,6 +24,8 @@ export interface AzuriteOptions {
   tablePort?: number;
   /** How long to wait for the three services to listen. Default 30 000. */
   startTimeoutInMs?: number;
+  /** Node options for Azurite's process (diagnostics). Default: `ATTEST_AZURITE_NODE_ARGS`. */
+  nodeArgs?: readonly string[];
 }
 
 export interface AzuriteInstance {
@@ -98,7 +101,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     args.push('--location', options.location);
   }
   // Diagnostics only (for example `--cpu-prof --cpu-prof-dir=/tmp/azurite-prof`): node options for Azurite's process.
-  const nodeArgs = (process.env.ATTEST_AZURITE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const nodeArgs = options.nodeArgs ?? azuriteNodeArgs();
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -45,7 +45,7 @@ export const CLOCK_OFFSET_ENV = 'ATTEST_DURABLE_CLOCK_OFFSET_MS';
  * `ATTEST_DURABLE_CLOCK_OFFSET_MS` when set (restart tests start a host "in the future" so
  * that a durable timer created by a previous process is due). Throws on a malformed value.
  */
-export function clockFromEnv(env: NodeJS.ProcessEnv = process.env): Clock {
+export function clockFromEnv(env: NodeJS.ProcessEnv): Clock {
   const raw = env[CLOCK_OFFSET_ENV];
   if (raw === undefined || raw.trim() === '') return { now: () => new Date() };
   const offset = Number(raw);

@@ -32,8 +32,8 @@ export interface FunctionsHostOptions {
   readonly appPath: string;
   /** HTTP port on 127.0.0.1; 0 (default) picks a free one. */
   readonly port?: number;
-  /** App settings for `%NAME%` and `connection` lookups. Default `process.env`. */
-  readonly appSettings?: AppSettings;
+  /** App settings for `%NAME%` and `connection` lookups (the entry point passes `process.env`, as Azure Functions does). */
+  readonly appSettings: AppSettings;
   /** Default: the system clock. A manual clock lets tests fast-forward timers. */
   readonly clock?: Clock;
   /** Default: JSON lines on stdout. */
@@ -114,7 +114,7 @@ export function findDurableEngineFactory(): DurableEngineFactory | string {
 export async function startFunctionsHost(options: FunctionsHostOptions): Promise<FunctionsHost> {
   const logSink = options.logSink ?? jsonLineSink();
   const clock = options.clock ?? systemClock;
-  const appSettings = options.appSettings ?? process.env;
+  const appSettings = options.appSettings;
   const logger = createHostLogger(logSink, { component: 'functions-host' }, () => clock.now());
   const app = await loadFunctionApp(options.appPath, { logSink });
   const settings: HostJsonSettings = { ...readHostJson(app.appRoot), ...options.hostSettings };

@@ -26,6 +26,7 @@ import {
   type SimLogger,
 } from './util/http';
 import { WebhookDeliverer } from './webhook/deliverer';
+import { simulatorLogLevel } from '../config/local-env';
 
 export { ensureLocalCa, CA_FILE_NAMES } from './ca/ensure-ca';
 export { ManualSimClock, systemSimClock, type SimClock } from './util/clock';
@@ -125,9 +126,7 @@ export async function startTeamsSimulator(
   const problems = validateDirectory(directory);
   if (problems.length > 0) throw new Error(`invalid simulator directory: ${problems.join('; ')}`);
   const clock = options.clock ?? systemSimClock;
-  const log =
-    options.log ??
-    jsonLineLogger((process.env.ATTEST_SIM_LOG_LEVEL as 'info' | undefined) ?? 'info');
+  const log = options.log ?? jsonLineLogger(simulatorLogLevel());
   const controlToken = options.controlToken ?? randomBytes(24).toString('base64url');
   let baseUrl = 'https://127.0.0.1:0';
 
