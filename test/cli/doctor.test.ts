@@ -1,4 +1,9 @@
+import type { InteractionRecord } from '@attest/core';
 import { getFreePort } from '../../local/src/azurite/azurite-process';
+import {
+  createTableFactory,
+  TablesInteractionStore,
+} from '../../functions/src/adapters/table-stores';
 import { main } from '../../functions/src/cli/attest';
 import { runDoctor } from '../../functions/src/cli/doctor/doctor';
 import {
@@ -21,14 +26,17 @@ const CHECKS = [
   'storage',
   'keys',
   'media-host',
+  'recent-invites',
 ];
 
 describe('attest doctor against the local stack', () => {
   let stack: RecorderStack;
   let settings: Record<string, string | undefined>;
   let closedPort: number;
+  let startedAt: Date;
 
   beforeAll(async () => {
+    startedAt = new Date();
     ({ stack } = await startRecorderStackWithMedia());
     // The stack configures the function app through the environment; doctor reads the same.
     settings = { ...process.env };
@@ -38,13 +46,14 @@ describe('attest doctor against the local stack', () => {
 
   async function doctor(
     overrides: Record<string, string | undefined> = {},
-    options: { now?: () => Date; certificateWarningInDays?: number } = {},
+    options: { now?: () => Date; certificateWarningInDays?: number; invitesSince?: Date } = {},
   ): Promise<Run> {
     const lines: string[] = [];
     const code = await runDoctor(
       {
         settings: { ...settings, ...overrides },
         certificateWarningInDays: options.certificateWarningInDays ?? 30,
+        invitesSince: options.invitesSince ?? startedAt,
         ...(options.now !== undefined ? { now: options.now } : {}),
       },
       (line) => lines.push(line),
@@ -123,6 +132,31 @@ describe('attest doctor against the local stack', () => {
     expect(run.code).toBe(1);
     expect(lineOf(run, 'media-host')).toMatch(
       /^FAIL {2}media-host mh-\S+ +media certificate expires at \d{4}-\d\d-\d\dT.* \(in \d+ days\) -> import a renewed certificate/,
+    );
+  });
+
+  it('names a failed invite of the recent past with its interaction id', async () => {
+    const tables = createTableFactory({
+      connectionString: settings.ATTEST_STORAGE_CONNECTION_STRING,
+    });
+    const invitedAt = new Date().toISOString();
+    await new TablesInteractionStore(tables).createIfAbsent({
+      tenantId: 'doctor-tenant',
+      interactionId: 'doctor-failed-invite',
+      callId: 'doctor-call',
+      type: 'p2p',
+      direction: 'inbound',
+      outcome: 'failed',
+      outcomeReason: 'media host unavailable',
+      invitedAt,
+      recordedUserIds: [],
+      recordingStatusHistory: [],
+      gaps: [],
+    } satisfies InteractionRecord);
+    const run = await doctor({}, { invitesSince: new Date(Date.parse(invitedAt) - 1) });
+    expect(run.code).toBe(1);
+    expect(lineOf(run, 'recent-invites')).toMatch(
+      /^FAIL {2}recent-invites +\d+ invite\(s\) since .*1 failed.*e\.g\. doctor-failed-invite \(media host unavailable\) -> rejectedBusy: no media host could take the call/,
     );
   });
 

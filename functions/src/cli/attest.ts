@@ -133,26 +133,39 @@ export async function main(
       parseDays,
       30,
     )
-    .action(async (options: { settings?: string; url?: string; certWarningDays: number }) => {
-      let settings = environment.env;
-      if (options.settings !== undefined) {
-        try {
-          settings = parseSettingsFile(readFileSync(options.settings, 'utf8'));
-        } catch {
-          err(`cannot read settings from ${options.settings}`);
-          code = 2;
-          return;
+    .option(
+      '--since <time>',
+      'summarise invites since this ISO 8601 time (default: the last 24 hours)',
+      parseTime,
+    )
+    .action(
+      async (options: {
+        settings?: string;
+        url?: string;
+        certWarningDays: number;
+        since?: Date;
+      }) => {
+        let settings = environment.env;
+        if (options.settings !== undefined) {
+          try {
+            settings = parseSettingsFile(readFileSync(options.settings, 'utf8'));
+          } catch {
+            err(`cannot read settings from ${options.settings}`);
+            code = 2;
+            return;
+          }
         }
-      }
-      code = await runDoctor(
-        {
-          settings,
-          ...(options.url !== undefined ? { url: options.url } : {}),
-          certificateWarningInDays: options.certWarningDays,
-        },
-        out,
-      );
-    });
+        code = await runDoctor(
+          {
+            settings,
+            ...(options.url !== undefined ? { url: options.url } : {}),
+            certificateWarningInDays: options.certWarningDays,
+            ...(options.since !== undefined ? { invitesSince: options.since } : {}),
+          },
+          out,
+        );
+      },
+    );
 
   if (argv.length === 0) {
     err(GENERAL_USAGE);
@@ -251,6 +264,12 @@ function collect(value: string, previous: string[]): string[] {
 function parseInvitations(value: string): 1 | 2 {
   if (value !== '1' && value !== '2') throw new InvalidArgumentError('must be 1 or 2');
   return value === '1' ? 1 : 2;
+}
+
+function parseTime(value: string): Date {
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime())) throw new InvalidArgumentError('must be an ISO 8601 time');
+  return time;
 }
 
 function parseDays(value: string): number {

@@ -9,7 +9,12 @@ import { KeyClient } from '@azure/keyvault-keys';
 import type { FunctionsConfig } from '../../config/load-config';
 import type { JwtSettings } from '../../config/recorder-config';
 import { createStorageClients } from '../../adapters/storage-clients';
-import { createTableFactory, TablesMediaHostRegistry } from '../../adapters/table-stores';
+import {
+  createTableFactory,
+  TablesInteractionStore,
+  TablesMediaHostRegistry,
+  type TableFactory,
+} from '../../adapters/table-stores';
 import { fail, pass, reason, skip, type CheckResult } from './check';
 
 export interface DoctorContext {
@@ -19,6 +24,8 @@ export interface DoctorContext {
   readonly now: () => Date;
   /** A certificate ending sooner than this fails. */
   readonly certificateWarningInMs: number;
+  /** Invites since this time are summarised (default: the last 24 hours). */
+  readonly invitesSince?: Date;
   /** Credential of the person running doctor (Key Vault, storage in Azure). */
   readonly credential?: TokenCredential;
   readonly fetch: typeof fetch;
@@ -201,15 +208,16 @@ export async function checkKeys(ctx: DoctorContext): Promise<CheckResult> {
   }
 }
 
+function tablesOf(ctx: DoctorContext): TableFactory {
+  return createTableFactory({
+    connectionString: ctx.config.storage.connectionString,
+    tableUrl: ctx.config.storage.tableUrl,
+    credential: createStorageClients(ctx.config.storage).credential,
+  });
+}
+
 export async function checkMediaHosts(ctx: DoctorContext): Promise<CheckResult[]> {
-  const clients = createStorageClients(ctx.config.storage);
-  const registry = new TablesMediaHostRegistry(
-    createTableFactory({
-      connectionString: ctx.config.storage.connectionString,
-      tableUrl: ctx.config.storage.tableUrl,
-      credential: clients.credential,
-    }),
-  );
+  const registry = new TablesMediaHostRegistry(tablesOf(ctx));
   let hosts;
   try {
     hosts = await registry.list();
@@ -259,6 +267,49 @@ export async function checkMediaHosts(ctx: DoctorContext): Promise<CheckResult[]
       `heartbeat ${Math.round(ageInMs / 1000)} s ago, ${load}${host.isDraining ? ', draining' : ''}${certificate}`,
     );
   });
+}
+
+const RECENT_WINDOW_IN_MS = 24 * 3_600_000;
+
+/** Recent invites by outcome; a failed or refused one fails, naming its interaction. */
+export async function checkRecentInvites(ctx: DoctorContext): Promise<CheckResult> {
+  const name = 'recent-invites';
+  const since = (
+    ctx.invitesSince ?? new Date(ctx.now().getTime() - RECENT_WINDOW_IN_MS)
+  ).toISOString();
+  const window = ctx.invitesSince === undefined ? 'in the last 24 h' : `since ${since}`;
+  let invites;
+  try {
+    invites = await new TablesInteractionStore(tablesOf(ctx)).list({
+      invitedAfter: since,
+      top: 500,
+    });
+  } catch (error) {
+    return fail(
+      name,
+      `the interaction index is unreadable (${reason(error)})`,
+      'see the storage check',
+    );
+  }
+  if (invites.length === 0)
+    return pass(
+      name,
+      "no invite in the last 24 h; if recorded users had calls, Teams is not inviting the bot: check the policy grant (attest teams-policy) and the bot's calling webhook",
+    );
+  const counts = new Map<string, number>();
+  for (const invite of invites) counts.set(invite.outcome, (counts.get(invite.outcome) ?? 0) + 1);
+  const summary = [...counts].map(([outcome, count]) => `${count} ${outcome}`).join(', ');
+  const bad = invites.filter((i) => i.outcome === 'failed' || i.outcome === 'rejectedBusy');
+  if (bad.length === 0) return pass(name, `${invites.length} invite(s) ${window}: ${summary}`);
+  const examples = bad
+    .slice(0, 3)
+    .map((i) => `${i.interactionId}${i.outcomeReason !== undefined ? ` (${i.outcomeReason})` : ''}`)
+    .join('; ');
+  return fail(
+    name,
+    `${invites.length} invite(s) ${window}: ${summary}; e.g. ${examples}`,
+    'rejectedBusy: no media host could take the call (see the media-host lines, scale out); failed: read the function app logs for these interaction ids',
+  );
 }
 
 function missingCredential(): never {

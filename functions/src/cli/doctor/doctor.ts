@@ -12,6 +12,7 @@ import {
   checkKeys,
   checkMediaHosts,
   checkOpenIdMetadata,
+  checkRecentInvites,
   checkStorage,
   type DoctorContext,
 } from './checks';
@@ -22,6 +23,8 @@ export interface DoctorOptions {
   /** Base URL of the function app; default ATTEST_PUBLIC_BASE_URL. */
   readonly url?: string;
   readonly certificateWarningInDays: number;
+  /** Summarise invites since this time (default: the last 24 hours). */
+  readonly invitesSince?: Date;
   readonly now?: () => Date;
   readonly fetch?: typeof fetch;
   /** Reads `@Microsoft.KeyVault(SecretUri=…)` references; default: the signed-in Azure user. */
@@ -75,6 +78,7 @@ export async function runDoctor(
     url: (options.url ?? config.recorder.publicBaseUrl).replace(/\/+$/, ''),
     now: options.now ?? (() => new Date()),
     certificateWarningInMs: options.certificateWarningInDays * 86_400_000,
+    ...(options.invitesSince !== undefined ? { invitesSince: options.invitesSince } : {}),
     ...(credential !== undefined ? { credential } : {}),
     fetch: fetchImpl,
   };
@@ -101,6 +105,7 @@ export async function runDoctor(
   report(await checkStorage(ctx));
   report(await checkKeys(ctx));
   for (const result of await checkMediaHosts(ctx)) report(result);
+  report(await checkRecentInvites(ctx));
   const failed = results.filter((r) => r.status === 'fail').length;
   out(failed === 0 ? 'ALL CHECKS PASSED' : `${failed} CHECK(S) FAILED`);
   return failed === 0 ? 0 : 1;
