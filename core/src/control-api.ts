@@ -181,6 +181,36 @@ export interface MediaHostHealth {
   readonly spoolLimitInBytes: number;
   /** End of validity of the host's media TLS certificate (ISO 8601); `attest doctor` warns ahead of it. */
   readonly certificateExpiresAt?: string;
+  /** The .NET bridge on the same machine, when the host has one (Teams' real media). */
+  readonly bridge?: MediaBridgeHealth;
+}
+
+/**
+ * What the .NET bridge reports (its `GET /v1/health`), as the media host last read it; with
+ * `isReachable: false` and no other figures when the bridge did not answer.
+ */
+export interface MediaBridgeHealth {
+  readonly isReachable: boolean;
+  /** Version of Microsoft's media library the bridge runs (Microsoft retires old ones). */
+  readonly sdkVersion?: string;
+  readonly isPlatformInitialized?: boolean;
+  /** The media platform's own load state: normal, heavilyLoaded or overloaded. */
+  readonly platformHealth?: string;
+  /** End of validity of the media platform's certificate (ISO 8601). */
+  readonly certificateExpiresAt?: string;
+  readonly sessions?: number;
+  readonly framesPerSecond?: number;
+  /** Frames waiting in the bridge's per-call queues. */
+  readonly queueDepth?: number;
+  readonly framesForwarded?: number;
+  /** Frames the bridge dropped because a queue was full; each dropped interval is a reported gap. */
+  readonly framesDropped?: number;
+  readonly gapReports?: number;
+  readonly unackedFrames?: number;
+  /** Calls whose link to this media host is down (reconnecting). */
+  readonly disconnectedSessions?: number;
+  /** When the media host read this report (ISO 8601). */
+  readonly checkedAt: string;
 }
 
 export interface MediaHostHeartbeat extends MediaHostHealth {

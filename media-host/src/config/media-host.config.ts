@@ -83,6 +83,18 @@ export interface MediaHostConfig {
    * (`ATTEST_LIVE_LISTEN_KEY` there). Undefined = live listen-in is disabled. Never logged.
    */
   readonly liveListenKey?: string;
+  /**
+   * `ATTEST_MEDIA_LOOPBACK_PORT`: a second media protocol listener on 127.0.0.1 without TLS, for
+   * the .NET bridge on the same machine (0 = any free port). Undefined = no loopback listener.
+   */
+  readonly loopbackProtocolPort?: number;
+  /**
+   * `ATTEST_MEDIA_BRIDGE_URL` (`http://127.0.0.1:<port>`) and `ATTEST_MEDIA_BRIDGE_CONTROL_KEY`:
+   * the .NET bridge that hosts the real-time media platform. Set: sessions get the platform's
+   * media configuration from the bridge and media over the loopback listener. Unset: the
+   * simulator's behaviour (the host's own blob, media over TLS).
+   */
+  readonly bridge?: { readonly url: string; readonly controlKey: string };
 }
 
 /** `ATTEST_MEDIA_KEYVAULT_*`: the vault and the names of the keys the media host uses. */
@@ -178,6 +190,20 @@ export function loadConfig(env: Env): MediaHostConfig {
   const liveListenKey = read('LIVE_LISTEN_KEY');
   if (liveListenKey !== undefined && liveListenKey.length < 32)
     problems.push('ATTEST_MEDIA_LIVE_LISTEN_KEY must be at least 32 characters');
+  const bridgeUrl = read('BRIDGE_URL');
+  const bridgeControlKey = read('BRIDGE_CONTROL_KEY');
+  if (
+    bridgeUrl !== undefined &&
+    !/^http:\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):\d+\/?$/.test(bridgeUrl)
+  )
+    problems.push(
+      'ATTEST_MEDIA_BRIDGE_URL must be http://127.0.0.1:<port> (the bridge runs on this machine)',
+    );
+  if (bridgeUrl !== undefined && (bridgeControlKey === undefined || bridgeControlKey.length < 32))
+    problems.push(
+      'ATTEST_MEDIA_BRIDGE_CONTROL_KEY must be at least 32 characters when ATTEST_MEDIA_BRIDGE_URL is set',
+    );
+  const loopbackPortText = read('LOOPBACK_PORT');
   const logLevel = (read('LOG_LEVEL') ?? 'info') as MediaHostConfig['logLevel'];
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel))
     problems.push('ATTEST_MEDIA_LOG_LEVEL must be debug, info, warn or error');
@@ -229,6 +255,12 @@ export function loadConfig(env: Env): MediaHostConfig {
     logLevel,
     helloTimeoutInMs: int('HELLO_TIMEOUT_MS', 10_000, 100, 600_000),
     ...(liveListenKey !== undefined ? { liveListenKey } : {}),
+    ...(loopbackPortText !== undefined || bridgeUrl !== undefined
+      ? { loopbackProtocolPort: int('LOOPBACK_PORT', 0, 0, 65535) }
+      : {}),
+    ...(bridgeUrl !== undefined && bridgeControlKey !== undefined
+      ? { bridge: { url: bridgeUrl.replace(/\/+$/, ''), controlKey: bridgeControlKey } }
+      : {}),
   };
   if (problems.length > 0) {
     throw new RecorderError(

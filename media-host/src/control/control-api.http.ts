@@ -48,6 +48,11 @@ export interface ControlApiOptions {
   readonly onUpgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Called after a session was sealed or aborted through this API (ends its live listeners). */
   readonly onSessionFinished?: (sessionId: string) => void;
+  /** A session's MSI-to-participant map was replaced (the bridge's video subscriptions follow it). */
+  readonly onParticipantsUpdated?: (
+    sessionId: string,
+    participants: readonly ParticipantMapping[],
+  ) => void;
 }
 
 export type ExtraRouteHandler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -243,9 +248,12 @@ export async function startControlApi(options: ControlApiOptions): Promise<Contr
         await session.startPersisting();
         return send(res, 200, session.status());
       }
-      case 'PUT participants':
-        await session.updateParticipants(parseParticipants(await readBody(req, maxBodyBytes)));
+      case 'PUT participants': {
+        const participants = parseParticipants(await readBody(req, maxBodyBytes));
+        await session.updateParticipants(participants);
+        options.onParticipantsUpdated?.(session.sessionId, participants);
         return send(res, 200, session.status());
+      }
       case 'POST pause': {
         const body = await readBody(req, maxBodyBytes);
         if (!isObject(body)) throw invalid('body must be a JSON object');

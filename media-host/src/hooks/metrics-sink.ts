@@ -24,6 +24,17 @@ export const MetricNames = {
   activeSessions: 'attest_media_active_sessions',
   /** histogram-ish observation, host: commit latency in ms. */
   commitLatencyInMs: 'attest_media_commit_latency_ms',
+  /** gauges, host: the .NET bridge's health as last read (see `MediaBridgeHealth`). */
+  bridgeReachable: 'attest_media_bridge_reachable',
+  bridgePlatformInitialized: 'attest_media_bridge_platform_initialized',
+  bridgeSessions: 'attest_media_bridge_sessions',
+  bridgeFramesPerSecond: 'attest_media_bridge_frames_per_second',
+  bridgeQueueDepth: 'attest_media_bridge_queue_depth',
+  bridgeFramesForwarded: 'attest_media_bridge_frames_forwarded',
+  bridgeFramesDropped: 'attest_media_bridge_frames_dropped',
+  bridgeGapReports: 'attest_media_bridge_gap_reports',
+  bridgeUnackedFrames: 'attest_media_bridge_unacked_frames',
+  bridgeDisconnectedSessions: 'attest_media_bridge_disconnected_sessions',
 } as const;
 export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];
 

@@ -26,6 +26,7 @@ import { noopMetrics, type MetricsSink } from '../hooks/metrics-sink';
 import {
   startMediaProtocolServer,
   type MediaProtocolServer,
+  type MediaProtocolServerOptions,
 } from '../ingest/media-protocol.server';
 import { loadMediaHostKeys } from '../keys/media-host-keys';
 import type { ListenAuditEvent } from '../live/live-monitor';
@@ -36,6 +37,8 @@ import { Spool } from '../pipeline/spool';
 import type { MediaSession } from '../session/media-session';
 import type { SessionEnvironment } from '../session/session-environment';
 import type { BlockStore } from '../sink/block-store';
+import { createBridgeClient } from '../bridge/bridge-client';
+import { createBridgeWiring, type BridgeWiring } from '../bridge/bridge-wiring';
 import { createHostBlockStore } from './block-store.wiring';
 import { createFunctionAppNotifier } from './function-app-notifier';
 import { createLimiter } from './limiter';
@@ -81,6 +84,8 @@ export interface MediaHost {
   readonly hostId: string;
   readonly controlUrl: string;
   readonly mediaPort: number;
+  /** Port of the loopback, no-TLS media listener for the bridge, when configured. */
+  readonly loopbackPort?: number;
   /** Per-session frame taps for live monitoring. */
   readonly taps: FrameTaps;
   getSession(sessionId: string): MediaSession | undefined;
@@ -186,6 +191,7 @@ export async function startMediaHost(
     spoolBytes: spool.sizeInBytes,
     spoolLimitInBytes: spool.limit,
     certificateExpiresAt,
+    ...(bridge?.health() !== undefined ? { bridge: bridge.health() } : {}),
   });
   const heartbeat = createHeartbeat({
     intervalInMs: config.heartbeatIntervalInMs,
@@ -206,11 +212,7 @@ export async function startMediaHost(
   housekeeping.start();
 
   // ---- servers ----
-  const protocol: MediaProtocolServer = await startMediaProtocolServer({
-    host: config.protocolHost,
-    port: config.protocolPort,
-    cert,
-    key,
+  const protocolOptions: Omit<MediaProtocolServerOptions, 'host' | 'port' | 'tls'> = {
     maxPayloadBytes: config.maxFramePayloadBytes,
     helloTimeoutInMs: config.helloTimeoutInMs,
     getSession: (id) => registry.get(id),
@@ -230,7 +232,22 @@ export async function startMediaHost(
     taps,
     metrics,
     logger,
+  };
+  const protocol: MediaProtocolServer = await startMediaProtocolServer({
+    ...protocolOptions,
+    host: config.protocolHost,
+    port: config.protocolPort,
+    tls: { cert, key },
   });
+  // The bridge on this machine streams over loopback without TLS; the token still authenticates.
+  const loopback: MediaProtocolServer | undefined =
+    config.loopbackProtocolPort !== undefined
+      ? await startMediaProtocolServer({
+          ...protocolOptions,
+          host: '127.0.0.1',
+          port: config.loopbackProtocolPort,
+        })
+      : undefined;
 
   const admitSession = createSessionAdmission({
     env,
@@ -243,6 +260,25 @@ export async function startMediaHost(
     now,
     logger,
   });
+  const bridge: BridgeWiring | undefined =
+    config.bridge !== undefined && loopback !== undefined
+      ? createBridgeWiring({
+          client: createBridgeClient({
+            url: config.bridge.url,
+            controlKey: config.bridge.controlKey,
+            ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
+          }),
+          loopbackEndpoint: () => `tcp://127.0.0.1:${loopback.port}`,
+          tokenOf: (id) => registry.get(id)?.token,
+          abortSession: async (id, reason) => {
+            await registry.get(id)?.abort(reason);
+          },
+          healthIntervalInMs: Math.min(config.heartbeatIntervalInMs, 5000),
+          now,
+          metrics,
+          logger,
+        })
+      : undefined;
   const { live, onUpgrade } = wireLiveListen({
     liveListenKey: config.liveListenKey,
     registry,
@@ -260,10 +296,17 @@ export async function startMediaHost(
     logger,
     ...(deps.extraRoutes !== undefined ? { extraRoutes: deps.extraRoutes } : {}),
     onUpgrade,
-    onSessionFinished: (sessionId) => live?.endSession(sessionId),
+    onSessionFinished: (sessionId) => {
+      live?.endSession(sessionId);
+      bridge?.onSessionFinished(sessionId);
+    },
+    ...(bridge !== undefined ? { onParticipantsUpdated: bridge.onParticipants.bind(bridge) } : {}),
     controller: {
       // A promise for the control API; the admission itself is synchronous.
-      createSession: (request) => new Promise((resolve) => resolve(admitSession(request))),
+      createSession: (request) =>
+        bridge !== undefined
+          ? bridge.admit(admitSession, request)
+          : new Promise((resolve) => resolve(admitSession(request))),
       getSession: (id) => registry.get(id),
       health,
       setDraining: (value) => {
@@ -279,6 +322,8 @@ export async function startMediaHost(
   logger.info('media host started', {
     controlPort: control.port,
     mediaPort: protocol.port,
+    ...(loopback !== undefined ? { loopbackPort: loopback.port } : {}),
+    ...(bridge !== undefined ? { bridgeUrl: config.bridge?.url } : {}),
     region: config.region,
   });
 
@@ -287,6 +332,7 @@ export async function startMediaHost(
     hostId: config.hostId,
     controlUrl,
     mediaPort: protocol.port,
+    ...(loopback !== undefined ? { loopbackPort: loopback.port } : {}),
     taps,
     getSession: (id) => registry.get(id),
     health,
@@ -299,7 +345,9 @@ export async function startMediaHost(
         await housekeeping.stop();
         live?.close();
         await control.close();
+        bridge?.stop();
         await protocol.close();
+        await loopback?.close();
         await spool.close();
         logger.info('media host stopped');
       })();

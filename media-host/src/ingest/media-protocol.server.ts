@@ -1,11 +1,13 @@
 /**
- * The media protocol listener: TLS over TCP, one connection per media session, authenticated by
- * the session token in the first (hello) frame. Bad input (malformed, oversized, out-of-order,
+ * The media protocol listener: TLS over TCP (remote sources such as the simulator) or plain TCP
+ * on loopback (the .NET bridge on the same machine), one connection per media session,
+ * authenticated by the session token in the first (hello) frame. Bad input (malformed, oversized, out-of-order,
  * wrong session) ends that connection with an error frame and a logged reason; other sessions and
  * the process are never affected. The socket reader never awaits: frames are handed to the
  * session synchronously (which spools them) and acknowledged after the spool's fsync.
  */
-import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { createServer } from 'node:tls';
 import {
   encodeFrame,
   FRAME_HEADER_BYTES,
@@ -30,8 +32,11 @@ export interface MediaConnection {
 export interface MediaProtocolServerOptions {
   readonly host: string;
   readonly port: number;
-  readonly cert: Buffer;
-  readonly key: Buffer;
+  /**
+   * The listener's certificate and key. Omitted: plain TCP, accepted only on a loopback address
+   * (both processes on one machine; the session token still authenticates each connection).
+   */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   readonly maxPayloadBytes: number;
   readonly helloTimeoutInMs: number;
   readonly getSession: (sessionId: string) => MediaSession | undefined;
@@ -53,19 +58,30 @@ export interface MediaProtocolServer {
 export async function startMediaProtocolServer(
   options: MediaProtocolServerOptions,
 ): Promise<MediaProtocolServer> {
-  const sockets = new Set<TLSSocket>();
-  const server: Server = createServer(
-    { cert: options.cert, key: options.key, minVersion: 'TLSv1.2' },
-    (socket) => {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
-      handleConnection(socket, options);
-    },
-  );
-  // Handshake failures and resets before a session is known: log and carry on.
-  server.on('tlsClientError', (error) =>
-    options.logger.debug('media connection failed during TLS handshake', { error: error.message }),
-  );
+  const sockets = new Set<Socket>();
+  const onConnection = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    handleConnection(socket, options);
+  };
+  let server: TcpServer;
+  if (options.tls !== undefined) {
+    const tlsServer = createServer(
+      { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' },
+      onConnection,
+    );
+    // Handshake failures and resets before a session is known: log and carry on.
+    tlsServer.on('tlsClientError', (error) =>
+      options.logger.debug('media connection failed during TLS handshake', {
+        error: error.message,
+      }),
+    );
+    server = tlsServer;
+  } else {
+    if (!isLoopbackHost(options.host))
+      throw new Error('the plain-TCP media listener binds only to a loopback address');
+    server = createTcpServer({ noDelay: true }, onConnection);
+  }
   const port = await listenOn(server, options.port, options.host);
   let closing: Promise<void> | undefined;
   return {
@@ -80,7 +96,12 @@ export async function startMediaProtocolServer(
   };
 }
 
-function handleConnection(socket: TLSSocket, options: MediaProtocolServerOptions): void {
+/** Whether `host` is a loopback address (`127.0.0.0/8`, `::1`, `localhost`). */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function handleConnection(socket: Socket, options: MediaProtocolServerOptions): void {
   const decoder = new MediaFrameDecoder({ maxPayloadBytes: options.maxPayloadBytes });
   let session: MediaSession | undefined;
   /** The session id a hello claimed, for the error frame when it is refused. */
