@@ -20,6 +20,7 @@ import {
   readState,
   toRow,
   validateInstanceId,
+  type Entity,
 } from './instance-rows';
 import type { InstanceStore } from './instance-store';
 import { toPublicHistory } from './public-history';
@@ -110,24 +111,13 @@ export class InstanceClient {
     inputText: string | undefined,
     parent: ParentRef | undefined,
   ): Promise<'created' | 'conflict'> {
-    const { store, clock, log, scheduler } = this.#options;
-    const now = clock.now();
-    const executionId = newExecutionId();
-    const state = pendingStateRow(instanceId, name, executionId, now);
-    if (parent !== undefined) {
-      state.ParentInstanceId = parent.instanceId;
-      state.ParentExecutionId = parent.executionId;
-      state.ParentTaskId = parent.taskId;
-      state.ParentName = parent.name;
-    }
-    await store.hub.packText(state, 'Input', inputText);
-    const started = historyEvents.executionStarted(now, {
-      name,
-      input: inputText,
+    const { store, log, scheduler } = this.#options;
+    const { executionId, state, started } = await this.#newExecution(
       instanceId,
-      executionId,
-      parent: parent === undefined ? undefined : { ...parent },
-    });
+      name,
+      inputText,
+      parent,
+    );
     const message = await store.messageEntity(instanceId, store.newMessageKey(), {
       kind: 'start',
       executionId,
@@ -165,7 +155,7 @@ export class InstanceClient {
     name: string,
     inputText: string | undefined,
   ): Promise<'created' | 'conflict'> {
-    const { store, held, scheduler, clock } = this.#options;
+    const { store, held, scheduler } = this.#options;
     if (
       this.#options.isStopped() ||
       scheduler.isRunning(instanceId) ||
@@ -174,16 +164,12 @@ export class InstanceClient {
     ) {
       return this.createInstance(instanceId, name, inputText, undefined);
     }
-    const now = clock.now();
-    const executionId = newExecutionId();
-    const state = pendingStateRow(instanceId, name, executionId, now);
-    await store.hub.packText(state, 'Input', inputText);
-    const started = historyEvents.executionStarted(now, {
-      name,
-      input: inputText,
+    const { now, executionId, state, started } = await this.#newExecution(
       instanceId,
-      executionId,
-    });
+      name,
+      inputText,
+      undefined,
+    );
     const message = heldMessage({
       rowKey: '',
       kind: 'start',
@@ -206,6 +192,33 @@ export class InstanceClient {
     } finally {
       scheduler.release(instanceId);
     }
+  }
+
+  /** The state row and ExecutionStarted event of a new execution (nothing stored yet). */
+  async #newExecution(
+    instanceId: string,
+    name: string,
+    inputText: string | undefined,
+    parent: ParentRef | undefined,
+  ): Promise<{ now: Date; executionId: string; state: Entity; started: HistoryEvent }> {
+    const now = this.#options.clock.now();
+    const executionId = newExecutionId();
+    const state = pendingStateRow(instanceId, name, executionId, now);
+    if (parent !== undefined) {
+      state.ParentInstanceId = parent.instanceId;
+      state.ParentExecutionId = parent.executionId;
+      state.ParentTaskId = parent.taskId;
+      state.ParentName = parent.name;
+    }
+    await this.#options.store.hub.packText(state, 'Input', inputText);
+    const started = historyEvents.executionStarted(now, {
+      name,
+      input: inputText,
+      instanceId,
+      executionId,
+      parent: parent === undefined ? undefined : { ...parent },
+    });
+    return { now, executionId, state, started };
   }
 
   async raiseEvent(

@@ -14,18 +14,20 @@ import type { InstanceStore } from './instance-store';
 import { logFailure } from './log';
 import type { Scheduler } from './scheduler';
 
+/** Creates a (child) instance with its start message; 'conflict' when the id is taken. */
+export type CreateInstance = (
+  instanceId: string,
+  name: string,
+  inputText: string | undefined,
+  parent: ParentRef,
+) => Promise<'created' | 'conflict'>;
+
 export interface OutboxOptions {
   readonly store: InstanceStore;
   readonly scheduler: Scheduler;
   readonly clock: Clock;
   readonly log: HostLogger;
-  /** Creates a (child) instance with its start message; 'conflict' when the id is taken. */
-  readonly createInstance: (
-    instanceId: string,
-    name: string,
-    inputText: string | undefined,
-    parent: ParentRef,
-  ) => Promise<'created' | 'conflict'>;
+  readonly createInstance: CreateInstance;
 }
 
 export class Outbox {

@@ -11,10 +11,9 @@ import { EpisodeEnd } from './episode-end';
 import { HeldMessages } from './held-messages';
 import { HubLease } from './hub-lease';
 import { RowKeys } from './hub-store';
-import type { ParentRef } from './history-events';
 import type { InstanceStore } from './instance-store';
 import { logFailure } from './log';
-import { Outbox } from './outbox';
+import { Outbox, type CreateInstance } from './outbox';
 import { Scheduler } from './scheduler';
 
 export interface WorkerOptions {
@@ -27,12 +26,7 @@ export interface WorkerOptions {
   readonly leaseDurationInMs: number;
   readonly pollIntervalInMs: number;
   /** Creates a (child) instance with its start message (the client's create). */
-  readonly createInstance: (
-    instanceId: string,
-    name: string,
-    inputText: string | undefined,
-    parent: ParentRef,
-  ) => Promise<'created' | 'conflict'>;
+  readonly createInstance: CreateInstance;
 }
 
 /** How long `close` waits for in-flight episodes and activities (wall clock). */
