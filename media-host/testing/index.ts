@@ -6,3 +6,4 @@
 export { MemoryBlockStore } from './memory-block-store';
 export * from './h264-test-streams';
 export * from './test-signals';
+export * from './ws-codec';

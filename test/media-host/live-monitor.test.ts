@@ -8,14 +8,12 @@ import {
   type MediaProtocolFrame,
 } from '@attest/core';
 import {
-  WsFrameParser,
-  WsOpcode,
   attachLiveMonitor,
-  encodeWsFrame,
   type ListenAuditEvent,
   type LiveMonitor,
   type LiveTappedFrame,
 } from '../../media-host/src/live';
+import { WsFrameParser, WsOpcode, encodeWsFrame } from '../../media-host/testing';
 
 const SESSION = '0b7c6a4e-1d2f-4a3b-9c8d-7e6f5a4b3c2d';
 const OTHER = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';

@@ -3,13 +3,8 @@ import { rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { createListenToken, type CreateMediaSessionResponse } from '@attest/core';
 import { silentLogger, startMediaHost, type MediaHost } from '../../media-host/src';
-import { MemoryBlockStore } from '../../media-host/testing';
-import {
-  WsFrameParser,
-  WsOpcode,
-  mixPcm16,
-  type ListenAuditEvent,
-} from '../../media-host/src/live';
+import { mixPcm16, type ListenAuditEvent } from '../../media-host/src/live';
+import { MemoryBlockStore, WsFrameParser, WsOpcode } from '../../media-host/testing';
 import {
   control,
   hostFiles,

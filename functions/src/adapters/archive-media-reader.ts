@@ -4,6 +4,7 @@ import {
   decryptBlock,
   ErrorCode,
   RecorderError,
+  recordingBlobNames,
   resolveKeyUnwrapper,
   type KeyUnwrapperLike,
   type ManifestStream,
@@ -23,9 +24,10 @@ export async function readStoredManifest(
   tenantId: string,
   interactionId: string,
 ): Promise<StoredManifest | undefined> {
-  const bytes = await blobs.readRecordingBlob(`${tenantId}/${interactionId}/manifest.json`);
+  const names = recordingBlobNames(tenantId, interactionId);
+  const bytes = await blobs.readRecordingBlob(names.manifest);
   if (bytes === undefined) return undefined;
-  const signature = await blobs.readRecordingBlob(`${tenantId}/${interactionId}/manifest.sig`);
+  const signature = await blobs.readRecordingBlob(names.signature);
   return { manifest: JSON.parse(bytes.toString('utf8')) as RecordingManifest, bytes, signature };
 }
 

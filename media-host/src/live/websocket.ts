@@ -1,23 +1,12 @@
 /**
- * A minimal WebSocket (RFC 6455) for the live listen-in endpoint: the server side of the opening
- * handshake, and a frame codec used by the server (and by tests as a client). Supports text,
- * binary, ping/pong and close; client frames must be masked (§5.1); messages above a size limit
- * end the connection with 1009. No extensions, no subprotocols.
+ * The live listen-in endpoint's WebSocket (RFC 6455), on the `ws` library: our own checks of the
+ * opening handshake (so a bad one gets a JSON problem body), the upgrade through `ws`, and a small
+ * connection API for the monitor. Client frames must be masked; a message above the size limit
+ * ends the connection with 1009, a protocol error with 1002. No extensions, no subprotocols.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-
-const HANDSHAKE_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-
-export const WsOpcode = {
-  continuation: 0x0,
-  text: 0x1,
-  binary: 0x2,
-  close: 0x8,
-  ping: 0x9,
-  pong: 0xa,
-} as const;
+import { WebSocket, WebSocketServer } from 'ws';
 
 export const WsCloseCode = {
   normal: 1000,
@@ -27,11 +16,6 @@ export const WsCloseCode = {
   messageTooBig: 1009,
   internalError: 1011,
 } as const;
-
-/** `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key` (RFC 6455 §4.2.2). */
-export function websocketAccept(key: string): string {
-  return createHash('sha1').update(`${key}${HANDSHAKE_GUID}`).digest('base64');
-}
 
 /** Why an upgrade request is not a valid WebSocket opening handshake, or undefined when it is. */
 export function handshakeProblem(request: IncomingMessage): string | undefined {
@@ -49,124 +33,63 @@ export function handshakeProblem(request: IncomingMessage): string | undefined {
   return undefined;
 }
 
-export interface WsFrame {
-  readonly fin: boolean;
-  readonly opcode: number;
-  readonly payload: Buffer;
-}
-
-/** Encodes one frame; `maskKey` (4 bytes) masks it, as clients must. */
-export function encodeWsFrame(
-  opcode: number,
-  payload: Buffer,
-  maskKey?: Buffer,
-  fin = true,
-): Buffer {
-  const length = payload.length;
-  const lengthBytes = length < 126 ? 0 : length < 65_536 ? 2 : 8;
-  const head = Buffer.alloc(2 + lengthBytes + (maskKey ? 4 : 0));
-  head[0] = (fin ? 0x80 : 0) | opcode;
-  head[1] = (maskKey ? 0x80 : 0) | (lengthBytes === 0 ? length : lengthBytes === 2 ? 126 : 127);
-  if (lengthBytes === 2) head.writeUInt16BE(length, 2);
-  if (lengthBytes === 8) head.writeBigUInt64BE(BigInt(length), 2);
-  if (!maskKey) return Buffer.concat([head, payload]);
-  maskKey.copy(head, 2 + lengthBytes);
-  const masked = Buffer.alloc(length);
-  for (let i = 0; i < length; i += 1) masked[i] = (payload[i] ?? 0) ^ (maskKey[i & 3] ?? 0);
-  return Buffer.concat([head, masked]);
-}
-
-export type WsParseResult = {
-  readonly frames: WsFrame[];
-  readonly error?: { readonly closeCode: number; readonly reason: string };
-};
-
-/**
- * Incremental frame parser. `requireMask` is true on the server (client frames are masked) and
- * false on a client. Returns an error (and accepts nothing more) on a protocol violation or a
- * frame above `maxPayloadBytes`.
- */
-export class WsFrameParser {
-  #pending: Buffer = Buffer.alloc(0);
-  #failed = false;
-
-  constructor(
-    private readonly requireMask: boolean,
-    private readonly maxPayloadBytes: number,
-  ) {}
-
-  push(chunk: Buffer): WsParseResult {
-    if (this.#failed) return { frames: [] };
-    this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
-    const frames: WsFrame[] = [];
-    const fail = (closeCode: number, reason: string): WsParseResult => {
-      this.#failed = true;
-      return { frames, error: { closeCode, reason } };
-    };
-    for (;;) {
-      const p = this.#pending;
-      if (p.length < 2) break;
-      const b0 = p[0] ?? 0;
-      const b1 = p[1] ?? 0;
-      if ((b0 & 0x70) !== 0) return fail(WsCloseCode.protocolError, 'reserved bits set');
-      const isMasked = (b1 & 0x80) !== 0;
-      if (isMasked !== this.requireMask)
-        return fail(
-          WsCloseCode.protocolError,
-          this.requireMask ? 'client frames must be masked' : 'server frames must not be masked',
-        );
-      let length = b1 & 0x7f;
-      let offset = 2;
-      if (length === 126) {
-        if (p.length < 4) break;
-        length = p.readUInt16BE(2);
-        offset = 4;
-      } else if (length === 127) {
-        if (p.length < 10) break;
-        const big = p.readBigUInt64BE(2);
-        if (big > BigInt(this.maxPayloadBytes))
-          return fail(WsCloseCode.messageTooBig, 'frame too large');
-        length = Number(big);
-        offset = 10;
-      }
-      const opcode = b0 & 0x0f;
-      const isControl = (opcode & 0x08) !== 0;
-      if (isControl && (length > 125 || (b0 & 0x80) === 0))
-        return fail(WsCloseCode.protocolError, 'bad control frame');
-      if (length > this.maxPayloadBytes) return fail(WsCloseCode.messageTooBig, 'frame too large');
-      const maskAt = offset;
-      if (isMasked) offset += 4;
-      if (p.length < offset + length) break;
-      const payload = Buffer.from(p.subarray(offset, offset + length));
-      if (isMasked)
-        for (let i = 0; i < length; i += 1)
-          payload[i] = (payload[i] ?? 0) ^ (p[maskAt + (i & 3)] ?? 0);
-      frames.push({ fin: (b0 & 0x80) !== 0, opcode, payload });
-      this.#pending = p.subarray(offset + length);
-    }
-    return { frames };
-  }
-}
-
 export interface WebSocketConnectionOptions {
   /** Largest message accepted from the peer. Default 4 KiB (listeners send only control frames). */
   readonly maxMessageBytes?: number;
 }
 
+/** The close code for a `ws` receiver error: too big is 1009, anything else a protocol error. */
+function closeCodeOf(error: Error & { code?: string }): number {
+  return error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+    ? WsCloseCode.messageTooBig
+    : WsCloseCode.protocolError;
+}
+
+/**
+ * `ws`'s socket with a hook on `close()`, which `ws` itself calls, synchronously in the socket's
+ * read, when the peer's close frame or a protocol error arrives (`WebSocketServer`'s documented
+ * `WebSocket` option). The monitor hears of the end there, before the socket goes away, as the
+ * listener would expect of its audit trail.
+ */
+class ListenerWebSocket extends WebSocket {
+  onClosing: (() => void) | undefined;
+
+  override close(code?: number, data?: string | Buffer): void {
+    this.onClosing?.();
+    super.close(code, data);
+  }
+}
+
 /** The server end of an accepted WebSocket. `close()` is idempotent. */
 export class WebSocketConnection {
   readonly #socket: Duplex;
-  readonly #parser: WsFrameParser;
+  readonly #ws: ListenerWebSocket;
   readonly #closeHandlers: ((code: number, reason: string) => void)[] = [];
   #isClosed = false;
   #sentClose = false;
+  #error: { readonly code: number; readonly reason: string } | undefined;
 
-  constructor(socket: Duplex, options: WebSocketConnectionOptions = {}) {
+  constructor(ws: ListenerWebSocket, socket: Duplex) {
+    this.#ws = ws;
     this.#socket = socket;
-    this.#parser = new WsFrameParser(true, options.maxMessageBytes ?? 4096);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    // `ws` closes on the listener's close frame (echoing it, RFC 6455 §5.5.1) or on a protocol
+    // violation or an oversized message (sending 1002 or 1009, then 'error' in the same turn),
+    // and ends the socket itself. Which of them it was is known once that turn is over.
+    ws.onClosing = () => {
+      if (this.#sentClose) return;
+      this.#sentClose = true;
+      queueMicrotask(() => {
+        const error = this.#error;
+        if (error !== undefined) this.#finish(error.code, error.reason);
+        else this.#finish(WsCloseCode.normal, 'client closed');
+      });
+    };
+    ws.on('error', (error: Error & { code?: string }) => {
+      this.#error = { code: closeCodeOf(error), reason: error.message };
+    });
     socket.on('close', () => this.#finish(WsCloseCode.goingAway, 'connection closed'));
-    socket.on('error', () => this.#finish(WsCloseCode.goingAway, 'connection error'));
+    // Text, binary and pong frames from a listener carry nothing we act on; pings are answered
+    // by `ws`.
   }
 
   /** Bytes queued in the socket and not yet sent: the listener's backlog. */
@@ -183,44 +106,22 @@ export class WebSocketConnection {
   }
 
   sendBinary(payload: Buffer): void {
-    if (this.isOpen) this.#socket.write(encodeWsFrame(WsOpcode.binary, payload));
+    if (this.isOpen) this.#ws.send(payload, { binary: true });
   }
 
   sendText(text: string): void {
-    if (this.isOpen) this.#socket.write(encodeWsFrame(WsOpcode.text, Buffer.from(text, 'utf8')));
+    if (this.isOpen) this.#ws.send(text, { binary: false });
   }
 
-  /** Sends a close frame and ends the connection. */
+  /** Sends a close frame and ends the connection (without waiting for the listener's reply). */
   close(code: number = WsCloseCode.normal, reason = ''): void {
     if (this.#isClosed) return;
     if (!this.#sentClose) {
       this.#sentClose = true;
-      const body = Buffer.alloc(2);
-      body.writeUInt16BE(code, 0);
-      this.#socket.write(
-        encodeWsFrame(
-          WsOpcode.close,
-          Buffer.concat([body, Buffer.from(reason, 'utf8').subarray(0, 120)]),
-        ),
-      );
+      this.#ws.close(code, Buffer.from(reason, 'utf8').subarray(0, 120).toString('utf8'));
     }
     this.#socket.end();
     this.#finish(code, reason);
-  }
-
-  #onData(chunk: Buffer): void {
-    const { frames, error } = this.#parser.push(chunk);
-    for (const frame of frames) {
-      if (frame.opcode === WsOpcode.ping)
-        this.#socket.write(encodeWsFrame(WsOpcode.pong, frame.payload));
-      else if (frame.opcode === WsOpcode.close) {
-        // Echo a normal close whatever code the listener sent (RFC 6455 §5.5.1).
-        this.close(WsCloseCode.normal, 'client closed');
-        return;
-      }
-      // Text, binary and pong frames from a listener carry nothing we act on.
-    }
-    if (error !== undefined) this.close(error.closeCode, error.reason);
   }
 
   #finish(code: number, reason: string): void {
@@ -230,24 +131,29 @@ export class WebSocketConnection {
   }
 }
 
-/** Completes the opening handshake on an upgrade socket (after the caller authorised it). */
+/**
+ * Completes the opening handshake on an upgrade socket (after the caller authorised it and
+ * checked it with {@link handshakeProblem}).
+ */
 export function acceptWebSocket(
   request: IncomingMessage,
   socket: Duplex,
-  options?: WebSocketConnectionOptions,
+  options: WebSocketConnectionOptions = {},
 ): WebSocketConnection {
-  const key = String(request.headers['sec-websocket-key']);
-  socket.write(
-    [
-      'HTTP/1.1 101 Switching Protocols',
-      'Upgrade: websocket',
-      'Connection: Upgrade',
-      `Sec-WebSocket-Accept: ${websocketAccept(key)}`,
-      '',
-      '',
-    ].join('\r\n'),
-  );
-  return new WebSocketConnection(socket, options);
+  const server = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxMessageBytes ?? 4096,
+    perMessageDeflate: false,
+    clientTracking: false,
+    WebSocket: ListenerWebSocket,
+  });
+  let accepted: ListenerWebSocket | undefined;
+  // Without `verifyClient`, `ws` completes the upgrade synchronously.
+  server.handleUpgrade(request, socket, Buffer.alloc(0), (ws) => {
+    accepted = ws;
+  });
+  if (accepted === undefined) throw new Error('WebSocket upgrade did not complete');
+  return new WebSocketConnection(accepted, socket);
 }
 
 /** Answers an upgrade request with an HTTP error and a JSON problem body, then ends the socket. */
