@@ -65,6 +65,7 @@ function record(i: number): ArchiveRecord {
 async function sweepRate(records: ArchiveRecordStore, count: number, label: string) {
   const holds = new MemoryHoldStore();
   await holds.create({
+    tenantId: 'tenant-bench',
     holdId: 'h',
     matterId: 'M',
     description: 'bench',

@@ -183,7 +183,7 @@ async function main(): Promise<void> {
       clock,
     });
     await exports.runExport(
-      { exportId: 'bench', createdBy: 'bench', query: {}, outputDir: dir },
+      { exportId: 'bench', createdBy: 'bench', tenantId: 't', query: {}, outputDir: dir },
       (p) => {
         if (p.done % 4 === 0) process.stdout.write(`  exported ${p.done}/${p.total}\n`);
       },

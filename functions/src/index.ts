@@ -8,4 +8,4 @@ import { composeRecorder } from './composition/recorder.composition';
 
 const config = loadConfig(process.env);
 const archive = composeArchive(config);
-composeRecorder(config, { archive: archive.intake });
+composeRecorder(config, { archive: archive.intake, adminAccess: archive.adminAccess });

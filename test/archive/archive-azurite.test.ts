@@ -329,6 +329,7 @@ describe('archive on Azurite', () => {
     expect(expired.sort()).toEqual(['int-a', 'int-b']);
 
     await activities.placeHold({
+      tenantId: 'tenant-1',
       holdId: 'hold-b',
       matterId: 'M',
       description: 'd',
@@ -356,7 +357,7 @@ describe('archive on Azurite', () => {
     for await (const record of records.listExpired(new Date(clock.now().getTime() + DAY_IN_MS)))
       after.push(record.interaction.interactionId);
     expect(after).toEqual(['int-b']);
-    expect(await holds.release('hold-b', 'officer-2', clock.now())).toBe(true);
-    expect(await holds.release('hold-b', 'officer-2', clock.now())).toBe(false);
+    expect(await holds.release('tenant-1', 'hold-b', 'officer-2', clock.now())).toBe(true);
+    expect(await holds.release('tenant-1', 'hold-b', 'officer-2', clock.now())).toBe(false);
   });
 });

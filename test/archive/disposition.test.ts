@@ -100,6 +100,7 @@ describe('dispositionV1', () => {
     const harness = createHarness(T0);
     await sealed(harness, 'int-held');
     await harness.activities.placeHold({
+      tenantId: 'tenant-1',
       holdId: 'hold-1',
       matterId: 'M-1',
       description: 'd',
@@ -201,6 +202,7 @@ describe('dispositionV1', () => {
     activities.requestDispositionApproval = async (request) => {
       await requestApproval(request);
       await harness.activities.placeHold({
+        tenantId: 'tenant-1',
         holdId: 'hold-r',
         matterId: 'M',
         description: 'd',

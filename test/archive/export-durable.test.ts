@@ -108,7 +108,7 @@ describe('exportPackageV1 on the local durable engine', () => {
     exportId,
     createdBy: 'officer-1',
     tenantId: 'tenant-1',
-    query: { tenantId: 'tenant-1' },
+    query: {},
     outputDir: path.join(base, exportId),
   });
 

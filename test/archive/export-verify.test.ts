@@ -92,8 +92,8 @@ beforeAll(async () => {
     {
       exportId: 'exp-1',
       createdBy: 'officer-1',
+      tenantId: 'tenant-1',
       query: {
-        tenantId: 'tenant-1',
         from: '2030-01-01T00:00:00.000Z',
         to: '2030-02-01T00:00:00.000Z',
       },
@@ -251,6 +251,7 @@ describe('export then verify', () => {
   it('exports the interactions of a legal hold, and they verify', async () => {
     const harness = await archiveWithCalls(new MemoryRecordingBlobStore());
     await harness.activities.placeHold({
+      tenantId: 'tenant-1',
       holdId: 'hold-x',
       matterId: 'M-X',
       description: 'd',
@@ -262,6 +263,7 @@ describe('export then verify', () => {
     const result = await exporter(harness).runExport({
       exportId: 'exp-h',
       createdBy: 'officer-1',
+      tenantId: 'tenant-1',
       holdId: 'hold-x',
       outputDir: dir,
     });
@@ -284,7 +286,8 @@ describe('export then verify', () => {
     const request = {
       exportId: 'exp-r',
       createdBy: 'officer-1',
-      query: { tenantId: 'tenant-1' },
+      tenantId: 'tenant-1',
+      query: {},
       outputDir: dir,
     };
     await expect(exporter(harness).runExport(request)).rejects.toThrow('storage unavailable');

@@ -338,8 +338,8 @@ describe('an export signed through Key Vault', () => {
     await exports.runExport({
       exportId: 'exp-kv',
       createdBy: 'officer-1',
+      tenantId: 'tenant-1',
       query: {
-        tenantId: 'tenant-1',
         from: '2030-01-01T00:00:00.000Z',
         to: '2030-02-01T00:00:00.000Z',
       },

@@ -5,6 +5,7 @@ import { MemoryLedgerStore } from './support/memory-archive-stores';
 import type { ArchiveRecord } from '../../functions/src/domain/archive-ports';
 import type { MediaHostRecord } from '../../functions/src/domain/recorder-ports';
 import type { TokenVerifier } from '../../functions/src/domain/token-verifier';
+import { configuredScopes, createAdminAccess } from '../../functions/src/http/admin-access';
 import {
   createLiveListenHandler,
   type LiveCall,
@@ -58,9 +59,7 @@ function setup(listenKey: string | null = LISTEN_KEY) {
   const clock = { now: () => new Date(T0) };
   const ledger = new MemoryLedgerStore(clock);
   const handler = createLiveListenHandler({
-    verifier,
-    rbacScopes,
-    ledger,
+    access: createAdminAccess({ verifier, ledger, scopes: configuredScopes(rbacScopes) }),
     calls,
     listenKey: listenKey ?? undefined,
     clock,

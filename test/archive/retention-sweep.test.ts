@@ -78,6 +78,7 @@ describe('retention sweep', () => {
     const harness = createHarness(T0);
     await seal(harness, 'int-h', T0);
     await harness.activities.placeHold({
+      tenantId: 'tenant-1',
       holdId: 'hold-1',
       matterId: 'M-1',
       description: 'd',
@@ -96,7 +97,11 @@ describe('retention sweep', () => {
     });
     expect(await harness.blobs.listRecordingBlobs('tenant-1', 'int-h')).toHaveLength(4);
 
-    await harness.activities.releaseHold({ holdId: 'hold-1', actor: 'officer-2' });
+    await harness.activities.releaseHold({
+      tenantId: 'tenant-1',
+      holdId: 'hold-1',
+      actor: 'officer-2',
+    });
     harness.clock.advance(DAY_IN_MS);
     expect(await sweep(harness, starter)()).toEqual({
       expired: 1,
@@ -147,6 +152,7 @@ describe('retention sweep', () => {
     const record = (await harness.records.get('tenant-1', 'int-d'))!;
     await expect(harness.media.shred(record)).rejects.toThrow(ErrorCode.RetentionLocked);
     await harness.activities.placeHold({
+      tenantId: 'tenant-1',
       holdId: 'h',
       matterId: 'M',
       description: 'd',

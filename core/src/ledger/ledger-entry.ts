@@ -104,3 +104,36 @@ export function createLedgerEntry(
   };
   return { ...body, sha256: entryHash(body) };
 }
+
+/**
+ * Another tenant's entry as a tenant sees it (the ledger view, an export package): only what
+ * links the chain. A verifier checks its links and position but cannot recompute its hash.
+ */
+export interface RedactedLedgerEntry {
+  readonly v: typeof LEDGER_FORMAT_VERSION;
+  readonly seq: number;
+  readonly prevSha256: string;
+  readonly sha256: string;
+  readonly isRedacted: true;
+}
+
+export function isRedactedEntry(
+  entry: LedgerEntry | RedactedLedgerEntry,
+): entry is RedactedLedgerEntry {
+  return (entry as RedactedLedgerEntry).isRedacted === true;
+}
+
+/** The entry as `tenantId` may see it: whole when it is that tenant's, redacted otherwise. */
+export function entryForTenant(
+  entry: LedgerEntry,
+  tenantId: string,
+): LedgerEntry | RedactedLedgerEntry {
+  if (entry.tenantId === tenantId) return entry;
+  return {
+    v: entry.v,
+    seq: entry.seq,
+    prevSha256: entry.prevSha256,
+    sha256: entry.sha256,
+    isRedacted: true,
+  };
+}

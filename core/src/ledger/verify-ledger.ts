@@ -1,7 +1,13 @@
 /** Verification of a ledger chain, of checkpoints and of one entry against a checkpoint. */
 import type { KeyObject } from 'node:crypto';
 import { isCheckpointSignatureValid, type LedgerCheckpoint } from './checkpoint';
-import { entryHash, GENESIS_SHA256, type LedgerEntry } from './ledger-entry';
+import {
+  entryHash,
+  GENESIS_SHA256,
+  isRedactedEntry,
+  type LedgerEntry,
+  type RedactedLedgerEntry,
+} from './ledger-entry';
 
 export const LedgerFailureKind = {
   /** An entry's content does not match its own hash. */
@@ -46,19 +52,20 @@ export interface VerifyLedgerOptions {
 
 /**
  * Checks every entry's hash, every link and the contiguity of sequence numbers, then every
- * checkpoint against the chain. Reports all failures, in order.
+ * checkpoint against the chain. Reports all failures, in order. A redacted entry (another
+ * tenant's) is checked for its links and position only.
  */
 export function verifyLedger(
-  entries: readonly LedgerEntry[],
+  entries: readonly (LedgerEntry | RedactedLedgerEntry)[],
   options: VerifyLedgerOptions = {},
 ): LedgerVerification {
   const failures: LedgerFailure[] = [];
-  const bySeq = new Map<number, LedgerEntry>();
-  let previous: LedgerEntry | undefined;
+  const bySeq = new Map<number, LedgerEntry | RedactedLedgerEntry>();
+  let previous: LedgerEntry | RedactedLedgerEntry | undefined;
   const isFromGenesis = options.isFromGenesis ?? true;
 
   entries.forEach((entry, index) => {
-    if (entryHash(entry) !== entry.sha256) {
+    if (!isRedactedEntry(entry) && entryHash(entry) !== entry.sha256) {
       failures.push({
         kind: LedgerFailureKind.altered,
         seq: entry.seq,

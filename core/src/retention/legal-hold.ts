@@ -2,7 +2,6 @@
 import type { InteractionRecord } from '../interaction';
 
 export interface LegalHoldScope {
-  readonly tenantId?: string;
   /** Interactions where any of these users was recorded. */
   readonly recordedUserIds?: readonly string[];
   /** Interactions invited at or after this instant (ISO 8601). */
@@ -13,6 +12,8 @@ export interface LegalHoldScope {
 }
 
 export interface LegalHold {
+  /** The tenant that placed the hold: it covers that tenant's interactions only. */
+  readonly tenantId: string;
   readonly holdId: string;
   readonly matterId: string;
   /** Free text; may name a case. Never logged. */
@@ -67,7 +68,7 @@ export function holdMatches(
 ): boolean {
   const { scope } = hold;
   if (validateHoldScope(scope).length > 0) return false;
-  if (scope.tenantId !== undefined && scope.tenantId !== interaction.tenantId) return false;
+  if (hold.tenantId !== interaction.tenantId) return false;
   if (
     scope.recordedUserIds !== undefined &&
     scope.recordedUserIds.length > 0 &&

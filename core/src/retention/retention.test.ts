@@ -90,6 +90,7 @@ describe('resolveRetention', () => {
 });
 
 const hold: LegalHold = {
+  tenantId: 'tenant-1',
   holdId: 'hold-1',
   matterId: 'M-1',
   description: 'matter',
@@ -107,6 +108,10 @@ describe('legal hold', () => {
   it('does not match another user or a time outside the range', () => {
     expect(holdMatches(hold, { ...interaction, recordedUserIds: ['user-b'] })).toBe(false);
     expect(holdMatches(hold, { ...interaction, invitedAt: '2030-02-01T00:00:00Z' })).toBe(false);
+  });
+
+  it("does not match another tenant's interaction", () => {
+    expect(holdMatches(hold, { ...interaction, tenantId: 'tenant-2' })).toBe(false);
   });
 
   it('refuses a scope with no criterion', () => {

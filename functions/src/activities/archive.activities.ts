@@ -10,6 +10,7 @@ import {
   RecorderError,
   activeHoldsFor,
   canonicalJson,
+  holdMatches,
   sha256Hex,
   resolveRetention,
   validateHoldScope,
@@ -89,10 +90,33 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
     return record;
   }
 
+  /** Sets (or clears) the blob legal hold on every blob of the hold's archived interactions. */
+  async function setBlobLegalHolds(
+    hold: LegalHold,
+    isAffected: (record: ArchiveRecord) => boolean,
+    isHeld = true,
+  ): Promise<number> {
+    let count = 0;
+    for await (const record of deps.records.search({
+      tenantId: hold.tenantId,
+      isDeletedIncluded: false,
+      limit: Number.MAX_SAFE_INTEGER,
+    })) {
+      if (!holdMatches(hold, record.interaction) || !isAffected(record)) continue;
+      const { tenantId, interactionId } = record.interaction;
+      for (const name of await deps.blobs.listRecordingBlobs(tenantId, interactionId)) {
+        await deps.blobs.setLegalHold(name, isHeld);
+        count += 1;
+      }
+    }
+    return count;
+  }
+
   async function applyStorageProtection(record: ArchiveRecord): Promise<void> {
     const { tenantId, interactionId, expiresAt } = record.interaction;
     if (expiresAt === undefined) return;
-    const isHeld = activeHoldsFor(await deps.holds.list(), record.interaction, now()).length > 0;
+    const isHeld =
+      activeHoldsFor(await deps.holds.list(tenantId), record.interaction, now()).length > 0;
     for (const name of await deps.blobs.listRecordingBlobs(tenantId, interactionId)) {
       await deps.blobs.applyImmutability(name, new Date(expiresAt));
       if (isHeld) await deps.blobs.setLegalHold(name, true);
@@ -182,8 +206,13 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
       return record;
     },
 
-    /** Places a hold; applies to existing and future matching interactions. */
+    /**
+     * Places a hold in a tenant; applies to existing and future matching interactions of that
+     * tenant only. The blob-level legal hold is set on every blob of every matching interaction
+     * already archived (a no-op where the service has none, such as Azurite).
+     */
     async placeHold(input: {
+      tenantId: string;
       holdId: string;
       matterId: string;
       description: string;
@@ -195,6 +224,7 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
       if (problems.length > 0)
         throw new RecorderError(ErrorCode.InvalidRequest, problems.join('; '));
       const hold: LegalHold = {
+        tenantId: input.tenantId,
         holdId: input.holdId,
         matterId: input.matterId,
         description: input.description,
@@ -204,28 +234,50 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
         createdBy: input.actor,
       };
       await deps.holds.create(hold);
+      const blobCount = await setBlobLegalHolds(hold, () => true);
       const entry = await deps.ledger.append({
         kind: LedgerEntryKind.held,
         actor: input.actor,
+        tenantId: hold.tenantId,
         subjectType: LedgerSubjectType.hold,
         subjectId: hold.holdId,
         subjectSha256: sha256Hex(canonicalJson(hold)),
-        details: { matterId: hold.matterId, action: 'placeHold' },
+        details: { matterId: hold.matterId, action: 'placeHold', blobCount },
       });
       return { hold, entry };
     },
 
+    /**
+     * Releases a hold of the tenant; the blob-level legal hold is cleared on the blobs of its
+     * interactions that no other active hold of the tenant still covers.
+     */
     async releaseHold(input: {
+      tenantId: string;
       holdId: string;
       actor: string;
     }): Promise<{ isReleased: boolean; entry: LedgerEntry }> {
-      const isReleased = await deps.holds.release(input.holdId, input.actor, now());
+      const isReleased = await deps.holds.release(input.tenantId, input.holdId, input.actor, now());
+      let blobCount = 0;
+      const hold = isReleased ? await deps.holds.get(input.tenantId, input.holdId) : undefined;
+      if (hold !== undefined) {
+        const others = await deps.holds.list(input.tenantId);
+        blobCount = await setBlobLegalHolds(
+          hold,
+          (record) => activeHoldsFor(others, record.interaction, now()).length === 0,
+          false,
+        );
+      }
       const entry = await deps.ledger.append({
         kind: LedgerEntryKind.released,
         actor: input.actor,
+        tenantId: input.tenantId,
         subjectType: LedgerSubjectType.hold,
         subjectId: input.holdId,
-        details: { action: 'releaseHold', outcome: isReleased ? 'released' : 'notActive' },
+        details: {
+          action: 'releaseHold',
+          outcome: isReleased ? 'released' : 'notActive',
+          blobCount,
+        },
       });
       return { isReleased, entry };
     },

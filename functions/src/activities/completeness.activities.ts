@@ -23,7 +23,7 @@ export interface InviteLog {
   invitedBetween(period: {
     readonly from: string;
     readonly to: string;
-    readonly tenantId?: string;
+    readonly tenantId: string;
   }): AsyncIterable<InteractionRecord>;
 }
 
@@ -43,10 +43,11 @@ export interface CompletenessDeps {
 export function createCompletenessActivities(deps: CompletenessDeps) {
   return {
     /** Every invite received in [from, to) and what became of it, with totals, signed. */
+    /** Within one tenant: another tenant's invites are never in the report. */
     async buildReport(period: {
       from: string;
       to: string;
-      tenantId?: string;
+      tenantId: string;
     }): Promise<{ report: CompletenessReportBody; signature: CompletenessSignature }> {
       const items: CompletenessItem[] = [];
       const archived = new Set<string>();
@@ -60,6 +61,7 @@ export function createCompletenessActivities(deps: CompletenessDeps) {
       }
       if (deps.invites !== undefined) {
         for await (const invite of deps.invites.invitedBetween(period)) {
+          if (invite.tenantId !== period.tenantId) continue;
           if (archived.has(`${invite.tenantId}/${invite.interactionId}`)) continue;
           items.push({
             tenantId: invite.tenantId,

@@ -13,6 +13,7 @@ import path from 'node:path';
 import {
   buildCompletenessReport,
   canonicalJson,
+  entryForTenant,
   EXPORT_FORMAT_VERSION,
   ErrorCode,
   ExportPaths,
@@ -33,6 +34,7 @@ import {
   type ExportIndex,
   type KeyUnwrapperLike,
   type LedgerEntry,
+  type RedactedLedgerEntry,
   type SigningKeyLike,
 } from '@attest/core';
 import type {
@@ -99,20 +101,22 @@ async function readJson<T>(file: string): Promise<T | undefined> {
 export function createExportActivities(deps: ExportDeps) {
   async function select(request: ExportRequest): Promise<ArchiveRecord[]> {
     const out: ArchiveRecord[] = [];
+    // Every selection is within the request's tenant, whether by hold or by query.
     if (request.holdId !== undefined) {
-      const hold = await deps.holds.get(request.holdId);
+      const hold = await deps.holds.get(request.tenantId, request.holdId);
       if (hold === undefined)
         throw new RecorderError(ErrorCode.NotFound, `hold ${request.holdId} does not exist`);
       for await (const record of deps.records.search({
+        tenantId: request.tenantId,
         isDeletedIncluded: true,
         limit: Number.MAX_SAFE_INTEGER,
-        ...(hold.scope.tenantId === undefined ? {} : { tenantId: hold.scope.tenantId }),
       })) {
         if (holdMatches(hold, record.interaction)) out.push(record);
       }
     } else {
       for await (const record of deps.records.search({
         ...request.query,
+        tenantId: request.tenantId,
         isDeletedIncluded: true,
         limit: request.query?.limit ?? Number.MAX_SAFE_INTEGER,
       }))
@@ -331,6 +335,7 @@ export function createExportActivities(deps: ExportDeps) {
     const exportedEntry = await deps.ledger.append({
       kind: LedgerEntryKind.exported,
       actor: request.createdBy,
+      tenantId: request.tenantId,
       subjectType: LedgerSubjectType.export,
       subjectId: request.exportId,
       subjectSha256: sha256Hex(indexText),
@@ -344,12 +349,18 @@ export function createExportActivities(deps: ExportDeps) {
     const checkpoint = await signCheckpointWith(exportedEntry, deps.clock.now(), ledgerSigner);
     await deps.ledger.putCheckpoint(checkpoint);
 
-    // The excerpt runs from the first entry about an exported interaction to the new head.
+    // The excerpt runs from the first entry about an exported interaction to the new head;
+    // other tenants' entries in it are redacted to what links the chain.
     const wanted = new Set(items.map((i) => i.interactionId));
-    const excerpt: LedgerEntry[] = [];
+    const excerpt: (LedgerEntry | RedactedLedgerEntry)[] = [];
     for await (const entry of deps.ledger.listEntries(0, checkpoint.seq)) {
-      if (excerpt.length > 0 || wanted.has(entry.subjectId) || entry.seq === exportedEntry.seq)
-        excerpt.push(entry);
+      const isOwn = entry.tenantId === request.tenantId;
+      if (
+        excerpt.length > 0 ||
+        (isOwn && wanted.has(entry.subjectId)) ||
+        entry.seq === exportedEntry.seq
+      )
+        excerpt.push(entryForTenant(entry, request.tenantId));
     }
     await mkdir(path.join(root, 'ledger'), { recursive: true });
     await writeFile(

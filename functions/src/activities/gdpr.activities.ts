@@ -30,12 +30,18 @@ export interface ErasureOutcome {
 
 export function createGdprActivities(deps: GdprDeps) {
   return {
-    async requestErasure(subjectUserId: string, actor: string): Promise<ErasureOutcome> {
+    /** Within one tenant: another tenant's interactions are neither searched nor named. */
+    async requestErasure(
+      tenantId: string,
+      subjectUserId: string,
+      actor: string,
+    ): Promise<ErasureOutcome> {
       const now = deps.clock.now();
-      const holds = await deps.holds.list();
+      const holds = await deps.holds.list(tenantId);
       const deleted: string[] = [];
       const refused: ErasureRefusal[] = [];
       for await (const record of deps.records.search({
+        tenantId,
         recordedUserId: subjectUserId,
         limit: Number.MAX_SAFE_INTEGER,
       })) {

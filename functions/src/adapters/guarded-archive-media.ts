@@ -21,7 +21,11 @@ export class GuardedMediaStore {
 
   /** The deletion rule for one record now: expired, not held. */
   async decide(record: ArchiveRecord): Promise<DeletionDecision> {
-    return canDelete(record.interaction, await this.holds.list(), this.clock.now());
+    return canDelete(
+      record.interaction,
+      await this.holds.list(record.interaction.tenantId),
+      this.clock.now(),
+    );
   }
 
   /**

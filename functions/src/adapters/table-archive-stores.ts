@@ -5,7 +5,8 @@
  * - `{prefix}archiveexpiry`: the expiry index, PartitionKey = expiry day (YYYY-MM-DD), RowKey =
  *   `{tenantId}|{interactionId}`; one row per active record with an expiry. The retention job
  *   reads every partition up to today, so days it missed are caught up.
- * - `{prefix}legalholds`: PartitionKey `hold`, RowKey holdId, the hold as JSON.
+ * - `{prefix}legalholds`: PartitionKey tenantId, RowKey holdId, the hold as JSON (read through
+ *   its schema: a row that is not a hold is skipped and reported, never fails the others).
  */
 import { odata, RestError, TableClient, type TableEntity } from '@azure/data-tables';
 import { ErrorCode, expiryDay, RecorderError, type LegalHold } from '@attest/core';
@@ -16,6 +17,7 @@ import type {
   HoldStore,
 } from '../domain/archive-ports';
 import { DEFAULT_SEARCH_LIMIT, matchesQuery } from '../domain/archive-search';
+import { parseStoredHold } from '../domain/legal-hold-schema';
 
 export interface ArchiveTableNames {
   readonly records: string;
@@ -200,8 +202,8 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
 
   async *search(query: ArchiveSearchQuery): AsyncIterable<ArchiveRecord> {
     await this.ready();
-    const clauses: string[] = [];
-    if (query.tenantId !== undefined) clauses.push(odata`PartitionKey eq ${query.tenantId}`);
+    // One partition per tenant: a search never reads another tenant's rows.
+    const clauses: string[] = [odata`PartitionKey eq ${query.tenantId}`];
     if (query.from !== undefined)
       clauses.push(odata`invitedAt ge ${new Date(query.from).toISOString()}`);
     if (query.to !== undefined)
@@ -213,7 +215,7 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
     let count = 0;
     const filter = clauses.join(' and ');
     for await (const row of this.records.listEntities<Record<string, unknown>>({
-      queryOptions: filter === '' ? {} : { filter },
+      queryOptions: { filter },
     })) {
       const record = fromJsonColumns<ArchiveRecord>(row);
       if (!matchesQuery(record, query)) continue;
@@ -224,16 +226,27 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
   }
 }
 
+/** Told about a stored hold that cannot be read (it is skipped; an operator must look at it). */
+export type UnreadableHoldAlert = (tenantId: string, holdId: string) => void;
+
 export class TableHoldStore implements HoldStore {
   private isReady = false;
 
-  constructor(private readonly table: TableClient) {}
+  constructor(
+    private readonly table: TableClient,
+    private readonly onUnreadable: UnreadableHoldAlert = () => undefined,
+  ) {}
 
-  static fromConnectionString(connectionString: string, names: ArchiveTableNames): TableHoldStore {
+  static fromConnectionString(
+    connectionString: string,
+    names: ArchiveTableNames,
+    onUnreadable?: UnreadableHoldAlert,
+  ): TableHoldStore {
     return new TableHoldStore(
       TableClient.fromConnectionString(connectionString, names.holds, {
         allowInsecureConnection: true,
       }),
+      onUnreadable,
     );
   }
 
@@ -243,52 +256,67 @@ export class TableHoldStore implements HoldStore {
     this.isReady = true;
   }
 
+  private parse(tenantId: string, holdId: string, json: string): LegalHold | undefined {
+    const hold = parseStoredHold(json);
+    if (hold === undefined || hold.tenantId !== tenantId) {
+      this.onUnreadable(tenantId, holdId);
+      return undefined;
+    }
+    return hold;
+  }
+
   async create(hold: LegalHold): Promise<void> {
     await this.ready();
     await this.table.createEntity({
-      partitionKey: 'hold',
+      partitionKey: hold.tenantId,
       rowKey: hold.holdId,
       json: JSON.stringify(hold),
     });
   }
 
-  async get(holdId: string): Promise<LegalHold | undefined> {
+  async get(tenantId: string, holdId: string): Promise<LegalHold | undefined> {
     await this.ready();
     try {
-      return JSON.parse(
-        (await this.table.getEntity<{ json: string }>('hold', holdId)).json,
-      ) as LegalHold;
+      const row = await this.table.getEntity<{ json: string }>(tenantId, holdId);
+      return this.parse(tenantId, holdId, row.json);
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
       throw error;
     }
   }
 
-  async list(): Promise<readonly LegalHold[]> {
+  async list(tenantId: string): Promise<readonly LegalHold[]> {
     await this.ready();
     const out: LegalHold[] = [];
-    for await (const row of this.table.listEntities<{ json: string }>({
-      queryOptions: { filter: odata`PartitionKey eq 'hold'` },
-    }))
-      out.push(JSON.parse(row.json) as LegalHold);
+    for await (const row of this.table.listEntities<{ json: string; rowKey: string }>({
+      queryOptions: { filter: odata`PartitionKey eq ${tenantId}` },
+    })) {
+      const hold = this.parse(tenantId, row.rowKey, row.json);
+      if (hold !== undefined) out.push(hold);
+    }
     return out;
   }
 
-  async release(holdId: string, releasedBy: string, releasedAt: Date): Promise<boolean> {
+  async release(
+    tenantId: string,
+    holdId: string,
+    releasedBy: string,
+    releasedAt: Date,
+  ): Promise<boolean> {
     await this.ready();
     let row;
     try {
-      row = await this.table.getEntity<{ json: string }>('hold', holdId);
+      row = await this.table.getEntity<{ json: string }>(tenantId, holdId);
     } catch (error) {
       if (isStatus(error, 404)) return false;
       throw error;
     }
-    const hold = JSON.parse(row.json) as LegalHold;
-    if (hold.releasedAt !== undefined) return false;
+    const hold = this.parse(tenantId, holdId, row.json);
+    if (hold === undefined || hold.releasedAt !== undefined) return false;
     try {
       await this.table.updateEntity(
         {
-          partitionKey: 'hold',
+          partitionKey: tenantId,
           rowKey: holdId,
           json: JSON.stringify({ ...hold, releasedAt: releasedAt.toISOString(), releasedBy }),
         },

@@ -17,6 +17,7 @@ import {
   publicKeyId,
   sha256Hex,
   signatureAlgorithmOf,
+  isRedactedEntry,
   verifyLedger,
   verifyManifest,
   type CompletenessReportBody,
@@ -25,6 +26,7 @@ import {
   type LedgerCheckpoint,
   type LedgerEntry,
   type RecordingManifest,
+  type RedactedLedgerEntry,
 } from '@attest/core';
 
 export interface VerifyFailure {
@@ -175,13 +177,14 @@ export async function verifyExport(
 
   // Ledger
   const entriesText = (await readOptional(at(ExportPaths.ledgerEntries)))?.toString('utf8');
-  const entries: LedgerEntry[] = [];
+  // Other tenants' entries are redacted: their links are checked, their content is not there.
+  const entries: (LedgerEntry | RedactedLedgerEntry)[] = [];
   if (entriesText === undefined) fail(ExportPaths.ledgerEntries, 'missing');
   else {
     entriesText.split('\n').forEach((line, i) => {
       if (line.trim() === '') return;
       try {
-        entries.push(JSON.parse(line) as LedgerEntry);
+        entries.push(JSON.parse(line) as LedgerEntry | RedactedLedgerEntry);
       } catch {
         fail(`${ExportPaths.ledgerEntries} line ${i + 1}`, 'not JSON');
       }
@@ -197,7 +200,8 @@ export async function verifyExport(
   });
   for (const failure of ledger.failures) fail(`ledger entry ${failure.seq}`, failure.message);
   const lastCheckpointSeq = Math.max(-1, ...checkpoints.map((c) => c.seq));
-  const exportedEntry = entries.find(
+  const wholeEntries = entries.filter((e): e is LedgerEntry => !isRedactedEntry(e));
+  const exportedEntry = wholeEntries.find(
     (e) => e.kind === 'exported' && e.subjectId === index.exportId,
   );
   if (exportedEntry === undefined) fail('ledger', `no entry records export ${index.exportId}`);
@@ -211,7 +215,7 @@ export async function verifyExport(
       fail(`ledger entry ${exportedEntry.seq}`, 'not covered by a signed checkpoint');
   }
   const sealedBySubject = new Map<string, LedgerEntry>();
-  for (const entry of entries)
+  for (const entry of wholeEntries)
     if (entry.kind === 'sealed')
       sealedBySubject.set(`${entry.tenantId ?? ''}/${entry.subjectId}`, entry);
 

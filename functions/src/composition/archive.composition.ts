@@ -24,6 +24,7 @@ import {
   TablesMediaHostRegistry,
 } from '../adapters/table-stores';
 import type { FunctionsConfig } from '../config/load-config';
+import { configuredScopes, createAdminAccess, type AdminAccess } from '../http/admin-access';
 import type { ArchiveIntake } from '../domain/archive-intake';
 import { systemClock, type GroupDirectory } from '../domain/archive-ports';
 import { registerArchive } from '../registrations/archive.registrations';
@@ -31,6 +32,8 @@ import { createLedgerCheckpointJob } from '../timers/ledger-checkpoint.timer';
 
 export interface ArchiveComposition {
   readonly intake: ArchiveIntake;
+  /** How every admin route authenticates, decides and records (the recorder's routes too). */
+  readonly adminAccess: AdminAccess;
   /** Resolves when the ledger's write-once copy has caught up (tests, graceful shutdown). */
   readonly whenLedgerMirrored: () => Promise<void>;
 }
@@ -92,7 +95,9 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     storage.tableClient(names.records),
     storage.tableClient(names.expiry),
   );
-  const holds = new TableHoldStore(storage.tableClient(names.holds));
+  const holds = new TableHoldStore(storage.tableClient(names.holds), (tenantId, holdId) =>
+    log.warn('legal hold unreadable; skipped until an operator repairs it', { tenantId, holdId }),
+  );
   const mirror =
     archive.ledgerMirrorContainer === undefined
       ? undefined
@@ -163,6 +168,15 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     keysRefreshIntervalInMs: admin.keysRefreshIntervalInMs,
     keysMaxStaleInMs: admin.keysMaxStaleInMs,
   });
+  const scopes = configuredScopes(archive.rbacScopes);
+  const adminAccess = createAdminAccess({
+    verifier,
+    ledger,
+    scopes,
+    ...(archive.operatorTenantId === undefined
+      ? {}
+      : { operatorTenantId: archive.operatorTenantId }),
+  });
 
   registerArchive({
     activities,
@@ -171,6 +185,10 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     admin: {
       verifier,
       rbacScopes: archive.rbacScopes,
+      scopes,
+      ...(archive.operatorTenantId === undefined
+        ? {}
+        : { operatorTenantId: archive.operatorTenantId }),
       records,
       holds,
       ledger,
@@ -193,9 +211,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
       },
     },
     liveListen: {
-      verifier,
-      rbacScopes: archive.rbacScopes,
-      ledger,
+      access: adminAccess,
       calls: new StoreLiveCallLocator(
         new TablesInteractionStore(tables),
         new TablesMediaHostRegistry(tables),
@@ -211,6 +227,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
   });
 
   return {
+    adminAccess,
     whenLedgerMirrored: () => ledger.whenMirrored(),
     intake: {
       recordInvite: (interaction) => activities.recordInvite(interaction),

@@ -17,7 +17,7 @@ import {
 } from '../adapters/table-stores';
 import type { CallLifecycleSettings } from '../domain/call-lifecycle.contract';
 import { MediaHostPool } from '../domain/media-host-pool';
-import { createAdminAuthorizer } from '../http/admin-auth';
+import type { AdminAccess } from '../http/admin-access';
 import { createCallingWebhookHandler } from '../http/calling-webhook.http';
 import { createGetCallHandler, createListCallsHandler } from '../http/calls-admin.http';
 import {
@@ -34,6 +34,8 @@ import { createLifecycleHistoryPurgeHandler } from '../timers/lifecycle-history-
 
 export interface RecorderDependencies {
   readonly archive: ArchiveIntake;
+  /** The admin routes' one authorization model (built with the ledger in the archive). */
+  readonly adminAccess: AdminAccess;
 }
 
 /** Builds the recorder's adapters and registers its functions. */
@@ -53,7 +55,6 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
   const deliveries = new TablesDeliveryLog(tables, now);
 
   const webhookVerifier = new OpenIdJwtVerifier(recorder.webhook);
-  const adminVerifier = new OpenIdJwtVerifier(recorder.admin);
   const tokens = new GraphTokenCache({
     createCredential: (tenantId) =>
       new ClientSecretCredential(tenantId, recorder.appId, recorder.appSecret, {
@@ -86,7 +87,6 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
   });
   const lifecycle = (context: InvocationContext): DurableLifecycleClient =>
     new DurableLifecycleClient(df.getClient(context));
-  const admin = createAdminAuthorizer(adminVerifier, recorder.admin.requiredRole);
 
   const lifecycleSettings: CallLifecycleSettings = {
     keepAliveIntervalInMs: recorder.keepAliveIntervalInMs,
@@ -104,11 +104,11 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
     pool,
     deliveries,
     lifecycle,
-    admin,
+    access: deps.adminAccess,
     staleAfterInMs: recorder.mediaHostStaleAfterInMs,
     now,
   };
-  const callsDeps = { admin, interactions, lifecycle, now };
+  const callsDeps = { access: deps.adminAccess, interactions, lifecycle, now };
 
   registerRecorder(
     {

@@ -28,6 +28,11 @@ export interface ArchiveConfig {
   readonly approvalReminderIntervalInMs: number;
   /** Principal (user oid or caller group id) → recorded-user groups it may reach (`*` = all). */
   readonly rbacScopes: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The deployment's own Entra tenant (`ATTEST_OPERATOR_TENANT_ID`): only its users can hold the
+   * `Attest.Operator` role. Unset: nobody is an operator.
+   */
+  readonly operatorTenantId?: string;
   /** Recorded user oid → groups, for retention rules and scopes (locally; Graph in Azure later). */
   readonly userGroups: Readonly<Record<string, readonly string[]>>;
   /** Folder under which exports are written (`{exportDir}/{exportId}`). */
@@ -117,6 +122,7 @@ export function readArchiveConfig(reader: ConfigReader): ArchiveConfig {
     return value;
   };
   const liveListenKey = reader.optionalString('ATTEST_LIVE_LISTEN_KEY');
+  const operatorTenantId = reader.optionalString('ATTEST_OPERATOR_TENANT_ID');
   if (liveListenKey !== undefined && liveListenKey.length < 32)
     reader.problem('ATTEST_LIVE_LISTEN_KEY must be at least 32 characters');
   const tablePrefix = reader.stringOr('ATTEST_ARCHIVE_TABLE_PREFIX', '');
@@ -151,5 +157,6 @@ export function readArchiveConfig(reader: ConfigReader): ArchiveConfig {
       ? reader.stringOr('ATTEST_LEDGER_MIRROR_CONTAINER', 'ledger')
       : undefined,
     ...(liveListenKey !== undefined ? { liveListenKey } : {}),
+    ...(operatorTenantId !== undefined ? { operatorTenantId } : {}),
   };
 }

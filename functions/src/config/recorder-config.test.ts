@@ -31,7 +31,7 @@ describe('recorder configuration', () => {
         allowedTenantIds: ['tenant-a', 'tenant-b'],
         clockSkewInMs: 300_000,
       },
-      admin: { requiredRole: 'admin', audiences: ['app-1'] },
+      admin: { audiences: ['app-1'] },
     });
     expect(Object.isFrozen(recorder.webhook)).toBe(true);
   });

@@ -24,7 +24,7 @@ export interface RecorderConfig {
   /** Public base URL of this app, for the per-call `callbackUri`. */
   readonly publicBaseUrl: string;
   readonly webhook: JwtSettings;
-  readonly admin: JwtSettings & { readonly requiredRole: string };
+  readonly admin: JwtSettings;
   readonly graphBaseUrl: string;
   readonly entraAuthorityHost: string;
   /** Skip Entra instance discovery (needed for non-public authorities such as the local simulator). */
@@ -87,7 +87,6 @@ export function readRecorderConfig(reader: ConfigReader): RecorderConfig {
     issuers: reader.list('ATTEST_ADMIN_ISSUERS'),
     audiences: reader.list('ATTEST_ADMIN_AUDIENCES', [appId]),
     allowedTenantIds: reader.list('ATTEST_ADMIN_TENANT_IDS', servedTenantIds),
-    requiredRole: reader.stringOr('ATTEST_ADMIN_ROLE', 'admin'),
     ...jwtCommon,
   };
   const entraAuthorityHost =

@@ -68,9 +68,9 @@ export interface ExportJobRequest {
   /** 1 to 64 letters, digits or dashes; also the package's folder name. */
   readonly exportId: string;
   readonly createdBy: string;
-  /** The tenant the request was made in (status is shown only within it). */
-  readonly tenantId?: string;
-  readonly query?: ArchiveSearchQuery;
+  /** The tenant the request was made in: the export selects only its data, status shows only in it. */
+  readonly tenantId: string;
+  readonly query?: Omit<ArchiveSearchQuery, 'tenantId'>;
   readonly holdId?: string;
   readonly outputDir: string;
 }

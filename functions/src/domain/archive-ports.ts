@@ -56,8 +56,9 @@ export interface ArchiveRecord {
   readonly tombstone?: Tombstone;
 }
 
+/** A search within one tenant: no query reaches across tenants. */
 export interface ArchiveSearchQuery {
-  readonly tenantId?: string;
+  readonly tenantId: string;
   readonly recordedUserId?: string;
   /** ISO instants; an interaction matches when invited in [from, to). */
   readonly from?: string;
@@ -87,13 +88,19 @@ export interface ArchiveRecordStore {
   search(query: ArchiveSearchQuery): AsyncIterable<ArchiveRecord>;
 }
 
+/**
+ * Legal holds, kept per tenant: every read and write names the tenant, so no caller can reach
+ * another tenant's holds. A stored hold that cannot be read is skipped and reported through the
+ * adapter's alert, never fails the read of the others.
+ */
 export interface HoldStore {
+  /** Stores under `hold.tenantId`. */
   create(hold: LegalHold): Promise<void>;
-  get(holdId: string): Promise<LegalHold | undefined>;
-  /** Every hold, released ones included. */
-  list(): Promise<readonly LegalHold[]>;
-  /** Sets `releasedAt`/`releasedBy` once; false when already released or unknown. */
-  release(holdId: string, releasedBy: string, releasedAt: Date): Promise<boolean>;
+  get(tenantId: string, holdId: string): Promise<LegalHold | undefined>;
+  /** Every hold of the tenant, released ones included. */
+  list(tenantId: string): Promise<readonly LegalHold[]>;
+  /** Sets `releasedAt`/`releasedBy` once; false when already released or unknown in the tenant. */
+  release(tenantId: string, holdId: string, releasedBy: string, releasedAt: Date): Promise<boolean>;
 }
 
 /** Raw access to recorded media and wrapped keys; wrapped by {@link GuardedMediaStore} for deletes. */

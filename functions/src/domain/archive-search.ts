@@ -6,8 +6,24 @@ export const MAX_SEARCH_LIMIT = 1000;
 /** Ids and instants are short; a longer value is a mistake or an attack on the audit trail. */
 export const MAX_PARAMETER_LENGTH = 256;
 
-/** Parses query-string parameters into a query; returns problems for bad values. */
-export function parseSearchQuery(params: URLSearchParams): {
+/** Query-string parameters a search reads. */
+export const SEARCH_PARAMETERS = [
+  'recordedUserId',
+  'from',
+  'to',
+  'type',
+  'callChainId',
+  'limit',
+] as const;
+
+/**
+ * Parses query-string parameters into a query within `tenantId` (the caller's: a tenant is never
+ * taken from the request); returns problems for bad values.
+ */
+export function parseSearchQuery(
+  params: Pick<URLSearchParams, 'get'>,
+  tenantId: string,
+): {
   query: ArchiveSearchQuery;
   problems: string[];
 } {
@@ -32,7 +48,7 @@ export function parseSearchQuery(params: URLSearchParams): {
     problems.push(`limit must be an integer from 1 to ${MAX_SEARCH_LIMIT}`);
   }
   const query: ArchiveSearchQuery = {
-    tenantId: get('tenantId'),
+    tenantId,
     recordedUserId: get('recordedUserId'),
     from: instant('from'),
     to: instant('to'),
@@ -46,7 +62,7 @@ export function parseSearchQuery(params: URLSearchParams): {
 export function matchesQuery(record: ArchiveRecord, query: ArchiveSearchQuery): boolean {
   const { interaction } = record;
   if (record.state === 'deleted' && query.isDeletedIncluded !== true) return false;
-  if (query.tenantId !== undefined && interaction.tenantId !== query.tenantId) return false;
+  if (interaction.tenantId !== query.tenantId) return false;
   if (
     query.recordedUserId !== undefined &&
     !interaction.recordedUserIds.includes(query.recordedUserId)

@@ -1,15 +1,29 @@
 /**
- * Who may do what to archived data. Roles come from the caller's Entra token (`roles` claim);
- * scopes limit compliance officers and supervisors to interactions of certain recorded-user
- * groups. Pure decisions; the admin API writes one ledger entry per decision.
+ * Who may do what, for every admin route of the function app (archive, calls, media hosts, live
+ * listen-in). Roles are Entra app roles from the caller's token (`roles` claim), under the names
+ * in {@link AppRoleValue} (docs/authorization.md); scopes limit compliance officers and
+ * supervisors to interactions of certain recorded-user groups. {@link authorize} is the one
+ * function that decides; the HTTP layer writes one ledger entry per decision. Pure.
  */
 export const ArchiveRole = {
+  /** Runs the deployment (media host fleet, configuration); sees no tenant's data. */
+  operator: 'operator',
+  /** A served tenant's administrator: call status, holds list, ledger, reports of that tenant. */
   admin: 'admin',
   complianceOfficer: 'complianceOfficer',
   auditor: 'auditor',
   supervisor: 'supervisor',
 } as const;
 export type ArchiveRole = (typeof ArchiveRole)[keyof typeof ArchiveRole];
+
+/** The app role values to declare on the Entra app registration (`appRoles[].value`). */
+export const AppRoleValue: Readonly<Record<ArchiveRole, string>> = {
+  operator: 'Attest.Operator',
+  admin: 'Attest.Admin',
+  complianceOfficer: 'Attest.ComplianceOfficer',
+  auditor: 'Attest.Auditor',
+  supervisor: 'Attest.Supervisor',
+};
 
 export const ArchiveAction = {
   search: 'search',
@@ -21,21 +35,30 @@ export const ArchiveAction = {
   placeHold: 'placeHold',
   releaseHold: 'releaseHold',
   listHolds: 'listHolds',
+  requestDisposition: 'requestDisposition',
   decideDisposition: 'decideDisposition',
   deleteInteraction: 'deleteInteraction',
   viewLedger: 'viewLedger',
   completenessReport: 'completenessReport',
   subjectExport: 'subjectExport',
   subjectErasure: 'subjectErasure',
+  /** `GET /api/calls*`: recorder status of the caller's tenant. */
+  viewCalls: 'viewCalls',
+  /** `GET /api/mediahosts`: the shared fleet. */
+  listMediaHosts: 'listMediaHosts',
+  /** `POST /api/mediahosts/{hostId}/drain`: the shared fleet. */
+  drainMediaHost: 'drainMediaHost',
 } as const;
 export type ArchiveAction = (typeof ArchiveAction)[keyof typeof ArchiveAction];
 
 /**
- * The matrix. Admins run the system but do not see recordings (separation of duties); auditors
- * read and verify but never change or take data out; supervisors review their teams' calls.
+ * The matrix. Operators run the fleet and see no tenant data; tenant admins run their tenant's
+ * recorder but do not see recordings (separation of duties); auditors read and verify but never
+ * change or take data out; supervisors review their teams' calls.
  */
 export const RolePermissions: Readonly<Record<ArchiveRole, readonly ArchiveAction[]>> = {
-  admin: ['viewLedger', 'completenessReport', 'listHolds'],
+  operator: ['listMediaHosts', 'drainMediaHost'],
+  admin: ['viewLedger', 'completenessReport', 'listHolds', 'viewCalls'],
   complianceOfficer: [
     'search',
     'viewMetadata',
@@ -46,6 +69,7 @@ export const RolePermissions: Readonly<Record<ArchiveRole, readonly ArchiveActio
     'placeHold',
     'releaseHold',
     'listHolds',
+    'requestDisposition',
     'decideDisposition',
     'deleteInteraction',
     'viewLedger',
@@ -70,6 +94,7 @@ export interface Principal {
   /** Object id of the caller (`oid`). */
   readonly userId: string;
   readonly tenantId: string;
+  /** Effective roles (the operator role only for callers of the operator tenant). */
   readonly roles: readonly ArchiveRole[];
   /** Recorded-user groups whose interactions the caller may reach, or `*`. */
   readonly scopeGroupIds: readonly string[];
@@ -85,8 +110,16 @@ export type AccessDecision =
   | { readonly isAllowed: true; readonly role: ArchiveRole }
   | { readonly isAllowed: false; readonly reason: 'noRole' | 'outOfScope' | 'otherTenant' };
 
-/** Maps token roles (case-insensitive, `Attest.ComplianceOfficer` or `complianceOfficer`) to archive roles. */
-export function rolesFromClaims(claimRoles: readonly string[]): ArchiveRole[] {
+/**
+ * Maps token roles to roles: the documented `Attest.*` values (and the bare role name), compared
+ * case-insensitively; unknown values are dropped. The operator role counts only for a caller
+ * whose token comes from `operatorTenantId` (a tenant's own admin can assign app roles in that
+ * tenant's enterprise app, so the role alone does not make anyone an operator of the deployment).
+ */
+export function rolesFromClaims(
+  claimRoles: readonly string[],
+  tenant?: { readonly tenantId: string; readonly operatorTenantId: string | undefined },
+): ArchiveRole[] {
   const known = Object.values(ArchiveRole);
   const out = new Set<ArchiveRole>();
   for (const raw of claimRoles) {
@@ -94,6 +127,13 @@ export function rolesFromClaims(claimRoles: readonly string[]): ArchiveRole[] {
     const role = known.find((r) => r.toLowerCase() === name);
     if (role !== undefined) out.add(role);
   }
+  if (
+    out.has('operator') &&
+    (tenant === undefined ||
+      tenant.operatorTenantId === undefined ||
+      tenant.operatorTenantId !== tenant.tenantId)
+  )
+    out.delete('operator');
   return [...out];
 }
 
@@ -104,8 +144,8 @@ function isInScope(principal: Principal, role: ArchiveRole, target: ScopedTarget
 }
 
 /**
- * Allows when any of the caller's roles grants the action and, for an interaction, covers it:
- * same tenant and, for scoped roles, a shared group.
+ * Allows when any of the caller's roles grants the action and, for a target, covers it: same
+ * tenant and, for scoped roles, a shared group.
  */
 export function authorize(
   principal: Principal,

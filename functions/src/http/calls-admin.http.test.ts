@@ -1,11 +1,12 @@
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import type { InteractionRecord } from '@attest/core';
+import type { InteractionRecord, LedgerEntryDraft } from '@attest/core';
 import type {
   InteractionFilter,
   InteractionStore,
   LifecycleClient,
 } from '../domain/recorder-ports';
-import type { AdminAuthorizer } from './admin-auth';
+import type { TokenVerifier } from '../domain/token-verifier';
+import { configuredScopes, createAdminAccess, type AdminAccess } from './admin-access';
 import { createGetCallHandler, createListCallsHandler } from './calls-admin.http';
 
 const record = (tenantId: string, interactionId: string): InteractionRecord => ({
@@ -20,6 +21,43 @@ const record = (tenantId: string, interactionId: string): InteractionRecord => (
   recordingStatusHistory: [],
   gaps: [],
 });
+
+/** Tokens are `Bearer <userId>`; every ledger entry is kept. */
+function fakeAdminAccess(
+  users: Record<string, { roles: string[]; tenantId: string }>,
+  options: { operatorTenantId?: string } = {},
+): { access: AdminAccess; entries: LedgerEntryDraft[] } {
+  const entries: LedgerEntryDraft[] = [];
+  const verifier: TokenVerifier = {
+    verify: (header) => {
+      const userId = header?.replace(/^Bearer /, '') ?? '';
+      const user = users[userId];
+      return Promise.resolve(
+        user === undefined
+          ? { isValid: false, reason: 'unknown token' }
+          : {
+              isValid: true,
+              token: {
+                issuer: 'https://login.example/t',
+                audience: 'attest',
+                tenantId: user.tenantId,
+                subject: userId,
+                roles: user.roles,
+                expiresAt: new Date('2100-01-01'),
+                claims: {},
+              },
+            },
+      );
+    },
+  };
+  const access = createAdminAccess({
+    verifier,
+    ledger: { append: (draft) => Promise.resolve(void entries.push(draft) as never) },
+    scopes: configuredScopes({}),
+    ...options,
+  });
+  return { access, entries };
+}
 
 function setup(callerTenant: string) {
   const rows = [record('tenant-a', 'call-a'), record('tenant-b', 'call-b')];
@@ -38,21 +76,26 @@ function setup(callerTenant: string) {
   const lifecycle = {
     getStatus: () => Promise.resolve({ runtimeStatus: 'Completed' }),
   } as unknown as LifecycleClient;
-  const admin: AdminAuthorizer = {
-    authorize: () => Promise.resolve(undefined),
-    check: () => Promise.resolve({ isAllowed: true, tenantId: callerTenant }),
-  };
+  const { access, entries } = fakeAdminAccess({
+    admin: { roles: ['Attest.Admin'], tenantId: callerTenant },
+    officer: { roles: ['Attest.ComplianceOfficer'], tenantId: callerTenant },
+  });
   const deps = {
-    admin,
+    access,
     interactions,
     lifecycle: () => lifecycle,
     now: () => new Date('2030-01-01T12:00:00Z'),
   };
-  return { getCall: createGetCallHandler(deps), listCalls: createListCallsHandler(deps), filters };
+  return {
+    getCall: createGetCallHandler(deps),
+    listCalls: createListCallsHandler(deps),
+    filters,
+    entries,
+  };
 }
 
-const get = (url: string, params: Record<string, string> = {}) =>
-  new HttpRequest({ method: 'GET', url, params });
+const get = (url: string, params: Record<string, string> = {}, user = 'admin') =>
+  new HttpRequest({ method: 'GET', url, params, headers: { authorization: `Bearer ${user}` } });
 const context = () => new InvocationContext({ functionName: 'calls' });
 
 describe('calls admin API', () => {
@@ -83,5 +126,23 @@ describe('calls admin API', () => {
     expect(await listCalls(get('http://localhost/api/calls?top=0'), context())).toMatchObject({
       status: 400,
     });
+  });
+
+  it('records each decision in the ledger, the refusal of another tenant included', async () => {
+    const { getCall, entries } = setup('tenant-a');
+    await getCall(get('http://localhost/api/calls/call-a', { callId: 'call-a' }), context());
+    await getCall(get('http://localhost/api/calls/call-b', { callId: 'call-b' }), context());
+    expect(entries.map((e) => e.details?.outcome)).toEqual(['allowed', 'rejected:ATT_NOT_FOUND']);
+    expect(entries.every((e) => e.tenantId === 'tenant-a')).toBe(true);
+  });
+
+  it('refuses a role without viewCalls and records it', async () => {
+    const { listCalls, entries } = setup('tenant-a');
+    const response = await listCalls(
+      get('http://localhost/api/calls?state=recorded', {}, 'officer'),
+      context(),
+    );
+    expect(response).toMatchObject({ status: 403, jsonBody: { code: 'ATT_FORBIDDEN' } });
+    expect(entries.map((e) => e.details?.outcome)).toEqual(['denied:noRole']);
   });
 });

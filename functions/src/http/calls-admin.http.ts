@@ -1,9 +1,12 @@
-/** Admin status API: `GET /api/calls/{callId}` and `GET /api/calls?state=live|recent|<outcome>`. */
-import type { HttpHandler, HttpResponseInit, InvocationContext } from '@azure/functions';
+/**
+ * Admin status API: `GET /api/calls/{callId}` and `GET /api/calls?state=live|recent|<outcome>`,
+ * for a tenant's admins (`viewCalls`), within the caller's tenant, one ledger entry per decision.
+ */
+import type { HttpHandler, InvocationContext } from '@azure/functions';
 import {
-  ErrorCode,
   InteractionOutcome,
   interactionIdForCall,
+  LedgerSubjectType,
   lifecycleInstanceId,
 } from '@attest/core';
 import type {
@@ -11,11 +14,11 @@ import type {
   InteractionStore,
   LifecycleClient,
 } from '../domain/recorder-ports';
-import type { AdminAuthorizer } from './admin-auth';
-import { problem } from './problem';
+import { accessEntry, refusalOf, type AdminAccess } from './admin-access';
+import { badRequest, notFound } from './problem';
 
 export interface CallsAdminDeps {
-  readonly admin: AdminAuthorizer;
+  readonly access: AdminAccess;
   readonly interactions: InteractionStore;
   readonly lifecycle: (context: InvocationContext) => LifecycleClient;
   readonly now: () => Date;
@@ -24,10 +27,11 @@ export interface CallsAdminDeps {
 }
 
 export function createGetCallHandler(deps: CallsAdminDeps): HttpHandler {
-  return async (request, context): Promise<HttpResponseInit> => {
-    const checked = await deps.admin.check(request);
-    if (!checked.isAllowed) return checked.response;
+  return deps.access.route('viewCalls', async (request, principal, context) => {
     const callId = request.params.callId ?? '';
+    const subject = { type: LedgerSubjectType.interaction, id: interactionIdForCall(callId) };
+    const refusal = refusalOf(principal, 'viewCalls', subject);
+    if (refusal !== undefined) return refusal;
     const interactionId = interactionIdForCall(callId);
     const [interaction, orchestration] = await Promise.all([
       deps.interactions.findByInteractionId(interactionId),
@@ -39,11 +43,10 @@ export function createGetCallHandler(deps: CallsAdminDeps): HttpHandler {
     // Another tenant's call is not shown, not even that it exists.
     const isOtherTenant =
       interaction !== undefined
-        ? interaction.tenantId !== checked.tenantId
-        : tenantOf(orchestration) !== checked.tenantId;
-    if ((interaction === undefined && orchestration === undefined) || isOtherTenant) {
-      return problem(404, ErrorCode.NotFound, '[ATT_NOT_FOUND] no call with that id');
-    }
+        ? interaction.tenantId !== principal.tenantId
+        : tenantOf(orchestration) !== principal.tenantId;
+    if ((interaction === undefined && orchestration === undefined) || isOtherTenant)
+      throw notFound('[ATT_NOT_FOUND] no call with that id');
     const [participants, streams, related] = await Promise.all([
       deps.interactions.listParticipants(interactionId),
       deps.interactions.listStreams(interactionId),
@@ -51,26 +54,29 @@ export function createGetCallHandler(deps: CallsAdminDeps): HttpHandler {
         ? Promise.resolve([])
         : deps.interactions.list({
             callChainId: interaction.callChainId,
-            tenantId: checked.tenantId,
+            tenantId: principal.tenantId,
             top: 50,
           }),
     ]);
     return {
-      status: 200,
-      jsonBody: {
-        callId,
-        interaction,
-        outcome: interaction?.outcome,
-        recordingStatusHistory: interaction?.recordingStatusHistory ?? [],
-        orchestration,
-        participants,
-        streams,
-        relatedInteractionIds: related
-          .map((r) => r.interactionId)
-          .filter((id) => id !== interactionId),
+      response: {
+        status: 200,
+        jsonBody: {
+          callId,
+          interaction,
+          outcome: interaction?.outcome,
+          recordingStatusHistory: interaction?.recordingStatusHistory ?? [],
+          orchestration,
+          participants,
+          streams,
+          relatedInteractionIds: related
+            .map((r) => r.interactionId)
+            .filter((id) => id !== interactionId),
+        },
       },
+      entry: accessEntry(principal, 'viewCalls', 'allowed', subject),
     };
-  };
+  });
 }
 
 const outcomes = new Set<string>(Object.values(InteractionOutcome));
@@ -82,37 +88,42 @@ function tenantOf(orchestration: unknown): string | undefined {
 }
 
 export function createListCallsHandler(deps: CallsAdminDeps): HttpHandler {
-  return async (request): Promise<HttpResponseInit> => {
-    const checked = await deps.admin.check(request);
-    if (!checked.isAllowed) return checked.response;
-    const { tenantId } = checked;
-    const state = request.query.get('state') ?? 'recent';
-    const topRaw = request.query.get('top');
-    const top = topRaw === null ? 100 : Number(topRaw);
-    if (!Number.isInteger(top) || top < 1 || top > 1000)
-      return problem(
-        400,
-        ErrorCode.InvalidRequest,
-        '[ATT_INVALID_REQUEST] top must be an integer from 1 to 1000',
-      );
-    let filter: InteractionFilter;
-    if (state === 'live') filter = { outcome: InteractionOutcome.inProgress, tenantId, top };
-    else if (state === 'recent')
-      filter = {
-        invitedAfter: new Date(
-          deps.now().getTime() - (deps.recentWindowInMs ?? 86_400_000),
-        ).toISOString(),
-        tenantId,
-        top,
+  return deps.access.route(
+    'viewCalls',
+    async (request, principal) => {
+      const subject = { type: LedgerSubjectType.query, id: 'calls' };
+      const refusal = refusalOf(principal, 'viewCalls', subject);
+      if (refusal !== undefined) return refusal;
+      const { tenantId } = principal;
+      const state = request.query.get('state') ?? 'recent';
+      const topRaw = request.query.get('top');
+      const top = topRaw === null ? 100 : Number(topRaw);
+      if (!Number.isInteger(top) || top < 1 || top > 1000)
+        throw badRequest('[ATT_INVALID_REQUEST] top must be an integer from 1 to 1000');
+      let filter: InteractionFilter;
+      if (state === 'live') filter = { outcome: InteractionOutcome.inProgress, tenantId, top };
+      else if (state === 'recent')
+        filter = {
+          invitedAfter: new Date(
+            deps.now().getTime() - (deps.recentWindowInMs ?? 86_400_000),
+          ).toISOString(),
+          tenantId,
+          top,
+        };
+      else if (outcomes.has(state)) filter = { outcome: state, tenantId, top };
+      else
+        throw badRequest(
+          `[ATT_INVALID_REQUEST] state must be live, recent or one of: ${[...outcomes].join(', ')}`,
+        );
+      const rows = await deps.interactions.list(filter);
+      return {
+        response: { status: 200, jsonBody: { state, value: rows } },
+        entry: accessEntry(principal, 'viewCalls', 'allowed', subject, {
+          state,
+          resultCount: rows.length,
+        }),
       };
-    else if (outcomes.has(state)) filter = { outcome: state, tenantId, top };
-    else
-      return problem(
-        400,
-        ErrorCode.InvalidRequest,
-        `[ATT_INVALID_REQUEST] state must be live, recent or one of: ${[...outcomes].join(', ')}`,
-      );
-    const rows = await deps.interactions.list(filter);
-    return { status: 200, jsonBody: { state, value: rows } };
-  };
+    },
+    { query: ['state', 'top'] },
+  );
 }

@@ -9,12 +9,7 @@
  * 401 without a valid bearer token (not recorded), 403 outside role or scope, 404 when the call is
  * not live or live listen-in is not configured (`ATTEST_LIVE_LISTEN_KEY`).
  */
-import type {
-  HttpHandler,
-  HttpRequest,
-  HttpResponseInit,
-  InvocationContext,
-} from '@azure/functions';
+import type { HttpHandler } from '@azure/functions';
 import {
   createListenToken,
   DEFAULT_LISTEN_TOKEN_LIFETIME_IN_MS,
@@ -22,11 +17,11 @@ import {
   LedgerEntryKind,
   LedgerSubjectType,
   type LedgerEntryDraft,
-  type ProblemBody,
 } from '@attest/core';
-import type { Clock, LedgerStore } from '../domain/archive-ports';
-import { authorize, rolesFromClaims, scopeGroupsFor, type Principal } from '../domain/rbac';
-import type { TokenVerifier } from '../domain/token-verifier';
+import type { Clock } from '../domain/archive-ports';
+import { authorize, type Principal } from '../domain/rbac';
+import type { AdminAccess } from './admin-access';
+import { problem } from './problem';
 
 /** A call in progress as live listen-in needs it. */
 export interface LiveCall {
@@ -47,9 +42,8 @@ export interface LiveCallLocator {
 }
 
 export interface LiveListenOptions {
-  readonly verifier: TokenVerifier;
-  readonly rbacScopes: Readonly<Record<string, readonly string[]>>;
-  readonly ledger: LedgerStore;
+  /** Authentication, roles and scopes, and the ledger (see admin-access.ts). */
+  readonly access: AdminAccess;
   readonly calls: LiveCallLocator;
   /** The shared listen key (UTF-8, at least 32 characters); undefined = live listen-in disabled. */
   readonly listenKey: string | undefined;
@@ -62,31 +56,9 @@ export interface LiveListenOptions {
 
 const ACTION = 'liveListen';
 
-function problem(status: number, code: string, message: string): HttpResponseInit {
-  const body: ProblemBody = { code, message, status };
-  return { status, jsonBody: body };
-}
-
 export function createLiveListenHandler(options: LiveListenOptions): HttpHandler {
   const lifetimeInMs = options.tokenLifetimeInMs ?? DEFAULT_LISTEN_TOKEN_LIFETIME_IN_MS;
   const key = options.listenKey === undefined ? undefined : Buffer.from(options.listenKey, 'utf8');
-
-  const authenticate = async (request: HttpRequest): Promise<Principal | undefined> => {
-    const verification = await options.verifier.verify(
-      request.headers.get('authorization') ?? undefined,
-    );
-    if (!verification.isValid) return undefined;
-    const { token } = verification;
-    const groups = Array.isArray(token.claims.groups)
-      ? token.claims.groups.filter((g): g is string => typeof g === 'string')
-      : [];
-    return {
-      userId: token.subject,
-      tenantId: token.tenantId,
-      roles: rolesFromClaims(token.roles),
-      scopeGroupIds: scopeGroupsFor(token.subject, groups, options.rbacScopes),
-    };
-  };
 
   const entry = (
     principal: Principal,
@@ -103,71 +75,50 @@ export function createLiveListenHandler(options: LiveListenOptions): HttpHandler
     details: { action: ACTION, outcome, roles: principal.roles.join(','), callId, ...details },
   });
 
-  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-    const principal = await authenticate(request);
-    if (principal === undefined) {
-      context.warn('archive request unauthenticated', { action: ACTION });
-      return problem(401, ErrorCode.Unauthorized, 'a valid bearer token is required');
-    }
+  return options.access.route(ACTION, async (request, principal) => {
     const callId = request.params.callId ?? '';
-    const respond = async (
-      response: HttpResponseInit,
-      draft: LedgerEntryDraft,
-    ): Promise<HttpResponseInit> => {
-      await options.ledger.append(draft);
-      context.info('archive request', { action: ACTION, callId, status: response.status ?? 200 });
-      return response;
+    const byRole = authorize(principal, ACTION);
+    if (!byRole.isAllowed)
+      return {
+        response: problem(403, ErrorCode.Forbidden, `not allowed to ${ACTION} (${byRole.reason})`),
+        entry: entry(principal, callId, `denied:${byRole.reason}`),
+      };
+    const live = key === undefined ? undefined : await options.calls.getLiveCall(callId);
+    // Another tenant's call is answered like one that is not live.
+    const call = live?.tenantId === principal.tenantId ? live : undefined;
+    if (call === undefined)
+      return {
+        response: problem(
+          404,
+          ErrorCode.NotFound,
+          `call ${callId} is not live (or live listen-in is not configured)`,
+        ),
+        entry: entry(principal, callId, `rejected:${ErrorCode.NotFound}`),
+      };
+    const byScope = authorize(principal, ACTION, {
+      tenantId: call.tenantId,
+      groupIds: call.groupIds,
+    });
+    if (!byScope.isAllowed)
+      return {
+        response: problem(403, ErrorCode.Forbidden, `not allowed to ${ACTION} (${byScope.reason})`),
+        entry: entry(principal, callId, `denied:${byScope.reason}`, call),
+      };
+    const nowMs = options.clock.now().getTime();
+    const tokenId = options.newId();
+    const token = createListenToken(
+      { sessionId: call.sessionId, userId: principal.userId, nowMs, lifetimeInMs, tokenId },
+      key!,
+    );
+    const expiresAt = new Date(nowMs + lifetimeInMs).toISOString();
+    const url = `${call.listenBaseUrl}/v1/live/${encodeURIComponent(call.sessionId)}?token=${encodeURIComponent(token)}`;
+    return {
+      response: { status: 200, jsonBody: { url, expiresAt } },
+      entry: entry(principal, callId, 'granted', call, {
+        sessionId: call.sessionId,
+        tokenId,
+        expiresAt,
+      }),
     };
-    try {
-      const byRole = authorize(principal, ACTION);
-      if (!byRole.isAllowed)
-        return await respond(
-          problem(403, ErrorCode.Forbidden, `not allowed to ${ACTION} (${byRole.reason})`),
-          entry(principal, callId, `denied:${byRole.reason}`),
-        );
-      const call = key === undefined ? undefined : await options.calls.getLiveCall(callId);
-      if (call === undefined) {
-        return await respond(
-          problem(
-            404,
-            ErrorCode.NotFound,
-            `call ${callId} is not live (or live listen-in is not configured)`,
-          ),
-          entry(principal, callId, `rejected:${ErrorCode.NotFound}`),
-        );
-      }
-      const byScope = authorize(principal, ACTION, {
-        tenantId: call.tenantId,
-        groupIds: call.groupIds,
-      });
-      if (!byScope.isAllowed)
-        return await respond(
-          problem(403, ErrorCode.Forbidden, `not allowed to ${ACTION} (${byScope.reason})`),
-          entry(principal, callId, `denied:${byScope.reason}`, call),
-        );
-      const nowMs = options.clock.now().getTime();
-      const tokenId = options.newId();
-      const token = createListenToken(
-        { sessionId: call.sessionId, userId: principal.userId, nowMs, lifetimeInMs, tokenId },
-        key!,
-      );
-      const expiresAt = new Date(nowMs + lifetimeInMs).toISOString();
-      const url = `${call.listenBaseUrl}/v1/live/${encodeURIComponent(call.sessionId)}?token=${encodeURIComponent(token)}`;
-      return await respond(
-        { status: 200, jsonBody: { url, expiresAt } },
-        entry(principal, callId, 'granted', call, {
-          sessionId: call.sessionId,
-          tokenId,
-          expiresAt,
-        }),
-      );
-    } catch (error) {
-      context.error('archive request failed', {
-        action: ACTION,
-        callId,
-        error: error instanceof Error ? error.name : 'unknown',
-      });
-      return problem(500, ErrorCode.Internal, 'the request failed; see the service logs');
-    }
-  };
+  });
 }

@@ -1,5 +1,5 @@
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import type { MediaHostHeartbeat } from '@attest/core';
+import type { LedgerEntryDraft, MediaHostHeartbeat } from '@attest/core';
 import { MediaHostPool } from '../domain/media-host-pool';
 import { rankMediaHosts } from '../domain/media-host-selection';
 import type {
@@ -8,7 +8,8 @@ import type {
   MediaHostRecord,
   MediaHostRegistry,
 } from '../domain/recorder-ports';
-import type { AdminAuthorizer } from './admin-auth';
+import type { TokenVerifier } from '../domain/token-verifier';
+import { configuredScopes, createAdminAccess, type AdminAccess } from './admin-access';
 import {
   createDrainMediaHostHandler,
   createHeartbeatHandler,
@@ -30,6 +31,43 @@ const heartbeat: MediaHostHeartbeat = {
   spoolLimitInBytes: 100,
   sentAt: NOW.toISOString(),
 };
+
+/** Tokens are `Bearer <userId>`; every ledger entry is kept. */
+function fakeAdminAccess(
+  users: Record<string, { roles: string[]; tenantId: string }>,
+  options: { operatorTenantId?: string } = {},
+): { access: AdminAccess; entries: LedgerEntryDraft[] } {
+  const entries: LedgerEntryDraft[] = [];
+  const verifier: TokenVerifier = {
+    verify: (header) => {
+      const userId = header?.replace(/^Bearer /, '') ?? '';
+      const user = users[userId];
+      return Promise.resolve(
+        user === undefined
+          ? { isValid: false, reason: 'unknown token' }
+          : {
+              isValid: true,
+              token: {
+                issuer: 'https://login.example/t',
+                audience: 'attest',
+                tenantId: user.tenantId,
+                subject: userId,
+                roles: user.roles,
+                expiresAt: new Date('2100-01-01'),
+                claims: {},
+              },
+            },
+      );
+    },
+  };
+  const access = createAdminAccess({
+    verifier,
+    ledger: { append: (draft) => Promise.resolve(void entries.push(draft) as never) },
+    scopes: configuredScopes({}),
+    ...options,
+  });
+  return { access, entries };
+}
 
 function setup(isAdmin = true) {
   const stored = new Map<string, MediaHostRecord>();
@@ -57,21 +95,21 @@ function setup(isAdmin = true) {
     },
     getStatus: () => Promise.resolve(undefined),
   };
-  const admin: AdminAuthorizer = {
-    authorize: () => Promise.resolve(isAdmin ? undefined : { status: 403 }),
-    check: () =>
-      Promise.resolve(
-        isAdmin
-          ? { isAllowed: true, tenantId: 't' }
-          : { isAllowed: false, response: { status: 403 } },
-      ),
-  };
+  // The fleet is the operators': an operator of the deployment's tenant, or a tenant's admin.
+  const { access, entries } = fakeAdminAccess(
+    {
+      caller: isAdmin
+        ? { roles: ['Attest.Operator'], tenantId: 'op' }
+        : { roles: ['Attest.Admin'], tenantId: 't' },
+    },
+    { operatorTenantId: 'op' },
+  );
   const deps: MediaHostsHttpDeps = {
     controlKey: KEY,
     registry,
     control,
     lifecycle: () => lifecycle,
-    admin,
+    access,
     staleAfterInMs: 30_000,
     now: () => NOW,
     pool: new MediaHostPool(registry, control, { staleAfterInMs: 30_000, now: () => NOW }),
@@ -85,7 +123,7 @@ function setup(isAdmin = true) {
       purgeOlderThan: () => Promise.resolve(0),
     },
   };
-  return { deps, stored, raised };
+  return { deps, stored, raised, entries };
 }
 const ctx = (): InvocationContext =>
   new InvocationContext({ functionName: 'test', logHandler: () => undefined });
@@ -176,7 +214,11 @@ describe('media host control plane', () => {
     const { deps, stored } = setup();
     await createHeartbeatHandler(deps)(post('mediahosts/heartbeat', heartbeat), ctx());
     const list = await createListMediaHostsHandler(deps)(
-      new HttpRequest({ method: 'GET', url: 'http://localhost/api/mediahosts' }),
+      new HttpRequest({
+        method: 'GET',
+        url: 'http://localhost/api/mediahosts',
+        headers: { authorization: 'Bearer caller' },
+      }),
       ctx(),
     );
     expect((list as HttpResponseInit).jsonBody).toMatchObject({
@@ -186,6 +228,7 @@ describe('media host control plane', () => {
       new HttpRequest({
         method: 'POST',
         url: 'http://localhost/api/mediahosts/mh-1/drain',
+        headers: { authorization: 'Bearer caller' },
         params: { hostId: 'mh-1' },
         body: { string: '{"isDraining":true}' },
       }),
@@ -200,11 +243,77 @@ describe('media host control plane', () => {
     expect(
       (
         await createListMediaHostsHandler(deps)(
-          new HttpRequest({ method: 'GET', url: 'http://localhost/api/mediahosts' }),
+          new HttpRequest({
+            method: 'GET',
+            url: 'http://localhost/api/mediahosts',
+            headers: { authorization: 'Bearer caller' },
+          }),
           ctx(),
         )
       ).status,
     ).toBe(403);
+  });
+
+  it("refuses a tenant's admin draining the shared fleet, and records the refusal", async () => {
+    const { deps, stored, entries } = setup(false);
+    await createHeartbeatHandler(deps)(post('mediahosts/heartbeat', heartbeat), ctx());
+    const drain = await createDrainMediaHostHandler(deps)(
+      new HttpRequest({
+        method: 'POST',
+        url: 'http://localhost/api/mediahosts/mh-1/drain',
+        headers: { authorization: 'Bearer caller' },
+        params: { hostId: 'mh-1' },
+        body: { string: '{"isDraining":true}' },
+      }),
+      ctx(),
+    );
+    expect(drain).toMatchObject({ status: 403, jsonBody: { code: 'ATT_FORBIDDEN' } });
+    expect(stored.get('mh-1')?.isDrainingByAdmin).toBeUndefined();
+    expect(entries).toEqual([
+      expect.objectContaining({
+        actor: 'caller',
+        details: expect.objectContaining({ outcome: 'denied:noRole' }),
+      }),
+    ]);
+  });
+
+  it('does not make an operator of a tenant that assigned itself the operator role', async () => {
+    const { access } = fakeAdminAccess(
+      { intruder: { roles: ['Attest.Operator'], tenantId: 'tenant-b' } },
+      { operatorTenantId: 'op' },
+    );
+    const { deps } = setup();
+    const list = await createListMediaHostsHandler({ ...deps, access })(
+      new HttpRequest({
+        method: 'GET',
+        url: 'http://localhost/api/mediahosts',
+        headers: { authorization: 'Bearer intruder' },
+      }),
+      ctx(),
+    );
+    expect(list.status).toBe(403);
+  });
+
+  it('records an operator draining a host as a configuration change', async () => {
+    const { deps, entries } = setup();
+    await createHeartbeatHandler(deps)(post('mediahosts/heartbeat', heartbeat), ctx());
+    await createDrainMediaHostHandler(deps)(
+      new HttpRequest({
+        method: 'POST',
+        url: 'http://localhost/api/mediahosts/mh-1/drain',
+        headers: { authorization: 'Bearer caller' },
+        params: { hostId: 'mh-1' },
+        body: { string: '{"isDraining":true}' },
+      }),
+      ctx(),
+    );
+    expect(entries).toEqual([
+      expect.objectContaining({
+        kind: 'configurationChanged',
+        actor: 'caller',
+        subjectId: 'mediahosts/mh-1',
+      }),
+    ]);
   });
 });
 

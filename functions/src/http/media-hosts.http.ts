@@ -1,7 +1,8 @@
 /**
  * Media host control plane: `POST /api/mediahosts/heartbeat` and `POST /api/mediahosts/events`
- * (bearer `ATTEST_MEDIA_CONTROL_KEY`), and for admins `GET /api/mediahosts` and
- * `POST /api/mediahosts/{hostId}/drain`.
+ * (bearer `ATTEST_MEDIA_CONTROL_KEY`), and for the deployment's operators (the fleet is shared by
+ * every tenant, so a tenant's admin may not touch it) `GET /api/mediahosts` and
+ * `POST /api/mediahosts/{hostId}/drain`, each decided and recorded like every admin route.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type {
@@ -12,6 +13,8 @@ import type {
 } from '@azure/functions';
 import {
   ErrorCode,
+  LedgerEntryKind,
+  LedgerSubjectType,
   MediaHostEventKind,
   lifecycleInstanceId,
   sanitizeKey,
@@ -27,8 +30,10 @@ import type {
   MediaHostRegistry,
 } from '../domain/recorder-ports';
 import { structuredLog } from '../logging/structured-log';
-import type { AdminAuthorizer } from './admin-auth';
-import { problem, readJson, unauthorized } from './problem';
+import { z } from 'zod';
+import { accessEntry, refusalOf, type AdminAccess } from './admin-access';
+import { notFound, problem, readJson, unauthorized } from './problem';
+import { parseBody } from './request-body';
 
 export interface MediaHostsHttpDeps {
   readonly controlKey: string;
@@ -37,7 +42,7 @@ export interface MediaHostsHttpDeps {
   readonly pool: MediaHostPool;
   readonly deliveries: DeliveryLog;
   readonly lifecycle: (context: InvocationContext) => LifecycleClient;
-  readonly admin: AdminAuthorizer;
+  readonly access: AdminAccess;
   readonly staleAfterInMs: number;
   readonly now: () => Date;
 }
@@ -163,37 +168,39 @@ export function createMediaHostEventHandler(deps: MediaHostsHttpDeps): HttpHandl
   };
 }
 
+const fleetSubject = { type: LedgerSubjectType.configuration, id: 'mediahosts' };
+
 export function createListMediaHostsHandler(deps: MediaHostsHttpDeps): HttpHandler {
-  return async (request): Promise<HttpResponseInit> => {
-    const denied = await deps.admin.authorize(request);
-    if (denied !== undefined) return denied;
+  return deps.access.route('listMediaHosts', async (_request, principal) => {
+    const refusal = refusalOf(principal, 'listMediaHosts', fleetSubject);
+    if (refusal !== undefined) return refusal;
     const nowMs = deps.now().getTime();
     const hosts = (await deps.registry.list()).map((host) => ({
       ...host,
       isStale: nowMs - Date.parse(host.receivedAt) > deps.staleAfterInMs,
     }));
-    return { status: 200, jsonBody: { value: hosts } };
-  };
+    return {
+      response: { status: 200, jsonBody: { value: hosts } },
+      entry: accessEntry(principal, 'listMediaHosts', 'allowed', fleetSubject, {
+        resultCount: hosts.length,
+      }),
+    };
+  });
 }
 
+const drainBody = z.strictObject({
+  isDraining: z.boolean({ error: 'body must be {"isDraining": true|false}' }),
+});
+
 export function createDrainMediaHostHandler(deps: MediaHostsHttpDeps): HttpHandler {
-  return async (request, context): Promise<HttpResponseInit> => {
-    const denied = await deps.admin.authorize(request);
-    if (denied !== undefined) return denied;
+  return deps.access.route('drainMediaHost', async (request, principal, context) => {
     const hostId = request.params.hostId ?? '';
-    const body = await readJson(request);
-    const isDraining = body.ok
-      ? (body.value as { isDraining?: unknown } | null)?.isDraining
-      : undefined;
-    if (typeof isDraining !== 'boolean')
-      return problem(
-        400,
-        ErrorCode.InvalidRequest,
-        '[ATT_INVALID_REQUEST] body must be {"isDraining": true|false}',
-      );
+    const subject = { type: LedgerSubjectType.configuration, id: `mediahosts/${hostId}` };
+    const refusal = refusalOf(principal, 'drainMediaHost', subject);
+    if (refusal !== undefined) return refusal;
+    const { isDraining } = await parseBody(request, drainBody);
     const host = await deps.registry.get(hostId);
-    if (host === undefined)
-      return problem(404, ErrorCode.NotFound, '[ATT_NOT_FOUND] no media host with that id');
+    if (host === undefined) throw notFound('[ATT_NOT_FOUND] no media host with that id');
     await deps.registry.setDraining(hostId, isDraining);
     deps.pool.invalidate();
     // Tell the host too, best effort: the registry flag alone already stops new sessions.
@@ -202,6 +209,16 @@ export function createDrainMediaHostHandler(deps: MediaHostsHttpDeps): HttpHandl
       () => false,
     );
     structuredLog(context, { hostId }).info('media host drain changed', { isDraining, isHostTold });
-    return { status: 200, jsonBody: { hostId, isDraining, isHostTold } };
-  };
+    return {
+      response: { status: 200, jsonBody: { hostId, isDraining, isHostTold } },
+      entry: {
+        kind: LedgerEntryKind.configurationChanged,
+        actor: principal.userId,
+        tenantId: principal.tenantId,
+        subjectType: LedgerSubjectType.configuration,
+        subjectId: subject.id,
+        details: { action: 'drainMediaHost', isDraining, isHostTold },
+      },
+    };
+  });
 }

@@ -3,7 +3,7 @@
  * it passed, so missed runs catch up) and starts one `dispositionV1` per interaction not under a
  * hold. Starting is idempotent per interaction: a running disposition is left alone.
  */
-import { activeHoldsFor } from '@attest/core';
+import { activeHoldsFor, type LegalHold } from '@attest/core';
 import type { ArchiveRecordStore, Clock, HoldStore } from '../domain/archive-ports';
 import { dispositionInstanceId, type DispositionInput } from '../domain/archive-names';
 
@@ -39,7 +39,16 @@ export function createRetentionSweep(
 ): () => Promise<RetentionSweepSummary> {
   return async () => {
     const now = deps.clock.now();
-    const holds = await deps.holds.list();
+    // Holds are per tenant; each tenant's are read once per run.
+    const holdsByTenant = new Map<string, Promise<readonly LegalHold[]>>();
+    const holdsOf = (tenantId: string): Promise<readonly LegalHold[]> => {
+      let holds = holdsByTenant.get(tenantId);
+      if (holds === undefined) {
+        holds = deps.holds.list(tenantId);
+        holdsByTenant.set(tenantId, holds);
+      }
+      return holds;
+    };
     let expired = 0;
     let started = 0;
     let alreadyRunning = 0;
@@ -48,7 +57,7 @@ export function createRetentionSweep(
     for await (const record of deps.records.listExpired(now)) {
       expired += 1;
       const { tenantId, interactionId } = record.interaction;
-      if (activeHoldsFor(holds, record.interaction, now).length > 0) {
+      if (activeHoldsFor(await holdsOf(tenantId), record.interaction, now).length > 0) {
         held += 1;
       } else {
         const result = await deps.starter.startIfIdle(

@@ -22,5 +22,7 @@ export function functionAppSettingsFor(
     ATTEST_ENTRA_AUTHORITY_HOST: sim.url,
     ATTEST_ADMIN_OPENID_METADATA_URL: `${sim.url}/${tenants.home}/v2.0/.well-known/openid-configuration`,
     ATTEST_ADMIN_ISSUERS: `${sim.url}/${tenants.home}/v2.0`,
+    // The home tenant runs the deployment: only its users can be operators (fleet, configuration).
+    ATTEST_OPERATOR_TENANT_ID: tenants.home,
   };
 }

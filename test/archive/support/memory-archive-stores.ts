@@ -104,26 +104,34 @@ export class MemoryArchiveRecordStore implements ArchiveRecordStore {
 }
 
 export class MemoryHoldStore implements HoldStore {
+  /** By `{tenantId}\u0000{holdId}`. */
   readonly holds = new Map<string, LegalHold>();
 
   create(hold: LegalHold): Promise<void> {
-    if (this.holds.has(hold.holdId)) return Promise.reject(new Error(`hold ${hold.holdId} exists`));
-    this.holds.set(hold.holdId, hold);
+    const key = recordKey(hold.tenantId, hold.holdId);
+    if (this.holds.has(key)) return Promise.reject(new Error(`hold ${hold.holdId} exists`));
+    this.holds.set(key, hold);
     return Promise.resolve();
   }
 
-  get(holdId: string): Promise<LegalHold | undefined> {
-    return Promise.resolve(this.holds.get(holdId));
+  get(tenantId: string, holdId: string): Promise<LegalHold | undefined> {
+    return Promise.resolve(this.holds.get(recordKey(tenantId, holdId)));
   }
 
-  list(): Promise<readonly LegalHold[]> {
-    return Promise.resolve([...this.holds.values()]);
+  list(tenantId: string): Promise<readonly LegalHold[]> {
+    return Promise.resolve([...this.holds.values()].filter((h) => h.tenantId === tenantId));
   }
 
-  release(holdId: string, releasedBy: string, releasedAt: Date): Promise<boolean> {
-    const hold = this.holds.get(holdId);
+  release(
+    tenantId: string,
+    holdId: string,
+    releasedBy: string,
+    releasedAt: Date,
+  ): Promise<boolean> {
+    const key = recordKey(tenantId, holdId);
+    const hold = this.holds.get(key);
     if (hold === undefined || hold.releasedAt !== undefined) return Promise.resolve(false);
-    this.holds.set(holdId, { ...hold, releasedBy, releasedAt: releasedAt.toISOString() });
+    this.holds.set(key, { ...hold, releasedBy, releasedAt: releasedAt.toISOString() });
     return Promise.resolve(true);
   }
 }

@@ -134,6 +134,8 @@ export async function startRecorderStack(
       const issued = await stack.control<{ access_token: string }>('POST', '/_sim/users/token', {
         tenantId: TENANT,
         userId: USERS.admin,
+        // The media host routes are the deployment operators' (the home tenant's).
+        roles: ['admin', 'auditor', 'operator'],
       });
       return issued.body.access_token;
     },

@@ -5,6 +5,8 @@
  */
 
 export const PortalRole = {
+  /** Operator of the deployment (counts only in the home tenant, ATTEST_OPERATOR_TENANT_ID). */
+  operator: 'operator',
   admin: 'admin',
   complianceOfficer: 'complianceOfficer',
   auditor: 'auditor',

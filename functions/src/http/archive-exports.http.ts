@@ -1,0 +1,201 @@
+/**
+ * Archive routes that take data out: exports by query or hold, their status, and data subject
+ * requests (export and erasure). Everything is selected within the caller's tenant; an export of
+ * another tenant is absent (404).
+ */
+import path from 'node:path';
+import { LedgerEntryKind, LedgerSubjectType, type LedgerEntryDraft } from '@attest/core';
+import { z } from 'zod';
+import type { ExportJobRequest } from '../domain/archive-names';
+import { parseSearchQuery } from '../domain/archive-search';
+import type { ArchiveAction, Principal } from '../domain/rbac';
+import {
+  accessEntry,
+  deniedOutcome,
+  refusalOf,
+  type AdminAccess,
+  type AdminOutcome,
+} from './admin-access';
+import type { ArchiveAdminDeps, ExportJobStatus } from './archive-admin.http';
+import { selectionRefusal } from './archive-scope';
+import { badRequest, notFound } from './problem';
+import { idSchema, parseBody } from './request-body';
+
+type Deps = Pick<
+  ArchiveAdminDeps,
+  'records' | 'holds' | 'gdpr' | 'exportJobs' | 'exportDir' | 'newId'
+>;
+
+const EXPORT_ID = /^[A-Za-z0-9-]{1,64}$/;
+const EXPORT_ID_MESSAGE = 'exportId must be 1 to 64 letters, digits or dashes';
+
+const exportBody = z.strictObject({
+  query: z.record(z.string().max(64), z.union([z.string().max(256), z.number()])).optional(),
+  holdId: idSchema.optional(),
+  exportId: z.string().optional(),
+});
+
+export function createExportRoutes(deps: Deps, access: AdminAccess) {
+  /** An export of another tenant is treated as absent (404). */
+  async function ownExport(
+    principal: Principal,
+    exportId: string,
+    isResume: boolean,
+  ): Promise<ExportJobStatus> {
+    const status = await deps.exportJobs.status(exportId);
+    if (status === undefined || status.tenantId !== principal.tenantId)
+      throw notFound(isResume ? `no export ${exportId} to resume` : `no export ${exportId}`);
+    return status;
+  }
+
+  /** Starts (or resumes) an export orchestration: 202 with where to follow it. */
+  async function startExport(
+    principal: Principal,
+    action: ArchiveAction,
+    request: ExportJobRequest,
+    details: Record<string, string | boolean>,
+  ): Promise<AdminOutcome> {
+    const started = await deps.exportJobs.start(request);
+    const statusUri = `/api/archive/exports/${request.exportId}`;
+    return {
+      response: {
+        status: 202,
+        headers: { location: statusUri },
+        jsonBody: {
+          exportId: request.exportId,
+          state: 'running',
+          isAlreadyRunning: started === 'alreadyRunning',
+          statusUri,
+        },
+      },
+      entry: accessEntry(
+        principal,
+        action,
+        started === 'alreadyRunning' ? 'alreadyRunning' : 'started',
+        { type: LedgerSubjectType.export, id: request.exportId },
+        details,
+      ),
+    };
+  }
+
+  const newRequest = (principal: Principal, exportId: string) => ({
+    exportId,
+    createdBy: principal.userId,
+    tenantId: principal.tenantId,
+    outputDir: path.join(deps.exportDir, exportId),
+  });
+
+  return {
+    /** POST archive/exports {query?: {...}, holdId?: string, exportId?: string (resume)} → 202 */
+    export: access.route('export', async (request, principal) => {
+      const body = await parseBody(request, exportBody);
+      const { holdId, query: rawQuery } = body;
+      if ((holdId === undefined) === (rawQuery === undefined))
+        throw badRequest('give exactly one of query or holdId');
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(rawQuery ?? {})) params.set(k, String(v));
+      const { query, problems } = parseSearchQuery(params, principal.tenantId);
+      if (problems.length > 0) throw badRequest(problems.join('; '));
+      const subject = { type: LedgerSubjectType.export, id: holdId ?? 'query' };
+      const refusal = refusalOf(principal, 'export', subject);
+      if (refusal !== undefined) return refusal;
+      const outOfScope = await selectionRefusal(
+        deps,
+        principal,
+        'export',
+        holdId === undefined ? query : {},
+        holdId,
+      );
+      if (outOfScope !== undefined) return deniedOutcome(principal, 'export', outOfScope, subject);
+      // Giving the id of an interrupted export resumes it (the package keeps its progress file).
+      const resumeId = body.exportId;
+      if (resumeId !== undefined && !EXPORT_ID.test(resumeId)) throw badRequest(EXPORT_ID_MESSAGE);
+      const exportId = resumeId ?? deps.newId();
+      if (resumeId !== undefined) await ownExport(principal, exportId, true);
+      return startExport(
+        principal,
+        'export',
+        {
+          ...newRequest(principal, exportId),
+          ...(holdId === undefined ? { query } : { holdId }),
+        },
+        { ...(holdId === undefined ? {} : { holdId }), isResume: resumeId !== undefined },
+      );
+    }),
+
+    /** GET archive/exports/{exportId}: state and progress of an export of the caller's tenant. */
+    exportStatus: access.route('export', async (request, principal) => {
+      const exportId = request.params.exportId ?? '';
+      if (!EXPORT_ID.test(exportId)) throw badRequest(EXPORT_ID_MESSAGE);
+      const subject = { type: LedgerSubjectType.export, id: exportId };
+      const refusal = refusalOf(principal, 'export', subject);
+      if (refusal !== undefined) return refusal;
+      const status = await ownExport(principal, exportId, false);
+      return {
+        response: { status: 200, jsonBody: status },
+        entry: accessEntry(principal, 'export', 'status', subject, {
+          state: status.state,
+          done: status.progress?.done,
+          total: status.progress?.total,
+        }),
+      };
+    }),
+
+    /** POST archive/subjects/{userId}/export */
+    subjectExport: access.route('subjectExport', async (request, principal) => {
+      const userId = request.params.userId ?? '';
+      const subject = { type: LedgerSubjectType.dataSubject, id: userId };
+      const refusal = refusalOf(principal, 'subjectExport', subject);
+      if (refusal !== undefined) return refusal;
+      const selection = { recordedUserId: userId };
+      const outOfScope = await selectionRefusal(
+        deps,
+        principal,
+        'subjectExport',
+        selection,
+        undefined,
+      );
+      if (outOfScope !== undefined)
+        return deniedOutcome(principal, 'subjectExport', outOfScope, subject);
+      return startExport(
+        principal,
+        'subjectExport',
+        { ...newRequest(principal, deps.newId()), query: selection },
+        { dataSubjectId: userId },
+      );
+    }),
+
+    /** POST archive/subjects/{userId}/erasure: deletes what may go, refuses the rest with the legal basis. */
+    subjectErasure: access.route('subjectErasure', async (request, principal) => {
+      const userId = request.params.userId ?? '';
+      const subject = { type: LedgerSubjectType.dataSubject, id: userId };
+      const refusal = refusalOf(principal, 'subjectErasure', subject);
+      if (refusal !== undefined) return refusal;
+      const outOfScope = await selectionRefusal(
+        deps,
+        principal,
+        'subjectErasure',
+        { recordedUserId: userId },
+        undefined,
+      );
+      if (outOfScope !== undefined)
+        return deniedOutcome(principal, 'subjectErasure', outOfScope, subject);
+      const outcome = await deps.gdpr.requestErasure(principal.tenantId, userId, principal.userId);
+      const entry: LedgerEntryDraft = {
+        kind:
+          outcome.refused.length > 0 ? LedgerEntryKind.erasureRefused : LedgerEntryKind.accessed,
+        actor: principal.userId,
+        tenantId: principal.tenantId,
+        subjectType: LedgerSubjectType.dataSubject,
+        subjectId: userId,
+        details: {
+          action: 'subjectErasure',
+          deletedCount: outcome.deleted.length,
+          refusedCount: outcome.refused.length,
+          legalBasis: [...new Set(outcome.refused.map((r) => r.legalBasis))].join('; '),
+        },
+      };
+      return { response: { status: 200, jsonBody: outcome }, entry };
+    }),
+  };
+}

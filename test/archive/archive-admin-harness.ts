@@ -1,0 +1,183 @@
+/**
+ * The archive admin API over in-memory stores, for route-level tests: two tenants' sealed
+ * interactions, exports that run when the test says so, and callers given by `users`.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { createCompletenessActivities } from '../../functions/src/activities/completeness.activities';
+import {
+  createExportActivities,
+  type ExportActivities,
+} from '../../functions/src/activities/export.activities';
+import { createGdprActivities } from '../../functions/src/activities/gdpr.activities';
+import type { MemoryRecordingBlobStore } from '../../functions/src/adapters/memory-archive-stores';
+import type {
+  DispositionDecision,
+  ExportJobRequest,
+} from '../../functions/src/domain/archive-names';
+import {
+  createArchiveAdminHandlers,
+  type ArchiveAdminHandlers,
+  type DispositionEvents,
+  type ExportJobs,
+  type ExportJobStatus,
+} from '../../functions/src/http/archive-admin.http';
+import { fakeVerifier, type FakeUser } from '../support/admin-access-fake';
+import {
+  createHarness,
+  kek,
+  ledgerKeys,
+  manifestKeys,
+  memoryBlobWriter,
+  testPolicy,
+  writeSealedRecording,
+  type ArchiveHarness,
+} from './archive-fixtures';
+
+export class FakeDispositionEvents implements DispositionEvents {
+  readonly raised: { instanceId: string; decision: DispositionDecision }[] = [];
+  isWaiting = true;
+  raiseDecision(instanceId: string, decision: DispositionDecision): Promise<boolean> {
+    this.raised.push({ instanceId, decision });
+    return Promise.resolve(this.isWaiting);
+  }
+}
+
+/** Exports are queued by the handlers and run when the test says so. */
+export class FakeExportJobs implements ExportJobs {
+  readonly jobs = new Map<string, { request: ExportJobRequest; status: ExportJobStatus }>();
+  constructor(private readonly exports: ExportActivities) {}
+  start(request: ExportJobRequest): Promise<'started' | 'alreadyRunning'> {
+    if (this.jobs.get(request.exportId)?.status.state === 'running')
+      return Promise.resolve('alreadyRunning');
+    this.jobs.set(request.exportId, {
+      request,
+      status: {
+        exportId: request.exportId,
+        state: 'running',
+        tenantId: request.tenantId,
+        createdBy: request.createdBy,
+      },
+    });
+    return Promise.resolve('started');
+  }
+  status(exportId: string): Promise<ExportJobStatus | undefined> {
+    return Promise.resolve(this.jobs.get(exportId)?.status);
+  }
+  async runAll(): Promise<void> {
+    for (const job of this.jobs.values()) {
+      if (job.status.state !== 'running') continue;
+      const result = await this.exports.runExport(job.request);
+      job.status = { ...job.status, state: 'completed', result };
+    }
+  }
+}
+
+export interface AdminHarness {
+  readonly harness: ArchiveHarness;
+  readonly handlers: ArchiveAdminHandlers;
+  readonly events: FakeDispositionEvents;
+  readonly jobs: FakeExportJobs;
+}
+
+/** One sealed interaction per `[tenantId, interactionId, recordedUserId, invitedAt]`. */
+export async function createAdminHarness(
+  startAt: string,
+  users: Readonly<Record<string, FakeUser>>,
+  interactions: readonly (readonly [string, string, string, string])[],
+  rbacScopes: Readonly<Record<string, readonly string[]>> = {},
+): Promise<AdminHarness> {
+  const harness = createHarness(startAt);
+  for (const [tenantId, interactionId, userId, invitedAt] of interactions) {
+    const fixture = await writeSealedRecording(
+      memoryBlobWriter(harness.blobs as MemoryRecordingBlobStore),
+      { tenantId, interactionId, recordedUserIds: [userId], invitedAt, type: 'pstn' },
+    );
+    await harness.activities.recordSealed(fixture.interaction);
+  }
+  const exportDir = await mkdtemp(path.join(tmpdir(), 'attest-admin-'));
+  const jobs = new FakeExportJobs(
+    createExportActivities({
+      records: harness.records,
+      holds: harness.holds,
+      ledger: harness.ledger,
+      blobs: harness.blobs,
+      kekPrivateKey: kek.privateKey,
+      ledgerSigningKey: ledgerKeys.privateKey,
+      manifestPublicKeyPem: manifestKeys.publicKey
+        .export({ type: 'spki', format: 'pem' })
+        .toString(),
+      clock: harness.clock,
+    }),
+  );
+  const events = new FakeDispositionEvents();
+  let next = 0;
+  const handlers = createArchiveAdminHandlers({
+    verifier: fakeVerifier(users),
+    rbacScopes,
+    records: harness.records,
+    holds: harness.holds,
+    ledger: harness.ledger,
+    blobs: harness.blobs,
+    activities: harness.activities,
+    exportJobs: jobs,
+    completeness: createCompletenessActivities({
+      records: harness.records,
+      ledgerSigningKey: ledgerKeys.privateKey,
+      clock: harness.clock,
+    }),
+    gdpr: createGdprActivities({
+      records: harness.records,
+      holds: harness.holds,
+      activities: harness.activities,
+      policy: testPolicy,
+      clock: harness.clock,
+    }),
+    dispositions: events,
+    kekPrivateKey: kek.privateKey,
+    exportDir,
+    clock: harness.clock,
+    newId: () => `id-${(next += 1)}`,
+  });
+  return { harness, handlers, events, jobs };
+}
+
+export interface RouteCall {
+  readonly method?: string;
+  readonly user?: string;
+  readonly params?: Record<string, string>;
+  readonly query?: Record<string, string>;
+  /** A string is sent as is; anything else as JSON. */
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+export async function callRoute(
+  handler: ArchiveAdminHandlers[keyof ArchiveAdminHandlers],
+  request: RouteCall,
+): Promise<HttpResponseInit> {
+  const context = new InvocationContext({
+    functionName: 'archiveAdmin',
+    logHandler: () => undefined,
+  });
+  const httpRequest = new HttpRequest({
+    method: request.method ?? 'GET',
+    url: 'http://localhost:7071/api/archive/test',
+    headers: {
+      ...(request.user === undefined ? {} : { authorization: `Bearer ${request.user}` }),
+      ...request.headers,
+    },
+    params: request.params ?? {},
+    query: request.query ?? {},
+    ...(request.body === undefined
+      ? {}
+      : {
+          body: {
+            string: typeof request.body === 'string' ? request.body : JSON.stringify(request.body),
+          },
+        }),
+  });
+  return handler(httpRequest, context);
+}
