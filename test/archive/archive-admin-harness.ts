@@ -12,7 +12,7 @@ import {
   type ExportActivities,
 } from '../../functions/src/activities/export.activities';
 import { createGdprActivities } from '../../functions/src/activities/gdpr.activities';
-import type { MemoryRecordingBlobStore } from '../../functions/src/adapters/memory-archive-stores';
+import type { MemoryRecordingBlobStore } from './support/memory-archive-stores';
 import type {
   DispositionDecision,
   ExportJobRequest,
