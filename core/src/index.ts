@@ -11,3 +11,4 @@ export * from './manifest';
 export * from './export';
 export * from './listen-token';
 export * from './storage';
+export * from './logging';

@@ -6,6 +6,7 @@
 // The spool's writes and fsyncs, session records and TLS all use libuv's thread pool; the
 // default of 4 threads lets a burst of record fsyncs delay the spool's (and so every ack).
 process.env.UV_THREADPOOL_SIZE ??= '16';
+import { formatLogLine } from '@attest/core';
 import { loadConfig } from './config/media-host.config';
 import { startMediaHost } from './host/media-host';
 import { createJsonLogger, errorMessage } from './logging/logger';
@@ -37,8 +38,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  const fields = { component: 'media-host', error: errorMessage(error) };
   process.stderr.write(
-    `${JSON.stringify({ level: 'error', msg: 'media host failed to start', error: errorMessage(error) })}\n`,
+    `${formatLogLine('error', 'media host failed to start', fields, undefined, { time: new Date().toISOString() })}\n`,
   );
   process.exit(1);
 });

@@ -27,6 +27,7 @@ import type { FunctionsConfig } from '../config/load-config';
 import { configuredScopes, createAdminAccess, type AdminAccess } from '../http/admin-access';
 import type { ArchiveIntake } from '../domain/archive-intake';
 import { systemClock, type GroupDirectory } from '../domain/archive-ports';
+import { structuredLog } from '../logging/structured-log';
 import { registerArchive } from '../registrations/archive.registrations';
 import { createLedgerCheckpointJob } from '../timers/ledger-checkpoint.timer';
 
@@ -38,13 +39,15 @@ export interface ArchiveComposition {
   readonly whenLedgerMirrored: () => Promise<void>;
 }
 
-/** Structured JSON lines; only ids and counts, never personal data. */
-const log = {
-  info: (message: string, fields: Readonly<Record<string, string | number | boolean>>) =>
-    process.stdout.write(`${JSON.stringify({ level: 'info', message, ...fields })}\n`),
-  warn: (message: string, fields: Readonly<Record<string, string | number | boolean>>) =>
-    process.stdout.write(`${JSON.stringify({ level: 'warn', message, ...fields })}\n`),
-};
+/**
+ * The composition's own lines (outside any invocation: background ledger mirroring), through the
+ * recorder's structured log onto stdout, which the Functions host collects.
+ */
+const writeLine = (line: string): void => void process.stdout.write(`${line}\n`);
+const log = structuredLog(
+  { debug: writeLine, info: writeLine, warn: writeLine, error: writeLine },
+  { component: 'archive' },
+);
 
 /**
  * The credential for Key Vault: the same as Storage's (the managed identity in Azure); with a

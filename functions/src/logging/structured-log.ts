@@ -1,9 +1,12 @@
 /**
- * Structured JSON log lines for the recorder. Messages are constant strings; people's identifiers
+ * Structured JSON log lines for the recorder, in the one shape of every process (core's
+ * `formatLogLine`: `level`, `message`, fields). Messages are constant strings; people's identifiers
  * go only under `pii`, which is redacted unless explicitly enabled. Every line about a call
  * carries `callId` / `interactionId`.
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+import { formatLogLine, type LogLevel } from '@attest/core';
+
+export type { LogLevel };
 export type LogFieldValue = string | number | boolean | undefined | null;
 export interface LogFields {
   readonly [key: string]: LogFieldValue | Readonly<Record<string, LogFieldValue>>;
@@ -33,9 +36,9 @@ export function structuredLog(
   const emit =
     (level: LogLevel) =>
     (message: string, fields: LogFields = {}): void => {
-      const merged: Record<string, unknown> = { level, message, ...base, ...fields };
-      if (merged.pii !== undefined && options.showPii !== true) merged.pii = '[redacted]';
-      target[level](JSON.stringify(merged));
+      target[level](
+        formatLogLine(level, message, base, fields, { showPii: options.showPii === true }),
+      );
     };
   return {
     debug: emit('debug'),

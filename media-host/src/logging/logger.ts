@@ -1,8 +1,11 @@
 /**
- * Structured JSON log lines. Messages are constant strings; ids go in fields. Personal data only
- * under `pii`, which is redacted unless explicitly enabled. Tokens, keys and SAS never appear.
+ * Structured JSON log lines in the one shape of every process (core's `formatLogLine`: `time`,
+ * `level`, `message`, fields). Messages are constant strings; ids go in fields. Personal data only
+ * under `pii`, which is always redacted here. Tokens, keys and SAS never appear.
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+import { formatLogLine, LOG_LEVEL_RANK, type LogLevel } from '@attest/core';
+
+export type { LogLevel };
 export type LogFields = Readonly<
   Record<string, string | number | boolean | undefined | Readonly<Record<string, unknown>>>
 >;
@@ -15,8 +18,6 @@ export interface Logger {
   /** A logger whose lines all carry `fields` (for example the session and call ids). */
   child(fields: LogFields): Logger;
 }
-
-const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface JsonLoggerOptions {
   readonly level?: LogLevel;
@@ -31,12 +32,8 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   const now = options.now ?? (() => new Date());
   const make = (base: LogFields): Logger => {
     const emit = (lineLevel: LogLevel, message: string, fields?: LogFields): void => {
-      if (rank[lineLevel] < rank[level]) return;
-      const merged: Record<string, unknown> = { ...base, ...fields };
-      if (merged.pii !== undefined) merged.pii = '[redacted]';
-      write(
-        `${JSON.stringify({ time: now().toISOString(), level: lineLevel, msg: message, ...merged })}\n`,
-      );
+      if (LOG_LEVEL_RANK[lineLevel] < LOG_LEVEL_RANK[level]) return;
+      write(`${formatLogLine(lineLevel, message, base, fields, { time: now().toISOString() })}\n`);
     };
     return {
       debug: (m, f) => emit('debug', m, f),
