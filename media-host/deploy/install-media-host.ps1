@@ -8,7 +8,7 @@
     1. verifies the package against SHA256SUMS and unpacks it under C:\Attest\releases\<version>
     2. formats the data disk (first run) and creates the spool on it
     3. reads the control key and the media certificate from Key Vault with the instance's identity
-    4. installs the certificate into LocalMachine\My (for the bridge) and writes its PEM (for Node)
+    4. writes the certificate's PEM (for Node) and imports it into LocalMachine\My (for the bridge)
     5. opens the Windows firewall for the media port (any source: the NSG allows only Teams) and
        the control port (the function app's subnet only, enforced again by the NSG)
     6. writes the settings file and service definitions (configure-windows-host, with the bundled
@@ -103,16 +103,6 @@ if ($pem -notmatch 'BEGIN CERTIFICATE' -or $pem -notmatch 'PRIVATE KEY') {
 }
 $pemFile = Join-Path $ConfigDir 'media-tls.pem'
 Set-Content -Path $pemFile -Value $pem -Encoding ascii -NoNewline
-$certText = [regex]::Match($pem, '-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----').Value
-$certBytes = [Convert]::FromBase64String(($certText -replace '-----[^-]+-----', '' -replace '\s', ''))
-$cert = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 (, $certBytes)
-if (-not (Test-Path "Cert:\LocalMachine\My\$($cert.Thumbprint)")) {
-  # certutil merges the PEM's key with the certificate into the machine store.
-  $pfxFile = Join-Path $ConfigDir 'media-tls.pfx'
-  certutil -f -p '""' -MergePFX $pemFile $pfxFile | Out-Null
-  Import-PfxCertificate -FilePath $pfxFile -CertStoreLocation Cert:\LocalMachine\My | Out-Null
-  Remove-Item -Force $pfxFile
-}
 
 # 5. Windows firewall.
 $rules = @(
@@ -144,11 +134,18 @@ $arguments = @($configure, '--settings-base64', $SettingsBase64, '--computer-nam
   '--private-ip', $privateIp, '--azure-fqdn', $azureFqdn, '--release-dir', $releaseDir,
   '--config-dir', $ConfigDir, '--spool-dir', $spoolDir, '--tls-pem-file', $pemFile)
 if ($hasBridge) { $arguments += '--bridge' }
+# The bridge reads the certificate from LocalMachine\My: configure also writes it as PKCS#12.
+$pfxFile = Join-Path $ConfigDir 'media-tls.pfx'
+$pfxPassword = [Guid]::NewGuid().ToString('N') + [Guid]::NewGuid().ToString('N')
+$arguments += @('--pfx-file', $pfxFile)
 $env:ATTEST_INSTALL_CONTROL_KEY = $controlKey
+$env:ATTEST_INSTALL_PFX_PASSWORD = $pfxPassword
 $services = & $nodeExe @arguments
 $configureExit = $LASTEXITCODE
-Remove-Item Env:\ATTEST_INSTALL_CONTROL_KEY
+Remove-Item Env:\ATTEST_INSTALL_CONTROL_KEY, Env:\ATTEST_INSTALL_PFX_PASSWORD
 if ($configureExit -ne 0) { throw 'configure-windows-host failed' }
+Import-PfxCertificate -FilePath $pfxFile -CertStoreLocation Cert:\LocalMachine\My -Password (ConvertTo-SecureString $pfxPassword -AsPlainText -Force) | Out-Null
+Remove-Item -Force $pfxFile
 Protect-Path $ConfigDir
 
 $serviceDir = Join-Path $releaseDir 'service'

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import forge from 'node-forge';
 import { loadConfig } from '../../media-host/src/config/media-host.config';
 
 const root = resolve(__dirname, '../..');
@@ -47,10 +48,12 @@ describe('install-media-host.ps1', () => {
         'settings-base64',
         'spool-dir',
         'tls-pem-file',
+        'pfx-file',
       ].sort(),
     );
     expect(script).toContain('$env:ATTEST_INSTALL_CONTROL_KEY = $controlKey');
     expect(script).not.toMatch(/'--control-key'/);
+    expect(script).toContain('$env:ATTEST_INSTALL_PFX_PASSWORD = $pfxPassword');
   });
 
   it('verifies the package against SHA256SUMS before unpacking it', () => {
@@ -124,6 +127,48 @@ describe('install-media-host.ps1', () => {
       expect(config.controlHost).toBe('10.42.0.4');
       expect(config.controlKey).toBe('key-from-key-vault-0123456789');
       expect(config.publicHost).toBe('attest-media-x0.westeurope.cloudapp.azure.com');
+    });
+
+    it('writes the certificate as PKCS#12 for the machine store, protected by the password it is given', () => {
+      const pem = join(cwd, 'media.pem');
+      writeFileSync(
+        pem,
+        readFileSync(join(root, '.data/ca/server-cert.pem'), 'utf8') +
+          readFileSync(join(root, '.data/ca/server-key.pem'), 'utf8'),
+      );
+      const pfx = join(cwd, 'media.pfx');
+      const withPem = args.map((arg) =>
+        arg === 'C:\\ProgramData\\Attest\\media-tls.pem' ? pem : arg,
+      );
+      execFileSync(process.execPath, [...withPem, '--pfx-file', pfx], {
+        cwd,
+        env: {
+          PATH: process.env.PATH,
+          ATTEST_INSTALL_CONTROL_KEY: 'key-from-key-vault-0123456789',
+          ATTEST_INSTALL_PFX_PASSWORD: 'pfx-password-0123456789',
+        },
+      });
+      const p12 = forge.pkcs12.pkcs12FromAsn1(
+        forge.asn1.fromDer(readFileSync(pfx).toString('binary')),
+        'pfx-password-0123456789',
+      );
+      const certBags =
+        p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? [];
+      const keyBags =
+        p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag })[
+          forge.pki.oids.pkcs8ShroudedKeyBag
+        ] ?? [];
+      expect(certBags).toHaveLength(1);
+      expect(keyBags).toHaveLength(1);
+      expect(forge.pki.certificateToPem(certBags[0]!.cert).replace(/\r/g, '')).toBe(
+        readFileSync(join(root, '.data/ca/server-cert.pem'), 'utf8').replace(/\r/g, ''),
+      );
+      expect(() =>
+        forge.pkcs12.pkcs12FromAsn1(
+          forge.asn1.fromDer(readFileSync(pfx).toString('binary')),
+          'wrong',
+        ),
+      ).toThrow();
     });
 
     it('fails with one line naming the problem when the control key is missing', () => {

@@ -2,12 +2,14 @@
  * `node.exe app\media-host\dist\deploy\configure-windows-host.js`, run by the install script on an
  * Azure instance: writes the media host's settings file and the service definitions from the
  * deployment's settings (base64 JSON) and the machine's facts. The control key comes in the
- * environment (`ATTEST_INSTALL_CONTROL_KEY`), never on the command line. Prints the service ids
- * to install, one a line.
+ * environment (`ATTEST_INSTALL_CONTROL_KEY`), never on the command line. With `--pfx-file` it
+ * also writes the certificate as PKCS#12 for the machine store (password in
+ * `ATTEST_INSTALL_PFX_PASSWORD`). Prints the service ids to install, one a line.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { pfxFromPem } from './pem-to-pfx';
 import { buildWindowsHostFiles, type MediaHostInstallSettings } from './windows-host-settings';
 
 function main(): void {
@@ -22,6 +24,7 @@ function main(): void {
       'spool-dir': { type: 'string' },
       'tls-pem-file': { type: 'string' },
       bridge: { type: 'boolean', default: false },
+      'pfx-file': { type: 'string' },
     },
     strict: true,
   });
@@ -50,6 +53,16 @@ function main(): void {
   for (const [path, content] of Object.entries(result.files)) {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content, { encoding: 'utf8', mode: 0o600 });
+  }
+  // The bridge's copy of the certificate, for the machine store (password from the environment).
+  const pfxFile = values['pfx-file'];
+  if (pfxFile !== undefined) {
+    const password = process.env.ATTEST_INSTALL_PFX_PASSWORD ?? '';
+    if (password.length < 16)
+      throw new Error('ATTEST_INSTALL_PFX_PASSWORD is required with --pfx-file');
+    writeFileSync(pfxFile, pfxFromPem(readFileSync(need('tls-pem-file'), 'utf8'), password), {
+      mode: 0o600,
+    });
   }
   process.stdout.write(`${result.services.join('\n')}\n`);
 }

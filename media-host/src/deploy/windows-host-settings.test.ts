@@ -1,3 +1,4 @@
+import { pfxFromPem } from './pem-to-pfx';
 import {
   BRIDGE_SERVICE_ID,
   buildWindowsHostFiles,
@@ -109,5 +110,14 @@ describe('buildWindowsHostFiles', () => {
 describe('envFileText', () => {
   it('sorts keys and quotes values with spaces or quotes', () => {
     expect(envFileText({ B: 'two words', A: 'plain' })).toBe('A=plain\nB="two words"\n');
+  });
+});
+
+describe('pfxFromPem', () => {
+  it('refuses a PEM without a private key, naming what it needs', () => {
+    const certOnly = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+    expect(() => pfxFromPem(certOnly, 'password-0123456789')).toThrow(
+      'the media certificate must be PEM with the certificate and its RSA private key',
+    );
   });
 });
