@@ -56,6 +56,7 @@ import {
 } from './session-environment';
 import { PersistenceState } from './persistence-state';
 import { SequenceMarks } from './sequence-marks';
+import { sourceGapOf, type StreamStateFrame } from './source-gap';
 
 export class MediaSession {
   readonly sessionId: string;
@@ -352,8 +353,26 @@ export class MediaSession {
       return { isPersisted: false, isAccepted: false };
     }
     this.marks.accept(last);
-    this.router.route(frames, start, end, this.env.now().getTime());
+    const atInMs = this.env.now().getTime();
+    for (let i = start; i < end; i += 1) {
+      const frame = frames[i]!;
+      if (frame.type === 'streamState' && frame.gap !== undefined)
+        this.recordSourceGap(frame, atInMs);
+    }
+    this.router.route(frames, start, end, atInMs);
     return { isPersisted: true, isAccepted: true };
+  }
+
+  /** A source (the bridge) reported frames it dropped: a gap with its reason. */
+  private recordSourceGap(frame: StreamStateFrame, atInMs: number): void {
+    const gap = sourceGapOf(frame, atInMs);
+    if (gap === undefined) return;
+    this.persistence.addGap(gap);
+    this.env.metrics.increment(MetricNames.gapsRecorded, 1, this.metricLabels);
+    this.log.warn('media source dropped frames', { droppedFrames: frame.gap?.droppedFrames ?? 0 });
+    this.saveRecord().catch((error: unknown) =>
+      this.log.warn('session record not saved after a source gap', { error: String(error) }),
+    );
   }
 
   /** A frame read back from the spool after a restart. */

@@ -88,6 +88,11 @@ export class PersistenceState {
     return pause;
   }
 
+  /** A gap the media source reported (frames it had to drop). */
+  addGap(gap: RecordingGap): void {
+    this.#gaps.push(gap);
+  }
+
   /** At seal: a pause still open becomes a gap ending at `at`. */
   closePause(at: string): void {
     this.#closePause(at);
