@@ -63,6 +63,8 @@ export async function benchMediaHostConfig(
     publicHost: '127.0.0.1',
     protocolHost: '127.0.0.1',
     protocolPort: await getFreePort(),
+    // The bridge's transport (plain TCP on loopback); the ingest bench may use it instead of TLS.
+    loopbackProtocolPort: await getFreePort(),
     tlsCertFile: tls.cert,
     tlsKeyFile: tls.key,
     storageConnectionString,

@@ -28,7 +28,9 @@
  * not taken yet when memory is measured (Azurite's backlog), and after the levels a TLS server
  * that only reads the highest level's traffic on the host's core gives the receive floor.
  * Targets: >= 2,000 streams with zero gaps at <= 70 % CPU; <= 64 KB per stream; loss <= 2 s.
- * Writes bench/results/media-ingest.json.
+ * `ATTEST_BENCH_MEDIA_TRANSPORT`: `tls` (default; remote sources such as the simulator) or
+ * `loopback` (plain TCP to the host's loopback listener, as the .NET bridge on the same VM sends).
+ * Writes bench/results/media-ingest.json (`media-ingest-loopback.json` for loopback).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
@@ -36,7 +38,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { AddressInfo } from 'node:net';
+import { connect as connectTcp, type AddressInfo, type Socket } from 'node:net';
 import { connect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { BlobServiceClient } from '@azure/storage-blob';
 import {
@@ -67,6 +69,9 @@ const CONTROL_KEY = BENCH_CONTROL_KEY;
 const FRAME_MS = 20;
 /** After the window, every frame sent must be acknowledged within this time (no growing backlog). */
 const CATCH_UP_IN_MS = 5000;
+const TRANSPORT = process.env.ATTEST_BENCH_MEDIA_TRANSPORT === 'loopback' ? 'loopback' : 'tls';
+/** The host's loopback listener (set from its configuration before any session opens). */
+let loopbackPort = 0;
 const BLOCK_MIN_IN_MS = Number(process.env.ATTEST_BENCH_MEDIA_BLOCK_MS ?? 2000);
 
 /**
@@ -226,7 +231,7 @@ async function call<T>(base: string, method: string, path: string, body?: unknow
 interface BenchSession {
   readonly sessionId: string;
   readonly interactionId: string;
-  readonly socket: TLSSocket;
+  readonly socket: Socket;
   sent: number;
   acked: number;
   maxLagInFrames: number;
@@ -246,8 +251,11 @@ async function openSession(base: string, label: string, index: number): Promise<
   });
   const blob = JSON.parse(created.mediaConfigBlob) as MediaConfigBlob;
   const [host, port] = blob.endpoint.replace('tls://', '').split(':');
-  const socket = await new Promise<TLSSocket>((resolve, reject) => {
-    const s = connect({ host, port: Number(port), rejectUnauthorized: false }, () => resolve(s));
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s =
+      TRANSPORT === 'loopback'
+        ? connectTcp({ host: '127.0.0.1', port: loopbackPort, noDelay: true }, () => resolve(s))
+        : connect({ host, port: Number(port), rejectUnauthorized: false }, () => resolve(s));
     s.once('error', reject);
   });
   const session: BenchSession = {
@@ -754,6 +762,7 @@ async function main(): Promise<void> {
       maxSessions: 10_000,
       helloTimeoutInMs: 10_000,
     });
+    loopbackPort = config.loopbackProtocolPort ?? 0;
     const command = hasTaskset ? 'taskset' : process.execPath;
     const extra = (process.env.ATTEST_BENCH_MEDIA_NODE_ARGS ?? '')
       .split(' ')
@@ -797,6 +806,7 @@ async function main(): Promise<void> {
       const best = levels.filter((l) => l.isZeroGap).at(-1);
       const output = {
         benchmark: 'media-ingest',
+        transport: TRANSPORT,
         at: new Date().toISOString(),
         machine: {
           cpus: cpus().length,
@@ -865,7 +875,10 @@ async function main(): Promise<void> {
       };
       mkdirSync(join(__dirname, '..', 'results'), { recursive: true });
       const resultsDir = join(__dirname, '..', 'results');
-      writeFileSync(join(resultsDir, 'media-ingest.json'), `${JSON.stringify(output, null, 2)}\n`);
+      writeFileSync(
+        join(resultsDir, TRANSPORT === 'tls' ? 'media-ingest.json' : 'media-ingest-loopback.json'),
+        `${JSON.stringify(output, null, 2)}\n`,
+      );
       return output;
     };
     for (const sessions of LEVELS_IN_SESSIONS) {
