@@ -1,3 +1,5 @@
+import { formatLogLine } from '@attest/core';
+
 /**
  * Structured JSON log lines of the local host. One object per line; the correlation fields
  * (functionName, invocationId, instanceId, …) travel with every line.
@@ -20,14 +22,19 @@ export function isHostLogLevel(value: unknown): value is HostLogLevel {
   return typeof value === 'string' && value in levelRank;
 }
 
-/** Writes each record at or above `minLevel` (default `debug`) as one JSON line (stdout by default). */
+/**
+ * Writes each record at or above `minLevel` (default `debug`) as one JSON line (stdout by default),
+ * in the one line shape of every process (core's `formatLogLine`: `time`, `level`, `message`,
+ * fields; `pii` redacted).
+ */
 export function jsonLineSink(
   stream: { write(line: string): unknown } = process.stdout,
   minLevel: HostLogLevel = 'debug',
 ): LogSink {
   return (record) => {
     if (levelRank[record.level] < levelRank[minLevel]) return;
-    stream.write(`${JSON.stringify(record)}\n`);
+    const { time, level, message, ...fields } = record;
+    stream.write(`${formatLogLine(level, message, fields, undefined, { time })}\n`);
   };
 }
 
