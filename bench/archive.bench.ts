@@ -24,7 +24,7 @@ import {
 import {
   MemoryArchiveRecordStore,
   MemoryHoldStore,
-} from '@attest/functions/dist/adapters/memory-archive-stores';
+} from '@attest/functions/dist/testing/memory-archive-stores';
 import { createRetentionSweep } from '@attest/functions/dist/timers/retention-sweep.timer';
 import type {
   ArchiveRecord,

@@ -39,7 +39,7 @@ import {
   MemoryHoldStore,
   MemoryLedgerStore,
   MemoryRecordingBlobStore,
-} from '@attest/functions/dist/adapters/memory-archive-stores';
+} from '@attest/functions/dist/testing/memory-archive-stores';
 import { verifyExport } from '@attest/functions/dist/cli/verify-export';
 
 const TOTAL_MIB = Number(process.env.ATTEST_BENCH_EXPORT_MIB ?? '1024');
