@@ -131,6 +131,11 @@ describe('infra/main.bicep', () => {
     for (const name of secretNames)
       expect(String(functionAppSettings[name])).toMatch(KEY_VAULT_REFERENCE);
     expect(mediaInstall.controlKeySecretUri).toMatch(/^https:\/\//);
+    // References resolve with the app's user-assigned identity (it has no system identity).
+    const site = ofType(moduleResources(scope, 'functionApp'), 'Microsoft.Web/sites')[0];
+    expect(String(site?.properties.keyVaultReferenceIdentity)).toMatch(
+      /^\/resourceId\(Microsoft\.ManagedIdentity\/userAssignedIdentities,id-attest-func-/,
+    );
     expect(Object.keys(mediaInstall.env).filter((k) => /SECRET|_KEY$|PASSWORD/.test(k))).toEqual(
       [],
     );
@@ -289,6 +294,8 @@ describe('infra/main.bicep', () => {
         `${deploymentParameters.packageBaseUrl}/attest-media-host-0.1.0-win-x64.zip`,
         `${deploymentParameters.packageBaseUrl}/SHA256SUMS`,
       ]);
+      // The command (with its settings) is protected: not readable back from the scale set model.
+      expect(extension.properties.settings.commandToExecute).toBeUndefined();
       const command = String(extension.properties.protectedSettings.commandToExecute);
       expect(command).toContain(
         '-File install-media-host.ps1 -PackageFile attest-media-host-0.1.0-win-x64.zip',
