@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MediaHostEvent } from '@attest/core';
 import type { Logger } from '../logging/logger';
-import type { MediaSession } from '../session/media-session';
+import type { SessionRef } from '../session/session-environment';
 
 export interface FunctionAppNotifierOptions {
   /** The function app's base URL; without it nothing is sent. */
@@ -22,7 +22,7 @@ export interface FunctionAppNotifier {
   /** Posts `body` as JSON to `path` on the function app; resolves when taken or given up. */
   readonly post: (path: string, body: unknown) => Promise<void>;
   /** Reports a session event (`/api/mediahosts/events`) without waiting for it. */
-  sendEvent(session: MediaSession, kind: MediaHostEvent['kind'], reason?: string): void;
+  sendEvent(session: SessionRef, kind: MediaHostEvent['kind'], reason?: string): void;
 }
 
 const MAX_ATTEMPTS = 5;

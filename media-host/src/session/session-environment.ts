@@ -10,7 +10,12 @@ import type { Spool } from '../pipeline/spool';
 import { StreamWriter } from '../pipeline/stream-writer';
 import type { BlockStore } from '../sink/block-store';
 import type { WriterFactory } from './frame-router';
-import type { MediaSession } from './media-session';
+
+/** Which session a report is about: its id and the request it was created for. */
+export interface SessionRef {
+  readonly sessionId: string;
+  readonly request: CreateMediaSessionRequest;
+}
 
 export interface SessionEnvironment {
   readonly hostId: string;
@@ -35,7 +40,7 @@ export interface SessionEnvironment {
    */
   readonly limitRecordWrite: <T>(write: () => Promise<T>) => Promise<T>;
   /** Tells the function app persistence failed (spool full, storage refusing). */
-  readonly reportFailure: (session: MediaSession, reason: string) => void;
+  readonly reportFailure: (session: SessionRef, reason: string) => void;
 }
 
 export interface NewSessionInit {
