@@ -125,14 +125,32 @@ export interface MediaSessionStatus {
   readonly bytesCommitted: number;
 }
 
+/**
+ * Why a span has no stored media. Open: the media host may report reasons of its own
+ * (`framesMissing`, `storageOutage`, `pci`, ...); these are the ones the recorder decides on.
+ */
+export const GapReason = {
+  /** From `established` to Graph's 200 for `recording`: nothing may be stored before it. */
+  beforeRecordingStatus: 'beforeRecordingStatus',
+  /** The recording status was set, but no frames arrived (the whole recording or one stream). */
+  noMediaReceived: 'noMediaReceived',
+  /** The media host stopped answering or lost the session. */
+  mediaHostLost: 'mediaHostLost',
+  /** The media host's local spool was full: frames were dropped. */
+  spoolFull: 'spoolFull',
+  /** Recording was paused. */
+  paused: 'paused',
+} as const;
+export type GapReason = (typeof GapReason)[keyof typeof GapReason];
+
 /** A span of a stream, or of the whole recording, with no stored media. */
 export interface RecordingGap {
   /** Omitted when the gap covers every stream of the recording. */
   readonly streamId?: string;
   readonly startedAt: string;
   readonly endedAt: string;
-  /** `pci`, `mediaHostLost`, `framesMissing`, `storageOutage`, … */
-  readonly reason: string;
+  /** A {@link GapReason}, or a reason the media host reports (`framesMissing`, `storageOutage`, ...). */
+  readonly reason: GapReason | (string & {});
   readonly actor?: string;
 }
 

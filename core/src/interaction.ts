@@ -29,8 +29,12 @@ export type CallDirection = (typeof CallDirection)[keyof typeof CallDirection];
 export const InteractionOutcome = {
   /** Invite accepted, call in progress. */
   inProgress: 'inProgress',
+  /** Media covers the recorded window (from Graph's 200 for `recording` to the end). */
   recorded: 'recorded',
+  /** Media stored, with at least one gap inside the recorded window. */
   recordedWithGaps: 'recordedWithGaps',
+  /** The recording status was set, but no media was stored: never `recorded`. */
+  noMedia: 'noMedia',
   rejectedBusy: 'rejectedBusy',
   failed: 'failed',
   notRecordable: 'notRecordable',

@@ -30,6 +30,8 @@ export interface CompletenessTotals {
   readonly invites: number;
   readonly recorded: number;
   readonly recordedWithGaps: number;
+  /** Recording status set, nothing stored. */
+  readonly noMedia: number;
   readonly rejectedBusy: number;
   readonly failed: number;
   readonly notRecordable: number;
@@ -80,6 +82,7 @@ export function buildCompletenessReport(
       invites: items.length,
       recorded: count('recorded'),
       recordedWithGaps: count('recordedWithGaps'),
+      noMedia: count('noMedia'),
       rejectedBusy: count('rejectedBusy'),
       failed: count('failed'),
       notRecordable: count('notRecordable'),

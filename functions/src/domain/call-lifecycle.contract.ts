@@ -21,7 +21,8 @@ import type { GraphResult, InteractionPatch, MediaSessionRef } from './recorder-
  * started before an upgrade replay with the code that started them.
  */
 export const OrchestratorNames = {
-  callLifecycle: 'callLifecycleV2',
+  callLifecycle: 'callLifecycleV3',
+  callLifecycleV2: 'callLifecycleV2',
   callLifecycleV1: 'callLifecycleV1',
 } as const;
 
@@ -69,11 +70,28 @@ export type CallEvent =
       readonly mappings: readonly ParticipantMapping[];
     })
   | (CallEventBase & { readonly kind: 'participantLeft'; readonly participantId: string })
+  | (CallEventBase & RecordingStartReport & { readonly kind: 'recordingStart' })
   | (CallEventBase & {
       readonly kind: 'mediaHost';
       readonly eventKind: MediaHostEventKind;
       readonly reason?: string;
     });
+
+/**
+ * What the webhook's recording-status fast path did on `established` (callLifecycleV3): Graph's
+ * last answer to `updateRecordingStatus(recording)` and, only after its 200, the media host's
+ * answer to start persisting. The lifecycle records it; when Graph did not confirm, it does the
+ * work itself.
+ */
+export interface RecordingStartReport {
+  /** When `established` reached the function app, ISO 8601. */
+  readonly establishedAt: string;
+  readonly graph: GraphResult;
+  /** When Graph answered 200, ISO 8601 (`graph.kind === 'ok'` only). */
+  readonly confirmedAt?: string;
+  /** Present only when Graph confirmed: nothing is persisted before. */
+  readonly persisted?: MediaActivityResult;
+}
 
 export interface CallLifecycleSettings {
   readonly keepAliveIntervalInMs: number;
@@ -85,6 +103,11 @@ export interface CallLifecycleSettings {
   /** Retry delay for Graph failures without `Retry-After`. */
   readonly graphRetryDelayInMs: number;
   readonly maxEventsPerExecution: number;
+  /**
+   * V3: how long after `established` the lifecycle waits for the fast path's report before it
+   * sets the recording status itself (the fast path died with its instance). Default 15000.
+   */
+  readonly recordingStartWaitInMs?: number;
 }
 
 export interface ParticipantState {
@@ -114,6 +137,10 @@ export interface CallLifecycleState {
   readonly statusHistory: readonly RecordingStatusChange[];
   readonly gaps: readonly RecordingGap[];
   readonly participants: Readonly<Record<string, ParticipantState>>;
+  /** V3: when Graph confirmed `recording` and the media host persists, ISO 8601. */
+  readonly recordingConfirmedAt?: string;
+  /** V3: after `established` without the fast path's report, when the lifecycle stops waiting. */
+  readonly recordingStartDueAt?: string;
   /** Latest roster mapping not yet forwarded (before persistence started). */
   readonly pendingMappings?: readonly ParticipantMapping[];
   readonly seenDeliveryIds: readonly string[];
@@ -132,7 +159,7 @@ export interface CallLifecycleInput {
 }
 
 export interface CallLifecycleOutput {
-  readonly outcome: 'recorded' | 'recordedWithGaps' | 'failed';
+  readonly outcome: 'recorded' | 'recordedWithGaps' | 'noMedia' | 'failed';
   readonly outcomeReason?: string;
   readonly resultCode?: number;
   readonly resultSubcode?: number;

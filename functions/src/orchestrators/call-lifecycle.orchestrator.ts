@@ -1,13 +1,17 @@
 /**
- * `callLifecycleV2` (and `callLifecycleV1`): one instance per recorder call leg, from the answer
- * to the sealed, persisted interaction. Deterministic: yields only `context.df` tasks, reads time
+ * `callLifecycleV3` (and `callLifecycleV2`, `callLifecycleV1`): one instance per recorder call
+ * leg, from the answer to the sealed, persisted interaction. Deterministic: yields only `context.df` tasks, reads time
  * only from `currentUtcDateTime`, takes every setting from its input. Each version's yield
  * sequence is frozen by its golden trace test; a change ships as the next version.
  *
  * Versions: V1 starts recording with two activities (`updateRecordingStatus(recording)`, then
  * `startPersisting`). V2 does both in one activity (`startRecording`: persisting still only after
  * Graph's 200), one episode and one hand-off fewer before media is stored. V1 stays registered
- * for instances started before the upgrade.
+ * for instances started before the upgrade. V3 leaves the recording start to the webhook's fast
+ * path (`updateRecordingStatus` and persisting inside the `established` request) and learns what
+ * it did from a `recordingStart` event; without that report within `recordingStartWaitInMs`, or
+ * when Graph did not confirm, it starts recording itself as V2 does. V3 also decides honest
+ * outcomes (`noMedia`, the `beforeRecordingStatus` gap) with `decideOutcome`.
  *
  * Events: every notification arrives as the external event `callEvent`. The SDK serves waiters
  * of one name last-in-first-out, so a waiter abandoned when a timer wins can still receive a
@@ -33,16 +37,26 @@ import {
   type CallLifecycleState,
   type GraphActivityResult,
   type MediaActivityResult,
-  type ParticipantState,
+  type RecordingStartReport,
   type SealActivityResult,
   type StartRecordingResult,
 } from '../domain/call-lifecycle.contract';
+import {
+  applyRoster,
+  isHealthCheckDue,
+  isKeepAliveDue,
+  keepAliveRetryBase,
+  markLeft,
+  nextDueAt,
+} from '../domain/call-lifecycle.rules';
+import { decideOutcome } from '../domain/call-outcome';
 import type { InteractionPatch } from '../domain/recorder-ports';
 import { replaySafeLogger } from './replay-safe-logger';
 
 // Constants, so identical on every replay.
 const storageRetry = new df.RetryOptions(2_000, 5);
 const MAX_REMEMBERED_DELIVERIES = 200;
+const DEFAULT_RECORDING_START_WAIT_IN_MS = 15_000;
 
 type Step = Generator<Task, void, unknown>;
 interface RecordingStart {
@@ -53,18 +67,26 @@ interface RecordingStart {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 interface LifecycleVersion {
-  /** V2: `startRecording` sets the Graph status and starts persisting in one activity. */
+  /** V2, V3: `startRecording` sets the Graph status and starts persisting in one activity. */
   readonly startsRecordingInOneActivity: boolean;
+  /** V3: the webhook starts recording and reports it; the lifecycle is the fallback. */
+  readonly hasRecordingFastPath: boolean;
 }
 
 export const callLifecycleV1: OrchestrationHandler = createCallLifecycle({
   startsRecordingInOneActivity: false,
+  hasRecordingFastPath: false,
 });
 export const callLifecycleV2: OrchestrationHandler = createCallLifecycle({
   startsRecordingInOneActivity: true,
+  hasRecordingFastPath: false,
+});
+export const callLifecycleV3: OrchestrationHandler = createCallLifecycle({
+  startsRecordingInOneActivity: true,
+  hasRecordingFastPath: true,
 });
 /** The version new calls start. */
-export const callLifecycle: OrchestrationHandler = callLifecycleV2;
+export const callLifecycle: OrchestrationHandler = callLifecycleV3;
 
 function createCallLifecycle(version: LifecycleVersion): OrchestrationHandler {
   return function* (
@@ -104,7 +126,9 @@ function* runCallLifecycle(
       };
   const waiters: Task[] = [];
   let eventsHandled = 0;
-  let ended: { readonly reason: string; readonly resultInfo?: ResultInfo } | undefined;
+  let ended:
+    | { readonly reason: string; readonly resultInfo?: ResultInfo; readonly at?: string }
+    | undefined;
 
   const publishStatus = (): void => {
     const last = state.statusHistory[state.statusHistory.length - 1];
@@ -227,6 +251,12 @@ function* runCallLifecycle(
     state.lastKeepAliveAt = nowIso();
     state.lastHealthCheckAt = nowIso();
     log.info('call established');
+    yield* startRecording();
+  }
+
+  /** Sets the recording status and, after Graph's 200, starts persisting (V3: the fallback). */
+  function* startRecording(): Step {
+    state.recordingStartDueAt = undefined;
     const start = yield* recordStatus('recording', version.startsRecordingInOneActivity);
     if (start.isConfirmed) {
       // Only after Graph's 200 may the media host store media (V2's activity did it already).
@@ -238,6 +268,7 @@ function* runCallLifecycle(
         })) as MediaActivityResult);
       if (persisted.ok) {
         state.isRecordingConfirmed = true;
+        state.recordingConfirmedAt = nowIso();
         log.info('recording started');
       } else {
         yield* onMediaHostLost(persisted.reason);
@@ -250,11 +281,7 @@ function* runCallLifecycle(
         reason: 'recordingStatusNotConfirmed',
       });
     }
-    if (state.isRecordingConfirmed && state.pendingMappings !== undefined) {
-      const mappings = state.pendingMappings;
-      state.pendingMappings = undefined;
-      yield* forward(mappings);
-    }
+    yield* forwardPending();
     publishStatus();
     yield* updateInteraction({
       callState: state.failureReason === undefined ? 'established' : 'failed',
@@ -263,37 +290,77 @@ function* runCallLifecycle(
     });
   }
 
+  function* forwardPending(): Step {
+    if (state.isRecordingConfirmed && state.pendingMappings !== undefined) {
+      const mappings = state.pendingMappings;
+      state.pendingMappings = undefined;
+      yield* forward(mappings);
+    }
+  }
+
+  /** V3: `established` without the fast path's report yet; wait for it a bounded time. */
+  function onEstablishedAwaitingReport(at: string): void {
+    state.phase = 'established';
+    state.establishedAt = at;
+    state.lastKeepAliveAt = nowIso();
+    state.lastHealthCheckAt = nowIso();
+    // The fast path's budget runs from when the webhook received `established`.
+    state.recordingStartDueAt = new Date(
+      Date.parse(at) + (settings.recordingStartWaitInMs ?? DEFAULT_RECORDING_START_WAIT_IN_MS),
+    ).toISOString();
+    log.info('call established; waiting for the recording start report');
+  }
+
+  /** V3: what the webhook's fast path did; if Graph did not confirm, the lifecycle takes over. */
+  function* onRecordingStartReport(report: RecordingStartReport, at: string): Step {
+    // `at` and `establishedAt` are the webhook's clock, kept in history: replay sees the same.
+    if (state.phase === 'awaitingEstablished') {
+      state.phase = 'established';
+      state.establishedAt = report.establishedAt;
+      state.lastKeepAliveAt = nowIso();
+      state.lastHealthCheckAt = nowIso();
+    }
+    state.recordingStartDueAt = undefined;
+    const { graph } = report;
+    if (graph.kind === 'ok') {
+      const confirmedAt = report.confirmedAt ?? at;
+      state.statusHistory = [
+        ...state.statusHistory,
+        { status: 'recording', at: confirmedAt, isConfirmed: true },
+      ];
+      if (report.persisted?.ok === true) {
+        state.isRecordingConfirmed = true;
+        state.recordingConfirmedAt = confirmedAt;
+        log.info('recording started by the fast path');
+        yield* forwardPending();
+        publishStatus();
+      } else {
+        yield* onMediaHostLost(
+          report.persisted?.ok === false ? report.persisted.reason : 'persistenceNotStarted',
+        );
+      }
+      return;
+    }
+    if (graph.kind === 'notFound') {
+      ended ??= { reason: 'callGone' };
+      return;
+    }
+    // Throttled past the fast path's budget, or failed: honour Retry-After, then do it here.
+    const waitInMs = graph.kind === 'throttled' ? graph.retryAfterInMs : 0;
+    log.warn('fast path did not set the recording status; the lifecycle sets it', {
+      kind: graph.kind,
+      waitInMs,
+    });
+    if (waitInMs > 0) yield context.df.createTimer(new Date(nowMs() + waitInMs));
+    yield* startRecording();
+  }
+
   function* forward(mappings: readonly ParticipantMapping[]): Step {
     const result = (yield context.df.callActivity(ActivityNames.forwardParticipants, {
       session: input.session,
       mappings,
     })) as MediaActivityResult;
     if (!result.ok) yield* onMediaHostLost(result.reason);
-  }
-
-  function applyRoster(event: CallEvent & { kind: 'roster' }): void {
-    const present = new Set<string>();
-    const next: Record<string, ParticipantState> = { ...state.participants };
-    for (const participant of event.participants) {
-      present.add(participant.participantId);
-      const known = next[participant.participantId];
-      next[participant.participantId] = {
-        participantId: participant.participantId,
-        identityKind: participant.identityKind,
-        identityId: participant.identityId,
-        displayName: participant.displayName,
-        joinedAt: known?.joinedAt ?? event.at,
-        msis: [...new Set([...(known?.msis ?? []), ...participant.msis])],
-        wasInLobby: (known?.wasInLobby ?? false) || participant.isInLobby,
-        hasShared: (known?.hasShared ?? false) || participant.isSharingScreen,
-      };
-    }
-    // Default roster mode sends the whole roster: whoever is missing has left.
-    for (const [id, participant] of Object.entries(next)) {
-      if (!present.has(id) && participant.leftAt === undefined)
-        next[id] = { ...participant, leftAt: event.at };
-    }
-    state.participants = next;
   }
 
   function* handle(event: CallEvent): Step {
@@ -305,29 +372,30 @@ function* runCallLifecycle(
     switch (event.kind) {
       case 'callState':
         if (event.state === 'terminated') {
-          ended = { reason: 'terminated', resultInfo: event.resultInfo };
+          ended = { reason: 'terminated', resultInfo: event.resultInfo, at: event.at };
         } else if (event.state === 'established' && state.phase === 'awaitingEstablished') {
-          yield* onEstablished(event.at);
+          if (version.hasRecordingFastPath) onEstablishedAwaitingReport(event.at);
+          else yield* onEstablished(event.at);
         }
         return;
+      case 'recordingStart':
+        if (
+          version.hasRecordingFastPath &&
+          (state.phase === 'awaitingEstablished' || state.recordingStartDueAt !== undefined)
+        )
+          yield* onRecordingStartReport(event, event.at);
+        return;
       case 'roster':
-        applyRoster(event);
+        state.participants = applyRoster(state.participants, event.participants, event.at);
         if (state.phase === 'established' && state.isRecordingConfirmed && !state.isMediaHostLost) {
           yield* forward(event.mappings);
         } else {
           state.pendingMappings = event.mappings;
         }
         return;
-      case 'participantLeft': {
-        const known = state.participants[event.participantId];
-        if (known !== undefined && known.leftAt === undefined) {
-          state.participants = {
-            ...state.participants,
-            [event.participantId]: { ...known, leftAt: event.at },
-          };
-        }
+      case 'participantLeft':
+        state.participants = markLeft(state.participants, event.participantId, event.at);
         return;
-      }
       case 'mediaHost':
         if (event.eventKind === 'persistenceFailed') {
           yield* onMediaHostLost(event.reason ?? 'persistenceFailed');
@@ -345,7 +413,11 @@ function* runCallLifecycle(
       return;
     }
     const now = nowMs();
-    if (now >= Date.parse(state.lastKeepAliveAt) + settings.keepAliveIntervalInMs) {
+    if (state.recordingStartDueAt !== undefined && now >= Date.parse(state.recordingStartDueAt)) {
+      log.warn('no recording start report in time; the lifecycle sets the recording status');
+      yield* startRecording();
+    }
+    if (isKeepAliveDue(state, settings, now)) {
       const result = (yield context.df.callActivity(ActivityNames.keepAlive, {
         tenantId: input.tenantId,
         callId: input.callId,
@@ -359,17 +431,11 @@ function* runCallLifecycle(
         // Try again after Retry-After (or the default delay) rather than a full interval.
         const delayInMs =
           result.kind === 'throttled' ? result.retryAfterInMs : settings.graphRetryDelayInMs;
-        state.lastKeepAliveAt = new Date(
-          nowMs() + delayInMs - settings.keepAliveIntervalInMs,
-        ).toISOString();
+        state.lastKeepAliveAt = keepAliveRetryBase(settings, nowMs(), delayInMs);
         log.warn('keepAlive failed', { kind: result.kind, delayInMs });
       }
     }
-    if (
-      !state.isMediaHostLost &&
-      state.isRecordingConfirmed &&
-      now >= Date.parse(state.lastHealthCheckAt) + settings.mediaHealthCheckIntervalInMs
-    ) {
+    if (isHealthCheckDue(state, settings, now)) {
       const health = (yield context.df.callActivity(ActivityNames.checkMediaSession, {
         session: input.session,
       })) as MediaActivityResult;
@@ -386,18 +452,12 @@ function* runCallLifecycle(
     }
   }
 
-  const nextDueAt = (): Date => {
-    if (state.phase === 'awaitingEstablished') {
-      return new Date(Date.parse(input.answeredAt) + settings.establishTimeoutInMs);
-    }
-    let due = Date.parse(state.lastKeepAliveAt) + settings.keepAliveIntervalInMs;
-    if (!state.isMediaHostLost && state.isRecordingConfirmed) {
-      due = Math.min(
-        due,
-        Date.parse(state.lastHealthCheckAt) + settings.mediaHealthCheckIntervalInMs,
-      );
-    }
-    return new Date(Math.max(due, nowMs()));
+  const wakeAt = (): Date => {
+    const due = nextDueAt(state, settings, input.answeredAt, nowMs());
+    return state.recordingStartDueAt !== undefined &&
+      Date.parse(state.recordingStartDueAt) < due.getTime()
+      ? new Date(Math.max(Date.parse(state.recordingStartDueAt), nowMs()))
+      : due;
   };
 
   publishStatus();
@@ -411,7 +471,7 @@ function* runCallLifecycle(
       }
       const waiter = context.df.waitForExternalEvent(CALL_EVENT_NAME);
       waiters.push(waiter);
-      const timer = context.df.createTimer(nextDueAt());
+      const timer = context.df.createTimer(wakeAt());
       const winner = yield context.df.Task.any([waiter, timer]);
       if (winner === timer) {
         eventsHandled += 1;
@@ -428,9 +488,33 @@ function* runCallLifecycle(
   }
   return yield* finish(ended);
 
+  /** V1, V2: gaps and outcome as those versions shipped them. */
+  function legacyOutcome(
+    endReason: string,
+    seal: SealSummary | undefined,
+    endedAt: string,
+  ): { output: CallLifecycleOutput; gaps: readonly RecordingGap[] } {
+    const ownGaps: RecordingGap[] = state.gaps.map((gap) =>
+      gap.reason === 'mediaHostLost' && gap.endedAt === gap.startedAt ? { ...gap, endedAt } : gap,
+    );
+    const gaps = [...ownGaps, ...(seal?.gaps ?? [])];
+    if (state.phase === 'awaitingEstablished')
+      return {
+        gaps,
+        output: {
+          outcome: 'failed',
+          outcomeReason: endReason === 'terminated' ? 'endedBeforeEstablished' : endReason,
+        },
+      };
+    if (state.failureReason !== undefined || seal === undefined)
+      return { gaps, output: { outcome: 'failed', outcomeReason: state.failureReason ?? endReason } };
+    return { gaps, output: { outcome: gaps.length > 0 ? 'recordedWithGaps' : 'recorded' } };
+  }
+
   function* finish(end: {
     readonly reason: string;
     readonly resultInfo?: ResultInfo;
+    readonly at?: string;
   }): Generator<Task, CallLifecycleOutput, unknown> {
     let seal: SealSummary | undefined;
     if (state.isRecordingConfirmed) {
@@ -448,21 +532,28 @@ function* runCallLifecycle(
         reason: end.reason,
       });
     }
-    const endedAt = nowIso();
-    const ownGaps: RecordingGap[] = state.gaps.map((gap) =>
-      gap.reason === 'mediaHostLost' && gap.endedAt === gap.startedAt ? { ...gap, endedAt } : gap,
-    );
-    const gaps = [...ownGaps, ...(seal?.gaps ?? [])];
+    // V3: the webhook's receipt of `terminated` when later (events are stamped on receipt).
+    const endedAt =
+      version.hasRecordingFastPath && end.at !== undefined && end.at > nowIso() ? end.at : nowIso();
     let output: CallLifecycleOutput;
-    if (state.phase === 'awaitingEstablished') {
-      output = {
-        outcome: 'failed',
-        outcomeReason: end.reason === 'terminated' ? 'endedBeforeEstablished' : end.reason,
-      };
-    } else if (state.failureReason !== undefined || seal === undefined) {
-      output = { outcome: 'failed', outcomeReason: state.failureReason ?? end.reason };
+    let gaps: readonly RecordingGap[];
+    if (version.hasRecordingFastPath) {
+      const decided = decideOutcome({
+        establishedAt: state.phase === 'established' ? state.establishedAt : undefined,
+        recordingConfirmedAt: state.isRecordingConfirmed ? state.recordingConfirmedAt : undefined,
+        endReason: end.reason,
+        failureReason: state.failureReason,
+        endedAt,
+        lifecycleGaps: state.gaps,
+        seal,
+      });
+      gaps = decided.gaps;
+      output =
+        decided.outcome === 'recorded' || decided.outcome === 'recordedWithGaps'
+          ? { outcome: decided.outcome }
+          : { outcome: decided.outcome, outcomeReason: decided.outcomeReason };
     } else {
-      output = { outcome: gaps.length > 0 ? 'recordedWithGaps' : 'recorded' };
+      ({ output, gaps } = legacyOutcome(end.reason, seal, endedAt));
     }
     output = {
       ...output,

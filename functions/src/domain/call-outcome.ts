@@ -1,0 +1,114 @@
+/**
+ * What a finished call leg captured: its outcome and every span without stored media, decided
+ * from the lifecycle's facts and the media host's seal. Pure; the lifecycle orchestration calls
+ * it once, at the end, and hands the result to the interaction record.
+ *
+ * The recorded window runs from Graph's 200 for `recording` (before it nothing may be stored) to
+ * the end of the call. `recorded` means media covers that window; a gap inside it makes
+ * `recordedWithGaps`; no stored media at all makes `noMedia`. The span from `established` to the
+ * 200 is always listed as a `beforeRecordingStatus` gap, but lies outside the recorded window.
+ */
+import { GapReason, type RecordingGap } from '@attest/core';
+
+export interface StoredStream {
+  readonly streamId: string;
+  readonly bytes: number;
+}
+
+export interface OutcomeFacts {
+  /** When the call was established, ISO 8601; absent if it never was. */
+  readonly establishedAt?: string;
+  /** When Graph confirmed `recording` and the media host started persisting, ISO 8601. */
+  readonly recordingConfirmedAt?: string;
+  /** Why the call ended (`terminated`, `callGone`, `notEstablished`). */
+  readonly endReason: string;
+  /** Why recording could not continue (`mediaHostLost`, `recordingStatusNotConfirmed`, `sealFailed`). */
+  readonly failureReason?: string;
+  readonly endedAt: string;
+  /** Gaps the lifecycle saw (media host loss); an open one (`endedAt === startedAt`) ends at `endedAt`. */
+  readonly lifecycleGaps: readonly RecordingGap[];
+  /** The media host's seal: its streams and the gaps it reported; absent when not sealed. */
+  readonly seal?: {
+    readonly streams: readonly StoredStream[];
+    readonly gaps: readonly RecordingGap[];
+  };
+}
+
+export type CallOutcome =
+  | { readonly outcome: 'recorded'; readonly gaps: readonly RecordingGap[] }
+  | { readonly outcome: 'recordedWithGaps'; readonly gaps: readonly RecordingGap[] }
+  | {
+      readonly outcome: 'noMedia' | 'failed';
+      readonly outcomeReason: string;
+      readonly gaps: readonly RecordingGap[];
+    };
+
+const isLater = (a: string, b: string): boolean => Date.parse(a) > Date.parse(b);
+
+/** Decides the outcome of one call leg; see the module comment for the rules. */
+export function decideOutcome(facts: OutcomeFacts): CallOutcome {
+  if (facts.establishedAt === undefined) {
+    return {
+      outcome: 'failed',
+      outcomeReason:
+        facts.endReason === 'terminated' ? 'endedBeforeEstablished' : facts.endReason,
+      gaps: [],
+    };
+  }
+  const confirmedAt = facts.recordingConfirmedAt;
+  const beforeStatusEnd = confirmedAt ?? facts.endedAt;
+  const gaps: RecordingGap[] = isLater(beforeStatusEnd, facts.establishedAt)
+    ? [
+        {
+          startedAt: facts.establishedAt,
+          endedAt: beforeStatusEnd,
+          reason: GapReason.beforeRecordingStatus,
+        },
+      ]
+    : [];
+  if (confirmedAt === undefined) {
+    return {
+      outcome: 'failed',
+      outcomeReason: facts.failureReason ?? 'endedBeforeRecordingStatus',
+      gaps,
+    };
+  }
+  const inWindow: RecordingGap[] = [
+    ...facts.lifecycleGaps.map((gap) =>
+      gap.endedAt === gap.startedAt ? { ...gap, endedAt: facts.endedAt } : gap,
+    ),
+    ...(facts.seal?.gaps ?? []),
+  ];
+  const streams = facts.seal?.streams ?? [];
+  const covered = new Set(inWindow.map((gap) => gap.streamId));
+  for (const stream of streams)
+    if (stream.bytes === 0 && !covered.has(stream.streamId))
+      inWindow.push({
+        streamId: stream.streamId,
+        startedAt: confirmedAt,
+        endedAt: facts.endedAt,
+        reason: GapReason.noMediaReceived,
+      });
+  if (facts.failureReason !== undefined || facts.seal === undefined) {
+    return {
+      outcome: 'failed',
+      outcomeReason: facts.failureReason ?? facts.endReason,
+      gaps: [...gaps, ...inWindow],
+    };
+  }
+  if (!streams.some((stream) => stream.bytes > 0)) {
+    const whole: RecordingGap = {
+      startedAt: confirmedAt,
+      endedAt: facts.endedAt,
+      reason: GapReason.noMediaReceived,
+    };
+    return {
+      outcome: 'noMedia',
+      outcomeReason: GapReason.noMediaReceived,
+      gaps: [...gaps, ...inWindow.filter((gap) => gap.streamId !== undefined), whole],
+    };
+  }
+  return inWindow.length > 0
+    ? { outcome: 'recordedWithGaps', gaps: [...gaps, ...inWindow] }
+    : { outcome: 'recorded', gaps };
+}

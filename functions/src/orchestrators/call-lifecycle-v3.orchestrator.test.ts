@@ -1,0 +1,234 @@
+/**
+ * callLifecycleV3 through the scripted context: the recording start reported by the webhook's
+ * fast path, the bounded wait and fallback when no report comes, and honest outcomes.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { callLifecycleV3 } from './call-lifecycle.orchestrator';
+import { ActivityNames, type CallLifecycleInput } from '../domain/call-lifecycle.contract';
+import {
+  runScripted,
+  type Responders,
+  type ScriptStep,
+} from '../../../test/recorder/support/scripted-orchestration';
+
+const T0 = Date.parse('2030-01-01T00:00:00Z');
+const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
+const goldenPath = join(__dirname, '../../../test/recorder/fixtures/callLifecycleV3.trace.json');
+
+const input: CallLifecycleInput = {
+  callId: 'call-1',
+  tenantId: 'tenant-a',
+  interactionId: 'call-1',
+  session: { hostId: 'mh-1', controlUrl: 'http://127.0.0.1:1', sessionId: 's-1' },
+  answeredAt: at(0),
+  settings: {
+    keepAliveIntervalInMs: 900_000,
+    mediaHealthCheckIntervalInMs: 60_000,
+    mediaHealthFailureThreshold: 2,
+    establishTimeoutInMs: 120_000,
+    recordingStatusMaxAttempts: 4,
+    graphRetryDelayInMs: 1_000,
+    maxEventsPerExecution: 50,
+    recordingStartWaitInMs: 10_000,
+  },
+};
+const audio = { streamId: 'a-1', kind: 'audio', msi: '1', blobName: 'a', bytes: 640 };
+const sealWith = (streams: unknown[]) => ({
+  sessionId: 's-1',
+  callId: 'call-1',
+  interactionId: 'call-1',
+  manifestBlobName: 'm.json',
+  manifestSha256: 'aa',
+  merkleRootSha256: 'bb',
+  startedAt: at(1),
+  endedAt: at(100),
+  streams,
+  gaps: [],
+});
+const ok: Responders = {
+  [ActivityNames.startRecording]: () => ({
+    graph: { kind: 'ok', status: 200 },
+    persisted: { ok: true },
+  }),
+  [ActivityNames.keepAlive]: () => ({ kind: 'ok', status: 200 }),
+  [ActivityNames.forwardParticipants]: () => ({ ok: true }),
+  [ActivityNames.checkMediaSession]: () => ({ ok: true, state: 'persisting' }),
+  [ActivityNames.abortMediaSession]: () => ({ ok: true }),
+  [ActivityNames.updateRecordingStatus]: () => ({ kind: 'ok', status: 200 }),
+  [ActivityNames.sealRecording]: () => ({ ok: true, summary: sealWith([audio]) }),
+};
+const state = (s: string, second: number, id = `d-${s}-${second}`) => ({
+  event: { kind: 'callState', deliveryId: id, at: at(second), state: s },
+});
+const report = (second: number, graph: unknown, extra: Record<string, unknown> = {}) => ({
+  event: {
+    kind: 'recordingStart',
+    deliveryId: `rs-${second}`,
+    at: at(second),
+    establishedAt: at(1),
+    graph,
+    ...extra,
+  },
+});
+const started = (second: number) =>
+  report(second, { kind: 'ok', status: 200 }, { confirmedAt: at(1.25), persisted: { ok: true } });
+const roster = (second: number) => ({
+  event: {
+    kind: 'roster',
+    deliveryId: `r-${second}`,
+    at: at(second),
+    participants: [
+      {
+        participantId: 'p1',
+        identityKind: 'user',
+        identityId: 'u1',
+        isInLobby: false,
+        isMuted: false,
+        isSharingScreen: false,
+        isVideoOn: false,
+        msis: ['1'],
+      },
+    ],
+    mappings: [
+      { msi: '1', participantId: 'p1', kind: 'audio', identityKind: 'user', identityId: 'u1' },
+    ],
+  },
+});
+const run = (script: ScriptStep[], responders: Responders = ok, runInput = input) =>
+  runScripted(callLifecycleV3 as never, runInput, script, responders, new Date(T0));
+const names = (result: ReturnType<typeof run>): string[] => result.activities.map((a) => a.name);
+const finalPatch = (result: ReturnType<typeof run>) =>
+  (
+    result.activities.find((a) => a.name === ActivityNames.finalizeInteraction)?.input as {
+      patch: Record<string, unknown>;
+    }
+  ).patch;
+
+describe('callLifecycleV3', () => {
+  const goldenScript: ScriptStep[] = [
+    started(1.3),
+    roster(3),
+    { tick: true },
+    { tick: true },
+    { event: { ...state('terminated', 200, 'end').event, resultInfo: { code: 200 } } },
+  ];
+
+  it('matches the golden trace of its yield sequence', () => {
+    if (process.env.ATTEST_WRITE_GOLDEN === '1')
+      writeFileSync(goldenPath, `${JSON.stringify(run(goldenScript).trace, null, 2)}\n`);
+    const golden = JSON.parse(readFileSync(goldenPath, 'utf8')) as string[];
+    expect(run(goldenScript).trace).toEqual(golden);
+  });
+
+  it('records the fast path recording start without asking Graph again', () => {
+    const result = run([started(1.3), state('established', 1.4), state('terminated', 60)]);
+    expect(names(result)).not.toContain(ActivityNames.startRecording);
+    expect(names(result)).not.toContain(ActivityNames.updateRecordingStatus);
+    expect(names(result)).toContain(ActivityNames.sealRecording);
+    expect(finalPatch(result)).toMatchObject({
+      outcome: 'recorded',
+      recordingStatusHistory: [{ status: 'recording', at: at(1.25), isConfirmed: true }],
+      gaps: [{ startedAt: at(1), endedAt: at(1.25), reason: 'beforeRecordingStatus' }],
+    });
+  });
+
+  it('forwards a roster that came before the report once persisting started', () => {
+    const result = run([roster(1), started(2), state('terminated', 60)]);
+    expect(names(result)[0]).toBe(ActivityNames.forwardParticipants);
+  });
+
+  it('waits a bounded time for the report after established, then starts recording itself', () => {
+    const result = run([state('established', 1), { tick: true }, state('terminated', 60)]);
+    // The wait runs from when the webhook received `established` (1 s): 10 s after it.
+    expect(result.trace[1]).toBe('any[event:callEvent,timer:+11000ms]');
+    expect(names(result).slice(0, 2)).toEqual([
+      ActivityNames.startRecording,
+      ActivityNames.updateInteraction,
+    ]);
+    expect(result.output).toMatchObject({ outcome: 'recorded' });
+  });
+
+  it('ignores a report that arrives after it took over', () => {
+    const result = run([
+      state('established', 1),
+      { tick: true },
+      started(12),
+      state('terminated', 60),
+    ]);
+    expect(names(result).filter((n) => n === ActivityNames.startRecording)).toHaveLength(1);
+    expect(finalPatch(result).recordingStatusHistory).toHaveLength(1);
+  });
+
+  it('honours the Retry-After the fast path could not wait for, then sets the status itself', () => {
+    const result = run([
+      report(1.2, { kind: 'throttled', retryAfterInMs: 4_000 }),
+      state('terminated', 60),
+    ]);
+    expect(result.trace[1]).toBe('timer:+4000ms');
+    expect(names(result)[0]).toBe(ActivityNames.startRecording);
+    expect(result.output).toMatchObject({ outcome: 'recorded' });
+  });
+
+  it('ends, before the recording status, when Graph no longer knows the call', () => {
+    const result = run([report(1.2, { kind: 'notFound' })]);
+    expect(result.isDone).toBe(true);
+    expect(result.output).toMatchObject({
+      outcome: 'failed',
+      outcomeReason: 'endedBeforeRecordingStatus',
+    });
+  });
+
+  it('sets failed status when the media host could not start persisting after the 200', () => {
+    const result = run([
+      report(
+        1.2,
+        { kind: 'ok', status: 200 },
+        { confirmedAt: at(1.1), persisted: { ok: false, reason: 'ATT_MEDIA_HOST_UNAVAILABLE' } },
+      ),
+      state('terminated', 60),
+    ]);
+    const statuses = result.activities
+      .filter((a) => a.name === ActivityNames.updateRecordingStatus)
+      .map((a) => (a.input as { status: string }).status);
+    expect(statuses).toEqual(['failed']);
+    expect(result.output).toMatchObject({ outcome: 'failed', outcomeReason: 'mediaHostLost' });
+  });
+
+  it('ends noMedia with a gap when the seal holds no media', () => {
+    const result = run([started(1.3), state('terminated', 30)], {
+      ...ok,
+      [ActivityNames.sealRecording]: () => ({ ok: true, summary: sealWith([]) }),
+    });
+    expect(result.output).toMatchObject({ outcome: 'noMedia', outcomeReason: 'noMediaReceived' });
+    expect(finalPatch(result).gaps).toContainEqual({
+      startedAt: at(1.25),
+      endedAt: at(30),
+      reason: 'noMediaReceived',
+    });
+  });
+
+  it('says the call ended before the recording status when it did', () => {
+    const result = run([state('established', 1), state('terminated', 3)]);
+    expect(names(result)).toEqual([
+      ActivityNames.abortMediaSession,
+      ActivityNames.finalizeInteraction,
+    ]);
+    expect(result.output).toMatchObject({
+      outcome: 'failed',
+      outcomeReason: 'endedBeforeRecordingStatus',
+    });
+    expect(finalPatch(result).gaps).toEqual([
+      { startedAt: at(1), endedAt: at(3), reason: 'beforeRecordingStatus' },
+    ]);
+  });
+
+  it('carries a pending wait across continueAsNew', () => {
+    const small = { ...input, settings: { ...input.settings, maxEventsPerExecution: 2 } };
+    const result = run([state('established', 1), roster(2)], ok, small);
+    const carried = result.continuedAsNewWith as CallLifecycleInput;
+    expect(carried.state?.recordingStartDueAt).toBe(at(11));
+    const resumed = run([started(3), state('terminated', 9)], ok, carried);
+    expect(resumed.output).toMatchObject({ outcome: 'recorded' });
+  });
+});
