@@ -107,7 +107,7 @@ export default tseslint.config(
   {
     // Test fakes live outside product code: in test/ or a package's testing/ folder.
     files: ['functions/src/**/*.ts', 'media-host/src/**/*.ts'],
-    ignores: ['**/*.test.ts'],
+    ignores: ['**/*.test.ts', '**/testing/**'],
     rules: {
       'no-restricted-imports': [
         'error',

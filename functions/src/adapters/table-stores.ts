@@ -2,7 +2,7 @@
  * Azure Tables adapters of the recorder's ports: interactions (+ participants, streams), the media
  * host registry and the webhook delivery log. Arrays and objects are JSON text in `...Json` columns.
  */
-import { TableClient, odata } from '@azure/data-tables';
+import { TableClient, odata, type TransactionAction } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import {
   ErrorCode,
@@ -18,9 +18,11 @@ import type {
   DeliveryLog,
   InteractionFilter,
   InteractionPatch,
+  InteractionRow,
   InteractionStore,
   MediaHostRecord,
   MediaHostRegistry,
+  RecordingStartClaim,
 } from '../domain/recorder-ports';
 
 /** Builds a table client for a table name; creates the table on first use. */
@@ -110,7 +112,11 @@ function fromEntity<T>(entity: Readonly<Record<string, unknown>>): T {
   return record as T;
 }
 
-type StoredInteraction = InteractionRecord & { callState?: string; mediaSessionId?: string };
+type StoredInteraction = InteractionRow;
+/** Conditional-write attempts of a claim before it counts as taken (other writers kept winning). */
+const CLAIM_ATTEMPTS = 3;
+/** Participants or streams per entity-group transaction (the service's limit is 100). */
+const BATCH_SIZE = 100;
 
 export class TablesInteractionStore implements InteractionStore {
   constructor(private readonly tables: TableFactory) {}
@@ -147,6 +153,41 @@ export class TablesInteractionStore implements InteractionStore {
     } catch (error) {
       throw storageError('update interaction', error);
     }
+  }
+
+  async claimRecordingStart(
+    tenantId: string,
+    interactionId: string,
+    claimedAt: string,
+    isEligible: (row: InteractionRow) => boolean,
+  ): Promise<RecordingStartClaim> {
+    const table = await this.tables(TableNames.interactions);
+    const partitionKey = sanitizeKey(tenantId);
+    const rowKey = sanitizeKey(interactionId);
+    for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt += 1) {
+      let entity: Record<string, unknown> & { etag: string };
+      try {
+        entity = await table.getEntity(partitionKey, rowKey);
+      } catch (error) {
+        if (statusOf(error) === 404) return { kind: 'absent' };
+        throw storageError('read interaction', error);
+      }
+      const row = fromEntity<InteractionRow>(entity);
+      if (row.recordingStartClaimedAt !== undefined) return { kind: 'taken' };
+      if (!isEligible(row)) return { kind: 'ineligible' };
+      try {
+        await table.updateEntity(
+          { partitionKey, rowKey, recordingStartClaimedAt: claimedAt },
+          'Merge',
+          { etag: entity.etag },
+        );
+        return { kind: 'claimed', row: { ...row, recordingStartClaimedAt: claimedAt } };
+      } catch (error) {
+        // 412: the row changed since it was read (a claim, or any other write): read again.
+        if (statusOf(error) !== 412) throw storageError('claim recording start', error);
+      }
+    }
+    return { kind: 'taken' };
   }
 
   async get(tenantId: string, interactionId: string): Promise<StoredInteraction | undefined> {
@@ -211,39 +252,50 @@ export class TablesInteractionStore implements InteractionStore {
     return rows;
   }
 
+  /** One entity-group transaction per 100 rows (all rows of one interaction share a partition). */
   async upsertParticipants(participants: readonly InteractionParticipant[]): Promise<void> {
-    const table = await this.tables(TableNames.interactionParticipants);
-    for (const participant of participants) {
-      await table
-        .upsertEntity(
-          {
-            partitionKey: sanitizeKey(participant.interactionId),
-            rowKey: sanitizeKey(participant.participantId),
-            ...toEntity(participant),
-          },
-          'Replace',
-        )
-        .catch((error: unknown) => {
-          throw storageError('upsert participant', error);
-        });
-    }
+    await this.#upsertChildren(
+      TableNames.interactionParticipants,
+      'upsert participants',
+      participants.map((p) => ({ partition: p.interactionId, row: p.participantId, value: p })),
+    );
   }
 
   async upsertStreams(streams: readonly InteractionStream[]): Promise<void> {
-    const table = await this.tables(TableNames.interactionStreams);
-    for (const stream of streams) {
-      await table
-        .upsertEntity(
+    await this.#upsertChildren(
+      TableNames.interactionStreams,
+      'upsert streams',
+      streams.map((s) => ({ partition: s.interactionId, row: s.streamId, value: s })),
+    );
+  }
+
+  async #upsertChildren(
+    tableName: string,
+    operation: string,
+    rows: readonly { partition: string; row: string; value: object }[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const table = await this.tables(tableName);
+    const byPartition = new Map<string, typeof rows>();
+    for (const row of rows)
+      byPartition.set(row.partition, [...(byPartition.get(row.partition) ?? []), row]);
+    for (const group of byPartition.values()) {
+      for (let i = 0; i < group.length; i += BATCH_SIZE) {
+        const actions: TransactionAction[] = group.slice(i, i + BATCH_SIZE).map((row) => [
+          'upsert',
           {
-            partitionKey: sanitizeKey(stream.interactionId),
-            rowKey: sanitizeKey(stream.streamId),
-            ...toEntity(stream),
+            partitionKey: sanitizeKey(row.partition),
+            rowKey: sanitizeKey(row.row),
+            ...toEntity(row.value),
           },
           'Replace',
-        )
-        .catch((error: unknown) => {
-          throw storageError('upsert stream', error);
-        });
+        ]);
+        try {
+          await table.submitTransaction(actions);
+        } catch (error) {
+          throw storageError(operation, error);
+        }
+      }
     }
   }
 

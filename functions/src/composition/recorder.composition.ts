@@ -96,6 +96,9 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
     recordingStatusMaxAttempts: recorder.recordingStatusMaxAttempts,
     graphRetryDelayInMs: 1_000,
     maxEventsPerExecution: recorder.maxEventsPerExecution,
+    // Longer than the webhook's recording-status budget (3 s) plus Graph's and the media host's
+    // timeouts: the lifecycle takes over only when the fast path is surely gone.
+    recordingStartWaitInMs: 15_000,
   };
   const mediaHostDeps: MediaHostsHttpDeps = {
     controlKey: recorder.mediaControlKey,

@@ -43,7 +43,11 @@ describe('applyRoster', () => {
 
   it('keeps the join time and accumulates MSIs, lobby and sharing across rosters', () => {
     const first = applyRoster({}, [person('p1', { msis: ['7'], isInLobby: true })], at(1));
-    const second = applyRoster(first, [person('p1', { msis: ['8'], isSharingScreen: true })], at(5));
+    const second = applyRoster(
+      first,
+      [person('p1', { msis: ['8'], isSharingScreen: true })],
+      at(5),
+    );
     expect(second.p1).toMatchObject({
       joinedAt: at(1),
       msis: ['7', '8'],
@@ -90,9 +94,7 @@ describe('schedule', () => {
   });
 
   it('never schedules in the past', () => {
-    expect(nextDueAt(established, settings, at(0), T0 + 5_000_000).getTime()).toBe(
-      T0 + 5_000_000,
-    );
+    expect(nextDueAt(established, settings, at(0), T0 + 5_000_000).getTime()).toBe(T0 + 5_000_000);
   });
 
   it('retries a failed keepAlive after the delay instead of a full interval', () => {

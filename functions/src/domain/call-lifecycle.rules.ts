@@ -93,7 +93,10 @@ export function nextDueAt(
     return new Date(Date.parse(answeredAt) + settings.establishTimeoutInMs);
   let due = Date.parse(state.lastKeepAliveAt) + settings.keepAliveIntervalInMs;
   if (!state.isMediaHostLost && state.isRecordingConfirmed)
-    due = Math.min(due, Date.parse(state.lastHealthCheckAt) + settings.mediaHealthCheckIntervalInMs);
+    due = Math.min(
+      due,
+      Date.parse(state.lastHealthCheckAt) + settings.mediaHealthCheckIntervalInMs,
+    );
   return new Date(Math.max(due, nowInMs));
 }
 

@@ -95,9 +95,11 @@ describe('decideOutcome', () => {
   });
 
   it('fails a call that ended before it was established', () => {
-    expect(
-      decideOutcome({ endReason: 'terminated', endedAt: at(2), lifecycleGaps: [] }),
-    ).toEqual({ outcome: 'failed', outcomeReason: 'endedBeforeEstablished', gaps: [] });
+    expect(decideOutcome({ endReason: 'terminated', endedAt: at(2), lifecycleGaps: [] })).toEqual({
+      outcome: 'failed',
+      outcomeReason: 'endedBeforeEstablished',
+      gaps: [],
+    });
     expect(
       decideOutcome({ endReason: 'notEstablished', endedAt: at(2), lifecycleGaps: [] }),
     ).toMatchObject({ outcome: 'failed', outcomeReason: 'notEstablished' });

@@ -50,8 +50,7 @@ export function decideOutcome(facts: OutcomeFacts): CallOutcome {
   if (facts.establishedAt === undefined) {
     return {
       outcome: 'failed',
-      outcomeReason:
-        facts.endReason === 'terminated' ? 'endedBeforeEstablished' : facts.endReason,
+      outcomeReason: facts.endReason === 'terminated' ? 'endedBeforeEstablished' : facts.endReason,
       gaps: [],
     };
   }

@@ -94,7 +94,28 @@ export type InteractionPatch = Partial<
   readonly callState?: string;
   /** The media host's session id for the call (set when the call is answered; live listen-in). */
   readonly mediaSessionId?: string;
+  /** The media host's control URL for the session (set when answered; the recording fast path). */
+  readonly mediaControlUrl?: string;
+  /** The orchestration the call's lifecycle runs (set when answered). */
+  readonly lifecycleVersion?: string;
 };
+
+/** An interaction row as stored: the record and the call's operational columns. */
+export type InteractionRow = InteractionRecord & {
+  readonly callState?: string;
+  readonly mediaSessionId?: string;
+  readonly mediaControlUrl?: string;
+  readonly lifecycleVersion?: string;
+  /** When an instance claimed the call leg's recording start, ISO 8601. */
+  readonly recordingStartClaimedAt?: string;
+};
+
+/** What became of a claim on a call leg's recording start. */
+export type RecordingStartClaim =
+  | { readonly kind: 'claimed'; readonly row: InteractionRow }
+  | { readonly kind: 'taken' }
+  | { readonly kind: 'ineligible' }
+  | { readonly kind: 'absent' };
 
 export interface InteractionFilter {
   readonly tenantId?: string;
@@ -112,14 +133,21 @@ export interface InteractionStore {
     extra?: Readonly<Record<string, string>>,
   ): Promise<boolean>;
   update(tenantId: string, interactionId: string, patch: InteractionPatch): Promise<void>;
-  get(
+  /**
+   * Claims a call leg's recording start once across every instance: a conditional write
+   * (If-Match on the row's ETag) of `recordingStartClaimedAt`. `taken` when it is set already or
+   * another writer keeps winning; `ineligible` (nothing written) when `isEligible` refuses the
+   * row; `absent` when there is no row.
+   */
+  claimRecordingStart(
     tenantId: string,
     interactionId: string,
-  ): Promise<(InteractionRecord & { callState?: string; mediaSessionId?: string }) | undefined>;
+    claimedAt: string,
+    isEligible: (row: InteractionRow) => boolean,
+  ): Promise<RecordingStartClaim>;
+  get(tenantId: string, interactionId: string): Promise<InteractionRow | undefined>;
   /** Across tenants (admin view). */
-  findByInteractionId(
-    interactionId: string,
-  ): Promise<(InteractionRecord & { callState?: string; mediaSessionId?: string }) | undefined>;
+  findByInteractionId(interactionId: string): Promise<InteractionRow | undefined>;
   list(filter: InteractionFilter): Promise<readonly (InteractionRecord & { callState?: string })[]>;
   upsertParticipants(participants: readonly InteractionParticipant[]): Promise<void>;
   upsertStreams(streams: readonly InteractionStream[]): Promise<void>;

@@ -1,234 +1,12 @@
-import { HttpRequest, InvocationContext } from '@azure/functions';
-import type { CreateMediaSessionRequest, InteractionRecord } from '@attest/core';
-import type { CallLifecycleSettings } from '../domain/call-lifecycle.contract';
-import { MediaHostPool } from '../domain/media-host-pool';
-import type {
-  AnswerOptions,
-  GraphCalls,
-  GraphResult,
-  InteractionPatch,
-  InteractionStore,
-  LifecycleClient,
-  MediaHostControl,
-  MediaHostRecord,
-  MediaHostRegistry,
-} from '../domain/recorder-ports';
-import type { TokenVerifier } from '../domain/token-verifier';
-import { RateLimitedLog } from '../logging/structured-log';
-import { createCallingWebhookHandler } from './calling-webhook.http';
-
-const NOW = new Date('2030-01-01T00:00:00Z');
-const settings: CallLifecycleSettings = {
-  keepAliveIntervalInMs: 900_000,
-  mediaHealthCheckIntervalInMs: 60_000,
-  mediaHealthFailureThreshold: 2,
-  establishTimeoutInMs: 120_000,
-  recordingStatusMaxAttempts: 5,
-  graphRetryDelayInMs: 1_000,
-  maxEventsPerExecution: 200,
-};
-
-class Fakes {
-  graphCalls: { op: string; callId: string; arg?: unknown }[] = [];
-  graphAnswer: GraphResult = { kind: 'ok', status: 202 };
-  rows = new Map<string, InteractionRecord & { callState?: string }>();
-  starts: { name: string; instanceId: string; input: unknown }[] = [];
-  raises: { instanceId: string; payload: unknown }[] = [];
-  existing = new Set<string>();
-  sessions: CreateMediaSessionRequest[] = [];
-  hosts: MediaHostRecord[] = [
-    {
-      hostId: 'mh-1',
-      controlUrl: 'http://127.0.0.1:9',
-      region: 'EUNO',
-      isDraining: false,
-      capacity: { maxSessions: 10, activeSessions: 0 },
-      version: '1',
-      spoolBytes: 0,
-      spoolLimitInBytes: 1,
-      sentAt: NOW.toISOString(),
-      receivedAt: NOW.toISOString(),
-    },
-  ];
-  aborted: string[] = [];
-  isTokenValid = true;
-  lines: unknown[][] = [];
-
-  graph: GraphCalls = {
-    answer: (_t, callId, options: AnswerOptions) => {
-      this.graphCalls.push({ op: 'answer', callId, arg: options });
-      return Promise.resolve(this.graphAnswer);
-    },
-    reject: (_t, callId, reason) => {
-      this.graphCalls.push({ op: 'reject', callId, arg: reason });
-      return Promise.resolve({ kind: 'ok', status: 202 });
-    },
-    updateRecordingStatus: () => Promise.resolve({ kind: 'ok', status: 200 }),
-    keepAlive: () => Promise.resolve({ kind: 'ok', status: 200 }),
-  };
-  registry: MediaHostRegistry = {
-    upsertHeartbeat: () => Promise.resolve(),
-    list: () => Promise.resolve(this.hosts),
-    get: (id) => Promise.resolve(this.hosts.find((h) => h.hostId === id)),
-    setDraining: () => Promise.resolve(true),
-  };
-  control: MediaHostControl = {
-    // Idempotent per call like the media host: a repeat gets the live session back.
-    createSession: (_url, request) => {
-      const isExisting =
-        this.sessions.some((r) => r.callId === request.callId) &&
-        !this.aborted.includes(`s-${request.callId}`);
-      this.sessions.push(request);
-      return Promise.resolve({
-        sessionId: `s-${request.callId}`,
-        mediaHostId: 'mh-1',
-        mediaConfigBlob: '{"v":1}',
-        ...(isExisting ? { isExisting } : {}),
-      });
-    },
-    startPersisting: () => Promise.reject(new Error('unused')),
-    updateParticipants: () => Promise.reject(new Error('unused')),
-    getSession: () => Promise.reject(new Error('unused')),
-    seal: () => Promise.reject(new Error('unused')),
-    abort: (session) => {
-      this.aborted.push(session.sessionId);
-      return Promise.resolve();
-    },
-    setDraining: () => Promise.resolve(),
-  };
-  interactions: InteractionStore = {
-    createIfAbsent: (record, extra) => {
-      if (this.rows.has(record.interactionId)) return Promise.resolve(false);
-      this.rows.set(record.interactionId, { ...record, ...extra });
-      return Promise.resolve(true);
-    },
-    update: (_t, id, patch: InteractionPatch) => {
-      this.rows.set(id, { ...this.rows.get(id)!, ...patch });
-      return Promise.resolve();
-    },
-    get: (_t, id) => Promise.resolve(this.rows.get(id)),
-    findByInteractionId: (id) => Promise.resolve(this.rows.get(id)),
-    list: () => Promise.resolve([...this.rows.values()]),
-    upsertParticipants: () => Promise.resolve(),
-    upsertStreams: () => Promise.resolve(),
-    listParticipants: () => Promise.resolve([]),
-    listStreams: () => Promise.resolve([]),
-  };
-  lifecycle: LifecycleClient = {
-    start: (name, instanceId, input) => {
-      this.starts.push({ name, instanceId, input });
-      this.existing.add(instanceId);
-      return Promise.resolve('started');
-    },
-    raise: (instanceId, _e, payload) => {
-      if (!this.existing.has(instanceId)) return Promise.resolve('notFound');
-      this.raises.push({ instanceId, payload });
-      return Promise.resolve('raised');
-    },
-    getStatus: () => Promise.resolve(undefined),
-  };
-  verifier: TokenVerifier = {
-    verify: () =>
-      Promise.resolve(
-        this.isTokenValid
-          ? {
-              isValid: true,
-              token: {
-                issuer: 'i',
-                audience: 'a',
-                tenantId: 'tenant-a',
-                subject: 's',
-                roles: [],
-                expiresAt: NOW,
-                claims: {},
-              },
-            }
-          : { isValid: false, reason: 'badSignature' },
-      ),
-  };
-
-  handler(sleeps: number[] = []) {
-    return createCallingWebhookHandler({
-      verifier: this.verifier,
-      graph: this.graph,
-      pool: new MediaHostPool(this.registry, this.control, {
-        staleAfterInMs: 30_000,
-        now: () => NOW,
-      }),
-      mediaControl: this.control,
-      interactions: this.interactions,
-      archive: { recordInvite: () => Promise.resolve(), recordSealed: () => Promise.resolve() },
-      lifecycle: () => this.lifecycle,
-      settings: {
-        servedTenantIds: ['tenant-a'],
-        publicBaseUrl: 'https://rec.example',
-        participantCapacity: 200,
-        lifecycle: settings,
-        raiseAttempts: 3,
-        raiseRetryDelayInMs: 5,
-      },
-      now: () => NOW,
-      sleep: (ms) => {
-        sleeps.push(ms);
-        return Promise.resolve();
-      },
-      authFailureLog: this.authLog,
-    });
-  }
-  authLog = new RateLimitedLog(60_000, () => NOW.getTime());
-
-  context(): InvocationContext {
-    return new InvocationContext({
-      functionName: 'recorderCalling',
-      logHandler: (level, ...args) => this.lines.push([level, ...args]),
-    });
-  }
-}
-
-function request(
-  body: unknown,
-  headers: Record<string, string> = { authorization: 'Bearer x' },
-): HttpRequest {
-  return new HttpRequest({
-    method: 'POST',
-    url: 'http://localhost/api/calling',
-    headers,
-    body: { string: typeof body === 'string' ? body : JSON.stringify(body) },
-  });
-}
-
-function invite(callId = 'call-1', extra: Record<string, unknown> = {}) {
-  return {
-    value: [
-      {
-        changeType: 'created',
-        resourceUrl: `/communications/calls/${callId}`,
-        resourceData: {
-          '@odata.type': '#microsoft.graph.call',
-          state: 'incoming',
-          tenantId: 'tenant-a',
-          callChainId: 'chain-1',
-          source: {
-            id: 'p-user',
-            identity: { user: { id: 'user-1', displayName: 'Someone', tenantId: 'tenant-a' } },
-          },
-          targets: [{ id: 'bot', identity: { applicationInstance: { id: 'inst' } } }],
-          incomingContext: { observedParticipantId: 'p-user', sourceParticipantId: 'p-user' },
-          ...extra,
-        },
-      },
-    ],
-  };
-}
-const stateUpdate = (callId: string, state: string) => ({
-  value: [
-    {
-      changeType: 'updated',
-      resourceUrl: `/communications/calls/${callId}`,
-      resourceData: { '@odata.type': '#microsoft.graph.call', state },
-    },
-  ],
-});
+import type { GraphResult } from '../domain/recorder-ports';
+import {
+  Fakes,
+  NOW,
+  invite,
+  request,
+  settings,
+  stateUpdate,
+} from '../testing/calling-webhook-fakes';
 
 describe('calling webhook', () => {
   it('answers 401 with a problem body and stores nothing when the token is rejected', async () => {
@@ -286,7 +64,7 @@ describe('calling webhook', () => {
       },
     ]);
     expect(f.starts).toEqual([
-      expect.objectContaining({ name: 'callLifecycleV2', instanceId: 'call-call-1' }),
+      expect.objectContaining({ name: 'callLifecycleV3', instanceId: 'call-call-1' }),
     ]);
     expect(f.starts[0]?.input).toMatchObject({
       session: { hostId: 'mh-1', sessionId: 's-call-1' },
@@ -356,7 +134,7 @@ describe('calling webhook', () => {
     ];
     f.graph.answer = (_t, callId, options) => {
       f.graphCalls.push({ op: 'answer', callId, arg: options });
-      return Promise.resolve(results.shift()!);
+      return Promise.resolve(results.shift() ?? { kind: 'ok', status: 202 });
     };
     const sleeps: number[] = [];
     await f.handler(sleeps)(request(invite()), f.context());

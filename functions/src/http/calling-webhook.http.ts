@@ -2,9 +2,10 @@
  * `POST /api/calling` and `POST /api/calling/{callId}`: Graph calling notifications.
  * Verifies the bearer JWT (401, nothing stored, rate-limited log line), parses tolerantly (400
  * problem body for a malformed body), answers policy invites on the fast path inside this request
- * (Durable queue polling would cost seconds of Graph's 5 s deadline), forwards every other
- * notification to the call's lifecycle orchestration, and replies 202. Duplicate deliveries and
- * duplicate invites have no second effect.
+ * (Durable queue polling would cost seconds of Graph's 5 s deadline; `domain/invite-fast-path`),
+ * starts recording on `established` inside this request (`domain/recording-start-fast-path`),
+ * forwards the other notifications the lifecycle acts on to the call's lifecycle orchestration,
+ * and replies 202. Duplicate deliveries and duplicate invites have no second effect.
  */
 import { createHash } from 'node:crypto';
 import type {
@@ -15,7 +16,6 @@ import type {
 } from '@azure/functions';
 import {
   ErrorCode,
-  analyseInvite,
   interactionIdForCall,
   lifecycleInstanceId,
   meetingFactsOf,
@@ -26,25 +26,27 @@ import {
   NotificationParseError,
   type CallNotification,
   type CommsNotification,
-  type InteractionRecord,
 } from '@attest/core';
 import type { ArchiveIntake } from '../domain/archive-intake';
 import {
   CALL_EVENT_NAME,
   LIFECYCLE_CALL_STATES,
-  OrchestratorNames,
   type CallEvent,
-  type CallLifecycleInput,
   type CallLifecycleSettings,
 } from '../domain/call-lifecycle.contract';
+import { handleInvite } from '../domain/invite-fast-path';
 import type { MediaHostPool } from '../domain/media-host-pool';
+import {
+  startRecordingOnEstablished,
+  type RecordingStartOptions,
+} from '../domain/recording-start-fast-path';
 import type {
   GraphCalls,
   InteractionStore,
   LifecycleClient,
   MediaHostControl,
 } from '../domain/recorder-ports';
-import type { TokenVerifier, VerifiedToken } from '../domain/token-verifier';
+import type { TokenVerifier } from '../domain/token-verifier';
 import { structuredLog, type RateLimitedLog, type StructuredLog } from '../logging/structured-log';
 import { problem, unauthorized } from './problem';
 
@@ -57,6 +59,8 @@ export interface CallingWebhookSettings {
   /** Attempts to raise an event on an orchestration that is still starting. Default 20. */
   readonly raiseAttempts?: number;
   readonly raiseRetryDelayInMs?: number;
+  /** The recording-status fast path's retry budget (see `RecordingStartOptions`). */
+  readonly recordingStart?: RecordingStartOptions;
 }
 
 export interface CallingWebhookDeps {
@@ -74,13 +78,8 @@ export interface CallingWebhookDeps {
   readonly authFailureLog: RateLimitedLog;
 }
 
-/** An answer is retried only if the retry can still be sent this long after the invite arrived. */
-const MAX_ANSWER_RETRY_WAIT_IN_MS = 2_500;
 /** How many calls handled here without a lifecycle are remembered (oldest forgotten first). */
 const MAX_REMEMBERED_UNTRACKED_CALLS = 10_000;
-
-const isServed = (served: readonly string[], tenantId: string | undefined): boolean =>
-  tenantId !== undefined && served.some((t) => t.toLowerCase() === tenantId.toLowerCase());
 
 export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandler {
   // Invites this instance is answering, by call id: Graph sends `establishing` as soon as it has
@@ -140,12 +139,12 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
         }
         const handling = handleInvite(
           deps,
+          deps.lifecycle(context),
           notification,
           callId,
-          auth.token,
+          auth.token.tenantId,
           receivedAt,
           callLog,
-          context,
         );
         const settled = handling.then(
           () => undefined,
@@ -154,22 +153,6 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
         if (!invitesInFlight.has(callId)) invitesInFlight.set(callId, settled);
         try {
           if ((await handling) === 'noLifecycle') rememberUntracked(callId);
-        } catch (error) {
-          rememberUntracked(callId);
-          // Never leave an invite unanswered: reject so a paired recorder can take it.
-          callLog.error('invite handling failed; rejecting busy', {
-            errorName: error instanceof Error ? error.name : 'unknown',
-          });
-          const callTenant = notification.call.tenantId;
-          const tenantId = typeof callTenant === 'string' ? callTenant : auth.token.tenantId;
-          await deps.graph.reject(tenantId, callId, 'busy').catch(() => undefined);
-          await deps.interactions
-            .update(tenantId, interactionIdForCall(callId), {
-              outcome: 'failed',
-              outcomeReason: 'inviteHandlingFailed',
-              callState: 'rejected',
-            })
-            .catch(() => undefined);
         } finally {
           if (invitesInFlight.get(callId) === settled) invitesInFlight.delete(callId);
         }
@@ -195,7 +178,13 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
         callLog.info('notification for a call without lifecycle ignored', { kind: event.kind });
         continue;
       }
-      const outcome = await forwardEvent(deps, callId, event, callLog, context);
+      const outcome = await forwardEvent(
+        deps,
+        callId,
+        await withRecordingStart(deps, notification, event, auth.token.tenantId, callLog),
+        callLog,
+        context,
+      );
       if (outcome === 'unavailable') {
         return {
           ...problem(
@@ -311,234 +300,53 @@ async function forwardEvent(
 }
 
 /**
- * What became of an invite: a lifecycle started here; none will ever exist (rejected, not
- * recordable, answer failed); or another instance took it.
+ * On `established`, the recording-status fast path; its report replaces the `established` event
+ * (one raise, one lifecycle episode). When another instance holds the claim or the call's
+ * lifecycle predates the fast path, `established` goes to the lifecycle as it came. A failure of
+ * the fast path itself (storage down) leaves the recording start to the lifecycle as well.
  */
-type InviteResult = 'lifecycle' | 'noLifecycle' | 'notMine';
-
-async function handleInvite(
+async function withRecordingStart(
   deps: CallingWebhookDeps,
-  notification: CallNotification,
-  callId: string,
-  token: VerifiedToken,
-  receivedAt: Date,
+  notification: CommsNotification,
+  event: CallEvent,
+  tokenTenantId: string,
   log: StructuredLog,
-  context: InvocationContext,
-): Promise<InviteResult> {
-  const analysis = analyseInvite(notification.call);
-  const tenantId = analysis.tenantId ?? token.tenantId;
-  const interactionId = interactionIdForCall(callId);
-  const base: InteractionRecord = {
-    tenantId,
-    interactionId,
-    callId,
-    callChainId: analysis.isPolicyInvite ? analysis.callChainId : undefined,
-    type: analysis.isPolicyInvite ? analysis.type : 'unknown',
-    direction: analysis.isPolicyInvite ? analysis.direction : 'unknown',
-    outcome: 'inProgress',
-    invitedAt: receivedAt.toISOString(),
-    recordedUserIds: analysis.isPolicyInvite ? analysis.recordedUserIds : [],
-    ...(analysis.isPolicyInvite
-      ? {
-          meetingId: analysis.meetingId,
-          joinWebUrl: analysis.joinWebUrl,
-          dialedNumber: analysis.dialedNumber,
-          originNumber: analysis.originNumber,
-          region: analysis.region,
-        }
-      : {}),
-    recordingStatusHistory: [],
-    gaps: [],
-  };
-
-  if (!analysis.isPolicyInvite || !isServed(deps.settings.servedTenantIds, tenantId)) {
-    const reason = analysis.isPolicyInvite ? 'tenantNotServed' : analysis.reason;
-    const record: InteractionRecord = { ...base, outcome: 'notRecordable', outcomeReason: reason };
-    if (!(await deps.interactions.createIfAbsent(record, { callState: 'rejected' })))
-      return 'noLifecycle';
-    const rejected = await deps.graph.reject(
-      tenantId,
-      callId,
-      analysis.isPolicyInvite ? 'forbidden' : 'none',
-    );
-    log.warn('invite not recordable', { reason, rejectResult: rejected.kind });
-    await deps.archive
-      .recordInvite(record)
-      .catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
-    return 'noLifecycle';
-  }
-
-  const extra: Record<string, string> = { callState: 'answering' };
-  if (analysis.onBehalfOf?.id !== undefined) extra.onBehalfOfId = analysis.onBehalfOf.id;
-  if (analysis.transferor?.id !== undefined) extra.transferorId = analysis.transferor.id;
-  // The record insert (which also tells a duplicate delivered to another instance) and the media
-  // session are independent: both run at once and the answer waits for both. Creating a session
-  // is idempotent per call, so the loser of a duplicate race gets the winner's session back
-  // (`isExisting`) and leaves it alone; a session it created itself elsewhere it aborts.
-  const region = analysis.region ?? deps.settings.defaultRegion;
-  const reserving = deps.pool.reserve(
-    {
-      callId,
-      tenantId,
-      interactionId,
-      callChainId: analysis.callChainId,
-      recordedUserIds: analysis.recordedUserIds,
-    },
-    region,
-  );
-  const inserting = deps.interactions
-    .createIfAbsent(base, extra)
-    .then((isNew) => ({ isNew, at: deps.now() }));
-  const abortOwn = async (why: string): Promise<void> => {
-    const reserved = await reserving.catch(() => undefined);
-    if (reserved?.kind !== 'reserved' || reserved.session.isExisting === true) return;
-    await deps.mediaControl
-      .abort(
-        {
-          hostId: reserved.host.hostId,
-          controlUrl: reserved.host.controlUrl,
-          sessionId: reserved.session.sessionId,
-        },
-        why,
-      )
-      .catch(() => undefined);
-  };
-  let inserted: { isNew: boolean; at: Date };
+): Promise<CallEvent> {
+  if (
+    notification.kind !== 'call' ||
+    event.kind !== 'callState' ||
+    event.state.toLowerCase() !== 'established' ||
+    notification.callId === undefined
+  )
+    return event;
+  const callTenant = notification.call.tenantId;
   try {
-    inserted = await inserting;
-  } catch (error) {
-    await abortOwn('inviteNotRecorded');
-    throw error;
+    const started = await startRecordingOnEstablished(
+      {
+        graph: deps.graph,
+        media: deps.mediaControl,
+        interactions: deps.interactions,
+        now: deps.now,
+        sleep: deps.sleep,
+        options: deps.settings.recordingStart,
+      },
+      {
+        tenantId: typeof callTenant === 'string' ? callTenant : tokenTenantId,
+        callId: notification.callId,
+      },
+      new Date(event.at),
+      log,
+    );
+    return started.kind === 'reported'
+      ? {
+          kind: 'recordingStart',
+          deliveryId: `${event.deliveryId}-rs`,
+          at: deps.now().toISOString(),
+          ...started.report,
+        }
+      : event;
+  } catch {
+    log.warn('recording start fast path failed; left to the lifecycle');
+    return event;
   }
-  if (!inserted.isNew) {
-    await abortOwn('duplicateInvite');
-    log.info('duplicate invite ignored');
-    return 'notMine';
-  }
-  const insertedAt = inserted.at;
-  const reservation = await reserving;
-  if (reservation.kind === 'noCapacity') {
-    // Reject at once so a paired recorder can take the call.
-    const rejected = await deps.graph.reject(tenantId, callId, 'busy');
-    const reason = reservation.hostCount === 0 ? 'noMediaHostRegistered' : 'noMediaHostCapacity';
-    const record: InteractionRecord = { ...base, outcome: 'rejectedBusy', outcomeReason: reason };
-    await deps.interactions.update(tenantId, interactionId, {
-      outcome: 'rejectedBusy',
-      outcomeReason: reason,
-      callState: 'rejected',
-      endedAt: deps.now().toISOString(),
-    });
-    log.error('invite rejected busy: no media host capacity', {
-      reason,
-      hostCount: reservation.hostCount,
-      staleHosts: reservation.skipped.stale,
-      drainingHosts: reservation.skipped.draining,
-      fullHosts: reservation.skipped.full,
-      failedHosts: reservation.failedHosts,
-      rejectResult: rejected.kind,
-    });
-    await deps.archive
-      .recordInvite(record)
-      .catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
-    return 'noLifecycle';
-  }
-
-  const reservedAt = deps.now();
-  const { host, session } = reservation;
-  const sessionRef = {
-    hostId: host.hostId,
-    controlUrl: host.controlUrl,
-    sessionId: session.sessionId,
-  };
-  const answerOptions = {
-    callbackUri: `${deps.settings.publicBaseUrl}/api/calling/${encodeURIComponent(callId)}`,
-    mediaConfigBlob: session.mediaConfigBlob,
-    // A meeting invite may look like a group call until `establishing`: group both.
-    ...(analysis.isMultiParty && deps.settings.participantCapacity > 0
-      ? { participantCapacity: deps.settings.participantCapacity }
-      : {}),
-  };
-  let answer = await deps.graph.answer(tenantId, callId, answerOptions);
-  // One retry fits in Graph's 5 s deadline when the wait is short; longer waits would miss it.
-  const elapsedInMs = deps.now().getTime() - receivedAt.getTime();
-  const retryInMs =
-    answer.kind === 'throttled'
-      ? answer.retryAfterInMs
-      : answer.kind === 'failed' && answer.isRetryable
-        ? 200
-        : undefined;
-  if (retryInMs !== undefined && elapsedInMs + retryInMs < MAX_ANSWER_RETRY_WAIT_IN_MS) {
-    log.warn('answer retried', { kind: answer.kind, retryInMs });
-    await deps.sleep(retryInMs);
-    answer = await deps.graph.answer(tenantId, callId, answerOptions);
-  }
-  const answeredAt = deps.now();
-  if (answer.kind !== 'ok') {
-    await deps.mediaControl.abort(sessionRef, 'answerFailed').catch(() => undefined);
-    const reason = `answerFailed:${answer.kind === 'failed' ? answer.status : answer.kind}`;
-    await deps.interactions.update(tenantId, interactionId, {
-      outcome: 'failed',
-      outcomeReason: reason,
-      callState: 'ended',
-      mediaHostId: host.hostId,
-    });
-    log.error('answer failed', {
-      reason,
-      hostId: host.hostId,
-      // As for a successful answer: where the time went (a late answer is a common cause).
-      answerLatencyInMs: answeredAt.getTime() - receivedAt.getTime(),
-      insertInMs: insertedAt.getTime() - receivedAt.getTime(),
-      reserveInMs: reservedAt.getTime() - insertedAt.getTime(),
-      graphAnswerInMs: answeredAt.getTime() - reservedAt.getTime(),
-    });
-    await deps.archive
-      .recordInvite({ ...base, outcome: 'failed', outcomeReason: reason, mediaHostId: host.hostId })
-      .catch(() => log.warn('archive intake failed', { step: 'recordInvite' }));
-    return 'noLifecycle';
-  }
-  log.info('invite answered', {
-    hostId: host.hostId,
-    sessionId: session.sessionId,
-    region: host.region,
-    answerLatencyInMs: answeredAt.getTime() - receivedAt.getTime(),
-    // Where the time went: record insert, media session, Graph answer.
-    insertInMs: insertedAt.getTime() - receivedAt.getTime(),
-    reserveInMs: reservedAt.getTime() - insertedAt.getTime(),
-    graphAnswerInMs: answeredAt.getTime() - reservedAt.getTime(),
-    type: base.type,
-  });
-
-  const input: CallLifecycleInput = {
-    callId,
-    tenantId,
-    interactionId,
-    session: sessionRef,
-    answeredAt: answeredAt.toISOString(),
-    settings: deps.settings.lifecycle,
-  };
-  // Independent of each other, and all done before the invite's 202 (a sender that delivers a
-  // call's notifications one after another, as the simulator does, holds `established` until
-  // then): at once.
-  const [started] = await Promise.all([
-    deps
-      .lifecycle(context)
-      .start(OrchestratorNames.callLifecycle, lifecycleInstanceId(callId), input),
-    deps.interactions.update(tenantId, interactionId, {
-      answeredAt: answeredAt.toISOString(),
-      mediaHostId: host.hostId,
-      mediaSessionId: session.sessionId,
-      region: host.region,
-      callState: 'answered',
-    }),
-    deps.archive
-      .recordInvite({
-        ...base,
-        answeredAt: answeredAt.toISOString(),
-        mediaHostId: host.hostId,
-        region: host.region,
-      })
-      .catch(() => log.warn('archive intake failed', { step: 'recordInvite' })),
-  ]);
-  if (started === 'alreadyExists') log.warn('lifecycle already existed for a new invite');
-  return 'lifecycle';
 }

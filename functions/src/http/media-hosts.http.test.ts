@@ -173,6 +173,18 @@ describe('media host control plane', () => {
     );
   });
 
+  it('logs, without raising, the media host events the lifecycle does not act on', async () => {
+    const { deps, raised } = setup();
+    for (const kind of ['connectionLost', 'connectionResumed', 'gapRecorded']) {
+      const response = await createMediaHostEventHandler(deps)(
+        post('mediahosts/events', { eventId: kind, hostId: 'mh-1', callId: 'c1', kind }),
+        ctx(),
+      );
+      expect(response.status).toBe(202);
+    }
+    expect(raised).toEqual([]);
+  });
+
   it('forwards a media host event to the call lifecycle once', async () => {
     const { deps, raised } = setup();
     const event = {

@@ -150,6 +150,13 @@ export function createMediaHostEventHandler(deps: MediaHostsHttpDeps): HttpHandl
       );
     }
     const log = structuredLog(context, { callId: v.callId, hostId: v.hostId });
+    if (v.kind !== 'persistenceFailed') {
+      // The lifecycle acts only on persistence failure; the rest (connection lost or resumed, a
+      // gap, which the seal reports too) is logged here instead of costing a stored delivery, a
+      // raised event and a lifecycle episode per call.
+      log.warn('media host event', { kind: v.kind, raised: 'notRaised' });
+      return { status: 202 };
+    }
     if (!(await deps.deliveries.tryClaim(`mh-${sanitizeKey(v.callId)}`, v.eventId)))
       return { status: 202 };
     const event: CallEvent = {
@@ -162,8 +169,7 @@ export function createMediaHostEventHandler(deps: MediaHostsHttpDeps): HttpHandl
     const raised = await deps
       .lifecycle(context)
       .raise(lifecycleInstanceId(v.callId), CALL_EVENT_NAME, event);
-    if (v.kind === 'persistenceFailed') log.error('media host event', { kind: v.kind, raised });
-    else log.warn('media host event', { kind: v.kind, raised });
+    log.error('media host event', { kind: v.kind, raised });
     return { status: 202 };
   };
 }

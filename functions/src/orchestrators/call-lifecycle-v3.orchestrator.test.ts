@@ -6,11 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callLifecycleV3 } from './call-lifecycle.orchestrator';
 import { ActivityNames, type CallLifecycleInput } from '../domain/call-lifecycle.contract';
-import {
-  runScripted,
-  type Responders,
-  type ScriptStep,
-} from '../../../test/recorder/support/scripted-orchestration';
+import { runScripted, type Responders, type ScriptStep } from '../testing/scripted-orchestration';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();

@@ -8,7 +8,7 @@ import {
   type Responders,
   type RunResult,
   type ScriptStep,
-} from '../../../test/recorder/support/scripted-orchestration';
+} from '../testing/scripted-orchestration';
 
 const goldenPath = (name: string): string =>
   join(__dirname, `../../../test/recorder/fixtures/${name}.trace.json`);

@@ -127,8 +127,7 @@ function* runCallLifecycle(
   const waiters: Task[] = [];
   let eventsHandled = 0;
   let ended:
-    | { readonly reason: string; readonly resultInfo?: ResultInfo; readonly at?: string }
-    | undefined;
+    { readonly reason: string; readonly resultInfo?: ResultInfo; readonly at?: string } | undefined;
 
   const publishStatus = (): void => {
     const last = state.statusHistory[state.statusHistory.length - 1];
@@ -507,7 +506,10 @@ function* runCallLifecycle(
         },
       };
     if (state.failureReason !== undefined || seal === undefined)
-      return { gaps, output: { outcome: 'failed', outcomeReason: state.failureReason ?? endReason } };
+      return {
+        gaps,
+        output: { outcome: 'failed', outcomeReason: state.failureReason ?? endReason },
+      };
     return { gaps, output: { outcome: gaps.length > 0 ? 'recordedWithGaps' : 'recorded' } };
   }
 

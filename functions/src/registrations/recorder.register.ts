@@ -3,7 +3,11 @@ import { app, type HttpHandler, type TimerHandler } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { RecorderActivities } from '../activities/recorder.activities';
 import { ActivityNames, OrchestratorNames } from '../domain/call-lifecycle.contract';
-import { callLifecycleV1, callLifecycleV2 } from '../orchestrators/call-lifecycle.orchestrator';
+import {
+  callLifecycleV1,
+  callLifecycleV2,
+  callLifecycleV3,
+} from '../orchestrators/call-lifecycle.orchestrator';
 import { DELIVERY_LOG_SWEEP_SCHEDULE } from '../timers/delivery-log-sweep.timer';
 import { LIFECYCLE_HISTORY_PURGE_SCHEDULE } from '../timers/lifecycle-history-purge.timer';
 
@@ -88,8 +92,9 @@ export function registerRecorder(
     handler: handlers.lifecycleHistoryPurge,
   });
 
-  df.app.orchestration(OrchestratorNames.callLifecycle, callLifecycleV2);
-  // Instances started before V2 replay with the code that started them.
+  df.app.orchestration(OrchestratorNames.callLifecycle, callLifecycleV3);
+  // Instances started before V3 replay with the code that started them.
+  df.app.orchestration(OrchestratorNames.callLifecycleV2, callLifecycleV2);
   df.app.orchestration(OrchestratorNames.callLifecycleV1, callLifecycleV1);
   df.app.activity(ActivityNames.startRecording, {
     handler: (input: Parameters<RecorderActivities['startRecording']>[0]) =>

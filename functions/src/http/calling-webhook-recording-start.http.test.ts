@@ -1,0 +1,130 @@
+/** The recording-status fast path as the calling webhook runs it on `established`. */
+import { Fakes, NOW, invite, request, stateUpdate } from '../testing/calling-webhook-fakes';
+
+const answered = async (f: Fakes, handler = f.handler()) => {
+  f.isFastPathOn = true;
+  await handler(request(invite()), f.context());
+  return handler;
+};
+const statusRequests = (f: Fakes) => f.graphCalls.filter((c) => c.op === 'updateRecordingStatus');
+const payloads = (f: Fakes) => f.raises.map((r) => r.payload as Record<string, unknown>);
+
+describe('calling webhook: recording-status fast path', () => {
+  it('sets the recording status on established, then persists, and reports it to the lifecycle', async () => {
+    const f = new Fakes();
+    const handler = await answered(f);
+    const response = await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    expect(response.status).toBe(202);
+    expect(statusRequests(f)).toEqual([
+      { op: 'updateRecordingStatus', callId: 'call-1', arg: 'recording' },
+    ]);
+    expect(f.persisting).toEqual([{ sessionId: 's-call-1', at: NOW.toISOString() }]);
+    expect(payloads(f)).toEqual([
+      expect.objectContaining({
+        kind: 'recordingStart',
+        establishedAt: NOW.toISOString(),
+        graph: { kind: 'ok', status: 200 },
+        confirmedAt: NOW.toISOString(),
+        persisted: { ok: true, state: 'persisting' },
+      }),
+    ]);
+    expect(f.rows.get('call-1')).toMatchObject({
+      callState: 'established',
+      recordingStatusHistory: [{ status: 'recording', isConfirmed: true }],
+    });
+  });
+
+  it('sends it once for a duplicate established; the repeat goes to the lifecycle as it came', async () => {
+    const f = new Fakes();
+    const handler = await answered(f);
+    await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    expect(statusRequests(f)).toHaveLength(1);
+    expect(f.persisting).toHaveLength(1);
+    expect(payloads(f).map((p) => p.kind)).toEqual(['recordingStart', 'callState']);
+  });
+
+  it('sends it once when established overtakes establishing', async () => {
+    const f = new Fakes();
+    const handler = await answered(f);
+    await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    await handler(request(stateUpdate('call-1', 'Establishing')), f.context());
+    expect(statusRequests(f)).toHaveLength(1);
+    expect(payloads(f).map((p) => p.kind)).toEqual(['recordingStart']);
+  });
+
+  it('sends it once when two instances receive established for the same call', async () => {
+    const f = new Fakes();
+    await answered(f);
+    const [one, two] = [f.handler(), f.handler()];
+    await Promise.all([
+      one(request(stateUpdate('call-1', 'Established')), f.context()),
+      two(request(stateUpdate('call-1', 'Established')), f.context()),
+    ]);
+    expect(statusRequests(f)).toHaveLength(1);
+    expect(f.persisting).toHaveLength(1);
+  });
+
+  it('retries a 429 after its Retry-After within the budget, then persists', async () => {
+    const f = new Fakes();
+    const sleeps: number[] = [];
+    const handler = await answered(f, f.handler(sleeps));
+    f.recordingStatuses = [{ kind: 'throttled', retryAfterInMs: 1_000 }];
+    await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    expect(sleeps).toEqual([1_000]);
+    expect(statusRequests(f)).toHaveLength(2);
+    expect(payloads(f)[0]).toMatchObject({ graph: { kind: 'ok' }, persisted: { ok: true } });
+  });
+
+  it('retries a 5xx, and reports a Retry-After beyond the budget without persisting', async () => {
+    const f = new Fakes();
+    const sleeps: number[] = [];
+    const handler = await answered(f, f.handler(sleeps));
+    f.recordingStatuses = [
+      { kind: 'failed', status: 503, isRetryable: true },
+      { kind: 'throttled', retryAfterInMs: 60_000 },
+    ];
+    await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    expect(sleeps).toEqual([200]);
+    expect(statusRequests(f)).toHaveLength(2);
+    expect(f.persisting).toEqual([]);
+    expect(payloads(f)).toEqual([
+      expect.objectContaining({
+        kind: 'recordingStart',
+        graph: { kind: 'throttled', retryAfterInMs: 60_000 },
+      }),
+    ]);
+  });
+
+  it('reports a media host that did not start persisting after the 200', async () => {
+    const f = new Fakes();
+    const handler = await answered(f);
+    f.isPersistingFailing = true;
+    await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    expect(payloads(f)[0]).toMatchObject({
+      graph: { kind: 'ok' },
+      persisted: { ok: false, reason: 'ATT_INTERNAL' },
+    });
+    expect(f.rows.get('call-1')?.callState).toBe('answered');
+  });
+
+  it('leaves a call whose lifecycle predates the fast path to that lifecycle', async () => {
+    const f = new Fakes();
+    const handler = f.handler();
+    await handler(request(invite()), f.context());
+    await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    expect(statusRequests(f)).toEqual([]);
+    expect(payloads(f)).toEqual([expect.objectContaining({ kind: 'callState' })]);
+  });
+
+  it('leaves the recording start to the lifecycle when the claim cannot be written', async () => {
+    const f = new Fakes();
+    const handler = await answered(f);
+    f.interactions.claimRecordingStart = () => Promise.reject(new Error('storage down'));
+    await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    expect(statusRequests(f)).toEqual([]);
+    expect(payloads(f)).toEqual([
+      expect.objectContaining({ kind: 'callState', state: 'established' }),
+    ]);
+  });
+});
