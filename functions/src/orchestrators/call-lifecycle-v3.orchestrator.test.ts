@@ -228,3 +228,13 @@ describe('callLifecycleV3', () => {
     expect(resumed.output).toMatchObject({ outcome: 'recorded' });
   });
 });
+
+describe('callLifecycleV3 under a steady stream of events', () => {
+  it('still sends keepAlive when events always win the race against the timer', () => {
+    // Events only, no tick: the timer never wins. The scripted clock does not move with events,
+    // so a keepAlive due at once (interval 0) shows the check after events.
+    const due = { ...input, settings: { ...input.settings, keepAliveIntervalInMs: 0 } };
+    const result = run([started(1), roster(2), roster(3), state('terminated', 9)], ok, due);
+    expect(names(result).filter((n) => n === ActivityNames.keepAlive).length).toBeGreaterThan(0);
+  });
+});

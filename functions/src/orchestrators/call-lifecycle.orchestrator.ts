@@ -314,10 +314,12 @@ function* runCallLifecycle(
   function* onRecordingStartReport(report: RecordingStartReport, at: string): Step {
     // `at` and `establishedAt` are the webhook's clock, kept in history: replay sees the same.
     if (state.phase === 'awaitingEstablished') {
+      // The keepAlive clock starts when the call was established, not when the report came.
+      const since = report.establishedAt < nowIso() ? report.establishedAt : nowIso();
       state.phase = 'established';
       state.establishedAt = report.establishedAt;
-      state.lastKeepAliveAt = nowIso();
-      state.lastHealthCheckAt = nowIso();
+      state.lastKeepAliveAt = since;
+      state.lastHealthCheckAt = since;
     }
     state.recordingStartDueAt = undefined;
     const { graph } = report;
@@ -451,6 +453,13 @@ function* runCallLifecycle(
     }
   }
 
+  const isTickDue = (): boolean =>
+    state.phase === 'established' &&
+    ((state.recordingStartDueAt !== undefined &&
+      nowMs() >= Date.parse(state.recordingStartDueAt)) ||
+      isKeepAliveDue(state, settings, nowMs()) ||
+      isHealthCheckDue(state, settings, nowMs()));
+
   const wakeAt = (): Date => {
     const due = nextDueAt(state, settings, input.answeredAt, nowMs());
     return state.recordingStartDueAt !== undefined &&
@@ -473,6 +482,14 @@ function* runCallLifecycle(
       const timer = context.df.createTimer(wakeAt());
       const winner = yield context.df.Task.any([waiter, timer]);
       if (winner === timer) {
+        // V3: an event delivered in the same episode (`terminated`) goes first, so no keepAlive
+        // is sent for a call that has already ended.
+        if (version.hasRecordingFastPath)
+          for (const event of takeDeliveredEvents()) {
+            yield* handle(event);
+            if (ended !== undefined) break;
+          }
+        if (ended !== undefined) continue;
         eventsHandled += 1;
         yield* onTick();
         continue;
@@ -483,6 +500,12 @@ function* runCallLifecycle(
     for (const event of events) {
       yield* handle(event);
       if (ended !== undefined) break;
+    }
+    // V3: a steady stream of events (roster updates every few hundred ms in a busy meeting) would
+    // always win the race against the timer and starve keepAlive; do what is due after them.
+    if (version.hasRecordingFastPath && ended === undefined && isTickDue()) {
+      eventsHandled += 1;
+      yield* onTick();
     }
   }
   return yield* finish(ended);
