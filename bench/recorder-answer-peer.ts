@@ -13,6 +13,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startTeamsSimulator, type Directory } from '@attest/local/dist/simulator';
 import { startMediaHost } from '@attest/media-host/dist/host/media-host';
 
+import { countStorageRequests } from './storage-requests';
+
 interface PeerSettings {
   readonly caDir: string;
   readonly functionsBaseUrl: string;
@@ -23,6 +25,8 @@ interface PeerSettings {
 
 async function main(): Promise<void> {
   const settings = JSON.parse(process.env.ATTEST_BENCH_PEER ?? '{}') as PeerSettings;
+  // The media host's storage requests (the recordings account), reported on `storage`.
+  const storage = countStorageRequests({ recordings: settings.storageConnection });
   const sim = await startTeamsSimulator({
     caDir: settings.caDir,
     log: () => undefined,
@@ -75,11 +79,14 @@ async function main(): Promise<void> {
   process.stdout.write(
     `${JSON.stringify({ simUrl: sim.url, controlToken: sim.controlToken, webhookMetadataUrl: sim.webhookOpenIdConfigurationUrl })}\n`,
   );
-  // Event-loop delay of this process (simulator and media host), one line per `loop` on stdin.
+  // Event-loop delay of this process (simulator and media host), one line per `loop` on stdin;
+  // its storage requests so far, one line per `storage`.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   process.stdin.setEncoding('utf8');
   process.stdin.on('data', (text: string) => {
+    if (text.includes('storage'))
+      process.stdout.write(`${JSON.stringify({ storageRequests: storage.snapshot() })}\n`);
     if (!text.includes('loop')) return;
     const ms = (ns: number): number => Number((ns / 1e6).toFixed(1));
     process.stdout.write(

@@ -1,12 +1,15 @@
 /**
- * Benchmark of the recorder's answer path through the whole local stack (the function app in the
+ * Benchmark of the recorder's call path through the whole local stack (the function app in the
  * local Functions host with the local durable engine in this process; the Teams simulator and one
- * media host in a peer process; two in-memory Azurite processes, one per storage account as deployed): from the simulator sending a policy invite to the simulator receiving the
- * answer request, p50/p99/max, at a steady 20 invites/s and for a burst of 100 invites.
- * Targets: p99 < 250 ms, max < 1 s, no answer later than 5 s. Then the same steady measurement at
- * lower rates (ATTEST_BENCH_SWEEP_RATES, default 5,10,15 per second, each after 10 s of settling) with
- * CPU seconds per call (idle CPU subtracted) of
- * each process, to show which rate this stack sustains on this machine.
+ * media host in a peer process; two in-memory Azurite processes, one per storage account as
+ * deployed). Phases, each its own object in the result: steady 5, 10 and 20 invites/s
+ * (ATTEST_BENCH_RATES) for ATTEST_BENCH_SECONDS each, then a burst of ATTEST_BENCH_BURST. Per
+ * phase: invite → answer p50/p99/max and the count later than 5 s; established → recording status
+ * 200 p50/p99/max; storage requests per call by account, service and operation (function app and
+ * media host; independent of load); durable orchestrator episodes and function invocations per
+ * call; CPU seconds per call per process (idle CPU subtracted); calls stored with no media.
+ * Targets at 20/s: answer p99 ≤ 250 ms, max ≤ 1 s, none later than 5 s; recording status p99 ≤
+ * 300 ms; whole-stack CPU per call ≤ 60 ms; no call stored as `recorded` without media.
  * Writes bench/results/recorder-answer.json.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -32,6 +35,13 @@ import {
   type Directory,
 } from '@attest/local/dist/simulator';
 
+import {
+  countStorageRequests,
+  perCall as storagePerCall,
+  totalOf,
+  type StorageCounts,
+} from './storage-requests';
+
 const ROOT = resolve(__dirname, '..', '..');
 const TENANT = 'a1b2c3d4-0000-4000-8000-0000000000aa';
 const BOT_APP = '55555555-0000-4000-8000-0000000000aa';
@@ -41,15 +51,16 @@ const RECORDED = '11111111-0000-4000-8000-0000000000a1';
 const OTHER = '11111111-0000-4000-8000-0000000000a3';
 const ADMIN = '22222222-0000-4000-8000-0000000000a1';
 const CONTROL_KEY = `bench-${randomUUID()}`;
-// Overridable for exploration (ATTEST_BENCH_RATE, ATTEST_BENCH_SECONDS, ATTEST_BENCH_BURST); defaults are the targets' load.
-const STEADY_RATE_PER_S = Number(process.env.ATTEST_BENCH_RATE ?? 20);
-const STEADY_SECONDS = Number(process.env.ATTEST_BENCH_SECONDS ?? 10);
-const BURST = Number(process.env.ATTEST_BENCH_BURST ?? 100);
-// Lower steady rates measured after the targets' load, to show the rate this stack sustains.
-const SWEEP_RATES_PER_S = (process.env.ATTEST_BENCH_SWEEP_RATES ?? '5,10,15')
+// Overridable for exploration and smoke runs (ATTEST_BENCH_RATES, ATTEST_BENCH_SECONDS,
+// ATTEST_BENCH_BURST); defaults are the issue's phases.
+const STEADY_RATES_PER_S = (process.env.ATTEST_BENCH_RATES ?? '5,10,20')
   .split(',')
   .filter((r) => r.trim() !== '')
   .map(Number);
+const STEADY_SECONDS = Number(process.env.ATTEST_BENCH_SECONDS ?? 10);
+const BURST = Number(process.env.ATTEST_BENCH_BURST ?? 100);
+/** Time after a phase's last invite for its calls (1.5 s each) to finish their lifecycles. */
+const DRAIN_IN_MS = Number(process.env.ATTEST_BENCH_DRAIN_MS ?? 12_000);
 
 function directory(webhookUrl: string): Directory {
   return {
@@ -242,12 +253,23 @@ async function main(): Promise<void> {
   const problemLines = new Map<string, number>();
   // Every function app log line, for diagnosis (ATTEST_BENCH_LOG_FILE).
   const logFile = process.env.ATTEST_BENCH_LOG_FILE;
+  // Function invocations by name (an orchestrator invocation is one durable episode), and the
+  // finalized interactions (outcome, stream count) in the order they were finalized.
+  const invocations: Record<string, number> = {};
+  const finalized: { outcome: string; streamCount: number }[] = [];
   const host = await startFunctionsHost({
     appPath: join(ROOT, 'functions'),
     port,
     logSink: (record: unknown) => {
       const text = JSON.stringify(record);
       if (logFile !== undefined) appendFileSync(logFile, `${text}\n`);
+      const { message, functionName } = record as { message?: unknown; functionName?: unknown };
+      if (message === 'function invoked' && typeof functionName === 'string')
+        invocations[functionName] = (invocations[functionName] ?? 0) + 1;
+      if (typeof message === 'string' && message.includes('"interaction finalized"')) {
+        const line = JSON.parse(message) as { outcome?: string; streamCount?: number };
+        finalized.push({ outcome: line.outcome ?? 'unknown', streamCount: line.streamCount ?? 0 });
+      }
       if (text.includes('invite answered')) hostLines.push(text);
       if (text.includes('answer failed')) failedLines.push(text);
       else if (/"level\\?":\\?"(warn|error)/.test(text)) {
@@ -429,39 +451,121 @@ async function main(): Promise<void> {
           ),
         ]),
       );
-    const cpuBefore = cpuNow();
-    const cpuBeforeAt = Date.now();
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
-    /** Invites at `rate` per second for `seconds`, then time to drain; answer latencies. */
-    const runSteady = async (
-      rate: number,
-      seconds: number,
-    ): Promise<
-      ReturnType<typeof summarise> & {
-        establishedToRecordingStatusInMs: Measured['recordingStart'];
-        answerToRecordingStatusInMs: Distribution;
-      }
-    > => {
-      const start = new Date().toISOString();
+    const storage = countStorageRequests({
+      recordings: azurite.connectionString,
+      hostStorage: hostAzurite.connectionString,
+    });
+    const peerStorage = async (): Promise<StorageCounts> => {
+      const before = peerLines.length;
+      peer.stdin.write('storage\n');
+      for (
+        let i = 0;
+        i < 50 && !peerLines.slice(before).some((l) => l.includes('storageRequests'));
+        i += 1
+      )
+        await sleep(100);
+      const line = peerLines.slice(before).find((l) => l.includes('storageRequests'));
+      return line === undefined
+        ? {}
+        : (JSON.parse(line) as { storageRequests: StorageCounts }).storageRequests;
+    };
+    const perCallOf = (
+      before: Readonly<Record<string, number>>,
+      after: Readonly<Record<string, number>>,
+      calls: number,
+    ): Record<string, number> =>
+      Object.fromEntries(
+        Object.keys(after)
+          .filter((name) => (after[name] ?? 0) > (before[name] ?? 0))
+          .sort()
+          .map((name) => [
+            name,
+            Number((((after[name] ?? 0) - (before[name] ?? 0)) / calls).toFixed(2)),
+          ]),
+      );
+    /**
+     * One phase: `count` invites (paced at `rate` per second, or all at once), then time for
+     * their lifecycles to finish; everything the issue asks for, per call.
+     */
+    const runPhase = async (name: string, count: number, rate?: number) => {
+      const since = new Date().toISOString();
+      const cpuStart = cpuNow();
       const startedAt = Date.now();
+      const storageStart = storage.snapshot();
+      const peerStorageStart = await peerStorage();
+      const invocationsStart = { ...invocations };
+      const finalizedStart = finalized.length;
       const pending: Promise<unknown>[] = [];
-      for (let i = 0; i < rate * seconds; i += 1) {
-        const wait = startedAt + (i * 1000) / rate - Date.now();
-        if (wait > 0) await sleep(wait);
+      for (let i = 0; i < count; i += 1) {
+        if (rate !== undefined) {
+          const wait = startedAt + (i * 1000) / rate - Date.now();
+          if (wait > 0) await sleep(wait);
+        }
         pending.push(startCall());
       }
       await Promise.all(pending);
-      await sleep(8_000);
-      const measured = await measure(start);
-      return {
-        ...summarise(measured.latencies, rate * seconds),
+      await sleep(DRAIN_IN_MS);
+      const cpuSecondsPerCall = perCall(cpuStart, cpuNow(), (Date.now() - startedAt) / 1000, count);
+      const measured = await measure(since);
+      const functionApp = storagePerCall(storageStart, storage.snapshot(), count);
+      const mediaHost = storagePerCall(peerStorageStart, await peerStorage(), count);
+      const byFunction = perCallOf(invocationsStart, invocations, count);
+      const stored = finalized.slice(finalizedStart);
+      const outcomes: Record<string, number> = {};
+      for (const call of stored) outcomes[call.outcome] = (outcomes[call.outcome] ?? 0) + 1;
+      const summary = summarise(measured.latencies, count);
+      const result = {
+        phase: name,
+        ...(rate === undefined ? { burst: count } : { ratePerS: rate, seconds: count / rate }),
+        invites: count,
+        inviteToAnswerInMs: {
+          answered: summary.answered,
+          p50: summary.p50InMs,
+          p99: summary.p99InMs,
+          max: summary.maxInMs,
+          laterThan5sCount: summary.laterThan5sCount,
+        },
         establishedToRecordingStatusInMs: measured.recordingStart,
         answerToRecordingStatusInMs: measured.answerToRecordingStatus,
+        storageRequestsPerCall: {
+          total: Number((totalOf(functionApp) + totalOf(mediaHost)).toFixed(2)),
+          functionApp,
+          mediaHost,
+        },
+        durableEpisodesPerCall: Number(
+          Object.entries(byFunction)
+            .filter(([fn]) => fn.startsWith('callLifecycle'))
+            .reduce((sum, [, n]) => sum + n, 0)
+            .toFixed(2),
+        ),
+        functionInvocationsPerCall: byFunction,
+        cpuSecondsPerCall: {
+          ...cpuSecondsPerCall,
+          wholeStack: Number(
+            Object.values(cpuSecondsPerCall)
+              .reduce((sum, n) => sum + n, 0)
+              .toFixed(4),
+          ),
+        },
+        storedCalls: stored.length,
+        storedWithNoMedia: stored.filter((c) => c.streamCount === 0).length,
+        storedAsRecordedWithoutMedia: stored.filter(
+          (c) =>
+            (c.outcome === 'recorded' || c.outcome === 'recordedWithGaps') && c.streamCount === 0,
+        ).length,
+        outcomes,
       };
+      process.stderr.write(
+        `  recorder-answer ${name}: answer p99 ${summary.p99InMs} ms, recording status p99 ${measured.recordingStart.p99} ms, ${result.storageRequestsPerCall.total} storage requests and ${result.durableEpisodesPerCall} episodes per call\n`,
+      );
+      return result;
     };
-    const steady = await runSteady(STEADY_RATE_PER_S, STEADY_SECONDS);
-    const cpuAfter = cpuNow();
+    const phases: Awaited<ReturnType<typeof runPhase>>[] = [];
+    for (const rate of STEADY_RATES_PER_S)
+      phases.push(await runPhase(`steady${rate}PerS`, rate * STEADY_SECONDS, rate));
+    phases.push(await runPhase(`burst${BURST}`, BURST));
     const simulatorAndMediaHostEventLoopDelayInMs = await peerEventLoopDelay();
     loopDelay.disable();
     const functionAppEventLoopDelayInMs = {
@@ -469,48 +573,13 @@ async function main(): Promise<void> {
       p99: Number((loopDelay.percentile(99) / 1e6).toFixed(1)),
       max: Number((loopDelay.max / 1e6).toFixed(1)),
     };
-    const steadyCpuSecondsPerCall = perCall(
-      cpuBefore,
-      cpuAfter,
-      (Date.now() - cpuBeforeAt) / 1000,
-      STEADY_RATE_PER_S * STEADY_SECONDS,
-    );
-
-    const burstStart = new Date().toISOString();
-    await Promise.all(Array.from({ length: BURST }, () => startCall()));
-    await sleep(10_000);
-    const burstMeasured = await measure(burstStart);
-    const burst = {
-      ...summarise(burstMeasured.latencies, BURST),
-      establishedToRecordingStatusInMs: burstMeasured.recordingStart,
-      answerToRecordingStatusInMs: burstMeasured.answerToRecordingStatus,
-    };
-
-    const sweep: Record<string, unknown>[] = [];
-    for (const rate of SWEEP_RATES_PER_S) {
-      // The previous phase's calls finish their lifecycles first.
-      await sleep(10_000);
-      const before = cpuNow();
-      const beforeAt = Date.now();
-      const summary = await runSteady(rate, STEADY_SECONDS);
-      const cpuSecondsPerCall = perCall(
-        before,
-        cpuNow(),
-        (Date.now() - beforeAt) / 1000,
-        rate * STEADY_SECONDS,
-      );
-      sweep.push({ ratePerS: rate, seconds: STEADY_SECONDS, ...summary, cpuSecondsPerCall });
-      process.stderr.write(
-        `  recorder-answer: ${rate}/s p99 ${summary.p99InMs} ms, max ${summary.maxInMs} ms; recording status p99 ${summary.establishedToRecordingStatusInMs.p99} ms after established\n`,
-      );
-    }
 
     const phase = (name: string): number[] =>
       hostLines
         .map((l) => Number(new RegExp(`${name}\\\\?":(\\d+)`).exec(l)?.[1] ?? NaN))
         .filter((n) => Number.isFinite(n))
         .sort((a, b) => a - b);
-    const phases = Object.fromEntries(
+    const insideFunctionApp = Object.fromEntries(
       ['answerLatencyInMs', 'insertInMs', 'reserveInMs', 'graphAnswerInMs'].map((name) => {
         const values = phase(name);
         return [
@@ -522,14 +591,22 @@ async function main(): Promise<void> {
     const result = {
       name: 'recorder-answer',
       description:
-        'simulator sends a policy invite → simulator receives the answer request (local stack)',
+        'policy invite → answer, established → recording status, and what each call costs (local stack)',
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version },
-      targets: { p99InMs: 250, maxInMs: 1_000, laterThan5sCount: 0 },
+      targets: {
+        at20PerS: {
+          inviteToAnswerP99InMs: 250,
+          inviteToAnswerMaxInMs: 1_000,
+          laterThan5sCount: 0,
+          establishedToRecordingStatusP99InMs: 300,
+          wholeStackCpuSecondsPerCall: 0.06,
+        },
+        storedAsRecordedWithoutMedia: 0,
+      },
       loadAverage1m: loadavg()[0],
       callStartFailures: startFailures,
-      phasesInsideFunctionApp: phases,
-      steadyCpuSecondsPerCall,
+      phasesInsideFunctionApp: insideFunctionApp,
       idleCpuSecondsPerSecond: Object.fromEntries(
         Object.entries(idlePerSecond).map(([name, value]) => [name, Number(value.toFixed(4))]),
       ),
@@ -537,9 +614,7 @@ async function main(): Promise<void> {
       slowestAnswers: [...slowest].sort((a, b) => b.totalInMs - a.totalInMs).slice(0, 5),
       functionAppEventLoopDelayInMs,
       simulatorAndMediaHostEventLoopDelayInMs,
-      steady: { ratePerS: STEADY_RATE_PER_S, seconds: STEADY_SECONDS, ...steady },
-      burst: { size: BURST, ...burst },
-      lowerSteadyRates: sweep,
+      phases,
     };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(

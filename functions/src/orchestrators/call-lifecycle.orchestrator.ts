@@ -424,7 +424,16 @@ function* runCallLifecycle(
         callId: input.callId,
       })) as GraphActivityResult;
       if (result.kind === 'ok') {
-        state.lastKeepAliveAt = nowIso();
+        // V3 keeps the cadence (the next one is due an interval after this one was due), so
+        // episode latency does not stretch the interval; never more than one interval behind.
+        state.lastKeepAliveAt = version.hasRecordingFastPath
+          ? new Date(
+              Math.max(
+                Date.parse(state.lastKeepAliveAt) + settings.keepAliveIntervalInMs,
+                nowMs() - settings.keepAliveIntervalInMs,
+              ),
+            ).toISOString()
+          : nowIso();
       } else if (result.kind === 'notFound') {
         ended = { reason: 'callGone' };
         return;
