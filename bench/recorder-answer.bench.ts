@@ -27,6 +27,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 
+import { TableClient, odata } from '@azure/data-tables';
 import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import { startFunctionsHost } from '@attest/local/dist/host/functions-host';
 import {
@@ -256,7 +257,6 @@ async function main(): Promise<void> {
   // Function invocations by name (an orchestrator invocation is one durable episode), and the
   // finalized interactions (outcome, stream count) in the order they were finalized.
   const invocations: Record<string, number> = {};
-  const finalized: { outcome: string; streamCount: number }[] = [];
   const host = await startFunctionsHost({
     appPath: join(ROOT, 'functions'),
     port,
@@ -266,10 +266,7 @@ async function main(): Promise<void> {
       const { message, functionName } = record as { message?: unknown; functionName?: unknown };
       if (message === 'function invoked' && typeof functionName === 'string')
         invocations[functionName] = (invocations[functionName] ?? 0) + 1;
-      if (typeof message === 'string' && message.includes('"interaction finalized"')) {
-        const line = JSON.parse(message) as { outcome?: string; streamCount?: number };
-        finalized.push({ outcome: line.outcome ?? 'unknown', streamCount: line.streamCount ?? 0 });
-      }
+
       if (text.includes('invite answered')) hostLines.push(text);
       if (text.includes('answer failed')) failedLines.push(text);
       else if (/"level\\?":\\?"(warn|error)/.test(text)) {
@@ -485,6 +482,33 @@ async function main(): Promise<void> {
             Number((((after[name] ?? 0) - (before[name] ?? 0)) / calls).toFixed(2)),
           ]),
       );
+    const interactionsTable = TableClient.fromConnectionString(
+      azurite.connectionString,
+      'interactions',
+      { allowInsecureConnection: true },
+    );
+    const streamsTable = TableClient.fromConnectionString(
+      azurite.connectionString,
+      'interactionstreams',
+      { allowInsecureConnection: true },
+    );
+    /** The interactions invited since `since`: outcome and how many streams hold media. */
+    const storedSince = async (
+      since: string,
+    ): Promise<{ outcome: string; streamCount: number }[]> => {
+      const stored: { outcome: string; streamCount: number }[] = [];
+      for await (const row of interactionsTable.listEntities<{ outcome?: string }>({
+        queryOptions: { filter: odata`invitedAt ge ${since}` },
+      })) {
+        let streamCount = 0;
+        for await (const stream of streamsTable.listEntities<{ bytes?: number }>({
+          queryOptions: { filter: odata`PartitionKey eq ${row.rowKey ?? ''}` },
+        }))
+          if ((stream.bytes ?? 0) > 0) streamCount += 1;
+        stored.push({ outcome: row.outcome ?? 'unknown', streamCount });
+      }
+      return stored;
+    };
     /**
      * One phase: `count` invites (paced at `rate` per second, or all at once), then time for
      * their lifecycles to finish; everything the issue asks for, per call.
@@ -496,7 +520,6 @@ async function main(): Promise<void> {
       const storageStart = storage.snapshot();
       const peerStorageStart = await peerStorage();
       const invocationsStart = { ...invocations };
-      const finalizedStart = finalized.length;
       const pending: Promise<unknown>[] = [];
       for (let i = 0; i < count; i += 1) {
         if (rate !== undefined) {
@@ -512,7 +535,8 @@ async function main(): Promise<void> {
       const functionApp = storagePerCall(storageStart, storage.snapshot(), count);
       const mediaHost = storagePerCall(peerStorageStart, await peerStorage(), count);
       const byFunction = perCallOf(invocationsStart, invocations, count);
-      const stored = finalized.slice(finalizedStart);
+      // After the storage counts: these reads are the bench's own.
+      const stored = await storedSince(since);
       const outcomes: Record<string, number> = {};
       for (const call of stored) outcomes[call.outcome] = (outcomes[call.outcome] ?? 0) + 1;
       const summary = summarise(measured.latencies, count);
@@ -549,8 +573,10 @@ async function main(): Promise<void> {
               .toFixed(4),
           ),
         },
-        storedCalls: stored.length,
-        storedWithNoMedia: stored.filter((c) => c.streamCount === 0).length,
+        /** Interactions of the phase finished with a final outcome (others still in progress). */
+        storedCalls: stored.filter((c) => c.outcome !== 'inProgress').length,
+        storedWithNoMedia: stored.filter((c) => c.outcome !== 'inProgress' && c.streamCount === 0)
+          .length,
         storedAsRecordedWithoutMedia: stored.filter(
           (c) =>
             (c.outcome === 'recorded' || c.outcome === 'recordedWithGaps') && c.streamCount === 0,

@@ -50,6 +50,10 @@ export async function runVerify(
   out(
     `${report.interactionCount} interactions, ${report.blockCount} blocks, ${report.bytesHashed} bytes hashed, ${report.ledgerEntryCount} ledger entries in ${seconds.toFixed(1)} s`,
   );
+  const outcomes = Object.entries(report.outcomes)
+    .map(([outcome, count]) => `${outcome} ${count}`)
+    .join(', ');
+  out(`outcomes: ${outcomes === '' ? 'none' : outcomes}; ${report.gapCount} gaps`);
   if (report.isValid) {
     out('PASS');
     return 0;

@@ -45,6 +45,12 @@ export interface VerifyReport {
   readonly keyIds: { readonly ledger?: string; readonly manifest?: string };
   /** The signature algorithm each key verifies (`Ed25519`, `ES256`). */
   readonly keyAlgorithms: { readonly ledger?: string; readonly manifest?: string };
+  /**
+   * The completeness report's items by outcome (`recorded`, `recordedWithGaps`, `noMedia`, ...)
+   * and how many gaps (spans without stored media) they list.
+   */
+  readonly outcomes: Readonly<Record<string, number>>;
+  readonly gapCount: number;
 }
 
 export interface VerifyOptions {
@@ -128,6 +134,8 @@ export async function verifyExport(
       blockCount,
       bytesHashed,
       ledgerEntryCount: 0,
+      outcomes: {},
+      gapCount: 0,
       keyIds: {},
       keyAlgorithms: {},
     };
@@ -169,6 +177,8 @@ export async function verifyExport(
       blockCount,
       bytesHashed,
       ledgerEntryCount: 0,
+      outcomes: {},
+      gapCount: 0,
       ...keyFacts(ledgerKey, manifestKey),
     };
   }
@@ -360,5 +370,19 @@ export async function verifyExport(
     bytesHashed,
     ledgerEntryCount: entries.length,
     ...keyFacts(ledgerKey, manifestKey),
+    ...outcomesOf(report?.items ?? []),
   };
+}
+
+function outcomesOf(items: CompletenessReportBody['items']): {
+  outcomes: Record<string, number>;
+  gapCount: number;
+} {
+  const outcomes: Record<string, number> = {};
+  let gapCount = 0;
+  for (const item of items) {
+    outcomes[item.outcome] = (outcomes[item.outcome] ?? 0) + 1;
+    gapCount += item.gaps?.length ?? 0;
+  }
+  return { outcomes, gapCount };
 }
