@@ -51,6 +51,19 @@ export const MetricHelp: Readonly<Record<string, string>> = {
   attest_media_commit_latency_ms:
     'Milliseconds from a frame entering the spool to its block being committed.',
   attest_media_live_listeners: 'Supervisors listening in live, per session.',
+  attest_media_bridge_reachable: 'Whether the .NET bridge answered its last health read (1/0).',
+  attest_media_bridge_platform_initialized:
+    'Whether the bridge initialized the media platform (1/0).',
+  attest_media_bridge_sessions: 'Calls the bridge holds sockets for.',
+  attest_media_bridge_frames_per_second: 'Frames per second the bridge forwards to this host.',
+  attest_media_bridge_queue_depth: "Frames waiting in the bridge's per-call queues.",
+  attest_media_bridge_frames_forwarded: 'Frames the bridge has forwarded since it started.',
+  attest_media_bridge_frames_dropped:
+    'Frames the bridge dropped because a queue was full (each interval a reported gap).',
+  attest_media_bridge_gap_reports: 'Gap reports the bridge sent.',
+  attest_media_bridge_unacked_frames:
+    'Frames the bridge sent that this host has not acknowledged yet.',
+  attest_media_bridge_disconnected_sessions: 'Calls whose link from the bridge is down.',
 };
 
 export interface MediaHostMetricsOptions {

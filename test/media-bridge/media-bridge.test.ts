@@ -1,5 +1,7 @@
 /**
- * End to end on Linux: the .NET bridge, fed by its fake media platform (three speakers' tones and
+ * The .NET bridge in `npm test`. First its xunit suite (media-host/bridge/test: codec and golden
+ * frames, queue and gap reports, buffer disposal, the link's resend, subscriptions, configuration
+ * errors), then end to end on Linux: the .NET bridge, fed by its fake media platform (three speakers' tones and
  * an H.264 test stream), streams over the loopback listener (no TLS, session token) into the real
  * media host, which stores into Azurite. The session's blob comes from the bridge; the stored
  * streams decrypt to exactly the bytes the platform delivered; the bridge disposed every buffer
@@ -25,6 +27,8 @@ import { silentLogger, startMediaHost, type MediaHost } from '../../media-host/s
 import { control, hostFiles, type HostFiles } from '../media-host/media-host-fixtures';
 
 const root = path.resolve(__dirname, '../..');
+// One file, so the two `dotnet` builds of the same projects never run at the same time.
+const solution = path.join(root, 'media-host/bridge/Attest.MediaBridge.sln');
 const fakeHostProject = path.join(root, 'media-host/bridge/test/Attest.MediaBridge.FakeHost');
 const h264File = path.join(
   root,
@@ -59,6 +63,27 @@ async function waitForHealth(url: string, bridge: ChildProcess, log: () => strin
   }
   throw new Error(`bridge did not start: ${log()}`);
 }
+
+describe('media bridge (.NET)', () => {
+  it('passes its xunit tests', () => {
+    const run = spawnSync(
+      'dotnet',
+      ['test', solution, '--nologo', '-v', 'q', '--logger', 'console;verbosity=minimal'],
+      {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, DOTNET_NOLOGO: '1' },
+      },
+    );
+    const output = `${run.stdout}\n${run.stderr}`;
+    if (run.status !== 0)
+      throw new Error(`dotnet test failed (exit ${run.status}):\n${output.slice(-6000)}`);
+    const summary = /Failed:\s+(\d+), Passed:\s+(\d+)/.exec(output);
+    expect(summary).not.toBeNull();
+    expect(Number(summary?.[1])).toBe(0);
+    expect(Number(summary?.[2])).toBeGreaterThanOrEqual(60);
+  }, 900_000);
+});
 
 describe('bridge to media host over loopback', () => {
   let bridge: ChildProcess;
