@@ -3,45 +3,25 @@
  * fast path, the bounded wait and fallback when no report comes, and honest outcomes.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { callLifecycleV3 } from './call-lifecycle.orchestrator';
 import { ActivityNames, type CallLifecycleInput } from '../domain/call-lifecycle.contract';
 import { runScripted, type Responders, type ScriptStep } from '../testing/scripted-orchestration';
+import {
+  at,
+  goldenPath,
+  lifecycleInput,
+  roster,
+  sealWith,
+  state,
+  T0,
+} from '../testing/lifecycle-fixtures';
 
-const T0 = Date.parse('2030-01-01T00:00:00Z');
-const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
-const goldenPath = join(__dirname, '../../../test/recorder/fixtures/callLifecycleV3.trace.json');
-
+const goldenFile = goldenPath('callLifecycleV3');
 const input: CallLifecycleInput = {
-  callId: 'call-1',
-  tenantId: 'tenant-a',
-  interactionId: 'call-1',
-  session: { hostId: 'mh-1', controlUrl: 'http://127.0.0.1:1', sessionId: 's-1' },
-  answeredAt: at(0),
-  settings: {
-    keepAliveIntervalInMs: 900_000,
-    mediaHealthCheckIntervalInMs: 60_000,
-    mediaHealthFailureThreshold: 2,
-    establishTimeoutInMs: 120_000,
-    recordingStatusMaxAttempts: 4,
-    graphRetryDelayInMs: 1_000,
-    maxEventsPerExecution: 50,
-    recordingStartWaitInMs: 10_000,
-  },
+  ...lifecycleInput,
+  settings: { ...lifecycleInput.settings, recordingStartWaitInMs: 10_000 },
 };
 const audio = { streamId: 'a-1', kind: 'audio', msi: '1', blobName: 'a', bytes: 640 };
-const sealWith = (streams: unknown[]) => ({
-  sessionId: 's-1',
-  callId: 'call-1',
-  interactionId: 'call-1',
-  manifestBlobName: 'm.json',
-  manifestSha256: 'aa',
-  merkleRootSha256: 'bb',
-  startedAt: at(1),
-  endedAt: at(100),
-  streams,
-  gaps: [],
-});
 const ok: Responders = {
   [ActivityNames.startRecording]: () => ({
     graph: { kind: 'ok', status: 200 },
@@ -54,9 +34,6 @@ const ok: Responders = {
   [ActivityNames.updateRecordingStatus]: () => ({ kind: 'ok', status: 200 }),
   [ActivityNames.sealRecording]: () => ({ ok: true, summary: sealWith([audio]) }),
 };
-const state = (s: string, second: number, id = `d-${s}-${second}`) => ({
-  event: { kind: 'callState', deliveryId: id, at: at(second), state: s },
-});
 const report = (second: number, graph: unknown, extra: Record<string, unknown> = {}) => ({
   event: {
     kind: 'recordingStart',
@@ -69,28 +46,6 @@ const report = (second: number, graph: unknown, extra: Record<string, unknown> =
 });
 const started = (second: number) =>
   report(second, { kind: 'ok', status: 200 }, { confirmedAt: at(1.25), persisted: { ok: true } });
-const roster = (second: number) => ({
-  event: {
-    kind: 'roster',
-    deliveryId: `r-${second}`,
-    at: at(second),
-    participants: [
-      {
-        participantId: 'p1',
-        identityKind: 'user',
-        identityId: 'u1',
-        isInLobby: false,
-        isMuted: false,
-        isSharingScreen: false,
-        isVideoOn: false,
-        msis: ['1'],
-      },
-    ],
-    mappings: [
-      { msi: '1', participantId: 'p1', kind: 'audio', identityKind: 'user', identityId: 'u1' },
-    ],
-  },
-});
 const run = (script: ScriptStep[], responders: Responders = ok, runInput = input) =>
   runScripted(callLifecycleV3 as never, runInput, script, responders, new Date(T0));
 const names = (result: ReturnType<typeof run>): string[] => result.activities.map((a) => a.name);
@@ -112,8 +67,8 @@ describe('callLifecycleV3', () => {
 
   it('matches the golden trace of its yield sequence', () => {
     if (process.env.ATTEST_WRITE_GOLDEN === '1')
-      writeFileSync(goldenPath, `${JSON.stringify(run(goldenScript).trace, null, 2)}\n`);
-    const golden = JSON.parse(readFileSync(goldenPath, 'utf8')) as string[];
+      writeFileSync(goldenFile, `${JSON.stringify(run(goldenScript).trace, null, 2)}\n`);
+    const golden = JSON.parse(readFileSync(goldenFile, 'utf8')) as string[];
     expect(run(goldenScript).trace).toEqual(golden);
   });
 

@@ -1,6 +1,5 @@
 /** callLifecycleV1 and V2 through the scripted context: golden traces and behaviour. */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { callLifecycleV1, callLifecycleV2 } from './call-lifecycle.orchestrator';
 import { ActivityNames, type CallLifecycleInput } from '../domain/call-lifecycle.contract';
 import {
@@ -9,41 +8,18 @@ import {
   type RunResult,
   type ScriptStep,
 } from '../testing/scripted-orchestration';
+import {
+  at,
+  goldenPath,
+  lifecycleInput,
+  roster,
+  sealWith,
+  state,
+  T0,
+} from '../testing/lifecycle-fixtures';
 
-const goldenPath = (name: string): string =>
-  join(__dirname, `../../../test/recorder/fixtures/${name}.trace.json`);
-const T0 = Date.parse('2030-01-01T00:00:00Z');
-const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
-
-const input: CallLifecycleInput = {
-  callId: 'call-1',
-  tenantId: 'tenant-a',
-  interactionId: 'call-1',
-  session: { hostId: 'mh-1', controlUrl: 'http://127.0.0.1:1', sessionId: 's-1' },
-  answeredAt: at(0),
-  settings: {
-    keepAliveIntervalInMs: 900_000,
-    mediaHealthCheckIntervalInMs: 60_000,
-    mediaHealthFailureThreshold: 2,
-    establishTimeoutInMs: 120_000,
-    recordingStatusMaxAttempts: 4,
-    graphRetryDelayInMs: 1_000,
-    maxEventsPerExecution: 50,
-  },
-};
-
-const seal = {
-  sessionId: 's-1',
-  callId: 'call-1',
-  interactionId: 'call-1',
-  manifestBlobName: 'm.json',
-  manifestSha256: 'aa',
-  merkleRootSha256: 'bb',
-  startedAt: at(1),
-  endedAt: at(100),
-  streams: [],
-  gaps: [],
-};
+const input = lifecycleInput;
+const seal = sealWith([]);
 const ok: Responders = {
   [ActivityNames.updateRecordingStatus]: () => ({ kind: 'ok', status: 200 }),
   [ActivityNames.keepAlive]: () => ({ kind: 'ok', status: 200 }),
@@ -53,31 +29,6 @@ const ok: Responders = {
   [ActivityNames.abortMediaSession]: () => ({ ok: true }),
   [ActivityNames.sealRecording]: () => ({ ok: true, summary: seal }),
 };
-const state = (s: string, second: number, id = `d-${s}-${second}`, resultInfo?: unknown) => ({
-  event: { kind: 'callState', deliveryId: id, at: at(second), state: s, resultInfo },
-});
-const roster = (second: number, id = `r-${second}`) => ({
-  event: {
-    kind: 'roster',
-    deliveryId: id,
-    at: at(second),
-    participants: [
-      {
-        participantId: 'p1',
-        identityKind: 'user',
-        identityId: 'u1',
-        isInLobby: false,
-        isMuted: false,
-        isSharingScreen: true,
-        isVideoOn: false,
-        msis: ['1'],
-      },
-    ],
-    mappings: [
-      { msi: '1', participantId: 'p1', kind: 'audio', identityKind: 'user', identityId: 'u1' },
-    ],
-  },
-});
 /**
  * V2's `startRecording` activity, faked from the same responders as V1's two activities and with
  * the activity's contract: Graph first, persisting only after Graph's 200.
