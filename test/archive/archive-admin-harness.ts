@@ -15,6 +15,7 @@ import { createGdprActivities } from '../../functions/src/activities/gdpr.activi
 import type { MemoryRecordingBlobStore } from './support/memory-archive-stores';
 import type {
   DispositionDecision,
+  DispositionInput,
   ExportJobRequest,
 } from '../../functions/src/domain/archive-names';
 import {
@@ -36,12 +37,26 @@ import {
   type ArchiveHarness,
 } from './archive-fixtures';
 
+/** A disposition waiting for a decision; by default one the retention job (`system`) started. */
 export class FakeDispositionEvents implements DispositionEvents {
   readonly raised: { instanceId: string; decision: DispositionDecision }[] = [];
+  readonly started: { instanceId: string; input: DispositionInput }[] = [];
   isWaiting = true;
+  requester = 'system';
   raiseDecision(instanceId: string, decision: DispositionDecision): Promise<boolean> {
     this.raised.push({ instanceId, decision });
     return Promise.resolve(this.isWaiting);
+  }
+  getRequester(): Promise<string | undefined> {
+    return Promise.resolve(this.isWaiting ? this.requester : undefined);
+  }
+  startIfIdle(instanceId: string, input: DispositionInput): Promise<'started' | 'alreadyRunning'> {
+    if (this.started.some((s) => s.instanceId === instanceId))
+      return Promise.resolve('alreadyRunning');
+    this.started.push({ instanceId, input });
+    this.requester = input.requestedBy;
+    this.isWaiting = true;
+    return Promise.resolve('started');
   }
 }
 

@@ -13,14 +13,10 @@ import type { TokenVerifier } from '../../functions/src/domain/token-verifier';
 import {
   createArchiveAdminHandlers,
   type ArchiveAdminHandlers,
-  type DispositionEvents,
   type ExportJobs,
   type ExportJobStatus,
 } from '../../functions/src/http/archive-admin.http';
-import type {
-  DispositionDecision,
-  ExportJobRequest,
-} from '../../functions/src/domain/archive-names';
+import type { ExportJobRequest } from '../../functions/src/domain/archive-names';
 import { verifyExport } from '../../functions/src/cli/verify-export';
 import {
   createHarness,
@@ -29,10 +25,12 @@ import {
   ledgerKeys,
   manifestKeys,
   memoryBlobWriter,
+  runDisposition,
   testPolicy,
   writeSealedRecording,
   type ArchiveHarness,
 } from './archive-fixtures';
+import { FakeDispositionEvents } from './archive-admin-harness';
 
 const T0 = '2030-01-01T00:00:00.000Z';
 
@@ -70,15 +68,6 @@ const rbacScopes = {
   'g-sales-officers': ['sales'],
   'g-trader-leads': ['traders'],
 };
-
-class FakeDispositionEvents implements DispositionEvents {
-  readonly raised: { instanceId: string; decision: DispositionDecision }[] = [];
-  isWaiting = true;
-  raiseDecision(instanceId: string, decision: DispositionDecision): Promise<boolean> {
-    this.raised.push({ instanceId, decision });
-    return Promise.resolve(this.isWaiting);
-  }
-}
 
 /** Exports are queued by the handlers and run when the test says so (a durable orchestration in the app). */
 class FakeExportJobs implements ExportJobs {
@@ -434,8 +423,8 @@ describe('archive admin API', () => {
     expect(await harness.blobs.listRecordingBlobs('tenant-1', 'int-s1')).toHaveLength(4);
   });
 
-  it('deletes through the API at expiry without hold, writing only the deleted entry', async () => {
-    const { harness, handlers } = await setup();
+  it('asks for a deletion at expiry and waits for a second person (two-person rule)', async () => {
+    const { harness, handlers, events } = await setup();
     harness.clock.advance(32 * DAY_IN_MS);
     const before = harness.ledger.entries.length;
     const { response } = await call(handlers.deleteInteraction, {
@@ -443,8 +432,99 @@ describe('archive admin API', () => {
       user: 'officer',
       params: { tenantId: 'tenant-1', interactionId: 'int-s1' },
     });
-    expect(response.status).toBe(204);
-    expect(harness.ledger.entries.slice(before).map((e) => e.kind)).toEqual(['deleted']);
+    expect(response).toMatchObject({ status: 202, jsonBody: { state: 'awaitingApproval' } });
+    expect(harness.ledger.entries.slice(before)).toEqual([
+      expect.objectContaining({ kind: 'dispositionRequested', actor: 'officer' }),
+    ]);
+    expect(events.started).toEqual([
+      {
+        instanceId: 'disp-tenant-1-int-s1',
+        input: expect.objectContaining({ mode: 'approval', requestedBy: 'officer' }) as unknown,
+      },
+    ]);
+    expect(await harness.blobs.listRecordingBlobs('tenant-1', 'int-s1')).toHaveLength(4);
+  });
+
+  it('refuses the requester approving their own deletion, and records the refusal', async () => {
+    const { harness, handlers, events } = await setup();
+    harness.clock.advance(32 * DAY_IN_MS);
+    const params = { tenantId: 'tenant-1', interactionId: 'int-s1' };
+    await call(handlers.deleteInteraction, { method: 'DELETE', user: 'officer', params });
+    const before = harness.ledger.entries.length;
+    const self = await call(handlers.decideDisposition, {
+      method: 'POST',
+      user: 'officer',
+      params,
+      body: { isApproved: true },
+    });
+    expect(self.response).toMatchObject({ status: 403, jsonBody: { code: 'ATT_FORBIDDEN' } });
+    expect(events.raised).toEqual([]);
+    expect(harness.ledger.entries.slice(before)).toEqual([
+      expect.objectContaining({
+        actor: 'officer',
+        details: expect.objectContaining({ outcome: 'denied:selfApproval' }) as unknown,
+      }),
+    ]);
+    const second = await call(handlers.decideDisposition, {
+      method: 'POST',
+      user: 'officer2',
+      params,
+      body: { isApproved: true },
+    });
+    expect(second.response.status).toBe(202);
+    expect(events.raised.map((r) => r.decision.decidedBy)).toEqual(['officer2']);
+  });
+
+  it("deletes once the second person approved, in that person's name", async () => {
+    const { harness } = await setup();
+    harness.clock.advance(32 * DAY_IN_MS);
+    const { result } = await runDisposition(
+      harness,
+      {
+        tenantId: 'tenant-1',
+        interactionId: 'int-s1',
+        mode: 'approval',
+        requestedBy: 'officer',
+        approvalTimeoutInMs: 14 * DAY_IN_MS,
+        reminderIntervalInMs: 2 * DAY_IN_MS,
+      },
+      [
+        // The same person twice is one person: the requester's approval does not count.
+        {
+          afterInMs: 1_000,
+          payload: { decisionId: 'd-1', decidedBy: 'officer', isApproved: true },
+        },
+        {
+          afterInMs: 2_000,
+          payload: { decisionId: 'd-2', decidedBy: 'officer2', isApproved: true },
+        },
+      ],
+    );
+    expect(result).toMatchObject({ status: 'deleted' });
+    expect(harness.ledger.entries.at(-1)).toMatchObject({ kind: 'deleted', actor: 'officer2' });
+  });
+
+  it("never deletes on the requester's approval alone, however often given", async () => {
+    const { harness } = await setup();
+    harness.clock.advance(32 * DAY_IN_MS);
+    const self = (n: number) => ({
+      afterInMs: n * 1_000,
+      payload: { decisionId: `d-${n}`, decidedBy: 'officer', isApproved: true },
+    });
+    const { result } = await runDisposition(
+      harness,
+      {
+        tenantId: 'tenant-1',
+        interactionId: 'int-s1',
+        mode: 'approval',
+        requestedBy: 'officer',
+        approvalTimeoutInMs: 14 * DAY_IN_MS,
+        reminderIntervalInMs: 2 * DAY_IN_MS,
+      },
+      [self(1), self(2)],
+    );
+    expect(result).toEqual({ status: 'timedOut' });
+    expect(await harness.blobs.listRecordingBlobs('tenant-1', 'int-s1')).toHaveLength(4);
   });
 
   it('refuses a GDPR erasure under hold and before expiry with the legal basis recorded', async () => {

@@ -38,6 +38,20 @@ export class DurableDispositionClient implements DispositionStarter, Disposition
     return 'started';
   }
 
+  async getRequester(instanceId: string): Promise<string | undefined> {
+    let status;
+    try {
+      status = await this.client.getStatus(instanceId, { showHistory: false, showInput: true });
+    } catch (error) {
+      if (error instanceof Error && notFound.test(error.message)) return undefined;
+      throw error;
+    }
+    if (status === undefined || status === null) return undefined;
+    if (!ACTIVE.has(String(status.runtimeStatus))) return undefined;
+    const input = status.input as Partial<DispositionInput> | undefined;
+    return typeof input?.requestedBy === 'string' ? input.requestedBy : undefined;
+  }
+
   async raiseDecision(instanceId: string, decision: DispositionDecision): Promise<boolean> {
     const status = await this.runtimeStatus(instanceId);
     if (status !== 'Running' && status !== 'Pending') return false;

@@ -201,6 +201,10 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
       gdpr,
       kekPrivateKey: keys.kek,
       exportDir: archive.exportDir,
+      manualDisposition: {
+        approvalTimeoutInMs: archive.approvalTimeoutInMs,
+        reminderIntervalInMs: archive.approvalReminderIntervalInMs,
+      },
       clock,
       newId: randomUUID,
     },

@@ -23,6 +23,7 @@ import type {
 } from '../domain/archive-ports';
 import type {
   DispositionDecision,
+  DispositionInput,
   ExportJobProgress,
   ExportJobRequest,
 } from '../domain/archive-names';
@@ -33,9 +34,20 @@ import { createGovernanceRoutes } from './archive-governance.http';
 import { createHoldRoutes } from './archive-holds.http';
 import { createInteractionRoutes } from './archive-interactions.http';
 
-/** Raises the approval event on a running disposition; false when none is running. */
+/** Dispositions as the admin API drives them (a durable orchestration per interaction). */
 export interface DispositionEvents {
+  /** Raises the approval event on a running disposition; false when none is running. */
   raiseDecision(instanceId: string, decision: DispositionDecision): Promise<boolean>;
+  /** Who asked for the disposition waiting at `instanceId` (`system` for the retention job). */
+  getRequester(instanceId: string): Promise<string | undefined>;
+  /** Starts a disposition unless one is running for the interaction. */
+  startIfIdle(instanceId: string, input: DispositionInput): Promise<'started' | 'alreadyRunning'>;
+}
+
+/** Timing of a disposition a person asks for (defaults: 14 days to decide, a reminder every 48 h). */
+export interface ManualDispositionSettings {
+  readonly approvalTimeoutInMs: number;
+  readonly reminderIntervalInMs: number;
 }
 
 /** Long-running exports (a durable orchestration per export in the function app). */
@@ -74,6 +86,7 @@ export interface ArchiveAdminDeps {
   readonly gdpr: GdprActivities;
   readonly dispositions: DispositionEvents;
   readonly exportJobs: ExportJobs;
+  readonly manualDisposition?: ManualDispositionSettings;
   /** Unwraps data keys for playback: the KEK private key (local) or Key Vault. */
   readonly kekPrivateKey: KeyUnwrapperLike | undefined;
   readonly exportDir: string;

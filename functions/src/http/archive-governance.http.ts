@@ -6,7 +6,7 @@
 import { entryForTenant, LedgerEntryKind, LedgerSubjectType } from '@attest/core';
 import { z } from 'zod';
 import { dispositionInstanceId, type DispositionDecision } from '../domain/archive-names';
-import { accessEntry, refusalOf, type AdminAccess } from './admin-access';
+import { accessEntry, deniedOutcome, refusalOf, type AdminAccess } from './admin-access';
 import type { ArchiveAdminDeps } from './archive-admin.http';
 import { interactionSubject, loadRecord, targetOf } from './archive-scope';
 import { badRequest, conflict } from './problem';
@@ -32,15 +32,22 @@ export function createGovernanceRoutes(deps: Deps, access: AdminAccess) {
       const refusal = refusalOf(principal, 'decideDisposition', subject, targetOf(record));
       if (refusal !== undefined) return refusal;
       const body = await parseBody(request, decisionBody);
+      const instanceId = dispositionInstanceId(
+        record.interaction.tenantId,
+        record.interaction.interactionId,
+      );
+      const requestedBy = await deps.dispositions.getRequester(instanceId);
+      if (requestedBy === undefined)
+        throw conflict('no disposition is waiting for a decision on this interaction');
+      // Two-person rule: whoever asked for a deletion never decides it.
+      if (requestedBy === principal.userId)
+        return deniedOutcome(principal, 'decideDisposition', 'selfApproval', subject);
       const payload: DispositionDecision = {
         decisionId: deps.newId(),
         decidedBy: principal.userId,
         isApproved: body.isApproved,
       };
-      const isDelivered = await deps.dispositions.raiseDecision(
-        dispositionInstanceId(record.interaction.tenantId, record.interaction.interactionId),
-        payload,
-      );
+      const isDelivered = await deps.dispositions.raiseDecision(instanceId, payload);
       if (!isDelivered)
         throw conflict('no disposition is waiting for a decision on this interaction');
       return {
@@ -53,7 +60,7 @@ export function createGovernanceRoutes(deps: Deps, access: AdminAccess) {
           actor: principal.userId,
           subjectType: LedgerSubjectType.interaction,
           subjectId: record.interaction.interactionId,
-          details: { action: 'decideDisposition', decisionId: payload.decisionId },
+          details: { action: 'decideDisposition', decisionId: payload.decisionId, requestedBy },
         },
       };
     }),

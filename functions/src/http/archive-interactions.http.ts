@@ -2,16 +2,26 @@
  * Archive routes on interactions: search, metadata, media (playback and download) and deletion.
  * Every read is within the caller's tenant (see archive-scope.ts).
  */
-import { canonicalJson, ErrorCode, LedgerSubjectType } from '@attest/core';
+import { canonicalJson, ErrorCode, LedgerEntryKind, LedgerSubjectType } from '@attest/core';
 import { readPlaintextStream, readStoredManifest } from '../adapters/archive-media-reader';
+import { dispositionInstanceId } from '../domain/archive-names';
 import { parseSearchQuery, SEARCH_PARAMETERS } from '../domain/archive-search';
 import { authorize, type ArchiveAction } from '../domain/rbac';
 import { accessEntry, refusalOf, type AdminAccess } from './admin-access';
 import type { ArchiveAdminDeps } from './archive-admin.http';
 import { interactionSubject, loadRecord, targetOf } from './archive-scope';
-import { badRequest, HttpFault, notFound, problem } from './problem';
+import { badRequest, conflict, notFound, problem } from './problem';
 
-type Deps = Pick<ArchiveAdminDeps, 'records' | 'blobs' | 'kekPrivateKey' | 'activities'>;
+type Deps = Pick<
+  ArchiveAdminDeps,
+  'records' | 'blobs' | 'kekPrivateKey' | 'activities' | 'dispositions' | 'manualDisposition'
+>;
+
+const DAY_IN_MS = 86_400_000;
+const DEFAULT_MANUAL_DISPOSITION = {
+  approvalTimeoutInMs: 14 * DAY_IN_MS,
+  reminderIntervalInMs: 2 * DAY_IN_MS,
+};
 
 export function createInteractionRoutes(deps: Deps, access: AdminAccess) {
   return {
@@ -97,37 +107,62 @@ export function createInteractionRoutes(deps: Deps, access: AdminAccess) {
       { query: ['download'] },
     ),
 
-    /** DELETE archive/interactions/{tenantId}/{interactionId}: only expired, unheld, auto-disposition data. */
+    /**
+     * DELETE archive/interactions/{tenantId}/{interactionId}: asks for the deletion of an
+     * interaction retention and holds allow to go. Two-person rule: the deletion waits for a
+     * second authorised person's approval (`decision` route); the requester can never approve it.
+     * 202 with the disposition to follow; 409 while retention or a hold forbids it.
+     */
     deleteInteraction: access.route('deleteInteraction', async (request, principal) => {
       const record = await loadRecord(deps.records, request, principal);
       const subject = interactionSubject(record);
       const refusal = refusalOf(principal, 'deleteInteraction', subject, targetOf(record));
       if (refusal !== undefined) return refusal;
-      if (record.dispositionMode === 'approval')
-        throw new HttpFault(
-          409,
-          ErrorCode.RetentionLocked,
-          "this retention class needs a second person's approval: use the disposition",
-        );
-      const outcome = await deps.activities.disposeInteraction({
-        tenantId: record.interaction.tenantId,
-        interactionId: record.interaction.interactionId,
-        approvedBy: principal.userId,
-      });
-      if (outcome.status === 'refused') {
-        const code =
-          outcome.reason === 'legalHold' ? ErrorCode.LegalHold : ErrorCode.RetentionLocked;
+      const { tenantId, interactionId } = record.interaction;
+      const check = await deps.activities.checkDisposition({ tenantId, interactionId });
+      if (check.action === 'skip') {
+        if (check.reason === 'alreadyDeleted')
+          return {
+            response: { status: 204 },
+            entry: accessEntry(principal, 'deleteInteraction', 'alreadyDeleted', subject),
+          };
+        const code = check.reason === 'legalHold' ? ErrorCode.LegalHold : ErrorCode.RetentionLocked;
         return {
-          response: problem(409, code, `interaction may not be deleted (${outcome.reason})`),
-          entry: accessEntry(principal, 'deleteInteraction', `refused:${outcome.reason}`, subject),
+          response: problem(409, code, `interaction may not be deleted (${check.reason ?? ''})`),
+          entry: accessEntry(
+            principal,
+            'deleteInteraction',
+            `refused:${check.reason ?? ''}`,
+            subject,
+          ),
         };
       }
-      if (outcome.status === 'alreadyDeleted')
-        return {
-          response: { status: 204 },
-          entry: accessEntry(principal, 'deleteInteraction', 'alreadyDeleted', subject),
-        };
-      return { response: { status: 204 } };
+      const instanceId = dispositionInstanceId(tenantId, interactionId);
+      const settings = deps.manualDisposition ?? DEFAULT_MANUAL_DISPOSITION;
+      const started = await deps.dispositions.startIfIdle(instanceId, {
+        tenantId,
+        interactionId,
+        mode: 'approval',
+        requestedBy: principal.userId,
+        approvalTimeoutInMs: settings.approvalTimeoutInMs,
+        reminderIntervalInMs: settings.reminderIntervalInMs,
+      });
+      if (started === 'alreadyRunning')
+        throw conflict('a disposition of this interaction is already waiting for a decision');
+      return {
+        response: {
+          status: 202,
+          jsonBody: { state: 'awaitingApproval', requestedBy: principal.userId },
+        },
+        entry: {
+          kind: LedgerEntryKind.dispositionRequested,
+          actor: principal.userId,
+          tenantId,
+          subjectType: LedgerSubjectType.interaction,
+          subjectId: interactionId,
+          details: { action: 'deleteInteraction', mode: 'approval' },
+        },
+      };
     }),
   };
 }

@@ -168,6 +168,7 @@ export function registerArchive(deps: ArchiveRegistrationDeps): void {
 
   // Routes that start or follow orchestrations get the durable client of their invocation.
   const durableRoutes = new Set<keyof ArchiveAdminHandlers>([
+    'deleteInteraction',
     'decideDisposition',
     'export',
     'exportStatus',
@@ -193,7 +194,11 @@ export function registerArchive(deps: ArchiveRegistrationDeps): void {
     }
     const handlers = createArchiveAdminHandlers({
       ...deps.admin,
-      dispositions: { raiseDecision: () => Promise.resolve(false) },
+      dispositions: {
+        raiseDecision: noDurableClient,
+        getRequester: noDurableClient,
+        startIfIdle: noDurableClient,
+      },
       exportJobs: { start: noDurableClient, status: noDurableClient },
     });
     const handler: HttpHandler = handlers[route.handler];
