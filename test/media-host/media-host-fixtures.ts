@@ -13,9 +13,11 @@ import {
   encodeFrame,
   MediaFrameDecoder,
   PayloadFormat,
+  type CreateMediaSessionResponse,
   type MediaConfigBlob,
   type MediaProtocolFrame,
 } from '@attest/core';
+import type { MediaHost } from '../../media-host/src';
 import type { MediaHostConfig } from '../../media-host/src/config/media-host.config';
 
 export const CONTROL_KEY = 'test-control-key-0123456789';
@@ -268,4 +270,31 @@ export async function downloadBlob(container: string, name: string): Promise<Buf
     .getContainerClient(container)
     .getBlockBlobClient(name)
     .downloadToBuffer();
+}
+
+/**
+ * A session created for `callId` (tenant `t`, interaction `i-{callId}`), persisting, with 20
+ * acknowledged frames of one speaker; its media connection is closed again.
+ */
+export async function recordedSession(
+  host: MediaHost,
+  callId: string,
+): Promise<CreateMediaSessionResponse> {
+  const created = (
+    await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', {
+      callId,
+      tenantId: 't',
+      interactionId: `i-${callId}`,
+      recordedUserIds: [],
+    })
+  ).body;
+  await control(host.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, {
+    recordingConfirmedAt: '2026-12-06T09:00:00.000Z',
+  });
+  const client = await MediaTestClient.connect(created.mediaConfigBlob);
+  for (let i = 1; i <= 20; i += 1)
+    client.unmixed(i, TS0 + BigInt(i) * STEP, [{ msi: 7, payload: pcmFrame(7, i) }]);
+  await client.until(() => (client.lastAck?.ackedSequence ?? 0) >= 20);
+  await client.close();
+  return created;
 }

@@ -8,41 +8,10 @@ import { join } from 'node:path';
 import type { CreateMediaSessionResponse, SealSummary } from '@attest/core';
 import { noopMetrics, startMediaHost, type MediaHost } from '../../media-host/src';
 import { checkpointLogPath } from '../../media-host/src/session/checkpoint-log';
-import {
-  control,
-  hostFiles,
-  MediaTestClient,
-  pcmFrame,
-  STEP,
-  TEST_CONNECTION,
-  TS0,
-} from './media-host-fixtures';
+import { control, hostFiles, recordedSession, TEST_CONNECTION } from './media-host-fixtures';
 
 const HOUR = 3_600_000;
 const noEvents: typeof fetch = () => Promise.resolve(new Response(null, { status: 204 }));
-
-async function recordedSession(
-  host: MediaHost,
-  callId: string,
-): Promise<CreateMediaSessionResponse> {
-  const created = (
-    await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', {
-      callId,
-      tenantId: 't',
-      interactionId: `i-${callId}`,
-      recordedUserIds: [],
-    })
-  ).body;
-  await control(host.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, {
-    recordingConfirmedAt: '2026-12-06T09:00:00.000Z',
-  });
-  const client = await MediaTestClient.connect(created.mediaConfigBlob);
-  for (let i = 1; i <= 20; i += 1)
-    client.unmixed(i, TS0 + BigInt(i) * STEP, [{ msi: 7, payload: pcmFrame(7, i) }]);
-  await client.until(() => (client.lastAck?.ackedSequence ?? 0) >= 20);
-  await client.close();
-  return created;
-}
 
 describe('media host housekeeping', () => {
   it('keeps finished sessions for the retention, then retires them for good', async () => {

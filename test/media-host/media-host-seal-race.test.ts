@@ -4,10 +4,10 @@
  * The host's clock moves on at every reading, so a second manifest would differ from the first.
  */
 import { createHash } from 'node:crypto';
-import type { CreateMediaSessionResponse, SealSummary } from '@attest/core';
+import type { SealSummary } from '@attest/core';
 import { startMediaHost } from '../../media-host/src';
 import { MemoryBlockStore } from '../../media-host/testing';
-import { control, hostFiles, MediaTestClient, pcmFrame, STEP, TS0 } from './media-host-fixtures';
+import { control, hostFiles, recordedSession } from './media-host-fixtures';
 
 const noEvents: typeof fetch = () => Promise.resolve(new Response(null, { status: 204 }));
 
@@ -35,22 +35,7 @@ describe('concurrent seals', () => {
     const files = hostFiles('');
     const host = await startMediaHost(files.config, { store, fetch: noEvents, now });
     try {
-      const created = (
-        await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', {
-          callId: 'call-seal-race',
-          tenantId: 't',
-          interactionId: 'i-seal-race',
-          recordedUserIds: [],
-        })
-      ).body;
-      await control(host.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, {
-        recordingConfirmedAt: '2026-12-06T09:00:00.000Z',
-      });
-      const client = await MediaTestClient.connect(created.mediaConfigBlob);
-      for (let i = 1; i <= 20; i += 1)
-        client.unmixed(i, TS0 + BigInt(i) * STEP, [{ msi: 7, payload: pcmFrame(7, i) }]);
-      await client.until(() => (client.lastAck?.ackedSequence ?? 0) >= 20);
-      await client.close();
+      const created = await recordedSession(host, 'seal-race');
 
       const seals = await Promise.all(
         [1, 2, 3].map(() =>
