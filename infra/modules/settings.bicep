@@ -88,6 +88,7 @@ output mediaHostInstall object = {
   controlPort: controlPort
   dnsDomain: mediaDnsDomain
   identityClientId: mediaHostIdentityClientId
+  botAppId: botAppId
 }
 
 @description('Base URL of the function app.')

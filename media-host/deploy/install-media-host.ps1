@@ -114,24 +114,24 @@ foreach ($rule in $rules) {
   New-NetFirewallRule -DisplayName $rule.Name -Direction Inbound -Protocol TCP -LocalPort $rule.Port -Action Allow | Out-Null
 }
 
-# Machine facts: private address (IMDS) and public DNS name (Resource Manager, Reader role).
+# Machine facts: private address (IMDS), public address and DNS name (Resource Manager, Reader
+# role): the bridge's media platform needs the public address whatever name the instance has.
 $imds = Invoke-RestMethod -Headers @{ Metadata = 'true' } -Uri 'http://169.254.169.254/metadata/instance?api-version=2021-02-01'
 $privateIp = $imds.network.interface[0].ipv4.ipAddress[0].privateIpAddress
+$armToken = Get-ImdsToken 'https://management.azure.com/' $clientId
+$armHeaders = @{ Authorization = "Bearer $armToken" }
+$vm = Invoke-RestMethod -Headers $armHeaders -Uri "https://management.azure.com$($imds.compute.resourceId)?api-version=2024-07-01"
+$nic = Invoke-RestMethod -Headers $armHeaders -Uri "https://management.azure.com$($vm.properties.networkProfile.networkInterfaces[0].id)?api-version=2024-01-01"
+$pip = Invoke-RestMethod -Headers $armHeaders -Uri "https://management.azure.com$($nic.properties.ipConfigurations[0].properties.publicIPAddress.id)?api-version=2024-01-01"
+$publicIp = $pip.properties.ipAddress
 $azureFqdn = ''
-if (-not $settings.dnsDomain) {
-  $armToken = Get-ImdsToken 'https://management.azure.com/' $clientId
-  $armHeaders = @{ Authorization = "Bearer $armToken" }
-  $vm = Invoke-RestMethod -Headers $armHeaders -Uri "https://management.azure.com$($imds.compute.resourceId)?api-version=2024-07-01"
-  $nic = Invoke-RestMethod -Headers $armHeaders -Uri "https://management.azure.com$($vm.properties.networkProfile.networkInterfaces[0].id)?api-version=2024-01-01"
-  $pip = Invoke-RestMethod -Headers $armHeaders -Uri "https://management.azure.com$($nic.properties.ipConfigurations[0].properties.publicIPAddress.id)?api-version=2024-01-01"
-  $azureFqdn = $pip.properties.dnsSettings.fqdn
-}
+if (-not $settings.dnsDomain) { $azureFqdn = $pip.properties.dnsSettings.fqdn }
 
 # 6. Settings file and services.
 $hasBridge = Test-Path (Join-Path $releaseDir 'bridge')
 $configure = Join-Path $releaseDir 'app\media-host\dist\deploy\configure-windows-host.js'
 $arguments = @($configure, '--settings-base64', $SettingsBase64, '--computer-name', $env:COMPUTERNAME,
-  '--private-ip', $privateIp, '--azure-fqdn', $azureFqdn, '--release-dir', $releaseDir,
+  '--private-ip', $privateIp, '--public-ip', $publicIp, '--azure-fqdn', $azureFqdn, '--release-dir', $releaseDir,
   '--config-dir', $ConfigDir, '--spool-dir', $spoolDir, '--tls-pem-file', $pemFile)
 if ($hasBridge) { $arguments += '--bridge' }
 # The bridge reads the certificate from LocalMachine\My: configure also writes it as PKCS#12.
@@ -149,6 +149,8 @@ Remove-Item -Force $pfxFile
 Protect-Path $ConfigDir
 
 $serviceDir = Join-Path $releaseDir 'service'
+# The bridge's service definition holds its loopback control key.
+Protect-Path $serviceDir
 foreach ($id in $services) {
   # WinSW looks for <id>.exe beside <id>.xml.
   Copy-Item (Join-Path $serviceDir 'winsw.exe') (Join-Path $serviceDir "$id.exe") -Force

@@ -112,8 +112,14 @@ describe('infra/main.bicep', () => {
         spoolDir: 'F:\\attest\\spool',
         tlsPemFile: 'C:\\ProgramData\\Attest\\media-tls.pem',
         hasBridge: true,
+        // Found on the instance by the install script.
+        publicIp: '20.61.10.4',
+        certificateThumbprint: '0123456789ABCDEF0123456789ABCDEF01234567',
       },
-      { controlKey: 'resolved-from-key-vault-0123456789abcdef' },
+      {
+        controlKey: 'resolved-from-key-vault-0123456789abcdef',
+        bridgeControlKey: 'made-at-install-0123456789abcdef0123456789',
+      },
     );
     const config = loadMediaHostConfig(files.env);
     expect(config.controlHost).toBe('10.42.0.4');
@@ -121,6 +127,7 @@ describe('infra/main.bicep', () => {
     expect(config.storageAccountUrl).toMatch(/^https:\/\//);
     expect(config.functionsUrl).toBe(functionAppSettings.ATTEST_PUBLIC_BASE_URL);
     expect(config.region).toBe(context.location);
+    expect(config.bridge).toBeDefined();
   });
 
   it('keeps every secret in Key Vault: references in app settings, URIs for the media hosts', () => {

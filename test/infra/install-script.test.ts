@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -44,6 +45,7 @@ describe('install-media-host.ps1', () => {
         'computer-name',
         'config-dir',
         'private-ip',
+        'public-ip',
         'release-dir',
         'settings-base64',
         'spool-dir',
@@ -84,6 +86,7 @@ describe('install-media-host.ps1', () => {
       controlPort: 7400,
       dnsDomain: '',
       identityClientId: 'client-id',
+      botAppId: '6d1c5a2e-0b7f-4c55-9a41-2f3e8d9b7c10',
     };
     const args = [
       configure,
@@ -93,6 +96,8 @@ describe('install-media-host.ps1', () => {
       'attestm000001',
       '--private-ip',
       '10.42.0.4',
+      '--public-ip',
+      '20.61.10.4',
       '--azure-fqdn',
       'attest-media-x0.westeurope.cloudapp.azure.com',
       '--release-dir',
@@ -106,6 +111,12 @@ describe('install-media-host.ps1', () => {
     ];
 
     it('writes a settings file the media host loadConfig accepts and prints the services to install', () => {
+      // With the bridge, the certificate's thumbprint is read from the PEM the script wrote.
+      writeFileSync(
+        join(cwd, 'C:\\ProgramData\\Attest\\media-tls.pem'),
+        readFileSync(join(root, '.data/ca/server-cert.pem'), 'utf8') +
+          readFileSync(join(root, '.data/ca/server-key.pem'), 'utf8'),
+      );
       const services = execFileSync(process.execPath, [...args, '--bridge'], {
         cwd,
         encoding: 'utf8',
@@ -127,6 +138,22 @@ describe('install-media-host.ps1', () => {
       expect(config.controlHost).toBe('10.42.0.4');
       expect(config.controlKey).toBe('key-from-key-vault-0123456789');
       expect(config.publicHost).toBe('attest-media-x0.westeurope.cloudapp.azure.com');
+      expect(env.ATTEST_MEDIA_BRIDGE_URL).toBe('http://127.0.0.1:9441');
+      expect(env.ATTEST_MEDIA_BRIDGE_CONTROL_KEY).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const bridgeXml = readFileSync(
+        join(cwd, 'C:\\Attest\\releases\\1.0.0\\service\\attest-media-bridge.xml'),
+        'utf8',
+      );
+      const expectedThumbprint = new X509Certificate(
+        readFileSync(join(root, '.data/ca/server-cert.pem'), 'utf8'),
+      ).fingerprint.replace(/:/g, '');
+      expect(bridgeXml).toContain(
+        `<env name="ATTEST_BRIDGE_CERTIFICATE_THUMBPRINT" value="${expectedThumbprint}"/>`,
+      );
+      expect(bridgeXml).toContain(
+        `<env name="ATTEST_BRIDGE_CONTROL_KEY" value="${env.ATTEST_MEDIA_BRIDGE_CONTROL_KEY}"/>`,
+      );
+      expect(bridgeXml).toContain('<env name="ATTEST_BRIDGE_PUBLIC_IP" value="20.61.10.4"/>');
     });
 
     it('writes the certificate as PKCS#12 for the machine store, protected by the password it is given', () => {
@@ -148,19 +175,17 @@ describe('install-media-host.ps1', () => {
           ATTEST_INSTALL_PFX_PASSWORD: 'pfx-password-0123456789',
         },
       });
+      const certBag = forge.pki.oids.certBag as string;
+      const keyBag = forge.pki.oids.pkcs8ShroudedKeyBag as string;
       const p12 = forge.pkcs12.pkcs12FromAsn1(
         forge.asn1.fromDer(readFileSync(pfx).toString('binary')),
         'pfx-password-0123456789',
       );
-      const certBags =
-        p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? [];
-      const keyBags =
-        p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag })[
-          forge.pki.oids.pkcs8ShroudedKeyBag
-        ] ?? [];
+      const certBags = p12.getBags({ bagType: certBag })[certBag] ?? [];
+      const keyBags = p12.getBags({ bagType: keyBag })[keyBag] ?? [];
       expect(certBags).toHaveLength(1);
       expect(keyBags).toHaveLength(1);
-      expect(forge.pki.certificateToPem(certBags[0]!.cert).replace(/\r/g, '')).toBe(
+      expect(forge.pki.certificateToPem(certBags[0]!.cert!).replace(/\r/g, '')).toBe(
         readFileSync(join(root, '.data/ca/server-cert.pem'), 'utf8').replace(/\r/g, ''),
       );
       expect(() =>

@@ -6,11 +6,17 @@
  * also writes the certificate as PKCS#12 for the machine store (password in
  * `ATTEST_INSTALL_PFX_PASSWORD`). Prints the service ids to install, one a line.
  */
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pfxFromPem } from './pem-to-pfx';
 import { buildWindowsHostFiles, type MediaHostInstallSettings } from './windows-host-settings';
+
+/** SHA-1 thumbprint of the PEM's first certificate, as Windows names it in the machine store. */
+function thumbprintOf(pem: string): string {
+  return new X509Certificate(pem).fingerprint.replace(/:/g, '');
+}
 
 function main(): void {
   const { values } = parseArgs({
@@ -18,6 +24,7 @@ function main(): void {
       'settings-base64': { type: 'string' },
       'computer-name': { type: 'string' },
       'private-ip': { type: 'string' },
+      'public-ip': { type: 'string', default: '' },
       'azure-fqdn': { type: 'string', default: '' },
       'release-dir': { type: 'string' },
       'config-dir': { type: 'string' },
@@ -36,6 +43,7 @@ function main(): void {
   const install = JSON.parse(
     Buffer.from(need('settings-base64'), 'base64').toString('utf8'),
   ) as MediaHostInstallSettings;
+  const hasBridge = values.bridge === true;
   const result = buildWindowsHostFiles(
     install,
     {
@@ -46,9 +54,19 @@ function main(): void {
       configDir: need('config-dir'),
       spoolDir: need('spool-dir'),
       tlsPemFile: need('tls-pem-file'),
-      hasBridge: values.bridge === true,
+      hasBridge,
+      ...(hasBridge
+        ? {
+            publicIp: values['public-ip'] ?? '',
+            certificateThumbprint: thumbprintOf(readFileSync(need('tls-pem-file'), 'utf8')),
+          }
+        : {}),
     },
-    { controlKey: process.env.ATTEST_INSTALL_CONTROL_KEY ?? '' },
+    {
+      controlKey: process.env.ATTEST_INSTALL_CONTROL_KEY ?? '',
+      // Made anew at each install: only the two services on this instance share it.
+      ...(hasBridge ? { bridgeControlKey: randomBytes(32).toString('base64url') } : {}),
+    },
   );
   for (const [path, content] of Object.entries(result.files)) {
     mkdirSync(dirname(path), { recursive: true });

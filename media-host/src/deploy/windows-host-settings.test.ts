@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pfxFromPem } from './pem-to-pfx';
 import {
   BRIDGE_SERVICE_ID,
@@ -21,6 +23,7 @@ const install: MediaHostInstallSettings = {
   controlPort: 7400,
   dnsDomain: '',
   identityClientId: 'client-id',
+  botAppId: '6d1c5a2e-0b7f-4c55-9a41-2f3e8d9b7c10',
 };
 
 const machine: MachineFacts = {
@@ -34,6 +37,32 @@ const machine: MachineFacts = {
   hasBridge: false,
 };
 const secrets = { controlKey: 'a-control-key-of-enough-length' };
+const bridgeMachine: MachineFacts = {
+  ...machine,
+  hasBridge: true,
+  publicIp: '20.61.10.7',
+  certificateThumbprint: '0123456789abcdef0123456789abcdef01234567',
+};
+const bridgeSecrets = { ...secrets, bridgeControlKey: 'k'.repeat(43) };
+
+/** The settings BridgeSettings.Load requires (no default), read from the bridge's own source. */
+function requiredBridgeSettings(): string[] {
+  const source = readFileSync(
+    join(__dirname, '../../bridge/src/Attest.MediaBridge.Core/Configuration/BridgeSettings.cs'),
+    'utf8',
+  );
+  const names = new Map(
+    [...source.matchAll(/public const string (\w+) = "(ATTEST_BRIDGE_\w+)"/g)].map((m) => [
+      m[1] ?? '',
+      m[2] ?? '',
+    ]),
+  );
+  const required = [
+    ...source.matchAll(/Required\(Keys\.(\w+)\)/g),
+    ...source.matchAll(/Integer\(Keys\.(\w+), null,/g),
+  ].map((m) => names.get(m[1] ?? '') ?? `unknown ${m[1]}`);
+  return [...new Set(required)].sort();
+}
 
 describe('buildWindowsHostFiles', () => {
   it('binds the control API to the private address and names the host by its public DNS name', () => {
@@ -80,17 +109,51 @@ describe('buildWindowsHostFiles', () => {
   });
 
   it('defines the bridge service after the media host when the package has the bridge', () => {
-    const { files, services } = buildWindowsHostFiles(
-      install,
-      { ...machine, hasBridge: true },
-      secrets,
-    );
+    const { files, services } = buildWindowsHostFiles(install, bridgeMachine, bridgeSecrets);
     expect(services).toEqual([MEDIA_HOST_SERVICE_ID, BRIDGE_SERVICE_ID]);
     const xml = files[`C:\\Attest\\releases\\1.0.0\\service\\${BRIDGE_SERVICE_ID}.xml`] ?? '';
     expect(xml).toContain(`<depend>${MEDIA_HOST_SERVICE_ID}</depend>`);
-    expect(xml).toContain('<env name="ATTEST_BRIDGE_MEDIA_PORT" value="8445"/>');
+    expect(xml).toContain('<env name="ATTEST_BRIDGE_MEDIA_PUBLIC_PORT" value="8445"/>');
     expect(xml).toContain(
-      '<env name="ATTEST_BRIDGE_PUBLIC_HOST" value="attest-media-x1.westeurope.cloudapp.azure.com"/>',
+      '<env name="ATTEST_BRIDGE_SERVICE_FQDN" value="attest-media-x1.westeurope.cloudapp.azure.com"/>',
+    );
+    expect(xml).toContain(
+      '<env name="ATTEST_BRIDGE_CERTIFICATE_THUMBPRINT" value="0123456789ABCDEF0123456789ABCDEF01234567"/>',
+    );
+  });
+
+  it('gives the bridge every setting it requires, under the names it reads', () => {
+    const { files } = buildWindowsHostFiles(install, bridgeMachine, bridgeSecrets);
+    const xml = files[`C:\\Attest\\releases\\1.0.0\\service\\${BRIDGE_SERVICE_ID}.xml`] ?? '';
+    const given = [...xml.matchAll(/<env name="(\w+)" value="([^"]*)"\/>/g)]
+      .filter((m) => (m[2] ?? '') !== '')
+      .map((m) => m[1]);
+    const required = requiredBridgeSettings();
+    expect(required.length).toBeGreaterThanOrEqual(7);
+    for (const name of required) expect(given).toContain(name);
+  });
+
+  it('points the media host at the bridge with the same loopback key', () => {
+    const { env, files } = buildWindowsHostFiles(install, bridgeMachine, bridgeSecrets);
+    expect(env).toMatchObject({
+      ATTEST_MEDIA_BRIDGE_URL: 'http://127.0.0.1:9441',
+      ATTEST_MEDIA_BRIDGE_CONTROL_KEY: 'k'.repeat(43),
+      ATTEST_MEDIA_LOOPBACK_PORT: '7402',
+    });
+    const xml = files[`C:\\Attest\\releases\\1.0.0\\service\\${BRIDGE_SERVICE_ID}.xml`] ?? '';
+    expect(xml).toContain(`<env name="ATTEST_BRIDGE_CONTROL_KEY" value="${'k'.repeat(43)}"/>`);
+    expect(xml).toContain('<env name="ATTEST_BRIDGE_CONTROL_PORT" value="9441"/>');
+  });
+
+  it('names the bridge facts it lacks, never their values', () => {
+    expect(() =>
+      buildWindowsHostFiles(
+        { ...install, botAppId: 'not-a-guid' },
+        { ...bridgeMachine, publicIp: '', certificateThumbprint: 'abc' },
+        { ...secrets, bridgeControlKey: 'short' },
+      ),
+    ).toThrow(
+      'media host install settings are invalid: botAppId, publicIp, certificateThumbprint, bridgeControlKey',
     );
   });
 

@@ -17,6 +17,8 @@ export interface MediaHostInstallSettings {
   /** The customer's DNS domain of the instances' names; empty = the Azure name. */
   readonly dnsDomain: string;
   readonly identityClientId: string;
+  /** The bot's Entra application (client) id: the bridge initializes the media platform with it. */
+  readonly botAppId: string;
 }
 
 /** Facts of one instance, found by the install script. */
@@ -37,7 +39,24 @@ export interface MachineFacts {
   readonly tlsPemFile: string;
   /** Whether the package holds the .NET bridge. */
   readonly hasBridge: boolean;
+  /** The instance's public IP address (Resource Manager); the bridge's media platform needs it. */
+  readonly publicIp?: string;
+  /** SHA-1 thumbprint of the media certificate, as installed in `LocalMachine\My` for the bridge. */
+  readonly certificateThumbprint?: string;
 }
+
+/** Secrets the instance's files hold (the config folder is ACL-restricted). */
+export interface WindowsHostSecrets {
+  /** The function app's key for the control API (from Key Vault). */
+  readonly controlKey: string;
+  /** A key of this instance alone between the media host and the bridge (made at install). */
+  readonly bridgeControlKey?: string;
+}
+
+/** The bridge's control API on loopback (its default port). */
+export const BRIDGE_CONTROL_PORT = 9441;
+/** The media host's loopback media listener without TLS, for the bridge on the same instance. */
+export const MEDIA_LOOPBACK_PORT = 7402;
 
 export interface WindowsHostFiles {
   /** Path → content of every file to write. */
@@ -55,13 +74,21 @@ export const BRIDGE_SERVICE_ID = 'attest-media-bridge';
 export function buildWindowsHostFiles(
   install: MediaHostInstallSettings,
   machine: MachineFacts,
-  secrets: { readonly controlKey: string },
+  secrets: WindowsHostSecrets,
 ): WindowsHostFiles {
   const problems: string[] = [];
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(machine.privateIp)) problems.push('privateIp');
   if (!/^[A-Za-z0-9-]{1,15}$/.test(machine.computerName)) problems.push('computerName');
   if (install.dnsDomain === '' && machine.azureFqdn === '') problems.push('azureFqdn');
   if (secrets.controlKey.length < 16) problems.push('controlKey');
+  if (machine.hasBridge) {
+    if (!/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(install.botAppId))
+      problems.push('botAppId');
+    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(machine.publicIp ?? '')) problems.push('publicIp');
+    if (!/^[0-9A-Fa-f]{40}$/.test(machine.certificateThumbprint ?? ''))
+      problems.push('certificateThumbprint');
+    if ((secrets.bridgeControlKey ?? '').length < 32) problems.push('bridgeControlKey');
+  }
   for (const [key, value] of Object.entries(install.env))
     if (!/^[A-Z][A-Z0-9_]*$/.test(key) || /[\r\n]/.test(value)) problems.push(`env.${key}`);
   if (problems.length > 0)
@@ -81,6 +108,13 @@ export function buildWindowsHostFiles(
     ATTEST_MEDIA_TLS_CERT_FILE: machine.tlsPemFile,
     ATTEST_MEDIA_TLS_KEY_FILE: machine.tlsPemFile,
     ATTEST_MEDIA_SPOOL_DIR: machine.spoolDir,
+    ...(machine.hasBridge
+      ? {
+          ATTEST_MEDIA_LOOPBACK_PORT: String(MEDIA_LOOPBACK_PORT),
+          ATTEST_MEDIA_BRIDGE_URL: `http://127.0.0.1:${BRIDGE_CONTROL_PORT}`,
+          ATTEST_MEDIA_BRIDGE_CONTROL_KEY: secrets.bridgeControlKey ?? '',
+        }
+      : {}),
   };
   const envFile = win32.join(machine.configDir, 'media-host.env');
   const logDir = win32.join(machine.configDir, 'logs');
@@ -113,10 +147,17 @@ export function buildWindowsHostFiles(
       logDir,
       stopTimeoutInSeconds: 60,
       dependsOn: MEDIA_HOST_SERVICE_ID,
+      // The names BridgeSettings reads (media-host/bridge); the key is not secret-free, so the
+      // service definition sits in the release folder, which only SYSTEM and Administrators write.
       env: {
-        ATTEST_BRIDGE_MEDIA_PORT: String(install.mediaPort),
-        ATTEST_BRIDGE_PUBLIC_HOST: publicHost,
-        ATTEST_BRIDGE_MEDIA_HOST_URL: `https://127.0.0.1:${env.ATTEST_MEDIA_PROTOCOL_PORT ?? '7401'}`,
+        ATTEST_BRIDGE_APP_ID: install.botAppId,
+        ATTEST_BRIDGE_CERTIFICATE_THUMBPRINT: (machine.certificateThumbprint ?? '').toUpperCase(),
+        ATTEST_BRIDGE_MEDIA_INTERNAL_PORT: String(install.mediaPort),
+        ATTEST_BRIDGE_MEDIA_PUBLIC_PORT: String(install.mediaPort),
+        ATTEST_BRIDGE_PUBLIC_IP: machine.publicIp ?? '',
+        ATTEST_BRIDGE_SERVICE_FQDN: publicHost,
+        ATTEST_BRIDGE_CONTROL_PORT: String(BRIDGE_CONTROL_PORT),
+        ATTEST_BRIDGE_CONTROL_KEY: secrets.bridgeControlKey ?? '',
       },
     });
     services.push(BRIDGE_SERVICE_ID);
