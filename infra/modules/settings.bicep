@@ -54,6 +54,8 @@ output functionApp object = {
   ATTEST_ADMIN_OPENID_METADATA_URL: '${loginEndpoint}${botTenantId}/v2.0/.well-known/openid-configuration'
   ATTEST_ADMIN_ISSUERS: '${loginEndpoint}${botTenantId}/v2.0'
   ATTEST_ADMIN_TENANT_IDS: botTenantId
+  // Only users of the deployment's own tenant may hold Attest.Operator (fleet, configuration).
+  ATTEST_OPERATOR_TENANT_ID: botTenantId
   ATTEST_MEDIA_CONTROL_KEY: '@Microsoft.KeyVault(SecretUri=${controlKeyUri})'
   ATTEST_MEDIA_DEFAULT_REGION: location
   ATTEST_STORAGE_BLOB_URL: recordingsBlobUrl

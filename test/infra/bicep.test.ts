@@ -130,6 +130,13 @@ describe('infra/main.bicep', () => {
     expect(config.bridge).toBeDefined();
   });
 
+  it("makes only users of the deployment's own tenant operators of the fleet", () => {
+    expect(functionAppSettings.ATTEST_OPERATOR_TENANT_ID).toBe(
+      functionAppSettings.ATTEST_ADMIN_TENANT_IDS,
+    );
+    expect(String(functionAppSettings.ATTEST_OPERATOR_TENANT_ID)).not.toBe('');
+  });
+
   it('keeps every secret in Key Vault: references in app settings, URIs for the media hosts', () => {
     const secretNames = Object.keys(functionAppSettings).filter((name) =>
       /SECRET|_KEY$|PASSWORD/.test(name),
