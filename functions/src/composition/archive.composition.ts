@@ -29,6 +29,8 @@ import type { ArchiveIntake } from '../domain/archive-intake';
 import { systemClock, type GroupDirectory } from '../domain/archive-ports';
 import { structuredLog } from '../logging/structured-log';
 import { registerArchive } from '../registrations/archive.registrations';
+import { registerPortal } from '../registrations/portal.registrations';
+import { createPortalAccess } from '../http/portal-access';
 import { createLedgerCheckpointJob } from '../timers/ledger-checkpoint.timer';
 
 export interface ArchiveComposition {
@@ -231,6 +233,18 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     checkpoint: createLedgerCheckpointJob({ ledger, signingKey: keys.ledgerSigner, clock }),
     retentionSchedule: archive.retentionSchedule,
     checkpointSchedule: archive.checkpointSchedule,
+  });
+
+  const manifestKey = keys.manifestPublicKeyPem;
+  registerPortal({
+    config: config.portal,
+    media: {
+      access: createPortalAccess({ verifier, rbacScopes: archive.rbacScopes, ledger }),
+      records,
+      blobs,
+      manifestPublicKeyPem: async () =>
+        typeof manifestKey === 'function' ? manifestKey() : manifestKey,
+    },
   });
 
   return {

@@ -1,5 +1,7 @@
 import { ConfigReader } from './config-reader';
+import { join } from 'node:path';
 import { readArchiveConfig, type ArchiveConfig } from './archive-config';
+import { readPortalConfig, type PortalConfig } from './portal-config';
 import { readRecorderConfig, type RecorderConfig } from './recorder-config';
 import { readStorageConfig, type StorageConfig } from './storage-config';
 
@@ -7,15 +9,24 @@ export interface FunctionsConfig {
   readonly storage: StorageConfig;
   readonly recorder: RecorderConfig;
   readonly archive: ArchiveConfig;
+  readonly portal: PortalConfig;
 }
 
 /** Validates every `ATTEST_*` key of the function app at once; the result is frozen. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): FunctionsConfig {
   const reader = new ConfigReader(env);
+  const recorder = readRecorderConfig(reader);
   const config: FunctionsConfig = {
     storage: readStorageConfig(reader),
-    recorder: readRecorderConfig(reader),
+    recorder,
     archive: readArchiveConfig(reader),
+    portal: readPortalConfig(reader, {
+      appId: recorder.appId,
+      adminIssuers: recorder.admin.issuers,
+      adminAudiences: recorder.admin.audiences,
+      // functions/{src,dist}/config → the repository's web/dist.
+      defaultStaticDir: join(__dirname, '..', '..', '..', 'web', 'dist'),
+    }),
   };
   reader.assertValid();
   return deepFreeze(config);

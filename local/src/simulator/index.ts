@@ -11,6 +11,7 @@ import { ensureLocalCa } from './ca/ensure-ca';
 import { CallEngine, DEFAULT_BEHAVIOUR, type EngineBehaviour } from './calls/call-engine';
 import { handleControl } from './control/control-api';
 import { SimulatedEntra } from './entra/entra';
+import { SimulatedEntraSignIn } from './entra/entra-sign-in';
 import { GraphCallsApi, graphSchemaDir } from './graph/calls-api';
 import { SimulatedKeyVault, type VaultKeyDefinition } from './keyvault/key-vault';
 import { SchemaValidator } from './graph/schema-validator';
@@ -136,6 +137,12 @@ export async function startTeamsSimulator(
     clock,
     ...(options.portalAudience ? { portalAudience: options.portalAudience } : {}),
   });
+  const signIn = new SimulatedEntraSignIn({
+    baseUrl: () => baseUrl,
+    directory: () => directory,
+    clock,
+    entra,
+  });
   const deliverer = new WebhookDeliverer({ clock, log });
   const engine = new CallEngine({
     directory: () => directory,
@@ -187,6 +194,7 @@ export async function startTeamsSimulator(
         try {
           if (await handleControl(controlDeps, req, res, url, body)) return;
           if (await graph.handle(req, res, url, body)) return;
+          if (await signIn.handle(req, res, url, body)) return;
           if (await entra.handle(req, res, url, body)) return;
           if (await keyVault.handle(req, res, url, body)) return;
           sendJson(

@@ -1,0 +1,220 @@
+/**
+ * Synchronised playback of every stream of an interaction on one timeline: a lane per speaker
+ * (audio) or source (video, screen share) with mute and solo, gaps drawn with their reasons, one
+ * playhead. Each lane plays the bytes fetched (by HTTP Range) and verified before playing.
+ */
+import { Button, Slider, Text, ToggleButton, makeStyles, tokens } from '@fluentui/react-components';
+import { useEffect, useRef, useState } from 'react';
+import { formatDuration } from '../format';
+import { gapReasonWords } from '../reasons';
+import type { Gap } from '../types';
+
+export interface Lane {
+  readonly streamId: string;
+  readonly label: string;
+  readonly kind: 'audio' | 'video' | 'vbss';
+  /** Where the stream starts on the interaction's timeline, ms. */
+  readonly offsetInMs: number;
+  readonly durationInMs: number;
+  /** Object URL of the verified bytes; undefined when they could not be played. */
+  readonly url: string | undefined;
+}
+
+const useStyles = makeStyles({
+  controls: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
+  lane: {
+    display: 'grid',
+    gridTemplateColumns: 'minmax(10rem, 16rem) auto 1fr',
+    gap: '8px',
+    alignItems: 'center',
+    '@media (max-width: 720px)': { gridTemplateColumns: '1fr' },
+  },
+  track: { position: 'relative', height: '24px', backgroundColor: tokens.colorNeutralBackground3, borderRadius: '2px' },
+  media: { position: 'absolute', top: '4px', bottom: '4px', backgroundColor: tokens.colorBrandBackground },
+  gap: {
+    position: 'absolute',
+    top: 0,
+    bottom: 0,
+    backgroundColor: tokens.colorPaletteRedBackground3,
+    backgroundImage: `repeating-linear-gradient(45deg, transparent 0 4px, ${tokens.colorPaletteRedBorder2} 4px 6px)`,
+  },
+  head: { position: 'absolute', top: '-2px', bottom: '-2px', width: '2px', backgroundColor: tokens.colorNeutralForeground1 },
+  video: { maxWidth: '320px', width: '100%' },
+});
+
+export function Player(props: {
+  lanes: readonly Lane[];
+  gaps: readonly (Gap & { startInMs: number; endInMs: number })[];
+  totalInMs: number;
+}) {
+  const styles = useStyles();
+  const [positionInMs, setPosition] = useState(0);
+  const [isPlaying, setPlaying] = useState(false);
+  const [muted, setMuted] = useState<ReadonlySet<string>>(new Set());
+  const [solo, setSolo] = useState<ReadonlySet<string>>(new Set());
+  const elements = useRef(new Map<string, HTMLMediaElement>());
+  const clock = useRef<{ startedAtPerf: number; startedAtMs: number } | undefined>(undefined);
+  const total = Math.max(1, props.totalInMs);
+
+  // Drive every element from one clock; correct a lane that drifts more than 250 ms.
+  useEffect(() => {
+    const sync = (at: number, playing: boolean) => {
+      for (const lane of props.lanes) {
+        const el = elements.current.get(lane.streamId);
+        if (el === undefined || lane.url === undefined) continue;
+        const local = (at - lane.offsetInMs) / 1000;
+        const inside = local >= 0 && local < lane.durationInMs / 1000;
+        el.muted = muted.has(lane.streamId) || (solo.size > 0 && !solo.has(lane.streamId));
+        if (!inside || !playing) {
+          if (!el.paused) el.pause();
+          if (!playing && inside && Math.abs(el.currentTime - local) > 0.05) el.currentTime = local;
+          continue;
+        }
+        if (Math.abs(el.currentTime - local) > 0.25) el.currentTime = local;
+        if (el.paused) void el.play().catch(() => undefined);
+      }
+    };
+    if (!isPlaying) {
+      sync(positionInMs, false);
+      return undefined;
+    }
+    clock.current = { startedAtPerf: performance.now(), startedAtMs: positionInMs };
+    let frame = 0;
+    const tick = () => {
+      const c = clock.current!;
+      const at = c.startedAtMs + (performance.now() - c.startedAtPerf);
+      if (at >= total) {
+        setPosition(total);
+        setPlaying(false);
+        sync(total, false);
+        return;
+      }
+      setPosition(at);
+      sync(at, true);
+      frame = requestAnimationFrame(tick);
+    };
+    frame = requestAnimationFrame(tick);
+    return () => cancelAnimationFrame(frame);
+    // positionInMs is read at start only: a seek stops and restarts the clock below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [isPlaying, props.lanes, muted, solo, total]);
+
+  const seek = (ms: number) => {
+    const wasPlaying = isPlaying;
+    setPlaying(false);
+    setPosition(Math.min(Math.max(0, ms), total));
+    if (wasPlaying) setTimeout(() => setPlaying(true), 0);
+  };
+  const toggle = (set: ReadonlySet<string>, id: string) => {
+    const next = new Set(set);
+    if (!next.delete(id)) next.add(id);
+    return next;
+  };
+  const pct = (ms: number) => `${(100 * ms) / total}%`;
+
+  return (
+    <section aria-label="Synchronised playback">
+      <div className={styles.controls}>
+        <Button appearance="primary" onClick={() => setPlaying((p) => !p)} data-testid="play">
+          {isPlaying ? 'Pause' : 'Play'}
+        </Button>
+        <Text data-testid="position" aria-live="off">
+          {formatDuration(positionInMs)} of {formatDuration(total)}
+        </Text>
+        <Slider
+          aria-label="Position on the timeline"
+          min={0}
+          max={Math.ceil(total)}
+          value={Math.round(positionInMs)}
+          onChange={(_, d) => seek(d.value)}
+          style={{ flex: 1, minWidth: '12rem' }}
+          data-testid="seek"
+        />
+      </div>
+      {props.lanes.map((lane) => (
+        <div key={lane.streamId} className={styles.lane}>
+          <Text>
+            {lane.label} <Text size={200}>({lane.kind})</Text>
+          </Text>
+          <span>
+            <ToggleButton
+              size="small"
+              checked={muted.has(lane.streamId)}
+              onClick={() => setMuted((m) => toggle(m, lane.streamId))}
+              aria-label={`Mute ${lane.label}`}
+            >
+              Mute
+            </ToggleButton>{' '}
+            <ToggleButton
+              size="small"
+              checked={solo.has(lane.streamId)}
+              onClick={() => setSolo((s) => toggle(s, lane.streamId))}
+              aria-label={`Solo ${lane.label}`}
+            >
+              Solo
+            </ToggleButton>
+          </span>
+          <div
+            className={styles.track}
+            onClick={(e) => {
+              const box = e.currentTarget.getBoundingClientRect();
+              seek(((e.clientX - box.left) / box.width) * total);
+            }}
+            aria-hidden="true"
+          >
+            <div className={styles.media} style={{ left: pct(lane.offsetInMs), width: pct(lane.durationInMs) }} />
+            {props.gaps
+              .filter((g) => g.streamId === undefined || g.streamId === lane.streamId)
+              .map((g, n) => (
+                <div
+                  key={n}
+                  className={styles.gap}
+                  style={{ left: pct(g.startInMs), width: pct(Math.max(g.endInMs - g.startInMs, total / 200)) }}
+                  title={`Gap: ${gapReasonWords(g.reason)}`}
+                />
+              ))}
+            <div className={styles.head} style={{ left: pct(positionInMs) }} />
+          </div>
+          {lane.url === undefined ? null : lane.kind === 'audio' ? (
+            <audio
+              ref={(el) => {
+                if (el) elements.current.set(lane.streamId, el);
+              }}
+              src={lane.url}
+              preload="auto"
+              data-stream={lane.streamId}
+            />
+          ) : (
+            <video
+              className={styles.video}
+              ref={(el) => {
+                if (el) elements.current.set(lane.streamId, el);
+              }}
+              src={lane.url}
+              preload="auto"
+              muted
+              playsInline
+              data-stream={lane.streamId}
+              aria-label={`Video of ${lane.label}`}
+            />
+          )}
+        </div>
+      ))}
+      {props.gaps.length === 0 ? (
+        <Text>No gaps: media covers the recorded window.</Text>
+      ) : (
+        <ul aria-label="Gaps">
+          {props.gaps.map((g, n) => (
+            <li key={n}>
+              <Button
+                appearance="transparent"
+                size="small"
+                onClick={() => seek(g.endInMs)}
+              >{`Gap at ${formatDuration(g.startInMs)}–${formatDuration(g.endInMs)}: ${gapReasonWords(g.reason)}${g.streamId ? ` (${g.streamId})` : ''}; seek past it`}</Button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,269 @@
+/**
+ * One archived interaction: metadata, participants, synchronised playback and a verified badge
+ * per stream computed here with WebCrypto (signature, chain, Merkle root, every block's SHA-256).
+ */
+import {
+  Badge,
+  Card,
+  CardHeader,
+  makeStyles,
+  Spinner,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+  Title2,
+  Title3,
+} from '@fluentui/react-components';
+import { useEffect, useState } from 'react';
+import { ApiError, type Api } from '../api';
+import type { Session } from '../auth';
+import { Loaded } from '../components/State';
+import { Player, type Lane } from '../components/Player';
+import { between, formatDuration, formatTime } from '../format';
+import { useLoad } from '../load';
+import { Link } from '../router';
+import type { CallRow, Manifest, ManifestStream } from '../types';
+import {
+  fromBase64,
+  verifyBlocks,
+  verifyChain,
+  verifyMerkleRoot,
+  verifySignature,
+  type SignatureRecord,
+} from '../verify';
+import { outcomeBadge } from './CallsPage';
+
+const useStyles = makeStyles({
+  meta: { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '4px 16px' },
+});
+
+/** Blocks fetched per Range request (about a second of media each). */
+const BLOCKS_PER_REQUEST = 8;
+
+interface StreamCheck {
+  readonly state: 'checking' | 'verified' | 'failed';
+  readonly problems: readonly string[];
+  readonly blocksChecked: number;
+}
+
+interface Verified {
+  readonly manifest: Manifest;
+  readonly signatureProblems: readonly string[];
+  readonly checks: Readonly<Record<string, StreamCheck>>;
+  readonly lanes: readonly Lane[];
+}
+
+async function fetchInRanges(
+  api: Api,
+  path: string,
+  stream: ManifestStream,
+  form: 'stored' | 'plain',
+): Promise<{ bytes: Uint8Array; checked: number; problems: string[] }> {
+  const size = form === 'stored' ? stream.storedBytes : stream.plaintextBytes;
+  const out = new Uint8Array(size);
+  let checked = 0;
+  const problems: string[] = [];
+  for (let i = 0; i < stream.blocks.length; i += BLOCKS_PER_REQUEST) {
+    const first = stream.blocks[i]!;
+    const last = stream.blocks[Math.min(i + BLOCKS_PER_REQUEST, stream.blocks.length) - 1]!;
+    const start = form === 'stored' ? first.storedOffset : first.offset;
+    const end = form === 'stored' ? last.storedOffset + last.storedLength - 1 : last.offset + last.length - 1;
+    const part = await api.bytes(path, { start, end });
+    out.set(part.subarray(0, Math.min(part.length, size - start)), start);
+    const result = await verifyBlocks(stream, part, start, form);
+    checked += result.checked;
+    problems.push(...result.problems);
+  }
+  return { bytes: out, checked, problems };
+}
+
+async function verifyAndLoad(
+  api: Api,
+  base: string,
+  onProgress: (v: Verified) => void,
+): Promise<Verified> {
+  const body = await api.get<{
+    manifestBase64: string;
+    signature: SignatureRecord | null;
+    publicKeyPem: string | null;
+  }>(`${base}/manifest`);
+  const bytes = fromBase64(body.manifestBase64);
+  const manifest = JSON.parse(new TextDecoder().decode(bytes)) as Manifest;
+  const signatureProblems = [
+    ...(await verifySignature(bytes, manifest, body.signature, body.publicKeyPem)),
+    ...(await verifyMerkleRoot(manifest)),
+  ];
+  const start = Date.parse(manifest.startedAt);
+  const checks: Record<string, StreamCheck> = {};
+  const lanes: Lane[] = [];
+  for (const s of manifest.streams) checks[s.streamId] = { state: 'checking', problems: [], blocksChecked: 0 };
+  onProgress({ manifest, signatureProblems, checks: { ...checks }, lanes: [] });
+  for (const stream of manifest.streams) {
+    const problems = [...(await verifyChain(manifest.interactionId, stream))];
+    const streamPath = `${base}/streams/${encodeURIComponent(stream.streamId)}`;
+    const stored = await fetchInRanges(api, `${streamPath}/stored`, stream, 'stored');
+    problems.push(...stored.problems);
+    let url: string | undefined;
+    let checked = stored.checked;
+    try {
+      const plain = await fetchInRanges(api, streamPath, stream, 'plain');
+      problems.push(...plain.problems);
+      checked += plain.checked;
+      if (plain.problems.length === 0)
+        url = URL.createObjectURL(new Blob([plain.bytes as Uint8Array<ArrayBuffer>], { type: stream.contentType }));
+    } catch (error) {
+      problems.push(
+        `${stream.streamId}: the server could not return playable bytes (${error instanceof ApiError ? error.status : 'error'})`,
+      );
+    }
+    const participant = manifest.participants.find((p) => p.participantId === stream.participantId);
+    lanes.push({
+      streamId: stream.streamId,
+      label: participant?.identityId ?? `source ${stream.msi}`,
+      kind: stream.kind,
+      offsetInMs: Date.parse(stream.startedAt) - start,
+      durationInMs: stream.durationInMs,
+      url,
+    });
+    checks[stream.streamId] = {
+      state: problems.length === 0 && signatureProblems.length === 0 ? 'verified' : 'failed',
+      problems,
+      blocksChecked: checked,
+    };
+    onProgress({ manifest, signatureProblems, checks: { ...checks }, lanes: [...lanes] });
+  }
+  return { manifest, signatureProblems, checks, lanes };
+}
+
+function Badges(props: { verified: Verified }) {
+  const { verified } = props;
+  return (
+    <Table aria-label="Integrity of each stream" size="small">
+      <TableHeader>
+        <TableRow>
+          <TableHeaderCell>Stream</TableHeaderCell>
+          <TableHeaderCell>Integrity</TableHeaderCell>
+          <TableHeaderCell>Detail</TableHeaderCell>
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {verified.manifest.streams.map((s) => {
+          const check = verified.checks[s.streamId];
+          const problems = [...verified.signatureProblems, ...(check?.problems ?? [])];
+          return (
+            <TableRow key={s.streamId} data-testid={`integrity-${s.streamId}`}>
+              <TableCell>{s.streamId}</TableCell>
+              <TableCell>
+                {check?.state === 'checking' ? (
+                  <Spinner size="tiny" label="Checking" />
+                ) : check?.state === 'verified' ? (
+                  <Badge color="success" data-verdict="verified">Verified</Badge>
+                ) : (
+                  <Badge color="danger" data-verdict="failed">Not verified</Badge>
+                )}
+              </TableCell>
+              <TableCell>
+                {check?.state === 'verified'
+                  ? `Signature, chain and ${check.blocksChecked} block hashes checked in this browser.`
+                  : problems.join('; ')}
+              </TableCell>
+            </TableRow>
+          );
+        })}
+      </TableBody>
+    </Table>
+  );
+}
+
+export function InteractionPage(props: { api: Api; tenantId: string; interactionId: string; session: Session }) {
+  const styles = useStyles();
+  const base = `/api/archive/interactions/${encodeURIComponent(props.tenantId)}/${encodeURIComponent(props.interactionId)}`;
+  const meta = useLoad(() => props.api.get<{ interaction: CallRow; state: string }>(base), [base]);
+  const [verified, setVerified] = useState<Verified | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  useEffect(() => {
+    let isCurrent = true;
+    setVerified(undefined);
+    setError(undefined);
+    verifyAndLoad(props.api, base, (v) => isCurrent && setVerified(v)).catch((e: unknown) => {
+      if (isCurrent) setError(e instanceof Error ? e.message : String(e));
+    });
+    return () => {
+      isCurrent = false;
+    };
+  }, [props.api, base]);
+  useEffect(
+    () => () => {
+      for (const lane of verified?.lanes ?? []) if (lane.url) URL.revokeObjectURL(lane.url);
+    },
+    [verified?.lanes],
+  );
+  return (
+    <>
+      <Link to="search">← Search</Link>
+      <Title2 as="h1">Interaction {props.interactionId}</Title2>
+      <Loaded load={meta} what="the interaction">
+        {({ interaction: i, state }) => (
+          <Card>
+            <CardHeader header={<Title3 as="h2">Metadata</Title3>} />
+            <div className={styles.meta}>
+              <Text>Outcome</Text>
+              <span>{outcomeBadge(i.outcome)}</span>
+              <Text>Type</Text>
+              <Text>
+                {i.type}, {i.direction}
+              </Text>
+              <Text>Invited</Text>
+              <Text>{formatTime(i.invitedAt)}</Text>
+              <Text>Duration</Text>
+              <Text>{formatDuration(between(i.answeredAt ?? i.invitedAt, i.endedAt))}</Text>
+              <Text>Recorded users</Text>
+              <Text>{i.recordedUserIds.join(', ')}</Text>
+              {i.dialedNumber ? (
+                <>
+                  <Text>Dialed</Text>
+                  <Text>{i.dialedNumber}</Text>
+                </>
+              ) : null}
+              <Text>Archive</Text>
+              <Text>
+                {state}; retention {i.retentionClass ?? '—'} until {formatTime(i.expiresAt)}
+              </Text>
+            </div>
+          </Card>
+        )}
+      </Loaded>
+      <Title3 as="h2">Playback and integrity</Title3>
+      {error !== undefined ? (
+        <Text role="alert">Playback is not available: {error}</Text>
+      ) : verified === undefined ? (
+        <Spinner size="small" label="Fetching and verifying the manifest…" />
+      ) : (
+        <>
+          <Badges verified={verified} />
+          <Player
+            lanes={verified.lanes}
+            totalInMs={Date.parse(verified.manifest.endedAt) - Date.parse(verified.manifest.startedAt)}
+            gaps={verified.manifest.gaps.map((g) => ({
+              ...g,
+              startInMs: Date.parse(g.startedAt) - Date.parse(verified.manifest.startedAt),
+              endInMs: Date.parse(g.endedAt) - Date.parse(verified.manifest.startedAt),
+            }))}
+          />
+          <Title3 as="h2">Participants</Title3>
+          <ul>
+            {verified.manifest.participants.map((p) => (
+              <li key={p.participantId}>
+                {p.identityId ?? p.participantId}: media sources {p.msis.join(', ') || 'none'}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </>
+  );
+}
