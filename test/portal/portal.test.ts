@@ -7,6 +7,8 @@
  */
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { Page } from 'playwright-core';
+import { join } from 'node:path';
+import { verifyExport } from '../../functions/src/cli/verify-export';
 import { TENANT, USERS } from '../simulator/support/fixtures';
 import { waitFor } from '../recorder/support/recorder-stack';
 import { CONTROL_KEY } from '../media-host/media-host-fixtures';
@@ -20,6 +22,10 @@ import {
 } from './support/portal-stack';
 
 jest.setTimeout(180_000);
+
+/** In-page condition (a string: the test project has no DOM types): some lane's audio is past `seconds`. */
+const audioPastExpression = (seconds: number) =>
+  `[...document.querySelectorAll('audio')].some((a) => a.currentTime > ${seconds})`;
 
 interface CallView {
   interaction?: {
@@ -45,36 +51,65 @@ describe('portal in the browser', () => {
     expect(started.status).toBe(201);
     return started.body.conversationId;
   };
-  const legOf = async (conversationId: string, predicate: (l: { callId: string; recordingStatus: string; state: string }) => boolean) =>
-    waitFor(async () => {
-      const outcome = await portal.stack.control<{ legs: { callId: string; recordingStatus: string; state: string }[] }>(
-        'GET',
-        `/_sim/calls/${conversationId}`,
-      );
-      return outcome.body.legs.find(predicate);
-    }, 'a call leg', 30_000);
+  const legOf = async (
+    conversationId: string,
+    predicate: (l: { callId: string; recordingStatus: string; state: string }) => boolean,
+  ) =>
+    waitFor(
+      async () => {
+        const outcome = await portal.stack.control<{
+          legs: { callId: string; recordingStatus: string; state: string }[];
+        }>('GET', `/_sim/calls/${conversationId}`);
+        return outcome.body.legs.find(predicate);
+      },
+      'a call leg',
+      30_000,
+    );
   const callView = async (callId: string) =>
-    portal.stack.api<CallView>('GET', `/api/calls/${encodeURIComponent(callId)}`, { token: portal.adminToken });
+    portal.stack.api<CallView>('GET', `/api/calls/${encodeURIComponent(callId)}`, {
+      token: portal.adminToken,
+    });
   const finished = (callId: string) =>
-    waitFor(async () => {
-      const view = await callView(callId);
-      return view.status === 200 && view.body.orchestration?.runtimeStatus === 'Completed' ? view.body : undefined;
-    }, `call ${callId} to finish`, 60_000);
+    waitFor(
+      async () => {
+        const view = await callView(callId);
+        return view.status === 200 && view.body.orchestration?.runtimeStatus === 'Completed'
+          ? view.body
+          : undefined;
+      },
+      `call ${callId} to finish`,
+      60_000,
+    );
 
   beforeAll(async () => {
     portal = await startPortalStack();
+    // Real-time media: platform timestamps then follow the wall clock that gaps are measured in.
+    expect(
+      (await portal.stack.control('PATCH', '/_sim/behaviour', { mediaPacing: 'realtime' })).status,
+    ).toBe(200);
     // A recorded call with a PCI pause in the middle: a real gap with its reason.
     const recorded = await startCall({
       kind: 'p2p',
-      durationInMs: 20_000,
+      durationInMs: 15_000,
       participants: [
-        { user: USERS.trader, role: 'caller', timeline: [{ atInMs: 0, action: 'speak', durationInMs: 19_000 }] },
-        { user: USERS.unrecorded, role: 'callee', timeline: [{ atInMs: 500, action: 'speak', durationInMs: 19_000 }] },
+        {
+          user: USERS.trader,
+          role: 'caller',
+          timeline: [{ atInMs: 0, action: 'speak', durationInMs: 14_500 }],
+        },
+        {
+          user: USERS.unrecorded,
+          role: 'callee',
+          timeline: [{ atInMs: 500, action: 'speak', durationInMs: 14_000 }],
+        },
       ],
     });
     const leg = await legOf(recorded, (l) => l.recordingStatus === 'recording');
     recordedCallId = leg.callId;
-    const session = await waitFor(async () => (await callView(recordedCallId)).body.interaction?.mediaSessionId, 'the media session id');
+    const session = await waitFor(
+      async () => (await callView(recordedCallId)).body.interaction?.mediaSessionId,
+      'the media session id',
+    );
     const controlUrl = portal.stack.media!.controlUrl;
     const sessionControl = (action: string, body: unknown) =>
       fetch(`${controlUrl}/v1/sessions/${session}/${action}`, {
@@ -82,17 +117,39 @@ describe('portal in the browser', () => {
         headers: { authorization: `Bearer ${CONTROL_KEY}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-    expect((await sessionControl('pause', { reason: 'pci', actor: 'agent-desktop' })).status).toBeLessThan(300);
-    await new Promise((r) => setTimeout(r, 400));
-    expect((await sessionControl('resume', { actor: 'agent-desktop' })).status).toBeLessThan(300);
+    // Pause once the session persists (it answers 409 before), about a second into the call.
+    await new Promise((r) => setTimeout(r, 1000));
+    const pauseStarted = Date.now();
+    const paused = await waitFor(async () => {
+      const answer = await sessionControl('pause', { reason: 'pci', actor: 'agent-desktop' });
+      return answer.status < 300
+        ? true
+        : answer.status === 409 && (await answer.text()).includes('sealed')
+          ? false
+          : undefined;
+    }, 'the session to accept a pause');
+    expect({ paused, afterInMs: Date.now() - pauseStarted }).toEqual({
+      paused: true,
+      afterInMs: expect.any(Number),
+    });
+    await new Promise((r) => setTimeout(r, 1200));
+    const resumed = await sessionControl('resume', { actor: 'agent-desktop' });
+    expect(`${resumed.status} ${await resumed.text()}`).toMatch(/^2/);
     const view = await finished(recordedCallId);
     recordedInteractionId = view.interaction!.interactionId;
-    await waitFor(async () => ((await callView(recordedCallId)).body.interaction?.sealedAt ? true : undefined), 'the seal');
+    await waitFor(
+      async () => ((await callView(recordedCallId)).body.interaction?.sealedAt ? true : undefined),
+      'the seal',
+      60_000,
+    );
 
     // A call no media host could take: drained, the recorder answers busy.
     const hostId = portal.stack.media!.hostId;
     const drain = (isDraining: boolean) =>
-      portal.stack.api('POST', `/api/mediahosts/${hostId}/drain`, { token: portal.adminToken, body: { isDraining } });
+      portal.stack.api('POST', `/api/mediahosts/${hostId}/drain`, {
+        token: portal.adminToken,
+        body: { isDraining },
+      });
     expect((await drain(true)).status).toBe(200);
     const busy = await startCall({
       kind: 'p2p',
@@ -103,10 +160,18 @@ describe('portal in the browser', () => {
       ],
     });
     failedCallId = (await legOf(busy, () => true)).callId;
-    await waitFor(async () => {
-      const v = await callView(failedCallId);
-      return v.status === 200 && v.body.interaction !== undefined && v.body.interaction.outcome !== 'inProgress' ? true : undefined;
-    }, 'the busy call to be recorded as such', 30_000);
+    await waitFor(
+      async () => {
+        const v = await callView(failedCallId);
+        return v.status === 200 &&
+          v.body.interaction !== undefined &&
+          v.body.interaction.outcome !== 'inProgress'
+          ? true
+          : undefined;
+      },
+      'the busy call to be recorded as such',
+      30_000,
+    );
     expect((await drain(false)).status).toBe(200);
   });
 
@@ -132,12 +197,16 @@ describe('portal in the browser', () => {
     }
   });
 
-  it.skip('shows the admin the calls list and the story of a recorded and a failed call', async () => {
+  it('shows the admin the calls list and the story of a recorded and a failed call', async () => {
     const page = await signIn(portal, PORTAL_USERS.admin);
     await page.getByRole('tab', { name: 'Calls' }).click();
     await page.getByRole('table', { name: 'Calls' }).waitFor();
-    await expect(page.getByRole('link', { name: `Story of call ${recordedCallId.slice(0, 8)}` }).count()).resolves.toBe(1);
-    await expect(page.getByRole('link', { name: `Story of call ${failedCallId.slice(0, 8)}` }).count()).resolves.toBe(1);
+    await expect(
+      page.getByRole('link', { name: `Story of call ${recordedCallId.slice(0, 8)}` }).count(),
+    ).resolves.toBe(1);
+    await expect(
+      page.getByRole('link', { name: `Story of call ${failedCallId.slice(0, 8)}` }).count(),
+    ).resolves.toBe(1);
     await screenshot(page, 'calls');
     await expectAccessible(page);
 
@@ -163,6 +232,226 @@ describe('portal in the browser', () => {
     expect(warning).toContain('recorder answered busy');
     await screenshot(page, 'call-detail-failed');
     await expectAccessible(page);
+    await page.context().close();
+  });
+  it('lets the admin drain and undrain a media host', async () => {
+    const page = await signIn(portal, PORTAL_USERS.admin);
+    await page.getByRole('tab', { name: 'Media hosts' }).click();
+    const hostId = portal.stack.media!.hostId;
+    const row = page.getByRole('row', { name: new RegExp(hostId) });
+    await row.getByText('Healthy').waitFor();
+    await screenshot(page, 'media-hosts');
+    await expectAccessible(page);
+    await page.getByRole('button', { name: `Drain ${hostId}` }).click();
+    await row.getByText('Draining').waitFor();
+    await page.getByRole('button', { name: `Undrain ${hostId}` }).click();
+    await row.getByText('Healthy').waitFor();
+    await page.context().close();
+  });
+
+  const openInteraction = async (page: Page) => {
+    await page.getByRole('tab', { name: 'Search' }).click();
+    await page.getByRole('table', { name: 'Interactions' }).waitFor();
+    await page
+      .getByRole('link', { name: `Open interaction ${recordedInteractionId.slice(0, 8)}` })
+      .click();
+    await page.getByRole('table', { name: 'Integrity of each stream' }).waitFor();
+    await page.waitForFunction(
+      "document.querySelectorAll('[data-verdict]').length > 0 && !document.body.innerText.includes('Checking')",
+      undefined,
+      { timeout: 60_000 },
+    );
+  };
+
+  it('searches, opens the interaction, verifies every stream in the browser and plays across a gap', async () => {
+    const page = await signIn(portal, PORTAL_USERS.officer);
+    await openInteraction(page);
+    const verdicts = await page
+      .locator('[data-verdict]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict') as string | null));
+    expect(verdicts.length).toBeGreaterThanOrEqual(2);
+    expect(verdicts.every((v) => v === 'verified')).toBe(true);
+    const gapButton = page.getByRole('button', {
+      name: /Gap at .*paused for payment card data; seek past it/,
+    });
+    await expect(gapButton.count()).resolves.toBe(1);
+    await screenshot(page, 'interaction');
+    await expectAccessible(page);
+
+    // Play from the start: the timeline and the audio elements advance.
+    await page.getByTestId('play').click();
+    await page.waitForFunction(audioPastExpression(0.5));
+    await page.getByTestId('play').click();
+    // Seek past the gap and play on: the playhead starts after it and moves.
+    const gapEndInMs = Number(await gapButton.getAttribute('data-gap-end-ms'));
+    await gapButton.click();
+    const sliderAfterSeek = Number(
+      await page.getByRole('slider', { name: 'Position on the timeline' }).inputValue(),
+    );
+    expect(sliderAfterSeek).toBeGreaterThanOrEqual(gapEndInMs - 1);
+    // The paused lanes are cued to their media after the gap (the gap itself is not stored).
+    const audioTimes = () =>
+      page
+        .locator('audio')
+        .evaluateAll((els) => els.map((a) => (a as { currentTime: number }).currentTime));
+    await page.waitForFunction(audioPastExpression(1));
+    const cued = Math.max(...(await audioTimes()));
+    await page.getByTestId('play').click();
+    await page.waitForFunction(
+      `Number(document.querySelector('input[aria-label="Position on the timeline"]').value) > ${sliderAfterSeek + 300}`,
+    );
+    await page.waitForFunction(audioPastExpression(cued + 0.3));
+    await page.getByTestId('play').click();
+    await page.context().close();
+  });
+
+  it('places a hold and releases it', async () => {
+    const page = await signIn(portal, PORTAL_USERS.officer);
+    await page.getByRole('tab', { name: 'Holds' }).click();
+    await page
+      .getByText('No legal hold has been placed.')
+      .or(page.getByRole('table', { name: 'Holds' }))
+      .waitFor();
+    await page.getByLabel('Matter id').fill('MATTER-PORTAL-1');
+    await page.getByLabel('Description').fill('Browser test hold');
+    await page.getByLabel('Interaction ids').fill(recordedInteractionId);
+    await page.getByRole('button', { name: 'Place hold' }).click();
+    const row = page.getByRole('row', { name: /MATTER-PORTAL-1/ });
+    await row.getByText('Active').waitFor();
+    await expect(row.innerText()).resolves.toContain(recordedInteractionId);
+    await screenshot(page, 'holds');
+    await expectAccessible(page);
+    await page.getByRole('button', { name: 'Release MATTER-PORTAL-1' }).click();
+    await row.getByText(/^Released/).waitFor();
+    const holds = await portal.stack.api<{ items: { matterId: string; releasedAt?: string }[] }>(
+      'GET',
+      '/api/archive/holds',
+      { token: portal.adminToken },
+    );
+    expect(holds.body.items.find((h) => h.matterId === 'MATTER-PORTAL-1')?.releasedAt).toEqual(
+      expect.any(String),
+    );
+    await page.context().close();
+  });
+
+  it('runs an export from the page and the package passes attest verify', async () => {
+    const page = await signIn(portal, PORTAL_USERS.officer);
+    await page.getByRole('tab', { name: 'Exports' }).click();
+    await page.getByLabel(/Or recorded user id/).fill(USERS.trader);
+    await page.getByRole('button', { name: 'Start export' }).click();
+    const state = page.getByTestId('export-state');
+    await page.waitForFunction(
+      `/Completed|Failed/.test(document.querySelector('[data-testid="export-state"]')?.textContent ?? '')`,
+      undefined,
+      { timeout: 90_000 },
+    );
+    const text = await state.innerText();
+    expect(text).toContain('Completed');
+    await screenshot(page, 'exports');
+    await expectAccessible(page);
+    const exportId = (await page.getByRole('heading', { name: /^Export / }).innerText()).replace(
+      'Export ',
+      '',
+    );
+    const report = await verifyExport(join(portal.exportDir, exportId));
+    expect(report.failures).toEqual([]);
+    expect(report.isValid).toBe(true);
+    expect(report.interactionCount).toBeGreaterThanOrEqual(1);
+    await page.context().close();
+  });
+
+  it('shows the auditor the ledger with the accesses this test made and the chain intact', async () => {
+    const page = await signIn(portal, PORTAL_USERS.auditor);
+    await page.getByRole('tab', { name: 'Audit' }).click();
+    await page.getByTestId('chain-state').waitFor({ timeout: 60_000 });
+    await expect(page.getByTestId('chain-state').innerText()).resolves.toContain('Chain intact');
+    await page.getByLabel('Actor').fill(PORTAL_USERS.officer);
+    const rows = await page
+      .getByRole('table', { name: 'Ledger entries' })
+      .getByRole('row')
+      .allInnerTexts();
+    const officerRows = rows.slice(1);
+    expect(officerRows.length).toBeGreaterThan(0);
+    expect(officerRows.every((r) => r.includes(PORTAL_USERS.officer))).toBe(true);
+    expect(
+      officerRows.some((r) => r.includes(recordedInteractionId) && r.includes('action: playback')),
+    ).toBe(true);
+    expect(officerRows.some((r) => r.includes('held'))).toBe(true);
+    await screenshot(page, 'audit');
+    await expectAccessible(page);
+    await page.context().close();
+  });
+
+  it('shows the completeness report for a period', async () => {
+    const page = await signIn(portal, PORTAL_USERS.admin);
+    await page.getByRole('tab', { name: 'Completeness' }).click();
+    const summary = page.getByTestId('completeness-summary');
+    await summary.waitFor();
+    await expect(summary.innerText()).resolves.toMatch(/[1-9]\d* invites/);
+    await screenshot(page, 'completeness');
+    await expectAccessible(page);
+    await page.context().close();
+  });
+
+  it('shows an officer outside the scope nothing of it', async () => {
+    const page = await signIn(portal, PORTAL_USERS.outOfScopeOfficer);
+    await page.getByRole('tab', { name: 'Search' }).click();
+    await page.getByText('No interaction you may see matches.').waitFor();
+    await screenshot(page, 'search-out-of-scope');
+    await page.goto(`${portal.portalUrl}search/${TENANT}/${recordedInteractionId}`);
+    await page.getByRole('alert').first().waitFor();
+    const alerts = (await page.getByRole('alert').allInnerTexts()).join(' ');
+    expect(alerts).toContain('403');
+    expect(alerts).not.toContain(USERS.trader);
+    await page.context().close();
+  });
+
+  it('is usable in a narrow window', async () => {
+    const page = await signIn(portal, PORTAL_USERS.admin, { width: 480, height: 900 });
+    await page.getByRole('tab', { name: 'Calls' }).click();
+    await page.getByRole('table', { name: 'Calls' }).waitFor();
+    const overflow = Number(
+      await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, 'calls-narrow');
+    await page.context().close();
+  });
+
+  it('turns the badge red and names the block after a stored byte is flipped', async () => {
+    const manifestBlob = BlobServiceClient.fromConnectionString(
+      process.env.ATTEST_TEST_STORAGE_CONNECTION!,
+    ).getContainerClient(portal.recordingsContainer);
+    const manifest = JSON.parse(
+      (
+        await manifestBlob
+          .getBlobClient(`${TENANT}/${recordedInteractionId}/manifest.json`)
+          .downloadToBuffer()
+      ).toString('utf8'),
+    ) as {
+      streams: {
+        streamId: string;
+        blobName: string;
+        blocks: { index: number; storedOffset: number; storedLength: number }[];
+      }[];
+    };
+    const stream = manifest.streams.find((s) => s.blocks.length > 2)!;
+    const block = stream.blocks[2]!;
+    const blob = manifestBlob.getBlockBlobClient(stream.blobName);
+    const bytes = await blob.downloadToBuffer();
+    bytes[block.storedOffset + Math.floor(block.storedLength / 2)]! ^= 0x01;
+    await blob.uploadData(bytes);
+
+    const page = await signIn(portal, PORTAL_USERS.officer);
+    await openInteraction(page);
+    const row = page.getByTestId(`integrity-${stream.streamId}`);
+    await expect(row.locator('[data-verdict]').getAttribute('data-verdict')).resolves.toBe(
+      'failed',
+    );
+    await expect(row.innerText()).resolves.toContain(
+      `${stream.streamId} block ${block.index}: stored bytes do not match the signed SHA-256`,
+    );
+    await screenshot(page, 'interaction-tampered');
     await page.context().close();
   });
 });

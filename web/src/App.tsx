@@ -35,7 +35,11 @@ const useStyles = makeStyles({
     backgroundColor: tokens.colorBrandBackground,
     color: tokens.colorNeutralForegroundOnBrand,
   },
-  brand: { fontWeight: tokens.fontWeightSemibold, fontSize: tokens.fontSizeBase500, marginRight: 'auto' },
+  brand: {
+    fontWeight: tokens.fontWeightSemibold,
+    fontSize: tokens.fontSizeBase500,
+    marginRight: 'auto',
+  },
   body: { display: 'flex', flex: 1, flexWrap: 'wrap' },
   nav: {
     padding: '8px',
@@ -43,8 +47,22 @@ const useStyles = makeStyles({
     minWidth: '180px',
     '@media (max-width: 720px)': { borderRight: 'none', width: '100%', overflowX: 'auto' },
   },
-  main: { flex: 1, padding: '16px 24px', minWidth: 0, display: 'flex', flexDirection: 'column', gap: '16px' },
-  signIn: { maxWidth: '32rem', margin: '10vh auto', display: 'flex', flexDirection: 'column', gap: '16px', padding: '0 16px' },
+  main: {
+    flex: 1,
+    padding: '16px 24px',
+    minWidth: 0,
+    display: 'flex',
+    flexDirection: 'column',
+    gap: '16px',
+  },
+  signIn: {
+    maxWidth: '32rem',
+    margin: '10vh auto',
+    display: 'flex',
+    flexDirection: 'column',
+    gap: '16px',
+    padding: '0 16px',
+  },
 });
 
 interface PageDef {
@@ -98,7 +116,8 @@ export function App(props: { session: Session }) {
       <header className={styles.header}>
         <span className={styles.brand}>Attest</span>
         <Text>
-          {session.account.name ?? session.account.username} · {session.roles.join(', ') || 'no role'}
+          {session.account.name ?? session.account.username} ·{' '}
+          {session.roles.join(', ') || 'no role'}
         </Text>
         <Button appearance="secondary" size="small" onClick={() => void session.signOut()}>
           Sign out
@@ -142,7 +161,11 @@ function pageFor(
 ): ReactNode {
   switch (key) {
     case 'calls':
-      return rest[0] === undefined ? <CallsPage api={api} /> : <CallDetailPage api={api} callId={rest[0]} />;
+      return rest[0] === undefined ? (
+        <CallsPage api={api} />
+      ) : (
+        <CallDetailPage api={api} callId={rest[0]} />
+      );
     case 'mediahosts':
       return <MediaHostsPage api={api} />;
     case 'search':

@@ -65,7 +65,10 @@ export class Api {
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
-  async bytes(path: string, range?: { start: number; end: number }): Promise<Uint8Array<ArrayBuffer>> {
+  async bytes(
+    path: string,
+    range?: { start: number; end: number },
+  ): Promise<Uint8Array<ArrayBuffer>> {
     const response = await this.request('GET', path, {
       ...(range === undefined ? {} : { headers: { range: `bytes=${range.start}-${range.end}` } }),
     });

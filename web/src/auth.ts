@@ -33,7 +33,8 @@ export function rolesOf(account: AccountInfo): Role[] {
   const known: Role[] = ['admin', 'complianceOfficer', 'auditor', 'supervisor'];
   return known.filter((role) =>
     raw.some(
-      (r) => typeof r === 'string' && r.replace(/^attest\./i, '').toLowerCase() === role.toLowerCase(),
+      (r) =>
+        typeof r === 'string' && r.replace(/^attest\./i, '').toLowerCase() === role.toLowerCase(),
     ),
   );
 }

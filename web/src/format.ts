@@ -49,9 +49,9 @@ export const OUTCOME_WORDS: Readonly<Record<string, string>> = {
   recorded: 'Recorded',
   recordedWithGaps: 'Recorded with gaps',
   noMedia: 'No media',
-  notRecorded: 'Not recorded',
+  rejectedBusy: 'Rejected (busy)',
+  notRecordable: 'Not recordable',
   failed: 'Failed',
-  rejected: 'Rejected',
 };
 
 export function outcomeWords(outcome: string | undefined): string {

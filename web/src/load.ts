@@ -13,7 +13,6 @@ export function useLoad<T>(
 ): Load<T> & { reload(): void } {
   const [load, setLoad] = useState<Load<T>>({ state: 'loading' });
   const generation = useRef(0);
-  // eslint-disable-next-line react-hooks/exhaustive-deps
   const run = useCallback(fetcher, deps);
   const reload = useCallback(() => {
     const mine = ++generation.current;
@@ -23,7 +22,10 @@ export function useLoad<T>(
       },
       (error: unknown) => {
         if (mine === generation.current)
-          setLoad({ state: 'error', error: error instanceof Error ? error : new Error(String(error)) });
+          setLoad({
+            state: 'error',
+            error: error instanceof Error ? error : new Error(String(error)),
+          });
       },
     );
   }, [run]);

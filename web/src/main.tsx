@@ -7,15 +7,30 @@ import { BASE_PATH, startAuth, type PortalSettings } from './auth';
 async function boot(): Promise<void> {
   const root = createRoot(document.getElementById('root')!);
   const render = (node: React.ReactNode) =>
-    root.render(<FluentProvider theme={webLightTheme} style={{ height: '100%' }}>{node}</FluentProvider>);
+    root.render(
+      <FluentProvider theme={webLightTheme} style={{ height: '100%' }}>
+        {node}
+      </FluentProvider>,
+    );
   try {
     const response = await fetch(`${BASE_PATH}config.json`);
     if (!response.ok) throw new Error(`the portal settings did not load (HTTP ${response.status})`);
     const settings = (await response.json()) as PortalSettings;
     const auth = await startAuth(settings);
-    render(auth.session === undefined ? <SignIn onSignIn={auth.signIn} /> : <App session={auth.session} />);
+    render(
+      auth.session === undefined ? (
+        <SignIn onSignIn={() => auth.signIn()} />
+      ) : (
+        <App session={auth.session} />
+      ),
+    );
   } catch (error) {
-    render(<SignIn onSignIn={undefined} error={error instanceof Error ? error.message : String(error)} />);
+    render(
+      <SignIn
+        onSignIn={undefined}
+        error={error instanceof Error ? error.message : String(error)}
+      />,
+    );
   }
 }
 

@@ -6,15 +6,20 @@
 const REASONS: Readonly<Record<string, string>> = {
   noMediaHostCapacity:
     'No media host had room for the call, so the recorder answered busy; add capacity or undrain a host.',
-  tenantNotServed: 'The invite came from a tenant this deployment does not serve (ATTEST_SERVED_TENANT_IDS).',
-  inviteHandlingFailed: 'The recorder failed while handling the invite; see the function app logs for the call id.',
-  mediaHostLost: 'The media host recording the call stopped reporting, so media after that point was lost.',
-  endedBeforeEstablished: 'The call ended before it was established, so there was nothing to record.',
+  tenantNotServed:
+    'The invite came from a tenant this deployment does not serve (ATTEST_SERVED_TENANT_IDS).',
+  inviteHandlingFailed:
+    'The recorder failed while handling the invite; see the function app logs for the call id.',
+  mediaHostLost:
+    'The media host recording the call stopped reporting, so media after that point was lost.',
+  endedBeforeEstablished:
+    'The call ended before it was established, so there was nothing to record.',
   notEstablished: 'The call never reached the established state within the deadline.',
   recordingStatusNotConfirmed:
     'Graph did not confirm the recording status (updateRecordingStatus), so no media could be kept.',
   deadlineMissed: 'The recorder did not answer within the 5 s Teams allows for policy recording.',
-  unauthorized: 'Microsoft Graph refused the recorder’s token: check the app registration’s secret or certificate.',
+  unauthorized:
+    'Microsoft Graph refused the recorder’s token: check the app registration’s secret or certificate.',
   forbidden: 'Microsoft Graph refused the operation: the app lacks a permission or admin consent.',
   throttled: 'Microsoft Graph throttled the recorder (429) and the retries ran out.',
 };

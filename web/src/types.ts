@@ -68,7 +68,13 @@ export interface CallView {
     readonly history?: readonly HistoryEvent[];
   };
   readonly participants: readonly Participant[];
-  readonly streams: readonly { streamId: string; kind: string; msi: string; bytes: number; durationInMs: number }[];
+  readonly streams: readonly {
+    streamId: string;
+    kind: string;
+    msi: string;
+    bytes: number;
+    durationInMs: number;
+  }[];
   readonly relatedInteractionIds: readonly string[];
 }
 
@@ -97,6 +103,9 @@ export interface ManifestStream {
   readonly blocks: readonly ManifestBlock[];
   readonly chainHeadSha256: string;
   readonly firstTimestamp100ns: string;
+  readonly lastTimestamp100ns: string;
+  /** The first frame and every jump in timestamps (silence or a pause is not stored). */
+  readonly timeline?: readonly { readonly mediaInMs: number; readonly timestamp100ns: string }[];
 }
 
 export interface Manifest {
@@ -105,7 +114,11 @@ export interface Manifest {
   readonly signingKeyId: string;
   readonly startedAt: string;
   readonly endedAt: string;
-  readonly participants: readonly { participantId: string; identityId?: string; msis: readonly string[] }[];
+  readonly participants: readonly {
+    participantId: string;
+    identityId?: string;
+    msis: readonly string[];
+  }[];
   readonly streams: readonly ManifestStream[];
   readonly gaps: readonly Gap[];
   readonly merkleRootSha256: string;

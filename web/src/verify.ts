@@ -63,7 +63,8 @@ export async function verifySignature(
   if (signature === null) return ['the manifest has no signature'];
   if (publicKeyPem === null) return ['the deployment publishes no manifest public key'];
   const der = pemToDer(publicKeyPem);
-  const prefix = signature.alg === 'Ed25519' ? 'ed25519' : signature.alg === 'ES256' ? 'es256' : undefined;
+  const prefix =
+    signature.alg === 'Ed25519' ? 'ed25519' : signature.alg === 'ES256' ? 'es256' : undefined;
   if (prefix === undefined) return [`signature: unknown algorithm ${signature.alg}`];
   const keyId = `${prefix}:${hex(await sha256(der)).slice(0, 16)}`;
   const problems: string[] = [];
@@ -87,11 +88,15 @@ export async function verifySignature(
 }
 
 /** The chain of one stream recomputed from the manifest's block hashes; problems name the block. */
-export async function verifyChain(interactionId: string, stream: ManifestStream): Promise<string[]> {
+export async function verifyChain(
+  interactionId: string,
+  stream: ManifestStream,
+): Promise<string[]> {
   let chain = await sha256(enc.encode(`attest-chain-v1:${interactionId}/${stream.streamId}`));
   for (const block of stream.blocks) {
     chain = await sha256(chain, fromHex(block.sha256), fromHex(block.storedSha256));
-    if (hex(chain) !== block.chainSha256) return [`${stream.streamId} block ${block.index}: chain link broken`];
+    if (hex(chain) !== block.chainSha256)
+      return [`${stream.streamId} block ${block.index}: chain link broken`];
   }
   return hex(chain) === stream.chainHeadSha256 ? [] : [`${stream.streamId}: chain head differs`];
 }
@@ -111,7 +116,9 @@ export async function verifyMerkleRoot(manifest: Manifest): Promise<string[]> {
     }
     level = next;
   }
-  return hex(level[0]!) === manifest.merkleRootSha256 ? [] : ['the Merkle root over the streams differs'];
+  return hex(level[0]!) === manifest.merkleRootSha256
+    ? []
+    : ['the Merkle root over the streams differs'];
 }
 
 /**

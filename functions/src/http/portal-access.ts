@@ -122,7 +122,10 @@ export function createPortalAccess(deps: PortalAccessDeps) {
             await deps.ledger.append(
               accessEntry(principal, action, `rejected:${fault.code}`, {
                 type: LedgerSubjectType.query,
-                id: request.url.split('?')[0]!.replace(/^https?:\/\/[^/]+/, '').slice(0, 200),
+                id: request.url
+                  .split('?')[0]!
+                  .replace(/^https?:\/\/[^/]+/, '')
+                  .slice(0, 200),
               }),
             );
             context.warn('portal request rejected', { action, code: fault.code });

@@ -10,7 +10,11 @@
 import type { HttpRequest } from '@azure/functions';
 import { ErrorCode, LedgerSubjectType } from '@attest/core';
 import { readStoredManifest } from '../adapters/archive-media-reader';
-import type { ArchiveRecord, ArchiveRecordStore, RecordingBlobStore } from '../domain/archive-ports';
+import type {
+  ArchiveRecord,
+  ArchiveRecordStore,
+  RecordingBlobStore,
+} from '../domain/archive-ports';
 import { rangeResponse } from './byte-range';
 import { accessEntry, PortalFault, refusal, type PortalAccess } from './portal-access';
 
@@ -27,7 +31,11 @@ export function createPortalMediaHandlers(deps: PortalMediaDeps) {
     const interactionId = request.params.interactionId ?? '';
     const record = await deps.records.get(request.params.tenantId ?? '', interactionId);
     if (record === undefined)
-      throw new PortalFault(404, ErrorCode.NotFound, `interaction ${interactionId} is not archived`);
+      throw new PortalFault(
+        404,
+        ErrorCode.NotFound,
+        `interaction ${interactionId} is not archived`,
+      );
     return record;
   }
   const subjectOf = (record: ArchiveRecord) => ({
@@ -80,7 +88,8 @@ export function createPortalMediaHandlers(deps: PortalMediaDeps) {
         record.interaction.interactionId,
       );
       const stream = stored?.manifest.streams.find((s) => s.streamId === request.params.streamId);
-      const bytes = stream === undefined ? undefined : await deps.blobs.readRecordingBlob(stream.blobName);
+      const bytes =
+        stream === undefined ? undefined : await deps.blobs.readRecordingBlob(stream.blobName);
       if (stream === undefined || bytes === undefined)
         throw new PortalFault(
           404,

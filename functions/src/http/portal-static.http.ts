@@ -54,7 +54,11 @@ export function createPortalStaticHandler(config: PortalConfig): HttpHandler {
     const bytes = isAsset ? await readAsset(relative) : await readAsset('index.html');
     if (bytes === undefined)
       return isAsset
-        ? problem(404, ErrorCode.NotFound, `[ATT_NOT_FOUND] no portal file ${relative.slice(0, 100)}`)
+        ? problem(
+            404,
+            ErrorCode.NotFound,
+            `[ATT_NOT_FOUND] no portal file ${relative.slice(0, 100)}`,
+          )
         : problem(
             503,
             ErrorCode.ConfigInvalid,
@@ -64,7 +68,8 @@ export function createPortalStaticHandler(config: PortalConfig): HttpHandler {
       status: 200,
       headers: {
         ...SECURITY_HEADERS,
-        'content-type': CONTENT_TYPES[extname(isAsset ? relative : 'index.html')] ?? 'application/octet-stream',
+        'content-type':
+          CONTENT_TYPES[extname(isAsset ? relative : 'index.html')] ?? 'application/octet-stream',
         // Bundles are named by content hash; index.html must be fetched again to find new ones.
         'cache-control': /\.[0-9A-Z]{8}\.(js|css)$/.test(relative)
           ? 'public, max-age=31536000, immutable'

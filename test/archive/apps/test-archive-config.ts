@@ -6,6 +6,7 @@
 import { readArchiveConfig } from '../../../functions/src/config/archive-config';
 import { ConfigReader } from '../../../functions/src/config/config-reader';
 import type { FunctionsConfig } from '../../../functions/src/config/load-config';
+import { readPortalConfig } from '../../../functions/src/config/portal-config';
 import type { RecorderConfig } from '../../../functions/src/config/recorder-config';
 import { readStorageConfig } from '../../../functions/src/config/storage-config';
 import { TEST_AUDIENCE, TEST_ISSUER } from '../support/test-issuer';
@@ -30,6 +31,12 @@ export function testArchiveConfig(
     storage: readStorageConfig(reader),
     recorder: { ...recorder, admin } as unknown as RecorderConfig,
     archive: readArchiveConfig(reader),
+    portal: readPortalConfig(reader, {
+      appId: TEST_AUDIENCE,
+      adminIssuers: admin.issuers,
+      adminAudiences: admin.audiences,
+      defaultStaticDir: 'web/dist',
+    }),
   };
   reader.assertValid();
   return config;

@@ -15,9 +15,38 @@ export interface Lane {
   readonly kind: 'audio' | 'video' | 'vbss';
   /** Where the stream starts on the interaction's timeline, ms. */
   readonly offsetInMs: number;
+  /** Stored media length, ms. */
   readonly durationInMs: number;
+  /** Wall-clock span from the first to the last frame, ms (longer than the media when it jumps). */
+  readonly spanInMs: number;
+  /** Media position at each jump, with the jump's time since the stream's first frame (ms). */
+  readonly timeline: readonly { readonly mediaInMs: number; readonly atInMs: number }[];
   /** Object URL of the verified bytes; undefined when they could not be played. */
   readonly url: string | undefined;
+}
+
+/**
+ * The lane's media position at `at` ms on the interaction's timeline, or undefined where the
+ * lane has nothing stored (before it starts, after it ends, in a jump: silence or a pause).
+ */
+export function mediaPositionInMs(lane: Lane, at: number): number | undefined {
+  const cue = cueOf(lane, at);
+  return cue?.isPlaying === true ? cue.mediaInMs : undefined;
+}
+
+/** Where the lane's element should stand at `at`: its media there, or the media that comes next. */
+function cueOf(lane: Lane, at: number): { mediaInMs: number; isPlaying: boolean } | undefined {
+  const since = at - lane.offsetInMs;
+  if (since > lane.spanInMs) return undefined;
+  if (since < 0) return { mediaInMs: 0, isPlaying: false };
+  let index = 0;
+  for (let i = 0; i < lane.timeline.length; i++) if (lane.timeline[i]!.atInMs <= since) index = i;
+  const entry = lane.timeline[index] ?? { mediaInMs: 0, atInMs: 0 };
+  const media = entry.mediaInMs + (since - entry.atInMs);
+  const next = lane.timeline[index + 1];
+  if (next !== undefined && media >= next.mediaInMs)
+    return { mediaInMs: next.mediaInMs, isPlaying: false };
+  return media < lane.durationInMs ? { mediaInMs: media, isPlaying: true } : undefined;
 }
 
 const useStyles = makeStyles({
@@ -29,8 +58,19 @@ const useStyles = makeStyles({
     alignItems: 'center',
     '@media (max-width: 720px)': { gridTemplateColumns: '1fr' },
   },
-  track: { position: 'relative', height: '24px', backgroundColor: tokens.colorNeutralBackground3, borderRadius: '2px' },
-  media: { position: 'absolute', top: '4px', bottom: '4px', backgroundColor: tokens.colorBrandBackground },
+  track: {
+    position: 'relative',
+    height: '24px',
+    overflow: 'hidden',
+    backgroundColor: tokens.colorNeutralBackground3,
+    borderRadius: '2px',
+  },
+  media: {
+    position: 'absolute',
+    top: '4px',
+    bottom: '4px',
+    backgroundColor: tokens.colorBrandBackground,
+  },
   gap: {
     position: 'absolute',
     top: 0,
@@ -38,7 +78,13 @@ const useStyles = makeStyles({
     backgroundColor: tokens.colorPaletteRedBackground3,
     backgroundImage: `repeating-linear-gradient(45deg, transparent 0 4px, ${tokens.colorPaletteRedBorder2} 4px 6px)`,
   },
-  head: { position: 'absolute', top: '-2px', bottom: '-2px', width: '2px', backgroundColor: tokens.colorNeutralForeground1 },
+  head: {
+    position: 'absolute',
+    top: '-2px',
+    bottom: '-2px',
+    width: '2px',
+    backgroundColor: tokens.colorNeutralForeground1,
+  },
   video: { maxWidth: '320px', width: '100%' },
 });
 
@@ -54,30 +100,38 @@ export function Player(props: {
   const [solo, setSolo] = useState<ReadonlySet<string>>(new Set());
   const elements = useRef(new Map<string, HTMLMediaElement>());
   const clock = useRef<{ startedAtPerf: number; startedAtMs: number } | undefined>(undefined);
-  const total = Math.max(1, props.totalInMs);
+  const total = Math.max(1, props.totalInMs, ...props.lanes.map((l) => l.offsetInMs + l.spanInMs));
 
   // Drive every element from one clock; correct a lane that drifts more than 250 ms.
-  useEffect(() => {
-    const sync = (at: number, playing: boolean) => {
-      for (const lane of props.lanes) {
-        const el = elements.current.get(lane.streamId);
-        if (el === undefined || lane.url === undefined) continue;
-        const local = (at - lane.offsetInMs) / 1000;
-        const inside = local >= 0 && local < lane.durationInMs / 1000;
-        el.muted = muted.has(lane.streamId) || (solo.size > 0 && !solo.has(lane.streamId));
-        if (!inside || !playing) {
-          if (!el.paused) el.pause();
-          if (!playing && inside && Math.abs(el.currentTime - local) > 0.05) el.currentTime = local;
-          continue;
-        }
-        if (Math.abs(el.currentTime - local) > 0.25) el.currentTime = local;
-        if (el.paused) void el.play().catch(() => undefined);
+  const sync = (at: number, playing: boolean) => {
+    for (const lane of props.lanes) {
+      const el = elements.current.get(lane.streamId);
+      if (el === undefined || lane.url === undefined) continue;
+      const cue = cueOf(lane, at);
+      const inside = cue?.isPlaying === true;
+      const local = (cue?.mediaInMs ?? 0) / 1000;
+      el.muted = muted.has(lane.streamId) || (solo.size > 0 && !solo.has(lane.streamId));
+      if (!inside || !playing) {
+        if (!el.paused) el.pause();
+        // Stand ready at the media that plays next (after silence or a gap, it is already there).
+        if (cue !== undefined && Math.abs(el.currentTime - local) > 0.05) el.currentTime = local;
+        continue;
       }
-    };
-    if (!isPlaying) {
-      sync(positionInMs, false);
-      return undefined;
+      if (Math.abs(el.currentTime - local) > 0.25) el.currentTime = local;
+      if (el.paused) void el.play().catch(() => undefined);
     }
+  };
+  const syncRef = useRef(sync);
+  syncRef.current = sync;
+
+  // Paused: every seek cues the lanes.
+  useEffect(() => {
+    if (!isPlaying) syncRef.current(positionInMs, false);
+  }, [isPlaying, positionInMs, props.lanes, muted, solo]);
+
+  // Playing: one animation-frame clock from where the playhead was.
+  useEffect(() => {
+    if (!isPlaying) return undefined;
     clock.current = { startedAtPerf: performance.now(), startedAtMs: positionInMs };
     let frame = 0;
     const tick = () => {
@@ -86,18 +140,16 @@ export function Player(props: {
       if (at >= total) {
         setPosition(total);
         setPlaying(false);
-        sync(total, false);
         return;
       }
       setPosition(at);
-      sync(at, true);
+      syncRef.current(at, true);
       frame = requestAnimationFrame(tick);
     };
     frame = requestAnimationFrame(tick);
     return () => cancelAnimationFrame(frame);
-    // positionInMs is read at start only: a seek stops and restarts the clock below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [isPlaying, props.lanes, muted, solo, total]);
+    // The playhead is read when play starts; a seek while playing restarts the clock (seek below).
+  }, [isPlaying, total]);
 
   const seek = (ms: number) => {
     const wasPlaying = isPlaying;
@@ -162,14 +214,20 @@ export function Player(props: {
             }}
             aria-hidden="true"
           >
-            <div className={styles.media} style={{ left: pct(lane.offsetInMs), width: pct(lane.durationInMs) }} />
+            <div
+              className={styles.media}
+              style={{ left: pct(lane.offsetInMs), width: pct(lane.spanInMs) }}
+            />
             {props.gaps
               .filter((g) => g.streamId === undefined || g.streamId === lane.streamId)
               .map((g, n) => (
                 <div
                   key={n}
                   className={styles.gap}
-                  style={{ left: pct(g.startInMs), width: pct(Math.max(g.endInMs - g.startInMs, total / 200)) }}
+                  style={{
+                    left: pct(g.startInMs),
+                    width: pct(Math.max(g.endInMs - g.startInMs, total / 200)),
+                  }}
                   title={`Gap: ${gapReasonWords(g.reason)}`}
                 />
               ))}
@@ -209,6 +267,7 @@ export function Player(props: {
               <Button
                 appearance="transparent"
                 size="small"
+                data-gap-end-ms={Math.round(g.endInMs)}
                 onClick={() => seek(g.endInMs)}
               >{`Gap at ${formatDuration(g.startInMs)}–${formatDuration(g.endInMs)}: ${gapReasonWords(g.reason)}${g.streamId ? ` (${g.streamId})` : ''}; seek past it`}</Button>
             </li>

@@ -1,5 +1,11 @@
 /** Loading, empty and error states in words. */
-import { MessageBar, MessageBarBody, MessageBarTitle, Spinner, Text } from '@fluentui/react-components';
+import {
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Spinner,
+  Text,
+} from '@fluentui/react-components';
 import type { ReactNode } from 'react';
 import type { Load } from '../load';
 

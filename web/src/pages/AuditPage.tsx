@@ -94,7 +94,12 @@ export function AuditPage(props: { api: Api }) {
   return (
     <>
       <Title2 as="h1">Audit ledger</Title2>
-      <Loaded load={load} what="the ledger" isEmpty={(d) => d.entries.length === 0} empty="The ledger has no entries yet.">
+      <Loaded
+        load={load}
+        what="the ledger"
+        isEmpty={(d) => d.entries.length === 0}
+        empty="The ledger has no entries yet."
+      >
         {(data) => (
           <>
             <div data-testid="chain-state">
@@ -157,7 +162,9 @@ export function AuditPage(props: { api: Api }) {
                         <TableCell>
                           {Object.entries(e.details)
                             .filter(([k]) => k !== 'roles')
-                            .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+                            .map(
+                              ([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`,
+                            )
                             .join(', ')}
                         </TableCell>
                       </TableRow>

@@ -21,7 +21,14 @@ import type { CallView } from '../types';
 import { outcomeBadge } from './CallsPage';
 
 const useStyles = makeStyles({
-  story: { listStyle: 'none', padding: 0, margin: 0, display: 'flex', flexDirection: 'column', gap: '2px' },
+  story: {
+    listStyle: 'none',
+    padding: 0,
+    margin: 0,
+    display: 'flex',
+    flexDirection: 'column',
+    gap: '2px',
+  },
   step: {
     display: 'grid',
     gridTemplateColumns: 'minmax(9rem, 14rem) 1fr',
@@ -46,7 +53,10 @@ export function storyOf(view: CallView): Step[] {
   const i = view.interaction;
   if (i === undefined) return [];
   const steps: Step[] = [];
-  const numbers = [i.originNumber && `from ${i.originNumber}`, i.dialedNumber && `dialed ${i.dialedNumber}`]
+  const numbers = [
+    i.originNumber && `from ${i.originNumber}`,
+    i.dialedNumber && `dialed ${i.dialedNumber}`,
+  ]
     .filter(Boolean)
     .join(', ');
   steps.push({
@@ -70,7 +80,11 @@ export function storyOf(view: CallView): Step[] {
   for (const p of view.participants) {
     const who = p.displayName ?? p.identityId ?? p.participantId;
     if (p.joinedAt !== undefined)
-      steps.push({ at: p.joinedAt, title: `Joined: ${who}`, detail: `${p.identityKind}${p.role ? `, ${p.role}` : ''}; media source ${p.msis.join(', ') || 'none'}.` });
+      steps.push({
+        at: p.joinedAt,
+        title: `Joined: ${who}`,
+        detail: `${p.identityKind}${p.role ? `, ${p.role}` : ''}; media source ${p.msis.join(', ') || 'none'}.`,
+      });
     if (p.leftAt !== undefined) steps.push({ at: p.leftAt, title: `Left: ${who}` });
   }
   for (const gap of i.gaps)
@@ -80,21 +94,34 @@ export function storyOf(view: CallView): Step[] {
       detail: `${formatDuration(between(gap.startedAt, gap.endedAt))} not recorded${gap.streamId ? ` on ${gap.streamId}` : ' on every stream'}.`,
       isBad: true,
     });
-  if (i.endedAt !== undefined)
+  if (i.endedAt !== undefined && i.outcome === 'rejectedBusy')
+    steps.push({
+      at: i.endedAt,
+      title: 'Rejected (busy)',
+      detail: 'The recorder declined the invite; Teams applied the policy to the user’s call.',
+      isBad: true,
+    });
+  else if (i.endedAt !== undefined)
     steps.push({
       at: i.endedAt,
       title: 'Terminated',
       detail: `${resultWords(i.resultCode, i.resultSubcode)}${i.resultCode === undefined ? '' : ` (code ${i.resultCode}${i.resultSubcode === undefined ? '' : `, subcode ${i.resultSubcode}`})`}.`,
     });
   if (i.sealedAt !== undefined)
-    steps.push({ at: i.sealedAt, title: 'Sealed', detail: `Signed manifest, SHA-256 ${i.manifestSha256 ?? 'unknown'}.` });
+    steps.push({
+      at: i.sealedAt,
+      title: 'Sealed',
+      detail: `Signed manifest, SHA-256 ${i.manifestSha256 ?? 'unknown'}.`,
+    });
   if (i.retentionClass !== undefined)
     steps.push({
       at: i.sealedAt,
       title: 'Archived',
       detail: `Retention class ${i.retentionClass}${i.expiresAt ? `, kept until ${formatTime(i.expiresAt)}` : ''}.`,
     });
-  return steps.sort((a, b) => (a.at === undefined ? 1 : b.at === undefined ? -1 : Date.parse(a.at) - Date.parse(b.at)));
+  return steps.sort((a, b) =>
+    a.at === undefined ? 1 : b.at === undefined ? -1 : Date.parse(a.at) - Date.parse(b.at),
+  );
 }
 
 export function CallDetailPage(props: { api: Api; callId: string }) {
@@ -115,7 +142,10 @@ export function CallDetailPage(props: { api: Api; callId: string }) {
           return (
             <>
               {i === undefined ? (
-                <Text>The recorder has no interaction record for this call; only the orchestration below is known.</Text>
+                <Text>
+                  The recorder has no interaction record for this call; only the orchestration below
+                  is known.
+                </Text>
               ) : (
                 <Text>
                   {outcomeBadge(i.outcome)} {reasonSentence(i.outcomeReason, i.outcome)}
@@ -132,11 +162,16 @@ export function CallDetailPage(props: { api: Api; callId: string }) {
               <Title3 as="h2">Story</Title3>
               <ol className={styles.story} aria-label="What happened, in order">
                 {storyOf(view).map((step, index) => (
-                  <li key={index} className={step.isBad ? `${styles.step} ${styles.bad}` : styles.step}>
+                  <li
+                    key={index}
+                    className={step.isBad ? `${styles.step} ${styles.bad}` : styles.step}
+                  >
                     <Text className={styles.muted}>{formatTime(step.at)}</Text>
                     <div>
-                      <Text weight="semibold">{step.title}</Text>
-                      {step.detail === undefined ? null : <Text as="p">{step.detail}</Text>}
+                      <Text block weight="semibold">
+                        {step.title}
+                      </Text>
+                      {step.detail === undefined ? null : <Text block>{step.detail}</Text>}
                     </div>
                   </li>
                 ))}
@@ -148,7 +183,8 @@ export function CallDetailPage(props: { api: Api; callId: string }) {
                 <ul>
                   {view.streams.map((s) => (
                     <li key={s.streamId}>
-                      {s.streamId}: {s.kind}, {formatBytes(s.bytes)}, {formatDuration(s.durationInMs)}
+                      {s.streamId}: {s.kind}, {formatBytes(s.bytes)},{' '}
+                      {formatDuration(s.durationInMs)}
                     </li>
                   ))}
                 </ul>
@@ -156,7 +192,9 @@ export function CallDetailPage(props: { api: Api; callId: string }) {
               <Card>
                 <CardHeader header={<Title3 as="h2">Orchestration</Title3>} />
                 {view.orchestration === undefined ? (
-                  <Text>No lifecycle orchestration was found (it may have been purged after 30 days).</Text>
+                  <Text>
+                    No lifecycle orchestration was found (it may have been purged after 30 days).
+                  </Text>
                 ) : (
                   <>
                     <Text>

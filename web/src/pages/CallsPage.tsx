@@ -54,7 +54,8 @@ export function CallsPage(props: { api: Api }) {
   const [user, setUser] = useState('');
   const [since, setSince] = useState('');
   const load = useLoad(
-    () => props.api.get<{ value: CallRow[] }>(`/api/calls?state=${encodeURIComponent(state)}&top=200`),
+    () =>
+      props.api.get<{ value: CallRow[] }>(`/api/calls?state=${encodeURIComponent(state)}&top=200`),
     [state],
     { refreshInMs: 5000 },
   );
@@ -69,7 +70,9 @@ export function CallsPage(props: { api: Api }) {
       <div className={styles.filters} role="search" aria-label="Filter calls">
         <Field label="State">
           <Dropdown
-            value={state === 'recent' ? 'Recent (24 h)' : state === 'live' ? 'Live' : outcomeWords(state)}
+            value={
+              state === 'recent' ? 'Recent (24 h)' : state === 'live' ? 'Live' : outcomeWords(state)
+            }
             selectedOptions={[state]}
             onOptionSelect={(_, d) => setState(d.optionValue ?? 'recent')}
           >
@@ -132,7 +135,9 @@ export function CallsPage(props: { api: Api }) {
                     <TableCell>{outcomeBadge(row.outcome)}</TableCell>
                     <TableCell>{row.recordedUserIds.join(', ')}</TableCell>
                     <TableCell>
-                      <Link to={`calls/${encodeURIComponent(row.callId)}`}>Story of call {row.callId.slice(0, 8)}</Link>
+                      <Link to={`calls/${encodeURIComponent(row.callId)}`}>
+                        Story of call {row.callId.slice(0, 8)}
+                      </Link>
                     </TableCell>
                   </TableRow>
                 ))}

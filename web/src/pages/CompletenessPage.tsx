@@ -12,7 +12,8 @@ const useStyles = makeStyles({
 });
 
 const day = 86_400_000;
-const local = (ms: number) => new Date(ms - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+const local = (ms: number) =>
+  new Date(ms - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 
 export function CompletenessPage(props: { api: Api }) {
   const styles = useStyles();
@@ -21,13 +22,18 @@ export function CompletenessPage(props: { api: Api }) {
   const [period, setPeriod] = useState({ from, to });
   const load = useLoad(
     () =>
-      props.api.get<{ report: { totals: Record<string, number>; items?: unknown[] }; signature?: unknown }>(
+      props.api.get<{
+        report: { totals: Record<string, number>; items?: unknown[] };
+        signature?: unknown;
+      }>(
         `/api/archive/reports/completeness?from=${encodeURIComponent(new Date(period.from).toISOString())}&to=${encodeURIComponent(new Date(period.to).toISOString())}`,
       ),
     [period.from, period.to],
   );
   const download = (data: unknown) => {
-    const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+    const url = URL.createObjectURL(
+      new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }),
+    );
     const a = document.createElement('a');
     a.href = url;
     a.download = `completeness-${period.from}-${period.to}.json`;
@@ -63,9 +69,12 @@ export function CompletenessPage(props: { api: Api }) {
           return (
             <>
               <Text role="status" data-testid="completeness-summary">
-                {formatTime(new Date(period.from).toISOString())} to {formatTime(new Date(period.to).toISOString())}:{' '}
-                {invites} invites;{' '}
-                {invites === 0 ? 'nothing to measure' : `${((100 * recorded) / invites).toFixed(1)} % recorded in full`}.
+                {formatTime(new Date(period.from).toISOString())} to{' '}
+                {formatTime(new Date(period.to).toISOString())}: {invites} invites;{' '}
+                {invites === 0
+                  ? 'nothing to measure'
+                  : `${((100 * recorded) / invites).toFixed(1)} % recorded in full`}
+                .
               </Text>
               <ul>
                 {Object.entries(t).map(([k, v]) => (

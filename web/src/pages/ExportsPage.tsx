@@ -45,7 +45,9 @@ export function ExportsPage(props: { api: Api }) {
     let stop = false;
     const poll = async () => {
       try {
-        const s = await props.api.get<ExportStatus>(`/api/archive/exports/${encodeURIComponent(exportId)}`);
+        const s = await props.api.get<ExportStatus>(
+          `/api/archive/exports/${encodeURIComponent(exportId)}`,
+        );
         if (stop) return;
         setStatus(s);
         if (s.state === 'running') setTimeout(() => void poll(), 1000);
@@ -66,14 +68,17 @@ export function ExportsPage(props: { api: Api }) {
       const body =
         holdId !== ''
           ? { holdId }
-          : { query: recordedUserId.trim() === '' ? {} : { recordedUserId: recordedUserId.trim() } };
+          : {
+              query: recordedUserId.trim() === '' ? {} : { recordedUserId: recordedUserId.trim() },
+            };
       const started = await props.api.post<{ exportId: string }>('/api/archive/exports', body);
       setExportId(started.exportId);
     } catch (e) {
       setError(e as Error);
     }
   };
-  const activeHolds = holds.state === 'ready' ? holds.data.items.filter((h) => h.releasedAt === undefined) : [];
+  const activeHolds =
+    holds.state === 'ready' ? holds.data.items.filter((h) => h.releasedAt === undefined) : [];
   const p = status?.progress;
   return (
     <>
@@ -82,7 +87,11 @@ export function ExportsPage(props: { api: Api }) {
       <form className={styles.form} onSubmit={(e) => void start(e)} aria-label="Start an export">
         <Field label="Everything under a hold">
           <Dropdown
-            value={holdId === '' ? 'No hold (use the search below)' : (activeHolds.find((h) => h.holdId === holdId)?.matterId ?? holdId)}
+            value={
+              holdId === ''
+                ? 'No hold (use the search below)'
+                : (activeHolds.find((h) => h.holdId === holdId)?.matterId ?? holdId)
+            }
             selectedOptions={[holdId]}
             onOptionSelect={(_, d) => setHoldId(d.optionValue ?? '')}
           >
@@ -95,7 +104,11 @@ export function ExportsPage(props: { api: Api }) {
           </Dropdown>
         </Field>
         <Field label="Or recorded user id (empty: every interaction you may export)">
-          <Input value={recordedUserId} onChange={(_, d) => setRecordedUserId(d.value)} disabled={holdId !== ''} />
+          <Input
+            value={recordedUserId}
+            onChange={(_, d) => setRecordedUserId(d.value)}
+            disabled={holdId !== ''}
+          />
         </Field>
         <Button appearance="primary" type="submit">
           Start export
@@ -116,7 +129,10 @@ export function ExportsPage(props: { api: Api }) {
                   : `Failed: ${status.error ?? 'see the service logs'}. Start it again with the same id to resume.`}
           </Text>
           {status?.state === 'running' ? (
-            <ProgressBar value={p?.total ? (p.done ?? 0) / p.total : undefined} aria-label="Export progress" />
+            <ProgressBar
+              value={p?.total ? (p.done ?? 0) / p.total : undefined}
+              aria-label="Export progress"
+            />
           ) : null}
         </section>
       )}

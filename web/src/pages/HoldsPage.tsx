@@ -41,7 +41,14 @@ export function HoldsPage(props: { api: Api; canChange: boolean }) {
   const styles = useStyles();
   const load = useLoad(() => props.api.get<{ items: Hold[] }>('/api/archive/holds'), []);
   const [error, setError] = useState<Error | undefined>();
-  const [draft, setDraft] = useState({ matterId: '', description: '', users: '', interactions: '', from: '', to: '' });
+  const [draft, setDraft] = useState({
+    matterId: '',
+    description: '',
+    users: '',
+    interactions: '',
+    from: '',
+    to: '',
+  });
   const create = async (event: FormEvent) => {
     event.preventDefault();
     setError(undefined);
@@ -93,7 +100,11 @@ export function HoldsPage(props: { api: Api; canChange: boolean }) {
             <Input value={draft.users} onChange={set('users')} placeholder="comma separated" />
           </Field>
           <Field label="Interaction ids">
-            <Input value={draft.interactions} onChange={set('interactions')} placeholder="comma separated" />
+            <Input
+              value={draft.interactions}
+              onChange={set('interactions')}
+              placeholder="comma separated"
+            />
           </Field>
           <Field label="Invited from">
             <Input type="datetime-local" value={draft.from} onChange={set('from')} />
@@ -106,7 +117,12 @@ export function HoldsPage(props: { api: Api; canChange: boolean }) {
           </Button>
         </form>
       ) : null}
-      <Loaded load={load} what="holds" isEmpty={(d) => d.items.length === 0} empty="No legal hold has been placed.">
+      <Loaded
+        load={load}
+        what="holds"
+        isEmpty={(d) => d.items.length === 0}
+        empty="No legal hold has been placed."
+      >
         {(data) => (
           <div style={{ overflowX: 'auto' }}>
             <Table aria-label="Holds" size="small">

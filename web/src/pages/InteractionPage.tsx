@@ -18,7 +18,7 @@ import {
   Title2,
   Title3,
 } from '@fluentui/react-components';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ApiError, type Api } from '../api';
 import type { Session } from '../auth';
 import { Loaded } from '../components/State';
@@ -71,7 +71,8 @@ async function fetchInRanges(
     const first = stream.blocks[i]!;
     const last = stream.blocks[Math.min(i + BLOCKS_PER_REQUEST, stream.blocks.length) - 1]!;
     const start = form === 'stored' ? first.storedOffset : first.offset;
-    const end = form === 'stored' ? last.storedOffset + last.storedLength - 1 : last.offset + last.length - 1;
+    const end =
+      form === 'stored' ? last.storedOffset + last.storedLength - 1 : last.offset + last.length - 1;
     const part = await api.bytes(path, { start, end });
     out.set(part.subarray(0, Math.min(part.length, size - start)), start);
     const result = await verifyBlocks(stream, part, start, form);
@@ -100,7 +101,8 @@ async function verifyAndLoad(
   const start = Date.parse(manifest.startedAt);
   const checks: Record<string, StreamCheck> = {};
   const lanes: Lane[] = [];
-  for (const s of manifest.streams) checks[s.streamId] = { state: 'checking', problems: [], blocksChecked: 0 };
+  for (const s of manifest.streams)
+    checks[s.streamId] = { state: 'checking', problems: [], blocksChecked: 0 };
   onProgress({ manifest, signatureProblems, checks: { ...checks }, lanes: [] });
   for (const stream of manifest.streams) {
     const problems = [...(await verifyChain(manifest.interactionId, stream))];
@@ -114,19 +116,28 @@ async function verifyAndLoad(
       problems.push(...plain.problems);
       checked += plain.checked;
       if (plain.problems.length === 0)
-        url = URL.createObjectURL(new Blob([plain.bytes as Uint8Array<ArrayBuffer>], { type: stream.contentType }));
+        url = URL.createObjectURL(
+          new Blob([plain.bytes as Uint8Array<ArrayBuffer>], { type: stream.contentType }),
+        );
     } catch (error) {
       problems.push(
         `${stream.streamId}: the server could not return playable bytes (${error instanceof ApiError ? error.status : 'error'})`,
       );
     }
     const participant = manifest.participants.find((p) => p.participantId === stream.participantId);
+    const sinceFirst = (ts: string) =>
+      Number(BigInt(ts) - BigInt(stream.firstTimestamp100ns)) / 10_000;
     lanes.push({
       streamId: stream.streamId,
       label: participant?.identityId ?? `source ${stream.msi}`,
       kind: stream.kind,
       offsetInMs: Date.parse(stream.startedAt) - start,
       durationInMs: stream.durationInMs,
+      spanInMs: Math.max(stream.durationInMs, sinceFirst(stream.lastTimestamp100ns)),
+      timeline: (stream.timeline ?? []).map((t) => ({
+        mediaInMs: t.mediaInMs,
+        atInMs: sinceFirst(t.timestamp100ns),
+      })),
       url,
     });
     checks[stream.streamId] = {
@@ -161,9 +172,13 @@ function Badges(props: { verified: Verified }) {
                 {check?.state === 'checking' ? (
                   <Spinner size="tiny" label="Checking" />
                 ) : check?.state === 'verified' ? (
-                  <Badge color="success" data-verdict="verified">Verified</Badge>
+                  <Badge color="success" data-verdict="verified">
+                    Verified
+                  </Badge>
                 ) : (
-                  <Badge color="danger" data-verdict="failed">Not verified</Badge>
+                  <Badge color="danger" data-verdict="failed">
+                    Not verified
+                  </Badge>
                 )}
               </TableCell>
               <TableCell>
@@ -179,7 +194,12 @@ function Badges(props: { verified: Verified }) {
   );
 }
 
-export function InteractionPage(props: { api: Api; tenantId: string; interactionId: string; session: Session }) {
+export function InteractionPage(props: {
+  api: Api;
+  tenantId: string;
+  interactionId: string;
+  session: Session;
+}) {
   const styles = useStyles();
   const base = `/api/archive/interactions/${encodeURIComponent(props.tenantId)}/${encodeURIComponent(props.interactionId)}`;
   const meta = useLoad(() => props.api.get<{ interaction: CallRow; state: string }>(base), [base]);
@@ -196,12 +216,16 @@ export function InteractionPage(props: { api: Api; tenantId: string; interaction
       isCurrent = false;
     };
   }, [props.api, base]);
-  useEffect(
-    () => () => {
-      for (const lane of verified?.lanes ?? []) if (lane.url) URL.revokeObjectURL(lane.url);
-    },
-    [verified?.lanes],
-  );
+  // Object URLs live as long as the page: progress updates hand the same URLs on.
+  const urls = useRef(new Set<string>());
+  for (const lane of verified?.lanes ?? []) if (lane.url) urls.current.add(lane.url);
+  useEffect(() => {
+    const held = urls.current;
+    return () => {
+      for (const url of held) URL.revokeObjectURL(url);
+      held.clear();
+    };
+  }, [base]);
   return (
     <>
       <Link to="search">← Search</Link>
@@ -247,7 +271,9 @@ export function InteractionPage(props: { api: Api; tenantId: string; interaction
           <Badges verified={verified} />
           <Player
             lanes={verified.lanes}
-            totalInMs={Date.parse(verified.manifest.endedAt) - Date.parse(verified.manifest.startedAt)}
+            totalInMs={
+              Date.parse(verified.manifest.endedAt) - Date.parse(verified.manifest.startedAt)
+            }
             gaps={verified.manifest.gaps.map((g) => ({
               ...g,
               startInMs: Date.parse(g.startedAt) - Date.parse(verified.manifest.startedAt),

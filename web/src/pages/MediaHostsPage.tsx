@@ -25,7 +25,11 @@ interface HostRow {
   readonly isDrainingByAdmin?: boolean;
   readonly isStale: boolean;
   readonly receivedAt: string;
-  readonly capacity: { readonly maxSessions?: number; readonly activeSessions?: number; readonly [k: string]: unknown };
+  readonly capacity: {
+    readonly maxSessions?: number;
+    readonly activeSessions?: number;
+    readonly [k: string]: unknown;
+  };
   readonly spoolBytes: number;
   readonly spoolLimitInBytes: number;
   readonly bridge?: { readonly sdkVersion?: string; readonly certificateExpiresAt?: string };
@@ -53,7 +57,12 @@ export function MediaHostsPage(props: { api: Api }) {
     <>
       <Title2 as="h1">Media hosts</Title2>
       <Failure error={error} />
-      <Loaded load={load} what="media hosts" isEmpty={(d) => d.value.length === 0} empty="No media host has sent a heartbeat.">
+      <Loaded
+        load={load}
+        what="media hosts"
+        isEmpty={(d) => d.value.length === 0}
+        empty="No media host has sent a heartbeat."
+      >
         {(data) => (
           <div style={{ overflowX: 'auto' }}>
             <Table aria-label="Media hosts" size="small">
@@ -85,7 +94,8 @@ export function MediaHostsPage(props: { api: Api }) {
                         )}
                       </TableCell>
                       <TableCell>
-                        {String(h.capacity.activeSessions ?? '?')} of {String(h.capacity.maxSessions ?? '?')}
+                        {String(h.capacity.activeSessions ?? '?')} of{' '}
+                        {String(h.capacity.maxSessions ?? '?')}
                       </TableCell>
                       <TableCell>
                         {formatBytes(h.spoolBytes)} of {formatBytes(h.spoolLimitInBytes)}
@@ -94,7 +104,9 @@ export function MediaHostsPage(props: { api: Api }) {
                       <TableCell>
                         {h.version}
                         {h.bridge?.sdkVersion ? ` · bridge SDK ${h.bridge.sdkVersion}` : ''}
-                        {h.bridge?.certificateExpiresAt ? ` · certificate expires ${formatTime(h.bridge.certificateExpiresAt)}` : ''}
+                        {h.bridge?.certificateExpiresAt
+                          ? ` · certificate expires ${formatTime(h.bridge.certificateExpiresAt)}`
+                          : ''}
                       </TableCell>
                       <TableCell>{formatTime(h.receivedAt)}</TableCell>
                       <TableCell>
@@ -112,7 +124,9 @@ export function MediaHostsPage(props: { api: Api }) {
                 })}
               </TableBody>
             </Table>
-            <Text size={200}>A draining host takes no new calls; calls it records go on until they end.</Text>
+            <Text size={200}>
+              A draining host takes no new calls; calls it records go on until they end.
+            </Text>
           </div>
         )}
       </Loaded>

@@ -39,7 +39,10 @@ export function SearchPage(props: { api: Api; query: URLSearchParams }) {
   const [page, setPage] = useState(0);
   const queryString = props.query.toString();
   const load = useLoad(
-    () => props.api.get<{ items: CallRow[]; count: number }>(`/api/archive/interactions?${queryString}`),
+    () =>
+      props.api.get<{ items: CallRow[]; count: number }>(
+        `/api/archive/interactions?${queryString}`,
+      ),
     [queryString],
   );
   const submit = (event: FormEvent) => {
@@ -58,7 +61,12 @@ export function SearchPage(props: { api: Api; query: URLSearchParams }) {
   return (
     <>
       <Title2 as="h1">Search</Title2>
-      <form className={styles.form} onSubmit={submit} role="search" aria-label="Search interactions">
+      <form
+        className={styles.form}
+        onSubmit={submit}
+        role="search"
+        aria-label="Search interactions"
+      >
         <Field label="Recorded user id">
           <Input value={draft.recordedUserId} onChange={set('recordedUserId')} />
         </Field>
@@ -88,9 +96,16 @@ export function SearchPage(props: { api: Api; query: URLSearchParams }) {
           Search
         </Button>
       </form>
-      <Loaded load={load} what="interactions" isEmpty={(d) => d.items.length === 0} empty="No interaction you may see matches.">
+      <Loaded
+        load={load}
+        what="interactions"
+        isEmpty={(d) => d.items.length === 0}
+        empty="No interaction you may see matches."
+      >
         {(data) => {
-          const sorted = [...data.items].sort((a, b) => Date.parse(b.invitedAt) - Date.parse(a.invitedAt));
+          const sorted = [...data.items].sort(
+            (a, b) => Date.parse(b.invitedAt) - Date.parse(a.invitedAt),
+          );
           const pages = Math.max(1, Math.ceil(sorted.length / PAGE_SIZE));
           const shown = sorted.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
           return (
@@ -116,11 +131,15 @@ export function SearchPage(props: { api: Api; query: URLSearchParams }) {
                       <TableCell>{formatTime(row.invitedAt)}</TableCell>
                       <TableCell>{row.type}</TableCell>
                       <TableCell>{row.direction}</TableCell>
-                      <TableCell>{formatDuration(between(row.answeredAt ?? row.invitedAt, row.endedAt))}</TableCell>
+                      <TableCell>
+                        {formatDuration(between(row.answeredAt ?? row.invitedAt, row.endedAt))}
+                      </TableCell>
                       <TableCell>{outcomeBadge(row.outcome)}</TableCell>
                       <TableCell>{row.recordedUserIds.join(', ')}</TableCell>
                       <TableCell>
-                        <Link to={`search/${encodeURIComponent(row.tenantId)}/${encodeURIComponent(row.interactionId)}`}>
+                        <Link
+                          to={`search/${encodeURIComponent(row.tenantId)}/${encodeURIComponent(row.interactionId)}`}
+                        >
                           Open interaction {row.interactionId.slice(0, 8)}
                         </Link>
                       </TableCell>
