@@ -185,7 +185,8 @@ describe('portal in the browser', () => {
 
   it('signs in each role through the simulated Entra and offers only its pages', async () => {
     const expected: Record<string, string[]> = {
-      [PORTAL_USERS.admin]: ['Calls', 'Media hosts', 'Search', 'Holds', 'Audit', 'Completeness'],
+      [PORTAL_USERS.operator]: ['Media hosts'],
+      [PORTAL_USERS.admin]: ['Calls', 'Search', 'Holds', 'Audit', 'Completeness'],
       [PORTAL_USERS.officer]: ['Search', 'Holds', 'Exports', 'Audit', 'Completeness'],
       [PORTAL_USERS.auditor]: ['Search', 'Holds', 'Audit', 'Completeness'],
       [PORTAL_USERS.supervisor]: ['Search'],
@@ -234,8 +235,8 @@ describe('portal in the browser', () => {
     await expectAccessible(page);
     await page.context().close();
   });
-  it('lets the admin drain and undrain a media host', async () => {
-    const page = await signIn(portal, PORTAL_USERS.admin);
+  it('lets the operator drain and undrain a media host', async () => {
+    const page = await signIn(portal, PORTAL_USERS.operator);
     await page.getByRole('tab', { name: 'Media hosts' }).click();
     const hostId = portal.stack.media!.hostId;
     const row = page.getByRole('row', { name: new RegExp(hostId) });

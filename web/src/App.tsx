@@ -74,7 +74,7 @@ interface PageDef {
 /** What each role is offered; the server still decides every request. */
 const PAGES: readonly PageDef[] = [
   { key: 'calls', label: 'Calls', roles: ['admin'] },
-  { key: 'mediahosts', label: 'Media hosts', roles: ['admin'] },
+  { key: 'mediahosts', label: 'Media hosts', roles: ['operator'] },
   { key: 'search', label: 'Search', roles: ['complianceOfficer', 'auditor', 'supervisor'] },
   { key: 'holds', label: 'Holds', roles: ['admin', 'complianceOfficer', 'auditor'] },
   { key: 'exports', label: 'Exports', roles: ['complianceOfficer'] },
@@ -142,7 +142,8 @@ export function App(props: { session: Session }) {
             <MessageBar intent="warning">
               <MessageBarBody>
                 Your account has no Attest role. Ask an administrator to assign one of the app roles
-                (Attest.Admin, Attest.ComplianceOfficer, Attest.Auditor, Attest.Supervisor).
+                (Attest.Operator, Attest.Admin, Attest.ComplianceOfficer, Attest.Auditor,
+                Attest.Supervisor).
               </MessageBarBody>
             </MessageBar>
           )}

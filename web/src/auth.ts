@@ -24,13 +24,13 @@ export interface Session {
   signOut(): Promise<void>;
 }
 
-export type Role = 'admin' | 'complianceOfficer' | 'auditor' | 'supervisor';
+export type Role = 'operator' | 'admin' | 'complianceOfficer' | 'auditor' | 'supervisor';
 
 /** `Attest.ComplianceOfficer` or `complianceOfficer`, any case, as the server reads them. */
 export function rolesOf(account: AccountInfo): Role[] {
   const claims = (account.idTokenClaims ?? {}) as { roles?: unknown };
   const raw = Array.isArray(claims.roles) ? claims.roles : [];
-  const known: Role[] = ['admin', 'complianceOfficer', 'auditor', 'supervisor'];
+  const known: Role[] = ['operator', 'admin', 'complianceOfficer', 'auditor', 'supervisor'];
   return known.filter((role) =>
     raw.some(
       (r) =>

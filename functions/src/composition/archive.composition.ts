@@ -30,7 +30,6 @@ import { systemClock, type GroupDirectory } from '../domain/archive-ports';
 import { structuredLog } from '../logging/structured-log';
 import { registerArchive } from '../registrations/archive.registrations';
 import { registerPortal } from '../registrations/portal.registrations';
-import { createPortalAccess } from '../http/portal-access';
 import { createLedgerCheckpointJob } from '../timers/ledger-checkpoint.timer';
 
 export interface ArchiveComposition {
@@ -239,7 +238,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
   registerPortal({
     config: config.portal,
     media: {
-      access: createPortalAccess({ verifier, rbacScopes: archive.rbacScopes, ledger }),
+      access: adminAccess,
       records,
       blobs,
       manifestPublicKeyPem: async () =>

@@ -10,6 +10,7 @@ import { authorize, type ArchiveAction } from '../domain/rbac';
 import { accessEntry, refusalOf, type AdminAccess } from './admin-access';
 import type { ArchiveAdminDeps } from './archive-admin.http';
 import { interactionSubject, loadRecord, targetOf } from './archive-scope';
+import { rangeResponse } from './byte-range';
 import { badRequest, conflict, notFound, problem } from './problem';
 
 type Deps = Pick<
@@ -99,9 +100,13 @@ export function createInteractionRoutes(deps: Deps, access: AdminAccess) {
         const headers: Record<string, string> = { 'content-type': stream.contentType };
         if (action === 'download')
           headers['content-disposition'] = `attachment; filename="${stream.streamId}"`;
+        const range = request.headers.get('range');
         return {
-          response: { status: 200, headers, body },
-          entry: accessEntry(principal, action, 'allowed', subject, { streamId: stream.streamId }),
+          response: rangeResponse(range, body, headers),
+          entry: accessEntry(principal, action, 'allowed', subject, {
+            streamId: stream.streamId,
+            ...(range === null ? {} : { range: range.slice(0, 60) }),
+          }),
         };
       },
       { query: ['download'] },

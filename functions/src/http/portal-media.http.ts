@@ -1,25 +1,21 @@
 /**
  * What a browser needs to verify a recording itself (docs/portal.md):
  * `GET archive/interactions/{tenantId}/{interactionId}/manifest`: the signed manifest's exact
- * bytes, its detached signature and the manifest public key the deployment trusts;
+ * bytes, its detached signature and the manifest public key the deployment publishes;
  * `GET archive/interactions/{tenantId}/{interactionId}/streams/{streamId}/stored`: the stream's
  * stored bytes (ciphertext when encrypted), with HTTP Range, so every block can be hashed
- * against the manifest's `storedSha256` even when it no longer decrypts. Roles and scope as
- * playback; each call writes one `accessed` ledger entry.
+ * against the manifest's `storedSha256` even when it no longer decrypts. Roles, tenant and scope
+ * as playback; each call writes one `accessed` ledger entry.
  */
-import type { HttpRequest } from '@azure/functions';
-import { ErrorCode, LedgerSubjectType } from '@attest/core';
 import { readStoredManifest } from '../adapters/archive-media-reader';
-import type {
-  ArchiveRecord,
-  ArchiveRecordStore,
-  RecordingBlobStore,
-} from '../domain/archive-ports';
+import type { ArchiveRecordStore, RecordingBlobStore } from '../domain/archive-ports';
+import { accessEntry, refusalOf, type AdminAccess } from './admin-access';
+import { interactionSubject, loadRecord, targetOf } from './archive-scope';
 import { rangeResponse } from './byte-range';
-import { accessEntry, PortalFault, refusal, type PortalAccess } from './portal-access';
+import { notFound } from './problem';
 
 export interface PortalMediaDeps {
-  readonly access: PortalAccess;
+  readonly access: AdminAccess;
   readonly records: ArchiveRecordStore;
   readonly blobs: RecordingBlobStore;
   /** SPKI PEM of the manifest signing key; undefined when not configured. */
@@ -27,39 +23,18 @@ export interface PortalMediaDeps {
 }
 
 export function createPortalMediaHandlers(deps: PortalMediaDeps) {
-  async function loadRecord(request: HttpRequest): Promise<ArchiveRecord> {
-    const interactionId = request.params.interactionId ?? '';
-    const record = await deps.records.get(request.params.tenantId ?? '', interactionId);
-    if (record === undefined)
-      throw new PortalFault(
-        404,
-        ErrorCode.NotFound,
-        `interaction ${interactionId} is not archived`,
-      );
-    return record;
-  }
-  const subjectOf = (record: ArchiveRecord) => ({
-    type: LedgerSubjectType.interaction,
-    id: record.interaction.interactionId,
-    tenantId: record.interaction.tenantId,
-  });
-  const targetOf = (record: ArchiveRecord) => ({
-    tenantId: record.interaction.tenantId,
-    groupIds: record.groupIds,
-  });
-
   return {
     manifest: deps.access.route('playback', async (request, principal) => {
-      const record = await loadRecord(request);
-      const refused = refusal(principal, 'playback', subjectOf(record), targetOf(record));
-      if (refused !== undefined) return refused;
+      const record = await loadRecord(deps.records, request, principal);
+      const subject = interactionSubject(record);
+      const refusal = refusalOf(principal, 'playback', subject, targetOf(record));
+      if (refusal !== undefined) return refusal;
       const stored = await readStoredManifest(
         deps.blobs,
         record.interaction.tenantId,
         record.interaction.interactionId,
       );
-      if (stored === undefined)
-        throw new PortalFault(404, ErrorCode.NotFound, 'this interaction has no sealed manifest');
+      if (stored === undefined) throw notFound('this interaction has no sealed manifest');
       return {
         response: {
           status: 200,
@@ -72,16 +47,15 @@ export function createPortalMediaHandlers(deps: PortalMediaDeps) {
             publicKeyPem: (await deps.manifestPublicKeyPem()) ?? null,
           },
         },
-        entry: accessEntry(principal, 'playback', 'allowed', subjectOf(record), {
-          part: 'manifest',
-        }),
+        entry: accessEntry(principal, 'playback', 'allowed', subject, { part: 'manifest' }),
       };
     }),
 
     stored: deps.access.route('playback', async (request, principal) => {
-      const record = await loadRecord(request);
-      const refused = refusal(principal, 'playback', subjectOf(record), targetOf(record));
-      if (refused !== undefined) return refused;
+      const record = await loadRecord(deps.records, request, principal);
+      const subject = interactionSubject(record);
+      const refusal = refusalOf(principal, 'playback', subject, targetOf(record));
+      if (refusal !== undefined) return refusal;
       const stored = await readStoredManifest(
         deps.blobs,
         record.interaction.tenantId,
@@ -91,15 +65,11 @@ export function createPortalMediaHandlers(deps: PortalMediaDeps) {
       const bytes =
         stream === undefined ? undefined : await deps.blobs.readRecordingBlob(stream.blobName);
       if (stream === undefined || bytes === undefined)
-        throw new PortalFault(
-          404,
-          ErrorCode.NotFound,
-          `stream ${request.params.streamId ?? ''} has no stored media`,
-        );
+        throw notFound(`stream ${request.params.streamId ?? ''} has no stored media`);
       const range = request.headers.get('range');
       return {
         response: rangeResponse(range, bytes, { 'content-type': 'application/octet-stream' }),
-        entry: accessEntry(principal, 'playback', 'allowed', subjectOf(record), {
+        entry: accessEntry(principal, 'playback', 'allowed', subject, {
           part: 'stored',
           streamId: stream.streamId,
           ...(range === null ? {} : { range: range.slice(0, 60) }),

@@ -22,6 +22,7 @@ export const ARTIFACTS = join(__dirname, '..', '..', '..', 'test-artifacts', 'po
 
 export const PORTAL_USERS = {
   admin: USERS.admin,
+  operator: '22222222-0000-4000-8000-0000000000b5',
   officer: '22222222-0000-4000-8000-0000000000b1',
   auditor: '22222222-0000-4000-8000-0000000000b2',
   supervisor: '22222222-0000-4000-8000-0000000000b3',
@@ -29,6 +30,12 @@ export const PORTAL_USERS = {
 } as const;
 
 const extraUsers: DirectoryUser[] = [
+  {
+    id: PORTAL_USERS.operator,
+    displayName: 'Operator',
+    userPrincipalName: 'operator@fabrikam.example',
+    portalRoles: ['operator'],
+  },
   {
     id: PORTAL_USERS.officer,
     displayName: 'Compliance Officer',

@@ -125,11 +125,11 @@ export class SimulatedEntraSignIn {
       const form = new URLSearchParams(text);
       const grantType = form.get('grant_type');
       if (grantType === 'authorization_code') {
-        this.#redeemCode(res, tenantId, form);
+        await this.#redeemCode(res, tenantId, form);
         return true;
       }
       if (grantType === 'refresh_token') {
-        this.#redeemRefresh(res, tenantId, form);
+        await this.#redeemRefresh(res, tenantId, form);
         return true;
       }
       // Other grants (client credentials) belong to SimulatedEntra; hand it the body read here.
@@ -210,7 +210,7 @@ export class SimulatedEntraSignIn {
     res.end();
   }
 
-  #redeemCode(res: ServerResponse, tenantId: string, form: URLSearchParams): void {
+  async #redeemCode(res: ServerResponse, tenantId: string, form: URLSearchParams): Promise<void> {
     const code = form.get('code') ?? '';
     const grant = this.#codes.get(code);
     this.#codes.delete(code);
@@ -234,10 +234,14 @@ export class SimulatedEntraSignIn {
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     if (verifier === '' || challenge !== grant.codeChallenge)
       return fail('The code_verifier does not match the code_challenge.', 501481);
-    this.#sendTokens(res, grant);
+    await this.#sendTokens(res, grant);
   }
 
-  #redeemRefresh(res: ServerResponse, tenantId: string, form: URLSearchParams): void {
+  async #redeemRefresh(
+    res: ServerResponse,
+    tenantId: string,
+    form: URLSearchParams,
+  ): Promise<void> {
     const token = form.get('refresh_token') ?? '';
     const grant = this.#refreshTokens.get(token);
     if (
@@ -254,17 +258,17 @@ export class SimulatedEntraSignIn {
       return;
     }
     this.#refreshTokens.delete(token);
-    this.#sendTokens(res, { ...grant, scope: form.get('scope') ?? grant.scope });
+    await this.#sendTokens(res, { ...grant, scope: form.get('scope') ?? grant.scope });
   }
 
-  #sendTokens(
+  async #sendTokens(
     res: ServerResponse,
     grant: Pick<Grant, 'tenantId' | 'userId' | 'clientId' | 'scope' | 'nonce'>,
-  ): void {
+  ): Promise<void> {
     const apiScopes = grant.scope.split(' ').filter((s) => s !== '' && !OIDC_SCOPES.has(s));
     // The resource of `api://x/.default` or `<appId>/access_as_user` is what precedes the last `/`.
     const resource = apiScopes[0]?.replace(/\/[^/]*$/, '');
-    const access = this.#options.entra.issueUserToken({
+    const access = await this.#options.entra.issueUserToken({
       tenantId: grant.tenantId,
       userId: grant.userId,
       ...(resource === undefined || resource === '' ? {} : { audience: resource }),
@@ -279,7 +283,7 @@ export class SimulatedEntraSignIn {
     }
     const user = this.#users(grant.tenantId).find((u) => u.id === grant.userId);
     const nowInS = Math.floor(this.#options.clock.nowInMs() / 1000);
-    const idToken = signJwt(this.#options.entra.tokenKey, {
+    const idToken = await signJwt(this.#options.entra.tokenKey, {
       aud: grant.clientId,
       iss: `${this.#options.baseUrl()}/${grant.tenantId}/v2.0`,
       iat: nowInS,
