@@ -1,35 +1,17 @@
 /**
  * One media session: a recorded call leg's frames, from the socket to committed blobs. Here: its
- * public API over `persistence-state.ts` (the state machine); beside it `frame-router.ts`,
- * `session-checkpoints.ts`, `manifest-builder.ts`, `session-record.ts` (with format 1).
- *
- * Rules kept here:
- * - Nothing is stored (not even in the spool) before `startPersisting` or while paused; such
- *   frames are counted and their sequence numbers consumed.
- * - A frame is spooled synchronously on arrival ({@link MediaSession.accept} never awaits), then
- *   processed into stream writers in order; a commit every `commitIntervalInMs` commits every
- *   stream and appends the blocks it committed to the session's checkpoint log
- *   (`checkpoint-log.ts`), after which the spool may forget those frames. A commit's cost does not
- *   grow with the call: it writes one line, and the writers forget checkpointed blocks.
- * - A stream is cut into segments (blobs) of at most `segmentMaxDurationInMs` of media, so a
- *   block list commit stays bounded too; the manifest lists each segment as a stream.
- * - After a crash the session is rebuilt from its record and checkpoint log: each stream's committed blocks stay
- *   as they are (its blob is re-committed with exactly the checkpointed list) and spooled frames
- *   after them continue in a new segment blob of the same stream (`audio-11.1`), because a
- *   container's encoder state cannot be recovered.
- * - A seal in progress is shared by every caller: one manifest, one hash.
+ * public API over `persistence-state.ts` (the state machine). The rules it keeps, and the rooms
+ * beside it, are in this folder's README.
  */
 import { timingSafeEqual } from 'node:crypto';
 import {
   encodeFrame,
+  recordingBlobNames,
+  sha256Hex,
   ErrorCode,
   MediaSessionState,
   RecorderError,
   RECORDING_KEYS_CONTAINER,
-  recordingBlobNames,
-  serializeManifest,
-  sha256Hex,
-  signManifestWith,
   type CreateMediaSessionRequest,
   type MediaProtocolFrame,
   type MediaSessionStatus,
@@ -42,6 +24,7 @@ import { SpoolRecordKind } from '../pipeline/spool';
 import { foldCheckpoints, type CheckpointLine, type FoldedCheckpoint } from './checkpoint-log';
 import { FrameRouter, isStoredFrame } from './frame-router';
 import { buildManifest, sealSummaryOf } from './manifest-builder';
+import { uploadSignedManifest } from './manifest-upload';
 import { resumePointOf, SessionCheckpoints } from './session-checkpoints';
 import {
   foldRecordAndLog,
@@ -498,17 +481,7 @@ export class MediaSession {
       gaps: this.persistence.gaps,
       segments: await this.checkpoints.readAll(),
     });
-    const bytes = serializeManifest(manifest);
-    const signature = await signManifestWith(bytes, this.env.signer);
-    const names = recordingBlobNames(this.request.tenantId, this.request.interactionId);
-    await this.env.store.upload(this.env.container, names.manifest, bytes, 'application/json');
-    await this.env.store.upload(
-      this.env.container,
-      names.signature,
-      Buffer.from(JSON.stringify(signature)),
-      'application/json',
-    );
-    const summary = sealSummaryOf(manifest, sha256Hex(bytes));
+    const summary = sealSummaryOf(manifest, await uploadSignedManifest(this.env, manifest));
     this.sealSummary = summary;
     this.persistence.finish(MediaSessionState.sealed);
     this.finishedAtValue = sealedAt;
