@@ -51,6 +51,7 @@ describe('npm start launcher', () => {
     const functionsUrl = /functions functions: (\S+)/.exec(banner)?.[1];
     const queueUrl = /azurite queue: (\S+)/.exec(banner)?.[1];
     expect(functionsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api$/);
+    expect(banner).toContain(`functions portal: ${functionsUrl!}/portal/`);
     expect(queueUrl).toBeDefined();
     expect(banner).toMatch(/simulator simulator: https:\/\/127\.0\.0\.1:\d+/);
     expect(banner).toMatch(/media-host control: http:\/\/127\.0\.0\.1:\d+/);

@@ -65,7 +65,11 @@ export function functionsHostService(options: FunctionsHostServiceOptions): Serv
         });
       });
       let stopping: Promise<void> | undefined;
-      const urls: Record<string, string> = { functions: String(ready.functionsUrl) };
+      const urls: Record<string, string> = {
+        functions: String(ready.functionsUrl),
+        // The portal (web/dist, built by npm run build) is served by the function app itself.
+        portal: `${String(ready.functionsUrl).replace(/\/+$/, '')}/portal/`,
+      };
       if (typeof ready.durableRpcBaseUrl === 'string')
         urls.durableManagement = ready.durableRpcBaseUrl;
       return {
