@@ -13,7 +13,8 @@ import type {
   MediaProtocolDecodeError,
   MediaProtocolFrame,
   StreamGap,
-  UnmixedAudioBuffer} from './frame-types';
+  UnmixedAudioBuffer,
+} from './frame-types';
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
   FRAME_HEADER_BYTES,
