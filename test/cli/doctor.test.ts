@@ -1,5 +1,9 @@
 import type { InteractionRecord } from '@attest/core';
-import { getFreePort } from '../../local/src/azurite/azurite-process';
+import {
+  getFreePort,
+  startAzurite,
+  type AzuriteInstance,
+} from '../../local/src/azurite/azurite-process';
 import {
   createTableFactory,
   TablesInteractionStore,
@@ -35,14 +39,26 @@ describe('attest doctor against the local stack', () => {
   let closedPort: number;
   let startedAt: Date;
 
+  // The doctor reads the whole deployment (every media host, every invite), so it gets storage of
+  // its own: the other suites' hosts and invites in the shared emulator are not this deployment's.
+  let storage: AzuriteInstance;
+  let sharedConnection: string | undefined;
+
   beforeAll(async () => {
     startedAt = new Date();
+    storage = await startAzurite({ inMemory: true });
+    sharedConnection = process.env.ATTEST_TEST_STORAGE_CONNECTION;
+    process.env.ATTEST_TEST_STORAGE_CONNECTION = storage.connectionString;
     ({ stack } = await startRecorderStackWithMedia());
     // The stack configures the function app through the environment; doctor reads the same.
     settings = { ...process.env };
     closedPort = await getFreePort();
   }, 120_000);
-  afterAll(async () => stack.close());
+  afterAll(async () => {
+    await stack.close();
+    process.env.ATTEST_TEST_STORAGE_CONNECTION = sharedConnection;
+    await storage.close();
+  });
 
   async function doctor(
     overrides: Record<string, string | undefined> = {},
