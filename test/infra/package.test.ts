@@ -79,6 +79,19 @@ describe('npm run package', () => {
     ).toBe('function');
   });
 
+  it('ships the portal with the function app, where the app looks for it', () => {
+    const app = join(out, 'functions');
+    unzip(join(out, `dist/attest-functions-${version}.zip`), app);
+    expect(readFileSync(join(app, 'portal/index.html'), 'utf8')).toContain('<html');
+    expect(
+      nodeIn(
+        app,
+        `const { relative } = require('node:path');
+         console.log(relative(process.cwd(), require('./dist/config/load-config.js').defaultPortalDir()));`,
+      ),
+    ).toBe('portal');
+  });
+
   it('packages the media host for Windows with Node, the service wrapper, the bridge and the install script', () => {
     const folder = join(out, 'media');
     unzip(join(out, `dist/attest-media-host-${version}-win-x64.zip`), folder);

@@ -43,7 +43,12 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<Releas
   const progress = options.onProgress ?? (() => undefined);
   if (!/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/.test(version))
     throw new Error('version must be semantic (1.2.3 or 1.2.3-rc.1)');
-  for (const built of ['functions/dist/index.js', 'media-host/dist/main.js', 'core/dist/index.js'])
+  for (const built of [
+    'functions/dist/index.js',
+    'media-host/dist/main.js',
+    'core/dist/index.js',
+    'web/dist/index.html',
+  ])
     if (!existsSync(join(root, built)))
       throw new Error(`${built} is missing: run npm run build first`);
   mkdirSync(outDir, { recursive: true });
@@ -56,6 +61,8 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<Releas
       { name: 'host.json', source: { file: join(root, 'host.json') } },
       ...withVersion(workspacePackageFiles(join(root, 'functions'), ''), version),
       ...productionDependencyFiles(root, '@attest/functions', '').map(toEntry),
+      // The portal, served by the app itself (functions/src/config/load-config.ts finds it here).
+      ...filesUnder(join(root, 'web', 'dist'), '/portal').map(toEntry),
     ].map(stripLeadingSlash),
   );
 

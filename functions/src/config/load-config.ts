@@ -1,4 +1,5 @@
 import { ConfigReader } from './config-reader';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readArchiveConfig, type ArchiveConfig } from './archive-config';
 import { readPortalConfig, type PortalConfig } from './portal-config';
@@ -24,12 +25,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): F
       appId: recorder.appId,
       adminIssuers: recorder.admin.issuers,
       adminAudiences: recorder.admin.audiences,
-      // functions/{src,dist}/config → the repository's web/dist.
-      defaultStaticDir: join(__dirname, '..', '..', '..', 'web', 'dist'),
+      defaultStaticDir: defaultPortalDir(),
     }),
   };
   reader.assertValid();
   return deepFreeze(config);
+}
+
+/**
+ * Where the built portal is: `portal/` beside `dist/` in the released package (`npm run package`),
+ * else the repository's `web/dist` (functions/{src,dist}/config → ../../../web/dist).
+ */
+export function defaultPortalDir(): string {
+  const packaged = join(__dirname, '..', '..', 'portal');
+  return existsSync(join(packaged, 'index.html'))
+    ? packaged
+    : join(__dirname, '..', '..', '..', 'web', 'dist');
 }
 
 function deepFreeze<T>(value: T): T {
