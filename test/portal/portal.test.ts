@@ -222,6 +222,11 @@ describe('portal in the browser', () => {
     expect(text).toContain('Gap: paused for payment card data');
     expect(text).toContain('Terminated');
     expect(text).toContain('Sealed');
+    // Recorded with a gap: the page says so, and never that the call was not recorded.
+    await expect(page.getByText('Why it was not recorded').count()).resolves.toBe(0);
+    await expect(
+      page.getByText('media is missing only in the gaps listed in the story').count(),
+    ).resolves.toBe(1);
     await screenshot(page, 'call-detail-recorded');
     await expectAccessible(page);
 

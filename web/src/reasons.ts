@@ -31,6 +31,11 @@ const GAP_REASONS: Readonly<Record<string, string>> = {
   storageOutage: 'storage outage',
   notPersisting: 'before recording was confirmed',
   recordingStartLatency: 'recording start latency',
+  beforeRecordingStatus: 'before recording status',
+  noMediaReceived: 'no media received',
+  spoolFull: 'local spool full',
+  paused: 'paused',
+  sourceQueueOverflow: 'media bridge queue overflow',
 };
 
 export function gapReasonWords(reason: string): string {
@@ -40,6 +45,10 @@ export function gapReasonWords(reason: string): string {
 export function reasonSentence(reason: string | undefined, outcome: string | undefined): string {
   if (outcome === 'recorded') return 'The call was recorded in full.';
   if (outcome === 'inProgress') return 'The call is in progress.';
+  if (outcome === 'recordedWithGaps')
+    return 'The call was recorded; media is missing only in the gaps listed in the story, each with its reason.';
+  if (outcome === 'noMedia' && reason === undefined)
+    return 'The recording status was set, but no media reached storage; see the gaps for why.';
   if (reason === undefined) return 'The recorder reported no reason.';
   const [head = '', detail] = reason.split(':', 2);
   const base = REASONS[head];
@@ -50,7 +59,10 @@ export function reasonSentence(reason: string | undefined, outcome: string | und
 
 /** What the policy does to the user's call when the recorder is missing (ARCHITECTURE.md §6). */
 export function policyEffect(outcome: string | undefined, type: string | undefined): string {
-  if (outcome === 'recorded' || outcome === 'inProgress') return '';
+  if (outcome === 'recorded' || outcome === 'inProgress' || outcome === 'recordedWithGaps')
+    return '';
+  // The recorder stayed in the call: the policy let it go on, whatever reached storage.
+  if (outcome === 'noMedia') return 'The recorder stayed in the call, so Teams let the call go on.';
   const meeting = type === 'meeting' || type === 'broadcast';
   return meeting
     ? 'With RequiredBeforeMeetingJoin / RequiredDuringMeeting on (the default), Teams kept the user out of or removed them from the meeting.'

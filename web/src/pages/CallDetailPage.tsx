@@ -138,7 +138,11 @@ export function CallDetailPage(props: { api: Api; callId: string }) {
       <Loaded load={load} what="the call">
         {(view) => {
           const i = view.interaction;
-          const isShort = i !== undefined && i.outcome !== 'recorded' && i.outcome !== 'inProgress';
+          const isShort =
+            i !== undefined &&
+            i.outcome !== 'recorded' &&
+            i.outcome !== 'recordedWithGaps' &&
+            i.outcome !== 'inProgress';
           return (
             <>
               {i === undefined ? (
