@@ -80,7 +80,7 @@ describe('npm run package', () => {
   });
 
   it('ships the portal with the function app, where the app looks for it', () => {
-    const app = join(out, 'functions');
+    const app = join(out, 'functions-portal');
     unzip(join(out, `dist/attest-functions-${version}.zip`), app);
     expect(readFileSync(join(app, 'portal/index.html'), 'utf8')).toContain('<html');
     expect(

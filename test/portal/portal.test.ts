@@ -6,6 +6,7 @@
  * (`.ci/run` installs it).
  */
 import { BlobServiceClient } from '@azure/storage-blob';
+import { startAzurite, type AzuriteInstance } from '../../local/src/azurite/azurite-process';
 import type { Page } from 'playwright-core';
 import { join } from 'node:path';
 import { verifyExport } from '../../functions/src/cli/verify-export';
@@ -81,7 +82,15 @@ describe('portal in the browser', () => {
       60_000,
     );
 
+  // Storage of its own: the suite places calls (one answered busy) that the recorder suites'
+  // tenant-wide call lists in the shared emulator must not see.
+  let storage: AzuriteInstance;
+  let sharedConnection: string | undefined;
+
   beforeAll(async () => {
+    storage = await startAzurite({ inMemory: true });
+    sharedConnection = process.env.ATTEST_TEST_STORAGE_CONNECTION;
+    process.env.ATTEST_TEST_STORAGE_CONNECTION = storage.connectionString;
     portal = await startPortalStack();
     // Real-time media: platform timestamps then follow the wall clock that gaps are measured in.
     expect(
@@ -177,6 +186,8 @@ describe('portal in the browser', () => {
 
   afterAll(async () => {
     await portal?.close();
+    process.env.ATTEST_TEST_STORAGE_CONNECTION = sharedConnection;
+    await storage?.close();
   });
 
   const expectAccessible = async (page: Page) => {
