@@ -193,6 +193,8 @@ export interface MediaHostHealth {
   readonly hostId: string;
   readonly version: string;
   readonly region: string;
+  /** Availability zone inside the region (`1`, `2`, `3`), when the host knows it. */
+  readonly zone?: string;
   readonly isDraining: boolean;
   readonly capacity: MediaHostCapacity;
   readonly spoolBytes: number;

@@ -285,6 +285,25 @@ describe('analyseInvite', () => {
     });
     expect(analysis).toMatchObject({ type: 'groupCall' });
   });
+
+  it('places a paired leg among its siblings by participant id', () => {
+    const paired = (own: string) =>
+      analyseInvite({
+        ...call,
+        myParticipantId: own,
+        applicationMetadata: {
+          botData: {
+            pairedRecorders: [
+              { id: 'inst-1', participantId: 'bot-a' },
+              { id: 'inst-1', participantId: 'bot-b' },
+            ],
+          },
+        },
+      });
+    expect(paired('bot-b')).toMatchObject({ pairing: { legIndex: 1, legCount: 2 } });
+    expect(paired('bot-a')).toMatchObject({ pairing: { legIndex: 0, legCount: 2 } });
+    expect(analyseInvite(call)).not.toHaveProperty('pairing');
+  });
 });
 
 describe('roster', () => {

@@ -50,6 +50,19 @@ export interface PolicyInvite {
   readonly isMeeting: boolean;
   /** More than two parties (group call or meeting): policy users may be grouped (`participantCapacity`). */
   readonly isMultiParty: boolean;
+  /**
+   * Present when Teams invited this recorder with siblings of the same policy application
+   * (`ConcurrentInvitationCount = 2` or a paired application: botData `pairedRecorders`).
+   */
+  readonly pairing?: InvitePairing;
+}
+
+/** This leg among the recorder legs Teams invited for the same observed participant. */
+export interface InvitePairing {
+  /** Position of this leg among all legs, ordered by their participant ids (0 first). */
+  readonly legIndex: number;
+  /** How many legs Teams invited (this one included). */
+  readonly legCount: number;
 }
 
 /**
@@ -217,7 +230,23 @@ export function analyseInvite(call: JsonObject): InviteAnalysis {
       stringProp(source, 'region'),
     isMeeting: type === 'meeting' || type === 'broadcast',
     isMultiParty: isMultiParty || isMeeting,
+    ...pairingOf(call, botData),
   };
+}
+
+/** The leg's place among its paired recorders (botData `pairedRecorders` and `myParticipantId`). */
+function pairingOf(
+  call: JsonObject,
+  botData: JsonObject | undefined,
+): { readonly pairing?: InvitePairing } {
+  const own = stringProp(call, 'myParticipantId');
+  const siblings = arrayProp(botData, 'pairedRecorders')
+    .filter(isJsonObject)
+    .map((recorder) => stringProp(recorder, 'participantId'))
+    .filter((id): id is string => id !== undefined && id !== own);
+  if (own === undefined || siblings.length === 0) return {};
+  const legs = [...new Set([own, ...siblings])].sort();
+  return { pairing: { legIndex: legs.indexOf(own), legCount: legs.length } };
 }
 
 /** `applicationMetadata.botData` may be an object or a JSON string. */

@@ -188,6 +188,11 @@ async function answerInvite(
       recordedUserIds: analysis.recordedUserIds,
     },
     region,
+    // A paired leg keeps off its siblings' hosts and zones: before it knows where they run, by
+    // its place among the legs (both invites may arrive at once at different instances).
+    analysis.pairing === undefined
+      ? undefined
+      : { hostIds: [], zones: [], legIndex: analysis.pairing.legIndex },
   );
   const inserting = deps.interactions
     .createIfAbsent(base, extra)

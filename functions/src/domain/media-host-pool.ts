@@ -9,7 +9,11 @@ import {
   type CreateMediaSessionResponse,
   type MediaHostHeartbeat,
 } from '@attest/core';
-import { rankMediaHosts, type MediaHostSkipReason } from './media-host-selection';
+import {
+  rankMediaHosts,
+  type MediaHostSkipReason,
+  type SiblingPlacement,
+} from './media-host-selection';
 import type { MediaHostControl, MediaHostRecord, MediaHostRegistry } from './recorder-ports';
 
 export interface MediaHostPoolOptions {
@@ -88,9 +92,14 @@ export class MediaHostPool {
     };
   }
 
+  /**
+   * Reserves a session on the best host for the call; `siblings` (a paired leg) keeps it off the
+   * hosts and zones of the call's other legs where another host has room.
+   */
   async reserve(
     request: CreateMediaSessionRequest,
     region: string | undefined,
+    siblings?: SiblingPlacement,
   ): Promise<Reservation> {
     const nowMs = this.#options.now().getTime();
     const hosts = await this.#list(nowMs);
@@ -105,6 +114,7 @@ export class MediaHostPool {
       staleAfterInMs: this.#options.staleAfterInMs,
       region,
       pendingByHost,
+      siblings,
     });
     const { skipped } = ranked;
     // A host that just failed a create (often only slow under load) is tried last, not skipped:
