@@ -1,4 +1,4 @@
-import { decideOutcome, type OutcomeFacts } from './call-outcome';
+import { decideLegacyOutcome, decideOutcome, type OutcomeFacts } from './call-outcome';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
@@ -125,5 +125,56 @@ describe('decideOutcome', () => {
       outcome: 'failed',
       outcomeReason: 'terminated',
     });
+  });
+});
+
+describe('decideLegacyOutcome (callLifecycleV1, V2)', () => {
+  const legacyCall = {
+    isEstablished: true,
+    endReason: 'terminated',
+    endedAt: at(60),
+    lifecycleGaps: [],
+    seal: { gaps: [] },
+  };
+
+  it('is recorded with no gaps and lists no beforeRecordingStatus gap', () => {
+    expect(decideLegacyOutcome(legacyCall)).toEqual({ outcome: 'recorded', gaps: [] });
+  });
+
+  it('ends an open mediaHostLost gap when the call ends and fails the call with its reason', () => {
+    const lost = { startedAt: at(30), endedAt: at(30), reason: 'mediaHostLost' };
+    expect(
+      decideLegacyOutcome({
+        ...legacyCall,
+        failureReason: 'mediaHostLost',
+        lifecycleGaps: [lost],
+      }),
+    ).toEqual({
+      outcome: 'failed',
+      outcomeReason: 'mediaHostLost',
+      gaps: [{ ...lost, endedAt: at(60) }],
+    });
+  });
+
+  it('puts the media host gaps after its own and is recordedWithGaps', () => {
+    const own = { startedAt: at(5), endedAt: at(6), reason: 'mediaHostLost' };
+    const hosts = { streamId: 'a', startedAt: at(10), endedAt: at(12), reason: 'spoolFull' };
+    expect(
+      decideLegacyOutcome({ ...legacyCall, lifecycleGaps: [own], seal: { gaps: [hosts] } }),
+    ).toEqual({ outcome: 'recordedWithGaps', gaps: [own, hosts] });
+  });
+
+  it('is failed endedBeforeEstablished when terminated before established', () => {
+    expect(decideLegacyOutcome({ ...legacyCall, isEstablished: false, seal: undefined })).toEqual({
+      outcome: 'failed',
+      outcomeReason: 'endedBeforeEstablished',
+      gaps: [],
+    });
+  });
+
+  it('fails with the end reason when there is no seal', () => {
+    expect(
+      decideLegacyOutcome({ ...legacyCall, endReason: 'callGone', seal: undefined }),
+    ).toMatchObject({ outcome: 'failed', outcomeReason: 'callGone' });
   });
 });

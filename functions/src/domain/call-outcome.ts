@@ -7,6 +7,10 @@
  * the end of the call. `recorded` means media covers that window; a gap inside it makes
  * `recordedWithGaps`; no stored media at all makes `noMedia`. The span from `established` to the
  * 200 is always listed as a `beforeRecordingStatus` gap, but lies outside the recorded window.
+ *
+ * This module is the one owner of a call's gaps: the lifecycle's own (media host loss) and the
+ * media host's (from the seal) are merged here and nowhere else. `decideLegacyOutcome` keeps the
+ * rules `callLifecycleV1` and `V2` shipped with, for instances that still run them.
  */
 import { GapReason, type RecordingGap } from '@attest/core';
 
@@ -110,4 +114,38 @@ export function decideOutcome(facts: OutcomeFacts): CallOutcome {
   return inWindow.length > 0
     ? { outcome: 'recordedWithGaps', gaps: [...gaps, ...inWindow] }
     : { outcome: 'recorded', gaps };
+}
+
+/** What `callLifecycleV1` and `V2` decide from (they predate the recorded window). */
+export interface LegacyOutcomeFacts {
+  readonly isEstablished: boolean;
+  readonly endReason: string;
+  readonly failureReason?: string;
+  readonly endedAt: string;
+  /** Gaps the lifecycle saw; an open `mediaHostLost` gap ends at `endedAt`. */
+  readonly lifecycleGaps: readonly RecordingGap[];
+  /** The media host's seal; absent when not sealed. */
+  readonly seal?: { readonly gaps: readonly RecordingGap[] };
+}
+
+/**
+ * The outcome and gaps as `callLifecycleV1` and `V2` shipped them: every gap counts (no
+ * recorded window, no `noMedia`), and a missing seal fails the call.
+ */
+export function decideLegacyOutcome(facts: LegacyOutcomeFacts): CallOutcome {
+  const ownGaps = facts.lifecycleGaps.map((gap) =>
+    gap.reason === GapReason.mediaHostLost && gap.endedAt === gap.startedAt
+      ? { ...gap, endedAt: facts.endedAt }
+      : gap,
+  );
+  const gaps = [...ownGaps, ...(facts.seal?.gaps ?? [])];
+  if (!facts.isEstablished)
+    return {
+      outcome: 'failed',
+      outcomeReason: facts.endReason === 'terminated' ? 'endedBeforeEstablished' : facts.endReason,
+      gaps,
+    };
+  if (facts.failureReason !== undefined || facts.seal === undefined)
+    return { outcome: 'failed', outcomeReason: facts.failureReason ?? facts.endReason, gaps };
+  return { outcome: gaps.length > 0 ? 'recordedWithGaps' : 'recorded', gaps };
 }
