@@ -198,18 +198,22 @@ export class GraphCallsAdapter implements GraphCalls {
   #client(tenantId: string): Client {
     let client = this.#clients.get(tenantId);
     if (client === undefined) {
-      client = Client.initWithMiddleware({
-        baseUrl: `${this.#options.baseUrl}/`,
-        defaultVersion: 'v1.0',
-        middleware: [
-          new BearerTokenMiddleware(() => this.#options.tokens.getToken(tenantId)),
-          new HTTPMessageHandler(),
-        ],
-      });
+      client = createGraphClient(this.#options.baseUrl, () =>
+        this.#options.tokens.getToken(tenantId),
+      );
       this.#clients.set(tenantId, client);
     }
     return client;
   }
+}
+
+/** A Graph v1.0 client for one tenant's app-only token, without the SDK's retry middleware. */
+export function createGraphClient(baseUrl: string, getToken: () => Promise<string>): Client {
+  return Client.initWithMiddleware({
+    baseUrl: `${baseUrl}/`,
+    defaultVersion: 'v1.0',
+    middleware: [new BearerTokenMiddleware(getToken), new HTTPMessageHandler()],
+  });
 }
 
 /**

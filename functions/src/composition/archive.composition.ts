@@ -9,6 +9,8 @@ import { loadArchiveKeys, type ArchiveKeys } from '../adapters/archive-keys';
 import { keyVaultArchiveKeys, KeyVaultKeys } from '../adapters/key-vault-keys';
 import { BlobArchiveMediaStore, isAzureBlobEndpoint } from '../adapters/blob-archive-media';
 import { GuardedMediaStore } from '../adapters/guarded-archive-media';
+import { createGraphClient, GraphTokenCache } from '../adapters/graph-calls';
+import { GraphMemberGroups } from '../adapters/graph-member-groups';
 import { OpenIdJwtVerifier } from '../adapters/jwt-verifier';
 import {
   archiveTableNames,
@@ -24,7 +26,12 @@ import {
   TablesMediaHostRegistry,
 } from '../adapters/table-stores';
 import type { FunctionsConfig } from '../config/load-config';
-import { configuredScopes, createAdminAccess, type AdminAccess } from '../http/admin-access';
+import {
+  configuredScopes,
+  createAdminAccess,
+  entraGroups,
+  type AdminAccess,
+} from '../http/admin-access';
 import type { ArchiveIntake } from '../domain/archive-intake';
 import { systemClock, type GroupDirectory } from '../domain/archive-ports';
 import { structuredLog } from '../logging/structured-log';
@@ -86,6 +93,28 @@ function archiveKeys(
     shouldDisableChallengeResourceVerification: vault.shouldDisableChallengeResourceVerification,
   });
   return keyVaultArchiveKeys(keys, vault);
+}
+
+/**
+ * Callers' security groups from Graph, for tokens whose `groups` claim overflowed: app-only
+ * tokens of the caller's tenant with the recorder's app registration.
+ */
+function memberGroups(config: FunctionsConfig): GraphMemberGroups {
+  const { recorder } = config;
+  const tokens = new GraphTokenCache({
+    createCredential: (tenantId) =>
+      new ClientSecretCredential(tenantId, recorder.appId, recorder.appSecret, {
+        authorityHost: recorder.entraAuthorityHost,
+        disableInstanceDiscovery: recorder.entraDisableInstanceDiscovery,
+      }),
+    refreshAheadInMs: recorder.graphTokenRefreshAheadInMs,
+    onRefreshFailed: (tenantId) => log.warn('graph token refresh failed', { tenantId }),
+  });
+  return new GraphMemberGroups({
+    clientFor: (tenantId) =>
+      createGraphClient(recorder.graphBaseUrl, () => tokens.getToken(tenantId)),
+    timeoutInMs: recorder.graphTimeoutInMs,
+  });
 }
 
 /** Builds the archive's adapters and registers its functions. */
@@ -172,7 +201,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     keysRefreshIntervalInMs: admin.keysRefreshIntervalInMs,
     keysMaxStaleInMs: admin.keysMaxStaleInMs,
   });
-  const scopes = configuredScopes(archive.rbacScopes);
+  const scopes = configuredScopes(archive.rbacScopes, entraGroups(memberGroups(config)));
   const adminAccess = createAdminAccess({
     verifier,
     ledger,

@@ -123,3 +123,9 @@ export interface RecordingBlobStore {
 export interface GroupDirectory {
   groupsOf(userIds: readonly string[]): Promise<readonly string[]>;
 }
+
+/** Transitive security-group membership of a user, from the directory (Microsoft Graph). */
+export interface MemberGroupsLookup {
+  /** Group object ids; rejects when the directory cannot answer. */
+  memberGroupsOf(tenantId: string, userId: string): Promise<readonly string[]>;
+}

@@ -137,6 +137,11 @@ export function rolesFromClaims(
   return [...out];
 }
 
+/** Whether a role reaches only interactions of its scope groups. */
+export function isScopedRole(role: ArchiveRole): boolean {
+  return SCOPED_ROLES.has(role);
+}
+
 function isInScope(principal: Principal, role: ArchiveRole, target: ScopedTarget): boolean {
   if (!SCOPED_ROLES.has(role)) return true;
   if (principal.scopeGroupIds.includes(ALL_GROUPS)) return true;

@@ -13,9 +13,10 @@ import type {
   InvocationContext,
 } from '@azure/functions';
 import { ErrorCode, LedgerEntryKind, LedgerSubjectType, type LedgerEntryDraft } from '@attest/core';
-import type { LedgerStore } from '../domain/archive-ports';
+import type { LedgerStore, MemberGroupsLookup } from '../domain/archive-ports';
 import {
   authorize,
+  isScopedRole,
   rolesFromClaims,
   type ArchiveAction,
   type Principal,
@@ -26,7 +27,22 @@ import { badRequest, clientFaultOf, problem } from './problem';
 
 /** The caller's scope groups (recorded-user groups they may reach). */
 export interface ScopeSource {
+  /** Throws {@link GroupsUnavailableError} when the caller's groups cannot be learnt. */
   scopeGroupsOf(token: VerifiedToken): Promise<readonly string[]>;
+}
+
+/**
+ * The caller's security groups could not be learnt (the token's `groups` claim overflowed and the
+ * directory lookup failed): the caller is refused, never treated as a member of no group.
+ */
+export class GroupsUnavailableError extends Error {
+  override readonly name = 'GroupsUnavailableError';
+  constructor(options?: { cause?: unknown }) {
+    super(
+      "[ATT_FORBIDDEN] the caller's security groups could not be read from the directory",
+      options,
+    );
+  }
 }
 
 export interface AdminAccessDeps {
@@ -152,21 +168,36 @@ export interface AdminAccess {
 }
 
 export function createAdminAccess(deps: AdminAccessDeps): AdminAccess {
-  async function authenticate(request: HttpRequest): Promise<Principal | undefined> {
+  /** The caller; `scopeGroupIds` is undefined when their groups could not be learnt. */
+  async function identify(
+    request: HttpRequest,
+  ): Promise<{ principal: Principal; isGroupsUnavailable: boolean } | undefined> {
     const verification = await deps.verifier.verify(
       request.headers.get('authorization') ?? undefined,
     );
     if (!verification.isValid) return undefined;
     const { token } = verification;
-    return {
-      userId: token.subject,
+    const roles = rolesFromClaims(token.roles, {
       tenantId: token.tenantId,
-      roles: rolesFromClaims(token.roles, {
-        tenantId: token.tenantId,
-        operatorTenantId: deps.operatorTenantId,
-      }),
-      scopeGroupIds: [...(await deps.scopes.scopeGroupsOf(token))],
-    };
+      operatorTenantId: deps.operatorTenantId,
+    });
+    const base = { userId: token.subject, tenantId: token.tenantId, roles };
+    // Only scoped roles need the caller's groups (a directory lookup when the claim overflowed).
+    if (!roles.some(isScopedRole))
+      return { principal: { ...base, scopeGroupIds: [] }, isGroupsUnavailable: false };
+    try {
+      const scopeGroupIds = [...(await deps.scopes.scopeGroupsOf(token))];
+      return { principal: { ...base, scopeGroupIds }, isGroupsUnavailable: false };
+    } catch (error) {
+      if (!(error instanceof GroupsUnavailableError)) throw error;
+      return { principal: { ...base, scopeGroupIds: [] }, isGroupsUnavailable: true };
+    }
+  }
+
+  async function authenticate(request: HttpRequest): Promise<Principal | undefined> {
+    const identity = await identify(request);
+    if (identity?.isGroupsUnavailable === true) throw new GroupsUnavailableError();
+    return identity?.principal;
   }
 
   function route(
@@ -175,10 +206,20 @@ export function createAdminAccess(deps: AdminAccessDeps): AdminAccess {
     options: AdminRouteOptions = {},
   ): HttpHandler {
     return async (request, context) => {
-      const principal = await authenticate(request);
-      if (principal === undefined) {
+      const identity = await identify(request);
+      if (identity === undefined) {
         context.warn('admin request unauthenticated', { action });
         return problem(401, ErrorCode.Unauthorized, 'a valid bearer token is required');
+      }
+      const { principal } = identity;
+      if (identity.isGroupsUnavailable) {
+        const refusal = deniedOutcome(principal, action, 'groupsUnavailable', {
+          type: LedgerSubjectType.query,
+          id: requestPath(request).slice(0, 200),
+        });
+        await deps.ledger.append(refusal.entry!);
+        context.warn('admin request refused: caller groups unavailable', { action });
+        return refusal.response;
       }
       try {
         assertSafeIds(request.params);
@@ -211,7 +252,7 @@ export function createAdminAccess(deps: AdminAccessDeps): AdminAccess {
   return { authenticate, route };
 }
 
-/** Scope groups from configuration: by user object id and by the token's `groups` claim. */
+/** Scope groups from configuration: by user object id and by the caller's security groups. */
 export function configuredScopes(
   scopes: Readonly<Record<string, readonly string[]>>,
   groupsOf: (token: VerifiedToken) => Promise<readonly string[]> = (token) =>
@@ -230,4 +271,34 @@ export function configuredScopes(
 export function groupsClaim(token: VerifiedToken): string[] {
   const groups = token.claims.groups;
   return Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string') : [];
+}
+
+/**
+ * Whether Entra left the groups out of the token because the caller is in too many (the
+ * "groups overage" claim): `_claim_names.groups` (JWT access and ID tokens) or `hasgroups: true`
+ * (implicit flow). The caller's groups must then be read from Microsoft Graph.
+ */
+export function hasGroupsOverage(token: VerifiedToken): boolean {
+  const names = token.claims._claim_names;
+  const hasClaimName =
+    typeof names === 'object' && names !== null && 'groups' in (names as Record<string, unknown>);
+  return hasClaimName || token.claims.hasgroups === true || token.claims.hasgroups === 'true';
+}
+
+/**
+ * The caller's security groups as Entra states them: the token's `groups` claim, or on overage
+ * the directory's transitive membership (Graph `getMemberObjects`, security groups only). A
+ * directory failure rejects with {@link GroupsUnavailableError} (the caller is refused).
+ */
+export function entraGroups(
+  directory: MemberGroupsLookup,
+): (token: VerifiedToken) => Promise<readonly string[]> {
+  return async (token) => {
+    if (!hasGroupsOverage(token)) return groupsClaim(token);
+    try {
+      return await directory.memberGroupsOf(token.tenantId, token.subject);
+    } catch (error) {
+      throw new GroupsUnavailableError({ cause: error });
+    }
+  };
 }

@@ -13,6 +13,7 @@ import { handleControl } from './control/control-api';
 import { SimulatedEntra } from './entra/entra';
 import { SimulatedEntraSignIn } from './entra/entra-sign-in';
 import { GraphCallsApi, graphSchemaDir } from './graph/calls-api';
+import { GraphDirectoryApi } from './graph/directory-api';
 import { SimulatedKeyVault, type VaultKeyDefinition } from './keyvault/key-vault';
 import { SchemaValidator } from './graph/schema-validator';
 import type { Directory } from './policy/model';
@@ -92,6 +93,8 @@ export interface TeamsSimulator {
   readonly webhookOpenIdConfigurationUrl: string;
   readonly engine: CallEngine;
   readonly graph: GraphCallsApi;
+  /** Graph's directory subset: users' group membership (groups overage fallback). */
+  readonly directoryApi: GraphDirectoryApi;
   readonly entra: SimulatedEntra;
   readonly deliverer: WebhookDeliverer;
   /** The Key Vault stand-in; its vault URI is {@link url}. */
@@ -171,10 +174,12 @@ export async function startTeamsSimulator(
     log,
     validator: SchemaValidator.fromDirectory(graphSchemaDir()),
   });
+  const directoryApi = new GraphDirectoryApi({ entra, directory: () => directory });
   const controlDeps = {
     controlToken,
     engine,
     graph,
+    directoryApi,
     entra,
     deliverer,
     clock,
@@ -193,6 +198,7 @@ export async function startTeamsSimulator(
       void (async () => {
         try {
           if (await handleControl(controlDeps, req, res, url, body)) return;
+          if (await directoryApi.handle(req, res, url)) return;
           if (await graph.handle(req, res, url, body)) return;
           if (await signIn.handle(req, res, url, body)) return;
           if (await entra.handle(req, res, url, body)) return;
@@ -240,6 +246,7 @@ export async function startTeamsSimulator(
     webhookOpenIdConfigurationUrl: `${baseUrl}${SimulatedEntra.webhookMetadataPath}`,
     engine,
     graph,
+    directoryApi,
     entra,
     deliverer,
     keyVault,

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallEngine, EngineBehaviour } from '../calls/call-engine';
 import type { SimulatedEntra } from '../entra/entra';
 import type { GraphCallsApi } from '../graph/calls-api';
+import type { GraphDirectoryApi } from '../graph/directory-api';
 import type { CompliancePolicy, Directory, PortalRole } from '../policy/model';
 import { validateDirectory } from '../policy/policy-engine';
 import {
@@ -26,6 +27,8 @@ export interface ControlApiDeps {
   readonly controlToken: string;
   readonly engine: CallEngine;
   readonly graph: GraphCallsApi;
+  /** Graph's directory subset (groups overage fallback). */
+  readonly directoryApi: GraphDirectoryApi;
   readonly entra: SimulatedEntra;
   readonly deliverer: WebhookDeliverer;
   readonly clock: SimClock;
@@ -266,6 +269,8 @@ export async function handleControl(
         userId?: unknown;
         roles?: unknown;
         audience?: unknown;
+        groups?: unknown;
+        isGroupsOverage?: unknown;
       };
       if (typeof b.tenantId !== 'string' || typeof b.userId !== 'string')
         return send(res, 400, {
@@ -278,10 +283,30 @@ export async function handleControl(
         userId: b.userId,
         ...(Array.isArray(b.roles) ? { roles: b.roles as PortalRole[] } : {}),
         ...(typeof b.audience === 'string' ? { audience: b.audience } : {}),
+        ...(Array.isArray(b.groups)
+          ? { groups: b.groups.filter((g): g is string => typeof g === 'string') }
+          : {}),
+        ...(b.isGroupsOverage === true ? { isGroupsOverage: true } : {}),
       });
       return issued
         ? send(res, 200, issued)
         : send(res, 404, { code: 'SIM_NOT_FOUND', message: 'unknown tenant or user', status: 404 });
+    }
+    if (path === '/_sim/graph/directory/fault' && (method === 'PUT' || method === 'DELETE')) {
+      if (method === 'DELETE') {
+        deps.directoryApi.fault = undefined;
+        return send(res, 200, { fault: null });
+      }
+      const b = (await body()) as { status?: unknown };
+      const status = typeof b.status === 'number' ? b.status : 503;
+      if (!Number.isInteger(status) || status < 400 || status > 599)
+        return send(res, 400, {
+          code: 'SIM_INVALID_REQUEST',
+          message: 'status must be an HTTP error status (400 to 599)',
+          status: 400,
+        });
+      deps.directoryApi.fault = { status };
+      return send(res, 200, { fault: deps.directoryApi.fault });
     }
     if (method === 'POST' && path === '/_sim/clock/advance') {
       if (!isManual(deps.clock))

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Directory, PortalRole } from '../policy/model';
+import { transitiveGroupIds } from '../graph/directory-api';
 import type { SimClock } from '../util/clock';
 import { sendJson } from '../util/http';
 import {
@@ -31,7 +32,15 @@ export interface EntraOptions {
   readonly directory: () => Directory;
   readonly clock: SimClock;
   readonly portalAudience?: string;
+  /**
+   * Most groups a user token lists before Entra replaces them with the overage claim. Default
+   * 200 (Entra's limit for JWTs).
+   */
+  readonly groupsOverageLimit?: number;
 }
+
+/** Entra's limit of groups in a JWT before the overage claim replaces them. */
+export const GROUPS_OVERAGE_LIMIT = 200;
 
 interface AadError {
   readonly status: number;
@@ -299,6 +308,10 @@ export class SimulatedEntra {
     roles?: readonly PortalRole[];
     audience?: string;
     lifetimeInS?: number;
+    /** Security group ids for the `groups` claim; default the user's transitive groups. */
+    groups?: readonly string[];
+    /** Replace the groups with the overage claim whatever their number. */
+    isGroupsOverage?: boolean;
   }): Promise<{ access_token: string; expires_in: number; token_type: 'Bearer' } | undefined> {
     const tenant = this.#options.directory().tenants.find((t) => t.id === input.tenantId);
     const user = tenant?.users.find(
@@ -307,6 +320,22 @@ export class SimulatedEntra {
     if (tenant === undefined || user === undefined) return undefined;
     const nowInS = Math.floor(this.#options.clock.nowInMs() / 1000);
     const lifetime = input.lifetimeInS ?? ACCESS_TOKEN_LIFETIME_IN_S;
+    const groups = input.groups ?? transitiveGroupIds(tenant, user.id);
+    // Over the limit Entra leaves the groups out and points at Graph instead ("groups overage").
+    const groupClaims =
+      input.isGroupsOverage === true ||
+      groups.length > (this.#options.groupsOverageLimit ?? GROUPS_OVERAGE_LIMIT)
+        ? {
+            _claim_names: { groups: 'src1' },
+            _claim_sources: {
+              src1: {
+                endpoint: `${this.#options.baseUrl()}/v1.0/users/${user.id}/getMemberObjects`,
+              },
+            },
+          }
+        : groups.length > 0
+          ? { groups: [...groups] }
+          : {};
     const token = await signJwt(this.tokenKey, {
       aud: input.audience ?? this.portalAudience,
       iss: `${this.#options.baseUrl()}/${tenant.id}/v2.0`,
@@ -319,6 +348,7 @@ export class SimulatedEntra {
       name: user.displayName,
       preferred_username: user.userPrincipalName ?? `${user.id}@${tenant.id}`,
       roles: input.roles ?? user.portalRoles ?? [],
+      ...groupClaims,
       ver: '2.0',
     });
     return { access_token: token, expires_in: lifetime, token_type: 'Bearer' };
