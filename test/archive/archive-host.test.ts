@@ -120,12 +120,21 @@ describe('archive through the local Functions host', () => {
   });
 
   it('sealed the interaction with the default seven-year class and wrote recorded and sealed entries', async () => {
-    const entries = await ledgerEntries();
+    const entries = (await ledgerEntries()).filter((e) => e.subjectType === 'interaction');
     expect(entries.slice(0, 2).map((e) => [e.kind, e.subjectId])).toEqual([
       ['recorded', 'int-h1'],
       ['sealed', 'int-h1'],
     ]);
     expect(entries[1]!.details.expiresAt).toBe('2033-01-05T10:10:00.000Z');
+  });
+
+  it('recorded the custody configuration of its first start in the ledger', async () => {
+    await archive.whenConfigurationRecorded;
+    const entries = (await ledgerEntries()).filter((e) => e.kind === 'configurationChanged');
+    expect(entries.map((e) => [e.subjectId, e.tenantId, e.details.previousSha256])).toEqual([
+      ['custody', undefined, null],
+    ]);
+    expect(String(entries[0]!.details.changedSections).split(',')).toContain('scopes');
   });
 
   it('keeps the write-once copy of the ledger in an append blob', async () => {

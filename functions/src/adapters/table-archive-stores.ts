@@ -24,6 +24,8 @@ export interface ArchiveTableNames {
   readonly expiry: string;
   readonly holds: string;
   readonly ledger: string;
+  /** Deployment-wide archive state (the last recorded custody configuration). */
+  readonly settings: string;
 }
 
 /** Table names, with an optional prefix (letters and digits) for isolation. */
@@ -33,6 +35,7 @@ export function archiveTableNames(prefix = ''): ArchiveTableNames {
     expiry: `${prefix}archiveexpiry`,
     holds: `${prefix}legalholds`,
     ledger: `${prefix}ledger`,
+    settings: `${prefix}archivesettings`,
   };
 }
 

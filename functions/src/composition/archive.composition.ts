@@ -3,6 +3,7 @@ import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { createArchiveActivities } from '../activities/archive.activities';
 import { createCompletenessActivities } from '../activities/completeness.activities';
 import { createExportActivities } from '../activities/export.activities';
+import { recordCustodyConfiguration } from '../activities/custody-configuration.activities';
 import { createGdprActivities } from '../activities/gdpr.activities';
 import { AppendBlobLedgerMirror } from '../adapters/append-blob-ledger';
 import { loadArchiveKeys, type ArchiveKeys } from '../adapters/archive-keys';
@@ -17,6 +18,7 @@ import {
   TableArchiveRecordStore,
   TableHoldStore,
 } from '../adapters/table-archive-stores';
+import { TableCustodyConfigurationStore } from '../adapters/table-custody-configuration';
 import { TableLedgerStore } from '../adapters/table-ledger';
 import { StoreLiveCallLocator } from '../adapters/live-call-locator';
 import { createStorageClients } from '../adapters/storage-clients';
@@ -45,6 +47,8 @@ export interface ArchiveComposition {
   readonly adminAccess: AdminAccess;
   /** Resolves when the ledger's write-once copy has caught up (tests, graceful shutdown). */
   readonly whenLedgerMirrored: () => Promise<void>;
+  /** Settles when this start's custody configuration is compared and, if changed, recorded. */
+  readonly whenConfigurationRecorded: Promise<void>;
 }
 
 /**
@@ -139,6 +143,30 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
         );
   const ledger = new TableLedgerStore(storage.tableClient(names.ledger), clock, mirror, () =>
     log.warn('ledger mirror append failed; kept for the next batch', {}),
+  );
+  const whenConfigurationRecorded = recordCustodyConfiguration(
+    { store: new TableCustodyConfigurationStore(storage.tableClient(names.settings)), ledger },
+    {
+      retentionPolicy: archive.retentionPolicy,
+      rbacScopes: archive.rbacScopes,
+      userGroups: archive.userGroups,
+      operatorTenantId: archive.operatorTenantId ?? null,
+      disposition: {
+        approvalTimeoutInMs: archive.approvalTimeoutInMs,
+        approvalReminderIntervalInMs: archive.approvalReminderIntervalInMs,
+      },
+    },
+  ).then(
+    (entry) =>
+      log.info('custody configuration checked', {
+        isChanged: entry !== undefined,
+        ...(entry === undefined ? {} : { ledgerSeq: entry.seq }),
+      }),
+    // Loud, not fatal: recording must not stop; the next start compares again.
+    (error: unknown) =>
+      log.error('custody configuration could not be recorded in the ledger', {
+        error: error instanceof Error ? error.name : 'unknown',
+      }),
   );
   const blobService = storage.blobService();
   const blobs = new BlobArchiveMediaStore(blobService, {
@@ -278,6 +306,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
   return {
     adminAccess,
     whenLedgerMirrored: () => ledger.whenMirrored(),
+    whenConfigurationRecorded,
     intake: {
       recordInvite: (interaction) => activities.recordInvite(interaction),
       recordSealed: async (interaction) => {

@@ -2,6 +2,7 @@
  * Ports of the compliance archive. The composition root builds the adapters (Azure Tables and
  * Blobs, or in-memory ones in tests); everything else receives these interfaces.
  */
+import type { CustodyConfigurationState } from './custody-configuration';
 import type {
   DispositionMode,
   InteractionRecord,
@@ -122,6 +123,12 @@ export interface RecordingBlobStore {
 /** The recorded users' groups (Graph in Azure; configuration locally). */
 export interface GroupDirectory {
   groupsOf(userIds: readonly string[]): Promise<readonly string[]>;
+}
+
+/** The custody configuration recorded at the last start (see custody-configuration.ts). */
+export interface CustodyConfigurationStore {
+  get(): Promise<CustodyConfigurationState | undefined>;
+  put(state: CustodyConfigurationState): Promise<void>;
 }
 
 /** Transitive security-group membership of a user, from the directory (Microsoft Graph). */
