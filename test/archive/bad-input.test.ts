@@ -28,6 +28,15 @@ const routes: Record<string, RouteRow> = {
     handler: 'deleteInteraction',
     call: { method: 'DELETE', params: ofInteraction },
   },
+  changeRetentionClass: {
+    handler: 'changeRetentionClass',
+    call: {
+      method: 'POST',
+      params: ofInteraction,
+      body: { retentionClass: 'mifid', reason: 'trade call' },
+    },
+    hasBody: true,
+  },
   listHolds: { handler: 'listHolds', call: {} },
   placeHold: {
     handler: 'placeHold',

@@ -32,6 +32,7 @@ import type {
 import { ArchiveState } from '../domain/archive-ports';
 import type { DispositionCheck, DisposeOutcome } from '../domain/archive-names';
 import type { GuardedMediaStore } from '../adapters/guarded-archive-media';
+import { createRetentionClassActivities } from './retention-class.activities';
 
 export interface ArchiveLogger {
   info(message: string, fields: Readonly<Record<string, string | number | boolean>>): void;
@@ -124,6 +125,8 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
   }
 
   return {
+    ...createRetentionClassActivities(deps),
+
     /** First outcome of an invite: archived without retention until sealed; one `recorded` ledger entry. */
     async recordInvite(interaction: InteractionRecord): Promise<void> {
       const groupIds = await deps.groups.groupsOf(interaction.recordedUserIds);

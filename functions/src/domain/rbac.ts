@@ -38,6 +38,8 @@ export const ArchiveAction = {
   requestDisposition: 'requestDisposition',
   decideDisposition: 'decideDisposition',
   deleteInteraction: 'deleteInteraction',
+  /** `POST archive/interactions/{tenantId}/{interactionId}/retention`: extend to another class. */
+  changeRetentionClass: 'changeRetentionClass',
   viewLedger: 'viewLedger',
   completenessReport: 'completenessReport',
   subjectExport: 'subjectExport',
@@ -72,6 +74,7 @@ export const RolePermissions: Readonly<Record<ArchiveRole, readonly ArchiveActio
     'requestDisposition',
     'decideDisposition',
     'deleteInteraction',
+    'changeRetentionClass',
     'viewLedger',
     'completenessReport',
     'subjectExport',

@@ -3,6 +3,7 @@
  * Every read is within the caller's tenant (see archive-scope.ts).
  */
 import { canonicalJson, ErrorCode, LedgerEntryKind, LedgerSubjectType } from '@attest/core';
+import { z } from 'zod';
 import { readPlaintextStream, readStoredManifest } from '../adapters/archive-media-reader';
 import { dispositionInstanceId } from '../domain/archive-names';
 import { parseSearchQuery, SEARCH_PARAMETERS } from '../domain/archive-search';
@@ -12,6 +13,12 @@ import type { ArchiveAdminDeps } from './archive-admin.http';
 import { interactionSubject, loadRecord, targetOf } from './archive-scope';
 import { rangeResponse } from './byte-range';
 import { badRequest, conflict, notFound, problem } from './problem';
+import { parseBody, textSchema } from './request-body';
+
+const changeRetentionClassBody = z.strictObject({
+  retentionClass: textSchema(64),
+  reason: textSchema(500),
+});
 
 type Deps = Pick<
   ArchiveAdminDeps,
@@ -111,6 +118,28 @@ export function createInteractionRoutes(deps: Deps, access: AdminAccess) {
       },
       { query: ['download'] },
     ),
+
+    /**
+     * POST archive/interactions/{tenantId}/{interactionId}/retention `{ retentionClass, reason }`:
+     * moves a sealed interaction to another class that keeps it at least as long. 200 with the
+     * interaction; 409 when not sealed, already in the class, or the class would shorten it.
+     */
+    changeRetentionClass: access.route('changeRetentionClass', async (request, principal) => {
+      const record = await loadRecord(deps.records, request, principal);
+      const subject = interactionSubject(record);
+      const refusal = refusalOf(principal, 'changeRetentionClass', subject, targetOf(record));
+      if (refusal !== undefined) return refusal;
+      const body = await parseBody(request, changeRetentionClassBody);
+      const changed = await deps.activities.changeRetentionClass({
+        tenantId: record.interaction.tenantId,
+        interactionId: record.interaction.interactionId,
+        className: body.retentionClass,
+        reason: body.reason,
+        actor: principal.userId,
+      });
+      // The activity wrote the decision's entry (retentionClassChanged).
+      return { response: { status: 200, jsonBody: { interaction: changed.record.interaction } } };
+    }),
 
     /**
      * DELETE archive/interactions/{tenantId}/{interactionId}: asks for the deletion of an

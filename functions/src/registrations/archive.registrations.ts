@@ -58,6 +58,12 @@ const routes: readonly {
     method: 'GET',
     handler: 'media',
   },
+  {
+    name: 'archiveChangeRetentionClass',
+    route: 'archive/interactions/{tenantId}/{interactionId}/retention',
+    method: 'POST',
+    handler: 'changeRetentionClass',
+  },
   { name: 'archiveListHolds', route: 'archive/holds', method: 'GET', handler: 'listHolds' },
   { name: 'archivePlaceHold', route: 'archive/holds', method: 'POST', handler: 'placeHold' },
   {
