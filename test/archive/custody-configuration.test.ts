@@ -58,7 +58,7 @@ describe('custody configuration in the ledger', () => {
   });
 
   it('writes one entry naming the changed section when a retention class changes', async () => {
-    const { ledger, start } = setup();
+    const { start } = setup();
     const first = await start(base);
     const longer = {
       ...base,
