@@ -73,7 +73,26 @@ export type ParticipantIdentityKind =
 export const StreamKind = { audio: 'audio', video: 'video', vbss: 'vbss' } as const;
 export type StreamKind = (typeof StreamKind)[keyof typeof StreamKind];
 
-/** Maps a media source id (MSI, Graph `mediaStreams[].sourceId`) to a participant. */
+/**
+ * A party of a call as every process sees it: Graph's participant id, who it is, and the media
+ * source ids (MSIs) of its streams. The roster (`RosterParticipant`), the lifecycle's history of
+ * it (`ParticipantHistory`), the interaction's row (`InteractionParticipant`) and the manifest
+ * (`ManifestParticipant`) are this type with what each of them adds; the mappers between them
+ * are in `participants.ts`. No personal data: names travel beside it, under `pii` or a
+ * `displayName` the logger never writes.
+ */
+export interface CallParticipant {
+  readonly participantId: string;
+  readonly identityKind: ParticipantIdentityKind;
+  /** Object id or phone number id; opaque. */
+  readonly identityId?: string;
+  readonly msis: readonly string[];
+}
+
+/**
+ * Maps one media source id (MSI, Graph `mediaStreams[].sourceId`) to a participant: the control
+ * API's per-stream view of a {@link CallParticipant} (the media host routes frames by MSI).
+ */
 export interface ParticipantMapping {
   readonly msi: string;
   readonly participantId: string;
@@ -154,6 +173,12 @@ export interface RecordingGap {
   readonly actor?: string;
 }
 
+/**
+ * One stored stream as the media host's seal reports it: the one stream summary that crosses
+ * from the media host to the function app. The interaction's row (`InteractionStream`) is a
+ * subset of it; `streamSummaryOf` (manifest) and `interactionStreamOf` (streams.ts) map to and
+ * from it.
+ */
 export interface StreamSummary {
   readonly streamId: string;
   readonly kind: StreamKind;

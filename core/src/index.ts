@@ -2,6 +2,7 @@ export * from './errors';
 export * from './ids';
 export * from './control-api';
 export * from './interaction';
+export * from './call-mappers';
 export * from './crypto';
 export * from './media-protocol';
 export * from './graph';

@@ -5,7 +5,7 @@
  * `interactionparticipants` / `interactionstreams` with PartitionKey = interactionId.
  * Arrays and objects are stored as JSON text columns with a `Json` suffix.
  */
-import type { RecordingGap, StreamKind, ParticipantIdentityKind } from './control-api';
+import type { CallParticipant, RecordingGap, StreamSummary } from './control-api';
 
 export const InteractionType = {
   p2p: 'p2p',
@@ -93,29 +93,23 @@ export interface InteractionRecord {
   readonly expiresAt?: string;
 }
 
-export interface InteractionParticipant {
+/** A participant's row: the {@link CallParticipant} and what the call showed of them. */
+export interface InteractionParticipant extends CallParticipant {
   readonly interactionId: string;
-  readonly participantId: string;
-  readonly identityKind: ParticipantIdentityKind;
-  readonly identityId?: string;
   readonly displayName?: string;
   /** `organizer`, `presenter`, `attendee`, `producer`, `recordedUser`, … */
   readonly role?: string;
   readonly joinedAt?: string;
   readonly leftAt?: string;
-  readonly msis: readonly string[];
   readonly isInLobby?: boolean;
 }
 
-export interface InteractionStream {
+/** A stream's row: the part of the seal's {@link StreamSummary} the listings need. */
+export interface InteractionStream extends Pick<
+  StreamSummary,
+  'streamId' | 'kind' | 'msi' | 'participantId' | 'blobName' | 'bytes' | 'durationInMs'
+> {
   readonly interactionId: string;
-  readonly streamId: string;
-  readonly kind: StreamKind;
-  readonly msi: string;
-  readonly participantId?: string;
-  readonly blobName: string;
-  readonly bytes: number;
-  readonly durationInMs: number;
 }
 
 /** Azure Table names used by the function app. */

@@ -1,5 +1,5 @@
 /** Roster (participants) notifications → MSI mappings for the media host. Pure. */
-import type { ParticipantMapping, StreamKind } from '../control-api';
+import type { CallParticipant, ParticipantMapping, StreamKind } from '../control-api';
 import { identityOf } from './invite';
 import {
   arrayProp,
@@ -10,15 +10,12 @@ import {
   type JsonObject,
 } from './comms-notifications';
 
-export interface RosterParticipant {
-  readonly participantId: string;
-  readonly identityKind: ParticipantMapping['identityKind'];
-  readonly identityId?: string;
+/** A participant as one roster notification shows it. */
+export interface RosterParticipant extends CallParticipant {
   readonly isInLobby: boolean;
   readonly isMuted: boolean;
   readonly isSharingScreen: boolean;
   readonly isVideoOn: boolean;
-  readonly msis: readonly string[];
   /** Personal data: log only under `pii`. */
   readonly displayName?: string;
 }

@@ -6,7 +6,7 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { sha256Hex } from '../crypto/hash';
-import type { ParticipantIdentityKind, RecordingGap, StreamKind } from '../control-api';
+import type { CallParticipant, RecordingGap, StreamKind } from '../control-api';
 import {
   isSignatureAlgorithm,
   signatureAlgorithmOf,
@@ -62,12 +62,8 @@ export interface ManifestStream {
   readonly timeline?: readonly { readonly mediaInMs: number; readonly timestamp100ns: string }[];
 }
 
-export interface ManifestParticipant {
-  readonly participantId: string;
-  readonly identityKind: ParticipantIdentityKind;
-  readonly identityId?: string;
-  readonly msis: readonly string[];
-}
+/** The manifest's participant is exactly the {@link CallParticipant} (format: docs/manifest.md). */
+export type ManifestParticipant = CallParticipant;
 
 export interface ManifestEncryption {
   readonly alg: 'A256GCM';

@@ -5,9 +5,9 @@
  */
 import {
   errorCodeOf,
-  type InteractionParticipant,
+  interactionParticipantOf,
+  interactionStreamOf,
   type InteractionRecord,
-  type InteractionStream,
 } from '@attest/core';
 import type { ArchiveIntake } from '../domain/archive-intake';
 import type {
@@ -38,6 +38,20 @@ export interface RecorderActivityDeps {
 const failureReason = (error: unknown): string => errorCodeOf(error) ?? 'ATT_INTERNAL';
 
 export function createRecorderActivities(deps: RecorderActivityDeps) {
+  /**
+   * Lifecycles started before they carried the interaction record finalise without one: their
+   * record is the row's record columns (read once, at the end).
+   */
+  const startedWithoutRecord = async (
+    tenantId: string,
+    interactionId: string,
+  ): Promise<InteractionRecord | undefined> => {
+    const row = await deps.interactions.get(tenantId, interactionId);
+    if (row === undefined) return undefined;
+    const interaction: InteractionRecord & { callState?: string } = { ...row };
+    delete interaction.callState;
+    return interaction;
+  };
   const updateRecordingStatus = async (
     input: UpdateRecordingStatusInput,
   ): Promise<GraphActivityResult> => {
@@ -129,41 +143,25 @@ export function createRecorderActivities(deps: RecorderActivityDeps) {
       await deps.interactions.update(input.tenantId, input.interactionId, input.patch);
     },
 
-    /** Idempotent: upserts rows and hands the final record to the archive (itself idempotent). */
+    /**
+     * Idempotent: upserts the participant and stream rows, applies the final patch to the
+     * interaction row, and hands the lifecycle's final record to the archive (itself idempotent).
+     */
     async finalizeInteraction(input: FinalizeInteractionInput): Promise<void> {
-      const participants: InteractionParticipant[] = input.participants.map((p) => ({
-        interactionId: input.interactionId,
-        participantId: p.participantId,
-        identityKind: p.identityKind,
-        identityId: p.identityId,
-        displayName: p.displayName,
-        joinedAt: p.joinedAt,
-        leftAt: p.leftAt,
-        msis: p.msis,
-        isInLobby: p.wasInLobby,
-        role: p.hasShared ? 'presenter' : undefined,
-      }));
-      const streams: InteractionStream[] = (input.seal?.streams ?? []).map((s) => ({
-        interactionId: input.interactionId,
-        streamId: s.streamId,
-        kind: s.kind,
-        msi: s.msi,
-        participantId: s.participantId,
-        blobName: s.blobName,
-        bytes: s.bytes,
-        durationInMs: s.durationInMs,
-      }));
+      const participants = input.participants.map((p) =>
+        interactionParticipantOf(input.interactionId, p),
+      );
+      const streams = (input.seal?.streams ?? []).map((s) =>
+        interactionStreamOf(input.interactionId, s),
+      );
       await deps.interactions.upsertParticipants(participants);
       await deps.interactions.upsertStreams(streams);
       await deps.interactions.update(input.tenantId, input.interactionId, input.patch);
-      const record = await deps.interactions.get(input.tenantId, input.interactionId);
-      if (record !== undefined) {
-        const interaction: InteractionRecord & { callState?: string } = { ...record };
-        delete interaction.callState;
-        await deps.archive.recordSealed(interaction);
-      }
+      const interaction =
+        input.interaction ?? (await startedWithoutRecord(input.tenantId, input.interactionId));
+      if (interaction !== undefined) await deps.archive.recordSealed(interaction);
       deps.log.info('interaction finalized', {
-        callId: record?.callId,
+        callId: interaction?.callId,
         interactionId: input.interactionId,
         outcome: input.patch.outcome,
         streamCount: streams.length,

@@ -5,7 +5,9 @@
  */
 import type {
   CallState,
+  InteractionRecord,
   MediaHostEventKind,
+  ParticipantHistory,
   ParticipantMapping,
   RecordingGap,
   RecordingStatus,
@@ -58,12 +60,22 @@ interface CallEventBase {
   readonly at: string;
 }
 
+/** What a call update revealed about its meeting (`establishing` usually does). */
+export interface MeetingFacts {
+  readonly meetingId?: string;
+  readonly joinWebUrl?: string;
+}
+
 export type CallEvent =
   | (CallEventBase & {
       readonly kind: 'callState';
       readonly state: CallState;
       readonly resultInfo?: ResultInfo;
+      /** Present when this update showed the call is a meeting. */
+      readonly meeting?: MeetingFacts;
     })
+  /** A call update the lifecycle does not act on (`establishing`) showed the call is a meeting. */
+  | (CallEventBase & { readonly kind: 'meeting'; readonly meeting: MeetingFacts })
   | (CallEventBase & {
       readonly kind: 'roster';
       readonly participants: readonly RosterParticipant[];
@@ -110,18 +122,6 @@ export interface CallLifecycleSettings {
   readonly recordingStartWaitInMs?: number;
 }
 
-export interface ParticipantState {
-  readonly participantId: string;
-  readonly identityKind: RosterParticipant['identityKind'];
-  readonly identityId?: string;
-  readonly displayName?: string;
-  readonly joinedAt: string;
-  readonly leftAt?: string;
-  readonly msis: readonly string[];
-  readonly wasInLobby: boolean;
-  readonly hasShared: boolean;
-}
-
 /** State carried across `continueAsNew`. */
 export interface CallLifecycleState {
   readonly phase: 'awaitingEstablished' | 'established';
@@ -136,11 +136,13 @@ export interface CallLifecycleState {
   readonly healthFailures: number;
   readonly statusHistory: readonly RecordingStatusChange[];
   readonly gaps: readonly RecordingGap[];
-  readonly participants: Readonly<Record<string, ParticipantState>>;
+  readonly participants: Readonly<Record<string, ParticipantHistory>>;
   /** V3: when Graph confirmed `recording` and the media host persists, ISO 8601. */
   readonly recordingConfirmedAt?: string;
   /** V3: after `established` without the fast path's report, when the lifecycle stops waiting. */
   readonly recordingStartDueAt?: string;
+  /** Set once an update showed the call is a meeting: the final record's type is `meeting`. */
+  readonly meeting?: MeetingFacts;
   /** Latest roster mapping not yet forwarded (before persistence started). */
   readonly pendingMappings?: readonly ParticipantMapping[];
   readonly seenDeliveryIds: readonly string[];
@@ -153,6 +155,12 @@ export interface CallLifecycleInput {
   readonly session: MediaSessionRef;
   /** When the fast path sent the answer, ISO 8601. */
   readonly answeredAt: string;
+  /**
+   * The interaction record as the answered invite made it (the one handed to the archive's
+   * `recordInvite`). The lifecycle completes it and hands the final record to
+   * `finalizeInteraction`. Absent in instances started before it was added.
+   */
+  readonly interaction?: InteractionRecord;
   readonly settings: CallLifecycleSettings;
   /** Present after continueAsNew. */
   readonly state?: CallLifecycleState;
@@ -212,6 +220,11 @@ export interface FinalizeInteractionInput {
   readonly tenantId: string;
   readonly interactionId: string;
   readonly patch: InteractionPatch;
-  readonly participants: readonly ParticipantState[];
+  readonly participants: readonly ParticipantHistory[];
   readonly seal?: SealSummary;
+  /**
+   * The final interaction record, handed to the archive as is. Absent from instances started
+   * before the lifecycle carried the record: the activity then reads the row back.
+   */
+  readonly interaction?: InteractionRecord;
 }

@@ -4,10 +4,10 @@
  * No I/O, no clock: every time is an argument, so every version of the orchestration replays the
  * same, and the rules have unit tests of their own.
  */
-import type { RosterParticipant } from '@attest/core';
-import type { CallLifecycleSettings, ParticipantState } from './call-lifecycle.contract';
+import type { ParticipantHistory, RosterParticipant } from '@attest/core';
+import type { CallLifecycleSettings } from './call-lifecycle.contract';
 
-export type Participants = Readonly<Record<string, ParticipantState>>;
+export type Participants = Readonly<Record<string, ParticipantHistory>>;
 
 /**
  * Applies a whole roster (Graph's default roster mode) received at `at`: present participants are
@@ -19,7 +19,7 @@ export function applyRoster(
   at: string,
 ): Participants {
   const present = new Set<string>();
-  const next: Record<string, ParticipantState> = { ...known };
+  const next: Record<string, ParticipantHistory> = { ...known };
   for (const participant of roster) {
     present.add(participant.participantId);
     const before = next[participant.participantId];

@@ -310,6 +310,12 @@ async function answerInvite(
     type: base.type,
   });
 
+  const answered: InteractionRecord = {
+    ...base,
+    answeredAt: answeredAt.toISOString(),
+    mediaHostId: host.hostId,
+    region: host.region,
+  };
   const input: CallLifecycleInput = {
     callId,
     tenantId,
@@ -317,6 +323,8 @@ async function answerInvite(
     session: sessionRef,
     answeredAt: answeredAt.toISOString(),
     settings: deps.settings.lifecycle,
+    // The lifecycle completes this record and hands the final one to the archive.
+    interaction: answered,
   };
   // Independent of each other, and all done before the invite's 202 (a sender that delivers a
   // call's notifications one after another, as the simulator does, holds `established` until
@@ -325,12 +333,7 @@ async function answerInvite(
     lifecycle.start(OrchestratorNames.callLifecycle, lifecycleInstanceId(callId), input),
     recordInviteOutcome(
       deps,
-      {
-        ...base,
-        answeredAt: answeredAt.toISOString(),
-        mediaHostId: host.hostId,
-        region: host.region,
-      },
+      answered,
       {
         answeredAt: answeredAt.toISOString(),
         mediaHostId: host.hostId,

@@ -126,6 +126,37 @@ describe('calling webhook', () => {
     });
   });
 
+  it('raises the meeting facts establishing revealed to the lifecycle, which owns the record', async () => {
+    const f = new Fakes();
+    const handler = f.handler();
+    await handler(request(invite('g-2')), f.context());
+    await handler(
+      request({
+        value: [
+          {
+            changeType: 'updated',
+            resourceUrl: '/communications/calls/g-2',
+            resourceData: {
+              '@odata.type': '#microsoft.graph.call',
+              state: 'establishing',
+              chatInfo: { threadId: '19:meeting_r@thread.v2' },
+            },
+          },
+        ],
+      }),
+      f.context(),
+    );
+    expect(f.raises.map((r) => r.payload)).toContainEqual(
+      expect.objectContaining({
+        kind: 'meeting',
+        meeting: expect.objectContaining({ meetingId: '19:meeting_r@thread.v2' }) as unknown,
+      }),
+    );
+    expect(f.starts[0]?.input).toMatchObject({
+      interaction: { callId: 'g-2', outcome: 'inProgress' },
+    });
+  });
+
   it('retries a throttled answer once when Retry-After fits the deadline', async () => {
     const f = new Fakes();
     const results: GraphResult[] = [

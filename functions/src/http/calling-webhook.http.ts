@@ -33,6 +33,7 @@ import {
   LIFECYCLE_CALL_STATES,
   type CallEvent,
   type CallLifecycleSettings,
+  type MeetingFacts,
 } from '../domain/call-lifecycle.contract';
 import { handleInvite } from '../domain/invite-fast-path';
 import type { MediaHostPool } from '../domain/media-host-pool';
@@ -164,10 +165,11 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
         callLog.info('participant joining accepted');
         continue;
       }
-      if (notification.kind === 'call' && notification.changeType === 'updated') {
-        await recordMeetingFacts(deps, notification, callId, auth.token.tenantId, callLog);
-      }
-      const event = toCallEvent(notification, receivedAt, messageId);
+      const meeting =
+        notification.kind === 'call' && notification.changeType === 'updated'
+          ? await recordMeetingFacts(deps, notification, callId, auth.token.tenantId, callLog)
+          : undefined;
+      const event = withMeeting(toCallEvent(notification, receivedAt, messageId), meeting);
       if (event === undefined) continue;
       if (event.kind === 'callState' && !LIFECYCLE_CALL_STATES.has(event.state)) {
         callLog.debug('call state not raised to the lifecycle', { state: event.state });
@@ -202,16 +204,19 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
   };
 }
 
-/** A meeting leg reveals itself on `establishing` (chatInfo, organizerMeetingInfo): refine the record. */
+/**
+ * A meeting leg reveals itself on `establishing` (chatInfo, organizerMeetingInfo): refine the row
+ * (live listings) and return the facts, which the lifecycle gets too (it owns the final record).
+ */
 async function recordMeetingFacts(
   deps: CallingWebhookDeps,
   notification: CallNotification,
   callId: string,
   tenantId: string,
   log: StructuredLog,
-): Promise<void> {
+): Promise<MeetingFacts | undefined> {
   const facts = meetingFactsOf(notification.call);
-  if (!facts.isMeeting) return;
+  if (!facts.isMeeting) return undefined;
   await deps.interactions
     .update(tenantId, interactionIdForCall(callId), {
       type: 'meeting',
@@ -220,6 +225,20 @@ async function recordMeetingFacts(
     })
     .then(() => log.info('interaction identified as meeting'))
     .catch(() => log.warn('meeting facts not recorded'));
+  return { meetingId: facts.meetingId, joinWebUrl: facts.joinWebUrl };
+}
+
+/**
+ * Meeting facts travel with the lifecycle's `callState` event; an update the lifecycle does not
+ * act on (`establishing`) becomes a `meeting` event instead, so the facts are not lost.
+ */
+function withMeeting(
+  event: CallEvent | undefined,
+  meeting: MeetingFacts | undefined,
+): CallEvent | undefined {
+  if (event?.kind !== 'callState' || meeting === undefined) return event;
+  if (LIFECYCLE_CALL_STATES.has(event.state)) return { ...event, meeting };
+  return { deliveryId: event.deliveryId, at: event.at, kind: 'meeting', meeting };
 }
 
 function deliveryIdOf(notification: CommsNotification, messageId: string | undefined): string {

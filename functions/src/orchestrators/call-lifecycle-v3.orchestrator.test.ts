@@ -84,6 +84,57 @@ describe('callLifecycleV3', () => {
     });
   });
 
+  it('hands finalizeInteraction the final record: the invite record, the meeting, the outcome', () => {
+    const invited = {
+      tenantId: 'tenant-a',
+      interactionId: 'call-1',
+      callId: 'call-1',
+      type: 'groupCall',
+      direction: 'outbound',
+      outcome: 'inProgress',
+      invitedAt: at(0),
+      answeredAt: at(0),
+      recordedUserIds: ['oid-1'],
+      recordingStatusHistory: [],
+      gaps: [],
+    } as const;
+    const result = run(
+      [
+        {
+          event: {
+            kind: 'meeting',
+            deliveryId: 'm-1',
+            at: at(0.5),
+            meeting: { meetingId: '19:meeting_q@thread.v2' },
+          },
+        },
+        started(1.3),
+        state('terminated', 60),
+      ],
+      ok,
+      { ...input, interaction: invited },
+    );
+    const finalize = result.activities.find((a) => a.name === ActivityNames.finalizeInteraction)
+      ?.input as { interaction?: Record<string, unknown> };
+    expect(finalize.interaction).toMatchObject({
+      callId: 'call-1',
+      recordedUserIds: ['oid-1'],
+      type: 'meeting',
+      meetingId: '19:meeting_q@thread.v2',
+      outcome: 'recorded',
+      endedAt: at(60),
+      manifestSha256: 'aa',
+    });
+    expect(finalize.interaction).not.toHaveProperty('callState');
+  });
+
+  it('hands no record when it was started without one (the activity reads the row)', () => {
+    const result = run([started(1.3), state('terminated', 60)]);
+    const finalize = result.activities.find((a) => a.name === ActivityNames.finalizeInteraction)
+      ?.input as Record<string, unknown>;
+    expect(finalize).not.toHaveProperty('interaction');
+  });
+
   it('forwards a roster that came before the report once persisting started', () => {
     const result = run([roster(1), started(2), state('terminated', 60)]);
     expect(names(result)[0]).toBe(ActivityNames.forwardParticipants);

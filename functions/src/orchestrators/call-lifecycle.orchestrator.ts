@@ -92,7 +92,11 @@ function* handle(run: LifecycleRun, event: CallEvent): Step {
     -MAX_REMEMBERED_DELIVERIES,
   );
   switch (event.kind) {
+    case 'meeting':
+      state.meeting = { ...state.meeting, ...event.meeting };
+      return;
     case 'callState':
+      if (event.meeting !== undefined) state.meeting = { ...state.meeting, ...event.meeting };
       if (event.state === 'terminated') {
         run.ended = { reason: 'terminated', resultInfo: event.resultInfo, at: event.at };
       } else if (event.state === 'established' && state.phase === 'awaitingEstablished') {

@@ -1,8 +1,7 @@
-import { streamsMerkleRoot, type ParticipantMapping } from '@attest/core';
+import { manifestParticipantsOf, streamsMerkleRoot, type ParticipantMapping } from '@attest/core';
 import type { StreamWriterState } from '../pipeline/stream-writer';
 import {
   buildManifest,
-  manifestParticipants,
   manifestStream,
   sealSummaryOf,
   type ManifestInput,
@@ -99,10 +98,10 @@ describe('manifestStream', () => {
   });
 });
 
-describe('manifestParticipants', () => {
+describe('manifestParticipantsOf', () => {
   it('gives one entry per participant with every MSI mapped to them', () => {
     const video: ParticipantMapping = { ...alice, msi: '12', kind: 'video' };
-    expect(manifestParticipants([alice, video])).toEqual([
+    expect(manifestParticipantsOf([alice, video])).toEqual([
       {
         participantId: 'p-alice',
         identityKind: 'user',

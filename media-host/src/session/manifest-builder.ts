@@ -4,16 +4,16 @@
  * checkpoint log). Signing and uploading are the session's.
  */
 import {
+  manifestParticipantsOf,
   recordingBlobNames,
+  streamSummaryOf,
   streamsMerkleRoot,
   type CreateMediaSessionRequest,
-  type ManifestParticipant,
   type ManifestStream,
   type ParticipantMapping,
   type RecordingGap,
   type RecordingManifest,
   type SealSummary,
-  type StreamSummary,
 } from '@attest/core';
 import type { StreamWriterState } from '../pipeline/stream-writer';
 
@@ -51,26 +51,6 @@ export function manifestStream(
     chainHeadSha256: s.chainHeadSha256,
     timeline: s.timeline,
   };
-}
-
-/** One entry per participant with every MSI mapped to them, in the order first mapped. */
-export function manifestParticipants(
-  participants: Iterable<ParticipantMapping>,
-): ManifestParticipant[] {
-  const byParticipant = new Map<
-    string,
-    { identityKind: ManifestParticipant['identityKind']; identityId?: string; msis: string[] }
-  >();
-  for (const p of participants) {
-    const entry = byParticipant.get(p.participantId) ?? {
-      identityKind: p.identityKind,
-      ...(p.identityId !== undefined ? { identityId: p.identityId } : {}),
-      msis: [],
-    };
-    entry.msis.push(p.msi);
-    byParticipant.set(p.participantId, entry);
-  }
-  return [...byParticipant].map(([participantId, e]) => ({ participantId, ...e }));
 }
 
 export interface ManifestInput {
@@ -125,7 +105,7 @@ export function buildManifest(input: ManifestInput): RecordingManifest {
     startedAt,
     endedAt: input.sealedAt,
     sealedAt: input.sealedAt,
-    participants: manifestParticipants(input.participants.values()),
+    participants: manifestParticipantsOf(input.participants.values()),
     streams,
     gaps: [...input.gaps],
     merkleRootSha256: streamsMerkleRoot(streams),
@@ -143,18 +123,7 @@ export function sealSummaryOf(manifest: RecordingManifest, manifestSha256: strin
     merkleRootSha256: manifest.merkleRootSha256,
     startedAt: manifest.startedAt,
     endedAt: manifest.endedAt,
-    streams: manifest.streams.map((s): StreamSummary => ({
-      streamId: s.streamId,
-      kind: s.kind,
-      msi: s.msi,
-      ...(s.participantId !== undefined ? { participantId: s.participantId } : {}),
-      blobName: s.blobName,
-      contentType: s.contentType,
-      bytes: s.storedBytes,
-      durationInMs: s.durationInMs,
-      blockCount: s.blocks.length,
-      chainHeadSha256: s.chainHeadSha256,
-    })),
+    streams: manifest.streams.map(streamSummaryOf),
     gaps: [...manifest.gaps],
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The end of a `callLifecycle` run: seal the recording (or abort a session that never
- * recorded), decide the outcome and gaps (`domain/call-outcome.ts`, by version), and finalise the
- * interaction.
+ * recorded), decide the outcome and gaps (`domain/call-outcome.ts`, by version), and hand the final
+ * interaction record (`domain/final-interaction.ts`) to `finalizeInteraction`.
  */
 import type { Task } from 'durable-functions';
 import type { SealSummary } from '@attest/core';
@@ -11,6 +11,8 @@ import {
   type SealActivityResult,
 } from '../../domain/call-lifecycle.contract';
 import { decideLegacyOutcome, decideOutcome, type CallOutcome } from '../../domain/call-outcome';
+import { finalInteractionRecord } from '../../domain/final-interaction';
+import type { InteractionPatch } from '../../domain/recorder-ports';
 import { storageRetry, type CallEnd, type LifecycleRun } from './lifecycle-run';
 
 /** Seals or aborts, decides the outcome, finalises the interaction; returns the output. */
@@ -64,28 +66,33 @@ export function* finish(
     resultCode: end.resultInfo?.code,
     resultSubcode: end.resultInfo?.subcode,
   };
+  const patch: InteractionPatch = {
+    outcome: output.outcome,
+    outcomeReason: output.outcomeReason,
+    endedAt,
+    resultCode: output.resultCode,
+    resultSubcode: output.resultSubcode,
+    recordingStatusHistory: state.statusHistory,
+    gaps: decided.gaps,
+    callState: 'ended',
+    ...(seal === undefined
+      ? {}
+      : {
+          manifestBlobName: seal.manifestBlobName,
+          manifestSha256: seal.manifestSha256,
+          sealedAt: endedAt,
+        }),
+  };
   yield context.df.callActivityWithRetry(ActivityNames.finalizeInteraction, storageRetry, {
     tenantId: input.tenantId,
     interactionId: input.interactionId,
-    patch: {
-      outcome: output.outcome,
-      outcomeReason: output.outcomeReason,
-      endedAt,
-      resultCode: output.resultCode,
-      resultSubcode: output.resultSubcode,
-      recordingStatusHistory: state.statusHistory,
-      gaps: decided.gaps,
-      callState: 'ended',
-      ...(seal === undefined
-        ? {}
-        : {
-            manifestBlobName: seal.manifestBlobName,
-            manifestSha256: seal.manifestSha256,
-            sealedAt: endedAt,
-          }),
-    },
+    patch,
     participants: Object.values(state.participants),
     seal,
+    // The final record, for the archive as is (instances started without it: the row's).
+    ...(input.interaction === undefined
+      ? {}
+      : { interaction: finalInteractionRecord(input.interaction, state.meeting, patch) }),
   });
   run.log.info('call finished', {
     outcome: output.outcome,
