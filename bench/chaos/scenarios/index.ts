@@ -1,0 +1,23 @@
+/**
+ * The fault campaign, in order. Adding a scenario is one module under `scenarios/` and one line
+ * here. `secrets-in-logs` stays last: it scans the log lines of every scenario before it.
+ */
+import type { ChaosScenario } from '../scenario';
+import type { ChaosStack } from '../stack';
+import { deleteUnderRetention } from './delete-under-retention.scenario';
+import { forgedTokens } from './forged-tokens.scenario';
+import { gdprErasureUnderRetention } from './gdpr-erasure.scenario';
+import { groupsGraphDown } from './groups-graph-down.scenario';
+import { officerOutOfScope } from './officer-out-of-scope.scenario';
+import { replayedWebhooks } from './replayed-webhooks.scenario';
+import { secretsInLogs } from './secrets-in-logs.scenario';
+
+export const CHAOS_SCENARIOS: readonly ChaosScenario<ChaosStack>[] = [
+  forgedTokens,
+  replayedWebhooks,
+  officerOutOfScope,
+  groupsGraphDown,
+  deleteUnderRetention,
+  gdprErasureUnderRetention,
+  secretsInLogs<ChaosStack>((stack) => stack.secrets),
+];

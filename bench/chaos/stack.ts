@@ -1,0 +1,270 @@
+/**
+ * The local stack the fault campaign breaks: an in-memory Azurite, the Teams simulator, the
+ * function app in the local Functions host (with the local durable engine) and one media host,
+ * all in this process on loopback (their log lines are captured with the process output), as
+ * the recorder's end-to-end tests run it. Users: a recorded trader and a colleague, and one portal
+ * user per role, plus an officer whose security group reaches only another desk.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { getFreePort, startAzurite } from '@attest/local/dist/azurite/azurite-process';
+import { startFunctionsHost, type FunctionsHost } from '@attest/local/dist/host/functions-host';
+import { jsonLineSink } from '@attest/local/dist/host/log-sink';
+import {
+  functionAppSettingsFor,
+  startTeamsSimulator,
+  type Directory,
+  type TeamsSimulator,
+} from '@attest/local/dist/simulator';
+import { startMediaHost, type MediaHost } from '@attest/media-host/dist/host/media-host';
+
+export const ROOT = resolve(__dirname, '..', '..', '..');
+export const TENANT = 'c4a05000-0000-4000-8000-0000000000aa';
+export const BOT_APP = 'c4a05000-0000-4000-8000-0000000000b1';
+export const INSTANCE = 'c4a05000-0000-4000-8000-0000000000c1';
+export const USERS = {
+  trader: 'c4a05000-0000-4000-8000-0000000000d1',
+  colleague: 'c4a05000-0000-4000-8000-0000000000d2',
+  admin: 'c4a05000-0000-4000-8000-0000000000e1',
+  officer: 'c4a05000-0000-4000-8000-0000000000e2',
+  auditor: 'c4a05000-0000-4000-8000-0000000000e3',
+  supervisor: 'c4a05000-0000-4000-8000-0000000000e4',
+  operator: 'c4a05000-0000-4000-8000-0000000000e5',
+  salesOfficer: 'c4a05000-0000-4000-8000-0000000000e6',
+} as const;
+export const GROUPS = {
+  traders: 'c4a05000-0000-4000-8000-0000000000f1',
+  tradeOfficers: 'c4a05000-0000-4000-8000-0000000000f2',
+  salesOfficers: 'c4a05000-0000-4000-8000-0000000000f3',
+} as const;
+
+export interface ChaosStack {
+  readonly sim: TeamsSimulator;
+  readonly host: FunctionsHost;
+  readonly media: MediaHost;
+  readonly baseUrl: string;
+  /** Secrets the campaign's logs must never show (the secrets scan looks for each). */
+  readonly secrets: readonly string[];
+  control<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>;
+  api<T = unknown>(
+    method: string,
+    path: string,
+    options?: { body?: unknown; token?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: T }>;
+  /** A portal token of one of {@link USERS} with its directory roles. */
+  userToken(user: keyof typeof USERS): Promise<string>;
+  close(): Promise<void>;
+}
+
+function directory(webhookUrl: string, secret: string): Directory {
+  const user = (id: string, displayName: string, portalRoles?: string[]) => ({
+    id,
+    displayName,
+    userPrincipalName: `${displayName.toLowerCase().replace(/ /g, '.')}@chaos.example`,
+    ...(portalRoles === undefined ? {} : { portalRoles }),
+  });
+  return {
+    tenants: [
+      {
+        id: TENANT,
+        displayName: 'Chaos tenant',
+        users: [
+          user(USERS.trader, 'Chaos Trader'),
+          user(USERS.colleague, 'Chaos Colleague'),
+          user(USERS.admin, 'Chaos Admin', ['admin']),
+          user(USERS.officer, 'Chaos Officer', ['complianceOfficer']),
+          user(USERS.auditor, 'Chaos Auditor', ['auditor']),
+          user(USERS.supervisor, 'Chaos Supervisor', ['supervisor']),
+          user(USERS.operator, 'Chaos Operator', ['operator']),
+          user(USERS.salesOfficer, 'Chaos Sales Officer', ['complianceOfficer']),
+        ],
+        groups: [
+          { id: GROUPS.traders, displayName: 'Traders', memberIds: [USERS.trader] },
+          {
+            id: GROUPS.tradeOfficers,
+            displayName: 'Trade officers',
+            memberIds: [USERS.officer, USERS.supervisor],
+          },
+          {
+            id: GROUPS.salesOfficers,
+            displayName: 'Sales officers',
+            memberIds: [USERS.salesOfficer],
+          },
+        ],
+        policies: [
+          {
+            identity: 'Tag:Recorded',
+            enabled: true,
+            applications: [
+              {
+                applicationInstanceId: INSTANCE,
+                requiredBeforeCallEstablishment: true,
+                requiredDuringCall: true,
+                requiredBeforeMeetingJoin: true,
+                requiredDuringMeeting: true,
+                concurrentInvitationCount: 1,
+              },
+            ],
+            warnUserOnRemoval: true,
+            disableComplianceRecordingAudioNotificationForCalls: false,
+            recordReroutedCalls: false,
+          },
+        ],
+        assignments: { users: { [USERS.trader]: 'Tag:Recorded' }, groups: [] },
+      },
+    ],
+    bots: [
+      {
+        appId: BOT_APP,
+        clientSecret: secret,
+        homeTenantId: TENANT,
+        displayName: 'Chaos recorder',
+        callingWebhookUrl: webhookUrl,
+      },
+    ],
+    applicationInstances: [
+      { id: INSTANCE, tenantId: TENANT, botAppId: BOT_APP, displayName: 'Recorder' },
+    ],
+  } as unknown as Directory;
+}
+
+export async function startChaosStack(): Promise<ChaosStack> {
+  const azurite = await startAzurite({ inMemory: true });
+  const port = await getFreePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const botSecret = randomBytes(24).toString('base64url');
+  const controlKey = randomBytes(24).toString('base64url');
+  const sim = await startTeamsSimulator({
+    // Real-time media: under load a fast-paced call can end before persistence starts.
+    behaviour: { mediaPacing: 'realtime' },
+    directory: directory(`${baseUrl}/api/calling`, botSecret),
+  });
+  const work = mkdtempSync(join(tmpdir(), 'attest-chaos-'));
+  Object.assign(process.env, {
+    ATTEST_STORAGE_CONNECTION_STRING: azurite.connectionString,
+    ...functionAppSettingsFor(
+      sim,
+      { appId: BOT_APP, clientSecret: botSecret },
+      { served: [TENANT], home: TENANT },
+    ),
+    ATTEST_PUBLIC_BASE_URL: baseUrl,
+    ATTEST_MEDIA_CONTROL_KEY: controlKey,
+    ATTEST_MEDIA_HOST_STALE_AFTER_MS: '3000',
+    ATTEST_RECORDER_MEDIA_HEALTH_INTERVAL_MS: '1000',
+    ATTEST_KEK_PRIVATE_KEY_FILE: join(work, 'kek-private.pem'),
+    ATTEST_KEK_PUBLIC_KEY_FILE: join(work, 'kek-public.pem'),
+    ATTEST_LEDGER_SIGNING_KEY_FILE: join(work, 'ledger-signing.pem'),
+    ATTEST_ARCHIVE_EXPORT_DIR: join(work, 'exports'),
+    ATTEST_ARCHIVE_USER_GROUPS: JSON.stringify({ [USERS.trader]: ['traders'] }),
+    ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({
+      [GROUPS.tradeOfficers]: ['traders'],
+      [GROUPS.salesOfficers]: ['sales'],
+    }),
+  });
+  const host = await startFunctionsHost({
+    appPath: join(ROOT, 'functions'),
+    port,
+    logSink: jsonLineSink(),
+    appSettings: { ...process.env, AzureWebJobsStorage: azurite.connectionString },
+    hostSettings: { taskHubName: `Chaos${randomUUID().replace(/-/g, '').slice(0, 10)}` },
+  });
+  const media = await startMediaHost({
+    hostId: 'chaos-media-1',
+    region: 'local',
+    version: '0.1.0',
+    controlHost: '127.0.0.1',
+    controlPort: 0,
+    controlKey,
+    publicHost: '127.0.0.1',
+    protocolHost: '127.0.0.1',
+    protocolPort: 0,
+    // The simulator's media platform trusts the local CA: serve its loopback certificate.
+    tlsCertFile: join(ROOT, '.data', 'ca', 'server-cert.pem'),
+    tlsKeyFile: join(ROOT, '.data', 'ca', 'server-key.pem'),
+    storageConnectionString: azurite.connectionString,
+    recordingsContainer: 'recordings',
+    spoolDir: join(work, 'spool'),
+    spoolLimitInBytes: 256 * 1024 * 1024,
+    spoolFlushIntervalInMs: 20,
+    commitIntervalInMs: 200,
+    blockMinDurationInMs: 100,
+    segmentMaxDurationInMs: 30 * 60_000,
+    finishedSessionRetentionInMs: 3_600_000,
+    maxSessions: 50,
+    maxFramePayloadBytes: 1024 * 1024,
+    functionsUrl: baseUrl,
+    heartbeatIntervalInMs: 300,
+    isEncryptionEnabled: true,
+    kekPublicKeyFile: join(work, 'kek-public.pem'),
+    signingKeyFile: join(work, 'manifest-signing.pem'),
+    isAudioLossless: true,
+    logLevel: 'info',
+    helloTimeoutInMs: 5000,
+  });
+
+  const control: ChaosStack['control'] = async (method, path, body) => {
+    const response = await fetch(`${sim.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${sim.controlToken}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as never };
+  };
+  const api: ChaosStack['api'] = async (method, path, options = {}) => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+        ...options.headers,
+      },
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      // Not JSON: kept as text.
+    }
+    return { status: response.status, body: parsed as never };
+  };
+  const stack: ChaosStack = {
+    sim,
+    host,
+    media,
+    baseUrl,
+    secrets: [botSecret, controlKey, sim.controlToken],
+    control,
+    api,
+    async userToken(user) {
+      const issued = await control<{ access_token: string }>('POST', '/_sim/users/token', {
+        tenantId: TENANT,
+        userId: USERS[user],
+      });
+      return issued.body.access_token;
+    },
+    async close() {
+      await media.close().catch(() => undefined);
+      await host.close().catch(() => undefined);
+      await sim.close().catch(() => undefined);
+      await azurite.close().catch(() => undefined);
+    },
+  };
+  // The media host registers by heartbeat before the first call.
+  const operator = await stack.userToken('operator');
+  for (let i = 0; ; i += 1) {
+    const hosts = await api<{ value?: unknown[] }>('GET', '/api/mediahosts', { token: operator });
+    if (hosts.status === 200 && (hosts.body.value?.length ?? 0) > 0) break;
+    if (i > 100) throw new Error('the media host did not register within 10 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return stack;
+}
