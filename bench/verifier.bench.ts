@@ -31,7 +31,7 @@ import {
   type ManifestStream,
   type RecordingManifest,
 } from '@attest/core';
-import { createArchiveActivities } from '@attest/functions/dist/activities/archive.activities';
+import { createArchiveService } from '@attest/functions/dist/archive/archive.service';
 import { createExportActivities } from '@attest/functions/dist/activities/export.activities';
 import { GuardedMediaStore } from '@attest/functions/dist/adapters/guarded-archive-media';
 import {
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const records = new MemoryArchiveRecordStore();
   const holds = new MemoryHoldStore();
   const ledger = new MemoryLedgerStore(clock);
-  const activities = createArchiveActivities({
+  const activities = createArchiveService({
     records,
     holds,
     ledger,

@@ -136,7 +136,7 @@ export async function createAdminHarness(
     holds: harness.holds,
     ledger: harness.ledger,
     blobs: harness.blobs,
-    activities: harness.activities,
+    archive: harness.activities,
     exportJobs: jobs,
     completeness: createCompletenessActivities({
       records: harness.records,
@@ -146,7 +146,7 @@ export async function createAdminHarness(
     gdpr: createGdprActivities({
       records: harness.records,
       holds: harness.holds,
-      activities: harness.activities,
+      archive: harness.activities,
       policy: testPolicy,
       clock: harness.clock,
     }),

@@ -163,7 +163,7 @@ async function setup(): Promise<{
     holds: harness.holds,
     ledger: harness.ledger,
     blobs: harness.blobs,
-    activities: harness.activities,
+    archive: harness.activities,
     exportJobs: jobs,
     completeness: createCompletenessActivities({
       records: harness.records,
@@ -173,7 +173,7 @@ async function setup(): Promise<{
     gdpr: createGdprActivities({
       records: harness.records,
       holds: harness.holds,
-      activities: harness.activities,
+      archive: harness.activities,
       policy: testPolicy,
       clock: harness.clock,
     }),

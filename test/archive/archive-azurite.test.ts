@@ -18,7 +18,7 @@ import {
   TableArchiveRecordStore,
   TableHoldStore,
 } from '../../functions/src/adapters/table-archive-stores';
-import { createArchiveActivities } from '../../functions/src/activities/archive.activities';
+import { createArchiveService } from '../../functions/src/archive/archive.service';
 import {
   DAY_IN_MS,
   groupDirectory,
@@ -282,7 +282,7 @@ describe('archive on Azurite', () => {
     const holds = TableHoldStore.fromConnectionString(connection(), names);
     const ledger = TableLedgerStore.fromConnectionString(connection(), names.ledger, clock);
     const media = new GuardedMediaStore(blobs, holds, clock);
-    const activities = createArchiveActivities({
+    const activities = createArchiveService({
       records,
       holds,
       ledger,

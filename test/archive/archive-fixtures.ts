@@ -26,9 +26,9 @@ import {
   type RetentionPolicy,
 } from '@attest/core';
 import {
-  createArchiveActivities,
-  type ArchiveActivities,
-} from '../../functions/src/activities/archive.activities';
+  createArchiveService,
+  type ArchiveService,
+} from '../../functions/src/archive/archive.service';
 import { GuardedMediaStore } from '../../functions/src/adapters/guarded-archive-media';
 import {
   MemoryArchiveRecordStore,
@@ -238,7 +238,7 @@ export interface ArchiveHarness {
   readonly ledger: MemoryLedgerStore;
   readonly blobs: RecordingBlobStore;
   readonly media: GuardedMediaStore;
-  readonly activities: ArchiveActivities;
+  readonly activities: ArchiveService;
 }
 
 export function createHarness(
@@ -250,7 +250,7 @@ export function createHarness(
   const holds = new MemoryHoldStore();
   const ledger = new MemoryLedgerStore(clock);
   const media = new GuardedMediaStore(blobs, holds, clock);
-  const activities = createArchiveActivities({
+  const activities = createArchiveService({
     records,
     holds,
     ledger,

@@ -5,12 +5,12 @@
  */
 import { activeHoldsFor, type RetentionPolicy } from '@attest/core';
 import type { ArchiveRecordStore, Clock, HoldStore } from '../domain/archive-ports';
-import type { ArchiveActivities } from './archive.activities';
+import type { ArchiveService } from '../archive/archive.service';
 
 export interface GdprDeps {
   readonly records: ArchiveRecordStore;
   readonly holds: HoldStore;
-  readonly activities: ArchiveActivities;
+  readonly archive: ArchiveService;
   readonly policy: RetentionPolicy;
   readonly clock: Clock;
 }
@@ -72,7 +72,7 @@ export function createGdprActivities(deps: GdprDeps) {
         } else if (record.dispositionMode === 'approval') {
           refused.push({ ...subject, reason: 'approvalRequired', legalBasis: retentionBasis });
         } else {
-          const outcome = await deps.activities.disposeInteraction({
+          const outcome = await deps.archive.disposeInteraction({
             ...subject,
             approvedBy: actor,
           });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
-import { createArchiveActivities } from '../activities/archive.activities';
+import { createArchiveService } from '../archive/archive.service';
 import { createCompletenessActivities } from '../activities/completeness.activities';
 import { createExportActivities } from '../activities/export.activities';
 import { recordCustodyConfiguration } from '../activities/custody-configuration.activities';
@@ -185,7 +185,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     groupsOf: (userIds) =>
       Promise.resolve([...new Set(userIds.flatMap((id) => archive.userGroups[id] ?? []))]),
   };
-  const activities = createArchiveActivities({
+  const archiveService = createArchiveService({
     records,
     holds,
     ledger,
@@ -215,7 +215,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
   const gdpr = createGdprActivities({
     records,
     holds,
-    activities,
+    archive: archiveService,
     policy: archive.retentionPolicy,
     clock,
   });
@@ -240,7 +240,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
   });
 
   registerArchive({
-    activities,
+    archive: archiveService,
     exports,
     exportJobs: { batchSize: archive.exportBatchSize, maxBatchesPerExecution: 100 },
     admin: {
@@ -254,7 +254,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
       holds,
       ledger,
       blobs,
-      activities,
+      archive: archiveService,
       completeness,
       gdpr,
       kekPrivateKey: keys.kek,
@@ -308,9 +308,9 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     whenLedgerMirrored: () => ledger.whenMirrored(),
     whenConfigurationRecorded,
     intake: {
-      recordInvite: (interaction) => activities.recordInvite(interaction),
+      recordInvite: (interaction) => archiveService.recordInvite(interaction),
       recordSealed: async (interaction) => {
-        await activities.recordSealed(interaction);
+        await archiveService.recordSealed(interaction);
       },
     },
   };

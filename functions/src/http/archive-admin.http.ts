@@ -11,7 +11,7 @@
  * (dispositions, ledger, reports). This file holds their dependencies and assembles them.
  */
 import type { KeyUnwrapperLike } from '@attest/core';
-import type { ArchiveActivities } from '../activities/archive.activities';
+import type { ArchiveService } from '../archive/archive.service';
 import type { CompletenessActivities } from '../activities/completeness.activities';
 import type { GdprActivities } from '../activities/gdpr.activities';
 import type {
@@ -81,7 +81,7 @@ export interface ArchiveAdminDeps {
   readonly holds: HoldStore;
   readonly ledger: LedgerStore;
   readonly blobs: RecordingBlobStore;
-  readonly activities: ArchiveActivities;
+  readonly archive: ArchiveService;
   readonly completeness: CompletenessActivities;
   readonly gdpr: GdprActivities;
   readonly dispositions: DispositionEvents;

@@ -11,7 +11,7 @@ import type { ArchiveAdminDeps } from './archive-admin.http';
 import { notFound, problem } from './problem';
 import { idSchema, parseBody, textSchema } from './request-body';
 
-type Deps = Pick<ArchiveAdminDeps, 'holds' | 'activities' | 'newId'>;
+type Deps = Pick<ArchiveAdminDeps, 'holds' | 'archive' | 'newId'>;
 
 const placeHoldBody = z.strictObject({
   matterId: textSchema(200),
@@ -44,7 +44,7 @@ export function createHoldRoutes(deps: Deps, access: AdminAccess) {
       });
       if (refusal !== undefined) return refusal;
       const body = await parseBody(request, placeHoldBody);
-      const { hold } = await deps.activities.placeHold({
+      const { hold } = await deps.archive.placeHold({
         tenantId: principal.tenantId,
         holdId: deps.newId(),
         matterId: body.matterId,
@@ -66,7 +66,7 @@ export function createHoldRoutes(deps: Deps, access: AdminAccess) {
       if (refusal !== undefined) return refusal;
       if ((await deps.holds.get(principal.tenantId, holdId)) === undefined)
         throw notFound(`hold ${holdId} does not exist`);
-      const { isReleased } = await deps.activities.releaseHold({
+      const { isReleased } = await deps.archive.releaseHold({
         tenantId: principal.tenantId,
         holdId,
         actor: principal.userId,

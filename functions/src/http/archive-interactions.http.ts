@@ -22,7 +22,7 @@ const changeRetentionClassBody = z.strictObject({
 
 type Deps = Pick<
   ArchiveAdminDeps,
-  'records' | 'blobs' | 'kekPrivateKey' | 'activities' | 'dispositions' | 'manualDisposition'
+  'records' | 'blobs' | 'kekPrivateKey' | 'archive' | 'dispositions' | 'manualDisposition'
 >;
 
 const DAY_IN_MS = 86_400_000;
@@ -130,7 +130,7 @@ export function createInteractionRoutes(deps: Deps, access: AdminAccess) {
       const refusal = refusalOf(principal, 'changeRetentionClass', subject, targetOf(record));
       if (refusal !== undefined) return refusal;
       const body = await parseBody(request, changeRetentionClassBody);
-      const changed = await deps.activities.changeRetentionClass({
+      const changed = await deps.archive.changeRetentionClass({
         tenantId: record.interaction.tenantId,
         interactionId: record.interaction.interactionId,
         className: body.retentionClass,
@@ -153,7 +153,7 @@ export function createInteractionRoutes(deps: Deps, access: AdminAccess) {
       const refusal = refusalOf(principal, 'deleteInteraction', subject, targetOf(record));
       if (refusal !== undefined) return refusal;
       const { tenantId, interactionId } = record.interaction;
-      const check = await deps.activities.checkDisposition({ tenantId, interactionId });
+      const check = await deps.archive.checkDisposition({ tenantId, interactionId });
       if (check.action === 'skip') {
         if (check.reason === 'alreadyDeleted')
           return {

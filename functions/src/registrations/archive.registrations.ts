@@ -5,7 +5,7 @@
  */
 import { app, type HttpHandler, type HttpMethod } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { ArchiveActivities } from '../activities/archive.activities';
+import type { ArchiveService } from '../archive/archive.service';
 import type { ExportActivities } from '../activities/export.activities';
 import { DurableDispositionClient } from '../adapters/durable-disposition-client';
 import { DurableExportJobs, type ExportJobSettings } from '../adapters/durable-export-jobs';
@@ -19,7 +19,7 @@ import type { RetentionSweepDeps } from '../timers/retention-sweep.timer';
 import { createRetentionSweep } from '../timers/retention-sweep.timer';
 
 export interface ArchiveRegistrationDeps {
-  readonly activities: ArchiveActivities;
+  readonly archive: ArchiveService;
   /** The export steps, run as activities of `exportPackageV1`. */
   readonly exports: ExportActivities;
   readonly exportJobs: ExportJobSettings;
@@ -109,20 +109,20 @@ const routes: readonly {
 export function registerArchive(deps: ArchiveRegistrationDeps): void {
   df.app.orchestration(ArchiveOrchestratorNames.disposition, dispositionOrchestrator);
   df.app.activity(ArchiveActivityNames.checkDisposition, {
-    handler: (input: Parameters<ArchiveActivities['checkDisposition']>[0]) =>
-      deps.activities.checkDisposition(input),
+    handler: (input: Parameters<ArchiveService['checkDisposition']>[0]) =>
+      deps.archive.checkDisposition(input),
   });
   df.app.activity(ArchiveActivityNames.requestDispositionApproval, {
-    handler: (input: Parameters<ArchiveActivities['requestDispositionApproval']>[0]) =>
-      deps.activities.requestDispositionApproval(input),
+    handler: (input: Parameters<ArchiveService['requestDispositionApproval']>[0]) =>
+      deps.archive.requestDispositionApproval(input),
   });
   df.app.activity(ArchiveActivityNames.recordDispositionOutcome, {
-    handler: (input: Parameters<ArchiveActivities['recordDispositionOutcome']>[0]) =>
-      deps.activities.recordDispositionOutcome(input),
+    handler: (input: Parameters<ArchiveService['recordDispositionOutcome']>[0]) =>
+      deps.archive.recordDispositionOutcome(input),
   });
   df.app.activity(ArchiveActivityNames.disposeInteraction, {
-    handler: (input: Parameters<ArchiveActivities['disposeInteraction']>[0]) =>
-      deps.activities.disposeInteraction(input),
+    handler: (input: Parameters<ArchiveService['disposeInteraction']>[0]) =>
+      deps.archive.disposeInteraction(input),
   });
 
   df.app.orchestration(ArchiveOrchestratorNames.exportPackage, exportPackageOrchestrator);

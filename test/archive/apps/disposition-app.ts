@@ -4,15 +4,15 @@
  * test puts on `globalThis.__attestArchiveActivities` (in-memory stores, the engine's clock).
  */
 import * as df from 'durable-functions';
-import type { ArchiveActivities } from '../../../functions/src/activities/archive.activities';
+import type { ArchiveService } from '../../../functions/src/archive/archive.service';
 import {
   ArchiveActivityNames,
   ArchiveOrchestratorNames,
 } from '../../../functions/src/domain/archive-names';
 import { dispositionOrchestrator } from '../../../functions/src/orchestrators/disposition.orchestrator';
 
-function activities(): ArchiveActivities {
-  const found = (globalThis as { __attestArchiveActivities?: ArchiveActivities })
+function activities(): ArchiveService {
+  const found = (globalThis as { __attestArchiveActivities?: ArchiveService })
     .__attestArchiveActivities;
   if (found === undefined) throw new Error('the test did not set __attestArchiveActivities');
   return found;
@@ -20,18 +20,18 @@ function activities(): ArchiveActivities {
 
 df.app.orchestration(ArchiveOrchestratorNames.disposition, dispositionOrchestrator);
 df.app.activity(ArchiveActivityNames.checkDisposition, {
-  handler: (input: Parameters<ArchiveActivities['checkDisposition']>[0]) =>
+  handler: (input: Parameters<ArchiveService['checkDisposition']>[0]) =>
     activities().checkDisposition(input),
 });
 df.app.activity(ArchiveActivityNames.requestDispositionApproval, {
-  handler: (input: Parameters<ArchiveActivities['requestDispositionApproval']>[0]) =>
+  handler: (input: Parameters<ArchiveService['requestDispositionApproval']>[0]) =>
     activities().requestDispositionApproval(input),
 });
 df.app.activity(ArchiveActivityNames.recordDispositionOutcome, {
-  handler: (input: Parameters<ArchiveActivities['recordDispositionOutcome']>[0]) =>
+  handler: (input: Parameters<ArchiveService['recordDispositionOutcome']>[0]) =>
     activities().recordDispositionOutcome(input),
 });
 df.app.activity(ArchiveActivityNames.disposeInteraction, {
-  handler: (input: Parameters<ArchiveActivities['disposeInteraction']>[0]) =>
+  handler: (input: Parameters<ArchiveService['disposeInteraction']>[0]) =>
     activities().disposeInteraction(input),
 });

@@ -1,7 +1,8 @@
 /**
- * The archive's I/O: intake of invites and sealed recordings, holds, and the steps of the
- * disposition orchestration. Built over ports by {@link createArchiveActivities}; every method is
- * idempotent because activities run at least once.
+ * The archive service: intake of invites and sealed recordings, holds, retention class changes
+ * and the steps of the disposition orchestration (only those are registered as durable
+ * activities). Built over ports by {@link createArchiveService}; every method is idempotent
+ * because the intake and the disposition steps run from activities, at least once.
  */
 import {
   ErrorCode,
@@ -32,7 +33,7 @@ import type {
 import { ArchiveState } from '../domain/archive-ports';
 import type { DispositionCheck, DisposeOutcome } from '../domain/archive-names';
 import type { GuardedMediaStore } from '../adapters/guarded-archive-media';
-import { createRetentionClassActivities } from './retention-class.activities';
+import { createRetentionClassService } from './retention-class.service';
 
 export interface ArchiveLogger {
   info(message: string, fields: Readonly<Record<string, string | number | boolean>>): void;
@@ -41,7 +42,7 @@ export interface ArchiveLogger {
 
 export const silentLogger: ArchiveLogger = { info: () => undefined, warn: () => undefined };
 
-export interface ArchiveActivityDeps {
+export interface ArchiveServiceDeps {
   readonly records: ArchiveRecordStore;
   readonly holds: HoldStore;
   readonly ledger: LedgerStore;
@@ -78,7 +79,7 @@ function tombstoneOf(interaction: InteractionRecord): InteractionRecord {
   };
 }
 
-export function createArchiveActivities(deps: ArchiveActivityDeps) {
+export function createArchiveService(deps: ArchiveServiceDeps) {
   const log = deps.log ?? silentLogger;
   const now = (): Date => deps.clock.now();
 
@@ -125,7 +126,7 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
   }
 
   return {
-    ...createRetentionClassActivities(deps),
+    ...createRetentionClassService(deps),
 
     /** First outcome of an invite: archived without retention until sealed; one `recorded` ledger entry. */
     async recordInvite(interaction: InteractionRecord): Promise<void> {
@@ -386,4 +387,4 @@ export function createArchiveActivities(deps: ArchiveActivityDeps) {
     },
   };
 }
-export type ArchiveActivities = ReturnType<typeof createArchiveActivities>;
+export type ArchiveService = ReturnType<typeof createArchiveService>;

@@ -35,7 +35,7 @@ export interface RetentionClassChange {
   readonly entry: LedgerEntry;
 }
 
-export function createRetentionClassActivities(deps: RetentionClassDeps) {
+export function createRetentionClassService(deps: RetentionClassDeps) {
   return {
     /**
      * Moves an archived, sealed interaction to `className`. Errors: `ATT_NOT_FOUND` (no such
