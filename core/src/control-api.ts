@@ -214,13 +214,40 @@ export interface MediaHostCapacity {
   readonly activeSessions: number;
 }
 
+/** Why a media host stopped taking calls. */
+export const DrainReason = {
+  /** An operator asked (`POST /v1/drain`, or the function app's drain route). */
+  admin: 'admin',
+  /** Azure scheduled the instance's removal (scale-in, spot eviction, redeploy). */
+  scaleIn: 'scaleIn',
+} as const;
+export type DrainReason = (typeof DrainReason)[keyof typeof DrainReason];
+
+/** A media host's drain, as its health and heartbeats report it. */
+export interface MediaHostDrainState {
+  readonly reason: DrainReason;
+  readonly startedAt: string;
+  /**
+   * When the host hands back the calls it still has and lets the instance go (scale-in: the
+   * scheduled event's `NotBefore` less a margin, bounded by the host's drain limit).
+   */
+  readonly deadlineAt?: string;
+  /** The Azure scheduled event being drained for (scale-in). */
+  readonly eventId?: string;
+  /** The scheduled event's type (`Terminate`, `Preempt`, ...). */
+  readonly eventType?: string;
+}
+
 export interface MediaHostHealth {
   readonly hostId: string;
   readonly version: string;
+  /** Azure region of the host (`westeurope`), or a name of the deployment's own (`local`). */
   readonly region: string;
   /** Availability zone inside the region (`1`, `2`, `3`), when the host knows it. */
   readonly zone?: string;
   readonly isDraining: boolean;
+  /** Present while draining: why, since when, until when. */
+  readonly drain?: MediaHostDrainState;
   readonly capacity: MediaHostCapacity;
   readonly spoolBytes: number;
   readonly spoolLimitInBytes: number;

@@ -40,3 +40,4 @@ export {
   type RunningService,
   type ServiceContext,
 } from './start/services';
+export { startImdsStandIn, type ImdsStandIn, type ScheduleEventOptions } from './imds/imds-server';

@@ -70,3 +70,44 @@ describe('recorder activities: startRecording (callLifecycleV2)', () => {
     expect(result.persisted).toMatchObject({ ok: false });
   });
 });
+
+describe('recorder activities: checkMediaSession', () => {
+  const withHost = (isHeartbeating: boolean) => {
+    const asked: string[] = [];
+    const deps = {
+      graph: {},
+      media: {
+        getSession: () => {
+          asked.push('getSession');
+          return Promise.resolve({ state: 'persisting' });
+        },
+      },
+      interactions: {},
+      archive: {},
+      log: structuredLog({ debug: quiet, info: quiet, warn: quiet, error: quiet }),
+      isHeartbeating: (hostId: string) => {
+        asked.push(`heartbeat:${hostId}`);
+        return Promise.resolve(isHeartbeating);
+      },
+    } as unknown as RecorderActivityDeps;
+    return { activities: createRecorderActivities(deps), asked };
+  };
+
+  it('reports the session lost when its host stopped heartbeating, even if it still answers', async () => {
+    const { activities, asked } = withHost(false);
+    await expect(activities.checkMediaSession({ session })).resolves.toEqual({
+      ok: false,
+      reason: 'mediaHostHeartbeatLost',
+    });
+    expect(asked).toEqual(['heartbeat:mh-1']);
+  });
+
+  it('asks the host for the session while its heartbeats arrive', async () => {
+    const { activities, asked } = withHost(true);
+    await expect(activities.checkMediaSession({ session })).resolves.toEqual({
+      ok: true,
+      state: 'persisting',
+    });
+    expect(asked).toEqual(['heartbeat:mh-1', 'getSession']);
+  });
+});

@@ -33,6 +33,13 @@ export interface RecorderActivityDeps {
   readonly interactions: InteractionStore;
   readonly archive: ArchiveIntake;
   readonly log: StructuredLog;
+  /**
+   * Whether a media host still heartbeats. A host that stopped (its registry row is older than
+   * the stale limit) gets no new calls, and its live calls are lost even while its control API
+   * still answers (a host cut off from the function app's heartbeat route, or hung).
+   * Default: every host is taken as heartbeating.
+   */
+  readonly isHeartbeating?: (hostId: string) => Promise<boolean>;
 }
 
 const failureReason = (error: unknown): string => errorCodeOf(error) ?? 'ATT_INTERNAL';
@@ -115,6 +122,8 @@ export function createRecorderActivities(deps: RecorderActivityDeps) {
 
     async checkMediaSession(input: SessionInput): Promise<MediaActivityResult> {
       try {
+        if (deps.isHeartbeating !== undefined && !(await deps.isHeartbeating(input.session.hostId)))
+          return { ok: false, reason: 'mediaHostHeartbeatLost' };
         const status = await deps.media.getSession(input.session);
         return { ok: true, state: status.state };
       } catch (error) {

@@ -324,6 +324,18 @@ export class TablesInteractionStore implements InteractionStore {
 
 const HOSTS_PARTITION = 'mediahost';
 
+/** A stored host row as a record: an empty zone and a `null` drain mean none. */
+function hostRecordOf(entity: Readonly<Record<string, unknown>>): MediaHostRecord {
+  const { zone, drain, ...rest } = fromEntity<MediaHostRecord & { drain?: unknown }>(entity);
+  return {
+    ...rest,
+    ...(typeof zone === 'string' && zone !== '' ? { zone } : {}),
+    ...(typeof drain === 'object' && drain !== null
+      ? { drain: drain }
+      : {}),
+  };
+}
+
 export class TablesMediaHostRegistry implements MediaHostRegistry {
   constructor(private readonly tables: TableFactory) {}
 
@@ -334,6 +346,9 @@ export class TablesMediaHostRegistry implements MediaHostRegistry {
         partitionKey: HOSTS_PARTITION,
         rowKey: sanitizeKey(heartbeat.hostId),
         ...toEntity({ ...heartbeat, receivedAt: receivedAt.toISOString() }),
+        // Always written, so a merge does not keep a zone or a drain the host no longer reports.
+        zone: heartbeat.zone ?? '',
+        drainJson: JSON.stringify(heartbeat.drain ?? null),
       },
       // Merge keeps the admin's drain flag across heartbeats.
       'Merge',
@@ -346,7 +361,7 @@ export class TablesMediaHostRegistry implements MediaHostRegistry {
     for await (const entity of table.listEntities({
       queryOptions: { filter: odata`PartitionKey eq ${HOSTS_PARTITION}` },
     })) {
-      hosts.push(fromEntity<MediaHostRecord>(entity));
+      hosts.push(hostRecordOf(entity));
     }
     return hosts;
   }
@@ -354,9 +369,7 @@ export class TablesMediaHostRegistry implements MediaHostRegistry {
   async get(hostId: string): Promise<MediaHostRecord | undefined> {
     const table = await this.tables(TableNames.mediaHosts);
     try {
-      return fromEntity<MediaHostRecord>(
-        await table.getEntity(HOSTS_PARTITION, sanitizeKey(hostId)),
-      );
+      return hostRecordOf(await table.getEntity(HOSTS_PARTITION, sanitizeKey(hostId)));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw storageError('read media host', error);

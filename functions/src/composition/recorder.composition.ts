@@ -17,6 +17,7 @@ import {
 } from '../adapters/table-stores';
 import type { CallLifecycleSettings } from '../domain/call-lifecycle.contract';
 import { MediaHostPool } from '../domain/media-host-pool';
+import { isHeartbeatFresh } from '../domain/media-host-selection';
 import type { AdminAccess } from '../http/admin-access';
 import { createCallingWebhookHandler } from '../http/calling-webhook.http';
 import { createGetCallHandler, createListCallsHandler } from '../http/calls-admin.http';
@@ -151,6 +152,18 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
         now,
       }),
     },
-    createRecorderActivities({ graph, media, interactions, archive: deps.archive, log: rootLog }),
+    createRecorderActivities({
+      graph,
+      media,
+      interactions,
+      archive: deps.archive,
+      log: rootLog,
+      isHeartbeating: async (hostId) => {
+        const host = await registry.get(hostId);
+        return (
+          host === undefined || isHeartbeatFresh(host, now(), recorder.mediaHostStaleAfterInMs)
+        );
+      },
+    }),
   );
 }

@@ -1,4 +1,10 @@
-/** Picks a media host for a new call: healthy, not draining, with room; region first, least loaded. Pure. */
+/**
+ * Picks a media host for a new call: healthy (heartbeat fresh), not draining, with room; then the
+ * region nearest the call's media first ({@link regionDistanceInKm}), spilling over to the next
+ * nearest region when every host of a nearer one is full, stale or draining; inside a region the
+ * least loaded host, then the least loaded zone. Pure.
+ */
+import { regionDistanceInKm } from './region-proximity';
 import type { MediaHostRecord } from './recorder-ports';
 
 /**
@@ -23,7 +29,10 @@ export interface SiblingPlacement {
 export interface MediaHostChoiceOptions {
   readonly now: Date;
   readonly staleAfterInMs: number;
-  /** The call's media region hint; hosts in it are preferred. */
+  /**
+   * The call's media region hint (a Teams media region code such as `EUWE`, or an Azure region
+   * name); hosts in the nearest region are preferred.
+   */
   readonly region?: string;
   /** Sessions reserved by this instance since the host's last heartbeat. */
   readonly pendingByHost?: ReadonlyMap<string, number>;
@@ -32,6 +41,16 @@ export interface MediaHostChoiceOptions {
 }
 
 export type MediaHostSkipReason = 'stale' | 'draining' | 'full';
+
+/** Whether the host's last heartbeat reached this app within `staleAfterInMs` of `now`. */
+export function isHeartbeatFresh(
+  host: MediaHostRecord,
+  now: Date,
+  staleAfterInMs: number,
+): boolean {
+  const receivedMs = Date.parse(host.receivedAt);
+  return Number.isFinite(receivedMs) && now.getTime() - receivedMs <= staleAfterInMs;
+}
 
 /** Candidates in the order to try them, with why the others were skipped. */
 export function rankMediaHosts(
@@ -45,11 +64,7 @@ export function rankMediaHosts(
   const load = (host: MediaHostRecord): number =>
     host.capacity.activeSessions + (options.pendingByHost?.get(host.hostId) ?? 0);
   const candidates = hosts.filter((host) => {
-    const receivedMs = Date.parse(host.receivedAt);
-    if (
-      !Number.isFinite(receivedMs) ||
-      options.now.getTime() - receivedMs > options.staleAfterInMs
-    ) {
+    if (!isHeartbeatFresh(host, options.now, options.staleAfterInMs)) {
       skipped.stale += 1;
       return false;
     }
@@ -63,14 +78,27 @@ export function rankMediaHosts(
     }
     return true;
   });
-  const region = options.region?.toLowerCase();
+  const distance = new Map(
+    candidates.map((host) => [host.hostId, regionDistanceInKm(options.region, host.region)]),
+  );
+  const loadOf = (host: MediaHostRecord): number =>
+    load(host) / Math.max(1, host.capacity.maxSessions);
+  // Load per (region, zone) among the candidates: equally loaded hosts go to the emptier zone.
+  const zoneKey = (host: MediaHostRecord): string =>
+    `${host.region.toLowerCase()}/${host.zone ?? ''}`;
+  const zoneLoad = new Map<string, number>();
+  for (const host of candidates)
+    zoneLoad.set(zoneKey(host), (zoneLoad.get(zoneKey(host)) ?? 0) + loadOf(host));
   const sorted = [...candidates].sort((a, b) => {
-    const aLocal = region !== undefined && a.region.toLowerCase() === region ? 0 : 1;
-    const bLocal = region !== undefined && b.region.toLowerCase() === region ? 0 : 1;
-    if (aLocal !== bLocal) return aLocal - bLocal;
-    const aFree = load(a) / Math.max(1, a.capacity.maxSessions);
-    const bFree = load(b) / Math.max(1, b.capacity.maxSessions);
-    if (aFree !== bFree) return aFree - bFree;
+    const aDistance = distance.get(a.hostId) ?? Infinity;
+    const bDistance = distance.get(b.hostId) ?? Infinity;
+    if (aDistance !== bDistance) return aDistance < bDistance ? -1 : 1;
+    const aLoad = loadOf(a);
+    const bLoad = loadOf(b);
+    if (aLoad !== bLoad) return aLoad - bLoad;
+    const aZone = zoneLoad.get(zoneKey(a)) ?? 0;
+    const bZone = zoneLoad.get(zoneKey(b)) ?? 0;
+    if (aZone !== bZone) return aZone - bZone;
     return a.hostId.localeCompare(b.hostId);
   });
   return { candidates: placeApartFromSiblings(sorted, options.siblings), skipped };

@@ -12,12 +12,14 @@ import type {
   InvocationContext,
 } from '@azure/functions';
 import {
+  DrainReason,
   ErrorCode,
   LedgerEntryKind,
   LedgerSubjectType,
   MediaHostEventKind,
   lifecycleInstanceId,
   sanitizeKey,
+  type MediaHostDrainState,
   type MediaHostEvent,
   type MediaHostHeartbeat,
 } from '@attest/core';
@@ -99,7 +101,28 @@ function validateHeartbeat(
       ...(isString(v.certificateExpiresAt) && !Number.isNaN(Date.parse(v.certificateExpiresAt))
         ? { certificateExpiresAt: v.certificateExpiresAt }
         : {}),
+      ...(isString(v.zone) ? { zone: v.zone } : {}),
+      ...(drainStateOf(v.drain) !== undefined ? { drain: drainStateOf(v.drain) } : {}),
     },
+  };
+}
+
+const drainReasons = new Set<string>(Object.values(DrainReason));
+const isInstant = (value: unknown): value is string =>
+  isString(value) && !Number.isNaN(Date.parse(value));
+
+/** The heartbeat's drain state, when it is well formed (an ill-formed one is left out). */
+function drainStateOf(value: unknown): MediaHostDrainState | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (!isString(v.reason) || !drainReasons.has(v.reason) || !isInstant(v.startedAt))
+    return undefined;
+  return {
+    reason: v.reason as DrainReason,
+    startedAt: v.startedAt,
+    ...(isInstant(v.deadlineAt) ? { deadlineAt: v.deadlineAt } : {}),
+    ...(isString(v.eventId) ? { eventId: v.eventId.slice(0, 100) } : {}),
+    ...(isString(v.eventType) ? { eventType: v.eventType.slice(0, 40) } : {}),
   };
 }
 

@@ -95,6 +95,27 @@ export interface MediaHostConfig {
    * simulator's behaviour (the host's own blob, media over TLS).
    */
   readonly bridge?: { readonly url: string; readonly controlKey: string };
+  /** `ATTEST_MEDIA_ZONE`: the availability zone; unset with scheduled events = read from IMDS. */
+  readonly zone?: string;
+  /** Drain before scale-in from Azure's scheduled events; undefined = not watched. */
+  readonly scheduledEvents?: ScheduledEventsConfig;
+}
+
+/**
+ * `ATTEST_MEDIA_SCHEDULED_EVENTS_URL` (the Instance Metadata Service, `http://169.254.169.254` in
+ * Azure; a stand-in locally) and how the host drains when it names this instance.
+ */
+export interface ScheduledEventsConfig {
+  readonly url: string;
+  /** `ATTEST_MEDIA_SCHEDULED_EVENTS_POLL_MS`, default 2000 (1,000 to 60,000). */
+  readonly pollIntervalInMs: number;
+  /**
+   * `ATTEST_MEDIA_DRAIN_MAX_MS`, default 900,000 (15 min, the longest terminate notice a scale set
+   * gives; 10,000 to 3,600,000): the calls still on the host then are handed back.
+   */
+  readonly maxDrainInMs: number;
+  /** `ATTEST_MEDIA_INSTANCE_NAME`: the name events use for this instance; default from IMDS. */
+  readonly instanceName?: string;
 }
 
 /** `ATTEST_MEDIA_KEYVAULT_*`: the vault and the names of the keys the media host uses. */
@@ -203,6 +224,13 @@ export function loadConfig(env: Env): MediaHostConfig {
     problems.push(
       'ATTEST_MEDIA_BRIDGE_CONTROL_KEY must be at least 32 characters when ATTEST_MEDIA_BRIDGE_URL is set',
     );
+  const scheduledEventsUrl = read('SCHEDULED_EVENTS_URL');
+  if (scheduledEventsUrl !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(scheduledEventsUrl))
+    problems.push(
+      'ATTEST_MEDIA_SCHEDULED_EVENTS_URL must be the metadata service base URL (http://169.254.169.254)',
+    );
+  const instanceName = read('INSTANCE_NAME');
+  const zone = read('ZONE');
   const loopbackPortText = read('LOOPBACK_PORT');
   const logLevel = (read('LOG_LEVEL') ?? 'info') as MediaHostConfig['logLevel'];
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel))
@@ -260,6 +288,17 @@ export function loadConfig(env: Env): MediaHostConfig {
       : {}),
     ...(bridgeUrl !== undefined && bridgeControlKey !== undefined
       ? { bridge: { url: bridgeUrl.replace(/\/+$/, ''), controlKey: bridgeControlKey } }
+      : {}),
+    ...(zone !== undefined ? { zone } : {}),
+    ...(scheduledEventsUrl !== undefined
+      ? {
+          scheduledEvents: {
+            url: scheduledEventsUrl.replace(/\/+$/, ''),
+            pollIntervalInMs: int('SCHEDULED_EVENTS_POLL_MS', 2000, 1000, 60_000),
+            maxDrainInMs: int('DRAIN_MAX_MS', 900_000, 10_000, 3_600_000),
+            ...(instanceName !== undefined ? { instanceName } : {}),
+          },
+        }
       : {}),
   };
   if (problems.length > 0) {

@@ -39,7 +39,9 @@ import type { SessionEnvironment } from '../session/session-environment';
 import type { BlockStore } from '../sink/block-store';
 import { createBridgeClient } from '../bridge/bridge-client';
 import { createBridgeWiring, type BridgeWiring } from '../bridge/bridge-wiring';
+import { createHostDrain, type HostDrain } from '../drain/host-drain';
 import { createHostBlockStore } from './block-store.wiring';
+import { handBackSessions } from './hand-back';
 import { createFunctionAppNotifier } from './function-app-notifier';
 import { createLimiter } from './limiter';
 import { wireLiveListen } from './live-listen.wiring';
@@ -96,6 +98,8 @@ export interface MediaHost {
    * the control API answers 404 for it. Runs on its own every minute; returns how many it retired.
    */
   retireFinishedSessions(): Promise<number>;
+  /** The host's drain (operator and scale-in); tests run its scheduled-events round by hand. */
+  readonly drain: Pick<HostDrain, 'state' | 'checkScheduledEvents' | 'isDraining'>;
   /** Stops listening and the loops, flushes the spool; sessions stay resumable. Idempotent. */
   close(): Promise<void>;
 }
@@ -133,7 +137,6 @@ export async function startMediaHost(
     limitInBytes: config.spoolLimitInBytes,
   });
   const registry = new SessionRegistry();
-  let isDraining = false;
   let controlUrl = '';
   const functionApp = createFunctionAppNotifier({
     functionsUrl: config.functionsUrl,
@@ -169,6 +172,16 @@ export async function startMediaHost(
   };
 
   await restoreSessions({ env, sessionsDir, spool, registry, logger });
+  const drain = createHostDrain({
+    scheduledEvents: config.scheduledEvents,
+    zone: config.zone,
+    activeSessions: () => registry.activeCount(),
+    handBack: (reason) => handBackSessions(registry, functionApp, reason, logger),
+    onChange: () => heartbeat.beat(),
+    now,
+    logger,
+    ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
+  });
 
   // ---- loops ----
   const stopFlushLoop = startSpoolFlushLoop({
@@ -186,7 +199,9 @@ export async function startMediaHost(
     hostId: config.hostId,
     version: config.version,
     region: config.region,
-    isDraining,
+    ...(drain.zone() !== undefined ? { zone: drain.zone() } : {}),
+    isDraining: drain.isDraining(),
+    ...(drain.state() !== undefined ? { drain: drain.state() } : {}),
     capacity: { maxSessions: config.maxSessions, activeSessions: registry.activeCount() },
     spoolBytes: spool.sizeInBytes,
     spoolLimitInBytes: spool.limit,
@@ -255,7 +270,7 @@ export async function startMediaHost(
     kek,
     hostId: config.hostId,
     maxSessions: config.maxSessions,
-    isDraining: () => isDraining,
+    isDraining: () => drain.isDraining(),
     mediaEndpoint: () => `tls://${config.publicHost}:${protocol.port}`,
     now,
     logger,
@@ -310,14 +325,14 @@ export async function startMediaHost(
       getSession: (id) => registry.get(id),
       health,
       setDraining: (value) => {
-        isDraining = value;
         logger.info(value ? 'drain started' : 'drain stopped');
-        heartbeat.beat();
+        drain.setByAdmin(value);
         return health();
       },
     },
   });
   controlUrl = control.url;
+  await drain.start();
   heartbeat.beat();
   logger.info('media host started', {
     controlPort: control.port,
@@ -325,6 +340,7 @@ export async function startMediaHost(
     ...(loopback !== undefined ? { loopbackPort: loopback.port } : {}),
     ...(bridge !== undefined ? { bridgeUrl: config.bridge?.url } : {}),
     region: config.region,
+    zone: drain.zone(),
   });
 
   let closing: Promise<void> | undefined;
@@ -336,12 +352,14 @@ export async function startMediaHost(
     taps,
     getSession: (id) => registry.get(id),
     health,
+    drain,
     retireFinishedSessions: housekeeping.retireFinishedSessions,
     close() {
       closing ??= (async () => {
         stopFlushLoop();
         stopCommitLoop();
         heartbeat.stop();
+        drain.stop();
         await housekeeping.stop();
         live?.close();
         await control.close();

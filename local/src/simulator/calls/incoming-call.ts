@@ -37,7 +37,7 @@ export function incomingCall(
   const participationMethod = p.spec.role === 'caller' ? 'Caller' : 'Callee';
   const botData = {
     callId: conv.chainId,
-    mediaHostedRegion: 'EUWE',
+    mediaHostedRegion: conv.spec.mediaRegion ?? 'EUWE',
     user: {
       participationMethod,
       clientLocation: p.region,

@@ -69,6 +69,11 @@ export interface CallSpec {
   };
   readonly notRecordable?: NotRecordableReason;
   readonly delivery?: ScenarioDelivery;
+  /**
+   * The Teams media region the invites name (`botData.mediaHostedRegion`, e.g. `EUWE`, `USEA`):
+   * where the call's media is hosted. Default `EUWE`.
+   */
+  readonly mediaRegion?: string;
 }
 
 export interface ScenarioExpectation {
@@ -125,6 +130,11 @@ export function callSpecProblems(value: unknown, at: string): string[] {
     (typeof value.durationInMs !== 'number' || value.durationInMs <= 0)
   )
     problems.push(`${at}.durationInMs must be a positive number`);
+  if (
+    value.mediaRegion !== undefined &&
+    (typeof value.mediaRegion !== 'string' || !/^[A-Za-z0-9]{2,40}$/.test(value.mediaRegion))
+  )
+    problems.push(`${at}.mediaRegion must be a region code such as EUWE`);
   if (
     value.notRecordable !== undefined &&
     (typeof value.notRecordable !== 'string' || !notRecordable.has(value.notRecordable))
