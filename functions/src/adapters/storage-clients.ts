@@ -11,13 +11,32 @@ import {
 } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { ErrorCode, RecorderError } from '@attest/core';
-import type { StorageConfig } from '../config/storage-config';
+import type { RegionalRecordingsAccount, StorageConfig } from '../config/storage-config';
 
 export interface StorageClients {
   /** Undefined with a connection string. */
   readonly credential: TokenCredential | undefined;
   tableClient(tableName: string): TableClient;
   blobService(): BlobServiceClient;
+}
+
+/**
+ * The blob service of a region's recordings account: its connection string (local), or its
+ * endpoint with the credential of the function app's own account (the managed identity).
+ */
+export function regionalBlobService(
+  account: RegionalRecordingsAccount,
+  clients: StorageClients,
+  storage: StorageConfig,
+): BlobServiceClient {
+  if (account.connectionString !== undefined)
+    return BlobServiceClient.fromConnectionString(account.connectionString);
+  const credential =
+    clients.credential ??
+    (storage.managedIdentityClientId !== undefined
+      ? new ManagedIdentityCredential({ clientId: storage.managedIdentityClientId })
+      : new DefaultAzureCredential());
+  return new BlobServiceClient(account.blobUrl ?? '', credential);
 }
 
 export function createStorageClients(storage: StorageConfig): StorageClients {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { createArchiveService } from '../archive/archive.service';
+import type { BlobServiceClient } from '@azure/storage-blob';
 import { createCompletenessActivities } from '../activities/completeness.activities';
 import { createExportActivities } from '../activities/export.activities';
 import { recordCustodyConfiguration } from '../activities/custody-configuration.activities';
@@ -21,7 +22,8 @@ import {
 import { TableCustodyConfigurationStore } from '../adapters/table-custody-configuration';
 import { TableLedgerStore } from '../adapters/table-ledger';
 import { StoreLiveCallLocator } from '../adapters/live-call-locator';
-import { createStorageClients } from '../adapters/storage-clients';
+import { createStorageClients, regionalBlobService } from '../adapters/storage-clients';
+import { RegionalRecordingBlobStore } from '../adapters/regional-archive-media';
 import {
   createTableFactory,
   TablesInteractionStore,
@@ -35,7 +37,7 @@ import {
   type AdminAccess,
 } from '../http/admin-access';
 import type { ArchiveIntake } from '../domain/archive-intake';
-import { systemClock, type GroupDirectory } from '../domain/archive-ports';
+import { systemClock, type GroupDirectory, type RecordingBlobStore } from '../domain/archive-ports';
 import { structuredLog } from '../logging/structured-log';
 import { registerArchive } from '../registrations/archive.registrations';
 import { registerPortal } from '../registrations/portal.registrations';
@@ -168,12 +170,24 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
         error: error instanceof Error ? error.name : 'unknown',
       }),
   );
-  const blobService = storage.blobService();
-  const blobs = new BlobArchiveMediaStore(blobService, {
-    recordingsContainer: archive.recordingsContainer,
-    keysContainer: archive.keysContainer,
-    isImmutabilitySupported: isAzureBlobEndpoint(blobService.url),
-  });
+  const mediaStoreOf = (service: BlobServiceClient): BlobArchiveMediaStore =>
+    new BlobArchiveMediaStore(service, {
+      recordingsContainer: archive.recordingsContainer,
+      keysContainer: archive.keysContainer,
+      isImmutabilitySupported: isAzureBlobEndpoint(service.url),
+    });
+  const homeBlobs = mediaStoreOf(storage.blobService());
+  // With regions, each region's recordings are in its own account: read them all.
+  const blobs: RecordingBlobStore =
+    config.storage.regionalRecordings.length === 0
+      ? homeBlobs
+      : new RegionalRecordingBlobStore([
+          { region: 'home', store: homeBlobs },
+          ...config.storage.regionalRecordings.map((account) => ({
+            region: account.region,
+            store: mediaStoreOf(regionalBlobService(account, storage, config.storage)),
+          })),
+        ]);
   const media = new GuardedMediaStore(blobs, holds, clock);
   // The recorder's tables (interactions, media hosts), read for live listen-in.
   const tables = createTableFactory({

@@ -12,6 +12,56 @@ export interface StorageConfig {
   readonly queueUrl?: string;
   /** Client id of the user-assigned managed identity, when one is used. */
   readonly managedIdentityClientId?: string;
+  /**
+   * `ATTEST_STORAGE_REGIONS`: the recordings accounts of the deployment's regions, a JSON object
+   * from Azure region name to the account's blob endpoint (`https://…blob.core.windows.net`, with
+   * the managed identity) or, locally, a connection string. Each region's media hosts write to
+   * their region's account; the archive reads every one. Empty: recordings are in the account
+   * above only.
+   */
+  readonly regionalRecordings: readonly RegionalRecordingsAccount[];
+}
+
+export interface RegionalRecordingsAccount {
+  readonly region: string;
+  readonly blobUrl?: string;
+  readonly connectionString?: string;
+}
+
+const REGIONS_KEY = 'ATTEST_STORAGE_REGIONS';
+
+/** Reads {@link REGIONS_KEY}; problems name the key and the region, never a value. */
+function readRegionalRecordings(reader: ConfigReader): readonly RegionalRecordingsAccount[] {
+  const raw = reader.optionalString(REGIONS_KEY);
+  if (raw === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    reader.problem(`${REGIONS_KEY} must be a JSON object of region name to blob endpoint`);
+    return [];
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    reader.problem(`${REGIONS_KEY} must be a JSON object of region name to blob endpoint`);
+    return [];
+  }
+  const accounts: RegionalRecordingsAccount[] = [];
+  for (const [region, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!/^[a-z0-9]{2,40}$/.test(region)) {
+      reader.problem(`${REGIONS_KEY}: region names are Azure region names (lower case)`);
+      continue;
+    }
+    if (typeof value === 'string' && /^https?:\/\/[^/\s]+\/?$/.test(value.trim())) {
+      accounts.push({ region, blobUrl: value.trim().replace(/\/+$/, '') });
+    } else if (typeof value === 'string' && /(^|;)(AccountName|BlobEndpoint)=/i.test(value)) {
+      accounts.push({ region, connectionString: value.trim() });
+    } else {
+      reader.problem(
+        `${REGIONS_KEY}: the account of ${region} must be a blob endpoint URL or a connection string`,
+      );
+    }
+  }
+  return accounts;
 }
 
 export function readStorageConfig(reader: ConfigReader): StorageConfig {
@@ -30,5 +80,6 @@ export function readStorageConfig(reader: ConfigReader): StorageConfig {
     tableUrl,
     queueUrl,
     managedIdentityClientId: reader.optionalString('ATTEST_STORAGE_IDENTITY_CLIENT_ID'),
+    regionalRecordings: readRegionalRecordings(reader),
   };
 }

@@ -1,0 +1,47 @@
+import { ConfigReader } from './config-reader';
+import { readStorageConfig } from './storage-config';
+
+const BASE = { ATTEST_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' };
+
+function read(env: Record<string, string>) {
+  const reader = new ConfigReader({ ...BASE, ...env });
+  const config = readStorageConfig(reader);
+  return { config, assert: () => reader.assertValid() };
+}
+
+describe('readStorageConfig: regional recordings accounts', () => {
+  it('has none unless ATTEST_STORAGE_REGIONS is set', () => {
+    const { config, assert } = read({});
+    assert();
+    expect(config.regionalRecordings).toEqual([]);
+  });
+
+  it('reads a blob endpoint or a connection string per region', () => {
+    const { config, assert } = read({
+      ATTEST_STORAGE_REGIONS: JSON.stringify({
+        westeurope: 'https://strecwe.blob.core.windows.net/',
+        northeurope: 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5',
+      }),
+    });
+    assert();
+    expect(config.regionalRecordings).toEqual([
+      { region: 'westeurope', blobUrl: 'https://strecwe.blob.core.windows.net' },
+      {
+        region: 'northeurope',
+        connectionString:
+          'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5',
+      },
+    ]);
+  });
+
+  it.each([
+    ['not JSON', '{westeurope'],
+    ['an array', '["https://a.blob.core.windows.net"]'],
+    ['a bad region name', JSON.stringify({ 'West Europe': 'https://a.blob.core.windows.net' })],
+    ['a value that is no account', JSON.stringify({ westeurope: 'secret-value-123' })],
+  ])('refuses %s, naming the key and never the value', (_what, value) => {
+    const { assert } = read({ ATTEST_STORAGE_REGIONS: value });
+    expect(assert).toThrow(/ATTEST_STORAGE_REGIONS/);
+    expect(assert).not.toThrow(/secret-value-123/);
+  });
+});
