@@ -50,7 +50,11 @@ describe('media host fleet', () => {
     const views = await Promise.all(
       [firstLeg, secondLeg, thirdLeg].map((leg) => fleet.finished(leg.callId)),
     );
-    expect(views.map((v) => v.interaction?.outcome)).toEqual(['recorded', 'recorded', 'recorded']);
+    expect(views.map((v) => [v.interaction?.outcome, v.interaction?.outcomeReason])).toEqual([
+      ['recorded', undefined],
+      ['recorded', undefined],
+      ['recorded', undefined],
+    ]);
     for (const entry of [westEurope, northEurope, eastUs]) await entry.host.close();
   });
 
@@ -62,12 +66,16 @@ describe('media host fleet', () => {
     expect((await fleet.callView(liveLeg.callId)).interaction?.mediaHostId).toBe(silent.hostId);
 
     silent.cutHeartbeats = true;
-    const lost = await waitFor(async () => {
-      const view = await fleet.callView(liveLeg.callId);
-      return view.interaction?.gaps?.some((g) => g.reason === 'mediaHostLost') === true
-        ? view
-        : undefined;
-    }, 'the live call to be marked lost');
+    const lost = await waitFor(
+      async () => {
+        const view = await fleet.callView(liveLeg.callId);
+        return view.interaction?.gaps?.some((g) => g.reason === 'mediaHostLost') === true
+          ? view
+          : undefined;
+      },
+      'the live call to be marked lost',
+      40_000,
+    );
     expect(lost.interaction?.outcomeReason).toBe('mediaHostHeartbeatLost');
 
     // Japan East is nearest, but its host is silent: the next call goes to Japan West.

@@ -160,8 +160,10 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
       log: rootLog,
       isHeartbeating: async (hostId) => {
         const host = await registry.get(hostId);
+        // New calls avoid a host after one stale limit (cheap when wrong); a live call is given
+        // up only after twice that (it tells Teams the recording failed).
         return (
-          host === undefined || isHeartbeatFresh(host, now(), recorder.mediaHostStaleAfterInMs)
+          host === undefined || isHeartbeatFresh(host, now(), 2 * recorder.mediaHostStaleAfterInMs)
         );
       },
     }),

@@ -87,6 +87,11 @@ export async function startFleetStack(
         ATTEST_KEK_PUBLIC_KEY_FILE: kekPublic,
         ATTEST_MANIFEST_PUBLIC_KEY_FILE: signingPublic,
         ATTEST_ARCHIVE_RECORDINGS_CONTAINER: recordingsContainer,
+        // A loaded machine delays heartbeats by seconds: a host is stale after 5 s of silence,
+        // and its live calls lost after 10 s.
+        ATTEST_MEDIA_HOST_STALE_AFTER_MS: '5000',
+        // Nor may a slow control answer under load pass for a lost host.
+        ATTEST_MEDIA_CONTROL_TIMEOUT_MS: '10000',
         ...options.env,
       },
     });
