@@ -330,9 +330,7 @@ function hostRecordOf(entity: Readonly<Record<string, unknown>>): MediaHostRecor
   return {
     ...rest,
     ...(typeof zone === 'string' && zone !== '' ? { zone } : {}),
-    ...(typeof drain === 'object' && drain !== null
-      ? { drain: drain }
-      : {}),
+    ...(typeof drain === 'object' && drain !== null ? { drain: drain } : {}),
   };
 }
 
