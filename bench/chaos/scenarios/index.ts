@@ -8,13 +8,19 @@ import { deleteUnderRetention } from './delete-under-retention.scenario';
 import { forgedTokens } from './forged-tokens.scenario';
 import { gdprErasureUnderRetention } from './gdpr-erasure.scenario';
 import { groupsGraphDown } from './groups-graph-down.scenario';
+import { inviteUnanswered } from './invite-unanswered.scenario';
+import { metadataDown } from './metadata-down.scenario';
 import { officerOutOfScope } from './officer-out-of-scope.scenario';
+import { payloadUrls } from './payload-urls.scenario';
 import { replayedWebhooks } from './replayed-webhooks.scenario';
 import { secretsInLogs } from './secrets-in-logs.scenario';
 
 export const CHAOS_SCENARIOS: readonly ChaosScenario<ChaosStack>[] = [
   forgedTokens,
   replayedWebhooks,
+  inviteUnanswered,
+  metadataDown,
+  payloadUrls,
   officerOutOfScope,
   groupsGraphDown,
   deleteUnderRetention,

@@ -76,6 +76,11 @@ export class SimulatedEntra {
   static readonly webhookMetadataPath = '/v1/.well-known/OpenIdConfiguration';
   static readonly webhookKeysPath = '/v1/.well-known/keys';
 
+  /** Fault injection: every OpenID metadata and JWKS request answers 503 while set. */
+  isMetadataUnavailable = false;
+  /** Metadata and JWKS requests answered 503 because of {@link isMetadataUnavailable}. */
+  metadataRequestsRefused = 0;
+
   /** Handles an Entra or metadata route; returns false when the path is not one of them. */
   async handle(
     req: IncomingMessage,
@@ -85,6 +90,11 @@ export class SimulatedEntra {
   ): Promise<boolean> {
     const base = this.#options.baseUrl();
     const path = url.pathname;
+    if (this.isMetadataUnavailable && path.toLowerCase().includes('/.well-known/')) {
+      this.metadataRequestsRefused += 1;
+      sendJson(res, 503, { error: 'temporarily_unavailable' });
+      return true;
+    }
     if (
       req.method === 'GET' &&
       (path.toLowerCase() === SimulatedEntra.webhookMetadataPath.toLowerCase() ||
