@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { getFreePort, startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import { startFunctionsHost, type FunctionsHost } from '@attest/local/dist/host/functions-host';
 import { jsonLineSink } from '@attest/local/dist/host/log-sink';
+import { ensureLocalKeys } from '@attest/local/dist/start/local-keys.service';
 import {
   functionAppSettingsFor,
   startTeamsSimulator,
@@ -45,6 +46,8 @@ export interface ChaosStack {
   readonly host: FunctionsHost;
   readonly media: MediaHost;
   readonly baseUrl: string;
+  /** Where the function app writes export packages (`{exportDir}/{exportId}`). */
+  readonly exportDir: string;
   /** Secrets the campaign's logs must never show (the secrets scan looks for each). */
   readonly secrets: readonly string[];
   control<T = unknown>(
@@ -146,6 +149,9 @@ export async function startChaosStack(): Promise<ChaosStack> {
     directory: directory(`${baseUrl}/api/calling`, botSecret),
   });
   const work = mkdtempSync(join(tmpdir(), 'attest-chaos-'));
+  // The key files `npm start` makes: KEK, manifest signing (media host) and its public half (the
+  // function app's exports carry it), ledger signing.
+  const keys = ensureLocalKeys(work);
   Object.assign(process.env, {
     ATTEST_STORAGE_CONNECTION_STRING: azurite.connectionString,
     ...functionAppSettingsFor(
@@ -157,9 +163,10 @@ export async function startChaosStack(): Promise<ChaosStack> {
     ATTEST_MEDIA_CONTROL_KEY: controlKey,
     ATTEST_MEDIA_HOST_STALE_AFTER_MS: '3000',
     ATTEST_RECORDER_MEDIA_HEALTH_INTERVAL_MS: '1000',
-    ATTEST_KEK_PRIVATE_KEY_FILE: join(work, 'kek-private.pem'),
-    ATTEST_KEK_PUBLIC_KEY_FILE: join(work, 'kek-public.pem'),
-    ATTEST_LEDGER_SIGNING_KEY_FILE: join(work, 'ledger-signing.pem'),
+    ATTEST_KEK_PRIVATE_KEY_FILE: keys.kekPrivateKeyFile,
+    ATTEST_KEK_PUBLIC_KEY_FILE: keys.kekPublicKeyFile,
+    ATTEST_LEDGER_SIGNING_KEY_FILE: keys.ledgerSigningKeyFile,
+    ATTEST_MANIFEST_PUBLIC_KEY_FILE: keys.manifestPublicKeyFile,
     ATTEST_ARCHIVE_EXPORT_DIR: join(work, 'exports'),
     ATTEST_ARCHIVE_USER_GROUPS: JSON.stringify({ [USERS.trader]: ['traders'] }),
     ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({
@@ -201,8 +208,8 @@ export async function startChaosStack(): Promise<ChaosStack> {
     functionsUrl: baseUrl,
     heartbeatIntervalInMs: 300,
     isEncryptionEnabled: true,
-    kekPublicKeyFile: join(work, 'kek-public.pem'),
-    signingKeyFile: join(work, 'manifest-signing.pem'),
+    kekPublicKeyFile: keys.kekPublicKeyFile,
+    signingKeyFile: keys.manifestSigningKeyFile,
     isAudioLossless: true,
     logLevel: 'info',
     helloTimeoutInMs: 5000,
@@ -241,6 +248,7 @@ export async function startChaosStack(): Promise<ChaosStack> {
     host,
     media,
     baseUrl,
+    exportDir: join(work, 'exports'),
     secrets: [botSecret, controlKey, sim.controlToken],
     control,
     api,

@@ -14,6 +14,7 @@ import { officerOutOfScope } from './officer-out-of-scope.scenario';
 import { payloadUrls } from './payload-urls.scenario';
 import { replayedWebhooks } from './replayed-webhooks.scenario';
 import { secretsInLogs } from './secrets-in-logs.scenario';
+import { tampering } from './tampering.scenario';
 
 export const CHAOS_SCENARIOS: readonly ChaosScenario<ChaosStack>[] = [
   forgedTokens,
@@ -25,5 +26,6 @@ export const CHAOS_SCENARIOS: readonly ChaosScenario<ChaosStack>[] = [
   groupsGraphDown,
   deleteUnderRetention,
   gdprErasureUnderRetention,
+  tampering,
   secretsInLogs<ChaosStack>((stack) => stack.secrets),
 ];
