@@ -501,10 +501,15 @@ async function main(): Promise<void> {
         queryOptions: { filter: odata`invitedAt ge ${since}` },
       })) {
         let streamCount = 0;
-        for await (const stream of streamsTable.listEntities<{ bytes?: number }>({
-          queryOptions: { filter: odata`PartitionKey eq ${row.rowKey ?? ''}` },
-        }))
-          if ((stream.bytes ?? 0) > 0) streamCount += 1;
+        try {
+          for await (const stream of streamsTable.listEntities<{ bytes?: number }>({
+            queryOptions: { filter: odata`PartitionKey eq ${row.rowKey ?? ''}` },
+          }))
+            if ((stream.bytes ?? 0) > 0) streamCount += 1;
+        } catch (error) {
+          // No stream stored yet in the whole run: the table does not exist.
+          if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+        }
         stored.push({ outcome: row.outcome ?? 'unknown', streamCount });
       }
       return stored;
@@ -642,6 +647,17 @@ async function main(): Promise<void> {
       simulatorAndMediaHostEventLoopDelayInMs,
       phases,
     };
+    // Every conversation's events as the simulator saw them, for diagnosis (ATTEST_BENCH_TRACE_FILE).
+    const traceFile = process.env.ATTEST_BENCH_TRACE_FILE;
+    if (traceFile !== undefined)
+      writeFileSync(
+        traceFile,
+        `${JSON.stringify({
+          conversations: await control<unknown[]>('GET', '/_sim/calls'),
+          deliveries: await control<unknown[]>('GET', '/_sim/deliveries'),
+          graphRequests: await control<unknown[]>('GET', '/_sim/graph-requests'),
+        })}\n`,
+      );
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(
       join(ROOT, 'bench', 'results', 'recorder-answer.json'),
