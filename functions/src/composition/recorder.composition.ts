@@ -1,9 +1,9 @@
-import * as df from 'durable-functions';
 import { ClientSecretCredential } from '@azure/identity';
 import type { InvocationContext } from '@azure/functions';
 import type { FunctionsConfig } from '../config/load-config';
 import type { ArchiveIntake } from '../domain/archive-intake';
 import { createRecorderActivities } from '../activities/recorder.activities';
+import { createDurableClientCache } from '../adapters/durable-client-cache';
 import { DurableLifecycleClient } from '../adapters/durable-lifecycle-client';
 import { GraphCallsAdapter, GraphTokenCache } from '../adapters/graph-calls';
 import { OpenIdJwtVerifier } from '../adapters/jwt-verifier';
@@ -86,8 +86,9 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
     staleAfterInMs: recorder.mediaHostStaleAfterInMs,
     now,
   });
+  const durableClientOf = createDurableClientCache();
   const lifecycle = (context: InvocationContext): DurableLifecycleClient =>
-    new DurableLifecycleClient(df.getClient(context));
+    new DurableLifecycleClient(durableClientOf(context));
 
   const lifecycleSettings: CallLifecycleSettings = {
     keepAliveIntervalInMs: recorder.keepAliveIntervalInMs,
