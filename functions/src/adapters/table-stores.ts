@@ -174,7 +174,7 @@ export class TablesInteractionStore implements InteractionStore {
       }
       const row = fromEntity<InteractionRow>(entity);
       if (row.recordingStartClaimedAt !== undefined) return { kind: 'taken' };
-      if (!isEligible(row)) return { kind: 'ineligible' };
+      if (!isEligible(row)) return { kind: 'ineligible', row };
       try {
         await table.updateEntity(
           { partitionKey, rowKey, recordingStartClaimedAt: claimedAt },

@@ -114,7 +114,8 @@ export type InteractionRow = InteractionRecord & {
 export type RecordingStartClaim =
   | { readonly kind: 'claimed'; readonly row: InteractionRow }
   | { readonly kind: 'taken' }
-  | { readonly kind: 'ineligible' }
+  /** `row`: the row as read, when the store has it (nothing was written). */
+  | { readonly kind: 'ineligible'; readonly row?: InteractionRow }
   | { readonly kind: 'absent' };
 
 export interface InteractionFilter {

@@ -16,6 +16,7 @@ import type {
   InteractionStore,
   MediaHostControl,
   MediaSessionRef,
+  RecordingStartClaim,
 } from './recorder-ports';
 import type { StructuredLog } from '../logging/structured-log';
 import { errorCodeOf } from '@attest/core';
@@ -27,6 +28,15 @@ export interface RecordingStartOptions {
   readonly maxAttempts?: number;
   /** Wait before retrying a 5xx without Retry-After. Default 200. */
   readonly retryDelayInMs?: number;
+  /**
+   * How long `established` waits for an invite still being answered, possibly on another
+   * instance (its row without the answer's media session yet): Graph sends `established` right
+   * after the answer, before the invite's handler has written what the fast path needs. Default
+   * 1000.
+   */
+  readonly unfinishedInviteWaitInMs?: number;
+  /** Between two reads of such a row. Default 50. */
+  readonly unfinishedInvitePollInMs?: number;
 }
 
 export interface RecordingStartDeps {
@@ -71,6 +81,48 @@ const isFastPathRow = (row: InteractionRow): boolean =>
   row.mediaSessionId !== undefined &&
   row.mediaControlUrl !== undefined;
 
+/**
+ * An invite still being answered: inserted (`answering`, in progress), its answer's columns not
+ * written yet. Its lifecycle will expect the report, so `established` waits for the row instead
+ * of going to a lifecycle that would wait for a report nobody sends.
+ */
+const isInviteUnfinished = (row: InteractionRow): boolean =>
+  row.callState === 'answering' && row.outcome === 'inProgress';
+
+/**
+ * Claims the recording start; a row whose invite is unfinished is read again until
+ * `unfinishedInviteWaitInMs` after `establishedAt` has passed.
+ */
+async function claimOnceReady(
+  deps: RecordingStartDeps,
+  call: { readonly tenantId: string; readonly callId: string },
+  establishedAt: Date,
+  options: Required<RecordingStartOptions>,
+): Promise<RecordingStartClaim> {
+  const interactionId = interactionIdForCall(call.callId);
+  // Counted as well as measured: a clock that stands still (tests) still ends the wait.
+  let waitedInMs = 0;
+  for (;;) {
+    const claim = await deps.interactions.claimRecordingStart(
+      call.tenantId,
+      interactionId,
+      establishedAt.toISOString(),
+      isFastPathRow,
+    );
+    // No row means no invite answered anywhere (the answer waits for the insert): nothing to wait for.
+    const isPending =
+      claim.kind === 'ineligible' && claim.row !== undefined && isInviteUnfinished(claim.row);
+    const elapsedInMs = Math.max(waitedInMs, deps.now().getTime() - establishedAt.getTime());
+    if (
+      !isPending ||
+      elapsedInMs + options.unfinishedInvitePollInMs > options.unfinishedInviteWaitInMs
+    )
+      return claim;
+    await deps.sleep(options.unfinishedInvitePollInMs);
+    waitedInMs += options.unfinishedInvitePollInMs;
+  }
+}
+
 export async function startRecordingOnEstablished(
   deps: RecordingStartDeps,
   call: { readonly tenantId: string; readonly callId: string },
@@ -81,14 +133,11 @@ export async function startRecordingOnEstablished(
     budgetInMs: deps.options?.budgetInMs ?? 3_000,
     maxAttempts: deps.options?.maxAttempts ?? 4,
     retryDelayInMs: deps.options?.retryDelayInMs ?? 200,
+    unfinishedInviteWaitInMs: deps.options?.unfinishedInviteWaitInMs ?? 1_000,
+    unfinishedInvitePollInMs: deps.options?.unfinishedInvitePollInMs ?? 50,
   };
   const interactionId = interactionIdForCall(call.callId);
-  const claim = await deps.interactions.claimRecordingStart(
-    call.tenantId,
-    interactionId,
-    establishedAt.toISOString(),
-    isFastPathRow,
-  );
+  const claim = await claimOnceReady(deps, call, establishedAt, options);
   if (claim.kind !== 'claimed') {
     log.info('recording start left to the lifecycle', { why: claim.kind });
     return { kind: 'notMine', why: claim.kind };

@@ -108,6 +108,50 @@ describe('calling webhook: recording-status fast path', () => {
     expect(f.rows.get('call-1')?.callState).toBe('answered');
   });
 
+  it('waits for an invite another instance is still answering, then sets the status', async () => {
+    const f = new Fakes();
+    f.isFastPathOn = true;
+    // Graph sends `established` right after the answer: instance A is still handling the invite.
+    let releaseAnswer = (): void => undefined;
+    const answerGate = new Promise<void>((resolve) => (releaseAnswer = resolve));
+    const answer = f.graph.answer;
+    f.graph.answer = async (...args) => {
+      await answerGate;
+      return answer(...args);
+    };
+    const inviting = f.handler()(request(invite()), f.context());
+    while (f.rows.get('call-1') === undefined) await new Promise(setImmediate);
+    const sleeps: number[] = [];
+    const instanceB = f.handler(sleeps, async () => {
+      releaseAnswer();
+      await inviting;
+    });
+    const response = await instanceB(request(stateUpdate('call-1', 'Established')), f.context());
+    expect(response.status).toBe(202);
+    expect(sleeps).toEqual([50]);
+    expect(statusRequests(f)).toHaveLength(1);
+    expect(f.persisting).toEqual([{ sessionId: 's-call-1', at: NOW.toISOString() }]);
+    expect(payloads(f)).toEqual([
+      expect.objectContaining({ kind: 'recordingStart', graph: { kind: 'ok', status: 200 } }),
+    ]);
+  });
+
+  it('stops waiting for an invite whose answer does not finish, and forwards established', async () => {
+    const f = new Fakes();
+    f.isFastPathOn = true;
+    const answer = f.graph.answer;
+    f.graph.answer = () => new Promise(() => undefined);
+    void f.handler()(request(invite()), f.context());
+    while (f.rows.get('call-1') === undefined) await new Promise(setImmediate);
+    f.graph.answer = answer;
+    const sleeps: number[] = [];
+    await f.handler(sleeps)(request(stateUpdate('call-1', 'Established')), f.context());
+    // 20 reads 50 ms apart (the 1 s budget), then the raise's own retries find no lifecycle.
+    expect(sleeps).toEqual([...Array<number>(20).fill(50), 5, 5]);
+    expect(statusRequests(f)).toEqual([]);
+    expect(f.raises).toEqual([]);
+  });
+
   it('leaves a call whose lifecycle predates the fast path to that lifecycle', async () => {
     const f = new Fakes();
     const handler = f.handler();

@@ -135,7 +135,8 @@ export class Fakes {
     claimRecordingStart: (_t, id, claimedAt, isEligible) => {
       const row = this.rows.get(id);
       if (row === undefined) return Promise.resolve({ kind: 'absent' });
-      if (!this.isFastPathOn || !isEligible(row)) return Promise.resolve({ kind: 'ineligible' });
+      if (!this.isFastPathOn) return Promise.resolve({ kind: 'ineligible' });
+      if (!isEligible(row)) return Promise.resolve({ kind: 'ineligible', row });
       if (row.recordingStartClaimedAt !== undefined) return Promise.resolve({ kind: 'taken' });
       const claimed = { ...row, recordingStartClaimedAt: claimedAt };
       this.rows.set(id, claimed);
@@ -182,7 +183,8 @@ export class Fakes {
       ),
   };
 
-  handler(sleeps: number[] = []) {
+  /** `onSleep` runs when the handler sleeps (after the wait is recorded), e.g. to let another instance go on. */
+  handler(sleeps: number[] = [], onSleep: () => Promise<void> = () => Promise.resolve()) {
     return createCallingWebhookHandler({
       verifier: this.verifier,
       graph: this.graph,
@@ -205,7 +207,7 @@ export class Fakes {
       now: () => NOW,
       sleep: (ms) => {
         sleeps.push(ms);
-        return Promise.resolve();
+        return onSleep();
       },
       authFailureLog: this.authLog,
     });
