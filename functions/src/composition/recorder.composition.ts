@@ -98,9 +98,9 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
     recordingStatusMaxAttempts: recorder.recordingStatusMaxAttempts,
     graphRetryDelayInMs: 1_000,
     maxEventsPerExecution: recorder.maxEventsPerExecution,
-    // Longer than the webhook's recording-status budget (3 s) plus Graph's and the media host's
-    // timeouts: the lifecycle takes over only when the fast path is surely gone.
-    recordingStartWaitInMs: 15_000,
+    // By default longer than the webhook's recording-status budget (3 s) plus Graph's and the
+    // media host's timeouts: the lifecycle takes over only when the fast path is surely gone.
+    recordingStartWaitInMs: recorder.recordingStartWaitInMs,
   };
   const mediaHostDeps: MediaHostsHttpDeps = {
     controlKey: recorder.mediaControlKey,

@@ -41,6 +41,11 @@ export interface RecorderConfig {
   readonly keepAliveIntervalInMs: number;
   readonly mediaHealthCheckIntervalInMs: number;
   readonly establishTimeoutInMs: number;
+  /**
+   * How long the lifecycle waits, after `established`, for the webhook's recording-start report
+   * before it sets the recording status itself (the fast path failed or its instance died).
+   */
+  readonly recordingStartWaitInMs: number;
   readonly recordingStatusMaxAttempts: number;
   readonly maxEventsPerExecution: number;
   /** Webhook delivery claims (dedupe) are kept this long. */
@@ -142,6 +147,12 @@ export function readRecorderConfig(reader: ConfigReader): RecorderConfig {
       2 * MINUTE,
       1_000,
       30 * MINUTE,
+    ),
+    recordingStartWaitInMs: reader.integer(
+      'ATTEST_RECORDER_RECORDING_START_WAIT_MS',
+      15_000,
+      1_000,
+      2 * MINUTE,
     ),
     recordingStatusMaxAttempts: reader.integer('ATTEST_RECORDER_STATUS_MAX_ATTEMPTS', 5, 1, 20),
     maxEventsPerExecution: reader.integer(

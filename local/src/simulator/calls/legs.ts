@@ -158,7 +158,12 @@ export class RecorderLegs {
       callChainId: conv.chainId,
       latencyInMs: leg.answeredAtMs - leg.invitedAtMs,
     });
-    setImmediate(() => this.#establish(conv, leg));
+    const delayInMs = conv.spec.delivery?.establishAfterInMs;
+    if (delayInMs === undefined) setImmediate(() => this.#establish(conv, leg));
+    else
+      conv.timers.push(
+        ctx.deps.clock.schedule(ctx.now() + delayInMs, () => this.#establish(conv, leg)),
+      );
     return { kind: 'ok', status: 202 };
   }
 

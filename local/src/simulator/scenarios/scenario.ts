@@ -52,6 +52,8 @@ export interface ScenarioDelivery {
   readonly dropInvite?: boolean;
   /** The platform drops every accepted recorder leg at this offset (500/1005 media connectivity). */
   readonly dropRecorderAtInMs?: number;
+  /** The platform establishes an answered leg (state and notifications) this long after the answer. */
+  readonly establishAfterInMs?: number;
 }
 
 export interface CallSpec {
@@ -193,9 +195,11 @@ export function callSpecProblems(value: unknown, at: string): string[] {
         if (value.delivery[key] !== undefined && typeof value.delivery[key] !== 'boolean')
           problems.push(`${at}.delivery.${key} must be a boolean`);
       }
-      const drop = value.delivery.dropRecorderAtInMs;
-      if (drop !== undefined && (typeof drop !== 'number' || drop < 0))
-        problems.push(`${at}.delivery.dropRecorderAtInMs must be a number >= 0`);
+      for (const key of ['dropRecorderAtInMs', 'establishAfterInMs']) {
+        const offset = value.delivery[key];
+        if (offset !== undefined && (typeof offset !== 'number' || offset < 0))
+          problems.push(`${at}.delivery.${key} must be a number >= 0`);
+      }
     }
   }
   return problems;
