@@ -297,7 +297,11 @@ async function main(): Promise<void> {
         {
           user: RECORDED,
           role: 'caller',
-          timeline: [{ atInMs: 0, action: 'speak', durationInMs: 500 }],
+          // Speaks the whole call: a call then ends `noMedia` only when its recording status came
+          // after the call ended. (Speech in the first 500 ms only, as before 2026-12-07, ended
+          // before most recording starts, so most calls rightly ended `noMedia`: unmixed audio has
+          // no buffer for a silent participant.)
+          timeline: [{ atInMs: 0, action: 'speak', durationInMs: 1_500 }],
         },
         { user: OTHER, role: 'callee' },
       ],
