@@ -13,3 +13,4 @@ export * from './export';
 export * from './listen-token';
 export * from './storage';
 export * from './logging';
+export * from './config';

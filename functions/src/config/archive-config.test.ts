@@ -1,8 +1,8 @@
-import { ConfigReader } from './config-reader';
+import { EnvReader } from '@attest/core';
 import { DEFAULT_RETENTION_POLICY, readArchiveConfig } from './archive-config';
 
 function read(env: Record<string, string>) {
-  const reader = new ConfigReader(env);
+  const reader = new EnvReader(env);
   const config = readArchiveConfig(reader);
   return { config, assert: () => reader.assertValid() };
 }

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { validateRetentionPolicy, type RetentionPolicy } from '@attest/core';
-import type { ConfigReader } from './config-reader';
+import { validateRetentionPolicy, type EnvReader, type RetentionPolicy } from '@attest/core';
 import { readKeyVaultConfig, type KeyVaultConfig } from './key-vault-config';
 
 /** Settings of the compliance archive (retention, ledger, keys, admin API). Owned by the archive. */
@@ -63,7 +62,7 @@ export const DEFAULT_RETENTION_POLICY: RetentionPolicy = {
 };
 
 /** A JSON value given inline or as the path of a JSON file. Problems name the key only. */
-function jsonSetting(reader: ConfigReader, name: string): unknown {
+function jsonSetting(reader: EnvReader, name: string): unknown {
   const raw = reader.optionalString(name);
   if (raw === undefined) return undefined;
   let text = raw;
@@ -83,7 +82,7 @@ function jsonSetting(reader: ConfigReader, name: string): unknown {
   }
 }
 
-function stringListMap(reader: ConfigReader, name: string): Record<string, readonly string[]> {
+function stringListMap(reader: EnvReader, name: string): Record<string, readonly string[]> {
   const value = jsonSetting(reader, name);
   if (value === undefined) return {};
   if (
@@ -100,7 +99,7 @@ function stringListMap(reader: ConfigReader, name: string): Record<string, reado
 
 const NCRONTAB = /^\S+ \S+ \S+ \S+ \S+ \S+$/;
 
-export function readArchiveConfig(reader: ConfigReader): ArchiveConfig {
+export function readArchiveConfig(reader: EnvReader): ArchiveConfig {
   const policyValue = jsonSetting(reader, 'ATTEST_ARCHIVE_RETENTION_CLASSES');
   let retentionPolicy = DEFAULT_RETENTION_POLICY;
   if (policyValue !== undefined) {

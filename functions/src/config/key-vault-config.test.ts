@@ -1,8 +1,8 @@
-import { ConfigReader } from './config-reader';
+import { EnvReader } from '@attest/core';
 import { readKeyVaultConfig } from './key-vault-config';
 
 function read(env: Record<string, string>) {
-  const reader = new ConfigReader(env);
+  const reader = new EnvReader(env);
   const config = readKeyVaultConfig(reader);
   return { config, assert: () => reader.assertValid() };
 }

@@ -1,4 +1,4 @@
-import type { ConfigReader } from './config-reader';
+import type { EnvReader } from '@attest/core';
 
 /**
  * Where the archive's keys live in Azure. When `ATTEST_KEYVAULT_URI` is unset the local key
@@ -23,7 +23,7 @@ export interface KeyVaultConfig {
 const KEY_NAME = /^[0-9A-Za-z-]{1,127}$/;
 
 /** Reads `ATTEST_KEYVAULT_*`; undefined when no vault is configured. */
-export function readKeyVaultConfig(reader: ConfigReader): KeyVaultConfig | undefined {
+export function readKeyVaultConfig(reader: EnvReader): KeyVaultConfig | undefined {
   const vaultUri = reader.url('ATTEST_KEYVAULT_URI', { required: false });
   const name = (key: string, fallback: string): string => {
     const value = reader.stringOr(key, fallback);

@@ -1,4 +1,4 @@
-import { ConfigReader } from './config-reader';
+import { EnvReader } from '@attest/core';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readArchiveConfig, type ArchiveConfig } from './archive-config';
@@ -15,7 +15,7 @@ export interface FunctionsConfig {
 
 /** Validates every `ATTEST_*` key of the function app at once; the result is frozen. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): FunctionsConfig {
-  const reader = new ConfigReader(env);
+  const reader = new EnvReader(env);
   const recorder = readRecorderConfig(reader);
   const config: FunctionsConfig = {
     storage: readStorageConfig(reader),

@@ -1,4 +1,4 @@
-import type { ConfigReader } from './config-reader';
+import type { EnvReader } from '@attest/core';
 
 /** What the portal (web/) needs to sign users in; served to the browser as `portal/config.json`. */
 export interface PortalConfig {
@@ -18,7 +18,7 @@ export interface PortalConfig {
  * `ATTEST_PORTAL_SCOPES` (default `<first admin audience>/.default`).
  */
 export function readPortalConfig(
-  reader: ConfigReader,
+  reader: EnvReader,
   defaults: {
     readonly appId: string;
     readonly adminIssuers: readonly string[];

@@ -1,4 +1,4 @@
-import type { ConfigReader } from './config-reader';
+import type { EnvReader } from '@attest/core';
 
 /** Settings of the JWT verifier for one kind of caller (Teams webhook, admins). */
 export interface JwtSettings {
@@ -57,7 +57,7 @@ export interface RecorderConfig {
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
-export function readRecorderConfig(reader: ConfigReader): RecorderConfig {
+export function readRecorderConfig(reader: EnvReader): RecorderConfig {
   const appId = reader.string('ATTEST_APP_ID');
   const servedTenantIds = reader.list('ATTEST_SERVED_TENANT_IDS');
   if (servedTenantIds.length === 0)

@@ -1,10 +1,10 @@
-import { ConfigReader } from './config-reader';
+import { EnvReader } from '@attest/core';
 import { readStorageConfig } from './storage-config';
 
 const BASE = { ATTEST_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' };
 
 function read(env: Record<string, string>) {
-  const reader = new ConfigReader({ ...BASE, ...env });
+  const reader = new EnvReader({ ...BASE, ...env });
   const config = readStorageConfig(reader);
   return { config, assert: () => reader.assertValid() };
 }

@@ -1,4 +1,4 @@
-import type { ConfigReader } from './config-reader';
+import type { EnvReader } from '@attest/core';
 
 /**
  * Where the function app keeps its data. Locally a connection string (Azurite); in Azure the
@@ -31,7 +31,7 @@ export interface RegionalRecordingsAccount {
 const REGIONS_KEY = 'ATTEST_STORAGE_REGIONS';
 
 /** Reads {@link REGIONS_KEY}; problems name the key and the region, never a value. */
-function readRegionalRecordings(reader: ConfigReader): readonly RegionalRecordingsAccount[] {
+function readRegionalRecordings(reader: EnvReader): readonly RegionalRecordingsAccount[] {
   const raw = reader.optionalString(REGIONS_KEY);
   if (raw === undefined) return [];
   let parsed: unknown;
@@ -64,7 +64,7 @@ function readRegionalRecordings(reader: ConfigReader): readonly RegionalRecordin
   return accounts;
 }
 
-export function readStorageConfig(reader: ConfigReader): StorageConfig {
+export function readStorageConfig(reader: EnvReader): StorageConfig {
   const connectionString = reader.optionalString('ATTEST_STORAGE_CONNECTION_STRING');
   const blobUrl = reader.url('ATTEST_STORAGE_BLOB_URL', { required: false });
   const tableUrl = reader.url('ATTEST_STORAGE_TABLE_URL', { required: false });

@@ -4,7 +4,7 @@
  * and never echoes values (some are secrets).
  */
 import { hostname } from 'node:os';
-import { ErrorCode, RecorderError } from '@attest/core';
+import { EnvReader, type Env } from '@attest/core';
 
 export interface MediaHostConfig {
   readonly hostId: string;
@@ -130,59 +130,32 @@ export interface MediaHostKeyVaultConfig {
   readonly shouldDisableChallengeResourceVerification: boolean;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 const softwareVersion = '0.1.0';
 
 /** Reads and validates `ATTEST_MEDIA_*`; throws `ATT_CONFIG_INVALID` naming every bad key. */
 export function loadConfig(env: Env): MediaHostConfig {
-  const problems: string[] = [];
-  const read = (key: string): string | undefined => {
-    const value = env[`ATTEST_MEDIA_${key}`];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  };
-  const required = (key: string): string => {
-    const value = read(key);
-    if (value === undefined) problems.push(`ATTEST_MEDIA_${key} is required`);
-    return value ?? '';
-  };
-  const int = (key: string, fallback: number, min: number, max: number): number => {
-    const raw = read(key);
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`ATTEST_MEDIA_${key} must be an integer from ${min} to ${max}`);
-      return fallback;
-    }
-    return value;
-  };
-  const bool = (key: string, fallback: boolean): boolean => {
-    const raw = read(key)?.toLowerCase();
-    if (raw === undefined) return fallback;
-    if (['true', '1', 'on', 'yes'].includes(raw)) return true;
-    if (['false', '0', 'off', 'no'].includes(raw)) return false;
-    problems.push(`ATTEST_MEDIA_${key} must be true or false`);
-    return fallback;
-  };
-
-  const controlKey = required('CONTROL_KEY');
+  const reader = new EnvReader(env, {
+    prefix: 'ATTEST_MEDIA_',
+    invalidMessage: 'media host configuration is invalid',
+  });
+  const controlKey = reader.string('CONTROL_KEY');
   if (controlKey !== '' && controlKey.length < 16)
-    problems.push('ATTEST_MEDIA_CONTROL_KEY must be at least 16 characters');
-  const storageConnectionString = read('STORAGE_CONNECTION');
-  const storageAccountUrl = read('STORAGE_ACCOUNT_URL');
+    reader.problem('ATTEST_MEDIA_CONTROL_KEY must be at least 16 characters');
+  const storageConnectionString = reader.optionalString('STORAGE_CONNECTION');
+  const storageAccountUrl = reader.optionalString('STORAGE_ACCOUNT_URL');
   if (storageConnectionString === undefined && storageAccountUrl === undefined) {
-    problems.push(
+    reader.problem(
       'ATTEST_MEDIA_STORAGE_CONNECTION or ATTEST_MEDIA_STORAGE_ACCOUNT_URL is required',
     );
   }
-  const isEncryptionEnabled = bool('ENCRYPTION', true);
-  const keyVaultUri = read('KEYVAULT_URI');
+  const isEncryptionEnabled = reader.boolean('ENCRYPTION', true);
+  const keyVaultUri = reader.optionalString('KEYVAULT_URI');
   if (keyVaultUri !== undefined && !/^https:\/\/[^/\s]+\/?$/.test(keyVaultUri))
-    problems.push('ATTEST_MEDIA_KEYVAULT_URI must be an https URL of a vault');
+    reader.problem('ATTEST_MEDIA_KEYVAULT_URI must be an https URL of a vault');
   const keyName = (key: string, fallback: string): string => {
-    const value = read(key) ?? fallback;
+    const value = reader.optionalString(key) ?? fallback;
     if (!/^[0-9A-Za-z-]{1,127}$/.test(value))
-      problems.push(
+      reader.problem(
         `ATTEST_MEDIA_${key} must be a Key Vault key name (letters, digits and dashes)`,
       );
     return value;
@@ -194,97 +167,109 @@ export function loadConfig(env: Env): MediaHostConfig {
           vaultUri: keyVaultUri.replace(/\/+$/, ''),
           manifestSigningKeyName: keyName('KEYVAULT_MANIFEST_KEY_NAME', 'manifest-signing'),
           kekName: keyName('KEYVAULT_KEK_NAME', 'recording-kek'),
-          shouldDisableChallengeResourceVerification: bool(
+          shouldDisableChallengeResourceVerification: reader.boolean(
             'KEYVAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION',
             false,
           ),
         };
-  const kekPublicKeyFile = read('KEK_PUBLIC_KEY_FILE');
+  const kekPublicKeyFile = reader.optionalString('KEK_PUBLIC_KEY_FILE');
   if (isEncryptionEnabled && kekPublicKeyFile === undefined && keyVault === undefined) {
-    problems.push(
+    reader.problem(
       'ATTEST_MEDIA_KEK_PUBLIC_KEY_FILE (or ATTEST_MEDIA_KEYVAULT_URI) is required unless ATTEST_MEDIA_ENCRYPTION=false (development only)',
     );
   }
-  const functionsUrl = read('FUNCTIONS_URL');
+  const functionsUrl = reader.optionalString('FUNCTIONS_URL');
   if (functionsUrl !== undefined && !/^https?:\/\//.test(functionsUrl))
-    problems.push('ATTEST_MEDIA_FUNCTIONS_URL must be an http(s) URL');
-  const liveListenKey = read('LIVE_LISTEN_KEY');
+    reader.problem('ATTEST_MEDIA_FUNCTIONS_URL must be an http(s) URL');
+  const liveListenKey = reader.optionalString('LIVE_LISTEN_KEY');
   if (liveListenKey !== undefined && liveListenKey.length < 32)
-    problems.push('ATTEST_MEDIA_LIVE_LISTEN_KEY must be at least 32 characters');
-  const bridgeUrl = read('BRIDGE_URL');
-  const bridgeControlKey = read('BRIDGE_CONTROL_KEY');
+    reader.problem('ATTEST_MEDIA_LIVE_LISTEN_KEY must be at least 32 characters');
+  const bridgeUrl = reader.optionalString('BRIDGE_URL');
+  const bridgeControlKey = reader.optionalString('BRIDGE_CONTROL_KEY');
   if (
     bridgeUrl !== undefined &&
     !/^http:\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):\d+\/?$/.test(bridgeUrl)
   )
-    problems.push(
+    reader.problem(
       'ATTEST_MEDIA_BRIDGE_URL must be http://127.0.0.1:<port> (the bridge runs on this machine)',
     );
   if (bridgeUrl !== undefined && (bridgeControlKey === undefined || bridgeControlKey.length < 32))
-    problems.push(
+    reader.problem(
       'ATTEST_MEDIA_BRIDGE_CONTROL_KEY must be at least 32 characters when ATTEST_MEDIA_BRIDGE_URL is set',
     );
-  const scheduledEventsUrl = read('SCHEDULED_EVENTS_URL');
+  const scheduledEventsUrl = reader.optionalString('SCHEDULED_EVENTS_URL');
   if (scheduledEventsUrl !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(scheduledEventsUrl))
-    problems.push(
+    reader.problem(
       'ATTEST_MEDIA_SCHEDULED_EVENTS_URL must be the metadata service base URL (http://169.254.169.254)',
     );
-  const instanceName = read('INSTANCE_NAME');
-  const zone = read('ZONE');
-  const loopbackPortText = read('LOOPBACK_PORT');
-  const logLevel = (read('LOG_LEVEL') ?? 'info') as MediaHostConfig['logLevel'];
+  const instanceName = reader.optionalString('INSTANCE_NAME');
+  const zone = reader.optionalString('ZONE');
+  const loopbackPortText = reader.optionalString('LOOPBACK_PORT');
+  const logLevel = (reader.optionalString('LOG_LEVEL') ?? 'info') as MediaHostConfig['logLevel'];
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel))
-    problems.push('ATTEST_MEDIA_LOG_LEVEL must be debug, info, warn or error');
+    reader.problem('ATTEST_MEDIA_LOG_LEVEL must be debug, info, warn or error');
 
   const config: MediaHostConfig = {
-    hostId: read('HOST_ID') ?? hostname(),
-    region: read('REGION') ?? 'local',
+    hostId: reader.optionalString('HOST_ID') ?? hostname(),
+    region: reader.optionalString('REGION') ?? 'local',
     version: softwareVersion,
-    controlHost: read('CONTROL_HOST') ?? '127.0.0.1',
-    controlPort: int('CONTROL_PORT', 7400, 0, 65535),
+    controlHost: reader.optionalString('CONTROL_HOST') ?? '127.0.0.1',
+    controlPort: reader.integer('CONTROL_PORT', 7400, 0, 65535),
     controlKey,
-    publicHost: read('PUBLIC_HOST') ?? '127.0.0.1',
-    protocolHost: read('PROTOCOL_HOST') ?? '127.0.0.1',
-    protocolPort: int('PROTOCOL_PORT', 7401, 0, 65535),
-    tlsCertFile: required('TLS_CERT_FILE'),
-    tlsKeyFile: required('TLS_KEY_FILE'),
+    publicHost: reader.optionalString('PUBLIC_HOST') ?? '127.0.0.1',
+    protocolHost: reader.optionalString('PROTOCOL_HOST') ?? '127.0.0.1',
+    protocolPort: reader.integer('PROTOCOL_PORT', 7401, 0, 65535),
+    tlsCertFile: reader.string('TLS_CERT_FILE'),
+    tlsKeyFile: reader.string('TLS_KEY_FILE'),
     ...(storageConnectionString !== undefined ? { storageConnectionString } : {}),
     ...(storageAccountUrl !== undefined ? { storageAccountUrl } : {}),
-    recordingsContainer: read('RECORDINGS_CONTAINER') ?? 'recordings',
-    spoolDir: required('SPOOL_DIR'),
-    spoolLimitInBytes: int(
+    recordingsContainer: reader.optionalString('RECORDINGS_CONTAINER') ?? 'recordings',
+    spoolDir: reader.string('SPOOL_DIR'),
+    spoolLimitInBytes: reader.integer(
       'SPOOL_LIMIT_BYTES',
       1024 * 1024 * 1024,
       64 * 1024,
       Number.MAX_SAFE_INTEGER,
     ),
-    spoolFlushIntervalInMs: int('SPOOL_FLUSH_INTERVAL_MS', 100, 5, 1000),
-    commitIntervalInMs: int('COMMIT_INTERVAL_MS', 5000, 100, 5000),
-    blockMinDurationInMs: int('BLOCK_MIN_DURATION_MS', 2000, 20, 60_000),
-    segmentMaxDurationInMs: int('SEGMENT_MAX_DURATION_MS', 30 * 60_000, 60_000, 24 * 3_600_000),
-    finishedSessionRetentionInMs: int(
+    spoolFlushIntervalInMs: reader.integer('SPOOL_FLUSH_INTERVAL_MS', 100, 5, 1000),
+    commitIntervalInMs: reader.integer('COMMIT_INTERVAL_MS', 5000, 100, 5000),
+    blockMinDurationInMs: reader.integer('BLOCK_MIN_DURATION_MS', 2000, 20, 60_000),
+    segmentMaxDurationInMs: reader.integer(
+      'SEGMENT_MAX_DURATION_MS',
+      30 * 60_000,
+      60_000,
+      24 * 3_600_000,
+    ),
+    finishedSessionRetentionInMs: reader.integer(
       'FINISHED_SESSION_RETENTION_MS',
       3_600_000,
       1000,
       7 * 24 * 3_600_000,
     ),
-    maxSessions: int('MAX_SESSIONS', 500, 1, 100_000),
-    maxFramePayloadBytes: int('MAX_FRAME_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxSessions: reader.integer('MAX_SESSIONS', 500, 1, 100_000),
+    maxFramePayloadBytes: reader.integer(
+      'MAX_FRAME_BYTES',
+      4 * 1024 * 1024,
+      1024,
+      64 * 1024 * 1024,
+    ),
     ...(functionsUrl !== undefined ? { functionsUrl: functionsUrl.replace(/\/+$/, '') } : {}),
-    heartbeatIntervalInMs: int('HEARTBEAT_INTERVAL_MS', 10_000, 100, 600_000),
+    heartbeatIntervalInMs: reader.integer('HEARTBEAT_INTERVAL_MS', 10_000, 100, 600_000),
     isEncryptionEnabled,
     ...(kekPublicKeyFile !== undefined ? { kekPublicKeyFile } : {}),
     // Not read when the keys are in Key Vault.
     signingKeyFile:
-      keyVault === undefined ? required('SIGNING_KEY_FILE') : (read('SIGNING_KEY_FILE') ?? ''),
+      keyVault === undefined
+        ? reader.string('SIGNING_KEY_FILE')
+        : (reader.optionalString('SIGNING_KEY_FILE') ?? ''),
     ...(keyVault !== undefined ? { keyVault } : {}),
-    isAudioLossless: bool('AUDIO_LOSSLESS', false),
-    shouldSendBlocksThroughSdk: bool('STORAGE_BLOCKS_VIA_SDK', false),
+    isAudioLossless: reader.boolean('AUDIO_LOSSLESS', false),
+    shouldSendBlocksThroughSdk: reader.boolean('STORAGE_BLOCKS_VIA_SDK', false),
     logLevel,
-    helloTimeoutInMs: int('HELLO_TIMEOUT_MS', 10_000, 100, 600_000),
+    helloTimeoutInMs: reader.integer('HELLO_TIMEOUT_MS', 10_000, 100, 600_000),
     ...(liveListenKey !== undefined ? { liveListenKey } : {}),
     ...(loopbackPortText !== undefined || bridgeUrl !== undefined
-      ? { loopbackProtocolPort: int('LOOPBACK_PORT', 0, 0, 65535) }
+      ? { loopbackProtocolPort: reader.integer('LOOPBACK_PORT', 0, 0, 65535) }
       : {}),
     ...(bridgeUrl !== undefined && bridgeControlKey !== undefined
       ? { bridge: { url: bridgeUrl.replace(/\/+$/, ''), controlKey: bridgeControlKey } }
@@ -294,21 +279,13 @@ export function loadConfig(env: Env): MediaHostConfig {
       ? {
           scheduledEvents: {
             url: scheduledEventsUrl.replace(/\/+$/, ''),
-            pollIntervalInMs: int('SCHEDULED_EVENTS_POLL_MS', 2000, 1000, 60_000),
-            maxDrainInMs: int('DRAIN_MAX_MS', 900_000, 10_000, 3_600_000),
+            pollIntervalInMs: reader.integer('SCHEDULED_EVENTS_POLL_MS', 2000, 1000, 60_000),
+            maxDrainInMs: reader.integer('DRAIN_MAX_MS', 900_000, 10_000, 3_600_000),
             ...(instanceName !== undefined ? { instanceName } : {}),
           },
         }
       : {}),
   };
-  if (problems.length > 0) {
-    throw new RecorderError(
-      ErrorCode.ConfigInvalid,
-      `media host configuration is invalid: ${problems.join('; ')}`,
-      {
-        details: { problemCount: problems.length },
-      },
-    );
-  }
+  reader.assertValid();
   return Object.freeze(config);
 }

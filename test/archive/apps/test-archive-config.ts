@@ -4,7 +4,7 @@
  * test issuer (support/test-issuer.ts).
  */
 import { readArchiveConfig } from '../../../functions/src/config/archive-config';
-import { ConfigReader } from '../../../functions/src/config/config-reader';
+import { EnvReader } from '@attest/core';
 import type { FunctionsConfig } from '../../../functions/src/config/load-config';
 import { readPortalConfig } from '../../../functions/src/config/portal-config';
 import type { RecorderConfig } from '../../../functions/src/config/recorder-config';
@@ -16,7 +16,7 @@ export function testArchiveConfig(
   env: NodeJS.ProcessEnv,
   recorder: Record<string, unknown> = {},
 ): FunctionsConfig {
-  const reader = new ConfigReader(env);
+  const reader = new EnvReader(env);
   const admin = {
     openIdMetadataUrl: env.TEST_ADMIN_OPENID_METADATA_URL ?? '',
     issuers: [TEST_ISSUER],
