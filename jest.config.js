@@ -15,6 +15,7 @@ const shared = {
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleNameMapper: {
     '^@attest/core$': '<rootDir>/core/src/index.ts',
+    '^@attest/core/testing$': '<rootDir>/core/src/testing/index.ts',
     '^@azure/functions-core$': '<rootDir>/local/src/host/functions-core.ts',
   },
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/', '<rootDir>/\\.data/'],

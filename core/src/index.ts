@@ -14,3 +14,4 @@ export * from './listen-token';
 export * from './storage';
 export * from './logging';
 export * from './config';
+export * from './time';

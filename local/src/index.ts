@@ -1,6 +1,6 @@
 /** The local runtime's public surface (tests, benchmarks, tooling). Never imported by product code. */
 export * from './host/contracts';
-export { createManualClock, isManualClock, type ManualClock } from './host/clock';
+export { ManualClock, isManualClock } from './host/clock';
 export {
   loadFunctionApp,
   resolveAppEntry,

@@ -3,6 +3,7 @@
  * in a blob store, the archive activities over in-memory stores, and a scripted driver for
  * `dispositionV1` (a fake orchestration context with virtual time).
  */
+import { ManualClock } from '@attest/core/testing';
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 
 const sha256Hex = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -36,11 +37,7 @@ import {
   MemoryLedgerStore,
   MemoryRecordingBlobStore,
 } from './support/memory-archive-stores';
-import type {
-  Clock,
-  GroupDirectory,
-  RecordingBlobStore,
-} from '../../functions/src/domain/archive-ports';
+import type { GroupDirectory, RecordingBlobStore } from '../../functions/src/domain/archive-ports';
 import { dispositionOrchestrator } from '../../functions/src/orchestrators/disposition.orchestrator';
 import type {
   DispositionDecision,
@@ -50,18 +47,7 @@ import type {
 
 export const DAY_IN_MS = 86_400_000;
 
-export class ManualClock implements Clock {
-  constructor(private current: number) {}
-  now(): Date {
-    return new Date(this.current);
-  }
-  set(at: Date | number): void {
-    this.current = typeof at === 'number' ? at : at.getTime();
-  }
-  advance(ms: number): void {
-    this.current += ms;
-  }
-}
+export { ManualClock };
 
 export const testPolicy: RetentionPolicy = {
   defaultClassName: 'standard',

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { createManualClock } from '../../local/src/host/clock';
+import { ManualClock } from '../../local/src/host/clock';
 import { startFunctionsHost, type FunctionsHost } from '../../local/src/host/functions-host';
 import { memorySink } from '../../local/src/host/log-sink';
 
@@ -10,7 +10,7 @@ const connection = process.env.ATTEST_TEST_STORAGE_CONNECTION!;
 const queueName = `host-work-${randomUUID().slice(0, 8)}`;
 const hostId = `host-test-${randomUUID().slice(0, 8)}`;
 const start = new Date('2026-03-01T10:00:00.000Z');
-const clock = createManualClock(start);
+const clock = new ManualClock(start);
 const sink = memorySink();
 let host: FunctionsHost;
 let observed: {
@@ -83,7 +83,7 @@ describe('timer status across restarts', () => {
     await host.close();
     host = await startFunctionsHost({
       appPath,
-      clock: createManualClock(new Date(at)),
+      clock: new ManualClock(new Date(at)),
       logSink: sink,
       durable: false,
       pollQueues: false,

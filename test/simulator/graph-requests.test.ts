@@ -5,11 +5,7 @@
  */
 import { requireLocalCaTrust } from './support/local-ca';
 import { join } from 'node:path';
-import {
-  ManualSimClock,
-  startTeamsSimulator,
-  type TeamsSimulator,
-} from '../../local/src/simulator';
+import { ManualClock, startTeamsSimulator, type TeamsSimulator } from '../../local/src/simulator';
 import { GraphSchemaId, SchemaValidator } from '../../local/src/simulator/graph/schema-validator';
 import { graphSchemaDir } from '../../local/src/simulator/graph/calls-api';
 import { BOT_APP, BOT_SECRET, TENANT, USERS, testDirectory } from './support/fixtures';
@@ -105,7 +101,7 @@ describe('Graph JSON Schema validator', () => {
 describe('Graph calls API request handling', () => {
   let sim: TeamsSimulator;
   let recorder: TestRecorder;
-  const clock = new ManualSimClock();
+  const clock = new ManualClock();
 
   beforeAll(async () => {
     requireLocalCaTrust();

@@ -5,7 +5,7 @@
  */
 import { requireLocalCaTrust } from './support/local-ca';
 import {
-  ManualSimClock,
+  ManualClock,
   startTeamsSimulator,
   type CallSpec,
   type TeamsSimulator,
@@ -55,12 +55,12 @@ describe('policy enforcement with an injected clock', () => {
   let sim: TeamsSimulator;
   let media: TestMediaListener;
   let recorder: TestRecorder;
-  let clock: ManualSimClock;
+  let clock: ManualClock;
   let decide: (callId: string, index: number) => InviteAction = () => 'answer';
 
   beforeAll(async () => {
     requireLocalCaTrust();
-    clock = new ManualSimClock();
+    clock = new ManualClock();
     sim = await startTeamsSimulator({
       clock,
       log: silent,

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import {
-  ManualSimClock,
+  ManualClock,
   loadScenarioFile,
   resolveScenario,
   ScenarioError,
@@ -80,7 +80,7 @@ describe('scenario runs against the minimal recorder', () => {
   let sim: TeamsSimulator;
   let media: TestMediaListener;
   let recorder: TestRecorder;
-  const clock = new ManualSimClock();
+  const clock = new ManualClock();
   const bot = directory.bots[0]!;
 
   beforeAll(async () => {

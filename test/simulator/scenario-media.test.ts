@@ -6,7 +6,7 @@
 import type { MediaProtocolFrame } from '@attest/core';
 import { requireLocalCaTrust } from './support/local-ca';
 import {
-  ManualSimClock,
+  ManualClock,
   startTeamsSimulator,
   synthesizeAudioFrame,
   type TeamsSimulator,
@@ -47,7 +47,7 @@ describe('scenario run with media against a minimal recorder', () => {
   let sim: TeamsSimulator;
   let media: TestMediaListener;
   let recorder: TestRecorder;
-  const clock = new ManualSimClock();
+  const clock = new ManualClock();
 
   const control = async (method: string, path: string, body?: unknown): Promise<Response> =>
     fetch(`${sim.url}${path}`, {

@@ -9,11 +9,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import {
-  ManualSimClock,
-  startTeamsSimulator,
-  type TeamsSimulator,
-} from '../../local/src/simulator';
+import { ManualClock, startTeamsSimulator, type TeamsSimulator } from '../../local/src/simulator';
 import { BOT_APP, TENANT, USERS, testDirectory } from './support/fixtures';
 import { waitUntil } from './support/test-recorder';
 
@@ -30,7 +26,7 @@ describe('webhook deliveries', () => {
   let server: Server;
   let base = '';
   const hits: Hit[] = [];
-  const clock = new ManualSimClock(Date.now());
+  const clock = new ManualClock(Date.now());
 
   beforeAll(async () => {
     requireLocalCaTrust();

@@ -12,11 +12,7 @@ import type {
   LegalHold,
 } from '@attest/core';
 
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
+export { systemClock, type Clock } from '@attest/core';
 
 /** Append-only ledger storage. Entries are never rewritten or removed. */
 export interface LedgerStore {

@@ -1,36 +1,12 @@
 /**
  * Clocks for the local durable engine. Orchestration time (OrchestratorStarted timestamps,
- * timer due times) is read only through a {@link Clock}; tests inject a {@link ManualClock} and
+ * timer due times) is read only through a {@link Clock}; tests inject core's {@link ManualClock} and
  * fast-forward it, child processes in restart tests use an offset clock configured by env.
  */
+import { ManualClock } from '@attest/core/testing';
 import type { Clock } from '../host/contracts';
 
-export type { Clock };
-
-/** A clock that moves only when told to. `advance` never goes backwards. */
-export class ManualClock implements Clock {
-  #nowInMs: number;
-
-  constructor(start: Date | number = Date.UTC(2026, 0, 1)) {
-    this.#nowInMs = typeof start === 'number' ? start : start.getTime();
-  }
-
-  now(): Date {
-    return new Date(this.#nowInMs);
-  }
-
-  advance(ms: number): Date {
-    if (!Number.isFinite(ms) || ms < 0)
-      throw new RangeError('ManualClock.advance needs a non-negative number of ms');
-    this.#nowInMs += ms;
-    return this.now();
-  }
-
-  /** Moves to `at` if it is later than now. */
-  set(at: Date): void {
-    this.#nowInMs = Math.max(this.#nowInMs, at.getTime());
-  }
-}
+export { ManualClock, type Clock };
 
 /** System time shifted by a fixed offset (ms). */
 export function offsetClock(offsetInMs: number): Clock {

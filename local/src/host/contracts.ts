@@ -64,8 +64,5 @@ export interface DurableBackend {
   close(): Promise<void>;
 }
 
-/** A controllable clock: the host and the engine read time only through it. */
-export interface Clock {
-  now(): Date;
-}
-export const systemClock: Clock = { now: () => new Date() };
+/** The host and the engine read time only through core's {@link Clock}. */
+export { systemClock, type Clock } from '@attest/core';

@@ -31,7 +31,7 @@ import { WebhookDeliverer } from './webhook/deliverer';
 import { simulatorLogLevel } from '../config/local-env';
 
 export { ensureLocalCa, CA_FILE_NAMES } from './ca/ensure-ca';
-export { ManualSimClock, systemSimClock, type SimClock } from './util/clock';
+export { ManualClock, systemSimClock, type SimClock } from './util/clock';
 export type { CallEngine, EngineBehaviour } from './calls/call-engine';
 export type { Directory } from './policy/model';
 export {

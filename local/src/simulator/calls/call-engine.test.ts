@@ -1,7 +1,7 @@
 import type { SimulatedEntra } from '../entra/entra';
 import type { Directory, Tenant } from '../policy/model';
 import type { CallSpec } from '../scenarios/scenario';
-import { ManualSimClock } from '../util/clock';
+import { ManualClock } from '../util/clock';
 import type { DeliveryRecord, DeliveryRequest, WebhookDeliverer } from '../webhook/deliverer';
 import { CallEngine, DEFAULT_BEHAVIOUR, type EngineBehaviour } from './call-engine';
 
@@ -65,7 +65,7 @@ const p2p: CallSpec = {
 
 /** A calling service whose webhooks are recorded in memory, with a manual clock. */
 function harness(behaviour: Partial<EngineBehaviour> = {}) {
-  const clock = new ManualSimClock();
+  const clock = new ManualClock();
   const delivered: DeliveryRequest[] = [];
   const deliverer = {
     deliver: (request: DeliveryRequest): Promise<DeliveryRecord> => {

@@ -19,7 +19,7 @@ import {
   TimelineAction,
   type CallSpec,
 } from '../scenarios/scenario';
-import type { ManualSimClock, SimClock } from '../util/clock';
+import type { ManualClock, SimClock } from '../util/clock';
 import { bearerToken, problem, sendJson } from '../util/http';
 import type { WebhookDeliverer } from '../webhook/deliverer';
 
@@ -37,8 +37,8 @@ export interface ControlApiDeps {
   readonly setDirectory: (directory: Directory) => void;
 }
 
-function isManual(clock: SimClock): clock is ManualSimClock {
-  return typeof (clock as Partial<ManualSimClock>).advance === 'function';
+function isManual(clock: SimClock): clock is ManualClock {
+  return typeof (clock as Partial<ManualClock>).advance === 'function';
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {

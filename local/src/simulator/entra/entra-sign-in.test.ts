@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Directory } from '../policy/model';
-import { ManualSimClock } from '../util/clock';
+import { ManualClock } from '../util/clock';
 import { readBody } from '../util/http';
 import { SimulatedEntra } from './entra';
 import { SimulatedEntraSignIn } from './entra-sign-in';
@@ -51,7 +51,7 @@ describe('simulated Entra sign-in (authorization code with PKCE)', () => {
     });
 
   beforeAll(async () => {
-    const clock = new ManualSimClock(Date.parse('2030-01-01T00:00:00Z'));
+    const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
     const options = { baseUrl: () => base, directory: () => directory, clock };
     const entra = new SimulatedEntra(options);
     const signIn = new SimulatedEntraSignIn({ ...options, entra });

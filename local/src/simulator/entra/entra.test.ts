@@ -1,4 +1,4 @@
-import { ManualSimClock } from '../util/clock';
+import { ManualClock } from '../util/clock';
 import { SimulatedEntra } from './entra';
 
 const payload = (token: string): { iat: number; exp: number; aud: string; tid: string } =>
@@ -10,7 +10,7 @@ const payload = (token: string): { iat: number; exp: number; aud: string; tid: s
   };
 
 describe('simulated Entra webhook tokens', () => {
-  const clock = new ManualSimClock(Date.parse('2030-01-01T00:00:00Z'));
+  const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
   const entra = new SimulatedEntra({
     baseUrl: () => 'https://127.0.0.1:1',
     directory: () => ({ tenants: [], bots: [], applicationInstances: [] }),

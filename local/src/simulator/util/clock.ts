@@ -17,50 +17,5 @@ export const systemSimClock: SimClock = {
   },
 };
 
-interface Pending {
-  readonly atInMs: number;
-  readonly seq: number;
-  readonly fn: () => void;
-}
-
-/** A clock that moves only when told to; due callbacks run in time order inside {@link advance}. */
-export class ManualSimClock implements SimClock {
-  #now: number;
-  #seq = 0;
-  #pending: Pending[] = [];
-
-  constructor(startInMs = Date.parse('2030-01-01T00:00:00Z')) {
-    this.#now = startInMs;
-  }
-
-  nowInMs(): number {
-    return this.#now;
-  }
-
-  schedule(atInMs: number, fn: () => void): () => void {
-    const entry: Pending = { atInMs, seq: this.#seq++, fn };
-    this.#pending.push(entry);
-    return () => {
-      this.#pending = this.#pending.filter((p) => p !== entry);
-    };
-  }
-
-  /** Moves time forward by `ms`, running every callback that falls due, in order. */
-  advance(ms: number): void {
-    const target = this.#now + ms;
-    for (;;) {
-      const due = this.#pending
-        .filter((p) => p.atInMs <= target)
-        .sort((a, b) => a.atInMs - b.atInMs || a.seq - b.seq)[0];
-      if (due === undefined) break;
-      this.#pending = this.#pending.filter((p) => p !== due);
-      this.#now = Math.max(this.#now, due.atInMs);
-      due.fn();
-    }
-    this.#now = target;
-  }
-
-  get pendingCount(): number {
-    return this.#pending.length;
-  }
-}
+/** The one manual clock (core's) drives the simulator in tests: it is a {@link SimClock}. */
+export { ManualClock } from '@attest/core/testing';
