@@ -20,6 +20,7 @@ import type {
   InteractionPatch,
   InteractionRow,
   InteractionStore,
+  KnownInteractionRow,
   MediaHostRecord,
   MediaHostRegistry,
   RecordingStartClaim,
@@ -139,10 +140,14 @@ export class TablesInteractionStore implements InteractionStore {
     }
   }
 
-  async update(tenantId: string, interactionId: string, patch: InteractionPatch): Promise<void> {
+  async update(
+    tenantId: string,
+    interactionId: string,
+    patch: InteractionPatch,
+  ): Promise<string | undefined> {
     const table = await this.tables(TableNames.interactions);
     try {
-      await table.updateEntity(
+      const written = await table.updateEntity(
         {
           partitionKey: sanitizeKey(tenantId),
           rowKey: sanitizeKey(interactionId),
@@ -150,6 +155,7 @@ export class TablesInteractionStore implements InteractionStore {
         },
         'Merge',
       );
+      return written.etag;
     } catch (error) {
       throw storageError('update interaction', error);
     }
@@ -160,10 +166,28 @@ export class TablesInteractionStore implements InteractionStore {
     interactionId: string,
     claimedAt: string,
     isEligible: (row: InteractionRow) => boolean,
+    known?: KnownInteractionRow,
   ): Promise<RecordingStartClaim> {
     const table = await this.tables(TableNames.interactions);
     const partitionKey = sanitizeKey(tenantId);
     const rowKey = sanitizeKey(interactionId);
+    if (
+      known !== undefined &&
+      known.row.recordingStartClaimedAt === undefined &&
+      isEligible(known.row)
+    ) {
+      try {
+        await table.updateEntity(
+          { partitionKey, rowKey, recordingStartClaimedAt: claimedAt },
+          'Merge',
+          { etag: known.etag },
+        );
+        return { kind: 'claimed', row: { ...known.row, recordingStartClaimedAt: claimedAt } };
+      } catch (error) {
+        // 412: written since (a claim, or any other write): read it as without `known`.
+        if (statusOf(error) !== 412) throw storageError('claim recording start', error);
+      }
+    }
     for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt += 1) {
       let entity: Record<string, unknown> & { etag: string };
       try {

@@ -23,6 +23,7 @@ import type {
   GraphCalls,
   InteractionPatch,
   InteractionStore,
+  KnownInteractionRow,
   LifecycleClient,
   MediaHostControl,
 } from './recorder-ports';
@@ -69,8 +70,8 @@ async function recordInviteOutcome(
   record: InteractionRecord,
   rowPatch: InteractionPatch | undefined,
   log: StructuredLog,
-): Promise<void> {
-  await Promise.all([
+): Promise<string | undefined> {
+  const [etag] = await Promise.all([
     rowPatch === undefined
       ? undefined
       : deps.interactions.update(record.tenantId, record.interactionId, rowPatch),
@@ -78,6 +79,7 @@ async function recordInviteOutcome(
       .recordInvite(record)
       .catch(() => log.warn('archive intake failed', { step: 'recordInvite' })),
   ]);
+  return etag;
 }
 
 /** The interaction record as the invite shows it (outcome `inProgress`). */
@@ -126,11 +128,12 @@ export async function handleInvite(
   tokenTenantId: string,
   receivedAt: Date,
   log: StructuredLog,
+  onAnswered: (known: KnownInteractionRow) => void = () => undefined,
 ): Promise<InviteResult> {
   const invite = inviteRecord(notification, callId, tokenTenantId, receivedAt);
   const { record } = invite;
   try {
-    return await answerInvite(deps, lifecycle, invite, receivedAt, log);
+    return await answerInvite(deps, lifecycle, invite, receivedAt, log, onAnswered);
   } catch (error) {
     log.error('invite handling failed; rejecting busy', {
       errorName: error instanceof Error ? error.name : 'unknown',
@@ -152,6 +155,7 @@ async function answerInvite(
   invite: ReturnType<typeof inviteRecord>,
   receivedAt: Date,
   log: StructuredLog,
+  onAnswered: (known: KnownInteractionRow) => void,
 ): Promise<InviteResult> {
   const { record: base, analysis } = invite;
   const { tenantId, interactionId, callId } = base;
@@ -329,23 +333,21 @@ async function answerInvite(
   // Independent of each other, and all done before the invite's 202 (a sender that delivers a
   // call's notifications one after another, as the simulator does, holds `established` until
   // then): at once.
-  const [started] = await Promise.all([
+  const answeredPatch = {
+    answeredAt: answeredAt.toISOString(),
+    mediaHostId: host.hostId,
+    mediaSessionId: session.sessionId,
+    mediaControlUrl: host.controlUrl,
+    lifecycleVersion: OrchestratorNames.callLifecycle,
+    region: host.region,
+    callState: 'answered',
+  };
+  const [started, etag] = await Promise.all([
     lifecycle.start(OrchestratorNames.callLifecycle, lifecycleInstanceId(callId), input),
-    recordInviteOutcome(
-      deps,
-      answered,
-      {
-        answeredAt: answeredAt.toISOString(),
-        mediaHostId: host.hostId,
-        mediaSessionId: session.sessionId,
-        mediaControlUrl: host.controlUrl,
-        lifecycleVersion: OrchestratorNames.callLifecycle,
-        region: host.region,
-        callState: 'answered',
-      },
-      log,
-    ),
+    recordInviteOutcome(deps, answered, answeredPatch, log),
   ]);
   if (started === 'alreadyExists') log.warn('lifecycle already existed for a new invite');
+  // This instance knows the row as it wrote it: `established` can claim without reading it.
+  if (etag !== undefined) onAnswered({ row: { ...answered, ...answeredPatch }, etag });
   return 'lifecycle';
 }

@@ -118,6 +118,12 @@ export type RecordingStartClaim =
   | { readonly kind: 'ineligible'; readonly row?: InteractionRow }
   | { readonly kind: 'absent' };
 
+/** The row as this instance last wrote it, with that write's ETag: a claim can skip its read. */
+export interface KnownInteractionRow {
+  readonly row: InteractionRow;
+  readonly etag: string;
+}
+
 export interface InteractionFilter {
   readonly tenantId?: string;
   readonly outcome?: string;
@@ -133,18 +139,26 @@ export interface InteractionStore {
     record: InteractionRecord,
     extra?: Readonly<Record<string, string>>,
   ): Promise<boolean>;
-  update(tenantId: string, interactionId: string, patch: InteractionPatch): Promise<void>;
+  /** Merges `patch` into the row; resolves to the row's new ETag when the store reports one. */
+  update(
+    tenantId: string,
+    interactionId: string,
+    patch: InteractionPatch,
+  ): Promise<string | undefined>;
   /**
    * Claims a call leg's recording start once across every instance: a conditional write
    * (If-Match on the row's ETag) of `recordingStartClaimedAt`. `taken` when it is set already or
    * another writer keeps winning; `ineligible` (nothing written) when `isEligible` refuses the
-   * row; `absent` when there is no row.
+   * row; `absent` when there is no row. With `known` (this instance's last write of the row) the
+   * claim is written against that ETag without reading the row first; if the row changed since,
+   * it is read as without.
    */
   claimRecordingStart(
     tenantId: string,
     interactionId: string,
     claimedAt: string,
     isEligible: (row: InteractionRow) => boolean,
+    known?: KnownInteractionRow,
   ): Promise<RecordingStartClaim>;
   get(tenantId: string, interactionId: string): Promise<InteractionRow | undefined>;
   /** Across tenants (admin view). */

@@ -14,6 +14,7 @@ import type {
   GraphResult,
   InteractionRow,
   InteractionStore,
+  KnownInteractionRow,
   MediaHostControl,
   MediaSessionRef,
   RecordingStartClaim,
@@ -98,6 +99,7 @@ async function claimOnceReady(
   call: { readonly tenantId: string; readonly callId: string },
   establishedAt: Date,
   options: Required<RecordingStartOptions>,
+  known: KnownInteractionRow | undefined,
 ): Promise<RecordingStartClaim> {
   const interactionId = interactionIdForCall(call.callId);
   // Counted as well as measured: a clock that stands still (tests) still ends the wait.
@@ -108,6 +110,7 @@ async function claimOnceReady(
       interactionId,
       establishedAt.toISOString(),
       isFastPathRow,
+      waitedInMs === 0 ? known : undefined,
     );
     // No row means no invite answered anywhere (the answer waits for the insert): nothing to wait for.
     const isPending =
@@ -128,6 +131,7 @@ export async function startRecordingOnEstablished(
   call: { readonly tenantId: string; readonly callId: string },
   establishedAt: Date,
   log: StructuredLog,
+  known?: KnownInteractionRow,
 ): Promise<RecordingStartResult> {
   const options: Required<RecordingStartOptions> = {
     budgetInMs: deps.options?.budgetInMs ?? 3_000,
@@ -137,7 +141,7 @@ export async function startRecordingOnEstablished(
     unfinishedInvitePollInMs: deps.options?.unfinishedInvitePollInMs ?? 50,
   };
   const interactionId = interactionIdForCall(call.callId);
-  const claim = await claimOnceReady(deps, call, establishedAt, options);
+  const claim = await claimOnceReady(deps, call, establishedAt, options, known);
   if (claim.kind !== 'claimed') {
     log.info('recording start left to the lifecycle', { why: claim.kind });
     return { kind: 'notMine', why: claim.kind };

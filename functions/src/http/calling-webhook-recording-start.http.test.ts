@@ -108,6 +108,60 @@ describe('calling webhook: recording-status fast path', () => {
     expect(f.rows.get('call-1')?.callState).toBe('answered');
   });
 
+  it('claims without reading the row when this instance answered the invite', async () => {
+    const f = new Fakes();
+    const handler = await answered(f);
+    await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    expect(f.claimReads).toBe(0);
+    expect(statusRequests(f)).toHaveLength(1);
+    expect(f.rows.get('call-1')?.recordingStartClaimedAt).toBe(NOW.toISOString());
+  });
+
+  it('reads the row before claiming when it was written since this instance answered', async () => {
+    const f = new Fakes();
+    const handler = await answered(f);
+    await f.interactions.update('tenant-a', 'call-1', { callState: 'answered' });
+    await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    expect(f.claimReads).toBe(1);
+    expect(statusRequests(f)).toHaveLength(1);
+  });
+
+  it('keeps claiming without a read after establishing wrote a meeting’s facts', async () => {
+    const f = new Fakes();
+    const handler = await answered(f);
+    await handler(
+      request({
+        value: [
+          {
+            changeType: 'updated',
+            resourceUrl: '/communications/calls/call-1',
+            resourceData: {
+              '@odata.type': '#microsoft.graph.call',
+              state: 'establishing',
+              chatInfo: { threadId: '19:meeting_q@thread.v2' },
+            },
+          },
+        ],
+      }),
+      f.context(),
+    );
+    await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    expect(f.claimReads).toBe(0);
+    expect(f.rows.get('call-1')).toMatchObject({
+      type: 'meeting',
+      recordingStartClaimedAt: NOW.toISOString(),
+    });
+  });
+
+  it('reads the row for a repeated established and sends the status once', async () => {
+    const f = new Fakes();
+    const handler = await answered(f);
+    await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    await handler(request(stateUpdate('call-1', 'Established')), f.context());
+    expect(f.claimReads).toBe(1);
+    expect(statusRequests(f)).toHaveLength(1);
+  });
+
   it('waits for an invite another instance is still answering, then sets the status', async () => {
     const f = new Fakes();
     f.isFastPathOn = true;

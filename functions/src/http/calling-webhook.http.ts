@@ -44,6 +44,7 @@ import {
 import type {
   GraphCalls,
   InteractionStore,
+  KnownInteractionRow,
   LifecycleClient,
   MediaHostControl,
 } from '../domain/recorder-ports';
@@ -96,6 +97,15 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
     if (untracked.size > MAX_REMEMBERED_UNTRACKED_CALLS)
       untracked.delete(untracked.values().next().value as string);
   };
+  // Rows of calls this instance answered, as it last wrote them (with the ETag): `established`
+  // claims the recording start against that ETag without reading the row (one storage round trip
+  // less on the way to the recording status). Used once; a row written since is read as usual.
+  const answeredHere = new Map<string, KnownInteractionRow>();
+  const rememberAnswered = (callId: string, known: KnownInteractionRow): void => {
+    answeredHere.set(callId, known);
+    if (answeredHere.size > MAX_REMEMBERED_UNTRACKED_CALLS)
+      answeredHere.delete(answeredHere.keys().next().value as string);
+  };
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const receivedAt = deps.now();
     const log = structuredLog(context, { route: 'calling' });
@@ -146,6 +156,7 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
           auth.token.tenantId,
           receivedAt,
           callLog,
+          (known) => rememberAnswered(callId, known),
         );
         const settled = handling.then(
           () => undefined,
@@ -167,7 +178,17 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
       }
       const meeting =
         notification.kind === 'call' && notification.changeType === 'updated'
-          ? await recordMeetingFacts(deps, notification, callId, auth.token.tenantId, callLog)
+          ? await recordMeetingFacts(
+              deps,
+              notification,
+              callId,
+              auth.token.tenantId,
+              callLog,
+              (etag) => {
+                const known = answeredHere.get(callId);
+                if (known !== undefined) answeredHere.set(callId, { ...known, etag });
+              },
+            )
           : undefined;
       const event = withMeeting(toCallEvent(notification, receivedAt, messageId), meeting);
       if (event === undefined) continue;
@@ -180,13 +201,19 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
         callLog.info('notification for a call without lifecycle ignored', { kind: event.kind });
         continue;
       }
-      const outcome = await forwardEvent(
+      const known = answeredHere.get(callId);
+      const forwarded = await withRecordingStart(
         deps,
-        callId,
-        await withRecordingStart(deps, notification, event, auth.token.tenantId, callLog),
+        notification,
+        event,
+        auth.token.tenantId,
         callLog,
-        context,
+        known,
       );
+      // Used once: a later `established` (a duplicate) reads the row; an ended call needs none.
+      if (event.kind === 'callState' && /^(established|terminated)$/i.test(event.state))
+        answeredHere.delete(callId);
+      const outcome = await forwardEvent(deps, callId, forwarded, callLog, context);
       if (outcome === 'unavailable') {
         return {
           ...problem(
@@ -214,6 +241,7 @@ async function recordMeetingFacts(
   callId: string,
   tenantId: string,
   log: StructuredLog,
+  onWritten: (etag: string) => void,
 ): Promise<MeetingFacts | undefined> {
   const facts = meetingFactsOf(notification.call);
   if (!facts.isMeeting) return undefined;
@@ -223,7 +251,10 @@ async function recordMeetingFacts(
       meetingId: facts.meetingId,
       joinWebUrl: facts.joinWebUrl,
     })
-    .then(() => log.info('interaction identified as meeting'))
+    .then((etag) => {
+      if (etag !== undefined) onWritten(etag);
+      log.info('interaction identified as meeting');
+    })
     .catch(() => log.warn('meeting facts not recorded'));
   return { meetingId: facts.meetingId, joinWebUrl: facts.joinWebUrl };
 }
@@ -330,6 +361,7 @@ async function withRecordingStart(
   event: CallEvent,
   tokenTenantId: string,
   log: StructuredLog,
+  known: KnownInteractionRow | undefined,
 ): Promise<CallEvent> {
   if (
     notification.kind !== 'call' ||
@@ -355,6 +387,7 @@ async function withRecordingStart(
       },
       new Date(event.at),
       log,
+      known,
     );
     return started.kind === 'reported'
       ? {

@@ -120,27 +120,52 @@ export class Fakes {
     },
     setDraining: () => Promise.resolve(),
   };
+  /** Each row's version (its ETag is `v<n>`), moved on by every write. */
+  versions = new Map<string, number>();
+  /** Claims that had to read the row (no known ETag, or the row changed since). */
+  claimReads = 0;
+  #written(id: string): string {
+    const version = (this.versions.get(id) ?? 0) + 1;
+    this.versions.set(id, version);
+    return `v${version}`;
+  }
   interactions: InteractionStore = {
     createIfAbsent: (record, extra) => {
       if (this.rows.has(record.interactionId)) return Promise.resolve(false);
       this.rows.set(record.interactionId, { ...record, ...extra });
+      this.#written(record.interactionId);
       return Promise.resolve(true);
     },
     update: (_t, id, patch: InteractionPatch) => {
       this.rows.set(id, { ...this.rows.get(id)!, ...patch });
-      return Promise.resolve();
+      return Promise.resolve(this.#written(id));
     },
     // Off unless a test turns it on: rows then behave as a lifecycle before the fast path wrote
     // them, and `established` goes to the lifecycle as it came.
-    claimRecordingStart: (_t, id, claimedAt, isEligible) => {
+    claimRecordingStart: (_t, id, claimedAt, isEligible, known) => {
+      // Like a Merge: only the claim column is written; the claim returns the row it was made on.
+      const claim = (row: InteractionRow) => {
+        this.rows.set(id, { ...this.rows.get(id)!, recordingStartClaimedAt: claimedAt });
+        this.#written(id);
+        return Promise.resolve({
+          kind: 'claimed' as const,
+          row: { ...row, recordingStartClaimedAt: claimedAt },
+        });
+      };
+      if (
+        this.isFastPathOn &&
+        known !== undefined &&
+        known.etag === `v${this.versions.get(id) ?? 0}` &&
+        isEligible(known.row)
+      )
+        return claim(known.row);
+      this.claimReads += 1;
       const row = this.rows.get(id);
       if (row === undefined) return Promise.resolve({ kind: 'absent' });
       if (!this.isFastPathOn) return Promise.resolve({ kind: 'ineligible' });
       if (!isEligible(row)) return Promise.resolve({ kind: 'ineligible', row });
       if (row.recordingStartClaimedAt !== undefined) return Promise.resolve({ kind: 'taken' });
-      const claimed = { ...row, recordingStartClaimedAt: claimedAt };
-      this.rows.set(id, claimed);
-      return Promise.resolve({ kind: 'claimed', row: claimed });
+      return claim(row);
     },
     get: (_t, id) => Promise.resolve(this.rows.get(id)),
     findByInteractionId: (id) => Promise.resolve(this.rows.get(id)),
