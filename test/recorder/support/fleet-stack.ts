@@ -28,6 +28,13 @@ export interface FleetStack {
   readonly stack: RecorderStack;
   readonly adminToken: string;
   readonly storage: AzuriteInstance;
+  /**
+   * The storage (connection string) of a region's recordings: with `regions`, the first region's
+   * is the function app's own account, every other region has its own emulator.
+   */
+  storageOf(region: string): string;
+  /** A compliance officer's token (every interaction of the tenant in scope). */
+  officerToken(): Promise<string>;
   readonly recordingsContainer: string;
   readonly hosts: FleetHost[];
   startHost(overrides: Partial<MediaHostConfig>): Promise<FleetHost>;
@@ -49,13 +56,21 @@ export interface CallView {
     gaps?: { reason: string }[];
   };
   orchestration?: { runtimeStatus: string };
-  streams: { kind: string; bytes: number; blobName?: string }[];
+  streams: { streamId: string; kind: string; bytes: number; blobName: string }[];
 }
 
 export async function startFleetStack(
-  options: { env?: Record<string, string> } = {},
+  options: {
+    env?: Record<string, string>;
+    /** Regions with their own recordings account (`ATTEST_STORAGE_REGIONS`). */
+    regions?: readonly string[];
+  } = {},
 ): Promise<FleetStack> {
   const storage = await startAzurite({ inMemory: true });
+  const regional = new Map<string, AzuriteInstance | undefined>();
+  for (const [index, region] of (options.regions ?? []).entries())
+    regional.set(region, index === 0 ? storage : await startAzurite({ inMemory: true }));
+  const storageOf = (region: string): string => (regional.get(region) ?? storage).connectionString;
   const sharedConnection = process.env.ATTEST_TEST_STORAGE_CONNECTION;
   process.env.ATTEST_TEST_STORAGE_CONNECTION = storage.connectionString;
   const keysDir = mkdtempSync(join(tmpdir(), 'attest-fleet-keys-'));
@@ -92,6 +107,14 @@ export async function startFleetStack(
         ATTEST_MEDIA_HOST_STALE_AFTER_MS: '5000',
         // Nor may a slow control answer under load pass for a lost host.
         ATTEST_MEDIA_CONTROL_TIMEOUT_MS: '10000',
+        ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({ [USERS.admin]: ['*'] }),
+        ...(regional.size > 0
+          ? {
+              ATTEST_STORAGE_REGIONS: JSON.stringify(
+                Object.fromEntries([...regional.keys()].map((r) => [r, storageOf(r)])),
+              ),
+            }
+          : {}),
         ...options.env,
       },
     });
@@ -112,11 +135,20 @@ export async function startFleetStack(
     stack,
     adminToken,
     storage,
+    storageOf,
+    async officerToken() {
+      const issued = await stack.control<{ access_token: string }>('POST', '/_sim/users/token', {
+        tenantId: TENANT,
+        userId: USERS.admin,
+        roles: ['complianceOfficer'],
+      });
+      return issued.body.access_token;
+    },
     recordingsContainer,
     hosts,
     async startHost(overrides) {
       const hostId = overrides.hostId ?? `mh-${randomUUID().slice(0, 8)}`;
-      const files = hostFiles(storage.connectionString, {
+      const files = hostFiles(storageOf(overrides.region ?? ''), {
         functionsUrl: stack.baseUrl,
         heartbeatIntervalInMs: 300,
         tlsCertFile: join(process.cwd(), '.data', 'ca', 'server-cert.pem'),
@@ -184,6 +216,7 @@ export async function startFleetStack(
     async close() {
       for (const entry of hosts) await entry.host.close().catch(() => undefined);
       await stack.close();
+      for (const instance of regional.values()) if (instance !== storage) await instance?.close();
       await storage.close();
     },
   };
