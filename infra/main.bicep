@@ -56,6 +56,9 @@ param mediaHostInstanceCount int = 2
 @description('Availability zones to spread the media hosts over, for example ["1","2","3"]; empty where the region has none.')
 param mediaHostZones array = []
 
+@description('Further regions, each with its own media hosts and recordings account: [{location, vnetAddressPrefix, instanceCount?, zones?}]. A call goes to the region nearest its media and its recording is stored in that region. Empty: media hosts and recordings are in `location` only.')
+param mediaHostRegions array = []
+
 @description('TLS certificate of the media hosts: PEM with its private key and chain, issued for their names (see infra/README.md). Stored in Key Vault only.')
 @secure()
 param mediaCertificatePem string
@@ -143,6 +146,35 @@ module network 'modules/network.bicep' = {
 
 var functionAppName = 'func-${baseName}-${suffix}'
 
+// Each further region: its recordings account, its network (peered with the home network) and
+// its media hosts, which write to their region's account.
+module regionalRecordings 'modules/recordings-storage.bicep' = [for region in mediaHostRegions: {
+  name: 'recordings-${region.location}'
+  params: {
+    baseName: baseName
+    suffix: uniqueString(resourceGroup().id, baseName, region.location)
+    location: region.location
+    tags: allTags
+    defaultRetentionInDays: defaultRetentionInDays
+  }
+}]
+
+module regionalNetworks 'modules/media-region-network.bicep' = [for region in mediaHostRegions: {
+  name: 'network-${region.location}'
+  params: {
+    baseName: baseName
+    suffix: uniqueString(resourceGroup().id, baseName, region.location)
+    location: region.location
+    tags: allTags
+    addressPrefix: region.vnetAddressPrefix
+    hubVnetName: network.outputs.vnetName
+    functionsSubnetPrefix: network.outputs.functionsSubnetPrefix
+    teamsMediaSourceRanges: teamsMediaSourceRanges
+    mediaPort: mediaPort
+    controlPort: controlPort
+  }
+}]
+
 module settings 'modules/settings.bicep' = {
   name: 'settings'
   params: {
@@ -164,6 +196,10 @@ module settings 'modules/settings.bicep' = {
     mediaPort: mediaPort
     certificateUri: keyVault.outputs.certificateUri
     mediaDnsDomain: mediaDnsDomain
+    regionalRecordings: [for (region, i) in mediaHostRegions: {
+      region: region.location
+      blobUrl: regionalRecordings[i].outputs.blobUrl
+    }]
   }
 }
 
@@ -210,6 +246,35 @@ module mediaHosts 'modules/media-hosts.bicep' = {
   }
 }
 
+module regionalMediaHosts 'modules/media-hosts.bicep' = [for (region, i) in mediaHostRegions: {
+  name: 'mediaHosts-${region.location}'
+  dependsOn: [roles]
+  params: {
+    baseName: baseName
+    suffix: uniqueString(resourceGroup().id, baseName, region.location)
+    location: region.location
+    tags: allTags
+    identityId: identities.outputs.mediaHostIdentityId
+    identityClientId: identities.outputs.mediaHostIdentityClientId
+    adminUserName: mediaHostAdminUserName
+    adminPassword: mediaHostAdminPassword
+    vmSize: mediaHostVmSize
+    instanceCount: region.?instanceCount ?? mediaHostInstanceCount
+    zones: region.?zones ?? []
+    subnetId: regionalNetworks[i].outputs.mediaSubnetId
+    nsgId: regionalNetworks[i].outputs.mediaNsgId
+    packageBaseUrl: packageBaseUrl
+    packageVersion: packageVersion
+    // The home region's settings, with this region's name and recordings account.
+    installSettings: union(settings.outputs.mediaHostInstall, {
+      env: union(settings.outputs.mediaHostInstall.env, {
+        ATTEST_MEDIA_REGION: region.location
+        ATTEST_MEDIA_STORAGE_ACCOUNT_URL: regionalRecordings[i].outputs.blobUrl
+      })
+    })
+  }
+}]
+
 module bot 'modules/bot.bicep' = {
   name: 'bot'
   params: {
@@ -231,6 +296,7 @@ module roles 'modules/role-assignments.bicep' = {
     recordingsStorageName: recordingsStorage.outputs.accountName
     keyVaultName: keyVault.outputs.vaultName
     appInsightsName: monitoring.outputs.appInsightsName
+    regionalRecordingsStorageNames: [for (region, i) in mediaHostRegions: regionalRecordings[i].outputs.accountName]
   }
 }
 
@@ -248,6 +314,12 @@ output botAppId string = botAppId
 
 @description('Scale set of the media hosts (scale with `az vmss scale`).')
 output mediaHostScaleSetName string = mediaHosts.outputs.scaleSetName
+
+@description('Scale sets of the further regions\' media hosts, in the order of mediaHostRegions.')
+output regionalMediaHostScaleSetNames array = [for (region, i) in mediaHostRegions: regionalMediaHosts[i].outputs.scaleSetName]
+
+@description('Recordings accounts of the further regions, in the order of mediaHostRegions.')
+output regionalRecordingsStorageAccounts array = [for (region, i) in mediaHostRegions: regionalRecordings[i].outputs.accountName]
 
 @description('Name of the recordings storage account (immutable, versioned).')
 output recordingsStorageAccount string = recordingsStorage.outputs.accountName

@@ -60,6 +60,11 @@ resource vmss 'Microsoft.Compute/virtualMachineScaleSets@2024-07-01' = {
     // A redeployment with a new package or settings reaches every instance.
     upgradePolicy: { mode: 'Automatic' }
     virtualMachineProfile: {
+      // Scale-in tells each removed instance first (a Terminate scheduled event) and waits up to
+      // 15 minutes, the most Azure allows, for its acknowledgement: the media host drains its calls.
+      scheduledEventsProfile: {
+        terminateNotificationProfile: { enable: true, notBeforeTimeout: 'PT15M' }
+      }
       osProfile: {
         computerNamePrefix: take('${baseName}m', 9)
         adminUsername: adminUserName

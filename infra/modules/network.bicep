@@ -121,3 +121,5 @@ output functionsSubnetId string = vnet.properties.subnets[1].id
 output functionsSubnetPrefix string = functionsSubnetPrefix
 @description('Resource id of the media hosts\' network security group.')
 output mediaNsgId string = mediaNsg.id
+@description('Name of the virtual network (the hub further regions peer with).')
+output vnetName string = vnet.name

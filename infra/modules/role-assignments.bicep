@@ -11,6 +11,8 @@ param recordingsStorageName string
 param keyVaultName string
 @description('Application Insights name.')
 param appInsightsName string
+@description('Recordings accounts of further regions (names); the function app and the media hosts write and read media there.')
+param regionalRecordingsStorageNames array = []
 
 var roleIds = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -120,3 +122,28 @@ resource mediaHostReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.reader)
   }
 }
+
+resource regionalRecordingsStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = [for name in regionalRecordingsStorageNames: {
+  name: name
+}]
+
+// A further region's account holds media only (the tables stay in the home account).
+resource functionsOnRegionalRecordings 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (name, i) in regionalRecordingsStorageNames: {
+  scope: regionalRecordingsStorage[i]
+  name: guid(regionalRecordingsStorage[i].id, functionsPrincipalId, roleIds.storageBlobDataContributor)
+  properties: {
+    principalId: functionsPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
+  }
+}]
+
+resource mediaHostOnRegionalRecordings 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (name, i) in regionalRecordingsStorageNames: {
+  scope: regionalRecordingsStorage[i]
+  name: guid(regionalRecordingsStorage[i].id, mediaHostPrincipalId, roleIds.storageBlobDataContributor)
+  properties: {
+    principalId: mediaHostPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
+  }
+}]

@@ -37,6 +37,8 @@ param mediaPort int
 param certificateUri string
 @description('DNS domain of the media hosts\' names when the customer brings one; empty = Azure names.')
 param mediaDnsDomain string
+@description('Recordings accounts of further regions: [{region, blobUrl}]; empty when all is in one region.')
+param regionalRecordings array = []
 
 var functionAppUrl = 'https://${functionAppName}.azurewebsites.net'
 var loginEndpoint = environment().authentication.loginEndpoint
@@ -62,6 +64,8 @@ output functionApp object = {
   ATTEST_STORAGE_TABLE_URL: recordingsTableUrl
   ATTEST_STORAGE_QUEUE_URL: recordingsQueueUrl
   ATTEST_STORAGE_IDENTITY_CLIENT_ID: functionsIdentityClientId
+  // Each further region's recordings are in its own account; the archive reads them all.
+  ATTEST_STORAGE_REGIONS: empty(regionalRecordings) ? '' : string(regionalRecordings)
   ATTEST_KEYVAULT_URI: keyVaultUri
   // Keys live in Key Vault; a missing key file must never be generated in Azure.
   ATTEST_ARCHIVE_GENERATE_KEYS: 'false'
@@ -83,6 +87,8 @@ output mediaHostInstall object = {
     ATTEST_MEDIA_KEYVAULT_URI: keyVaultUri
     ATTEST_MEDIA_FUNCTIONS_URL: functionAppUrl
     ATTEST_MEDIA_LOG_LEVEL: 'info'
+    // Drain before scale-in: the instance's scheduled events, from the Instance Metadata Service.
+    ATTEST_MEDIA_SCHEDULED_EVENTS_URL: 'http://169.254.169.254'
   }
   controlKeySecretUri: controlKeyUri
   certificateSecretUri: certificateUri

@@ -34,9 +34,21 @@ describe('readStorageConfig: regional recordings accounts', () => {
     ]);
   });
 
+  it('reads the list of {region, blobUrl} the deployment writes', () => {
+    const { config, assert } = read({
+      ATTEST_STORAGE_REGIONS: JSON.stringify([
+        { region: 'northeurope', blobUrl: 'https://strecne.blob.core.windows.net/' },
+      ]),
+    });
+    assert();
+    expect(config.regionalRecordings).toEqual([
+      { region: 'northeurope', blobUrl: 'https://strecne.blob.core.windows.net' },
+    ]);
+  });
+
   it.each([
     ['not JSON', '{westeurope'],
-    ['an array', '["https://a.blob.core.windows.net"]'],
+    ['an array of strings', '["https://a.blob.core.windows.net"]'],
     ['a bad region name', JSON.stringify({ 'West Europe': 'https://a.blob.core.windows.net' })],
     ['a value that is no account', JSON.stringify({ westeurope: 'secret-value-123' })],
   ])('refuses %s, naming the key and never the value', (_what, value) => {

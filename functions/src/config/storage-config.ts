@@ -41,7 +41,18 @@ function readRegionalRecordings(reader: EnvReader): readonly RegionalRecordingsA
     reader.problem(`${REGIONS_KEY} must be a JSON object of region name to blob endpoint`);
     return [];
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  // The deployment writes a list of {region, blobUrl}; people write an object.
+  if (Array.isArray(parsed))
+    parsed = Object.fromEntries(
+      parsed.map((entry: unknown, index) => {
+        const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<
+          string,
+          unknown
+        >;
+        return [typeof e.region === 'string' ? e.region : `#${index}`, e.blobUrl];
+      }),
+    );
+  if (typeof parsed !== 'object' || parsed === null) {
     reader.problem(`${REGIONS_KEY} must be a JSON object of region name to blob endpoint`);
     return [];
   }

@@ -5,6 +5,7 @@
  * where it came from; a module's outputs are evaluated from its own template, so wiring mistakes
  * between modules show.
  */
+import { createHash } from 'node:crypto';
 
 export interface ArmTemplate {
   readonly parameters?: Record<string, { type?: string; defaultValue?: unknown }>;
@@ -33,8 +34,9 @@ export class Unresolved {
   toString(): string {
     const last = this.path[this.path.length - 1] ?? 'value';
     const label = last.toLowerCase().replace(/[^a-z0-9]/g, '');
+    // Distinct per resource (two accounts' blob endpoints differ), stable per path.
     if (/uri|url|endpoint/i.test(last) || this.path.includes('primaryEndpoints'))
-      return `https://${label}.placeholder.invalid/`;
+      return `https://${label}-${createHash('sha256').update(this.path.join('|')).digest('hex').slice(0, 8)}.placeholder.invalid/`;
     if (/hostname|fqdn/i.test(last)) return `${label}.placeholder.invalid`;
     return `placeholder-${label}`;
   }
@@ -54,6 +56,8 @@ export class ArmScope {
   readonly #parameters: Record<string, unknown>;
   readonly #variableCache = new Map<string, unknown>();
   #copyIndex = new Map<string, number>();
+  /** The index of the resource loop being evaluated (`copyIndex()` without a name). */
+  #resourceIndex: number | undefined;
 
   constructor(
     readonly template: ArmTemplate,
@@ -97,14 +101,53 @@ export class ArmScope {
 
   /** The scope of a nested deployment (a Bicep module) with its parameters evaluated here. */
   moduleScope(name: string): ArmScope {
-    const resource = resourcesOf(this.template).find(
-      (r) => r.type === 'Microsoft.Resources/deployments' && r.name === name,
-    );
-    if (resource?.properties?.template === undefined) throw new Error(`no module ${name}`);
-    const values: Record<string, unknown> = {};
-    for (const [key, parameter] of Object.entries(resource.properties.parameters ?? {}))
-      values[key] = this.evaluate(parameter.value);
-    return new ArmScope(resource.properties.template, values, this.context);
+    // A module's parameters may reference another looped module's outputs: keep the outer index.
+    const outerIndex = this.#resourceIndex;
+    for (const resource of resourcesOf(this.template)) {
+      if (resource.type !== 'Microsoft.Resources/deployments') continue;
+      // A module loop (`[for … in …]`): one deployment per index, named by its expression.
+      const loop = resource.copy as { name: string; count: unknown } | undefined;
+      const count = loop === undefined ? 1 : Number(this.evaluate(loop.count));
+      for (let index = 0; index < count; index += 1) {
+        this.#resourceIndex = loop === undefined ? undefined : index;
+        try {
+          if (this.evaluate(resource.name) !== name) continue;
+          if (resource.properties?.template === undefined) break;
+          const values: Record<string, unknown> = {};
+          for (const [key, parameter] of Object.entries(resource.properties.parameters ?? {}))
+            values[key] =
+              parameter.value !== undefined
+                ? this.evaluate(parameter.value)
+                : // A parameter built by a for-expression is `{ copy: [{ name: 'value', … }] }`.
+                  (this.evaluate(parameter) as { value?: unknown }).value;
+          return new ArmScope(resource.properties.template, values, this.context);
+        } finally {
+          this.#resourceIndex = outerIndex;
+        }
+      }
+    }
+    throw new Error(`no module ${name}`);
+  }
+
+  /** Every instance of a resource, evaluated: one, or one per index of its resource loop. */
+  instancesOf(resource: ArmResource): unknown[] {
+    const loop = resource.copy as { name: string; count: unknown } | undefined;
+    if (loop === undefined) return [this.evaluate(resource)];
+    const count = Number(this.evaluate(loop.count));
+    const instances: unknown[] = [];
+    const single = Object.fromEntries(
+      Object.entries(resource).filter(([key]) => key !== 'copy'),
+    ) as ArmResource;
+    const outerIndex = this.#resourceIndex;
+    for (let index = 0; index < count; index += 1) {
+      this.#resourceIndex = index;
+      try {
+        instances.push(this.evaluate(single));
+      } finally {
+        this.#resourceIndex = outerIndex;
+      }
+    }
+    return instances;
   }
 
   #copy(loop: { name: string; count: unknown; input: unknown }): unknown[] {
@@ -235,6 +278,14 @@ export class ArmScope {
           ? value.length
           : Object.keys(value as object).length;
       }
+      case 'tryget': {
+        // `object.?key` (safe access).
+        const [target, key] = args();
+        if (target === null || typeof target !== 'object') return null;
+        return (target as Record<string, unknown>)[String(key)] ?? null;
+      }
+      case 'coalesce':
+        return args().find((value) => value !== null && value !== undefined) ?? null;
       case 'union':
         return Object.assign({}, ...(args() as object[]));
       case 'items':
@@ -255,8 +306,9 @@ export class ArmScope {
         return null;
       case 'copyindex': {
         const [loopName] = args();
-        const index = this.#copyIndex.get(String(loopName));
-        if (index === undefined) throw new Error(`copyIndex(${String(loopName)}) outside its loop`);
+        const name = loopName === undefined ? undefined : text(loopName);
+        const index = name === undefined ? this.#resourceIndex : this.#copyIndex.get(name);
+        if (index === undefined) throw new Error(`copyIndex(${name ?? ''}) outside its loop`);
         return index;
       }
       case 'cidrsubnet': {
