@@ -1,44 +1,30 @@
 /**
- * What the media benchmarks share: a throwaway TLS certificate and KEK in a folder, and the media
+ * What the media benchmarks share: the local CA's certificate, a throwaway KEK in a folder, and the media
  * host configuration they run with (lossless audio, encryption on, loopback, quiet logs).
  */
-import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getFreePort } from '@attest/local/dist/azurite/azurite-process';
+import { CA_FILE_NAMES, ensureLocalCa } from '@attest/local/dist/simulator/ca/ensure-ca';
 import type { MediaHostConfig } from '@attest/media-host/dist/config/media-host.config';
 
 export const BENCH_CONTROL_KEY = 'bench-control-key-0123456789';
 
-function selfSigned(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'tls.crt');
-  const key = join(dir, 'tls.key');
-  const result = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  if (result.status !== 0) throw new Error('openssl is needed to make the benchmark certificate');
-  return { cert, key };
+/**
+ * The local CA's server certificate (127.0.0.1): the control API is HTTPS, and `npm run bench`
+ * trusts that CA through NODE_EXTRA_CA_CERTS.
+ */
+function localCaTls(): { cert: string; key: string } {
+  const ca = ensureLocalCa(join('.data', 'ca'));
+  return {
+    cert: join(ca.dir, CA_FILE_NAMES.serverCert),
+    key: join(ca.dir, CA_FILE_NAMES.serverKey),
+  };
 }
 
 /**
- * Writes a certificate and a KEK public key into `dir` and returns a host configuration using
+ * Writes a KEK public key into `dir` and returns a host configuration using
  * them, with free ports (fixed from then on, so media config blobs stay valid across a restart),
  * and the KEK's private key (to decrypt what was stored).
  */
@@ -50,7 +36,7 @@ export async function benchMediaHostConfig(
     'blockMinDurationInMs' | 'segmentMaxDurationInMs' | 'maxSessions' | 'helloTimeoutInMs'
   >,
 ): Promise<{ config: MediaHostConfig; kekPrivateKeyPem: string }> {
-  const tls = selfSigned(dir);
+  const tls = localCaTls();
   const kek = generateKeyPairSync('rsa', { modulusLength: 2048 });
   writeFileSync(join(dir, 'kek.pem'), kek.publicKey.export({ type: 'spki', format: 'pem' }));
   const config: MediaHostConfig = {
@@ -81,6 +67,8 @@ export async function benchMediaHostConfig(
     signingKeyFile: join(dir, 'signing.pem'),
     isAudioLossless: true,
     logLevel: 'error',
+    listenHost: '127.0.0.1',
+    listenPort: 0,
     ...settings,
   };
   return {

@@ -70,6 +70,8 @@ async function main(): Promise<void> {
     isAudioLossless: true,
     logLevel: 'error',
     helloTimeoutInMs: 5_000,
+    listenHost: '127.0.0.1',
+    listenPort: 0,
   });
   const stop = (): void => {
     void Promise.allSettled([media.close(), sim.close()]).then(() => process.exit(0));

@@ -286,8 +286,13 @@ export interface MediaBridgeHealth {
 }
 
 export interface MediaHostHeartbeat extends MediaHostHealth {
-  /** Base URL of the control API. */
+  /** Base URL of the control API (`https://<private address>:<port>`). */
   readonly controlUrl: string;
+  /**
+   * Base URL of live listen-in (`wss://<public name>:<port>`), present when the host has a listen
+   * key; the function app hands out `<listenUrl>/v1/live/<sessionId>`.
+   */
+  readonly listenUrl?: string;
   readonly sentAt: string;
 }
 

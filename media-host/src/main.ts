@@ -21,7 +21,11 @@ async function main(): Promise<void> {
     formatterFactory: createStreamFormatter,
     logger,
     metrics,
-    extraRoutes: { 'GET /metrics': createMetricsHandler(metrics) },
+    extraRoutes: {
+      'GET /metrics': createMetricsHandler(metrics, {
+        bearerKey: config.metricsKey ?? config.controlKey,
+      }),
+    },
   });
   const stop = (): void => {
     host

@@ -1,5 +1,11 @@
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import { interactionIdForCall, verifyListenToken, type LedgerEntry } from '@attest/core';
+import {
+  interactionIdForCall,
+  LISTEN_SUBPROTOCOL,
+  parseListenSubprotocols,
+  verifyListenToken,
+  type LedgerEntry,
+} from '@attest/core';
 import { StoreLiveCallLocator } from '../../functions/src/adapters/live-call-locator';
 import { MemoryLedgerStore } from './support/memory-archive-stores';
 import type { ArchiveRecord } from '../../functions/src/domain/archive-ports';
@@ -48,7 +54,7 @@ const liveCall: LiveCall = {
   interactionId: 'int-call-1',
   sessionId: SESSION,
   groupIds: ['traders'],
-  listenBaseUrl: 'ws://127.0.0.1:7400',
+  listenBaseUrl: 'wss://mh-1.media.example:7403',
 };
 const calls: LiveCallLocator = {
   getLiveCall: (callId) => Promise.resolve(callId === 'call-1' ? liveCall : undefined),
@@ -86,19 +92,19 @@ function setup(listenKey: string | null = LISTEN_KEY) {
 }
 
 describe('live listen-in route', () => {
-  it('gives a supervisor in scope a listen URL with a token for the call’s session and writes one granted entry', async () => {
+  it('gives a supervisor in scope a wss URL without a token and the subprotocols that carry one for the call’s session, and writes one granted entry', async () => {
     const { listen, entries } = setup();
     const response = await listen('supervisor');
     expect(response.status).toBe(200);
-    const body = response.jsonBody as { url: string; expiresAt: string };
+    expect(response.headers).toMatchObject({ 'cache-control': 'no-store' });
+    const body = response.jsonBody as { url: string; protocols: string[]; expiresAt: string };
     expect(body.expiresAt).toBe('2030-01-01T09:01:00.000Z');
-    const url = new URL(body.url);
-    expect(`${url.protocol}//${url.host}${url.pathname}`).toBe(
-      `ws://127.0.0.1:7400/v1/live/${SESSION}`,
-    );
-    expect(
-      verifyListenToken(url.searchParams.get('token')!, Buffer.from(LISTEN_KEY, 'utf8'), T0),
-    ).toEqual({
+    expect(body.url).toBe(`wss://mh-1.media.example:7403/v1/live/${SESSION}`);
+    expect(new URL(body.url).search).toBe('');
+    expect(body.protocols[0]).toBe(LISTEN_SUBPROTOCOL);
+    const offered = parseListenSubprotocols(body.protocols.join(', '));
+    expect(offered.isListenProtocolOffered).toBe(true);
+    expect(verifyListenToken(offered.token!, Buffer.from(LISTEN_KEY, 'utf8'), T0)).toEqual({
       ok: true,
       claims: {
         sessionId: SESSION,
@@ -141,7 +147,7 @@ describe('live listen-in route', () => {
     const { listen, entries } = setup();
     const response = await listen('otherSupervisor');
     expect(response.status).toBe(403);
-    expect(JSON.stringify(response.jsonBody)).not.toContain('token=');
+    expect(JSON.stringify(response.jsonBody)).not.toContain('attest.token.');
     const ledger = await entries();
     expect(ledger.map((e) => e.details.outcome)).toEqual([expect.stringMatching(/^denied:/)]);
   });
@@ -175,15 +181,22 @@ describe('live call locator', () => {
     mediaSessionId: SESSION,
     callState: 'established',
   };
-  const host = { hostId: 'mh-1', controlUrl: 'http://10.0.0.4:7400' } as MediaHostRecord;
+  const host = {
+    hostId: 'mh-1',
+    controlUrl: 'https://10.0.0.4:7400',
+    listenUrl: 'wss://mh-1.media.example:7403',
+  } as MediaHostRecord;
   const record = { groupIds: ['traders'] } as unknown as ArchiveRecord;
-  const locator = (interaction: Record<string, unknown> | undefined) =>
+  const locator = (
+    interaction: Record<string, unknown> | undefined,
+    hostRecord: MediaHostRecord = host,
+  ) =>
     new StoreLiveCallLocator(
       {
         findByInteractionId: (id) =>
           Promise.resolve(id === interactionId ? (interaction as never) : undefined),
       },
-      { get: (id) => Promise.resolve(id === 'mh-1' ? host : undefined) },
+      { get: (id) => Promise.resolve(id === 'mh-1' ? hostRecord : undefined) },
       { get: () => Promise.resolve(record) },
     );
 
@@ -193,8 +206,15 @@ describe('live call locator', () => {
       interactionId,
       sessionId: SESSION,
       groupIds: ['traders'],
-      listenBaseUrl: 'ws://10.0.0.4:7400',
+      listenBaseUrl: 'wss://mh-1.media.example:7403',
     });
+  });
+
+  it('finds nothing on a host that offers no listen URL (no listen key)', async () => {
+    const { listenUrl: _, ...withoutListen } = host;
+    expect(await locator(row, withoutListen as MediaHostRecord).getLiveCall('call-9')).toBe(
+      undefined,
+    );
   });
 
   it('finds nothing for an ended call or one without a media session', async () => {

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import {
+  LISTEN_SUBPROTOCOL,
   PayloadFormat,
   createListenToken,
+  listenSubprotocols,
   verifyListenToken,
   type MediaProtocolFrame,
 } from '@attest/core';
@@ -19,6 +21,11 @@ const SESSION = '0b7c6a4e-1d2f-4a3b-9c8d-7e6f5a4b3c2d';
 const OTHER = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 const KEY = Buffer.alloc(32, 0x5a);
 const NOW = Date.UTC(2030, 5, 1, 12, 0, 0);
+
+/** The header a browser sends for `new WebSocket(url, listenSubprotocols(token))`. */
+const offer = (token: string): Record<string, string> => ({
+  'Sec-WebSocket-Protocol': listenSubprotocols(token).join(', '),
+});
 
 class FakeTap {
   readonly listeners = new Map<string, Set<(t: LiveTappedFrame) => void>>();
@@ -195,12 +202,36 @@ describe('live monitor (listen-in over WebSocket)', () => {
     expect(audits).toEqual([]);
   });
 
+  it('refuses a token in the URL with 400 and does not use it', async () => {
+    const client = await openClient(port, `/v1/live/${SESSION}?token=${token()}`);
+    expect(client.status).toBe(400);
+    expect(JSON.parse(client.body)).toMatchObject({ code: 'ATT_INVALID_REQUEST', status: 400 });
+    expect(client.body).toContain(LISTEN_SUBPROTOCOL);
+    expect(audits).toEqual([]);
+  });
+
+  it('refuses subprotocol offers without the listen protocol with 400', async () => {
+    const client = await openClient(port, `/v1/live/${SESSION}`, {
+      'Sec-WebSocket-Protocol': `attest.token.${token()}`,
+    });
+    expect(client.status).toBe(400);
+    expect(audits).toEqual([]);
+  });
+
+  it('accepts the token offered as a subprotocol and answers with the listen protocol only', async () => {
+    const client = await openClient(port, `/v1/live/${SESSION}`, offer(token()));
+    expect(client.status).toBe(101);
+    const selected = /^sec-websocket-protocol: (.*)$/im.exec(client.head)?.[1];
+    expect(selected).toBe(LISTEN_SUBPROTOCOL);
+    expect(client.head).not.toContain('attest.token.');
+  });
+
   it('answers 401 to a token signed with another key', async () => {
     const forged = createListenToken(
       { sessionId: SESSION, userId: 'x', nowMs: now },
       Buffer.alloc(32, 1),
     );
-    const client = await openClient(port, `/v1/live/${SESSION}?token=${forged}`);
+    const client = await openClient(port, `/v1/live/${SESSION}`, offer(forged));
     expect(client.status).toBe(401);
     expect(JSON.parse(client.body).message).toContain('badSignature');
   });
@@ -208,13 +239,13 @@ describe('live monitor (listen-in over WebSocket)', () => {
   it('answers 401 to an expired token', async () => {
     const t = token();
     now += 61_000;
-    const client = await openClient(port, `/v1/live/${SESSION}?token=${t}`);
+    const client = await openClient(port, `/v1/live/${SESSION}`, offer(t));
     expect(client.status).toBe(401);
     expect(JSON.parse(client.body).message).toContain('expired');
   });
 
   it('answers 403 and audits the refusal when the token names another session', async () => {
-    const client = await openClient(port, `/v1/live/${SESSION}?token=${token(OTHER)}`);
+    const client = await openClient(port, `/v1/live/${SESSION}`, offer(token(OTHER)));
     expect(client.status).toBe(403);
     expect(audits).toEqual([
       expect.objectContaining({
@@ -228,7 +259,7 @@ describe('live monitor (listen-in over WebSocket)', () => {
 
   it('answers 404 for a session that is not live here', async () => {
     const gone = '11111111-2222-4333-8444-555555555555';
-    const client = await openClient(port, `/v1/live/${gone}?token=${token(gone)}`);
+    const client = await openClient(port, `/v1/live/${gone}`, offer(token(gone)));
     expect(client.status).toBe(404);
     expect(JSON.parse(client.body).code).toBe('ATT_NOT_FOUND');
   });
@@ -240,7 +271,7 @@ describe('live monitor (listen-in over WebSocket)', () => {
       socket.on('data', (c) => (text += c.toString()));
       socket.on('end', () => resolve(text));
       socket.write(
-        `GET /v1/live/${SESSION}?token=${token()} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\n\r\n`,
+        `GET /v1/live/${SESSION} HTTP/1.1\r\nSec-WebSocket-Protocol: ${listenSubprotocols(token()).join(', ')}\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\n\r\n`,
       );
     });
     expect(client.startsWith('HTTP/1.1 400')).toBe(true);
@@ -285,14 +316,14 @@ describe('live monitor (listen-in over WebSocket)', () => {
   });
 
   it('sends silence while the session is not persisting (before recording, PCI pause)', async () => {
-    const client = await openClient(port, `/v1/live/${SESSION}?token=${token()}`);
+    const client = await openClient(port, `/v1/live/${SESSION}`, offer(token()));
     tap.emit({ sessionId: SESSION, isPersisted: false, frame: unmixed(1n, [pcm([5000])]) });
     await client.next(2);
     expect(client.messages[1]!.payload.subarray(8).equals(Buffer.alloc(640))).toBe(true);
   });
 
   it('audits the start, and the stop with its duration when the supervisor hangs up', async () => {
-    const client = await openClient(port, `/v1/live/${SESSION}?token=${token()}`);
+    const client = await openClient(port, `/v1/live/${SESSION}`, offer(token()));
     await client.next(1);
     tap.emit({ sessionId: SESSION, isPersisted: true, frame: unmixed(1n, [pcm([1])]) });
     await client.next(2);
@@ -327,7 +358,7 @@ describe('live monitor (listen-in over WebSocket)', () => {
   });
 
   it('closes listeners with reason sessionEnded when the session ends', async () => {
-    const client = await openClient(port, `/v1/live/${SESSION}?token=${token()}`);
+    const client = await openClient(port, `/v1/live/${SESSION}`, offer(token()));
     await client.next(1);
     tap.emit({
       sessionId: SESSION,
@@ -345,21 +376,21 @@ describe('live monitor (listen-in over WebSocket)', () => {
 
   it('refuses the listen with 503 when its start cannot be audited', async () => {
     auditFails = true;
-    const client = await openClient(port, `/v1/live/${SESSION}?token=${token()}`);
+    const client = await openClient(port, `/v1/live/${SESSION}`, offer(token()));
     expect(client.status).toBe(503);
     expect(tap.count(SESSION)).toBe(0);
   });
 
   it('refuses a listener beyond the per-session limit with 429', async () => {
-    await openClient(port, `/v1/live/${SESSION}?token=${token()}`);
-    await openClient(port, `/v1/live/${SESSION}?token=${token()}`);
-    const third = await openClient(port, `/v1/live/${SESSION}?token=${token()}`);
+    await openClient(port, `/v1/live/${SESSION}`, offer(token()));
+    await openClient(port, `/v1/live/${SESSION}`, offer(token()));
+    const third = await openClient(port, `/v1/live/${SESSION}`, offer(token()));
     expect(third.status).toBe(429);
     expect(monitor.listenerCount(SESSION)).toBe(2);
   });
 
   it('ends the connection of a listener that sends an unmasked frame', async () => {
-    const client = await openClient(port, `/v1/live/${SESSION}?token=${token()}`);
+    const client = await openClient(port, `/v1/live/${SESSION}`, offer(token()));
     client.socket.write(encodeWsFrame(WsOpcode.text, Buffer.from('hi')));
     await client.closed;
     const close = client.messages.find((m) => m.opcode === WsOpcode.close)!;
@@ -368,7 +399,7 @@ describe('live monitor (listen-in over WebSocket)', () => {
   });
 
   it('answers a ping with a pong carrying the same payload', async () => {
-    const client = await openClient(port, `/v1/live/${SESSION}?token=${token()}`);
+    const client = await openClient(port, `/v1/live/${SESSION}`, offer(token()));
     await client.next(1);
     client.socket.write(encodeWsFrame(WsOpcode.ping, Buffer.from('are you there'), randomBytes(4)));
     await client.next(2);

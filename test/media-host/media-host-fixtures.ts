@@ -8,7 +8,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
-import * as forge from 'node-forge';
 import {
   encodeFrame,
   MediaFrameDecoder,
@@ -17,32 +16,19 @@ import {
   type MediaConfigBlob,
   type MediaProtocolFrame,
 } from '@attest/core';
+import { ensureLocalCa } from '../../local/src/simulator/ca/ensure-ca';
 import type { MediaHost } from '../../media-host/src';
 import type { MediaHostConfig } from '../../media-host/src/config/media-host.config';
 
 export const CONTROL_KEY = 'test-control-key-0123456789';
 
-let tlsPair: { cert: string; key: string } | undefined;
-
-/** A self-signed certificate for 127.0.0.1 (generated once per test file). */
-export function selfSignedTls(): { cert: string; key: string } {
-  if (tlsPair !== undefined) return tlsPair;
-  const keys = forge.pki.rsa.generateKeyPair(2048);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = '01';
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
-  const attrs = [{ name: 'commonName', value: '127.0.0.1' }];
-  cert.setSubject(attrs);
-  cert.setIssuer(attrs);
-  cert.setExtensions([{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  tlsPair = {
-    cert: forge.pki.certificateToPem(cert),
-    key: forge.pki.privateKeyToPem(keys.privateKey),
-  };
-  return tlsPair;
+/**
+ * The simulator CA's server certificate for 127.0.0.1 and localhost: the control API and live
+ * listen-in are HTTPS, and the suites trust that CA through NODE_EXTRA_CA_CERTS.
+ */
+export function localCaTls(): { cert: string; key: string } {
+  const ca = ensureLocalCa(join(process.cwd(), '.data', 'ca'));
+  return { cert: ca.serverCertPem, key: ca.serverKeyPem };
 }
 
 export interface HostFiles {
@@ -54,7 +40,7 @@ export interface HostFiles {
 /** A fresh folder with TLS files, a KEK pair and a configuration pointing at `connection`. */
 export function hostFiles(connection: string, overrides: Partial<MediaHostConfig> = {}): HostFiles {
   const dir = mkdtempSync(join(tmpdir(), 'attest-media-'));
-  const tls = selfSignedTls();
+  const tls = localCaTls();
   writeFileSync(join(dir, 'tls.crt'), tls.cert);
   writeFileSync(join(dir, 'tls.key'), tls.key);
   const kek = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -89,6 +75,8 @@ export function hostFiles(connection: string, overrides: Partial<MediaHostConfig
     isAudioLossless: true,
     logLevel: 'error',
     helloTimeoutInMs: 5000,
+    listenHost: '127.0.0.1',
+    listenPort: 0,
     ...overrides,
   };
   return {

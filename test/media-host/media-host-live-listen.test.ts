@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
-import { createListenToken, type CreateMediaSessionResponse } from '@attest/core';
+import { connect as connectTcp } from 'node:net';
+import { connect, type TLSSocket } from 'node:tls';
+import {
+  createListenToken,
+  LISTEN_SUBPROTOCOL,
+  listenSubprotocols,
+  type CreateMediaSessionResponse,
+} from '@attest/core';
 import { silentLogger, startMediaHost, type MediaHost } from '../../media-host/src';
 import { mixPcm16, type ListenAuditEvent } from '../../media-host/src/live';
 import { MemoryBlockStore, WsFrameParser, WsOpcode } from '../../media-host/testing';
@@ -18,17 +24,25 @@ import {
 const LISTEN_KEY = 'live-listen-key-for-tests-0123456789abcdef';
 
 interface WsClient {
-  readonly socket: Socket;
+  readonly socket: TLSSocket;
+  head: string;
   status: number;
   readonly messages: { opcode: number; payload: Buffer }[];
   readonly closed: Promise<void>;
   until(count: number): Promise<void>;
 }
 
-/** A bare RFC 6455 client: resolves after the response head (101 or a refusal). */
-function openWs(port: number, path: string): Promise<WsClient> {
+/**
+ * A bare RFC 6455 client over TLS (the local CA, trusted through NODE_EXTRA_CA_CERTS), offering
+ * the token as a browser does: resolves after the response head (101 or a refusal).
+ */
+function openWs(
+  port: number,
+  path: string,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<WsClient> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect({ port, host: '127.0.0.1' });
     const parser = new WsFrameParser(false, 1 << 20);
     let head = Buffer.alloc(0);
     let isUpgraded = false;
@@ -36,6 +50,7 @@ function openWs(port: number, path: string): Promise<WsClient> {
     const client: WsClient = {
       socket,
       status: 0,
+      head: '',
       messages: [],
       closed: new Promise((r) => socket.once('close', () => r())),
       until: (count) =>
@@ -52,12 +67,15 @@ function openWs(port: number, path: string): Promise<WsClient> {
       }
     };
     socket.on('error', reject);
+    // A server that drops the connection without an answer: status 0.
+    socket.once('close', () => resolve(client));
     socket.on('data', (chunk: Buffer) => {
       if (isUpgraded) return deliver(parser.push(chunk).frames);
       head = Buffer.concat([head, chunk]);
       const end = head.indexOf('\r\n\r\n');
       if (end < 0) return;
-      client.status = Number(head.subarray(0, end).toString('latin1').split(' ')[1]);
+      client.head = head.subarray(0, end).toString('latin1');
+      client.status = Number(client.head.split(' ')[1]);
       isUpgraded = client.status === 101;
       if (isUpgraded) deliver(parser.push(head.subarray(end + 4)).frames);
       resolve(client);
@@ -71,6 +89,7 @@ function openWs(port: number, path: string): Promise<WsClient> {
         'Connection: Upgrade',
         `Sec-WebSocket-Key: ${key}`,
         'Sec-WebSocket-Version: 13',
+        ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
         '',
         '',
       ].join('\r\n'),
@@ -81,7 +100,7 @@ function openWs(port: number, path: string): Promise<WsClient> {
 describe('media host live listen-in', () => {
   let files: HostFiles;
   let host: MediaHost;
-  let controlPort: number;
+  let listenPort: number;
   const audits: ListenAuditEvent[] = [];
 
   beforeAll(async () => {
@@ -91,7 +110,8 @@ describe('media host live listen-in', () => {
       logger: silentLogger,
       onListenAudit: (event) => void audits.push(event),
     });
-    controlPort = Number(new URL(host.controlUrl).port);
+    expect(host.listenUrl).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
+    listenPort = Number(new URL(host.listenUrl!).port);
   });
 
   afterAll(async () => {
@@ -127,8 +147,11 @@ describe('media host live listen-in', () => {
       { sessionId, userId: 'supervisor-object-1', nowMs: Date.now(), tokenId: 'token-1' },
       Buffer.from(LISTEN_KEY, 'utf8'),
     );
-    const listener = await openWs(controlPort, `/v1/live/${sessionId}?token=${token}`);
+    const listener = await openWs(listenPort, `/v1/live/${sessionId}`, {
+      'Sec-WebSocket-Protocol': listenSubprotocols(token).join(', '),
+    });
     expect(listener.status).toBe(101);
+    expect(listener.head).toContain(`Sec-WebSocket-Protocol: ${LISTEN_SUBPROTOCOL}`);
     await listener.until(1);
     expect(JSON.parse(listener.messages[0]!.payload.toString('utf8'))).toMatchObject({
       type: 'start',
@@ -168,10 +191,32 @@ describe('media host live listen-in', () => {
       { sessionId, userId: 'supervisor-object-1', nowMs: Date.now() },
       Buffer.alloc(32, 1),
     );
-    const listener = await openWs(controlPort, `/v1/live/${sessionId}?token=${forged}`);
+    const listener = await openWs(listenPort, `/v1/live/${sessionId}`, {
+      'Sec-WebSocket-Protocol': listenSubprotocols(forged).join(', '),
+    });
     expect(listener.status).toBe(401);
     expect(audits.filter((a) => a.sessionId === sessionId)).toEqual([]);
     listener.socket.destroy();
     await media.close();
+  });
+
+  it('serves listen-in only over TLS: a plain connection to the listen port gets no WebSocket', async () => {
+    const reply = await new Promise<string>((resolve) => {
+      const socket = connectTcp(listenPort, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => resolve(text));
+      socket.write(
+        `GET /v1/live/x HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`,
+      );
+    });
+    expect(reply).not.toContain('101 Switching Protocols');
+  });
+
+  it('serves no listen-in on the control port', async () => {
+    const controlPort = Number(new URL(host.controlUrl).port);
+    const listener = await openWs(controlPort, `/v1/live/00000000-0000-4000-8000-000000000000`);
+    expect(listener.status).not.toBe(101);
   });
 });

@@ -81,6 +81,12 @@ describe('media host', () => {
   });
 
   describe('control API', () => {
+    it('is served over HTTPS with the media certificate, and not over plain HTTP', async () => {
+      expect(host.controlUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const plain = host.controlUrl.replace(/^https:/, 'http:');
+      await expect(fetch(`${plain}/health`)).rejects.toThrow();
+    });
+
     it('answers health without a key', async () => {
       const res = await control<{ hostId: string; isDraining: boolean }>(
         host.controlUrl,

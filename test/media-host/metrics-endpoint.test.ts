@@ -8,13 +8,16 @@ const fixedStats = () => ({
   heapUsedInBytes: 42_000_000,
 });
 
+const METRICS_KEY = 'metrics-key-for-tests-0123456789';
+const withKey = { headers: { authorization: `Bearer ${METRICS_KEY}` } };
+
 describe('GET /metrics', () => {
   let server: Server;
   let base: string;
   const metrics = new MediaHostMetrics({ readProcessStats: fixedStats });
 
   beforeAll(async () => {
-    const handler = createMetricsHandler(metrics);
+    const handler = createMetricsHandler(metrics, { bearerKey: METRICS_KEY });
     server = createServer((req, res) =>
       req.url === '/metrics' ? handler(req, res) : res.writeHead(404).end(),
     );
@@ -37,7 +40,7 @@ describe('GET /metrics', () => {
     metrics.observe('attest_media_commit_latency_ms', 800);
     metrics.observe('attest_media_commit_latency_ms', 4000);
 
-    const response = await fetch(`${base}/metrics`);
+    const response = await fetch(`${base}/metrics`, withKey);
     const text = await response.text();
 
     expect(response.status).toBe(200);
@@ -74,7 +77,7 @@ describe('GET /metrics', () => {
     const sessionId = '6f1c2d3e-0000-4000-8000-000000000002';
     metrics.increment('attest_media_frames_received_total', 3, { session: sessionId });
     metrics.forgetSession(sessionId);
-    const text = await (await fetch(`${base}/metrics`)).text();
+    const text = await (await fetch(`${base}/metrics`, withKey)).text();
     expect(text).not.toContain(sessionId);
   });
 
@@ -84,12 +87,29 @@ describe('GET /metrics', () => {
   });
 
   it('answers 405 with a problem body to other methods', async () => {
-    const response = await fetch(`${base}/metrics`, { method: 'POST' });
+    const response = await fetch(`${base}/metrics`, { ...withKey, method: 'POST' });
     expect(response.status).toBe(405);
     expect(await response.json()).toEqual({
       code: 'ATT_INVALID_REQUEST',
       message: 'Use GET /metrics.',
       status: 405,
     });
+  });
+
+  it('answers 401 with a problem body and no figures without the metrics key', async () => {
+    metrics.set('attest_media_active_sessions', 3);
+    const response = await fetch(`${base}/metrics`);
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    const text = await response.text();
+    expect(JSON.parse(text)).toMatchObject({ code: 'ATT_UNAUTHORIZED', status: 401 });
+    expect(text).not.toContain('attest_media');
+  });
+
+  it('answers 401 to a wrong key', async () => {
+    const response = await fetch(`${base}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_KEY}x` },
+    });
+    expect(response.status).toBe(401);
   });
 });

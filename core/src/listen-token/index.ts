@@ -1,1 +1,2 @@
 export * from './listen-token';
+export * from './listen-subprotocol';

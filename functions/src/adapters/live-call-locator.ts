@@ -1,7 +1,8 @@
 /**
  * Finds a live call for listen-in from the recorder's rows: the interaction (its media host and
- * media session ids and call state), the media host registry (its control URL, where the listen
- * endpoint is served) and the archive record (the recorded users' groups, for scoped roles).
+ * media session ids and call state), the media host registry (the host's `listenUrl`, where its
+ * `wss://` listen endpoint is served) and the archive record (the recorded users' groups, for
+ * scoped roles).
  */
 import { interactionIdForCall } from '@attest/core';
 import type { ArchiveRecordStore } from '../domain/archive-ports';
@@ -38,14 +39,14 @@ export class StoreLiveCallLocator implements LiveCallLocator {
       this.registry.get(mediaHostId),
       this.records.get(interaction.tenantId, interaction.interactionId),
     ]);
-    if (host === undefined) return undefined;
+    // A host without a listen URL has no listen key (or runs an older version): nothing to offer.
+    if (host?.listenUrl === undefined) return undefined;
     return {
       tenantId: interaction.tenantId,
       interactionId: interaction.interactionId,
       sessionId: mediaSessionId,
       groupIds: record?.groupIds ?? [],
-      // The listen endpoint shares the control API's port; http(s) becomes ws(s).
-      listenBaseUrl: host.controlUrl.replace(/^http/, 'ws').replace(/\/+$/, ''),
+      listenBaseUrl: host.listenUrl.replace(/\/+$/, ''),
     };
   }
 }

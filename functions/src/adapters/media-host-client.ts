@@ -1,4 +1,14 @@
-/** HTTP client of the media host control API (`core/src/control-api.ts`), bearer-authenticated. */
+/**
+ * HTTPS client of the media host control API (`core/src/control-api.ts`), bearer-authenticated.
+ * The hosts are reached by private address (`https://10.0.1.4:7400`) while their certificate is
+ * issued for their public name, so with `certificateDomain` set the certificate must chain to a
+ * trusted CA and name a host in that domain; without it, the URL's host must be in the
+ * certificate (locally: 127.0.0.1, from the simulator's CA, trusted through NODE_EXTRA_CA_CERTS).
+ * The control key never travels over plain HTTP except to a loopback address.
+ */
+import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import {
   ErrorCode,
   RecorderError,
@@ -15,10 +25,57 @@ export interface MediaHostClientOptions {
   readonly timeoutInMs: number;
   /** Seal writes the manifest: allow it longer. Default 30 s. */
   readonly sealTimeoutInMs?: number;
+  /**
+   * `ATTEST_MEDIA_CONTROL_CERT_DOMAIN`: the DNS domain of the media hosts' certificate names (for
+   * example `media.contoso.com`); the control API's certificate must name a host in it. Unset:
+   * the certificate must name the URL's host.
+   */
+  readonly certificateDomain?: string;
 }
 
+/**
+ * Whether a certificate names a host in `domain` (`a.<domain>` or `*.<domain>`), by its DNS
+ * subject alternative names (RFC 6125: the common name is not consulted when they exist).
+ */
+export function certificateNamesHostIn(cert: PeerCertificate, domain: string): boolean {
+  const suffix = `.${domain.toLowerCase().replace(/^\.+|\.+$/g, '')}`;
+  const names = (cert.subjectaltname ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.startsWith('DNS:'))
+    .map((entry) => entry.slice(4).toLowerCase());
+  return names.some((name) => {
+    if (!name.endsWith(suffix)) return false;
+    const label = name.slice(0, -suffix.length);
+    return label === '*' || /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(label);
+  });
+}
+
+const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])$/i;
+
 export class MediaHostClient implements MediaHostControl {
-  constructor(private readonly options: MediaHostClientOptions) {}
+  readonly #agent: Agent;
+
+  constructor(private readonly options: MediaHostClientOptions) {
+    const domain = options.certificateDomain;
+    this.#agent = new Agent({
+      keepAlive: true,
+      // The chain is verified as usual (rejectUnauthorized); only the name check changes.
+      ...(domain !== undefined
+        ? {
+            checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+              certificateNamesHostIn(cert, domain)
+                ? undefined
+                : new Error(`the media host's certificate names no host in ${domain}`),
+          }
+        : { checkServerIdentity }),
+    });
+  }
+
+  /** Closes idle keep-alive connections. */
+  close(): void {
+    this.#agent.destroy();
+  }
 
   createSession(
     controlUrl: string,
@@ -89,17 +146,14 @@ export class MediaHostClient implements MediaHostControl {
     body?: unknown,
     timeoutInMs = this.options.timeoutInMs,
   ): Promise<T> {
-    let response: Response;
+    let response: { status: number; text: string };
     try {
-      response = await fetch(`${baseUrl.replace(/\/+$/, '')}${path}`, {
+      response = await this.#send(
         method,
-        headers: {
-          authorization: `Bearer ${this.options.controlKey}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutInMs),
-      });
+        new URL(`${baseUrl.replace(/\/+$/, '')}${path}`),
+        body === undefined ? undefined : JSON.stringify(body),
+        timeoutInMs,
+      );
     } catch (error) {
       throw new RecorderError(
         ErrorCode.MediaHostUnavailable,
@@ -111,8 +165,8 @@ export class MediaHostClient implements MediaHostControl {
         },
       );
     }
-    const text = await response.text();
-    if (!response.ok) {
+    const { text } = response;
+    if (response.status < 200 || response.status > 299) {
       let code = '';
       try {
         const parsed = (JSON.parse(text) as { code?: unknown }).code;
@@ -129,5 +183,47 @@ export class MediaHostClient implements MediaHostControl {
       );
     }
     return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  #send(
+    method: string,
+    url: URL,
+    body: string | undefined,
+    timeoutInMs: number,
+  ): Promise<{ status: number; text: string }> {
+    const isHttps = url.protocol === 'https:';
+    if (!isHttps && !(url.protocol === 'http:' && LOOPBACK_HOST.test(url.hostname)))
+      return Promise.reject(
+        new Error('the control API must be https unless it is on this machine (loopback)'),
+      );
+    const options: RequestOptions = {
+      method,
+      headers: {
+        authorization: `Bearer ${this.options.controlKey}`,
+        ...(body === undefined
+          ? {}
+          : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
+      },
+      signal: AbortSignal.timeout(timeoutInMs),
+      ...(isHttps ? { agent: this.#agent } : {}),
+    };
+    return new Promise((resolve, reject) => {
+      const onResponse = (response: IncomingMessage): void => {
+        const parts: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => parts.push(chunk));
+        response.on('error', reject);
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            text: Buffer.concat(parts).toString('utf8'),
+          }),
+        );
+      };
+      const request = isHttps
+        ? httpsRequest(url, options, onResponse)
+        : httpRequest(url, options, onResponse);
+      request.on('error', reject);
+      request.end(body);
+    });
   }
 }

@@ -81,6 +81,9 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
   const media = new MediaHostClient({
     controlKey: recorder.mediaControlKey,
     timeoutInMs: recorder.mediaControlTimeoutInMs,
+    ...(recorder.mediaControlCertificateDomain !== undefined
+      ? { certificateDomain: recorder.mediaControlCertificateDomain }
+      : {}),
   });
   const pool = new MediaHostPool(registry, media, {
     staleAfterInMs: recorder.mediaHostStaleAfterInMs,

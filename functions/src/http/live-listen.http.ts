@@ -2,9 +2,11 @@
  * `POST /api/archive/calls/{callId}/listen`: a supervisor or compliance officer asks to listen in
  * to a live call. Authorised by role and scope (`liveListen` in the RBAC matrix) from the caller's
  * Entra token; every authenticated call writes exactly one ledger `accessed` entry (granted with
- * the token id the media host's audit lines carry, denied, or rejected). The answer is a
- * WebSocket URL on the call's media host with a short-lived listen token:
- * `{ url: 'ws://<host>/v1/live/<sessionId>?token=…', expiresAt }`.
+ * the token id the media host's audit lines carry, denied, or rejected). The answer is a TLS
+ * WebSocket URL on the call's media host and the subprotocols that carry a short-lived listen
+ * token (the token stays out of the URL; a browser opens `new WebSocket(url, protocols)`):
+ * `{ url: 'wss://<host>:<port>/v1/live/<sessionId>', protocols: ['attest.listen.v1',
+ * 'attest.token.<token>'], expiresAt }`.
  *
  * 401 without a valid bearer token (not recorded), 403 outside role or scope, 404 when the call is
  * not live or live listen-in is not configured (`ATTEST_LIVE_LISTEN_KEY`).
@@ -13,6 +15,7 @@ import type { HttpHandler } from '@azure/functions';
 import {
   createListenToken,
   DEFAULT_LISTEN_TOKEN_LIFETIME_IN_MS,
+  listenSubprotocols,
   ErrorCode,
   LedgerEntryKind,
   LedgerSubjectType,
@@ -31,7 +34,7 @@ export interface LiveCall {
   readonly sessionId: string;
   /** Groups of the call's recorded users (for scoped roles). */
   readonly groupIds: readonly string[];
-  /** `ws://host:port` (or `wss://`) of the media host's listen endpoint, without a path. */
+  /** `wss://host:port` of the media host's listen endpoint, without a path. */
   readonly listenBaseUrl: string;
 }
 
@@ -111,9 +114,13 @@ export function createLiveListenHandler(options: LiveListenOptions): HttpHandler
       key!,
     );
     const expiresAt = new Date(nowMs + lifetimeInMs).toISOString();
-    const url = `${call.listenBaseUrl}/v1/live/${encodeURIComponent(call.sessionId)}?token=${encodeURIComponent(token)}`;
+    const url = `${call.listenBaseUrl}/v1/live/${encodeURIComponent(call.sessionId)}`;
     return {
-      response: { status: 200, jsonBody: { url, expiresAt } },
+      response: {
+        status: 200,
+        headers: { 'cache-control': 'no-store' },
+        jsonBody: { url, protocols: listenSubprotocols(token), expiresAt },
+      },
       entry: entry(principal, callId, 'granted', call, {
         sessionId: call.sessionId,
         tokenId,

@@ -144,6 +144,26 @@ describe('media host control plane', () => {
     expect(stored.get('mh-1')).toMatchObject({ region: 'EUNO', receivedAt: NOW.toISOString() });
   });
 
+  it('keeps a wss listen URL and drops a plain ws one (listen-in leaves the machine)', async () => {
+    const { deps, stored } = setup();
+    const handler = createHeartbeatHandler(deps);
+    await handler(
+      post('mediahosts/heartbeat', { ...heartbeat, listenUrl: 'wss://mh-1.media.example:7403' }),
+      ctx(),
+    );
+    expect(stored.get('mh-1')).toMatchObject({ listenUrl: 'wss://mh-1.media.example:7403' });
+    await handler(
+      post('mediahosts/heartbeat', {
+        ...heartbeat,
+        hostId: 'mh-2',
+        listenUrl: 'ws://mh-2.media.example:7403',
+      }),
+      ctx(),
+    );
+    expect(stored.get('mh-2')).toBeDefined();
+    expect(stored.get('mh-2')).not.toHaveProperty('listenUrl');
+  });
+
   it('refuses a heartbeat without the control key', async () => {
     const { deps, stored } = setup();
     expect(

@@ -98,6 +98,10 @@ function validateHeartbeat(
       spoolBytes: isCount(v.spoolBytes) ? v.spoolBytes : 0,
       spoolLimitInBytes: isCount(v.spoolLimitInBytes) ? v.spoolLimitInBytes : 0,
       sentAt: isString(v.sentAt) ? v.sentAt : '',
+      // Listen-in leaves the machine: only a TLS WebSocket URL is kept.
+      ...(isString(v.listenUrl) && URL.canParse(v.listenUrl) && v.listenUrl.startsWith('wss://')
+        ? { listenUrl: v.listenUrl }
+        : {}),
       ...(isString(v.certificateExpiresAt) && !Number.isNaN(Date.parse(v.certificateExpiresAt))
         ? { certificateExpiresAt: v.certificateExpiresAt }
         : {}),

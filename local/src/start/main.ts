@@ -5,7 +5,8 @@
  *
  * Settings: `ATTEST_START_FUNCTIONS_PORT` (default 7071), `ATTEST_START_DATA_DIR` (default
  * `<repo>/.data`), `ATTEST_START_FUNCTIONS_APP` (default `functions`), `ATTEST_START_SIMULATOR_PORT`
- * (7443), `ATTEST_START_MEDIA_CONTROL_PORT` (7400), `ATTEST_START_MEDIA_PROTOCOL_PORT` (7401).
+ * (7443), `ATTEST_START_MEDIA_CONTROL_PORT` (7400), `ATTEST_START_MEDIA_PROTOCOL_PORT` (7401),
+ * `ATTEST_START_MEDIA_LISTEN_PORT` (7403).
  */
 import { join, resolve } from 'node:path';
 import { azuriteService } from './azurite.service';
@@ -22,6 +23,7 @@ export interface StartConfig {
   readonly simulatorPort: number;
   readonly mediaControlPort: number;
   readonly mediaProtocolPort: number;
+  readonly mediaListenPort: number;
   /** App folder or entry for the Functions host, relative to the root. Default `functions`. */
   readonly functionsApp: string;
 }
@@ -42,6 +44,7 @@ export function loadStartConfig(
   const simulatorPort = port('ATTEST_START_SIMULATOR_PORT', 7443);
   const mediaControlPort = port('ATTEST_START_MEDIA_CONTROL_PORT', 7400);
   const mediaProtocolPort = port('ATTEST_START_MEDIA_PROTOCOL_PORT', 7401);
+  const mediaListenPort = port('ATTEST_START_MEDIA_LISTEN_PORT', 7403);
   const dataDir = env.ATTEST_START_DATA_DIR
     ? resolve(env.ATTEST_START_DATA_DIR)
     : join(rootDir, '.data');
@@ -55,6 +58,7 @@ export function loadStartConfig(
     simulatorPort,
     mediaControlPort,
     mediaProtocolPort,
+    mediaListenPort,
     functionsApp,
   });
 }
@@ -77,6 +81,7 @@ export function defaultServices(config: StartConfig): ServiceDefinition[] {
     mediaHostService({
       controlPort: config.mediaControlPort,
       protocolPort: config.mediaProtocolPort,
+      listenPort: config.mediaListenPort,
       functionsBaseUrl,
     }),
   ];

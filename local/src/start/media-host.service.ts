@@ -1,7 +1,8 @@
 /**
  * The media host as a child process (`media-host/dist/main.js`), as it runs on its own VM in
- * Azure: control API and media protocol listener on loopback, spool under `.data/spool`, storage
- * in Azurite, heartbeats to the local function app. Its JSON log lines are passed through.
+ * Azure: control API (HTTPS), live listen-in (WSS) and media protocol listener on loopback with the
+ * simulator CA's certificate, spool under `.data/spool`, storage in Azurite, heartbeats to the
+ * local function app. Its JSON log lines are passed through.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -10,6 +11,8 @@ import type { ServiceDefinition } from './services';
 export interface MediaHostServiceOptions {
   readonly controlPort: number;
   readonly protocolPort: number;
+  /** Live listen-in (`wss://127.0.0.1:<port>`). */
+  readonly listenPort: number;
   readonly functionsBaseUrl: string;
   /** Milliseconds to wait for `/health`. Default 60 000. */
   readonly startTimeoutInMs?: number;
@@ -24,6 +27,7 @@ export function mediaHostService(options: MediaHostServiceOptions): ServiceDefin
         ATTEST_MEDIA_HOST_ID: context.env.ATTEST_MEDIA_HOST_ID ?? 'local-media-host',
         ATTEST_MEDIA_CONTROL_PORT: String(options.controlPort),
         ATTEST_MEDIA_PROTOCOL_PORT: String(options.protocolPort),
+        ATTEST_MEDIA_LISTEN_PORT: String(options.listenPort),
         ATTEST_MEDIA_SPOOL_DIR:
           context.env.ATTEST_MEDIA_SPOOL_DIR ?? join(context.dataDir, 'spool'),
         ATTEST_MEDIA_STORAGE_CONNECTION: context.env.ATTEST_STORAGE_CONNECTION_STRING,
@@ -47,7 +51,8 @@ export function mediaHostService(options: MediaHostServiceOptions): ServiceDefin
       );
       let hasExited = false;
       void exited.then(() => (hasExited = true));
-      const healthUrl = `http://127.0.0.1:${options.controlPort}/health`;
+      // HTTPS with the simulator CA's certificate, which `npm start` trusts (NODE_EXTRA_CA_CERTS).
+      const healthUrl = `https://127.0.0.1:${options.controlPort}/health`;
       const deadline = Date.now() + (options.startTimeoutInMs ?? 60_000);
       for (;;) {
         if (hasExited) throw new Error(`the media host ${await exited}`);
@@ -66,8 +71,9 @@ export function mediaHostService(options: MediaHostServiceOptions): ServiceDefin
       return {
         name: 'media-host',
         urls: {
-          control: `http://127.0.0.1:${options.controlPort}`,
-          metrics: `http://127.0.0.1:${options.controlPort}/metrics`,
+          control: `https://127.0.0.1:${options.controlPort}`,
+          metrics: `https://127.0.0.1:${options.controlPort}/metrics (Bearer: the control key)`,
+          listen: `wss://127.0.0.1:${options.listenPort}`,
           media: `tls://127.0.0.1:${options.protocolPort}`,
         },
         exited,

@@ -10,12 +10,21 @@ export interface MediaHostConfig {
   readonly hostId: string;
   readonly region: string;
   readonly version: string;
-  /** Loopback by default; the control API is for the function app only. */
+  /**
+   * Loopback by default; the control API is for the function app only. Served over HTTPS with
+   * the media certificate ({@link tlsCertFile}); in Azure it binds to the instance's private
+   * address and the function app checks the certificate's name (see `docs/media-protocol.md`).
+   */
   readonly controlHost: string;
   /** 0 = any free port. */
   readonly controlPort: number;
   /** Shared secret the function app presents as `Authorization: Bearer …`. Never logged. */
   readonly controlKey: string;
+  /**
+   * `ATTEST_MEDIA_METRICS_KEY` (at least 16 characters): what a scraper presents as
+   * `Authorization: Bearer …` on `GET /metrics`. Unset: the control key. Never logged.
+   */
+  readonly metricsKey?: string;
   /** Host name written into the media config blob's `tls://host:port` endpoint. */
   readonly publicHost: string;
   readonly protocolHost: string;
@@ -84,6 +93,13 @@ export interface MediaHostConfig {
    */
   readonly liveListenKey?: string;
   /**
+   * `ATTEST_MEDIA_LISTEN_HOST` (default 127.0.0.1) and `ATTEST_MEDIA_LISTEN_PORT` (default 7403,
+   * 0 = any free port): the live listen-in endpoint, `wss://<publicHost>:<port>/v1/live/…` with
+   * the media certificate, served only when {@link liveListenKey} is set.
+   */
+  readonly listenHost: string;
+  readonly listenPort: number;
+  /**
    * `ATTEST_MEDIA_LOOPBACK_PORT`: a second media protocol listener on 127.0.0.1 without TLS, for
    * the .NET bridge on the same machine (0 = any free port). Undefined = no loopback listener.
    */
@@ -141,6 +157,9 @@ export function loadConfig(env: Env): MediaHostConfig {
   const controlKey = reader.string('CONTROL_KEY');
   if (controlKey !== '' && controlKey.length < 16)
     reader.problem('ATTEST_MEDIA_CONTROL_KEY must be at least 16 characters');
+  const metricsKey = reader.optionalString('METRICS_KEY');
+  if (metricsKey !== undefined && metricsKey.length < 16)
+    reader.problem('ATTEST_MEDIA_METRICS_KEY must be at least 16 characters');
   const storageConnectionString = reader.optionalString('STORAGE_CONNECTION');
   const storageAccountUrl = reader.optionalString('STORAGE_ACCOUNT_URL');
   if (storageConnectionString === undefined && storageAccountUrl === undefined) {
@@ -216,6 +235,7 @@ export function loadConfig(env: Env): MediaHostConfig {
     controlHost: reader.optionalString('CONTROL_HOST') ?? '127.0.0.1',
     controlPort: reader.integer('CONTROL_PORT', 7400, 0, 65535),
     controlKey,
+    ...(metricsKey !== undefined ? { metricsKey } : {}),
     publicHost: reader.optionalString('PUBLIC_HOST') ?? '127.0.0.1',
     protocolHost: reader.optionalString('PROTOCOL_HOST') ?? '127.0.0.1',
     protocolPort: reader.integer('PROTOCOL_PORT', 7401, 0, 65535),
@@ -268,6 +288,8 @@ export function loadConfig(env: Env): MediaHostConfig {
     logLevel,
     helloTimeoutInMs: reader.integer('HELLO_TIMEOUT_MS', 10_000, 100, 600_000),
     ...(liveListenKey !== undefined ? { liveListenKey } : {}),
+    listenHost: reader.optionalString('LISTEN_HOST') ?? '127.0.0.1',
+    listenPort: reader.integer('LISTEN_PORT', 7403, 0, 65535),
     ...(loopbackPortText !== undefined || bridgeUrl !== undefined
       ? { loopbackProtocolPort: reader.integer('LOOPBACK_PORT', 0, 0, 65535) }
       : {}),

@@ -1,11 +1,17 @@
 /**
- * The control API the function app calls (routes and bodies: `core/src/control-api.ts`).
+ * The control API the function app calls (routes and bodies: `core/src/control-api.ts`), over
+ * HTTPS with the host's certificate (the function app reaches it across the virtual network).
  * Every route but `GET /health` needs `Authorization: Bearer <ATTEST_MEDIA_CONTROL_KEY>`,
  * compared in constant time. Client faults answer 4xx with a {@link ProblemBody}; anything else
  * 500 with only the code (details in the log).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import {
   ErrorCode,
@@ -21,6 +27,7 @@ import {
 } from '@attest/core';
 import type { Logger } from '../logging/logger';
 import type { MediaSession } from '../session/media-session';
+import { createBearerCheck } from '../net/bearer';
 import { listenOn } from '../net/listen';
 
 /** What the control API drives; implemented by the host. */
@@ -35,6 +42,11 @@ export interface ControlApiOptions {
   readonly host: string;
   readonly port: number;
   readonly controlKey: string;
+  /**
+   * Certificate and key (PEM) to serve HTTPS with; the URL is then `https://`. Without them the
+   * API speaks plain HTTP (tests of the API alone; the host always passes its certificate).
+   */
+  readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string };
   readonly controller: SessionController;
   readonly logger: Logger;
   /** Largest accepted body. Default 256 KiB. */
@@ -44,8 +56,6 @@ export interface ControlApiOptions {
    * (for example `GET /metrics`); each handler does its own authentication.
    */
   readonly extraRoutes?: Readonly<Record<string, ExtraRouteHandler>>;
-  /** HTTP upgrade requests (the live listen-in WebSocket). Default: the socket is closed. */
-  readonly onUpgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Called after a session was sealed or aborted through this API (ends its live listeners). */
   readonly onSessionFinished?: (sessionId: string) => void;
   /** A session's MSI-to-participant map was replaced (the bridge's video subscriptions follow it). */
@@ -194,16 +204,8 @@ export function parseParticipants(body: unknown): ParticipantMapping[] {
   });
 }
 
-function isAuthorized(req: IncomingMessage, keyHash: Buffer): boolean {
-  const header = req.headers.authorization;
-  if (typeof header !== 'string' || !header.startsWith('Bearer ')) return false;
-  // Hash both sides so the comparison is constant-time whatever the presented length.
-  const presented = createHash('sha256').update(header.slice(7), 'utf8').digest();
-  return timingSafeEqual(presented, keyHash);
-}
-
 export async function startControlApi(options: ControlApiOptions): Promise<ControlApiServer> {
-  const keyHash = createHash('sha256').update(options.controlKey, 'utf8').digest();
+  const isAuthorized = createBearerCheck(options.controlKey);
   const maxBodyBytes = options.maxBodyBytes ?? 256 * 1024;
   const { controller, logger } = options;
 
@@ -214,7 +216,7 @@ export async function startControlApi(options: ControlApiOptions): Promise<Contr
     if (method === 'GET' && path === '/health') return send(res, 200, controller.health());
     const extra = options.extraRoutes?.[`${method} ${path}`];
     if (extra !== undefined) return extra(req, res);
-    if (!isAuthorized(req, keyHash))
+    if (!isAuthorized(req))
       throw new RecorderError(ErrorCode.Unauthorized, 'missing or wrong control key');
     if (method === 'POST' && path === '/v1/sessions') {
       const request = parseCreateSession(await readBody(req, maxBodyBytes));
@@ -283,7 +285,7 @@ export async function startControlApi(options: ControlApiOptions): Promise<Contr
     }
   };
 
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((error: unknown) => {
       const code = isRecorderError(error) ? error.code : ErrorCode.Internal;
       const status = statusOf(code);
@@ -304,16 +306,18 @@ export async function startControlApi(options: ControlApiOptions): Promise<Contr
       if (!res.headersSent) send(res, status, body);
       else res.end();
     });
-  });
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (options.onUpgrade !== undefined) options.onUpgrade(req, socket, head);
-    else socket.destroy();
-  });
+  };
+  const server: Server =
+    options.tls !== undefined
+      ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
+      : createHttpServer(onRequest);
+  // Live listen-in has its own listener (`live/listen-server.ts`); no upgrade is served here.
+  server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => socket.destroy());
   const port = await listenOn(server, options.port, options.host);
   let closing: Promise<void> | undefined;
   return {
     port,
-    url: `http://${options.host}:${port}`,
+    url: `${options.tls !== undefined ? 'https' : 'http'}://${options.host}:${port}`,
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -17,7 +17,6 @@ import type { TokenCredential } from '@azure/identity';
 import type { MediaHostConfig } from '../config/media-host.config';
 import {
   startControlApi,
-  type ControlApiOptions,
   type ControlApiServer,
   type ExtraRouteHandler,
 } from '../control/control-api.http';
@@ -44,7 +43,7 @@ import { createHostBlockStore } from './block-store.wiring';
 import { handBackSessions } from './hand-back';
 import { createFunctionAppNotifier } from './function-app-notifier';
 import { createLimiter } from './limiter';
-import { wireLiveListen } from './live-listen.wiring';
+import { startLiveListen } from './live-listen.wiring';
 import { startCommitLoop } from './loops/commit.loop';
 import { createHeartbeat } from './loops/heartbeat.loop';
 import { createHousekeeping } from './loops/housekeeping.loop';
@@ -69,8 +68,6 @@ export interface MediaHostDependencies {
   readonly fetch?: typeof fetch;
   /** Extra routes on the control port, e.g. `{ 'GET /metrics': handler }` (they authenticate themselves). */
   readonly extraRoutes?: Readonly<Record<string, ExtraRouteHandler>>;
-  /** HTTP upgrades on the control port (the live listen-in WebSocket). */
-  readonly onUpgrade?: ControlApiOptions['onUpgrade'];
   /**
    * Takes live listen-in audit events (start, stop, refusal) when `config.liveListenKey` is set;
    * a rejected promise on a start refuses the listen. Default: one structured `live listen audit`
@@ -84,7 +81,10 @@ export interface MediaHostDependencies {
 
 export interface MediaHost {
   readonly hostId: string;
+  /** `https://<controlHost>:<port>`. */
   readonly controlUrl: string;
+  /** `wss://<publicHost>:<port>` of live listen-in, when a listen key is configured. */
+  readonly listenUrl?: string;
   readonly mediaPort: number;
   /** Port of the loopback, no-TLS media listener for the bridge, when configured. */
   readonly loopbackPort?: number;
@@ -138,6 +138,7 @@ export async function startMediaHost(
   });
   const registry = new SessionRegistry();
   let controlUrl = '';
+  let listenUrl: string | undefined;
   const functionApp = createFunctionAppNotifier({
     functionsUrl: config.functionsUrl,
     controlKey: config.controlKey,
@@ -212,6 +213,7 @@ export async function startMediaHost(
     intervalInMs: config.heartbeatIntervalInMs,
     health,
     controlUrl: () => controlUrl,
+    listenUrl: () => listenUrl,
     post: functionApp.post,
     now,
     metrics,
@@ -294,23 +296,28 @@ export async function startMediaHost(
           logger,
         })
       : undefined;
-  const { live, onUpgrade } = wireLiveListen({
+  const listen = await startLiveListen({
     liveListenKey: config.liveListenKey,
+    host: config.listenHost,
+    port: config.listenPort,
+    publicHost: config.publicHost,
+    tls: { cert, key },
     registry,
     taps,
     onListenAudit: deps.onListenAudit,
-    onOtherUpgrade: deps.onUpgrade,
     metrics,
     logger,
   });
+  const live = listen?.live;
+  listenUrl = listen?.url;
 
   const control: ControlApiServer = await startControlApi({
     host: config.controlHost,
     port: config.controlPort,
     controlKey: config.controlKey,
+    tls: { cert, key },
     logger,
     ...(deps.extraRoutes !== undefined ? { extraRoutes: deps.extraRoutes } : {}),
-    onUpgrade,
     onSessionFinished: (sessionId) => {
       live?.endSession(sessionId);
       bridge?.onSessionFinished(sessionId);
@@ -337,6 +344,7 @@ export async function startMediaHost(
   logger.info('media host started', {
     controlPort: control.port,
     mediaPort: protocol.port,
+    ...(listen !== undefined ? { listenPort: listen.port } : {}),
     ...(loopback !== undefined ? { loopbackPort: loopback.port } : {}),
     ...(bridge !== undefined ? { bridgeUrl: config.bridge?.url } : {}),
     region: config.region,
@@ -347,6 +355,7 @@ export async function startMediaHost(
   return {
     hostId: config.hostId,
     controlUrl,
+    ...(listen !== undefined ? { listenUrl: listen.url } : {}),
     mediaPort: protocol.port,
     ...(loopback !== undefined ? { loopbackPort: loopback.port } : {}),
     taps,
@@ -361,7 +370,7 @@ export async function startMediaHost(
         heartbeat.stop();
         drain.stop();
         await housekeeping.stop();
-        live?.close();
+        await listen?.close();
         await control.close();
         bridge?.stop();
         await protocol.close();

@@ -1,8 +1,12 @@
 /**
  * Live monitoring: a supervisor listens in to a session in progress over a WebSocket.
  *
- *   GET /v1/live/{sessionId}?token=<listen token>      (Upgrade: websocket)
- *   or the token in `Authorization: Bearer <listen token>` for clients that can set headers.
+ *   GET /v1/live/{sessionId}                            (Upgrade: websocket, over TLS)
+ *   Sec-WebSocket-Protocol: attest.listen.v1, attest.token.<listen token>      (browsers)
+ *   or `Authorization: Bearer <listen token>` for clients that can set headers.
+ *
+ * A token in the URL (`?token=`) is refused (400): URLs end up in logs and histories. With
+ * subprotocols the server selects `attest.listen.v1`, so the token is never echoed.
  *
  * The server sends one text message `{"type":"start",...}` describing the audio, then one binary
  * message per 20 ms: 8 bytes platform timestamp (uint64 LE, 100 ns) + 640 bytes PCM (16 kHz,
@@ -19,7 +23,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { ListenTokenVerification, MediaProtocolFrame } from '@attest/core';
-import { ErrorCode, PayloadFormat } from '@attest/core';
+import { ErrorCode, LISTEN_SUBPROTOCOL, parseListenSubprotocols, PayloadFormat } from '@attest/core';
 import { MIX_FRAME_BYTES, mixPcm16 } from './audio-mixer';
 import {
   WsCloseCode,
@@ -264,8 +268,28 @@ export function attachLiveMonitor(
         ErrorCode.InvalidRequest,
         `Not a WebSocket handshake: ${notWebSocket}.`,
       );
+    if (url.searchParams.has('token')) {
+      options.logger?.warn('live listen refused', { ...fields, reason: 'tokenInUrl' });
+      return problem(
+        socket,
+        400,
+        ErrorCode.InvalidRequest,
+        `A listen token in the URL is not accepted: offer the subprotocols ${LISTEN_SUBPROTOCOL} and attest.token.<token> (or send Authorization: Bearer <token>).`,
+      );
+    }
+    const offered = parseListenSubprotocols(request.headers['sec-websocket-protocol']);
+    const hasOffers = request.headers['sec-websocket-protocol'] !== undefined;
+    if (hasOffers && !offered.isListenProtocolOffered) {
+      options.logger?.warn('live listen refused', { ...fields, reason: 'noListenSubprotocol' });
+      return problem(
+        socket,
+        400,
+        ErrorCode.InvalidRequest,
+        `Offer the subprotocol ${LISTEN_SUBPROTOCOL} with the token's attest.token.<token>.`,
+      );
+    }
     const bearer = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    const token = url.searchParams.get('token') ?? bearer;
+    const token = offered.token ?? bearer;
     if (token === undefined || token === '') {
       options.logger?.warn('live listen refused', { ...fields, reason: 'noToken' });
       return problem(socket, 401, ErrorCode.Unauthorized, 'A listen token is required.');
@@ -356,7 +380,9 @@ export function attachLiveMonitor(
         framesSkipped: 0,
       }).catch(() => undefined);
     }
-    const connection = acceptWebSocket(request, socket);
+    const connection = acceptWebSocket(request, socket, {
+      ...(offered.isListenProtocolOffered ? { protocol: LISTEN_SUBPROTOCOL } : {}),
+    });
     const listener: Listener = {
       listenId,
       sessionId,

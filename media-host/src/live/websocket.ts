@@ -2,7 +2,8 @@
  * The live listen-in endpoint's WebSocket (RFC 6455), on the `ws` library: our own checks of the
  * opening handshake (so a bad one gets a JSON problem body), the upgrade through `ws`, and a small
  * connection API for the monitor. Client frames must be masked; a message above the size limit
- * ends the connection with 1009, a protocol error with 1002. No extensions, no subprotocols.
+ * ends the connection with 1009, a protocol error with 1002. No extensions; the one subprotocol
+ * the caller selected (listen-in: `attest.listen.v1`) is echoed.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -36,6 +37,8 @@ export function handshakeProblem(request: IncomingMessage): string | undefined {
 export interface WebSocketConnectionOptions {
   /** Largest message accepted from the peer. Default 4 KiB (listeners send only control frames). */
   readonly maxMessageBytes?: number;
+  /** The subprotocol to answer with (one the client offered); default none. */
+  readonly protocol?: string;
 }
 
 /** The close code for a `ws` receiver error: too big is 1009, anything else a protocol error. */
@@ -146,6 +149,7 @@ export function acceptWebSocket(
     perMessageDeflate: false,
     clientTracking: false,
     WebSocket: ListenerWebSocket,
+    handleProtocols: () => options.protocol ?? false,
   });
   let accepted: ListenerWebSocket | undefined;
   // Without `verifyClient`, `ws` completes the upgrade synchronously.

@@ -10,6 +10,7 @@
  * at render time through an injectable reader.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createBearerCheck } from '../net/bearer';
 import type { Counter, Gauge, Histogram, Labels } from './metrics-registry';
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './metrics-registry';
 
@@ -154,25 +155,43 @@ export class MediaHostMetrics {
   }
 }
 
+export interface MetricsHandlerOptions {
+  /**
+   * The key a scraper presents as `Authorization: Bearer <key>` (`ATTEST_MEDIA_METRICS_KEY`, or
+   * the control key when that is unset): the exposition names live sessions, so it is not public.
+   */
+  readonly bearerKey: string;
+}
+
 /**
- * A node `http` handler for `GET /metrics`: 200 with the exposition, 405 with a problem body for
- * other methods. Mount it on the host's HTTP server (`if (url === '/metrics') return handler(req, res)`).
+ * A node `http` handler for `GET /metrics`: 200 with the exposition for a caller presenting the
+ * key, 401 with a problem body without it, 405 for other methods. Mount it on the host's HTTP
+ * server (`if (url === '/metrics') return handler(req, res)`).
  */
 export function createMetricsHandler(
   metrics: Pick<MediaHostMetrics, 'render'>,
+  options: MetricsHandlerOptions,
 ): (request: IncomingMessage, response: ServerResponse) => void {
+  const isAuthorized = createBearerCheck(options.bearerKey);
+  const refuse = (response: ServerResponse, status: number, message: string): void => {
+    const body = JSON.stringify({
+      code: status === 401 ? 'ATT_UNAUTHORIZED' : 'ATT_INVALID_REQUEST',
+      message,
+      status,
+    });
+    response
+      .writeHead(status, {
+        'content-type': 'application/problem+json',
+        ...(status === 401 ? { 'www-authenticate': 'Bearer realm="attest-media-metrics"' } : {}),
+        ...(status === 405 ? { allow: 'GET, HEAD' } : {}),
+      })
+      .end(body);
+  };
   return (request, response) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      const body = JSON.stringify({
-        code: 'ATT_INVALID_REQUEST',
-        message: 'Use GET /metrics.',
-        status: 405,
-      });
-      response
-        .writeHead(405, { 'content-type': 'application/problem+json', allow: 'GET, HEAD' })
-        .end(body);
-      return;
-    }
+    if (!isAuthorized(request))
+      return refuse(response, 401, 'Present the metrics key as Authorization: Bearer <key>.');
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return refuse(response, 405, 'Use GET /metrics.');
     const text = metrics.render();
     response.writeHead(200, {
       'content-type': PROMETHEUS_CONTENT_TYPE,

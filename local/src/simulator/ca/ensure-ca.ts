@@ -79,9 +79,19 @@ function createCa(): { certPem: string; keyPem: string } {
   return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.privateKeyPem };
 }
 
+/** What {@link issueServerCertificate} puts in a certificate. */
+export interface ServerCertificateRequest {
+  /** DNS names (subject alternative names); the first is also the common name. */
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses?: readonly string[];
+  /** Default 825 days from an hour ago. */
+  readonly validityInDays?: number;
+}
+
 function createServerCert(
   caCertPem: string,
   caKeyPem: string,
+  request: ServerCertificateRequest = { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] },
 ): { certPem: string; keyPem: string } {
   const caCert = forge.pki.certificateFromPem(caCertPem);
   const caKey = forge.pki.privateKeyFromPem(caKeyPem);
@@ -89,8 +99,8 @@ function createServerCert(
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(keys.publicKeyPem);
   cert.serialNumber = serialNumber();
-  validity(cert, SERVER_VALIDITY_IN_DAYS);
-  cert.setSubject([{ name: 'commonName', value: 'localhost' }]);
+  validity(cert, request.validityInDays ?? SERVER_VALIDITY_IN_DAYS);
+  cert.setSubject([{ name: 'commonName', value: request.dnsNames[0] ?? 'localhost' }]);
   cert.setIssuer(caCert.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },
@@ -99,8 +109,8 @@ function createServerCert(
     {
       name: 'subjectAltName',
       altNames: [
-        { type: 2, value: 'localhost' },
-        { type: 7, ip: '127.0.0.1' },
+        ...request.dnsNames.map((value) => ({ type: 2, value })),
+        ...(request.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
       ],
     },
   ]);
@@ -136,6 +146,22 @@ export function ensureLocalCa(dir: string = DEFAULT_CA_DIR): LocalCa {
     serverCertPem: readFileSync(path(CA_FILE_NAMES.serverCert), 'utf8'),
     serverKeyPem: readFileSync(path(CA_FILE_NAMES.serverKey), 'utf8'),
   };
+}
+
+/**
+ * Issues another server certificate from the CA in `dir` (created when missing), for tests that
+ * need a name other than localhost (a media host's public name) or a short validity.
+ */
+export function issueServerCertificate(
+  request: ServerCertificateRequest,
+  dir: string = DEFAULT_CA_DIR,
+): { certPem: string; keyPem: string } {
+  const ca = ensureLocalCa(dir);
+  return createServerCert(
+    ca.caCertPem,
+    readFileSync(join(ca.dir, CA_FILE_NAMES.caKey), 'utf8'),
+    request,
+  );
 }
 
 function writeServer(root: string, caCertPem: string, caKeyPem: string): void {

@@ -10,6 +10,8 @@ export interface HeartbeatOptions {
   readonly health: () => MediaHostHealth;
   /** The control API's URL, known once it listens. */
   readonly controlUrl: () => string;
+  /** Live listen-in's `wss://` base URL, once it listens (none without a listen key). */
+  readonly listenUrl: () => string | undefined;
   readonly post: (path: string, body: unknown) => Promise<void>;
   readonly now: () => Date;
   readonly metrics: MetricsSink;
@@ -28,9 +30,11 @@ export function createHeartbeat(options: HeartbeatOptions): Heartbeat {
   const beat = (): void => {
     const health = options.health();
     options.metrics.set(MetricNames.activeSessions, health.capacity.activeSessions);
+    const listenUrl = options.listenUrl();
     const body: MediaHostHeartbeat = {
       ...health,
       controlUrl: options.controlUrl(),
+      ...(listenUrl !== undefined ? { listenUrl } : {}),
       sentAt: options.now().toISOString(),
     };
     void options.post('/api/mediahosts/heartbeat', body);
