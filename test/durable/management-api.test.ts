@@ -191,4 +191,58 @@ describe('local durable engine: the real df.getClient inside an HTTP trigger of 
     expect(viaHost.status).toBe(200);
     expect(((await viaHost.json()) as { runtimeStatus: string }).runtimeStatus).toBe('Completed');
   });
+
+  const engineOf = (): { systemKey: string; rpcBaseUrl: string } =>
+    host.durable as unknown as { systemKey: string; rpcBaseUrl: string };
+
+  it('refuses the management API on the host without the system key: 401, nothing listed or started', async () => {
+    const base = `${host.http.baseUrl}/runtime/webhooks/durabletask`;
+    const list = await fetch(`${base}/instances/`);
+    expect(list.status).toBe(401);
+    const body = await list.text();
+    expect(JSON.parse(body)).toMatchObject({ code: 'ATT_UNAUTHORIZED', status: 401 });
+    expect(body).not.toContain('http-started-1');
+    expect((await fetch(`${base}/instances/?code=local`)).status).toBe(401);
+    expect(
+      (await fetch(`${host.http.baseUrl}/durabletask/instances/`, { headers: {} })).status,
+    ).toBe(401);
+    const start = await fetch(`${base}/orchestrators/dSequence/forged-start-1`, {
+      method: 'POST',
+      body: JSON.stringify('intruder'),
+    });
+    expect(start.status).toBe(401);
+    const terminate = await fetch(`${base}/instances/http-started-1/terminate?reason=x`, {
+      method: 'POST',
+    });
+    expect(terminate.status).toBe(401);
+    expect(
+      await (host.durable as unknown as { getStatus(id: string): Promise<unknown> }).getStatus(
+        'forged-start-1',
+      ),
+    ).toBeUndefined();
+  });
+
+  it('serves the management API with the system key as code or x-functions-key', async () => {
+    const { systemKey } = engineOf();
+    expect(systemKey).toMatch(/^[A-Za-z0-9_-]{32,}$/);
+    const base = `${host.http.baseUrl}/runtime/webhooks/durabletask`;
+    const byCode = await fetch(`${base}/instances/?code=${systemKey}`);
+    expect(byCode.status).toBe(200);
+    expect(((await byCode.json()) as { instanceId: string }[]).map((i) => i.instanceId)).toContain(
+      'http-started-1',
+    );
+    const byHeader = await fetch(`${base}/instances/http-started-1`, {
+      headers: { 'x-functions-key': systemKey },
+    });
+    expect(byHeader.status).toBe(200);
+  });
+
+  it('refuses the loopback RPC endpoint without the key in its path', async () => {
+    const { rpcBaseUrl, systemKey } = engineOf();
+    expect(rpcBaseUrl).toContain(`/${systemKey}/durabletask/`);
+    const origin = new URL(rpcBaseUrl).origin;
+    expect((await fetch(`${origin}/durabletask/instances/`)).status).toBe(401);
+    expect((await fetch(`${origin}/not-the-key-0123456789abcdef0123456789/durabletask/instances/`)).status).toBe(401);
+    expect((await fetch(`${rpcBaseUrl}instances/`)).status).toBe(200);
+  });
 });

@@ -7,6 +7,7 @@
  * (`worker.ts`: lease, scheduling, episodes, activities, outbox) and the client operations
  * (`client.ts`), and serves them over the management endpoint.
  */
+import { randomBytes } from 'node:crypto';
 import { ErrorCode, RecorderError } from '@attest/core';
 import type {
   Clock,
@@ -48,6 +49,11 @@ export interface LocalDurableEngineOptions {
   /** Port of the management endpoint; 0 picks a free port. Default 0. */
   rpcPort?: number;
   /**
+   * The key the management API requires (Azure: the extension's `durabletask_extension` system
+   * key): URL-safe, at least 32 characters. Default: 32 random bytes, base64url, per engine.
+   */
+  systemKey?: string;
+  /**
    * Fallback scan of storage for work (ms). Every enqueue of this engine wakes its workers at
    * once and the hub has one owner, so the scan only finds rows written by other means; it reads
    * the whole table, hence the long default. Default 15 000.
@@ -72,8 +78,13 @@ export interface LocalDurableEngineOptions {
 
 export interface LocalDurableEngine extends DurableBackend {
   readonly taskHubName: string;
-  /** Base URL of the management endpoint (`…/durabletask/`); valid after `start`. */
+  /**
+   * Base URL of the management endpoint (`http://127.0.0.1:<port>/<system key>/durabletask/`);
+   * valid after `start`. Holds the key: never log it.
+   */
   readonly rpcBaseUrl: string;
+  /** The key the management API requires (`?code=` or `x-functions-key`). Never log it. */
+  readonly systemKey: string;
   /** Marks due timers' instances ready; call after advancing a manual clock. */
   processDueTimers(): void;
   /** Runs the fallback scan of storage for work now (rows written by other means, crash leftovers). */
@@ -102,6 +113,7 @@ export function createLocalDurableEngine(options: LocalDurableEngineOptions): Lo
 
 class Engine implements LocalDurableEngine {
   readonly taskHubName: string;
+  readonly systemKey: string;
   readonly #options: LocalDurableEngineOptions;
   readonly #log: HostLogger;
   readonly #store: InstanceStore;
@@ -117,6 +129,12 @@ class Engine implements LocalDurableEngine {
   constructor(options: LocalDurableEngineOptions) {
     this.#options = options;
     this.taskHubName = options.taskHubName;
+    this.systemKey = options.systemKey ?? randomBytes(32).toString('base64url');
+    if (!/^[A-Za-z0-9_-]{32,}$/.test(this.systemKey))
+      throw new RecorderError(
+        ErrorCode.ConfigInvalid,
+        'systemKey must be at least 32 URL-safe characters (letters, digits, - and _)',
+      );
     const clock = options.clock ?? { now: () => new Date() };
     const store = (this.#store = new InstanceStore({
       connectionString: options.connectionString,
@@ -150,7 +168,7 @@ class Engine implements LocalDurableEngine {
       isStopped: () => this.#worker.isStopped,
       raiseHoldInMs: options.raiseHoldInMs ?? 500,
     });
-    const handler = createManagementHandler(this, { log: this.#log });
+    const handler = createManagementHandler(this, { log: this.#log, systemKey: this.systemKey });
     this.httpExtension = {
       handle: async (request, response) => {
         if (this.#server === undefined || !isManagementPath(request.url)) return false;
@@ -162,7 +180,7 @@ class Engine implements LocalDurableEngine {
 
   get rpcBaseUrl(): string {
     if (this.#server === undefined) throw new Error('the durable engine is not started');
-    return `${this.#server.origin}/durabletask/`;
+    return `${this.#server.origin}/${this.systemKey}/durabletask/`;
   }
 
   clientBindingData(): DurableClientBindingData {
@@ -172,13 +190,14 @@ class Engine implements LocalDurableEngine {
     // Public webhook URLs point at the host's server when there is one (as in Azure); the
     // client's own calls go to the loopback RPC endpoint.
     const webhooks = `${this.#hostBaseUrl ?? origin}/runtime/webhooks/durabletask`;
-    const query = `taskHub=${hub}&connection=Storage&code=local`;
+    const code = `code=${this.systemKey}`;
+    const query = `taskHub=${hub}&connection=Storage&${code}`;
     const instance = `${webhooks}/instances/INSTANCEID`;
     return {
       taskHubName: hub,
       creationUrls: {
-        createNewInstancePostUri: `${webhooks}/orchestrators/{functionName}[/{instanceId}]?code=local`,
-        waitOnNewInstancePostUri: `${webhooks}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&code=local`,
+        createNewInstancePostUri: `${webhooks}/orchestrators/{functionName}[/{instanceId}]?${code}`,
+        waitOnNewInstancePostUri: `${webhooks}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&${code}`,
       },
       managementUrls: {
         id: 'INSTANCEID',
@@ -192,7 +211,7 @@ class Engine implements LocalDurableEngine {
         resumePostUri: `${instance}/resume?reason={text}&${query}`,
       },
       baseUrl: webhooks,
-      requiredQueryStringParameters: 'code=local',
+      requiredQueryStringParameters: code,
       rpcBaseUrl: this.rpcBaseUrl,
       httpBaseUrl: '',
       maxGrpcMessageSizeInBytes: 0,
@@ -206,7 +225,7 @@ class Engine implements LocalDurableEngine {
     if (!isLoopback(rpcHost)) {
       throw new RecorderError(
         ErrorCode.ConfigInvalid,
-        `rpcHost must be a loopback address (the management API has no authentication); got '${rpcHost}'`,
+        `rpcHost must be a loopback address (the RPC endpoint is for this host's own clients); got '${rpcHost}'`,
       );
     }
     this.#started = true;
@@ -218,13 +237,15 @@ class Engine implements LocalDurableEngine {
         host: rpcHost,
         port: this.#options.rpcPort ?? 0,
         log: this.#log,
+        systemKey: this.systemKey,
       });
     } catch (error) {
       await this.#worker.releaseLease();
       throw error;
     }
     await this.#worker.startPolling();
-    this.#log.log('info', 'durable engine started', { rpcBaseUrl: this.rpcBaseUrl });
+    // The RPC base URL holds the system key: log the origin only.
+    this.#log.log('info', 'durable engine started', { rpcOrigin: this.#server.origin });
   }
 
   close(): Promise<void> {

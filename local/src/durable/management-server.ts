@@ -3,7 +3,14 @@
  * Durable extension's API that `DurableClient` 3.x calls through `rpcBaseUrl`
  * (`/durabletask/…`), also reachable under the public webhook prefix
  * (`/runtime/webhooks/durabletask/…`). Errors are problem bodies `{ code, message, status }`.
+ *
+ * Every request needs the engine's system key, as Azure's extension needs its
+ * `durabletask_extension` system key: `?code=<key>` or `x-functions-key: <key>` (what the
+ * management URLs handed out by `createCheckStatusResponse` carry), or, on the loopback RPC
+ * endpoint only, the key as the first path segment (`rpcBaseUrl` is `…/<key>/durabletask/`, because
+ * `DurableClient` sends no key of its own there). Without it: 401 and nothing is read or changed.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, type ProblemBody } from '@attest/core';
 import type { HostLogger } from '../host/log-sink';
@@ -53,6 +60,8 @@ export interface ManagementServerOptions {
   readonly host: string;
   readonly port: number;
   readonly log: HostLogger;
+  /** The key every request must present (never logged). */
+  readonly systemKey: string;
   /** Largest accepted request body. Default 4 MiB. */
   readonly maxBodyInBytes?: number;
 }
@@ -79,6 +88,24 @@ export function isManagementPath(url: string | undefined): boolean {
   return PREFIXES.some((p) => path.startsWith(p));
 }
 
+/**
+ * The request's path with the key segment of the RPC form removed, when the request presents the
+ * system key (path segment, `code` query parameter or `x-functions-key` header); else undefined.
+ */
+function authorizedPath(req: IncomingMessage, url: URL, systemKey: string): string | undefined {
+  const expected = createHash('sha256').update(systemKey, 'utf8').digest();
+  const matches = (presented: string | undefined | null): boolean =>
+    typeof presented === 'string' &&
+    presented !== '' &&
+    timingSafeEqual(createHash('sha256').update(presented, 'utf8').digest(), expected);
+  const firstSegment = /^\/([^/]+)(\/durabletask\/.*)$/.exec(url.pathname);
+  if (firstSegment !== null && matches(firstSegment[1])) return firstSegment[2];
+  const header = req.headers['x-functions-key'];
+  if (matches(url.searchParams.get('code')) || matches(Array.isArray(header) ? header[0] : header))
+    return url.pathname;
+  return undefined;
+}
+
 /** Default largest request body of the management API. */
 export const MANAGEMENT_MAX_BODY_IN_BYTES = 4 * 1024 * 1024;
 
@@ -88,7 +115,7 @@ export function createManagementHandler(
 ): ManagementHandler {
   const maxBody = options.maxBodyInBytes ?? MANAGEMENT_MAX_BODY_IN_BYTES;
   return (req, res) =>
-    handle(api, req, res, maxBody).catch((error: unknown) => {
+    handle(api, req, res, maxBody, options.systemKey).catch((error: unknown) => {
       const problem =
         error instanceof HttpProblem
           ? error
@@ -239,12 +266,20 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   maxBody: number,
+  systemKey: string,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const prefix = PREFIXES.find((p) => url.pathname.startsWith(p));
+  const path = authorizedPath(req, url, systemKey);
+  if (path === undefined)
+    throw new HttpProblem(
+      401,
+      ErrorCode.Unauthorized,
+      'the durable management API needs the system key (code=<key> or x-functions-key)',
+    );
+  const prefix = PREFIXES.find((p) => path.startsWith(p));
   if (prefix === undefined)
     throw new HttpProblem(404, ErrorCode.NotFound, 'no such durable management route');
-  const segments = url.pathname.slice(prefix.length).split('/').map(decodeSegment);
+  const segments = path.slice(prefix.length).split('/').map(decodeSegment);
   const method = req.method ?? 'GET';
   const [root, id, verb, eventName] = segments;
 
