@@ -242,7 +242,10 @@ describe('local durable engine: the real df.getClient inside an HTTP trigger of 
     expect(rpcBaseUrl).toContain(`/${systemKey}/durabletask/`);
     const origin = new URL(rpcBaseUrl).origin;
     expect((await fetch(`${origin}/durabletask/instances/`)).status).toBe(401);
-    expect((await fetch(`${origin}/not-the-key-0123456789abcdef0123456789/durabletask/instances/`)).status).toBe(401);
+    expect(
+      (await fetch(`${origin}/not-the-key-0123456789abcdef0123456789/durabletask/instances/`))
+        .status,
+    ).toBe(401);
     expect((await fetch(`${rpcBaseUrl}instances/`)).status).toBe(200);
   });
 });

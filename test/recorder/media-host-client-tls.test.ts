@@ -78,9 +78,7 @@ describe('media host control client over TLS', () => {
 
   it('refuses a certificate that does not name the URL host when no domain is configured', async () => {
     const before = named.seenKeys.length;
-    await expect(make().setDraining(named.url, true)).rejects.toThrow(
-      'ATT_MEDIA_HOST_UNAVAILABLE',
-    );
+    await expect(make().setDraining(named.url, true)).rejects.toThrow('ATT_MEDIA_HOST_UNAVAILABLE');
     expect(named.seenKeys).toHaveLength(before);
   });
 
@@ -145,8 +143,6 @@ describe('certificateNamesHostIn', () => {
   it('refuses the domain itself, a deeper name, or a name that only ends like it', () => {
     expect(certificateNamesHostIn(certOf(['media.example']), 'media.example')).toBe(false);
     expect(certificateNamesHostIn(certOf(['a.b.media.example']), 'media.example')).toBe(false);
-    expect(certificateNamesHostIn(certOf(['mh-0.evilmedia.example']), 'media.example')).toBe(
-      false,
-    );
+    expect(certificateNamesHostIn(certOf(['mh-0.evilmedia.example']), 'media.example')).toBe(false);
   });
 });

@@ -48,14 +48,17 @@ export async function startLiveListen(
   if (options.liveListenKey === undefined) return undefined;
   const { registry, logger } = options;
   const listenKey = Buffer.from(options.liveListenKey, 'utf8');
-  const server: Server = createServer({ cert: options.tls.cert, key: options.tls.key }, (_, res) => {
-    const body = JSON.stringify({
-      code: ErrorCode.NotFound,
-      message: `Live listen-in is a WebSocket at ${LIVE_PATH_PREFIX}<sessionId>.`,
-      status: 404,
-    });
-    res.writeHead(404, { 'content-type': 'application/problem+json' }).end(body);
-  });
+  const server: Server = createServer(
+    { cert: options.tls.cert, key: options.tls.key },
+    (_, res) => {
+      const body = JSON.stringify({
+        code: ErrorCode.NotFound,
+        message: `Live listen-in is a WebSocket at ${LIVE_PATH_PREFIX}<sessionId>.`,
+        status: 404,
+      });
+      res.writeHead(404, { 'content-type': 'application/problem+json' }).end(body);
+    },
+  );
   const live = attachLiveMonitor(server, {
     frames: options.taps,
     pathPrefix: LIVE_PATH_PREFIX,

@@ -138,7 +138,8 @@ export async function startMediaHost(
   });
   const registry = new SessionRegistry();
   let controlUrl = '';
-  let listenUrl: string | undefined;
+  // Set once live listen-in listens; the heartbeat reads it through a closure.
+  let listenUrl: string | undefined = undefined;
   const functionApp = createFunctionAppNotifier({
     functionsUrl: config.functionsUrl,
     controlKey: config.controlKey,

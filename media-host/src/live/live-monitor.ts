@@ -23,7 +23,12 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { ListenTokenVerification, MediaProtocolFrame } from '@attest/core';
-import { ErrorCode, LISTEN_SUBPROTOCOL, parseListenSubprotocols, PayloadFormat } from '@attest/core';
+import {
+  ErrorCode,
+  LISTEN_SUBPROTOCOL,
+  parseListenSubprotocols,
+  PayloadFormat,
+} from '@attest/core';
 import { MIX_FRAME_BYTES, mixPcm16 } from './audio-mixer';
 import {
   WsCloseCode,
