@@ -213,6 +213,8 @@ export async function startChaosStack(): Promise<ChaosStack> {
     isAudioLossless: true,
     logLevel: 'info',
     helloTimeoutInMs: 5000,
+    listenHost: '127.0.0.1',
+    listenPort: 0,
   });
 
   const control: ChaosStack['control'] = async (method, path, body) => {
