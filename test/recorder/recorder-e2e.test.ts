@@ -142,7 +142,13 @@ describe('recorder end to end', () => {
       durationInMs,
       ...(options.delivery === undefined ? {} : { delivery: options.delivery }),
       participants: [
-        { user: USERS.trader, role: 'caller', timeline: talk(0, options.talkInMs) },
+        // Talking the whole call: the outcome then says whether media after the recording status
+        // was stored, however late (under load) the status came.
+        {
+          user: USERS.trader,
+          role: 'caller',
+          timeline: talk(0, options.talkInMs ?? durationInMs),
+        },
         { user: USERS.unrecorded, role: 'callee' },
       ],
     });
