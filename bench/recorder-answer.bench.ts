@@ -246,7 +246,6 @@ async function main(): Promise<void> {
     ATTEST_KEK_PRIVATE_KEY_FILE: join(work, 'kek-private.pem'),
     ATTEST_KEK_PUBLIC_KEY_FILE: join(work, 'kek-public.pem'),
     ATTEST_LEDGER_SIGNING_KEY_FILE: join(work, 'ledger-signing.pem'),
-    ATTEST_ARCHIVE_EXPORT_DIR: join(work, 'exports'),
   });
   const hostLines: string[] = [];
   const failedLines: string[] = [];

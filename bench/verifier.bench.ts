@@ -33,6 +33,7 @@ import {
 } from '@attest/core';
 import { createArchiveService } from '@attest/functions/dist/archive/archive.service';
 import { createExportActivities } from '@attest/functions/dist/activities/export.activities';
+import { DirectoryExportPackageStore } from '@attest/functions/dist/adapters/directory-export-packages';
 import { GuardedMediaStore } from '@attest/functions/dist/adapters/guarded-archive-media';
 import {
   MemoryArchiveRecordStore,
@@ -175,6 +176,7 @@ async function main(): Promise<void> {
       holds,
       ledger,
       blobs,
+      packages: new DirectoryExportPackageStore(() => dir),
       kekPrivateKey: undefined,
       ledgerSigningKey: ledgerKeys.privateKey,
       manifestPublicKeyPem: manifestKeys.publicKey
@@ -183,7 +185,7 @@ async function main(): Promise<void> {
       clock,
     });
     await exports.runExport(
-      { exportId: 'bench', createdBy: 'bench', tenantId: 't', query: {}, outputDir: dir },
+      { exportId: 'bench', createdBy: 'bench', tenantId: 't', query: {} },
       (p) => {
         if (p.done % 4 === 0) process.stdout.write(`  exported ${p.done}/${p.total}\n`);
       },

@@ -125,4 +125,6 @@ export const TableNames = {
 export const ContainerNames = {
   recordings: 'recordings',
   ledger: 'ledger',
+  /** Export packages (`{tenantId}/{exportId}/...`): decrypted media, private, no public access. */
+  exports: 'exports',
 } as const;

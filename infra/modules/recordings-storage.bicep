@@ -66,6 +66,13 @@ resource recordingKeys 'Microsoft.Storage/storageAccounts/blobServices/container
   name: 'recordingkeys'
 }
 
+// Export packages (decrypted media for an authorised officer): private, no immutability (a
+// package is a copy made on request, downloaded through the function app's audited route).
+resource exports 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: 'exports'
+}
+
 @description('Recordings storage account name.')
 output accountName string = account.name
 @description('Blob endpoint.')

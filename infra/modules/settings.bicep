@@ -69,8 +69,6 @@ output functionApp object = {
   ATTEST_KEYVAULT_URI: keyVaultUri
   // Keys live in Key Vault; a missing key file must never be generated in Azure.
   ATTEST_ARCHIVE_GENERATE_KEYS: 'false'
-  // The app's own folder is read-only when it runs from its package.
-  ATTEST_ARCHIVE_EXPORT_DIR: '/tmp/attest/exports'
 }
 
 @description('What the media hosts\' install script needs: ATTEST_MEDIA_* known at deployment time and where its secrets are.')

@@ -2,9 +2,6 @@
  * The archive admin API over in-memory stores, for route-level tests: two tenants' sealed
  * interactions, exports that run when the test says so, and callers given by `users`.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { createCompletenessActivities } from '../../functions/src/activities/completeness.activities';
 import {
@@ -12,7 +9,11 @@ import {
   type ExportActivities,
 } from '../../functions/src/activities/export.activities';
 import { createGdprActivities } from '../../functions/src/activities/gdpr.activities';
-import type { MemoryRecordingBlobStore } from './support/memory-archive-stores';
+import {
+  MemoryExportPackageStore,
+  type MemoryRecordingBlobStore,
+} from './support/memory-archive-stores';
+import type { ExportPackageStore } from '../../functions/src/domain/archive-ports';
 import type {
   DispositionDecision,
   DispositionInput,
@@ -95,6 +96,12 @@ export interface AdminHarness {
   readonly handlers: ArchiveAdminHandlers;
   readonly events: FakeDispositionEvents;
   readonly jobs: FakeExportJobs;
+  readonly packages: ExportPackageStore;
+}
+
+export interface AdminHarnessOptions {
+  /** Where export packages go; default in memory. */
+  readonly packages?: ExportPackageStore;
 }
 
 /** One sealed interaction per `[tenantId, interactionId, recordedUserId, invitedAt]`. */
@@ -103,6 +110,7 @@ export async function createAdminHarness(
   users: Readonly<Record<string, FakeUser>>,
   interactions: readonly (readonly [string, string, string, string])[],
   rbacScopes: Readonly<Record<string, readonly string[]>> = {},
+  options: AdminHarnessOptions = {},
 ): Promise<AdminHarness> {
   const harness = createHarness(startAt);
   for (const [tenantId, interactionId, userId, invitedAt] of interactions) {
@@ -112,13 +120,14 @@ export async function createAdminHarness(
     );
     await harness.activities.recordSealed(fixture.interaction);
   }
-  const exportDir = await mkdtemp(path.join(tmpdir(), 'attest-admin-'));
+  const packages = options.packages ?? new MemoryExportPackageStore();
   const jobs = new FakeExportJobs(
     createExportActivities({
       records: harness.records,
       holds: harness.holds,
       ledger: harness.ledger,
       blobs: harness.blobs,
+      packages,
       kekPrivateKey: kek.privateKey,
       ledgerSigningKey: ledgerKeys.privateKey,
       manifestPublicKeyPem: manifestKeys.publicKey
@@ -152,11 +161,11 @@ export async function createAdminHarness(
     }),
     dispositions: events,
     kekPrivateKey: kek.privateKey,
-    exportDir,
+    packages,
     clock: harness.clock,
     newId: () => `id-${(next += 1)}`,
   });
-  return { harness, handlers, events, jobs };
+  return { harness, handlers, events, jobs, packages };
 }
 
 export interface RouteCall {

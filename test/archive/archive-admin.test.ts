@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { createCompletenessActivities } from '../../functions/src/activities/completeness.activities';
 import {
@@ -8,7 +5,11 @@ import {
   type ExportActivities,
 } from '../../functions/src/activities/export.activities';
 import { createGdprActivities } from '../../functions/src/activities/gdpr.activities';
-import type { MemoryRecordingBlobStore } from './support/memory-archive-stores';
+import {
+  MemoryExportPackageStore,
+  type MemoryRecordingBlobStore,
+} from './support/memory-archive-stores';
+import { responseBytes, unzipPackage } from '../support/export-download';
 import type { TokenVerifier } from '../../functions/src/domain/token-verifier';
 import {
   createArchiveAdminHandlers,
@@ -108,14 +109,6 @@ class FakeExportJobs implements ExportJobs {
   }
 }
 
-let exportDir: string;
-beforeAll(async () => {
-  exportDir = await mkdtemp(path.join(tmpdir(), 'attest-admin-'));
-});
-afterAll(async () => {
-  await rm(exportDir, { recursive: true, force: true });
-});
-
 async function setup(): Promise<{
   harness: ArchiveHarness;
   handlers: ArchiveAdminHandlers;
@@ -145,11 +138,13 @@ async function setup(): Promise<{
   await harness.records.upsert({ ...record, groupIds: ['sales'] });
   const events = new FakeDispositionEvents();
   let next = 0;
+  const packages = new MemoryExportPackageStore();
   const exports = createExportActivities({
     records: harness.records,
     holds: harness.holds,
     ledger: harness.ledger,
     blobs: harness.blobs,
+    packages,
     kekPrivateKey: kek.privateKey,
     ledgerSigningKey: ledgerKeys.privateKey,
     manifestPublicKeyPem: manifestKeys.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
@@ -179,7 +174,7 @@ async function setup(): Promise<{
     }),
     dispositions: events,
     kekPrivateKey: kek.privateKey,
-    exportDir,
+    packages,
     clock: harness.clock,
     newId: () => `id-${(next += 1)}`,
   });
@@ -606,10 +601,14 @@ describe('archive admin API', () => {
       status: 200,
       jsonBody: { state: 'completed', progress: { phase: 'done', done: 1, total: 1 } },
     });
-    const result = (done.jsonBody as { result: { outputDir: string; interactionCount: number } })
-      .result;
+    const result = (done.jsonBody as { result: { interactionCount: number } }).result;
     expect(result.interactionCount).toBe(1);
-    expect((await verifyExport(result.outputDir)).failures).toEqual([]);
+    const download = await call(handlers.exportDownload, {
+      user: 'officer',
+      params: { exportId: 'id-1' },
+    });
+    const dir = await unzipPackage(await responseBytes(download.response.body), 'id-1');
+    expect((await verifyExport(dir)).failures).toEqual([]);
   });
 
   it("resumes an export by its id, never runs one twice at once, and hides other tenants' exports", async () => {
@@ -638,7 +637,7 @@ describe('archive admin API', () => {
       ).response,
     ).toMatchObject({ status: 404 });
     jobs.jobs.set('other', {
-      request: { exportId: 'other', createdBy: 'x', tenantId: 'tenant-2', outputDir: '/nowhere' },
+      request: { exportId: 'other', createdBy: 'x', tenantId: 'tenant-2' },
       status: { exportId: 'other', state: 'running', tenantId: 'tenant-2' },
     });
     expect(

@@ -53,7 +53,6 @@ beforeAll(async () => {
     ATTEST_KEK_PRIVATE_KEY_FILE: join(keyDir, 'kek.pem'),
     ATTEST_KEK_PUBLIC_KEY_FILE: join(keyDir, 'kek.pub.pem'),
     ATTEST_LEDGER_SIGNING_KEY_FILE: join(keyDir, 'ledger.pem'),
-    ATTEST_ARCHIVE_EXPORT_DIR: join(keyDir, 'exports'),
     ATTEST_ARCHIVE_USER_GROUPS: JSON.stringify({ 'user-trader': ['traders'] }),
     ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({
       'officer-sales': ['sales'],

@@ -59,6 +59,7 @@ const routes: Record<string, RouteRow> = {
   },
   export: { handler: 'export', call: { method: 'POST', body: { query: {} } }, hasBody: true },
   exportStatus: { handler: 'exportStatus', call: { params: { exportId: 'exp-1' } } },
+  exportDownload: { handler: 'exportDownload', call: { params: { exportId: 'exp-1' } } },
   subjectExport: { handler: 'subjectExport', call: { method: 'POST', params: { userId: 'u-1' } } },
   subjectErasure: {
     handler: 'subjectErasure',

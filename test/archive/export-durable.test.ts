@@ -11,6 +11,7 @@ import path, { resolve } from 'node:path';
 import { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { createExportActivities } from '../../functions/src/activities/export.activities';
+import { DirectoryExportPackageStore } from '../../functions/src/adapters/directory-export-packages';
 import { DurableExportJobs } from '../../functions/src/adapters/durable-export-jobs';
 import { MemoryRecordingBlobStore } from './support/memory-archive-stores';
 import { verifyExport } from '../../functions/src/cli/verify-export';
@@ -75,6 +76,7 @@ describe('exportPackageV1 on the local durable engine', () => {
         holds: archive.holds,
         ledger: archive.ledger,
         blobs,
+        packages: DirectoryExportPackageStore.under(base),
         kekPrivateKey: kek.privateKey,
         ledgerSigningKey: ledgerKeys.privateKey,
         manifestPublicKeyPem: manifestKeys.publicKey
@@ -109,7 +111,6 @@ describe('exportPackageV1 on the local durable engine', () => {
     createdBy: 'officer-1',
     tenantId: 'tenant-1',
     query: {},
-    outputDir: path.join(base, exportId),
   });
 
   it('writes a package in steps, continuing as new, that passes the verifier', async () => {

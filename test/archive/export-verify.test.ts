@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InteractionRecord } from '@attest/core';
 import { createExportActivities } from '../../functions/src/activities/export.activities';
+import { DirectoryExportPackageStore } from '../../functions/src/adapters/directory-export-packages';
 import { MemoryRecordingBlobStore } from './support/memory-archive-stores';
 import { main } from '../../functions/src/cli/verify';
 import { verifyExport } from '../../functions/src/cli/verify-export';
@@ -66,6 +67,8 @@ function exporter(harness: ArchiveHarness) {
     holds: harness.holds,
     ledger: harness.ledger,
     blobs: harness.blobs,
+    // Each package in `{base}/{exportId}`, where the tamper cases copy and change it.
+    packages: DirectoryExportPackageStore.under(base),
     kekPrivateKey: kek.privateKey,
     ledgerSigningKey: ledgerKeys.privateKey,
     manifestPublicKeyPem: manifestPem,
@@ -84,7 +87,7 @@ const locations = async (dir: string) =>
 
 beforeAll(async () => {
   base = await mkdtemp(path.join(tmpdir(), 'attest-export-'));
-  good = path.join(base, 'good');
+  good = path.join(base, 'exp-1');
   const harness = await archiveWithCalls(new MemoryRecordingBlobStore());
   harness.clock.advance(3 * 86_400_000);
   const progress: number[] = [];
@@ -97,7 +100,6 @@ beforeAll(async () => {
         from: '2030-01-01T00:00:00.000Z',
         to: '2030-02-01T00:00:00.000Z',
       },
-      outputDir: good,
     },
     (p) => progress.push(p.done),
   );
@@ -259,13 +261,12 @@ describe('export then verify', () => {
       scope: { from: '2030-01-02T00:00:00.000Z', to: '2030-01-03T00:00:00.000Z' },
       actor: 'officer-1',
     });
-    const dir = path.join(base, 'hold');
+    const dir = path.join(base, 'exp-h');
     const result = await exporter(harness).runExport({
       exportId: 'exp-h',
       createdBy: 'officer-1',
       tenantId: 'tenant-1',
       holdId: 'hold-x',
-      outputDir: dir,
     });
     expect(result).toMatchObject({ interactionCount: 1, absentCount: 1 });
     const index = JSON.parse(await readFile(path.join(dir, 'export.json'), 'utf8'));
@@ -281,14 +282,13 @@ describe('export then verify', () => {
   it('resumes an interrupted export and still verifies', async () => {
     const blobs = new FailingBlobStore();
     const harness = await archiveWithCalls(blobs);
-    const dir = path.join(base, 'resumed');
+    const dir = path.join(base, 'exp-r');
     blobs.failOnRead = 'int-2/';
     const request = {
       exportId: 'exp-r',
       createdBy: 'officer-1',
       tenantId: 'tenant-1',
       query: {},
-      outputDir: dir,
     };
     await expect(exporter(harness).runExport(request)).rejects.toThrow('storage unavailable');
     blobs.failOnRead = undefined;

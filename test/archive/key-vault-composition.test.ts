@@ -70,7 +70,6 @@ beforeAll(async () => {
     ATTEST_ARCHIVE_RECORDINGS_CONTAINER: `${prefix}rec`,
     ATTEST_ARCHIVE_KEYS_CONTAINER: `${prefix}keys`,
     ATTEST_LEDGER_MIRROR_CONTAINER: `${prefix}ledger`,
-    ATTEST_ARCHIVE_EXPORT_DIR: join(workDir, 'exports'),
     ATTEST_ARCHIVE_USER_GROUPS: JSON.stringify({ 'user-trader': ['traders'] }),
     ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({ 'officer-all': ['*'] }),
   });

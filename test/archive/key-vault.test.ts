@@ -20,6 +20,7 @@ import {
   type WrappedKeyRecord,
 } from '@attest/core';
 import { createExportActivities } from '../../functions/src/activities/export.activities';
+import { DirectoryExportPackageStore } from '../../functions/src/adapters/directory-export-packages';
 import { KeyVaultKeys, keyVaultArchiveKeys } from '../../functions/src/adapters/key-vault-keys';
 import { MemoryLedgerStore, MemoryRecordingBlobStore } from './support/memory-archive-stores';
 import { main } from '../../functions/src/cli/verify';
@@ -324,12 +325,13 @@ describe('an export signed through Key Vault', () => {
       clock: harness.clock,
     })();
     harness.clock.advance(86_400_000);
-    good = path.join(base, 'good');
+    good = path.join(base, 'exp-kv');
     const exports = createExportActivities({
       records: harness.records,
       holds: harness.holds,
       ledger: harness.ledger,
       blobs,
+      packages: DirectoryExportPackageStore.under(base),
       kekPrivateKey: keys.kek,
       ledgerSigningKey: keys.ledgerSigner,
       manifestPublicKeyPem: keys.manifestPublicKeyPem,
@@ -343,7 +345,6 @@ describe('an export signed through Key Vault', () => {
         from: '2030-01-01T00:00:00.000Z',
         to: '2030-02-01T00:00:00.000Z',
       },
-      outputDir: good,
     });
   });
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { HttpResponseInit } from '@azure/functions';
 import type { ArchiveAdminHandlers } from '../../functions/src/http/archive-admin.http';
 import { verifyExport } from '../../functions/src/cli/verify-export';
+import { responseBytes, unzipPackage } from '../support/export-download';
 import {
   createAdminHarness,
   callRoute,
@@ -79,6 +80,7 @@ const matrix: [string, keyof ArchiveAdminHandlers, RouteCall][] = [
     { method: 'POST', user: 'officerB', params: { holdId: 'id-1' } },
   ],
   ['status of A’s export', 'exportStatus', { user: 'officerB', params: { exportId: 'id-2' } }],
+  ['download of A’s export', 'exportDownload', { user: 'officerB', params: { exportId: 'id-2' } }],
   ['export by A’s hold', 'export', { method: 'POST', user: 'officerB', body: { holdId: 'id-1' } }],
   [
     'resuming A’s export',
@@ -186,8 +188,12 @@ describe('tenant isolation: a caller of tenant B against tenant A', () => {
     });
     const { exportId } = started.jsonBody as { exportId: string };
     await jobs.runAll();
-    const job = jobs.jobs.get(exportId)!;
-    const { outputDir } = job.status.result as { outputDir: string };
+    const download = await callRoute(handlers.exportDownload, {
+      user: 'officerB',
+      params: { exportId },
+    });
+    expect(download.status).toBe(200);
+    const outputDir = await unzipPackage(await responseBytes(download.body), exportId);
     const index = JSON.parse(await readFile(path.join(outputDir, 'export.json'), 'utf8')) as {
       interactions: { tenantId: string }[];
     };

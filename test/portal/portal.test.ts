@@ -8,8 +8,8 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type AzuriteInstance } from '../../local/src/azurite/azurite-process';
 import type { Page } from 'playwright-core';
-import { join } from 'node:path';
 import { verifyExport } from '../../functions/src/cli/verify-export';
+import { unzipPackage } from '../support/export-download';
 import { TENANT, USERS } from '../simulator/support/fixtures';
 import { waitFor } from '../recorder/support/recorder-stack';
 import { CONTROL_KEY } from '../media-host/media-host-fixtures';
@@ -370,7 +370,20 @@ describe('portal in the browser', () => {
       'Export ',
       '',
     );
-    const report = await verifyExport(join(portal.exportDir, exportId));
+    // The package is in the exports container; it leaves only through the download route, to
+    // the officer who made it.
+    const officer = await portal.stack.control<{ access_token: string }>(
+      'POST',
+      '/_sim/users/token',
+      { tenantId: TENANT, userId: PORTAL_USERS.officer, roles: ['Attest.ComplianceOfficer'] },
+    );
+    const download = await fetch(
+      `${portal.stack.baseUrl}/api/archive/exports/${exportId}/download`,
+      { headers: { authorization: `Bearer ${officer.body.access_token}` } },
+    );
+    expect(download.status).toBe(200);
+    const dir = await unzipPackage(Buffer.from(await download.arrayBuffer()), exportId);
+    const report = await verifyExport(dir);
     expect(report.failures).toEqual([]);
     expect(report.isValid).toBe(true);
     expect(report.interactionCount).toBeGreaterThanOrEqual(1);

@@ -1,5 +1,6 @@
 /**
- * Writes an export package (docs/export-format.md) to a directory: decrypted media, metadata,
+ * Writes an export package (docs/export-format.md) to its store (a blob container in the function
+ * app, never the host's disk): decrypted media, metadata,
  * manifests and signatures, a signed completeness report, the ledger excerpt and a fresh signed
  * checkpoint that covers the export's own ledger entry. In three steps, so a durable
  * orchestration can run a long export in short activities and report progress between them:
@@ -8,8 +9,6 @@
  * lists the interactions already written; a second run with the same export id skips them and
  * keeps the selection made the first time.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import {
   buildCompletenessReport,
   canonicalJson,
@@ -41,6 +40,8 @@ import type {
   ArchiveRecord,
   ArchiveRecordStore,
   Clock,
+  ExportPackageRef,
+  ExportPackageStore,
   HoldStore,
   LedgerStore,
   RecordingBlobStore,
@@ -55,6 +56,8 @@ export interface ExportDeps {
   readonly holds: HoldStore;
   readonly ledger: LedgerStore;
   readonly blobs: RecordingBlobStore;
+  /** Where packages are written (the `exports` container). */
+  readonly packages: ExportPackageStore;
   /** The KEK private key (local) or a Key Vault unwrapper. */
   readonly kekPrivateKey: KeyUnwrapperLike | undefined;
   /** The ledger key: a local private key, or a Key Vault signer (source). */
@@ -90,15 +93,23 @@ const SELECTION_FILE = '.selection.json';
 /** Records read at once when the finish step reloads the selection. */
 const RECORD_READ_CONCURRENCY = 16;
 
-async function readJson<T>(file: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
 export function createExportActivities(deps: ExportDeps) {
+  const { packages } = deps;
+  const refOf = (request: ExportRequest): ExportPackageRef => ({
+    tenantId: request.tenantId,
+    exportId: request.exportId,
+  });
+
+  async function readJson<T>(ref: ExportPackageRef, file: string): Promise<T | undefined> {
+    const bytes = await packages.read(ref, file);
+    if (bytes === undefined) return undefined;
+    try {
+      return JSON.parse(bytes.toString('utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
   async function select(request: ExportRequest): Promise<ArchiveRecord[]> {
     const out: ArchiveRecord[] = [];
     // Every selection is within the request's tenant, whether by hold or by query.
@@ -132,19 +143,18 @@ export function createExportActivities(deps: ExportDeps) {
   }
 
   async function writeInteraction(
-    root: string,
+    ref: ExportPackageRef,
     record: ArchiveRecord,
   ): Promise<ExportedInteraction | undefined> {
     const { tenantId, interactionId } = record.interaction;
     const stored = await readStoredManifest(deps.blobs, tenantId, interactionId);
     if (stored === undefined) return undefined;
-    const dir = path.join(root, interactionDir(tenantId, interactionId));
-    await mkdir(path.join(dir, 'media'), { recursive: true });
+    const dir = interactionDir(tenantId, interactionId);
     const metadataText = `${JSON.stringify(record.interaction, null, 2)}\n`;
-    await writeFile(path.join(dir, 'metadata.json'), metadataText);
-    await writeFile(path.join(dir, 'manifest.json'), stored.bytes);
+    await packages.write(ref, `${dir}/metadata.json`, metadataText);
+    await packages.write(ref, `${dir}/manifest.json`, stored.bytes);
     if (stored.signature !== undefined)
-      await writeFile(path.join(dir, 'manifest.sig'), stored.signature);
+      await packages.write(ref, `${dir}/manifest.sig`, stored.signature);
     const streams = [];
     for (const stream of stored.manifest.streams) {
       const plaintext = await readPlaintextStream(
@@ -153,8 +163,8 @@ export function createExportActivities(deps: ExportDeps) {
         stored.manifest,
         stream,
       );
-      const file = `${interactionDir(tenantId, interactionId)}/media/${stream.streamId}.${mediaExtension(stream.contentType)}`;
-      await writeFile(path.join(root, file), plaintext);
+      const file = `${dir}/media/${stream.streamId}.${mediaExtension(stream.contentType)}`;
+      await packages.write(ref, file, plaintext);
       streams.push({ streamId: stream.streamId, file, bytes: plaintext.length });
     }
     return {
@@ -170,7 +180,7 @@ export function createExportActivities(deps: ExportDeps) {
   const keyOf = (tenantId: string, interactionId: string): string => `${tenantId}/${interactionId}`;
 
   async function readSelection(request: ExportRequest): Promise<SelectionFile> {
-    const selection = await readJson<SelectionFile>(path.join(request.outputDir, SELECTION_FILE));
+    const selection = await readJson<SelectionFile>(refOf(request), SELECTION_FILE);
     if (selection?.exportId !== request.exportId)
       throw new RecorderError(
         ErrorCode.Conflict,
@@ -182,9 +192,7 @@ export function createExportActivities(deps: ExportDeps) {
   async function readProgress(
     request: ExportRequest,
   ): Promise<Record<string, ExportedInteraction>> {
-    const previous = await readJson<ProgressFile>(
-      path.join(request.outputDir, ExportPaths.progress),
-    );
+    const previous = await readJson<ProgressFile>(refOf(request), ExportPaths.progress);
     return previous?.exportId === request.exportId ? { ...previous.done } : {};
   }
 
@@ -200,9 +208,8 @@ export function createExportActivities(deps: ExportDeps) {
   async function prepareExport(
     request: ExportRequest,
   ): Promise<{ readonly total: number; readonly resumedCount: number }> {
-    await mkdir(request.outputDir, { recursive: true });
     const resumedCount = Object.keys(await readProgress(request)).length;
-    const existing = await readJson<SelectionFile>(path.join(request.outputDir, SELECTION_FILE));
+    const existing = await readJson<SelectionFile>(refOf(request), SELECTION_FILE);
     if (existing?.exportId === request.exportId)
       return { total: existing.keys.length, resumedCount };
     const records = await select(request);
@@ -214,7 +221,7 @@ export function createExportActivities(deps: ExportDeps) {
       })),
       ...(records[0] === undefined ? {} : { firstInvitedAt: records[0].interaction.invitedAt }),
     };
-    await writeFile(path.join(request.outputDir, SELECTION_FILE), JSON.stringify(selection));
+    await packages.write(refOf(request), SELECTION_FILE, JSON.stringify(selection));
     return { total: selection.keys.length, resumedCount };
   }
 
@@ -234,12 +241,13 @@ export function createExportActivities(deps: ExportDeps) {
       if (done[key] !== undefined) continue;
       const record = await deps.records.get(tenantId, interactionId);
       if (record === undefined || !isExportable(record)) continue;
-      const entry = await writeInteraction(request.outputDir, record);
+      const entry = await writeInteraction(refOf(request), record);
       if (entry === undefined) continue;
       done[key] = entry;
       writtenCount += 1;
-      await writeFile(
-        path.join(request.outputDir, ExportPaths.progress),
+      await packages.write(
+        refOf(request),
+        ExportPaths.progress,
         JSON.stringify({ exportId: request.exportId, done }),
       );
     }
@@ -266,7 +274,7 @@ export function createExportActivities(deps: ExportDeps) {
     readonly resumedCount: number;
   }): Promise<ExportResult> {
     const { request, resumedCount } = input;
-    const root = request.outputDir;
+    const ref = refOf(request);
     const selection = await readSelection(request);
     const done = await readProgress(request);
     const records = await loadRecords(selection);
@@ -296,17 +304,15 @@ export function createExportActivities(deps: ExportDeps) {
       to: request.query?.to ?? now.toISOString(),
     };
     const report = buildCompletenessReport(period, items, now);
-    await writeFile(
-      path.join(root, ExportPaths.completeness),
-      `${JSON.stringify(report, null, 2)}\n`,
-    );
-    await writeFile(
-      path.join(root, ExportPaths.completenessSignature),
+    await packages.write(ref, ExportPaths.completeness, `${JSON.stringify(report, null, 2)}\n`);
+    await packages.write(
+      ref,
+      ExportPaths.completenessSignature,
       JSON.stringify(await signCompletenessReportWith(report, ledgerSigner)),
     );
-    await mkdir(path.join(root, 'keys'), { recursive: true });
-    await writeFile(
-      path.join(root, ExportPaths.ledgerPublicKey),
+    await packages.write(
+      ref,
+      ExportPaths.ledgerPublicKey,
       ledgerPublic.export({ type: 'spki', format: 'pem' }).toString(),
     );
     const manifestPublicKeyPem =
@@ -314,7 +320,7 @@ export function createExportActivities(deps: ExportDeps) {
         ? await deps.manifestPublicKeyPem()
         : deps.manifestPublicKeyPem;
     if (manifestPublicKeyPem !== undefined)
-      await writeFile(path.join(root, ExportPaths.manifestPublicKey), manifestPublicKeyPem);
+      await packages.write(ref, ExportPaths.manifestPublicKey, manifestPublicKeyPem);
 
     const index: ExportIndex = {
       formatVersion: EXPORT_FORMAT_VERSION,
@@ -330,7 +336,7 @@ export function createExportActivities(deps: ExportDeps) {
       ledgerKeyId,
     };
     const indexText = `${JSON.stringify(index, null, 2)}\n`;
-    await writeFile(path.join(root, ExportPaths.index), indexText);
+    await packages.write(ref, ExportPaths.index, indexText);
 
     const exportedEntry = await deps.ledger.append({
       kind: LedgerEntryKind.exported,
@@ -362,24 +368,24 @@ export function createExportActivities(deps: ExportDeps) {
       )
         excerpt.push(entryForTenant(entry, request.tenantId));
     }
-    await mkdir(path.join(root, 'ledger'), { recursive: true });
-    await writeFile(
-      path.join(root, ExportPaths.ledgerEntries),
+    await packages.write(
+      ref,
+      ExportPaths.ledgerEntries,
       excerpt.map((e) => JSON.stringify(e)).join('\n') + '\n',
     );
     const checkpoints = (await deps.ledger.listCheckpoints()).filter(
       (c) => c.seq >= (excerpt[0]?.seq ?? 0) && c.seq <= checkpoint.seq,
     );
-    await writeFile(
-      path.join(root, ExportPaths.ledgerCheckpoints),
+    await packages.write(
+      ref,
+      ExportPaths.ledgerCheckpoints,
       `${JSON.stringify(checkpoints, null, 2)}\n`,
     );
-    await writeFile(path.join(root, ExportPaths.readme), EXPORT_README);
-    await rm(path.join(root, ExportPaths.progress), { force: true });
-    await rm(path.join(root, SELECTION_FILE), { force: true });
+    await packages.write(ref, ExportPaths.readme, EXPORT_README);
+    await packages.delete(ref, ExportPaths.progress);
+    await packages.delete(ref, SELECTION_FILE);
     return {
       exportId: request.exportId,
-      outputDir: root,
       interactionCount: exported.length,
       absentCount: absent.length,
       ledgerSeq: exportedEntry.seq,

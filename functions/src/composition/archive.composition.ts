@@ -10,6 +10,7 @@ import { AppendBlobLedgerMirror } from '../adapters/append-blob-ledger';
 import { loadArchiveKeys, type ArchiveKeys } from '../adapters/archive-keys';
 import { keyVaultArchiveKeys, KeyVaultKeys } from '../adapters/key-vault-keys';
 import { BlobArchiveMediaStore, isAzureBlobEndpoint } from '../adapters/blob-archive-media';
+import { BlobExportPackageStore } from '../adapters/blob-export-packages';
 import { GuardedMediaStore } from '../adapters/guarded-archive-media';
 import { createGraphClient, GraphTokenCache } from '../adapters/graph-calls';
 import { GraphMemberGroups } from '../adapters/graph-member-groups';
@@ -189,6 +190,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
           })),
         ]);
   const media = new GuardedMediaStore(blobs, holds, clock);
+  const packages = new BlobExportPackageStore(blobService, archive.exportsContainer);
   // The recorder's tables (interactions, media hosts), read for live listen-in.
   const tables = createTableFactory({
     connectionString: config.storage.connectionString,
@@ -215,6 +217,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     holds,
     ledger,
     blobs,
+    packages,
     kekPrivateKey: keys.kek,
     ledgerSigningKey: keys.ledgerSigner,
     manifestPublicKeyPem: keys.manifestPublicKeyPem,
@@ -272,7 +275,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
       completeness,
       gdpr,
       kekPrivateKey: keys.kek,
-      exportDir: archive.exportDir,
+      packages,
       manualDisposition: {
         approvalTimeoutInMs: archive.approvalTimeoutInMs,
         reminderIntervalInMs: archive.approvalReminderIntervalInMs,

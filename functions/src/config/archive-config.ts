@@ -34,8 +34,8 @@ export interface ArchiveConfig {
   readonly operatorTenantId?: string;
   /** Recorded user oid → groups, for retention rules and scopes (locally; Graph in Azure later). */
   readonly userGroups: Readonly<Record<string, readonly string[]>>;
-  /** Folder under which exports are written (`{exportDir}/{exportId}`). */
-  readonly exportDir: string;
+  /** Blob container of export packages (`{tenantId}/{exportId}/...`); default `exports`. */
+  readonly exportsContainer: string;
   /** Interactions an export writes per step (progress is reported after each step). */
   readonly exportBatchSize: number;
   /** Prefix of the archive's table names (letters and digits), for isolation. */
@@ -147,7 +147,7 @@ export function readArchiveConfig(reader: EnvReader): ArchiveConfig {
       reader.integer('ATTEST_ARCHIVE_APPROVAL_REMINDER_HOURS', 48, 1, 24 * 30) * HOUR_IN_MS,
     rbacScopes: stringListMap(reader, 'ATTEST_ARCHIVE_RBAC_SCOPES'),
     userGroups: stringListMap(reader, 'ATTEST_ARCHIVE_USER_GROUPS'),
-    exportDir: reader.stringOr('ATTEST_ARCHIVE_EXPORT_DIR', '.data/exports'),
+    exportsContainer: reader.stringOr('ATTEST_ARCHIVE_EXPORTS_CONTAINER', 'exports'),
     exportBatchSize: reader.integer('ATTEST_ARCHIVE_EXPORT_BATCH_SIZE', 20, 1, 1_000),
     tablePrefix,
     recordingsContainer: reader.stringOr('ATTEST_ARCHIVE_RECORDINGS_CONTAINER', 'recordings'),

@@ -72,7 +72,6 @@ export interface ExportJobRequest {
   readonly tenantId: string;
   readonly query?: Omit<ArchiveSearchQuery, 'tenantId'>;
   readonly holdId?: string;
-  readonly outputDir: string;
 }
 
 /** Input of `exportPackageV1`; `total` and `nextIndex` are set when it continues as new. */
@@ -98,7 +97,6 @@ export interface ExportJobProgress {
 /** What a finished export wrote (the output of `exportPackageV1`). */
 export interface ExportResult {
   readonly exportId: string;
-  readonly outputDir: string;
   readonly interactionCount: number;
   readonly absentCount: number;
   readonly ledgerSeq: number;

@@ -116,6 +116,30 @@ export interface RecordingBlobStore {
   setLegalHold(blobName: string, isHeld: boolean): Promise<void>;
 }
 
+/** One export package: what an {@link ExportPackageStore} keeps apart from every other. */
+export interface ExportPackageRef {
+  readonly tenantId: string;
+  readonly exportId: string;
+}
+
+/**
+ * Where export packages are written and read back: in Azure a blob container (`exports`), one
+ * folder per tenant and export, never the function host's disk. Paths are the package's own
+ * relative paths (`export.json`, `interactions/...`), always with `/`.
+ */
+export interface ExportPackageStore {
+  /** Creates or replaces one file of the package. */
+  write(ref: ExportPackageRef, path: string, bytes: Buffer | string): Promise<void>;
+  /** The file's bytes, or undefined when absent. */
+  read(ref: ExportPackageRef, path: string): Promise<Buffer | undefined>;
+  /** Idempotent. */
+  delete(ref: ExportPackageRef, path: string): Promise<void>;
+  /** Every file of the package, sorted; empty when there is none. */
+  list(ref: ExportPackageRef): Promise<readonly string[]>;
+  /** Streams one file (bounded memory whatever its size); undefined when absent. */
+  openRead(ref: ExportPackageRef, path: string): Promise<NodeJS.ReadableStream | undefined>;
+}
+
 /** The recorded users' groups (Graph in Azure; configuration locally). */
 export interface GroupDirectory {
   groupsOf(userIds: readonly string[]): Promise<readonly string[]>;

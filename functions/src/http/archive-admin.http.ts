@@ -17,6 +17,7 @@ import type { GdprActivities } from '../activities/gdpr.activities';
 import type {
   ArchiveRecordStore,
   Clock,
+  ExportPackageStore,
   HoldStore,
   LedgerStore,
   RecordingBlobStore,
@@ -89,7 +90,8 @@ export interface ArchiveAdminDeps {
   readonly manualDisposition?: ManualDispositionSettings;
   /** Unwraps data keys for playback: the KEK private key (local) or Key Vault. */
   readonly kekPrivateKey: KeyUnwrapperLike | undefined;
-  readonly exportDir: string;
+  /** Export packages (the `exports` container), read back by the download route. */
+  readonly packages: ExportPackageStore;
   readonly clock: Clock;
   readonly newId: () => string;
 }

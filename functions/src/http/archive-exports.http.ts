@@ -1,10 +1,14 @@
 /**
- * Archive routes that take data out: exports by query or hold, their status, and data subject
- * requests (export and erasure). Everything is selected within the caller's tenant; an export of
- * another tenant is absent (404).
+ * Archive routes that take data out: exports by query or hold, their status, the finished
+ * package's download, and data subject requests (export and erasure). Everything is selected
+ * within the caller's tenant; an export of another tenant is absent (404).
  */
-import path from 'node:path';
-import { LedgerEntryKind, LedgerSubjectType, type LedgerEntryDraft } from '@attest/core';
+import {
+  ExportPaths,
+  LedgerEntryKind,
+  LedgerSubjectType,
+  type LedgerEntryDraft,
+} from '@attest/core';
 import { z } from 'zod';
 import type { ExportJobRequest } from '../domain/archive-names';
 import { parseSearchQuery } from '../domain/archive-search';
@@ -16,18 +20,23 @@ import {
   type AdminAccess,
   type AdminOutcome,
 } from './admin-access';
+import { zipExportPackage } from '../adapters/export-package-zip';
 import type { ArchiveAdminDeps, ExportJobStatus } from './archive-admin.http';
 import { selectionRefusal } from './archive-scope';
-import { badRequest, notFound } from './problem';
+import { badRequest, conflict, notFound } from './problem';
 import { idSchema, parseBody } from './request-body';
 
 type Deps = Pick<
   ArchiveAdminDeps,
-  'records' | 'holds' | 'gdpr' | 'exportJobs' | 'exportDir' | 'newId'
+  'records' | 'holds' | 'gdpr' | 'exportJobs' | 'packages' | 'newId'
 >;
 
 const EXPORT_ID = /^[A-Za-z0-9-]{1,64}$/;
 const EXPORT_ID_MESSAGE = 'exportId must be 1 to 64 letters, digits or dashes';
+
+/** Where a finished export is downloaded (the portal links to it). */
+export const exportDownloadUri = (exportId: string): string =>
+  `/api/archive/exports/${exportId}/download`;
 
 const exportBody = z.strictObject({
   query: z.record(z.string().max(64), z.union([z.string().max(256), z.number()])).optional(),
@@ -82,8 +91,13 @@ export function createExportRoutes(deps: Deps, access: AdminAccess) {
     exportId,
     createdBy: principal.userId,
     tenantId: principal.tenantId,
-    outputDir: path.join(deps.exportDir, exportId),
   });
+
+  function exportIdOf(request: { readonly params: Readonly<Record<string, string>> }): string {
+    const exportId = request.params.exportId ?? '';
+    if (!EXPORT_ID.test(exportId)) throw badRequest(EXPORT_ID_MESSAGE);
+    return exportId;
+  }
 
   return {
     /** POST archive/exports {query?: {...}, holdId?: string, exportId?: string (resume)} → 202 */
@@ -125,18 +139,60 @@ export function createExportRoutes(deps: Deps, access: AdminAccess) {
 
     /** GET archive/exports/{exportId}: state and progress of an export of the caller's tenant. */
     exportStatus: access.route('export', async (request, principal) => {
-      const exportId = request.params.exportId ?? '';
-      if (!EXPORT_ID.test(exportId)) throw badRequest(EXPORT_ID_MESSAGE);
+      const exportId = exportIdOf(request);
       const subject = { type: LedgerSubjectType.export, id: exportId };
       const refusal = refusalOf(principal, 'export', subject);
       if (refusal !== undefined) return refusal;
       const status = await ownExport(principal, exportId, false);
+      const shown =
+        status.state === 'completed'
+          ? { ...status, downloadUri: exportDownloadUri(exportId) }
+          : status;
       return {
-        response: { status: 200, jsonBody: status },
+        response: { status: 200, jsonBody: shown },
         entry: accessEntry(principal, 'export', 'status', subject, {
           state: status.state,
           done: status.progress?.done,
           total: status.progress?.total,
+        }),
+      };
+    }),
+
+    /**
+     * GET archive/exports/{exportId}/download: the finished package as one zip, streamed from
+     * the exports container. Only the officer who made the export may take it (its selection was
+     * authorised against their scope, not another officer's); 409 while it is still running.
+     */
+    exportDownload: access.route('export', async (request, principal) => {
+      const exportId = exportIdOf(request);
+      const subject = { type: LedgerSubjectType.export, id: exportId };
+      const refusal = refusalOf(principal, 'export', subject);
+      if (refusal !== undefined) return refusal;
+      const status = await ownExport(principal, exportId, false);
+      if (status.createdBy !== principal.userId)
+        return deniedOutcome(principal, 'export', 'notCreator', subject);
+      if (status.state !== 'completed')
+        throw conflict(`export ${exportId} is ${status.state}; download it once it has completed`);
+      const ref = { tenantId: principal.tenantId, exportId };
+      // Working files of an unfinished run (`.progress.json`, `.selection.json`) never leave.
+      const files = (await deps.packages.list(ref)).filter((f) => !f.startsWith('.'));
+      if (!files.includes(ExportPaths.index))
+        throw notFound(`the package of export ${exportId} is no longer in storage`);
+      const body = zipExportPackage(deps.packages, ref, files, {
+        mtime: new Date(status.createdAt ?? 0),
+      });
+      return {
+        response: {
+          status: 200,
+          headers: {
+            'content-type': 'application/zip',
+            'content-disposition': `attachment; filename="attest-export-${exportId}.zip"`,
+            'cache-control': 'no-store',
+          },
+          body,
+        },
+        entry: accessEntry(principal, 'export', 'downloaded', subject, {
+          fileCount: files.length,
         }),
       };
     }),

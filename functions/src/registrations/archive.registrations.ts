@@ -93,6 +93,12 @@ const routes: readonly {
     handler: 'exportStatus',
   },
   {
+    name: 'archiveExportDownload',
+    route: 'archive/exports/{exportId}/download',
+    method: 'GET',
+    handler: 'exportDownload',
+  },
+  {
     name: 'archiveSubjectExport',
     route: 'archive/subjects/{userId}/export',
     method: 'POST',
@@ -178,6 +184,7 @@ export function registerArchive(deps: ArchiveRegistrationDeps): void {
     'decideDisposition',
     'export',
     'exportStatus',
+    'exportDownload',
     'subjectExport',
   ]);
   const noDurableClient = (): never => {

@@ -9,11 +9,14 @@ import {
   type LedgerEntryDraft,
   type LegalHold,
 } from '@attest/core';
+import { Readable } from 'node:stream';
 import type {
   ArchiveRecord,
   ArchiveRecordStore,
   ArchiveSearchQuery,
   Clock,
+  ExportPackageRef,
+  ExportPackageStore,
   HoldStore,
   LedgerStore,
   RecordingBlobStore,
@@ -176,5 +179,43 @@ export class MemoryRecordingBlobStore implements RecordingBlobStore {
     if (isHeld) this.legalHolds.add(blobName);
     else this.legalHolds.delete(blobName);
     return Promise.resolve();
+  }
+}
+
+/** Export packages in memory, by `{tenantId}/{exportId}/{path}`. */
+export class MemoryExportPackageStore implements ExportPackageStore {
+  readonly files = new Map<string, Buffer>();
+
+  private key(ref: ExportPackageRef, path: string): string {
+    return `${ref.tenantId}/${ref.exportId}/${path}`;
+  }
+
+  write(ref: ExportPackageRef, path: string, bytes: Buffer | string): Promise<void> {
+    this.files.set(this.key(ref, path), Buffer.from(bytes));
+    return Promise.resolve();
+  }
+
+  read(ref: ExportPackageRef, path: string): Promise<Buffer | undefined> {
+    return Promise.resolve(this.files.get(this.key(ref, path)));
+  }
+
+  delete(ref: ExportPackageRef, path: string): Promise<void> {
+    this.files.delete(this.key(ref, path));
+    return Promise.resolve();
+  }
+
+  list(ref: ExportPackageRef): Promise<readonly string[]> {
+    const prefix = this.key(ref, '');
+    return Promise.resolve(
+      [...this.files.keys()]
+        .filter((k) => k.startsWith(prefix))
+        .map((k) => k.slice(prefix.length))
+        .sort(),
+    );
+  }
+
+  openRead(ref: ExportPackageRef, path: string): Promise<NodeJS.ReadableStream | undefined> {
+    const bytes = this.files.get(this.key(ref, path));
+    return Promise.resolve(bytes === undefined ? undefined : Readable.from([bytes]));
   }
 }

@@ -73,10 +73,7 @@ export function defaultServices(config: StartConfig): ServiceDefinition[] {
     functionsHostService({
       appPath: config.functionsApp,
       port: config.functionsPort,
-      env: {
-        ATTEST_PUBLIC_BASE_URL: functionsBaseUrl,
-        ATTEST_ARCHIVE_EXPORT_DIR: join(config.dataDir, 'exports'),
-      },
+      env: { ATTEST_PUBLIC_BASE_URL: functionsBaseUrl },
     }),
     mediaHostService({
       controlPort: config.mediaControlPort,

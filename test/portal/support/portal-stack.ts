@@ -67,7 +67,6 @@ export interface PortalStack {
   readonly adminToken: string;
   readonly portalUrl: string;
   readonly recordingsContainer: string;
-  readonly exportDir: string;
   readonly browser: Browser;
   close(): Promise<void>;
 }
@@ -98,14 +97,12 @@ export async function startPortalStack(): Promise<PortalStack> {
     signing.publicKey.export({ type: 'spki', format: 'pem' }),
   );
   const recordingsContainer = `prt${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-  const exportDir = join(keysDir, 'exports');
   const stack = await startRecorderStack({
     env: {
       ATTEST_KEK_PRIVATE_KEY_FILE: kekPrivate,
       ATTEST_KEK_PUBLIC_KEY_FILE: kekPublic,
       ATTEST_MANIFEST_PUBLIC_KEY_FILE: signingPublic,
       ATTEST_ARCHIVE_RECORDINGS_CONTAINER: recordingsContainer,
-      ATTEST_ARCHIVE_EXPORT_DIR: exportDir,
       // A loaded CI machine can delay heartbeats by seconds; a lost host here would be a flake.
       ATTEST_MEDIA_HOST_STALE_AFTER_MS: '30000',
       ATTEST_ARCHIVE_USER_GROUPS: JSON.stringify({
@@ -157,7 +154,6 @@ export async function startPortalStack(): Promise<PortalStack> {
     adminToken,
     portalUrl: `${stack.baseUrl}/api/portal/`,
     recordingsContainer,
-    exportDir,
     browser,
     async close() {
       await browser.close().catch(() => undefined);

@@ -86,7 +86,6 @@ export async function startRecorderStack(
     ATTEST_KEK_PRIVATE_KEY_FILE: join(keysDir, 'kek-private.pem'),
     ATTEST_KEK_PUBLIC_KEY_FILE: join(keysDir, 'kek-public.pem'),
     ATTEST_LEDGER_SIGNING_KEY_FILE: join(keysDir, 'ledger-signing.pem'),
-    ATTEST_ARCHIVE_EXPORT_DIR: join(keysDir, 'exports'),
     ...options.env,
   };
   Object.assign(process.env, env);
