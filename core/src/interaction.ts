@@ -56,6 +56,20 @@ export interface RecordingStatusChange {
   readonly isConfirmed: boolean;
 }
 
+/**
+ * A policy user who joined a call that was already being recorded for another policy user:
+ * Teams sends a `participantJoiningNotification` to that leg instead of a new invite (answers
+ * with `participantCapacity`). The user is a recorded user of the interaction from `joinedAt`
+ * until `leftAt` (the end of the call when unset).
+ */
+export interface RecordedUserPresence {
+  readonly userId: string;
+  /** The call participant id Graph gave the joining user (matches `participantLeft`). */
+  readonly participantId?: string;
+  readonly joinedAt: string;
+  readonly leftAt?: string;
+}
+
 export interface InteractionRecord {
   readonly tenantId: string;
   readonly interactionId: string;
@@ -70,8 +84,13 @@ export interface InteractionRecord {
   readonly invitedAt: string;
   readonly answeredAt?: string;
   readonly endedAt?: string;
-  /** Object ids of the recorded (policy) users. */
+  /**
+   * Object ids of the recorded (policy) users: the invite's, then every user who joined later
+   * under `participantCapacity` (their intervals in `joinedRecordedUsers`).
+   */
   readonly recordedUserIds: readonly string[];
+  /** Recorded users who joined the recorded call later, with when they were in it. */
+  readonly joinedRecordedUsers?: readonly RecordedUserPresence[];
   readonly meetingId?: string;
   readonly joinWebUrl?: string;
   /** PSTN only; personal data. */

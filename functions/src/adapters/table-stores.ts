@@ -116,6 +116,8 @@ function fromEntity<T>(entity: Readonly<Record<string, unknown>>): T {
 type StoredInteraction = InteractionRow;
 /** Conditional-write attempts of a claim before it counts as taken (other writers kept winning). */
 const CLAIM_ATTEMPTS = 3;
+/** Conditional-write attempts of a read-modify-write (roster changes come in bursts). */
+const MODIFY_ATTEMPTS = 8;
 /** Participants or streams per entity-group transaction (the service's limit is 100). */
 const BATCH_SIZE = 100;
 
@@ -212,6 +214,36 @@ export class TablesInteractionStore implements InteractionStore {
       }
     }
     return { kind: 'taken' };
+  }
+
+  async modify(
+    tenantId: string,
+    interactionId: string,
+    change: (row: InteractionRow) => InteractionPatch | undefined,
+  ): Promise<'updated' | 'unchanged' | 'absent' | 'conflict'> {
+    const table = await this.tables(TableNames.interactions);
+    const partitionKey = sanitizeKey(tenantId);
+    const rowKey = sanitizeKey(interactionId);
+    for (let attempt = 1; attempt <= MODIFY_ATTEMPTS; attempt += 1) {
+      let entity: Record<string, unknown> & { etag: string };
+      try {
+        entity = await table.getEntity(partitionKey, rowKey);
+      } catch (error) {
+        if (statusOf(error) === 404) return 'absent';
+        throw storageError('read interaction', error);
+      }
+      const patch = change(fromEntity<InteractionRow>(entity));
+      if (patch === undefined) return 'unchanged';
+      try {
+        await table.updateEntity({ partitionKey, rowKey, ...toEntity(patch) }, 'Merge', {
+          etag: entity.etag,
+        });
+        return 'updated';
+      } catch (error) {
+        if (statusOf(error) !== 412) throw storageError('modify interaction', error);
+      }
+    }
+    return 'conflict';
   }
 
   async get(tenantId: string, interactionId: string): Promise<StoredInteraction | undefined> {

@@ -9,6 +9,7 @@ import type {
   MediaHostEventKind,
   ParticipantHistory,
   ParticipantMapping,
+  RecordedUserPresence,
   RecordingGap,
   RecordingStatus,
   RecordingStatusChange,
@@ -82,6 +83,15 @@ export type CallEvent =
       readonly mappings: readonly ParticipantMapping[];
     })
   | (CallEventBase & { readonly kind: 'participantLeft'; readonly participantId: string })
+  /**
+   * Another policy user joined this recorded call (participantJoining under participantCapacity):
+   * a recorded user of the interaction from `at`.
+   */
+  | (CallEventBase & {
+      readonly kind: 'recordedUserJoined';
+      readonly userId: string;
+      readonly participantId?: string;
+    })
   | (CallEventBase & RecordingStartReport & { readonly kind: 'recordingStart' })
   | (CallEventBase & {
       readonly kind: 'mediaHost';
@@ -143,6 +153,8 @@ export interface CallLifecycleState {
   readonly recordingStartDueAt?: string;
   /** Set once an update showed the call is a meeting: the final record's type is `meeting`. */
   readonly meeting?: MeetingFacts;
+  /** Policy users who joined the recorded call later, with their presence (final record). */
+  readonly joinedRecordedUsers?: readonly RecordedUserPresence[];
   /** Latest roster mapping not yet forwarded (before persistence started). */
   readonly pendingMappings?: readonly ParticipantMapping[];
   readonly seenDeliveryIds: readonly string[];

@@ -146,6 +146,16 @@ export interface InteractionStore {
     patch: InteractionPatch,
   ): Promise<string | undefined>;
   /**
+   * Read-modify-write of one row, safe against concurrent writers (If-Match on its ETag, read
+   * again on 412): `change` gets the current row and returns the patch to write, or undefined to
+   * leave it. `absent` when there is no row; `conflict` when other writers kept winning.
+   */
+  modify(
+    tenantId: string,
+    interactionId: string,
+    change: (row: InteractionRow) => InteractionPatch | undefined,
+  ): Promise<'updated' | 'unchanged' | 'absent' | 'conflict'>;
+  /**
    * Claims a call leg's recording start once across every instance: a conditional write
    * (If-Match on the row's ETag) of `recordingStartClaimedAt`. `taken` when it is set already or
    * another writer keeps winning; `ineligible` (nothing written) when `isEligible` refuses the

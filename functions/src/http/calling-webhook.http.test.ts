@@ -381,6 +381,80 @@ describe('calling webhook', () => {
     });
   });
 
+  const joining = (participantId: string, userId: string) =>
+    request({
+      value: [
+        {
+          changeType: 'created',
+          resourceUrl: '/communications/calls/call-1/participantJoiningNotification',
+          resourceData: {
+            '@odata.type': '#microsoft.graph.participantJoiningNotification',
+            call: { '@odata.id': '/communications/calls/call-1' },
+            participantId,
+            joiningParticipant: {
+              '@odata.type': '#microsoft.graph.participant',
+              id: participantId,
+              info: { identity: { user: { id: userId, displayName: 'Joiner' } } },
+            },
+          },
+        },
+      ],
+    });
+  const left = (participantId: string) =>
+    request({
+      value: [
+        {
+          changeType: 'deleted',
+          resourceUrl: '/communications/calls/call-1/participantLeftNotification',
+          resourceData: {
+            '@odata.type': '#microsoft.graph.participantLeftNotification',
+            call: { '@odata.id': '/communications/calls/call-1' },
+            participantId,
+          },
+        },
+      ],
+    });
+
+  it('adds the joining user to the recorded users with the start of their presence, once', async () => {
+    const f = new Fakes();
+    const handler = f.handler();
+    await handler(request(invite()), f.context());
+    expect(await handler(joining('p-9', 'user-2'), f.context())).toMatchObject({
+      status: 200,
+      jsonBody: { '@odata.type': '#microsoft.graph.acceptJoinResponse' },
+    });
+    await handler(joining('p-9', 'user-2'), f.context());
+    expect(f.rows.get('call-1')).toMatchObject({
+      recordedUserIds: ['user-1', 'user-2'],
+      joinedRecordedUsers: [
+        { userId: 'user-2', participantId: 'p-9', joinedAt: NOW.toISOString() },
+      ],
+    });
+  });
+
+  it("ends the joined user's presence when that participant leaves, and only theirs", async () => {
+    const f = new Fakes();
+    const handler = f.handler();
+    await handler(request(invite()), f.context());
+    await handler(joining('p-9', 'user-2'), f.context());
+    await handler(left('p-other'), f.context());
+    expect(f.rows.get('call-1')?.joinedRecordedUsers?.[0]?.leftAt).toBeUndefined();
+    await handler(left('p-9'), f.context());
+    expect(f.rows.get('call-1')).toMatchObject({
+      recordedUserIds: ['user-1', 'user-2'],
+      joinedRecordedUsers: [{ userId: 'user-2', participantId: 'p-9', leftAt: NOW.toISOString() }],
+    });
+  });
+
+  it('still accepts a join whose user cannot be recorded, and says so in an error line', async () => {
+    const f = new Fakes();
+    const response = await f.handler()(joining('p-9', 'user-2'), f.context());
+    expect(response.status).toBe(200);
+    expect(
+      f.lines.some((l) => l[0] === 'error' && String(l[1]).includes('joining user not added')),
+    ).toBe(true);
+  });
+
   it('rejects busy when the answer path fails unexpectedly', async () => {
     const f = new Fakes();
     f.control.createSession = () => Promise.reject(new Error('boom'));

@@ -36,6 +36,7 @@ import {
   type MeetingFacts,
 } from '../domain/call-lifecycle.contract';
 import { handleInvite } from '../domain/invite-fast-path';
+import { joiningUserOf, withJoinedUser, withLeftUser } from '../domain/recorded-user-joins';
 import type { MediaHostPool } from '../domain/media-host-pool';
 import {
   startRecordingOnEstablished,
@@ -172,9 +173,20 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
       }
       if (notification.kind === 'participantJoining') {
         // Further policy users of this call join the existing recording (participantCapacity).
+        // The user becomes a recorded user: on the row now (live listings), and through the
+        // lifecycle, which owns the final record.
         joiningResponse = { '@odata.type': '#microsoft.graph.acceptJoinResponse' };
-        callLog.info('participant joining accepted');
-        continue;
+        await recordJoiningUser(deps, notification, auth.token.tenantId, receivedAt, callLog);
+      }
+      if (notification.kind === 'participantLeft' && notification.participantId !== undefined) {
+        await recordLeftUser(
+          deps,
+          callId,
+          notification.participantId,
+          auth.token.tenantId,
+          receivedAt,
+          callLog,
+        );
       }
       const meeting =
         notification.kind === 'call' && notification.changeType === 'updated'
@@ -214,6 +226,11 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
       if (event.kind === 'callState' && /^(established|terminated)$/i.test(event.state))
         answeredHere.delete(callId);
       const outcome = await forwardEvent(deps, callId, forwarded, callLog, context);
+      if (outcome === 'unavailable' && event.kind === 'recordedUserJoined') {
+        // Refusing the join would leave the user out of the call or unrecorded; the row has them.
+        callLog.error('joining user not handed to the lifecycle; only the live row has them');
+        continue;
+      }
       if (outcome === 'unavailable') {
         return {
           ...problem(
@@ -229,6 +246,58 @@ export function createCallingWebhookHandler(deps: CallingWebhookDeps): HttpHandl
       ? { status: 202 }
       : { status: 200, jsonBody: joiningResponse };
   };
+}
+
+/**
+ * The joining user becomes a recorded user of the interaction, with the start of their presence.
+ * The join is accepted either way (refusing it would leave the user unrecorded or out of the
+ * call); a failed write is an error: that user's search and scope would miss the call.
+ */
+async function recordJoiningUser(
+  deps: CallingWebhookDeps,
+  notification: Extract<CommsNotification, { kind: 'participantJoining' }>,
+  tenantId: string,
+  receivedAt: Date,
+  log: StructuredLog,
+): Promise<void> {
+  const joining = joiningUserOf(notification.entity);
+  if (notification.callId === undefined || joining === undefined) {
+    log.warn('participant joining names no user; accepted, no recorded user added');
+    return;
+  }
+  const at = receivedAt.toISOString();
+  try {
+    const result = await deps.interactions.modify(
+      tenantId,
+      interactionIdForCall(notification.callId),
+      (row) => withJoinedUser(row, joining, at),
+    );
+    if (result === 'absent' || result === 'conflict')
+      log.error('joining user not added to the recorded users', { result });
+    else log.info('participant joining accepted', { result });
+  } catch {
+    log.error('joining user not added to the recorded users', { result: 'storageFailed' });
+  }
+}
+
+/** Ends the presence of a joined recorded user who left (nothing when the leaver was not one). */
+async function recordLeftUser(
+  deps: CallingWebhookDeps,
+  callId: string,
+  participantId: string,
+  tenantId: string,
+  receivedAt: Date,
+  log: StructuredLog,
+): Promise<void> {
+  const at = receivedAt.toISOString();
+  try {
+    const result = await deps.interactions.modify(tenantId, interactionIdForCall(callId), (row) =>
+      withLeftUser(row, participantId, at),
+    );
+    if (result === 'updated') log.info('joined recorded user left');
+  } catch {
+    log.warn('joined recorded user left; end of presence not recorded');
+  }
 }
 
 /**
@@ -307,6 +376,12 @@ function toCallEvent(
       return notification.participantId === undefined
         ? undefined
         : { ...base, kind: 'participantLeft', participantId: notification.participantId };
+    case 'participantJoining': {
+      const joining = joiningUserOf(notification.entity);
+      return joining === undefined
+        ? undefined
+        : { ...base, kind: 'recordedUserJoined', ...joining };
+    }
     default:
       return undefined;
   }

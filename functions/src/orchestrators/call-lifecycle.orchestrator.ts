@@ -29,6 +29,7 @@ import {
   type CallLifecycleOutput,
 } from '../domain/call-lifecycle.contract';
 import { applyRoster, markLeft } from '../domain/call-lifecycle.rules';
+import { presencesWithJoin, presencesWithLeave } from '../domain/recorded-user-joins';
 import { finish } from './call-lifecycle/finish';
 import {
   startRun,
@@ -121,6 +122,13 @@ function* handle(run: LifecycleRun, event: CallEvent): Step {
       return;
     case 'participantLeft':
       state.participants = markLeft(state.participants, event.participantId, event.at);
+      state.joinedRecordedUsers =
+        presencesWithLeave(state.joinedRecordedUsers, event.participantId, event.at) ??
+        state.joinedRecordedUsers;
+      return;
+    case 'recordedUserJoined':
+      state.joinedRecordedUsers =
+        presencesWithJoin(state.joinedRecordedUsers, event, event.at) ?? state.joinedRecordedUsers;
       return;
     case 'mediaHost':
       if (event.eventKind === 'persistenceFailed') {

@@ -140,6 +140,14 @@ export class Fakes {
       this.rows.set(id, { ...this.rows.get(id)!, ...patch });
       return Promise.resolve(this.#written(id));
     },
+    modify: (_t, id, change) => {
+      const row = this.rows.get(id);
+      if (row === undefined) return Promise.resolve('absent');
+      const patch = change(row);
+      if (patch === undefined) return Promise.resolve('unchanged');
+      this.rows.set(id, { ...row, ...patch });
+      return Promise.resolve('updated');
+    },
     // Off unless a test turns it on: rows then behave as a lifecycle before the fast path wrote
     // them, and `established` goes to the lifecycle as it came.
     claimRecordingStart: (_t, id, claimedAt, isEligible, known) => {

@@ -12,6 +12,7 @@ import {
 } from '../../domain/call-lifecycle.contract';
 import { decideLegacyOutcome, decideOutcome, type CallOutcome } from '../../domain/call-outcome';
 import { finalInteractionRecord } from '../../domain/final-interaction';
+import { recordedUsersOf } from '../../domain/recorded-user-joins';
 import type { InteractionPatch } from '../../domain/recorder-ports';
 import { storageRetry, type CallEnd, type LifecycleRun } from './lifecycle-run';
 
@@ -75,6 +76,10 @@ export function* finish(
     recordingStatusHistory: state.statusHistory,
     gaps: decided.gaps,
     callState: 'ended',
+    // Users who joined later (participantJoining): with the invite's users, the record's.
+    ...(input.interaction === undefined || state.joinedRecordedUsers === undefined
+      ? {}
+      : recordedUsersOf(input.interaction.recordedUserIds, state.joinedRecordedUsers)),
     ...(seal === undefined
       ? {}
       : {
