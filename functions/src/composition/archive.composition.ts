@@ -190,7 +190,8 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
           })),
         ]);
   const media = new GuardedMediaStore(blobs, holds, clock);
-  const packages = new BlobExportPackageStore(blobService, archive.exportsContainer);
+  // Export packages stay in the home account, whatever region recorded their media.
+  const packages = new BlobExportPackageStore(storage.blobService(), archive.exportsContainer);
   // The recorder's tables (interactions, media hosts), read for live listen-in.
   const tables = createTableFactory({
     connectionString: config.storage.connectionString,
