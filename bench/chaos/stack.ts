@@ -48,6 +48,12 @@ export interface ChaosStack {
   readonly baseUrl: string;
   /** Where the function app writes export packages (`{exportDir}/{exportId}`). */
   readonly exportDir: string;
+  /** Connection string of the stack's storage (Azurite). */
+  readonly storageConnection: string;
+  /** The campaign's scratch folder (spools, keys, exports). */
+  readonly workDir: string;
+  /** Settings of another media host of this stack (a child process), without its id and ports. */
+  readonly mediaHostEnv: Readonly<Record<string, string>>;
   /** Secrets the campaign's logs must never show (the secrets scan looks for each). */
   readonly secrets: readonly string[];
   control<T = unknown>(
@@ -251,6 +257,22 @@ export async function startChaosStack(): Promise<ChaosStack> {
     media,
     baseUrl,
     exportDir: join(work, 'exports'),
+    workDir: work,
+    storageConnection: azurite.connectionString,
+    mediaHostEnv: {
+      ATTEST_MEDIA_CONTROL_KEY: controlKey,
+      ATTEST_MEDIA_TLS_CERT_FILE: join(ROOT, '.data', 'ca', 'server-cert.pem'),
+      ATTEST_MEDIA_TLS_KEY_FILE: join(ROOT, '.data', 'ca', 'server-key.pem'),
+      ATTEST_MEDIA_STORAGE_CONNECTION: azurite.connectionString,
+      ATTEST_MEDIA_FUNCTIONS_URL: baseUrl,
+      ATTEST_MEDIA_HEARTBEAT_INTERVAL_MS: '300',
+      ATTEST_MEDIA_COMMIT_INTERVAL_MS: '200',
+      ATTEST_MEDIA_BLOCK_MIN_DURATION_MS: '100',
+      ATTEST_MEDIA_KEK_PUBLIC_KEY_FILE: keys.kekPublicKeyFile,
+      ATTEST_MEDIA_SIGNING_KEY_FILE: keys.manifestSigningKeyFile,
+      ATTEST_MEDIA_AUDIO_LOSSLESS: 'true',
+      ATTEST_MEDIA_LOG_LEVEL: 'info',
+    },
     secrets: [botSecret, controlKey, sim.controlToken],
     control,
     api,

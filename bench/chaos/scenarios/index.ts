@@ -4,11 +4,13 @@
  */
 import type { ChaosScenario } from '../scenario';
 import type { ChaosStack } from '../stack';
+import { capacity150 } from './capacity.scenario';
 import { deleteUnderRetention } from './delete-under-retention.scenario';
 import { forgedTokens } from './forged-tokens.scenario';
 import { gdprErasureUnderRetention } from './gdpr-erasure.scenario';
 import { groupsGraphDown } from './groups-graph-down.scenario';
 import { inviteUnanswered } from './invite-unanswered.scenario';
+import { mediaHostKilled } from './media-host-killed.scenario';
 import { metadataDown } from './metadata-down.scenario';
 import { officerOutOfScope } from './officer-out-of-scope.scenario';
 import { payloadUrls } from './payload-urls.scenario';
@@ -22,6 +24,8 @@ export const CHAOS_SCENARIOS: readonly ChaosScenario<ChaosStack>[] = [
   inviteUnanswered,
   metadataDown,
   payloadUrls,
+  mediaHostKilled,
+  capacity150,
   officerOutOfScope,
   groupsGraphDown,
   deleteUnderRetention,
