@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
-import { recordCustodyConfiguration } from '../../functions/src/activities/custody-configuration.activities';
+import { recordCustodyConfiguration } from '../../functions/src/archive/custody-configuration.service';
 import { TableCustodyConfigurationStore } from '../../functions/src/adapters/table-custody-configuration';
 import { DEFAULT_RETENTION_POLICY } from '../../functions/src/config/archive-config';
 import type { CustodyConfiguration } from '../../functions/src/domain/custody-configuration';

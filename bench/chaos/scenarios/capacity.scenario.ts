@@ -81,7 +81,11 @@ export const capacity150: ChaosScenario<ChaosStack> = {
       }
       const gaps = gapReasons.filter((r) => r !== PROTOCOL_GAP).length;
       return {
-        isPassed: busy.length === CALLS - CAPACITY && admitted.length === CAPACITY && gaps === 0,
+        isPassed:
+          busy.length === CALLS - CAPACITY &&
+          admitted.length === CAPACITY &&
+          outcomes.every((o) => o === 'recorded') &&
+          gaps === 0,
         figures: {
           calls: CALLS,
           capacity: CAPACITY,

@@ -10,7 +10,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { recordingBlobNames } from '@attest/core';
 import type { ChaosScenario } from '../scenario';
 import { finishedCall, legOf, startCall, waitUntil } from '../calls';
-import { startChildMediaHost, withOnlyChildHost } from '../child-media-host';
+import { setDraining, startChildMediaHost, withOnlyChildHost } from '../child-media-host';
 import { TENANT, type ChaosStack } from '../stack';
 
 interface CallView {
@@ -80,6 +80,8 @@ export const mediaHostKilled: ChaosScenario<ChaosStack> = {
       };
     } finally {
       await host.stop();
+      // The dead host is out of the fleet for the next scenarios (as an operator would drain it).
+      await setDraining(stack, host.hostId, true).catch(() => undefined);
     }
   },
 };

@@ -51,11 +51,21 @@ export const tampering: ChaosScenario<ChaosStack> = {
     'an export with a flipped byte, a removed block, a reordered ledger entry: the verifier names each',
   async run(context) {
     const stack = await context.stack();
-    await sharedRecordedCall(stack);
+    const call = await sharedRecordedCall(stack);
     const officer = await stack.userToken('officer');
+    // Exported by a hold on the shared call: the selection is that interaction, in the officer's scope.
+    const hold = await stack.api<{ holdId: string }>('POST', '/api/archive/holds', {
+      token: officer,
+      body: {
+        matterId: 'CHAOS-EXPORT',
+        description: 'fault campaign export',
+        scope: { interactionIds: [call.interactionId] },
+      },
+    });
+    if (hold.status !== 201) throw new Error(`the hold was refused (${hold.status})`);
     const started = await stack.api<{ exportId: string }>('POST', '/api/archive/exports', {
       token: officer,
-      body: { query: { limit: 2 } },
+      body: { holdId: hold.body.holdId },
     });
     if (started.status !== 202) throw new Error(`the export was refused (${started.status})`);
     const { exportId } = started.body;

@@ -4,7 +4,7 @@ import { createArchiveService } from '../archive/archive.service';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { createCompletenessActivities } from '../activities/completeness.activities';
 import { createExportActivities } from '../activities/export.activities';
-import { recordCustodyConfiguration } from '../activities/custody-configuration.activities';
+import { recordCustodyConfiguration } from '../archive/custody-configuration.service';
 import { createGdprActivities } from '../activities/gdpr.activities';
 import { AppendBlobLedgerMirror } from '../adapters/append-blob-ledger';
 import { loadArchiveKeys, type ArchiveKeys } from '../adapters/archive-keys';
