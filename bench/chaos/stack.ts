@@ -167,8 +167,11 @@ export async function startChaosStack(): Promise<ChaosStack> {
     ),
     ATTEST_PUBLIC_BASE_URL: baseUrl,
     ATTEST_MEDIA_CONTROL_KEY: controlKey,
-    ATTEST_MEDIA_HOST_STALE_AFTER_MS: '3000',
-    ATTEST_RECORDER_MEDIA_HEALTH_INTERVAL_MS: '1000',
+    // Short enough to see a killed host within a scenario, long enough that a loaded machine's
+    // slow heartbeats and health checks are not taken for a dead host.
+    ATTEST_MEDIA_HOST_STALE_AFTER_MS: '10000',
+    ATTEST_RECORDER_MEDIA_HEALTH_INTERVAL_MS: '2000',
+    ATTEST_MEDIA_CONTROL_TIMEOUT_MS: '10000',
     ATTEST_KEK_PRIVATE_KEY_FILE: keys.kekPrivateKeyFile,
     ATTEST_KEK_PUBLIC_KEY_FILE: keys.kekPublicKeyFile,
     ATTEST_LEDGER_SIGNING_KEY_FILE: keys.ledgerSigningKeyFile,
