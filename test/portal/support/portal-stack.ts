@@ -4,9 +4,8 @@
  * manifest signing key known to the function app, one recordings container), portal users of
  * every role in the simulator's directory, and Debian's Chromium driven by playwright-core.
  */
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { DirectoryUser } from '../../../local/src/simulator/policy/model';
@@ -16,6 +15,7 @@ import {
   waitFor,
   type RecorderStack,
 } from '../../recorder/support/recorder-stack';
+import { writeStackKeyFiles } from '../../recorder/support/stack-keys';
 
 export const CHROMIUM = process.env.ATTEST_TEST_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(__dirname, '..', '..', '..', 'test-artifacts', 'portal');
@@ -76,26 +76,13 @@ export function isChromiumInstalled(): boolean {
 }
 
 export async function startPortalStack(): Promise<PortalStack> {
-  const keysDir = mkdtempSync(join(tmpdir(), 'attest-portal-keys-'));
-  const kek = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const signing = generateKeyPairSync('ed25519');
-  const file = (name: string, text: string | Buffer) => {
-    writeFileSync(join(keysDir, name), text);
-    return join(keysDir, name);
-  };
-  const kekPublic = file('kek-public.pem', kek.publicKey.export({ type: 'spki', format: 'pem' }));
-  const kekPrivate = file(
-    'kek-private.pem',
-    kek.privateKey.export({ type: 'pkcs8', format: 'pem' }),
-  );
-  const signingPrivate = file(
-    'signing.pem',
-    signing.privateKey.export({ type: 'pkcs8', format: 'pem' }),
-  );
-  const signingPublic = file(
-    'signing.pem.pub',
-    signing.publicKey.export({ type: 'spki', format: 'pem' }),
-  );
+  const {
+    dir: keysDir,
+    kekPublic,
+    kekPrivate,
+    signingPrivate,
+    signingPublic,
+  } = writeStackKeyFiles('attest-portal-keys-');
   const recordingsContainer = `prt${randomUUID().replace(/-/g, '').slice(0, 20)}`;
   const stack = await startRecorderStack({
     env: {

@@ -6,9 +6,7 @@
  * A host's heartbeats can be cut off (`cutHeartbeats`), as a host that can no longer reach the
  * function app. Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { startAzurite, type AzuriteInstance } from '../../../local/src/azurite/azurite-process';
 import type { MediaHostConfig } from '../../../media-host/src/config/media-host.config';
@@ -16,6 +14,7 @@ import { startMediaHost, type MediaHost } from '../../../media-host/src/host/med
 import { CONTROL_KEY, hostFiles } from '../../media-host/media-host-fixtures';
 import { TENANT, USERS } from '../../simulator/support/fixtures';
 import { startRecorderStack, waitFor, type RecorderStack } from './recorder-stack';
+import { writeStackKeyFiles } from './stack-keys';
 
 export interface FleetHost {
   readonly host: MediaHost;
@@ -73,26 +72,8 @@ export async function startFleetStack(
   const storageOf = (region: string): string => (regional.get(region) ?? storage).connectionString;
   const sharedConnection = process.env.ATTEST_TEST_STORAGE_CONNECTION;
   process.env.ATTEST_TEST_STORAGE_CONNECTION = storage.connectionString;
-  const keysDir = mkdtempSync(join(tmpdir(), 'attest-fleet-keys-'));
-  const file = (name: string, text: string | Buffer): string => {
-    writeFileSync(join(keysDir, name), text);
-    return join(keysDir, name);
-  };
-  const kek = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const signing = generateKeyPairSync('ed25519');
-  const kekPublic = file('kek-public.pem', kek.publicKey.export({ type: 'spki', format: 'pem' }));
-  const kekPrivate = file(
-    'kek-private.pem',
-    kek.privateKey.export({ type: 'pkcs8', format: 'pem' }),
-  );
-  const signingPrivate = file(
-    'signing.pem',
-    signing.privateKey.export({ type: 'pkcs8', format: 'pem' }),
-  );
-  const signingPublic = file(
-    'signing.pem.pub',
-    signing.publicKey.export({ type: 'spki', format: 'pem' }),
-  );
+  const { kekPublic, kekPrivate, signingPrivate, signingPublic } =
+    writeStackKeyFiles('attest-fleet-keys-');
   const recordingsContainer = `flt${randomUUID().replace(/-/g, '').slice(0, 20)}`;
   let stack: RecorderStack;
   try {
