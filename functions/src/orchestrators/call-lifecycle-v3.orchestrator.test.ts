@@ -128,6 +128,50 @@ describe('callLifecycleV3', () => {
     expect(finalize.interaction).not.toHaveProperty('callState');
   });
 
+  it('adds a user who joined under participantCapacity to the final record, with their presence', () => {
+    const invited = {
+      tenantId: 'tenant-a',
+      interactionId: 'call-1',
+      callId: 'call-1',
+      type: 'meeting',
+      direction: 'inbound',
+      outcome: 'inProgress',
+      invitedAt: at(0),
+      answeredAt: at(0),
+      recordedUserIds: ['oid-1'],
+      recordingStatusHistory: [],
+      gaps: [],
+    } as const;
+    const joined = (deliveryId: string, second: number) => ({
+      event: {
+        kind: 'recordedUserJoined',
+        deliveryId,
+        at: at(second),
+        userId: 'oid-2',
+        participantId: 'p-2',
+      },
+    });
+    const result = run(
+      [
+        started(1.3),
+        joined('j-1', 10),
+        joined('j-2', 11),
+        { event: { kind: 'participantLeft', deliveryId: 'l-1', at: at(40), participantId: 'p-2' } },
+        state('terminated', 60),
+      ],
+      ok,
+      { ...input, interaction: invited },
+    );
+    const finalize = result.activities.find((a) => a.name === ActivityNames.finalizeInteraction)
+      ?.input as { interaction?: Record<string, unknown> };
+    expect(finalize.interaction).toMatchObject({
+      recordedUserIds: ['oid-1', 'oid-2'],
+      joinedRecordedUsers: [
+        { userId: 'oid-2', participantId: 'p-2', joinedAt: at(10), leftAt: at(40) },
+      ],
+    });
+  });
+
   it('hands no record when it was started without one (the activity reads the row)', () => {
     const result = run([started(1.3), state('terminated', 60)]);
     const finalize = result.activities.find((a) => a.name === ActivityNames.finalizeInteraction)
