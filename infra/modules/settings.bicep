@@ -59,6 +59,9 @@ output functionApp object = {
   // Only users of the deployment's own tenant may hold Attest.Operator (fleet, configuration).
   ATTEST_OPERATOR_TENANT_ID: botTenantId
   ATTEST_MEDIA_CONTROL_KEY: '@Microsoft.KeyVault(SecretUri=${controlKeyUri})'
+  // The function app reaches each media host's control API by private address over HTTPS; the
+  // host's certificate is issued for its public name, in the customer's domain or Azure's.
+  ATTEST_MEDIA_CONTROL_CERT_DOMAINS: empty(mediaDnsDomain) ? '${location}.cloudapp.azure.com' : mediaDnsDomain
   ATTEST_MEDIA_DEFAULT_REGION: location
   ATTEST_STORAGE_BLOB_URL: recordingsBlobUrl
   ATTEST_STORAGE_TABLE_URL: recordingsTableUrl

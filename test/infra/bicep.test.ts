@@ -98,6 +98,10 @@ describe('infra/main.bicep', () => {
     expect(config.archive.keyVault?.vaultUri).toMatch(/^https:\/\//);
     expect(config.archive.shouldGenerateMissingKeys).toBe(false);
     expect(config.storage.blobUrl).toMatch(/^https:\/\//);
+    // Media hosts are reached by private address; their certificates name hosts in this domain.
+    expect(config.recorder.mediaControlCertificateDomains).toEqual([
+      `${context.location}.cloudapp.azure.com`,
+    ]);
   });
 
   it('gives the media hosts every setting their loadConfig requires', () => {

@@ -46,7 +46,9 @@ const client = (certificateDomain?: string): MediaHostClient =>
   new MediaHostClient({
     controlKey: KEY,
     timeoutInMs: 5_000,
-    ...(certificateDomain !== undefined ? { certificateDomain } : {}),
+    ...(certificateDomain !== undefined
+      ? { certificateDomains: ['other.example', certificateDomain] }
+      : {}),
   });
 
 describe('media host control client over TLS', () => {

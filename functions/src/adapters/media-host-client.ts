@@ -1,8 +1,8 @@
 /**
  * HTTPS client of the media host control API (`core/src/control-api.ts`), bearer-authenticated.
  * The hosts are reached by private address (`https://10.0.1.4:7400`) while their certificate is
- * issued for their public name, so with `certificateDomain` set the certificate must chain to a
- * trusted CA and name a host in that domain; without it, the URL's host must be in the
+ * issued for their public name, so with `certificateDomains` set the certificate must chain to a
+ * trusted CA and name a host in one of those domains; without it, the URL's host must be in the
  * certificate (locally: 127.0.0.1, from the simulator's CA, trusted through NODE_EXTRA_CA_CERTS).
  * The control key never travels over plain HTTP except to a loopback address.
  */
@@ -26,11 +26,11 @@ export interface MediaHostClientOptions {
   /** Seal writes the manifest: allow it longer. Default 30 s. */
   readonly sealTimeoutInMs?: number;
   /**
-   * `ATTEST_MEDIA_CONTROL_CERT_DOMAIN`: the DNS domain of the media hosts' certificate names (for
-   * example `media.contoso.com`); the control API's certificate must name a host in it. Unset:
-   * the certificate must name the URL's host.
+   * `ATTEST_MEDIA_CONTROL_CERT_DOMAINS`: the DNS domains of the media hosts' certificate names
+   * (for example `media.contoso.com`); the control API's certificate must name a host in one of
+   * them. Empty or unset: the certificate must name the URL's host.
    */
-  readonly certificateDomain?: string;
+  readonly certificateDomains?: readonly string[];
 }
 
 /**
@@ -57,16 +57,16 @@ export class MediaHostClient implements MediaHostControl {
   readonly #agent: Agent;
 
   constructor(private readonly options: MediaHostClientOptions) {
-    const domain = options.certificateDomain;
+    const domains = options.certificateDomains ?? [];
     this.#agent = new Agent({
       keepAlive: true,
       // The chain is verified as usual (rejectUnauthorized); only the name check changes.
-      ...(domain !== undefined
+      ...(domains.length > 0
         ? {
             checkServerIdentity: (_host: string, cert: PeerCertificate) =>
-              certificateNamesHostIn(cert, domain)
+              domains.some((domain) => certificateNamesHostIn(cert, domain))
                 ? undefined
-                : new Error(`the media host's certificate names no host in ${domain}`),
+                : new Error(`the media host's certificate names no host in ${domains.join(', ')}`),
           }
         : { checkServerIdentity }),
     });

@@ -81,9 +81,7 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
   const media = new MediaHostClient({
     controlKey: recorder.mediaControlKey,
     timeoutInMs: recorder.mediaControlTimeoutInMs,
-    ...(recorder.mediaControlCertificateDomain !== undefined
-      ? { certificateDomain: recorder.mediaControlCertificateDomain }
-      : {}),
+    certificateDomains: recorder.mediaControlCertificateDomains,
   });
   const pool = new MediaHostPool(registry, media, {
     staleAfterInMs: recorder.mediaHostStaleAfterInMs,

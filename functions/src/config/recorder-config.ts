@@ -37,12 +37,12 @@ export interface RecorderConfig {
   readonly mediaHostStaleAfterInMs: number;
   readonly mediaControlTimeoutInMs: number;
   /**
-   * `ATTEST_MEDIA_CONTROL_CERT_DOMAIN`: DNS domain the media hosts' certificates are issued in.
-   * The function app reaches a host's control API by private address over HTTPS and accepts its
-   * certificate when it chains to a trusted CA and names a host in this domain. Unset: the
-   * certificate must name the control URL's host (the local stack).
+   * `ATTEST_MEDIA_CONTROL_CERT_DOMAINS` (comma-separated): DNS domains the media hosts'
+   * certificates are issued in. The function app reaches a host's control API by private address
+   * over HTTPS and accepts its certificate when it chains to a trusted CA and names a host in one
+   * of them. Empty: the certificate must name the control URL's host (the local stack).
    */
-  readonly mediaControlCertificateDomain?: string;
+  readonly mediaControlCertificateDomains: readonly string[];
   readonly defaultRegion?: string;
   readonly participantCapacity: number;
   readonly keepAliveIntervalInMs: number;
@@ -64,14 +64,13 @@ export interface RecorderConfig {
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
-function readDnsDomain(reader: EnvReader, name: string): string | undefined {
-  const value = reader.optionalString(name);
-  if (value === undefined) return undefined;
-  if (!/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(value)) {
-    reader.problem(`${name} must be a DNS domain such as media.contoso.com`);
-    return undefined;
+function readDnsDomains(reader: EnvReader, name: string): readonly string[] {
+  const domains = reader.list(name);
+  if (domains.some((d) => !/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(d))) {
+    reader.problem(`${name} must list DNS domains such as media.contoso.com`);
+    return [];
   }
-  return value.toLowerCase();
+  return domains.map((d) => d.toLowerCase());
 }
 
 export function readRecorderConfig(reader: EnvReader): RecorderConfig {
@@ -145,7 +144,7 @@ export function readRecorderConfig(reader: EnvReader): RecorderConfig {
       10 * MINUTE,
     ),
     mediaControlTimeoutInMs: reader.integer('ATTEST_MEDIA_CONTROL_TIMEOUT_MS', 2_000, 100, 60_000),
-    mediaControlCertificateDomain: readDnsDomain(reader, 'ATTEST_MEDIA_CONTROL_CERT_DOMAIN'),
+    mediaControlCertificateDomains: readDnsDomains(reader, 'ATTEST_MEDIA_CONTROL_CERT_DOMAINS'),
     defaultRegion: reader.optionalString('ATTEST_MEDIA_DEFAULT_REGION'),
     participantCapacity: reader.integer('ATTEST_RECORDER_PARTICIPANT_CAPACITY', 200, 0, 10_000),
     keepAliveIntervalInMs: reader.integer(
