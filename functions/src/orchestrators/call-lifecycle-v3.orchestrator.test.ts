@@ -84,20 +84,22 @@ describe('callLifecycleV3', () => {
     });
   });
 
+  /** The record as the answered invite made it. */
+  const invited = {
+    tenantId: 'tenant-a',
+    interactionId: 'call-1',
+    callId: 'call-1',
+    type: 'groupCall',
+    direction: 'outbound',
+    outcome: 'inProgress',
+    invitedAt: at(0),
+    answeredAt: at(0),
+    recordedUserIds: ['oid-1'],
+    recordingStatusHistory: [],
+    gaps: [],
+  } as const;
+
   it('hands finalizeInteraction the final record: the invite record, the meeting, the outcome', () => {
-    const invited = {
-      tenantId: 'tenant-a',
-      interactionId: 'call-1',
-      callId: 'call-1',
-      type: 'groupCall',
-      direction: 'outbound',
-      outcome: 'inProgress',
-      invitedAt: at(0),
-      answeredAt: at(0),
-      recordedUserIds: ['oid-1'],
-      recordingStatusHistory: [],
-      gaps: [],
-    } as const;
     const result = run(
       [
         {
@@ -129,19 +131,6 @@ describe('callLifecycleV3', () => {
   });
 
   it('adds a user who joined under participantCapacity to the final record, with their presence', () => {
-    const invited = {
-      tenantId: 'tenant-a',
-      interactionId: 'call-1',
-      callId: 'call-1',
-      type: 'meeting',
-      direction: 'inbound',
-      outcome: 'inProgress',
-      invitedAt: at(0),
-      answeredAt: at(0),
-      recordedUserIds: ['oid-1'],
-      recordingStatusHistory: [],
-      gaps: [],
-    } as const;
     const joined = (deliveryId: string, second: number) => ({
       event: {
         kind: 'recordedUserJoined',
