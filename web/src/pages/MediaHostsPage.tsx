@@ -21,7 +21,10 @@ interface HostRow {
   readonly hostId: string;
   readonly version: string;
   readonly region: string;
+  readonly zone?: string;
   readonly isDraining: boolean;
+  /** Why and until when the host drains (a scale-in hands its calls back at `deadlineAt`). */
+  readonly drain?: { readonly reason: string; readonly deadlineAt?: string };
   readonly isDrainingByAdmin?: boolean;
   readonly isStale: boolean;
   readonly receivedAt: string;
@@ -88,7 +91,11 @@ export function MediaHostsPage(props: { api: Api }) {
                         {h.isStale ? (
                           <Badge color="danger">No heartbeat</Badge>
                         ) : draining ? (
-                          <Badge color="warning">Draining</Badge>
+                          <Badge color="warning">
+                            {h.drain?.reason === 'scaleIn'
+                              ? `Draining for scale-in${h.drain.deadlineAt !== undefined ? ` until ${formatTime(h.drain.deadlineAt)}` : ''}`
+                              : 'Draining'}
+                          </Badge>
                         ) : (
                           <Badge color="success">Healthy</Badge>
                         )}
@@ -100,7 +107,10 @@ export function MediaHostsPage(props: { api: Api }) {
                       <TableCell>
                         {formatBytes(h.spoolBytes)} of {formatBytes(h.spoolLimitInBytes)}
                       </TableCell>
-                      <TableCell>{h.region}</TableCell>
+                      <TableCell>
+                        {h.region}
+                        {h.zone !== undefined ? ` · zone ${h.zone}` : ''}
+                      </TableCell>
                       <TableCell>
                         {h.version}
                         {h.bridge?.sdkVersion ? ` · bridge SDK ${h.bridge.sdkVersion}` : ''}
