@@ -46,8 +46,6 @@ export interface ChaosStack {
   readonly host: FunctionsHost;
   readonly media: MediaHost;
   readonly baseUrl: string;
-  /** Where the function app writes export packages (`{exportDir}/{exportId}`). */
-  readonly exportDir: string;
   /** Connection string of the stack's storage (Azurite). */
   readonly storageConnection: string;
   /** The campaign's scratch folder (spools, keys, exports). */
@@ -259,7 +257,6 @@ export async function startChaosStack(): Promise<ChaosStack> {
     host,
     media,
     baseUrl,
-    exportDir: join(work, 'exports'),
     workDir: work,
     storageConnection: azurite.connectionString,
     mediaHostEnv: {
@@ -275,6 +272,7 @@ export async function startChaosStack(): Promise<ChaosStack> {
       ATTEST_MEDIA_SIGNING_KEY_FILE: keys.manifestSigningKeyFile,
       ATTEST_MEDIA_AUDIO_LOSSLESS: 'true',
       ATTEST_MEDIA_LOG_LEVEL: 'info',
+      ATTEST_MEDIA_LISTEN_PORT: '0',
     },
     secrets: [botSecret, controlKey, sim.controlToken],
     control,

@@ -4,7 +4,9 @@
  * swapped. The offline verifier must pass the original and fail each copy, naming the exact
  * location (interaction, stream, block; ledger entry).
  */
-import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { verifyExport } from '@attest/functions/dist/cli/verify-export';
 import type { ChaosScenario } from '../scenario';
@@ -77,7 +79,20 @@ export const tampering: ChaosScenario<ChaosStack> = {
       if (status.body.state === 'failed') throw new Error('the export failed');
       return status.body.state === 'completed' ? true : undefined;
     }, 'the export to complete');
-    const original = path.join(stack.exportDir, exportId);
+    // The package leaves as one zip through the download route; the verifier reads the folder.
+    const download = await fetch(`${stack.baseUrl}/api/archive/exports/${exportId}/download`, {
+      headers: { authorization: `Bearer ${officer}` },
+    });
+    if (download.status !== 200) throw new Error(`the download answered ${download.status}`);
+    const work = await mkdtemp(path.join(tmpdir(), 'attest-chaos-export-'));
+    const zip = path.join(work, 'package.zip');
+    await writeFile(zip, Buffer.from(await download.arrayBuffer()));
+    const unzipped = path.join(work, 'package');
+    execFileSync('unzip', ['-q', zip, '-d', unzipped]);
+    // The zip may hold the package in one top folder.
+    const top = await readdir(unzipped);
+    const original =
+      top.includes('export.json') || top.length !== 1 ? unzipped : path.join(unzipped, top[0]!);
     const copy = async (name: string) => {
       const dir = `${original}-${name}`;
       await cp(original, dir, { recursive: true });
