@@ -1,5 +1,6 @@
-// Builds the portal: one minified ES module bundle (hashed name) and index.html in dist/.
-// Prints the bundle's size, raw and gzip. `--dev`: not minified, with an inline source map.
+// Builds the portal: a minified ES module entry (hashed name), the chunks of pages loaded on
+// demand (the analytics page and its chart library), and index.html in dist/. Prints the entry's
+// size and the chunks', raw and gzip. `--dev`: not minified, with an inline source map.
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -18,6 +19,8 @@ const result = await build({
   minify: !isDev,
   sourcemap: isDev ? 'inline' : false,
   format: 'esm',
+  splitting: true,
+  chunkNames: 'assets/[name].[hash]',
   target: ['chrome120', 'firefox120', 'safari17', 'edge120'],
   jsx: 'automatic',
   entryNames: 'assets/[name].[hash]',
@@ -28,7 +31,9 @@ const result = await build({
   logLevel: 'warning',
 });
 const outputs = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
-const script = outputs.map((f) => `assets/${basename(f)}`);
+// Only main.tsx: a module imported with import() is an entry point of its own to esbuild.
+const entries = outputs.filter((f) => result.metafile.outputs[f].entryPoint?.endsWith('main.tsx'));
+const script = entries.map((f) => `assets/${basename(f)}`);
 const template = readFileSync(join(here, 'index.html'), 'utf8');
 writeFileSync(
   join(out, 'index.html'),
@@ -37,13 +42,25 @@ writeFileSync(
     script.map((s) => `<script type="module" src="/api/portal/${s}"></script>`).join(''),
   ),
 );
-let raw = 0;
-let gzip = 0;
-for (const file of outputs) {
-  const bytes = readFileSync(join(here, '..', file.startsWith('web/') ? file : join('web', file)));
-  raw += bytes.length;
-  gzip += gzipSync(bytes).length;
-}
+const sizeOf = (files) => {
+  let raw = 0;
+  let gzip = 0;
+  for (const file of files) {
+    const bytes = readFileSync(
+      join(here, '..', file.startsWith('web/') ? file : join('web', file)),
+    );
+    raw += bytes.length;
+    gzip += gzipSync(bytes).length;
+  }
+  return `${(raw / 1024).toFixed(0)} KiB, ${(gzip / 1024).toFixed(0)} KiB gzip`;
+};
+// What the first page load fetches: the entry and the chunks it imports statically.
+const eager = new Set(entries);
+for (const file of eager)
+  for (const i of result.metafile.outputs[file].imports)
+    if (i.kind === 'import-statement' && i.path.endsWith('.js')) eager.add(i.path);
+const onDemand = outputs.filter((f) => !eager.has(f));
 process.stdout.write(
-  `portal built in ${Date.now() - started} ms: ${script.join(', ')} ${(raw / 1024).toFixed(0)} KiB, ${(gzip / 1024).toFixed(0)} KiB gzip\n`,
+  `portal built in ${Date.now() - started} ms: ${script.join(', ')}; first load ${sizeOf([...eager])}; ` +
+    `${onDemand.length} chunk(s) on demand ${sizeOf(onDemand)}\n`,
 );

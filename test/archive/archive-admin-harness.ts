@@ -25,7 +25,9 @@ import {
   type DispositionEvents,
   type ExportJobs,
   type ExportJobStatus,
+  type WaitingDisposition,
 } from '../../functions/src/http/archive-admin.http';
+import { MemoryCallLog } from './support/memory-call-log';
 import { fakeVerifier, type FakeUser } from '../support/admin-access-fake';
 import {
   createHarness,
@@ -58,6 +60,20 @@ export class FakeDispositionEvents implements DispositionEvents {
     this.requester = input.requestedBy;
     this.isWaiting = true;
     return Promise.resolve('started');
+  }
+  /** The dispositions started through the API, while waiting; `waiting` adds others. */
+  readonly waiting: WaitingDisposition[] = [];
+  listWaiting(tenantId: string): Promise<readonly WaitingDisposition[]> {
+    const started = this.isWaiting
+      ? this.started.map((s) => ({
+          instanceId: s.instanceId,
+          tenantId: s.input.tenantId,
+          interactionId: s.input.interactionId,
+          requestedBy: s.input.requestedBy,
+          requestedAt: '2030-01-01T00:00:00.000Z',
+        }))
+      : [];
+    return Promise.resolve([...started, ...this.waiting].filter((w) => w.tenantId === tenantId));
   }
 }
 
@@ -97,6 +113,8 @@ export interface AdminHarness {
   readonly events: FakeDispositionEvents;
   readonly jobs: FakeExportJobs;
   readonly packages: ExportPackageStore;
+  /** The recorder's invite log: each sealed interaction, with no participants or streams. */
+  readonly callLog: MemoryCallLog;
 }
 
 export interface AdminHarnessOptions {
@@ -113,12 +131,14 @@ export async function createAdminHarness(
   options: AdminHarnessOptions = {},
 ): Promise<AdminHarness> {
   const harness = createHarness(startAt);
+  const callLog = new MemoryCallLog();
   for (const [tenantId, interactionId, userId, invitedAt] of interactions) {
     const fixture = await writeSealedRecording(
       memoryBlobWriter(harness.blobs as MemoryRecordingBlobStore),
       { tenantId, interactionId, recordedUserIds: [userId], invitedAt, type: 'pstn' },
     );
     await harness.activities.recordSealed(fixture.interaction);
+    callLog.add(fixture.interaction);
   }
   const packages = options.packages ?? new MemoryExportPackageStore();
   const jobs = new FakeExportJobs(
@@ -142,6 +162,7 @@ export async function createAdminHarness(
     verifier: fakeVerifier(users),
     rbacScopes,
     records: harness.records,
+    callLog,
     holds: harness.holds,
     ledger: harness.ledger,
     blobs: harness.blobs,
@@ -165,7 +186,7 @@ export async function createAdminHarness(
     clock: harness.clock,
     newId: () => `id-${(next += 1)}`,
   });
-  return { harness, handlers, events, jobs, packages };
+  return { harness, handlers, events, jobs, packages, callLog };
 }
 
 export interface RouteCall {

@@ -32,6 +32,7 @@ import {
   type ArchiveHarness,
 } from './archive-fixtures';
 import { FakeDispositionEvents } from './archive-admin-harness';
+import { MemoryCallLog } from './support/memory-call-log';
 
 const T0 = '2030-01-01T00:00:00.000Z';
 
@@ -155,6 +156,7 @@ async function setup(): Promise<{
     verifier,
     rbacScopes,
     records: harness.records,
+    callLog: new MemoryCallLog(),
     holds: harness.holds,
     ledger: harness.ledger,
     blobs: harness.blobs,

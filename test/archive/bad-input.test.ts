@@ -17,11 +17,26 @@ interface RouteRow {
   readonly call: RouteCall;
   /** The route parses a JSON body (a valid one is in `call.body`). */
   readonly hasBody?: boolean;
+  /** Query values the route must refuse, each merged into the valid query. */
+  readonly badQueries?: readonly Record<string, string>[];
 }
 
 /** One row per route, with valid input: each test breaks one part of it. */
 const routes: Record<string, RouteRow> = {
-  search: { handler: 'search', call: {} },
+  search: {
+    handler: 'search',
+    call: {},
+    badQueries: [
+      { sort: 'zzz' },
+      { order: 'up' },
+      { offset: '-1' },
+      { offset: 'x' },
+      { holdState: 'maybe' },
+      { dialedNumber: 'ab' },
+      { participant: 'x'.repeat(300) },
+      { customData: 'k='.padEnd(300, 'v') },
+    ],
+  },
   viewMetadata: { handler: 'viewMetadata', call: { params: ofInteraction } },
   media: { handler: 'media', call: { params: { ...ofInteraction, streamId: 'audio-11' } } },
   deleteInteraction: {
@@ -51,6 +66,19 @@ const routes: Record<string, RouteRow> = {
     handler: 'decideDisposition',
     call: { method: 'POST', params: ofInteraction, body: { isApproved: true } },
     hasBody: true,
+  },
+  listDispositions: { handler: 'listDispositions', call: {} },
+  analytics: {
+    handler: 'analytics',
+    call: { query: { from: '2030-01-01T00:00:00Z', to: '2030-01-08T00:00:00Z' } },
+    badQueries: [
+      { from: 'yesterday' },
+      { to: '2029-12-31T00:00:00Z' },
+      { to: '2031-06-01T00:00:00Z' },
+      { utcOffsetInMinutes: '9999' },
+      { utcOffsetInMinutes: '1.5' },
+      { format: 'xml' },
+    ],
   },
   viewLedger: { handler: 'viewLedger', call: {} },
   completenessReport: {
@@ -132,6 +160,12 @@ const cases: Case[] = Object.entries(routes).flatMap(([name, row]) => {
         `${param} ${JSON.stringify(bad.slice(0, 20))}`,
         { ...base, params: { ...row.call.params, [param]: bad } },
       ]);
+  for (const bad of row.badQueries ?? [])
+    out.push([
+      name,
+      `the query ${JSON.stringify(bad).slice(0, 40)}`,
+      { ...base, query: { ...base.query, ...bad } },
+    ]);
   if (row.hasBody === true)
     for (const [label, body] of BAD_BODIES)
       out.push([name, `a body that is ${label}`, { ...base, body }]);

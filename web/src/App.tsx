@@ -4,13 +4,14 @@ import {
   makeStyles,
   MessageBar,
   MessageBarBody,
+  Spinner,
   Tab,
   TabList,
   Text,
   Title1,
   tokens,
 } from '@fluentui/react-components';
-import { useMemo, type ReactNode } from 'react';
+import { lazy, Suspense, useMemo, type ReactNode } from 'react';
 import { Api } from './api';
 import type { Role, Session } from './auth';
 import { AuditPage } from './pages/AuditPage';
@@ -21,7 +22,9 @@ import { HoldsPage } from './pages/HoldsPage';
 import { InteractionPage } from './pages/InteractionPage';
 import { MediaHostsPage } from './pages/MediaHostsPage';
 import { SearchPage } from './pages/SearchPage';
+import { DispositionsPage } from './pages/DispositionsPage';
 import { ExportsPage } from './pages/ExportsPage';
+import { LivePage } from './pages/LivePage';
 import { navigate, useLocation } from './router';
 
 const useStyles = makeStyles({
@@ -40,7 +43,13 @@ const useStyles = makeStyles({
     fontSize: tokens.fontSizeBase500,
     marginRight: 'auto',
   },
-  body: { display: 'flex', flex: 1, flexWrap: 'wrap' },
+  body: {
+    display: 'flex',
+    flex: 1,
+    flexWrap: 'wrap',
+    // Wrapped (narrow), the lines keep their own height: no stretched gap under the tabs.
+    '@media (max-width: 720px)': { alignContent: 'flex-start' },
+  },
   nav: {
     padding: '8px',
     borderRight: `1px solid ${tokens.colorNeutralStroke2}`,
@@ -65,6 +74,9 @@ const useStyles = makeStyles({
   },
 });
 
+// The analytics page brings the chart library: loaded only when someone opens it.
+const AnalyticsPage = lazy(() => import('./pages/AnalyticsPage'));
+
 interface PageDef {
   readonly key: string;
   readonly label: string;
@@ -74,10 +86,13 @@ interface PageDef {
 /** What each role is offered; the server still decides every request. */
 const PAGES: readonly PageDef[] = [
   { key: 'calls', label: 'Calls', roles: ['admin'] },
+  { key: 'analytics', label: 'Analytics', roles: ['admin'] },
   { key: 'mediahosts', label: 'Media hosts', roles: ['operator'] },
+  { key: 'live', label: 'Live', roles: ['complianceOfficer', 'supervisor'] },
   { key: 'search', label: 'Search', roles: ['complianceOfficer', 'auditor', 'supervisor'] },
   { key: 'holds', label: 'Holds', roles: ['admin', 'complianceOfficer', 'auditor'] },
   { key: 'exports', label: 'Exports', roles: ['complianceOfficer'] },
+  { key: 'dispositions', label: 'Dispositions', roles: ['complianceOfficer'] },
   { key: 'audit', label: 'Audit', roles: ['admin', 'complianceOfficer', 'auditor'] },
   { key: 'completeness', label: 'Completeness', roles: ['admin', 'complianceOfficer', 'auditor'] },
 ];
@@ -167,8 +182,18 @@ function pageFor(
       ) : (
         <CallDetailPage api={api} callId={rest[0]} />
       );
+    case 'analytics':
+      return (
+        <Suspense fallback={<Spinner size="small" label="Loading the analytics page…" />}>
+          <AnalyticsPage api={api} />
+        </Suspense>
+      );
     case 'mediahosts':
       return <MediaHostsPage api={api} />;
+    case 'live':
+      return <LivePage api={api} />;
+    case 'dispositions':
+      return <DispositionsPage api={api} />;
     case 'search':
       return rest[0] !== undefined && rest[1] !== undefined ? (
         <InteractionPage api={api} tenantId={rest[0]} interactionId={rest[1]} session={session} />

@@ -1,12 +1,13 @@
 /** Starts dispositions and raises approval decisions through the Durable Functions client. */
-import type { DurableClient } from 'durable-functions';
+import { OrchestrationRuntimeStatus, type DurableClient } from 'durable-functions';
 import {
   ArchiveEventNames,
+  dispositionInstancePrefix,
   ArchiveOrchestratorNames,
   type DispositionDecision,
   type DispositionInput,
 } from '../domain/archive-names';
-import type { DispositionEvents } from '../http/archive-admin.http';
+import type { DispositionEvents, WaitingDisposition } from '../http/archive-admin.http';
 import type { DispositionStarter } from '../timers/retention-sweep.timer';
 
 const notFound = /404|No instance with ID|not found/i;
@@ -50,6 +51,35 @@ export class DurableDispositionClient implements DispositionStarter, Disposition
     if (!ACTIVE.has(String(status.runtimeStatus))) return undefined;
     const input = status.input as Partial<DispositionInput> | undefined;
     return typeof input?.requestedBy === 'string' ? input.requestedBy : undefined;
+  }
+
+  async listWaiting(tenantId: string): Promise<readonly WaitingDisposition[]> {
+    const prefix = dispositionInstancePrefix(tenantId);
+    const running = await this.client.getStatusBy({
+      runtimeStatus: [OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Pending],
+    });
+    const out: WaitingDisposition[] = [];
+    for (const instance of running) {
+      if (instance.name !== ArchiveOrchestratorNames.disposition) continue;
+      if (!instance.instanceId.startsWith(prefix)) continue;
+      // The list may leave inputs out (Azure's default); the instance's own status has it.
+      const status = await this.client.getStatus(instance.instanceId, {
+        showHistory: false,
+        showInput: true,
+      });
+      const input = status?.input as Partial<DispositionInput> | undefined;
+      if (input?.tenantId !== tenantId || input.mode !== 'approval') continue;
+      if (typeof input.interactionId !== 'string' || typeof input.requestedBy !== 'string')
+        continue;
+      out.push({
+        instanceId: instance.instanceId,
+        tenantId,
+        interactionId: input.interactionId,
+        requestedBy: input.requestedBy,
+        requestedAt: new Date(instance.createdTime).toISOString(),
+      });
+    }
+    return out;
   }
 
   async raiseDecision(instanceId: string, decision: DispositionDecision): Promise<boolean> {

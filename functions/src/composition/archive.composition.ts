@@ -224,9 +224,10 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     manifestPublicKeyPem: keys.manifestPublicKeyPem,
     clock,
   });
+  const callLog = new TablesInteractionStore(tables);
   const completeness = createCompletenessActivities({
     records,
-    invites: new TablesInteractionStore(tables),
+    invites: callLog,
     ledgerSigningKey: keys.ledgerSigner,
     clock,
   });
@@ -257,6 +258,11 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
       : { operatorTenantId: archive.operatorTenantId }),
   });
 
+  const liveCallLocator = new StoreLiveCallLocator(
+    callLog,
+    new TablesMediaHostRegistry(tables),
+    records,
+  );
   registerArchive({
     archive: archiveService,
     exports,
@@ -269,6 +275,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
         ? {}
         : { operatorTenantId: archive.operatorTenantId }),
       records,
+      callLog,
       holds,
       ledger,
       blobs,
@@ -295,15 +302,12 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     },
     liveListen: {
       access: adminAccess,
-      calls: new StoreLiveCallLocator(
-        new TablesInteractionStore(tables),
-        new TablesMediaHostRegistry(tables),
-        records,
-      ),
+      calls: liveCallLocator,
       listenKey: archive.liveListenKey,
       clock,
       newId: randomUUID,
     },
+    liveCalls: { access: adminAccess, interactions: callLog, calls: liveCallLocator },
     checkpoint: createLedgerCheckpointJob({ ledger, signingKey: keys.ledgerSigner, clock }),
     retentionSchedule: archive.retentionSchedule,
     checkpointSchedule: archive.checkpointSchedule,

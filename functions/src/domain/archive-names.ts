@@ -60,7 +60,12 @@ export type DisposeOutcome =
 
 /** One disposition instance per interaction (≤ 100 chars, no `/ \ # ?`). */
 export function dispositionInstanceId(tenantId: string, interactionId: string): string {
-  return `disp-${sanitizeKey(tenantId).slice(0, 40)}-${sanitizeKey(interactionId).slice(0, 50)}`;
+  return `${dispositionInstancePrefix(tenantId)}${sanitizeKey(interactionId).slice(0, 50)}`;
+}
+
+/** What every disposition instance id of a tenant starts with. */
+export function dispositionInstancePrefix(tenantId: string): string {
+  return `disp-${sanitizeKey(tenantId).slice(0, 40)}-`;
 }
 
 /** What an export package holds: a search query or a legal hold's scope. */

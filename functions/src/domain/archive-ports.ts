@@ -5,7 +5,9 @@
 import type { CustodyConfigurationState } from './custody-configuration';
 import type {
   DispositionMode,
+  InteractionParticipant,
   InteractionRecord,
+  InteractionStream,
   LedgerCheckpoint,
   LedgerEntry,
   LedgerEntryDraft,
@@ -62,6 +64,13 @@ export interface ArchiveSearchQuery {
   readonly to?: string;
   readonly type?: string;
   readonly callChainId?: string;
+  readonly direction?: string;
+  readonly outcome?: string;
+  /** Digits the PSTN number contains (punctuation ignored). */
+  readonly dialedNumber?: string;
+  readonly originNumber?: string;
+  /** Custom business data: a member (`key`) or any member whose text contains `value`. */
+  readonly customData?: { readonly key?: string; readonly value: string };
   readonly interactionIds?: readonly string[];
   readonly isDeletedIncluded?: boolean;
   /** Default 100, at most 1000. */
@@ -83,6 +92,22 @@ export interface ArchiveRecordStore {
   /** Active records whose expiry is at or before `now`, whatever day they expired (catch-up). */
   listExpired(now: Date): AsyncIterable<ArchiveRecord>;
   search(query: ArchiveSearchQuery): AsyncIterable<ArchiveRecord>;
+}
+
+/**
+ * The recorder's own log of every invite it received (its interactions tables), failed and busy
+ * ones included, with each call's participants and stored streams: what analytics counts and what
+ * a participant search reads.
+ */
+export interface CallLog {
+  /** Every invite of the tenant received in [from, to). */
+  invitedBetween(period: {
+    readonly from: string;
+    readonly to: string;
+    readonly tenantId: string;
+  }): AsyncIterable<InteractionRecord>;
+  listParticipants(interactionId: string): Promise<readonly InteractionParticipant[]>;
+  listStreams(interactionId: string): Promise<readonly InteractionStream[]>;
 }
 
 /**

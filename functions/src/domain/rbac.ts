@@ -37,6 +37,8 @@ export const ArchiveAction = {
   listHolds: 'listHolds',
   requestDisposition: 'requestDisposition',
   decideDisposition: 'decideDisposition',
+  /** `GET archive/dispositions`: deletions waiting for a second person's decision. */
+  listDispositions: 'listDispositions',
   deleteInteraction: 'deleteInteraction',
   /** `POST archive/interactions/{tenantId}/{interactionId}/retention`: extend to another class. */
   changeRetentionClass: 'changeRetentionClass',
@@ -46,6 +48,8 @@ export const ArchiveAction = {
   subjectErasure: 'subjectErasure',
   /** `GET /api/calls*`: recorder status of the caller's tenant. */
   viewCalls: 'viewCalls',
+  /** `GET archive/analytics`: the tenant's usage and reliability, aggregated. */
+  viewAnalytics: 'viewAnalytics',
   /** `GET /api/mediahosts`: the shared fleet. */
   listMediaHosts: 'listMediaHosts',
   /** `POST /api/mediahosts/{hostId}/drain`: the shared fleet. */
@@ -60,7 +64,7 @@ export type ArchiveAction = (typeof ArchiveAction)[keyof typeof ArchiveAction];
  */
 export const RolePermissions: Readonly<Record<ArchiveRole, readonly ArchiveAction[]>> = {
   operator: ['listMediaHosts', 'drainMediaHost'],
-  admin: ['viewLedger', 'completenessReport', 'listHolds', 'viewCalls'],
+  admin: ['viewLedger', 'completenessReport', 'listHolds', 'viewCalls', 'viewAnalytics'],
   complianceOfficer: [
     'search',
     'viewMetadata',
@@ -73,6 +77,7 @@ export const RolePermissions: Readonly<Record<ArchiveRole, readonly ArchiveActio
     'listHolds',
     'requestDisposition',
     'decideDisposition',
+    'listDispositions',
     'deleteInteraction',
     'changeRetentionClass',
     'viewLedger',

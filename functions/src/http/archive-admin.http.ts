@@ -8,7 +8,7 @@
  * recorded too. A request without a valid token answers 401 and is not recorded.
  *
  * The routes live by subject: interactions, holds, exports and data subjects, governance
- * (dispositions, ledger, reports). This file holds their dependencies and assembles them.
+ * (dispositions, ledger, reports), analytics. This file holds their dependencies and assembles them.
  */
 import type { KeyUnwrapperLike } from '@attest/core';
 import type { ArchiveService } from '../archive/archive.service';
@@ -16,6 +16,7 @@ import type { CompletenessActivities } from '../activities/completeness.activiti
 import type { GdprActivities } from '../activities/gdpr.activities';
 import type {
   ArchiveRecordStore,
+  CallLog,
   Clock,
   ExportPackageStore,
   HoldStore,
@@ -30,6 +31,7 @@ import type {
 } from '../domain/archive-names';
 import type { TokenVerifier } from '../domain/token-verifier';
 import { configuredScopes, createAdminAccess, type ScopeSource } from './admin-access';
+import { createAnalyticsRoutes } from './archive-analytics.http';
 import { createExportRoutes } from './archive-exports.http';
 import { createGovernanceRoutes } from './archive-governance.http';
 import { createHoldRoutes } from './archive-holds.http';
@@ -43,6 +45,18 @@ export interface DispositionEvents {
   getRequester(instanceId: string): Promise<string | undefined>;
   /** Starts a disposition unless one is running for the interaction. */
   startIfIdle(instanceId: string, input: DispositionInput): Promise<'started' | 'alreadyRunning'>;
+  /** Dispositions of the tenant waiting for a person's decision. */
+  listWaiting(tenantId: string): Promise<readonly WaitingDisposition[]>;
+}
+
+/** A deletion waiting for a second person's decision. */
+export interface WaitingDisposition {
+  readonly instanceId: string;
+  readonly tenantId: string;
+  readonly interactionId: string;
+  /** Who asked (user object id), or `system` for the retention job. */
+  readonly requestedBy: string;
+  readonly requestedAt: string;
 }
 
 /** Timing of a disposition a person asks for (defaults: 14 days to decide, a reminder every 48 h). */
@@ -79,6 +93,8 @@ export interface ArchiveAdminDeps {
   /** The deployment's own tenant (operators); see {@link createAdminAccess}. */
   readonly operatorTenantId?: string;
   readonly records: ArchiveRecordStore;
+  /** The recorder's log of every invite (analytics, participant search). */
+  readonly callLog: CallLog;
   readonly holds: HoldStore;
   readonly ledger: LedgerStore;
   readonly blobs: RecordingBlobStore;
@@ -108,6 +124,7 @@ export function createArchiveAdminHandlers(deps: ArchiveAdminDeps) {
     ...createHoldRoutes(deps, access),
     ...createGovernanceRoutes(deps, access),
     ...createExportRoutes(deps, access),
+    ...createAnalyticsRoutes(deps, access),
   };
 }
 export type ArchiveAdminHandlers = ReturnType<typeof createArchiveAdminHandlers>;

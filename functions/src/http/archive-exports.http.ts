@@ -11,7 +11,7 @@ import {
 } from '@attest/core';
 import { z } from 'zod';
 import type { ExportJobRequest } from '../domain/archive-names';
-import { parseSearchQuery } from '../domain/archive-search';
+import { parseSearchQuery, SELECTION_PARAMETERS } from '../domain/archive-search';
 import type { ArchiveAction, Principal } from '../domain/rbac';
 import {
   accessEntry,
@@ -107,7 +107,13 @@ export function createExportRoutes(deps: Deps, access: AdminAccess) {
       if ((holdId === undefined) === (rawQuery === undefined))
         throw badRequest('give exactly one of query or holdId');
       const params = new URLSearchParams();
-      for (const [k, v] of Object.entries(rawQuery ?? {})) params.set(k, String(v));
+      for (const [k, v] of Object.entries(rawQuery ?? {})) {
+        if (!(SELECTION_PARAMETERS as readonly string[]).includes(k))
+          throw badRequest(
+            `query.${k.slice(0, 40)} cannot select an export (use: ${SELECTION_PARAMETERS.join(', ')}; or a hold)`,
+          );
+        params.set(k, String(v));
+      }
       const { query, problems } = parseSearchQuery(params, principal.tenantId);
       if (problems.length > 0) throw badRequest(problems.join('; '));
       const subject = { type: LedgerSubjectType.export, id: holdId ?? 'query' };

@@ -1,11 +1,12 @@
 /**
- * Archive routes of governance: disposition decisions, the ledger view and the completeness
+ * Archive routes of governance: dispositions waiting and their decisions, the ledger view and the completeness
  * report, each within the caller's tenant. The ledger is one chain for the deployment; a tenant
  * sees its own entries whole and every other entry redacted to what links the chain.
  */
 import { entryForTenant, LedgerEntryKind, LedgerSubjectType } from '@attest/core';
 import { z } from 'zod';
 import { dispositionInstanceId, type DispositionDecision } from '../domain/archive-names';
+import { authorize } from '../domain/rbac';
 import { accessEntry, deniedOutcome, refusalOf, type AdminAccess } from './admin-access';
 import type { ArchiveAdminDeps } from './archive-admin.http';
 import { interactionSubject, loadRecord, targetOf } from './archive-scope';
@@ -62,6 +63,37 @@ export function createGovernanceRoutes(deps: Deps, access: AdminAccess) {
           subjectId: record.interaction.interactionId,
           details: { action: 'decideDisposition', decisionId: payload.decisionId, requestedBy },
         },
+      };
+    }),
+
+    /**
+     * GET archive/dispositions: deletions of the caller's tenant waiting for a decision, those in
+     * the caller's scope only, each saying whether the caller may decide it (never their own).
+     */
+    listDispositions: access.route('listDispositions', async (_request, principal) => {
+      const subject = { type: LedgerSubjectType.query, id: 'dispositions' };
+      const refusal = refusalOf(principal, 'listDispositions', subject);
+      if (refusal !== undefined) return refusal;
+      const items = [];
+      for (const waiting of await deps.dispositions.listWaiting(principal.tenantId)) {
+        const record = await deps.records.get(principal.tenantId, waiting.interactionId);
+        if (record === undefined) continue;
+        if (!authorize(principal, 'listDispositions', targetOf(record)).isAllowed) continue;
+        const isOwnRequest = waiting.requestedBy === principal.userId;
+        items.push({
+          ...waiting,
+          interaction: record.interaction,
+          retentionClass: record.interaction.retentionClass,
+          isOwnRequest,
+          canDecide:
+            !isOwnRequest && authorize(principal, 'decideDisposition', targetOf(record)).isAllowed,
+        });
+      }
+      return {
+        response: { status: 200, jsonBody: { items, count: items.length } },
+        entry: accessEntry(principal, 'listDispositions', 'allowed', subject, {
+          resultCount: items.length,
+        }),
       };
     }),
 

@@ -2,11 +2,27 @@
  * Archive routes on interactions: search, metadata, media (playback and download) and deletion.
  * Every read is within the caller's tenant (see archive-scope.ts).
  */
-import { canonicalJson, ErrorCode, LedgerEntryKind, LedgerSubjectType } from '@attest/core';
+import {
+  canonicalJson,
+  ErrorCode,
+  holdMatches,
+  isHoldActive,
+  LedgerEntryKind,
+  LedgerSubjectType,
+} from '@attest/core';
 import { z } from 'zod';
 import { readPlaintextStream, readStoredManifest } from '../adapters/archive-media-reader';
 import { dispositionInstanceId } from '../domain/archive-names';
-import { parseSearchQuery, SEARCH_PARAMETERS } from '../domain/archive-search';
+import {
+  DEFAULT_SEARCH_LIMIT,
+  matchesParticipant,
+  MAX_SEARCH_SCAN,
+  parseSearchQuery,
+  parseSearchView,
+  SEARCH_PARAMETERS,
+  searchCounts,
+  sortInteractions,
+} from '../domain/archive-search';
 import { authorize, type ArchiveAction } from '../domain/rbac';
 import { accessEntry, refusalOf, type AdminAccess } from './admin-access';
 import type { ArchiveAdminDeps } from './archive-admin.http';
@@ -22,7 +38,15 @@ const changeRetentionClassBody = z.strictObject({
 
 type Deps = Pick<
   ArchiveAdminDeps,
-  'records' | 'blobs' | 'kekPrivateKey' | 'archive' | 'dispositions' | 'manualDisposition'
+  | 'records'
+  | 'callLog'
+  | 'holds'
+  | 'clock'
+  | 'blobs'
+  | 'kekPrivateKey'
+  | 'archive'
+  | 'dispositions'
+  | 'manualDisposition'
 >;
 
 const DAY_IN_MS = 86_400_000;
@@ -33,26 +57,70 @@ const DEFAULT_MANUAL_DISPOSITION = {
 
 export function createInteractionRoutes(deps: Deps, access: AdminAccess) {
   return {
-    /** GET archive/interactions?recordedUserId&from&to&type&callChainId&limit */
+    /**
+     * GET archive/interactions?recordedUserId&from&to&type&callChainId&direction&outcome
+     * &dialedNumber&originNumber&customData&participant&holdState&sort&order&offset&limit:
+     * one page (`limit`, default 100) of the matches in the caller's scope, sorted, with the
+     * number of matches and their counts by outcome, type and direction.
+     */
     search: access.route(
       'search',
       async (request, principal) => {
         const { query, problems } = parseSearchQuery(request.query, principal.tenantId);
+        const { view, problems: viewProblems } = parseSearchView(request.query);
         const subject = { type: LedgerSubjectType.query, id: 'search' };
-        if (problems.length > 0) throw badRequest(problems.join('; '));
+        if (problems.length + viewProblems.length > 0)
+          throw badRequest([...problems, ...viewProblems].join('; '));
         const refusal = refusalOf(principal, 'search', subject);
         if (refusal !== undefined) return refusal;
-        const items = [];
-        for await (const record of deps.records.search(query)) {
-          if (authorize(principal, 'search', targetOf(record)).isAllowed)
-            items.push(record.interaction);
+        const now = deps.clock.now();
+        const activeHolds =
+          view.holdState === undefined
+            ? []
+            : (await deps.holds.list(principal.tenantId)).filter((h) => isHoldActive(h, now));
+        const matched = [];
+        let scanned = 0;
+        for await (const record of deps.records.search({ ...query, limit: MAX_SEARCH_SCAN })) {
+          scanned += 1;
+          if (!authorize(principal, 'search', targetOf(record)).isAllowed) continue;
+          const { interaction } = record;
+          if (view.holdState !== undefined) {
+            const isHeld = activeHolds.some((h) => holdMatches(h, interaction));
+            if (isHeld !== (view.holdState === 'held')) continue;
+          }
+          if (
+            view.participant !== undefined &&
+            !matchesParticipant(
+              await deps.callLog.listParticipants(interaction.interactionId),
+              view.participant,
+            )
+          )
+            continue;
+          matched.push(interaction);
         }
-        const queryJson = JSON.parse(canonicalJson(query)) as Record<string, unknown>;
+        const pageSize = query.limit ?? DEFAULT_SEARCH_LIMIT;
+        const items = sortInteractions(matched, view).slice(view.offset, view.offset + pageSize);
+        const queryJson = JSON.parse(canonicalJson({ ...query, ...view })) as Record<
+          string,
+          unknown
+        >;
         return {
-          response: { status: 200, jsonBody: { items, count: items.length } },
+          response: {
+            status: 200,
+            jsonBody: {
+              items,
+              count: matched.length,
+              offset: view.offset,
+              limit: pageSize,
+              sort: view.sort,
+              order: view.order,
+              isTruncated: scanned >= MAX_SEARCH_SCAN,
+              counts: searchCounts(matched),
+            },
+          },
           entry: accessEntry(principal, 'search', 'allowed', subject, {
             query: queryJson,
-            resultCount: items.length,
+            resultCount: matched.length,
           }),
         };
       },

@@ -12,6 +12,7 @@ import { DurableExportJobs, type ExportJobSettings } from '../adapters/durable-e
 import { ArchiveActivityNames, ArchiveOrchestratorNames } from '../domain/archive-names';
 import type { ArchiveAdminDeps, ArchiveAdminHandlers } from '../http/archive-admin.http';
 import { createArchiveAdminHandlers } from '../http/archive-admin.http';
+import { createLiveCallsHandler, type LiveCallsDeps } from '../http/live-calls.http';
 import { createLiveListenHandler, type LiveListenOptions } from '../http/live-listen.http';
 import { dispositionOrchestrator } from '../orchestrators/disposition.orchestrator';
 import { exportPackageOrchestrator } from '../orchestrators/export-package.orchestrator';
@@ -28,6 +29,8 @@ export interface ArchiveRegistrationDeps {
   readonly sweep: Omit<RetentionSweepDeps, 'starter'>;
   /** `POST archive/calls/{callId}/listen` (live listen-in). */
   readonly liveListen: LiveListenOptions;
+  /** `GET archive/live` (the calls a caller may listen in to). */
+  readonly liveCalls: LiveCallsDeps;
   readonly checkpoint: () => Promise<unknown>;
   readonly retentionSchedule: string;
   readonly checkpointSchedule: string;
@@ -78,6 +81,13 @@ const routes: readonly {
     method: 'POST',
     handler: 'decideDisposition',
   },
+  {
+    name: 'archiveListDispositions',
+    route: 'archive/dispositions',
+    method: 'GET',
+    handler: 'listDispositions',
+  },
+  { name: 'archiveAnalytics', route: 'archive/analytics', method: 'GET', handler: 'analytics' },
   { name: 'archiveViewLedger', route: 'archive/ledger', method: 'GET', handler: 'viewLedger' },
   {
     name: 'archiveCompleteness',
@@ -177,11 +187,18 @@ export function registerArchive(deps: ArchiveRegistrationDeps): void {
     authLevel: 'anonymous',
     handler: createLiveListenHandler(deps.liveListen),
   });
+  app.http('archiveLiveCalls', {
+    route: 'archive/live',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    handler: createLiveCallsHandler(deps.liveCalls),
+  });
 
   // Routes that start or follow orchestrations get the durable client of their invocation.
   const durableRoutes = new Set<keyof ArchiveAdminHandlers>([
     'deleteInteraction',
     'decideDisposition',
+    'listDispositions',
     'export',
     'exportStatus',
     'exportDownload',
@@ -211,6 +228,7 @@ export function registerArchive(deps: ArchiveRegistrationDeps): void {
         raiseDecision: noDurableClient,
         getRequester: noDurableClient,
         startIfIdle: noDurableClient,
+        listWaiting: noDurableClient,
       },
       exportJobs: { start: noDurableClient, status: noDurableClient },
     });

@@ -5,6 +5,7 @@
  */
 import {
   Badge,
+  Button,
   Field,
   Input,
   Table,
@@ -27,7 +28,14 @@ import { sha256Hex } from '../verify';
 
 const useStyles = makeStyles({
   filters: { display: 'flex', gap: '12px', flexWrap: 'wrap', alignItems: 'end' },
+  state: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
+  details: { minWidth: '18rem', overflowWrap: 'anywhere' },
+  id: { overflowWrap: 'anywhere', minWidth: '8rem' },
+  nowrap: { whiteSpace: 'nowrap' },
 });
+
+/** Rows shown at first, and added by each "Show more". */
+const ROWS = 100;
 
 interface Entry {
   readonly seq: number;
@@ -83,6 +91,7 @@ export function AuditPage(props: { api: Api }) {
   const styles = useStyles();
   const load = useLoad(() => loadLedger(props.api), []);
   const [filter, setFilter] = useState({ actor: '', kind: '', subject: '', since: '' });
+  const [shown, setShown] = useState(ROWS);
   const set = (name: keyof typeof filter) => (_: unknown, d: { value: string }) =>
     setFilter((f) => ({ ...f, [name]: d.value }));
   const sinceMs = filter.since === '' ? undefined : Date.parse(filter.since);
@@ -100,66 +109,64 @@ export function AuditPage(props: { api: Api }) {
         isEmpty={(d) => d.entries.length === 0}
         empty="The ledger has no entries yet."
       >
-        {(data) => (
-          <>
-            <div data-testid="chain-state">
-              {data.problems.length === 0 ? (
-                <Badge color="success">Chain intact</Badge>
-              ) : (
-                <Badge color="danger">Chain broken</Badge>
-              )}{' '}
-              <Text>
-                {data.problems.length === 0
-                  ? `${data.entries.length} entries checked in this browser: every hash and link holds.`
-                  : data.problems.slice(0, 5).join('; ')}
+        {(data) => {
+          const matching = data.entries.filter(matches).reverse();
+          return (
+            <>
+              <div data-testid="chain-state" className={styles.state}>
+                {data.problems.length === 0 ? (
+                  <Badge color="success">Chain intact</Badge>
+                ) : (
+                  <Badge color="danger">Chain broken</Badge>
+                )}{' '}
+                <Text>
+                  {data.problems.length === 0
+                    ? `${data.entries.length} entries checked in this browser: every hash and link holds.`
+                    : data.problems.slice(0, 5).join('; ')}
+                </Text>
+              </div>
+              <Text data-testid="checkpoint">
+                {data.latest === undefined
+                  ? 'No signed checkpoint yet (the checkpoint timer signs the head every hour).'
+                  : `Latest signed checkpoint: entry ${data.latest.seq} at ${formatTime(data.latest.at)}, ${data.latest.alg} key ${data.latest.keyId.slice(0, 16)}…`}
               </Text>
-            </div>
-            <Text data-testid="checkpoint">
-              {data.latest === undefined
-                ? 'No signed checkpoint yet (the checkpoint timer signs the head every hour).'
-                : `Latest signed checkpoint: entry ${data.latest.seq} at ${formatTime(data.latest.at)}, ${data.latest.alg} key ${data.latest.keyId.slice(0, 16)}…`}
-            </Text>
-            <div className={styles.filters} role="search" aria-label="Filter the ledger">
-              <Field label="Actor">
-                <Input value={filter.actor} onChange={set('actor')} />
-              </Field>
-              <Field label="Kind">
-                <Input value={filter.kind} onChange={set('kind')} />
-              </Field>
-              <Field label="Subject">
-                <Input value={filter.subject} onChange={set('subject')} />
-              </Field>
-              <Field label="Since">
-                <Input type="datetime-local" value={filter.since} onChange={set('since')} />
-              </Field>
-            </div>
-            <div style={{ overflowX: 'auto' }}>
-              <Table aria-label="Ledger entries" size="small">
-                <TableHeader>
-                  <TableRow>
-                    <TableHeaderCell>#</TableHeaderCell>
-                    <TableHeaderCell>Time</TableHeaderCell>
-                    <TableHeaderCell>Kind</TableHeaderCell>
-                    <TableHeaderCell>Actor</TableHeaderCell>
-                    <TableHeaderCell>Subject</TableHeaderCell>
-                    <TableHeaderCell>Details</TableHeaderCell>
-                  </TableRow>
-                </TableHeader>
-                <TableBody>
-                  {data.entries
-                    .filter(matches)
-                    .reverse()
-                    .slice(0, 500)
-                    .map((e) => (
+              <div className={styles.filters} role="search" aria-label="Filter the ledger">
+                <Field label="Actor">
+                  <Input value={filter.actor} onChange={set('actor')} />
+                </Field>
+                <Field label="Kind">
+                  <Input value={filter.kind} onChange={set('kind')} />
+                </Field>
+                <Field label="Subject">
+                  <Input value={filter.subject} onChange={set('subject')} />
+                </Field>
+                <Field label="Since">
+                  <Input type="datetime-local" value={filter.since} onChange={set('since')} />
+                </Field>
+              </div>
+              <div style={{ overflowX: 'auto' }}>
+                <Table aria-label="Ledger entries" size="small">
+                  <TableHeader>
+                    <TableRow>
+                      <TableHeaderCell>#</TableHeaderCell>
+                      <TableHeaderCell>Time</TableHeaderCell>
+                      <TableHeaderCell>Kind</TableHeaderCell>
+                      <TableHeaderCell>Actor</TableHeaderCell>
+                      <TableHeaderCell>Subject</TableHeaderCell>
+                      <TableHeaderCell>Details</TableHeaderCell>
+                    </TableRow>
+                  </TableHeader>
+                  <TableBody>
+                    {matching.slice(0, shown).map((e) => (
                       <TableRow key={e.seq}>
                         <TableCell>{e.seq}</TableCell>
-                        <TableCell>{formatTime(e.at)}</TableCell>
+                        <TableCell className={styles.nowrap}>{formatTime(e.at)}</TableCell>
                         <TableCell>{e.kind}</TableCell>
-                        <TableCell>{e.actor}</TableCell>
-                        <TableCell>
+                        <TableCell className={styles.id}>{e.actor}</TableCell>
+                        <TableCell className={styles.id}>
                           {e.subjectType} {e.subjectId}
                         </TableCell>
-                        <TableCell>
+                        <TableCell className={styles.details}>
                           {Object.entries(e.details)
                             .filter(([k]) => k !== 'roles')
                             .map(
@@ -169,11 +176,21 @@ export function AuditPage(props: { api: Api }) {
                         </TableCell>
                       </TableRow>
                     ))}
-                </TableBody>
-              </Table>
-            </div>
-          </>
-        )}
+                  </TableBody>
+                </Table>
+              </div>
+              <div className={styles.state}>
+                <Text role="status">
+                  Showing {Math.min(shown, matching.length)} of {matching.length} matching entries,
+                  newest first.
+                </Text>
+                {shown < matching.length ? (
+                  <Button onClick={() => setShown((n) => n + ROWS)}>Show more</Button>
+                ) : null}
+              </div>
+            </>
+          );
+        }}
       </Loaded>
     </>
   );

@@ -3,6 +3,7 @@ import { Button, Field, Input, Text, Title2, makeStyles } from '@fluentui/react-
 import { useState } from 'react';
 import type { Api } from '../api';
 import { Loaded } from '../components/State';
+import { saveFile } from '../download';
 import { formatTime } from '../format';
 import { useLoad } from '../load';
 
@@ -30,16 +31,11 @@ export function CompletenessPage(props: { api: Api }) {
       ),
     [period.from, period.to],
   );
-  const download = (data: unknown) => {
-    const url = URL.createObjectURL(
+  const download = (data: unknown) =>
+    saveFile(
       new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }),
+      `completeness-${period.from}-${period.to}.json`,
     );
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `completeness-${period.from}-${period.to}.json`;
-    a.click();
-    URL.revokeObjectURL(url);
-  };
   return (
     <>
       <Title2 as="h1">Completeness report</Title2>

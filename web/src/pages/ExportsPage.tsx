@@ -1,6 +1,6 @@
 /**
- * Exports: start one for a search or a hold and watch its progress. The package is written on
- * the server (ATTEST_ARCHIVE_EXPORT_DIR) for `attest verify`.
+ * Exports: start one for a search or a hold, watch its progress and download the package (the
+ * server audits the download) to check it with `attest verify`.
  */
 import {
   Button,
@@ -17,12 +17,21 @@ import {
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Api } from '../api';
 import { Failure } from '../components/State';
+import { saveFile } from '../download';
 import { useLoad } from '../load';
 import type { Hold } from '../types';
 
 const useStyles = makeStyles({
   form: { display: 'flex', gap: '12px', flexWrap: 'wrap', alignItems: 'end' },
+  progress: { display: 'flex', flexDirection: 'column', gap: '8px', alignItems: 'start' },
+  heading: { overflowWrap: 'anywhere' },
 });
+
+/** `attachment; filename="x.zip"` → `x.zip`. */
+function fileNameOf(disposition: string | null, fallback: string): string {
+  const match = /filename="?([^";]+)"?/i.exec(disposition ?? '');
+  return match?.[1] ?? fallback;
+}
 
 interface ExportStatus {
   readonly exportId: string;
@@ -77,6 +86,21 @@ export function ExportsPage(props: { api: Api }) {
       setError(e as Error);
     }
   };
+  const download = async (id: string) => {
+    setError(undefined);
+    try {
+      const response = await props.api.request(
+        'GET',
+        `/api/archive/exports/${encodeURIComponent(id)}/download`,
+      );
+      saveFile(
+        await response.blob(),
+        fileNameOf(response.headers.get('content-disposition'), `attest-export-${id}.zip`),
+      );
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
   const activeHolds =
     holds.state === 'ready' ? holds.data.items.filter((h) => h.releasedAt === undefined) : [];
   const p = status?.progress;
@@ -117,17 +141,24 @@ export function ExportsPage(props: { api: Api }) {
       {exportId === undefined ? (
         <Text>No export started from this page yet.</Text>
       ) : (
-        <section aria-label="Export progress">
-          <Title3 as="h2">Export {exportId}</Title3>
+        <section aria-label="Export progress" className={styles.progress}>
+          <Title3 as="h2" className={styles.heading}>
+            Export {exportId}
+          </Title3>
           <Text role="status" data-testid="export-state">
             {status === undefined
               ? 'Starting…'
               : status.state === 'running'
                 ? `Running: ${p?.phase ?? 'working'} ${p?.done ?? 0} of ${p?.total ?? '?'}`
                 : status.state === 'completed'
-                  ? `Completed: the package is at ${String(status.result?.outputDir ?? 'the export folder')} on the server; check it with attest verify.`
+                  ? `Completed: ${String(status.result?.interactionCount ?? 'its')} interactions. Download the package and check it with attest verify.`
                   : `Failed: ${status.error ?? 'see the service logs'}. Start it again with the same id to resume.`}
           </Text>
+          {status?.state === 'completed' ? (
+            <Button appearance="primary" onClick={() => void download(exportId)}>
+              Download the package
+            </Button>
+          ) : null}
           {status?.state === 'running' ? (
             <ProgressBar
               value={p?.total ? (p.done ?? 0) / p.total : undefined}
