@@ -21,6 +21,9 @@ import {
   startPortalStack,
   type PortalStack,
 } from './support/portal-stack';
+import { scenarios } from './support/scenarios';
+
+type Scenarios = ReturnType<typeof scenarios>;
 
 jest.setTimeout(180_000);
 
@@ -28,59 +31,17 @@ jest.setTimeout(180_000);
 const audioPastExpression = (seconds: number) =>
   `[...document.querySelectorAll('audio')].some((a) => a.currentTime > ${seconds})`;
 
-interface CallView {
-  interaction?: {
-    interactionId: string;
-    outcome: string;
-    mediaSessionId?: string;
-    sealedAt?: string;
-  };
-  orchestration?: { runtimeStatus: string };
-}
-
 describe('portal in the browser', () => {
   let portal: PortalStack;
   let recordedCallId: string;
   let recordedInteractionId: string;
   let failedCallId: string;
 
-  const startCall = async (spec: Record<string, unknown>): Promise<string> => {
-    const started = await portal.stack.control<{ conversationId: string }>('POST', '/_sim/calls', {
-      tenantId: TENANT,
-      ...spec,
-    });
-    expect(started.status).toBe(201);
-    return started.body.conversationId;
-  };
-  const legOf = async (
-    conversationId: string,
-    predicate: (l: { callId: string; recordingStatus: string; state: string }) => boolean,
-  ) =>
-    waitFor(
-      async () => {
-        const outcome = await portal.stack.control<{
-          legs: { callId: string; recordingStatus: string; state: string }[];
-        }>('GET', `/_sim/calls/${conversationId}`);
-        return outcome.body.legs.find(predicate);
-      },
-      'a call leg',
-      30_000,
-    );
-  const callView = async (callId: string) =>
-    portal.stack.api<CallView>('GET', `/api/calls/${encodeURIComponent(callId)}`, {
-      token: portal.adminToken,
-    });
-  const finished = (callId: string) =>
-    waitFor(
-      async () => {
-        const view = await callView(callId);
-        return view.status === 200 && view.body.orchestration?.runtimeStatus === 'Completed'
-          ? view.body
-          : undefined;
-      },
-      `call ${callId} to finish`,
-      60_000,
-    );
+  let startCall: Scenarios['startCall'];
+  let legOf: Scenarios['legOf'];
+  let callView: Scenarios['callView'];
+  let finished: Scenarios['finished'];
+  let sealed: Scenarios['sealed'];
 
   // Storage of its own: the suite places calls (one answered busy) that the recorder suites'
   // tenant-wide call lists in the shared emulator must not see.
@@ -92,6 +53,7 @@ describe('portal in the browser', () => {
     sharedConnection = process.env.ATTEST_TEST_STORAGE_CONNECTION;
     process.env.ATTEST_TEST_STORAGE_CONNECTION = storage.connectionString;
     portal = await startPortalStack();
+    ({ startCall, legOf, callView, finished, sealed } = scenarios(portal));
     // Real-time media: platform timestamps then follow the wall clock that gaps are measured in.
     expect(
       (await portal.stack.control('PATCH', '/_sim/behaviour', { mediaPacing: 'realtime' })).status,
@@ -146,11 +108,7 @@ describe('portal in the browser', () => {
     expect(`${resumed.status} ${await resumed.text()}`).toMatch(/^2/);
     const view = await finished(recordedCallId);
     recordedInteractionId = view.interaction!.interactionId;
-    await waitFor(
-      async () => ((await callView(recordedCallId)).body.interaction?.sealedAt ? true : undefined),
-      'the seal',
-      60_000,
-    );
+    await sealed(recordedCallId);
 
     // A call no media host could take: drained, the recorder answers busy.
     const hostId = portal.stack.media!.hostId;
@@ -197,10 +155,18 @@ describe('portal in the browser', () => {
   it('signs in each role through the simulated Entra and offers only its pages', async () => {
     const expected: Record<string, string[]> = {
       [PORTAL_USERS.operator]: ['Media hosts'],
-      [PORTAL_USERS.admin]: ['Calls', 'Search', 'Holds', 'Audit', 'Completeness'],
-      [PORTAL_USERS.officer]: ['Search', 'Holds', 'Exports', 'Audit', 'Completeness'],
+      [PORTAL_USERS.admin]: ['Calls', 'Analytics', 'Search', 'Holds', 'Audit', 'Completeness'],
+      [PORTAL_USERS.officer]: [
+        'Live',
+        'Search',
+        'Holds',
+        'Exports',
+        'Dispositions',
+        'Audit',
+        'Completeness',
+      ],
       [PORTAL_USERS.auditor]: ['Search', 'Holds', 'Audit', 'Completeness'],
-      [PORTAL_USERS.supervisor]: ['Search'],
+      [PORTAL_USERS.supervisor]: ['Live', 'Search'],
     };
     for (const [userId, tabs] of Object.entries(expected)) {
       const page = await signIn(portal, userId);
@@ -396,6 +362,9 @@ describe('portal in the browser', () => {
     await page.getByTestId('chain-state').waitFor({ timeout: 60_000 });
     await expect(page.getByTestId('chain-state').innerText()).resolves.toContain('Chain intact');
     await page.getByLabel('Actor').fill(PORTAL_USERS.officer);
+    // The page shows the newest entries first, a hundred at a time.
+    const more = page.getByRole('button', { name: 'Show more' });
+    while ((await more.count()) > 0) await more.click();
     const rows = await page
       .getByRole('table', { name: 'Ledger entries' })
       .getByRole('row')

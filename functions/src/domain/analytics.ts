@@ -250,10 +250,9 @@ export function buildAnalytics(
 
 const csvCell = (value: string | number | undefined): string => {
   if (value === undefined) return '';
+  // Every text cell is a day or a `type:`/`outcome:` header: none can start a formula.
   const text = String(value);
-  // Spreadsheet formula injection: a cell never starts with = + - @ as text.
-  const safe = /^[=+\-@]/.test(text) && typeof value === 'string' ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 };
 
 /** One row per day, with a column per type and outcome seen in the period. */

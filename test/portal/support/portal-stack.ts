@@ -27,6 +27,7 @@ export const PORTAL_USERS = {
   auditor: '22222222-0000-4000-8000-0000000000b2',
   supervisor: '22222222-0000-4000-8000-0000000000b3',
   outOfScopeOfficer: '22222222-0000-4000-8000-0000000000b4',
+  secondOfficer: '22222222-0000-4000-8000-0000000000b6',
 } as const;
 
 const extraUsers: DirectoryUser[] = [
@@ -53,6 +54,12 @@ const extraUsers: DirectoryUser[] = [
     displayName: 'Supervisor',
     userPrincipalName: 'supervisor@fabrikam.example',
     portalRoles: ['supervisor'],
+  },
+  {
+    id: PORTAL_USERS.secondOfficer,
+    displayName: 'Second Officer',
+    userPrincipalName: 'officer2@fabrikam.example',
+    portalRoles: ['complianceOfficer'],
   },
   {
     id: PORTAL_USERS.outOfScopeOfficer,
@@ -98,6 +105,7 @@ export async function startPortalStack(): Promise<PortalStack> {
       }),
       ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({
         [PORTAL_USERS.officer]: ['*'],
+        [PORTAL_USERS.secondOfficer]: ['*'],
         [PORTAL_USERS.supervisor]: ['g-traders'],
         [PORTAL_USERS.outOfScopeOfficer]: ['g-sales'],
       }),

@@ -21,6 +21,7 @@ import {
 import { useEffect, useRef, useState } from 'react';
 import { ApiError, type Api } from '../api';
 import type { Session } from '../auth';
+import { RequestDeletion } from '../components/RequestDeletion';
 import { Loaded } from '../components/State';
 import { Player, type Lane } from '../components/Player';
 import { between, formatDuration, formatTime } from '../format';
@@ -258,6 +259,9 @@ export function InteractionPage(props: {
                 {state}; retention {i.retentionClass ?? '—'} until {formatTime(i.expiresAt)}
               </Text>
             </div>
+            {props.session.roles.includes('complianceOfficer') && state !== 'deleted' ? (
+              <RequestDeletion api={props.api} path={base} />
+            ) : null}
           </Card>
         )}
       </Loaded>
