@@ -75,7 +75,7 @@ describe('GET archive/analytics', () => {
       query: { ...week, format: 'csv', utcOffsetInMinutes: '60' },
     });
     expect(response.headers).toMatchObject({ 'content-type': 'text/csv; charset=utf-8' });
-    const lines = String(response.body).trimEnd().split('\r\n');
+    const lines = (response.body as string).trimEnd().split('\r\n');
     expect(lines[0]).toMatch(/^day,calls,type:pstn,/);
     expect(lines[1]).toMatch(/^2030-01-01,1,1,/);
     // A UTC week seen from UTC+1 touches 8 calendar days: a header and 8 rows.

@@ -89,7 +89,7 @@ describe('portal operations in the browser', () => {
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Download CSV' }).click(),
     ]);
-    const lines = readFileSync((await download.path())!, 'utf8')
+    const lines = readFileSync(await download.path(), 'utf8')
       .trimEnd()
       .split('\r\n');
     expect(lines[0]).toMatch(/^day,calls,type:p2p,outcome:recorded,/);
@@ -112,7 +112,7 @@ describe('portal operations in the browser', () => {
     });
     await link.waitFor();
     await expect(page.getByTestId('search-counts').innerText()).resolves.toMatch(
-      /^1 interactions · page 1 of 1/,
+      /^1 interaction · page 1 of 1/,
     );
     await screenshot(page, 'search');
     await expectAccessible(page);

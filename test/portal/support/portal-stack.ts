@@ -4,7 +4,7 @@
  * manifest signing key known to the function app, one recordings container), portal users of
  * every role in the simulator's directory, and Debian's Chromium driven by playwright-core.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -91,12 +91,15 @@ export async function startPortalStack(): Promise<PortalStack> {
     signingPublic,
   } = writeStackKeyFiles('attest-portal-keys-');
   const recordingsContainer = `prt${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+  // Live listen-in: the function app signs listen tokens the media host checks.
+  const liveListenKey = randomBytes(24).toString('hex');
   const stack = await startRecorderStack({
     env: {
       ATTEST_KEK_PRIVATE_KEY_FILE: kekPrivate,
       ATTEST_KEK_PUBLIC_KEY_FILE: kekPublic,
       ATTEST_MANIFEST_PUBLIC_KEY_FILE: signingPublic,
       ATTEST_ARCHIVE_RECORDINGS_CONTAINER: recordingsContainer,
+      ATTEST_LIVE_LISTEN_KEY: liveListenKey,
       // A loaded CI machine can delay heartbeats by seconds; a lost host here would be a flake.
       ATTEST_MEDIA_HOST_STALE_AFTER_MS: '30000',
       ATTEST_ARCHIVE_USER_GROUPS: JSON.stringify({
@@ -122,6 +125,7 @@ export async function startPortalStack(): Promise<PortalStack> {
     kekPublicKeyFile: kekPublic,
     signingKeyFile: signingPrivate,
     recordingsContainer,
+    liveListenKey,
   });
   const adminToken = await stack.adminToken();
   await waitFor(async () => {

@@ -153,15 +153,20 @@ const reasonOptions: ChartOptions<'bar'> = {
   scales: { x: { beginAtZero: true, ticks: { precision: 0 } } },
 };
 
-/** A chart with a name for assistive technology and its numbers in words beside it. */
-function Figure(props: { title: string; summary: string; children: React.ReactNode }) {
+/**
+ * A chart with a name for assistive technology and its numbers in words beside it. The chart's
+ * canvas (`role="img"`) gets the title and the summary as its accessible name.
+ */
+function Figure(props: {
+  title: string;
+  summary: string;
+  children: (label: string) => React.ReactNode;
+}) {
   const styles = useStyles();
   return (
     <Card role="figure" aria-label={props.title}>
       <Title3 as="h2">{props.title}</Title3>
-      <div className={styles.chart} role="img" aria-label={`${props.title}: ${props.summary}`}>
-        {props.children}
-      </div>
+      <div className={styles.chart}>{props.children(`${props.title}: ${props.summary}`)}</div>
       <Text size={200}>{props.summary}</Text>
     </Card>
   );
@@ -170,7 +175,7 @@ function Figure(props: { title: string; summary: string; children: React.ReactNo
 const latencyText = (label: string, p: Percentiles) =>
   p.count === 0
     ? `${label}: no call measured`
-    : `${label}: p50 ${formatDuration(p.p50InMs)}, p99 ${formatDuration(p.p99InMs)} over ${p.count} calls`;
+    : `${label}: p50 ${formatDuration(p.p50InMs)}, p99 ${formatDuration(p.p99InMs)} over ${p.count} ${p.count === 1 ? 'call' : 'calls'}`;
 
 function Charts(props: { data: Analytics }) {
   const styles = useStyles();
@@ -190,10 +195,15 @@ function Charts(props: { data: Analytics }) {
       backgroundColor: colour as string,
     })),
   };
-  const reasons = (rows: readonly ReasonCount[], words: (r: string) => string, colour: string) =>
+  const reasons = (
+    rows: readonly ReasonCount[],
+    words: (r: string) => string,
+    label: string,
+    colour: string,
+  ) =>
     ({
       labels: rows.map((r) => words(r.reason)),
-      datasets: [{ label: 'Calls', data: rows.map((r) => r.count), backgroundColor: colour }],
+      datasets: [{ label, data: rows.map((r) => r.count), backgroundColor: colour }],
     }) satisfies ChartData<'bar'>;
   const completeness: ChartData<'line'> = {
     labels,
@@ -257,43 +267,62 @@ function Charts(props: { data: Analytics }) {
       </div>
       <div className={styles.grid}>
         <Figure title="Calls per day by outcome" summary={outcomeTotals || 'No calls.'}>
-          <Bar data={stacked(days, byOutcome)} options={stackedOptions} />
+          {(label) => (
+            <Bar aria-label={label} data={stacked(days, byOutcome)} options={stackedOptions} />
+          )}
         </Figure>
         <Figure title="Calls per day by type" summary={typeTotals || 'No calls.'}>
-          <Bar data={stacked(days, byType)} options={stackedOptions} />
+          {(label) => (
+            <Bar aria-label={label} data={stacked(days, byType)} options={stackedOptions} />
+          )}
         </Figure>
         <Figure
           title="Answer and recording-start latency"
           summary={`${latencyText('Answer', totals.answerLatency)}. ${latencyText('Recording start', totals.recordingStartLatency)}.`}
         >
-          <Line data={latency} options={lineOptions('ms')} />
+          {(label) => <Line aria-label={label} data={latency} options={lineOptions('ms')} />}
         </Figure>
         <Figure
           title="Completeness per day"
           summary={`${totals.recordedInFull} of ${totals.recordable} finished recordable calls recorded in full.`}
         >
-          <Line
-            data={completeness}
-            options={{ ...lineOptions('%'), scales: { y: { min: 0, max: 100 } } }}
-          />
+          {(label) => (
+            <Line
+              aria-label={label}
+              data={completeness}
+              options={{ ...lineOptions('%'), scales: { y: { min: 0, max: 100 } } }}
+            />
+          )}
         </Figure>
         <Figure
           title="Calls not recorded, by reason"
           summary={reasonText(failures, failureWords, 'Every call was recorded.')}
         >
-          <Bar data={reasons(failures, failureWords, PALETTE[3]!)} options={reasonOptions} />
+          {(label) => (
+            <Bar
+              aria-label={label}
+              data={reasons(failures, failureWords, 'Calls', PALETTE[3]!)}
+              options={reasonOptions}
+            />
+          )}
         </Figure>
         <Figure
           title="Gaps by reason"
           summary={reasonText(gaps, gapReasonWords, 'No gaps in the period.')}
         >
-          <Bar data={reasons(gaps, gapReasonWords, PALETTE[1]!)} options={reasonOptions} />
+          {(label) => (
+            <Bar
+              aria-label={label}
+              data={reasons(gaps, gapReasonWords, 'Gaps', PALETTE[1]!)}
+              options={reasonOptions}
+            />
+          )}
         </Figure>
         <Figure
           title="Storage growth"
           summary={`${formatBytes(totals.storedBytes)} stored by calls of the period.`}
         >
-          <Line data={storage} options={lineOptions('MiB')} />
+          {(label) => <Line aria-label={label} data={storage} options={lineOptions('MiB')} />}
         </Figure>
       </div>
     </>

@@ -106,7 +106,7 @@ export function DispositionsPage(props: { api: Api }) {
                       ) : w.isOwnRequest ? (
                         <Text>You asked for this deletion: a second officer must decide.</Text>
                       ) : w.canDecide ? (
-                        <div style={{ display: 'flex', gap: 8, flexWrap: 'wrap' }}>
+                        <div style={{ display: 'flex', gap: 8 }}>
                           <Button
                             appearance="primary"
                             aria-label={`Approve deletion of ${w.interactionId.slice(0, 8)}`}

@@ -210,7 +210,8 @@ export function SearchPage(props: { api: Api; query: URLSearchParams }) {
               <div className={styles.counts} data-testid="search-counts">
                 <Text role="status">
                   {data.count}
-                  {data.isTruncated ? '+' : ''} interactions · page {page + 1} of {pages}
+                  {data.isTruncated ? '+' : ''} {data.count === 1 ? 'interaction' : 'interactions'}{' '}
+                  · page {page + 1} of {pages}
                 </Text>
                 {Object.entries(data.counts.byOutcome).map(([k, n]) => (
                   <Badge key={k} appearance="tint" color="informative">
