@@ -39,6 +39,8 @@ interface ExportStatus {
   readonly progress?: { phase?: string; done?: number; total?: number };
   readonly error?: string;
   readonly result?: { outputDir?: string; interactionCount?: number } & Record<string, unknown>;
+  /** Where the finished package is downloaded, when the server offers it. */
+  readonly downloadUri?: string;
 }
 
 export function ExportsPage(props: { api: Api }) {
@@ -86,13 +88,10 @@ export function ExportsPage(props: { api: Api }) {
       setError(e as Error);
     }
   };
-  const download = async (id: string) => {
+  const download = async (uri: string, id: string) => {
     setError(undefined);
     try {
-      const response = await props.api.request(
-        'GET',
-        `/api/archive/exports/${encodeURIComponent(id)}/download`,
-      );
+      const response = await props.api.request('GET', uri);
       saveFile(
         await response.blob(),
         fileNameOf(response.headers.get('content-disposition'), `attest-export-${id}.zip`),
@@ -151,11 +150,14 @@ export function ExportsPage(props: { api: Api }) {
               : status.state === 'running'
                 ? `Running: ${p?.phase ?? 'working'} ${p?.done ?? 0} of ${p?.total ?? '?'}`
                 : status.state === 'completed'
-                  ? `Completed: ${String(status.result?.interactionCount ?? 'its')} interactions. Download the package and check it with attest verify.`
+                  ? `Completed: ${status.result?.interactionCount === 1 ? '1 interaction' : `${String(status.result?.interactionCount ?? 'its')} interactions`}. ${status.downloadUri === undefined ? `The package is at ${String(status.result?.outputDir ?? 'the export folder')} on the server` : 'Download the package'}; check it with attest verify.`
                   : `Failed: ${status.error ?? 'see the service logs'}. Start it again with the same id to resume.`}
           </Text>
-          {status?.state === 'completed' ? (
-            <Button appearance="primary" onClick={() => void download(exportId)}>
+          {status?.state === 'completed' && status.downloadUri !== undefined ? (
+            <Button
+              appearance="primary"
+              onClick={() => void download(status.downloadUri!, exportId)}
+            >
               Download the package
             </Button>
           ) : null}
