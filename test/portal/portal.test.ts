@@ -5,6 +5,7 @@
  * screenshot of every page in test-artifacts/portal/. Needs NODE_EXTRA_CA_CERTS and /usr/bin/chromium
  * (`.ci/run` installs it).
  */
+import { readFileSync } from 'node:fs';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type AzuriteInstance } from '../../local/src/azurite/azurite-process';
 import type { Page } from 'playwright-core';
@@ -337,18 +338,13 @@ describe('portal in the browser', () => {
       '',
     );
     // The package is in the exports container; it leaves only through the download route, to
-    // the officer who made it.
-    const officer = await portal.stack.control<{ access_token: string }>(
-      'POST',
-      '/_sim/users/token',
-      { tenantId: TENANT, userId: PORTAL_USERS.officer, roles: ['Attest.ComplianceOfficer'] },
-    );
-    const download = await fetch(
-      `${portal.stack.baseUrl}/api/archive/exports/${exportId}/download`,
-      { headers: { authorization: `Bearer ${officer.body.access_token}` } },
-    );
-    expect(download.status).toBe(200);
-    const dir = await unzipPackage(Buffer.from(await download.arrayBuffer()), exportId);
+    // the officer who made it: the page's button downloads it in this browser.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download the package' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/\.zip$/);
+    const dir = await unzipPackage(readFileSync(await download.path()), exportId);
     const report = await verifyExport(dir);
     expect(report.failures).toEqual([]);
     expect(report.isValid).toBe(true);
