@@ -15,3 +15,4 @@ export * from './storage';
 export * from './logging';
 export * from './config';
 export * from './time';
+export * from './captures';

@@ -6,6 +6,7 @@
  * Arrays and objects are stored as JSON text columns with a `Json` suffix.
  */
 import type { CallParticipant, RecordingGap, StreamSummary } from './control-api';
+import type { CoverageInterval, InteractionCapture } from './captures/capture-merge';
 
 export const InteractionType = {
   p2p: 'p2p',
@@ -107,6 +108,15 @@ export interface InteractionRecord {
   readonly sealedAt?: string;
   /** Free JSON set by an integration through the admin API (≤ 32 KiB serialized). */
   readonly customData?: Readonly<Record<string, unknown>>;
+  /**
+   * A capture (one recorder leg of a paired call): the interaction it belongs to
+   * ({@link pairedInteractionId}).
+   */
+  readonly pairedInteractionId?: string;
+  /** An interaction of several captures (paired recorders): each capture, by leg. */
+  readonly captures?: readonly InteractionCapture[];
+  /** Such an interaction, once sealed: which capture covers each interval (the merged timeline). */
+  readonly coverage?: readonly CoverageInterval[];
   /** Set by the archive when sealed. */
   readonly retentionClass?: string;
   readonly expiresAt?: string;

@@ -1,0 +1,2 @@
+export * from './capture-merge';
+export * from './interaction-manifest';
