@@ -147,6 +147,8 @@ export const TableNames = {
   interactionParticipants: 'interactionparticipants',
   interactionStreams: 'interactionstreams',
   mediaHosts: 'mediahosts',
+  /** Interactions made of several captures (paired recorders); PartitionKey tenant, RowKey id. */
+  pairedInteractions: 'pairedinteractions',
   webhookDeliveries: 'webhookdeliveries',
 } as const;
 

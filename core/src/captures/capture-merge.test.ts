@@ -21,12 +21,14 @@ const capture = (
   recordingConfirmedAt: at(1),
   endedAt: at(60),
   gaps: [{ startedAt: at(0), endedAt: at(1), reason: 'beforeRecordingStatus' }],
+  manifestBlobName: `t/${captureId}/manifest.json`,
+  manifestSha256: sha256Hex(captureId),
   ...overrides,
 });
+/** A capture whose media host was lost at `second` and later sealed what it had. */
 const lostAt = (second: number, legIndex = 0): InteractionCapture =>
   capture(`lost-${legIndex}`, legIndex, {
-    outcome: 'failed',
-    outcomeReason: 'mediaHostLost',
+    outcome: 'recordedWithGaps',
     gaps: [
       { startedAt: at(0), endedAt: at(1), reason: 'beforeRecordingStatus' },
       { startedAt: at(second), endedAt: at(60), reason: 'mediaHostLost' },
@@ -71,6 +73,23 @@ describe('mergeCaptures', () => {
       'mediaHostLost',
       'b',
     ]);
+  });
+
+  it('counts nothing of a capture that was never sealed', () => {
+    const unsealed = capture('a', 0, {
+      outcome: 'failed',
+      outcomeReason: 'mediaHostLost',
+      manifestBlobName: undefined,
+      manifestSha256: undefined,
+    });
+    const b = capture('b', 1, { recordingConfirmedAt: at(2) });
+    const merged = mergeCaptures([unsealed, b]);
+    expect(merged).toMatchObject({ outcome: 'recorded', startedAt: at(2) });
+    expect(merged.coverage).toEqual([{ startedAt: at(2), endedAt: at(60), captureId: 'b' }]);
+    expect(mergeCaptures([unsealed])).toMatchObject({
+      outcome: 'failed',
+      outcomeReason: 'mediaHostLost',
+    });
   });
 
   it('records the gap of a single capture whose media host was lost', () => {

@@ -98,7 +98,9 @@ function coverOf(capture: InteractionCapture, span: Span): Cover {
 }
 
 /**
- * Merges finished captures. An interval is covered by the first capture (by leg) that holds all
+ * Merges finished captures. Only sealed captures cover anything (one whose media host was lost
+ * before it sealed holds no media that can be verified). The recorded window runs from the first
+ * sealed capture's recording start to the last one's end. An interval is covered by the first capture (by leg) that holds all
  * of it; failing that, by the first that holds some streams (the others are gaps); else it is a
  * gap of the interaction. A gap of one capture that another covers is not a gap of the
  * interaction. The span before Graph's 200 (`beforeRecordingStatus`) is listed as the earliest
@@ -106,8 +108,12 @@ function coverOf(capture: InteractionCapture, span: Span): Cover {
  */
 export function mergeCaptures(captures: readonly InteractionCapture[]): MergedCaptures {
   const legs = [...captures].sort((a, b) => a.legIndex - b.legIndex);
+  // Only a sealed capture (a signed manifest) holds media anyone can verify or play back.
   const recorded = legs.filter(
-    (c) => c.recordingConfirmedAt !== undefined && c.endedAt !== undefined,
+    (c) =>
+      c.recordingConfirmedAt !== undefined &&
+      c.endedAt !== undefined &&
+      c.manifestSha256 !== undefined,
   );
   const first = legs[0];
   if (recorded.length === 0) {

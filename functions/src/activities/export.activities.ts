@@ -156,7 +156,8 @@ export function createExportActivities(deps: ExportDeps) {
     if (stored.signature !== undefined)
       await packages.write(ref, `${dir}/manifest.sig`, stored.signature);
     const streams = [];
-    for (const stream of stored.manifest.streams) {
+    // An interaction of several captures has no streams of its own: its captures do.
+    for (const stream of stored.manifest.streams ?? []) {
       const plaintext = await readPlaintextStream(
         deps.blobs,
         deps.kekPrivateKey,

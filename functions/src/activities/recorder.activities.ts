@@ -24,6 +24,7 @@ import type {
   UpdateInteractionInput,
   UpdateRecordingStatusInput,
 } from '../domain/call-lifecycle.contract';
+import { finishCapture, type PairedInteractionStore } from '../domain/paired-captures';
 import type { GraphCalls, InteractionStore, MediaHostControl } from '../domain/recorder-ports';
 import type { StructuredLog } from '../logging/structured-log';
 
@@ -32,6 +33,8 @@ export interface RecorderActivityDeps {
   readonly media: MediaHostControl;
   readonly interactions: InteractionStore;
   readonly archive: ArchiveIntake;
+  /** Paired recorders' interactions: a finished capture joins (and may seal) its interaction. */
+  readonly pairs?: PairedInteractionStore;
   readonly log: StructuredLog;
   /**
    * Whether a media host still heartbeats. A host that stopped (its registry row is older than
@@ -168,7 +171,11 @@ export function createRecorderActivities(deps: RecorderActivityDeps) {
       await deps.interactions.update(input.tenantId, input.interactionId, input.patch);
       const interaction =
         input.interaction ?? (await startedWithoutRecord(input.tenantId, input.interactionId));
-      if (interaction !== undefined) await deps.archive.recordSealed(interaction);
+      if (interaction !== undefined) {
+        await deps.archive.recordSealed(interaction);
+        if (deps.pairs !== undefined && interaction.pairedInteractionId !== undefined)
+          await finishCapture({ store: deps.pairs, sealer: deps.archive }, interaction, deps.log);
+      }
       deps.log.info('interaction finalized', {
         callId: interaction?.callId,
         interactionId: input.interactionId,

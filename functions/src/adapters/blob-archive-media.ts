@@ -6,7 +6,7 @@
  */
 import { BlobServiceClient, RestError, type ContainerClient } from '@azure/storage-blob';
 import { wrappedKeyBlobName, RECORDING_KEYS_CONTAINER, ContainerNames } from '@attest/core';
-import type { RecordingBlobStore } from '../domain/archive-ports';
+import type { RecordingBlobStore, SealedBlobWriter } from '../domain/archive-ports';
 
 export interface BlobArchiveMediaOptions {
   readonly recordingsContainer?: string;
@@ -26,7 +26,7 @@ export function isAzureBlobEndpoint(url: string): boolean {
   }
 }
 
-export class BlobArchiveMediaStore implements RecordingBlobStore {
+export class BlobArchiveMediaStore implements RecordingBlobStore, SealedBlobWriter {
   private readonly recordings: ContainerClient;
   private readonly keys: ContainerClient;
 
@@ -63,6 +63,20 @@ export class BlobArchiveMediaStore implements RecordingBlobStore {
 
   readRecordingBlob(blobName: string): Promise<Buffer | undefined> {
     return this.read(this.recordings, blobName);
+  }
+
+  async createRecordingBlobOnce(blobName: string, bytes: Buffer): Promise<boolean> {
+    await this.recordings.createIfNotExists();
+    try {
+      await this.recordings
+        .getBlockBlobClient(blobName)
+        .uploadData(bytes, { conditions: { ifNoneMatch: '*' } });
+      return true;
+    } catch (error) {
+      if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412))
+        return false;
+      throw error;
+    }
   }
 
   async deleteRecordingBlob(blobName: string): Promise<void> {

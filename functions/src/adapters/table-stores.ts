@@ -59,13 +59,13 @@ export function createTableFactory(options: {
   };
 }
 
-function statusOf(error: unknown): number | undefined {
+export function statusOf(error: unknown): number | undefined {
   return typeof error === 'object' && error !== null && 'statusCode' in error
     ? Number(error.statusCode)
     : undefined;
 }
 
-function storageError(operation: string, error: unknown): RecorderError {
+export function storageError(operation: string, error: unknown): RecorderError {
   return new RecorderError(ErrorCode.StorageWriteFailed, `table ${operation} failed; retry later`, {
     retryable: true,
     cause: error,
@@ -75,7 +75,7 @@ function storageError(operation: string, error: unknown): RecorderError {
 
 const JSON_FIELDS = ['recordedUserIds', 'recordingStatusHistory', 'gaps', 'customData'] as const;
 
-function toEntity(values: object): Record<string, unknown> {
+export function toEntity(values: object): Record<string, unknown> {
   const entity: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
@@ -91,7 +91,7 @@ function toEntity(values: object): Record<string, unknown> {
   return entity;
 }
 
-function fromEntity<T>(entity: Readonly<Record<string, unknown>>): T {
+export function fromEntity<T>(entity: Readonly<Record<string, unknown>>): T {
   const record: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(entity)) {
     if (

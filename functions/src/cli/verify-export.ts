@@ -17,12 +17,15 @@ import {
   publicKeyId,
   sha256Hex,
   signatureAlgorithmOf,
+  isInteractionManifest,
   isRedactedEntry,
+  verifyInteractionManifest,
   verifyLedger,
   verifyManifest,
   type CompletenessReportBody,
   type CompletenessSignature,
   type ExportIndex,
+  type InteractionManifest,
   type LedgerCheckpoint,
   type LedgerEntry,
   type RecordingManifest,
@@ -270,6 +273,36 @@ export async function verifyExport(
   }
   const reportKeys = new Set((report?.items ?? []).map((i) => `${i.tenantId}/${i.interactionId}`));
 
+  /**
+   * An interaction of several captures: its manifest is signed with the ledger key, and every
+   * capture it lists must be in the export with the very manifest it names (each capture's
+   * folder is then checked like any recording, down to its blocks).
+   */
+  async function checkInteractionOfCaptures(
+    manifestBytes: Buffer,
+    signature: Buffer,
+    key: KeyObject,
+    tenantId: string,
+    where: string,
+  ): Promise<void> {
+    const captureHashes = new Map<string, string>();
+    const listed = parseJson<InteractionManifest>(manifestBytes)?.captures ?? [];
+    for (const capture of listed) {
+      const bytes = await readOptional(
+        at(`${interactionDir(tenantId, capture.captureId)}/manifest.json`),
+      );
+      if (bytes !== undefined) captureHashes.set(capture.captureId, sha256Hex(bytes));
+    }
+    const checked = verifyInteractionManifest(manifestBytes, signature, key, (captureId) =>
+      captureHashes.get(captureId),
+    );
+    for (const problem of checked.problems)
+      fail(
+        problem.startsWith('manifest.sig:') ? `${where} manifest.sig` : where,
+        problem.replace(/^manifest\.sig: /, ''),
+      );
+  }
+
   // Interactions
   let done = 0;
   let buffer = Buffer.allocUnsafe(0);
@@ -279,10 +312,12 @@ export async function verifyExport(
     const dir = interactionDir(exported.tenantId, exported.interactionId);
     done += 1;
     options.onProgress?.(done, index.interactions.length);
-    if (report !== undefined && !reportKeys.has(key))
-      fail(where, 'not listed in the completeness report');
     const metadataBytes = await readOptional(at(`${dir}/metadata.json`));
     const manifestBytes = await readOptional(at(`${dir}/manifest.json`));
+    // An interaction of several captures is no invite itself: its captures are in the report.
+    const isInteractionOfCaptures = isInteractionManifest(parseJson(manifestBytes));
+    if (report !== undefined && !reportKeys.has(key) && !isInteractionOfCaptures)
+      fail(where, 'not listed in the completeness report');
     if (metadataBytes === undefined && manifestBytes === undefined) {
       fail(where, 'missing from the export (folder removed)');
       continue;
@@ -316,6 +351,17 @@ export async function verifyExport(
       fail(where, `manifest hash differs from ledger entry ${sealed.seq}`);
     const signature = await readOptional(at(`${dir}/manifest.sig`));
     if (signature === undefined) fail(`${where} manifest.sig`, 'missing');
+    if (isInteractionOfCaptures) {
+      if (ledgerKey !== undefined && signature !== undefined)
+        await checkInteractionOfCaptures(
+          manifestBytes,
+          signature,
+          ledgerKey,
+          exported.tenantId,
+          where,
+        );
+      continue;
+    }
     if (manifestKey !== undefined && signature !== undefined) {
       const checked = await verifyManifest(manifestBytes, signature, manifestKey);
       if (!checked.isValid)

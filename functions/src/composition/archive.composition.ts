@@ -6,6 +6,7 @@ import { createCompletenessActivities } from '../activities/completeness.activit
 import { createExportActivities } from '../activities/export.activities';
 import { recordCustodyConfiguration } from '../archive/custody-configuration.service';
 import { createGdprActivities } from '../activities/gdpr.activities';
+import { createInteractionSeal } from '../activities/interaction-seal';
 import { AppendBlobLedgerMirror } from '../adapters/append-blob-ledger';
 import { loadArchiveKeys, type ArchiveKeys } from '../adapters/archive-keys';
 import { keyVaultArchiveKeys, KeyVaultKeys } from '../adapters/key-vault-keys';
@@ -325,6 +326,14 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     },
   });
 
+  // An interaction of several captures keeps its manifest in the home account (its captures'
+  // media stay in their regions' accounts); the archive reads every account.
+  const interactionSeal = createInteractionSeal({
+    blobs: homeBlobs,
+    signingKey: keys.ledgerSigner,
+    recordSealed: (interaction) => archiveService.recordSealed(interaction),
+  });
+
   return {
     adminAccess,
     whenLedgerMirrored: () => ledger.whenMirrored(),
@@ -334,6 +343,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
       recordSealed: async (interaction) => {
         await archiveService.recordSealed(interaction);
       },
+      sealInteraction: (interaction) => interactionSeal.sealInteraction(interaction),
     },
   };
 }

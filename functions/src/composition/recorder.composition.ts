@@ -9,6 +9,7 @@ import { GraphCallsAdapter, GraphTokenCache } from '../adapters/graph-calls';
 import { OpenIdJwtVerifier } from '../adapters/jwt-verifier';
 import { MediaHostClient } from '../adapters/media-host-client';
 import { createStorageClients } from '../adapters/storage-clients';
+import { TablesPairedInteractionStore } from '../adapters/table-paired-interactions';
 import {
   TablesDeliveryLog,
   TablesInteractionStore,
@@ -53,6 +54,7 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
   });
   const interactions = new TablesInteractionStore(tables);
   const registry = new TablesMediaHostRegistry(tables);
+  const pairs = new TablesPairedInteractionStore(tables);
   const deliveries = new TablesDeliveryLog(tables, now);
 
   const webhookVerifier = new OpenIdJwtVerifier(recorder.webhook);
@@ -125,6 +127,7 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
         mediaControl: media,
         interactions,
         archive: deps.archive,
+        pairs,
         lifecycle,
         settings: {
           servedTenantIds: recorder.servedTenantIds,
@@ -159,6 +162,7 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
       media,
       interactions,
       archive: deps.archive,
+      pairs,
       log: rootLog,
       isHeartbeating: async (hostId) => {
         const host = await registry.get(hostId);

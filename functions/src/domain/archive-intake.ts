@@ -11,4 +11,10 @@ export interface ArchiveIntake {
   recordInvite(interaction: InteractionRecord): Promise<void>;
   /** The media host sealed the recording and the interaction record is final. */
   recordSealed(interaction: InteractionRecord): Promise<void>;
+  /**
+   * An interaction of several captures (paired recorders) is final: sign and store its manifest
+   * (the captures and the merged timeline), then archive it as sealed. Returns the record as
+   * archived. Idempotent: a repeat writes nothing new.
+   */
+  sealInteraction(interaction: InteractionRecord): Promise<InteractionRecord>;
 }

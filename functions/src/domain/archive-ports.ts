@@ -165,6 +165,12 @@ export interface ExportPackageStore {
   openRead(ref: ExportPackageRef, path: string): Promise<NodeJS.ReadableStream | undefined>;
 }
 
+/** Writes the blobs the archive itself seals (an interaction manifest of several captures). */
+export interface SealedBlobWriter {
+  /** Writes `bytes` under `blobName` in the recordings container unless it exists; false when it did. */
+  createRecordingBlobOnce(blobName: string, bytes: Buffer): Promise<boolean>;
+}
+
 /** The recorded users' groups (Graph in Azure; configuration locally). */
 export interface GroupDirectory {
   groupsOf(userIds: readonly string[]): Promise<readonly string[]>;

@@ -19,6 +19,13 @@ import {
   type CallLifecycleSettings,
 } from './call-lifecycle.contract';
 import type { MediaHostPool } from './media-host-pool';
+import {
+  interactionBaseOf,
+  joinInteraction,
+  pairedInteractionOf,
+  siblingPlacement,
+  type PairedInteractionStore,
+} from './paired-captures';
 import type {
   GraphCalls,
   InteractionPatch,
@@ -43,6 +50,8 @@ export interface InviteDeps {
   readonly mediaControl: MediaHostControl;
   readonly interactions: InteractionStore;
   readonly archive: ArchiveIntake;
+  /** Paired recorders' interactions (absent: every leg is its own interaction). */
+  readonly pairs?: PairedInteractionStore;
   readonly settings: InviteSettings;
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
@@ -88,11 +97,17 @@ function inviteRecord(
   callId: string,
   tokenTenantId: string,
   receivedAt: Date,
-): { record: InteractionRecord; analysis: ReturnType<typeof analyseInvite> } {
+): {
+  record: InteractionRecord;
+  analysis: ReturnType<typeof analyseInvite>;
+  paired?: ReturnType<typeof pairedInteractionOf>;
+} {
   const analysis = analyseInvite(notification.call);
   const isPolicy = analysis.isPolicyInvite;
+  const tenantId = analysis.tenantId ?? tokenTenantId;
+  const paired = isPolicy ? pairedInteractionOf(tenantId, analysis) : undefined;
   const record: InteractionRecord = {
-    tenantId: analysis.tenantId ?? tokenTenantId,
+    tenantId,
     interactionId: interactionIdForCall(callId),
     callId,
     callChainId: isPolicy ? analysis.callChainId : undefined,
@@ -112,8 +127,9 @@ function inviteRecord(
       : {}),
     recordingStatusHistory: [],
     gaps: [],
+    ...(paired === undefined ? {} : { pairedInteractionId: paired.interactionId }),
   };
-  return { record, analysis };
+  return { record, analysis, paired };
 }
 
 /**
@@ -157,7 +173,7 @@ async function answerInvite(
   log: StructuredLog,
   onAnswered: (known: KnownInteractionRow) => void,
 ): Promise<InviteResult> {
-  const { record: base, analysis } = invite;
+  const { record: base, analysis, paired } = invite;
   const { tenantId, interactionId, callId } = base;
 
   if (!analysis.isPolicyInvite || !isServed(deps.settings.servedTenantIds, tenantId)) {
@@ -183,6 +199,16 @@ async function answerInvite(
   // is idempotent per call, so the loser of a duplicate race gets the winner's session back
   // (`isExisting`) and leaves it alone; a session it created itself elsewhere it aborts.
   const region = analysis.region ?? deps.settings.defaultRegion;
+  // A paired leg keeps off its siblings' hosts and zones: those already known to the
+  // interaction, else by its place among the legs (both invites may arrive at once, at
+  // different instances).
+  const pairs = deps.pairs;
+  const siblings =
+    paired === undefined
+      ? undefined
+      : pairs === undefined
+        ? { hostIds: [], zones: [], legIndex: paired.legIndex }
+        : await siblingPlacement(pairs, tenantId, paired, callId);
   const reserving = deps.pool.reserve(
     {
       callId,
@@ -192,11 +218,7 @@ async function answerInvite(
       recordedUserIds: analysis.recordedUserIds,
     },
     region,
-    // A paired leg keeps off its siblings' hosts and zones: before it knows where they run, by
-    // its place among the legs (both invites may arrive at once at different instances).
-    analysis.pairing === undefined
-      ? undefined
-      : { hostIds: [], zones: [], legIndex: analysis.pairing.legIndex },
+    siblings,
   );
   const inserting = deps.interactions
     .createIfAbsent(base, extra)
@@ -345,9 +367,48 @@ async function answerInvite(
   const [started, etag] = await Promise.all([
     lifecycle.start(OrchestratorNames.callLifecycle, lifecycleInstanceId(callId), input),
     recordInviteOutcome(deps, answered, answeredPatch, log),
+    paired === undefined || pairs === undefined
+      ? undefined
+      : joinPairedInteraction(deps, pairs, answered, paired, host.zone, log),
   ]);
   if (started === 'alreadyExists') log.warn('lifecycle already existed for a new invite');
   // This instance knows the row as it wrote it: `established` can claim without reading it.
   if (etag !== undefined) onAnswered({ row: { ...answered, ...answeredPatch }, etag });
   return 'lifecycle';
+}
+
+/**
+ * An answered paired leg joins its interaction (the first creates it, in the archive too). A
+ * failure is logged, not fatal: the leg is recorded on its own and its lifecycle's end joins it.
+ */
+async function joinPairedInteraction(
+  deps: InviteDeps,
+  pairs: PairedInteractionStore,
+  leg: InteractionRecord,
+  paired: { readonly interactionId: string; readonly legIndex: number },
+  zone: string | undefined,
+  log: StructuredLog,
+): Promise<void> {
+  try {
+    const interaction = await joinInteraction(
+      { store: pairs, sealer: deps.archive },
+      leg,
+      paired.legIndex,
+      zone,
+    );
+    await deps.archive.recordInvite({
+      ...interactionBaseOf(leg, paired.interactionId),
+      captures: interaction.captures,
+    });
+    log.info('leg joined its paired interaction', {
+      pairedInteractionId: paired.interactionId,
+      legIndex: paired.legIndex,
+      captureCount: interaction.captures?.length ?? 0,
+    });
+  } catch (error) {
+    log.warn('leg could not join its paired interaction', {
+      pairedInteractionId: paired.interactionId,
+      errorName: error instanceof Error ? error.name : 'unknown',
+    });
+  }
 }

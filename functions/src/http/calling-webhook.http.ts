@@ -38,6 +38,7 @@ import {
 import { handleInvite } from '../domain/invite-fast-path';
 import { joiningUserOf, withJoinedUser, withLeftUser } from '../domain/recorded-user-joins';
 import type { MediaHostPool } from '../domain/media-host-pool';
+import type { PairedInteractionStore } from '../domain/paired-captures';
 import {
   startRecordingOnEstablished,
   type RecordingStartOptions,
@@ -73,6 +74,8 @@ export interface CallingWebhookDeps {
   readonly mediaControl: MediaHostControl;
   readonly interactions: InteractionStore;
   readonly archive: ArchiveIntake;
+  /** Paired recorders' interactions (absent: every leg is its own interaction). */
+  readonly pairs?: PairedInteractionStore;
   readonly lifecycle: (context: InvocationContext) => LifecycleClient;
   readonly settings: CallingWebhookSettings;
   readonly now: () => Date;

@@ -227,7 +227,11 @@ export class Fakes {
       }),
       mediaControl: this.control,
       interactions: this.interactions,
-      archive: { recordInvite: () => Promise.resolve(), recordSealed: () => Promise.resolve() },
+      archive: {
+        recordInvite: () => Promise.resolve(),
+        recordSealed: () => Promise.resolve(),
+        sealInteraction: (interaction) => Promise.resolve(interaction),
+      },
       lifecycle: () => this.lifecycle,
       settings: {
         servedTenantIds: ['tenant-a'],

@@ -18,6 +18,7 @@ import {
 } from '../../../local/src/simulator';
 import { startMediaHost, type MediaHost } from '../../../media-host/src/host/media-host';
 import { CONTROL_KEY, hostFiles } from '../../media-host/media-host-fixtures';
+import type { CompliancePolicy } from '../../../local/src/simulator/policy/model';
 import { BOT_APP, BOT_SECRET, TENANT, testDirectory } from '../../simulator/support/fixtures';
 
 export interface RecorderStack {
@@ -56,7 +57,7 @@ export async function waitFor<T>(
 }
 
 export async function startRecorderStack(
-  options: { env?: Record<string, string> } = {},
+  options: { env?: Record<string, string>; policy?: Partial<CompliancePolicy> } = {},
 ): Promise<RecorderStack> {
   const connection = process.env.ATTEST_TEST_STORAGE_CONNECTION;
   if (connection === undefined)
@@ -68,7 +69,7 @@ export async function startRecorderStack(
   const sim = await startTeamsSimulator({
     log: () => undefined,
     behaviour: { mediaPacing: 'fast' },
-    directory: testDirectory(`${baseUrl}/api/calling`),
+    directory: testDirectory(`${baseUrl}/api/calling`, options.policy),
   });
   const keysDir = mkdtempSync(join(tmpdir(), 'attest-rec-keys-'));
   const env: Record<string, string> = {

@@ -182,6 +182,7 @@ export class RecorderAdmission {
     invites: readonly Invite[],
     directory: Directory,
   ): void {
+    const legs: BotLeg[] = [];
     for (const invite of invites) {
       const instance = directory.applicationInstances.find(
         (a) => a.id === invite.applicationInstanceId,
@@ -194,8 +195,12 @@ export class RecorderAdmission {
       }
       const leg = this.#legs.create(conv, p, instance, bot, invite.slot);
       group.legIds.push(leg.callId);
-      this.#notices.invite(conv, p, leg);
+      legs.push(leg);
     }
+    // Every leg of the group exists before any invite is built: Teams invites paired and
+    // concurrent recorders in parallel, and each invite's botData names the others
+    // (`pairedRecorders`).
+    for (const leg of legs) this.#notices.invite(conv, p, leg);
     this.reevaluate(conv, p);
   }
 

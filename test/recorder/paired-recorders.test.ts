@@ -1,0 +1,267 @@
+/**
+ * Paired recorders end to end: Teams (the simulator) invites two recorder legs to every call of
+ * a recorded user (`ConcurrentInvitationCount = 2`); the function app answers both on different
+ * media hosts and both captures build one interaction, whose merged timeline covers the call
+ * even when one media host is killed mid-call. Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem
+ * and a built tree (the media hosts run from media-host/dist in their own processes).
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CoverageInterval, InteractionCapture, RecordingGap } from '@attest/core';
+import { verifyExport } from '../../functions/src/cli/verify-export';
+import { TENANT, USERS, application } from '../simulator/support/fixtures';
+import { waitFor } from './support/recorder-stack';
+import { CONCURRENT_POLICY, startPairedStack, type PairedStack } from './support/paired-stack';
+
+interface SimLeg {
+  callId: string;
+  state: string;
+  recordingStatus: string;
+}
+interface SimOutcome {
+  state: string;
+  endReason: string | null;
+  participants: { userId: string | null; status: string }[];
+  legs: SimLeg[];
+}
+interface LegRow {
+  interactionId: string;
+  outcome: string;
+  outcomeReason?: string;
+  mediaHostId?: string;
+  pairedInteractionId?: string;
+  gaps: RecordingGap[];
+  manifestSha256?: string;
+}
+interface Interaction {
+  interactionId: string;
+  callChainId: string;
+  outcome: string;
+  gaps: RecordingGap[];
+  captures?: InteractionCapture[];
+  coverage?: CoverageInterval[];
+  manifestSha256?: string;
+}
+
+jest.setTimeout(120_000);
+
+describe('paired recorders: two legs, one interaction', () => {
+  let paired: PairedStack;
+
+  beforeAll(async () => {
+    paired = await startPairedStack({ mediaHostCount: 3 });
+  });
+  afterAll(async () => {
+    await paired?.close();
+  });
+
+  const control = <T>(method: string, path: string, body?: unknown) =>
+    paired.stack.control<T>(method, path, body);
+  const api = <T>(method: string, path: string, body?: unknown) =>
+    paired.stack.api<T>(method, path, { token: paired.adminToken, body });
+  const simOutcome = async (conversationId: string): Promise<SimOutcome> =>
+    (await control<SimOutcome>('GET', `/_sim/calls/${conversationId}`)).body;
+
+  /** A P2P call of the recorded trader to an unrecorded colleague, both talking. */
+  const traderCalls = async (durationInMs: number): Promise<string> => {
+    const started = await control<{ conversationId: string }>('POST', '/_sim/calls', {
+      tenantId: TENANT,
+      kind: 'p2p',
+      durationInMs,
+      participants: [
+        {
+          user: USERS.trader,
+          role: 'caller',
+          timeline: [{ atInMs: 0, action: 'speak', durationInMs: durationInMs - 500 }],
+        },
+        {
+          user: USERS.unrecorded,
+          role: 'callee',
+          timeline: [{ atInMs: 500, action: 'speak', durationInMs: durationInMs - 1500 }],
+        },
+      ],
+    });
+    expect(started.status).toBe(201);
+    return started.body.conversationId;
+  };
+  const recordingLegs = (conversationId: string, count: number): Promise<SimLeg[]> =>
+    waitFor(async () => {
+      const legs = (await simOutcome(conversationId)).legs.filter(
+        (l) => l.recordingStatus === 'recording',
+      );
+      return legs.length >= count ? legs : undefined;
+    }, `${count} recording legs`);
+  /** The leg's stored row once its lifecycle finished. */
+  const finishedLeg = (callId: string): Promise<LegRow> =>
+    waitFor(
+      async () => {
+        const view = await api<{ interaction?: LegRow; orchestration?: { runtimeStatus: string } }>(
+          'GET',
+          `/api/calls/${encodeURIComponent(callId)}`,
+        );
+        return view.status === 200 && view.body.orchestration?.runtimeStatus === 'Completed'
+          ? view.body.interaction
+          : undefined;
+      },
+      `call ${callId} to finish`,
+      60_000,
+    );
+  const sealedInteraction = (interactionId: string): Promise<Interaction> =>
+    waitFor(
+      async () => {
+        const view = await api<{ interaction: Interaction }>(
+          'GET',
+          `/api/archive/interactions/${TENANT}/${interactionId}`,
+        );
+        return view.status === 200 && view.body.interaction.manifestSha256 !== undefined
+          ? view.body.interaction
+          : undefined;
+      },
+      `interaction ${interactionId} to be sealed`,
+      30_000,
+    );
+  const inWindow = (gaps: readonly RecordingGap[]) =>
+    gaps.filter((g) => g.reason !== 'beforeRecordingStatus');
+
+  let firstInteraction: Interaction;
+
+  it('answers both concurrent invites on different media hosts and builds one interaction with two captures', async () => {
+    // Long enough for a cold start on a loaded machine (the first answers can take seconds).
+    const conversationId = await traderCalls(12_000);
+
+    const legs = await recordingLegs(conversationId, 2);
+    const rows = await Promise.all(legs.map((l) => finishedLeg(l.callId)));
+    expect((await simOutcome(conversationId)).endReason).toBe('completed');
+
+    const [a, b] = rows as [LegRow, LegRow];
+    expect(a.mediaHostId).toBeDefined();
+    expect(b.mediaHostId).toBeDefined();
+    expect(a.mediaHostId).not.toBe(b.mediaHostId);
+    expect(a.pairedInteractionId).toMatch(/^ix-/);
+    expect(b.pairedInteractionId).toBe(a.pairedInteractionId);
+
+    const interaction = await sealedInteraction(a.pairedInteractionId!);
+    firstInteraction = interaction;
+    expect(interaction.outcome).toBe('recorded');
+    expect(interaction.captures?.map((c) => c.captureId).sort()).toEqual(
+      [a.interactionId, b.interactionId].sort(),
+    );
+    expect(new Set(interaction.captures?.map((c) => c.mediaHostId)).size).toBe(2);
+    expect(interaction.captures?.every((c) => c.manifestSha256 !== undefined)).toBe(true);
+    // Every interval of the recorded window names the capture that covers it.
+    expect(interaction.coverage?.length).toBeGreaterThan(0);
+    expect(interaction.coverage?.every((i) => i.captureId !== undefined)).toBe(true);
+    expect(inWindow(interaction.gaps)).toEqual([]);
+  });
+
+  it('verifies the merged interaction offline, and names the block when one in either capture is flipped', async () => {
+    const officer = await control<{ access_token: string }>('POST', '/_sim/users/token', {
+      tenantId: TENANT,
+      userId: USERS.admin,
+      roles: ['complianceOfficer'],
+    });
+    const token = officer.body.access_token;
+    const started = await paired.stack.api<{ exportId: string }>('POST', '/api/archive/exports', {
+      token,
+      body: {
+        query: { callChainId: firstInteraction.callChainId },
+      },
+    });
+    expect(started.status).toBe(202);
+    const { exportId } = started.body;
+    await waitFor(async () => {
+      const status = await paired.stack.api<{ state: string; error?: string }>(
+        'GET',
+        `/api/archive/exports/${exportId}`,
+        { token },
+      );
+      if (status.body.state === 'failed') throw new Error(`export failed: ${status.body.error}`);
+      return status.body.state === 'completed' ? true : undefined;
+    }, 'the export');
+    const dir = join(paired.exportDir, exportId);
+    const clean = await verifyExport(dir);
+    expect(clean.failures).toEqual([]);
+    expect(clean.isValid).toBe(true);
+
+    for (const capture of firstInteraction.captures ?? []) {
+      const mediaDir = join(dir, 'interactions', TENANT, capture.captureId, 'media');
+      const media = join(mediaDir, readdirSync(mediaDir)[0]!);
+      const bytes = readFileSync(media);
+      const flipped = Buffer.from(bytes);
+      flipped[0] = (flipped[0] ?? 0) ^ 0xff;
+      writeFileSync(media, flipped);
+      const report = await verifyExport(dir);
+      expect(report.isValid).toBe(false);
+      expect(report.failures).toEqual([
+        expect.objectContaining({
+          location: expect.stringMatching(
+            new RegExp(`^interaction ${TENANT}/${capture.captureId} stream \\S+ block 0$`),
+          ),
+        }),
+      ]);
+      writeFileSync(media, bytes);
+    }
+  });
+
+  it('keeps the interaction free of gaps when a media host is killed mid-call and the paired capture survives', async () => {
+    const conversationId = await traderCalls(9000);
+    const legs = await recordingLegs(conversationId, 2);
+    const view = await api<{ interaction: LegRow }>(
+      'GET',
+      `/api/calls/${encodeURIComponent(legs[0]!.callId)}`,
+    );
+    const victim = paired.mediaHosts.find((h) => h.hostId === view.body.interaction.mediaHostId);
+    expect(victim).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    victim!.kill();
+
+    const rows = await Promise.all(legs.map((l) => finishedLeg(l.callId)));
+    const lost = rows.find((r) => r.mediaHostId === victim!.hostId)!;
+    const survivor = rows.find((r) => r.mediaHostId !== victim!.hostId)!;
+    // The lost capture: failed, with the loss as its gap when the lifecycle saw it before the
+    // end of the call (else its seal failed at the end).
+    expect(lost.outcome).toBe('failed');
+    expect(['mediaHostLost', 'sealFailed']).toContain(lost.outcomeReason);
+    expect(lost.manifestSha256).toBeUndefined();
+    expect(survivor.outcome).toBe('recorded');
+
+    const interaction = await sealedInteraction(lost.pairedInteractionId!);
+    expect(interaction.outcome).toBe('recorded');
+    expect(inWindow(interaction.gaps)).toEqual([]);
+    expect(interaction.coverage?.map((i) => i.captureId)).toEqual([survivor.interactionId]);
+    expect(interaction.captures).toHaveLength(2);
+    // The call itself went on: one recorder was still in it.
+    expect(await simOutcome(conversationId)).toMatchObject({
+      state: 'ended',
+      endReason: 'completed',
+    });
+  });
+
+  it('records the gap and the policy outcome when a media host is killed mid-call without a paired capture', async () => {
+    paired.setPolicy({ applications: [application({ concurrentInvitationCount: 1 })] });
+    try {
+      // Long: the policy ends the call once the recorder leaves, well before this.
+      const conversationId = await traderCalls(30_000);
+      const [leg] = await recordingLegs(conversationId, 1);
+      const view = await api<{ interaction: LegRow }>(
+        'GET',
+        `/api/calls/${encodeURIComponent(leg!.callId)}`,
+      );
+      expect(view.body.interaction.pairedInteractionId).toBeUndefined();
+      const victim = paired.mediaHosts.find((h) => h.hostId === view.body.interaction.mediaHostId);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      victim!.kill();
+      const row = await finishedLeg(leg!.callId);
+      expect(row.outcome).toBe('failed');
+      expect(row.outcomeReason).toBe('mediaHostLost');
+      expect(inWindow(row.gaps)).toEqual([expect.objectContaining({ reason: 'mediaHostLost' })]);
+      // The policy's answer: the recorder reported `failed` and left; RequiredDuringCall (the
+      // default) then removed the recorded user from the call.
+      const outcome = await simOutcome(conversationId);
+      expect(outcome).toMatchObject({ state: 'ended', endReason: 'droppedByPolicy' });
+      expect(outcome.participants.find((p) => p.userId === USERS.trader)?.status).toBe('ejected');
+    } finally {
+      paired.setPolicy(CONCURRENT_POLICY);
+    }
+  });
+});

@@ -1,0 +1,160 @@
+/**
+ * The local stack for paired-recorder tests: its own storage emulator (the media host registry
+ * must hold only this suite's hosts), the Teams simulator with a policy that invites two
+ * recorder legs per call, the function app, and several media hosts, each in its own process so
+ * a test can kill one (SIGKILL) mid-call. The media hosts share the keys and recordings container
+ * the archive knows, so sealed captures can be exported and verified.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { startAzurite, type AzuriteInstance } from '../../../local/src/azurite/azurite-process';
+import type { CompliancePolicy } from '../../../local/src/simulator/policy/model';
+import { hostFiles } from '../../media-host/media-host-fixtures';
+import { USERS, application } from '../../simulator/support/fixtures';
+import { startRecorderStack, waitFor, type RecorderStack } from './recorder-stack';
+
+const CHILD_SCRIPT = join(__dirname, '..', '..', 'media-host', 'media-host-child.js');
+
+export interface ChildMediaHost {
+  readonly hostId: string;
+  readonly controlUrl: string;
+  /** SIGKILL: no seal, no goodbye; heartbeats simply stop. */
+  kill(): void;
+}
+
+export interface PairedStack {
+  readonly stack: RecorderStack;
+  readonly adminToken: string;
+  readonly mediaHosts: readonly ChildMediaHost[];
+  readonly exportDir: string;
+  /** Starts one more media host process (registered once its first heartbeat arrived). */
+  addMediaHost(): Promise<ChildMediaHost>;
+  /** Replaces the recorded users' policy (calls in progress keep theirs). */
+  setPolicy(policy: Partial<CompliancePolicy>): void;
+  close(): Promise<void>;
+}
+
+/** Two invites per call of the recorded users: `ConcurrentInvitationCount = 2`. */
+export const CONCURRENT_POLICY: Partial<CompliancePolicy> = {
+  applications: [application({ concurrentInvitationCount: 2 })],
+};
+
+export async function startPairedStack(
+  options: { mediaHostCount?: number; policy?: Partial<CompliancePolicy> } = {},
+): Promise<PairedStack> {
+  const storage: AzuriteInstance = await startAzurite({ inMemory: true });
+  const sharedConnection = process.env.ATTEST_TEST_STORAGE_CONNECTION;
+  process.env.ATTEST_TEST_STORAGE_CONNECTION = storage.connectionString;
+  const keysDir = mkdtempSync(join(tmpdir(), 'attest-paired-keys-'));
+  const file = (name: string, text: string | Buffer): string => {
+    writeFileSync(join(keysDir, name), text);
+    return join(keysDir, name);
+  };
+  const kek = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const signing = generateKeyPairSync('ed25519');
+  const kekPublic = file('kek-public.pem', kek.publicKey.export({ type: 'spki', format: 'pem' }));
+  const kekPrivate = file(
+    'kek-private.pem',
+    kek.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+  );
+  const signingPrivate = file(
+    'signing.pem',
+    signing.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+  );
+  const signingPublic = file(
+    'signing.pub.pem',
+    signing.publicKey.export({ type: 'spki', format: 'pem' }),
+  );
+  const recordingsContainer = `pair${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+  const exportDir = join(keysDir, 'exports');
+  const stack = await startRecorderStack({
+    policy: options.policy ?? CONCURRENT_POLICY,
+    env: {
+      ATTEST_KEK_PRIVATE_KEY_FILE: kekPrivate,
+      ATTEST_KEK_PUBLIC_KEY_FILE: kekPublic,
+      ATTEST_MANIFEST_PUBLIC_KEY_FILE: signingPublic,
+      ATTEST_ARCHIVE_RECORDINGS_CONTAINER: recordingsContainer,
+      ATTEST_ARCHIVE_EXPORT_DIR: exportDir,
+      // The suite's officer (the directory's admin user) may export every group's calls.
+      ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({ [USERS.admin]: ['*'] }),
+    },
+  });
+  const adminToken = await stack.adminToken();
+  const children: ChildProcess[] = [];
+  const mediaHosts: ChildMediaHost[] = [];
+
+  const registeredHostIds = async (): Promise<string[]> => {
+    const listed = await stack.api<{ value: { hostId: string }[] }>('GET', '/api/mediahosts', {
+      token: adminToken,
+    });
+    return listed.status === 200 ? listed.body.value.map((h) => h.hostId) : [];
+  };
+
+  async function addMediaHost(): Promise<ChildMediaHost> {
+    const hostId = `mh-${mediaHosts.length + 1}-${randomUUID().slice(0, 6)}`;
+    const files = hostFiles(storage.connectionString, {
+      hostId,
+      functionsUrl: stack.baseUrl,
+      heartbeatIntervalInMs: 300,
+      // The simulator's media platform trusts the local CA: serve its loopback certificate.
+      tlsCertFile: join(process.cwd(), '.data', 'ca', 'server-cert.pem'),
+      tlsKeyFile: join(process.cwd(), '.data', 'ca', 'server-key.pem'),
+      kekPublicKeyFile: kekPublic,
+      signingKeyFile: signingPrivate,
+      recordingsContainer,
+    });
+    const child = spawn(process.execPath, [CHILD_SCRIPT], {
+      env: { ...process.env, ATTEST_TEST_MEDIA_HOST_CONFIG: JSON.stringify(files.config) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const ready = await new Promise<{ controlUrl: string }>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', (line) =>
+        resolve(JSON.parse(line) as { controlUrl: string }),
+      );
+      child.once('exit', (code) => reject(new Error(`media host exited with ${code}: ${stderr}`)));
+    });
+    await waitFor(
+      async () => ((await registeredHostIds()).includes(hostId) ? true : undefined),
+      `media host ${hostId} to register`,
+    );
+    const host: ChildMediaHost = {
+      hostId,
+      controlUrl: ready.controlUrl,
+      kill: () => void child.kill('SIGKILL'),
+    };
+    mediaHosts.push(host);
+    return host;
+  }
+
+  for (let i = 0; i < (options.mediaHostCount ?? 2); i += 1) await addMediaHost();
+  return {
+    stack,
+    adminToken,
+    mediaHosts,
+    exportDir,
+    addMediaHost,
+    setPolicy(policy) {
+      const directory = stack.sim.directory();
+      stack.sim.setDirectory({
+        ...directory,
+        tenants: directory.tenants.map((tenant) => ({
+          ...tenant,
+          policies: tenant.policies.map((p) => ({ ...p, ...policy })),
+        })),
+      });
+    },
+    async close() {
+      for (const child of children) child.kill('SIGKILL');
+      await stack.close();
+      process.env.ATTEST_TEST_STORAGE_CONNECTION = sharedConnection;
+      await storage.close();
+    },
+  };
+}
