@@ -50,7 +50,8 @@ describe('paired recorders: two legs, one interaction', () => {
 
   beforeAll(async () => {
     paired = await startPairedStack({ mediaHostCount: 3 });
-  });
+    // A loaded machine can take minutes to start four processes and an emulator.
+  }, 300_000);
   afterAll(async () => {
     await paired?.close();
   });

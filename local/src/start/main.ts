@@ -6,7 +6,9 @@
  * Settings: `ATTEST_START_FUNCTIONS_PORT` (default 7071), `ATTEST_START_DATA_DIR` (default
  * `<repo>/.data`), `ATTEST_START_FUNCTIONS_APP` (default `functions`), `ATTEST_START_SIMULATOR_PORT`
  * (7443), `ATTEST_START_MEDIA_CONTROL_PORT` (7400), `ATTEST_START_MEDIA_PROTOCOL_PORT` (7401),
- * `ATTEST_START_MEDIA_LISTEN_PORT` (7403).
+ * `ATTEST_START_MEDIA_LISTEN_PORT` (7403), `ATTEST_START_MEDIA_HOSTS` (2: how many media hosts,
+ * each in its own zone; host n uses the control, protocol and listen ports plus 10(n-1), so
+ * paired recorders have two hosts to go to).
  */
 import { join, resolve } from 'node:path';
 import { azuriteService } from './azurite.service';
@@ -24,6 +26,8 @@ export interface StartConfig {
   readonly mediaControlPort: number;
   readonly mediaProtocolPort: number;
   readonly mediaListenPort: number;
+  /** How many media hosts to run (1 to 8). */
+  readonly mediaHostCount: number;
   /** App folder or entry for the Functions host, relative to the root. Default `functions`. */
   readonly functionsApp: string;
 }
@@ -45,6 +49,10 @@ export function loadStartConfig(
   const mediaControlPort = port('ATTEST_START_MEDIA_CONTROL_PORT', 7400);
   const mediaProtocolPort = port('ATTEST_START_MEDIA_PROTOCOL_PORT', 7401);
   const mediaListenPort = port('ATTEST_START_MEDIA_LISTEN_PORT', 7403);
+  const rawCount = env.ATTEST_START_MEDIA_HOSTS;
+  const mediaHostCount = rawCount === undefined || rawCount === '' ? 2 : Number(rawCount);
+  if (!Number.isInteger(mediaHostCount) || mediaHostCount < 1 || mediaHostCount > 8)
+    throw new Error('ATTEST_START_MEDIA_HOSTS must be an integer from 1 to 8');
   const dataDir = env.ATTEST_START_DATA_DIR
     ? resolve(env.ATTEST_START_DATA_DIR)
     : join(rootDir, '.data');
@@ -59,6 +67,7 @@ export function loadStartConfig(
     mediaControlPort,
     mediaProtocolPort,
     mediaListenPort,
+    mediaHostCount,
     functionsApp,
   });
 }
@@ -75,12 +84,16 @@ export function defaultServices(config: StartConfig): ServiceDefinition[] {
       port: config.functionsPort,
       env: { ATTEST_PUBLIC_BASE_URL: functionsBaseUrl },
     }),
-    mediaHostService({
-      controlPort: config.mediaControlPort,
-      protocolPort: config.mediaProtocolPort,
-      listenPort: config.mediaListenPort,
-      functionsBaseUrl,
-    }),
+    ...Array.from({ length: config.mediaHostCount }, (_, index) =>
+      mediaHostService({
+        controlPort: config.mediaControlPort + 10 * index,
+        protocolPort: config.mediaProtocolPort + 10 * index,
+        listenPort: config.mediaListenPort + 10 * index,
+        functionsBaseUrl,
+        // The first keeps the single host's names (and spool) from before.
+        ...(index === 0 ? {} : { instance: index + 1 }),
+      }),
+    ),
   ];
 }
 

@@ -14,22 +14,29 @@ export interface MediaHostServiceOptions {
   /** Live listen-in (`wss://127.0.0.1:<port>`). */
   readonly listenPort: number;
   readonly functionsBaseUrl: string;
+  /**
+   * The host's number when several run (2, 3, ...): its id, spool folder and availability zone
+   * take it. Absent: the first host (`local-media-host`, `.data/spool`, zone 1).
+   */
+  readonly instance?: number;
   /** Milliseconds to wait for `/health`. Default 60 000. */
   readonly startTimeoutInMs?: number;
 }
 
 export function mediaHostService(options: MediaHostServiceOptions): ServiceDefinition {
+  const suffix = options.instance === undefined ? '' : `-${options.instance}`;
+  const name = `media-host${suffix}`;
   return {
-    name: 'media-host',
+    name,
     async start(context) {
       const env: Record<string, string | undefined> = {
         ...context.env,
-        ATTEST_MEDIA_HOST_ID: context.env.ATTEST_MEDIA_HOST_ID ?? 'local-media-host',
+        ATTEST_MEDIA_HOST_ID: `${context.env.ATTEST_MEDIA_HOST_ID ?? 'local-media-host'}${suffix}`,
+        ATTEST_MEDIA_ZONE: String(options.instance ?? 1),
         ATTEST_MEDIA_CONTROL_PORT: String(options.controlPort),
         ATTEST_MEDIA_PROTOCOL_PORT: String(options.protocolPort),
         ATTEST_MEDIA_LISTEN_PORT: String(options.listenPort),
-        ATTEST_MEDIA_SPOOL_DIR:
-          context.env.ATTEST_MEDIA_SPOOL_DIR ?? join(context.dataDir, 'spool'),
+        ATTEST_MEDIA_SPOOL_DIR: `${context.env.ATTEST_MEDIA_SPOOL_DIR ?? join(context.dataDir, 'spool')}${suffix}`,
         ATTEST_MEDIA_STORAGE_CONNECTION: context.env.ATTEST_STORAGE_CONNECTION_STRING,
         ATTEST_MEDIA_FUNCTIONS_URL: options.functionsBaseUrl,
         ATTEST_MEDIA_HEARTBEAT_INTERVAL_MS:
@@ -55,7 +62,7 @@ export function mediaHostService(options: MediaHostServiceOptions): ServiceDefin
       const healthUrl = `https://127.0.0.1:${options.controlPort}/health`;
       const deadline = Date.now() + (options.startTimeoutInMs ?? 60_000);
       for (;;) {
-        if (hasExited) throw new Error(`the media host ${await exited}`);
+        if (hasExited) throw new Error(`${name} ${await exited}`);
         const healthy = await fetch(healthUrl).then(
           (response) => response.ok,
           () => false,
@@ -69,7 +76,7 @@ export function mediaHostService(options: MediaHostServiceOptions): ServiceDefin
       }
       let stopping: Promise<void> | undefined;
       return {
-        name: 'media-host',
+        name,
         urls: {
           control: `https://127.0.0.1:${options.controlPort}`,
           metrics: `https://127.0.0.1:${options.controlPort}/metrics (Bearer: the control key)`,

@@ -24,6 +24,9 @@ interface RecorderCall {
   readonly direction: string;
   readonly manifestBlobName?: string;
   readonly gaps?: readonly unknown[];
+  readonly mediaHostId?: string;
+  /** A capture of a paired call: the interaction it belongs to. */
+  readonly pairedInteractionId?: string;
 }
 
 export interface ScenarioCliOptions {
@@ -97,7 +100,9 @@ export async function runScenario(scenario: string, options: ScenarioCliOptions)
     for (const call of recorded) {
       options.write(
         `  attest interaction ${call.interactionId}: ${call.type} ${call.direction}, ${call.outcome}` +
-          `${call.manifestBlobName !== undefined ? ', sealed' : ''}${(call.gaps?.length ?? 0) > 0 ? `, ${call.gaps?.length} gap(s)` : ''}`,
+          `${call.manifestBlobName !== undefined ? ', sealed' : ''}${(call.gaps?.length ?? 0) > 0 ? `, ${call.gaps?.length} gap(s)` : ''}` +
+          `${call.mediaHostId !== undefined ? ` on ${call.mediaHostId}` : ''}` +
+          `${call.pairedInteractionId !== undefined ? `, capture of ${call.pairedInteractionId}` : ''}`,
       );
     }
     if (recorded.length === 0) options.write('  attest stored no interaction for this call');

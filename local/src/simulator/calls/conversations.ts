@@ -80,6 +80,8 @@ export class Conversations {
     }
     const dropAt = spec.delivery?.dropRecorderAtInMs;
     if (dropAt !== undefined) at(dropAt, () => this.#dropRecorders(conv));
+    const dropOneAt = spec.delivery?.dropOneRecorderAtInMs;
+    if (dropOneAt !== undefined) at(dropOneAt, () => this.#dropRecorders(conv, 1));
     if (spec.durationInMs !== undefined) {
       conv.endOffsetInMs = spec.durationInMs;
       at(spec.durationInMs, () => this.end(conv.id, 'completed'));
@@ -184,10 +186,17 @@ export class Conversations {
     });
   }
 
-  /** The platform loses every accepted recorder leg (scenario `delivery.dropRecorderAtInMs`). */
-  #dropRecorders(conv: Conversation): void {
-    for (const leg of this.#ctx.legsOf(conv)) {
-      if (leg.outcome !== 'accepted' || leg.state === 'terminated') continue;
+  /**
+   * The platform loses accepted recorder legs, first answered first: every one (scenario
+   * `delivery.dropRecorderAtInMs`) or at most `count` (`dropOneRecorderAtInMs`).
+   */
+  #dropRecorders(conv: Conversation, count = Number.POSITIVE_INFINITY): void {
+    const accepted = this.#ctx
+      .legsOf(conv)
+      .filter((leg) => leg.outcome === 'accepted' && leg.state !== 'terminated')
+      .sort((a, b) => (a.answeredAtMs ?? 0) - (b.answeredAtMs ?? 0))
+      .slice(0, count);
+    for (const leg of accepted) {
       this.#ctx.event(conv, 'recorderDropped', { callId: leg.callId });
       this.#legs.lose(conv, leg, ResultCodes.botMediaConnectivity);
     }

@@ -52,6 +52,11 @@ export interface ScenarioDelivery {
   readonly dropInvite?: boolean;
   /** The platform drops every accepted recorder leg at this offset (500/1005 media connectivity). */
   readonly dropRecorderAtInMs?: number;
+  /**
+   * The platform drops one accepted recorder leg (the first answered) at this offset, as when
+   * its media host dies: with a paired or concurrent recorder the call goes on recorded.
+   */
+  readonly dropOneRecorderAtInMs?: number;
   /** The platform establishes an answered leg (state and notifications) this long after the answer. */
   readonly establishAfterInMs?: number;
 }
@@ -195,7 +200,7 @@ export function callSpecProblems(value: unknown, at: string): string[] {
         if (value.delivery[key] !== undefined && typeof value.delivery[key] !== 'boolean')
           problems.push(`${at}.delivery.${key} must be a boolean`);
       }
-      for (const key of ['dropRecorderAtInMs', 'establishAfterInMs']) {
+      for (const key of ['dropRecorderAtInMs', 'dropOneRecorderAtInMs', 'establishAfterInMs']) {
         const offset = value.delivery[key];
         if (offset !== undefined && (typeof offset !== 'number' || offset < 0))
           problems.push(`${at}.delivery.${key} must be a number >= 0`);
