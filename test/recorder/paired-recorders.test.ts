@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoverageInterval, InteractionCapture, RecordingGap } from '@attest/core';
 import { verifyExport } from '../../functions/src/cli/verify-export';
+import { unzipPackage } from '../support/export-download';
 import { TENANT, USERS, application } from '../simulator/support/fixtures';
 import { waitFor } from './support/recorder-stack';
 import { CONCURRENT_POLICY, startPairedStack, type PairedStack } from './support/paired-stack';
@@ -179,7 +180,15 @@ describe('paired recorders: two legs, one interaction', () => {
       if (status.body.state === 'failed') throw new Error(`export failed: ${status.body.error}`);
       return status.body.state === 'completed' ? true : undefined;
     }, 'the export');
-    const dir = join(paired.exportDir, exportId);
+    // The package leaves the exports container only through the download route.
+    const download = await fetch(
+      `${paired.stack.baseUrl}/api/archive/exports/${exportId}/download`,
+      {
+        headers: { authorization: `Bearer ${token}` },
+      },
+    );
+    expect(download.status).toBe(200);
+    const dir = await unzipPackage(Buffer.from(await download.arrayBuffer()), exportId);
     const clean = await verifyExport(dir);
     expect(clean.failures).toEqual([]);
     expect(clean.isValid).toBe(true);

@@ -30,7 +30,6 @@ export interface PairedStack {
   readonly stack: RecorderStack;
   readonly adminToken: string;
   readonly mediaHosts: readonly ChildMediaHost[];
-  readonly exportDir: string;
   /** Starts one more media host process (registered once its first heartbeat arrived). */
   addMediaHost(): Promise<ChildMediaHost>;
   /** Replaces the recorded users' policy (calls in progress keep theirs). */
@@ -70,7 +69,6 @@ export async function startPairedStack(
     signing.publicKey.export({ type: 'spki', format: 'pem' }),
   );
   const recordingsContainer = `pair${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-  const exportDir = join(keysDir, 'exports');
   const stack = await startRecorderStack({
     policy: options.policy ?? CONCURRENT_POLICY,
     env: {
@@ -78,7 +76,6 @@ export async function startPairedStack(
       ATTEST_KEK_PUBLIC_KEY_FILE: kekPublic,
       ATTEST_MANIFEST_PUBLIC_KEY_FILE: signingPublic,
       ATTEST_ARCHIVE_RECORDINGS_CONTAINER: recordingsContainer,
-      ATTEST_ARCHIVE_EXPORT_DIR: exportDir,
       // The suite's officer (the directory's admin user) may export every group's calls.
       ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({ [USERS.admin]: ['*'] }),
     },
@@ -138,7 +135,6 @@ export async function startPairedStack(
     stack,
     adminToken,
     mediaHosts,
-    exportDir,
     addMediaHost,
     setPolicy(policy) {
       const directory = stack.sim.directory();
