@@ -253,6 +253,11 @@ export interface MediaHostHealth {
   readonly spoolLimitInBytes: number;
   /** End of validity of the host's media TLS certificate (ISO 8601); `attest doctor` warns ahead of it. */
   readonly certificateExpiresAt?: string;
+  /**
+   * Where Teams' media reaches this host (`tls://<public name>:<port>`, or `tcp://…:<port>` of the
+   * bridge's media port); `attest doctor` checks that it accepts a TCP connection.
+   */
+  readonly mediaEndpoint?: string;
   /** The .NET bridge on the same machine, when the host has one (Teams' real media). */
   readonly bridge?: MediaBridgeHealth;
 }

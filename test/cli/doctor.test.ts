@@ -7,6 +7,7 @@ import {
 import {
   createTableFactory,
   TablesInteractionStore,
+  TablesMediaHostRegistry,
 } from '../../functions/src/adapters/table-stores';
 import { main } from '../../functions/src/cli/attest';
 import { runDoctor } from '../../functions/src/cli/doctor/doctor';
@@ -183,5 +184,68 @@ describe('attest doctor against the local stack', () => {
       /^FAIL {2}settings +\[ATT_CONFIG_INVALID\] invalid configuration: ATTEST_APP_ID is required/,
     );
     expect(run.lines[1]).toMatch(/^SKIP/);
+  });
+
+  describe('a heartbeating host with a broken bridge or no certificate', () => {
+    const registry = (): TablesMediaHostRegistry =>
+      new TablesMediaHostRegistry(
+        createTableFactory({ connectionString: settings.ATTEST_STORAGE_CONNECTION_STRING }),
+      );
+    const beat = (hostId: string, extra: Record<string, unknown>) =>
+      registry().upsertHeartbeat(
+        {
+          hostId,
+          controlUrl: 'https://127.0.0.1:9',
+          region: 'local',
+          isDraining: false,
+          version: '0.1.0',
+          capacity: { maxSessions: 10, activeSessions: 0 },
+          spoolBytes: 0,
+          spoolLimitInBytes: 1,
+          sentAt: new Date().toISOString(),
+          ...extra,
+        },
+        new Date(),
+      );
+    const hostLine = (run: Run, hostId: string): string =>
+      run.lines.find((line) => line.includes(`media-host ${hostId} `)) ?? `no line for ${hostId}`;
+    const inTwoYears = new Date(Date.now() + 730 * 86_400_000).toISOString();
+
+    it('names a bridge whose media platform is not initialized', async () => {
+      await beat('zz-doctor-bridge', {
+        certificateExpiresAt: inTwoYears,
+        bridge: {
+          isReachable: true,
+          isPlatformInitialized: false,
+          checkedAt: new Date().toISOString(),
+        },
+      });
+      const run = await doctor();
+      expect(run.code).toBe(1);
+      expect(hostLine(run, 'zz-doctor-bridge')).toMatch(
+        /^FAIL {2}media-host zz-doctor-bridge +the media bridge's media platform is not initialized -> restart the attest-media-bridge service/,
+      );
+    });
+
+    it('names a media port that does not accept a connection from where doctor runs', async () => {
+      await beat('zz-doctor-port', {
+        certificateExpiresAt: inTwoYears,
+        mediaEndpoint: `tcp://127.0.0.1:${closedPort}`,
+      });
+      const run = await doctor();
+      expect(run.code).toBe(1);
+      expect(hostLine(run, 'zz-doctor-port')).toMatch(
+        /^FAIL {2}media-host zz-doctor-port +media port tcp:\/\/127\.0\.0\.1:\d+ unreachable from here \(ECONNREFUSED\) -> Teams' media platform connects there: open the port/,
+      );
+    });
+
+    it('names a host that reports no media certificate', async () => {
+      await beat('zz-doctor-nocert', {});
+      const run = await doctor();
+      expect(run.code).toBe(1);
+      expect(hostLine(run, 'zz-doctor-nocert')).toMatch(
+        /^FAIL {2}media-host zz-doctor-nocert +the host reports no media certificate -> check ATTEST_MEDIA_TLS_CERT_FILE/,
+      );
+    });
   });
 });

@@ -62,6 +62,25 @@ const isString = (value: unknown): value is string =>
 const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0;
 
+/** The bridge's state as `attest doctor` reads it: reachable, initialized, certificate end. */
+function bridgeOf(value: unknown): { bridge?: MediaHostHeartbeat['bridge'] } {
+  if (typeof value !== 'object' || value === null) return {};
+  const b = value as Record<string, unknown>;
+  if (typeof b.isReachable !== 'boolean' || !isString(b.checkedAt)) return {};
+  return {
+    bridge: {
+      isReachable: b.isReachable,
+      checkedAt: b.checkedAt,
+      ...(typeof b.isPlatformInitialized === 'boolean'
+        ? { isPlatformInitialized: b.isPlatformInitialized }
+        : {}),
+      ...(isString(b.certificateExpiresAt) && !Number.isNaN(Date.parse(b.certificateExpiresAt))
+        ? { certificateExpiresAt: b.certificateExpiresAt }
+        : {}),
+    },
+  };
+}
+
 function validateHeartbeat(
   value: unknown,
 ): { ok: true; heartbeat: MediaHostHeartbeat } | { ok: false; message: string } {
@@ -101,6 +120,10 @@ function validateHeartbeat(
       // Listen-in leaves the machine: only a TLS WebSocket URL is kept.
       ...(isString(v.listenUrl) && URL.canParse(v.listenUrl) && v.listenUrl.startsWith('wss://')
         ? { listenUrl: v.listenUrl }
+        : {}),
+      ...bridgeOf(v.bridge),
+      ...(isString(v.mediaEndpoint) && /^(tls|tcp):\/\/[^/\s]+:\d{1,5}$/.test(v.mediaEndpoint)
+        ? { mediaEndpoint: v.mediaEndpoint }
         : {}),
       ...(isString(v.certificateExpiresAt) && !Number.isNaN(Date.parse(v.certificateExpiresAt))
         ? { certificateExpiresAt: v.certificateExpiresAt }

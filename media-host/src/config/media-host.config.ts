@@ -100,6 +100,11 @@ export interface MediaHostConfig {
   readonly listenHost: string;
   readonly listenPort: number;
   /**
+   * `ATTEST_MEDIA_PUBLIC_MEDIA_PORT`: the port Teams' media platform reaches on {@link publicHost}
+   * when it is not the protocol listener's (the bridge's media port). Reported in the heartbeat.
+   */
+  readonly publicMediaPort?: number;
+  /**
    * `ATTEST_MEDIA_LOOPBACK_PORT`: a second media protocol listener on 127.0.0.1 without TLS, for
    * the .NET bridge on the same machine (0 = any free port). Undefined = no loopback listener.
    */
@@ -290,6 +295,9 @@ export function loadConfig(env: Env): MediaHostConfig {
     ...(liveListenKey !== undefined ? { liveListenKey } : {}),
     listenHost: reader.optionalString('LISTEN_HOST') ?? '127.0.0.1',
     listenPort: reader.integer('LISTEN_PORT', 7403, 0, 65535),
+    ...(reader.optionalString('PUBLIC_MEDIA_PORT') !== undefined
+      ? { publicMediaPort: reader.integer('PUBLIC_MEDIA_PORT', 0, 1, 65535) }
+      : {}),
     ...(loopbackPortText !== undefined || bridgeUrl !== undefined
       ? { loopbackProtocolPort: reader.integer('LOOPBACK_PORT', 0, 0, 65535) }
       : {}),

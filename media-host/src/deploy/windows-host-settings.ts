@@ -111,6 +111,8 @@ export function buildWindowsHostFiles(
     ...(machine.hasBridge
       ? {
           ATTEST_MEDIA_LOOPBACK_PORT: String(MEDIA_LOOPBACK_PORT),
+          // Teams' media reaches the bridge's port; attest doctor checks it from outside.
+          ATTEST_MEDIA_PUBLIC_MEDIA_PORT: String(install.mediaPort),
           ATTEST_MEDIA_BRIDGE_URL: `http://127.0.0.1:${BRIDGE_CONTROL_PORT}`,
           ATTEST_MEDIA_BRIDGE_CONTROL_KEY: secrets.bridgeControlKey ?? '',
         }

@@ -140,6 +140,8 @@ export async function startMediaHost(
   let controlUrl = '';
   // Set once live listen-in listens; the heartbeat reads it through a closure.
   let listenUrl: string | undefined = undefined;
+  // Known once the protocol listener listens.
+  let mediaEndpoint: string | undefined = undefined;
   const functionApp = createFunctionAppNotifier({
     functionsUrl: config.functionsUrl,
     controlKey: config.controlKey,
@@ -208,6 +210,7 @@ export async function startMediaHost(
     spoolBytes: spool.sizeInBytes,
     spoolLimitInBytes: spool.limit,
     certificateExpiresAt,
+    ...(mediaEndpoint !== undefined ? { mediaEndpoint } : {}),
     ...(bridge?.health() !== undefined ? { bridge: bridge.health() } : {}),
   });
   const heartbeat = createHeartbeat({
@@ -257,6 +260,10 @@ export async function startMediaHost(
     port: config.protocolPort,
     tls: { cert, key },
   });
+  mediaEndpoint =
+    config.publicMediaPort !== undefined
+      ? `tcp://${config.publicHost}:${config.publicMediaPort}`
+      : `tls://${config.publicHost}:${protocol.port}`;
   // The bridge on this machine streams over loopback without TLS; the token still authenticates.
   const loopback: MediaProtocolServer | undefined =
     config.loopbackProtocolPort !== undefined

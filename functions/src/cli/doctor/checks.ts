@@ -4,6 +4,7 @@
  * the same thing.
  */
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { KeyClient } from '@azure/keyvault-keys';
 import type { FunctionsConfig } from '../../config/load-config';
@@ -239,6 +240,17 @@ export async function checkMediaHosts(ctx: DoctorContext): Promise<CheckResult[]
       ),
     ];
   const nowMs = ctx.now().getTime();
+  const endpointProblems = new Map(
+    await Promise.all(
+      hosts.map(
+        async (h) =>
+          [
+            h.hostId,
+            h.mediaEndpoint === undefined ? undefined : await tcpProblem(h.mediaEndpoint),
+          ] as const,
+      ),
+    ),
+  );
   return hosts.map((host) => {
     const name = `media-host ${host.hostId}`;
     const ageInMs = nowMs - Date.parse(host.receivedAt);
@@ -249,19 +261,39 @@ export async function checkMediaHosts(ctx: DoctorContext): Promise<CheckResult[]
         'restart the attest-media-host service on that instance or remove it from the scale set',
       );
     const expiresAt = host.certificateExpiresAt;
-    if (expiresAt !== undefined) {
-      const leftInMs = Date.parse(expiresAt) - nowMs;
-      if (leftInMs < ctx.certificateWarningInMs)
-        return fail(
-          name,
-          leftInMs <= 0
-            ? `media certificate expired at ${expiresAt}`
-            : `media certificate expires at ${expiresAt} (in ${Math.floor(leftInMs / 86_400_000)} days)`,
-          'import a renewed certificate into Key Vault (media-tls) and redeploy, or rerun the install extension',
-        );
-    }
+    if (expiresAt === undefined)
+      return fail(
+        name,
+        'the host reports no media certificate',
+        'check ATTEST_MEDIA_TLS_CERT_FILE on that instance (the install extension writes it from Key Vault) and restart the service',
+      );
+    const leftInMs = Date.parse(expiresAt) - nowMs;
+    if (leftInMs < ctx.certificateWarningInMs)
+      return fail(
+        name,
+        leftInMs <= 0
+          ? `media certificate expired at ${expiresAt}`
+          : `media certificate expires at ${expiresAt} (in ${Math.floor(leftInMs / 86_400_000)} days)`,
+        'import a renewed certificate into Key Vault (media-tls) and redeploy, or rerun the install extension',
+      );
+    const bridge = host.bridge;
+    if (bridge !== undefined && (!bridge.isReachable || bridge.isPlatformInitialized !== true))
+      return fail(
+        name,
+        bridge.isReachable
+          ? "the media bridge's media platform is not initialized"
+          : 'the media bridge does not answer the media host',
+        "restart the attest-media-bridge service on that instance and read its log (the bot's app id, the certificate thumbprint and the public address it was given)",
+      );
+    const portProblem = endpointProblems.get(host.hostId);
+    if (portProblem !== undefined)
+      return fail(
+        name,
+        `media port ${host.mediaEndpoint ?? ''} unreachable from here (${portProblem})`,
+        "Teams' media platform connects there: open the port to the Teams media ranges (teamsMediaSourceRanges in the NSG, the Windows firewall) and check the bridge service; run doctor from a network those rules admit",
+      );
     const load = `${host.capacity.activeSessions}/${host.capacity.maxSessions} sessions`;
-    const certificate = expiresAt === undefined ? '' : `, certificate until ${expiresAt}`;
+    const certificate = `, certificate until ${expiresAt}`;
     return pass(
       name,
       `heartbeat ${Math.round(ageInMs / 1000)} s ago, ${load}${host.isDraining ? ', draining' : ''}${certificate}`,
@@ -310,6 +342,22 @@ export async function checkRecentInvites(ctx: DoctorContext): Promise<CheckResul
     `${invites.length} invite(s) ${window}: ${summary}; e.g. ${examples}`,
     'rejectedBusy: no media host could take the call (see the media-host lines, scale out); failed: read the function app logs for these interaction ids',
   );
+}
+
+/** Why a TCP connection to `tls://host:port` / `tcp://host:port` fails, or undefined when it opens. */
+function tcpProblem(endpoint: string, timeoutInMs = 5_000): Promise<string | undefined> {
+  const match = /^(?:tls|tcp):\/\/(.+):(\d{1,5})$/.exec(endpoint);
+  if (match === null) return Promise.resolve('not a host:port endpoint');
+  return new Promise((resolve) => {
+    const socket = connect({ host: match[1]!.replace(/^\[|\]$/g, ''), port: Number(match[2]) });
+    const done = (problem: string | undefined): void => {
+      socket.destroy();
+      resolve(problem);
+    };
+    socket.setTimeout(timeoutInMs, () => done(`no answer within ${timeoutInMs / 1000} s`));
+    socket.once('connect', () => done(undefined));
+    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
+  });
 }
 
 function missingCredential(): never {
