@@ -92,7 +92,7 @@ async function sealedArchive(): Promise<{ harness: ArchiveHarness; blobNames: st
     });
     await harness.activities.recordSealed(fixture.interaction);
   }
-  return { harness, blobNames: await blobs.listRecordingBlobs('tenant-1', 'int-1') };
+  return { harness, blobNames: [...(await blobs.listRecordingBlobs('tenant-1', 'int-1'))] };
 }
 
 const hold = (holdId: string, userId: string) => ({

@@ -1,5 +1,5 @@
 /** `GET archive/live`: the calls in progress a caller may listen in to, by role and scope. */
-import { HttpRequest, InvocationContext } from '@azure/functions';
+import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { InteractionRecord } from '@attest/core';
 import type { InteractionFilter } from '../../functions/src/domain/recorder-ports';
 import { createLiveCallsHandler } from '../../functions/src/http/live-calls.http';
@@ -76,7 +76,7 @@ describe('GET archive/live', () => {
     const { get, entries, filters } = setup();
     const response = await get('supervisor');
     expect(response.status).toBe(200);
-    const body = response.jsonBody as { items: Record<string, unknown>[] };
+    const body = (response as HttpResponseInit).jsonBody as { items: Record<string, unknown>[] };
     expect(body.items.map((i) => i.callId)).toEqual(['call-traders']);
     expect(JSON.stringify(body)).not.toMatch(/wss:|s-call/);
     expect(filters).toEqual([{ tenantId: 'tenant-1', outcome: 'inProgress', top: 200 }]);
@@ -89,7 +89,9 @@ describe('GET archive/live', () => {
 
   it('shows another scope its own calls only', async () => {
     const { get } = setup();
-    const body = (await get('salesSupervisor')).jsonBody as { items: { callId: string }[] };
+    const body = ((await get('salesSupervisor')) as HttpResponseInit).jsonBody as {
+      items: { callId: string }[];
+    };
     expect(body.items.map((i) => i.callId)).toEqual(['call-sales']);
   });
 

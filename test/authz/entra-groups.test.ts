@@ -5,7 +5,7 @@
  * entry, never treats them as a member of no group. Real tokens from the simulator's Entra,
  * verified by the product's JWT verifier; Graph is the simulator's directory API.
  */
-import { HttpRequest, InvocationContext } from '@azure/functions';
+import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ClientSecretCredential } from '@azure/identity';
 import type { LedgerEntry } from '@attest/core';
 import { createGraphClient, GraphTokenCache } from '../../functions/src/adapters/graph-calls';
@@ -101,7 +101,10 @@ function setup() {
       }),
       new InvocationContext({ functionName: 'archiveSearch', logHandler: () => undefined }),
     );
-    return { status: response.status, body: response.jsonBody as { scopes?: string[] } };
+    return {
+      status: response.status,
+      body: (response as HttpResponseInit).jsonBody as { scopes?: string[] },
+    };
   };
   const entries = (): readonly LedgerEntry[] => ledger.entries;
   return { search, entries };

@@ -177,7 +177,7 @@ describe('verifyInteractionManifest', () => {
 
   it('fails the signature when one byte of the manifest changed', () => {
     const changed = Buffer.from(bytes);
-    changed[10] ^= 1;
+    changed.writeUInt8(changed.readUInt8(10) ^ 1, 10);
     expect(
       verifyInteractionManifest(changed, sig, publicKey, () => sha256Hex(captureBytes)).problems[0],
     ).toMatch(/^manifest.sig: /);

@@ -6,7 +6,7 @@ const connectionString =
 
 describe('createStorageClients', () => {
   it('uses the connection string and no credential locally', () => {
-    const clients = createStorageClients({ connectionString });
+    const clients = createStorageClients({ connectionString, regionalRecordings: [] });
     expect(clients.credential).toBeUndefined();
     expect(clients.tableClient('ledger').url).toBe('http://127.0.0.1:10002/devstoreaccount1');
     expect(clients.blobService().url).toBe('http://127.0.0.1:10000/devstoreaccount1');
@@ -17,6 +17,7 @@ describe('createStorageClients', () => {
       blobUrl: 'https://strec.blob.core.windows.net',
       tableUrl: 'https://strec.table.core.windows.net',
       managedIdentityClientId: '00000000-0000-0000-0000-000000000001',
+      regionalRecordings: [],
     });
     expect(clients.credential).toBeInstanceOf(ManagedIdentityCredential);
     expect(clients.tableClient('ledger').url).toBe('https://strec.table.core.windows.net');
@@ -24,8 +25,11 @@ describe('createStorageClients', () => {
   });
 
   it('refuses neither a connection string nor both URLs, naming the settings', () => {
-    expect(() => createStorageClients({ blobUrl: 'https://strec.blob.core.windows.net' })).toThrow(
-      /ATTEST_STORAGE_BLOB_URL and ATTEST_STORAGE_TABLE_URL/,
-    );
+    expect(() =>
+      createStorageClients({
+        blobUrl: 'https://strec.blob.core.windows.net',
+        regionalRecordings: [],
+      }),
+    ).toThrow(/ATTEST_STORAGE_BLOB_URL and ATTEST_STORAGE_TABLE_URL/);
   });
 });
