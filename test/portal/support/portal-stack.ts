@@ -5,7 +5,7 @@
  * every role in the simulator's directory, and Debian's Chromium driven by playwright-core.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { DirectoryUser } from '../../../local/src/simulator/policy/model';
@@ -157,6 +157,7 @@ export async function startPortalStack(): Promise<PortalStack> {
     async close() {
       await browser.close().catch(() => undefined);
       await stack.close();
+      rmSync(keysDir, { recursive: true, force: true });
     },
   };
 }
