@@ -76,7 +76,10 @@ describe('media host fleet', () => {
       'the live call to be marked lost',
       40_000,
     );
-    expect(lost.interaction?.outcomeReason).toBe('mediaHostHeartbeatLost');
+    // The silent host still answers on its control API, so only its missing heartbeats can have
+    // marked the call lost. While the call is live its row names that reason; the policy may end
+    // the call at once, and the final record (asserted below) names the gap's reason.
+    expect(['mediaHostHeartbeatLost', 'mediaHostLost']).toContain(lost.interaction?.outcomeReason);
 
     // Japan East is nearest, but its host is silent: the next call goes to Japan West.
     const next = await fleet.traderCalls('JPEA', 3000);
