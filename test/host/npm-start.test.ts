@@ -29,6 +29,7 @@ describe('npm start launcher', () => {
         ATTEST_START_SIMULATOR_PORT: '0',
         ATTEST_START_MEDIA_CONTROL_PORT: String(await freePort()),
         ATTEST_START_MEDIA_PROTOCOL_PORT: String(await freePort()),
+        ATTEST_START_MEDIA_LISTEN_PORT: String(await freePort()),
         ATTEST_START_DATA_DIR: dataDir,
         ATTEST_START_FUNCTIONS_APP: 'test/dist/apps/http-app.js',
         ATTEST_TEST_HOST_SCHEDULE: '0 0 0 * * *',
@@ -54,7 +55,9 @@ describe('npm start launcher', () => {
     expect(banner).toContain(`functions portal: ${functionsUrl!}/portal/`);
     expect(queueUrl).toBeDefined();
     expect(banner).toMatch(/simulator simulator: https:\/\/127\.0\.0\.1:\d+/);
-    expect(banner).toMatch(/media-host control: http:\/\/127\.0\.0\.1:\d+/);
+    // Two media hosts by default, their control APIs over HTTPS.
+    expect(banner).toMatch(/media-host control: https:\/\/127\.0\.0\.1:\d+/);
+    expect(banner).toMatch(/media-host-2 control: https:\/\/127\.0\.0\.1:\d+/);
     const response = await fetch(`${functionsUrl!}/greet/start`);
     expect(await response.text()).toBe('hello start');
 
@@ -65,6 +68,7 @@ describe('npm start launcher', () => {
       .filter((line) => line.includes('"service stopped"'))
       .map((line) => (JSON.parse(line) as { service: string }).service);
     expect(stops).toEqual([
+      'media-host-2',
       'media-host',
       'functions',
       'simulator',

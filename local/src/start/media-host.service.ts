@@ -5,6 +5,8 @@
  * local function app. Its JSON log lines are passed through.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { get } from 'node:https';
 import { join } from 'node:path';
 import type { ServiceDefinition } from './services';
 
@@ -58,15 +60,16 @@ export function mediaHostService(options: MediaHostServiceOptions): ServiceDefin
       );
       let hasExited = false;
       void exited.then(() => (hasExited = true));
-      // HTTPS with the simulator CA's certificate, which `npm start` trusts (NODE_EXTRA_CA_CERTS).
+      // HTTPS with the simulator CA's certificate: the simulator service hands its path to the
+      // services after it (NODE_EXTRA_CA_CERTS); the launcher trusts it here whatever its own
+      // environment says.
       const healthUrl = `https://127.0.0.1:${options.controlPort}/health`;
+      const caPath = context.env.NODE_EXTRA_CA_CERTS;
+      const ca = caPath === undefined || caPath === '' ? undefined : readFileSync(caPath);
       const deadline = Date.now() + (options.startTimeoutInMs ?? 60_000);
       for (;;) {
         if (hasExited) throw new Error(`${name} ${await exited}`);
-        const healthy = await fetch(healthUrl).then(
-          (response) => response.ok,
-          () => false,
-        );
+        const healthy = await isHealthy(healthUrl, ca);
         if (healthy) break;
         if (Date.now() > deadline) {
           child.kill('SIGKILL');
@@ -98,4 +101,17 @@ export function mediaHostService(options: MediaHostServiceOptions): ServiceDefin
       };
     },
   };
+}
+
+/** Whether `url` answers 2xx over HTTPS trusting `ca` (and the system's CAs when none). */
+function isHealthy(url: string, ca: Buffer | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = get(url, { ...(ca === undefined ? {} : { ca }), timeout: 2000 }, (response) => {
+      response.resume();
+      const status = response.statusCode ?? 0;
+      resolve(status >= 200 && status < 300);
+    });
+    request.once('timeout', () => request.destroy());
+    request.once('error', () => resolve(false));
+  });
 }
