@@ -14,15 +14,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import {
-  appendFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  writeFileSync,
-  existsSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
@@ -30,11 +22,7 @@ import { join, resolve } from 'node:path';
 import { TableClient, odata } from '@azure/data-tables';
 import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import { startFunctionsHost } from '@attest/local/dist/host/functions-host';
-import {
-  ensureLocalCa,
-  functionAppSettingsFor,
-  type Directory,
-} from '@attest/local/dist/simulator';
+import { ensureLocalCa, functionAppSettingsFor } from '@attest/local/dist/simulator';
 
 import {
   countStorageRequests,
@@ -42,15 +30,21 @@ import {
   totalOf,
   type StorageCounts,
 } from './storage-requests';
+import {
+  BOT_APP,
+  BOT_SECRET,
+  cpuSecondsOf,
+  directory,
+  freePort,
+  OTHER,
+  percentile,
+  RECORDED,
+  sleep,
+  summarise,
+  TENANT,
+} from './recorder-answer-support';
 
 const ROOT = resolve(__dirname, '..', '..');
-const TENANT = 'a1b2c3d4-0000-4000-8000-0000000000aa';
-const BOT_APP = '55555555-0000-4000-8000-0000000000aa';
-const BOT_SECRET = 'bench-secret-value';
-const INSTANCE = '44444444-0000-4000-8000-0000000000aa';
-const RECORDED = '11111111-0000-4000-8000-0000000000a1';
-const OTHER = '11111111-0000-4000-8000-0000000000a3';
-const ADMIN = '22222222-0000-4000-8000-0000000000a1';
 const CONTROL_KEY = `bench-${randomUUID()}`;
 // Overridable for exploration and smoke runs (ATTEST_BENCH_RATES, ATTEST_BENCH_SECONDS,
 // ATTEST_BENCH_BURST); defaults are the issue's phases.
@@ -62,97 +56,6 @@ const STEADY_SECONDS = Number(process.env.ATTEST_BENCH_SECONDS ?? 10);
 const BURST = Number(process.env.ATTEST_BENCH_BURST ?? 100);
 /** Time after a phase's last invite for its calls (1.5 s each) to finish their lifecycles. */
 const DRAIN_IN_MS = Number(process.env.ATTEST_BENCH_DRAIN_MS ?? 12_000);
-
-function directory(webhookUrl: string): Directory {
-  return {
-    tenants: [
-      {
-        id: TENANT,
-        displayName: 'Bench tenant',
-        users: [
-          { id: RECORDED, displayName: 'Bench Trader', userPrincipalName: 'trader@bench.example' },
-          { id: OTHER, displayName: 'Bench Staff', userPrincipalName: 'staff@bench.example' },
-          {
-            id: ADMIN,
-            displayName: 'Bench Admin',
-            userPrincipalName: 'admin@bench.example',
-            portalRoles: ['admin'],
-          },
-        ],
-        groups: [],
-        policies: [
-          {
-            identity: 'Tag:Recorded',
-            enabled: true,
-            applications: [
-              {
-                applicationInstanceId: INSTANCE,
-                requiredBeforeCallEstablishment: true,
-                requiredDuringCall: true,
-                requiredBeforeMeetingJoin: true,
-                requiredDuringMeeting: true,
-                concurrentInvitationCount: 1,
-              },
-            ],
-            warnUserOnRemoval: true,
-            disableComplianceRecordingAudioNotificationForCalls: false,
-            recordReroutedCalls: false,
-          },
-        ],
-        assignments: { users: { [RECORDED]: 'Tag:Recorded' }, groups: [] },
-      },
-    ],
-    bots: [
-      {
-        appId: BOT_APP,
-        clientSecret: BOT_SECRET,
-        homeTenantId: TENANT,
-        displayName: 'Bench recorder',
-        callingWebhookUrl: webhookUrl,
-      },
-    ],
-    applicationInstances: [
-      { id: INSTANCE, tenantId: TENANT, botAppId: BOT_APP, displayName: 'Recorder' },
-    ],
-  } as unknown as Directory;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return Number((sorted[Math.max(0, index)] ?? 0).toFixed(1));
-}
-
-function summarise(latencies: readonly number[], expected: number) {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return {
-    invites: expected,
-    answered: sorted.length,
-    p50InMs: percentile(sorted, 50),
-    p99InMs: percentile(sorted, 99),
-    maxInMs: Number((sorted.at(-1) ?? 0).toFixed(1)),
-    laterThan5sCount: sorted.filter((ms) => ms > 5_000).length + (expected - sorted.length),
-  };
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSecondsOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 async function main(): Promise<void> {
   const caDir = join(ROOT, '.data', 'ca');
