@@ -68,7 +68,7 @@ describe('GET /metrics', () => {
     for (const line of text
       .trim()
       .split('\n')
-      .filter((l) => !l.startsWith('#'))) {
+      .filter((l) => l !== '' && !l.startsWith('#'))) {
       expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (-?[0-9.e+-]+|[+-]Inf|NaN)$/);
     }
   });
@@ -81,9 +81,9 @@ describe('GET /metrics', () => {
     expect(text).not.toContain(sessionId);
   });
 
-  it('gives a sample that lacks a label of the metric an empty value instead of failing', () => {
+  it('gives a sample that lacks a label of the metric an empty value instead of failing', async () => {
     metrics.increment('attest_media_frames_received_total', 1);
-    expect(metrics.render()).toContain('attest_media_frames_received_total{session=""} 1');
+    expect(await metrics.render()).toContain('attest_media_frames_received_total{session=""} 1');
   });
 
   it('answers 405 with a problem body to other methods', async () => {
@@ -111,5 +111,26 @@ describe('GET /metrics', () => {
       headers: { authorization: `Bearer ${METRICS_KEY}x` },
     });
     expect(response.status).toBe(401);
+  });
+  it('answers 500 with a problem body and no figures when the process figures cannot be read', async () => {
+    const failing = new MediaHostMetrics({
+      readProcessStats: () => {
+        throw new Error('no figures');
+      },
+    });
+    failing.set('attest_media_active_sessions', 2);
+    const handler = createMetricsHandler(failing, { bearerKey: METRICS_KEY });
+    const other = createServer((req, res) => handler(req, res));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (other.address() as AddressInfo).port;
+      const response = await fetch(`http://127.0.0.1:${port}/metrics`, withKey);
+      expect(response.status).toBe(500);
+      const text = await response.text();
+      expect(JSON.parse(text)).toMatchObject({ code: 'ATT_INTERNAL', status: 500 });
+      expect(text).not.toContain('attest_media');
+    } finally {
+      await new Promise<void>((resolve) => other.close(() => resolve()));
+    }
   });
 });

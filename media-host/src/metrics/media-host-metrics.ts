@@ -1,18 +1,26 @@
 /**
- * The media host's metrics exporter. It implements the pipeline's metrics port (`MetricsSink` in
+ * The media host's metrics exporter, on `prom-client` (one registry per host, never the
+ * process-global default one). It implements the pipeline's metrics port (`MetricsSink` in
  * `../hooks/metrics-sink.ts`: `increment`, `set`, `observe`, `forgetSession`) structurally, so the
- * pipeline reports through the port and `GET /metrics` renders the Prometheus text format.
+ * pipeline reports through the port and `GET /metrics` renders the Prometheus text format 0.0.4.
  *
  * A metric is registered on its first use: `increment` makes a counter, `set` a gauge, `observe` a
  * histogram (buckets for milliseconds by default). The label names of a metric are fixed by its
  * first use; a later sample lacking one gets an empty value. Per-session series carry the label
  * `session` (an opaque id) and are dropped by `forgetSession`. Process CPU and memory are sampled
  * at render time through an injectable reader.
+ *
+ * Hot path: the pipeline reports per socket read. Each labelled series (prom-client's child) is
+ * created once and cached, found first by the identity of the caller's labels object (a session
+ * passes the same frozen object every time), so a sample costs a map lookup and prom-client's
+ * `inc`, never a rebuilt label key. A labels object must not be changed after it was passed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createBearerCheck } from '../net/bearer';
-import type { Counter, Gauge, Histogram, Labels } from './metrics-registry';
-import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './metrics-registry';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Label values of one series, by label name (opaque ids only, never personal data). */
+export type Labels = Readonly<Record<string, string>>;
 
 export interface ProcessStats {
   /** User + system CPU time since the process started, in microseconds. */
@@ -73,85 +81,178 @@ export interface MediaHostMetricsOptions {
   readonly bucketsByName?: Readonly<Record<string, readonly number[]>>;
 }
 
+/** Content type of {@link MediaHostMetrics.render}'s output (text format 0.0.4). */
+export const PROMETHEUS_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE;
+
+const noLabels: Labels = Object.freeze({});
+
+/** One metric and its labelled series, each created once. */
+class Family<TChild> {
+  /** Series by the identity of the labels object a caller passed (the hot path). */
+  #byObject = new WeakMap<Labels, TChild>();
+  /** Series by label values, with the labels they were created with (for `forgetSession`). */
+  readonly #byKey = new Map<string, { readonly labels: Labels; readonly child: TChild }>();
+
+  constructor(
+    readonly labelNames: readonly string[],
+    private readonly createChild: (labels: Labels) => TChild,
+    private readonly removeSeries: (labels: Labels) => void,
+  ) {}
+
+  child(labels: Labels): TChild {
+    const cached = this.#byObject.get(labels);
+    if (cached !== undefined) return cached;
+    const filled: Record<string, string> = {};
+    for (const name of this.labelNames) filled[name] = labels[name] ?? '';
+    const key = JSON.stringify(this.labelNames.map((name) => filled[name]));
+    let entry = this.#byKey.get(key);
+    if (entry === undefined) {
+      entry = { labels: filled, child: this.createChild(filled) };
+      this.#byKey.set(key, entry);
+    }
+    this.#byObject.set(labels, entry.child);
+    return entry.child;
+  }
+
+  /** Drops every series whose label `name` is `value`. */
+  removeWhere(name: string, value: string): void {
+    let isRemoved = false;
+    for (const [key, entry] of this.#byKey) {
+      if (entry.labels[name] !== value) continue;
+      this.removeSeries(entry.labels);
+      this.#byKey.delete(key);
+      isRemoved = true;
+    }
+    // A removed child no longer belongs to the metric: forget every identity shortcut (rare: once
+    // per closed session; other sessions find their series again by key on their next sample).
+    if (isRemoved) this.#byObject = new WeakMap();
+  }
+}
+
+type CounterChild = ReturnType<Counter['labels']>;
+type GaugeChild = ReturnType<Gauge['labels']>;
+type HistogramChild = ReturnType<Histogram['labels']>;
+
+function sortedBuckets(name: string, buckets: readonly number[]): number[] {
+  const sorted = [...buckets].sort((a, b) => a - b);
+  if (sorted.length === 0 || sorted.some((b, i) => !Number.isFinite(b) || b === sorted[i - 1]))
+    throw new RangeError(`histogram '${name}' needs distinct finite buckets`);
+  return sorted;
+}
+
 export class MediaHostMetrics {
-  readonly registry = new MetricsRegistry();
-  readonly #counters = new Map<string, Counter>();
-  readonly #gauges = new Map<string, Gauge>();
-  readonly #histograms = new Map<string, Histogram>();
+  readonly registry = new Registry();
+  readonly #counters = new Map<string, Family<CounterChild>>();
+  readonly #gauges = new Map<string, Family<GaugeChild>>();
+  readonly #histograms = new Map<string, Family<HistogramChild>>();
   readonly #buckets: Readonly<Record<string, readonly number[]>>;
 
   constructor(options: MediaHostMetricsOptions = {}) {
     this.#buckets = options.bucketsByName ?? {};
-    const cpu = this.registry.counter(
-      'process_cpu_seconds_total',
-      'User and system CPU time of the media host process, in seconds.',
-    );
-    const rss = this.registry.gauge(
-      'process_resident_memory_bytes',
-      'Resident memory of the media host process.',
-    );
-    const heap = this.registry.gauge('nodejs_heap_used_bytes', 'V8 heap in use.');
     const read = options.readProcessStats ?? readProcessStats;
-    this.registry.addCollector(() => {
-      const stats = read();
-      cpu.setTotal({}, stats.cpuTimeInMicroseconds / 1e6);
-      rss.set({}, stats.residentMemoryInBytes);
-      heap.set({}, stats.heapUsedInBytes);
+    // Sampled once per render: the CPU counter's collector runs first (registration order).
+    let stats: ProcessStats | undefined;
+    let cpuSeconds = 0;
+    new Counter({
+      name: 'process_cpu_seconds_total',
+      help: 'User and system CPU time of the media host process, in seconds.',
+      registers: [this.registry],
+      collect() {
+        stats = read();
+        // A total counted by the OS: set, never lowered.
+        cpuSeconds = Math.max(cpuSeconds, stats.cpuTimeInMicroseconds / 1e6);
+        this.reset();
+        this.inc(cpuSeconds);
+      },
+    });
+    new Gauge({
+      name: 'process_resident_memory_bytes',
+      help: 'Resident memory of the media host process.',
+      registers: [this.registry],
+      collect() {
+        this.set((stats ?? read()).residentMemoryInBytes);
+      },
+    });
+    new Gauge({
+      name: 'nodejs_heap_used_bytes',
+      help: 'V8 heap in use.',
+      registers: [this.registry],
+      collect() {
+        this.set((stats ?? read()).heapUsedInBytes);
+      },
     });
   }
 
-  increment(name: string, by = 1, labels: Labels = {}): void {
-    const counter = this.#metric(this.#counters, name, labels, (help, names) =>
-      this.registry.counter(name, help, names),
-    );
-    counter.inc(this.#fill(counter.labelNames, labels), by);
+  increment(name: string, by = 1, labels: Labels = noLabels): void {
+    this.#family(this.#counters, name, labels, (help, labelNames) => {
+      const counter = new Counter({ name, help, labelNames, registers: [this.registry] });
+      return new Family<CounterChild>(
+        labelNames,
+        (l) => counter.labels(l),
+        (l) => counter.remove(l),
+      );
+    })
+      .child(labels)
+      .inc(by);
   }
 
-  set(name: string, value: number, labels: Labels = {}): void {
-    const gauge = this.#metric(this.#gauges, name, labels, (help, names) =>
-      this.registry.gauge(name, help, names),
-    );
-    gauge.set(this.#fill(gauge.labelNames, labels), value);
+  set(name: string, value: number, labels: Labels = noLabels): void {
+    this.#family(this.#gauges, name, labels, (help, labelNames) => {
+      const gauge = new Gauge({ name, help, labelNames, registers: [this.registry] });
+      return new Family<GaugeChild>(
+        labelNames,
+        (l) => gauge.labels(l),
+        (l) => gauge.remove(l),
+      );
+    })
+      .child(labels)
+      .set(value);
   }
 
-  observe(name: string, value: number, labels: Labels = {}): void {
-    const histogram = this.#metric(this.#histograms, name, labels, (help, names) =>
-      this.registry.histogram(
+  observe(name: string, value: number, labels: Labels = noLabels): void {
+    this.#family(this.#histograms, name, labels, (help, labelNames) => {
+      const buckets = sortedBuckets(name, this.#buckets[name] ?? DEFAULT_LATENCY_BUCKETS_IN_MS);
+      const histogram = new Histogram({
         name,
         help,
-        this.#buckets[name] ?? DEFAULT_LATENCY_BUCKETS_IN_MS,
-        names,
-      ),
-    );
-    histogram.observe(this.#fill(histogram.labelNames, labels), value);
+        labelNames,
+        buckets,
+        registers: [this.registry],
+      });
+      return new Family<HistogramChild>(
+        labelNames,
+        (l) => histogram.labels(l),
+        (l) => histogram.remove(l),
+      );
+    })
+      .child(labels)
+      .observe(value);
   }
 
   /** Drops every series labelled with this session. */
   forgetSession(sessionId: string): void {
-    this.registry.removeMatching({ session: sessionId });
+    for (const families of [this.#counters, this.#gauges, this.#histograms]) {
+      for (const family of families.values()) family.removeWhere('session', sessionId);
+    }
   }
 
-  /** The Prometheus text exposition. */
-  render(): string {
-    return this.registry.render();
+  /** The Prometheus text exposition (format 0.0.4), ending with a newline. */
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 
-  #metric<T extends Counter | Gauge | Histogram>(
-    map: Map<string, T>,
+  #family<TChild>(
+    families: Map<string, Family<TChild>>,
     name: string,
     labels: Labels,
-    create: (help: string, labelNames: string[]) => T,
-  ): T {
-    let metric = map.get(name);
-    if (metric === undefined) {
-      metric = create(MetricHelp[name] ?? `Media host metric ${name}.`, Object.keys(labels).sort());
-      map.set(name, metric);
+    create: (help: string, labelNames: string[]) => Family<TChild>,
+  ): Family<TChild> {
+    let family = families.get(name);
+    if (family === undefined) {
+      family = create(MetricHelp[name] ?? `Media host metric ${name}.`, Object.keys(labels).sort());
+      families.set(name, family);
     }
-    return metric;
-  }
-
-  #fill(labelNames: readonly string[], labels: Labels): Labels {
-    return Object.fromEntries(labelNames.map((n) => [n, labels[n] ?? '']));
+    return family;
   }
 }
 
@@ -165,7 +266,8 @@ export interface MetricsHandlerOptions {
 
 /**
  * A node `http` handler for `GET /metrics`: 200 with the exposition for a caller presenting the
- * key, 401 with a problem body without it, 405 for other methods. Mount it on the host's HTTP
+ * key, 401 with a problem body without it, 405 for other methods, 500 (no figures) when a
+ * collector fails. Mount it on the host's HTTP
  * server (`if (url === '/metrics') return handler(req, res)`).
  */
 export function createMetricsHandler(
@@ -174,11 +276,9 @@ export function createMetricsHandler(
 ): (request: IncomingMessage, response: ServerResponse) => void {
   const isAuthorized = createBearerCheck(options.bearerKey);
   const refuse = (response: ServerResponse, status: number, message: string): void => {
-    const body = JSON.stringify({
-      code: status === 401 ? 'ATT_UNAUTHORIZED' : 'ATT_INVALID_REQUEST',
-      message,
-      status,
-    });
+    const code =
+      status === 401 ? 'ATT_UNAUTHORIZED' : status === 405 ? 'ATT_INVALID_REQUEST' : 'ATT_INTERNAL';
+    const body = JSON.stringify({ code, message, status });
     response
       .writeHead(status, {
         'content-type': 'application/problem+json',
@@ -192,11 +292,16 @@ export function createMetricsHandler(
       return refuse(response, 401, 'Present the metrics key as Authorization: Bearer <key>.');
     if (request.method !== 'GET' && request.method !== 'HEAD')
       return refuse(response, 405, 'Use GET /metrics.');
-    const text = metrics.render();
-    response.writeHead(200, {
-      'content-type': PROMETHEUS_CONTENT_TYPE,
-      'content-length': Buffer.byteLength(text),
-    });
-    response.end(request.method === 'HEAD' ? undefined : text);
+    metrics.render().then(
+      (text) => {
+        response.writeHead(200, {
+          'content-type': PROMETHEUS_CONTENT_TYPE,
+          'content-length': Buffer.byteLength(text),
+        });
+        response.end(request.method === 'HEAD' ? undefined : text);
+      },
+      // A collector failed (reading the process's figures): no partial exposition.
+      () => refuse(response, 500, 'The metrics could not be collected; try again.'),
+    );
   };
 }
