@@ -102,7 +102,16 @@ export class FakeExportJobs implements ExportJobs {
     for (const job of this.jobs.values()) {
       if (job.status.state !== 'running') continue;
       const result = await this.exports.runExport(job.request);
-      job.status = { ...job.status, state: 'completed', result };
+      job.status = {
+        ...job.status,
+        state: 'completed',
+        result,
+        progress: {
+          phase: 'done',
+          done: result.interactionCount + result.absentCount,
+          total: result.interactionCount + result.absentCount,
+        },
+      };
     }
   }
 }
@@ -122,20 +131,29 @@ export interface AdminHarnessOptions {
   readonly packages?: ExportPackageStore;
 }
 
-/** One sealed interaction per `[tenantId, interactionId, recordedUserId, invitedAt]`. */
+/**
+ * One sealed interaction per `[tenantId, interactionId, recordedUserId, invitedAt, callChainId?]`.
+ */
 export async function createAdminHarness(
   startAt: string,
   users: Readonly<Record<string, FakeUser>>,
-  interactions: readonly (readonly [string, string, string, string])[],
+  interactions: readonly (readonly [string, string, string, string, string?])[],
   rbacScopes: Readonly<Record<string, readonly string[]>> = {},
   options: AdminHarnessOptions = {},
 ): Promise<AdminHarness> {
   const harness = createHarness(startAt);
   const callLog = new MemoryCallLog();
-  for (const [tenantId, interactionId, userId, invitedAt] of interactions) {
+  for (const [tenantId, interactionId, userId, invitedAt, callChainId] of interactions) {
     const fixture = await writeSealedRecording(
       memoryBlobWriter(harness.blobs as MemoryRecordingBlobStore),
-      { tenantId, interactionId, recordedUserIds: [userId], invitedAt, type: 'pstn' },
+      {
+        tenantId,
+        interactionId,
+        recordedUserIds: [userId],
+        invitedAt,
+        type: 'pstn',
+        ...(callChainId === undefined ? {} : { callChainId }),
+      },
     );
     await harness.activities.recordSealed(fixture.interaction);
     callLog.add(fixture.interaction);
