@@ -13,6 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startTeamsSimulator, type Directory } from '@attest/local/dist/simulator';
 import { startMediaHost } from '@attest/media-host/dist/host/media-host';
 
+import { localMediaHostConfig } from './local-stack-fixture';
 import { countStorageRequests } from './storage-requests';
 
 interface PeerSettings {
@@ -39,40 +40,31 @@ async function main(): Promise<void> {
     join(work, 'media-kek.pub.pem'),
     kek.publicKey.export({ type: 'spki', format: 'pem' }),
   );
-  const media = await startMediaHost({
-    hostId: 'bench-media',
-    region: 'local',
-    version: 'bench',
-    controlHost: '127.0.0.1',
-    controlPort: 0,
-    controlKey: settings.controlKey,
-    publicHost: '127.0.0.1',
-    protocolHost: '127.0.0.1',
-    protocolPort: 0,
-    tlsCertFile: join(settings.caDir, 'server-cert.pem'),
-    tlsKeyFile: join(settings.caDir, 'server-key.pem'),
-    storageConnectionString: settings.storageConnection,
-    recordingsContainer: 'benchrecordings',
-    spoolDir: join(work, 'spool'),
-    spoolLimitInBytes: 512 * 1024 * 1024,
-    spoolFlushIntervalInMs: 50,
-    commitIntervalInMs: 1_000,
-    blockMinDurationInMs: 500,
-    segmentMaxDurationInMs: 30 * 60_000,
-    finishedSessionRetentionInMs: 3_600_000,
-    maxSessions: 400,
-    maxFramePayloadBytes: 1024 * 1024,
-    heartbeatIntervalInMs: 500,
-    functionsUrl: settings.functionsBaseUrl,
-    isEncryptionEnabled: true,
-    kekPublicKeyFile: join(work, 'media-kek.pub.pem'),
-    signingKeyFile: join(work, 'signing.pem'),
-    isAudioLossless: true,
-    logLevel: 'error',
-    helloTimeoutInMs: 5_000,
-    listenHost: '127.0.0.1',
-    listenPort: 0,
-  });
+  const media = await startMediaHost(
+    localMediaHostConfig(
+      {
+        caDir: settings.caDir,
+        controlKey: settings.controlKey,
+        storageConnectionString: settings.storageConnection,
+        functionsUrl: settings.functionsBaseUrl,
+        spoolDir: join(work, 'spool'),
+        kekPublicKeyFile: join(work, 'media-kek.pub.pem'),
+        signingKeyFile: join(work, 'signing.pem'),
+      },
+      {
+        hostId: 'bench-media',
+        version: 'bench',
+        recordingsContainer: 'benchrecordings',
+        spoolLimitInBytes: 512 * 1024 * 1024,
+        spoolFlushIntervalInMs: 50,
+        commitIntervalInMs: 1_000,
+        blockMinDurationInMs: 500,
+        maxSessions: 400,
+        heartbeatIntervalInMs: 500,
+        logLevel: 'error',
+      },
+    ),
+  );
   const stop = (): void => {
     void Promise.allSettled([media.close(), sim.close()]).then(() => process.exit(0));
   };

@@ -1,11 +1,12 @@
 /**
- * The recorder-answer benchmark's fixture (the tenant, bot and users it plays, the simulator's
- * directory for them) and its small measuring helpers (latency summaries, process CPU, ports).
+ * The recorder-answer benchmark's fixture (the tenant, bot and users it plays; the directory's
+ * shape is the shared `local-stack-fixture.ts`) and its small measuring helpers (latency summaries, process CPU, ports).
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 import type { Directory } from '@attest/local/dist/simulator';
+import { recorderDirectory, type RecorderTenantFixture } from './local-stack-fixture';
 
 export const TENANT = 'a1b2c3d4-0000-4000-8000-0000000000aa';
 export const BOT_APP = '55555555-0000-4000-8000-0000000000aa';
@@ -15,58 +16,29 @@ export const RECORDED = '11111111-0000-4000-8000-0000000000a1';
 export const OTHER = '11111111-0000-4000-8000-0000000000a3';
 export const ADMIN = '22222222-0000-4000-8000-0000000000a1';
 
+/** The tenant, bot and users the bench plays (one recorded trader, a colleague, an admin). */
+export const FIXTURE: RecorderTenantFixture = {
+  tenantId: TENANT,
+  tenantName: 'Bench tenant',
+  botAppId: BOT_APP,
+  botSecret: BOT_SECRET,
+  botName: 'Bench recorder',
+  instanceId: INSTANCE,
+  users: [
+    { id: RECORDED, displayName: 'Bench Trader', userPrincipalName: 'trader@bench.example' },
+    { id: OTHER, displayName: 'Bench Staff', userPrincipalName: 'staff@bench.example' },
+    {
+      id: ADMIN,
+      displayName: 'Bench Admin',
+      userPrincipalName: 'admin@bench.example',
+      portalRoles: ['admin'],
+    },
+  ],
+  recordedUserIds: [RECORDED],
+};
+
 export function directory(webhookUrl: string): Directory {
-  return {
-    tenants: [
-      {
-        id: TENANT,
-        displayName: 'Bench tenant',
-        users: [
-          { id: RECORDED, displayName: 'Bench Trader', userPrincipalName: 'trader@bench.example' },
-          { id: OTHER, displayName: 'Bench Staff', userPrincipalName: 'staff@bench.example' },
-          {
-            id: ADMIN,
-            displayName: 'Bench Admin',
-            userPrincipalName: 'admin@bench.example',
-            portalRoles: ['admin'],
-          },
-        ],
-        groups: [],
-        policies: [
-          {
-            identity: 'Tag:Recorded',
-            enabled: true,
-            applications: [
-              {
-                applicationInstanceId: INSTANCE,
-                requiredBeforeCallEstablishment: true,
-                requiredDuringCall: true,
-                requiredBeforeMeetingJoin: true,
-                requiredDuringMeeting: true,
-                concurrentInvitationCount: 1,
-              },
-            ],
-            warnUserOnRemoval: true,
-            disableComplianceRecordingAudioNotificationForCalls: false,
-            recordReroutedCalls: false,
-          },
-        ],
-        assignments: { users: { [RECORDED]: 'Tag:Recorded' }, groups: [] },
-      },
-    ],
-    bots: [
-      {
-        appId: BOT_APP,
-        clientSecret: BOT_SECRET,
-        homeTenantId: TENANT,
-        displayName: 'Bench recorder',
-        callingWebhookUrl: webhookUrl,
-      },
-    ],
-    applicationInstances: [
-      { id: INSTANCE, tenantId: TENANT, botAppId: BOT_APP, displayName: 'Recorder' },
-    ],
-  } as unknown as Directory;
+  return recorderDirectory(FIXTURE, webhookUrl);
 }
 
 export async function freePort(): Promise<number> {

@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { TableClient, odata } from '@azure/data-tables';
 import { startAzurite } from '@attest/local/dist/azurite/azurite-process';
 import { startFunctionsHost } from '@attest/local/dist/host/functions-host';
-import { ensureLocalCa, functionAppSettingsFor } from '@attest/local/dist/simulator';
+import { ensureLocalCa } from '@attest/local/dist/simulator';
 
 import {
   countStorageRequests,
@@ -30,11 +30,11 @@ import {
   totalOf,
   type StorageCounts,
 } from './storage-requests';
+import { functionAppSettings, simulatorControl } from './local-stack-fixture';
 import {
-  BOT_APP,
-  BOT_SECRET,
   cpuSecondsOf,
   directory,
+  FIXTURE,
   freePort,
   OTHER,
   percentile,
@@ -138,14 +138,11 @@ async function main(): Promise<void> {
   };
   const work = mkdtempSync(join(tmpdir(), 'attest-bench-rec-'));
   Object.assign(process.env, {
-    ATTEST_STORAGE_CONNECTION_STRING: azurite.connectionString,
-    ...functionAppSettingsFor(
-      sim,
-      { appId: BOT_APP, clientSecret: BOT_SECRET },
-      { served: [TENANT], home: TENANT },
-    ),
-    ATTEST_PUBLIC_BASE_URL: baseUrl,
-    ATTEST_MEDIA_CONTROL_KEY: CONTROL_KEY,
+    ...functionAppSettings(FIXTURE, sim, {
+      storageConnection: azurite.connectionString,
+      baseUrl,
+      controlKey: CONTROL_KEY,
+    }),
     ATTEST_KEK_PRIVATE_KEY_FILE: join(work, 'kek-private.pem'),
     ATTEST_KEK_PUBLIC_KEY_FILE: join(work, 'kek-public.pem'),
     ATTEST_LEDGER_SIGNING_KEY_FILE: join(work, 'ledger-signing.pem'),
@@ -181,14 +178,9 @@ async function main(): Promise<void> {
     hostSettings: { taskHubName: `Bench${randomUUID().replace(/-/g, '').slice(0, 10)}` },
   });
 
-  const control = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${sim.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${sim.controlToken}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return (await response.json()) as T;
-  };
+  const simControl = simulatorControl(sim);
+  const control = async <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    (await simControl<T>(method, path, body)).body;
   let startFailures = 0;
   const startCall = (): Promise<unknown> =>
     control('POST', '/_sim/calls', {

@@ -13,13 +13,15 @@ import { getFreePort, startAzurite } from '@attest/local/dist/azurite/azurite-pr
 import { startFunctionsHost, type FunctionsHost } from '@attest/local/dist/host/functions-host';
 import { jsonLineSink } from '@attest/local/dist/host/log-sink';
 import { ensureLocalKeys } from '@attest/local/dist/start/local-keys.service';
-import {
-  functionAppSettingsFor,
-  startTeamsSimulator,
-  type Directory,
-  type TeamsSimulator,
-} from '@attest/local/dist/simulator';
+import { startTeamsSimulator, type TeamsSimulator } from '@attest/local/dist/simulator';
 import { startMediaHost, type MediaHost } from '@attest/media-host/dist/host/media-host';
+import {
+  functionAppSettings,
+  localMediaHostConfig,
+  recorderDirectory,
+  simulatorControl,
+  type RecorderTenantFixture,
+} from '../local-stack-fixture';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 export const TENANT = 'c4a05000-0000-4000-8000-0000000000aa';
@@ -69,7 +71,7 @@ export interface ChaosStack {
   close(): Promise<void>;
 }
 
-function directory(webhookUrl: string, secret: string): Directory {
+function fixture(secret: string): RecorderTenantFixture {
   const user = (id: string, displayName: string, portalRoles?: string[]) => ({
     id,
     displayName,
@@ -77,68 +79,37 @@ function directory(webhookUrl: string, secret: string): Directory {
     ...(portalRoles === undefined ? {} : { portalRoles }),
   });
   return {
-    tenants: [
+    tenantId: TENANT,
+    tenantName: 'Chaos tenant',
+    botAppId: BOT_APP,
+    botSecret: secret,
+    botName: 'Chaos recorder',
+    instanceId: INSTANCE,
+    users: [
+      user(USERS.trader, 'Chaos Trader'),
+      user(USERS.colleague, 'Chaos Colleague'),
+      user(USERS.admin, 'Chaos Admin', ['admin']),
+      user(USERS.officer, 'Chaos Officer', ['complianceOfficer']),
+      user(USERS.auditor, 'Chaos Auditor', ['auditor']),
+      user(USERS.supervisor, 'Chaos Supervisor', ['supervisor']),
+      user(USERS.operator, 'Chaos Operator', ['operator']),
+      user(USERS.salesOfficer, 'Chaos Sales Officer', ['complianceOfficer']),
+    ],
+    groups: [
+      { id: GROUPS.traders, displayName: 'Traders', memberIds: [USERS.trader] },
       {
-        id: TENANT,
-        displayName: 'Chaos tenant',
-        users: [
-          user(USERS.trader, 'Chaos Trader'),
-          user(USERS.colleague, 'Chaos Colleague'),
-          user(USERS.admin, 'Chaos Admin', ['admin']),
-          user(USERS.officer, 'Chaos Officer', ['complianceOfficer']),
-          user(USERS.auditor, 'Chaos Auditor', ['auditor']),
-          user(USERS.supervisor, 'Chaos Supervisor', ['supervisor']),
-          user(USERS.operator, 'Chaos Operator', ['operator']),
-          user(USERS.salesOfficer, 'Chaos Sales Officer', ['complianceOfficer']),
-        ],
-        groups: [
-          { id: GROUPS.traders, displayName: 'Traders', memberIds: [USERS.trader] },
-          {
-            id: GROUPS.tradeOfficers,
-            displayName: 'Trade officers',
-            memberIds: [USERS.officer, USERS.supervisor],
-          },
-          {
-            id: GROUPS.salesOfficers,
-            displayName: 'Sales officers',
-            memberIds: [USERS.salesOfficer],
-          },
-        ],
-        policies: [
-          {
-            identity: 'Tag:Recorded',
-            enabled: true,
-            applications: [
-              {
-                applicationInstanceId: INSTANCE,
-                requiredBeforeCallEstablishment: true,
-                requiredDuringCall: true,
-                requiredBeforeMeetingJoin: true,
-                requiredDuringMeeting: true,
-                concurrentInvitationCount: 1,
-              },
-            ],
-            warnUserOnRemoval: true,
-            disableComplianceRecordingAudioNotificationForCalls: false,
-            recordReroutedCalls: false,
-          },
-        ],
-        assignments: { users: { [USERS.trader]: 'Tag:Recorded' }, groups: [] },
+        id: GROUPS.tradeOfficers,
+        displayName: 'Trade officers',
+        memberIds: [USERS.officer, USERS.supervisor],
+      },
+      {
+        id: GROUPS.salesOfficers,
+        displayName: 'Sales officers',
+        memberIds: [USERS.salesOfficer],
       },
     ],
-    bots: [
-      {
-        appId: BOT_APP,
-        clientSecret: secret,
-        homeTenantId: TENANT,
-        displayName: 'Chaos recorder',
-        callingWebhookUrl: webhookUrl,
-      },
-    ],
-    applicationInstances: [
-      { id: INSTANCE, tenantId: TENANT, botAppId: BOT_APP, displayName: 'Recorder' },
-    ],
-  } as unknown as Directory;
+    recordedUserIds: [USERS.trader],
+  };
 }
 
 export async function startChaosStack(): Promise<ChaosStack> {
@@ -147,24 +118,22 @@ export async function startChaosStack(): Promise<ChaosStack> {
   const baseUrl = `http://127.0.0.1:${port}`;
   const botSecret = randomBytes(24).toString('base64url');
   const controlKey = randomBytes(24).toString('base64url');
+  const tenant = fixture(botSecret);
   const sim = await startTeamsSimulator({
     // Real-time media: under load a fast-paced call can end before persistence starts.
     behaviour: { mediaPacing: 'realtime' },
-    directory: directory(`${baseUrl}/api/calling`, botSecret),
+    directory: recorderDirectory(tenant, `${baseUrl}/api/calling`),
   });
   const work = mkdtempSync(join(tmpdir(), 'attest-chaos-'));
   // The key files `npm start` makes: KEK, manifest signing (media host) and its public half (the
   // function app's exports carry it), ledger signing.
   const keys = ensureLocalKeys(work);
   Object.assign(process.env, {
-    ATTEST_STORAGE_CONNECTION_STRING: azurite.connectionString,
-    ...functionAppSettingsFor(
-      sim,
-      { appId: BOT_APP, clientSecret: botSecret },
-      { served: [TENANT], home: TENANT },
-    ),
-    ATTEST_PUBLIC_BASE_URL: baseUrl,
-    ATTEST_MEDIA_CONTROL_KEY: controlKey,
+    ...functionAppSettings(tenant, sim, {
+      storageConnection: azurite.connectionString,
+      baseUrl,
+      controlKey,
+    }),
     // Short enough to see a killed host within a scenario, long enough that a loaded machine's
     // slow heartbeats and health checks are not taken for a dead host.
     ATTEST_MEDIA_HOST_STALE_AFTER_MS: '10000',
@@ -188,51 +157,34 @@ export async function startChaosStack(): Promise<ChaosStack> {
     appSettings: { ...process.env, AzureWebJobsStorage: azurite.connectionString },
     hostSettings: { taskHubName: `Chaos${randomUUID().replace(/-/g, '').slice(0, 10)}` },
   });
-  const media = await startMediaHost({
-    hostId: 'chaos-media-1',
-    region: 'local',
-    version: '0.1.0',
-    controlHost: '127.0.0.1',
-    controlPort: 0,
-    controlKey,
-    publicHost: '127.0.0.1',
-    protocolHost: '127.0.0.1',
-    protocolPort: 0,
-    // The simulator's media platform trusts the local CA: serve its loopback certificate.
-    tlsCertFile: join(ROOT, '.data', 'ca', 'server-cert.pem'),
-    tlsKeyFile: join(ROOT, '.data', 'ca', 'server-key.pem'),
-    storageConnectionString: azurite.connectionString,
-    recordingsContainer: 'recordings',
-    spoolDir: join(work, 'spool'),
-    spoolLimitInBytes: 256 * 1024 * 1024,
-    spoolFlushIntervalInMs: 20,
-    commitIntervalInMs: 200,
-    blockMinDurationInMs: 100,
-    segmentMaxDurationInMs: 30 * 60_000,
-    finishedSessionRetentionInMs: 3_600_000,
-    maxSessions: 50,
-    maxFramePayloadBytes: 1024 * 1024,
-    functionsUrl: baseUrl,
-    heartbeatIntervalInMs: 300,
-    isEncryptionEnabled: true,
-    kekPublicKeyFile: keys.kekPublicKeyFile,
-    signingKeyFile: keys.manifestSigningKeyFile,
-    isAudioLossless: true,
-    logLevel: 'info',
-    helloTimeoutInMs: 5000,
-    listenHost: '127.0.0.1',
-    listenPort: 0,
-  });
+  const media = await startMediaHost(
+    localMediaHostConfig(
+      {
+        // The simulator's media platform trusts the local CA: serve its loopback certificate.
+        caDir: join(ROOT, '.data', 'ca'),
+        controlKey,
+        storageConnectionString: azurite.connectionString,
+        functionsUrl: baseUrl,
+        spoolDir: join(work, 'spool'),
+        kekPublicKeyFile: keys.kekPublicKeyFile,
+        signingKeyFile: keys.manifestSigningKeyFile,
+      },
+      {
+        hostId: 'chaos-media-1',
+        version: '0.1.0',
+        recordingsContainer: 'recordings',
+        spoolLimitInBytes: 256 * 1024 * 1024,
+        spoolFlushIntervalInMs: 20,
+        commitIntervalInMs: 200,
+        blockMinDurationInMs: 100,
+        maxSessions: 50,
+        heartbeatIntervalInMs: 300,
+        logLevel: 'info',
+      },
+    ),
+  );
 
-  const control: ChaosStack['control'] = async (method, path, body) => {
-    const response = await fetch(`${sim.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${sim.controlToken}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as never };
-  };
+  const control: ChaosStack['control'] = simulatorControl(sim);
   const api: ChaosStack['api'] = async (method, path, options = {}) => {
     const response = await fetch(`${baseUrl}${path}`, {
       method,
