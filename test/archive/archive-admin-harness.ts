@@ -194,6 +194,7 @@ export async function createAdminHarness(
     gdpr: createGdprActivities({
       records: harness.records,
       holds: harness.holds,
+      parties: harness.parties,
       archive: harness.activities,
       policy: testPolicy,
       clock: harness.clock,

@@ -34,6 +34,7 @@ import { GuardedMediaStore } from '../../functions/src/adapters/guarded-archive-
 import {
   MemoryArchiveRecordStore,
   MemoryHoldStore,
+  MemoryPartyIndex,
   MemoryLedgerStore,
   MemoryRecordingBlobStore,
 } from './support/memory-archive-stores';
@@ -225,6 +226,7 @@ export interface ArchiveHarness {
   readonly blobs: RecordingBlobStore;
   readonly media: GuardedMediaStore;
   readonly activities: ArchiveService;
+  readonly parties: MemoryPartyIndex;
 }
 
 export function createHarness(
@@ -236,7 +238,9 @@ export function createHarness(
   const holds = new MemoryHoldStore();
   const ledger = new MemoryLedgerStore(clock);
   const media = new GuardedMediaStore(blobs, holds, clock);
+  const parties = new MemoryPartyIndex();
   const activities = createArchiveService({
+    parties,
     records,
     holds,
     ledger,
@@ -246,7 +250,7 @@ export function createHarness(
     policy: testPolicy,
     clock,
   });
-  return { clock, records, holds, ledger, blobs, media, activities };
+  return { clock, records, holds, ledger, blobs, media, activities, parties };
 }
 
 export interface ScriptedEvent {

@@ -1,15 +1,20 @@
 /**
- * Data subject requests. Erasure deletes what retention and holds allow and refuses the rest with
- * the legal basis (the retention class's regulation, or the hold's matter); refused data is
- * deleted by the retention job when its period ends.
+ * Data subject requests. A data subject is any party of an interaction, named by phone number or
+ * identity id ({@link PartyKey}): the party index finds their interactions, and a recorded user's
+ * are also found by the archive's own record (interactions archived before the index was filled).
+ * Erasure deletes what retention and holds allow and refuses the rest with the legal basis (the
+ * retention class's regulation, or the hold's matter); refused data is deleted by the retention
+ * job when its period ends.
  */
 import { activeHoldsFor, type RetentionPolicy } from '@attest/core';
-import type { ArchiveRecordStore, Clock, HoldStore } from '../domain/archive-ports';
+import type { ArchiveRecordStore, Clock, HoldStore, PartyIndex } from '../domain/archive-ports';
+import { isPhoneKey, type PartyKey } from '../domain/party-keys';
 import type { ArchiveService } from '../archive/archive.service';
 
 export interface GdprDeps {
   readonly records: ArchiveRecordStore;
   readonly holds: HoldStore;
+  readonly parties: PartyIndex;
   readonly archive: ArchiveService;
   readonly policy: RetentionPolicy;
   readonly clock: Clock;
@@ -28,23 +33,47 @@ export interface ErasureOutcome {
   readonly refused: readonly ErasureRefusal[];
 }
 
+/** A data subject as a request names them. */
+export interface DataSubject {
+  readonly key: PartyKey;
+  /** The id as given (a recorded user is also looked up by it); absent for a phone number. */
+  readonly identityId?: string;
+}
+
 export function createGdprActivities(deps: GdprDeps) {
+  /**
+   * Ids of the tenant's interactions the subject took part in, sorted. Within one tenant:
+   * another tenant's interactions are neither searched nor named.
+   */
+  async function interactionIdsOf(tenantId: string, subject: DataSubject): Promise<string[]> {
+    const ids = new Set(await deps.parties.listInteractionIds(tenantId, subject.key));
+    if (!isPhoneKey(subject.key) && subject.identityId !== undefined) {
+      for await (const record of deps.records.search({
+        tenantId,
+        recordedUserId: subject.identityId,
+        isDeletedIncluded: true,
+        limit: Number.MAX_SAFE_INTEGER,
+      }))
+        ids.add(record.interaction.interactionId);
+    }
+    return [...ids].sort();
+  }
+
   return {
-    /** Within one tenant: another tenant's interactions are neither searched nor named. */
+    interactionIdsOf,
+
     async requestErasure(
       tenantId: string,
-      subjectUserId: string,
+      subject: DataSubject,
       actor: string,
     ): Promise<ErasureOutcome> {
       const now = deps.clock.now();
       const holds = await deps.holds.list(tenantId);
       const deleted: string[] = [];
       const refused: ErasureRefusal[] = [];
-      for await (const record of deps.records.search({
-        tenantId,
-        recordedUserId: subjectUserId,
-        limit: Number.MAX_SAFE_INTEGER,
-      })) {
+      for (const interactionId of await interactionIdsOf(tenantId, subject)) {
+        const record = await deps.records.get(tenantId, interactionId);
+        if (record === undefined || record.state === 'deleted') continue;
         const { interaction } = record;
         const held = activeHoldsFor(holds, interaction, now);
         const cls = deps.policy.classes.find((c) => c.name === interaction.retentionClass);

@@ -172,7 +172,7 @@ export function createRecorderActivities(deps: RecorderActivityDeps) {
       const interaction =
         input.interaction ?? (await startedWithoutRecord(input.tenantId, input.interactionId));
       if (interaction !== undefined) {
-        await deps.archive.recordSealed(interaction);
+        await deps.archive.recordSealed(interaction, input.participants);
         if (deps.pairs !== undefined && interaction.pairedInteractionId !== undefined)
           await finishCapture({ store: deps.pairs, sealer: deps.archive }, interaction, deps.log);
       }

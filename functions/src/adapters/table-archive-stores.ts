@@ -26,6 +26,8 @@ export interface ArchiveTableNames {
   readonly ledger: string;
   /** Deployment-wide archive state (the last recorded custody configuration). */
   readonly settings: string;
+  /** The party index (data subject requests by phone number or identity id). */
+  readonly parties: string;
 }
 
 /** Table names, with an optional prefix (letters and digits) for isolation. */
@@ -36,6 +38,7 @@ export function archiveTableNames(prefix = ''): ArchiveTableNames {
     holds: `${prefix}legalholds`,
     ledger: `${prefix}ledger`,
     settings: `${prefix}archivesettings`,
+    parties: `${prefix}archiveparties`,
   };
 }
 

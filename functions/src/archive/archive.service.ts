@@ -15,6 +15,7 @@ import {
   sha256Hex,
   resolveRetention,
   validateHoldScope,
+  type CallParticipant,
   type InteractionRecord,
   type LedgerEntry,
   type LegalHold,
@@ -28,8 +29,10 @@ import type {
   GroupDirectory,
   HoldStore,
   LedgerStore,
+  PartyIndex,
   RecordingBlobStore,
 } from '../domain/archive-ports';
+import { partyKeysOf } from '../domain/party-keys';
 import { ArchiveState } from '../domain/archive-ports';
 import type { DispositionCheck, DisposeOutcome } from '../domain/archive-names';
 import type { GuardedMediaStore } from '../adapters/guarded-archive-media';
@@ -52,7 +55,12 @@ export interface ArchiveServiceDeps {
   readonly policy: RetentionPolicy;
   readonly clock: Clock;
   readonly log?: ArchiveLogger;
+  /** Where every party of an archived interaction is indexed (data subject requests). */
+  readonly parties?: PartyIndex;
 }
+
+/** A party of an interaction as the party index reads it. */
+export type IndexedParty = Pick<CallParticipant, 'identityKind' | 'identityId'>;
 
 export const SYSTEM_ACTOR = 'system';
 
@@ -125,11 +133,35 @@ export function createArchiveService(deps: ArchiveServiceDeps) {
     }
   }
 
+  /**
+   * Indexes every party before the record is written: a retry after a failure in between finds
+   * the record and returns early, so the index must already hold it. A capture of a paired call
+   * is indexed under its interaction too (the one a search and an export name).
+   */
+  async function indexParties(
+    interaction: InteractionRecord,
+    participants: readonly IndexedParty[],
+  ): Promise<void> {
+    if (deps.parties === undefined) return;
+    const keys = partyKeysOf(interaction, participants);
+    const { tenantId, interactionId, pairedInteractionId } = interaction;
+    await deps.parties.add(tenantId, interactionId, keys);
+    if (pairedInteractionId !== undefined)
+      await deps.parties.add(tenantId, pairedInteractionId, keys);
+  }
+
   return {
     ...createRetentionClassService(deps),
 
-    /** First outcome of an invite: archived without retention until sealed; one `recorded` ledger entry. */
-    async recordInvite(interaction: InteractionRecord): Promise<void> {
+    /**
+     * First outcome of an invite: archived without retention until sealed; one `recorded` ledger
+     * entry. Its parties (recorded users, numbers, `participants` when known) are indexed.
+     */
+    async recordInvite(
+      interaction: InteractionRecord,
+      participants: readonly IndexedParty[] = [],
+    ): Promise<void> {
+      await indexParties(interaction, participants);
       const groupIds = await deps.groups.groupsOf(interaction.recordedUserIds);
       // One conditional write: a record that exists (a repeat, or sealed already) is left alone.
       if (
@@ -153,9 +185,14 @@ export function createArchiveService(deps: ArchiveServiceDeps) {
     /**
      * Sealed recording: assigns the retention class and expiry, protects the blobs where the
      * service can, writes one `sealed` ledger entry whose subject hash is the manifest hash.
+     * Every party (`participants`: the call's roster history) is indexed first.
      * A second call with another manifest hash is refused: sealed data is never replaced.
      */
-    async recordSealed(interaction: InteractionRecord): Promise<ArchiveRecord> {
+    async recordSealed(
+      interaction: InteractionRecord,
+      participants: readonly IndexedParty[] = [],
+    ): Promise<ArchiveRecord> {
+      await indexParties(interaction, participants);
       const existing = await deps.records.get(interaction.tenantId, interaction.interactionId);
       // A record carries an expiry only once the archive has sealed it.
       if (existing?.interaction.expiresAt !== undefined) {

@@ -23,6 +23,8 @@ import {
 } from '../adapters/table-archive-stores';
 import { TableCustodyConfigurationStore } from '../adapters/table-custody-configuration';
 import { TableLedgerStore } from '../adapters/table-ledger';
+import { TablePartyIndex } from '../adapters/table-party-index';
+import { backfillPartyIndex } from '../archive/party-index-backfill';
 import { StoreLiveCallLocator } from '../adapters/live-call-locator';
 import { createStorageClients, regionalBlobService } from '../adapters/storage-clients';
 import { RegionalRecordingBlobStore } from '../adapters/regional-archive-media';
@@ -53,6 +55,8 @@ export interface ArchiveComposition {
   readonly whenLedgerMirrored: () => Promise<void>;
   /** Settles when this start's custody configuration is compared and, if changed, recorded. */
   readonly whenConfigurationRecorded: Promise<void>;
+  /** Settles when the party index holds every archived interaction of every served tenant. */
+  readonly whenPartyIndexBackfilled: Promise<void>;
 }
 
 /**
@@ -136,6 +140,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     storage.tableClient(names.records),
     storage.tableClient(names.expiry),
   );
+  const parties = new TablePartyIndex(storage.tableClient(names.parties));
   const holds = new TableHoldStore(storage.tableClient(names.holds), (tenantId, holdId) =>
     log.warn('legal hold unreadable; skipped until an operator repairs it', { tenantId, holdId }),
   );
@@ -213,6 +218,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     policy: archive.retentionPolicy,
     clock,
     log,
+    parties,
   });
   const exports = createExportActivities({
     records,
@@ -232,9 +238,22 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     ledgerSigningKey: keys.ledgerSigner,
     clock,
   });
+  // Interactions archived before the party index existed are indexed once per served tenant.
+  const whenPartyIndexBackfilled = (async () => {
+    for (const tenantId of config.recorder.servedTenantIds) {
+      await backfillPartyIndex({ records, callLog, parties, clock, log }, tenantId).catch(
+        (error: unknown) =>
+          log.warn('party index backfill failed; it runs again at the next start', {
+            tenantId,
+            errorName: error instanceof Error ? error.name : typeof error,
+          }),
+      );
+    }
+  })();
   const gdpr = createGdprActivities({
     records,
     holds,
+    parties,
     archive: archiveService,
     policy: archive.retentionPolicy,
     clock,
@@ -338,10 +357,11 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     adminAccess,
     whenLedgerMirrored: () => ledger.whenMirrored(),
     whenConfigurationRecorded,
+    whenPartyIndexBackfilled,
     intake: {
       recordInvite: (interaction) => archiveService.recordInvite(interaction),
-      recordSealed: async (interaction) => {
-        await archiveService.recordSealed(interaction);
+      recordSealed: async (interaction, participants) => {
+        await archiveService.recordSealed(interaction, participants);
       },
       sealInteraction: (interaction) => interactionSeal.sealInteraction(interaction),
     },

@@ -4,13 +4,19 @@
  * activity; the archive implements it. Every method is idempotent per interaction id, because
  * activities run at least once.
  */
-import type { InteractionRecord } from '@attest/core';
+import type { CallParticipant, InteractionRecord } from '@attest/core';
 
 export interface ArchiveIntake {
   /** An invite was received and its first outcome recorded (answered, rejected, not recordable). */
   recordInvite(interaction: InteractionRecord): Promise<void>;
-  /** The media host sealed the recording and the interaction record is final. */
-  recordSealed(interaction: InteractionRecord): Promise<void>;
+  /**
+   * The media host sealed the recording and the interaction record is final. `participants`
+   * (every party the call's roster showed) go into the party index with the record's own parties.
+   */
+  recordSealed(
+    interaction: InteractionRecord,
+    participants?: readonly Pick<CallParticipant, 'identityKind' | 'identityId'>[],
+  ): Promise<void>;
   /**
    * An interaction of several captures (paired recorders) is final: sign and store its manifest
    * (the captures and the merged timeline), then archive it as sealed. Returns the record as

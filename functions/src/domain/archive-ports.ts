@@ -3,6 +3,7 @@
  * Blobs, or in-memory ones in tests); everything else receives these interfaces.
  */
 import type { CustodyConfigurationState } from './custody-configuration';
+import type { PartyKey } from './party-keys';
 import type {
   DispositionMode,
   InteractionParticipant,
@@ -92,6 +93,21 @@ export interface ArchiveRecordStore {
   /** Active records whose expiry is at or before `now`, whatever day they expired (catch-up). */
   listExpired(now: Date): AsyncIterable<ArchiveRecord>;
   search(query: ArchiveSearchQuery): AsyncIterable<ArchiveRecord>;
+}
+
+/**
+ * The party index: which interactions of a tenant each party took part in, by
+ * {@link PartyKey} (phone number or identity id), so a data subject request finds a PSTN caller
+ * or a guest as surely as a recorded user. Every read and write names the tenant.
+ */
+export interface PartyIndex {
+  /** Records that these parties took part in the interaction. Idempotent. */
+  add(tenantId: string, interactionId: string, keys: readonly PartyKey[]): Promise<void>;
+  /** Interaction ids of the tenant the party took part in (none: empty). */
+  listInteractionIds(tenantId: string, key: PartyKey): Promise<readonly string[]>;
+  /** Whether the tenant's archive was indexed once in full (`version` names the index's shape). */
+  isBackfilled(tenantId: string, version: string): Promise<boolean>;
+  markBackfilled(tenantId: string, version: string, at: Date): Promise<void>;
 }
 
 /**

@@ -7,8 +7,11 @@ import {
   ExportPaths,
   LedgerEntryKind,
   LedgerSubjectType,
+  sha256Hex,
   type LedgerEntryDraft,
 } from '@attest/core';
+import type { DataSubject } from '../activities/gdpr.activities';
+import { isPhoneKey, partyKeyOf } from '../domain/party-keys';
 import { z } from 'zod';
 import type { ExportJobRequest } from '../domain/archive-names';
 import { parseSearchQuery, SELECTION_PARAMETERS } from '../domain/archive-search';
@@ -32,6 +35,26 @@ type Deps = Pick<
 >;
 
 const EXPORT_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/** The data subject of a `subjects/{userId}/...` route: a phone number or an identity id. */
+function dataSubjectOf(request: {
+  readonly params: Readonly<Record<string, string>>;
+}): DataSubject {
+  const raw = request.params.userId ?? '';
+  const key = partyKeyOf(raw);
+  if (key === undefined)
+    throw badRequest(
+      'name the data subject by phone number (E.164, for example +14255550100) or identity id',
+    );
+  return isPhoneKey(key) ? { key } : { key, identityId: raw.trim() };
+}
+
+/**
+ * How the ledger names a data subject: an identity id as given (opaque), a phone number only by
+ * its hash, so the append-only ledger never holds a number that an erasure must remove.
+ */
+const ledgerIdOf = (subject: DataSubject): string =>
+  subject.identityId ?? `phone-sha256:${sha256Hex(subject.key)}`;
 const EXPORT_ID_MESSAGE = 'exportId must be 1 to 64 letters, digits or dashes';
 
 /** Where a finished export is downloaded (the portal links to it). */
@@ -62,7 +85,7 @@ export function createExportRoutes(deps: Deps, access: AdminAccess) {
     principal: Principal,
     action: ArchiveAction,
     request: ExportJobRequest,
-    details: Record<string, string | boolean>,
+    details: Record<string, string | number | boolean>,
   ): Promise<AdminOutcome> {
     const started = await deps.exportJobs.start(request);
     const statusUri = `/api/archive/exports/${request.exportId}`;
@@ -203,13 +226,18 @@ export function createExportRoutes(deps: Deps, access: AdminAccess) {
       };
     }),
 
-    /** POST archive/subjects/{userId}/export */
+    /**
+     * POST archive/subjects/{subject}/export: every interaction the data subject took part in,
+     * named by phone number (`+14255550100`) or identity id (user, guest, application).
+     */
     subjectExport: access.route('subjectExport', async (request, principal) => {
-      const userId = request.params.userId ?? '';
-      const subject = { type: LedgerSubjectType.dataSubject, id: userId };
+      const dataSubject = dataSubjectOf(request);
+      const subject = { type: LedgerSubjectType.dataSubject, id: ledgerIdOf(dataSubject) };
       const refusal = refusalOf(principal, 'subjectExport', subject);
       if (refusal !== undefined) return refusal;
-      const selection = { recordedUserId: userId };
+      const selection = {
+        interactionIds: await deps.gdpr.interactionIdsOf(principal.tenantId, dataSubject),
+      };
       const outOfScope = await selectionRefusal(
         deps,
         principal,
@@ -223,33 +251,40 @@ export function createExportRoutes(deps: Deps, access: AdminAccess) {
         principal,
         'subjectExport',
         { ...newRequest(principal, deps.newId()), query: selection },
-        { dataSubjectId: userId },
+        { dataSubjectId: subject.id, interactionCount: selection.interactionIds.length },
       );
     }),
 
-    /** POST archive/subjects/{userId}/erasure: deletes what may go, refuses the rest with the legal basis. */
+    /**
+     * POST archive/subjects/{subject}/erasure (phone number or identity id): deletes what may go,
+     * refuses the rest with the legal basis.
+     */
     subjectErasure: access.route('subjectErasure', async (request, principal) => {
-      const userId = request.params.userId ?? '';
-      const subject = { type: LedgerSubjectType.dataSubject, id: userId };
+      const dataSubject = dataSubjectOf(request);
+      const subject = { type: LedgerSubjectType.dataSubject, id: ledgerIdOf(dataSubject) };
       const refusal = refusalOf(principal, 'subjectErasure', subject);
       if (refusal !== undefined) return refusal;
       const outOfScope = await selectionRefusal(
         deps,
         principal,
         'subjectErasure',
-        { recordedUserId: userId },
+        { interactionIds: await deps.gdpr.interactionIdsOf(principal.tenantId, dataSubject) },
         undefined,
       );
       if (outOfScope !== undefined)
         return deniedOutcome(principal, 'subjectErasure', outOfScope, subject);
-      const outcome = await deps.gdpr.requestErasure(principal.tenantId, userId, principal.userId);
+      const outcome = await deps.gdpr.requestErasure(
+        principal.tenantId,
+        dataSubject,
+        principal.userId,
+      );
       const entry: LedgerEntryDraft = {
         kind:
           outcome.refused.length > 0 ? LedgerEntryKind.erasureRefused : LedgerEntryKind.accessed,
         actor: principal.userId,
         tenantId: principal.tenantId,
         subjectType: LedgerSubjectType.dataSubject,
-        subjectId: userId,
+        subjectId: subject.id,
         details: {
           action: 'subjectErasure',
           deletedCount: outcome.deleted.length,

@@ -19,8 +19,10 @@ import type {
   ExportPackageStore,
   HoldStore,
   LedgerStore,
+  PartyIndex,
   RecordingBlobStore,
 } from '../domain/archive-ports';
+import type { PartyKey } from '../domain/party-keys';
 import { DEFAULT_SEARCH_LIMIT, matchesQuery } from '../domain/archive-search';
 
 export class MemoryLedgerStore implements LedgerStore {
@@ -217,5 +219,34 @@ export class MemoryExportPackageStore implements ExportPackageStore {
   openRead(ref: ExportPackageRef, path: string): Promise<NodeJS.ReadableStream | undefined> {
     const bytes = this.files.get(this.key(ref, path));
     return Promise.resolve(bytes === undefined ? undefined : Readable.from([bytes]));
+  }
+}
+
+/** The party index in memory: tenant → party key → interaction ids. */
+export class MemoryPartyIndex implements PartyIndex {
+  readonly rows = new Map<string, Set<string>>();
+  readonly backfilled = new Set<string>();
+
+  add(tenantId: string, interactionId: string, keys: readonly PartyKey[]): Promise<void> {
+    for (const key of keys) {
+      const row = `${tenantId}\u0000${key}`;
+      const ids = this.rows.get(row) ?? new Set<string>();
+      ids.add(interactionId);
+      this.rows.set(row, ids);
+    }
+    return Promise.resolve();
+  }
+
+  listInteractionIds(tenantId: string, key: PartyKey): Promise<readonly string[]> {
+    return Promise.resolve([...(this.rows.get(`${tenantId}\u0000${key}`) ?? [])]);
+  }
+
+  isBackfilled(tenantId: string, version: string): Promise<boolean> {
+    return Promise.resolve(this.backfilled.has(`${tenantId}\u0000${version}`));
+  }
+
+  markBackfilled(tenantId: string, version: string): Promise<void> {
+    this.backfilled.add(`${tenantId}\u0000${version}`);
+    return Promise.resolve();
   }
 }
