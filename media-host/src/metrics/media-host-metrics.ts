@@ -184,27 +184,23 @@ export class MediaHostMetrics {
   }
 
   increment(name: string, by = 1, labels: Labels = noLabels): void {
-    this.#family(this.#counters, name, labels, (help, labelNames) => {
-      const counter = new Counter({ name, help, labelNames, registers: [this.registry] });
-      return new Family<CounterChild>(
-        labelNames,
-        (l) => counter.labels(l),
-        (l) => counter.remove(l),
-      );
-    })
+    this.#family(
+      this.#counters,
+      name,
+      labels,
+      (help, labelNames) => new Counter({ name, help, labelNames, registers: [this.registry] }),
+    )
       .child(labels)
       .inc(by);
   }
 
   set(name: string, value: number, labels: Labels = noLabels): void {
-    this.#family(this.#gauges, name, labels, (help, labelNames) => {
-      const gauge = new Gauge({ name, help, labelNames, registers: [this.registry] });
-      return new Family<GaugeChild>(
-        labelNames,
-        (l) => gauge.labels(l),
-        (l) => gauge.remove(l),
-      );
-    })
+    this.#family(
+      this.#gauges,
+      name,
+      labels,
+      (help, labelNames) => new Gauge({ name, help, labelNames, registers: [this.registry] }),
+    )
       .child(labels)
       .set(value);
   }
@@ -212,18 +208,7 @@ export class MediaHostMetrics {
   observe(name: string, value: number, labels: Labels = noLabels): void {
     this.#family(this.#histograms, name, labels, (help, labelNames) => {
       const buckets = sortedBuckets(name, this.#buckets[name] ?? DEFAULT_LATENCY_BUCKETS_IN_MS);
-      const histogram = new Histogram({
-        name,
-        help,
-        labelNames,
-        buckets,
-        registers: [this.registry],
-      });
-      return new Family<HistogramChild>(
-        labelNames,
-        (l) => histogram.labels(l),
-        (l) => histogram.remove(l),
-      );
+      return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
     })
       .child(labels)
       .observe(value);
@@ -241,15 +226,25 @@ export class MediaHostMetrics {
     return this.registry.metrics();
   }
 
+  /** The family of `name`, registering its metric (label names from this first sample) if new. */
   #family<TChild>(
     families: Map<string, Family<TChild>>,
     name: string,
     labels: Labels,
-    create: (help: string, labelNames: string[]) => Family<TChild>,
+    create: (
+      help: string,
+      labelNames: string[],
+    ) => { labels(labels: Labels): TChild; remove(labels: Labels): void },
   ): Family<TChild> {
     let family = families.get(name);
     if (family === undefined) {
-      family = create(MetricHelp[name] ?? `Media host metric ${name}.`, Object.keys(labels).sort());
+      const labelNames = Object.keys(labels).sort();
+      const metric = create(MetricHelp[name] ?? `Media host metric ${name}.`, labelNames);
+      family = new Family(
+        labelNames,
+        (l) => metric.labels(l),
+        (l) => metric.remove(l),
+      );
       families.set(name, family);
     }
     return family;
