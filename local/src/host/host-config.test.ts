@@ -75,4 +75,10 @@ describe('loadHostCliConfig', () => {
       /unknown argument --verbose; --app is required; port must be an integer/,
     );
   });
+
+  it('names a stray positional and an option given without its value', () => {
+    expect(() => loadHostCliConfig(['serve', '--app'], {})).toThrow(
+      /unknown argument serve; --app needs a value; --app is required/,
+    );
+  });
 });

@@ -9,6 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import type { Clock } from './contracts';
 import { resolveAppEntry } from './function-app';
 import { systemClock } from './clock';
@@ -47,16 +48,23 @@ function integerIn(raw: string, name: string, min: number, max: number): number 
 export function loadHostCliConfig(argv: readonly string[], env: NodeJS.ProcessEnv): HostCliConfig {
   const args = new Map<string, string>();
   const problems: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const [flag, inline] = arg.startsWith('--') ? arg.split('=', 2) : [arg, undefined];
-    if (flag !== '--app' && flag !== '--port') {
-      problems.push(`unknown argument ${arg}`);
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined || value === '') problems.push(`${flag} needs a value`);
-    else args.set(flag, value);
+  // Node's own parser, lenient so that every problem is named at once (unknown options and
+  // positionals come back as tokens instead of throwing on the first).
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: { app: { type: 'string' }, port: { type: 'string' } },
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  for (const token of tokens) {
+    if (token.kind === 'positional') problems.push(`unknown argument ${token.value}`);
+    if (token.kind !== 'option') continue;
+    if (token.name !== 'app' && token.name !== 'port')
+      problems.push(`unknown argument ${token.rawName}`);
+    else if (token.value === undefined || token.value === '')
+      problems.push(`${token.rawName} needs a value`);
+    else args.set(token.rawName, token.value);
   }
   const appPath = args.get('--app');
   if (appPath === undefined) problems.push('--app is required');

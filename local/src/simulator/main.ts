@@ -16,6 +16,7 @@
  *   --grace-ms <n>             run: extra wait after the scenario's duration (default 15000)
  */
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { judgeOutcome, type OutcomeLike } from './scenarios/judge';
 import { resolveScenario, ScenarioError } from './scenarios/scenario';
 import {
@@ -32,17 +33,29 @@ interface CliArgs {
   readonly flags: Map<string, string>;
 }
 
-function parseArgs(argv: readonly string[]): CliArgs {
+const FLAGS = [
+  'port',
+  'directory',
+  'webhook',
+  'control-token',
+  'enum-casing',
+  'result-info',
+  'pacing',
+  'grace-ms',
+] as const;
+
+/** Node's own parser: an unknown option or one without its value is a usage error (exit 2). */
+function parseCliArgs(argv: readonly string[]): CliArgs {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options: Object.fromEntries(FLAGS.map((flag) => [flag, { type: 'string' as const }])),
+    allowPositionals: true,
+    strict: true,
+  });
   const flags = new Map<string, string>();
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i] ?? '';
-    if (arg.startsWith('--')) {
-      flags.set(arg.slice(2), argv[i + 1] ?? '');
-      i += 1;
-    } else positional.push(arg);
-  }
-  const [first, second] = positional;
+  for (const [flag, value] of Object.entries(values))
+    if (typeof value === 'string') flags.set(flag, value);
+  const [first, second] = positionals;
   if (first === 'run')
     return { command: 'run', ...(second !== undefined ? { scenario: second } : {}), flags };
   if (first !== undefined && first !== 'serve') return { command: 'run', scenario: first, flags };
@@ -116,9 +129,9 @@ async function run(args: CliArgs, sim: TeamsSimulator): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
   let sim: TeamsSimulator | undefined;
   try {
+    const args = parseCliArgs(process.argv.slice(2));
     sim = await start(args);
     process.stdout.write(
       `${JSON.stringify({ url: sim.url, caCertPath: sim.caCertPath, webhookOpenIdConfigurationUrl: sim.webhookOpenIdConfigurationUrl, controlToken: sim.controlToken })}\n`,
