@@ -1,2 +1,3 @@
 export * from './capture-merge';
 export * from './interaction-manifest';
+export * from './playback-plan';

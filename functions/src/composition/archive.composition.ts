@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { publicKeyId, resolveSigner } from '@attest/core';
 import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { createArchiveService } from '../archive/archive.service';
 import type { BlobServiceClient } from '@azure/storage-blob';
@@ -342,6 +343,10 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
       blobs,
       manifestPublicKeyPem: async () =>
         typeof manifestKey === 'function' ? manifestKey() : manifestKey,
+      interactionPublicKeyPem: async () =>
+        (await resolveSigner(keys.ledgerSigner, publicKeyId)).publicKey
+          .export({ type: 'spki', format: 'pem' })
+          .toString(),
     },
   });
 

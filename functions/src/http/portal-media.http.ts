@@ -4,9 +4,21 @@
  * bytes, its detached signature and the manifest public key the deployment publishes;
  * `GET archive/interactions/{tenantId}/{interactionId}/streams/{streamId}/stored`: the stream's
  * stored bytes (ciphertext when encrypted), with HTTP Range, so every block can be hashed
- * against the manifest's `storedSha256` even when it no longer decrypts. Roles, tenant and scope
- * as playback; each call writes one `accessed` ledger entry.
+ * against the manifest's `storedSha256` even when it no longer decrypts;
+ * `GET archive/interactions/{tenantId}/{interactionId}/playback`: the playback plan, a lane per
+ * speaker (per source for video and screen share) whose segments name the capture and stream that
+ * play each interval (for an interaction of several captures, the covering capture of the merged
+ * timeline; docs/portal.md). Roles, tenant and scope as playback; each call writes one `accessed`
+ * ledger entry.
  */
+import {
+  isInteractionManifest,
+  planCapturePlayback,
+  planRecordingPlayback,
+  sha256Hex,
+  type InteractionManifest,
+  type RecordingManifest,
+} from '@attest/core';
 import { readStoredManifest } from '../adapters/archive-media-reader';
 import type { ArchiveRecordStore, RecordingBlobStore } from '../domain/archive-ports';
 import { accessEntry, refusalOf, type AdminAccess } from './admin-access';
@@ -20,6 +32,24 @@ export interface PortalMediaDeps {
   readonly blobs: RecordingBlobStore;
   /** SPKI PEM of the manifest signing key; undefined when not configured. */
   readonly manifestPublicKeyPem: () => Promise<string | undefined>;
+  /** SPKI PEM of the key that signs interactions of several captures (the ledger key). */
+  readonly interactionPublicKeyPem: () => Promise<string | undefined>;
+}
+
+/** The captures' manifests an interaction names, those stored with the hash it lists. */
+async function sealedCaptureManifests(
+  blobs: RecordingBlobStore,
+  manifest: InteractionManifest,
+): Promise<Map<string, RecordingManifest>> {
+  const found = new Map<string, RecordingManifest>();
+  for (const capture of manifest.captures) {
+    if (capture.manifestSha256 === undefined) continue;
+    const stored = await readStoredManifest(blobs, manifest.tenantId, capture.captureId);
+    // A capture whose manifest is not the one the signed interaction lists plays nothing.
+    if (stored !== undefined && sha256Hex(stored.bytes) === capture.manifestSha256)
+      found.set(capture.captureId, stored.manifest);
+  }
+  return found;
 }
 
 export function createPortalMediaHandlers(deps: PortalMediaDeps) {
@@ -44,10 +74,36 @@ export function createPortalMediaHandlers(deps: PortalMediaDeps) {
               stored.signature === undefined
                 ? null
                 : (JSON.parse(stored.signature.toString('utf8')) as unknown),
-            publicKeyPem: (await deps.manifestPublicKeyPem()) ?? null,
+            // An interaction of several captures is signed by the function app, a recording by
+            // its media host.
+            publicKeyPem:
+              (isInteractionManifest(stored.manifest)
+                ? await deps.interactionPublicKeyPem()
+                : await deps.manifestPublicKeyPem()) ?? null,
           },
         },
         entry: accessEntry(principal, 'playback', 'allowed', subject, { part: 'manifest' }),
+      };
+    }),
+
+    playback: deps.access.route('playback', async (request, principal) => {
+      const record = await loadRecord(deps.records, request, principal);
+      const subject = interactionSubject(record);
+      const refusal = refusalOf(principal, 'playback', subject, targetOf(record));
+      if (refusal !== undefined) return refusal;
+      const stored = await readStoredManifest(
+        deps.blobs,
+        record.interaction.tenantId,
+        record.interaction.interactionId,
+      );
+      if (stored === undefined) throw notFound('this interaction has no sealed manifest');
+      const manifest: unknown = stored.manifest;
+      const plan = isInteractionManifest(manifest)
+        ? planCapturePlayback(manifest, await sealedCaptureManifests(deps.blobs, manifest))
+        : planRecordingPlayback(stored.manifest);
+      return {
+        response: { status: 200, jsonBody: plan },
+        entry: accessEntry(principal, 'playback', 'allowed', subject, { part: 'plan' }),
       };
     }),
 

@@ -27,6 +27,12 @@ export function registerPortal(deps: PortalRegistrationDeps): void {
     authLevel: 'anonymous',
     handler: media.manifest,
   });
+  app.http('archivePlayback', {
+    route: 'archive/interactions/{tenantId}/{interactionId}/playback',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    handler: media.playback,
+  });
   app.http('archiveStoredMedia', {
     route: 'archive/interactions/{tenantId}/{interactionId}/streams/{streamId}/stored',
     methods: ['GET'],

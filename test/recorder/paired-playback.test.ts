@@ -1,0 +1,162 @@
+/**
+ * One playback across captures: a paired call (two recorder legs on two media hosts) whose one
+ * media host is killed mid-call plays back as one lane per speaker, continuous across the kill
+ * point, each interval from the capture that covers it, and every block served checks against
+ * its capture's signed manifest. Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem and a built tree
+ * (the media hosts run from media-host/dist in their own processes).
+ */
+import type { PlaybackPlan } from '@attest/core';
+import {
+  estimateToneFrequency,
+  toneFrequencyForMsi,
+} from '../../local/src/simulator/media/synthetic-media';
+import { TENANT, USERS } from '../simulator/support/fixtures';
+import { playLane } from './support/lane-audio';
+import { waitFor } from './support/recorder-stack';
+import { startPairedStack, type PairedStack } from './support/paired-stack';
+
+interface SimLeg {
+  callId: string;
+  recordingStatus: string;
+}
+interface LegRow {
+  interactionId: string;
+  outcome: string;
+  mediaHostId?: string;
+  pairedInteractionId?: string;
+  manifestSha256?: string;
+}
+
+jest.setTimeout(180_000);
+
+describe('playback of a paired call across its captures', () => {
+  let paired: PairedStack;
+
+  beforeAll(async () => {
+    paired = await startPairedStack({ mediaHostCount: 2 });
+  }, 300_000);
+  afterAll(async () => {
+    await paired?.close();
+  });
+
+  const control = <T>(method: string, path: string, body?: unknown) =>
+    paired.stack.control<T>(method, path, body);
+  const api = <T>(method: string, path: string) =>
+    paired.stack.api<T>(method, path, { token: paired.adminToken });
+
+  it('plays each speaker as one continuous lane across a media host killed mid-call, from the capture that covers each interval', async () => {
+    const durationInMs = 10_000;
+    const started = await control<{ conversationId: string }>('POST', '/_sim/calls', {
+      tenantId: TENANT,
+      kind: 'p2p',
+      durationInMs,
+      participants: [
+        {
+          user: USERS.trader,
+          role: 'caller',
+          timeline: [{ atInMs: 0, action: 'speak', durationInMs: durationInMs - 500 }],
+        },
+        {
+          user: USERS.unrecorded,
+          role: 'callee',
+          timeline: [{ atInMs: 500, action: 'speak', durationInMs: durationInMs - 1500 }],
+        },
+      ],
+    });
+    expect(started.status).toBe(201);
+    const { conversationId } = started.body;
+    const legs = await waitFor(async () => {
+      const outcome = await control<{ legs: SimLeg[] }>('GET', `/_sim/calls/${conversationId}`);
+      const recording = outcome.body.legs.filter((l) => l.recordingStatus === 'recording');
+      return recording.length >= 2 ? recording : undefined;
+    }, 'two recording legs');
+    const first = await api<{ interaction: LegRow }>(
+      'GET',
+      `/api/calls/${encodeURIComponent(legs[0]!.callId)}`,
+    );
+    const victim = paired.mediaHosts.find((h) => h.hostId === first.body.interaction.mediaHostId);
+    expect(victim).toBeDefined();
+    // Let the victim commit some media (its commit interval is 200 ms) before it dies.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    victim!.kill();
+    const killedAt = Date.now();
+
+    const rows = await Promise.all(
+      legs.map((l) =>
+        waitFor(
+          async () => {
+            const view = await api<{
+              interaction?: LegRow;
+              orchestration?: { runtimeStatus: string };
+            }>('GET', `/api/calls/${encodeURIComponent(l.callId)}`);
+            return view.body.orchestration?.runtimeStatus === 'Completed'
+              ? view.body.interaction
+              : undefined;
+          },
+          `call ${l.callId} to finish`,
+          90_000,
+        ),
+      ),
+    );
+    const survivor = rows.find((r) => r.mediaHostId !== victim!.hostId)!;
+    expect(survivor.outcome).toBe('recorded');
+    const interactionId = survivor.pairedInteractionId!;
+
+    const officer = await control<{ access_token: string }>('POST', '/_sim/users/token', {
+      tenantId: TENANT,
+      userId: USERS.admin,
+      roles: ['complianceOfficer'],
+    });
+    const token = officer.body.access_token;
+    const get = (path: string) =>
+      fetch(`${paired.stack.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const plan = await waitFor(async () => {
+      const response = await get(`/api/archive/interactions/${TENANT}/${interactionId}/playback`);
+      return response.status === 200 ? ((await response.json()) as PlaybackPlan) : undefined;
+    }, 'the sealed interaction and its playback plan');
+
+    expect(plan.kind).toBe('captures');
+    expect(plan.captureIds).toContain(survivor.interactionId);
+    // One lane per speaker: the trader's and the colleague's audio, whichever capture plays them.
+    const audio = plan.lanes.filter((l) => l.kind === 'audio');
+    expect(audio).toHaveLength(2);
+    for (const lane of audio) {
+      // The lane's segments follow each other with no hole in the recorded window.
+      expect(lane.segments[0]?.startedAt).toBe(plan.startedAt);
+      expect(lane.segments[lane.segments.length - 1]?.endedAt).toBe(plan.endedAt);
+      for (let i = 1; i < lane.segments.length; i += 1)
+        expect(lane.segments[i]?.startedAt).toBe(lane.segments[i - 1]?.endedAt);
+    }
+
+    for (const lane of audio) {
+      const played = await playLane(plan, lane, get);
+      expect(played.blocksVerified).toBeGreaterThan(0);
+      // Nothing the dead host could have recorded plays after it died.
+      expect(played.captureAt(killedAt + 1000)).toBe(survivor.interactionId);
+      // Every 100 ms from the second after the recording began to the second before the kill
+      // point's far side (the call's last second holds the end of speech): the speaker's own tone.
+      const expected = toneFrequencyForMsi(Number(lane.msi));
+      const from = Date.parse(plan.startedAt!) + 1000;
+      const to = Math.min(Date.parse(plan.endedAt!), killedAt + 3000);
+      expect(from).toBeLessThan(killedAt - 500);
+      const heard: { atInMs: number; frequency?: number }[] = [];
+      for (let at = from; at + 100 <= to; at += 100) {
+        const pcm = played.pcmAt(at, 100);
+        heard.push({
+          atInMs: at - killedAt,
+          ...(pcm === undefined ? {} : { frequency: Math.round(estimateToneFrequency(pcm)) }),
+        });
+      }
+      const wrong = heard.filter(
+        (h) => h.frequency === undefined || Math.abs(h.frequency - expected) > expected * 0.1,
+      );
+      expect({ lane: lane.laneId, expected, wrong }).toEqual({
+        lane: lane.laneId,
+        expected,
+        wrong: [],
+      });
+      expect(heard.some((h) => h.atInMs < -500)).toBe(true);
+      expect(heard.some((h) => h.atInMs > 1500)).toBe(true);
+    }
+  });
+});
