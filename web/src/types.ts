@@ -124,6 +124,48 @@ export interface Manifest {
   readonly merkleRootSha256: string;
 }
 
+/** The signed record of an interaction made of several captures (paired recorders). */
+export interface InteractionManifest {
+  readonly kind: 'interaction';
+  readonly interactionId: string;
+  readonly tenantId: string;
+  readonly signingKeyId: string;
+  readonly startedAt?: string;
+  readonly endedAt?: string;
+  readonly captures: readonly {
+    readonly captureId: string;
+    readonly legIndex: number;
+    readonly mediaHostId?: string;
+    readonly manifestSha256?: string;
+  }[];
+  readonly timeline: readonly {
+    readonly startedAt: string;
+    readonly endedAt: string;
+    readonly captureId?: string;
+  }[];
+  readonly gaps: readonly Gap[];
+}
+
+/** What plays each interval of each lane (GET …/playback): a lane per speaker or source. */
+export interface PlaybackPlan {
+  readonly kind: 'captures' | 'recording';
+  readonly startedAt?: string;
+  readonly endedAt?: string;
+  readonly captureIds: readonly string[];
+  readonly lanes: readonly {
+    readonly laneId: string;
+    readonly kind: 'audio' | 'video' | 'vbss';
+    readonly msi: string;
+    readonly participantId?: string;
+    readonly segments: readonly {
+      readonly captureId: string;
+      readonly streamId: string;
+      readonly startedAt: string;
+      readonly endedAt: string;
+    }[];
+  }[];
+}
+
 export interface Hold {
   readonly holdId: string;
   readonly matterId: string;

@@ -23,6 +23,24 @@ export interface Lane {
   readonly timeline: readonly { readonly mediaInMs: number; readonly atInMs: number }[];
   /** Object URL of the verified bytes; undefined when they could not be played. */
   readonly url: string | undefined;
+  /**
+   * An interaction of several captures: the streams this lane plays, each only inside its window
+   * on the timeline (the capture covering it). The lane's element switches source at the
+   * boundaries; the lane's own fields then describe its whole extent.
+   */
+  readonly sources?: readonly LaneSource[];
+}
+
+/** One capture's stream in a lane, played from `fromInMs` to `toInMs` of the timeline. */
+export interface LaneSource {
+  readonly key: string;
+  readonly offsetInMs: number;
+  readonly durationInMs: number;
+  readonly spanInMs: number;
+  readonly timeline: Lane['timeline'];
+  readonly url: string | undefined;
+  readonly fromInMs: number;
+  readonly toInMs: number;
 }
 
 /**
@@ -30,12 +48,36 @@ export interface Lane {
  * lane has nothing stored (before it starts, after it ends, in a jump: silence or a pause).
  */
 export function mediaPositionInMs(lane: Lane, at: number): number | undefined {
-  const cue = cueOf(lane, at);
+  const cue = laneCue(lane, at);
   return cue?.isPlaying === true ? cue.mediaInMs : undefined;
 }
 
+type Cue = { mediaInMs: number; isPlaying: boolean };
+
+/**
+ * The source a lane plays at `at` and where its element should stand: the source whose window
+ * holds `at`, else the next one, cued at its window's start; undefined when none is left.
+ */
+export function laneCue(lane: Lane, at: number): (Cue & { url: string | undefined }) | undefined {
+  if (lane.sources === undefined) {
+    const cue = cueOf(lane, at);
+    return cue === undefined ? undefined : { ...cue, url: lane.url };
+  }
+  for (const source of lane.sources) {
+    if (at >= source.toInMs) continue;
+    const inside = at >= source.fromInMs;
+    const cue = cueOf(source, inside ? at : source.fromInMs);
+    if (cue === undefined) continue;
+    return { mediaInMs: cue.mediaInMs, isPlaying: inside && cue.isPlaying, url: source.url };
+  }
+  return undefined;
+}
+
 /** Where the lane's element should stand at `at`: its media there, or the media that comes next. */
-function cueOf(lane: Lane, at: number): { mediaInMs: number; isPlaying: boolean } | undefined {
+function cueOf(
+  lane: Pick<Lane, 'offsetInMs' | 'spanInMs' | 'timeline' | 'durationInMs'>,
+  at: number,
+): Cue | undefined {
   const since = at - lane.offsetInMs;
   if (since > lane.spanInMs) return undefined;
   if (since < 0) return { mediaInMs: 0, isPlaying: false };
@@ -107,8 +149,10 @@ export function Player(props: {
     for (const lane of props.lanes) {
       const el = elements.current.get(lane.streamId);
       if (el === undefined || lane.url === undefined) continue;
-      const cue = cueOf(lane, at);
-      const inside = cue?.isPlaying === true;
+      const cue = laneCue(lane, at);
+      // A lane of several captures switches its element to the source covering `at`.
+      if (cue?.url !== undefined && el.getAttribute('src') !== cue.url) el.src = cue.url;
+      const inside = cue?.isPlaying === true && cue.url !== undefined;
       const local = (cue?.mediaInMs ?? 0) / 1000;
       el.muted = muted.has(lane.streamId) || (solo.size > 0 && !solo.has(lane.streamId));
       if (!inside || !playing) {

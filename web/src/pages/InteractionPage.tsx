@@ -19,7 +19,7 @@ import {
   Title3,
 } from '@fluentui/react-components';
 import { useEffect, useRef, useState } from 'react';
-import { ApiError, type Api } from '../api';
+import type { Api } from '../api';
 import type { Session } from '../auth';
 import { RequestDeletion } from '../components/RequestDeletion';
 import { Loaded } from '../components/State';
@@ -27,61 +27,15 @@ import { Player, type Lane } from '../components/Player';
 import { between, formatDuration, formatTime } from '../format';
 import { useLoad } from '../load';
 import { Link } from '../router';
-import type { CallRow, Manifest, ManifestStream } from '../types';
-import {
-  fromBase64,
-  verifyBlocks,
-  verifyChain,
-  verifyMerkleRoot,
-  verifySignature,
-  type SignatureRecord,
-} from '../verify';
+import { verifyCapturesAndLoad } from '../capture-playback';
+import { loadStream, type StreamCheck, type Verified } from '../stream-load';
+import type { CallRow, InteractionManifest, Manifest } from '../types';
+import { fromBase64, verifyMerkleRoot, verifySignature, type SignatureRecord } from '../verify';
 import { outcomeBadge } from './CallsPage';
 
 const useStyles = makeStyles({
   meta: { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '4px 16px' },
 });
-
-/** Blocks fetched per Range request (about a second of media each). */
-const BLOCKS_PER_REQUEST = 8;
-
-interface StreamCheck {
-  readonly state: 'checking' | 'verified' | 'failed';
-  readonly problems: readonly string[];
-  readonly blocksChecked: number;
-}
-
-interface Verified {
-  readonly manifest: Manifest;
-  readonly signatureProblems: readonly string[];
-  readonly checks: Readonly<Record<string, StreamCheck>>;
-  readonly lanes: readonly Lane[];
-}
-
-async function fetchInRanges(
-  api: Api,
-  path: string,
-  stream: ManifestStream,
-  form: 'stored' | 'plain',
-): Promise<{ bytes: Uint8Array; checked: number; problems: string[] }> {
-  const size = form === 'stored' ? stream.storedBytes : stream.plaintextBytes;
-  const out = new Uint8Array(size);
-  let checked = 0;
-  const problems: string[] = [];
-  for (let i = 0; i < stream.blocks.length; i += BLOCKS_PER_REQUEST) {
-    const first = stream.blocks[i]!;
-    const last = stream.blocks[Math.min(i + BLOCKS_PER_REQUEST, stream.blocks.length) - 1]!;
-    const start = form === 'stored' ? first.storedOffset : first.offset;
-    const end =
-      form === 'stored' ? last.storedOffset + last.storedLength - 1 : last.offset + last.length - 1;
-    const part = await api.bytes(path, { start, end });
-    out.set(part.subarray(0, Math.min(part.length, size - start)), start);
-    const result = await verifyBlocks(stream, part, start, form);
-    checked += result.checked;
-    problems.push(...result.problems);
-  }
-  return { bytes: out, checked, problems };
-}
 
 async function verifyAndLoad(
   api: Api,
@@ -94,61 +48,43 @@ async function verifyAndLoad(
     publicKeyPem: string | null;
   }>(`${base}/manifest`);
   const bytes = fromBase64(body.manifestBase64);
-  const manifest = JSON.parse(new TextDecoder().decode(bytes)) as Manifest;
+  const parsed = JSON.parse(new TextDecoder().decode(bytes)) as Manifest | InteractionManifest;
+  // An interaction of several captures plays each speaker from the capture covering each interval.
+  if ('kind' in parsed && parsed.kind === 'interaction')
+    return verifyCapturesAndLoad(api, body, parsed, onProgress);
+  const manifest = parsed as Manifest;
   const signatureProblems = [
     ...(await verifySignature(bytes, manifest, body.signature, body.publicKeyPem)),
     ...(await verifyMerkleRoot(manifest)),
   ];
   const start = Date.parse(manifest.startedAt);
   const checks: Record<string, StreamCheck> = {};
+  const streams = manifest.streams.map((s) => ({ key: s.streamId, label: s.streamId }));
   const lanes: Lane[] = [];
   for (const s of manifest.streams)
     checks[s.streamId] = { state: 'checking', problems: [], blocksChecked: 0 };
-  onProgress({ manifest, signatureProblems, checks: { ...checks }, lanes: [] });
+  onProgress({ manifest, signatureProblems, streams, checks: { ...checks }, lanes: [] });
   for (const stream of manifest.streams) {
-    const problems = [...(await verifyChain(manifest.interactionId, stream))];
-    const streamPath = `${base}/streams/${encodeURIComponent(stream.streamId)}`;
-    const stored = await fetchInRanges(api, `${streamPath}/stored`, stream, 'stored');
-    problems.push(...stored.problems);
-    let url: string | undefined;
-    let checked = stored.checked;
-    try {
-      const plain = await fetchInRanges(api, streamPath, stream, 'plain');
-      problems.push(...plain.problems);
-      checked += plain.checked;
-      if (plain.problems.length === 0)
-        url = URL.createObjectURL(
-          new Blob([plain.bytes as Uint8Array<ArrayBuffer>], { type: stream.contentType }),
-        );
-    } catch (error) {
-      problems.push(
-        `${stream.streamId}: the server could not return playable bytes (${error instanceof ApiError ? error.status : 'error'})`,
-      );
-    }
+    const loaded = await loadStream(api, base, manifest.interactionId, stream, start);
     const participant = manifest.participants.find((p) => p.participantId === stream.participantId);
-    const sinceFirst = (ts: string) =>
-      Number(BigInt(ts) - BigInt(stream.firstTimestamp100ns)) / 10_000;
     lanes.push({
       streamId: stream.streamId,
       label: participant?.identityId ?? `source ${stream.msi}`,
       kind: stream.kind,
-      offsetInMs: Date.parse(stream.startedAt) - start,
-      durationInMs: stream.durationInMs,
-      spanInMs: Math.max(stream.durationInMs, sinceFirst(stream.lastTimestamp100ns)),
-      timeline: (stream.timeline ?? []).map((t) => ({
-        mediaInMs: t.mediaInMs,
-        atInMs: sinceFirst(t.timestamp100ns),
-      })),
-      url,
+      offsetInMs: loaded.offsetInMs,
+      durationInMs: loaded.durationInMs,
+      spanInMs: loaded.spanInMs,
+      timeline: loaded.timeline,
+      url: loaded.url,
     });
     checks[stream.streamId] = {
-      state: problems.length === 0 && signatureProblems.length === 0 ? 'verified' : 'failed',
-      problems,
-      blocksChecked: checked,
+      state: loaded.problems.length === 0 && signatureProblems.length === 0 ? 'verified' : 'failed',
+      problems: loaded.problems,
+      blocksChecked: loaded.blocksChecked,
     };
-    onProgress({ manifest, signatureProblems, checks: { ...checks }, lanes: [...lanes] });
+    onProgress({ manifest, signatureProblems, streams, checks: { ...checks }, lanes: [...lanes] });
   }
-  return { manifest, signatureProblems, checks, lanes };
+  return { manifest, signatureProblems, streams, checks, lanes };
 }
 
 function Badges(props: { verified: Verified }) {
@@ -163,12 +99,12 @@ function Badges(props: { verified: Verified }) {
         </TableRow>
       </TableHeader>
       <TableBody>
-        {verified.manifest.streams.map((s) => {
-          const check = verified.checks[s.streamId];
+        {verified.streams.map((s) => {
+          const check = verified.checks[s.key];
           const problems = [...verified.signatureProblems, ...(check?.problems ?? [])];
           return (
-            <TableRow key={s.streamId} data-testid={`integrity-${s.streamId}`}>
-              <TableCell>{s.streamId}</TableCell>
+            <TableRow key={s.key} data-testid={`integrity-${s.key}`}>
+              <TableCell>{s.label}</TableCell>
               <TableCell>
                 {check?.state === 'checking' ? (
                   <Spinner size="tiny" label="Checking" />
@@ -219,7 +155,9 @@ export function InteractionPage(props: {
   }, [props.api, base]);
   // Object URLs live as long as the page: progress updates hand the same URLs on.
   const urls = useRef(new Set<string>());
-  for (const lane of verified?.lanes ?? []) if (lane.url) urls.current.add(lane.url);
+  for (const lane of verified?.lanes ?? [])
+    for (const url of [lane.url, ...(lane.sources ?? []).map((s) => s.url)])
+      if (url) urls.current.add(url);
   useEffect(() => {
     const held = urls.current;
     return () => {
