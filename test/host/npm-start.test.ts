@@ -30,6 +30,7 @@ describe('npm start launcher', () => {
         ATTEST_START_MEDIA_CONTROL_PORT: String(await freePort()),
         ATTEST_START_MEDIA_PROTOCOL_PORT: String(await freePort()),
         ATTEST_START_MEDIA_LISTEN_PORT: String(await freePort()),
+        ATTEST_START_IMDS_PORT: '0',
         ATTEST_START_DATA_DIR: dataDir,
         ATTEST_START_FUNCTIONS_APP: 'test/dist/apps/http-app.js',
         ATTEST_TEST_HOST_SCHEDULE: '0 0 0 * * *',
@@ -70,6 +71,7 @@ describe('npm start launcher', () => {
     expect(stops).toEqual([
       'media-host-2',
       'media-host',
+      'imds',
       'functions',
       'simulator',
       'keys',

@@ -7,7 +7,8 @@
  * set placement group receives every instance's events: each event names the instances it
  * affects in `Resources`, and each host reads only its own.
  * Tests and scenarios schedule events in process ({@link ImdsStandIn.scheduleEvent}) or over
- * `POST /_imds/events`, and read what was acknowledged. Loopback only, plain HTTP (as IMDS).
+ * `POST /_imds/events`, read what was acknowledged (`GET /_imds/events`) and remove an event
+ * (`DELETE /_imds/events/{eventId}`). Loopback only, plain HTTP (as IMDS).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -139,6 +140,12 @@ export async function startImdsStandIn(options: ImdsStandInOptions = {}): Promis
           notBefore: new Date(Date.now() + notBeforeInMs),
         }),
       );
+    }
+    const eventPath = /^\/_imds\/events\/([^/]+)$/.exec(url.pathname);
+    if (eventPath !== null && method === 'DELETE') {
+      // The platform finished (the instance was removed) or the scale-in was cancelled.
+      if (events.delete(decodeURIComponent(eventPath[1]!))) incarnation += 1;
+      return send(res, 204);
     }
     return send(res, 404, { error: 'Not found' });
   };

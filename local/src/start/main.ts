@@ -8,11 +8,15 @@
  * (7443), `ATTEST_START_MEDIA_CONTROL_PORT` (7400), `ATTEST_START_MEDIA_PROTOCOL_PORT` (7401),
  * `ATTEST_START_MEDIA_LISTEN_PORT` (7403), `ATTEST_START_MEDIA_HOSTS` (2: how many media hosts,
  * each in its own zone; host n uses the control, protocol and listen ports plus 10(n-1), so
- * paired recorders have two hosts to go to).
+ * paired recorders have two hosts to go to), `ATTEST_START_MEDIA_REGIONS` (`westeurope,northeurope`:
+ * host n takes the n-th region, round the list, so a call spills over to the other region when
+ * its nearest has no room), `ATTEST_START_IMDS_PORT` (7480: the Instance Metadata Service
+ * stand-in whose scheduled events drain a host before a scale-in).
  */
 import { join, resolve } from 'node:path';
 import { azuriteService } from './azurite.service';
 import { functionsHostService } from './functions-host.service';
+import { imdsService } from './imds.service';
 import { localKeysService } from './local-keys.service';
 import { mediaHostService } from './media-host.service';
 import { simulatorService } from './simulator.service';
@@ -28,6 +32,9 @@ export interface StartConfig {
   readonly mediaListenPort: number;
   /** How many media hosts to run (1 to 8). */
   readonly mediaHostCount: number;
+  /** The media hosts' Azure regions: host n takes the n-th, round the list. */
+  readonly mediaRegions: readonly string[];
+  readonly imdsPort: number;
   /** App folder or entry for the Functions host, relative to the root. Default `functions`. */
   readonly functionsApp: string;
 }
@@ -53,6 +60,15 @@ export function loadStartConfig(
   const mediaHostCount = rawCount === undefined || rawCount === '' ? 2 : Number(rawCount);
   if (!Number.isInteger(mediaHostCount) || mediaHostCount < 1 || mediaHostCount > 8)
     throw new Error('ATTEST_START_MEDIA_HOSTS must be an integer from 1 to 8');
+  const rawRegions = env.ATTEST_START_MEDIA_REGIONS;
+  const mediaRegions = (
+    rawRegions === undefined || rawRegions === '' ? 'westeurope,northeurope' : rawRegions
+  )
+    .split(',')
+    .map((r) => r.trim().toLowerCase());
+  if (mediaRegions.some((r) => !/^[a-z0-9]+$/.test(r)))
+    throw new Error('ATTEST_START_MEDIA_REGIONS must be Azure region names separated by commas');
+  const imdsPort = port('ATTEST_START_IMDS_PORT', 7480);
   const dataDir = env.ATTEST_START_DATA_DIR
     ? resolve(env.ATTEST_START_DATA_DIR)
     : join(rootDir, '.data');
@@ -68,6 +84,8 @@ export function loadStartConfig(
     mediaProtocolPort,
     mediaListenPort,
     mediaHostCount,
+    mediaRegions,
+    imdsPort,
     functionsApp,
   });
 }
@@ -84,8 +102,10 @@ export function defaultServices(config: StartConfig): ServiceDefinition[] {
       port: config.functionsPort,
       env: { ATTEST_PUBLIC_BASE_URL: functionsBaseUrl },
     }),
+    imdsService({ port: config.imdsPort }),
     ...Array.from({ length: config.mediaHostCount }, (_, index) =>
       mediaHostService({
+        region: config.mediaRegions[index % config.mediaRegions.length],
         controlPort: config.mediaControlPort + 10 * index,
         protocolPort: config.mediaProtocolPort + 10 * index,
         listenPort: config.mediaListenPort + 10 * index,

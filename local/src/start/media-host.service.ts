@@ -4,7 +4,7 @@
  * simulator CA's certificate, spool under `.data/spool`, storage in Azurite, heartbeats to the
  * local function app. Its JSON log lines are passed through.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ export interface MediaHostServiceOptions {
    * take it. Absent: the first host (`local-media-host`, `.data/spool`, zone 1).
    */
   readonly instance?: number;
+  /** The host's Azure region (`ATTEST_MEDIA_REGION`); absent: the media host's default. */
+  readonly region?: string;
   /** Milliseconds to wait for `/health`. Default 60 000. */
   readonly startTimeoutInMs?: number;
 }
@@ -31,10 +33,15 @@ export function mediaHostService(options: MediaHostServiceOptions): ServiceDefin
   return {
     name,
     async start(context) {
+      const hostId = `${context.env.ATTEST_MEDIA_HOST_ID ?? 'local-media-host'}${suffix}`;
+      const imdsUrl = context.env.ATTEST_MEDIA_SCHEDULED_EVENTS_URL;
       const env: Record<string, string | undefined> = {
         ...context.env,
-        ATTEST_MEDIA_HOST_ID: `${context.env.ATTEST_MEDIA_HOST_ID ?? 'local-media-host'}${suffix}`,
+        ATTEST_MEDIA_HOST_ID: hostId,
         ATTEST_MEDIA_ZONE: String(options.instance ?? 1),
+        ...(options.region === undefined ? {} : { ATTEST_MEDIA_REGION: options.region }),
+        // Scheduled events name the instance; locally an instance is its host.
+        ...(imdsUrl === undefined ? {} : { ATTEST_MEDIA_INSTANCE_NAME: hostId }),
         ATTEST_MEDIA_CONTROL_PORT: String(options.controlPort),
         ATTEST_MEDIA_PROTOCOL_PORT: String(options.protocolPort),
         ATTEST_MEDIA_LISTEN_PORT: String(options.listenPort),
@@ -44,39 +51,86 @@ export function mediaHostService(options: MediaHostServiceOptions): ServiceDefin
         ATTEST_MEDIA_HEARTBEAT_INTERVAL_MS:
           context.env.ATTEST_MEDIA_HEARTBEAT_INTERVAL_MS ?? '5000',
       };
-      const child = spawn(
-        process.execPath,
-        [join(context.rootDir, 'media-host', 'dist', 'main.js')],
-        {
-          cwd: context.rootDir,
-          env,
-          stdio: ['ignore', 'inherit', 'inherit'],
-        },
-      );
-      const exited = new Promise<string>((resolve) =>
-        child.once('exit', (code, signal) =>
-          resolve(`exited with ${signal ?? `code ${String(code)}`}`),
-        ),
-      );
-      let hasExited = false;
-      void exited.then(() => (hasExited = true));
       // HTTPS with the simulator CA's certificate: the simulator service hands its path to the
       // services after it (NODE_EXTRA_CA_CERTS); the launcher trusts it here whatever its own
       // environment says.
       const healthUrl = `https://127.0.0.1:${options.controlPort}/health`;
       const caPath = context.env.NODE_EXTRA_CA_CERTS;
       const ca = caPath === undefined || caPath === '' ? undefined : readFileSync(caPath);
-      const deadline = Date.now() + (options.startTimeoutInMs ?? 60_000);
-      for (;;) {
-        if (hasExited) throw new Error(`${name} ${await exited}`);
-        const healthy = await isHealthy(healthUrl, ca);
-        if (healthy) break;
-        if (Date.now() > deadline) {
-          child.kill('SIGKILL');
-          throw new Error('the media host did not answer /health within the start timeout');
+
+      /** Spawns the host and waits for its /health; rejects if it exits or stays silent. */
+      const launch = async (): Promise<{ child: ChildProcess; exited: Promise<string> }> => {
+        const child = spawn(
+          process.execPath,
+          [join(context.rootDir, 'media-host', 'dist', 'main.js')],
+          { cwd: context.rootDir, env, stdio: ['ignore', 'inherit', 'inherit'] },
+        );
+        const exited = new Promise<string>((resolve) =>
+          child.once('exit', (code, signal) =>
+            resolve(`exited with ${signal ?? `code ${String(code)}`}`),
+          ),
+        );
+        let hasExited = false;
+        void exited.then(() => (hasExited = true));
+        const deadline = Date.now() + (options.startTimeoutInMs ?? 60_000);
+        for (;;) {
+          if (hasExited) throw new Error(`${name} ${await exited}`);
+          if (await isHealthy(healthUrl, ca)) return { child, exited };
+          if (Date.now() > deadline) {
+            child.kill('SIGKILL');
+            throw new Error('the media host did not answer /health within the start timeout');
+          }
+          await new Promise((resolve) => setTimeout(resolve, 200));
         }
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      };
+      /** SIGTERM: the media host flushes its spool and commits before it exits; forced after 20 s. */
+      const terminate = async (running: { child: ChildProcess; exited: Promise<string> }) => {
+        running.child.kill('SIGTERM');
+        const force = setTimeout(() => running.child.kill('SIGKILL'), 20_000);
+        await running.exited;
+        clearTimeout(force);
+      };
+
+      let current = await launch();
+      let isStopping = false;
+      let isReplacing = false;
+      // Resolves when the host stops on its own (not when it is stopped or replaced).
+      let reportExit: (reason: string) => void = () => undefined;
+      const exited = new Promise<string>((resolve) => (reportExit = resolve));
+      const watch = (running: typeof current) =>
+        void running.exited.then((reason) => {
+          if (!isStopping && !isReplacing && running === current) reportExit(reason);
+        });
+      watch(current);
+
+      // A scale-in the host acknowledged: Azure removes the instance and the scale set brings
+      // another; here the same host restarts as a new instance and the event is gone.
+      const replacer =
+        imdsUrl === undefined
+          ? undefined
+          : setInterval(() => {
+              if (isReplacing || isStopping) return;
+              void acknowledgedScaleIn(imdsUrl, hostId).then(async (eventId) => {
+                if (eventId === undefined || isReplacing || isStopping) return;
+                isReplacing = true;
+                context.log('scale-in acknowledged: replacing the instance', { hostId, eventId });
+                try {
+                  await terminate(current);
+                  await fetch(`${imdsUrl}/_imds/events/${encodeURIComponent(eventId)}`, {
+                    method: 'DELETE',
+                  });
+                  current = await launch();
+                  watch(current);
+                  context.log('instance replaced', { hostId });
+                } catch (error) {
+                  reportExit(`replacement failed: ${(error as Error).message}`);
+                } finally {
+                  isReplacing = false;
+                }
+              });
+            }, 2000);
+      replacer?.unref();
+
       let stopping: Promise<void> | undefined;
       return {
         name,
@@ -89,18 +143,30 @@ export function mediaHostService(options: MediaHostServiceOptions): ServiceDefin
         exited,
         stop() {
           stopping ??= (async () => {
-            if (hasExited) return;
-            child.kill('SIGTERM');
-            // The media host flushes its spool and commits before it exits; force it after 20 s.
-            const force = setTimeout(() => child.kill('SIGKILL'), 20_000);
-            await exited;
-            clearTimeout(force);
+            isStopping = true;
+            clearInterval(replacer);
+            await terminate(current);
           })();
           return stopping;
         },
       };
     },
   };
+}
+
+/** The id of a scale-in of `instanceName` that its host acknowledged (status `Started`), if any. */
+async function acknowledgedScaleIn(imdsUrl: string, instanceName: string) {
+  try {
+    const response = await fetch(`${imdsUrl}/_imds/events`);
+    const body = (await response.json()) as {
+      events?: { EventId: string; EventStatus: string; Resources: string[] }[];
+    };
+    return body.events?.find(
+      (e) => e.EventStatus === 'Started' && e.Resources.includes(instanceName),
+    )?.EventId;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether `url` answers 2xx over HTTPS trusting `ca` (and the system's CAs when none). */

@@ -63,6 +63,8 @@ export async function startFleetStack(
     env?: Record<string, string>;
     /** Regions with their own recordings account (`ATTEST_STORAGE_REGIONS`). */
     regions?: readonly string[];
+    /** Where the simulator finds scenarios by name. */
+    scenarioDir?: string;
   } = {},
 ): Promise<FleetStack> {
   const storage = await startAzurite({ inMemory: true });
@@ -78,6 +80,7 @@ export async function startFleetStack(
   let stack: RecorderStack;
   try {
     stack = await startRecorderStack({
+      ...(options.scenarioDir === undefined ? {} : { scenarioDir: options.scenarioDir }),
       env: {
         ATTEST_KEK_PRIVATE_KEY_FILE: kekPrivate,
         ATTEST_KEK_PUBLIC_KEY_FILE: kekPublic,

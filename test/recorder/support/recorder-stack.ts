@@ -57,7 +57,12 @@ export async function waitFor<T>(
 }
 
 export async function startRecorderStack(
-  options: { env?: Record<string, string>; policy?: Partial<CompliancePolicy> } = {},
+  options: {
+    env?: Record<string, string>;
+    policy?: Partial<CompliancePolicy>;
+    /** Where the simulator finds scenarios by name (`/_sim/scenarios/run`). */
+    scenarioDir?: string;
+  } = {},
 ): Promise<RecorderStack> {
   const connection = process.env.ATTEST_TEST_STORAGE_CONNECTION;
   if (connection === undefined)
@@ -70,6 +75,7 @@ export async function startRecorderStack(
     log: () => undefined,
     behaviour: { mediaPacing: 'fast' },
     directory: testDirectory(`${baseUrl}/api/calling`, options.policy),
+    ...(options.scenarioDir === undefined ? {} : { scenarioDir: options.scenarioDir }),
   });
   const keysDir = mkdtempSync(join(tmpdir(), 'attest-rec-keys-'));
   const env: Record<string, string> = {

@@ -90,10 +90,31 @@ export interface ScenarioExpectation {
   readonly users?: Readonly<Record<string, string>>;
 }
 
+/**
+ * What `npm run scenario` does to Attest's media host fleet around the call (the simulator plays
+ * the call and ignores this; the fleet is Attest's, reached through its admin API and the
+ * Instance Metadata Service stand-in that `npm start` runs).
+ */
+export interface ScenarioFleet {
+  /**
+   * Before the call, an operator drains every media host in this Azure region (the region the
+   * call's media is nearest), so the call spills over to the next region; undrained after.
+   */
+  readonly drainRegion?: string;
+  /**
+   * This long after the recording started, a scale-in is scheduled (a `Terminate` scheduled
+   * event) for the instance of the media host recording the call.
+   */
+  readonly scaleInAtInMs?: number;
+  /** The scale-in's notice (`NotBefore` less now). Default 900 000 (Azure's longest). */
+  readonly scaleInNoticeInMs?: number;
+}
+
 export interface Scenario {
   readonly name: string;
   readonly description?: string;
   readonly call: CallSpec;
+  readonly fleet?: ScenarioFleet;
   readonly expect?: ScenarioExpectation;
 }
 
@@ -210,6 +231,23 @@ export function callSpecProblems(value: unknown, at: string): string[] {
   return problems;
 }
 
+function fleetProblems(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!isObject(value)) return ['fleet must be an object'];
+  const problems: string[] = [];
+  if (
+    value.drainRegion !== undefined &&
+    (typeof value.drainRegion !== 'string' || !/^[a-z0-9]+$/.test(value.drainRegion))
+  )
+    problems.push('fleet.drainRegion must be an Azure region name such as westeurope');
+  for (const key of ['scaleInAtInMs', 'scaleInNoticeInMs']) {
+    const offset = value[key];
+    if (offset !== undefined && (typeof offset !== 'number' || offset < 0))
+      problems.push(`fleet.${key} must be a number >= 0`);
+  }
+  return problems;
+}
+
 export function parseScenario(text: string, source: string): Scenario {
   let value: unknown;
   try {
@@ -226,6 +264,7 @@ export function parseScenario(text: string, source: string): Scenario {
   problems.push(...callSpecProblems(value.call, 'call'));
   if (value.expect !== undefined && !isObject(value.expect))
     problems.push('expect must be an object');
+  problems.push(...fleetProblems(value.fleet));
   if (problems.length > 0) throw new ScenarioError(source, problems);
   return value as unknown as Scenario;
 }
