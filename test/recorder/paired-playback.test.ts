@@ -33,7 +33,13 @@ describe('playback of a paired call across its captures', () => {
   let paired: PairedStack;
 
   beforeAll(async () => {
-    paired = await startPairedStack({ mediaHostCount: 2 });
+    paired = await startPairedStack({
+      mediaHostCount: 2,
+      // A loaded machine delays heartbeats by seconds: a host thought stale would take neither
+      // leg, and both would go to the other. A killed host is still found at once (its control
+      // API stops answering the lifecycle's health checks).
+      env: { ATTEST_MEDIA_HOST_STALE_AFTER_MS: '30000' },
+    });
   }, 300_000);
   afterAll(async () => {
     await paired?.close();
@@ -45,41 +51,59 @@ describe('playback of a paired call across its captures', () => {
     paired.stack.api<T>(method, path, { token: paired.adminToken });
 
   it('plays each speaker as one continuous lane across a media host killed mid-call, from the capture that covers each interval', async () => {
-    const durationInMs = 10_000;
+    // Long enough to outlive the kill and its detection on a loaded machine.
     const started = await control<{ conversationId: string }>('POST', '/_sim/calls', {
       tenantId: TENANT,
       kind: 'p2p',
-      durationInMs,
+      durationInMs: 20_000,
       participants: [
         {
           user: USERS.trader,
           role: 'caller',
-          timeline: [{ atInMs: 0, action: 'speak', durationInMs: durationInMs - 500 }],
+          timeline: [{ atInMs: 0, action: 'speak', durationInMs: 19_500 }],
         },
         {
           user: USERS.unrecorded,
           role: 'callee',
-          timeline: [{ atInMs: 500, action: 'speak', durationInMs: durationInMs - 1500 }],
+          timeline: [{ atInMs: 500, action: 'speak', durationInMs: 18_500 }],
         },
       ],
     });
     expect(started.status).toBe(201);
     const { conversationId } = started.body;
+    const simLegs = async () =>
+      (await control<{ legs: SimLeg[] }>('GET', `/_sim/calls/${conversationId}`)).body.legs;
     const legs = await waitFor(async () => {
-      const outcome = await control<{ legs: SimLeg[] }>('GET', `/_sim/calls/${conversationId}`);
-      const recording = outcome.body.legs.filter((l) => l.recordingStatus === 'recording');
+      const recording = (await simLegs()).filter((l) => l.recordingStatus === 'recording');
       return recording.length >= 2 ? recording : undefined;
     }, 'two recording legs');
     const first = await api<{ interaction: LegRow }>(
       'GET',
       `/api/calls/${encodeURIComponent(legs[0]!.callId)}`,
     );
+    const second = await api<{ interaction: LegRow }>(
+      'GET',
+      `/api/calls/${encodeURIComponent(legs[1]!.callId)}`,
+    );
     const victim = paired.mediaHosts.find((h) => h.hostId === first.body.interaction.mediaHostId);
     expect(victim).toBeDefined();
+    expect(second.body.interaction.mediaHostId).not.toBe(victim!.hostId);
     // Let the victim commit some media (its commit interval is 200 ms) before it dies.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     victim!.kill();
     const killedAt = Date.now();
+    // The function app finds the host gone (two missed health checks a second apart) and tells
+    // Teams that leg no longer records; the other leg records on to the call's end.
+    await waitFor(
+      async () =>
+        (await simLegs()).some(
+          (l) => l.callId === legs[0]!.callId && l.recordingStatus !== 'recording',
+        )
+          ? true
+          : undefined,
+      'the lost leg to stop recording',
+      60_000,
+    );
 
     const rows = await Promise.all(
       legs.map((l) =>
@@ -133,11 +157,11 @@ describe('playback of a paired call across its captures', () => {
       expect(played.blocksVerified).toBeGreaterThan(0);
       // Nothing the dead host could have recorded plays after it died.
       expect(played.captureAt(killedAt + 1000)).toBe(survivor.interactionId);
-      // Every 100 ms from the second after the recording began to the second before the kill
-      // point's far side (the call's last second holds the end of speech): the speaker's own tone.
+      // Every 100 ms from the second after the recording began to three seconds after the kill:
+      // the speaker's own tone, whichever capture plays it.
       const expected = toneFrequencyForMsi(Number(lane.msi));
       const from = Date.parse(plan.startedAt!) + 1000;
-      const to = Math.min(Date.parse(plan.endedAt!), killedAt + 3000);
+      const to = Math.min(Date.parse(plan.endedAt!) - 500, killedAt + 3000);
       expect(from).toBeLessThan(killedAt - 500);
       const heard: { atInMs: number; frequency?: number }[] = [];
       for (let at = from; at + 100 <= to; at += 100) {

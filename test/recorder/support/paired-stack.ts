@@ -43,7 +43,12 @@ export const CONCURRENT_POLICY: Partial<CompliancePolicy> = {
 };
 
 export async function startPairedStack(
-  options: { mediaHostCount?: number; policy?: Partial<CompliancePolicy> } = {},
+  options: {
+    mediaHostCount?: number;
+    policy?: Partial<CompliancePolicy>;
+    /** More function app settings (they win over the stack's). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<PairedStack> {
   const storage: AzuriteInstance = await startAzurite({ inMemory: true });
   const sharedConnection = process.env.ATTEST_TEST_STORAGE_CONNECTION;
@@ -78,6 +83,7 @@ export async function startPairedStack(
       ATTEST_ARCHIVE_RECORDINGS_CONTAINER: recordingsContainer,
       // The suite's officer (the directory's admin user) may export every group's calls.
       ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({ [USERS.admin]: ['*'] }),
+      ...options.env,
     },
   });
   const adminToken = await stack.adminToken();
