@@ -158,6 +158,20 @@ function pathSafe(value: string, key: string): string {
   return value;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A session id from the path: percent-decoded, and a UUID (the host makes no other), else 400. */
+export function sessionIdOf(segment: string): string {
+  let id: string;
+  try {
+    id = decodeURIComponent(segment);
+  } catch {
+    throw invalid('session id is not valid percent-encoding');
+  }
+  if (!UUID.test(id)) throw invalid('session id must be a UUID');
+  return id.toLowerCase();
+}
+
 export function parseCreateSession(body: unknown): CreateMediaSessionRequest {
   if (!isObject(body)) throw invalid('body must be a JSON object');
   const recordedUserIds = body.recordedUserIds;
@@ -231,7 +245,7 @@ export async function startControlApi(options: ControlApiOptions): Promise<Contr
     const match =
       /^\/v1\/sessions\/([^/]+)(?:\/(persist|participants|pause|resume|seal|abort))?$/.exec(path);
     if (match === null) throw new RecorderError(ErrorCode.NotFound, 'no such route');
-    const session = controller.getSession(decodeURIComponent(match[1]!));
+    const session = controller.getSession(sessionIdOf(match[1]!));
     if (session === undefined) throw new RecorderError(ErrorCode.NotFound, 'no such media session');
     const action = match[2];
     const route = `${method} ${action ?? ''}`;
