@@ -18,19 +18,7 @@ const SESSION_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const UNKNOWN_ID = '00000000-0000-0000-0000-000000000000';
 
 /** A session whose every action is a spy; the table's requests must reach none of them. */
-function fakeSession(): jest.Mocked<
-  Pick<
-    MediaSession,
-    | 'sessionId'
-    | 'status'
-    | 'startPersisting'
-    | 'updateParticipants'
-    | 'pausePersistence'
-    | 'resumePersistence'
-    | 'seal'
-    | 'abort'
-  >
-> {
+function fakeSession() {
   return {
     sessionId: SESSION_ID,
     status: jest.fn(() => ({ sessionId: SESSION_ID }) as unknown as MediaSessionStatus),
@@ -44,14 +32,14 @@ function fakeSession(): jest.Mocked<
 }
 
 const session = fakeSession();
-const controller: jest.Mocked<SessionController> = {
+const controller = {
   createSession: jest.fn(() => Promise.resolve({} as CreateMediaSessionResponse)),
   getSession: jest.fn((id: string) =>
     id === SESSION_ID ? (session as unknown as MediaSession) : undefined,
   ),
   health: jest.fn(() => ({ hostId: 'h' }) as MediaHostHealth),
   setDraining: jest.fn(() => ({ hostId: 'h' }) as MediaHostHealth),
-};
+} satisfies SessionController;
 let api: ControlApiServer;
 
 beforeAll(async () => {
