@@ -316,6 +316,17 @@ export class StreamWriter {
     for (const chunk of chunks) this.addChunk(chunk.bytes, chunk.mediaEndInMs);
   }
 
+  /** The wall time of the stream's first frame and its media timestamp, once it has one. */
+  get wallClockOrigin():
+    { readonly firstFrameAtInMs: number; readonly firstTimestamp100ns: bigint } | undefined {
+    return this.firstFrameAt === undefined || this.firstTimestamp === undefined
+      ? undefined
+      : {
+          firstFrameAtInMs: Date.parse(this.firstFrameAt),
+          firstTimestamp100ns: this.firstTimestamp,
+        };
+  }
+
   private noteFrame(timestamp: bigint, mediaStartInMs: number, atInMs: number): void {
     const last = this.lastTimestamp;
     if (last === undefined) {

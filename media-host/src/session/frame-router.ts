@@ -28,6 +28,15 @@ export interface FrameRouterOptions {
   readonly nextSegment: ReadonlyMap<string, number>;
   /** Frames up to this sequence were processed before (a restart resumes after it). */
   readonly processedThrough: number;
+  /**
+   * A source's gap report read back from the spool after a restart reached its place in the
+   * queue (the frames before it written): `wallTimeInMs` maps the report's timestamp onto the
+   * wall clock of a stream already written, when there is one.
+   */
+  readonly onReplayedGapReport?: (
+    frame: Extract<MediaProtocolFrame, { type: 'streamState' }>,
+    wallTimeOf: (timestamp100ns: bigint) => number | undefined,
+  ) => void;
   readonly log: Logger;
 }
 
@@ -275,9 +284,31 @@ export class FrameRouter {
           },
           atInMs,
         );
+      case 'streamState':
+        if (frame.gap !== undefined && atInMs === undefined)
+          this.#options.onReplayedGapReport?.(frame, (timestamp) => this.#wallTimeOf(timestamp));
+        return;
       default:
         return;
     }
+  }
+
+  /** Wall time of a media timestamp, by the stream that started earliest (undefined: none yet). */
+  #wallTimeOf(timestamp100ns: bigint): number | undefined {
+    let earliest:
+      { readonly firstFrameAtInMs: number; readonly firstTimestamp100ns: bigint } | undefined;
+    for (const writer of this.#writers.values()) {
+      const origin = writer.wallClockOrigin;
+      if (
+        origin !== undefined &&
+        (earliest === undefined || origin.firstFrameAtInMs < earliest.firstFrameAtInMs)
+      )
+        earliest = origin;
+    }
+    return earliest === undefined
+      ? undefined
+      : earliest.firstFrameAtInMs +
+          Number((timestamp100ns - earliest.firstTimestamp100ns) / 10_000n);
   }
 
   async #write(

@@ -62,6 +62,8 @@ export class MediaSession {
   private framesDroppedBeforePersist = 0;
   private bytesCommitted = 0;
   private commitChain: Promise<unknown> = Promise.resolve();
+  /** The record write that follows the latest source gap report. */
+  private gapRecordSaved: Promise<void> = Promise.resolve();
   private readonly marks: SequenceMarks;
   private sealSummary: SealSummary | undefined;
   private failureReason: string | undefined;
@@ -124,6 +126,7 @@ export class MediaSession {
       skipThrough: resume.skipThrough,
       nextSegment: resume.nextSegment,
       processedThrough: resume.through,
+      onReplayedGapReport: (frame, wallTimeOf) => this.recordReplayedSourceGap(frame, wallTimeOf),
       log: this.log,
     });
     this.recordFile = new SessionRecordFile(
@@ -346,15 +349,43 @@ export class MediaSession {
     return { isPersisted: true, isAccepted: true };
   }
 
-  /** A source (the bridge) reported frames it dropped: a gap with its reason. */
-  private recordSourceGap(frame: StreamStateFrame, atInMs: number): void {
+  /**
+   * A source (the bridge) reported frames it dropped: a gap with its reason, in the session
+   * record before the spool may let go of the report (see {@link commitNow}).
+   */
+  private recordSourceGap(frame: StreamStateFrame, atInMs: number, isReplayed = false): void {
     const gap = sourceGapOf(frame, atInMs);
-    if (gap === undefined) return;
-    this.persistence.addGap(gap);
+    if (gap === undefined || !this.persistence.addSourceGap(gap, frame.sequence)) return;
     this.env.metrics.increment(MetricNames.gapsRecorded, 1, this.metricLabels);
-    this.log.warn('media source dropped frames', { droppedFrames: frame.gap?.droppedFrames ?? 0 });
-    this.saveRecord().catch((error: unknown) =>
+    this.log.warn(
+      isReplayed
+        ? 'media source dropped frames (report replayed from the spool)'
+        : 'media source dropped frames',
+      { droppedFrames: frame.gap?.droppedFrames ?? 0, sequence: frame.sequence },
+    );
+    const saved = this.saveRecord();
+    this.gapRecordSaved = saved;
+    saved.catch((error: unknown) =>
       this.log.warn('session record not saved after a source gap', { error: String(error) }),
+    );
+  }
+
+  /**
+   * A gap report read back from the spool after a restart (the host stopped before the record
+   * that holds it was written): recorded where the dropped frames were in the stream's time, or
+   * at the restart when no stream has started.
+   */
+  private recordReplayedSourceGap(
+    frame: StreamStateFrame,
+    wallTimeOf: (timestamp100ns: bigint) => number | undefined,
+  ): void {
+    const last = frame.gap?.lastTimestamp100ns;
+    const lastAtInMs = last === undefined ? undefined : wallTimeOf(last);
+    // The report arrives with the first frame after the gap, one 20 ms frame after the last dropped.
+    this.recordSourceGap(
+      frame,
+      lastAtInMs === undefined ? this.env.now().getTime() : lastAtInMs + 20,
+      true,
     );
   }
 
@@ -421,6 +452,16 @@ export class MediaSession {
     // `through` first: a segment that ends after this point is not in it, and its frames are
     // not released by it either.
     const through = this.router.releasableThrough();
+    try {
+      // A gap report the spool lets go of must be in the record first.
+      await this.gapRecordSaved;
+    } catch (error) {
+      this.log.error('session record not written after a source gap', {
+        error: errorMessage(error),
+      });
+      this.fail('session record not written');
+      throw error;
+    }
     try {
       await this.appendCheckpoint(through);
     } catch (error) {
@@ -541,6 +582,9 @@ export class MediaSession {
       ...(this.persistence.pause !== undefined ? { pause: this.persistence.pause } : {}),
       participants: [...this.participants.values()],
       gaps: [...this.persistence.gaps],
+      ...(this.persistence.sourceGapsThrough > 0
+        ? { sourceGapsThrough: this.persistence.sourceGapsThrough }
+        : {}),
       ...(this.dataKey !== undefined && !this.isFinished
         ? { dataKey: this.dataKey.toString('base64') }
         : {}),

@@ -16,6 +16,8 @@ export interface PersistenceSnapshot {
   readonly persistingSince?: string | undefined;
   readonly pause?: Pause | undefined;
   readonly gaps: readonly RecordingGap[];
+  /** Sequence of the last source gap report in `gaps` (a replay records later ones only). */
+  readonly sourceGapsThrough?: number | undefined;
 }
 
 export class PersistenceState {
@@ -23,8 +25,10 @@ export class PersistenceState {
   #persistingSince: string | undefined;
   #pause: Pause | undefined;
   readonly #gaps: RecordingGap[];
+  #sourceGapsThrough: number;
 
   constructor(snapshot: PersistenceSnapshot) {
+    this.#sourceGapsThrough = snapshot.sourceGapsThrough ?? 0;
     this.#state = snapshot.state;
     this.#persistingSince = snapshot.persistingSince;
     this.#pause = snapshot.pause === undefined ? undefined : { ...snapshot.pause };
@@ -88,9 +92,20 @@ export class PersistenceState {
     return pause;
   }
 
-  /** A gap the media source reported (frames it had to drop). */
-  addGap(gap: RecordingGap): void {
+  get sourceGapsThrough(): number {
+    return this.#sourceGapsThrough;
+  }
+
+  /**
+   * A gap the media source reported (frames it had to drop) in the frame numbered `sequence`;
+   * false (nothing added) when that report is already among the gaps (read back from the spool
+   * after a restart that came after the record was written).
+   */
+  addSourceGap(gap: RecordingGap, sequence: number): boolean {
+    if (sequence <= this.#sourceGapsThrough) return false;
     this.#gaps.push(gap);
+    this.#sourceGapsThrough = sequence;
+    return true;
   }
 
   /** At seal: a pause still open becomes a gap ending at `at`. */

@@ -38,6 +38,11 @@ export interface SessionRecord {
   readonly pause?: { readonly since: string; readonly reason: string; readonly actor: string };
   readonly participants: readonly ParticipantMapping[];
   readonly gaps: readonly RecordingGap[];
+  /**
+   * Sequence of the last source gap report (a stream-state frame from the bridge) in `gaps`: a
+   * report replayed from the spool after a restart is recorded only past it.
+   */
+  readonly sourceGapsThrough?: number;
   /** Base64 data key; the spool beside it holds plaintext media, so it is protected the same way. */
   readonly dataKey?: string;
   readonly kekId?: string;
