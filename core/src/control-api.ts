@@ -271,8 +271,15 @@ export interface MediaBridgeHealth {
   /** Version of Microsoft's media library the bridge runs (Microsoft retires old ones). */
   readonly sdkVersion?: string;
   readonly isPlatformInitialized?: boolean;
-  /** The media platform's own load state: normal, heavilyLoaded or overloaded. */
+  /**
+   * The media platform's own load state, as its health event last reported it: normal,
+   * heavilyLoaded or overloaded (Microsoft asks for no new calls on the instance until normal).
+   */
   readonly platformHealth?: string;
+  /** When the platform last reported a change of its load state (ISO 8601); absent when never. */
+  readonly platformHealthChangedAt?: string;
+  /** Changes of the load state the platform reported since the bridge started. */
+  readonly platformHealthChanges?: number;
   /** End of validity of the media platform's certificate (ISO 8601). */
   readonly certificateExpiresAt?: string;
   readonly sessions?: number;

@@ -295,4 +295,39 @@ describe('bridge to media host over loopback', () => {
     expect(health.bridge?.sdkVersion).toBe('fake-1.0');
     expect(health.bridge?.isPlatformInitialized).toBe(true);
   }, 60_000);
+
+  it("follows the media platform's health event into the host health", async () => {
+    // The fake plays the SDK's MediaPlatformHealthChanged; the host reads the bridge every 5 s.
+    const hostSees = async (state: string): Promise<MediaHostHealth['bridge']> => {
+      let bridgeHealth: MediaHostHealth['bridge'];
+      for (let i = 0; i < 300; i += 1) {
+        bridgeHealth = (await control<MediaHostHealth>(host.controlUrl, 'GET', '/health')).body
+          .bridge;
+        if (bridgeHealth?.platformHealth === state) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return bridgeHealth;
+    };
+    const changeTo = async (status: string): Promise<void> => {
+      const response = await fetch(`${bridgeUrl}/_fake/platform/health`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ status }),
+      });
+      expect(response.status).toBe(204);
+    };
+    const changesBefore = (await hostSees('normal'))?.platformHealthChanges ?? 0;
+    await changeTo('heavilyLoaded');
+    const loaded = await hostSees('heavilyLoaded');
+    expect(loaded).toMatchObject({
+      platformHealth: 'heavilyLoaded',
+      platformHealthChanges: changesBefore + 1,
+    });
+    expect(Number.isNaN(Date.parse(loaded?.platformHealthChangedAt ?? ''))).toBe(false);
+    await changeTo('normal');
+    expect(await hostSees('normal')).toMatchObject({
+      platformHealth: 'normal',
+      platformHealthChanges: changesBefore + 2,
+    });
+  }, 60_000);
 });

@@ -45,6 +45,7 @@ export interface BridgeWiring {
 }
 
 const gauges: ReadonlyArray<readonly [keyof MediaBridgeHealth, MetricName]> = [
+  ['platformHealthChanges', MetricNames.bridgePlatformHealthChanges],
   ['sessions', MetricNames.bridgeSessions],
   ['framesPerSecond', MetricNames.bridgeFramesPerSecond],
   ['queueDepth', MetricNames.bridgeQueueDepth],
@@ -55,14 +56,35 @@ const gauges: ReadonlyArray<readonly [keyof MediaBridgeHealth, MetricName]> = [
   ['disconnectedSessions', MetricNames.bridgeDisconnectedSessions],
 ];
 
+/** The platform's load state as a gauge value (see the metric's help). */
+export function platformHealthLevel(platformHealth: string | undefined): number {
+  switch (platformHealth) {
+    case 'normal':
+      return 0;
+    case 'heavilyLoaded':
+      return 1;
+    case 'overloaded':
+      return 2;
+    default:
+      return -1;
+  }
+}
+
 export function createBridgeWiring(options: BridgeWiringOptions): BridgeWiring {
   const { client, logger } = options;
   let latest: MediaBridgeHealth | undefined;
 
   const refreshHealth = async (): Promise<MediaBridgeHealth> => {
     const checkedAt = options.now().toISOString();
+    const previousHealth = latest?.platformHealth;
     try {
       latest = { ...(await client.getHealth()), isReachable: true, checkedAt };
+      if (previousHealth !== undefined && latest.platformHealth !== previousHealth) {
+        const fields = { previousHealth, platformHealth: latest.platformHealth ?? 'unknown' };
+        if (latest.platformHealth === 'normal')
+          logger.info('media platform health changed', fields);
+        else logger.warn('media platform health changed', fields);
+      }
     } catch (error) {
       if (latest?.isReachable !== false)
         logger.warn('media bridge health unavailable', {
@@ -75,6 +97,11 @@ export function createBridgeWiring(options: BridgeWiringOptions): BridgeWiring {
       MetricNames.bridgePlatformInitialized,
       latest.isPlatformInitialized ? 1 : 0,
     );
+    if (latest.isReachable)
+      options.metrics.set(
+        MetricNames.bridgePlatformHealth,
+        platformHealthLevel(latest.platformHealth),
+      );
     for (const [field, name] of gauges) {
       const value = latest[field];
       if (typeof value === 'number') options.metrics.set(name, value);

@@ -27,6 +27,8 @@ export const MetricNames = {
   /** gauges, host: the .NET bridge's health as last read (see `MediaBridgeHealth`). */
   bridgeReachable: 'attest_media_bridge_reachable',
   bridgePlatformInitialized: 'attest_media_bridge_platform_initialized',
+  bridgePlatformHealth: 'attest_media_bridge_platform_health',
+  bridgePlatformHealthChanges: 'attest_media_bridge_platform_health_changes',
   bridgeSessions: 'attest_media_bridge_sessions',
   bridgeFramesPerSecond: 'attest_media_bridge_frames_per_second',
   bridgeQueueDepth: 'attest_media_bridge_queue_depth',

@@ -63,6 +63,10 @@ export const MetricHelp: Readonly<Record<string, string>> = {
   attest_media_bridge_reachable: 'Whether the .NET bridge answered its last health read (1/0).',
   attest_media_bridge_platform_initialized:
     'Whether the bridge initialized the media platform (1/0).',
+  attest_media_bridge_platform_health:
+    "The media platform's load state by its health event: 0 normal, 1 heavily loaded, 2 overloaded, -1 not initialized or unknown.",
+  attest_media_bridge_platform_health_changes:
+    'Changes of the media platform load state since the bridge started.',
   attest_media_bridge_sessions: 'Calls the bridge holds sockets for.',
   attest_media_bridge_frames_per_second: 'Frames per second the bridge forwards to this host.',
   attest_media_bridge_queue_depth: "Frames waiting in the bridge's per-call queues.",

@@ -16,7 +16,18 @@ public sealed class FakeMediaPlatform : IMediaPlatform
 
     public bool IsInitialized { get; private set; }
 
-    public string HealthStatus => IsInitialized ? "normal" : "notInitialized";
+    private string healthStatus = "notInitialized";
+
+    public string HealthStatus => Volatile.Read(ref healthStatus);
+
+    public event EventHandler<PlatformHealthChangedEventArgs>? HealthChanged;
+
+    /// <summary>Plays the SDK's health event: the platform's load state becomes <paramref name="status"/>.</summary>
+    public void ChangeHealth(string status)
+    {
+        var previous = Interlocked.Exchange(ref healthStatus, status);
+        HealthChanged?.Invoke(this, new PlatformHealthChangedEventArgs(previous, status));
+    }
 
     public MediaPlatformOptions? Options { get; private set; }
 
@@ -30,6 +41,7 @@ public sealed class FakeMediaPlatform : IMediaPlatform
     public void Initialize(MediaPlatformOptions options)
     {
         Options = options;
+        Volatile.Write(ref healthStatus, "normal");
         IsInitialized = true;
     }
 

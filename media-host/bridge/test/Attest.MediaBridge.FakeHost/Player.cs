@@ -10,6 +10,10 @@ namespace Attest.MediaBridge.FakeHost;
 /// <param name="VideoMsi">The video source's MSI.</param>
 public sealed record PlayRequest(int Speakers, int Ticks, string? H264File, uint VideoMsi);
 
+/// <summary>The load state the fake platform reports next (normal, heavilyLoaded, overloaded).</summary>
+/// <param name="Status">The new state.</param>
+public sealed record FakeHealthRequest(string Status);
+
 /// <summary>What was played, per MSI: frames and the SHA-256 of their bytes concatenated.</summary>
 public sealed record PlayedStream(string Kind, uint Msi, int Frames, string Sha256, long Bytes);
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 
 // The bridge with a fake media platform.
 //   serve [config overrides]  the bridge's control API plus POST /_fake/calls/{sessionId}/play
+//                             and POST /_fake/platform/health {"status": "heavilyLoaded"} (the SDK's health event)
 //   bench [--ticks N]         the bridge benchmark: cost per forwarded frame
 if (args.Length > 0 && args[0] == "bench") return await BridgeBench.RunAsync(args[1..]).ConfigureAwait(false);
 
@@ -21,6 +22,11 @@ return await BridgeApp.RunAsync(
             if (!platform.Calls.TryGetValue(sessionId, out var call)) return Results.NotFound();
             var played = Player.Play(platform, call, request, ledger);
             return Results.Json(new { played, buffersCreated = ledger.Created, buffersDisposed = ledger.Disposed, buffersDisposedTwice = ledger.DisposedTwice });
+        });
+        app.MapPost("/_fake/platform/health", (FakeHealthRequest request) =>
+        {
+            platform.ChangeHealth(request.Status);
+            return Results.NoContent();
         });
         app.MapGet("/_fake/calls/{sessionId}", (string sessionId) =>
             platform.Calls.TryGetValue(sessionId, out var call)

@@ -71,9 +71,10 @@ public sealed class CallRegistryTests
         Assert.Empty(registry.Calls);
         Assert.False(registry.UpdateRoster(TestFrames.Session, []));
     }
+}
 
-    private sealed class RefusingConnector : IMediaHostConnector
-    {
-        public Task<Stream> ConnectAsync(CancellationToken cancellationToken) => throw new IOException("refused");
-    }
+/// <summary>A media host that is never reached: connecting fails, the link keeps trying until the call ends.</summary>
+internal sealed class RefusingConnector : IMediaHostConnector
+{
+    public Task<Stream> ConnectAsync(CancellationToken cancellationToken) => throw new IOException("refused");
 }

@@ -7,6 +7,8 @@ public sealed record BridgeHealthReport(
     string SdkVersion,
     bool IsPlatformInitialized,
     string PlatformHealth,
+    DateTimeOffset? PlatformHealthChangedAt,
+    long PlatformHealthChanges,
     DateTimeOffset CertificateExpiresAt,
     int Sessions,
     double FramesPerSecond,
@@ -21,6 +23,7 @@ public sealed record BridgeHealthReport(
 public sealed class BridgeHealth
 {
     private readonly IMediaPlatform platform;
+    private readonly PlatformHealthMonitor platformHealth;
     private readonly CallRegistry registry;
     private readonly DateTimeOffset certificateExpiresAt;
     private readonly TimeProvider clock;
@@ -30,9 +33,10 @@ public sealed class BridgeHealth
     private double framesPerSecond;
 
     /// <summary>Creates the reporter.</summary>
-    public BridgeHealth(IMediaPlatform platform, CallRegistry registry, DateTimeOffset certificateExpiresAt, TimeProvider clock)
+    public BridgeHealth(IMediaPlatform platform, PlatformHealthMonitor platformHealth, CallRegistry registry, DateTimeOffset certificateExpiresAt, TimeProvider clock)
     {
         this.platform = platform;
+        this.platformHealth = platformHealth;
         this.registry = registry;
         this.certificateExpiresAt = certificateExpiresAt;
         this.clock = clock;
@@ -60,6 +64,7 @@ public sealed class BridgeHealth
         forwarded += ended.Forwarded;
         dropped += ended.Dropped;
         gaps += ended.GapReports;
+        var load = platformHealth.State;
         lock (gate)
         {
             var now = clock.GetUtcNow();
@@ -71,7 +76,7 @@ public sealed class BridgeHealth
                 previousAt = now;
             }
             return new BridgeHealthReport(
-                platform.SdkVersion, platform.IsInitialized, platform.HealthStatus, certificateExpiresAt, calls.Count,
+                platform.SdkVersion, platform.IsInitialized, load.Current, load.ChangedAt, load.Changes, certificateExpiresAt, calls.Count,
                 Math.Round(framesPerSecond, 1), depth, forwarded, dropped, gaps, unacked, disconnected);
         }
     }

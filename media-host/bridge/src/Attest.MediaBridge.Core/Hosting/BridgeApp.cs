@@ -65,7 +65,8 @@ public static class BridgeApp
         builder.Services.AddSingleton<Func<Uri, IMediaHostConnector>>(_ => endpoint => new TcpMediaHostConnector(endpoint));
         builder.Services.AddSingleton<CallRegistry>();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => new BridgeHealth(platform, sp.GetRequiredService<CallRegistry>(), settings.CertificateExpiresAt, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new PlatformHealthMonitor(platform, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Attest.MediaBridge.Platform")));
+        builder.Services.AddSingleton(sp => new BridgeHealth(platform, sp.GetRequiredService<PlatformHealthMonitor>(), sp.GetRequiredService<CallRegistry>(), settings.CertificateExpiresAt, sp.GetRequiredService<TimeProvider>()));
 
         await using var app = builder.Build();
         var registry = app.Services.GetRequiredService<CallRegistry>();

@@ -17,8 +17,14 @@ public interface IMediaPlatform
     /// <summary>Whether <see cref="Initialize"/> succeeded.</summary>
     bool IsInitialized { get; }
 
-    /// <summary>The platform's own load state (normal, heavilyLoaded, overloaded).</summary>
+    /// <summary>The platform's own load state (normal, heavilyLoaded, overloaded; notInitialized before).</summary>
     string HealthStatus { get; }
+
+    /// <summary>
+    /// The platform's load state changed (the SDK's <c>MediaPlatformHealthChanged</c>). Raised on
+    /// the platform's thread after <see cref="HealthStatus"/> has the new state; handlers must not block.
+    /// </summary>
+    event EventHandler<PlatformHealthChangedEventArgs>? HealthChanged;
 
     /// <summary>The platform's clock, in the 100 ns units of its buffers' timestamps.</summary>
     long GetCurrentTimestamp100Ns();
@@ -31,6 +37,18 @@ public interface IMediaPlatform
     /// them. The platform calls <paramref name="events"/> on its own threads from then on.
     /// </summary>
     ICallMedia CreateCallMedia(CallSocketPlan plan, ICallMediaEvents events);
+}
+
+/// <summary>A change of the platform's load state, by the names <see cref="IMediaPlatform.HealthStatus"/> uses.</summary>
+/// <param name="previous">The state before.</param>
+/// <param name="current">The state now.</param>
+public sealed class PlatformHealthChangedEventArgs(string previous, string current) : EventArgs
+{
+    /// <summary>The state before.</summary>
+    public string Previous { get; } = previous;
+
+    /// <summary>The state now.</summary>
+    public string Current { get; } = current;
 }
 
 /// <summary>What the platform is initialized with (validated configuration).</summary>

@@ -32,8 +32,13 @@ public sealed class SdkMediaPlatform : IMediaPlatform
     /// <inheritdoc />
     public bool IsInitialized => isInitialized;
 
+    private string healthStatus = "notInitialized";
+
     /// <inheritdoc />
-    public string HealthStatus { get; private set; } = "notInitialized";
+    public string HealthStatus => Volatile.Read(ref healthStatus);
+
+    /// <inheritdoc />
+    public event EventHandler<PlatformHealthChangedEventArgs>? HealthChanged;
 
     /// <inheritdoc />
     public long GetCurrentTimestamp100Ns() => MediaPlatform.GetCurrentTimestamp();
@@ -54,8 +59,26 @@ public sealed class SdkMediaPlatform : IMediaPlatform
                 ServiceFqdn = options.ServiceFqdn,
             },
         });
-        HealthStatus = "normal";
+        // Subscribed before the current state is read, so no change falls between the two.
+        MediaPlatform.MediaPlatformHealthChanged += OnSdkHealthChanged;
+        Volatile.Write(ref healthStatus, NameOf(MediaPlatform.CurrentHealth));
         isInitialized = true;
+    }
+
+    /// <summary>The SDK's health states by the names the bridge reports.</summary>
+    public static string NameOf(MediaPlatformHealthStatus status) => status switch
+    {
+        MediaPlatformHealthStatus.Normal => "normal",
+        MediaPlatformHealthStatus.HeavilyLoaded => "heavilyLoaded",
+        MediaPlatformHealthStatus.Overloaded => "overloaded",
+        _ => status.ToString(),
+    };
+
+    private void OnSdkHealthChanged(object? sender, MediaPlatformHealthChangedEventArgs change)
+    {
+        var current = NameOf(change.CurrentHealth);
+        Volatile.Write(ref healthStatus, current);
+        HealthChanged?.Invoke(this, new PlatformHealthChangedEventArgs(NameOf(change.PreviousHealth), current));
     }
 
     /// <inheritdoc />
