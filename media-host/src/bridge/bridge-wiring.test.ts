@@ -88,7 +88,7 @@ describe('bridge health in the media host', () => {
   it('follows the platform load state into health, log and metrics', async () => {
     await h.wiring.refreshHealth();
     expect(h.wiring.health()).toMatchObject({ isReachable: true, platformHealth: 'normal' });
-    expect(gauge(h.metrics.render(), 'attest_media_bridge_platform_health')).toBe('0');
+    expect(gauge(await h.metrics.render(), 'attest_media_bridge_platform_health')).toBe('0');
 
     h.next = {
       ...baseReport,
@@ -102,7 +102,7 @@ describe('bridge health in the media host', () => {
       isReachable: true,
       checkedAt: '2026-12-07T06:00:00.000Z',
     });
-    const text = h.metrics.render();
+    const text = await h.metrics.render();
     expect(gauge(text, 'attest_media_bridge_platform_health')).toBe('1');
     expect(gauge(text, 'attest_media_bridge_platform_health_changes')).toBe('1');
     expect(h.lines).toContainEqual({
@@ -113,7 +113,7 @@ describe('bridge health in the media host', () => {
 
     h.next = { ...baseReport, platformHealth: 'normal', platformHealthChanges: 2 };
     await h.wiring.refreshHealth();
-    expect(gauge(h.metrics.render(), 'attest_media_bridge_platform_health')).toBe('0');
+    expect(gauge(await h.metrics.render(), 'attest_media_bridge_platform_health')).toBe('0');
     expect(h.lines.at(-1)).toEqual({
       level: 'info',
       message: 'media platform health changed',
@@ -139,7 +139,7 @@ describe('bridge health in the media host', () => {
       isReachable: false,
       checkedAt: '2026-12-07T06:00:00.000Z',
     });
-    const text = h.metrics.render();
+    const text = await h.metrics.render();
     expect(gauge(text, 'attest_media_bridge_reachable')).toBe('0');
     expect(gauge(text, 'attest_media_bridge_platform_health')).toBe('2');
   });
