@@ -37,6 +37,7 @@ import { DirectoryExportPackageStore } from '@attest/functions/dist/adapters/dir
 import { GuardedMediaStore } from '@attest/functions/dist/adapters/guarded-archive-media';
 import {
   MemoryArchiveRecordStore,
+  MemoryExportRequestStore,
   MemoryHoldStore,
   MemoryLedgerStore,
   MemoryRecordingBlobStore,
@@ -182,6 +183,7 @@ async function main(): Promise<void> {
       manifestPublicKeyPem: manifestKeys.publicKey
         .export({ type: 'spki', format: 'pem' })
         .toString(),
+      requests: new MemoryExportRequestStore(),
       clock,
     });
     await exports.runExport(

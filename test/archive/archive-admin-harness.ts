@@ -11,6 +11,7 @@ import {
 import { createGdprActivities } from '../../functions/src/activities/gdpr.activities';
 import {
   MemoryExportPackageStore,
+  MemoryExportRequestStore,
   type MemoryRecordingBlobStore,
 } from './support/memory-archive-stores';
 import type { ExportPackageStore } from '../../functions/src/domain/archive-ports';
@@ -171,6 +172,7 @@ export async function createAdminHarness(
       manifestPublicKeyPem: manifestKeys.publicKey
         .export({ type: 'spki', format: 'pem' })
         .toString(),
+      requests: new MemoryExportRequestStore(),
       clock: harness.clock,
     }),
   );

@@ -5,6 +5,7 @@
  * its progress, survives a failing step and is resumed by posting its id again.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path, { resolve } from 'node:path';
@@ -13,9 +14,15 @@ import * as df from 'durable-functions';
 import { createExportActivities } from '../../functions/src/activities/export.activities';
 import { DirectoryExportPackageStore } from '../../functions/src/adapters/directory-export-packages';
 import { DurableExportJobs } from '../../functions/src/adapters/durable-export-jobs';
-import { MemoryRecordingBlobStore } from './support/memory-archive-stores';
+import {
+  MemoryExportRequestStore,
+  MemoryRecordingBlobStore,
+} from './support/memory-archive-stores';
 import { verifyExport } from '../../functions/src/cli/verify-export';
-import { exportInstanceId } from '../../functions/src/domain/archive-names';
+import {
+  ArchiveOrchestratorNames,
+  exportInstanceId,
+} from '../../functions/src/domain/archive-names';
 import { createLocalDurableEngine, type LocalDurableEngine } from '../../local/src/durable';
 import { loadFunctionApp } from '../../local/src/host/function-app';
 import { memorySink } from '../../local/src/host/log-sink';
@@ -54,6 +61,7 @@ describe('exportPackageV1 on the local durable engine', () => {
   let jobs: DurableExportJobs;
   let client: df.DurableClient;
   let base: string;
+  const exportRequests = new MemoryExportRequestStore();
 
   beforeAll(async () => {
     base = await mkdtemp(path.join(tmpdir(), 'attest-export-durable-'));
@@ -82,6 +90,7 @@ describe('exportPackageV1 on the local durable engine', () => {
         manifestPublicKeyPem: manifestKeys.publicKey
           .export({ type: 'spki', format: 'pem' })
           .toString(),
+        requests: exportRequests,
         clock: archive.clock,
       });
     const logs = memorySink();
@@ -99,7 +108,12 @@ describe('exportPackageV1 on the local durable engine', () => {
     context.extraInputs.set(input, engine.clientBindingData());
     client = df.getClient(context);
     // Two interactions per step and two steps per execution: five interactions continue as new once.
-    jobs = new DurableExportJobs(client, { batchSize: 2, maxBatchesPerExecution: 2 });
+    jobs = new DurableExportJobs(
+      client,
+      { batchSize: 2, maxBatchesPerExecution: 2 },
+      exportRequests,
+      archive.clock,
+    );
   });
   afterAll(async () => {
     await engine.close();
@@ -171,6 +185,67 @@ describe('exportPackageV1 on the local durable engine', () => {
     });
     expect(resumed?.result).toMatchObject({ interactionCount: 5, resumedCount: 2 });
     expect((await verifyExport(path.join(base, 'exp-b'))).failures).toEqual([]);
+  });
+
+  /** Starts `exportPackageV1` the way anyone reaching the durable management API could. */
+  async function startDirectly(exportId: string, createdBy: string): Promise<void> {
+    await client.startNew(ArchiveOrchestratorNames.exportPackage, {
+      instanceId: exportInstanceId(exportId),
+      input: {
+        request: { ...request(exportId), createdBy },
+        batchSize: 2,
+        maxBatchesPerExecution: 2,
+      },
+    });
+    await engine.runUntilIdle();
+    // The refused step is retried (5, 10, 20 s) and the orchestration then fails.
+    for (const waitInMs of [5_000, 10_000, 20_000, 40_000]) {
+      archive.clock.advance(waitInMs);
+      await engine.runUntilIdle();
+    }
+  }
+
+  const refusals = (exportId: string) =>
+    archive.ledger.entries.filter(
+      (e) =>
+        e.subjectType === 'export' &&
+        e.subjectId === exportId &&
+        typeof e.details.outcome === 'string' &&
+        e.details.outcome.startsWith('refused:'),
+    );
+
+  it('does nothing for an orchestration started directly with a forged actor, and records the refusal', async () => {
+    await startDirectly('exp-forged', 'mallory');
+    expect(await jobs.status('exp-forged')).toMatchObject({ state: 'failed' });
+    expect(existsSync(path.join(base, 'exp-forged'))).toBe(false);
+    expect(archive.ledger.entries.some((e) => e.kind === 'exported' && e.actor === 'mallory')).toBe(
+      false,
+    );
+    const refused = refusals('exp-forged');
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused[0]).toMatchObject({
+      kind: 'accessed',
+      actor: 'system',
+      tenantId: 'tenant-1',
+      details: { action: 'export', outcome: 'refused:unrequested', claimedBy: 'mallory' },
+    });
+  });
+
+  it('refuses a forged actor on the id of a real request, and runs the real one unchanged', async () => {
+    expect(await jobs.start(request('exp-c'))).toBe('started');
+    await engine.runUntilIdle();
+    expect(await jobs.status('exp-c')).toMatchObject({ state: 'completed' });
+    const exportedBefore = archive.ledger.entries.filter((e) => e.kind === 'exported').length;
+    await startDirectly('exp-c', 'mallory');
+    expect(await jobs.status('exp-c')).toMatchObject({ state: 'failed' });
+    expect(archive.ledger.entries.filter((e) => e.kind === 'exported')).toHaveLength(
+      exportedBefore,
+    );
+    expect(refusals('exp-c')[0]).toMatchObject({
+      details: { outcome: 'refused:actor', claimedBy: 'mallory' },
+    });
+    // The package written for officer-1 is still the one the verifier accepts.
+    expect((await verifyExport(path.join(base, 'exp-c'))).failures).toEqual([]);
   });
 
   it('knows no status for an export that was never started', async () => {

@@ -4,7 +4,10 @@ import path from 'node:path';
 import type { InteractionRecord } from '@attest/core';
 import { createExportActivities } from '../../functions/src/activities/export.activities';
 import { DirectoryExportPackageStore } from '../../functions/src/adapters/directory-export-packages';
-import { MemoryRecordingBlobStore } from './support/memory-archive-stores';
+import {
+  MemoryExportRequestStore,
+  MemoryRecordingBlobStore,
+} from './support/memory-archive-stores';
 import { main } from '../../functions/src/cli/verify';
 import { verifyExport } from '../../functions/src/cli/verify-export';
 import {
@@ -72,6 +75,7 @@ function exporter(harness: ArchiveHarness) {
     kekPrivateKey: kek.privateKey,
     ledgerSigningKey: ledgerKeys.privateKey,
     manifestPublicKeyPem: manifestPem,
+    requests: new MemoryExportRequestStore(),
     clock: harness.clock,
   });
 }

@@ -22,7 +22,11 @@ import {
 import { createExportActivities } from '../../functions/src/activities/export.activities';
 import { DirectoryExportPackageStore } from '../../functions/src/adapters/directory-export-packages';
 import { KeyVaultKeys, keyVaultArchiveKeys } from '../../functions/src/adapters/key-vault-keys';
-import { MemoryLedgerStore, MemoryRecordingBlobStore } from './support/memory-archive-stores';
+import {
+  MemoryExportRequestStore,
+  MemoryLedgerStore,
+  MemoryRecordingBlobStore,
+} from './support/memory-archive-stores';
 import { main } from '../../functions/src/cli/verify';
 import { verifyExport } from '../../functions/src/cli/verify-export';
 import { createLedgerCheckpointJob } from '../../functions/src/timers/ledger-checkpoint.timer';
@@ -335,6 +339,7 @@ describe('an export signed through Key Vault', () => {
       kekPrivateKey: keys.kek,
       ledgerSigningKey: keys.ledgerSigner,
       manifestPublicKeyPem: keys.manifestPublicKeyPem,
+      requests: new MemoryExportRequestStore(),
       clock: harness.clock,
     });
     await exports.runExport({

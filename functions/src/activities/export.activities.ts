@@ -42,6 +42,7 @@ import type {
   Clock,
   ExportPackageRef,
   ExportPackageStore,
+  ExportRequestStore,
   HoldStore,
   LedgerStore,
   RecordingBlobStore,
@@ -50,6 +51,8 @@ import type { ExportBatchResult, ExportJobRequest, ExportResult } from '../domai
 import { readPlaintextStream, readStoredManifest } from '../adapters/archive-media-reader';
 import { EXPORT_README } from './export-readme';
 import { completenessItemOf, completenessReason } from '../domain/completeness-item';
+import { exportRequestMismatch } from '../domain/export-request';
+import { SYSTEM_ACTOR, type ArchiveLogger } from '../archive/archive.service';
 
 export interface ExportDeps {
   readonly records: ArchiveRecordStore;
@@ -64,7 +67,13 @@ export interface ExportDeps {
   readonly ledgerSigningKey: SigningKeyLike;
   /** PEM of the media host's manifest signing public key, copied into the package (a source of it with Key Vault). */
   readonly manifestPublicKeyPem: string | (() => Promise<string>) | undefined;
+  /**
+   * The requests the HTTP starter recorded: each step of `exportPackageV1` acts only on a request
+   * found there (same tenant, actor and selection), never on its orchestration input alone.
+   */
+  readonly requests: ExportRequestStore;
   readonly clock: Clock;
+  readonly log?: ArchiveLogger;
 }
 
 export type ExportRequest = ExportJobRequest;
@@ -206,7 +215,7 @@ export function createExportActivities(deps: ExportDeps) {
    * Fixes the selection (kept when the export is resumed); returns how many interactions it has
    * and how many an earlier run already wrote.
    */
-  async function prepareExport(
+  async function prepare(
     request: ExportRequest,
   ): Promise<{ readonly total: number; readonly resumedCount: number }> {
     const resumedCount = Object.keys(await readProgress(request)).length;
@@ -227,7 +236,7 @@ export function createExportActivities(deps: ExportDeps) {
   }
 
   /** Writes the selection's interactions `[start, start + count)` that are not written yet. */
-  async function writeExportBatch(input: {
+  async function writeBatch(input: {
     readonly request: ExportRequest;
     readonly start: number;
     readonly count: number;
@@ -270,7 +279,7 @@ export function createExportActivities(deps: ExportDeps) {
   }
 
   /** Writes the completeness report, the index, the ledger excerpt and a checkpoint covering the export. */
-  async function finishExport(input: {
+  async function finish(input: {
     readonly request: ExportRequest;
     readonly resumedCount: number;
   }): Promise<ExportResult> {
@@ -394,22 +403,70 @@ export function createExportActivities(deps: ExportDeps) {
     };
   }
 
+  /**
+   * Refuses (ATT_FORBIDDEN, one ledger entry, a warning) a step whose request the HTTP starter
+   * did not record as given: an orchestration started through the durable management API, or
+   * with another actor or selection than the one authorised. Nothing is read or written then.
+   */
+  async function requireRequested(request: ExportRequest): Promise<void> {
+    const recorded = await deps.requests.get(request.tenantId, request.exportId);
+    const mismatch = exportRequestMismatch(request, recorded);
+    if (mismatch === undefined) return;
+    await deps.ledger.append({
+      kind: LedgerEntryKind.accessed,
+      actor: SYSTEM_ACTOR,
+      tenantId: request.tenantId,
+      subjectType: LedgerSubjectType.export,
+      subjectId: request.exportId,
+      details: {
+        action: 'export',
+        outcome: `refused:${mismatch}`,
+        claimedBy: request.createdBy,
+      },
+    });
+    deps.log?.warn('export step refused: no matching export request', {
+      exportId: request.exportId,
+      tenantId: request.tenantId,
+      reason: mismatch,
+    });
+    throw new RecorderError(
+      ErrorCode.Forbidden,
+      `export ${request.exportId} was not requested as given (${mismatch}); nothing was written`,
+      { details: { exportId: request.exportId, reason: mismatch } },
+    );
+  }
+
   return {
-    prepareExport,
-    writeExportBatch,
-    finishExport,
-    /** The three steps in one call (a data subject export, the CLI and tests); progress per interaction. */
+    /** Activity of `exportPackageV1`: checks the request, then fixes the selection. */
+    async prepareExport(request: ExportRequest) {
+      await requireRequested(request);
+      return prepare(request);
+    },
+    /** Activity of `exportPackageV1`: checks the request, then writes a range of the selection. */
+    async writeExportBatch(input: Parameters<typeof writeBatch>[0]) {
+      await requireRequested(input.request);
+      return writeBatch(input);
+    },
+    /** Activity of `exportPackageV1`: checks the request, then writes report, index and ledger. */
+    async finishExport(input: Parameters<typeof finish>[0]) {
+      await requireRequested(input.request);
+      return finish(input);
+    },
+    /**
+     * The three steps in one call, in process (the CLI, benchmarks and tests; no orchestration
+     * input to forge); progress per interaction.
+     */
     async runExport(
       request: ExportRequest,
       onProgress: (progress: ExportProgress) => void = () => undefined,
     ): Promise<ExportResult> {
-      const { total, resumedCount } = await prepareExport(request);
+      const { total, resumedCount } = await prepare(request);
       const selection = await readSelection(request);
       for (let start = 0; start < total; start += 1) {
-        await writeExportBatch({ request, start, count: 1 });
+        await writeBatch({ request, start, count: 1 });
         onProgress({ done: start + 1, total, interactionId: selection.keys[start]?.interactionId });
       }
-      return finishExport({ request, resumedCount });
+      return finish({ request, resumedCount });
     },
   };
 }

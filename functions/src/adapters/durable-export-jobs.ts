@@ -1,5 +1,11 @@
-/** Starts export orchestrations and reads their progress through the Durable Functions client. */
+/**
+ * Starts export orchestrations and reads their progress through the Durable Functions client.
+ * Before it starts one, it records the request (tenant, actor, selection) that the export's
+ * activities check: the orchestration input alone never says who asked.
+ */
 import type { DurableClient } from 'durable-functions';
+import type { Clock, ExportRequestStore } from '../domain/archive-ports';
+import { exportRequestRecordOf } from '../domain/export-request';
 import {
   ArchiveOrchestratorNames,
   exportInstanceId,
@@ -21,6 +27,8 @@ export class DurableExportJobs implements ExportJobs {
   constructor(
     private readonly client: DurableClient,
     private readonly settings: ExportJobSettings,
+    private readonly requests: ExportRequestStore,
+    private readonly clock: Clock,
   ) {}
 
   private async read(exportId: string) {
@@ -45,6 +53,8 @@ export class DurableExportJobs implements ExportJobs {
       batchSize: this.settings.batchSize,
       maxBatchesPerExecution: this.settings.maxBatchesPerExecution,
     };
+    // Recorded first: the activities refuse an orchestration whose request is not recorded.
+    await this.requests.put(exportRequestRecordOf(request, this.clock.now()));
     // A finished or failed instance id is reused: the package folder keeps what was written.
     await this.client.startNew(ArchiveOrchestratorNames.exportPackage, {
       instanceId: exportInstanceId(request.exportId),

@@ -28,6 +28,8 @@ export interface ArchiveTableNames {
   readonly settings: string;
   /** The party index (data subject requests by phone number or identity id). */
   readonly parties: string;
+  /** Export requests as the HTTP starter recorded them (what export activities check). */
+  readonly exportRequests: string;
 }
 
 /** Table names, with an optional prefix (letters and digits) for isolation. */
@@ -39,6 +41,7 @@ export function archiveTableNames(prefix = ''): ArchiveTableNames {
     ledger: `${prefix}ledger`,
     settings: `${prefix}archivesettings`,
     parties: `${prefix}archiveparties`,
+    exportRequests: `${prefix}exportrequests`,
   };
 }
 

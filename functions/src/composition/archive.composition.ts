@@ -23,6 +23,7 @@ import {
   TableHoldStore,
 } from '../adapters/table-archive-stores';
 import { TableCustodyConfigurationStore } from '../adapters/table-custody-configuration';
+import { TableExportRequestStore } from '../adapters/table-export-requests';
 import { TableLedgerStore } from '../adapters/table-ledger';
 import { TablePartyIndex } from '../adapters/table-party-index';
 import { backfillPartyIndex } from '../archive/party-index-backfill';
@@ -221,6 +222,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     log,
     parties,
   });
+  const exportRequests = new TableExportRequestStore(storage.tableClient(names.exportRequests));
   const exports = createExportActivities({
     records,
     holds,
@@ -230,7 +232,9 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     kekPrivateKey: keys.kek,
     ledgerSigningKey: keys.ledgerSigner,
     manifestPublicKeyPem: keys.manifestPublicKeyPem,
+    requests: exportRequests,
     clock,
+    log,
   });
   const callLog = new TablesInteractionStore(tables);
   const completeness = createCompletenessActivities({
@@ -288,6 +292,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     archive: archiveService,
     exports,
     exportJobs: { batchSize: archive.exportBatchSize, maxBatchesPerExecution: 100 },
+    exportRequests,
     admin: {
       verifier,
       rbacScopes: archive.rbacScopes,

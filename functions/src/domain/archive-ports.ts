@@ -181,6 +181,27 @@ export interface ExportPackageStore {
   openRead(ref: ExportPackageRef, path: string): Promise<NodeJS.ReadableStream | undefined>;
 }
 
+/**
+ * What an authorised person asked to export, written by the HTTP starter before it starts the
+ * export orchestration. The export's activities act only on a request that matches it, so an
+ * orchestration started another way (the durable management API) with a forged actor does nothing.
+ */
+export interface ExportRequestRecord {
+  readonly tenantId: string;
+  readonly exportId: string;
+  readonly createdBy: string;
+  /** SHA-256 (hex) of the canonical JSON of the selection (`{ holdId }` or `{ query }`). */
+  readonly scopeSha256: string;
+  readonly requestedAt: string;
+}
+
+/** Export requests, per tenant (`{prefix}exportrequests` in Azure Tables). */
+export interface ExportRequestStore {
+  /** Creates or replaces the request of `exportId` in its tenant (a resume replaces it). */
+  put(record: ExportRequestRecord): Promise<void>;
+  get(tenantId: string, exportId: string): Promise<ExportRequestRecord | undefined>;
+}
+
 /** Writes the blobs the archive itself seals (an interaction manifest of several captures). */
 export interface SealedBlobWriter {
   /** Writes `bytes` under `blobName` in the recordings container unless it exists; false when it did. */

@@ -10,6 +10,7 @@ import type { ExportActivities } from '../activities/export.activities';
 import { DurableDispositionClient } from '../adapters/durable-disposition-client';
 import { DurableExportJobs, type ExportJobSettings } from '../adapters/durable-export-jobs';
 import { ArchiveActivityNames, ArchiveOrchestratorNames } from '../domain/archive-names';
+import type { ExportRequestStore } from '../domain/archive-ports';
 import type { ArchiveAdminDeps, ArchiveAdminHandlers } from '../http/archive-admin.http';
 import { createArchiveAdminHandlers } from '../http/archive-admin.http';
 import { createLiveCallsHandler, type LiveCallsDeps } from '../http/live-calls.http';
@@ -24,6 +25,8 @@ export interface ArchiveRegistrationDeps {
   /** The export steps, run as activities of `exportPackageV1`. */
   readonly exports: ExportActivities;
   readonly exportJobs: ExportJobSettings;
+  /** Where the export starter records each request (the export steps check it). */
+  readonly exportRequests: ExportRequestStore;
   /** Admin handler deps without the durable client's adapters, which exist only per invocation. */
   readonly admin: Omit<ArchiveAdminDeps, 'dispositions' | 'exportJobs'>;
   readonly sweep: Omit<RetentionSweepDeps, 'starter'>;
@@ -217,7 +220,12 @@ export function registerArchive(deps: ArchiveRegistrationDeps): void {
           createArchiveAdminHandlers({
             ...deps.admin,
             dispositions: new DurableDispositionClient(client),
-            exportJobs: new DurableExportJobs(client, deps.exportJobs),
+            exportJobs: new DurableExportJobs(
+              client,
+              deps.exportJobs,
+              deps.exportRequests,
+              deps.admin.clock,
+            ),
           })[route.handler](request, context),
       });
       continue;
