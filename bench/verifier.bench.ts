@@ -32,6 +32,7 @@ import {
   type RecordingManifest,
 } from '@attest/core';
 import { createArchiveService } from '@attest/functions/dist/archive/archive.service';
+import { createManifestIntegrity } from '@attest/functions/dist/archive/manifest-integrity';
 import { createExportActivities } from '@attest/functions/dist/activities/export.activities';
 import { DirectoryExportPackageStore } from '@attest/functions/dist/adapters/directory-export-packages';
 import { GuardedMediaStore } from '@attest/functions/dist/adapters/guarded-archive-media';
@@ -60,6 +61,16 @@ async function main(): Promise<void> {
   const records = new MemoryArchiveRecordStore();
   const holds = new MemoryHoldStore();
   const ledger = new MemoryLedgerStore(clock);
+  const integrity = createManifestIntegrity({
+    blobs,
+    records,
+    manifestPublicKeyPem: manifestKeys.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    ledgerSigningKey: ledgerKeys.privateKey,
+    clock,
+    onAlert: () => {
+      throw new Error('a bench manifest does not verify');
+    },
+  });
   const activities = createArchiveService({
     records,
     holds,
@@ -184,6 +195,7 @@ async function main(): Promise<void> {
         .export({ type: 'spki', format: 'pem' })
         .toString(),
       requests: new MemoryExportRequestStore(),
+      integrity,
       clock,
     });
     await exports.runExport(

@@ -71,6 +71,19 @@ export interface RecordedUserPresence {
   readonly leftAt?: string;
 }
 
+/**
+ * Set by the archive when the interaction's signed manifest does not verify (its signature, its
+ * hash chains, or its hash against the one sealed in the ledger): at intake, playback or export.
+ * A flagged interaction is not played back or exported; the flag is never cleared by the app.
+ */
+export interface IntegrityAlert {
+  readonly kind: 'manifestInvalid';
+  readonly detectedAt: string;
+  readonly detectedBy: 'intake' | 'playback' | 'export';
+  /** What the verifier found, located (`signature: ...`, `stream x block 3: ...`); at most 10. */
+  readonly problems: readonly string[];
+}
+
 export interface InteractionRecord {
   readonly tenantId: string;
   readonly interactionId: string;
@@ -117,6 +130,8 @@ export interface InteractionRecord {
   readonly captures?: readonly InteractionCapture[];
   /** Such an interaction, once sealed: which capture covers each interval (the merged timeline). */
   readonly coverage?: readonly CoverageInterval[];
+  /** Set by the archive when the signed manifest does not verify (never on a valid one). */
+  readonly integrityAlert?: IntegrityAlert;
   /** Set by the archive when sealed. */
   readonly retentionClass?: string;
   readonly expiresAt?: string;

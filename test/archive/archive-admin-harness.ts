@@ -14,7 +14,10 @@ import {
   MemoryExportRequestStore,
   type MemoryRecordingBlobStore,
 } from './support/memory-archive-stores';
-import type { ExportPackageStore } from '../../functions/src/domain/archive-ports';
+import type {
+  ExportPackageStore,
+  RecordingBlobStore,
+} from '../../functions/src/domain/archive-ports';
 import type {
   DispositionDecision,
   DispositionInput,
@@ -130,6 +133,13 @@ export interface AdminHarness {
 export interface AdminHarnessOptions {
   /** Where export packages go; default in memory. */
   readonly packages?: ExportPackageStore;
+  /** Where recordings are, and how the fixtures write there; default in memory. */
+  readonly recordings?: {
+    readonly store: RecordingBlobStore;
+    readonly writer: Parameters<typeof writeSealedRecording>[0];
+  };
+  /** Runs after each fixture is written and before the archive's intake seals it. */
+  readonly beforeSeal?: (tenantId: string, interactionId: string) => Promise<void>;
 }
 
 /**
@@ -142,20 +152,20 @@ export async function createAdminHarness(
   rbacScopes: Readonly<Record<string, readonly string[]>> = {},
   options: AdminHarnessOptions = {},
 ): Promise<AdminHarness> {
-  const harness = createHarness(startAt);
+  const harness = createHarness(startAt, options.recordings?.store);
   const callLog = new MemoryCallLog();
+  const writer =
+    options.recordings?.writer ?? memoryBlobWriter(harness.blobs as MemoryRecordingBlobStore);
   for (const [tenantId, interactionId, userId, invitedAt, callChainId] of interactions) {
-    const fixture = await writeSealedRecording(
-      memoryBlobWriter(harness.blobs as MemoryRecordingBlobStore),
-      {
-        tenantId,
-        interactionId,
-        recordedUserIds: [userId],
-        invitedAt,
-        type: 'pstn',
-        ...(callChainId === undefined ? {} : { callChainId }),
-      },
-    );
+    const fixture = await writeSealedRecording(writer, {
+      tenantId,
+      interactionId,
+      recordedUserIds: [userId],
+      invitedAt,
+      type: 'pstn',
+      ...(callChainId === undefined ? {} : { callChainId }),
+    });
+    await options.beforeSeal?.(tenantId, interactionId);
     await harness.activities.recordSealed(fixture.interaction);
     callLog.add(fixture.interaction);
   }
@@ -173,6 +183,7 @@ export async function createAdminHarness(
         .export({ type: 'spki', format: 'pem' })
         .toString(),
       requests: new MemoryExportRequestStore(),
+      integrity: harness.integrity,
       clock: harness.clock,
     }),
   );
@@ -203,6 +214,7 @@ export async function createAdminHarness(
     }),
     dispositions: events,
     kekPrivateKey: kek.privateKey,
+    integrity: harness.integrity,
     packages,
     clock: harness.clock,
     newId: () => `id-${(next += 1)}`,

@@ -25,12 +25,18 @@ import {
   type ManifestStream,
   type RecordingManifest,
   type RetentionPolicy,
+  type SigningKeyLike,
 } from '@attest/core';
 import {
   createArchiveService,
   type ArchiveService,
 } from '../../functions/src/archive/archive.service';
 import { GuardedMediaStore } from '../../functions/src/adapters/guarded-archive-media';
+import {
+  createManifestIntegrity,
+  type IntegrityAlertEvent,
+  type ManifestIntegrity,
+} from '../../functions/src/archive/manifest-integrity';
 import {
   MemoryArchiveRecordStore,
   MemoryHoldStore,
@@ -227,11 +233,24 @@ export interface ArchiveHarness {
   readonly media: GuardedMediaStore;
   readonly activities: ArchiveService;
   readonly parties: MemoryPartyIndex;
+  /** Manifest checks with the test keys; each alert lands in {@link alerts}. */
+  readonly integrity: ManifestIntegrity;
+  readonly alerts: IntegrityAlertEvent[];
+}
+
+/** The keys a harness verifies manifests with; default the test keys of this file. */
+export interface HarnessKeys {
+  readonly manifestPublicKeyPem: string | (() => Promise<string>) | undefined;
+  readonly ledgerSigningKey: SigningKeyLike;
 }
 
 export function createHarness(
   startAt: string,
   blobs: RecordingBlobStore = new MemoryRecordingBlobStore(),
+  keys: HarnessKeys = {
+    manifestPublicKeyPem: manifestKeys.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    ledgerSigningKey: ledgerKeys.privateKey,
+  },
 ): ArchiveHarness {
   const clock = new ManualClock(Date.parse(startAt));
   const records = new MemoryArchiveRecordStore();
@@ -239,6 +258,14 @@ export function createHarness(
   const ledger = new MemoryLedgerStore(clock);
   const media = new GuardedMediaStore(blobs, holds, clock);
   const parties = new MemoryPartyIndex();
+  const alerts: IntegrityAlertEvent[] = [];
+  const integrity = createManifestIntegrity({
+    blobs,
+    records,
+    ...keys,
+    clock,
+    onAlert: (event) => alerts.push(event),
+  });
   const activities = createArchiveService({
     parties,
     records,
@@ -249,8 +276,20 @@ export function createHarness(
     groups: groupDirectory,
     policy: testPolicy,
     clock,
+    integrity,
   });
-  return { clock, records, holds, ledger, blobs, media, activities, parties };
+  return {
+    clock,
+    records,
+    holds,
+    ledger,
+    blobs,
+    media,
+    activities,
+    parties,
+    integrity,
+    alerts,
+  };
 }
 
 export interface ScriptedEvent {

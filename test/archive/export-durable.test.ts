@@ -91,6 +91,7 @@ describe('exportPackageV1 on the local durable engine', () => {
           .export({ type: 'spki', format: 'pem' })
           .toString(),
         requests: exportRequests,
+        integrity: archive.integrity,
         clock: archive.clock,
       });
     const logs = memorySink();
@@ -246,6 +247,34 @@ describe('exportPackageV1 on the local durable engine', () => {
     });
     // The package written for officer-1 is still the one the verifier accepts.
     expect((await verifyExport(path.join(base, 'exp-c'))).failures).toEqual([]);
+  });
+
+  it('fails an export at a manifest that does not verify, and its status names the interaction', async () => {
+    const fixture = await writeSealedRecording(memoryBlobWriter(blobs), {
+      tenantId: 'tenant-2',
+      interactionId: 'int-x',
+      recordedUserIds: ['user-b'],
+      invitedAt: '2030-01-02T10:00:00.000Z',
+    });
+    await archive.activities.recordSealed(fixture.interaction);
+    blobs.recordings.set(
+      'tenant-2/int-x/manifest.sig',
+      blobs.recordings.get('tenant-1/int-1/manifest.sig')!,
+    );
+    const tenant2 = { exportId: 'exp-t', createdBy: 'officer-2', tenantId: 'tenant-2', query: {} };
+    expect(await jobs.start(tenant2)).toBe('started');
+    await engine.runUntilIdle();
+    for (const waitInMs of [5_000, 10_000, 20_000, 40_000]) {
+      archive.clock.advance(waitInMs);
+      await engine.runUntilIdle();
+    }
+    expect(await jobs.status('exp-t')).toMatchObject({
+      state: 'failed',
+      error: expect.stringMatching(
+        /^\[ATT_INTEGRITY_VIOLATION\] export exp-t stopped: interaction int-x of tenant tenant-2/,
+      ),
+    });
+    expect(existsSync(path.join(base, 'exp-t', 'export.json'))).toBe(false);
   });
 
   it('knows no status for an export that was never started', async () => {

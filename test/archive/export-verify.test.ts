@@ -76,6 +76,7 @@ function exporter(harness: ArchiveHarness) {
     ledgerSigningKey: ledgerKeys.privateKey,
     manifestPublicKeyPem: manifestPem,
     requests: new MemoryExportRequestStore(),
+    integrity: harness.integrity,
     clock: harness.clock,
   });
 }

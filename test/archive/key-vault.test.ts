@@ -312,7 +312,10 @@ describe('an export signed through Key Vault', () => {
   beforeAll(async () => {
     const keys = keyVaultArchiveKeys(vault, { ...KEYS, vaultUri: sim.url });
     const blobs = new MemoryRecordingBlobStore();
-    const harness = createHarness('2030-01-01T00:00:00.000Z', blobs);
+    const harness = createHarness('2030-01-01T00:00:00.000Z', blobs, {
+      manifestPublicKeyPem: keys.manifestPublicKeyPem,
+      ledgerSigningKey: keys.ledgerSigner,
+    });
     for (const [n, id] of ['int-1', 'int-2'].entries()) {
       const { interaction } = await writeVaultSealedRecording(memoryBlobWriter(blobs), vault, {
         tenantId: 'tenant-1',
@@ -340,6 +343,7 @@ describe('an export signed through Key Vault', () => {
       ledgerSigningKey: keys.ledgerSigner,
       manifestPublicKeyPem: keys.manifestPublicKeyPem,
       requests: new MemoryExportRequestStore(),
+      integrity: harness.integrity,
       clock: harness.clock,
     });
     await exports.runExport({

@@ -52,6 +52,7 @@ import { readPlaintextStream, readStoredManifest } from '../adapters/archive-med
 import { EXPORT_README } from './export-readme';
 import { completenessItemOf, completenessReason } from '../domain/completeness-item';
 import { exportRequestMismatch } from '../domain/export-request';
+import type { ManifestIntegrity } from '../archive/manifest-integrity';
 import { SYSTEM_ACTOR, type ArchiveLogger } from '../archive/archive.service';
 
 export interface ExportDeps {
@@ -72,6 +73,11 @@ export interface ExportDeps {
    * found there (same tenant, actor and selection), never on its orchestration input alone.
    */
   readonly requests: ExportRequestStore;
+  /**
+   * Verifies each interaction's signed manifest before its media is written: one that does not
+   * verify stops the export, naming the interaction (flagged, alerted, in the ledger).
+   */
+  readonly integrity: ManifestIntegrity;
   readonly clock: Clock;
   readonly log?: ArchiveLogger;
 }
@@ -158,6 +164,7 @@ export function createExportActivities(deps: ExportDeps) {
     const { tenantId, interactionId } = record.interaction;
     const stored = await readStoredManifest(deps.blobs, tenantId, interactionId);
     if (stored === undefined) return undefined;
+    await requireIntact(ref, record);
     const dir = interactionDir(tenantId, interactionId);
     const metadataText = `${JSON.stringify(record.interaction, null, 2)}\n`;
     await packages.write(ref, `${dir}/metadata.json`, metadataText);
@@ -185,6 +192,30 @@ export function createExportActivities(deps: ExportDeps) {
       manifestSha256: sha256Hex(stored.bytes),
       streams,
     };
+  }
+
+  /**
+   * Stops the export (ATT_INTEGRITY_VIOLATION naming the interaction, one ledger entry) when the
+   * interaction's signed manifest does not verify: evidence that fails its own seal is never
+   * packaged as if it were sound. The interaction is flagged and an alert raised.
+   */
+  async function requireIntact(ref: ExportPackageRef, record: ArchiveRecord): Promise<void> {
+    const checked = await deps.integrity.checkRecord(record, 'export');
+    if (checked.status !== 'invalid') return;
+    const { tenantId, interactionId } = record.interaction;
+    await deps.ledger.append({
+      kind: LedgerEntryKind.accessed,
+      actor: SYSTEM_ACTOR,
+      tenantId,
+      subjectType: LedgerSubjectType.export,
+      subjectId: ref.exportId,
+      details: { action: 'export', outcome: 'refused:integrity', interactionId },
+    });
+    throw new RecorderError(
+      ErrorCode.IntegrityViolation,
+      `export ${ref.exportId} stopped: interaction ${interactionId} of tenant ${tenantId} has a signed manifest that does not verify (${checked.problems[0] ?? 'invalid'})`,
+      { details: { exportId: ref.exportId, interactionId } },
+    );
   }
 
   const keyOf = (tenantId: string, interactionId: string): string => `${tenantId}/${interactionId}`;

@@ -18,6 +18,16 @@ import type { ExportJobs, ExportJobStatus } from '../http/archive-admin.http';
 const notFound = /404|No instance with ID|not found/i;
 const ACTIVE = new Set(['Running', 'Pending', 'ContinuedAsNew', 'Suspended']);
 
+/** An integrity failure names the interaction; any other failure says how to resume. */
+function failureOf(runtime: string, output: unknown): string {
+  const integrity = /\[ATT_INTEGRITY_VIOLATION\][^\n"]*/.exec(
+    typeof output === 'string' ? output : JSON.stringify(output ?? ''),
+  );
+  return integrity !== null
+    ? integrity[0]
+    : `the export ${runtime.toLowerCase()}; post it again with its exportId to resume`;
+}
+
 export interface ExportJobSettings {
   readonly batchSize: number;
   readonly maxBatchesPerExecution: number;
@@ -81,11 +91,7 @@ export class DurableExportJobs implements ExportJobs {
       ...(input?.request.createdBy === undefined ? {} : { createdBy: input.request.createdBy }),
       ...(progress === null || progress === undefined ? {} : { progress }),
       ...(state === 'completed' ? { result: status.output } : {}),
-      ...(state === 'failed'
-        ? {
-            error: `the export ${runtime.toLowerCase()}; post it again with its exportId to resume`,
-          }
-        : {}),
+      ...(state === 'failed' ? { error: failureOf(runtime, status.output) } : {}),
       createdAt: new Date(status.createdTime).toISOString(),
       lastUpdatedAt: new Date(status.lastUpdatedTime).toISOString(),
     };

@@ -36,6 +36,7 @@ import { partyKeysOf } from '../domain/party-keys';
 import { ArchiveState } from '../domain/archive-ports';
 import type { DispositionCheck, DisposeOutcome } from '../domain/archive-names';
 import type { GuardedMediaStore } from '../adapters/guarded-archive-media';
+import type { ManifestIntegrity } from './manifest-integrity';
 import { createRetentionClassService } from './retention-class.service';
 
 export interface ArchiveLogger {
@@ -57,6 +58,11 @@ export interface ArchiveServiceDeps {
   readonly log?: ArchiveLogger;
   /** Where every party of an archived interaction is indexed (data subject requests). */
   readonly parties?: PartyIndex;
+  /**
+   * Verifies each sealed manifest at intake (the result goes into the `sealed` entry; a manifest
+   * that does not verify flags the interaction and raises an alert). Absent: not checked.
+   */
+  readonly integrity?: ManifestIntegrity;
 }
 
 /** A party of an interaction as the party index reads it. */
@@ -226,7 +232,17 @@ export function createArchiveService(deps: ArchiveServiceDeps) {
         state: ArchiveState.active,
       };
       await deps.records.upsert(record, { previous: existing });
-      await applyStorageProtection(record);
+      const { integrity } = deps;
+      const checked = await integrity?.check(
+        interaction.tenantId,
+        interaction.interactionId,
+        interaction.manifestSha256,
+      );
+      const stored =
+        integrity !== undefined && checked?.status === 'invalid'
+          ? await integrity.flag(record, checked.problems, 'intake')
+          : record;
+      await applyStorageProtection(stored);
       await deps.ledger.append({
         kind: LedgerEntryKind.sealed,
         actor: SYSTEM_ACTOR,
@@ -238,13 +254,25 @@ export function createArchiveService(deps: ArchiveServiceDeps) {
           retentionClass: decision.retentionClass.name,
           expiresAt: decision.expiresAt,
           outcome: interaction.outcome,
+          ...(checked === undefined
+            ? {}
+            : {
+                manifestCheck: checked.status,
+                ...(checked.status === 'invalid'
+                  ? { manifestProblems: [...checked.problems] }
+                  : {}),
+                ...(checked.status === 'unverifiable'
+                  ? { manifestUnverifiable: checked.reason }
+                  : {}),
+              }),
         },
       });
       log.info('archive interaction sealed', {
         interactionId: interaction.interactionId,
         retentionClass: decision.retentionClass.name,
+        ...(checked === undefined ? {} : { manifestCheck: checked.status }),
       });
-      return record;
+      return stored;
     },
 
     /**

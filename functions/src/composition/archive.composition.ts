@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { publicKeyId, resolveSigner } from '@attest/core';
 import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { createArchiveService } from '../archive/archive.service';
+import { createManifestIntegrity } from '../archive/manifest-integrity';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { createCompletenessActivities } from '../activities/completeness.activities';
 import { createExportActivities } from '../activities/export.activities';
@@ -210,6 +211,19 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     groupsOf: (userIds) =>
       Promise.resolve([...new Set(userIds.flatMap((id) => archive.userGroups[id] ?? []))]),
   };
+  // The alert of a manifest that does not verify: an `error` line operators alert on.
+  const integrity = createManifestIntegrity({
+    blobs,
+    records,
+    manifestPublicKeyPem: keys.manifestPublicKeyPem,
+    ledgerSigningKey: keys.ledgerSigner,
+    clock,
+    onAlert: (event) =>
+      log.error('integrity alert: a signed manifest does not verify', {
+        alert: 'manifestInvalid',
+        ...event,
+      }),
+  });
   const archiveService = createArchiveService({
     records,
     holds,
@@ -221,6 +235,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     clock,
     log,
     parties,
+    integrity,
   });
   const exportRequests = new TableExportRequestStore(storage.tableClient(names.exportRequests));
   const exports = createExportActivities({
@@ -233,6 +248,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     ledgerSigningKey: keys.ledgerSigner,
     manifestPublicKeyPem: keys.manifestPublicKeyPem,
     requests: exportRequests,
+    integrity,
     clock,
     log,
   });
@@ -309,6 +325,7 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
       completeness,
       gdpr,
       kekPrivateKey: keys.kek,
+      integrity,
       packages,
       manualDisposition: {
         approvalTimeoutInMs: archive.approvalTimeoutInMs,

@@ -10,6 +10,7 @@
  * The routes live by subject: interactions, holds, exports and data subjects, governance
  * (dispositions, ledger, reports), analytics. This file holds their dependencies and assembles them.
  */
+import type { ManifestIntegrity } from '../archive/manifest-integrity';
 import type { KeyUnwrapperLike } from '@attest/core';
 import type { ArchiveService } from '../archive/archive.service';
 import type { CompletenessActivities } from '../activities/completeness.activities';
@@ -106,6 +107,8 @@ export interface ArchiveAdminDeps {
   readonly manualDisposition?: ManualDispositionSettings;
   /** Unwraps data keys for playback: the KEK private key (local) or Key Vault. */
   readonly kekPrivateKey: KeyUnwrapperLike | undefined;
+  /** Verifies each manifest before its media is played back (flags and alerts when it fails). */
+  readonly integrity: ManifestIntegrity;
   /** Export packages (the `exports` container), read back by the download route. */
   readonly packages: ExportPackageStore;
   readonly clock: Clock;

@@ -47,6 +47,7 @@ type Deps = Pick<
   | 'archive'
   | 'dispositions'
   | 'manualDisposition'
+  | 'integrity'
 >;
 
 const DAY_IN_MS = 86_400_000;
@@ -158,6 +159,21 @@ export function createInteractionRoutes(deps: Deps, access: AdminAccess) {
         const subject = interactionSubject(record);
         const refusal = refusalOf(principal, action, subject, targetOf(record));
         if (refusal !== undefined) return refusal;
+        // Media leaves only when its signed manifest still verifies (and was never found not to).
+        const checked = await deps.integrity.checkRecord(record, 'playback');
+        if (checked.status === 'invalid')
+          return {
+            response: problem(
+              409,
+              ErrorCode.IntegrityViolation,
+              `interaction ${record.interaction.interactionId}: its signed manifest does not verify; ${action} refused (an integrity alert was raised)`,
+              { interactionId: record.interaction.interactionId },
+            ),
+            entry: accessEntry(principal, action, 'refused:integrity', subject, {
+              streamId: (request.params.streamId ?? '').slice(0, 100),
+              problemCount: checked.problems.length,
+            }),
+          };
         const stored = await readStoredManifest(
           deps.blobs,
           record.interaction.tenantId,

@@ -224,7 +224,6 @@ export class MemoryExportPackageStore implements ExportPackageStore {
   }
 }
 
-<<<<<<< HEAD
 /** The party index in memory: tenant → party key → interaction ids. */
 export class MemoryPartyIndex implements PartyIndex {
   readonly rows = new Map<string, Set<string>>();
@@ -251,7 +250,9 @@ export class MemoryPartyIndex implements PartyIndex {
   markBackfilled(tenantId: string, version: string): Promise<void> {
     this.backfilled.add(`${tenantId}\u0000${version}`);
     return Promise.resolve();
-=======
+  }
+}
+
 export class MemoryExportRequestStore implements ExportRequestStore {
   readonly rows = new Map<string, ExportRequestRecord>();
 
@@ -262,6 +263,5 @@ export class MemoryExportRequestStore implements ExportRequestStore {
 
   get(tenantId: string, exportId: string): Promise<ExportRequestRecord | undefined> {
     return Promise.resolve(this.rows.get(`${tenantId}/${exportId}`));
->>>>>>> cc95fd4 (Export steps act only on a recorded request: the export starter records (tenant, actor, selection hash) in {prefix}exportrequests before it starts exportPackageV1; each activity compares its input with it and refuses (ATT_FORBIDDEN, one 'accessed' ledger entry refused:unrequested|actor|scope with the claimed actor, a warning) before reading or writing anything. An orchestration started through the durable management API with a forged actor writes no package (export-durable test))
   }
 }
