@@ -8,4 +8,8 @@ import { composeRecorder } from './composition/recorder.composition';
 
 const config = loadConfig(process.env);
 const archive = composeArchive(config);
-composeRecorder(config, { archive: archive.intake, adminAccess: archive.adminAccess });
+composeRecorder(config, {
+  archive: archive.intake,
+  adminAccess: archive.adminAccess,
+  recordedGroupsOf: archive.recordedGroupsOf,
+});

@@ -25,6 +25,9 @@ export const LedgerEntryKind = {
   configurationChanged: 'configurationChanged',
   erasureRefused: 'erasureRefused',
   reportSigned: 'reportSigned',
+  /** A live call's media stopped being stored on request (PCI pause): who, why, which legs. */
+  recordingPaused: 'recordingPaused',
+  recordingResumed: 'recordingResumed',
 } as const;
 export type LedgerEntryKind = (typeof LedgerEntryKind)[keyof typeof LedgerEntryKind];
 

@@ -16,9 +16,15 @@ import {
   type CreateMediaSessionResponse,
   type MediaSessionStatus,
   type ParticipantMapping,
+  type PausePersistenceRequest,
+  type ResumePersistenceRequest,
   type SealSummary,
 } from '@attest/core';
-import type { MediaHostControl, MediaSessionRef } from '../domain/recorder-ports';
+import type {
+  MediaHostControl,
+  MediaSessionRef,
+  PersistencePauseControl,
+} from '../domain/recorder-ports';
 
 export interface MediaHostClientOptions {
   readonly controlKey: string;
@@ -53,7 +59,7 @@ export function certificateNamesHostIn(cert: PeerCertificate, domain: string): b
 
 const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])$/i;
 
-export class MediaHostClient implements MediaHostControl {
+export class MediaHostClient implements MediaHostControl, PersistencePauseControl {
   readonly #agent: Agent;
 
   constructor(private readonly options: MediaHostClientOptions) {
@@ -123,6 +129,30 @@ export class MediaHostClient implements MediaHostControl {
       `/v1/sessions/${encodeURIComponent(session.sessionId)}/seal`,
       undefined,
       this.options.sealTimeoutInMs ?? 30_000,
+    );
+  }
+
+  pausePersistence(
+    session: MediaSessionRef,
+    request: PausePersistenceRequest,
+  ): Promise<MediaSessionStatus> {
+    return this.#call(
+      'POST',
+      session.controlUrl,
+      `/v1/sessions/${encodeURIComponent(session.sessionId)}/pause`,
+      request,
+    );
+  }
+
+  resumePersistence(
+    session: MediaSessionRef,
+    request: ResumePersistenceRequest,
+  ): Promise<MediaSessionStatus> {
+    return this.#call(
+      'POST',
+      session.controlUrl,
+      `/v1/sessions/${encodeURIComponent(session.sessionId)}/resume`,
+      request,
     );
   }
 

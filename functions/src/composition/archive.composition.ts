@@ -60,6 +60,11 @@ export interface ArchiveComposition {
   readonly whenConfigurationRecorded: Promise<void>;
   /** Settles when the party index holds every archived interaction of every served tenant. */
   readonly whenPartyIndexBackfilled: Promise<void>;
+  /** Groups of an interaction's recorded users, as archived (none when it is not archived). */
+  readonly recordedGroupsOf: (
+    tenantId: string,
+    interactionId: string,
+  ) => Promise<readonly string[]>;
 }
 
 /**
@@ -385,6 +390,8 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
     whenLedgerMirrored: () => ledger.whenMirrored(),
     whenConfigurationRecorded,
     whenPartyIndexBackfilled,
+    recordedGroupsOf: async (tenantId, interactionId) =>
+      (await records.get(tenantId, interactionId))?.groupIds ?? [],
     intake: {
       recordInvite: (interaction) => archiveService.recordInvite(interaction),
       recordSealed: async (interaction, participants) => {

@@ -22,6 +22,7 @@ import { isHeartbeatFresh } from '../domain/media-host-selection';
 import type { AdminAccess } from '../http/admin-access';
 import { createCallingWebhookHandler } from '../http/calling-webhook.http';
 import { createGetCallHandler, createListCallsHandler } from '../http/calls-admin.http';
+import { createRecordingPauseHandlers } from '../http/recording-pause.http';
 import {
   createDrainMediaHostHandler,
   createHeartbeatHandler,
@@ -38,6 +39,11 @@ export interface RecorderDependencies {
   readonly archive: ArchiveIntake;
   /** The admin routes' one authorization model (built with the ledger in the archive). */
   readonly adminAccess: AdminAccess;
+  /** Groups of an interaction's recorded users, as archived (scope of the PCI pause). */
+  readonly recordedGroupsOf: (
+    tenantId: string,
+    interactionId: string,
+  ) => Promise<readonly string[]>;
 }
 
 /** Builds the recorder's adapters and registers its functions. */
@@ -117,6 +123,12 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
     now,
   };
   const callsDeps = { access: deps.adminAccess, interactions, lifecycle, now };
+  const pauses = createRecordingPauseHandlers({
+    access: deps.adminAccess,
+    interactions,
+    control: media,
+    recordedGroupsOf: deps.recordedGroupsOf,
+  });
 
   registerRecorder(
     {
@@ -146,6 +158,8 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
       drainMediaHost: createDrainMediaHostHandler(mediaHostDeps),
       getCall: createGetCallHandler(callsDeps),
       listCalls: createListCallsHandler(callsDeps),
+      pauseRecording: pauses.pause,
+      resumeRecording: pauses.resume,
       deliveryLogSweep: createDeliveryLogSweepHandler({
         deliveries,
         retentionInMs: recorder.deliveryRetentionInMs,

@@ -13,6 +13,12 @@ export const ArchiveRole = {
   complianceOfficer: 'complianceOfficer',
   auditor: 'auditor',
   supervisor: 'supervisor',
+  /**
+   * Pauses and resumes a live call's recording while a payment card is read out (PCI DSS):
+   * given to the payment integration's application and to the agents or team leads who take
+   * payments; scoped like a supervisor to the recorded users' groups; sees no recording.
+   */
+  recordingController: 'recordingController',
 } as const;
 export type ArchiveRole = (typeof ArchiveRole)[keyof typeof ArchiveRole];
 
@@ -23,6 +29,7 @@ export const AppRoleValue: Readonly<Record<ArchiveRole, string>> = {
   complianceOfficer: 'Attest.ComplianceOfficer',
   auditor: 'Attest.Auditor',
   supervisor: 'Attest.Supervisor',
+  recordingController: 'Attest.RecordingController',
 };
 
 export const ArchiveAction = {
@@ -54,6 +61,8 @@ export const ArchiveAction = {
   listMediaHosts: 'listMediaHosts',
   /** `POST /api/mediahosts/{hostId}/drain`: the shared fleet. */
   drainMediaHost: 'drainMediaHost',
+  /** `POST /api/calls/{callId}/pause` and `/resume`: stop and restart storing a live call's media. */
+  pauseRecording: 'pauseRecording',
 } as const;
 export type ArchiveAction = (typeof ArchiveAction)[keyof typeof ArchiveAction];
 
@@ -87,12 +96,14 @@ export const RolePermissions: Readonly<Record<ArchiveRole, readonly ArchiveActio
   ],
   auditor: ['search', 'viewMetadata', 'playback', 'listHolds', 'viewLedger', 'completenessReport'],
   supervisor: ['search', 'viewMetadata', 'playback', 'liveListen'],
+  recordingController: ['pauseRecording'],
 };
 
 /** Roles whose access to interactions is limited to their scope groups. */
 const SCOPED_ROLES: ReadonlySet<ArchiveRole> = new Set<ArchiveRole>([
   'complianceOfficer',
   'supervisor',
+  'recordingController',
 ]);
 
 /** Every recorded-user group. */

@@ -11,7 +11,9 @@ import type {
   MediaHostHeartbeat,
   MediaSessionStatus,
   ParticipantMapping,
+  PausePersistenceRequest,
   RecordingStatus,
+  ResumePersistenceRequest,
   SealSummary,
 } from '@attest/core';
 
@@ -84,6 +86,21 @@ export interface MediaHostControl {
   seal(session: MediaSessionRef): Promise<SealSummary>;
   abort(session: MediaSessionRef, reason: string): Promise<void>;
   setDraining(controlUrl: string, isDraining: boolean): Promise<void>;
+}
+
+/**
+ * Pauses and resumes storing a media session's frames (PCI pause). The media host records the
+ * paused span as a gap with the reason and who paused. Throws like {@link MediaHostControl}.
+ */
+export interface PersistencePauseControl {
+  pausePersistence(
+    session: MediaSessionRef,
+    request: PausePersistenceRequest,
+  ): Promise<MediaSessionStatus>;
+  resumePersistence(
+    session: MediaSessionRef,
+    request: ResumePersistenceRequest,
+  ): Promise<MediaSessionStatus>;
 }
 
 /** Columns of an interaction that may change after the invite. */

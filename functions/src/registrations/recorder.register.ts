@@ -19,6 +19,9 @@ export interface RecorderHttpHandlers {
   readonly drainMediaHost: HttpHandler;
   readonly getCall: HttpHandler;
   readonly listCalls: HttpHandler;
+  /** PCI pause and resume of a live call's recording. */
+  readonly pauseRecording: HttpHandler;
+  readonly resumeRecording: HttpHandler;
   readonly deliveryLogSweep: TimerHandler;
   readonly lifecycleHistoryPurge: TimerHandler;
 }
@@ -80,6 +83,19 @@ export function registerRecorder(
     methods: ['GET'],
     authLevel: 'anonymous',
     handler: handlers.listCalls,
+  });
+
+  app.http('recorderPauseRecording', {
+    route: 'calls/{callId}/pause',
+    methods: ['POST'],
+    authLevel: 'anonymous',
+    handler: handlers.pauseRecording,
+  });
+  app.http('recorderResumeRecording', {
+    route: 'calls/{callId}/resume',
+    methods: ['POST'],
+    authLevel: 'anonymous',
+    handler: handlers.resumeRecording,
   });
 
   app.timer('recorderDeliveryLogSweep', {

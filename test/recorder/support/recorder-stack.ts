@@ -59,6 +59,8 @@ export async function waitFor<T>(
 export async function startRecorderStack(
   options: {
     env?: Record<string, string>;
+    /** Settings that need the simulator's URL (issuers of other tenants, for example). */
+    envFor?: (simUrl: string) => Record<string, string>;
     policy?: Partial<CompliancePolicy>;
     /** Where the simulator finds scenarios by name (`/_sim/scenarios/run`). */
     scenarioDir?: string;
@@ -94,6 +96,7 @@ export async function startRecorderStack(
     ATTEST_KEK_PUBLIC_KEY_FILE: join(keysDir, 'kek-public.pem'),
     ATTEST_LEDGER_SIGNING_KEY_FILE: join(keysDir, 'ledger-signing.pem'),
     ...options.env,
+    ...options.envFor?.(sim.url),
   };
   Object.assign(process.env, env);
   const logs = memorySink();
@@ -169,7 +172,7 @@ export async function startRecorderStack(
 
 /** The stack with a media host whose first heartbeat has registered it, and an admin token. */
 export async function startRecorderStackWithMedia(
-  options: { env?: Record<string, string> } = {},
+  options: Parameters<typeof startRecorderStack>[0] = {},
 ): Promise<{ stack: RecorderStack; adminToken: string }> {
   const stack = await startRecorderStack(options);
   await stack.startMedia();

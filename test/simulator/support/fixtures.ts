@@ -16,6 +16,8 @@ export const USERS = {
   colleague: '11111111-0000-4000-8000-0000000000a2',
   unrecorded: '11111111-0000-4000-8000-0000000000a3',
   admin: '22222222-0000-4000-8000-0000000000a1',
+  /** A portal user of the other tenant. */
+  otherAdmin: '22222222-0000-4000-8000-0000000000b1',
 } as const;
 
 export function application(
@@ -85,7 +87,13 @@ export function testDirectory(
       {
         id: OTHER_TENANT,
         displayName: 'Other (test)',
-        users: [],
+        users: [
+          {
+            id: USERS.otherAdmin,
+            displayName: 'Other Admin',
+            userPrincipalName: 'admin@other.example',
+          },
+        ],
         groups: [],
         policies: [],
         assignments: { users: {}, groups: [] },

@@ -11,6 +11,8 @@ export const PortalRole = {
   complianceOfficer: 'complianceOfficer',
   auditor: 'auditor',
   supervisor: 'supervisor',
+  /** Pauses and resumes a live call's recording (PCI pause). */
+  recordingController: 'recordingController',
 } as const;
 export type PortalRole = (typeof PortalRole)[keyof typeof PortalRole];
 
