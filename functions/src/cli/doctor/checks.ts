@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { KeyClient } from '@azure/keyvault-keys';
+import type { BlobServiceClient } from '@azure/storage-blob';
 import type { FunctionsConfig } from '../../config/load-config';
 import type { JwtSettings } from '../../config/recorder-config';
 import { createStorageClients } from '../../adapters/storage-clients';
@@ -134,10 +135,28 @@ export async function checkCallingWebhook(ctx: DoctorContext): Promise<CheckResu
 }
 
 export async function checkStorage(ctx: DoctorContext): Promise<CheckResult> {
-  const name = 'storage';
-  const blobs = createStorageClients(ctx.config.storage).blobService();
-  const container = ctx.config.archive.recordingsContainer;
-  const isEmulator = ctx.config.storage.connectionString !== undefined;
+  return checkRecordingsAccount({
+    name: 'storage',
+    blobs: createStorageClients(ctx.config.storage).blobService(),
+    container: ctx.config.archive.recordingsContainer,
+    isEmulator: ctx.config.storage.connectionString !== undefined,
+    unreachableFix:
+      'check ATTEST_STORAGE_* and that the identity holds Storage Blob Data Contributor on the account',
+  });
+}
+
+/**
+ * One recordings account: reachable, its recordings container present and, in Azure, immutable
+ * with versioning (an emulator answers 501 to immutability: Attest enforces it there).
+ */
+export async function checkRecordingsAccount(account: {
+  readonly name: string;
+  readonly blobs: BlobServiceClient;
+  readonly container: string;
+  readonly isEmulator: boolean;
+  readonly unreachableFix: string;
+}): Promise<CheckResult> {
+  const { name, blobs, container, isEmulator } = account;
   try {
     await blobs.getProperties({ abortSignal: AbortSignal.timeout(10_000) });
     const properties = await blobs
@@ -166,11 +185,7 @@ export async function checkStorage(ctx: DoctorContext): Promise<CheckResult> {
       );
     return pass(name, `container ${container} reachable, immutable with versioning`);
   } catch (error) {
-    return fail(
-      name,
-      `recordings storage unreachable (${reason(error)})`,
-      'check ATTEST_STORAGE_* and that the identity holds Storage Blob Data Contributor on the account',
-    );
+    return fail(name, `recordings storage unreachable (${reason(error)})`, account.unreachableFix);
   }
 }
 
@@ -209,7 +224,7 @@ export async function checkKeys(ctx: DoctorContext): Promise<CheckResult> {
   }
 }
 
-function tablesOf(ctx: DoctorContext): TableFactory {
+export function tablesOf(ctx: DoctorContext): TableFactory {
   return createTableFactory({
     connectionString: ctx.config.storage.connectionString,
     tableUrl: ctx.config.storage.tableUrl,

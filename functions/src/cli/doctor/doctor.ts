@@ -16,6 +16,7 @@ import {
   checkStorage,
   type DoctorContext,
 } from './checks';
+import { checkRegionalMediaHosts, checkRegionalStorage } from './regional-checks';
 
 export interface DoctorOptions {
   /** The function app's settings (what `az functionapp config appsettings list` shows). */
@@ -103,8 +104,10 @@ export async function runDoctor(
   report(checkGraphPermissions(token.roles));
   report(await checkCallingWebhook(ctx));
   report(await checkStorage(ctx));
+  for (const result of await checkRegionalStorage(ctx)) report(result);
   report(await checkKeys(ctx));
   for (const result of await checkMediaHosts(ctx)) report(result);
+  for (const result of await checkRegionalMediaHosts(ctx)) report(result);
   report(await checkRecentInvites(ctx));
   const failed = results.filter((r) => r.status === 'fail').length;
   out(failed === 0 ? 'ALL CHECKS PASSED' : `${failed} CHECK(S) FAILED`);
