@@ -2,12 +2,27 @@
  * The archive across two regions end to end: calls recorded in West Europe's and North Europe's
  * own accounts (ATTEST_STORAGE_REGIONS) are held by one legal hold, which protects both (a
  * deletion of either is refused); an export of the hold holds both and passes `attest verify`,
- * and a flipped media byte of either is named. Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
+ * and a flipped media byte of either is named. Retention, with the archive's own clock: the sweep
+ * deletes each expired recording from the account it is in and leaves a held one in its account.
+ * Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@attest/core';
+import { BlobArchiveMediaStore } from '../../functions/src/adapters/blob-archive-media';
+import { RegionalRecordingBlobStore } from '../../functions/src/adapters/regional-archive-media';
+import {
+  createRetentionSweep,
+  type DispositionStarter,
+} from '../../functions/src/timers/retention-sweep.timer';
+import {
+  createHarness,
+  DAY_IN_MS,
+  runDisposition,
+  writeSealedRecording,
+} from '../archive/archive-fixtures';
 import { verifyExport } from '../../functions/src/cli/verify-export';
 import { unzipPackage } from '../support/export-download';
 import { TENANT } from '../simulator/support/fixtures';
@@ -144,5 +159,109 @@ describe('the archive across two regions', () => {
       ]);
       writeFileSync(media, bytes);
     }
+  });
+
+  describe('retention across two regions', () => {
+    const recordings = `ret${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+    const keys = `${recordings}k`;
+    const T0 = '2030-01-01T00:00:00.000Z';
+
+    const serviceOf = (region: string) =>
+      BlobServiceClient.fromConnectionString(fleet.storageOf(region));
+    const namesIn = async (region: string, container: string, interactionId: string) => {
+      const names: string[] = [];
+      for await (const blob of serviceOf(region)
+        .getContainerClient(container)
+        .listBlobsFlat({ prefix: `tenant-1/${interactionId}` }))
+        names.push(blob.name);
+      return names;
+    };
+
+    it("deletes each expired recording in its own region's account and keeps a held one in its account", async () => {
+      const stores = ['westeurope', 'northeurope'].map((region) => ({
+        region,
+        store: new BlobArchiveMediaStore(serviceOf(region), {
+          recordingsContainer: recordings,
+          keysContainer: keys,
+          isImmutabilitySupported: false,
+        }),
+      }));
+      for (const region of ['westeurope', 'northeurope'])
+        for (const container of [recordings, keys])
+          await serviceOf(region).getContainerClient(container).createIfNotExists();
+      const harness = createHarness(T0, new RegionalRecordingBlobStore(stores));
+      const writerOf = (region: string) => ({
+        putRecording: async (name: string, data: Buffer) =>
+          void (await serviceOf(region)
+            .getContainerClient(recordings)
+            .getBlockBlobClient(name)
+            .uploadData(data)),
+        putKey: async (name: string, data: Buffer) =>
+          void (await serviceOf(region)
+            .getContainerClient(keys)
+            .getBlockBlobClient(name)
+            .uploadData(data)),
+      });
+      const placed = {
+        'int-west': 'westeurope',
+        'int-north': 'northeurope',
+        'int-held': 'northeurope',
+      };
+      for (const [interactionId, region] of Object.entries(placed)) {
+        const fixture = await writeSealedRecording(writerOf(region), {
+          tenantId: 'tenant-1',
+          interactionId,
+          recordedUserIds: [interactionId === 'int-held' ? 'user-held' : 'user-a'],
+          invitedAt: T0,
+        });
+        await harness.activities.recordSealed(fixture.interaction);
+      }
+      await harness.activities.placeHold({
+        tenantId: 'tenant-1',
+        holdId: 'hold-regions',
+        matterId: 'M-REGIONS',
+        description: 'd',
+        custodian: 'c',
+        scope: { recordedUserIds: ['user-held'] },
+        actor: 'officer-1',
+      });
+      for (const [interactionId, region] of Object.entries(placed))
+        expect((await namesIn(region, recordings, interactionId)).length).toBeGreaterThan(0);
+
+      // Past the 30-day class: the sweep starts the dispositions and each runs to its end.
+      harness.clock.set(Date.parse('2030-03-01T02:00:00.000Z'));
+      const started: string[] = [];
+      const starter: DispositionStarter = {
+        async startIfIdle(_instanceId, input) {
+          started.push(input.interactionId);
+          await runDisposition(harness, input);
+          return 'started';
+        },
+      };
+      const summary = await createRetentionSweep({
+        records: harness.records,
+        holds: harness.holds,
+        starter,
+        clock: harness.clock,
+        settings: { approvalTimeoutInMs: DAY_IN_MS, reminderIntervalInMs: DAY_IN_MS },
+      })();
+      expect(summary).toMatchObject({ started: 2, held: 1 });
+      expect(started.sort()).toEqual(['int-north', 'int-west']);
+      for (const id of ['int-west', 'int-north']) {
+        expect((await harness.records.get('tenant-1', id))?.state).toBe('deleted');
+        for (const region of ['westeurope', 'northeurope']) {
+          expect({ id, region, media: await namesIn(region, recordings, id) }).toEqual({
+            id,
+            region,
+            media: [],
+          });
+          expect(await namesIn(region, keys, id)).toEqual([]);
+        }
+      }
+      // The held recording stays whole in North Europe's account.
+      expect((await harness.records.get('tenant-1', 'int-held'))?.state).toBe('active');
+      expect((await namesIn('northeurope', recordings, 'int-held')).length).toBeGreaterThan(0);
+      expect(await harness.blobs.readWrappedKey('tenant-1', 'int-held')).toBeDefined();
+    });
   });
 });
