@@ -19,7 +19,12 @@ export interface ChildMediaHost {
 
 export async function startChildMediaHost(
   stack: ChaosStack,
-  options: { readonly hostId: string; readonly maxSessions?: number },
+  options: {
+    readonly hostId: string;
+    readonly maxSessions?: number;
+    /** Settings over the stack's (another storage connection, for example). */
+    readonly env?: Readonly<Record<string, string>>;
+  },
 ): Promise<ChildMediaHost> {
   const [controlPort, protocolPort] = [await getFreePort(), await getFreePort()];
   const child: ChildProcess = spawn(
@@ -37,6 +42,7 @@ export async function startChildMediaHost(
         ...(options.maxSessions === undefined
           ? {}
           : { ATTEST_MEDIA_MAX_SESSIONS: String(options.maxSessions) }),
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -36,6 +36,8 @@ export const USERS = {
   supervisor: 'c4a05000-0000-4000-8000-0000000000e4',
   operator: 'c4a05000-0000-4000-8000-0000000000e5',
   salesOfficer: 'c4a05000-0000-4000-8000-0000000000e6',
+  /** The payment integration's identity: pauses recordings for card payments (PCI). */
+  controller: 'c4a05000-0000-4000-8000-0000000000e7',
 } as const;
 export const GROUPS = {
   traders: 'c4a05000-0000-4000-8000-0000000000f1',
@@ -94,6 +96,7 @@ function fixture(secret: string): RecorderTenantFixture {
       user(USERS.supervisor, 'Chaos Supervisor', ['supervisor']),
       user(USERS.operator, 'Chaos Operator', ['operator']),
       user(USERS.salesOfficer, 'Chaos Sales Officer', ['complianceOfficer']),
+      user(USERS.controller, 'Chaos Payments', ['recordingController']),
     ],
     groups: [
       { id: GROUPS.traders, displayName: 'Traders', memberIds: [USERS.trader] },
@@ -148,6 +151,7 @@ export async function startChaosStack(): Promise<ChaosStack> {
     ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({
       [GROUPS.tradeOfficers]: ['traders'],
       [GROUPS.salesOfficers]: ['sales'],
+      [USERS.controller]: ['traders'],
     }),
   });
   const host = await startFunctionsHost({

@@ -14,8 +14,10 @@ import { mediaHostKilled } from './media-host-killed.scenario';
 import { metadataDown } from './metadata-down.scenario';
 import { officerOutOfScope } from './officer-out-of-scope.scenario';
 import { payloadUrls } from './payload-urls.scenario';
+import { pciPause } from './pci-pause.scenario';
 import { replayedWebhooks } from './replayed-webhooks.scenario';
 import { secretsInLogs } from './secrets-in-logs.scenario';
+import { storageDown } from './storage-down.scenario';
 import { tampering } from './tampering.scenario';
 
 export const CHAOS_SCENARIOS: readonly ChaosScenario<ChaosStack>[] = [
@@ -25,6 +27,8 @@ export const CHAOS_SCENARIOS: readonly ChaosScenario<ChaosStack>[] = [
   metadataDown,
   payloadUrls,
   mediaHostKilled,
+  storageDown,
+  pciPause,
   capacity150,
   officerOutOfScope,
   groupsGraphDown,
