@@ -12,6 +12,9 @@
  *   POST   /v1/sessions/{sessionId}/seal        (empty) → 200 SealSummary (idempotent)
  *   POST   /v1/sessions/{sessionId}/abort       AbortSessionRequest → 200 MediaSessionStatus (idempotent)
  *   GET    /v1/sessions/{sessionId}             → 200 MediaSessionStatus
+ *   POST   /v1/sessions/{sessionId}/adopt       AdoptSessionRequest → 200 SealSummary (idempotent):
+ *                                               seals another (lost) host's session from what it
+ *                                               committed and journaled in storage
  *   POST   /v1/drain                            { isDraining: boolean } → 200 MediaHostHealth
  *   GET    /health                              → 200 MediaHostHealth (no auth)
  *
@@ -117,6 +120,21 @@ export interface PausePersistenceRequest {
 
 export interface ResumePersistenceRequest {
   readonly actor: string;
+}
+
+/**
+ * Asks a healthy media host to adopt a session whose own host was lost (killed, cut off): it
+ * reads the session's custody journal in storage, keeps the committed blocks the journal lists,
+ * records the span from the last committed media to `lostUntil` as a `mediaHostLost` gap, and
+ * seals a manifest signed with its own key. 404 when the session left no journal (nothing was
+ * committed); a session already sealed answers its existing summary.
+ */
+export interface AdoptSessionRequest {
+  readonly tenantId: string;
+  readonly interactionId: string;
+  readonly callId: string;
+  /** End of the lost span, ISO 8601 (the call's end); default: now. */
+  readonly lostUntil?: string;
 }
 
 export interface AbortSessionRequest {

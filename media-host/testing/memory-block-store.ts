@@ -87,6 +87,12 @@ export class MemoryBlockStore implements BlockStore {
     return this.blobs.get(`${container}/${blobName}`)?.committed.map((b) => b.id) ?? [];
   }
 
+  async appendBlock(container: string, blobName: string, bytes: Buffer): Promise<void> {
+    await this.enter();
+    const blob = this.blob(container, blobName);
+    blob.committed.push({ id: `append-${blob.committed.length}`, bytes: Buffer.from(bytes) });
+  }
+
   async upload(
     container: string,
     blobName: string,

@@ -2,11 +2,8 @@
  * Crash safety: the media host is killed with SIGKILL mid-call and started again on the same
  * spool. Every frame acknowledged before the kill must be in storage, nothing twice.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import {
   blockAad,
   decryptBlock,
@@ -30,33 +27,11 @@ import {
   STEP,
   TEST_CONNECTION,
   downloadBlob,
+  startMediaHostChild as startChild,
+  type MediaHostChild as Child,
 } from './media-host-fixtures';
 
 const connection = TEST_CONNECTION;
-const childScript = join(__dirname, 'media-host-child.js');
-
-interface Child {
-  readonly process: ChildProcess;
-  readonly controlUrl: string;
-}
-
-async function startChild(files: HostFiles): Promise<Child> {
-  const child = spawn(process.execPath, [childScript], {
-    env: { ...process.env, ATTEST_TEST_MEDIA_HOST_CONFIG: JSON.stringify(files.config) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const lines = createInterface({ input: child.stdout });
-  const ready = await new Promise<{ controlUrl: string }>((resolve, reject) => {
-    lines.once('line', (line) => resolve(JSON.parse(line) as { controlUrl: string }));
-    child.once('exit', (code) =>
-      reject(new Error(`media host child exited with ${code}: ${stderr}`)),
-    );
-  });
-  return { process: child, controlUrl: ready.controlUrl };
-}
-
 const download = downloadBlob;
 
 describe('media host crash safety', () => {

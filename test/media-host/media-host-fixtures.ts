@@ -3,10 +3,12 @@
  * client and a control API client. Synthetic media only.
  */
 import { BlobServiceClient } from '@azure/storage-blob';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { connect, type TLSSocket } from 'node:tls';
 import {
   encodeFrame,
@@ -84,6 +86,29 @@ export function hostFiles(connection: string, overrides: Partial<MediaHostConfig
     kekPrivateKeyPem: kek.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     config,
   };
+}
+
+export interface MediaHostChild {
+  readonly process: ChildProcess;
+  readonly controlUrl: string;
+}
+
+/** A media host in a process of its own (`media-host-child.js`), so a test can SIGKILL it. */
+export async function startMediaHostChild(files: HostFiles): Promise<MediaHostChild> {
+  const child = spawn(process.execPath, [join(__dirname, 'media-host-child.js')], {
+    env: { ...process.env, ATTEST_TEST_MEDIA_HOST_CONFIG: JSON.stringify(files.config) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const lines = createInterface({ input: child.stdout });
+  const ready = await new Promise<{ controlUrl: string }>((resolve, reject) => {
+    lines.once('line', (line) => resolve(JSON.parse(line) as { controlUrl: string }));
+    child.once('exit', (code) =>
+      reject(new Error(`media host child exited with ${code}: ${stderr}`)),
+    );
+  });
+  return { process: child, controlUrl: ready.controlUrl };
 }
 
 export async function control<T = unknown>(

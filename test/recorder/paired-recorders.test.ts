@@ -9,6 +9,10 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoverageInterval, InteractionCapture, RecordingGap } from '@attest/core';
 import { verifyExport } from '../../functions/src/cli/verify-export';
+import {
+  AUDIO_FRAME_BYTES,
+  synthesizeAudioFrame,
+} from '../../local/src/simulator/media/synthetic-media';
 import { unzipPackage } from '../support/export-download';
 import { TENANT, USERS, application } from '../simulator/support/fixtures';
 import { waitFor } from './support/recorder-stack';
@@ -33,6 +37,7 @@ interface LegRow {
   pairedInteractionId?: string;
   gaps: RecordingGap[];
   manifestSha256?: string;
+  callChainId?: string;
 }
 interface Interaction {
   interactionId: string;
@@ -228,11 +233,12 @@ describe('paired recorders: two legs, one interaction', () => {
     const rows = await Promise.all(legs.map((l) => finishedLeg(l.callId)));
     const lost = rows.find((r) => r.mediaHostId === victim!.hostId)!;
     const survivor = rows.find((r) => r.mediaHostId !== victim!.hostId)!;
-    // The lost capture: failed, with the loss as its gap when the lifecycle saw it before the
-    // end of the call (else its seal failed at the end).
-    expect(lost.outcome).toBe('failed');
-    expect(['mediaHostLost', 'sealFailed']).toContain(lost.outcomeReason);
-    expect(lost.manifestSha256).toBeUndefined();
+    // The lost capture: its committed media adopted by another host and sealed, with the loss
+    // as its gap (partial, not failed).
+    expect(lost.outcome).toBe('recordedWithGaps');
+    expect(lost.outcomeReason).toBe('mediaHostLost');
+    expect(inWindow(lost.gaps)).toEqual([expect.objectContaining({ reason: 'mediaHostLost' })]);
+    expect(lost.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(survivor.outcome).toBe('recorded');
 
     const interaction = await sealedInteraction(lost.pairedInteractionId!);
@@ -247,6 +253,37 @@ describe('paired recorders: two legs, one interaction', () => {
     });
   });
 
+  /** Exports by call chain as a compliance officer, downloads and unzips the package. */
+  const exportedPackage = async (callChainId: string): Promise<string> => {
+    const officer = await control<{ access_token: string }>('POST', '/_sim/users/token', {
+      tenantId: TENANT,
+      userId: USERS.admin,
+      roles: ['complianceOfficer'],
+    });
+    const token = officer.body.access_token;
+    const started = await paired.stack.api<{ exportId: string }>('POST', '/api/archive/exports', {
+      token,
+      body: { query: { callChainId } },
+    });
+    expect(started.status).toBe(202);
+    const { exportId } = started.body;
+    await waitFor(async () => {
+      const status = await paired.stack.api<{ state: string; error?: string }>(
+        'GET',
+        `/api/archive/exports/${exportId}`,
+        { token },
+      );
+      if (status.body.state === 'failed') throw new Error(`export failed: ${status.body.error}`);
+      return status.body.state === 'completed' ? true : undefined;
+    }, 'the export');
+    const download = await fetch(
+      `${paired.stack.baseUrl}/api/archive/exports/${exportId}/download`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    expect(download.status).toBe(200);
+    return unzipPackage(Buffer.from(await download.arrayBuffer()), exportId);
+  };
+
   it('records the gap and the policy outcome when a media host is killed mid-call without a paired capture', async () => {
     paired.setPolicy({ applications: [application({ concurrentInvitationCount: 1 })] });
     try {
@@ -260,16 +297,56 @@ describe('paired recorders: two legs, one interaction', () => {
       expect(view.body.interaction.pairedInteractionId).toBeUndefined();
       const victim = paired.mediaHosts.find((h) => h.hostId === view.body.interaction.mediaHostId);
       await new Promise((resolve) => setTimeout(resolve, 1500));
+      const killedAt = new Date().toISOString();
       victim!.kill();
       const row = await finishedLeg(leg!.callId);
-      expect(row.outcome).toBe('failed');
+      // The media committed before the kill was adopted by another host and sealed: a partial
+      // recording, not a failed one.
+      expect(row.outcome).toBe('recordedWithGaps');
       expect(row.outcomeReason).toBe('mediaHostLost');
       expect(inWindow(row.gaps)).toEqual([expect.objectContaining({ reason: 'mediaHostLost' })]);
+      expect(row.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
       // The policy's answer: the recorder reported `failed` and left; RequiredDuringCall (the
       // default) then removed the recorded user from the call.
       const outcome = await simOutcome(conversationId);
       expect(outcome).toMatchObject({ state: 'ended', endReason: 'droppedByPolicy' });
       expect(outcome.participants.find((p) => p.userId === USERS.trader)?.status).toBe('ejected');
+
+      // `attest verify` passes on the export, and the media is the speakers' frames up to the kill.
+      const dir = await exportedPackage(row.callChainId!);
+      const report = await verifyExport(dir);
+      expect(report.failures).toEqual([]);
+      expect(report.isValid).toBe(true);
+      const captureDir = join(dir, 'interactions', TENANT, row.interactionId);
+      const manifest = JSON.parse(readFileSync(join(captureDir, 'manifest.json'), 'utf8')) as {
+        mediaHostId: string;
+        adoptedByHostId?: string;
+        gaps: RecordingGap[];
+        streams: { streamId: string; msi: string; kind: string; endedAt: string }[];
+      };
+      expect(manifest.mediaHostId).toBe(victim!.hostId);
+      expect(manifest.adoptedByHostId).toBeDefined();
+      expect(manifest.adoptedByHostId).not.toBe(victim!.hostId);
+      expect(manifest.gaps).toContainEqual(expect.objectContaining({ reason: 'mediaHostLost' }));
+      const audio = manifest.streams.filter((s) => s.kind === 'audio');
+      expect(audio.length).toBeGreaterThan(0);
+      for (const stream of audio) {
+        expect(stream.endedAt <= killedAt).toBe(true);
+        const pcm = readFileSync(join(captureDir, 'media', `${stream.streamId}.pcm`));
+        expect(pcm.length).toBeGreaterThanOrEqual(AUDIO_FRAME_BYTES * 25);
+        expect(pcm.length % AUDIO_FRAME_BYTES).toBe(0);
+        const msi = Number(stream.msi);
+        const first = pcm.subarray(0, AUDIO_FRAME_BYTES);
+        let k0 = -1;
+        for (let k = 0; k < 5_000 && k0 < 0; k += 1)
+          if (synthesizeAudioFrame(msi, k).equals(first)) k0 = k;
+        expect(k0).toBeGreaterThanOrEqual(0);
+        for (let j = 0; j * AUDIO_FRAME_BYTES < pcm.length; j += 1) {
+          const frame = pcm.subarray(j * AUDIO_FRAME_BYTES, (j + 1) * AUDIO_FRAME_BYTES);
+          if (!frame.equals(synthesizeAudioFrame(msi, k0 + j)))
+            throw new Error(`stream ${stream.streamId}: frame ${j} is not the speaker's frame`);
+        }
+      }
     } finally {
       paired.setPolicy(CONCURRENT_POLICY);
     }

@@ -80,6 +80,11 @@ export interface RecordingManifest {
   readonly callChainId?: string;
   readonly sessionId: string;
   readonly mediaHostId: string;
+  /**
+   * The media host that sealed this manifest when `mediaHostId` was lost before it could (it
+   * adopted the committed media from storage and signs with its own key).
+   */
+  readonly adoptedByHostId?: string;
   readonly softwareVersion: string;
   /** Id of the key that signs this manifest. */
   readonly signingKeyId: string;

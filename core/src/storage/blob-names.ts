@@ -3,7 +3,9 @@
  * writes them and the archive that reads them.
  *
  * - recordings container: `{tenantId}/{interactionId}/manifest.json` (the signed manifest),
- *   `.../manifest.sig` (its detached signature), `.../streams/{streamId}.{extension}` (media);
+ *   `.../manifest.sig` (its detached signature), `.../streams/{streamId}.{extension}` (media),
+ *   `.../sessions/{sessionId}.jsonl` (the media session's custody journal: what another media
+ *   host needs to adopt and seal the committed media when the session's own host is lost);
  * - keys container (`RECORDING_KEYS_CONTAINER`): `{tenantId}/{interactionId}.json` (the wrapped
  *   data key).
  */
@@ -16,6 +18,8 @@ export interface RecordingBlobNames {
   readonly wrappedKey: string;
   /** A stream segment's blob, in the recordings container (`extension` without the dot). */
   stream(streamId: string, extension: string): string;
+  /** A media session's custody journal (an append blob), in the recordings container. */
+  sessionJournal(sessionId: string): string;
 }
 
 export function recordingBlobNames(tenantId: string, interactionId: string): RecordingBlobNames {
@@ -25,5 +29,6 @@ export function recordingBlobNames(tenantId: string, interactionId: string): Rec
     signature: `${base}/manifest.sig`,
     wrappedKey: `${base}.json`,
     stream: (streamId, extension) => `${base}/streams/${streamId}.${extension}`,
+    sessionJournal: (sessionId) => `${base}/sessions/${sessionId}.jsonl`,
   };
 }

@@ -4,6 +4,7 @@
  * (retryable) and the orchestrator retries them.
  */
 import {
+  ErrorCode,
   errorCodeOf,
   interactionParticipantOf,
   interactionStreamOf,
@@ -17,6 +18,7 @@ import type {
   KeepAliveInput,
   MediaActivityResult,
   SealActivityResult,
+  SealInput,
   SessionInput,
   StartPersistingInput,
   StartRecordingInput,
@@ -43,6 +45,11 @@ export interface RecorderActivityDeps {
    * Default: every host is taken as heartbeating.
    */
   readonly isHeartbeating?: (hostId: string) => Promise<boolean>;
+  /**
+   * Control URLs of healthy media hosts other than `lostHostId`, best first: those asked to
+   * adopt a session whose own host cannot seal it. Default: none (a lost host's seal fails).
+   */
+  readonly adoptionHosts?: (lostHostId: string) => Promise<readonly string[]>;
 }
 
 const failureReason = (error: unknown): string => errorCodeOf(error) ?? 'ATT_INTERNAL';
@@ -143,12 +150,47 @@ export function createRecorderActivities(deps: RecorderActivityDeps) {
       }
     },
 
-    async sealRecording(input: SessionInput): Promise<SealActivityResult> {
+    /**
+     * Seals through the session's host; when that host cannot (lost: killed, unreachable, no
+     * longer heartbeating), another healthy host adopts the session from storage and seals what
+     * was committed, with the lost span as a `mediaHostLost` gap.
+     */
+    async sealRecording(input: SealInput): Promise<SealActivityResult> {
+      let reason: string;
       try {
         return { ok: true, summary: await deps.media.seal(input.session) };
       } catch (error) {
-        return { ok: false, reason: failureReason(error) };
+        reason = failureReason(error);
       }
+      const { recording } = input;
+      if (recording === undefined || deps.adoptionHosts === undefined) return { ok: false, reason };
+      const lostHostId = input.session.hostId;
+      for (const controlUrl of await deps.adoptionHosts(lostHostId)) {
+        try {
+          const summary = await deps.media.adopt(controlUrl, input.session.sessionId, {
+            ...recording,
+            lostUntil: new Date().toISOString(),
+          });
+          deps.log.warn('lost media session adopted by another media host', {
+            callId: recording.callId,
+            interactionId: recording.interactionId,
+            lostHostId,
+            streamCount: summary.streams.length,
+          });
+          return { ok: true, summary, adoptedFromLostHost: true };
+        } catch (error) {
+          reason = failureReason(error);
+          // Nothing committed (no journal): no other host would find more.
+          if (reason === ErrorCode.MediaSessionFailed) break;
+        }
+      }
+      deps.log.error('lost media session not adopted', {
+        callId: recording.callId,
+        interactionId: recording.interactionId,
+        lostHostId,
+        reason,
+      });
+      return { ok: false, reason };
     },
 
     async updateInteraction(input: UpdateInteractionInput): Promise<void> {

@@ -12,6 +12,7 @@ import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import {
   ErrorCode,
   RecorderError,
+  type AdoptSessionRequest,
   type CreateMediaSessionRequest,
   type CreateMediaSessionResponse,
   type MediaSessionStatus,
@@ -153,6 +154,16 @@ export class MediaHostClient implements MediaHostControl, PersistencePauseContro
       session.controlUrl,
       `/v1/sessions/${encodeURIComponent(session.sessionId)}/resume`,
       request,
+    );
+  }
+
+  adopt(controlUrl: string, sessionId: string, request: AdoptSessionRequest): Promise<SealSummary> {
+    return this.#call(
+      'POST',
+      controlUrl,
+      `/v1/sessions/${encodeURIComponent(sessionId)}/adopt`,
+      request,
+      this.options.sealTimeoutInMs ?? 30_000,
     );
   }
 

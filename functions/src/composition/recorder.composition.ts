@@ -186,6 +186,17 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
           host === undefined || isHeartbeatFresh(host, now(), 2 * recorder.mediaHostStaleAfterInMs)
         );
       },
+      // Any host that heartbeats may adopt, draining or not (adopting is no new call); the
+      // freshest first.
+      adoptionHosts: async (lostHostId) =>
+        (await registry.list())
+          .filter(
+            (host) =>
+              host.hostId !== lostHostId &&
+              isHeartbeatFresh(host, now(), recorder.mediaHostStaleAfterInMs),
+          )
+          .sort((a, b) => (a.receivedAt < b.receivedAt ? 1 : -1))
+          .map((host) => host.controlUrl),
     }),
   );
 }

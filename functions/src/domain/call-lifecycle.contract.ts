@@ -218,10 +218,27 @@ export interface SessionInput {
   readonly session: MediaSessionRef;
   readonly reason?: string;
 }
+
+/**
+ * The seal's input: the session and, for a seal its host cannot do (lost), what another media
+ * host needs to adopt it from storage (absent in instances scheduled before it existed).
+ */
+export interface SealInput extends SessionInput {
+  readonly recording?: {
+    readonly tenantId: string;
+    readonly interactionId: string;
+    readonly callId: string;
+  };
+}
 export type MediaActivityResult =
   { readonly ok: true; readonly state?: string } | { readonly ok: false; readonly reason: string };
 export type SealActivityResult =
-  | { readonly ok: true; readonly summary: SealSummary }
+  | {
+      readonly ok: true;
+      readonly summary: SealSummary;
+      /** Set when another media host adopted the session (its own host was lost). */
+      readonly adoptedFromLostHost?: boolean;
+    }
   | { readonly ok: false; readonly reason: string };
 export interface UpdateInteractionInput {
   readonly tenantId: string;

@@ -120,6 +120,35 @@ describe('decideOutcome', () => {
     });
   });
 
+  it('is recordedWithGaps when another host adopted the lost host media, with one loss span', () => {
+    const decided = decideOutcome({
+      ...recordedCall,
+      failureReason: 'mediaHostLost',
+      lifecycleGaps: [{ startedAt: at(30), endedAt: at(30), reason: 'mediaHostLost' }],
+      // The adopter's seal: committed media up to 24 s, the loss from there to its seal.
+      seal: {
+        streams: [audio],
+        gaps: [{ startedAt: at(24), endedAt: at(58), reason: 'mediaHostLost' }],
+      },
+    });
+    expect(decided).toEqual({
+      outcome: 'recordedWithGaps',
+      gaps: [
+        { startedAt: at(1), endedAt: at(1.2), reason: 'beforeRecordingStatus' },
+        { startedAt: at(24), endedAt: at(60), reason: 'mediaHostLost' },
+      ],
+    });
+  });
+
+  it('still fails a lost host whose adopted seal stored nothing as noMedia, never recorded', () => {
+    const decided = decideOutcome({
+      ...recordedCall,
+      failureReason: 'mediaHostLost',
+      seal: { streams: [], gaps: [{ startedAt: at(2), endedAt: at(60), reason: 'mediaHostLost' }] },
+    });
+    expect(decided.outcome).toBe('noMedia');
+  });
+
   it('fails when the seal did not succeed', () => {
     expect(decideOutcome({ ...recordedCall, seal: undefined })).toMatchObject({
       outcome: 'failed',

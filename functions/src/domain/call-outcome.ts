@@ -8,6 +8,11 @@
  * `recordedWithGaps`; no stored media at all makes `noMedia`. The span from `established` to the
  * 200 is always listed as a `beforeRecordingStatus` gap, but lies outside the recorded window.
  *
+ * A media host lost mid-call fails the leg only when nothing of it was sealed: when another host
+ * adopted the committed media (its seal lists streams and the lost span as a `mediaHostLost`
+ * gap), the leg is decided by its media like any other (`recordedWithGaps`), the lifecycle's and
+ * the seal's `mediaHostLost` gaps merged into one span.
+ *
  * This module is the one owner of a call's gaps: the lifecycle's own (media host loss) and the
  * media host's (from the seal) are merged here and nowhere else. `decideLegacyOutcome` keeps the
  * rules `callLifecycleV1` and `V2` shipped with, for instances that still run them.
@@ -76,12 +81,12 @@ export function decideOutcome(facts: OutcomeFacts): CallOutcome {
       gaps,
     };
   }
-  const inWindow: RecordingGap[] = [
+  const inWindow: RecordingGap[] = mergeHostLoss([
     ...facts.lifecycleGaps.map((gap) =>
       gap.endedAt === gap.startedAt ? { ...gap, endedAt: facts.endedAt } : gap,
     ),
     ...(facts.seal?.gaps ?? []),
-  ];
+  ]);
   const streams = facts.seal?.streams ?? [];
   const covered = new Set(inWindow.map((gap) => gap.streamId));
   for (const stream of streams)
@@ -92,7 +97,10 @@ export function decideOutcome(facts: OutcomeFacts): CallOutcome {
         endedAt: facts.endedAt,
         reason: GapReason.noMediaReceived,
       });
-  if (facts.failureReason !== undefined || facts.seal === undefined) {
+  const isFailed =
+    facts.seal === undefined ||
+    (facts.failureReason !== undefined && facts.failureReason !== GapReason.mediaHostLost);
+  if (isFailed) {
     return {
       outcome: 'failed',
       outcomeReason: facts.failureReason ?? facts.endReason,
@@ -114,6 +122,23 @@ export function decideOutcome(facts: OutcomeFacts): CallOutcome {
   return inWindow.length > 0
     ? { outcome: 'recordedWithGaps', gaps: [...gaps, ...inWindow] }
     : { outcome: 'recorded', gaps };
+}
+
+/** The whole-recording `mediaHostLost` gaps (the lifecycle's, an adoption's) as one span. */
+function mergeHostLoss(gaps: readonly RecordingGap[]): RecordingGap[] {
+  const isLoss = (gap: RecordingGap): boolean =>
+    gap.reason === GapReason.mediaHostLost && gap.streamId === undefined;
+  const losses = gaps.filter(isLoss);
+  if (losses.length < 2) return [...gaps];
+  const startedAt = losses.map((g) => g.startedAt).sort()[0]!;
+  const endedAt = losses
+    .map((g) => g.endedAt)
+    .sort()
+    .at(-1)!;
+  return [
+    ...gaps.filter((gap) => !isLoss(gap)),
+    { startedAt, endedAt, reason: GapReason.mediaHostLost },
+  ];
 }
 
 /** What `callLifecycleV1` and `V2` decide from (they predate the recorded window). */

@@ -3,6 +3,7 @@
  * them; the composition root builds them; handlers and activities receive them.
  */
 import type {
+  AdoptSessionRequest,
   CreateMediaSessionRequest,
   CreateMediaSessionResponse,
   InteractionParticipant,
@@ -84,6 +85,11 @@ export interface MediaHostControl {
   ): Promise<MediaSessionStatus>;
   getSession(session: MediaSessionRef): Promise<MediaSessionStatus>;
   seal(session: MediaSessionRef): Promise<SealSummary>;
+  /**
+   * Asks the host at `controlUrl` to seal another (lost) host's session from what that host
+   * committed and journaled in storage (`POST /v1/sessions/{id}/adopt`).
+   */
+  adopt(controlUrl: string, sessionId: string, request: AdoptSessionRequest): Promise<SealSummary>;
   abort(session: MediaSessionRef, reason: string): Promise<void>;
   setDraining(controlUrl: string, isDraining: boolean): Promise<void>;
 }

@@ -114,6 +114,7 @@ export class Fakes {
     updateParticipants: () => Promise.reject(new Error('unused')),
     getSession: () => Promise.reject(new Error('unused')),
     seal: () => Promise.reject(new Error('unused')),
+    adopt: () => Promise.reject(new Error('unused')),
     abort: (session) => {
       this.aborted.push(session.sessionId);
       return Promise.resolve();

@@ -19,11 +19,13 @@ import {
   ParticipantIdentityKind,
   RecorderError,
   StreamKind,
+  type AdoptSessionRequest,
   type CreateMediaSessionRequest,
   type CreateMediaSessionResponse,
   type MediaHostHealth,
   type ParticipantMapping,
   type ProblemBody,
+  type SealSummary,
 } from '@attest/core';
 import type { Logger } from '../logging/logger';
 import type { MediaSession } from '../session/media-session';
@@ -34,6 +36,8 @@ import { listenOn } from '../net/listen';
 export interface SessionController {
   createSession(request: CreateMediaSessionRequest): Promise<CreateMediaSessionResponse>;
   getSession(sessionId: string): MediaSession | undefined;
+  /** Seals a lost host's session from storage (`AdoptSessionRequest`). */
+  adoptSession(sessionId: string, request: AdoptSessionRequest): Promise<SealSummary>;
   health(): MediaHostHealth;
   setDraining(isDraining: boolean): MediaHostHealth;
 }
@@ -188,6 +192,19 @@ export function parseCreateSession(body: unknown): CreateMediaSessionRequest {
   };
 }
 
+export function parseAdoptSession(body: unknown): AdoptSessionRequest {
+  if (!isObject(body)) throw invalid('body must be a JSON object');
+  const lostUntil = str(body, 'lostUntil', { optional: true, max: 64 });
+  if (lostUntil !== undefined && Number.isNaN(Date.parse(lostUntil)))
+    throw invalid('lostUntil must be an ISO 8601 time');
+  return {
+    tenantId: pathSafe(str(body, 'tenantId')!, 'tenantId'),
+    interactionId: pathSafe(str(body, 'interactionId')!, 'interactionId'),
+    callId: str(body, 'callId')!,
+    ...(lostUntil !== undefined ? { lostUntil: new Date(lostUntil).toISOString() } : {}),
+  };
+}
+
 const identityKinds: ReadonlySet<string> = new Set(Object.values(ParticipantIdentityKind));
 const streamKinds: ReadonlySet<string> = new Set(Object.values(StreamKind));
 
@@ -243,8 +260,15 @@ export async function startControlApi(options: ControlApiOptions): Promise<Contr
       return send(res, 200, controller.setDraining(body.isDraining));
     }
     const match =
-      /^\/v1\/sessions\/([^/]+)(?:\/(persist|participants|pause|resume|seal|abort))?$/.exec(path);
+      /^\/v1\/sessions\/([^/]+)(?:\/(persist|participants|pause|resume|seal|abort|adopt))?$/.exec(
+        path,
+      );
     if (match === null) throw new RecorderError(ErrorCode.NotFound, 'no such route');
+    if (method === 'POST' && match[2] === 'adopt') {
+      const sessionId = sessionIdOf(match[1]!);
+      const request = parseAdoptSession(await readBody(req, maxBodyBytes));
+      return send(res, 200, await controller.adoptSession(sessionId, request));
+    }
     const session = controller.getSession(sessionIdOf(match[1]!));
     if (session === undefined) throw new RecorderError(ErrorCode.NotFound, 'no such media session');
     const action = match[2];

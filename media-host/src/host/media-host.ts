@@ -34,6 +34,7 @@ import type { StreamFormatterFactory } from '../pipeline/formats/stream-format';
 import { createRawPassthroughFormatter } from '../pipeline/raw-pcm.formatter';
 import { Spool } from '../pipeline/spool';
 import type { MediaSession } from '../session/media-session';
+import { adoptSession } from '../session/session-adoption';
 import type { SessionEnvironment } from '../session/session-environment';
 import type { BlockStore } from '../sink/block-store';
 import { createBridgeClient } from '../bridge/bridge-client';
@@ -338,6 +339,9 @@ export async function startMediaHost(
           ? bridge.admit(admitSession, request)
           : new Promise((resolve) => resolve(admitSession(request))),
       getSession: (id) => registry.get(id),
+      // A session this host has (restored after its own restart) is sealed as usual.
+      adoptSession: (id, request) =>
+        registry.get(id)?.seal() ?? adoptSession({ ...env, logger }, id, request),
       health,
       setDraining: (value) => {
         logger.info(value ? 'drain started' : 'drain stopped');

@@ -15,6 +15,7 @@ function heldStore(): { store: BlockStore; release: () => void; staged: string[]
       }),
     commitBlockList: () => Promise.resolve(),
     getCommittedBlockIds: () => Promise.resolve([]),
+    appendBlock: () => Promise.resolve(),
     upload: () => Promise.resolve(),
     download: () => Promise.resolve(undefined),
   };
@@ -32,6 +33,7 @@ function takingStore(): { store: BlockStore; lists: string[][] } {
       return Promise.resolve();
     },
     getCommittedBlockIds: () => Promise.resolve([]),
+    appendBlock: () => Promise.resolve(),
     upload: () => Promise.resolve(),
     download: () => Promise.resolve(undefined),
   };

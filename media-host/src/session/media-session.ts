@@ -26,6 +26,7 @@ import { FrameRouter, isStoredFrame } from './frame-router';
 import { buildManifest, sealSummaryOf } from './manifest-builder';
 import { uploadSignedManifest } from './manifest-upload';
 import { resumePointOf, SessionCheckpoints } from './session-checkpoints';
+import { SessionJournal } from './session-journal';
 import {
   foldRecordAndLog,
   newSessionRecord,
@@ -56,6 +57,8 @@ export class MediaSession {
   private readonly router: FrameRouter;
   private readonly checkpoints: SessionCheckpoints;
   private readonly recordFile: SessionRecordFile;
+  /** The custody journal in storage, from which another host can adopt the session. */
+  private readonly journal: SessionJournal;
   private readonly persistence: PersistenceState;
   private readonly participants = new Map<string, ParticipantMapping>();
   private framesReceived = 0;
@@ -133,6 +136,15 @@ export class MediaSession {
       env.sessionsDir,
       record.sessionId,
       env.limitRecordWrite,
+    );
+    this.journal = new SessionJournal(
+      env.store,
+      env.container,
+      recordingBlobNames(record.request.tenantId, record.request.interactionId).sessionJournal(
+        record.sessionId,
+      ),
+      this.log,
+      checkpoint.lineCount,
     );
     this.hasKeyRecord = record.dataKey === undefined || checkpoint.streams.length > 0;
   }
@@ -472,11 +484,13 @@ export class MediaSession {
     await this.env.spool.release(this.sessionId, through);
   }
 
-  private appendCheckpoint(through: number): Promise<void> {
-    return this.checkpoints.append(through, this.router.writers, {
+  private async appendCheckpoint(through: number): Promise<void> {
+    const line = await this.checkpoints.append(through, this.router.writers, {
       framesReceived: this.framesReceived,
       framesDroppedBeforePersist: this.framesDroppedBeforePersist,
     });
+    // After the local line: the journal never lists blocks the local log does not.
+    if (line !== undefined) await this.journal.writeCheckpoint(line);
   }
 
   // ---- end of session ---------------------------------------------------------------------
@@ -562,9 +576,28 @@ export class MediaSession {
 
   // ---- durability of the session record ---------------------------------------------------
 
-  /** Writes the session record atomically (temp file, fsync, rename); serialized. */
+  /**
+   * Writes the session record atomically (temp file, fsync, rename); serialized. While the
+   * session persists, its state also goes to the custody journal in storage.
+   */
   saveRecord(): Promise<void> {
-    return this.recordFile.save(() => this.toRecord());
+    const saved = this.recordFile.save(() => this.toRecord());
+    const since = this.persistence.persistingSince;
+    if (since === undefined || this.isFinished) return saved;
+    const pause = this.persistence.pause;
+    const journaled = this.journal.writeSession({
+      sessionId: this.sessionId,
+      hostId: this.env.hostId,
+      softwareVersion: this.env.softwareVersion,
+      request: this.request,
+      createdAt: this.createdAt,
+      persistingSince: since,
+      ...(pause !== undefined ? { pause } : {}),
+      participants: [...this.participants.values()],
+      gaps: [...this.persistence.gaps],
+      ...(this.dataKey !== undefined && this.kekId !== undefined ? { kekId: this.kekId } : {}),
+    });
+    return Promise.all([saved, journaled]).then(() => undefined);
   }
 
   private toRecord(): SessionRecord {

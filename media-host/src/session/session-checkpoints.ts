@@ -149,19 +149,19 @@ export class SessionCheckpoints {
 
   /**
    * Appends one line: the segments ended since the last line and the blocks every current writer
-   * committed since. Nothing when nothing changed.
+   * committed since. Nothing when nothing changed. Returns the line written, if any.
    */
   async append(
     through: number,
     writers: Iterable<StreamWriter>,
     counters: SessionCounters,
-  ): Promise<void> {
+  ): Promise<CheckpointLine | undefined> {
     const streams = this.#ended;
     this.#ended = [];
     for (const writer of writers)
       if (writer.uncheckpointedBlockCount > 0) streams.push(writer.takeCheckpoint());
     const legacy = this.#legacyStreams;
-    if (streams.length === 0 && legacy === undefined && through <= this.#through) return;
+    if (streams.length === 0 && legacy === undefined && through <= this.#through) return undefined;
     const line: CheckpointLine = {
       v: 1,
       through: Math.max(through, this.#through),
@@ -179,6 +179,7 @@ export class SessionCheckpoints {
     }
     this.#legacyStreams = undefined;
     this.#through = line.through;
+    return line;
   }
 
   /** Every segment's committed blocks, from the log (read back whole). */

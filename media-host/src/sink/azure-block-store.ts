@@ -153,6 +153,18 @@ export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockSto
         throw error;
       }
     },
+    async appendBlock(c, blobName, bytes) {
+      const client = container(c).getAppendBlobClient(blobName);
+      try {
+        await client.appendBlock(bytes, bytes.length);
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+        await client.createIfNotExists({
+          blobHTTPHeaders: { blobContentType: 'application/x-ndjson' },
+        });
+        await client.appendBlock(bytes, bytes.length);
+      }
+    },
     async upload(c, blobName, bytes, contentType) {
       await container(c)
         .getBlockBlobClient(blobName)

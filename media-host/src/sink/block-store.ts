@@ -22,6 +22,12 @@ export interface BlockStore {
   ): Promise<void>;
   /** The committed block ids in order; empty when the blob does not exist. */
   getCommittedBlockIds(container: string, blobName: string): Promise<string[]>;
+  /**
+   * Appends `bytes` to an append blob, creating it when missing (a session's custody journal).
+   * Not idempotent: a retried append after a lost answer may append twice (readers tolerate a
+   * repeated line).
+   */
+  appendBlock(container: string, blobName: string, bytes: Buffer): Promise<void>;
   /** Writes a small blob in one request (manifest, wrapped key). */
   upload(container: string, blobName: string, bytes: Buffer, contentType: string): Promise<void>;
   /** Reads a whole blob; undefined when it does not exist. */
@@ -95,6 +101,8 @@ export function withRetries(store: BlockStore, options: RetryOptions = {}): Bloc
       retrying('commitBlockList', () => store.commitBlockList(c, b, ids, t), options),
     getCommittedBlockIds: (c, b) =>
       retrying('getCommittedBlockIds', () => store.getCommittedBlockIds(c, b), options),
+    appendBlock: (c, b, bytes) =>
+      retrying('appendBlock', () => store.appendBlock(c, b, bytes), options),
     upload: (c, b, bytes, t) => retrying('upload', () => store.upload(c, b, bytes, t), options),
     download: (c, b) => retrying('download', () => store.download(c, b), options),
   };

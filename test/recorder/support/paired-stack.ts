@@ -126,6 +126,8 @@ export async function startPairedStack(
     await waitFor(
       async () => ((await registeredHostIds()).includes(hostId) ? true : undefined),
       `media host ${hostId} to register`,
+      // A loaded machine (CI's two cores) can take long to start a process and its first beat.
+      90_000,
     );
     const host: ChildMediaHost = {
       hostId,

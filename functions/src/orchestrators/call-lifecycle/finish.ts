@@ -9,6 +9,7 @@ import {
   ActivityNames,
   type CallLifecycleOutput,
   type SealActivityResult,
+  type SealInput,
 } from '../../domain/call-lifecycle.contract';
 import { decideLegacyOutcome, decideOutcome, type CallOutcome } from '../../domain/call-outcome';
 import { finalInteractionRecord } from '../../domain/final-interaction';
@@ -24,11 +25,23 @@ export function* finish(
   const { context, input, state } = run;
   let seal: SealSummary | undefined;
   if (state.isRecordingConfirmed) {
-    const sealed = (yield context.df.callActivity(ActivityNames.sealRecording, {
+    const sealInput: SealInput = {
       session: input.session,
-    })) as SealActivityResult;
-    if (sealed.ok) seal = sealed.summary;
-    else {
+      recording: {
+        tenantId: input.tenantId,
+        interactionId: input.interactionId,
+        callId: input.callId,
+      },
+    };
+    const sealed = (yield context.df.callActivity(
+      ActivityNames.sealRecording,
+      sealInput,
+    )) as SealActivityResult;
+    if (sealed.ok) {
+      seal = sealed.summary;
+      // Lost without the lifecycle noticing before the end: the seal's gap says from when.
+      if (sealed.adoptedFromLostHost === true) state.failureReason ??= 'mediaHostLost';
+    } else {
       state.failureReason ??= 'sealFailed';
       run.log.error('seal failed', { reason: sealed.reason });
     }
@@ -69,7 +82,10 @@ export function* finish(
   };
   const patch: InteractionPatch = {
     outcome: output.outcome,
-    outcomeReason: output.outcomeReason,
+    // A leg whose lost host's media was adopted keeps why it has gaps.
+    outcomeReason:
+      output.outcomeReason ??
+      (decided.outcome === 'recordedWithGaps' ? state.failureReason : undefined),
     endedAt,
     resultCode: output.resultCode,
     resultSubcode: output.resultSubcode,
