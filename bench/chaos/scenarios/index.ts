@@ -13,6 +13,7 @@ import { inviteUnanswered } from './invite-unanswered.scenario';
 import { mediaHostKilled } from './media-host-killed.scenario';
 import { metadataDown } from './metadata-down.scenario';
 import { officerOutOfScope } from './officer-out-of-scope.scenario';
+import { pairedHostKilled } from './paired-host-killed.scenario';
 import { payloadUrls } from './payload-urls.scenario';
 import { pciPause } from './pci-pause.scenario';
 import { replayedWebhooks } from './replayed-webhooks.scenario';
@@ -27,6 +28,7 @@ export const CHAOS_SCENARIOS: readonly ChaosScenario<ChaosStack>[] = [
   metadataDown,
   payloadUrls,
   mediaHostKilled,
+  pairedHostKilled,
   storageDown,
   pciPause,
   capacity150,
