@@ -8,6 +8,7 @@ import type {
   MediaHostHealth,
   MediaSessionStatus,
   ProblemBody,
+  SealSummary,
 } from '@attest/core';
 import { silentLogger } from '../logging/logger';
 import type { MediaSession } from '../session/media-session';
@@ -39,6 +40,7 @@ const controller = {
   ),
   health: jest.fn(() => ({ hostId: 'h' }) as MediaHostHealth),
   setDraining: jest.fn(() => ({ hostId: 'h' }) as MediaHostHealth),
+  adoptSession: jest.fn(() => Promise.resolve({ sessionId: SESSION_ID } as SealSummary)),
 } satisfies SessionController;
 let api: ControlApiServer;
 
