@@ -8,8 +8,10 @@ import {
   createExportActivities,
   type ExportActivities,
 } from '../../functions/src/activities/export.activities';
+import { createBusinessDataService } from '../../functions/src/archive/business-data.service';
 import { createGdprActivities } from '../../functions/src/activities/gdpr.activities';
 import {
+  MemoryBusinessDataHistory,
   MemoryExportPackageStore,
   MemoryExportRequestStore,
   type MemoryRecordingBlobStore,
@@ -128,6 +130,8 @@ export interface AdminHarness {
   readonly packages: ExportPackageStore;
   /** The recorder's invite log: each sealed interaction, with no participants or streams. */
   readonly callLog: MemoryCallLog;
+  /** Every version of business data attached through the API. */
+  readonly businessDataHistory: MemoryBusinessDataHistory;
 }
 
 export interface AdminHarnessOptions {
@@ -188,6 +192,7 @@ export async function createAdminHarness(
     }),
   );
   const events = new FakeDispositionEvents();
+  const businessDataHistory = new MemoryBusinessDataHistory();
   let next = 0;
   const handlers = createArchiveAdminHandlers({
     verifier: fakeVerifier(users),
@@ -215,11 +220,17 @@ export async function createAdminHarness(
     dispositions: events,
     kekPrivateKey: kek.privateKey,
     integrity: harness.integrity,
+    businessData: createBusinessDataService({
+      records: harness.records,
+      history: businessDataHistory,
+      ledger: harness.ledger,
+      clock: harness.clock,
+    }),
     packages,
     clock: harness.clock,
     newId: () => `id-${(next += 1)}`,
   });
-  return { harness, handlers, events, jobs, packages, callLog };
+  return { harness, handlers, events, jobs, packages, callLog, businessDataHistory };
 }
 
 export interface RouteCall {

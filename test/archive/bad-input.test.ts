@@ -9,6 +9,7 @@ import { callRoute, createAdminHarness, type RouteCall } from './archive-admin-h
 const T0 = '2030-01-01T00:00:00.000Z';
 const users = {
   officer: { roles: ['Attest.ComplianceOfficer'], tenantId: 'tenant-1', groups: ['g-all'] },
+  integration: { roles: ['Attest.Integration'], tenantId: 'tenant-1' },
 };
 const ofInteraction = { tenantId: 'tenant-1', interactionId: 'int-1' };
 
@@ -19,6 +20,8 @@ interface RouteRow {
   readonly hasBody?: boolean;
   /** Query values the route must refuse, each merged into the valid query. */
   readonly badQueries?: readonly Record<string, string>[];
+  /** The caller, when not the compliance officer. */
+  readonly user?: keyof typeof users;
 }
 
 /** One row per route, with valid input: each test breaks one part of it. */
@@ -52,6 +55,18 @@ const routes: Record<string, RouteRow> = {
     },
     hasBody: true,
   },
+  attachBusinessData: {
+    handler: 'attachBusinessData',
+    user: 'integration',
+    call: {
+      method: 'PUT',
+      params: ofInteraction,
+      headers: { 'if-match': '"bd-0"' },
+      body: { desk: 'FX' },
+    },
+    hasBody: true,
+  },
+  viewBusinessData: { handler: 'viewBusinessData', call: { params: ofInteraction } },
   listHolds: { handler: 'listHolds', call: {} },
   placeHold: {
     handler: 'placeHold',
@@ -149,7 +164,7 @@ async function setup() {
 type Case = [string, string, RouteCall];
 
 const cases: Case[] = Object.entries(routes).flatMap(([name, row]) => {
-  const base = { ...row.call, user: 'officer' };
+  const base = { ...row.call, user: row.user ?? 'officer' };
   const out: Case[] = [
     [name, 'an unknown query parameter', { ...base, query: { ...base.query, zzz: '1' } }],
   ];

@@ -28,6 +28,8 @@ export const LedgerEntryKind = {
   /** A live call's media stopped being stored on request (PCI pause): who, why, which legs. */
   recordingPaused: 'recordingPaused',
   recordingResumed: 'recordingResumed',
+  /** An integration attached a version of an interaction's business data (subject hash: the data). */
+  businessDataChanged: 'businessDataChanged',
 } as const;
 export type LedgerEntryKind = (typeof LedgerEntryKind)[keyof typeof LedgerEntryKind];
 

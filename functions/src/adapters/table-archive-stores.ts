@@ -30,6 +30,8 @@ export interface ArchiveTableNames {
   readonly parties: string;
   /** Export requests as the HTTP starter recorded them (what export activities check). */
   readonly exportRequests: string;
+  /** Every version of interactions' business data. */
+  readonly businessData: string;
 }
 
 /** Table names, with an optional prefix (letters and digits) for isolation. */
@@ -42,6 +44,7 @@ export function archiveTableNames(prefix = ''): ArchiveTableNames {
     settings: `${prefix}archivesettings`,
     parties: `${prefix}archiveparties`,
     exportRequests: `${prefix}exportrequests`,
+    businessData: `${prefix}businessdata`,
   };
 }
 

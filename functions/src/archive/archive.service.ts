@@ -220,9 +220,12 @@ export function createArchiveService(deps: ArchiveServiceDeps) {
         { ...interaction, sealedAt: interaction.sealedAt ?? now().toISOString() },
         groupIds,
       );
+      // Business data attached before the seal stays: the recorder's record does not carry it.
+      const attached = existing?.businessData;
       const record: ArchiveRecord = {
         interaction: {
           ...interaction,
+          ...(attached === undefined ? {} : { customData: existing?.interaction.customData }),
           sealedAt: interaction.sealedAt ?? now().toISOString(),
           retentionClass: decision.retentionClass.name,
           expiresAt: decision.expiresAt,
@@ -230,6 +233,7 @@ export function createArchiveService(deps: ArchiveServiceDeps) {
         groupIds,
         dispositionMode: decision.retentionClass.dispositionMode,
         state: ArchiveState.active,
+        ...(attached === undefined ? {} : { businessData: attached }),
       };
       await deps.records.upsert(record, { previous: existing });
       const { integrity } = deps;

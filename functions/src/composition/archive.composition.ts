@@ -3,6 +3,8 @@ import { publicKeyId, resolveSigner } from '@attest/core';
 import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { createArchiveService } from '../archive/archive.service';
 import { createManifestIntegrity } from '../archive/manifest-integrity';
+import { createBusinessDataService } from '../archive/business-data.service';
+import { TableBusinessDataHistory } from '../adapters/table-business-data';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { createCompletenessActivities } from '../activities/completeness.activities';
 import { createExportActivities } from '../activities/export.activities';
@@ -331,6 +333,12 @@ export function composeArchive(config: FunctionsConfig): ArchiveComposition {
       gdpr,
       kekPrivateKey: keys.kek,
       integrity,
+      businessData: createBusinessDataService({
+        records,
+        history: new TableBusinessDataHistory(storage.tableClient(names.businessData)),
+        ledger,
+        clock,
+      }),
       packages,
       manualDisposition: {
         approvalTimeoutInMs: archive.approvalTimeoutInMs,

@@ -54,6 +54,36 @@ export interface ArchiveRecord {
   readonly dispositionMode?: DispositionMode;
   readonly state: ArchiveState;
   readonly tombstone?: Tombstone;
+  /** The version of `interaction.customData` (business data), when an integration attached one. */
+  readonly businessData?: BusinessDataVersionInfo;
+}
+
+/** Who attached which version of an interaction's business data, and its hash. */
+export interface BusinessDataVersionInfo {
+  /** 1, 2, 3… per interaction. */
+  readonly version: number;
+  /** SHA-256 (hex) of the data's canonical JSON. */
+  readonly sha256: string;
+  readonly changedAt: string;
+  readonly changedBy: string;
+}
+
+/** One kept version of an interaction's business data. */
+export interface BusinessDataVersion extends BusinessDataVersionInfo {
+  readonly tenantId: string;
+  readonly interactionId: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Every version of every interaction's business data, never overwritten: creating a version that
+ * exists fails, which is what serialises concurrent writers (`{prefix}businessdata` in Tables).
+ */
+export interface BusinessDataHistory {
+  /** Creates the version unless it exists; false when it did (another writer got there first). */
+  createVersion(version: BusinessDataVersion): Promise<boolean>;
+  /** The interaction's versions, oldest first. */
+  list(tenantId: string, interactionId: string): Promise<readonly BusinessDataVersion[]>;
 }
 
 /** A search within one tenant: no query reaches across tenants. */

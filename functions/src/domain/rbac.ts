@@ -19,6 +19,8 @@ export const ArchiveRole = {
    * payments; scoped like a supervisor to the recorded users' groups; sees no recording.
    */
   recordingController: 'recordingController',
+  /** A line-of-business system (an app's client credentials): attaches business data. */
+  integration: 'integration',
 } as const;
 export type ArchiveRole = (typeof ArchiveRole)[keyof typeof ArchiveRole];
 
@@ -30,6 +32,7 @@ export const AppRoleValue: Readonly<Record<ArchiveRole, string>> = {
   auditor: 'Attest.Auditor',
   supervisor: 'Attest.Supervisor',
   recordingController: 'Attest.RecordingController',
+  integration: 'Attest.Integration',
 };
 
 export const ArchiveAction = {
@@ -57,6 +60,10 @@ export const ArchiveAction = {
   viewCalls: 'viewCalls',
   /** `GET archive/analytics`: the tenant's usage and reliability, aggregated. */
   viewAnalytics: 'viewAnalytics',
+  /** `PUT archive/interactions/{tenantId}/{interactionId}/business-data`: a new version. */
+  attachBusinessData: 'attachBusinessData',
+  /** `GET archive/interactions/{tenantId}/{interactionId}/business-data`: current and history. */
+  viewBusinessData: 'viewBusinessData',
   /** `GET /api/mediahosts`: the shared fleet. */
   listMediaHosts: 'listMediaHosts',
   /** `POST /api/mediahosts/{hostId}/drain`: the shared fleet. */
@@ -73,7 +80,15 @@ export type ArchiveAction = (typeof ArchiveAction)[keyof typeof ArchiveAction];
  */
 export const RolePermissions: Readonly<Record<ArchiveRole, readonly ArchiveAction[]>> = {
   operator: ['listMediaHosts', 'drainMediaHost'],
-  admin: ['viewLedger', 'completenessReport', 'listHolds', 'viewCalls', 'viewAnalytics'],
+  admin: [
+    'viewLedger',
+    'completenessReport',
+    'listHolds',
+    'viewCalls',
+    'viewAnalytics',
+    'attachBusinessData',
+    'viewBusinessData',
+  ],
   complianceOfficer: [
     'search',
     'viewMetadata',
@@ -93,10 +108,20 @@ export const RolePermissions: Readonly<Record<ArchiveRole, readonly ArchiveActio
     'completenessReport',
     'subjectExport',
     'subjectErasure',
+    'viewBusinessData',
   ],
-  auditor: ['search', 'viewMetadata', 'playback', 'listHolds', 'viewLedger', 'completenessReport'],
+  auditor: [
+    'search',
+    'viewMetadata',
+    'playback',
+    'listHolds',
+    'viewLedger',
+    'completenessReport',
+    'viewBusinessData',
+  ],
   supervisor: ['search', 'viewMetadata', 'playback', 'liveListen'],
   recordingController: ['pauseRecording'],
+  integration: ['attachBusinessData', 'viewBusinessData'],
 };
 
 /** Roles whose access to interactions is limited to their scope groups. */

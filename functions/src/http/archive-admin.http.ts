@@ -10,6 +10,8 @@
  * The routes live by subject: interactions, holds, exports and data subjects, governance
  * (dispositions, ledger, reports), analytics. This file holds their dependencies and assembles them.
  */
+import type { BusinessDataService } from '../archive/business-data.service';
+import { createBusinessDataRoutes } from './archive-business-data.http';
 import type { ManifestIntegrity } from '../archive/manifest-integrity';
 import type { KeyUnwrapperLike } from '@attest/core';
 import type { ArchiveService } from '../archive/archive.service';
@@ -107,6 +109,8 @@ export interface ArchiveAdminDeps {
   readonly manualDisposition?: ManualDispositionSettings;
   /** Unwraps data keys for playback: the KEK private key (local) or Key Vault. */
   readonly kekPrivateKey: KeyUnwrapperLike | undefined;
+  /** Versions of interactions' business data (integrations attach them). */
+  readonly businessData: BusinessDataService;
   /** Verifies each manifest before its media is played back (flags and alerts when it fails). */
   readonly integrity: ManifestIntegrity;
   /** Export packages (the `exports` container), read back by the download route. */
@@ -128,6 +132,7 @@ export function createArchiveAdminHandlers(deps: ArchiveAdminDeps) {
     ...createGovernanceRoutes(deps, access),
     ...createExportRoutes(deps, access),
     ...createAnalyticsRoutes(deps, access),
+    ...createBusinessDataRoutes(deps, access),
   };
 }
 export type ArchiveAdminHandlers = ReturnType<typeof createArchiveAdminHandlers>;

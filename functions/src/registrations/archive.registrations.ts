@@ -70,6 +70,18 @@ const routes: readonly {
     method: 'POST',
     handler: 'changeRetentionClass',
   },
+  {
+    name: 'archiveAttachBusinessData',
+    route: 'archive/interactions/{tenantId}/{interactionId}/business-data',
+    method: 'PUT',
+    handler: 'attachBusinessData',
+  },
+  {
+    name: 'archiveViewBusinessData',
+    route: 'archive/interactions/{tenantId}/{interactionId}/business-data',
+    method: 'GET',
+    handler: 'viewBusinessData',
+  },
   { name: 'archiveListHolds', route: 'archive/holds', method: 'GET', handler: 'listHolds' },
   { name: 'archivePlaceHold', route: 'archive/holds', method: 'POST', handler: 'placeHold' },
   {

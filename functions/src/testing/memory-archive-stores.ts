@@ -14,6 +14,8 @@ import type {
   ArchiveRecord,
   ArchiveRecordStore,
   ArchiveSearchQuery,
+  BusinessDataHistory,
+  BusinessDataVersion,
   Clock,
   ExportPackageRef,
   ExportPackageStore,
@@ -263,5 +265,24 @@ export class MemoryExportRequestStore implements ExportRequestStore {
 
   get(tenantId: string, exportId: string): Promise<ExportRequestRecord | undefined> {
     return Promise.resolve(this.rows.get(`${tenantId}/${exportId}`));
+  }
+}
+
+export class MemoryBusinessDataHistory implements BusinessDataHistory {
+  readonly versions = new Map<string, BusinessDataVersion>();
+
+  createVersion(version: BusinessDataVersion): Promise<boolean> {
+    const key = `${version.tenantId}/${version.interactionId}/${version.version}`;
+    if (this.versions.has(key)) return Promise.resolve(false);
+    this.versions.set(key, version);
+    return Promise.resolve(true);
+  }
+
+  list(tenantId: string, interactionId: string): Promise<readonly BusinessDataVersion[]> {
+    return Promise.resolve(
+      [...this.versions.values()]
+        .filter((v) => v.tenantId === tenantId && v.interactionId === interactionId)
+        .sort((a, b) => a.version - b.version),
+    );
   }
 }
