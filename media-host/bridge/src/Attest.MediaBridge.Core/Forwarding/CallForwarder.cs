@@ -133,13 +133,24 @@ public sealed class CallForwarder : ICallMediaEvents
         return outbound;
     }
 
+    /// <summary>Compares by index: no enumerator (a boxed one per tick through the interface).</summary>
+    private static bool IsSame(IReadOnlyList<uint> current, uint[] last)
+    {
+        if (current.Count != last.Length) return false;
+        for (var i = 0; i < last.Length; i++)
+        {
+            if (current[i] != last[i]) return false;
+        }
+        return true;
+    }
+
     /// <summary>Sends the active speakers when the set differs from the last one sent.</summary>
     private void ForwardActiveSpeakers(IAudioTick tick)
     {
         var current = tick.ActiveSpeakers;
         lock (speakersGate)
         {
-            if (current.Count == activeSpeakers.Length && current.SequenceEqual(activeSpeakers)) return;
+            if (IsSame(current, activeSpeakers)) return;
             activeSpeakers = [.. current];
         }
         Enqueue(new ActiveSpeakersFrame(sessionId, 0, (ulong)tick.Timestamp100Ns, [.. current]), tick.Timestamp100Ns);
