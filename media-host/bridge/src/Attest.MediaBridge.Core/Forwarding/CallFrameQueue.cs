@@ -117,6 +117,29 @@ public sealed class CallFrameQueue
     }
 
     /// <summary>
+    /// Moves the oldest frames into <paramref name="into"/> under one lock: at most
+    /// <paramref name="maxFrames"/>, and no more once <paramref name="maxBytes"/> are taken (the
+    /// frame that reaches it is taken). Returns how many were taken.
+    /// </summary>
+    public int TryDequeueBatch(List<OutboundFrame> into, int maxFrames, long maxBytes)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        var taken = 0;
+        long takenBytes = 0;
+        lock (gate)
+        {
+            while (taken < maxFrames && takenBytes < maxBytes && frames.TryDequeue(out var next))
+            {
+                depthBytes -= next.Length;
+                takenBytes += next.Length;
+                into.Add(next);
+                taken++;
+            }
+        }
+        return taken;
+    }
+
+    /// <summary>
     /// Completes when a frame is waiting (at once if one is). Every waiter shares one signal, so an
     /// abandoned wait never swallows a later wake-up.
     /// </summary>

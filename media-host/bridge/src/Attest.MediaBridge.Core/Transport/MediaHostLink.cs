@@ -157,6 +157,9 @@ public sealed class MediaHostLink
 
         foreach (var frame in resend) await WriteAsync(frame).ConfigureAwait(false);
         await FlushAsync().ConfigureAwait(false);
+        // Frames leave the queue in batches: one lock of the queue and one of the link per batch,
+        // and a frame that fits the write buffer is copied without an await.
+        var batch = new List<OutboundFrame>(64);
         while (true)
         {
             if (reader.IsCompleted)
@@ -166,10 +169,14 @@ public sealed class MediaHostLink
             }
             bool isFinished;
             bool isWindowFull;
+            int roomFrames;
+            long roomBytes;
             lock (gate)
             {
                 isFinished = isEndSent && unacked.Count == 0;
                 isWindowFull = unacked.Count >= options.MaxUnackedFrames || unackedBytes >= options.MaxUnackedBytes;
+                roomFrames = Math.Min(options.MaxUnackedFrames - unacked.Count, 256);
+                roomBytes = options.MaxUnackedBytes - unackedBytes;
             }
             if (isFinished) return true;
             if (isWindowFull || isEndSent)
@@ -178,7 +185,7 @@ public sealed class MediaHostLink
                 await Task.WhenAny(acks.WaitAsync(cancellationToken), reader).ConfigureAwait(false);
                 continue;
             }
-            if (!queue.TryDequeue(out var next))
+            if (queue.TryDequeueBatch(batch, roomFrames, roomBytes) == 0)
             {
                 await FlushAsync().ConfigureAwait(false);
                 await Task.WhenAny(queue.WaitAsync(cancellationToken), reader).ConfigureAwait(false);
@@ -187,15 +194,30 @@ public sealed class MediaHostLink
             }
             lock (gate)
             {
-                next.Sequence = nextSequence++;
-                MediaFrameEncoder.PatchSequence(next.Span, next.Sequence);
-                unacked.AddLast(next);
-                unackedBytes += next.Length;
-                framesSent++;
-                bytesSent += next.Length;
-                if (next.Span[3] == (byte)FrameType.End) isEndSent = true;
+                foreach (var next in batch)
+                {
+                    next.Sequence = nextSequence++;
+                    MediaFrameEncoder.PatchSequence(next.Span, next.Sequence);
+                    unacked.AddLast(next);
+                    unackedBytes += next.Length;
+                    framesSent++;
+                    bytesSent += next.Length;
+                    if (next.Span[3] == (byte)FrameType.End) isEndSent = true;
+                }
             }
-            await WriteAsync(next).ConfigureAwait(false);
+            foreach (var next in batch)
+            {
+                if (next.Length <= buffer.Length - buffered)
+                {
+                    next.Span.CopyTo(buffer.AsSpan(buffered));
+                    buffered += next.Length;
+                }
+                else
+                {
+                    await WriteAsync(next).ConfigureAwait(false);
+                }
+            }
+            batch.Clear();
         }
     }
 
