@@ -79,6 +79,31 @@ export function trimPipeline(client: BlobServiceClient): number {
 /** Clients of blobs being written that are kept at most. */
 const MAX_CACHED_BLOB_CLIENTS = 20_000;
 
+/**
+ * The URL `ContainerClient.getBlockBlobClient(blobName).url` gives, without building the client
+ * (a client costs milliseconds of CPU: its own pipeline; the REST path needs only the URL). The
+ * steps are the SDK's (12.x): each path segment `encodeURIComponent`d, appended to the container's
+ * path, then the whole path escaped again as `escapeURLPath` does; `blob-url.test.ts` checks the
+ * two agree.
+ */
+export function blobUrlOf(containerUrl: string, blobName: string): string {
+  const appended = new URL(containerUrl);
+  const escapedName = blobName.split('/').map(encodeURIComponent).join('/');
+  const path = appended.pathname;
+  appended.pathname = path
+    ? path.endsWith('/')
+      ? `${path}${escapedName}`
+      : `${path}/${escapedName}`
+    : escapedName;
+  const url = new URL(appended.toString());
+  url.pathname = encodeURIComponent(url.pathname || '/')
+    .replace(/%2F/g, '/')
+    .replace(/'/g, '%27')
+    .replace(/\+/g, '%20')
+    .replace(/%25/g, '%');
+  return url.toString();
+}
+
 export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockStore {
   const requestTimeoutInMs = options.requestTimeoutInMs ?? 30_000;
   const agents = createKeepAliveAgents(options.maxSockets ?? DEFAULT_MAX_SOCKETS);
@@ -129,17 +154,29 @@ export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockSto
     }
     return client;
   };
+  // The REST path's blob URLs, bounded like the clients (the oldest goes first).
+  const blobUrls = new Map<string, string>();
+  const blobUrl = (c: string, blobName: string): string => {
+    const key = `${c}/${blobName}`;
+    let url = blobUrls.get(key);
+    if (url === undefined) {
+      url = blobUrlOf(container(c).url, blobName);
+      if (blobUrls.size >= MAX_CACHED_BLOB_CLIENTS)
+        blobUrls.delete(blobUrls.keys().next().value as string);
+      blobUrls.set(key, url);
+    }
+    return url;
+  };
   return {
     async ensureContainer(name) {
       await container(name).createIfNotExists();
     },
     async stageBlock(c, blobName, blockId, bytes) {
-      if (rest !== undefined) return rest.putBlock(blob(c, blobName).url, blockId, bytes);
+      if (rest !== undefined) return rest.putBlock(blobUrl(c, blobName), blockId, bytes);
       await blob(c, blobName).stageBlock(blockId, bytes, bytes.length);
     },
     async commitBlockList(c, blobName, blockIds, contentType) {
-      if (rest !== undefined)
-        return rest.putBlockList(blob(c, blobName).url, blockIds, contentType);
+      if (rest !== undefined) return rest.putBlockList(blobUrl(c, blobName), blockIds, contentType);
       await blob(c, blobName).commitBlockList([...blockIds], {
         blobHTTPHeaders: { blobContentType: contentType },
       });
