@@ -23,6 +23,7 @@ import {
   type PortalStack,
 } from './support/portal-stack';
 import { scenarios } from './support/scenarios';
+import { loopDistance, shownPicture, type ShownPicture } from './support/video-frames';
 
 type Scenarios = ReturnType<typeof scenarios>;
 
@@ -67,12 +68,18 @@ describe('portal in the browser', () => {
         {
           user: USERS.trader,
           role: 'caller',
-          timeline: [{ atInMs: 0, action: 'speak', durationInMs: 14_500 }],
+          timeline: [
+            { atInMs: 0, action: 'speak', durationInMs: 14_500 },
+            { atInMs: 0, action: 'videoOn' },
+          ],
         },
         {
           user: USERS.unrecorded,
           role: 'callee',
-          timeline: [{ atInMs: 500, action: 'speak', durationInMs: 14_000 }],
+          timeline: [
+            { atInMs: 500, action: 'speak', durationInMs: 14_000 },
+            { atInMs: 0, action: 'shareOn' },
+          ],
         },
       ],
     });
@@ -266,6 +273,25 @@ describe('portal in the browser', () => {
     await page.getByTestId('play').click();
     await page.waitForFunction(audioPastExpression(0.5));
     await page.getByTestId('play').click();
+    // Decoded, not only cued: no lane failed to open its media, and some lane has played.
+    const decoded = await page.locator('audio').evaluateAll((els) =>
+      els.map((el) => {
+        const a = el as unknown as {
+          error: { message: string } | null;
+          readyState: number;
+          played: { length: number };
+        };
+        return {
+          error: a.error?.message ?? null,
+          ready: a.readyState >= 2,
+          played: a.played.length,
+        };
+      }),
+    );
+    expect(decoded.map((d) => ({ error: d.error, ready: d.ready }))).toEqual(
+      decoded.map(() => ({ error: null, ready: true })),
+    );
+    expect(decoded.some((d) => d.played > 0)).toBe(true);
     // Seek past the gap and play on: the playhead starts after it and moves.
     const gapEndInMs = Number(await gapButton.getAttribute('data-gap-end-ms'));
     await gapButton.click();
@@ -286,6 +312,105 @@ describe('portal in the browser', () => {
     );
     await page.waitForFunction(audioPastExpression(cued + 0.3));
     await page.getByTestId('play').click();
+    await page.context().close();
+  });
+
+  it('plays the camera and the screen share on the timeline, decoding real pictures, and seeks', async () => {
+    const page = await signIn(portal, PORTAL_USERS.officer);
+    await openInteraction(page);
+    const camera = 'video[aria-label^="Video of"]';
+    const screen = 'video[aria-label^="Screen share of"]';
+    await expect(page.locator(camera).count()).resolves.toBe(1);
+    await expect(page.locator(screen).count()).resolves.toBe(1);
+    const lane = async (selector: string) => ({
+      streamId: (await page.locator(selector).getAttribute('data-stream'))!,
+      offsetInMs: Number(await page.locator(selector).getAttribute('data-offset-ms')),
+    });
+    const [cam, share] = [await lane(camera), await lane(screen)];
+    const slider = page.getByRole('slider', { name: 'Position on the timeline' });
+    const totalInMs = Number(await slider.getAttribute('max'));
+    // Clicks the camera's lane where `ms` is, then waits until both pictures stand at the
+    // playhead: each element's time is the playhead less its lane's start.
+    const seekTo = async (ms: number) => {
+      const track = page.getByTestId(`track-${cam.streamId}`);
+      const box = (await track.boundingBox())!;
+      await track.click({ position: { x: (ms / totalInMs) * box.width, y: box.height / 2 } });
+      const at = Number(await slider.inputValue());
+      expect(Math.abs(at - ms)).toBeLessThan(totalInMs / 100);
+      const lanes = `[[${JSON.stringify(camera)}, ${cam.offsetInMs}], [${JSON.stringify(screen)}, ${share.offsetInMs}]]`;
+      await page
+        .waitForFunction(
+          `${lanes}.every(([s, offset]) => {
+            const v = document.querySelector(s);
+            return !v.seeking && v.readyState >= 2 && Math.abs(v.currentTime - (${at} - offset) / 1000) < 0.06;
+          })`,
+        )
+        .catch(async (error: unknown) => {
+          // Say where each picture stands instead of only that the wait timed out.
+          const state = await page.evaluate(
+            `JSON.stringify(${lanes}.map(([s]) => { const v = document.querySelector(s);
+              return { s, t: v.currentTime, seeking: v.seeking, ready: v.readyState, error: v.error && v.error.message }; }))`,
+          );
+          throw new Error(
+            `the pictures did not stand at ${at} ms: ${String(state)} (${String(error)})`,
+          );
+        });
+      return {
+        at,
+        camera: await shownPicture(page, camera, { x: 300, y: 60 }),
+        screen: await shownPicture(page, screen, { x: 320, y: 60 }),
+      };
+    };
+    // Camera frames run at 15 fps and its key frames fall on clip frames 0 and 30, so the clip
+    // frame shown at media time t is the first stored one plus t × 15, the first stored being 0
+    // or 30 (earlier frames wait for a key frame): mod 30 the index follows the time.
+    const expectCameraFrameAt = (shown: ShownPicture) =>
+      expect(
+        loopDistance(shown.index, Math.floor(shown.currentTimeInS * 15), 30),
+      ).toBeLessThanOrEqual(1);
+
+    // Past the payment-card pause and its next key frame, two seconds apart.
+    const gapEndInMs = Number(
+      await page
+        .getByRole('button', { name: /Gap at .*; seek past it/ })
+        .first()
+        .getAttribute('data-gap-end-ms'),
+    );
+    const first = Math.max(gapEndInMs, cam.offsetInMs, share.offsetInMs) + 2500;
+    expect(first + 2000).toBeLessThan(totalInMs - 500);
+    const a = await seekTo(first);
+    const b = await seekTo(first + 2000);
+    // Real pictures: the clips' own colours (a green-blue camera background, a blue title band).
+    for (const shot of [a, b]) {
+      expect(shot.camera).toMatchObject({ width: 320, height: 180 });
+      expect(shot.screen).toMatchObject({ width: 640, height: 360 });
+      const [r, g, bl] = shot.camera.pixel;
+      expect(g + bl).toBeGreaterThan(2 * r);
+      expect(shot.screen.pixel[2]).toBeGreaterThan(shot.screen.pixel[0] + 80);
+      expectCameraFrameAt(shot.camera);
+    }
+    // Two seconds on: 30 camera frames and three or four slides (1.875 per second) later.
+    expect(loopDistance(b.camera.index, a.camera.index + 30, 60)).toBeLessThanOrEqual(1);
+    const slides = (((b.screen.index - a.screen.index) % 8) + 8) % 8;
+    expect([3, 4]).toContain(slides);
+    await screenshot(page, 'interaction-video');
+    // Seeking back shows the very same pictures.
+    const again = await seekTo(a.at);
+    expect({ camera: again.camera.index, screen: again.screen.index }).toEqual({
+      camera: a.camera.index,
+      screen: a.screen.index,
+    });
+
+    // Playing decodes frame after frame in step with the playhead.
+    await page.getByTestId('play').click();
+    await page.waitForFunction(
+      `(() => { const v = document.querySelector(${JSON.stringify(camera)});
+        return v.currentTime > ${again.camera.currentTimeInS + 1} && v.getVideoPlaybackQuality().totalVideoFrames >= ${again.camera.decodedFrames + 10}; })()`,
+    );
+    await page.getByTestId('play').click();
+    const played = await shownPicture(page, camera, { x: 300, y: 60 });
+    expectCameraFrameAt(played);
+    expect(played.decodedFrames).toBeGreaterThanOrEqual(again.camera.decodedFrames + 10);
     await page.context().close();
   });
 

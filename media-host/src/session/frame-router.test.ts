@@ -6,6 +6,8 @@ import { FrameRouter, isStoredFrame, segmentStreamId, streamKey } from './frame-
 /** A writer that records what it was given; synchronous, never full. */
 class RecordingWriter {
   readonly pushed: number[] = [];
+  /** Per frame pushed: whether it was marked as following a break. */
+  readonly breaks: boolean[] = [];
   constructor(
     readonly streamId: string,
     readonly kind: string,
@@ -22,8 +24,9 @@ class RecordingWriter {
   pushSync(_frame: unknown, sequence: number): void {
     this.pushed.push(sequence);
   }
-  push(_frame: unknown, sequence: number): Promise<void> {
+  push(frame: { followsBreak?: boolean }, sequence: number): Promise<void> {
     this.pushed.push(sequence);
+    this.breaks.push(frame.followsBreak === true);
     return Promise.resolve();
   }
 }
@@ -36,6 +39,21 @@ function unmixed(sequence: number, msis: number[]): MediaProtocolFrame {
     timestamp100ns: BigInt(sequence) * 200_000n,
     msi: 0,
     buffers: msis.map((msi) => ({ msi, payload: Buffer.alloc(640) })),
+  } as unknown as MediaProtocolFrame;
+}
+
+function video(
+  sequence: number,
+  msi: number,
+  type: 'video' | 'vbss' = 'video',
+): MediaProtocolFrame {
+  return {
+    type,
+    sessionId: 's',
+    sequence,
+    timestamp100ns: BigInt(sequence) * 666_667n,
+    msi,
+    payload: Buffer.from([0, 0, 0, 1, 0x41]),
   } as unknown as MediaProtocolFrame;
 }
 
@@ -97,5 +115,25 @@ describe('FrameRouter', () => {
     await r.whenIdle();
     expect(writers.get('audio-11')?.pushed).toEqual([3, 4]);
     expect(r.processedThrough).toBe(4);
+  });
+
+  it("marks each video stream's next frame after a break, once, in sequence order", async () => {
+    const { router: r, writers } = router();
+    r.route([video(1, 1100), video(2, 2100, 'vbss')], 0, 2, 0);
+    r.markBreak();
+    r.route([video(3, 1100), video(4, 1100), video(5, 2100, 'vbss')], 0, 3, 0);
+    await r.whenIdle();
+    expect(writers.get('video-1100')?.breaks).toEqual([false, true, false]);
+    expect(writers.get('vbss-2100')?.breaks).toEqual([false, true]);
+  });
+
+  it("takes a source's report of dropped frames as a break, replayed or live", async () => {
+    const { router: r, writers } = router();
+    const gap = { type: 'streamState', sequence: 2, gap: { droppedFrames: 3 } };
+    r.replay(video(1, 1100));
+    r.replay(gap as unknown as MediaProtocolFrame);
+    r.replay(video(3, 1100));
+    await r.whenIdle();
+    expect(writers.get('video-1100')?.breaks).toEqual([false, true]);
   });
 });

@@ -6,6 +6,10 @@
  * Frames go to their writers at once when every writer they reach is synchronous and nothing is
  * queued (the hot path: no promise per frame), else through a queue drained in order. A frame a
  * formatter refuses (bad size, timestamp out of order) is logged and skipped, never fatal.
+ *
+ * A break (frames consumed without being stored, or a source's report of frames it dropped)
+ * marks each video stream's next frame `followsBreak`: a picture it refers to may be missing, so
+ * the video formatter waits for a key frame (browsers refuse the rest of a stream otherwise).
  */
 import type { MediaProtocolFrame, StreamKind } from '@attest/core';
 import { errorMessage, type Logger } from '../logging/logger';
@@ -45,6 +49,8 @@ interface QueuedFrame {
   readonly sequence: number;
   /** Wall time the frame arrived (ms since the epoch); undefined for frames replayed from the spool. */
   readonly atInMs?: number;
+  /** Breaks counted before this frame (see `markBreak`). */
+  readonly breaks: number;
 }
 
 /** A stream's key: its kind and MSI (`audio-11`); a segment's stream id adds `.{segment}`. */
@@ -79,6 +85,9 @@ export class FrameRouter {
   #queue: QueuedFrame[] = [];
   #processing: Promise<void> | undefined;
   #processedThrough: number;
+  /** Breaks so far, and per video stream key the count its last frame followed. */
+  #breaks = 0;
+  readonly #breaksSeen = new Map<string, number>();
 
   constructor(options: FrameRouterOptions) {
     this.#options = options;
@@ -113,19 +122,33 @@ export class FrameRouter {
   route(frames: readonly MediaProtocolFrame[], start: number, end: number, atInMs: number): void {
     for (let i = start; i < end; i += 1) {
       const frame = frames[i]!;
+      this.#noteSourceGap(frame);
       if (
         this.#queue.length === 0 &&
         this.#processing === undefined &&
         this.#processSync(frame, atInMs)
       )
         continue;
-      this.#enqueue({ frame, sequence: frame.sequence, atInMs });
+      this.#enqueue({ frame, sequence: frame.sequence, atInMs, breaks: this.#breaks });
     }
   }
 
   /** A frame read back from the spool after a restart (always through the queue). */
   replay(frame: MediaProtocolFrame): void {
-    this.#enqueue({ frame, sequence: frame.sequence });
+    this.#noteSourceGap(frame);
+    this.#enqueue({ frame, sequence: frame.sequence, breaks: this.#breaks });
+  }
+
+  /**
+   * Frames were consumed without being stored (before persistence, while paused), live or
+   * replayed from the spool's marks: each video stream's next frame follows a break.
+   */
+  markBreak(): void {
+    this.#breaks += 1;
+  }
+
+  #noteSourceGap(frame: MediaProtocolFrame): void {
+    if (frame.type === 'streamState' && frame.gap !== undefined) this.markBreak();
   }
 
   /** Forgets the frames still queued (the session stopped storing). */
@@ -248,7 +271,7 @@ export class FrameRouter {
     }
   }
 
-  async #process({ frame, sequence, atInMs }: QueuedFrame): Promise<void> {
+  async #process({ frame, sequence, atInMs, breaks }: QueuedFrame): Promise<void> {
     switch (frame.type) {
       case 'audioMixed':
         return this.#write(
@@ -270,7 +293,10 @@ export class FrameRouter {
         }
         return;
       case 'video':
-      case 'vbss':
+      case 'vbss': {
+        const key = streamKey(frame.type, String(frame.msi));
+        const followsBreak = breaks > (this.#breaksSeen.get(key) ?? breaks);
+        this.#breaksSeen.set(key, breaks);
         return this.#write(
           frame.type,
           String(frame.msi),
@@ -281,9 +307,11 @@ export class FrameRouter {
             isKeyFrame: frame.isKeyFrame,
             width: frame.width,
             height: frame.height,
+            ...(followsBreak ? { followsBreak } : {}),
           },
           atInMs,
         );
+      }
       case 'streamState':
         if (frame.gap !== undefined && atInMs === undefined)
           this.#options.onReplayedGapReport?.(frame, (timestamp) => this.#wallTimeOf(timestamp));

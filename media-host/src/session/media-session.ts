@@ -343,6 +343,7 @@ export class MediaSession {
       }
       this.env.spool.append(SpoolRecordKind.sequenceMark, this.sessionId, last);
       this.marks.accept(last);
+      this.router.markBreak();
       return { isPersisted: false, isAccepted: true };
     }
     if (!this.env.spool.append(SpoolRecordKind.frames, this.sessionId, last, wire)) {
@@ -410,6 +411,7 @@ export class MediaSession {
   /** A sequence consumed without storing, read back from the spool after a restart. */
   replayMark(sequence: number): void {
     this.marks.replayed(sequence);
+    this.router.markBreak();
   }
 
   /** Highest sequence accepted so far (spooled or consumed); snapshot it before a spool flush. */

@@ -16,6 +16,10 @@ import {
   type RecorderStack,
 } from '../../recorder/support/recorder-stack';
 import { writeStackKeyFiles } from '../../recorder/support/stack-keys';
+import {
+  OpusEncoderPool,
+  createStreamFormatterFactory,
+} from '../../../media-host/src/pipeline/formats';
 
 export const CHROMIUM = process.env.ATTEST_TEST_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(__dirname, '..', '..', '..', 'test-artifacts', 'portal');
@@ -121,12 +125,18 @@ export async function startPortalStack(): Promise<PortalStack> {
       t.id === TENANT ? { ...t, users: [...t.users, ...extraUsers] } : t,
     ),
   });
-  await stack.startMedia({
-    kekPublicKeyFile: kekPublic,
-    signingKeyFile: signingPrivate,
-    recordingsContainer,
-    liveListenKey,
-  });
+  // The formats a deployed media host stores (Ogg Opus audio, fragmented MP4 video), so the
+  // browser plays what production stores; the raw default would be played by nothing.
+  const opusPool = new OpusEncoderPool({ workerCount: 1 });
+  await stack.startMedia(
+    {
+      kekPublicKeyFile: kekPublic,
+      signingKeyFile: signingPrivate,
+      recordingsContainer,
+      liveListenKey,
+    },
+    { formatterFactory: createStreamFormatterFactory({ opusPool }) },
+  );
   const adminToken = await stack.adminToken();
   await waitFor(async () => {
     const hosts = await stack.api<{ value: unknown[] }>('GET', '/api/mediahosts', {
@@ -157,6 +167,7 @@ export async function startPortalStack(): Promise<PortalStack> {
     async close() {
       await browser.close().catch(() => undefined);
       await stack.close();
+      await opusPool.close();
       rmSync(keysDir, { recursive: true, force: true });
     },
   };

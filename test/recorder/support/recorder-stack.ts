@@ -16,7 +16,11 @@ import {
   startTeamsSimulator,
   type TeamsSimulator,
 } from '../../../local/src/simulator';
-import { startMediaHost, type MediaHost } from '../../../media-host/src/host/media-host';
+import {
+  startMediaHost,
+  type MediaHost,
+  type MediaHostDependencies,
+} from '../../../media-host/src/host/media-host';
 import { CONTROL_KEY, hostFiles } from '../../media-host/media-host-fixtures';
 import type { CompliancePolicy } from '../../../local/src/simulator/policy/model';
 import { BOT_APP, BOT_SECRET, TENANT, testDirectory } from '../../simulator/support/fixtures';
@@ -38,7 +42,8 @@ export interface RecorderStack {
     options?: { body?: unknown; token?: string },
   ): Promise<{ status: number; body: T }>;
   adminToken(): Promise<string>;
-  startMedia(overrides?: Record<string, unknown>): Promise<MediaHost>;
+  /** Starts the media host; `deps` chooses, for example, the stored formats (default: raw). */
+  startMedia(overrides?: Record<string, unknown>, deps?: MediaHostDependencies): Promise<MediaHost>;
   close(): Promise<void>;
 }
 
@@ -148,7 +153,7 @@ export async function startRecorderStack(
       });
       return issued.body.access_token;
     },
-    async startMedia(overrides = {}) {
+    async startMedia(overrides = {}, deps = {}) {
       const files = hostFiles(connection, {
         functionsUrl: baseUrl,
         heartbeatIntervalInMs: 300,
@@ -158,7 +163,7 @@ export async function startRecorderStack(
         hostId: `mh-${randomUUID().slice(0, 8)}`,
         ...overrides,
       });
-      stack.media = await startMediaHost(files.config);
+      stack.media = await startMediaHost(files.config, deps);
       return stack.media;
     },
     async close() {

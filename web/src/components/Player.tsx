@@ -91,11 +91,18 @@ function cueOf(
   return media < lane.durationInMs ? { mediaInMs: media, isPlaying: true } : undefined;
 }
 
+const kindWords: Readonly<Record<Lane['kind'], string>> = {
+  audio: 'audio',
+  video: 'video',
+  vbss: 'screen share',
+};
+
 const useStyles = makeStyles({
   controls: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
   lane: {
     display: 'grid',
-    gridTemplateColumns: 'minmax(10rem, 16rem) auto 1fr',
+    // A fixed column for mute and solo: every lane's track starts and ends at the same place.
+    gridTemplateColumns: 'minmax(10rem, 16rem) 8.5rem 1fr',
     gap: '8px',
     alignItems: 'center',
     '@media (max-width: 720px)': { gridTemplateColumns: '1fr' },
@@ -127,7 +134,9 @@ const useStyles = makeStyles({
     width: '2px',
     backgroundColor: tokens.colorNeutralForeground1,
   },
-  video: { maxWidth: '320px', width: '100%' },
+  pictures: { display: 'flex', flexWrap: 'wrap', gap: '12px', margin: '8px 0' },
+  picture: { margin: 0, width: '320px', maxWidth: '100%' },
+  video: { width: '100%', display: 'block', backgroundColor: tokens.colorNeutralBackground3 },
 });
 
 export function Player(props: {
@@ -207,6 +216,8 @@ export function Player(props: {
     return next;
   };
   const pct = (ms: number) => `${(100 * ms) / total}%`;
+  // Pictures stand together above the lanes; each keeps its lane on the timeline below.
+  const pictures = props.lanes.filter((l) => l.kind !== 'audio' && l.url !== undefined);
 
   return (
     <section aria-label="Synchronised playback">
@@ -227,31 +238,61 @@ export function Player(props: {
           data-testid="seek"
         />
       </div>
+      {pictures.length === 0 ? null : (
+        <div className={styles.pictures}>
+          {pictures.map((lane) => (
+            <figure key={lane.streamId} className={styles.picture}>
+              <video
+                className={styles.video}
+                ref={(el) => {
+                  if (el) elements.current.set(lane.streamId, el);
+                }}
+                src={lane.url}
+                preload="auto"
+                muted
+                playsInline
+                data-stream={lane.streamId}
+                data-offset-ms={lane.offsetInMs}
+                aria-label={`${lane.kind === 'vbss' ? 'Screen share' : 'Video'} of ${lane.label}`}
+              />
+              <Text as="p" size={200}>
+                {lane.label} ({kindWords[lane.kind]})
+              </Text>
+            </figure>
+          ))}
+        </div>
+      )}
       {props.lanes.map((lane) => (
         <div key={lane.streamId} className={styles.lane}>
           <Text>
-            {lane.label} <Text size={200}>({lane.kind})</Text>
+            {lane.label} <Text size={200}>({kindWords[lane.kind]})</Text>
           </Text>
-          <span>
-            <ToggleButton
-              size="small"
-              checked={muted.has(lane.streamId)}
-              onClick={() => setMuted((m) => toggle(m, lane.streamId))}
-              aria-label={`Mute ${lane.label}`}
-            >
-              Mute
-            </ToggleButton>{' '}
-            <ToggleButton
-              size="small"
-              checked={solo.has(lane.streamId)}
-              onClick={() => setSolo((s) => toggle(s, lane.streamId))}
-              aria-label={`Solo ${lane.label}`}
-            >
-              Solo
-            </ToggleButton>
-          </span>
+          {lane.kind === 'audio' ? (
+            <span>
+              <ToggleButton
+                size="small"
+                checked={muted.has(lane.streamId)}
+                onClick={() => setMuted((m) => toggle(m, lane.streamId))}
+                aria-label={`Mute ${lane.label}`}
+              >
+                Mute
+              </ToggleButton>{' '}
+              <ToggleButton
+                size="small"
+                checked={solo.has(lane.streamId)}
+                onClick={() => setSolo((s) => toggle(s, lane.streamId))}
+                aria-label={`Solo ${lane.label}`}
+              >
+                Solo
+              </ToggleButton>
+            </span>
+          ) : (
+            // Pictures have no sound to mute: the column stays for the grid.
+            <span />
+          )}
           <div
             className={styles.track}
+            data-testid={`track-${lane.streamId}`}
             onClick={(e) => {
               const box = e.currentTarget.getBoundingClientRect();
               seek(((e.clientX - box.left) / box.width) * total);
@@ -277,7 +318,7 @@ export function Player(props: {
               ))}
             <div className={styles.head} style={{ left: pct(positionInMs) }} />
           </div>
-          {lane.url === undefined ? null : lane.kind === 'audio' ? (
+          {lane.url === undefined || lane.kind !== 'audio' ? null : (
             <audio
               ref={(el) => {
                 if (el) elements.current.set(lane.streamId, el);
@@ -285,19 +326,7 @@ export function Player(props: {
               src={lane.url}
               preload="auto"
               data-stream={lane.streamId}
-            />
-          ) : (
-            <video
-              className={styles.video}
-              ref={(el) => {
-                if (el) elements.current.set(lane.streamId, el);
-              }}
-              src={lane.url}
-              preload="auto"
-              muted
-              playsInline
-              data-stream={lane.streamId}
-              aria-label={`Video of ${lane.label}`}
+              data-offset-ms={lane.offsetInMs}
             />
           )}
         </div>

@@ -20,8 +20,8 @@ import {
   FRAME_DURATION_IN_100NS,
   FRAME_DURATION_IN_MS,
   synthesizeAudioFrame,
-  syntheticH264AccessUnit,
 } from './synthetic-media';
+import { cameraClip, screenClip } from './clips';
 
 /** What is audible and visible at a moment of the call (offset in ms from the call's start). */
 export interface MediaScript {
@@ -311,11 +311,13 @@ export class MediaStreamer {
     });
     this.stats.audioFrames += 1;
     if (this.#options.withVideo === false) return;
-    // Video at 15 fps (a frame whenever the 15 fps tick changes), key frame every 2 s.
+    // Video at 15 fps (a frame whenever the 15 fps tick changes): the camera clip, looped (its
+    // key frames fall every 2 s); every camera shows the same clip.
     const videoTick = Math.floor((frameIndex * 15) / 50);
     if (frameIndex === 0 || Math.floor(((frameIndex - 1) * 15) / 50) !== videoTick) {
+      const camera = cameraClip();
+      const picture = camera.frames[videoTick % camera.frames.length]!;
       for (const msi of script.videosAt(offsetInMs)) {
-        const isKeyFrame = videoTick % 30 === 0;
         await this.#writeMedia({
           type: 'video',
           sessionId: blob.sessionId,
@@ -323,21 +325,23 @@ export class MediaStreamer {
           timestamp100ns,
           msi,
           format: PayloadFormat.h264,
-          isKeyFrame,
-          width: 640,
-          height: 360,
-          payload: syntheticH264AccessUnit(isKeyFrame, msi, videoTick),
+          isKeyFrame: picture.isKeyFrame,
+          width: camera.width,
+          height: camera.height,
+          payload: picture.payload,
         });
         this.stats.videoFrames += 1;
       }
     }
-    // Screen share at 1.875 fps, every frame a key frame.
+    // Screen share at 1.875 fps: the screen clip's slides, looped, every one a key frame.
     const sharer = script.sharerAt(offsetInMs);
     const shareTick = Math.floor((frameIndex * 1.875) / 50);
     if (
       sharer !== undefined &&
       (frameIndex === 0 || Math.floor(((frameIndex - 1) * 1.875) / 50) !== shareTick)
     ) {
+      const screen = screenClip();
+      const slide = screen.frames[shareTick % screen.frames.length]!;
       await this.#writeMedia({
         type: 'vbss',
         sessionId: blob.sessionId,
@@ -345,10 +349,10 @@ export class MediaStreamer {
         timestamp100ns,
         msi: sharer,
         format: PayloadFormat.h264,
-        isKeyFrame: true,
-        width: 1920,
-        height: 1080,
-        payload: syntheticH264AccessUnit(true, sharer, shareTick),
+        isKeyFrame: slide.isKeyFrame,
+        width: screen.width,
+        height: screen.height,
+        payload: slide.payload,
       });
       this.stats.vbssFrames += 1;
     }

@@ -44,23 +44,3 @@ export function estimateToneFrequency(pcm: Buffer): number {
   const seconds = pcm.length / 2 / SAMPLE_RATE_IN_HZ;
   return crossings / 2 / seconds;
 }
-
-/** A structurally valid H.264 Annex-B access unit (SPS, PPS, IDR or a non-IDR slice); not decodable. */
-export function syntheticH264AccessUnit(
-  isKeyFrame: boolean,
-  msi: number,
-  frameIndex: number,
-): Buffer {
-  const startCode = Buffer.from([0, 0, 0, 1]);
-  const marker = Buffer.alloc(8);
-  marker.writeUInt32LE(msi, 0);
-  marker.writeUInt32LE(frameIndex, 4);
-  const nal = (type: number, body: Buffer): Buffer =>
-    Buffer.concat([startCode, Buffer.from([0x60 | type]), body]);
-  if (!isKeyFrame) return nal(1, Buffer.concat([marker, Buffer.alloc(64, 0x11)]));
-  return Buffer.concat([
-    nal(7, Buffer.from([0x42, 0xc0, 0x1e, 0xda])),
-    nal(8, Buffer.from([0xce, 0x3c, 0x80])),
-    nal(5, Buffer.concat([marker, Buffer.alloc(256, 0x55)])),
-  ]);
-}

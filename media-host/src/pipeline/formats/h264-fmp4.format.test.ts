@@ -225,6 +225,42 @@ describe('H264Fmp4Formatter', () => {
     });
   });
 
+  it('after a break drops frames until the next key frame; the picture before it lasts until then', async () => {
+    // Frames 0-19 stored, 20-24 never arrive (paused), 25 follows the break, key frame at 30.
+    const all = stream(45, { keyEvery: 15 });
+    const frames = [...all.slice(0, 20), ...all.slice(25)].map((f, i) =>
+      i === 20 ? { ...f, followsBreak: true } : f,
+    );
+    const formatter = new H264Fmp4Formatter({ kind: 'video' });
+    const { bytes } = await formatAll(formatter, frames);
+    expect(formatter.framesDroppedBeforeKeyFrame).toBe(5);
+    const samples = readBoxes(bytes)
+      .filter((b) => b.type === 'moof')
+      .flatMap((m) => trun(m).samples);
+    expect(samples).toHaveLength(35);
+    expect(samples[19]!.duration).toBe(Number(all[30]!.timestamp100ns - all[19]!.timestamp100ns));
+    expect(samples[20]!.flags).toBe(SYNC_SAMPLE_FLAGS);
+  });
+
+  it('keeps a key frame that follows a break, and waits across a restart for one that did not come', async () => {
+    const frames = stream(20, { keyEvery: 10 });
+    const kept = new H264Fmp4Formatter({ kind: 'video' });
+    await formatAll(
+      kept,
+      frames.map((f, i) => (i === 10 ? { ...f, followsBreak: true } : f)),
+    );
+    expect(kept.framesDroppedBeforeKeyFrame).toBe(0);
+
+    const before = new H264Fmp4Formatter({ kind: 'video', fragmentDurationInMs: 100 });
+    for (const f of frames.slice(0, 6)) await before.push(f);
+    await before.push({ ...frames[6]!, followsBreak: true });
+    const state = before.getResumeState()!;
+    expect(state.position.isAwaitingKeyFrame).toBe(1);
+    const after = new H264Fmp4Formatter({ kind: 'video', resumeState: state });
+    for (const f of frames.slice(7, 10)) expect(await after.push(f)).toEqual([]);
+    expect(after.framesDroppedBeforeKeyFrame).toBe(3);
+  });
+
   it('indexes each fragment at its moof offset with its first timestamp and sync flag', async () => {
     const formatter = new H264Fmp4Formatter({ kind: 'video' });
     const frames = stream(100, { keyEvery: 30 });

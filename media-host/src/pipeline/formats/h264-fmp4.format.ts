@@ -4,6 +4,9 @@
  *
  * - Frames before the first key frame that carries SPS and PPS cannot be decoded; they are
  *   dropped, counted and recorded as a gap in the timing index.
+ * - So are the frames after a break (`followsBreak`: earlier frames were not stored) until the
+ *   next key frame: a picture they refer to may be missing, and browsers then refuse the whole
+ *   rest of the stream. The picture before the break stays on screen until that key frame.
  * - The first chunk holds the init segment (`ftyp` + `moov`), built from that key frame's SPS/PPS
  *   (picture size from the SPS, else from the frame's metadata).
  * - Each later chunk is one fragment (`moof` + `mdat`) of at least `fragmentDurationInMs` of
@@ -69,6 +72,7 @@ export class H264Fmp4Formatter implements StreamFormatter {
   #fragmentSequence = 1;
   #droppedBeforeKeyFrame = 0;
   #firstDroppedTimestamp: bigint | undefined;
+  #isAwaitingKeyFrame = false;
   #spsInfo: SpsInfo | undefined;
   #isEnded = false;
   #lastEmittedTimestamp: bigint | undefined;
@@ -96,6 +100,8 @@ export class H264Fmp4Formatter implements StreamFormatter {
       this.#contentType = `video/mp4; codecs="${avcCodecString(this.#spsInfo)}"`;
       this.#fragmentSequence = n('fragmentSequence');
       this.#lastDurationTicks = n('lastDurationTicks');
+      // Absent from states saved before breaks were tracked.
+      this.#isAwaitingKeyFrame = state.position.isAwaitingKeyFrame === 1;
       this.#firstTimestamp = BigInt(state.firstTimestamp100ns);
       this.#lastEmittedTimestamp = BigInt(state.lastFrameTimestamp100ns);
       this.#lastTimestamp = this.#lastEmittedTimestamp;
@@ -126,6 +132,7 @@ export class H264Fmp4Formatter implements StreamFormatter {
         levelIdc: info.levelIdc,
         width: info.width,
         height: info.height,
+        isAwaitingKeyFrame: this.#isAwaitingKeyFrame ? 1 : 0,
       },
     };
   }
@@ -135,7 +142,7 @@ export class H264Fmp4Formatter implements StreamFormatter {
     return this.#contentType;
   }
 
-  /** Access units dropped because no key frame with SPS/PPS had arrived yet. */
+  /** Access units dropped because no key frame with SPS/PPS had arrived yet, or none since a break. */
   get framesDroppedBeforeKeyFrame(): number {
     return this.#droppedBeforeKeyFrame;
   }
@@ -197,7 +204,15 @@ export class H264Fmp4Formatter implements StreamFormatter {
         return [];
       }
       chunks.push(this.#start(frame, sps, pps));
-    } else if (
+    } else if (frame.followsBreak === true || this.#isAwaitingKeyFrame) {
+      this.#isAwaitingKeyFrame = !isKey;
+      if (!isKey) {
+        this.#droppedBeforeKeyFrame += 1;
+        return [];
+      }
+    }
+    if (
+      chunks.length === 0 &&
       this.#lastTimestamp !== undefined &&
       frame.timestamp100ns - this.#lastTimestamp > this.#gapThreshold100ns
     ) {

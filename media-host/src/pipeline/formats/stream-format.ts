@@ -18,6 +18,11 @@ export interface MediaFrame {
   /** For video: pixel size when known. */
   readonly width?: number;
   readonly height?: number;
+  /**
+   * For video: frames of the source were not stored just before this one (persistence paused,
+   * or the source reported frames it dropped), so a picture it refers to may be missing.
+   */
+  readonly followsBreak?: boolean;
 }
 
 export interface FormattedChunk {
