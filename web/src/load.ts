@@ -1,5 +1,10 @@
-/** Loads data for a page: loading, error and data states, optional auto refresh. */
+/**
+ * A page's data and actions: `useLoad` (loading, error and data states, optional auto refresh),
+ * `useResource` (the same for one admin API GET) and `useAction` (an action's error and
+ * whether it runs).
+ */
 import { useCallback, useEffect, useRef, useState } from 'react';
+import type { Api } from './api';
 
 export type Load<T> =
   | { readonly state: 'loading' }
@@ -37,4 +42,38 @@ export function useLoad<T>(
     return () => clearInterval(timer);
   }, [reload, options.refreshInMs]);
   return { ...load, reload };
+}
+
+/** One admin API resource (GET `path`), loaded again when the path changes. */
+export function useResource<T>(
+  api: Api,
+  path: string,
+  options: { readonly refreshInMs?: number } = {},
+): Load<T> & { reload(): void } {
+  return useLoad(() => api.get<T>(path), [api, path], options);
+}
+
+/**
+ * Runs a page's actions (a POST, a download): clears the last error first, keeps the error an
+ * action ends with for `Failure` to show, and says which action (by key) is running.
+ */
+export function useAction(): {
+  readonly error: Error | undefined;
+  readonly running: string | undefined;
+  run(action: () => Promise<void>, key?: string): Promise<void>;
+} {
+  const [error, setError] = useState<Error | undefined>();
+  const [running, setRunning] = useState<string | undefined>();
+  const run = useCallback(async (action: () => Promise<void>, key?: string) => {
+    setError(undefined);
+    setRunning(key);
+    try {
+      await action();
+    } catch (e) {
+      setError(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      setRunning(undefined);
+    }
+  }, []);
+  return { error, running, run };
 }

@@ -6,24 +6,21 @@
 import { Button, Text } from '@fluentui/react-components';
 import { useState } from 'react';
 import type { Api } from '../api';
+import { useAction } from '../load';
 import { Link } from '../router';
 import { Failure } from './State';
 
 export function RequestDeletion(props: { api: Api; path: string }) {
-  const [error, setError] = useState<Error | undefined>();
+  const action = useAction();
   const [isRequested, setIsRequested] = useState(false);
-  const request = async () => {
-    setError(undefined);
-    try {
+  const request = () =>
+    action.run(async () => {
       await props.api.request('DELETE', props.path);
       setIsRequested(true);
-    } catch (e) {
-      setError(e as Error);
-    }
-  };
+    });
   return (
     <div style={{ display: 'flex', flexDirection: 'column', gap: 8, alignItems: 'start' }}>
-      <Failure error={error} />
+      <Failure error={action.error} />
       {isRequested ? (
         <Text role="status">
           Deletion requested. A second compliance officer must approve it on the{' '}

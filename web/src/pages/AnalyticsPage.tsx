@@ -34,7 +34,7 @@ import type { Api } from '../api';
 import { Failure, Loaded } from '../components/State';
 import { saveFile } from '../download';
 import { formatBytes, formatDuration, outcomeWords } from '../format';
-import { useLoad } from '../load';
+import { useResource } from '../load';
 import { gapReasonWords } from '../reasons';
 
 ChartJS.register(
@@ -341,10 +341,7 @@ export default function AnalyticsPage(props: { api: Api }) {
       to: new Date(Date.parse(startOfDay(period.to)) + DAY_IN_MS).toISOString(),
       utcOffsetInMinutes: String(-new Date().getTimezoneOffset()),
     });
-  const load = useLoad(
-    () => props.api.get<Analytics>(`/api/archive/analytics?${query().toString()}`),
-    [period.from, period.to],
-  );
+  const load = useResource<Analytics>(props.api, `/api/archive/analytics?${query().toString()}`);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setPeriod({ from, to });

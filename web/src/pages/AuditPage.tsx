@@ -3,24 +3,11 @@
  * browser (each entry's SHA-256 over its canonical JSON and its link to the previous one), and
  * the latest signed checkpoint with whether the chain has its head.
  */
-import {
-  Badge,
-  Button,
-  Field,
-  Input,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-  Title2,
-  makeStyles,
-} from '@fluentui/react-components';
+import { Badge, Button, Field, Input, Text, Title2, makeStyles } from '@fluentui/react-components';
 import { useState } from 'react';
 import { canonicalJson } from '../../../core/src/ledger/canonical-json';
 import type { Api } from '../api';
+import { ListTable } from '../components/ListTable';
 import { Loaded } from '../components/State';
 import { formatTime } from '../format';
 import { useLoad } from '../load';
@@ -159,41 +146,31 @@ export function AuditPage(props: { api: Api }) {
                   <Input type="datetime-local" value={filter.since} onChange={set('since')} />
                 </Field>
               </div>
-              <div style={{ overflowX: 'auto' }}>
-                <Table aria-label="Ledger entries" size="small">
-                  <TableHeader>
-                    <TableRow>
-                      <TableHeaderCell>#</TableHeaderCell>
-                      <TableHeaderCell>Time</TableHeaderCell>
-                      <TableHeaderCell>Kind</TableHeaderCell>
-                      <TableHeaderCell>Actor</TableHeaderCell>
-                      <TableHeaderCell>Subject</TableHeaderCell>
-                      <TableHeaderCell>Details</TableHeaderCell>
-                    </TableRow>
-                  </TableHeader>
-                  <TableBody>
-                    {matching.slice(0, shown).map((e) => (
-                      <TableRow key={e.seq}>
-                        <TableCell>{e.seq}</TableCell>
-                        <TableCell className={styles.nowrap}>{formatTime(e.at)}</TableCell>
-                        <TableCell>{e.kind}</TableCell>
-                        <TableCell className={styles.id}>{e.actor}</TableCell>
-                        <TableCell className={styles.id}>
-                          {e.subjectType} {e.subjectId}
-                        </TableCell>
-                        <TableCell className={styles.details}>
-                          {Object.entries(e.details)
-                            .filter(([k]) => k !== 'roles')
-                            .map(
-                              ([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`,
-                            )
-                            .join(', ')}
-                        </TableCell>
-                      </TableRow>
-                    ))}
-                  </TableBody>
-                </Table>
-              </div>
+              <ListTable
+                label="Ledger entries"
+                rows={matching.slice(0, shown)}
+                rowKey={(e) => String(e.seq)}
+                columns={[
+                  { header: '#', cell: (e) => e.seq },
+                  { header: 'Time', cell: (e) => formatTime(e.at), className: styles.nowrap },
+                  { header: 'Kind', cell: (e) => e.kind },
+                  { header: 'Actor', cell: (e) => e.actor, className: styles.id },
+                  {
+                    header: 'Subject',
+                    cell: (e) => `${e.subjectType} ${e.subjectId}`,
+                    className: styles.id,
+                  },
+                  {
+                    header: 'Details',
+                    cell: (e) =>
+                      Object.entries(e.details)
+                        .filter(([k]) => k !== 'roles')
+                        .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+                        .join(', '),
+                    className: styles.details,
+                  },
+                ]}
+              />
               <div className={styles.state}>
                 <Text role="status">
                   Showing {Math.min(shown, matching.length)} of {matching.length} matching entries,

@@ -14,7 +14,7 @@ import {
 import type { Api } from '../api';
 import { Loaded } from '../components/State';
 import { between, formatBytes, formatDuration, formatTime, resultWords } from '../format';
-import { useLoad } from '../load';
+import { useResource } from '../load';
 import { gapReasonWords, policyEffect, reasonSentence } from '../reasons';
 import { Link } from '../router';
 import type { CallView } from '../types';
@@ -126,11 +126,9 @@ export function storyOf(view: CallView): Step[] {
 
 export function CallDetailPage(props: { api: Api; callId: string }) {
   const styles = useStyles();
-  const load = useLoad(
-    () => props.api.get<CallView>(`/api/calls/${encodeURIComponent(props.callId)}`),
-    [props.callId],
-    { refreshInMs: 10_000 },
-  );
+  const load = useResource<CallView>(props.api, `/api/calls/${encodeURIComponent(props.callId)}`, {
+    refreshInMs: 10_000,
+  });
   return (
     <>
       <Link to="calls">← Calls</Link>

@@ -5,27 +5,21 @@ import {
   Field,
   Input,
   Option,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
   Text,
   Title2,
   makeStyles,
 } from '@fluentui/react-components';
 import { useState } from 'react';
 import type { Api } from '../api';
+import { ListTable, type Column } from '../components/ListTable';
 import { Loaded } from '../components/State';
 import { formatTime, outcomeWords, OUTCOME_WORDS } from '../format';
-import { useLoad } from '../load';
+import { useResource } from '../load';
 import { Link } from '../router';
 import type { CallRow } from '../types';
 
 const useStyles = makeStyles({
   filters: { display: 'flex', gap: '12px', flexWrap: 'wrap', alignItems: 'end' },
-  table: { overflowX: 'auto' },
 });
 
 export function outcomeBadge(outcome: string | undefined) {
@@ -44,6 +38,22 @@ export function outcomeBadge(outcome: string | undefined) {
   );
 }
 
+const CALL_COLUMNS: readonly Column<CallRow>[] = [
+  { header: 'Invited', cell: (row) => formatTime(row.invitedAt) },
+  { header: 'Type', cell: (row) => row.type },
+  { header: 'Direction', cell: (row) => row.direction },
+  { header: 'Outcome', cell: (row) => outcomeBadge(row.outcome) },
+  { header: 'Recorded users', cell: (row) => row.recordedUserIds.join(', ') },
+  {
+    header: 'Call',
+    cell: (row) => (
+      <Link to={`calls/${encodeURIComponent(row.callId)}`}>
+        Story of call {row.callId.slice(0, 8)}
+      </Link>
+    ),
+  },
+];
+
 const STATES = ['recent', 'live', ...Object.keys(OUTCOME_WORDS).filter((o) => o !== 'inProgress')];
 const TYPES = ['', 'p2p', 'pstn', 'groupCall', 'meeting', 'broadcast'];
 
@@ -53,10 +63,9 @@ export function CallsPage(props: { api: Api }) {
   const [type, setType] = useState('');
   const [user, setUser] = useState('');
   const [since, setSince] = useState('');
-  const load = useLoad(
-    () =>
-      props.api.get<{ value: CallRow[] }>(`/api/calls?state=${encodeURIComponent(state)}&top=200`),
-    [state],
+  const load = useResource<{ value: CallRow[] }>(
+    props.api,
+    `/api/calls?state=${encodeURIComponent(state)}&top=200`,
     { refreshInMs: 5000 },
   );
   const sinceMs = since === '' ? undefined : Date.parse(since);
@@ -110,40 +119,18 @@ export function CallsPage(props: { api: Api }) {
         empty="No calls match these filters."
       >
         {(data) => (
-          <div className={styles.table}>
+          <>
             <Text size={200} role="status">
               {data.value.filter(matches).length} calls · refreshed{' '}
               {load.state === 'ready' ? formatTime(load.loadedAt.toISOString()) : ''}
             </Text>
-            <Table aria-label="Calls" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>Invited</TableHeaderCell>
-                  <TableHeaderCell>Type</TableHeaderCell>
-                  <TableHeaderCell>Direction</TableHeaderCell>
-                  <TableHeaderCell>Outcome</TableHeaderCell>
-                  <TableHeaderCell>Recorded users</TableHeaderCell>
-                  <TableHeaderCell>Call</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {data.value.filter(matches).map((row) => (
-                  <TableRow key={row.interactionId}>
-                    <TableCell>{formatTime(row.invitedAt)}</TableCell>
-                    <TableCell>{row.type}</TableCell>
-                    <TableCell>{row.direction}</TableCell>
-                    <TableCell>{outcomeBadge(row.outcome)}</TableCell>
-                    <TableCell>{row.recordedUserIds.join(', ')}</TableCell>
-                    <TableCell>
-                      <Link to={`calls/${encodeURIComponent(row.callId)}`}>
-                        Story of call {row.callId.slice(0, 8)}
-                      </Link>
-                    </TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          </div>
+            <ListTable
+              label="Calls"
+              rows={data.value.filter(matches)}
+              rowKey={(row) => row.interactionId}
+              columns={CALL_COLUMNS}
+            />
+          </>
         )}
       </Loaded>
     </>

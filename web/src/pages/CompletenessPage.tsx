@@ -5,7 +5,7 @@ import type { Api } from '../api';
 import { Loaded } from '../components/State';
 import { saveFile } from '../download';
 import { formatTime } from '../format';
-import { useLoad } from '../load';
+import { useResource } from '../load';
 
 const useStyles = makeStyles({
   form: { display: 'flex', gap: '12px', flexWrap: 'wrap', alignItems: 'end' },
@@ -21,15 +21,12 @@ export function CompletenessPage(props: { api: Api }) {
   const [from, setFrom] = useState(() => local(Date.now() - 7 * day));
   const [to, setTo] = useState(() => local(Date.now() + 60_000));
   const [period, setPeriod] = useState({ from, to });
-  const load = useLoad(
-    () =>
-      props.api.get<{
-        report: { totals: Record<string, number>; items?: unknown[] };
-        signature?: unknown;
-      }>(
-        `/api/archive/reports/completeness?from=${encodeURIComponent(new Date(period.from).toISOString())}&to=${encodeURIComponent(new Date(period.to).toISOString())}`,
-      ),
-    [period.from, period.to],
+  const load = useResource<{
+    report: { totals: Record<string, number>; items?: unknown[] };
+    signature?: unknown;
+  }>(
+    props.api,
+    `/api/archive/reports/completeness?from=${encodeURIComponent(new Date(period.from).toISOString())}&to=${encodeURIComponent(new Date(period.to).toISOString())}`,
   );
   const download = (data: unknown) =>
     saveFile(

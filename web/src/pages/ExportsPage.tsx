@@ -18,7 +18,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { Api } from '../api';
 import { Failure } from '../components/State';
 import { saveFile } from '../download';
-import { useLoad } from '../load';
+import { useResource } from '../load';
 import type { Hold } from '../types';
 
 const useStyles = makeStyles({
@@ -45,7 +45,7 @@ interface ExportStatus {
 
 export function ExportsPage(props: { api: Api }) {
   const styles = useStyles();
-  const holds = useLoad(() => props.api.get<{ items: Hold[] }>('/api/archive/holds'), []);
+  const holds = useResource<{ items: Hold[] }>(props.api, '/api/archive/holds');
   const [holdId, setHoldId] = useState('');
   const [recordedUserId, setRecordedUserId] = useState('');
   const [error, setError] = useState<Error | undefined>();

@@ -4,12 +4,6 @@ import {
   Button,
   Field,
   Input,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
   Textarea,
   Title2,
   Title3,
@@ -17,9 +11,10 @@ import {
 } from '@fluentui/react-components';
 import { useState, type FormEvent } from 'react';
 import type { Api } from '../api';
+import { ListTable } from '../components/ListTable';
 import { Failure, Loaded } from '../components/State';
 import { formatTime } from '../format';
-import { useLoad } from '../load';
+import { useAction, useResource } from '../load';
 import type { Hold } from '../types';
 
 const useStyles = makeStyles({
@@ -39,8 +34,8 @@ function scopeWords(scope: Readonly<Record<string, unknown>>): string {
 
 export function HoldsPage(props: { api: Api; canChange: boolean }) {
   const styles = useStyles();
-  const load = useLoad(() => props.api.get<{ items: Hold[] }>('/api/archive/holds'), []);
-  const [error, setError] = useState<Error | undefined>();
+  const load = useResource<{ items: Hold[] }>(props.api, '/api/archive/holds');
+  const action = useAction();
   const [draft, setDraft] = useState({
     matterId: '',
     description: '',
@@ -49,16 +44,15 @@ export function HoldsPage(props: { api: Api; canChange: boolean }) {
     from: '',
     to: '',
   });
-  const create = async (event: FormEvent) => {
+  const create = (event: FormEvent) => {
     event.preventDefault();
-    setError(undefined);
     const list = (text: string) => text.split(/[\s,]+/).filter((s) => s !== '');
     const scope: Record<string, unknown> = {};
     if (list(draft.users).length > 0) scope.recordedUserIds = list(draft.users);
     if (list(draft.interactions).length > 0) scope.interactionIds = list(draft.interactions);
     if (draft.from !== '') scope.from = new Date(draft.from).toISOString();
     if (draft.to !== '') scope.to = new Date(draft.to).toISOString();
-    try {
+    return action.run(async () => {
       await props.api.post('/api/archive/holds', {
         matterId: draft.matterId,
         description: draft.description,
@@ -66,25 +60,19 @@ export function HoldsPage(props: { api: Api; canChange: boolean }) {
       });
       setDraft({ matterId: '', description: '', users: '', interactions: '', from: '', to: '' });
       load.reload();
-    } catch (e) {
-      setError(e as Error);
-    }
+    });
   };
-  const release = async (holdId: string) => {
-    setError(undefined);
-    try {
+  const release = (holdId: string) =>
+    action.run(async () => {
       await props.api.post(`/api/archive/holds/${encodeURIComponent(holdId)}/release`, {});
       load.reload();
-    } catch (e) {
-      setError(e as Error);
-    }
-  };
+    });
   const set = (name: keyof typeof draft) => (_: unknown, d: { value: string }) =>
     setDraft((x) => ({ ...x, [name]: d.value }));
   return (
     <>
       <Title2 as="h1">Legal holds</Title2>
-      <Failure error={error} />
+      <Failure error={action.error} />
       {props.canChange ? (
         <form className={styles.form} onSubmit={(e) => void create(e)} aria-label="Place a hold">
           <Title3 as="h2" style={{ width: '100%' }}>
@@ -124,44 +112,35 @@ export function HoldsPage(props: { api: Api; canChange: boolean }) {
         empty="No legal hold has been placed."
       >
         {(data) => (
-          <div style={{ overflowX: 'auto' }}>
-            <Table aria-label="Holds" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>Matter</TableHeaderCell>
-                  <TableHeaderCell>Description</TableHeaderCell>
-                  <TableHeaderCell>Holds</TableHeaderCell>
-                  <TableHeaderCell>Placed</TableHeaderCell>
-                  <TableHeaderCell>State</TableHeaderCell>
-                  <TableHeaderCell>Action</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {data.items.map((h) => (
-                  <TableRow key={h.holdId}>
-                    <TableCell>{h.matterId}</TableCell>
-                    <TableCell>{h.description}</TableCell>
-                    <TableCell>{scopeWords(h.scope)}</TableCell>
-                    <TableCell>{formatTime(h.createdAt)}</TableCell>
-                    <TableCell>
-                      {h.releasedAt === undefined ? (
-                        <Badge color="warning">Active</Badge>
-                      ) : (
-                        <Badge color="informative">Released {formatTime(h.releasedAt)}</Badge>
-                      )}
-                    </TableCell>
-                    <TableCell>
-                      {props.canChange && h.releasedAt === undefined ? (
-                        <Button size="small" onClick={() => void release(h.holdId)}>
-                          Release {h.matterId}
-                        </Button>
-                      ) : null}
-                    </TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          </div>
+          <ListTable
+            label="Holds"
+            rows={data.items}
+            rowKey={(h) => h.holdId}
+            columns={[
+              { header: 'Matter', cell: (h) => h.matterId },
+              { header: 'Description', cell: (h) => h.description },
+              { header: 'Holds', cell: (h) => scopeWords(h.scope) },
+              { header: 'Placed', cell: (h) => formatTime(h.createdAt) },
+              {
+                header: 'State',
+                cell: (h) =>
+                  h.releasedAt === undefined ? (
+                    <Badge color="warning">Active</Badge>
+                  ) : (
+                    <Badge color="informative">Released {formatTime(h.releasedAt)}</Badge>
+                  ),
+              },
+              {
+                header: 'Action',
+                cell: (h) =>
+                  props.canChange && h.releasedAt === undefined ? (
+                    <Button size="small" onClick={() => void release(h.holdId)}>
+                      Release {h.matterId}
+                    </Button>
+                  ) : null,
+              },
+            ]}
+          />
         )}
       </Loaded>
     </>

@@ -25,7 +25,7 @@ import { RequestDeletion } from '../components/RequestDeletion';
 import { Loaded } from '../components/State';
 import { Player, type Lane } from '../components/Player';
 import { between, formatDuration, formatTime } from '../format';
-import { useLoad } from '../load';
+import { useResource } from '../load';
 import { Link } from '../router';
 import { verifyCapturesAndLoad } from '../capture-playback';
 import { loadStream, type StreamCheck, type Verified } from '../stream-load';
@@ -139,7 +139,7 @@ export function InteractionPage(props: {
 }) {
   const styles = useStyles();
   const base = `/api/archive/interactions/${encodeURIComponent(props.tenantId)}/${encodeURIComponent(props.interactionId)}`;
-  const meta = useLoad(() => props.api.get<{ interaction: CallRow; state: string }>(base), [base]);
+  const meta = useResource<{ interaction: CallRow; state: string }>(props.api, base);
   const [verified, setVerified] = useState<Verified | undefined>();
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {

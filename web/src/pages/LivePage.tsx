@@ -3,25 +3,14 @@
  * listening in from the browser. Each listen asks the admin API for a short-lived grant (audited)
  * and plays the media host's stream through WebAudio within a second of the call.
  */
-import {
-  Button,
-  ProgressBar,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-  Title2,
-  Title3,
-} from '@fluentui/react-components';
+import { Button, ProgressBar, Text, Title2, Title3 } from '@fluentui/react-components';
 import { useEffect, useRef, useState } from 'react';
 import type { Api } from '../api';
+import { ListTable } from '../components/ListTable';
 import { Failure, Loaded } from '../components/State';
 import { formatTime } from '../format';
 import { createLivePlayer, type ListenStats, type LivePlayer } from '../live-audio';
-import { useLoad } from '../load';
+import { useResource } from '../load';
 
 interface LiveCall {
   readonly callId: string;
@@ -47,7 +36,7 @@ interface Listening {
 }
 
 export function LivePage(props: { api: Api }) {
-  const load = useLoad(() => props.api.get<{ items: LiveCall[] }>('/api/archive/live'), [], {
+  const load = useResource<{ items: LiveCall[] }>(props.api, '/api/archive/live', {
     refreshInMs: 5000,
   });
   const [error, setError] = useState<Error | undefined>();
@@ -153,38 +142,28 @@ export function LivePage(props: { api: Api }) {
         empty="No call you may monitor is being recorded right now."
       >
         {(data) => (
-          <div style={{ overflowX: 'auto' }}>
-            <Table aria-label="Live calls" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>Invited</TableHeaderCell>
-                  <TableHeaderCell>Type</TableHeaderCell>
-                  <TableHeaderCell>Recorded users</TableHeaderCell>
-                  <TableHeaderCell>Listen</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {data.items.map((call) => (
-                  <TableRow key={call.callId}>
-                    <TableCell>{formatTime(call.invitedAt)}</TableCell>
-                    <TableCell>
-                      {call.type}, {call.direction}
-                    </TableCell>
-                    <TableCell>{call.recordedUserIds.join(', ')}</TableCell>
-                    <TableCell>
-                      <Button
-                        appearance="primary"
-                        aria-label={`Listen to call ${call.callId.slice(0, 8)}`}
-                        onClick={() => void listen(call)}
-                      >
-                        Listen
-                      </Button>
-                    </TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          </div>
+          <ListTable
+            label="Live calls"
+            rows={data.items}
+            rowKey={(call) => call.callId}
+            columns={[
+              { header: 'Invited', cell: (call) => formatTime(call.invitedAt) },
+              { header: 'Type', cell: (call) => `${call.type}, ${call.direction}` },
+              { header: 'Recorded users', cell: (call) => call.recordedUserIds.join(', ') },
+              {
+                header: 'Listen',
+                cell: (call) => (
+                  <Button
+                    appearance="primary"
+                    aria-label={`Listen to call ${call.callId.slice(0, 8)}`}
+                    onClick={() => void listen(call)}
+                  >
+                    Listen
+                  </Button>
+                ),
+              },
+            ]}
+          />
         )}
       </Loaded>
     </>

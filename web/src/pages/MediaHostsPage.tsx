@@ -1,21 +1,10 @@
 /** The media host fleet: health, capacity, region, version; drain and undrain. */
-import {
-  Badge,
-  Button,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-  Title2,
-} from '@fluentui/react-components';
-import { useState } from 'react';
+import { Badge, Button, Text, Title2 } from '@fluentui/react-components';
 import type { Api } from '../api';
+import { ListTable } from '../components/ListTable';
 import { Failure, Loaded } from '../components/State';
 import { formatBytes, formatTime } from '../format';
-import { useLoad } from '../load';
+import { useAction, useResource } from '../load';
 
 interface HostRow {
   readonly hostId: string;
@@ -38,28 +27,46 @@ interface HostRow {
   readonly bridge?: { readonly sdkVersion?: string; readonly certificateExpiresAt?: string };
 }
 
+const isDraining = (h: HostRow) => h.isDraining || h.isDrainingByAdmin === true;
+
+function health(h: HostRow) {
+  if (h.isStale) return <Badge color="danger">No heartbeat</Badge>;
+  if (!isDraining(h)) return <Badge color="success">Healthy</Badge>;
+  return (
+    <Badge color="warning">
+      {h.drain?.reason === 'scaleIn'
+        ? `Draining for scale-in${h.drain.deadlineAt !== undefined ? ` until ${formatTime(h.drain.deadlineAt)}` : ''}`
+        : 'Draining'}
+    </Badge>
+  );
+}
+
+function versionWords(h: HostRow): string {
+  return (
+    h.version +
+    (h.bridge?.sdkVersion ? ` · bridge SDK ${h.bridge.sdkVersion}` : '') +
+    (h.bridge?.certificateExpiresAt
+      ? ` · certificate expires ${formatTime(h.bridge.certificateExpiresAt)}`
+      : '')
+  );
+}
+
 export function MediaHostsPage(props: { api: Api }) {
-  const load = useLoad(() => props.api.get<{ value: HostRow[] }>('/api/mediahosts'), [], {
+  const load = useResource<{ value: HostRow[] }>(props.api, '/api/mediahosts', {
     refreshInMs: 5000,
   });
-  const [busy, setBusy] = useState<string | undefined>();
-  const [error, setError] = useState<Error | undefined>();
-  const setDraining = async (hostId: string, isDraining: boolean) => {
-    setBusy(hostId);
-    setError(undefined);
-    try {
-      await props.api.post(`/api/mediahosts/${encodeURIComponent(hostId)}/drain`, { isDraining });
+  const action = useAction();
+  const setDraining = (hostId: string, shouldDrain: boolean) =>
+    action.run(async () => {
+      await props.api.post(`/api/mediahosts/${encodeURIComponent(hostId)}/drain`, {
+        isDraining: shouldDrain,
+      });
       load.reload();
-    } catch (e) {
-      setError(e as Error);
-    } finally {
-      setBusy(undefined);
-    }
-  };
+    }, hostId);
   return (
     <>
       <Title2 as="h1">Media hosts</Title2>
-      <Failure error={error} />
+      <Failure error={action.error} />
       <Loaded
         load={load}
         what="media hosts"
@@ -67,73 +74,45 @@ export function MediaHostsPage(props: { api: Api }) {
         empty="No media host has sent a heartbeat."
       >
         {(data) => (
-          <div style={{ overflowX: 'auto' }}>
-            <Table aria-label="Media hosts" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>Host</TableHeaderCell>
-                  <TableHeaderCell>Health</TableHeaderCell>
-                  <TableHeaderCell>Sessions</TableHeaderCell>
-                  <TableHeaderCell>Spool</TableHeaderCell>
-                  <TableHeaderCell>Region</TableHeaderCell>
-                  <TableHeaderCell>Version</TableHeaderCell>
-                  <TableHeaderCell>Last heartbeat</TableHeaderCell>
-                  <TableHeaderCell>Action</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {data.value.map((h) => {
-                  const draining = h.isDraining || h.isDrainingByAdmin === true;
-                  return (
-                    <TableRow key={h.hostId}>
-                      <TableCell>{h.hostId}</TableCell>
-                      <TableCell>
-                        {h.isStale ? (
-                          <Badge color="danger">No heartbeat</Badge>
-                        ) : draining ? (
-                          <Badge color="warning">
-                            {h.drain?.reason === 'scaleIn'
-                              ? `Draining for scale-in${h.drain.deadlineAt !== undefined ? ` until ${formatTime(h.drain.deadlineAt)}` : ''}`
-                              : 'Draining'}
-                          </Badge>
-                        ) : (
-                          <Badge color="success">Healthy</Badge>
-                        )}
-                      </TableCell>
-                      <TableCell>
-                        {String(h.capacity.activeSessions ?? '?')} of{' '}
-                        {String(h.capacity.maxSessions ?? '?')}
-                      </TableCell>
-                      <TableCell>
-                        {formatBytes(h.spoolBytes)} of {formatBytes(h.spoolLimitInBytes)}
-                      </TableCell>
-                      <TableCell>
-                        {h.region}
-                        {h.zone !== undefined ? ` · zone ${h.zone}` : ''}
-                      </TableCell>
-                      <TableCell>
-                        {h.version}
-                        {h.bridge?.sdkVersion ? ` · bridge SDK ${h.bridge.sdkVersion}` : ''}
-                        {h.bridge?.certificateExpiresAt
-                          ? ` · certificate expires ${formatTime(h.bridge.certificateExpiresAt)}`
-                          : ''}
-                      </TableCell>
-                      <TableCell>{formatTime(h.receivedAt)}</TableCell>
-                      <TableCell>
-                        <Button
-                          size="small"
-                          disabled={busy === h.hostId}
-                          aria-label={draining ? `Undrain ${h.hostId}` : `Drain ${h.hostId}`}
-                          onClick={() => void setDraining(h.hostId, !draining)}
-                        >
-                          {draining ? 'Undrain' : 'Drain'}
-                        </Button>
-                      </TableCell>
-                    </TableRow>
-                  );
-                })}
-              </TableBody>
-            </Table>
+          <div>
+            <ListTable
+              label="Media hosts"
+              rows={data.value}
+              rowKey={(h) => h.hostId}
+              columns={[
+                { header: 'Host', cell: (h) => h.hostId },
+                { header: 'Health', cell: health },
+                {
+                  header: 'Sessions',
+                  cell: (h) =>
+                    `${String(h.capacity.activeSessions ?? '?')} of ${String(h.capacity.maxSessions ?? '?')}`,
+                },
+                {
+                  header: 'Spool',
+                  cell: (h) =>
+                    `${formatBytes(h.spoolBytes)} of ${formatBytes(h.spoolLimitInBytes)}`,
+                },
+                {
+                  header: 'Region',
+                  cell: (h) => `${h.region}${h.zone !== undefined ? ` · zone ${h.zone}` : ''}`,
+                },
+                { header: 'Version', cell: versionWords },
+                { header: 'Last heartbeat', cell: (h) => formatTime(h.receivedAt) },
+                {
+                  header: 'Action',
+                  cell: (h) => (
+                    <Button
+                      size="small"
+                      disabled={action.running === h.hostId}
+                      aria-label={isDraining(h) ? `Undrain ${h.hostId}` : `Drain ${h.hostId}`}
+                      onClick={() => void setDraining(h.hostId, !isDraining(h))}
+                    >
+                      {isDraining(h) ? 'Undrain' : 'Drain'}
+                    </Button>
+                  ),
+                },
+              ]}
+            />
             <Text size={200}>
               A draining host takes no new calls; calls it records go on until they end.
             </Text>

@@ -9,21 +9,16 @@ import {
   Field,
   Input,
   Option,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
   Text,
   Title2,
   makeStyles,
 } from '@fluentui/react-components';
 import { useState, type FormEvent } from 'react';
 import type { Api } from '../api';
+import { ListTable, type Column } from '../components/ListTable';
 import { Loaded } from '../components/State';
 import { between, formatDuration, formatTime, OUTCOME_WORDS, outcomeWords } from '../format';
-import { useLoad } from '../load';
+import { useResource } from '../load';
 import { Link, navigate } from '../router';
 import type { CallRow } from '../types';
 import { outcomeBadge } from './CallsPage';
@@ -50,6 +45,28 @@ const FIELDS = [
   'callChainId',
 ] as const;
 const PAGE_SIZE = 25;
+
+const INTERACTION_COLUMNS: readonly Column<CallRow>[] = [
+  { header: 'Invited', cell: (row) => formatTime(row.invitedAt) },
+  { header: 'Type', cell: (row) => row.type },
+  { header: 'Direction', cell: (row) => row.direction },
+  {
+    header: 'Duration',
+    cell: (row) => formatDuration(between(row.answeredAt ?? row.invitedAt, row.endedAt)),
+  },
+  { header: 'Outcome', cell: (row) => outcomeBadge(row.outcome) },
+  { header: 'Recorded users', cell: (row) => row.recordedUserIds.join(', ') },
+  {
+    header: 'Open',
+    cell: (row) => (
+      <Link
+        to={`search/${encodeURIComponent(row.tenantId)}/${encodeURIComponent(row.interactionId)}`}
+      >
+        Open interaction {row.interactionId.slice(0, 8)}
+      </Link>
+    ),
+  },
+];
 const CHOICES: Readonly<Record<string, readonly [string, string][]>> = {
   type: [
     ['', 'Any'],
@@ -117,14 +134,14 @@ export function SearchPage(props: { api: Api; query: URLSearchParams }) {
   const [draft, setDraft] = useState<Record<string, string>>(() =>
     Object.fromEntries(FIELDS.map((f) => [f, props.query.get(f) ?? ''])),
   );
-  const queryString = props.query.toString();
+  const withLimit = new URLSearchParams(props.query);
+  withLimit.set('limit', String(PAGE_SIZE));
   const sort = props.query.get('sort') ?? 'invitedAt';
   const order = props.query.get('order') ?? 'desc';
-  const load = useLoad(() => {
-    const q = new URLSearchParams(props.query);
-    q.set('limit', String(PAGE_SIZE));
-    return props.api.get<SearchAnswer>(`/api/archive/interactions?${q.toString()}`);
-  }, [queryString]);
+  const load = useResource<SearchAnswer>(
+    props.api,
+    `/api/archive/interactions?${withLimit.toString()}`,
+  );
   const go = (changes: Record<string, string>) => {
     const params = new URLSearchParams(props.query);
     for (const [k, v] of Object.entries(changes))
@@ -238,40 +255,12 @@ export function SearchPage(props: { api: Api; query: URLSearchParams }) {
                   {order === 'asc' ? 'Ascending ↑' : 'Descending ↓'}
                 </Button>
               </div>
-              <Table aria-label="Interactions" size="small">
-                <TableHeader>
-                  <TableRow>
-                    <TableHeaderCell>Invited</TableHeaderCell>
-                    <TableHeaderCell>Type</TableHeaderCell>
-                    <TableHeaderCell>Direction</TableHeaderCell>
-                    <TableHeaderCell>Duration</TableHeaderCell>
-                    <TableHeaderCell>Outcome</TableHeaderCell>
-                    <TableHeaderCell>Recorded users</TableHeaderCell>
-                    <TableHeaderCell>Open</TableHeaderCell>
-                  </TableRow>
-                </TableHeader>
-                <TableBody>
-                  {data.items.map((row) => (
-                    <TableRow key={row.interactionId}>
-                      <TableCell>{formatTime(row.invitedAt)}</TableCell>
-                      <TableCell>{row.type}</TableCell>
-                      <TableCell>{row.direction}</TableCell>
-                      <TableCell>
-                        {formatDuration(between(row.answeredAt ?? row.invitedAt, row.endedAt))}
-                      </TableCell>
-                      <TableCell>{outcomeBadge(row.outcome)}</TableCell>
-                      <TableCell>{row.recordedUserIds.join(', ')}</TableCell>
-                      <TableCell>
-                        <Link
-                          to={`search/${encodeURIComponent(row.tenantId)}/${encodeURIComponent(row.interactionId)}`}
-                        >
-                          Open interaction {row.interactionId.slice(0, 8)}
-                        </Link>
-                      </TableCell>
-                    </TableRow>
-                  ))}
-                </TableBody>
-              </Table>
+              <ListTable
+                label="Interactions"
+                rows={data.items}
+                rowKey={(row) => row.interactionId}
+                columns={INTERACTION_COLUMNS}
+              />
               <div className={styles.pager}>
                 <Button
                   disabled={page === 0}
