@@ -104,6 +104,8 @@ const useStyles = makeStyles({
     // A fixed column for mute and solo: every lane's track starts and ends at the same place.
     gridTemplateColumns: 'minmax(10rem, 16rem) 8.5rem 1fr',
     gap: '8px',
+    // Lanes whose labels wrap stay apart.
+    marginBottom: '6px',
     alignItems: 'center',
     '@media (max-width: 720px)': { gridTemplateColumns: '1fr' },
   },
