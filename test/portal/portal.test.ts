@@ -394,12 +394,12 @@ describe('portal in the browser', () => {
     const slides = (((b.screen.index - a.screen.index) % 8) + 8) % 8;
     expect([3, 4]).toContain(slides);
     await screenshot(page, 'interaction-video');
-    // Seeking back shows the very same pictures.
+    // Seeking back shows the same pictures again (a click lands within a pixel of the first
+    // one, so at most the neighbouring camera frame).
     const again = await seekTo(a.at);
-    expect({ camera: again.camera.index, screen: again.screen.index }).toEqual({
-      camera: a.camera.index,
-      screen: a.screen.index,
-    });
+    expect(loopDistance(again.camera.index, a.camera.index, 60)).toBeLessThanOrEqual(1);
+    expect(loopDistance(again.screen.index, a.screen.index, 8)).toBeLessThanOrEqual(1);
+    expectCameraFrameAt(again.camera);
 
     // Playing decodes frame after frame in step with the playhead.
     await page.getByTestId('play').click();
