@@ -29,7 +29,11 @@ export function testArchiveConfig(
   };
   const config: FunctionsConfig = {
     storage: readStorageConfig(reader),
-    recorder: { ...recorder, admin } as unknown as RecorderConfig,
+    recorder: {
+      servedTenantIds: admin.allowedTenantIds,
+      ...recorder,
+      admin,
+    } as unknown as RecorderConfig,
     archive: readArchiveConfig(reader),
     portal: readPortalConfig(reader, {
       appId: TEST_AUDIENCE,
