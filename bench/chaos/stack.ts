@@ -5,7 +5,7 @@
  * the recorder's end-to-end tests run it. Users: a recorded trader and a colleague, and one portal
  * user per role, plus an officer whose security group reaches only another desk.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -48,6 +48,15 @@ export const GROUPS = {
 export interface ChaosStack {
   readonly sim: TeamsSimulator;
   readonly host: FunctionsHost;
+  /**
+   * The function app's Functions host in this process: a scenario may stop it and run the app
+   * in a child process on the same port (`child-functions-host.ts`), then start it again.
+   */
+  readonly functionApp: {
+    readonly port: number;
+    stopInProcess(): Promise<void>;
+    startInProcess(): Promise<void>;
+  };
   readonly media: MediaHost;
   readonly baseUrl: string;
   /** Connection string of the stack's storage (Azurite). */
@@ -154,13 +163,16 @@ export async function startChaosStack(): Promise<ChaosStack> {
       [USERS.controller]: ['traders'],
     }),
   });
-  const host = await startFunctionsHost({
-    appPath: join(ROOT, 'functions'),
-    port,
-    logSink: jsonLineSink(),
-    appSettings: { ...process.env, AzureWebJobsStorage: azurite.connectionString },
-    hostSettings: { taskHubName: `Chaos${randomUUID().replace(/-/g, '').slice(0, 10)}` },
-  });
+  // The task hub is host.json's, so a Functions host started as a child process (the
+  // function-app-killed scenario) takes over the same durable work.
+  const startHost = (): Promise<FunctionsHost> =>
+    startFunctionsHost({
+      appPath: join(ROOT, 'functions'),
+      port,
+      logSink: jsonLineSink(),
+      appSettings: { ...process.env, AzureWebJobsStorage: azurite.connectionString },
+    });
+  let host = await startHost();
   const media = await startMediaHost(
     localMediaHostConfig(
       {
@@ -210,7 +222,18 @@ export async function startChaosStack(): Promise<ChaosStack> {
   };
   const stack: ChaosStack = {
     sim,
-    host,
+    get host() {
+      return host;
+    },
+    functionApp: {
+      port,
+      async stopInProcess() {
+        await host.close();
+      },
+      async startInProcess() {
+        host = await startHost();
+      },
+    },
     media,
     baseUrl,
     workDir: work,

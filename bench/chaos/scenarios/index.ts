@@ -7,6 +7,7 @@ import type { ChaosStack } from '../stack';
 import { capacity150 } from './capacity.scenario';
 import { deleteUnderRetention } from './delete-under-retention.scenario';
 import { forgedTokens } from './forged-tokens.scenario';
+import { functionAppKilled } from './function-app-killed.scenario';
 import { gdprErasureUnderRetention } from './gdpr-erasure.scenario';
 import { groupsGraphDown } from './groups-graph-down.scenario';
 import { inviteUnanswered } from './invite-unanswered.scenario';
@@ -31,6 +32,7 @@ export const CHAOS_SCENARIOS: readonly ChaosScenario<ChaosStack>[] = [
   pairedHostKilled,
   storageDown,
   pciPause,
+  functionAppKilled,
   capacity150,
   officerOutOfScope,
   groupsGraphDown,
