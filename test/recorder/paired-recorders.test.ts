@@ -135,6 +135,37 @@ describe('paired recorders: two legs, one interaction', () => {
   const inWindow = (gaps: readonly RecordingGap[]) =>
     gaps.filter((g) => g.reason !== 'beforeRecordingStatus');
 
+  /** Exports by call chain as a compliance officer, downloads and unzips the package. */
+  const exportedPackage = async (callChainId: string): Promise<string> => {
+    const officer = await control<{ access_token: string }>('POST', '/_sim/users/token', {
+      tenantId: TENANT,
+      userId: USERS.admin,
+      roles: ['complianceOfficer'],
+    });
+    const token = officer.body.access_token;
+    const started = await paired.stack.api<{ exportId: string }>('POST', '/api/archive/exports', {
+      token,
+      body: { query: { callChainId } },
+    });
+    expect(started.status).toBe(202);
+    const { exportId } = started.body;
+    await waitFor(async () => {
+      const status = await paired.stack.api<{ state: string; error?: string }>(
+        'GET',
+        `/api/archive/exports/${exportId}`,
+        { token },
+      );
+      if (status.body.state === 'failed') throw new Error(`export failed: ${status.body.error}`);
+      return status.body.state === 'completed' ? true : undefined;
+    }, 'the export');
+    const download = await fetch(
+      `${paired.stack.baseUrl}/api/archive/exports/${exportId}/download`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    expect(download.status).toBe(200);
+    return unzipPackage(Buffer.from(await download.arrayBuffer()), exportId);
+  };
+
   let firstInteraction: Interaction;
 
   it('answers both concurrent invites on different media hosts and builds one interaction with two captures', async () => {
@@ -167,38 +198,7 @@ describe('paired recorders: two legs, one interaction', () => {
   });
 
   it('verifies the merged interaction offline, and names the block when one in either capture is flipped', async () => {
-    const officer = await control<{ access_token: string }>('POST', '/_sim/users/token', {
-      tenantId: TENANT,
-      userId: USERS.admin,
-      roles: ['complianceOfficer'],
-    });
-    const token = officer.body.access_token;
-    const started = await paired.stack.api<{ exportId: string }>('POST', '/api/archive/exports', {
-      token,
-      body: {
-        query: { callChainId: firstInteraction.callChainId },
-      },
-    });
-    expect(started.status).toBe(202);
-    const { exportId } = started.body;
-    await waitFor(async () => {
-      const status = await paired.stack.api<{ state: string; error?: string }>(
-        'GET',
-        `/api/archive/exports/${exportId}`,
-        { token },
-      );
-      if (status.body.state === 'failed') throw new Error(`export failed: ${status.body.error}`);
-      return status.body.state === 'completed' ? true : undefined;
-    }, 'the export');
-    // The package leaves the exports container only through the download route.
-    const download = await fetch(
-      `${paired.stack.baseUrl}/api/archive/exports/${exportId}/download`,
-      {
-        headers: { authorization: `Bearer ${token}` },
-      },
-    );
-    expect(download.status).toBe(200);
-    const dir = await unzipPackage(Buffer.from(await download.arrayBuffer()), exportId);
+    const dir = await exportedPackage(firstInteraction.callChainId);
     const clean = await verifyExport(dir);
     expect(clean.failures).toEqual([]);
     expect(clean.isValid).toBe(true);
@@ -260,37 +260,6 @@ describe('paired recorders: two legs, one interaction', () => {
       endReason: 'completed',
     });
   });
-
-  /** Exports by call chain as a compliance officer, downloads and unzips the package. */
-  const exportedPackage = async (callChainId: string): Promise<string> => {
-    const officer = await control<{ access_token: string }>('POST', '/_sim/users/token', {
-      tenantId: TENANT,
-      userId: USERS.admin,
-      roles: ['complianceOfficer'],
-    });
-    const token = officer.body.access_token;
-    const started = await paired.stack.api<{ exportId: string }>('POST', '/api/archive/exports', {
-      token,
-      body: { query: { callChainId } },
-    });
-    expect(started.status).toBe(202);
-    const { exportId } = started.body;
-    await waitFor(async () => {
-      const status = await paired.stack.api<{ state: string; error?: string }>(
-        'GET',
-        `/api/archive/exports/${exportId}`,
-        { token },
-      );
-      if (status.body.state === 'failed') throw new Error(`export failed: ${status.body.error}`);
-      return status.body.state === 'completed' ? true : undefined;
-    }, 'the export');
-    const download = await fetch(
-      `${paired.stack.baseUrl}/api/archive/exports/${exportId}/download`,
-      { headers: { authorization: `Bearer ${token}` } },
-    );
-    expect(download.status).toBe(200);
-    return unzipPackage(Buffer.from(await download.arrayBuffer()), exportId);
-  };
 
   it('records the gap and the policy outcome when a media host is killed mid-call without a paired capture', async () => {
     paired.setPolicy({ applications: [application({ concurrentInvitationCount: 1 })] });

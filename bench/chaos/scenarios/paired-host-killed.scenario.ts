@@ -10,9 +10,9 @@
  * on the remaining hosts.
  */
 import type { ChaosScenario } from '../scenario';
-import { finishedCall, waitUntil } from '../calls';
+import { finishedCall, startCall, waitUntil } from '../calls';
 import { setDraining, startChildMediaHost, type ChildMediaHost } from '../child-media-host';
-import { INSTANCE, TENANT, USERS, type ChaosStack } from '../stack';
+import { INSTANCE, TENANT, type ChaosStack } from '../stack';
 
 interface SimCall {
   readonly legs: { readonly callId: string; readonly recordingStatus: string }[];
@@ -50,24 +50,6 @@ function setConcurrentInvitations(stack: ChaosStack, count: 1 | 2): void {
       })),
     })),
   });
-}
-
-async function startTraderCall(stack: ChaosStack, durationInMs: number): Promise<string> {
-  const started = await stack.control<{ conversationId: string }>('POST', '/_sim/calls', {
-    tenantId: TENANT,
-    kind: 'p2p',
-    durationInMs,
-    participants: [
-      {
-        user: USERS.trader,
-        role: 'caller',
-        timeline: [{ atInMs: 0, action: 'speak', durationInMs }],
-      },
-      { user: USERS.colleague, role: 'callee' },
-    ],
-  });
-  if (started.status !== 201) throw new Error(`the simulator refused the call (${started.status})`);
-  return started.body.conversationId;
 }
 
 const simCall = async (stack: ChaosStack, conversationId: string): Promise<SimCall> =>
@@ -108,7 +90,7 @@ export const pairedHostKilled: ChaosScenario<ChaosStack> = {
       // Long enough to outlast the kill and the probes on a loaded machine.
       const durationInMs = 25_000;
       const conversations = await Promise.all(
-        Array.from({ length: calls }, () => startTraderCall(stack, durationInMs)),
+        Array.from({ length: calls }, () => startCall(stack, durationInMs)),
       );
       const legsOf = new Map<string, string[]>();
       await waitUntil(
@@ -148,7 +130,7 @@ export const pairedHostKilled: ChaosScenario<ChaosStack> = {
         attempt += 1
       ) {
         const startedAtMs = Date.now();
-        const probe = await startTraderCall(stack, 6_000);
+        const probe = await startCall(stack, 6_000);
         probes.push(probe);
         const legs = await waitUntil(
           async () => {
