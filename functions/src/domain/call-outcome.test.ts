@@ -140,13 +140,18 @@ describe('decideOutcome', () => {
     });
   });
 
-  it('still fails a lost host whose adopted seal stored nothing as noMedia, never recorded', () => {
+  it('still fails a lost host whose adopted seal stored nothing, never recorded', () => {
     const decided = decideOutcome({
       ...recordedCall,
       failureReason: 'mediaHostLost',
       seal: { streams: [], gaps: [{ startedAt: at(2), endedAt: at(60), reason: 'mediaHostLost' }] },
     });
-    expect(decided.outcome).toBe('noMedia');
+    expect(decided).toMatchObject({ outcome: 'failed', outcomeReason: 'mediaHostLost' });
+    expect(decided.gaps).toContainEqual({
+      startedAt: at(2),
+      endedAt: at(60),
+      reason: 'mediaHostLost',
+    });
   });
 
   it('fails when the seal did not succeed', () => {

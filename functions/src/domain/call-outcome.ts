@@ -11,7 +11,8 @@
  * A media host lost mid-call fails the leg only when nothing of it was sealed: when another host
  * adopted the committed media (its seal lists streams and the lost span as a `mediaHostLost`
  * gap), the leg is decided by its media like any other (`recordedWithGaps`), the lifecycle's and
- * the seal's `mediaHostLost` gaps merged into one span.
+ * the seal's `mediaHostLost` gaps merged into one span. A lost host's leg with nothing stored
+ * stays `failed` with reason `mediaHostLost` and the loss among its gaps.
  *
  * This module is the one owner of a call's gaps: the lifecycle's own (media host loss) and the
  * media host's (from the seal) are merged here and nowhere else. `decideLegacyOutcome` keeps the
@@ -97,9 +98,12 @@ export function decideOutcome(facts: OutcomeFacts): CallOutcome {
         endedAt: facts.endedAt,
         reason: GapReason.noMediaReceived,
       });
+  const hasMedia = streams.some((stream) => stream.bytes > 0);
+  // A lost host's leg is decided by its media only when some of it was stored (and adopted).
   const isFailed =
     facts.seal === undefined ||
-    (facts.failureReason !== undefined && facts.failureReason !== GapReason.mediaHostLost);
+    (facts.failureReason !== undefined &&
+      (facts.failureReason !== GapReason.mediaHostLost || !hasMedia));
   if (isFailed) {
     return {
       outcome: 'failed',
@@ -107,7 +111,7 @@ export function decideOutcome(facts: OutcomeFacts): CallOutcome {
       gaps: [...gaps, ...inWindow],
     };
   }
-  if (!streams.some((stream) => stream.bytes > 0)) {
+  if (!hasMedia) {
     const whole: RecordingGap = {
       startedAt: confirmedAt,
       endedAt: facts.endedAt,
