@@ -273,7 +273,15 @@ describe('paired recorders: two legs, one interaction', () => {
       );
       expect(view.body.interaction.pairedInteractionId).toBeUndefined();
       const victim = paired.mediaHosts.find((h) => h.hostId === view.body.interaction.mediaHostId);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // Killed once some media is committed and journaled (what another host can adopt).
+      await waitFor(
+        async () =>
+          (await paired.journaledBlocks(TENANT, view.body.interaction.interactionId)) > 0
+            ? true
+            : undefined,
+        'media of the call to be committed',
+        30_000,
+      );
       const killedAt = new Date().toISOString();
       victim!.kill();
       const row = await finishedLeg(leg!.callId);

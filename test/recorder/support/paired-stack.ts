@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startAzurite, type AzuriteInstance } from '../../../local/src/azurite/azurite-process';
 import type { CompliancePolicy } from '../../../local/src/simulator/policy/model';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { parseJournal } from '../../../media-host/src/session/session-journal';
 import { hostFiles } from '../../media-host/media-host-fixtures';
 import { USERS, application } from '../../simulator/support/fixtures';
 import { startRecorderStack, waitFor, type RecorderStack } from './recorder-stack';
@@ -34,6 +36,8 @@ export interface PairedStack {
   addMediaHost(): Promise<ChildMediaHost>;
   /** Replaces the recorded users' policy (calls in progress keep theirs). */
   setPolicy(policy: Partial<CompliancePolicy>): void;
+  /** Committed blocks named by the custody journals of an interaction's media sessions. */
+  journaledBlocks(tenantId: string, interactionId: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -153,6 +157,20 @@ export async function startPairedStack(
           policies: tenant.policies.map((p) => ({ ...p, ...policy })),
         })),
       });
+    },
+    async journaledBlocks(tenantId, interactionId) {
+      const container = BlobServiceClient.fromConnectionString(
+        storage.connectionString,
+      ).getContainerClient(recordingsContainer);
+      if (!(await container.exists())) return 0;
+      let blocks = 0;
+      const prefix = `${tenantId}/${interactionId}/sessions/`;
+      for await (const blob of container.listBlobsFlat({ prefix })) {
+        const journal = parseJournal(await container.getBlobClient(blob.name).downloadToBuffer());
+        const last = journal.checkpoints.at(-1);
+        for (const stream of last?.streams ?? []) blocks += stream.blocks.length;
+      }
+      return blocks;
     },
     async close() {
       for (const child of children) child.kill('SIGKILL');
