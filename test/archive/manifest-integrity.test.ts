@@ -181,6 +181,23 @@ describe('signed manifests checked at intake, playback and export', () => {
     expect(again.status).toBe(409);
   });
 
+  it('answers 409, never 500, to playback of a stored block that no longer decrypts', async () => {
+    const { admin, put, read } = await setup();
+    const manifest = JSON.parse((await read('tenant-1/int-ok/manifest.json')).toString('utf8')) as {
+      streams: { streamId: string; blobName: string }[];
+    };
+    const stream = manifest.streams.find((s) => s.streamId === 'audio-11')!;
+    const stored = await read(stream.blobName);
+    stored[0] = stored[0]! ^ 0xff;
+    await put(stream.blobName, stored);
+    const refused = await callRoute(admin.handlers.media, {
+      user: 'officer',
+      params: { tenantId: 'tenant-1', interactionId: 'int-ok', streamId: 'audio-11' },
+    });
+    expect(refused).toMatchObject({ status: 409, jsonBody: { code: 'ATT_INTEGRITY_VIOLATION' } });
+    expect(JSON.stringify(refused.jsonBody)).toContain('block 0');
+  });
+
   it('stops an export at a manifest that does not verify, naming the interaction', async () => {
     const { admin, put } = await setup();
     await put('tenant-1/int-body/manifest.sig', wrongSignature());

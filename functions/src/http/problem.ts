@@ -31,6 +31,8 @@ export const statusByCode: Readonly<Partial<Record<ErrorCode, number>>> = {
   [ErrorCode.Conflict]: 409,
   [ErrorCode.RetentionLocked]: 409,
   [ErrorCode.LegalHold]: 409,
+  // Stored evidence that fails its checks cannot be served; the server itself works.
+  [ErrorCode.IntegrityViolation]: 409,
   [ErrorCode.PayloadTooLarge]: 413,
 };
 
