@@ -4,6 +4,7 @@
  * Its log lines go through this process's output, so the campaign's capture holds them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { childControls } from './child-controls';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT, type ChaosStack } from './stack';
@@ -53,21 +54,5 @@ export async function startChildFunctionsHost(
       reject(new Error('the Functions host exited at start'));
     });
   });
-  let stopping: Promise<void> | undefined;
-  return {
-    async kill() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-    stop() {
-      stopping ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(force);
-      })();
-      return stopping;
-    },
-  };
+  return childControls(child, exited);
 }

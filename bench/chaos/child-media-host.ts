@@ -4,6 +4,7 @@
  * the campaign's capture holds them. Calls reach it once the other hosts are drained.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { childControls } from './child-controls';
 import { join } from 'node:path';
 import { getFreePort } from '@attest/local/dist/azurite/azurite-process';
 import { waitUntil } from './calls';
@@ -58,24 +59,7 @@ export async function startChildMediaHost(
     });
     return hosts.body.value?.some((h) => h.hostId === options.hostId) === true ? true : undefined;
   }, `media host ${options.hostId} to register`);
-  let stopping: Promise<void> | undefined;
-  return {
-    hostId: options.hostId,
-    async kill() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-    stop() {
-      stopping ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(force);
-      })();
-      return stopping;
-    },
-  };
+  return { hostId: options.hostId, ...childControls(child, exited) };
 }
 
 /** Drains (or undrains) a media host through the operators' API. */
