@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canConnect, getFreePort as freePort } from '../../local/src/azurite/azurite-process';
+import { canConnect } from '../../local/src/azurite/azurite-process';
 
 const root = join(__dirname, '..', '..');
 const startMain = join(root, 'local', 'dist', 'start', 'main.js');
@@ -27,9 +27,11 @@ describe('npm start launcher', () => {
         PATH: process.env.PATH ?? '',
         ATTEST_START_FUNCTIONS_PORT: '0',
         ATTEST_START_SIMULATOR_PORT: '0',
-        ATTEST_START_MEDIA_CONTROL_PORT: String(await freePort()),
-        ATTEST_START_MEDIA_PROTOCOL_PORT: String(await freePort()),
-        ATTEST_START_MEDIA_LISTEN_PORT: String(await freePort()),
+        // Each media host takes free ports when it starts (a fixed port + 10 for the second host
+        // could be taken by another suite's server).
+        ATTEST_START_MEDIA_CONTROL_PORT: '0',
+        ATTEST_START_MEDIA_PROTOCOL_PORT: '0',
+        ATTEST_START_MEDIA_LISTEN_PORT: '0',
         ATTEST_START_IMDS_PORT: '0',
         ATTEST_START_DATA_DIR: dataDir,
         ATTEST_START_FUNCTIONS_APP: 'test/dist/apps/http-app.js',
@@ -59,6 +61,9 @@ describe('npm start launcher', () => {
     // Two media hosts by default, their control APIs over HTTPS.
     expect(banner).toMatch(/media-host control: https:\/\/127\.0\.0\.1:\d+/);
     expect(banner).toMatch(/media-host-2 control: https:\/\/127\.0\.0\.1:\d+/);
+    const controlPort = (host: string) =>
+      new RegExp(`${host} control: https://127\\.0\\.0\\.1:(\\d+)`).exec(banner)?.[1];
+    expect(controlPort('media-host-2')).not.toBe(controlPort('media-host'));
     const response = await fetch(`${functionsUrl!}/greet/start`);
     expect(await response.text()).toBe('hello start');
 

@@ -8,7 +8,8 @@
  * (7443), `ATTEST_START_MEDIA_CONTROL_PORT` (7400), `ATTEST_START_MEDIA_PROTOCOL_PORT` (7401),
  * `ATTEST_START_MEDIA_LISTEN_PORT` (7403), `ATTEST_START_MEDIA_HOSTS` (2: how many media hosts,
  * each in its own zone; host n uses the control, protocol and listen ports plus 10(n-1), so
- * paired recorders have two hosts to go to), `ATTEST_START_MEDIA_REGIONS` (`westeurope,northeurope`:
+ * paired recorders have two hosts to go to; a port set to 0 gives every host free ports of its
+ * own), `ATTEST_START_MEDIA_REGIONS` (`westeurope,northeurope`:
  * host n takes the n-th region, round the list, so a call spills over to the other region when
  * its nearest has no room), `ATTEST_START_IMDS_PORT` (7480: the Instance Metadata Service
  * stand-in whose scheduled events drain a host before a scale-in).
@@ -106,9 +107,10 @@ export function defaultServices(config: StartConfig): ServiceDefinition[] {
     ...Array.from({ length: config.mediaHostCount }, (_, index) =>
       mediaHostService({
         region: config.mediaRegions[index % config.mediaRegions.length],
-        controlPort: config.mediaControlPort + 10 * index,
-        protocolPort: config.mediaProtocolPort + 10 * index,
-        listenPort: config.mediaListenPort + 10 * index,
+        // 0: each host takes free ports of its own.
+        controlPort: config.mediaControlPort === 0 ? 0 : config.mediaControlPort + 10 * index,
+        protocolPort: config.mediaProtocolPort === 0 ? 0 : config.mediaProtocolPort + 10 * index,
+        listenPort: config.mediaListenPort === 0 ? 0 : config.mediaListenPort + 10 * index,
         functionsBaseUrl,
         // The first keeps the single host's names (and spool) from before.
         ...(index === 0 ? {} : { instance: index + 1 }),

@@ -8,9 +8,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { join } from 'node:path';
+import { getFreePort } from '../azurite/azurite-process';
 import type { ServiceDefinition } from './services';
 
 export interface MediaHostServiceOptions {
+  /**
+   * The control API's port. 0, here and for the two ports below: the launcher takes free ports
+   * when it starts the host, and other ones if the host fails to start (another process took one
+   * between the choice and the bind), so tests can run it beside other servers.
+   */
   readonly controlPort: number;
   readonly protocolPort: number;
   /** Live listen-in (`wss://127.0.0.1:<port>`). */
@@ -35,35 +41,45 @@ export function mediaHostService(options: MediaHostServiceOptions): ServiceDefin
     async start(context) {
       const hostId = `${context.env.ATTEST_MEDIA_HOST_ID ?? 'local-media-host'}${suffix}`;
       const imdsUrl = context.env.ATTEST_MEDIA_SCHEDULED_EVENTS_URL;
-      const env: Record<string, string | undefined> = {
+      const isAutoPort =
+        options.controlPort === 0 || options.protocolPort === 0 || options.listenPort === 0;
+      const pickPort = async (configured: number) =>
+        configured === 0 ? await getFreePort() : configured;
+      const pickPorts = async () => ({
+        control: await pickPort(options.controlPort),
+        protocol: await pickPort(options.protocolPort),
+        listen: await pickPort(options.listenPort),
+      });
+      let ports = await pickPorts();
+      const environment = (): Record<string, string | undefined> => ({
         ...context.env,
         ATTEST_MEDIA_HOST_ID: hostId,
         ATTEST_MEDIA_ZONE: String(options.instance ?? 1),
         ...(options.region === undefined ? {} : { ATTEST_MEDIA_REGION: options.region }),
         // Scheduled events name the instance; locally an instance is its host.
         ...(imdsUrl === undefined ? {} : { ATTEST_MEDIA_INSTANCE_NAME: hostId }),
-        ATTEST_MEDIA_CONTROL_PORT: String(options.controlPort),
-        ATTEST_MEDIA_PROTOCOL_PORT: String(options.protocolPort),
-        ATTEST_MEDIA_LISTEN_PORT: String(options.listenPort),
+        ATTEST_MEDIA_CONTROL_PORT: String(ports.control),
+        ATTEST_MEDIA_PROTOCOL_PORT: String(ports.protocol),
+        ATTEST_MEDIA_LISTEN_PORT: String(ports.listen),
         ATTEST_MEDIA_SPOOL_DIR: `${context.env.ATTEST_MEDIA_SPOOL_DIR ?? join(context.dataDir, 'spool')}${suffix}`,
         ATTEST_MEDIA_STORAGE_CONNECTION: context.env.ATTEST_STORAGE_CONNECTION_STRING,
         ATTEST_MEDIA_FUNCTIONS_URL: options.functionsBaseUrl,
         ATTEST_MEDIA_HEARTBEAT_INTERVAL_MS:
           context.env.ATTEST_MEDIA_HEARTBEAT_INTERVAL_MS ?? '5000',
-      };
+      });
       // HTTPS with the simulator CA's certificate: the simulator service hands its path to the
       // services after it (NODE_EXTRA_CA_CERTS); the launcher trusts it here whatever its own
       // environment says.
-      const healthUrl = `https://127.0.0.1:${options.controlPort}/health`;
       const caPath = context.env.NODE_EXTRA_CA_CERTS;
       const ca = caPath === undefined || caPath === '' ? undefined : readFileSync(caPath);
 
       /** Spawns the host and waits for its /health; rejects if it exits or stays silent. */
-      const launch = async (): Promise<{ child: ChildProcess; exited: Promise<string> }> => {
+      const launchOnce = async (): Promise<{ child: ChildProcess; exited: Promise<string> }> => {
+        const healthUrl = `https://127.0.0.1:${ports.control}/health`;
         const child = spawn(
           process.execPath,
           [join(context.rootDir, 'media-host', 'dist', 'main.js')],
-          { cwd: context.rootDir, env, stdio: ['ignore', 'inherit', 'inherit'] },
+          { cwd: context.rootDir, env: environment(), stdio: ['ignore', 'inherit', 'inherit'] },
         );
         const exited = new Promise<string>((resolve) =>
           child.once('exit', (code, signal) =>
@@ -81,6 +97,22 @@ export function mediaHostService(options: MediaHostServiceOptions): ServiceDefin
             throw new Error('the media host did not answer /health within the start timeout');
           }
           await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      };
+      /** With ports of its own choice, the launcher tries other free ports twice more. */
+      const launch = async () => {
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            return await launchOnce();
+          } catch (error) {
+            if (!isAutoPort || attempt >= 3) throw error;
+            context.log('media host failed to start; trying other free ports', {
+              name,
+              attempt,
+              error: (error as Error).message,
+            });
+            ports = await pickPorts();
+          }
         }
       };
       /** SIGTERM: the media host flushes its spool and commits before it exits; forced after 20 s. */
@@ -135,10 +167,10 @@ export function mediaHostService(options: MediaHostServiceOptions): ServiceDefin
       return {
         name,
         urls: {
-          control: `https://127.0.0.1:${options.controlPort}`,
-          metrics: `https://127.0.0.1:${options.controlPort}/metrics (Bearer: the control key)`,
-          listen: `wss://127.0.0.1:${options.listenPort}`,
-          media: `tls://127.0.0.1:${options.protocolPort}`,
+          control: `https://127.0.0.1:${ports.control}`,
+          metrics: `https://127.0.0.1:${ports.control}/metrics (Bearer: the control key)`,
+          listen: `wss://127.0.0.1:${ports.listen}`,
+          media: `tls://127.0.0.1:${ports.protocol}`,
         },
         exited,
         stop() {
