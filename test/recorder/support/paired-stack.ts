@@ -38,6 +38,11 @@ export interface PairedStack {
   setPolicy(policy: Partial<CompliancePolicy>): void;
   /** Committed blocks named by the custody journals of an interaction's media sessions. */
   journaledBlocks(tenantId: string, interactionId: string): Promise<number>;
+  /** The same blocks, and the first and last frame times (ISO) they hold. */
+  journaledMedia(
+    tenantId: string,
+    interactionId: string,
+  ): Promise<{ blocks: number; firstFrameAt?: string; lastFrameAt?: string }>;
   close(): Promise<void>;
 }
 
@@ -143,6 +148,35 @@ export async function startPairedStack(
   }
 
   for (let i = 0; i < (options.mediaHostCount ?? 2); i += 1) await addMediaHost();
+  const journaledMedia: PairedStack['journaledMedia'] = async (tenantId, interactionId) => {
+    const container = BlobServiceClient.fromConnectionString(
+      storage.connectionString,
+    ).getContainerClient(recordingsContainer);
+    let blocks = 0;
+    let firstFrameAt: string | undefined;
+    let lastFrameAt: string | undefined;
+    if (!(await container.exists())) return { blocks };
+    const prefix = `${tenantId}/${interactionId}/sessions/`;
+    for await (const blob of container.listBlobsFlat({ prefix })) {
+      const journal = parseJournal(await container.getBlobClient(blob.name).downloadToBuffer());
+      // Each checkpoint line names the blocks committed since the one before, and the
+      // segment's first and last committed frame times so far.
+      for (const checkpoint of journal.checkpoints)
+        for (const stream of checkpoint.streams) {
+          blocks += stream.blocks.length;
+          const { firstFrameAt: first, lastFrameAt: last } = stream;
+          if (first !== undefined && (firstFrameAt === undefined || first < firstFrameAt))
+            firstFrameAt = first;
+          if (last !== undefined && (lastFrameAt === undefined || last > lastFrameAt))
+            lastFrameAt = last;
+        }
+    }
+    return {
+      blocks,
+      ...(firstFrameAt === undefined ? {} : { firstFrameAt }),
+      ...(lastFrameAt === undefined ? {} : { lastFrameAt }),
+    };
+  };
   return {
     stack,
     adminToken,
@@ -158,19 +192,9 @@ export async function startPairedStack(
         })),
       });
     },
+    journaledMedia,
     async journaledBlocks(tenantId, interactionId) {
-      const container = BlobServiceClient.fromConnectionString(
-        storage.connectionString,
-      ).getContainerClient(recordingsContainer);
-      if (!(await container.exists())) return 0;
-      let blocks = 0;
-      const prefix = `${tenantId}/${interactionId}/sessions/`;
-      for await (const blob of container.listBlobsFlat({ prefix })) {
-        const journal = parseJournal(await container.getBlobClient(blob.name).downloadToBuffer());
-        const last = journal.checkpoints.at(-1);
-        for (const stream of last?.streams ?? []) blocks += stream.blocks.length;
-      }
-      return blocks;
+      return (await journaledMedia(tenantId, interactionId)).blocks;
     },
     async close() {
       for (const child of children) child.kill('SIGKILL');
