@@ -1,10 +1,14 @@
 /**
- * The function app killed during a call: its Functions host (a child process for this scenario,
- * on the stack's port and storage) is killed with SIGKILL while a call is being recorded, and
- * started again. Expected: the durable lifecycle resumes from its history and the call ends as an
- * undisturbed one would (`recorded`); the media host kept recording meanwhile (the media plane
- * does not go through the function app). Figures: the outcome, the lifecycle's runtime status,
- * the gaps and their reasons, the stored audio seconds, how long the host was down.
+ * The function app killed during calls: its Functions host (a child process for this scenario,
+ * on the stack's port and storage) is killed with SIGKILL while two calls are being recorded, and
+ * started again. One call goes on past the restart; the other ends while the host is down, so its
+ * `terminated` is lost (Teams does not redeliver). Expected: the durable lifecycles resume from
+ * their history; the first call ends as an undisturbed one would (`recorded`); the second's
+ * lifecycle asks Graph for its call when the host is back (the start-up call check) and ends
+ * `recorded` at once, not at its next keepAlive (15 minutes). The media host kept recording
+ * meanwhile (the media plane does not go through the function app). Figures: the outcomes, the
+ * lifecycle's runtime status, the gaps and their reasons, the stored audio seconds, how long the
+ * host was down, how long after its return the ended call's lifecycle finished.
  */
 import type { ChaosScenario } from '../scenario';
 import { finishedCall, legOf, startCall, waitUntil } from '../calls';
@@ -22,7 +26,7 @@ interface CallView {
 export const functionAppKilled: ChaosScenario<ChaosStack> = {
   name: 'function-app-killed',
   description:
-    'the function app is killed mid-call and restarted: the lifecycle resumes, outcome unchanged',
+    'the function app is killed mid-call and restarted: lifecycles resume, a call ended meanwhile ends at once',
   async run(context) {
     const stack = await context.stack();
     await stack.functionApp.stopInProcess();
@@ -30,25 +34,34 @@ export const functionAppKilled: ChaosScenario<ChaosStack> = {
     try {
       context.progress('running the function app in a child process');
       child = await startChildFunctionsHost(stack);
-      // Long enough for a loaded machine's restart (about 18 s seen) to end before the call: a
-      // call that ends while the host is down loses its `terminated` notification (see
-      // docs/fault-campaign.md).
+      // Long enough for a loaded machine's restart (about 18 s seen) to end before the call.
       const conversationId = await startCall(stack, callInMs);
       const callId = await legOf(stack, conversationId);
-      await waitUntil(async () => {
-        const sim = await stack.control<{ legs: { recordingStatus: string }[] }>(
-          'GET',
-          `/_sim/calls/${conversationId}`,
-        );
-        return sim.body.legs[0]?.recordingStatus === 'recording' ? true : undefined;
-      }, 'recording to start');
+      // Ended by the scenario while the host is down.
+      const endedConversationId = await startCall(stack, callInMs);
+      const endedCallId = await legOf(stack, endedConversationId);
+      for (const id of [conversationId, endedConversationId])
+        await waitUntil(async () => {
+          const sim = await stack.control<{ legs: { recordingStatus: string }[] }>(
+            'GET',
+            `/_sim/calls/${id}`,
+          );
+          return sim.body.legs[0]?.recordingStatus === 'recording' ? true : undefined;
+        }, 'recording to start');
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       context.progress('killing the Functions host');
       const killedAt = Date.now();
       await child.kill();
+      const ended = await stack.control('POST', `/_sim/calls/${endedConversationId}/end`);
+      if (ended.status !== 200)
+        throw new Error(`the simulator did not end the call (${ended.status})`);
       child = await startChildFunctionsHost(stack);
-      const downInMs = Date.now() - killedAt;
+      const backAt = Date.now();
+      const downInMs = backAt - killedAt;
       context.progress(`Functions host back after ${downInMs} ms`);
+      // Well before a keepAlive (15 minutes) would have told the lifecycle.
+      const endedCall = await finishedCall(stack, endedConversationId, endedCallId);
+      const endedCallFinishedInMs = Date.now() - backAt;
       const call = await finishedCall(stack, conversationId, callId);
       const view = await stack.api<CallView>('GET', `/api/calls/${encodeURIComponent(callId)}`, {
         token: await stack.userToken('admin'),
@@ -57,9 +70,12 @@ export const functionAppKilled: ChaosScenario<ChaosStack> = {
       const manifest = await storedManifest(stack, call.interactionId);
       const audio = manifest?.streams.filter((s) => s.kind === 'audio') ?? [];
       return {
-        isPassed: call.outcome === 'recorded' && manifest !== undefined,
+        isPassed:
+          call.outcome === 'recorded' && manifest !== undefined && endedCall.outcome === 'recorded',
         figures: {
           outcome: call.outcome,
+          endedWhileDownOutcome: endedCall.outcome,
+          endedWhileDownFinishedAfterRestartInMs: endedCallFinishedInMs,
           lifecycle: view.body.orchestration?.runtimeStatus ?? null,
           hostDownInMs: downInMs,
           gapReasons: [...new Set(gaps.map((g) => g.reason))].join(',') || null,

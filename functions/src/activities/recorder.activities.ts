@@ -12,6 +12,7 @@ import {
 } from '@attest/core';
 import type { ArchiveIntake } from '../domain/archive-intake';
 import type {
+  CallStateActivityResult,
   FinalizeInteractionInput,
   ForwardParticipantsInput,
   GraphActivityResult,
@@ -117,6 +118,10 @@ export function createRecorderActivities(deps: RecorderActivityDeps) {
 
     async keepAlive(input: KeepAliveInput): Promise<GraphActivityResult> {
       return deps.graph.keepAlive(input.tenantId, input.callId);
+    },
+
+    async getCallState(input: KeepAliveInput): Promise<CallStateActivityResult> {
+      return deps.graph.getCall(input.tenantId, input.callId);
     },
 
     startPersisting,

@@ -1,4 +1,4 @@
-/** The recorder's `LifecycleClient` and `LifecycleHistory` over the Durable Functions client of one invocation. */
+/** The recorder's `LifecycleClient`, `LifecycleHistory` and `RunningLifecycles` over the Durable Functions client of one invocation. */
 import { OrchestrationRuntimeStatus, type DurableClient } from 'durable-functions';
 import { OrchestratorNames } from '../domain/call-lifecycle.contract';
 import type {
@@ -6,6 +6,7 @@ import type {
   LifecycleHistory,
   LifecycleStatus,
   RaiseResult,
+  RunningLifecycles,
   StartResult,
 } from '../domain/recorder-ports';
 
@@ -18,7 +19,9 @@ const FINISHED = [
 ];
 const LIFECYCLE_NAMES: ReadonlySet<string> = new Set(Object.values(OrchestratorNames));
 
-export class DurableLifecycleClient implements LifecycleClient, LifecycleHistory {
+export class DurableLifecycleClient
+  implements LifecycleClient, LifecycleHistory, RunningLifecycles
+{
   /** `lifecycleNames`: the orchestrations the history purge may take (default: both call lifecycle versions). */
   constructor(
     private readonly client: DurableClient,
@@ -35,6 +38,13 @@ export class DurableLifecycleClient implements LifecycleClient, LifecycleHistory
       .filter((s) => this.lifecycleNames.has(s.name))
       .slice(0, limit)
       .map((s) => s.instanceId);
+  }
+
+  async listRunning(orchestratorName: string): Promise<readonly string[]> {
+    const statuses = await this.client.getStatusBy({
+      runtimeStatus: [OrchestrationRuntimeStatus.Running],
+    });
+    return statuses.filter((s) => s.name === orchestratorName).map((s) => s.instanceId);
   }
 
   async purge(instanceId: string): Promise<boolean> {

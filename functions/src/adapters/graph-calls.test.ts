@@ -17,6 +17,7 @@ describe('GraphCallsAdapter', () => {
   let reply: (req: IncomingMessage) => {
     status: number;
     headers?: Record<string, string>;
+    body?: unknown;
   } = () => ({ status: 202 });
 
   beforeAll(async () => {
@@ -30,10 +31,16 @@ describe('GraphCallsAdapter', () => {
           authorization: req.headers.authorization,
           body: text === '' ? undefined : JSON.parse(text),
         });
-        const { status, headers } = reply(req);
+        const { status, headers, body } = reply(req);
         res
           .writeHead(status, { 'content-type': 'application/json', ...headers })
-          .end(status >= 400 ? JSON.stringify({ error: { code: 'x', message: 'y' } }) : '');
+          .end(
+            body !== undefined
+              ? JSON.stringify(body)
+              : status >= 400
+                ? JSON.stringify({ error: { code: 'x', message: 'y' } })
+                : '',
+          );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -102,6 +109,29 @@ describe('GraphCallsAdapter', () => {
       kind: 'failed',
       status: 503,
       isRetryable: true,
+    });
+  });
+
+  it("reads a call's state and result, whatever the case of its enum values", async () => {
+    reply = () => ({
+      status: 200,
+      body: { id: 'call-1', state: 'Terminated', resultInfo: { code: '200', subcode: 5001 } },
+    });
+    expect(await adapter().getCall('tenant-a', 'call-1')).toEqual({
+      kind: 'found',
+      state: 'terminated',
+      resultInfo: { code: 200, subcode: 5001 },
+    });
+    expect(seen[0]).toMatchObject({ method: 'GET', url: '/v1.0/communications/calls/call-1' });
+  });
+
+  it('reports a call Graph no longer knows as notFound', async () => {
+    reply = () => ({ status: 404 });
+    expect(await adapter().getCall('tenant-a', 'gone')).toEqual({ kind: 'notFound' });
+    reply = () => ({ status: 429, headers: { 'retry-after': '2' } });
+    expect(await adapter().getCall('tenant-a', 'c')).toEqual({
+      kind: 'throttled',
+      retryAfterInMs: 2_000,
     });
   });
 

@@ -1,5 +1,5 @@
 /**
- * Graph calling adapter: answer, reject, updateRecordingStatus, keepAlive through
+ * Graph calling adapter: answer, reject, updateRecordingStatus, keepAlive, get call through
  * `@microsoft/microsoft-graph-client`, with app-only tokens from Entra (`ClientSecretCredential`)
  * cached per tenant and refreshed ahead of expiry so that no answer waits for a token.
  * The SDK's own retry middleware is left out on purpose: throttling (429 + Retry-After) is
@@ -14,9 +14,17 @@ import {
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import type { RecordingStatus } from '@attest/core';
+import {
+  CallState,
+  normaliseEnum,
+  parseResultInfo,
+  prop,
+  type JsonObject,
+  type RecordingStatus,
+} from '@attest/core';
 import type {
   AnswerOptions,
+  GraphCallLookup,
   GraphCalls,
   GraphResult,
   RejectReason,
@@ -173,6 +181,28 @@ export class GraphCallsAdapter implements GraphCalls {
       `/communications/calls/${encodeURIComponent(callId)}/keepAlive`,
       undefined,
     );
+  }
+
+  async getCall(tenantId: string, callId: string): Promise<GraphCallLookup> {
+    try {
+      const call = (await this.#client(tenantId)
+        .api(`/communications/calls/${encodeURIComponent(callId)}`)
+        .options({ signal: AbortSignal.timeout(this.#options.timeoutInMs) })
+        .get()) as JsonObject;
+      const resultInfo = parseResultInfo(prop(call, 'resultInfo'));
+      return {
+        kind: 'found',
+        // Enum values arrive in camelCase or PascalCase.
+        state: normaliseEnum(prop(call, 'state'), CallState, CallState.unknown),
+        ...(resultInfo === undefined ? {} : { resultInfo }),
+      };
+    } catch (error) {
+      const result = toGraphResult(error);
+      // A 2xx without the JSON body the SDK expected tells nothing about the call's state.
+      return result.kind === 'ok'
+        ? { kind: 'failed', status: result.status, isRetryable: true }
+        : result;
+    }
   }
 
   async #post(tenantId: string, path: string, body: unknown): Promise<GraphResult> {

@@ -16,7 +16,7 @@ import {
   TablesMediaHostRegistry,
   createTableFactory,
 } from '../adapters/table-stores';
-import type { CallLifecycleSettings } from '../domain/call-lifecycle.contract';
+import { OrchestratorNames, type CallLifecycleSettings } from '../domain/call-lifecycle.contract';
 import { MediaHostPool } from '../domain/media-host-pool';
 import { isHeartbeatFresh } from '../domain/media-host-selection';
 import type { AdminAccess } from '../http/admin-access';
@@ -33,6 +33,7 @@ import {
 import { RateLimitedLog, structuredLog } from '../logging/structured-log';
 import { registerRecorder } from '../registrations/recorder.register';
 import { createDeliveryLogSweepHandler } from '../timers/delivery-log-sweep.timer';
+import { createLifecycleCallCheckHandler } from '../timers/lifecycle-call-check.timer';
 import { createLifecycleHistoryPurgeHandler } from '../timers/lifecycle-history-purge.timer';
 
 export interface RecorderDependencies {
@@ -168,6 +169,11 @@ export function composeRecorder(config: FunctionsConfig, deps: RecorderDependenc
       lifecycleHistoryPurge: createLifecycleHistoryPurgeHandler({
         history: lifecycle,
         retentionInMs: recorder.lifecycleHistoryRetentionInMs,
+        now,
+      }),
+      lifecycleCallCheck: createLifecycleCallCheckHandler({
+        lifecycles: lifecycle,
+        orchestratorName: OrchestratorNames.callLifecycle,
         now,
       }),
     },

@@ -17,14 +17,20 @@ import type {
   RosterParticipant,
   SealSummary,
 } from '@attest/core';
-import type { GraphResult, InteractionPatch, MediaSessionRef } from './recorder-ports';
+import type {
+  GraphCallLookup,
+  GraphResult,
+  InteractionPatch,
+  MediaSessionRef,
+} from './recorder-ports';
 
 /**
  * `callLifecycle` is the version new calls start; earlier versions stay registered so instances
  * started before an upgrade replay with the code that started them.
  */
 export const OrchestratorNames = {
-  callLifecycle: 'callLifecycleV3',
+  callLifecycle: 'callLifecycleV4',
+  callLifecycleV3: 'callLifecycleV3',
   callLifecycleV2: 'callLifecycleV2',
   callLifecycleV1: 'callLifecycleV1',
 } as const;
@@ -34,6 +40,8 @@ export const ActivityNames = {
   /** V2: `updateRecordingStatus(recording)`, then, only after Graph's 200, start persisting. */
   startRecording: 'recorderStartRecording',
   keepAlive: 'recorderKeepAlive',
+  /** V4: `GET /communications/calls/{id}`, asked when the function app (re)started. */
+  getCallState: 'recorderGetCallState',
   startPersisting: 'recorderStartPersisting',
   forwardParticipants: 'recorderForwardParticipants',
   checkMediaSession: 'recorderCheckMediaSession',
@@ -93,6 +101,11 @@ export type CallEvent =
       readonly participantId?: string;
     })
   | (CallEventBase & RecordingStartReport & { readonly kind: 'recordingStart' })
+  /**
+   * V4: the function app started (after a restart or an outage). Teams does not redeliver the
+   * notifications sent while it was down, so the lifecycle asks Graph for the call's state.
+   */
+  | (CallEventBase & { readonly kind: 'hostStarted' })
   | (CallEventBase & {
       readonly kind: 'mediaHost';
       readonly eventKind: MediaHostEventKind;
@@ -130,6 +143,11 @@ export interface CallLifecycleSettings {
    * sets the recording status itself (the fast path died with its instance). Default 15000.
    */
   readonly recordingStartWaitInMs?: number;
+  /**
+   * V4: the least time between two of the lifecycle's Graph lookups of its call when the function
+   * app starts (several instances starting at once ask once). Default 60000.
+   */
+  readonly callCheckMinIntervalInMs?: number;
 }
 
 /** State carried across `continueAsNew`. */
@@ -155,6 +173,8 @@ export interface CallLifecycleState {
   readonly meeting?: MeetingFacts;
   /** Policy users who joined the recorded call later, with their presence (final record). */
   readonly joinedRecordedUsers?: readonly RecordedUserPresence[];
+  /** V4: when the lifecycle last asked Graph for its call's state, ISO 8601. */
+  readonly lastCallCheckAt?: string;
   /** Latest roster mapping not yet forwarded (before persistence started). */
   readonly pendingMappings?: readonly ParticipantMapping[];
   readonly seenDeliveryIds: readonly string[];
@@ -196,6 +216,7 @@ export interface KeepAliveInput {
   readonly callId: string;
 }
 export type GraphActivityResult = GraphResult;
+export type CallStateActivityResult = GraphCallLookup;
 export interface StartPersistingInput {
   readonly session: MediaSessionRef;
   readonly recordingConfirmedAt: string;

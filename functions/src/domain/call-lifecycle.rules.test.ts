@@ -1,8 +1,10 @@
 import type { RosterParticipant } from '@attest/core';
 import {
   applyRoster,
+  isCallCheckDue,
   isHealthCheckDue,
   isKeepAliveDue,
+  judgeCallLookup,
   keepAliveRetryBase,
   markLeft,
   nextDueAt,
@@ -101,5 +103,47 @@ describe('schedule', () => {
     const retried = { ...established, lastKeepAliveAt: keepAliveRetryBase(settings, T0, 7_000) };
     expect(isKeepAliveDue(retried, settings, T0 + 6_999)).toBe(false);
     expect(isKeepAliveDue(retried, settings, T0 + 7_000)).toBe(true);
+  });
+});
+
+describe('the call check when the function app starts', () => {
+  it('asks at most once per minimum interval', () => {
+    expect(isCallCheckDue(undefined, {}, Date.parse(at(0)))).toBe(true);
+    expect(isCallCheckDue(at(0), {}, Date.parse(at(59)))).toBe(false);
+    expect(isCallCheckDue(at(0), {}, Date.parse(at(60)))).toBe(true);
+    expect(isCallCheckDue(at(0), { callCheckMinIntervalInMs: 5_000 }, Date.parse(at(5)))).toBe(
+      true,
+    );
+  });
+
+  it('ends the lifecycle when Graph no longer knows the call, or says it terminated', () => {
+    expect(judgeCallLookup({ kind: 'notFound' }, 'established')).toEqual({
+      kind: 'ended',
+      reason: 'callGone',
+    });
+    expect(
+      judgeCallLookup(
+        { kind: 'found', state: 'terminated', resultInfo: { code: 200, subcode: 5001 } },
+        'established',
+      ),
+    ).toEqual({ kind: 'ended', reason: 'terminated', resultInfo: { code: 200, subcode: 5001 } });
+  });
+
+  it('takes an established call for a lost `established` only while still waiting for it', () => {
+    expect(judgeCallLookup({ kind: 'found', state: 'established' }, 'awaitingEstablished')).toEqual(
+      { kind: 'established' },
+    );
+    expect(judgeCallLookup({ kind: 'found', state: 'established' }, 'established')).toEqual({
+      kind: 'unchanged',
+    });
+  });
+
+  it('changes nothing when Graph could not answer', () => {
+    expect(judgeCallLookup({ kind: 'throttled', retryAfterInMs: 1_000 }, 'established')).toEqual({
+      kind: 'unchanged',
+    });
+    expect(
+      judgeCallLookup({ kind: 'failed', status: 503, isRetryable: true }, 'established'),
+    ).toEqual({ kind: 'unchanged' });
   });
 });

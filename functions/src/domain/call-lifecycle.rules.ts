@@ -4,8 +4,9 @@
  * No I/O, no clock: every time is an argument, so every version of the orchestration replays the
  * same, and the rules have unit tests of their own.
  */
-import type { ParticipantHistory, RosterParticipant } from '@attest/core';
+import type { ParticipantHistory, ResultInfo, RosterParticipant } from '@attest/core';
 import type { CallLifecycleSettings } from './call-lifecycle.contract';
+import type { GraphCallLookup } from './recorder-ports';
 
 export type Participants = Readonly<Record<string, ParticipantHistory>>;
 
@@ -109,3 +110,52 @@ export const keepAliveRetryBase = (
   nowInMs: number,
   delayInMs: number,
 ): string => new Date(nowInMs + delayInMs - settings.keepAliveIntervalInMs).toISOString();
+
+/** Default of `callCheckMinIntervalInMs`. */
+export const DEFAULT_CALL_CHECK_MIN_INTERVAL_IN_MS = 60_000;
+
+/**
+ * Whether the lifecycle asks Graph for its call now that the function app started: not again
+ * within `callCheckMinIntervalInMs` of the last lookup (every instance of a scaled-out app that
+ * starts announces itself; one lookup answers them all).
+ */
+export const isCallCheckDue = (
+  lastCallCheckAt: string | undefined,
+  settings: Pick<CallLifecycleSettings, 'callCheckMinIntervalInMs'>,
+  nowInMs: number,
+): boolean =>
+  lastCallCheckAt === undefined ||
+  nowInMs >=
+    Date.parse(lastCallCheckAt) +
+      (settings.callCheckMinIntervalInMs ?? DEFAULT_CALL_CHECK_MIN_INTERVAL_IN_MS);
+
+/** What a lookup of the call tells the lifecycle. */
+export type CallCheckVerdict =
+  /** The call is over: Graph no longer knows it (`callGone`, as a keepAlive's 404) or says so. */
+  | {
+      readonly kind: 'ended';
+      readonly reason: 'terminated' | 'callGone';
+      readonly resultInfo?: ResultInfo;
+    }
+  /** Established while the lifecycle still waits for the notification (it was lost). */
+  | { readonly kind: 'established' }
+  /** Nothing the lifecycle does not know, or no answer (the next keepAlive asks again). */
+  | { readonly kind: 'unchanged' };
+
+/** Judges Graph's answer about the call against the lifecycle's phase. */
+export function judgeCallLookup(
+  lookup: GraphCallLookup,
+  phase: ScheduleState['phase'],
+): CallCheckVerdict {
+  if (lookup.kind === 'notFound') return { kind: 'ended', reason: 'callGone' };
+  if (lookup.kind !== 'found') return { kind: 'unchanged' };
+  if (lookup.state === 'terminated')
+    return {
+      kind: 'ended',
+      reason: 'terminated',
+      ...(lookup.resultInfo === undefined ? {} : { resultInfo: lookup.resultInfo }),
+    };
+  if (lookup.state === 'established' && phase === 'awaitingEstablished')
+    return { kind: 'established' };
+  return { kind: 'unchanged' };
+}

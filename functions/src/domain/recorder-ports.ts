@@ -4,6 +4,7 @@
  */
 import type {
   AdoptSessionRequest,
+  CallState,
   CreateMediaSessionRequest,
   CreateMediaSessionResponse,
   InteractionParticipant,
@@ -14,6 +15,7 @@ import type {
   ParticipantMapping,
   PausePersistenceRequest,
   RecordingStatus,
+  ResultInfo,
   ResumePersistenceRequest,
   SealSummary,
 } from '@attest/core';
@@ -45,7 +47,21 @@ export interface GraphCalls {
     clientContext: string,
   ): Promise<GraphResult>;
   keepAlive(tenantId: string, callId: string): Promise<GraphResult>;
+  /**
+   * `GET /communications/calls/{id}`: the call's state as Graph holds it. A call that has ended
+   * is `notFound` (Graph no longer knows it) or `found` in state `terminated`.
+   */
+  getCall(tenantId: string, callId: string): Promise<GraphCallLookup>;
 }
+
+/** What Graph says about one call; throttling and failures as in {@link GraphResult}. */
+export type GraphCallLookup =
+  | {
+      readonly kind: 'found';
+      readonly state: CallState;
+      readonly resultInfo?: ResultInfo;
+    }
+  | Exclude<GraphResult, { readonly kind: 'ok' }>;
 
 /** A registered media host as the registry holds it. */
 export interface MediaHostRecord extends MediaHostHeartbeat {
@@ -238,6 +254,13 @@ export interface LifecycleHistory {
   listFinished(createdBefore: Date, limit: number): Promise<readonly string[]>;
   /** Deletes one instance's history and state; false when there was none. Idempotent. */
   purge(instanceId: string): Promise<boolean>;
+}
+
+/** Running call lifecycles, for the call check when the function app starts. */
+export interface RunningLifecycles {
+  /** Ids of the running instances of the orchestration `orchestratorName`. */
+  listRunning(orchestratorName: string): Promise<readonly string[]>;
+  raise(instanceId: string, eventName: string, payload: unknown): Promise<RaiseResult>;
 }
 
 /** The Durable client as the recorder uses it. */

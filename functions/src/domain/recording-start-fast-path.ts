@@ -75,9 +75,15 @@ export function nextAttemptDelay(
   return delayInMs;
 }
 
+/** The lifecycle versions that expect the report (V3 and later). */
+const FAST_PATH_VERSIONS: ReadonlySet<string | undefined> = new Set([
+  OrchestratorNames.callLifecycle,
+  OrchestratorNames.callLifecycleV3,
+]);
+
 /** Only rows of lifecycles that expect the report, with a media session to persist. */
 const isFastPathRow = (row: InteractionRow): boolean =>
-  row.lifecycleVersion === OrchestratorNames.callLifecycle &&
+  FAST_PATH_VERSIONS.has(row.lifecycleVersion) &&
   row.mediaHostId !== undefined &&
   row.mediaSessionId !== undefined &&
   row.mediaControlUrl !== undefined;

@@ -64,7 +64,7 @@ describe('calling webhook', () => {
       },
     ]);
     expect(f.starts).toEqual([
-      expect.objectContaining({ name: 'callLifecycleV3', instanceId: 'call-call-1' }),
+      expect.objectContaining({ name: 'callLifecycleV4', instanceId: 'call-call-1' }),
     ]);
     expect(f.starts[0]?.input).toMatchObject({
       session: { hostId: 'mh-1', sessionId: 's-call-1' },

@@ -1,5 +1,5 @@
 /**
- * `callLifecycleV3` (and `callLifecycleV2`, `callLifecycleV1`): one instance per recorder call
+ * `callLifecycleV4` (and `V3`, `V2`, `V1`): one instance per recorder call
  * leg, from the answer to the sealed, persisted interaction. Deterministic: yields only `context.df` tasks, reads time
  * only from `currentUtcDateTime`, takes every setting from its input. Each version's yield
  * sequence is frozen by its golden trace test; a change ships as the next version.
@@ -11,7 +11,10 @@
  * path (`updateRecordingStatus` and persisting inside the `established` request) and learns what
  * it did from a `recordingStart` event; without that report within `recordingStartWaitInMs`, or
  * when Graph did not confirm, it starts recording itself as V2 does. V3 also decides honest
- * outcomes (`noMedia`, the `beforeRecordingStatus` gap) with `decideOutcome`.
+ * outcomes (`noMedia`, the `beforeRecordingStatus` gap) with `decideOutcome`. V4 also acts on
+ * `hostStarted`, raised when the function app starts: it asks Graph for the call and ends at once
+ * when the call ended while the app was down (its `terminated` was lost), instead of at the next
+ * keepAlive.
  *
  * Events: every notification arrives as the external event `callEvent`. The SDK serves waiters
  * of one name last-in-first-out, so a waiter abandoned when a timer wins can still receive a
@@ -20,7 +23,8 @@
  *
  * This module holds the versions, the event loop and the event dispatch; the steps are in
  * `call-lifecycle/`: `lifecycle-run.ts` (a run's state and helpers), `recording-start.ts`,
- * `schedule.ts` (keepAlive, health checks, when to wake) and `finish.ts` (seal and outcome).
+ * `schedule.ts` (keepAlive, health checks, when to wake), `call-check.ts` (V4's lookup of the call
+ * when the app started) and `finish.ts` (seal and outcome).
  */
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import {
@@ -30,6 +34,7 @@ import {
 } from '../domain/call-lifecycle.contract';
 import { applyRoster, markLeft } from '../domain/call-lifecycle.rules';
 import { presencesWithJoin, presencesWithLeave } from '../domain/recorded-user-joins';
+import { onHostStarted } from './call-lifecycle/call-check';
 import { finish } from './call-lifecycle/finish';
 import {
   startRun,
@@ -52,17 +57,25 @@ const MAX_REMEMBERED_DELIVERIES = 200;
 export const callLifecycleV1: OrchestrationHandler = createCallLifecycle({
   startsRecordingInOneActivity: false,
   hasRecordingFastPath: false,
+  checksCallWhenHostStarts: false,
 });
 export const callLifecycleV2: OrchestrationHandler = createCallLifecycle({
   startsRecordingInOneActivity: true,
   hasRecordingFastPath: false,
+  checksCallWhenHostStarts: false,
 });
 export const callLifecycleV3: OrchestrationHandler = createCallLifecycle({
   startsRecordingInOneActivity: true,
   hasRecordingFastPath: true,
+  checksCallWhenHostStarts: false,
+});
+export const callLifecycleV4: OrchestrationHandler = createCallLifecycle({
+  startsRecordingInOneActivity: true,
+  hasRecordingFastPath: true,
+  checksCallWhenHostStarts: true,
 });
 /** The version new calls start. */
-export const callLifecycle: OrchestrationHandler = callLifecycleV3;
+export const callLifecycle: OrchestrationHandler = callLifecycleV4;
 
 function createCallLifecycle(version: LifecycleVersion): OrchestrationHandler {
   return function* (
@@ -129,6 +142,10 @@ function* handle(run: LifecycleRun, event: CallEvent): Step {
     case 'recordedUserJoined':
       state.joinedRecordedUsers =
         presencesWithJoin(state.joinedRecordedUsers, event, event.at) ?? state.joinedRecordedUsers;
+      return;
+    case 'hostStarted':
+      // Earlier versions ignore it (the start-up sweep raises it to V4 instances only).
+      if (version.checksCallWhenHostStarts) yield* onHostStarted(run);
       return;
     case 'mediaHost':
       if (event.eventKind === 'persistenceFailed') {

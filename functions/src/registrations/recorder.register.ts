@@ -7,8 +7,10 @@ import {
   callLifecycleV1,
   callLifecycleV2,
   callLifecycleV3,
+  callLifecycleV4,
 } from '../orchestrators/call-lifecycle.orchestrator';
 import { DELIVERY_LOG_SWEEP_SCHEDULE } from '../timers/delivery-log-sweep.timer';
+import { LIFECYCLE_CALL_CHECK_SCHEDULE } from '../timers/lifecycle-call-check.timer';
 import { LIFECYCLE_HISTORY_PURGE_SCHEDULE } from '../timers/lifecycle-history-purge.timer';
 
 export interface RecorderHttpHandlers {
@@ -24,6 +26,8 @@ export interface RecorderHttpHandlers {
   readonly resumeRecording: HttpHandler;
   readonly deliveryLogSweep: TimerHandler;
   readonly lifecycleHistoryPurge: TimerHandler;
+  /** At every host start: running lifecycles ask Graph whether their call ended meanwhile. */
+  readonly lifecycleCallCheck: TimerHandler;
 }
 
 export function registerRecorder(
@@ -107,9 +111,17 @@ export function registerRecorder(
     extraInputs: client,
     handler: handlers.lifecycleHistoryPurge,
   });
+  app.timer('recorderLifecycleCallCheck', {
+    schedule: LIFECYCLE_CALL_CHECK_SCHEDULE,
+    // The point of it: notifications sent while the app was down are never redelivered.
+    runOnStartup: true,
+    extraInputs: client,
+    handler: handlers.lifecycleCallCheck,
+  });
 
-  df.app.orchestration(OrchestratorNames.callLifecycle, callLifecycleV3);
-  // Instances started before V3 replay with the code that started them.
+  df.app.orchestration(OrchestratorNames.callLifecycle, callLifecycleV4);
+  // Instances started before V4 replay with the code that started them.
+  df.app.orchestration(OrchestratorNames.callLifecycleV3, callLifecycleV3);
   df.app.orchestration(OrchestratorNames.callLifecycleV2, callLifecycleV2);
   df.app.orchestration(OrchestratorNames.callLifecycleV1, callLifecycleV1);
   df.app.activity(ActivityNames.startRecording, {
@@ -122,6 +134,10 @@ export function registerRecorder(
   });
   df.app.activity(ActivityNames.keepAlive, {
     handler: (input: Parameters<RecorderActivities['keepAlive']>[0]) => activities.keepAlive(input),
+  });
+  df.app.activity(ActivityNames.getCallState, {
+    handler: (input: Parameters<RecorderActivities['getCallState']>[0]) =>
+      activities.getCallState(input),
   });
   df.app.activity(ActivityNames.startPersisting, {
     handler: (input: Parameters<RecorderActivities['startPersisting']>[0]) =>

@@ -77,6 +77,7 @@ export class Fakes {
       return Promise.resolve(this.recordingStatuses.shift() ?? { kind: 'ok', status: 200 });
     },
     keepAlive: () => Promise.resolve({ kind: 'ok', status: 200 }),
+    getCall: () => Promise.resolve({ kind: 'found', state: 'established' }),
   };
   registry: MediaHostRegistry = {
     upsertHeartbeat: () => Promise.resolve(),

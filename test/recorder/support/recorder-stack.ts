@@ -9,7 +9,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort as freePort } from '../../../local/src/azurite/azurite-process';
-import { startFunctionsHost, type FunctionsHost } from '../../../local/src/host/functions-host';
+import {
+  startFunctionsHost,
+  type FunctionsHost,
+  type FunctionsHostOptions,
+} from '../../../local/src/host/functions-host';
 import { memorySink } from '../../../local/src/host/log-sink';
 import {
   functionAppSettingsFor,
@@ -27,6 +31,7 @@ import { BOT_APP, BOT_SECRET, TENANT, testDirectory } from '../../simulator/supp
 
 export interface RecorderStack {
   readonly sim: TeamsSimulator;
+  /** The running Functions host (a new one after {@link startFunctionApp}). */
   readonly host: FunctionsHost;
   readonly baseUrl: string;
   media: MediaHost | undefined;
@@ -42,6 +47,10 @@ export interface RecorderStack {
     options?: { body?: unknown; token?: string },
   ): Promise<{ status: number; body: T }>;
   adminToken(): Promise<string>;
+  /** Stops the function app's Functions host: nothing answers on its port until it starts again. */
+  stopFunctionApp(): Promise<void>;
+  /** Starts the function app again on its port, storage and task hub (its timers run on start). */
+  startFunctionApp(): Promise<void>;
   /** Starts the media host; `deps` chooses, for example, the stored formats (default: raw). */
   startMedia(overrides?: Record<string, unknown>, deps?: MediaHostDependencies): Promise<MediaHost>;
   close(): Promise<void>;
@@ -105,17 +114,20 @@ export async function startRecorderStack(
   };
   Object.assign(process.env, env);
   const logs = memorySink();
-  const host = await startFunctionsHost({
+  const hostOptions: FunctionsHostOptions = {
     appPath: join(__dirname, '..', '..', '..', 'functions', 'src', 'index.ts'),
     port,
     logSink: logs,
     appSettings: { ...process.env, AzureWebJobsStorage: connection },
     hostSettings: { taskHubName: `Rec${randomUUID().replace(/-/g, '').slice(0, 12)}` },
-  });
+  };
+  let host = await startFunctionsHost(hostOptions);
 
   const stack: RecorderStack = {
     sim,
-    host,
+    get host() {
+      return host;
+    },
     baseUrl,
     media: undefined,
     logs,
@@ -152,6 +164,12 @@ export async function startRecorderStack(
         roles: ['admin', 'auditor', 'operator'],
       });
       return issued.body.access_token;
+    },
+    async stopFunctionApp() {
+      await host.close();
+    },
+    async startFunctionApp() {
+      host = await startFunctionsHost(hostOptions);
     },
     async startMedia(overrides = {}, deps = {}) {
       const files = hostFiles(connection, {

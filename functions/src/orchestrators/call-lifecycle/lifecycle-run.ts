@@ -28,6 +28,8 @@ export interface LifecycleVersion {
   readonly startsRecordingInOneActivity: boolean;
   /** V3: the webhook starts recording and reports it; the lifecycle is the fallback. */
   readonly hasRecordingFastPath: boolean;
+  /** V4: asks Graph for the call when the function app started (`hostStarted`). */
+  readonly checksCallWhenHostStarts: boolean;
 }
 
 /** Why and when the call ended, once it has. */
