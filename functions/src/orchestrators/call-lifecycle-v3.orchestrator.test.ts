@@ -8,6 +8,7 @@ import { ActivityNames, type CallLifecycleInput } from '../domain/call-lifecycle
 import { runScripted, type Responders, type ScriptStep } from '../testing/scripted-orchestration';
 import {
   at,
+  fastPathResponders,
   goldenPath,
   lifecycleInput,
   roster,
@@ -21,19 +22,7 @@ const input: CallLifecycleInput = {
   ...lifecycleInput,
   settings: { ...lifecycleInput.settings, recordingStartWaitInMs: 10_000 },
 };
-const audio = { streamId: 'a-1', kind: 'audio', msi: '1', blobName: 'a', bytes: 640 };
-const ok: Responders = {
-  [ActivityNames.startRecording]: () => ({
-    graph: { kind: 'ok', status: 200 },
-    persisted: { ok: true },
-  }),
-  [ActivityNames.keepAlive]: () => ({ kind: 'ok', status: 200 }),
-  [ActivityNames.forwardParticipants]: () => ({ ok: true }),
-  [ActivityNames.checkMediaSession]: () => ({ ok: true, state: 'persisting' }),
-  [ActivityNames.abortMediaSession]: () => ({ ok: true }),
-  [ActivityNames.updateRecordingStatus]: () => ({ kind: 'ok', status: 200 }),
-  [ActivityNames.sealRecording]: () => ({ ok: true, summary: sealWith([audio]) }),
-};
+const ok: Responders = fastPathResponders;
 const report = (second: number, graph: unknown, extra: Record<string, unknown> = {}) => ({
   event: {
     kind: 'recordingStart',

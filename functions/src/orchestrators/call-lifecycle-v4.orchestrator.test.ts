@@ -10,10 +10,10 @@ import type { GraphCallLookup } from '../domain/recorder-ports';
 import { runScripted, type Responders, type ScriptStep } from '../testing/scripted-orchestration';
 import {
   at,
+  fastPathResponders,
   goldenPath,
   lifecycleInput,
   roster,
-  sealWith,
   state,
   T0,
 } from '../testing/lifecycle-fixtures';
@@ -23,19 +23,9 @@ const input: CallLifecycleInput = {
   ...lifecycleInput,
   settings: { ...lifecycleInput.settings, recordingStartWaitInMs: 10_000 },
 };
-const audio = { streamId: 'a-1', kind: 'audio', msi: '1', blobName: 'a', bytes: 640 };
 const responders = (lookup: GraphCallLookup): Responders => ({
-  [ActivityNames.startRecording]: () => ({
-    graph: { kind: 'ok', status: 200 },
-    persisted: { ok: true },
-  }),
-  [ActivityNames.keepAlive]: () => ({ kind: 'ok', status: 200 }),
+  ...fastPathResponders,
   [ActivityNames.getCallState]: () => lookup,
-  [ActivityNames.forwardParticipants]: () => ({ ok: true }),
-  [ActivityNames.checkMediaSession]: () => ({ ok: true, state: 'persisting' }),
-  [ActivityNames.abortMediaSession]: () => ({ ok: true }),
-  [ActivityNames.updateRecordingStatus]: () => ({ kind: 'ok', status: 200 }),
-  [ActivityNames.sealRecording]: () => ({ ok: true, summary: sealWith([audio]) }),
 });
 const gone = responders({ kind: 'notFound' });
 const live = responders({ kind: 'found', state: 'established' });

@@ -3,7 +3,8 @@
  * a seal summary and builders of the events the webhook raises.
  */
 import { join } from 'node:path';
-import type { CallLifecycleInput } from '../domain/call-lifecycle.contract';
+import { ActivityNames, type CallLifecycleInput } from '../domain/call-lifecycle.contract';
+import type { Responders } from './scripted-orchestration';
 
 export const T0 = Date.parse('2030-01-01T00:00:00Z');
 /** `seconds` after {@link T0}, ISO 8601. */
@@ -77,3 +78,20 @@ export const roster = (second: number, id = `r-${second}`) => ({
     ],
   },
 });
+
+/** One stored audio stream, for seals with media. */
+export const audioStream = { streamId: 'a-1', kind: 'audio', msi: '1', blobName: 'a', bytes: 640 };
+
+/** Every activity of callLifecycleV3 and later succeeding; the seal holds {@link audioStream}. */
+export const fastPathResponders: Responders = {
+  [ActivityNames.startRecording]: () => ({
+    graph: { kind: 'ok', status: 200 },
+    persisted: { ok: true },
+  }),
+  [ActivityNames.keepAlive]: () => ({ kind: 'ok', status: 200 }),
+  [ActivityNames.forwardParticipants]: () => ({ ok: true }),
+  [ActivityNames.checkMediaSession]: () => ({ ok: true, state: 'persisting' }),
+  [ActivityNames.abortMediaSession]: () => ({ ok: true }),
+  [ActivityNames.updateRecordingStatus]: () => ({ kind: 'ok', status: 200 }),
+  [ActivityNames.sealRecording]: () => ({ ok: true, summary: sealWith([audioStream]) }),
+};
