@@ -50,7 +50,13 @@ export function clientFor(engine: LocalDurableEngine): DurableClient {
 }
 
 export async function startHarness(
-  options: { taskHubName?: string; clock?: ManualClock; raiseHoldInMs?: number } = {},
+  options: {
+    taskHubName?: string;
+    clock?: ManualClock;
+    raiseHoldInMs?: number;
+    joinRunningHub?: boolean;
+    leaseDurationInMs?: number;
+  } = {},
 ): Promise<Harness> {
   const logs = memorySink();
   const app = await loadFunctionApp(DURABLE_APP, { logSink: logs });
@@ -62,6 +68,10 @@ export async function startHarness(
     clock,
     logSink: logs,
     ...(options.raiseHoldInMs === undefined ? {} : { raiseHoldInMs: options.raiseHoldInMs }),
+    ...(options.joinRunningHub === undefined ? {} : { joinRunningHub: options.joinRunningHub }),
+    ...(options.leaseDurationInMs === undefined
+      ? {}
+      : { leaseDurationInMs: options.leaseDurationInMs }),
   });
   app.setDurableClientData(() => engine.clientBindingData());
   await engine.start(app);

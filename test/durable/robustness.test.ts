@@ -1,7 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import { createLocalDurableEngine, ManualClock } from '../../local/src/durable';
 import type * as DurableApp from '../apps/durable-app';
-import { startHarness, testConnection, uniqueHubName, type Harness } from './harness';
+import { clientFor, startHarness, testConnection, uniqueHubName, type Harness } from './harness';
 
 const HOUR = 3600_000;
 
@@ -210,5 +210,45 @@ describe('local durable engine: two hosts on the same task hub', () => {
     // Once the first host has shut down cleanly, another may take the hub over.
     const second = await startHarness({ taskHubName });
     await second.close();
+  });
+
+  it('lets an engine that may join run as a client of the live owner, then take the hub over once the owner is gone', async () => {
+    const taskHubName = uniqueHubName('join');
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 8));
+    const owner = await startHarness({ taskHubName, clock });
+    let joined: Harness | undefined;
+    try {
+      joined = await startHarness({
+        taskHubName,
+        clock,
+        joinRunningHub: true,
+        leaseDurationInMs: 900,
+      });
+      expect(owner.engine.isHubOwner).toBe(true);
+      expect(joined.engine.isHubOwner).toBe(false);
+      // The joined host's durable client calls go to the owner, which runs the work once.
+      expect(joined.engine.clientBindingData().rpcBaseUrl).toBe(owner.engine.rpcBaseUrl);
+      const id = await joined.client.startNew('dCounted', { input: 'joined' });
+      await owner.engine.runUntilIdle();
+      expect((await joined.client.getStatus(id)).output).toEqual(['joined-a', 'joined-b']);
+      expect(probe().runsOf('joined-a')).toBe(1);
+
+      await owner.close();
+      const deadline = Date.now() + 30_000;
+      while (!joined.engine.isHubOwner) {
+        if (Date.now() > deadline) throw new Error('the joined engine did not take the hub over');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      // Now it serves its own endpoint and runs the hub's work itself.
+      const client = clientFor(joined.engine);
+      expect(joined.engine.clientBindingData().rpcBaseUrl).toBe(joined.engine.rpcBaseUrl);
+      const next = await client.startNew('dCounted', { input: 'taken' });
+      await joined.engine.runUntilIdle();
+      expect((await client.getStatus(next)).output).toEqual(['taken-a', 'taken-b']);
+      expect(probe().runsOf('taken-a')).toBe(1);
+    } finally {
+      await joined?.close();
+      await owner.close();
+    }
   });
 });

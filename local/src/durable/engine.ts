@@ -5,7 +5,9 @@
  *
  * This file is the facade: it wires the instance store (`instance-store.ts`), the worker
  * (`worker.ts`: lease, scheduling, episodes, activities, outbox) and the client operations
- * (`client.ts`), and serves them over the management endpoint.
+ * (`client.ts`), and serves them over the management endpoint. An engine that may join a hub
+ * another host runs (`joinRunningHub`) serves nothing while that host lives: its durable client
+ * calls go to the owner's management endpoint, and it takes the hub over when the owner is gone.
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, RecorderError } from '@attest/core';
@@ -32,6 +34,7 @@ import {
   startManagementServer,
   type ManagementServer,
 } from './management-server';
+import type { HubEndpoint } from './hub-lease';
 import { Worker } from './worker';
 
 export { RuntimeStatus, isTerminal, validateInstanceId } from './instance-rows';
@@ -74,6 +77,14 @@ export interface LocalDurableEngineOptions {
    * stored either way. Default 500.
    */
   raiseHoldInMs?: number;
+  /**
+   * What `start` does when another live host runs the task hub: `false` (default) refuses with
+   * `Conflict`; `true` joins it as one more instance of a scaled-out app, as the Durable
+   * extension's instances share a hub: the durable client calls of this host's functions go to
+   * the owner's management endpoint (published in the hub's lease row), this engine runs no
+   * work, and it takes the hub over (and runs its work) once the owner's lease lapses.
+   */
+  joinRunningHub?: boolean;
 }
 
 export interface LocalDurableEngine extends DurableBackend {
@@ -85,6 +96,8 @@ export interface LocalDurableEngine extends DurableBackend {
   readonly rpcBaseUrl: string;
   /** The key the management API requires (`?code=` or `x-functions-key`). Never log it. */
   readonly systemKey: string;
+  /** Whether this engine runs the hub's work (false while it is a client of another host). */
+  readonly isHubOwner: boolean;
   /** Marks due timers' instances ready; call after advancing a manual clock. */
   processDueTimers(): void;
   /** Runs the fallback scan of storage for work now (rows written by other means, crash leftovers). */
@@ -125,6 +138,12 @@ class Engine implements LocalDurableEngine {
   readonly httpExtension: HostHttpExtension;
   #started = false;
   #closing: Promise<void> | undefined;
+  #isHubOwner = false;
+  /** The owner's endpoint while this engine is a client of another host. */
+  #joined: HubEndpoint | undefined;
+  #watchTimer: NodeJS.Timeout | undefined;
+  #isWatching = false;
+  #invoker: FunctionInvoker | undefined;
 
   constructor(options: LocalDurableEngineOptions) {
     this.#options = options;
@@ -156,6 +175,14 @@ class Engine implements LocalDurableEngine {
       pollIntervalInMs: options.pollIntervalInMs ?? 15_000,
       createInstance: (instanceId, name, inputText, parent) =>
         this.#client.createInstance(instanceId, name, inputText, parent),
+      endpoint: () =>
+        this.#server === undefined
+          ? undefined
+          : {
+              rpcOrigin: this.#server.origin,
+              hostBaseUrl: this.#hostBaseUrl,
+              systemKey: this.systemKey,
+            },
     });
     this.#client = new InstanceClient({
       store,
@@ -183,14 +210,27 @@ class Engine implements LocalDurableEngine {
     return `${this.#server.origin}/${this.systemKey}/durabletask/`;
   }
 
+  get isHubOwner(): boolean {
+    return this.#isHubOwner;
+  }
+
   clientBindingData(): DurableClientBindingData {
-    const origin = this.#server?.origin;
-    if (origin === undefined) throw new Error('the durable engine is not started');
+    // A joined engine hands out the owner's endpoint: the client's calls run where the work runs.
+    const endpoint: HubEndpoint | undefined =
+      this.#joined ??
+      (this.#server === undefined
+        ? undefined
+        : {
+            rpcOrigin: this.#server.origin,
+            hostBaseUrl: this.#hostBaseUrl,
+            systemKey: this.systemKey,
+          });
+    if (endpoint === undefined) throw new Error('the durable engine is not started');
     const hub = this.taskHubName;
     // Public webhook URLs point at the host's server when there is one (as in Azure); the
     // client's own calls go to the loopback RPC endpoint.
-    const webhooks = `${this.#hostBaseUrl ?? origin}/runtime/webhooks/durabletask`;
-    const code = `code=${this.systemKey}`;
+    const webhooks = `${endpoint.hostBaseUrl ?? endpoint.rpcOrigin}/runtime/webhooks/durabletask`;
+    const code = `code=${endpoint.systemKey}`;
     const query = `taskHub=${hub}&connection=Storage&${code}`;
     const instance = `${webhooks}/instances/INSTANCEID`;
     return {
@@ -212,7 +252,7 @@ class Engine implements LocalDurableEngine {
       },
       baseUrl: webhooks,
       requiredQueryStringParameters: code,
-      rpcBaseUrl: this.rpcBaseUrl,
+      rpcBaseUrl: `${endpoint.rpcOrigin}/${endpoint.systemKey}/durabletask/`,
       httpBaseUrl: '',
       maxGrpcMessageSizeInBytes: 0,
       grpcHttpClientTimeout: '00:01:40',
@@ -229,27 +269,113 @@ class Engine implements LocalDurableEngine {
       );
     }
     this.#started = true;
+    this.#invoker = invoker;
     this.#hostBaseUrl = context?.hostBaseUrl.replace(/\/+$/, '');
     await this.#store.hub.ensureCreated();
-    await this.#worker.acquireLease(invoker);
+    if (await this.#tryToOwnHub()) return;
+    // Another live host runs the hub and this engine may join it: wait until the owner has
+    // published its endpoint (it does with its lease), then watch the lease.
+    const deadline = Date.now() + this.#leaseDurationInMs();
+    for (;;) {
+      const owner = await this.#worker.readLeaseOwner();
+      if (owner?.isLive === true && owner.endpoint !== undefined) {
+        this.#joined = owner.endpoint;
+        this.#log.log('info', 'durable engine joined a task hub another host runs', {
+          ownerPid: owner.pid,
+          rpcOrigin: owner.endpoint.rpcOrigin,
+        });
+        break;
+      }
+      if (owner?.isLive !== true && (await this.#tryToOwnHub())) return;
+      if (Date.now() > deadline)
+        throw new RecorderError(
+          ErrorCode.Conflict,
+          `task hub '${this.taskHubName}' is run by a host that publishes no management endpoint; stop that host or use another task hub name`,
+          { details: { taskHub: this.taskHubName } },
+        );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    this.#watchTimer = setInterval(
+      () =>
+        void this.#watchLease().catch((error: unknown) =>
+          this.#log.log('warn', 'task hub lease watch failed', {
+            error: error instanceof Error ? error.message.slice(0, 300) : 'unknown',
+          }),
+        ),
+      Math.max(250, Math.floor(this.#leaseDurationInMs() / 3)),
+    );
+    this.#watchTimer.unref();
+  }
+
+  #leaseDurationInMs(): number {
+    return this.#options.leaseDurationInMs ?? 15_000;
+  }
+
+  /**
+   * Serves the management endpoint and takes the hub lease (the row publishes the endpoint), then
+   * runs the hub's work. False when another live host holds the lease and this engine may join.
+   */
+  async #tryToOwnHub(): Promise<boolean> {
+    this.#server = await startManagementServer(this, {
+      host: this.#options.rpcHost ?? '127.0.0.1',
+      port: this.#options.rpcPort ?? 0,
+      log: this.#log,
+      systemKey: this.systemKey,
+    });
     try {
-      this.#server = await startManagementServer(this, {
-        host: rpcHost,
-        port: this.#options.rpcPort ?? 0,
-        log: this.#log,
-        systemKey: this.systemKey,
-      });
+      await this.#worker.acquireLease(this.#invoker as FunctionInvoker);
     } catch (error) {
-      await this.#worker.releaseLease();
+      const server = this.#server;
+      this.#server = undefined;
+      await server.close();
+      const isTaken = error instanceof RecorderError && error.code === ErrorCode.Conflict;
+      if (isTaken && this.#options.joinRunningHub === true) return false;
       throw error;
     }
-    await this.#worker.startPolling();
+    try {
+      await this.#worker.startPolling();
+    } catch (error) {
+      await this.#worker.releaseLease();
+      await this.#server.close();
+      this.#server = undefined;
+      throw error;
+    }
+    this.#isHubOwner = true;
+    this.#joined = undefined;
     // The RPC base URL holds the system key: log the origin only.
     this.#log.log('info', 'durable engine started', { rpcOrigin: this.#server.origin });
+    return true;
+  }
+
+  /** A joined engine follows the owner (a restarted owner serves elsewhere) or takes over. */
+  async #watchLease(): Promise<void> {
+    if (this.#isHubOwner || this.#isWatching || this.#closing !== undefined) return;
+    this.#isWatching = true;
+    try {
+      await this.#followOrTakeOver();
+    } finally {
+      this.#isWatching = false;
+    }
+  }
+
+  async #followOrTakeOver(): Promise<void> {
+    const owner = await this.#worker.readLeaseOwner();
+    if (owner?.isLive === true) {
+      if (owner.endpoint !== undefined) this.#joined = owner.endpoint;
+      return;
+    }
+    if (await this.#tryToOwnHub()) {
+      if (this.#watchTimer !== undefined) clearInterval(this.#watchTimer);
+      this.#watchTimer = undefined;
+      this.#log.log('info', 'durable engine took over the task hub', {
+        previousOwnerPid: owner?.pid ?? 0,
+      });
+    }
   }
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      if (this.#watchTimer !== undefined) clearInterval(this.#watchTimer);
       this.#worker.stop();
       await this.#server?.close();
       await this.#worker.drain();

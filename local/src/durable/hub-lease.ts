@@ -1,8 +1,10 @@
 /**
  * The task hub lease: one engine runs a task hub at a time. The lease row is taken at start,
  * renewed every third of its duration and released at close; a lease whose owner is gone (expired,
- * or a dead process on this machine) is taken over. Wall-clock time: the lease is about processes,
- * not orchestration time.
+ * or a dead process on this machine) is taken over. The row also publishes where the owner serves
+ * the management API, so hosts that join the hub as clients (a scaled-out app's other instances)
+ * send their durable client calls there. Wall-clock time: the lease is about processes, not
+ * orchestration time.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -20,6 +22,29 @@ export interface HubLeaseOptions {
   readonly durationInMs: number;
   /** Called once when a renewal finds the lease taken by another owner. */
   readonly onLost: () => void;
+  /** Where this engine serves the management API, published in the row while it owns the hub. */
+  readonly endpoint?: () => HubEndpoint | undefined;
+}
+
+/**
+ * Where the hub's owner serves the management API. `systemKey` is the owner's management key: it
+ * sits in the hub's own table as Azure keeps a function app's host keys in its storage account
+ * (`azure-webjobs-secrets`); anyone who can read the table can run the hub anyway.
+ */
+export interface HubEndpoint {
+  /** The loopback management server, e.g. `http://127.0.0.1:50123`. */
+  readonly rpcOrigin: string;
+  /** The owner's Functions host (its `/runtime/webhooks/durabletask/` URLs), when it has one. */
+  readonly hostBaseUrl: string | undefined;
+  readonly systemKey: string;
+}
+
+/** The lease row as another host reads it. */
+export interface HubOwner {
+  /** Whether the owner still holds the lease (not expired, not a dead process on this machine). */
+  readonly isLive: boolean;
+  readonly pid: number;
+  readonly endpoint: HubEndpoint | undefined;
 }
 
 export class HubLease {
@@ -37,14 +62,24 @@ export class HubLease {
   async acquire(): Promise<void> {
     const { store, log } = this.#options;
     const duration = this.#options.durationInMs;
-    const entity = (): TableEntity<Record<string, unknown>> => ({
-      partitionKey: HUB_PARTITION,
-      rowKey: 'lease',
-      OwnerId: this.#ownerId,
-      Pid: process.pid,
-      HostName: hostname(),
-      ExpiresAt: Date.now() + duration,
-    });
+    const entity = (): TableEntity<Record<string, unknown>> => {
+      const endpoint = this.#options.endpoint?.();
+      return {
+        partitionKey: HUB_PARTITION,
+        rowKey: 'lease',
+        OwnerId: this.#ownerId,
+        Pid: process.pid,
+        HostName: hostname(),
+        ExpiresAt: Date.now() + duration,
+        ...(endpoint === undefined
+          ? {}
+          : {
+              RpcOrigin: endpoint.rpcOrigin,
+              SystemKey: endpoint.systemKey,
+              ...(endpoint.hostBaseUrl === undefined ? {} : { HostBaseUrl: endpoint.hostBaseUrl }),
+            }),
+      };
+    };
     const existing = await store.getRow(HUB_PARTITION, 'lease');
     if (existing === undefined) {
       try {
@@ -56,8 +91,7 @@ export class HubLease {
       }
     } else {
       const expired = Number(existing.ExpiresAt) < Date.now();
-      const ownerGone = existing.HostName === hostname() && !isProcessAlive(Number(existing.Pid));
-      if (!expired && !ownerGone) throw this.#held(existing);
+      if (isOwnerLive(existing)) throw this.#held(existing);
       try {
         const updated = await store.table.updateEntity(entity(), 'Replace', {
           etag: existing.etag,
@@ -77,6 +111,24 @@ export class HubLease {
       Math.max(250, Math.floor(duration / 3)),
     );
     this.#timer.unref();
+  }
+
+  /** The hub's current owner as the lease row tells, or undefined when nobody holds it. */
+  async readOwner(): Promise<HubOwner | undefined> {
+    const row = await this.#options.store.getRow(HUB_PARTITION, 'lease');
+    if (row === undefined) return undefined;
+    const text = (value: unknown): string | undefined =>
+      typeof value === 'string' && value !== '' ? value : undefined;
+    const rpcOrigin = text(row.RpcOrigin);
+    const systemKey = text(row.SystemKey);
+    return {
+      isLive: isOwnerLive(row),
+      pid: Number(row.Pid),
+      endpoint:
+        rpcOrigin === undefined || systemKey === undefined
+          ? undefined
+          : { rpcOrigin, systemKey, hostBaseUrl: text(row.HostBaseUrl) },
+    };
   }
 
   /** Stops renewing (the lease then lapses unless released). */
@@ -127,6 +179,13 @@ export class HubLease {
       }
     }
   }
+}
+
+/** Not expired, and not held by a process of this machine that no longer exists. */
+function isOwnerLive(row: Row): boolean {
+  const expired = Number(row.ExpiresAt) < Date.now();
+  const ownerGone = row.HostName === hostname() && !isProcessAlive(Number(row.Pid));
+  return !expired && !ownerGone;
 }
 
 function isProcessAlive(pid: number): boolean {

@@ -9,7 +9,7 @@ import { ActivityRunner } from './activities';
 import { EpisodeRunner } from './episode';
 import { EpisodeEnd } from './episode-end';
 import { HeldMessages } from './held-messages';
-import { HubLease } from './hub-lease';
+import { HubLease, type HubEndpoint, type HubOwner } from './hub-lease';
 import { RowKeys } from './hub-store';
 import type { InstanceStore } from './instance-store';
 import { logFailure } from './log';
@@ -27,6 +27,8 @@ export interface WorkerOptions {
   readonly pollIntervalInMs: number;
   /** Creates a (child) instance with its start message (the client's create). */
   readonly createInstance: CreateInstance;
+  /** Where the engine serves the management API, published in the lease row. */
+  readonly endpoint: () => HubEndpoint | undefined;
 }
 
 /** How long `close` waits for in-flight episodes and activities (wall clock). */
@@ -95,6 +97,7 @@ export class Worker {
       onLost: () => {
         this.#isStopped = true;
       },
+      endpoint: options.endpoint,
     });
   }
 
@@ -110,6 +113,11 @@ export class Worker {
   async acquireLease(invoker: FunctionInvoker): Promise<void> {
     this.#invoker = invoker;
     await this.#lease.acquire();
+  }
+
+  /** The hub's owner as its lease row tells (for an engine that joined the hub as a client). */
+  readLeaseOwner(): Promise<HubOwner | undefined> {
+    return this.#lease.readOwner();
   }
 
   /** Gives the lease back when the engine cannot start after taking it. */

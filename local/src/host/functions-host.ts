@@ -21,6 +21,8 @@ export interface LocalDurableEngineOptions {
   readonly taskHubName: string;
   readonly clock: Clock;
   readonly logSink: LogSink;
+  /** Join a task hub another live host runs instead of refusing to start (see the option below). */
+  readonly joinRunningHub?: boolean;
 }
 
 export type DurableEngineFactory = (
@@ -47,6 +49,12 @@ export interface FunctionsHostOptions {
    * `createLocalDurableEngine` from `local/src/durable` when that module exists.
    */
   readonly durable?: DurableEngineFactory | false | 'auto';
+  /**
+   * This host is one more instance of a scaled-out app: when another live host runs the task hub,
+   * the durable engine joins it (its durable client calls go to that host, which runs the work;
+   * it takes the hub over when that host is gone) instead of refusing to start. Default false.
+   */
+  readonly joinRunningTaskHub?: boolean;
   /** Start background queue polling. Default true; tests use false and call `queues.pollOnce()`. */
   readonly pollQueues?: boolean;
   /**
@@ -152,6 +160,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
           taskHubName: settings.taskHubName,
           clock,
           logSink,
+          ...(options.joinRunningTaskHub === true ? { joinRunningHub: true } : {}),
           ...(settings.maxConcurrentOrchestratorFunctions === undefined
             ? {}
             : { maxConcurrentOrchestrations: settings.maxConcurrentOrchestratorFunctions }),

@@ -81,4 +81,19 @@ describe('loadHostCliConfig', () => {
       /unknown argument serve; --app needs a value; --app is required/,
     );
   });
+
+  it('reads the task hub override and whether to join a running hub from the environment', () => {
+    expect(
+      loadHostCliConfig(['--app', 'functions'], {
+        AzureFunctionsJobHost__extensions__durableTask__hubName: 'ScaledHub1',
+        ATTEST_HOST_JOIN_TASK_HUB: 'true',
+      }),
+    ).toMatchObject({ taskHubName: 'ScaledHub1', joinRunningTaskHub: true });
+    expect(() =>
+      loadHostCliConfig(['--app', 'functions'], {
+        AzureFunctionsJobHost__extensions__durableTask__hubName: 'no-dashes',
+        ATTEST_HOST_JOIN_TASK_HUB: 'yes',
+      }),
+    ).toThrow(/hubName must be 3-45 letters.*; ATTEST_HOST_JOIN_TASK_HUB must be true or false/);
+  });
 });

@@ -26,6 +26,16 @@ export interface HostCliConfig {
   readonly maxRequestBodyInBytes: number;
   /** `ATTEST_HOST_LOG_LEVEL`: debug, info (default), warn or error. */
   readonly logLevel: HostLogLevel;
+  /**
+   * `AzureFunctionsJobHost__extensions__durableTask__hubName` (Azure's app setting override of
+   * host.json): the task hub, instead of host.json's.
+   */
+  readonly taskHubName?: string;
+  /**
+   * `ATTEST_HOST_JOIN_TASK_HUB=true`: this host is one more instance of a scaled-out app and joins
+   * a task hub another live host runs instead of refusing to start.
+   */
+  readonly joinRunningTaskHub?: boolean;
 }
 
 export class UsageError extends Error {}
@@ -42,7 +52,8 @@ function integerIn(raw: string, name: string, min: number, max: number): number 
 
 /**
  * Reads arguments and `ATTEST_HOST_PORT`, `ATTEST_HOST_MAX_REQUEST_BODY_BYTES`,
- * `ATTEST_HOST_LOG_LEVEL` (arguments win).
+ * `ATTEST_HOST_LOG_LEVEL`, `ATTEST_HOST_JOIN_TASK_HUB`,
+ * `AzureFunctionsJobHost__extensions__durableTask__hubName` (arguments win).
  * Throws {@link UsageError} naming every problem.
  */
 export function loadHostCliConfig(argv: readonly string[], env: NodeJS.ProcessEnv): HostCliConfig {
@@ -98,9 +109,28 @@ export function loadHostCliConfig(argv: readonly string[], env: NodeJS.ProcessEn
     if (isHostLogLevel(rawLevel)) logLevel = rawLevel;
     else problems.push('ATTEST_HOST_LOG_LEVEL must be debug, info, warn or error');
   }
+  const taskHubName = env.AzureFunctionsJobHost__extensions__durableTask__hubName;
+  if (
+    taskHubName !== undefined &&
+    taskHubName !== '' &&
+    !/^[a-zA-Z][a-zA-Z0-9]{2,44}$/.test(taskHubName)
+  )
+    problems.push(
+      'AzureFunctionsJobHost__extensions__durableTask__hubName must be 3-45 letters and digits, starting with a letter',
+    );
+  const rawJoin = env.ATTEST_HOST_JOIN_TASK_HUB;
+  if (rawJoin !== undefined && rawJoin !== '' && rawJoin !== 'true' && rawJoin !== 'false')
+    problems.push('ATTEST_HOST_JOIN_TASK_HUB must be true or false');
   if (problems.length > 0 || appPath === undefined)
     throw new UsageError(`${problems.join('; ')}\n${usage}`);
-  return Object.freeze({ appPath, port, maxRequestBodyInBytes, logLevel });
+  return Object.freeze({
+    appPath,
+    port,
+    maxRequestBodyInBytes,
+    logLevel,
+    ...(taskHubName === undefined || taskHubName === '' ? {} : { taskHubName }),
+    ...(rawJoin === 'true' ? { joinRunningTaskHub: true } : {}),
+  });
 }
 
 /**
@@ -163,12 +193,18 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       clock: hostClock(appSettings),
       logSink,
       appSettings,
+      ...(config.taskHubName === undefined
+        ? {}
+        : { hostSettings: { taskHubName: config.taskHubName } }),
+      ...(config.joinRunningTaskHub === true ? { joinRunningTaskHub: true } : {}),
     });
   } catch (error) {
     process.stderr.write(`host failed to start: ${(error as Error).message}\n`);
     return 1;
   }
-  const rpcBaseUrl = (host.durable as { rpcBaseUrl?: unknown } | undefined)?.rpcBaseUrl;
+  // A host that joined another host's task hub serves no management endpoint of its own.
+  const durable = host.durable as { rpcBaseUrl?: unknown; isHubOwner?: unknown } | undefined;
+  const rpcBaseUrl = durable?.isHubOwner === false ? undefined : durable?.rpcBaseUrl;
   // Written whatever the log level: launchers wait for this line.
   jsonLineSink(process.stdout)({
     time: new Date().toISOString(),
@@ -184,6 +220,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       ),
     ),
     durable: host.durable !== undefined,
+    ...(typeof durable?.isHubOwner === 'boolean' ? { isTaskHubOwner: durable.isHubOwner } : {}),
     ...(typeof rpcBaseUrl === 'string' ? { durableRpcBaseUrl: rpcBaseUrl } : {}),
     ...(host.durableUnavailableReason !== undefined
       ? { durableUnavailableReason: host.durableUnavailableReason }

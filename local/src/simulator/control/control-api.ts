@@ -22,6 +22,7 @@ import {
 import type { ManualClock, SimClock } from '../util/clock';
 import { bearerToken, problem, sendJson } from '../util/http';
 import type { WebhookDeliverer } from '../webhook/deliverer';
+import { validateFrontDoorRoute, type FrontDoorRoute } from '../webhook/front-door';
 
 export interface ControlApiDeps {
   readonly controlToken: string;
@@ -239,6 +240,22 @@ export async function handleControl(
       return send(res, 200, deps.graph.requests);
     if (method === 'GET' && path === '/_sim/deliveries')
       return send(res, 200, deps.deliverer.records);
+    if (method === 'GET' && path === '/_sim/webhook-routes')
+      return send(res, 200, { routes: deps.deliverer.frontDoor.routes() });
+    if (method === 'PUT' && path === '/_sim/webhook-routes') {
+      const b = (await body()) as { routes?: unknown };
+      const problems = Array.isArray(b.routes)
+        ? b.routes.flatMap((r, i) => validateFrontDoorRoute(r).map((p) => `routes[${i}]: ${p}`))
+        : ['routes must be a list'];
+      if (problems.length > 0)
+        return send(res, 400, {
+          code: 'SIM_INVALID_REQUEST',
+          message: problems.join('; '),
+          status: 400,
+        });
+      deps.deliverer.frontDoor.setRoutes(b.routes as FrontDoorRoute[]);
+      return send(res, 200, { routes: deps.deliverer.frontDoor.routes() });
+    }
     if (method === 'POST' && path === '/_sim/throttle') {
       const b = (await body()) as { count?: unknown; retryAfterInS?: unknown; operation?: unknown };
       if (typeof b.count !== 'number' || b.count < 0)

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SimClock } from '../util/clock';
 import type { SimLogger } from '../util/http';
+import { WebhookFrontDoor } from './front-door';
 
 export interface DeliveryRecord {
   readonly id: string;
@@ -16,6 +17,8 @@ export interface DeliveryRecord {
   readonly url: string;
   /** The URL that produced the final response (after redirects). */
   finalUrl: string;
+  /** The instance URL the front door sent the final attempt to, when a route applied. */
+  routedUrl?: string;
   readonly redirects: { readonly status: number; readonly location: string }[];
   status?: number;
   isDelivered: boolean;
@@ -41,6 +44,8 @@ export interface DelivererOptions {
   readonly log: SimLogger;
   readonly maxRedirects?: number;
   readonly timeoutInMs?: number;
+  /** Routes deliveries to a scaled-out recorder's instances; default: none. */
+  readonly frontDoor?: WebhookFrontDoor;
 }
 
 const MAX_RECORDED_RESPONSE_CHARS = 64 * 1024;
@@ -49,10 +54,13 @@ export class WebhookDeliverer {
   readonly records: DeliveryRecord[] = [];
   /** Deliveries started and not yet finished. */
   inFlight = 0;
+  /** The load balancer in front of scaled-out recorders (no routes: URLs as given). */
+  readonly frontDoor: WebhookFrontDoor;
   readonly #options: DelivererOptions;
 
   constructor(options: DelivererOptions) {
     this.#options = options;
+    this.frontDoor = options.frontDoor ?? new WebhookFrontDoor();
   }
 
   async deliver(request: DeliveryRequest): Promise<DeliveryRecord> {
@@ -74,7 +82,10 @@ export class WebhookDeliverer {
     const maxRedirects = this.#options.maxRedirects ?? 5;
     try {
       for (let hop = 0; ; hop += 1) {
-        const response = await fetch(url, {
+        const target = this.frontDoor.route(url, request.callId);
+        if (target !== url) record.routedUrl = target;
+        else delete record.routedUrl;
+        const response = await fetch(target, {
           method: 'POST',
           redirect: 'manual',
           signal: AbortSignal.timeout(this.#options.timeoutInMs ?? 15_000),
@@ -96,7 +107,7 @@ export class WebhookDeliverer {
           hop < maxRedirects
         ) {
           await response.body?.cancel();
-          url = new URL(location, url).toString();
+          url = new URL(location, target).toString();
           record.redirects.push({ status: response.status, location: url });
           record.finalUrl = url;
           continue;

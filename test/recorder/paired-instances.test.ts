@@ -1,0 +1,92 @@
+/**
+ * Paired recorders on a scaled-out function app: two instances of the function app (the stack's
+ * host and a second host in its own process) share one storage account and task hub, behind the
+ * simulator's front door, which sends each call leg's invite and notifications to one instance
+ * in turn. Both legs are answered on different media hosts and still build one interaction.
+ * Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem and a built tree (the second instance and the
+ * media hosts run from dist in their own processes).
+ */
+import { inWindow, pairedCalls, type LegRow } from './support/paired-calls';
+import { startPairedStack, type PairedStack } from './support/paired-stack';
+
+interface Delivery {
+  callId: string;
+  kind: string;
+  url: string;
+  routedUrl?: string;
+  isDelivered: boolean;
+}
+
+jest.setTimeout(240_000);
+
+describe('paired recorders on two function instances', () => {
+  let paired: PairedStack;
+  let calls: ReturnType<typeof pairedCalls>;
+
+  beforeAll(async () => {
+    // A loaded machine can take minutes to start five processes and an emulator.
+    paired = await startPairedStack({ mediaHostCount: 2, functionInstances: 2 });
+    calls = pairedCalls(paired);
+  }, 400_000);
+  afterAll(async () => {
+    await paired?.close();
+  });
+
+  it('builds one interaction when the two legs are handled by different function instances', async () => {
+    const [instanceA, instanceB] = paired.functionInstanceOrigins as [string, string];
+    // The second instance joined the stack host's task hub instead of running its own.
+    expect(paired.extraFunctionInstances[0]?.isTaskHubOwner).toBe(false);
+
+    // Long enough for a cold start on a loaded machine (the first answers can take seconds).
+    const conversationId = await calls.traderCalls(12_000);
+    const legs = await calls.recordingLegs(conversationId, 2);
+    const rows = await Promise.all(legs.map((l) => calls.finishedLeg(l.callId)));
+    expect((await calls.simOutcome(conversationId)).endReason).toBe('completed');
+
+    // Every delivery of a leg (invite, state and roster notifications) went to one instance,
+    // and the two legs went to different ones.
+    const deliveries = (await calls.control<Delivery[]>('GET', '/_sim/deliveries')).body;
+    const instanceOf = (callId: string): string[] => [
+      ...new Set(
+        deliveries
+          .filter((d) => d.callId === callId)
+          .map((d) => new URL(d.routedUrl ?? d.url).origin),
+      ),
+    ];
+    const perLeg = legs.map((l) => instanceOf(l.callId));
+    expect(perLeg.every((origins) => origins.length === 1)).toBe(true);
+    expect(perLeg.map((origins) => origins[0]).sort()).toEqual([instanceA, instanceB].sort());
+    for (const leg of legs) {
+      const own = deliveries.filter((d) => d.callId === leg.callId);
+      expect(own.length).toBeGreaterThan(1);
+      expect(own.every((d) => d.isDelivered)).toBe(true);
+    }
+    // The second instance's own log shows it handled its leg.
+    const legOnB = legs[perLeg.findIndex((origins) => origins[0] === instanceB)]!;
+    expect(paired.extraFunctionInstances[0]?.logLines.some((l) => l.includes(legOnB.callId))).toBe(
+      true,
+    );
+
+    // Both legs answered on different media hosts, as captures of one interaction.
+    const [a, b] = rows as [LegRow, LegRow];
+    expect(a.mediaHostId).toBeDefined();
+    expect(b.mediaHostId).toBeDefined();
+    expect(a.mediaHostId).not.toBe(b.mediaHostId);
+    expect(a.outcome).toBe('recorded');
+    expect(b.outcome).toBe('recorded');
+    expect(a.pairedInteractionId).toMatch(/^ix-/);
+    expect(b.pairedInteractionId).toBe(a.pairedInteractionId);
+
+    // One sealed interaction with both captures, a merged timeline and the outcome recorded.
+    const interaction = await calls.sealedInteraction(a.pairedInteractionId!);
+    expect(interaction.outcome).toBe('recorded');
+    expect(interaction.captures?.map((c) => c.captureId).sort()).toEqual(
+      [a.interactionId, b.interactionId].sort(),
+    );
+    expect(new Set(interaction.captures?.map((c) => c.mediaHostId)).size).toBe(2);
+    expect(interaction.captures?.every((c) => c.manifestSha256 !== undefined)).toBe(true);
+    expect(interaction.coverage?.length).toBeGreaterThan(0);
+    expect(interaction.coverage?.every((i) => i.captureId !== undefined)).toBe(true);
+    expect(inWindow(interaction.gaps)).toEqual([]);
+  });
+});
