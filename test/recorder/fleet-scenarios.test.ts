@@ -2,7 +2,8 @@
  * `npm run scenario -- region-spill-over` and `-- scale-in-drain`, run by the scenario command's
  * own code against a fleet of two media hosts (West Europe and North Europe) that read scheduled
  * events from the Instance Metadata Service stand-in. The scenario files are the shipped ones,
- * with the test directory's tenant and users. Checks what the command prints and what happened.
+ * with the test directory's tenant and users. Checks what the command prints and what happened,
+ * and that the scaled-in host, replaced as `npm start` replaces it, takes calls again.
  * Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { startImdsStandIn, type ImdsStandIn } from '../../local/src/imds/imds-se
 import { runScenario, type ScenarioCliOptions } from '../../local/src/start/scenario';
 import { TENANT, USERS } from '../simulator/support/fixtures';
 import { startFleetStack, type FleetHost, type FleetStack } from './support/fleet-stack';
+import { waitFor } from './support/recorder-stack';
 
 const SHIPPED = join(__dirname, '..', '..', 'local', 'scenarios');
 /** The shipped directory's tenant and users, and the test directory's. */
@@ -30,6 +32,7 @@ describe('fleet scenarios through the scenario command', () => {
   let west: FleetHost;
   let north: FleetHost;
   let options: Omit<ScenarioCliOptions, 'write'>;
+  let host: (hostId: string, region: string) => Promise<FleetHost>;
 
   beforeAll(async () => {
     for (const name of ['region-spill-over', 'scale-in-drain']) {
@@ -39,7 +42,7 @@ describe('fleet scenarios through the scenario command', () => {
     }
     imds = await startImdsStandIn();
     fleet = await startFleetStack({ scenarioDir });
-    const host = (hostId: string, region: string) =>
+    host = (hostId: string, region: string) =>
       fleet.startHost({
         hostId,
         region,
@@ -126,5 +129,40 @@ describe('fleet scenarios through the scenario command', () => {
     );
     expect(imds.acknowledged()).toHaveLength(1);
     expect(west.host.health()).toMatchObject({ isDraining: true, drain: { reason: 'scaleIn' } });
+  });
+
+  it('a host replaced after its scale-in comes back taking calls: its heartbeat says not draining and a new call lands on it', async () => {
+    // The previous case left the West Europe host drained with its scale-in acknowledged.
+    const [eventId] = imds.acknowledged();
+    expect(eventId).toBeDefined();
+    expect(west.host.health()).toMatchObject({ isDraining: true });
+
+    // What `npm start` does (and Azure, with a new instance of the scale set): the instance
+    // goes, the event with it, and the host starts again under the same id.
+    await west.host.close();
+    imds.removeEvent(eventId!);
+    west = await host('mh-west', 'westeurope');
+    expect(west.host.health()).toMatchObject({ isDraining: false });
+    expect(west.host.health()).not.toHaveProperty('drain');
+    // A new instance reads the scheduled events too: nothing names it, so it stays undrained.
+    await west.host.drain.checkScheduledEvents();
+    expect(west.host.health()).toMatchObject({ isDraining: false });
+    // The registry holds the new instance's heartbeat: no drain left from the old one.
+    await waitFor(async () => {
+      const listed = await fleet.stack.api<{
+        value: { hostId: string; isDraining: boolean; drain?: unknown }[];
+      }>('GET', '/api/mediahosts', { token: fleet.adminToken });
+      const row = listed.body.value.find((h) => h.hostId === west.hostId);
+      return row?.isDraining === false && row.drain === undefined ? true : undefined;
+    }, 'the replaced host to heartbeat as not draining');
+
+    // A call with its media in West Europe goes to the replaced host again, and is recorded.
+    const call = await fleet.traderCalls('EUWE', 3000);
+    const leg = await fleet.recordedLeg(call);
+    expect((await fleet.callView(leg.callId)).interaction?.mediaHostId).toBe(west.hostId);
+    const ended = await fleet.finished(leg.callId);
+    expect(ended.interaction?.outcome).toBe('recorded');
+    expect(ended.interaction?.mediaHostId).toBe(west.hostId);
+    expect(ended.streams.some((s) => s.bytes > 0)).toBe(true);
   });
 });
