@@ -6,6 +6,7 @@
  * Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem and a built tree (the second instance and the
  * media hosts run from dist in their own processes).
  */
+import { scaleOut, type FunctionInstance } from './support/function-instance';
 import { inWindow, pairedCalls, type LegRow } from './support/paired-calls';
 import { startPairedStack, type PairedStack } from './support/paired-stack';
 
@@ -22,20 +23,28 @@ jest.setTimeout(240_000);
 describe('paired recorders on two function instances', () => {
   let paired: PairedStack;
   let calls: ReturnType<typeof pairedCalls>;
+  let second: FunctionInstance;
+  let origins: string[];
 
   beforeAll(async () => {
     // A loaded machine can take minutes to start five processes and an emulator.
-    paired = await startPairedStack({ mediaHostCount: 2, functionInstances: 2 });
+    paired = await startPairedStack({ mediaHostCount: 2 });
     calls = pairedCalls(paired);
+    // The paired stack's own storage emulator, the suite's while the stack runs.
+    const scaled = await scaleOut(paired.stack, process.env.ATTEST_TEST_STORAGE_CONNECTION!);
+    second = scaled.instances[0]!;
+    origins = scaled.origins;
   }, 400_000);
   afterAll(async () => {
+    // The second instance first: it would take the task hub over once the stack's host is gone.
+    await second?.kill();
     await paired?.close();
   });
 
   it('builds one interaction when the two legs are handled by different function instances', async () => {
-    const [instanceA, instanceB] = paired.functionInstanceOrigins as [string, string];
+    const [instanceA, instanceB] = origins as [string, string];
     // The second instance joined the stack host's task hub instead of running its own.
-    expect(paired.extraFunctionInstances[0]?.isTaskHubOwner).toBe(false);
+    expect(second.isTaskHubOwner).toBe(false);
 
     // Long enough for a cold start on a loaded machine (the first answers can take seconds).
     const conversationId = await calls.traderCalls(12_000);
@@ -63,9 +72,7 @@ describe('paired recorders on two function instances', () => {
     }
     // The second instance's own log shows it handled its leg.
     const legOnB = legs[perLeg.findIndex((origins) => origins[0] === instanceB)]!;
-    expect(paired.extraFunctionInstances[0]?.logLines.some((l) => l.includes(legOnB.callId))).toBe(
-      true,
-    );
+    expect(second.logLines.some((l) => l.includes(legOnB.callId))).toBe(true);
 
     // Both legs answered on different media hosts, as captures of one interaction.
     const [a, b] = rows as [LegRow, LegRow];

@@ -3,11 +3,13 @@
  * (`local/dist/host/main.js`) in its own process on a free port, with the test process's app
  * settings, on the same storage and task hub as the stack's in-process host. Its durable engine
  * joins the hub (`ATTEST_HOST_JOIN_TASK_HUB`): its functions' durable client calls go to the
- * hub's owner. Needs a built tree.
+ * hub's owner. {@link scaleOut} puts such instances behind the simulator's front door. Needs a
+ * built tree.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { RecorderStack } from './recorder-stack';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -77,4 +79,38 @@ export async function startFunctionInstance(options: {
       await exited;
     },
   };
+}
+
+/**
+ * Scales the stack's function app out to `1 + count` instances: starts `count` more on the
+ * stack's storage (`storageConnection`) and task hub, and has the simulator's front door send each
+ * new call leg's invite and notifications to the next instance in turn (per-leg affinity), for
+ * the origin the app gives out (the stack host's: its webhook and `callbackUri`). Kill the
+ * returned instances before closing the stack: they would take the task hub over.
+ */
+export async function scaleOut(
+  stack: RecorderStack,
+  storageConnection: string,
+  count = 1,
+): Promise<{ instances: FunctionInstance[]; origins: string[] }> {
+  const instances: FunctionInstance[] = [];
+  try {
+    for (let i = 0; i < count; i += 1)
+      instances.push(
+        await startFunctionInstance({
+          storageConnection,
+          taskHubName: stack.host.settings.taskHubName,
+        }),
+      );
+    const origins = [stack.baseUrl, ...instances.map((f) => f.baseUrl)];
+    const routed = await stack.control('PUT', '/_sim/webhook-routes', {
+      routes: [{ publicOrigin: stack.baseUrl, instanceOrigins: origins, affinity: 'perLeg' }],
+    });
+    if (routed.status !== 200)
+      throw new Error(`the front door refused the routes: ${routed.status}`);
+    return { instances, origins };
+  } catch (error) {
+    for (const instance of instances) await instance.kill();
+    throw error;
+  }
 }

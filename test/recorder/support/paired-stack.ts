@@ -3,10 +3,7 @@
  * must hold only this suite's hosts), the Teams simulator with a policy that invites two
  * recorder legs per call, the function app, and several media hosts, each in its own process so
  * a test can kill one (SIGKILL) mid-call. The media hosts share the keys and recordings container
- * the archive knows, so sealed captures can be exported and verified. With `functionInstances: 2`
- * the function app is scaled out: a second instance runs in its own process on the same storage
- * and task hub, and the simulator's front door sends each call leg's notifications to one of the
- * two instances in turn (a load balancer with per-leg affinity).
+ * the archive knows, so sealed captures can be exported and verified.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -20,7 +17,6 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { parseJournal } from '../../../media-host/src/session/session-journal';
 import { hostFiles } from '../../media-host/media-host-fixtures';
 import { USERS, application } from '../../simulator/support/fixtures';
-import { startFunctionInstance, type FunctionInstance } from './function-instance';
 import { startRecorderStack, waitFor, type RecorderStack } from './recorder-stack';
 
 const CHILD_SCRIPT = join(__dirname, '..', '..', 'media-host', 'media-host-child.js');
@@ -36,13 +32,6 @@ export interface PairedStack {
   readonly stack: RecorderStack;
   readonly adminToken: string;
   readonly mediaHosts: readonly ChildMediaHost[];
-  /**
-   * The function app's instances' origins: the stack's host first, then the scaled-out ones
-   * (`functionInstances`), in the front door's turn order.
-   */
-  readonly functionInstanceOrigins: readonly string[];
-  /** The scaled-out instances (beyond the stack's own host). */
-  readonly extraFunctionInstances: readonly FunctionInstance[];
   /** Starts one more media host process (registered once its first heartbeat arrived). */
   addMediaHost(): Promise<ChildMediaHost>;
   /** Replaces the recorded users' policy (calls in progress keep theirs). */
@@ -68,8 +57,6 @@ export async function startPairedStack(
     policy?: Partial<CompliancePolicy>;
     /** More function app settings (they win over the stack's). */
     env?: Record<string, string>;
-    /** Instances of the function app behind the simulator's front door. Default 1. */
-    functionInstances?: number;
   } = {},
 ): Promise<PairedStack> {
   const storage: AzuriteInstance = await startAzurite({ inMemory: true });
@@ -160,30 +147,6 @@ export async function startPairedStack(
     return host;
   }
 
-  const extraFunctionInstances: FunctionInstance[] = [];
-  for (let i = 1; i < (options.functionInstances ?? 1); i += 1) {
-    extraFunctionInstances.push(
-      await startFunctionInstance({
-        storageConnection: storage.connectionString,
-        taskHubName: stack.host.settings.taskHubName,
-      }),
-    );
-  }
-  const functionInstanceOrigins = [stack.baseUrl, ...extraFunctionInstances.map((f) => f.baseUrl)];
-  if (extraFunctionInstances.length > 0) {
-    // The app gives out the stack host's URL (webhook, callbackUri): the front door spreads it.
-    const routed = await stack.control('PUT', '/_sim/webhook-routes', {
-      routes: [
-        {
-          publicOrigin: stack.baseUrl,
-          instanceOrigins: functionInstanceOrigins,
-          affinity: 'perLeg',
-        },
-      ],
-    });
-    if (routed.status !== 200)
-      throw new Error(`the front door refused the routes: ${routed.status}`);
-  }
   for (let i = 0; i < (options.mediaHostCount ?? 2); i += 1) await addMediaHost();
   const journaledMedia: PairedStack['journaledMedia'] = async (tenantId, interactionId) => {
     const container = BlobServiceClient.fromConnectionString(
@@ -218,8 +181,6 @@ export async function startPairedStack(
     stack,
     adminToken,
     mediaHosts,
-    functionInstanceOrigins,
-    extraFunctionInstances,
     addMediaHost,
     setPolicy(policy) {
       const directory = stack.sim.directory();
@@ -236,8 +197,6 @@ export async function startPairedStack(
       return (await journaledMedia(tenantId, interactionId)).blocks;
     },
     async close() {
-      // The extra instances first: they would take the task hub over once the stack's host is gone.
-      for (const instance of extraFunctionInstances) await instance.kill();
       for (const child of children) child.kill('SIGKILL');
       await stack.close();
       process.env.ATTEST_TEST_STORAGE_CONNECTION = sharedConnection;
