@@ -92,25 +92,11 @@ describe('playback of a paired call across its captures', () => {
     const victim = paired.mediaHosts.find((h) => h.hostId === first.body.interaction.mediaHostId);
     expect(victim).toBeDefined();
     expect(second.body.interaction.mediaHostId).not.toBe(victim!.hostId);
-    // The victim dies once its committed media overlaps the survivor's by a second: its last
-    // committed frame is a second past the survivor's first. A kill before that (a loaded machine
-    // delays the survivor's start or the victim's commits by seconds) would leave an interval no
-    // capture holds, a gap of the interaction this test is not about.
-    const journaled = (row: LegRow) => paired.journaledMedia(TENANT, row.interactionId);
-    await waitFor(
-      async () => {
-        const [dying, surviving] = await Promise.all([
-          journaled(first.body.interaction),
-          journaled(second.body.interaction),
-        ]);
-        return dying.lastFrameAt !== undefined &&
-          surviving.firstFrameAt !== undefined &&
-          Date.parse(dying.lastFrameAt) >= Date.parse(surviving.firstFrameAt) + 1000
-          ? true
-          : undefined;
-      },
-      'the victim to commit media a second past the first frame of the survivor',
-      60_000,
+    // The victim dies once its committed media overlaps the survivor's by a second.
+    await paired.untilMediaOverlaps(
+      TENANT,
+      first.body.interaction.interactionId,
+      second.body.interaction.interactionId,
     );
     victim!.kill();
     const killedAt = Date.now();

@@ -224,15 +224,24 @@ describe('paired recorders: two legs, one interaction', () => {
   });
 
   it('keeps the interaction free of gaps when a media host is killed mid-call and the paired capture survives', async () => {
-    const conversationId = await traderCalls(9000);
+    const conversationId = await traderCalls(15_000);
     const legs = await recordingLegs(conversationId, 2);
     const view = await api<{ interaction: LegRow }>(
       'GET',
       `/api/calls/${encodeURIComponent(legs[0]!.callId)}`,
     );
+    const other = await api<{ interaction: LegRow }>(
+      'GET',
+      `/api/calls/${encodeURIComponent(legs[1]!.callId)}`,
+    );
     const victim = paired.mediaHosts.find((h) => h.hostId === view.body.interaction.mediaHostId);
     expect(victim).toBeDefined();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Killed once its committed media overlaps the other capture's by a second.
+    await paired.untilMediaOverlaps(
+      TENANT,
+      view.body.interaction.interactionId,
+      other.body.interaction.interactionId,
+    );
     victim!.kill();
 
     const rows = await Promise.all(legs.map((l) => finishedLeg(l.callId)));

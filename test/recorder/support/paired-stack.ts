@@ -43,6 +43,13 @@ export interface PairedStack {
     tenantId: string,
     interactionId: string,
   ): Promise<{ blocks: number; firstFrameAt?: string; lastFrameAt?: string }>;
+  /**
+   * Waits until the committed media of capture `dying` reaches a second past the first committed
+   * frame of capture `surviving` (both read from their custody journals). A host killed before
+   * that (a loaded machine delays a leg's start or a host's commits by seconds) leaves an interval
+   * no capture holds: a real gap of the interaction, not what a kill-with-a-pair test is about.
+   */
+  untilMediaOverlaps(tenantId: string, dying: string, surviving: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -193,6 +200,23 @@ export async function startPairedStack(
       });
     },
     journaledMedia,
+    async untilMediaOverlaps(tenantId, dying, surviving) {
+      await waitFor(
+        async () => {
+          const [lost, kept] = await Promise.all([
+            journaledMedia(tenantId, dying),
+            journaledMedia(tenantId, surviving),
+          ]);
+          return lost.lastFrameAt !== undefined &&
+            kept.firstFrameAt !== undefined &&
+            Date.parse(lost.lastFrameAt) >= Date.parse(kept.firstFrameAt) + 1000
+            ? true
+            : undefined;
+        },
+        `the media of ${dying} to overlap that of ${surviving} by a second`,
+        60_000,
+      );
+    },
     async journaledBlocks(tenantId, interactionId) {
       return (await journaledMedia(tenantId, interactionId)).blocks;
     },
