@@ -253,5 +253,20 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { project: './web/tsconfig.json', tsconfigRootDir: import.meta.dirname },
     },
+    rules: {
+      // The admin API's shapes come from core, as types: its code is built for Node, not bundled.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@attest/core',
+              message: 'The portal imports only types from @attest/core (import type).',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
   },
 );

@@ -16,3 +16,4 @@ export * from './logging';
 export * from './config';
 export * from './time';
 export * from './captures';
+export * from './analytics';

@@ -4,9 +4,16 @@
  * reason, completeness and stored bytes. Pure: the route reads the rows and hands them here.
  *
  * Days are the viewer's (a fixed UTC offset in minutes, as the browser gives it); every day of the
- * period is listed, empty ones with zeros, so a chart shows quiet days as quiet.
+ * period is listed, empty ones with zeros, so a chart shows quiet days as quiet. The answer's
+ * shape (`Analytics`) is core's: the portal reads the same type.
  */
-import type { InteractionRecord } from '@attest/core';
+import type {
+  Analytics,
+  DayAnalytics,
+  InteractionRecord,
+  Percentiles,
+  ReasonCount,
+} from '@attest/core';
 
 export const MAX_ANALYTICS_DAYS = 366;
 const DAY_IN_MS = 86_400_000;
@@ -15,56 +22,6 @@ const DAY_IN_MS = 86_400_000;
 export interface CallUsage {
   readonly interaction: InteractionRecord;
   readonly storedBytes: number;
-}
-
-export interface Percentiles {
-  /** How many calls had the measurement. */
-  readonly count: number;
-  readonly p50InMs?: number;
-  readonly p99InMs?: number;
-}
-
-export interface DayAnalytics {
-  /** `YYYY-MM-DD` in the viewer's offset. */
-  readonly day: string;
-  readonly calls: number;
-  readonly byType: Readonly<Record<string, number>>;
-  readonly byOutcome: Readonly<Record<string, number>>;
-  readonly answerLatency: Percentiles;
-  readonly recordingStartLatency: Percentiles;
-  readonly gaps: number;
-  readonly storedBytes: number;
-  /** Stored bytes from the start of the period to the end of this day. */
-  readonly cumulativeStoredBytes: number;
-  /** Finished recordable calls recorded in full, in percent; absent on a day without one. */
-  readonly completenessPercent?: number;
-}
-
-export interface ReasonCount {
-  readonly reason: string;
-  readonly count: number;
-  /** Gaps only: their summed length. */
-  readonly totalInMs?: number;
-}
-
-export interface Analytics {
-  readonly from: string;
-  readonly to: string;
-  readonly utcOffsetInMinutes: number;
-  readonly days: readonly DayAnalytics[];
-  /** Calls not recorded (failed, busy, no media), by the recorder's reason. */
-  readonly failures: readonly ReasonCount[];
-  readonly gaps: readonly ReasonCount[];
-  readonly totals: {
-    readonly calls: number;
-    /** Calls that ended and could be recorded (not in progress, not unrecordable by design). */
-    readonly recordable: number;
-    readonly recordedInFull: number;
-    readonly completenessPercent?: number;
-    readonly storedBytes: number;
-    readonly answerLatency: Percentiles;
-    readonly recordingStartLatency: Percentiles;
-  };
 }
 
 /** Outcomes that say the recorder did not keep the call. */

@@ -28,6 +28,7 @@ import {
   type ChartData,
   type ChartOptions,
 } from 'chart.js';
+import type { Analytics, DayAnalytics, Percentiles, ReasonCount } from '@attest/core';
 import { useState, type FormEvent } from 'react';
 import { Bar, Line } from 'react-chartjs-2';
 import type { Api } from '../api';
@@ -61,43 +62,6 @@ const useStyles = makeStyles({
   chart: { position: 'relative', height: '16rem' },
 });
 
-interface Percentiles {
-  readonly count: number;
-  readonly p50InMs?: number;
-  readonly p99InMs?: number;
-}
-interface Day {
-  readonly day: string;
-  readonly calls: number;
-  readonly byType: Readonly<Record<string, number>>;
-  readonly byOutcome: Readonly<Record<string, number>>;
-  readonly answerLatency: Percentiles;
-  readonly recordingStartLatency: Percentiles;
-  readonly gaps: number;
-  readonly storedBytes: number;
-  readonly cumulativeStoredBytes: number;
-  readonly completenessPercent?: number;
-}
-interface ReasonCount {
-  readonly reason: string;
-  readonly count: number;
-  readonly totalInMs?: number;
-}
-interface Analytics {
-  readonly days: readonly Day[];
-  readonly failures: readonly ReasonCount[];
-  readonly gaps: readonly ReasonCount[];
-  readonly totals: {
-    readonly calls: number;
-    readonly recordable: number;
-    readonly recordedInFull: number;
-    readonly completenessPercent?: number;
-    readonly storedBytes: number;
-    readonly answerLatency: Percentiles;
-    readonly recordingStartLatency: Percentiles;
-  };
-}
-
 /** Colours that stay apart for people with the common colour-vision deficiencies (Okabe-Ito). */
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#000000'];
 const OUTCOME_COLOURS: Readonly<Record<string, string>> = {
@@ -116,7 +80,10 @@ const dateInput = (ms: number) =>
 /** Midnight of a `YYYY-MM-DD` in the viewer's zone, as an instant. */
 const startOfDay = (day: string) => new Date(`${day}T00:00:00`).toISOString();
 
-function stacked(days: readonly Day[], pick: (d: Day) => Readonly<Record<string, number>>) {
+function stacked(
+  days: readonly DayAnalytics[],
+  pick: (d: DayAnalytics) => Readonly<Record<string, number>>,
+) {
   const keys = [...new Set(days.flatMap((d) => Object.keys(pick(d))))].sort();
   return {
     labels: days.map((d) => d.day),
@@ -127,10 +94,10 @@ function stacked(days: readonly Day[], pick: (d: Day) => Readonly<Record<string,
     })),
   } satisfies ChartData<'bar'>;
 }
-const byOutcome = (d: Day) => d.byOutcome;
+const byOutcome = (d: DayAnalytics) => d.byOutcome;
 /** `noMediaHostCapacity` → `no media host capacity`. */
 const failureWords = (reason: string) => reason.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
-const byType = (d: Day) => d.byType;
+const byType = (d: DayAnalytics) => d.byType;
 
 const stackedOptions: ChartOptions<'bar'> = {
   maintainAspectRatio: false,
@@ -184,13 +151,13 @@ function Charts(props: { data: Analytics }) {
   const latency: ChartData<'line'> = {
     labels,
     datasets: [
-      ['Answer p50', (d: Day) => d.answerLatency.p50InMs, PALETTE[0]],
-      ['Answer p99', (d: Day) => d.answerLatency.p99InMs, PALETTE[5]],
-      ['Recording start p50', (d: Day) => d.recordingStartLatency.p50InMs, PALETTE[3]],
-      ['Recording start p99', (d: Day) => d.recordingStartLatency.p99InMs, PALETTE[1]],
+      ['Answer p50', (d: DayAnalytics) => d.answerLatency.p50InMs, PALETTE[0]],
+      ['Answer p99', (d: DayAnalytics) => d.answerLatency.p99InMs, PALETTE[5]],
+      ['Recording start p50', (d: DayAnalytics) => d.recordingStartLatency.p50InMs, PALETTE[3]],
+      ['Recording start p99', (d: DayAnalytics) => d.recordingStartLatency.p99InMs, PALETTE[1]],
     ].map(([label, pick, colour]) => ({
       label: label as string,
-      data: days.map((d) => (pick as (d: Day) => number | undefined)(d) ?? null),
+      data: days.map((d) => (pick as (d: DayAnalytics) => number | undefined)(d) ?? null),
       borderColor: colour as string,
       backgroundColor: colour as string,
     })),
