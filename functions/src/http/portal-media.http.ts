@@ -19,9 +19,17 @@ import {
   type InteractionManifest,
   type RecordingManifest,
 } from '@attest/core';
-import { readStoredManifest } from '../adapters/archive-media-reader';
+import type { HttpHandler, HttpRequest } from '@azure/functions';
+import { readStoredManifest, type StoredManifest } from '../adapters/archive-media-reader';
 import type { ArchiveRecordStore, RecordingBlobStore } from '../domain/archive-ports';
-import { accessEntry, refusalOf, type AdminAccess } from './admin-access';
+import type { Principal } from '../domain/rbac';
+import {
+  accessEntry,
+  refusalOf,
+  type AdminAccess,
+  type AdminOutcome,
+  type LedgerSubject,
+} from './admin-access';
 import { interactionSubject, loadRecord, targetOf } from './archive-scope';
 import { rangeResponse } from './byte-range';
 import { notFound } from './problem';
@@ -52,19 +60,41 @@ async function sealedCaptureManifests(
   return found;
 }
 
+/** What a playback route works with once the caller may play the interaction back. */
+interface Playable {
+  readonly subject: LedgerSubject;
+  /** The interaction's sealed manifest as stored; undefined when it has none. */
+  readonly stored: StoredManifest | undefined;
+}
+
+/**
+ * A `playback` route: the interaction in the caller's tenant (404 otherwise), refused (403, in
+ * the ledger) outside their scope, then `work` with its stored manifest.
+ */
+function playbackRoute(
+  deps: PortalMediaDeps,
+  work: (request: HttpRequest, principal: Principal, found: Playable) => Promise<AdminOutcome>,
+): HttpHandler {
+  return deps.access.route('playback', async (request, principal) => {
+    const record = await loadRecord(deps.records, request, principal);
+    const subject = interactionSubject(record);
+    const refusal = refusalOf(principal, 'playback', subject, targetOf(record));
+    if (refusal !== undefined) return refusal;
+    const { tenantId, interactionId } = record.interaction;
+    const stored = await readStoredManifest(deps.blobs, tenantId, interactionId);
+    return work(request, principal, { subject, stored });
+  });
+}
+
+function sealedManifest(stored: StoredManifest | undefined): StoredManifest {
+  if (stored === undefined) throw notFound('this interaction has no sealed manifest');
+  return stored;
+}
+
 export function createPortalMediaHandlers(deps: PortalMediaDeps) {
   return {
-    manifest: deps.access.route('playback', async (request, principal) => {
-      const record = await loadRecord(deps.records, request, principal);
-      const subject = interactionSubject(record);
-      const refusal = refusalOf(principal, 'playback', subject, targetOf(record));
-      if (refusal !== undefined) return refusal;
-      const stored = await readStoredManifest(
-        deps.blobs,
-        record.interaction.tenantId,
-        record.interaction.interactionId,
-      );
-      if (stored === undefined) throw notFound('this interaction has no sealed manifest');
+    manifest: playbackRoute(deps, async (_request, principal, { subject, stored: found }) => {
+      const stored = sealedManifest(found);
       return {
         response: {
           status: 200,
@@ -86,17 +116,8 @@ export function createPortalMediaHandlers(deps: PortalMediaDeps) {
       };
     }),
 
-    playback: deps.access.route('playback', async (request, principal) => {
-      const record = await loadRecord(deps.records, request, principal);
-      const subject = interactionSubject(record);
-      const refusal = refusalOf(principal, 'playback', subject, targetOf(record));
-      if (refusal !== undefined) return refusal;
-      const stored = await readStoredManifest(
-        deps.blobs,
-        record.interaction.tenantId,
-        record.interaction.interactionId,
-      );
-      if (stored === undefined) throw notFound('this interaction has no sealed manifest');
+    playback: playbackRoute(deps, async (_request, principal, { subject, stored: found }) => {
+      const stored = sealedManifest(found);
       const manifest: unknown = stored.manifest;
       const plan = isInteractionManifest(manifest)
         ? planCapturePlayback(manifest, await sealedCaptureManifests(deps.blobs, manifest))
@@ -107,16 +128,7 @@ export function createPortalMediaHandlers(deps: PortalMediaDeps) {
       };
     }),
 
-    stored: deps.access.route('playback', async (request, principal) => {
-      const record = await loadRecord(deps.records, request, principal);
-      const subject = interactionSubject(record);
-      const refusal = refusalOf(principal, 'playback', subject, targetOf(record));
-      if (refusal !== undefined) return refusal;
-      const stored = await readStoredManifest(
-        deps.blobs,
-        record.interaction.tenantId,
-        record.interaction.interactionId,
-      );
+    stored: playbackRoute(deps, async (request, principal, { subject, stored }) => {
       const stream = stored?.manifest.streams.find((s) => s.streamId === request.params.streamId);
       const bytes =
         stream === undefined ? undefined : await deps.blobs.readRecordingBlob(stream.blobName);
