@@ -2,7 +2,8 @@
  * Paired recorders on a scaled-out function app: two instances of the function app (the stack's
  * host and a second host in its own process) share one storage account and task hub, behind the
  * simulator's front door, which sends each call leg's invite and notifications to one instance
- * in turn. Both legs are answered on different media hosts and still build one interaction.
+ * in turn (per-leg affinity), or every delivery to the next instance (no affinity). Both legs are
+ * answered on different media hosts and still build one interaction.
  * Needs NODE_EXTRA_CA_CERTS=.data/ca/ca-cert.pem and a built tree (the second instance and the
  * media hosts run from dist in their own processes).
  */
@@ -41,40 +42,16 @@ describe('paired recorders on two function instances', () => {
     await paired?.close();
   });
 
-  it('builds one interaction when the two legs are handled by different function instances', async () => {
-    const [instanceA, instanceB] = origins as [string, string];
-    // The second instance joined the stack host's task hub instead of running its own.
-    expect(second.isTaskHubOwner).toBe(false);
+  const deliveriesOf = async (callId: string): Promise<Delivery[]> =>
+    (await calls.control<Delivery[]>('GET', '/_sim/deliveries')).body.filter(
+      (d) => d.callId === callId,
+    );
+  /** The instances a leg's deliveries (invite, state and roster notifications) went to. */
+  const instancesOf = (deliveries: readonly Delivery[]): string[] =>
+    [...new Set(deliveries.map((d) => new URL(d.routedUrl ?? d.url).origin))].sort();
 
-    // Long enough for a cold start on a loaded machine (the first answers can take seconds).
-    const conversationId = await calls.traderCalls(12_000);
-    const legs = await calls.recordingLegs(conversationId, 2);
-    const rows = await Promise.all(legs.map((l) => calls.finishedLeg(l.callId)));
-    expect((await calls.simOutcome(conversationId)).endReason).toBe('completed');
-
-    // Every delivery of a leg (invite, state and roster notifications) went to one instance,
-    // and the two legs went to different ones.
-    const deliveries = (await calls.control<Delivery[]>('GET', '/_sim/deliveries')).body;
-    const instanceOf = (callId: string): string[] => [
-      ...new Set(
-        deliveries
-          .filter((d) => d.callId === callId)
-          .map((d) => new URL(d.routedUrl ?? d.url).origin),
-      ),
-    ];
-    const perLeg = legs.map((l) => instanceOf(l.callId));
-    expect(perLeg.every((origins) => origins.length === 1)).toBe(true);
-    expect(perLeg.map((origins) => origins[0]).sort()).toEqual([instanceA, instanceB].sort());
-    for (const leg of legs) {
-      const own = deliveries.filter((d) => d.callId === leg.callId);
-      expect(own.length).toBeGreaterThan(1);
-      expect(own.every((d) => d.isDelivered)).toBe(true);
-    }
-    // The second instance's own log shows it handled its leg.
-    const legOnB = legs[perLeg.findIndex((origins) => origins[0] === instanceB)]!;
-    expect(second.logLines.some((l) => l.includes(legOnB.callId))).toBe(true);
-
-    // Both legs answered on different media hosts, as captures of one interaction.
+  /** Both legs recorded on different media hosts, as captures of one sealed interaction. */
+  const expectOneRecordedInteraction = async (rows: readonly LegRow[]): Promise<void> => {
     const [a, b] = rows as [LegRow, LegRow];
     expect(a.mediaHostId).toBeDefined();
     expect(b.mediaHostId).toBeDefined();
@@ -83,7 +60,6 @@ describe('paired recorders on two function instances', () => {
     expect(b.outcome).toBe('recorded');
     expect(a.pairedInteractionId).toMatch(/^ix-/);
     expect(b.pairedInteractionId).toBe(a.pairedInteractionId);
-
     // One sealed interaction with both captures, a merged timeline and the outcome recorded.
     const interaction = await calls.sealedInteraction(a.pairedInteractionId!);
     expect(interaction.outcome).toBe('recorded');
@@ -95,5 +71,51 @@ describe('paired recorders on two function instances', () => {
     expect(interaction.coverage?.length).toBeGreaterThan(0);
     expect(interaction.coverage?.every((i) => i.captureId !== undefined)).toBe(true);
     expect(inWindow(interaction.gaps)).toEqual([]);
+  };
+
+  it('builds one interaction when the two legs are handled by different function instances', async () => {
+    const [, instanceB] = origins as [string, string];
+    // The second instance joined the stack host's task hub instead of running its own.
+    expect(second.isTaskHubOwner).toBe(false);
+
+    // Long enough for a cold start on a loaded machine (the first answers can take seconds).
+    const conversationId = await calls.traderCalls(12_000);
+    const legs = await calls.recordingLegs(conversationId, 2);
+    const rows = await Promise.all(legs.map((l) => calls.finishedLeg(l.callId)));
+    expect((await calls.simOutcome(conversationId)).endReason).toBe('completed');
+
+    // Every delivery of a leg went to one instance, and the two legs went to different ones.
+    const perLeg = await Promise.all(legs.map((l) => deliveriesOf(l.callId)));
+    for (const deliveries of perLeg) {
+      expect(deliveries.length).toBeGreaterThan(1);
+      expect(deliveries.every((d) => d.isDelivered)).toBe(true);
+      expect(instancesOf(deliveries)).toHaveLength(1);
+    }
+    expect(perLeg.map((d) => instancesOf(d)[0]).sort()).toEqual([...origins].sort());
+    // The second instance's own log shows it handled its leg.
+    const legOnB = legs[perLeg.findIndex((d) => instancesOf(d)[0] === instanceB)]!;
+    expect(second.logLines.some((l) => l.includes(legOnB.callId))).toBe(true);
+
+    await expectOneRecordedInteraction(rows);
+  });
+
+  it('builds one interaction when every notification goes to the next instance, with no affinity', async () => {
+    // A load balancer without session affinity: invites and notifications alternate instances.
+    const routed = await calls.control('PUT', '/_sim/webhook-routes', {
+      routes: [{ publicOrigin: origins[0], instanceOrigins: origins, affinity: 'perDelivery' }],
+    });
+    expect(routed.status).toBe(200);
+
+    const conversationId = await calls.traderCalls(12_000);
+    const legs = await calls.recordingLegs(conversationId, 2);
+    const rows = await Promise.all(legs.map((l) => calls.finishedLeg(l.callId)));
+    expect((await calls.simOutcome(conversationId)).endReason).toBe('completed');
+    for (const leg of legs) {
+      const deliveries = await deliveriesOf(leg.callId);
+      expect(deliveries.every((d) => d.isDelivered)).toBe(true);
+      expect(instancesOf(deliveries)).toEqual([...origins].sort());
+    }
+
+    await expectOneRecordedInteraction(rows);
   });
 });
