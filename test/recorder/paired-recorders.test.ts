@@ -7,12 +7,7 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  mediaExtension,
-  type CoverageInterval,
-  type InteractionCapture,
-  type RecordingGap,
-} from '@attest/core';
+import { mediaExtension, type RecordingGap } from '@attest/core';
 import { verifyExport } from '../../functions/src/cli/verify-export';
 import {
   AUDIO_FRAME_BYTES,
@@ -21,123 +16,27 @@ import {
 import { unzipPackage } from '../support/export-download';
 import { TENANT, USERS, application } from '../simulator/support/fixtures';
 import { waitFor } from './support/recorder-stack';
+import { inWindow, pairedCalls, type Interaction, type LegRow } from './support/paired-calls';
 import { CONCURRENT_POLICY, startPairedStack, type PairedStack } from './support/paired-stack';
-
-interface SimLeg {
-  callId: string;
-  state: string;
-  recordingStatus: string;
-}
-interface SimOutcome {
-  state: string;
-  endReason: string | null;
-  participants: { userId: string | null; status: string }[];
-  legs: SimLeg[];
-}
-interface LegRow {
-  interactionId: string;
-  outcome: string;
-  outcomeReason?: string;
-  mediaHostId?: string;
-  pairedInteractionId?: string;
-  gaps: RecordingGap[];
-  manifestSha256?: string;
-  callChainId?: string;
-}
-interface Interaction {
-  interactionId: string;
-  callChainId: string;
-  outcome: string;
-  gaps: RecordingGap[];
-  captures?: InteractionCapture[];
-  coverage?: CoverageInterval[];
-  manifestSha256?: string;
-}
 
 jest.setTimeout(120_000);
 
 describe('paired recorders: two legs, one interaction', () => {
   let paired: PairedStack;
+  let calls: ReturnType<typeof pairedCalls>;
 
   beforeAll(async () => {
     paired = await startPairedStack({ mediaHostCount: 3 });
+    calls = pairedCalls(paired);
     // A loaded machine can take minutes to start four processes and an emulator.
   }, 300_000);
   afterAll(async () => {
     await paired?.close();
   });
 
-  const control = <T>(method: string, path: string, body?: unknown) =>
-    paired.stack.control<T>(method, path, body);
-  const api = <T>(method: string, path: string, body?: unknown) =>
-    paired.stack.api<T>(method, path, { token: paired.adminToken, body });
-  const simOutcome = async (conversationId: string): Promise<SimOutcome> =>
-    (await control<SimOutcome>('GET', `/_sim/calls/${conversationId}`)).body;
-
-  /** A P2P call of the recorded trader to an unrecorded colleague, both talking. */
-  const traderCalls = async (durationInMs: number): Promise<string> => {
-    const started = await control<{ conversationId: string }>('POST', '/_sim/calls', {
-      tenantId: TENANT,
-      kind: 'p2p',
-      durationInMs,
-      participants: [
-        {
-          user: USERS.trader,
-          role: 'caller',
-          timeline: [{ atInMs: 0, action: 'speak', durationInMs: durationInMs - 500 }],
-        },
-        {
-          user: USERS.unrecorded,
-          role: 'callee',
-          timeline: [{ atInMs: 500, action: 'speak', durationInMs: durationInMs - 1500 }],
-        },
-      ],
-    });
-    expect(started.status).toBe(201);
-    return started.body.conversationId;
-  };
-  const recordingLegs = (conversationId: string, count: number): Promise<SimLeg[]> =>
-    waitFor(async () => {
-      const legs = (await simOutcome(conversationId)).legs.filter(
-        (l) => l.recordingStatus === 'recording',
-      );
-      return legs.length >= count ? legs : undefined;
-    }, `${count} recording legs`);
-  /** The leg's stored row once its lifecycle finished. */
-  const finishedLeg = (callId: string): Promise<LegRow> =>
-    waitFor(
-      async () => {
-        const view = await api<{ interaction?: LegRow; orchestration?: { runtimeStatus: string } }>(
-          'GET',
-          `/api/calls/${encodeURIComponent(callId)}`,
-        );
-        return view.status === 200 && view.body.orchestration?.runtimeStatus === 'Completed'
-          ? view.body.interaction
-          : undefined;
-      },
-      `call ${callId} to finish`,
-      60_000,
-    );
-  const sealedInteraction = (interactionId: string): Promise<Interaction> =>
-    waitFor(
-      async () => {
-        const view = await api<{ interaction: Interaction }>(
-          'GET',
-          `/api/archive/interactions/${TENANT}/${interactionId}`,
-        );
-        return view.status === 200 && view.body.interaction.manifestSha256 !== undefined
-          ? view.body.interaction
-          : undefined;
-      },
-      `interaction ${interactionId} to be sealed`,
-      30_000,
-    );
-  const inWindow = (gaps: readonly RecordingGap[]) =>
-    gaps.filter((g) => g.reason !== 'beforeRecordingStatus');
-
   /** Exports by call chain as a compliance officer, downloads and unzips the package. */
   const exportedPackage = async (callChainId: string): Promise<string> => {
-    const officer = await control<{ access_token: string }>('POST', '/_sim/users/token', {
+    const officer = await calls.control<{ access_token: string }>('POST', '/_sim/users/token', {
       tenantId: TENANT,
       userId: USERS.admin,
       roles: ['complianceOfficer'],
@@ -170,31 +69,13 @@ describe('paired recorders: two legs, one interaction', () => {
 
   it('answers both concurrent invites on different media hosts and builds one interaction with two captures', async () => {
     // Long enough for a cold start on a loaded machine (the first answers can take seconds).
-    const conversationId = await traderCalls(12_000);
+    const conversationId = await calls.traderCalls(12_000);
 
-    const legs = await recordingLegs(conversationId, 2);
-    const rows = await Promise.all(legs.map((l) => finishedLeg(l.callId)));
-    expect((await simOutcome(conversationId)).endReason).toBe('completed');
+    const legs = await calls.recordingLegs(conversationId, 2);
+    const rows = await Promise.all(legs.map((l) => calls.finishedLeg(l.callId)));
+    expect((await calls.simOutcome(conversationId)).endReason).toBe('completed');
 
-    const [a, b] = rows as [LegRow, LegRow];
-    expect(a.mediaHostId).toBeDefined();
-    expect(b.mediaHostId).toBeDefined();
-    expect(a.mediaHostId).not.toBe(b.mediaHostId);
-    expect(a.pairedInteractionId).toMatch(/^ix-/);
-    expect(b.pairedInteractionId).toBe(a.pairedInteractionId);
-
-    const interaction = await sealedInteraction(a.pairedInteractionId!);
-    firstInteraction = interaction;
-    expect(interaction.outcome).toBe('recorded');
-    expect(interaction.captures?.map((c) => c.captureId).sort()).toEqual(
-      [a.interactionId, b.interactionId].sort(),
-    );
-    expect(new Set(interaction.captures?.map((c) => c.mediaHostId)).size).toBe(2);
-    expect(interaction.captures?.every((c) => c.manifestSha256 !== undefined)).toBe(true);
-    // Every interval of the recorded window names the capture that covers it.
-    expect(interaction.coverage?.length).toBeGreaterThan(0);
-    expect(interaction.coverage?.every((i) => i.captureId !== undefined)).toBe(true);
-    expect(inWindow(interaction.gaps)).toEqual([]);
+    firstInteraction = await calls.expectOneRecordedInteraction(rows);
   });
 
   it('verifies the merged interaction offline, and names the block when one in either capture is flipped', async () => {
@@ -224,13 +105,13 @@ describe('paired recorders: two legs, one interaction', () => {
   });
 
   it('keeps the interaction free of gaps when a media host is killed mid-call and the paired capture survives', async () => {
-    const conversationId = await traderCalls(15_000);
-    const legs = await recordingLegs(conversationId, 2);
-    const view = await api<{ interaction: LegRow }>(
+    const conversationId = await calls.traderCalls(15_000);
+    const legs = await calls.recordingLegs(conversationId, 2);
+    const view = await calls.api<{ interaction: LegRow }>(
       'GET',
       `/api/calls/${encodeURIComponent(legs[0]!.callId)}`,
     );
-    const other = await api<{ interaction: LegRow }>(
+    const other = await calls.api<{ interaction: LegRow }>(
       'GET',
       `/api/calls/${encodeURIComponent(legs[1]!.callId)}`,
     );
@@ -244,7 +125,7 @@ describe('paired recorders: two legs, one interaction', () => {
     );
     victim!.kill();
 
-    const rows = await Promise.all(legs.map((l) => finishedLeg(l.callId)));
+    const rows = await Promise.all(legs.map((l) => calls.finishedLeg(l.callId)));
     const lost = rows.find((r) => r.mediaHostId === victim!.hostId)!;
     const survivor = rows.find((r) => r.mediaHostId !== victim!.hostId)!;
     // The lost capture: its committed media adopted by another host and sealed, with the loss
@@ -255,7 +136,7 @@ describe('paired recorders: two legs, one interaction', () => {
     expect(lost.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(survivor.outcome).toBe('recorded');
 
-    const interaction = await sealedInteraction(lost.pairedInteractionId!);
+    const interaction = await calls.sealedInteraction(lost.pairedInteractionId!);
     expect(interaction.outcome).toBe('recorded');
     expect(inWindow(interaction.gaps)).toEqual([]);
     // Every interval is covered; the survivor covers the call after the kill (the lost capture's
@@ -264,7 +145,7 @@ describe('paired recorders: two legs, one interaction', () => {
     expect(interaction.coverage?.at(-1)?.captureId).toBe(survivor.interactionId);
     expect(interaction.captures).toHaveLength(2);
     // The call itself went on: one recorder was still in it.
-    expect(await simOutcome(conversationId)).toMatchObject({
+    expect(await calls.simOutcome(conversationId)).toMatchObject({
       state: 'ended',
       endReason: 'completed',
     });
@@ -274,9 +155,9 @@ describe('paired recorders: two legs, one interaction', () => {
     paired.setPolicy({ applications: [application({ concurrentInvitationCount: 1 })] });
     try {
       // Long: the policy ends the call once the recorder leaves, well before this.
-      const conversationId = await traderCalls(30_000);
-      const [leg] = await recordingLegs(conversationId, 1);
-      const view = await api<{ interaction: LegRow }>(
+      const conversationId = await calls.traderCalls(30_000);
+      const [leg] = await calls.recordingLegs(conversationId, 1);
+      const view = await calls.api<{ interaction: LegRow }>(
         'GET',
         `/api/calls/${encodeURIComponent(leg!.callId)}`,
       );
@@ -293,7 +174,7 @@ describe('paired recorders: two legs, one interaction', () => {
       );
       const killedAt = new Date().toISOString();
       victim!.kill();
-      const row = await finishedLeg(leg!.callId);
+      const row = await calls.finishedLeg(leg!.callId);
       // The media committed before the kill was adopted by another host and sealed: a partial
       // recording, not a failed one.
       expect(row.outcome).toBe('recordedWithGaps');
@@ -302,7 +183,7 @@ describe('paired recorders: two legs, one interaction', () => {
       expect(row.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
       // The policy's answer: the recorder reported `failed` and left; RequiredDuringCall (the
       // default) then removed the recorded user from the call.
-      const outcome = await simOutcome(conversationId);
+      const outcome = await calls.simOutcome(conversationId);
       expect(outcome).toMatchObject({ state: 'ended', endReason: 'droppedByPolicy' });
       expect(outcome.participants.find((p) => p.userId === USERS.trader)?.status).toBe('ejected');
 

@@ -1,6 +1,7 @@
 /**
  * Calls through a paired stack and what the tests read back: the simulator's view of a call and
- * its legs, a leg's stored row once its lifecycle finished, and the sealed interaction.
+ * its legs, a leg's stored row once its lifecycle finished, the sealed interaction, and the
+ * check that two legs built one recorded interaction.
  */
 import type { CoverageInterval, InteractionCapture, RecordingGap } from '@attest/core';
 import { TENANT, USERS } from '../../simulator/support/fixtures';
@@ -45,6 +46,20 @@ export function pairedCalls(paired: PairedStack) {
     paired.stack.api<T>(method, path, { token: paired.adminToken, body });
   const simOutcome = async (conversationId: string): Promise<SimOutcome> =>
     (await control<SimOutcome>('GET', `/_sim/calls/${conversationId}`)).body;
+  const sealedInteraction = (interactionId: string): Promise<Interaction> =>
+    waitFor(
+      async () => {
+        const view = await api<{ interaction: Interaction }>(
+          'GET',
+          `/api/archive/interactions/${TENANT}/${interactionId}`,
+        );
+        return view.status === 200 && view.body.interaction.manifestSha256 !== undefined
+          ? view.body.interaction
+          : undefined;
+      },
+      `interaction ${interactionId} to be sealed`,
+      60_000,
+    );
 
   return {
     control,
@@ -101,20 +116,31 @@ export function pairedCalls(paired: PairedStack) {
         90_000,
       );
     },
-    sealedInteraction(interactionId: string): Promise<Interaction> {
-      return waitFor(
-        async () => {
-          const view = await api<{ interaction: Interaction }>(
-            'GET',
-            `/api/archive/interactions/${TENANT}/${interactionId}`,
-          );
-          return view.status === 200 && view.body.interaction.manifestSha256 !== undefined
-            ? view.body.interaction
-            : undefined;
-        },
-        `interaction ${interactionId} to be sealed`,
-        60_000,
+    sealedInteraction,
+    /**
+     * Both legs on different media hosts, as captures of one sealed interaction whose outcome is
+     * `recorded`, with a merged timeline naming the covering capture of every interval and no gap
+     * in the recorded window. Returns the interaction.
+     */
+    async expectOneRecordedInteraction(rows: readonly LegRow[]): Promise<Interaction> {
+      const [a, b] = rows as [LegRow, LegRow];
+      expect(a.mediaHostId).toBeDefined();
+      expect(b.mediaHostId).toBeDefined();
+      expect(a.mediaHostId).not.toBe(b.mediaHostId);
+      expect(a.pairedInteractionId).toMatch(/^ix-/);
+      expect(b.pairedInteractionId).toBe(a.pairedInteractionId);
+      const interaction = await sealedInteraction(a.pairedInteractionId!);
+      expect(interaction.outcome).toBe('recorded');
+      expect(interaction.captures?.map((c) => c.captureId).sort()).toEqual(
+        [a.interactionId, b.interactionId].sort(),
       );
+      expect(new Set(interaction.captures?.map((c) => c.mediaHostId)).size).toBe(2);
+      expect(interaction.captures?.every((c) => c.manifestSha256 !== undefined)).toBe(true);
+      // Every interval of the recorded window names the capture that covers it.
+      expect(interaction.coverage?.length).toBeGreaterThan(0);
+      expect(interaction.coverage?.every((i) => i.captureId !== undefined)).toBe(true);
+      expect(inWindow(interaction.gaps)).toEqual([]);
+      return interaction;
     },
   };
 }
