@@ -61,6 +61,14 @@ export async function legOf(stack: ChaosStack, conversationId: string): Promise<
   }, 'the invite to be answered');
 }
 
+/** Waits until the simulator reports the recorder's leg as recording (Graph's status set). */
+export async function recordingStarted(stack: ChaosStack, conversationId: string): Promise<void> {
+  await waitUntil(async () => {
+    const outcome = await stack.control<SimOutcome>('GET', `/_sim/calls/${conversationId}`);
+    return outcome.body.legs[0]?.recordingStatus === 'recording' ? true : undefined;
+  }, 'recording to start');
+}
+
 /** Waits for the call's lifecycle to complete and returns its stored interaction. */
 export async function finishedCall(
   stack: ChaosStack,

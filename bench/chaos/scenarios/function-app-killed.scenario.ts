@@ -11,7 +11,7 @@
  * host was down, how long after its return the ended call's lifecycle finished.
  */
 import type { ChaosScenario } from '../scenario';
-import { finishedCall, legOf, startCall, waitUntil } from '../calls';
+import { finishedCall, legOf, recordingStarted, startCall } from '../calls';
 import { startChildFunctionsHost, type ChildFunctionsHost } from '../child-functions-host';
 import type { ChaosStack } from '../stack';
 import { storedManifest } from '../stored-media';
@@ -40,14 +40,7 @@ export const functionAppKilled: ChaosScenario<ChaosStack> = {
       // Ended by the scenario while the host is down.
       const endedConversationId = await startCall(stack, callInMs);
       const endedCallId = await legOf(stack, endedConversationId);
-      for (const id of [conversationId, endedConversationId])
-        await waitUntil(async () => {
-          const sim = await stack.control<{ legs: { recordingStatus: string }[] }>(
-            'GET',
-            `/_sim/calls/${id}`,
-          );
-          return sim.body.legs[0]?.recordingStatus === 'recording' ? true : undefined;
-        }, 'recording to start');
+      for (const id of [conversationId, endedConversationId]) await recordingStarted(stack, id);
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       context.progress('killing the Functions host');
       const killedAt = Date.now();

@@ -9,7 +9,7 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { recordingBlobNames } from '@attest/core';
 import type { ChaosScenario } from '../scenario';
-import { finishedCall, legOf, startCall, waitUntil } from '../calls';
+import { finishedCall, legOf, recordingStarted, startCall } from '../calls';
 import { setDraining, startChildMediaHost, withOnlyChildHost } from '../child-media-host';
 import { TENANT, type ChaosStack } from '../stack';
 
@@ -40,13 +40,7 @@ export const mediaHostKilled: ChaosScenario<ChaosStack> = {
         const conversationId = await startCall(stack, 12_000);
         return { conversationId, callId: await legOf(stack, conversationId) };
       });
-      await waitUntil(async () => {
-        const sim = await stack.control<{ legs: { recordingStatus: string }[] }>(
-          'GET',
-          `/_sim/calls/${conversationId}`,
-        );
-        return sim.body.legs[0]?.recordingStatus === 'recording' ? true : undefined;
-      }, 'recording to start');
+      await recordingStarted(stack, conversationId);
       // Some seconds of media committed (every 200 ms here), then the kill.
       await new Promise((resolve) => setTimeout(resolve, 3_000));
       context.progress('killing the media host');

@@ -6,7 +6,14 @@
  * `recording`. `ATTEST_CHAOS_PCI_PAUSE_MS` sets the pause (default 4000).
  */
 import type { ChaosScenario } from '../scenario';
-import { finishedCall, legOf, ledgerEntries, ledgerLength, startCall, waitUntil } from '../calls';
+import {
+  finishedCall,
+  legOf,
+  ledgerEntries,
+  ledgerLength,
+  recordingStarted,
+  startCall,
+} from '../calls';
 import { USERS, type ChaosStack } from '../stack';
 import { blobsMatchManifest, skippedSpansInMs, storedManifest } from '../stored-media';
 
@@ -20,13 +27,7 @@ export const pciPause: ChaosScenario<ChaosStack> = {
     const fromSeq = await ledgerLength(stack);
     const conversationId = await startCall(stack, pauseInMs + 10_000);
     const callId = await legOf(stack, conversationId);
-    await waitUntil(async () => {
-      const sim = await stack.control<{ legs: { recordingStatus: string }[] }>(
-        'GET',
-        `/_sim/calls/${conversationId}`,
-      );
-      return sim.body.legs[0]?.recordingStatus === 'recording' ? true : undefined;
-    }, 'recording to start');
+    await recordingStarted(stack, conversationId);
     // Two seconds recorded, then the payment.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const token = await stack.userToken('controller');

@@ -9,7 +9,7 @@
  * and their reasons, order kept, blobs as the manifest lists them.
  */
 import type { ChaosScenario } from '../scenario';
-import { finishedCall, legOf, startCall, waitUntil } from '../calls';
+import { finishedCall, legOf, recordingStarted, startCall } from '../calls';
 import { setDraining, startChildMediaHost, withOnlyChildHost } from '../child-media-host';
 import { blobPortOf, startCuttableProxy, throughProxy } from '../cuttable-proxy';
 import type { ChaosStack } from '../stack';
@@ -40,13 +40,7 @@ export const storageDown: ChaosScenario<ChaosStack> = {
         const conversationId = await startCall(stack, durationInMs);
         return { conversationId, callId: await legOf(stack, conversationId) };
       });
-      await waitUntil(async () => {
-        const sim = await stack.control<{ legs: { recordingStatus: string }[] }>(
-          'GET',
-          `/_sim/calls/${conversationId}`,
-        );
-        return sim.body.legs[0]?.recordingStatus === 'recording' ? true : undefined;
-      }, 'recording to start');
+      await recordingStarted(stack, conversationId);
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       context.progress(`cutting storage for ${outageInMs} ms`);
       proxy.cut();
