@@ -6,107 +6,54 @@
  * reads the whole deployment's host registry.
  */
 import { BlobServiceClient } from '@azure/storage-blob';
+import { startAzurite, type AzuriteInstance } from '../../local/src/azurite/azurite-process';
 import {
-  getFreePort,
-  startAzurite,
-  type AzuriteInstance,
-} from '../../local/src/azurite/azurite-process';
-import {
-  createTableFactory,
-  TablesMediaHostRegistry,
-} from '../../functions/src/adapters/table-stores';
-import { runDoctor } from '../../functions/src/cli/doctor/doctor';
-import {
-  startRecorderStackWithMedia,
-  type RecorderStack,
-} from '../recorder/support/recorder-stack';
-
-interface Run {
-  readonly code: number;
-  readonly lines: string[];
-}
+  lineOf,
+  startDoctorStack,
+  unreachableStorage,
+  type DoctorRun,
+  type DoctorStack,
+} from './doctor-stack';
 
 describe('attest doctor across regions', () => {
-  let stack: RecorderStack;
-  let storage: AzuriteInstance;
+  let deployment: DoctorStack;
   let westEurope: AzuriteInstance;
-  let sharedConnection: string | undefined;
-  let settings: Record<string, string | undefined>;
-  let closedPort: number;
 
   beforeAll(async () => {
-    storage = await startAzurite({ inMemory: true });
+    deployment = await startDoctorStack();
     westEurope = await startAzurite({ inMemory: true });
-    sharedConnection = process.env.ATTEST_TEST_STORAGE_CONNECTION;
-    process.env.ATTEST_TEST_STORAGE_CONNECTION = storage.connectionString;
-    ({ stack } = await startRecorderStackWithMedia());
-    settings = { ...process.env };
-    closedPort = await getFreePort();
     // West Europe's account holds the recordings container already (the deployment creates it).
     await BlobServiceClient.fromConnectionString(westEurope.connectionString)
-      .getContainerClient(settings.ATTEST_ARCHIVE_RECORDINGS_CONTAINER ?? 'recordings')
+      .getContainerClient(deployment.settings.ATTEST_ARCHIVE_RECORDINGS_CONTAINER ?? 'recordings')
       .createIfNotExists();
-    const registry = new TablesMediaHostRegistry(
-      createTableFactory({ connectionString: settings.ATTEST_STORAGE_CONNECTION_STRING }),
-    );
-    const beat = (hostId: string, region: string, extra: Record<string, unknown> = {}) =>
-      registry.upsertHeartbeat(
-        {
-          hostId,
-          controlUrl: 'https://127.0.0.1:9',
-          region,
-          zone: '2',
-          isDraining: false,
-          version: '0.1.0',
-          capacity: { maxSessions: 10, activeSessions: 3 },
-          spoolBytes: 0,
-          spoolLimitInBytes: 1,
-          sentAt: new Date().toISOString(),
-          ...extra,
-        },
-        new Date(),
-      );
-    await beat('zz-west', 'westeurope');
-    await beat('zz-north', 'northeurope', {
+    const hostIn = { zone: '2', capacity: { maxSessions: 10, activeSessions: 3 } };
+    await deployment.beat('zz-west', { ...hostIn, region: 'westeurope' });
+    await deployment.beat('zz-north', {
+      ...hostIn,
+      region: 'northeurope',
       isDraining: true,
       drain: { reason: 'scaleIn', startedAt: new Date().toISOString() },
     });
-    await beat('zz-east', 'eastus');
+    await deployment.beat('zz-east', { ...hostIn, region: 'eastus' });
   }, 180_000);
   afterAll(async () => {
-    await stack?.close();
-    process.env.ATTEST_TEST_STORAGE_CONNECTION = sharedConnection;
+    await deployment?.close();
     await westEurope?.close();
-    await storage?.close();
   });
 
-  const regionsSetting = () =>
-    JSON.stringify({
-      westeurope: westEurope.connectionString,
-      northeurope: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${Buffer.from('k').toString('base64')};BlobEndpoint=http://127.0.0.1:${closedPort}/devstoreaccount1;`,
+  const doctor = (): Promise<DoctorRun> =>
+    deployment.doctor({
+      ATTEST_STORAGE_REGIONS: JSON.stringify({
+        westeurope: westEurope.connectionString,
+        northeurope: unreachableStorage(deployment.closedPort),
+      }),
+      // The function app's own region: its hosts write to the main account.
+      ATTEST_MEDIA_DEFAULT_REGION: 'local',
+      // The heartbeats below are written once; the stack's 3 s limit would age them out.
+      ATTEST_MEDIA_HOST_STALE_AFTER_MS: '600000',
     });
-  const doctor = async (): Promise<Run> => {
-    const lines: string[] = [];
-    const code = await runDoctor(
-      {
-        settings: {
-          ...settings,
-          ATTEST_STORAGE_REGIONS: regionsSetting(),
-          // The function app's own region: its hosts write to the main account.
-          ATTEST_MEDIA_DEFAULT_REGION: 'local',
-          // The heartbeats below are written once; the stack's 3 s limit would age them out.
-          ATTEST_MEDIA_HOST_STALE_AFTER_MS: '600000',
-        },
-        certificateWarningInDays: 30,
-      },
-      (line) => lines.push(line),
-    );
-    return { code, lines };
-  };
-  const lineOf = (run: Run, name: string): string =>
-    run.lines.find((line) => line.slice(6).startsWith(`${name} `)) ?? `no line for ${name}`;
 
-  let run: Run;
+  let run: DoctorRun;
   beforeAll(async () => {
     run = await doctor();
   }, 120_000);

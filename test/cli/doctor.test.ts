@@ -1,25 +1,16 @@
 import type { InteractionRecord } from '@attest/core';
 import {
-  getFreePort,
-  startAzurite,
-  type AzuriteInstance,
-} from '../../local/src/azurite/azurite-process';
-import {
   createTableFactory,
   TablesInteractionStore,
-  TablesMediaHostRegistry,
 } from '../../functions/src/adapters/table-stores';
 import { main } from '../../functions/src/cli/attest';
-import { runDoctor } from '../../functions/src/cli/doctor/doctor';
 import {
-  startRecorderStackWithMedia,
-  type RecorderStack,
-} from '../recorder/support/recorder-stack';
-
-interface Run {
-  readonly code: number;
-  readonly lines: string[];
-}
+  lineOf,
+  startDoctorStack,
+  unreachableStorage,
+  type DoctorRun,
+  type DoctorStack,
+} from './doctor-stack';
 
 const CHECKS = [
   'settings',
@@ -35,51 +26,22 @@ const CHECKS = [
 ];
 
 describe('attest doctor against the local stack', () => {
-  let stack: RecorderStack;
-  let settings: Record<string, string | undefined>;
-  let closedPort: number;
-  let startedAt: Date;
-
   // The doctor reads the whole deployment (every media host, every invite), so it gets storage of
   // its own: the other suites' hosts and invites in the shared emulator are not this deployment's.
-  let storage: AzuriteInstance;
-  let sharedConnection: string | undefined;
+  let deployment: DoctorStack;
+  let settings: Record<string, string | undefined>;
+  let closedPort: number;
 
   beforeAll(async () => {
-    startedAt = new Date();
-    storage = await startAzurite({ inMemory: true });
-    sharedConnection = process.env.ATTEST_TEST_STORAGE_CONNECTION;
-    process.env.ATTEST_TEST_STORAGE_CONNECTION = storage.connectionString;
-    ({ stack } = await startRecorderStackWithMedia());
-    // The stack configures the function app through the environment; doctor reads the same.
-    settings = { ...process.env };
-    closedPort = await getFreePort();
+    deployment = await startDoctorStack();
+    ({ settings, closedPort } = deployment);
   }, 120_000);
   afterAll(async () => {
-    await stack.close();
-    process.env.ATTEST_TEST_STORAGE_CONNECTION = sharedConnection;
-    await storage.close();
+    await deployment.close();
   });
 
-  async function doctor(
-    overrides: Record<string, string | undefined> = {},
-    options: { now?: () => Date; certificateWarningInDays?: number; invitesSince?: Date } = {},
-  ): Promise<Run> {
-    const lines: string[] = [];
-    const code = await runDoctor(
-      {
-        settings: { ...settings, ...overrides },
-        certificateWarningInDays: options.certificateWarningInDays ?? 30,
-        invitesSince: options.invitesSince ?? startedAt,
-        ...(options.now !== undefined ? { now: options.now } : {}),
-      },
-      (line) => lines.push(line),
-    );
-    return { code, lines };
-  }
-
-  const lineOf = (run: Run, name: string): string =>
-    run.lines.find((line) => line.slice(6).startsWith(name)) ?? `no line for ${name}`;
+  const doctor: DoctorStack['doctor'] = (overrides, options) =>
+    deployment.doctor(overrides, options);
 
   it('passes every check, one line each, and exits 0', async () => {
     const lines: string[] = [];
@@ -132,9 +94,7 @@ describe('attest doctor against the local stack', () => {
   });
 
   it('names storage that is down', async () => {
-    const run = await doctor({
-      ATTEST_STORAGE_CONNECTION_STRING: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${Buffer.from('k').toString('base64')};BlobEndpoint=http://127.0.0.1:${closedPort}/devstoreaccount1;TableEndpoint=http://127.0.0.1:${closedPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:${closedPort}/devstoreaccount1;`,
-    });
+    const run = await doctor({ ATTEST_STORAGE_CONNECTION_STRING: unreachableStorage(closedPort) });
     expect(run.code).toBe(1);
     expect(lineOf(run, 'storage')).toMatch(
       /^FAIL {2}storage +recordings storage unreachable .* -> check ATTEST_STORAGE_/,
@@ -187,27 +147,8 @@ describe('attest doctor against the local stack', () => {
   });
 
   describe('a heartbeating host with a broken bridge or no certificate', () => {
-    const registry = (): TablesMediaHostRegistry =>
-      new TablesMediaHostRegistry(
-        createTableFactory({ connectionString: settings.ATTEST_STORAGE_CONNECTION_STRING }),
-      );
-    const beat = (hostId: string, extra: Record<string, unknown>) =>
-      registry().upsertHeartbeat(
-        {
-          hostId,
-          controlUrl: 'https://127.0.0.1:9',
-          region: 'local',
-          isDraining: false,
-          version: '0.1.0',
-          capacity: { maxSessions: 10, activeSessions: 0 },
-          spoolBytes: 0,
-          spoolLimitInBytes: 1,
-          sentAt: new Date().toISOString(),
-          ...extra,
-        },
-        new Date(),
-      );
-    const hostLine = (run: Run, hostId: string): string =>
+    const beat: DoctorStack['beat'] = (hostId, fields) => deployment.beat(hostId, fields);
+    const hostLine = (run: DoctorRun, hostId: string): string =>
       run.lines.find((line) => line.includes(`media-host ${hostId} `)) ?? `no line for ${hostId}`;
     const inTwoYears = new Date(Date.now() + 730 * 86_400_000).toISOString();
 
