@@ -143,6 +143,8 @@ class Engine implements LocalDurableEngine {
   #joined: HubEndpoint | undefined;
   #watchTimer: NodeJS.Timeout | undefined;
   #isWatching = false;
+  #becameOwner!: () => void;
+  readonly #ownerPromise = new Promise<void>((resolve) => (this.#becameOwner = resolve));
   #invoker: FunctionInvoker | undefined;
 
   constructor(options: LocalDurableEngineOptions) {
@@ -212,6 +214,10 @@ class Engine implements LocalDurableEngine {
 
   get isHubOwner(): boolean {
     return this.#isHubOwner;
+  }
+
+  whenHubOwner(): Promise<void> {
+    return this.#ownerPromise;
   }
 
   clientBindingData(): DurableClientBindingData {
@@ -342,6 +348,7 @@ class Engine implements LocalDurableEngine {
     }
     this.#isHubOwner = true;
     this.#joined = undefined;
+    this.#becameOwner();
     // The RPC base URL holds the system key: log the origin only.
     this.#log.log('info', 'durable engine started', { rpcOrigin: this.#server.origin });
     return true;

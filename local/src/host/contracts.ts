@@ -62,6 +62,15 @@ export interface DurableBackend {
   readonly httpExtension?: HostHttpExtension;
   /** Stops polling and waits for in-flight work; idempotent. */
   close(): Promise<void>;
+  /**
+   * Optional: resolves once this backend runs the task hub's work (at once when it does; later
+   * when it joined a hub another host runs and takes it over; never when it closes first). The
+   * host starts its timer triggers then, so the instances of a scaled-out app fire each timer
+   * once, as Azure's singleton timer listener does.
+   */
+  whenHubOwner?(): Promise<void>;
+  /** Optional: false while this backend is a client of a hub another host runs. */
+  readonly isHubOwner?: boolean;
 }
 
 /** The host and the engine read time only through core's {@link Clock}. */

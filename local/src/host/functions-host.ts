@@ -209,7 +209,23 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     stops.push(() => timers.close());
     const queues = new QueuePoller({ app, logger, appSettings, settings });
     stops.push(() => queues.close());
-    await timers.start();
+    const hubOwner = durable?.isHubOwner === false ? durable.whenHubOwner?.() : undefined;
+    if (hubOwner === undefined) {
+      await timers.start();
+    } else {
+      // Another instance of the app runs the task hub, and its timers: this one starts them when
+      // it takes the hub over (missed occurrences then fire as past due, from the status store).
+      logger.log('info', 'timer triggers wait for this instance to run the task hub', {
+        timers: timers.list().length,
+      });
+      void hubOwner.then(() =>
+        timers.start().catch((error: unknown) =>
+          logger.log('error', 'timer triggers failed to start', {
+            errorMessage: error instanceof Error ? error.message : String(error),
+          }),
+        ),
+      );
+    }
     await queues.start({ poll: options.pollQueues ?? true });
 
     logger.log('info', 'functions host started', {

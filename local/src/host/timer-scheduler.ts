@@ -98,6 +98,7 @@ export class TimerScheduler {
   readonly #entries: TimerEntry[];
   #armed: NodeJS.Timeout | undefined;
   #started = false;
+  #starting: Promise<void> | undefined;
   #closed = false;
 
   constructor(options: TimerSchedulerOptions) {
@@ -131,15 +132,24 @@ export class TimerScheduler {
 
   /**
    * Fires `runOnStartup` timers and occurrences missed while the host was down (per the status
-   * store), then keeps firing on schedule (real clock only).
+   * store), then keeps firing on schedule (real clock only). Idempotent: a second call resolves
+   * when the first start has finished.
    */
-  async start(): Promise<void> {
-    if (this.#started) return;
+  start(): Promise<void> {
+    // One start: a second call waits for the first (its catch-up runs included).
+    this.#starting ??= this.#closed ? Promise.resolve() : this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     this.#started = true;
     const now = this.#options.clock.now();
     const store = this.#options.statusStore;
     await Promise.all(
       this.#entries.map(async (entry) => {
+        // Counted from now: a scheduler may start long after it was built (an instance that
+        // takes the timers over from another).
+        entry.next = entry.nextAfter(now);
         let stored: TimerScheduleStatus | undefined;
         try {
           stored = await store?.read(entry.fn.name);
@@ -164,8 +174,12 @@ export class TimerScheduler {
     this.#arm();
   }
 
-  /** Runs every timer that is due at the clock's current time and waits for them. */
+  /**
+   * Runs every timer that is due at the clock's current time and waits for them; nothing before
+   * `start` (an instance whose timers another instance runs) or after `close`.
+   */
   async tick(): Promise<void> {
+    if (!this.#started || this.#closed) return;
     const now = this.#options.clock.now();
     const tolerance = this.#options.pastDueToleranceInMs ?? 1000;
     const due = this.#entries.filter(
