@@ -13,7 +13,6 @@ import {
   unwrapDataKey,
   verifyManifest,
   wrappedKeyBlobName,
-  type CreateMediaSessionResponse,
   type RecordingManifest,
   type SealSummary,
   type WrappedKeyRecord,
@@ -33,6 +32,7 @@ import {
   TS0,
   type HostFiles,
   type MediaHostChild,
+  persistedSession,
 } from './media-host-fixtures';
 
 async function waitUntil(condition: () => Promise<boolean>, timeoutInMs = 20_000): Promise<void> {
@@ -77,16 +77,10 @@ describe('media host: adopting a lost host session', () => {
 
   it('seals the killed host committed media with the lost span as a gap, verifiable', async () => {
     lost = await startMediaHostChild(lostFiles);
-    const created = (
-      await control<CreateMediaSessionResponse>(lost.controlUrl, 'POST', '/v1/sessions', {
-        callId: CALL,
-        tenantId: TENANT,
-        interactionId: INTERACTION,
-        recordedUserIds: [],
-      })
-    ).body;
-    await control(lost.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, {
-      recordingConfirmedAt: new Date().toISOString(),
+    const created = await persistedSession(lost.controlUrl, {
+      callId: CALL,
+      tenantId: TENANT,
+      interactionId: INTERACTION,
     });
     await control(lost.controlUrl, 'PUT', `/v1/sessions/${created.sessionId}/participants`, {
       participants: [

@@ -12,7 +12,6 @@ import {
   unwrapDataKey,
   verifyManifest,
   wrappedKeyBlobName,
-  type CreateMediaSessionResponse,
   type MediaSessionStatus,
   type RecordingManifest,
   type SealSummary,
@@ -45,27 +44,10 @@ import {
   TEST_CONNECTION,
   TS0,
   type HostFiles,
+  persistedSession,
 } from './media-host-fixtures';
 
 const noEvents: typeof fetch = () => Promise.resolve(new Response(null, { status: 204 }));
-
-async function persistedSession(
-  host: MediaHost,
-  callId: string,
-): Promise<CreateMediaSessionResponse> {
-  const created = (
-    await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', {
-      callId,
-      tenantId: 't',
-      interactionId: `i-${callId}`,
-      recordedUserIds: [],
-    })
-  ).body;
-  await control(host.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, {
-    recordingConfirmedAt: new Date().toISOString(),
-  });
-  return created;
-}
 
 /** Sends frames `from..to` of speaker `msi` and waits until the host acknowledged them. */
 async function sendFrames(
@@ -186,7 +168,7 @@ async function withHost(
 describe('media host checkpoints and segments', () => {
   it('cuts a stream into segments of the maximum media that together hold exactly the frames sent', async () => {
     await withHost({ segmentMaxDurationInMs: 1000 }, {}, async (host, files) => {
-      const session = await persistedSession(host, 'call-segments');
+      const session = await persistedSession(host.controlUrl, { callId: 'call-segments' });
       const client = await MediaTestClient.connect(session.mediaConfigBlob);
       // 3.2 s of one speaker: segments of 1 s (50 frames) and the rest.
       const sent = await sendFrames(client, 11, 1, 160);
@@ -209,7 +191,7 @@ describe('media host checkpoints and segments', () => {
         { segmentMaxDurationInMs: 1000, isAudioLossless: false },
         { formatterFactory: createStreamFormatterFactory({ opusPool: pool }) },
         async (host, files) => {
-          const session = await persistedSession(host, 'call-opus-segments');
+          const session = await persistedSession(host.controlUrl, { callId: 'call-opus-segments' });
           const client = await MediaTestClient.connect(session.mediaConfigBlob);
           const frames = sineFrames(440, 130);
           frames.forEach((payload, i) =>
@@ -239,7 +221,7 @@ describe('media host checkpoints and segments', () => {
 
   it('writes each commit as one checkpoint line of new blocks, and never rewrites the record for it', async () => {
     await withHost({}, {}, async (host, files) => {
-      const session = await persistedSession(host, 'call-log');
+      const session = await persistedSession(host.controlUrl, { callId: 'call-log' });
       const recordPath = join(files.config.spoolDir, 'sessions', `${session.sessionId}.json`);
       const recordAfterPersist = readFileSync(recordPath);
       const client = await MediaTestClient.connect(session.mediaConfigBlob);
@@ -263,7 +245,7 @@ describe('media host checkpoints and segments', () => {
   it('lists every block in the manifest when a seal is tried again after its checkpoint could not be written', async () => {
     await withHost({}, {}, async (host, files) => {
       const sessionsDir = join(files.config.spoolDir, 'sessions');
-      const session = await persistedSession(host, 'call-seal-again');
+      const session = await persistedSession(host.controlUrl, { callId: 'call-seal-again' });
       const client = await MediaTestClient.connect(session.mediaConfigBlob);
       const sent = await sendFrames(client, 7, 1, 60);
       await checkpointThrough(files, session.sessionId, 20);
@@ -296,7 +278,7 @@ describe('media host checkpoints and segments', () => {
     });
     const sessionsDir = join(files.config.spoolDir, 'sessions');
     const first = await startMediaHost(files.config, { fetch: noEvents });
-    const session = await persistedSession(first, 'call-format-1');
+    const session = await persistedSession(first.controlUrl, { callId: 'call-format-1' });
     const client = await MediaTestClient.connect(session.mediaConfigBlob);
     const before = await sendFrames(client, 7, 1, 40);
     const checkpoint = await checkpointThrough(files, session.sessionId, 40);
@@ -353,8 +335,8 @@ describe('media host checkpoints and segments', () => {
     const config = { ...files.config, functionsUrl: 'http://127.0.0.1:9' };
     const first = await startMediaHost(config, { fetch: fetchSpy });
     const sessions = [
-      await persistedSession(first, 'call-corrupt'),
-      await persistedSession(first, 'call-sound'),
+      await persistedSession(first.controlUrl, { callId: 'call-corrupt' }),
+      await persistedSession(first.controlUrl, { callId: 'call-sound' }),
     ];
     for (const session of sessions) {
       const client = await MediaTestClient.connect(session.mediaConfigBlob);

@@ -10,7 +10,6 @@ import {
   unwrapDataKey,
   verifyManifest,
   wrappedKeyBlobName,
-  type CreateMediaSessionResponse,
   type MediaConfigBlob,
   type RecordingManifest,
   type SealSummary,
@@ -29,6 +28,7 @@ import {
   downloadBlob,
   startMediaHostChild as startChild,
   type MediaHostChild as Child,
+  persistedSession,
 } from './media-host-fixtures';
 
 const connection = TEST_CONNECTION;
@@ -52,16 +52,10 @@ describe('media host crash safety', () => {
 
   it('keeps every acknowledged frame and duplicates none after kill -9 and restart', async () => {
     child = await startChild(files);
-    const created = (
-      await control<CreateMediaSessionResponse>(child.controlUrl, 'POST', '/v1/sessions', {
-        callId: 'call-crash',
-        tenantId: 'tenant-c',
-        interactionId: 'int-crash',
-        recordedUserIds: [],
-      })
-    ).body;
-    await control(child.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, {
-      recordingConfirmedAt: new Date().toISOString(),
+    const created = await persistedSession(child.controlUrl, {
+      callId: 'call-crash',
+      tenantId: 'tenant-c',
+      interactionId: 'int-crash',
     });
     const blob = JSON.parse(created.mediaConfigBlob) as MediaConfigBlob;
 

@@ -286,24 +286,40 @@ export async function downloadBlob(container: string, name: string): Promise<Buf
 }
 
 /**
- * A session created for `callId` (tenant `t`, interaction `i-{callId}`), persisting, with 20
- * acknowledged frames of one speaker; its media connection is closed again.
+ * A session created for `request.callId` (tenant `t` and interaction `i-{callId}` unless given)
+ * and persisting since `recordingConfirmedAt` (default now).
+ */
+export async function persistedSession(
+  controlUrl: string,
+  request: { readonly callId: string; readonly tenantId?: string; readonly interactionId?: string },
+  recordingConfirmedAt = new Date().toISOString(),
+): Promise<CreateMediaSessionResponse> {
+  const { callId, tenantId = 't', interactionId = `i-${callId}` } = request;
+  const created = (
+    await control<CreateMediaSessionResponse>(controlUrl, 'POST', '/v1/sessions', {
+      callId,
+      tenantId,
+      interactionId,
+      recordedUserIds: [],
+    })
+  ).body;
+  await control(controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, {
+    recordingConfirmedAt,
+  });
+  return created;
+}
+
+/**
+ * A session created for `callId` (tenant `t`, interaction `i-{callId}`), persisting since
+ * `recordingConfirmedAt`, with 20 acknowledged frames of one speaker; its media connection is
+ * closed again.
  */
 export async function recordedSession(
   host: MediaHost,
   callId: string,
+  recordingConfirmedAt = '2026-12-06T09:00:00.000Z',
 ): Promise<CreateMediaSessionResponse> {
-  const created = (
-    await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', {
-      callId,
-      tenantId: 't',
-      interactionId: `i-${callId}`,
-      recordedUserIds: [],
-    })
-  ).body;
-  await control(host.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, {
-    recordingConfirmedAt: '2026-12-06T09:00:00.000Z',
-  });
+  const created = await persistedSession(host.controlUrl, { callId }, recordingConfirmedAt);
   const client = await MediaTestClient.connect(created.mediaConfigBlob);
   for (let i = 1; i <= 20; i += 1)
     client.unmixed(i, TS0 + BigInt(i) * STEP, [{ msi: 7, payload: pcmFrame(7, i) }]);

@@ -26,6 +26,7 @@ import {
   STEP,
   TEST_CONNECTION,
   type HostFiles,
+  persistedSession,
 } from './media-host-fixtures';
 
 const noEvents: typeof fetch = () => Promise.resolve(new Response(null, { status: 204 }));
@@ -57,16 +58,9 @@ async function crashAfterGapReport(): Promise<Crashed> {
     { ...files.config, functionsUrl: 'http://127.0.0.1:9' },
     { fetch: noEvents },
   );
-  const session = (
-    await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', {
-      callId: `call-gap-${Math.random()}`,
-      tenantId: 't',
-      interactionId: 'i-gap',
-      recordedUserIds: [],
-    })
-  ).body;
-  await control(host.controlUrl, 'POST', `/v1/sessions/${session.sessionId}/persist`, {
-    recordingConfirmedAt: new Date().toISOString(),
+  const session = await persistedSession(host.controlUrl, {
+    callId: `call-gap-${Math.random()}`,
+    interactionId: 'i-gap',
   });
   const recordPath = join(files.config.spoolDir, 'sessions', `${session.sessionId}.json`);
   const readRecord = (): SessionRecord =>

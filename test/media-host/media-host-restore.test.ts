@@ -7,44 +7,19 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { CreateMediaSessionResponse, MediaSessionStatus } from '@attest/core';
-import { startMediaHost, type MediaHost } from '../../media-host/src';
+import { startMediaHost } from '../../media-host/src';
 import { readSessionCheckpoint } from '../../media-host/src/session/session-record';
 import { getFreePort } from '../../local/src/azurite/azurite-process';
 import {
   control,
   hostFiles,
   MediaTestClient,
-  pcmFrame,
   recordingEventsFetch,
-  TS0,
-  STEP,
   TEST_CONNECTION,
+  recordedSession,
 } from './media-host-fixtures';
 
 const connection = TEST_CONNECTION;
-
-async function recordedSession(
-  host: MediaHost,
-  callId: string,
-): Promise<CreateMediaSessionResponse> {
-  const created = (
-    await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', {
-      callId,
-      tenantId: 't',
-      interactionId: `i-${callId}`,
-      recordedUserIds: [],
-    })
-  ).body;
-  await control(host.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, {
-    recordingConfirmedAt: new Date().toISOString(),
-  });
-  const client = await MediaTestClient.connect(created.mediaConfigBlob);
-  for (let i = 1; i <= 20; i += 1)
-    client.unmixed(i, TS0 + BigInt(i) * STEP, [{ msi: 7, payload: pcmFrame(7, i) }]);
-  await client.until(() => (client.lastAck?.ackedSequence ?? 0) >= 20);
-  await client.close();
-  return created;
-}
 
 /** What the host tells a source that reconnects to the session: where to resume. */
 async function firstAckOnReconnect(
@@ -69,8 +44,8 @@ describe('media host restart with a tampered stream blob', () => {
     const { fetch: fetchSpy, events } = recordingEventsFetch();
     const config = { ...files.config, functionsUrl: 'http://127.0.0.1:9' };
     const first = await startMediaHost(config, { fetch: fetchSpy });
-    const tampered = await recordedSession(first, 'call-tampered');
-    const intact = await recordedSession(first, 'call-intact');
+    const tampered = await recordedSession(first, 'call-tampered', new Date().toISOString());
+    const intact = await recordedSession(first, 'call-intact', new Date().toISOString());
     // Both sessions have checkpointed blocks before the host stops.
     const checkpoint = (sessionId: string): ReturnType<typeof readSessionCheckpoint> =>
       readSessionCheckpoint(join(config.spoolDir, 'sessions'), sessionId);
@@ -129,7 +104,7 @@ describe('media host restart with a tampered stream blob', () => {
     const config = { ...files.config, functionsUrl: 'http://127.0.0.1:9' };
     const noEvents: typeof fetch = () => Promise.resolve(new Response(null, { status: 204 }));
     const first = await startMediaHost(config, { fetch: noEvents });
-    const session = await recordedSession(first, 'call-released');
+    const session = await recordedSession(first, 'call-released', new Date().toISOString());
     // Wait (at most 15 s: commits in turns, 2 s blocks, a short block after two quiet commits)
     // until the checkpoint says the stream's 20 frames are committed, so the spool may let go of them.
     const committedThrough = async (): Promise<number> =>

@@ -13,7 +13,6 @@ import {
   decryptBlock,
   unwrapDataKey,
   wrappedKeyBlobName,
-  type CreateMediaSessionResponse,
   type MediaHostEvent,
   type MediaSessionStatus,
   type RecordingManifest,
@@ -25,7 +24,7 @@ import {
   startAzurite,
   type AzuriteInstance,
 } from '../../local/src/azurite/azurite-process';
-import { silentLogger, startMediaHost, type MediaHost } from '../../media-host/src';
+import { silentLogger, startMediaHost } from '../../media-host/src';
 import { MemoryBlockStore } from '../../media-host/testing';
 import {
   control,
@@ -35,25 +34,8 @@ import {
   type HostFiles,
   TS0,
   STEP,
+  persistedSession,
 } from './media-host-fixtures';
-
-async function createAndPersist(
-  host: MediaHost,
-  callId: string,
-): Promise<CreateMediaSessionResponse> {
-  const created = (
-    await control<CreateMediaSessionResponse>(host.controlUrl, 'POST', '/v1/sessions', {
-      callId,
-      tenantId: 'tenant-s',
-      interactionId: `int-${callId}`,
-      recordedUserIds: [],
-    })
-  ).body;
-  await control(host.controlUrl, 'POST', `/v1/sessions/${created.sessionId}/persist`, {
-    recordingConfirmedAt: new Date().toISOString(),
-  });
-  return created;
-}
 
 describe('media host under storage trouble', () => {
   const cleanup: (() => Promise<void> | void)[] = [];
@@ -84,7 +66,11 @@ describe('media host under storage trouble', () => {
     });
     cleanup.push(() => host.close());
 
-    const created = await createAndPersist(host, 'call-outage');
+    const created = await persistedSession(host.controlUrl, {
+      callId: 'call-outage',
+      tenantId: 'tenant-s',
+      interactionId: 'int-call-outage',
+    });
     const client = await MediaTestClient.connect(created.mediaConfigBlob);
     cleanup.push(() => client.close());
     const speakers = (n: number) => [21, 22].map((msi) => ({ msi, payload: pcmFrame(msi, n) }));
@@ -169,7 +155,11 @@ describe('media host under storage trouble', () => {
       retryMaxDelayInMs: 50,
     });
     cleanup.push(() => host.close());
-    const created = await createAndPersist(host, 'call-full-spool');
+    const created = await persistedSession(host.controlUrl, {
+      callId: 'call-full-spool',
+      tenantId: 'tenant-s',
+      interactionId: 'int-call-full-spool',
+    });
     store.isUnavailable = true;
 
     const client = await MediaTestClient.connect(created.mediaConfigBlob);
