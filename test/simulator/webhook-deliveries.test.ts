@@ -65,13 +65,9 @@ describe('webhook deliveries', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  const startAndWaitForInvite = async (): Promise<{
-    conversationId: string;
-    callId: string;
-    hit: Hit;
-  }> => {
-    const before = hits.length;
-    const conversationId = sim.engine.startCall({
+  /** A PSTN call to the recorded trader: one recorder leg. */
+  const startCall = (): string =>
+    sim.engine.startCall({
       kind: 'p2p',
       tenantId: TENANT,
       participants: [
@@ -79,6 +75,14 @@ describe('webhook deliveries', () => {
         { phone: '+14255550199', role: 'caller' },
       ],
     });
+
+  const startAndWaitForInvite = async (): Promise<{
+    conversationId: string;
+    callId: string;
+    hit: Hit;
+  }> => {
+    const before = hits.length;
+    const conversationId = startCall();
     const callId = (sim.engine.outcome(conversationId) as { legs: { callId: string }[] }).legs[0]!
       .callId;
     await waitUntil(
@@ -226,5 +230,70 @@ describe('webhook deliveries', () => {
       kind: 'injected',
       isDelivered: true,
     });
+  });
+
+  it('sends each new leg to the next instance behind the front door, and refuses a route that is not one', async () => {
+    const putRoutes = (body: unknown) =>
+      fetch(`${sim.url}/_sim/webhook-routes`, {
+        method: 'PUT',
+        headers: {
+          authorization: `Bearer ${sim.controlToken}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(body),
+      });
+    const refused = await putRoutes({
+      routes: [{ publicOrigin: `${base}/api`, instanceOrigins: [], affinity: 'sticky' }],
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({
+      code: 'SIM_INVALID_REQUEST',
+      message: expect.stringContaining('routes[0]: publicOrigin must be an origin') as unknown,
+    });
+
+    // A second instance of the recorder, accepting everything.
+    const otherPaths: string[] = [];
+    const other = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        otherPaths.push(req.url ?? '');
+        res.writeHead(202);
+        res.end();
+      });
+    });
+    other.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    const otherOrigin = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    try {
+      const set = await putRoutes({
+        routes: [{ publicOrigin: base, instanceOrigins: [otherOrigin, base], affinity: 'perLeg' }],
+      });
+      expect(set.status).toBe(200);
+      // The first new leg goes to the other instance, the next to the first one.
+      const first = startCall();
+      const firstLeg = (sim.engine.outcome(first) as { legs: { callId: string }[] }).legs[0]!;
+      await waitUntil(
+        () => otherPaths.includes('/api/calling'),
+        'the invite at the other instance',
+      );
+      const { callId: secondLeg } = await startAndWaitForInvite();
+      const invites = sim.deliverer.records.filter(
+        (r) => r.kind === 'invite' && [firstLeg.callId, secondLeg].includes(r.callId),
+      );
+      expect(
+        invites.map((r) => ({ callId: r.callId, url: r.url, routedUrl: r.routedUrl })),
+      ).toEqual([
+        {
+          callId: firstLeg.callId,
+          url: `${base}/api/calling`,
+          routedUrl: `${otherOrigin}/api/calling`,
+        },
+        { callId: secondLeg, url: `${base}/api/calling`, routedUrl: undefined },
+      ]);
+    } finally {
+      await putRoutes({ routes: [] });
+      other.closeAllConnections();
+      await new Promise<void>((resolve) => other.close(() => resolve()));
+    }
   });
 });
