@@ -1,7 +1,7 @@
 /**
- * The Azure block store as the host builds it: Put Block and Put Block List as signed REST
- * requests over keep-alive sockets, every other request through `@azure/storage-blob` with the
- * host's keep-alive HTTP client. Against Azurite, plus a local server standing in for a storage
+ * The Azure block store as the host builds it: Put Block, Put Block List and Append Block as
+ * signed REST requests over keep-alive sockets, every other request through `@azure/storage-blob`
+ * with the host's keep-alive HTTP client. Against Azurite, plus a local server standing in for a storage
  * service in trouble: every failure keeps the meaning `isTransientStorageError` gives it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -118,6 +118,45 @@ describe('Azure block store (REST hot path, keep-alive SDK client)', () => {
     expect((await store.download(CONTAINER, 'manifest.json'))?.toString()).toBe('{"a":1}');
     expect(await store.download(CONTAINER, 'missing.json')).toBeUndefined();
     expect(await store.getCommittedBlockIds(CONTAINER, 'missing.raw')).toEqual([]);
+  });
+
+  it('appends custody journal lines in order; the first append creates the append blob (ndjson)', async () => {
+    const name = 'tenant/int-1/sessions/session-1.jsonl';
+    await store.appendBlock(CONTAINER, name, Buffer.from('{"n":1}\n'));
+    await store.appendBlock(CONTAINER, name, Buffer.from('{"n":2}\n'));
+    expect((await store.download(CONTAINER, name))?.toString()).toBe('{"n":1}\n{"n":2}\n');
+    const blob = BlobServiceClient.fromConnectionString(connectionString())
+      .getContainerClient(CONTAINER)
+      .getAppendBlobClient(name);
+    expect((await blob.getProperties()).contentType).toBe('application/x-ndjson');
+  });
+
+  it('sends Append Block on the REST path, once an append after the SDK created the blob', async () => {
+    // The journal appends once per session and commit, as often as Put Block List: not through
+    // the SDK pipeline (several times the CPU a request). The SDK creates the blob, once.
+    let isCreated = false;
+    const seen: string[] = [];
+    const fake = await startFakeStorage((req, res) => {
+      const via = String(req.headers['user-agent'] ?? '').includes('azsdk') ? 'sdk' : 'rest';
+      const isAppend = (req.url ?? '').includes('comp=appendblock');
+      seen.push(`${via} ${isAppend ? 'append' : 'create'}`);
+      if (isAppend && !isCreated) {
+        res.writeHead(404, { 'x-ms-error-code': 'BlobNotFound' });
+        res.end();
+        return;
+      }
+      isCreated = true;
+      res.writeHead(201);
+      res.end();
+    });
+    servers.push(fake.server);
+    const journal = createAzureBlockStore({ connectionString: fakeConnection(fake.port) });
+    await journal.appendBlock(CONTAINER, 'j.jsonl', Buffer.from('{"n":1}\n'));
+    await journal.appendBlock(CONTAINER, 'j.jsonl', Buffer.from('{"n":2}\n'));
+    expect(seen).toEqual(['rest append', 'sdk create', 'rest append', 'rest append']);
+    expect(fake.requests.filter((r) => r.includes('comp=appendblock'))).toEqual(
+      Array(3).fill(`PUT /devstoreaccount1/${CONTAINER}/j.jsonl?comp=appendblock`),
+    );
   });
 
   it('refuses a block list naming a block storage never took, as a permanent 400 InvalidBlockList', async () => {

@@ -26,9 +26,9 @@ export interface AzureBlockStoreOptions {
   /** Per-request timeout; a hung request counts as a transient failure. Default 30 000. */
   readonly requestTimeoutInMs?: number;
   /**
-   * How Put Block and Put Block List are sent: `rest` (default) as plain signed requests beside
-   * the SDK client ({@link createBlockRest}); `sdk` through the SDK client like every other
-   * request. Both share the keep-alive sockets.
+   * How Put Block, Put Block List and Append Block are sent: `rest` (default) as plain signed
+   * requests beside the SDK client ({@link createBlockRest}); `sdk` through the SDK client like
+   * every other request. Both share the keep-alive sockets.
    */
   readonly hotPath?: 'rest' | 'sdk';
   /** Sockets kept open to storage at most. Default 64. */
@@ -191,15 +191,23 @@ export function createAzureBlockStore(options: AzureBlockStoreOptions): BlockSto
       }
     },
     async appendBlock(c, blobName, bytes) {
-      const client = container(c).getAppendBlobClient(blobName);
+      // Once per session and commit (the custody journal): the REST path when it can sign, as
+      // Put Block List. The SDK creates the blob the first time (404), then the append is sent again.
+      const append = (): Promise<void> =>
+        rest !== undefined
+          ? rest.appendBlock(blobUrl(c, blobName), bytes)
+          : container(c)
+              .getAppendBlobClient(blobName)
+              .appendBlock(bytes, bytes.length)
+              .then(() => undefined);
       try {
-        await client.appendBlock(bytes, bytes.length);
+        await append();
       } catch (error) {
         if ((error as { statusCode?: number }).statusCode !== 404) throw error;
-        await client.createIfNotExists({
-          blobHTTPHeaders: { blobContentType: 'application/x-ndjson' },
-        });
-        await client.appendBlock(bytes, bytes.length);
+        await container(c)
+          .getAppendBlobClient(blobName)
+          .createIfNotExists({ blobHTTPHeaders: { blobContentType: 'application/x-ndjson' } });
+        await append();
       }
     },
     async upload(c, blobName, bytes, contentType) {

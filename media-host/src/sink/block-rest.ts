@@ -1,5 +1,6 @@
 /**
- * The host's two most frequent storage requests, Put Block and Put Block List, sent as plain REST
+ * The host's most frequent storage requests, Put Block and Put Block List (each stream, every
+ * commit) and Append Block (each session's custody journal, every commit), sent as plain REST
  * requests over a pool of keep-alive sockets ({@link Http1Pool}), with the same
  * authentication as the SDK client they sit beside: Shared Key (signed with the SDK's
  * `StorageSharedKeyCredential`, locally from the connection string) or a bearer token from an
@@ -55,6 +56,11 @@ export interface BlockRest {
   putBlock(blobUrl: string, blockId: string, bytes: Buffer): Promise<void>;
   /** Put Block List: exactly `blockIds` as the blob's content (`Latest` of each). */
   putBlockList(blobUrl: string, blockIds: readonly string[], contentType: string): Promise<void>;
+  /**
+   * Append Block: `bytes` at the end of the append blob at `blobUrl`. A blob that does not exist
+   * answers 404 (a {@link StorageRequestError}); creating it is left to the SDK (once a blob).
+   */
+  appendBlock(blobUrl: string, bytes: Buffer): Promise<void>;
   /** Closes the sockets; idempotent. */
   close(): void;
 }
@@ -189,6 +195,11 @@ export function createBlockRest(options: BlockRestOptions): BlockRest {
         'application/xml; charset=utf-8',
         { 'x-ms-blob-content-type': contentType },
       );
+    },
+    appendBlock(blobUrl, bytes) {
+      const url = new URL(blobUrl);
+      url.searchParams.set('comp', 'appendblock');
+      return send('Append Block', url, bytes, '', {});
     },
     close() {
       for (const pool of pools.values()) pool.close();
