@@ -55,17 +55,17 @@ describe('playback of a paired call across its captures', () => {
     const started = await control<{ conversationId: string }>('POST', '/_sim/calls', {
       tenantId: TENANT,
       kind: 'p2p',
-      durationInMs: 20_000,
+      durationInMs: 25_000,
       participants: [
         {
           user: USERS.trader,
           role: 'caller',
-          timeline: [{ atInMs: 0, action: 'speak', durationInMs: 19_500 }],
+          timeline: [{ atInMs: 0, action: 'speak', durationInMs: 24_500 }],
         },
         {
           user: USERS.unrecorded,
           role: 'callee',
-          timeline: [{ atInMs: 500, action: 'speak', durationInMs: 18_500 }],
+          timeline: [{ atInMs: 500, action: 'speak', durationInMs: 23_500 }],
         },
       ],
     });
@@ -154,12 +154,19 @@ describe('playback of a paired call across its captures', () => {
     expect(audio).toHaveLength(2);
     for (const lane of audio) {
       // The lane's segments follow each other with no hole in the recorded window.
-      // (A lane starts at its first covered interval with media: a capture's first frame can come
-      // a few ms after the recording start the timeline begins with.)
+      // (A lane starts at its first covered interval with media: a capture's first frame comes
+      // after the recording start the timeline begins with, by ms on a quiet machine and by up to
+      // seconds on a loaded one.)
       expect(Date.parse(lane.segments[0]!.startedAt) - Date.parse(plan.startedAt!)).toBeLessThan(
-        1000,
+        3000,
       );
-      expect(lane.segments[lane.segments.length - 1]?.endedAt).toBe(plan.endedAt);
+      // It ends in the survivor's media, which outlives the kill. (The recorded window can run
+      // on past the last media: a capture ends when its lifecycle has sealed it, seconds after
+      // the call on a loaded machine, and the plan plays no media where there is none.)
+      const last = lane.segments[lane.segments.length - 1]!;
+      expect(last.captureId).toBe(survivor.interactionId);
+      expect(Date.parse(last.endedAt)).toBeGreaterThan(killedAt + 2000);
+      expect(Date.parse(last.endedAt)).toBeLessThanOrEqual(Date.parse(plan.endedAt!));
       const holes = lane.segments.flatMap((segment, i) =>
         i > 0 && segment.startedAt !== lane.segments[i - 1]!.endedAt
           ? [{ from: lane.segments[i - 1]!.endedAt, to: segment.startedAt }]
@@ -178,11 +185,12 @@ describe('playback of a paired call across its captures', () => {
       expect(played.blocksVerified).toBeGreaterThan(0);
       // Nothing the dead host could have recorded plays after it died.
       expect(played.captureAt(killedAt + 1000)).toBe(survivor.interactionId);
-      // Every 100 ms from the second after the recording began to three seconds after the kill:
+      // Every 100 ms from the second after the lane began to three seconds after the kill:
       // the speaker's own tone, whichever capture plays it.
       const expected = toneFrequencyForMsi(Number(lane.msi));
-      const from = Date.parse(plan.startedAt!) + 1000;
-      const to = Math.min(Date.parse(plan.endedAt!) - 500, killedAt + 3000);
+      const from = Date.parse(lane.segments[0]!.startedAt) + 1000;
+      const laneEnd = Date.parse(lane.segments[lane.segments.length - 1]!.endedAt);
+      const to = Math.min(laneEnd - 500, killedAt + 3000);
       expect(from).toBeLessThan(killedAt - 500);
       const heard: { atInMs: number; frequency?: number }[] = [];
       for (let at = from; at + 100 <= to; at += 100) {
