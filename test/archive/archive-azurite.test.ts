@@ -160,6 +160,42 @@ describe('archive on Azurite', () => {
     expect(await expired('2030-03-02T00:00:00.000Z')).toEqual(['2030-03-01T00:00:00.000Z']);
   });
 
+  it('replaces a record only while it is the version read: a stale ETag is told so and changes nothing', async () => {
+    const names = archiveTableNames(unique());
+    const records = TableArchiveRecordStore.fromConnectionString(connection(), names);
+    const interaction = {
+      tenantId: 't',
+      interactionId: 'cas',
+      callId: 'cas',
+      type: 'p2p' as const,
+      direction: 'inbound' as const,
+      outcome: 'inProgress' as const,
+      invitedAt: '2030-01-01T00:00:00.000Z',
+      recordedUserIds: ['u'],
+      recordingStatusHistory: [],
+      gaps: [],
+    };
+    expect(await records.createIfAbsent({ interaction, groupIds: [], state: 'active' })).toBe(true);
+    const read = await records.getVersioned('t', 'cas');
+    if (read === undefined) throw new Error('the record was not created');
+    const sealed = {
+      ...read.record,
+      interaction: {
+        ...interaction,
+        outcome: 'recorded' as const,
+        expiresAt: '2030-02-01T00:00:00.000Z',
+      },
+    };
+    expect(await records.replaceIfUnchanged(sealed, read)).toBe(true);
+    const stale = { ...read.record, interaction: { ...interaction, outcome: 'failed' as const } };
+    expect(await records.replaceIfUnchanged(stale, read)).toBe(false);
+    expect((await records.get('t', 'cas'))?.interaction).toMatchObject({
+      outcome: 'recorded',
+      expiresAt: '2030-02-01T00:00:00.000Z',
+    });
+    expect(await records.getVersioned('t', 'absent')).toBeUndefined();
+  });
+
   it('copies every entry and checkpoint to the append-blob mirror, which verifies on its own', async () => {
     const prefix = unique();
     const clock = new ManualClock(Date.parse('2030-01-01T23:59:59Z'));

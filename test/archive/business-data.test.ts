@@ -176,6 +176,91 @@ describe('business data API', () => {
   });
 });
 
+/**
+ * Holds the `nth` read of the record store (either kind of read) after `arm()` until `release()`,
+ * so a test can run another writer between that read and the write that follows it.
+ */
+function pauseRead(records: AdminHarness['harness']['records']) {
+  let remaining = 0;
+  let release: () => void = () => undefined;
+  let reached: () => void = () => undefined;
+  const isReached = new Promise<void>((resolve) => (reached = resolve));
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const hold = async <T>(read: Promise<T>): Promise<T> => {
+    const value = await read;
+    if (remaining > 0 && (remaining -= 1) === 0) {
+      reached();
+      await gate;
+    }
+    return value;
+  };
+  const get = records.get.bind(records);
+  const getVersioned = records.getVersioned.bind(records);
+  jest.spyOn(records, 'get').mockImplementation((t, i) => hold(get(t, i)));
+  jest.spyOn(records, 'getVersioned').mockImplementation((t, i) => hold(getVersioned(t, i)));
+  return {
+    arm: (nth: number) => (remaining = nth),
+    isReached,
+    release: () => release(),
+  };
+}
+
+describe('business data attached while the interaction is sealed', () => {
+  const params = { tenantId: 'tenant-1', interactionId: 'int-live' };
+  const liveInteraction = async (admin: AdminHarness) => {
+    const fixture = await writeSealedRecording(
+      memoryBlobWriter(admin.harness.blobs as MemoryRecordingBlobStore),
+      { ...params, recordedUserIds: ['user-a'], invitedAt: '2030-01-01T12:00:00.000Z' },
+    );
+    await admin.harness.activities.recordInvite({ ...fixture.interaction, outcome: 'inProgress' });
+    expect((await attach(admin, { crmCase: 'C-1' }, '"bd-0"', 'integration', params)).status).toBe(
+      200,
+    );
+    return fixture.interaction;
+  };
+  const expectSealedWith = async (admin: AdminHarness, crmCase: string, version: number) => {
+    const sealed = await admin.harness.records.get('tenant-1', 'int-live');
+    expect(sealed?.interaction).toMatchObject({
+      outcome: 'recorded',
+      retentionClass: 'standard',
+      customData: { crmCase },
+    });
+    expect(sealed?.interaction.expiresAt).toBeDefined();
+    expect(sealed?.businessData).toMatchObject({ version });
+    expect(await search(admin, `crmCase=${crmCase}`)).toEqual(['int-live']);
+  };
+
+  it('keeps a version attached between the seal reading the record and writing it', async () => {
+    const admin = await setup();
+    const interaction = await liveInteraction(admin);
+    const pause = pauseRead(admin.harness.records);
+    pause.arm(1);
+    const sealing = admin.harness.activities.recordSealed(interaction);
+    await pause.isReached;
+    expect((await attach(admin, { crmCase: 'C-2' }, '"bd-1"', 'integration', params)).status).toBe(
+      200,
+    );
+    pause.release();
+    await sealing;
+    await expectSealedWith(admin, 'C-2', 2);
+  });
+
+  it('keeps the seal when a version is written from a record read before the seal', async () => {
+    const admin = await setup();
+    const interaction = await liveInteraction(admin);
+    const pause = pauseRead(admin.harness.records);
+    // The route reads the record (scope), the attach reads it to check the version, then again
+    // just before it writes: the seal runs between the last two.
+    pause.arm(3);
+    const attaching = attach(admin, { crmCase: 'C-2' }, '"bd-1"', 'integration', params);
+    await pause.isReached;
+    await admin.harness.activities.recordSealed(interaction);
+    pause.release();
+    expect((await attaching).status).toBe(200);
+    await expectSealedWith(admin, 'C-2', 2);
+  });
+});
+
 describe('business data history in Azure Tables', () => {
   it('creates each version once: a second writer of the same version is told so', async () => {
     const connection = process.env.ATTEST_TEST_STORAGE_CONNECTION;

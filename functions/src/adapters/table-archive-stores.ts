@@ -15,6 +15,7 @@ import type {
   ArchiveRecordStore,
   ArchiveSearchQuery,
   HoldStore,
+  VersionedArchiveRecord,
 } from '../domain/archive-ports';
 import { DEFAULT_SEARCH_LIMIT, matchesQuery } from '../domain/archive-search';
 import { parseStoredHold } from '../domain/legal-hold-schema';
@@ -135,8 +136,33 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
     known?: { readonly previous: ArchiveRecord | undefined },
   ): Promise<void> {
     await this.ready();
-    const { tenantId, interactionId, expiresAt } = record.interaction;
+    const { tenantId, interactionId } = record.interaction;
     const previous = known === undefined ? await this.get(tenantId, interactionId) : known.previous;
+    await this.#writeIndexed(record, previous, () =>
+      this.records.upsertEntity(recordEntity(record), 'Replace').then(() => true),
+    );
+  }
+
+  async replaceIfUnchanged(record: ArchiveRecord, known: VersionedArchiveRecord): Promise<boolean> {
+    await this.ready();
+    return this.#writeIndexed(record, known.record, async () => {
+      try {
+        await this.records.updateEntity(recordEntity(record), 'Replace', { etag: known.etag });
+        return true;
+      } catch (error) {
+        if (isStatus(error, 412) || isStatus(error, 404)) return false;
+        throw error;
+      }
+    });
+  }
+
+  /** Writes the record with `write`, keeping its expiry index row in step when the write lands. */
+  async #writeIndexed(
+    record: ArchiveRecord,
+    previous: ArchiveRecord | undefined,
+    write: () => Promise<boolean>,
+  ): Promise<boolean> {
+    const { tenantId, interactionId, expiresAt } = record.interaction;
     const previousExpiry = previous?.interaction.expiresAt;
     // Index first: a crash between the two writes leaves an extra index row, which the job re-checks.
     const isIndexed = record.state === 'active' && expiresAt !== undefined;
@@ -152,7 +178,7 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
         'Replace',
       );
     }
-    await this.records.upsertEntity(recordEntity(record), 'Replace');
+    if (!(await write())) return false;
     if (
       previousExpiry !== undefined &&
       (!isIndexed || expiryDay(previousExpiry) !== expiryDay(expiresAt))
@@ -161,37 +187,34 @@ export class TableArchiveRecordStore implements ArchiveRecordStore {
         this.expiry.deleteEntity(expiryDay(previousExpiry), indexRowKey(tenantId, interactionId)),
       );
     }
+    return true;
   }
 
   async createIfAbsent(record: ArchiveRecord): Promise<boolean> {
     await this.ready();
-    const { tenantId, interactionId, expiresAt } = record.interaction;
-    if (record.state === 'active' && expiresAt !== undefined) {
-      await this.expiry.upsertEntity(
-        {
-          partitionKey: expiryDay(expiresAt),
-          rowKey: indexRowKey(tenantId, interactionId),
-          tenantId,
-          interactionId,
-          expiresAt,
-        },
-        'Replace',
-      );
-    }
-    try {
-      await this.records.createEntity(recordEntity(record));
-      return true;
-    } catch (error) {
-      if (isStatus(error, 409)) return false;
-      throw error;
-    }
+    return this.#writeIndexed(record, undefined, async () => {
+      try {
+        await this.records.createEntity(recordEntity(record));
+        return true;
+      } catch (error) {
+        if (isStatus(error, 409)) return false;
+        throw error;
+      }
+    });
   }
 
   async get(tenantId: string, interactionId: string): Promise<ArchiveRecord | undefined> {
+    return (await this.getVersioned(tenantId, interactionId))?.record;
+  }
+
+  async getVersioned(
+    tenantId: string,
+    interactionId: string,
+  ): Promise<VersionedArchiveRecord | undefined> {
     await this.ready();
     try {
       const row = await this.records.getEntity<Record<string, unknown>>(tenantId, interactionId);
-      return fromJsonColumns<ArchiveRecord>(row);
+      return { record: fromJsonColumns<ArchiveRecord>(row), etag: row.etag };
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
       throw error;

@@ -70,6 +70,9 @@ export type IndexedParty = Pick<CallParticipant, 'identityKind' | 'identityId'>;
 
 export const SYSTEM_ACTOR = 'system';
 
+/** Conditional writes a seal tries before it gives up (each lost one means another writer won). */
+const MAX_SEAL_WRITE_ATTEMPTS = 8;
+
 export type { DispositionCheck, DisposeOutcome };
 
 /** Fields with personal data dropped when a record becomes a tombstone. */
@@ -199,43 +202,59 @@ export function createArchiveService(deps: ArchiveServiceDeps) {
       participants: readonly IndexedParty[] = [],
     ): Promise<ArchiveRecord> {
       await indexParties(interaction, participants);
-      const existing = await deps.records.get(interaction.tenantId, interaction.interactionId);
-      // A record carries an expiry only once the archive has sealed it.
-      if (existing?.interaction.expiresAt !== undefined) {
-        if (existing.interaction.manifestSha256 !== interaction.manifestSha256) {
-          throw new RecorderError(
-            ErrorCode.IntegrityViolation,
-            `interaction ${interaction.interactionId} is already sealed with another manifest`,
-            {
-              details: { interactionId: interaction.interactionId },
-            },
-          );
-        }
-        return existing;
-      }
-      if (existing?.state === ArchiveState.deleted) return existing;
       const groupIds = await deps.groups.groupsOf(interaction.recordedUserIds);
-      const decision = resolveRetention(
-        deps.policy,
-        { ...interaction, sealedAt: interaction.sealedAt ?? now().toISOString() },
-        groupIds,
-      );
-      // Business data attached before the seal stays: the recorder's record does not carry it.
-      const attached = existing?.businessData;
-      const record: ArchiveRecord = {
-        interaction: {
-          ...interaction,
-          ...(attached === undefined ? {} : { customData: existing?.interaction.customData }),
-          sealedAt: interaction.sealedAt ?? now().toISOString(),
-          retentionClass: decision.retentionClass.name,
-          expiresAt: decision.expiresAt,
-        },
-        groupIds,
-        dispositionMode: decision.retentionClass.dispositionMode,
-        state: ArchiveState.active,
-        ...(attached === undefined ? {} : { businessData: attached }),
-      };
-      await deps.records.upsert(record, { previous: existing });
+      const sealedAt = interaction.sealedAt ?? now().toISOString();
+      const decision = resolveRetention(deps.policy, { ...interaction, sealedAt }, groupIds);
+      let record: ArchiveRecord | undefined;
+      // Read, merge, write only if unchanged: business data attached between the read and the
+      // write (or any other writer) makes the write fail, and the seal merges again.
+      for (let attempt = 1; record === undefined; attempt += 1) {
+        const current = await deps.records.getVersioned(
+          interaction.tenantId,
+          interaction.interactionId,
+        );
+        const existing = current?.record;
+        // A record carries an expiry only once the archive has sealed it.
+        if (existing?.interaction.expiresAt !== undefined) {
+          if (existing.interaction.manifestSha256 !== interaction.manifestSha256) {
+            throw new RecorderError(
+              ErrorCode.IntegrityViolation,
+              `interaction ${interaction.interactionId} is already sealed with another manifest`,
+              {
+                details: { interactionId: interaction.interactionId },
+              },
+            );
+          }
+          return existing;
+        }
+        if (existing?.state === ArchiveState.deleted) return existing;
+        if (attempt > MAX_SEAL_WRITE_ATTEMPTS)
+          throw new RecorderError(
+            ErrorCode.Conflict,
+            `interaction ${interaction.interactionId} kept changing while it was sealed; retry`,
+            { retryable: true, details: { interactionId: interaction.interactionId } },
+          );
+        // Business data attached before the seal stays: the recorder's record does not carry it.
+        const attached = existing?.businessData;
+        const candidate: ArchiveRecord = {
+          interaction: {
+            ...interaction,
+            ...(attached === undefined ? {} : { customData: existing?.interaction.customData }),
+            sealedAt,
+            retentionClass: decision.retentionClass.name,
+            expiresAt: decision.expiresAt,
+          },
+          groupIds,
+          dispositionMode: decision.retentionClass.dispositionMode,
+          state: ArchiveState.active,
+          ...(attached === undefined ? {} : { businessData: attached }),
+        };
+        const isWritten =
+          current === undefined
+            ? await deps.records.createIfAbsent(candidate)
+            : await deps.records.replaceIfUnchanged(candidate, current);
+        if (isWritten) record = candidate;
+      }
       const { integrity } = deps;
       const checked = await integrity?.check(
         interaction.tenantId,

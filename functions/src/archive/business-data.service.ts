@@ -68,21 +68,25 @@ export function createBusinessDataService(deps: BusinessDataDeps) {
           keyCount: Object.keys(input.data).length,
         },
       });
-      // Read again: the intake may have sealed the record since (it keeps the business data).
-      const latest = (await deps.records.get(tenantId, interactionId)) ?? record;
-      await deps.records.upsert(
-        {
-          ...latest,
-          interaction: { ...latest.interaction, customData: version.data },
-          businessData: {
-            version: version.version,
-            sha256: version.sha256,
-            changedAt: version.changedAt,
-            changedBy: version.changedBy,
-          },
-        },
-        { previous: latest },
-      );
+      // Read again and write only if unchanged: the intake may seal the record meanwhile (it
+      // keeps the business data); a lost write reads the sealed record and merges onto it.
+      const info = {
+        version: version.version,
+        sha256: version.sha256,
+        changedAt: version.changedAt,
+        changedBy: version.changedBy,
+      };
+      for (;;) {
+        const latest = await deps.records.getVersioned(tenantId, interactionId);
+        if (latest === undefined || (latest.record.businessData?.version ?? 0) >= version.version)
+          break;
+        const merged = {
+          ...latest.record,
+          interaction: { ...latest.record.interaction, customData: version.data },
+          businessData: info,
+        };
+        if (await deps.records.replaceIfUnchanged(merged, latest)) break;
+      }
       return { status: 'attached', version };
     },
 

@@ -108,6 +108,12 @@ export interface ArchiveSearchQuery {
   readonly limit?: number;
 }
 
+/** A stored record and the ETag of that version. */
+export interface VersionedArchiveRecord {
+  readonly record: ArchiveRecord;
+  readonly etag: string;
+}
+
 export interface ArchiveRecordStore {
   /**
    * Creates or replaces the record and its expiry index row. Idempotent. `known.previous` is the
@@ -120,6 +126,16 @@ export interface ArchiveRecordStore {
   /** Creates the record only if none exists (one conditional write); false when one existed. */
   createIfAbsent(record: ArchiveRecord): Promise<boolean>;
   get(tenantId: string, interactionId: string): Promise<ArchiveRecord | undefined>;
+  /** The record with the ETag of the version read, for {@link replaceIfUnchanged}. */
+  getVersioned(
+    tenantId: string,
+    interactionId: string,
+  ): Promise<VersionedArchiveRecord | undefined>;
+  /**
+   * Replaces the record (and its expiry index row) only if it is still the version `known` read
+   * (one conditional write); false when another writer changed it since: read again and merge.
+   */
+  replaceIfUnchanged(record: ArchiveRecord, known: VersionedArchiveRecord): Promise<boolean>;
   /** Active records whose expiry is at or before `now`, whatever day they expired (catch-up). */
   listExpired(now: Date): AsyncIterable<ArchiveRecord>;
   search(query: ArchiveSearchQuery): AsyncIterable<ArchiveRecord>;

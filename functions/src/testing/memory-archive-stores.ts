@@ -16,6 +16,7 @@ import type {
   ArchiveSearchQuery,
   BusinessDataHistory,
   BusinessDataVersion,
+  VersionedArchiveRecord,
   Clock,
   ExportPackageRef,
   ExportPackageStore,
@@ -65,24 +66,50 @@ const recordKey = (tenantId: string, interactionId: string): string =>
 
 export class MemoryArchiveRecordStore implements ArchiveRecordStore {
   readonly records = new Map<string, ArchiveRecord>();
+  /** The ETag of each stored record: a new one at every write. */
+  readonly #etags = new Map<string, string>();
+  #writes = 0;
+
+  #set(key: string, record: ArchiveRecord): void {
+    this.records.set(key, record);
+    this.#etags.set(key, `"w${(this.#writes += 1)}"`);
+  }
 
   upsert(record: ArchiveRecord): Promise<void> {
-    this.records.set(
-      recordKey(record.interaction.tenantId, record.interaction.interactionId),
-      record,
-    );
+    this.#set(recordKey(record.interaction.tenantId, record.interaction.interactionId), record);
     return Promise.resolve();
   }
 
   createIfAbsent(record: ArchiveRecord): Promise<boolean> {
     const key = recordKey(record.interaction.tenantId, record.interaction.interactionId);
     if (this.records.has(key)) return Promise.resolve(false);
-    this.records.set(key, record);
+    this.#set(key, record);
+    return Promise.resolve(true);
+  }
+
+  replaceIfUnchanged(record: ArchiveRecord, known: VersionedArchiveRecord): Promise<boolean> {
+    const key = recordKey(record.interaction.tenantId, record.interaction.interactionId);
+    if (!this.records.has(key) || this.#etagOf(key) !== known.etag) return Promise.resolve(false);
+    this.#set(key, record);
     return Promise.resolve(true);
   }
 
   get(tenantId: string, interactionId: string): Promise<ArchiveRecord | undefined> {
     return Promise.resolve(this.records.get(recordKey(tenantId, interactionId)));
+  }
+
+  getVersioned(
+    tenantId: string,
+    interactionId: string,
+  ): Promise<VersionedArchiveRecord | undefined> {
+    const key = recordKey(tenantId, interactionId);
+    const record = this.records.get(key);
+    return Promise.resolve(record === undefined ? undefined : { record, etag: this.#etagOf(key) });
+  }
+
+  /** A record set in `records` directly (tests) has the first ETag until it is written. */
+  #etagOf(key: string): string {
+    return this.#etags.get(key) ?? '"w0"';
   }
 
   async *listExpired(now: Date): AsyncIterable<ArchiveRecord> {
