@@ -6,6 +6,7 @@
  * Each speaker is one lane whose element switches capture at the plan's boundaries.
  */
 import type { Api } from './api';
+import { mergeCoverage, type Coverage } from './components/CaptureCoverage';
 import type { Lane, LaneSource } from './components/Player';
 import { loadStream, type StreamCheck, type Verified } from './stream-load';
 import type { InteractionManifest, Manifest, PlaybackPlan } from './types';
@@ -25,6 +26,24 @@ interface ManifestBody {
 
 const pathOf = (tenantId: string, interactionId: string) =>
   `/api/archive/interactions/${encodeURIComponent(tenantId)}/${encodeURIComponent(interactionId)}`;
+
+/** Which capture covers which interval, from the signed timeline, in ms from `start`. */
+function coverageOf(manifest: InteractionManifest, start: number): Coverage {
+  const captures = [...manifest.captures]
+    .sort((a, b) => a.legIndex - b.legIndex)
+    .map((c) => ({
+      captureId: c.captureId,
+      label: `Capture ${c.legIndex + 1}${c.mediaHostId === undefined ? '' : ` (media host ${c.mediaHostId})`}`,
+    }));
+  const intervals = mergeCoverage(
+    manifest.timeline.map((i) => ({
+      startInMs: Date.parse(i.startedAt) - start,
+      endInMs: Date.parse(i.endedAt) - start,
+      ...(i.captureId === undefined ? {} : { captureId: i.captureId }),
+    })),
+  );
+  return { captures, intervals };
+}
 
 /** Problems of segments the signed timeline does not back (an unknown capture, an uncovered time). */
 function planProblems(manifest: InteractionManifest, plan: PlaybackPlan): string[] {
@@ -102,6 +121,7 @@ export async function verifyCapturesAndLoad(
     gaps: manifest.gaps,
     merkleRootSha256: '',
   };
+  const coverage = coverageOf(manifest, start);
   const streams = plan.lanes.flatMap((lane) =>
     [...new Set(lane.segments.map((s) => `${s.captureId}/${s.streamId}`))].map((key) => ({
       key,
@@ -111,7 +131,14 @@ export async function verifyCapturesAndLoad(
   const checks: Record<string, StreamCheck> = {};
   for (const s of streams) checks[s.key] = { state: 'checking', problems: [], blocksChecked: 0 };
   const lanes: Lane[] = [];
-  onProgress({ manifest: view, signatureProblems, streams, checks: { ...checks }, lanes: [] });
+  onProgress({
+    manifest: view,
+    signatureProblems,
+    streams,
+    checks: { ...checks },
+    lanes: [],
+    coverage,
+  });
 
   const loaded = new Map<string, Awaited<ReturnType<typeof loadStream>>>();
   for (const lane of plan.lanes) {
@@ -147,6 +174,7 @@ export async function verifyCapturesAndLoad(
       }
       sources.push({
         key,
+        captureId: segment.captureId,
         ...result,
         fromInMs: Date.parse(segment.startedAt) - start,
         toInMs: Date.parse(segment.endedAt) - start,
@@ -173,7 +201,8 @@ export async function verifyCapturesAndLoad(
       streams,
       checks: { ...checks },
       lanes: [...lanes],
+      coverage,
     });
   }
-  return { manifest: view, signatureProblems, streams, checks, lanes };
+  return { manifest: view, signatureProblems, streams, checks, lanes, coverage };
 }

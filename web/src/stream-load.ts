@@ -4,6 +4,7 @@
  * before handing its played bytes to the player as an object URL.
  */
 import { ApiError, type Api } from './api';
+import type { Coverage } from './components/CaptureCoverage';
 import type { Lane } from './components/Player';
 import type { Manifest, ManifestStream } from './types';
 import { verifyBlocks, verifyChain } from './verify';
@@ -109,4 +110,6 @@ export interface Verified {
   readonly streams: readonly { readonly key: string; readonly label: string }[];
   readonly checks: Readonly<Record<string, StreamCheck>>;
   readonly lanes: readonly Lane[];
+  /** An interaction of several captures: which capture covers which interval (signed timeline). */
+  readonly coverage?: Coverage;
 }

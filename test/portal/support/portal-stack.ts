@@ -82,6 +82,17 @@ export interface PortalStack {
   close(): Promise<void>;
 }
 
+/** Adds the portal users of every role ({@link PORTAL_USERS}) to the simulator's directory. */
+export function addPortalUsers(stack: RecorderStack): void {
+  const directory = stack.sim.directory();
+  stack.sim.setDirectory({
+    ...directory,
+    tenants: directory.tenants.map((t) =>
+      t.id === TENANT ? { ...t, users: [...t.users, ...extraUsers] } : t,
+    ),
+  });
+}
+
 export function isChromiumInstalled(): boolean {
   return existsSync(CHROMIUM);
 }
@@ -118,13 +129,7 @@ export async function startPortalStack(): Promise<PortalStack> {
       }),
     },
   });
-  const directory = stack.sim.directory();
-  stack.sim.setDirectory({
-    ...directory,
-    tenants: directory.tenants.map((t) =>
-      t.id === TENANT ? { ...t, users: [...t.users, ...extraUsers] } : t,
-    ),
-  });
+  addPortalUsers(stack);
   // The formats a deployed media host stores (Ogg Opus audio, fragmented MP4 video), so the
   // browser plays what production stores; the raw default would be played by nothing.
   const opusPool = new OpusEncoderPool({ workerCount: 1 });
@@ -144,20 +149,7 @@ export async function startPortalStack(): Promise<PortalStack> {
     });
     return hosts.status === 200 && hosts.body.value.length > 0 ? true : undefined;
   }, 'the media host heartbeat');
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  const browser = await launchChromium();
   return {
     stack,
     adminToken,
@@ -173,9 +165,27 @@ export async function startPortalStack(): Promise<PortalStack> {
   };
 }
 
+/** Debian's Chromium for the portal's browser tests; screenshots go to {@link ARTIFACTS}. */
+export async function launchChromium(): Promise<Browser> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+}
+
 /** A fresh browser context signed in as `userId` through the simulator's sign-in page. */
 export async function signIn(
-  portal: PortalStack,
+  portal: Pick<PortalStack, 'browser' | 'portalUrl'>,
   userId: string,
   viewport = { width: 1280, height: 800 },
 ): Promise<Page> {

@@ -12,6 +12,8 @@ export interface SimLeg {
   callId: string;
   state: string;
   recordingStatus: string;
+  /** The leg's own participant id: paired legs are ordered by it. */
+  myParticipantId?: string;
 }
 export interface SimOutcome {
   state: string;

@@ -64,6 +64,11 @@ export async function startPairedStack(
     policy?: Partial<CompliancePolicy>;
     /** More function app settings (they win over the stack's). */
     env?: Record<string, string>;
+    /**
+     * What the media hosts store: `raw` passthrough (default), or the `production` formats (Ogg
+     * Opus, fragmented MP4) a browser plays.
+     */
+    storedFormats?: 'raw' | 'production';
   } = {},
 ): Promise<PairedStack> {
   const storage: AzuriteInstance = await startAzurite({ inMemory: true });
@@ -127,7 +132,11 @@ export async function startPairedStack(
       recordingsContainer,
     });
     const child = spawn(process.execPath, [CHILD_SCRIPT], {
-      env: { ...process.env, ATTEST_TEST_MEDIA_HOST_CONFIG: JSON.stringify(files.config) },
+      env: {
+        ...process.env,
+        ATTEST_TEST_MEDIA_HOST_CONFIG: JSON.stringify(files.config),
+        ATTEST_TEST_MEDIA_HOST_FORMATS: options.storedFormats ?? 'raw',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);

@@ -4,10 +4,11 @@
  * playhead. Each lane plays the bytes fetched (by HTTP Range) and verified before playing.
  */
 import { Button, Slider, Text, ToggleButton, makeStyles, tokens } from '@fluentui/react-components';
-import { useEffect, useRef, useState } from 'react';
+import { Fragment, useEffect, useRef, useState } from 'react';
 import { formatDuration } from '../format';
 import { gapReasonWords } from '../reasons';
 import type { Gap } from '../types';
+import { captureColour, captureLabel, CoverageLegend, type Coverage } from './CaptureCoverage';
 
 export interface Lane {
   readonly streamId: string;
@@ -34,6 +35,8 @@ export interface Lane {
 /** One capture's stream in a lane, played from `fromInMs` to `toInMs` of the timeline. */
 export interface LaneSource {
   readonly key: string;
+  /** The capture this source's stream belongs to. */
+  readonly captureId?: string;
   readonly offsetInMs: number;
   readonly durationInMs: number;
   readonly spanInMs: number;
@@ -129,6 +132,13 @@ const useStyles = makeStyles({
     backgroundColor: tokens.colorPaletteRedBackground3,
     backgroundImage: `repeating-linear-gradient(45deg, transparent 0 4px, ${tokens.colorPaletteRedBorder2} 4px 6px)`,
   },
+  switch: {
+    position: 'absolute',
+    top: '-2px',
+    bottom: '-2px',
+    width: '0',
+    borderLeft: `2px dashed ${tokens.colorNeutralForeground2}`,
+  },
   head: {
     position: 'absolute',
     top: '-2px',
@@ -145,8 +155,11 @@ export function Player(props: {
   lanes: readonly Lane[];
   gaps: readonly (Gap & { startInMs: number; endInMs: number })[];
   totalInMs: number;
+  /** An interaction of several captures: which capture covers which interval. */
+  coverage?: Coverage;
 }) {
   const styles = useStyles();
+  const { coverage } = props;
   const [positionInMs, setPosition] = useState(0);
   const [isPlaying, setPlaying] = useState(false);
   const [muted, setMuted] = useState<ReadonlySet<string>>(new Set());
@@ -264,6 +277,30 @@ export function Player(props: {
           ))}
         </div>
       )}
+      {coverage === undefined ? null : (
+        <div className={styles.lane}>
+          <Text>Capture coverage</Text>
+          <span />
+          <div className={styles.track} data-testid="coverage" aria-hidden="true">
+            {coverage.intervals.map((interval, n) => (
+              <div
+                key={n}
+                className={styles.media}
+                style={{
+                  left: pct(interval.startInMs),
+                  width: pct(interval.endInMs - interval.startInMs),
+                  backgroundColor: captureColour(coverage, interval.captureId),
+                }}
+                data-capture-id={interval.captureId ?? ''}
+                data-from-ms={Math.round(interval.startInMs)}
+                data-to-ms={Math.round(interval.endInMs)}
+                title={`${formatDuration(interval.startInMs)}–${formatDuration(interval.endInMs)}: ${captureLabel(coverage, interval.captureId)}`}
+              />
+            ))}
+            <div className={styles.head} style={{ left: pct(positionInMs) }} />
+          </div>
+        </div>
+      )}
       {props.lanes.map((lane) => (
         <div key={lane.streamId} className={styles.lane}>
           <Text>
@@ -301,10 +338,39 @@ export function Player(props: {
             }}
             aria-hidden="true"
           >
-            <div
-              className={styles.media}
-              style={{ left: pct(lane.offsetInMs), width: pct(lane.spanInMs) }}
-            />
+            {lane.sources === undefined || coverage === undefined ? (
+              <div
+                className={styles.media}
+                style={{ left: pct(lane.offsetInMs), width: pct(lane.spanInMs) }}
+              />
+            ) : (
+              // Each capture's part of the lane in its colour, a dashed line where it switches.
+              lane.sources.map((source, n) => {
+                const before = n === 0 ? undefined : lane.sources?.[n - 1];
+                return (
+                  <Fragment key={n}>
+                    <div
+                      className={styles.media}
+                      style={{
+                        left: pct(source.fromInMs),
+                        width: pct(source.toInMs - source.fromInMs),
+                        backgroundColor: captureColour(coverage, source.captureId),
+                      }}
+                      data-capture-id={source.captureId ?? ''}
+                    />
+                    {before === undefined || before.captureId === source.captureId ? null : (
+                      <div
+                        className={styles.switch}
+                        style={{ left: pct(source.fromInMs) }}
+                        data-testid={`capture-switch-${lane.streamId}`}
+                        data-at-ms={Math.round(source.fromInMs)}
+                        title={`Switches to ${captureLabel(coverage, source.captureId)} at ${formatDuration(source.fromInMs)}`}
+                      />
+                    )}
+                  </Fragment>
+                );
+              })
+            )}
             {props.gaps
               .filter((g) => g.streamId === undefined || g.streamId === lane.streamId)
               .map((g, n) => (
@@ -333,6 +399,7 @@ export function Player(props: {
           )}
         </div>
       ))}
+      {coverage === undefined ? null : <CoverageLegend coverage={coverage} />}
       {props.gaps.length === 0 ? (
         <Text>No gaps: media covers the recorded window.</Text>
       ) : (

@@ -221,6 +221,7 @@ export function InteractionPage(props: {
               startInMs: Date.parse(g.startedAt) - Date.parse(verified.manifest.startedAt),
               endInMs: Date.parse(g.endedAt) - Date.parse(verified.manifest.startedAt),
             }))}
+            {...(verified.coverage === undefined ? {} : { coverage: verified.coverage })}
           />
           <Title3 as="h2">Participants</Title3>
           <ul>

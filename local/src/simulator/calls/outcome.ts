@@ -32,6 +32,8 @@ export function outcomeOf(ctx: CallContext, conv: Conversation): Record<string, 
         callId: leg.callId,
         applicationInstanceId: leg.instance.id,
         botAppId: leg.bot.appId,
+        // The recorder's own participant id (`myParticipantId`): paired legs are ordered by it.
+        myParticipantId: leg.myParticipantId,
         slot: leg.slot,
         state: leg.state,
         outcome: leg.outcome,
