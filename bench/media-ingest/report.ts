@@ -5,13 +5,31 @@
  * <= 70 % CPU; <= 64 KB per stream; loss <= 2 s) and how to read the figures.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { KillRecoveryResult } from './kill-recovery';
 import { SPEAKERS_PER_SESSION, type Transport } from './load-generator';
 import { perAddedStream, type LevelResult } from './measure-level';
 import type { HostMemory } from './stack';
 import type { TlsFloorResult } from './tls-floor';
+
+/**
+ * The bench's own environment variables as this run had them (what it measured depends on them);
+ * not the role and configuration it hands its children.
+ */
+export function benchEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const named: Record<string, string> = {};
+  for (const name of Object.keys(env).sort())
+    if (
+      name.startsWith('ATTEST_BENCH_') &&
+      name !== 'ATTEST_BENCH_ROLE' &&
+      !name.endsWith('_CONFIG')
+    )
+      named[name] = env[name] ?? '';
+  return named;
+}
 
 /** What a run measured so far, and how it ran. */
 export interface IngestRun {
@@ -45,6 +63,9 @@ export function buildReport(run: IngestRun) {
       generatorOnCores: run.isGeneratorPinned ? run.otherCores : 'any',
       azuriteOnCores: 'any',
       sharedWithOtherWork: true,
+      // The machine's 1, 5 and 15 minute load when the report was written: CPU per frame moves with
+      // the machine's state (see howToRead), so two runs compare only when run alternately.
+      loadAverageWhenWritten: loadavg().map((l) => Math.round(l * 100) / 100),
     },
     settings: {
       speakersPerSession: SPEAKERS_PER_SESSION,
@@ -54,6 +75,7 @@ export function buildReport(run: IngestRun) {
       spoolFlushIntervalInMs: 100,
       commitIntervalInMs: 5000,
       blockMinDurationInMs: run.blockMinDurationInMs,
+      benchEnvironment: benchEnvironment(process.env),
     },
     baselineHostMemory: baseline,
     levels,
@@ -100,6 +122,7 @@ export function buildReport(run: IngestRun) {
       "memoryPerStreamInBytes is measured after every frame sent is acknowledged, with every session still open; memoryAtWindowEndPerStreamInBytes includes the spool queue at the end of the window; the per-added-stream slopes leave out the host's fixed share.",
       "hostCpuPercentOfOneCore and hostCpuMicrosecondsPerFrame count the host CPU (all threads) spent on the window's frames: during the window and while catching up after it (results before 2026-11-24T05:10Z counted the window only, which understates a level the host fell behind on; hostCpuPercentOfOneCoreDuringWindow is that figure); hostCpuMicrosecondsPerAddedFrame is the slope over levels.",
       "settings.blockMinDurationInMs is the minimum block duration (the host default is 2000 ms: 0.7 Put Block and Put Block List requests per stream-second with 5 s commits, 1.2 with 1000 ms blocks); memory per stream is then about half a block being filled (about 32 KB of 16 kHz PCM) plus the host's shared buffers spread over the streams.",
+      "Comparing runs: the host's CPU per frame of one build moves with the machine's state by up to two times (measured 2026-12-07 on a shared 2-core VM: 17 to 43 us per frame at 200 streams for the same build within an hour, lower when the machine was busier). Compare two builds only from runs made alternately on the same machine (A B A B ..., medians and spread), never one run against a figure from another day; tlsReceiveFloor.microsecondsPerStreamFrame, a TLS server reading the same traffic on the same core, shows how fast the machine was during a run.",
       'killRecovery: the source does not resend after the kill, so lost media is what was sent but not yet in the spool; a bridge that keeps unacknowledged frames (as the protocol requires) loses none.',
     ],
   };
