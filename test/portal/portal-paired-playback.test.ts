@@ -81,6 +81,7 @@ describe('portal: playback of a paired interaction across a killed media host', 
       env: {
         // A loaded machine delays heartbeats by seconds (see paired-playback.test.ts).
         ATTEST_MEDIA_HOST_STALE_AFTER_MS: '30000',
+        ATTEST_MEDIA_CONTROL_TIMEOUT_MS: '15000',
         ATTEST_ARCHIVE_RBAC_SCOPES: JSON.stringify({
           [USERS.admin]: ['*'],
           [PORTAL_USERS.officer]: ['*'],

@@ -36,9 +36,10 @@ describe('playback of a paired call across its captures', () => {
     paired = await startPairedStack({
       mediaHostCount: 3,
       // A loaded machine delays heartbeats by seconds: a host thought stale would take neither
-      // leg, and both would go to the other. A killed host is still found at once (its control
-      // API stops answering the lifecycle's health checks).
-      env: { ATTEST_MEDIA_HOST_STALE_AFTER_MS: '30000' },
+      // leg, and both would go to the other. It delays the control API's answers too: two health
+      // checks timed out in a row would mark the survivor lost. A killed host is still found at
+      // once (its control API refuses the lifecycle's health checks).
+      env: { ATTEST_MEDIA_HOST_STALE_AFTER_MS: '30000', ATTEST_MEDIA_CONTROL_TIMEOUT_MS: '15000' },
     });
   }, 300_000);
   afterAll(async () => {
