@@ -159,6 +159,28 @@ describe('GET archive/interactions (filters, order, pages, counts)', () => {
     });
   });
 
+  it('answers the metadata with the participants the recorder’s roster holds, for the lanes’ names', async () => {
+    const admin = await setup();
+    const caller = {
+      interactionId: 'int-3',
+      participantId: 'p-1',
+      identityKind: 'phone' as const,
+      identityId: '+14255550100',
+      displayName: 'Alex Wilber',
+      msis: ['7'],
+    };
+    admin.callLog.participants.set('int-3', [caller]);
+    const params = { tenantId: 'tenant-1', interactionId: 'int-3' };
+    const answer = await callRoute(admin.handlers.viewMetadata, { user: 'officer', params });
+    expect(answer.status).toBe(200);
+    expect(answer.jsonBody).toMatchObject({ participants: [caller] });
+    expect(await lastEntry(admin)).toMatchObject({
+      actor: 'officer',
+      subjectId: 'int-3',
+      details: { action: 'viewMetadata', outcome: 'allowed' },
+    });
+  });
+
   it('finds interactions by a participant’s name from the recorder’s roster', async () => {
     const admin = await setup();
     admin.callLog.participants.set('int-3', [

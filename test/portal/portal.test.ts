@@ -266,6 +266,29 @@ describe('portal in the browser', () => {
       name: /Gap at .*paused for payment card data; seek past it/,
     });
     await expect(gapButton.count()).resolves.toBe(1);
+    // Each lane is named after its speaker as the participant list holds them; ids only on hover
+    // and as secondary text.
+    const lanes = page.locator('[data-testid^="lane-label-"]');
+    await lanes.filter({ hasText: 'Trader One' }).first().waitFor();
+    const labels = await lanes.evaluateAll((els) =>
+      els.map((el) => {
+        const e = el as unknown as {
+          firstElementChild: { textContent: string | null } | null;
+          getAttribute(name: string): string | null;
+        };
+        return {
+          name: e.firstElementChild?.textContent ?? '',
+          title: e.getAttribute('title') ?? '',
+        };
+      }),
+    );
+    expect(labels.map((l) => l.name)).toEqual(
+      expect.arrayContaining(['Trader One (audio)', 'Office Staff (audio)']),
+    );
+    for (const label of labels) {
+      expect(label.name).not.toMatch(/audio:|Unknown speaker|[0-9a-f]{8}-[0-9a-f]{4}-/);
+      expect(label.title).toMatch(/^participant \S+/);
+    }
     await screenshot(page, 'interaction');
     await expectAccessible(page);
 

@@ -8,6 +8,7 @@
 import type { Api } from './api';
 import { mergeCoverage, type Coverage } from './components/CaptureCoverage';
 import type { Lane, LaneSource } from './components/Player';
+import { unknownSpeaker } from './speakers';
 import { loadStream, type StreamCheck, type Verified } from './stream-load';
 import type { InteractionManifest, Manifest, PlaybackPlan } from './types';
 import {
@@ -183,10 +184,12 @@ export async function verifyCapturesAndLoad(
     const first = sources[0];
     const last = sources[sources.length - 1];
     if (first === undefined || last === undefined) continue;
-    const participant = view.participants.find((p) => p.participantId === lane.participantId);
     lanes.push({
       streamId: lane.laneId,
-      label: participant?.identityId ?? `source ${lane.msi}`,
+      // The page names the speaker from the interaction's participants.
+      label: unknownSpeaker(lane.msi),
+      participantId: lane.participantId,
+      msi: lane.msi,
       kind: lane.kind,
       offsetInMs: first.fromInMs,
       durationInMs: last.toInMs - first.fromInMs,

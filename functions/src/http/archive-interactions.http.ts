@@ -8,9 +8,11 @@ import {
   holdMatches,
   isHoldActive,
   LedgerEntryKind,
+  type InteractionParticipant,
   LedgerSubjectType,
 } from '@attest/core';
 import { z } from 'zod';
+import type { ArchiveRecord, CallLog } from '../domain/archive-ports';
 import { readPlaintextStream, readStoredManifest } from '../adapters/archive-media-reader';
 import { dispositionInstanceId } from '../domain/archive-names';
 import {
@@ -55,6 +57,24 @@ const DEFAULT_MANUAL_DISPOSITION = {
   approvalTimeoutInMs: 14 * DAY_IN_MS,
   reminderIntervalInMs: 2 * DAY_IN_MS,
 };
+
+/**
+ * Who took part, as the call's participant rows hold them (names and numbers the page shows
+ * beside each speaker's lane), those of every capture for an interaction of several. None for a
+ * deleted interaction: its tombstone keeps no personal data.
+ */
+async function participantsOf(
+  callLog: CallLog,
+  record: ArchiveRecord,
+): Promise<readonly InteractionParticipant[]> {
+  if (record.state === 'deleted') return [];
+  const { interactionId, captures = [] } = record.interaction;
+  const ids = [interactionId, ...captures.map((c) => c.captureId)];
+  const rows = (await Promise.all(ids.map((id) => callLog.listParticipants(id)))).flat();
+  return rows.filter(
+    (row, i) => rows.findIndex((other) => other.participantId === row.participantId) === i,
+  );
+}
 
 export function createInteractionRoutes(deps: Deps, access: AdminAccess) {
   return {
@@ -141,6 +161,7 @@ export function createInteractionRoutes(deps: Deps, access: AdminAccess) {
             interaction: record.interaction,
             state: record.state,
             tombstone: record.tombstone,
+            participants: await participantsOf(deps.callLog, record),
           },
         },
         entry: accessEntry(principal, 'viewMetadata', 'allowed', subject),

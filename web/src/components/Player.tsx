@@ -12,7 +12,12 @@ import { captureColour, captureLabel, CoverageLegend, type Coverage } from './Ca
 
 export interface Lane {
   readonly streamId: string;
+  /** Who the lane is (a participant's name); `labelDetail` the ids behind it, shown on hover. */
   readonly label: string;
+  readonly labelDetail?: string;
+  /** The participant the manifest maps the lane's source to, and the source's media id. */
+  readonly participantId?: string;
+  readonly msi?: string;
   readonly kind: 'audio' | 'video' | 'vbss';
   /** Where the stream starts on the interaction's timeline, ms. */
   readonly offsetInMs: number;
@@ -111,6 +116,12 @@ const useStyles = makeStyles({
     marginBottom: '6px',
     alignItems: 'center',
     '@media (max-width: 720px)': { gridTemplateColumns: '1fr' },
+  },
+  laneDetail: {
+    display: 'block',
+    margin: 0,
+    color: tokens.colorNeutralForeground3,
+    overflowWrap: 'anywhere',
   },
   track: {
     position: 'relative',
@@ -270,7 +281,7 @@ export function Player(props: {
                 data-offset-ms={lane.offsetInMs}
                 aria-label={`${lane.kind === 'vbss' ? 'Screen share' : 'Video'} of ${lane.label}`}
               />
-              <Text as="p" size={200}>
+              <Text as="p" size={200} title={lane.labelDetail}>
                 {lane.label} ({kindWords[lane.kind]})
               </Text>
             </figure>
@@ -303,9 +314,16 @@ export function Player(props: {
       )}
       {props.lanes.map((lane) => (
         <div key={lane.streamId} className={styles.lane}>
-          <Text>
-            {lane.label} <Text size={200}>({kindWords[lane.kind]})</Text>
-          </Text>
+          <span title={lane.labelDetail} data-testid={`lane-label-${lane.streamId}`}>
+            <Text>
+              {lane.label} <Text size={200}>({kindWords[lane.kind]})</Text>
+            </Text>
+            {lane.labelDetail === undefined ? null : (
+              <Text as="p" size={100} className={styles.laneDetail}>
+                {lane.labelDetail}
+              </Text>
+            )}
+          </span>
           {lane.kind === 'audio' ? (
             <span>
               <ToggleButton

@@ -29,7 +29,8 @@ import { useResource } from '../load';
 import { Link } from '../router';
 import { verifyCapturesAndLoad } from '../capture-playback';
 import { loadStream, type StreamCheck, type Verified } from '../stream-load';
-import type { CallRow, InteractionManifest, Manifest } from '../types';
+import { knownParticipants, labelLanes, participantName, unknownSpeaker } from '../speakers';
+import type { CallRow, InteractionManifest, Manifest, Participant } from '../types';
 import { fromBase64, verifyMerkleRoot, verifySignature, type SignatureRecord } from '../verify';
 import { outcomeBadge } from './CallsPage';
 
@@ -69,7 +70,9 @@ async function verifyAndLoad(
     const participant = manifest.participants.find((p) => p.participantId === stream.participantId);
     lanes.push({
       streamId: stream.streamId,
-      label: participant?.identityId ?? `source ${stream.msi}`,
+      label: unknownSpeaker(stream.msi),
+      participantId: participant?.participantId,
+      msi: stream.msi,
       kind: stream.kind,
       offsetInMs: loaded.offsetInMs,
       durationInMs: loaded.durationInMs,
@@ -139,9 +142,17 @@ export function InteractionPage(props: {
 }) {
   const styles = useStyles();
   const base = `/api/archive/interactions/${encodeURIComponent(props.tenantId)}/${encodeURIComponent(props.interactionId)}`;
-  const meta = useResource<{ interaction: CallRow; state: string }>(props.api, base);
+  const meta = useResource<{
+    interaction: CallRow;
+    state: string;
+    participants?: readonly Participant[];
+  }>(props.api, base);
   const [verified, setVerified] = useState<Verified | undefined>();
   const [error, setError] = useState<string | undefined>();
+  // Lanes take names only from the interaction's participant list; the list below also shows
+  // those the signed manifest names that it lacks (by id).
+  const listed = meta.state === 'ready' ? (meta.data.participants ?? []) : [];
+  const participants = knownParticipants(listed, verified?.manifest.participants ?? []);
   useEffect(() => {
     let isCurrent = true;
     setVerified(undefined);
@@ -212,7 +223,7 @@ export function InteractionPage(props: {
         <>
           <Badges verified={verified} />
           <Player
-            lanes={verified.lanes}
+            lanes={labelLanes(verified.lanes, listed)}
             totalInMs={
               Date.parse(verified.manifest.endedAt) - Date.parse(verified.manifest.startedAt)
             }
@@ -225,9 +236,9 @@ export function InteractionPage(props: {
           />
           <Title3 as="h2">Participants</Title3>
           <ul>
-            {verified.manifest.participants.map((p) => (
-              <li key={p.participantId}>
-                {p.identityId ?? p.participantId}: media sources {p.msis.join(', ') || 'none'}
+            {participants.map((p) => (
+              <li key={p.participantId} title={`participant ${p.participantId}`}>
+                {participantName(p)}: media sources {p.msis.join(', ') || 'none'}
               </li>
             ))}
           </ul>
