@@ -245,6 +245,23 @@ describe('business data attached while the interaction is sealed', () => {
     await expectSealedWith(admin, 'C-2', 2);
   });
 
+  it('keeps a version attached after the seal when the seal then flags the manifest', async () => {
+    const admin = await setup();
+    const interaction = await liveInteraction(admin);
+    const sealed = await admin.harness.activities.recordSealed(interaction);
+    expect((await attach(admin, { crmCase: 'C-2' }, '"bd-1"', 'integration', params)).status).toBe(
+      200,
+    );
+    // The intake flags the record it sealed, read before the attach.
+    const flagged = await admin.harness.integrity.flag(sealed, ['bad signature'], 'intake');
+    expect(flagged.interaction.integrityAlert).toMatchObject({ problems: ['bad signature'] });
+    expect(admin.harness.alerts).toHaveLength(1);
+    await expectSealedWith(admin, 'C-2', 2);
+    expect(
+      (await admin.harness.records.get('tenant-1', 'int-live'))?.interaction.integrityAlert,
+    ).toMatchObject({ detectedBy: 'intake' });
+  });
+
   it('keeps the seal when a version is written from a record read before the seal', async () => {
     const admin = await setup();
     const interaction = await liveInteraction(admin);

@@ -37,6 +37,7 @@ import { ArchiveState } from '../domain/archive-ports';
 import type { DispositionCheck, DisposeOutcome } from '../domain/archive-names';
 import type { GuardedMediaStore } from '../adapters/guarded-archive-media';
 import type { ManifestIntegrity } from './manifest-integrity';
+import { MAX_RECORD_WRITE_ATTEMPTS } from './record-update';
 import { createRetentionClassService } from './retention-class.service';
 
 export interface ArchiveLogger {
@@ -69,9 +70,6 @@ export interface ArchiveServiceDeps {
 export type IndexedParty = Pick<CallParticipant, 'identityKind' | 'identityId'>;
 
 export const SYSTEM_ACTOR = 'system';
-
-/** Conditional writes a seal tries before it gives up (each lost one means another writer won). */
-const MAX_SEAL_WRITE_ATTEMPTS = 8;
 
 export type { DispositionCheck, DisposeOutcome };
 
@@ -228,7 +226,7 @@ export function createArchiveService(deps: ArchiveServiceDeps) {
           return existing;
         }
         if (existing?.state === ArchiveState.deleted) return existing;
-        if (attempt > MAX_SEAL_WRITE_ATTEMPTS)
+        if (attempt > MAX_RECORD_WRITE_ATTEMPTS)
           throw new RecorderError(
             ErrorCode.Conflict,
             `interaction ${interaction.interactionId} kept changing while it was sealed; retry`,

@@ -12,6 +12,7 @@ import type {
   Clock,
   LedgerStore,
 } from '../domain/archive-ports';
+import { updateRecord } from './record-update';
 
 export interface BusinessDataDeps {
   readonly records: ArchiveRecordStore;
@@ -76,17 +77,15 @@ export function createBusinessDataService(deps: BusinessDataDeps) {
         changedAt: version.changedAt,
         changedBy: version.changedBy,
       };
-      for (;;) {
-        const latest = await deps.records.getVersioned(tenantId, interactionId);
-        if (latest === undefined || (latest.record.businessData?.version ?? 0) >= version.version)
-          break;
-        const merged = {
-          ...latest.record,
-          interaction: { ...latest.record.interaction, customData: version.data },
-          businessData: info,
-        };
-        if (await deps.records.replaceIfUnchanged(merged, latest)) break;
-      }
+      await updateRecord(deps.records, tenantId, interactionId, (latest) =>
+        (latest.businessData?.version ?? 0) >= version.version
+          ? undefined
+          : {
+              ...latest,
+              interaction: { ...latest.interaction, customData: version.data },
+              businessData: info,
+            },
+      );
       return { status: 'attached', version };
     },
 

@@ -25,6 +25,7 @@ import type {
   Clock,
   RecordingBlobStore,
 } from '../domain/archive-ports';
+import { updateRecord } from './record-update';
 
 /** At most this many problems are kept on the record and in the ledger. */
 const MAX_PROBLEMS = 10;
@@ -172,13 +173,15 @@ export function createManifestIntegrity(deps: ManifestIntegrityDeps) {
       detectedBy,
       problems: problems.slice(0, MAX_PROBLEMS),
     };
-    const flagged: ArchiveRecord = {
-      ...record,
-      interaction: { ...record.interaction, integrityAlert },
-    };
-    await deps.records.upsert(flagged, { previous: record });
+    // Flags the stored record, not `record`: what others wrote since (business data) stays.
+    const update = await updateRecord(deps.records, tenantId, interactionId, (current) =>
+      current.interaction.integrityAlert !== undefined
+        ? undefined
+        : { ...current, interaction: { ...current.interaction, integrityAlert } },
+    );
+    if (update.status !== 'updated') return update.status === 'notFound' ? record : update.record;
     deps.onAlert({ tenantId, interactionId, detectedBy, problemCount: problems.length });
-    return flagged;
+    return update.record;
   }
 
   return {
