@@ -60,6 +60,26 @@ describe('scenario files', () => {
     );
   });
 
+  it('refuses a fleet.functionInstances outside 2 to 4, naming the file and field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attest-scenario-'));
+    const path = join(dir, 'instances.json');
+    const call = { kind: 'p2p', tenantId: 't', participants: [{ user: 'u' }] };
+    for (const functionInstances of [1, 5, 2.5, '2']) {
+      writeFileSync(
+        path,
+        JSON.stringify({ name: 'instances', call, fleet: { functionInstances } }),
+      );
+      expect(() => loadScenarioFile(path)).toThrow(
+        `${path}: fleet.functionInstances must be an integer from 2 to 4`,
+      );
+    }
+    writeFileSync(
+      path,
+      JSON.stringify({ name: 'instances', call, fleet: { functionInstances: 2 } }),
+    );
+    expect(loadScenarioFile(path).fleet).toEqual({ functionInstances: 2 });
+  });
+
   it('names the file of a scenario that is not JSON', () => {
     const dir = mkdtempSync(join(tmpdir(), 'attest-scenario-'));
     const path = join(dir, 'garbage.json');

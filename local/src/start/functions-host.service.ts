@@ -15,11 +15,22 @@ export interface FunctionsHostServiceOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Milliseconds to wait for the ready line. Default 60 000. */
   readonly startTimeoutInMs?: number;
+  /**
+   * 2 and up: one more instance of a scaled-out app (`functions-<n>`), which joins the first
+   * instance's task hub (`ATTEST_HOST_JOIN_TASK_HUB`) and adds its origin to
+   * `ATTEST_START_FUNCTION_INSTANCE_ORIGINS` for the services after it. Default 1: the first.
+   */
+  readonly instance?: number;
 }
 
+/** The setting that lists the origins of the instances after the first (comma-separated). */
+export const FUNCTION_INSTANCE_ORIGINS = 'ATTEST_START_FUNCTION_INSTANCE_ORIGINS';
+
 export function functionsHostService(options: FunctionsHostServiceOptions): ServiceDefinition {
+  const instance = options.instance ?? 1;
+  const name = instance === 1 ? 'functions' : `functions-${instance}`;
   return {
-    name: 'functions',
+    name,
     async start(context) {
       const hostMain = join(context.rootDir, 'local', 'dist', 'host', 'main.js');
       const child = spawn(
@@ -27,7 +38,11 @@ export function functionsHostService(options: FunctionsHostServiceOptions): Serv
         [hostMain, '--app', join(context.rootDir, options.appPath), '--port', String(options.port)],
         {
           cwd: context.rootDir,
-          env: { ...context.env, ...options.env },
+          env: {
+            ...context.env,
+            ...options.env,
+            ...(instance === 1 ? {} : { ATTEST_HOST_JOIN_TASK_HUB: 'true' }),
+          },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
@@ -65,17 +80,28 @@ export function functionsHostService(options: FunctionsHostServiceOptions): Serv
         });
       });
       let stopping: Promise<void> | undefined;
+      const functionsUrl = String(ready.functionsUrl);
       const urls: Record<string, string> = {
-        functions: String(ready.functionsUrl),
+        functions: functionsUrl,
         // The portal (web/dist, built by npm run build) is served by the function app itself.
-        portal: `${String(ready.functionsUrl).replace(/\/+$/, '')}/portal/`,
+        portal: `${functionsUrl.replace(/\/+$/, '')}/portal/`,
       };
       if (typeof ready.durableRpcBaseUrl === 'string')
         urls.durableManagement = ready.durableRpcBaseUrl;
+      const earlier = context.env[FUNCTION_INSTANCE_ORIGINS];
+      const settings: Record<string, string> =
+        instance === 1
+          ? { ATTEST_FUNCTIONS_BASE_URL: functionsUrl }
+          : {
+              [FUNCTION_INSTANCE_ORIGINS]: [
+                ...(earlier ? earlier.split(',') : []),
+                new URL(functionsUrl).origin,
+              ].join(','),
+            };
       return {
-        name: 'functions',
+        name,
         urls,
-        settings: { ATTEST_FUNCTIONS_BASE_URL: String(ready.functionsUrl) },
+        settings,
         exited,
         stop() {
           stopping ??= (async () => {

@@ -12,10 +12,15 @@
  * own), `ATTEST_START_MEDIA_REGIONS` (`westeurope,northeurope`:
  * host n takes the n-th region, round the list, so a call spills over to the other region when
  * its nearest has no room), `ATTEST_START_IMDS_PORT` (7480: the Instance Metadata Service
- * stand-in whose scheduled events drain a host before a scale-in).
+ * stand-in whose scheduled events drain a host before a scale-in),
+ * `ATTEST_START_FUNCTION_INSTANCES` (1, at most 4: with 2 or more, further function hosts on free
+ * ports join the first one's task hub, and the simulator's front door sends each call leg's
+ * webhook deliveries to the next instance in turn, so the two legs of a paired call land on
+ * different instances; they stop before the first).
  */
 import { join, resolve } from 'node:path';
 import { azuriteService } from './azurite.service';
+import { frontDoorService } from './front-door.service';
 import { functionsHostService } from './functions-host.service';
 import { imdsService } from './imds.service';
 import { localKeysService } from './local-keys.service';
@@ -38,6 +43,8 @@ export interface StartConfig {
   readonly imdsPort: number;
   /** App folder or entry for the Functions host, relative to the root. Default `functions`. */
   readonly functionsApp: string;
+  /** How many function app instances to run on one task hub (1 to 4). */
+  readonly functionInstanceCount: number;
 }
 
 export function loadStartConfig(
@@ -70,6 +77,15 @@ export function loadStartConfig(
   if (mediaRegions.some((r) => !/^[a-z0-9]+$/.test(r)))
     throw new Error('ATTEST_START_MEDIA_REGIONS must be Azure region names separated by commas');
   const imdsPort = port('ATTEST_START_IMDS_PORT', 7480);
+  const rawInstances = env.ATTEST_START_FUNCTION_INSTANCES;
+  const functionInstanceCount =
+    rawInstances === undefined || rawInstances === '' ? 1 : Number(rawInstances);
+  if (
+    !Number.isInteger(functionInstanceCount) ||
+    functionInstanceCount < 1 ||
+    functionInstanceCount > 4
+  )
+    throw new Error('ATTEST_START_FUNCTION_INSTANCES must be an integer from 1 to 4');
   const dataDir = env.ATTEST_START_DATA_DIR
     ? resolve(env.ATTEST_START_DATA_DIR)
     : join(rootDir, '.data');
@@ -88,6 +104,7 @@ export function loadStartConfig(
     mediaRegions,
     imdsPort,
     functionsApp,
+    functionInstanceCount,
   });
 }
 
@@ -98,11 +115,18 @@ export function defaultServices(config: StartConfig): ServiceDefinition[] {
     azuriteService('host'),
     localKeysService(),
     simulatorService({ port: config.simulatorPort, functionsBaseUrl }),
-    functionsHostService({
-      appPath: config.functionsApp,
-      port: config.functionsPort,
-      env: { ATTEST_PUBLIC_BASE_URL: functionsBaseUrl },
-    }),
+    ...Array.from({ length: config.functionInstanceCount }, (_, index) =>
+      functionsHostService({
+        appPath: config.functionsApp,
+        // The further instances take free ports: the front door reaches them.
+        port: index === 0 ? config.functionsPort : 0,
+        env: { ATTEST_PUBLIC_BASE_URL: functionsBaseUrl },
+        instance: index + 1,
+      }),
+    ),
+    ...(config.functionInstanceCount > 1
+      ? [frontDoorService({ publicOrigin: new URL(functionsBaseUrl).origin })]
+      : []),
     imdsService({ port: config.imdsPort }),
     ...Array.from({ length: config.mediaHostCount }, (_, index) =>
       mediaHostService({

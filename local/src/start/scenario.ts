@@ -4,7 +4,8 @@
  * verdict (who was recorded, how the call ended) and what Attest stored for the call.
  *
  * Reads the control token that `npm start` leaves in `<data dir>/sim-control-token`, or
- * `ATTEST_SIM_CONTROL_TOKEN`. Exit codes: 0 pass, 1 fail, 2 bad input or stack not running.
+ * `ATTEST_SIM_CONTROL_TOKEN`. Exit codes: 0 pass, 1 fail, 2 bad input or stack not running (or
+ * running fewer function instances than the scenario needs: it says how to start enough).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -25,6 +26,12 @@ import {
   type FleetContext,
   type FleetHostRow,
 } from './scenario-fleet';
+import {
+  instancesBehindFrontDoor,
+  judgeLegInstances,
+  judgePairedInteraction,
+  type InstancesContext,
+} from './scenario-instances';
 
 interface StartedScenario {
   readonly conversationId: string;
@@ -84,11 +91,12 @@ export async function runScenario(scenario: string, options: ScenarioCliOptions)
         await fetch(`${options.simulatorUrl}/_sim/users/token`, {
           method: 'POST',
           headers,
-          // The calls' story is a tenant admin's to read; the media hosts are an operator's.
+          // The calls' story is a tenant admin's to read; the media hosts are an operator's; a
+          // sealed interaction (the archive) is an auditor's.
           body: JSON.stringify({
             tenantId,
             userId: options.adminUserId ?? 'admin@contoso.example',
-            roles: ['admin', 'operator'],
+            roles: ['admin', 'operator', 'auditor'],
           }),
         }),
         'the simulator token endpoint',
@@ -113,6 +121,23 @@ export async function runScenario(scenario: string, options: ScenarioCliOptions)
           write: options.write,
           pollIntervalInMs: 250,
         };
+  const instanceCount = fleetSteps?.functionInstances;
+  const instances: InstancesContext | undefined =
+    fleet === undefined || instanceCount === undefined
+      ? undefined
+      : {
+          ...fleet,
+          simulatorUrl: options.simulatorUrl,
+          controlHeaders: headers,
+          sealTimeoutInMs: 120_000,
+        };
+  if (instances !== undefined && instanceCount !== undefined) {
+    const behind = await instancesBehindFrontDoor(instances, instanceCount);
+    if ('failure' in behind) {
+      options.write(`scenario ${scenario}: ${behind.failure}`);
+      return 2;
+    }
+  }
   const failures: string[] = [];
   let drained: string[] = [];
   try {
@@ -201,6 +226,11 @@ export async function runScenario(scenario: string, options: ScenarioCliOptions)
       if (recorded.length === 0) options.write('  attest stored no interaction for this call');
       if (fleet !== undefined && fleetSteps !== undefined)
         failures.push(...(await judgeFleet(fleet, fleetSteps, recorded, hosts, drained, scaleIn)));
+      if (instances !== undefined && instanceCount !== undefined) {
+        const legs = (outcome.legs ?? []).map((l) => l.callId);
+        failures.push(...(await judgeLegInstances(instances, legs, instanceCount)));
+        failures.push(...(await judgePairedInteraction(instances, tenantId, recorded, 2)));
+      }
     }
     if (fleet !== undefined) await undrain(fleet, drained.splice(0));
     for (const failure of failures) options.write(`  FAIL ${failure}`);

@@ -108,6 +108,11 @@ export interface ScenarioFleet {
   readonly scaleInAtInMs?: number;
   /** The scale-in's notice (`NotBefore` less now). Default 900 000 (Azure's longest). */
   readonly scaleInNoticeInMs?: number;
+  /**
+   * The call's legs are to reach this many different instances of the function app (2 to 4):
+   * `npm start` must run them behind the simulator's front door (`ATTEST_START_FUNCTION_INSTANCES`).
+   */
+  readonly functionInstances?: number;
 }
 
 export interface Scenario {
@@ -245,6 +250,15 @@ function fleetProblems(value: unknown): string[] {
     if (offset !== undefined && (typeof offset !== 'number' || offset < 0))
       problems.push(`fleet.${key} must be a number >= 0`);
   }
+  const instances = value.functionInstances;
+  if (
+    instances !== undefined &&
+    (typeof instances !== 'number' ||
+      !Number.isInteger(instances) ||
+      instances < 2 ||
+      instances > 4)
+  )
+    problems.push('fleet.functionInstances must be an integer from 2 to 4');
   return problems;
 }
 
