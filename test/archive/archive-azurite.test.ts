@@ -39,6 +39,20 @@ const connection = (): string => {
 let counter = 0;
 const unique = (): string => `arch${process.pid}t${Date.now().toString(36)}n${(counter += 1)}`;
 
+/** An interaction in progress of tenant `t`, as the recorder writes it at the invite. */
+const activeInteraction = (interactionId: string) => ({
+  tenantId: 't',
+  interactionId,
+  callId: interactionId,
+  type: 'p2p' as const,
+  direction: 'inbound' as const,
+  outcome: 'inProgress' as const,
+  invitedAt: '2030-01-01T00:00:00.000Z',
+  recordedUserIds: ['u'],
+  recordingStatusHistory: [],
+  gaps: [],
+});
+
 describe('archive on Azurite', () => {
   it('keeps one chain when two writers append concurrently to the table ledger', async () => {
     const names = archiveTableNames(unique());
@@ -109,18 +123,7 @@ describe('archive on Azurite', () => {
   it('creates a record only when none exists, and moves the expiry index with a previous record the caller read', async () => {
     const names = archiveTableNames(unique());
     const records = TableArchiveRecordStore.fromConnectionString(connection(), names);
-    const interaction = {
-      tenantId: 't',
-      interactionId: 'once',
-      callId: 'once',
-      type: 'p2p' as const,
-      direction: 'inbound' as const,
-      outcome: 'inProgress' as const,
-      invitedAt: '2030-01-01T00:00:00.000Z',
-      recordedUserIds: ['u'],
-      recordingStatusHistory: [],
-      gaps: [],
-    };
+    const interaction = activeInteraction('once');
     expect(await records.createIfAbsent({ interaction, groupIds: [], state: 'active' })).toBe(true);
     expect(
       await records.createIfAbsent({
@@ -163,18 +166,7 @@ describe('archive on Azurite', () => {
   it('replaces a record only while it is the version read: a stale ETag is told so and changes nothing', async () => {
     const names = archiveTableNames(unique());
     const records = TableArchiveRecordStore.fromConnectionString(connection(), names);
-    const interaction = {
-      tenantId: 't',
-      interactionId: 'cas',
-      callId: 'cas',
-      type: 'p2p' as const,
-      direction: 'inbound' as const,
-      outcome: 'inProgress' as const,
-      invitedAt: '2030-01-01T00:00:00.000Z',
-      recordedUserIds: ['u'],
-      recordingStatusHistory: [],
-      gaps: [],
-    };
+    const interaction = activeInteraction('cas');
     expect(await records.createIfAbsent({ interaction, groupIds: [], state: 'active' })).toBe(true);
     const read = await records.getVersioned('t', 'cas');
     if (read === undefined) throw new Error('the record was not created');
