@@ -152,6 +152,8 @@ export const pairedHostKilled: ChaosScenario<ChaosStack> = {
 
       context.progress('waiting for every call to finish and seal');
       const lost: number[] = [];
+      // Each in-window gap: its reason, its start from the kill and its length.
+      const lostGaps: string[] = [];
       const outcomes = new Map<string, number>();
       for (const [conversationId, legs] of legsOf) {
         for (const callId of legs) await finishedCall(stack, conversationId, callId);
@@ -172,6 +174,12 @@ export const pairedHostKilled: ChaosScenario<ChaosStack> = {
           60_000,
         );
         lost.push(lostSeconds(view));
+        for (const gap of view?.gaps ?? [])
+          if (gap.reason !== 'beforeRecordingStatus')
+            lostGaps.push(
+              `${gap.reason}@${((Date.parse(gap.startedAt) - killedAtMs) / 1000).toFixed(1)}s+` +
+                `${((Date.parse(gap.endedAt) - Date.parse(gap.startedAt)) / 1000).toFixed(1)}s`,
+            );
         outcomes.set(view.outcome, (outcomes.get(view.outcome) ?? 0) + 1);
       }
       const interactionsWithLoss = lost.filter((s) => s > 0).length;
@@ -190,6 +198,7 @@ export const pairedHostKilled: ChaosScenario<ChaosStack> = {
           outcomes: [...outcomes].map(([o, n]) => `${o}:${n}`).join(','),
           secondsUntilNewCallsOnRemainingHosts,
           probeCalls: probes.length,
+          gapsFromKill: lostGaps.slice(0, 5).join(' ') || null,
         },
       };
     } finally {
