@@ -3,6 +3,7 @@
  * stop is SIGTERM, then SIGKILL after 15 s, shared by every caller and a no-op once exited.
  */
 import type { ChildProcess } from 'node:child_process';
+import { stopChild } from '@attest/local/dist/start/child-stop';
 
 export interface ChildControls {
   kill(): Promise<void>;
@@ -17,13 +18,7 @@ export function childControls(child: ChildProcess, exited: Promise<void>): Child
       await exited;
     },
     stop() {
-      stopping ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(force);
-      })();
+      stopping ??= stopChild(child, exited, 15_000);
       return stopping;
     },
   };

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { stopChild } from './child-stop';
 import type { ServiceDefinition } from './services';
 
 export interface FunctionsHostServiceOptions {
@@ -104,14 +105,8 @@ export function functionsHostService(options: FunctionsHostServiceOptions): Serv
         settings,
         exited,
         stop() {
-          stopping ??= (async () => {
-            if (child.exitCode !== null || child.signalCode !== null) return;
-            child.kill('SIGTERM');
-            // The host drains in-flight work; force it after 15 s so Ctrl-C always ends.
-            const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-            await exited;
-            clearTimeout(force);
-          })();
+          // The host drains in-flight work; forced after 15 s so Ctrl-C always ends.
+          stopping ??= stopChild(child, exited, 15_000);
           return stopping;
         },
       };

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { join } from 'node:path';
 import { getFreePort } from '../azurite/azurite-process';
+import { stopChild } from './child-stop';
 import type { ServiceDefinition } from './services';
 
 export interface MediaHostServiceOptions {
@@ -116,12 +117,8 @@ export function mediaHostService(options: MediaHostServiceOptions): ServiceDefin
         }
       };
       /** SIGTERM: the media host flushes its spool and commits before it exits; forced after 20 s. */
-      const terminate = async (running: { child: ChildProcess; exited: Promise<string> }) => {
-        running.child.kill('SIGTERM');
-        const force = setTimeout(() => running.child.kill('SIGKILL'), 20_000);
-        await running.exited;
-        clearTimeout(force);
-      };
+      const terminate = (running: { child: ChildProcess; exited: Promise<string> }) =>
+        stopChild(running.child, running.exited, 20_000);
 
       let current = await launch();
       let isStopping = false;
