@@ -105,8 +105,8 @@ describe('planCapturePlayback', () => {
         msi: '12',
         participantId: 'p-colleague',
         segments: [
-          { captureId: 'a', streamId: 'a-colleague', startedAt: at(1), endedAt: at(20) },
-          { captureId: 'b', streamId: 'b-colleague', startedAt: at(20), endedAt: at(60) },
+          { captureId: 'a', streamId: 'a-colleague', startedAt: at(2), endedAt: at(20) },
+          { captureId: 'b', streamId: 'b-colleague', startedAt: at(20), endedAt: at(59) },
         ],
       },
       {
@@ -133,6 +133,49 @@ describe('planCapturePlayback', () => {
     expect(plan.lanes.map((l) => [l.laneId, l.segments.map((s) => s.streamId)])).toEqual([
       ['audio:p-trader', ['a-trader']],
       ['vbss:p-trader', ['b-screen']],
+    ]);
+  });
+
+  it("fills the covering capture's late start and early end from the other capture's media", () => {
+    // Capture b covers the whole call, but its first frame came 3 s after the call began and its
+    // host died at second 40; capture a recorded the speaker from second 1 to 50.
+    const plan = planCapturePlayback(
+      interaction([{ startedAt: at(1), endedAt: at(60), captureId: 'b' }]),
+      new Map([
+        ['a', recording('a', [stream('a-trader', 1, 50)])],
+        ['b', recording('b', [stream('b-trader', 4, 40)])],
+      ]),
+    );
+    expect(plan.lanes[0]?.segments).toEqual([
+      { captureId: 'a', streamId: 'a-trader', startedAt: at(1), endedAt: at(4) },
+      { captureId: 'b', streamId: 'b-trader', startedAt: at(4), endedAt: at(40) },
+      { captureId: 'a', streamId: 'a-trader', startedAt: at(40), endedAt: at(50) },
+    ]);
+  });
+
+  it('plays a stream to the end of its media even when its frames all arrived earlier', () => {
+    // Frames can arrive faster than they play: the last one came at second 5, 59 s of media.
+    const plan = planCapturePlayback(
+      interaction([{ startedAt: at(1), endedAt: at(60), captureId: 'a' }]),
+      new Map([['a', recording('a', [stream('a-trader', 1, 60, { endedAt: at(5) })])]]),
+    );
+    expect(plan.lanes[0]?.segments).toEqual([
+      { captureId: 'a', streamId: 'a-trader', startedAt: at(1), endedAt: at(60) },
+    ]);
+  });
+
+  it('leaves a hole only where no capture holds media for the lane', () => {
+    const plan = planCapturePlayback(
+      interaction([{ startedAt: at(1), endedAt: at(60), captureId: 'a' }]),
+      new Map([
+        ['a', recording('a', [stream('a-trader', 1, 10), stream('a-trader-2', 30, 60)])],
+        ['b', recording('b', [stream('b-trader', 20, 35)])],
+      ]),
+    );
+    expect(plan.lanes[0]?.segments).toEqual([
+      { captureId: 'a', streamId: 'a-trader', startedAt: at(1), endedAt: at(10) },
+      { captureId: 'b', streamId: 'b-trader', startedAt: at(20), endedAt: at(30) },
+      { captureId: 'a', streamId: 'a-trader-2', startedAt: at(30), endedAt: at(60) },
     ]);
   });
 

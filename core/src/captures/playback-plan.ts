@@ -92,16 +92,70 @@ function lanesOf(builders: Map<string, LaneBuilder>): PlaybackLane[] {
     .map(([laneId, lane]) => ({ laneId, ...lane }));
 }
 
-/** A stream holds media somewhere in `[from, to)` of wall-clock time. */
-const streamOverlaps = (stream: ManifestStream, from: number, to: number): boolean =>
-  ms(stream.startedAt) < to && ms(stream.endedAt) > from;
+/**
+ * A stream's media on the interaction's timeline, first frame to the end of its media (ms since the
+ * epoch): its first frame at `startedAt`, and as long as its media or its timestamps run, whichever
+ * is longer (frames can arrive faster than they play, so `endedAt`, the last frame's arrival, can
+ * come before the media ends). The span {@link streamMediaPositionInMs} plays.
+ */
+function spanOf(stream: ManifestStream): { from: number; to: number } {
+  const from = ms(stream.startedAt);
+  const timestamps =
+    Number(BigInt(stream.lastTimestamp100ns) - BigInt(stream.firstTimestamp100ns)) / 10_000;
+  return { from, to: from + Math.max(stream.durationInMs, timestamps) };
+}
+
+/**
+ * One lane's segments within one covered interval `[from, to)`: at each instant the first capture
+ * in `order` whose stream of the lane holds media there plays it, until its stream ends, the
+ * interval ends or a capture before it in `order` begins media. Where no capture holds media the
+ * lane has no segment. (A capture's first frame can come seconds after the start of the interval
+ * it covers, while the other capture already recorded that speaker.)
+ */
+function laneSegmentsIn(
+  laneStreams: readonly { captureId: string; streams: readonly ManifestStream[] }[],
+  from: number,
+  to: number,
+): { captureId: string; stream: ManifestStream; from: number; to: number }[] {
+  const out: { captureId: string; stream: ManifestStream; from: number; to: number }[] = [];
+  let cursor = from;
+  while (cursor < to) {
+    let chosen: { rank: number; captureId: string; stream: ManifestStream } | undefined;
+    laneStreams.forEach(({ captureId, streams }, rank) => {
+      if (chosen !== undefined) return;
+      const stream = streams.find((s) => spanOf(s).from <= cursor && spanOf(s).to > cursor);
+      if (stream !== undefined) chosen = { rank, captureId, stream };
+    });
+    if (chosen === undefined) {
+      const next = Math.min(
+        ...laneStreams.flatMap(({ streams }) =>
+          streams.map((s) => spanOf(s).from).filter((start) => start > cursor && start < to),
+        ),
+      );
+      if (!Number.isFinite(next)) break;
+      cursor = next;
+      continue;
+    }
+    const { rank, captureId, stream } = chosen;
+    const takeover = laneStreams
+      .slice(0, rank)
+      .flatMap(({ streams }) => streams.map((s) => spanOf(s).from).filter((t) => t > cursor));
+    const end = Math.min(to, spanOf(stream).to, ...takeover);
+    out.push({ captureId, stream, from: cursor, to: end });
+    cursor = end;
+  }
+  return out;
+}
+
+const iso = (atInMs: number): string => new Date(atInMs).toISOString();
 
 /**
  * The playback plan of an interaction made of captures: for each covered interval of the signed
- * timeline, every stream of the covering capture plays it; a speaker that capture has no stream
- * for in that interval is played from the first other capture (by leg) whose stream of that
- * speaker has media there. `captureManifests` holds the sealed captures' manifests by capture id;
- * a capture missing from it (never sealed) plays nothing.
+ * timeline, each speaker (or source) is played from the covering capture where its stream holds
+ * media, else from the first other capture (by leg) whose stream of that speaker does. A lane's
+ * segments therefore begin and end with the media, not with the interval. `captureManifests`
+ * holds the sealed captures' manifests by capture id; a capture missing from it (never sealed)
+ * plays nothing.
  */
 export function planCapturePlayback(
   manifest: InteractionManifest,
@@ -125,19 +179,19 @@ export function planCapturePlayback(
       ...legs.filter((c) => c.captureId !== interval.captureId),
     ];
     for (const laneId of allLaneIds) {
-      for (const capture of order) {
-        const stream = captureManifests
+      const laneStreams = order.map((capture) => ({
+        captureId: capture.captureId,
+        streams: captureManifests
           .get(capture.captureId)!
-          .streams.find((s) => laneIdOf(s) === laneId && streamOverlaps(s, from, to));
-        if (stream === undefined) continue;
-        addSegment(lanes, stream, {
-          captureId: capture.captureId,
-          streamId: stream.streamId,
-          startedAt: interval.startedAt,
-          endedAt: interval.endedAt,
+          .streams.filter((s) => laneIdOf(s) === laneId),
+      }));
+      for (const piece of laneSegmentsIn(laneStreams, from, to))
+        addSegment(lanes, piece.stream, {
+          captureId: piece.captureId,
+          streamId: piece.stream.streamId,
+          startedAt: iso(piece.from),
+          endedAt: iso(piece.to),
         });
-        break;
-      }
     }
   }
   return {
@@ -183,10 +237,10 @@ export function streamMediaPositionInMs(
   atInMs: number,
 ): number | undefined {
   const first = BigInt(stream.firstTimestamp100ns);
-  const since = atInMs - ms(stream.startedAt);
+  const { from, to } = spanOf(stream);
+  const since = atInMs - from;
   const sinceFirst = (timestamp: string) => Number(BigInt(timestamp) - first) / 10_000;
-  const span = Math.max(stream.durationInMs, sinceFirst(stream.lastTimestamp100ns));
-  if (since < 0 || since > span) return undefined;
+  if (since < 0 || since > to - from) return undefined;
   const marks = (stream.timeline ?? []).map((t) => ({
     mediaInMs: t.mediaInMs,
     atInMs: sinceFirst(t.timestamp100ns),
