@@ -51,16 +51,23 @@ function planProblems(manifest: InteractionManifest, plan: PlaybackPlan): string
   const sealed = new Set(
     manifest.captures.filter((c) => c.manifestSha256 !== undefined).map((c) => c.captureId),
   );
+  const covered = manifest.timeline
+    .filter((i) => i.captureId !== undefined)
+    .map((i) => ({ from: Date.parse(i.startedAt), to: Date.parse(i.endedAt) }))
+    .sort((a, b) => a.from - b.from);
+  // A segment may run across consecutive covered intervals (one capture's stream playing on).
+  const isCoveredThrough = (from: number, to: number): boolean => {
+    let cursor = from;
+    for (const interval of covered)
+      if (interval.from <= cursor && interval.to > cursor) cursor = interval.to;
+    return cursor >= to;
+  };
   const problems: string[] = [];
   for (const lane of plan.lanes)
     for (const segment of lane.segments) {
-      const from = Date.parse(segment.startedAt);
-      const to = Date.parse(segment.endedAt);
-      const isCovered = manifest.timeline.some(
-        (i) =>
-          i.captureId !== undefined &&
-          Date.parse(i.startedAt) <= from &&
-          to <= Date.parse(i.endedAt),
+      const isCovered = isCoveredThrough(
+        Date.parse(segment.startedAt),
+        Date.parse(segment.endedAt),
       );
       if (!sealed.has(segment.captureId) || !isCovered)
         problems.push(
