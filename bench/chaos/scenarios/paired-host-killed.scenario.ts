@@ -116,6 +116,12 @@ export const pairedHostKilled: ChaosScenario<ChaosStack> = {
         for (const callId of legs)
           legHosts.set(callId, (await hostOf(stack, admin, callId)).interaction?.mediaHostId);
       const victimLegs = [...legHosts.values()].filter((h) => h === victim.hostId).length;
+      // Calls whose legs share one host (the pairing then protects nothing), and of those the
+      // ones on the host about to be killed.
+      const sharedHosts = [...legsOf.values()].flatMap((legs) => {
+        const legHostIds = new Set(legs.map((callId) => legHosts.get(callId)));
+        return legHostIds.size === 1 ? [...legHostIds] : [];
+      });
 
       context.progress(`killing ${victim.hostId} (${victimLegs} live legs)`);
       const killedAtMs = Date.now();
@@ -192,6 +198,8 @@ export const pairedHostKilled: ChaosScenario<ChaosStack> = {
         figures: {
           calls,
           legsOnKilledHost: victimLegs,
+          callsWithBothLegsOnOneHost: sharedHosts.length,
+          callsWithBothLegsOnKilledHost: sharedHosts.filter((h) => h === victim.hostId).length,
           interactionsWithMediaLost: interactionsWithLoss,
           mediaLostSecondsTotal: Number(lost.reduce((a, b) => a + b, 0).toFixed(1)),
           mediaLostSecondsWorst: Number(Math.max(0, ...lost).toFixed(1)),

@@ -23,6 +23,7 @@ import {
   interactionBaseOf,
   joinInteraction,
   pairedInteractionOf,
+  type PairedLeg,
   siblingPlacement,
   type PairedInteractionStore,
 } from './paired-captures';
@@ -200,15 +201,11 @@ async function answerInvite(
   // (`isExisting`) and leaves it alone; a session it created itself elsewhere it aborts.
   const region = analysis.region ?? deps.settings.defaultRegion;
   // A paired leg keeps off its siblings' hosts and zones: those already known to the
-  // interaction, else by its place among the legs (both invites may arrive at once, at
-  // different instances).
+  // interaction, else it takes its own place in the call's host order, which every leg computes
+  // alike (both invites may arrive at once, at different instances).
   const pairs = deps.pairs;
   const siblings =
-    paired === undefined
-      ? undefined
-      : pairs === undefined
-        ? { hostIds: [], zones: [], legIndex: paired.legIndex }
-        : await siblingPlacement(pairs, tenantId, paired, callId);
+    paired === undefined ? undefined : await siblingPlacement(pairs, tenantId, paired, callId);
   const reserving = deps.pool.reserve(
     {
       callId,
@@ -385,7 +382,7 @@ async function joinPairedInteraction(
   deps: InviteDeps,
   pairs: PairedInteractionStore,
   leg: InteractionRecord,
-  paired: { readonly interactionId: string; readonly legIndex: number },
+  paired: PairedLeg,
   zone: string | undefined,
   log: StructuredLog,
 ): Promise<void> {

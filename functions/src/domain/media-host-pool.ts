@@ -9,11 +9,8 @@ import {
   type CreateMediaSessionResponse,
   type MediaHostHeartbeat,
 } from '@attest/core';
-import {
-  rankMediaHosts,
-  type MediaHostSkipReason,
-  type SiblingPlacement,
-} from './media-host-selection';
+import { rankMediaHosts, type MediaHostSkipReason } from './media-host-selection';
+import type { SiblingPlacement } from './paired-leg-placement';
 import type { MediaHostControl, MediaHostRecord, MediaHostRegistry } from './recorder-ports';
 
 export interface MediaHostPoolOptions {

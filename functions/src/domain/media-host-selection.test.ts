@@ -1,4 +1,5 @@
 import { rankMediaHosts } from './media-host-selection';
+import type { SiblingPlacement } from './paired-leg-placement';
 import type { MediaHostRecord } from './recorder-ports';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
@@ -20,15 +21,17 @@ const host = (
   sentAt: NOW.toISOString(),
   receivedAt: NOW.toISOString(),
 });
+// Every leg of one call has the same pair key. For 'call-2', the rendezvous order of the hosts
+// a, b, c is a, c, b (asserted in paired-leg-placement.test.ts).
 const rank = (
   hosts: MediaHostRecord[],
-  siblings?: Parameters<typeof rankMediaHosts>[1]['siblings'],
+  siblings?: Omit<SiblingPlacement, 'pairKey'> & { readonly pairKey?: string },
 ) =>
   rankMediaHosts(hosts, {
     now: NOW,
     staleAfterInMs: 30_000,
     region: 'EUNO',
-    siblings,
+    siblings: siblings === undefined ? undefined : { pairKey: 'call-2', ...siblings },
   }).candidates.map((h) => h.hostId);
 
 describe('rankMediaHosts for a paired leg', () => {
@@ -63,6 +66,7 @@ describe('rankMediaHosts for a paired leg', () => {
   });
 
   it('spreads two legs that arrive at once by their leg index, across zones', () => {
+    // By the call's rendezvous order (a, c, b), not by load: leg 1 takes c, in the other zone.
     const hosts = [host('a', '1', 0), host('b', '1', 1), host('c', '2', 2)];
     expect(rank(hosts, { hostIds: [], zones: [], legIndex: 0 })[0]).toBe('a');
     expect(rank(hosts, { hostIds: [], zones: [], legIndex: 1 })).toEqual(['c', 'b', 'a']);

@@ -14,7 +14,7 @@ import {
   type InteractionRecord,
   type PolicyInvite,
 } from '@attest/core';
-import type { SiblingPlacement } from './media-host-selection';
+import type { SiblingPlacement } from './paired-leg-placement';
 import type { StructuredLog } from '../logging/structured-log';
 
 /** The interactions made of captures (`pairedinteractions` table). */
@@ -40,11 +40,18 @@ export interface PairedCaptureDeps {
   readonly sealer: InteractionSealer;
 }
 
+/** A paired invite's leg: the interaction its capture belongs to and its place among the legs. */
+export interface PairedLeg {
+  readonly interactionId: string;
+  readonly legIndex: number;
+  readonly legCount: number;
+}
+
 /** The interaction a paired invite's capture belongs to; undefined for an unpaired invite. */
 export function pairedInteractionOf(
   tenantId: string,
   analysis: PolicyInvite,
-): { readonly interactionId: string; readonly legIndex: number } | undefined {
+): PairedLeg | undefined {
   if (analysis.pairing === undefined || analysis.callChainId === undefined) return undefined;
   return {
     interactionId: pairedInteractionId(
@@ -53,22 +60,29 @@ export function pairedInteractionOf(
       analysis.observedParticipantId,
     ),
     legIndex: analysis.pairing.legIndex,
+    legCount: analysis.pairing.legCount,
   };
 }
 
-/** Where the call's other legs run, as far as the interaction knows (never fails the invite). */
+/**
+ * Where the call's other legs run, as far as the interaction knows (never fails the invite);
+ * without a store, nothing is known and the leg places itself by the call alone.
+ */
 export async function siblingPlacement(
-  store: PairedInteractionStore,
+  store: PairedInteractionStore | undefined,
   tenantId: string,
-  paired: { readonly interactionId: string; readonly legIndex: number },
+  paired: PairedLeg,
   callId: string,
 ): Promise<SiblingPlacement> {
-  const interaction = await store.get(tenantId, paired.interactionId).catch(() => undefined);
+  const interaction = await store?.get(tenantId, paired.interactionId).catch(() => undefined);
   const siblings = (interaction?.captures ?? []).filter((c) => c.callId !== callId);
   return {
+    // The interaction's id is the same for every leg of the call, and only for them.
+    pairKey: paired.interactionId,
     hostIds: siblings.flatMap((c) => (c.mediaHostId === undefined ? [] : [c.mediaHostId])),
     zones: siblings.flatMap((c) => (c.zone === undefined ? [] : [c.zone])),
     legIndex: paired.legIndex,
+    legCount: paired.legCount,
   };
 }
 
