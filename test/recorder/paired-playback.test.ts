@@ -204,10 +204,12 @@ describe('playback of a paired call across its captures', () => {
       const wrong = heard.filter(
         (h) => h.frequency === undefined || Math.abs(h.frequency - expected) > expected * 0.1,
       );
-      expect({ lane: lane.laneId, expected, wrong }).toEqual({
+      // On failure: where the lane is silent or off-tone, and which capture plays there.
+      expect({ lane: lane.laneId, expected, wrong, segments: lane.segments }).toEqual({
         lane: lane.laneId,
         expected,
         wrong: [],
+        segments: lane.segments,
       });
       expect(heard.some((h) => h.atInMs < -500)).toBe(true);
       expect(heard.some((h) => h.atInMs > 1500)).toBe(true);

@@ -112,6 +112,49 @@ describe('StreamWriter', () => {
     expect(lists.at(-1)).toHaveLength(writer.committedBlockCount);
   });
 
+  it('describes in its checkpoint only the media committed blocks hold, and all of it once ended', async () => {
+    const { store } = takingStore();
+    // Blocks of 40 ms: two 20 ms frames each. Frame n arrives at n seconds past the epoch.
+    const writer = rawWriter(store, { blockMinDurationInMs: 40 });
+    const frame = (n: number) =>
+      writer.pushSync(
+        { timestamp100ns: TS + BigInt(n) * 200_000n, payload: Buffer.alloc(640, n) },
+        n,
+        n * 1000,
+      );
+    for (let n = 1; n <= 9; n += 1) frame(n);
+    await writer.commit();
+    // A jump in timestamps at frame 20, still in the block being filled.
+    frame(20);
+    const checkpoint = writer.takeCheckpoint();
+    const committedFrames = checkpoint.committedThroughSequence;
+    expect(committedFrames).toBeGreaterThan(0);
+    expect(committedFrames).toBeLessThan(10);
+    expect(checkpoint).toMatchObject({
+      frameCount: committedFrames,
+      mediaEndInMs: committedFrames * 20,
+      plaintextBytes: committedFrames * 640,
+      lastTimestamp100ns: (TS + BigInt(committedFrames) * 200_000n).toString(),
+      lastFrameAt: new Date(committedFrames * 1000).toISOString(),
+    });
+    // The jump's timeline point waits for the checkpoint that commits its frame.
+    expect(checkpoint.timeline).toEqual([
+      { mediaInMs: 0, timestamp100ns: (TS + 200_000n).toString() },
+    ]);
+
+    await writer.end();
+    const last = writer.takeCheckpoint();
+    expect(last).toMatchObject({
+      frameCount: 10,
+      mediaEndInMs: 200,
+      lastTimestamp100ns: (TS + 20n * 200_000n).toString(),
+      lastFrameAt: new Date(20_000).toISOString(),
+    });
+    expect(last.timeline).toEqual([
+      { mediaInMs: 180, timestamp100ns: (TS + 20n * 200_000n).toString() },
+    ]);
+  });
+
   it('asks for a new audio segment once it holds the maximum media', () => {
     const writer = rawWriter(takingStore().store, { segmentMaxDurationInMs: 100 });
     for (let n = 1; n <= 4; n += 1)

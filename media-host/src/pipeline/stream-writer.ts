@@ -88,8 +88,25 @@ export interface StreamWriterOptions {
   readonly now: () => Date;
 }
 
+/** Where a stream's media stands through one block: what its state says once the block is committed. */
+interface MediaMarks {
+  readonly frameCount: number;
+  readonly lastTimestamp: bigint | undefined;
+  readonly lastFrameAtInMs: number | undefined;
+  readonly mediaEndInMs: number;
+}
+
+const NO_MEDIA: MediaMarks = {
+  frameCount: 0,
+  lastTimestamp: undefined,
+  lastFrameAtInMs: undefined,
+  mediaEndInMs: 0,
+};
+
 interface PendingBlock {
   readonly block: ManifestBlock;
+  /** The stream's media through this block's frames. */
+  readonly marks: MediaMarks;
   /**
    * The stored bytes, held only until storage took them (or while staging fails and is retried):
    * a staged block waits for the next commit in storage, not in memory.
@@ -164,9 +181,17 @@ export class StreamWriter {
   private readonly block = new BlockChunks();
   private bufferStartInMs = 0;
   private bufferEndInMs = 0;
-  /** Frames pushed whose bytes are not yet in a cut block: sequence and media start, from `inFlightHead`. */
+  /**
+   * Frames pushed whose bytes are not yet in a cut block, from `inFlightHead`: sequence, media
+   * start, timestamp (100 ns after the first frame's) and arrival (ms since the epoch).
+   */
   private inFlightSequences: number[] = [];
   private inFlightStarts: number[] = [];
+  private inFlightTimestamps: number[] = [];
+  private inFlightArrivals: number[] = [];
+  /** The media of the frames in cut blocks, and of those in committed blocks. */
+  private cutMarks: MediaMarks = NO_MEDIA;
+  private committedMarks: MediaMarks = NO_MEDIA;
   private inFlightHead = 0;
   private lastCutSequence = 0;
   private frameCount = 0;
@@ -310,9 +335,12 @@ export class StreamWriter {
     chunks: readonly FormattedChunk[],
     atInMs: number | undefined,
   ): void {
-    this.noteFrame(frame.timestamp100ns, mediaStartInMs, atInMs ?? this.options.now().getTime());
+    const arrivedAtInMs = atInMs ?? this.options.now().getTime();
+    this.noteFrame(frame.timestamp100ns, mediaStartInMs, arrivedAtInMs);
     this.inFlightSequences.push(sequence);
     this.inFlightStarts.push(mediaStartInMs);
+    this.inFlightTimestamps.push(Number(frame.timestamp100ns - this.firstTimestamp!));
+    this.inFlightArrivals.push(arrivedAtInMs);
     for (const chunk of chunks) this.addChunk(chunk.bytes, chunk.mediaEndInMs);
   }
 
@@ -399,15 +427,29 @@ export class StreamWriter {
       through = this.inFlightSequences[head]!;
       head += 1;
     }
+    const framesInBlock = head - this.inFlightHead;
+    this.cutMarks = {
+      frameCount: this.cutMarks.frameCount + framesInBlock,
+      lastTimestamp:
+        framesInBlock === 0
+          ? this.cutMarks.lastTimestamp
+          : this.firstTimestamp! + BigInt(this.inFlightTimestamps[head - 1]!),
+      lastFrameAtInMs:
+        framesInBlock === 0 ? this.cutMarks.lastFrameAtInMs : this.inFlightArrivals[head - 1]!,
+      mediaEndInMs: this.bufferEndInMs,
+    };
     if (head === this.inFlightSequences.length || head > 1024) {
       this.inFlightSequences = this.inFlightSequences.slice(head);
       this.inFlightStarts = this.inFlightStarts.slice(head);
+      this.inFlightTimestamps = this.inFlightTimestamps.slice(head);
+      this.inFlightArrivals = this.inFlightArrivals.slice(head);
       head = 0;
     }
     this.inFlightHead = head;
     this.lastCutSequence = through;
     const pending: PendingBlock = {
       block,
+      marks: this.cutMarks,
       stored,
       throughSequence: through,
       staging: Promise.resolve(),
@@ -483,6 +525,7 @@ export class StreamWriter {
     }
     this.pending = this.pending.slice(batch.length);
     this.committedThrough = batch.at(-1)!.throughSequence;
+    this.committedMarks = batch.at(-1)!.marks;
     return true;
   }
 
@@ -555,16 +598,36 @@ export class StreamWriter {
    * it to its checkpoint log; folding every checkpoint of a segment gives its whole state.
    */
   takeCheckpoint(): StreamWriterState {
-    const checkpoint = this.state(this.uncheckpointed, this.timeline);
+    // Timeline points of media not yet committed wait for the checkpoint that commits it.
+    const mediaEndInMs = this.media.mediaEndInMs;
+    const taken = this.timeline.filter((t) => t.mediaInMs < mediaEndInMs);
+    const checkpoint = this.state(this.uncheckpointed, taken);
     this.uncheckpointed = [];
-    this.timeline = [];
+    this.timeline = this.timeline.slice(taken.length);
     return checkpoint;
+  }
+
+  /**
+   * The media the state describes: what committed blocks hold, so a session adopted or recovered
+   * from its checkpoints claims no frame its blocks do not hold; everything once the writer ended
+   * and committed all.
+   */
+  private get media(): MediaMarks {
+    return this.isEnded && this.pending.length === 0 && this.block.byteLength === 0
+      ? {
+          frameCount: this.frameCount,
+          lastTimestamp: this.lastTimestamp,
+          lastFrameAtInMs: this.lastFrameAtInMs,
+          mediaEndInMs: this.bufferEndInMs,
+        }
+      : this.committedMarks;
   }
 
   private state(
     blocks: readonly ManifestBlock[],
     timeline: readonly TimelinePoint[],
   ): StreamWriterState {
+    const media = this.media;
     return {
       streamId: this.streamId,
       kind: this.kind,
@@ -577,18 +640,20 @@ export class StreamWriter {
       plaintextBytes: this.committedPlainBytes,
       storedBytes: this.committedStoredBytesValue,
       committedThroughSequence: this.committedThrough,
-      frameCount: this.frameCount,
-      ...(this.firstTimestamp !== undefined
+      frameCount: media.frameCount,
+      ...(this.firstTimestamp !== undefined && media.frameCount > 0
         ? { firstTimestamp100ns: this.firstTimestamp.toString() }
         : {}),
-      ...(this.lastTimestamp !== undefined
-        ? { lastTimestamp100ns: this.lastTimestamp.toString() }
+      ...(media.lastTimestamp !== undefined
+        ? { lastTimestamp100ns: media.lastTimestamp.toString() }
         : {}),
-      ...(this.firstFrameAt !== undefined ? { firstFrameAt: this.firstFrameAt } : {}),
-      ...(this.lastFrameAtInMs !== undefined
-        ? { lastFrameAt: new Date(this.lastFrameAtInMs).toISOString() }
+      ...(this.firstFrameAt !== undefined && media.frameCount > 0
+        ? { firstFrameAt: this.firstFrameAt }
         : {}),
-      mediaEndInMs: this.bufferEndInMs,
+      ...(media.lastFrameAtInMs !== undefined
+        ? { lastFrameAt: new Date(media.lastFrameAtInMs).toISOString() }
+        : {}),
+      mediaEndInMs: media.mediaEndInMs,
       timeline,
     };
   }
