@@ -47,7 +47,7 @@ import {
 const ROOT = resolve(__dirname, '..', '..');
 const CONTROL_KEY = `bench-${randomUUID()}`;
 // Overridable for exploration and smoke runs (ATTEST_BENCH_RATES, ATTEST_BENCH_SECONDS,
-// ATTEST_BENCH_BURST); defaults are the issue's phases.
+// ATTEST_BENCH_BURST, 0 for none); defaults are the issue's phases.
 const STEADY_RATES_PER_S = (process.env.ATTEST_BENCH_RATES ?? '5,10,20')
   .split(',')
   .filter((r) => r.trim() !== '')
@@ -494,7 +494,7 @@ async function main(): Promise<void> {
     const phases: Awaited<ReturnType<typeof runPhase>>[] = [];
     for (const rate of STEADY_RATES_PER_S)
       phases.push(await runPhase(`steady${rate}PerS`, rate * STEADY_SECONDS, rate));
-    phases.push(await runPhase(`burst${BURST}`, BURST));
+    if (BURST > 0) phases.push(await runPhase(`burst${BURST}`, BURST));
     const simulatorAndMediaHostEventLoopDelayInMs = await peerEventLoopDelay();
     loopDelay.disable();
     const functionAppEventLoopDelayInMs = {

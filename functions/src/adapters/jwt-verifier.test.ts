@@ -39,9 +39,10 @@ describe('OpenIdJwtVerifier', () => {
   let baseUrl: string;
   let isMetadataDown = false;
   let metadataRequests = 0;
+  const jwk = { ...good.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig' };
+  let publishedKeys: object[] = [jwk];
 
   beforeAll(async () => {
-    const jwk = { ...good.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig' };
     server = createServer((req, res) => {
       if (isMetadataDown) {
         res.writeHead(503).end();
@@ -55,7 +56,7 @@ describe('OpenIdJwtVerifier', () => {
       } else if (req.url === '/keys') {
         res
           .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ keys: [jwk] }));
+          .end(JSON.stringify({ keys: publishedKeys }));
       } else res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -67,6 +68,10 @@ describe('OpenIdJwtVerifier', () => {
   beforeEach(() => {
     isMetadataDown = false;
     metadataRequests = 0;
+    publishedKeys = [jwk];
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
   });
 
   function verifier(
@@ -224,5 +229,59 @@ describe('OpenIdJwtVerifier', () => {
     await v.verify(`Bearer ${token(validClaims)}`);
     await v.verify(`Bearer ${token(validClaims)}`);
     expect(metadataRequests).toBe(1);
+  });
+
+  it('checks the signature of a repeated token once and its claims every time', async () => {
+    const signatureChecks = jest.spyOn(globalThis.crypto.subtle, 'verify');
+    const clock = { ms: NOW_MS };
+    const v = verifier({}, clock);
+    const t = `Bearer ${token(validClaims)}`;
+    expect((await v.verify(t)).isValid).toBe(true);
+    expect((await v.verify(t)).isValid).toBe(true);
+    expect(signatureChecks).toHaveBeenCalledTimes(1);
+    clock.ms += 3_600_000 + 5 * 60_000 + 1_000;
+    expect(await v.verify(t)).toEqual({ isValid: false, reason: 'expired' });
+  });
+
+  it('rejects a forged variant of a token it has verified', async () => {
+    const v = verifier();
+    const valid = token(validClaims);
+    expect((await v.verify(`Bearer ${valid}`)).isValid).toBe(true);
+    const [h, p] = valid.split('.');
+    const forged = sign('RSA-SHA256', Buffer.from(`${h}.${p}`), other.privateKey).toString(
+      'base64url',
+    );
+    expect(await v.verify(`Bearer ${h}.${p}.${forged}`)).toEqual({
+      isValid: false,
+      reason: 'badSignature',
+    });
+    const altered = `${h}.${b64({ ...validClaims, tid: 'tenant-a', oid: 'intruder' })}`;
+    expect(await v.verify(`Bearer ${altered}.${valid.split('.')[2]}`)).toEqual({
+      isValid: false,
+      reason: 'badSignature',
+    });
+  });
+
+  it('checks a remembered token again after a key refresh, and refuses it once its key is gone', async () => {
+    const signatureChecks = jest.spyOn(globalThis.crypto.subtle, 'verify');
+    const clock = { ms: NOW_MS };
+    const v = verifier({ keysRefreshIntervalInMs: 60_000 }, clock);
+    const t = `Bearer ${token({ ...validClaims, exp: nowSec + 86_400 })}`;
+    expect((await v.verify(t)).isValid).toBe(true);
+    clock.ms += 61_000;
+    expect((await v.verify(t)).isValid).toBe(true);
+    expect(signatureChecks).toHaveBeenCalledTimes(2);
+    publishedKeys = [{ ...other.publicKey.export({ format: 'jwk' }), kid: 'k2', use: 'sig' }];
+    clock.ms += 61_000;
+    expect(await v.verify(t)).toEqual({ isValid: false, reason: 'unknownKeyId' });
+  });
+
+  it('checks every signature when the verified-token cache is off', async () => {
+    const signatureChecks = jest.spyOn(globalThis.crypto.subtle, 'verify');
+    const v = verifier({ verifiedTokenCacheSize: 0 });
+    const t = `Bearer ${token(validClaims)}`;
+    await v.verify(t);
+    await v.verify(t);
+    expect(signatureChecks).toHaveBeenCalledTimes(2);
   });
 });

@@ -6,6 +6,15 @@
  * `jose` parses the token, imports the published keys and checks the RS256 signature; this file
  * keeps what is ours: where the keys come from and how long a copy serves (including while the
  * metadata endpoint is down), and the claim rules with their reasons.
+ *
+ * A sender reuses one token for many requests (Teams signs one per bot and tenant and sends it
+ * with every notification until it nears expiry), so a token whose signature verified is
+ * remembered with the key that verified it: the same token string under the same imported key is
+ * not verified again (the result could not differ), while the claims (expiry, issuer, audience,
+ * tenant) are checked on every request. A key refresh imports new key objects, so nothing
+ * verified under a key the metadata no longer lists is honoured past the refresh. This keeps the
+ * webhook's hot path free of a signature check (WebCrypto's runs on the thread pool: a round trip
+ * through the event loop per notification, and about four times the CPU of a synchronous check).
  */
 import {
   compactVerify,
@@ -32,6 +41,8 @@ export interface JwtVerifierOptions {
   readonly keysMaxStaleInMs?: number;
   /** An unknown `kid` triggers at most one refresh per this interval. Default 60 s. */
   readonly unknownKidRefreshIntervalInMs?: number;
+  /** Verified tokens remembered (the oldest forgotten first). Default 1,000; 0 disables. */
+  readonly verifiedTokenCacheSize?: number;
   /** Default: global fetch with a 5 s timeout. */
   readonly fetchJson?: (url: string) => Promise<unknown>;
   /** Epoch ms. Default Date.now. */
@@ -71,6 +82,8 @@ export class OpenIdJwtVerifier implements TokenVerifier {
   #keySet: KeySet | undefined;
   #refreshing: Promise<KeySet> | undefined;
   #lastForcedRefreshMs = Number.NEGATIVE_INFINITY;
+  /** Tokens whose signature verified, with the key object that verified each. */
+  readonly #verified = new Map<string, CryptoKey>();
 
   constructor(options: JwtVerifierOptions) {
     this.#options = options;
@@ -117,12 +130,15 @@ export class OpenIdJwtVerifier implements TokenVerifier {
     }
     if (key === undefined) return invalid('unknownKeyId');
 
-    try {
-      await compactVerify(jwt, key, { algorithms: [ALGORITHM] });
-    } catch (error) {
-      return invalid(
-        error instanceof errors.JOSEAlgNotAllowed ? 'unsupportedAlgorithm' : 'badSignature',
-      );
+    if (this.#verified.get(jwt) !== key) {
+      try {
+        await compactVerify(jwt, key, { algorithms: [ALGORITHM] });
+      } catch (error) {
+        return invalid(
+          error instanceof errors.JOSEAlgNotAllowed ? 'unsupportedAlgorithm' : 'badSignature',
+        );
+      }
+      this.#rememberVerified(jwt, key);
     }
 
     const now = this.#now();
@@ -162,6 +178,15 @@ export class OpenIdJwtVerifier implements TokenVerifier {
         claims,
       },
     };
+  }
+
+  #rememberVerified(jwt: string, key: CryptoKey): void {
+    const capacity = this.#options.verifiedTokenCacheSize ?? 1_000;
+    if (capacity <= 0) return;
+    this.#verified.delete(jwt);
+    this.#verified.set(jwt, key);
+    if (this.#verified.size > capacity)
+      this.#verified.delete(this.#verified.keys().next().value as string);
   }
 
   async #getKeys(force: boolean): Promise<KeySet> {
