@@ -201,8 +201,8 @@ async function answerInvite(
   // (`isExisting`) and leaves it alone; a session it created itself elsewhere it aborts.
   const region = analysis.region ?? deps.settings.defaultRegion;
   // A paired leg keeps off its siblings' hosts and zones: those already known to the
-  // interaction, else it takes its own place in the call's host order, which every leg computes
-  // alike (both invites may arrive at once, at different instances).
+  // interaction, else it takes a host of its own share of the hosts, which every leg splits
+  // alike from the call (both invites may arrive at once, at different instances).
   const pairs = deps.pairs;
   const siblings =
     paired === undefined ? undefined : await siblingPlacement(pairs, tenantId, paired, callId);

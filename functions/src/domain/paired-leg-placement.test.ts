@@ -130,6 +130,22 @@ describe('placing the legs of a paired call that arrive at once', () => {
     }
   });
 
+  it('takes the least loaded of its own hosts, never one of the other leg’s', () => {
+    const hosts = ['a', 'b', 'c', 'd'].map((id) => host(id));
+    for (let call = 0; call < 20; call += 1) {
+      const key = `call-${call}`;
+      const order = rendezvousOrder(hosts, key, () => 0).map((h) => h.hostId);
+      // Leg 0 owns positions 0 and 2; its first is busy, the other leg's hosts idle.
+      const loads = order.map((id) => (id === order[0] ? 40 : 0));
+      const view = withLoads(
+        hosts,
+        hosts.map((h) => loads[order.indexOf(h.hostId)]!),
+      );
+      expect(choose(view, key, 0)?.hostId).toBe(order[2]);
+      expect([order[1], order[3]]).toContain(choose(view, key, 1)?.hostId);
+    }
+  });
+
   it('shares the only host, and spills the second leg to the next region before sharing', () => {
     expect(choose([host('only')], 'call-1', 1)?.hostId).toBe('only');
     const hosts = [host('near'), host('far', { region: 'USEA' })];

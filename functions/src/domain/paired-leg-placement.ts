@@ -5,10 +5,11 @@
  *
  * When a sibling's host is known (it answered before this leg chose), this leg keeps off it. When
  * none is known (the invites arrived at once, maybe at different function instances), every leg
- * computes the same order of the hosts from the call alone, by rendezvous (highest random weight)
- * hashing of the pair key with each host id, and leg k takes the k-th host of it. The order must
- * not depend on load: the legs choose at different moments, and a burst of invites changes the
- * load between their choices, so a load order would let both legs take the same host.
+ * splits the hosts between the legs alike, from the call alone: by rendezvous (highest random
+ * weight) hashing of the pair key with each host id, leg k owning the k-th host, the (k + L)-th,
+ * and so on; then it takes the least loaded of its own. The split must not depend on load: the
+ * legs choose at different moments, and a burst of invites changes the load between their
+ * choices, so a load order alone would let both legs take the same host.
  */
 import { sha256Hex } from '@attest/core';
 import type { MediaHostRecord } from './recorder-ports';
@@ -97,12 +98,14 @@ export function rendezvousOrder(
 }
 
 /**
- * No sibling's host known: leg k of L owns the hosts at positions k, k + L, k + 2L, ... of the
- * rendezvous order (so the legs' hosts never meet, and consecutive legs alternate zones). Within
- * each distance, nearest first, the leg tries its own hosts, then the hosts that are no other
- * leg's first choice; the other legs' first choices (their first own host with room, in this
- * view) come last of all. Hosts without room are left out: a full host moves the leg on to its
- * next own host, or to one no other leg takes, not onto another leg's.
+ * No sibling's host known: the rendezvous order splits the hosts between the legs, and leg k of
+ * L owns the hosts at positions k, k + L, k + 2L, ... of it (so the legs' hosts never meet, and
+ * with zones the legs' shares are in different zones). Among its own hosts the leg takes the
+ * least loaded, as the ranking does: the split, not the load, keeps the legs apart, so the load
+ * may differ between the legs' views. Within each distance, nearest first, the leg tries its own
+ * hosts, then the hosts that are no other leg's first choice; the other legs' first choices
+ * (their least loaded own host with room, in this view) come last of all. Hosts without room are
+ * left out: a full host moves the leg on to its next own host, not onto another leg's.
  */
 function placeByRendezvous(
   hosts: RankedHosts,
@@ -114,17 +117,15 @@ function placeByRendezvous(
   // between the legs' choices, and must not move the other hosts from one leg to another.
   const everyHost = rendezvousOrder(hosts.eligible, siblings.pairKey, hosts.distanceOf);
   const positions = new Map(everyHost.map((host, i) => [host.hostId, i]));
-  const hasRoom = new Set(hosts.ranked.map((host) => host.hostId));
-  const order = everyHost.filter((host) => hasRoom.has(host.hostId));
   const legOf = (host: MediaHostRecord): number => (positions.get(host.hostId) ?? 0) % legCount;
   const othersFirst = new Set<string>();
   for (let leg = 0; leg < legCount; leg += 1) {
-    const first = leg === legIndex ? undefined : order.find((host) => legOf(host) === leg);
+    const first = leg === legIndex ? undefined : hosts.ranked.find((host) => legOf(host) === leg);
     if (first !== undefined) othersFirst.add(first.hostId);
   }
   const isOwn = (host: MediaHostRecord): number => (legOf(host) === legIndex ? 0 : 1);
-  // Stable: the rendezvous order stays within each (distance, own or not).
-  const mine = order
+  // Stable: the ranking's order (nearest, then least loaded) stays within own and not own.
+  const mine = hosts.ranked
     .filter((host) => !othersFirst.has(host.hostId))
     .sort((a, b) => {
       const aDistance = hosts.distanceOf(a);
@@ -132,7 +133,7 @@ function placeByRendezvous(
       if (aDistance !== bDistance) return aDistance < bDistance ? -1 : 1;
       return isOwn(a) - isOwn(b);
     });
-  return [...mine, ...order.filter((host) => othersFirst.has(host.hostId))];
+  return [...mine, ...hosts.ranked.filter((host) => othersFirst.has(host.hostId))];
 }
 
 /** The host's rendezvous weight for the pair: a uniform number from both ids. */
