@@ -278,6 +278,53 @@ describe('business data attached while the interaction is sealed', () => {
   });
 });
 
+describe('business data attached while another writer changes the record', () => {
+  it('keeps a version attached between a retention class change reading the record and writing it', async () => {
+    const admin = await setup();
+    expect((await attach(admin, { crmCase: 'C-1' }, '"bd-0"')).status).toBe(200);
+    const pause = pauseRead(admin.harness.records);
+    // The route reads the record (scope), the change reads it again to write: the attach runs
+    // between the change's read and its write.
+    pause.arm(2);
+    const changing = callRoute(admin.handlers.changeRetentionClass, {
+      method: 'POST',
+      user: 'officer',
+      params: ofInteraction,
+      body: { retentionClass: 'mifid', reason: 'trade call' },
+    });
+    await pause.isReached;
+    expect((await attach(admin, { crmCase: 'C-2' }, '"bd-1"')).status).toBe(200);
+    pause.release();
+    expect((await changing).status).toBe(200);
+    const record = await admin.harness.records.get('tenant-1', 'int-1');
+    expect(record?.interaction).toMatchObject({
+      retentionClass: 'mifid',
+      customData: { crmCase: 'C-2' },
+    });
+    expect(record?.businessData).toMatchObject({ version: 2 });
+    expect(await search(admin, 'crmCase=C-2')).toEqual(['int-1']);
+  });
+
+  it('keeps a version attached while a disposition is rejected', async () => {
+    const admin = await setup();
+    const pause = pauseRead(admin.harness.records);
+    pause.arm(1);
+    const rejecting = admin.harness.activities.recordDispositionOutcome({
+      tenantId: 'tenant-1',
+      interactionId: 'int-1',
+      outcome: 'rejected',
+      decidedBy: 'officer',
+    });
+    await pause.isReached;
+    expect((await attach(admin, { crmCase: 'C-1' }, '"bd-0"')).status).toBe(200);
+    pause.release();
+    await rejecting;
+    const record = await admin.harness.records.get('tenant-1', 'int-1');
+    expect(record?.state).toBe('dispositionRejected');
+    expect(record?.interaction.customData).toEqual({ crmCase: 'C-1' });
+  });
+});
+
 describe('business data history in Azure Tables', () => {
   it('creates each version once: a second writer of the same version is told so', async () => {
     const connection = process.env.ATTEST_TEST_STORAGE_CONNECTION;

@@ -37,7 +37,7 @@ import { ArchiveState } from '../domain/archive-ports';
 import type { DispositionCheck, DisposeOutcome } from '../domain/archive-names';
 import type { GuardedMediaStore } from '../adapters/guarded-archive-media';
 import type { ManifestIntegrity } from './manifest-integrity';
-import { MAX_RECORD_WRITE_ATTEMPTS } from './record-update';
+import { MAX_RECORD_WRITE_ATTEMPTS, updateRecord } from './record-update';
 import { createRetentionClassService } from './retention-class.service';
 
 export interface ArchiveLogger {
@@ -415,9 +415,19 @@ export function createArchiveService(deps: ArchiveServiceDeps) {
       outcome: 'rejected' | 'timedOut';
       decidedBy?: string;
     }): Promise<void> {
-      const record = await requireRecord(input.tenantId, input.interactionId);
-      if (input.outcome === 'rejected')
-        await deps.records.upsert({ ...record, state: ArchiveState.dispositionRejected });
+      if (input.outcome === 'rejected') {
+        // Conditional: a hold, business data or the seal written meanwhile is kept.
+        const update = await updateRecord(
+          deps.records,
+          input.tenantId,
+          input.interactionId,
+          (current) =>
+            current.state === ArchiveState.active
+              ? { ...current, state: ArchiveState.dispositionRejected }
+              : undefined,
+        );
+        if (update.status === 'notFound') await requireRecord(input.tenantId, input.interactionId);
+      } else await requireRecord(input.tenantId, input.interactionId);
       await deps.ledger.append({
         kind: LedgerEntryKind.dispositionRejected,
         actor: input.decidedBy ?? SYSTEM_ACTOR,
@@ -453,18 +463,23 @@ export function createArchiveService(deps: ArchiveServiceDeps) {
           isKeyDeleted: shred.isKeyDeleted,
         },
       });
-      await deps.records.upsert({
-        interaction: tombstoneOf(record.interaction),
-        groupIds: record.groupIds,
-        dispositionMode: record.dispositionMode,
-        state: ArchiveState.deleted,
-        tombstone: {
-          deletedAt: now().toISOString(),
-          approvedBy: input.approvedBy,
-          manifestSha256: record.interaction.manifestSha256,
-          ledgerSeq: entry.seq,
-        },
-      });
+      // Conditional: the tombstone replaces the version it read, never a newer one unseen.
+      await updateRecord(deps.records, input.tenantId, input.interactionId, (current) =>
+        current.state === ArchiveState.deleted
+          ? undefined
+          : {
+              interaction: tombstoneOf(current.interaction),
+              groupIds: current.groupIds,
+              dispositionMode: current.dispositionMode,
+              state: ArchiveState.deleted,
+              tombstone: {
+                deletedAt: now().toISOString(),
+                approvedBy: input.approvedBy,
+                manifestSha256: current.interaction.manifestSha256,
+                ledgerSeq: entry.seq,
+              },
+            },
+      );
       log.info('archive interaction deleted', {
         interactionId: input.interactionId,
         ledgerSeq: entry.seq,

@@ -20,6 +20,7 @@ import type {
   LedgerStore,
   RecordingBlobStore,
 } from '../domain/archive-ports';
+import { updateRecord } from './record-update';
 
 const DAY_IN_MS = 86_400_000;
 
@@ -49,43 +50,55 @@ export function createRetentionClassService(deps: RetentionClassDeps) {
       readonly reason: string;
       readonly actor: string;
     }): Promise<RetentionClassChange> {
-      const existing = await deps.records.get(input.tenantId, input.interactionId);
-      if (existing === undefined)
+      // Read, check and write only if unchanged (ETag): a hold, business data or a seal written
+      // meanwhile is kept, and the checks hold for the version replaced.
+      let previous: ArchiveRecord | undefined;
+      const update = await updateRecord(
+        deps.records,
+        input.tenantId,
+        input.interactionId,
+        (current) => {
+          const target = deps.policy.classes.find((c) => c.name === input.className);
+          if (target === undefined)
+            throw new RecorderError(
+              ErrorCode.InvalidRequest,
+              `retention class ${input.className.slice(0, 64)} is not configured`,
+            );
+          const { interaction } = current;
+          if (current.state === 'deleted' || interaction.expiresAt === undefined)
+            throw new RecorderError(
+              ErrorCode.Conflict,
+              'only a sealed interaction that is not deleted has a retention class to change',
+            );
+          if (interaction.retentionClass === target.name)
+            throw new RecorderError(
+              ErrorCode.Conflict,
+              `the interaction is already in class ${target.name}`,
+            );
+          const expiresAt = new Date(
+            retentionStart(interaction).getTime() + target.periodInDays * DAY_IN_MS,
+          ).toISOString();
+          if (Date.parse(expiresAt) < Date.parse(interaction.expiresAt))
+            throw new RecorderError(
+              ErrorCode.Conflict,
+              `class ${target.name} would shorten the retention (to ${expiresAt}); retention can only be extended`,
+            );
+          previous = current;
+          return {
+            ...current,
+            interaction: { ...interaction, retentionClass: target.name, expiresAt },
+            dispositionMode: target.dispositionMode,
+          };
+        },
+      );
+      if (update.status !== 'updated' || previous === undefined)
         throw new RecorderError(
           ErrorCode.NotFound,
           `interaction ${input.interactionId} is not archived`,
         );
-      const target = deps.policy.classes.find((c) => c.name === input.className);
-      if (target === undefined)
-        throw new RecorderError(
-          ErrorCode.InvalidRequest,
-          `retention class ${input.className.slice(0, 64)} is not configured`,
-        );
-      const { interaction } = existing;
-      if (existing.state === 'deleted' || interaction.expiresAt === undefined)
-        throw new RecorderError(
-          ErrorCode.Conflict,
-          'only a sealed interaction that is not deleted has a retention class to change',
-        );
-      if (interaction.retentionClass === target.name)
-        throw new RecorderError(
-          ErrorCode.Conflict,
-          `the interaction is already in class ${target.name}`,
-        );
-      const expiresAt = new Date(
-        retentionStart(interaction).getTime() + target.periodInDays * DAY_IN_MS,
-      ).toISOString();
-      if (Date.parse(expiresAt) < Date.parse(interaction.expiresAt))
-        throw new RecorderError(
-          ErrorCode.Conflict,
-          `class ${target.name} would shorten the retention (to ${expiresAt}); retention can only be extended`,
-        );
-      const record: ArchiveRecord = {
-        ...existing,
-        interaction: { ...interaction, retentionClass: target.name, expiresAt },
-        dispositionMode: target.dispositionMode,
-      };
-      await deps.records.upsert(record, { previous: existing });
+      const { record } = update;
+      const { interaction } = previous;
+      const expiresAt = record.interaction.expiresAt!;
       for (const name of await deps.blobs.listRecordingBlobs(input.tenantId, input.interactionId))
         await deps.blobs.applyImmutability(name, new Date(expiresAt));
       const entry = await deps.ledger.append({
@@ -96,10 +109,10 @@ export function createRetentionClassService(deps: RetentionClassDeps) {
         subjectId: input.interactionId,
         details: {
           previousClass: interaction.retentionClass ?? null,
-          retentionClass: target.name,
+          retentionClass: record.interaction.retentionClass,
           previousExpiresAt: interaction.expiresAt,
           expiresAt,
-          dispositionMode: target.dispositionMode,
+          dispositionMode: record.dispositionMode,
           reason: input.reason,
         },
       });
