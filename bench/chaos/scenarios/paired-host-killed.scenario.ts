@@ -15,6 +15,7 @@ import { setDraining, startChildMediaHost, type ChildMediaHost } from '../child-
 import { INSTANCE, TENANT, type ChaosStack } from '../stack';
 
 interface SimCall {
+  readonly endedAt: string | null;
   readonly legs: { readonly callId: string; readonly recordingStatus: string }[];
 }
 interface LegView {
@@ -123,7 +124,18 @@ export const pairedHostKilled: ChaosScenario<ChaosStack> = {
         return legHostIds.size === 1 ? [...legHostIds] : [];
       });
 
-      context.progress(`killing ${victim.hostId} (${victimLegs} live legs)`);
+      // On a loaded machine the first calls may have ended before every call recorded: only
+      // the calls still live at the kill test the pairing.
+      const liveCalls: string[] = [];
+      for (const conversationId of legsOf.keys())
+        if ((await simCall(stack, conversationId)).endedAt === null) liveCalls.push(conversationId);
+      const liveVictimLegs = liveCalls
+        .flatMap((id) => legsOf.get(id) ?? [])
+        .filter((callId) => legHosts.get(callId) === victim.hostId).length;
+
+      context.progress(
+        `killing ${victim.hostId} (${victimLegs} legs placed there, ${liveVictimLegs} of live calls)`,
+      );
       const killedAtMs = Date.now();
       await victim.kill();
 
@@ -198,6 +210,8 @@ export const pairedHostKilled: ChaosScenario<ChaosStack> = {
         figures: {
           calls,
           legsOnKilledHost: victimLegs,
+          callsLiveAtKill: liveCalls.length,
+          liveLegsOnKilledHost: liveVictimLegs,
           callsWithBothLegsOnOneHost: sharedHosts.length,
           callsWithBothLegsOnKilledHost: sharedHosts.filter((h) => h === victim.hostId).length,
           interactionsWithMediaLost: interactionsWithLoss,
