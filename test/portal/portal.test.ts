@@ -289,6 +289,12 @@ describe('portal in the browser', () => {
       expect(label.name).not.toMatch(/audio:|Unknown speaker|[0-9a-f]{8}-[0-9a-f]{4}-/);
       expect(label.title).toMatch(/^participant \S+/);
     }
+    // The integrity table names each stream's speaker too, with the stream's id beneath.
+    const integrity = await page
+      .locator('[data-testid^="integrity-"]')
+      .evaluateAll((els) => els.map((el) => (el as unknown as { innerText: string }).innerText));
+    expect(integrity.some((row) => row.includes('Trader One (audio)'))).toBe(true);
+    expect(integrity.some((row) => row.includes('Office Staff (audio)'))).toBe(true);
     await screenshot(page, 'interaction');
     await expectAccessible(page);
 

@@ -134,6 +134,9 @@ export async function verifyCapturesAndLoad(
     [...new Set(lane.segments.map((s) => `${s.captureId}/${s.streamId}`))].map((key) => ({
       key,
       label: key,
+      kind: lane.kind,
+      msi: lane.msi,
+      ...(lane.participantId === undefined ? {} : { participantId: lane.participantId }),
     })),
   );
   const checks: Record<string, StreamCheck> = {};

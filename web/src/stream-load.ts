@@ -102,12 +102,22 @@ export interface StreamCheck {
 }
 
 /** What the interaction page shows while and after it verifies: a row per stream checked. */
+/** One stream of the integrity table: its key, its ids in words, and whose media it is. */
+export interface StreamRow {
+  readonly key: string;
+  /** The stream's ids (`{captureId}/{streamId}` across captures), shown as secondary text. */
+  readonly label: string;
+  readonly kind: 'audio' | 'video' | 'vbss';
+  readonly participantId?: string;
+  readonly msi?: string;
+}
+
 export interface Verified {
   /** The recording's manifest; for an interaction of captures, a view of it (times, people, gaps). */
   readonly manifest: Manifest;
   readonly signatureProblems: readonly string[];
   /** Stream rows by key (the stream id; `{captureId}/{streamId}` across captures). */
-  readonly streams: readonly { readonly key: string; readonly label: string }[];
+  readonly streams: readonly StreamRow[];
   readonly checks: Readonly<Record<string, StreamCheck>>;
   readonly lanes: readonly Lane[];
   /** An interaction of several captures: which capture covers which interval (signed timeline). */

@@ -99,7 +99,7 @@ function cueOf(
   return media < lane.durationInMs ? { mediaInMs: media, isPlaying: true } : undefined;
 }
 
-const kindWords: Readonly<Record<Lane['kind'], string>> = {
+export const kindWords: Readonly<Record<Lane['kind'], string>> = {
   audio: 'audio',
   video: 'video',
   vbss: 'screen share',

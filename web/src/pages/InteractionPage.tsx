@@ -23,13 +23,19 @@ import type { Api } from '../api';
 import type { Session } from '../auth';
 import { RequestDeletion } from '../components/RequestDeletion';
 import { Loaded } from '../components/State';
-import { Player, type Lane } from '../components/Player';
+import { kindWords, Player, type Lane } from '../components/Player';
 import { between, formatDuration, formatTime } from '../format';
 import { useResource } from '../load';
 import { Link } from '../router';
 import { verifyCapturesAndLoad } from '../capture-playback';
 import { loadStream, type StreamCheck, type Verified } from '../stream-load';
-import { knownParticipants, labelLanes, participantName, unknownSpeaker } from '../speakers';
+import {
+  knownParticipants,
+  labelLanes,
+  participantName,
+  speakerLabel,
+  unknownSpeaker,
+} from '../speakers';
 import type { CallRow, InteractionManifest, Manifest, Participant } from '../types';
 import { fromBase64, verifyMerkleRoot, verifySignature, type SignatureRecord } from '../verify';
 import { outcomeBadge } from './CallsPage';
@@ -60,7 +66,13 @@ async function verifyAndLoad(
   ];
   const start = Date.parse(manifest.startedAt);
   const checks: Record<string, StreamCheck> = {};
-  const streams = manifest.streams.map((s) => ({ key: s.streamId, label: s.streamId }));
+  const streams = manifest.streams.map((s) => ({
+    key: s.streamId,
+    label: s.streamId,
+    kind: s.kind,
+    msi: s.msi,
+    ...(s.participantId === undefined ? {} : { participantId: s.participantId }),
+  }));
   const lanes: Lane[] = [];
   for (const s of manifest.streams)
     checks[s.streamId] = { state: 'checking', problems: [], blocksChecked: 0 };
@@ -90,8 +102,8 @@ async function verifyAndLoad(
   return { manifest, signatureProblems, streams, checks, lanes };
 }
 
-function Badges(props: { verified: Verified }) {
-  const { verified } = props;
+function Badges(props: { verified: Verified; participants: readonly Participant[] }) {
+  const { verified, participants } = props;
   return (
     <Table aria-label="Integrity of each stream" size="small">
       <TableHeader>
@@ -107,7 +119,13 @@ function Badges(props: { verified: Verified }) {
           const problems = [...verified.signatureProblems, ...(check?.problems ?? [])];
           return (
             <TableRow key={s.key} data-testid={`integrity-${s.key}`}>
-              <TableCell>{s.label}</TableCell>
+              <TableCell>
+                {/* Whose stream, as the lanes name it; the ids as secondary text. */}
+                <Text block>
+                  {speakerLabel(s, participants).label} ({kindWords[s.kind]})
+                </Text>
+                <Text size={200}>{s.label}</Text>
+              </TableCell>
               <TableCell>
                 {check?.state === 'checking' ? (
                   <Spinner size="tiny" label="Checking" />
@@ -221,7 +239,7 @@ export function InteractionPage(props: {
         <Spinner size="small" label="Fetching and verifying the manifest…" />
       ) : (
         <>
-          <Badges verified={verified} />
+          <Badges verified={verified} participants={listed} />
           <Player
             lanes={labelLanes(verified.lanes, listed)}
             totalInMs={
