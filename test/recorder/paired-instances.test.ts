@@ -52,7 +52,14 @@ describe('paired recorders on two function instances', () => {
 
   /** Both legs recorded, on different media hosts, as captures of one sealed interaction. */
   const expectOneRecordedInteraction = async (rows: readonly LegRow[]): Promise<void> => {
-    expect(rows.map((r) => r.outcome)).toEqual(['recorded', 'recorded']);
+    // On failure, the failed leg's reason and gaps show what went wrong.
+    expect(
+      rows.map((r) =>
+        r.outcome === 'recorded'
+          ? 'recorded'
+          : { outcome: r.outcome, reason: r.outcomeReason, gaps: r.gaps },
+      ),
+    ).toEqual(['recorded', 'recorded']);
     await calls.expectOneRecordedInteraction(rows);
   };
 

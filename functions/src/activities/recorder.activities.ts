@@ -28,7 +28,13 @@ import type {
   UpdateRecordingStatusInput,
 } from '../domain/call-lifecycle.contract';
 import { finishCapture, type PairedInteractionStore } from '../domain/paired-captures';
-import type { GraphCalls, InteractionStore, MediaHostControl } from '../domain/recorder-ports';
+import type {
+  GraphCalls,
+  InteractionStore,
+  MediaHostControl,
+  MediaSessionRef,
+} from '../domain/recorder-ports';
+import { withMediaHostRetries } from '../domain/media-host-retries';
 import type { StructuredLog } from '../logging/structured-log';
 
 export interface RecorderActivityDeps {
@@ -39,6 +45,8 @@ export interface RecorderActivityDeps {
   /** Paired recorders' interactions: a finished capture joins (and may seal) its interaction. */
   readonly pairs?: PairedInteractionStore;
   readonly log: StructuredLog;
+  /** Waits between retries of a media host request. Default: a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
   /**
    * Whether a media host still heartbeats. A host that stopped (its registry row is older than
    * the stale limit) gets no new calls, and its live calls are lost even while its control API
@@ -86,9 +94,24 @@ export function createRecorderActivities(deps: RecorderActivityDeps) {
     });
     return result;
   };
+  /** An idempotent media host request, asked again after a timeout or a refused connection. */
+  const retried = <T>(what: string, session: MediaSessionRef, request: () => Promise<T>) =>
+    withMediaHostRetries(
+      request,
+      deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      (attempt, error) =>
+        deps.log.warn('media host request retried', {
+          request: what,
+          hostId: session.hostId,
+          attempt,
+          reason: failureReason(error),
+        }),
+    );
   const startPersisting = async (input: StartPersistingInput): Promise<MediaActivityResult> => {
     try {
-      const status = await deps.media.startPersisting(input.session, input.recordingConfirmedAt);
+      const status = await retried('persist', input.session, () =>
+        deps.media.startPersisting(input.session, input.recordingConfirmedAt),
+      );
       return { ok: true, state: status.state };
     } catch (error) {
       return { ok: false, reason: failureReason(error) };
@@ -128,7 +151,9 @@ export function createRecorderActivities(deps: RecorderActivityDeps) {
 
     async forwardParticipants(input: ForwardParticipantsInput): Promise<MediaActivityResult> {
       try {
-        const status = await deps.media.updateParticipants(input.session, input.mappings);
+        const status = await retried('participants', input.session, () =>
+          deps.media.updateParticipants(input.session, input.mappings),
+        );
         return { ok: true, state: status.state };
       } catch (error) {
         return { ok: false, reason: failureReason(error) };

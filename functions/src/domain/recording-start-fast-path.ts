@@ -21,6 +21,7 @@ import type {
 } from './recorder-ports';
 import type { StructuredLog } from '../logging/structured-log';
 import { errorCodeOf } from '@attest/core';
+import { withMediaHostRetries } from './media-host-retries';
 
 export interface RecordingStartOptions {
   /** How long after `established` a retry may still be sent. Default 3000. */
@@ -180,7 +181,15 @@ export async function startRecordingOnEstablished(
   const confirmedAt = deps.now().toISOString();
   let persisted: RecordingStartReport['persisted'];
   try {
-    const status = await deps.media.startPersisting(session, confirmedAt);
+    const status = await withMediaHostRetries(
+      () => deps.media.startPersisting(session, confirmedAt),
+      deps.sleep,
+      (attempt, error) =>
+        log.warn('persist request retried on the fast path', {
+          attempt,
+          reason: errorCodeOf(error) ?? 'ATT_INTERNAL',
+        }),
+    );
     persisted = { ok: true, state: status.state };
   } catch (error) {
     persisted = { ok: false, reason: errorCodeOf(error) ?? 'ATT_INTERNAL' };
