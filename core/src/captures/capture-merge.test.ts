@@ -58,6 +58,23 @@ describe('mergeCaptures', () => {
     ]);
   });
 
+  it("ends with the capture that recorded to the end, not with a lost capture's later end", () => {
+    // The lost leg's lifecycle found its host gone at second 70, after the call ended at 60.
+    const lost = {
+      ...lostAt(20, 0),
+      endedAt: at(70),
+      gaps: [
+        { startedAt: at(0), endedAt: at(1), reason: 'beforeRecordingStatus' },
+        { startedAt: at(20), endedAt: at(70), reason: 'mediaHostLost' },
+      ],
+    };
+    const merged = mergeCaptures([lost, capture('b', 1)]);
+    expect(merged).toMatchObject({ outcome: 'recorded', endedAt: at(60) });
+    expect(merged.coverage.at(-1)).toEqual({ startedAt: at(20), endedAt: at(60), captureId: 'b' });
+    // With every capture lost, the window runs to the last one's end, the loss a gap.
+    expect(mergeCaptures([lost]).endedAt).toBe(at(70));
+  });
+
   it('keeps as gaps only the spans neither capture covered, with the reason', () => {
     const b = capture('b', 1, {
       gaps: [{ startedAt: at(30), endedAt: at(40), reason: 'spoolFull' }],

@@ -100,7 +100,8 @@ function coverOf(capture: InteractionCapture, span: Span): Cover {
 /**
  * Merges finished captures. Only sealed captures cover anything (one whose media host was lost
  * before it sealed holds no media that can be verified). The recorded window runs from the first
- * sealed capture's recording start to the last one's end. An interval is covered by the first capture (by leg) that holds all
+ * sealed capture's recording start to the last one's end (of those whose
+ * media host was not lost, when there is one). An interval is covered by the first capture (by leg) that holds all
  * of it; failing that, by the first that holds some streams (the others are gaps); else it is a
  * gap of the interaction. A gap of one capture that another covers is not a gap of the
  * interaction. The span before Graph's 200 (`beforeRecordingStatus`) is listed as the earliest
@@ -125,7 +126,13 @@ export function mergeCaptures(captures: readonly InteractionCapture[]): MergedCa
     };
   }
   const start = Math.min(...recorded.map((c) => ms(c.recordingConfirmedAt!)));
-  const end = Math.max(...recorded.map((c) => ms(c.endedAt!)));
+  // A capture whose media host was lost recorded nothing after the loss, and its end is when its
+  // lifecycle found out (a health check, the call's end), often after the call ended: the window
+  // ends with the captures that recorded to their end, when there is one.
+  const lostHost = (c: InteractionCapture): boolean =>
+    c.gaps.some((gap) => gap.streamId === undefined && gap.reason === GapReason.mediaHostLost);
+  const ending = recorded.filter((c) => !lostHost(c));
+  const end = Math.max(...(ending.length > 0 ? ending : recorded).map((c) => ms(c.endedAt!)));
   const points = new Set<number>([start, end]);
   for (const capture of recorded) {
     points.add(ms(capture.recordingConfirmedAt!));
