@@ -8,7 +8,7 @@
  * call. A segment ends ({@link StreamWriter.shouldEndSegmentBefore}) after
  * `segmentMaxDurationInMs` of media, which bounds each block list commit.
  */
-import { createCipheriv, hash, randomFillSync } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   blockAad,
   blockIdFor,
@@ -23,6 +23,8 @@ import {
 } from '@attest/core';
 import type { BlockStore } from '../sink/block-store';
 import { BlockChunks, storedBlockBuffers } from './block-chunks';
+import { encryptInPlace, gather } from './stored-block';
+import { InFlightFrames, NO_MEDIA, type MediaMarks } from './in-flight-frames';
 import type { FormattedChunk, MediaFrame, StreamFormatter } from './formats/stream-format';
 
 /** Azure's limit of blocks per block blob. */
@@ -88,21 +90,6 @@ export interface StreamWriterOptions {
   readonly now: () => Date;
 }
 
-/** Where a stream's media stands through one block: what its state says once the block is committed. */
-interface MediaMarks {
-  readonly frameCount: number;
-  readonly lastTimestamp: bigint | undefined;
-  readonly lastFrameAtInMs: number | undefined;
-  readonly mediaEndInMs: number;
-}
-
-const NO_MEDIA: MediaMarks = {
-  frameCount: 0,
-  lastTimestamp: undefined,
-  lastFrameAtInMs: undefined,
-  mediaEndInMs: 0,
-};
-
 interface PendingBlock {
   readonly block: ManifestBlock;
   /** The stream's media through this block's frames. */
@@ -117,39 +104,6 @@ interface PendingBlock {
 }
 
 const sha256 = (bytes: Buffer): string => hash('sha256', bytes, 'hex');
-
-/**
- * The block's plaintext copied out of its chunks into one buffer from the stored-block list,
- * `before` bytes in and with `after` bytes spare behind it (room for the nonce and the tag).
- */
-function gather(plaintext: BlockChunks, before: number, after: number): Buffer {
-  const out = storedBlockBuffers.take(before + plaintext.byteLength + after);
-  let at = before;
-  plaintext.forEach((chunk) => {
-    out.set(chunk, at);
-    at += chunk.length;
-  });
-  return out;
-}
-
-/**
- * Encrypts the plaintext at `out[NONCE, NONCE + length)` in place of itself, giving exactly what
- * core's `encryptBlock` makes (nonce | AES-256-GCM ciphertext | tag, `decryptBlock` reads it). One
- * cipher call over the whole block: per-chunk calls (and copying each of their fresh outputs)
- * cost half as much again.
- */
-function encryptInPlace(dataKey: Buffer, aad: Buffer, out: Buffer): void {
-  const end = out.length - ENVELOPE_TAG_BYTES;
-  const nonce = out.subarray(0, ENVELOPE_NONCE_BYTES);
-  randomFillSync(nonce);
-  const cipher = createCipheriv('aes-256-gcm', dataKey, nonce);
-  cipher.setAAD(aad);
-  const body = cipher.update(out.subarray(ENVELOPE_NONCE_BYTES, end));
-  out.set(body, ENVELOPE_NONCE_BYTES);
-  const rest = cipher.final();
-  out.set(rest, ENVELOPE_NONCE_BYTES + body.length);
-  out.set(cipher.getAuthTag(), end);
-}
 
 const AUDIO_STEP_100NS = 200_000;
 
@@ -181,19 +135,10 @@ export class StreamWriter {
   private readonly block = new BlockChunks();
   private bufferStartInMs = 0;
   private bufferEndInMs = 0;
-  /**
-   * Frames pushed whose bytes are not yet in a cut block, from `inFlightHead`: sequence, media
-   * start, timestamp (100 ns after the first frame's) and arrival (ms since the epoch).
-   */
-  private inFlightSequences: number[] = [];
-  private inFlightStarts: number[] = [];
-  private inFlightTimestamps: number[] = [];
-  private inFlightArrivals: number[] = [];
-  /** The media of the frames in cut blocks, and of those in committed blocks. */
-  private cutMarks: MediaMarks = NO_MEDIA;
+  /** Frames pushed whose bytes are not yet in a cut block, and the media through the cut ones. */
+  private readonly inFlight = new InFlightFrames();
+  /** The media of the frames in committed blocks. */
   private committedMarks: MediaMarks = NO_MEDIA;
-  private inFlightHead = 0;
-  private lastCutSequence = 0;
   private frameCount = 0;
   private firstTimestamp: bigint | undefined;
   private lastTimestamp: bigint | undefined;
@@ -258,11 +203,7 @@ export class StreamWriter {
 
   /** Whether frames were pushed that are not yet in committed blocks. */
   get hasUncommitted(): boolean {
-    return (
-      this.inFlightHead < this.inFlightSequences.length ||
-      this.pending.length > 0 ||
-      this.block.byteLength > 0
-    );
+    return !this.inFlight.isEmpty || this.pending.length > 0 || this.block.byteLength > 0;
   }
 
   /** Whether {@link pushSync} can take frames (the formatter works synchronously). */
@@ -337,10 +278,12 @@ export class StreamWriter {
   ): void {
     const arrivedAtInMs = atInMs ?? this.options.now().getTime();
     this.noteFrame(frame.timestamp100ns, mediaStartInMs, arrivedAtInMs);
-    this.inFlightSequences.push(sequence);
-    this.inFlightStarts.push(mediaStartInMs);
-    this.inFlightTimestamps.push(Number(frame.timestamp100ns - this.firstTimestamp!));
-    this.inFlightArrivals.push(arrivedAtInMs);
+    this.inFlight.push(
+      sequence,
+      mediaStartInMs,
+      Number(frame.timestamp100ns - this.firstTimestamp!),
+      arrivedAtInMs,
+    );
     for (const chunk of chunks) this.addChunk(chunk.bytes, chunk.mediaEndInMs);
   }
 
@@ -418,38 +361,13 @@ export class StreamWriter {
     this.plaintextBytes += length;
     this.storedBytes += stored.length;
     // Frames whose media starts before the block's end are inside it.
-    let through = this.lastCutSequence;
-    let head = this.inFlightHead;
-    while (
-      head < this.inFlightSequences.length &&
-      this.inFlightStarts[head]! < this.bufferEndInMs
-    ) {
-      through = this.inFlightSequences[head]!;
-      head += 1;
-    }
-    const framesInBlock = head - this.inFlightHead;
-    this.cutMarks = {
-      frameCount: this.cutMarks.frameCount + framesInBlock,
-      lastTimestamp:
-        framesInBlock === 0
-          ? this.cutMarks.lastTimestamp
-          : this.firstTimestamp! + BigInt(this.inFlightTimestamps[head - 1]!),
-      lastFrameAtInMs:
-        framesInBlock === 0 ? this.cutMarks.lastFrameAtInMs : this.inFlightArrivals[head - 1]!,
-      mediaEndInMs: this.bufferEndInMs,
-    };
-    if (head === this.inFlightSequences.length || head > 1024) {
-      this.inFlightSequences = this.inFlightSequences.slice(head);
-      this.inFlightStarts = this.inFlightStarts.slice(head);
-      this.inFlightTimestamps = this.inFlightTimestamps.slice(head);
-      this.inFlightArrivals = this.inFlightArrivals.slice(head);
-      head = 0;
-    }
-    this.inFlightHead = head;
-    this.lastCutSequence = through;
+    const { throughSequence: through, marks } = this.inFlight.cut(
+      this.bufferEndInMs,
+      this.firstTimestamp,
+    );
     const pending: PendingBlock = {
       block,
-      marks: this.cutMarks,
+      marks,
       stored,
       throughSequence: through,
       staging: Promise.resolve(),
